@@ -1,0 +1,35 @@
+/*
+ * api.h: the AWS REST surface of jobsd (services `iot` and `iot-jobs-data`)
+ * over libmicrohttpd. Two listeners: the main one (control plane for
+ * unsigned requests) and the data one (device plane for unsigned requests);
+ * signed requests are routed by their SigV4 credential scope (D6).
+ */
+#ifndef JD_API_API_H
+#define JD_API_API_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "svc/svc.h"
+#include "util/err.h"
+
+struct api_config {
+	const char *listen;        /* "ADDR:PORT", port 0 = any free port */
+	const char *data_listen;   /* "ADDR:PORT" or NULL/"" for none */
+	const char *account;
+	bool test_rig;             /* D22 admin endpoints */
+	int threads;               /* per listener */
+};
+
+struct api;
+
+/* Start both listeners; *out owned by caller (api_destroy). */
+int api_create(const struct api_config *cfg, struct svc *svc, struct api **out,
+    struct jd_error *e);
+/* Bound ports (after api_create). data port 0 when no data listener. */
+int api_port(const struct api *a);
+int api_data_port(const struct api *a);
+/* Stop accepting, finish in-flight requests, free. NULL-safe. */
+void api_destroy(struct api *a);
+
+#endif

@@ -1,0 +1,150 @@
+/* api_int.h: request/response types and helpers shared inside api/. */
+#ifndef JD_API_API_INT_H
+#define JD_API_API_INT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "api/api.h"
+#include "core/core.h"
+#include "limits.h"
+#include "util/buf.h"
+
+enum api_method { API_GET = 0, API_PUT, API_POST, API_PATCH, API_DELETE, API_HEAD, API_OTHER };
+
+struct api {
+	struct api_config cfg;
+	struct svc *svc;
+	void *daemon[2];           /* struct MHD_Daemon *: control, data */
+	int port[2];
+	char listen_host[2][64];
+};
+
+struct api_qparam {
+	char *k;
+	char *v;
+};
+
+/* One HTTP request, alive from the first header callback to completion. */
+struct api_req {
+	struct api *api;
+	int listener;              /* 0 main, 1 data */
+	enum api_method method;
+	char *raw_uri;             /* owned, as received */
+	char *seg[JD_PATH_SEGMENTS_MAX]; /* owned, percent-decoded path segments */
+	int nseg;
+	struct api_qparam q[JD_QUERY_PARAMS_MAX];
+	int nq;
+	struct buf body;
+	bool too_big;
+	bool bad_uri;
+	enum jd_plane plane;
+	char region[32];
+	json_t *json;              /* parsed body (object) or NULL */
+	const char *label[4];      /* borrowed: captured path labels */
+	/* response */
+	int status;
+	struct buf out;
+	bool empty;                /* 200 with empty body */
+	struct jd_error err;
+	bool failed;
+};
+
+typedef void (*api_handler)(struct api_req *r);
+
+struct api_route {
+	enum api_method method;
+	int plane;                 /* JD_PLANE_* or -1 for both */
+	const char *path;          /* "things/{thingName}/jobs/{jobId}" */
+	api_handler fn;
+	const char *name;          /* operation name */
+	bool has_body;             /* parse a JSON object body */
+	bool rig;                  /* test-rig only */
+};
+
+extern const struct api_route api_routes[];
+extern const int api_nroutes;
+
+/* ---- input helpers (input.c); each returns 0 or fails r (JD_EINVAL) ---- */
+
+int api_fail(struct api_req *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Fail with an error already set in r->err by a callee. */
+int api_fail_err(struct api_req *r, int rc);
+const char *api_query(struct api_req *r, const char *k);
+int api_query_bool(struct api_req *r, const char *k, bool *out);       /* absent: unchanged */
+int api_query_long(struct api_req *r, const char *k, int64_t min, int64_t max, int64_t *out, bool *present);
+int api_query_enum(struct api_req *r, const char *k, int (*parse)(const char *, int *), int *out);
+int api_page(struct api_req *r, int *limit);                           /* maxResults (D9) */
+/* Body members. Absent -> *out unchanged, returns 0; wrong type -> 400. */
+int api_body_str(struct api_req *r, json_t *obj, const char *k, const char *path, const char **out);
+int api_body_long(struct api_req *r, json_t *obj, const char *k, const char *path, int64_t min,
+    int64_t max, int64_t *out, bool *present);
+int api_body_bool(struct api_req *r, json_t *obj, const char *k, const char *path, bool *out);
+/* statusDetails / DetailsMap (D12): validated flat string map -> compact JSON (owned) or NULL. */
+int api_body_details(struct api_req *r, json_t *obj, const char *k, char **out);
+/* attributePayload.attributes -> compact JSON (owned); merge flag. */
+int api_body_attributes(struct api_req *r, json_t *obj, const char *path, char **out, bool *merge);
+/* Check a name member with a core validator; returns 0 or fails r. */
+int api_check(struct api_req *r, int (*check)(const char *, const char *, struct jd_error *),
+    const char *member, const char *value);
+
+/* ---- encoding helpers (encode.c) --------------------------------------- */
+
+void api_arn(struct buf *b, const struct api_req *r, const char *kind, const char *name);
+/* Write "KEY":"arn:..." */
+void api_karn(struct jw *w, const struct api_req *r, const char *key, const char *kind,
+    const char *name);
+/* Members of a JSON object text spliced into the current object. */
+void api_merge_object(struct jw *w, const char *obj_text);
+void api_encode_thing(struct jw *w, const struct api_req *r, const struct store_thing *t, bool full);
+void api_encode_job(struct jw *w, const struct api_req *r, const struct store_job *j,
+    const struct store_counts *c);
+void api_encode_job_summary(struct jw *w, const struct api_req *r, const struct store_job *j);
+void api_encode_exec_control(struct jw *w, const struct api_req *r, const struct store_exec *x,
+    int64_t now);
+void api_encode_exec_summary(struct jw *w, const struct store_exec *x);
+/* Data plane (integer seconds, flat statusDetails, jobDocument string). */
+void api_encode_exec_data(struct jw *w, const struct store_exec *x, const char *doc,
+    bool include_doc, int64_t now);
+void api_encode_exec_data_summary(struct jw *w, const struct store_exec *x);
+void api_encode_exec_state(struct jw *w, int status, const char *details, int64_t version);
+/* Start / finish a JSON response body in r->out. */
+void api_json_begin(struct api_req *r, struct jw *w);
+void api_next_token(struct jw *w, struct api_req *r, const struct svc_cursor *c);
+
+/* Handlers live in routes_*.c */
+void api_h_create_thing(struct api_req *r);
+void api_h_describe_thing(struct api_req *r);
+void api_h_list_things(struct api_req *r);
+void api_h_update_thing(struct api_req *r);
+void api_h_delete_thing(struct api_req *r);
+void api_h_create_group(struct api_req *r);
+void api_h_describe_group(struct api_req *r);
+void api_h_list_groups(struct api_req *r);
+void api_h_delete_group(struct api_req *r);
+void api_h_add_member(struct api_req *r);
+void api_h_remove_member(struct api_req *r);
+void api_h_list_members(struct api_req *r);
+void api_h_create_job(struct api_req *r);
+void api_h_describe_job(struct api_req *r);
+void api_h_list_jobs(struct api_req *r);
+void api_h_update_job(struct api_req *r);
+void api_h_cancel_job(struct api_req *r);
+void api_h_delete_job(struct api_req *r);
+void api_h_job_document(struct api_req *r);
+void api_h_associate(struct api_req *r);
+void api_h_describe_exec(struct api_req *r);
+void api_h_list_exec_job(struct api_req *r);
+void api_h_list_exec_thing(struct api_req *r);
+void api_h_cancel_exec(struct api_req *r);
+void api_h_delete_exec(struct api_req *r);
+void api_h_dev_pending(struct api_req *r);
+void api_h_dev_start_next(struct api_req *r);
+void api_h_dev_describe(struct api_req *r);
+void api_h_dev_update(struct api_req *r);
+void api_h_rig_reset(struct api_req *r);
+void api_h_rig_clock_get(struct api_req *r);
+void api_h_rig_clock_post(struct api_req *r);
+
+#endif

@@ -1,0 +1,578 @@
+/*
+ * http.c: libmicrohttpd glue. Each listener is a daemon with an internal
+ * epoll thread pool (dependencies.md: never the single-thread epoll mode).
+ * The raw URI is captured before libmicrohttpd unescapes it, so paths are
+ * split on '/' first and each segment percent-decoded after (spec §2.1:
+ * `$next` and `%24next` are the same, `a%3Ab` is one segment). Bodies are
+ * collected up to JD_BODY_MAX and refused beyond it without being buffered.
+ * The response is queued only after the whole body has been read, which keeps
+ * keep-alive working.
+ */
+#include "api/api_int.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+
+#include "util/log.h"
+
+struct listener {
+	struct api *api;
+	int index;
+};
+
+static struct listener listeners[2];
+
+/* ---- request ids --------------------------------------------------------- */
+
+static _Thread_local uint64_t rid_state[2];
+
+static uint64_t
+rid_next(void)
+{
+	uint64_t s1 = rid_state[0];
+	const uint64_t s0 = rid_state[1];
+
+	if (rid_state[0] == 0 && rid_state[1] == 0) {
+		if (getrandom(rid_state, sizeof(rid_state), 0) != (ssize_t)sizeof(rid_state))
+			rid_state[0] = (uint64_t)(uintptr_t)&s1 ^ 0x9e3779b97f4a7c15ULL;
+		rid_state[1] |= 1;
+		s1 = rid_state[0];
+	}
+	rid_state[0] = s0;
+	s1 ^= s1 << 23;
+	rid_state[1] = s1 ^ s0 ^ (s1 >> 17) ^ (s0 >> 26);
+	return rid_state[1] + s0;
+}
+
+static void
+request_id(char out[37])
+{
+	uint64_t a = rid_next(), b = rid_next();
+
+	snprintf(out, 37, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32),
+	    (unsigned)(a >> 16) & 0xffff, (unsigned)a & 0xfff,
+	    (unsigned)((b >> 48) & 0x3fff) | 0x8000, (unsigned long long)(b & 0xffffffffffffULL));
+}
+
+/* ---- URI parsing ----------------------------------------------------------- */
+
+static int
+hexv(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decode s[0..n) into a new string; NULL on a bad escape or %00. */
+static char *
+pct_decode(const char *s, size_t n)
+{
+	char *out = jd_malloc(n + 1);
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '%') {
+			int hi, lo;
+			if (i + 2 >= n) {
+				free(out);
+				return NULL;
+			}
+			hi = hexv(s[i + 1]);
+			lo = hexv(s[i + 2]);
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+				free(out);
+				return NULL;
+			}
+			out[o++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else if (s[i] == '\0') {
+			free(out);
+			return NULL;
+		} else {
+			out[o++] = s[i];
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static void
+parse_uri(struct api_req *r)
+{
+	const char *u = r->raw_uri, *q = strchr(u, '?');
+	size_t plen = q ? (size_t)(q - u) : strlen(u);
+	const char *p = u, *end = u + plen;
+
+	if (plen == 0 || u[0] != '/') {
+		r->bad_uri = true;
+		return;
+	}
+	p++;
+	while (p < end) {
+		const char *slash = memchr(p, '/', (size_t)(end - p));
+		size_t n = slash ? (size_t)(slash - p) : (size_t)(end - p);
+		if (r->nseg >= JD_PATH_SEGMENTS_MAX) {
+			r->bad_uri = true;
+			return;
+		}
+		r->seg[r->nseg] = pct_decode(p, n);
+		if (r->seg[r->nseg] == NULL) {
+			r->bad_uri = true;
+			return;
+		}
+		r->nseg++;
+		if (slash == NULL)
+			break;
+		p = slash + 1;
+		if (p == end) { /* trailing slash: an empty last segment */
+			r->seg[r->nseg++] = jd_strdup("");
+			break;
+		}
+	}
+	if (q == NULL)
+		return;
+	p = q + 1;
+	while (*p) {
+		const char *amp = strchr(p, '&');
+		size_t n = amp ? (size_t)(amp - p) : strlen(p);
+		const char *eq = memchr(p, '=', n);
+		if (n > 0) {
+			if (r->nq >= JD_QUERY_PARAMS_MAX) {
+				r->bad_uri = true;
+				return;
+			}
+			r->q[r->nq].k = pct_decode(p, eq ? (size_t)(eq - p) : n);
+			r->q[r->nq].v = eq ? pct_decode(eq + 1, n - (size_t)(eq - p) - 1) : jd_strdup("");
+			if (r->q[r->nq].k == NULL || r->q[r->nq].v == NULL) {
+				free(r->q[r->nq].k);
+				free(r->q[r->nq].v);
+				r->bad_uri = true;
+				return;
+			}
+			r->nq++;
+		}
+		if (amp == NULL)
+			break;
+		p = amp + 1;
+	}
+}
+
+static void
+req_free(struct api_req *r)
+{
+	if (r == NULL)
+		return;
+	free(r->raw_uri);
+	for (int i = 0; i < r->nseg; i++)
+		free(r->seg[i]);
+	for (int i = 0; i < r->nq; i++) {
+		free(r->q[i].k);
+		free(r->q[i].v);
+	}
+	buf_free(&r->body);
+	buf_free(&r->out);
+	json_decref(r->json);
+	jd_error_clear(&r->err);
+	free(r);
+}
+
+static enum api_method
+method_of(const char *m)
+{
+	static const char *const names[] = {"GET", "PUT", "POST", "PATCH", "DELETE", "HEAD"};
+
+	for (int i = 0; i < 6; i++)
+		if (strcmp(m, names[i]) == 0)
+			return (enum api_method)i;
+	return API_OTHER;
+}
+
+/* ---- plane selection (D6) ------------------------------------------------ */
+
+/* From "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/iot/aws4_request, ..." */
+static int
+scope_of(const char *auth, char *region, size_t rsz, char *service, size_t ssz)
+{
+	const char *c = strstr(auth, "Credential=");
+	const char *f[5];
+	int n = 0;
+
+	if (c == NULL)
+		return -1;
+	c += strlen("Credential=");
+	f[n++] = c;
+	for (const char *p = c; *p && *p != ',' && *p != ' ' && n < 5; p++)
+		if (*p == '/')
+			f[n++] = p + 1;
+	if (n < 5)
+		return -1;
+	size_t rl = (size_t)(f[3] - f[2] - 1), sl = (size_t)(f[4] - f[3] - 1);
+	if (rl == 0 || rl >= rsz || sl == 0 || sl >= ssz)
+		return -1;
+	memcpy(region, f[2], rl);
+	region[rl] = '\0';
+	memcpy(service, f[3], sl);
+	service[sl] = '\0';
+	return 0;
+}
+
+static int
+choose_plane(struct api_req *r, struct MHD_Connection *c)
+{
+	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	char service[32];
+
+	jd_strlcpy(r->region, "us-east-1", sizeof(r->region));
+	r->plane = r->listener == 1 ? JD_PLANE_DATA : JD_PLANE_CONTROL;
+	if (auth == NULL)
+		return 0;
+	if (scope_of(auth, r->region, sizeof(r->region), service, sizeof(service)) != 0) {
+		jd_strlcpy(r->region, "us-east-1", sizeof(r->region));
+		return 0; /* auth off: an unreadable header routes like an unsigned one */
+	}
+	for (char *p = r->region; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
+			return api_fail(r, JD_EFORBIDDEN, "Credential scope region is invalid");
+	if (strcmp(service, "iot") == 0)
+		r->plane = JD_PLANE_CONTROL;
+	else if (strcmp(service, "iot-jobs-data") == 0)
+		r->plane = JD_PLANE_DATA;
+	else
+		return api_fail(r, JD_EFORBIDDEN,
+		    "Credential should be scoped to correct service: 'iot'");
+	return 0;
+}
+
+/* ---- routing ------------------------------------------------------------- */
+
+static bool
+match(const struct api_route *rt, struct api_req *r)
+{
+	const char *p = rt->path;
+	int i = 0, nl = 0;
+
+	while (*p) {
+		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+		if (i >= r->nseg)
+			return false;
+		if (p[0] == '{') {
+			if (r->seg[i][0] == '\0')
+				return false;
+			if (nl < 4)
+				r->label[nl++] = r->seg[i];
+		} else if (strlen(r->seg[i]) != n || strncmp(p, r->seg[i], n) != 0) {
+			return false;
+		}
+		i++;
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	return i == r->nseg;
+}
+
+static void
+dispatch(struct api_req *r)
+{
+	const struct api_route *found = NULL;
+	bool path_ok = false;
+
+	for (int k = 0; k < api_nroutes; k++) {
+		const struct api_route *rt = &api_routes[k];
+		if (rt->rig && !r->api->cfg.test_rig)
+			continue;
+		if (rt->plane >= 0 && rt->plane != (int)r->plane)
+			continue;
+		if (!match(rt, r))
+			continue;
+		path_ok = true;
+		if (rt->method == r->method) {
+			found = rt;
+			break;
+		}
+	}
+	if (found == NULL) {
+		if (path_ok)
+			api_fail(r, JD_ENOMETHOD, "Method not allowed for this resource");
+		else
+			api_fail(r, JD_ENOROUTE, "No operation matches %s on the %s plane",
+			    r->nseg > 0 ? "this path" : "/", r->plane == JD_PLANE_DATA ? "data" : "control");
+		return;
+	}
+	/* re-match to capture the labels of the chosen route */
+	memset(r->label, 0, sizeof(r->label));
+	match(found, r);
+	if (found->has_body) {
+		json_error_t je;
+		if (r->body.len == 0) {
+			r->json = json_object();
+		} else {
+			r->json = json_loadb(r->body.p, r->body.len, JSON_REJECT_DUPLICATES, &je);
+			if (r->json == NULL) {
+				api_fail(r, JD_EINVAL, "Could not parse request body into json: %s (line %d, column %d)",
+				    je.text, je.line, je.column);
+				return;
+			}
+			if (!json_is_object(r->json)) {
+				api_fail(r, JD_EINVAL, "The request body must be a JSON object");
+				return;
+			}
+		}
+	}
+	log_debug("%s %s", found->name, r->raw_uri);
+	found->fn(r);
+}
+
+/* ---- libmicrohttpd callbacks -------------------------------------------- */
+
+static void *
+uri_cb(void *cls, const char *uri, struct MHD_Connection *c)
+{
+	struct listener *l = cls;
+	struct api_req *r = jd_calloc(1, sizeof(*r));
+
+	(void)c;
+	r->api = l->api;
+	r->listener = l->index;
+	r->raw_uri = jd_strndup(uri, strnlen(uri, JD_URI_MAX + 1));
+	if (strlen(r->raw_uri) > JD_URI_MAX)
+		r->bad_uri = true;
+	r->status = -1;
+	return r;
+}
+
+static void
+done_cb(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	(void)cls;
+	(void)c;
+	(void)toe;
+	req_free(*con_cls);
+	*con_cls = NULL;
+}
+
+static enum MHD_Result
+respond(struct MHD_Connection *c, struct api_req *r)
+{
+	struct MHD_Response *resp;
+	char rid[37];
+	enum MHD_Result ret;
+	int status;
+
+	if (r->failed) {
+		struct jw w;
+		int code = r->err.code ? r->err.code : JD_EINTERNAL;
+		status = jd_errno_status(code, r->plane);
+		buf_reset(&r->out);
+		jw_init(&w, &r->out);
+		jw_obj_begin(&w);
+		jw_kstr(&w, "message", r->err.msg);
+		if (code == JD_EEXISTS && r->err.resource_id[0]) {
+			jw_kstr(&w, "resourceId", r->err.resource_id);
+			if (r->err.resource_arn[0])
+				jw_kstr(&w, "resourceArn", r->err.resource_arn);
+		}
+		if (code == JD_ECONFLICT && r->err.resource_id[0])
+			jw_kstr(&w, "resourceId", r->err.resource_id);
+		if (r->plane == JD_PLANE_DATA && r->err.has_state) {
+			jw_key(&w, "executionState");
+			api_encode_exec_state(&w, r->err.state_status, r->err.state_details_json,
+			    r->err.state_version);
+		}
+		jw_obj_end(&w);
+	} else {
+		status = r->status > 0 ? r->status : 200;
+		if (r->empty)
+			buf_reset(&r->out);
+	}
+	resp = MHD_create_response_from_buffer(r->out.len, r->out.p ? r->out.p : (void *)"",
+	    MHD_RESPMEM_MUST_COPY);
+	if (resp == NULL)
+		return MHD_NO;
+	request_id(rid);
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	MHD_add_response_header(resp, "x-amzn-RequestId", rid);
+	if (r->failed)
+		MHD_add_response_header(resp, "x-amzn-ErrorType",
+		    jd_errno_type(r->err.code ? r->err.code : JD_EINTERNAL, r->plane));
+	ret = MHD_queue_response(c, (unsigned int)status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static enum MHD_Result
+access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+    const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	struct api_req *r = *con_cls;
+
+	(void)cls;
+	(void)url;
+	(void)version;
+	if (r == NULL)
+		return MHD_NO;
+	if (r->status == -1) {
+		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+		r->status = 0;
+		r->method = method_of(method);
+		if (cl != NULL) {
+			int64_t n = 0;
+			if (core_parse_u63(cl, &n) != 0 || n > JD_BODY_MAX) {
+				r->too_big = true;
+				api_fail(r, JD_ETOOBIG, "The request body exceeds %d bytes", JD_BODY_MAX);
+				return respond(c, r);
+			}
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size != 0) {
+		if (!r->too_big) {
+			if (r->body.len + *upload_data_size > JD_BODY_MAX) {
+				r->too_big = true;
+				buf_free(&r->body);
+			} else {
+				buf_append(&r->body, upload_data, *upload_data_size);
+			}
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (r->too_big && !r->failed)
+		api_fail(r, JD_ETOOBIG, "The request body exceeds %d bytes", JD_BODY_MAX);
+	if (!r->failed) {
+		parse_uri(r);
+		if (r->bad_uri)
+			api_fail(r, JD_EINVAL, "The request URI is malformed");
+	}
+	if (!r->failed)
+		choose_plane(r, c);
+	if (!r->failed)
+		dispatch(r);
+	return respond(c, r);
+}
+
+/* ---- lifecycle ----------------------------------------------------------- */
+
+static int
+parse_listen(const char *spec, struct sockaddr_in *sa, char *host, size_t hsz)
+{
+	const char *colon = strrchr(spec, ':');
+	int64_t port;
+
+	memset(sa, 0, sizeof(*sa));
+	if (colon == NULL || (size_t)(colon - spec) >= hsz)
+		return -1;
+	memcpy(host, spec, (size_t)(colon - spec));
+	host[colon - spec] = '\0';
+	if (core_parse_u63(colon + 1, &port) != 0 || port > 65535)
+		return -1;
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((uint16_t)port);
+	if (host[0] == '\0')
+		jd_strlcpy(host, "0.0.0.0", hsz);
+	if (strcmp(host, "localhost") == 0)
+		jd_strlcpy(host, "127.0.0.1", hsz);
+	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+		return -1;
+	return 0;
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+
+	(void)cls;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	log_warn("http: %s", line);
+}
+
+static int
+start_one(struct api *a, int idx, const char *spec, struct jd_error *e)
+{
+	struct sockaddr_in sa;
+	const union MHD_DaemonInfo *info;
+	struct MHD_Daemon *d;
+
+	if (parse_listen(spec, &sa, a->listen_host[idx], sizeof(a->listen_host[idx])) != 0)
+		return jd_error_set(e, JD_EINVAL, "invalid listen address '%s' (want ADDR:PORT)", spec);
+	listeners[idx].api = a;
+	listeners[idx].index = idx;
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
+	    0, NULL, NULL, access_cb, &listeners[idx],
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(a->cfg.threads > 0 ? a->cfg.threads : JD_HTTP_THREADS),
+	    MHD_OPTION_URI_LOG_CALLBACK, uri_cb, &listeners[idx],
+	    MHD_OPTION_NOTIFY_COMPLETED, done_cb, NULL,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)JD_HTTP_TIMEOUT_S,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)JD_HTTP_CONN_MAX,
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
+	    MHD_OPTION_END);
+	if (d == NULL)
+		return jd_error_set(e, JD_EINTERNAL, "cannot listen on %s", spec);
+	a->daemon[idx] = d;
+	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	a->port[idx] = info ? info->port : 0;
+	return 0;
+}
+
+int
+api_create(const struct api_config *cfg, struct svc *svc, struct api **out, struct jd_error *e)
+{
+	struct api *a = jd_calloc(1, sizeof(*a));
+	int rc;
+
+	a->cfg = *cfg;
+	a->svc = svc;
+	if ((rc = start_one(a, 0, cfg->listen, e)) != 0)
+		goto fail;
+	if (cfg->data_listen != NULL && cfg->data_listen[0] != '\0' &&
+	    (rc = start_one(a, 1, cfg->data_listen, e)) != 0)
+		goto fail;
+	*out = a;
+	return 0;
+fail:
+	api_destroy(a);
+	return rc;
+}
+
+int
+api_port(const struct api *a)
+{
+	return a->port[0];
+}
+
+int
+api_data_port(const struct api *a)
+{
+	return a->port[1];
+}
+
+void
+api_destroy(struct api *a)
+{
+	if (a == NULL)
+		return;
+	for (int i = 0; i < 2; i++) {
+		if (a->daemon[i] != NULL) {
+			MHD_quiesce_daemon(a->daemon[i]);
+			MHD_stop_daemon(a->daemon[i]);
+		}
+	}
+	free(a);
+}

@@ -1,0 +1,238 @@
+/*
+ * config.c: one table of options serves the config file (`key = value`),
+ * the environment (JOBSD_KEY with '-' as '_') and the flags (--key VALUE),
+ * and the --help text. Later sources override earlier ones.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/core.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+enum opt_kind { OPT_STR, OPT_BOOL, OPT_INT, OPT_LEVEL };
+
+struct opt {
+	const char *name;
+	enum opt_kind kind;
+	size_t off;
+	size_t size;
+	const char *arg;
+	const char *help;
+};
+
+#define O(field) offsetof(struct config, field), sizeof(((struct config *)0)->field)
+
+static const struct opt opts[] = {
+	{"listen", OPT_STR, O(listen), "ADDR:PORT",
+	    "control-plane listener (service iot); port 0 picks a free port [127.0.0.1:8443]"},
+	{"data-listen", OPT_STR, O(data_listen), "ADDR:PORT",
+	    "device-plane listener (service iot-jobs-data); empty for none [127.0.0.1:8444]"},
+	{"store", OPT_STR, O(store), "sqlite:PATH", "where state lives [sqlite:./data/jobsd.db]"},
+	{"account-id", OPT_STR, O(account), "ID", "12-digit account id used in ARNs [123456789012]"},
+	{"auth", OPT_STR, O(auth), "off|sigv4", "request authentication [off]"},
+	{"test-rig", OPT_BOOL, O(test_rig), NULL,
+	    "enable /_jobsd/ admin endpoints (reset, virtual clock) and /moto-api/reset (D22)"},
+	{"log-level", OPT_LEVEL, O(log_level), "LEVEL", "error|warn|info|debug [info]"},
+	{"threads", OPT_INT, O(threads), "N", "HTTP worker threads per listener [4]"},
+};
+
+#undef O
+
+void
+config_usage(const char *prog)
+{
+	printf("usage: %s [options]\n\n"
+	       "jobsd: a self-hosted, wire-compatible AWS IoT Jobs service.\n\n"
+	       "Options (each also settable as JOBSD_NAME in the environment, NAME upper-case\n"
+	       "with '-' as '_', or as `name = value` in the config file; flags win over the\n"
+	       "environment, which wins over the file):\n\n", prog);
+	printf("  %-28s %s\n", "--config FILE", "read options from FILE (also JOBSD_CONFIG)");
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		char left[64];
+		snprintf(left, sizeof(left), "--%s%s%s", opts[i].name, opts[i].arg ? " " : "",
+		    opts[i].arg ? opts[i].arg : "");
+		printf("  %-28s %s\n", left, opts[i].help);
+	}
+	printf("  %-28s %s\n", "--version", "print the version and exit");
+	printf("  %-28s %s\n\n", "--help", "print this help and exit");
+	printf("On start-up jobsd prints one line to stdout:\n"
+	       "  jobsd ready control=ADDR:PORT data=ADDR:PORT\n");
+}
+
+static const struct opt *
+find(const char *name, size_t n)
+{
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if (strlen(opts[i].name) == n && strncmp(opts[i].name, name, n) == 0)
+			return &opts[i];
+	return NULL;
+}
+
+static int
+set(struct config *c, const struct opt *o, const char *v, const char *where, struct jd_error *e)
+{
+	char *field = (char *)c + o->off;
+
+	switch (o->kind) {
+	case OPT_STR:
+		if (strlen(v) >= o->size)
+			return jd_error_set(e, JD_EINVAL, "%s: value of %s is too long", where, o->name);
+		jd_strlcpy(field, v, o->size);
+		return 0;
+	case OPT_BOOL: {
+		bool b;
+		if (v[0] == '\0' || strcmp(v, "1") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "on") == 0)
+			b = true;
+		else if (strcmp(v, "0") == 0 || strcmp(v, "no") == 0 || strcmp(v, "off") == 0)
+			b = false;
+		else if (core_parse_bool(v, &b) != 0)
+			return jd_error_set(e, JD_EINVAL, "%s: %s wants true or false, not '%s'", where, o->name, v);
+		*(bool *)(void *)field = b;
+		return 0;
+	}
+	case OPT_INT: {
+		int64_t n;
+		if (core_parse_u63(v, &n) != 0 || n < 1 || n > 256)
+			return jd_error_set(e, JD_EINVAL, "%s: %s wants a number 1..256, not '%s'", where, o->name, v);
+		*(int *)(void *)field = (int)n;
+		return 0;
+	}
+	case OPT_LEVEL:
+		if (log_level_parse(v, (int *)(void *)field) != 0)
+			return jd_error_set(e, JD_EINVAL, "%s: unknown log level '%s'", where, v);
+		return 0;
+	}
+	return 0;
+}
+
+static char *
+trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+static int
+load_file(struct config *c, const char *path, struct jd_error *e)
+{
+	FILE *f = fopen(path, "r");
+	char line[2048], where[300];
+	int lineno = 0, rc = 0;
+
+	if (f == NULL)
+		return jd_error_set(e, JD_EINVAL, "cannot open config file %s", path);
+	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+		char *s = trim(line), *eq;
+		lineno++;
+		if (*s == '\0' || *s == '#')
+			continue;
+		eq = strchr(s, '=');
+		snprintf(where, sizeof(where), "%s:%d", path, lineno);
+		if (eq == NULL) {
+			rc = jd_error_set(e, JD_EINVAL, "%s: expected `name = value`", where);
+			break;
+		}
+		*eq = '\0';
+		char *k = trim(s), *v = trim(eq + 1);
+		const struct opt *o = find(k, strlen(k));
+		if (o == NULL)
+			rc = jd_error_set(e, JD_EINVAL, "%s: unknown option '%s'", where, k);
+		else
+			rc = set(c, o, v, where, e);
+	}
+	fclose(f);
+	return rc;
+}
+
+static int
+validate(struct config *c, struct jd_error *e)
+{
+	if (strcmp(c->auth, "off") != 0 && strcmp(c->auth, "sigv4") != 0)
+		return jd_error_set(e, JD_EINVAL, "auth must be off or sigv4, not '%s'", c->auth);
+	if (strcmp(c->auth, "sigv4") == 0)
+		return jd_error_set(e, JD_EINVAL,
+		    "auth=sigv4 is not implemented yet in this version; use --auth off");
+	if (strlen(c->account) != 12 || strspn(c->account, "0123456789") != 12)
+		return jd_error_set(e, JD_EINVAL, "account-id must be 12 digits, not '%s'", c->account);
+	if (strncmp(c->store, "sqlite:", 7) != 0 || c->store[7] == '\0')
+		return jd_error_set(e, JD_EINVAL, "store must be sqlite:PATH, not '%s'", c->store);
+	if (c->listen[0] == '\0')
+		return jd_error_set(e, JD_EINVAL, "listen must be set");
+	return 0;
+}
+
+int
+config_load(struct config *c, int argc, char **argv, struct jd_error *e)
+{
+	const char *file = getenv("JOBSD_CONFIG");
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	jd_strlcpy(c->listen, "127.0.0.1:8443", sizeof(c->listen));
+	jd_strlcpy(c->data_listen, "127.0.0.1:8444", sizeof(c->data_listen));
+	jd_strlcpy(c->store, "sqlite:./data/jobsd.db", sizeof(c->store));
+	jd_strlcpy(c->account, "123456789012", sizeof(c->account));
+	jd_strlcpy(c->auth, "off", sizeof(c->auth));
+	c->log_level = JD_LOG_INFO;
+	c->threads = 4;
+
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			file = argv[i + 1];
+	if (file != NULL && (rc = load_file(c, file, e)) != 0)
+		return rc;
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		char env[64], *v;
+		snprintf(env, sizeof(env), "JOBSD_%s", opts[i].name);
+		for (char *p = env; *p; p++)
+			*p = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+		if ((v = getenv(env)) != NULL && (rc = set(c, &opts[i], v, env, e)) != 0)
+			return rc;
+	}
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *val = NULL, *eq;
+		const struct opt *o;
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			c->show_help = true;
+			continue;
+		}
+		if (strcmp(a, "--version") == 0) {
+			c->show_version = true;
+			continue;
+		}
+		if (strcmp(a, "--config") == 0) {
+			i++;
+			continue;
+		}
+		if (strncmp(a, "--", 2) != 0)
+			return jd_error_set(e, JD_EINVAL, "unexpected argument '%s' (see --help)", a);
+		eq = strchr(a + 2, '=');
+		o = find(a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
+		if (o == NULL)
+			return jd_error_set(e, JD_EINVAL, "unknown option '%s' (see --help)", a);
+		if (eq != NULL)
+			val = eq + 1;
+		else if (o->kind == OPT_BOOL)
+			val = "";
+		else if (i + 1 < argc)
+			val = argv[++i];
+		else
+			return jd_error_set(e, JD_EINVAL, "option %s needs a value", a);
+		if ((rc = set(c, o, val, a, e)) != 0)
+			return rc;
+	}
+	if (c->show_help || c->show_version)
+		return 0;
+	return validate(c, e);
+}

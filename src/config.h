@@ -1,0 +1,32 @@
+/*
+ * config.h: jobsd's configuration: defaults, then a config file, then the
+ * environment (JOBSD_*), then command-line flags, validated into one
+ * immutable struct.
+ */
+#ifndef JD_CONFIG_H
+#define JD_CONFIG_H
+
+#include <stdbool.h>
+
+#include "util/err.h"
+
+struct config {
+	char listen[128];
+	char data_listen[128];
+	char store[1024];
+	char account[16];
+	char auth[16];         /* "off" | "sigv4" */
+	bool test_rig;
+	int log_level;
+	int threads;
+	bool show_help;
+	bool show_version;
+};
+
+/* Parse argv (and the file named by --config / JOBSD_CONFIG, and the env).
+ * On error returns JD_EINVAL with a message in e. */
+int config_load(struct config *c, int argc, char **argv, struct jd_error *e);
+/* Usage text for --help. */
+void config_usage(const char *prog);
+
+#endif

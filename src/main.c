@@ -1,0 +1,143 @@
+/*
+ * main.c: jobsd's process: configuration, the store, the service, the two
+ * HTTP listeners, signals, and an orderly stop. SIGTERM/SIGINT stop
+ * accepting, let in-flight requests finish, stop background work, close the
+ * store (a final checkpoint) and exit 0. SIGHUP re-reads the log level.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "config.h"
+#include "store/store.h"
+#include "svc/svc.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+static int
+make_parent_dir(const char *store_spec)
+{
+	char path[1024], *slash;
+
+	if (strncmp(store_spec, "sqlite:", 7) != 0)
+		return 0;
+	jd_strlcpy(path, store_spec + 7, sizeof(path));
+	slash = strrchr(path, '/');
+	if (slash == NULL || slash == path)
+		return 0;
+	*slash = '\0';
+	for (char *p = path + 1; *p; p++) {
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(path, 0750);
+			*p = '/';
+		}
+	}
+	mkdir(path, 0750);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config cfg;
+	struct jd_error e;
+	struct jd_clock clk;
+	struct store *store = NULL;
+	struct svc svc;
+	bool svc_up = false;
+	struct api *api = NULL;
+	sigset_t set;
+	int sig, rc = 1;
+
+	jd_error_init(&e);
+	if (config_load(&cfg, argc, argv, &e) != 0) {
+		fprintf(stderr, "jobsd: %s\n", e.msg);
+		return 2;
+	}
+	if (cfg.show_help) {
+		config_usage(argv[0]);
+		return 0;
+	}
+	if (cfg.show_version) {
+		printf("jobsd %s\n", JOBSD_VERSION);
+		return 0;
+	}
+	log_set_level(cfg.log_level);
+
+	/* Signals are taken synchronously by this thread; block them everywhere. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (cfg.test_rig)
+		log_warn("TEST-RIG MODE: /_jobsd/ admin endpoints (reset, virtual clock) are enabled; "
+		         "never use this in production");
+	if (strcmp(cfg.auth, "off") == 0)
+		log_warn("AUTH IS OFF: every request is accepted without a signature");
+	clock_init(&clk, cfg.test_rig);
+	make_parent_dir(cfg.store);
+	if (store_open(cfg.store, &store, &e) != 0) {
+		log_error("cannot open store %s: %s", cfg.store, e.msg);
+		goto out;
+	}
+	if (svc_init(&svc, store, &clk, cfg.account, &e) != 0) {
+		log_error("cannot start: %s", e.msg);
+		goto out;
+	}
+	svc_up = true;
+	struct api_config ac = {cfg.listen, cfg.data_listen, cfg.account, cfg.test_rig, cfg.threads};
+	if (api_create(&ac, &svc, &api, &e) != 0) {
+		log_error("%s", e.msg);
+		goto out;
+	}
+	{
+		char host0[128], host1[128];
+		const char *c0 = strrchr(cfg.listen, ':'), *c1 = strrchr(cfg.data_listen, ':');
+		jd_strlcpy(host0, cfg.listen, sizeof(host0));
+		host0[c0 ? c0 - cfg.listen : 0] = '\0';
+		jd_strlcpy(host1, cfg.data_listen, sizeof(host1));
+		host1[c1 ? c1 - cfg.data_listen : 0] = '\0';
+		if (api_data_port(api) > 0)
+			printf("jobsd ready control=%s:%d data=%s:%d\n", host0, api_port(api), host1,
+			    api_data_port(api));
+		else
+			printf("jobsd ready control=%s:%d data=none\n", host0, api_port(api));
+		fflush(stdout);
+	}
+	log_info("jobsd %s serving, store %s", JOBSD_VERSION, cfg.store);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			struct config again;
+			struct jd_error e2;
+			jd_error_init(&e2);
+			if (config_load(&again, argc, argv, &e2) == 0) {
+				log_set_level(again.log_level);
+				log_info("SIGHUP: log level reloaded");
+			} else {
+				log_warn("SIGHUP: configuration not reloaded: %s", e2.msg);
+			}
+			continue;
+		}
+		log_info("signal %d: stopping", sig);
+		break;
+	}
+	rc = 0;
+out:
+	api_destroy(api);
+	if (svc_up)
+		svc_fini(&svc);
+	store_close(store);
+	jd_error_clear(&e);
+	return rc;
+}

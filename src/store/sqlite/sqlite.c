@@ -1,0 +1,1556 @@
+/*
+ * sqlite.c: the SQLite backend of the store interface (store.h).
+ *
+ * Design:
+ * - One file, WAL mode, synchronous=FULL (dependencies.md: a power cut must
+ *   not undo an acknowledged write).
+ * - One writer connection behind a pthread mutex: begin(write=true) takes the
+ *   mutex and runs BEGIN IMMEDIATE, so writers queue in-process instead of
+ *   spinning in SQLite's busy handler (busy_timeout stays only as a backstop
+ *   against other processes). A pool of JD_STORE_READERS reader connections
+ *   (free list under a mutex + condvar) serves begin(write=false) with a
+ *   deferred BEGIN; readers are query_only, so a write in a read transaction
+ *   fails loudly (JD_EUNAVAIL) instead of racing the writer for the lock.
+ * - A connection is used by one thread at a time, so it is opened NOMUTEX.
+ *   The transaction handle is the connection itself (struct conn begins with
+ *   a struct store_tx_base); no allocation per transaction.
+ * - Every statement lives in one X-macro table (STMTS) and is prepared lazily
+ *   per connection with SQLITE_PREPARE_PERSISTENT, then reset and unbound
+ *   after each use. Optional filters are written into the SQL as
+ *   `(?N IS NULL OR col = ?N)`, so one statement serves every combination.
+ *   If a list callback re-enters the same operation, the cached statement is
+ *   busy and a temporary one is prepared and finalized.
+ * - The schema is built by numbered migrations recorded in schema_version;
+ *   opening an existing file applies only the missing ones, in one
+ *   transaction.
+ * - Storage conventions: times INTEGER ms, bools 0/1, empty fixed-size names
+ *   (type_name, parent, namespace_id, reason_code) and absent owned texts as
+ *   NULL. Job and execution seq come from the counters table (monotonic,
+ *   never reused, survives wipe) updated under the writer lock.
+ * - Errors: a duplicate key is JD_EEXISTS, a missing row JD_ENOTFOUND (update
+ *   and delete check sqlite3_changes), everything else is logged with
+ *   sqlite3_errmsg and returned as JD_EUNAVAIL (decisions D21).
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+/* The pending-list SQL below spells these values out. */
+_Static_assert(JD_EXEC_QUEUED == 0 && JD_EXEC_IN_PROGRESS == 1, "exec status values used in SQL");
+
+/* ---- schema ------------------------------------------------------------ */
+
+/*
+ * Migration N (1-based) is migrations[N - 1]. Append only: never edit a
+ * migration that has shipped.
+ */
+static const char *const migrations[] = {
+	/* 1: initial schema */
+	"CREATE TABLE meta ("
+	"  key TEXT PRIMARY KEY,"
+	"  value TEXT NOT NULL"
+	") WITHOUT ROWID;"
+	"CREATE TABLE counters ("
+	"  name TEXT PRIMARY KEY,"
+	"  value INTEGER NOT NULL"
+	") WITHOUT ROWID;"
+	"CREATE TABLE things ("
+	"  name TEXT PRIMARY KEY,"
+	"  id TEXT NOT NULL,"
+	"  type_name TEXT,"
+	"  attributes TEXT,"
+	"  version INTEGER NOT NULL,"
+	"  created_ms INTEGER NOT NULL"
+	");"
+	"CREATE INDEX things_type ON things(type_name, name);"
+	"CREATE TABLE thing_groups ("
+	"  name TEXT PRIMARY KEY,"
+	"  id TEXT NOT NULL,"
+	"  parent TEXT,"
+	"  description TEXT,"
+	"  attributes TEXT,"
+	"  version INTEGER NOT NULL,"
+	"  created_ms INTEGER NOT NULL"
+	");"
+	"CREATE INDEX thing_groups_parent ON thing_groups(parent, name);"
+	"CREATE TABLE group_members ("
+	"  group_name TEXT NOT NULL,"
+	"  thing_name TEXT NOT NULL,"
+	"  PRIMARY KEY (group_name, thing_name)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX group_members_thing ON group_members(thing_name, group_name);"
+	"CREATE TABLE jobs ("
+	"  job_id TEXT PRIMARY KEY,"
+	"  seq INTEGER NOT NULL UNIQUE,"
+	"  status INTEGER NOT NULL,"
+	"  selection INTEGER NOT NULL,"
+	"  namespace_id TEXT,"
+	"  document TEXT,"
+	"  document_source TEXT,"
+	"  description TEXT,"
+	"  targets TEXT,"
+	"  config TEXT,"
+	"  template_arn TEXT,"
+	"  force_canceled INTEGER NOT NULL,"
+	"  reason_code TEXT,"
+	"  comment TEXT,"
+	"  inprogress_timeout_min INTEGER NOT NULL,"
+	"  created_ms INTEGER NOT NULL,"
+	"  updated_ms INTEGER NOT NULL,"
+	"  completed_ms INTEGER NOT NULL"
+	");"
+	"CREATE INDEX jobs_status ON jobs(status, seq);"
+	"CREATE TABLE job_group_targets ("
+	"  job_id TEXT NOT NULL,"
+	"  group_name TEXT NOT NULL,"
+	"  PRIMARY KEY (job_id, group_name)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX job_group_targets_group ON job_group_targets(group_name, job_id);"
+	"CREATE TABLE executions ("
+	"  job_id TEXT NOT NULL,"
+	"  thing_name TEXT NOT NULL,"
+	"  number INTEGER NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  status INTEGER NOT NULL,"
+	"  force_canceled INTEGER NOT NULL,"
+	"  namespace_id TEXT,"
+	"  details TEXT,"
+	"  queued_ms INTEGER NOT NULL,"
+	"  started_ms INTEGER NOT NULL,"
+	"  updated_ms INTEGER NOT NULL,"
+	"  version INTEGER NOT NULL,"
+	"  retry_attempt INTEGER NOT NULL,"
+	"  inprogress_deadline INTEGER NOT NULL,"
+	"  step_deadline INTEGER NOT NULL,"
+	/* the effective deadline: the earlier non-zero one, 0 = none */
+	"  deadline INTEGER GENERATED ALWAYS AS ("
+	"    CASE WHEN inprogress_deadline = 0 THEN step_deadline"
+	"         WHEN step_deadline = 0 THEN inprogress_deadline"
+	"         ELSE min(inprogress_deadline, step_deadline) END) VIRTUAL,"
+	"  PRIMARY KEY (job_id, thing_name, number)"
+	") WITHOUT ROWID;"
+	"CREATE UNIQUE INDEX executions_thing_seq ON executions(thing_name, seq);"
+	"CREATE INDEX executions_pending"
+	"  ON executions(thing_name, namespace_id, status, queued_ms, seq);"
+	"CREATE INDEX executions_job_status ON executions(job_id, status);"
+	"CREATE INDEX executions_due ON executions(status, deadline);"
+	"CREATE TABLE job_templates ("
+	"  id TEXT PRIMARY KEY,"
+	"  description TEXT,"
+	"  document TEXT,"
+	"  document_source TEXT,"
+	"  config TEXT,"
+	"  created_ms INTEGER NOT NULL"
+	");",
+};
+
+#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+/* ---- statements -------------------------------------------------------- */
+
+#define THING_COLS "name, id, type_name, attributes, version, created_ms"
+#define GROUP_COLS "name, id, parent, description, attributes, version, created_ms"
+#define JOB_COLS                                                                             \
+	"job_id, seq, status, selection, namespace_id, document, document_source, description, " \
+	"targets, config, template_arn, force_canceled, reason_code, comment, "                  \
+	"inprogress_timeout_min, created_ms, updated_ms, completed_ms"
+#define EXEC_COLS                                                                            \
+	"job_id, thing_name, number, seq, status, force_canceled, namespace_id, details, "       \
+	"queued_ms, started_ms, updated_ms, version, retry_attempt, inprogress_deadline, "       \
+	"step_deadline"
+#define TEMPLATE_COLS "id, description, document, document_source, config, created_ms"
+
+/* Descendants of ?1 (NULL = the root) when ?2, else its direct children. */
+#define GROUP_TREE                                                                           \
+	"WITH RECURSIVE sub(name) AS ("                                                          \
+	" SELECT name FROM thing_groups WHERE parent IS ?1"                                      \
+	" UNION ALL"                                                                             \
+	" SELECT g.name FROM thing_groups g JOIN sub ON g.parent = sub.name WHERE ?2) "
+
+/* Status filter on ?N: -1 any, -2 pending, else equality. */
+#define STATUS_FILTER(n) "(" n " = -1 OR status = " n " OR (" n " = -2 AND status IN (0, 1)))"
+
+/*
+ * Every statement: X(enum suffix, SQL). Bind formats (see bindv) follow the
+ * ?N numbering of each statement.
+ */
+#define STMTS(X)                                                                             \
+	X(BEGIN, "BEGIN")                                                                        \
+	X(BEGIN_WRITE, "BEGIN IMMEDIATE")                                                        \
+	X(COMMIT, "COMMIT")                                                                      \
+	X(ROLLBACK, "ROLLBACK")                                                                  \
+	X(SEQ_NEXT, "INSERT INTO counters (name, value) VALUES (?1, 1)"                          \
+	    " ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value")               \
+	X(META_GET, "SELECT value FROM meta WHERE key = ?1")                                     \
+	X(META_PUT, "INSERT INTO meta (key, value) VALUES (?1, ?2)"                              \
+	    " ON CONFLICT (key) DO UPDATE SET value = excluded.value")                           \
+	X(THING_GET, "SELECT " THING_COLS " FROM things WHERE name = ?1")                        \
+	X(THING_INSERT, "INSERT INTO things (" THING_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)")   \
+	X(THING_UPDATE, "UPDATE things SET id = ?2, type_name = ?3, attributes = ?4,"            \
+	    " version = ?5, created_ms = ?6 WHERE name = ?1")                                    \
+	X(THING_DELETE, "DELETE FROM things WHERE name = ?1")                                    \
+	X(THING_UNLINK, "DELETE FROM group_members WHERE thing_name = ?1")                       \
+	X(THING_LIST, "SELECT " THING_COLS " FROM things WHERE name > ?1"                        \
+	    " AND (?2 IS NULL OR type_name = ?2)"                                                \
+	    " AND (?3 IS NULL OR CASE"                                                           \
+	    "  WHEN json_extract(attributes, '$.\"' || ?3 || '\"') IS NULL THEN 0"               \
+	    "  WHEN ?4 IS NULL THEN 1"                                                           \
+	    "  WHEN ?5 THEN substr(json_extract(attributes, '$.\"' || ?3 || '\"'), 1,"           \
+	    "    length(?4)) = ?4"                                                               \
+	    "  ELSE json_extract(attributes, '$.\"' || ?3 || '\"') = ?4 END)"                    \
+	    " ORDER BY name LIMIT ?6")                                                           \
+	X(THING_GROUPS, "SELECT group_name FROM group_members WHERE thing_name = ?1"             \
+	    " ORDER BY group_name")                                                              \
+	X(GROUP_GET, "SELECT " GROUP_COLS " FROM thing_groups WHERE name = ?1")                  \
+	X(GROUP_INSERT, "INSERT INTO thing_groups (" GROUP_COLS ")"                              \
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")                                              \
+	X(GROUP_DELETE, "DELETE FROM thing_groups WHERE name = ?1")                              \
+	X(GROUP_UNLINK, "DELETE FROM group_members WHERE group_name = ?1")                       \
+	X(GROUP_LIST, GROUP_TREE "SELECT " GROUP_COLS " FROM thing_groups"                       \
+	    " WHERE name IN (SELECT name FROM sub) AND name > ?3"                                \
+	    " AND (?4 IS NULL OR substr(name, 1, length(?4)) = ?4)"                              \
+	    " ORDER BY name LIMIT ?5")                                                           \
+	X(GROUP_CHILD_COUNT, "SELECT count(*) FROM thing_groups WHERE parent = ?1")              \
+	X(MEMBER_ADD, "INSERT INTO group_members (group_name, thing_name) VALUES (?1, ?2)")      \
+	X(MEMBER_REMOVE, "DELETE FROM group_members WHERE group_name = ?1 AND thing_name = ?2")  \
+	X(MEMBER_LIST, "WITH RECURSIVE sub(name) AS ("                                           \
+	    " SELECT ?1 UNION"                                                                   \
+	    " SELECT g.name FROM thing_groups g JOIN sub ON g.parent = sub.name WHERE ?2)"       \
+	    " SELECT DISTINCT thing_name FROM group_members"                                     \
+	    " WHERE group_name IN (SELECT name FROM sub) AND thing_name > ?3"                    \
+	    " ORDER BY thing_name LIMIT ?4")                                                     \
+	X(JOB_GET, "SELECT " JOB_COLS " FROM jobs WHERE job_id = ?1")                            \
+	X(JOB_INSERT, "INSERT INTO jobs (" JOB_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"  \
+	    " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)")                                 \
+	X(JOB_UPDATE, "UPDATE jobs SET status = ?2, selection = ?3, namespace_id = ?4,"          \
+	    " document = ?5, document_source = ?6, description = ?7, targets = ?8, config = ?9," \
+	    " template_arn = ?10, force_canceled = ?11, reason_code = ?12, comment = ?13,"       \
+	    " inprogress_timeout_min = ?14, created_ms = ?15, updated_ms = ?16,"                 \
+	    " completed_ms = ?17 WHERE job_id = ?1")                                             \
+	X(JOB_DELETE, "DELETE FROM jobs WHERE job_id = ?1")                                      \
+	X(JOB_UNTARGET, "DELETE FROM job_group_targets WHERE job_id = ?1")                       \
+	X(JOB_LIST, "SELECT " JOB_COLS " FROM jobs WHERE seq < ?1"                               \
+	    " AND (?2 = -1 OR status = ?2) AND (?3 = -1 OR selection = ?3)"                      \
+	    " AND (?4 IS NULL OR namespace_id IS nullif(?4, ''))"                                \
+	    " AND (?5 IS NULL OR job_id IN"                                                      \
+	    "  (SELECT job_id FROM job_group_targets WHERE group_name = ?5))"                    \
+	    " ORDER BY seq DESC LIMIT ?6")                                                       \
+	X(JOB_COUNT_STATUS, "SELECT count(*) FROM jobs WHERE status = ?1")                       \
+	X(JOB_TARGET_ADD, "INSERT INTO job_group_targets (job_id, group_name) VALUES (?1, ?2)")  \
+	X(JOB_LIST_BY_GROUP, "SELECT " JOB_COLS " FROM jobs WHERE job_id IN"                     \
+	    " (SELECT job_id FROM job_group_targets WHERE group_name = ?1) ORDER BY seq")        \
+	X(EXEC_GET, "SELECT " EXEC_COLS " FROM executions"                                       \
+	    " WHERE job_id = ?1 AND thing_name = ?2 AND (?3 = 0 OR number = ?3)"                 \
+	    " ORDER BY number DESC LIMIT 1")                                                     \
+	X(EXEC_INSERT, "INSERT INTO executions (" EXEC_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6,"  \
+	    " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)")                                        \
+	X(EXEC_UPDATE, "UPDATE executions SET status = ?4, force_canceled = ?5,"                 \
+	    " namespace_id = ?6, details = ?7, queued_ms = ?8, started_ms = ?9,"                 \
+	    " updated_ms = ?10, version = ?11, retry_attempt = ?12, inprogress_deadline = ?13,"  \
+	    " step_deadline = ?14 WHERE job_id = ?1 AND thing_name = ?2 AND number = ?3")        \
+	X(EXEC_DELETE, "DELETE FROM executions"                                                  \
+	    " WHERE job_id = ?1 AND thing_name = ?2 AND number = ?3")                            \
+	X(EXEC_MAX_NUMBER, "SELECT coalesce(max(number), 0) FROM executions"                     \
+	    " WHERE job_id = ?1 AND thing_name = ?2")                                            \
+	X(EXEC_LIST_JOB, "SELECT " EXEC_COLS " FROM executions WHERE job_id = ?1"                \
+	    " AND " STATUS_FILTER("?2") " AND (thing_name, number) > (?3, ?4)"                   \
+	    " ORDER BY thing_name, number LIMIT ?5")                                             \
+	X(EXEC_LIST_THING, "SELECT " EXEC_COLS " FROM executions"                                \
+	    " WHERE thing_name = ?1 AND seq < ?2 AND " STATUS_FILTER("?3")                       \
+	    " AND (?4 IS NULL OR job_id = ?4)"                                                   \
+	    " AND (?5 IS NULL OR namespace_id IS nullif(?5, ''))"                                \
+	    " ORDER BY seq DESC LIMIT ?6")                                                       \
+	X(EXEC_PENDING, "SELECT " EXEC_COLS " FROM executions"                                   \
+	    " WHERE thing_name = ?1 AND namespace_id IS ?2 AND status IN (0, 1)"                 \
+	    " ORDER BY status DESC, queued_ms, seq LIMIT ?3")                                    \
+	X(EXEC_PENDING_JOB, "SELECT " EXEC_COLS " FROM executions"                               \
+	    " WHERE job_id = ?1 AND status IN (0, 1)")                                           \
+	X(EXEC_COUNTS, "SELECT status, count(*) FROM"                                            \
+	    " (SELECT status, max(number) FROM executions WHERE job_id = ?1"                     \
+	    "  GROUP BY thing_name) GROUP BY status")                                            \
+	X(EXEC_ACTIVE_COUNT, "SELECT count(*) FROM executions"                                   \
+	    " WHERE job_id = ?1 AND status IN (0, 1)")                                           \
+	X(EXEC_DELETE_JOB, "DELETE FROM executions WHERE (job_id, thing_name, number) IN"        \
+	    " (SELECT job_id, thing_name, number FROM executions WHERE job_id = ?1 LIMIT ?2)")   \
+	X(EXEC_DUE, "SELECT " EXEC_COLS " FROM executions"                                       \
+	    " WHERE status = 1 AND deadline BETWEEN 1 AND ?1 ORDER BY deadline, seq LIMIT ?2")   \
+	X(TEMPLATE_GET, "SELECT " TEMPLATE_COLS " FROM job_templates WHERE id = ?1")             \
+	X(TEMPLATE_INSERT, "INSERT INTO job_templates (" TEMPLATE_COLS ")"                       \
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                                  \
+	X(TEMPLATE_DELETE, "DELETE FROM job_templates WHERE id = ?1")                            \
+	X(TEMPLATE_LIST, "SELECT " TEMPLATE_COLS " FROM job_templates WHERE id > ?1"             \
+	    " ORDER BY id LIMIT ?2")
+
+enum stmt {
+#define STMT_ENUM(name, sql) ST_##name,
+	STMTS(STMT_ENUM)
+#undef STMT_ENUM
+	ST__COUNT
+};
+
+static const char *const stmt_sql[] = {
+#define STMT_SQL(name, sql) sql,
+	STMTS(STMT_SQL)
+#undef STMT_SQL
+};
+
+static const char *const stmt_name[] = {
+#define STMT_NAME(name, sql) #name,
+	STMTS(STMT_NAME)
+#undef STMT_NAME
+};
+
+static const char wipe_sql[] =
+	"DELETE FROM meta; DELETE FROM things; DELETE FROM thing_groups;"
+	" DELETE FROM group_members; DELETE FROM jobs; DELETE FROM job_group_targets;"
+	" DELETE FROM executions; DELETE FROM job_templates;";
+
+/* ---- connections and the store ----------------------------------------- */
+
+struct sq_store;
+
+/* A connection; while a transaction is open it is also the struct store_tx. */
+struct conn {
+	struct store_tx_base base;   /* first: (struct store_tx *)conn */
+	struct sq_store *s;          /* borrowed */
+	sqlite3 *db;
+	bool writer;
+	struct conn *next;           /* reader free list */
+	sqlite3_stmt *st[ST__COUNT]; /* lazily prepared, persistent */
+};
+
+struct sq_store {
+	struct store_base base;      /* first: (struct store *)store */
+	struct conn *writer;
+	pthread_mutex_t wlock;       /* held from begin(write) to commit/rollback */
+	pthread_mutex_t rlock;       /* guards free */
+	pthread_cond_t rcond;        /* signalled when a reader is returned */
+	struct conn *free;
+	struct conn *readers[JD_STORE_READERS];
+};
+
+/* A statement in use: the cached one, or a temporary one when it was busy. */
+struct q {
+	struct conn *c;
+	sqlite3_stmt *st;
+	bool temp;
+	enum stmt id;
+};
+
+static int
+fail(struct conn *c, const char *what, const char *detail)
+{
+	log_error("store sqlite: %s%s%s: %s (code %d)", what, detail != NULL ? " " : "",
+	    detail != NULL ? detail : "", sqlite3_errmsg(c->db), sqlite3_extended_errcode(c->db));
+	return JD_EUNAVAIL;
+}
+
+static void
+q_close(struct q *q)
+{
+	if (q->st == NULL)
+		return;
+	if (q->temp) {
+		sqlite3_finalize(q->st);
+	} else {
+		sqlite3_reset(q->st);
+		sqlite3_clear_bindings(q->st);
+	}
+	q->st = NULL;
+}
+
+/*
+ * Bind the arguments by format, one char per ?N in order:
+ *   s  const char *, NULL -> NULL        n  const char *, NULL or "" -> NULL
+ *   a  const char *, NULL -> ""          i  int           b  bool
+ *   I  int64_t                           L  int limit, <= 0 -> no limit
+ */
+static int
+bindv(sqlite3_stmt *st, const char *fmt, va_list ap)
+{
+	int rc = SQLITE_OK;
+
+	for (int i = 1; *fmt != '\0' && rc == SQLITE_OK; fmt++, i++) {
+		const char *s;
+		int v;
+
+		switch (*fmt) {
+		case 's':
+		case 'n':
+		case 'a':
+			s = va_arg(ap, const char *);
+			if (*fmt == 'a' && s == NULL)
+				s = "";
+			if (s == NULL || (*fmt == 'n' && *s == '\0'))
+				rc = sqlite3_bind_null(st, i);
+			else
+				rc = sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+			break;
+		case 'i':
+		case 'b':
+			rc = sqlite3_bind_int(st, i, va_arg(ap, int));
+			break;
+		case 'L':
+			v = va_arg(ap, int);
+			rc = sqlite3_bind_int(st, i, v > 0 ? v : -1);
+			break;
+		case 'I':
+			rc = sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
+			break;
+		default:
+			rc = SQLITE_MISUSE;
+			break;
+		}
+	}
+	return rc;
+}
+
+static int
+q_vopen(struct conn *c, enum stmt id, struct q *q, const char *fmt, va_list ap)
+{
+	sqlite3_stmt *st = c->st[id];
+
+	q->c = c;
+	q->st = NULL;
+	q->temp = false;
+	q->id = id;
+	if (st == NULL || sqlite3_stmt_busy(st)) {
+		unsigned flags = st == NULL ? SQLITE_PREPARE_PERSISTENT : 0;
+
+		if (sqlite3_prepare_v3(c->db, stmt_sql[id], -1, flags, &st, NULL) != SQLITE_OK)
+			return fail(c, "prepare", stmt_name[id]);
+		if (c->st[id] == NULL)
+			c->st[id] = st;
+		else
+			q->temp = true;
+	}
+	q->st = st;
+	if (bindv(st, fmt, ap) != SQLITE_OK) {
+		int rc = fail(c, "bind", stmt_name[id]);
+
+		q_close(q);
+		return rc;
+	}
+	return 0;
+}
+
+static int
+q_open(struct conn *c, enum stmt id, struct q *q, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = q_vopen(c, id, q, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* 1 a row, 0 done, JD_EEXISTS on a key conflict, else JD_EUNAVAIL. */
+static int
+q_step(struct q *q)
+{
+	int rc = sqlite3_step(q->st);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	rc = sqlite3_extended_errcode(q->c->db);
+	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
+		return JD_EEXISTS;
+	return fail(q->c, "step", stmt_name[q->id]);
+}
+
+/* Step to the single expected row: 0 with q positioned on it, or JD_ENOTFOUND. */
+static int
+q_one(struct q *q)
+{
+	int rc = q_step(q);
+
+	return rc == 1 ? 0 : rc == 0 ? JD_ENOTFOUND : rc;
+}
+
+/*
+ * Run a statement to completion. With `need_row`, zero changed rows is
+ * JD_ENOTFOUND. *changes (may be NULL) gets sqlite3_changes.
+ */
+static int
+run(struct conn *c, enum stmt id, bool need_row, int64_t *changes, const char *fmt, ...)
+{
+	struct q q;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = q_vopen(c, id, &q, fmt, ap);
+	va_end(ap);
+	if (rc != 0)
+		return rc;
+	while ((rc = q_step(&q)) == 1)
+		;
+	if (rc == 0) {
+		int64_t n = sqlite3_changes64(c->db);
+
+		if (changes != NULL)
+			*changes = n;
+		if (need_row && n == 0)
+			rc = JD_ENOTFOUND;
+	}
+	q_close(&q);
+	return rc;
+}
+
+/* Single-integer query (count, max). */
+static int
+scalar(struct conn *c, enum stmt id, int64_t *out, const char *fmt, ...)
+{
+	struct q q;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = q_vopen(c, id, &q, fmt, ap);
+	va_end(ap);
+	if (rc != 0)
+		return rc;
+	rc = q_one(&q);
+	if (rc == 0)
+		*out = sqlite3_column_int64(q.st, 0);
+	q_close(&q);
+	return rc;
+}
+
+/* Next value of a monotonic counter (writer transactions only). */
+static int
+seq_next(struct conn *c, const char *name, int64_t *out)
+{
+	return scalar(c, ST_SEQ_NEXT, out, "s", name);
+}
+
+static struct conn *
+tx_conn(struct store_tx *tx)
+{
+	return (struct conn *)(void *)tx;
+}
+
+/* ---- column readers ---------------------------------------------------- */
+
+static char *
+col_dup(sqlite3_stmt *st, int i)
+{
+	return jd_strdup((const char *)sqlite3_column_text(st, i));
+}
+
+static void
+col_cpy(sqlite3_stmt *st, int i, char *dst, size_t size)
+{
+	const char *s = (const char *)sqlite3_column_text(st, i);
+
+	jd_strlcpy(dst, s != NULL ? s : "", size);
+}
+
+static void
+row_thing(sqlite3_stmt *st, struct store_thing *t)
+{
+	memset(t, 0, sizeof(*t));
+	col_cpy(st, 0, t->name, sizeof(t->name));
+	col_cpy(st, 1, t->id, sizeof(t->id));
+	col_cpy(st, 2, t->type_name, sizeof(t->type_name));
+	t->attributes = col_dup(st, 3);
+	t->version = sqlite3_column_int64(st, 4);
+	t->created_ms = sqlite3_column_int64(st, 5);
+}
+
+static void
+row_group(sqlite3_stmt *st, struct store_group *g)
+{
+	memset(g, 0, sizeof(*g));
+	col_cpy(st, 0, g->name, sizeof(g->name));
+	col_cpy(st, 1, g->id, sizeof(g->id));
+	col_cpy(st, 2, g->parent, sizeof(g->parent));
+	g->description = col_dup(st, 3);
+	g->attributes = col_dup(st, 4);
+	g->version = sqlite3_column_int64(st, 5);
+	g->created_ms = sqlite3_column_int64(st, 6);
+}
+
+static void
+row_job(sqlite3_stmt *st, struct store_job *j)
+{
+	memset(j, 0, sizeof(*j));
+	col_cpy(st, 0, j->job_id, sizeof(j->job_id));
+	j->seq = sqlite3_column_int64(st, 1);
+	j->status = sqlite3_column_int(st, 2);
+	j->selection = sqlite3_column_int(st, 3);
+	col_cpy(st, 4, j->namespace_id, sizeof(j->namespace_id));
+	j->document = col_dup(st, 5);
+	j->document_source = col_dup(st, 6);
+	j->description = col_dup(st, 7);
+	j->targets = col_dup(st, 8);
+	j->config = col_dup(st, 9);
+	j->template_arn = col_dup(st, 10);
+	j->force_canceled = sqlite3_column_int(st, 11) != 0;
+	col_cpy(st, 12, j->reason_code, sizeof(j->reason_code));
+	j->comment = col_dup(st, 13);
+	j->inprogress_timeout_min = sqlite3_column_int64(st, 14);
+	j->created_ms = sqlite3_column_int64(st, 15);
+	j->updated_ms = sqlite3_column_int64(st, 16);
+	j->completed_ms = sqlite3_column_int64(st, 17);
+}
+
+static void
+row_exec(sqlite3_stmt *st, struct store_exec *x)
+{
+	memset(x, 0, sizeof(*x));
+	col_cpy(st, 0, x->job_id, sizeof(x->job_id));
+	col_cpy(st, 1, x->thing_name, sizeof(x->thing_name));
+	x->number = sqlite3_column_int64(st, 2);
+	x->seq = sqlite3_column_int64(st, 3);
+	x->status = sqlite3_column_int(st, 4);
+	x->force_canceled = sqlite3_column_int(st, 5) != 0;
+	col_cpy(st, 6, x->namespace_id, sizeof(x->namespace_id));
+	x->details = col_dup(st, 7);
+	x->queued_ms = sqlite3_column_int64(st, 8);
+	x->started_ms = sqlite3_column_int64(st, 9);
+	x->updated_ms = sqlite3_column_int64(st, 10);
+	x->version = sqlite3_column_int64(st, 11);
+	x->retry_attempt = sqlite3_column_int64(st, 12);
+	x->inprogress_deadline = sqlite3_column_int64(st, 13);
+	x->step_deadline = sqlite3_column_int64(st, 14);
+}
+
+static void
+row_template(sqlite3_stmt *st, struct store_template *t)
+{
+	memset(t, 0, sizeof(*t));
+	col_cpy(st, 0, t->id, sizeof(t->id));
+	t->description = col_dup(st, 1);
+	t->document = col_dup(st, 2);
+	t->document_source = col_dup(st, 3);
+	t->config = col_dup(st, 4);
+	t->created_ms = sqlite3_column_int64(st, 5);
+}
+
+/*
+ * The list loops: decode each row into a stack struct, hand it to cb, free
+ * what it owns. Returns 0 at the end, cb's non-zero value, or an error.
+ */
+static int
+each_thing(struct q *q, store_thing_cb cb, void *arg)
+{
+	int rc;
+
+	while ((rc = q_step(q)) == 1) {
+		struct store_thing row;
+
+		row_thing(q->st, &row);
+		rc = cb(arg, &row);
+		store_thing_release(&row);
+		if (rc != 0)
+			break;
+	}
+	q_close(q);
+	return rc;
+}
+
+static int
+each_group(struct q *q, store_group_cb cb, void *arg)
+{
+	int rc;
+
+	while ((rc = q_step(q)) == 1) {
+		struct store_group row;
+
+		row_group(q->st, &row);
+		rc = cb(arg, &row);
+		store_group_release(&row);
+		if (rc != 0)
+			break;
+	}
+	q_close(q);
+	return rc;
+}
+
+static int
+each_name(struct q *q, store_name_cb cb, void *arg)
+{
+	int rc;
+
+	while ((rc = q_step(q)) == 1) {
+		char *name = col_dup(q->st, 0);
+
+		rc = cb(arg, name != NULL ? name : "");
+		free(name);
+		if (rc != 0)
+			break;
+	}
+	q_close(q);
+	return rc;
+}
+
+static int
+each_job(struct q *q, store_job_cb cb, void *arg)
+{
+	int rc;
+
+	while ((rc = q_step(q)) == 1) {
+		struct store_job row;
+
+		row_job(q->st, &row);
+		rc = cb(arg, &row);
+		store_job_release(&row);
+		if (rc != 0)
+			break;
+	}
+	q_close(q);
+	return rc;
+}
+
+static int
+each_exec(struct q *q, store_exec_cb cb, void *arg)
+{
+	int rc;
+
+	while ((rc = q_step(q)) == 1) {
+		struct store_exec row;
+
+		row_exec(q->st, &row);
+		rc = cb(arg, &row);
+		store_exec_release(&row);
+		if (rc != 0)
+			break;
+	}
+	q_close(q);
+	return rc;
+}
+
+static int
+each_template(struct q *q, store_template_cb cb, void *arg)
+{
+	int rc;
+
+	while ((rc = q_step(q)) == 1) {
+		struct store_template row;
+
+		row_template(q->st, &row);
+		rc = cb(arg, &row);
+		store_template_release(&row);
+		if (rc != 0)
+			break;
+	}
+	q_close(q);
+	return rc;
+}
+
+/* ---- open, close, migrate ---------------------------------------------- */
+
+static void
+conn_close(struct conn *c)
+{
+	if (c == NULL)
+		return;
+	for (int i = 0; i < ST__COUNT; i++)
+		sqlite3_finalize(c->st[i]);
+	sqlite3_close(c->db);
+	free(c);
+}
+
+static int
+conn_open(struct sq_store *s, const char *path, bool writer, struct conn **out,
+    struct jd_error *e)
+{
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
+	const char *pragmas = writer ?
+	    "PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF;" :
+	    "PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF; PRAGMA query_only = ON;";
+	struct conn *c = jd_calloc(1, sizeof(*c));
+	int rc = 0;
+
+	c->base.ops = &store_sqlite_ops;
+	c->s = s;
+	c->writer = writer;
+	if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK) {
+		rc = jd_error_set(e, JD_EUNAVAIL, "sqlite: cannot open %s: %s", path,
+		    c->db != NULL ? sqlite3_errmsg(c->db) : "out of memory");
+		goto out;
+	}
+	sqlite3_extended_result_codes(c->db, 1);
+	sqlite3_busy_timeout(c->db, JD_STORE_BUSY_MS);
+	if (writer) {
+		sqlite3_stmt *st = NULL;
+		const char *mode;
+
+		/* journal_mode answers with the mode in force; WAL is persistent. */
+		if (sqlite3_prepare_v2(c->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK ||
+		    sqlite3_step(st) != SQLITE_ROW) {
+			sqlite3_finalize(st);
+			rc = jd_error_set(e, JD_EUNAVAIL, "sqlite: %s: journal_mode: %s", path,
+			    sqlite3_errmsg(c->db));
+			goto out;
+		}
+		mode = (const char *)sqlite3_column_text(st, 0);
+		if (mode == NULL || strcmp(mode, "wal") != 0)
+			log_warn("store sqlite: %s: journal_mode is %s, not wal", path,
+			    mode != NULL ? mode : "?");
+		sqlite3_finalize(st);
+	}
+	if (sqlite3_exec(c->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
+		rc = jd_error_set(e, JD_EUNAVAIL, "sqlite: %s: pragmas: %s", path, sqlite3_errmsg(c->db));
+		goto out;
+	}
+out:
+	if (rc != 0) {
+		conn_close(c);
+		c = NULL;
+	}
+	*out = c;
+	return rc;
+}
+
+/* Set e from the failure of a migration step; returns JD_EUNAVAIL. */
+static int
+migrate_fail(struct conn *c, const char *path, int cur, char **errmsg, struct jd_error *e)
+{
+	int rc = jd_error_set(e, JD_EUNAVAIL, "sqlite: %s: migrating from version %d: %s", path,
+	    cur, *errmsg != NULL ? *errmsg : sqlite3_errmsg(c->db));
+
+	sqlite3_free(*errmsg);
+	*errmsg = NULL;
+	return rc;
+}
+
+/* Apply the missing migrations in one transaction on the writer. */
+static int
+migrate(struct conn *c, const char *path, struct jd_error *e)
+{
+	sqlite3_stmt *st = NULL;
+	char *errmsg = NULL;
+	int cur = 0, rc = 0;
+
+	if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, &errmsg) != SQLITE_OK ||
+	    sqlite3_exec(c->db,
+	        "CREATE TABLE IF NOT EXISTS schema_version ("
+	        "  version INTEGER PRIMARY KEY,"
+	        "  applied_ms INTEGER NOT NULL)",
+	        NULL, NULL, &errmsg) != SQLITE_OK ||
+	    sqlite3_prepare_v2(c->db, "SELECT coalesce(max(version), 0) FROM schema_version", -1,
+	        &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		rc = migrate_fail(c, path, cur, &errmsg, e);
+		goto out;
+	}
+	cur = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (cur > NMIGRATIONS) {
+		rc = jd_error_set(e, JD_EUNAVAIL,
+		    "sqlite: %s has schema version %d, newer than this jobsd knows (%d)", path, cur,
+		    NMIGRATIONS);
+		goto out;
+	}
+	for (int v = cur; v < NMIGRATIONS; v++) {
+		if (sqlite3_exec(c->db, migrations[v], NULL, NULL, &errmsg) != SQLITE_OK ||
+		    sqlite3_prepare_v2(c->db,
+		        "INSERT INTO schema_version (version, applied_ms) VALUES (?1, ?2)", -1, &st,
+		        NULL) != SQLITE_OK ||
+		    sqlite3_bind_int(st, 1, v + 1) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 2, (int64_t)time(NULL) * 1000) != SQLITE_OK ||
+		    sqlite3_step(st) != SQLITE_DONE) {
+			rc = migrate_fail(c, path, cur, &errmsg, e);
+			goto out;
+		}
+		sqlite3_finalize(st);
+		st = NULL;
+		log_info("store sqlite: %s: applied schema migration %d", path, v + 1);
+	}
+	if (sqlite3_exec(c->db, "COMMIT", NULL, NULL, &errmsg) != SQLITE_OK)
+		rc = migrate_fail(c, path, cur, &errmsg, e);
+out:
+	sqlite3_finalize(st);
+	if (!sqlite3_get_autocommit(c->db))
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+static void
+op_close(struct store *store)
+{
+	struct sq_store *s = (struct sq_store *)(void *)store;
+
+	if (s == NULL)
+		return;
+	for (int i = 0; i < JD_STORE_READERS; i++)
+		conn_close(s->readers[i]);
+	conn_close(s->writer);
+	pthread_cond_destroy(&s->rcond);
+	pthread_mutex_destroy(&s->rlock);
+	pthread_mutex_destroy(&s->wlock);
+	free(s);
+}
+
+static int
+op_open(const char *where, struct store **out, struct jd_error *e)
+{
+	struct sq_store *s = jd_calloc(1, sizeof(*s));
+	int rc;
+
+	*out = NULL;
+	s->base.ops = &store_sqlite_ops;
+	pthread_mutex_init(&s->wlock, NULL);
+	pthread_mutex_init(&s->rlock, NULL);
+	pthread_cond_init(&s->rcond, NULL);
+	if (where == NULL || *where == '\0') {
+		rc = jd_error_set(e, JD_EINVAL, "sqlite: empty database path");
+		goto out;
+	}
+	/* The writer first: it creates the file and switches it to WAL. */
+	rc = conn_open(s, where, true, &s->writer, e);
+	if (rc != 0)
+		goto out;
+	rc = migrate(s->writer, where, e);
+	if (rc != 0)
+		goto out;
+	for (int i = 0; i < JD_STORE_READERS; i++) {
+		rc = conn_open(s, where, false, &s->readers[i], e);
+		if (rc != 0)
+			goto out;
+		s->readers[i]->next = s->free;
+		s->free = s->readers[i];
+	}
+out:
+	if (rc != 0)
+		op_close((struct store *)(void *)s);
+	else
+		*out = (struct store *)(void *)s;
+	return rc;
+}
+
+/* ---- transactions ------------------------------------------------------ */
+
+static struct conn *
+reader_take(struct sq_store *s)
+{
+	struct conn *c;
+
+	pthread_mutex_lock(&s->rlock);
+	while (s->free == NULL)
+		pthread_cond_wait(&s->rcond, &s->rlock);
+	c = s->free;
+	s->free = c->next;
+	c->next = NULL;
+	pthread_mutex_unlock(&s->rlock);
+	return c;
+}
+
+/* Return the connection of a finished transaction to its owner. */
+static void
+release(struct conn *c)
+{
+	struct sq_store *s = c->s;
+
+	if (c->writer) {
+		pthread_mutex_unlock(&s->wlock);
+		return;
+	}
+	pthread_mutex_lock(&s->rlock);
+	c->next = s->free;
+	s->free = c;
+	pthread_cond_signal(&s->rcond);
+	pthread_mutex_unlock(&s->rlock);
+}
+
+static void
+abandon(struct conn *c)
+{
+	if (!sqlite3_get_autocommit(c->db))
+		run(c, ST_ROLLBACK, false, NULL, "");
+}
+
+static int
+op_begin(struct store *store, bool write, struct store_tx **out)
+{
+	struct sq_store *s = (struct sq_store *)(void *)store;
+	struct conn *c;
+	int rc;
+
+	*out = NULL;
+	if (write) {
+		pthread_mutex_lock(&s->wlock);
+		c = s->writer;
+	} else {
+		c = reader_take(s);
+	}
+	rc = run(c, write ? ST_BEGIN_WRITE : ST_BEGIN, false, NULL, "");
+	if (rc != 0) {
+		abandon(c);
+		release(c);
+		return JD_EUNAVAIL;
+	}
+	*out = (struct store_tx *)(void *)c;
+	return 0;
+}
+
+static int
+op_commit(struct store_tx *tx)
+{
+	struct conn *c = tx_conn(tx);
+	int rc = run(c, ST_COMMIT, false, NULL, "");
+
+	if (rc != 0) {
+		abandon(c);
+		rc = JD_EUNAVAIL;
+	}
+	release(c);
+	return rc;
+}
+
+static void
+op_rollback(struct store_tx *tx)
+{
+	struct conn *c = tx_conn(tx);
+
+	abandon(c);
+	release(c);
+}
+
+/* ---- meta -------------------------------------------------------------- */
+
+static int
+op_wipe(struct store_tx *tx)
+{
+	struct conn *c = tx_conn(tx);
+
+	if (sqlite3_exec(c->db, wipe_sql, NULL, NULL, NULL) != SQLITE_OK)
+		return fail(c, "wipe", NULL);
+	return 0;
+}
+
+static int
+op_meta_get(struct store_tx *tx, const char *key, char **val)
+{
+	struct q q;
+	int rc = q_open(tx_conn(tx), ST_META_GET, &q, "s", key);
+
+	*val = NULL;
+	if (rc != 0)
+		return rc;
+	rc = q_one(&q);
+	if (rc == 0)
+		*val = col_dup(q.st, 0);
+	q_close(&q);
+	return rc;
+}
+
+static int
+op_meta_put(struct store_tx *tx, const char *key, const char *val)
+{
+	return run(tx_conn(tx), ST_META_PUT, false, NULL, "sa", key, val);
+}
+
+/* ---- things ------------------------------------------------------------ */
+
+static int
+op_thing_get(struct store_tx *tx, const char *name, struct store_thing *out)
+{
+	struct q q;
+	int rc = q_open(tx_conn(tx), ST_THING_GET, &q, "s", name);
+
+	if (rc != 0)
+		return rc;
+	rc = q_one(&q);
+	if (rc == 0)
+		row_thing(q.st, out);
+	q_close(&q);
+	return rc;
+}
+
+static int
+op_thing_insert(struct store_tx *tx, const struct store_thing *t)
+{
+	return run(tx_conn(tx), ST_THING_INSERT, false, NULL, "ssnsII", t->name, t->id,
+	    t->type_name, t->attributes, t->version, t->created_ms);
+}
+
+static int
+op_thing_update(struct store_tx *tx, const struct store_thing *t)
+{
+	return run(tx_conn(tx), ST_THING_UPDATE, true, NULL, "ssnsII", t->name, t->id,
+	    t->type_name, t->attributes, t->version, t->created_ms);
+}
+
+static int
+op_thing_delete(struct store_tx *tx, const char *name)
+{
+	struct conn *c = tx_conn(tx);
+	int rc = run(c, ST_THING_DELETE, true, NULL, "s", name);
+
+	if (rc == 0)
+		rc = run(c, ST_THING_UNLINK, false, NULL, "s", name);
+	return rc;
+}
+
+static int
+op_thing_list(struct store_tx *tx, const struct store_thing_filter *f, const char *after,
+    int limit, store_thing_cb cb, void *arg)
+{
+	static const struct store_thing_filter none = {NULL, NULL, false, NULL};
+	struct q q;
+	int rc;
+
+	if (f == NULL)
+		f = &none;
+	/* An attribute value filter without a name is no filter. */
+	rc = q_open(tx_conn(tx), ST_THING_LIST, &q, "annnbL", after, f->type_name, f->attr_name,
+	    f->attr_name != NULL && *f->attr_name != '\0' ? f->attr_value : NULL,
+	    (int)f->attr_prefix, limit);
+	if (rc != 0)
+		return rc;
+	return each_thing(&q, cb, arg);
+}
+
+static int
+op_thing_groups(struct store_tx *tx, const char *thing, store_name_cb cb, void *arg)
+{
+	struct q q;
+	int rc = q_open(tx_conn(tx), ST_THING_GROUPS, &q, "s", thing);
+
+	if (rc != 0)
+		return rc;
+	return each_name(&q, cb, arg);
+}
+
+/* ---- groups ------------------------------------------------------------ */
+
+static int
+op_group_get(struct store_tx *tx, const char *name, struct store_group *out)
+{
+	struct q q;
+	int rc = q_open(tx_conn(tx), ST_GROUP_GET, &q, "s", name);
+
+	if (rc != 0)
+		return rc;
+	rc = q_one(&q);
+	if (rc == 0)
+		row_group(q.st, out);
+	q_close(&q);
+	return rc;
+}
+
+static int
+op_group_insert(struct store_tx *tx, const struct store_group *g)
+{
+	return run(tx_conn(tx), ST_GROUP_INSERT, false, NULL, "ssnssII", g->name, g->id,
+	    g->parent, g->description, g->attributes, g->version, g->created_ms);
+}
+
+static int
+op_group_delete(struct store_tx *tx, const char *name)
+{
+	struct conn *c = tx_conn(tx);
+	int rc = run(c, ST_GROUP_DELETE, true, NULL, "s", name);
+
+	if (rc == 0)
+		rc = run(c, ST_GROUP_UNLINK, false, NULL, "s", name);
+	return rc;
+}
+
+static int
+op_group_list(struct store_tx *tx, const struct store_group_filter *f, const char *after,
+    int limit, store_group_cb cb, void *arg)
+{
+	struct q q;
+	int rc;
+
+	/* No parent: the tree below the root, i.e. root groups or every group. */
+	if (f == NULL)
+		rc = q_open(tx_conn(tx), ST_GROUP_LIST, &q, "nbanL", NULL, 1, after, NULL, limit);
+	else
+		rc = q_open(tx_conn(tx), ST_GROUP_LIST, &q, "nbanL", f->parent, (int)f->recursive,
+		    after, f->name_prefix, limit);
+	if (rc != 0)
+		return rc;
+	return each_group(&q, cb, arg);
+}
+
+static int
+op_group_child_count(struct store_tx *tx, const char *name, int64_t *n)
+{
+	return scalar(tx_conn(tx), ST_GROUP_CHILD_COUNT, n, "s", name);
+}
+
+static int
+op_member_add(struct store_tx *tx, const char *group, const char *thing)
+{
+	return run(tx_conn(tx), ST_MEMBER_ADD, false, NULL, "ss", group, thing);
+}
+
+static int
+op_member_remove(struct store_tx *tx, const char *group, const char *thing)
+{
+	return run(tx_conn(tx), ST_MEMBER_REMOVE, true, NULL, "ss", group, thing);
+}
+
+static int
+op_member_list(struct store_tx *tx, const char *group, bool recursive, const char *after,
+    int limit, store_name_cb cb, void *arg)
+{
+	struct q q;
+	int rc = q_open(tx_conn(tx), ST_MEMBER_LIST, &q, "sbaL", group, (int)recursive, after,
+	    limit);
+
+	if (rc != 0)
+		return rc;
+	return each_name(&q, cb, arg);
+}
+
+/* ---- jobs -------------------------------------------------------------- */
+
+static int
+op_job_get(struct store_tx *tx, const char *job_id, struct store_job *out)
+{
+	struct q q;
+	int rc = q_open(tx_conn(tx), ST_JOB_GET, &q, "s", job_id);
+
+	if (rc != 0)
+		return rc;
+	rc = q_one(&q);
+	if (rc == 0)
+		row_job(q.st, out);
+	q_close(&q);
+	return rc;
+}
+
+static int
+op_job_insert(struct store_tx *tx, struct store_job *j)
+{
+	struct conn *c = tx_conn(tx);
+	int64_t seq = 0;
+	int rc = seq_next(c, "job", &seq);
+
+	if (rc != 0)
+		return rc;
+	rc = run(c, ST_JOB_INSERT, false, NULL, "sIiinssssssbnsIIII", j->job_id, seq, j->status,
+	    j->selection, j->namespace_id, j->document, j->document_source, j->description,
+	    j->targets, j->config, j->template_arn, (int)j->force_canceled, j->reason_code,
+	    j->comment, j->inprogress_timeout_min, j->created_ms, j->updated_ms, j->completed_ms);
+	if (rc == 0)
+		j->seq = seq;
+	return rc;
+}
+
+static int
+op_job_update(struct store_tx *tx, const struct store_job *j)
+{
+	return run(tx_conn(tx), ST_JOB_UPDATE, true, NULL, "siinssssssbnsIIII", j->job_id,
+	    j->status, j->selection, j->namespace_id, j->document, j->document_source,
+	    j->description, j->targets, j->config, j->template_arn, (int)j->force_canceled,
+	    j->reason_code, j->comment, j->inprogress_timeout_min, j->created_ms, j->updated_ms,
+	    j->completed_ms);
+}
+
+static int
+op_job_delete(struct store_tx *tx, const char *job_id)
+{
+	struct conn *c = tx_conn(tx);
+	int rc = run(c, ST_JOB_DELETE, true, NULL, "s", job_id);
+
+	if (rc == 0)
+		rc = run(c, ST_JOB_UNTARGET, false, NULL, "s", job_id);
+	return rc;
+}
+
+static int
+op_job_list(struct store_tx *tx, const struct store_job_filter *f, int64_t before_seq,
+    int limit, store_job_cb cb, void *arg)
+{
+	static const struct store_job_filter none = {-1, -1, NULL, NULL};
+	struct q q;
+	int rc;
+
+	if (f == NULL)
+		f = &none;
+	rc = q_open(tx_conn(tx), ST_JOB_LIST, &q, "IiisnL", before_seq > 0 ? before_seq : INT64_MAX,
+	    f->status, f->selection, f->namespace_id, f->group_name, limit);
+	if (rc != 0)
+		return rc;
+	return each_job(&q, cb, arg);
+}
+
+static int
+op_job_count_status(struct store_tx *tx, int status, int64_t *n)
+{
+	return scalar(tx_conn(tx), ST_JOB_COUNT_STATUS, n, "i", status);
+}
+
+static int
+op_job_target_add(struct store_tx *tx, const char *job_id, const char *group)
+{
+	return run(tx_conn(tx), ST_JOB_TARGET_ADD, false, NULL, "ss", job_id, group);
+}
+
+static int
+op_job_list_by_group(struct store_tx *tx, const char *group, store_job_cb cb, void *arg)
+{
+	struct q q;
+	int rc = q_open(tx_conn(tx), ST_JOB_LIST_BY_GROUP, &q, "s", group);
+
+	if (rc != 0)
+		return rc;
+	return each_job(&q, cb, arg);
+}
+
+/* ---- executions -------------------------------------------------------- */
+
+static int
+op_exec_get(struct store_tx *tx, const char *job_id, const char *thing, int64_t number,
+    struct store_exec *out)
+{
+	struct q q;
+	int rc = q_open(tx_conn(tx), ST_EXEC_GET, &q, "ssI", job_id, thing, number);
+
+	if (rc != 0)
+		return rc;
+	rc = q_one(&q);
+	if (rc == 0)
+		row_exec(q.st, out);
+	q_close(&q);
+	return rc;
+}
+
+static int
+op_exec_insert(struct store_tx *tx, struct store_exec *x)
+{
+	struct conn *c = tx_conn(tx);
+	int64_t seq = 0;
+	int rc = seq_next(c, "exec", &seq);
+
+	if (rc != 0)
+		return rc;
+	rc = run(c, ST_EXEC_INSERT, false, NULL, "ssIIibnsIIIIIII", x->job_id, x->thing_name,
+	    x->number, seq, x->status, (int)x->force_canceled, x->namespace_id, x->details,
+	    x->queued_ms, x->started_ms, x->updated_ms, x->version, x->retry_attempt,
+	    x->inprogress_deadline, x->step_deadline);
+	if (rc == 0)
+		x->seq = seq;
+	return rc;
+}
+
+static int
+op_exec_update(struct store_tx *tx, const struct store_exec *x)
+{
+	return run(tx_conn(tx), ST_EXEC_UPDATE, true, NULL, "ssIibnsIIIIIII", x->job_id,
+	    x->thing_name, x->number, x->status, (int)x->force_canceled, x->namespace_id,
+	    x->details, x->queued_ms, x->started_ms, x->updated_ms, x->version, x->retry_attempt,
+	    x->inprogress_deadline, x->step_deadline);
+}
+
+static int
+op_exec_delete(struct store_tx *tx, const char *job_id, const char *thing, int64_t number)
+{
+	return run(tx_conn(tx), ST_EXEC_DELETE, true, NULL, "ssI", job_id, thing, number);
+}
+
+static int
+op_exec_max_number(struct store_tx *tx, const char *job_id, const char *thing, int64_t *n)
+{
+	return scalar(tx_conn(tx), ST_EXEC_MAX_NUMBER, n, "ss", job_id, thing);
+}
+
+static int
+op_exec_list_job(struct store_tx *tx, const char *job_id, int status, const char *after_thing,
+    int64_t after_number, int limit, store_exec_cb cb, void *arg)
+{
+	struct q q;
+	int rc = q_open(tx_conn(tx), ST_EXEC_LIST_JOB, &q, "siaIL", job_id, status, after_thing,
+	    after_number, limit);
+
+	if (rc != 0)
+		return rc;
+	return each_exec(&q, cb, arg);
+}
+
+static int
+op_exec_list_thing(struct store_tx *tx, const char *thing, const struct store_exec_filter *f,
+    int64_t before_seq, int limit, store_exec_cb cb, void *arg)
+{
+	static const struct store_exec_filter none = {-1, NULL, NULL};
+	struct q q;
+	int rc;
+
+	if (f == NULL)
+		f = &none;
+	rc = q_open(tx_conn(tx), ST_EXEC_LIST_THING, &q, "sIinsL", thing,
+	    before_seq > 0 ? before_seq : INT64_MAX, f->status, f->job_id, f->namespace_id, limit);
+	if (rc != 0)
+		return rc;
+	return each_exec(&q, cb, arg);
+}
+
+static int
+op_exec_pending(struct store_tx *tx, const char *thing, const char *namespace_id, int limit,
+    store_exec_cb cb, void *arg)
+{
+	struct q q;
+	int rc = q_open(tx_conn(tx), ST_EXEC_PENDING, &q, "snL", thing, namespace_id, limit);
+
+	if (rc != 0)
+		return rc;
+	return each_exec(&q, cb, arg);
+}
+
+static int
+op_exec_pending_job(struct store_tx *tx, const char *job_id, store_exec_cb cb, void *arg)
+{
+	struct q q;
+	int rc = q_open(tx_conn(tx), ST_EXEC_PENDING_JOB, &q, "s", job_id);
+
+	if (rc != 0)
+		return rc;
+	return each_exec(&q, cb, arg);
+}
+
+static int
+op_exec_counts(struct store_tx *tx, const char *job_id, struct store_counts *out)
+{
+	struct q q;
+	int rc = q_open(tx_conn(tx), ST_EXEC_COUNTS, &q, "s", job_id);
+
+	memset(out, 0, sizeof(*out));
+	if (rc != 0)
+		return rc;
+	while ((rc = q_step(&q)) == 1) {
+		int status = sqlite3_column_int(q.st, 0);
+
+		if (status >= 0 && status < JD_EXEC__COUNT)
+			out->n[status] = sqlite3_column_int64(q.st, 1);
+	}
+	q_close(&q);
+	return rc;
+}
+
+static int
+op_exec_active_count(struct store_tx *tx, const char *job_id, int64_t *n)
+{
+	return scalar(tx_conn(tx), ST_EXEC_ACTIVE_COUNT, n, "s", job_id);
+}
+
+static int
+op_exec_delete_job(struct store_tx *tx, const char *job_id, int limit, int64_t *n)
+{
+	*n = 0;
+	return run(tx_conn(tx), ST_EXEC_DELETE_JOB, false, n, "sL", job_id, limit);
+}
+
+static int
+op_exec_due(struct store_tx *tx, int64_t now_ms, int limit, store_exec_cb cb, void *arg)
+{
+	struct q q;
+	int rc = q_open(tx_conn(tx), ST_EXEC_DUE, &q, "IL", now_ms, limit);
+
+	if (rc != 0)
+		return rc;
+	return each_exec(&q, cb, arg);
+}
+
+/* ---- templates --------------------------------------------------------- */
+
+static int
+op_template_get(struct store_tx *tx, const char *id, struct store_template *out)
+{
+	struct q q;
+	int rc = q_open(tx_conn(tx), ST_TEMPLATE_GET, &q, "s", id);
+
+	if (rc != 0)
+		return rc;
+	rc = q_one(&q);
+	if (rc == 0)
+		row_template(q.st, out);
+	q_close(&q);
+	return rc;
+}
+
+static int
+op_template_insert(struct store_tx *tx, const struct store_template *t)
+{
+	return run(tx_conn(tx), ST_TEMPLATE_INSERT, false, NULL, "sssssI", t->id, t->description,
+	    t->document, t->document_source, t->config, t->created_ms);
+}
+
+static int
+op_template_delete(struct store_tx *tx, const char *id)
+{
+	return run(tx_conn(tx), ST_TEMPLATE_DELETE, true, NULL, "s", id);
+}
+
+static int
+op_template_list(struct store_tx *tx, const char *after, int limit, store_template_cb cb,
+    void *arg)
+{
+	struct q q;
+	int rc = q_open(tx_conn(tx), ST_TEMPLATE_LIST, &q, "aL", after, limit);
+
+	if (rc != 0)
+		return rc;
+	return each_template(&q, cb, arg);
+}
+
+const struct store_ops store_sqlite_ops = {
+	.version = STORE_OPS_VERSION,
+	.name = "sqlite",
+	.open = op_open,
+	.close = op_close,
+	.begin = op_begin,
+	.commit = op_commit,
+	.rollback = op_rollback,
+	.wipe = op_wipe,
+	.meta_get = op_meta_get,
+	.meta_put = op_meta_put,
+	.thing_get = op_thing_get,
+	.thing_insert = op_thing_insert,
+	.thing_update = op_thing_update,
+	.thing_delete = op_thing_delete,
+	.thing_list = op_thing_list,
+	.thing_groups = op_thing_groups,
+	.group_get = op_group_get,
+	.group_insert = op_group_insert,
+	.group_delete = op_group_delete,
+	.group_list = op_group_list,
+	.group_child_count = op_group_child_count,
+	.member_add = op_member_add,
+	.member_remove = op_member_remove,
+	.member_list = op_member_list,
+	.job_get = op_job_get,
+	.job_insert = op_job_insert,
+	.job_update = op_job_update,
+	.job_delete = op_job_delete,
+	.job_list = op_job_list,
+	.job_count_status = op_job_count_status,
+	.job_target_add = op_job_target_add,
+	.job_list_by_group = op_job_list_by_group,
+	.exec_get = op_exec_get,
+	.exec_insert = op_exec_insert,
+	.exec_update = op_exec_update,
+	.exec_delete = op_exec_delete,
+	.exec_max_number = op_exec_max_number,
+	.exec_list_job = op_exec_list_job,
+	.exec_list_thing = op_exec_list_thing,
+	.exec_pending = op_exec_pending,
+	.exec_pending_job = op_exec_pending_job,
+	.exec_counts = op_exec_counts,
+	.exec_active_count = op_exec_active_count,
+	.exec_delete_job = op_exec_delete_job,
+	.exec_due = op_exec_due,
+	.template_get = op_template_get,
+	.template_insert = op_template_insert,
+	.template_delete = op_template_delete,
+	.template_list = op_template_list,
+};

@@ -1,0 +1,122 @@
+/* store.c: backend registry, open by spec, and the transaction wrappers. */
+#include "store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+
+static const struct store_ops *const backends[] = {
+	&store_sqlite_ops,
+};
+
+const struct store_ops *
+store_backend(const char *name)
+{
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (strcmp(backends[i]->name, name) == 0)
+			return backends[i];
+	return NULL;
+}
+
+int
+store_open(const char *spec, struct store **out, struct jd_error *e)
+{
+	const char *colon = strchr(spec, ':');
+	char name[32];
+	const struct store_ops *ops;
+
+	if (colon == NULL || (size_t)(colon - spec) >= sizeof(name))
+		return jd_error_set(e, JD_EINVAL, "store spec '%s' is not BACKEND:WHERE", spec);
+	memcpy(name, spec, (size_t)(colon - spec));
+	name[colon - spec] = '\0';
+	ops = store_backend(name);
+	if (ops == NULL)
+		return jd_error_set(e, JD_EINVAL, "unknown store backend '%s'", name);
+	if (ops->version != STORE_OPS_VERSION)
+		return jd_error_set(e, JD_EINTERNAL, "store backend '%s' has ops version %d, want %d",
+		    name, ops->version, STORE_OPS_VERSION);
+	return ops->open(colon + 1, out, e);
+}
+
+void
+store_close(struct store *s)
+{
+	if (s != NULL)
+		((struct store_base *)(void *)s)->ops->close(s);
+}
+
+int
+store_begin(struct store *s, bool write, struct store_tx **out)
+{
+	return ((struct store_base *)(void *)s)->ops->begin(s, write, out);
+}
+
+int
+store_commit(struct store_tx *tx)
+{
+	return STORE__TX_OPS(tx)->commit(tx);
+}
+
+void
+store_rollback(struct store_tx *tx)
+{
+	if (tx != NULL)
+		STORE__TX_OPS(tx)->rollback(tx);
+}
+
+void
+store_thing_release(struct store_thing *t)
+{
+	if (t == NULL)
+		return;
+	free(t->attributes);
+	t->attributes = NULL;
+}
+
+void
+store_group_release(struct store_group *g)
+{
+	if (g == NULL)
+		return;
+	free(g->description);
+	free(g->attributes);
+	g->description = g->attributes = NULL;
+}
+
+void
+store_job_release(struct store_job *j)
+{
+	if (j == NULL)
+		return;
+	free(j->document);
+	free(j->document_source);
+	free(j->description);
+	free(j->targets);
+	free(j->config);
+	free(j->template_arn);
+	free(j->comment);
+	j->document = j->document_source = j->description = NULL;
+	j->targets = j->config = j->template_arn = j->comment = NULL;
+}
+
+void
+store_exec_release(struct store_exec *x)
+{
+	if (x == NULL)
+		return;
+	free(x->details);
+	x->details = NULL;
+}
+
+void
+store_template_release(struct store_template *t)
+{
+	if (t == NULL)
+		return;
+	free(t->description);
+	free(t->document);
+	free(t->document_source);
+	free(t->config);
+	t->description = t->document = t->document_source = t->config = NULL;
+}

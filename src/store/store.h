@@ -1,0 +1,317 @@
+/*
+ * store.h: the persistence interface of jobsd.
+ *
+ * A backend fills a `const struct store_ops` (versioned, like SQLite's VFS)
+ * and registers it by name; callers use only the store_*() wrappers below.
+ * All data access happens inside a transaction (struct store_tx): a use case
+ * in svc/ opens one, calls any number of operations, and commits once, so a
+ * 200 is sent only after a durable commit. A backend serialises writers as it
+ * sees fit; readers may run concurrently.
+ *
+ * Records are plain structs. Names are fixed-size arrays; larger texts are
+ * owned heap strings released with the matching *_release() function.
+ * Times are epoch milliseconds; 0 means "absent".
+ *
+ * Every operation returns 0, JD_ENOTFOUND (get/update/delete of a missing
+ * row), JD_EEXISTS (insert of an existing key) or JD_EUNAVAIL (the database
+ * failed: busy past its timeout, full, I/O error; the transaction must be
+ * rolled back). List operations call `cb` once per row (row borrowed for the
+ * call); a non-zero return from cb stops the scan and is returned. A
+ * callback may call other operations on the same transaction. In lists,
+ * `limit` <= 0 means no limit, and a NULL or "" `after` cursor means from the
+ * first row.
+ */
+#ifndef JD_STORE_STORE_H
+#define JD_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/core.h"
+#include "limits.h"
+#include "util/err.h"
+
+#define STORE_OPS_VERSION 1
+
+struct store;    /* backend instance (opaque) */
+struct store_tx; /* one transaction (opaque) */
+
+struct store_thing {
+	char name[JD_THING_NAME_MAX + 1];
+	char id[40];
+	char type_name[JD_THING_NAME_MAX + 1];
+	char *attributes;            /* owned JSON object text; NULL = {} */
+	int64_t version;
+	int64_t created_ms;
+};
+
+struct store_group {
+	char name[JD_GROUP_NAME_MAX + 1];
+	char id[40];
+	char parent[JD_GROUP_NAME_MAX + 1]; /* "" for a root group */
+	char *description;           /* owned or NULL */
+	char *attributes;            /* owned JSON object text or NULL */
+	int64_t version;
+	int64_t created_ms;
+};
+
+struct store_job {
+	char job_id[JD_JOB_ID_MAX + 1];
+	int64_t seq;                 /* creation order, assigned by insert */
+	int status;                  /* enum jd_job_status */
+	int selection;               /* enum jd_target_selection */
+	char namespace_id[JD_NAMESPACE_MAX + 1];
+	char *document;              /* owned, verbatim */
+	char *document_source;       /* owned or NULL */
+	char *description;           /* owned or NULL */
+	char *targets;               /* owned JSON array of ARN strings */
+	char *config;                /* owned JSON object: the stored config members */
+	char *template_arn;          /* owned or NULL */
+	bool force_canceled;
+	char reason_code[JD_REASON_CODE_MAX + 1];
+	char *comment;               /* owned or NULL */
+	int64_t inprogress_timeout_min; /* from timeoutConfig, 0 = none */
+	int64_t created_ms;
+	int64_t updated_ms;
+	int64_t completed_ms;
+};
+
+struct store_exec {
+	char job_id[JD_JOB_ID_MAX + 1];
+	char thing_name[JD_THING_NAME_MAX + 1];
+	int64_t number;              /* executionNumber, per (job, thing) (D4) */
+	int64_t seq;                 /* global queue order, assigned by insert */
+	int status;                  /* enum jd_exec_status */
+	bool force_canceled;
+	char namespace_id[JD_NAMESPACE_MAX + 1]; /* the job's, for device views */
+	char *details;               /* owned flat JSON object text or NULL */
+	int64_t queued_ms;
+	int64_t started_ms;
+	int64_t updated_ms;
+	int64_t version;
+	int64_t retry_attempt;
+	int64_t inprogress_deadline; /* ms, 0 = none */
+	int64_t step_deadline;       /* ms, 0 = none */
+};
+
+struct store_template {
+	char id[JD_JOB_ID_MAX + 1];
+	char *description;           /* owned */
+	char *document;              /* owned or NULL */
+	char *document_source;       /* owned or NULL */
+	char *config;                /* owned JSON object text */
+	int64_t created_ms;
+};
+
+/* Release owned members (the struct itself is the caller's); NULL-safe. */
+void store_thing_release(struct store_thing *t);
+void store_group_release(struct store_group *g);
+void store_job_release(struct store_job *j);
+void store_exec_release(struct store_exec *x);
+void store_template_release(struct store_template *t);
+
+/* Filters. Empty strings / -1 mean "no filter". */
+struct store_thing_filter {
+	const char *attr_name;
+	const char *attr_value;      /* empty: things that have attr_name at all */
+	bool attr_prefix;
+	const char *type_name;
+};
+
+struct store_group_filter {
+	const char *parent;          /* direct children of (or all descendants if recursive);
+	                              * empty: of the root, i.e. the root groups (all groups
+	                              * if recursive) */
+	bool recursive;
+	const char *name_prefix;
+};
+
+struct store_job_filter {
+	int status;                  /* -1 any */
+	int selection;               /* -1 any */
+	const char *namespace_id;    /* NULL any */
+	const char *group_name;      /* jobs that target this group; NULL any */
+};
+
+struct store_exec_filter {
+	int status;                  /* -1 any; -2 pending (QUEUED or IN_PROGRESS) */
+	const char *job_id;          /* NULL any */
+	const char *namespace_id;    /* NULL any; "" only un-namespaced */
+};
+
+/* Execution counts of a job by status of each thing's latest execution. */
+struct store_counts {
+	int64_t n[JD_EXEC__COUNT];
+};
+
+typedef int (*store_thing_cb)(void *arg, const struct store_thing *t);
+typedef int (*store_group_cb)(void *arg, const struct store_group *g);
+typedef int (*store_name_cb)(void *arg, const char *name);
+typedef int (*store_job_cb)(void *arg, const struct store_job *j);
+typedef int (*store_exec_cb)(void *arg, const struct store_exec *x);
+typedef int (*store_template_cb)(void *arg, const struct store_template *t);
+
+struct store_ops {
+	int version;                 /* STORE_OPS_VERSION */
+	const char *name;            /* "sqlite", "postgres" */
+
+	/* Open the store at `where` (backend-specific: a file path, a conninfo),
+	 * creating and migrating the schema. */
+	int (*open)(const char *where, struct store **out, struct jd_error *e);
+	void (*close)(struct store *s);
+	/* write=true takes the writer lock up front (read-then-write use cases).
+	 * write=false is a read-only snapshot: a write in it fails (JD_EUNAVAIL). */
+	int (*begin)(struct store *s, bool write, struct store_tx **out);
+	int (*commit)(struct store_tx *tx);
+	void (*rollback)(struct store_tx *tx);
+
+	int (*wipe)(struct store_tx *tx);     /* delete every row (test-rig reset) */
+	int (*meta_get)(struct store_tx *tx, const char *key, char **val);
+	int (*meta_put)(struct store_tx *tx, const char *key, const char *val);
+
+	int (*thing_get)(struct store_tx *tx, const char *name, struct store_thing *out);
+	int (*thing_insert)(struct store_tx *tx, const struct store_thing *t);
+	int (*thing_update)(struct store_tx *tx, const struct store_thing *t);
+	int (*thing_delete)(struct store_tx *tx, const char *name); /* and its memberships */
+	/* ascending by name, name > after */
+	int (*thing_list)(struct store_tx *tx, const struct store_thing_filter *f,
+	    const char *after, int limit, store_thing_cb cb, void *arg);
+	/* names of the groups the thing is a direct member of */
+	int (*thing_groups)(struct store_tx *tx, const char *thing, store_name_cb cb, void *arg);
+
+	int (*group_get)(struct store_tx *tx, const char *name, struct store_group *out);
+	int (*group_insert)(struct store_tx *tx, const struct store_group *g);
+	/* also its memberships (not its child groups) */
+	int (*group_delete)(struct store_tx *tx, const char *name);
+	int (*group_list)(struct store_tx *tx, const struct store_group_filter *f,
+	    const char *after, int limit, store_group_cb cb, void *arg);
+	int (*group_child_count)(struct store_tx *tx, const char *name, int64_t *n);
+	int (*member_add)(struct store_tx *tx, const char *group, const char *thing);
+	int (*member_remove)(struct store_tx *tx, const char *group, const char *thing);
+	/* distinct things in group (and its descendants when recursive), by name > after */
+	int (*member_list)(struct store_tx *tx, const char *group, bool recursive,
+	    const char *after, int limit, store_name_cb cb, void *arg);
+
+	int (*job_get)(struct store_tx *tx, const char *job_id, struct store_job *out);
+	int (*job_insert)(struct store_tx *tx, struct store_job *j);  /* sets j->seq */
+	int (*job_update)(struct store_tx *tx, const struct store_job *j);
+	int (*job_delete)(struct store_tx *tx, const char *job_id); /* and its group targets */
+	/* newest first: seq < before_seq (0 = from the newest) */
+	int (*job_list)(struct store_tx *tx, const struct store_job_filter *f,
+	    int64_t before_seq, int limit, store_job_cb cb, void *arg);
+	int (*job_count_status)(struct store_tx *tx, int status, int64_t *n);
+	/* group targets of jobs: record and query (continuous joins) */
+	int (*job_target_add)(struct store_tx *tx, const char *job_id, const char *group);
+	int (*job_list_by_group)(struct store_tx *tx, const char *group, store_job_cb cb,
+	    void *arg);  /* oldest first */
+
+	int (*exec_get)(struct store_tx *tx, const char *job_id, const char *thing,
+	    int64_t number, struct store_exec *out);  /* number 0 = latest */
+	int (*exec_insert)(struct store_tx *tx, struct store_exec *x); /* sets x->seq */
+	int (*exec_update)(struct store_tx *tx, const struct store_exec *x);
+	int (*exec_delete)(struct store_tx *tx, const char *job_id, const char *thing, int64_t number);
+	/* *n = 0 when the thing has no execution of the job */
+	int (*exec_max_number)(struct store_tx *tx, const char *job_id, const char *thing, int64_t *n);
+	/* by (thing name, number) > (after_thing, after_number) */
+	int (*exec_list_job)(struct store_tx *tx, const char *job_id, int status,
+	    const char *after_thing, int64_t after_number, int limit, store_exec_cb cb, void *arg);
+	/* newest queued first: seq < before_seq (0 = newest) */
+	int (*exec_list_thing)(struct store_tx *tx, const char *thing,
+	    const struct store_exec_filter *f, int64_t before_seq, int limit,
+	    store_exec_cb cb, void *arg);
+	/* the pending list (§7.1) of thing in namespace ("" or NULL = none), head first:
+	 * IN_PROGRESS before QUEUED, then by queued_ms, then seq */
+	int (*exec_pending)(struct store_tx *tx, const char *thing, const char *namespace_id,
+	    int limit, store_exec_cb cb, void *arg);
+	/* pending executions of a job (for cancel), any order */
+	int (*exec_pending_job)(struct store_tx *tx, const char *job_id, store_exec_cb cb, void *arg);
+	int (*exec_counts)(struct store_tx *tx, const char *job_id, struct store_counts *out);
+	/* QUEUED or IN_PROGRESS executions of the job */
+	int (*exec_active_count)(struct store_tx *tx, const char *job_id, int64_t *n);
+	/* delete up to limit executions of a job; *n = rows deleted */
+	int (*exec_delete_job)(struct store_tx *tx, const char *job_id, int limit, int64_t *n);
+	/* IN_PROGRESS executions whose effective deadline (the earlier non-zero of
+	 * inprogress_deadline and step_deadline) <= now, earliest first */
+	int (*exec_due)(struct store_tx *tx, int64_t now_ms, int limit, store_exec_cb cb, void *arg);
+
+	int (*template_get)(struct store_tx *tx, const char *id, struct store_template *out);
+	int (*template_insert)(struct store_tx *tx, const struct store_template *t);
+	int (*template_delete)(struct store_tx *tx, const char *id);
+	int (*template_list)(struct store_tx *tx, const char *after, int limit,
+	    store_template_cb cb, void *arg);
+};
+
+/* ---- registry ---------------------------------------------------------- */
+
+/* Backend by name ("sqlite"); NULL if unknown. */
+const struct store_ops *store_backend(const char *name);
+
+/* Open a store from a spec "BACKEND:WHERE" (e.g. "sqlite:/var/lib/jobsd/jobsd.db"). */
+int store_open(const char *spec, struct store **out, struct jd_error *e);
+void store_close(struct store *s);
+
+/*
+ * Every backend's struct store begins with this header, so the wrappers can
+ * find the ops of any store and any transaction.
+ */
+struct store_base {
+	const struct store_ops *ops;
+};
+struct store_tx_base {
+	const struct store_ops *ops;
+};
+
+/* ---- wrappers (the only way svc/ reaches a backend) ------------------- */
+
+int store_begin(struct store *s, bool write, struct store_tx **out);
+int store_commit(struct store_tx *tx);
+void store_rollback(struct store_tx *tx); /* NULL-safe */
+
+#define STORE__TX_OPS(tx) (((struct store_tx_base *)(void *)(tx))->ops)
+#define store_wipe(tx) STORE__TX_OPS(tx)->wipe(tx)
+#define store_meta_get(tx, ...) STORE__TX_OPS(tx)->meta_get(tx, __VA_ARGS__)
+#define store_meta_put(tx, ...) STORE__TX_OPS(tx)->meta_put(tx, __VA_ARGS__)
+#define store_thing_get(tx, ...) STORE__TX_OPS(tx)->thing_get(tx, __VA_ARGS__)
+#define store_thing_insert(tx, ...) STORE__TX_OPS(tx)->thing_insert(tx, __VA_ARGS__)
+#define store_thing_update(tx, ...) STORE__TX_OPS(tx)->thing_update(tx, __VA_ARGS__)
+#define store_thing_delete(tx, ...) STORE__TX_OPS(tx)->thing_delete(tx, __VA_ARGS__)
+#define store_thing_list(tx, ...) STORE__TX_OPS(tx)->thing_list(tx, __VA_ARGS__)
+#define store_thing_groups(tx, ...) STORE__TX_OPS(tx)->thing_groups(tx, __VA_ARGS__)
+#define store_group_get(tx, ...) STORE__TX_OPS(tx)->group_get(tx, __VA_ARGS__)
+#define store_group_insert(tx, ...) STORE__TX_OPS(tx)->group_insert(tx, __VA_ARGS__)
+#define store_group_delete(tx, ...) STORE__TX_OPS(tx)->group_delete(tx, __VA_ARGS__)
+#define store_group_list(tx, ...) STORE__TX_OPS(tx)->group_list(tx, __VA_ARGS__)
+#define store_group_child_count(tx, ...) STORE__TX_OPS(tx)->group_child_count(tx, __VA_ARGS__)
+#define store_member_add(tx, ...) STORE__TX_OPS(tx)->member_add(tx, __VA_ARGS__)
+#define store_member_remove(tx, ...) STORE__TX_OPS(tx)->member_remove(tx, __VA_ARGS__)
+#define store_member_list(tx, ...) STORE__TX_OPS(tx)->member_list(tx, __VA_ARGS__)
+#define store_job_get(tx, ...) STORE__TX_OPS(tx)->job_get(tx, __VA_ARGS__)
+#define store_job_insert(tx, ...) STORE__TX_OPS(tx)->job_insert(tx, __VA_ARGS__)
+#define store_job_update(tx, ...) STORE__TX_OPS(tx)->job_update(tx, __VA_ARGS__)
+#define store_job_delete(tx, ...) STORE__TX_OPS(tx)->job_delete(tx, __VA_ARGS__)
+#define store_job_list(tx, ...) STORE__TX_OPS(tx)->job_list(tx, __VA_ARGS__)
+#define store_job_count_status(tx, ...) STORE__TX_OPS(tx)->job_count_status(tx, __VA_ARGS__)
+#define store_job_target_add(tx, ...) STORE__TX_OPS(tx)->job_target_add(tx, __VA_ARGS__)
+#define store_job_list_by_group(tx, ...) STORE__TX_OPS(tx)->job_list_by_group(tx, __VA_ARGS__)
+#define store_exec_get(tx, ...) STORE__TX_OPS(tx)->exec_get(tx, __VA_ARGS__)
+#define store_exec_insert(tx, ...) STORE__TX_OPS(tx)->exec_insert(tx, __VA_ARGS__)
+#define store_exec_update(tx, ...) STORE__TX_OPS(tx)->exec_update(tx, __VA_ARGS__)
+#define store_exec_delete(tx, ...) STORE__TX_OPS(tx)->exec_delete(tx, __VA_ARGS__)
+#define store_exec_max_number(tx, ...) STORE__TX_OPS(tx)->exec_max_number(tx, __VA_ARGS__)
+#define store_exec_list_job(tx, ...) STORE__TX_OPS(tx)->exec_list_job(tx, __VA_ARGS__)
+#define store_exec_list_thing(tx, ...) STORE__TX_OPS(tx)->exec_list_thing(tx, __VA_ARGS__)
+#define store_exec_pending(tx, ...) STORE__TX_OPS(tx)->exec_pending(tx, __VA_ARGS__)
+#define store_exec_pending_job(tx, ...) STORE__TX_OPS(tx)->exec_pending_job(tx, __VA_ARGS__)
+#define store_exec_counts(tx, ...) STORE__TX_OPS(tx)->exec_counts(tx, __VA_ARGS__)
+#define store_exec_active_count(tx, ...) STORE__TX_OPS(tx)->exec_active_count(tx, __VA_ARGS__)
+#define store_exec_delete_job(tx, ...) STORE__TX_OPS(tx)->exec_delete_job(tx, __VA_ARGS__)
+#define store_exec_due(tx, ...) STORE__TX_OPS(tx)->exec_due(tx, __VA_ARGS__)
+#define store_template_get(tx, ...) STORE__TX_OPS(tx)->template_get(tx, __VA_ARGS__)
+#define store_template_insert(tx, ...) STORE__TX_OPS(tx)->template_insert(tx, __VA_ARGS__)
+#define store_template_delete(tx, ...) STORE__TX_OPS(tx)->template_delete(tx, __VA_ARGS__)
+#define store_template_list(tx, ...) STORE__TX_OPS(tx)->template_list(tx, __VA_ARGS__)
+
+/* Backends (registered in store.c). */
+extern const struct store_ops store_sqlite_ops;
+
+#endif

@@ -1,0 +1,427 @@
+/*
+ * exec.c: job executions, control-plane (describe, list, cancel, delete) and
+ * device-plane (pending list, start-next, describe, update) use cases.
+ * Transitions are decided by core_exec_check (the table in core/).
+ */
+#include "svc/svc_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+
+static int
+exec_not_found(const char *job_id, const char *thing, struct jd_error *e)
+{
+	return jd_error_set(e, JD_ENOTFOUND, "Job execution for job %s on thing %s does not exist",
+	    job_id, thing);
+}
+
+/* Attach the execution state to e (data plane InvalidStateTransition / VersionMismatch). */
+static void
+attach_state(struct jd_error *e, const struct store_exec *x)
+{
+	if (e == NULL)
+		return;
+	e->has_state = 1;
+	e->state_status = x->status;
+	e->state_version = x->version;
+	free(e->state_details_json);
+	e->state_details_json = jd_strdup(x->details);
+}
+
+int
+svc_exec_describe(struct svc *s, const char *job_id, const char *thing, int64_t number,
+    struct store_exec *out, struct jd_error *e)
+{
+	struct store_tx *tx = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = svc__begin(s, false, &tx, e)) != 0)
+		return rc;
+	rc = store_exec_get(tx, job_id, thing, number, out);
+	store_rollback(tx);
+	if (rc == JD_ENOTFOUND)
+		return exec_not_found(job_id, thing, e);
+	return rc ? svc__store_err(rc, e) : 0;
+}
+
+struct page {
+	int limit, seen;
+	bool *more;
+	store_exec_cb cb;
+	void *arg;
+};
+
+static int
+exec_page(void *arg, const struct store_exec *x)
+{
+	struct page *p = arg;
+
+	if (p->seen++ >= p->limit) {
+		*p->more = true;
+		return 1;
+	}
+	return p->cb(p->arg, x);
+}
+
+int
+svc_exec_list_job(struct svc *s, const char *job_id, int status, const char *after_thing,
+    int64_t after_number, int limit, store_exec_cb cb, void *arg, bool *more, struct jd_error *e)
+{
+	struct page p = {limit, 0, more, cb, arg};
+	struct store_tx *tx = NULL;
+	struct store_job j;
+	int rc;
+
+	*more = false;
+	memset(&j, 0, sizeof(j));
+	if ((rc = svc__begin(s, false, &tx, e)) != 0)
+		return rc;
+	rc = store_job_get(tx, job_id, &j);
+	store_job_release(&j);
+	if (rc == 0)
+		rc = store_exec_list_job(tx, job_id, status, after_thing, after_number, limit + 1,
+		    exec_page, &p);
+	store_rollback(tx);
+	if (rc == JD_ENOTFOUND)
+		return jd_error_set(e, rc, "Job %s does not exist", job_id);
+	return rc < 0 ? svc__store_err(rc, e) : 0;
+}
+
+int
+svc_exec_list_thing(struct svc *s, const char *thing, const struct store_exec_filter *f,
+    int64_t before_seq, int limit, store_exec_cb cb, void *arg, bool *more, struct jd_error *e)
+{
+	struct page p = {limit, 0, more, cb, arg};
+	struct store_tx *tx = NULL;
+	int rc;
+
+	*more = false;
+	if ((rc = svc__begin(s, false, &tx, e)) != 0)
+		return rc;
+	rc = store_exec_list_thing(tx, thing, f, before_seq, limit + 1, exec_page, &p);
+	store_rollback(tx);
+	return rc < 0 ? svc__store_err(rc, e) : 0;
+}
+
+int
+svc_exec_cancel(struct svc *s, const char *job_id, const char *thing, bool force,
+    int64_t expected_version, const char *details, struct jd_error *e)
+{
+	struct store_tx *tx = NULL;
+	struct store_exec x;
+	int64_t now = svc_now(s);
+	int rc;
+
+	memset(&x, 0, sizeof(x));
+	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+		return rc;
+	rc = store_exec_get(tx, job_id, thing, 0, &x);
+	if (rc == JD_ENOTFOUND) {
+		store_rollback(tx);
+		return exec_not_found(job_id, thing, e);
+	}
+	if (rc != 0)
+		goto store_fail;
+	if (expected_version >= 0 && expected_version != x.version) {
+		rc = jd_error_set(e, JD_EVERSION,
+		    "The version for job execution %s/%s does not match the expected version.", job_id, thing);
+		goto fail;
+	}
+	if ((rc = core_exec_check(CORE_OP_CANCEL, x.status, JD_EXEC_CANCELED, force, e)) != 0)
+		goto fail;
+	if (details != NULL) {
+		free(x.details);
+		x.details = jd_strdup(details);
+	}
+	if ((rc = svc__exec_set_status(tx, &x, JD_EXEC_CANCELED, now)) != 0)
+		goto store_fail;
+	if ((rc = svc__job_maybe_complete(s, tx, job_id, now)) != 0)
+		goto store_fail;
+	store_exec_release(&x);
+	return svc__commit(tx, e);
+store_fail:
+	rc = svc__store_err(rc, e);
+fail:
+	store_exec_release(&x);
+	store_rollback(tx);
+	return rc;
+}
+
+int
+svc_exec_delete(struct svc *s, const char *job_id, const char *thing, int64_t number, bool force,
+    struct jd_error *e)
+{
+	struct store_tx *tx = NULL;
+	struct store_exec x;
+	int rc;
+
+	memset(&x, 0, sizeof(x));
+	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+		return rc;
+	/* number 0 is never allocated (D4 starts at 1): do not mean "latest". */
+	rc = number > 0 ? store_exec_get(tx, job_id, thing, number, &x) : JD_ENOTFOUND;
+	if (rc == JD_ENOTFOUND) {
+		store_rollback(tx);
+		return jd_error_set(e, rc,
+		    "Job execution %s/%s with execution number %lld does not exist", job_id, thing,
+		    (long long)number);
+	}
+	if (rc != 0)
+		goto store_fail;
+	/* D1: terminal states without force; QUEUED and IN_PROGRESS need force. */
+	if ((rc = core_exec_check(CORE_OP_DELETE, x.status, x.status, force, e)) != 0)
+		goto fail;
+	if ((rc = store_exec_delete(tx, job_id, thing, number)) != 0)
+		goto store_fail;
+	if ((rc = svc__job_maybe_complete(s, tx, job_id, svc_now(s))) != 0)
+		goto store_fail;
+	store_exec_release(&x);
+	return svc__commit(tx, e);
+store_fail:
+	rc = svc__store_err(rc, e);
+fail:
+	store_exec_release(&x);
+	store_rollback(tx);
+	return rc;
+}
+
+/* ---- device plane ------------------------------------------------------ */
+
+int
+svc_dev_pending(struct svc *s, const char *thing, const char *namespace_id, store_exec_cb cb,
+    void *arg, struct jd_error *e)
+{
+	struct store_tx *tx = NULL;
+	int rc;
+
+	if ((rc = svc__begin(s, false, &tx, e)) != 0)
+		return rc;
+	rc = store_exec_pending(tx, thing, namespace_id ? namespace_id : "", JD_PENDING_LIST_MAX, cb, arg);
+	store_rollback(tx);
+	return rc < 0 ? svc__store_err(rc, e) : 0;
+}
+
+static int
+take_head(void *arg, const struct store_exec *x)
+{
+	struct store_exec *out = arg;
+
+	*out = *x;
+	out->details = jd_strdup(x->details);
+	return 1;
+}
+
+/* The job of an execution, as the device may see it: a job being deleted is gone. */
+static int
+device_job(struct store_tx *tx, const char *job_id, struct store_job *j)
+{
+	int rc;
+
+	memset(j, 0, sizeof(*j));
+	rc = store_job_get(tx, job_id, j);
+	if (rc == 0 && j->status == JD_JOB_DELETION_IN_PROGRESS) {
+		store_job_release(j);
+		return JD_ENOTFOUND;
+	}
+	return rc;
+}
+
+static int64_t
+step_deadline(int64_t now, int64_t minutes, const struct store_exec *x)
+{
+	return core_step_deadline(now, minutes, x->inprogress_deadline);
+}
+
+int
+svc_dev_start_next(struct svc *s, const char *thing, const char *namespace_id, const char *details,
+    int64_t step_minutes, struct store_exec *out, char **doc, bool *found, struct jd_error *e)
+{
+	struct store_tx *tx = NULL;
+	struct store_exec x;
+	struct store_job j;
+	int64_t now = svc_now(s);
+	int rc;
+
+	*found = false;
+	*doc = NULL;
+	memset(&x, 0, sizeof(x));
+	memset(&j, 0, sizeof(j));
+	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+		return rc;
+	rc = store_exec_pending(tx, thing, namespace_id ? namespace_id : "", 1, take_head, &x);
+	if (rc < 0)
+		goto store_fail;
+	if (x.job_id[0] == '\0') {
+		store_rollback(tx);
+		return 0; /* nothing pending: 200 without execution */
+	}
+	if ((rc = device_job(tx, x.job_id, &j)) != 0)
+		goto store_fail;
+	if (x.status == JD_EXEC_QUEUED) {
+		if ((rc = core_exec_check(CORE_OP_START_NEXT, x.status, JD_EXEC_IN_PROGRESS, false, e)) != 0)
+			goto fail;
+		x.status = JD_EXEC_IN_PROGRESS;
+		x.started_ms = now;
+		x.updated_ms = now;
+		x.version++;
+		x.inprogress_deadline = core_inprogress_deadline(now, j.inprogress_timeout_min);
+		if (step_minutes > 0)
+			x.step_deadline = step_deadline(now, step_minutes, &x);
+		if (details != NULL) {
+			free(x.details);
+			x.details = jd_strdup(details);
+		}
+		if ((rc = store_exec_update(tx, &x)) != 0)
+			goto store_fail;
+		if ((rc = svc__commit(tx, e)) != 0)
+			goto out;
+	} else {
+		store_rollback(tx); /* already IN_PROGRESS: returned unchanged */
+	}
+	*found = true;
+	*out = x;
+	*doc = j.document;
+	j.document = NULL;
+	store_job_release(&j);
+	return 0;
+store_fail:
+	rc = svc__store_err(rc, e);
+fail:
+	store_rollback(tx);
+out:
+	store_exec_release(&x);
+	store_job_release(&j);
+	return rc;
+}
+
+int
+svc_dev_describe(struct svc *s, const char *thing, const char *job_id, const char *namespace_id,
+    int64_t number, struct store_exec *out, char **doc, bool *found, struct jd_error *e)
+{
+	struct store_tx *tx = NULL;
+	struct store_exec x;
+	struct store_job j;
+	int rc;
+
+	*found = false;
+	*doc = NULL;
+	memset(&x, 0, sizeof(x));
+	memset(&j, 0, sizeof(j));
+	if ((rc = svc__begin(s, false, &tx, e)) != 0)
+		return rc;
+	if (strcmp(job_id, "$next") == 0) {
+		rc = store_exec_pending(tx, thing, namespace_id ? namespace_id : "", 1, take_head, &x);
+		if (rc < 0)
+			goto store_fail;
+		if (x.job_id[0] == '\0') {
+			store_rollback(tx);
+			return 0; /* D15 */
+		}
+	} else {
+		rc = store_exec_get(tx, job_id, thing, number, &x);
+		if (rc == JD_ENOTFOUND) {
+			rc = exec_not_found(job_id, thing, e);
+			goto fail;
+		}
+		if (rc != 0)
+			goto store_fail;
+	}
+	rc = device_job(tx, x.job_id, &j);
+	if (rc == JD_ENOTFOUND) {
+		rc = exec_not_found(x.job_id, thing, e);
+		goto fail;
+	}
+	if (rc != 0)
+		goto store_fail;
+	store_rollback(tx);
+	*found = true;
+	*out = x;
+	*doc = j.document;
+	j.document = NULL;
+	store_job_release(&j);
+	return 0;
+store_fail:
+	rc = svc__store_err(rc, e);
+fail:
+	store_rollback(tx);
+	store_exec_release(&x);
+	store_job_release(&j);
+	return rc;
+}
+
+int
+svc_dev_update(struct svc *s, const char *thing, const char *job_id,
+    const struct svc_update_input *in, struct store_exec *out, char **doc, struct jd_error *e)
+{
+	struct store_tx *tx = NULL;
+	struct store_exec x;
+	struct store_job j;
+	int64_t now = svc_now(s);
+	int rc;
+
+	*doc = NULL;
+	memset(&x, 0, sizeof(x));
+	memset(&j, 0, sizeof(j));
+	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+		return rc;
+	rc = store_exec_get(tx, job_id, thing, in->number, &x);
+	if (rc == 0)
+		rc = device_job(tx, job_id, &j);
+	if (rc == JD_ENOTFOUND) {
+		rc = exec_not_found(job_id, thing, e);
+		goto fail;
+	}
+	if (rc != 0)
+		goto store_fail;
+	if (in->expected_version >= 0 && in->expected_version != x.version) {
+		rc = jd_error_set(e, JD_EVERSION, "Expected version %lld does not match current version %lld",
+		    (long long)in->expected_version, (long long)x.version);
+		attach_state(e, &x);
+		goto fail;
+	}
+	if ((rc = core_exec_check(CORE_OP_DEVICE_UPDATE, x.status, in->status, false, e)) != 0) {
+		if (rc == JD_ESTATE)
+			attach_state(e, &x);
+		goto fail;
+	}
+	if (x.status == JD_EXEC_QUEUED && in->status == JD_EXEC_IN_PROGRESS) {
+		x.started_ms = now;
+		x.inprogress_deadline = core_inprogress_deadline(now, j.inprogress_timeout_min);
+	}
+	x.status = in->status;
+	x.updated_ms = now;
+	x.version++;
+	if (in->details != NULL) {
+		free(x.details);
+		x.details = jd_strdup(in->details);
+	}
+	if (in->step_minutes == -1)
+		x.step_deadline = 0;
+	else if (in->step_minutes > 0)
+		x.step_deadline = step_deadline(now, in->step_minutes, &x);
+	if (core_exec_status_terminal(x.status))
+		x.inprogress_deadline = x.step_deadline = 0;
+	if ((rc = store_exec_update(tx, &x)) != 0)
+		goto store_fail;
+	if (core_exec_status_terminal(x.status) &&
+	    (rc = svc__job_maybe_complete(s, tx, job_id, now)) != 0)
+		goto store_fail;
+	if ((rc = svc__commit(tx, e)) != 0)
+		goto out;
+	*out = x;
+	*doc = j.document;
+	j.document = NULL;
+	store_job_release(&j);
+	return 0;
+store_fail:
+	rc = svc__store_err(rc, e);
+fail:
+	store_rollback(tx);
+out:
+	store_exec_release(&x);
+	store_job_release(&j);
+	return rc;
+}

@@ -1,0 +1,629 @@
+/*
+ * jobs.c: jobs (create with target resolution and fan-out, describe, list,
+ * update, cancel, delete, associate) and the execution helpers they share.
+ */
+#include "svc/svc_int.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+
+int
+svc__parse_target(const struct svc *s, const char *arn, char *kind, char name[JD_THING_NAME_MAX + 1],
+    struct jd_error *e)
+{
+	/* arn:{partition}:iot:{region}:{account}:{thing|thinggroup}/{name} */
+	const char *p = arn, *field[6];
+	int n = 0;
+
+	field[n++] = p;
+	while (*p && n < 6) {
+		if (*p == ':')
+			field[n++] = p + 1;
+		p++;
+	}
+	if (n < 6 || strncmp(arn, "arn:", 4) != 0)
+		goto bad;
+	if (strncmp(field[2], "iot:", 4) != 0)
+		goto bad;
+	if ((size_t)(field[5] - field[4] - 1) != strlen(s->account) ||
+	    strncmp(field[4], s->account, strlen(s->account)) != 0)
+		return jd_error_set(e, JD_EINVAL, "Target %s is not in account %s", arn, s->account);
+	if (strncmp(field[5], "thing/", 6) == 0) {
+		*kind = 't';
+		p = field[5] + 6;
+	} else if (strncmp(field[5], "thinggroup/", 11) == 0) {
+		*kind = 'g';
+		p = field[5] + 11;
+	} else {
+		goto bad;
+	}
+	if (core_check_thing_name("targets", p, NULL) != 0)
+		goto bad;
+	jd_strlcpy(name, p, JD_THING_NAME_MAX + 1);
+	return 0;
+bad:
+	return jd_error_set(e, JD_EINVAL,
+	    "Target %s is not a valid thing or thing group ARN", arn);
+}
+
+int
+svc__exec_set_status(struct store_tx *tx, struct store_exec *x, int to, int64_t now)
+{
+	if (x->status == JD_EXEC_IN_PROGRESS && to == JD_EXEC_CANCELED)
+		x->force_canceled = true;
+	x->status = to;
+	x->version++;
+	x->updated_ms = now;
+	if (core_exec_status_terminal(to))
+		x->inprogress_deadline = x->step_deadline = 0;
+	return store_exec_update(tx, x);
+}
+
+int
+svc__job_maybe_complete(struct svc *s, struct store_tx *tx, const char *job_id, int64_t now)
+{
+	struct store_job j;
+	int64_t active = 0;
+	int rc;
+
+	(void)s;
+	memset(&j, 0, sizeof(j));
+	rc = store_job_get(tx, job_id, &j);
+	if (rc == JD_ENOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if (j.selection == JD_SEL_SNAPSHOT && j.status == JD_JOB_IN_PROGRESS) {
+		if ((rc = store_exec_active_count(tx, job_id, &active)) == 0 && active == 0) {
+			j.status = JD_JOB_COMPLETED;
+			j.completed_ms = j.updated_ms = now;
+			rc = store_job_update(tx, &j);
+		}
+	}
+	store_job_release(&j);
+	return rc;
+}
+
+int
+svc__exec_queue(struct svc *s, struct store_tx *tx, const struct store_job *job, const char *thing,
+    int64_t now)
+{
+	struct store_exec x;
+	int64_t max = 0;
+	int rc;
+
+	(void)s;
+	if ((rc = store_exec_max_number(tx, job->job_id, thing, &max)) != 0 && rc != JD_ENOTFOUND)
+		return rc;
+	memset(&x, 0, sizeof(x));
+	jd_strlcpy(x.job_id, job->job_id, sizeof(x.job_id));
+	jd_strlcpy(x.thing_name, thing, sizeof(x.thing_name));
+	jd_strlcpy(x.namespace_id, job->namespace_id, sizeof(x.namespace_id));
+	x.number = max + 1; /* D4 */
+	x.status = JD_EXEC_QUEUED;
+	x.queued_ms = x.updated_ms = now;
+	x.version = 1; /* D5 */
+	return store_exec_insert(tx, &x);
+}
+
+/* ---- target resolution --------------------------------------------------- */
+
+struct tset {
+	char (*v)[JD_THING_NAME_MAX + 1];
+	size_t n, cap;
+};
+
+static int
+tset_add(void *arg, const char *name)
+{
+	struct tset *t = arg;
+
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 64;
+		t->v = jd_realloc(t->v, t->cap * sizeof(*t->v));
+	}
+	jd_strlcpy(t->v[t->n++], name, JD_THING_NAME_MAX + 1);
+	return 0;
+}
+
+static int
+tcmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static void
+tset_unique(struct tset *t)
+{
+	size_t w = 0;
+
+	if (t->n == 0)
+		return;
+	qsort(t->v, t->n, sizeof(*t->v), tcmp);
+	for (size_t i = 1; i < t->n; i++)
+		if (strcmp(t->v[i], t->v[w]) != 0)
+			memcpy(t->v[++w], t->v[i], sizeof(*t->v));
+	t->n = w + 1;
+}
+
+/* Resolve targets to things; record group targets; fan out executions. */
+static int
+resolve_and_queue(struct svc *s, struct store_tx *tx, const struct store_job *job,
+    const char *const *targets, int n_targets, bool skip_pending, int64_t now,
+    struct jd_error *e)
+{
+	struct tset things = {0};
+	char name[JD_THING_NAME_MAX + 1], kind;
+	int rc = 0;
+
+	for (int i = 0; i < n_targets; i++) {
+		if ((rc = svc__parse_target(s, targets[i], &kind, name, e)) != 0)
+			goto out;
+		if (kind == 't') {
+			struct store_thing t;
+			memset(&t, 0, sizeof(t));
+			rc = store_thing_get(tx, name, &t);
+			store_thing_release(&t);
+			if (rc == JD_ENOTFOUND) {
+				rc = jd_error_set(e, rc, "Thing %s cannot be found.", name);
+				goto out;
+			}
+			if (rc != 0)
+				goto store_fail;
+			tset_add(&things, name);
+		} else {
+			struct store_group g;
+			memset(&g, 0, sizeof(g));
+			rc = store_group_get(tx, name, &g);
+			store_group_release(&g);
+			if (rc == JD_ENOTFOUND) {
+				rc = jd_error_set(e, rc, "Thing Group %s does not exist", name);
+				goto out;
+			}
+			if (rc != 0)
+				goto store_fail;
+			if ((rc = store_job_target_add(tx, job->job_id, name)) != 0 && rc != JD_EEXISTS)
+				goto store_fail;
+			if ((rc = store_member_list(tx, name, true, "", 100000000, tset_add, &things)) != 0)
+				goto store_fail;
+		}
+	}
+	tset_unique(&things);
+	for (size_t i = 0; i < things.n; i++) {
+		if (skip_pending) {
+			struct store_exec x;
+			memset(&x, 0, sizeof(x));
+			rc = store_exec_get(tx, job->job_id, things.v[i], 0, &x);
+			store_exec_release(&x);
+			if (rc == 0 && core_exec_status_pending(x.status))
+				continue;
+			if (rc != 0 && rc != JD_ENOTFOUND)
+				goto store_fail;
+		}
+		if ((rc = svc__exec_queue(s, tx, job, things.v[i], now)) != 0)
+			goto store_fail;
+	}
+	rc = 0;
+	goto out;
+store_fail:
+	rc = svc__store_err(rc, e);
+out:
+	free(things.v);
+	return rc;
+}
+
+static char *
+targets_json(const char *const *targets, int n, const char *existing)
+{
+	json_t *arr = existing ? json_loads(existing, 0, NULL) : NULL;
+	char *out;
+
+	if (!json_is_array(arr)) {
+		json_decref(arr);
+		arr = json_array();
+	}
+	for (int i = 0; i < n; i++) {
+		bool dup = false;
+		size_t k;
+		json_t *v;
+		json_array_foreach(arr, k, v)
+			if (strcmp(json_string_value(v), targets[i]) == 0)
+				dup = true;
+		if (!dup)
+			json_array_append_new(arr, json_string(targets[i]));
+	}
+	out = json_dumps(arr, JSON_COMPACT);
+	json_decref(arr);
+	return out;
+}
+
+int
+svc_job_create(struct svc *s, const struct svc_job_input *in, struct store_job *out,
+    struct jd_error *e)
+{
+	struct store_tx *tx = NULL;
+	struct store_job j;
+	int64_t now = svc_now(s), active = 0;
+	int rc;
+
+	memset(&j, 0, sizeof(j));
+	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+		return rc;
+	rc = store_job_get(tx, in->job_id, &j);
+	store_job_release(&j);
+	if (rc == 0) {
+		store_rollback(tx);
+		jd_error_set(e, JD_EEXISTS, "Job %s already exists", in->job_id);
+		jd_strlcpy(e->resource_id, in->job_id, sizeof(e->resource_id));
+		return JD_EEXISTS;
+	}
+	if (rc != JD_ENOTFOUND)
+		goto store_fail;
+	memset(&j, 0, sizeof(j));
+	jd_strlcpy(j.job_id, in->job_id, sizeof(j.job_id));
+	j.status = JD_JOB_IN_PROGRESS;
+	j.selection = in->selection;
+	jd_strlcpy(j.namespace_id, in->namespace_id ? in->namespace_id : "", sizeof(j.namespace_id));
+	j.document = jd_strdup(in->document ? in->document : "");
+	j.document_source = jd_strdup(in->document_source);
+	j.description = jd_strdup(in->description);
+	j.targets = targets_json(in->targets, in->n_targets, NULL);
+	j.config = jd_strdup(in->config ? in->config : "{}");
+	j.template_arn = jd_strdup(in->template_arn);
+	j.inprogress_timeout_min = in->inprogress_timeout_min;
+	j.created_ms = j.updated_ms = now;
+	if ((rc = store_job_insert(tx, &j)) != 0)
+		goto store_fail;
+	if ((rc = resolve_and_queue(s, tx, &j, in->targets, in->n_targets, false, now, e)) != 0)
+		goto fail;
+	/* A snapshot job with nothing to run is complete at once. */
+	if (j.selection == JD_SEL_SNAPSHOT) {
+		if ((rc = store_exec_active_count(tx, j.job_id, &active)) != 0)
+			goto store_fail;
+		if (active == 0) {
+			j.status = JD_JOB_COMPLETED;
+			j.completed_ms = now;
+			if ((rc = store_job_update(tx, &j)) != 0)
+				goto store_fail;
+		}
+	}
+	if ((rc = svc__commit(tx, e)) != 0) {
+		store_job_release(&j);
+		return rc;
+	}
+	*out = j;
+	return 0;
+store_fail:
+	rc = svc__store_err(rc, e);
+fail:
+	store_job_release(&j);
+	store_rollback(tx);
+	return rc;
+}
+
+static int
+job_not_found(const char *job_id, struct jd_error *e)
+{
+	return jd_error_set(e, JD_ENOTFOUND, "Job %s does not exist", job_id);
+}
+
+int
+svc_job_describe(struct svc *s, const char *job_id, struct store_job *out,
+    struct store_counts *counts, struct jd_error *e)
+{
+	struct store_tx *tx = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(counts, 0, sizeof(*counts));
+	if ((rc = svc__begin(s, false, &tx, e)) != 0)
+		return rc;
+	rc = store_job_get(tx, job_id, out);
+	if (rc == 0)
+		rc = store_exec_counts(tx, job_id, counts);
+	store_rollback(tx);
+	if (rc == JD_ENOTFOUND)
+		return job_not_found(job_id, e);
+	if (rc != 0) {
+		store_job_release(out);
+		return svc__store_err(rc, e);
+	}
+	return 0;
+}
+
+struct page {
+	int limit, seen;
+	bool *more;
+	store_job_cb cb;
+	void *arg;
+};
+
+static int
+job_page(void *arg, const struct store_job *j)
+{
+	struct page *p = arg;
+
+	if (p->seen++ >= p->limit) {
+		*p->more = true;
+		return 1;
+	}
+	return p->cb(p->arg, j);
+}
+
+int
+svc_job_list(struct svc *s, const struct store_job_filter *f, int64_t before_seq, int limit,
+    store_job_cb cb, void *arg, bool *more, struct jd_error *e)
+{
+	struct page p = {limit, 0, more, cb, arg};
+	struct store_tx *tx = NULL;
+	int rc;
+
+	*more = false;
+	if ((rc = svc__begin(s, false, &tx, e)) != 0)
+		return rc;
+	rc = store_job_list(tx, f, before_seq, limit + 1, job_page, &p);
+	store_rollback(tx);
+	return rc < 0 ? svc__store_err(rc, e) : 0;
+}
+
+int
+svc_job_update(struct svc *s, const char *job_id, const char *description,
+    const char *config_patch, int64_t inprogress_timeout_min, struct jd_error *e)
+{
+	struct store_tx *tx = NULL;
+	struct store_job j;
+	int rc;
+
+	memset(&j, 0, sizeof(j));
+	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+		return rc;
+	rc = store_job_get(tx, job_id, &j);
+	if (rc == JD_ENOTFOUND) {
+		store_rollback(tx);
+		return job_not_found(job_id, e);
+	}
+	if (rc != 0)
+		goto store_fail;
+	if (j.status != JD_JOB_IN_PROGRESS && j.status != JD_JOB_SCHEDULED) {
+		store_rollback(tx);
+		rc = jd_error_set(e, JD_EINVAL, "Job %s is %s and cannot be updated", job_id,
+		    core_job_status_name(j.status));
+		store_job_release(&j);
+		return rc;
+	}
+	if (description != NULL) {
+		free(j.description);
+		j.description = jd_strdup(description);
+	}
+	if (config_patch != NULL) {
+		json_t *cur = json_loads(j.config ? j.config : "{}", 0, NULL);
+		json_t *patch = json_loads(config_patch, 0, NULL);
+		if (!json_is_object(cur)) {
+			json_decref(cur);
+			cur = json_object();
+		}
+		if (json_is_object(patch))
+			json_object_update(cur, patch);
+		free(j.config);
+		j.config = json_dumps(cur, JSON_COMPACT);
+		json_decref(cur);
+		json_decref(patch);
+	}
+	if (inprogress_timeout_min >= 0)
+		j.inprogress_timeout_min = inprogress_timeout_min;
+	j.updated_ms = svc_now(s);
+	if ((rc = store_job_update(tx, &j)) != 0)
+		goto store_fail;
+	store_job_release(&j);
+	return svc__commit(tx, e);
+store_fail:
+	store_job_release(&j);
+	store_rollback(tx);
+	return svc__store_err(rc, e);
+}
+
+struct xs {
+	struct store_exec *v;
+	size_t n, cap;
+};
+
+static int
+xs_add(void *arg, const struct store_exec *x)
+{
+	struct xs *l = arg;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->v = jd_realloc(l->v, l->cap * sizeof(*l->v));
+	}
+	l->v[l->n] = *x;
+	l->v[l->n].details = jd_strdup(x->details);
+	l->n++;
+	return 0;
+}
+
+static void
+xs_free(struct xs *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		store_exec_release(&l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+int
+svc_job_cancel(struct svc *s, const char *job_id, bool force, const char *reason_code,
+    const char *comment, struct store_job *out, struct jd_error *e)
+{
+	struct store_tx *tx = NULL;
+	struct store_job j;
+	struct xs pend = {0};
+	int64_t now = svc_now(s);
+	int rc;
+
+	memset(&j, 0, sizeof(j));
+	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+		return rc;
+	rc = store_job_get(tx, job_id, &j);
+	if (rc == JD_ENOTFOUND) {
+		store_rollback(tx);
+		return job_not_found(job_id, e);
+	}
+	if (rc != 0)
+		goto store_fail;
+	/* A CANCELED job may be canceled again with force to cancel what is
+	 * still IN_PROGRESS; COMPLETED and DELETION_IN_PROGRESS may not. */
+	if (j.status == JD_JOB_COMPLETED || j.status == JD_JOB_DELETION_IN_PROGRESS ||
+	    (j.status == JD_JOB_CANCELED && !force)) {
+		rc = jd_error_set(e, JD_EINVAL, "Job %s is %s and cannot be canceled", job_id,
+		    core_job_status_name(j.status));
+		goto fail;
+	}
+	if ((rc = store_exec_pending_job(tx, job_id, xs_add, &pend)) != 0)
+		goto store_fail;
+	for (size_t i = 0; i < pend.n; i++) {
+		struct store_exec *x = &pend.v[i];
+		if (core_exec_check(CORE_OP_CANCEL, x->status, JD_EXEC_CANCELED, force, NULL) != 0)
+			continue;
+		if ((rc = svc__exec_set_status(tx, x, JD_EXEC_CANCELED, now)) != 0)
+			goto store_fail;
+	}
+	j.status = JD_JOB_CANCELED;
+	j.force_canceled = j.force_canceled || force;
+	if (reason_code != NULL)
+		jd_strlcpy(j.reason_code, reason_code, sizeof(j.reason_code));
+	if (comment != NULL) {
+		free(j.comment);
+		j.comment = jd_strdup(comment);
+	}
+	j.updated_ms = now;
+	if (j.completed_ms == 0)
+		j.completed_ms = now;
+	if ((rc = store_job_update(tx, &j)) != 0)
+		goto store_fail;
+	xs_free(&pend);
+	if ((rc = svc__commit(tx, e)) != 0) {
+		store_job_release(&j);
+		return rc;
+	}
+	*out = j;
+	return 0;
+store_fail:
+	rc = svc__store_err(rc, e);
+fail:
+	xs_free(&pend);
+	store_job_release(&j);
+	store_rollback(tx);
+	return rc;
+}
+
+int
+svc_job_delete(struct svc *s, const char *job_id, bool force, struct jd_error *e)
+{
+	struct store_tx *tx = NULL;
+	struct store_job j;
+	int64_t deleting = 0;
+	int rc;
+
+	memset(&j, 0, sizeof(j));
+	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+		return rc;
+	rc = store_job_get(tx, job_id, &j);
+	if (rc == JD_ENOTFOUND) {
+		store_rollback(tx);
+		return job_not_found(job_id, e);
+	}
+	if (rc != 0)
+		goto store_fail;
+	if (j.status == JD_JOB_DELETION_IN_PROGRESS) {
+		rc = jd_error_set(e, JD_ESTATE, "Job %s is already being deleted", job_id);
+		goto fail;
+	}
+	if (!force && j.status != JD_JOB_COMPLETED && j.status != JD_JOB_CANCELED) {
+		rc = jd_error_set(e, JD_ESTATE, "Job %s is %s; set force=true to delete it", job_id,
+		    core_job_status_name(j.status));
+		goto fail;
+	}
+	if ((rc = store_job_count_status(tx, JD_JOB_DELETION_IN_PROGRESS, &deleting)) != 0)
+		goto store_fail;
+	if (deleting >= JD_DELETING_JOBS_MAX) {
+		rc = jd_error_set(e, JD_ELIMIT, "Only %d jobs may be in DELETION_IN_PROGRESS at the same time",
+		    JD_DELETING_JOBS_MAX);
+		goto fail;
+	}
+	j.status = JD_JOB_DELETION_IN_PROGRESS;
+	j.updated_ms = svc_now(s);
+	if ((rc = store_job_update(tx, &j)) != 0)
+		goto store_fail;
+	store_job_release(&j);
+	if ((rc = svc__commit(tx, e)) != 0)
+		return rc;
+	svc__kick(s);
+	return 0;
+store_fail:
+	rc = svc__store_err(rc, e);
+fail:
+	store_job_release(&j);
+	store_rollback(tx);
+	return rc;
+}
+
+int
+svc_job_associate(struct svc *s, const char *job_id, const char *const *targets, int n_targets,
+    struct store_job *out, struct jd_error *e)
+{
+	struct store_tx *tx = NULL;
+	struct store_job j;
+	json_t *arr = NULL;
+	char *merged = NULL;
+	int rc;
+
+	memset(&j, 0, sizeof(j));
+	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+		return rc;
+	rc = store_job_get(tx, job_id, &j);
+	if (rc == JD_ENOTFOUND) {
+		store_rollback(tx);
+		return job_not_found(job_id, e);
+	}
+	if (rc != 0)
+		goto store_fail;
+	if (j.selection != JD_SEL_CONTINUOUS || j.status != JD_JOB_IN_PROGRESS) {
+		rc = jd_error_set(e, JD_EINVAL,
+		    "Targets can only be associated with a CONTINUOUS job that is IN_PROGRESS");
+		goto fail;
+	}
+	merged = targets_json(targets, n_targets, j.targets);
+	arr = json_loads(merged, 0, NULL);
+	if (json_array_size(arr) > JD_TARGETS_MAX) {
+		rc = jd_error_set(e, JD_ELIMIT, "A job can have at most %d targets", JD_TARGETS_MAX);
+		goto fail;
+	}
+	free(j.targets);
+	j.targets = merged;
+	merged = NULL;
+	j.updated_ms = svc_now(s);
+	if ((rc = resolve_and_queue(s, tx, &j, targets, n_targets, true, j.updated_ms, e)) != 0)
+		goto fail;
+	if ((rc = store_job_update(tx, &j)) != 0)
+		goto store_fail;
+	json_decref(arr);
+	if ((rc = svc__commit(tx, e)) != 0) {
+		store_job_release(&j);
+		return rc;
+	}
+	*out = j;
+	return 0;
+store_fail:
+	rc = svc__store_err(rc, e);
+fail:
+	json_decref(arr);
+	free(merged);
+	store_job_release(&j);
+	store_rollback(tx);
+	return rc;
+}

@@ -1,0 +1,173 @@
+/*
+ * svc.h: the use cases of jobsd, shared by the REST API and (later) MQTT.
+ *
+ * Each function validates what only the domain can (existence, state,
+ * versions), runs in one store transaction, and commits before returning 0.
+ * Syntactic validation of members (lengths, patterns, ranges) is done by the
+ * caller with core_check_*; svc re-checks nothing it is handed.
+ *
+ * Records returned through `out` parameters are owned by the caller and must
+ * be released with the matching store_*_release(). List functions call a
+ * callback per row (borrowed) and report the cursor of the last row in
+ * struct svc_page so callers can build a nextToken.
+ */
+#ifndef JD_SVC_SVC_H
+#define JD_SVC_SVC_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store/store.h"
+#include "util/clock.h"
+#include "util/err.h"
+
+struct svc {
+	struct store *store;          /* borrowed */
+	struct jd_clock *clock;       /* borrowed */
+	char account[16];
+	unsigned char token_key[32];  /* HMAC key for nextToken (stored in meta) */
+	/* background deletion of jobs (D16) */
+	pthread_t reaper;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop;
+	bool kick;
+	bool reaper_started;
+};
+
+/* Create the service over an open store. Starts the deletion reaper. */
+int svc_init(struct svc *s, struct store *store, struct jd_clock *clock,
+    const char *account, struct jd_error *e);
+/* Stop background work; the store stays open (caller closes it). */
+void svc_fini(struct svc *s);
+
+/* ---- pagination tokens (D9) ------------------------------------------ */
+
+/* A page cursor: a list kind, a string key and an integer key. */
+struct svc_cursor {
+	char kind;                    /* 't' things, 'g' groups, 'm' members, 'j' jobs,
+	                                 'e' execs of job, 'x' execs of thing, 'p' templates */
+	char key[JD_THING_NAME_MAX + JD_JOB_ID_MAX + 2];
+	int64_t num;
+};
+/* Encode cursor as an opaque, authenticated token (NUL-terminated, <= 400 B). */
+void svc_token_make(const struct svc *s, const struct svc_cursor *c, char *out, size_t outsz);
+/* Decode; JD_EINVAL ("The specified nextToken is invalid") if forged, of another kind, or malformed. */
+int svc_token_parse(const struct svc *s, char kind, const char *token, struct svc_cursor *c,
+    struct jd_error *e);
+
+/* ---- things and groups ------------------------------------------------ */
+
+int svc_thing_create(struct svc *s, const char *name, const char *type_name,
+    const char *attributes, struct store_thing *out, struct jd_error *e);
+int svc_thing_describe(struct svc *s, const char *name, struct store_thing *out,
+    struct jd_error *e);
+/* attributes: JSON object text (values "" remove when merge) or NULL (unchanged). */
+int svc_thing_update(struct svc *s, const char *name, const char *type_name,
+    bool remove_type, const char *attributes, bool merge, int64_t expected_version,
+    struct jd_error *e);
+/* Missing thing: 0. Pending executions become REMOVED (D14). */
+int svc_thing_delete(struct svc *s, const char *name, int64_t expected_version,
+    struct jd_error *e);
+/* Calls cb for up to limit rows; *more set when another page exists. */
+int svc_thing_list(struct svc *s, const struct store_thing_filter *f, const char *after,
+    int limit, store_thing_cb cb, void *arg, bool *more, struct jd_error *e);
+
+int svc_group_create(struct svc *s, const char *name, const char *parent,
+    const char *description, const char *attributes, struct store_group *out,
+    struct jd_error *e);
+/* ancestors: filled root first, up to JD_GROUP_DEPTH_MAX names; *n_anc set. */
+int svc_group_describe(struct svc *s, const char *name, struct store_group *out,
+    char ancestors[][JD_GROUP_NAME_MAX + 1], int *n_anc, struct jd_error *e);
+int svc_group_delete(struct svc *s, const char *name, int64_t expected_version,
+    struct jd_error *e);
+int svc_group_list(struct svc *s, const struct store_group_filter *f, const char *after,
+    int limit, store_group_cb cb, void *arg, bool *more, struct jd_error *e);
+int svc_member_add(struct svc *s, const char *group, const char *thing, struct jd_error *e);
+int svc_member_remove(struct svc *s, const char *group, const char *thing, struct jd_error *e);
+int svc_member_list(struct svc *s, const char *group, bool recursive, const char *after,
+    int limit, store_name_cb cb, void *arg, bool *more, struct jd_error *e);
+
+/* ---- jobs ------------------------------------------------------------- */
+
+struct svc_job_input {
+	const char *job_id;
+	const char *const *targets;   /* ARNs, validated syntactically */
+	int n_targets;
+	int selection;
+	const char *document;         /* verbatim JSON text or NULL */
+	const char *document_source;
+	const char *description;
+	const char *namespace_id;     /* NULL or "" for none */
+	const char *template_arn;
+	const char *config;           /* JSON object text of the config members */
+	int64_t inprogress_timeout_min;
+};
+
+int svc_job_create(struct svc *s, const struct svc_job_input *in, struct store_job *out,
+    struct jd_error *e);
+int svc_job_describe(struct svc *s, const char *job_id, struct store_job *out,
+    struct store_counts *counts, struct jd_error *e);
+int svc_job_list(struct svc *s, const struct store_job_filter *f, int64_t before_seq,
+    int limit, store_job_cb cb, void *arg, bool *more, struct jd_error *e);
+/* description NULL = unchanged; config_patch: JSON object of members to replace. */
+int svc_job_update(struct svc *s, const char *job_id, const char *description,
+    const char *config_patch, int64_t inprogress_timeout_min, struct jd_error *e);
+int svc_job_cancel(struct svc *s, const char *job_id, bool force, const char *reason_code,
+    const char *comment, struct store_job *out, struct jd_error *e);
+int svc_job_delete(struct svc *s, const char *job_id, bool force, struct jd_error *e);
+int svc_job_associate(struct svc *s, const char *job_id, const char *const *targets,
+    int n_targets, struct store_job *out, struct jd_error *e);
+
+/* ---- executions (control plane) --------------------------------------- */
+
+int svc_exec_describe(struct svc *s, const char *job_id, const char *thing, int64_t number,
+    struct store_exec *out, struct jd_error *e);
+int svc_exec_list_job(struct svc *s, const char *job_id, int status, const char *after_thing,
+    int64_t after_number, int limit, store_exec_cb cb, void *arg, bool *more,
+    struct jd_error *e);
+int svc_exec_list_thing(struct svc *s, const char *thing, const struct store_exec_filter *f,
+    int64_t before_seq, int limit, store_exec_cb cb, void *arg, bool *more,
+    struct jd_error *e);
+/* details: JSON object text or NULL (unchanged); expected_version -1 = no check. */
+int svc_exec_cancel(struct svc *s, const char *job_id, const char *thing, bool force,
+    int64_t expected_version, const char *details, struct jd_error *e);
+int svc_exec_delete(struct svc *s, const char *job_id, const char *thing, int64_t number,
+    bool force, struct jd_error *e);
+
+/* ---- device plane ----------------------------------------------------- */
+
+/* The pending list of a thing in namespace ("" = plain view), head first. */
+int svc_dev_pending(struct svc *s, const char *thing, const char *namespace_id,
+    store_exec_cb cb, void *arg, struct jd_error *e);
+/* *found = false when nothing is pending. doc: owned job document or NULL. */
+int svc_dev_start_next(struct svc *s, const char *thing, const char *namespace_id,
+    const char *details, int64_t step_minutes, struct store_exec *out, char **doc,
+    bool *found, struct jd_error *e);
+/* job_id "$next" = head of the pending list without change. */
+int svc_dev_describe(struct svc *s, const char *thing, const char *job_id,
+    const char *namespace_id, int64_t number, struct store_exec *out, char **doc,
+    bool *found, struct jd_error *e);
+
+struct svc_update_input {
+	int status;
+	const char *details;          /* NULL = unchanged */
+	int64_t step_minutes;         /* 0 = none, -1 = clear */
+	int64_t expected_version;     /* -1 = none */
+	int64_t number;               /* 0 = latest */
+};
+/* On JD_ESTATE / JD_EVERSION, e carries the execution state (has_state). */
+int svc_dev_update(struct svc *s, const char *thing, const char *job_id,
+    const struct svc_update_input *in, struct store_exec *out, char **doc,
+    struct jd_error *e);
+
+/* ---- time and test rig ------------------------------------------------ */
+
+/* Time out due executions (D17); *fired = how many. */
+int svc_timers_run(struct svc *s, int *fired, struct jd_error *e);
+/* Test-rig: wipe every row (D22). */
+int svc_reset(struct svc *s, struct jd_error *e);
+int64_t svc_now(struct svc *s);
+
+#endif

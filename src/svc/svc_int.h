@@ -1,0 +1,34 @@
+/* svc_int.h: helpers shared by the svc/ files; not part of the interface. */
+#ifndef JD_SVC_SVC_INT_H
+#define JD_SVC_SVC_INT_H
+
+#include "svc/svc.h"
+
+/* Generate a random UUID v4 string into out (>= 37 bytes). */
+void svc__uuid(char out[37]);
+/* Map a store failure to an AWS-shaped error (JD_EUNAVAIL, D21) unless e is set. */
+int svc__store_err(int rc, struct jd_error *e);
+/* Begin a transaction or fail with 503. */
+int svc__begin(struct svc *s, bool write, struct store_tx **tx, struct jd_error *e);
+/* Commit or fail with 503 (the tx is released either way). */
+int svc__commit(struct store_tx *tx, struct jd_error *e);
+
+/* If job is SNAPSHOT and IN_PROGRESS with no pending executions, complete it. */
+int svc__job_maybe_complete(struct svc *s, struct store_tx *tx, const char *job_id, int64_t now);
+/* Queue a new execution of job on thing (number = max+1, D4). */
+int svc__exec_queue(struct svc *s, struct store_tx *tx, const struct store_job *job,
+    const char *thing, int64_t now);
+/* Move one execution to `to` by a service/control op; bumps version (D5). */
+int svc__exec_set_status(struct store_tx *tx, struct store_exec *x, int to, int64_t now);
+
+/* Parse a thing or thing-group ARN of our account; kind 't' or 'g'. */
+int svc__parse_target(const struct svc *s, const char *arn, char *kind,
+    char name[JD_THING_NAME_MAX + 1], struct jd_error *e);
+/* Names of all ancestor groups of group (parent first); *n set. */
+int svc__group_ancestors(struct store_tx *tx, const char *group,
+    char out[][JD_GROUP_NAME_MAX + 1], int *n);
+
+/* Wake the background worker (job deletion, timers). */
+void svc__kick(struct svc *s);
+
+#endif

@@ -1,0 +1,840 @@
+/*
+ * things.c: the thing registry (things, thing groups, membership) and its
+ * effect on continuous jobs: a thing newly covered by a continuous job's
+ * target groups gets a QUEUED execution; a thing no longer covered has its
+ * pending executions REMOVED (decisions D14, spec §9.1).
+ */
+#include "svc/svc_int.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+
+/* ---- list helpers --------------------------------------------------------- */
+
+struct names {
+	char (*v)[JD_GROUP_NAME_MAX + 1];
+	size_t n, cap;
+};
+
+static int
+names_add(void *arg, const char *name)
+{
+	struct names *l = arg;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], name) == 0)
+			return 0;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->v = jd_realloc(l->v, l->cap * sizeof(*l->v));
+	}
+	jd_strlcpy(l->v[l->n++], name, JD_GROUP_NAME_MAX + 1);
+	return 0;
+}
+
+static void
+names_free(struct names *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+struct jobs {
+	struct store_job *v;
+	size_t n, cap;
+};
+
+static int
+jobs_add(void *arg, const struct store_job *j)
+{
+	struct jobs *l = arg;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].job_id, j->job_id) == 0)
+			return 0;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 8;
+		l->v = jd_realloc(l->v, l->cap * sizeof(*l->v));
+	}
+	l->v[l->n] = *j;
+	l->v[l->n].document = jd_strdup(j->document);
+	l->v[l->n].document_source = jd_strdup(j->document_source);
+	l->v[l->n].description = jd_strdup(j->description);
+	l->v[l->n].targets = jd_strdup(j->targets);
+	l->v[l->n].config = jd_strdup(j->config);
+	l->v[l->n].template_arn = jd_strdup(j->template_arn);
+	l->v[l->n].comment = jd_strdup(j->comment);
+	l->n++;
+	return 0;
+}
+
+static void
+jobs_free(struct jobs *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		store_job_release(&l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+static bool
+jobs_has(const struct jobs *l, const char *job_id)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].job_id, job_id) == 0)
+			return true;
+	return false;
+}
+
+int
+svc__group_ancestors(struct store_tx *tx, const char *group, char out[][JD_GROUP_NAME_MAX + 1],
+    int *n)
+{
+	struct store_group g;
+	char cur[JD_GROUP_NAME_MAX + 1];
+	int rc;
+
+	*n = 0;
+	jd_strlcpy(cur, group, sizeof(cur));
+	for (int depth = 0; depth <= JD_GROUP_DEPTH_MAX; depth++) {
+		memset(&g, 0, sizeof(g));
+		rc = store_group_get(tx, cur, &g);
+		if (rc != 0)
+			return rc == JD_ENOTFOUND ? 0 : rc;
+		store_group_release(&g);
+		if (g.parent[0] == '\0')
+			return 0;
+		jd_strlcpy(out[(*n)++], g.parent, JD_GROUP_NAME_MAX + 1);
+		jd_strlcpy(cur, g.parent, sizeof(cur));
+		if (*n >= JD_GROUP_DEPTH_MAX)
+			return 0;
+	}
+	return 0;
+}
+
+/* Groups covering a thing: its groups and all their ancestors. */
+static int
+covering_groups(struct store_tx *tx, const char *thing, struct names *out)
+{
+	struct names direct = {0};
+	char anc[JD_GROUP_DEPTH_MAX][JD_GROUP_NAME_MAX + 1];
+	int n, rc;
+
+	if ((rc = store_thing_groups(tx, thing, names_add, &direct)) != 0)
+		goto out;
+	for (size_t i = 0; i < direct.n; i++) {
+		names_add(out, direct.v[i]);
+		if ((rc = svc__group_ancestors(tx, direct.v[i], anc, &n)) != 0)
+			goto out;
+		for (int k = 0; k < n; k++)
+			names_add(out, anc[k]);
+	}
+out:
+	names_free(&direct);
+	return rc;
+}
+
+/* Continuous, active jobs that reach `thing` through groups or its ARN. */
+static int
+continuous_jobs(struct store_tx *tx, const struct names *groups, struct jobs *out)
+{
+	struct jobs all = {0};
+	int rc = 0;
+
+	for (size_t i = 0; i < groups->n; i++)
+		if ((rc = store_job_list_by_group(tx, groups->v[i], jobs_add, &all)) != 0)
+			goto out;
+	for (size_t i = 0; i < all.n; i++) {
+		const struct store_job *j = &all.v[i];
+		if (j->selection == JD_SEL_CONTINUOUS &&
+		    (j->status == JD_JOB_IN_PROGRESS || j->status == JD_JOB_SCHEDULED))
+			jobs_add(out, j);
+	}
+out:
+	jobs_free(&all);
+	return rc;
+}
+
+static bool
+job_targets_thing(const struct store_job *j, const char *thing)
+{
+	char needle[JD_THING_NAME_MAX + 16];
+
+	snprintf(needle, sizeof(needle), ":thing/%s\"", thing);
+	return j->targets != NULL && strstr(j->targets, needle) != NULL;
+}
+
+static int
+pending_of(struct store_tx *tx, const char *job_id, const char *thing, struct store_exec *x,
+    bool *has)
+{
+	int rc = store_exec_get(tx, job_id, thing, 0, x);
+
+	*has = false;
+	if (rc == JD_ENOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	*has = core_exec_status_pending(x->status);
+	return 0;
+}
+
+/* Apply membership change effects: before/after are the covering groups. */
+static int
+apply_coverage(struct svc *s, struct store_tx *tx, const char *thing, const struct names *before,
+    const struct names *after, int64_t now)
+{
+	struct jobs jb = {0}, ja = {0};
+	int rc;
+
+	if ((rc = continuous_jobs(tx, before, &jb)) != 0)
+		goto out;
+	if ((rc = continuous_jobs(tx, after, &ja)) != 0)
+		goto out;
+	/* newly covered: queue unless already pending */
+	for (size_t i = 0; i < ja.n; i++) {
+		const struct store_job *j = &ja.v[i];
+		struct store_exec x;
+		bool has;
+		if (jobs_has(&jb, j->job_id) || job_targets_thing(j, thing))
+			continue;
+		memset(&x, 0, sizeof(x));
+		if ((rc = pending_of(tx, j->job_id, thing, &x, &has)) != 0)
+			goto out;
+		store_exec_release(&x);
+		if (!has && (rc = svc__exec_queue(s, tx, j, thing, now)) != 0)
+			goto out;
+	}
+	/* no longer covered: pending executions become REMOVED */
+	for (size_t i = 0; i < jb.n; i++) {
+		const struct store_job *j = &jb.v[i];
+		struct store_exec x;
+		bool has;
+		if (jobs_has(&ja, j->job_id) || job_targets_thing(j, thing))
+			continue;
+		memset(&x, 0, sizeof(x));
+		if ((rc = pending_of(tx, j->job_id, thing, &x, &has)) != 0)
+			goto out;
+		if (has) {
+			rc = svc__exec_set_status(tx, &x, JD_EXEC_REMOVED, now);
+			if (rc == 0)
+				rc = svc__job_maybe_complete(s, tx, j->job_id, now);
+		}
+		store_exec_release(&x);
+		if (rc != 0)
+			goto out;
+	}
+out:
+	jobs_free(&jb);
+	jobs_free(&ja);
+	return rc;
+}
+
+/* ---- things ------------------------------------------------------------- */
+
+static bool
+json_text_equal(const char *a, const char *b)
+{
+	json_t *ja, *jb;
+	bool eq;
+
+	if ((a == NULL || strcmp(a, "{}") == 0) && (b == NULL || strcmp(b, "{}") == 0))
+		return true;
+	if (a == NULL || b == NULL)
+		return false;
+	ja = json_loads(a, 0, NULL);
+	jb = json_loads(b, 0, NULL);
+	eq = ja != NULL && jb != NULL && json_equal(ja, jb);
+	json_decref(ja);
+	json_decref(jb);
+	return eq;
+}
+
+int
+svc_thing_create(struct svc *s, const char *name, const char *type_name, const char *attributes,
+    struct store_thing *out, struct jd_error *e)
+{
+	struct store_tx *tx = NULL;
+	struct store_thing t;
+	int rc;
+
+	memset(&t, 0, sizeof(t));
+	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+		return rc;
+	rc = store_thing_get(tx, name, &t);
+	if (rc == 0) {
+		/* Idempotent for the same configuration (spec §4.4). */
+		bool same = strcmp(t.type_name, type_name ? type_name : "") == 0 &&
+		    json_text_equal(t.attributes, attributes);
+		store_rollback(tx);
+		if (!same) {
+			store_thing_release(&t);
+			jd_error_set(e, JD_EEXISTS, "Thing %s already exists with different attributes", name);
+			jd_strlcpy(e->resource_id, t.id, sizeof(e->resource_id));
+			return JD_EEXISTS;
+		}
+		*out = t;
+		return 0;
+	}
+	if (rc != JD_ENOTFOUND)
+		goto fail;
+	if (type_name != NULL && type_name[0] != '\0') {
+		/* Thing types are not modelled by jobsd yet: reject unknown ones. */
+		store_rollback(tx);
+		return jd_error_set(e, JD_ENOTFOUND, "Thing type %s does not exist", type_name);
+	}
+	memset(&t, 0, sizeof(t));
+	jd_strlcpy(t.name, name, sizeof(t.name));
+	svc__uuid(t.id);
+	t.attributes = jd_strdup(attributes ? attributes : "{}");
+	t.version = 1;
+	t.created_ms = svc_now(s);
+	if ((rc = store_thing_insert(tx, &t)) != 0)
+		goto fail;
+	if ((rc = svc__commit(tx, e)) != 0) {
+		store_thing_release(&t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+fail:
+	store_thing_release(&t);
+	store_rollback(tx);
+	return svc__store_err(rc, e);
+}
+
+int
+svc_thing_describe(struct svc *s, const char *name, struct store_thing *out, struct jd_error *e)
+{
+	struct store_tx *tx = NULL;
+	int rc;
+
+	if ((rc = svc__begin(s, false, &tx, e)) != 0)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	rc = store_thing_get(tx, name, out);
+	store_rollback(tx);
+	if (rc == JD_ENOTFOUND)
+		return jd_error_set(e, rc, "Thing %s cannot be found.", name);
+	return rc ? svc__store_err(rc, e) : 0;
+}
+
+int
+svc_thing_update(struct svc *s, const char *name, const char *type_name, bool remove_type,
+    const char *attributes, bool merge, int64_t expected_version, struct jd_error *e)
+{
+	struct store_tx *tx = NULL;
+	struct store_thing t;
+	int rc;
+
+	memset(&t, 0, sizeof(t));
+	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+		return rc;
+	rc = store_thing_get(tx, name, &t);
+	if (rc == JD_ENOTFOUND) {
+		store_rollback(tx);
+		return jd_error_set(e, rc, "Thing %s cannot be found.", name);
+	}
+	if (rc != 0)
+		goto fail;
+	if (expected_version >= 0 && expected_version != t.version) {
+		store_rollback(tx);
+		store_thing_release(&t);
+		return jd_error_set(e, JD_EVERSION,
+		    "The version for thing %s does not match the expected version.", name);
+	}
+	if (type_name != NULL && type_name[0] != '\0') {
+		store_rollback(tx);
+		store_thing_release(&t);
+		return jd_error_set(e, JD_ENOTFOUND, "Thing type %s does not exist", type_name);
+	}
+	if (remove_type)
+		t.type_name[0] = '\0';
+	if (attributes != NULL) {
+		json_t *cur = json_loads(t.attributes ? t.attributes : "{}", 0, NULL);
+		json_t *upd = json_loads(attributes, 0, NULL);
+		const char *k;
+		json_t *v;
+		if (cur == NULL || !merge) {
+			json_decref(cur);
+			cur = json_object();
+		}
+		json_object_foreach(upd, k, v) {
+			if (json_string_length(v) == 0)
+				json_object_del(cur, k);
+			else
+				json_object_set(cur, k, v);
+		}
+		free(t.attributes);
+		t.attributes = json_dumps(cur, JSON_COMPACT);
+		json_decref(cur);
+		json_decref(upd);
+	}
+	t.version++;
+	if ((rc = store_thing_update(tx, &t)) != 0)
+		goto fail;
+	store_thing_release(&t);
+	return svc__commit(tx, e);
+fail:
+	store_thing_release(&t);
+	store_rollback(tx);
+	return svc__store_err(rc, e);
+}
+
+struct xvec {
+	struct store_exec *v;
+	size_t n, cap;
+};
+
+static int
+xvec_add(void *arg, const struct store_exec *x)
+{
+	struct xvec *l = arg;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->v = jd_realloc(l->v, l->cap * sizeof(*l->v));
+	}
+	l->v[l->n] = *x;
+	l->v[l->n].details = jd_strdup(x->details);
+	l->n++;
+	return 0;
+}
+
+static void
+xvec_free(struct xvec *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		store_exec_release(&l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+int
+svc_thing_delete(struct svc *s, const char *name, int64_t expected_version, struct jd_error *e)
+{
+	struct store_exec_filter f = {-2, NULL, NULL};
+	struct store_tx *tx = NULL;
+	struct store_thing t;
+	struct names groups = {0};
+	struct xvec pend = {0};
+	int64_t now = svc_now(s);
+	int rc;
+
+	memset(&t, 0, sizeof(t));
+	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+		return rc;
+	rc = store_thing_get(tx, name, &t);
+	if (rc == JD_ENOTFOUND) {
+		store_rollback(tx);
+		return 0; /* deleting a missing thing succeeds (spec §4.4) */
+	}
+	if (rc != 0)
+		goto fail;
+	store_thing_release(&t);
+	if (expected_version >= 0 && expected_version != t.version) {
+		store_rollback(tx);
+		return jd_error_set(e, JD_EVERSION,
+		    "The version for thing %s does not match the expected version.", name);
+	}
+	/* D14: pending executions become REMOVED and stay listable by job. */
+	if ((rc = store_exec_list_thing(tx, name, &f, 0, 1000000, xvec_add, &pend)) != 0)
+		goto fail;
+	for (size_t i = 0; i < pend.n; i++) {
+		if ((rc = svc__exec_set_status(tx, &pend.v[i], JD_EXEC_REMOVED, now)) != 0)
+			goto fail;
+		if ((rc = svc__job_maybe_complete(s, tx, pend.v[i].job_id, now)) != 0)
+			goto fail;
+	}
+	if ((rc = store_thing_groups(tx, name, names_add, &groups)) != 0)
+		goto fail;
+	for (size_t i = 0; i < groups.n; i++)
+		if ((rc = store_member_remove(tx, groups.v[i], name)) != 0 && rc != JD_ENOTFOUND)
+			goto fail;
+	if ((rc = store_thing_delete(tx, name)) != 0)
+		goto fail;
+	xvec_free(&pend);
+	names_free(&groups);
+	return svc__commit(tx, e);
+fail:
+	xvec_free(&pend);
+	names_free(&groups);
+	store_rollback(tx);
+	return svc__store_err(rc, e);
+}
+
+struct limit_cb {
+	int limit;
+	int seen;
+	bool *more;
+	int (*cb)(void *, const void *);
+	void *arg;
+};
+
+static int
+thing_page(void *arg, const struct store_thing *t)
+{
+	struct limit_cb *l = arg;
+
+	if (l->seen++ >= l->limit) {
+		*l->more = true;
+		return 1;
+	}
+	return ((store_thing_cb)(void (*)(void))l->cb)(l->arg, t);
+}
+
+int
+svc_thing_list(struct svc *s, const struct store_thing_filter *f, const char *after, int limit,
+    store_thing_cb cb, void *arg, bool *more, struct jd_error *e)
+{
+	struct limit_cb l = {limit, 0, more, (int (*)(void *, const void *))(void (*)(void))cb, arg};
+	struct store_tx *tx = NULL;
+	int rc;
+
+	*more = false;
+	if ((rc = svc__begin(s, false, &tx, e)) != 0)
+		return rc;
+	rc = store_thing_list(tx, f, after, limit + 1, thing_page, &l);
+	store_rollback(tx);
+	return rc < 0 ? svc__store_err(rc, e) : 0;
+}
+
+/* ---- groups ------------------------------------------------------------- */
+
+int
+svc_group_create(struct svc *s, const char *name, const char *parent, const char *description,
+    const char *attributes, struct store_group *out, struct jd_error *e)
+{
+	struct store_tx *tx = NULL;
+	struct store_group g, p;
+	char anc[JD_GROUP_DEPTH_MAX][JD_GROUP_NAME_MAX + 1];
+	int n_anc = 0;
+	int64_t children = 0;
+	int rc;
+
+	memset(&g, 0, sizeof(g));
+	memset(&p, 0, sizeof(p));
+	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+		return rc;
+	rc = store_group_get(tx, name, &g);
+	if (rc == 0) {
+		bool same = strcmp(g.parent, parent ? parent : "") == 0 &&
+		    strcmp(g.description ? g.description : "", description ? description : "") == 0 &&
+		    json_text_equal(g.attributes, attributes);
+		store_rollback(tx);
+		if (!same) {
+			jd_error_set(e, JD_EEXISTS, "Thing Group %s already exists with different properties", name);
+			jd_strlcpy(e->resource_id, g.id, sizeof(e->resource_id));
+			store_group_release(&g);
+			return JD_EEXISTS;
+		}
+		*out = g;
+		return 0;
+	}
+	if (rc != JD_ENOTFOUND)
+		goto fail;
+	if (parent != NULL && parent[0] != '\0') {
+		rc = store_group_get(tx, parent, &p);
+		store_group_release(&p);
+		if (rc == JD_ENOTFOUND) {
+			store_rollback(tx);
+			return jd_error_set(e, JD_EINVAL, "Parent thing group %s does not exist", parent);
+		}
+		if (rc != 0)
+			goto fail;
+		if ((rc = svc__group_ancestors(tx, parent, anc, &n_anc)) != 0)
+			goto fail;
+		if (n_anc + 2 > JD_GROUP_DEPTH_MAX) {
+			store_rollback(tx);
+			return jd_error_set(e, JD_EINVAL,
+			    "Thing group hierarchy cannot be deeper than %d levels", JD_GROUP_DEPTH_MAX);
+		}
+		if ((rc = store_group_child_count(tx, parent, &children)) != 0)
+			goto fail;
+		if (children >= JD_GROUP_CHILDREN_MAX) {
+			store_rollback(tx);
+			return jd_error_set(e, JD_EINVAL, "Thing group %s already has %d child groups",
+			    parent, JD_GROUP_CHILDREN_MAX);
+		}
+	}
+	memset(&g, 0, sizeof(g));
+	jd_strlcpy(g.name, name, sizeof(g.name));
+	jd_strlcpy(g.parent, parent ? parent : "", sizeof(g.parent));
+	svc__uuid(g.id);
+	g.description = jd_strdup(description);
+	g.attributes = jd_strdup(attributes);
+	g.version = 1;
+	g.created_ms = svc_now(s);
+	if ((rc = store_group_insert(tx, &g)) != 0)
+		goto fail;
+	if ((rc = svc__commit(tx, e)) != 0) {
+		store_group_release(&g);
+		return rc;
+	}
+	*out = g;
+	return 0;
+fail:
+	store_group_release(&g);
+	store_rollback(tx);
+	return svc__store_err(rc, e);
+}
+
+int
+svc_group_describe(struct svc *s, const char *name, struct store_group *out,
+    char ancestors[][JD_GROUP_NAME_MAX + 1], int *n_anc, struct jd_error *e)
+{
+	char tmp[JD_GROUP_DEPTH_MAX][JD_GROUP_NAME_MAX + 1];
+	struct store_tx *tx = NULL;
+	int rc, n = 0;
+
+	*n_anc = 0;
+	if ((rc = svc__begin(s, false, &tx, e)) != 0)
+		return rc;
+	memset(out, 0, sizeof(*out));
+	rc = store_group_get(tx, name, out);
+	if (rc == 0)
+		rc = svc__group_ancestors(tx, name, tmp, &n);
+	store_rollback(tx);
+	if (rc == JD_ENOTFOUND)
+		return jd_error_set(e, rc, "Thing Group %s does not exist", name);
+	if (rc != 0) {
+		store_group_release(out);
+		return svc__store_err(rc, e);
+	}
+	for (int i = 0; i < n; i++) /* root first */
+		jd_strlcpy(ancestors[i], tmp[n - 1 - i], JD_GROUP_NAME_MAX + 1);
+	*n_anc = n;
+	return 0;
+}
+
+int
+svc_group_delete(struct svc *s, const char *name, int64_t expected_version, struct jd_error *e)
+{
+	struct store_tx *tx = NULL;
+	struct store_group g;
+	struct names members = {0};
+	int64_t children = 0;
+	int rc;
+
+	memset(&g, 0, sizeof(g));
+	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+		return rc;
+	rc = store_group_get(tx, name, &g);
+	store_group_release(&g);
+	if (rc == JD_ENOTFOUND) {
+		store_rollback(tx);
+		return 0;
+	}
+	if (rc != 0)
+		goto fail;
+	if (expected_version >= 0 && expected_version != g.version) {
+		store_rollback(tx);
+		return jd_error_set(e, JD_EVERSION,
+		    "The version for thing group %s does not match the expected version.", name);
+	}
+	if ((rc = store_group_child_count(tx, name, &children)) != 0)
+		goto fail;
+	if (children > 0) {
+		store_rollback(tx);
+		return jd_error_set(e, JD_EINVAL,
+		    "Cannot delete thing group : %s when there are still child groups attached to it.", name);
+	}
+	if ((rc = store_member_list(tx, name, false, "", 1000000, names_add, &members)) != 0)
+		goto fail;
+	for (size_t i = 0; i < members.n; i++)
+		if ((rc = store_member_remove(tx, name, members.v[i])) != 0)
+			goto fail;
+	if ((rc = store_group_delete(tx, name)) != 0)
+		goto fail;
+	names_free(&members);
+	return svc__commit(tx, e);
+fail:
+	names_free(&members);
+	store_rollback(tx);
+	return svc__store_err(rc, e);
+}
+
+static int
+group_page(void *arg, const struct store_group *g)
+{
+	struct limit_cb *l = arg;
+
+	if (l->seen++ >= l->limit) {
+		*l->more = true;
+		return 1;
+	}
+	return ((store_group_cb)(void (*)(void))l->cb)(l->arg, g);
+}
+
+int
+svc_group_list(struct svc *s, const struct store_group_filter *f, const char *after, int limit,
+    store_group_cb cb, void *arg, bool *more, struct jd_error *e)
+{
+	struct limit_cb l = {limit, 0, more, (int (*)(void *, const void *))(void (*)(void))cb, arg};
+	struct store_tx *tx = NULL;
+	int rc;
+
+	*more = false;
+	if ((rc = svc__begin(s, false, &tx, e)) != 0)
+		return rc;
+	if (f->parent != NULL && f->parent[0] != '\0') {
+		struct store_group g;
+		memset(&g, 0, sizeof(g));
+		rc = store_group_get(tx, f->parent, &g);
+		store_group_release(&g);
+		if (rc != 0) {
+			store_rollback(tx);
+			if (rc == JD_ENOTFOUND)
+				return jd_error_set(e, rc, "Thing Group %s does not exist", f->parent);
+			return svc__store_err(rc, e);
+		}
+	}
+	rc = store_group_list(tx, f, after, limit + 1, group_page, &l);
+	store_rollback(tx);
+	return rc < 0 ? svc__store_err(rc, e) : 0;
+}
+
+static int
+check_both(struct store_tx *tx, const char *group, const char *thing, struct jd_error *e)
+{
+	struct store_group g;
+	struct store_thing t;
+	int rc;
+
+	memset(&g, 0, sizeof(g));
+	memset(&t, 0, sizeof(t));
+	rc = store_group_get(tx, group, &g);
+	store_group_release(&g);
+	if (rc == JD_ENOTFOUND)
+		return jd_error_set(e, rc, "Thing Group %s does not exist", group);
+	if (rc != 0)
+		return svc__store_err(rc, e);
+	rc = store_thing_get(tx, thing, &t);
+	store_thing_release(&t);
+	if (rc == JD_ENOTFOUND)
+		return jd_error_set(e, rc, "Thing %s cannot be found.", thing);
+	return rc ? svc__store_err(rc, e) : 0;
+}
+
+int
+svc_member_add(struct svc *s, const char *group, const char *thing, struct jd_error *e)
+{
+	struct store_tx *tx = NULL;
+	struct names before = {0}, after = {0}, direct = {0};
+	char anc[JD_GROUP_DEPTH_MAX][JD_GROUP_NAME_MAX + 1];
+	int n_anc = 0, rc;
+
+	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+		return rc;
+	if ((rc = check_both(tx, group, thing, e)) != 0)
+		goto out;
+	if ((rc = store_thing_groups(tx, thing, names_add, &direct)) != 0)
+		goto store_fail;
+	for (size_t i = 0; i < direct.n; i++)
+		if (strcmp(direct.v[i], group) == 0)
+			goto out; /* already a member: nothing changes */
+	if (direct.n >= JD_GROUPS_PER_THING_MAX) {
+		rc = jd_error_set(e, JD_EINVAL, "Thing %s is already in %d thing groups", thing,
+		    JD_GROUPS_PER_THING_MAX);
+		goto out;
+	}
+	if ((rc = covering_groups(tx, thing, &before)) != 0)
+		goto store_fail;
+	if ((rc = store_member_add(tx, group, thing)) != 0)
+		goto store_fail;
+	for (size_t i = 0; i < before.n; i++)
+		names_add(&after, before.v[i]);
+	names_add(&after, group);
+	if ((rc = svc__group_ancestors(tx, group, anc, &n_anc)) != 0)
+		goto store_fail;
+	for (int i = 0; i < n_anc; i++)
+		names_add(&after, anc[i]);
+	if ((rc = apply_coverage(s, tx, thing, &before, &after, svc_now(s))) != 0)
+		goto store_fail;
+	names_free(&before);
+	names_free(&after);
+	names_free(&direct);
+	return svc__commit(tx, e);
+store_fail:
+	rc = svc__store_err(rc, e);
+out:
+	names_free(&before);
+	names_free(&after);
+	names_free(&direct);
+	store_rollback(tx);
+	return rc;
+}
+
+int
+svc_member_remove(struct svc *s, const char *group, const char *thing, struct jd_error *e)
+{
+	struct store_tx *tx = NULL;
+	struct names before = {0}, after = {0};
+	int rc;
+
+	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+		return rc;
+	if ((rc = check_both(tx, group, thing, e)) != 0)
+		goto out;
+	if ((rc = covering_groups(tx, thing, &before)) != 0)
+		goto store_fail;
+	rc = store_member_remove(tx, group, thing);
+	if (rc == JD_ENOTFOUND) {
+		rc = 0; /* not a member: nothing changes */
+		goto out;
+	}
+	if (rc != 0)
+		goto store_fail;
+	if ((rc = covering_groups(tx, thing, &after)) != 0)
+		goto store_fail;
+	if ((rc = apply_coverage(s, tx, thing, &before, &after, svc_now(s))) != 0)
+		goto store_fail;
+	names_free(&before);
+	names_free(&after);
+	return svc__commit(tx, e);
+store_fail:
+	rc = svc__store_err(rc, e);
+out:
+	names_free(&before);
+	names_free(&after);
+	store_rollback(tx);
+	return rc;
+}
+
+static int
+name_page(void *arg, const char *name)
+{
+	struct limit_cb *l = arg;
+
+	if (l->seen++ >= l->limit) {
+		*l->more = true;
+		return 1;
+	}
+	return ((store_name_cb)(void (*)(void))l->cb)(l->arg, name);
+}
+
+int
+svc_member_list(struct svc *s, const char *group, bool recursive, const char *after, int limit,
+    store_name_cb cb, void *arg, bool *more, struct jd_error *e)
+{
+	struct limit_cb l = {limit, 0, more, (int (*)(void *, const void *))(void (*)(void))cb, arg};
+	struct store_tx *tx = NULL;
+	struct store_group g;
+	int rc;
+
+	*more = false;
+	memset(&g, 0, sizeof(g));
+	if ((rc = svc__begin(s, false, &tx, e)) != 0)
+		return rc;
+	rc = store_group_get(tx, group, &g);
+	store_group_release(&g);
+	if (rc == 0)
+		rc = store_member_list(tx, group, recursive, after, limit + 1, name_page, &l);
+	store_rollback(tx);
+	if (rc == JD_ENOTFOUND)
+		return jd_error_set(e, rc, "Thing Group %s does not exist", group);
+	return rc < 0 ? svc__store_err(rc, e) : 0;
+}

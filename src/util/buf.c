@@ -1,0 +1,375 @@
+/* buf.c: growable buffer, allocation helpers, streaming JSON writer. */
+#include "util/buf.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+oom(void)
+{
+	fputs("jobsd: out of memory\n", stderr);
+	abort();
+}
+
+void *
+jd_malloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		oom();
+	return p;
+}
+
+void *
+jd_calloc(size_t n, size_t m)
+{
+	void *p = calloc(n ? n : 1, m ? m : 1);
+
+	if (p == NULL)
+		oom();
+	return p;
+}
+
+void *
+jd_realloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (q == NULL)
+		oom();
+	return q;
+}
+
+char *
+jd_strdup(const char *s)
+{
+	return s ? jd_strndup(s, strlen(s)) : NULL;
+}
+
+char *
+jd_strndup(const char *s, size_t n)
+{
+	char *p = jd_malloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+size_t
+jd_strlcpy(char *dst, const char *src, size_t size)
+{
+	size_t n = strlen(src);
+
+	if (size > 0) {
+		size_t c = n < size - 1 ? n : size - 1;
+		memcpy(dst, src, c);
+		dst[c] = '\0';
+	}
+	return n;
+}
+
+void
+buf_reserve(struct buf *b, size_t extra)
+{
+	size_t need = b->len + extra + 1;
+
+	if (need <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 256;
+	while (cap < need)
+		cap *= 2;
+	b->p = jd_realloc(b->p, cap);
+	b->cap = cap;
+}
+
+void
+buf_append(struct buf *b, const void *p, size_t n)
+{
+	buf_reserve(b, n);
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void
+buf_puts(struct buf *b, const char *s)
+{
+	buf_append(b, s, strlen(s));
+}
+
+void
+buf_putc(struct buf *b, char c)
+{
+	buf_reserve(b, 1);
+	b->p[b->len++] = c;
+	b->p[b->len] = '\0';
+}
+
+void
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n <= 0)
+		return;
+	buf_reserve(b, (size_t)n);
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+const char *
+buf_cstr(struct buf *b)
+{
+	if (b->p == NULL)
+		buf_reserve(b, 0);
+	b->p[b->len] = '\0';
+	return b->p;
+}
+
+char *
+buf_steal(struct buf *b)
+{
+	char *p = b->p;
+
+	b->p = NULL;
+	b->len = b->cap = 0;
+	return p;
+}
+
+void
+buf_reset(struct buf *b)
+{
+	b->len = 0;
+	if (b->p)
+		b->p[0] = '\0';
+}
+
+void
+buf_free(struct buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+/* ---- JSON writer ------------------------------------------------------- */
+
+void
+jw_init(struct jw *w, struct buf *b)
+{
+	memset(w, 0, sizeof(*w));
+	w->b = b;
+	w->first[0] = true;
+}
+
+static void
+sep(struct jw *w)
+{
+	if (w->after_key) {
+		w->after_key = false;
+		return;
+	}
+	if (!w->first[w->depth])
+		buf_putc(w->b, ',');
+	w->first[w->depth] = false;
+}
+
+static void
+open_(struct jw *w, char c)
+{
+	sep(w);
+	buf_putc(w->b, c);
+	if (w->depth + 1 < JW_DEPTH_MAX)
+		w->depth++;
+	w->first[w->depth] = true;
+}
+
+static void
+close_(struct jw *w, char c)
+{
+	buf_putc(w->b, c);
+	if (w->depth > 0)
+		w->depth--;
+}
+
+void
+jw_obj_begin(struct jw *w)
+{
+	open_(w, '{');
+}
+
+void
+jw_obj_end(struct jw *w)
+{
+	close_(w, '}');
+}
+
+void
+jw_arr_begin(struct jw *w)
+{
+	open_(w, '[');
+}
+
+void
+jw_arr_end(struct jw *w)
+{
+	close_(w, ']');
+}
+
+void
+jw_escape(struct buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t run = 0;
+
+	buf_reserve(b, n + 2);
+	buf_putc(b, '"');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		buf_append(b, s + run, i - run);
+		run = i + 1;
+		switch (c) {
+		case '"': buf_append(b, "\\\"", 2); break;
+		case '\\': buf_append(b, "\\\\", 2); break;
+		case '\n': buf_append(b, "\\n", 2); break;
+		case '\r': buf_append(b, "\\r", 2); break;
+		case '\t': buf_append(b, "\\t", 2); break;
+		case '\b': buf_append(b, "\\b", 2); break;
+		case '\f': buf_append(b, "\\f", 2); break;
+		default: {
+			char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+			buf_append(b, u, 6);
+		}
+		}
+	}
+	buf_append(b, s + run, n - run);
+	buf_putc(b, '"');
+}
+
+void
+jw_key(struct jw *w, const char *k)
+{
+	sep(w);
+	jw_escape(w->b, k, strlen(k));
+	buf_putc(w->b, ':');
+	w->after_key = true;
+}
+
+void
+jw_str(struct jw *w, const char *s)
+{
+	jw_strn(w, s ? s : "", s ? strlen(s) : 0);
+}
+
+void
+jw_strn(struct jw *w, const char *s, size_t n)
+{
+	sep(w);
+	jw_escape(w->b, s, n);
+}
+
+void
+jw_int(struct jw *w, int64_t v)
+{
+	char tmp[24];
+	int n = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
+
+	sep(w);
+	buf_append(w->b, tmp, (size_t)n);
+}
+
+void
+jw_bool(struct jw *w, bool v)
+{
+	sep(w);
+	buf_puts(w->b, v ? "true" : "false");
+}
+
+void
+jw_null(struct jw *w)
+{
+	sep(w);
+	buf_puts(w->b, "null");
+}
+
+void
+jw_raw(struct jw *w, const char *json)
+{
+	sep(w);
+	buf_puts(w->b, json);
+}
+
+void
+jw_time_ms(struct jw *w, int64_t ms)
+{
+	char tmp[32];
+	int64_t s = ms / 1000, f = ms % 1000;
+	int n;
+
+	if (f < 0) {
+		f += 1000;
+		s -= 1;
+	}
+	n = snprintf(tmp, sizeof(tmp), "%" PRId64 ".%03" PRId64, s, f);
+	sep(w);
+	buf_append(w->b, tmp, (size_t)n);
+}
+
+void
+jw_kstr(struct jw *w, const char *k, const char *s)
+{
+	jw_key(w, k);
+	jw_str(w, s);
+}
+
+void
+jw_kstr_opt(struct jw *w, const char *k, const char *s)
+{
+	if (s != NULL && *s != '\0')
+		jw_kstr(w, k, s);
+}
+
+void
+jw_kint(struct jw *w, const char *k, int64_t v)
+{
+	jw_key(w, k);
+	jw_int(w, v);
+}
+
+void
+jw_kbool(struct jw *w, const char *k, bool v)
+{
+	jw_key(w, k);
+	jw_bool(w, v);
+}
+
+void
+jw_kraw_opt(struct jw *w, const char *k, const char *json)
+{
+	if (json == NULL || *json == '\0')
+		return;
+	jw_key(w, k);
+	jw_raw(w, json);
+}
+
+void
+jw_ktime_opt(struct jw *w, const char *k, int64_t ms)
+{
+	if (ms == 0)
+		return;
+	jw_key(w, k);
+	jw_time_ms(w, ms);
+}

@@ -1,0 +1,430 @@
+"""Black-box test harness for jobsd integration tests.
+
+Starts the real jobsd binary (JOBSD_BIN, default <repo>/build/jobsd) in test-rig mode with
+auth off and a private SQLite store, waits for its ready line, and hands out boto3 clients,
+a raw HTTP helper and an `aws` CLI runner pointed at it.
+
+Each test file runs in its own process:  python3 tests/integration/test_x.py
+and ends with  `if __name__ == '__main__': harness.main()`.
+
+API (other test files code against this; keep it stable):
+    Jobsd(data_dir=None, extra_args=(), test_rig=True)
+        .start() .stop(sig) .kill9() .restart() .close()  context manager
+        .control_url .data_url .data_dir .proc
+        .iot() .jobs_data() .raw(method, path, body, headers, plane)
+        .reset() .clock_now_ms() .advance_clock(seconds) .aws(*args, plane, check)
+    ACCOUNT, REGION, thing_arn(), group_arn(), job_arn()
+    JobsdTestCase   one Jobsd per class, reset() before every test
+    main()
+"""
+
+import http.client
+import itertools
+import json
+import os
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+ACCOUNT = '123456789012'
+REGION = 'us-east-1'
+ACCESS_KEY = 'AKIDEXAMPLE'
+SECRET_KEY = 'jobsd-dev-secret'
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
+DEFAULT_BIN = os.path.join(REPO, 'build', 'jobsd')
+
+READY_RE = re.compile(
+    r'^jobsd ready control=(127\.0\.0\.1:\d+) data=(127\.0\.0\.1:\d+)\s*$')
+START_TIMEOUT = 10.0
+STOP_TIMEOUT = 10.0
+
+
+def thing_arn(name):
+    return 'arn:aws:iot:%s:%s:thing/%s' % (REGION, ACCOUNT, name)
+
+
+def group_arn(name):
+    return 'arn:aws:iot:%s:%s:thinggroup/%s' % (REGION, ACCOUNT, name)
+
+
+def job_arn(job_id):
+    return 'arn:aws:iot:%s:%s:job/%s' % (REGION, ACCOUNT, job_id)
+
+
+def _hostport(url):
+    # 'http://127.0.0.1:PORT' -> ('127.0.0.1', PORT)
+    hp = url.split('://', 1)[1]
+    host, port = hp.rsplit(':', 1)
+    return host, int(port)
+
+
+class Jobsd:
+    """One jobsd process. Not thread-safe; one per test class."""
+
+    def __init__(self, data_dir=None, extra_args=(), test_rig=True):
+        self._own_dir = data_dir is None
+        self.data_dir = data_dir if data_dir is not None else tempfile.mkdtemp(prefix='jobsd-it-')
+        self.extra_args = tuple(extra_args)
+        self.test_rig = test_rig
+        self.bin = os.path.abspath(os.environ.get('JOBSD_BIN') or DEFAULT_BIN)
+        self.proc = None
+        self.control_url = None
+        self.data_url = None
+        self.log_path = os.path.join(self.data_dir, 'jobsd.log')
+        self._log = None
+        self._reader = None
+        self._clients = {}
+        self.stdout_lines = []   # every stdout line seen (ready line included)
+
+    # -- process lifecycle -------------------------------------------------
+
+    def command(self):
+        args = [self.bin,
+                '--listen', '127.0.0.1:0',
+                '--data-listen', '127.0.0.1:0',
+                '--store', 'sqlite:%s' % os.path.join(self.data_dir, 'jobsd.db'),
+                '--auth', 'off',
+                '--log-level', 'warn']
+        if self.test_rig:
+            args.append('--test-rig')
+        args.extend(self.extra_args)
+        return args
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self):
+        if self.running():
+            raise RuntimeError('jobsd already running')
+        if not os.path.exists(self.bin):
+            raise RuntimeError('jobsd binary not found: %s (set JOBSD_BIN)' % self.bin)
+        self._log = open(self.log_path, 'ab')
+        self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=self._log,
+                                     cwd=self.data_dir)
+        lines = queue.Queue()
+        proc = self.proc
+        seen = self.stdout_lines
+
+        def reader():
+            # Keeps draining stdout for the life of the process so it never blocks on a
+            # full pipe; only lines before the ready line matter to start().
+            for raw in proc.stdout:
+                line = raw.decode('utf-8', 'replace').rstrip('\r\n')
+                seen.append(line)
+                lines.put(line)
+            lines.put(None)
+
+        self._reader = threading.Thread(target=reader, name='jobsd-stdout', daemon=True)
+        self._reader.start()
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._abort_start('no ready line within %.0f s' % START_TIMEOUT)
+            try:
+                line = lines.get(timeout=remaining)
+            except queue.Empty:
+                self._abort_start('no ready line within %.0f s' % START_TIMEOUT)
+            if line is None:
+                rc = self.proc.wait(timeout=STOP_TIMEOUT)
+                self._abort_start('jobsd exited with %s before its ready line' % rc)
+            m = READY_RE.match(line)
+            if m:
+                self.control_url = 'http://' + m.group(1)
+                self.data_url = 'http://' + m.group(2)
+                return self
+
+    def _abort_start(self, why):
+        if self.running():
+            self.proc.kill()
+            self.proc.wait()
+        self._finish()
+        raise RuntimeError('%s\ncommand: %s\nstdout: %r\nlog tail:\n%s'
+                           % (why, ' '.join(self.command()), self.stdout_lines[-20:],
+                              self.log_tail()))
+
+    def _finish(self):
+        if self.proc is not None and self.proc.stdout is not None:
+            if self._reader is not None:
+                self._reader.join(timeout=STOP_TIMEOUT)
+            self.proc.stdout.close()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        self._reader = None
+
+    def stop(self, sig=signal.SIGTERM):
+        """Send sig and wait for the exit; SIGTERM must give exit code 0. Returns the code."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            self._finish()
+            raise AssertionError('jobsd did not exit within %.0f s of signal %s\nlog tail:\n%s'
+                                 % (STOP_TIMEOUT, sig, self.log_tail()))
+        self._finish()
+        self.proc = None
+        if sig == signal.SIGTERM and rc != 0:
+            raise AssertionError('jobsd exited with %s after SIGTERM (want 0)\nlog tail:\n%s'
+                                 % (rc, self.log_tail()))
+        return rc
+
+    def kill9(self):
+        return self.stop(signal.SIGKILL)
+
+    def restart(self):
+        self.stop(signal.SIGTERM)
+        return self.start()
+
+    def close(self):
+        try:
+            if self.running():
+                self.stop(signal.SIGTERM)
+            elif self.proc is not None:
+                self.proc.wait()
+                self._finish()
+                self.proc = None
+        finally:
+            if self._own_dir and os.environ.get('JOBSD_KEEP_DATA') is None:
+                shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def __enter__(self):
+        if not self.running():
+            self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def log_tail(self, n=40):
+        try:
+            with open(self.log_path, 'rb') as f:
+                data = f.read().decode('utf-8', 'replace')
+        except OSError:
+            return '(no log)'
+        return '\n'.join(data.splitlines()[-n:])
+
+    # -- clients -----------------------------------------------------------
+
+    def _client(self, service, url):
+        key = (service, url)
+        c = self._clients.get(key)
+        if c is None:
+            c = boto3.session.Session().client(
+                service, endpoint_url=url, region_name=REGION,
+                aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+                config=botocore.config.Config(retries={'max_attempts': 1}))
+            self._clients[key] = c
+        return c
+
+    def iot(self):
+        return self._client('iot', self.control_url)
+
+    def jobs_data(self):
+        return self._client('iot-jobs-data', self.data_url)
+
+    def raw(self, method, path, body=None, headers=None, plane='control'):
+        """Unsigned HTTP request; the path is sent verbatim. Returns (status, headers, body)."""
+        url = self.control_url if plane == 'control' else self.data_url
+        host, port = _hostport(url)
+        hdrs = dict(headers or {})
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode('utf-8')
+            if not any(k.lower() == 'content-type' for k in hdrs):
+                hdrs['Content-Type'] = 'application/json'
+        elif isinstance(body, str):
+            body = body.encode('utf-8')
+        conn = http.client.HTTPConnection(host, port, timeout=30)
+        try:
+            conn.putrequest(method, path, skip_accept_encoding=True)
+            if body is not None and not any(k.lower() == 'content-length' for k in hdrs):
+                hdrs['Content-Length'] = str(len(body))
+            elif body is None and method in ('POST', 'PUT', 'PATCH', 'DELETE') \
+                    and not any(k.lower() == 'content-length' for k in hdrs):
+                hdrs['Content-Length'] = '0'
+            for k, v in hdrs.items():
+                conn.putheader(k, v)
+            conn.endheaders(body)
+            resp = conn.getresponse()
+            data = resp.read()
+            rh = {k.lower(): v for k, v in resp.getheaders()}
+            return resp.status, rh, data
+        finally:
+            conn.close()
+
+    def raw_json(self, method, path, body=None, headers=None, plane='control'):
+        """raw() and decode a JSON body (None when empty)."""
+        status, h, data = self.raw(method, path, body, headers, plane)
+        return status, h, (json.loads(data) if data.strip() else None)
+
+    # -- test-rig endpoints ------------------------------------------------
+
+    def reset(self):
+        status, _, data = self.raw('POST', '/_jobsd/reset')
+        assert status == 200, 'reset failed: %s %r' % (status, data)
+
+    def clock_now_ms(self):
+        status, _, data = self.raw('GET', '/_jobsd/clock')
+        assert status == 200, 'clock read failed: %s %r' % (status, data)
+        return json.loads(data)['now']
+
+    def advance_clock(self, seconds):
+        status, _, data = self.raw('POST', '/_jobsd/clock', {'advanceSeconds': seconds})
+        assert status == 200, 'clock advance failed: %s %r' % (status, data)
+        return json.loads(data)['now']
+
+    # -- aws CLI -----------------------------------------------------------
+
+    def aws(self, *args, plane='control', check=True):
+        exe = shutil.which('aws')
+        if exe is None:
+            raise unittest.SkipTest('aws CLI not on PATH')
+        url = self.control_url if plane == 'control' else self.data_url
+        env = dict(os.environ)
+        for k in ('AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'AWS_SESSION_TOKEN',
+                  'AWS_SECURITY_TOKEN', 'AWS_CA_BUNDLE'):
+            env.pop(k, None)
+        env.update({
+            'AWS_ACCESS_KEY_ID': ACCESS_KEY,
+            'AWS_SECRET_ACCESS_KEY': SECRET_KEY,
+            'AWS_DEFAULT_REGION': REGION,
+            'AWS_CONFIG_FILE': os.path.join(self.data_dir, 'no-aws-config'),
+            'AWS_SHARED_CREDENTIALS_FILE': os.path.join(self.data_dir, 'no-aws-credentials'),
+            'AWS_MAX_ATTEMPTS': '1',
+            'AWS_EC2_METADATA_DISABLED': 'true',
+            'AWS_PAGER': '',
+        })
+        cmd = [exe] + list(args) + ['--endpoint-url', url, '--region', REGION,
+                                    '--output', 'json']
+        p = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                           timeout=120)
+        out = p.stdout.decode('utf-8', 'replace')
+        err = p.stderr.decode('utf-8', 'replace')
+        parsed = json.loads(out) if out.strip() else None
+        if check and p.returncode != 0:
+            raise AssertionError('aws %s failed (%d): %s' % (' '.join(args), p.returncode, err))
+        return p.returncode, parsed, err
+
+
+_names = itertools.count(1)
+
+
+class JobsdTestCase(unittest.TestCase):
+    """One jobsd per test class (started in setUpClass); state reset before every test."""
+
+    jobsd_extra_args = ()
+    jobsd = None
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.jobsd = Jobsd(extra_args=cls.jobsd_extra_args)
+        try:
+            cls.jobsd.start()
+        except Exception:
+            cls.jobsd.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            if cls.jobsd is not None:
+                cls.jobsd.close()
+        finally:
+            super().tearDownClass()
+
+    def setUp(self):
+        super().setUp()
+        if not self.jobsd.running():
+            # An earlier test crashed the server: say so and carry on with a fresh process.
+            rc = self.jobsd.proc.returncode if self.jobsd.proc is not None else None
+            sys.stderr.write('\n*** jobsd died (rc=%s); restarting. log tail:\n%s\n'
+                             % (rc, self.jobsd.log_tail()))
+            if self.jobsd.proc is not None:
+                self.jobsd._finish()
+                self.jobsd.proc = None
+            self.jobsd.start()
+        self.jobsd.reset()
+
+    @property
+    def iot(self):
+        return self.jobsd.iot()
+
+    @property
+    def data(self):
+        return self.jobsd.jobs_data()
+
+    def name(self, prefix='t'):
+        return '%s-%d' % (prefix, next(_names))
+
+    def assertAwsError(self, fn, code, status=None, *args, **kwargs):
+        """Call fn(*args, **kwargs); expect a botocore ClientError with this code and status.
+        Returns the ClientError."""
+        try:
+            result = fn(*args, **kwargs)
+        except botocore.exceptions.ClientError as e:
+            got_code = e.response.get('Error', {}).get('Code')
+            got_status = e.response.get('ResponseMetadata', {}).get('HTTPStatusCode')
+            msg = '%s (HTTP %s): %s' % (got_code, got_status,
+                                        e.response.get('Error', {}).get('Message'))
+            self.assertEqual(got_code, code, 'wrong error code; got ' + msg)
+            if status is not None:
+                self.assertEqual(got_status, status, 'wrong HTTP status; got ' + msg)
+            return e
+        r = dict(result) if isinstance(result, dict) else result
+        if isinstance(r, dict):
+            r.pop('ResponseMetadata', None)
+        self.fail('expected %s (HTTP %s), call succeeded: %r' % (code, status, r))
+
+    def assertRawError(self, resp, code, status):
+        """resp is raw()'s (status, headers, body): check an AWS rest-json error."""
+        got_status, h, body = resp
+        self.assertEqual(got_status, status, 'status; body %r' % (body,))
+        self.assertIn('x-amzn-errortype', h, 'error without x-amzn-ErrorType: %r' % (body,))
+        self.assertEqual(h['x-amzn-errortype'].split(':', 1)[0], code)
+        doc = json.loads(body)
+        self.assertIsInstance(doc, dict)
+        self.assertIsInstance(doc.get('message'), str)
+        return doc
+
+    # Small conveniences used by several files.
+
+    def create_thing(self, name=None, **kw):
+        name = name or self.name('thing')
+        self.iot.create_thing(thingName=name, **kw)
+        return name
+
+    def create_group(self, name=None, parent=None, **kw):
+        name = name or self.name('grp')
+        if parent is not None:
+            kw['parentGroupName'] = parent
+        self.iot.create_thing_group(thingGroupName=name, **kw)
+        return name
+
+    def create_job(self, job_id=None, targets=(), document='{"op":"x"}', **kw):
+        job_id = job_id or self.name('job')
+        self.iot.create_job(jobId=job_id, targets=list(targets), document=document, **kw)
+        return job_id
+
+
+def main():
+    unittest.main(verbosity=1)

@@ -1,0 +1,1597 @@
+/*
+ * test_store.c: the store conformance suite, run against every backend.
+ *
+ *   store_test_store sqlite              a fresh SQLite file in a temp dir
+ *   store_test_store BACKEND WHERE       e.g. postgres "dbname=jobsd_test"
+ *                                        (the store is wiped first)
+ *
+ * Every case goes through the store_*() wrappers only, so the same checks
+ * hold any backend to the contract of store.h. Each case starts from a wiped
+ * store. Lists are collected into comma-separated strings so that an order
+ * mismatch prints both sequences.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/store.h"
+#include "test.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+static char spec[1024];
+static char tmpdir[256];
+static struct store *S;
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static struct store_tx *
+begin(bool write)
+{
+	struct store_tx *tx = NULL;
+	int rc = store_begin(S, write, &tx);
+
+	if (rc != 0) {
+		fprintf(stderr, "store_begin: %s\n", jd_errno_name(rc));
+		exit(2);
+	}
+	return tx;
+}
+
+static void
+commit(struct store_tx *tx)
+{
+	int rc = store_commit(tx);
+
+	if (rc != 0) {
+		fprintf(stderr, "store_commit: %s\n", jd_errno_name(rc));
+		exit(2);
+	}
+}
+
+static void
+fresh(void)
+{
+	struct store_tx *tx = begin(true);
+
+	CHECK_EQ_INT(store_wipe(tx), 0);
+	commit(tx);
+}
+
+/* Collects names into "a,b,c"; stops (returning 7) after `stop` rows if set. */
+struct coll {
+	struct buf b;
+	int n;
+	int stop;
+};
+
+static void
+coll_add(struct coll *c, const char *s)
+{
+	if (c->n++ > 0)
+		buf_putc(&c->b, ',');
+	buf_puts(&c->b, s);
+}
+
+static const char *
+coll_str(struct coll *c)
+{
+	return buf_cstr(&c->b);
+}
+
+static void
+coll_reset(struct coll *c)
+{
+	buf_reset(&c->b);
+	c->n = 0;
+	c->stop = 0;
+}
+
+static int
+coll_ret(struct coll *c)
+{
+	return c->stop > 0 && c->n >= c->stop ? 7 : 0;
+}
+
+static int
+name_cb(void *arg, const char *name)
+{
+	coll_add(arg, name);
+	return coll_ret(arg);
+}
+
+static int
+thing_cb(void *arg, const struct store_thing *t)
+{
+	coll_add(arg, t->name);
+	return coll_ret(arg);
+}
+
+static int
+group_cb(void *arg, const struct store_group *g)
+{
+	coll_add(arg, g->name);
+	return coll_ret(arg);
+}
+
+static int
+job_cb(void *arg, const struct store_job *j)
+{
+	coll_add(arg, j->job_id);
+	return coll_ret(arg);
+}
+
+/* "job/thing/number" */
+static int
+exec_cb(void *arg, const struct store_exec *x)
+{
+	char s[256];
+
+	snprintf(s, sizeof(s), "%s/%s/%lld", x->job_id, x->thing_name, (long long)x->number);
+	coll_add(arg, s);
+	return coll_ret(arg);
+}
+
+static int
+template_cb(void *arg, const struct store_template *t)
+{
+	coll_add(arg, t->id);
+	return coll_ret(arg);
+}
+
+static void
+mk_thing(struct store_tx *tx, const char *name, const char *type, const char *attrs)
+{
+	struct store_thing t = {0};
+
+	jd_strlcpy(t.name, name, sizeof(t.name));
+	snprintf(t.id, sizeof(t.id), "id-%s", name);
+	jd_strlcpy(t.type_name, type != NULL ? type : "", sizeof(t.type_name));
+	t.attributes = (char *)attrs;
+	t.version = 1;
+	t.created_ms = 1000;
+	CHECK_EQ_INT(store_thing_insert(tx, &t), 0);
+}
+
+static void
+mk_group(struct store_tx *tx, const char *name, const char *parent)
+{
+	struct store_group g = {0};
+
+	jd_strlcpy(g.name, name, sizeof(g.name));
+	snprintf(g.id, sizeof(g.id), "gid-%s", name);
+	jd_strlcpy(g.parent, parent != NULL ? parent : "", sizeof(g.parent));
+	g.version = 1;
+	g.created_ms = 2000;
+	CHECK_EQ_INT(store_group_insert(tx, &g), 0);
+}
+
+static int64_t
+mk_job(struct store_tx *tx, const char *id, int status, int selection, const char *ns)
+{
+	struct store_job j = {0};
+
+	jd_strlcpy(j.job_id, id, sizeof(j.job_id));
+	j.status = status;
+	j.selection = selection;
+	jd_strlcpy(j.namespace_id, ns != NULL ? ns : "", sizeof(j.namespace_id));
+	j.document = (char *)"{}";
+	j.targets = (char *)"[]";
+	j.config = (char *)"{}";
+	j.created_ms = j.updated_ms = 3000;
+	CHECK_EQ_INT(store_job_insert(tx, &j), 0);
+	return j.seq;
+}
+
+static int64_t
+mk_exec(struct store_tx *tx, const char *job, const char *thing, int64_t number, int status,
+    const char *ns, int64_t queued_ms)
+{
+	struct store_exec x = {0};
+
+	jd_strlcpy(x.job_id, job, sizeof(x.job_id));
+	jd_strlcpy(x.thing_name, thing, sizeof(x.thing_name));
+	x.number = number;
+	x.status = status;
+	jd_strlcpy(x.namespace_id, ns != NULL ? ns : "", sizeof(x.namespace_id));
+	x.queued_ms = queued_ms;
+	x.updated_ms = queued_ms;
+	x.version = 1;
+	CHECK_EQ_INT(store_exec_insert(tx, &x), 0);
+	return x.seq;
+}
+
+/* ---- meta, transactions ------------------------------------------------- */
+
+TEST(t_meta)
+{
+	struct store_tx *tx;
+	char *v = NULL;
+
+	fresh();
+	tx = begin(true);
+	CHECK_EQ_INT(store_meta_get(tx, "k", &v), JD_ENOTFOUND);
+	CHECK(v == NULL);
+	CHECK_EQ_INT(store_meta_put(tx, "k", "one"), 0);
+	CHECK_EQ_INT(store_meta_get(tx, "k", &v), 0);
+	CHECK_EQ_STR(v, "one");
+	free(v);
+	CHECK_EQ_INT(store_meta_put(tx, "k", "two"), 0);
+	CHECK_EQ_INT(store_meta_put(tx, "empty", ""), 0);
+	commit(tx);
+
+	tx = begin(false);
+	CHECK_EQ_INT(store_meta_get(tx, "k", &v), 0);
+	CHECK_EQ_STR(v, "two");
+	free(v);
+	CHECK_EQ_INT(store_meta_get(tx, "empty", &v), 0);
+	CHECK_EQ_STR(v, "");
+	free(v);
+	commit(tx);
+}
+
+TEST(t_rollback)
+{
+	struct store_tx *tx;
+	struct store_thing t;
+	char *v = NULL;
+
+	fresh();
+	tx = begin(true);
+	mk_thing(tx, "kept", NULL, NULL);
+	commit(tx);
+
+	tx = begin(true);
+	mk_thing(tx, "gone", NULL, NULL);
+	CHECK_EQ_INT(store_thing_delete(tx, "kept"), 0);
+	CHECK_EQ_INT(store_meta_put(tx, "k", "v"), 0);
+	CHECK_EQ_INT(store_thing_get(tx, "gone", &t), 0); /* visible inside the tx */
+	store_thing_release(&t);
+	store_rollback(tx);
+
+	tx = begin(false);
+	CHECK_EQ_INT(store_thing_get(tx, "gone", &t), JD_ENOTFOUND);
+	CHECK_EQ_INT(store_thing_get(tx, "kept", &t), 0);
+	store_thing_release(&t);
+	CHECK_EQ_INT(store_meta_get(tx, "k", &v), JD_ENOTFOUND);
+	store_rollback(tx);
+	store_rollback(NULL);
+}
+
+/* A read transaction sees one snapshot and cannot write. */
+TEST(t_read_tx)
+{
+	struct store_tx *r, *w;
+	struct store_thing t;
+	struct coll c = {BUF_INIT, 0, 0};
+
+	fresh();
+	w = begin(true);
+	mk_thing(w, "a", NULL, NULL);
+	commit(w);
+
+	r = begin(false);
+	CHECK_EQ_INT(store_thing_list(r, NULL, NULL, 0, thing_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "a");
+	w = begin(true);
+	mk_thing(w, "b", NULL, NULL);
+	commit(w);
+	coll_reset(&c);
+	CHECK_EQ_INT(store_thing_list(r, NULL, NULL, 0, thing_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "a");
+	memset(&t, 0, sizeof(t));
+	jd_strlcpy(t.name, "c", sizeof(t.name));
+	CHECK_EQ_INT(store_thing_insert(r, &t), JD_EUNAVAIL);
+	store_rollback(r);
+
+	r = begin(false);
+	coll_reset(&c);
+	CHECK_EQ_INT(store_thing_list(r, NULL, NULL, 0, thing_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "a,b");
+	commit(r);
+	buf_free(&c.b);
+}
+
+TEST(t_reopen)
+{
+	struct store_tx *tx;
+	struct store_thing t;
+	struct jd_error e;
+	int64_t seq1, seq2;
+	char *v = NULL;
+
+	fresh();
+	tx = begin(true);
+	mk_thing(tx, "durable", "ty", "{\"a\":\"1\"}");
+	CHECK_EQ_INT(store_meta_put(tx, "k", "v"), 0);
+	seq1 = mk_job(tx, "j1", JD_JOB_IN_PROGRESS, JD_SEL_SNAPSHOT, NULL);
+	commit(tx);
+
+	store_close(S);
+	S = NULL;
+	jd_error_init(&e);
+	CHECK_EQ_INT(store_open(spec, &S, &e), 0);
+	if (S == NULL) {
+		fprintf(stderr, "reopen: %s\n", e.msg);
+		exit(2);
+	}
+	jd_error_clear(&e);
+
+	tx = begin(true);
+	CHECK_EQ_INT(store_thing_get(tx, "durable", &t), 0);
+	CHECK_EQ_STR(t.type_name, "ty");
+	CHECK_EQ_STR(t.attributes, "{\"a\":\"1\"}");
+	store_thing_release(&t);
+	CHECK_EQ_INT(store_meta_get(tx, "k", &v), 0);
+	CHECK_EQ_STR(v, "v");
+	free(v);
+	/* the job sequence continues after a reopen */
+	seq2 = mk_job(tx, "j2", JD_JOB_IN_PROGRESS, JD_SEL_SNAPSHOT, NULL);
+	CHECK(seq2 > seq1);
+	commit(tx);
+}
+
+TEST(t_wipe)
+{
+	struct store_tx *tx;
+	struct coll c = {BUF_INIT, 0, 0};
+	struct store_counts k;
+	int64_t n = -1;
+	char *v = NULL;
+
+	fresh();
+	tx = begin(true);
+	mk_thing(tx, "t", NULL, NULL);
+	mk_group(tx, "g", NULL);
+	CHECK_EQ_INT(store_member_add(tx, "g", "t"), 0);
+	mk_job(tx, "j", JD_JOB_IN_PROGRESS, JD_SEL_CONTINUOUS, NULL);
+	CHECK_EQ_INT(store_job_target_add(tx, "j", "g"), 0);
+	mk_exec(tx, "j", "t", 1, JD_EXEC_QUEUED, NULL, 5);
+	CHECK_EQ_INT(store_meta_put(tx, "k", "v"), 0);
+	commit(tx);
+
+	tx = begin(true);
+	CHECK_EQ_INT(store_wipe(tx), 0);
+	commit(tx);
+
+	tx = begin(false);
+	CHECK_EQ_INT(store_thing_list(tx, NULL, NULL, 0, thing_cb, &c), 0);
+	CHECK_EQ_INT(store_group_list(tx, NULL, NULL, 0, group_cb, &c), 0);
+	CHECK_EQ_INT(store_member_list(tx, "g", true, NULL, 0, name_cb, &c), 0);
+	CHECK_EQ_INT(store_job_list(tx, NULL, 0, 0, job_cb, &c), 0);
+	CHECK_EQ_INT(store_job_list_by_group(tx, "g", job_cb, &c), 0);
+	CHECK_EQ_INT(store_exec_list_thing(tx, "t", NULL, 0, 0, exec_cb, &c), 0);
+	CHECK_EQ_INT(store_template_list(tx, NULL, 0, template_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "");
+	CHECK_EQ_INT(store_meta_get(tx, "k", &v), JD_ENOTFOUND);
+	CHECK_EQ_INT(store_exec_counts(tx, "j", &k), 0);
+	CHECK_EQ_INT(k.n[JD_EXEC_QUEUED], 0);
+	CHECK_EQ_INT(store_exec_max_number(tx, "j", "t", &n), 0);
+	CHECK_EQ_INT(n, 0);
+	commit(tx);
+	buf_free(&c.b);
+}
+
+/* ---- things ------------------------------------------------------------- */
+
+TEST(t_thing_crud)
+{
+	struct store_tx *tx;
+	struct store_thing t = {0}, g;
+
+	fresh();
+	tx = begin(true);
+	jd_strlcpy(t.name, "thing-1", sizeof(t.name));
+	jd_strlcpy(t.id, "0f8fad5b-d9cb-469f-a165-70867728950e", sizeof(t.id));
+	jd_strlcpy(t.type_name, "sensor", sizeof(t.type_name));
+	t.attributes = (char *)"{\"model\":\"x1\",\"fw\":\"2.0\"}";
+	t.version = 3;
+	t.created_ms = 1700000000123;
+	CHECK_EQ_INT(store_thing_insert(tx, &t), 0);
+	CHECK_EQ_INT(store_thing_insert(tx, &t), JD_EEXISTS);
+
+	CHECK_EQ_INT(store_thing_get(tx, "thing-1", &g), 0);
+	CHECK_EQ_STR(g.name, "thing-1");
+	CHECK_EQ_STR(g.id, t.id);
+	CHECK_EQ_STR(g.type_name, "sensor");
+	CHECK_EQ_STR(g.attributes, t.attributes);
+	CHECK_EQ_INT(g.version, 3);
+	CHECK_EQ_INT(g.created_ms, 1700000000123);
+	store_thing_release(&g);
+	CHECK_EQ_INT(store_thing_get(tx, "nope", &g), JD_ENOTFOUND);
+
+	/* update every field; absent type and attributes come back absent */
+	jd_strlcpy(t.id, "other-id", sizeof(t.id));
+	t.type_name[0] = '\0';
+	t.attributes = NULL;
+	t.version = 4;
+	t.created_ms = 5;
+	CHECK_EQ_INT(store_thing_update(tx, &t), 0);
+	commit(tx);
+
+	tx = begin(true);
+	CHECK_EQ_INT(store_thing_get(tx, "thing-1", &g), 0);
+	CHECK_EQ_STR(g.id, "other-id");
+	CHECK_EQ_STR(g.type_name, "");
+	CHECK(g.attributes == NULL);
+	CHECK_EQ_INT(g.version, 4);
+	CHECK_EQ_INT(g.created_ms, 5);
+	store_thing_release(&g);
+
+	jd_strlcpy(t.name, "nope", sizeof(t.name));
+	CHECK_EQ_INT(store_thing_update(tx, &t), JD_ENOTFOUND);
+	CHECK_EQ_INT(store_thing_delete(tx, "thing-1"), 0);
+	CHECK_EQ_INT(store_thing_delete(tx, "thing-1"), JD_ENOTFOUND);
+	CHECK_EQ_INT(store_thing_get(tx, "thing-1", &g), JD_ENOTFOUND);
+	commit(tx);
+}
+
+TEST(t_thing_list)
+{
+	struct store_tx *tx;
+	struct coll c = {BUF_INIT, 0, 0};
+	struct store_thing_filter f = {NULL, NULL, false, NULL};
+
+	fresh();
+	tx = begin(true);
+	mk_thing(tx, "d", "cam", "{\"fw\":\"2.1\",\"loc\":\"b\"}");
+	mk_thing(tx, "a", "cam", "{\"fw\":\"1.0\"}");
+	mk_thing(tx, "c", NULL, "{\"fw\":\"2.0\"}");
+	mk_thing(tx, "b", "sensor", NULL);
+	mk_thing(tx, "e", "sensor", "{\"fw\":\"20\",\"loc\":\"a\"}");
+	commit(tx);
+
+	tx = begin(false);
+	CHECK_EQ_INT(store_thing_list(tx, NULL, NULL, 0, thing_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "a,b,c,d,e");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_thing_list(tx, &f, "", 2, thing_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "a,b");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_thing_list(tx, &f, "b", 2, thing_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "c,d");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_thing_list(tx, &f, "d", 2, thing_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "e");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_thing_list(tx, &f, "e", 2, thing_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "");
+
+	/* a callback's non-zero return stops the scan and is returned */
+	coll_reset(&c);
+	c.stop = 2;
+	CHECK_EQ_INT(store_thing_list(tx, &f, NULL, 0, thing_cb, &c), 7);
+	CHECK_EQ_STR(coll_str(&c), "a,b");
+
+	coll_reset(&c);
+	f.type_name = "cam";
+	CHECK_EQ_INT(store_thing_list(tx, &f, NULL, 0, thing_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "a,d");
+	coll_reset(&c);
+	f.type_name = "";
+	f.attr_name = "fw";
+	f.attr_value = "2.0";
+	CHECK_EQ_INT(store_thing_list(tx, &f, NULL, 0, thing_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "c");
+	coll_reset(&c);
+	f.attr_prefix = true;
+	f.attr_value = "2";
+	CHECK_EQ_INT(store_thing_list(tx, &f, NULL, 0, thing_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "c,d,e");
+	coll_reset(&c);
+	f.attr_value = "2.";
+	CHECK_EQ_INT(store_thing_list(tx, &f, NULL, 0, thing_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "c,d");
+	coll_reset(&c);
+	f.attr_value = "%"; /* no wildcard surprises */
+	CHECK_EQ_INT(store_thing_list(tx, &f, NULL, 0, thing_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "");
+	coll_reset(&c);
+	f.attr_prefix = false;
+	f.attr_name = "loc";
+	f.attr_value = "a";
+	f.type_name = "sensor";
+	CHECK_EQ_INT(store_thing_list(tx, &f, NULL, 0, thing_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "e");
+	coll_reset(&c);
+	f.type_name = "cam";
+	CHECK_EQ_INT(store_thing_list(tx, &f, NULL, 0, thing_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "");
+	commit(tx);
+	buf_free(&c.b);
+}
+
+/* ---- groups and membership --------------------------------------------- */
+
+TEST(t_group_crud)
+{
+	struct store_tx *tx;
+	struct store_group g = {0}, o;
+	int64_t n = -1;
+
+	fresh();
+	tx = begin(true);
+	jd_strlcpy(g.name, "root", sizeof(g.name));
+	jd_strlcpy(g.id, "gid-root", sizeof(g.id));
+	g.description = (char *)"the root";
+	g.attributes = (char *)"{\"k\":\"v\"}";
+	g.version = 2;
+	g.created_ms = 1700000000999;
+	CHECK_EQ_INT(store_group_insert(tx, &g), 0);
+	CHECK_EQ_INT(store_group_insert(tx, &g), JD_EEXISTS);
+	mk_group(tx, "kid1", "root");
+	mk_group(tx, "kid2", "root");
+
+	CHECK_EQ_INT(store_group_get(tx, "root", &o), 0);
+	CHECK_EQ_STR(o.name, "root");
+	CHECK_EQ_STR(o.id, "gid-root");
+	CHECK_EQ_STR(o.parent, "");
+	CHECK_EQ_STR(o.description, "the root");
+	CHECK_EQ_STR(o.attributes, "{\"k\":\"v\"}");
+	CHECK_EQ_INT(o.version, 2);
+	CHECK_EQ_INT(o.created_ms, 1700000000999);
+	store_group_release(&o);
+	CHECK_EQ_INT(store_group_get(tx, "kid1", &o), 0);
+	CHECK_EQ_STR(o.parent, "root");
+	CHECK(o.description == NULL);
+	CHECK(o.attributes == NULL);
+	store_group_release(&o);
+	CHECK_EQ_INT(store_group_get(tx, "nope", &o), JD_ENOTFOUND);
+
+	CHECK_EQ_INT(store_group_child_count(tx, "root", &n), 0);
+	CHECK_EQ_INT(n, 2);
+	CHECK_EQ_INT(store_group_child_count(tx, "kid1", &n), 0);
+	CHECK_EQ_INT(n, 0);
+	CHECK_EQ_INT(store_group_delete(tx, "kid2"), 0);
+	CHECK_EQ_INT(store_group_delete(tx, "kid2"), JD_ENOTFOUND);
+	CHECK_EQ_INT(store_group_get(tx, "kid2", &o), JD_ENOTFOUND);
+	CHECK_EQ_INT(store_group_child_count(tx, "root", &n), 0);
+	CHECK_EQ_INT(n, 1);
+	commit(tx);
+}
+
+/* root a: a1 (a1x, a1y: a1y1), a2; root b: b1 */
+static void
+mk_tree(void)
+{
+	struct store_tx *tx = begin(true);
+
+	mk_group(tx, "b", NULL);
+	mk_group(tx, "a", NULL);
+	mk_group(tx, "a2", "a");
+	mk_group(tx, "a1", "a");
+	mk_group(tx, "a1y", "a1");
+	mk_group(tx, "a1x", "a1");
+	mk_group(tx, "a1y1", "a1y");
+	mk_group(tx, "b1", "b");
+	commit(tx);
+}
+
+TEST(t_group_list)
+{
+	struct store_tx *tx;
+	struct coll c = {BUF_INIT, 0, 0};
+	struct store_group_filter f = {NULL, false, NULL};
+
+	fresh();
+	mk_tree();
+	tx = begin(false);
+	CHECK_EQ_INT(store_group_list(tx, NULL, NULL, 0, group_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "a,a1,a1x,a1y,a1y1,a2,b,b1");
+	coll_reset(&c);
+	f.recursive = true;
+	CHECK_EQ_INT(store_group_list(tx, &f, NULL, 0, group_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "a,a1,a1x,a1y,a1y1,a2,b,b1");
+	coll_reset(&c);
+	f.recursive = false; /* children of the root: the root groups */
+	CHECK_EQ_INT(store_group_list(tx, &f, NULL, 0, group_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "a,b");
+	coll_reset(&c);
+	f.parent = "a";
+	CHECK_EQ_INT(store_group_list(tx, &f, NULL, 0, group_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "a1,a2");
+	coll_reset(&c);
+	f.recursive = true;
+	CHECK_EQ_INT(store_group_list(tx, &f, NULL, 0, group_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "a1,a1x,a1y,a1y1,a2");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_group_list(tx, &f, "a1x", 2, group_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "a1y,a1y1");
+	coll_reset(&c);
+	f.name_prefix = "a1y";
+	CHECK_EQ_INT(store_group_list(tx, &f, NULL, 0, group_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "a1y,a1y1");
+	coll_reset(&c);
+	f.parent = "";
+	f.name_prefix = "b";
+	CHECK_EQ_INT(store_group_list(tx, &f, NULL, 0, group_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "b,b1");
+	coll_reset(&c);
+	f.name_prefix = "_"; /* not a wildcard */
+	CHECK_EQ_INT(store_group_list(tx, &f, NULL, 0, group_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "");
+	coll_reset(&c);
+	f.parent = "a1y1";
+	f.name_prefix = NULL;
+	CHECK_EQ_INT(store_group_list(tx, &f, NULL, 0, group_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "");
+	commit(tx);
+	buf_free(&c.b);
+}
+
+TEST(t_members)
+{
+	struct store_tx *tx;
+	struct coll c = {BUF_INIT, 0, 0};
+
+	fresh();
+	mk_tree();
+	tx = begin(true);
+	mk_thing(tx, "t1", NULL, NULL);
+	mk_thing(tx, "t2", NULL, NULL);
+	mk_thing(tx, "t3", NULL, NULL);
+	mk_thing(tx, "t4", NULL, NULL);
+	CHECK_EQ_INT(store_member_add(tx, "a", "t4"), 0);
+	CHECK_EQ_INT(store_member_add(tx, "a1", "t1"), 0);
+	CHECK_EQ_INT(store_member_add(tx, "a1y1", "t2"), 0); /* three levels below a */
+	CHECK_EQ_INT(store_member_add(tx, "a1x", "t1"), 0);  /* t1 twice under a */
+	CHECK_EQ_INT(store_member_add(tx, "b1", "t3"), 0);
+	CHECK_EQ_INT(store_member_add(tx, "a2", "t3"), 0);
+	CHECK_EQ_INT(store_member_add(tx, "a2", "t3"), JD_EEXISTS);
+	commit(tx);
+
+	tx = begin(true);
+	CHECK_EQ_INT(store_member_list(tx, "a", false, NULL, 0, name_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "t4");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_member_list(tx, "a", true, NULL, 0, name_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "t1,t2,t3,t4");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_member_list(tx, "a", true, "t1", 2, name_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "t2,t3");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_member_list(tx, "a1", true, NULL, 0, name_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "t1,t2");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_member_list(tx, "a1", false, NULL, 0, name_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "t1");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_member_list(tx, "nope", true, NULL, 0, name_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_thing_groups(tx, "t3", name_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "a2,b1");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_thing_groups(tx, "t1", name_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "a1,a1x");
+
+	CHECK_EQ_INT(store_member_remove(tx, "a2", "t3"), 0);
+	CHECK_EQ_INT(store_member_remove(tx, "a2", "t3"), JD_ENOTFOUND);
+	coll_reset(&c);
+	CHECK_EQ_INT(store_thing_groups(tx, "t3", name_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "b1");
+
+	/* deleting a thing or a group drops its memberships */
+	CHECK_EQ_INT(store_thing_delete(tx, "t1"), 0);
+	coll_reset(&c);
+	CHECK_EQ_INT(store_thing_groups(tx, "t1", name_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "");
+	CHECK_EQ_INT(store_group_delete(tx, "b1"), 0);
+	coll_reset(&c);
+	CHECK_EQ_INT(store_thing_groups(tx, "t3", name_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_member_list(tx, "a", true, NULL, 0, name_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "t2,t4");
+	commit(tx);
+	buf_free(&c.b);
+}
+
+/* ---- jobs --------------------------------------------------------------- */
+
+TEST(t_job_crud)
+{
+	struct store_tx *tx;
+	struct store_job j = {0}, o;
+	int64_t seq1;
+
+	fresh();
+	tx = begin(true);
+	jd_strlcpy(j.job_id, "job-1", sizeof(j.job_id));
+	j.seq = 999; /* ignored: insert assigns it */
+	j.status = JD_JOB_CANCELED;
+	j.selection = JD_SEL_CONTINUOUS;
+	jd_strlcpy(j.namespace_id, "ns-a", sizeof(j.namespace_id));
+	j.document = (char *)"{\"op\": 0.35}";
+	j.document_source = (char *)"https://s3/doc.json";
+	j.description = (char *)"a job";
+	j.targets = (char *)"[\"arn:aws:iot:us-east-1:123456789012:thing/t1\"]";
+	j.config = (char *)"{\"jobExecutionsRolloutConfig\":{\"maximumPerMinute\":5}}";
+	j.template_arn = (char *)"arn:aws:iot:us-east-1:123456789012:jobtemplate/tpl";
+	j.force_canceled = true;
+	jd_strlcpy(j.reason_code, "BECAUSE", sizeof(j.reason_code));
+	j.comment = (char *)"why";
+	j.inprogress_timeout_min = 60;
+	j.created_ms = 1700000000001;
+	j.updated_ms = 1700000000002;
+	j.completed_ms = 1700000000003;
+	CHECK_EQ_INT(store_job_insert(tx, &j), 0);
+	CHECK(j.seq > 0 && j.seq != 999);
+	seq1 = j.seq;
+	CHECK_EQ_INT(store_job_insert(tx, &j), JD_EEXISTS);
+
+	CHECK_EQ_INT(store_job_get(tx, "job-1", &o), 0);
+	CHECK_EQ_STR(o.job_id, "job-1");
+	CHECK_EQ_INT(o.seq, seq1);
+	CHECK_EQ_INT(o.status, JD_JOB_CANCELED);
+	CHECK_EQ_INT(o.selection, JD_SEL_CONTINUOUS);
+	CHECK_EQ_STR(o.namespace_id, "ns-a");
+	CHECK_EQ_STR(o.document, j.document);
+	CHECK_EQ_STR(o.document_source, j.document_source);
+	CHECK_EQ_STR(o.description, j.description);
+	CHECK_EQ_STR(o.targets, j.targets);
+	CHECK_EQ_STR(o.config, j.config);
+	CHECK_EQ_STR(o.template_arn, j.template_arn);
+	CHECK(o.force_canceled);
+	CHECK_EQ_STR(o.reason_code, "BECAUSE");
+	CHECK_EQ_STR(o.comment, "why");
+	CHECK_EQ_INT(o.inprogress_timeout_min, 60);
+	CHECK_EQ_INT(o.created_ms, 1700000000001);
+	CHECK_EQ_INT(o.updated_ms, 1700000000002);
+	CHECK_EQ_INT(o.completed_ms, 1700000000003);
+	store_job_release(&o);
+	CHECK_EQ_INT(store_job_get(tx, "nope", &o), JD_ENOTFOUND);
+
+	/* update every mutable field, absent ones included */
+	j.status = JD_JOB_COMPLETED;
+	j.selection = JD_SEL_SNAPSHOT;
+	j.namespace_id[0] = '\0';
+	j.document = (char *)"{}";
+	j.document_source = NULL;
+	j.description = NULL;
+	j.targets = (char *)"[]";
+	j.config = (char *)"{}";
+	j.template_arn = NULL;
+	j.force_canceled = false;
+	j.reason_code[0] = '\0';
+	j.comment = NULL;
+	j.inprogress_timeout_min = 0;
+	j.created_ms = 1;
+	j.updated_ms = 2;
+	j.completed_ms = 0;
+	CHECK_EQ_INT(store_job_update(tx, &j), 0);
+	commit(tx);
+
+	tx = begin(true);
+	CHECK_EQ_INT(store_job_get(tx, "job-1", &o), 0);
+	CHECK_EQ_INT(o.seq, seq1);
+	CHECK_EQ_INT(o.status, JD_JOB_COMPLETED);
+	CHECK_EQ_INT(o.selection, JD_SEL_SNAPSHOT);
+	CHECK_EQ_STR(o.namespace_id, "");
+	CHECK_EQ_STR(o.document, "{}");
+	CHECK(o.document_source == NULL);
+	CHECK(o.description == NULL);
+	CHECK_EQ_STR(o.targets, "[]");
+	CHECK_EQ_STR(o.config, "{}");
+	CHECK(o.template_arn == NULL);
+	CHECK(!o.force_canceled);
+	CHECK_EQ_STR(o.reason_code, "");
+	CHECK(o.comment == NULL);
+	CHECK_EQ_INT(o.inprogress_timeout_min, 0);
+	CHECK_EQ_INT(o.created_ms, 1);
+	CHECK_EQ_INT(o.updated_ms, 2);
+	CHECK_EQ_INT(o.completed_ms, 0);
+	store_job_release(&o);
+
+	jd_strlcpy(j.job_id, "nope", sizeof(j.job_id));
+	CHECK_EQ_INT(store_job_update(tx, &j), JD_ENOTFOUND);
+	CHECK_EQ_INT(store_job_delete(tx, "job-1"), 0);
+	CHECK_EQ_INT(store_job_delete(tx, "job-1"), JD_ENOTFOUND);
+	CHECK_EQ_INT(store_job_get(tx, "job-1", &o), JD_ENOTFOUND);
+	/* the id is free again, with a new, larger seq */
+	CHECK(mk_job(tx, "job-1", JD_JOB_IN_PROGRESS, JD_SEL_SNAPSHOT, NULL) > seq1);
+	commit(tx);
+}
+
+TEST(t_job_list)
+{
+	struct store_tx *tx;
+	struct coll c = {BUF_INIT, 0, 0};
+	struct store_job_filter f = {-1, -1, NULL, NULL};
+	int64_t s[6], n = -1;
+
+	fresh();
+	tx = begin(true);
+	s[1] = mk_job(tx, "j1", JD_JOB_IN_PROGRESS, JD_SEL_SNAPSHOT, NULL);
+	s[2] = mk_job(tx, "j2", JD_JOB_COMPLETED, JD_SEL_CONTINUOUS, "ns");
+	s[3] = mk_job(tx, "j3", JD_JOB_IN_PROGRESS, JD_SEL_CONTINUOUS, NULL);
+	s[4] = mk_job(tx, "j4", JD_JOB_CANCELED, JD_SEL_SNAPSHOT, "ns");
+	s[5] = mk_job(tx, "j5", JD_JOB_IN_PROGRESS, JD_SEL_SNAPSHOT, "other");
+	CHECK(s[1] < s[2] && s[2] < s[3] && s[3] < s[4] && s[4] < s[5]);
+	CHECK_EQ_INT(store_job_target_add(tx, "j1", "g1"), 0);
+	CHECK_EQ_INT(store_job_target_add(tx, "j3", "g1"), 0);
+	CHECK_EQ_INT(store_job_target_add(tx, "j3", "g2"), 0);
+	CHECK_EQ_INT(store_job_target_add(tx, "j3", "g2"), JD_EEXISTS);
+	commit(tx);
+
+	tx = begin(false);
+	CHECK_EQ_INT(store_job_list(tx, NULL, 0, 0, job_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j5,j4,j3,j2,j1");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_job_list(tx, &f, 0, 2, job_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j5,j4");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_job_list(tx, &f, s[4], 2, job_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j3,j2");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_job_list(tx, &f, s[2], 2, job_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j1");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_job_list(tx, &f, s[1], 2, job_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "");
+	coll_reset(&c);
+	f.status = JD_JOB_IN_PROGRESS;
+	CHECK_EQ_INT(store_job_list(tx, &f, 0, 0, job_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j5,j3,j1");
+	coll_reset(&c);
+	f.selection = JD_SEL_SNAPSHOT;
+	CHECK_EQ_INT(store_job_list(tx, &f, 0, 0, job_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j5,j1");
+	coll_reset(&c);
+	f.status = -1;
+	f.selection = JD_SEL_CONTINUOUS;
+	CHECK_EQ_INT(store_job_list(tx, &f, 0, 0, job_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j3,j2");
+	coll_reset(&c);
+	f.selection = -1;
+	f.namespace_id = "ns";
+	CHECK_EQ_INT(store_job_list(tx, &f, 0, 0, job_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j4,j2");
+	coll_reset(&c);
+	f.namespace_id = "";
+	CHECK_EQ_INT(store_job_list(tx, &f, 0, 0, job_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j3,j1");
+	coll_reset(&c);
+	f.namespace_id = NULL;
+	f.group_name = "g1";
+	CHECK_EQ_INT(store_job_list(tx, &f, 0, 0, job_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j3,j1");
+	coll_reset(&c);
+	f.group_name = "g2";
+	f.status = JD_JOB_IN_PROGRESS;
+	CHECK_EQ_INT(store_job_list(tx, &f, 0, 0, job_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j3");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_job_list_by_group(tx, "g1", job_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j1,j3");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_job_list_by_group(tx, "g3", job_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "");
+	CHECK_EQ_INT(store_job_count_status(tx, JD_JOB_IN_PROGRESS, &n), 0);
+	CHECK_EQ_INT(n, 3);
+	CHECK_EQ_INT(store_job_count_status(tx, JD_JOB_CANCELED, &n), 0);
+	CHECK_EQ_INT(n, 1);
+	CHECK_EQ_INT(store_job_count_status(tx, JD_JOB_DELETION_IN_PROGRESS, &n), 0);
+	CHECK_EQ_INT(n, 0);
+	commit(tx);
+
+	/* deleting a job drops its group targets */
+	tx = begin(true);
+	CHECK_EQ_INT(store_job_delete(tx, "j3"), 0);
+	coll_reset(&c);
+	CHECK_EQ_INT(store_job_list_by_group(tx, "g2", job_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "");
+	mk_job(tx, "j3", JD_JOB_IN_PROGRESS, JD_SEL_CONTINUOUS, NULL);
+	CHECK_EQ_INT(store_job_target_add(tx, "j3", "g2"), 0);
+	commit(tx);
+	buf_free(&c.b);
+}
+
+/* A list callback may call other operations, the same list included. */
+static int
+nested_cb(void *arg, const struct store_job *j)
+{
+	struct store_tx *tx = arg;
+	struct coll c = {BUF_INIT, 0, 0};
+	int rc = store_job_list_by_group(tx, "g", job_cb, &c);
+
+	CHECK_EQ_INT(rc, 0);
+	CHECK_EQ_STR(coll_str(&c), "a,b");
+	buf_free(&c.b);
+	mk_exec(tx, j->job_id, "t", 1, JD_EXEC_QUEUED, NULL, 1);
+	return 0;
+}
+
+TEST(t_nested_cb)
+{
+	struct store_tx *tx;
+	struct coll c = {BUF_INIT, 0, 0};
+
+	fresh();
+	tx = begin(true);
+	mk_job(tx, "a", JD_JOB_IN_PROGRESS, JD_SEL_CONTINUOUS, NULL);
+	mk_job(tx, "b", JD_JOB_IN_PROGRESS, JD_SEL_CONTINUOUS, NULL);
+	CHECK_EQ_INT(store_job_target_add(tx, "a", "g"), 0);
+	CHECK_EQ_INT(store_job_target_add(tx, "b", "g"), 0);
+	CHECK_EQ_INT(store_job_list_by_group(tx, "g", nested_cb, tx), 0);
+	CHECK_EQ_INT(store_exec_list_thing(tx, "t", NULL, 0, 0, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "b/t/1,a/t/1");
+	commit(tx);
+	buf_free(&c.b);
+}
+
+/* ---- executions --------------------------------------------------------- */
+
+TEST(t_exec_crud)
+{
+	struct store_tx *tx;
+	struct store_exec x = {0}, o;
+	int64_t n = -1, seq1;
+
+	fresh();
+	tx = begin(true);
+	jd_strlcpy(x.job_id, "job", sizeof(x.job_id));
+	jd_strlcpy(x.thing_name, "thing", sizeof(x.thing_name));
+	x.number = 1;
+	x.seq = 12345; /* ignored */
+	x.status = JD_EXEC_IN_PROGRESS;
+	x.force_canceled = true;
+	jd_strlcpy(x.namespace_id, "ns", sizeof(x.namespace_id));
+	x.details = (char *)"{\"step\":\"2\"}";
+	x.queued_ms = 1700000000010;
+	x.started_ms = 1700000000020;
+	x.updated_ms = 1700000000030;
+	x.version = 3;
+	x.retry_attempt = 2;
+	x.inprogress_deadline = 1700000600000;
+	x.step_deadline = 1700000060000;
+	CHECK_EQ_INT(store_exec_insert(tx, &x), 0);
+	CHECK(x.seq > 0 && x.seq != 12345);
+	seq1 = x.seq;
+	CHECK_EQ_INT(store_exec_insert(tx, &x), JD_EEXISTS);
+
+	CHECK_EQ_INT(store_exec_get(tx, "job", "thing", 1, &o), 0);
+	CHECK_EQ_STR(o.job_id, "job");
+	CHECK_EQ_STR(o.thing_name, "thing");
+	CHECK_EQ_INT(o.number, 1);
+	CHECK_EQ_INT(o.seq, seq1);
+	CHECK_EQ_INT(o.status, JD_EXEC_IN_PROGRESS);
+	CHECK(o.force_canceled);
+	CHECK_EQ_STR(o.namespace_id, "ns");
+	CHECK_EQ_STR(o.details, "{\"step\":\"2\"}");
+	CHECK_EQ_INT(o.queued_ms, 1700000000010);
+	CHECK_EQ_INT(o.started_ms, 1700000000020);
+	CHECK_EQ_INT(o.updated_ms, 1700000000030);
+	CHECK_EQ_INT(o.version, 3);
+	CHECK_EQ_INT(o.retry_attempt, 2);
+	CHECK_EQ_INT(o.inprogress_deadline, 1700000600000);
+	CHECK_EQ_INT(o.step_deadline, 1700000060000);
+	store_exec_release(&o);
+
+	/* number 0 is the latest; a new number gets a larger seq */
+	mk_exec(tx, "job", "thing", 2, JD_EXEC_QUEUED, "ns", 5);
+	CHECK_EQ_INT(store_exec_get(tx, "job", "thing", 0, &o), 0);
+	CHECK_EQ_INT(o.number, 2);
+	CHECK(o.seq > seq1);
+	store_exec_release(&o);
+	CHECK_EQ_INT(store_exec_max_number(tx, "job", "thing", &n), 0);
+	CHECK_EQ_INT(n, 2);
+	CHECK_EQ_INT(store_exec_max_number(tx, "job", "other", &n), 0);
+	CHECK_EQ_INT(n, 0);
+	CHECK_EQ_INT(store_exec_get(tx, "job", "thing", 3, &o), JD_ENOTFOUND);
+	CHECK_EQ_INT(store_exec_get(tx, "job", "other", 0, &o), JD_ENOTFOUND);
+	CHECK_EQ_INT(store_exec_get(tx, "nojob", "thing", 1, &o), JD_ENOTFOUND);
+
+	/* update every mutable field */
+	x.status = JD_EXEC_SUCCEEDED;
+	x.force_canceled = false;
+	x.namespace_id[0] = '\0';
+	x.details = NULL;
+	x.queued_ms = 1;
+	x.started_ms = 2;
+	x.updated_ms = 3;
+	x.version = 4;
+	x.retry_attempt = 0;
+	x.inprogress_deadline = 0;
+	x.step_deadline = 0;
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	commit(tx);
+
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_get(tx, "job", "thing", 1, &o), 0);
+	CHECK_EQ_INT(o.seq, seq1);
+	CHECK_EQ_INT(o.status, JD_EXEC_SUCCEEDED);
+	CHECK(!o.force_canceled);
+	CHECK_EQ_STR(o.namespace_id, "");
+	CHECK(o.details == NULL);
+	CHECK_EQ_INT(o.queued_ms, 1);
+	CHECK_EQ_INT(o.started_ms, 2);
+	CHECK_EQ_INT(o.updated_ms, 3);
+	CHECK_EQ_INT(o.version, 4);
+	CHECK_EQ_INT(o.retry_attempt, 0);
+	CHECK_EQ_INT(o.inprogress_deadline, 0);
+	CHECK_EQ_INT(o.step_deadline, 0);
+	store_exec_release(&o);
+
+	x.number = 9;
+	CHECK_EQ_INT(store_exec_update(tx, &x), JD_ENOTFOUND);
+	CHECK_EQ_INT(store_exec_delete(tx, "job", "thing", 2), 0);
+	CHECK_EQ_INT(store_exec_delete(tx, "job", "thing", 2), JD_ENOTFOUND);
+	CHECK_EQ_INT(store_exec_get(tx, "job", "thing", 2, &o), JD_ENOTFOUND);
+	CHECK_EQ_INT(store_exec_max_number(tx, "job", "thing", &n), 0);
+	CHECK_EQ_INT(n, 1); /* decisions D4: a deleted highest number can be reused */
+	commit(tx);
+}
+
+TEST(t_exec_list_job)
+{
+	struct store_tx *tx;
+	struct coll c = {BUF_INIT, 0, 0};
+
+	fresh();
+	tx = begin(true);
+	mk_exec(tx, "j", "t2", 1, JD_EXEC_FAILED, NULL, 1);
+	mk_exec(tx, "j", "t1", 2, JD_EXEC_QUEUED, NULL, 2);
+	mk_exec(tx, "j", "t1", 1, JD_EXEC_FAILED, NULL, 3);
+	mk_exec(tx, "j", "t3", 1, JD_EXEC_IN_PROGRESS, NULL, 4);
+	mk_exec(tx, "j", "t2", 2, JD_EXEC_SUCCEEDED, NULL, 5);
+	mk_exec(tx, "other", "t1", 1, JD_EXEC_QUEUED, NULL, 6);
+	commit(tx);
+
+	tx = begin(false);
+	CHECK_EQ_INT(store_exec_list_job(tx, "j", -1, NULL, 0, 0, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j/t1/1,j/t1/2,j/t2/1,j/t2/2,j/t3/1");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_exec_list_job(tx, "j", -1, "", 0, 2, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j/t1/1,j/t1/2");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_exec_list_job(tx, "j", -1, "t1", 2, 2, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j/t2/1,j/t2/2");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_exec_list_job(tx, "j", -1, "t2", 1, 2, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j/t2/2,j/t3/1");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_exec_list_job(tx, "j", -1, "t3", 1, 2, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_exec_list_job(tx, "j", JD_EXEC_FAILED, NULL, 0, 0, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j/t1/1,j/t2/1");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_exec_list_job(tx, "j", -2, NULL, 0, 0, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j/t1/2,j/t3/1");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_exec_list_job(tx, "none", -1, NULL, 0, 0, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "");
+	commit(tx);
+	buf_free(&c.b);
+}
+
+TEST(t_exec_list_thing)
+{
+	struct store_tx *tx;
+	struct coll c = {BUF_INIT, 0, 0};
+	struct store_exec_filter f = {-1, NULL, NULL};
+	int64_t s[7];
+
+	fresh();
+	tx = begin(true);
+	s[1] = mk_exec(tx, "j1", "t", 1, JD_EXEC_SUCCEEDED, NULL, 100);
+	s[2] = mk_exec(tx, "j2", "t", 1, JD_EXEC_QUEUED, "ns", 50);
+	s[3] = mk_exec(tx, "j3", "t", 1, JD_EXEC_IN_PROGRESS, NULL, 300);
+	s[4] = mk_exec(tx, "j1", "t", 2, JD_EXEC_QUEUED, NULL, 400);
+	s[5] = mk_exec(tx, "j4", "u", 1, JD_EXEC_QUEUED, NULL, 500);
+	s[6] = mk_exec(tx, "j5", "t", 1, JD_EXEC_FAILED, "ns", 600);
+	CHECK(s[1] < s[2] && s[2] < s[3] && s[3] < s[4] && s[4] < s[5] && s[5] < s[6]);
+	commit(tx);
+
+	tx = begin(false);
+	CHECK_EQ_INT(store_exec_list_thing(tx, "t", NULL, 0, 0, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j5/t/1,j1/t/2,j3/t/1,j2/t/1,j1/t/1");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_exec_list_thing(tx, "t", &f, 0, 2, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j5/t/1,j1/t/2");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_exec_list_thing(tx, "t", &f, s[4], 2, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j3/t/1,j2/t/1");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_exec_list_thing(tx, "t", &f, s[2], 2, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j1/t/1");
+	coll_reset(&c);
+	f.status = -2;
+	CHECK_EQ_INT(store_exec_list_thing(tx, "t", &f, 0, 0, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j1/t/2,j3/t/1,j2/t/1");
+	coll_reset(&c);
+	f.status = JD_EXEC_QUEUED;
+	CHECK_EQ_INT(store_exec_list_thing(tx, "t", &f, 0, 0, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j1/t/2,j2/t/1");
+	coll_reset(&c);
+	f.status = -1;
+	f.job_id = "j1";
+	CHECK_EQ_INT(store_exec_list_thing(tx, "t", &f, 0, 0, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j1/t/2,j1/t/1");
+	coll_reset(&c);
+	f.job_id = NULL;
+	f.namespace_id = "ns";
+	CHECK_EQ_INT(store_exec_list_thing(tx, "t", &f, 0, 0, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j5/t/1,j2/t/1");
+	coll_reset(&c);
+	f.namespace_id = "";
+	CHECK_EQ_INT(store_exec_list_thing(tx, "t", &f, 0, 0, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j1/t/2,j3/t/1,j1/t/1");
+	coll_reset(&c);
+	f.status = -2;
+	CHECK_EQ_INT(store_exec_list_thing(tx, "t", &f, 0, 0, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j1/t/2,j3/t/1");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_exec_list_thing(tx, "nobody", NULL, 0, 0, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "");
+	commit(tx);
+	buf_free(&c.b);
+}
+
+TEST(t_exec_pending)
+{
+	struct store_tx *tx;
+	struct coll c = {BUF_INIT, 0, 0};
+
+	fresh();
+	tx = begin(true);
+	/* queued_ms ties are broken by seq (insertion order) */
+	mk_exec(tx, "q1", "t", 1, JD_EXEC_QUEUED, NULL, 300);
+	mk_exec(tx, "p1", "t", 1, JD_EXEC_IN_PROGRESS, NULL, 500);
+	mk_exec(tx, "q2", "t", 1, JD_EXEC_QUEUED, NULL, 100);
+	mk_exec(tx, "done", "t", 1, JD_EXEC_SUCCEEDED, NULL, 50);
+	mk_exec(tx, "q3", "t", 1, JD_EXEC_QUEUED, NULL, 300);
+	mk_exec(tx, "p2", "t", 1, JD_EXEC_IN_PROGRESS, NULL, 200);
+	mk_exec(tx, "nsq", "t", 1, JD_EXEC_QUEUED, "ns", 10);
+	mk_exec(tx, "nsp", "t", 1, JD_EXEC_IN_PROGRESS, "ns", 20);
+	mk_exec(tx, "nsx", "t", 1, JD_EXEC_QUEUED, "ns2", 30);
+	mk_exec(tx, "q1", "u", 1, JD_EXEC_QUEUED, NULL, 1);
+	commit(tx);
+
+	tx = begin(false);
+	CHECK_EQ_INT(store_exec_pending(tx, "t", "", 0, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "p2/t/1,p1/t/1,q2/t/1,q1/t/1,q3/t/1");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_exec_pending(tx, "t", NULL, 0, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "p2/t/1,p1/t/1,q2/t/1,q1/t/1,q3/t/1");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_exec_pending(tx, "t", "", 3, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "p2/t/1,p1/t/1,q2/t/1");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_exec_pending(tx, "t", "ns", 0, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "nsp/t/1,nsq/t/1");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_exec_pending(tx, "t", "ns2", 0, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "nsx/t/1");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_exec_pending(tx, "nobody", "", 0, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "");
+	commit(tx);
+
+	tx = begin(true);
+	mk_exec(tx, "q1", "v", 1, JD_EXEC_IN_PROGRESS, NULL, 1);
+	mk_exec(tx, "q1", "w", 1, JD_EXEC_CANCELED, NULL, 1);
+	mk_exec(tx, "q1", "x", 1, JD_EXEC_REMOVED, NULL, 1);
+	mk_exec(tx, "q1", "x", 2, JD_EXEC_QUEUED, NULL, 1);
+	coll_reset(&c);
+	CHECK_EQ_INT(store_exec_pending_job(tx, "q1", exec_cb, &c), 0);
+	/* any order: compare as a set via sorted insertion is overkill; check count */
+	CHECK_EQ_INT(c.n, 4);
+	CHECK(strstr(coll_str(&c), "q1/t/1") != NULL);
+	CHECK(strstr(coll_str(&c), "q1/u/1") != NULL);
+	CHECK(strstr(coll_str(&c), "q1/v/1") != NULL);
+	CHECK(strstr(coll_str(&c), "q1/x/2") != NULL);
+	commit(tx);
+	buf_free(&c.b);
+}
+
+TEST(t_exec_counts)
+{
+	struct store_tx *tx;
+	struct store_counts k;
+	int64_t n = -1;
+
+	fresh();
+	tx = begin(true);
+	/* t1: FAILED then a retry IN_PROGRESS: counts as IN_PROGRESS only */
+	mk_exec(tx, "j", "t1", 1, JD_EXEC_FAILED, NULL, 1);
+	mk_exec(tx, "j", "t1", 2, JD_EXEC_IN_PROGRESS, NULL, 2);
+	/* t2: TIMED_OUT, TIMED_OUT, SUCCEEDED */
+	mk_exec(tx, "j", "t2", 1, JD_EXEC_TIMED_OUT, NULL, 1);
+	mk_exec(tx, "j", "t2", 3, JD_EXEC_SUCCEEDED, NULL, 3);
+	mk_exec(tx, "j", "t2", 2, JD_EXEC_TIMED_OUT, NULL, 2);
+	mk_exec(tx, "j", "t3", 1, JD_EXEC_QUEUED, NULL, 1);
+	mk_exec(tx, "j", "t4", 1, JD_EXEC_QUEUED, NULL, 1);
+	mk_exec(tx, "j", "t5", 1, JD_EXEC_REJECTED, NULL, 1);
+	mk_exec(tx, "other", "t1", 1, JD_EXEC_QUEUED, NULL, 1);
+	commit(tx);
+
+	tx = begin(false);
+	CHECK_EQ_INT(store_exec_counts(tx, "j", &k), 0);
+	CHECK_EQ_INT(k.n[JD_EXEC_QUEUED], 2);
+	CHECK_EQ_INT(k.n[JD_EXEC_IN_PROGRESS], 1);
+	CHECK_EQ_INT(k.n[JD_EXEC_SUCCEEDED], 1);
+	CHECK_EQ_INT(k.n[JD_EXEC_FAILED], 0);
+	CHECK_EQ_INT(k.n[JD_EXEC_TIMED_OUT], 0);
+	CHECK_EQ_INT(k.n[JD_EXEC_REJECTED], 1);
+	CHECK_EQ_INT(k.n[JD_EXEC_REMOVED], 0);
+	CHECK_EQ_INT(k.n[JD_EXEC_CANCELED], 0);
+	CHECK_EQ_INT(store_exec_active_count(tx, "j", &n), 0);
+	CHECK_EQ_INT(n, 3);
+	CHECK_EQ_INT(store_exec_counts(tx, "none", &k), 0);
+	for (int i = 0; i < JD_EXEC__COUNT; i++)
+		CHECK_EQ_INT(k.n[i], 0);
+	CHECK_EQ_INT(store_exec_active_count(tx, "none", &n), 0);
+	CHECK_EQ_INT(n, 0);
+	commit(tx);
+}
+
+TEST(t_exec_delete_job)
+{
+	struct store_tx *tx;
+	struct coll c = {BUF_INIT, 0, 0};
+	int64_t n = -1, total = 0;
+	char thing[32];
+
+	fresh();
+	tx = begin(true);
+	for (int i = 0; i < 25; i++) {
+		snprintf(thing, sizeof(thing), "t%02d", i);
+		mk_exec(tx, "j", thing, 1, JD_EXEC_SUCCEEDED, NULL, i);
+	}
+	mk_exec(tx, "k", "t00", 1, JD_EXEC_QUEUED, NULL, 1);
+	commit(tx);
+
+	for (int round = 0; round < 3; round++) {
+		tx = begin(true);
+		CHECK_EQ_INT(store_exec_delete_job(tx, "j", 10, &n), 0);
+		CHECK_EQ_INT(n, round < 2 ? 10 : 5);
+		total += n;
+		commit(tx);
+	}
+	CHECK_EQ_INT(total, 25);
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_delete_job(tx, "j", 10, &n), 0);
+	CHECK_EQ_INT(n, 0);
+	CHECK_EQ_INT(store_exec_list_job(tx, "j", -1, NULL, 0, 0, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "");
+	CHECK_EQ_INT(store_exec_list_job(tx, "k", -1, NULL, 0, 0, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "k/t00/1");
+	commit(tx);
+	buf_free(&c.b);
+}
+
+static void
+mk_due(struct store_tx *tx, const char *job, int status, int64_t ip, int64_t step)
+{
+	struct store_exec x = {0};
+
+	jd_strlcpy(x.job_id, job, sizeof(x.job_id));
+	jd_strlcpy(x.thing_name, "t", sizeof(x.thing_name));
+	x.number = 1;
+	x.status = status;
+	x.version = 1;
+	x.inprogress_deadline = ip;
+	x.step_deadline = step;
+	CHECK_EQ_INT(store_exec_insert(tx, &x), 0);
+}
+
+TEST(t_exec_due)
+{
+	struct store_tx *tx;
+	struct coll c = {BUF_INIT, 0, 0};
+	struct store_exec x;
+
+	fresh();
+	tx = begin(true);
+	mk_due(tx, "none", JD_EXEC_IN_PROGRESS, 0, 0);
+	mk_due(tx, "ip", JD_EXEC_IN_PROGRESS, 1000, 0);
+	mk_due(tx, "step", JD_EXEC_IN_PROGRESS, 0, 900);
+	mk_due(tx, "both", JD_EXEC_IN_PROGRESS, 5000, 800);   /* effective 800 */
+	mk_due(tx, "both2", JD_EXEC_IN_PROGRESS, 700, 6000);  /* effective 700 */
+	mk_due(tx, "late", JD_EXEC_IN_PROGRESS, 2000, 3000);  /* effective 2000 */
+	mk_due(tx, "queued", JD_EXEC_QUEUED, 10, 10);
+	mk_due(tx, "failed", JD_EXEC_FAILED, 10, 10);
+	commit(tx);
+
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_due(tx, 699, 0, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_exec_due(tx, 1000, 0, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "both2/t/1,both/t/1,step/t/1,ip/t/1");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_exec_due(tx, 1000, 2, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "both2/t/1,both/t/1");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_exec_due(tx, INT64_MAX, 0, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "both2/t/1,both/t/1,step/t/1,ip/t/1,late/t/1");
+
+	/* an update moves it out (terminal) or later (new step deadline) */
+	CHECK_EQ_INT(store_exec_get(tx, "both2", "t", 1, &x), 0);
+	x.status = JD_EXEC_TIMED_OUT;
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	store_exec_release(&x);
+	CHECK_EQ_INT(store_exec_get(tx, "step", "t", 1, &x), 0);
+	x.step_deadline = 1500;
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	store_exec_release(&x);
+	coll_reset(&c);
+	CHECK_EQ_INT(store_exec_due(tx, 1000, 0, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "both/t/1,ip/t/1");
+	commit(tx);
+	buf_free(&c.b);
+}
+
+/* ---- templates ---------------------------------------------------------- */
+
+TEST(t_template)
+{
+	struct store_tx *tx;
+	struct store_template t = {0}, o;
+	struct coll c = {BUF_INIT, 0, 0};
+	const char *ids[] = {"tc", "ta", "td", "tb"};
+
+	fresh();
+	tx = begin(true);
+	jd_strlcpy(t.id, "tpl", sizeof(t.id));
+	t.description = (char *)"desc";
+	t.document = (char *)"{\"a\":1}";
+	t.document_source = (char *)"https://s3/x";
+	t.config = (char *)"{\"timeoutConfig\":{\"inProgressTimeoutInMinutes\":5}}";
+	t.created_ms = 1700000000777;
+	CHECK_EQ_INT(store_template_insert(tx, &t), 0);
+	CHECK_EQ_INT(store_template_insert(tx, &t), JD_EEXISTS);
+	CHECK_EQ_INT(store_template_get(tx, "tpl", &o), 0);
+	CHECK_EQ_STR(o.id, "tpl");
+	CHECK_EQ_STR(o.description, "desc");
+	CHECK_EQ_STR(o.document, t.document);
+	CHECK_EQ_STR(o.document_source, t.document_source);
+	CHECK_EQ_STR(o.config, t.config);
+	CHECK_EQ_INT(o.created_ms, 1700000000777);
+	store_template_release(&o);
+	CHECK_EQ_INT(store_template_get(tx, "nope", &o), JD_ENOTFOUND);
+	CHECK_EQ_INT(store_template_delete(tx, "tpl"), 0);
+	CHECK_EQ_INT(store_template_delete(tx, "tpl"), JD_ENOTFOUND);
+	CHECK_EQ_INT(store_template_get(tx, "tpl", &o), JD_ENOTFOUND);
+
+	t.document = NULL;
+	t.document_source = NULL;
+	for (int i = 0; i < 4; i++) {
+		jd_strlcpy(t.id, ids[i], sizeof(t.id));
+		CHECK_EQ_INT(store_template_insert(tx, &t), 0);
+	}
+	CHECK_EQ_INT(store_template_get(tx, "ta", &o), 0);
+	CHECK(o.document == NULL);
+	CHECK(o.document_source == NULL);
+	store_template_release(&o);
+	commit(tx);
+
+	tx = begin(false);
+	CHECK_EQ_INT(store_template_list(tx, NULL, 0, template_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "ta,tb,tc,td");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_template_list(tx, "", 3, template_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "ta,tb,tc");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_template_list(tx, "tc", 3, template_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "td");
+	commit(tx);
+	buf_free(&c.b);
+}
+
+/* ---- concurrency -------------------------------------------------------- */
+
+#define CONC_READERS 4
+#define CONC_ROUNDS 200
+
+struct conc {
+	_Atomic int done;
+	_Atomic int errors;
+	_Atomic int reads;
+};
+
+static int
+count_cb(void *arg, const struct store_thing *t)
+{
+	(void)t;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* Each write commits two things at once, so a snapshot always sees an even count. */
+static void *
+conc_reader(void *arg)
+{
+	struct conc *k = arg;
+	int last = 0;
+
+	while (!k->done) {
+		struct store_tx *tx = NULL;
+		int n = 0, m = 0;
+
+		if (store_begin(S, false, &tx) != 0) {
+			k->errors++;
+			continue;
+		}
+		if (store_thing_list(tx, NULL, NULL, 0, count_cb, &n) != 0 ||
+		    store_thing_list(tx, NULL, NULL, 0, count_cb, &m) != 0)
+			k->errors++;
+		if (store_commit(tx) != 0)
+			k->errors++;
+		if (n % 2 != 0 || n != m || n < last)
+			k->errors++;
+		last = n;
+		k->reads++;
+	}
+	return NULL;
+}
+
+TEST(t_concurrency)
+{
+	struct conc k = {0, 0, 0};
+	pthread_t th[CONC_READERS];
+	char name[32];
+	int werr = 0;
+
+	fresh();
+	for (int i = 0; i < CONC_READERS; i++)
+		pthread_create(&th[i], NULL, conc_reader, &k);
+	for (int i = 0; i < CONC_ROUNDS; i++) {
+		struct store_tx *tx = NULL;
+
+		if (store_begin(S, true, &tx) != 0) {
+			werr++;
+			continue;
+		}
+		snprintf(name, sizeof(name), "c%04d-a", i);
+		mk_thing(tx, name, NULL, NULL);
+		snprintf(name, sizeof(name), "c%04d-b", i);
+		mk_thing(tx, name, NULL, NULL);
+		if (store_commit(tx) != 0)
+			werr++;
+	}
+	/* let the readers see the final state at least once */
+	while (k.reads < 2 * CONC_READERS)
+		sched_yield();
+	k.done = 1;
+	for (int i = 0; i < CONC_READERS; i++)
+		pthread_join(th[i], NULL);
+	CHECK_EQ_INT(werr, 0);
+	CHECK_EQ_INT(k.errors, 0);
+	CHECK(k.reads > 0);
+
+	{
+		struct store_tx *tx = begin(false);
+		int n = 0;
+
+		CHECK_EQ_INT(store_thing_list(tx, NULL, NULL, 0, count_cb, &n), 0);
+		CHECK_EQ_INT(n, 2 * CONC_ROUNDS);
+		commit(tx);
+	}
+}
+
+/* Concurrent writers queue behind each other; none is lost. */
+static void *
+conc_writer(void *arg)
+{
+	int id = *(int *)arg;
+	char name[32];
+
+	for (int i = 0; i < 50; i++) {
+		struct store_tx *tx = NULL;
+		struct store_thing t = {0};
+
+		if (store_begin(S, true, &tx) != 0)
+			continue;
+		snprintf(name, sizeof(name), "w%d-%03d", id, i);
+		jd_strlcpy(t.name, name, sizeof(t.name));
+		if (store_thing_insert(tx, &t) != 0) {
+			store_rollback(tx);
+			continue;
+		}
+		store_commit(tx);
+	}
+	return NULL;
+}
+
+TEST(t_concurrent_writers)
+{
+	pthread_t th[4];
+	int ids[4] = {0, 1, 2, 3};
+	struct store_tx *tx;
+	int n = 0;
+
+	fresh();
+	for (int i = 0; i < 4; i++)
+		pthread_create(&th[i], NULL, conc_writer, &ids[i]);
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	tx = begin(false);
+	CHECK_EQ_INT(store_thing_list(tx, NULL, NULL, 0, count_cb, &n), 0);
+	CHECK_EQ_INT(n, 200);
+	commit(tx);
+}
+
+/* ---- main --------------------------------------------------------------- */
+
+static void
+cleanup_tmp(void)
+{
+	const char *sfx[] = {"", "-wal", "-shm", "-journal"};
+	char p[512];
+
+	if (tmpdir[0] == '\0')
+		return;
+	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		snprintf(p, sizeof(p), "%s/x.db%s", tmpdir, sfx[i]);
+		unlink(p);
+	}
+	rmdir(tmpdir);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct jd_error e;
+	int rc;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s sqlite | BACKEND WHERE\n", argv[0]);
+		return 2;
+	}
+	log_set_level(JD_LOG_WARN);
+	if (strcmp(argv[1], "sqlite") == 0 && argc == 2) {
+		snprintf(tmpdir, sizeof(tmpdir), "/tmp/jd_store_XXXXXX");
+		if (mkdtemp(tmpdir) == NULL) {
+			perror("mkdtemp");
+			return 2;
+		}
+		snprintf(spec, sizeof(spec), "sqlite:%s/x.db", tmpdir);
+	} else if (argc == 3) {
+		snprintf(spec, sizeof(spec), "%s:%s", argv[1], argv[2]);
+	} else {
+		fprintf(stderr, "usage: %s sqlite | BACKEND WHERE\n", argv[0]);
+		return 2;
+	}
+	jd_error_init(&e);
+	if (store_open(spec, &S, &e) != 0) {
+		fprintf(stderr, "store_open(%s): %s\n", spec, e.msg);
+		cleanup_tmp();
+		return 2;
+	}
+	jd_error_clear(&e);
+
+	RUN(t_meta);
+	RUN(t_rollback);
+	RUN(t_read_tx);
+	RUN(t_wipe);
+	RUN(t_thing_crud);
+	RUN(t_thing_list);
+	RUN(t_group_crud);
+	RUN(t_group_list);
+	RUN(t_members);
+	RUN(t_job_crud);
+	RUN(t_job_list);
+	RUN(t_nested_cb);
+	RUN(t_exec_crud);
+	RUN(t_exec_list_job);
+	RUN(t_exec_list_thing);
+	RUN(t_exec_pending);
+	RUN(t_exec_counts);
+	RUN(t_exec_delete_job);
+	RUN(t_exec_due);
+	RUN(t_template);
+	RUN(t_concurrency);
+	RUN(t_concurrent_writers);
+	RUN(t_reopen);
+
+	store_close(S);
+	cleanup_tmp();
+	rc = test_report();
+	return rc;
+}
