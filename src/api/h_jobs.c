@@ -238,8 +238,11 @@ check_windows(struct api_req *r, json_t *l, const char *path)
 }
 
 static int
-check_scheduling(struct api_req *r, json_t *v)
+check_scheduling(struct api_req *r, json_t *v, int64_t *start_ms)
 {
+	const char *st = NULL, *et = NULL;
+	int64_t end_ms = 0;
+
 	static const char *const behav[] = {"STOP_ROLLOUT", "CANCEL", "FORCE_CANCEL", NULL};
 	json_t *w;
 
@@ -251,6 +254,12 @@ check_scheduling(struct api_req *r, json_t *v)
 	w = json_object_get(v, "maintenanceWindows");
 	if (w != NULL && !json_is_null(w) && check_windows(r, w, "schedulingConfig.maintenanceWindows"))
 		return JD_EINVAL;
+	api_body_str(r, v, "startTime", NULL, &st);
+	api_body_str(r, v, "endTime", NULL, &et);
+	if (core_check_schedule(st, et, svc_now(r->api->svc), start_ms, &end_ms, &r->err) != 0) {
+		r->failed = true;
+		return JD_EINVAL;
+	}
 	return 0;
 }
 
@@ -300,7 +309,8 @@ check_packages(struct api_req *r, json_t *v)
  * into *config (compact JSON object, owned). create=false: UpdateJob's subset.
  */
 static int
-collect_config(struct api_req *r, bool create, char **config, int64_t *timeout_min)
+collect_config(struct api_req *r, bool create, char **config, int64_t *timeout_min,
+    int64_t *start_ms)
 {
 	json_t *out = json_object();
 	json_t *v;
@@ -319,7 +329,7 @@ collect_config(struct api_req *r, bool create, char **config, int64_t *timeout_m
 	MEMBER("timeoutConfig", check_timeout(r, v, timeout_min))
 	MEMBER("jobExecutionsRetryConfig", check_retry(r, v))
 	if (create) {
-		MEMBER("schedulingConfig", check_scheduling(r, v))
+		MEMBER("schedulingConfig", check_scheduling(r, v, start_ms))
 		MEMBER("destinationPackageVersions", check_packages(r, v))
 		if (rc == 0 && (v = json_object_get(r->json, "tags")) != NULL && !json_is_null(v))
 			rc = check_tags(r, v); /* stored with the job, not returned by DescribeJob */
@@ -458,7 +468,7 @@ api_h_create_job(struct api_req *r)
 		}
 		json_decref(doc);
 	}
-	if (collect_config(r, true, &config, &in.inprogress_timeout_min))
+	if (collect_config(r, true, &config, &in.inprogress_timeout_min, &in.start_ms))
 		goto out;
 	in.targets = targets;
 	in.n_targets = n;
@@ -598,7 +608,7 @@ api_h_update_job(struct api_req *r)
 	    (ns && api_check(r, core_check_namespace_id, "namespaceId", ns)) ||
 	    api_body_str(r, r->json, "description", NULL, &desc) ||
 	    (desc && api_check(r, check_description, "description", desc)) ||
-	    collect_config(r, false, &config, &timeout))
+	    collect_config(r, false, &config, &timeout, NULL))
 		goto out;
 	if (svc_job_update(r->api->svc, r->label[0], desc, config, timeout, &r->err) != 0) {
 		api_fail_err(r, r->err.code);

@@ -148,4 +148,15 @@ struct core_pending_key {
 };
 int core_pending_cmp(const struct core_pending_key *a, const struct core_pending_key *b);
 
+/* ---- scheduling (spec §9.5) ------------------------------------------- */
+
+/* Parse a schedulingConfig time "YYYY-MM-DDTHH:MM", optionally followed by
+ * ":SS" and/or "Z" (always UTC), into epoch ms. 0 or -1. */
+int core_parse_schedule_time(const char *s, int64_t *ms);
+/* Check startTime/endTime (either may be NULL) against now: start in
+ * [now+30 min, now+1 year], end in [now+30 min, now+2 years], end-start in
+ * [30 min, 2 years]. Sets *start_ms and *end_ms (0 when absent). 0 or JD_EINVAL. */
+int core_check_schedule(const char *start, const char *end, int64_t now_ms, int64_t *start_ms,
+    int64_t *end_ms, struct jd_error *e);
+
 #endif

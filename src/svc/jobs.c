@@ -153,7 +153,7 @@ tset_unique(struct tset *t)
 /* Resolve targets to things; record group targets; fan out executions. */
 static int
 resolve_and_queue(struct svc *s, struct store_tx *tx, const struct store_job *job,
-    const char *const *targets, int n_targets, bool skip_pending, int64_t now,
+    const char *const *targets, int n_targets, bool skip_pending, bool queue, int64_t now,
     struct jd_error *e)
 {
 	struct tset things = {0};
@@ -193,7 +193,7 @@ resolve_and_queue(struct svc *s, struct store_tx *tx, const struct store_job *jo
 		}
 	}
 	tset_unique(&things);
-	for (size_t i = 0; i < things.n; i++) {
+	for (size_t i = 0; queue && i < things.n; i++) {
 		if (skip_pending) {
 			struct store_exec x;
 			memset(&x, 0, sizeof(x));
@@ -265,7 +265,9 @@ svc_job_create(struct svc *s, const struct svc_job_input *in, struct store_job *
 		goto store_fail;
 	memset(&j, 0, sizeof(j));
 	jd_strlcpy(j.job_id, in->job_id, sizeof(j.job_id));
-	j.status = JD_JOB_IN_PROGRESS;
+	/* A job with a future startTime is SCHEDULED: its targets are checked
+	* now, its executions queued when the timer starts it (spec §9.5). */
+	j.status = in->start_ms > now ? JD_JOB_SCHEDULED : JD_JOB_IN_PROGRESS;
 	j.selection = in->selection;
 	jd_strlcpy(j.namespace_id, in->namespace_id ? in->namespace_id : "", sizeof(j.namespace_id));
 	j.document = jd_strdup(in->document ? in->document : "");
@@ -278,10 +280,11 @@ svc_job_create(struct svc *s, const struct svc_job_input *in, struct store_job *
 	j.created_ms = j.updated_ms = now;
 	if ((rc = store_job_insert(tx, &j)) != 0)
 		goto store_fail;
-	if ((rc = resolve_and_queue(s, tx, &j, in->targets, in->n_targets, false, now, e)) != 0)
+	if ((rc = resolve_and_queue(s, tx, &j, in->targets, in->n_targets, false,
+	         j.status == JD_JOB_IN_PROGRESS, now, e)) != 0)
 		goto fail;
 	/* A snapshot job with nothing to run is complete at once. */
-	if (j.selection == JD_SEL_SNAPSHOT) {
+	if (j.selection == JD_SEL_SNAPSHOT && j.status == JD_JOB_IN_PROGRESS) {
 		if ((rc = store_exec_active_count(tx, j.job_id, &active)) != 0)
 			goto store_fail;
 		if (active == 0) {
@@ -607,7 +610,7 @@ svc_job_associate(struct svc *s, const char *job_id, const char *const *targets,
 	j.targets = merged;
 	merged = NULL;
 	j.updated_ms = svc_now(s);
-	if ((rc = resolve_and_queue(s, tx, &j, targets, n_targets, true, j.updated_ms, e)) != 0)
+	if ((rc = resolve_and_queue(s, tx, &j, targets, n_targets, true, true, j.updated_ms, e)) != 0)
 		goto fail;
 	if ((rc = store_job_update(tx, &j)) != 0)
 		goto store_fail;
@@ -626,4 +629,53 @@ fail:
 	store_job_release(&j);
 	store_rollback(tx);
 	return rc;
+}
+
+/* Start a SCHEDULED job whose startTime has come: queue its executions. */
+int
+svc__job_start(struct svc *s, struct store_tx *tx, struct store_job *j, int64_t now,
+    struct jd_error *e)
+{
+	json_t *arr = json_loads(j->targets ? j->targets : "[]", 0, NULL);
+	const char **targets = jd_calloc(json_array_size(arr) + 1, sizeof(char *));
+	int64_t active = 0;
+	size_t i;
+	json_t *v;
+	int rc;
+
+	json_array_foreach(arr, i, v)
+		targets[i] = json_string_value(v);
+	j->status = JD_JOB_IN_PROGRESS;
+	j->updated_ms = now;
+	rc = resolve_and_queue(s, tx, j, targets, (int)json_array_size(arr), true, true, now, e);
+	if (rc == JD_ENOTFOUND) {
+		/* a target vanished while scheduled: run on what remains */
+		jd_error_clear(e);
+		rc = 0;
+	}
+	if (rc == 0 && j->selection == JD_SEL_SNAPSHOT &&
+	    (rc = store_exec_active_count(tx, j->job_id, &active)) == 0 && active == 0) {
+		j->status = JD_JOB_COMPLETED;
+		j->completed_ms = now;
+	}
+	if (rc == 0)
+		rc = store_job_update(tx, j);
+	free(targets);
+	json_decref(arr);
+	return rc;
+}
+
+/* The startTime of a scheduled job, from its stored schedulingConfig. */
+int64_t
+svc__job_start_ms(const struct store_job *j)
+{
+	json_t *cfg = json_loads(j->config ? j->config : "{}", 0, NULL);
+	const char *st = json_string_value(json_object_get(json_object_get(cfg, "schedulingConfig"),
+	    "startTime"));
+	int64_t ms = 0;
+
+	if (st == NULL || core_parse_schedule_time(st, &ms) != 0)
+		ms = 0;
+	json_decref(cfg);
+	return ms;
 }

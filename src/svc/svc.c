@@ -194,6 +194,62 @@ xlist_free(struct xlist *l)
 	l->n = l->cap = 0;
 }
 
+struct jlist {
+	struct store_job *v;
+	size_t n, cap;
+};
+
+static int
+jlist_add(void *arg, const struct store_job *j)
+{
+	struct jlist *l = arg;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 8;
+		l->v = jd_realloc(l->v, l->cap * sizeof(*l->v));
+	}
+	l->v[l->n] = *j;
+	l->v[l->n].document = jd_strdup(j->document);
+	l->v[l->n].document_source = jd_strdup(j->document_source);
+	l->v[l->n].description = jd_strdup(j->description);
+	l->v[l->n].targets = jd_strdup(j->targets);
+	l->v[l->n].config = jd_strdup(j->config);
+	l->v[l->n].template_arn = jd_strdup(j->template_arn);
+	l->v[l->n].comment = jd_strdup(j->comment);
+	l->n++;
+	return 0;
+}
+
+static void
+jlist_free(struct jlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		store_job_release(&l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
+
+/* Start every SCHEDULED job whose startTime has passed. */
+static int
+start_due_jobs(struct svc *s, struct store_tx *tx, int64_t now, int *fired, struct jd_error *e)
+{
+	struct store_job_filter f = {JD_JOB_SCHEDULED, -1, NULL, NULL};
+	struct jlist jobs = {0};
+	int rc = store_job_list(tx, &f, 0, 0, jlist_add, &jobs);
+
+	for (size_t i = 0; rc == 0 && i < jobs.n; i++) {
+		int64_t start = svc__job_start_ms(&jobs.v[i]);
+		if (start != 0 && start > now)
+			continue;
+		rc = svc__job_start(s, tx, &jobs.v[i], now, e);
+		if (rc == 0)
+			(*fired)++;
+	}
+	jlist_free(&jobs);
+	return rc;
+}
+
 int
 svc_timers_run(struct svc *s, int *fired, struct jd_error *e)
 {
@@ -217,6 +273,8 @@ svc_timers_run(struct svc *s, int *fired, struct jd_error *e)
 			goto fail;
 		(*fired)++;
 	}
+	if ((rc = start_due_jobs(s, tx, now, fired, e)) != 0)
+		goto fail;
 	xlist_free(&due);
 	return svc__commit(tx, e);
 fail:

@@ -103,6 +103,7 @@ struct svc_job_input {
 	const char *template_arn;
 	const char *config;           /* JSON object text of the config members */
 	int64_t inprogress_timeout_min;
+	int64_t start_ms;             /* schedulingConfig.startTime; 0 = start now */
 };
 
 int svc_job_create(struct svc *s, const struct svc_job_input *in, struct store_job *out,
@@ -164,7 +165,7 @@ int svc_dev_update(struct svc *s, const char *thing, const char *job_id,
 
 /* ---- time and test rig ------------------------------------------------ */
 
-/* Time out due executions (D17); *fired = how many. */
+/* Time out due executions and start due SCHEDULED jobs (D17); *fired = how many. */
 int svc_timers_run(struct svc *s, int *fired, struct jd_error *e);
 /* Test-rig: wipe every row (D22). */
 int svc_reset(struct svc *s, struct jd_error *e);

@@ -31,4 +31,9 @@ int svc__group_ancestors(struct store_tx *tx, const char *group,
 /* Wake the background worker (job deletion, timers). */
 void svc__kick(struct svc *s);
 
+/* Scheduled jobs (spec §9.5). */
+int svc__job_start(struct svc *s, struct store_tx *tx, struct store_job *j, int64_t now,
+    struct jd_error *e);
+int64_t svc__job_start_ms(const struct store_job *j);
+
 #endif

@@ -149,8 +149,7 @@ continuous_jobs(struct store_tx *tx, const struct names *groups, struct jobs *ou
 			goto out;
 	for (size_t i = 0; i < all.n; i++) {
 		const struct store_job *j = &all.v[i];
-		if (j->selection == JD_SEL_CONTINUOUS &&
-		    (j->status == JD_JOB_IN_PROGRESS || j->status == JD_JOB_SCHEDULED))
+		if (j->selection == JD_SEL_CONTINUOUS && j->status == JD_JOB_IN_PROGRESS)
 			jobs_add(out, j);
 	}
 out:

@@ -415,5 +415,28 @@ class DeleteThing(harness.JobsdTestCase):
             'InvalidRequestException', 400)
 
 
+
+class AttributeLimits(harness.JobsdTestCase):
+
+    def test_at_most_3_attributes_without_thing_type(self):
+        # spec §3.1: <= 3 attributes without a thing type [L2019].
+        attrs3 = {'a': '1', 'b': '2', 'c': '3'}
+        name = self.create_thing(attributePayload={'attributes': attrs3})
+        self.assertAwsError(
+            lambda: self.iot.create_thing(thingName=self.name('thing'), attributePayload={
+                'attributes': dict(attrs3, d='4')}),
+            'InvalidRequestException', 400)
+        self.assertAwsError(
+            lambda: self.iot.update_thing(thingName=name, attributePayload={
+                'attributes': {'d': '4'}, 'merge': True}),
+            'InvalidRequestException', 400)
+        self.assertEqual(self.iot.describe_thing(thingName=name)['attributes'], attrs3)
+        # Removing one and adding one in the same merge stays within the limit.
+        self.iot.update_thing(thingName=name, attributePayload={
+            'attributes': {'a': '', 'd': '4'}, 'merge': True})
+        self.assertEqual(self.iot.describe_thing(thingName=name)['attributes'],
+                         {'b': '2', 'c': '3', 'd': '4'})
+
+
 if __name__ == '__main__':
     harness.main()

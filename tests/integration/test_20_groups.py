@@ -347,5 +347,28 @@ class Membership(harness.JobsdTestCase):
         self.assertEqual(self.members(g), [t2])
 
 
+
+class Limits(harness.JobsdTestCase):
+    """Registry limits from spec §3.1 / §4.4 ([DG], [L2019])."""
+
+    def test_thing_in_at_most_10_groups(self):
+        t = self.create_thing()
+        groups = [self.create_group() for _ in range(11)]
+        for g in groups[:10]:
+            self.iot.add_thing_to_thing_group(thingGroupName=g, thingName=t)
+        self.assertAwsError(lambda: self.iot.add_thing_to_thing_group(
+            thingGroupName=groups[10], thingName=t), 'InvalidRequestException', 400)
+        self.assertEqual(self.iot.list_things_in_thing_group(thingGroupName=groups[10])
+                         ['things'], [])
+
+    def test_hierarchy_depth_7(self):
+        parent = None
+        for _ in range(7):
+            parent = self.create_group(parent=parent)
+        self.assertAwsError(lambda: self.iot.create_thing_group(
+            thingGroupName=self.name('deep'), parentGroupName=parent),
+            'InvalidRequestException', 400)
+
+
 if __name__ == '__main__':
     harness.main()

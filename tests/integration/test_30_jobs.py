@@ -129,8 +129,13 @@ class CreateJob(JobsTestCase):
         self.assertEqual(self.statuses(self.job(groups=[other])), {lone: 'QUEUED'})
 
     def test_empty_group_target(self):
+        # An empty group is a valid target (spec §4.1). A snapshot job with no executions
+        # has "every execution terminal" (§8.1), so COMPLETED at once is allowed too.
         g = self.create_group()
         jid = self.job(groups=[g])
+        self.assertEqual(self.execs(jid), [])
+        self.assertIn(self.describe(jid)['status'], ('IN_PROGRESS', 'COMPLETED'))
+        jid = self.job(groups=[g], targetSelection='CONTINUOUS')
         self.assertEqual(self.execs(jid), [])
         self.assertEqual(self.describe(jid)['status'], 'IN_PROGRESS')
 
@@ -281,18 +286,34 @@ class CreateJob(JobsTestCase):
                 {'failureType': 'ALL', 'numberOfRetries': 1})},
             'presigned expires 3601': {'presignedUrlConfig': {
                 'roleArn': 'arn:aws:iam::123456789012:role/jobsd-s3', 'expiresInSec': 3601}},
-            'schedule start in past': {'schedulingConfig': {
-                'startTime': self._iso(now - 3600 * 1000)}},
-            'schedule start in 10 min': {'schedulingConfig': {
-                'startTime': self._iso(now + 10 * 60 * 1000)}},
-            'schedule start not a date': {'schedulingConfig': {'startTime': 'tomorrow'}},
-            'schedule endBehavior': {'schedulingConfig': {
-                'startTime': self._iso(now + 3600 * 1000),
-                'endTime': self._iso(now + 3 * 3600 * 1000), 'endBehavior': 'EXPLODE'}},
         }
         for label, kw in bad.items():
             with self.subTest(label):
                 self.assertAwsError(lambda: self.job(things=[t], **kw),
+                                    'InvalidRequestException', 400)
+        self.assertEqual(self.iot.list_jobs()['jobs'], [])
+
+    def test_scheduling_config_out_of_range(self):
+        # spec §4.1 / §9.5: startTime >= now+30 min and <= now+1 year; endTime >= now+30 min,
+        # <= now+2 years, 30 min <= end-start <= 2 years; "YYYY-MM-DDTHH:MM".
+        t = self.create_thing()
+        now = self.jobsd.clock_now_ms()
+        hour = 3600 * 1000
+        bad = {
+            'start in past': {'startTime': self._iso(now - hour)},
+            'start in 10 min': {'startTime': self._iso(now + 10 * 60 * 1000)},
+            'start after 1 year': {'startTime': self._iso(now + 400 * 24 * hour)},
+            'start not a date': {'startTime': 'tomorrow'},
+            'end only 20 min after start': {'startTime': self._iso(now + hour),
+                                            'endTime': self._iso(now + hour + 20 * 60 * 1000)},
+            'end before start': {'startTime': self._iso(now + 3 * hour),
+                                 'endTime': self._iso(now + 2 * hour)},
+            'bad endBehavior': {'startTime': self._iso(now + hour),
+                                'endTime': self._iso(now + 3 * hour), 'endBehavior': 'EXPLODE'},
+        }
+        for label, sc in bad.items():
+            with self.subTest(label):
+                self.assertAwsError(lambda: self.job(things=[t], schedulingConfig=sc),
                                     'InvalidRequestException', 400)
         self.assertEqual(self.iot.list_jobs()['jobs'], [])
 
@@ -865,6 +886,254 @@ class Lifecycle(JobsTestCase):
             jobId=jid, status='BOGUS'), 'InvalidRequestException', 400)
         self.assertAwsError(lambda: self.iot.list_job_executions_for_job(
             jobId=jid, nextToken='bogus'), 'InvalidRequestException', 400)
+
+
+
+class JobConfigBehaviour(JobsTestCase):
+    """What retry, abort, timeout and rollout configurations do (spec §9, D13, D17)."""
+
+    def eventually(self, fn, timeout=5.0):
+        """Timers fire within 1 s of their due time on the real clock (D17): bounded retry
+        of fn until it stops raising AssertionError."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return fn()
+            except AssertionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def summaries_for(self, job_id, thing):
+        r = self.iot.list_job_executions_for_thing(thingName=thing, jobId=job_id)
+        return sorted((s['jobExecutionSummary']['executionNumber'],
+                       s['jobExecutionSummary']['status'],
+                       s['jobExecutionSummary'].get('retryAttempt', 0))
+                      for s in r['executionSummaries'])
+
+    def test_retry_on_failed(self):
+        t = self.create_thing()
+        jid = self.job(things=[t], jobExecutionsRetryConfig={'criteriaList': [
+            {'failureType': 'FAILED', 'numberOfRetries': 1}]})
+        self.device(jid, t, 'FAILED')
+        # D13: a new record, number 2, retryAttempt 1; the failed one stays FAILED.
+        self.assertEqual(self.summaries_for(jid, t), [(1, 'FAILED', 0), (2, 'QUEUED', 1)])
+        self.assertEqual(self.exec_status(jid, t)['executionNumber'], 2)
+        self.assertEqual(self.describe(jid)['status'], 'IN_PROGRESS')
+        self.device(jid, t, 'FAILED', executionNumber=2)
+        self.assertEqual(self.summaries_for(jid, t), [(1, 'FAILED', 0), (2, 'FAILED', 1)])
+        self.assertEqual(self.describe(jid)['status'], 'COMPLETED')
+
+    def test_retry_stops_at_success_and_never_for_rejected(self):
+        t1, t2 = self.things(2)
+        jid = self.job(things=[t1, t2], jobExecutionsRetryConfig={'criteriaList': [
+            {'failureType': 'ALL', 'numberOfRetries': 3}]})
+        self.device(jid, t1, 'FAILED')
+        self.device(jid, t1, 'SUCCEEDED', executionNumber=2)
+        self.device(jid, t2, 'REJECTED')
+        self.assertEqual(self.summaries_for(jid, t1), [(1, 'FAILED', 0), (2, 'SUCCEEDED', 1)])
+        self.assertEqual(self.summaries_for(jid, t2), [(1, 'REJECTED', 0)])
+        self.assertEqual(self.describe(jid)['status'], 'COMPLETED')
+
+    def test_abort_cancels_queued(self):
+        ts = sorted(self.things(5))
+        jid = self.job(things=ts, abortConfig={'criteriaList': [
+            {'failureType': 'FAILED', 'action': 'CANCEL', 'thresholdPercentage': 50.0,
+             'minNumberOfExecutedThings': 2}]})
+        self.device(jid, ts[0], 'IN_PROGRESS')
+        self.device(jid, ts[1], 'FAILED')
+        # One execution done: below minNumberOfExecutedThings, nothing happens.
+        self.assertEqual(self.describe(jid)['status'], 'IN_PROGRESS')
+        self.device(jid, ts[2], 'SUCCEEDED')
+        # Two done, 50 % failed >= 50 %: the job aborts like CancelJob without force.
+        job = self.describe(jid)
+        self.assertEqual(job['status'], 'CANCELED')
+        self.assertFalse(job.get('forceCanceled', False))
+        self.assertTrue(job.get('reasonCode'), 'abort should fill reasonCode')
+        self.assertEqual(self.statuses(jid), {ts[0]: 'IN_PROGRESS', ts[1]: 'FAILED',
+                                              ts[2]: 'SUCCEEDED', ts[3]: 'CANCELED',
+                                              ts[4]: 'CANCELED'})
+
+    def test_abort_below_threshold(self):
+        ts = sorted(self.things(4))
+        jid = self.job(things=ts, abortConfig={'criteriaList': [
+            {'failureType': 'ALL', 'action': 'CANCEL', 'thresholdPercentage': 60.0,
+             'minNumberOfExecutedThings': 2}]})
+        self.device(jid, ts[0], 'REJECTED')
+        self.device(jid, ts[1], 'SUCCEEDED')
+        self.assertEqual(self.describe(jid)['status'], 'IN_PROGRESS')
+        self.device(jid, ts[2], 'FAILED')   # 2 of 3 = 66.7 % >= 60 %
+        self.assertEqual(self.describe(jid)['status'], 'CANCELED')
+        self.assertEqual(self.statuses(jid)[ts[3]], 'CANCELED')
+
+    def test_in_progress_timeout(self):
+        t1, t2 = self.things(2)
+        jid = self.job(things=[t1, t2], timeoutConfig={'inProgressTimeoutInMinutes': 2})
+        self.device(jid, t1, 'IN_PROGRESS')
+        self.jobsd.advance_clock(60)
+        self.assertEqual(self.exec_status(jid, t1)['status'], 'IN_PROGRESS')
+        self.jobsd.advance_clock(61)
+
+        def timed_out():
+            self.assertEqual(self.exec_status(jid, t1)['status'], 'TIMED_OUT')
+        self.eventually(timed_out)
+        # The QUEUED one has no timer running.
+        self.assertEqual(self.exec_status(jid, t2)['status'], 'QUEUED')
+        self.assertCounts(jid, TimedOut=1, Queued=1)
+        self.assertAwsError(lambda: self.device(jid, t1, 'SUCCEEDED'),
+                            'InvalidStateTransitionException', 409)
+
+    def test_timeout_then_retry(self):
+        t = self.create_thing()
+        jid = self.job(things=[t], timeoutConfig={'inProgressTimeoutInMinutes': 1},
+                       jobExecutionsRetryConfig={'criteriaList': [
+                           {'failureType': 'TIMED_OUT', 'numberOfRetries': 1}]})
+        self.device(jid, t, 'IN_PROGRESS')
+        self.jobsd.advance_clock(61)
+
+        def retried():
+            self.assertEqual(self.summaries_for(jid, t),
+                             [(1, 'TIMED_OUT', 0), (2, 'QUEUED', 1)])
+        self.eventually(retried)
+
+    def test_rollout_pacing(self):
+        ts = sorted(self.things(5))
+        jid = self.job(things=ts, jobExecutionsRolloutConfig={'maximumPerMinute': 2})
+        first = len(self.execs(jid))
+        self.assertGreaterEqual(first, 1)
+        self.assertLessEqual(first, 2)
+        self.assertTrue(self.describe(jid).get('isConcurrent'),
+                        'isConcurrent should be true while rolling out')
+        self.jobsd.advance_clock(60)
+
+        def more():
+            n = len(self.execs(jid))
+            self.assertGreater(n, first)
+            self.assertLessEqual(n, 4)
+        self.eventually(more)
+        self.jobsd.advance_clock(120)
+
+        def all_out():
+            self.assertEqual([x[0] for x in self.execs(jid)], ts)
+            self.assertFalse(self.describe(jid).get('isConcurrent', False))
+        self.eventually(all_out)
+
+
+class Misc(JobsTestCase):
+
+    def test_unknown_members_ignored(self):
+        t = self.create_thing()
+        jid = self.name('job')
+        st, _, body = self.jobsd.raw('PUT', '/jobs/' + jid,
+                                     {'targets': [thing_arn(t)], 'document': '{}',
+                                      'someFutureMember': {'x': 1}})
+        self.assertEqual(st, 200, body)
+        self.assertEqual(json.loads(body)['jobId'], jid)
+
+    def test_tags_accepted(self):
+        t = self.create_thing()
+        jid = self.job(things=[t], tags=[{'Key': 'team', 'Value': 'fw'}, {'Key': 'k2'}])
+        self.assertEqual(self.describe(jid)['jobId'], jid)
+
+    def test_moto_reset(self):
+        t = self.create_thing()
+        self.job(things=[t])
+        st, _, body = self.jobsd.raw('POST', '/moto-api/reset')
+        self.assertEqual(st, 200, body)
+        self.assertEqual(self.iot.list_jobs()['jobs'], [])
+        self.assertEqual(self.iot.list_things()['things'], [])
+
+    def test_virtual_clock_drives_timestamps(self):
+        t = self.create_thing()
+        before = self.jobsd.clock_now_ms()
+        after = self.jobsd.advance_clock(86400)
+        self.assertGreaterEqual(after - before, 86400 * 1000)
+        self.assertLess(after - before, 86400 * 1000 + 60000)
+        jid = self.job(things=[t])
+        st, _, body = self.jobsd.raw('GET', '/jobs/' + jid)
+        created = json.loads(body)['job']['createdAt']
+        self.assertLess(abs(created - after / 1000.0), 60)
+
+
+
+class MoreEdges(JobsTestCase):
+
+    def _fails(self, fn, codes):
+        try:
+            fn()
+        except self.iot.exceptions.ClientError as e:
+            code = e.response['Error']['Code']
+            self.assertIn((code, e.response['ResponseMetadata']['HTTPStatusCode']), codes)
+            return e
+        self.fail('call succeeded, expected one of %r' % (codes,))
+
+    def test_bad_target_arns(self):
+        t = self.create_thing()
+        for arn in ('not-an-arn', 'arn:aws:iot:eu-west-1:%s:thing/%s' % (harness.ACCOUNT, t),
+                    'arn:aws:iot:us-east-1:999999999999:thing/%s' % t,
+                    'arn:aws:iot:us-east-1:%s:job/%s' % (harness.ACCOUNT, t)):
+            with self.subTest(arn=arn):
+                self._fails(lambda: self.create_job(targets=[arn]),
+                            [('InvalidRequestException', 400),
+                             ('ResourceNotFoundException', 404)])
+
+    def test_empty_description_rejected(self):
+        t = self.create_thing()
+        self.assertAwsError(lambda: self.job(things=[t], description=''),
+                            'InvalidRequestException', 400)
+
+    def test_retry_count_can_only_be_lowered_to_zero(self):
+        # spec §4.1 UpdateJob / §9.4 [DG]: after creation retries can only be set to 0.
+        t = self.create_thing()
+        jid = self.job(things=[t], jobExecutionsRetryConfig={'criteriaList': [
+            {'failureType': 'FAILED', 'numberOfRetries': 2}]})
+        self.assertAwsError(lambda: self.iot.update_job(
+            jobId=jid, jobExecutionsRetryConfig={'criteriaList': [
+                {'failureType': 'FAILED', 'numberOfRetries': 3}]}),
+            'InvalidRequestException', 400)
+        self.iot.update_job(jobId=jid, jobExecutionsRetryConfig={'criteriaList': [
+            {'failureType': 'FAILED', 'numberOfRetries': 0}]})
+        self.assertEqual(self.describe(jid)['jobExecutionsRetryConfig']['criteriaList'][0]
+                         ['numberOfRetries'], 0)
+
+    def test_deleted_thing_execution_still_describable(self):
+        t = self.create_thing()
+        jid = self.job(things=[t])
+        self.iot.delete_thing(thingName=t)
+        ex = self.exec_status(jid, t)
+        self.assertEqual(ex['status'], 'REMOVED')
+        self.assertEqual(ex['thingArn'], thing_arn(t))
+
+    def test_continuous_remove_from_child_of_target(self):
+        g = self.group_with()
+        child = self.group_with(parent=g)
+        jid = self.job(groups=[g], targetSelection='CONTINUOUS')
+        t = self.create_thing()
+        self.iot.add_thing_to_thing_group(thingGroupName=child, thingName=t)
+        self.assertEqual(self.statuses(jid), {t: 'QUEUED'})
+        self.iot.remove_thing_from_thing_group(thingGroupName=child, thingName=t)
+        self.assertEqual(self.statuses(jid), {t: 'REMOVED'})
+
+    def test_continuous_target_group_deleted(self):
+        # Deleting the target group takes its members out of it (D14: REMOVED).
+        t = self.create_thing()
+        g = self.group_with([t])
+        jid = self.job(groups=[g], targetSelection='CONTINUOUS')
+        self.iot.delete_thing_group(thingGroupName=g)
+        self.assertEqual(self.statuses(jid), {t: 'REMOVED'})
+
+    def test_delete_job_bad_namespace(self):
+        t = self.create_thing()
+        jid = self.job(things=[t])
+        self.iot.cancel_job(jobId=jid)
+        self.assertAwsError(lambda: self.iot.delete_job(jobId=jid, namespaceId='bad ns'),
+                            'InvalidRequestException', 400)
+        self.assertEqual(self.describe(jid)['status'], 'CANCELED')
+
+    def test_processing_targets_omitted_after_rollout(self):
+        t = self.create_thing()
+        jid = self.job(things=[t])
+        self.assertNotIn('processingTargets', self.describe(jid).get('jobProcessDetails', {}))
 
 
 if __name__ == '__main__':

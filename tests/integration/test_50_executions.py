@@ -237,6 +237,38 @@ class DescribeJobExecutionTest(ExecBase):
         self.assertNotIn('approximateSecondsBeforeTimedOut', ex)
 
 
+class RetryTest(ExecBase):
+    """D13: a retry is a new execution record (D4 number, retryAttempt+1)."""
+
+    def test_failed_execution_is_retried_as_new_record(self):
+        t = self.create_thing()
+        job = self.job_on([t], jobExecutionsRetryConfig={
+            'criteriaList': [{'failureType': 'FAILED', 'numberOfRetries': 1}]})
+        self.set_status(job, t, 'FAILED')
+        ex2 = self.wait_exec(job, t, 2, 'QUEUED')
+        self.assertEqual(ex2['versionNumber'], 1)
+        self.assertEqual(self.describe(job, t)['executionNumber'], 2)
+        ex1 = self.describe(job, t, 1)
+        self.assertEqual((ex1['status'], ex1['versionNumber']), ('FAILED', 2))
+        r = self.iot.list_job_executions_for_thing(thingName=t, jobId=job)
+        got = {s['jobExecutionSummary']['executionNumber']:
+               (s['jobExecutionSummary']['status'], s['jobExecutionSummary'].get('retryAttempt'))
+               for s in r['executionSummaries']}
+        self.assertEqual(got, {1: ('FAILED', 0), 2: ('QUEUED', 1)})
+        # The retry fails too: no retries left.
+        self.set_status(job, t, 'FAILED')
+        self.assertEqual(self.describe(job, t, 2)['status'], 'FAILED')
+        self.assertAwsError(self.describe, 'ResourceNotFoundException', 404, job, t, 3)
+
+    def test_rejected_is_never_retried(self):
+        t = self.create_thing()
+        job = self.job_on([t], jobExecutionsRetryConfig={
+            'criteriaList': [{'failureType': 'ALL', 'numberOfRetries': 3}]})
+        self.set_status(job, t, 'REJECTED')
+        self.assertAwsError(self.describe, 'ResourceNotFoundException', 404, job, t, 2)
+        self.assertEqual(self.describe(job, t)['status'], 'REJECTED')
+
+
 class ListJobExecutionsForJobTest(ExecBase):
 
     def test_ordered_by_thing_name(self):
@@ -502,6 +534,22 @@ class ListJobExecutionsForThingTest(ExecBase):
         self.assertAwsError(self.iot.list_job_executions_for_thing, 'InvalidRequestException',
                             400, thingName=t, maxResults=251)
 
+    def test_no_repeats_while_inserting_newer(self):
+        # D9: keyset pagination; a job queued after page 1 (so sorting first) neither shows
+        # up again later nor shifts the remaining pages.
+        t = self.create_thing()
+        jobs = self.jobs_in_order(t, 4)          # newest first: jobs[3], jobs[2], ...
+        r1 = self.iot.list_job_executions_for_thing(thingName=t, maxResults=2)
+        self.assertEqual([s['jobId'] for s in r1['executionSummaries']], [jobs[3], jobs[2]])
+        self.job_on([t])
+        rest, tok = [], r1['nextToken']
+        while tok:
+            r = self.iot.list_job_executions_for_thing(thingName=t, maxResults=2,
+                                                       nextToken=tok)
+            rest.extend(s['jobId'] for s in r['executionSummaries'])
+            tok = r.get('nextToken')
+        self.assertEqual(rest, [jobs[1], jobs[0]])
+
     def test_bad_thing_name_400(self):
         self.assertAwsError(self.iot.list_job_executions_for_thing, 'InvalidRequestException',
                             400, thingName='x' * 129)
@@ -635,7 +683,12 @@ class CancelJobExecutionTest(ExecBase):
         self.assertAwsError(self.iot.cancel_job_execution, 'InvalidRequestException', 400,
                             jobId=job, thingName=t, statusDetails={'bad key': 'v'})
         self.assertAwsError(self.iot.cancel_job_execution, 'InvalidRequestException', 400,
-                            jobId=job, thingName=t, statusDetails={'k': ''})
+                            jobId=job, thingName=t, statusDetails={'k': 'x' * 1025})
+        # botocore refuses an empty value client-side (min 1), so send that one raw.
+        status, h, body = self.jobsd.raw('PUT', '/things/%s/jobs/%s/cancel' % (t, job),
+                                         body={'statusDetails': {'k': ''}})
+        self.assertEqual(status, 400, body)
+        self.assertTrue(h.get('x-amzn-errortype', '').startswith('InvalidRequestException'))
         ex = self.describe(job, t)
         self.assertEqual((ex['status'], ex['versionNumber']), ('QUEUED', 1))
         ten = {'k%d' % i: 'v' for i in range(10)}

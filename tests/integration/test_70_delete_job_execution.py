@@ -487,6 +487,74 @@ class DeleteJobExecutionTest(harness.JobsdTestCase):
         self.delete(job, t, 1, namespaceId='aws-gg-deployment')
         self.assertAwsError(self.describe, 'ResourceNotFoundException', 404, job, t, 1)
 
+    def test_thing_name_with_colon(self):
+        # botocore percent-encodes ':' in the path (a%3Ab); the server decodes per segment.
+        base = self.name('dev')
+        t = base + ':sub:1'
+        self.create_thing(t)
+        job = self.create_job(targets=[thing_arn(t)], document=DOC)
+        self.wait_exec(job, t, 1, 'QUEUED')
+        self.data.update_job_execution(jobId=job, thingName=t, status='SUCCEEDED')
+        self.delete(job, t, 1)
+        self.assertGone(job, t)
+
+    def test_completed_job_execution(self):
+        t = self.create_thing()
+        job = self.create_job(targets=[thing_arn(t)], document=DOC)
+        self.wait_exec(job, t, 1, 'QUEUED')
+        self.data.update_job_execution(jobId=job, thingName=t, status='SUCCEEDED')
+        self.eventually(lambda: self.assertEqual(
+            self.iot.describe_job(jobId=job)['job']['status'], 'COMPLETED'))
+        self.delete(job, t, 1)
+        self.assertGone(job, t)
+        self.assertEqual(self.counts(job)['numberOfSucceededThings'], 0)
+
+    def test_canceled_job_execution(self):
+        job, victim, bystander = self.make('QUEUED')
+        self.iot.cancel_job(jobId=job)
+        self.wait_exec(job, victim, 1, 'CANCELED')
+        self.delete(job, victim, 1)
+        self.assertGone(job, victim)
+        self.assertEqual(self.describe(job, bystander)['status'], 'CANCELED')
+
+    def test_retry_record_deleted_then_numbering(self):
+        # D4/D13: the retry takes number 2; deleting the retry frees 2 for the next retry.
+        t = self.create_thing()
+        job = self.create_job(targets=[thing_arn(t)], document=DOC, jobExecutionsRetryConfig={
+            'criteriaList': [{'failureType': 'FAILED', 'numberOfRetries': 2}]})
+        self.wait_exec(job, t, 1, 'QUEUED')
+        self.data.update_job_execution(jobId=job, thingName=t, status='FAILED')
+        self.wait_exec(job, t, 2, 'QUEUED')
+        self.delete(job, t, 2, force=True)
+        self.assertAwsError(self.describe, 'ResourceNotFoundException', 404, job, t, 2)
+        self.assertEqual(self.describe(job, t)['executionNumber'], 1)
+        self.assertNotIn('execution', self.data.describe_job_execution(jobId='$next',
+                                                                       thingName=t))
+
+    def test_raw_percent_encoded_segments(self):
+        # §2.1: each path segment is percent-decoded before use.
+        job, victim, _ = self.make('SUCCEEDED')
+        enc_job = ''.join('%%%02X' % ord(c) for c in job)
+        status, h, body = self.jobsd.raw(
+            'DELETE', '/things/%s/jobs/%s/executionNumber/%%31' % (victim, enc_job))
+        self.assertEqual(status, 200, body)
+        self.assertGone(job, victim)
+
+    def test_job_deleted_then_delete_execution_404(self):
+        job, victim, _ = self.make('SUCCEEDED')
+        self.iot.delete_job(jobId=job, force=True)
+        def gone():
+            try:
+                self.iot.describe_job(jobId=job)
+            except botocore.exceptions.ClientError as e:
+                self.assertEqual(e.response['Error']['Code'], 'ResourceNotFoundException')
+                return
+            raise AssertionError('job still there')
+        self.eventually(gone, timeout=10)
+        self.assertAwsError(self.delete, 'ResourceNotFoundException', 404, job, victim, 1)
+        self.assertAwsError(self.delete, 'ResourceNotFoundException', 404, job, victim, 1,
+                            force=True)
+
     # -- D14: executions of deleted things -------------------------------------
 
     def test_execution_of_deleted_thing(self):
