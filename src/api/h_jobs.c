@@ -365,6 +365,16 @@ collect_targets(struct api_req *r, const char ***out, int *n)
 		    strlen(json_string_value(v)) != json_string_length(v))
 			return vfail(r, "targets.member", "Member must have length less than or equal to 2048");
 		(*out)[(*n)++] = json_string_value(v);
+		/* Targets must be in the caller's region (the account is checked by svc). */
+		{
+			const char *a = json_string_value(v);
+			char want[64];
+			int wn = snprintf(want, sizeof(want), ":iot:%s:", r->region);
+			const char *p = strchr(a, ':');
+			p = p ? strchr(p + 1, ':') : NULL;
+			if (strncmp(a, "arn:", 4) == 0 && p != NULL && strncmp(p, want, (size_t)wn) != 0)
+				return api_fail(r, JD_EINVAL, "Target %.200s is not in region %s", a, r->region);
+		}
 	}
 	return 0;
 }

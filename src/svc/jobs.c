@@ -92,6 +92,13 @@ int
 svc__exec_queue(struct svc *s, struct store_tx *tx, const struct store_job *job, const char *thing,
     int64_t now)
 {
+	return svc__exec_queue_retry(s, tx, job, thing, 0, now);
+}
+
+int
+svc__exec_queue_retry(struct svc *s, struct store_tx *tx, const struct store_job *job,
+    const char *thing, int64_t retry_attempt, int64_t now)
+{
 	struct store_exec x;
 	int64_t max = 0;
 	int rc;
@@ -107,6 +114,7 @@ svc__exec_queue(struct svc *s, struct store_tx *tx, const struct store_job *job,
 	x.status = JD_EXEC_QUEUED;
 	x.queued_ms = x.updated_ms = now;
 	x.version = 1; /* D5 */
+	x.retry_attempt = retry_attempt;
 	return store_exec_insert(tx, &x);
 }
 
@@ -373,6 +381,30 @@ svc_job_list(struct svc *s, const struct store_job_filter *f, int64_t before_seq
 	return rc < 0 ? svc__store_err(rc, e) : 0;
 }
 
+/* UpdateJob may set a retry count to 0 or keep it, never raise it (§9.4). */
+static bool
+retry_raised(json_t *cur, json_t *upd)
+{
+	json_t *ul = json_object_get(upd, "criteriaList"), *uc, *cc;
+	size_t i, k;
+
+	json_array_foreach(ul, i, uc) {
+		const char *ft = json_string_value(json_object_get(uc, "failureType"));
+		int64_t n = json_integer_value(json_object_get(uc, "numberOfRetries"));
+		int64_t was = 0;
+		if (n == 0)
+			continue;
+		json_array_foreach(json_object_get(cur, "criteriaList"), k, cc) {
+			const char *cft = json_string_value(json_object_get(cc, "failureType"));
+			if (ft && cft && strcmp(ft, cft) == 0)
+				was = json_integer_value(json_object_get(cc, "numberOfRetries"));
+		}
+		if (n != was)
+			return true;
+	}
+	return false;
+}
+
 int
 svc_job_update(struct svc *s, const char *job_id, const char *description,
     const char *config_patch, int64_t inprogress_timeout_min, struct jd_error *e)
@@ -408,6 +440,16 @@ svc_job_update(struct svc *s, const char *job_id, const char *description,
 		if (!json_is_object(cur)) {
 			json_decref(cur);
 			cur = json_object();
+		}
+		if (retry_raised(json_object_get(cur, "jobExecutionsRetryConfig"),
+		        json_object_get(patch, "jobExecutionsRetryConfig"))) {
+			json_decref(cur);
+			json_decref(patch);
+			rc = jd_error_set(e, JD_EINVAL, "The number of retries of a job can only be lowered "
+			    "to 0 after it is created");
+			store_rollback(tx);
+			store_job_release(&j);
+			return rc;
 		}
 		if (json_is_object(patch))
 			json_object_update(cur, patch);
@@ -458,13 +500,47 @@ xs_free(struct xs *l)
 	memset(l, 0, sizeof(*l));
 }
 
+/* Cancel job j inside tx (CancelJob, abort): QUEUED executions, and
+ * IN_PROGRESS ones with force, become CANCELED; j is updated in place. */
+static int
+cancel_tx(struct store_tx *tx, struct store_job *j, bool force, const char *reason_code,
+    const char *comment, int64_t now)
+{
+	struct xs pend = {0};
+	int rc;
+
+	if ((rc = store_exec_pending_job(tx, j->job_id, xs_add, &pend)) != 0)
+		goto out;
+	for (size_t i = 0; i < pend.n; i++) {
+		struct store_exec *x = &pend.v[i];
+		if (core_exec_check(CORE_OP_CANCEL, x->status, JD_EXEC_CANCELED, force, NULL) != 0)
+			continue;
+		if ((rc = svc__exec_set_status(tx, x, JD_EXEC_CANCELED, now)) != 0)
+			goto out;
+	}
+	j->status = JD_JOB_CANCELED;
+	j->force_canceled = j->force_canceled || force;
+	if (reason_code != NULL)
+		jd_strlcpy(j->reason_code, reason_code, sizeof(j->reason_code));
+	if (comment != NULL) {
+		free(j->comment);
+		j->comment = jd_strdup(comment);
+	}
+	j->updated_ms = now;
+	if (j->completed_ms == 0)
+		j->completed_ms = now;
+	rc = store_job_update(tx, j);
+out:
+	xs_free(&pend);
+	return rc;
+}
+
 int
 svc_job_cancel(struct svc *s, const char *job_id, bool force, const char *reason_code,
     const char *comment, struct store_job *out, struct jd_error *e)
 {
 	struct store_tx *tx = NULL;
 	struct store_job j;
-	struct xs pend = {0};
 	int64_t now = svc_now(s);
 	int rc;
 
@@ -486,29 +562,8 @@ svc_job_cancel(struct svc *s, const char *job_id, bool force, const char *reason
 		    core_job_status_name(j.status));
 		goto fail;
 	}
-	if ((rc = store_exec_pending_job(tx, job_id, xs_add, &pend)) != 0)
+	if ((rc = cancel_tx(tx, &j, force, reason_code, comment, now)) != 0)
 		goto store_fail;
-	for (size_t i = 0; i < pend.n; i++) {
-		struct store_exec *x = &pend.v[i];
-		if (core_exec_check(CORE_OP_CANCEL, x->status, JD_EXEC_CANCELED, force, NULL) != 0)
-			continue;
-		if ((rc = svc__exec_set_status(tx, x, JD_EXEC_CANCELED, now)) != 0)
-			goto store_fail;
-	}
-	j.status = JD_JOB_CANCELED;
-	j.force_canceled = j.force_canceled || force;
-	if (reason_code != NULL)
-		jd_strlcpy(j.reason_code, reason_code, sizeof(j.reason_code));
-	if (comment != NULL) {
-		free(j.comment);
-		j.comment = jd_strdup(comment);
-	}
-	j.updated_ms = now;
-	if (j.completed_ms == 0)
-		j.completed_ms = now;
-	if ((rc = store_job_update(tx, &j)) != 0)
-		goto store_fail;
-	xs_free(&pend);
 	if ((rc = svc__commit(tx, e)) != 0) {
 		store_job_release(&j);
 		return rc;
@@ -518,9 +573,133 @@ svc_job_cancel(struct svc *s, const char *job_id, bool force, const char *reason
 store_fail:
 	rc = svc__store_err(rc, e);
 fail:
-	xs_free(&pend);
 	store_job_release(&j);
 	store_rollback(tx);
+	return rc;
+}
+
+/* ---- retries (spec §9.4, D13) and aborts (spec §9.2) --------------------- */
+
+struct fail_count {
+	int status;       /* JD_EXEC_FAILED, JD_EXEC_TIMED_OUT, or -1 for both */
+	int64_t n;
+};
+
+static int
+count_failures(void *arg, const struct store_exec *x)
+{
+	struct fail_count *c = arg;
+
+	if (c->status < 0 ? (x->status == JD_EXEC_FAILED || x->status == JD_EXEC_TIMED_OUT)
+	                  : x->status == c->status)
+		c->n++;
+	return 0;
+}
+
+/* Queue a retry of x if the job's retry configuration still allows one. */
+static int
+maybe_retry(struct svc *s, struct store_tx *tx, const struct store_job *j,
+    const struct store_exec *x, json_t *cfg, int64_t now)
+{
+	json_t *list = json_object_get(json_object_get(cfg, "jobExecutionsRetryConfig"), "criteriaList");
+	const char *type = core_exec_status_name(x->status);
+	struct store_exec_filter f = {-1, x->job_id, NULL};
+	struct fail_count c = {x->status, 0};
+	int64_t allowed = -1;
+	size_t i;
+	json_t *crit;
+	int rc;
+
+	if (x->status != JD_EXEC_FAILED && x->status != JD_EXEC_TIMED_OUT)
+		return 0;
+	/* A criterion for this failure type wins over ALL. */
+	json_array_foreach(list, i, crit) {
+		const char *ft = json_string_value(json_object_get(crit, "failureType"));
+		int64_t n = json_integer_value(json_object_get(crit, "numberOfRetries"));
+		if (ft != NULL && strcmp(ft, type) == 0) {
+			allowed = n;
+			c.status = x->status;
+			break;
+		}
+		if (ft != NULL && strcmp(ft, "ALL") == 0) {
+			allowed = n;
+			c.status = -1;
+		}
+	}
+	if (allowed <= 0 || x->retry_attempt >= 10)
+		return 0;
+	if ((rc = store_exec_list_thing(tx, x->thing_name, &f, 0, 0, count_failures, &c)) != 0)
+		return rc;
+	if (c.n > allowed)
+		return 0;
+	return svc__exec_queue_retry(s, tx, j, x->thing_name, x->retry_attempt + 1, now);
+}
+
+/* Cancel the job (as CancelJob without force) if an abort criterion is met. */
+static int
+maybe_abort(struct store_tx *tx, struct store_job *j, json_t *cfg, int64_t now)
+{
+	json_t *list = json_object_get(json_object_get(cfg, "abortConfig"), "criteriaList");
+	struct store_counts c;
+	size_t i;
+	json_t *crit;
+	int rc;
+
+	if (json_array_size(list) == 0)
+		return 0;
+	if ((rc = store_exec_counts(tx, j->job_id, &c)) != 0)
+		return rc;
+	int64_t executed = c.n[JD_EXEC_SUCCEEDED] + c.n[JD_EXEC_FAILED] + c.n[JD_EXEC_REJECTED] +
+	    c.n[JD_EXEC_TIMED_OUT];
+	json_array_foreach(list, i, crit) {
+		const char *ft = json_string_value(json_object_get(crit, "failureType"));
+		double threshold = json_number_value(json_object_get(crit, "thresholdPercentage"));
+		int64_t min = json_integer_value(json_object_get(crit, "minNumberOfExecutedThings"));
+		int64_t failed;
+		char comment[256];
+		if (ft == NULL || executed < min || executed == 0)
+			continue;
+		if (strcmp(ft, "FAILED") == 0)
+			failed = c.n[JD_EXEC_FAILED];
+		else if (strcmp(ft, "REJECTED") == 0)
+			failed = c.n[JD_EXEC_REJECTED];
+		else if (strcmp(ft, "TIMED_OUT") == 0)
+			failed = c.n[JD_EXEC_TIMED_OUT];
+		else
+			failed = c.n[JD_EXEC_FAILED] + c.n[JD_EXEC_REJECTED] + c.n[JD_EXEC_TIMED_OUT];
+		if ((double)failed * 100.0 < threshold * (double)executed)
+			continue;
+		snprintf(comment, sizeof(comment),
+		    "Job aborted by abortConfig criterion %zu: %lld of %lld executed things %s (threshold %.2f%%)",
+		    i + 1, (long long)failed, (long long)executed, ft, threshold);
+		return cancel_tx(tx, j, false, "ABORTED_BY_FAILURE_THRESHOLD", comment, now);
+	}
+	return 0;
+}
+
+int
+svc__exec_finished(struct svc *s, struct store_tx *tx, const struct store_exec *x, int64_t now)
+{
+	struct store_job j;
+	json_t *cfg;
+	int rc;
+
+	memset(&j, 0, sizeof(j));
+	rc = store_job_get(tx, x->job_id, &j);
+	if (rc == JD_ENOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	cfg = json_loads(j.config ? j.config : "{}", 0, NULL);
+	if (j.status == JD_JOB_IN_PROGRESS) {
+		rc = maybe_retry(s, tx, &j, x, cfg, now);
+		if (rc == 0)
+			rc = maybe_abort(tx, &j, cfg, now);
+	}
+	json_decref(cfg);
+	store_job_release(&j);
+	if (rc == 0)
+		rc = svc__job_maybe_complete(s, tx, x->job_id, now);
 	return rc;
 }
 

@@ -269,7 +269,7 @@ svc_timers_run(struct svc *s, int *fired, struct jd_error *e)
 			continue;
 		if ((rc = svc__exec_set_status(tx, x, JD_EXEC_TIMED_OUT, now)) != 0)
 			goto fail;
-		if ((rc = svc__job_maybe_complete(s, tx, x->job_id, now)) != 0)
+		if ((rc = svc__exec_finished(s, tx, x, now)) != 0)
 			goto fail;
 		(*fired)++;
 	}

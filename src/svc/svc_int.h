@@ -18,6 +18,11 @@ int svc__job_maybe_complete(struct svc *s, struct store_tx *tx, const char *job_
 /* Queue a new execution of job on thing (number = max+1, D4). */
 int svc__exec_queue(struct svc *s, struct store_tx *tx, const struct store_job *job,
     const char *thing, int64_t now);
+int svc__exec_queue_retry(struct svc *s, struct store_tx *tx, const struct store_job *job,
+    const char *thing, int64_t retry_attempt, int64_t now);
+/* After x reached a terminal state by the device or a timer: retry (§9.4),
+ * abort (§9.2), and complete a snapshot job. */
+int svc__exec_finished(struct svc *s, struct store_tx *tx, const struct store_exec *x, int64_t now);
 /* Move one execution to `to` by a service/control op; bumps version (D5). */
 int svc__exec_set_status(struct store_tx *tx, struct store_exec *x, int to, int64_t now);
 

@@ -643,9 +643,22 @@ svc_group_delete(struct svc *s, const char *name, int64_t expected_version, stru
 	}
 	if ((rc = store_member_list(tx, name, false, "", 1000000, names_add, &members)) != 0)
 		goto fail;
-	for (size_t i = 0; i < members.n; i++)
-		if ((rc = store_member_remove(tx, name, members.v[i])) != 0)
+	/* Its members leave it: continuous jobs that reached them only through
+	 * this group see them go (D14). */
+	for (size_t i = 0; i < members.n; i++) {
+		struct names before = {0}, after = {0};
+		rc = covering_groups(tx, members.v[i], &before);
+		if (rc == 0)
+			rc = store_member_remove(tx, name, members.v[i]);
+		if (rc == 0)
+			rc = covering_groups(tx, members.v[i], &after);
+		if (rc == 0)
+			rc = apply_coverage(s, tx, members.v[i], &before, &after, svc_now(s));
+		names_free(&before);
+		names_free(&after);
+		if (rc != 0)
 			goto fail;
+	}
 	if ((rc = store_group_delete(tx, name)) != 0)
 		goto fail;
 	names_free(&members);
