@@ -18,7 +18,8 @@
 #define JD_TARGET_ARN_MAX 2048
 #define JD_DETAILS_PAIRS_MAX 10        /* statusDetails (D12) */
 #define JD_DETAILS_VALUE_MAX 1024
-#define JD_ATTRIBUTES_MAX 50           /* attributes per thing */
+#define JD_ATTRIBUTES_MAX 50           /* attributes per thing with a type */
+#define JD_ATTRIBUTES_UNTYPED_MAX 3    /* attributes per thing without a type */
 #define JD_GROUP_DEPTH_MAX 7
 #define JD_GROUP_CHILDREN_MAX 100
 #define JD_GROUPS_PER_THING_MAX 10

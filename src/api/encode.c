@@ -115,7 +115,7 @@ api_encode_job(struct jw *w, const struct api_req *r, const struct store_job *j,
 	jw_kstr_opt(w, "namespaceId", j->namespace_id);
 	jw_kstr_opt(w, "jobTemplateArn", j->template_arn);
 	api_merge_object(w, j->config);
-	jw_kbool(w, "isConcurrent", false);
+	jw_kbool(w, "isConcurrent", j->rollout_next_ms != 0);
 	jw_obj_end(w);
 }
 
@@ -130,7 +130,7 @@ api_encode_job_summary(struct jw *w, const struct api_req *r, const struct store
 	jw_ktime_opt(w, "createdAt", j->created_ms);
 	jw_ktime_opt(w, "lastUpdatedAt", j->updated_ms);
 	jw_ktime_opt(w, "completedAt", j->completed_ms);
-	jw_kbool(w, "isConcurrent", false);
+	jw_kbool(w, "isConcurrent", j->rollout_next_ms != 0);
 	jw_obj_end(w);
 }
 

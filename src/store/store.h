@@ -74,6 +74,8 @@ struct store_job {
 	int64_t created_ms;
 	int64_t updated_ms;
 	int64_t completed_ms;
+	int64_t rollout_next_ms;     /* next paced rollout batch, 0 = no rollout pending */
+	int64_t rollout_notified;    /* executions queued by the paced rollout so far */
 };
 
 struct store_exec {
@@ -239,6 +241,14 @@ struct store_ops {
 	int (*template_delete)(struct store_tx *tx, const char *id);
 	int (*template_list)(struct store_tx *tx, const char *after, int limit,
 	    store_template_cb cb, void *arg);
+
+	/* Paced rollouts: things waiting to be queued, in push order. */
+	int (*rollout_push)(struct store_tx *tx, const char *job_id, int64_t pos, const char *thing);
+	/* Call cb for up to limit waiting things of job (in order) and remove them. */
+	int (*rollout_pop)(struct store_tx *tx, const char *job_id, int limit, store_name_cb cb, void *arg);
+	int (*rollout_clear)(struct store_tx *tx, const char *job_id);
+	/* jobs whose rollout_next_ms is in (0, now] */
+	int (*job_rollout_due)(struct store_tx *tx, int64_t now_ms, int limit, store_job_cb cb, void *arg);
 };
 
 /* ---- registry ---------------------------------------------------------- */
@@ -310,6 +320,10 @@ void store_rollback(struct store_tx *tx); /* NULL-safe */
 #define store_template_insert(tx, ...) STORE__TX_OPS(tx)->template_insert(tx, __VA_ARGS__)
 #define store_template_delete(tx, ...) STORE__TX_OPS(tx)->template_delete(tx, __VA_ARGS__)
 #define store_template_list(tx, ...) STORE__TX_OPS(tx)->template_list(tx, __VA_ARGS__)
+#define store_rollout_push(tx, ...) STORE__TX_OPS(tx)->rollout_push(tx, __VA_ARGS__)
+#define store_rollout_pop(tx, ...) STORE__TX_OPS(tx)->rollout_pop(tx, __VA_ARGS__)
+#define store_rollout_clear(tx, ...) STORE__TX_OPS(tx)->rollout_clear(tx, __VA_ARGS__)
+#define store_job_rollout_due(tx, ...) STORE__TX_OPS(tx)->job_rollout_due(tx, __VA_ARGS__)
 
 /* Backends (registered in store.c). */
 extern const struct store_ops store_sqlite_ops;

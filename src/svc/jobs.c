@@ -77,7 +77,8 @@ svc__job_maybe_complete(struct svc *s, struct store_tx *tx, const char *job_id, 
 		return 0;
 	if (rc != 0)
 		return rc;
-	if (j.selection == JD_SEL_SNAPSHOT && j.status == JD_JOB_IN_PROGRESS) {
+	if (j.selection == JD_SEL_SNAPSHOT && j.status == JD_JOB_IN_PROGRESS &&
+	    j.rollout_next_ms == 0) {
 		if ((rc = store_exec_active_count(tx, job_id, &active)) == 0 && active == 0) {
 			j.status = JD_JOB_COMPLETED;
 			j.completed_ms = j.updated_ms = now;
@@ -159,11 +160,52 @@ tset_unique(struct tset *t)
 }
 
 /* Resolve targets to things; record group targets; fan out executions. */
+/*
+ * Rollout rate per minute from jobExecutionsRolloutConfig (spec §9.1): the
+ * exponential rate starts at baseRatePerMinute and is multiplied by
+ * incrementFactor each time another threshold's worth of things has been
+ * notified (or has succeeded); maximumPerMinute caps it. 0 = not paced.
+ */
+static int64_t
+rollout_rate(const char *config, int64_t notified, int64_t succeeded)
+{
+	json_t *cfg = json_loads(config ? config : "{}", 0, NULL);
+	json_t *ro = json_object_get(cfg, "jobExecutionsRolloutConfig");
+	json_t *ex = json_object_get(ro, "exponentialRate");
+	int64_t max = json_integer_value(json_object_get(ro, "maximumPerMinute"));
+	int64_t rate = 0;
+
+	if (ro == NULL)
+		goto out;
+	if (max <= 0)
+		max = 1000;
+	rate = max;
+	if (ex != NULL) {
+		json_t *crit = json_object_get(ex, "rateIncreaseCriteria");
+		int64_t base = json_integer_value(json_object_get(ex, "baseRatePerMinute"));
+		double factor = json_number_value(json_object_get(ex, "incrementFactor"));
+		int64_t by_n = json_integer_value(json_object_get(crit, "numberOfNotifiedThings"));
+		int64_t by_s = json_integer_value(json_object_get(crit, "numberOfSucceededThings"));
+		int64_t steps = by_n > 0 ? notified / by_n : by_s > 0 ? succeeded / by_s : 0;
+		double r = (double)base;
+		for (int64_t i = 0; i < steps && r < (double)max; i++)
+			r *= factor;
+		rate = r < (double)max ? (int64_t)r : max;
+	}
+	if (rate < 1)
+		rate = 1;
+out:
+	json_decref(cfg);
+	return rate;
+}
+
 static int
-resolve_and_queue(struct svc *s, struct store_tx *tx, const struct store_job *job,
+resolve_and_queue(struct svc *s, struct store_tx *tx, struct store_job *job,
     const char *const *targets, int n_targets, bool skip_pending, bool queue, int64_t now,
     struct jd_error *e)
 {
+	/* Only a job's initial targets are paced; later additions are immediate. */
+	int64_t paced = skip_pending ? 0 : rollout_rate(job->config, 0, 0);
 	struct tset things = {0};
 	char name[JD_THING_NAME_MAX + 1], kind;
 	int rc = 0;
@@ -201,6 +243,15 @@ resolve_and_queue(struct svc *s, struct store_tx *tx, const struct store_job *jo
 		}
 	}
 	tset_unique(&things);
+	if (queue && paced > 0 && things.n > (size_t)paced) {
+		for (size_t i = (size_t)paced; i < things.n; i++)
+			if ((rc = store_rollout_push(tx, job->job_id, (int64_t)i, things.v[i])) != 0)
+				goto store_fail;
+		things.n = (size_t)paced;
+		job->rollout_next_ms = now + CORE_MIN_MS;
+	}
+	if (queue && paced > 0)
+		job->rollout_notified = (int64_t)things.n;
 	for (size_t i = 0; queue && i < things.n; i++) {
 		if (skip_pending) {
 			struct store_exec x;
@@ -292,16 +343,17 @@ svc_job_create(struct svc *s, const struct svc_job_input *in, struct store_job *
 	         j.status == JD_JOB_IN_PROGRESS, now, e)) != 0)
 		goto fail;
 	/* A snapshot job with nothing to run is complete at once. */
-	if (j.selection == JD_SEL_SNAPSHOT && j.status == JD_JOB_IN_PROGRESS) {
+	if (j.selection == JD_SEL_SNAPSHOT && j.status == JD_JOB_IN_PROGRESS &&
+	    j.rollout_next_ms == 0) {
 		if ((rc = store_exec_active_count(tx, j.job_id, &active)) != 0)
 			goto store_fail;
 		if (active == 0) {
 			j.status = JD_JOB_COMPLETED;
 			j.completed_ms = now;
-			if ((rc = store_job_update(tx, &j)) != 0)
-				goto store_fail;
 		}
 	}
+	if ((rc = store_job_update(tx, &j)) != 0)
+		goto store_fail;
 	if ((rc = svc__commit(tx, e)) != 0) {
 		store_job_release(&j);
 		return rc;
@@ -518,6 +570,9 @@ cancel_tx(struct store_tx *tx, struct store_job *j, bool force, const char *reas
 		if ((rc = svc__exec_set_status(tx, x, JD_EXEC_CANCELED, now)) != 0)
 			goto out;
 	}
+	if (j->rollout_next_ms != 0 && (rc = store_rollout_clear(tx, j->job_id)) != 0)
+		goto out;
+	j->rollout_next_ms = 0;
 	j->status = JD_JOB_CANCELED;
 	j->force_canceled = j->force_canceled || force;
 	if (reason_code != NULL)
@@ -832,7 +887,7 @@ svc__job_start(struct svc *s, struct store_tx *tx, struct store_job *j, int64_t 
 		jd_error_clear(e);
 		rc = 0;
 	}
-	if (rc == 0 && j->selection == JD_SEL_SNAPSHOT &&
+	if (rc == 0 && j->selection == JD_SEL_SNAPSHOT && j->rollout_next_ms == 0 &&
 	    (rc = store_exec_active_count(tx, j->job_id, &active)) == 0 && active == 0) {
 		j->status = JD_JOB_COMPLETED;
 		j->completed_ms = now;
@@ -857,4 +912,67 @@ svc__job_start_ms(const struct store_job *j)
 		ms = 0;
 	json_decref(cfg);
 	return ms;
+}
+
+struct rollout_ctx {
+	struct svc *s;
+	struct store_tx *tx;
+	struct store_job *job;
+	int64_t now;
+	int64_t n;
+};
+
+static int
+rollout_one(void *arg, const char *thing)
+{
+	struct rollout_ctx *c = arg;
+	struct store_thing t;
+	struct store_exec x;
+	int rc;
+
+	c->n++;
+	memset(&t, 0, sizeof(t));
+	rc = store_thing_get(c->tx, thing, &t);
+	store_thing_release(&t);
+	if (rc == JD_ENOTFOUND)
+		return 0; /* deleted while waiting: nothing to run */
+	if (rc != 0)
+		return rc;
+	memset(&x, 0, sizeof(x));
+	rc = store_exec_get(c->tx, c->job->job_id, thing, 0, &x);
+	store_exec_release(&x);
+	if (rc == 0 && core_exec_status_pending(x.status))
+		return 0;
+	if (rc != 0 && rc != JD_ENOTFOUND)
+		return rc;
+	return svc__exec_queue(c->s, c->tx, c->job, thing, c->now);
+}
+
+int
+svc__rollout_tick(struct svc *s, struct store_tx *tx, struct store_job *j, int64_t now)
+{
+	struct rollout_ctx c = {s, tx, j, now, 0};
+	struct store_counts counts;
+	int64_t rate;
+	int rc;
+
+	if (j->status != JD_JOB_IN_PROGRESS) {
+		j->rollout_next_ms = 0;
+		if ((rc = store_rollout_clear(tx, j->job_id)) != 0)
+			return rc;
+		return store_job_update(tx, j);
+	}
+	if ((rc = store_exec_counts(tx, j->job_id, &counts)) != 0)
+		return rc;
+	rate = rollout_rate(j->config, j->rollout_notified, counts.n[JD_EXEC_SUCCEEDED]);
+	if (rate <= 0)
+		rate = 1000;
+	if ((rc = store_rollout_pop(tx, j->job_id, (int)rate, rollout_one, &c)) != 0)
+		return rc;
+	j->rollout_notified += c.n;
+	j->rollout_next_ms = c.n < rate ? 0 : now + CORE_MIN_MS;
+	j->updated_ms = now;
+	if ((rc = store_job_update(tx, j)) != 0)
+		return rc;
+	return svc__job_maybe_complete(s, tx, j->job_id, now);
 }

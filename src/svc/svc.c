@@ -275,6 +275,15 @@ svc_timers_run(struct svc *s, int *fired, struct jd_error *e)
 	}
 	if ((rc = start_due_jobs(s, tx, now, fired, e)) != 0)
 		goto fail;
+	{
+		struct jlist ro = {0};
+		rc = store_job_rollout_due(tx, now, 100, jlist_add, &ro);
+		for (size_t i = 0; rc == 0 && i < ro.n; i++)
+			rc = svc__rollout_tick(s, tx, &ro.v[i], now);
+		jlist_free(&ro);
+		if (rc != 0)
+			goto fail;
+	}
 	xlist_free(&due);
 	return svc__commit(tx, e);
 fail:

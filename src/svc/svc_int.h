@@ -40,5 +40,7 @@ void svc__kick(struct svc *s);
 int svc__job_start(struct svc *s, struct store_tx *tx, struct store_job *j, int64_t now,
     struct jd_error *e);
 int64_t svc__job_start_ms(const struct store_job *j);
+/* Queue the next paced batch of job j's rollout (spec §9.1). */
+int svc__rollout_tick(struct svc *s, struct store_tx *tx, struct store_job *j, int64_t now);
 
 #endif

@@ -234,6 +234,24 @@ out:
 
 /* ---- things ------------------------------------------------------------- */
 
+/* A thing without a thing type has at most 3 attributes (spec §3.1). */
+static int
+check_attr_count(const char *attributes, const char *type_name, struct jd_error *e)
+{
+	json_t *o;
+	size_t n;
+
+	if (attributes == NULL || (type_name != NULL && type_name[0] != '\0'))
+		return 0;
+	o = json_loads(attributes, 0, NULL);
+	n = json_object_size(o);
+	json_decref(o);
+	if (n > JD_ATTRIBUTES_UNTYPED_MAX)
+		return jd_error_set(e, JD_EINVAL, "A thing without a thing type can have at most %d "
+		    "attributes", JD_ATTRIBUTES_UNTYPED_MAX);
+	return 0;
+}
+
 static bool
 json_text_equal(const char *a, const char *b)
 {
@@ -261,6 +279,8 @@ svc_thing_create(struct svc *s, const char *name, const char *type_name, const c
 	int rc;
 
 	memset(&t, 0, sizeof(t));
+	if ((rc = check_attr_count(attributes, type_name, e)) != 0)
+		return rc;
 	if ((rc = svc__begin(s, true, &tx, e)) != 0)
 		return rc;
 	rc = store_thing_get(tx, name, &t);
@@ -371,6 +391,11 @@ svc_thing_update(struct svc *s, const char *name, const char *type_name, bool re
 		t.attributes = json_dumps(cur, JSON_COMPACT);
 		json_decref(cur);
 		json_decref(upd);
+		if ((rc = check_attr_count(t.attributes, t.type_name, e)) != 0) {
+			store_rollback(tx);
+			store_thing_release(&t);
+			return rc;
+		}
 	}
 	t.version++;
 	if ((rc = store_thing_update(tx, &t)) != 0)

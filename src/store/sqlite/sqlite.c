@@ -150,6 +150,16 @@ static const char *const migrations[] = {
 	"  config TEXT,"
 	"  created_ms INTEGER NOT NULL"
 	");",
+	/* 2: paced rollouts (jobExecutionsRolloutConfig) */
+	"ALTER TABLE jobs ADD COLUMN rollout_next_ms INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE jobs ADD COLUMN rollout_notified INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX jobs_rollout ON jobs(rollout_next_ms) WHERE rollout_next_ms > 0;"
+	"CREATE TABLE rollout_queue ("
+	"  job_id TEXT NOT NULL,"
+	"  pos INTEGER NOT NULL,"
+	"  thing_name TEXT NOT NULL,"
+	"  PRIMARY KEY (job_id, pos)"
+	") WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -161,7 +171,8 @@ static const char *const migrations[] = {
 #define JOB_COLS                                                                             \
 	"job_id, seq, status, selection, namespace_id, document, document_source, description, " \
 	"targets, config, template_arn, force_canceled, reason_code, comment, "                  \
-	"inprogress_timeout_min, created_ms, updated_ms, completed_ms"
+	"inprogress_timeout_min, created_ms, updated_ms, completed_ms, rollout_next_ms, "       \
+	"rollout_notified"
 #define EXEC_COLS                                                                            \
 	"job_id, thing_name, number, seq, status, force_canceled, namespace_id, details, "       \
 	"queued_ms, started_ms, updated_ms, version, retry_attempt, inprogress_deadline, "       \
@@ -229,14 +240,22 @@ static const char *const migrations[] = {
 	    " ORDER BY thing_name LIMIT ?4")                                                     \
 	X(JOB_GET, "SELECT " JOB_COLS " FROM jobs WHERE job_id = ?1")                            \
 	X(JOB_INSERT, "INSERT INTO jobs (" JOB_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"  \
-	    " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)")                                 \
+	    " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)")                       \
 	X(JOB_UPDATE, "UPDATE jobs SET status = ?2, selection = ?3, namespace_id = ?4,"          \
 	    " document = ?5, document_source = ?6, description = ?7, targets = ?8, config = ?9," \
 	    " template_arn = ?10, force_canceled = ?11, reason_code = ?12, comment = ?13,"       \
 	    " inprogress_timeout_min = ?14, created_ms = ?15, updated_ms = ?16,"                 \
-	    " completed_ms = ?17 WHERE job_id = ?1")                                             \
+	    " completed_ms = ?17, rollout_next_ms = ?18, rollout_notified = ?19"                 \
+	    " WHERE job_id = ?1")                                                                \
 	X(JOB_DELETE, "DELETE FROM jobs WHERE job_id = ?1")                                      \
 	X(JOB_UNTARGET, "DELETE FROM job_group_targets WHERE job_id = ?1")                       \
+	X(ROLLOUT_PUSH, "INSERT INTO rollout_queue (job_id, pos, thing_name) VALUES (?1, ?2, ?3)") \
+	X(ROLLOUT_PEEK, "SELECT pos, thing_name FROM rollout_queue WHERE job_id = ?1"            \
+	    " ORDER BY pos LIMIT ?2")                                                            \
+	X(ROLLOUT_DROP, "DELETE FROM rollout_queue WHERE job_id = ?1 AND pos <= ?2")             \
+	X(ROLLOUT_CLEAR, "DELETE FROM rollout_queue WHERE job_id = ?1")                          \
+	X(JOB_ROLLOUT_DUE, "SELECT " JOB_COLS " FROM jobs"                                       \
+	    " WHERE rollout_next_ms BETWEEN 1 AND ?1 ORDER BY rollout_next_ms LIMIT ?2")         \
 	X(JOB_LIST, "SELECT " JOB_COLS " FROM jobs WHERE seq < ?1"                               \
 	    " AND (?2 = -1 OR status = ?2) AND (?3 = -1 OR selection = ?3)"                      \
 	    " AND (?4 IS NULL OR namespace_id IS nullif(?4, ''))"                                \
@@ -311,7 +330,7 @@ static const char *const stmt_name[] = {
 static const char wipe_sql[] =
 	"DELETE FROM meta; DELETE FROM things; DELETE FROM thing_groups;"
 	" DELETE FROM group_members; DELETE FROM jobs; DELETE FROM job_group_targets;"
-	" DELETE FROM executions; DELETE FROM job_templates;";
+	" DELETE FROM executions; DELETE FROM job_templates; DELETE FROM rollout_queue;";
 
 /* ---- connections and the store ----------------------------------------- */
 
@@ -605,6 +624,8 @@ row_job(sqlite3_stmt *st, struct store_job *j)
 	j->created_ms = sqlite3_column_int64(st, 15);
 	j->updated_ms = sqlite3_column_int64(st, 16);
 	j->completed_ms = sqlite3_column_int64(st, 17);
+	j->rollout_next_ms = sqlite3_column_int64(st, 18);
+	j->rollout_notified = sqlite3_column_int64(st, 19);
 }
 
 static void
@@ -1238,10 +1259,11 @@ op_job_insert(struct store_tx *tx, struct store_job *j)
 
 	if (rc != 0)
 		return rc;
-	rc = run(c, ST_JOB_INSERT, false, NULL, "sIiinssssssbnsIIII", j->job_id, seq, j->status,
+	rc = run(c, ST_JOB_INSERT, false, NULL, "sIiinssssssbnsIIIIII", j->job_id, seq, j->status,
 	    j->selection, j->namespace_id, j->document, j->document_source, j->description,
 	    j->targets, j->config, j->template_arn, (int)j->force_canceled, j->reason_code,
-	    j->comment, j->inprogress_timeout_min, j->created_ms, j->updated_ms, j->completed_ms);
+	    j->comment, j->inprogress_timeout_min, j->created_ms, j->updated_ms, j->completed_ms,
+	    j->rollout_next_ms, j->rollout_notified);
 	if (rc == 0)
 		j->seq = seq;
 	return rc;
@@ -1250,11 +1272,11 @@ op_job_insert(struct store_tx *tx, struct store_job *j)
 static int
 op_job_update(struct store_tx *tx, const struct store_job *j)
 {
-	return run(tx_conn(tx), ST_JOB_UPDATE, true, NULL, "siinssssssbnsIIII", j->job_id,
+	return run(tx_conn(tx), ST_JOB_UPDATE, true, NULL, "siinssssssbnsIIIIII", j->job_id,
 	    j->status, j->selection, j->namespace_id, j->document, j->document_source,
 	    j->description, j->targets, j->config, j->template_arn, (int)j->force_canceled,
 	    j->reason_code, j->comment, j->inprogress_timeout_min, j->created_ms, j->updated_ms,
-	    j->completed_ms);
+	    j->completed_ms, j->rollout_next_ms, j->rollout_notified);
 }
 
 static int
@@ -1265,7 +1287,58 @@ op_job_delete(struct store_tx *tx, const char *job_id)
 
 	if (rc == 0)
 		rc = run(c, ST_JOB_UNTARGET, false, NULL, "s", job_id);
+	if (rc == 0)
+		rc = run(c, ST_ROLLOUT_CLEAR, false, NULL, "s", job_id);
 	return rc;
+}
+
+static int
+op_rollout_push(struct store_tx *tx, const char *job_id, int64_t pos, const char *thing)
+{
+	return run(tx_conn(tx), ST_ROLLOUT_PUSH, false, NULL, "sIs", job_id, pos, thing);
+}
+
+static int
+op_rollout_pop(struct store_tx *tx, const char *job_id, int limit, store_name_cb cb, void *arg)
+{
+	struct conn *c = tx_conn(tx);
+	struct q q;
+	int64_t last = -1;
+	int rc = q_open(c, ST_ROLLOUT_PEEK, &q, "sL", job_id, limit);
+
+	if (rc != 0)
+		return rc;
+	while ((rc = q_step(&q)) == 1) {
+		last = sqlite3_column_int64(q.st, 0);
+		if ((rc = cb(arg, (const char *)sqlite3_column_text(q.st, 1))) != 0)
+			break;
+	}
+	q_close(&q);
+	if (rc < 0)
+		return rc;
+	if (last >= 0) {
+		int rc2 = run(c, ST_ROLLOUT_DROP, false, NULL, "sI", job_id, last);
+		if (rc2 != 0)
+			return rc2;
+	}
+	return rc;
+}
+
+static int
+op_rollout_clear(struct store_tx *tx, const char *job_id)
+{
+	return run(tx_conn(tx), ST_ROLLOUT_CLEAR, false, NULL, "s", job_id);
+}
+
+static int
+op_job_rollout_due(struct store_tx *tx, int64_t now_ms, int limit, store_job_cb cb, void *arg)
+{
+	struct q q;
+	int rc = q_open(tx_conn(tx), ST_JOB_ROLLOUT_DUE, &q, "IL", now_ms, limit);
+
+	if (rc != 0)
+		return rc;
+	return each_job(&q, cb, arg);
 }
 
 static int
@@ -1512,6 +1585,10 @@ const struct store_ops store_sqlite_ops = {
 	.commit = op_commit,
 	.rollback = op_rollback,
 	.wipe = op_wipe,
+	.rollout_push = op_rollout_push,
+	.rollout_pop = op_rollout_pop,
+	.rollout_clear = op_rollout_clear,
+	.job_rollout_due = op_job_rollout_due,
 	.meta_get = op_meta_get,
 	.meta_put = op_meta_put,
 	.thing_get = op_thing_get,
