@@ -53,6 +53,11 @@ bad:
 int
 svc__exec_set_status(struct store_tx *tx, struct store_exec *x, int to, int64_t now)
 {
+	int rc = svc__touch(tx, x->thing_name, x->namespace_id,
+	    core_exec_status_pending(x->status) != core_exec_status_pending(to));
+
+	if (rc != 0)
+		return rc;
 	if (x->status == JD_EXEC_IN_PROGRESS && to == JD_EXEC_CANCELED)
 		x->force_canceled = true;
 	x->status = to;
@@ -116,6 +121,8 @@ svc__exec_queue_retry(struct svc *s, struct store_tx *tx, const struct store_job
 	x.queued_ms = x.updated_ms = now;
 	x.version = 1; /* D5 */
 	x.retry_attempt = retry_attempt;
+	if ((rc = svc__touch(tx, thing, job->namespace_id, true)) != 0)
+		return rc;
 	return store_exec_insert(tx, &x);
 }
 

@@ -50,14 +50,21 @@ svc__begin(struct svc *s, bool write, struct store_tx **tx, struct jd_error *e)
 
 	if (rc != 0)
 		return svc__store_err(JD_EUNAVAIL, e);
+	if (write)
+		svc__notes_begin(s);
 	return 0;
 }
 
 int
 svc__commit(struct store_tx *tx, struct jd_error *e)
 {
+	if (svc__notes_finish(tx) != 0) {
+		store_rollback(tx);
+		return svc__store_err(JD_EUNAVAIL, e);
+	}
 	if (store_commit(tx) != 0)
 		return svc__store_err(JD_EUNAVAIL, e);
+	svc__notes_emit(); /* only what is committed is announced */
 	return 0;
 }
 
@@ -311,21 +318,31 @@ reap_once(struct svc *s)
 	int64_t n = 0;
 	int rc;
 
-	if (store_begin(s->store, true, &tx) != 0)
+	struct xlist pend = {0};
+
+	if (svc__begin(s, true, &tx, NULL) != 0)
 		return 0;
 	rc = store_job_list(tx, &f, 0, 1, first_job, job_id);
 	if (rc < 0 || job_id[0] == '\0') {
 		store_rollback(tx);
 		return 0;
 	}
+	/* D3: things with a pending execution of the job get notify/notify-next. */
+	if (store_exec_pending_job(tx, job_id, xlist_add, &pend) != 0)
+		goto fail;
+	for (size_t i = 0; i < pend.n; i++)
+		if (svc__touch(tx, pend.v[i].thing_name, pend.v[i].namespace_id, true) != 0)
+			goto fail;
+	xlist_free(&pend);
 	if (store_exec_delete_job(tx, job_id, REAPER_BATCH, &n) != 0)
 		goto fail;
 	if (n < REAPER_BATCH && store_job_delete(tx, job_id) != 0)
 		goto fail;
-	if (store_commit(tx) != 0)
+	if (svc__commit(tx, NULL) != 0)
 		return 0;
 	return 1;
 fail:
+	xlist_free(&pend);
 	store_rollback(tx);
 	return 0;
 }

@@ -22,8 +22,20 @@
 #include "util/clock.h"
 #include "util/err.h"
 
+/*
+ * Notification sink (the MQTT bridge): called after a commit, once per thing
+ * and namespace whose pending list changed membership (`list`, spec §7.2)
+ * and/or head (`head`, §7.3). Runs on the thread that committed.
+ */
+struct svc_notify {
+	void (*changed)(void *arg, const char *thing, const char *namespace_id, bool list,
+	    bool head);
+	void *arg;
+};
+
 struct svc {
 	struct store *store;          /* borrowed */
+	struct svc_notify notify;
 	struct jd_clock *clock;       /* borrowed */
 	char account[16];
 	unsigned char token_key[32];  /* HMAC key for nextToken (stored in meta) */
@@ -41,6 +53,8 @@ int svc_init(struct svc *s, struct store *store, struct jd_clock *clock,
     const char *account, struct jd_error *e);
 /* Stop background work; the store stays open (caller closes it). */
 void svc_fini(struct svc *s);
+/* Install the notification sink (before serving requests). */
+void svc_set_notify(struct svc *s, const struct svc_notify *n);
 
 /* ---- pagination tokens (D9) ------------------------------------------ */
 

@@ -43,4 +43,11 @@ int64_t svc__job_start_ms(const struct store_job *j);
 /* Queue the next paced batch of job j's rollout (spec §9.1). */
 int svc__rollout_tick(struct svc *s, struct store_tx *tx, struct store_job *j, int64_t now);
 
+/* Notifications (notify.c). Call svc__touch before changing an execution of
+ * thing in namespace ns; list_changed when it enters or leaves the pending list. */
+void svc__notes_begin(struct svc *s);
+int svc__touch(struct store_tx *tx, const char *thing, const char *ns, bool list_changed);
+int svc__notes_finish(struct store_tx *tx);
+void svc__notes_emit(void);
+
 #endif
