@@ -21,13 +21,14 @@ run: build
 	@./scripts/run-dev.sh
 
 # The whole suite: unit tests, store conformance, integration tests against
-# the real binary with boto3 and the aws CLI; then the same under ASan+UBSan.
+# the real binary with boto3 and the aws CLI; then the same built with clang
+# under ASan+UBSan (so both compilers build it with -Werror).
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 	@$(MAKE) --no-print-directory test-asan
 
 test-asan: deps
-	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DJOBSD_SANITIZE=ON >/dev/null
+	@CC=clang cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DJOBSD_SANITIZE=ON >/dev/null
 	@$(MAKE) --no-print-directory -C $(ASAN_BUILD) -j$(JOBS) >/dev/null
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS)

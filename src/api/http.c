@@ -490,6 +490,8 @@ parse_listen(const char *spec, struct sockaddr_in *sa, char *host, size_t hsz)
 	return 0;
 }
 
+static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -512,7 +514,7 @@ start_one(struct api *a, int idx, const char *spec, struct jd_error *e)
 		return jd_error_set(e, JD_EINVAL, "invalid listen address '%s' (want ADDR:PORT)", spec);
 	listeners[idx].api = a;
 	listeners[idx].index = idx;
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
 	    0, NULL, NULL, access_cb, &listeners[idx],
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
