@@ -304,12 +304,15 @@ check_packages(struct api_req *r, json_t *v)
 	return 0;
 }
 
+enum config_mode { CFG_CREATE_JOB, CFG_UPDATE_JOB, CFG_TEMPLATE };
+
 /*
  * Validate the configuration members present in the body and collect them
- * into *config (compact JSON object, owned). create=false: UpdateJob's subset.
+ * into *config (compact JSON object, owned): CreateJob's, UpdateJob's or
+ * CreateJobTemplate's set of members.
  */
 static int
-collect_config(struct api_req *r, bool create, char **config, int64_t *timeout_min,
+collect_config(struct api_req *r, enum config_mode mode, char **config, int64_t *timeout_min,
     int64_t *start_ms)
 {
 	json_t *out = json_object();
@@ -328,11 +331,15 @@ collect_config(struct api_req *r, bool create, char **config, int64_t *timeout_m
 	MEMBER("abortConfig", check_abort(r, v))
 	MEMBER("timeoutConfig", check_timeout(r, v, timeout_min))
 	MEMBER("jobExecutionsRetryConfig", check_retry(r, v))
-	if (create) {
+	if (mode == CFG_CREATE_JOB)
 		MEMBER("schedulingConfig", check_scheduling(r, v, start_ms))
+	if (mode == CFG_TEMPLATE)
+		MEMBER("maintenanceWindows", check_windows(r, v, "maintenanceWindows"))
+	if (mode != CFG_UPDATE_JOB) {
 		MEMBER("destinationPackageVersions", check_packages(r, v))
+		/* tags are validated; jobsd has no tagging APIs, so they are not kept */
 		if (rc == 0 && (v = json_object_get(r->json, "tags")) != NULL && !json_is_null(v))
-			rc = check_tags(r, v); /* stored with the job, not returned by DescribeJob */
+			rc = check_tags(r, v);
 	}
 #undef MEMBER
 	if (rc == 0)
@@ -458,10 +465,6 @@ api_h_create_job(struct api_req *r)
 		api_fail(r, JD_EINVAL, "A job document is required: specify document or jobTemplateArn");
 		goto out;
 	}
-	if (in.template_arn != NULL && in.document == NULL) {
-		api_fail(r, JD_ENOTFOUND, "Job template %.200s does not exist", in.template_arn);
-		goto out;
-	}
 	if (in.document != NULL) {
 		json_error_t je;
 		json_t *doc;
@@ -478,7 +481,7 @@ api_h_create_job(struct api_req *r)
 		}
 		json_decref(doc);
 	}
-	if (collect_config(r, true, &config, &in.inprogress_timeout_min, &in.start_ms))
+	if (collect_config(r, CFG_CREATE_JOB, &config, &in.inprogress_timeout_min, &in.start_ms))
 		goto out;
 	in.targets = targets;
 	in.n_targets = n;
@@ -618,7 +621,7 @@ api_h_update_job(struct api_req *r)
 	    (ns && api_check(r, core_check_namespace_id, "namespaceId", ns)) ||
 	    api_body_str(r, r->json, "description", NULL, &desc) ||
 	    (desc && api_check(r, check_description, "description", desc)) ||
-	    collect_config(r, false, &config, &timeout, NULL))
+	    collect_config(r, CFG_UPDATE_JOB, &config, &timeout, NULL))
 		goto out;
 	if (svc_job_update(r->api->svc, r->label[0], desc, config, timeout, &r->err) != 0) {
 		api_fail_err(r, r->err.code);
@@ -714,4 +717,180 @@ api_h_associate(struct api_req *r)
 out:
 	free(targets);
 	store_job_release(&j);
+}
+
+/* ---- job templates (spec §4.3) ------------------------------------------ */
+
+static void
+template_arn(struct api_req *r, struct jw *w, const char *id)
+{
+	api_karn(w, r, "jobTemplateArn", "jobtemplate", id);
+}
+
+void
+api_h_create_template(struct api_req *r)
+{
+	const char *id = r->label[0], *desc = NULL, *doc = NULL, *src = NULL, *job_arn = NULL;
+	char job_id[JD_JOB_ID_MAX + 1] = "";
+	struct store_template t;
+	char *config = NULL;
+	int64_t timeout = 0;
+	struct jw w;
+
+	memset(&t, 0, sizeof(t));
+	if (api_check(r, core_check_template_id, "jobTemplateId", id) ||
+	    api_body_str(r, r->json, "description", NULL, &desc) ||
+	    api_body_str(r, r->json, "document", NULL, &doc) ||
+	    api_body_str(r, r->json, "documentSource", NULL, &src) ||
+	    api_body_str(r, r->json, "jobArn", NULL, &job_arn))
+		goto out;
+	if (desc == NULL) {
+		vfail(r, "description", "Member must not be null");
+		goto out;
+	}
+	if (api_check(r, check_description, "description", desc))
+		goto out;
+	if (src != NULL) {
+		api_fail(r, JD_EINVAL, "documentSource (S3) is not supported by jobsd; pass the document inline");
+		goto out;
+	}
+	if (job_arn != NULL) {
+		const char *slash = strstr(job_arn, ":job/");
+		if (slash == NULL || core_check_job_id("jobArn", slash + 5, NULL) != 0) {
+			api_fail(r, JD_EINVAL, "jobArn %.200s is not a job ARN", job_arn);
+			goto out;
+		}
+		jd_strlcpy(job_id, slash + 5, sizeof(job_id));
+	}
+	if (doc != NULL && job_arn != NULL) {
+		api_fail(r, JD_EINVAL, "Specify only one of document and jobArn");
+		goto out;
+	}
+	if (doc == NULL && job_arn == NULL) {
+		api_fail(r, JD_EINVAL, "A job template needs a document or a jobArn");
+		goto out;
+	}
+	if (doc != NULL) {
+		json_t *d;
+		if (strlen(doc) > JD_DOCUMENT_MAX) {
+			vfail(r, "document", "Member must have length less than or equal to 32768");
+			goto out;
+		}
+		d = json_loads(doc, 0, NULL);
+		if (!json_is_object(d)) {
+			json_decref(d);
+			api_fail(r, JD_EINVAL, "The job document must be a JSON object");
+			goto out;
+		}
+		json_decref(d);
+	}
+	if (collect_config(r, CFG_TEMPLATE, &config, &timeout, NULL))
+		goto out;
+	if (svc_template_create(r->api->svc, id, desc, doc, job_id[0] ? job_id : NULL, config, &t,
+	        &r->err) != 0) {
+		api_fail_err(r, r->err.code);
+		goto out;
+	}
+	api_json_begin(r, &w);
+	jw_obj_begin(&w);
+	template_arn(r, &w, t.id);
+	jw_kstr(&w, "jobTemplateId", t.id);
+	jw_obj_end(&w);
+out:
+	free(config);
+	store_template_release(&t);
+}
+
+void
+api_h_describe_template(struct api_req *r)
+{
+	struct store_template t;
+	struct jw w;
+
+	memset(&t, 0, sizeof(t));
+	if (api_check(r, core_check_template_id, "jobTemplateId", r->label[0]))
+		return;
+	if (svc_template_describe(r->api->svc, r->label[0], &t, &r->err) != 0) {
+		api_fail_err(r, r->err.code);
+		return;
+	}
+	api_json_begin(r, &w);
+	jw_obj_begin(&w);
+	template_arn(r, &w, t.id);
+	jw_kstr(&w, "jobTemplateId", t.id);
+	jw_kstr_opt(&w, "description", t.description);
+	jw_kstr_opt(&w, "documentSource", t.document_source);
+	jw_kstr_opt(&w, "document", t.document);
+	jw_ktime_opt(&w, "createdAt", t.created_ms);
+	api_merge_object(&w, t.config);
+	jw_obj_end(&w);
+	store_template_release(&t);
+}
+
+struct template_list_ctx {
+	struct jw *w;
+	struct api_req *r;
+	char last[JD_JOB_ID_MAX + 1];
+};
+
+static int
+template_row(void *arg, const struct store_template *t)
+{
+	struct template_list_ctx *c = arg;
+
+	jw_obj_begin(c->w);
+	template_arn(c->r, c->w, t->id);
+	jw_kstr(c->w, "jobTemplateId", t->id);
+	jw_kstr_opt(c->w, "description", t->description);
+	jw_ktime_opt(c->w, "createdAt", t->created_ms);
+	jw_obj_end(c->w);
+	jd_strlcpy(c->last, t->id, sizeof(c->last));
+	return 0;
+}
+
+void
+api_h_list_templates(struct api_req *r)
+{
+	struct svc_cursor cur = {0};
+	const char *tok = api_query(r, "nextToken");
+	struct template_list_ctx c = {0};
+	bool more = false;
+	int limit;
+	struct jw w;
+
+	if (api_page(r, &limit))
+		return;
+	if (tok && svc_token_parse(r->api->svc, 'p', tok, &cur, &r->err) != 0) {
+		api_fail_err(r, JD_EINVAL);
+		return;
+	}
+	api_json_begin(r, &w);
+	c.w = &w;
+	c.r = r;
+	jw_obj_begin(&w);
+	jw_key(&w, "jobTemplates");
+	jw_arr_begin(&w);
+	if (svc_template_list(r->api->svc, cur.key, limit, template_row, &c, &more, &r->err) != 0) {
+		api_fail_err(r, r->err.code);
+		return;
+	}
+	jw_arr_end(&w);
+	if (more) {
+		struct svc_cursor n = {'p', "", 0};
+		jd_strlcpy(n.key, c.last, sizeof(n.key));
+		api_next_token(&w, r, &n);
+	}
+	jw_obj_end(&w);
+}
+
+void
+api_h_delete_template(struct api_req *r)
+{
+	if (api_check(r, core_check_template_id, "jobTemplateId", r->label[0]))
+		return;
+	if (svc_template_delete(r->api->svc, r->label[0], &r->err) != 0) {
+		api_fail_err(r, r->err.code);
+		return;
+	}
+	r->empty = true;
 }

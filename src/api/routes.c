@@ -34,6 +34,11 @@ const struct api_route api_routes[] = {
 	{API_DELETE, C, "jobs/{jobId}", api_h_delete_job, "DeleteJob", false, false},
 	{API_GET, C, "jobs/{jobId}/job-document", api_h_job_document, "GetJobDocument", false, false},
 	{API_POST, C, "jobs/{jobId}/targets", api_h_associate, "AssociateTargetsWithJob", true, false},
+	/* job templates */
+	{API_PUT, C, "job-templates/{jobTemplateId}", api_h_create_template, "CreateJobTemplate", true, false},
+	{API_GET, C, "job-templates/{jobTemplateId}", api_h_describe_template, "DescribeJobTemplate", false, false},
+	{API_GET, C, "job-templates", api_h_list_templates, "ListJobTemplates", false, false},
+	{API_DELETE, C, "job-templates/{jobTemplateId}", api_h_delete_template, "DeleteJobTemplate", false, false},
 	/* executions, control plane */
 	{API_GET, C, "things/{thingName}/jobs/{jobId}", api_h_describe_exec, "DescribeJobExecution", false, false},
 	{API_GET, C, "jobs/{jobId}/things", api_h_list_exec_job, "ListJobExecutionsForJob", false, false},

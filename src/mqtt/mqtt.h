@@ -80,7 +80,8 @@ const char *mqtt_topic_kind_name(int kind);
  * message received on the jobs subscription and fill out. Never fails: every
  * topic has a kind, which is also returned.
  *
- * Precedence: FOREIGN (not `$aws/things/{t}/jobs` or below), then OWN
+ * Precedence: FOREIGN (not `$aws/things/{t}/jobs` or below, or a NUL byte
+ * in the topic, which MQTT forbids), then OWN
  * (last level `accepted`/`rejected`, or a notify topic), then INVALID (too
  * long, or a shape that maps to no API), then BADNAME (a name in a request
  * shape fails its pattern), else the request kind. OWN wins over everything

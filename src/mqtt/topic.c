@@ -219,7 +219,7 @@ int
 mqtt_topic_parse(const char *topic, size_t len, struct mqtt_topic *out)
 {
 	struct level thing, lev[LEVELS_MAX], last = {NULL, 0};
-	const char *p, *end = topic + len, *slash;
+	const char *p, *end, *slash;
 	const struct shape *s;
 	int nlev = 0;
 
@@ -227,6 +227,7 @@ mqtt_topic_parse(const char *topic, size_t len, struct mqtt_topic *out)
 	out->kind = MQTT_T_FOREIGN;
 	if (topic == NULL || memchr(topic, '\0', len) != NULL)
 		goto out;
+	end = topic + len;
 	if (len <= MQTT_TOPIC_MAX) {
 		memcpy(out->base, topic, len);
 		out->base[len] = '\0';

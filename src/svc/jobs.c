@@ -344,6 +344,8 @@ svc_job_create(struct svc *s, const struct svc_job_input *in, struct store_job *
 	j.template_arn = jd_strdup(in->template_arn);
 	j.inprogress_timeout_min = in->inprogress_timeout_min;
 	j.created_ms = j.updated_ms = now;
+	if (in->template_arn != NULL && (rc = svc__template_apply(tx, in->template_arn, &j, e)) != 0)
+		goto fail;
 	if ((rc = store_job_insert(tx, &j)) != 0)
 		goto store_fail;
 	if ((rc = resolve_and_queue(s, tx, &j, in->targets, in->n_targets, false,

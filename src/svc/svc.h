@@ -135,6 +135,19 @@ int svc_job_delete(struct svc *s, const char *job_id, bool force, struct jd_erro
 int svc_job_associate(struct svc *s, const char *job_id, const char *const *targets,
     int n_targets, struct store_job *out, struct jd_error *e);
 
+/* ---- job templates ---------------------------------------------------- */
+
+/* From document, or from job_id's document and configuration (config members
+ * given override the job's). Duplicate id: JD_ECONFLICT with resource_id. */
+int svc_template_create(struct svc *s, const char *id, const char *description,
+    const char *document, const char *job_id, const char *config, struct store_template *out,
+    struct jd_error *e);
+int svc_template_describe(struct svc *s, const char *id, struct store_template *out,
+    struct jd_error *e);
+int svc_template_list(struct svc *s, const char *after, int limit, store_template_cb cb,
+    void *arg, bool *more, struct jd_error *e);
+int svc_template_delete(struct svc *s, const char *id, struct jd_error *e);
+
 /* ---- executions (control plane) --------------------------------------- */
 
 int svc_exec_describe(struct svc *s, const char *job_id, const char *thing, int64_t number,

@@ -50,4 +50,10 @@ int svc__touch(struct store_tx *tx, const char *thing, const char *ns, bool list
 int svc__notes_finish(struct store_tx *tx);
 void svc__notes_emit(void);
 
+/* Templates (templates.c). */
+char *svc__config_merge(const char *base, const char *over, const char *const *only);
+/* Fill j's document (if empty) and configuration from a template ARN. */
+int svc__template_apply(struct store_tx *tx, const char *template_arn, struct store_job *j,
+    struct jd_error *e);
+
 #endif

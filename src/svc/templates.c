@@ -1,0 +1,210 @@
+/*
+ * templates.c: custom job templates (spec §4.3) and their use by CreateJob
+ * (jobTemplateArn): a job inherits the template's document and
+ * configuration; members given in the request override them.
+ */
+#include "svc/svc_int.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+
+/* Configuration members a template carries over from a job. */
+static const char *const template_members[] = {
+	"presignedUrlConfig", "jobExecutionsRolloutConfig", "abortConfig", "timeoutConfig",
+	"jobExecutionsRetryConfig", "destinationPackageVersions", NULL,
+};
+
+/* base (owned text or NULL) overridden by over (text or NULL); keep only `only` members if set. */
+char *
+svc__config_merge(const char *base, const char *over, const char *const *only)
+{
+	json_t *b = json_loads(base ? base : "{}", 0, NULL);
+	json_t *o = json_loads(over ? over : "{}", 0, NULL);
+	json_t *out = json_object();
+	char *text;
+
+	if (only != NULL) {
+		for (int i = 0; only[i]; i++) {
+			json_t *v = json_object_get(b, only[i]);
+			if (v != NULL)
+				json_object_set(out, only[i], v);
+		}
+	} else if (json_is_object(b)) {
+		json_object_update(out, b);
+	}
+	if (json_is_object(o))
+		json_object_update(out, o);
+	text = json_dumps(out, JSON_COMPACT);
+	json_decref(b);
+	json_decref(o);
+	json_decref(out);
+	return text;
+}
+
+int
+svc_template_create(struct svc *s, const char *id, const char *description, const char *document,
+    const char *job_id, const char *config, struct store_template *out, struct jd_error *e)
+{
+	struct store_tx *tx = NULL;
+	struct store_template t;
+	struct store_job j;
+	int rc;
+
+	memset(&t, 0, sizeof(t));
+	memset(&j, 0, sizeof(j));
+	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+		return rc;
+	rc = store_template_get(tx, id, &t);
+	store_template_release(&t);
+	if (rc == 0) {
+		store_rollback(tx);
+		jd_error_set(e, JD_ECONFLICT, "Job template %s already exists", id);
+		jd_strlcpy(e->resource_id, id, sizeof(e->resource_id));
+		return JD_ECONFLICT;
+	}
+	if (rc != JD_ENOTFOUND)
+		goto store_fail;
+	memset(&t, 0, sizeof(t));
+	jd_strlcpy(t.id, id, sizeof(t.id));
+	t.description = jd_strdup(description);
+	if (job_id != NULL) {
+		rc = store_job_get(tx, job_id, &j);
+		if (rc == JD_ENOTFOUND) {
+			rc = jd_error_set(e, rc, "Job %s does not exist", job_id);
+			goto fail;
+		}
+		if (rc != 0)
+			goto store_fail;
+		t.document = jd_strdup(j.document);
+		t.config = svc__config_merge(j.config, config, template_members);
+		/* the job's own overrides: only what the request named is replaced */
+	} else {
+		t.document = jd_strdup(document);
+		t.config = jd_strdup(config ? config : "{}");
+	}
+	t.created_ms = svc_now(s);
+	if ((rc = store_template_insert(tx, &t)) != 0)
+		goto store_fail;
+	store_job_release(&j);
+	if ((rc = svc__commit(tx, e)) != 0) {
+		store_template_release(&t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+store_fail:
+	rc = svc__store_err(rc, e);
+fail:
+	store_job_release(&j);
+	store_template_release(&t);
+	store_rollback(tx);
+	return rc;
+}
+
+int
+svc_template_describe(struct svc *s, const char *id, struct store_template *out, struct jd_error *e)
+{
+	struct store_tx *tx = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = svc__begin(s, false, &tx, e)) != 0)
+		return rc;
+	rc = store_template_get(tx, id, out);
+	store_rollback(tx);
+	if (rc == JD_ENOTFOUND)
+		return jd_error_set(e, rc, "Job template %s does not exist", id);
+	return rc ? svc__store_err(rc, e) : 0;
+}
+
+struct page {
+	int limit, seen;
+	bool *more;
+	store_template_cb cb;
+	void *arg;
+};
+
+static int
+template_page(void *arg, const struct store_template *t)
+{
+	struct page *p = arg;
+
+	if (p->seen++ >= p->limit) {
+		*p->more = true;
+		return 1;
+	}
+	return p->cb(p->arg, t);
+}
+
+int
+svc_template_list(struct svc *s, const char *after, int limit, store_template_cb cb, void *arg,
+    bool *more, struct jd_error *e)
+{
+	struct page p = {limit, 0, more, cb, arg};
+	struct store_tx *tx = NULL;
+	int rc;
+
+	*more = false;
+	if ((rc = svc__begin(s, false, &tx, e)) != 0)
+		return rc;
+	rc = store_template_list(tx, after, limit + 1, template_page, &p);
+	store_rollback(tx);
+	return rc < 0 ? svc__store_err(rc, e) : 0;
+}
+
+int
+svc_template_delete(struct svc *s, const char *id, struct jd_error *e)
+{
+	struct store_tx *tx = NULL;
+	int rc;
+
+	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+		return rc;
+	rc = store_template_delete(tx, id);
+	if (rc == JD_ENOTFOUND) {
+		store_rollback(tx);
+		return jd_error_set(e, rc, "Job template %s does not exist", id);
+	}
+	if (rc != 0) {
+		store_rollback(tx);
+		return svc__store_err(rc, e);
+	}
+	return svc__commit(tx, e);
+}
+
+int
+svc__template_apply(struct store_tx *tx, const char *template_arn, struct store_job *j,
+    struct jd_error *e)
+{
+	const char *slash = strstr(template_arn, ":jobtemplate/");
+	struct store_template t;
+	json_t *cfg;
+	char *merged;
+	int rc;
+
+	memset(&t, 0, sizeof(t));
+	if (slash == NULL || core_check_template_id("jobTemplateArn", slash + 13, NULL) != 0)
+		return jd_error_set(e, JD_EINVAL, "jobTemplateArn %.200s is not a job template ARN",
+		    template_arn);
+	rc = store_template_get(tx, slash + 13, &t);
+	if (rc == JD_ENOTFOUND)
+		return jd_error_set(e, rc, "Job template %s does not exist", slash + 13);
+	if (rc != 0)
+		return svc__store_err(rc, e);
+	if (j->document == NULL || j->document[0] == '\0') {
+		free(j->document);
+		j->document = jd_strdup(t.document ? t.document : "{}");
+	}
+	merged = svc__config_merge(t.config, j->config, NULL);
+	free(j->config);
+	j->config = merged;
+	cfg = json_loads(merged, 0, NULL);
+	j->inprogress_timeout_min = json_integer_value(json_object_get(
+	    json_object_get(cfg, "timeoutConfig"), "inProgressTimeoutInMinutes"));
+	json_decref(cfg);
+	store_template_release(&t);
+	return 0;
+}
