@@ -39,6 +39,13 @@ static const struct opt opts[] = {
 	    "enable /_jobsd/ admin endpoints (reset, virtual clock) and /moto-api/reset (D22)"},
 	{"log-level", OPT_LEVEL, O(log_level), "LEVEL", "error|warn|info|debug [info]"},
 	{"threads", OPT_INT, O(threads), "N", "HTTP worker threads per listener [4]"},
+	{"mqtt", OPT_STR, O(mqtt), "HOST:PORT", "MQTT broker for the device plane; empty for none [empty]"},
+	{"mqtt-client-id", OPT_STR, O(mqtt_client_id), "ID", "MQTT client id, unique per node [jobsd-HOSTNAME-PID]"},
+	{"mqtt-username", OPT_STR, O(mqtt_username), "NAME", "MQTT username [none]"},
+	{"mqtt-password", OPT_STR, O(mqtt_password), "SECRET", "MQTT password (prefer JOBSD_MQTT_PASSWORD) [none]"},
+	{"mqtt-cafile", OPT_STR, O(mqtt_cafile), "FILE", "CA certificate: connect to the broker over TLS [none]"},
+	{"mqtt-shard", OPT_STR, O(mqtt_shard), "I/N",
+	    "answer device requests of the things whose name hashes to I of N (D20) [0/1]"},
 };
 
 #undef O
@@ -169,6 +176,30 @@ validate(struct config *c, struct jd_error *e)
 		return jd_error_set(e, JD_EINVAL, "store must be sqlite:PATH, not '%s'", c->store);
 	if (c->listen[0] == '\0')
 		return jd_error_set(e, JD_EINVAL, "listen must be set");
+	if (c->mqtt[0] != '\0') {
+		const char *colon = strrchr(c->mqtt, ':');
+		int64_t port;
+		if (colon == NULL || colon == c->mqtt || core_parse_u63(colon + 1, &port) != 0 ||
+		    port < 1 || port > 65535)
+			return jd_error_set(e, JD_EINVAL, "mqtt must be HOST:PORT, not '%s'", c->mqtt);
+	}
+	c->shard = 0;
+	c->shards = 1;
+	if (c->mqtt_shard[0] != '\0') {
+		char tmp[32], *slash;
+		int64_t i, n;
+		jd_strlcpy(tmp, c->mqtt_shard, sizeof(tmp));
+		slash = strchr(tmp, '/');
+		if (slash == NULL)
+			return jd_error_set(e, JD_EINVAL, "mqtt-shard must be I/N, not '%s'", c->mqtt_shard);
+		*slash = '\0';
+		if (core_parse_u63(tmp, &i) != 0 || core_parse_u63(slash + 1, &n) != 0 || n < 1 ||
+		    n > 1024 || i >= n)
+			return jd_error_set(e, JD_EINVAL, "mqtt-shard must be I/N with 0 <= I < N <= 1024, not '%s'",
+			    c->mqtt_shard);
+		c->shard = (int)i;
+		c->shards = (int)n;
+	}
 	return 0;
 }
 

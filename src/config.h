@@ -19,6 +19,13 @@ struct config {
 	bool test_rig;
 	int log_level;
 	int threads;
+	char mqtt[256];          /* broker HOST:PORT, "" = no MQTT */
+	char mqtt_client_id[128];
+	char mqtt_username[128];
+	char mqtt_password[256];
+	char mqtt_cafile[1024];
+	char mqtt_shard[32];     /* "i/N" (D20) */
+	int shard, shards;       /* parsed from mqtt_shard */
 	bool show_help;
 	bool show_version;
 };

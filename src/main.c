@@ -13,6 +13,7 @@
 
 #include "api/api.h"
 #include "config.h"
+#include "mqtt/bridge.h"
 #include "store/store.h"
 #include "svc/svc.h"
 #include "util/buf.h"
@@ -52,6 +53,7 @@ main(int argc, char **argv)
 	struct svc svc;
 	bool svc_up = false;
 	struct api *api = NULL;
+	struct mqtt_bridge *mqtt = NULL;
 	sigset_t set;
 	int sig, rc = 1;
 
@@ -94,7 +96,36 @@ main(int argc, char **argv)
 		goto out;
 	}
 	svc_up = true;
-	struct api_config ac = {cfg.listen, cfg.data_listen, cfg.account, cfg.test_rig, cfg.threads};
+	if (cfg.mqtt[0] != '\0') {
+		char host[256], client_id[160];
+		const char *colon = strrchr(cfg.mqtt, ':');
+		struct mqtt_config mc = {0};
+		jd_strlcpy(host, cfg.mqtt, sizeof(host));
+		host[colon - cfg.mqtt] = '\0';
+		if (cfg.mqtt_client_id[0] != '\0') {
+			jd_strlcpy(client_id, cfg.mqtt_client_id, sizeof(client_id));
+		} else {
+			char hn[64] = "node";
+			gethostname(hn, sizeof(hn) - 1);
+			snprintf(client_id, sizeof(client_id), "jobsd-%s-%d", hn, (int)getpid());
+		}
+		mc.host = host;
+		mc.port = atoi(colon + 1);
+		mc.client_id = client_id;
+		mc.username = cfg.mqtt_username[0] ? cfg.mqtt_username : NULL;
+		mc.password = cfg.mqtt_password[0] ? cfg.mqtt_password : NULL;
+		mc.cafile = cfg.mqtt_cafile[0] ? cfg.mqtt_cafile : NULL;
+		mc.shard = cfg.shard;
+		mc.shards = cfg.shards;
+		mc.wait_ms = 3000;
+		if (mqtt_bridge_create(&mc, &svc, &mqtt, &e) != 0) {
+			log_error("%s", e.msg);
+			goto out;
+		}
+		memset(cfg.mqtt_password, 0, sizeof(cfg.mqtt_password));
+	}
+	struct api_config ac = {cfg.listen, cfg.data_listen, cfg.account, cfg.test_rig, cfg.threads,
+	    mqtt};
 	if (api_create(&ac, &svc, &api, &e) != 0) {
 		log_error("%s", e.msg);
 		goto out;
@@ -135,8 +166,10 @@ main(int argc, char **argv)
 	rc = 0;
 out:
 	api_destroy(api);
+	mqtt_bridge_stop(mqtt);
 	if (svc_up)
 		svc_fini(&svc);
+	mqtt_bridge_destroy(mqtt);
 	store_close(store);
 	jd_error_clear(&e);
 	return rc;

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mqtt/bridge.h"
 #include "svc/svc.h"
 #include "util/err.h"
 
@@ -19,6 +20,7 @@ struct api_config {
 	const char *account;
 	bool test_rig;             /* D22 admin endpoints */
 	int threads;               /* per listener */
+	struct mqtt_bridge *mqtt;  /* borrowed, may be NULL: reported by /_jobsd/status */
 };
 
 struct api;

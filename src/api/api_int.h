@@ -150,5 +150,6 @@ void api_h_dev_update(struct api_req *r);
 void api_h_rig_reset(struct api_req *r);
 void api_h_rig_clock_get(struct api_req *r);
 void api_h_rig_clock_post(struct api_req *r);
+void api_h_rig_status(struct api_req *r);
 
 #endif

@@ -55,6 +55,7 @@ const struct api_route api_routes[] = {
 	{API_POST, -1, "moto-api/reset", api_h_rig_reset, "Reset", false, true},
 	{API_GET, -1, "_jobsd/clock", api_h_rig_clock_get, "GetClock", false, true},
 	{API_POST, -1, "_jobsd/clock", api_h_rig_clock_post, "AdvanceClock", true, true},
+	{API_GET, -1, "_jobsd/status", api_h_rig_status, "GetStatus", false, true},
 };
 
 const int api_nroutes = (int)(sizeof(api_routes) / sizeof(api_routes[0]));
@@ -103,5 +104,20 @@ api_h_rig_clock_post(struct api_req *r)
 	jw_obj_begin(&w);
 	jw_kint(&w, "now", svc_now(r->api->svc));
 	jw_kint(&w, "timersFired", fired);
+	jw_obj_end(&w);
+}
+
+void
+api_h_rig_status(struct api_req *r)
+{
+	struct jw w;
+
+	api_json_begin(r, &w);
+	jw_obj_begin(&w);
+	jw_key(&w, "mqtt");
+	jw_obj_begin(&w);
+	jw_kbool(&w, "enabled", r->api->cfg.mqtt != NULL);
+	jw_kbool(&w, "ready", mqtt_bridge_ready(r->api->cfg.mqtt));
+	jw_obj_end(&w);
 	jw_obj_end(&w);
 }

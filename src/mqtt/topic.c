@@ -53,6 +53,7 @@
 #define NS_PREFIX_LEN (sizeof(NS_PREFIX) - 1)
 #define LEVELS_MAX 4 /* levels after jobs/ kept; more are only ever OWN or INVALID */
 #define SHOWN_MAX 64 /* bytes of an offending value quoted in a message */
+#define TOPIC_SHOWN_MAX 400 /* bytes of a topic quoted in a message */
 
 /* ---- topics ----------------------------------------------------------- */
 
@@ -124,6 +125,18 @@ level_has_prefix(const struct level *l, const char *s)
 	size_t n = strlen(s);
 
 	return l->n >= n && memcmp(l->p, s, n) == 0;
+}
+
+/* Length of the longest prefix of UTF-8 s (n bytes) that is <= max bytes
+ * and does not split a character. */
+static size_t
+utf8_cut(const char *s, size_t n, size_t max)
+{
+	if (n <= max)
+		return n;
+	while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+		max--;
+	return max;
 }
 
 /* Copy a level into dst (size n, >= l->n + 1 is the caller's duty). */
@@ -222,6 +235,7 @@ mqtt_topic_parse(const char *topic, size_t len, struct mqtt_topic *out)
 	const char *p, *end, *slash;
 	const struct shape *s;
 	int nlev = 0;
+	size_t n;
 
 	memset(out, 0, sizeof(*out));
 	out->kind = MQTT_T_FOREIGN;
@@ -274,7 +288,9 @@ mqtt_topic_parse(const char *topic, size_t len, struct mqtt_topic *out)
 	}
 	s = nlev >= 1 && nlev <= 3 ? match_shape(lev, nlev) : NULL;
 	if (s == NULL) {
-		snprintf(out->msg, sizeof(out->msg), "Topic %s does not map to a Jobs API", out->base);
+		n = utf8_cut(out->base, out->base_len, TOPIC_SHOWN_MAX);
+		snprintf(out->msg, sizeof(out->msg), "Topic %.*s%s does not map to a Jobs API", (int)n,
+		    out->base, n < out->base_len ? "..." : "");
 		goto out;
 	}
 

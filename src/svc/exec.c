@@ -174,7 +174,7 @@ svc_exec_delete(struct svc *s, const char *job_id, const char *thing, int64_t nu
 	/* D1: terminal states without force; QUEUED and IN_PROGRESS need force. */
 	if ((rc = core_exec_check(CORE_OP_DELETE, x.status, x.status, force, e)) != 0)
 		goto fail;
-	if ((rc = svc__touch(tx, thing, x.namespace_id, core_exec_status_pending(x.status))) != 0 ||
+	if ((rc = svc__touch(tx, thing, x.namespace_id, job_id, core_exec_status_pending(x.status))) != 0 ||
 	    (rc = store_exec_delete(tx, job_id, thing, number)) != 0)
 		goto store_fail;
 	if ((rc = svc__job_maybe_complete(s, tx, job_id, svc_now(s))) != 0)
@@ -264,7 +264,7 @@ svc_dev_start_next(struct svc *s, const char *thing, const char *namespace_id, c
 	if (x.status == JD_EXEC_QUEUED) {
 		if ((rc = core_exec_check(CORE_OP_START_NEXT, x.status, JD_EXEC_IN_PROGRESS, false, e)) != 0)
 			goto fail;
-		if ((rc = svc__touch(tx, thing, x.namespace_id, false)) != 0)
+		if ((rc = svc__touch(tx, thing, x.namespace_id, x.job_id, false)) != 0)
 			goto store_fail;
 		x.status = JD_EXEC_IN_PROGRESS;
 		x.started_ms = now;
@@ -390,7 +390,7 @@ svc_dev_update(struct svc *s, const char *thing, const char *job_id,
 			attach_state(e, &x);
 		goto fail;
 	}
-	if ((rc = svc__touch(tx, thing, x.namespace_id,
+	if ((rc = svc__touch(tx, thing, x.namespace_id, job_id,
 	         core_exec_status_pending(x.status) != core_exec_status_pending(in->status))) != 0)
 		goto store_fail;
 	if (x.status == JD_EXEC_QUEUED && in->status == JD_EXEC_IN_PROGRESS) {

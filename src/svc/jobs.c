@@ -53,7 +53,7 @@ bad:
 int
 svc__exec_set_status(struct store_tx *tx, struct store_exec *x, int to, int64_t now)
 {
-	int rc = svc__touch(tx, x->thing_name, x->namespace_id,
+	int rc = svc__touch(tx, x->thing_name, x->namespace_id, x->job_id,
 	    core_exec_status_pending(x->status) != core_exec_status_pending(to));
 
 	if (rc != 0)
@@ -121,7 +121,7 @@ svc__exec_queue_retry(struct svc *s, struct store_tx *tx, const struct store_job
 	x.queued_ms = x.updated_ms = now;
 	x.version = 1; /* D5 */
 	x.retry_attempt = retry_attempt;
-	if ((rc = svc__touch(tx, thing, job->namespace_id, true)) != 0)
+	if ((rc = svc__touch(tx, thing, job->namespace_id, job->job_id, true)) != 0)
 		return rc;
 	return store_exec_insert(tx, &x);
 }

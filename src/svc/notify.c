@@ -21,6 +21,7 @@
 struct touch {
 	char thing[JD_THING_NAME_MAX + 1];
 	char ns[JD_NAMESPACE_MAX + 1];
+	char job[JD_JOB_ID_MAX + 1];     /* the first job whose execution changed */
 	bool list;                       /* membership changed */
 	bool had;                        /* a head before */
 	char head_job[JD_JOB_ID_MAX + 1];
@@ -73,7 +74,8 @@ read_head(struct store_tx *tx, const char *thing, const char *ns, struct head *h
 }
 
 int
-svc__touch(struct store_tx *tx, const char *thing, const char *ns, bool list_changed)
+svc__touch(struct store_tx *tx, const char *thing, const char *ns, const char *job,
+    bool list_changed)
 {
 	struct head h;
 	int rc;
@@ -98,6 +100,7 @@ svc__touch(struct store_tx *tx, const char *thing, const char *ns, bool list_cha
 	memset(t, 0, sizeof(*t));
 	jd_strlcpy(t->thing, thing, sizeof(t->thing));
 	jd_strlcpy(t->ns, ns, sizeof(t->ns));
+	jd_strlcpy(t->job, job, sizeof(t->job));
 	t->list = list_changed;
 	t->had = h.found;
 	jd_strlcpy(t->head_job, h.job, sizeof(t->head_job));
@@ -133,7 +136,7 @@ svc__notes_emit(void)
 	for (size_t i = 0; i < notes.n; i++) {
 		struct touch *t = &notes.v[i];
 		if (t->list || t->head_changed)
-			s->notify.changed(s->notify.arg, t->thing, t->ns, t->list, t->head_changed);
+			s->notify.changed(s->notify.arg, t->thing, t->ns, t->job, t->list, t->head_changed);
 	}
 	notes.n = 0;
 	notes.active = false;

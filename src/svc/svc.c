@@ -331,7 +331,7 @@ reap_once(struct svc *s)
 	if (store_exec_pending_job(tx, job_id, xlist_add, &pend) != 0)
 		goto fail;
 	for (size_t i = 0; i < pend.n; i++)
-		if (svc__touch(tx, pend.v[i].thing_name, pend.v[i].namespace_id, true) != 0)
+		if (svc__touch(tx, pend.v[i].thing_name, pend.v[i].namespace_id, pend.v[i].job_id, true) != 0)
 			goto fail;
 	xlist_free(&pend);
 	if (store_exec_delete_job(tx, job_id, REAPER_BATCH, &n) != 0)

@@ -25,11 +25,12 @@
 /*
  * Notification sink (the MQTT bridge): called after a commit, once per thing
  * and namespace whose pending list changed membership (`list`, spec §7.2)
- * and/or head (`head`, §7.3). Runs on the thread that committed.
+ * and/or head (`head`, §7.3); job_id is the (first) job whose execution
+ * changed. Runs on the thread that committed.
  */
 struct svc_notify {
-	void (*changed)(void *arg, const char *thing, const char *namespace_id, bool list,
-	    bool head);
+	void (*changed)(void *arg, const char *thing, const char *namespace_id, const char *job_id,
+	    bool list, bool head);
 	void *arg;
 };
 

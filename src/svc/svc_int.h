@@ -46,7 +46,8 @@ int svc__rollout_tick(struct svc *s, struct store_tx *tx, struct store_job *j, i
 /* Notifications (notify.c). Call svc__touch before changing an execution of
  * thing in namespace ns; list_changed when it enters or leaves the pending list. */
 void svc__notes_begin(struct svc *s);
-int svc__touch(struct store_tx *tx, const char *thing, const char *ns, bool list_changed);
+int svc__touch(struct store_tx *tx, const char *thing, const char *ns, const char *job,
+    bool list_changed);
 int svc__notes_finish(struct store_tx *tx);
 void svc__notes_emit(void);
 

@@ -1,0 +1,579 @@
+/*
+ * bridge.c: libmosquitto glue for the MQTT device plane.
+ *
+ * One client connection per jobsd node; libmosquitto's own thread runs the
+ * network loop and reconnects with exponential backoff (1 s to 30 s) when the
+ * broker goes away; every (re)connection subscribes again. MQTT 5 is tried
+ * first and 3.1.1 used when the broker refuses it. A request is decoded by
+ * the pure layer (topic.c), served by svc/, and answered at QoS 1 on the
+ * request topic + "/accepted" or "/rejected". Notifications come from svc's
+ * sink after commit (svc/notify.c) and are published from the committing
+ * thread (libmosquitto's publish is thread-safe).
+ */
+#include "mqtt/bridge.h"
+
+#include <mosquitto.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/core.h"
+#include "mqtt/mqtt.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+#define SUB_TOPIC "$aws/things/+/jobs/#"
+
+struct mqtt_bridge {
+	struct mosquitto *mosq;
+	struct svc *svc;
+	struct mqtt_config cfg;
+	char *host, *client_id, *username, *password, *cafile;
+	atomic_bool connected;
+	atomic_bool subscribed;
+	int protocol;
+	bool stopped;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+};
+
+static int lib_refs;
+static pthread_mutex_t lib_mu = PTHREAD_MUTEX_INITIALIZER;
+
+int
+mqtt_shard_of(const char *thing, int shards)
+{
+	uint32_t h = 2166136261u;
+
+	if (shards <= 1)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)thing; *p; p++) {
+		h ^= *p;
+		h *= 16777619u;
+	}
+	return (int)(h % (uint32_t)shards);
+}
+
+static int64_t
+now_s(struct mqtt_bridge *b)
+{
+	return svc_now(b->svc) / 1000;
+}
+
+static void
+publish(struct mqtt_bridge *b, const char *topic, const struct buf *payload)
+{
+	int rc = mosquitto_publish(b->mosq, NULL, topic, (int)payload->len, payload->p, 1, false);
+
+	if (rc != MOSQ_ERR_SUCCESS)
+		log_warn("mqtt: publish to %s failed: %s", topic, mosquitto_strerror(rc));
+}
+
+/* ---- payload encoding (spec §6.3) --------------------------------------- */
+
+static void
+ksec(struct jw *w, const char *k, int64_t ms)
+{
+	if (ms != 0)
+		jw_kint(w, k, ms / 1000);
+}
+
+/* MQTT JobExecutionData: jobDocument as an object (spec §2.2, §6.3). */
+static void
+encode_execution(struct mqtt_bridge *b, struct jw *w, const struct store_exec *x,
+    const char *doc, bool include_doc)
+{
+	int64_t now = svc_now(b->svc), left = -1;
+
+	if (x->status == JD_EXEC_IN_PROGRESS)
+		left = core_seconds_before_timeout(now,
+		    core_effective_deadline(x->inprogress_deadline, x->step_deadline));
+	jw_obj_begin(w);
+	jw_kstr(w, "jobId", x->job_id);
+	jw_kstr(w, "thingName", x->thing_name);
+	if (include_doc && doc != NULL && doc[0] != '\0')
+		jw_kraw_opt(w, "jobDocument", doc);
+	jw_kstr(w, "status", core_exec_status_name(x->status));
+	if (x->details != NULL && strcmp(x->details, "{}") != 0)
+		jw_kraw_opt(w, "statusDetails", x->details);
+	ksec(w, "queuedAt", x->queued_ms);
+	ksec(w, "startedAt", x->started_ms);
+	ksec(w, "lastUpdatedAt", x->updated_ms);
+	jw_kint(w, "versionNumber", x->version);
+	jw_kint(w, "executionNumber", x->number);
+	if (left >= 0)
+		jw_kint(w, "approximateSecondsBeforeTimedOut", left);
+	jw_obj_end(w);
+}
+
+static void
+encode_summary(struct jw *w, const struct store_exec *x)
+{
+	jw_obj_begin(w);
+	jw_kstr(w, "jobId", x->job_id);
+	ksec(w, "queuedAt", x->queued_ms);
+	ksec(w, "startedAt", x->started_ms);
+	ksec(w, "lastUpdatedAt", x->updated_ms);
+	jw_kint(w, "versionNumber", x->version);
+	jw_kint(w, "executionNumber", x->number);
+	jw_obj_end(w);
+}
+
+static void
+envelope_end(struct jw *w, const struct mqtt_request *req, int64_t ts)
+{
+	jw_kint(w, "timestamp", ts);
+	if (req != NULL && req->has_client_token)
+		jw_kstr(w, "clientToken", req->client_token);
+	jw_obj_end(w);
+}
+
+/* ---- the pending list, in one pass --------------------------------------- */
+
+struct pending {
+	struct store_exec *v;
+	size_t n, cap;
+};
+
+static int
+pending_add(void *arg, const struct store_exec *x)
+{
+	struct pending *p = arg;
+
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 8;
+		p->v = jd_realloc(p->v, p->cap * sizeof(*p->v));
+	}
+	p->v[p->n] = *x;
+	p->v[p->n].details = jd_strdup(x->details);
+	p->n++;
+	return 0;
+}
+
+static void
+pending_free(struct pending *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		store_exec_release(&p->v[i]);
+	free(p->v);
+	memset(p, 0, sizeof(*p));
+}
+
+static void
+encode_list(struct jw *w, const struct pending *p, int status)
+{
+	jw_arr_begin(w);
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i].status == status)
+			encode_summary(w, &p->v[i]);
+	jw_arr_end(w);
+}
+
+/* ---- requests ----------------------------------------------------------- */
+
+static void
+reject(struct mqtt_bridge *b, const struct mqtt_topic *t, int code, const char *msg,
+    const struct mqtt_request *req, const struct jd_error *e)
+{
+	char topic[MQTT_REPLY_TOPIC_SIZE];
+	struct buf out = BUF_INIT;
+
+	if (mqtt_reply_topic(t, false, topic, sizeof(topic)) != 0)
+		return;
+	mqtt_encode_rejected(&out, code, msg, req, now_s(b), e);
+	publish(b, topic, &out);
+	buf_free(&out);
+}
+
+static void
+accept_(struct mqtt_bridge *b, const struct mqtt_topic *t, const struct buf *payload)
+{
+	char topic[MQTT_REPLY_TOPIC_SIZE];
+
+	if (mqtt_reply_topic(t, true, topic, sizeof(topic)) == 0)
+		publish(b, topic, payload);
+}
+
+static int
+serve(struct mqtt_bridge *b, const struct mqtt_topic *t, const struct mqtt_request *req,
+    struct buf *out, struct jd_error *e)
+{
+	struct store_exec x;
+	struct pending p = {0};
+	char *doc = NULL;
+	bool found = false;
+	struct jw w;
+	int rc = 0;
+
+	memset(&x, 0, sizeof(x));
+	jw_init(&w, out);
+	switch (t->kind) {
+	case MQTT_T_GET_PENDING:
+		if ((rc = svc_dev_pending(b->svc, t->thing, t->namespace_id, pending_add, &p, e)) != 0)
+			break;
+		jw_obj_begin(&w);
+		jw_key(&w, "inProgressJobs");
+		encode_list(&w, &p, JD_EXEC_IN_PROGRESS);
+		jw_key(&w, "queuedJobs");
+		encode_list(&w, &p, JD_EXEC_QUEUED);
+		envelope_end(&w, req, now_s(b));
+		break;
+	case MQTT_T_START_NEXT:
+		if ((rc = svc_dev_start_next(b->svc, t->thing, t->namespace_id, req->details,
+		         req->step_minutes, &x, &doc, &found, e)) != 0)
+			break;
+		jw_obj_begin(&w);
+		if (found) {
+			jw_key(&w, "execution");
+			encode_execution(b, &w, &x, doc, true);
+		}
+		envelope_end(&w, req, now_s(b));
+		break;
+	case MQTT_T_DESCRIBE:
+		if ((rc = svc_dev_describe(b->svc, t->thing, t->job_id, t->namespace_id,
+		         req->execution_number, &x, &doc, &found, e)) != 0)
+			break;
+		jw_obj_begin(&w);
+		if (found) {
+			jw_key(&w, "execution");
+			encode_execution(b, &w, &x, doc, req->include_doc);
+		}
+		envelope_end(&w, req, now_s(b));
+		break;
+	case MQTT_T_UPDATE: {
+		struct svc_update_input in = {req->status, req->details, req->step_minutes,
+		    req->expected_version, req->execution_number};
+		if ((rc = svc_dev_update(b->svc, t->thing, t->job_id, &in, &x, &doc, e)) != 0)
+			break;
+		jw_obj_begin(&w);
+		if (req->include_state) {
+			jw_key(&w, "executionState");
+			jw_obj_begin(&w);
+			jw_kstr(&w, "status", core_exec_status_name(x.status));
+			if (x.details != NULL && strcmp(x.details, "{}") != 0)
+				jw_kraw_opt(&w, "statusDetails", x.details);
+			jw_kint(&w, "versionNumber", x.version);
+			jw_obj_end(&w);
+		}
+		if (req->include_doc && doc != NULL && doc[0] != '\0')
+			jw_kraw_opt(&w, "jobDocument", doc);
+		envelope_end(&w, req, now_s(b));
+		break;
+	}
+	default:
+		rc = jd_error_set(e, JD_EINVAL, "Unsupported request");
+	}
+	pending_free(&p);
+	store_exec_release(&x);
+	free(doc);
+	return rc;
+}
+
+static void
+on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
+{
+	struct mqtt_bridge *b = arg;
+	struct mqtt_topic t;
+	struct mqtt_request req;
+	struct jd_error e;
+	struct buf out = BUF_INIT;
+	int rc;
+
+	(void)m;
+	mqtt_topic_parse(msg->topic, strlen(msg->topic), &t);
+	switch (t.kind) {
+	case MQTT_T_FOREIGN:
+	case MQTT_T_OWN:
+		return;
+	case MQTT_T_INVALID:
+		reject(b, &t, JD_ENOROUTE, t.msg, NULL, NULL);
+		return;
+	case MQTT_T_BADNAME:
+		reject(b, &t, JD_EINVAL, t.msg, NULL, NULL);
+		return;
+	default:
+		break;
+	}
+	/* D20: with several nodes, each answers only its share of the things. */
+	if (mqtt_shard_of(t.thing, b->cfg.shards) != b->cfg.shard)
+		return;
+	jd_error_init(&e);
+	rc = mqtt_payload_parse(t.kind, msg->payload, (size_t)(msg->payloadlen > 0 ? msg->payloadlen : 0),
+	    &req, &e);
+	if (rc == 0)
+		rc = serve(b, &t, &req, &out, &e);
+	if (rc == 0)
+		accept_(b, &t, &out);
+	else
+		reject(b, &t, e.code ? e.code : rc, NULL, &req, &e);
+	mqtt_request_release(&req);
+	jd_error_clear(&e);
+	buf_free(&out);
+}
+
+/* ---- notifications (spec §7, D10) --------------------------------------- */
+
+static void
+notify_topics(const char *thing, const char *ns, bool next, char *out, size_t n)
+{
+	if (ns[0] == '\0')
+		snprintf(out, n, "$aws/things/%s/jobs/%s", thing, next ? "notify-next" : "notify");
+	else
+		snprintf(out, n, "$aws/things/%s/jobs/%s-namespace-%s", thing,
+		    next ? "notify-next" : "notify", ns);
+}
+
+static void
+on_changed(void *arg, const char *thing, const char *ns, const char *job, bool list, bool head)
+{
+	struct mqtt_bridge *b = arg;
+	struct pending p = {0};
+	struct jd_error e;
+	struct buf out = BUF_INIT;
+	char topic[MQTT_REPLY_TOPIC_SIZE];
+	struct jw w;
+
+	if (!atomic_load(&b->connected))
+		return; /* notifications are not queued while the broker is away */
+	jd_error_init(&e);
+	if (svc_dev_pending(b->svc, thing, ns, pending_add, &p, &e) != 0) {
+		log_warn("mqtt: notify %s: %s", thing, e.msg);
+		goto out;
+	}
+	if (list) {
+		bool any_ip = false, any_q = false;
+		for (size_t i = 0; i < p.n; i++) {
+			any_ip |= p.v[i].status == JD_EXEC_IN_PROGRESS;
+			any_q |= p.v[i].status == JD_EXEC_QUEUED;
+		}
+		jw_init(&w, &out);
+		jw_obj_begin(&w);
+		jw_kint(&w, "timestamp", now_s(b));
+		jw_key(&w, "jobs");
+		jw_obj_begin(&w);
+		if (any_ip) {
+			jw_key(&w, "IN_PROGRESS");
+			encode_list(&w, &p, JD_EXEC_IN_PROGRESS);
+		}
+		if (any_q) {
+			jw_key(&w, "QUEUED");
+			encode_list(&w, &p, JD_EXEC_QUEUED);
+		}
+		jw_obj_end(&w);
+		jw_obj_end(&w);
+		notify_topics(thing, ns, false, topic, sizeof(topic));
+		publish(b, topic, &out);
+		if (ns[0] != '\0') { /* D10: also the seed's per-job form */
+			snprintf(topic, sizeof(topic), "$aws/things/%s/jobs/%s/notify-namespace-%s/", thing,
+			    job, ns);
+			publish(b, topic, &out);
+		}
+	}
+	if (head) {
+		struct store_exec x;
+		char *doc = NULL;
+		bool found = false;
+		memset(&x, 0, sizeof(x));
+		buf_reset(&out);
+		jw_init(&w, &out);
+		jw_obj_begin(&w);
+		jw_kint(&w, "timestamp", now_s(b));
+		if (svc_dev_describe(b->svc, thing, "$next", ns, 0, &x, &doc, &found, &e) == 0 && found) {
+			jw_key(&w, "execution");
+			encode_execution(b, &w, &x, doc, true);
+		}
+		jw_obj_end(&w);
+		store_exec_release(&x);
+		free(doc);
+		notify_topics(thing, ns, true, topic, sizeof(topic));
+		publish(b, topic, &out);
+	}
+out:
+	pending_free(&p);
+	jd_error_clear(&e);
+	buf_free(&out);
+}
+
+/* ---- connection --------------------------------------------------------- */
+
+static void
+on_connect(struct mosquitto *m, void *arg, int rc)
+{
+	struct mqtt_bridge *b = arg;
+	int mid;
+
+	if (rc != 0) {
+		log_warn("mqtt: broker %s:%d refused the connection: %s", b->cfg.host, b->cfg.port,
+		    mosquitto_connack_string(rc));
+		if (rc == 1 && b->protocol == MQTT_PROTOCOL_V5) {
+			/* unacceptable protocol version: fall back to 3.1.1 */
+			b->protocol = MQTT_PROTOCOL_V311;
+			mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+		}
+		return;
+	}
+	atomic_store(&b->connected, true);
+	log_info("mqtt: connected to %s:%d (MQTT %s)", b->cfg.host, b->cfg.port,
+	    b->protocol == MQTT_PROTOCOL_V5 ? "5" : "3.1.1");
+	rc = mosquitto_subscribe(m, &mid, SUB_TOPIC, 1);
+	if (rc != MOSQ_ERR_SUCCESS)
+		log_warn("mqtt: subscribe failed: %s", mosquitto_strerror(rc));
+}
+
+static void
+on_subscribe(struct mosquitto *m, void *arg, int mid, int n, const int *granted)
+{
+	struct mqtt_bridge *b = arg;
+
+	(void)m;
+	(void)mid;
+	if (n < 1 || granted[0] > 2) {
+		log_error("mqtt: the broker refused the subscription to %s (check its ACL)", SUB_TOPIC);
+		return;
+	}
+	pthread_mutex_lock(&b->mu);
+	atomic_store(&b->subscribed, true);
+	pthread_cond_broadcast(&b->cv);
+	pthread_mutex_unlock(&b->mu);
+	log_info("mqtt: subscribed to %s", SUB_TOPIC);
+}
+
+static void
+on_disconnect(struct mosquitto *m, void *arg, int rc)
+{
+	struct mqtt_bridge *b = arg;
+
+	(void)m;
+	atomic_store(&b->connected, false);
+	atomic_store(&b->subscribed, false);
+	if (rc != 0)
+		log_warn("mqtt: lost the broker (%s); reconnecting", mosquitto_strerror(rc));
+}
+
+bool
+mqtt_bridge_ready(const struct mqtt_bridge *b)
+{
+	return b != NULL && atomic_load(&b->subscribed);
+}
+
+int
+mqtt_bridge_create(const struct mqtt_config *cfg, struct svc *svc, struct mqtt_bridge **out,
+    struct jd_error *e)
+{
+	struct mqtt_bridge *b = jd_calloc(1, sizeof(*b));
+	struct svc_notify sink;
+	int rc;
+
+	pthread_mutex_lock(&lib_mu);
+	if (lib_refs++ == 0)
+		mosquitto_lib_init();
+	pthread_mutex_unlock(&lib_mu);
+	b->svc = svc;
+	b->cfg = *cfg;
+	b->host = jd_strdup(cfg->host);
+	b->client_id = jd_strdup(cfg->client_id);
+	b->username = jd_strdup(cfg->username);
+	b->password = jd_strdup(cfg->password);
+	b->cafile = jd_strdup(cfg->cafile);
+	b->cfg.host = b->host;
+	if (b->cfg.shards < 1)
+		b->cfg.shards = 1;
+	pthread_mutex_init(&b->mu, NULL);
+	pthread_cond_init(&b->cv, NULL);
+	b->mosq = mosquitto_new(b->client_id, true, b);
+	if (b->mosq == NULL) {
+		rc = jd_error_set(e, JD_EINTERNAL, "mqtt: cannot create a client");
+		goto fail;
+	}
+	b->protocol = MQTT_PROTOCOL_V5;
+	mosquitto_int_option(b->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+	mosquitto_connect_callback_set(b->mosq, on_connect);
+	mosquitto_disconnect_callback_set(b->mosq, on_disconnect);
+	mosquitto_subscribe_callback_set(b->mosq, on_subscribe);
+	mosquitto_message_callback_set(b->mosq, on_message);
+	mosquitto_reconnect_delay_set(b->mosq, 1, 30, true);
+	if (b->username != NULL &&
+	    mosquitto_username_pw_set(b->mosq, b->username, b->password) != MOSQ_ERR_SUCCESS) {
+		rc = jd_error_set(e, JD_EINVAL, "mqtt: invalid username or password");
+		goto fail;
+	}
+	if (b->cafile != NULL && (rc = mosquitto_tls_set(b->mosq, b->cafile, NULL, NULL, NULL, NULL)) !=
+	        MOSQ_ERR_SUCCESS) {
+		rc = jd_error_set(e, JD_EINVAL, "mqtt: TLS set-up failed: %s", mosquitto_strerror(rc));
+		goto fail;
+	}
+	sink.changed = on_changed;
+	sink.arg = b;
+	svc_set_notify(svc, &sink);
+	rc = mosquitto_connect_async(b->mosq, b->host, cfg->port, 30);
+	if (rc != MOSQ_ERR_SUCCESS)
+		log_warn("mqtt: cannot reach %s:%d yet (%s); will keep trying", b->host, cfg->port,
+		    mosquitto_strerror(rc));
+	if ((rc = mosquitto_loop_start(b->mosq)) != MOSQ_ERR_SUCCESS) {
+		rc = jd_error_set(e, JD_EINTERNAL, "mqtt: cannot start the network loop: %s",
+		    mosquitto_strerror(rc));
+		goto fail;
+	}
+	/* Give the first subscription a moment, so a device that connects right
+	 * after start-up is answered; carry on without it (we keep retrying). */
+	if (cfg->wait_ms > 0) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += cfg->wait_ms / 1000;
+		ts.tv_nsec += (long)(cfg->wait_ms % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_mutex_lock(&b->mu);
+		while (!atomic_load(&b->subscribed))
+			if (pthread_cond_timedwait(&b->cv, &b->mu, &ts) != 0)
+				break;
+		pthread_mutex_unlock(&b->mu);
+		if (!atomic_load(&b->subscribed))
+			log_warn("mqtt: not subscribed after %d ms; serving HTTP meanwhile", cfg->wait_ms);
+	}
+	*out = b;
+	return 0;
+fail:
+	mqtt_bridge_destroy(b);
+	return rc;
+}
+
+void
+mqtt_bridge_stop(struct mqtt_bridge *b)
+{
+	if (b == NULL || b->mosq == NULL || b->stopped)
+		return;
+	b->stopped = true;
+	atomic_store(&b->connected, false); /* the sink now drops notifications */
+	mosquitto_disconnect(b->mosq);
+	mosquitto_loop_stop(b->mosq, false);
+}
+
+void
+mqtt_bridge_destroy(struct mqtt_bridge *b)
+{
+	if (b == NULL)
+		return;
+	if (b->mosq != NULL) {
+		mqtt_bridge_stop(b);
+		mosquitto_destroy(b->mosq);
+	}
+	pthread_cond_destroy(&b->cv);
+	pthread_mutex_destroy(&b->mu);
+	free(b->host);
+	free(b->client_id);
+	free(b->username);
+	if (b->password != NULL)
+		memset(b->password, 0, strlen(b->password));
+	free(b->password);
+	free(b->cafile);
+	free(b);
+	pthread_mutex_lock(&lib_mu);
+	if (--lib_refs == 0)
+		mosquitto_lib_cleanup();
+	pthread_mutex_unlock(&lib_mu);
+}
