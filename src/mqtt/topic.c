@@ -38,7 +38,6 @@
  */
 #include "mqtt/mqtt.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -13,6 +13,8 @@
  */
 #include "svc/svc_int.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,9 +36,31 @@ struct notes {
 	bool active;
 	struct touch *v;
 	size_t n, cap;
+	uint32_t *index;                 /* open addressing: 1 + position in v, 0 = free */
+	size_t index_cap;                /* power of two, >= 2 * cap */
 };
 
 static _Thread_local struct notes notes;
+
+/* The collection outlives no thread: a key destructor frees it at thread exit. */
+static pthread_key_t notes_key;
+static pthread_once_t notes_once = PTHREAD_ONCE_INIT;
+
+static void
+notes_free(void *p)
+{
+	struct notes *n = p;
+
+	free(n->v);
+	free(n->index);
+	memset(n, 0, sizeof(*n));
+}
+
+static void
+notes_key_make(void)
+{
+	pthread_key_create(&notes_key, notes_free);
+}
 
 void
 svc__notes_begin(struct svc *s)
@@ -44,6 +68,52 @@ svc__notes_begin(struct svc *s)
 	notes.s = s;
 	notes.active = s->notify.changed != NULL;
 	notes.n = 0;
+	if (notes.index != NULL)
+		memset(notes.index, 0, notes.index_cap * sizeof(*notes.index));
+}
+
+static uint64_t
+hash2(const char *a, const char *b)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *a; a++)
+		h = (h ^ (unsigned char)*a) * 1099511628211ULL;
+	h = (h ^ 0xff) * 1099511628211ULL;
+	for (; *b; b++)
+		h = (h ^ (unsigned char)*b) * 1099511628211ULL;
+	return h;
+}
+
+/* Slot of (thing, ns) in the index: its entry, or the free slot for it. */
+static size_t
+slot(const char *thing, const char *ns)
+{
+	size_t mask = notes.index_cap - 1, i = (size_t)hash2(thing, ns) & mask;
+
+	while (notes.index[i] != 0) {
+		struct touch *t = &notes.v[notes.index[i] - 1];
+		if (strcmp(t->thing, thing) == 0 && strcmp(t->ns, ns) == 0)
+			break;
+		i = (i + 1) & mask;
+	}
+	return i;
+}
+
+static void
+grow(void)
+{
+	size_t cap = notes.cap ? notes.cap * 2 : 16;
+
+	pthread_once(&notes_once, notes_key_make);
+	notes.v = jd_realloc(notes.v, cap * sizeof(*notes.v));
+	notes.cap = cap;
+	free(notes.index);
+	notes.index_cap = cap * 2;
+	notes.index = jd_calloc(notes.index_cap, sizeof(*notes.index));
+	for (size_t k = 0; k < notes.n; k++)
+		notes.index[slot(notes.v[k].thing, notes.v[k].ns)] = (uint32_t)(k + 1);
+	pthread_setspecific(notes_key, &notes);
 }
 
 struct head {
@@ -84,18 +154,18 @@ svc__touch(struct store_tx *tx, const char *thing, const char *ns, const char *j
 		return 0;
 	if (ns == NULL)
 		ns = "";
-	for (size_t i = 0; i < notes.n; i++) {
-		if (strcmp(notes.v[i].thing, thing) == 0 && strcmp(notes.v[i].ns, ns) == 0) {
-			notes.v[i].list |= list_changed;
+	if (notes.index != NULL) {
+		size_t i = slot(thing, ns);
+		if (notes.index[i] != 0) {
+			notes.v[notes.index[i] - 1].list |= list_changed;
 			return 0;
 		}
 	}
 	if ((rc = read_head(tx, thing, ns, &h)) != 0)
 		return rc;
-	if (notes.n == notes.cap) {
-		notes.cap = notes.cap ? notes.cap * 2 : 8;
-		notes.v = jd_realloc(notes.v, notes.cap * sizeof(*notes.v));
-	}
+	if (notes.n == notes.cap)
+		grow();
+	notes.index[slot(thing, ns)] = (uint32_t)(notes.n + 1);
 	struct touch *t = &notes.v[notes.n++];
 	memset(t, 0, sizeof(*t));
 	jd_strlcpy(t->thing, thing, sizeof(t->thing));

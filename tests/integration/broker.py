@@ -1,0 +1,133 @@
+"""A real Mosquitto for the MQTT integration tests, configured from the shipped
+contrib/mosquitto files (scripts/broker.sh), on a free loopback port.
+
+    Broker(dir).start() / .stop() / .restart() / .port / .password
+    MqttTestCase: a broker and a jobsd connected to it per test class; state
+        reset before every test; self.device(thing) gives a connected
+        mqttc.MqttClient whose client id is the thing name (as the ACL wants).
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+import mqttc  # noqa: E402
+
+REPO = harness.REPO
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Broker:
+    def __init__(self, root=None, port=None):
+        self.own_root = root is None
+        self.root = root or tempfile.mkdtemp(prefix='jobsd-broker-')
+        self.dir = os.path.join(self.root, 'mosquitto')
+        self.port = port or free_port()
+        self.proc = None
+        subprocess.run([os.path.join(REPO, 'scripts', 'broker.sh'), self.dir, str(self.port)],
+                       check=True, stdout=subprocess.DEVNULL)
+        with open(os.path.join(self.dir, 'jobsd.password')) as f:
+            self.password = f.read().strip()
+
+    def start(self):
+        self.log = open(os.path.join(self.root, 'mosquitto.log'), 'ab')
+        self.proc = subprocess.Popen(['mosquitto', '-c', os.path.join(self.dir, 'mosquitto.conf')],
+                                     stdout=self.log, stderr=self.log)
+        deadline = time.monotonic() + 10
+        while True:  # ready when the port accepts a connection
+            try:
+                socket.create_connection(('127.0.0.1', self.port), timeout=0.5).close()
+                return
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError('mosquitto did not start; see %s' % self.root)
+                time.sleep(0.02)
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(10)
+            self.proc = None
+            self.log.close()
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+    def close(self):
+        self.stop()
+        if self.own_root:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+def wait_mqtt_ready(jobsd, want=True, timeout=15.0):
+    """Poll the test-rig status until jobsd is (or is not) subscribed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with urllib.request.urlopen(jobsd.control_url + '/_jobsd/status', timeout=5) as r:
+            st = json.loads(r.read())
+        if st['mqtt']['ready'] == want:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError('jobsd MQTT ready != %s after %.0f s' % (want, timeout))
+        time.sleep(0.05)
+
+
+class MqttTestCase(harness.JobsdTestCase):
+    broker = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.broker = Broker()
+        cls.broker.start()
+        cls.jobsd_extra_args = ('--mqtt', '127.0.0.1:%d' % cls.broker.port,
+                                '--mqtt-username', 'jobsd', '--mqtt-password', cls.broker.password)
+        try:
+            super().setUpClass()
+            wait_mqtt_ready(cls.jobsd)
+        except Exception:
+            cls.broker.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            cls.broker.close()
+
+    def setUp(self):
+        super().setUp()
+        self.clients = []
+
+    def tearDown(self):
+        for c in self.clients:
+            try:
+                c.disconnect()
+            except Exception:
+                pass
+        super().tearDown()
+
+    def device(self, thing, subscribe=True):
+        """A device connected as `thing`, subscribed to all its jobs topics."""
+        c = mqttc.MqttClient(thing, '127.0.0.1', self.broker.port)
+        c.connect()
+        self.clients.append(c)
+        if subscribe:
+            c.subscribe('$aws/things/%s/jobs/#' % thing)
+        return c
