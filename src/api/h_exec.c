@@ -375,12 +375,17 @@ api_h_dev_update(struct api_req *r)
 	if (api_body_details(r, r->json, "statusDetails", &details) ||
 	    step_minutes(r, true, &in.step_minutes) ||
 	    api_body_long(r, r->json, "expectedVersion", NULL, 0, INT64_MAX, &in.expected_version, &has_ver) ||
-	    api_body_long(r, r->json, "executionNumber", NULL, 1, INT64_MAX, &in.number, &has_num) ||
+	    api_body_long(r, r->json, "executionNumber", NULL, 0, INT64_MAX, &in.number, &has_num) ||
 	    api_body_bool(r, r->json, "includeJobExecutionState", NULL, &inc_state) ||
 	    api_body_bool(r, r->json, "includeJobDocument", NULL, &inc_doc))
 		goto out;
 	if (!has_ver)
 		in.expected_version = -1;
+	if (has_num && in.number == 0) { /* never allocated (D4): not "the latest" */
+		api_fail(r, JD_ENOTFOUND, "Job execution %s/%s with execution number 0 does not exist",
+		    r->label[1], r->label[0]);
+		goto out;
+	}
 	in.details = details;
 	if (svc_dev_update(r->api->svc, r->label[0], r->label[1], &in, &x, &doc, &r->err) != 0) {
 		api_fail_err(r, r->err.code);

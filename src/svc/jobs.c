@@ -206,25 +206,39 @@ out:
 	return rate;
 }
 
+/* How targets are resolved into executions. */
+enum resolve_mode {
+	RESOLVE_CREATE,    /* CreateJob: every target must exist; paced by the rollout config */
+	RESOLVE_START,     /* a SCHEDULED job starts: vanished targets are skipped; paced */
+	RESOLVE_ASSOCIATE, /* AssociateTargetsWithJob: not paced; things the job already
+	                      reached (any execution but REMOVED) are left alone */
+};
+
 static int
 resolve_and_queue(struct svc *s, struct store_tx *tx, struct store_job *job,
-    const char *const *targets, int n_targets, bool skip_pending, bool queue, int64_t now,
+    const char *const *targets, int n_targets, enum resolve_mode mode, bool queue, int64_t now,
     struct jd_error *e)
 {
 	/* Only a job's initial targets are paced; later additions are immediate. */
-	int64_t paced = skip_pending ? 0 : rollout_rate(job->config, 0, 0);
+	int64_t paced = mode == RESOLVE_ASSOCIATE ? 0 : rollout_rate(job->config, 0, 0);
 	struct tset things = {0};
 	char name[JD_THING_NAME_MAX + 1], kind;
 	int rc = 0;
 
 	for (int i = 0; i < n_targets; i++) {
-		if ((rc = svc__parse_target(s, targets[i], &kind, name, e)) != 0)
-			goto out;
+		if ((rc = svc__parse_target(s, targets[i], &kind, name, e)) != 0) {
+			if (mode != RESOLVE_START)
+				goto out;
+			jd_error_clear(e); /* e.g. the account changed since: skip it */
+			continue;
+		}
 		if (kind == 't') {
 			struct store_thing t;
 			memset(&t, 0, sizeof(t));
 			rc = store_thing_get(tx, name, &t);
 			store_thing_release(&t);
+			if (rc == JD_ENOTFOUND && mode == RESOLVE_START)
+				continue;
 			if (rc == JD_ENOTFOUND) {
 				rc = jd_error_set(e, rc, "Thing %s cannot be found.", name);
 				goto out;
@@ -237,6 +251,8 @@ resolve_and_queue(struct svc *s, struct store_tx *tx, struct store_job *job,
 			memset(&g, 0, sizeof(g));
 			rc = store_group_get(tx, name, &g);
 			store_group_release(&g);
+			if (rc == JD_ENOTFOUND && mode == RESOLVE_START)
+				continue;
 			if (rc == JD_ENOTFOUND) {
 				rc = jd_error_set(e, rc, "Thing Group %s does not exist", name);
 				goto out;
@@ -260,12 +276,12 @@ resolve_and_queue(struct svc *s, struct store_tx *tx, struct store_job *job,
 	if (queue && paced > 0)
 		job->rollout_notified = (int64_t)things.n;
 	for (size_t i = 0; queue && i < things.n; i++) {
-		if (skip_pending) {
+		if (mode == RESOLVE_ASSOCIATE) {
 			struct store_exec x;
 			memset(&x, 0, sizeof(x));
 			rc = store_exec_get(tx, job->job_id, things.v[i], 0, &x);
 			store_exec_release(&x);
-			if (rc == 0 && core_exec_status_pending(x.status))
+			if (rc == 0 && x.status != JD_EXEC_REMOVED)
 				continue;
 			if (rc != 0 && rc != JD_ENOTFOUND)
 				goto store_fail;
@@ -348,7 +364,7 @@ svc_job_create(struct svc *s, const struct svc_job_input *in, struct store_job *
 		goto fail;
 	if ((rc = store_job_insert(tx, &j)) != 0)
 		goto store_fail;
-	if ((rc = resolve_and_queue(s, tx, &j, in->targets, in->n_targets, false,
+	if ((rc = resolve_and_queue(s, tx, &j, in->targets, in->n_targets, RESOLVE_CREATE,
 	         j.status == JD_JOB_IN_PROGRESS, now, e)) != 0)
 		goto fail;
 	/* A snapshot job with nothing to run is complete at once. */
@@ -755,11 +771,11 @@ svc__exec_finished(struct svc *s, struct store_tx *tx, const struct store_exec *
 	if (rc != 0)
 		return rc;
 	cfg = json_loads(j.config ? j.config : "{}", 0, NULL);
-	if (j.status == JD_JOB_IN_PROGRESS) {
+	/* Abort first, counting this failure; an aborted job queues no retry (§9.2). */
+	if (j.status == JD_JOB_IN_PROGRESS)
+		rc = maybe_abort(tx, &j, cfg, now);
+	if (rc == 0 && j.status == JD_JOB_IN_PROGRESS)
 		rc = maybe_retry(s, tx, &j, x, cfg, now);
-		if (rc == 0)
-			rc = maybe_abort(tx, &j, cfg, now);
-	}
 	json_decref(cfg);
 	store_job_release(&j);
 	if (rc == 0)
@@ -800,6 +816,16 @@ svc_job_delete(struct svc *s, const char *job_id, bool force, struct jd_error *e
 		rc = jd_error_set(e, JD_ELIMIT, "Only %d jobs may be in DELETION_IN_PROGRESS at the same time",
 		    JD_DELETING_JOBS_MAX);
 		goto fail;
+	}
+	/* Its executions leave the device views now (D3), not when reaped. */
+	{
+		struct xs pend = {0};
+		rc = store_exec_pending_job(tx, job_id, xs_add, &pend);
+		for (size_t i = 0; rc == 0 && i < pend.n; i++)
+			rc = svc__touch(tx, pend.v[i].thing_name, pend.v[i].namespace_id, job_id, true);
+		xs_free(&pend);
+		if (rc != 0)
+			goto store_fail;
 	}
 	j.status = JD_JOB_DELETION_IN_PROGRESS;
 	j.updated_ms = svc_now(s);
@@ -853,7 +879,7 @@ svc_job_associate(struct svc *s, const char *job_id, const char *const *targets,
 	j.targets = merged;
 	merged = NULL;
 	j.updated_ms = svc_now(s);
-	if ((rc = resolve_and_queue(s, tx, &j, targets, n_targets, true, true, j.updated_ms, e)) != 0)
+	if ((rc = resolve_and_queue(s, tx, &j, targets, n_targets, RESOLVE_ASSOCIATE, true, j.updated_ms, e)) != 0)
 		goto fail;
 	if ((rc = store_job_update(tx, &j)) != 0)
 		goto store_fail;
@@ -890,12 +916,8 @@ svc__job_start(struct svc *s, struct store_tx *tx, struct store_job *j, int64_t 
 		targets[i] = json_string_value(v);
 	j->status = JD_JOB_IN_PROGRESS;
 	j->updated_ms = now;
-	rc = resolve_and_queue(s, tx, j, targets, (int)json_array_size(arr), true, true, now, e);
-	if (rc == JD_ENOTFOUND) {
-		/* a target vanished while scheduled: run on what remains */
-		jd_error_clear(e);
-		rc = 0;
-	}
+	/* targets that vanished while it was scheduled are skipped: it runs on what remains */
+	rc = resolve_and_queue(s, tx, j, targets, (int)json_array_size(arr), RESOLVE_START, true, now, e);
 	if (rc == 0 && j->selection == JD_SEL_SNAPSHOT && j->rollout_next_ms == 0 &&
 	    (rc = store_exec_active_count(tx, j->job_id, &active)) == 0 && active == 0) {
 		j->status = JD_JOB_COMPLETED;

@@ -237,35 +237,53 @@ jlist_free(struct jlist *l)
 	l->n = l->cap = 0;
 }
 
-/* Start every SCHEDULED job whose startTime has passed. */
 static int
-start_due_jobs(struct svc *s, struct store_tx *tx, int64_t now, int *fired, struct jd_error *e)
+count_one(void *arg, const struct store_exec *x)
 {
-	struct store_job_filter f = {JD_JOB_SCHEDULED, -1, NULL, NULL};
-	struct jlist jobs = {0};
-	int rc = store_job_list(tx, &f, 0, 0, jlist_add, &jobs);
-
-	for (size_t i = 0; rc == 0 && i < jobs.n; i++) {
-		int64_t start = svc__job_start_ms(&jobs.v[i]);
-		if (start != 0 && start > now)
-			continue;
-		rc = svc__job_start(s, tx, &jobs.v[i], now, e);
-		if (rc == 0)
-			(*fired)++;
-	}
-	jlist_free(&jobs);
-	return rc;
+	(void)x;
+	*(bool *)arg = true;
+	return 1;
 }
 
-int
-svc_timers_run(struct svc *s, int *fired, struct jd_error *e)
+/*
+ * What is due at `now`, read without the writer lock, so that an idle
+ * service never takes it: timeouts (a flag), SCHEDULED jobs whose startTime
+ * has passed, and jobs whose next rollout batch is due.
+ */
+static int
+due_scan(struct svc *s, int64_t now, bool *timeouts, struct jlist *starts, struct jlist *rollouts,
+    struct jd_error *e)
+{
+	struct store_job_filter f = {JD_JOB_SCHEDULED, -1, NULL, NULL};
+	struct store_tx *tx = NULL;
+	struct jlist sched = {0};
+	int rc;
+
+	*timeouts = false;
+	if ((rc = svc__begin(s, false, &tx, e)) != 0)
+		return rc;
+	rc = store_exec_due(tx, now, 1, count_one, timeouts);
+	if (rc >= 0)
+		rc = store_job_list(tx, &f, 0, 0, jlist_add, &sched);
+	if (rc >= 0)
+		rc = store_job_rollout_due(tx, now, 100, jlist_add, rollouts);
+	store_rollback(tx);
+	for (size_t i = 0; i < sched.n; i++) {
+		int64_t start = svc__job_start_ms(&sched.v[i]);
+		if (start == 0 || start <= now)
+			jlist_add(starts, &sched.v[i]);
+	}
+	jlist_free(&sched);
+	return rc < 0 ? svc__store_err(rc, e) : 0;
+}
+
+static int
+run_timeouts(struct svc *s, int64_t now, int *fired, struct jd_error *e)
 {
 	struct store_tx *tx = NULL;
 	struct xlist due = {0};
-	int64_t now = svc_now(s);
 	int rc;
 
-	*fired = 0;
 	if ((rc = svc__begin(s, true, &tx, e)) != 0)
 		return rc;
 	if ((rc = store_exec_due(tx, now, REAPER_BATCH, xlist_add, &due)) != 0)
@@ -280,23 +298,67 @@ svc_timers_run(struct svc *s, int *fired, struct jd_error *e)
 			goto fail;
 		(*fired)++;
 	}
-	if ((rc = start_due_jobs(s, tx, now, fired, e)) != 0)
-		goto fail;
-	{
-		struct jlist ro = {0};
-		rc = store_job_rollout_due(tx, now, 100, jlist_add, &ro);
-		for (size_t i = 0; rc == 0 && i < ro.n; i++)
-			rc = svc__rollout_tick(s, tx, &ro.v[i], now);
-		jlist_free(&ro);
-		if (rc != 0)
-			goto fail;
-	}
 	xlist_free(&due);
 	return svc__commit(tx, e);
 fail:
 	xlist_free(&due);
 	store_rollback(tx);
 	return svc__store_err(rc, e);
+}
+
+/* One job's start or rollout batch, in a transaction of its own, so that a
+ * failure holds back only that job. */
+static int
+run_job(struct svc *s, const char *job_id, bool start, int64_t now, struct jd_error *e)
+{
+	struct store_tx *tx = NULL;
+	struct store_job j;
+	int rc;
+
+	memset(&j, 0, sizeof(j));
+	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+		return rc;
+	rc = store_job_get(tx, job_id, &j);
+	if (rc == 0 && start && j.status == JD_JOB_SCHEDULED)
+		rc = svc__job_start(s, tx, &j, now, e);
+	else if (rc == 0 && !start && j.rollout_next_ms != 0 && j.rollout_next_ms <= now)
+		rc = svc__rollout_tick(s, tx, &j, now);
+	store_job_release(&j);
+	if (rc != 0) {
+		store_rollback(tx);
+		return rc == JD_ENOTFOUND ? 0 : svc__store_err(rc, e);
+	}
+	return svc__commit(tx, e);
+}
+
+int
+svc_timers_run(struct svc *s, int *fired, struct jd_error *e)
+{
+	struct jlist starts = {0}, rollouts = {0};
+	int64_t now = svc_now(s);
+	bool timeouts = false;
+	int rc;
+
+	*fired = 0;
+	if ((rc = due_scan(s, now, &timeouts, &starts, &rollouts, e)) != 0)
+		goto out;
+	if (timeouts && (rc = run_timeouts(s, now, fired, e)) != 0)
+		goto out;
+	for (size_t i = 0; i < starts.n + rollouts.n; i++) {
+		bool start = i < starts.n;
+		const char *id = start ? starts.v[i].job_id : rollouts.v[i - starts.n].job_id;
+		struct jd_error je;
+		jd_error_init(&je);
+		if (run_job(s, id, start, now, &je) != 0)
+			log_warn("timers: job %s: %s", id, je.msg);
+		else
+			(*fired)++;
+		jd_error_clear(&je);
+	}
+out:
+	jlist_free(&starts);
+	jlist_free(&rollouts);
+	return rc;
 }
 
 /* ---- reaper: finishes DeleteJob in the background (D16) ---------------- */
@@ -318,8 +380,6 @@ reap_once(struct svc *s)
 	int64_t n = 0;
 	int rc;
 
-	struct xlist pend = {0};
-
 	if (svc__begin(s, true, &tx, NULL) != 0)
 		return 0;
 	rc = store_job_list(tx, &f, 0, 1, first_job, job_id);
@@ -327,13 +387,7 @@ reap_once(struct svc *s)
 		store_rollback(tx);
 		return 0;
 	}
-	/* D3: things with a pending execution of the job get notify/notify-next. */
-	if (store_exec_pending_job(tx, job_id, xlist_add, &pend) != 0)
-		goto fail;
-	for (size_t i = 0; i < pend.n; i++)
-		if (svc__touch(tx, pend.v[i].thing_name, pend.v[i].namespace_id, pend.v[i].job_id, true) != 0)
-			goto fail;
-	xlist_free(&pend);
+	/* Its executions left the device views (and were notified) at DeleteJob. */
 	if (store_exec_delete_job(tx, job_id, REAPER_BATCH, &n) != 0)
 		goto fail;
 	if (n < REAPER_BATCH && store_job_delete(tx, job_id) != 0)
@@ -342,7 +396,6 @@ reap_once(struct svc *s)
 		return 0;
 	return 1;
 fail:
-	xlist_free(&pend);
 	store_rollback(tx);
 	return 0;
 }

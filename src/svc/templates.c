@@ -200,8 +200,23 @@ svc__template_apply(struct store_tx *tx, const char *template_arn, struct store_
 	}
 	merged = svc__config_merge(t.config, j->config, NULL);
 	free(j->config);
-	j->config = merged;
 	cfg = json_loads(merged, 0, NULL);
+	free(merged);
+	/* A template's maintenanceWindows are the job's schedulingConfig ones. */
+	{
+		json_t *mw = json_object_get(cfg, "maintenanceWindows");
+		if (mw != NULL) {
+			json_t *sc = json_object_get(cfg, "schedulingConfig");
+			if (sc == NULL) {
+				sc = json_object();
+				json_object_set_new(cfg, "schedulingConfig", sc);
+			}
+			if (json_object_get(sc, "maintenanceWindows") == NULL)
+				json_object_set(sc, "maintenanceWindows", mw);
+			json_object_del(cfg, "maintenanceWindows");
+		}
+	}
+	j->config = json_dumps(cfg, JSON_COMPACT);
 	j->inprogress_timeout_min = json_integer_value(json_object_get(
 	    json_object_get(cfg, "timeoutConfig"), "inProgressTimeoutInMinutes"));
 	json_decref(cfg);

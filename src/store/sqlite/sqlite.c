@@ -289,6 +289,8 @@ static const char *const migrations[] = {
 	    " ORDER BY seq DESC LIMIT ?6")                                                       \
 	X(EXEC_PENDING, "SELECT " EXEC_COLS " FROM executions"                                   \
 	    " WHERE thing_name = ?1 AND namespace_id IS ?2 AND status IN (0, 1)"                 \
+	    " AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.job_id = executions.job_id"          \
+	    "  AND jobs.status IN (3, 4))"                                                       \
 	    " ORDER BY status DESC, queued_ms, seq LIMIT ?3")                                    \
 	X(EXEC_PENDING_JOB, "SELECT " EXEC_COLS " FROM executions"                               \
 	    " WHERE job_id = ?1 AND status IN (0, 1)")                                           \
