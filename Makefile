@@ -24,6 +24,7 @@ run: build
 # the real binary with boto3 and the aws CLI; then the same built with clang
 # under ASan+UBSan (so both compilers build it with -Werror).
 test: build
+	@./scripts/check-layers.sh
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 	@$(MAKE) --no-print-directory test-asan
 

@@ -20,6 +20,12 @@
 #include "util/clock.h"
 #include "util/log.h"
 
+static bool
+mqtt_ready(const void *arg)
+{
+	return mqtt_bridge_ready(arg);
+}
+
 static int
 make_parent_dir(const char *store_spec)
 {
@@ -125,7 +131,7 @@ main(int argc, char **argv)
 		memset(cfg.mqtt_password, 0, sizeof(cfg.mqtt_password));
 	}
 	struct api_config ac = {cfg.listen, cfg.data_listen, cfg.account, cfg.test_rig, cfg.threads,
-	    mqtt};
+	    mqtt ? mqtt_ready : NULL, mqtt};
 	if (api_create(&ac, &svc, &api, &e) != 0) {
 		log_error("%s", e.msg);
 		goto out;

@@ -10,7 +10,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "mqtt/bridge.h"
 #include "svc/svc.h"
 #include "util/err.h"
 
@@ -20,7 +19,9 @@ struct api_config {
 	const char *account;
 	bool test_rig;             /* D22 admin endpoints */
 	int threads;               /* per listener */
-	struct mqtt_bridge *mqtt;  /* borrowed, may be NULL: reported by /_jobsd/status */
+	/* reported by /_jobsd/status; NULL when there is no MQTT device plane */
+	bool (*mqtt_ready)(const void *arg);
+	const void *mqtt_arg;
 };
 
 struct api;

@@ -116,8 +116,8 @@ api_h_rig_status(struct api_req *r)
 	jw_obj_begin(&w);
 	jw_key(&w, "mqtt");
 	jw_obj_begin(&w);
-	jw_kbool(&w, "enabled", r->api->cfg.mqtt != NULL);
-	jw_kbool(&w, "ready", mqtt_bridge_ready(r->api->cfg.mqtt));
+	jw_kbool(&w, "enabled", r->api->cfg.mqtt_ready != NULL);
+	jw_kbool(&w, "ready", r->api->cfg.mqtt_ready != NULL && r->api->cfg.mqtt_ready(r->api->cfg.mqtt_arg));
 	jw_obj_end(&w);
 	jw_obj_end(&w);
 }

@@ -101,22 +101,36 @@ svc__exec_queue(struct svc *s, struct store_tx *tx, const struct store_job *job,
 	return svc__exec_queue_retry(s, tx, job, thing, 0, now);
 }
 
+static int exec_insert_numbered(struct store_tx *tx, const struct store_job *job,
+    const char *thing, int64_t number, int64_t retry_attempt, int64_t now);
+
 int
 svc__exec_queue_retry(struct svc *s, struct store_tx *tx, const struct store_job *job,
     const char *thing, int64_t retry_attempt, int64_t now)
 {
-	struct store_exec x;
 	int64_t max = 0;
 	int rc;
 
 	(void)s;
 	if ((rc = store_exec_max_number(tx, job->job_id, thing, &max)) != 0 && rc != JD_ENOTFOUND)
 		return rc;
+	return exec_insert_numbered(tx, job, thing, max + 1, retry_attempt, now); /* D4 */
+}
+
+/* Insert a QUEUED execution with a known number (1 when the job is new on
+ * every thing: the fan-out of CreateJob needs no max() per thing). */
+static int
+exec_insert_numbered(struct store_tx *tx, const struct store_job *job, const char *thing,
+    int64_t number, int64_t retry_attempt, int64_t now)
+{
+	struct store_exec x;
+	int rc;
+
 	memset(&x, 0, sizeof(x));
 	jd_strlcpy(x.job_id, job->job_id, sizeof(x.job_id));
 	jd_strlcpy(x.thing_name, thing, sizeof(x.thing_name));
 	jd_strlcpy(x.namespace_id, job->namespace_id, sizeof(x.namespace_id));
-	x.number = max + 1; /* D4 */
+	x.number = number;
 	x.status = JD_EXEC_QUEUED;
 	x.queued_ms = x.updated_ms = now;
 	x.version = 1; /* D5 */
@@ -286,7 +300,10 @@ resolve_and_queue(struct svc *s, struct store_tx *tx, struct store_job *job,
 			if (rc != 0 && rc != JD_ENOTFOUND)
 				goto store_fail;
 		}
-		if ((rc = svc__exec_queue(s, tx, job, things.v[i], now)) != 0)
+		/* A job that was just created (or is starting) has no execution anywhere. */
+		rc = mode == RESOLVE_ASSOCIATE ? svc__exec_queue(s, tx, job, things.v[i], now)
+		                               : exec_insert_numbered(tx, job, things.v[i], 1, 0, now);
+		if (rc != 0)
 			goto store_fail;
 	}
 	rc = 0;
