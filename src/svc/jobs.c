@@ -1018,7 +1018,9 @@ svc__rollout_tick(struct svc *s, struct store_tx *tx, struct store_job *j, int64
 	if ((rc = store_rollout_pop(tx, j->job_id, (int)rate, rollout_one, &c)) != 0)
 		return rc;
 	j->rollout_notified += c.n;
-	j->rollout_next_ms = c.n < rate ? 0 : now + CORE_MIN_MS;
+	/* Keep the minute cadence from the schedule, not from when the timer
+	 * ran, so a clock jump (test rig) releases every batch that became due. */
+	j->rollout_next_ms = c.n < rate ? 0 : j->rollout_next_ms + CORE_MIN_MS;
 	j->updated_ms = now;
 	if ((rc = store_job_update(tx, j)) != 0)
 		return rc;

@@ -57,6 +57,17 @@ class Regressions(JobsdTestCase):
         self.assertEqual(len(execs), 1)
         self.assertTrue(self.iot.describe_job(jobId=jid)['job']['isConcurrent'])
 
+    def test_clock_jump_releases_every_due_rollout_batch(self):
+        ts = sorted(self.create_thing() for _ in range(5))
+        jid = self.create_job(targets=[thing_arn(t) for t in ts],
+                              jobExecutionsRolloutConfig={'maximumPerMinute': 1})
+        self.assertEqual(len(self.iot.list_job_executions_for_job(jobId=jid)
+                             ['executionSummaries']), 1)
+        self.jobsd.advance_clock(10 * 60)  # ten minutes: every remaining batch is due
+        execs = self.iot.list_job_executions_for_job(jobId=jid)['executionSummaries']
+        self.assertEqual(len(execs), 5)
+        self.assertFalse(self.iot.describe_job(jobId=jid)['job']['isConcurrent'])
+
     def test_deleted_job_leaves_device_views_at_once(self):
         t = self.create_thing()
         jid = self.create_job(targets=[thing_arn(t)])
