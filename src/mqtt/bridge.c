@@ -132,37 +132,8 @@ envelope_end(struct jw *w, const struct mqtt_request *req, int64_t ts)
 
 /* ---- the pending list, in one pass --------------------------------------- */
 
-struct pending {
-	struct store_exec *v;
-	size_t n, cap;
-};
-
-static int
-pending_add(void *arg, const struct store_exec *x)
-{
-	struct pending *p = arg;
-
-	if (p->n == p->cap) {
-		p->cap = p->cap ? p->cap * 2 : 8;
-		p->v = jd_realloc(p->v, p->cap * sizeof(*p->v));
-	}
-	p->v[p->n] = *x;
-	p->v[p->n].details = jd_strdup(x->details);
-	p->n++;
-	return 0;
-}
-
 static void
-pending_free(struct pending *p)
-{
-	for (size_t i = 0; i < p->n; i++)
-		store_exec_release(&p->v[i]);
-	free(p->v);
-	memset(p, 0, sizeof(*p));
-}
-
-static void
-encode_list(struct jw *w, const struct pending *p, int status)
+encode_list(struct jw *w, const struct store_execv *p, int status)
 {
 	jw_arr_begin(w);
 	for (size_t i = 0; i < p->n; i++)
@@ -201,7 +172,7 @@ serve(struct mqtt_bridge *b, const struct mqtt_topic *t, const struct mqtt_reque
     struct buf *out, struct jd_error *e)
 {
 	struct store_exec x;
-	struct pending p = {0};
+	struct store_execv p = {0};
 	char *doc = NULL;
 	bool found = false;
 	struct jw w;
@@ -211,7 +182,7 @@ serve(struct mqtt_bridge *b, const struct mqtt_topic *t, const struct mqtt_reque
 	jw_init(&w, out);
 	switch (t->kind) {
 	case MQTT_T_GET_PENDING:
-		if ((rc = svc_dev_pending(b->svc, t->thing, t->namespace_id, pending_add, &p, e)) != 0)
+		if ((rc = svc_dev_pending(b->svc, t->thing, t->namespace_id, store_execv_add, &p, e)) != 0)
 			break;
 		jw_obj_begin(&w);
 		jw_key(&w, "inProgressJobs");
@@ -265,7 +236,7 @@ serve(struct mqtt_bridge *b, const struct mqtt_topic *t, const struct mqtt_reque
 	default:
 		rc = jd_error_set(e, JD_EINVAL, "Unsupported request");
 	}
-	pending_free(&p);
+	store_execv_free(&p);
 	store_exec_release(&x);
 	free(doc);
 	return rc;
@@ -329,7 +300,7 @@ static void
 on_changed(void *arg, const char *thing, const char *ns, const char *job, bool list, bool head)
 {
 	struct mqtt_bridge *b = arg;
-	struct pending p = {0};
+	struct store_execv p = {0};
 	struct jd_error e;
 	struct buf out = BUF_INIT;
 	char topic[MQTT_REPLY_TOPIC_SIZE];
@@ -338,7 +309,7 @@ on_changed(void *arg, const char *thing, const char *ns, const char *job, bool l
 	if (!atomic_load(&b->connected))
 		return; /* notifications are not queued while the broker is away */
 	jd_error_init(&e);
-	if (svc_dev_pending(b->svc, thing, ns, pending_add, &p, &e) != 0) {
+	if (svc_dev_pending(b->svc, thing, ns, store_execv_add, &p, &e) != 0) {
 		log_warn("mqtt: notify %s: %s", thing, e.msg);
 		goto out;
 	}
@@ -391,7 +362,7 @@ on_changed(void *arg, const char *thing, const char *ns, const char *job, bool l
 		publish(b, topic, &out);
 	}
 out:
-	pending_free(&p);
+	store_execv_free(&p);
 	jd_error_clear(&e);
 	buf_free(&out);
 }

@@ -120,3 +120,67 @@ store_template_release(struct store_template *t)
 	free(t->config);
 	t->description = t->document = t->document_source = t->config = NULL;
 }
+
+void
+store_exec_copy(struct store_exec *dst, const struct store_exec *src)
+{
+	*dst = *src;
+	dst->details = jd_strdup(src->details);
+}
+
+void
+store_job_copy(struct store_job *dst, const struct store_job *src)
+{
+	*dst = *src;
+	dst->document = jd_strdup(src->document);
+	dst->document_source = jd_strdup(src->document_source);
+	dst->description = jd_strdup(src->description);
+	dst->targets = jd_strdup(src->targets);
+	dst->config = jd_strdup(src->config);
+	dst->template_arn = jd_strdup(src->template_arn);
+	dst->comment = jd_strdup(src->comment);
+}
+
+int
+store_execv_add(void *vec, const struct store_exec *x)
+{
+	struct store_execv *l = vec;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->v = jd_realloc(l->v, l->cap * sizeof(*l->v));
+	}
+	store_exec_copy(&l->v[l->n++], x);
+	return 0;
+}
+
+void
+store_execv_free(struct store_execv *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		store_exec_release(&l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+int
+store_jobv_add(void *vec, const struct store_job *j)
+{
+	struct store_jobv *l = vec;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 8;
+		l->v = jd_realloc(l->v, l->cap * sizeof(*l->v));
+	}
+	store_job_copy(&l->v[l->n++], j);
+	return 0;
+}
+
+void
+store_jobv_free(struct store_jobv *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		store_job_release(&l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}

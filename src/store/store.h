@@ -25,6 +25,7 @@
 #define JD_STORE_STORE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/core.h"
@@ -111,6 +112,25 @@ void store_group_release(struct store_group *g);
 void store_job_release(struct store_job *j);
 void store_exec_release(struct store_exec *x);
 void store_template_release(struct store_template *t);
+
+/* Deep copies (owned members duplicated); dst is overwritten. */
+void store_exec_copy(struct store_exec *dst, const struct store_exec *src);
+void store_job_copy(struct store_job *dst, const struct store_job *src);
+
+/* Growable arrays of deep-copied records, filled by the list callbacks
+ * store_execv_add / store_jobv_add (which fit store_exec_cb / store_job_cb). */
+struct store_execv {
+	struct store_exec *v;
+	size_t n, cap;
+};
+struct store_jobv {
+	struct store_job *v;
+	size_t n, cap;
+};
+int store_execv_add(void *vec, const struct store_exec *x);
+void store_execv_free(struct store_execv *vec);
+int store_jobv_add(void *vec, const struct store_job *j);
+void store_jobv_free(struct store_jobv *vec);
 
 /* Filters. Empty strings / -1 mean "no filter". */
 struct store_thing_filter {

@@ -208,10 +208,7 @@ svc_dev_pending(struct svc *s, const char *thing, const char *namespace_id, stor
 static int
 take_head(void *arg, const struct store_exec *x)
 {
-	struct store_exec *out = arg;
-
-	*out = *x;
-	out->details = jd_strdup(x->details);
+	store_exec_copy(arg, x);
 	return 1;
 }
 

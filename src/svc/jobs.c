@@ -565,45 +565,16 @@ store_fail:
 	return svc__store_err(rc, e);
 }
 
-struct xs {
-	struct store_exec *v;
-	size_t n, cap;
-};
-
-static int
-xs_add(void *arg, const struct store_exec *x)
-{
-	struct xs *l = arg;
-
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 64;
-		l->v = jd_realloc(l->v, l->cap * sizeof(*l->v));
-	}
-	l->v[l->n] = *x;
-	l->v[l->n].details = jd_strdup(x->details);
-	l->n++;
-	return 0;
-}
-
-static void
-xs_free(struct xs *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		store_exec_release(&l->v[i]);
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
-
 /* Cancel job j inside tx (CancelJob, abort): QUEUED executions, and
  * IN_PROGRESS ones with force, become CANCELED; j is updated in place. */
 static int
 cancel_tx(struct store_tx *tx, struct store_job *j, bool force, const char *reason_code,
     const char *comment, int64_t now)
 {
-	struct xs pend = {0};
+	struct store_execv pend = {0};
 	int rc;
 
-	if ((rc = store_exec_pending_job(tx, j->job_id, xs_add, &pend)) != 0)
+	if ((rc = store_exec_pending_job(tx, j->job_id, store_execv_add, &pend)) != 0)
 		goto out;
 	for (size_t i = 0; i < pend.n; i++) {
 		struct store_exec *x = &pend.v[i];
@@ -628,7 +599,7 @@ cancel_tx(struct store_tx *tx, struct store_job *j, bool force, const char *reas
 		j->completed_ms = now;
 	rc = store_job_update(tx, j);
 out:
-	xs_free(&pend);
+	store_execv_free(&pend);
 	return rc;
 }
 
@@ -836,11 +807,11 @@ svc_job_delete(struct svc *s, const char *job_id, bool force, struct jd_error *e
 	}
 	/* Its executions leave the device views now (D3), not when reaped. */
 	{
-		struct xs pend = {0};
-		rc = store_exec_pending_job(tx, job_id, xs_add, &pend);
+		struct store_execv pend = {0};
+		rc = store_exec_pending_job(tx, job_id, store_execv_add, &pend);
 		for (size_t i = 0; rc == 0 && i < pend.n; i++)
 			rc = svc__touch(tx, pend.v[i].thing_name, pend.v[i].namespace_id, job_id, true);
-		xs_free(&pend);
+		store_execv_free(&pend);
 		if (rc != 0)
 			goto store_fail;
 	}

@@ -171,72 +171,6 @@ bad:
 
 /* ---- timers ------------------------------------------------------------ */
 
-struct xlist {
-	struct store_exec *v;
-	size_t n, cap;
-};
-
-static int
-xlist_add(void *arg, const struct store_exec *x)
-{
-	struct xlist *l = arg;
-
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 16;
-		l->v = jd_realloc(l->v, l->cap * sizeof(*l->v));
-	}
-	l->v[l->n] = *x;
-	l->v[l->n].details = jd_strdup(x->details);
-	l->n++;
-	return 0;
-}
-
-static void
-xlist_free(struct xlist *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		store_exec_release(&l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = l->cap = 0;
-}
-
-struct jlist {
-	struct store_job *v;
-	size_t n, cap;
-};
-
-static int
-jlist_add(void *arg, const struct store_job *j)
-{
-	struct jlist *l = arg;
-
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 8;
-		l->v = jd_realloc(l->v, l->cap * sizeof(*l->v));
-	}
-	l->v[l->n] = *j;
-	l->v[l->n].document = jd_strdup(j->document);
-	l->v[l->n].document_source = jd_strdup(j->document_source);
-	l->v[l->n].description = jd_strdup(j->description);
-	l->v[l->n].targets = jd_strdup(j->targets);
-	l->v[l->n].config = jd_strdup(j->config);
-	l->v[l->n].template_arn = jd_strdup(j->template_arn);
-	l->v[l->n].comment = jd_strdup(j->comment);
-	l->n++;
-	return 0;
-}
-
-static void
-jlist_free(struct jlist *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		store_job_release(&l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = l->cap = 0;
-}
-
 static int
 count_one(void *arg, const struct store_exec *x)
 {
@@ -251,12 +185,12 @@ count_one(void *arg, const struct store_exec *x)
  * has passed, and jobs whose next rollout batch is due.
  */
 static int
-due_scan(struct svc *s, int64_t now, bool *timeouts, struct jlist *starts, struct jlist *rollouts,
+due_scan(struct svc *s, int64_t now, bool *timeouts, struct store_jobv *starts, struct store_jobv *rollouts,
     struct jd_error *e)
 {
 	struct store_job_filter f = {JD_JOB_SCHEDULED, -1, NULL, NULL};
 	struct store_tx *tx = NULL;
-	struct jlist sched = {0};
+	struct store_jobv sched = {0};
 	int rc;
 
 	*timeouts = false;
@@ -264,16 +198,16 @@ due_scan(struct svc *s, int64_t now, bool *timeouts, struct jlist *starts, struc
 		return rc;
 	rc = store_exec_due(tx, now, 1, count_one, timeouts);
 	if (rc >= 0)
-		rc = store_job_list(tx, &f, 0, 0, jlist_add, &sched);
+		rc = store_job_list(tx, &f, 0, 0, store_jobv_add, &sched);
 	if (rc >= 0)
-		rc = store_job_rollout_due(tx, now, 100, jlist_add, rollouts);
+		rc = store_job_rollout_due(tx, now, 100, store_jobv_add, rollouts);
 	store_rollback(tx);
 	for (size_t i = 0; i < sched.n; i++) {
 		int64_t start = svc__job_start_ms(&sched.v[i]);
 		if (start == 0 || start <= now)
-			jlist_add(starts, &sched.v[i]);
+			store_jobv_add(starts, &sched.v[i]);
 	}
-	jlist_free(&sched);
+	store_jobv_free(&sched);
 	return rc < 0 ? svc__store_err(rc, e) : 0;
 }
 
@@ -281,12 +215,12 @@ static int
 run_timeouts(struct svc *s, int64_t now, int *fired, struct jd_error *e)
 {
 	struct store_tx *tx = NULL;
-	struct xlist due = {0};
+	struct store_execv due = {0};
 	int rc;
 
 	if ((rc = svc__begin(s, true, &tx, e)) != 0)
 		return rc;
-	if ((rc = store_exec_due(tx, now, REAPER_BATCH, xlist_add, &due)) != 0)
+	if ((rc = store_exec_due(tx, now, REAPER_BATCH, store_execv_add, &due)) != 0)
 		goto fail;
 	for (size_t i = 0; i < due.n; i++) {
 		struct store_exec *x = &due.v[i];
@@ -298,10 +232,10 @@ run_timeouts(struct svc *s, int64_t now, int *fired, struct jd_error *e)
 			goto fail;
 		(*fired)++;
 	}
-	xlist_free(&due);
+	store_execv_free(&due);
 	return svc__commit(tx, e);
 fail:
-	xlist_free(&due);
+	store_execv_free(&due);
 	store_rollback(tx);
 	return svc__store_err(rc, e);
 }
@@ -334,7 +268,7 @@ run_job(struct svc *s, const char *job_id, bool start, int64_t now, struct jd_er
 int
 svc_timers_run(struct svc *s, int *fired, struct jd_error *e)
 {
-	struct jlist starts = {0}, rollouts = {0};
+	struct store_jobv starts = {0}, rollouts = {0};
 	int64_t now = svc_now(s);
 	bool timeouts = false;
 	int rc;
@@ -356,8 +290,8 @@ svc_timers_run(struct svc *s, int *fired, struct jd_error *e)
 		jd_error_clear(&je);
 	}
 out:
-	jlist_free(&starts);
-	jlist_free(&rollouts);
+	store_jobv_free(&starts);
+	store_jobv_free(&rollouts);
 	return rc;
 }
 

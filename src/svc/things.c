@@ -42,46 +42,20 @@ names_free(struct names *l)
 	memset(l, 0, sizeof(*l));
 }
 
-struct jobs {
-	struct store_job *v;
-	size_t n, cap;
-};
-
+/* Add j unless a job with its id is there already. */
 static int
 jobs_add(void *arg, const struct store_job *j)
 {
-	struct jobs *l = arg;
+	struct store_jobv *l = arg;
 
 	for (size_t i = 0; i < l->n; i++)
 		if (strcmp(l->v[i].job_id, j->job_id) == 0)
 			return 0;
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 8;
-		l->v = jd_realloc(l->v, l->cap * sizeof(*l->v));
-	}
-	l->v[l->n] = *j;
-	l->v[l->n].document = jd_strdup(j->document);
-	l->v[l->n].document_source = jd_strdup(j->document_source);
-	l->v[l->n].description = jd_strdup(j->description);
-	l->v[l->n].targets = jd_strdup(j->targets);
-	l->v[l->n].config = jd_strdup(j->config);
-	l->v[l->n].template_arn = jd_strdup(j->template_arn);
-	l->v[l->n].comment = jd_strdup(j->comment);
-	l->n++;
-	return 0;
-}
-
-static void
-jobs_free(struct jobs *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		store_job_release(&l->v[i]);
-	free(l->v);
-	memset(l, 0, sizeof(*l));
+	return store_jobv_add(l, j);
 }
 
 static bool
-jobs_has(const struct jobs *l, const char *job_id)
+jobs_has(const struct store_jobv *l, const char *job_id)
 {
 	for (size_t i = 0; i < l->n; i++)
 		if (strcmp(l->v[i].job_id, job_id) == 0)
@@ -139,9 +113,9 @@ out:
 
 /* Continuous, active jobs that reach `thing` through groups or its ARN. */
 static int
-continuous_jobs(struct store_tx *tx, const struct names *groups, struct jobs *out)
+continuous_jobs(struct store_tx *tx, const struct names *groups, struct store_jobv *out)
 {
-	struct jobs all = {0};
+	struct store_jobv all = {0};
 	int rc = 0;
 
 	for (size_t i = 0; i < groups->n; i++)
@@ -153,7 +127,7 @@ continuous_jobs(struct store_tx *tx, const struct names *groups, struct jobs *ou
 			jobs_add(out, j);
 	}
 out:
-	jobs_free(&all);
+	store_jobv_free(&all);
 	return rc;
 }
 
@@ -186,7 +160,7 @@ static int
 apply_coverage(struct svc *s, struct store_tx *tx, const char *thing, const struct names *before,
     const struct names *after, int64_t now)
 {
-	struct jobs jb = {0}, ja = {0};
+	struct store_jobv jb = {0}, ja = {0};
 	int rc;
 
 	if ((rc = continuous_jobs(tx, before, &jb)) != 0)
@@ -227,8 +201,8 @@ apply_coverage(struct svc *s, struct store_tx *tx, const char *thing, const stru
 			goto out;
 	}
 out:
-	jobs_free(&jb);
-	jobs_free(&ja);
+	store_jobv_free(&jb);
+	store_jobv_free(&ja);
 	return rc;
 }
 
@@ -408,35 +382,6 @@ fail:
 	return svc__store_err(rc, e);
 }
 
-struct xvec {
-	struct store_exec *v;
-	size_t n, cap;
-};
-
-static int
-xvec_add(void *arg, const struct store_exec *x)
-{
-	struct xvec *l = arg;
-
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 16;
-		l->v = jd_realloc(l->v, l->cap * sizeof(*l->v));
-	}
-	l->v[l->n] = *x;
-	l->v[l->n].details = jd_strdup(x->details);
-	l->n++;
-	return 0;
-}
-
-static void
-xvec_free(struct xvec *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		store_exec_release(&l->v[i]);
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
-
 int
 svc_thing_delete(struct svc *s, const char *name, int64_t expected_version, struct jd_error *e)
 {
@@ -444,7 +389,7 @@ svc_thing_delete(struct svc *s, const char *name, int64_t expected_version, stru
 	struct store_tx *tx = NULL;
 	struct store_thing t;
 	struct names groups = {0};
-	struct xvec pend = {0};
+	struct store_execv pend = {0};
 	int64_t now = svc_now(s);
 	int rc;
 
@@ -465,7 +410,7 @@ svc_thing_delete(struct svc *s, const char *name, int64_t expected_version, stru
 		    "The version for thing %s does not match the expected version.", name);
 	}
 	/* D14: pending executions become REMOVED and stay listable by job. */
-	if ((rc = store_exec_list_thing(tx, name, &f, 0, 1000000, xvec_add, &pend)) != 0)
+	if ((rc = store_exec_list_thing(tx, name, &f, 0, 1000000, store_execv_add, &pend)) != 0)
 		goto fail;
 	for (size_t i = 0; i < pend.n; i++) {
 		if ((rc = svc__exec_set_status(tx, &pend.v[i], JD_EXEC_REMOVED, now)) != 0)
@@ -480,11 +425,11 @@ svc_thing_delete(struct svc *s, const char *name, int64_t expected_version, stru
 			goto fail;
 	if ((rc = store_thing_delete(tx, name)) != 0)
 		goto fail;
-	xvec_free(&pend);
+	store_execv_free(&pend);
 	names_free(&groups);
 	return svc__commit(tx, e);
 fail:
-	xvec_free(&pend);
+	store_execv_free(&pend);
 	names_free(&groups);
 	store_rollback(tx);
 	return svc__store_err(rc, e);
