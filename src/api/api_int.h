@@ -112,6 +112,15 @@ void api_encode_exec_state(struct jw *w, int status, const char *details, int64_
 /* Start / finish a JSON response body in r->out. */
 void api_json_begin(struct api_req *r, struct jw *w);
 void api_next_token(struct jw *w, struct api_req *r, const struct svc_cursor *c);
+/* A list response: read the nextToken of `kind` into *cur (zeroed when
+ * absent; 400 when forged or of another list), then open {"member":[.
+ * Returns 0, or fails r. */
+int api_list_begin(struct api_req *r, char kind, struct svc_cursor *cur, struct jw *w,
+    const char *member);
+/* Close the list; when more rows exist, add nextToken for the cursor
+ * (kind, key, num) of the last row sent. */
+void api_list_end(struct api_req *r, struct jw *w, bool more, char kind, const char *key,
+    int64_t num);
 
 /* Handlers live in routes_*.c */
 void api_h_create_thing(struct api_req *r);

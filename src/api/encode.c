@@ -60,6 +60,34 @@ api_next_token(struct jw *w, struct api_req *r, const struct svc_cursor *c)
 	jw_kstr(w, "nextToken", tok);
 }
 
+int
+api_list_begin(struct api_req *r, char kind, struct svc_cursor *cur, struct jw *w,
+    const char *member)
+{
+	const char *tok = api_query(r, "nextToken");
+
+	memset(cur, 0, sizeof(*cur));
+	if (tok != NULL && svc_token_parse(r->api->svc, kind, tok, cur, &r->err) != 0)
+		return api_fail_err(r, JD_EINVAL);
+	api_json_begin(r, w);
+	jw_obj_begin(w);
+	jw_key(w, member);
+	jw_arr_begin(w);
+	return 0;
+}
+
+void
+api_list_end(struct api_req *r, struct jw *w, bool more, char kind, const char *key, int64_t num)
+{
+	jw_arr_end(w);
+	if (more) {
+		struct svc_cursor n = {kind, "", num};
+		jd_strlcpy(n.key, key ? key : "", sizeof(n.key));
+		api_next_token(w, r, &n);
+	}
+	jw_obj_end(w);
+}
+
 void
 api_encode_thing(struct jw *w, const struct api_req *r, const struct store_thing *t, bool full)
 {

@@ -74,7 +74,6 @@ void
 api_h_list_exec_job(struct api_req *r)
 {
 	struct svc_cursor cur = {0};
-	const char *tok = api_query(r, "nextToken");
 	struct exec_list_ctx c;
 	int status = -1, limit;
 	bool more = false;
@@ -84,28 +83,16 @@ api_h_list_exec_job(struct api_req *r)
 	if (api_check(r, core_check_job_id, "jobId", r->label[0]) || api_page(r, &limit) ||
 	    api_query_enum(r, "status", core_exec_status_parse, &status))
 		return;
-	if (tok && svc_token_parse(r->api->svc, 'e', tok, &cur, &r->err) != 0) {
-		api_fail_err(r, JD_EINVAL);
+	if (api_list_begin(r, 'e', &cur, &w, "executionSummaries"))
 		return;
-	}
-	api_json_begin(r, &w);
 	c.w = &w;
 	c.r = r;
-	jw_obj_begin(&w);
-	jw_key(&w, "executionSummaries");
-	jw_arr_begin(&w);
 	if (svc_exec_list_job(r->api->svc, r->label[0], status, cur.key, cur.num, limit,
 	        exec_job_row, &c, &more, &r->err) != 0) {
 		api_fail_err(r, r->err.code);
 		return;
 	}
-	jw_arr_end(&w);
-	if (more) {
-		struct svc_cursor n = {'e', "", c.last.number};
-		jd_strlcpy(n.key, c.last.thing_name, sizeof(n.key));
-		api_next_token(&w, r, &n);
-	}
-	jw_obj_end(&w);
+	api_list_end(r, &w, more, 'e', c.last.thing_name, c.last.number);
 }
 
 static int
@@ -128,7 +115,6 @@ api_h_list_exec_thing(struct api_req *r)
 {
 	struct store_exec_filter f = {-1, NULL, NULL};
 	struct svc_cursor cur = {0};
-	const char *tok = api_query(r, "nextToken");
 	struct exec_list_ctx c;
 	bool more = false;
 	int limit;
@@ -143,27 +129,16 @@ api_h_list_exec_thing(struct api_req *r)
 	if ((f.job_id && api_check(r, core_check_job_id, "jobId", f.job_id)) ||
 	    (f.namespace_id && api_check(r, core_check_namespace_id, "namespaceId", f.namespace_id)))
 		return;
-	if (tok && svc_token_parse(r->api->svc, 'x', tok, &cur, &r->err) != 0) {
-		api_fail_err(r, JD_EINVAL);
+	if (api_list_begin(r, 'x', &cur, &w, "executionSummaries"))
 		return;
-	}
-	api_json_begin(r, &w);
 	c.w = &w;
 	c.r = r;
-	jw_obj_begin(&w);
-	jw_key(&w, "executionSummaries");
-	jw_arr_begin(&w);
 	if (svc_exec_list_thing(r->api->svc, r->label[0], &f, cur.num, limit, exec_thing_row, &c,
 	        &more, &r->err) != 0) {
 		api_fail_err(r, r->err.code);
 		return;
 	}
-	jw_arr_end(&w);
-	if (more) {
-		struct svc_cursor n = {'x', "", c.last.seq};
-		api_next_token(&w, r, &n);
-	}
-	jw_obj_end(&w);
+	api_list_end(r, &w, more, 'x', "", c.last.seq);
 }
 
 void

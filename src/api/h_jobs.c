@@ -556,7 +556,7 @@ api_h_list_jobs(struct api_req *r)
 {
 	struct store_job_filter f = {-1, -1, NULL, NULL};
 	struct svc_cursor cur = {0};
-	const char *tok = api_query(r, "nextToken"), *gid = api_query(r, "thingGroupId");
+	const char *gid = api_query(r, "thingGroupId");
 	struct job_list_ctx c = {0};
 	char gname[JD_GROUP_NAME_MAX + 1] = "";
 	bool more = false;
@@ -588,26 +588,15 @@ api_h_list_jobs(struct api_req *r)
 			jd_strlcpy(gname, "\001", sizeof(gname)); /* matches no group */
 		f.group_name = gname;
 	}
-	if (tok && svc_token_parse(r->api->svc, 'j', tok, &cur, &r->err) != 0) {
-		api_fail_err(r, JD_EINVAL);
+	if (api_list_begin(r, 'j', &cur, &w, "jobs"))
 		return;
-	}
-	api_json_begin(r, &w);
 	c.w = &w;
 	c.r = r;
-	jw_obj_begin(&w);
-	jw_key(&w, "jobs");
-	jw_arr_begin(&w);
 	if (svc_job_list(r->api->svc, &f, cur.num, limit, job_row, &c, &more, &r->err) != 0) {
 		api_fail_err(r, r->err.code);
 		return;
 	}
-	jw_arr_end(&w);
-	if (more) {
-		struct svc_cursor n = {'j', "", c.last};
-		api_next_token(&w, r, &n);
-	}
-	jw_obj_end(&w);
+	api_list_end(r, &w, more, 'j', "", c.last);
 }
 
 void
@@ -852,7 +841,6 @@ void
 api_h_list_templates(struct api_req *r)
 {
 	struct svc_cursor cur = {0};
-	const char *tok = api_query(r, "nextToken");
 	struct template_list_ctx c = {0};
 	bool more = false;
 	int limit;
@@ -860,27 +848,15 @@ api_h_list_templates(struct api_req *r)
 
 	if (api_page(r, &limit))
 		return;
-	if (tok && svc_token_parse(r->api->svc, 'p', tok, &cur, &r->err) != 0) {
-		api_fail_err(r, JD_EINVAL);
+	if (api_list_begin(r, 'p', &cur, &w, "jobTemplates"))
 		return;
-	}
-	api_json_begin(r, &w);
 	c.w = &w;
 	c.r = r;
-	jw_obj_begin(&w);
-	jw_key(&w, "jobTemplates");
-	jw_arr_begin(&w);
 	if (svc_template_list(r->api->svc, cur.key, limit, template_row, &c, &more, &r->err) != 0) {
 		api_fail_err(r, r->err.code);
 		return;
 	}
-	jw_arr_end(&w);
-	if (more) {
-		struct svc_cursor n = {'p', "", 0};
-		jd_strlcpy(n.key, c.last, sizeof(n.key));
-		api_next_token(&w, r, &n);
-	}
-	jw_obj_end(&w);
+	api_list_end(r, &w, more, 'p', c.last, 0);
 }
 
 void

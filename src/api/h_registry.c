@@ -86,7 +86,6 @@ api_h_list_things(struct api_req *r)
 {
 	struct store_thing_filter f = {NULL, NULL, false, NULL};
 	struct svc_cursor cur = {0};
-	const char *tok = api_query(r, "nextToken");
 	struct thing_list_ctx c = {0};
 	bool more = false;
 	int limit;
@@ -101,27 +100,15 @@ api_h_list_things(struct api_req *r)
 	    (f.attr_value && api_check(r, core_check_attr_value, "attributeValue", f.attr_value)) ||
 	    (f.type_name && api_check(r, core_check_thing_name, "thingTypeName", f.type_name)))
 		return;
-	if (tok && svc_token_parse(r->api->svc, 't', tok, &cur, &r->err) != 0) {
-		api_fail_err(r, JD_EINVAL);
+	if (api_list_begin(r, 't', &cur, &w, "things"))
 		return;
-	}
-	api_json_begin(r, &w);
 	c.w = &w;
 	c.r = r;
-	jw_obj_begin(&w);
-	jw_key(&w, "things");
-	jw_arr_begin(&w);
 	if (svc_thing_list(r->api->svc, &f, cur.key, limit, thing_row, &c, &more, &r->err) != 0) {
 		api_fail_err(r, r->err.code);
 		return;
 	}
-	jw_arr_end(&w);
-	if (more) {
-		struct svc_cursor n = {'t', "", 0};
-		jd_strlcpy(n.key, c.last, sizeof(n.key));
-		api_next_token(&w, r, &n);
-	}
-	jw_obj_end(&w);
+	api_list_end(r, &w, more, 't', c.last, 0);
 }
 
 void
@@ -300,7 +287,6 @@ api_h_list_groups(struct api_req *r)
 {
 	struct store_group_filter f = {NULL, false, NULL};
 	struct svc_cursor cur = {0};
-	const char *tok = api_query(r, "nextToken");
 	struct name_list_ctx c = {0};
 	bool more = false;
 	int limit;
@@ -315,27 +301,15 @@ api_h_list_groups(struct api_req *r)
 		return;
 	if (api_query(r, "recursive") == NULL)
 		f.recursive = true; /* RecursiveWithoutDefault: AWS lists all levels */
-	if (tok && svc_token_parse(r->api->svc, 'g', tok, &cur, &r->err) != 0) {
-		api_fail_err(r, JD_EINVAL);
+	if (api_list_begin(r, 'g', &cur, &w, "thingGroups"))
 		return;
-	}
-	api_json_begin(r, &w);
 	c.w = &w;
 	c.r = r;
-	jw_obj_begin(&w);
-	jw_key(&w, "thingGroups");
-	jw_arr_begin(&w);
 	if (svc_group_list(r->api->svc, &f, cur.key, limit, group_row, &c, &more, &r->err) != 0) {
 		api_fail_err(r, r->err.code);
 		return;
 	}
-	jw_arr_end(&w);
-	if (more) {
-		struct svc_cursor n = {'g', "", 0};
-		jd_strlcpy(n.key, c.last, sizeof(n.key));
-		api_next_token(&w, r, &n);
-	}
-	jw_obj_end(&w);
+	api_list_end(r, &w, more, 'g', c.last, 0);
 }
 
 void
@@ -429,7 +403,6 @@ void
 api_h_list_members(struct api_req *r)
 {
 	struct svc_cursor cur = {0};
-	const char *tok = api_query(r, "nextToken");
 	struct name_list_ctx c = {0};
 	bool recursive = false, more = false;
 	int limit;
@@ -438,26 +411,14 @@ api_h_list_members(struct api_req *r)
 	if (api_check(r, core_check_thing_name, "thingGroupName", r->label[0]) ||
 	    api_page(r, &limit) || api_query_bool(r, "recursive", &recursive))
 		return;
-	if (tok && svc_token_parse(r->api->svc, 'm', tok, &cur, &r->err) != 0) {
-		api_fail_err(r, JD_EINVAL);
+	if (api_list_begin(r, 'm', &cur, &w, "things"))
 		return;
-	}
-	api_json_begin(r, &w);
 	c.w = &w;
 	c.r = r;
-	jw_obj_begin(&w);
-	jw_key(&w, "things");
-	jw_arr_begin(&w);
 	if (svc_member_list(r->api->svc, r->label[0], recursive, cur.key, limit, member_row, &c,
 	        &more, &r->err) != 0) {
 		api_fail_err(r, r->err.code);
 		return;
 	}
-	jw_arr_end(&w);
-	if (more) {
-		struct svc_cursor n = {'m', "", 0};
-		jd_strlcpy(n.key, c.last, sizeof(n.key));
-		api_next_token(&w, r, &n);
-	}
-	jw_obj_end(&w);
+	api_list_end(r, &w, more, 'm', c.last, 0);
 }
