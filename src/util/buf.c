@@ -227,20 +227,61 @@ jw_arr_end(struct jw *w)
 	close_(w, ']');
 }
 
+/* Length of the valid UTF-8 sequence at s[0..n) (1..4), or 0 if invalid:
+ * overlongs, surrogates, code points above U+10FFFF and truncation are invalid. */
+static size_t
+utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t len;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/* The output is always valid UTF-8 JSON: an invalid byte (from a query
+ * value, or a message cut inside a character) becomes U+FFFD. */
 void
 jw_escape(struct buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t run = 0;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t run = 0, i = 0;
 
 	buf_reserve(b, n + 2);
 	buf_putc(b, '"');
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
+	while (i < n) {
+		unsigned char c = u[i];
+		size_t len;
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			i++;
 			continue;
+		}
+		if (c >= 0x80 && (len = utf8_seq(u + i, n - i)) != 0) {
+			i += len;
+			continue;
+		}
 		buf_append(b, s + run, i - run);
-		run = i + 1;
 		switch (c) {
 		case '"': buf_append(b, "\\\"", 2); break;
 		case '\\': buf_append(b, "\\\\", 2); break;
@@ -249,11 +290,16 @@ jw_escape(struct buf *b, const char *s, size_t n)
 		case '\t': buf_append(b, "\\t", 2); break;
 		case '\b': buf_append(b, "\\b", 2); break;
 		case '\f': buf_append(b, "\\f", 2); break;
-		default: {
-			char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-			buf_append(b, u, 6);
+		default:
+			if (c >= 0x80) {
+				buf_append(b, "\xef\xbf\xbd", 3); /* U+FFFD */
+			} else {
+				char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+				buf_append(b, esc, 6);
+			}
 		}
-		}
+		i++;
+		run = i;
 	}
 	buf_append(b, s + run, n - run);
 	buf_putc(b, '"');

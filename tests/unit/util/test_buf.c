@@ -1,0 +1,85 @@
+/* Unit tests of util/buf: the growable buffer and the streaming JSON writer. */
+#include <jansson.h>
+#include <string.h>
+
+#include "test.h"
+#include "util/buf.h"
+
+static char *
+escaped(const char *s, size_t n)
+{
+	struct buf b = BUF_INIT;
+
+	jw_escape(&b, s, n);
+	return buf_steal(&b);
+}
+
+/* jansson must read the escaped text back as a string equal to want. */
+static void
+check_round_trip(const char *s, size_t n, const char *want)
+{
+	char *e = escaped(s, n);
+	json_error_t je;
+	json_t *v = json_loadb(e, strlen(e), JSON_DECODE_ANY, &je);
+
+	CHECK(v != NULL);
+	CHECK(json_is_string(v));
+	CHECK_EQ_STR(json_string_value(v), want);
+	json_decref(v);
+	free(e);
+}
+
+TEST(escape_ascii_and_controls)
+{
+	char *e = escaped("a\"b\\c\n\x01", 7);
+	CHECK_EQ_STR(e, "\"a\\\"b\\\\c\\n\\u0001\"");
+	free(e);
+	check_round_trip("tab\there", 8, "tab\there");
+}
+
+TEST(escape_keeps_valid_utf8)
+{
+	check_round_trip("\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14, "\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+}
+
+TEST(escape_replaces_invalid_utf8)
+{
+	/* a lone byte, a truncated sequence, an overlong, a surrogate: each U+FFFD */
+	check_round_trip("\xff", 1, "\xef\xbf\xbd");
+	check_round_trip("a\xc3", 2, "a\xef\xbf\xbd");
+	check_round_trip("\xc0\xaf", 2, "\xef\xbf\xbd\xef\xbf\xbd");
+	check_round_trip("\xed\xa0\x80x", 4, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdx");
+	check_round_trip("\xf4\x90\x80\x80", 4, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+}
+
+TEST(writer_objects_and_times)
+{
+	struct buf b = BUF_INIT;
+	struct jw w;
+
+	jw_init(&w, &b);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "a", "x");
+	jw_key(&w, "l");
+	jw_arr_begin(&w);
+	jw_int(&w, -5);
+	jw_bool(&w, true);
+	jw_null(&w);
+	jw_arr_end(&w);
+	jw_ktime_opt(&w, "t", 1717243200123);
+	jw_ktime_opt(&w, "absent", 0);
+	jw_kstr_opt(&w, "empty", "");
+	jw_obj_end(&w);
+	CHECK_EQ_STR(buf_cstr(&b), "{\"a\":\"x\",\"l\":[-5,true,null],\"t\":1717243200.123}");
+	buf_free(&b);
+}
+
+int
+main(void)
+{
+	RUN(escape_ascii_and_controls);
+	RUN(escape_keeps_valid_utf8);
+	RUN(escape_replaces_invalid_utf8);
+	RUN(writer_objects_and_times);
+	return test_report();
+}
