@@ -4,7 +4,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build run test test-asan bench clean format
+.PHONY: all deps build run test test-asan fuzz-smoke bench clean format
 
 all: build
 
@@ -34,8 +34,18 @@ test-asan: deps
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS)
 
+# Fuzzers (fuzz/, libFuzzer): build them with clang in $(FUZZ_BUILD), replay
+# the committed corpus and regressions, then fuzz each for FUZZ_SECONDS.
+# Fails on any crash, leak or broken invariant (fuzz/README.md).
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 10
+fuzz-smoke: deps
+	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DJOBSD_FUZZ=ON >/dev/null
+	@cmake --build $(FUZZ_BUILD) --target fuzz_all -j$(JOBS) >/dev/null
+	@./fuzz/smoke.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 bench: build
-	@./bench/run-basic.sh --things 1000 --connections 64 --requests 20000
+	@./bench/run-all.sh --small
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -35,6 +35,19 @@ bench_http_resp_init(struct bench_http_resp *r, int head)
 	r->line_len = 0;
 	r->body_len = 0;
 	r->body[0] = '\0';
+	r->sink = NULL;
+	r->sink_cap = 0;
+	r->sink_len = 0;
+}
+
+void
+bench_http_resp_set_sink(struct bench_http_resp *r, char *buf, size_t cap)
+{
+	r->sink = cap > 0 ? buf : NULL;
+	r->sink_cap = cap;
+	r->sink_len = 0;
+	if (r->sink != NULL)
+		r->sink[0] = '\0';
 }
 
 /* Does the comma-separated header value contain token (any case)? */
@@ -237,12 +250,20 @@ line_done(struct bench_http_resp *r)
 }
 
 static void
-keep_body(struct bench_http_resp *r, const char *p, size_t n)
+keep_body(struct bench_http_resp *r, const char *p, size_t len)
 {
-	size_t room = BENCH_HTTP_KEEP_BODY - r->body_len;
+	size_t room = BENCH_HTTP_KEEP_BODY - r->body_len, n = len;
 
 	if (n > room)
 		n = room;
+	if (r->sink != NULL && r->sink_len + 1 < r->sink_cap) {
+		size_t m = r->sink_cap - 1 - r->sink_len;
+		if (m > len)
+			m = len;
+		memcpy(r->sink + r->sink_len, p, m);
+		r->sink_len += m;
+		r->sink[r->sink_len] = '\0';
+	}
 	memcpy(r->body + r->body_len, p, n);
 	r->body_len += n;
 	r->body[r->body_len] = '\0';
@@ -303,6 +324,34 @@ token_ok(const char *s)
 	return *s != '\0' && strpbrk(s, " \t\r\n") == NULL;
 }
 
+#define EXTRA_HEADERS_MAX 2048
+static char extra_headers[EXTRA_HEADERS_MAX];
+
+int
+bench_http_set_extra_headers(const char *lines)
+{
+	size_t len = lines != NULL ? strlen(lines) : 0;
+	const char *p = lines;
+
+	if (len >= sizeof(extra_headers))
+		return -1;
+	/* Every line: a token, ':', printable value, CRLF. */
+	while (p != NULL && *p != '\0') {
+		const char *colon = strchr(p, ':'), *eol = strstr(p, "\r\n");
+		if (colon == NULL || eol == NULL || colon > eol || colon == p)
+			return -1;
+		for (const char *q = p; q < colon; q++)
+			if (*q <= ' ' || *q >= 127)
+				return -1;
+		for (const char *q = colon + 1; q < eol; q++)
+			if ((unsigned char)*q < ' ' || *q == 127)
+				return -1;
+		p = eol + 2;
+	}
+	memcpy(extra_headers, lines != NULL ? lines : "", len + 1);
+	return 0;
+}
+
 long
 bench_http_format_request(char *buf, size_t size, const char *method, const char *hostport,
     const char *path, const char *body, size_t body_len)
@@ -317,12 +366,13 @@ bench_http_format_request(char *buf, size_t size, const char *method, const char
 		body_len = 0;
 	if (with_body)
 		n = snprintf(buf, size,
-		    "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: jdbench\r\n"
+		    "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: jdbench\r\n%s"
 		    "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
-		    method, path, hostport, body_len);
+		    method, path, hostport, extra_headers, body_len);
 	else
-		n = snprintf(buf, size, "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: jdbench\r\n\r\n",
-		    method, path, hostport);
+		n = snprintf(buf, size,
+		    "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: jdbench\r\n%s\r\n", method, path,
+		    hostport, extra_headers);
 	if (n < 0 || (size_t)n >= size || size - (size_t)n < body_len)
 		return -1;
 	if (body_len > 0)

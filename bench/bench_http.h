@@ -47,12 +47,22 @@ struct bench_http_resp {
 	size_t line_len;
 	size_t body_len;
 	char body[BENCH_HTTP_KEEP_BODY + 1]; /* first body bytes, NUL-terminated */
+	char *sink;          /* optional: the whole body goes here too (see set_sink) */
+	size_t sink_cap;     /* bytes sink can hold, NUL included */
+	size_t sink_len;     /* bytes stored in sink (the rest is dropped) */
 	char line[BENCH_HTTP_LINE_MAX];
 };
 
 /* Reset r for a new response. head: 1 if the request was a HEAD. */
 void
 bench_http_resp_init(struct bench_http_resp *r, int head);
+
+/*
+ * Also copy the body into buf (cap bytes, NUL-terminated, truncated if
+ * longer). Call after bench_http_resp_init(); init forgets the sink.
+ */
+void
+bench_http_resp_set_sink(struct bench_http_resp *r, char *buf, size_t cap);
 
 /*
  * Feed len bytes. Returns how many were consumed: parsing stops at the end
@@ -76,6 +86,17 @@ bench_http_resp_eof(struct bench_http_resp *r);
  * Returns the length written (no NUL counted), or -1 if it does not fit or
  * method or path contains a space or line break.
  */
+/*
+ * Header lines added to every request formatted afterwards, each ending in
+ * "\r\n" (for example a placeholder SigV4 Authorization header so that a
+ * server that routes on the credential scope, like moto_server, knows the
+ * service). NULL or "" for none. Not thread-safe: set it before any run.
+ * Returns -1 (and keeps the old value) unless every line is "Name: value"
+ * ending in CRLF with no other control characters.
+ */
+int
+bench_http_set_extra_headers(const char *lines);
+
 long
 bench_http_format_request(char *buf, size_t size, const char *method, const char *hostport,
     const char *path, const char *body, size_t body_len);

@@ -549,6 +549,7 @@ bench_request_once(const struct bench_addr *a, const char *method, const char *p
 		off += (size_t)n;
 	}
 	bench_http_resp_init(r, strcmp(method, "HEAD") == 0);
+	bench_http_resp_set_sink(r, resp, resp_size);
 	while (r->state != BENCH_HTTP_DONE && r->state != BENCH_HTTP_ERROR) {
 		char buf[16384];
 		ssize_t n = recv(fd, buf, sizeof(buf), 0);
@@ -574,9 +575,7 @@ bench_request_once(const struct bench_addr *a, const char *method, const char *p
 	}
 	*status = r->status;
 	*ns = bench_now_ns() - t0;
-	if (resp_size > 0)
-		snprintf(resp, resp_size, "%s", r->body);
-	rc = 0;
+	rc = 0; /* the sink already holds the body */
 out:
 	if (rc != 0 && resp_size > 0)
 		snprintf(resp, resp_size, "%s", why != NULL ? why : "failed");

@@ -23,7 +23,7 @@
 #include "bench_stats.h"
 
 #define BENCH_PATH_MAX 1024
-#define BENCH_BODY_MAX 4096
+#define BENCH_BODY_MAX 12288
 #define BENCH_CONN_MAX 4096
 #define BENCH_THREAD_MAX 64
 /* A connection that fails this many times in a row is retired. */
@@ -89,7 +89,7 @@ bench_run_result(const struct bench_run *run, const char *op, struct bench_resul
 /*
  * One blocking request on a fresh connection, for set-up steps. body may be
  * NULL. On an HTTP response returns 0 with *status, the latency in *ns and
- * the start of the body (NUL-terminated) in resp; on a transport failure or
+ * the body (NUL-terminated, truncated to resp_size - 1 bytes) in resp; on a transport failure or
  * timeout returns -1 with the reason in resp.
  */
 int

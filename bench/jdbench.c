@@ -2,7 +2,10 @@
  * jdbench.c: command line for the jobsd load generator.
  *
  *   jdbench run --target HOST:PORT [--method M] [--path P] [--body B] [--op NAME]
- *   jdbench scenario basic --control HOST:PORT --data HOST:PORT [--things N]
+ *   jdbench scenario NAME --control HOST:PORT --data HOST:PORT [--things N] ...
+ *
+ * NAME is basic, control-read, control-write, device-http, fanout or
+ * device-mqtt (see bench/README.md)
  *
  * plus the load options shared by both (see usage()). Output is one figure a
  * line on stdout; diagnostics go to stderr.
@@ -16,12 +19,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_http.h"
 #include "bench_scen.h"
 
 #define DEFAULT_CONNECTIONS 16
 #define DEFAULT_REQUESTS 10000
 #define DEFAULT_DURATION 10.0
 #define DEFAULT_THINGS 100
+#define DEFAULT_JOBS 10
+#define DEFAULT_SIZES "1000,10000,100000"
+#define DEFAULT_MQTT_THREADS 2
 /* Above the duration, how long outstanding requests may take by default. */
 #define DEFAULT_GRACE 30.0
 #define THINGS_MAX 1000000
@@ -39,9 +46,12 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: jdbench run --target HOST:PORT [--method M] [--path P] [--body JSON]\n"
 	    "                   [--op NAME] [load options]\n"
-	    "       jdbench scenario basic --control HOST:PORT --data HOST:PORT\n"
-	    "                   [--things N] [--prefix P] [--region R] [--account A]\n"
-	    "                   [load options]\n"
+	    "       jdbench scenario NAME --control HOST:PORT --data HOST:PORT\n"
+	    "                   [--things N] [--jobs J] [--prefix P] [--region R]\n"
+	    "                   [--account A] [--execution-number E] [--header 'N: V']\n"
+	    "                   [--sizes N1,N2,...] [--mqtt HOST:PORT] [--mqtt-threads T]\n"
+	    "                   [--mqtt-qos 0|1] [load options]\n"
+	    "NAME: basic, control-read, control-write, device-http, fanout, device-mqtt\n"
 	    "load options:\n"
 	    "  --connections C  keep-alive connections (default %d, max %d)\n"
 	    "  --threads T      epoll threads (default 1, max %d)\n"
@@ -50,6 +60,7 @@ usage(FILE *f)
 	    "  --hard-cap S     abandon outstanding requests after S seconds\n"
 	    "                   (default duration + %.0f)\n"
 	    "  --json           one JSON object per figure instead of key=value\n"
+	    "  --header 'N: V'  add this header line to every request (repeatable)\n"
 	    "HOST must be 127.0.0.0/8, [::1] or localhost. In --path, {seq} becomes\n"
 	    "the request's sequence number.\n",
 	    DEFAULT_CONNECTIONS, BENCH_CONN_MAX, BENCH_THREAD_MAX, DEFAULT_REQUESTS,
@@ -134,10 +145,11 @@ bad(const char *flag, const char *value)
 int
 main(int argc, char **argv)
 {
-	struct scen_basic_opts b;
+	struct scen_opts b;
 	struct run_src rs = {.method = "GET", .path = "/", .body = NULL};
-	const char *op = "run";
-	char prefix[64], err[256];
+	const char *op = "run", *scen = NULL, *sizes = DEFAULT_SIZES;
+	char prefix[64], err[256], headers[2048] = "";
+	int things_set = 0;
 	int have_target = 0, have_control = 0, have_data = 0, hard_cap_set = 0;
 	int is_run, argi;
 	uint64_t v;
@@ -148,6 +160,10 @@ main(int argc, char **argv)
 	b.common.requests = DEFAULT_REQUESTS;
 	b.common.duration_s = DEFAULT_DURATION;
 	b.things = DEFAULT_THINGS;
+	b.jobs = DEFAULT_JOBS;
+	b.exec_number = 1;
+	b.mqtt_threads = DEFAULT_MQTT_THREADS;
+	b.mqtt_qos = 1;
 	b.region = "us-east-1";
 	b.account = "123456789012";
 	snprintf(prefix, sizeof(prefix), "jdb%06lx-",
@@ -162,8 +178,11 @@ main(int argc, char **argv)
 		is_run = 1;
 		argi = 2;
 	} else if (argc >= 3 && strcmp(argv[1], "scenario") == 0 &&
-		   strcmp(argv[2], "basic") == 0) {
+		   (strcmp(argv[2], "basic") == 0 || strcmp(argv[2], "control-read") == 0 ||
+		       strcmp(argv[2], "control-write") == 0 || strcmp(argv[2], "device-http") == 0 ||
+		       strcmp(argv[2], "fanout") == 0 || strcmp(argv[2], "device-mqtt") == 0)) {
 		is_run = 0;
+		scen = argv[2];
 		argi = 3;
 	} else {
 		usage(stderr);
@@ -198,6 +217,11 @@ main(int argc, char **argv)
 			if (parse_seconds(val, &b.common.hard_cap_s) != 0)
 				return bad(f, val);
 			hard_cap_set = 1;
+		} else if (strcmp(f, "--header") == 0) {
+			size_t hl = strlen(headers);
+			if (scen_put(headers + hl, sizeof(headers) - hl, "%s\r\n", val) < 0 ||
+			    bench_http_set_extra_headers(headers) != 0)
+				return bad(f, val);
 		} else if (is_run && strcmp(f, "--target") == 0) {
 			if (bench_addr_parse(val, &b.control, err, sizeof(err)) != 0) {
 				fprintf(stderr, "jdbench: --target: %s\n", err);
@@ -232,6 +256,31 @@ main(int argc, char **argv)
 			if (parse_u64(val, THINGS_MAX, &v) != 0 || v == 0)
 				return bad(f, val);
 			b.things = (unsigned)v;
+			things_set = 1;
+		} else if (!is_run && strcmp(f, "--jobs") == 0) {
+			if (parse_u64(val, SCEN_JOBS_MAX, &v) != 0 || v == 0)
+				return bad(f, val);
+			b.jobs = (unsigned)v;
+		} else if (!is_run && strcmp(f, "--execution-number") == 0) {
+			if (parse_u64(val, 1000000000, &v) != 0)
+				return bad(f, val);
+			b.exec_number = (unsigned)v;
+		} else if (!is_run && strcmp(f, "--sizes") == 0) {
+			sizes = val;
+		} else if (!is_run && strcmp(f, "--mqtt") == 0) {
+			if (bench_addr_parse(val, &b.mqtt, err, sizeof(err)) != 0) {
+				fprintf(stderr, "jdbench: --mqtt: %s\n", err);
+				return 2;
+			}
+			b.have_mqtt = 1;
+		} else if (!is_run && strcmp(f, "--mqtt-threads") == 0) {
+			if (parse_u64(val, SCEN_MQTT_THREADS_MAX, &v) != 0 || v == 0)
+				return bad(f, val);
+			b.mqtt_threads = (unsigned)v;
+		} else if (!is_run && strcmp(f, "--mqtt-qos") == 0) {
+			if (parse_u64(val, 1, &v) != 0)
+				return bad(f, val);
+			b.mqtt_qos = (int)v;
 		} else if (!is_run && strcmp(f, "--prefix") == 0) {
 			if (strlen(val) > 32 || strspn(val,
 						   "abcdefghijklmnopqrstuvwxyz"
@@ -284,9 +333,35 @@ main(int argc, char **argv)
 		bench_run_free(&run);
 		return rc;
 	}
-	if (!have_control || !have_data) {
-		fprintf(stderr, "jdbench: scenario basic needs --control and --data\n");
+	if (!have_control || (!have_data && strcmp(scen, "basic") == 0) ||
+	    (!have_data && strcmp(scen, "device-http") == 0)) {
+		fprintf(stderr, "jdbench: scenario %s needs --control%s\n", scen,
+		    strcmp(scen, "basic") == 0 || strcmp(scen, "device-http") == 0 ? " and --data"
+										  : "");
 		return 2;
 	}
-	return scen_basic_run(&b);
+	if (!have_data)
+		b.data = b.control;
+	if (strcmp(scen, "basic") == 0)
+		return scen_basic_run(&b);
+	if (strcmp(scen, "control-read") == 0)
+		return scen_control_read_run(&b);
+	if (strcmp(scen, "control-write") == 0)
+		return scen_control_write_run(&b);
+	if (strcmp(scen, "device-http") == 0)
+		return scen_device_http_run(&b);
+	if (strcmp(scen, "fanout") == 0) {
+		int ns = scen_parse_sizes(sizes, THINGS_MAX, b.sizes);
+		if (ns < 0)
+			return bad("--sizes", sizes);
+		b.nsizes = (unsigned)ns;
+		return scen_fanout_run(&b);
+	}
+	if (!things_set)
+		b.things = 1000;
+	if (b.things > SCEN_DEVICES_MAX) {
+		fprintf(stderr, "jdbench: device-mqtt: at most %d devices\n", SCEN_DEVICES_MAX);
+		return 2;
+	}
+	return scen_device_mqtt_run(&b);
 }

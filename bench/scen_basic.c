@@ -26,7 +26,7 @@
 enum basic_op { OP_CREATE_THING, OP_ADD_TO_GROUP, OP_DESCRIBE, OP_UPDATE, OP_DELETE };
 
 struct basic_src {
-	const struct scen_basic_opts *o;
+	const struct scen_opts *o;
 	enum basic_op op;
 	char job[128];
 	char group[128];
@@ -100,27 +100,9 @@ basic_next(void *ctx, uint64_t seq, struct bench_req *req)
 	return n < 0 ? -1 : 0;
 }
 
-void
-scen_print(const struct bench_run *run, const char *op, int json)
-{
-	struct bench_result res;
-	char line[1024];
-
-	bench_run_result(run, op, &res);
-	if (bench_result_format(&res, json, line, sizeof(line)) > 0)
-		fputs(line, stdout);
-	fflush(stdout);
-	if (run->errors > 0)
-		fprintf(stderr,
-		    "jdbench: %s: %" PRIu64 " errors (transport=%" PRIu64 " 3xx=%" PRIu64
-		    " 4xx=%" PRIu64 " 5xx=%" PRIu64 "); first: %s\n",
-		    op, run->errors, run->by_class[0], run->by_class[3], run->by_class[4],
-		    run->by_class[5], run->first_error);
-}
-
 /* One load phase; returns its error count, or -1 if it could not run. */
 static int64_t
-phase(const struct scen_basic_opts *o, struct basic_src *s, enum basic_op op,
+phase(const struct scen_opts *o, struct basic_src *s, enum basic_op op,
     const struct bench_addr *addr, const char *name, int setup)
 {
 	struct bench_source src = {.next = basic_next, .ctx = s};
@@ -160,7 +142,7 @@ out:
 
 /* A single set-up request; prints a one-request figure. 0 if it got 2xx. */
 static int
-once(const struct scen_basic_opts *o, const struct bench_addr *addr, const char *name,
+once(const struct scen_opts *o, const struct bench_addr *addr, const char *name,
     const char *method, const char *path, const char *body)
 {
 	struct bench_run run;
@@ -192,7 +174,7 @@ out:
 
 /* Build CreateJob's body; the caller frees it. */
 static char *
-job_body(const struct scen_basic_opts *o, const struct basic_src *s)
+job_body(const struct scen_opts *o, const struct basic_src *s)
 {
 	size_t size = 256 + (size_t)(o->things <= JOB_TARGETS_MAX ? o->things : 1) *
 	    (strlen(o->prefix) + 128);
@@ -226,7 +208,7 @@ job_body(const struct scen_basic_opts *o, const struct basic_src *s)
  * (bounded) until the first and last things have theirs.
  */
 static int
-wait_executions(const struct scen_basic_opts *o, const struct basic_src *s)
+wait_executions(const struct scen_opts *o, const struct basic_src *s)
 {
 	uint64_t deadline = bench_now_ns() + (uint64_t)(EXEC_WAIT_SECONDS * 1e9);
 	unsigned probe[2] = {0, o->things - 1};
@@ -254,7 +236,7 @@ wait_executions(const struct scen_basic_opts *o, const struct basic_src *s)
 }
 
 int
-scen_basic_run(const struct scen_basic_opts *o)
+scen_basic_run(const struct scen_opts *o)
 {
 	struct basic_src s;
 	char path[BENCH_PATH_MAX];

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# run-all.sh: every scenario, each against its own throwaway jobsd (and
+# broker for device-mqtt), then bench/compare-moto.
+#
+#   bench/run-all.sh --small    every scenario at a small size (under 2 minutes;
+#                               what `make bench` runs)
+#   bench/run-all.sh --full     the sizes quoted in bench/README.md (fanout up
+#                               to 100,000 things; about 10 to 15 minutes)
+#   extra arguments after the size go to every jdbench run (e.g. --json)
+#
+# Output: one figure a line; lines starting with '#' name the scenario.
+# Exit status: 0 if every scenario succeeded, else the last failing status.
+# compare-moto is skipped (with a note) when moto_server is not installed.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+size=${1:---small}
+shift || true
+case $size in
+--small | --full) ;;
+*)
+	echo "usage: run-all.sh --small|--full [jdbench options...]" >&2
+	exit 2
+	;;
+esac
+
+rc=0
+run() { # scenario args...
+	echo "# $*"
+	"$here/run-scenario.sh" "$@" "${extra[@]}"
+	local r=$?
+	if [[ $r -ne 0 ]]; then
+		echo "# $1 exited with status $r" >&2
+		rc=$r
+	fi
+}
+extra=("$@")
+start=$(date +%s)
+
+if [[ $size == --small ]]; then
+	run basic --things 500 --connections 32 --requests 5000 --duration 10
+	run control-read --things 1000 --jobs 10 --connections 32 --requests 10000 --duration 10
+	run control-write --things 1000 --jobs 10 --connections 32 --duration 20
+	run device-http --things 500 --jobs 1 --connections 32 --duration 20
+	run fanout --sizes 1000 --connections 32
+	run device-mqtt --things 500 --jobs 2 --connections 32 --duration 30 --hard-cap 60
+	moto_args=(--things 100 --jobs 2 --requests 200)
+else
+	run basic --things 1000 --connections 64 --requests 20000
+	run control-read --things 10000 --jobs 100 --connections 64 --requests 50000
+	run control-write --things 10000 --jobs 50 --connections 64 --duration 60
+	run device-http --things 5000 --jobs 2 --connections 64 --duration 60
+	for n in 1000 10000 100000; do
+		run fanout --sizes "$n" --connections 64
+	done
+	run device-mqtt --things 5000 --jobs 2 --connections 64 --duration 120 --hard-cap 180 \
+		--mqtt-threads 2
+	moto_args=(--things 100 --jobs 2 --requests 300 --jobsd-requests 5000)
+fi
+
+if command -v "${MOTO_SERVER:-moto_server}" >/dev/null 2>&1; then
+	echo "# compare-moto ${moto_args[*]}"
+	"$here/compare-moto" "${moto_args[@]}" || rc=$?
+else
+	echo "# compare-moto skipped: moto_server not installed" >&2
+fi
+echo "# run-all $size: $(($(date +%s) - start)) s, status $rc"
+exit "$rc"
