@@ -26,6 +26,33 @@
 
 #define SUB_TOPIC "$aws/things/+/jobs/#"
 
+/*
+ * Requests are served by a small pool of workers so that concurrent devices'
+ * transactions can share the store's group commits. A thing always maps to
+ * the same worker (hash of its name), so one device's requests are served in
+ * the order it sent them.
+ */
+#define MQTT_WORKERS 8
+#define MQTT_QUEUE_MAX 10000 /* per worker; beyond it a request is dropped (logged) */
+
+struct job_msg {
+	struct job_msg *next;
+	struct mqtt_topic t;
+	size_t len;
+	char payload[];
+};
+
+struct worker {
+	struct mqtt_bridge *b;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct job_msg *head, *tail;
+	int queued;
+	bool stop;
+	bool started;
+};
+
 struct mqtt_bridge {
 	struct mosquitto *mosq;
 	struct svc *svc;
@@ -33,10 +60,13 @@ struct mqtt_bridge {
 	char *host, *client_id, *username, *password, *cafile;
 	atomic_bool connected;
 	atomic_bool subscribed;
+	atomic_bool draining;
 	int protocol;
 	bool stopped;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	struct worker workers[MQTT_WORKERS];
+	int nworkers;
 };
 
 static int lib_refs;
@@ -242,17 +272,65 @@ serve(struct mqtt_bridge *b, const struct mqtt_topic *t, const struct mqtt_reque
 	return rc;
 }
 
+/* Serve one decoded request and publish its reply (a worker thread). */
 static void
-on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
+handle(struct mqtt_bridge *b, const struct mqtt_topic *t, const char *payload, size_t len)
 {
-	struct mqtt_bridge *b = arg;
-	struct mqtt_topic t;
 	struct mqtt_request req;
 	struct jd_error e;
 	struct buf out = BUF_INIT;
 	int rc;
 
+	jd_error_init(&e);
+	rc = mqtt_payload_parse(t->kind, payload, len, &req, &e);
+	if (rc == 0)
+		rc = serve(b, t, &req, &out, &e);
+	if (rc == 0)
+		accept_(b, t, &out);
+	else
+		reject(b, t, e.code ? e.code : rc, NULL, &req, &e);
+	mqtt_request_release(&req);
+	jd_error_clear(&e);
+	buf_free(&out);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (w->head == NULL && !w->stop)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->head == NULL && w->stop)
+			break;
+		struct job_msg *m = w->head;
+		w->head = m->next;
+		if (w->head == NULL)
+			w->tail = NULL;
+		w->queued--;
+		pthread_mutex_unlock(&w->mu);
+		handle(w->b, &m->t, m->payload, m->len);
+		free(m);
+		pthread_mutex_lock(&w->mu);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+static void
+on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
+{
+	struct mqtt_bridge *b = arg;
+	size_t len = (size_t)(msg->payloadlen > 0 ? msg->payloadlen : 0);
+	struct mqtt_topic t;
+	struct job_msg *jm;
+	struct worker *w;
+
 	(void)m;
+	if (atomic_load(&b->draining))
+		return;
 	mqtt_topic_parse(msg->topic, strlen(msg->topic), &t);
 	switch (t.kind) {
 	case MQTT_T_FOREIGN:
@@ -270,18 +348,69 @@ on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 	/* D20: with several nodes, each answers only its share of the things. */
 	if (mqtt_shard_of(t.thing, b->cfg.shards) != b->cfg.shard)
 		return;
-	jd_error_init(&e);
-	rc = mqtt_payload_parse(t.kind, msg->payload, (size_t)(msg->payloadlen > 0 ? msg->payloadlen : 0),
-	    &req, &e);
-	if (rc == 0)
-		rc = serve(b, &t, &req, &out, &e);
-	if (rc == 0)
-		accept_(b, &t, &out);
+	if (len > MQTT_PAYLOAD_MAX) {
+		reject(b, &t, JD_ETOOBIG, "The payload exceeds 128 KiB", NULL, NULL);
+		return;
+	}
+	w = &b->workers[mqtt_shard_of(t.thing, b->nworkers)];
+	jm = jd_malloc(sizeof(*jm) + len + 1);
+	jm->next = NULL;
+	jm->t = t;
+	jm->len = len;
+	if (len > 0)
+		memcpy(jm->payload, msg->payload, len);
+	jm->payload[len] = '\0';
+	pthread_mutex_lock(&w->mu);
+	if (w->queued >= MQTT_QUEUE_MAX) {
+		pthread_mutex_unlock(&w->mu);
+		free(jm);
+		log_warn("mqtt: request queue full; dropped a request of %s", t.thing);
+		return;
+	}
+	if (w->tail)
+		w->tail->next = jm;
 	else
-		reject(b, &t, e.code ? e.code : rc, NULL, &req, &e);
-	mqtt_request_release(&req);
-	jd_error_clear(&e);
-	buf_free(&out);
+		w->head = jm;
+	w->tail = jm;
+	w->queued++;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static int
+workers_start(struct mqtt_bridge *b)
+{
+	b->nworkers = MQTT_WORKERS;
+	for (int i = 0; i < b->nworkers; i++) {
+		struct worker *w = &b->workers[i];
+		w->b = b;
+		pthread_mutex_init(&w->mu, NULL);
+		pthread_cond_init(&w->cv, NULL);
+		if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+			return -1;
+		w->started = true;
+	}
+	return 0;
+}
+
+/* Finish what is queued, then stop the workers. */
+static void
+workers_stop(struct mqtt_bridge *b)
+{
+	for (int i = 0; i < b->nworkers; i++) {
+		struct worker *w = &b->workers[i];
+		if (!w->started)
+			continue;
+		pthread_mutex_lock(&w->mu);
+		w->stop = true;
+		pthread_cond_signal(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->thread, NULL);
+		w->started = false;
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->cv);
+	}
+	b->nworkers = 0;
 }
 
 /* ---- notifications (spec §7, D10) --------------------------------------- */
@@ -475,6 +604,10 @@ mqtt_bridge_create(const struct mqtt_config *cfg, struct svc *svc, struct mqtt_b
 		rc = jd_error_set(e, JD_EINVAL, "mqtt: TLS set-up failed: %s", mosquitto_strerror(rc));
 		goto fail;
 	}
+	if (workers_start(b) != 0) {
+		rc = jd_error_set(e, JD_EINTERNAL, "mqtt: cannot start the request workers");
+		goto fail;
+	}
 	sink.changed = on_changed;
 	sink.arg = b;
 	svc_set_notify(svc, &sink);
@@ -519,8 +652,10 @@ mqtt_bridge_stop(struct mqtt_bridge *b)
 	if (b == NULL || b->mosq == NULL || b->stopped)
 		return;
 	b->stopped = true;
-	atomic_store(&b->connected, false); /* the sink now drops notifications */
-	mosquitto_disconnect(b->mosq);
+	atomic_store(&b->draining, true);    /* new requests are dropped */
+	workers_stop(b);                     /* queued ones are answered */
+	atomic_store(&b->connected, false);  /* the sink now drops notifications */
+	mosquitto_disconnect(b->mosq);       /* after the replies already queued */
 	mosquitto_loop_stop(b->mosq, false);
 }
 
@@ -533,6 +668,7 @@ mqtt_bridge_destroy(struct mqtt_bridge *b)
 		mqtt_bridge_stop(b);
 		mosquitto_destroy(b->mosq);
 	}
+	workers_stop(b);
 	pthread_cond_destroy(&b->cv);
 	pthread_mutex_destroy(&b->mu);
 	free(b->host);
