@@ -34,7 +34,14 @@ static const struct opt opts[] = {
 	    "device-plane listener (service iot-jobs-data); empty for none [127.0.0.1:8444]"},
 	{"store", OPT_STR, O(store), "sqlite:PATH", "where state lives [sqlite:./data/jobsd.db]"},
 	{"account-id", OPT_STR, O(account), "ID", "12-digit account id used in ARNs [123456789012]"},
-	{"auth", OPT_STR, O(auth), "off|sigv4", "request authentication [off]"},
+	{"auth", OPT_STR, O(auth), "off|sigv4",
+	    "request authentication: SigV4 against --credentials-file, or none [off]"},
+	{"credentials-file", OPT_STR, O(credentials_file), "FILE",
+	    "auth=sigv4: one `ACCESS_KEY_ID SECRET` pair per line; re-read on SIGHUP [none]"},
+	{"throttle", OPT_STR, O(throttle), "off|aws",
+	    "per-operation rate limits: none, or AWS's published rates (D19) [off]"},
+	{"throttle-rates", OPT_STR, O(throttle_rates), "OP=TPS,...",
+	    "rates overriding the preset; OP is an operation name, DataPlaneRead or DataPlaneWrite; 0 = unlimited [none]"},
 	{"test-rig", OPT_BOOL, O(test_rig), NULL,
 	    "enable /_jobsd/ admin endpoints (reset, virtual clock) and /moto-api/reset (D22)"},
 	{"log-level", OPT_LEVEL, O(log_level), "LEVEL", "error|warn|info|debug [info]"},
@@ -167,9 +174,10 @@ validate(struct config *c, struct jd_error *e)
 {
 	if (strcmp(c->auth, "off") != 0 && strcmp(c->auth, "sigv4") != 0)
 		return jd_error_set(e, JD_EINVAL, "auth must be off or sigv4, not '%s'", c->auth);
-	if (strcmp(c->auth, "sigv4") == 0)
-		return jd_error_set(e, JD_EINVAL,
-		    "auth=sigv4 is not implemented yet in this version; use --auth off");
+	if (strcmp(c->auth, "sigv4") == 0 && c->credentials_file[0] == '\0')
+		return jd_error_set(e, JD_EINVAL, "auth=sigv4 needs --credentials-file FILE");
+	if (strcmp(c->throttle, "off") != 0 && strcmp(c->throttle, "aws") != 0)
+		return jd_error_set(e, JD_EINVAL, "throttle must be off or aws, not '%s'", c->throttle);
 	if (strlen(c->account) != 12 || strspn(c->account, "0123456789") != 12)
 		return jd_error_set(e, JD_EINVAL, "account-id must be 12 digits, not '%s'", c->account);
 	if (strncmp(c->store, "sqlite:", 7) != 0 || c->store[7] == '\0')
@@ -215,6 +223,7 @@ config_load(struct config *c, int argc, char **argv, struct jd_error *e)
 	jd_strlcpy(c->store, "sqlite:./data/jobsd.db", sizeof(c->store));
 	jd_strlcpy(c->account, "123456789012", sizeof(c->account));
 	jd_strlcpy(c->auth, "off", sizeof(c->auth));
+	jd_strlcpy(c->throttle, "off", sizeof(c->throttle));
 	c->log_level = JD_LOG_INFO;
 	c->threads = 4;
 

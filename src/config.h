@@ -16,6 +16,9 @@ struct config {
 	char store[1024];
 	char account[16];
 	char auth[16];         /* "off" | "sigv4" */
+	char credentials_file[1024]; /* sigv4: `ACCESS_KEY_ID SECRET` lines */
+	char throttle[16];     /* "off" | "aws": preset of per-operation rates */
+	char throttle_rates[2048]; /* "Op=TPS,..." overrides on top of the preset */
 	bool test_rig;
 	int log_level;
 	int threads;

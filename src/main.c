@@ -2,7 +2,8 @@
  * main.c: jobsd's process: configuration, the store, the service, the two
  * HTTP listeners, signals, and an orderly stop. SIGTERM/SIGINT stop
  * accepting, let in-flight requests finish, stop background work, close the
- * store (a final checkpoint) and exit 0. SIGHUP re-reads the log level.
+ * store (a final checkpoint) and exit 0. SIGHUP re-reads the log level and,
+ * with auth=sigv4, the credentials file (a bad file keeps the old keys).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "auth/auth.h"
 #include "config.h"
 #include "mqtt/bridge.h"
 #include "store/store.h"
@@ -60,6 +62,8 @@ main(int argc, char **argv)
 	bool svc_up = false;
 	struct api *api = NULL;
 	struct mqtt_bridge *mqtt = NULL;
+	struct auth *auth = NULL;
+	struct auth_throttle *throttle = NULL;
 	sigset_t set;
 	int sig, rc = 1;
 
@@ -89,8 +93,28 @@ main(int argc, char **argv)
 	if (cfg.test_rig)
 		log_warn("TEST-RIG MODE: /_jobsd/ admin endpoints (reset, virtual clock) are enabled; "
 		         "never use this in production");
-	if (strcmp(cfg.auth, "off") == 0)
+	if (strcmp(cfg.auth, "off") == 0) {
 		log_warn("AUTH IS OFF: every request is accepted without a signature");
+		if (cfg.credentials_file[0] != '\0')
+			log_warn("credentials-file %s is ignored: auth is off", cfg.credentials_file);
+	} else {
+		if (auth_create(cfg.credentials_file, &auth, &e) != 0) {
+			log_error("%s", e.msg);
+			goto out;
+		}
+		log_info("auth: SigV4, %zu key(s) from %s", auth_key_count(auth), cfg.credentials_file);
+		if (auth_key_count(auth) == 0)
+			log_warn("auth: %s holds no keys: every request will be refused", cfg.credentials_file);
+		if (cfg.test_rig)
+			log_warn("auth: test-rig endpoints (/_jobsd/, /moto-api/reset) accept unsigned requests");
+	}
+	if (auth_throttle_create(cfg.throttle, cfg.throttle_rates, &throttle, &e) != 0) {
+		log_error("%s", e.msg);
+		goto out;
+	}
+	if (throttle != NULL)
+		log_info("throttling on (preset %s%s%s)", cfg.throttle, cfg.throttle_rates[0] ? ", rates " : "",
+		    cfg.throttle_rates);
 	clock_init(&clk, cfg.test_rig);
 	make_parent_dir(cfg.store);
 	if (store_open(cfg.store, &store, &e) != 0) {
@@ -130,8 +154,17 @@ main(int argc, char **argv)
 		}
 		memset(cfg.mqtt_password, 0, sizeof(cfg.mqtt_password));
 	}
-	struct api_config ac = {cfg.listen, cfg.data_listen, cfg.account, cfg.test_rig, cfg.threads,
-	    mqtt ? mqtt_ready : NULL, mqtt};
+	struct api_config ac = {
+		.listen = cfg.listen,
+		.data_listen = cfg.data_listen,
+		.account = cfg.account,
+		.test_rig = cfg.test_rig,
+		.threads = cfg.threads,
+		.mqtt_ready = mqtt ? mqtt_ready : NULL,
+		.mqtt_arg = mqtt,
+		.auth = auth,
+		.throttle = throttle,
+	};
 	if (api_create(&ac, &svc, &api, &e) != 0) {
 		log_error("%s", e.msg);
 		goto out;
@@ -164,6 +197,16 @@ main(int argc, char **argv)
 			} else {
 				log_warn("SIGHUP: configuration not reloaded: %s", e2.msg);
 			}
+			jd_error_clear(&e2);
+			if (auth != NULL) {
+				if (auth_reload(auth, &e2) == 0)
+					log_info("SIGHUP: %zu key(s) reloaded from %s", auth_key_count(auth),
+					    cfg.credentials_file);
+				else
+					log_warn("SIGHUP: credentials not reloaded, the previous keys stay in force: %s",
+					    e2.msg);
+				jd_error_clear(&e2);
+			}
 			continue;
 		}
 		log_info("signal %d: stopping", sig);
@@ -172,6 +215,8 @@ main(int argc, char **argv)
 	rc = 0;
 out:
 	api_destroy(api);
+	auth_destroy(auth);
+	auth_throttle_destroy(throttle);
 	mqtt_bridge_stop(mqtt);
 	if (svc_up)
 		svc_fini(&svc);

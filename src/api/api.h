@@ -13,6 +13,9 @@
 #include "svc/svc.h"
 #include "util/err.h"
 
+struct auth;
+struct auth_throttle;
+
 struct api_config {
 	const char *listen;        /* "ADDR:PORT", port 0 = any free port */
 	const char *data_listen;   /* "ADDR:PORT" or NULL/"" for none */
@@ -22,6 +25,11 @@ struct api_config {
 	/* reported by /_jobsd/status; NULL when there is no MQTT device plane */
 	bool (*mqtt_ready)(const void *arg);
 	const void *mqtt_arg;
+	/* borrowed; NULL = auth off: any request is accepted, routed by its
+	 * unverified scope or by listener (D6, D18) */
+	struct auth *auth;
+	/* borrowed; NULL = no rate limits (D19) */
+	struct auth_throttle *throttle;
 };
 
 struct api;

@@ -6,7 +6,9 @@
  * `$next` and `%24next` are the same, `a%3Ab` is one segment). Bodies are
  * collected up to JD_BODY_MAX and refused beyond it without being buffered.
  * The response is queued only after the whole body has been read, which keeps
- * keep-alive working.
+ * keep-alive working. With auth on, the SigV4 signature is verified at that
+ * point, over the whole body, before any routing (D18); the operation's
+ * token bucket is taken once the route is known (D19).
  */
 #include "api/api_int.h"
 
@@ -20,6 +22,8 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 
+#include "auth/auth.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 struct listener {
@@ -250,9 +254,88 @@ choose_plane(struct api_req *r, struct MHD_Connection *c)
 	else if (strcmp(service, "iot-jobs-data") == 0)
 		r->plane = JD_PLANE_DATA;
 	else
-		return api_fail(r, JD_EFORBIDDEN,
+		return api_fail(r, JD_EBADSIG,
 		    "Credential should be scoped to correct service: 'iot'");
 	return 0;
+}
+
+/* ---- authentication (D18) -------------------------------------------------- */
+
+struct header_list {
+	struct auth_header v[JD_AUTH_HEADERS_MAX];
+	size_t n;
+};
+
+static enum MHD_Result
+collect_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct header_list *h = cls;
+
+	(void)kind;
+	if (h->n >= JD_AUTH_HEADERS_MAX)
+		return MHD_NO;
+	h->v[h->n].name = key;
+	h->v[h->n].value = value ? value : "";
+	h->n++;
+	return MHD_YES;
+}
+
+static bool match(const struct api_route *rt, struct api_req *r);
+
+static bool
+rig_path(struct api_req *r)
+{
+	for (int k = 0; k < api_nroutes; k++)
+		if (api_routes[k].rig && match(&api_routes[k], r))
+			return true;
+	return false;
+}
+
+/*
+ * With auth on, verify the SigV4 signature over the whole request (the body
+ * has been read) and route by the verified scope (D6). Test-rig endpoints
+ * stay reachable unsigned when --test-rig is on. With auth off, route by the
+ * unverified scope or the listener.
+ */
+static void
+authenticate(struct api_req *r, struct MHD_Connection *c, const char *method)
+{
+	struct header_list h;
+	struct auth_request rq;
+	struct auth_result res;
+	struct jd_error e;
+	int rc;
+
+	if (r->api->cfg.auth == NULL) {
+		choose_plane(r, c);
+		return;
+	}
+	jd_strlcpy(r->region, "us-east-1", sizeof(r->region));
+	r->plane = r->listener == 1 ? JD_PLANE_DATA : JD_PLANE_CONTROL;
+	if (r->api->cfg.test_rig && rig_path(r) &&
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization") == NULL)
+		return;
+	h.n = 0;
+	MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &h);
+	rq.method = method;
+	rq.raw_uri = r->raw_uri;
+	rq.headers = h.v;
+	rq.nheaders = h.n;
+	rq.body = r->body.p;
+	rq.body_len = r->body.len;
+	rq.now_s = clock_real_ms() / 1000;
+	jd_error_init(&e);
+	rc = auth_verify(r->api->cfg.auth, &rq, &res, &e);
+	if (rc != 0) {
+		log_debug("auth: %s %s refused: %s", method, r->nseg > 0 ? r->seg[0] : "/",
+		    jd_errno_type(rc, r->plane));
+		api_fail(r, rc, "%s", e.msg);
+		jd_error_clear(&e);
+		return;
+	}
+	jd_error_clear(&e);
+	jd_strlcpy(r->region, res.region, sizeof(r->region));
+	r->plane = strcmp(res.service, "iot-jobs-data") == 0 ? JD_PLANE_DATA : JD_PLANE_CONTROL;
 }
 
 /* ---- routing ------------------------------------------------------------- */
@@ -312,6 +395,10 @@ dispatch(struct api_req *r)
 			    r->nseg > 0 ? "this path" : "/", r->plane == JD_PLANE_DATA ? "data" : "control");
 		return;
 	}
+	if (!found->rig && auth_throttle_take(r->api->cfg.throttle, r->plane, found->name) != 0) {
+		api_fail(r, JD_ETHROTTLED, "Rate exceeded");
+		return;
+	}
 	/* re-match to capture the labels of the chosen route */
 	memset(r->label, 0, sizeof(r->label));
 	match(found, r);
@@ -332,7 +419,11 @@ dispatch(struct api_req *r)
 			}
 		}
 	}
-	log_debug("%s %s", found->name, r->raw_uri);
+	/* never log a presigned URL's signature */
+	if (strstr(r->raw_uri, "X-Amz-Signature") != NULL)
+		log_debug("%s %.*s (presigned)", found->name, (int)strcspn(r->raw_uri, "?"), r->raw_uri);
+	else
+		log_debug("%s %s", found->name, r->raw_uri);
 	found->fn(r);
 }
 
@@ -458,7 +549,7 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 			api_fail(r, JD_EINVAL, "The request URI is malformed");
 	}
 	if (!r->failed)
-		choose_plane(r, c);
+		authenticate(r, c, method);
 	if (!r->failed)
 		dispatch(r);
 	return respond(c, r);

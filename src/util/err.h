@@ -8,6 +8,10 @@
  * control plane (service iot), on the device plane (iot-jobs-data), and the
  * MQTT rejected code. A NULL type means "not modelled on that plane"; callers
  * then fall back to the mapping noted in the comment.
+ *
+ * The four 403 rows after FORBIDDEN are SigV4 refusals (auth/); no SDK
+ * model has them, so botocore raises a generic ClientError whose
+ * Error.Code is the x-amzn-ErrorType.
  */
 #ifndef JD_UTIL_ERR_H
 #define JD_UTIL_ERR_H
@@ -33,6 +37,10 @@
 	X(NOROUTE,   404, "UnknownOperationException",        404, "UnknownOperationException",       "InvalidTopic")           \
 	X(TOOBIG,    413, "RequestEntityTooLargeException",   413, "RequestEntityTooLargeException",  "InvalidRequest")         \
 	X(FORBIDDEN, 403, "AccessDeniedException",            403, "AccessDeniedException",           "InvalidRequest")         \
+	X(NOAUTH,    403, "MissingAuthenticationTokenException", 403, "MissingAuthenticationTokenException", "InvalidRequest") \
+	X(INCOMPLETE, 403, "IncompleteSignatureException",    403, "IncompleteSignatureException",    "InvalidRequest")         \
+	X(BADKEY,    403, "UnrecognizedClientException",      403, "UnrecognizedClientException",     "InvalidRequest")         \
+	X(BADSIG,    403, "InvalidSignatureException",        403, "InvalidSignatureException",       "InvalidRequest")         \
 	X(BADJSON,   400, "InvalidRequestException",          400, "InvalidRequestException",         "InvalidJson")
 
 enum jd_errno {

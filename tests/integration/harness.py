@@ -1,20 +1,25 @@
 """Black-box test harness for jobsd integration tests.
 
 Starts the real jobsd binary (JOBSD_BIN, default <repo>/build/jobsd) in test-rig mode with
-auth off and a private SQLite store, waits for its ready line, and hands out boto3 clients,
+auth off (or SigV4 against a credentials file it writes, when given credentials) and a
+private SQLite store, waits for its ready line, and hands out boto3 clients,
 a raw HTTP helper and an `aws` CLI runner pointed at it.
 
 Each test file runs in its own process:  python3 tests/integration/test_x.py
 and ends with  `if __name__ == '__main__': harness.main()`.
 
 API (other test files code against this; keep it stable):
-    Jobsd(data_dir=None, extra_args=(), test_rig=True)
+    Jobsd(data_dir=None, extra_args=(), test_rig=True, credentials=None)
+        credentials: None (auth off) or [(access_key_id, secret), ...]: written to
+        <data_dir>/credentials and passed as --auth sigv4 --credentials-file; the
+        clients below then sign with the first pair (raw() stays unsigned)
         .start() .stop(sig) .kill9() .restart() .close()  context manager
-        .control_url .data_url .data_dir .proc
+        .control_url .data_url .data_dir .proc .credentials_path .access_key .secret_key
         .iot() .jobs_data() .raw(method, path, body, headers, plane)
         .reset() .clock_now_ms() .advance_clock(seconds) .aws(*args, plane, check)
     ACCOUNT, REGION, thing_arn(), group_arn(), job_arn()
     JobsdTestCase   one Jobsd per class, reset() before every test
+                    (class attributes jobsd_extra_args, jobsd_credentials)
     main()
 """
 
@@ -73,11 +78,19 @@ def _hostport(url):
 class Jobsd:
     """One jobsd process. Not thread-safe; one per test class."""
 
-    def __init__(self, data_dir=None, extra_args=(), test_rig=True):
+    def __init__(self, data_dir=None, extra_args=(), test_rig=True, credentials=None):
         self._own_dir = data_dir is None
         self.data_dir = data_dir if data_dir is not None else tempfile.mkdtemp(prefix='jobsd-it-')
         self.extra_args = tuple(extra_args)
         self.test_rig = test_rig
+        self.credentials = list(credentials) if credentials is not None else None
+        self.credentials_path = None
+        self.access_key, self.secret_key = ACCESS_KEY, SECRET_KEY
+        if self.credentials is not None:
+            self.credentials_path = os.path.join(self.data_dir, 'credentials')
+            self.write_credentials(self.credentials)
+            if self.credentials:
+                self.access_key, self.secret_key = self.credentials[0]
         self.bin = os.path.abspath(os.environ.get('JOBSD_BIN') or DEFAULT_BIN)
         self.proc = None
         self.control_url = None
@@ -88,6 +101,13 @@ class Jobsd:
         self._clients = {}
         self.stdout_lines = []   # every stdout line seen (ready line included)
 
+    def write_credentials(self, pairs):
+        """(Re)write the credentials file (mode 600); send SIGHUP to make jobsd re-read it."""
+        fd = os.open(self.credentials_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, 'w') as f:
+            for akid, secret in pairs:
+                f.write('%s %s\n' % (akid, secret))
+
     # -- process lifecycle -------------------------------------------------
 
     def command(self):
@@ -95,8 +115,11 @@ class Jobsd:
                 '--listen', '127.0.0.1:0',
                 '--data-listen', '127.0.0.1:0',
                 '--store', 'sqlite:%s' % os.path.join(self.data_dir, 'jobsd.db'),
-                '--auth', 'off',
                 '--log-level', 'warn']
+        if self.credentials is None:
+            args += ['--auth', 'off']
+        else:
+            args += ['--auth', 'sigv4', '--credentials-file', self.credentials_path]
         if self.test_rig:
             args.append('--test-rig')
         args.extend(self.extra_args)
@@ -231,7 +254,7 @@ class Jobsd:
         if c is None:
             c = boto3.session.Session().client(
                 service, endpoint_url=url, region_name=REGION,
-                aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+                aws_access_key_id=self.access_key, aws_secret_access_key=self.secret_key,
                 config=botocore.config.Config(retries={'max_attempts': 1}))
             self._clients[key] = c
         return c
@@ -304,8 +327,8 @@ class Jobsd:
                   'AWS_SECURITY_TOKEN', 'AWS_CA_BUNDLE'):
             env.pop(k, None)
         env.update({
-            'AWS_ACCESS_KEY_ID': ACCESS_KEY,
-            'AWS_SECRET_ACCESS_KEY': SECRET_KEY,
+            'AWS_ACCESS_KEY_ID': self.access_key,
+            'AWS_SECRET_ACCESS_KEY': self.secret_key,
             'AWS_DEFAULT_REGION': REGION,
             'AWS_CONFIG_FILE': os.path.join(self.data_dir, 'no-aws-config'),
             'AWS_SHARED_CREDENTIALS_FILE': os.path.join(self.data_dir, 'no-aws-credentials'),
@@ -332,12 +355,13 @@ class JobsdTestCase(unittest.TestCase):
     """One jobsd per test class (started in setUpClass); state reset before every test."""
 
     jobsd_extra_args = ()
+    jobsd_credentials = None
     jobsd = None
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.jobsd = Jobsd(extra_args=cls.jobsd_extra_args)
+        cls.jobsd = Jobsd(extra_args=cls.jobsd_extra_args, credentials=cls.jobsd_credentials)
         try:
             cls.jobsd.start()
         except Exception:

@@ -1,0 +1,126 @@
+/*
+ * auth.h: request authentication (D18) and throttling (D19).
+ *
+ * SigV4 verification: a struct auth holds the credentials read from a file
+ * (one `ACCESS_KEY_ID SECRET` pair per line) and checks a request exactly as
+ * the AWS SDKs sign it, either from the Authorization header or from a
+ * presigned query (X-Amz-Credential, X-Amz-Signature, ...). The credential
+ * table is immutable and swapped whole under a rwlock by auth_reload(), so
+ * SIGHUP can rotate keys while requests are being verified.
+ *
+ * Throttling: one token bucket per operation (GCRA on one atomic word, no
+ * lock), with rates from a preset (AWS's published table, spec §11) and
+ * per-operation overrides. It knows nothing about HTTP: the REST layer and
+ * the MQTT bridge both call auth_throttle_take() with the operation name.
+ *
+ * Depends on util/ only (and OpenSSL libcrypto).
+ */
+#ifndef JD_AUTH_AUTH_H
+#define JD_AUTH_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/err.h"
+
+#define JD_AUTH_KEY_ID_MAX 128        /* access key id length */
+#define JD_AUTH_SECRET_MAX 256        /* secret access key length */
+#define JD_AUTH_KEYS_MAX 10000        /* pairs in one credentials file */
+#define JD_AUTH_SKEW_S (15 * 60)      /* accepted |x-amz-date - now| */
+#define JD_AUTH_EXPIRES_MAX 604800    /* presigned X-Amz-Expires, 7 days */
+#define JD_AUTH_HEADERS_MAX 64        /* request headers looked at */
+#define JD_AUTH_SIGNED_HEADERS_MAX 32 /* names in SignedHeaders */
+
+/* ---- SigV4 --------------------------------------------------------------- */
+
+struct auth;
+
+/* One request header as received (borrowed). Names compare case-insensitively. */
+struct auth_header {
+	const char *name;
+	const char *value;
+};
+
+/* What auth_verify() looks at; every pointer is borrowed. */
+struct auth_request {
+	const char *method;          /* "GET", ... as received */
+	const char *raw_uri;         /* path[?query] exactly as on the wire, not unescaped */
+	const struct auth_header *headers;
+	size_t nheaders;
+	const void *body;            /* the whole body (may be NULL when body_len is 0) */
+	size_t body_len;
+	int64_t now_s;               /* REAL wall clock, epoch seconds (never the test clock) */
+};
+
+/* What a verified request was signed for. */
+struct auth_result {
+	char access_key[JD_AUTH_KEY_ID_MAX + 1];
+	char region[32];
+	char service[32];            /* "iot" or "iot-jobs-data" */
+};
+
+/*
+ * Read the credentials file at path (copied) and build a verifier.
+ * File format: one pair per line, `ACCESS_KEY_ID SECRET_ACCESS_KEY`
+ * separated by blanks; blank lines and lines starting with '#' are ignored.
+ * Key ids are 3..128 characters of [A-Za-z0-9_.-]; secrets 1..256
+ * printable characters without blanks; a repeated key id is an error.
+ * Returns 0 and *out (owned, auth_destroy), or JD_EINVAL with a message
+ * that never contains a secret.
+ */
+int auth_create(const char *path, struct auth **out, struct jd_error *e);
+/* Re-read the file. On error the old table stays in force and JD_EINVAL is
+ * returned. Safe while other threads verify. */
+int auth_reload(struct auth *a, struct jd_error *e);
+/* Number of key pairs in force. */
+size_t auth_key_count(struct auth *a);
+/* Wipe every secret and free. NULL-safe. */
+void auth_destroy(struct auth *a);
+
+/*
+ * Verify a SigV4-signed request. Returns 0 and fills *res, or fails with
+ * the AWS code in e (message as AWS words it, never a secret or the
+ * expected signature):
+ *   JD_ENOAUTH      no Authorization header and no presigned query
+ *                   (403 MissingAuthenticationTokenException)
+ *   JD_EINCOMPLETE  Authorization not parseable as AWS4-HMAC-SHA256, or
+ *                   a required part missing (403 IncompleteSignatureException)
+ *   JD_EBADKEY      unknown access key id (403 UnrecognizedClientException)
+ *   JD_EBADSIG      wrong signature, wrong service/terminator in the scope,
+ *                   scope date != request date, date outside ±15 minutes,
+ *                   expired presigned URL (403 InvalidSignatureException)
+ * Thread-safe.
+ */
+int auth_verify(struct auth *a, const struct auth_request *rq, struct auth_result *res,
+    struct jd_error *e);
+
+/* ---- throttling (D19) ---------------------------------------------------- */
+
+struct auth_throttle;
+
+/*
+ * Build the buckets. preset: "off" (no limits) or "aws" (spec §11: 10 TPS
+ * for most control-plane operations, DescribeThing 350, ..., and two shared
+ * data-plane buckets of 200). rates: NULL/"" or "Op=TPS[,Op=TPS...]",
+ * overriding the preset per bucket; TPS is a decimal > 0 (0 = unlimited).
+ * Bucket names are the control-plane operation names of the route table
+ * plus DataPlaneRead (GetPendingJobExecutions + DescribeJobExecution, HTTP
+ * and MQTT) and DataPlaneWrite (StartNextPendingJobExecution +
+ * UpdateJobExecution). The burst is one second's worth (at least 1).
+ * Returns 0 and *out (owned; NULL when nothing is limited), or JD_EINVAL.
+ */
+int auth_throttle_create(const char *preset, const char *rates, struct auth_throttle **out,
+    struct jd_error *e);
+/*
+ * Take one token for operation op on plane (JD_PLANE_CONTROL: op is the
+ * control-plane operation name; JD_PLANE_DATA: the data-plane operation
+ * name, for HTTP and MQTT alike). Returns 0 when allowed, JD_ETHROTTLED
+ * when over the rate. t NULL or op unknown: always 0. Lock-free; uses the
+ * real monotonic clock.
+ */
+int auth_throttle_take(struct auth_throttle *t, enum jd_plane plane, const char *op);
+/* NULL-safe. */
+void auth_throttle_destroy(struct auth_throttle *t);
+
+#endif
