@@ -27,6 +27,7 @@ forbid src/core '(store|svc|api|mqtt|auth)/|jansson\.h' 'core is pure: util only
 forbid src/store '(svc|api|mqtt|auth)/|jansson\.h' 'the store depends on util and core only'
 forbid src/svc '(api|mqtt)/' 'svc must not know its callers'
 forbid src/mqtt 'api/' 'mqtt and api are siblings'
+forbid src/auth '(core|store|svc|api|mqtt)/|microhttpd\.h|jansson\.h' 'auth depends on util only'
 forbid src/api 'mqtt/' 'mqtt and api are siblings'
 
 if [ $bad -ne 0 ]; then

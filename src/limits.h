@@ -31,10 +31,12 @@
 #define JD_PAGE_MAX 250
 #define JD_BODY_MAX (256 * 1024)       /* request body bytes, refused early */
 #define JD_URI_MAX 8192
+#define JD_HEADERS_MAX 16384          /* bytes of all request headers */
 #define JD_QUERY_PARAMS_MAX 32
 #define JD_PATH_SEGMENTS_MAX 16
 #define JD_HTTP_THREADS 4              /* libmicrohttpd pool per listener */
 #define JD_HTTP_CONN_MAX 4096
+#define JD_HTTP_CONN_MEMORY (256 * 1024) /* libmicrohttpd pool per connection */
 #define JD_HTTP_TIMEOUT_S 60           /* idle / slow connection timeout */
 #define JD_STORE_READERS 8             /* SQLite reader connections */
 #define JD_STORE_BUSY_MS 5000

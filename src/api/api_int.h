@@ -32,6 +32,7 @@ struct api_req {
 	int listener;              /* 0 main, 1 data */
 	enum api_method method;
 	char *raw_uri;             /* owned, as received */
+	const char *raw_ptr;       /* borrowed: where libmicrohttpd holds the target */
 	char *seg[JD_PATH_SEGMENTS_MAX]; /* owned, percent-decoded path segments */
 	int nseg;
 	struct api_qparam q[JD_QUERY_PARAMS_MAX];

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 
@@ -148,15 +149,16 @@ parse_uri(struct api_req *r)
 	if (q == NULL)
 		return;
 	p = q + 1;
+	int pieces = 0;
 	while (*p) {
 		const char *amp = strchr(p, '&');
 		size_t n = amp ? (size_t)(amp - p) : strlen(p);
 		const char *eq = memchr(p, '=', n);
+		if (++pieces > JD_QUERY_PARAMS_MAX) { /* empty pieces count: "?&&&&" */
+			r->bad_uri = true;
+			return;
+		}
 		if (n > 0) {
-			if (r->nq >= JD_QUERY_PARAMS_MAX) {
-				r->bad_uri = true;
-				return;
-			}
 			r->q[r->nq].k = pct_decode(p, eq ? (size_t)(eq - p) : n);
 			r->q[r->nq].v = eq ? pct_decode(eq + 1, n - (size_t)(eq - p) - 1) : jd_strdup("");
 			if (r->q[r->nq].k == NULL || r->q[r->nq].v == NULL) {
@@ -243,8 +245,11 @@ choose_plane(struct api_req *r, struct MHD_Connection *c)
 	if (auth == NULL)
 		return 0;
 	if (scope_of(auth, r->region, sizeof(r->region), service, sizeof(service)) != 0) {
+		/* Even with auth off, a header that is there must be readable: its
+		 * scope chooses the plane (hostile-input finding). */
 		jd_strlcpy(r->region, "us-east-1", sizeof(r->region));
-		return 0; /* auth off: an unreadable header routes like an unsigned one */
+		return api_fail(r, JD_EINCOMPLETE, "Authorization header requires 'Credential' "
+		    "parameter with a well-formed credential scope");
 	}
 	for (char *p = r->region; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
@@ -429,15 +434,59 @@ dispatch(struct api_req *r)
 
 /* ---- libmicrohttpd callbacks -------------------------------------------- */
 
+/*
+ * Per connection: the request whose URI was seen but that has not completed.
+ * libmicrohttpd does not report completion of a request it refused by itself
+ * (e.g. its memory pool ran out while parsing), so the connection frees
+ * whatever is left when it closes (hostile-input finding: a leak per such
+ * request).
+ */
+struct conn {
+	struct api_req *pending;
+};
+
+static void
+conn_cb(void *cls, struct MHD_Connection *c, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	struct conn *cn = *socket_context;
+
+	(void)cls;
+	(void)c;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		*socket_context = jd_calloc(1, sizeof(struct conn));
+		return;
+	}
+	if (cn != NULL) {
+		req_free(cn->pending);
+		free(cn);
+		*socket_context = NULL;
+	}
+}
+
+static struct conn *
+conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
 static void *
 uri_cb(void *cls, const char *uri, struct MHD_Connection *c)
 {
 	struct listener *l = cls;
 	struct api_req *r = jd_calloc(1, sizeof(*r));
+	struct conn *cn = conn_of(c);
 
-	(void)c;
+	if (cn != NULL) {
+		req_free(cn->pending); /* a request libmicrohttpd gave up on */
+		cn->pending = r;
+	}
 	r->api = l->api;
 	r->listener = l->index;
+	r->raw_ptr = uri;
 	r->raw_uri = jd_strndup(uri, strnlen(uri, JD_URI_MAX + 1));
 	if (strlen(r->raw_uri) > JD_URI_MAX)
 		r->bad_uri = true;
@@ -448,9 +497,12 @@ uri_cb(void *cls, const char *uri, struct MHD_Connection *c)
 static void
 done_cb(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
+	struct conn *cn = conn_of(c);
+
 	(void)cls;
-	(void)c;
 	(void)toe;
+	if (cn != NULL && cn->pending == *con_cls)
+		cn->pending = NULL;
 	req_free(*con_cls);
 	*con_cls = NULL;
 }
@@ -504,6 +556,69 @@ respond(struct MHD_Connection *c, struct api_req *r)
 	return ret;
 }
 
+struct header_scan {
+	size_t bytes;
+	int content_lengths;
+	const char *content_length;
+	bool nul;
+	bool host;
+};
+
+static enum MHD_Result
+header_cb(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+    const char *value, size_t value_size)
+{
+	struct header_scan *h = cls;
+
+	(void)kind;
+	h->bytes += key_size + value_size + 4;
+	if (strlen(key) != key_size || (value != NULL && strlen(value) != value_size))
+		h->nul = true;
+	if (strcasecmp(key, "Host") == 0)
+		h->host = true;
+	if (strcasecmp(key, "Content-Length") == 0) {
+		if (h->content_length != NULL && value != NULL && strcmp(h->content_length, value) != 0)
+			h->content_lengths++;
+		h->content_length = value;
+		h->content_lengths++;
+	}
+	return MHD_YES;
+}
+
+/*
+ * What libmicrohttpd 0.9.75 lets through although RFC 9112 says a server must
+ * not (hostile-input findings): a NUL byte hidden in the request target
+ * (it would cut the path short), NUL bytes in headers, conflicting
+ * Content-Length headers, an HTTP/1.1 request without Host, a
+ * Transfer-Encoding other than chunked, and oversized header sections.
+ */
+static int
+check_framing(struct api_req *r, struct MHD_Connection *c, const char *version)
+{
+	struct header_scan h = {0};
+	const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding");
+
+	/* The request line is parsed in place: the version follows the target
+	 * with only separators between; anything else there hid behind a NUL. */
+	if (version != NULL && r->raw_ptr != NULL && version > r->raw_ptr) {
+		for (const char *p = r->raw_ptr + strlen(r->raw_uri); p < version; p++)
+			if (*p != '\0' && *p != ' ' && *p != '\t')
+				return api_fail(r, JD_EINVAL, "The request target contains a NUL byte");
+	}
+	MHD_get_connection_values_n(c, MHD_HEADER_KIND, header_cb, &h);
+	if (h.bytes > JD_HEADERS_MAX)
+		return api_fail(r, JD_EHDRTOOBIG, "The request headers exceed %d bytes", JD_HEADERS_MAX);
+	if (h.nul)
+		return api_fail(r, JD_EINVAL, "A request header contains a NUL byte");
+	if (h.content_lengths > 1)
+		return api_fail(r, JD_EINVAL, "Conflicting Content-Length headers");
+	if (!h.host && version != NULL && strcmp(version, "HTTP/1.1") == 0)
+		return api_fail(r, JD_EINVAL, "HTTP/1.1 requests must carry a Host header");
+	if (te != NULL && strcasecmp(te, "chunked") != 0)
+		return api_fail(r, JD_EINVAL, "Transfer-Encoding %.32s is not supported", te);
+	return 0;
+}
+
 static enum MHD_Result
 access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *method,
     const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -519,6 +634,8 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 		r->status = 0;
 		r->method = method_of(method);
+		if (check_framing(r, c, version) != 0)
+			return respond(c, r);
 		if (cl != NULL) {
 			int64_t n = 0;
 			if (core_parse_u63(cl, &n) != 0 || n > JD_BODY_MAX) {
@@ -612,6 +729,13 @@ start_one(struct api *a, int idx, const char *spec, struct jd_error *e)
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(a->cfg.threads > 0 ? a->cfg.threads : JD_HTTP_THREADS),
 	    MHD_OPTION_URI_LOG_CALLBACK, uri_cb, &listeners[idx],
 	    MHD_OPTION_NOTIFY_COMPLETED, done_cb, NULL,
+	    MHD_OPTION_NOTIFY_CONNECTION, conn_cb, NULL,
+	    /* room to parse a URI of JD_URI_MAX with its arguments, so that
+	     * libmicrohttpd never runs out mid-request (it then hangs the client) */
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)JD_HTTP_CONN_MEMORY,
+	    /* refuse what RFC 9112 says a server must: conflicting
+	     * Content-Length, whitespace before a colon, a missing Host */
+	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)JD_HTTP_TIMEOUT_S,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)JD_HTTP_CONN_MAX,
 	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,

@@ -41,6 +41,7 @@
 	X(INCOMPLETE, 403, "IncompleteSignatureException",    403, "IncompleteSignatureException",    "InvalidRequest")         \
 	X(BADKEY,    403, "UnrecognizedClientException",      403, "UnrecognizedClientException",     "InvalidRequest")         \
 	X(BADSIG,    403, "InvalidSignatureException",        403, "InvalidSignatureException",       "InvalidRequest")         \
+	X(HDRTOOBIG, 431, "RequestHeaderFieldsTooLargeException", 431, "RequestHeaderFieldsTooLargeException", "InvalidRequest") \
 	X(BADJSON,   400, "InvalidRequestException",          400, "InvalidRequestException",         "InvalidJson")
 
 enum jd_errno {
