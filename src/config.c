@@ -147,8 +147,18 @@ load_file(struct config *c, const char *path, struct jd_error *e)
 	if (f == NULL)
 		return jd_error_set(e, JD_EINVAL, "cannot open config file %s", path);
 	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
-		char *s = trim(line), *eq;
+		char *s, *eq;
+		size_t len = strlen(line);
 		lineno++;
+		/* a line that fills the buffer without its newline is too long: never
+		 * read its tail as a line of its own (fuzzing finding) */
+		if (len == sizeof(line) - 1 && line[len - 1] != '\n' && !feof(f)) {
+			snprintf(where, sizeof(where), "%s:%d", path, lineno);
+			rc = jd_error_set(e, JD_EINVAL, "%s: line longer than %zu bytes", where,
+			    sizeof(line) - 2);
+			break;
+		}
+		s = trim(line);
 		if (*s == '\0' || *s == '#')
 			continue;
 		eq = strchr(s, '=');

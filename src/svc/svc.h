@@ -66,7 +66,8 @@ struct svc_cursor {
 	char key[JD_THING_NAME_MAX + JD_JOB_ID_MAX + 2];
 	int64_t num;
 };
-/* Encode cursor as an opaque, authenticated token (NUL-terminated, <= 400 B). */
+/* Encode cursor as an opaque, authenticated token (NUL-terminated, at most
+ * 455 bytes with the NUL; outsz 512 is always enough). */
 void svc_token_make(const struct svc *s, const struct svc_cursor *c, char *out, size_t outsz);
 /* Decode; JD_EINVAL ("The specified nextToken is invalid") if forged, of another kind, or malformed. */
 int svc_token_parse(const struct svc *s, char kind, const char *token, struct svc_cursor *c,

@@ -362,14 +362,12 @@ void
 jw_time_ms(struct jw *w, int64_t ms)
 {
 	char tmp[32];
-	int64_t s = ms / 1000, f = ms % 1000;
+	uint64_t a = ms < 0 ? (uint64_t)0 - (uint64_t)ms : (uint64_t)ms;
 	int n;
 
-	if (f < 0) {
-		f += 1000;
-		s -= 1;
-	}
-	n = snprintf(tmp, sizeof(tmp), "%" PRId64 ".%03" PRId64, s, f);
+	/* sign, whole seconds, milliseconds: -1 ms is -0.001 (fuzzing finding) */
+	n = snprintf(tmp, sizeof(tmp), "%s%" PRIu64 ".%03" PRIu64, ms < 0 ? "-" : "", a / 1000,
+	    a % 1000);
 	sep(w);
 	buf_append(w->b, tmp, (size_t)n);
 }

@@ -74,6 +74,21 @@ TEST(writer_objects_and_times)
 	buf_free(&b);
 }
 
+TEST(negative_times)
+{
+	struct buf b = BUF_INIT;
+	struct jw w;
+
+	jw_init(&w, &b);
+	jw_arr_begin(&w);
+	jw_time_ms(&w, -1);
+	jw_time_ms(&w, -1500);
+	jw_time_ms(&w, 0);
+	jw_arr_end(&w);
+	CHECK_EQ_STR(buf_cstr(&b), "[-0.001,-1.500,0.000]");
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -81,5 +96,6 @@ main(void)
 	RUN(escape_keeps_valid_utf8);
 	RUN(escape_replaces_invalid_utf8);
 	RUN(writer_objects_and_times);
+	RUN(negative_times);
 	return test_report();
 }

@@ -1,0 +1,80 @@
+/* Unit tests of the configuration loader (file, environment, flags). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "test.h"
+
+static char path[64];
+
+static void
+write_file(const char *text)
+{
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/tmp/jobsd-config-test-%d.conf", (int)getpid());
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+}
+
+static int
+load(struct config *c, struct jd_error *e)
+{
+	char *argv[] = {(char *)"jobsd", (char *)"--config", path, NULL};
+
+	jd_error_init(e);
+	return config_load(c, 3, argv, e);
+}
+
+TEST(file_values_and_comments)
+{
+	struct config c;
+	struct jd_error e;
+
+	write_file("# a comment\nlisten = 127.0.0.1:0\n\naccount-id = 111122223333\nthreads = 2\n");
+	CHECK_EQ_INT(load(&c, &e), 0);
+	CHECK_EQ_STR(c.listen, "127.0.0.1:0");
+	CHECK_EQ_STR(c.account, "111122223333");
+	CHECK_EQ_INT(c.threads, 2);
+	unlink(path);
+}
+
+TEST(unknown_option_is_an_error)
+{
+	struct config c;
+	struct jd_error e;
+
+	write_file("no-such-thing = 1\n");
+	CHECK_EQ_INT(load(&c, &e), JD_EINVAL);
+	CHECK(strstr(e.msg, "unknown option") != NULL);
+	unlink(path);
+}
+
+/* Fuzzing finding: the tail of an over-long comment was read as a setting. */
+TEST(regression_long_line_tail_is_not_a_setting)
+{
+	struct config c;
+	struct jd_error e;
+	char *text = malloc(4096);
+
+	text[0] = '#';
+	memset(text + 1, 'a', 2046);
+	strcpy(text + 2047, "store = bogus\n");
+	write_file(text);
+	free(text);
+	CHECK_EQ_INT(load(&c, &e), JD_EINVAL);
+	CHECK(strstr(e.msg, "longer than") != NULL);
+	unlink(path);
+}
+
+int
+main(void)
+{
+	RUN(file_values_and_comments);
+	RUN(unknown_option_is_an_error);
+	RUN(regression_long_line_tail_is_not_a_setting);
+	return test_report();
+}
