@@ -22,6 +22,12 @@
 #include "util/clock.h"
 #include "util/log.h"
 
+static int
+mqtt_throttle(void *arg, const char *op)
+{
+	return auth_throttle_take(arg, JD_PLANE_DATA, op);
+}
+
 static bool
 mqtt_ready(const void *arg)
 {
@@ -148,6 +154,8 @@ main(int argc, char **argv)
 		mc.shard = cfg.shard;
 		mc.shards = cfg.shards;
 		mc.wait_ms = 3000;
+		mc.throttle = throttle != NULL ? mqtt_throttle : NULL;
+		mc.throttle_arg = throttle;
 		if (mqtt_bridge_create(&mc, &svc, &mqtt, &e) != 0) {
 			log_error("%s", e.msg);
 			goto out;

@@ -272,6 +272,14 @@ serve(struct mqtt_bridge *b, const struct mqtt_topic *t, const struct mqtt_reque
 	return rc;
 }
 
+/* The data-plane operation of each request kind (throttling buckets, D19). */
+static const char *const op_name[MQTT_T__COUNT] = {
+	[MQTT_T_GET_PENDING] = "GetPendingJobExecutions",
+	[MQTT_T_START_NEXT] = "StartNextPendingJobExecution",
+	[MQTT_T_DESCRIBE] = "DescribeJobExecution",
+	[MQTT_T_UPDATE] = "UpdateJobExecution",
+};
+
 /* Serve one decoded request and publish its reply (a worker thread). */
 static void
 handle(struct mqtt_bridge *b, const struct mqtt_topic *t, const char *payload, size_t len)
@@ -283,6 +291,9 @@ handle(struct mqtt_bridge *b, const struct mqtt_topic *t, const char *payload, s
 
 	jd_error_init(&e);
 	rc = mqtt_payload_parse(t->kind, payload, len, &req, &e);
+	if (rc == 0 && b->cfg.throttle != NULL &&
+	    b->cfg.throttle(b->cfg.throttle_arg, op_name[t->kind]) != 0)
+		rc = jd_error_set(&e, JD_ETHROTTLED, "Rate exceeded");
 	if (rc == 0)
 		rc = serve(b, t, &req, &out, &e);
 	if (rc == 0)

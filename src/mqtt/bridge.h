@@ -23,6 +23,10 @@ struct mqtt_config {
 	int shard;                 /* this node handles things whose name hashes to shard */
 	int shards;                /* of shards (D20); 1 = all */
 	int wait_ms;               /* how long start-up waits for the first subscription */
+	/* D19: NULL, or 0 to serve data-plane operation op, JD_ETHROTTLED to
+	 * answer RequestThrottled. Called from the request workers. */
+	int (*throttle)(void *arg, const char *op);
+	void *throttle_arg;
 };
 
 struct mqtt_bridge;

@@ -90,13 +90,15 @@ def wait_mqtt_ready(jobsd, want=True, timeout=15.0):
 
 class MqttTestCase(harness.JobsdTestCase):
     broker = None
+    more_args = ()   # extra jobsd flags of a test class
 
     @classmethod
     def setUpClass(cls):
         cls.broker = Broker()
         cls.broker.start()
         cls.jobsd_extra_args = ('--mqtt', '127.0.0.1:%d' % cls.broker.port,
-                                '--mqtt-username', 'jobsd', '--mqtt-password', cls.broker.password)
+                                '--mqtt-username', 'jobsd', '--mqtt-password', cls.broker.password
+                                ) + tuple(cls.more_args)
         try:
             super().setUpClass()
             wait_mqtt_ready(cls.jobsd)

@@ -372,6 +372,26 @@ class BrokerBehaviour(MqttBase):
         self.assertEqual(st, 'COMPLETED')
 
 
+class Throttled(MqttBase):
+    more_args = ('--throttle-rates', 'DataPlaneRead=1')
+
+    def test_request_throttled(self):
+        # D19: over the rate a device gets RequestThrottled, clientToken echoed.
+        codes = []
+        for i in range(6):
+            topic = T % self.thing + 'get'
+            self.dev.publish(topic, {'clientToken': 'c%d' % i})
+            got = self.dev.expect_msg(topic + '/+')
+            body = json.loads(got.payload)
+            self.assertEqual(body['clientToken'], 'c%d' % i)
+            if got.topic.endswith('/rejected'):
+                self.assertEqual(body['code'], 'RequestThrottled')
+                self.assertNotIn('executionState', body)
+            codes.append(got.topic.rsplit('/', 1)[1])
+        self.assertIn('accepted', codes)
+        self.assertIn('rejected', codes)
+
+
 class TimerSurvivesRestart(MqttBase):
 
     def test_timer_survives_restart(self):
