@@ -48,4 +48,4 @@ bench: build
 	@./bench/run-all.sh --small
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
