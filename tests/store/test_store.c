@@ -1230,6 +1230,243 @@ TEST(t_exec_counts)
 	commit(tx);
 }
 
+/*
+ * Brute-force recount: list every execution of the job (ordered by thing,
+ * then number), take each thing's highest number as its latest, and count
+ * QUEUED or IN_PROGRESS executions of any number.
+ */
+struct recount {
+	struct store_counts k;
+	int64_t active;
+	char thing[JD_THING_NAME_MAX + 1];
+	int last_status;                 /* of the current thing's highest number so far */
+	bool any;
+};
+
+static int
+recount_cb(void *arg, const struct store_exec *x)
+{
+	struct recount *r = arg;
+
+	if (r->any && strcmp(r->thing, x->thing_name) != 0)
+		r->k.n[r->last_status]++;
+	jd_strlcpy(r->thing, x->thing_name, sizeof(r->thing));
+	r->last_status = x->status;
+	r->any = true;
+	if (x->status == JD_EXEC_QUEUED || x->status == JD_EXEC_IN_PROGRESS)
+		r->active++;
+	return 0;
+}
+
+/* Compare the store's counts of job with a recount; `where` names the step. */
+static void
+check_counts(struct store_tx *tx, const char *job, const char *where)
+{
+	struct recount r;
+	struct store_counts k;
+	int64_t active = -1;
+	int bad = 0;
+
+	memset(&r, 0, sizeof(r));
+	CHECK_EQ_INT(store_exec_list_job(tx, job, -1, NULL, 0, 0, recount_cb, &r), 0);
+	if (r.any)
+		r.k.n[r.last_status]++;
+	CHECK_EQ_INT(store_exec_counts(tx, job, &k), 0);
+	CHECK_EQ_INT(store_exec_active_count(tx, job, &active), 0);
+	for (int i = 0; i < JD_EXEC__COUNT; i++)
+		if (k.n[i] != r.k.n[i])
+			bad++;
+	if (active != r.active)
+		bad++;
+	if (bad > 0) {
+		fprintf(stderr, "counts of %s after %s:", job, where);
+		for (int i = 0; i < JD_EXEC__COUNT; i++)
+			fprintf(stderr, " [%d] %lld/%lld", i, (long long)k.n[i], (long long)r.k.n[i]);
+		fprintf(stderr, " active %lld/%lld (store/recount)\n", (long long)active,
+		    (long long)r.active);
+	}
+	CHECK_EQ_INT(bad, 0);
+}
+
+static void
+set_status(struct store_tx *tx, const char *job, const char *thing, int64_t number, int status)
+{
+	struct store_exec x;
+
+	CHECK_EQ_INT(store_exec_get(tx, job, thing, number, &x), 0);
+	x.status = status;
+	x.version++;
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	store_exec_release(&x);
+}
+
+/* Counts after every kind of change, against a recount and known values. */
+TEST(t_exec_counts_changes)
+{
+	struct store_tx *tx;
+	struct store_counts k;
+	struct store_exec x;
+	int64_t n = -1;
+	char thing[32];
+
+	fresh();
+	tx = begin(true);
+	mk_exec(tx, "j", "t1", 1, JD_EXEC_QUEUED, NULL, 1);
+	check_counts(tx, "j", "insert");
+	/* a lower number inserted after a higher one does not become the latest */
+	mk_exec(tx, "j", "t2", 3, JD_EXEC_FAILED, NULL, 1);
+	mk_exec(tx, "j", "t2", 1, JD_EXEC_IN_PROGRESS, NULL, 1);
+	check_counts(tx, "j", "insert lower number");
+	CHECK_EQ_INT(store_exec_counts(tx, "j", &k), 0);
+	CHECK_EQ_INT(k.n[JD_EXEC_FAILED], 1);
+	CHECK_EQ_INT(k.n[JD_EXEC_IN_PROGRESS], 0);
+	CHECK_EQ_INT(store_exec_active_count(tx, "j", &n), 0);
+	CHECK_EQ_INT(n, 2); /* t1#1 QUEUED and t2#1 IN_PROGRESS, latest or not */
+	/* a newer number replaces the previous latest */
+	mk_exec(tx, "j", "t1", 2, JD_EXEC_IN_PROGRESS, NULL, 2);
+	check_counts(tx, "j", "insert newer number");
+	CHECK_EQ_INT(store_exec_counts(tx, "j", &k), 0);
+	CHECK_EQ_INT(k.n[JD_EXEC_QUEUED], 0);
+	CHECK_EQ_INT(k.n[JD_EXEC_IN_PROGRESS], 1);
+	commit(tx);
+
+	tx = begin(true);
+	set_status(tx, "j", "t1", 2, JD_EXEC_SUCCEEDED);
+	check_counts(tx, "j", "update latest");
+	set_status(tx, "j", "t1", 1, JD_EXEC_CANCELED);
+	check_counts(tx, "j", "update non-latest");
+	CHECK_EQ_INT(store_exec_counts(tx, "j", &k), 0);
+	CHECK_EQ_INT(k.n[JD_EXEC_CANCELED], 0);
+	CHECK_EQ_INT(k.n[JD_EXEC_SUCCEEDED], 1);
+	/* an update that keeps the status */
+	CHECK_EQ_INT(store_exec_get(tx, "j", "t2", 3, &x), 0);
+	x.version++;
+	x.updated_ms = 99;
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	store_exec_release(&x);
+	check_counts(tx, "j", "update without status change");
+	/* deleting the latest makes the next-highest the latest */
+	CHECK_EQ_INT(store_exec_delete(tx, "j", "t1", 2), 0);
+	check_counts(tx, "j", "delete latest");
+	CHECK_EQ_INT(store_exec_counts(tx, "j", &k), 0);
+	CHECK_EQ_INT(k.n[JD_EXEC_CANCELED], 1);
+	CHECK_EQ_INT(k.n[JD_EXEC_SUCCEEDED], 0);
+	CHECK_EQ_INT(store_exec_delete(tx, "j", "t2", 1), 0);
+	check_counts(tx, "j", "delete non-latest");
+	CHECK_EQ_INT(store_exec_delete(tx, "j", "t2", 3), 0);
+	check_counts(tx, "j", "delete the only one");
+	commit(tx);
+
+	/* a rolled-back change leaves the counts as they were */
+	tx = begin(true);
+	mk_exec(tx, "j", "t1", 5, JD_EXEC_QUEUED, NULL, 5);
+	set_status(tx, "j", "t1", 1, JD_EXEC_QUEUED);
+	store_rollback(tx);
+	tx = begin(false);
+	check_counts(tx, "j", "rollback");
+	CHECK_EQ_INT(store_exec_counts(tx, "j", &k), 0);
+	CHECK_EQ_INT(k.n[JD_EXEC_CANCELED], 1);
+	CHECK_EQ_INT(k.n[JD_EXEC_QUEUED], 0);
+	commit(tx);
+
+	/* exec_delete_job in batches, several numbers per thing, another job untouched */
+	tx = begin(true);
+	for (int i = 0; i < 12; i++) {
+		snprintf(thing, sizeof(thing), "d%02d", i);
+		for (int num = 1; num <= 1 + i % 3; num++)
+			mk_exec(tx, "d", thing, num, (i + num) % JD_EXEC__COUNT, NULL, num);
+		mk_exec(tx, "keep", thing, 1, JD_EXEC_QUEUED, NULL, 1);
+	}
+	check_counts(tx, "d", "bulk insert");
+	commit(tx);
+	for (;;) {
+		tx = begin(true);
+		CHECK_EQ_INT(store_exec_delete_job(tx, "d", 5, &n), 0);
+		check_counts(tx, "d", "delete_job batch");
+		check_counts(tx, "keep", "delete_job of another job");
+		commit(tx);
+		if (n == 0)
+			break;
+	}
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_counts(tx, "d", &k), 0);
+	for (int i = 0; i < JD_EXEC__COUNT; i++)
+		CHECK_EQ_INT(k.n[i], 0);
+	CHECK_EQ_INT(store_exec_counts(tx, "keep", &k), 0);
+	CHECK_EQ_INT(k.n[JD_EXEC_QUEUED], 12);
+	/* job_delete leaves no stale counts for a job id created again */
+	mk_job(tx, "d", JD_JOB_IN_PROGRESS, JD_SEL_SNAPSHOT, NULL);
+	CHECK_EQ_INT(store_job_delete(tx, "d"), 0);
+	mk_exec(tx, "d", "d00", 1, JD_EXEC_REJECTED, NULL, 1);
+	check_counts(tx, "d", "job id reused");
+	CHECK_EQ_INT(store_wipe(tx), 0);
+	check_counts(tx, "keep", "wipe");
+	check_counts(tx, "d", "wipe");
+	CHECK_EQ_INT(store_exec_active_count(tx, "keep", &n), 0);
+	CHECK_EQ_INT(n, 0);
+	mk_exec(tx, "keep", "t", 1, JD_EXEC_QUEUED, NULL, 1);
+	check_counts(tx, "keep", "insert after wipe");
+	commit(tx);
+}
+
+/* A deterministic random walk of inserts, status changes and deletes. */
+static uint32_t
+rnd(uint32_t *state)
+{
+	*state = *state * 1103515245u + 12345u;
+	return (*state >> 16) & 0x7fff;
+}
+
+TEST(t_exec_counts_random)
+{
+	const char *jobs[] = {"ra", "rb"};
+	uint32_t seed = 12345;
+	struct store_tx *tx;
+	char thing[32], where[64];
+
+	fresh();
+	tx = begin(true);
+	for (int step = 0; step < 1500; step++) {
+		const char *job = jobs[rnd(&seed) % 2];
+		int64_t number = 1 + rnd(&seed) % 4, n = 0;
+		int op = (int)(rnd(&seed) % 10), status = (int)(rnd(&seed) % JD_EXEC__COUNT), rc;
+		struct store_exec x;
+
+		snprintf(thing, sizeof(thing), "t%u", rnd(&seed) % 6);
+		if (op < 5) {
+			struct store_exec y = {0};
+
+			jd_strlcpy(y.job_id, job, sizeof(y.job_id));
+			jd_strlcpy(y.thing_name, thing, sizeof(y.thing_name));
+			y.number = number;
+			y.status = status;
+			rc = store_exec_insert(tx, &y);
+			CHECK(rc == 0 || rc == JD_EEXISTS);
+		} else if (op < 8) {
+			rc = store_exec_get(tx, job, thing, number, &x);
+			CHECK(rc == 0 || rc == JD_ENOTFOUND);
+			if (rc == 0) {
+				x.status = status;
+				CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+				store_exec_release(&x);
+			}
+		} else if (op < 10 && step % 97 != 0) {
+			rc = store_exec_delete(tx, job, thing, number);
+			CHECK(rc == 0 || rc == JD_ENOTFOUND);
+		} else {
+			CHECK_EQ_INT(store_exec_delete_job(tx, job, 1 + (int)(rnd(&seed) % 8), &n), 0);
+		}
+		snprintf(where, sizeof(where), "step %d (op %d)", step, op);
+		check_counts(tx, jobs[0], where);
+		check_counts(tx, jobs[1], where);
+		if (step % 100 == 99) {
+			commit(tx);
+			tx = begin(true);
+		}
+	}
+	commit(tx);
+}
+
 TEST(t_exec_delete_job)
 {
 	struct store_tx *tx;
@@ -1517,6 +1754,127 @@ TEST(t_concurrent_writers)
 	commit(tx);
 }
 
+/*
+ * Many writers at once (the SQLite backend commits them in groups): every
+ * acknowledged commit survives a close and reopen, and a writer that rolls
+ * back in the middle of others leaves nothing while the others are kept.
+ */
+#define GC_THREADS 16
+#define GC_ROUNDS 60
+
+struct gc {
+	int id;
+	_Atomic int *errors;
+	int committed;
+};
+
+static void *
+gc_writer(void *arg)
+{
+	struct gc *g = arg;
+	char name[32];
+
+	for (int i = 0; i < GC_ROUNDS; i++) {
+		struct store_tx *tx = NULL;
+		struct store_thing t = {0};
+		bool undo = (i + g->id) % 5 == 0;
+
+		if (store_begin(S, true, &tx) != 0) {
+			(*g->errors)++;
+			continue;
+		}
+		snprintf(name, sizeof(name), "%s%02d-%03d", undo ? "rb" : "gc", g->id, i);
+		jd_strlcpy(t.name, name, sizeof(t.name));
+		t.version = 1;
+		if (store_thing_insert(tx, &t) != 0 || store_meta_put(tx, "last", name) != 0) {
+			(*g->errors)++;
+			store_rollback(tx);
+			continue;
+		}
+		if (undo) {
+			store_rollback(tx);
+			continue;
+		}
+		if (store_commit(tx) != 0)
+			(*g->errors)++;
+		else
+			g->committed++;
+	}
+	return NULL;
+}
+
+static void
+reopen(void)
+{
+	struct jd_error e;
+
+	store_close(S);
+	S = NULL;
+	jd_error_init(&e);
+	if (store_open(spec, &S, &e) != 0) {
+		fprintf(stderr, "reopen: %s\n", e.msg);
+		exit(2);
+	}
+	jd_error_clear(&e);
+}
+
+static int
+prefix_cb(void *arg, const struct store_thing *t)
+{
+	int *n = arg;
+
+	if (strncmp(t->name, "gc", 2) == 0)
+		n[0]++;
+	else if (strncmp(t->name, "rb", 2) == 0)
+		n[1]++;
+	return 0;
+}
+
+TEST(t_group_commit)
+{
+	pthread_t th[GC_THREADS];
+	struct gc g[GC_THREADS];
+	_Atomic int errors = 0;
+	struct store_tx *tx;
+	struct store_thing t;
+	int n[2] = {0, 0}, committed = 0;
+	char name[32];
+	char *v = NULL;
+
+	fresh();
+	for (int i = 0; i < GC_THREADS; i++) {
+		g[i] = (struct gc){i, &errors, 0};
+		pthread_create(&th[i], NULL, gc_writer, &g[i]);
+	}
+	for (int i = 0; i < GC_THREADS; i++) {
+		pthread_join(th[i], NULL);
+		committed += g[i].committed;
+	}
+	CHECK_EQ_INT(errors, 0);
+	CHECK_EQ_INT(committed, GC_THREADS * GC_ROUNDS * 4 / 5);
+
+	reopen();
+	tx = begin(false);
+	CHECK_EQ_INT(store_thing_list(tx, NULL, NULL, 0, prefix_cb, n), 0);
+	CHECK_EQ_INT(n[0], committed);
+	CHECK_EQ_INT(n[1], 0);
+	for (int i = 0; i < GC_THREADS; i++) {
+		for (int r = 0; r < GC_ROUNDS; r++) {
+			bool undo = (r + i) % 5 == 0;
+
+			snprintf(name, sizeof(name), "%s%02d-%03d", undo ? "rb" : "gc", i, r);
+			CHECK_EQ_INT(store_thing_get(tx, name, &t), undo ? JD_ENOTFOUND : 0);
+			if (!undo)
+				store_thing_release(&t);
+		}
+	}
+	/* the last write of meta "last" is one of the committed ones */
+	CHECK_EQ_INT(store_meta_get(tx, "last", &v), 0);
+	CHECK(v != NULL && strncmp(v, "gc", 2) == 0);
+	free(v);
+	commit(tx);
+}
+
 /* ---- main --------------------------------------------------------------- */
 
 static void
@@ -1583,11 +1941,14 @@ main(int argc, char **argv)
 	RUN(t_exec_list_thing);
 	RUN(t_exec_pending);
 	RUN(t_exec_counts);
+	RUN(t_exec_counts_changes);
+	RUN(t_exec_counts_random);
 	RUN(t_exec_delete_job);
 	RUN(t_exec_due);
 	RUN(t_template);
 	RUN(t_concurrency);
 	RUN(t_concurrent_writers);
+	RUN(t_group_commit);
 	RUN(t_reopen);
 
 	store_close(S);

@@ -4,10 +4,13 @@
  * Design:
  * - One file, WAL mode, synchronous=FULL (dependencies.md: a power cut must
  *   not undo an acknowledged write).
- * - One writer connection behind a pthread mutex: begin(write=true) takes the
- *   mutex and runs BEGIN IMMEDIATE, so writers queue in-process instead of
- *   spinning in SQLite's busy handler (busy_timeout stays only as a backstop
- *   against other processes). A pool of JD_STORE_READERS reader connections
+ * - One writer connection, taken in turn by write transactions, so writers
+ *   queue in-process instead of spinning in SQLite's busy handler
+ *   (busy_timeout stays only as a backstop against other processes). Group
+ *   commit: concurrent write transactions are savepoints inside one outer
+ *   BEGIN IMMEDIATE and share its COMMIT (one fsync); each commit() returns
+ *   only after that COMMIT, with its outcome (see "group commit" below).
+ *   A pool of JD_STORE_READERS reader connections
  *   (free list under a mutex + condvar) serves begin(write=false) with a
  *   deferred BEGIN; readers are query_only, so a write in a read transaction
  *   fails loudly (JD_EUNAVAIL) instead of racing the writer for the lock.
@@ -23,6 +26,9 @@
  * - The schema is built by numbered migrations recorded in schema_version;
  *   opening an existing file applies only the missing ones, in one
  *   transaction.
+ * - Execution counts per (job, status), of each thing's latest execution and
+ *   of all executions, are kept by triggers in job_exec_counts (migration
+ *   3), so exec_counts and exec_active_count read at most a few rows.
  * - Storage conventions: times INTEGER ms, bools 0/1, empty fixed-size names
  *   (type_name, parent, namespace_id, reason_code) and absent owned texts as
  *   NULL. Job and execution seq come from the counters table (monotonic,
@@ -39,6 +45,7 @@
 
 #include <sqlite3.h>
 
+#include "store/sqlite/sqlite_int.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -160,6 +167,76 @@ static const char *const migrations[] = {
 	"  thing_name TEXT NOT NULL,"
 	"  PRIMARY KEY (job_id, pos)"
 	") WITHOUT ROWID;",
+	/*
+	 * 3: execution counts kept by triggers, so DescribeJob and the job
+	 * completion checks read a few rows instead of scanning executions.
+	 * Per (job, status): `latest` = things whose latest execution (highest
+	 * number) has the status, `total` = executions with the status. A row
+	 * whose total reaches 0 is deleted. Execution keys never change (the
+	 * last trigger enforces it), so only inserts, status updates and
+	 * deletes move counts; each trigger runs per row, after the change, so
+	 * a multi-row DELETE keeps the counts right row by row.
+	 */
+	"CREATE TABLE job_exec_counts ("
+	"  job_id TEXT NOT NULL,"
+	"  status INTEGER NOT NULL,"
+	"  latest INTEGER NOT NULL,"
+	"  total INTEGER NOT NULL,"
+	"  PRIMARY KEY (job_id, status)"
+	") WITHOUT ROWID;"
+	"INSERT INTO job_exec_counts (job_id, status, latest, total)"
+	"  SELECT job_id, status, sum(is_latest), count(*) FROM"
+	"  (SELECT job_id, status,"
+	"     number = max(number) OVER (PARTITION BY job_id, thing_name) AS is_latest"
+	"   FROM executions)"
+	"  GROUP BY job_id, status;"
+	/* a new row is the latest unless a higher number exists; it demotes the previous one */
+	"CREATE TRIGGER executions_count_insert AFTER INSERT ON executions BEGIN"
+	"  UPDATE job_exec_counts SET latest = latest - 1"
+	"   WHERE job_id = NEW.job_id AND status = (SELECT status FROM executions"
+	"     WHERE job_id = NEW.job_id AND thing_name = NEW.thing_name AND number < NEW.number"
+	"     ORDER BY number DESC LIMIT 1)"
+	"   AND NOT EXISTS (SELECT 1 FROM executions WHERE job_id = NEW.job_id"
+	"     AND thing_name = NEW.thing_name AND number > NEW.number);"
+	"  INSERT INTO job_exec_counts (job_id, status, latest, total)"
+	"   VALUES (NEW.job_id, NEW.status, NOT EXISTS (SELECT 1 FROM executions"
+	"     WHERE job_id = NEW.job_id AND thing_name = NEW.thing_name AND number > NEW.number), 1)"
+	"   ON CONFLICT (job_id, status) DO UPDATE"
+	"   SET latest = latest + excluded.latest, total = total + 1;"
+	"END;"
+	"CREATE TRIGGER executions_count_update AFTER UPDATE OF status ON executions"
+	"  WHEN OLD.status IS NOT NEW.status BEGIN"
+	"  UPDATE job_exec_counts SET total = total - 1, latest = latest - (NOT EXISTS"
+	"   (SELECT 1 FROM executions WHERE job_id = NEW.job_id"
+	"     AND thing_name = NEW.thing_name AND number > NEW.number))"
+	"   WHERE job_id = OLD.job_id AND status = OLD.status;"
+	"  INSERT INTO job_exec_counts (job_id, status, latest, total)"
+	"   VALUES (NEW.job_id, NEW.status, NOT EXISTS (SELECT 1 FROM executions"
+	"     WHERE job_id = NEW.job_id AND thing_name = NEW.thing_name AND number > NEW.number), 1)"
+	"   ON CONFLICT (job_id, status) DO UPDATE"
+	"   SET latest = latest + excluded.latest, total = total + 1;"
+	"  DELETE FROM job_exec_counts WHERE job_id = OLD.job_id AND status = OLD.status"
+	"   AND total = 0;"
+	"END;"
+	/* deleting the latest promotes the next-highest number of the thing */
+	"CREATE TRIGGER executions_count_delete AFTER DELETE ON executions BEGIN"
+	"  UPDATE job_exec_counts SET total = total - 1, latest = latest - (NOT EXISTS"
+	"   (SELECT 1 FROM executions WHERE job_id = OLD.job_id"
+	"     AND thing_name = OLD.thing_name AND number > OLD.number))"
+	"   WHERE job_id = OLD.job_id AND status = OLD.status;"
+	"  UPDATE job_exec_counts SET latest = latest + 1"
+	"   WHERE job_id = OLD.job_id AND status = (SELECT status FROM executions"
+	"     WHERE job_id = OLD.job_id AND thing_name = OLD.thing_name AND number < OLD.number"
+	"     ORDER BY number DESC LIMIT 1)"
+	"   AND NOT EXISTS (SELECT 1 FROM executions WHERE job_id = OLD.job_id"
+	"     AND thing_name = OLD.thing_name AND number > OLD.number);"
+	"  DELETE FROM job_exec_counts WHERE job_id = OLD.job_id AND status = OLD.status"
+	"   AND total = 0;"
+	"END;"
+	"CREATE TRIGGER executions_keys_fixed BEFORE UPDATE OF job_id, thing_name, number"
+	"  ON executions BEGIN"
+	"  SELECT RAISE(ABORT, 'execution keys are immutable');"
+	"END;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -198,6 +275,9 @@ static const char *const migrations[] = {
 	X(BEGIN_WRITE, "BEGIN IMMEDIATE")                                                        \
 	X(COMMIT, "COMMIT")                                                                      \
 	X(ROLLBACK, "ROLLBACK")                                                                  \
+	X(SAVEPOINT, "SAVEPOINT tx")                                                             \
+	X(RELEASE, "RELEASE tx")                                                                 \
+	X(ROLLBACK_TO, "ROLLBACK TO tx")                                                         \
 	X(SEQ_NEXT, "INSERT INTO counters (name, value) VALUES (?1, 1)"                          \
 	    " ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value")               \
 	X(META_GET, "SELECT value FROM meta WHERE key = ?1")                                     \
@@ -294,10 +374,8 @@ static const char *const migrations[] = {
 	    " ORDER BY status DESC, queued_ms, seq LIMIT ?3")                                    \
 	X(EXEC_PENDING_JOB, "SELECT " EXEC_COLS " FROM executions"                               \
 	    " WHERE job_id = ?1 AND status IN (0, 1)")                                           \
-	X(EXEC_COUNTS, "SELECT status, count(*) FROM"                                            \
-	    " (SELECT status, max(number) FROM executions WHERE job_id = ?1"                     \
-	    "  GROUP BY thing_name) GROUP BY status")                                            \
-	X(EXEC_ACTIVE_COUNT, "SELECT count(*) FROM executions"                                   \
+	X(EXEC_COUNTS, "SELECT status, latest FROM job_exec_counts WHERE job_id = ?1")           \
+	X(EXEC_ACTIVE_COUNT, "SELECT coalesce(sum(total), 0) FROM job_exec_counts"               \
 	    " WHERE job_id = ?1 AND status IN (0, 1)")                                           \
 	X(EXEC_DELETE_JOB, "DELETE FROM executions WHERE (job_id, thing_name, number) IN"        \
 	    " (SELECT job_id, thing_name, number FROM executions WHERE job_id = ?1 LIMIT ?2)")   \
@@ -317,6 +395,9 @@ enum stmt {
 	ST__COUNT
 };
 
+/* Statements up to this one control transactions; the others need one open. */
+#define ST__LAST_CONTROL ST_ROLLBACK_TO
+
 static const char *const stmt_sql[] = {
 #define STMT_SQL(name, sql) sql,
 	STMTS(STMT_SQL)
@@ -332,7 +413,8 @@ static const char *const stmt_name[] = {
 static const char wipe_sql[] =
 	"DELETE FROM meta; DELETE FROM things; DELETE FROM thing_groups;"
 	" DELETE FROM group_members; DELETE FROM jobs; DELETE FROM job_group_targets;"
-	" DELETE FROM executions; DELETE FROM job_templates; DELETE FROM rollout_queue;";
+	" DELETE FROM executions; DELETE FROM job_exec_counts; DELETE FROM job_templates;"
+	" DELETE FROM rollout_queue;";
 
 /* ---- connections and the store ----------------------------------------- */
 
@@ -348,10 +430,39 @@ struct conn {
 	sqlite3_stmt *st[ST__COUNT]; /* lazily prepared, persistent */
 };
 
+/*
+ * A write transaction that has released its savepoint and waits for its
+ * group's COMMIT. Lives on the committing thread's stack.
+ */
+struct member {
+	struct member *next;
+	int rc;                      /* the group's outcome, once done */
+	bool done;
+	bool observer;               /* rolled back, but saw earlier members' changes */
+};
+
 struct sq_store {
 	struct store_base base;      /* first: (struct store *)store */
 	struct conn *writer;
-	pthread_mutex_t wlock;       /* held from begin(write) to commit/rollback */
+	/*
+	 * Group commit (see "group commit" below). The writer connection is
+	 * owned by whoever set `busy`: a write transaction from begin to
+	 * commit/rollback, then, if it ends the group, through the COMMIT.
+	 * `outer` and `group_start` belong to that owner; the rest is under
+	 * glock.
+	 */
+	pthread_mutex_t glock;
+	pthread_cond_t wcond;        /* the writer connection became free */
+	pthread_cond_t gcond;        /* a group ended; members check `done` */
+	bool busy;
+	int queued;                  /* threads waiting in begin(write) */
+	struct member *members;      /* released savepoints of the open group */
+	int nmembers;
+	bool outer;                  /* the group's BEGIN IMMEDIATE is open */
+	int64_t group_start;         /* CLOCK_MONOTONIC ns of that BEGIN */
+	int group_max;               /* STORE_SQLITE_GROUP_MAX unless a test changed it */
+	int64_t group_max_ns;        /* STORE_SQLITE_GROUP_MAX_NS likewise */
+	struct store_sqlite_stats stats;
 	pthread_mutex_t rlock;       /* guards free */
 	pthread_cond_t rcond;        /* signalled when a reader is returned */
 	struct conn *free;
@@ -443,6 +554,16 @@ q_vopen(struct conn *c, enum stmt id, struct q *q, const char *fmt, va_list ap)
 	q->st = NULL;
 	q->temp = false;
 	q->id = id;
+	/*
+	 * An error such as SQLITE_FULL or an I/O error may have rolled the
+	 * whole transaction back; a statement now would run in autocommit
+	 * mode, outside the transaction (and outside the writer's group).
+	 */
+	if (id > ST__LAST_CONTROL && sqlite3_get_autocommit(c->db)) {
+		log_error("store sqlite: %s: the transaction was rolled back by an earlier error",
+		    stmt_name[id]);
+		return JD_EUNAVAIL;
+	}
 	if (st == NULL || sqlite3_stmt_busy(st)) {
 		unsigned flags = st == NULL ? SQLITE_PREPARE_PERSISTENT : 0;
 
@@ -776,6 +897,8 @@ each_template(struct q *q, store_template_cb cb, void *arg)
 
 /* ---- open, close, migrate ---------------------------------------------- */
 
+static void group_end(struct sq_store *s, bool fail);
+
 static void
 conn_close(struct conn *c)
 {
@@ -913,10 +1036,19 @@ op_close(struct store *store)
 		return;
 	for (int i = 0; i < JD_STORE_READERS; i++)
 		conn_close(s->readers[i]);
+	/* Every transaction has ended, so no group is open: the last writer to
+	 * leave ends it. An open one here would be a caller's bug; nobody can
+	 * have been told it committed, so it is rolled back. */
+	if (s->writer != NULL && s->outer) {
+		log_error("store sqlite: closed with a write transaction open; rolling it back");
+		group_end(s, true);
+	}
 	conn_close(s->writer);
 	pthread_cond_destroy(&s->rcond);
 	pthread_mutex_destroy(&s->rlock);
-	pthread_mutex_destroy(&s->wlock);
+	pthread_cond_destroy(&s->gcond);
+	pthread_cond_destroy(&s->wcond);
+	pthread_mutex_destroy(&s->glock);
 	free(s);
 }
 
@@ -924,11 +1056,19 @@ static int
 op_open(const char *where, struct store **out, struct jd_error *e)
 {
 	struct sq_store *s = jd_calloc(1, sizeof(*s));
+	pthread_condattr_t mono;
 	int rc;
 
 	*out = NULL;
 	s->base.ops = &store_sqlite_ops;
-	pthread_mutex_init(&s->wlock, NULL);
+	pthread_mutex_init(&s->glock, NULL);
+	pthread_condattr_init(&mono);
+	pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->wcond, &mono);
+	pthread_condattr_destroy(&mono);
+	pthread_cond_init(&s->gcond, NULL);
+	s->group_max = STORE_SQLITE_GROUP_MAX;
+	s->group_max_ns = STORE_SQLITE_GROUP_MAX_NS;
 	pthread_mutex_init(&s->rlock, NULL);
 	pthread_cond_init(&s->rcond, NULL);
 	if (where == NULL || *where == '\0') {
@@ -974,16 +1114,11 @@ reader_take(struct sq_store *s)
 	return c;
 }
 
-/* Return the connection of a finished transaction to its owner. */
 static void
-release(struct conn *c)
+reader_give(struct conn *c)
 {
 	struct sq_store *s = c->s;
 
-	if (c->writer) {
-		pthread_mutex_unlock(&s->wlock);
-		return;
-	}
 	pthread_mutex_lock(&s->rlock);
 	c->next = s->free;
 	s->free = c;
@@ -998,24 +1133,256 @@ abandon(struct conn *c)
 		run(c, ST_ROLLBACK, false, NULL, "");
 }
 
+/*
+ * Group commit. The writer connection keeps one outer transaction (BEGIN
+ * IMMEDIATE) open for a group of write transactions; each of them is a
+ * SAVEPOINT inside it, so they run one after another on the connection, and
+ * each sees the changes of the earlier ones (which precede it in the serial
+ * order). commit() releases the savepoint, joins the group and hands the
+ * connection to the next writer; whoever leaves the connection when no other
+ * writer is waiting (or the group is full or old) COMMITs the outer
+ * transaction: one fsync for every member. Only then do the members'
+ * commit() calls return, all with the COMMIT's outcome, so success means
+ * durable and a failed COMMIT fails every member (none has answered yet).
+ * rollback() undoes only its own savepoint; if earlier members are pending,
+ * it also waits for their COMMIT, since what it read (and may answer with,
+ * e.g. "already IN_PROGRESS") includes their changes. A lone writer commits
+ * at once.
+ *
+ * If an error rolled the outer transaction back behind our back (SQLite may
+ * do so on SQLITE_FULL, an I/O error or out of memory), every waiting member
+ * fails and the next writer starts a new group.
+ */
+
+static int64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * Wait until the writer connection is free and take it, but not past
+ * `deadline` (CLOCK_MONOTONIC ns): a store locked by another process makes
+ * each queued writer fail after about the busy timeout from its arrival,
+ * not after its turn in a line of busy timeouts. A waiter gives up only
+ * while the writer is still taken, so a wake-up is never lost.
+ */
+static int
+writer_take(struct sq_store *s, int64_t deadline)
+{
+	struct timespec ts = {(time_t)(deadline / 1000000000), (long)(deadline % 1000000000)};
+	int rc = 0;
+
+	pthread_mutex_lock(&s->glock);
+	s->queued++;
+	while (s->busy && rc == 0)
+		rc = pthread_cond_timedwait(&s->wcond, &s->glock, &ts);
+	s->queued--;
+	if (s->busy) {
+		pthread_mutex_unlock(&s->glock);
+		log_error("store sqlite: the writer stayed busy for %d ms", JD_STORE_BUSY_MS);
+		return JD_EUNAVAIL;
+	}
+	s->busy = true;
+	pthread_mutex_unlock(&s->glock);
+	return 0;
+}
+
+/* Give every member in list the outcome rc and wake them (glock held). */
+static void
+members_finish(struct sq_store *s, struct member *list, int rc)
+{
+	int64_t n = 0;
+
+	if (list == NULL)
+		return;
+	while (list != NULL) {
+		struct member *next = list->next;
+
+		n += !list->observer;
+		list->rc = rc;
+		list->done = true;
+		list = next;
+	}
+	pthread_cond_broadcast(&s->gcond);
+	if (n == 0)
+		return;
+	if (rc == 0) {
+		s->stats.groups++;
+		s->stats.members += n;
+		if (n > s->stats.max_members)
+			s->stats.max_members = n;
+	} else {
+		s->stats.failed_groups++;
+	}
+}
+
+/*
+ * End the outer transaction (the caller owns the writer): COMMIT it if it
+ * has members, else roll it back. The group's members are detached first
+ * and told the outcome. A failed COMMIT is rolled back, so the next group
+ * starts clean.
+ */
+static void
+group_end(struct sq_store *s, bool fail)
+{
+	struct conn *c = s->writer;
+	struct member *list;
+	int rc = JD_EUNAVAIL;
+
+	pthread_mutex_lock(&s->glock);
+	list = s->members;
+	s->members = NULL;
+	s->nmembers = 0;
+	pthread_mutex_unlock(&s->glock);
+
+	if (!fail && list != NULL && !sqlite3_get_autocommit(c->db))
+		rc = run(c, ST_COMMIT, false, NULL, "") == 0 ? 0 : JD_EUNAVAIL;
+	else if (!fail && list != NULL)
+		log_error("store sqlite: the group transaction was rolled back by an earlier error");
+	abandon(c);
+	s->outer = false;
+
+	pthread_mutex_lock(&s->glock);
+	members_finish(s, list, rc);
+	pthread_mutex_unlock(&s->glock);
+}
+
+/*
+ * Leave the writer connection at the end of a write transaction. self: it
+ * released its savepoint and joins the group; NULL: it rolled back, or its
+ * begin failed. Ends the group if nobody is waiting for the writer or the
+ * group is full or old; otherwise the next writer takes over and self waits
+ * for the group's outcome. Returns self's outcome (0 without self).
+ */
+static int
+writer_leave(struct sq_store *s, struct member *self)
+{
+	bool end;
+	int rc = 0;
+
+	pthread_mutex_lock(&s->glock);
+	if (self != NULL) {
+		self->next = s->members;
+		s->members = self;
+		s->nmembers++;
+	}
+	end = s->outer && (s->queued == 0 || s->nmembers >= s->group_max ||
+	    mono_ns() - s->group_start >= s->group_max_ns);
+	pthread_mutex_unlock(&s->glock);
+	if (end)
+		group_end(s, false);
+
+	pthread_mutex_lock(&s->glock);
+	s->busy = false;
+	pthread_cond_signal(&s->wcond);
+	if (self != NULL) {
+		s->stats.waiting++;
+		while (!self->done)
+			pthread_cond_wait(&s->gcond, &s->glock);
+		s->stats.waiting--;
+		rc = self->rc;
+	}
+	pthread_mutex_unlock(&s->glock);
+	return rc;
+}
+
+/* True, after failing the group, if the outer transaction has been lost. */
+static bool
+group_lost(struct sq_store *s)
+{
+	if (!s->outer || !sqlite3_get_autocommit(s->writer->db))
+		return false;
+	log_error("store sqlite: the group transaction was rolled back by an earlier error");
+	group_end(s, true);
+	return true;
+}
+
+/* Undo the savepoint of the current write transaction; if that is not
+ * possible, the whole group is lost. */
+static void
+member_undo(struct sq_store *s)
+{
+	struct conn *c = s->writer;
+
+	if (group_lost(s))
+		return;
+	if (run(c, ST_ROLLBACK_TO, false, NULL, "") != 0 ||
+	    run(c, ST_RELEASE, false, NULL, "") != 0 || sqlite3_get_autocommit(c->db))
+		group_end(s, true);
+}
+
+static int
+writer_begin(struct sq_store *s)
+{
+	struct conn *c = s->writer;
+	int64_t deadline = mono_ns() + (int64_t)JD_STORE_BUSY_MS * 1000000;
+
+	if (writer_take(s, deadline) != 0)
+		return JD_EUNAVAIL;
+	group_lost(s);
+	if (!s->outer) {
+		/* Another process may hold the lock: wait for it only until our deadline. */
+		int64_t left_ms = (deadline - mono_ns()) / 1000000;
+		int rc;
+
+		sqlite3_busy_timeout(c->db, left_ms > 0 ? (int)left_ms : 1);
+		rc = run(c, ST_BEGIN_WRITE, false, NULL, "");
+		sqlite3_busy_timeout(c->db, JD_STORE_BUSY_MS);
+		if (rc != 0) {
+			abandon(c);
+			writer_leave(s, NULL);
+			return JD_EUNAVAIL;
+		}
+		s->outer = true;
+		s->group_start = mono_ns();
+	}
+	if (run(c, ST_SAVEPOINT, false, NULL, "") != 0) {
+		group_lost(s);
+		writer_leave(s, NULL);
+		return JD_EUNAVAIL;
+	}
+	return 0;
+}
+
+static int
+writer_commit(struct sq_store *s)
+{
+	struct conn *c = s->writer;
+	struct member self = {NULL, 0, false, false};
+
+	if (group_lost(s)) {
+		writer_leave(s, NULL);
+		return JD_EUNAVAIL;
+	}
+	if (run(c, ST_RELEASE, false, NULL, "") != 0 || sqlite3_get_autocommit(c->db)) {
+		member_undo(s);
+		writer_leave(s, NULL);
+		return JD_EUNAVAIL;
+	}
+	return writer_leave(s, &self);
+}
+
 static int
 op_begin(struct store *store, bool write, struct store_tx **out)
 {
 	struct sq_store *s = (struct sq_store *)(void *)store;
 	struct conn *c;
-	int rc;
 
 	*out = NULL;
 	if (write) {
-		pthread_mutex_lock(&s->wlock);
-		c = s->writer;
-	} else {
-		c = reader_take(s);
+		if (writer_begin(s) != 0)
+			return JD_EUNAVAIL;
+		*out = (struct store_tx *)(void *)s->writer;
+		return 0;
 	}
-	rc = run(c, write ? ST_BEGIN_WRITE : ST_BEGIN, false, NULL, "");
-	if (rc != 0) {
+	c = reader_take(s);
+	if (run(c, ST_BEGIN, false, NULL, "") != 0) {
 		abandon(c);
-		release(c);
+		reader_give(c);
 		return JD_EUNAVAIL;
 	}
 	*out = (struct store_tx *)(void *)c;
@@ -1026,13 +1393,16 @@ static int
 op_commit(struct store_tx *tx)
 {
 	struct conn *c = tx_conn(tx);
-	int rc = run(c, ST_COMMIT, false, NULL, "");
+	int rc;
 
+	if (c->writer)
+		return writer_commit(c->s);
+	rc = run(c, ST_COMMIT, false, NULL, "");
 	if (rc != 0) {
 		abandon(c);
 		rc = JD_EUNAVAIL;
 	}
-	release(c);
+	reader_give(c);
 	return rc;
 }
 
@@ -1041,8 +1411,49 @@ op_rollback(struct store_tx *tx)
 {
 	struct conn *c = tx_conn(tx);
 
+	if (c->writer) {
+		struct sq_store *s = c->s;
+		struct member self = {NULL, 0, false, true};
+		bool saw;
+
+		member_undo(s);
+		/* It may have answered from earlier members' changes: it returns
+		 * once they are durable (their failure it cannot report). */
+		pthread_mutex_lock(&s->glock);
+		saw = s->nmembers > 0;
+		pthread_mutex_unlock(&s->glock);
+		writer_leave(s, saw ? &self : NULL);
+		return;
+	}
 	abandon(c);
-	release(c);
+	reader_give(c);
+}
+
+void
+store_sqlite__stats(struct store *store, struct store_sqlite_stats *out)
+{
+	struct sq_store *s = (struct sq_store *)(void *)store;
+
+	memset(out, 0, sizeof(*out));
+	if (s == NULL || s->base.ops != &store_sqlite_ops)
+		return;
+	pthread_mutex_lock(&s->glock);
+	*out = s->stats;
+	out->queued = s->queued;
+	pthread_mutex_unlock(&s->glock);
+}
+
+void
+store_sqlite__set_group(struct store *store, int max_members, int64_t max_ns)
+{
+	struct sq_store *s = (struct sq_store *)(void *)store;
+
+	if (s == NULL || s->base.ops != &store_sqlite_ops)
+		return;
+	pthread_mutex_lock(&s->glock);
+	s->group_max = max_members > 0 ? max_members : STORE_SQLITE_GROUP_MAX;
+	s->group_max_ns = max_ns > 0 ? max_ns : STORE_SQLITE_GROUP_MAX_NS;
+	pthread_mutex_unlock(&s->glock);
 }
 
 /* ---- meta -------------------------------------------------------------- */
@@ -1052,6 +1463,8 @@ op_wipe(struct store_tx *tx)
 {
 	struct conn *c = tx_conn(tx);
 
+	if (sqlite3_get_autocommit(c->db))
+		return JD_EUNAVAIL;
 	if (sqlite3_exec(c->db, wipe_sql, NULL, NULL, NULL) != SQLITE_OK)
 		return fail(c, "wipe", NULL);
 	return 0;

@@ -1,0 +1,785 @@
+/*
+ * test_sqlite.c: checks of the SQLite backend that the backend-neutral
+ * conformance suite (test_store.c) cannot make: how write transactions are
+ * grouped into one COMMIT, what every member of a group is told when that
+ * COMMIT fails, and migration 3 on a database that predates it.
+ *
+ *   store_test_sqlite sqlite                 the tests, in a fresh temp dir
+ *   store_test_sqlite bench DIR [SECONDS]    commits/s of N threads doing
+ *                                            begin(write) / exec_get /
+ *                                            exec_update / commit, N = 1, 8, 64
+ *
+ * A failing COMMIT is provoked for real: the test registers, as SQLite's
+ * default VFS, a shim over the normal one whose xSync fails while
+ * `fail_sync` is set. With WAL and synchronous=FULL, COMMIT syncs the WAL,
+ * so the COMMIT of the group fails with SQLITE_IOERR_FSYNC (disk full is not
+ * available on the test machine; an fsync error takes the same path).
+ *
+ * Waiting for a thread to reach a point uses the backend's counters
+ * (store_sqlite__stats: threads queued for the writer), never a sleep.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store/sqlite/sqlite_int.h"
+#include "store/store.h"
+#include "test.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+static char spec[1100];
+static char path[1024];
+static char tmpdir[256];
+static struct store *S;
+
+/* ---- the fault-injecting VFS -------------------------------------------- */
+
+static sqlite3_vfs *real_vfs;
+static sqlite3_vfs fault_vfs;
+static atomic_int fail_sync;
+
+struct ffile {
+	sqlite3_file base;
+	sqlite3_file *real;          /* follows this struct in the same allocation */
+};
+
+#define REAL(f) (((struct ffile *)(void *)(f))->real)
+
+static int
+ff_close(sqlite3_file *f)
+{
+	return REAL(f)->pMethods->xClose(REAL(f));
+}
+
+static int
+ff_read(sqlite3_file *f, void *p, int n, sqlite3_int64 off)
+{
+	return REAL(f)->pMethods->xRead(REAL(f), p, n, off);
+}
+
+static int
+ff_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off)
+{
+	return REAL(f)->pMethods->xWrite(REAL(f), p, n, off);
+}
+
+static int
+ff_truncate(sqlite3_file *f, sqlite3_int64 size)
+{
+	return REAL(f)->pMethods->xTruncate(REAL(f), size);
+}
+
+static int
+ff_sync(sqlite3_file *f, int flags)
+{
+	if (fail_sync)
+		return SQLITE_IOERR_FSYNC;
+	return REAL(f)->pMethods->xSync(REAL(f), flags);
+}
+
+static int
+ff_size(sqlite3_file *f, sqlite3_int64 *size)
+{
+	return REAL(f)->pMethods->xFileSize(REAL(f), size);
+}
+
+static int
+ff_lock(sqlite3_file *f, int level)
+{
+	return REAL(f)->pMethods->xLock(REAL(f), level);
+}
+
+static int
+ff_unlock(sqlite3_file *f, int level)
+{
+	return REAL(f)->pMethods->xUnlock(REAL(f), level);
+}
+
+static int
+ff_reserved(sqlite3_file *f, int *out)
+{
+	return REAL(f)->pMethods->xCheckReservedLock(REAL(f), out);
+}
+
+static int
+ff_control(sqlite3_file *f, int op, void *arg)
+{
+	return REAL(f)->pMethods->xFileControl(REAL(f), op, arg);
+}
+
+static int
+ff_sector(sqlite3_file *f)
+{
+	return REAL(f)->pMethods->xSectorSize(REAL(f));
+}
+
+static int
+ff_device(sqlite3_file *f)
+{
+	return REAL(f)->pMethods->xDeviceCharacteristics(REAL(f));
+}
+
+static int
+ff_shm_map(sqlite3_file *f, int i, int size, int extend, void volatile **pp)
+{
+	return REAL(f)->pMethods->xShmMap(REAL(f), i, size, extend, pp);
+}
+
+static int
+ff_shm_lock(sqlite3_file *f, int off, int n, int flags)
+{
+	return REAL(f)->pMethods->xShmLock(REAL(f), off, n, flags);
+}
+
+static void
+ff_shm_barrier(sqlite3_file *f)
+{
+	REAL(f)->pMethods->xShmBarrier(REAL(f));
+}
+
+static int
+ff_shm_unmap(sqlite3_file *f, int del)
+{
+	return REAL(f)->pMethods->xShmUnmap(REAL(f), del);
+}
+
+static int
+ff_fetch(sqlite3_file *f, sqlite3_int64 off, int n, void **pp)
+{
+	return REAL(f)->pMethods->xFetch(REAL(f), off, n, pp);
+}
+
+static int
+ff_unfetch(sqlite3_file *f, sqlite3_int64 off, void *p)
+{
+	return REAL(f)->pMethods->xUnfetch(REAL(f), off, p);
+}
+
+static const sqlite3_io_methods ff_methods = {
+	3, ff_close, ff_read, ff_write, ff_truncate, ff_sync, ff_size, ff_lock, ff_unlock,
+	ff_reserved, ff_control, ff_sector, ff_device, ff_shm_map, ff_shm_lock, ff_shm_barrier,
+	ff_shm_unmap, ff_fetch, ff_unfetch,
+};
+
+static int
+fv_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out_flags)
+{
+	struct ffile *p = (struct ffile *)(void *)f;
+	int rc;
+
+	(void)vfs;
+	p->base.pMethods = NULL;
+	p->real = (sqlite3_file *)(void *)(p + 1);
+	rc = real_vfs->xOpen(real_vfs, name, p->real, flags, out_flags);
+	if (rc == SQLITE_OK && p->real->pMethods != NULL)
+		p->base.pMethods = &ff_methods;
+	return rc;
+}
+
+static void
+fault_vfs_install(void)
+{
+	real_vfs = sqlite3_vfs_find(NULL);
+	fault_vfs = *real_vfs;
+	fault_vfs.pNext = NULL;
+	fault_vfs.zName = "jd-fault";
+	fault_vfs.szOsFile = (int)sizeof(struct ffile) + real_vfs->szOsFile;
+	fault_vfs.xOpen = fv_open;
+	if (sqlite3_vfs_register(&fault_vfs, 1) != SQLITE_OK) {
+		fprintf(stderr, "cannot register the fault VFS\n");
+		exit(2);
+	}
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static struct store_tx *
+begin(bool write)
+{
+	struct store_tx *tx = NULL;
+	int rc = store_begin(S, write, &tx);
+
+	if (rc != 0) {
+		fprintf(stderr, "store_begin: %s\n", jd_errno_name(rc));
+		exit(2);
+	}
+	return tx;
+}
+
+static void
+commit(struct store_tx *tx)
+{
+	int rc = store_commit(tx);
+
+	if (rc != 0) {
+		fprintf(stderr, "store_commit: %s\n", jd_errno_name(rc));
+		exit(2);
+	}
+}
+
+static void
+reopen(void)
+{
+	struct jd_error e;
+
+	store_close(S);
+	S = NULL;
+	jd_error_init(&e);
+	if (store_open(spec, &S, &e) != 0) {
+		fprintf(stderr, "store_open(%s): %s\n", spec, e.msg);
+		exit(2);
+	}
+	jd_error_clear(&e);
+}
+
+static void
+fresh(void)
+{
+	struct store_tx *tx = begin(true);
+
+	CHECK_EQ_INT(store_wipe(tx), 0);
+	commit(tx);
+	store_sqlite__set_group(S, 0, 0);
+}
+
+static void
+put_thing(struct store_tx *tx, const char *name)
+{
+	struct store_thing t = {0};
+
+	jd_strlcpy(t.name, name, sizeof(t.name));
+	t.version = 1;
+	CHECK_EQ_INT(store_thing_insert(tx, &t), 0);
+}
+
+/* 0 if the committed state has the thing, else JD_ENOTFOUND. */
+static int
+has_thing(const char *name)
+{
+	struct store_tx *tx = begin(false);
+	struct store_thing t;
+	int rc = store_thing_get(tx, name, &t);
+
+	if (rc == 0)
+		store_thing_release(&t);
+	store_rollback(tx);
+	return rc;
+}
+
+static struct store_sqlite_stats
+stats(void)
+{
+	struct store_sqlite_stats st;
+
+	store_sqlite__stats(S, &st);
+	return st;
+}
+
+/* Spin until `n` threads wait in begin(write). */
+static void
+wait_queued(int n)
+{
+	while (stats().queued < n)
+		sched_yield();
+}
+
+/*
+ * A scripted writer: begin, insert `name`, then (once `go` is set, if it is
+ * not NULL) commit or roll back. `began` is set when it holds the writer.
+ */
+struct scripted {
+	const char *name;
+	bool undo;
+	atomic_int *go;
+	atomic_int began;
+	atomic_int ended;
+	int rc;
+	const char *check;           /* a thing to look up on a reader once done */
+	int check_rc;                /* has_thing(check) right after commit/rollback */
+};
+
+static void *
+scripted_main(void *arg)
+{
+	struct scripted *w = arg;
+	struct store_tx *tx = NULL;
+
+	w->rc = store_begin(S, true, &tx);
+	if (w->rc != 0) {
+		w->ended = 1;
+		return NULL;
+	}
+	put_thing(tx, w->name);
+	w->began = 1;
+	while (w->go != NULL && !*w->go)
+		sched_yield();
+	if (w->undo) {
+		store_rollback(tx);
+		w->rc = 0;
+	} else {
+		w->rc = store_commit(tx);
+	}
+	if (w->check != NULL)
+		w->check_rc = has_thing(w->check);
+	w->ended = 1;
+	return NULL;
+}
+
+/*
+ * Run a holding the writer while b and c queue behind it, then let a
+ * commit: a, b and c are then one group (the group's age bound is lifted).
+ */
+static void
+run_three(struct scripted *a, struct scripted *b, struct scripted *c)
+{
+	pthread_t ta, tb, tc;
+	atomic_int go = 0;
+
+	store_sqlite__set_group(S, 1000, (int64_t)60 * 1000000000);
+	a->go = &go;
+	pthread_create(&ta, NULL, scripted_main, a);
+	while (!a->began && !a->ended)
+		sched_yield();
+	pthread_create(&tb, NULL, scripted_main, b);
+	pthread_create(&tc, NULL, scripted_main, c);
+	wait_queued(2);
+	go = 1;
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	pthread_join(tc, NULL);
+	store_sqlite__set_group(S, 0, 0);
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+/* Without concurrency every commit is its own group, committed at once. */
+TEST(t_lone_writer)
+{
+	struct store_sqlite_stats a, b;
+
+	fresh();
+	a = stats();
+	for (int i = 0; i < 10; i++) {
+		struct store_tx *tx = begin(true);
+		char name[16];
+
+		snprintf(name, sizeof(name), "lone%d", i);
+		put_thing(tx, name);
+		commit(tx);
+		CHECK_EQ_INT(has_thing(name), 0); /* visible to readers once commit returns */
+	}
+	b = stats();
+	CHECK_EQ_INT(b.groups - a.groups, 10);
+	CHECK_EQ_INT(b.members - a.members, 10);
+	CHECK_EQ_INT(b.failed_groups, a.failed_groups);
+	CHECK_EQ_INT(b.waiting, 0);
+}
+
+/* Two commits and a rollback in one group: one COMMIT, the rollback's row
+ * is gone, the others' rows survive a reopen. The rollback, which saw the
+ * first member's row, returns only once that row is durable. */
+TEST(t_group_rollback_in_middle)
+{
+	struct scripted a = {.name = "ga", .undo = false, .rc = -1, .check = "ga", .check_rc = -1};
+	struct scripted b = {.name = "gb", .undo = true, .rc = -1, .check = "ga", .check_rc = -1};
+	struct scripted c = {.name = "gc", .undo = false, .rc = -1, .check = "ga", .check_rc = -1};
+	struct store_sqlite_stats s0, s1;
+
+	fresh();
+	s0 = stats();
+	run_three(&a, &b, &c);
+	s1 = stats();
+	CHECK_EQ_INT(a.rc, 0);
+	CHECK_EQ_INT(b.rc, 0);
+	CHECK_EQ_INT(c.rc, 0);
+	CHECK_EQ_INT(s1.groups - s0.groups, 1);
+	CHECK_EQ_INT(s1.members - s0.members, 2);
+	CHECK_EQ_INT(a.check_rc, 0);
+	CHECK_EQ_INT(b.check_rc, 0);
+	CHECK_EQ_INT(c.check_rc, 0);
+	reopen();
+	CHECK_EQ_INT(has_thing("ga"), 0);
+	CHECK_EQ_INT(has_thing("gb"), JD_ENOTFOUND);
+	CHECK_EQ_INT(has_thing("gc"), 0);
+}
+
+/* A later member sees an earlier member's (not yet durable) changes. */
+TEST(t_group_sees_earlier_members)
+{
+	struct scripted a = {.name = "sa", .undo = false, .rc = -1};
+	struct scripted b = {.name = "sb", .undo = false, .rc = -1};
+	struct scripted c = {.name = "sa", .undo = false, .rc = -1}; /* duplicate of a's row */
+	pthread_t ta, tb;
+	atomic_int go = 0;
+
+	fresh();
+	store_sqlite__set_group(S, 1000, (int64_t)60 * 1000000000);
+	a.go = &go;
+	pthread_create(&ta, NULL, scripted_main, &a);
+	while (!a.began && !a.ended)
+		sched_yield();
+	pthread_create(&tb, NULL, scripted_main, &b);
+	wait_queued(1);
+	go = 1;
+	/* b is in a's group or the next one; either way a's row is there */
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	CHECK_EQ_INT(a.rc, 0);
+	CHECK_EQ_INT(b.rc, 0);
+	{
+		struct store_tx *tx = begin(true);
+		struct store_thing t = {0};
+
+		jd_strlcpy(t.name, c.name, sizeof(t.name));
+		CHECK_EQ_INT(store_thing_insert(tx, &t), JD_EEXISTS);
+		store_rollback(tx);
+	}
+	store_sqlite__set_group(S, 0, 0);
+}
+
+/* The group's COMMIT fails: every member is told JD_EUNAVAIL, nothing of
+ * the group is kept, and the next group starts clean. */
+TEST(t_group_commit_fails)
+{
+	struct scripted a = {.name = "fa", .undo = false, .rc = -1};
+	struct scripted b = {.name = "fb", .undo = true, .rc = -1};
+	struct scripted c = {.name = "fc", .undo = false, .rc = -1};
+	struct store_sqlite_stats s0, s1;
+	struct store_tx *tx;
+
+	fresh();
+	s0 = stats();
+	fail_sync = 1;
+	run_three(&a, &b, &c);
+	fail_sync = 0;
+	s1 = stats();
+	CHECK_EQ_INT(a.rc, JD_EUNAVAIL);
+	CHECK_EQ_INT(b.rc, 0); /* its rollback */
+	CHECK_EQ_INT(c.rc, JD_EUNAVAIL);
+	CHECK_EQ_INT(s1.failed_groups - s0.failed_groups, 1);
+	CHECK_EQ_INT(s1.groups, s0.groups);
+	CHECK_EQ_INT(has_thing("fa"), JD_ENOTFOUND);
+	CHECK_EQ_INT(has_thing("fc"), JD_ENOTFOUND);
+
+	/* a lone commit fails too, and then the store works again */
+	fail_sync = 1;
+	tx = begin(true);
+	put_thing(tx, "fd");
+	CHECK_EQ_INT(store_commit(tx), JD_EUNAVAIL);
+	fail_sync = 0;
+	tx = begin(true);
+	put_thing(tx, "ok");
+	commit(tx);
+	CHECK_EQ_INT(has_thing("ok"), 0);
+	reopen();
+	CHECK_EQ_INT(has_thing("fa"), JD_ENOTFOUND);
+	CHECK_EQ_INT(has_thing("fc"), JD_ENOTFOUND);
+	CHECK_EQ_INT(has_thing("fd"), JD_ENOTFOUND);
+	CHECK_EQ_INT(has_thing("ok"), 0);
+}
+
+/* A group never grows past its bound. */
+TEST(t_group_bound)
+{
+	struct scripted w[6];
+	pthread_t th[6];
+	atomic_int go = 0;
+	struct store_sqlite_stats s0, s1;
+
+	fresh();
+	store_sqlite__set_group(S, 2, (int64_t)60 * 1000000000);
+	s0 = stats();
+	for (int i = 0; i < 6; i++) {
+		static const char *names[] = {"b0", "b1", "b2", "b3", "b4", "b5"};
+
+		w[i] = (struct scripted){.name = names[i], .go = i == 0 ? &go : NULL, .rc = -1};
+	}
+	pthread_create(&th[0], NULL, scripted_main, &w[0]);
+	while (!w[0].began && !w[0].ended)
+		sched_yield();
+	for (int i = 1; i < 6; i++)
+		pthread_create(&th[i], NULL, scripted_main, &w[i]);
+	wait_queued(5);
+	go = 1;
+	for (int i = 0; i < 6; i++) {
+		pthread_join(th[i], NULL);
+		CHECK_EQ_INT(w[i].rc, 0);
+	}
+	s1 = stats();
+	CHECK_EQ_INT(s1.members - s0.members, 6);
+	CHECK_EQ_INT(s1.groups - s0.groups, 3);
+	CHECK(s1.max_members <= 2 || s0.max_members > 2);
+	store_sqlite__set_group(S, 0, 0);
+}
+
+/* Migration 3 fills job_exec_counts from the executions already there. */
+static void
+raw_exec(const char *sql)
+{
+	sqlite3 *db = NULL;
+	char *err = NULL;
+
+	if (sqlite3_open(path, &db) != SQLITE_OK ||
+	    sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		fprintf(stderr, "raw sql: %s\n", err != NULL ? err : sqlite3_errmsg(db));
+		exit(2);
+	}
+	sqlite3_close(db);
+}
+
+static void
+mk_exec(struct store_tx *tx, const char *job, const char *thing, int64_t number, int status)
+{
+	struct store_exec x = {0};
+
+	jd_strlcpy(x.job_id, job, sizeof(x.job_id));
+	jd_strlcpy(x.thing_name, thing, sizeof(x.thing_name));
+	x.number = number;
+	x.status = status;
+	x.version = 1;
+	CHECK_EQ_INT(store_exec_insert(tx, &x), 0);
+}
+
+TEST(t_migration_3)
+{
+	struct store_tx *tx;
+	struct store_counts k;
+	int64_t n = -1;
+
+	fresh();
+	tx = begin(true);
+	mk_exec(tx, "m", "t1", 1, JD_EXEC_FAILED);
+	mk_exec(tx, "m", "t1", 2, JD_EXEC_QUEUED);
+	mk_exec(tx, "m", "t2", 1, JD_EXEC_SUCCEEDED);
+	commit(tx);
+	store_close(S);
+	S = NULL;
+	/* back to schema version 2, then rows the counts never saw */
+	raw_exec("DROP TRIGGER executions_count_insert; DROP TRIGGER executions_count_update;"
+	    " DROP TRIGGER executions_count_delete; DROP TRIGGER executions_keys_fixed;"
+	    " DROP TABLE job_exec_counts; DELETE FROM schema_version WHERE version >= 3;"
+	    " INSERT INTO executions (job_id, thing_name, number, seq, status, force_canceled,"
+	    "  queued_ms, started_ms, updated_ms, version, retry_attempt, inprogress_deadline,"
+	    "  step_deadline) VALUES"
+	    " ('m', 't3', 1, 1001, 1, 0, 0, 0, 0, 1, 0, 0, 0),"
+	    " ('m', 't2', 2, 1002, 1, 0, 0, 0, 0, 1, 0, 0, 0),"
+	    " ('m', 't4', 1, 1003, 0, 0, 0, 0, 0, 1, 0, 0, 0);");
+	reopen();
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_counts(tx, "m", &k), 0);
+	CHECK_EQ_INT(k.n[JD_EXEC_QUEUED], 2);      /* t1#2, t4#1 */
+	CHECK_EQ_INT(k.n[JD_EXEC_IN_PROGRESS], 2); /* t2#2, t3#1 */
+	CHECK_EQ_INT(k.n[JD_EXEC_FAILED], 0);
+	CHECK_EQ_INT(k.n[JD_EXEC_SUCCEEDED], 0);
+	CHECK_EQ_INT(store_exec_active_count(tx, "m", &n), 0);
+	CHECK_EQ_INT(n, 4);
+	/* and the triggers keep them from now on */
+	CHECK_EQ_INT(store_exec_delete(tx, "m", "t2", 2), 0);
+	CHECK_EQ_INT(store_exec_counts(tx, "m", &k), 0);
+	CHECK_EQ_INT(k.n[JD_EXEC_SUCCEEDED], 1);
+	CHECK_EQ_INT(k.n[JD_EXEC_IN_PROGRESS], 1);
+	commit(tx);
+}
+
+/* ---- benchmark ---------------------------------------------------------- */
+
+static atomic_int bench_stop;
+
+struct bench_worker {
+	int id;
+	long n;
+	long errors;
+	double *lat;                 /* seconds per commit, up to cap */
+	long cap;
+};
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void *
+bench_main(void *arg)
+{
+	struct bench_worker *w = arg;
+	char thing[32];
+
+	snprintf(thing, sizeof(thing), "t%d", w->id);
+	while (!bench_stop) {
+		struct store_tx *tx = NULL;
+		struct store_exec x;
+		double t0 = now_s();
+
+		if (store_begin(S, true, &tx) != 0) {
+			w->errors++;
+			continue;
+		}
+		if (store_exec_get(tx, "j", thing, 0, &x) != 0) {
+			store_rollback(tx);
+			w->errors++;
+			continue;
+		}
+		x.version++;
+		x.updated_ms = x.version;
+		if (store_exec_update(tx, &x) != 0) {
+			store_exec_release(&x);
+			store_rollback(tx);
+			w->errors++;
+			continue;
+		}
+		store_exec_release(&x);
+		if (store_commit(tx) != 0) {
+			w->errors++;
+			continue;
+		}
+		if (w->n < w->cap)
+			w->lat[w->n] = now_s() - t0;
+		w->n++;
+	}
+	return NULL;
+}
+
+static int
+dcmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+bench(const char *dir, double secs)
+{
+	static const int counts[] = {1, 8, 64};
+	struct store_tx *tx;
+
+	snprintf(path, sizeof(path), "%s/jd_bench_commit.db", dir);
+	snprintf(spec, sizeof(spec), "sqlite:%s", path);
+	reopen();
+	tx = begin(true);
+	if (store_wipe(tx) != 0)
+		return 2;
+	for (int i = 0; i < 64; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "t%d", i);
+		mk_exec(tx, "j", name, 1, JD_EXEC_IN_PROGRESS);
+	}
+	commit(tx);
+	for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
+		int n = counts[k];
+		pthread_t th[64];
+		struct bench_worker w[64];
+		struct store_sqlite_stats s0 = stats(), s1;
+		long sum = 0, errors = 0, nlat = 0;
+		double t0, elapsed, *lat;
+
+		bench_stop = 0;
+		for (int i = 0; i < n; i++) {
+			w[i] = (struct bench_worker){i, 0, 0, jd_calloc(1000000, sizeof(double)), 1000000};
+			pthread_create(&th[i], NULL, bench_main, &w[i]);
+		}
+		t0 = now_s();
+		usleep((useconds_t)(secs * 1e6));
+		bench_stop = 1;
+		for (int i = 0; i < n; i++)
+			pthread_join(th[i], NULL);
+		elapsed = now_s() - t0;
+		s1 = stats();
+		for (int i = 0; i < n; i++) {
+			sum += w[i].n;
+			errors += w[i].errors;
+		}
+		lat = jd_calloc((size_t)sum + 1, sizeof(double));
+		for (int i = 0; i < n; i++) {
+			long m = w[i].n < w[i].cap ? w[i].n : w[i].cap;
+
+			memcpy(lat + nlat, w[i].lat, sizeof(double) * (size_t)m);
+			nlat += m;
+			free(w[i].lat);
+		}
+		qsort(lat, (size_t)nlat, sizeof(double), dcmp);
+		printf("threads %2d: %7.0f commits/s  p50 %6.2f ms  p99 %6.2f ms  "
+		       "mean group %5.1f  errors %ld\n",
+		    n, (double)sum / elapsed, nlat > 0 ? lat[nlat / 2] * 1e3 : 0.0,
+		    nlat > 0 ? lat[(long)((double)nlat * 0.99)] * 1e3 : 0.0,
+		    s1.groups > s0.groups ?
+		        (double)(s1.members - s0.members) / (double)(s1.groups - s0.groups) : 0.0,
+		    errors);
+		fflush(stdout);
+		free(lat);
+	}
+	store_close(S);
+	S = NULL;
+	{
+		const char *sfx[] = {"", "-wal", "-shm"};
+		char p[1100];
+
+		for (size_t i = 0; i < 3; i++) {
+			snprintf(p, sizeof(p), "%s%s", path, sfx[i]);
+			unlink(p);
+		}
+	}
+	return 0;
+}
+
+/* ---- main --------------------------------------------------------------- */
+
+static void
+cleanup_tmp(void)
+{
+	const char *sfx[] = {"", "-wal", "-shm", "-journal"};
+	char p[1100];
+
+	if (tmpdir[0] == '\0')
+		return;
+	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		snprintf(p, sizeof(p), "%s%s", path, sfx[i]);
+		unlink(p);
+	}
+	rmdir(tmpdir);
+}
+
+int
+main(int argc, char **argv)
+{
+	log_set_level(JD_LOG_WARN);
+	if (argc >= 3 && strcmp(argv[1], "bench") == 0)
+		return bench(argv[2], argc >= 4 ? atof(argv[3]) : 3.0);
+	if (argc != 2 || strcmp(argv[1], "sqlite") != 0) {
+		fprintf(stderr, "usage: %s sqlite | bench DIR [SECONDS]\n", argv[0]);
+		return 2;
+	}
+	/* The failures provoked below log errors: that is expected. */
+	fault_vfs_install();
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/jd_store_sqlite_XXXXXX");
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		return 2;
+	}
+	snprintf(path, sizeof(path), "%s/x.db", tmpdir);
+	snprintf(spec, sizeof(spec), "sqlite:%s", path);
+	reopen();
+
+	RUN(t_lone_writer);
+	RUN(t_group_rollback_in_middle);
+	RUN(t_group_sees_earlier_members);
+	RUN(t_group_commit_fails);
+	RUN(t_group_bound);
+	RUN(t_migration_3);
+
+	store_close(S);
+	cleanup_tmp();
+	return test_report();
+}
