@@ -21,6 +21,7 @@ forbid() {
 forbid src 'sqlite3\.h' 'only src/store/sqlite includes sqlite3.h' '^src/store/sqlite/'
 forbid src 'libpq-fe\.h' 'only src/store/postgres includes libpq-fe.h' '^src/store/postgres/'
 forbid src 'microhttpd\.h' 'only src/api knows HTTP' '^src/api/'
+forbid src 'gnutls/' 'only src/api includes gnutls headers (tls.c)' '^src/api/'
 forbid src 'mosquitto\.h' 'only the MQTT bridge includes mosquitto.h' '^src/mqtt/bridge\.c'
 forbid src/util '(core|store|svc|api|mqtt|auth)/' 'util depends on nothing else in src/'
 forbid src/core '(store|svc|api|mqtt|auth)/|jansson\.h' 'core is pure: util only, no JSON library'

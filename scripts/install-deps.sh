@@ -4,9 +4,9 @@
 set -eu
 
 PKGS="build-essential cmake pkg-config clang libclang-rt-dev
-libmicrohttpd-dev libjansson-dev libsqlite3-dev libssl-dev sqlite3
+libmicrohttpd-dev libgnutls28-dev libjansson-dev libsqlite3-dev libssl-dev sqlite3
 mosquitto mosquitto-clients libmosquitto-dev
-curl"
+curl openssl"
 
 missing=""
 for p in $PKGS; do

@@ -43,6 +43,12 @@ static const struct opt opts[] = {
 	    "per-operation rate limits: none, or AWS's published rates (D19) [off]"},
 	{"throttle-rates", OPT_STR, O(throttle_rates), "OP=TPS,...",
 	    "rates overriding the preset; OP is an operation name, DataPlaneRead or DataPlaneWrite; 0 = unlimited [none]"},
+	{"tls-cert", OPT_STR, O(tls_cert), "FILE",
+	    "PEM certificate (chain) of both listeners, which then speak HTTPS only; re-read on SIGHUP [none]"},
+	{"tls-key", OPT_STR, O(tls_key), "FILE", "PEM private key of --tls-cert; re-read on SIGHUP [none]"},
+	{"data-client-ca", OPT_STR, O(data_client_ca), "FILE",
+	    "PEM CA of device certificates: the data listener requires a client certificate whose "
+	    "subject CN is the thing name (mutual TLS; needs --tls-cert); re-read on SIGHUP [none]"},
 	{"test-rig", OPT_BOOL, O(test_rig), NULL,
 	    "enable /_jobsd/ admin endpoints (reset, virtual clock) and /moto-api/reset (D22)"},
 	{"log-level", OPT_LEVEL, O(log_level), "LEVEL", "error|warn|info|debug [info]"},
@@ -52,6 +58,9 @@ static const struct opt opts[] = {
 	{"mqtt-username", OPT_STR, O(mqtt_username), "NAME", "MQTT username [none]"},
 	{"mqtt-password", OPT_STR, O(mqtt_password), "SECRET", "MQTT password (prefer JOBSD_MQTT_PASSWORD) [none]"},
 	{"mqtt-cafile", OPT_STR, O(mqtt_cafile), "FILE", "CA certificate: connect to the broker over TLS [none]"},
+	{"mqtt-certfile", OPT_STR, O(mqtt_certfile), "FILE",
+	    "PEM client certificate for the broker (needs --mqtt-cafile and --mqtt-keyfile) [none]"},
+	{"mqtt-keyfile", OPT_STR, O(mqtt_keyfile), "FILE", "PEM private key of --mqtt-certfile [none]"},
 	{"mqtt-shard", OPT_STR, O(mqtt_shard), "I/N",
 	    "answer device requests of the things whose name hashes to I of N (D20) [0/1]"},
 };
@@ -202,6 +211,16 @@ validate(struct config *c, struct jd_error *e)
 		    port < 1 || port > 65535)
 			return jd_error_set(e, JD_EINVAL, "mqtt must be HOST:PORT, not '%s'", c->mqtt);
 	}
+	if ((c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0'))
+		return jd_error_set(e, JD_EINVAL, "tls-cert and tls-key go together");
+	if (c->data_client_ca[0] != '\0' && c->tls_cert[0] == '\0')
+		return jd_error_set(e, JD_EINVAL, "data-client-ca needs tls-cert and tls-key");
+	if (c->data_client_ca[0] != '\0' && c->data_listen[0] == '\0')
+		return jd_error_set(e, JD_EINVAL, "data-client-ca needs a data listener (data-listen)");
+	if ((c->mqtt_certfile[0] == '\0') != (c->mqtt_keyfile[0] == '\0'))
+		return jd_error_set(e, JD_EINVAL, "mqtt-certfile and mqtt-keyfile go together");
+	if (c->mqtt_certfile[0] != '\0' && c->mqtt_cafile[0] == '\0')
+		return jd_error_set(e, JD_EINVAL, "mqtt-certfile needs mqtt-cafile (TLS to the broker)");
 	c->shard = 0;
 	c->shards = 1;
 	if (c->mqtt_shard[0] != '\0') {

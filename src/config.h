@@ -19,6 +19,9 @@ struct config {
 	char credentials_file[1024]; /* sigv4: `ACCESS_KEY_ID SECRET` lines */
 	char throttle[16];     /* "off" | "aws": preset of per-operation rates */
 	char throttle_rates[2048]; /* "Op=TPS,..." overrides on top of the preset */
+	char tls_cert[1024];   /* PEM; with tls_key: both listeners speak HTTPS */
+	char tls_key[1024];
+	char data_client_ca[1024]; /* PEM CA: device mutual TLS on the data listener */
 	bool test_rig;
 	int log_level;
 	int threads;
@@ -27,6 +30,8 @@ struct config {
 	char mqtt_username[128];
 	char mqtt_password[256];
 	char mqtt_cafile[1024];
+	char mqtt_certfile[1024]; /* jobsd's client certificate for the broker (PEM) */
+	char mqtt_keyfile[1024];
 	char mqtt_shard[32];     /* "i/N" (D20) */
 	int shard, shards;       /* parsed from mqtt_shard */
 	bool show_help;

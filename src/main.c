@@ -3,7 +3,8 @@
  * HTTP listeners, signals, and an orderly stop. SIGTERM/SIGINT stop
  * accepting, let in-flight requests finish, stop background work, close the
  * store (a final checkpoint) and exit 0. SIGHUP re-reads the log level and,
- * with auth=sigv4, the credentials file (a bad file keeps the old keys).
+ * with auth=sigv4, the credentials file (a bad file keeps the old keys), and
+ * with TLS the certificate, key and client CA (likewise).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -151,6 +152,8 @@ main(int argc, char **argv)
 		mc.username = cfg.mqtt_username[0] ? cfg.mqtt_username : NULL;
 		mc.password = cfg.mqtt_password[0] ? cfg.mqtt_password : NULL;
 		mc.cafile = cfg.mqtt_cafile[0] ? cfg.mqtt_cafile : NULL;
+		mc.certfile = cfg.mqtt_certfile[0] ? cfg.mqtt_certfile : NULL;
+		mc.keyfile = cfg.mqtt_keyfile[0] ? cfg.mqtt_keyfile : NULL;
 		mc.shard = cfg.shard;
 		mc.shards = cfg.shards;
 		mc.wait_ms = 3000;
@@ -172,6 +175,9 @@ main(int argc, char **argv)
 		.mqtt_arg = mqtt,
 		.auth = auth,
 		.throttle = throttle,
+		.tls_cert = cfg.tls_cert[0] ? cfg.tls_cert : NULL,
+		.tls_key = cfg.tls_key[0] ? cfg.tls_key : NULL,
+		.data_client_ca = cfg.data_client_ca[0] ? cfg.data_client_ca : NULL,
 	};
 	if (api_create(&ac, &svc, &api, &e) != 0) {
 		log_error("%s", e.msg);
@@ -191,6 +197,10 @@ main(int argc, char **argv)
 			printf("jobsd ready control=%s:%d data=none\n", host0, api_port(api));
 		fflush(stdout);
 	}
+	if (ac.tls_cert != NULL)
+		log_info("TLS on both listeners (certificate %s)%s%s", cfg.tls_cert,
+		    ac.data_client_ca ? "; device mutual TLS on the data listener, client CA " : "",
+		    ac.data_client_ca ? cfg.data_client_ca : "");
 	log_info("jobsd %s serving, store %s", JOBSD_VERSION, cfg.store);
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
@@ -213,6 +223,16 @@ main(int argc, char **argv)
 				else
 					log_warn("SIGHUP: credentials not reloaded, the previous keys stay in force: %s",
 					    e2.msg);
+				jd_error_clear(&e2);
+			}
+			{
+				bool changed = false;
+				if (api_reload_tls(api, &changed, &e2) != 0)
+					log_warn("SIGHUP: TLS files not reloaded, the previous ones stay in force: %s",
+					    e2.msg);
+				else if (changed)
+					log_info("SIGHUP: TLS certificate, key and client CA reloaded; new "
+					         "connections use them");
 				jd_error_clear(&e2);
 			}
 			continue;

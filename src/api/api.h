@@ -3,6 +3,7 @@
  * over libmicrohttpd. Two listeners: the main one (control plane for
  * unsigned requests) and the data one (device plane for unsigned requests);
  * signed requests are routed by their SigV4 credential scope (D6).
+ * Optionally HTTPS on both, with device mutual TLS on the data listener.
  */
 #ifndef JD_API_API_H
 #define JD_API_API_H
@@ -30,6 +31,14 @@ struct api_config {
 	struct auth *auth;
 	/* borrowed; NULL = no rate limits (D19) */
 	struct auth_throttle *throttle;
+	/* PEM files; both set: both listeners speak HTTPS only (NULL: plain HTTP) */
+	const char *tls_cert;
+	const char *tls_key;
+	/* PEM CA; set (needs tls_cert): the data listener authenticates devices
+	 * by client certificate, whose subject CN is the thing name. Unsigned
+	 * data-plane requests need no SigV4 then, and every data-plane request
+	 * may name only that thing (403 AccessDeniedException otherwise). */
+	const char *data_client_ca;
 };
 
 struct api;
@@ -40,6 +49,11 @@ int api_create(const struct api_config *cfg, struct svc *svc, struct api **out,
 /* Bound ports (after api_create). data port 0 when no data listener. */
 int api_port(const struct api *a);
 int api_data_port(const struct api *a);
+/* Re-read the TLS certificate, key and client CA (SIGHUP): new handshakes
+ * use them, open connections keep theirs. A bad file keeps the previous
+ * ones and returns JD_EINVAL. *changed: whether anything was replaced.
+ * No-op (0) without TLS. */
+int api_reload_tls(struct api *a, bool *changed, struct jd_error *e);
 /* Stop accepting, finish in-flight requests, free. NULL-safe. */
 void api_destroy(struct api *a);
 

@@ -13,9 +13,12 @@
 
 enum api_method { API_GET = 0, API_PUT, API_POST, API_PATCH, API_DELETE, API_HEAD, API_OTHER };
 
+struct api_tls;
+
 struct api {
 	struct api_config cfg;
 	struct svc *svc;
+	struct api_tls *tls;       /* owned; NULL = plain HTTP */
 	void *daemon[2];           /* struct MHD_Daemon *: control, data */
 	int port[2];
 	char listen_host[2][64];
@@ -42,6 +45,9 @@ struct api_req {
 	bool bad_uri;
 	enum jd_plane plane;
 	char region[32];
+	/* device mutual TLS: the thing named by the verified client
+	 * certificate ("" = none); data-plane routes must name this thing */
+	char cert_thing[JD_THING_NAME_MAX + 1];
 	json_t *json;              /* parsed body (object) or NULL */
 	const char *label[4];      /* borrowed: captured path labels */
 	/* response */
@@ -66,6 +72,29 @@ struct api_route {
 
 extern const struct api_route api_routes[];
 extern const int api_nroutes;
+
+/* ---- TLS (tls.c, the only file that includes gnutls headers) ---------- */
+
+/* Load the PEM certificate (chain) and key, and the client CA when not
+ * NULL; errors name the file. *out owned by caller (api_tls_destroy). One
+ * per process: the certificate callback is process-wide. */
+int api_tls_create(const char *cert, const char *key, const char *client_ca,
+    struct api_tls **out, struct jd_error *e);
+/* Re-read the files; new handshakes get the new certificate. *changed is
+ * false when the files are unchanged. On error the previous ones stay. */
+int api_tls_reload(struct api_tls *t, bool *changed, struct jd_error *e);
+/* For MHD_OPTION_HTTPS_CERT_CALLBACK (a gnutls_certificate_retrieve_function2). */
+void *api_tls_cert_callback(void);
+/* The client CA PEM as loaded at start (MHD_OPTION_HTTPS_MEM_TRUST: makes
+ * GnuTLS ask for a client certificate); NULL without one. Borrowed. */
+const char *api_tls_client_ca(const struct api_tls *t);
+/* Verify the peer certificate of a gnutls session against the client CA
+ * (TLS client purpose) and copy its subject CN, a valid thing name, into
+ * thing[n]. JD_EFORBIDDEN with the reason otherwise. */
+int api_tls_peer_thing(struct api_tls *t, void *session, char *thing, size_t n,
+    struct jd_error *e);
+/* NULL-safe. */
+void api_tls_destroy(struct api_tls *t);
 
 /* ---- input helpers (input.c); each returns 0 or fails r (JD_EINVAL) ---- */
 

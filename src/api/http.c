@@ -8,7 +8,9 @@
  * The response is queued only after the whole body has been read, which keeps
  * keep-alive working. With auth on, the SigV4 signature is verified at that
  * point, over the whole body, before any routing (D18); the operation's
- * token bucket is taken once the route is known (D19).
+ * token bucket is taken once the route is known (D19). With TLS, both
+ * daemons speak HTTPS (certificate from tls.c's callback, so it reloads);
+ * with a client CA the data listener authenticates devices by certificate.
  */
 #include "api/api_int.h"
 
@@ -297,6 +299,32 @@ rig_path(struct api_req *r)
 }
 
 /*
+ * Device mutual TLS: every request on the data listener must come over a
+ * connection whose client certificate chains to the client CA; its subject
+ * CN names the one thing the request may act on (checked in dispatch).
+ * Refused: 403 AccessDeniedException.
+ */
+static bool
+client_cert(struct api_req *r, struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	struct jd_error e;
+	int rc;
+
+	jd_error_init(&e);
+	rc = api_tls_peer_thing(r->api->tls, ci != NULL ? ci->tls_session : NULL, r->cert_thing,
+	    sizeof(r->cert_thing), &e);
+	if (rc != 0) {
+		log_debug("mtls: %s refused: %s", r->raw_uri, e.msg);
+		r->plane = JD_PLANE_DATA;
+		api_fail(r, rc, "%s", e.msg);
+	}
+	jd_error_clear(&e);
+	return rc == 0;
+}
+
+/*
  * With auth on, verify the SigV4 signature over the whole request (the body
  * has been read) and route by the verified scope (D6). Test-rig endpoints
  * stay reachable unsigned when --test-rig is on. With auth off, route by the
@@ -311,6 +339,17 @@ authenticate(struct api_req *r, struct MHD_Connection *c, const char *method)
 	struct jd_error e;
 	int rc;
 
+	if (r->listener == 1 && r->api->cfg.data_client_ca != NULL) {
+		if (!client_cert(r, c))
+			return;
+		/* the certificate authenticates an unsigned request, which the
+		 * data listener routes to the data plane (D6), as on AWS's 8443 */
+		if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization") == NULL) {
+			jd_strlcpy(r->region, "us-east-1", sizeof(r->region));
+			r->plane = JD_PLANE_DATA;
+			return;
+		}
+	}
 	if (r->api->cfg.auth == NULL) {
 		choose_plane(r, c);
 		return;
@@ -400,13 +439,21 @@ dispatch(struct api_req *r)
 			    r->nseg > 0 ? "this path" : "/", r->plane == JD_PLANE_DATA ? "data" : "control");
 		return;
 	}
+	/* re-match to capture the labels of the chosen route */
+	memset(r->label, 0, sizeof(r->label));
+	match(found, r);
+	/* a device certificate confines data-plane requests to its thing
+	 * (every data route's first label is thingName) */
+	if (r->cert_thing[0] != '\0' && found->plane == JD_PLANE_DATA &&
+	    (r->label[0] == NULL || strcmp(r->label[0], r->cert_thing) != 0)) {
+		api_fail(r, JD_EFORBIDDEN, "The client certificate of thing %s does not allow %s on "
+		    "another thing", r->cert_thing, found->name);
+		return;
+	}
 	if (!found->rig && auth_throttle_take(r->api->cfg.throttle, r->plane, found->name) != 0) {
 		api_fail(r, JD_ETHROTTLED, "Rate exceeded");
 		return;
 	}
-	/* re-match to capture the labels of the chosen route */
-	memset(r->label, 0, sizeof(r->label));
-	match(found, r);
 	if (found->has_body) {
 		json_error_t je;
 		if (r->body.len == 0) {
@@ -717,14 +764,27 @@ start_one(struct api *a, int idx, const char *spec, struct jd_error *e)
 	struct sockaddr_in sa;
 	const union MHD_DaemonInfo *info;
 	struct MHD_Daemon *d;
+	struct MHD_OptionItem tls[3] = {{MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL},
+	    {MHD_OPTION_END, 0, NULL}};
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+	    MHD_USE_ERROR_LOG;
 
 	if (parse_listen(spec, &sa, a->listen_host[idx], sizeof(a->listen_host[idx])) != 0)
 		return jd_error_set(e, JD_EINVAL, "invalid listen address '%s' (want ADDR:PORT)", spec);
 	listeners[idx].api = a;
 	listeners[idx].index = idx;
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
-	    0, NULL, NULL, access_cb, &listeners[idx],
+	if (a->tls != NULL) {
+		/* the certificate comes from a callback so that SIGHUP can replace
+		 * it (tls.c); the client CA makes GnuTLS ask for a certificate */
+		flags |= MHD_USE_TLS;
+		tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0, api_tls_cert_callback()};
+		if (idx == 1 && api_tls_client_ca(a->tls) != NULL)
+			tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0,
+			    (void *)(uintptr_t)api_tls_client_ca(a->tls)};
+	}
+	d = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, &listeners[idx],
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_ARRAY, tls,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(a->cfg.threads > 0 ? a->cfg.threads : JD_HTTP_THREADS),
 	    MHD_OPTION_URI_LOG_CALLBACK, uri_cb, &listeners[idx],
@@ -756,6 +816,14 @@ api_create(const struct api_config *cfg, struct svc *svc, struct api **out, stru
 
 	a->cfg = *cfg;
 	a->svc = svc;
+	if (cfg->data_client_ca != NULL && (cfg->tls_cert == NULL || cfg->data_listen == NULL ||
+	    cfg->data_listen[0] == '\0')) {
+		rc = jd_error_set(e, JD_EINVAL, "a data client CA needs TLS and a data listener");
+		goto fail;
+	}
+	if (cfg->tls_cert != NULL &&
+	    (rc = api_tls_create(cfg->tls_cert, cfg->tls_key, cfg->data_client_ca, &a->tls, e)) != 0)
+		goto fail;
 	if ((rc = start_one(a, 0, cfg->listen, e)) != 0)
 		goto fail;
 	if (cfg->data_listen != NULL && cfg->data_listen[0] != '\0' &&
@@ -766,6 +834,15 @@ api_create(const struct api_config *cfg, struct svc *svc, struct api **out, stru
 fail:
 	api_destroy(a);
 	return rc;
+}
+
+int
+api_reload_tls(struct api *a, bool *changed, struct jd_error *e)
+{
+	*changed = false;
+	if (a == NULL || a->tls == NULL)
+		return 0;
+	return api_tls_reload(a->tls, changed, e);
 }
 
 int
@@ -791,5 +868,6 @@ api_destroy(struct api *a)
 			MHD_stop_daemon(a->daemon[i]);
 		}
 	}
+	api_tls_destroy(a->tls);
 	free(a);
 }

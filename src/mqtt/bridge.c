@@ -57,7 +57,7 @@ struct mqtt_bridge {
 	struct mosquitto *mosq;
 	struct svc *svc;
 	struct mqtt_config cfg;
-	char *host, *client_id, *username, *password, *cafile;
+	char *host, *client_id, *username, *password, *cafile, *certfile, *keyfile;
 	atomic_bool connected;
 	atomic_bool subscribed;
 	atomic_bool draining;
@@ -588,6 +588,8 @@ mqtt_bridge_create(const struct mqtt_config *cfg, struct svc *svc, struct mqtt_b
 	b->username = jd_strdup(cfg->username);
 	b->password = jd_strdup(cfg->password);
 	b->cafile = jd_strdup(cfg->cafile);
+	b->certfile = jd_strdup(cfg->certfile);
+	b->keyfile = jd_strdup(cfg->keyfile);
 	b->cfg.host = b->host;
 	if (b->cfg.shards < 1)
 		b->cfg.shards = 1;
@@ -610,8 +612,10 @@ mqtt_bridge_create(const struct mqtt_config *cfg, struct svc *svc, struct mqtt_b
 		rc = jd_error_set(e, JD_EINVAL, "mqtt: invalid username or password");
 		goto fail;
 	}
-	if (b->cafile != NULL && (rc = mosquitto_tls_set(b->mosq, b->cafile, NULL, NULL, NULL, NULL)) !=
-	        MOSQ_ERR_SUCCESS) {
+	/* with certfile/keyfile, the broker can take jobsd's identity from its
+	 * certificate (contrib/mosquitto/mosquitto-tls.conf.in) */
+	if (b->cafile != NULL && (rc = mosquitto_tls_set(b->mosq, b->cafile, NULL, b->certfile,
+	        b->keyfile, NULL)) != MOSQ_ERR_SUCCESS) {
 		rc = jd_error_set(e, JD_EINVAL, "mqtt: TLS set-up failed: %s", mosquitto_strerror(rc));
 		goto fail;
 	}
@@ -689,6 +693,8 @@ mqtt_bridge_destroy(struct mqtt_bridge *b)
 		memset(b->password, 0, strlen(b->password));
 	free(b->password);
 	free(b->cafile);
+	free(b->certfile);
+	free(b->keyfile);
 	free(b);
 	pthread_mutex_lock(&lib_mu);
 	if (--lib_refs == 0)

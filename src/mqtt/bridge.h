@@ -20,6 +20,8 @@ struct mqtt_config {
 	const char *username;      /* NULL: none */
 	const char *password;      /* NULL: none (never logged) */
 	const char *cafile;        /* TLS to the broker when set */
+	const char *certfile;      /* with keyfile: jobsd's client certificate (PEM), or NULL */
+	const char *keyfile;
 	int shard;                 /* this node handles things whose name hashes to shard */
 	int shards;                /* of shards (D20); 1 = all */
 	int wait_ms;               /* how long start-up waits for the first subscription */

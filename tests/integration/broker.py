@@ -1,7 +1,9 @@
 """A real Mosquitto for the MQTT integration tests, configured from the shipped
 contrib/mosquitto files (scripts/broker.sh), on a free loopback port.
 
-    Broker(dir).start() / .stop() / .restart() / .port / .password
+    Broker(root=None, port=None, tls_dir=None).start() / .stop() / .restart() / .port
+        / .password (None with tls_dir: a TLS listener that takes each client's
+        identity from its certificate, certificates from scripts/dev-certs.sh tls_dir)
     MqttTestCase: a broker and a jobsd connected to it per test class; state
         reset before every test; self.device(thing) gives a connected
         mqttc.MqttClient whose client id is the thing name (as the ACL wants).
@@ -15,7 +17,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -33,16 +34,23 @@ def free_port():
 
 
 class Broker:
-    def __init__(self, root=None, port=None):
+    def __init__(self, root=None, port=None, tls_dir=None):
         self.own_root = root is None
         self.root = root or tempfile.mkdtemp(prefix='jobsd-broker-')
         self.dir = os.path.join(self.root, 'mosquitto')
         self.port = port or free_port()
         self.proc = None
+        self.tls_dir = tls_dir
+        env = dict(os.environ)
+        env.pop('TLS_DIR', None)
+        if tls_dir is not None:
+            env['TLS_DIR'] = tls_dir
         subprocess.run([os.path.join(REPO, 'scripts', 'broker.sh'), self.dir, str(self.port)],
-                       check=True, stdout=subprocess.DEVNULL)
-        with open(os.path.join(self.dir, 'jobsd.password')) as f:
-            self.password = f.read().strip()
+                       check=True, stdout=subprocess.DEVNULL, env=env)
+        self.password = None
+        if tls_dir is None:
+            with open(os.path.join(self.dir, 'jobsd.password')) as f:
+                self.password = f.read().strip()
 
     def start(self):
         self.log = open(os.path.join(self.root, 'mosquitto.log'), 'ab')
@@ -79,8 +87,9 @@ def wait_mqtt_ready(jobsd, want=True, timeout=15.0):
     """Poll the test-rig status until jobsd is (or is not) subscribed."""
     deadline = time.monotonic() + timeout
     while True:
-        with urllib.request.urlopen(jobsd.control_url + '/_jobsd/status', timeout=5) as r:
-            st = json.loads(r.read())
+        status, _, body = jobsd.raw('GET', '/_jobsd/status')
+        assert status == 200, 'status: %s %r' % (status, body)
+        st = json.loads(body)
         if st['mqtt']['ready'] == want:
             return
         if time.monotonic() > deadline:

@@ -9,17 +9,23 @@ Each test file runs in its own process:  python3 tests/integration/test_x.py
 and ends with  `if __name__ == '__main__': harness.main()`.
 
 API (other test files code against this; keep it stable):
-    Jobsd(data_dir=None, extra_args=(), test_rig=True, credentials=None)
+    Jobsd(data_dir=None, extra_args=(), test_rig=True, credentials=None, scheme='http',
+          ca_file=None)
         credentials: None (auth off) or [(access_key_id, secret), ...]: written to
         <data_dir>/credentials and passed as --auth sigv4 --credentials-file; the
         clients below then sign with the first pair (raw() stays unsigned)
+        scheme 'https': the listeners speak TLS (pass --tls-cert/--tls-key in
+        extra_args); the URLs are https://, and boto3, raw() and aws() trust
+        ca_file (boto3 verify=, the CLI's --ca-bundle)
         .start() .stop(sig) .kill9() .restart() .close()  context manager
         .control_url .data_url .data_dir .proc .credentials_path .access_key .secret_key
-        .iot() .jobs_data() .raw(method, path, body, headers, plane)
+        .iot() .jobs_data() .raw(method, path, body, headers, plane, client_cert)
+            client_cert: (certfile, keyfile) presented over https (device mutual TLS)
         .reset() .clock_now_ms() .advance_clock(seconds) .aws(*args, plane, check)
     ACCOUNT, REGION, thing_arn(), group_arn(), job_arn()
     JobsdTestCase   one Jobsd per class, reset() before every test
-                    (class attributes jobsd_extra_args, jobsd_credentials)
+                    (class attributes jobsd_extra_args, jobsd_credentials,
+                    jobsd_scheme, jobsd_ca_file)
     main()
 """
 
@@ -31,6 +37,7 @@ import queue
 import re
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -78,7 +85,12 @@ def _hostport(url):
 class Jobsd:
     """One jobsd process. Not thread-safe; one per test class."""
 
-    def __init__(self, data_dir=None, extra_args=(), test_rig=True, credentials=None):
+    def __init__(self, data_dir=None, extra_args=(), test_rig=True, credentials=None,
+                 scheme='http', ca_file=None):
+        if scheme not in ('http', 'https'):
+            raise ValueError('scheme must be http or https')
+        self.scheme = scheme
+        self.ca_file = ca_file
         self._own_dir = data_dir is None
         self.data_dir = data_dir if data_dir is not None else tempfile.mkdtemp(prefix='jobsd-it-')
         self.extra_args = tuple(extra_args)
@@ -166,8 +178,8 @@ class Jobsd:
                 self._abort_start('jobsd exited with %s before its ready line' % rc)
             m = READY_RE.match(line)
             if m:
-                self.control_url = 'http://' + m.group(1)
-                self.data_url = 'http://' + m.group(2)
+                self.control_url = '%s://%s' % (self.scheme, m.group(1))
+                self.data_url = '%s://%s' % (self.scheme, m.group(2))
                 return self
 
     def _abort_start(self, why):
@@ -255,6 +267,7 @@ class Jobsd:
             c = boto3.session.Session().client(
                 service, endpoint_url=url, region_name=REGION,
                 aws_access_key_id=self.access_key, aws_secret_access_key=self.secret_key,
+                verify=self.ca_file if self.scheme == 'https' and self.ca_file else None,
                 config=botocore.config.Config(retries={'max_attempts': 1}))
             self._clients[key] = c
         return c
@@ -265,7 +278,15 @@ class Jobsd:
     def jobs_data(self):
         return self._client('iot-jobs-data', self.data_url)
 
-    def raw(self, method, path, body=None, headers=None, plane='control'):
+    def ssl_context(self, client_cert=None):
+        """An SSL context trusting ca_file (the system CAs without one), presenting
+        client_cert=(certfile, keyfile) when given."""
+        ctx = ssl.create_default_context(cafile=self.ca_file)
+        if client_cert is not None:
+            ctx.load_cert_chain(client_cert[0], client_cert[1])
+        return ctx
+
+    def raw(self, method, path, body=None, headers=None, plane='control', client_cert=None):
         """Unsigned HTTP request; the path is sent verbatim. Returns (status, headers, body)."""
         url = self.control_url if plane == 'control' else self.data_url
         host, port = _hostport(url)
@@ -276,7 +297,11 @@ class Jobsd:
                 hdrs['Content-Type'] = 'application/json'
         elif isinstance(body, str):
             body = body.encode('utf-8')
-        conn = http.client.HTTPConnection(host, port, timeout=30)
+        if self.scheme == 'https':
+            conn = http.client.HTTPSConnection(host, port, timeout=30,
+                                               context=self.ssl_context(client_cert))
+        else:
+            conn = http.client.HTTPConnection(host, port, timeout=30)
         try:
             conn.putrequest(method, path, skip_accept_encoding=True)
             if body is not None and not any(k.lower() == 'content-length' for k in hdrs):
@@ -294,9 +319,9 @@ class Jobsd:
         finally:
             conn.close()
 
-    def raw_json(self, method, path, body=None, headers=None, plane='control'):
+    def raw_json(self, method, path, body=None, headers=None, plane='control', client_cert=None):
         """raw() and decode a JSON body (None when empty)."""
-        status, h, data = self.raw(method, path, body, headers, plane)
+        status, h, data = self.raw(method, path, body, headers, plane, client_cert)
         return status, h, (json.loads(data) if data.strip() else None)
 
     # -- test-rig endpoints ------------------------------------------------
@@ -338,6 +363,8 @@ class Jobsd:
         })
         cmd = [exe] + list(args) + ['--endpoint-url', url, '--region', REGION,
                                     '--output', 'json']
+        if self.scheme == 'https' and self.ca_file:
+            cmd += ['--ca-bundle', self.ca_file]
         p = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True,
                            timeout=120)
         out = p.stdout.decode('utf-8', 'replace')
@@ -356,12 +383,15 @@ class JobsdTestCase(unittest.TestCase):
 
     jobsd_extra_args = ()
     jobsd_credentials = None
+    jobsd_scheme = 'http'
+    jobsd_ca_file = None
     jobsd = None
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.jobsd = Jobsd(extra_args=cls.jobsd_extra_args, credentials=cls.jobsd_credentials)
+        cls.jobsd = Jobsd(extra_args=cls.jobsd_extra_args, credentials=cls.jobsd_credentials,
+                          scheme=cls.jobsd_scheme, ca_file=cls.jobsd_ca_file)
         try:
             cls.jobsd.start()
         except Exception:

@@ -2,10 +2,13 @@
 
 paho-mqtt is not available in the test environment, so the integration tests talk MQTT
 through the C library that ships with the broker (Debian package libmosquitto1): the same
-protocol code devices built on libmosquitto use. MQTT 3.1.1, no TLS.
+protocol code devices built on libmosquitto use. MQTT 3.1.1, optionally over TLS.
 
 API (integration tests code against this; keep it stable):
-    MqttClient(client_id, host='127.0.0.1', port=1883, username=None, password=None)
+    MqttClient(client_id, host='127.0.0.1', port=1883, username=None, password=None,
+               cafile=None, certfile=None, keyfile=None)
+        cafile: TLS, verifying the broker against this CA (mosquitto_tls_set);
+        certfile/keyfile: the client certificate presented to it
         .connect(timeout=5)              TCP connect, network thread, wait for CONNACK
         .subscribe(topic, qos=1, timeout=5)   wait for SUBACK
         .publish(topic, payload, qos=1, wait=True, timeout=5)
@@ -92,6 +95,7 @@ def _load():
         'mosquitto_destroy': (None, [vp]),
         'mosquitto_int_option': (ci, [vp, ci, ci]),
         'mosquitto_username_pw_set': (ci, [vp, cp, cp]),
+        'mosquitto_tls_set': (ci, [vp, cp, cp, cp, cp, vp]),
         'mosquitto_connect': (ci, [vp, cp, ci, ci]),
         'mosquitto_disconnect': (ci, [vp]),
         'mosquitto_loop_start': (ci, [vp]),
@@ -155,7 +159,7 @@ class MqttClient:
     """
 
     def __init__(self, client_id, host='127.0.0.1', port=1883, username=None, password=None,
-                 keepalive=60):
+                 keepalive=60, cafile=None, certfile=None, keyfile=None):
         self.client_id = client_id
         self.host = host
         self.port = port
@@ -192,6 +196,10 @@ class MqttClient:
             _check(_lib.mosquitto_username_pw_set(
                 self._mosq, username.encode(),
                 password.encode() if password is not None else None), 'username_pw_set')
+        if cafile is not None:
+            enc = lambda v: v.encode() if v is not None else None  # noqa: E731
+            _check(_lib.mosquitto_tls_set(self._mosq, enc(cafile), None, enc(certfile),
+                                          enc(keyfile), None), 'tls_set')
 
     # callbacks (network thread)
 
