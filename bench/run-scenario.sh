@@ -8,7 +8,7 @@
 #
 # Builds nothing. Binaries default to build/jobsd and build/bench/jdbench
 # relative to the repository; override with JOBSD=... and JDBENCH=....
-# Extra jobsd flags: JOBSD_ARGS="--threads 8". READY_TIMEOUT (seconds, 30).
+# Extra jobsd flags: JOBSD_ARGS="--log-level info". READY_TIMEOUT (seconds, 30).
 # Exit status is jdbench's (0 all requests succeeded, 1 measured errors,
 # 2 set-up or usage failure), or 3 if jobsd or the broker did not come up.
 set -euo pipefail

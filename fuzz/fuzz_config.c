@@ -9,7 +9,7 @@
  * message; success (without --help/--version) yields a configuration that
  * satisfies what validate() promises (account of 12 digits, store
  * sqlite:PATH, auth off, listen set, mqtt HOST:PORT or empty, shard I/N
- * with 0 <= I < N <= 1024, threads 1..256, a known log level), and every
+ * with 0 <= I < N <= 1024, a known log level), and every
  * string member is NUL-terminated within its array.
  */
 #include <stdbool.h>
@@ -85,7 +85,6 @@ check_config(const struct config *c)
 		FUZZ_CHECK(core_parse_u63(colon + 1, &n) == 0 && n >= 1 && n <= 65535);
 	}
 	FUZZ_CHECK(c->shards >= 1 && c->shards <= 1024 && c->shard >= 0 && c->shard < c->shards);
-	FUZZ_CHECK(c->threads >= 1 && c->threads <= 256);
 	FUZZ_CHECK(c->log_level >= 0 && c->log_level <= 3);
 }
 

@@ -52,7 +52,6 @@ static const struct opt opts[] = {
 	{"test-rig", OPT_BOOL, O(test_rig), NULL,
 	    "enable /_jobsd/ admin endpoints (reset, virtual clock) and /moto-api/reset (D22)"},
 	{"log-level", OPT_LEVEL, O(log_level), "LEVEL", "error|warn|info|debug [info]"},
-	{"threads", OPT_INT, O(threads), "N", "HTTP worker threads per listener [8]"},
 	{"mqtt", OPT_STR, O(mqtt), "HOST:PORT", "MQTT broker for the device plane; empty for none [empty]"},
 	{"mqtt-client-id", OPT_STR, O(mqtt_client_id), "ID", "MQTT client id, unique per node [jobsd-HOSTNAME-PID]"},
 	{"mqtt-username", OPT_STR, O(mqtt_username), "NAME", "MQTT username [none]"},
@@ -255,7 +254,6 @@ config_load(struct config *c, int argc, char **argv, struct jd_error *e)
 	jd_strlcpy(c->auth, "off", sizeof(c->auth));
 	jd_strlcpy(c->throttle, "off", sizeof(c->throttle));
 	c->log_level = JD_LOG_INFO;
-	c->threads = JD_HTTP_THREADS;
 
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)

@@ -24,7 +24,6 @@ struct config {
 	char data_client_ca[1024]; /* PEM CA: device mutual TLS on the data listener */
 	bool test_rig;
 	int log_level;
-	int threads;
 	char mqtt[256];          /* broker HOST:PORT, "" = no MQTT */
 	char mqtt_client_id[128];
 	char mqtt_username[128];

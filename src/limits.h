@@ -34,8 +34,7 @@
 #define JD_HEADERS_MAX 16384          /* bytes of all request headers */
 #define JD_QUERY_PARAMS_MAX 32
 #define JD_PATH_SEGMENTS_MAX 16
-#define JD_HTTP_THREADS 8              /* libmicrohttpd pool per listener: a store call
-                                          blocked on a lock holds one (D21) */
+#define JD_HTTP_STACK (512 * 1024)     /* stack of each connection's thread */
 #define JD_HTTP_CONN_MAX 4096
 #define JD_HTTP_CONN_MEMORY (256 * 1024) /* libmicrohttpd pool per connection */
 #define JD_HTTP_TIMEOUT_S 60           /* idle / slow connection timeout */

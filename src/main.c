@@ -170,7 +170,6 @@ main(int argc, char **argv)
 		.data_listen = cfg.data_listen,
 		.account = cfg.account,
 		.test_rig = cfg.test_rig,
-		.threads = cfg.threads,
 		.mqtt_ready = mqtt ? mqtt_ready : NULL,
 		.mqtt_arg = mqtt,
 		.auth = auth,

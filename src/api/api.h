@@ -22,7 +22,6 @@ struct api_config {
 	const char *data_listen;   /* "ADDR:PORT" or NULL/"" for none */
 	const char *account;
 	bool test_rig;             /* D22 admin endpoints */
-	int threads;               /* per listener */
 	/* reported by /_jobsd/status; NULL when there is no MQTT device plane */
 	bool (*mqtt_ready)(const void *arg);
 	const void *mqtt_arg;

@@ -766,8 +766,11 @@ start_one(struct api *a, int idx, const char *spec, struct jd_error *e)
 	struct MHD_Daemon *d;
 	struct MHD_OptionItem tls[3] = {{MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL},
 	    {MHD_OPTION_END, 0, NULL}};
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-	    MHD_USE_ERROR_LOG;
+	/* A thread per connection: a request whose store call waits (a lock,
+	 * a group commit) holds only its own connection, never others that a
+	 * pool thread would also serve (D21; dependencies.md pitfalls). */
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+	    MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 
 	if (parse_listen(spec, &sa, a->listen_host[idx], sizeof(a->listen_host[idx])) != 0)
 		return jd_error_set(e, JD_EINVAL, "invalid listen address '%s' (want ADDR:PORT)", spec);
@@ -786,7 +789,7 @@ start_one(struct api *a, int idx, const char *spec, struct jd_error *e)
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_ARRAY, tls,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(a->cfg.threads > 0 ? a->cfg.threads : JD_HTTP_THREADS),
+	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)JD_HTTP_STACK,
 	    MHD_OPTION_URI_LOG_CALLBACK, uri_cb, &listeners[idx],
 	    MHD_OPTION_NOTIFY_COMPLETED, done_cb, NULL,
 	    MHD_OPTION_NOTIFY_CONNECTION, conn_cb, NULL,
