@@ -255,9 +255,12 @@ config_load(struct config *c, int argc, char **argv, struct jd_error *e)
 	jd_strlcpy(c->throttle, "off", sizeof(c->throttle));
 	c->log_level = JD_LOG_INFO;
 
-	for (int i = 1; i < argc; i++)
+	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
 			file = argv[i + 1];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			file = argv[i] + 9;
+	}
 	if (file != NULL && (rc = load_file(c, file, e)) != 0)
 		return rc;
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
@@ -280,9 +283,12 @@ config_load(struct config *c, int argc, char **argv, struct jd_error *e)
 			continue;
 		}
 		if (strcmp(a, "--config") == 0) {
-			i++;
+			if (++i >= argc)
+				return jd_error_set(e, JD_EINVAL, "option --config needs a value");
 			continue;
 		}
+		if (strncmp(a, "--config=", 9) == 0)
+			continue;
 		if (strncmp(a, "--", 2) != 0)
 			return jd_error_set(e, JD_EINVAL, "unexpected argument '%s' (see --help)", a);
 		eq = strchr(a + 2, '=');

@@ -107,6 +107,7 @@ main(int argc, char **argv)
 	} else {
 		if (auth_create(cfg.credentials_file, &auth, &e) != 0) {
 			log_error("%s", e.msg);
+			rc = 2; /* a configuration error, like those config_load finds */
 			goto out;
 		}
 		log_info("auth: SigV4, %zu key(s) from %s", auth_key_count(auth), cfg.credentials_file);
@@ -117,6 +118,7 @@ main(int argc, char **argv)
 	}
 	if (auth_throttle_create(cfg.throttle, cfg.throttle_rates, &throttle, &e) != 0) {
 		log_error("%s", e.msg);
+		rc = 2;
 		goto out;
 	}
 	if (throttle != NULL)
@@ -242,12 +244,12 @@ main(int argc, char **argv)
 	rc = 0;
 out:
 	api_destroy(api);
-	auth_destroy(auth);
-	auth_throttle_destroy(throttle);
-	mqtt_bridge_stop(mqtt);
+	mqtt_bridge_stop(mqtt); /* its workers may still use the throttle and svc */
 	if (svc_up)
 		svc_fini(&svc);
 	mqtt_bridge_destroy(mqtt);
+	auth_throttle_destroy(throttle);
+	auth_destroy(auth);
 	store_close(store);
 	jd_error_clear(&e);
 	return rc;

@@ -330,6 +330,16 @@ worker_main(void *arg)
 	return NULL;
 }
 
+static int
+worker_of(const char *thing, int n)
+{
+	uint32_t h = 5381;
+
+	for (const unsigned char *p = (const unsigned char *)thing; *p; p++)
+		h = h * 33 + *p; /* djb2: independent of the shard's FNV-1a */
+	return (int)(h % (uint32_t)n);
+}
+
 static void
 on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 {
@@ -363,7 +373,9 @@ on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 		reject(b, &t, JD_ETOOBIG, "The payload exceeds 128 KiB", NULL, NULL);
 		return;
 	}
-	w = &b->workers[mqtt_shard_of(t.thing, b->nworkers)];
+	/* not the shard hash: with N shards it would put every thing of this
+	 * node on the same few workers */
+	w = &b->workers[worker_of(t.thing, b->nworkers)];
 	jm = jd_malloc(sizeof(*jm) + len + 1);
 	jm->next = NULL;
 	jm->t = t;
@@ -375,7 +387,8 @@ on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 	if (w->queued >= MQTT_QUEUE_MAX) {
 		pthread_mutex_unlock(&w->mu);
 		free(jm);
-		log_warn("mqtt: request queue full; dropped a request of %s", t.thing);
+		log_warn("mqtt: request queue full; refusing a request of %s", t.thing);
+		reject(b, &t, JD_ETHROTTLED, "Too many requests in flight; retry later", NULL, NULL);
 		return;
 	}
 	if (w->tail)

@@ -53,6 +53,30 @@ TEST(unknown_option_is_an_error)
 	unlink(path);
 }
 
+TEST(config_equals_form_and_flags_win)
+{
+	struct config c;
+	struct jd_error e;
+	char arg[96];
+
+	write_file("account-id = 111122223333\nlog-level = debug\n");
+	snprintf(arg, sizeof(arg), "--config=%s", path);
+	{
+		char *argv[] = {(char *)"jobsd", arg, (char *)"--log-level=warn", NULL};
+		jd_error_init(&e);
+		CHECK_EQ_INT(config_load(&c, 3, argv, &e), 0);
+	}
+	CHECK_EQ_STR(c.account, "111122223333");
+	CHECK_EQ_INT(c.log_level, 1);
+	{
+		char *argv[] = {(char *)"jobsd", (char *)"--config", NULL};
+		jd_error_init(&e);
+		CHECK_EQ_INT(config_load(&c, 2, argv, &e), JD_EINVAL);
+		CHECK(strstr(e.msg, "needs a value") != NULL);
+	}
+	unlink(path);
+}
+
 /* Fuzzing finding: the tail of an over-long comment was read as a setting. */
 TEST(regression_long_line_tail_is_not_a_setting)
 {
@@ -75,6 +99,7 @@ main(void)
 {
 	RUN(file_values_and_comments);
 	RUN(unknown_option_is_an_error);
+	RUN(config_equals_form_and_flags_win);
 	RUN(regression_long_line_tail_is_not_a_setting);
 	return test_report();
 }
