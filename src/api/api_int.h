@@ -13,7 +13,9 @@
 
 enum api_method { API_GET = 0, API_PUT, API_POST, API_PATCH, API_DELETE, API_HEAD, API_OTHER };
 
+struct api_route;
 struct api_tls;
+struct auth_header;
 
 struct api {
 	struct api_config cfg;
@@ -49,6 +51,7 @@ struct api_req {
 	 * certificate ("" = none); data-plane routes must name this thing */
 	char cert_thing[JD_THING_NAME_MAX + 1];
 	json_t *json;              /* parsed body (object) or NULL */
+	const struct api_route *route; /* the operation routed to, or NULL */
 	const char *label[4];      /* borrowed: captured path labels */
 	/* response */
 	int status;
@@ -72,6 +75,42 @@ struct api_route {
 
 extern const struct api_route api_routes[];
 extern const int api_nroutes;
+
+/* ---- the request path without sockets (http.c) ------------------------ */
+
+/* What api_serve_raw() answered. */
+struct api_raw_response {
+	int status;                /* HTTP status */
+	const char *error_type;    /* x-amzn-ErrorType (static); NULL on success */
+	enum jd_plane plane;       /* the plane the request was served on */
+	const char *operation;     /* the route's operation name (static) or NULL */
+	char *body;                /* owned, NUL-terminated; "" for an empty body */
+	size_t body_len;
+};
+
+/*
+ * Serve one request as a listener does once the request line, the headers
+ * and the whole body are in: the same request set-up, percent-decoding of
+ * path segments and query, authentication (or, with auth off, the plane by
+ * listener and credential scope), routing, JSON body decoding, handler and
+ * response encoding, with neither libmicrohttpd nor a socket. Not done:
+ * libmicrohttpd's framing checks (NUL bytes, Host, Content-Length, header
+ * size), device mutual TLS (there is no TLS session: with a client CA the
+ * data listener refuses every request) and the x-amzn-RequestId header.
+ * For fuzzing and tests.
+ *
+ * a: from api_create(), or a zeroed struct api with cfg and svc set (no
+ * listeners; then no TLS, so cfg.data_client_ca must be NULL).
+ * listener: 0 main, 1 data. method and raw_uri as on the request line
+ * (raw_uri not unescaped). headers[nheaders]: borrowed, names compare
+ * case-insensitively. body: body_len bytes, NULL when 0. *out is filled;
+ * release it with api_raw_response_free().
+ */
+void api_serve_raw(struct api *a, int listener, const char *method, const char *raw_uri,
+    const struct auth_header *headers, size_t nheaders, const void *body, size_t body_len,
+    struct api_raw_response *out);
+/* Free what *resp owns; NULL-safe. */
+void api_raw_response_free(struct api_raw_response *resp);
 
 /* ---- TLS (tls.c, the only file that includes gnutls headers) ---------- */
 

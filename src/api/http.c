@@ -144,6 +144,10 @@ parse_uri(struct api_req *r)
 			break;
 		p = slash + 1;
 		if (p == end) { /* trailing slash: an empty last segment */
+			if (r->nseg >= JD_PATH_SEGMENTS_MAX) { /* fuzz: path-trailing-slash-17 */
+				r->bad_uri = true;
+				return;
+			}
 			r->seg[r->nseg++] = jd_strdup("");
 			break;
 		}
@@ -237,9 +241,8 @@ scope_of(const char *auth, char *region, size_t rsz, char *service, size_t ssz)
 }
 
 static int
-choose_plane(struct api_req *r, struct MHD_Connection *c)
+choose_plane(struct api_req *r, const char *auth)
 {
-	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
 	char service[32];
 
 	jd_strlcpy(r->region, "us-east-1", sizeof(r->region));
@@ -264,6 +267,31 @@ choose_plane(struct api_req *r, struct MHD_Connection *c)
 		return api_fail(r, JD_EBADSIG,
 		    "Credential should be scoped to correct service: 'iot'");
 	return 0;
+}
+
+/* ---- request headers ------------------------------------------------------- */
+
+/*
+ * Where the headers (and the TLS session) of a request come from: the
+ * libmicrohttpd connection, or, for api_serve_raw(), a list with no
+ * connection behind it.
+ */
+struct hsrc {
+	struct MHD_Connection *c;  /* NULL: the list below */
+	const struct auth_header *v;
+	size_t n;
+};
+
+/* The first header called name (case-insensitive), or NULL. */
+static const char *
+hsrc_get(const struct hsrc *h, const char *name)
+{
+	if (h->c != NULL)
+		return MHD_lookup_connection_value(h->c, MHD_HEADER_KIND, name);
+	for (size_t i = 0; i < h->n; i++)
+		if (strcasecmp(h->v[i].name, name) == 0)
+			return h->v[i].value;
+	return NULL;
 }
 
 /* ---- authentication (D18) -------------------------------------------------- */
@@ -307,8 +335,8 @@ rig_path(struct api_req *r)
 static bool
 client_cert(struct api_req *r, struct MHD_Connection *c)
 {
-	const union MHD_ConnectionInfo *ci =
-	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	const union MHD_ConnectionInfo *ci = c != NULL ?
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION) : NULL;
 	struct jd_error e;
 	int rc;
 
@@ -331,7 +359,7 @@ client_cert(struct api_req *r, struct MHD_Connection *c)
  * unverified scope or the listener.
  */
 static void
-authenticate(struct api_req *r, struct MHD_Connection *c, const char *method)
+authenticate(struct api_req *r, const struct hsrc *src, const char *method)
 {
 	struct header_list h;
 	struct auth_request rq;
@@ -340,27 +368,39 @@ authenticate(struct api_req *r, struct MHD_Connection *c, const char *method)
 	int rc;
 
 	if (r->listener == 1 && r->api->cfg.data_client_ca != NULL) {
-		if (!client_cert(r, c))
+		if (!client_cert(r, src->c))
 			return;
 		/* the certificate authenticates an unsigned request, which the
 		 * data listener routes to the data plane (D6), as on AWS's 8443 */
-		if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization") == NULL) {
+		if (hsrc_get(src, "Authorization") == NULL) {
 			jd_strlcpy(r->region, "us-east-1", sizeof(r->region));
 			r->plane = JD_PLANE_DATA;
 			return;
 		}
 	}
 	if (r->api->cfg.auth == NULL) {
-		choose_plane(r, c);
+		choose_plane(r, hsrc_get(src, "Authorization"));
+		/* with auth off an Authorization header is unverified: on the
+		 * mutual-TLS device listener it must not lift a device out of
+		 * the data plane, where its certificate confines it (with auth
+		 * on, a verified control-plane signature is a key holder's) */
+		if (r->listener == 1 && r->api->cfg.data_client_ca != NULL &&
+		    r->plane == JD_PLANE_CONTROL)
+			api_fail(r, JD_EFORBIDDEN, "The device listener serves only the "
+			    "iot-jobs-data operations of the thing named by the client certificate");
 		return;
 	}
 	jd_strlcpy(r->region, "us-east-1", sizeof(r->region));
 	r->plane = r->listener == 1 ? JD_PLANE_DATA : JD_PLANE_CONTROL;
-	if (r->api->cfg.test_rig && rig_path(r) &&
-	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization") == NULL)
+	if (r->api->cfg.test_rig && rig_path(r) && hsrc_get(src, "Authorization") == NULL)
 		return;
 	h.n = 0;
-	MHD_get_connection_values(c, MHD_HEADER_KIND, collect_header, &h);
+	if (src->c != NULL) {
+		MHD_get_connection_values(src->c, MHD_HEADER_KIND, collect_header, &h);
+	} else {
+		for (size_t i = 0; i < src->n && h.n < JD_AUTH_HEADERS_MAX; i++)
+			collect_header(&h, MHD_HEADER_KIND, src->v[i].name, src->v[i].value);
+	}
 	rq.method = method;
 	rq.raw_uri = r->raw_uri;
 	rq.headers = h.v;
@@ -440,6 +480,7 @@ dispatch(struct api_req *r)
 		return;
 	}
 	/* re-match to capture the labels of the chosen route */
+	r->route = found;
 	memset(r->label, 0, sizeof(r->label));
 	match(found, r);
 	/* a device certificate confines data-plane requests to its thing
@@ -477,6 +518,97 @@ dispatch(struct api_req *r)
 	else
 		log_debug("%s %s", found->name, r->raw_uri);
 	found->fn(r);
+}
+
+/* ---- serving: shared by the callbacks and api_serve_raw ------------------ */
+
+/* A request as its URI arrives (uri_cb) or is handed over (api_serve_raw). */
+static struct api_req *
+req_new(struct api *a, int listener, const char *uri)
+{
+	struct api_req *r = jd_calloc(1, sizeof(*r));
+
+	r->api = a;
+	r->listener = listener;
+	r->raw_uri = jd_strndup(uri, strnlen(uri, JD_URI_MAX + 1));
+	if (strlen(r->raw_uri) > JD_URI_MAX)
+		r->bad_uri = true;
+	r->status = -1;
+	return r;
+}
+
+/* Append a piece of the body; past JD_BODY_MAX drop it all and remember. */
+static void
+body_add(struct api_req *r, const void *data, size_t n)
+{
+	if (r->too_big || n == 0)
+		return;
+	if (r->body.len + n > JD_BODY_MAX) {
+		r->too_big = true;
+		buf_free(&r->body);
+	} else {
+		buf_append(&r->body, data, n);
+	}
+}
+
+/*
+ * Everything after the whole body has been read: the URI, authentication
+ * (or the plane by listener and scope), routing, body decoding and the
+ * handler. The outcome is in r (failed/err, or status/out/empty).
+ */
+static void
+serve(struct api_req *r, const struct hsrc *src, const char *method)
+{
+	if (r->too_big && !r->failed)
+		api_fail(r, JD_ETOOBIG, "The request body exceeds %d bytes", JD_BODY_MAX);
+	if (!r->failed) {
+		parse_uri(r);
+		if (r->bad_uri)
+			api_fail(r, JD_EINVAL, "The request URI is malformed");
+	}
+	if (!r->failed)
+		authenticate(r, src, method);
+	if (!r->failed)
+		dispatch(r);
+}
+
+/*
+ * The response of r: returns the HTTP status and leaves the body in r->out
+ * (the AWS error shape when r failed, nothing for an empty output);
+ * *error_type is the x-amzn-ErrorType (static) or NULL on success.
+ */
+static int
+finish(struct api_req *r, const char **error_type)
+{
+	struct jw w;
+	int code;
+
+	*error_type = NULL;
+	if (!r->failed) {
+		if (r->empty)
+			buf_reset(&r->out);
+		return r->status > 0 ? r->status : 200;
+	}
+	code = r->err.code ? r->err.code : JD_EINTERNAL;
+	buf_reset(&r->out);
+	jw_init(&w, &r->out);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "message", r->err.msg);
+	if (code == JD_EEXISTS && r->err.resource_id[0]) {
+		jw_kstr(&w, "resourceId", r->err.resource_id);
+		if (r->err.resource_arn[0])
+			jw_kstr(&w, "resourceArn", r->err.resource_arn);
+	}
+	if (code == JD_ECONFLICT && r->err.resource_id[0])
+		jw_kstr(&w, "resourceId", r->err.resource_id);
+	if (r->plane == JD_PLANE_DATA && r->err.has_state) {
+		jw_key(&w, "executionState");
+		api_encode_exec_state(&w, r->err.state_status, r->err.state_details_json,
+		    r->err.state_version);
+	}
+	jw_obj_end(&w);
+	*error_type = jd_errno_type(code, r->plane);
+	return jd_errno_status(code, r->plane);
 }
 
 /* ---- libmicrohttpd callbacks -------------------------------------------- */
@@ -524,20 +656,14 @@ static void *
 uri_cb(void *cls, const char *uri, struct MHD_Connection *c)
 {
 	struct listener *l = cls;
-	struct api_req *r = jd_calloc(1, sizeof(*r));
+	struct api_req *r = req_new(l->api, l->index, uri);
 	struct conn *cn = conn_of(c);
 
 	if (cn != NULL) {
 		req_free(cn->pending); /* a request libmicrohttpd gave up on */
 		cn->pending = r;
 	}
-	r->api = l->api;
-	r->listener = l->index;
 	r->raw_ptr = uri;
-	r->raw_uri = jd_strndup(uri, strnlen(uri, JD_URI_MAX + 1));
-	if (strlen(r->raw_uri) > JD_URI_MAX)
-		r->bad_uri = true;
-	r->status = -1;
 	return r;
 }
 
@@ -558,36 +684,11 @@ static enum MHD_Result
 respond(struct MHD_Connection *c, struct api_req *r)
 {
 	struct MHD_Response *resp;
+	const char *type;
 	char rid[37];
 	enum MHD_Result ret;
-	int status;
+	int status = finish(r, &type);
 
-	if (r->failed) {
-		struct jw w;
-		int code = r->err.code ? r->err.code : JD_EINTERNAL;
-		status = jd_errno_status(code, r->plane);
-		buf_reset(&r->out);
-		jw_init(&w, &r->out);
-		jw_obj_begin(&w);
-		jw_kstr(&w, "message", r->err.msg);
-		if (code == JD_EEXISTS && r->err.resource_id[0]) {
-			jw_kstr(&w, "resourceId", r->err.resource_id);
-			if (r->err.resource_arn[0])
-				jw_kstr(&w, "resourceArn", r->err.resource_arn);
-		}
-		if (code == JD_ECONFLICT && r->err.resource_id[0])
-			jw_kstr(&w, "resourceId", r->err.resource_id);
-		if (r->plane == JD_PLANE_DATA && r->err.has_state) {
-			jw_key(&w, "executionState");
-			api_encode_exec_state(&w, r->err.state_status, r->err.state_details_json,
-			    r->err.state_version);
-		}
-		jw_obj_end(&w);
-	} else {
-		status = r->status > 0 ? r->status : 200;
-		if (r->empty)
-			buf_reset(&r->out);
-	}
 	resp = MHD_create_response_from_buffer(r->out.len, r->out.p ? r->out.p : (void *)"",
 	    MHD_RESPMEM_MUST_COPY);
 	if (resp == NULL)
@@ -595,9 +696,8 @@ respond(struct MHD_Connection *c, struct api_req *r)
 	request_id(rid);
 	MHD_add_response_header(resp, "Content-Type", "application/json");
 	MHD_add_response_header(resp, "x-amzn-RequestId", rid);
-	if (r->failed)
-		MHD_add_response_header(resp, "x-amzn-ErrorType",
-		    jd_errno_type(r->err.code ? r->err.code : JD_EINTERNAL, r->plane));
+	if (type != NULL)
+		MHD_add_response_header(resp, "x-amzn-ErrorType", type);
 	ret = MHD_queue_response(c, (unsigned int)status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -694,29 +794,44 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 		return MHD_YES;
 	}
 	if (*upload_data_size != 0) {
-		if (!r->too_big) {
-			if (r->body.len + *upload_data_size > JD_BODY_MAX) {
-				r->too_big = true;
-				buf_free(&r->body);
-			} else {
-				buf_append(&r->body, upload_data, *upload_data_size);
-			}
-		}
+		body_add(r, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	if (r->too_big && !r->failed)
-		api_fail(r, JD_ETOOBIG, "The request body exceeds %d bytes", JD_BODY_MAX);
-	if (!r->failed) {
-		parse_uri(r);
-		if (r->bad_uri)
-			api_fail(r, JD_EINVAL, "The request URI is malformed");
-	}
-	if (!r->failed)
-		authenticate(r, c, method);
-	if (!r->failed)
-		dispatch(r);
+	serve(r, &(struct hsrc){c, NULL, 0}, method);
 	return respond(c, r);
+}
+
+/* ---- the request path without a connection ------------------------------- */
+
+void
+api_serve_raw(struct api *a, int listener, const char *method, const char *raw_uri,
+    const struct auth_header *headers, size_t nheaders, const void *body, size_t body_len,
+    struct api_raw_response *out)
+{
+	struct api_req *r = req_new(a, listener, raw_uri);
+	const char *type;
+
+	r->status = 0;
+	r->method = method_of(method);
+	body_add(r, body, body_len);
+	serve(r, &(struct hsrc){NULL, headers, nheaders}, method);
+	out->status = finish(r, &type);
+	out->error_type = type;
+	out->plane = r->plane;
+	out->operation = r->route != NULL ? r->route->name : NULL;
+	out->body_len = r->out.len;
+	out->body = r->out.len > 0 ? buf_steal(&r->out) : jd_strdup("");
+	req_free(r);
+}
+
+void
+api_raw_response_free(struct api_raw_response *resp)
+{
+	if (resp == NULL)
+		return;
+	free(resp->body);
+	resp->body = NULL;
 }
 
 /* ---- lifecycle ----------------------------------------------------------- */

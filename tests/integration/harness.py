@@ -37,6 +37,7 @@ import queue
 import re
 import shutil
 import signal
+import stat
 import ssl
 import subprocess
 import sys
@@ -61,6 +62,48 @@ READY_RE = re.compile(
     r'^jobsd ready control=(127\.0\.0\.1:\d+) data=(127\.0\.0\.1:\d+)\s*$')
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
+
+
+# Temporary directories the test helpers create (tempfile.mkdtemp prefixes). A run
+# killed before its clean-up (kill -9, CI timeout) leaves them behind; each import
+# of the harness removes those older than STALE_AGE, which is longer than any test
+# may run (ctest's TIMEOUT is 600 s), so a concurrent run's directories are safe.
+# jobsd-tmpfs-* are mount points (test_99_faults) and are left to their test.
+STALE_PREFIXES = ('jobsd-it-', 'jobsd-broker-', 'jobsd-mosq-', 'jobsd-tls-',
+                  'jobsd-tmpfs-probe-')
+STALE_AGE = 3600.0
+
+
+def sweep_stale_dirs(root=None, now=None):
+    """Remove stale helper directories under root (default: the temp dir).
+
+    Returns the names removed."""
+    root = root or tempfile.gettempdir()
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return removed
+    for name in names:
+        if not name.startswith(STALE_PREFIXES):
+            continue
+        path = os.path.join(root, name)
+        try:
+            st = os.lstat(path)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid():
+            continue
+        if now - st.st_mtime < STALE_AGE or os.path.ismount(path):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        if not os.path.exists(path):
+            removed.append(name)
+    return removed
+
+
+sweep_stale_dirs()
 
 
 def thing_arn(name):

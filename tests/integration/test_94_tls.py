@@ -303,6 +303,42 @@ class DeviceMutualTlsTest(harness.JobsdTestCase):
         self.assertEqual(x['status'], 'QUEUED')
 
 
+class DeviceMutualTlsAuthOffTest(harness.JobsdTestCase):
+    """--data-client-ca with auth off: the data listener is the device plane only."""
+
+    jobsd_scheme = 'https'
+
+    @classmethod
+    def setUpClass(cls):
+        cls.jobsd_ca_file = os.path.join(CERTS, 'ca.crt')
+        cls.jobsd_extra_args = ('--tls-cert', os.path.join(CERTS, 'server.crt'),
+                                '--tls-key', os.path.join(CERTS, 'server.key'),
+                                '--data-client-ca', os.path.join(CERTS, 'ca.crt'))
+        super().setUpClass()
+
+    def test_regression_control_plane_through_the_device_listener(self):
+        # With auth off, an unverified Authorization header scoped to `iot` used to route a
+        # device's request on the mTLS data listener to the control plane, where the
+        # certificate confined nothing: a device could delete another thing.
+        self.create_thing('thingA')
+        self.create_thing('thingB')
+        scope = ('AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261204/us-east-1/iot/aws4_request, '
+                 'SignedHeaders=host, Signature=' + '0' * 64)
+        for method, path in (('DELETE', '/things/thingB'), ('GET', '/things/thingB'),
+                             ('GET', '/things'), ('DELETE', '/things/thingA')):
+            with self.subTest(method=method, path=path):
+                r = self.jobsd.raw(method, path, headers={'Authorization': scope},
+                                   plane='data', client_cert=cert('thingA'))
+                self.assertRawError(r, 'AccessDeniedException', 403)
+        self.assertEqual(self.iot.describe_thing(thingName='thingB')['thingName'], 'thingB')
+        self.assertEqual(self.iot.describe_thing(thingName='thingA')['thingName'], 'thingA')
+        # the device plane with the same (unverified) header scoped to iot-jobs-data works
+        r = self.jobsd.raw('GET', '/things/thingA/jobs',
+                           headers={'Authorization': scope.replace('/iot/', '/iot-jobs-data/')},
+                           plane='data', client_cert=cert('thingA'))
+        self.assertEqual(r[0], 200, r)
+
+
 class BrokerTlsTest(harness.JobsdTestCase):
     """jobsd and devices on the TLS broker of contrib/mosquitto/mosquitto-tls.conf.in."""
 

@@ -889,6 +889,9 @@ class TestHostileRequests(HostileBase):
         o = self.send(Case('x', 'GET', '/things?' + '&'.join('p%d=1' % i for i in range(33))))
         self.assertAwsError(o, '33 parameters', statuses=(400,))
 
+    @unittest.skipIf(os.environ.get('JOBSD_SANITIZED') == '1',
+                     "ASan's quarantine keeps freed memory resident (it grew 57 MB over these "
+                     "requests in CI); the plain build measures RSS, LeakSanitizer covers this one")
     def test_no_memory_growth_from_requests_libmicrohttpd_refuses(self):
         # Requests whose query string overflows libmicrohttpd's per-connection memory
         # (500 parameters, 3.5 KB), each dropped by the client at once. A request context
