@@ -34,9 +34,12 @@
 #define JD_HEADERS_MAX 16384          /* bytes of all request headers */
 #define JD_QUERY_PARAMS_MAX 32
 #define JD_PATH_SEGMENTS_MAX 16
-#define JD_HTTP_STACK (512 * 1024)     /* stack of each connection's thread */
+#define JD_HTTP_STACK (512 * 1024)     /* stack of each HTTP thread */
+#define JD_HTTP_IO_THREADS_MAX 16      /* epoll pool per listener: CPUs, 2..this */
+#define JD_HTTP_WORKERS 64             /* threads that run write requests */
+#define JD_HTTP_DRAIN_S 30             /* shutdown: wait for in-flight writes */
 #define JD_HTTP_CONN_MAX 4096
-#define JD_HTTP_CONN_MEMORY (256 * 1024) /* libmicrohttpd pool per connection */
+#define JD_HTTP_CONN_MEMORY (64 * 1024) /* libmicrohttpd pool per connection */
 #define JD_HTTP_TIMEOUT_S 60           /* idle / slow connection timeout */
 #define JD_STORE_READERS 8             /* SQLite reader connections */
 #define JD_STORE_BUSY_MS 5000

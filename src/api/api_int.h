@@ -3,6 +3,7 @@
 #define JD_API_API_INT_H
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -17,6 +18,24 @@ struct api_route;
 struct api_tls;
 struct auth_header;
 
+/*
+ * The threads that run write requests (http.c): a listener's epoll pool
+ * serves reads itself and hands every other request here, suspended, so a
+ * write waiting on the store (a lock, a group commit) never holds the
+ * connections its pool thread serves.
+ */
+struct api_workers {
+	pthread_mutex_t mu;
+	pthread_cond_t work;       /* a request queued, or quit */
+	pthread_cond_t idle;       /* outstanding dropped to 0 */
+	struct api_req *head, *tail;
+	int outstanding;           /* handed off and not yet completed */
+	bool stopping;             /* shutting down: no new hand-offs (503) */
+	bool quit;                 /* workers exit */
+	int n;                     /* threads started */
+	pthread_t th[JD_HTTP_WORKERS];
+};
+
 struct api {
 	struct api_config cfg;
 	struct svc *svc;
@@ -24,6 +43,7 @@ struct api {
 	void *daemon[2];           /* struct MHD_Daemon *: control, data */
 	int port[2];
 	char listen_host[2][64];
+	struct api_workers w;
 };
 
 struct api_qparam {
@@ -59,6 +79,11 @@ struct api_req {
 	bool empty;                /* 200 with empty body */
 	struct jd_error err;
 	bool failed;
+	/* hand-off to a worker (http.c) */
+	void *conn;                /* struct MHD_Connection *, while handed off */
+	struct api_req *next;      /* worker queue */
+	bool handed;               /* counted in api_workers.outstanding */
+	bool served;               /* the worker has run it */
 };
 
 typedef void (*api_handler)(struct api_req *r);

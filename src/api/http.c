@@ -1,6 +1,11 @@
 /*
  * http.c: libmicrohttpd glue. Each listener is a daemon with an internal
- * epoll thread pool (dependencies.md: never the single-thread epoll mode).
+ * epoll thread pool (dependencies.md: never the single-thread epoll mode)
+ * that serves reads (GET, HEAD) itself. Every other request is suspended
+ * once its body is in and handed to a shared set of JD_HTTP_WORKERS
+ * threads, then resumed to send its answer: a write that waits on the
+ * store (its lock, a group commit, D21) holds only its own connection,
+ * while many concurrent writes fill one group commit.
  * The raw URI is captured before libmicrohttpd unescapes it, so paths are
  * split on '/' first and each segment percent-decoded after (spec §2.1:
  * `$next` and `%24next` are the same, `a%3Ab` is one segment). Bodies are
@@ -17,6 +22,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +30,8 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "auth/auth.h"
 #include "util/clock.h"
@@ -181,11 +189,15 @@ parse_uri(struct api_req *r)
 	}
 }
 
+static void workers_release(struct api_workers *w);
+
 static void
 req_free(struct api_req *r)
 {
 	if (r == NULL)
 		return;
+	if (r->handed)
+		workers_release(&r->api->w);
 	free(r->raw_uri);
 	for (int i = 0; i < r->nseg; i++)
 		free(r->seg[i]);
@@ -552,12 +564,13 @@ body_add(struct api_req *r, const void *data, size_t n)
 }
 
 /*
- * Everything after the whole body has been read: the URI, authentication
- * (or the plane by listener and scope), routing, body decoding and the
- * handler. The outcome is in r (failed/err, or status/out/empty).
+ * What needs the connection, once the whole body has been read: the URI,
+ * authentication (or the plane by listener and scope). Then, unless r
+ * failed, dispatch(r) does routing, body decoding and the handler without
+ * it. The outcome is in r (failed/err, or status/out/empty).
  */
 static void
-serve(struct api_req *r, const struct hsrc *src, const char *method)
+prepare(struct api_req *r, const struct hsrc *src, const char *method)
 {
 	if (r->too_big && !r->failed)
 		api_fail(r, JD_ETOOBIG, "The request body exceeds %d bytes", JD_BODY_MAX);
@@ -568,6 +581,12 @@ serve(struct api_req *r, const struct hsrc *src, const char *method)
 	}
 	if (!r->failed)
 		authenticate(r, src, method);
+}
+
+static void
+serve(struct api_req *r, const struct hsrc *src, const char *method)
+{
+	prepare(r, src, method);
 	if (!r->failed)
 		dispatch(r);
 }
@@ -611,6 +630,135 @@ finish(struct api_req *r, const char **error_type)
 	return jd_errno_status(code, r->plane);
 }
 
+/* ---- write workers --------------------------------------------------------- */
+
+static void *
+worker_main(void *arg)
+{
+	struct api_workers *w = arg;
+	struct api_req *r;
+
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		while (w->head == NULL && !w->quit)
+			pthread_cond_wait(&w->work, &w->mu);
+		if (w->head == NULL) {
+			pthread_mutex_unlock(&w->mu);
+			return NULL;
+		}
+		r = w->head;
+		w->head = r->next;
+		if (w->head == NULL)
+			w->tail = NULL;
+		pthread_mutex_unlock(&w->mu);
+		dispatch(r);
+		r->served = true;
+		/* the connection's thread sees r->served after the resume */
+		MHD_resume_connection(r->conn);
+	}
+}
+
+static int
+workers_start(struct api_workers *w, struct jd_error *e)
+{
+	pthread_attr_t at;
+
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->work, NULL);
+	pthread_cond_init(&w->idle, NULL);
+	pthread_attr_init(&at);
+	pthread_attr_setstacksize(&at, JD_HTTP_STACK);
+	for (; w->n < JD_HTTP_WORKERS; w->n++) {
+		if (pthread_create(&w->th[w->n], &at, worker_main, w) != 0) {
+			pthread_attr_destroy(&at);
+			return jd_error_set(e, JD_EINTERNAL, "cannot start HTTP worker threads");
+		}
+	}
+	pthread_attr_destroy(&at);
+	return 0;
+}
+
+/*
+ * Queue r, whose connection the caller suspends on return 0; -1 when
+ * shutting down (r is then answered at once).
+ */
+static int
+workers_hand_off(struct api_workers *w, struct api_req *r, struct MHD_Connection *c)
+{
+	pthread_mutex_lock(&w->mu);
+	if (w->stopping) {
+		pthread_mutex_unlock(&w->mu);
+		return -1;
+	}
+	w->outstanding++;
+	r->handed = true;
+	r->conn = c;
+	r->next = NULL;
+	/* suspended before a worker can resume it */
+	MHD_suspend_connection(c);
+	if (w->tail != NULL)
+		w->tail->next = r;
+	else
+		w->head = r;
+	w->tail = r;
+	pthread_cond_signal(&w->work);
+	pthread_mutex_unlock(&w->mu);
+	return 0;
+}
+
+/* A handed-off request is complete (answered, or its connection closed). */
+static void
+workers_release(struct api_workers *w)
+{
+	pthread_mutex_lock(&w->mu);
+	if (--w->outstanding == 0)
+		pthread_cond_broadcast(&w->idle);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/*
+ * Refuse new hand-offs and wait (up to JD_HTTP_DRAIN_S) until every
+ * handed-off request has been answered: its change is committed and the
+ * client has its 200.
+ */
+static void
+workers_drain(struct api_workers *w)
+{
+	struct timespec ts;
+	int rc = 0;
+
+	if (w->n == 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += JD_HTTP_DRAIN_S;
+	pthread_mutex_lock(&w->mu);
+	w->stopping = true;
+	while (w->outstanding > 0 && rc == 0)
+		rc = pthread_cond_timedwait(&w->idle, &w->mu, &ts);
+	if (w->outstanding > 0)
+		log_warn("http: %d request(s) still in flight after %d s", w->outstanding,
+		    JD_HTTP_DRAIN_S);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* After the daemons have stopped: the queue is empty; join the threads. */
+static void
+workers_stop(struct api_workers *w)
+{
+	if (w->n == 0)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->quit = true;
+	pthread_cond_broadcast(&w->work);
+	pthread_mutex_unlock(&w->mu);
+	for (int i = 0; i < w->n; i++)
+		pthread_join(w->th[i], NULL);
+	w->n = 0;
+	pthread_cond_destroy(&w->idle);
+	pthread_cond_destroy(&w->work);
+	pthread_mutex_destroy(&w->mu);
+}
+
 /* ---- libmicrohttpd callbacks -------------------------------------------- */
 
 /*
@@ -652,6 +800,33 @@ conn_of(struct MHD_Connection *c)
 	return ci != NULL ? ci->socket_context : NULL;
 }
 
+/*
+ * libmicrohttpd splits the query into arguments in its per-connection
+ * memory pool right after this callback, one record per '&' piece: an 8 KB
+ * target of "a&a&..." needs ~230 KB, and a pool that runs out hangs the
+ * client (hostile-input finding). A query of more pieces than jobsd accepts
+ * is refused by parse_uri() from r->raw_uri (its own copy) anyway, so the
+ * '&'s of libmicrohttpd's copy (the request line, parsed in place: see
+ * check_framing) are blanked and it stores one argument. That keeps the pool
+ * small, and libmicrohttpd zeroes the whole pool after every request.
+ */
+static void
+defuse_query(const char *uri)
+{
+	char *q = strchr(uri, '?');
+	int pieces = 1;
+
+	if (q == NULL)
+		return;
+	for (const char *p = q; *p != '\0'; p++)
+		pieces += *p == '&';
+	if (pieces <= JD_QUERY_PARAMS_MAX)
+		return;
+	for (char *p = q; *p != '\0'; p++)
+		if (*p == '&')
+			*p = '_';
+}
+
 static void *
 uri_cb(void *cls, const char *uri, struct MHD_Connection *c)
 {
@@ -664,6 +839,7 @@ uri_cb(void *cls, const char *uri, struct MHD_Connection *c)
 		cn->pending = r;
 	}
 	r->raw_ptr = uri;
+	defuse_query(uri);
 	return r;
 }
 
@@ -798,7 +974,17 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	serve(r, &(struct hsrc){c, NULL, 0}, method);
+	if (r->served) /* resumed: a worker has run it */
+		return respond(c, r);
+	prepare(r, &(struct hsrc){c, NULL, 0}, method);
+	if (!r->failed) {
+		if (r->method == API_GET || r->method == API_HEAD)
+			dispatch(r);
+		else if (workers_hand_off(&r->api->w, r, c) == 0)
+			return MHD_YES;
+		else
+			api_fail(r, JD_EUNAVAIL, "The service is shutting down");
+	}
 	return respond(c, r);
 }
 
@@ -881,11 +1067,15 @@ start_one(struct api *a, int idx, const char *spec, struct jd_error *e)
 	struct MHD_Daemon *d;
 	struct MHD_OptionItem tls[3] = {{MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL},
 	    {MHD_OPTION_END, 0, NULL}};
-	/* A thread per connection: a request whose store call waits (a lock,
-	 * a group commit) holds only its own connection, never others that a
-	 * pool thread would also serve (D21; dependencies.md pitfalls). */
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-	    MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	/* An epoll pool serving reads; writes go to the workers, suspended,
+	 * so a store call that waits (a lock, a group commit) holds only its
+	 * own connection, never others its pool thread serves (D21;
+	 * dependencies.md pitfalls). */
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned int pool = ncpu < 2 ? 2 : ncpu > JD_HTTP_IO_THREADS_MAX ?
+	    JD_HTTP_IO_THREADS_MAX : (unsigned int)ncpu;
 
 	if (parse_listen(spec, &sa, a->listen_host[idx], sizeof(a->listen_host[idx])) != 0)
 		return jd_error_set(e, JD_EINVAL, "invalid listen address '%s' (want ADDR:PORT)", spec);
@@ -904,6 +1094,7 @@ start_one(struct api *a, int idx, const char *spec, struct jd_error *e)
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_ARRAY, tls,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+	    MHD_OPTION_THREAD_POOL_SIZE, pool,
 	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)JD_HTTP_STACK,
 	    MHD_OPTION_URI_LOG_CALLBACK, uri_cb, &listeners[idx],
 	    MHD_OPTION_NOTIFY_COMPLETED, done_cb, NULL,
@@ -941,6 +1132,8 @@ api_create(const struct api_config *cfg, struct svc *svc, struct api **out, stru
 	}
 	if (cfg->tls_cert != NULL &&
 	    (rc = api_tls_create(cfg->tls_cert, cfg->tls_key, cfg->data_client_ca, &a->tls, e)) != 0)
+		goto fail;
+	if ((rc = workers_start(&a->w, e)) != 0)
 		goto fail;
 	if ((rc = start_one(a, 0, cfg->listen, e)) != 0)
 		goto fail;
@@ -980,12 +1173,16 @@ api_destroy(struct api *a)
 {
 	if (a == NULL)
 		return;
-	for (int i = 0; i < 2; i++) {
-		if (a->daemon[i] != NULL) {
+	/* stop accepting, let in-flight writes finish and be answered, then
+	 * close every connection; the queue is empty when the workers go */
+	for (int i = 0; i < 2; i++)
+		if (a->daemon[i] != NULL)
 			MHD_quiesce_daemon(a->daemon[i]);
+	workers_drain(&a->w);
+	for (int i = 0; i < 2; i++)
+		if (a->daemon[i] != NULL)
 			MHD_stop_daemon(a->daemon[i]);
-		}
-	}
+	workers_stop(&a->w);
 	api_tls_destroy(a->tls);
 	free(a);
 }

@@ -896,7 +896,7 @@ class TestHostileRequests(HostileBase):
         # Requests whose query string overflows libmicrohttpd's per-connection memory
         # (500 parameters, 3.5 KB), each dropped by the client at once. A request context
         # allocated for the URI and never freed would show as ~10 KB per request: ~45 MB
-        # over the 4500 measured here. With a thread per connection, glibc's arenas make
+        # over the 4500 measured here. With many threads, glibc's arenas make
         # RSS move by a few MB either way between rounds (seen: -2.3 to +3.5 MB per 1500
         # requests), so the pools are warmed with both kinds first and the bound is 8 MB.
         def rss_kb():
@@ -925,6 +925,17 @@ class TestHostileRequests(HostileBase):
         grew = rss_kb() - r0
         self.assertLess(grew, 8192,
                         'RSS grew %d KiB over 4500 refused requests' % grew)
+        self.assertStoreUnchanged()
+
+    def test_regression_query_of_thousands_of_pieces_hung_the_client(self):
+        # libmicrohttpd stores one record per '&' piece in its per-connection pool; 4000
+        # pieces in a 8 KB target (and 20,000 in a 40 KB one) ran it out and the client
+        # never got an answer. Both are now a clean 400 at once.
+        for n, what in ((4000, '4000 pieces, within the URI limit'),
+                        (20000, '20,000 pieces, over the URI limit')):
+            with self.subTest(what):
+                o = self.send(Case('x', 'GET', '/things?' + '&'.join(['a'] * n)), timeout=3)
+                self.assertAwsError(o, what, statuses=(400,))
         self.assertStoreUnchanged()
 
     def test_uri_length_boundary(self):
