@@ -215,6 +215,8 @@ struct store_ops {
 	    const char *after, int limit, store_name_cb cb, void *arg);
 
 	int (*job_get)(struct store_tx *tx, const char *job_id, struct store_job *out);
+	/* only status and selection (JD_JOB_*, JD_SEL_*): cheap, for hot paths */
+	int (*job_status)(struct store_tx *tx, const char *job_id, int *status, int *selection);
 	int (*job_insert)(struct store_tx *tx, struct store_job *j);  /* sets j->seq */
 	int (*job_update)(struct store_tx *tx, const struct store_job *j);
 	int (*job_delete)(struct store_tx *tx, const char *job_id); /* and its group targets */
@@ -316,6 +318,7 @@ void store_rollback(struct store_tx *tx); /* NULL-safe */
 #define store_member_remove(tx, ...) STORE__TX_OPS(tx)->member_remove(tx, __VA_ARGS__)
 #define store_member_list(tx, ...) STORE__TX_OPS(tx)->member_list(tx, __VA_ARGS__)
 #define store_job_get(tx, ...) STORE__TX_OPS(tx)->job_get(tx, __VA_ARGS__)
+#define store_job_status(tx, ...) STORE__TX_OPS(tx)->job_status(tx, __VA_ARGS__)
 #define store_job_insert(tx, ...) STORE__TX_OPS(tx)->job_insert(tx, __VA_ARGS__)
 #define store_job_update(tx, ...) STORE__TX_OPS(tx)->job_update(tx, __VA_ARGS__)
 #define store_job_delete(tx, ...) STORE__TX_OPS(tx)->job_delete(tx, __VA_ARGS__)

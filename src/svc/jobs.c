@@ -73,9 +73,24 @@ svc__job_maybe_complete(struct svc *s, struct store_tx *tx, const char *job_id, 
 {
 	struct store_job j;
 	int64_t active = 0;
+	int status = 0, selection = 0;
 	int rc;
 
 	(void)s;
+	/* the O(1) count first: the job row (its targets, its document) is
+	 * read only when the job may be complete (a hot path: every
+	 * execution that ends comes here) */
+	if ((rc = store_exec_active_count(tx, job_id, &active)) != 0)
+		return rc;
+	if (active > 0)
+		return 0;
+	rc = store_job_status(tx, job_id, &status, &selection);
+	if (rc == JD_ENOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	if (selection != JD_SEL_SNAPSHOT || status != JD_JOB_IN_PROGRESS)
+		return 0;
 	memset(&j, 0, sizeof(j));
 	rc = store_job_get(tx, job_id, &j);
 	if (rc == JD_ENOTFOUND)
@@ -84,11 +99,9 @@ svc__job_maybe_complete(struct svc *s, struct store_tx *tx, const char *job_id, 
 		return rc;
 	if (j.selection == JD_SEL_SNAPSHOT && j.status == JD_JOB_IN_PROGRESS &&
 	    j.rollout_next_ms == 0) {
-		if ((rc = store_exec_active_count(tx, job_id, &active)) == 0 && active == 0) {
-			j.status = JD_JOB_COMPLETED;
-			j.completed_ms = j.updated_ms = now;
-			rc = store_job_update(tx, &j);
-		}
+		j.status = JD_JOB_COMPLETED;
+		j.completed_ms = j.updated_ms = now;
+		rc = store_job_update(tx, &j);
 	}
 	store_job_release(&j);
 	return rc;

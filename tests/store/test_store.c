@@ -744,6 +744,13 @@ TEST(t_job_crud)
 	CHECK_EQ_INT(o.completed_ms, 1700000000003);
 	store_job_release(&o);
 	CHECK_EQ_INT(store_job_get(tx, "nope", &o), JD_ENOTFOUND);
+	{
+		int st = -1, sel = -1;
+		CHECK_EQ_INT(store_job_status(tx, "job-1", &st, &sel), 0);
+		CHECK_EQ_INT(st, JD_JOB_CANCELED);
+		CHECK_EQ_INT(sel, JD_SEL_CONTINUOUS);
+		CHECK_EQ_INT(store_job_status(tx, "nope", &st, &sel), JD_ENOTFOUND);
+	}
 
 	/* update every mutable field, absent ones included */
 	j.status = JD_JOB_COMPLETED;
@@ -785,6 +792,12 @@ TEST(t_job_crud)
 	CHECK_EQ_INT(o.updated_ms, 2);
 	CHECK_EQ_INT(o.completed_ms, 0);
 	store_job_release(&o);
+	{
+		int st = -1, sel = -1;
+		CHECK_EQ_INT(store_job_status(tx, "job-1", &st, &sel), 0);
+		CHECK_EQ_INT(st, JD_JOB_COMPLETED);
+		CHECK_EQ_INT(sel, JD_SEL_SNAPSHOT);
+	}
 
 	jd_strlcpy(j.job_id, "nope", sizeof(j.job_id));
 	CHECK_EQ_INT(store_job_update(tx, &j), JD_ENOTFOUND);

@@ -319,6 +319,7 @@ static const char *const migrations[] = {
 	    " WHERE group_name IN (SELECT name FROM sub) AND thing_name > ?3"                    \
 	    " ORDER BY thing_name LIMIT ?4")                                                     \
 	X(JOB_GET, "SELECT " JOB_COLS " FROM jobs WHERE job_id = ?1")                            \
+	X(JOB_STATUS, "SELECT status, selection FROM jobs WHERE job_id = ?1")                    \
 	X(JOB_INSERT, "INSERT INTO jobs (" JOB_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"  \
 	    " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)")                       \
 	X(JOB_UPDATE, "UPDATE jobs SET status = ?2, selection = ?3, namespace_id = ?4,"          \
@@ -1665,6 +1666,24 @@ op_job_get(struct store_tx *tx, const char *job_id, struct store_job *out)
 	return rc;
 }
 
+/* Two early columns: no overflow page of the row (targets, document) is read. */
+static int
+op_job_status(struct store_tx *tx, const char *job_id, int *status, int *selection)
+{
+	struct q q;
+	int rc = q_open(tx_conn(tx), ST_JOB_STATUS, &q, "s", job_id);
+
+	if (rc != 0)
+		return rc;
+	rc = q_one(&q);
+	if (rc == 0) {
+		*status = sqlite3_column_int(q.st, 0);
+		*selection = sqlite3_column_int(q.st, 1);
+	}
+	q_close(&q);
+	return rc;
+}
+
 static int
 op_job_insert(struct store_tx *tx, struct store_job *j)
 {
@@ -2021,6 +2040,7 @@ const struct store_ops store_sqlite_ops = {
 	.member_remove = op_member_remove,
 	.member_list = op_member_list,
 	.job_get = op_job_get,
+	.job_status = op_job_status,
 	.job_insert = op_job_insert,
 	.job_update = op_job_update,
 	.job_delete = op_job_delete,
