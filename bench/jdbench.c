@@ -150,6 +150,7 @@ main(int argc, char **argv)
 	const char *op = "run", *scen = NULL, *sizes = DEFAULT_SIZES;
 	char prefix[64], err[256], headers[2048] = "";
 	int things_set = 0;
+	int jobs_set = 0;
 	int have_target = 0, have_control = 0, have_data = 0, hard_cap_set = 0;
 	int is_run, argi;
 	uint64_t v;
@@ -261,6 +262,7 @@ main(int argc, char **argv)
 			if (parse_u64(val, SCEN_JOBS_MAX, &v) != 0 || v == 0)
 				return bad(f, val);
 			b.jobs = (unsigned)v;
+			jobs_set = 1;
 		} else if (!is_run && strcmp(f, "--execution-number") == 0) {
 			if (parse_u64(val, 1000000000, &v) != 0)
 				return bad(f, val);
@@ -355,6 +357,8 @@ main(int argc, char **argv)
 		if (ns < 0)
 			return bad("--sizes", sizes);
 		b.nsizes = (unsigned)ns;
+		if (!jobs_set) /* fanout: one job per size unless --jobs asks for more */
+			b.jobs = 1;
 		return scen_fanout_run(&b);
 	}
 	if (!things_set)

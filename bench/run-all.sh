@@ -48,11 +48,13 @@ if [[ $size == --small ]]; then
 else
 	run basic --things 1000 --connections 64 --requests 20000
 	run control-read --things 10000 --jobs 100 --connections 64 --requests 50000
-	run control-write --things 10000 --jobs 50 --connections 64 --duration 60
+	run control-write --things 10000 --jobs 100 --connections 64 --duration 60
 	run device-http --things 5000 --jobs 2 --connections 64 --duration 60
 	for n in 1000 10000 100000; do
 		run fanout --sizes "$n" --connections 64
 	done
+	# RSS with 1,000,000 executions stored: ten jobs over a group of 100,000
+	run fanout --sizes 100000 --jobs 10 --connections 64
 	run device-mqtt --things 5000 --jobs 2 --connections 64 --duration 120 --hard-cap 180 \
 		--mqtt-threads 2
 	moto_args=(--things 100 --jobs 2 --requests 300 --jobsd-requests 5000)

@@ -37,6 +37,7 @@
 #define JD_HTTP_STACK (512 * 1024)     /* stack of each HTTP thread */
 #define JD_HTTP_IO_THREADS_MAX 16      /* epoll pool per listener: CPUs, 2..this */
 #define JD_HTTP_WORKERS 64             /* threads that run write requests */
+#define JD_MALLOC_ARENAS_MAX 4         /* glibc arenas: CPUs, 2..this (main.c) */
 #define JD_HTTP_DRAIN_S 30             /* shutdown: wait for in-flight writes */
 #define JD_HTTP_CONN_MAX 4096
 #define JD_HTTP_CONN_MEMORY (64 * 1024) /* libmicrohttpd pool per connection */
