@@ -232,6 +232,10 @@ struct store_ops {
 	int (*exec_get)(struct store_tx *tx, const char *job_id, const char *thing,
 	    int64_t number, struct store_exec *out);  /* number 0 = latest */
 	int (*exec_insert)(struct store_tx *tx, struct store_exec *x); /* sets x->seq */
+	/* as exec_insert for each of xs[n], faster, when every row is the first
+	 * execution of its (job, thing) and all have the same job and status
+	 * (else JD_EINVAL); on any error the caller rolls back */
+	int (*exec_insert_first)(struct store_tx *tx, struct store_exec *xs, size_t n);
 	int (*exec_update)(struct store_tx *tx, const struct store_exec *x);
 	int (*exec_delete)(struct store_tx *tx, const char *job_id, const char *thing, int64_t number);
 	/* *n = 0 when the thing has no execution of the job */
@@ -328,6 +332,7 @@ void store_rollback(struct store_tx *tx); /* NULL-safe */
 #define store_job_list_by_group(tx, ...) STORE__TX_OPS(tx)->job_list_by_group(tx, __VA_ARGS__)
 #define store_exec_get(tx, ...) STORE__TX_OPS(tx)->exec_get(tx, __VA_ARGS__)
 #define store_exec_insert(tx, ...) STORE__TX_OPS(tx)->exec_insert(tx, __VA_ARGS__)
+#define store_exec_insert_first(tx, ...) STORE__TX_OPS(tx)->exec_insert_first(tx, __VA_ARGS__)
 #define store_exec_update(tx, ...) STORE__TX_OPS(tx)->exec_update(tx, __VA_ARGS__)
 #define store_exec_delete(tx, ...) STORE__TX_OPS(tx)->exec_delete(tx, __VA_ARGS__)
 #define store_exec_max_number(tx, ...) STORE__TX_OPS(tx)->exec_max_number(tx, __VA_ARGS__)

@@ -160,6 +160,38 @@ struct tset {
 	size_t n, cap;
 };
 
+/* Execution number 1, QUEUED, for each thing of t: none has one yet. */
+static int
+queue_first(struct store_tx *tx, const struct store_job *job, const struct tset *t, int64_t now)
+{
+	size_t cap = t->n < JD_FANOUT_BATCH ? t->n : JD_FANOUT_BATCH;
+	struct store_exec *xs;
+	int rc = 0;
+
+	if (t->n == 0)
+		return 0;
+	xs = jd_calloc(cap, sizeof(*xs));
+	for (size_t i = 0; i < t->n && rc == 0; i += cap) {
+		size_t n = t->n - i < cap ? t->n - i : cap;
+		for (size_t k = 0; k < n && rc == 0; k++) {
+			struct store_exec *x = &xs[k];
+			memset(x, 0, sizeof(*x));
+			jd_strlcpy(x->job_id, job->job_id, sizeof(x->job_id));
+			jd_strlcpy(x->thing_name, t->v[i + k], sizeof(x->thing_name));
+			jd_strlcpy(x->namespace_id, job->namespace_id, sizeof(x->namespace_id));
+			x->number = 1; /* D4 */
+			x->status = JD_EXEC_QUEUED;
+			x->queued_ms = x->updated_ms = now;
+			x->version = 1; /* D5 */
+			rc = svc__touch(tx, x->thing_name, job->namespace_id, job->job_id, true);
+		}
+		if (rc == 0)
+			rc = store_exec_insert_first(tx, xs, n);
+	}
+	free(xs);
+	return rc;
+}
+
 static int
 tset_add(void *arg, const char *name)
 {
@@ -302,21 +334,22 @@ resolve_and_queue(struct svc *s, struct store_tx *tx, struct store_job *job,
 	}
 	if (queue && paced > 0)
 		job->rollout_notified = (int64_t)things.n;
-	for (size_t i = 0; queue && i < things.n; i++) {
-		if (mode == RESOLVE_ASSOCIATE) {
-			struct store_exec x;
-			memset(&x, 0, sizeof(x));
-			rc = store_exec_get(tx, job->job_id, things.v[i], 0, &x);
-			store_exec_release(&x);
-			if (rc == 0 && x.status != JD_EXEC_REMOVED)
-				continue;
-			if (rc != 0 && rc != JD_ENOTFOUND)
-				goto store_fail;
-		}
-		/* A job that was just created (or is starting) has no execution anywhere. */
-		rc = mode == RESOLVE_ASSOCIATE ? svc__exec_queue(s, tx, job, things.v[i], now)
-		                               : exec_insert_numbered(tx, job, things.v[i], 1, 0, now);
-		if (rc != 0)
+	if (queue && mode != RESOLVE_ASSOCIATE) {
+		/* A job that was just created (or is starting) has no execution
+		 * anywhere: each is the first of its thing, inserted in batches. */
+		if ((rc = queue_first(tx, job, &things, now)) != 0)
+			goto store_fail;
+	}
+	for (size_t i = 0; queue && mode == RESOLVE_ASSOCIATE && i < things.n; i++) {
+		struct store_exec x;
+		memset(&x, 0, sizeof(x));
+		rc = store_exec_get(tx, job->job_id, things.v[i], 0, &x);
+		store_exec_release(&x);
+		if (rc == 0 && x.status != JD_EXEC_REMOVED)
+			continue;
+		if (rc != 0 && rc != JD_ENOTFOUND)
+			goto store_fail;
+		if ((rc = svc__exec_queue(s, tx, job, things.v[i], now)) != 0)
 			goto store_fail;
 	}
 	rc = 0;

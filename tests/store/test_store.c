@@ -1313,6 +1313,63 @@ set_status(struct store_tx *tx, const char *job, const char *thing, int64_t numb
 	store_exec_release(&x);
 }
 
+/* exec_insert_first: the rows as exec_insert makes them, counts right, and
+ * the per-row trigger back on for later inserts (also after a rollback). */
+TEST(t_exec_insert_first)
+{
+	struct store_tx *tx;
+	struct store_exec xs[3], x;
+	struct store_counts k;
+	const char *things[3] = {"b1", "b2", "b3"};
+	int64_t before;
+
+	fresh();
+	tx = begin(true);
+	before = mk_exec(tx, "j", "t0", 1, JD_EXEC_SUCCEEDED, NULL, 1);
+	memset(xs, 0, sizeof(xs));
+	for (int i = 0; i < 3; i++) {
+		jd_strlcpy(xs[i].job_id, "j", sizeof(xs[i].job_id));
+		jd_strlcpy(xs[i].thing_name, things[i], sizeof(xs[i].thing_name));
+		jd_strlcpy(xs[i].namespace_id, "ns", sizeof(xs[i].namespace_id));
+		xs[i].number = 1;
+		xs[i].status = JD_EXEC_QUEUED;
+		xs[i].queued_ms = xs[i].updated_ms = 7;
+		xs[i].version = 1;
+	}
+	CHECK_EQ_INT(store_exec_insert_first(tx, xs, 3), 0);
+	CHECK(xs[0].seq > before && xs[1].seq == xs[0].seq + 1 && xs[2].seq == xs[0].seq + 2);
+	CHECK_EQ_INT(store_exec_get(tx, "j", "b2", 1, &x), 0);
+	CHECK_EQ_INT(x.status, JD_EXEC_QUEUED);
+	CHECK_EQ_STR(x.namespace_id, "ns");
+	CHECK_EQ_INT(x.seq, xs[1].seq);
+	CHECK_EQ_INT(x.queued_ms, 7);
+	store_exec_release(&x);
+	check_counts(tx, "j", "insert_first");
+	CHECK_EQ_INT(store_exec_counts(tx, "j", &k), 0);
+	CHECK_EQ_INT(k.n[JD_EXEC_QUEUED], 3);
+	CHECK_EQ_INT(k.n[JD_EXEC_SUCCEEDED], 1);
+	/* the trigger counts ordinary inserts again */
+	mk_exec(tx, "j", "b1", 2, JD_EXEC_IN_PROGRESS, NULL, 8);
+	check_counts(tx, "j", "insert after insert_first");
+	/* mixed jobs or statuses are refused, nothing written */
+	jd_strlcpy(xs[1].job_id, "other", sizeof(xs[1].job_id));
+	CHECK_EQ_INT(store_exec_insert_first(tx, xs, 3), JD_EINVAL);
+	CHECK_EQ_INT(store_exec_insert_first(tx, xs, 0), 0);
+	commit(tx);
+
+	/* a failing batch (a duplicate key) rolled back leaves the trigger on */
+	tx = begin(true);
+	jd_strlcpy(xs[1].job_id, "j", sizeof(xs[1].job_id));
+	jd_strlcpy(xs[0].thing_name, "n1", sizeof(xs[0].thing_name));
+	CHECK(store_exec_insert_first(tx, xs, 3) != 0); /* b2, b3 exist */
+	store_rollback(tx);
+	tx = begin(true);
+	mk_exec(tx, "j", "n2", 1, JD_EXEC_QUEUED, NULL, 9);
+	check_counts(tx, "j", "insert after a failed insert_first");
+	CHECK_EQ_INT(store_exec_get(tx, "j", "n1", 1, &x), JD_ENOTFOUND);
+	commit(tx);
+}
+
 /* Counts after every kind of change, against a recount and known values. */
 TEST(t_exec_counts_changes)
 {
@@ -1954,6 +2011,7 @@ main(int argc, char **argv)
 	RUN(t_exec_list_thing);
 	RUN(t_exec_pending);
 	RUN(t_exec_counts);
+	RUN(t_exec_insert_first);
 	RUN(t_exec_counts_changes);
 	RUN(t_exec_counts_random);
 	RUN(t_exec_delete_job);

@@ -237,6 +237,27 @@ static const char *const migrations[] = {
 	"  ON executions BEGIN"
 	"  SELECT RAISE(ABORT, 'execution keys are immutable');"
 	"END;",
+	/* 4: bulk inserts of first executions (fan-out) skip the per-row count
+	 * trigger while bulk_insert.active is set, and add their counts once
+	 * (op_exec_insert_first); the flag is set and cleared inside the same
+	 * transaction, so it is never seen set outside one */
+	"CREATE TABLE bulk_insert (active INTEGER NOT NULL);"
+	"INSERT INTO bulk_insert (active) VALUES (0);"
+	"DROP TRIGGER executions_count_insert;"
+	"CREATE TRIGGER executions_count_insert AFTER INSERT ON executions"
+	"  WHEN (SELECT active FROM bulk_insert) = 0 BEGIN"
+	"  UPDATE job_exec_counts SET latest = latest - 1"
+	"   WHERE job_id = NEW.job_id AND status = (SELECT status FROM executions"
+	"     WHERE job_id = NEW.job_id AND thing_name = NEW.thing_name AND number < NEW.number"
+	"     ORDER BY number DESC LIMIT 1)"
+	"   AND NOT EXISTS (SELECT 1 FROM executions WHERE job_id = NEW.job_id"
+	"     AND thing_name = NEW.thing_name AND number > NEW.number);"
+	"  INSERT INTO job_exec_counts (job_id, status, latest, total)"
+	"   VALUES (NEW.job_id, NEW.status, NOT EXISTS (SELECT 1 FROM executions"
+	"     WHERE job_id = NEW.job_id AND thing_name = NEW.thing_name AND number > NEW.number), 1)"
+	"   ON CONFLICT (job_id, status) DO UPDATE"
+	"   SET latest = latest + excluded.latest, total = total + 1;"
+	"END;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -280,6 +301,12 @@ static const char *const migrations[] = {
 	X(ROLLBACK_TO, "ROLLBACK TO tx")                                                         \
 	X(SEQ_NEXT, "INSERT INTO counters (name, value) VALUES (?1, 1)"                          \
 	    " ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value")               \
+	X(SEQ_ADD, "INSERT INTO counters (name, value) VALUES (?1, ?2)"                          \
+	    " ON CONFLICT (name) DO UPDATE SET value = value + ?2 RETURNING value")              \
+	X(BULK_SET, "UPDATE bulk_insert SET active = ?1")                                        \
+	X(COUNTS_ADD, "INSERT INTO job_exec_counts (job_id, status, latest, total)"              \
+	    " VALUES (?1, ?2, ?3, ?3) ON CONFLICT (job_id, status) DO UPDATE"                    \
+	    " SET latest = latest + ?3, total = total + ?3")                                     \
 	X(META_GET, "SELECT value FROM meta WHERE key = ?1")                                     \
 	X(META_PUT, "INSERT INTO meta (key, value) VALUES (?1, ?2)"                              \
 	    " ON CONFLICT (key) DO UPDATE SET value = excluded.value")                           \
@@ -1851,6 +1878,45 @@ op_exec_insert(struct store_tx *tx, struct store_exec *x)
 	return rc;
 }
 
+/*
+ * n first executions of one job and status: one block of seqs, the rows
+ * without the per-row count trigger, then their counts at once. Each row
+ * is the only execution of its (job, thing), so each is the latest: the
+ * trigger would have added 1 to both latest and total of (job, status).
+ */
+static int
+op_exec_insert_first(struct store_tx *tx, struct store_exec *xs, size_t n)
+{
+	struct conn *c = tx_conn(tx);
+	int64_t last = 0;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(xs[i].job_id, xs[0].job_id) != 0 || xs[i].status != xs[0].status)
+			return JD_EINVAL;
+	if ((rc = scalar(c, ST_SEQ_ADD, &last, "sI", "exec", (int64_t)n)) != 0 ||
+	    (rc = run(c, ST_BULK_SET, false, NULL, "i", 1)) != 0)
+		return rc;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct store_exec *x = &xs[i];
+		int64_t seq = last - (int64_t)n + 1 + (int64_t)i;
+		rc = run(c, ST_EXEC_INSERT, false, NULL, "ssIIibnsIIIIIII", x->job_id, x->thing_name,
+		    x->number, seq, x->status, (int)x->force_canceled, x->namespace_id, x->details,
+		    x->queued_ms, x->started_ms, x->updated_ms, x->version, x->retry_attempt,
+		    x->inprogress_deadline, x->step_deadline);
+		if (rc == 0)
+			x->seq = seq;
+	}
+	/* on failure the caller rolls back, the flag with the rest */
+	if (rc == 0)
+		rc = run(c, ST_BULK_SET, false, NULL, "i", 0);
+	if (rc == 0)
+		rc = run(c, ST_COUNTS_ADD, false, NULL, "siI", xs[0].job_id, xs[0].status, (int64_t)n);
+	return rc;
+}
+
 static int
 op_exec_update(struct store_tx *tx, const struct store_exec *x)
 {
@@ -2050,6 +2116,7 @@ const struct store_ops store_sqlite_ops = {
 	.job_list_by_group = op_job_list_by_group,
 	.exec_get = op_exec_get,
 	.exec_insert = op_exec_insert,
+	.exec_insert_first = op_exec_insert_first,
 	.exec_update = op_exec_update,
 	.exec_delete = op_exec_delete,
 	.exec_max_number = op_exec_max_number,
