@@ -182,11 +182,10 @@ class HttpsListenersTest(harness.JobsdTestCase):
             time.sleep(0.05)
 
 
-class DeviceMutualTlsTest(harness.JobsdTestCase):
-    """--data-client-ca with SigV4 on: the certificate authenticates data-plane requests."""
+class _MutualTlsServer(harness.JobsdTestCase):
+    """jobsd over TLS with device mutual TLS on its data listener (no tests of its own)."""
 
     jobsd_scheme = 'https'
-    jobsd_credentials = [(KEY, SECRET)]
 
     @classmethod
     def setUpClass(cls):
@@ -195,6 +194,12 @@ class DeviceMutualTlsTest(harness.JobsdTestCase):
                                 '--tls-key', os.path.join(CERTS, 'server.key'),
                                 '--data-client-ca', os.path.join(CERTS, 'ca.crt'))
         super().setUpClass()
+
+
+class DeviceMutualTlsTest(_MutualTlsServer):
+    """--data-client-ca with SigV4 on: the certificate authenticates data-plane requests."""
+
+    jobsd_credentials = [(KEY, SECRET)]
 
     def setUp(self):
         super().setUp()
@@ -303,18 +308,8 @@ class DeviceMutualTlsTest(harness.JobsdTestCase):
         self.assertEqual(x['status'], 'QUEUED')
 
 
-class DeviceMutualTlsAuthOffTest(harness.JobsdTestCase):
+class DeviceMutualTlsAuthOffTest(_MutualTlsServer):
     """--data-client-ca with auth off: the data listener is the device plane only."""
-
-    jobsd_scheme = 'https'
-
-    @classmethod
-    def setUpClass(cls):
-        cls.jobsd_ca_file = os.path.join(CERTS, 'ca.crt')
-        cls.jobsd_extra_args = ('--tls-cert', os.path.join(CERTS, 'server.crt'),
-                                '--tls-key', os.path.join(CERTS, 'server.key'),
-                                '--data-client-ca', os.path.join(CERTS, 'ca.crt'))
-        super().setUpClass()
 
     def test_regression_control_plane_through_the_device_listener(self):
         # With auth off, an unverified Authorization header scoped to `iot` used to route a

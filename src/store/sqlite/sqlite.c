@@ -59,6 +59,26 @@ _Static_assert(JD_EXEC_QUEUED == 0 && JD_EXEC_IN_PROGRESS == 1, "exec status val
  * Migration N (1-based) is migrations[N - 1]. Append only: never edit a
  * migration that has shipped.
  */
+/*
+ * The body of the count trigger on insert (a new row is the latest unless a
+ * higher number exists; it demotes the previous one): migration 3 creates
+ * it, migration 4 re-creates it with a WHEN clause. Shared so the two stay
+ * the same statements.
+ */
+#define EXEC_COUNT_INSERT_BODY                                                               \
+	"  UPDATE job_exec_counts SET latest = latest - 1"                                       \
+	"   WHERE job_id = NEW.job_id AND status = (SELECT status FROM executions"               \
+	"     WHERE job_id = NEW.job_id AND thing_name = NEW.thing_name AND number < NEW.number" \
+	"     ORDER BY number DESC LIMIT 1)"                                                      \
+	"   AND NOT EXISTS (SELECT 1 FROM executions WHERE job_id = NEW.job_id"                  \
+	"     AND thing_name = NEW.thing_name AND number > NEW.number);"                         \
+	"  INSERT INTO job_exec_counts (job_id, status, latest, total)"                          \
+	"   VALUES (NEW.job_id, NEW.status, NOT EXISTS (SELECT 1 FROM executions"                \
+	"     WHERE job_id = NEW.job_id AND thing_name = NEW.thing_name AND number > NEW.number), 1)" \
+	"   ON CONFLICT (job_id, status) DO UPDATE"                                              \
+	"   SET latest = latest + excluded.latest, total = total + 1;"                           \
+	"END;"
+
 static const char *const migrations[] = {
 	/* 1: initial schema */
 	"CREATE TABLE meta ("
@@ -192,18 +212,7 @@ static const char *const migrations[] = {
 	"  GROUP BY job_id, status;"
 	/* a new row is the latest unless a higher number exists; it demotes the previous one */
 	"CREATE TRIGGER executions_count_insert AFTER INSERT ON executions BEGIN"
-	"  UPDATE job_exec_counts SET latest = latest - 1"
-	"   WHERE job_id = NEW.job_id AND status = (SELECT status FROM executions"
-	"     WHERE job_id = NEW.job_id AND thing_name = NEW.thing_name AND number < NEW.number"
-	"     ORDER BY number DESC LIMIT 1)"
-	"   AND NOT EXISTS (SELECT 1 FROM executions WHERE job_id = NEW.job_id"
-	"     AND thing_name = NEW.thing_name AND number > NEW.number);"
-	"  INSERT INTO job_exec_counts (job_id, status, latest, total)"
-	"   VALUES (NEW.job_id, NEW.status, NOT EXISTS (SELECT 1 FROM executions"
-	"     WHERE job_id = NEW.job_id AND thing_name = NEW.thing_name AND number > NEW.number), 1)"
-	"   ON CONFLICT (job_id, status) DO UPDATE"
-	"   SET latest = latest + excluded.latest, total = total + 1;"
-	"END;"
+	EXEC_COUNT_INSERT_BODY
 	"CREATE TRIGGER executions_count_update AFTER UPDATE OF status ON executions"
 	"  WHEN OLD.status IS NOT NEW.status BEGIN"
 	"  UPDATE job_exec_counts SET total = total - 1, latest = latest - (NOT EXISTS"
@@ -246,18 +255,7 @@ static const char *const migrations[] = {
 	"DROP TRIGGER executions_count_insert;"
 	"CREATE TRIGGER executions_count_insert AFTER INSERT ON executions"
 	"  WHEN (SELECT active FROM bulk_insert) = 0 BEGIN"
-	"  UPDATE job_exec_counts SET latest = latest - 1"
-	"   WHERE job_id = NEW.job_id AND status = (SELECT status FROM executions"
-	"     WHERE job_id = NEW.job_id AND thing_name = NEW.thing_name AND number < NEW.number"
-	"     ORDER BY number DESC LIMIT 1)"
-	"   AND NOT EXISTS (SELECT 1 FROM executions WHERE job_id = NEW.job_id"
-	"     AND thing_name = NEW.thing_name AND number > NEW.number);"
-	"  INSERT INTO job_exec_counts (job_id, status, latest, total)"
-	"   VALUES (NEW.job_id, NEW.status, NOT EXISTS (SELECT 1 FROM executions"
-	"     WHERE job_id = NEW.job_id AND thing_name = NEW.thing_name AND number > NEW.number), 1)"
-	"   ON CONFLICT (job_id, status) DO UPDATE"
-	"   SET latest = latest + excluded.latest, total = total + 1;"
-	"END;",
+	EXEC_COUNT_INSERT_BODY,
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -1860,6 +1858,20 @@ op_exec_get(struct store_tx *tx, const char *job_id, const char *thing, int64_t 
 	return rc;
 }
 
+/* The row of x with the given seq; sets x->seq. */
+static int
+exec_row_insert(struct conn *c, struct store_exec *x, int64_t seq)
+{
+	int rc = run(c, ST_EXEC_INSERT, false, NULL, "ssIIibnsIIIIIII", x->job_id, x->thing_name,
+	    x->number, seq, x->status, (int)x->force_canceled, x->namespace_id, x->details,
+	    x->queued_ms, x->started_ms, x->updated_ms, x->version, x->retry_attempt,
+	    x->inprogress_deadline, x->step_deadline);
+
+	if (rc == 0)
+		x->seq = seq;
+	return rc;
+}
+
 static int
 op_exec_insert(struct store_tx *tx, struct store_exec *x)
 {
@@ -1869,13 +1881,7 @@ op_exec_insert(struct store_tx *tx, struct store_exec *x)
 
 	if (rc != 0)
 		return rc;
-	rc = run(c, ST_EXEC_INSERT, false, NULL, "ssIIibnsIIIIIII", x->job_id, x->thing_name,
-	    x->number, seq, x->status, (int)x->force_canceled, x->namespace_id, x->details,
-	    x->queued_ms, x->started_ms, x->updated_ms, x->version, x->retry_attempt,
-	    x->inprogress_deadline, x->step_deadline);
-	if (rc == 0)
-		x->seq = seq;
-	return rc;
+	return exec_row_insert(c, x, seq);
 }
 
 /*
@@ -1901,13 +1907,7 @@ op_exec_insert_first(struct store_tx *tx, struct store_exec *xs, size_t n)
 		return rc;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct store_exec *x = &xs[i];
-		int64_t seq = last - (int64_t)n + 1 + (int64_t)i;
-		rc = run(c, ST_EXEC_INSERT, false, NULL, "ssIIibnsIIIIIII", x->job_id, x->thing_name,
-		    x->number, seq, x->status, (int)x->force_canceled, x->namespace_id, x->details,
-		    x->queued_ms, x->started_ms, x->updated_ms, x->version, x->retry_attempt,
-		    x->inprogress_deadline, x->step_deadline);
-		if (rc == 0)
-			x->seq = seq;
+		rc = exec_row_insert(c, x, last - (int64_t)n + 1 + (int64_t)i);
 	}
 	/* on failure the caller rolls back, the flag with the rest */
 	if (rc == 0)
