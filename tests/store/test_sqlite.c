@@ -590,6 +590,76 @@ TEST(t_migration_3)
 	commit(tx);
 }
 
+static int
+count_cb(void *arg, const struct store_exec *x)
+{
+	(void)x;
+	(*(int64_t *)arg)++;
+	return 0;
+}
+
+/* The value of a single-integer query on the file, or -1. */
+static int64_t
+raw_int(const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t v = -1;
+
+	if (sqlite3_open(path, &db) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+/* Migration 5: the three lookup indexes hold pending executions only, and
+ * the store's queries still find through them what they found before. */
+TEST(t_migration_5_partial_indexes)
+{
+	struct store_tx *tx;
+	struct store_exec x;
+	int64_t n = 0;
+
+	fresh();
+	tx = begin(true);
+	mk_exec(tx, "p", "t1", 1, JD_EXEC_QUEUED);
+	mk_exec(tx, "p", "t2", 1, JD_EXEC_IN_PROGRESS);
+	mk_exec(tx, "p", "t3", 1, JD_EXEC_SUCCEEDED);
+	mk_exec(tx, "p", "t4", 1, JD_EXEC_CANCELED);
+	commit(tx);
+	CHECK_EQ_INT(raw_int("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN"
+	    " ('executions_pending', 'executions_job_status', 'executions_due')"
+	    " AND sql LIKE '%WHERE status%'"), 3);
+	CHECK_EQ_INT(raw_int("SELECT count(*) FROM executions INDEXED BY executions_pending"
+	    " WHERE thing_name > '' AND status IN (0, 1)"), 2);
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_pending(tx, "t2", NULL, 10, count_cb, &n), 0);
+	CHECK_EQ_INT(n, 1);
+	n = 0;
+	CHECK_EQ_INT(store_exec_pending_job(tx, "p", count_cb, &n), 0);
+	CHECK_EQ_INT(n, 2);
+	/* an ended execution leaves the indexes; a new deadline enters the due one */
+	CHECK_EQ_INT(store_exec_get(tx, "p", "t2", 1, &x), 0);
+	x.inprogress_deadline = 1000;
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	n = 0;
+	CHECK_EQ_INT(store_exec_due(tx, 1000, 10, count_cb, &n), 0);
+	CHECK_EQ_INT(n, 1);
+	x.status = JD_EXEC_SUCCEEDED;
+	x.inprogress_deadline = 0;
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	store_exec_release(&x);
+	n = 0;
+	CHECK_EQ_INT(store_exec_due(tx, 1000, 10, count_cb, &n), 0);
+	CHECK_EQ_INT(n, 0);
+	n = 0;
+	CHECK_EQ_INT(store_exec_pending_job(tx, "p", count_cb, &n), 0);
+	CHECK_EQ_INT(n, 1);
+	commit(tx);
+}
+
 /* ---- benchmark ---------------------------------------------------------- */
 
 static atomic_int bench_stop;
@@ -780,6 +850,7 @@ main(int argc, char **argv)
 	RUN(t_group_commit_fails);
 	RUN(t_group_bound);
 	RUN(t_migration_3);
+	RUN(t_migration_5_partial_indexes);
 
 	store_close(S);
 	cleanup_tmp();
