@@ -16,7 +16,7 @@ struct store;
  * soon as nobody else wants the writer.
  */
 #define STORE_SQLITE_GROUP_MAX 64
-#define STORE_SQLITE_GROUP_MAX_NS 1000000 /* 1 ms */
+#define STORE_SQLITE_GROUP_MAX_NS 10000000 /* 10 ms */
 
 /* Counters of the writer since open. */
 struct store_sqlite_stats {
