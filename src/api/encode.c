@@ -10,18 +10,44 @@
 void
 api_arn(struct buf *b, const struct api_req *r, const char *kind, const char *name)
 {
-	buf_printf(b, "arn:aws:iot:%s:%s:%s/%s", r->region, r->api->cfg.account, kind, name);
+	buf_puts(b, "arn:aws:iot:");
+	buf_puts(b, r->region);
+	buf_putc(b, ':');
+	buf_puts(b, r->api->cfg.account);
+	buf_putc(b, ':');
+	buf_puts(b, kind);
+	buf_putc(b, '/');
+	buf_puts(b, name);
+}
+
+/* Append s to tmp[*n] within cap (names are bounded, so never cut). */
+static void
+cat(char *tmp, size_t cap, size_t *n, const char *s)
+{
+	size_t k = strlen(s);
+
+	if (k > cap - *n)
+		k = cap - *n;
+	memcpy(tmp + *n, s, k);
+	*n += k;
 }
 
 void
 api_karn(struct jw *w, const struct api_req *r, const char *key, const char *kind, const char *name)
 {
 	char tmp[512];
-	int n = snprintf(tmp, sizeof(tmp), "arn:aws:iot:%s:%s:%s/%s", r->region,
-	    r->api->cfg.account, kind, name);
+	size_t n = 0;
 
+	cat(tmp, sizeof(tmp), &n, "arn:aws:iot:");
+	cat(tmp, sizeof(tmp), &n, r->region);
+	cat(tmp, sizeof(tmp), &n, ":");
+	cat(tmp, sizeof(tmp), &n, r->api->cfg.account);
+	cat(tmp, sizeof(tmp), &n, ":");
+	cat(tmp, sizeof(tmp), &n, kind);
+	cat(tmp, sizeof(tmp), &n, "/");
+	cat(tmp, sizeof(tmp), &n, name);
 	jw_key(w, key);
-	jw_strn(w, tmp, n > 0 && (size_t)n < sizeof(tmp) ? (size_t)n : strlen(tmp));
+	jw_strn(w, tmp, n);
 }
 
 void

@@ -865,8 +865,16 @@ respond(struct MHD_Connection *c, struct api_req *r)
 	enum MHD_Result ret;
 	int status = finish(r, &type);
 
-	resp = MHD_create_response_from_buffer(r->out.len, r->out.p ? r->out.p : (void *)"",
-	    MHD_RESPMEM_MUST_COPY);
+	if (r->out.len > 0) {
+		/* libmicrohttpd takes the buffer and frees it: no copy */
+		size_t len = r->out.len;
+		char *body = buf_steal(&r->out);
+		resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+		if (resp == NULL)
+			free(body);
+	} else {
+		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	}
 	if (resp == NULL)
 		return MHD_NO;
 	request_id(rid);

@@ -327,14 +327,28 @@ jw_strn(struct jw *w, const char *s, size_t n)
 	jw_escape(w->b, s, n);
 }
 
+/* The decimal digits of v, written backwards ending at end; returns the first. */
+static char *
+u64_digits(char *end, uint64_t v)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return end;
+}
+
+/* (snprintf was ~15% of a list response's CPU: these are on every response) */
 void
 jw_int(struct jw *w, int64_t v)
 {
-	char tmp[24];
-	int n = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
+	char tmp[24], *end = tmp + sizeof(tmp);
+	char *p = u64_digits(end, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
 
+	if (v < 0)
+		*--p = '-';
 	sep(w);
-	buf_append(w->b, tmp, (size_t)n);
+	buf_append(w->b, p, (size_t)(end - p));
 }
 
 void
@@ -361,15 +375,19 @@ jw_raw(struct jw *w, const char *json)
 void
 jw_time_ms(struct jw *w, int64_t ms)
 {
-	char tmp[32];
+	char tmp[32], *end = tmp + sizeof(tmp), *p;
 	uint64_t a = ms < 0 ? (uint64_t)0 - (uint64_t)ms : (uint64_t)ms;
-	int n;
 
 	/* sign, whole seconds, milliseconds: -1 ms is -0.001 (fuzzing finding) */
-	n = snprintf(tmp, sizeof(tmp), "%s%" PRIu64 ".%03" PRIu64, ms < 0 ? "-" : "", a / 1000,
-	    a % 1000);
+	end[-1] = (char)('0' + a % 10);
+	end[-2] = (char)('0' + a / 10 % 10);
+	end[-3] = (char)('0' + a / 100 % 10);
+	end[-4] = '.';
+	p = u64_digits(end - 4, a / 1000);
+	if (ms < 0)
+		*--p = '-';
 	sep(w);
-	buf_append(w->b, tmp, (size_t)n);
+	buf_append(w->b, p, (size_t)(end - p));
 }
 
 void

@@ -1,5 +1,7 @@
 /* Unit tests of util/buf: the growable buffer and the streaming JSON writer. */
 #include <jansson.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "test.h"
@@ -89,6 +91,32 @@ TEST(negative_times)
 	buf_free(&b);
 }
 
+/* jw_int and jw_time_ms format integers by hand: the extremes, against snprintf */
+TEST(integer_extremes)
+{
+	static const int64_t v[] = {0, 1, -1, 9, 10, 999, 1000, -1000, 123456789012345,
+	    INT64_MAX, INT64_MIN, INT64_MIN + 1};
+	char want[64];
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct buf b = BUF_INIT;
+		struct jw w;
+		uint64_t a = v[i] < 0 ? (uint64_t)0 - (uint64_t)v[i] : (uint64_t)v[i];
+
+		jw_init(&w, &b);
+		jw_int(&w, v[i]);
+		snprintf(want, sizeof(want), "%" PRId64, v[i]);
+		CHECK_EQ_STR(buf_cstr(&b), want);
+		buf_free(&b);
+		jw_init(&w, &b);
+		jw_time_ms(&w, v[i]);
+		snprintf(want, sizeof(want), "%s%" PRIu64 ".%03" PRIu64, v[i] < 0 ? "-" : "",
+		    a / 1000, a % 1000);
+		CHECK_EQ_STR(buf_cstr(&b), want);
+		buf_free(&b);
+	}
+}
+
 int
 main(void)
 {
@@ -97,5 +125,6 @@ main(void)
 	RUN(escape_replaces_invalid_utf8);
 	RUN(writer_objects_and_times);
 	RUN(negative_times);
+	RUN(integer_extremes);
 	return test_report();
 }
