@@ -24,6 +24,7 @@
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/sys.h"
 
 static int
 mqtt_throttle(void *arg, const char *op)
@@ -71,11 +72,8 @@ make_parent_dir(const char *store_spec)
 static void
 bound_malloc_arenas(void)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	if (getenv("MALLOC_ARENA_MAX") != NULL)
-		return;
-	mallopt(M_ARENA_MAX, n < 2 ? 2 : n > JD_MALLOC_ARENAS_MAX ? JD_MALLOC_ARENAS_MAX : (int)n);
+	if (getenv("MALLOC_ARENA_MAX") == NULL)
+		mallopt(M_ARENA_MAX, sys_cpus(2, JD_MALLOC_ARENAS_MAX));
 }
 
 int

@@ -7,45 +7,51 @@
 
 #include <string.h>
 
-void
-api_arn(struct buf *b, const struct api_req *r, const char *kind, const char *name)
-{
-	buf_puts(b, "arn:aws:iot:");
-	buf_puts(b, r->region);
-	buf_putc(b, ':');
-	buf_puts(b, r->api->cfg.account);
-	buf_putc(b, ':');
-	buf_puts(b, kind);
-	buf_putc(b, '/');
-	buf_puts(b, name);
-}
+#define ARN_MAX 512 /* region, account, kind and name are bounded well below */
 
-/* Append s to tmp[*n] within cap (names are bounded, so never cut). */
+/* Append s to tmp[*n] within ARN_MAX (never cut: the parts are bounded). */
 static void
-cat(char *tmp, size_t cap, size_t *n, const char *s)
+cat(char *tmp, size_t *n, const char *s)
 {
 	size_t k = strlen(s);
 
-	if (k > cap - *n)
-		k = cap - *n;
+	if (k > ARN_MAX - *n)
+		k = ARN_MAX - *n;
 	memcpy(tmp + *n, s, k);
 	*n += k;
+}
+
+/* The ARN of a resource into tmp[ARN_MAX], without printf (a hot path); its length. */
+static size_t
+arn(char tmp[ARN_MAX], const struct api_req *r, const char *kind, const char *name)
+{
+	size_t n = 0;
+
+	cat(tmp, &n, "arn:aws:iot:");
+	cat(tmp, &n, r->region);
+	cat(tmp, &n, ":");
+	cat(tmp, &n, r->api->cfg.account);
+	cat(tmp, &n, ":");
+	cat(tmp, &n, kind);
+	cat(tmp, &n, "/");
+	cat(tmp, &n, name);
+	return n;
+}
+
+void
+api_arn(struct buf *b, const struct api_req *r, const char *kind, const char *name)
+{
+	char tmp[ARN_MAX];
+
+	buf_append(b, tmp, arn(tmp, r, kind, name));
 }
 
 void
 api_karn(struct jw *w, const struct api_req *r, const char *key, const char *kind, const char *name)
 {
-	char tmp[512];
-	size_t n = 0;
+	char tmp[ARN_MAX];
+	size_t n = arn(tmp, r, kind, name);
 
-	cat(tmp, sizeof(tmp), &n, "arn:aws:iot:");
-	cat(tmp, sizeof(tmp), &n, r->region);
-	cat(tmp, sizeof(tmp), &n, ":");
-	cat(tmp, sizeof(tmp), &n, r->api->cfg.account);
-	cat(tmp, sizeof(tmp), &n, ":");
-	cat(tmp, sizeof(tmp), &n, kind);
-	cat(tmp, sizeof(tmp), &n, "/");
-	cat(tmp, sizeof(tmp), &n, name);
 	jw_key(w, key);
 	jw_strn(w, tmp, n);
 }

@@ -31,11 +31,11 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "auth/auth.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/sys.h"
 
 struct listener {
 	struct api *api;
@@ -1081,9 +1081,7 @@ start_one(struct api *a, int idx, const char *spec, struct jd_error *e)
 	 * dependencies.md pitfalls). */
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned int pool = ncpu < 2 ? 2 : ncpu > JD_HTTP_IO_THREADS_MAX ?
-	    JD_HTTP_IO_THREADS_MAX : (unsigned int)ncpu;
+	unsigned int pool = (unsigned int)sys_cpus(2, JD_HTTP_IO_THREADS_MAX);
 
 	if (parse_listen(spec, &sa, a->listen_host[idx], sizeof(a->listen_host[idx])) != 0)
 		return jd_error_set(e, JD_EINVAL, "invalid listen address '%s' (want ADDR:PORT)", spec);

@@ -97,8 +97,7 @@ svc__job_maybe_complete(struct svc *s, struct store_tx *tx, const char *job_id, 
 		return 0;
 	if (rc != 0)
 		return rc;
-	if (j.selection == JD_SEL_SNAPSHOT && j.status == JD_JOB_IN_PROGRESS &&
-	    j.rollout_next_ms == 0) {
+	if (j.rollout_next_ms == 0) { /* status and selection checked above */
 		j.status = JD_JOB_COMPLETED;
 		j.completed_ms = j.updated_ms = now;
 		rc = store_job_update(tx, &j);
@@ -130,27 +129,32 @@ svc__exec_queue_retry(struct svc *s, struct store_tx *tx, const struct store_job
 	return exec_insert_numbered(tx, job, thing, max + 1, retry_attempt, now); /* D4 */
 }
 
-/* Insert a QUEUED execution with a known number (1 when the job is new on
- * every thing: the fan-out of CreateJob needs no max() per thing). */
+/* *x as a new QUEUED execution of job on thing, noted for notifications. */
+static int
+exec_queued(struct store_tx *tx, struct store_exec *x, const struct store_job *job,
+    const char *thing, int64_t number, int64_t retry_attempt, int64_t now)
+{
+	memset(x, 0, sizeof(*x));
+	jd_strlcpy(x->job_id, job->job_id, sizeof(x->job_id));
+	jd_strlcpy(x->thing_name, thing, sizeof(x->thing_name));
+	jd_strlcpy(x->namespace_id, job->namespace_id, sizeof(x->namespace_id));
+	x->number = number;
+	x->status = JD_EXEC_QUEUED;
+	x->queued_ms = x->updated_ms = now;
+	x->version = 1; /* D5 */
+	x->retry_attempt = retry_attempt;
+	return svc__touch(tx, thing, job->namespace_id, job->job_id, true);
+}
+
+/* Insert a QUEUED execution with a known number. */
 static int
 exec_insert_numbered(struct store_tx *tx, const struct store_job *job, const char *thing,
     int64_t number, int64_t retry_attempt, int64_t now)
 {
 	struct store_exec x;
-	int rc;
+	int rc = exec_queued(tx, &x, job, thing, number, retry_attempt, now);
 
-	memset(&x, 0, sizeof(x));
-	jd_strlcpy(x.job_id, job->job_id, sizeof(x.job_id));
-	jd_strlcpy(x.thing_name, thing, sizeof(x.thing_name));
-	jd_strlcpy(x.namespace_id, job->namespace_id, sizeof(x.namespace_id));
-	x.number = number;
-	x.status = JD_EXEC_QUEUED;
-	x.queued_ms = x.updated_ms = now;
-	x.version = 1; /* D5 */
-	x.retry_attempt = retry_attempt;
-	if ((rc = svc__touch(tx, thing, job->namespace_id, job->job_id, true)) != 0)
-		return rc;
-	return store_exec_insert(tx, &x);
+	return rc != 0 ? rc : store_exec_insert(tx, &x);
 }
 
 /* ---- target resolution --------------------------------------------------- */
@@ -173,18 +177,8 @@ queue_first(struct store_tx *tx, const struct store_job *job, const struct tset 
 	xs = jd_calloc(cap, sizeof(*xs));
 	for (size_t i = 0; i < t->n && rc == 0; i += cap) {
 		size_t n = t->n - i < cap ? t->n - i : cap;
-		for (size_t k = 0; k < n && rc == 0; k++) {
-			struct store_exec *x = &xs[k];
-			memset(x, 0, sizeof(*x));
-			jd_strlcpy(x->job_id, job->job_id, sizeof(x->job_id));
-			jd_strlcpy(x->thing_name, t->v[i + k], sizeof(x->thing_name));
-			jd_strlcpy(x->namespace_id, job->namespace_id, sizeof(x->namespace_id));
-			x->number = 1; /* D4 */
-			x->status = JD_EXEC_QUEUED;
-			x->queued_ms = x->updated_ms = now;
-			x->version = 1; /* D5 */
-			rc = svc__touch(tx, x->thing_name, job->namespace_id, job->job_id, true);
-		}
+		for (size_t k = 0; k < n && rc == 0; k++)
+			rc = exec_queued(tx, &xs[k], job, t->v[i + k], 1, 0, now); /* D4 */
 		if (rc == 0)
 			rc = store_exec_insert_first(tx, xs, n);
 	}
