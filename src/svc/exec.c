@@ -409,7 +409,8 @@ svc_dev_update(struct svc *s, const char *thing, const char *job_id,
 		x.inprogress_deadline = x.step_deadline = 0;
 	if ((rc = store_exec_update(tx, &x)) != 0)
 		goto store_fail;
-	if (core_exec_status_terminal(x.status) && (rc = svc__exec_finished(s, tx, &x, now)) != 0)
+	if (core_exec_status_terminal(x.status) &&
+	    (rc = svc__exec_finished_job(s, tx, &x, &j, now)) != 0)
 		goto store_fail;
 	if ((rc = svc__commit(tx, e)) != 0)
 		goto out;

@@ -786,10 +786,34 @@ maybe_abort(struct store_tx *tx, struct store_job *j, json_t *cfg, int64_t now)
 }
 
 int
+svc__exec_finished_job(struct svc *s, struct store_tx *tx, const struct store_exec *x,
+    struct store_job *j, int64_t now)
+{
+	int rc = 0;
+
+	/* The config is stored as jansson wrote it, so its keys appear
+	 * verbatim: without either one there is nothing to parse (the common
+	 * case, on the path of every execution that ends). */
+	if (j->status == JD_JOB_IN_PROGRESS && j->config != NULL &&
+	    (strstr(j->config, "\"abortConfig\"") != NULL ||
+		strstr(j->config, "\"jobExecutionsRetryConfig\"") != NULL)) {
+		json_t *cfg = json_loads(j->config, 0, NULL);
+
+		/* Abort first, counting this failure; an aborted job queues no retry (§9.2). */
+		rc = maybe_abort(tx, j, cfg, now);
+		if (rc == 0 && j->status == JD_JOB_IN_PROGRESS)
+			rc = maybe_retry(s, tx, j, x, cfg, now);
+		json_decref(cfg);
+	}
+	if (rc == 0)
+		rc = svc__job_maybe_complete(s, tx, x->job_id, now);
+	return rc;
+}
+
+int
 svc__exec_finished(struct svc *s, struct store_tx *tx, const struct store_exec *x, int64_t now)
 {
 	struct store_job j;
-	json_t *cfg;
 	int rc;
 
 	memset(&j, 0, sizeof(j));
@@ -798,16 +822,8 @@ svc__exec_finished(struct svc *s, struct store_tx *tx, const struct store_exec *
 		return 0;
 	if (rc != 0)
 		return rc;
-	cfg = json_loads(j.config ? j.config : "{}", 0, NULL);
-	/* Abort first, counting this failure; an aborted job queues no retry (§9.2). */
-	if (j.status == JD_JOB_IN_PROGRESS)
-		rc = maybe_abort(tx, &j, cfg, now);
-	if (rc == 0 && j.status == JD_JOB_IN_PROGRESS)
-		rc = maybe_retry(s, tx, &j, x, cfg, now);
-	json_decref(cfg);
+	rc = svc__exec_finished_job(s, tx, x, &j, now);
 	store_job_release(&j);
-	if (rc == 0)
-		rc = svc__job_maybe_complete(s, tx, x->job_id, now);
 	return rc;
 }
 

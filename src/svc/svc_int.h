@@ -23,6 +23,9 @@ int svc__exec_queue_retry(struct svc *s, struct store_tx *tx, const struct store
 /* After x reached a terminal state by the device or a timer: retry (§9.4),
  * abort (§9.2), and complete a snapshot job. */
 int svc__exec_finished(struct svc *s, struct store_tx *tx, const struct store_exec *x, int64_t now);
+/* The same with x's job j, read in this transaction (it may be updated). */
+int svc__exec_finished_job(struct svc *s, struct store_tx *tx, const struct store_exec *x,
+    struct store_job *j, int64_t now);
 /* Move one execution to `to` by a service/control op; bumps version (D5). */
 int svc__exec_set_status(struct store_tx *tx, struct store_exec *x, int to, int64_t now);
 

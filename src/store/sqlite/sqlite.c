@@ -297,6 +297,19 @@ static const char *const migrations[] = {
 #define STATUS_FILTER(n) "(" n " = -1 OR status = " n " OR (" n " = -2 AND status IN (0, 1)))"
 
 /*
+ * The pending executions of one status (a literal: with "status = ?", the
+ * partial index's use depends on the bound value, and SQLite re-prepares
+ * the statement whenever that binding changes). "status IN (0, 1)" is the
+ * index's own WHERE, which lets the planner use it.
+ */
+#define EXEC_PENDING_SQL(status)                                                             \
+	"SELECT " EXEC_COLS " FROM executions"                                                   \
+	" WHERE thing_name = ?1 AND namespace_id IS ?2 AND status = " status                     \
+	" AND status IN (0, 1) AND NOT EXISTS (SELECT 1 FROM jobs"                               \
+	"  WHERE jobs.job_id = executions.job_id AND jobs.status IN (3, 4))"                     \
+	" ORDER BY queued_ms, seq LIMIT ?3"
+
+/*
  * Every statement: X(enum suffix, SQL). Bind formats (see bindv) follow the
  * ?N numbering of each statement.
  */
@@ -308,10 +321,9 @@ static const char *const migrations[] = {
 	X(SAVEPOINT, "SAVEPOINT tx")                                                             \
 	X(RELEASE, "RELEASE tx")                                                                 \
 	X(ROLLBACK_TO, "ROLLBACK TO tx")                                                         \
-	X(SEQ_NEXT, "INSERT INTO counters (name, value) VALUES (?1, 1)"                          \
-	    " ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value")               \
 	X(SEQ_ADD, "INSERT INTO counters (name, value) VALUES (?1, ?2)"                          \
-	    " ON CONFLICT (name) DO UPDATE SET value = value + ?2 RETURNING value")              \
+	    " ON CONFLICT (name) DO UPDATE SET value = value + ?2")                              \
+	X(SEQ_GET, "SELECT value FROM counters WHERE name = ?1")                                 \
 	X(BULK_SET, "UPDATE bulk_insert SET active = ?1")                                        \
 	X(COUNTS_ADD, "INSERT INTO job_exec_counts (job_id, status, latest, total)"              \
 	    " VALUES (?1, ?2, ?3, ?3) ON CONFLICT (job_id, status) DO UPDATE"                    \
@@ -372,7 +384,8 @@ static const char *const migrations[] = {
 	X(ROLLOUT_DROP, "DELETE FROM rollout_queue WHERE job_id = ?1 AND pos <= ?2")             \
 	X(ROLLOUT_CLEAR, "DELETE FROM rollout_queue WHERE job_id = ?1")                          \
 	X(JOB_ROLLOUT_DUE, "SELECT " JOB_COLS " FROM jobs"                                       \
-	    " WHERE rollout_next_ms BETWEEN 1 AND ?1 ORDER BY rollout_next_ms LIMIT ?2")         \
+	    " WHERE rollout_next_ms > 0 AND rollout_next_ms <= ?1"                               \
+	    " ORDER BY rollout_next_ms LIMIT ?2")                                                \
 	X(JOB_LIST, "SELECT " JOB_COLS " FROM jobs WHERE seq < ?1"                               \
 	    " AND (?2 = -1 OR status = ?2) AND (?3 = -1 OR selection = ?3)"                      \
 	    " AND (?4 IS NULL OR namespace_id IS nullif(?4, ''))"                                \
@@ -404,16 +417,13 @@ static const char *const migrations[] = {
 	    " AND (?4 IS NULL OR job_id = ?4)"                                                   \
 	    " AND (?5 IS NULL OR namespace_id IS nullif(?5, ''))"                                \
 	    " ORDER BY seq DESC LIMIT ?6")                                                       \
-	X(EXEC_PENDING, "SELECT " EXEC_COLS " FROM executions"                                   \
-	    " WHERE thing_name = ?1 AND namespace_id IS ?2 AND status IN (0, 1)"                 \
-	    " AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.job_id = executions.job_id"          \
-	    "  AND jobs.status IN (3, 4))"                                                       \
-	    " ORDER BY status DESC, queued_ms, seq LIMIT ?3")                                    \
+	X(EXEC_PENDING_RUNNING, EXEC_PENDING_SQL("1"))                                            \
+	X(EXEC_PENDING_QUEUED, EXEC_PENDING_SQL("0"))                                             \
 	X(EXEC_PENDING_JOB, "SELECT " EXEC_COLS " FROM executions"                               \
 	    " WHERE job_id = ?1 AND status IN (0, 1)")                                           \
 	X(EXEC_COUNTS, "SELECT status, latest FROM job_exec_counts WHERE job_id = ?1")           \
 	X(EXEC_ACTIVE_COUNT, "SELECT coalesce(sum(total), 0) FROM job_exec_counts"               \
-	    " WHERE job_id = ?1 AND status IN (0, 1)")                                           \
+	    " WHERE job_id = ?1 AND status BETWEEN 0 AND 1")                                     \
 	X(EXEC_DELETE_JOB, "DELETE FROM executions WHERE (job_id, thing_name, number) IN"        \
 	    " (SELECT job_id, thing_name, number FROM executions WHERE job_id = ?1 LIMIT ?2)")   \
 	X(EXEC_DUE, "SELECT " EXEC_COLS " FROM executions"                                       \
@@ -709,11 +719,23 @@ scalar(struct conn *c, enum stmt id, int64_t *out, const char *fmt, ...)
 	return rc;
 }
 
-/* Next value of a monotonic counter (writer transactions only). */
+/*
+ * Add n to a monotonic counter and read its new value, the last of the n
+ * taken (writer transactions only). Two statements: with RETURNING, SQLite
+ * builds a temporary table for the returned row on every call.
+ */
+static int
+seq_add(struct conn *c, const char *name, int64_t n, int64_t *out)
+{
+	int rc = run(c, ST_SEQ_ADD, false, NULL, "sI", name, n);
+
+	return rc != 0 ? rc : scalar(c, ST_SEQ_GET, out, "s", name);
+}
+
 static int
 seq_next(struct conn *c, const char *name, int64_t *out)
 {
-	return scalar(c, ST_SEQ_NEXT, out, "s", name);
+	return seq_add(c, name, 1, out);
 }
 
 static struct conn *
@@ -1481,6 +1503,31 @@ store_sqlite__stats(struct store *store, struct store_sqlite_stats *out)
 	pthread_mutex_unlock(&s->glock);
 }
 
+static int64_t
+conn_reprepares(const struct conn *c)
+{
+	int64_t n = 0;
+
+	for (int i = 0; c != NULL && i < ST__COUNT; i++)
+		if (c->st[i] != NULL)
+			n += sqlite3_stmt_status(c->st[i], SQLITE_STMTSTATUS_REPREPARE, 0);
+	return n;
+}
+
+int64_t
+store_sqlite__reprepares(struct store *store)
+{
+	struct sq_store *s = (struct sq_store *)(void *)store;
+	int64_t n;
+
+	if (s == NULL || s->base.ops != &store_sqlite_ops)
+		return 0;
+	n = conn_reprepares(s->writer);
+	for (int i = 0; i < JD_STORE_READERS; i++)
+		n += conn_reprepares(s->readers[i]);
+	return n;
+}
+
 void
 store_sqlite__set_group(struct store *store, int max_members, int64_t max_ns)
 {
@@ -1492,6 +1539,16 @@ store_sqlite__set_group(struct store *store, int max_members, int64_t max_ns)
 	s->group_max = max_members > 0 ? max_members : STORE_SQLITE_GROUP_MAX;
 	s->group_max_ns = max_ns > 0 ? max_ns : STORE_SQLITE_GROUP_MAX_NS;
 	pthread_mutex_unlock(&s->glock);
+}
+
+const char *
+store_sqlite__stmt(int i, const char **name)
+{
+	if (i < 0 || i >= ST__COUNT)
+		return NULL;
+	if (name != NULL)
+		*name = stmt_name[i];
+	return stmt_sql[i];
 }
 
 /* ---- meta -------------------------------------------------------------- */
@@ -1914,7 +1971,7 @@ op_exec_insert_first(struct store_tx *tx, struct store_exec *xs, size_t n)
 	for (size_t i = 1; i < n; i++)
 		if (strcmp(xs[i].job_id, xs[0].job_id) != 0 || xs[i].status != xs[0].status)
 			return JD_EINVAL;
-	if ((rc = scalar(c, ST_SEQ_ADD, &last, "sI", "exec", (int64_t)n)) != 0 ||
+	if ((rc = seq_add(c, "exec", (int64_t)n, &last)) != 0 ||
 	    (rc = run(c, ST_BULK_SET, false, NULL, "i", 1)) != 0)
 		return rc;
 	for (size_t i = 0; i < n && rc == 0; i++) {
@@ -1980,16 +2037,45 @@ op_exec_list_thing(struct store_tx *tx, const char *thing, const struct store_ex
 	return each_exec(&q, cb, arg);
 }
 
+struct counted {
+	store_exec_cb cb;
+	void *arg;
+	int n;
+};
+
+static int
+counted_cb(void *arg, const struct store_exec *x)
+{
+	struct counted *c = arg;
+
+	c->n++;
+	return c->cb(c->arg, x);
+}
+
+/*
+ * IN_PROGRESS first, then QUEUED, each by queued_ms, seq: one walk of
+ * executions_pending per status. (One statement over "status IN (0, 1)"
+ * built a temporary table for the IN list and a temporary b-tree to sort,
+ * on every call; see t_statements_build_no_temp_btrees.)
+ */
 static int
 op_exec_pending(struct store_tx *tx, const char *thing, const char *namespace_id, int limit,
     store_exec_cb cb, void *arg)
 {
-	struct q q;
-	int rc = q_open(tx_conn(tx), ST_EXEC_PENDING, &q, "snL", thing, namespace_id, limit);
+	static const enum stmt order[] = {ST_EXEC_PENDING_RUNNING, ST_EXEC_PENDING_QUEUED};
+	struct counted c = {cb, arg, 0};
 
-	if (rc != 0)
-		return rc;
-	return each_exec(&q, cb, arg);
+	/* limit <= 0: no limit (as 'L' binds it) */
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]) && (limit <= 0 || c.n < limit);
+	     i++) {
+		struct q q;
+		int rc = q_open(tx_conn(tx), order[i], &q, "snL", thing, namespace_id,
+		    limit > 0 ? limit - c.n : 0);
+
+		if (rc != 0 || (rc = each_exec(&q, counted_cb, &c)) != 0)
+			return rc;
+	}
+	return 0;
 }
 
 static int

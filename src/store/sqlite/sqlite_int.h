@@ -34,4 +34,14 @@ void store_sqlite__stats(struct store *s, struct store_sqlite_stats *out);
 /* Bound the groups of `s` differently (tests, benchmarks); <= 0 restores a default. */
 void store_sqlite__set_group(struct store *s, int max_members, int64_t max_ns);
 
+/*
+ * How often SQLite re-prepared the cached statements of `s` (a schema change,
+ * or a plan that depends on a bound value). Only while no transaction is
+ * open (tests).
+ */
+int64_t store_sqlite__reprepares(struct store *s);
+
+/* The SQL of prepared statement i and (if name) its name; NULL past the last. */
+const char *store_sqlite__stmt(int i, const char **name);
+
 #endif
