@@ -563,7 +563,7 @@ TEST(t_migration_3)
 	S = NULL;
 	/* back to schema version 2 (dropping what migrations 3 and 4 made), then
 	 * rows the counts never saw; reopening applies 3 and 4 */
-	raw_exec("DROP TRIGGER executions_count_insert; DROP TRIGGER executions_count_update;"
+	raw_exec("DROP TRIGGER executions_count_insert; DROP TRIGGER IF EXISTS executions_count_update;"
 	    " DROP TRIGGER executions_count_delete; DROP TRIGGER executions_keys_fixed;"
 	    " DROP TABLE job_exec_counts; DROP TABLE bulk_insert;"
 	    " DELETE FROM schema_version WHERE version >= 3;"
