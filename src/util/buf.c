@@ -259,6 +259,13 @@ utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* Printable ASCII other than '"' and '\\': copied as it is. */
+static inline bool
+jw_plain(unsigned char c)
+{
+	return (unsigned char)(c - 0x20) < 0x60 && c != '"' && c != '\\';
+}
+
 /* The output is always valid UTF-8 JSON: an invalid byte (from a query
  * value, or a message cut inside a character) becomes U+FFFD. */
 void
@@ -271,12 +278,15 @@ jw_escape(struct buf *b, const char *s, size_t n)
 	buf_reserve(b, n + 2);
 	buf_putc(b, '"');
 	while (i < n) {
-		unsigned char c = u[i];
+		unsigned char c;
 		size_t len;
-		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+
+		/* the common case: a run of printable ASCII that needs no escape */
+		while (i < n && jw_plain(u[i]))
 			i++;
-			continue;
-		}
+		if (i == n)
+			break;
+		c = u[i];
 		if (c >= 0x80 && (len = utf8_seq(u + i, n - i)) != 0) {
 			i += len;
 			continue;
