@@ -534,6 +534,21 @@ raw_exec(const char *sql)
 	sqlite3_close(db);
 }
 
+static int64_t
+raw_int(const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t v = -1;
+
+	if (sqlite3_open(path, &db) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
 static void
 mk_exec(struct store_tx *tx, const char *job, const char *thing, int64_t number, int status)
 {
@@ -587,6 +602,23 @@ TEST(t_migration_3)
 	CHECK_EQ_INT(store_exec_counts(tx, "m", &k), 0);
 	CHECK_EQ_INT(k.n[JD_EXEC_SUCCEEDED], 1);
 	CHECK_EQ_INT(k.n[JD_EXEC_IN_PROGRESS], 1);
+	/* migration 6 dropped the update trigger again: a status change moves
+	 * the counts once (op_exec_update), not twice */
+	CHECK_EQ_INT(raw_int("SELECT count(*) FROM sqlite_schema"
+	    " WHERE name = 'executions_count_update'"), 0);
+	{
+		struct store_exec x;
+
+		CHECK_EQ_INT(store_exec_get(tx, "m", "t3", 1, &x), 0);
+		x.status = JD_EXEC_FAILED;
+		CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+		store_exec_release(&x);
+	}
+	CHECK_EQ_INT(store_exec_counts(tx, "m", &k), 0);
+	CHECK_EQ_INT(k.n[JD_EXEC_IN_PROGRESS], 0);
+	CHECK_EQ_INT(k.n[JD_EXEC_FAILED], 1);
+	CHECK_EQ_INT(store_exec_active_count(tx, "m", &n), 0);
+	CHECK_EQ_INT(n, 2);
 	commit(tx);
 }
 
@@ -599,21 +631,6 @@ count_cb(void *arg, const struct store_exec *x)
 }
 
 /* The value of a single-integer query on the file, or -1. */
-static int64_t
-raw_int(const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	int64_t v = -1;
-
-	if (sqlite3_open(path, &db) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
-}
-
 /* Opcodes of statement sql that build temporary b-trees (an IN list, a sort,
  * DISTINCT, a materialized subquery): the number of them, their names in why. */
 static int
