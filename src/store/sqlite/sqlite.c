@@ -334,12 +334,9 @@ static const char *const migrations[] = {
 	    " WHERE job_id = ?1 AND status = ?2")                                                \
 	X(COUNTS_PRUNE, "DELETE FROM job_exec_counts WHERE job_id = ?1 AND status = ?2"          \
 	    " AND total = 0")                                                                    \
-	X(COUNTS_ENTER, "INSERT INTO job_exec_counts (job_id, status, latest, total)"            \
-	    " VALUES (?1, ?2, ?3, 1) ON CONFLICT (job_id, status) DO UPDATE"                     \
-	    " SET latest = latest + ?3, total = total + 1")                                      \
 	X(COUNTS_ADD, "INSERT INTO job_exec_counts (job_id, status, latest, total)"              \
-	    " VALUES (?1, ?2, ?3, ?3) ON CONFLICT (job_id, status) DO UPDATE"                    \
-	    " SET latest = latest + ?3, total = total + ?3")                                     \
+	    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (job_id, status) DO UPDATE"                    \
+	    " SET latest = latest + ?3, total = total + ?4")                                     \
 	X(META_GET, "SELECT value FROM meta WHERE key = ?1")                                     \
 	X(META_PUT, "INSERT INTO meta (key, value) VALUES (?1, ?2)"                              \
 	    " ON CONFLICT (key) DO UPDATE SET value = excluded.value")                           \
@@ -1997,7 +1994,8 @@ op_exec_insert_first(struct store_tx *tx, struct store_exec *xs, size_t n)
 	if (rc == 0)
 		rc = run(c, ST_BULK_SET, false, NULL, "i", 0);
 	if (rc == 0)
-		rc = run(c, ST_COUNTS_ADD, false, NULL, "siI", xs[0].job_id, xs[0].status, (int64_t)n);
+		rc = run(c, ST_COUNTS_ADD, false, NULL, "siII", xs[0].job_id, xs[0].status, (int64_t)n,
+		    (int64_t)n);
 	return rc;
 }
 
@@ -2032,7 +2030,7 @@ op_exec_update(struct store_tx *tx, const struct store_exec *x)
 	if ((rc = run(c, ST_COUNTS_LEAVE, false, NULL, "sii", x->job_id, old, latest)) != 0 ||
 	    (rc = run(c, ST_COUNTS_PRUNE, false, NULL, "si", x->job_id, old)) != 0)
 		return rc;
-	return run(c, ST_COUNTS_ENTER, false, NULL, "sii", x->job_id, x->status, latest);
+	return run(c, ST_COUNTS_ADD, false, NULL, "siii", x->job_id, x->status, latest, 1);
 }
 
 static int
