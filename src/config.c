@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "core/core.h"
-#include "limits.h"
+#include "jd_limits.h"
 #include "util/buf.h"
 #include "util/log.h"
 

@@ -17,7 +17,7 @@
 #include "api/api.h"
 #include "auth/auth.h"
 #include "config.h"
-#include "limits.h"
+#include "jd_limits.h"
 #include "mqtt/bridge.h"
 #include "store/store.h"
 #include "svc/svc.h"

@@ -9,7 +9,7 @@
 
 #include "api/api.h"
 #include "core/core.h"
-#include "limits.h"
+#include "jd_limits.h"
 #include "util/buf.h"
 
 enum api_method { API_GET = 0, API_PUT, API_POST, API_PATCH, API_DELETE, API_HEAD, API_OTHER };
@@ -191,17 +191,17 @@ void api_karn(struct jw *w, const struct api_req *r, const char *key, const char
     const char *name);
 /* Members of a JSON object text spliced into the current object. */
 void api_merge_object(struct jw *w, const char *obj_text);
-void api_encode_thing(struct jw *w, const struct api_req *r, const struct store_thing *t, bool full);
-void api_encode_job(struct jw *w, const struct api_req *r, const struct store_job *j,
-    const struct store_counts *c);
-void api_encode_job_summary(struct jw *w, const struct api_req *r, const struct store_job *j);
-void api_encode_exec_control(struct jw *w, const struct api_req *r, const struct store_exec *x,
+void api_encode_thing(struct jw *w, const struct api_req *r, const struct jd_thing *t, bool full);
+void api_encode_job(struct jw *w, const struct api_req *r, const struct jd_job *j,
+    const struct jd_counts *c);
+void api_encode_job_summary(struct jw *w, const struct api_req *r, const struct jd_job *j);
+void api_encode_exec_control(struct jw *w, const struct api_req *r, const struct jd_exec *x,
     int64_t now);
-void api_encode_exec_summary(struct jw *w, const struct store_exec *x);
+void api_encode_exec_summary(struct jw *w, const struct jd_exec *x);
 /* Data plane (integer seconds, flat statusDetails, jobDocument string). */
-void api_encode_exec_data(struct jw *w, const struct store_exec *x, const char *doc,
+void api_encode_exec_data(struct jw *w, const struct jd_exec *x, const char *doc,
     bool include_doc, int64_t now);
-void api_encode_exec_data_summary(struct jw *w, const struct store_exec *x);
+void api_encode_exec_data_summary(struct jw *w, const struct jd_exec *x);
 void api_encode_exec_state(struct jw *w, int status, const char *details, int64_t version);
 /* Start / finish a JSON response body in r->out. */
 void api_json_begin(struct api_req *r, struct jw *w);

@@ -121,7 +121,7 @@ api_list_end(struct api_req *r, struct jw *w, bool more, char kind, const char *
 }
 
 void
-api_encode_thing(struct jw *w, const struct api_req *r, const struct store_thing *t, bool full)
+api_encode_thing(struct jw *w, const struct api_req *r, const struct jd_thing *t, bool full)
 {
 	jw_obj_begin(w);
 	if (full)
@@ -138,7 +138,7 @@ api_encode_thing(struct jw *w, const struct api_req *r, const struct store_thing
 }
 
 static void
-encode_counts(struct jw *w, const struct store_counts *c)
+encode_counts(struct jw *w, const struct jd_counts *c)
 {
 	jw_key(w, "jobProcessDetails");
 	jw_obj_begin(w);
@@ -154,8 +154,8 @@ encode_counts(struct jw *w, const struct store_counts *c)
 }
 
 void
-api_encode_job(struct jw *w, const struct api_req *r, const struct store_job *j,
-    const struct store_counts *c)
+api_encode_job(struct jw *w, const struct api_req *r, const struct jd_job *j,
+    const struct jd_counts *c)
 {
 	jw_obj_begin(w);
 	api_karn(w, r, "jobArn", "job", j->job_id);
@@ -180,7 +180,7 @@ api_encode_job(struct jw *w, const struct api_req *r, const struct store_job *j,
 }
 
 void
-api_encode_job_summary(struct jw *w, const struct api_req *r, const struct store_job *j)
+api_encode_job_summary(struct jw *w, const struct api_req *r, const struct jd_job *j)
 {
 	jw_obj_begin(w);
 	api_karn(w, r, "jobArn", "job", j->job_id);
@@ -195,7 +195,7 @@ api_encode_job_summary(struct jw *w, const struct api_req *r, const struct store
 }
 
 static int64_t
-timeout_left(const struct store_exec *x, int64_t now)
+timeout_left(const struct jd_exec *x, int64_t now)
 {
 	if (x->status != JD_EXEC_IN_PROGRESS)
 		return -1;
@@ -204,7 +204,7 @@ timeout_left(const struct store_exec *x, int64_t now)
 }
 
 void
-api_encode_exec_control(struct jw *w, const struct api_req *r, const struct store_exec *x, int64_t now)
+api_encode_exec_control(struct jw *w, const struct api_req *r, const struct jd_exec *x, int64_t now)
 {
 	int64_t left = timeout_left(x, now);
 
@@ -230,7 +230,7 @@ api_encode_exec_control(struct jw *w, const struct api_req *r, const struct stor
 }
 
 void
-api_encode_exec_summary(struct jw *w, const struct store_exec *x)
+api_encode_exec_summary(struct jw *w, const struct jd_exec *x)
 {
 	jw_obj_begin(w);
 	jw_kstr(w, "status", core_exec_status_name(x->status));
@@ -250,7 +250,7 @@ ksec_opt(struct jw *w, const char *k, int64_t ms)
 }
 
 void
-api_encode_exec_data(struct jw *w, const struct store_exec *x, const char *doc, bool include_doc,
+api_encode_exec_data(struct jw *w, const struct jd_exec *x, const char *doc, bool include_doc,
     int64_t now)
 {
 	int64_t left = timeout_left(x, now);
@@ -274,7 +274,7 @@ api_encode_exec_data(struct jw *w, const struct store_exec *x, const char *doc, 
 }
 
 void
-api_encode_exec_data_summary(struct jw *w, const struct store_exec *x)
+api_encode_exec_data_summary(struct jw *w, const struct jd_exec *x)
 {
 	jw_obj_begin(w);
 	jw_kstr(w, "jobId", x->job_id);

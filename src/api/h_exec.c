@@ -22,7 +22,7 @@ exec_number_path(struct api_req *r, const char *s, int64_t *out)
 void
 api_h_describe_exec(struct api_req *r)
 {
-	struct store_exec x;
+	struct jd_exec x;
 	int64_t number = 0;
 	bool has = false;
 	struct jw w;
@@ -46,17 +46,17 @@ api_h_describe_exec(struct api_req *r)
 	jw_key(&w, "execution");
 	api_encode_exec_control(&w, r, &x, svc_now(r->api->svc));
 	jw_obj_end(&w);
-	store_exec_release(&x);
+	jd_exec_release(&x);
 }
 
 struct exec_list_ctx {
 	struct jw *w;
 	struct api_req *r;
-	struct store_exec last;
+	struct jd_exec last;
 };
 
 static int
-exec_job_row(void *arg, const struct store_exec *x)
+exec_job_row(void *arg, const struct jd_exec *x)
 {
 	struct exec_list_ctx *c = arg;
 
@@ -96,7 +96,7 @@ api_h_list_exec_job(struct api_req *r)
 }
 
 static int
-exec_thing_row(void *arg, const struct store_exec *x)
+exec_thing_row(void *arg, const struct jd_exec *x)
 {
 	struct exec_list_ctx *c = arg;
 
@@ -113,7 +113,7 @@ exec_thing_row(void *arg, const struct store_exec *x)
 void
 api_h_list_exec_thing(struct api_req *r)
 {
-	struct store_exec_filter f = {-1, NULL, NULL};
+	struct jd_exec_filter f = {-1, NULL, NULL};
 	struct svc_cursor cur = {0};
 	struct exec_list_ctx c;
 	bool more = false;
@@ -193,7 +193,7 @@ struct pending_ctx {
 };
 
 static int
-pending_row(void *arg, const struct store_exec *x)
+pending_row(void *arg, const struct jd_exec *x)
 {
 	struct pending_ctx *c = arg;
 
@@ -255,7 +255,7 @@ step_minutes(struct api_req *r, bool allow_clear, int64_t *out)
 void
 api_h_dev_start_next(struct api_req *r)
 {
-	struct store_exec x;
+	struct jd_exec x;
 	char *details = NULL, *doc = NULL;
 	int64_t step = 0;
 	bool found = false;
@@ -280,14 +280,14 @@ api_h_dev_start_next(struct api_req *r)
 out:
 	free(details);
 	free(doc);
-	store_exec_release(&x);
+	jd_exec_release(&x);
 }
 
 void
 api_h_dev_describe(struct api_req *r)
 {
 	const char *job = r->label[1];
-	struct store_exec x;
+	struct jd_exec x;
 	int64_t number = 0;
 	bool include = true, found = false, has = false;
 	char *doc = NULL;
@@ -318,7 +318,7 @@ api_h_dev_describe(struct api_req *r)
 	jw_obj_end(&w);
 out:
 	free(doc);
-	store_exec_release(&x);
+	jd_exec_release(&x);
 }
 
 void
@@ -327,7 +327,7 @@ api_h_dev_update(struct api_req *r)
 	struct svc_update_input in = {0, NULL, 0, -1, 0};
 	const char *status = NULL;
 	bool inc_state = false, inc_doc = false, has_ver = false, has_num = false;
-	struct store_exec x;
+	struct jd_exec x;
 	char *details = NULL, *doc = NULL;
 	struct jw w;
 
@@ -378,5 +378,5 @@ api_h_dev_update(struct api_req *r)
 out:
 	free(details);
 	free(doc);
-	store_exec_release(&x);
+	jd_exec_release(&x);
 }

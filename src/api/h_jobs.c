@@ -398,7 +398,7 @@ exists_arn(struct api_req *r, const char *job_id)
 }
 
 static void
-job_ref_response(struct api_req *r, const struct store_job *j)
+job_ref_response(struct api_req *r, const struct jd_job *j)
 {
 	struct jw w;
 
@@ -415,7 +415,7 @@ api_h_create_job(struct api_req *r)
 {
 	struct svc_job_input in = {0};
 	const char *sel = NULL, **targets = NULL;
-	struct store_job j;
+	struct jd_job j;
 	char *config = NULL;
 	json_t *params;
 	int n = 0;
@@ -495,14 +495,14 @@ api_h_create_job(struct api_req *r)
 out:
 	free(targets);
 	free(config);
-	store_job_release(&j);
+	jd_job_release(&j);
 }
 
 void
 api_h_describe_job(struct api_req *r)
 {
-	struct store_counts c;
-	struct store_job j;
+	struct jd_counts c;
+	struct jd_job j;
 	bool before = false;
 	struct jw w;
 
@@ -520,7 +520,7 @@ api_h_describe_job(struct api_req *r)
 	jw_key(&w, "job");
 	api_encode_job(&w, r, &j, &c);
 	jw_obj_end(&w);
-	store_job_release(&j);
+	jd_job_release(&j);
 }
 
 struct job_list_ctx {
@@ -530,7 +530,7 @@ struct job_list_ctx {
 };
 
 static int
-job_row(void *arg, const struct store_job *j)
+job_row(void *arg, const struct jd_job *j)
 {
 	struct job_list_ctx *c = arg;
 
@@ -540,7 +540,7 @@ job_row(void *arg, const struct store_job *j)
 }
 
 static int
-group_by_id(void *arg, const struct store_group *g)
+group_by_id(void *arg, const struct jd_group *g)
 {
 	char **want = arg;
 
@@ -554,7 +554,7 @@ group_by_id(void *arg, const struct store_group *g)
 void
 api_h_list_jobs(struct api_req *r)
 {
-	struct store_job_filter f = {-1, -1, NULL, NULL};
+	struct jd_job_filter f = {-1, -1, NULL, NULL};
 	struct svc_cursor cur = {0};
 	const char *gid = api_query(r, "thingGroupId");
 	struct job_list_ctx c = {0};
@@ -572,7 +572,7 @@ api_h_list_jobs(struct api_req *r)
 	    (f.group_name && api_check(r, core_check_thing_name, "thingGroupName", f.group_name)))
 		return;
 	if (gid != NULL) {
-		struct store_group_filter gf = {NULL, true, NULL};
+		struct jd_group_filter gf = {NULL, true, NULL};
 		char *want[2] = {(char *)gid, gname};
 		bool gm = false;
 		if (strlen(gid) < 1 || strlen(gid) > 128 || strspn(gid,
@@ -625,7 +625,7 @@ void
 api_h_cancel_job(struct api_req *r)
 {
 	const char *reason = NULL, *comment = NULL;
-	struct store_job j;
+	struct jd_job j;
 	bool force = false;
 
 	memset(&j, 0, sizeof(j));
@@ -641,7 +641,7 @@ api_h_cancel_job(struct api_req *r)
 		return;
 	}
 	job_ref_response(r, &j);
-	store_job_release(&j);
+	jd_job_release(&j);
 }
 
 void
@@ -664,8 +664,8 @@ api_h_delete_job(struct api_req *r)
 void
 api_h_job_document(struct api_req *r)
 {
-	struct store_counts c;
-	struct store_job j;
+	struct jd_counts c;
+	struct jd_job j;
 	bool before = false;
 	struct jw w;
 
@@ -681,14 +681,14 @@ api_h_job_document(struct api_req *r)
 	jw_obj_begin(&w);
 	jw_kstr(&w, "document", j.document ? j.document : "");
 	jw_obj_end(&w);
-	store_job_release(&j);
+	jd_job_release(&j);
 }
 
 void
 api_h_associate(struct api_req *r)
 {
 	const char *comment = NULL, *ns = api_query(r, "namespaceId"), **targets = NULL;
-	struct store_job j;
+	struct jd_job j;
 	int n = 0;
 
 	memset(&j, 0, sizeof(j));
@@ -705,7 +705,7 @@ api_h_associate(struct api_req *r)
 	job_ref_response(r, &j);
 out:
 	free(targets);
-	store_job_release(&j);
+	jd_job_release(&j);
 }
 
 /* ---- job templates (spec §4.3) ------------------------------------------ */
@@ -721,7 +721,7 @@ api_h_create_template(struct api_req *r)
 {
 	const char *id = r->label[0], *desc = NULL, *doc = NULL, *src = NULL, *job_arn = NULL;
 	char job_id[JD_JOB_ID_MAX + 1] = "";
-	struct store_template t;
+	struct jd_template t;
 	char *config = NULL;
 	int64_t timeout = 0;
 	struct jw w;
@@ -787,13 +787,13 @@ api_h_create_template(struct api_req *r)
 	jw_obj_end(&w);
 out:
 	free(config);
-	store_template_release(&t);
+	jd_template_release(&t);
 }
 
 void
 api_h_describe_template(struct api_req *r)
 {
-	struct store_template t;
+	struct jd_template t;
 	struct jw w;
 
 	memset(&t, 0, sizeof(t));
@@ -813,7 +813,7 @@ api_h_describe_template(struct api_req *r)
 	jw_ktime_opt(&w, "createdAt", t.created_ms);
 	api_merge_object(&w, t.config);
 	jw_obj_end(&w);
-	store_template_release(&t);
+	jd_template_release(&t);
 }
 
 struct template_list_ctx {
@@ -823,7 +823,7 @@ struct template_list_ctx {
 };
 
 static int
-template_row(void *arg, const struct store_template *t)
+template_row(void *arg, const struct jd_template *t)
 {
 	struct template_list_ctx *c = arg;
 

@@ -10,7 +10,7 @@ void
 api_h_create_thing(struct api_req *r)
 {
 	const char *name = r->label[0], *type = NULL, *billing = NULL;
-	struct store_thing t;
+	struct jd_thing t;
 	char *attrs = NULL;
 	struct jw w;
 
@@ -44,13 +44,13 @@ api_h_create_thing(struct api_req *r)
 	jw_obj_end(&w);
 out:
 	free(attrs);
-	store_thing_release(&t);
+	jd_thing_release(&t);
 }
 
 void
 api_h_describe_thing(struct api_req *r)
 {
-	struct store_thing t;
+	struct jd_thing t;
 	struct jw w;
 
 	memset(&t, 0, sizeof(t));
@@ -62,7 +62,7 @@ api_h_describe_thing(struct api_req *r)
 	}
 	api_json_begin(r, &w);
 	api_encode_thing(&w, r, &t, true);
-	store_thing_release(&t);
+	jd_thing_release(&t);
 }
 
 struct thing_list_ctx {
@@ -72,7 +72,7 @@ struct thing_list_ctx {
 };
 
 static int
-thing_row(void *arg, const struct store_thing *t)
+thing_row(void *arg, const struct jd_thing *t)
 {
 	struct thing_list_ctx *c = arg;
 
@@ -84,7 +84,7 @@ thing_row(void *arg, const struct store_thing *t)
 void
 api_h_list_things(struct api_req *r)
 {
-	struct store_thing_filter f = {NULL, NULL, false, NULL};
+	struct jd_thing_filter f = {NULL, NULL, false, NULL};
 	struct svc_cursor cur = {0};
 	struct thing_list_ctx c = {0};
 	bool more = false;
@@ -164,7 +164,7 @@ api_h_create_group(struct api_req *r)
 	const char *name = r->label[0], *parent = NULL, *desc = NULL;
 	json_t *props = json_object_get(r->json, "thingGroupProperties");
 	json_t *tags = json_object_get(r->json, "tags");
-	struct store_group g;
+	struct jd_group g;
 	char *attrs = NULL;
 	struct jw w;
 
@@ -208,14 +208,14 @@ api_h_create_group(struct api_req *r)
 	jw_obj_end(&w);
 out:
 	free(attrs);
-	store_group_release(&g);
+	jd_group_release(&g);
 }
 
 void
 api_h_describe_group(struct api_req *r)
 {
 	char anc[JD_GROUP_DEPTH_MAX][JD_GROUP_NAME_MAX + 1];
-	struct store_group g;
+	struct jd_group g;
 	int n = 0;
 	struct jw w;
 
@@ -260,7 +260,7 @@ api_h_describe_group(struct api_req *r)
 	jw_ktime_opt(&w, "creationDate", g.created_ms);
 	jw_obj_end(&w);
 	jw_obj_end(&w);
-	store_group_release(&g);
+	jd_group_release(&g);
 }
 
 struct name_list_ctx {
@@ -270,7 +270,7 @@ struct name_list_ctx {
 };
 
 static int
-group_row(void *arg, const struct store_group *g)
+group_row(void *arg, const struct jd_group *g)
 {
 	struct name_list_ctx *c = arg;
 
@@ -285,7 +285,7 @@ group_row(void *arg, const struct store_group *g)
 void
 api_h_list_groups(struct api_req *r)
 {
-	struct store_group_filter f = {NULL, false, NULL};
+	struct jd_group_filter f = {NULL, false, NULL};
 	struct svc_cursor cur = {0};
 	struct name_list_ctx c = {0};
 	bool more = false;

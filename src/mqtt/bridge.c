@@ -112,7 +112,7 @@ ksec(struct jw *w, const char *k, int64_t ms)
 
 /* MQTT JobExecutionData: jobDocument as an object (spec §2.2, §6.3). */
 static void
-encode_execution(struct mqtt_bridge *b, struct jw *w, const struct store_exec *x,
+encode_execution(struct mqtt_bridge *b, struct jw *w, const struct jd_exec *x,
     const char *doc, bool include_doc)
 {
 	int64_t now = svc_now(b->svc), left = -1;
@@ -139,7 +139,7 @@ encode_execution(struct mqtt_bridge *b, struct jw *w, const struct store_exec *x
 }
 
 static void
-encode_summary(struct jw *w, const struct store_exec *x)
+encode_summary(struct jw *w, const struct jd_exec *x)
 {
 	jw_obj_begin(w);
 	jw_kstr(w, "jobId", x->job_id);
@@ -163,7 +163,7 @@ envelope_end(struct jw *w, const struct mqtt_request *req, int64_t ts)
 /* ---- the pending list, in one pass --------------------------------------- */
 
 static void
-encode_list(struct jw *w, const struct store_execv *p, int status)
+encode_list(struct jw *w, const struct jd_execv *p, int status)
 {
 	jw_arr_begin(w);
 	for (size_t i = 0; i < p->n; i++)
@@ -201,8 +201,8 @@ static int
 serve(struct mqtt_bridge *b, const struct mqtt_topic *t, const struct mqtt_request *req,
     struct buf *out, struct jd_error *e)
 {
-	struct store_exec x;
-	struct store_execv p = {0};
+	struct jd_exec x;
+	struct jd_execv p = {0};
 	char *doc = NULL;
 	bool found = false;
 	struct jw w;
@@ -212,7 +212,7 @@ serve(struct mqtt_bridge *b, const struct mqtt_topic *t, const struct mqtt_reque
 	jw_init(&w, out);
 	switch (t->kind) {
 	case MQTT_T_GET_PENDING:
-		if ((rc = svc_dev_pending(b->svc, t->thing, t->namespace_id, store_execv_add, &p, e)) != 0)
+		if ((rc = svc_dev_pending(b->svc, t->thing, t->namespace_id, jd_execv_add, &p, e)) != 0)
 			break;
 		jw_obj_begin(&w);
 		jw_key(&w, "inProgressJobs");
@@ -266,8 +266,8 @@ serve(struct mqtt_bridge *b, const struct mqtt_topic *t, const struct mqtt_reque
 	default:
 		rc = jd_error_set(e, JD_EINVAL, "Unsupported request");
 	}
-	store_execv_free(&p);
-	store_exec_release(&x);
+	jd_execv_free(&p);
+	jd_exec_release(&x);
 	free(doc);
 	return rc;
 }
@@ -453,7 +453,7 @@ static void
 on_changed(void *arg, const char *thing, const char *ns, const char *job, bool list, bool head)
 {
 	struct mqtt_bridge *b = arg;
-	struct store_execv p = {0};
+	struct jd_execv p = {0};
 	struct jd_error e;
 	struct buf out = BUF_INIT;
 	char topic[MQTT_REPLY_TOPIC_SIZE];
@@ -462,7 +462,7 @@ on_changed(void *arg, const char *thing, const char *ns, const char *job, bool l
 	if (!atomic_load(&b->connected))
 		return; /* notifications are not queued while the broker is away */
 	jd_error_init(&e);
-	if (svc_dev_pending(b->svc, thing, ns, store_execv_add, &p, &e) != 0) {
+	if (svc_dev_pending(b->svc, thing, ns, jd_execv_add, &p, &e) != 0) {
 		log_warn("mqtt: notify %s: %s", thing, e.msg);
 		goto out;
 	}
@@ -496,7 +496,7 @@ on_changed(void *arg, const char *thing, const char *ns, const char *job, bool l
 		}
 	}
 	if (head) {
-		struct store_exec x;
+		struct jd_exec x;
 		char *doc = NULL;
 		bool found = false;
 		memset(&x, 0, sizeof(x));
@@ -509,13 +509,13 @@ on_changed(void *arg, const char *thing, const char *ns, const char *job, bool l
 			encode_execution(b, &w, &x, doc, true);
 		}
 		jw_obj_end(&w);
-		store_exec_release(&x);
+		jd_exec_release(&x);
 		free(doc);
 		notify_topics(thing, ns, true, topic, sizeof(topic));
 		publish(b, topic, &out);
 	}
 out:
-	store_execv_free(&p);
+	jd_execv_free(&p);
 	jd_error_clear(&e);
 	buf_free(&out);
 }

@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "limits.h"
+#include "jd_limits.h"
 #include "util/buf.h"
 #include "util/err.h"
 

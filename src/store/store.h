@@ -8,9 +8,8 @@
  * 200 is sent only after a durable commit. A backend serialises writers as it
  * sees fit; readers may run concurrently.
  *
- * Records are plain structs. Names are fixed-size arrays; larger texts are
- * owned heap strings released with the matching *_release() function.
- * Times are epoch milliseconds; 0 means "absent".
+ * The records it reads and writes are the domain's (core/model.h); this
+ * header declares only the operations over them.
  *
  * Every operation returns 0, JD_ENOTFOUND (get/update/delete of a missing
  * row), JD_EEXISTS (insert of an existing key) or JD_EUNAVAIL (the database
@@ -28,150 +27,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/core.h"
-#include "limits.h"
+#include "core/model.h"
 #include "util/err.h"
 
 #define STORE_OPS_VERSION 1
 
 struct store;    /* backend instance (opaque) */
 struct store_tx; /* one transaction (opaque) */
-
-struct store_thing {
-	char name[JD_THING_NAME_MAX + 1];
-	char id[40];
-	char type_name[JD_THING_NAME_MAX + 1];
-	char *attributes;            /* owned JSON object text; NULL = {} */
-	int64_t version;
-	int64_t created_ms;
-};
-
-struct store_group {
-	char name[JD_GROUP_NAME_MAX + 1];
-	char id[40];
-	char parent[JD_GROUP_NAME_MAX + 1]; /* "" for a root group */
-	char *description;           /* owned or NULL */
-	char *attributes;            /* owned JSON object text or NULL */
-	int64_t version;
-	int64_t created_ms;
-};
-
-struct store_job {
-	char job_id[JD_JOB_ID_MAX + 1];
-	int64_t seq;                 /* creation order, assigned by insert */
-	int status;                  /* enum jd_job_status */
-	int selection;               /* enum jd_target_selection */
-	char namespace_id[JD_NAMESPACE_MAX + 1];
-	char *document;              /* owned, verbatim */
-	char *document_source;       /* owned or NULL */
-	char *description;           /* owned or NULL */
-	char *targets;               /* owned JSON array of ARN strings */
-	char *config;                /* owned JSON object: the stored config members */
-	char *template_arn;          /* owned or NULL */
-	bool force_canceled;
-	char reason_code[JD_REASON_CODE_MAX + 1];
-	char *comment;               /* owned or NULL */
-	int64_t inprogress_timeout_min; /* from timeoutConfig, 0 = none */
-	int64_t created_ms;
-	int64_t updated_ms;
-	int64_t completed_ms;
-	int64_t rollout_next_ms;     /* next paced rollout batch, 0 = no rollout pending */
-	int64_t rollout_notified;    /* executions queued by the paced rollout so far */
-};
-
-struct store_exec {
-	char job_id[JD_JOB_ID_MAX + 1];
-	char thing_name[JD_THING_NAME_MAX + 1];
-	int64_t number;              /* executionNumber, per (job, thing) (D4) */
-	int64_t seq;                 /* global queue order, assigned by insert */
-	int status;                  /* enum jd_exec_status */
-	bool force_canceled;
-	char namespace_id[JD_NAMESPACE_MAX + 1]; /* the job's, for device views */
-	char *details;               /* owned flat JSON object text or NULL */
-	int64_t queued_ms;
-	int64_t started_ms;
-	int64_t updated_ms;
-	int64_t version;
-	int64_t retry_attempt;
-	int64_t inprogress_deadline; /* ms, 0 = none */
-	int64_t step_deadline;       /* ms, 0 = none */
-};
-
-struct store_template {
-	char id[JD_JOB_ID_MAX + 1];
-	char *description;           /* owned */
-	char *document;              /* owned or NULL */
-	char *document_source;       /* owned or NULL */
-	char *config;                /* owned JSON object text */
-	int64_t created_ms;
-};
-
-/* Release owned members (the struct itself is the caller's); NULL-safe. */
-void store_thing_release(struct store_thing *t);
-void store_group_release(struct store_group *g);
-void store_job_release(struct store_job *j);
-void store_exec_release(struct store_exec *x);
-void store_template_release(struct store_template *t);
-
-/* Deep copies (owned members duplicated); dst is overwritten. */
-void store_exec_copy(struct store_exec *dst, const struct store_exec *src);
-void store_job_copy(struct store_job *dst, const struct store_job *src);
-
-/* Growable arrays of deep-copied records, filled by the list callbacks
- * store_execv_add / store_jobv_add (which fit store_exec_cb / store_job_cb). */
-struct store_execv {
-	struct store_exec *v;
-	size_t n, cap;
-};
-struct store_jobv {
-	struct store_job *v;
-	size_t n, cap;
-};
-int store_execv_add(void *vec, const struct store_exec *x);
-void store_execv_free(struct store_execv *vec);
-int store_jobv_add(void *vec, const struct store_job *j);
-void store_jobv_free(struct store_jobv *vec);
-
-/* Filters. Empty strings / -1 mean "no filter". */
-struct store_thing_filter {
-	const char *attr_name;
-	const char *attr_value;      /* empty: things that have attr_name at all */
-	bool attr_prefix;
-	const char *type_name;
-};
-
-struct store_group_filter {
-	const char *parent;          /* direct children of (or all descendants if recursive);
-	                              * empty: of the root, i.e. the root groups (all groups
-	                              * if recursive) */
-	bool recursive;
-	const char *name_prefix;
-};
-
-struct store_job_filter {
-	int status;                  /* -1 any */
-	int selection;               /* -1 any */
-	const char *namespace_id;    /* NULL any */
-	const char *group_name;      /* jobs that target this group; NULL any */
-};
-
-struct store_exec_filter {
-	int status;                  /* -1 any; -2 pending (QUEUED or IN_PROGRESS) */
-	const char *job_id;          /* NULL any */
-	const char *namespace_id;    /* NULL any; "" only un-namespaced */
-};
-
-/* Execution counts of a job by status of each thing's latest execution. */
-struct store_counts {
-	int64_t n[JD_EXEC__COUNT];
-};
-
-typedef int (*store_thing_cb)(void *arg, const struct store_thing *t);
-typedef int (*store_group_cb)(void *arg, const struct store_group *g);
-typedef int (*store_name_cb)(void *arg, const char *name);
-typedef int (*store_job_cb)(void *arg, const struct store_job *j);
-typedef int (*store_exec_cb)(void *arg, const struct store_exec *x);
-typedef int (*store_template_cb)(void *arg, const struct store_template *t);
 
 struct store_ops {
 	int version;                 /* STORE_OPS_VERSION */
@@ -191,90 +53,90 @@ struct store_ops {
 	int (*meta_get)(struct store_tx *tx, const char *key, char **val);
 	int (*meta_put)(struct store_tx *tx, const char *key, const char *val);
 
-	int (*thing_get)(struct store_tx *tx, const char *name, struct store_thing *out);
-	int (*thing_insert)(struct store_tx *tx, const struct store_thing *t);
-	int (*thing_update)(struct store_tx *tx, const struct store_thing *t);
+	int (*thing_get)(struct store_tx *tx, const char *name, struct jd_thing *out);
+	int (*thing_insert)(struct store_tx *tx, const struct jd_thing *t);
+	int (*thing_update)(struct store_tx *tx, const struct jd_thing *t);
 	int (*thing_delete)(struct store_tx *tx, const char *name); /* and its memberships */
 	/* ascending by name, name > after */
-	int (*thing_list)(struct store_tx *tx, const struct store_thing_filter *f,
-	    const char *after, int limit, store_thing_cb cb, void *arg);
+	int (*thing_list)(struct store_tx *tx, const struct jd_thing_filter *f,
+	    const char *after, int limit, jd_thing_cb cb, void *arg);
 	/* names of the groups the thing is a direct member of */
-	int (*thing_groups)(struct store_tx *tx, const char *thing, store_name_cb cb, void *arg);
+	int (*thing_groups)(struct store_tx *tx, const char *thing, jd_name_cb cb, void *arg);
 
-	int (*group_get)(struct store_tx *tx, const char *name, struct store_group *out);
-	int (*group_insert)(struct store_tx *tx, const struct store_group *g);
+	int (*group_get)(struct store_tx *tx, const char *name, struct jd_group *out);
+	int (*group_insert)(struct store_tx *tx, const struct jd_group *g);
 	/* also its memberships (not its child groups) */
 	int (*group_delete)(struct store_tx *tx, const char *name);
-	int (*group_list)(struct store_tx *tx, const struct store_group_filter *f,
-	    const char *after, int limit, store_group_cb cb, void *arg);
+	int (*group_list)(struct store_tx *tx, const struct jd_group_filter *f,
+	    const char *after, int limit, jd_group_cb cb, void *arg);
 	int (*group_child_count)(struct store_tx *tx, const char *name, int64_t *n);
 	int (*member_add)(struct store_tx *tx, const char *group, const char *thing);
 	int (*member_remove)(struct store_tx *tx, const char *group, const char *thing);
 	/* distinct things in group (and its descendants when recursive), by name > after */
 	int (*member_list)(struct store_tx *tx, const char *group, bool recursive,
-	    const char *after, int limit, store_name_cb cb, void *arg);
+	    const char *after, int limit, jd_name_cb cb, void *arg);
 
-	int (*job_get)(struct store_tx *tx, const char *job_id, struct store_job *out);
+	int (*job_get)(struct store_tx *tx, const char *job_id, struct jd_job *out);
 	/* only status and selection (JD_JOB_*, JD_SEL_*): cheap, for hot paths */
 	int (*job_status)(struct store_tx *tx, const char *job_id, int *status, int *selection);
-	int (*job_insert)(struct store_tx *tx, struct store_job *j);  /* sets j->seq */
-	int (*job_update)(struct store_tx *tx, const struct store_job *j);
+	int (*job_insert)(struct store_tx *tx, struct jd_job *j);  /* sets j->seq */
+	int (*job_update)(struct store_tx *tx, const struct jd_job *j);
 	int (*job_delete)(struct store_tx *tx, const char *job_id); /* and its group targets */
 	/* newest first: seq < before_seq (0 = from the newest) */
-	int (*job_list)(struct store_tx *tx, const struct store_job_filter *f,
-	    int64_t before_seq, int limit, store_job_cb cb, void *arg);
+	int (*job_list)(struct store_tx *tx, const struct jd_job_filter *f,
+	    int64_t before_seq, int limit, jd_job_cb cb, void *arg);
 	int (*job_count_status)(struct store_tx *tx, int status, int64_t *n);
 	/* group targets of jobs: record and query (continuous joins) */
 	int (*job_target_add)(struct store_tx *tx, const char *job_id, const char *group);
-	int (*job_list_by_group)(struct store_tx *tx, const char *group, store_job_cb cb,
+	int (*job_list_by_group)(struct store_tx *tx, const char *group, jd_job_cb cb,
 	    void *arg);  /* oldest first */
 
 	int (*exec_get)(struct store_tx *tx, const char *job_id, const char *thing,
-	    int64_t number, struct store_exec *out);  /* number 0 = latest */
-	int (*exec_insert)(struct store_tx *tx, struct store_exec *x); /* sets x->seq */
+	    int64_t number, struct jd_exec *out);  /* number 0 = latest */
+	int (*exec_insert)(struct store_tx *tx, struct jd_exec *x); /* sets x->seq */
 	/* as exec_insert for each of xs[n], faster, when every row is the first
 	 * execution of its (job, thing) and all have the same job and status
 	 * (else JD_EINVAL); on any error the caller rolls back */
-	int (*exec_insert_first)(struct store_tx *tx, struct store_exec *xs, size_t n);
-	int (*exec_update)(struct store_tx *tx, const struct store_exec *x);
+	int (*exec_insert_first)(struct store_tx *tx, struct jd_exec *xs, size_t n);
+	int (*exec_update)(struct store_tx *tx, const struct jd_exec *x);
 	int (*exec_delete)(struct store_tx *tx, const char *job_id, const char *thing, int64_t number);
 	/* *n = 0 when the thing has no execution of the job */
 	int (*exec_max_number)(struct store_tx *tx, const char *job_id, const char *thing, int64_t *n);
 	/* by (thing name, number) > (after_thing, after_number) */
 	int (*exec_list_job)(struct store_tx *tx, const char *job_id, int status,
-	    const char *after_thing, int64_t after_number, int limit, store_exec_cb cb, void *arg);
+	    const char *after_thing, int64_t after_number, int limit, jd_exec_cb cb, void *arg);
 	/* newest queued first: seq < before_seq (0 = newest) */
 	int (*exec_list_thing)(struct store_tx *tx, const char *thing,
-	    const struct store_exec_filter *f, int64_t before_seq, int limit,
-	    store_exec_cb cb, void *arg);
+	    const struct jd_exec_filter *f, int64_t before_seq, int limit,
+	    jd_exec_cb cb, void *arg);
 	/* the pending list (§7.1) of thing in namespace ("" or NULL = none), head first:
 	 * IN_PROGRESS before QUEUED, then by queued_ms, then seq */
 	int (*exec_pending)(struct store_tx *tx, const char *thing, const char *namespace_id,
-	    int limit, store_exec_cb cb, void *arg);
+	    int limit, jd_exec_cb cb, void *arg);
 	/* pending executions of a job (for cancel), any order */
-	int (*exec_pending_job)(struct store_tx *tx, const char *job_id, store_exec_cb cb, void *arg);
-	int (*exec_counts)(struct store_tx *tx, const char *job_id, struct store_counts *out);
+	int (*exec_pending_job)(struct store_tx *tx, const char *job_id, jd_exec_cb cb, void *arg);
+	int (*exec_counts)(struct store_tx *tx, const char *job_id, struct jd_counts *out);
 	/* QUEUED or IN_PROGRESS executions of the job */
 	int (*exec_active_count)(struct store_tx *tx, const char *job_id, int64_t *n);
 	/* delete up to limit executions of a job; *n = rows deleted */
 	int (*exec_delete_job)(struct store_tx *tx, const char *job_id, int limit, int64_t *n);
 	/* IN_PROGRESS executions whose effective deadline (the earlier non-zero of
 	 * inprogress_deadline and step_deadline) <= now, earliest first */
-	int (*exec_due)(struct store_tx *tx, int64_t now_ms, int limit, store_exec_cb cb, void *arg);
+	int (*exec_due)(struct store_tx *tx, int64_t now_ms, int limit, jd_exec_cb cb, void *arg);
 
-	int (*template_get)(struct store_tx *tx, const char *id, struct store_template *out);
-	int (*template_insert)(struct store_tx *tx, const struct store_template *t);
+	int (*template_get)(struct store_tx *tx, const char *id, struct jd_template *out);
+	int (*template_insert)(struct store_tx *tx, const struct jd_template *t);
 	int (*template_delete)(struct store_tx *tx, const char *id);
 	int (*template_list)(struct store_tx *tx, const char *after, int limit,
-	    store_template_cb cb, void *arg);
+	    jd_template_cb cb, void *arg);
 
 	/* Paced rollouts: things waiting to be queued, in push order. */
 	int (*rollout_push)(struct store_tx *tx, const char *job_id, int64_t pos, const char *thing);
 	/* Call cb for up to limit waiting things of job (in order) and remove them. */
-	int (*rollout_pop)(struct store_tx *tx, const char *job_id, int limit, store_name_cb cb, void *arg);
+	int (*rollout_pop)(struct store_tx *tx, const char *job_id, int limit, jd_name_cb cb, void *arg);
 	int (*rollout_clear)(struct store_tx *tx, const char *job_id);
 	/* jobs whose rollout_next_ms is in (0, now] */
-	int (*job_rollout_due)(struct store_tx *tx, int64_t now_ms, int limit, store_job_cb cb, void *arg);
+	int (*job_rollout_due)(struct store_tx *tx, int64_t now_ms, int limit, jd_job_cb cb, void *arg);
 };
 
 /* ---- registry ---------------------------------------------------------- */

@@ -19,7 +19,7 @@ exec_not_found(const char *job_id, const char *thing, struct jd_error *e)
 
 /* Attach the execution state to e (data plane InvalidStateTransition / VersionMismatch). */
 static void
-attach_state(struct jd_error *e, const struct store_exec *x)
+attach_state(struct jd_error *e, const struct jd_exec *x)
 {
 	if (e == NULL)
 		return;
@@ -32,7 +32,7 @@ attach_state(struct jd_error *e, const struct store_exec *x)
 
 int
 svc_exec_describe(struct svc *s, const char *job_id, const char *thing, int64_t number,
-    struct store_exec *out, struct jd_error *e)
+    struct jd_exec *out, struct jd_error *e)
 {
 	struct store_tx *tx = NULL;
 	int rc;
@@ -50,12 +50,12 @@ svc_exec_describe(struct svc *s, const char *job_id, const char *thing, int64_t 
 struct page {
 	int limit, seen;
 	bool *more;
-	store_exec_cb cb;
+	jd_exec_cb cb;
 	void *arg;
 };
 
 static int
-exec_page(void *arg, const struct store_exec *x)
+exec_page(void *arg, const struct jd_exec *x)
 {
 	struct page *p = arg;
 
@@ -68,11 +68,11 @@ exec_page(void *arg, const struct store_exec *x)
 
 int
 svc_exec_list_job(struct svc *s, const char *job_id, int status, const char *after_thing,
-    int64_t after_number, int limit, store_exec_cb cb, void *arg, bool *more, struct jd_error *e)
+    int64_t after_number, int limit, jd_exec_cb cb, void *arg, bool *more, struct jd_error *e)
 {
 	struct page p = {limit, 0, more, cb, arg};
 	struct store_tx *tx = NULL;
-	struct store_job j;
+	struct jd_job j;
 	int rc;
 
 	*more = false;
@@ -80,7 +80,7 @@ svc_exec_list_job(struct svc *s, const char *job_id, int status, const char *aft
 	if ((rc = svc__begin(s, false, &tx, e)) != 0)
 		return rc;
 	rc = store_job_get(tx, job_id, &j);
-	store_job_release(&j);
+	jd_job_release(&j);
 	if (rc == 0)
 		rc = store_exec_list_job(tx, job_id, status, after_thing, after_number, limit + 1,
 		    exec_page, &p);
@@ -91,8 +91,8 @@ svc_exec_list_job(struct svc *s, const char *job_id, int status, const char *aft
 }
 
 int
-svc_exec_list_thing(struct svc *s, const char *thing, const struct store_exec_filter *f,
-    int64_t before_seq, int limit, store_exec_cb cb, void *arg, bool *more, struct jd_error *e)
+svc_exec_list_thing(struct svc *s, const char *thing, const struct jd_exec_filter *f,
+    int64_t before_seq, int limit, jd_exec_cb cb, void *arg, bool *more, struct jd_error *e)
 {
 	struct page p = {limit, 0, more, cb, arg};
 	struct store_tx *tx = NULL;
@@ -111,7 +111,7 @@ svc_exec_cancel(struct svc *s, const char *job_id, const char *thing, bool force
     int64_t expected_version, const char *details, struct jd_error *e)
 {
 	struct store_tx *tx = NULL;
-	struct store_exec x;
+	struct jd_exec x;
 	int64_t now = svc_now(s);
 	int rc;
 
@@ -140,12 +140,12 @@ svc_exec_cancel(struct svc *s, const char *job_id, const char *thing, bool force
 		goto store_fail;
 	if ((rc = svc__job_maybe_complete(s, tx, job_id, now)) != 0)
 		goto store_fail;
-	store_exec_release(&x);
+	jd_exec_release(&x);
 	return svc__commit(tx, e);
 store_fail:
 	rc = svc__store_err(rc, e);
 fail:
-	store_exec_release(&x);
+	jd_exec_release(&x);
 	store_rollback(tx);
 	return rc;
 }
@@ -155,7 +155,7 @@ svc_exec_delete(struct svc *s, const char *job_id, const char *thing, int64_t nu
     struct jd_error *e)
 {
 	struct store_tx *tx = NULL;
-	struct store_exec x;
+	struct jd_exec x;
 	int rc;
 
 	memset(&x, 0, sizeof(x));
@@ -179,12 +179,12 @@ svc_exec_delete(struct svc *s, const char *job_id, const char *thing, int64_t nu
 		goto store_fail;
 	if ((rc = svc__job_maybe_complete(s, tx, job_id, svc_now(s))) != 0)
 		goto store_fail;
-	store_exec_release(&x);
+	jd_exec_release(&x);
 	return svc__commit(tx, e);
 store_fail:
 	rc = svc__store_err(rc, e);
 fail:
-	store_exec_release(&x);
+	jd_exec_release(&x);
 	store_rollback(tx);
 	return rc;
 }
@@ -192,7 +192,7 @@ fail:
 /* ---- device plane ------------------------------------------------------ */
 
 int
-svc_dev_pending(struct svc *s, const char *thing, const char *namespace_id, store_exec_cb cb,
+svc_dev_pending(struct svc *s, const char *thing, const char *namespace_id, jd_exec_cb cb,
     void *arg, struct jd_error *e)
 {
 	struct store_tx *tx = NULL;
@@ -206,40 +206,40 @@ svc_dev_pending(struct svc *s, const char *thing, const char *namespace_id, stor
 }
 
 static int
-take_head(void *arg, const struct store_exec *x)
+take_head(void *arg, const struct jd_exec *x)
 {
-	store_exec_copy(arg, x);
+	jd_exec_copy(arg, x);
 	return 1;
 }
 
 /* The job of an execution, as the device may see it: a job being deleted is gone. */
 static int
-device_job(struct store_tx *tx, const char *job_id, struct store_job *j)
+device_job(struct store_tx *tx, const char *job_id, struct jd_job *j)
 {
 	int rc;
 
 	memset(j, 0, sizeof(*j));
 	rc = store_job_get(tx, job_id, j);
 	if (rc == 0 && j->status == JD_JOB_DELETION_IN_PROGRESS) {
-		store_job_release(j);
+		jd_job_release(j);
 		return JD_ENOTFOUND;
 	}
 	return rc;
 }
 
 static int64_t
-step_deadline(int64_t now, int64_t minutes, const struct store_exec *x)
+step_deadline(int64_t now, int64_t minutes, const struct jd_exec *x)
 {
 	return core_step_deadline(now, minutes, x->inprogress_deadline);
 }
 
 int
 svc_dev_start_next(struct svc *s, const char *thing, const char *namespace_id, const char *details,
-    int64_t step_minutes, struct store_exec *out, char **doc, bool *found, struct jd_error *e)
+    int64_t step_minutes, struct jd_exec *out, char **doc, bool *found, struct jd_error *e)
 {
 	struct store_tx *tx = NULL;
-	struct store_exec x;
-	struct store_job j;
+	struct jd_exec x;
+	struct jd_job j;
 	int64_t now = svc_now(s);
 	int rc;
 
@@ -285,25 +285,25 @@ svc_dev_start_next(struct svc *s, const char *thing, const char *namespace_id, c
 	*out = x;
 	*doc = j.document;
 	j.document = NULL;
-	store_job_release(&j);
+	jd_job_release(&j);
 	return 0;
 store_fail:
 	rc = svc__store_err(rc, e);
 fail:
 	store_rollback(tx);
 out:
-	store_exec_release(&x);
-	store_job_release(&j);
+	jd_exec_release(&x);
+	jd_job_release(&j);
 	return rc;
 }
 
 int
 svc_dev_describe(struct svc *s, const char *thing, const char *job_id, const char *namespace_id,
-    int64_t number, struct store_exec *out, char **doc, bool *found, struct jd_error *e)
+    int64_t number, struct jd_exec *out, char **doc, bool *found, struct jd_error *e)
 {
 	struct store_tx *tx = NULL;
-	struct store_exec x;
-	struct store_job j;
+	struct jd_exec x;
+	struct jd_job j;
 	int rc;
 
 	*found = false;
@@ -341,24 +341,24 @@ svc_dev_describe(struct svc *s, const char *thing, const char *job_id, const cha
 	*out = x;
 	*doc = j.document;
 	j.document = NULL;
-	store_job_release(&j);
+	jd_job_release(&j);
 	return 0;
 store_fail:
 	rc = svc__store_err(rc, e);
 fail:
 	store_rollback(tx);
-	store_exec_release(&x);
-	store_job_release(&j);
+	jd_exec_release(&x);
+	jd_job_release(&j);
 	return rc;
 }
 
 int
 svc_dev_update(struct svc *s, const char *thing, const char *job_id,
-    const struct svc_update_input *in, struct store_exec *out, char **doc, struct jd_error *e)
+    const struct svc_update_input *in, struct jd_exec *out, char **doc, struct jd_error *e)
 {
 	struct store_tx *tx = NULL;
-	struct store_exec x;
-	struct store_job j;
+	struct jd_exec x;
+	struct jd_job j;
 	int64_t now = svc_now(s);
 	int rc;
 
@@ -417,14 +417,14 @@ svc_dev_update(struct svc *s, const char *thing, const char *job_id,
 	*out = x;
 	*doc = j.document;
 	j.document = NULL;
-	store_job_release(&j);
+	jd_job_release(&j);
 	return 0;
 store_fail:
 	rc = svc__store_err(rc, e);
 fail:
 	store_rollback(tx);
 out:
-	store_exec_release(&x);
-	store_job_release(&j);
+	jd_exec_release(&x);
+	jd_job_release(&j);
 	return rc;
 }

@@ -51,7 +51,7 @@ bad:
 }
 
 int
-svc__exec_set_status(struct store_tx *tx, struct store_exec *x, int to, int64_t now)
+svc__exec_set_status(struct store_tx *tx, struct jd_exec *x, int to, int64_t now)
 {
 	int rc = svc__touch(tx, x->thing_name, x->namespace_id, x->job_id,
 	    core_exec_status_pending(x->status) != core_exec_status_pending(to));
@@ -71,7 +71,7 @@ svc__exec_set_status(struct store_tx *tx, struct store_exec *x, int to, int64_t 
 int
 svc__job_maybe_complete(struct svc *s, struct store_tx *tx, const char *job_id, int64_t now)
 {
-	struct store_job j;
+	struct jd_job j;
 	int64_t active = 0;
 	int status = 0, selection = 0;
 	int rc;
@@ -102,22 +102,22 @@ svc__job_maybe_complete(struct svc *s, struct store_tx *tx, const char *job_id, 
 		j.completed_ms = j.updated_ms = now;
 		rc = store_job_update(tx, &j);
 	}
-	store_job_release(&j);
+	jd_job_release(&j);
 	return rc;
 }
 
 int
-svc__exec_queue(struct svc *s, struct store_tx *tx, const struct store_job *job, const char *thing,
+svc__exec_queue(struct svc *s, struct store_tx *tx, const struct jd_job *job, const char *thing,
     int64_t now)
 {
 	return svc__exec_queue_retry(s, tx, job, thing, 0, now);
 }
 
-static int exec_insert_numbered(struct store_tx *tx, const struct store_job *job,
+static int exec_insert_numbered(struct store_tx *tx, const struct jd_job *job,
     const char *thing, int64_t number, int64_t retry_attempt, int64_t now);
 
 int
-svc__exec_queue_retry(struct svc *s, struct store_tx *tx, const struct store_job *job,
+svc__exec_queue_retry(struct svc *s, struct store_tx *tx, const struct jd_job *job,
     const char *thing, int64_t retry_attempt, int64_t now)
 {
 	int64_t max = 0;
@@ -131,7 +131,7 @@ svc__exec_queue_retry(struct svc *s, struct store_tx *tx, const struct store_job
 
 /* *x as a new QUEUED execution of job on thing, noted for notifications. */
 static int
-exec_queued(struct store_tx *tx, struct store_exec *x, const struct store_job *job,
+exec_queued(struct store_tx *tx, struct jd_exec *x, const struct jd_job *job,
     const char *thing, int64_t number, int64_t retry_attempt, int64_t now)
 {
 	memset(x, 0, sizeof(*x));
@@ -148,10 +148,10 @@ exec_queued(struct store_tx *tx, struct store_exec *x, const struct store_job *j
 
 /* Insert a QUEUED execution with a known number. */
 static int
-exec_insert_numbered(struct store_tx *tx, const struct store_job *job, const char *thing,
+exec_insert_numbered(struct store_tx *tx, const struct jd_job *job, const char *thing,
     int64_t number, int64_t retry_attempt, int64_t now)
 {
-	struct store_exec x;
+	struct jd_exec x;
 	int rc = exec_queued(tx, &x, job, thing, number, retry_attempt, now);
 
 	return rc != 0 ? rc : store_exec_insert(tx, &x);
@@ -166,10 +166,10 @@ struct tset {
 
 /* Execution number 1, QUEUED, for each thing of t: none has one yet. */
 static int
-queue_first(struct store_tx *tx, const struct store_job *job, const struct tset *t, int64_t now)
+queue_first(struct store_tx *tx, const struct jd_job *job, const struct tset *t, int64_t now)
 {
 	size_t cap = t->n < JD_FANOUT_BATCH ? t->n : JD_FANOUT_BATCH;
-	struct store_exec *xs;
+	struct jd_exec *xs;
 	int rc = 0;
 
 	if (t->n == 0)
@@ -268,7 +268,7 @@ enum resolve_mode {
 };
 
 static int
-resolve_and_queue(struct svc *s, struct store_tx *tx, struct store_job *job,
+resolve_and_queue(struct svc *s, struct store_tx *tx, struct jd_job *job,
     const char *const *targets, int n_targets, enum resolve_mode mode, bool queue, int64_t now,
     struct jd_error *e)
 {
@@ -286,10 +286,10 @@ resolve_and_queue(struct svc *s, struct store_tx *tx, struct store_job *job,
 			continue;
 		}
 		if (kind == 't') {
-			struct store_thing t;
+			struct jd_thing t;
 			memset(&t, 0, sizeof(t));
 			rc = store_thing_get(tx, name, &t);
-			store_thing_release(&t);
+			jd_thing_release(&t);
 			if (rc == JD_ENOTFOUND && mode == RESOLVE_START)
 				continue;
 			if (rc == JD_ENOTFOUND) {
@@ -300,10 +300,10 @@ resolve_and_queue(struct svc *s, struct store_tx *tx, struct store_job *job,
 				goto store_fail;
 			tset_add(&things, name);
 		} else {
-			struct store_group g;
+			struct jd_group g;
 			memset(&g, 0, sizeof(g));
 			rc = store_group_get(tx, name, &g);
-			store_group_release(&g);
+			jd_group_release(&g);
 			if (rc == JD_ENOTFOUND && mode == RESOLVE_START)
 				continue;
 			if (rc == JD_ENOTFOUND) {
@@ -335,10 +335,10 @@ resolve_and_queue(struct svc *s, struct store_tx *tx, struct store_job *job,
 			goto store_fail;
 	}
 	for (size_t i = 0; queue && mode == RESOLVE_ASSOCIATE && i < things.n; i++) {
-		struct store_exec x;
+		struct jd_exec x;
 		memset(&x, 0, sizeof(x));
 		rc = store_exec_get(tx, job->job_id, things.v[i], 0, &x);
-		store_exec_release(&x);
+		jd_exec_release(&x);
 		if (rc == 0 && x.status != JD_EXEC_REMOVED)
 			continue;
 		if (rc != 0 && rc != JD_ENOTFOUND)
@@ -381,11 +381,11 @@ targets_json(const char *const *targets, int n, const char *existing)
 }
 
 int
-svc_job_create(struct svc *s, const struct svc_job_input *in, struct store_job *out,
+svc_job_create(struct svc *s, const struct svc_job_input *in, struct jd_job *out,
     struct jd_error *e)
 {
 	struct store_tx *tx = NULL;
-	struct store_job j;
+	struct jd_job j;
 	int64_t now = svc_now(s), active = 0;
 	int rc;
 
@@ -393,7 +393,7 @@ svc_job_create(struct svc *s, const struct svc_job_input *in, struct store_job *
 	if ((rc = svc__begin(s, true, &tx, e)) != 0)
 		return rc;
 	rc = store_job_get(tx, in->job_id, &j);
-	store_job_release(&j);
+	jd_job_release(&j);
 	if (rc == 0) {
 		store_rollback(tx);
 		jd_error_set(e, JD_EEXISTS, "Job %s already exists", in->job_id);
@@ -437,7 +437,7 @@ svc_job_create(struct svc *s, const struct svc_job_input *in, struct store_job *
 	if ((rc = store_job_update(tx, &j)) != 0)
 		goto store_fail;
 	if ((rc = svc__commit(tx, e)) != 0) {
-		store_job_release(&j);
+		jd_job_release(&j);
 		return rc;
 	}
 	*out = j;
@@ -445,7 +445,7 @@ svc_job_create(struct svc *s, const struct svc_job_input *in, struct store_job *
 store_fail:
 	rc = svc__store_err(rc, e);
 fail:
-	store_job_release(&j);
+	jd_job_release(&j);
 	store_rollback(tx);
 	return rc;
 }
@@ -457,8 +457,8 @@ job_not_found(const char *job_id, struct jd_error *e)
 }
 
 int
-svc_job_describe(struct svc *s, const char *job_id, struct store_job *out,
-    struct store_counts *counts, struct jd_error *e)
+svc_job_describe(struct svc *s, const char *job_id, struct jd_job *out,
+    struct jd_counts *counts, struct jd_error *e)
 {
 	struct store_tx *tx = NULL;
 	int rc;
@@ -474,7 +474,7 @@ svc_job_describe(struct svc *s, const char *job_id, struct store_job *out,
 	if (rc == JD_ENOTFOUND)
 		return job_not_found(job_id, e);
 	if (rc != 0) {
-		store_job_release(out);
+		jd_job_release(out);
 		return svc__store_err(rc, e);
 	}
 	return 0;
@@ -483,12 +483,12 @@ svc_job_describe(struct svc *s, const char *job_id, struct store_job *out,
 struct page {
 	int limit, seen;
 	bool *more;
-	store_job_cb cb;
+	jd_job_cb cb;
 	void *arg;
 };
 
 static int
-job_page(void *arg, const struct store_job *j)
+job_page(void *arg, const struct jd_job *j)
 {
 	struct page *p = arg;
 
@@ -500,8 +500,8 @@ job_page(void *arg, const struct store_job *j)
 }
 
 int
-svc_job_list(struct svc *s, const struct store_job_filter *f, int64_t before_seq, int limit,
-    store_job_cb cb, void *arg, bool *more, struct jd_error *e)
+svc_job_list(struct svc *s, const struct jd_job_filter *f, int64_t before_seq, int limit,
+    jd_job_cb cb, void *arg, bool *more, struct jd_error *e)
 {
 	struct page p = {limit, 0, more, cb, arg};
 	struct store_tx *tx = NULL;
@@ -544,7 +544,7 @@ svc_job_update(struct svc *s, const char *job_id, const char *description,
     const char *config_patch, int64_t inprogress_timeout_min, struct jd_error *e)
 {
 	struct store_tx *tx = NULL;
-	struct store_job j;
+	struct jd_job j;
 	int rc;
 
 	memset(&j, 0, sizeof(j));
@@ -561,7 +561,7 @@ svc_job_update(struct svc *s, const char *job_id, const char *description,
 		store_rollback(tx);
 		rc = jd_error_set(e, JD_EINVAL, "Job %s is %s and cannot be updated", job_id,
 		    core_job_status_name(j.status));
-		store_job_release(&j);
+		jd_job_release(&j);
 		return rc;
 	}
 	if (description != NULL) {
@@ -582,7 +582,7 @@ svc_job_update(struct svc *s, const char *job_id, const char *description,
 			rc = jd_error_set(e, JD_EINVAL, "The number of retries of a job can only be lowered "
 			    "to 0 after it is created");
 			store_rollback(tx);
-			store_job_release(&j);
+			jd_job_release(&j);
 			return rc;
 		}
 		if (json_is_object(patch))
@@ -597,10 +597,10 @@ svc_job_update(struct svc *s, const char *job_id, const char *description,
 	j.updated_ms = svc_now(s);
 	if ((rc = store_job_update(tx, &j)) != 0)
 		goto store_fail;
-	store_job_release(&j);
+	jd_job_release(&j);
 	return svc__commit(tx, e);
 store_fail:
-	store_job_release(&j);
+	jd_job_release(&j);
 	store_rollback(tx);
 	return svc__store_err(rc, e);
 }
@@ -608,16 +608,16 @@ store_fail:
 /* Cancel job j inside tx (CancelJob, abort): QUEUED executions, and
  * IN_PROGRESS ones with force, become CANCELED; j is updated in place. */
 static int
-cancel_tx(struct store_tx *tx, struct store_job *j, bool force, const char *reason_code,
+cancel_tx(struct store_tx *tx, struct jd_job *j, bool force, const char *reason_code,
     const char *comment, int64_t now)
 {
-	struct store_execv pend = {0};
+	struct jd_execv pend = {0};
 	int rc;
 
-	if ((rc = store_exec_pending_job(tx, j->job_id, store_execv_add, &pend)) != 0)
+	if ((rc = store_exec_pending_job(tx, j->job_id, jd_execv_add, &pend)) != 0)
 		goto out;
 	for (size_t i = 0; i < pend.n; i++) {
-		struct store_exec *x = &pend.v[i];
+		struct jd_exec *x = &pend.v[i];
 		if (core_exec_check(CORE_OP_CANCEL, x->status, JD_EXEC_CANCELED, force, NULL) != 0)
 			continue;
 		if ((rc = svc__exec_set_status(tx, x, JD_EXEC_CANCELED, now)) != 0)
@@ -639,16 +639,16 @@ cancel_tx(struct store_tx *tx, struct store_job *j, bool force, const char *reas
 		j->completed_ms = now;
 	rc = store_job_update(tx, j);
 out:
-	store_execv_free(&pend);
+	jd_execv_free(&pend);
 	return rc;
 }
 
 int
 svc_job_cancel(struct svc *s, const char *job_id, bool force, const char *reason_code,
-    const char *comment, struct store_job *out, struct jd_error *e)
+    const char *comment, struct jd_job *out, struct jd_error *e)
 {
 	struct store_tx *tx = NULL;
-	struct store_job j;
+	struct jd_job j;
 	int64_t now = svc_now(s);
 	int rc;
 
@@ -673,7 +673,7 @@ svc_job_cancel(struct svc *s, const char *job_id, bool force, const char *reason
 	if ((rc = cancel_tx(tx, &j, force, reason_code, comment, now)) != 0)
 		goto store_fail;
 	if ((rc = svc__commit(tx, e)) != 0) {
-		store_job_release(&j);
+		jd_job_release(&j);
 		return rc;
 	}
 	*out = j;
@@ -681,7 +681,7 @@ svc_job_cancel(struct svc *s, const char *job_id, bool force, const char *reason
 store_fail:
 	rc = svc__store_err(rc, e);
 fail:
-	store_job_release(&j);
+	jd_job_release(&j);
 	store_rollback(tx);
 	return rc;
 }
@@ -694,7 +694,7 @@ struct fail_count {
 };
 
 static int
-count_failures(void *arg, const struct store_exec *x)
+count_failures(void *arg, const struct jd_exec *x)
 {
 	struct fail_count *c = arg;
 
@@ -706,12 +706,12 @@ count_failures(void *arg, const struct store_exec *x)
 
 /* Queue a retry of x if the job's retry configuration still allows one. */
 static int
-maybe_retry(struct svc *s, struct store_tx *tx, const struct store_job *j,
-    const struct store_exec *x, json_t *cfg, int64_t now)
+maybe_retry(struct svc *s, struct store_tx *tx, const struct jd_job *j,
+    const struct jd_exec *x, json_t *cfg, int64_t now)
 {
 	json_t *list = json_object_get(json_object_get(cfg, "jobExecutionsRetryConfig"), "criteriaList");
 	const char *type = core_exec_status_name(x->status);
-	struct store_exec_filter f = {-1, x->job_id, NULL};
+	struct jd_exec_filter f = {-1, x->job_id, NULL};
 	struct fail_count c = {x->status, 0};
 	int64_t allowed = -1;
 	size_t i;
@@ -745,10 +745,10 @@ maybe_retry(struct svc *s, struct store_tx *tx, const struct store_job *j,
 
 /* Cancel the job (as CancelJob without force) if an abort criterion is met. */
 static int
-maybe_abort(struct store_tx *tx, struct store_job *j, json_t *cfg, int64_t now)
+maybe_abort(struct store_tx *tx, struct jd_job *j, json_t *cfg, int64_t now)
 {
 	json_t *list = json_object_get(json_object_get(cfg, "abortConfig"), "criteriaList");
-	struct store_counts c;
+	struct jd_counts c;
 	size_t i;
 	json_t *crit;
 	int rc;
@@ -786,8 +786,8 @@ maybe_abort(struct store_tx *tx, struct store_job *j, json_t *cfg, int64_t now)
 }
 
 int
-svc__exec_finished_job(struct svc *s, struct store_tx *tx, const struct store_exec *x,
-    struct store_job *j, int64_t now)
+svc__exec_finished_job(struct svc *s, struct store_tx *tx, const struct jd_exec *x,
+    struct jd_job *j, int64_t now)
 {
 	int rc = 0;
 
@@ -811,9 +811,9 @@ svc__exec_finished_job(struct svc *s, struct store_tx *tx, const struct store_ex
 }
 
 int
-svc__exec_finished(struct svc *s, struct store_tx *tx, const struct store_exec *x, int64_t now)
+svc__exec_finished(struct svc *s, struct store_tx *tx, const struct jd_exec *x, int64_t now)
 {
-	struct store_job j;
+	struct jd_job j;
 	int rc;
 
 	memset(&j, 0, sizeof(j));
@@ -823,7 +823,7 @@ svc__exec_finished(struct svc *s, struct store_tx *tx, const struct store_exec *
 	if (rc != 0)
 		return rc;
 	rc = svc__exec_finished_job(s, tx, x, &j, now);
-	store_job_release(&j);
+	jd_job_release(&j);
 	return rc;
 }
 
@@ -831,7 +831,7 @@ int
 svc_job_delete(struct svc *s, const char *job_id, bool force, struct jd_error *e)
 {
 	struct store_tx *tx = NULL;
-	struct store_job j;
+	struct jd_job j;
 	int64_t deleting = 0;
 	int rc;
 
@@ -863,11 +863,11 @@ svc_job_delete(struct svc *s, const char *job_id, bool force, struct jd_error *e
 	}
 	/* Its executions leave the device views now (D3), not when reaped. */
 	{
-		struct store_execv pend = {0};
-		rc = store_exec_pending_job(tx, job_id, store_execv_add, &pend);
+		struct jd_execv pend = {0};
+		rc = store_exec_pending_job(tx, job_id, jd_execv_add, &pend);
 		for (size_t i = 0; rc == 0 && i < pend.n; i++)
 			rc = svc__touch(tx, pend.v[i].thing_name, pend.v[i].namespace_id, job_id, true);
-		store_execv_free(&pend);
+		jd_execv_free(&pend);
 		if (rc != 0)
 			goto store_fail;
 	}
@@ -875,7 +875,7 @@ svc_job_delete(struct svc *s, const char *job_id, bool force, struct jd_error *e
 	j.updated_ms = svc_now(s);
 	if ((rc = store_job_update(tx, &j)) != 0)
 		goto store_fail;
-	store_job_release(&j);
+	jd_job_release(&j);
 	if ((rc = svc__commit(tx, e)) != 0)
 		return rc;
 	svc__kick(s);
@@ -883,17 +883,17 @@ svc_job_delete(struct svc *s, const char *job_id, bool force, struct jd_error *e
 store_fail:
 	rc = svc__store_err(rc, e);
 fail:
-	store_job_release(&j);
+	jd_job_release(&j);
 	store_rollback(tx);
 	return rc;
 }
 
 int
 svc_job_associate(struct svc *s, const char *job_id, const char *const *targets, int n_targets,
-    struct store_job *out, struct jd_error *e)
+    struct jd_job *out, struct jd_error *e)
 {
 	struct store_tx *tx = NULL;
-	struct store_job j;
+	struct jd_job j;
 	json_t *arr = NULL;
 	char *merged = NULL;
 	int rc;
@@ -929,7 +929,7 @@ svc_job_associate(struct svc *s, const char *job_id, const char *const *targets,
 		goto store_fail;
 	json_decref(arr);
 	if ((rc = svc__commit(tx, e)) != 0) {
-		store_job_release(&j);
+		jd_job_release(&j);
 		return rc;
 	}
 	*out = j;
@@ -939,14 +939,14 @@ store_fail:
 fail:
 	json_decref(arr);
 	free(merged);
-	store_job_release(&j);
+	jd_job_release(&j);
 	store_rollback(tx);
 	return rc;
 }
 
 /* Start a SCHEDULED job whose startTime has come: queue its executions. */
 int
-svc__job_start(struct svc *s, struct store_tx *tx, struct store_job *j, int64_t now,
+svc__job_start(struct svc *s, struct store_tx *tx, struct jd_job *j, int64_t now,
     struct jd_error *e)
 {
 	json_t *arr = json_loads(j->targets ? j->targets : "[]", 0, NULL);
@@ -976,7 +976,7 @@ svc__job_start(struct svc *s, struct store_tx *tx, struct store_job *j, int64_t 
 
 /* The startTime of a scheduled job, from its stored schedulingConfig. */
 int64_t
-svc__job_start_ms(const struct store_job *j)
+svc__job_start_ms(const struct jd_job *j)
 {
 	json_t *cfg = json_loads(j->config ? j->config : "{}", 0, NULL);
 	const char *st = json_string_value(json_object_get(json_object_get(cfg, "schedulingConfig"),
@@ -992,7 +992,7 @@ svc__job_start_ms(const struct store_job *j)
 struct rollout_ctx {
 	struct svc *s;
 	struct store_tx *tx;
-	struct store_job *job;
+	struct jd_job *job;
 	int64_t now;
 	int64_t n;
 };
@@ -1001,21 +1001,21 @@ static int
 rollout_one(void *arg, const char *thing)
 {
 	struct rollout_ctx *c = arg;
-	struct store_thing t;
-	struct store_exec x;
+	struct jd_thing t;
+	struct jd_exec x;
 	int rc;
 
 	c->n++;
 	memset(&t, 0, sizeof(t));
 	rc = store_thing_get(c->tx, thing, &t);
-	store_thing_release(&t);
+	jd_thing_release(&t);
 	if (rc == JD_ENOTFOUND)
 		return 0; /* deleted while waiting: nothing to run */
 	if (rc != 0)
 		return rc;
 	memset(&x, 0, sizeof(x));
 	rc = store_exec_get(c->tx, c->job->job_id, thing, 0, &x);
-	store_exec_release(&x);
+	jd_exec_release(&x);
 	if (rc == 0 && core_exec_status_pending(x.status))
 		return 0;
 	if (rc != 0 && rc != JD_ENOTFOUND)
@@ -1024,10 +1024,10 @@ rollout_one(void *arg, const char *thing)
 }
 
 int
-svc__rollout_tick(struct svc *s, struct store_tx *tx, struct store_job *j, int64_t now)
+svc__rollout_tick(struct svc *s, struct store_tx *tx, struct jd_job *j, int64_t now)
 {
 	struct rollout_ctx c = {s, tx, j, now, 0};
-	struct store_counts counts;
+	struct jd_counts counts;
 	int64_t rate;
 	int rc;
 

@@ -123,7 +123,7 @@ struct head {
 };
 
 static int
-head_cb(void *arg, const struct store_exec *x)
+head_cb(void *arg, const struct jd_exec *x)
 {
 	struct head *h = arg;
 

@@ -172,7 +172,7 @@ bad:
 /* ---- timers ------------------------------------------------------------ */
 
 static int
-count_one(void *arg, const struct store_exec *x)
+count_one(void *arg, const struct jd_exec *x)
 {
 	(void)x;
 	*(bool *)arg = true;
@@ -185,12 +185,12 @@ count_one(void *arg, const struct store_exec *x)
  * has passed, and jobs whose next rollout batch is due.
  */
 static int
-due_scan(struct svc *s, int64_t now, bool *timeouts, struct store_jobv *starts, struct store_jobv *rollouts,
+due_scan(struct svc *s, int64_t now, bool *timeouts, struct jd_jobv *starts, struct jd_jobv *rollouts,
     struct jd_error *e)
 {
-	struct store_job_filter f = {JD_JOB_SCHEDULED, -1, NULL, NULL};
+	struct jd_job_filter f = {JD_JOB_SCHEDULED, -1, NULL, NULL};
 	struct store_tx *tx = NULL;
-	struct store_jobv sched = {0};
+	struct jd_jobv sched = {0};
 	int rc;
 
 	*timeouts = false;
@@ -198,16 +198,16 @@ due_scan(struct svc *s, int64_t now, bool *timeouts, struct store_jobv *starts, 
 		return rc;
 	rc = store_exec_due(tx, now, 1, count_one, timeouts);
 	if (rc >= 0)
-		rc = store_job_list(tx, &f, 0, 0, store_jobv_add, &sched);
+		rc = store_job_list(tx, &f, 0, 0, jd_jobv_add, &sched);
 	if (rc >= 0)
-		rc = store_job_rollout_due(tx, now, 100, store_jobv_add, rollouts);
+		rc = store_job_rollout_due(tx, now, 100, jd_jobv_add, rollouts);
 	store_rollback(tx);
 	for (size_t i = 0; i < sched.n; i++) {
 		int64_t start = svc__job_start_ms(&sched.v[i]);
 		if (start == 0 || start <= now)
-			store_jobv_add(starts, &sched.v[i]);
+			jd_jobv_add(starts, &sched.v[i]);
 	}
-	store_jobv_free(&sched);
+	jd_jobv_free(&sched);
 	return rc < 0 ? svc__store_err(rc, e) : 0;
 }
 
@@ -215,15 +215,15 @@ static int
 run_timeouts(struct svc *s, int64_t now, int *fired, struct jd_error *e)
 {
 	struct store_tx *tx = NULL;
-	struct store_execv due = {0};
+	struct jd_execv due = {0};
 	int rc;
 
 	if ((rc = svc__begin(s, true, &tx, e)) != 0)
 		return rc;
-	if ((rc = store_exec_due(tx, now, REAPER_BATCH, store_execv_add, &due)) != 0)
+	if ((rc = store_exec_due(tx, now, REAPER_BATCH, jd_execv_add, &due)) != 0)
 		goto fail;
 	for (size_t i = 0; i < due.n; i++) {
-		struct store_exec *x = &due.v[i];
+		struct jd_exec *x = &due.v[i];
 		if (core_exec_check(CORE_OP_TIMEOUT, x->status, JD_EXEC_TIMED_OUT, false, NULL) != 0)
 			continue;
 		if ((rc = svc__exec_set_status(tx, x, JD_EXEC_TIMED_OUT, now)) != 0)
@@ -232,10 +232,10 @@ run_timeouts(struct svc *s, int64_t now, int *fired, struct jd_error *e)
 			goto fail;
 		(*fired)++;
 	}
-	store_execv_free(&due);
+	jd_execv_free(&due);
 	return svc__commit(tx, e);
 fail:
-	store_execv_free(&due);
+	jd_execv_free(&due);
 	store_rollback(tx);
 	return svc__store_err(rc, e);
 }
@@ -246,7 +246,7 @@ static int
 run_job(struct svc *s, const char *job_id, bool start, int64_t now, struct jd_error *e)
 {
 	struct store_tx *tx = NULL;
-	struct store_job j;
+	struct jd_job j;
 	int rc;
 
 	memset(&j, 0, sizeof(j));
@@ -257,7 +257,7 @@ run_job(struct svc *s, const char *job_id, bool start, int64_t now, struct jd_er
 		rc = svc__job_start(s, tx, &j, now, e);
 	else if (rc == 0 && !start && j.rollout_next_ms != 0 && j.rollout_next_ms <= now)
 		rc = svc__rollout_tick(s, tx, &j, now);
-	store_job_release(&j);
+	jd_job_release(&j);
 	if (rc != 0) {
 		store_rollback(tx);
 		return rc == JD_ENOTFOUND ? 0 : svc__store_err(rc, e);
@@ -268,7 +268,7 @@ run_job(struct svc *s, const char *job_id, bool start, int64_t now, struct jd_er
 int
 svc_timers_run(struct svc *s, int *fired, struct jd_error *e)
 {
-	struct store_jobv starts = {0}, rollouts = {0};
+	struct jd_jobv starts = {0}, rollouts = {0};
 	int64_t now = svc_now(s);
 	bool timeouts = false;
 	int rc;
@@ -290,15 +290,15 @@ svc_timers_run(struct svc *s, int *fired, struct jd_error *e)
 		jd_error_clear(&je);
 	}
 out:
-	store_jobv_free(&starts);
-	store_jobv_free(&rollouts);
+	jd_jobv_free(&starts);
+	jd_jobv_free(&rollouts);
 	return rc;
 }
 
 /* ---- reaper: finishes DeleteJob in the background (D16) ---------------- */
 
 static int
-first_job(void *arg, const struct store_job *j)
+first_job(void *arg, const struct jd_job *j)
 {
 	jd_strlcpy(arg, j->job_id, JD_JOB_ID_MAX + 1);
 	return 1;
@@ -308,7 +308,7 @@ first_job(void *arg, const struct store_job *j)
 static int
 reap_once(struct svc *s)
 {
-	struct store_job_filter f = {JD_JOB_DELETION_IN_PROGRESS, -1, NULL, NULL};
+	struct jd_job_filter f = {JD_JOB_DELETION_IN_PROGRESS, -1, NULL, NULL};
 	char job_id[JD_JOB_ID_MAX + 1] = "";
 	struct store_tx *tx = NULL;
 	int64_t n = 0;

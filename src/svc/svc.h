@@ -18,9 +18,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "store/store.h"
+#include "core/model.h"
 #include "util/clock.h"
 #include "util/err.h"
+
+struct store; /* store/store.h: opened by main, borrowed by svc */
 
 /*
  * Notification sink (the MQTT bridge): called after a commit, once per thing
@@ -76,8 +78,8 @@ int svc_token_parse(const struct svc *s, char kind, const char *token, struct sv
 /* ---- things and groups ------------------------------------------------ */
 
 int svc_thing_create(struct svc *s, const char *name, const char *type_name,
-    const char *attributes, struct store_thing *out, struct jd_error *e);
-int svc_thing_describe(struct svc *s, const char *name, struct store_thing *out,
+    const char *attributes, struct jd_thing *out, struct jd_error *e);
+int svc_thing_describe(struct svc *s, const char *name, struct jd_thing *out,
     struct jd_error *e);
 /* attributes: JSON object text (values "" remove when merge) or NULL (unchanged). */
 int svc_thing_update(struct svc *s, const char *name, const char *type_name,
@@ -87,23 +89,23 @@ int svc_thing_update(struct svc *s, const char *name, const char *type_name,
 int svc_thing_delete(struct svc *s, const char *name, int64_t expected_version,
     struct jd_error *e);
 /* Calls cb for up to limit rows; *more set when another page exists. */
-int svc_thing_list(struct svc *s, const struct store_thing_filter *f, const char *after,
-    int limit, store_thing_cb cb, void *arg, bool *more, struct jd_error *e);
+int svc_thing_list(struct svc *s, const struct jd_thing_filter *f, const char *after,
+    int limit, jd_thing_cb cb, void *arg, bool *more, struct jd_error *e);
 
 int svc_group_create(struct svc *s, const char *name, const char *parent,
-    const char *description, const char *attributes, struct store_group *out,
+    const char *description, const char *attributes, struct jd_group *out,
     struct jd_error *e);
 /* ancestors: filled root first, up to JD_GROUP_DEPTH_MAX names; *n_anc set. */
-int svc_group_describe(struct svc *s, const char *name, struct store_group *out,
+int svc_group_describe(struct svc *s, const char *name, struct jd_group *out,
     char ancestors[][JD_GROUP_NAME_MAX + 1], int *n_anc, struct jd_error *e);
 int svc_group_delete(struct svc *s, const char *name, int64_t expected_version,
     struct jd_error *e);
-int svc_group_list(struct svc *s, const struct store_group_filter *f, const char *after,
-    int limit, store_group_cb cb, void *arg, bool *more, struct jd_error *e);
+int svc_group_list(struct svc *s, const struct jd_group_filter *f, const char *after,
+    int limit, jd_group_cb cb, void *arg, bool *more, struct jd_error *e);
 int svc_member_add(struct svc *s, const char *group, const char *thing, struct jd_error *e);
 int svc_member_remove(struct svc *s, const char *group, const char *thing, struct jd_error *e);
 int svc_member_list(struct svc *s, const char *group, bool recursive, const char *after,
-    int limit, store_name_cb cb, void *arg, bool *more, struct jd_error *e);
+    int limit, jd_name_cb cb, void *arg, bool *more, struct jd_error *e);
 
 /* ---- jobs ------------------------------------------------------------- */
 
@@ -122,43 +124,43 @@ struct svc_job_input {
 	int64_t start_ms;             /* schedulingConfig.startTime; 0 = start now */
 };
 
-int svc_job_create(struct svc *s, const struct svc_job_input *in, struct store_job *out,
+int svc_job_create(struct svc *s, const struct svc_job_input *in, struct jd_job *out,
     struct jd_error *e);
-int svc_job_describe(struct svc *s, const char *job_id, struct store_job *out,
-    struct store_counts *counts, struct jd_error *e);
-int svc_job_list(struct svc *s, const struct store_job_filter *f, int64_t before_seq,
-    int limit, store_job_cb cb, void *arg, bool *more, struct jd_error *e);
+int svc_job_describe(struct svc *s, const char *job_id, struct jd_job *out,
+    struct jd_counts *counts, struct jd_error *e);
+int svc_job_list(struct svc *s, const struct jd_job_filter *f, int64_t before_seq,
+    int limit, jd_job_cb cb, void *arg, bool *more, struct jd_error *e);
 /* description NULL = unchanged; config_patch: JSON object of members to replace. */
 int svc_job_update(struct svc *s, const char *job_id, const char *description,
     const char *config_patch, int64_t inprogress_timeout_min, struct jd_error *e);
 int svc_job_cancel(struct svc *s, const char *job_id, bool force, const char *reason_code,
-    const char *comment, struct store_job *out, struct jd_error *e);
+    const char *comment, struct jd_job *out, struct jd_error *e);
 int svc_job_delete(struct svc *s, const char *job_id, bool force, struct jd_error *e);
 int svc_job_associate(struct svc *s, const char *job_id, const char *const *targets,
-    int n_targets, struct store_job *out, struct jd_error *e);
+    int n_targets, struct jd_job *out, struct jd_error *e);
 
 /* ---- job templates ---------------------------------------------------- */
 
 /* From document, or from job_id's document and configuration (config members
  * given override the job's). Duplicate id: JD_ECONFLICT with resource_id. */
 int svc_template_create(struct svc *s, const char *id, const char *description,
-    const char *document, const char *job_id, const char *config, struct store_template *out,
+    const char *document, const char *job_id, const char *config, struct jd_template *out,
     struct jd_error *e);
-int svc_template_describe(struct svc *s, const char *id, struct store_template *out,
+int svc_template_describe(struct svc *s, const char *id, struct jd_template *out,
     struct jd_error *e);
-int svc_template_list(struct svc *s, const char *after, int limit, store_template_cb cb,
+int svc_template_list(struct svc *s, const char *after, int limit, jd_template_cb cb,
     void *arg, bool *more, struct jd_error *e);
 int svc_template_delete(struct svc *s, const char *id, struct jd_error *e);
 
 /* ---- executions (control plane) --------------------------------------- */
 
 int svc_exec_describe(struct svc *s, const char *job_id, const char *thing, int64_t number,
-    struct store_exec *out, struct jd_error *e);
+    struct jd_exec *out, struct jd_error *e);
 int svc_exec_list_job(struct svc *s, const char *job_id, int status, const char *after_thing,
-    int64_t after_number, int limit, store_exec_cb cb, void *arg, bool *more,
+    int64_t after_number, int limit, jd_exec_cb cb, void *arg, bool *more,
     struct jd_error *e);
-int svc_exec_list_thing(struct svc *s, const char *thing, const struct store_exec_filter *f,
-    int64_t before_seq, int limit, store_exec_cb cb, void *arg, bool *more,
+int svc_exec_list_thing(struct svc *s, const char *thing, const struct jd_exec_filter *f,
+    int64_t before_seq, int limit, jd_exec_cb cb, void *arg, bool *more,
     struct jd_error *e);
 /* details: JSON object text or NULL (unchanged); expected_version -1 = no check. */
 int svc_exec_cancel(struct svc *s, const char *job_id, const char *thing, bool force,
@@ -170,14 +172,14 @@ int svc_exec_delete(struct svc *s, const char *job_id, const char *thing, int64_
 
 /* The pending list of a thing in namespace ("" = plain view), head first. */
 int svc_dev_pending(struct svc *s, const char *thing, const char *namespace_id,
-    store_exec_cb cb, void *arg, struct jd_error *e);
+    jd_exec_cb cb, void *arg, struct jd_error *e);
 /* *found = false when nothing is pending. doc: owned job document or NULL. */
 int svc_dev_start_next(struct svc *s, const char *thing, const char *namespace_id,
-    const char *details, int64_t step_minutes, struct store_exec *out, char **doc,
+    const char *details, int64_t step_minutes, struct jd_exec *out, char **doc,
     bool *found, struct jd_error *e);
 /* job_id "$next" = head of the pending list without change. */
 int svc_dev_describe(struct svc *s, const char *thing, const char *job_id,
-    const char *namespace_id, int64_t number, struct store_exec *out, char **doc,
+    const char *namespace_id, int64_t number, struct jd_exec *out, char **doc,
     bool *found, struct jd_error *e);
 
 struct svc_update_input {
@@ -189,7 +191,7 @@ struct svc_update_input {
 };
 /* On JD_ESTATE / JD_EVERSION, e carries the execution state (has_state). */
 int svc_dev_update(struct svc *s, const char *thing, const char *job_id,
-    const struct svc_update_input *in, struct store_exec *out, char **doc,
+    const struct svc_update_input *in, struct jd_exec *out, char **doc,
     struct jd_error *e);
 
 /* ---- time and test rig ------------------------------------------------ */

@@ -46,11 +46,11 @@ svc__config_merge(const char *base, const char *over, const char *const *only)
 
 int
 svc_template_create(struct svc *s, const char *id, const char *description, const char *document,
-    const char *job_id, const char *config, struct store_template *out, struct jd_error *e)
+    const char *job_id, const char *config, struct jd_template *out, struct jd_error *e)
 {
 	struct store_tx *tx = NULL;
-	struct store_template t;
-	struct store_job j;
+	struct jd_template t;
+	struct jd_job j;
 	int rc;
 
 	memset(&t, 0, sizeof(t));
@@ -58,7 +58,7 @@ svc_template_create(struct svc *s, const char *id, const char *description, cons
 	if ((rc = svc__begin(s, true, &tx, e)) != 0)
 		return rc;
 	rc = store_template_get(tx, id, &t);
-	store_template_release(&t);
+	jd_template_release(&t);
 	if (rc == 0) {
 		store_rollback(tx);
 		jd_error_set(e, JD_ECONFLICT, "Job template %s already exists", id);
@@ -88,9 +88,9 @@ svc_template_create(struct svc *s, const char *id, const char *description, cons
 	t.created_ms = svc_now(s);
 	if ((rc = store_template_insert(tx, &t)) != 0)
 		goto store_fail;
-	store_job_release(&j);
+	jd_job_release(&j);
 	if ((rc = svc__commit(tx, e)) != 0) {
-		store_template_release(&t);
+		jd_template_release(&t);
 		return rc;
 	}
 	*out = t;
@@ -98,14 +98,14 @@ svc_template_create(struct svc *s, const char *id, const char *description, cons
 store_fail:
 	rc = svc__store_err(rc, e);
 fail:
-	store_job_release(&j);
-	store_template_release(&t);
+	jd_job_release(&j);
+	jd_template_release(&t);
 	store_rollback(tx);
 	return rc;
 }
 
 int
-svc_template_describe(struct svc *s, const char *id, struct store_template *out, struct jd_error *e)
+svc_template_describe(struct svc *s, const char *id, struct jd_template *out, struct jd_error *e)
 {
 	struct store_tx *tx = NULL;
 	int rc;
@@ -123,12 +123,12 @@ svc_template_describe(struct svc *s, const char *id, struct store_template *out,
 struct page {
 	int limit, seen;
 	bool *more;
-	store_template_cb cb;
+	jd_template_cb cb;
 	void *arg;
 };
 
 static int
-template_page(void *arg, const struct store_template *t)
+template_page(void *arg, const struct jd_template *t)
 {
 	struct page *p = arg;
 
@@ -140,7 +140,7 @@ template_page(void *arg, const struct store_template *t)
 }
 
 int
-svc_template_list(struct svc *s, const char *after, int limit, store_template_cb cb, void *arg,
+svc_template_list(struct svc *s, const char *after, int limit, jd_template_cb cb, void *arg,
     bool *more, struct jd_error *e)
 {
 	struct page p = {limit, 0, more, cb, arg};
@@ -176,11 +176,11 @@ svc_template_delete(struct svc *s, const char *id, struct jd_error *e)
 }
 
 int
-svc__template_apply(struct store_tx *tx, const char *template_arn, struct store_job *j,
+svc__template_apply(struct store_tx *tx, const char *template_arn, struct jd_job *j,
     struct jd_error *e)
 {
 	const char *slash = strstr(template_arn, ":jobtemplate/");
-	struct store_template t;
+	struct jd_template t;
 	json_t *cfg;
 	char *merged;
 	int rc;
@@ -220,6 +220,6 @@ svc__template_apply(struct store_tx *tx, const char *template_arn, struct store_
 	j->inprogress_timeout_min = json_integer_value(json_object_get(
 	    json_object_get(cfg, "timeoutConfig"), "inProgressTimeoutInMinutes"));
 	json_decref(cfg);
-	store_template_release(&t);
+	jd_template_release(&t);
 	return 0;
 }

@@ -44,18 +44,18 @@ names_free(struct names *l)
 
 /* Add j unless a job with its id is there already. */
 static int
-jobs_add(void *arg, const struct store_job *j)
+jobs_add(void *arg, const struct jd_job *j)
 {
-	struct store_jobv *l = arg;
+	struct jd_jobv *l = arg;
 
 	for (size_t i = 0; i < l->n; i++)
 		if (strcmp(l->v[i].job_id, j->job_id) == 0)
 			return 0;
-	return store_jobv_add(l, j);
+	return jd_jobv_add(l, j);
 }
 
 static bool
-jobs_has(const struct store_jobv *l, const char *job_id)
+jobs_has(const struct jd_jobv *l, const char *job_id)
 {
 	for (size_t i = 0; i < l->n; i++)
 		if (strcmp(l->v[i].job_id, job_id) == 0)
@@ -67,7 +67,7 @@ int
 svc__group_ancestors(struct store_tx *tx, const char *group, char out[][JD_GROUP_NAME_MAX + 1],
     int *n)
 {
-	struct store_group g;
+	struct jd_group g;
 	char cur[JD_GROUP_NAME_MAX + 1];
 	int rc;
 
@@ -78,7 +78,7 @@ svc__group_ancestors(struct store_tx *tx, const char *group, char out[][JD_GROUP
 		rc = store_group_get(tx, cur, &g);
 		if (rc != 0)
 			return rc == JD_ENOTFOUND ? 0 : rc;
-		store_group_release(&g);
+		jd_group_release(&g);
 		if (g.parent[0] == '\0')
 			return 0;
 		jd_strlcpy(out[(*n)++], g.parent, JD_GROUP_NAME_MAX + 1);
@@ -113,26 +113,26 @@ out:
 
 /* Continuous, active jobs that reach `thing` through groups or its ARN. */
 static int
-continuous_jobs(struct store_tx *tx, const struct names *groups, struct store_jobv *out)
+continuous_jobs(struct store_tx *tx, const struct names *groups, struct jd_jobv *out)
 {
-	struct store_jobv all = {0};
+	struct jd_jobv all = {0};
 	int rc = 0;
 
 	for (size_t i = 0; i < groups->n; i++)
 		if ((rc = store_job_list_by_group(tx, groups->v[i], jobs_add, &all)) != 0)
 			goto out;
 	for (size_t i = 0; i < all.n; i++) {
-		const struct store_job *j = &all.v[i];
+		const struct jd_job *j = &all.v[i];
 		if (j->selection == JD_SEL_CONTINUOUS && j->status == JD_JOB_IN_PROGRESS)
 			jobs_add(out, j);
 	}
 out:
-	store_jobv_free(&all);
+	jd_jobv_free(&all);
 	return rc;
 }
 
 static bool
-job_targets_thing(const struct store_job *j, const char *thing)
+job_targets_thing(const struct jd_job *j, const char *thing)
 {
 	char needle[JD_THING_NAME_MAX + 16];
 
@@ -141,7 +141,7 @@ job_targets_thing(const struct store_job *j, const char *thing)
 }
 
 static int
-pending_of(struct store_tx *tx, const char *job_id, const char *thing, struct store_exec *x,
+pending_of(struct store_tx *tx, const char *job_id, const char *thing, struct jd_exec *x,
     bool *has)
 {
 	int rc = store_exec_get(tx, job_id, thing, 0, x);
@@ -160,7 +160,7 @@ static int
 apply_coverage(struct svc *s, struct store_tx *tx, const char *thing, const struct names *before,
     const struct names *after, int64_t now)
 {
-	struct store_jobv jb = {0}, ja = {0};
+	struct jd_jobv jb = {0}, ja = {0};
 	int rc;
 
 	if ((rc = continuous_jobs(tx, before, &jb)) != 0)
@@ -169,22 +169,22 @@ apply_coverage(struct svc *s, struct store_tx *tx, const char *thing, const stru
 		goto out;
 	/* newly covered: queue unless already pending */
 	for (size_t i = 0; i < ja.n; i++) {
-		const struct store_job *j = &ja.v[i];
-		struct store_exec x;
+		const struct jd_job *j = &ja.v[i];
+		struct jd_exec x;
 		bool has;
 		if (jobs_has(&jb, j->job_id) || job_targets_thing(j, thing))
 			continue;
 		memset(&x, 0, sizeof(x));
 		if ((rc = pending_of(tx, j->job_id, thing, &x, &has)) != 0)
 			goto out;
-		store_exec_release(&x);
+		jd_exec_release(&x);
 		if (!has && (rc = svc__exec_queue(s, tx, j, thing, now)) != 0)
 			goto out;
 	}
 	/* no longer covered: pending executions become REMOVED */
 	for (size_t i = 0; i < jb.n; i++) {
-		const struct store_job *j = &jb.v[i];
-		struct store_exec x;
+		const struct jd_job *j = &jb.v[i];
+		struct jd_exec x;
 		bool has;
 		if (jobs_has(&ja, j->job_id) || job_targets_thing(j, thing))
 			continue;
@@ -196,13 +196,13 @@ apply_coverage(struct svc *s, struct store_tx *tx, const char *thing, const stru
 			if (rc == 0)
 				rc = svc__job_maybe_complete(s, tx, j->job_id, now);
 		}
-		store_exec_release(&x);
+		jd_exec_release(&x);
 		if (rc != 0)
 			goto out;
 	}
 out:
-	store_jobv_free(&jb);
-	store_jobv_free(&ja);
+	jd_jobv_free(&jb);
+	jd_jobv_free(&ja);
 	return rc;
 }
 
@@ -246,10 +246,10 @@ json_text_equal(const char *a, const char *b)
 
 int
 svc_thing_create(struct svc *s, const char *name, const char *type_name, const char *attributes,
-    struct store_thing *out, struct jd_error *e)
+    struct jd_thing *out, struct jd_error *e)
 {
 	struct store_tx *tx = NULL;
-	struct store_thing t;
+	struct jd_thing t;
 	int rc;
 
 	memset(&t, 0, sizeof(t));
@@ -264,7 +264,7 @@ svc_thing_create(struct svc *s, const char *name, const char *type_name, const c
 		    json_text_equal(t.attributes, attributes);
 		store_rollback(tx);
 		if (!same) {
-			store_thing_release(&t);
+			jd_thing_release(&t);
 			jd_error_set(e, JD_EEXISTS, "Thing %s already exists with different attributes", name);
 			jd_strlcpy(e->resource_id, t.id, sizeof(e->resource_id));
 			return JD_EEXISTS;
@@ -288,19 +288,19 @@ svc_thing_create(struct svc *s, const char *name, const char *type_name, const c
 	if ((rc = store_thing_insert(tx, &t)) != 0)
 		goto fail;
 	if ((rc = svc__commit(tx, e)) != 0) {
-		store_thing_release(&t);
+		jd_thing_release(&t);
 		return rc;
 	}
 	*out = t;
 	return 0;
 fail:
-	store_thing_release(&t);
+	jd_thing_release(&t);
 	store_rollback(tx);
 	return svc__store_err(rc, e);
 }
 
 int
-svc_thing_describe(struct svc *s, const char *name, struct store_thing *out, struct jd_error *e)
+svc_thing_describe(struct svc *s, const char *name, struct jd_thing *out, struct jd_error *e)
 {
 	struct store_tx *tx = NULL;
 	int rc;
@@ -320,7 +320,7 @@ svc_thing_update(struct svc *s, const char *name, const char *type_name, bool re
     const char *attributes, bool merge, int64_t expected_version, struct jd_error *e)
 {
 	struct store_tx *tx = NULL;
-	struct store_thing t;
+	struct jd_thing t;
 	int rc;
 
 	memset(&t, 0, sizeof(t));
@@ -335,13 +335,13 @@ svc_thing_update(struct svc *s, const char *name, const char *type_name, bool re
 		goto fail;
 	if (expected_version >= 0 && expected_version != t.version) {
 		store_rollback(tx);
-		store_thing_release(&t);
+		jd_thing_release(&t);
 		return jd_error_set(e, JD_EVERSION,
 		    "The version for thing %s does not match the expected version.", name);
 	}
 	if (type_name != NULL && type_name[0] != '\0') {
 		store_rollback(tx);
-		store_thing_release(&t);
+		jd_thing_release(&t);
 		return jd_error_set(e, JD_ENOTFOUND, "Thing type %s does not exist", type_name);
 	}
 	if (remove_type)
@@ -367,17 +367,17 @@ svc_thing_update(struct svc *s, const char *name, const char *type_name, bool re
 		json_decref(upd);
 		if ((rc = check_attr_count(t.attributes, t.type_name, e)) != 0) {
 			store_rollback(tx);
-			store_thing_release(&t);
+			jd_thing_release(&t);
 			return rc;
 		}
 	}
 	t.version++;
 	if ((rc = store_thing_update(tx, &t)) != 0)
 		goto fail;
-	store_thing_release(&t);
+	jd_thing_release(&t);
 	return svc__commit(tx, e);
 fail:
-	store_thing_release(&t);
+	jd_thing_release(&t);
 	store_rollback(tx);
 	return svc__store_err(rc, e);
 }
@@ -385,11 +385,11 @@ fail:
 int
 svc_thing_delete(struct svc *s, const char *name, int64_t expected_version, struct jd_error *e)
 {
-	struct store_exec_filter f = {-2, NULL, NULL};
+	struct jd_exec_filter f = {-2, NULL, NULL};
 	struct store_tx *tx = NULL;
-	struct store_thing t;
+	struct jd_thing t;
 	struct names groups = {0};
-	struct store_execv pend = {0};
+	struct jd_execv pend = {0};
 	int64_t now = svc_now(s);
 	int rc;
 
@@ -403,14 +403,14 @@ svc_thing_delete(struct svc *s, const char *name, int64_t expected_version, stru
 	}
 	if (rc != 0)
 		goto fail;
-	store_thing_release(&t);
+	jd_thing_release(&t);
 	if (expected_version >= 0 && expected_version != t.version) {
 		store_rollback(tx);
 		return jd_error_set(e, JD_EVERSION,
 		    "The version for thing %s does not match the expected version.", name);
 	}
 	/* D14: pending executions become REMOVED and stay listable by job. */
-	if ((rc = store_exec_list_thing(tx, name, &f, 0, 1000000, store_execv_add, &pend)) != 0)
+	if ((rc = store_exec_list_thing(tx, name, &f, 0, 1000000, jd_execv_add, &pend)) != 0)
 		goto fail;
 	for (size_t i = 0; i < pend.n; i++) {
 		if ((rc = svc__exec_set_status(tx, &pend.v[i], JD_EXEC_REMOVED, now)) != 0)
@@ -425,11 +425,11 @@ svc_thing_delete(struct svc *s, const char *name, int64_t expected_version, stru
 			goto fail;
 	if ((rc = store_thing_delete(tx, name)) != 0)
 		goto fail;
-	store_execv_free(&pend);
+	jd_execv_free(&pend);
 	names_free(&groups);
 	return svc__commit(tx, e);
 fail:
-	store_execv_free(&pend);
+	jd_execv_free(&pend);
 	names_free(&groups);
 	store_rollback(tx);
 	return svc__store_err(rc, e);
@@ -444,7 +444,7 @@ struct limit_cb {
 };
 
 static int
-thing_page(void *arg, const struct store_thing *t)
+thing_page(void *arg, const struct jd_thing *t)
 {
 	struct limit_cb *l = arg;
 
@@ -452,12 +452,12 @@ thing_page(void *arg, const struct store_thing *t)
 		*l->more = true;
 		return 1;
 	}
-	return ((store_thing_cb)(void (*)(void))l->cb)(l->arg, t);
+	return ((jd_thing_cb)(void (*)(void))l->cb)(l->arg, t);
 }
 
 int
-svc_thing_list(struct svc *s, const struct store_thing_filter *f, const char *after, int limit,
-    store_thing_cb cb, void *arg, bool *more, struct jd_error *e)
+svc_thing_list(struct svc *s, const struct jd_thing_filter *f, const char *after, int limit,
+    jd_thing_cb cb, void *arg, bool *more, struct jd_error *e)
 {
 	struct limit_cb l = {limit, 0, more, (int (*)(void *, const void *))(void (*)(void))cb, arg};
 	struct store_tx *tx = NULL;
@@ -475,10 +475,10 @@ svc_thing_list(struct svc *s, const struct store_thing_filter *f, const char *af
 
 int
 svc_group_create(struct svc *s, const char *name, const char *parent, const char *description,
-    const char *attributes, struct store_group *out, struct jd_error *e)
+    const char *attributes, struct jd_group *out, struct jd_error *e)
 {
 	struct store_tx *tx = NULL;
-	struct store_group g, p;
+	struct jd_group g, p;
 	char anc[JD_GROUP_DEPTH_MAX][JD_GROUP_NAME_MAX + 1];
 	int n_anc = 0;
 	int64_t children = 0;
@@ -497,7 +497,7 @@ svc_group_create(struct svc *s, const char *name, const char *parent, const char
 		if (!same) {
 			jd_error_set(e, JD_EEXISTS, "Thing Group %s already exists with different properties", name);
 			jd_strlcpy(e->resource_id, g.id, sizeof(e->resource_id));
-			store_group_release(&g);
+			jd_group_release(&g);
 			return JD_EEXISTS;
 		}
 		*out = g;
@@ -507,7 +507,7 @@ svc_group_create(struct svc *s, const char *name, const char *parent, const char
 		goto fail;
 	if (parent != NULL && parent[0] != '\0') {
 		rc = store_group_get(tx, parent, &p);
-		store_group_release(&p);
+		jd_group_release(&p);
 		if (rc == JD_ENOTFOUND) {
 			store_rollback(tx);
 			return jd_error_set(e, JD_EINVAL, "Parent thing group %s does not exist", parent);
@@ -540,19 +540,19 @@ svc_group_create(struct svc *s, const char *name, const char *parent, const char
 	if ((rc = store_group_insert(tx, &g)) != 0)
 		goto fail;
 	if ((rc = svc__commit(tx, e)) != 0) {
-		store_group_release(&g);
+		jd_group_release(&g);
 		return rc;
 	}
 	*out = g;
 	return 0;
 fail:
-	store_group_release(&g);
+	jd_group_release(&g);
 	store_rollback(tx);
 	return svc__store_err(rc, e);
 }
 
 int
-svc_group_describe(struct svc *s, const char *name, struct store_group *out,
+svc_group_describe(struct svc *s, const char *name, struct jd_group *out,
     char ancestors[][JD_GROUP_NAME_MAX + 1], int *n_anc, struct jd_error *e)
 {
 	char tmp[JD_GROUP_DEPTH_MAX][JD_GROUP_NAME_MAX + 1];
@@ -570,7 +570,7 @@ svc_group_describe(struct svc *s, const char *name, struct store_group *out,
 	if (rc == JD_ENOTFOUND)
 		return jd_error_set(e, rc, "Thing Group %s does not exist", name);
 	if (rc != 0) {
-		store_group_release(out);
+		jd_group_release(out);
 		return svc__store_err(rc, e);
 	}
 	for (int i = 0; i < n; i++) /* root first */
@@ -583,7 +583,7 @@ int
 svc_group_delete(struct svc *s, const char *name, int64_t expected_version, struct jd_error *e)
 {
 	struct store_tx *tx = NULL;
-	struct store_group g;
+	struct jd_group g;
 	struct names members = {0};
 	int64_t children = 0;
 	int rc;
@@ -592,7 +592,7 @@ svc_group_delete(struct svc *s, const char *name, int64_t expected_version, stru
 	if ((rc = svc__begin(s, true, &tx, e)) != 0)
 		return rc;
 	rc = store_group_get(tx, name, &g);
-	store_group_release(&g);
+	jd_group_release(&g);
 	if (rc == JD_ENOTFOUND) {
 		store_rollback(tx);
 		return 0;
@@ -640,7 +640,7 @@ fail:
 }
 
 static int
-group_page(void *arg, const struct store_group *g)
+group_page(void *arg, const struct jd_group *g)
 {
 	struct limit_cb *l = arg;
 
@@ -648,12 +648,12 @@ group_page(void *arg, const struct store_group *g)
 		*l->more = true;
 		return 1;
 	}
-	return ((store_group_cb)(void (*)(void))l->cb)(l->arg, g);
+	return ((jd_group_cb)(void (*)(void))l->cb)(l->arg, g);
 }
 
 int
-svc_group_list(struct svc *s, const struct store_group_filter *f, const char *after, int limit,
-    store_group_cb cb, void *arg, bool *more, struct jd_error *e)
+svc_group_list(struct svc *s, const struct jd_group_filter *f, const char *after, int limit,
+    jd_group_cb cb, void *arg, bool *more, struct jd_error *e)
 {
 	struct limit_cb l = {limit, 0, more, (int (*)(void *, const void *))(void (*)(void))cb, arg};
 	struct store_tx *tx = NULL;
@@ -663,10 +663,10 @@ svc_group_list(struct svc *s, const struct store_group_filter *f, const char *af
 	if ((rc = svc__begin(s, false, &tx, e)) != 0)
 		return rc;
 	if (f->parent != NULL && f->parent[0] != '\0') {
-		struct store_group g;
+		struct jd_group g;
 		memset(&g, 0, sizeof(g));
 		rc = store_group_get(tx, f->parent, &g);
-		store_group_release(&g);
+		jd_group_release(&g);
 		if (rc != 0) {
 			store_rollback(tx);
 			if (rc == JD_ENOTFOUND)
@@ -682,20 +682,20 @@ svc_group_list(struct svc *s, const struct store_group_filter *f, const char *af
 static int
 check_both(struct store_tx *tx, const char *group, const char *thing, struct jd_error *e)
 {
-	struct store_group g;
-	struct store_thing t;
+	struct jd_group g;
+	struct jd_thing t;
 	int rc;
 
 	memset(&g, 0, sizeof(g));
 	memset(&t, 0, sizeof(t));
 	rc = store_group_get(tx, group, &g);
-	store_group_release(&g);
+	jd_group_release(&g);
 	if (rc == JD_ENOTFOUND)
 		return jd_error_set(e, rc, "Thing Group %s does not exist", group);
 	if (rc != 0)
 		return svc__store_err(rc, e);
 	rc = store_thing_get(tx, thing, &t);
-	store_thing_release(&t);
+	jd_thing_release(&t);
 	if (rc == JD_ENOTFOUND)
 		return jd_error_set(e, rc, "Thing %s cannot be found.", thing);
 	return rc ? svc__store_err(rc, e) : 0;
@@ -795,16 +795,16 @@ name_page(void *arg, const char *name)
 		*l->more = true;
 		return 1;
 	}
-	return ((store_name_cb)(void (*)(void))l->cb)(l->arg, name);
+	return ((jd_name_cb)(void (*)(void))l->cb)(l->arg, name);
 }
 
 int
 svc_member_list(struct svc *s, const char *group, bool recursive, const char *after, int limit,
-    store_name_cb cb, void *arg, bool *more, struct jd_error *e)
+    jd_name_cb cb, void *arg, bool *more, struct jd_error *e)
 {
 	struct limit_cb l = {limit, 0, more, (int (*)(void *, const void *))(void (*)(void))cb, arg};
 	struct store_tx *tx = NULL;
-	struct store_group g;
+	struct jd_group g;
 	int rc;
 
 	*more = false;
@@ -812,7 +812,7 @@ svc_member_list(struct svc *s, const char *group, bool recursive, const char *af
 	if ((rc = svc__begin(s, false, &tx, e)) != 0)
 		return rc;
 	rc = store_group_get(tx, group, &g);
-	store_group_release(&g);
+	jd_group_release(&g);
 	if (rc == 0)
 		rc = store_member_list(tx, group, recursive, after, limit + 1, name_page, &l);
 	store_rollback(tx);

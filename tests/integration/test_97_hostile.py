@@ -6,7 +6,7 @@ plain 400 from libmicrohttpd or a closed connection; each such case says which o
 accepts. After every batch: jobsd is still up, a describe still works, and a snapshot of
 every thing, group, job, execution and template equals the one taken before the batch.
 
-Limits exercised (src/limits.h): body 256 KiB, URI 8192 bytes, 32 query parameters,
+Limits exercised (src/jd_limits.h): body 256 KiB, URI 8192 bytes, 32 query parameters,
 16 path segments, 60 s connection timeout (never waited for: slowloris tests check that
 other clients are served while slow connections are open).
 

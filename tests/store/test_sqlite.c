@@ -252,7 +252,7 @@ fresh(void)
 static void
 put_thing(struct store_tx *tx, const char *name)
 {
-	struct store_thing t = {0};
+	struct jd_thing t = {0};
 
 	jd_strlcpy(t.name, name, sizeof(t.name));
 	t.version = 1;
@@ -264,11 +264,11 @@ static int
 has_thing(const char *name)
 {
 	struct store_tx *tx = begin(false);
-	struct store_thing t;
+	struct jd_thing t;
 	int rc = store_thing_get(tx, name, &t);
 
 	if (rc == 0)
-		store_thing_release(&t);
+		jd_thing_release(&t);
 	store_rollback(tx);
 	return rc;
 }
@@ -435,7 +435,7 @@ TEST(t_group_sees_earlier_members)
 	CHECK_EQ_INT(b.rc, 0);
 	{
 		struct store_tx *tx = begin(true);
-		struct store_thing t = {0};
+		struct jd_thing t = {0};
 
 		jd_strlcpy(t.name, c.name, sizeof(t.name));
 		CHECK_EQ_INT(store_thing_insert(tx, &t), JD_EEXISTS);
@@ -552,7 +552,7 @@ raw_int(const char *sql)
 static void
 mk_exec(struct store_tx *tx, const char *job, const char *thing, int64_t number, int status)
 {
-	struct store_exec x = {0};
+	struct jd_exec x = {0};
 
 	jd_strlcpy(x.job_id, job, sizeof(x.job_id));
 	jd_strlcpy(x.thing_name, thing, sizeof(x.thing_name));
@@ -565,7 +565,7 @@ mk_exec(struct store_tx *tx, const char *job, const char *thing, int64_t number,
 TEST(t_migration_3)
 {
 	struct store_tx *tx;
-	struct store_counts k;
+	struct jd_counts k;
 	int64_t n = -1;
 
 	fresh();
@@ -607,12 +607,12 @@ TEST(t_migration_3)
 	CHECK_EQ_INT(raw_int("SELECT count(*) FROM sqlite_schema"
 	    " WHERE name = 'executions_count_update'"), 0);
 	{
-		struct store_exec x;
+		struct jd_exec x;
 
 		CHECK_EQ_INT(store_exec_get(tx, "m", "t3", 1, &x), 0);
 		x.status = JD_EXEC_FAILED;
 		CHECK_EQ_INT(store_exec_update(tx, &x), 0);
-		store_exec_release(&x);
+		jd_exec_release(&x);
 	}
 	CHECK_EQ_INT(store_exec_counts(tx, "m", &k), 0);
 	CHECK_EQ_INT(k.n[JD_EXEC_IN_PROGRESS], 0);
@@ -623,7 +623,7 @@ TEST(t_migration_3)
 }
 
 static int
-count_cb(void *arg, const struct store_exec *x)
+count_cb(void *arg, const struct jd_exec *x)
 {
 	(void)x;
 	(*(int64_t *)arg)++;
@@ -704,7 +704,7 @@ TEST(t_statements_build_no_temp_btrees)
 TEST(t_migration_5_partial_indexes)
 {
 	struct store_tx *tx;
-	struct store_exec x;
+	struct jd_exec x;
 	int64_t n = 0;
 
 	fresh();
@@ -735,7 +735,7 @@ TEST(t_migration_5_partial_indexes)
 	x.status = JD_EXEC_SUCCEEDED;
 	x.inprogress_deadline = 0;
 	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
-	store_exec_release(&x);
+	jd_exec_release(&x);
 	n = 0;
 	CHECK_EQ_INT(store_exec_due(tx, 1000, 10, count_cb, &n), 0);
 	CHECK_EQ_INT(n, 0);
@@ -755,7 +755,7 @@ TEST(t_migration_5_partial_indexes)
 TEST(t_device_paths_never_reprepare)
 {
 	struct store_tx *tx;
-	struct store_exec x;
+	struct jd_exec x;
 	int64_t n = 0, before;
 
 	fresh();
@@ -777,7 +777,7 @@ TEST(t_device_paths_never_reprepare)
 		x.status = round == 2 ? JD_EXEC_SUCCEEDED : JD_EXEC_IN_PROGRESS;
 		x.version++;
 		CHECK_EQ_INT(store_exec_update(tx, &x), 0);
-		store_exec_release(&x);
+		jd_exec_release(&x);
 		CHECK_EQ_INT(store_exec_active_count(tx, round == 1 ? "r2" : "r1", &n), 0);
 		mk_exec(tx, "r3", things[round], 1, JD_EXEC_QUEUED);
 		commit(tx);
@@ -815,7 +815,7 @@ bench_main(void *arg)
 	snprintf(thing, sizeof(thing), "t%d", w->id);
 	while (!bench_stop) {
 		struct store_tx *tx = NULL;
-		struct store_exec x;
+		struct jd_exec x;
 		double t0 = now_s();
 
 		if (store_begin(S, true, &tx) != 0) {
@@ -830,12 +830,12 @@ bench_main(void *arg)
 		x.version++;
 		x.updated_ms = x.version;
 		if (store_exec_update(tx, &x) != 0) {
-			store_exec_release(&x);
+			jd_exec_release(&x);
 			store_rollback(tx);
 			w->errors++;
 			continue;
 		}
-		store_exec_release(&x);
+		jd_exec_release(&x);
 		if (store_commit(tx) != 0) {
 			w->errors++;
 			continue;

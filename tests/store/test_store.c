@@ -104,21 +104,21 @@ name_cb(void *arg, const char *name)
 }
 
 static int
-thing_cb(void *arg, const struct store_thing *t)
+thing_cb(void *arg, const struct jd_thing *t)
 {
 	coll_add(arg, t->name);
 	return coll_ret(arg);
 }
 
 static int
-group_cb(void *arg, const struct store_group *g)
+group_cb(void *arg, const struct jd_group *g)
 {
 	coll_add(arg, g->name);
 	return coll_ret(arg);
 }
 
 static int
-job_cb(void *arg, const struct store_job *j)
+job_cb(void *arg, const struct jd_job *j)
 {
 	coll_add(arg, j->job_id);
 	return coll_ret(arg);
@@ -126,7 +126,7 @@ job_cb(void *arg, const struct store_job *j)
 
 /* "job/thing/number" */
 static int
-exec_cb(void *arg, const struct store_exec *x)
+exec_cb(void *arg, const struct jd_exec *x)
 {
 	char s[256];
 
@@ -136,7 +136,7 @@ exec_cb(void *arg, const struct store_exec *x)
 }
 
 static int
-template_cb(void *arg, const struct store_template *t)
+template_cb(void *arg, const struct jd_template *t)
 {
 	coll_add(arg, t->id);
 	return coll_ret(arg);
@@ -145,7 +145,7 @@ template_cb(void *arg, const struct store_template *t)
 static void
 mk_thing(struct store_tx *tx, const char *name, const char *type, const char *attrs)
 {
-	struct store_thing t = {0};
+	struct jd_thing t = {0};
 
 	jd_strlcpy(t.name, name, sizeof(t.name));
 	snprintf(t.id, sizeof(t.id), "id-%s", name);
@@ -159,7 +159,7 @@ mk_thing(struct store_tx *tx, const char *name, const char *type, const char *at
 static void
 mk_group(struct store_tx *tx, const char *name, const char *parent)
 {
-	struct store_group g = {0};
+	struct jd_group g = {0};
 
 	jd_strlcpy(g.name, name, sizeof(g.name));
 	snprintf(g.id, sizeof(g.id), "gid-%s", name);
@@ -172,7 +172,7 @@ mk_group(struct store_tx *tx, const char *name, const char *parent)
 static int64_t
 mk_job(struct store_tx *tx, const char *id, int status, int selection, const char *ns)
 {
-	struct store_job j = {0};
+	struct jd_job j = {0};
 
 	jd_strlcpy(j.job_id, id, sizeof(j.job_id));
 	j.status = status;
@@ -190,7 +190,7 @@ static int64_t
 mk_exec(struct store_tx *tx, const char *job, const char *thing, int64_t number, int status,
     const char *ns, int64_t queued_ms)
 {
-	struct store_exec x = {0};
+	struct jd_exec x = {0};
 
 	jd_strlcpy(x.job_id, job, sizeof(x.job_id));
 	jd_strlcpy(x.thing_name, thing, sizeof(x.thing_name));
@@ -236,7 +236,7 @@ TEST(t_meta)
 TEST(t_rollback)
 {
 	struct store_tx *tx;
-	struct store_thing t;
+	struct jd_thing t;
 	char *v = NULL;
 
 	fresh();
@@ -249,13 +249,13 @@ TEST(t_rollback)
 	CHECK_EQ_INT(store_thing_delete(tx, "kept"), 0);
 	CHECK_EQ_INT(store_meta_put(tx, "k", "v"), 0);
 	CHECK_EQ_INT(store_thing_get(tx, "gone", &t), 0); /* visible inside the tx */
-	store_thing_release(&t);
+	jd_thing_release(&t);
 	store_rollback(tx);
 
 	tx = begin(false);
 	CHECK_EQ_INT(store_thing_get(tx, "gone", &t), JD_ENOTFOUND);
 	CHECK_EQ_INT(store_thing_get(tx, "kept", &t), 0);
-	store_thing_release(&t);
+	jd_thing_release(&t);
 	CHECK_EQ_INT(store_meta_get(tx, "k", &v), JD_ENOTFOUND);
 	store_rollback(tx);
 	store_rollback(NULL);
@@ -265,7 +265,7 @@ TEST(t_rollback)
 TEST(t_read_tx)
 {
 	struct store_tx *r, *w;
-	struct store_thing t;
+	struct jd_thing t;
 	struct coll c = {BUF_INIT, 0, 0};
 
 	fresh();
@@ -298,7 +298,7 @@ TEST(t_read_tx)
 TEST(t_reopen)
 {
 	struct store_tx *tx;
-	struct store_thing t;
+	struct jd_thing t;
 	struct jd_error e;
 	int64_t seq1, seq2;
 	char *v = NULL;
@@ -324,7 +324,7 @@ TEST(t_reopen)
 	CHECK_EQ_INT(store_thing_get(tx, "durable", &t), 0);
 	CHECK_EQ_STR(t.type_name, "ty");
 	CHECK_EQ_STR(t.attributes, "{\"a\":\"1\"}");
-	store_thing_release(&t);
+	jd_thing_release(&t);
 	CHECK_EQ_INT(store_meta_get(tx, "k", &v), 0);
 	CHECK_EQ_STR(v, "v");
 	free(v);
@@ -338,7 +338,7 @@ TEST(t_wipe)
 {
 	struct store_tx *tx;
 	struct coll c = {BUF_INIT, 0, 0};
-	struct store_counts k;
+	struct jd_counts k;
 	int64_t n = -1;
 	char *v = NULL;
 
@@ -380,7 +380,7 @@ TEST(t_wipe)
 TEST(t_thing_crud)
 {
 	struct store_tx *tx;
-	struct store_thing t = {0}, g;
+	struct jd_thing t = {0}, g;
 
 	fresh();
 	tx = begin(true);
@@ -400,7 +400,7 @@ TEST(t_thing_crud)
 	CHECK_EQ_STR(g.attributes, t.attributes);
 	CHECK_EQ_INT(g.version, 3);
 	CHECK_EQ_INT(g.created_ms, 1700000000123);
-	store_thing_release(&g);
+	jd_thing_release(&g);
 	CHECK_EQ_INT(store_thing_get(tx, "nope", &g), JD_ENOTFOUND);
 
 	/* update every field; absent type and attributes come back absent */
@@ -419,7 +419,7 @@ TEST(t_thing_crud)
 	CHECK(g.attributes == NULL);
 	CHECK_EQ_INT(g.version, 4);
 	CHECK_EQ_INT(g.created_ms, 5);
-	store_thing_release(&g);
+	jd_thing_release(&g);
 
 	jd_strlcpy(t.name, "nope", sizeof(t.name));
 	CHECK_EQ_INT(store_thing_update(tx, &t), JD_ENOTFOUND);
@@ -433,7 +433,7 @@ TEST(t_thing_list)
 {
 	struct store_tx *tx;
 	struct coll c = {BUF_INIT, 0, 0};
-	struct store_thing_filter f = {NULL, NULL, false, NULL};
+	struct jd_thing_filter f = {NULL, NULL, false, NULL};
 
 	fresh();
 	tx = begin(true);
@@ -509,7 +509,7 @@ TEST(t_thing_list)
 TEST(t_group_crud)
 {
 	struct store_tx *tx;
-	struct store_group g = {0}, o;
+	struct jd_group g = {0}, o;
 	int64_t n = -1;
 
 	fresh();
@@ -533,12 +533,12 @@ TEST(t_group_crud)
 	CHECK_EQ_STR(o.attributes, "{\"k\":\"v\"}");
 	CHECK_EQ_INT(o.version, 2);
 	CHECK_EQ_INT(o.created_ms, 1700000000999);
-	store_group_release(&o);
+	jd_group_release(&o);
 	CHECK_EQ_INT(store_group_get(tx, "kid1", &o), 0);
 	CHECK_EQ_STR(o.parent, "root");
 	CHECK(o.description == NULL);
 	CHECK(o.attributes == NULL);
-	store_group_release(&o);
+	jd_group_release(&o);
 	CHECK_EQ_INT(store_group_get(tx, "nope", &o), JD_ENOTFOUND);
 
 	CHECK_EQ_INT(store_group_child_count(tx, "root", &n), 0);
@@ -574,7 +574,7 @@ TEST(t_group_list)
 {
 	struct store_tx *tx;
 	struct coll c = {BUF_INIT, 0, 0};
-	struct store_group_filter f = {NULL, false, NULL};
+	struct jd_group_filter f = {NULL, false, NULL};
 
 	fresh();
 	mk_tree();
@@ -695,7 +695,7 @@ TEST(t_members)
 TEST(t_job_crud)
 {
 	struct store_tx *tx;
-	struct store_job j = {0}, o;
+	struct jd_job j = {0}, o;
 	int64_t seq1;
 
 	fresh();
@@ -742,7 +742,7 @@ TEST(t_job_crud)
 	CHECK_EQ_INT(o.created_ms, 1700000000001);
 	CHECK_EQ_INT(o.updated_ms, 1700000000002);
 	CHECK_EQ_INT(o.completed_ms, 1700000000003);
-	store_job_release(&o);
+	jd_job_release(&o);
 	CHECK_EQ_INT(store_job_get(tx, "nope", &o), JD_ENOTFOUND);
 	{
 		int st = -1, sel = -1;
@@ -791,7 +791,7 @@ TEST(t_job_crud)
 	CHECK_EQ_INT(o.created_ms, 1);
 	CHECK_EQ_INT(o.updated_ms, 2);
 	CHECK_EQ_INT(o.completed_ms, 0);
-	store_job_release(&o);
+	jd_job_release(&o);
 	{
 		int st = -1, sel = -1;
 		CHECK_EQ_INT(store_job_status(tx, "job-1", &st, &sel), 0);
@@ -813,7 +813,7 @@ TEST(t_job_list)
 {
 	struct store_tx *tx;
 	struct coll c = {BUF_INIT, 0, 0};
-	struct store_job_filter f = {-1, -1, NULL, NULL};
+	struct jd_job_filter f = {-1, -1, NULL, NULL};
 	int64_t s[6], n = -1;
 
 	fresh();
@@ -905,7 +905,7 @@ TEST(t_job_list)
 
 /* A list callback may call other operations, the same list included. */
 static int
-nested_cb(void *arg, const struct store_job *j)
+nested_cb(void *arg, const struct jd_job *j)
 {
 	struct store_tx *tx = arg;
 	struct coll c = {BUF_INIT, 0, 0};
@@ -941,7 +941,7 @@ TEST(t_nested_cb)
 TEST(t_exec_crud)
 {
 	struct store_tx *tx;
-	struct store_exec x = {0}, o;
+	struct jd_exec x = {0}, o;
 	int64_t n = -1, seq1;
 
 	fresh();
@@ -982,14 +982,14 @@ TEST(t_exec_crud)
 	CHECK_EQ_INT(o.retry_attempt, 2);
 	CHECK_EQ_INT(o.inprogress_deadline, 1700000600000);
 	CHECK_EQ_INT(o.step_deadline, 1700000060000);
-	store_exec_release(&o);
+	jd_exec_release(&o);
 
 	/* number 0 is the latest; a new number gets a larger seq */
 	mk_exec(tx, "job", "thing", 2, JD_EXEC_QUEUED, "ns", 5);
 	CHECK_EQ_INT(store_exec_get(tx, "job", "thing", 0, &o), 0);
 	CHECK_EQ_INT(o.number, 2);
 	CHECK(o.seq > seq1);
-	store_exec_release(&o);
+	jd_exec_release(&o);
 	CHECK_EQ_INT(store_exec_max_number(tx, "job", "thing", &n), 0);
 	CHECK_EQ_INT(n, 2);
 	CHECK_EQ_INT(store_exec_max_number(tx, "job", "other", &n), 0);
@@ -1027,7 +1027,7 @@ TEST(t_exec_crud)
 	CHECK_EQ_INT(o.retry_attempt, 0);
 	CHECK_EQ_INT(o.inprogress_deadline, 0);
 	CHECK_EQ_INT(o.step_deadline, 0);
-	store_exec_release(&o);
+	jd_exec_release(&o);
 
 	x.number = 9;
 	CHECK_EQ_INT(store_exec_update(tx, &x), JD_ENOTFOUND);
@@ -1086,7 +1086,7 @@ TEST(t_exec_list_thing)
 {
 	struct store_tx *tx;
 	struct coll c = {BUF_INIT, 0, 0};
-	struct store_exec_filter f = {-1, NULL, NULL};
+	struct jd_exec_filter f = {-1, NULL, NULL};
 	int64_t s[7];
 
 	fresh();
@@ -1205,7 +1205,7 @@ TEST(t_exec_pending)
 TEST(t_exec_counts)
 {
 	struct store_tx *tx;
-	struct store_counts k;
+	struct jd_counts k;
 	int64_t n = -1;
 
 	fresh();
@@ -1249,7 +1249,7 @@ TEST(t_exec_counts)
  * QUEUED or IN_PROGRESS executions of any number.
  */
 struct recount {
-	struct store_counts k;
+	struct jd_counts k;
 	int64_t active;
 	char thing[JD_THING_NAME_MAX + 1];
 	int last_status;                 /* of the current thing's highest number so far */
@@ -1257,7 +1257,7 @@ struct recount {
 };
 
 static int
-recount_cb(void *arg, const struct store_exec *x)
+recount_cb(void *arg, const struct jd_exec *x)
 {
 	struct recount *r = arg;
 
@@ -1276,7 +1276,7 @@ static void
 check_counts(struct store_tx *tx, const char *job, const char *where)
 {
 	struct recount r;
-	struct store_counts k;
+	struct jd_counts k;
 	int64_t active = -1;
 	int bad = 0;
 
@@ -1304,13 +1304,13 @@ check_counts(struct store_tx *tx, const char *job, const char *where)
 static void
 set_status(struct store_tx *tx, const char *job, const char *thing, int64_t number, int status)
 {
-	struct store_exec x;
+	struct jd_exec x;
 
 	CHECK_EQ_INT(store_exec_get(tx, job, thing, number, &x), 0);
 	x.status = status;
 	x.version++;
 	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
-	store_exec_release(&x);
+	jd_exec_release(&x);
 }
 
 /* exec_insert_first: the rows as exec_insert makes them, counts right, and
@@ -1318,8 +1318,8 @@ set_status(struct store_tx *tx, const char *job, const char *thing, int64_t numb
 TEST(t_exec_insert_first)
 {
 	struct store_tx *tx;
-	struct store_exec xs[3], x;
-	struct store_counts k;
+	struct jd_exec xs[3], x;
+	struct jd_counts k;
 	const char *things[3] = {"b1", "b2", "b3"};
 	int64_t before;
 
@@ -1343,7 +1343,7 @@ TEST(t_exec_insert_first)
 	CHECK_EQ_STR(x.namespace_id, "ns");
 	CHECK_EQ_INT(x.seq, xs[1].seq);
 	CHECK_EQ_INT(x.queued_ms, 7);
-	store_exec_release(&x);
+	jd_exec_release(&x);
 	check_counts(tx, "j", "insert_first");
 	CHECK_EQ_INT(store_exec_counts(tx, "j", &k), 0);
 	CHECK_EQ_INT(k.n[JD_EXEC_QUEUED], 3);
@@ -1374,8 +1374,8 @@ TEST(t_exec_insert_first)
 TEST(t_exec_counts_changes)
 {
 	struct store_tx *tx;
-	struct store_counts k;
-	struct store_exec x;
+	struct jd_counts k;
+	struct jd_exec x;
 	int64_t n = -1;
 	char thing[32];
 
@@ -1413,7 +1413,7 @@ TEST(t_exec_counts_changes)
 	x.version++;
 	x.updated_ms = 99;
 	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
-	store_exec_release(&x);
+	jd_exec_release(&x);
 	check_counts(tx, "j", "update without status change");
 	/* deleting the latest makes the next-highest the latest */
 	CHECK_EQ_INT(store_exec_delete(tx, "j", "t1", 2), 0);
@@ -1500,11 +1500,11 @@ TEST(t_exec_counts_random)
 		const char *job = jobs[rnd(&seed) % 2];
 		int64_t number = 1 + rnd(&seed) % 4, n = 0;
 		int op = (int)(rnd(&seed) % 10), status = (int)(rnd(&seed) % JD_EXEC__COUNT), rc;
-		struct store_exec x;
+		struct jd_exec x;
 
 		snprintf(thing, sizeof(thing), "t%u", rnd(&seed) % 6);
 		if (op < 5) {
-			struct store_exec y = {0};
+			struct jd_exec y = {0};
 
 			jd_strlcpy(y.job_id, job, sizeof(y.job_id));
 			jd_strlcpy(y.thing_name, thing, sizeof(y.thing_name));
@@ -1518,7 +1518,7 @@ TEST(t_exec_counts_random)
 			if (rc == 0) {
 				x.status = status;
 				CHECK_EQ_INT(store_exec_update(tx, &x), 0);
-				store_exec_release(&x);
+				jd_exec_release(&x);
 			}
 		} else if (op < 10 && step % 97 != 0) {
 			rc = store_exec_delete(tx, job, thing, number);
@@ -1575,7 +1575,7 @@ TEST(t_exec_delete_job)
 static void
 mk_due(struct store_tx *tx, const char *job, int status, int64_t ip, int64_t step)
 {
-	struct store_exec x = {0};
+	struct jd_exec x = {0};
 
 	jd_strlcpy(x.job_id, job, sizeof(x.job_id));
 	jd_strlcpy(x.thing_name, "t", sizeof(x.thing_name));
@@ -1591,7 +1591,7 @@ TEST(t_exec_due)
 {
 	struct store_tx *tx;
 	struct coll c = {BUF_INIT, 0, 0};
-	struct store_exec x;
+	struct jd_exec x;
 
 	fresh();
 	tx = begin(true);
@@ -1622,11 +1622,11 @@ TEST(t_exec_due)
 	CHECK_EQ_INT(store_exec_get(tx, "both2", "t", 1, &x), 0);
 	x.status = JD_EXEC_TIMED_OUT;
 	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
-	store_exec_release(&x);
+	jd_exec_release(&x);
 	CHECK_EQ_INT(store_exec_get(tx, "step", "t", 1, &x), 0);
 	x.step_deadline = 1500;
 	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
-	store_exec_release(&x);
+	jd_exec_release(&x);
 	coll_reset(&c);
 	CHECK_EQ_INT(store_exec_due(tx, 1000, 0, exec_cb, &c), 0);
 	CHECK_EQ_STR(coll_str(&c), "both/t/1,ip/t/1");
@@ -1639,7 +1639,7 @@ TEST(t_exec_due)
 TEST(t_template)
 {
 	struct store_tx *tx;
-	struct store_template t = {0}, o;
+	struct jd_template t = {0}, o;
 	struct coll c = {BUF_INIT, 0, 0};
 	const char *ids[] = {"tc", "ta", "td", "tb"};
 
@@ -1660,7 +1660,7 @@ TEST(t_template)
 	CHECK_EQ_STR(o.document_source, t.document_source);
 	CHECK_EQ_STR(o.config, t.config);
 	CHECK_EQ_INT(o.created_ms, 1700000000777);
-	store_template_release(&o);
+	jd_template_release(&o);
 	CHECK_EQ_INT(store_template_get(tx, "nope", &o), JD_ENOTFOUND);
 	CHECK_EQ_INT(store_template_delete(tx, "tpl"), 0);
 	CHECK_EQ_INT(store_template_delete(tx, "tpl"), JD_ENOTFOUND);
@@ -1675,7 +1675,7 @@ TEST(t_template)
 	CHECK_EQ_INT(store_template_get(tx, "ta", &o), 0);
 	CHECK(o.document == NULL);
 	CHECK(o.document_source == NULL);
-	store_template_release(&o);
+	jd_template_release(&o);
 	commit(tx);
 
 	tx = begin(false);
@@ -1703,7 +1703,7 @@ struct conc {
 };
 
 static int
-count_cb(void *arg, const struct store_thing *t)
+count_cb(void *arg, const struct jd_thing *t)
 {
 	(void)t;
 	(*(int *)arg)++;
@@ -1791,7 +1791,7 @@ conc_writer(void *arg)
 
 	for (int i = 0; i < 50; i++) {
 		struct store_tx *tx = NULL;
-		struct store_thing t = {0};
+		struct jd_thing t = {0};
 
 		if (store_begin(S, true, &tx) != 0)
 			continue;
@@ -1846,7 +1846,7 @@ gc_writer(void *arg)
 
 	for (int i = 0; i < GC_ROUNDS; i++) {
 		struct store_tx *tx = NULL;
-		struct store_thing t = {0};
+		struct jd_thing t = {0};
 		bool undo = (i + g->id) % 5 == 0;
 
 		if (store_begin(S, true, &tx) != 0) {
@@ -1889,7 +1889,7 @@ reopen(void)
 }
 
 static int
-prefix_cb(void *arg, const struct store_thing *t)
+prefix_cb(void *arg, const struct jd_thing *t)
 {
 	int *n = arg;
 
@@ -1906,7 +1906,7 @@ TEST(t_group_commit)
 	struct gc g[GC_THREADS];
 	_Atomic int errors = 0;
 	struct store_tx *tx;
-	struct store_thing t;
+	struct jd_thing t;
 	int n[2] = {0, 0}, committed = 0;
 	char name[32];
 	char *v = NULL;
@@ -1935,7 +1935,7 @@ TEST(t_group_commit)
 			snprintf(name, sizeof(name), "%s%02d-%03d", undo ? "rb" : "gc", i, r);
 			CHECK_EQ_INT(store_thing_get(tx, name, &t), undo ? JD_ENOTFOUND : 0);
 			if (!undo)
-				store_thing_release(&t);
+				jd_thing_release(&t);
 		}
 	}
 	/* the last write of meta "last" is one of the committed ones */

@@ -773,7 +773,7 @@ col_cpy(sqlite3_stmt *st, int i, char *dst, size_t size)
 }
 
 static void
-row_thing(sqlite3_stmt *st, struct store_thing *t)
+row_thing(sqlite3_stmt *st, struct jd_thing *t)
 {
 	memset(t, 0, sizeof(*t));
 	col_cpy(st, 0, t->name, sizeof(t->name));
@@ -785,7 +785,7 @@ row_thing(sqlite3_stmt *st, struct store_thing *t)
 }
 
 static void
-row_group(sqlite3_stmt *st, struct store_group *g)
+row_group(sqlite3_stmt *st, struct jd_group *g)
 {
 	memset(g, 0, sizeof(*g));
 	col_cpy(st, 0, g->name, sizeof(g->name));
@@ -798,7 +798,7 @@ row_group(sqlite3_stmt *st, struct store_group *g)
 }
 
 static void
-row_job(sqlite3_stmt *st, struct store_job *j)
+row_job(sqlite3_stmt *st, struct jd_job *j)
 {
 	memset(j, 0, sizeof(*j));
 	col_cpy(st, 0, j->job_id, sizeof(j->job_id));
@@ -824,7 +824,7 @@ row_job(sqlite3_stmt *st, struct store_job *j)
 }
 
 static void
-row_exec(sqlite3_stmt *st, struct store_exec *x)
+row_exec(sqlite3_stmt *st, struct jd_exec *x)
 {
 	memset(x, 0, sizeof(*x));
 	col_cpy(st, 0, x->job_id, sizeof(x->job_id));
@@ -845,7 +845,7 @@ row_exec(sqlite3_stmt *st, struct store_exec *x)
 }
 
 static void
-row_template(sqlite3_stmt *st, struct store_template *t)
+row_template(sqlite3_stmt *st, struct jd_template *t)
 {
 	memset(t, 0, sizeof(*t));
 	col_cpy(st, 0, t->id, sizeof(t->id));
@@ -861,16 +861,16 @@ row_template(sqlite3_stmt *st, struct store_template *t)
  * what it owns. Returns 0 at the end, cb's non-zero value, or an error.
  */
 static int
-each_thing(struct q *q, store_thing_cb cb, void *arg)
+each_thing(struct q *q, jd_thing_cb cb, void *arg)
 {
 	int rc;
 
 	while ((rc = q_step(q)) == 1) {
-		struct store_thing row;
+		struct jd_thing row;
 
 		row_thing(q->st, &row);
 		rc = cb(arg, &row);
-		store_thing_release(&row);
+		jd_thing_release(&row);
 		if (rc != 0)
 			break;
 	}
@@ -879,16 +879,16 @@ each_thing(struct q *q, store_thing_cb cb, void *arg)
 }
 
 static int
-each_group(struct q *q, store_group_cb cb, void *arg)
+each_group(struct q *q, jd_group_cb cb, void *arg)
 {
 	int rc;
 
 	while ((rc = q_step(q)) == 1) {
-		struct store_group row;
+		struct jd_group row;
 
 		row_group(q->st, &row);
 		rc = cb(arg, &row);
-		store_group_release(&row);
+		jd_group_release(&row);
 		if (rc != 0)
 			break;
 	}
@@ -897,7 +897,7 @@ each_group(struct q *q, store_group_cb cb, void *arg)
 }
 
 static int
-each_name(struct q *q, store_name_cb cb, void *arg)
+each_name(struct q *q, jd_name_cb cb, void *arg)
 {
 	int rc;
 
@@ -914,16 +914,16 @@ each_name(struct q *q, store_name_cb cb, void *arg)
 }
 
 static int
-each_job(struct q *q, store_job_cb cb, void *arg)
+each_job(struct q *q, jd_job_cb cb, void *arg)
 {
 	int rc;
 
 	while ((rc = q_step(q)) == 1) {
-		struct store_job row;
+		struct jd_job row;
 
 		row_job(q->st, &row);
 		rc = cb(arg, &row);
-		store_job_release(&row);
+		jd_job_release(&row);
 		if (rc != 0)
 			break;
 	}
@@ -932,16 +932,16 @@ each_job(struct q *q, store_job_cb cb, void *arg)
 }
 
 static int
-each_exec(struct q *q, store_exec_cb cb, void *arg)
+each_exec(struct q *q, jd_exec_cb cb, void *arg)
 {
 	int rc;
 
 	while ((rc = q_step(q)) == 1) {
-		struct store_exec row;
+		struct jd_exec row;
 
 		row_exec(q->st, &row);
 		rc = cb(arg, &row);
-		store_exec_release(&row);
+		jd_exec_release(&row);
 		if (rc != 0)
 			break;
 	}
@@ -950,16 +950,16 @@ each_exec(struct q *q, store_exec_cb cb, void *arg)
 }
 
 static int
-each_template(struct q *q, store_template_cb cb, void *arg)
+each_template(struct q *q, jd_template_cb cb, void *arg)
 {
 	int rc;
 
 	while ((rc = q_step(q)) == 1) {
-		struct store_template row;
+		struct jd_template row;
 
 		row_template(q->st, &row);
 		rc = cb(arg, &row);
-		store_template_release(&row);
+		jd_template_release(&row);
 		if (rc != 0)
 			break;
 	}
@@ -1602,7 +1602,7 @@ op_meta_put(struct store_tx *tx, const char *key, const char *val)
 /* ---- things ------------------------------------------------------------ */
 
 static int
-op_thing_get(struct store_tx *tx, const char *name, struct store_thing *out)
+op_thing_get(struct store_tx *tx, const char *name, struct jd_thing *out)
 {
 	struct q q;
 	int rc = q_open(tx_conn(tx), ST_THING_GET, &q, "s", name);
@@ -1617,14 +1617,14 @@ op_thing_get(struct store_tx *tx, const char *name, struct store_thing *out)
 }
 
 static int
-op_thing_insert(struct store_tx *tx, const struct store_thing *t)
+op_thing_insert(struct store_tx *tx, const struct jd_thing *t)
 {
 	return run(tx_conn(tx), ST_THING_INSERT, false, NULL, "ssnsII", t->name, t->id,
 	    t->type_name, t->attributes, t->version, t->created_ms);
 }
 
 static int
-op_thing_update(struct store_tx *tx, const struct store_thing *t)
+op_thing_update(struct store_tx *tx, const struct jd_thing *t)
 {
 	return run(tx_conn(tx), ST_THING_UPDATE, true, NULL, "ssnsII", t->name, t->id,
 	    t->type_name, t->attributes, t->version, t->created_ms);
@@ -1642,10 +1642,10 @@ op_thing_delete(struct store_tx *tx, const char *name)
 }
 
 static int
-op_thing_list(struct store_tx *tx, const struct store_thing_filter *f, const char *after,
-    int limit, store_thing_cb cb, void *arg)
+op_thing_list(struct store_tx *tx, const struct jd_thing_filter *f, const char *after,
+    int limit, jd_thing_cb cb, void *arg)
 {
-	static const struct store_thing_filter none = {NULL, NULL, false, NULL};
+	static const struct jd_thing_filter none = {NULL, NULL, false, NULL};
 	struct q q;
 	int rc;
 
@@ -1661,7 +1661,7 @@ op_thing_list(struct store_tx *tx, const struct store_thing_filter *f, const cha
 }
 
 static int
-op_thing_groups(struct store_tx *tx, const char *thing, store_name_cb cb, void *arg)
+op_thing_groups(struct store_tx *tx, const char *thing, jd_name_cb cb, void *arg)
 {
 	struct q q;
 	int rc = q_open(tx_conn(tx), ST_THING_GROUPS, &q, "s", thing);
@@ -1674,7 +1674,7 @@ op_thing_groups(struct store_tx *tx, const char *thing, store_name_cb cb, void *
 /* ---- groups ------------------------------------------------------------ */
 
 static int
-op_group_get(struct store_tx *tx, const char *name, struct store_group *out)
+op_group_get(struct store_tx *tx, const char *name, struct jd_group *out)
 {
 	struct q q;
 	int rc = q_open(tx_conn(tx), ST_GROUP_GET, &q, "s", name);
@@ -1689,7 +1689,7 @@ op_group_get(struct store_tx *tx, const char *name, struct store_group *out)
 }
 
 static int
-op_group_insert(struct store_tx *tx, const struct store_group *g)
+op_group_insert(struct store_tx *tx, const struct jd_group *g)
 {
 	return run(tx_conn(tx), ST_GROUP_INSERT, false, NULL, "ssnssII", g->name, g->id,
 	    g->parent, g->description, g->attributes, g->version, g->created_ms);
@@ -1707,8 +1707,8 @@ op_group_delete(struct store_tx *tx, const char *name)
 }
 
 static int
-op_group_list(struct store_tx *tx, const struct store_group_filter *f, const char *after,
-    int limit, store_group_cb cb, void *arg)
+op_group_list(struct store_tx *tx, const struct jd_group_filter *f, const char *after,
+    int limit, jd_group_cb cb, void *arg)
 {
 	struct q q;
 	int rc;
@@ -1744,7 +1744,7 @@ op_member_remove(struct store_tx *tx, const char *group, const char *thing)
 
 static int
 op_member_list(struct store_tx *tx, const char *group, bool recursive, const char *after,
-    int limit, store_name_cb cb, void *arg)
+    int limit, jd_name_cb cb, void *arg)
 {
 	struct q q;
 	int rc = q_open(tx_conn(tx), ST_MEMBER_LIST, &q, "sbaL", group, (int)recursive, after,
@@ -1758,7 +1758,7 @@ op_member_list(struct store_tx *tx, const char *group, bool recursive, const cha
 /* ---- jobs -------------------------------------------------------------- */
 
 static int
-op_job_get(struct store_tx *tx, const char *job_id, struct store_job *out)
+op_job_get(struct store_tx *tx, const char *job_id, struct jd_job *out)
 {
 	struct q q;
 	int rc = q_open(tx_conn(tx), ST_JOB_GET, &q, "s", job_id);
@@ -1791,7 +1791,7 @@ op_job_status(struct store_tx *tx, const char *job_id, int *status, int *selecti
 }
 
 static int
-op_job_insert(struct store_tx *tx, struct store_job *j)
+op_job_insert(struct store_tx *tx, struct jd_job *j)
 {
 	struct conn *c = tx_conn(tx);
 	int64_t seq = 0;
@@ -1810,7 +1810,7 @@ op_job_insert(struct store_tx *tx, struct store_job *j)
 }
 
 static int
-op_job_update(struct store_tx *tx, const struct store_job *j)
+op_job_update(struct store_tx *tx, const struct jd_job *j)
 {
 	return run(tx_conn(tx), ST_JOB_UPDATE, true, NULL, "siinssssssbnsIIIIII", j->job_id,
 	    j->status, j->selection, j->namespace_id, j->document, j->document_source,
@@ -1839,7 +1839,7 @@ op_rollout_push(struct store_tx *tx, const char *job_id, int64_t pos, const char
 }
 
 static int
-op_rollout_pop(struct store_tx *tx, const char *job_id, int limit, store_name_cb cb, void *arg)
+op_rollout_pop(struct store_tx *tx, const char *job_id, int limit, jd_name_cb cb, void *arg)
 {
 	struct conn *c = tx_conn(tx);
 	struct q q;
@@ -1871,7 +1871,7 @@ op_rollout_clear(struct store_tx *tx, const char *job_id)
 }
 
 static int
-op_job_rollout_due(struct store_tx *tx, int64_t now_ms, int limit, store_job_cb cb, void *arg)
+op_job_rollout_due(struct store_tx *tx, int64_t now_ms, int limit, jd_job_cb cb, void *arg)
 {
 	struct q q;
 	int rc = q_open(tx_conn(tx), ST_JOB_ROLLOUT_DUE, &q, "IL", now_ms, limit);
@@ -1882,10 +1882,10 @@ op_job_rollout_due(struct store_tx *tx, int64_t now_ms, int limit, store_job_cb 
 }
 
 static int
-op_job_list(struct store_tx *tx, const struct store_job_filter *f, int64_t before_seq,
-    int limit, store_job_cb cb, void *arg)
+op_job_list(struct store_tx *tx, const struct jd_job_filter *f, int64_t before_seq,
+    int limit, jd_job_cb cb, void *arg)
 {
-	static const struct store_job_filter none = {-1, -1, NULL, NULL};
+	static const struct jd_job_filter none = {-1, -1, NULL, NULL};
 	struct q q;
 	int rc;
 
@@ -1911,7 +1911,7 @@ op_job_target_add(struct store_tx *tx, const char *job_id, const char *group)
 }
 
 static int
-op_job_list_by_group(struct store_tx *tx, const char *group, store_job_cb cb, void *arg)
+op_job_list_by_group(struct store_tx *tx, const char *group, jd_job_cb cb, void *arg)
 {
 	struct q q;
 	int rc = q_open(tx_conn(tx), ST_JOB_LIST_BY_GROUP, &q, "s", group);
@@ -1925,7 +1925,7 @@ op_job_list_by_group(struct store_tx *tx, const char *group, store_job_cb cb, vo
 
 static int
 op_exec_get(struct store_tx *tx, const char *job_id, const char *thing, int64_t number,
-    struct store_exec *out)
+    struct jd_exec *out)
 {
 	struct q q;
 	int rc = q_open(tx_conn(tx), ST_EXEC_GET, &q, "ssI", job_id, thing, number);
@@ -1941,7 +1941,7 @@ op_exec_get(struct store_tx *tx, const char *job_id, const char *thing, int64_t 
 
 /* The row of x with the given seq; sets x->seq. */
 static int
-exec_row_insert(struct conn *c, struct store_exec *x, int64_t seq)
+exec_row_insert(struct conn *c, struct jd_exec *x, int64_t seq)
 {
 	int rc = run(c, ST_EXEC_INSERT, false, NULL, "ssIIibnsIIIIIII", x->job_id, x->thing_name,
 	    x->number, seq, x->status, (int)x->force_canceled, x->namespace_id, x->details,
@@ -1954,7 +1954,7 @@ exec_row_insert(struct conn *c, struct store_exec *x, int64_t seq)
 }
 
 static int
-op_exec_insert(struct store_tx *tx, struct store_exec *x)
+op_exec_insert(struct store_tx *tx, struct jd_exec *x)
 {
 	struct conn *c = tx_conn(tx);
 	int64_t seq = 0;
@@ -1972,7 +1972,7 @@ op_exec_insert(struct store_tx *tx, struct store_exec *x)
  * trigger would have added 1 to both latest and total of (job, status).
  */
 static int
-op_exec_insert_first(struct store_tx *tx, struct store_exec *xs, size_t n)
+op_exec_insert_first(struct store_tx *tx, struct jd_exec *xs, size_t n)
 {
 	struct conn *c = tx_conn(tx);
 	int64_t last = 0;
@@ -1987,7 +1987,7 @@ op_exec_insert_first(struct store_tx *tx, struct store_exec *xs, size_t n)
 	    (rc = run(c, ST_BULK_SET, false, NULL, "i", 1)) != 0)
 		return rc;
 	for (size_t i = 0; i < n && rc == 0; i++) {
-		struct store_exec *x = &xs[i];
+		struct jd_exec *x = &xs[i];
 		rc = exec_row_insert(c, x, last - (int64_t)n + 1 + (int64_t)i);
 	}
 	/* on failure the caller rolls back, the flag with the rest */
@@ -2005,7 +2005,7 @@ op_exec_insert_first(struct store_tx *tx, struct store_exec *xs, size_t n)
  * enters the new one, as the thing's latest or not.
  */
 static int
-op_exec_update(struct store_tx *tx, const struct store_exec *x)
+op_exec_update(struct store_tx *tx, const struct jd_exec *x)
 {
 	struct conn *c = tx_conn(tx);
 	struct q q;
@@ -2047,7 +2047,7 @@ op_exec_max_number(struct store_tx *tx, const char *job_id, const char *thing, i
 
 static int
 op_exec_list_job(struct store_tx *tx, const char *job_id, int status, const char *after_thing,
-    int64_t after_number, int limit, store_exec_cb cb, void *arg)
+    int64_t after_number, int limit, jd_exec_cb cb, void *arg)
 {
 	struct q q;
 	int rc = q_open(tx_conn(tx), ST_EXEC_LIST_JOB, &q, "siaIL", job_id, status, after_thing,
@@ -2059,10 +2059,10 @@ op_exec_list_job(struct store_tx *tx, const char *job_id, int status, const char
 }
 
 static int
-op_exec_list_thing(struct store_tx *tx, const char *thing, const struct store_exec_filter *f,
-    int64_t before_seq, int limit, store_exec_cb cb, void *arg)
+op_exec_list_thing(struct store_tx *tx, const char *thing, const struct jd_exec_filter *f,
+    int64_t before_seq, int limit, jd_exec_cb cb, void *arg)
 {
-	static const struct store_exec_filter none = {-1, NULL, NULL};
+	static const struct jd_exec_filter none = {-1, NULL, NULL};
 	struct q q;
 	int rc;
 
@@ -2076,13 +2076,13 @@ op_exec_list_thing(struct store_tx *tx, const char *thing, const struct store_ex
 }
 
 struct counted {
-	store_exec_cb cb;
+	jd_exec_cb cb;
 	void *arg;
 	int n;
 };
 
 static int
-counted_cb(void *arg, const struct store_exec *x)
+counted_cb(void *arg, const struct jd_exec *x)
 {
 	struct counted *c = arg;
 
@@ -2098,7 +2098,7 @@ counted_cb(void *arg, const struct store_exec *x)
  */
 static int
 op_exec_pending(struct store_tx *tx, const char *thing, const char *namespace_id, int limit,
-    store_exec_cb cb, void *arg)
+    jd_exec_cb cb, void *arg)
 {
 	static const enum stmt order[] = {ST_EXEC_PENDING_RUNNING, ST_EXEC_PENDING_QUEUED};
 	struct counted c = {cb, arg, 0};
@@ -2117,7 +2117,7 @@ op_exec_pending(struct store_tx *tx, const char *thing, const char *namespace_id
 }
 
 static int
-op_exec_pending_job(struct store_tx *tx, const char *job_id, store_exec_cb cb, void *arg)
+op_exec_pending_job(struct store_tx *tx, const char *job_id, jd_exec_cb cb, void *arg)
 {
 	struct q q;
 	int rc = q_open(tx_conn(tx), ST_EXEC_PENDING_JOB, &q, "s", job_id);
@@ -2128,7 +2128,7 @@ op_exec_pending_job(struct store_tx *tx, const char *job_id, store_exec_cb cb, v
 }
 
 static int
-op_exec_counts(struct store_tx *tx, const char *job_id, struct store_counts *out)
+op_exec_counts(struct store_tx *tx, const char *job_id, struct jd_counts *out)
 {
 	struct q q;
 	int rc = q_open(tx_conn(tx), ST_EXEC_COUNTS, &q, "s", job_id);
@@ -2160,7 +2160,7 @@ op_exec_delete_job(struct store_tx *tx, const char *job_id, int limit, int64_t *
 }
 
 static int
-op_exec_due(struct store_tx *tx, int64_t now_ms, int limit, store_exec_cb cb, void *arg)
+op_exec_due(struct store_tx *tx, int64_t now_ms, int limit, jd_exec_cb cb, void *arg)
 {
 	struct q q;
 	int rc = q_open(tx_conn(tx), ST_EXEC_DUE, &q, "IL", now_ms, limit);
@@ -2173,7 +2173,7 @@ op_exec_due(struct store_tx *tx, int64_t now_ms, int limit, store_exec_cb cb, vo
 /* ---- templates --------------------------------------------------------- */
 
 static int
-op_template_get(struct store_tx *tx, const char *id, struct store_template *out)
+op_template_get(struct store_tx *tx, const char *id, struct jd_template *out)
 {
 	struct q q;
 	int rc = q_open(tx_conn(tx), ST_TEMPLATE_GET, &q, "s", id);
@@ -2188,7 +2188,7 @@ op_template_get(struct store_tx *tx, const char *id, struct store_template *out)
 }
 
 static int
-op_template_insert(struct store_tx *tx, const struct store_template *t)
+op_template_insert(struct store_tx *tx, const struct jd_template *t)
 {
 	return run(tx_conn(tx), ST_TEMPLATE_INSERT, false, NULL, "sssssI", t->id, t->description,
 	    t->document, t->document_source, t->config, t->created_ms);
@@ -2201,7 +2201,7 @@ op_template_delete(struct store_tx *tx, const char *id)
 }
 
 static int
-op_template_list(struct store_tx *tx, const char *after, int limit, store_template_cb cb,
+op_template_list(struct store_tx *tx, const char *after, int limit, jd_template_cb cb,
     void *arg)
 {
 	struct q q;

@@ -1,5 +1,5 @@
 /*
- * limits.h: every size, count and time limit of jobsd as a named constant.
+ * jd_limits.h: every size, count and time limit of jobsd as a named constant.
  * AWS-defined values cite the spec (§3.1, §11); the rest are jobsd's own.
  */
 #ifndef JD_LIMITS_H
