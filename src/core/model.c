@@ -37,6 +37,7 @@ jd_job_release(struct jd_job *j)
 	free(j->config);
 	free(j->template_arn);
 	free(j->comment);
+	core_policy_release(&j->policy);
 	j->document = j->document_source = j->description = NULL;
 	j->targets = j->config = j->template_arn = j->comment = NULL;
 }
@@ -80,6 +81,7 @@ jd_job_copy(struct jd_job *dst, const struct jd_job *src)
 	dst->config = jd_strdup(src->config);
 	dst->template_arn = jd_strdup(src->template_arn);
 	dst->comment = jd_strdup(src->comment);
+	core_policy_copy(&dst->policy, &src->policy);
 }
 
 int

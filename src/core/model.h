@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "core/core.h"
+#include "core/policy.h"
 #include "jd_limits.h"
 
 struct jd_thing {
@@ -47,7 +48,9 @@ struct jd_job {
 	char *document_source;       /* owned or NULL */
 	char *description;           /* owned or NULL */
 	char *targets;               /* owned JSON array of ARN strings */
-	char *config;                /* owned JSON object: the stored config members */
+	char *config;                /* owned JSON object: the config members, verbatim for
+	                              * DescribeJob; the engine reads `policy`, never this */
+	struct jd_policy policy;     /* the config, typed (owned members) */
 	char *template_arn;          /* owned or NULL */
 	bool force_canceled;
 	char reason_code[JD_REASON_CODE_MAX + 1];

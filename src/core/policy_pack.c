@@ -1,0 +1,160 @@
+/*
+ * policy_pack.c: the storage form of struct jd_policy.
+ *
+ * Layout (little-endian): "JP" version(1) then fixed fields as 8-byte
+ * integers (doubles as their IEEE-754 bits), then n_abort criteria. A new
+ * field means a new version; unpack keeps reading every older version.
+ */
+#include "core/policy.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+
+#define PACK_VERSION 1
+#define PACK_HEAD 3
+#define PACK_FIXED 18 /* 8-byte words before the abort criteria */
+#define PACK_ABORT_WORDS 3
+
+void
+core_policy_release(struct jd_policy *p)
+{
+	if (p == NULL)
+		return;
+	free(p->abort);
+	p->abort = NULL;
+	p->n_abort = 0;
+}
+
+void
+core_policy_copy(struct jd_policy *dst, const struct jd_policy *src)
+{
+	*dst = *src;
+	dst->abort = NULL;
+	if (src->n_abort > 0) {
+		dst->abort = jd_malloc(src->n_abort * sizeof(*dst->abort));
+		memcpy(dst->abort, src->abort, src->n_abort * sizeof(*dst->abort));
+	}
+}
+
+static void
+put64(unsigned char **w, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		(*w)[i] = (unsigned char)(v >> (8 * i));
+	*w += 8;
+}
+
+static uint64_t
+get64(const unsigned char **r)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v |= (uint64_t)(*r)[i] << (8 * i);
+	*r += 8;
+	return v;
+}
+
+static uint64_t
+dbits(double d)
+{
+	uint64_t v;
+
+	memcpy(&v, &d, sizeof(v));
+	return v;
+}
+
+static double
+bitsd(uint64_t v)
+{
+	double d;
+
+	memcpy(&d, &v, sizeof(d));
+	return d;
+}
+
+unsigned char *
+core_policy_pack(const struct jd_policy *p, size_t *len)
+{
+	size_t n = PACK_HEAD + 8 * (PACK_FIXED + PACK_ABORT_WORDS * p->n_abort);
+	unsigned char *buf = jd_malloc(n);
+	unsigned char *w = buf + PACK_HEAD;
+
+	buf[0] = 'J';
+	buf[1] = 'P';
+	buf[2] = PACK_VERSION;
+	put64(&w, p->present);
+	put64(&w, (uint64_t)p->max_per_minute);
+	put64(&w, p->exponential);
+	put64(&w, (uint64_t)p->base_per_minute);
+	put64(&w, dbits(p->increment_factor));
+	put64(&w, (uint64_t)p->by_notified);
+	put64(&w, (uint64_t)p->by_succeeded);
+	put64(&w, p->n_retry);
+	for (size_t i = 0; i < JD_RETRY_CRITERIA_MAX; i++) {
+		put64(&w, (uint64_t)p->retry[i].failure_type);
+		put64(&w, (uint64_t)p->retry[i].retries);
+	}
+	put64(&w, (uint64_t)p->inprogress_timeout_min);
+	put64(&w, (uint64_t)p->start_ms);
+	put64(&w, (uint64_t)p->end_ms);
+	put64(&w, (uint64_t)p->end_behavior);
+	put64(&w, (uint64_t)p->presigned_expires_sec);
+	put64(&w, p->n_abort);
+	for (size_t i = 0; i < p->n_abort; i++) {
+		put64(&w, (uint64_t)p->abort[i].failure_type);
+		put64(&w, dbits(p->abort[i].threshold_pct));
+		put64(&w, (uint64_t)p->abort[i].min_executed);
+	}
+	*len = n;
+	return buf;
+}
+
+int
+core_policy_unpack(const void *buf, size_t len, struct jd_policy *p)
+{
+	const unsigned char *r = buf;
+	uint64_t n_abort;
+
+	memset(p, 0, sizeof(*p));
+	if (buf == NULL || len < PACK_HEAD + 8 * PACK_FIXED || r[0] != 'J' || r[1] != 'P' ||
+	    r[2] != PACK_VERSION)
+		return -1;
+	r += PACK_HEAD;
+	p->present = (unsigned)get64(&r);
+	p->max_per_minute = (int64_t)get64(&r);
+	p->exponential = get64(&r) != 0;
+	p->base_per_minute = (int64_t)get64(&r);
+	p->increment_factor = bitsd(get64(&r));
+	p->by_notified = (int64_t)get64(&r);
+	p->by_succeeded = (int64_t)get64(&r);
+	p->n_retry = (size_t)get64(&r);
+	for (size_t i = 0; i < JD_RETRY_CRITERIA_MAX; i++) {
+		p->retry[i].failure_type = (int)get64(&r);
+		p->retry[i].retries = (int64_t)get64(&r);
+	}
+	p->inprogress_timeout_min = (int64_t)get64(&r);
+	p->start_ms = (int64_t)get64(&r);
+	p->end_ms = (int64_t)get64(&r);
+	p->end_behavior = (int)get64(&r);
+	p->presigned_expires_sec = (int64_t)get64(&r);
+	n_abort = get64(&r);
+	if (p->n_retry > JD_RETRY_CRITERIA_MAX ||
+	    n_abort != (len - PACK_HEAD - 8 * PACK_FIXED) / (8 * PACK_ABORT_WORDS) ||
+	    (len - PACK_HEAD - 8 * PACK_FIXED) % (8 * PACK_ABORT_WORDS) != 0) {
+		memset(p, 0, sizeof(*p));
+		return -1;
+	}
+	if (n_abort > 0) {
+		p->abort = jd_malloc((size_t)n_abort * sizeof(*p->abort));
+		p->n_abort = (size_t)n_abort;
+		for (size_t i = 0; i < p->n_abort; i++) {
+			p->abort[i].failure_type = (int)get64(&r);
+			p->abort[i].threshold_pct = bitsd(get64(&r));
+			p->abort[i].min_executed = (int64_t)get64(&r);
+		}
+	}
+	return 0;
+}
