@@ -71,7 +71,7 @@ const char *core_exec_op_name(int op);
  * device reporting QUEUED/CANCELED/TIMED_OUT/REMOVED, D11); JD_ESTATE if the
  * transition is not allowed from `from` (terminal source, IN_PROGRESS cancel
  * or delete without force, ...). If e is non-NULL it gets an AWS-style
- * message. Table-driven: see core.c.
+ * message. Table-driven: the table is in core/state.c.
  */
 int core_exec_check(int op, int from, int to, bool force, struct jd_error *e);
 
