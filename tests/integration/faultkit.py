@@ -20,6 +20,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from harness import all_pages, clean  # noqa: E402
 
 ARN_PREFIX = 'arn:aws:iot:%s:%s:' % (harness.REGION, harness.ACCOUNT)
 
@@ -211,70 +212,45 @@ def aws_error_problem(resp, statuses=range(400, 500)):
 
 # -- store snapshot ---------------------------------------------------------------------
 
-VOLATILE = ('approximateSecondsBeforeTimedOut', 'ResponseMetadata')
-
-
-def _clean(obj):
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items() if k not in VOLATILE}
-    if isinstance(obj, list):
-        return [_clean(v) for v in obj]
-    return obj
-
-
-def _pages(method, key, **kw):
-    out, token = [], None
-    for _ in range(10000):
-        args = dict(kw)
-        if token:
-            args['nextToken'] = token
-        r = method(**args)
-        out.extend(r[key])
-        token = r.get('nextToken')
-        if not token:
-            return out
-    raise AssertionError('pagination does not end')
-
-
 def snapshot(jobsd, data_plane=True):
     """Everything observable about the store, through the public API, as plain data."""
     iot = jobsd.iot()
     s = {}
-    things = _pages(iot.list_things, 'things', maxResults=250)
+    things = all_pages(iot.list_things, 'things', maxResults=250)
     s['things'] = things
     for t in things:
         n = t['thingName']
         s['thing', n] = iot.describe_thing(thingName=n)
-        s['for_thing', n] = _pages(iot.list_job_executions_for_thing, 'executionSummaries',
-                                   thingName=n, maxResults=250)
+        s['for_thing', n] = all_pages(iot.list_job_executions_for_thing, 'executionSummaries',
+                                      thingName=n, maxResults=250)
         if data_plane:
             s['pending', n] = jobsd.jobs_data().get_pending_job_executions(thingName=n)
-    groups = _pages(iot.list_thing_groups, 'thingGroups', maxResults=250)
+    groups = all_pages(iot.list_thing_groups, 'thingGroups', maxResults=250)
     s['groups'] = groups
     for g in groups:
         n = g['groupName']
         s['group', n] = iot.describe_thing_group(thingGroupName=n)
-        s['members', n] = _pages(iot.list_things_in_thing_group, 'things',
-                                 thingGroupName=n, maxResults=250)
-    jobs = _pages(iot.list_jobs, 'jobs', maxResults=250)
+        s['members', n] = all_pages(iot.list_things_in_thing_group, 'things',
+                                    thingGroupName=n, maxResults=250)
+    jobs = all_pages(iot.list_jobs, 'jobs', maxResults=250)
     s['jobs'] = jobs
     for j in jobs:
         jid = j['jobId']
         s['job', jid] = iot.describe_job(jobId=jid)
         s['doc', jid] = iot.get_job_document(jobId=jid)
-        execs = _pages(iot.list_job_executions_for_job, 'executionSummaries', jobId=jid,
-                       maxResults=250)
+        execs = all_pages(iot.list_job_executions_for_job, 'executionSummaries', jobId=jid,
+                          maxResults=250)
         s['execs', jid] = execs
         for e in execs:
             t = e.get('thingName') or e['thingArn'].rsplit('/', 1)[1]
             num = e['jobExecutionSummary']['executionNumber']
             s['exec', jid, t, num] = iot.describe_job_execution(jobId=jid, thingName=t,
                                                                 executionNumber=num)
-    s['templates'] = _pages(iot.list_job_templates, 'jobTemplates', maxResults=250)
+    s['templates'] = all_pages(iot.list_job_templates, 'jobTemplates', maxResults=250)
     for tp in s['templates']:
         s['template', tp['jobTemplateId']] = iot.describe_job_template(
             jobTemplateId=tp['jobTemplateId'])
-    return _clean(s)
+    return clean(s)
 
 
 def diff_snapshots(a, b, limit=10):

@@ -26,9 +26,19 @@ API (other test files code against this; keep it stable):
     JobsdTestCase   one Jobsd per class, reset() before every test
                     (class attributes jobsd_extra_args, jobsd_credentials,
                     jobsd_scheme, jobsd_ca_file)
+        fixtures: create_thing() create_group() create_job() job_on() jobs_in_order()
+        executions: describe_exec() wait_exec() update_exec() job_counts()
+        polling: eventually() (class attribute eventually_timeout)
     main()
+
+Helpers shared by the test files (one definition each, here; a test file imports them
+and, where its tests use another name, binds that name to the one here):
+    strip(resp)   clean(obj)   all_pages(method, key, **kw)   eventually(fn, timeout)
+    schedule_time(ms)   boto_client(service, url, access_key, secret_key, ...)
+    COUNT_KEY (execution status -> jobProcessDetails member)   COUNT_KEYS
 """
 
+import datetime
 import http.client
 import itertools
 import json
@@ -116,6 +126,105 @@ def group_arn(name):
 
 def job_arn(job_id):
     return 'arn:aws:iot:%s:%s:job/%s' % (REGION, ACCOUNT, job_id)
+
+
+# -- helpers shared by the test files ----------------------------------------
+
+POLL_INTERVAL = 0.05    # seconds between two probes of eventually()
+
+# The jobProcessDetails member that counts the things whose execution has each status.
+COUNT_KEY = {
+    'QUEUED': 'numberOfQueuedThings',
+    'IN_PROGRESS': 'numberOfInProgressThings',
+    'SUCCEEDED': 'numberOfSucceededThings',
+    'FAILED': 'numberOfFailedThings',
+    'REJECTED': 'numberOfRejectedThings',
+    'CANCELED': 'numberOfCanceledThings',
+    'TIMED_OUT': 'numberOfTimedOutThings',
+    'REMOVED': 'numberOfRemovedThings',
+}
+COUNT_KEYS = tuple(COUNT_KEY.values())
+
+# Members that depend on the moment of the call, not on the stored state.
+VOLATILE = ('approximateSecondsBeforeTimedOut', 'ResponseMetadata')
+
+
+def strip(resp):
+    """A boto3 response without its ResponseMetadata (a shallow copy)."""
+    resp = dict(resp)
+    resp.pop('ResponseMetadata', None)
+    return resp
+
+
+def clean(obj):
+    """obj without ResponseMetadata and clock-dependent members, recursively: what must
+    be equal before and after a restart."""
+    if isinstance(obj, dict):
+        return {k: clean(v) for k, v in obj.items() if k not in VOLATILE}
+    if isinstance(obj, list):
+        return [clean(v) for v in obj]
+    return obj
+
+
+def all_pages(method, key, max_pages=10000, **kw):
+    """Every item of list `key` over all pages of the boto3 call method(**kw).
+    AssertionError when the pages do not end within max_pages."""
+    out, token = [], None
+    for _ in range(max_pages):
+        args = dict(kw)
+        if token:
+            args['nextToken'] = token
+        r = method(**args)
+        out.extend(r[key])
+        token = r.get('nextToken')
+        if not token:
+            return out
+    raise AssertionError('pagination does not end')
+
+
+def eventually(fn, timeout=5.0):
+    """Call fn until it stops raising AssertionError and return its result; after timeout
+    seconds the last AssertionError propagates. For effects that are asynchronous: a
+    timer fires within a second of its due time, a deleted job goes in the background."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return fn()
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(POLL_INTERVAL)
+
+
+def schedule_time(ms):
+    """Epoch milliseconds as a schedulingConfig time: 'YYYY-MM-DDTHH:MM' in UTC."""
+    return datetime.datetime.fromtimestamp(ms / 1000.0, datetime.timezone.utc) \
+        .strftime('%Y-%m-%dT%H:%M')
+
+
+ONE_RETRY = {'max_attempts': 1}
+
+
+def boto_client(service, url, access_key, secret_key, verify=None, retries=ONE_RETRY,
+                client_cert=None):
+    """A new boto3 client of service ('iot' or 'iot-jobs-data') at url, signing with the
+    given key pair in REGION. verify: a CA file for https (None: boto3's default).
+    retries: botocore's retry configuration; the default max_attempts 1 means one retry in
+    botocore's legacy mode; None leaves boto3's defaults. client_cert: (certfile, keyfile)
+    to present over https."""
+    cfg = {}
+    if retries is not None:
+        cfg['retries'] = dict(retries)
+    if client_cert is not None:
+        cfg['client_cert'] = client_cert
+    kw = {}
+    if cfg:
+        kw['config'] = botocore.config.Config(**cfg)
+    if verify is not None:
+        kw['verify'] = verify
+    return boto3.session.Session().client(
+        service, endpoint_url=url, region_name=REGION,
+        aws_access_key_id=access_key, aws_secret_access_key=secret_key, **kw)
 
 
 def _hostport(url):
@@ -307,11 +416,9 @@ class Jobsd:
         key = (service, url)
         c = self._clients.get(key)
         if c is None:
-            c = boto3.session.Session().client(
-                service, endpoint_url=url, region_name=REGION,
-                aws_access_key_id=self.access_key, aws_secret_access_key=self.secret_key,
-                verify=self.ca_file if self.scheme == 'https' and self.ca_file else None,
-                config=botocore.config.Config(retries={'max_attempts': 1}))
+            c = boto_client(service, url, self.access_key, self.secret_key,
+                            verify=self.ca_file if self.scheme == 'https' and self.ca_file
+                            else None)
             self._clients[key] = c
         return c
 
@@ -429,6 +536,8 @@ class JobsdTestCase(unittest.TestCase):
     jobsd_scheme = 'http'
     jobsd_ca_file = None
     jobsd = None
+    eventually_timeout = 5.0            # seconds eventually() waits by default
+    job_document = '{"op":"x"}'         # the document of job_on()'s jobs
 
     @classmethod
     def setUpClass(cls):
@@ -521,6 +630,60 @@ class JobsdTestCase(unittest.TestCase):
         job_id = job_id or self.name('job')
         self.iot.create_job(jobId=job_id, targets=list(targets), document=document, **kw)
         return job_id
+
+    def job_on(self, things, document=None, **kw):
+        """A job on these things (document: the class's job_document), once each has its
+        QUEUED execution."""
+        document = self.job_document if document is None else document
+        job = self.create_job(targets=[thing_arn(t) for t in things], document=document, **kw)
+        for t in things:
+            self.wait_exec(job, t, status='QUEUED')
+        return job
+
+    def jobs_in_order(self, t, n, **kw):
+        """n jobs on thing t, each queued 2 s (virtual clock) after the previous one."""
+        jobs = []
+        for _ in range(n):
+            jobs.append(self.job_on([t], **kw))
+            self.jobsd.advance_clock(2)
+        return jobs
+
+    # Executions.
+
+    def describe_exec(self, job, thing, number=None):
+        """Control-plane DescribeJobExecution: the execution (the latest without number)."""
+        kw = {} if number is None else {'executionNumber': number}
+        return self.iot.describe_job_execution(jobId=job, thingName=thing, **kw)['execution']
+
+    def wait_exec(self, job, thing, number=None, status=None):
+        """Wait until the execution exists, and has this status when one is given (a
+        rollout or a timer may still be on its way); returns it."""
+        def probe():
+            try:
+                ex = self.describe_exec(job, thing, number)
+            except botocore.exceptions.ClientError as e:
+                if e.response['Error']['Code'] == 'ResourceNotFoundException':
+                    raise AssertionError('execution %s/%s/%s not there' % (job, thing, number))
+                raise
+            if status is not None:
+                self.assertEqual(ex['status'], status)
+            return ex
+        return self.eventually(probe)
+
+    def update_exec(self, job, thing, status, **kw):
+        """Device-plane UpdateJobExecution over HTTP."""
+        return self.data.update_job_execution(jobId=job, thingName=thing, status=status, **kw)
+
+    def job_counts(self, job_id):
+        """DescribeJob's jobProcessDetails: {COUNT_KEYS member: count}, absent ones 0."""
+        d = self.iot.describe_job(jobId=job_id)['job'].get('jobProcessDetails', {})
+        return {k: d.get(k, 0) for k in COUNT_KEYS}
+
+    # Polling.
+
+    def eventually(self, fn, timeout=None):
+        """eventually(fn, timeout), timeout defaulting to the class's eventually_timeout."""
+        return eventually(fn, self.eventually_timeout if timeout is None else timeout)
 
 
 def main():

@@ -7,13 +7,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import thing_arn  # noqa: E402
-
-
-def strip(resp):
-    resp = dict(resp)
-    resp.pop('ResponseMetadata', None)
-    return resp
+from harness import strip, thing_arn  # noqa: E402
 
 
 class CreateDescribeThing(harness.JobsdTestCase):

@@ -2,7 +2,6 @@
 GetJobDocument, AssociateTargetsWithJob, and how jobs react to registry changes
 (spec §4.1, §8, §9; decisions D4, D7, D9, D14, D16)."""
 
-import datetime
 import json
 import os
 import sys
@@ -10,17 +9,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import group_arn, job_arn, thing_arn  # noqa: E402
-
-COUNT_KEYS = ('numberOfCanceledThings', 'numberOfSucceededThings', 'numberOfFailedThings',
-              'numberOfRejectedThings', 'numberOfQueuedThings', 'numberOfInProgressThings',
-              'numberOfRemovedThings', 'numberOfTimedOutThings')
-
-
-def strip(resp):
-    resp = dict(resp)
-    resp.pop('ResponseMetadata', None)
-    return resp
+from harness import COUNT_KEYS, group_arn, job_arn, strip, thing_arn  # noqa: E402
 
 
 def thing_of(arn):
@@ -66,9 +55,7 @@ class JobsTestCase(harness.JobsdTestCase):
     def describe(self, job_id):
         return self.iot.describe_job(jobId=job_id)['job']
 
-    def counts(self, job_id):
-        d = self.describe(job_id).get('jobProcessDetails', {})
-        return {k: d.get(k, 0) for k in COUNT_KEYS}
+    counts = harness.JobsdTestCase.job_counts
 
     def assertCounts(self, job_id, **expected):
         want = {k: 0 for k in COUNT_KEYS}
@@ -76,12 +63,10 @@ class JobsTestCase(harness.JobsdTestCase):
             want['numberOf%sThings' % k] = v
         self.assertEqual(self.counts(job_id), want)
 
-    def device(self, job_id, thing, status, **kw):
-        return self.data.update_job_execution(jobId=job_id, thingName=thing, status=status, **kw)
+    device = harness.JobsdTestCase.update_exec
 
-    def exec_status(self, job_id, thing, **kw):
-        return self.iot.describe_job_execution(jobId=job_id, thingName=thing,
-                                               **kw)['execution']
+    def exec_status(self, job_id, thing, executionNumber=None):
+        return self.describe_exec(job_id, thing, executionNumber)
 
     def wait_job_gone(self, job_id, limit=5.0):
         """D16: deletion is asynchronous. Bounded poll (the one place we poll)."""
@@ -238,9 +223,7 @@ class CreateJob(JobsTestCase):
                 self.assertEqual(job.get(k), v)
         self.assertEqual(job['description'], 'with configs')
 
-    def _iso(self, ms):
-        return datetime.datetime.fromtimestamp(ms / 1000.0, datetime.timezone.utc) \
-            .strftime('%Y-%m-%dT%H:%M')
+    _iso = staticmethod(harness.schedule_time)
 
     def test_scheduling_config(self):
         t = self.create_thing()
@@ -891,18 +874,6 @@ class Lifecycle(JobsTestCase):
 
 class JobConfigBehaviour(JobsTestCase):
     """What retry, abort, timeout and rollout configurations do (spec §9, D13, D17)."""
-
-    def eventually(self, fn, timeout=5.0):
-        """Timers fire within 1 s of their due time on the real clock (D17): bounded retry
-        of fn until it stops raising AssertionError."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                return fn()
-            except AssertionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
 
     def summaries_for(self, job_id, thing):
         r = self.iot.list_job_executions_for_thing(thingName=thing, jobId=job_id)

@@ -9,60 +9,23 @@ import datetime
 import json
 import os
 import sys
-import time
 
 import botocore.exceptions
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import thing_arn, group_arn  # noqa: E402
+from harness import group_arn, strip, thing_arn  # noqa: E402
 
 DOC = '{"operation":"reboot","n":1}'
 
 
-def strip(resp):
-    r = dict(resp)
-    r.pop('ResponseMetadata', None)
-    return r
-
-
 class ExecBase(harness.JobsdTestCase):
-    """Helpers shared by the classes in this file."""
+    """Helpers shared by the classes in this file (the common ones are the harness's)."""
 
-    def eventually(self, fn, timeout=5.0):
-        """Retry fn until it stops raising AssertionError (bounded)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                return fn()
-            except AssertionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    def describe(self, job, thing, number=None):
-        kw = {} if number is None else {'executionNumber': number}
-        return self.iot.describe_job_execution(jobId=job, thingName=thing, **kw)['execution']
-
-    def wait_exec(self, job, thing, number=None, status=None):
-        """Wait until the execution exists (job rollout may be asynchronous)."""
-        def probe():
-            try:
-                ex = self.describe(job, thing, number)
-            except botocore.exceptions.ClientError as e:
-                if e.response['Error']['Code'] == 'ResourceNotFoundException':
-                    raise AssertionError('execution %s/%s/%s not there' % (job, thing, number))
-                raise
-            if status is not None:
-                self.assertEqual(ex['status'], status)
-            return ex
-        return self.eventually(probe)
-
-    def job_on(self, things, **kw):
-        job = self.create_job(targets=[thing_arn(t) for t in things], document=DOC, **kw)
-        for t in things:
-            self.wait_exec(job, t, status='QUEUED')
-        return job
+    job_document = DOC
+    # the names this file's tests use for the harness's helpers
+    describe = harness.JobsdTestCase.describe_exec
+    set_status = harness.JobsdTestCase.update_exec
 
     def things(self, n, prefix='thing'):
         """n things whose names sort in creation-independent order: base-a, base-b, ..."""
@@ -71,9 +34,6 @@ class ExecBase(harness.JobsdTestCase):
         for name in reversed(names):     # create in reverse to make ordering meaningful
             self.create_thing(name)
         return names
-
-    def set_status(self, job, thing, status, **kw):
-        return self.data.update_job_execution(jobId=job, thingName=thing, status=status, **kw)
 
     def list_for_job_all(self, job, **kw):
         out, token, pages = [], None, 0
@@ -426,13 +386,6 @@ class ListJobExecutionsForJobTest(ExecBase):
 
 
 class ListJobExecutionsForThingTest(ExecBase):
-
-    def jobs_in_order(self, t, n, **kw):
-        jobs = []
-        for _ in range(n):
-            jobs.append(self.job_on([t], **kw))
-            self.jobsd.advance_clock(2)
-        return jobs
 
     def test_newest_queued_first(self):
         t = self.create_thing()

@@ -9,67 +9,20 @@ Run:  JOBSD_BIN=build/jobsd python3 tests/integration/test_60_device_http.py
 import json
 import os
 import sys
-import time
-
-import botocore.exceptions
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import thing_arn  # noqa: E402
+from harness import strip, thing_arn  # noqa: E402
 
 DOC = '{"operation":"install","url":"https://example.com/fw.bin","size":123}'
 
 
-def strip(resp):
-    r = dict(resp)
-    r.pop('ResponseMetadata', None)
-    return r
-
-
 class DeviceBase(harness.JobsdTestCase):
 
-    def eventually(self, fn, timeout=5.0):
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                return fn()
-            except AssertionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    def ctl_describe(self, job, thing, number=None):
-        kw = {} if number is None else {'executionNumber': number}
-        return self.iot.describe_job_execution(jobId=job, thingName=thing, **kw)['execution']
-
-    def wait_exec(self, job, thing, status='QUEUED'):
-        def probe():
-            try:
-                ex = self.ctl_describe(job, thing)
-            except botocore.exceptions.ClientError as e:
-                if e.response['Error']['Code'] == 'ResourceNotFoundException':
-                    raise AssertionError('no execution yet')
-                raise
-            self.assertEqual(ex['status'], status)
-            return ex
-        return self.eventually(probe)
-
-    def job_on(self, things, document=DOC, **kw):
-        job = self.create_job(targets=[thing_arn(t) for t in things], document=document, **kw)
-        for t in things:
-            self.wait_exec(job, t)
-        return job
-
-    def jobs_in_order(self, t, n, **kw):
-        """n jobs on thing t, each queued 2 s (virtual clock) after the previous one."""
-        jobs = []
-        for _ in range(n):
-            jobs.append(self.job_on([t], **kw))
-            self.jobsd.advance_clock(2)
-        return jobs
-
-    def update(self, job, thing, status, **kw):
-        return self.data.update_job_execution(jobId=job, thingName=thing, status=status, **kw)
+    job_document = DOC
+    # the names this file's tests use for the harness's helpers
+    ctl_describe = harness.JobsdTestCase.describe_exec
+    update = harness.JobsdTestCase.update_exec
 
     def ddescribe(self, job, thing, **kw):
         return self.data.describe_job_execution(jobId=job, thingName=thing, **kw)

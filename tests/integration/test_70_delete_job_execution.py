@@ -10,72 +10,27 @@ Run:  JOBSD_BIN=build/jobsd python3 tests/integration/test_70_delete_job_executi
 import json
 import os
 import sys
-import time
 
 import botocore.exceptions
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import thing_arn, group_arn  # noqa: E402
+from harness import COUNT_KEY, group_arn, strip, thing_arn  # noqa: E402
 
 DOC = '{"operation":"reboot"}'
-
-COUNT_KEY = {
-    'QUEUED': 'numberOfQueuedThings',
-    'IN_PROGRESS': 'numberOfInProgressThings',
-    'SUCCEEDED': 'numberOfSucceededThings',
-    'FAILED': 'numberOfFailedThings',
-    'REJECTED': 'numberOfRejectedThings',
-    'CANCELED': 'numberOfCanceledThings',
-    'TIMED_OUT': 'numberOfTimedOutThings',
-    'REMOVED': 'numberOfRemovedThings',
-}
-
-
-def strip(resp):
-    r = dict(resp)
-    r.pop('ResponseMetadata', None)
-    return r
 
 
 class DeleteJobExecutionTest(harness.JobsdTestCase):
 
     # -- helpers -----------------------------------------------------------
 
-    def eventually(self, fn, timeout=5.0):
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                return fn()
-            except AssertionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    def describe(self, job, thing, number=None):
-        kw = {} if number is None else {'executionNumber': number}
-        return self.iot.describe_job_execution(jobId=job, thingName=thing, **kw)['execution']
-
-    def wait_exec(self, job, thing, number=None, status=None):
-        def probe():
-            try:
-                ex = self.describe(job, thing, number)
-            except botocore.exceptions.ClientError as e:
-                if e.response['Error']['Code'] == 'ResourceNotFoundException':
-                    raise AssertionError('execution %s/%s/%s not there' % (job, thing, number))
-                raise
-            if status is not None:
-                self.assertEqual(ex['status'], status)
-            return ex
-        return self.eventually(probe)
+    # the names this file's tests use for the harness's helpers
+    describe = harness.JobsdTestCase.describe_exec
+    counts = harness.JobsdTestCase.job_counts
 
     def delete(self, job, thing, number, **kw):
         return self.iot.delete_job_execution(jobId=job, thingName=thing,
                                              executionNumber=number, **kw)
-
-    def counts(self, job):
-        d = self.iot.describe_job(jobId=job)['job'].get('jobProcessDetails', {})
-        return {k: d.get(k, 0) for k in COUNT_KEY.values()}
 
     def for_job(self, job):
         r = self.iot.list_job_executions_for_job(jobId=job)

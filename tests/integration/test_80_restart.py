@@ -6,74 +6,25 @@ Run:  JOBSD_BIN=build/jobsd python3 tests/integration/test_80_restart.py
 
 import os
 import sys
-import time
 
 import botocore.exceptions
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import thing_arn, group_arn  # noqa: E402
+from harness import clean, group_arn, thing_arn  # noqa: E402
 
 DOC = '{"operation":"upgrade","version":"2.1.0"}'
-
-# Fields that legitimately depend on "now" (the clock is not part of the stored state).
-VOLATILE = ('approximateSecondsBeforeTimedOut',)
-
-
-def clean(obj):
-    """Drop ResponseMetadata and clock-dependent members, recursively."""
-    if isinstance(obj, dict):
-        return {k: clean(v) for k, v in obj.items()
-                if k != 'ResponseMetadata' and k not in VOLATILE}
-    if isinstance(obj, list):
-        return [clean(v) for v in obj]
-    return obj
 
 
 class RestartBase(harness.JobsdTestCase):
 
-    def eventually(self, fn, timeout=10.0):
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                return fn()
-            except AssertionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    def describe(self, job, thing, number=None):
-        kw = {} if number is None else {'executionNumber': number}
-        return self.iot.describe_job_execution(jobId=job, thingName=thing, **kw)['execution']
-
-    def wait_exec(self, job, thing, number=None, status=None):
-        def probe():
-            try:
-                ex = self.describe(job, thing, number)
-            except botocore.exceptions.ClientError as e:
-                if e.response['Error']['Code'] == 'ResourceNotFoundException':
-                    raise AssertionError('execution %s/%s/%s not there' % (job, thing, number))
-                raise
-            if status is not None:
-                self.assertEqual(ex['status'], status)
-            return ex
-        return self.eventually(probe)
-
-    def upd(self, job, thing, status, **kw):
-        return self.data.update_job_execution(jobId=job, thingName=thing, status=status, **kw)
+    eventually_timeout = 10.0   # this file's polls wait up to 10 s
+    # the names this file's tests use for the harness's helpers
+    describe = harness.JobsdTestCase.describe_exec
+    upd = harness.JobsdTestCase.update_exec
 
     def all_pages(self, method, key, **kw):
-        out, token = [], None
-        for _ in range(1000):
-            args = dict(kw)
-            if token:
-                args['nextToken'] = token
-            r = method(**args)
-            out.extend(r[key])
-            token = r.get('nextToken')
-            if not token:
-                return out
-        self.fail('pagination does not end')
+        return harness.all_pages(method, key, max_pages=1000, **kw)
 
     def wait_job_gone(self, job):
         def probe():

@@ -1,6 +1,5 @@
 """Regression tests, one per fixed bug, each named after it."""
 
-import datetime
 import os
 import sys
 
@@ -11,9 +10,7 @@ from harness import JobsdTestCase, group_arn, thing_arn  # noqa: E402
 
 class Regressions(JobsdTestCase):
 
-    def _iso(self, ms):
-        return datetime.datetime.fromtimestamp(ms / 1000.0, datetime.timezone.utc) \
-            .strftime('%Y-%m-%dT%H:%M')
+    _iso = staticmethod(harness.schedule_time)
 
     def test_associate_targets_does_not_rerun_finished_things(self):
         g = self.create_group()

@@ -30,8 +30,6 @@ import tempfile
 import time
 import unittest
 
-import boto3
-import botocore.config
 import botocore.exceptions
 
 import broker as brokermod
@@ -124,10 +122,7 @@ class HttpsListenersTest(harness.JobsdTestCase):
         self.assertEqual([j['jobId'] for j in out['queuedJobs']], [job])
 
     def test_untrusted_without_ca(self):
-        c = boto3.session.Session().client(
-            'iot', endpoint_url=self.jobsd.control_url, region_name=harness.REGION,
-            aws_access_key_id='x', aws_secret_access_key='y',
-            config=botocore.config.Config(retries={'max_attempts': 1}))
+        c = harness.boto_client('iot', self.jobsd.control_url, 'x', 'y')
         with self.assertRaises(botocore.exceptions.SSLError):
             c.list_things()
 
@@ -275,11 +270,8 @@ class DeviceMutualTlsTest(_MutualTlsServer):
                             'AccessDeniedException', 403)
 
     def client(self, service, client_cert, secret=SECRET):
-        return boto3.session.Session().client(
-            service, endpoint_url=self.jobsd.data_url, region_name=harness.REGION,
-            aws_access_key_id=KEY, aws_secret_access_key=secret,
-            verify=self.jobsd_ca_file,
-            config=botocore.config.Config(retries={'max_attempts': 1}, client_cert=client_cert))
+        return harness.boto_client(service, self.jobsd.data_url, KEY, secret,
+                                   verify=self.jobsd_ca_file, client_cert=client_cert)
 
     def test_signed_requests_on_the_data_listener(self):
         # SigV4 + certificate: data plane confined to the certificate's thing

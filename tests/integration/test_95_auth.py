@@ -18,10 +18,8 @@ import urllib.error
 import urllib.request
 from unittest import mock
 
-import boto3
 import botocore.auth
 import botocore.awsrequest
-import botocore.config
 import botocore.credentials
 import botocore.exceptions
 
@@ -58,10 +56,7 @@ class AuthTest(harness.JobsdTestCase):
     jobsd_credentials = [(KEY, SECRET), (KEY2, SECRET2)]
 
     def client(self, service, url, key=KEY, secret=SECRET):
-        return boto3.session.Session().client(
-            service, endpoint_url=url, region_name=harness.REGION, aws_access_key_id=key,
-            aws_secret_access_key=secret,
-            config=botocore.config.Config(retries={'max_attempts': 1}))
+        return harness.boto_client(service, url, key, secret)
 
     def assert_forbidden(self, resp, code, message=None):
         doc = self.assertRawError(resp, code, 403)
@@ -266,14 +261,8 @@ class ReloadTest(unittest.TestCase):
 
     def test_sighup_rotates_keys(self):
         with harness.Jobsd(credentials=[(KEY, SECRET)]) as j:
-            old = boto3.session.Session().client(
-                'iot', endpoint_url=j.control_url, region_name=harness.REGION,
-                aws_access_key_id=KEY, aws_secret_access_key=SECRET,
-                config=botocore.config.Config(retries={'max_attempts': 1}))
-            new = boto3.session.Session().client(
-                'iot', endpoint_url=j.control_url, region_name=harness.REGION,
-                aws_access_key_id=KEY2, aws_secret_access_key=SECRET2,
-                config=botocore.config.Config(retries={'max_attempts': 1}))
+            old = harness.boto_client('iot', j.control_url, KEY, SECRET)
+            new = harness.boto_client('iot', j.control_url, KEY2, SECRET2)
             old.list_things()
 
             def code(client):

@@ -9,8 +9,6 @@ Each test uses its own bucket, since buckets are not reset between tests.
 import subprocess
 import unittest
 
-import boto3
-import botocore.config
 import botocore.exceptions
 
 import harness
@@ -25,13 +23,8 @@ class ThrottleTest(harness.JobsdTestCase):
         """retries=False: one attempt in total (note the harness's own clients, with
         max_attempts=1, retry once: in botocore's legacy mode max_attempts counts retries).
         retries=True: boto3's default retry configuration (legacy mode, 5 attempts)."""
-        kw = {}
-        if not retries:
-            kw['config'] = botocore.config.Config(retries={'total_max_attempts': 1})
-        return boto3.session.Session().client(
-            service, endpoint_url=url, region_name=harness.REGION,
-            aws_access_key_id=self.jobsd.access_key,
-            aws_secret_access_key=self.jobsd.secret_key, **kw)
+        return harness.boto_client(service, url, self.jobsd.access_key, self.jobsd.secret_key,
+                                   retries=None if retries else {'total_max_attempts': 1})
 
     def retrying(self, service, url):
         return self.client(service, url, True)
@@ -108,10 +101,8 @@ class PresetTest(harness.JobsdTestCase):
 
     def test_aws_preset_burst(self):
         # ListJobs is 10 TPS with a burst of 10: the first 10 calls pass, 30 in a row do not
-        iot = boto3.session.Session().client(
-            'iot', endpoint_url=self.jobsd.control_url, region_name=harness.REGION,
-            aws_access_key_id=self.jobsd.access_key, aws_secret_access_key=self.jobsd.secret_key,
-            config=botocore.config.Config(retries={'total_max_attempts': 1}))
+        iot = harness.boto_client('iot', self.jobsd.control_url, self.jobsd.access_key,
+                                  self.jobsd.secret_key, retries={'total_max_attempts': 1})
         results = []
         for _ in range(30):
             try:
