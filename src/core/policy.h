@@ -111,4 +111,133 @@ void core_policy_copy(struct jd_policy *dst, const struct jd_policy *src);
 unsigned char *core_policy_pack(const struct jd_policy *p, size_t *len);
 int core_policy_unpack(const void *buf, size_t len, struct jd_policy *p);
 
+/* ---- decisions (core/policy.c): pure, every input an argument ---------- */
+
+struct jd_counts; /* core/model.h, which includes this header */
+
+/* Wire name of a failure type ("FAILED", "REJECTED", "TIMED_OUT", "ALL"),
+ * NULL out of range; and its exact parse (0 or -1). */
+const char *core_failure_type_name(int t);
+int core_failure_type_parse(const char *s, int *out);
+/* Wire name of an end behavior ("STOP_ROLLOUT", ...); NULL for JD_END_NONE
+ * and out of range; and its exact parse (0 or -1). */
+const char *core_end_behavior_name(int b);
+int core_end_behavior_parse(const char *s, int *out);
+
+/*
+ * Rollout pacing (jobExecutionsRolloutConfig).
+ *
+ * core_rollout_rate: executions per minute. 0 = not paced (no rollout
+ * member). Otherwise maximumPerMinute (default JD_ROLLOUT_DEFAULT_PER_MINUTE
+ * when absent or <= 0); with an exponentialRate the rate is
+ * baseRatePerMinute multiplied by incrementFactor once per whole step of
+ * numberOfNotifiedThings notified things (or, when that is absent, of
+ * numberOfSucceededThings succeeded things), the multiplying stopping as
+ * soon as the rate reaches maximumPerMinute; a rate at or over the maximum
+ * is the maximum, otherwise it is truncated toward zero. Never below 1 when
+ * paced. `notified` counts the executions the rollout has queued so far
+ * (jd_job.rollout_notified); `succeeded` the job's SUCCEEDED executions.
+ *
+ * core_rollout_batch: how many waiting things one rollout tick releases:
+ * the rate, or JD_ROLLOUT_DEFAULT_PER_MINUTE when not paced.
+ *
+ * core_rollout_next_ms: when the batch after one that released `released`
+ * of at most `rate` things is due: 0 (rollout finished) when fewer than
+ * `rate` were released, else prev_next_ms + one minute; the minute cadence
+ * is kept from the schedule, not from when the timer ran, so that a clock
+ * jump releases every batch that became due.
+ *
+ * core_rollout_first: at CreateJob (or a scheduled start) with n things to
+ * run: how many are queued at once (the rest wait for the rollout timer)
+ * and, in *next_ms, when the next batch is due (now + one minute when some
+ * wait, else 0).
+ */
+int64_t core_rollout_rate(const struct jd_policy *p, int64_t notified, int64_t succeeded);
+int64_t core_rollout_batch(const struct jd_policy *p, int64_t notified, int64_t succeeded);
+int64_t core_rollout_next_ms(int64_t prev_next_ms, int64_t released, int64_t rate);
+size_t core_rollout_first(const struct jd_policy *p, size_t n, int64_t now, int64_t *next_ms);
+
+/*
+ * Abort (abortConfig). An execution is "executed" when its latest state is
+ * SUCCEEDED, FAILED, REJECTED or TIMED_OUT. Criteria are tried in list
+ * order; one trips when at least minNumberOfExecutedThings (and at least
+ * one) things have executed and failed * 100 >= thresholdPercentage *
+ * executed, where `failed` counts the criterion's failure type (ALL:
+ * FAILED + REJECTED + TIMED_OUT). The first that trips wins.
+ *
+ * core_abort_eval returns true and fills *out when a criterion trips, else
+ * false (*out untouched). c holds the job's counts, the execution that just
+ * ended included. core_abort_comment writes the job comment svc stores
+ * with reason CORE_ABORT_REASON ("Job aborted by abortConfig criterion N:
+ * F of E executed things TYPE (threshold T.TT%)", N counted from 1) into
+ * buf (NUL-terminated, truncated to n) and returns snprintf's result.
+ */
+#define CORE_ABORT_REASON "ABORTED_BY_FAILURE_THRESHOLD"
+#define CORE_ABORT_COMMENT_MAX 256
+
+struct core_abort {
+	size_t criterion;             /* index in jd_policy.abort, from 0 */
+	int failure_type;             /* enum jd_failure_type */
+	double threshold_pct;
+	int64_t failed;
+	int64_t executed;
+};
+
+bool core_abort_eval(const struct jd_policy *p, const struct jd_counts *c, struct core_abort *out);
+int core_abort_comment(const struct core_abort *a, char *buf, size_t n);
+
+/*
+ * Retry (jobExecutionsRetryConfig). Only an execution that ended FAILED or
+ * TIMED_OUT may be retried. The criterion for its exact failure type wins
+ * over ALL (of several ALL criteria, the last); the criterion names the
+ * number of retries allowed and which of the thing's executions of the job
+ * count as failures (its own type, or FAILED and TIMED_OUT for ALL).
+ *
+ * core_retry_plan: for an execution that ended in `status` at retry attempt
+ * `retry_attempt` (0 for the first execution): fills *out and returns true
+ * when a retry is possible, i.e. a criterion applies, its numberOfRetries is
+ * > 0 and retry_attempt < JD_RETRIES_PER_THING_MAX; false otherwise (then
+ * nothing need be counted and nothing queued).
+ * core_retry_counts: whether an execution in `status` counts as a failure
+ * for the plan.
+ * core_retry_allowed: given `failures`, the number of the thing's
+ * executions of the job that count (the one that just ended included), is
+ * a retry queued? True when failures <= the criterion's numberOfRetries.
+ * The retry is queued with retry_attempt + 1.
+ */
+struct core_retry {
+	int failure_type;             /* the criterion's: JD_FAILURE_FAILED, _TIMED_OUT or _ALL */
+	int64_t allowed;              /* its numberOfRetries */
+	unsigned count_mask;          /* 1u << enum jd_exec_status of the statuses that count */
+};
+
+bool core_retry_plan(const struct jd_policy *p, int status, int64_t retry_attempt,
+    struct core_retry *out);
+bool core_retry_counts(const struct core_retry *r, int status);
+bool core_retry_allowed(const struct core_retry *r, int64_t failures);
+
+/*
+ * Schedule (schedulingConfig). core_schedule_start_ms: the job's
+ * startTime in epoch ms, 0 when it has none (start at once).
+ * core_schedule_phase: where `now` falls in the window [start_ms, end_ms):
+ * BEFORE when start_ms is set and now < start_ms; ENDED when end_ms is set
+ * and now >= end_ms; RUNNING otherwise. A SCHEDULED job starts as soon as
+ * its phase is not BEFORE.
+ */
+enum core_schedule_phase {
+	CORE_SCHEDULE_BEFORE = 0,
+	CORE_SCHEDULE_RUNNING,
+	CORE_SCHEDULE_ENDED,
+};
+
+int64_t core_schedule_start_ms(const struct jd_policy *p);
+int core_schedule_phase(const struct jd_policy *p, int64_t now);
+
+/*
+ * Timeouts (timeoutConfig). The in-progress deadline of an execution that
+ * started (moved to IN_PROGRESS) at started_ms: started_ms +
+ * inProgressTimeoutInMinutes, saturating; 0 when the policy has no timeout.
+ */
+int64_t core_policy_inprogress_deadline(const struct jd_policy *p, int64_t started_ms);
+
 #endif
