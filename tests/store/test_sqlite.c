@@ -603,7 +603,7 @@ TEST(t_migration_3)
 	CHECK_EQ_INT(k.n[JD_EXEC_SUCCEEDED], 1);
 	CHECK_EQ_INT(k.n[JD_EXEC_IN_PROGRESS], 1);
 	/* migration 6 dropped the update trigger again: a status change moves
-	 * the counts once (op_exec_update), not twice */
+	 * the counts once (sq__exec_update), not twice */
 	CHECK_EQ_INT(raw_int("SELECT count(*) FROM sqlite_schema"
 	    " WHERE name = 'executions_count_update'"), 0);
 	{
