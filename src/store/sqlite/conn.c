@@ -229,7 +229,7 @@ static void
 abandon(struct conn *c)
 {
 	if (!sqlite3_get_autocommit(c->db))
-		sq__run(c, ST_ROLLBACK, false, NULL, "");
+		sq__run(c, ST_ROLLBACK, false, NULL, NO_BINDS);
 }
 
 /*
@@ -339,7 +339,7 @@ group_end(struct sq_store *s, bool fail)
 	pthread_mutex_unlock(&s->glock);
 
 	if (!fail && list != NULL && !sqlite3_get_autocommit(c->db))
-		rc = sq__run(c, ST_COMMIT, false, NULL, "") == 0 ? 0 : JD_EUNAVAIL;
+		rc = sq__run(c, ST_COMMIT, false, NULL, NO_BINDS) == 0 ? 0 : JD_EUNAVAIL;
 	else if (!fail && list != NULL)
 		log_error("store sqlite: the group transaction was rolled back by an earlier error");
 	abandon(c);
@@ -409,8 +409,8 @@ member_undo(struct sq_store *s)
 
 	if (group_lost(s))
 		return;
-	if (sq__run(c, ST_ROLLBACK_TO, false, NULL, "") != 0 ||
-	    sq__run(c, ST_RELEASE, false, NULL, "") != 0 || sqlite3_get_autocommit(c->db))
+	if (sq__run(c, ST_ROLLBACK_TO, false, NULL, NO_BINDS) != 0 ||
+	    sq__run(c, ST_RELEASE, false, NULL, NO_BINDS) != 0 || sqlite3_get_autocommit(c->db))
 		group_end(s, true);
 }
 
@@ -429,7 +429,7 @@ writer_begin(struct sq_store *s)
 		int rc;
 
 		sqlite3_busy_timeout(c->db, left_ms > 0 ? (int)left_ms : 1);
-		rc = sq__run(c, ST_BEGIN_WRITE, false, NULL, "");
+		rc = sq__run(c, ST_BEGIN_WRITE, false, NULL, NO_BINDS);
 		sqlite3_busy_timeout(c->db, JD_STORE_BUSY_MS);
 		if (rc != 0) {
 			abandon(c);
@@ -439,7 +439,7 @@ writer_begin(struct sq_store *s)
 		s->outer = true;
 		s->group_start = mono_ns();
 	}
-	if (sq__run(c, ST_SAVEPOINT, false, NULL, "") != 0) {
+	if (sq__run(c, ST_SAVEPOINT, false, NULL, NO_BINDS) != 0) {
 		group_lost(s);
 		writer_leave(s, NULL);
 		return JD_EUNAVAIL;
@@ -457,7 +457,7 @@ writer_commit(struct sq_store *s)
 		writer_leave(s, NULL);
 		return JD_EUNAVAIL;
 	}
-	if (sq__run(c, ST_RELEASE, false, NULL, "") != 0 || sqlite3_get_autocommit(c->db)) {
+	if (sq__run(c, ST_RELEASE, false, NULL, NO_BINDS) != 0 || sqlite3_get_autocommit(c->db)) {
 		member_undo(s);
 		writer_leave(s, NULL);
 		return JD_EUNAVAIL;
@@ -479,7 +479,7 @@ sq__begin(struct store *store, bool write, struct store_tx **out)
 		return 0;
 	}
 	c = reader_take(s);
-	if (sq__run(c, ST_BEGIN, false, NULL, "") != 0) {
+	if (sq__run(c, ST_BEGIN, false, NULL, NO_BINDS) != 0) {
 		abandon(c);
 		reader_give(c);
 		return JD_EUNAVAIL;
@@ -496,7 +496,7 @@ sq__commit(struct store_tx *tx)
 
 	if (c->writer)
 		return writer_commit(c->s);
-	rc = sq__run(c, ST_COMMIT, false, NULL, "");
+	rc = sq__run(c, ST_COMMIT, false, NULL, NO_BINDS);
 	if (rc != 0) {
 		abandon(c);
 		rc = JD_EUNAVAIL;

@@ -58,7 +58,8 @@ sq__exec_get(struct store_tx *tx, const char *job_id, const char *thing, int64_t
     struct jd_exec *out)
 {
 	struct q q;
-	int rc = sq__q_open(sq__conn(tx), ST_EXEC_GET, &q, "ssI", job_id, thing, number);
+	int rc = sq__q_open(sq__conn(tx), ST_EXEC_GET, &q, BINDS(B_TEXT(job_id), B_TEXT(thing),
+	    B_I64(number)));
 
 	if (rc != 0)
 		return rc;
@@ -73,10 +74,11 @@ sq__exec_get(struct store_tx *tx, const char *job_id, const char *thing, int64_t
 static int
 exec_row_insert(struct conn *c, struct jd_exec *x, int64_t seq)
 {
-	int rc = sq__run(c, ST_EXEC_INSERT, false, NULL, "ssIIibnsIIIIIII", x->job_id, x->thing_name,
-	    x->number, seq, x->status, (int)x->force_canceled, x->namespace_id, x->details,
-	    x->queued_ms, x->started_ms, x->updated_ms, x->version, x->retry_attempt,
-	    x->inprogress_deadline, x->step_deadline);
+	int rc = sq__run(c, ST_EXEC_INSERT, false, NULL, BINDS(B_TEXT(x->job_id),
+	    B_TEXT(x->thing_name), B_I64(x->number), B_I64(seq), B_INT(x->status),
+	    B_BOOL(x->force_canceled), B_OPT(x->namespace_id), B_TEXT(x->details),
+	    B_I64(x->queued_ms), B_I64(x->started_ms), B_I64(x->updated_ms), B_I64(x->version),
+	    B_I64(x->retry_attempt), B_I64(x->inprogress_deadline), B_I64(x->step_deadline)));
 
 	if (rc == 0)
 		x->seq = seq;
@@ -114,7 +116,7 @@ sq__exec_insert_first(struct store_tx *tx, struct jd_exec *xs, size_t n)
 		if (strcmp(xs[i].job_id, xs[0].job_id) != 0 || xs[i].status != xs[0].status)
 			return JD_EINVAL;
 	if ((rc = sq__seq_add(c, "exec", (int64_t)n, &last)) != 0 ||
-	    (rc = sq__run(c, ST_BULK_SET, false, NULL, "i", 1)) != 0)
+	    (rc = sq__run(c, ST_BULK_SET, false, NULL, BINDS(B_INT(1)))) != 0)
 		return rc;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct jd_exec *x = &xs[i];
@@ -122,10 +124,10 @@ sq__exec_insert_first(struct store_tx *tx, struct jd_exec *xs, size_t n)
 	}
 	/* on failure the caller rolls back, the flag with the rest */
 	if (rc == 0)
-		rc = sq__run(c, ST_BULK_SET, false, NULL, "i", 0);
+		rc = sq__run(c, ST_BULK_SET, false, NULL, BINDS(B_INT(0)));
 	if (rc == 0)
-		rc = sq__run(c, ST_COUNTS_ADD, false, NULL, "siII", xs[0].job_id, xs[0].status, (int64_t)n,
-		    (int64_t)n);
+		rc = sq__run(c, ST_COUNTS_ADD, false, NULL, BINDS(B_TEXT(xs[0].job_id),
+		    B_INT(xs[0].status), B_I64((int64_t)n), B_I64((int64_t)n)));
 	return rc;
 }
 
@@ -140,7 +142,8 @@ sq__exec_update(struct store_tx *tx, const struct jd_exec *x)
 	struct conn *c = sq__conn(tx);
 	struct q q;
 	int old = 0, latest = 0;
-	int rc = sq__q_open(c, ST_EXEC_STATUS, &q, "ssI", x->job_id, x->thing_name, x->number);
+	int rc = sq__q_open(c, ST_EXEC_STATUS, &q, BINDS(B_TEXT(x->job_id), B_TEXT(x->thing_name),
+	    B_I64(x->number)));
 
 	if (rc != 0)
 		return rc;
@@ -151,28 +154,35 @@ sq__exec_update(struct store_tx *tx, const struct jd_exec *x)
 	sq__q_close(&q);
 	if (rc != 0)
 		return rc;
-	rc = sq__run(c, ST_EXEC_UPDATE, true, NULL, "ssIibnsIIIIIII", x->job_id, x->thing_name,
-	    x->number, x->status, (int)x->force_canceled, x->namespace_id, x->details, x->queued_ms,
-	    x->started_ms, x->updated_ms, x->version, x->retry_attempt, x->inprogress_deadline,
-	    x->step_deadline);
+	rc = sq__run(c, ST_EXEC_UPDATE, true, NULL, BINDS(B_TEXT(x->job_id), B_TEXT(x->thing_name),
+	    B_I64(x->number), B_INT(x->status), B_BOOL(x->force_canceled), B_OPT(x->namespace_id),
+	    B_TEXT(x->details), B_I64(x->queued_ms), B_I64(x->started_ms), B_I64(x->updated_ms),
+	    B_I64(x->version), B_I64(x->retry_attempt), B_I64(x->inprogress_deadline),
+	    B_I64(x->step_deadline)));
 	if (rc != 0 || old == x->status)
 		return rc;
-	if ((rc = sq__run(c, ST_COUNTS_LEAVE, false, NULL, "sii", x->job_id, old, latest)) != 0 ||
-	    (rc = sq__run(c, ST_COUNTS_PRUNE, false, NULL, "si", x->job_id, old)) != 0)
+	rc = sq__run(c, ST_COUNTS_LEAVE, false, NULL,
+	    BINDS(B_TEXT(x->job_id), B_INT(old), B_INT(latest)));
+	if (rc == 0)
+		rc = sq__run(c, ST_COUNTS_PRUNE, false, NULL, BINDS(B_TEXT(x->job_id), B_INT(old)));
+	if (rc != 0)
 		return rc;
-	return sq__run(c, ST_COUNTS_ADD, false, NULL, "siii", x->job_id, x->status, latest, 1);
+	return sq__run(c, ST_COUNTS_ADD, false, NULL, BINDS(B_TEXT(x->job_id), B_INT(x->status),
+	    B_INT(latest), B_INT(1)));
 }
 
 int
 sq__exec_delete(struct store_tx *tx, const char *job_id, const char *thing, int64_t number)
 {
-	return sq__run(sq__conn(tx), ST_EXEC_DELETE, true, NULL, "ssI", job_id, thing, number);
+	return sq__run(sq__conn(tx), ST_EXEC_DELETE, true, NULL, BINDS(B_TEXT(job_id),
+	    B_TEXT(thing), B_I64(number)));
 }
 
 int
 sq__exec_max_number(struct store_tx *tx, const char *job_id, const char *thing, int64_t *n)
 {
-	return sq__scalar(sq__conn(tx), ST_EXEC_MAX_NUMBER, n, "ss", job_id, thing);
+	return sq__scalar(sq__conn(tx), ST_EXEC_MAX_NUMBER, n, BINDS(B_TEXT(job_id),
+	    B_TEXT(thing)));
 }
 
 int
@@ -180,8 +190,8 @@ sq__exec_list_job(struct store_tx *tx, const char *job_id, int status, const cha
     int64_t after_number, int limit, jd_exec_cb cb, void *arg)
 {
 	struct q q;
-	int rc = sq__q_open(sq__conn(tx), ST_EXEC_LIST_JOB, &q, "siaIL", job_id, status, after_thing,
-	    after_number, limit);
+	int rc = sq__q_open(sq__conn(tx), ST_EXEC_LIST_JOB, &q, BINDS(B_TEXT(job_id), B_INT(status),
+	    B_CURSOR(after_thing), B_I64(after_number), B_LIMIT(limit)));
 
 	if (rc != 0)
 		return rc;
@@ -198,8 +208,9 @@ sq__exec_list_thing(struct store_tx *tx, const char *thing, const struct jd_exec
 
 	if (f == NULL)
 		f = &none;
-	rc = sq__q_open(sq__conn(tx), ST_EXEC_LIST_THING, &q, "sIinsL", thing,
-	    before_seq > 0 ? before_seq : INT64_MAX, f->status, f->job_id, f->namespace_id, limit);
+	rc = sq__q_open(sq__conn(tx), ST_EXEC_LIST_THING, &q, BINDS(B_TEXT(thing),
+	    B_I64(before_seq > 0 ? before_seq : INT64_MAX), B_INT(f->status), B_OPT(f->job_id),
+	    B_TEXT(f->namespace_id), B_LIMIT(limit)));
 	if (rc != 0)
 		return rc;
 	return each_exec(&q, cb, arg);
@@ -237,8 +248,8 @@ sq__exec_pending(struct store_tx *tx, const char *thing, const char *namespace_i
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]) && (limit <= 0 || c.n < limit);
 	     i++) {
 		struct q q;
-		int rc = sq__q_open(sq__conn(tx), order[i], &q, "snL", thing, namespace_id,
-		    limit > 0 ? limit - c.n : 0);
+		int rc = sq__q_open(sq__conn(tx), order[i], &q, BINDS(B_TEXT(thing),
+		    B_OPT(namespace_id), B_LIMIT(limit > 0 ? limit - c.n : 0)));
 
 		if (rc != 0 || (rc = each_exec(&q, counted_cb, &c)) != 0)
 			return rc;
@@ -250,7 +261,7 @@ int
 sq__exec_pending_job(struct store_tx *tx, const char *job_id, jd_exec_cb cb, void *arg)
 {
 	struct q q;
-	int rc = sq__q_open(sq__conn(tx), ST_EXEC_PENDING_JOB, &q, "s", job_id);
+	int rc = sq__q_open(sq__conn(tx), ST_EXEC_PENDING_JOB, &q, BINDS(B_TEXT(job_id)));
 
 	if (rc != 0)
 		return rc;
@@ -261,7 +272,7 @@ int
 sq__exec_counts(struct store_tx *tx, const char *job_id, struct jd_counts *out)
 {
 	struct q q;
-	int rc = sq__q_open(sq__conn(tx), ST_EXEC_COUNTS, &q, "s", job_id);
+	int rc = sq__q_open(sq__conn(tx), ST_EXEC_COUNTS, &q, BINDS(B_TEXT(job_id)));
 
 	memset(out, 0, sizeof(*out));
 	if (rc != 0)
@@ -279,21 +290,22 @@ sq__exec_counts(struct store_tx *tx, const char *job_id, struct jd_counts *out)
 int
 sq__exec_active_count(struct store_tx *tx, const char *job_id, int64_t *n)
 {
-	return sq__scalar(sq__conn(tx), ST_EXEC_ACTIVE_COUNT, n, "s", job_id);
+	return sq__scalar(sq__conn(tx), ST_EXEC_ACTIVE_COUNT, n, BINDS(B_TEXT(job_id)));
 }
 
 int
 sq__exec_delete_job(struct store_tx *tx, const char *job_id, int limit, int64_t *n)
 {
 	*n = 0;
-	return sq__run(sq__conn(tx), ST_EXEC_DELETE_JOB, false, n, "sL", job_id, limit);
+	return sq__run(sq__conn(tx), ST_EXEC_DELETE_JOB, false, n, BINDS(B_TEXT(job_id),
+	    B_LIMIT(limit)));
 }
 
 int
 sq__exec_due(struct store_tx *tx, int64_t now_ms, int limit, jd_exec_cb cb, void *arg)
 {
 	struct q q;
-	int rc = sq__q_open(sq__conn(tx), ST_EXEC_DUE, &q, "IL", now_ms, limit);
+	int rc = sq__q_open(sq__conn(tx), ST_EXEC_DUE, &q, BINDS(B_I64(now_ms), B_LIMIT(limit)));
 
 	if (rc != 0)
 		return rc;

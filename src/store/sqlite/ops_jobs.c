@@ -96,7 +96,7 @@ int
 sq__job_get(struct store_tx *tx, const char *job_id, struct jd_job *out)
 {
 	struct q q;
-	int rc = sq__q_open(sq__conn(tx), ST_JOB_GET, &q, "s", job_id);
+	int rc = sq__q_open(sq__conn(tx), ST_JOB_GET, &q, BINDS(B_TEXT(job_id)));
 
 	if (rc != 0)
 		return rc;
@@ -112,7 +112,7 @@ int
 sq__job_status(struct store_tx *tx, const char *job_id, int *status, int *selection)
 {
 	struct q q;
-	int rc = sq__q_open(sq__conn(tx), ST_JOB_STATUS, &q, "s", job_id);
+	int rc = sq__q_open(sq__conn(tx), ST_JOB_STATUS, &q, BINDS(B_TEXT(job_id)));
 
 	if (rc != 0)
 		return rc;
@@ -137,11 +137,13 @@ sq__job_insert(struct store_tx *tx, struct jd_job *j)
 	if (rc != 0)
 		return rc;
 	policy = core_policy_pack(&j->policy, &plen);
-	rc = sq__run(c, ST_JOB_INSERT, false, NULL, "sIiinssssssbnsIIIIIIB", j->job_id, seq, j->status,
-	    j->selection, j->namespace_id, j->document, j->document_source, j->description,
-	    j->targets, j->config, j->template_arn, (int)j->force_canceled, j->reason_code,
-	    j->comment, j->inprogress_timeout_min, j->created_ms, j->updated_ms, j->completed_ms,
-	    j->rollout_next_ms, j->rollout_notified, (const void *)policy, plen);
+	rc = sq__run(c, ST_JOB_INSERT, false, NULL, BINDS(B_TEXT(j->job_id), B_I64(seq),
+	    B_INT(j->status), B_INT(j->selection), B_OPT(j->namespace_id), B_TEXT(j->document),
+	    B_TEXT(j->document_source), B_TEXT(j->description), B_TEXT(j->targets),
+	    B_TEXT(j->config), B_TEXT(j->template_arn), B_BOOL(j->force_canceled),
+	    B_OPT(j->reason_code), B_TEXT(j->comment), B_I64(j->inprogress_timeout_min),
+	    B_I64(j->created_ms), B_I64(j->updated_ms), B_I64(j->completed_ms),
+	    B_I64(j->rollout_next_ms), B_I64(j->rollout_notified), B_BLOB(policy, plen)));
 	free(policy);
 	if (rc == 0)
 		j->seq = seq;
@@ -153,11 +155,13 @@ sq__job_update(struct store_tx *tx, const struct jd_job *j)
 {
 	size_t plen = 0;
 	unsigned char *policy = core_policy_pack(&j->policy, &plen);
-	int rc = sq__run(sq__conn(tx), ST_JOB_UPDATE, true, NULL, "siinssssssbnsIIIIIIB", j->job_id,
-	    j->status, j->selection, j->namespace_id, j->document, j->document_source,
-	    j->description, j->targets, j->config, j->template_arn, (int)j->force_canceled,
-	    j->reason_code, j->comment, j->inprogress_timeout_min, j->created_ms, j->updated_ms,
-	    j->completed_ms, j->rollout_next_ms, j->rollout_notified, (const void *)policy, plen);
+	int rc = sq__run(sq__conn(tx), ST_JOB_UPDATE, true, NULL, BINDS(B_TEXT(j->job_id),
+	    B_INT(j->status), B_INT(j->selection), B_OPT(j->namespace_id), B_TEXT(j->document),
+	    B_TEXT(j->document_source), B_TEXT(j->description), B_TEXT(j->targets),
+	    B_TEXT(j->config), B_TEXT(j->template_arn), B_BOOL(j->force_canceled),
+	    B_OPT(j->reason_code), B_TEXT(j->comment), B_I64(j->inprogress_timeout_min),
+	    B_I64(j->created_ms), B_I64(j->updated_ms), B_I64(j->completed_ms),
+	    B_I64(j->rollout_next_ms), B_I64(j->rollout_notified), B_BLOB(policy, plen)));
 
 	free(policy);
 	return rc;
@@ -167,19 +171,20 @@ int
 sq__job_delete(struct store_tx *tx, const char *job_id)
 {
 	struct conn *c = sq__conn(tx);
-	int rc = sq__run(c, ST_JOB_DELETE, true, NULL, "s", job_id);
+	int rc = sq__run(c, ST_JOB_DELETE, true, NULL, BINDS(B_TEXT(job_id)));
 
 	if (rc == 0)
-		rc = sq__run(c, ST_JOB_UNTARGET, false, NULL, "s", job_id);
+		rc = sq__run(c, ST_JOB_UNTARGET, false, NULL, BINDS(B_TEXT(job_id)));
 	if (rc == 0)
-		rc = sq__run(c, ST_ROLLOUT_CLEAR, false, NULL, "s", job_id);
+		rc = sq__run(c, ST_ROLLOUT_CLEAR, false, NULL, BINDS(B_TEXT(job_id)));
 	return rc;
 }
 
 int
 sq__rollout_push(struct store_tx *tx, const char *job_id, int64_t pos, const char *thing)
 {
-	return sq__run(sq__conn(tx), ST_ROLLOUT_PUSH, false, NULL, "sIs", job_id, pos, thing);
+	return sq__run(sq__conn(tx), ST_ROLLOUT_PUSH, false, NULL, BINDS(B_TEXT(job_id), B_I64(pos),
+	    B_TEXT(thing)));
 }
 
 int
@@ -188,7 +193,7 @@ sq__rollout_pop(struct store_tx *tx, const char *job_id, int limit, jd_name_cb c
 	struct conn *c = sq__conn(tx);
 	struct q q;
 	int64_t last = -1;
-	int rc = sq__q_open(c, ST_ROLLOUT_PEEK, &q, "sL", job_id, limit);
+	int rc = sq__q_open(c, ST_ROLLOUT_PEEK, &q, BINDS(B_TEXT(job_id), B_LIMIT(limit)));
 
 	if (rc != 0)
 		return rc;
@@ -201,7 +206,8 @@ sq__rollout_pop(struct store_tx *tx, const char *job_id, int limit, jd_name_cb c
 	if (rc < 0)
 		return rc;
 	if (last >= 0) {
-		int rc2 = sq__run(c, ST_ROLLOUT_DROP, false, NULL, "sI", job_id, last);
+		int rc2 = sq__run(c, ST_ROLLOUT_DROP, false, NULL, BINDS(B_TEXT(job_id),
+		    B_I64(last)));
 		if (rc2 != 0)
 			return rc2;
 	}
@@ -211,14 +217,15 @@ sq__rollout_pop(struct store_tx *tx, const char *job_id, int limit, jd_name_cb c
 int
 sq__rollout_clear(struct store_tx *tx, const char *job_id)
 {
-	return sq__run(sq__conn(tx), ST_ROLLOUT_CLEAR, false, NULL, "s", job_id);
+	return sq__run(sq__conn(tx), ST_ROLLOUT_CLEAR, false, NULL, BINDS(B_TEXT(job_id)));
 }
 
 int
 sq__job_rollout_due(struct store_tx *tx, int64_t now_ms, int limit, jd_job_cb cb, void *arg)
 {
 	struct q q;
-	int rc = sq__q_open(sq__conn(tx), ST_JOB_ROLLOUT_DUE, &q, "IL", now_ms, limit);
+	int rc = sq__q_open(sq__conn(tx), ST_JOB_ROLLOUT_DUE, &q, BINDS(B_I64(now_ms),
+	    B_LIMIT(limit)));
 
 	if (rc != 0)
 		return rc;
@@ -235,8 +242,9 @@ sq__job_list(struct store_tx *tx, const struct jd_job_filter *f, int64_t before_
 
 	if (f == NULL)
 		f = &none;
-	rc = sq__q_open(sq__conn(tx), ST_JOB_LIST, &q, "IiisnL", before_seq > 0 ? before_seq : INT64_MAX,
-	    f->status, f->selection, f->namespace_id, f->group_name, limit);
+	rc = sq__q_open(sq__conn(tx), ST_JOB_LIST, &q,
+	    BINDS(B_I64(before_seq > 0 ? before_seq : INT64_MAX), B_INT(f->status),
+	    B_INT(f->selection), B_TEXT(f->namespace_id), B_OPT(f->group_name), B_LIMIT(limit)));
 	if (rc != 0)
 		return rc;
 	return each_job(&q, cb, arg);
@@ -245,20 +253,21 @@ sq__job_list(struct store_tx *tx, const struct jd_job_filter *f, int64_t before_
 int
 sq__job_count_status(struct store_tx *tx, int status, int64_t *n)
 {
-	return sq__scalar(sq__conn(tx), ST_JOB_COUNT_STATUS, n, "i", status);
+	return sq__scalar(sq__conn(tx), ST_JOB_COUNT_STATUS, n, BINDS(B_INT(status)));
 }
 
 int
 sq__job_target_add(struct store_tx *tx, const char *job_id, const char *group)
 {
-	return sq__run(sq__conn(tx), ST_JOB_TARGET_ADD, false, NULL, "ss", job_id, group);
+	return sq__run(sq__conn(tx), ST_JOB_TARGET_ADD, false, NULL, BINDS(B_TEXT(job_id),
+	    B_TEXT(group)));
 }
 
 int
 sq__job_list_by_group(struct store_tx *tx, const char *group, jd_job_cb cb, void *arg)
 {
 	struct q q;
-	int rc = sq__q_open(sq__conn(tx), ST_JOB_LIST_BY_GROUP, &q, "s", group);
+	int rc = sq__q_open(sq__conn(tx), ST_JOB_LIST_BY_GROUP, &q, BINDS(B_TEXT(group)));
 
 	if (rc != 0)
 		return rc;
@@ -269,7 +278,7 @@ int
 sq__template_get(struct store_tx *tx, const char *id, struct jd_template *out)
 {
 	struct q q;
-	int rc = sq__q_open(sq__conn(tx), ST_TEMPLATE_GET, &q, "s", id);
+	int rc = sq__q_open(sq__conn(tx), ST_TEMPLATE_GET, &q, BINDS(B_TEXT(id)));
 
 	if (rc != 0)
 		return rc;
@@ -283,14 +292,15 @@ sq__template_get(struct store_tx *tx, const char *id, struct jd_template *out)
 int
 sq__template_insert(struct store_tx *tx, const struct jd_template *t)
 {
-	return sq__run(sq__conn(tx), ST_TEMPLATE_INSERT, false, NULL, "sssssI", t->id, t->description,
-	    t->document, t->document_source, t->config, t->created_ms);
+	return sq__run(sq__conn(tx), ST_TEMPLATE_INSERT, false, NULL, BINDS(B_TEXT(t->id),
+	    B_TEXT(t->description), B_TEXT(t->document), B_TEXT(t->document_source),
+	    B_TEXT(t->config), B_I64(t->created_ms)));
 }
 
 int
 sq__template_delete(struct store_tx *tx, const char *id)
 {
-	return sq__run(sq__conn(tx), ST_TEMPLATE_DELETE, true, NULL, "s", id);
+	return sq__run(sq__conn(tx), ST_TEMPLATE_DELETE, true, NULL, BINDS(B_TEXT(id)));
 }
 
 int
@@ -298,7 +308,8 @@ sq__template_list(struct store_tx *tx, const char *after, int limit, jd_template
     void *arg)
 {
 	struct q q;
-	int rc = sq__q_open(sq__conn(tx), ST_TEMPLATE_LIST, &q, "aL", after, limit);
+	int rc = sq__q_open(sq__conn(tx), ST_TEMPLATE_LIST, &q, BINDS(B_CURSOR(after),
+	    B_LIMIT(limit)));
 
 	if (rc != 0)
 		return rc;

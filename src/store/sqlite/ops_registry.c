@@ -94,7 +94,7 @@ int
 sq__meta_get(struct store_tx *tx, const char *key, char **val)
 {
 	struct q q;
-	int rc = sq__q_open(sq__conn(tx), ST_META_GET, &q, "s", key);
+	int rc = sq__q_open(sq__conn(tx), ST_META_GET, &q, BINDS(B_TEXT(key)));
 
 	*val = NULL;
 	if (rc != 0)
@@ -109,14 +109,14 @@ sq__meta_get(struct store_tx *tx, const char *key, char **val)
 int
 sq__meta_put(struct store_tx *tx, const char *key, const char *val)
 {
-	return sq__run(sq__conn(tx), ST_META_PUT, false, NULL, "sa", key, val);
+	return sq__run(sq__conn(tx), ST_META_PUT, false, NULL, BINDS(B_TEXT(key), B_CURSOR(val)));
 }
 
 int
 sq__thing_get(struct store_tx *tx, const char *name, struct jd_thing *out)
 {
 	struct q q;
-	int rc = sq__q_open(sq__conn(tx), ST_THING_GET, &q, "s", name);
+	int rc = sq__q_open(sq__conn(tx), ST_THING_GET, &q, BINDS(B_TEXT(name)));
 
 	if (rc != 0)
 		return rc;
@@ -130,25 +130,27 @@ sq__thing_get(struct store_tx *tx, const char *name, struct jd_thing *out)
 int
 sq__thing_insert(struct store_tx *tx, const struct jd_thing *t)
 {
-	return sq__run(sq__conn(tx), ST_THING_INSERT, false, NULL, "ssnsII", t->name, t->id,
-	    t->type_name, t->attributes, t->version, t->created_ms);
+	return sq__run(sq__conn(tx), ST_THING_INSERT, false, NULL, BINDS(B_TEXT(t->name),
+	    B_TEXT(t->id), B_OPT(t->type_name), B_TEXT(t->attributes), B_I64(t->version),
+	    B_I64(t->created_ms)));
 }
 
 int
 sq__thing_update(struct store_tx *tx, const struct jd_thing *t)
 {
-	return sq__run(sq__conn(tx), ST_THING_UPDATE, true, NULL, "ssnsII", t->name, t->id,
-	    t->type_name, t->attributes, t->version, t->created_ms);
+	return sq__run(sq__conn(tx), ST_THING_UPDATE, true, NULL, BINDS(B_TEXT(t->name),
+	    B_TEXT(t->id), B_OPT(t->type_name), B_TEXT(t->attributes), B_I64(t->version),
+	    B_I64(t->created_ms)));
 }
 
 int
 sq__thing_delete(struct store_tx *tx, const char *name)
 {
 	struct conn *c = sq__conn(tx);
-	int rc = sq__run(c, ST_THING_DELETE, true, NULL, "s", name);
+	int rc = sq__run(c, ST_THING_DELETE, true, NULL, BINDS(B_TEXT(name)));
 
 	if (rc == 0)
-		rc = sq__run(c, ST_THING_UNLINK, false, NULL, "s", name);
+		rc = sq__run(c, ST_THING_UNLINK, false, NULL, BINDS(B_TEXT(name)));
 	return rc;
 }
 
@@ -163,9 +165,10 @@ sq__thing_list(struct store_tx *tx, const struct jd_thing_filter *f, const char 
 	if (f == NULL)
 		f = &none;
 	/* An attribute value filter without a name is no filter. */
-	rc = sq__q_open(sq__conn(tx), ST_THING_LIST, &q, "annnbL", after, f->type_name, f->attr_name,
-	    f->attr_name != NULL && *f->attr_name != '\0' ? f->attr_value : NULL,
-	    (int)f->attr_prefix, limit);
+	rc = sq__q_open(sq__conn(tx), ST_THING_LIST, &q, BINDS(B_CURSOR(after), B_OPT(f->type_name),
+	    B_OPT(f->attr_name),
+	    B_OPT(f->attr_name != NULL && *f->attr_name != '\0' ? f->attr_value : NULL),
+	    B_BOOL(f->attr_prefix), B_LIMIT(limit)));
 	if (rc != 0)
 		return rc;
 	return each_thing(&q, cb, arg);
@@ -175,7 +178,7 @@ int
 sq__thing_groups(struct store_tx *tx, const char *thing, jd_name_cb cb, void *arg)
 {
 	struct q q;
-	int rc = sq__q_open(sq__conn(tx), ST_THING_GROUPS, &q, "s", thing);
+	int rc = sq__q_open(sq__conn(tx), ST_THING_GROUPS, &q, BINDS(B_TEXT(thing)));
 
 	if (rc != 0)
 		return rc;
@@ -186,7 +189,7 @@ int
 sq__group_get(struct store_tx *tx, const char *name, struct jd_group *out)
 {
 	struct q q;
-	int rc = sq__q_open(sq__conn(tx), ST_GROUP_GET, &q, "s", name);
+	int rc = sq__q_open(sq__conn(tx), ST_GROUP_GET, &q, BINDS(B_TEXT(name)));
 
 	if (rc != 0)
 		return rc;
@@ -200,18 +203,19 @@ sq__group_get(struct store_tx *tx, const char *name, struct jd_group *out)
 int
 sq__group_insert(struct store_tx *tx, const struct jd_group *g)
 {
-	return sq__run(sq__conn(tx), ST_GROUP_INSERT, false, NULL, "ssnssII", g->name, g->id,
-	    g->parent, g->description, g->attributes, g->version, g->created_ms);
+	return sq__run(sq__conn(tx), ST_GROUP_INSERT, false, NULL, BINDS(B_TEXT(g->name),
+	    B_TEXT(g->id), B_OPT(g->parent), B_TEXT(g->description), B_TEXT(g->attributes),
+	    B_I64(g->version), B_I64(g->created_ms)));
 }
 
 int
 sq__group_delete(struct store_tx *tx, const char *name)
 {
 	struct conn *c = sq__conn(tx);
-	int rc = sq__run(c, ST_GROUP_DELETE, true, NULL, "s", name);
+	int rc = sq__run(c, ST_GROUP_DELETE, true, NULL, BINDS(B_TEXT(name)));
 
 	if (rc == 0)
-		rc = sq__run(c, ST_GROUP_UNLINK, false, NULL, "s", name);
+		rc = sq__run(c, ST_GROUP_UNLINK, false, NULL, BINDS(B_TEXT(name)));
 	return rc;
 }
 
@@ -224,10 +228,11 @@ sq__group_list(struct store_tx *tx, const struct jd_group_filter *f, const char 
 
 	/* No parent: the tree below the root, i.e. root groups or every group. */
 	if (f == NULL)
-		rc = sq__q_open(sq__conn(tx), ST_GROUP_LIST, &q, "nbanL", NULL, 1, after, NULL, limit);
+		rc = sq__q_open(sq__conn(tx), ST_GROUP_LIST, &q, BINDS(B_OPT(NULL), B_BOOL(1),
+		    B_CURSOR(after), B_OPT(NULL), B_LIMIT(limit)));
 	else
-		rc = sq__q_open(sq__conn(tx), ST_GROUP_LIST, &q, "nbanL", f->parent, (int)f->recursive,
-		    after, f->name_prefix, limit);
+		rc = sq__q_open(sq__conn(tx), ST_GROUP_LIST, &q, BINDS(B_OPT(f->parent),
+		    B_BOOL(f->recursive), B_CURSOR(after), B_OPT(f->name_prefix), B_LIMIT(limit)));
 	if (rc != 0)
 		return rc;
 	return each_group(&q, cb, arg);
@@ -236,19 +241,21 @@ sq__group_list(struct store_tx *tx, const struct jd_group_filter *f, const char 
 int
 sq__group_child_count(struct store_tx *tx, const char *name, int64_t *n)
 {
-	return sq__scalar(sq__conn(tx), ST_GROUP_CHILD_COUNT, n, "s", name);
+	return sq__scalar(sq__conn(tx), ST_GROUP_CHILD_COUNT, n, BINDS(B_TEXT(name)));
 }
 
 int
 sq__member_add(struct store_tx *tx, const char *group, const char *thing)
 {
-	return sq__run(sq__conn(tx), ST_MEMBER_ADD, false, NULL, "ss", group, thing);
+	return sq__run(sq__conn(tx), ST_MEMBER_ADD, false, NULL, BINDS(B_TEXT(group),
+	    B_TEXT(thing)));
 }
 
 int
 sq__member_remove(struct store_tx *tx, const char *group, const char *thing)
 {
-	return sq__run(sq__conn(tx), ST_MEMBER_REMOVE, true, NULL, "ss", group, thing);
+	return sq__run(sq__conn(tx), ST_MEMBER_REMOVE, true, NULL, BINDS(B_TEXT(group),
+	    B_TEXT(thing)));
 }
 
 int
@@ -256,8 +263,8 @@ sq__member_list(struct store_tx *tx, const char *group, bool recursive, const ch
     int limit, jd_name_cb cb, void *arg)
 {
 	struct q q;
-	int rc = sq__q_open(sq__conn(tx), ST_MEMBER_LIST, &q, "sbaL", group, (int)recursive, after,
-	    limit);
+	int rc = sq__q_open(sq__conn(tx), ST_MEMBER_LIST, &q, BINDS(B_TEXT(group),
+	    B_BOOL(recursive), B_CURSOR(after), B_LIMIT(limit)));
 
 	if (rc != 0)
 		return rc;

@@ -9,7 +9,6 @@
  * sqlite3_changes), everything else is logged with sqlite3_errmsg and
  * returned as JD_EUNAVAIL.
  */
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,53 +38,41 @@ sq__q_close(struct q *q)
 	q->st = NULL;
 }
 
-/*
- * Bind the arguments by format, one char per ?N in order:
- *   s  const char *, NULL -> NULL        n  const char *, NULL or "" -> NULL
- *   a  const char *, NULL -> ""          i  int           b  bool
- *   I  int64_t                           L  int limit, <= 0 -> no limit
- *   B  const void *, size_t (two arguments, one ?N): a blob, NULL -> NULL
- */
+/* Bind b[0..n) to ?1..?n of st: SQLITE_OK or SQLite's error. */
 static int
-bindv(sqlite3_stmt *st, const char *fmt, va_list ap)
+bind_all(sqlite3_stmt *st, const struct bind *b, int n)
 {
 	int rc = SQLITE_OK;
 
-	for (int i = 1; *fmt != '\0' && rc == SQLITE_OK; fmt++, i++) {
+	for (int i = 0; i < n && rc == SQLITE_OK; i++) {
+		const struct bind *a = &b[i];
 		const char *s;
-		int v;
 
-		switch (*fmt) {
-		case 's':
-		case 'n':
-		case 'a':
-			s = va_arg(ap, const char *);
-			if (*fmt == 'a' && s == NULL)
+		switch (a->t) {
+		case BIND_TEXT:
+		case BIND_TEXT_OPT:
+		case BIND_TEXT_EMPTY:
+			s = a->s;
+			if (a->t == BIND_TEXT_EMPTY && s == NULL)
 				s = "";
-			if (s == NULL || (*fmt == 'n' && *s == '\0'))
-				rc = sqlite3_bind_null(st, i);
+			if (s == NULL || (a->t == BIND_TEXT_OPT && *s == '\0'))
+				rc = sqlite3_bind_null(st, i + 1);
 			else
-				rc = sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+				rc = sqlite3_bind_text(st, i + 1, s, -1, SQLITE_STATIC);
 			break;
-		case 'i':
-		case 'b':
-			rc = sqlite3_bind_int(st, i, va_arg(ap, int));
+		case BIND_INT:
+			rc = sqlite3_bind_int(st, i + 1, (int)a->i);
 			break;
-		case 'L':
-			v = va_arg(ap, int);
-			rc = sqlite3_bind_int(st, i, v > 0 ? v : -1);
+		case BIND_I64:
+			rc = sqlite3_bind_int64(st, i + 1, a->i);
 			break;
-		case 'I':
-			rc = sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
+		case BIND_LIMIT:
+			rc = sqlite3_bind_int(st, i + 1, a->i > 0 ? (int)a->i : -1);
 			break;
-		case 'B': {
-			const void *p = va_arg(ap, const void *);
-			size_t len = va_arg(ap, size_t);
-
-			rc = p == NULL ? sqlite3_bind_null(st, i) :
-			    sqlite3_bind_blob64(st, i, p, len, SQLITE_STATIC);
+		case BIND_BLOB:
+			rc = a->p == NULL ? sqlite3_bind_null(st, i + 1) :
+			    sqlite3_bind_blob(st, i + 1, a->p, a->n, SQLITE_STATIC);
 			break;
-		}
 		default:
 			rc = SQLITE_MISUSE;
 			break;
@@ -94,8 +81,8 @@ bindv(sqlite3_stmt *st, const char *fmt, va_list ap)
 	return rc;
 }
 
-static int
-q_vopen(struct conn *c, enum stmt id, struct q *q, const char *fmt, va_list ap)
+int
+sq__q_open(struct conn *c, enum stmt id, struct q *q, const struct bind *b, int n)
 {
 	sqlite3_stmt *st = c->st[id];
 
@@ -124,25 +111,13 @@ q_vopen(struct conn *c, enum stmt id, struct q *q, const char *fmt, va_list ap)
 			q->temp = true;
 	}
 	q->st = st;
-	if (bindv(st, fmt, ap) != SQLITE_OK) {
+	if (bind_all(st, b, n) != SQLITE_OK) {
 		int rc = sq__fail(c, "bind", sq__stmt_name(id));
 
 		sq__q_close(q);
 		return rc;
 	}
 	return 0;
-}
-
-int
-sq__q_open(struct conn *c, enum stmt id, struct q *q, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = q_vopen(c, id, q, fmt, ap);
-	va_end(ap);
-	return rc;
 }
 
 /* 1 a row, 0 done, JD_EEXISTS on a key conflict, else JD_EUNAVAIL. */
@@ -166,15 +141,12 @@ sq__q_step(struct q *q)
  * JD_ENOTFOUND. *changes (may be NULL) gets sqlite3_changes.
  */
 int
-sq__run(struct conn *c, enum stmt id, bool need_row, int64_t *changes, const char *fmt, ...)
+sq__run(struct conn *c, enum stmt id, bool need_row, int64_t *changes, const struct bind *b,
+    int nb)
 {
 	struct q q;
-	va_list ap;
-	int rc;
+	int rc = sq__q_open(c, id, &q, b, nb);
 
-	va_start(ap, fmt);
-	rc = q_vopen(c, id, &q, fmt, ap);
-	va_end(ap);
 	if (rc != 0)
 		return rc;
 	while ((rc = sq__q_step(&q)) == 1)
@@ -193,15 +165,11 @@ sq__run(struct conn *c, enum stmt id, bool need_row, int64_t *changes, const cha
 
 /* Single-integer query (count, max). */
 int
-sq__scalar(struct conn *c, enum stmt id, int64_t *out, const char *fmt, ...)
+sq__scalar(struct conn *c, enum stmt id, int64_t *out, const struct bind *b, int n)
 {
 	struct q q;
-	va_list ap;
-	int rc;
+	int rc = sq__q_open(c, id, &q, b, n);
 
-	va_start(ap, fmt);
-	rc = q_vopen(c, id, &q, fmt, ap);
-	va_end(ap);
 	if (rc != 0)
 		return rc;
 	rc = sq__q_one(&q);
@@ -219,9 +187,9 @@ sq__scalar(struct conn *c, enum stmt id, int64_t *out, const char *fmt, ...)
 int
 sq__seq_add(struct conn *c, const char *name, int64_t n, int64_t *out)
 {
-	int rc = sq__run(c, ST_SEQ_ADD, false, NULL, "sI", name, n);
+	int rc = sq__run(c, ST_SEQ_ADD, false, NULL, BINDS(B_TEXT(name), B_I64(n)));
 
-	return rc != 0 ? rc : sq__scalar(c, ST_SEQ_GET, out, "s", name);
+	return rc != 0 ? rc : sq__scalar(c, ST_SEQ_GET, out, BINDS(B_TEXT(name)));
 }
 
 int

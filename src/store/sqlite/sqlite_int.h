@@ -203,14 +203,48 @@ struct q {
 int sq__fail(struct conn *c, const char *what, const char *detail);
 
 /*
- * Bind the arguments by format, one char per ?N in order:
- *   s  const char *, NULL -> NULL        n  const char *, NULL or "" -> NULL
- *   a  const char *, NULL -> ""          i  int           b  bool
- *   I  int64_t                           L  int limit, <= 0 -> no limit
- *   B  const void *, size_t (two arguments, one ?N): a blob, NULL -> NULL
+ * Bind arguments: one struct bind per ?N, in order, each naming its type.
+ * Written with the B_*() initialisers inside BINDS(), which passes the array
+ * and its length (a compound literal on the caller's stack: no allocation):
+ *   sq__run(c, ST_X, false, NULL, BINDS(B_TEXT(name), B_I64(ms), B_LIMIT(n)));
+ * Texts and blobs are borrowed until the statement is closed.
  */
-/* Open statement id on c with the arguments bound: 0 or JD_EUNAVAIL. */
-int sq__q_open(struct conn *c, enum stmt id, struct q *q, const char *fmt, ...);
+enum bind_type {
+	BIND_TEXT,                   /* s: NULL -> NULL */
+	BIND_TEXT_OPT,               /* s: NULL or "" -> NULL (an absent optional name) */
+	BIND_TEXT_EMPTY,             /* s: NULL -> "" (a cursor: from the first row) */
+	BIND_INT,                    /* i: an int (or bool, as 0/1) */
+	BIND_I64,                    /* i */
+	BIND_LIMIT,                  /* i: a limit, <= 0 -> no limit (-1) */
+	BIND_BLOB,                   /* p, n bytes: NULL -> NULL */
+};
+
+struct bind {
+	enum bind_type t;
+	int n;                       /* BIND_BLOB: bytes */
+	union {
+		const char *s;
+		const void *p;
+		int64_t i;
+	};
+};
+
+#define B_TEXT(x) {.t = BIND_TEXT, .s = (x)}
+#define B_OPT(x) {.t = BIND_TEXT_OPT, .s = (x)}
+#define B_CURSOR(x) {.t = BIND_TEXT_EMPTY, .s = (x)}
+#define B_INT(x) {.t = BIND_INT, .i = (x)}
+#define B_BOOL(x) {.t = BIND_INT, .i = (x) ? 1 : 0}
+#define B_I64(x) {.t = BIND_I64, .i = (x)}
+#define B_LIMIT(x) {.t = BIND_LIMIT, .i = (x)}
+#define B_BLOB(x, len) {.t = BIND_BLOB, .n = (int)(len), .p = (x)}
+
+#define BINDS(...)                                                                           \
+	(const struct bind[]){__VA_ARGS__},                                                      \
+	    (int)(sizeof((const struct bind[]){__VA_ARGS__}) / sizeof(struct bind))
+#define NO_BINDS NULL, 0
+
+/* Open statement id on c with b[0..n) bound: 0 or JD_EUNAVAIL. */
+int sq__q_open(struct conn *c, enum stmt id, struct q *q, const struct bind *b, int n);
 /* 1 a row, 0 done, JD_EEXISTS on a key conflict, else JD_EUNAVAIL. */
 int sq__q_step(struct q *q);
 /* Reset (or finalize, if temporary) the statement; idempotent. */
@@ -229,10 +263,10 @@ sq__q_one(struct q *q)
  * Run a statement to completion. With `need_row`, zero changed rows is
  * JD_ENOTFOUND. *changes (may be NULL) gets sqlite3_changes.
  */
-int sq__run(struct conn *c, enum stmt id, bool need_row, int64_t *changes, const char *fmt,
-    ...);
+int sq__run(struct conn *c, enum stmt id, bool need_row, int64_t *changes, const struct bind *b,
+    int n);
 /* Single-integer query (count, max). */
-int sq__scalar(struct conn *c, enum stmt id, int64_t *out, const char *fmt, ...);
+int sq__scalar(struct conn *c, enum stmt id, int64_t *out, const struct bind *b, int n);
 
 /*
  * Add n to the monotonic counter `name` and read its new value, the last of
