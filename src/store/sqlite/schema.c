@@ -215,11 +215,14 @@ static const char *const migrations[] = {
 	 * two or three fewer index entries (fewer pages to write at commit) */
 	"DROP INDEX executions_pending;"
 	"CREATE INDEX executions_pending"
-	"  ON executions(thing_name, namespace_id, status, queued_ms, seq) WHERE status IN (0, 1);"
+	"  ON executions(thing_name, namespace_id, status, queued_ms, seq)"
+	" WHERE status IN " SQL_EXEC_PENDING ";"
 	"DROP INDEX executions_job_status;"
-	"CREATE INDEX executions_job_status ON executions(job_id, status) WHERE status IN (0, 1);"
+	"CREATE INDEX executions_job_status ON executions(job_id, status)"
+	" WHERE status IN " SQL_EXEC_PENDING ";"
 	"DROP INDEX executions_due;"
-	"CREATE INDEX executions_due ON executions(deadline, seq) WHERE status = 1 AND deadline > 0;",
+	"CREATE INDEX executions_due ON executions(deadline, seq)"
+	" WHERE status = " SQL_EXEC_IN_PROGRESS " AND deadline > 0;",
 	/* 6: a status change moves the counts in sq__exec_update, the only
 	 * statement that changes a status: the trigger cost every update a
 	 * sub-program frame (~8 us), even when its WHEN clause was false */

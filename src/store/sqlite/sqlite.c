@@ -12,7 +12,9 @@
  *   transactions (conn.c). The transaction handle is the connection itself:
  *   no allocation per transaction.
  * - Every statement is one entry of a table (stmt.c), prepared lazily per
- *   connection and kept (query.c).
+ *   connection and kept (query.c). Statuses are literals in the SQL text,
+ *   named by SQL_* macros checked against core.h at compile time
+ *   (sqlite_int.h).
  * - The schema is built by numbered migrations recorded in schema_version
  *   (schema.c); opening an existing file applies only the missing ones, in
  *   one transaction.

@@ -67,6 +67,62 @@ int64_t store_sqlite__reprepares(struct store *s);
 /* The SQL of prepared statement i and (if name) its name; NULL past the last. */
 const char *store_sqlite__stmt(int i, const char **name);
 
+/* ---- statuses in SQL ---------------------------------------------------- */
+
+/*
+ * The values of core/core.h's statuses, spelled as SQL literals, so the SQL
+ * text names them (stmt.c, schema.c): "status IN " SQL_EXEC_PENDING. They
+ * stay literals in the text, never bound parameters: the planner matches a
+ * partial index's WHERE (migration 5) only against literals, and a bound
+ * value it depends on makes SQLite re-prepare the statement whenever the
+ * binding changes (t_device_paths_never_reprepare). Each is checked against
+ * its enum value at compile time. Migrations spell them the same way; the
+ * text of a shipped migration must not change, so these values cannot.
+ */
+#define SQL_EXEC_QUEUED "0"
+#define SQL_EXEC_IN_PROGRESS "1"
+#define SQL_EXEC_SUCCEEDED "2"
+#define SQL_EXEC_FAILED "3"
+#define SQL_EXEC_TIMED_OUT "4"
+#define SQL_EXEC_REJECTED "5"
+#define SQL_EXEC_REMOVED "6"
+#define SQL_EXEC_CANCELED "7"
+_Static_assert(JD_EXEC_QUEUED == 0, "SQL_EXEC_QUEUED");
+_Static_assert(JD_EXEC_IN_PROGRESS == 1, "SQL_EXEC_IN_PROGRESS");
+_Static_assert(JD_EXEC_SUCCEEDED == 2, "SQL_EXEC_SUCCEEDED");
+_Static_assert(JD_EXEC_FAILED == 3, "SQL_EXEC_FAILED");
+_Static_assert(JD_EXEC_TIMED_OUT == 4, "SQL_EXEC_TIMED_OUT");
+_Static_assert(JD_EXEC_REJECTED == 5, "SQL_EXEC_REJECTED");
+_Static_assert(JD_EXEC_REMOVED == 6, "SQL_EXEC_REMOVED");
+_Static_assert(JD_EXEC_CANCELED == 7, "SQL_EXEC_CANCELED");
+
+/* The pending statuses, as an IN list: the WHERE of the partial indexes.
+ * They are adjacent values (EXEC_ACTIVE_COUNT reads them with BETWEEN). */
+#define SQL_EXEC_PENDING "(" SQL_EXEC_QUEUED ", " SQL_EXEC_IN_PROGRESS ")"
+
+#define SQL_JOB_IN_PROGRESS "0"
+#define SQL_JOB_CANCELED "1"
+#define SQL_JOB_COMPLETED "2"
+#define SQL_JOB_DELETION_IN_PROGRESS "3"
+#define SQL_JOB_SCHEDULED "4"
+_Static_assert(JD_JOB_IN_PROGRESS == 0, "SQL_JOB_IN_PROGRESS");
+_Static_assert(JD_JOB_CANCELED == 1, "SQL_JOB_CANCELED");
+_Static_assert(JD_JOB_COMPLETED == 2, "SQL_JOB_COMPLETED");
+_Static_assert(JD_JOB_DELETION_IN_PROGRESS == 3, "SQL_JOB_DELETION_IN_PROGRESS");
+_Static_assert(JD_JOB_SCHEDULED == 4, "SQL_JOB_SCHEDULED");
+
+#define SQL_SEL_SNAPSHOT "0"
+#define SQL_SEL_CONTINUOUS "1"
+_Static_assert(JD_SEL_SNAPSHOT == 0, "SQL_SEL_SNAPSHOT");
+_Static_assert(JD_SEL_CONTINUOUS == 1, "SQL_SEL_CONTINUOUS");
+
+/*
+ * The status and selection filters of the lists (struct jd_job_filter,
+ * jd_exec_filter in core/model.h): -1 any value, -2 (executions) pending.
+ */
+#define SQL_FILTER_ANY "-1"
+#define SQL_FILTER_PENDING "-2"
+
 /* ---- statements (stmt.c) ----------------------------------------------- */
 
 /* Every statement of the backend; its SQL is stmt.c's table. */

@@ -29,20 +29,25 @@
 	" UNION ALL"                                                                             \
 	" SELECT g.name FROM thing_groups g JOIN sub ON g.parent = sub.name WHERE ?2) "
 
-/* Status filter on ?N: -1 any, -2 pending, else equality. */
-#define STATUS_FILTER(n) "(" n " = -1 OR status = " n " OR (" n " = -2 AND status IN (0, 1)))"
+/* Status filter on ?N: any, pending, else equality. */
+#define STATUS_FILTER(n)                                                                     \
+	"(" n " = " SQL_FILTER_ANY " OR status = " n " OR (" n " = " SQL_FILTER_PENDING          \
+	" AND status IN " SQL_EXEC_PENDING "))"
 
 /*
  * The pending executions of one status (a literal: with "status = ?", the
  * partial index's use depends on the bound value, and SQLite re-prepares
- * the statement whenever that binding changes). "status IN (0, 1)" is the
- * index's own WHERE, which lets the planner use it.
+ * the statement whenever that binding changes). "status IN " SQL_EXEC_PENDING
+ * is the index's own WHERE, which lets the planner use it. Executions of a
+ * job being deleted or not yet started (scheduled) are not pending for the
+ * device.
  */
 #define EXEC_PENDING_SQL(status)                                                             \
 	"SELECT " EXEC_COLS " FROM executions"                                                   \
 	" WHERE thing_name = ?1 AND namespace_id IS ?2 AND status = " status                     \
-	" AND status IN (0, 1) AND NOT EXISTS (SELECT 1 FROM jobs"                               \
-	"  WHERE jobs.job_id = executions.job_id AND jobs.status IN (3, 4))"                     \
+	" AND status IN " SQL_EXEC_PENDING " AND NOT EXISTS (SELECT 1 FROM jobs"                 \
+	"  WHERE jobs.job_id = executions.job_id"                                                \
+	" AND jobs.status IN (" SQL_JOB_DELETION_IN_PROGRESS ", " SQL_JOB_SCHEDULED "))"       \
 	" ORDER BY queued_ms, seq LIMIT ?3"
 
 /* STMT(name, SQL): the entry of ST_name. */
@@ -129,7 +134,8 @@ static const struct {
 	    " WHERE rollout_next_ms > 0 AND rollout_next_ms <= ?1"
 	    " ORDER BY rollout_next_ms LIMIT ?2"),
 	STMT(JOB_LIST, "SELECT " JOB_COLS " FROM jobs WHERE seq < ?1"
-	    " AND (?2 = -1 OR status = ?2) AND (?3 = -1 OR selection = ?3)"
+	    " AND (?2 = " SQL_FILTER_ANY " OR status = ?2)"
+	    " AND (?3 = " SQL_FILTER_ANY " OR selection = ?3)"
 	    " AND (?4 IS NULL OR namespace_id IS nullif(?4, ''))"
 	    " AND (?5 IS NULL OR job_id IN"
 	    "  (SELECT job_id FROM job_group_targets WHERE group_name = ?5))"
@@ -162,17 +168,19 @@ static const struct {
 	    " AND (?4 IS NULL OR job_id = ?4)"
 	    " AND (?5 IS NULL OR namespace_id IS nullif(?5, ''))"
 	    " ORDER BY seq DESC LIMIT ?6"),
-	STMT(EXEC_PENDING_RUNNING, EXEC_PENDING_SQL("1")),
-	STMT(EXEC_PENDING_QUEUED, EXEC_PENDING_SQL("0")),
+	STMT(EXEC_PENDING_RUNNING, EXEC_PENDING_SQL(SQL_EXEC_IN_PROGRESS)),
+	STMT(EXEC_PENDING_QUEUED, EXEC_PENDING_SQL(SQL_EXEC_QUEUED)),
 	STMT(EXEC_PENDING_JOB, "SELECT " EXEC_COLS " FROM executions"
-	    " WHERE job_id = ?1 AND status IN (0, 1)"),
+	    " WHERE job_id = ?1 AND status IN " SQL_EXEC_PENDING),
 	STMT(EXEC_COUNTS, "SELECT status, latest FROM job_exec_counts WHERE job_id = ?1"),
+	/* BETWEEN, not IN: an IN list builds a temporary table per call; the
+	 * pending statuses are adjacent (QUEUED, IN_PROGRESS) */
 	STMT(EXEC_ACTIVE_COUNT, "SELECT coalesce(sum(total), 0) FROM job_exec_counts"
-	    " WHERE job_id = ?1 AND status BETWEEN 0 AND 1"),
+	    " WHERE job_id = ?1 AND status BETWEEN " SQL_EXEC_QUEUED " AND " SQL_EXEC_IN_PROGRESS),
 	STMT(EXEC_DELETE_JOB, "DELETE FROM executions WHERE (job_id, thing_name, number) IN"
 	    " (SELECT job_id, thing_name, number FROM executions WHERE job_id = ?1 LIMIT ?2)"),
 	STMT(EXEC_DUE, "SELECT " EXEC_COLS " FROM executions"
-	    " WHERE status = 1 AND deadline > 0 AND deadline <= ?1"
+	    " WHERE status = " SQL_EXEC_IN_PROGRESS " AND deadline > 0 AND deadline <= ?1"
 	    " ORDER BY deadline, seq LIMIT ?2"),
 	STMT(TEMPLATE_GET, "SELECT " TEMPLATE_COLS " FROM job_templates WHERE id = ?1"),
 	STMT(TEMPLATE_INSERT, "INSERT INTO job_templates (" TEMPLATE_COLS ")"
