@@ -475,6 +475,7 @@ sq__begin(struct store *store, bool write, struct store_tx **out)
 	if (write) {
 		if (writer_begin(s) != 0)
 			return JD_EUNAVAIL;
+		s->writer->base.write = true;
 		*out = (struct store_tx *)(void *)s->writer;
 		return 0;
 	}
@@ -484,6 +485,7 @@ sq__begin(struct store *store, bool write, struct store_tx **out)
 		reader_give(c);
 		return JD_EUNAVAIL;
 	}
+	c->base.write = false;
 	*out = (struct store_tx *)(void *)c;
 	return 0;
 }
