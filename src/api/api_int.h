@@ -233,7 +233,10 @@ void api_arn(struct buf *b, const struct api_req *r, const char *kind, const cha
 /* Write "KEY":"arn:..." */
 void api_karn(struct jw *w, const struct api_req *r, const char *key, const char *kind,
     const char *name);
-void api_encode_thing(struct jw *w, const struct api_req *r, const struct jd_thing *t, bool full);
+/* Thing (full: DescribeThing's, with defaultClientId and thingId) or
+ * ThingAttribute (ListThings). */
+void api_encode_thing(struct jw *w, const struct api_req *r, const struct jd_thing *thing,
+    bool full);
 /* Start / finish a JSON response body in r->out. */
 void api_json_begin(struct api_req *r, struct jw *w);
 void api_next_token(struct jw *w, struct api_req *r, const struct api_cursor *c);

@@ -72,18 +72,18 @@ api_list_end(struct api_req *r, struct jw *w, bool more, enum api_cursor_kind ki
 }
 
 void
-api_encode_thing(struct jw *w, const struct api_req *r, const struct jd_thing *t, bool full)
+api_encode_thing(struct jw *w, const struct api_req *r, const struct jd_thing *thing, bool full)
 {
 	jw_obj_begin(w);
 	if (full)
-		jw_kstr(w, "defaultClientId", t->name);
-	jw_kstr(w, "thingName", t->name);
+		jw_kstr(w, "defaultClientId", thing->name);
+	jw_kstr(w, "thingName", thing->name);
 	if (full)
-		jw_kstr(w, "thingId", t->id);
-	api_karn(w, r, "thingArn", "thing", t->name);
-	jw_kstr_opt(w, "thingTypeName", t->type_name);
+		jw_kstr(w, "thingId", thing->id);
+	api_karn(w, r, "thingArn", "thing", thing->name);
+	jw_kstr_opt(w, "thingTypeName", thing->type_name);
 	jw_key(w, "attributes");
-	jw_raw(w, t->attributes ? t->attributes : "{}");
-	jw_kint(w, "version", t->version);
+	jw_raw(w, thing->attributes ? thing->attributes : "{}");
+	jw_kint(w, "version", thing->version);
 	jw_obj_end(w);
 }

@@ -108,9 +108,9 @@ publish(struct mqtt_bridge *b, const char *topic, const struct buf *payload)
  * seconds, the job document embedded as JSON); here only the envelope. */
 
 static void
-envelope_end(struct jw *w, const struct mqtt_request *req, int64_t ts)
+envelope_end(struct jw *w, const struct mqtt_request *req, int64_t seconds)
 {
-	jw_kint(w, "timestamp", ts);
+	jw_kint(w, "timestamp", seconds);
 	if (req != NULL && req->has_client_token)
 		jw_kstr(w, "clientToken", req->client_token);
 	jw_obj_end(w);
@@ -146,7 +146,7 @@ serve(struct mqtt_bridge *b, const struct mqtt_topic *t, const struct mqtt_reque
     struct buf *out, struct jd_error *e)
 {
 	struct jd_exec x;
-	struct jd_execv p = {0};
+	struct jd_execv pending = {0};
 	char *doc = NULL;
 	bool found = false;
 	struct jw w;
@@ -156,13 +156,14 @@ serve(struct mqtt_bridge *b, const struct mqtt_topic *t, const struct mqtt_reque
 	jw_init(&w, out);
 	switch (t->kind) {
 	case MQTT_T_GET_PENDING:
-		if ((rc = svc_dev_pending(b->svc, t->thing, t->namespace_id, jd_execv_add, &p, e)) != 0)
+		if ((rc = svc_dev_pending(b->svc, t->thing, t->namespace_id, jd_execv_add, &pending,
+		         e)) != 0)
 			break;
 		jw_obj_begin(&w);
 		jw_key(&w, "inProgressJobs");
-		shape_exec_data_list(&w, &shape_mqtt, &p, JD_EXEC_IN_PROGRESS);
+		shape_exec_data_list(&w, &shape_mqtt, &pending, JD_EXEC_IN_PROGRESS);
 		jw_key(&w, "queuedJobs");
-		shape_exec_data_list(&w, &shape_mqtt, &p, JD_EXEC_QUEUED);
+		shape_exec_data_list(&w, &shape_mqtt, &pending, JD_EXEC_QUEUED);
 		envelope_end(&w, req, now_s(b));
 		break;
 	case MQTT_T_START_NEXT:
@@ -206,7 +207,7 @@ serve(struct mqtt_bridge *b, const struct mqtt_topic *t, const struct mqtt_reque
 	default:
 		rc = jd_error_set(e, JD_EINVAL, "Unsupported request");
 	}
-	jd_execv_free(&p);
+	jd_execv_free(&pending);
 	jd_exec_release(&x);
 	free(doc);
 	return rc;
@@ -393,7 +394,7 @@ static void
 on_changed(void *arg, const char *thing, const char *ns, const char *job, bool list, bool head)
 {
 	struct mqtt_bridge *b = arg;
-	struct jd_execv p = {0};
+	struct jd_execv pending = {0};
 	struct jd_error e;
 	struct buf out = BUF_INIT;
 	char topic[MQTT_REPLY_TOPIC_SIZE];
@@ -402,28 +403,28 @@ on_changed(void *arg, const char *thing, const char *ns, const char *job, bool l
 	if (!atomic_load(&b->connected))
 		return; /* notifications are not queued while the broker is away */
 	jd_error_init(&e);
-	if (svc_dev_pending(b->svc, thing, ns, jd_execv_add, &p, &e) != 0) {
+	if (svc_dev_pending(b->svc, thing, ns, jd_execv_add, &pending, &e) != 0) {
 		log_warn("mqtt: notify %s: %s", thing, e.msg);
 		goto out;
 	}
 	if (list) {
-		bool any_ip = false, any_q = false;
-		for (size_t i = 0; i < p.n; i++) {
-			any_ip |= p.v[i].status == JD_EXEC_IN_PROGRESS;
-			any_q |= p.v[i].status == JD_EXEC_QUEUED;
+		bool any_in_progress = false, any_queued = false;
+		for (size_t i = 0; i < pending.n; i++) {
+			any_in_progress |= pending.v[i].status == JD_EXEC_IN_PROGRESS;
+			any_queued |= pending.v[i].status == JD_EXEC_QUEUED;
 		}
 		jw_init(&w, &out);
 		jw_obj_begin(&w);
 		jw_kint(&w, "timestamp", now_s(b));
 		jw_key(&w, "jobs");
 		jw_obj_begin(&w);
-		if (any_ip) {
+		if (any_in_progress) {
 			jw_key(&w, "IN_PROGRESS");
-			shape_exec_data_list(&w, &shape_mqtt, &p, JD_EXEC_IN_PROGRESS);
+			shape_exec_data_list(&w, &shape_mqtt, &pending, JD_EXEC_IN_PROGRESS);
 		}
-		if (any_q) {
+		if (any_queued) {
 			jw_key(&w, "QUEUED");
-			shape_exec_data_list(&w, &shape_mqtt, &p, JD_EXEC_QUEUED);
+			shape_exec_data_list(&w, &shape_mqtt, &pending, JD_EXEC_QUEUED);
 		}
 		jw_obj_end(&w);
 		jw_obj_end(&w);
@@ -455,7 +456,7 @@ on_changed(void *arg, const char *thing, const char *ns, const char *job, bool l
 		publish(b, topic, &out);
 	}
 out:
-	jd_execv_free(&p);
+	jd_execv_free(&pending);
 	jd_error_clear(&e);
 	buf_free(&out);
 }

@@ -30,15 +30,15 @@ cat(char *out, size_t *n, const char *s)
 }
 
 size_t
-shape_arn(char out[SHAPE_ARN_MAX], const struct shape_opts *o, const char *kind,
+shape_arn(char out[SHAPE_ARN_MAX], const struct shape_opts *opts, const char *kind,
     const char *name)
 {
 	size_t n = 0;
 
 	cat(out, &n, "arn:aws:iot:");
-	cat(out, &n, o->region);
+	cat(out, &n, opts->region);
 	cat(out, &n, ":");
-	cat(out, &n, o->account);
+	cat(out, &n, opts->account);
 	cat(out, &n, ":");
 	cat(out, &n, kind);
 	cat(out, &n, "/");
@@ -47,23 +47,23 @@ shape_arn(char out[SHAPE_ARN_MAX], const struct shape_opts *o, const char *kind,
 }
 
 void
-shape_karn(struct jw *w, const struct shape_opts *o, const char *key, const char *kind,
+shape_karn(struct jw *w, const struct shape_opts *opts, const char *key, const char *kind,
     const char *name)
 {
 	char arn[SHAPE_ARN_MAX];
-	size_t n = shape_arn(arn, o, kind, name);
+	size_t n = shape_arn(arn, opts, kind, name);
 
 	jw_key(w, key);
 	jw_strn(w, arn, n);
 }
 
 void
-shape_ktime(struct jw *w, const struct shape_opts *o, const char *key, int64_t ms)
+shape_ktime(struct jw *w, const struct shape_opts *opts, const char *key, int64_t ms)
 {
 	if (ms == 0)
 		return;
 	jw_key(w, key);
-	if (o->ts_float)
+	if (opts->ts_float)
 		jw_time_ms(w, ms);
 	else
 		jw_int(w, ms / 1000);
@@ -102,11 +102,11 @@ shape_members(struct jw *w, const char *object_text)
 }
 
 void
-shape_kdoc(struct jw *w, const struct shape_opts *o, const char *doc)
+shape_kdoc(struct jw *w, const struct shape_opts *opts, const char *doc)
 {
 	if (doc == NULL)
 		return;
-	if (!o->doc_as_object) {
+	if (!opts->doc_as_object) {
 		jw_kstr(w, "jobDocument", doc);
 		return;
 	}
@@ -135,61 +135,61 @@ timeout_left(const struct jd_exec *x, int64_t now_ms)
 }
 
 static void
-exec_times(struct jw *w, const struct shape_opts *o, const struct jd_exec *x)
+exec_times(struct jw *w, const struct shape_opts *opts, const struct jd_exec *x)
 {
-	shape_ktime(w, o, "queuedAt", x->queued_ms);
-	shape_ktime(w, o, "startedAt", x->started_ms);
-	shape_ktime(w, o, "lastUpdatedAt", x->updated_ms);
+	shape_ktime(w, opts, "queuedAt", x->queued_ms);
+	shape_ktime(w, opts, "startedAt", x->started_ms);
+	shape_ktime(w, opts, "lastUpdatedAt", x->updated_ms);
 }
 
 static void
-job_times(struct jw *w, const struct shape_opts *o, const struct jd_job *j)
+job_times(struct jw *w, const struct shape_opts *opts, const struct jd_job *j)
 {
-	shape_ktime(w, o, "createdAt", j->created_ms);
-	shape_ktime(w, o, "lastUpdatedAt", j->updated_ms);
-	shape_ktime(w, o, "completedAt", j->completed_ms);
+	shape_ktime(w, opts, "createdAt", j->created_ms);
+	shape_ktime(w, opts, "lastUpdatedAt", j->updated_ms);
+	shape_ktime(w, opts, "completedAt", j->completed_ms);
 }
 
 /* ---- jobs ------------------------------------------------------------------- */
 
 static void
-process_details(struct jw *w, const struct jd_counts *c)
+process_details(struct jw *w, const struct jd_counts *counts)
 {
 	jw_key(w, "jobProcessDetails");
 	jw_obj_begin(w);
-	jw_kint(w, "numberOfCanceledThings", c->n[JD_EXEC_CANCELED]);
-	jw_kint(w, "numberOfSucceededThings", c->n[JD_EXEC_SUCCEEDED]);
-	jw_kint(w, "numberOfFailedThings", c->n[JD_EXEC_FAILED]);
-	jw_kint(w, "numberOfRejectedThings", c->n[JD_EXEC_REJECTED]);
-	jw_kint(w, "numberOfQueuedThings", c->n[JD_EXEC_QUEUED]);
-	jw_kint(w, "numberOfInProgressThings", c->n[JD_EXEC_IN_PROGRESS]);
-	jw_kint(w, "numberOfRemovedThings", c->n[JD_EXEC_REMOVED]);
-	jw_kint(w, "numberOfTimedOutThings", c->n[JD_EXEC_TIMED_OUT]);
+	jw_kint(w, "numberOfCanceledThings", counts->n[JD_EXEC_CANCELED]);
+	jw_kint(w, "numberOfSucceededThings", counts->n[JD_EXEC_SUCCEEDED]);
+	jw_kint(w, "numberOfFailedThings", counts->n[JD_EXEC_FAILED]);
+	jw_kint(w, "numberOfRejectedThings", counts->n[JD_EXEC_REJECTED]);
+	jw_kint(w, "numberOfQueuedThings", counts->n[JD_EXEC_QUEUED]);
+	jw_kint(w, "numberOfInProgressThings", counts->n[JD_EXEC_IN_PROGRESS]);
+	jw_kint(w, "numberOfRemovedThings", counts->n[JD_EXEC_REMOVED]);
+	jw_kint(w, "numberOfTimedOutThings", counts->n[JD_EXEC_TIMED_OUT]);
 	jw_obj_end(w);
 }
 
 /* The members every job shape opens with. */
 static void
-job_head(struct jw *w, const struct shape_opts *o, const struct jd_job *j)
+job_head(struct jw *w, const struct shape_opts *opts, const struct jd_job *j)
 {
-	shape_karn(w, o, "jobArn", "job", j->job_id);
+	shape_karn(w, opts, "jobArn", "job", j->job_id);
 	jw_kstr(w, "jobId", j->job_id);
 	jw_kstr(w, "targetSelection", core_target_selection_name(j->selection));
 	jw_kstr(w, "status", core_job_status_name(j->status));
 }
 
 void
-shape_job(struct jw *w, const struct shape_opts *o, const struct jd_job *j,
+shape_job(struct jw *w, const struct shape_opts *opts, const struct jd_job *j,
     const struct jd_counts *counts)
 {
 	jw_obj_begin(w);
-	job_head(w, o, j);
+	job_head(w, opts, j);
 	jw_kbool(w, "forceCanceled", j->force_canceled);
 	jw_kstr_opt(w, "reasonCode", j->reason_code);
 	jw_kstr_opt(w, "comment", j->comment);
 	jw_kraw_opt(w, "targets", j->targets);
 	jw_kstr_opt(w, "description", j->description);
-	job_times(w, o, j);
+	job_times(w, opts, j);
 	if (counts != NULL)
 		process_details(w, counts);
 	jw_kstr_opt(w, "namespaceId", j->namespace_id);
@@ -200,11 +200,11 @@ shape_job(struct jw *w, const struct shape_opts *o, const struct jd_job *j,
 }
 
 void
-shape_job_summary(struct jw *w, const struct shape_opts *o, const struct jd_job *j)
+shape_job_summary(struct jw *w, const struct shape_opts *opts, const struct jd_job *j)
 {
 	jw_obj_begin(w);
-	job_head(w, o, j);
-	job_times(w, o, j);
+	job_head(w, opts, j);
+	job_times(w, opts, j);
 	jw_kbool(w, "isConcurrent", j->rollout_next_ms != 0);
 	jw_obj_end(w);
 }
@@ -212,7 +212,7 @@ shape_job_summary(struct jw *w, const struct shape_opts *o, const struct jd_job 
 /* ---- executions ------------------------------------------------------------- */
 
 void
-shape_exec(struct jw *w, const struct shape_opts *o, const struct jd_exec *x, int64_t now_ms)
+shape_exec(struct jw *w, const struct shape_opts *opts, const struct jd_exec *x, int64_t now_ms)
 {
 	int64_t left = timeout_left(x, now_ms);
 
@@ -226,8 +226,8 @@ shape_exec(struct jw *w, const struct shape_opts *o, const struct jd_exec *x, in
 		jw_kraw_opt(w, "detailsMap", x->details);
 		jw_obj_end(w);
 	}
-	shape_karn(w, o, "thingArn", "thing", x->thing_name);
-	exec_times(w, o, x);
+	shape_karn(w, opts, "thingArn", "thing", x->thing_name);
+	exec_times(w, opts, x);
 	jw_kint(w, "executionNumber", x->number);
 	jw_kint(w, "versionNumber", x->version);
 	if (left >= 0)
@@ -236,63 +236,66 @@ shape_exec(struct jw *w, const struct shape_opts *o, const struct jd_exec *x, in
 }
 
 void
-shape_exec_summary(struct jw *w, const struct shape_opts *o, const struct jd_exec *x)
+shape_exec_summary(struct jw *w, const struct shape_opts *opts, const struct jd_exec *x)
 {
 	jw_obj_begin(w);
 	jw_kstr(w, "status", core_exec_status_name(x->status));
-	exec_times(w, o, x);
+	exec_times(w, opts, x);
 	jw_kint(w, "executionNumber", x->number);
 	jw_kint(w, "retryAttempt", x->retry_attempt);
 	jw_obj_end(w);
 }
 
 void
-shape_exec_data(struct jw *w, const struct shape_opts *o, const struct jd_exec *x,
+shape_exec_data(struct jw *w, const struct shape_opts *opts, const struct jd_exec *x,
     const char *doc, int64_t now_ms)
 {
 	int64_t left = timeout_left(x, now_ms);
+	/* an embedded document (MQTT) comes right after thingName and the time
+	 * left last; a document string (HTTP) last and the time left earlier */
+	bool embedded = opts->doc_as_object;
 
 	jw_obj_begin(w);
 	jw_kstr(w, "jobId", x->job_id);
 	jw_kstr(w, "thingName", x->thing_name);
-	if (o->doc_as_object)
-		shape_kdoc(w, o, doc);
+	if (embedded)
+		shape_kdoc(w, opts, doc);
 	jw_kstr(w, "status", core_exec_status_name(x->status));
 	if (has_details(x->details)) {
 		jw_key(w, "statusDetails");
 		jw_raw(w, x->details);
 	}
-	exec_times(w, o, x);
-	if (!o->doc_as_object && left >= 0)
+	exec_times(w, opts, x);
+	if (!embedded && left >= 0)
 		jw_kint(w, "approximateSecondsBeforeTimedOut", left);
 	jw_kint(w, "versionNumber", x->version);
 	jw_kint(w, "executionNumber", x->number);
-	if (o->doc_as_object && left >= 0)
+	if (embedded && left >= 0)
 		jw_kint(w, "approximateSecondsBeforeTimedOut", left);
-	if (!o->doc_as_object)
-		shape_kdoc(w, o, doc);
+	if (!embedded)
+		shape_kdoc(w, opts, doc);
 	jw_obj_end(w);
 }
 
 void
-shape_exec_data_summary(struct jw *w, const struct shape_opts *o, const struct jd_exec *x)
+shape_exec_data_summary(struct jw *w, const struct shape_opts *opts, const struct jd_exec *x)
 {
 	jw_obj_begin(w);
 	jw_kstr(w, "jobId", x->job_id);
-	exec_times(w, o, x);
+	exec_times(w, opts, x);
 	jw_kint(w, "versionNumber", x->version);
 	jw_kint(w, "executionNumber", x->number);
 	jw_obj_end(w);
 }
 
 void
-shape_exec_data_list(struct jw *w, const struct shape_opts *o, const struct jd_execv *v,
+shape_exec_data_list(struct jw *w, const struct shape_opts *opts, const struct jd_execv *list,
     int status)
 {
 	jw_arr_begin(w);
-	for (size_t i = 0; i < v->n; i++)
-		if (v->v[i].status == status)
-			shape_exec_data_summary(w, o, &v->v[i]);
+	for (size_t i = 0; i < list->n; i++)
+		if (list->v[i].status == status)
+			shape_exec_data_summary(w, opts, &list->v[i]);
 	jw_arr_end(w);
 }
 

@@ -51,50 +51,50 @@ extern const struct shape_opts shape_mqtt;
 
 /* "arn:aws:iot:REGION:ACCOUNT:KIND/NAME" into out (not NUL-terminated);
  * returns its length. */
-size_t shape_arn(char out[SHAPE_ARN_MAX], const struct shape_opts *o, const char *kind,
+size_t shape_arn(char out[SHAPE_ARN_MAX], const struct shape_opts *opts, const char *kind,
     const char *name);
 /* The member "key":"arn:...". */
-void shape_karn(struct jw *w, const struct shape_opts *o, const char *key, const char *kind,
+void shape_karn(struct jw *w, const struct shape_opts *opts, const char *key, const char *kind,
     const char *name);
-/* The member "key":time, time as o says; nothing when ms is 0 (absent). */
-void shape_ktime(struct jw *w, const struct shape_opts *o, const char *key, int64_t ms);
+/* The member "key":time, time as opts says; nothing when ms is 0 (absent). */
+void shape_ktime(struct jw *w, const struct shape_opts *opts, const char *key, int64_t ms);
 /*
  * Splice the members of a JSON object text (NULL, "{}" or compact JSON as
  * jobsd stores a job or template configuration) into the object open in w,
  * as they are. Anything that is not an object text writes nothing.
  */
 void shape_members(struct jw *w, const char *object_text);
-/* The member "jobDocument" as o says; nothing when doc is NULL (not asked
+/* The member "jobDocument" as opts says; nothing when doc is NULL (not asked
  * for) or, embedded as an object, "". */
-void shape_kdoc(struct jw *w, const struct shape_opts *o, const char *doc);
+void shape_kdoc(struct jw *w, const struct shape_opts *opts, const char *doc);
 
 /* ---- jobs (control plane) ----------------------------------------------- */
 
 /* Job (DescribeJob); counts NULL leaves out jobProcessDetails. */
-void shape_job(struct jw *w, const struct shape_opts *o, const struct jd_job *j,
+void shape_job(struct jw *w, const struct shape_opts *opts, const struct jd_job *j,
     const struct jd_counts *counts);
 /* JobSummary (ListJobs). */
-void shape_job_summary(struct jw *w, const struct shape_opts *o, const struct jd_job *j);
+void shape_job_summary(struct jw *w, const struct shape_opts *opts, const struct jd_job *j);
 
 /* ---- executions --------------------------------------------------------- */
 
 /* JobExecution of the control plane (DescribeJobExecution): statusDetails
  * wrapped in detailsMap, thingArn. now_ms: for the time left before the
  * execution times out (IN_PROGRESS only). */
-void shape_exec(struct jw *w, const struct shape_opts *o, const struct jd_exec *x,
+void shape_exec(struct jw *w, const struct shape_opts *opts, const struct jd_exec *x,
     int64_t now_ms);
 /* JobExecutionSummary of the control plane's lists. */
-void shape_exec_summary(struct jw *w, const struct shape_opts *o, const struct jd_exec *x);
+void shape_exec_summary(struct jw *w, const struct shape_opts *opts, const struct jd_exec *x);
 /* JobExecution of the device plane (StartNext, Describe, notify-next):
  * thingName, flat statusDetails; doc as shape_kdoc() (NULL: left out). */
-void shape_exec_data(struct jw *w, const struct shape_opts *o, const struct jd_exec *x,
+void shape_exec_data(struct jw *w, const struct shape_opts *opts, const struct jd_exec *x,
     const char *doc, int64_t now_ms);
 /* JobExecutionSummary of the device plane (pending lists). */
-void shape_exec_data_summary(struct jw *w, const struct shape_opts *o, const struct jd_exec *x);
-/* An array of the device-plane summaries of the executions in v whose
- * status is `status`, in v's order. */
-void shape_exec_data_list(struct jw *w, const struct shape_opts *o, const struct jd_execv *v,
-    int status);
+void shape_exec_data_summary(struct jw *w, const struct shape_opts *opts, const struct jd_exec *x);
+/* An array of the device-plane summaries of the executions in list whose
+ * status is `status`, in list's order. */
+void shape_exec_data_list(struct jw *w, const struct shape_opts *opts,
+    const struct jd_execv *list, int status);
 /* JobExecutionState (UpdateJobExecution, and a rejected update): status,
  * statusDetails unless NULL or "{}", versionNumber. */
 void shape_exec_state(struct jw *w, int status, const char *details, int64_t version);

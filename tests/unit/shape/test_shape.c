@@ -181,7 +181,8 @@ TEST(exec_device_mqtt)
 TEST(exec_state_and_doc_member)
 {
 	shape_exec_state(begin(), JD_EXEC_FAILED, "{\"e\":\"1\"}", 7);
-	CHECK_EQ_STR(text(), "{\"status\":\"FAILED\",\"statusDetails\":{\"e\":\"1\"},\"versionNumber\":7}");
+	CHECK_EQ_STR(text(),
+	    "{\"status\":\"FAILED\",\"statusDetails\":{\"e\":\"1\"},\"versionNumber\":7}");
 	shape_exec_state(begin(), JD_EXEC_QUEUED, "{}", 1);
 	CHECK_EQ_STR(text(), "{\"status\":\"QUEUED\",\"versionNumber\":1}");
 
