@@ -22,7 +22,7 @@ exec_number_path(struct api_req *r, const char *s, int64_t *out)
 void
 api_h_describe_exec(struct api_req *r)
 {
-	struct shape_opts shape;
+	struct shape_opts shape = api_shape(r);
 	struct jd_exec x;
 	int64_t number = 0;
 	bool has = false;
@@ -42,7 +42,6 @@ api_h_describe_exec(struct api_req *r)
 		api_fail_err(r, r->err.code);
 		return;
 	}
-	shape = api_shape(r);
 	api_json_begin(r, &w);
 	jw_obj_begin(&w);
 	jw_key(&w, "execution");
@@ -53,7 +52,6 @@ api_h_describe_exec(struct api_req *r)
 
 struct exec_list_ctx {
 	struct jw *w;
-	struct api_req *r;
 	struct shape_opts shape;
 	struct jd_exec last;
 };
@@ -89,7 +87,6 @@ api_h_list_exec_job(struct api_req *r)
 	if (api_list_begin(r, API_CURSOR_JOB_EXECS, &cur, &w, "executionSummaries"))
 		return;
 	c.w = &w;
-	c.r = r;
 	c.shape = api_shape(r);
 	if (svc_exec_list_job(r->api->svc, r->label[0], status, cur.key, cur.num, limit,
 	        exec_job_row, &c, &more, &r->err) != 0) {
@@ -136,7 +133,6 @@ api_h_list_exec_thing(struct api_req *r)
 	if (api_list_begin(r, API_CURSOR_THING_EXECS, &cur, &w, "executionSummaries"))
 		return;
 	c.w = &w;
-	c.r = r;
 	c.shape = api_shape(r);
 	if (svc_exec_list_thing(r->api->svc, r->label[0], &f, cur.num, limit, exec_thing_row, &c,
 	        &more, &r->err) != 0) {

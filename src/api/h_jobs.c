@@ -501,7 +501,7 @@ out:
 void
 api_h_describe_job(struct api_req *r)
 {
-	struct shape_opts shape;
+	struct shape_opts shape = api_shape(r);
 	struct jd_counts c;
 	struct jd_job j;
 	bool before = false;
@@ -515,7 +515,6 @@ api_h_describe_job(struct api_req *r)
 		api_fail_err(r, r->err.code);
 		return;
 	}
-	shape = api_shape(r);
 	api_json_begin(r, &w);
 	jw_obj_begin(&w);
 	jw_kstr_opt(&w, "documentSource", j.document_source);
