@@ -10,6 +10,7 @@
 #include "api/api.h"
 #include "core/core.h"
 #include "jd_limits.h"
+#include "shape/shape.h"
 #include "util/buf.h"
 
 enum api_method { API_GET = 0, API_PUT, API_POST, API_PATCH, API_DELETE, API_HEAD, API_OTHER };
@@ -183,38 +184,71 @@ int api_body_attributes(struct api_req *r, json_t *obj, const char *path, char *
 int api_check(struct api_req *r, int (*check)(const char *, const char *, struct jd_error *),
     const char *member, const char *value);
 
-/* ---- encoding helpers (encode.c) --------------------------------------- */
+/* ---- page tokens (token.c) --------------------------------------------- */
+
+/*
+ * The list a page cursor walks. The value is the byte that opens a token's
+ * payload: tokens already handed out must keep parsing, so these never change.
+ */
+enum api_cursor_kind {
+	API_CURSOR_THINGS = 't',       /* ListThings: key thing name */
+	API_CURSOR_GROUPS = 'g',       /* ListThingGroups: key group name */
+	API_CURSOR_MEMBERS = 'm',      /* ListThingsInThingGroup: key thing name */
+	API_CURSOR_JOBS = 'j',         /* ListJobs: num job seq */
+	API_CURSOR_JOB_EXECS = 'e',    /* ListJobExecutionsForJob: key thing, num execution number */
+	API_CURSOR_THING_EXECS = 'x',  /* ListJobExecutionsForThing: num execution seq */
+	API_CURSOR_TEMPLATES = 'p',    /* ListJobTemplates: key template id */
+};
+
+/* A page cursor: where the last page ended in a list of `kind`. */
+struct api_cursor {
+	enum api_cursor_kind kind;
+	char key[JD_THING_NAME_MAX + JD_JOB_ID_MAX + 2];
+	int64_t num;
+};
+
+/* Enough for any token with its NUL (the longest is 455 bytes). */
+#define API_TOKEN_SIZE 512
+
+/* Encode c as an opaque token authenticated with s->token_key into
+ * out[outsz], NUL-terminated; "" when outsz is too small (never cut). */
+void api_token_make(const struct svc *s, const struct api_cursor *c, char *out, size_t outsz);
+/* Decode token into *c. JD_EINVAL ("The specified nextToken is invalid or
+ * expired.") when it is malformed, forged, or of another kind; e may be NULL. */
+int api_token_parse(const struct svc *s, enum api_cursor_kind kind, const char *token,
+    struct api_cursor *c, struct jd_error *e);
+
+/* ---- encoding helpers (encode.c; the job and execution shapes are shape/) -- */
+
+/* The control plane's shape options for r: fractional seconds, ARNs in r's
+ * region and the configured account (both borrowed from r). */
+static inline struct shape_opts
+api_shape(const struct api_req *r)
+{
+	return (struct shape_opts){.ts_float = true, .region = r->region,
+	    .account = r->api->cfg.account};
+}
 
 void api_arn(struct buf *b, const struct api_req *r, const char *kind, const char *name);
 /* Write "KEY":"arn:..." */
 void api_karn(struct jw *w, const struct api_req *r, const char *key, const char *kind,
     const char *name);
-/* Members of a JSON object text spliced into the current object. */
-void api_merge_object(struct jw *w, const char *obj_text);
-void api_encode_thing(struct jw *w, const struct api_req *r, const struct jd_thing *t, bool full);
-void api_encode_job(struct jw *w, const struct api_req *r, const struct jd_job *j,
-    const struct jd_counts *c);
-void api_encode_job_summary(struct jw *w, const struct api_req *r, const struct jd_job *j);
-void api_encode_exec_control(struct jw *w, const struct api_req *r, const struct jd_exec *x,
-    int64_t now);
-void api_encode_exec_summary(struct jw *w, const struct jd_exec *x);
-/* Data plane (integer seconds, flat statusDetails, jobDocument string). */
-void api_encode_exec_data(struct jw *w, const struct jd_exec *x, const char *doc,
-    bool include_doc, int64_t now);
-void api_encode_exec_data_summary(struct jw *w, const struct jd_exec *x);
-void api_encode_exec_state(struct jw *w, int status, const char *details, int64_t version);
+/* Thing (full: DescribeThing's, with defaultClientId and thingId) or
+ * ThingAttribute (ListThings). */
+void api_encode_thing(struct jw *w, const struct api_req *r, const struct jd_thing *thing,
+    bool full);
 /* Start / finish a JSON response body in r->out. */
 void api_json_begin(struct api_req *r, struct jw *w);
-void api_next_token(struct jw *w, struct api_req *r, const struct svc_cursor *c);
+void api_next_token(struct jw *w, struct api_req *r, const struct api_cursor *c);
 /* A list response: read the nextToken of `kind` into *cur (zeroed when
  * absent; 400 when forged or of another list), then open {"member":[.
  * Returns 0, or fails r. */
-int api_list_begin(struct api_req *r, char kind, struct svc_cursor *cur, struct jw *w,
-    const char *member);
+int api_list_begin(struct api_req *r, enum api_cursor_kind kind, struct api_cursor *cur,
+    struct jw *w, const char *member);
 /* Close the list; when more rows exist, add nextToken for the cursor
  * (kind, key, num) of the last row sent. */
-void api_list_end(struct api_req *r, struct jw *w, bool more, char kind, const char *key,
-    int64_t num);
+void api_list_end(struct api_req *r, struct jw *w, bool more, enum api_cursor_kind kind,
+    const char *key, int64_t num);
 
 /* Handlers live in routes_*.c */
 void api_h_create_thing(struct api_req *r);

@@ -22,6 +22,7 @@ exec_number_path(struct api_req *r, const char *s, int64_t *out)
 void
 api_h_describe_exec(struct api_req *r)
 {
+	struct shape_opts shape = api_shape(r);
 	struct jd_exec x;
 	int64_t number = 0;
 	bool has = false;
@@ -44,14 +45,14 @@ api_h_describe_exec(struct api_req *r)
 	api_json_begin(r, &w);
 	jw_obj_begin(&w);
 	jw_key(&w, "execution");
-	api_encode_exec_control(&w, r, &x, svc_now(r->api->svc));
+	shape_exec(&w, &shape, &x, svc_now(r->api->svc));
 	jw_obj_end(&w);
 	jd_exec_release(&x);
 }
 
 struct exec_list_ctx {
 	struct jw *w;
-	struct api_req *r;
+	struct shape_opts shape;
 	struct jd_exec last;
 };
 
@@ -61,9 +62,9 @@ exec_job_row(void *arg, const struct jd_exec *x)
 	struct exec_list_ctx *c = arg;
 
 	jw_obj_begin(c->w);
-	api_karn(c->w, c->r, "thingArn", "thing", x->thing_name);
+	shape_karn(c->w, &c->shape, "thingArn", "thing", x->thing_name);
 	jw_key(c->w, "jobExecutionSummary");
-	api_encode_exec_summary(c->w, x);
+	shape_exec_summary(c->w, &c->shape, x);
 	jw_obj_end(c->w);
 	c->last = *x;
 	c->last.details = NULL;
@@ -73,7 +74,7 @@ exec_job_row(void *arg, const struct jd_exec *x)
 void
 api_h_list_exec_job(struct api_req *r)
 {
-	struct svc_cursor cur = {0};
+	struct api_cursor cur = {0};
 	struct exec_list_ctx c;
 	int status = -1, limit;
 	bool more = false;
@@ -83,16 +84,16 @@ api_h_list_exec_job(struct api_req *r)
 	if (api_check(r, core_check_job_id, "jobId", r->label[0]) || api_page(r, &limit) ||
 	    api_query_enum(r, "status", core_exec_status_parse, &status))
 		return;
-	if (api_list_begin(r, 'e', &cur, &w, "executionSummaries"))
+	if (api_list_begin(r, API_CURSOR_JOB_EXECS, &cur, &w, "executionSummaries"))
 		return;
 	c.w = &w;
-	c.r = r;
+	c.shape = api_shape(r);
 	if (svc_exec_list_job(r->api->svc, r->label[0], status, cur.key, cur.num, limit,
 	        exec_job_row, &c, &more, &r->err) != 0) {
 		api_fail_err(r, r->err.code);
 		return;
 	}
-	api_list_end(r, &w, more, 'e', c.last.thing_name, c.last.number);
+	api_list_end(r, &w, more, API_CURSOR_JOB_EXECS, c.last.thing_name, c.last.number);
 }
 
 static int
@@ -103,7 +104,7 @@ exec_thing_row(void *arg, const struct jd_exec *x)
 	jw_obj_begin(c->w);
 	jw_kstr(c->w, "jobId", x->job_id);
 	jw_key(c->w, "jobExecutionSummary");
-	api_encode_exec_summary(c->w, x);
+	shape_exec_summary(c->w, &c->shape, x);
 	jw_obj_end(c->w);
 	c->last = *x;
 	c->last.details = NULL;
@@ -114,7 +115,7 @@ void
 api_h_list_exec_thing(struct api_req *r)
 {
 	struct jd_exec_filter f = {-1, NULL, NULL};
-	struct svc_cursor cur = {0};
+	struct api_cursor cur = {0};
 	struct exec_list_ctx c;
 	bool more = false;
 	int limit;
@@ -129,16 +130,16 @@ api_h_list_exec_thing(struct api_req *r)
 	if ((f.job_id && api_check(r, core_check_job_id, "jobId", f.job_id)) ||
 	    (f.namespace_id && api_check(r, core_check_namespace_id, "namespaceId", f.namespace_id)))
 		return;
-	if (api_list_begin(r, 'x', &cur, &w, "executionSummaries"))
+	if (api_list_begin(r, API_CURSOR_THING_EXECS, &cur, &w, "executionSummaries"))
 		return;
 	c.w = &w;
-	c.r = r;
+	c.shape = api_shape(r);
 	if (svc_exec_list_thing(r->api->svc, r->label[0], &f, cur.num, limit, exec_thing_row, &c,
 	        &more, &r->err) != 0) {
 		api_fail_err(r, r->err.code);
 		return;
 	}
-	api_list_end(r, &w, more, 'x', "", c.last.seq);
+	api_list_end(r, &w, more, API_CURSOR_THING_EXECS, "", c.last.seq);
 }
 
 void
@@ -198,7 +199,7 @@ pending_row(void *arg, const struct jd_exec *x)
 	struct pending_ctx *c = arg;
 
 	if ((c->pass == 0) == (x->status == JD_EXEC_IN_PROGRESS))
-		api_encode_exec_data_summary(c->w, x);
+		shape_exec_data_summary(c->w, &shape_http_data, x);
 	return 0;
 }
 
@@ -274,7 +275,7 @@ api_h_dev_start_next(struct api_req *r)
 	jw_obj_begin(&w);
 	if (found) {
 		jw_key(&w, "execution");
-		api_encode_exec_data(&w, &x, doc, true, svc_now(r->api->svc));
+		shape_exec_data(&w, &shape_http_data, &x, doc, svc_now(r->api->svc));
 	}
 	jw_obj_end(&w);
 out:
@@ -313,7 +314,8 @@ api_h_dev_describe(struct api_req *r)
 	jw_obj_begin(&w);
 	if (found) {
 		jw_key(&w, "execution");
-		api_encode_exec_data(&w, &x, doc, include, svc_now(r->api->svc));
+		shape_exec_data(&w, &shape_http_data, &x, include ? doc : NULL,
+		    svc_now(r->api->svc));
 	}
 	jw_obj_end(&w);
 out:
@@ -370,10 +372,10 @@ api_h_dev_update(struct api_req *r)
 	jw_obj_begin(&w);
 	if (inc_state) {
 		jw_key(&w, "executionState");
-		api_encode_exec_state(&w, x.status, x.details, x.version);
+		shape_exec_state(&w, x.status, x.details, x.version);
 	}
-	if (inc_doc && doc != NULL)
-		jw_kstr(&w, "jobDocument", doc);
+	if (inc_doc)
+		shape_kdoc(&w, &shape_http_data, doc);
 	jw_obj_end(&w);
 out:
 	free(details);

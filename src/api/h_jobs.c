@@ -501,6 +501,7 @@ out:
 void
 api_h_describe_job(struct api_req *r)
 {
+	struct shape_opts shape = api_shape(r);
 	struct jd_counts c;
 	struct jd_job j;
 	bool before = false;
@@ -518,14 +519,14 @@ api_h_describe_job(struct api_req *r)
 	jw_obj_begin(&w);
 	jw_kstr_opt(&w, "documentSource", j.document_source);
 	jw_key(&w, "job");
-	api_encode_job(&w, r, &j, &c);
+	shape_job(&w, &shape, &j, &c);
 	jw_obj_end(&w);
 	jd_job_release(&j);
 }
 
 struct job_list_ctx {
 	struct jw *w;
-	struct api_req *r;
+	struct shape_opts shape;
 	int64_t last;
 };
 
@@ -534,7 +535,7 @@ job_row(void *arg, const struct jd_job *j)
 {
 	struct job_list_ctx *c = arg;
 
-	api_encode_job_summary(c->w, c->r, j);
+	shape_job_summary(c->w, &c->shape, j);
 	c->last = j->seq;
 	return 0;
 }
@@ -555,7 +556,7 @@ void
 api_h_list_jobs(struct api_req *r)
 {
 	struct jd_job_filter f = {-1, -1, NULL, NULL};
-	struct svc_cursor cur = {0};
+	struct api_cursor cur = {0};
 	const char *gid = api_query(r, "thingGroupId");
 	struct job_list_ctx c = {0};
 	char gname[JD_GROUP_NAME_MAX + 1] = "";
@@ -588,15 +589,15 @@ api_h_list_jobs(struct api_req *r)
 			jd_strlcpy(gname, "\001", sizeof(gname)); /* matches no group */
 		f.group_name = gname;
 	}
-	if (api_list_begin(r, 'j', &cur, &w, "jobs"))
+	if (api_list_begin(r, API_CURSOR_JOBS, &cur, &w, "jobs"))
 		return;
 	c.w = &w;
-	c.r = r;
+	c.shape = api_shape(r);
 	if (svc_job_list(r->api->svc, &f, cur.num, limit, job_row, &c, &more, &r->err) != 0) {
 		api_fail_err(r, r->err.code);
 		return;
 	}
-	api_list_end(r, &w, more, 'j', "", c.last);
+	api_list_end(r, &w, more, API_CURSOR_JOBS, "", c.last);
 }
 
 void
@@ -811,7 +812,7 @@ api_h_describe_template(struct api_req *r)
 	jw_kstr_opt(&w, "documentSource", t.document_source);
 	jw_kstr_opt(&w, "document", t.document);
 	jw_ktime_opt(&w, "createdAt", t.created_ms);
-	api_merge_object(&w, t.config);
+	shape_members(&w, t.config);
 	jw_obj_end(&w);
 	jd_template_release(&t);
 }
@@ -840,7 +841,7 @@ template_row(void *arg, const struct jd_template *t)
 void
 api_h_list_templates(struct api_req *r)
 {
-	struct svc_cursor cur = {0};
+	struct api_cursor cur = {0};
 	struct template_list_ctx c = {0};
 	bool more = false;
 	int limit;
@@ -848,7 +849,7 @@ api_h_list_templates(struct api_req *r)
 
 	if (api_page(r, &limit))
 		return;
-	if (api_list_begin(r, 'p', &cur, &w, "jobTemplates"))
+	if (api_list_begin(r, API_CURSOR_TEMPLATES, &cur, &w, "jobTemplates"))
 		return;
 	c.w = &w;
 	c.r = r;
@@ -856,7 +857,7 @@ api_h_list_templates(struct api_req *r)
 		api_fail_err(r, r->err.code);
 		return;
 	}
-	api_list_end(r, &w, more, 'p', c.last, 0);
+	api_list_end(r, &w, more, API_CURSOR_TEMPLATES, c.last, 0);
 }
 
 void

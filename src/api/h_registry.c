@@ -85,7 +85,7 @@ void
 api_h_list_things(struct api_req *r)
 {
 	struct jd_thing_filter f = {NULL, NULL, false, NULL};
-	struct svc_cursor cur = {0};
+	struct api_cursor cur = {0};
 	struct thing_list_ctx c = {0};
 	bool more = false;
 	int limit;
@@ -100,7 +100,7 @@ api_h_list_things(struct api_req *r)
 	    (f.attr_value && api_check(r, core_check_attr_value, "attributeValue", f.attr_value)) ||
 	    (f.type_name && api_check(r, core_check_thing_name, "thingTypeName", f.type_name)))
 		return;
-	if (api_list_begin(r, 't', &cur, &w, "things"))
+	if (api_list_begin(r, API_CURSOR_THINGS, &cur, &w, "things"))
 		return;
 	c.w = &w;
 	c.r = r;
@@ -108,7 +108,7 @@ api_h_list_things(struct api_req *r)
 		api_fail_err(r, r->err.code);
 		return;
 	}
-	api_list_end(r, &w, more, 't', c.last, 0);
+	api_list_end(r, &w, more, API_CURSOR_THINGS, c.last, 0);
 }
 
 void
@@ -286,7 +286,7 @@ void
 api_h_list_groups(struct api_req *r)
 {
 	struct jd_group_filter f = {NULL, false, NULL};
-	struct svc_cursor cur = {0};
+	struct api_cursor cur = {0};
 	struct name_list_ctx c = {0};
 	bool more = false;
 	int limit;
@@ -301,7 +301,7 @@ api_h_list_groups(struct api_req *r)
 		return;
 	if (api_query(r, "recursive") == NULL)
 		f.recursive = true; /* RecursiveWithoutDefault: AWS lists all levels */
-	if (api_list_begin(r, 'g', &cur, &w, "thingGroups"))
+	if (api_list_begin(r, API_CURSOR_GROUPS, &cur, &w, "thingGroups"))
 		return;
 	c.w = &w;
 	c.r = r;
@@ -309,7 +309,7 @@ api_h_list_groups(struct api_req *r)
 		api_fail_err(r, r->err.code);
 		return;
 	}
-	api_list_end(r, &w, more, 'g', c.last, 0);
+	api_list_end(r, &w, more, API_CURSOR_GROUPS, c.last, 0);
 }
 
 void
@@ -402,7 +402,7 @@ member_row(void *arg, const char *name)
 void
 api_h_list_members(struct api_req *r)
 {
-	struct svc_cursor cur = {0};
+	struct api_cursor cur = {0};
 	struct name_list_ctx c = {0};
 	bool recursive = false, more = false;
 	int limit;
@@ -411,7 +411,7 @@ api_h_list_members(struct api_req *r)
 	if (api_check(r, core_check_thing_name, "thingGroupName", r->label[0]) ||
 	    api_page(r, &limit) || api_query_bool(r, "recursive", &recursive))
 		return;
-	if (api_list_begin(r, 'm', &cur, &w, "things"))
+	if (api_list_begin(r, API_CURSOR_MEMBERS, &cur, &w, "things"))
 		return;
 	c.w = &w;
 	c.r = r;
@@ -420,5 +420,5 @@ api_h_list_members(struct api_req *r)
 		api_fail_err(r, r->err.code);
 		return;
 	}
-	api_list_end(r, &w, more, 'm', c.last, 0);
+	api_list_end(r, &w, more, API_CURSOR_MEMBERS, c.last, 0);
 }

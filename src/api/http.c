@@ -622,7 +622,7 @@ finish(struct api_req *r, const char **error_type)
 		jw_kstr(&w, "resourceId", r->err.resource_id);
 	if (r->plane == JD_PLANE_DATA && r->err.has_state) {
 		jw_key(&w, "executionState");
-		api_encode_exec_state(&w, r->err.state_status, r->err.state_details_json,
+		shape_exec_state(&w, r->err.state_status, r->err.state_details_json,
 		    r->err.state_version);
 	}
 	jw_obj_end(&w);

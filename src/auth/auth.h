@@ -95,6 +95,17 @@ void auth_destroy(struct auth *a);
 int auth_verify(struct auth *a, const struct auth_request *rq, struct auth_result *res,
     struct jd_error *e);
 
+/* ---- primitives for other modules (OpenSSL stays inside auth/) ---------- */
+
+#define AUTH_HMAC_SHA256_SIZE 32
+
+/* HMAC-SHA256 of msg[n] under key[keylen] into out. Never fails. */
+void auth_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t n,
+    unsigned char out[AUTH_HMAC_SHA256_SIZE]);
+/* Whether a[n] and b[n] are equal, in time that depends on n only (for
+ * comparing MACs). */
+bool auth_equal(const void *a, const void *b, size_t n);
+
 /* ---- throttling (D19) ---------------------------------------------------- */
 
 struct auth_throttle;

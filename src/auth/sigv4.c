@@ -326,12 +326,25 @@ auth__string_to_sign(struct buf *out, const char *amz_date, const char *scope, c
 	buf_puts(out, hex);
 }
 
+void
+auth_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t n,
+    unsigned char out[AUTH_HMAC_SHA256_SIZE])
+{
+	unsigned int olen = AUTH_HMAC_SHA256_SIZE;
+
+	HMAC(EVP_sha256(), key, (int)keylen, msg, n, out, &olen);
+}
+
+bool
+auth_equal(const void *a, const void *b, size_t n)
+{
+	return CRYPTO_memcmp(a, b, n) == 0;
+}
+
 static void
 hmac(unsigned char out[32], const void *key, size_t klen, const char *msg, size_t n)
 {
-	unsigned int olen = 32;
-
-	HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg, n, out, &olen);
+	auth_hmac_sha256(key, klen, msg, n, out);
 }
 
 void

@@ -21,6 +21,7 @@
 
 #include "core/core.h"
 #include "mqtt/mqtt.h"
+#include "shape/shape.h"
 #include "util/buf.h"
 #include "util/log.h"
 
@@ -101,75 +102,18 @@ publish(struct mqtt_bridge *b, const char *topic, const struct buf *payload)
 		log_warn("mqtt: publish to %s failed: %s", topic, mosquitto_strerror(rc));
 }
 
-/* ---- payload encoding (spec §6.3) --------------------------------------- */
+/* ---- payload encoding -------------------------------------------------- */
+
+/* The execution and pending-list shapes are shape/'s (shape_mqtt: integer
+ * seconds, the job document embedded as JSON); here only the envelope. */
 
 static void
-ksec(struct jw *w, const char *k, int64_t ms)
+envelope_end(struct jw *w, const struct mqtt_request *req, int64_t seconds)
 {
-	if (ms != 0)
-		jw_kint(w, k, ms / 1000);
-}
-
-/* MQTT JobExecutionData: jobDocument as an object (spec §2.2, §6.3). */
-static void
-encode_execution(struct mqtt_bridge *b, struct jw *w, const struct jd_exec *x,
-    const char *doc, bool include_doc)
-{
-	int64_t now = svc_now(b->svc), left = -1;
-
-	if (x->status == JD_EXEC_IN_PROGRESS)
-		left = core_seconds_before_timeout(now,
-		    core_effective_deadline(x->inprogress_deadline, x->step_deadline));
-	jw_obj_begin(w);
-	jw_kstr(w, "jobId", x->job_id);
-	jw_kstr(w, "thingName", x->thing_name);
-	if (include_doc && doc != NULL && doc[0] != '\0')
-		jw_kraw_opt(w, "jobDocument", doc);
-	jw_kstr(w, "status", core_exec_status_name(x->status));
-	if (x->details != NULL && strcmp(x->details, "{}") != 0)
-		jw_kraw_opt(w, "statusDetails", x->details);
-	ksec(w, "queuedAt", x->queued_ms);
-	ksec(w, "startedAt", x->started_ms);
-	ksec(w, "lastUpdatedAt", x->updated_ms);
-	jw_kint(w, "versionNumber", x->version);
-	jw_kint(w, "executionNumber", x->number);
-	if (left >= 0)
-		jw_kint(w, "approximateSecondsBeforeTimedOut", left);
-	jw_obj_end(w);
-}
-
-static void
-encode_summary(struct jw *w, const struct jd_exec *x)
-{
-	jw_obj_begin(w);
-	jw_kstr(w, "jobId", x->job_id);
-	ksec(w, "queuedAt", x->queued_ms);
-	ksec(w, "startedAt", x->started_ms);
-	ksec(w, "lastUpdatedAt", x->updated_ms);
-	jw_kint(w, "versionNumber", x->version);
-	jw_kint(w, "executionNumber", x->number);
-	jw_obj_end(w);
-}
-
-static void
-envelope_end(struct jw *w, const struct mqtt_request *req, int64_t ts)
-{
-	jw_kint(w, "timestamp", ts);
+	jw_kint(w, "timestamp", seconds);
 	if (req != NULL && req->has_client_token)
 		jw_kstr(w, "clientToken", req->client_token);
 	jw_obj_end(w);
-}
-
-/* ---- the pending list, in one pass --------------------------------------- */
-
-static void
-encode_list(struct jw *w, const struct jd_execv *p, int status)
-{
-	jw_arr_begin(w);
-	for (size_t i = 0; i < p->n; i++)
-		if (p->v[i].status == status)
-			encode_summary(w, &p->v[i]);
-	jw_arr_end(w);
 }
 
 /* ---- requests ----------------------------------------------------------- */
@@ -202,7 +146,7 @@ serve(struct mqtt_bridge *b, const struct mqtt_topic *t, const struct mqtt_reque
     struct buf *out, struct jd_error *e)
 {
 	struct jd_exec x;
-	struct jd_execv p = {0};
+	struct jd_execv pending = {0};
 	char *doc = NULL;
 	bool found = false;
 	struct jw w;
@@ -212,13 +156,14 @@ serve(struct mqtt_bridge *b, const struct mqtt_topic *t, const struct mqtt_reque
 	jw_init(&w, out);
 	switch (t->kind) {
 	case MQTT_T_GET_PENDING:
-		if ((rc = svc_dev_pending(b->svc, t->thing, t->namespace_id, jd_execv_add, &p, e)) != 0)
+		if ((rc = svc_dev_pending(b->svc, t->thing, t->namespace_id, jd_execv_add, &pending,
+		         e)) != 0)
 			break;
 		jw_obj_begin(&w);
 		jw_key(&w, "inProgressJobs");
-		encode_list(&w, &p, JD_EXEC_IN_PROGRESS);
+		shape_exec_data_list(&w, &shape_mqtt, &pending, JD_EXEC_IN_PROGRESS);
 		jw_key(&w, "queuedJobs");
-		encode_list(&w, &p, JD_EXEC_QUEUED);
+		shape_exec_data_list(&w, &shape_mqtt, &pending, JD_EXEC_QUEUED);
 		envelope_end(&w, req, now_s(b));
 		break;
 	case MQTT_T_START_NEXT:
@@ -228,7 +173,7 @@ serve(struct mqtt_bridge *b, const struct mqtt_topic *t, const struct mqtt_reque
 		jw_obj_begin(&w);
 		if (found) {
 			jw_key(&w, "execution");
-			encode_execution(b, &w, &x, doc, true);
+			shape_exec_data(&w, &shape_mqtt, &x, doc, svc_now(b->svc));
 		}
 		envelope_end(&w, req, now_s(b));
 		break;
@@ -239,7 +184,8 @@ serve(struct mqtt_bridge *b, const struct mqtt_topic *t, const struct mqtt_reque
 		jw_obj_begin(&w);
 		if (found) {
 			jw_key(&w, "execution");
-			encode_execution(b, &w, &x, doc, req->include_doc);
+			shape_exec_data(&w, &shape_mqtt, &x, req->include_doc ? doc : NULL,
+			    svc_now(b->svc));
 		}
 		envelope_end(&w, req, now_s(b));
 		break;
@@ -251,22 +197,17 @@ serve(struct mqtt_bridge *b, const struct mqtt_topic *t, const struct mqtt_reque
 		jw_obj_begin(&w);
 		if (req->include_state) {
 			jw_key(&w, "executionState");
-			jw_obj_begin(&w);
-			jw_kstr(&w, "status", core_exec_status_name(x.status));
-			if (x.details != NULL && strcmp(x.details, "{}") != 0)
-				jw_kraw_opt(&w, "statusDetails", x.details);
-			jw_kint(&w, "versionNumber", x.version);
-			jw_obj_end(&w);
+			shape_exec_state(&w, x.status, x.details, x.version);
 		}
-		if (req->include_doc && doc != NULL && doc[0] != '\0')
-			jw_kraw_opt(&w, "jobDocument", doc);
+		if (req->include_doc)
+			shape_kdoc(&w, &shape_mqtt, doc);
 		envelope_end(&w, req, now_s(b));
 		break;
 	}
 	default:
 		rc = jd_error_set(e, JD_EINVAL, "Unsupported request");
 	}
-	jd_execv_free(&p);
+	jd_execv_free(&pending);
 	jd_exec_release(&x);
 	free(doc);
 	return rc;
@@ -453,7 +394,7 @@ static void
 on_changed(void *arg, const char *thing, const char *ns, const char *job, bool list, bool head)
 {
 	struct mqtt_bridge *b = arg;
-	struct jd_execv p = {0};
+	struct jd_execv pending = {0};
 	struct jd_error e;
 	struct buf out = BUF_INIT;
 	char topic[MQTT_REPLY_TOPIC_SIZE];
@@ -462,28 +403,28 @@ on_changed(void *arg, const char *thing, const char *ns, const char *job, bool l
 	if (!atomic_load(&b->connected))
 		return; /* notifications are not queued while the broker is away */
 	jd_error_init(&e);
-	if (svc_dev_pending(b->svc, thing, ns, jd_execv_add, &p, &e) != 0) {
+	if (svc_dev_pending(b->svc, thing, ns, jd_execv_add, &pending, &e) != 0) {
 		log_warn("mqtt: notify %s: %s", thing, e.msg);
 		goto out;
 	}
 	if (list) {
-		bool any_ip = false, any_q = false;
-		for (size_t i = 0; i < p.n; i++) {
-			any_ip |= p.v[i].status == JD_EXEC_IN_PROGRESS;
-			any_q |= p.v[i].status == JD_EXEC_QUEUED;
+		bool any_in_progress = false, any_queued = false;
+		for (size_t i = 0; i < pending.n; i++) {
+			any_in_progress |= pending.v[i].status == JD_EXEC_IN_PROGRESS;
+			any_queued |= pending.v[i].status == JD_EXEC_QUEUED;
 		}
 		jw_init(&w, &out);
 		jw_obj_begin(&w);
 		jw_kint(&w, "timestamp", now_s(b));
 		jw_key(&w, "jobs");
 		jw_obj_begin(&w);
-		if (any_ip) {
+		if (any_in_progress) {
 			jw_key(&w, "IN_PROGRESS");
-			encode_list(&w, &p, JD_EXEC_IN_PROGRESS);
+			shape_exec_data_list(&w, &shape_mqtt, &pending, JD_EXEC_IN_PROGRESS);
 		}
-		if (any_q) {
+		if (any_queued) {
 			jw_key(&w, "QUEUED");
-			encode_list(&w, &p, JD_EXEC_QUEUED);
+			shape_exec_data_list(&w, &shape_mqtt, &pending, JD_EXEC_QUEUED);
 		}
 		jw_obj_end(&w);
 		jw_obj_end(&w);
@@ -506,7 +447,7 @@ on_changed(void *arg, const char *thing, const char *ns, const char *job, bool l
 		jw_kint(&w, "timestamp", now_s(b));
 		if (svc_dev_describe(b->svc, thing, "$next", ns, 0, &x, &doc, &found, &e) == 0 && found) {
 			jw_key(&w, "execution");
-			encode_execution(b, &w, &x, doc, true);
+			shape_exec_data(&w, &shape_mqtt, &x, doc, svc_now(b->svc));
 		}
 		jw_obj_end(&w);
 		jd_exec_release(&x);
@@ -515,7 +456,7 @@ on_changed(void *arg, const char *thing, const char *ns, const char *job, bool l
 		publish(b, topic, &out);
 	}
 out:
-	jd_execv_free(&p);
+	jd_execv_free(&pending);
 	jd_error_clear(&e);
 	buf_free(&out);
 }

@@ -4,7 +4,8 @@
  * Two layers live in src/mqtt/:
  *   - topic.c, pure: topic classification, request payload decoding and
  *     rejected-reply encoding. No I/O, no clock reads, no libmosquitto; the
- *     only dependency beyond util/ and core/ is jansson for reading payloads.
+ *     only dependencies beyond util/ and core/ are shape/ (the execution
+ *     state of a rejected update) and jansson for reading payloads.
  *   - the broker bridge (libmosquitto), which subscribes to
  *     `$aws/things/+/jobs/#`, feeds every message through the pure layer, calls
  *     svc/ and publishes the reply on `<request topic>/accepted|rejected`.

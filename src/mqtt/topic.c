@@ -45,6 +45,7 @@
 #include <jansson.h>
 
 #include "core/core.h"
+#include "shape/shape.h"
 
 #define PREFIX "$aws/things/"
 #define PREFIX_LEN (sizeof(PREFIX) - 1)
@@ -613,12 +614,7 @@ mqtt_encode_rejected(struct buf *b, int code, const char *msg, const struct mqtt
 	jw_kint(&w, "timestamp", ts_seconds);
 	if (e != NULL && e->has_state && (code == JD_ESTATE || code == JD_EVERSION)) {
 		jw_key(&w, "executionState");
-		jw_obj_begin(&w);
-		jw_kstr(&w, "status", core_exec_status_name(e->state_status));
-		if (e->state_details_json != NULL && strcmp(e->state_details_json, "{}") != 0)
-			jw_kraw_opt(&w, "statusDetails", e->state_details_json);
-		jw_kint(&w, "versionNumber", e->state_version);
-		jw_obj_end(&w);
+		shape_exec_state(&w, e->state_status, e->state_details_json, e->state_version);
 	}
 	jw_obj_end(&w);
 }
