@@ -289,4 +289,23 @@ void api_h_rig_clock_get(struct api_req *r);
 void api_h_rig_clock_post(struct api_req *r);
 void api_h_rig_status(struct api_req *r);
 
+/* ---- the request path (http.c, uri.c, workers.c) ------------------------ */
+
+struct MHD_Connection;
+
+/* A new request id (36 characters and a NUL). */
+void api__request_id(char out[37]);
+/* Split r->raw_uri into decoded path segments and query pieces. */
+void api__parse_uri(struct api_req *r);
+/* Route r, decode its body and run its handler; the answer is left in r. */
+void api__dispatch(struct api_req *r);
+
+/* Write workers: start them; queue r (0, its connection suspended) or -1
+ * when stopping; release a finished hand-off; drain and stop. */
+int api__workers_start(struct api_workers *w, struct jd_error *e);
+int api__workers_hand_off(struct api_workers *w, struct api_req *r, struct MHD_Connection *c);
+void api__workers_release(struct api_workers *w);
+void api__workers_drain(struct api_workers *w);
+void api__workers_stop(struct api_workers *w);
+
 #endif

@@ -44,152 +44,6 @@ struct listener {
 
 static struct listener listeners[2];
 
-/* ---- request ids --------------------------------------------------------- */
-
-static _Thread_local uint64_t rid_state[2];
-
-static uint64_t
-rid_next(void)
-{
-	uint64_t s1 = rid_state[0];
-	const uint64_t s0 = rid_state[1];
-
-	if (rid_state[0] == 0 && rid_state[1] == 0) {
-		if (getrandom(rid_state, sizeof(rid_state), 0) != (ssize_t)sizeof(rid_state))
-			rid_state[0] = (uint64_t)(uintptr_t)&s1 ^ 0x9e3779b97f4a7c15ULL;
-		rid_state[1] |= 1;
-		s1 = rid_state[0];
-	}
-	rid_state[0] = s0;
-	s1 ^= s1 << 23;
-	rid_state[1] = s1 ^ s0 ^ (s1 >> 17) ^ (s0 >> 26);
-	return rid_state[1] + s0;
-}
-
-static void
-request_id(char out[37])
-{
-	uint64_t a = rid_next(), b = rid_next();
-
-	snprintf(out, 37, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32),
-	    (unsigned)(a >> 16) & 0xffff, (unsigned)a & 0xfff,
-	    (unsigned)((b >> 48) & 0x3fff) | 0x8000, (unsigned long long)(b & 0xffffffffffffULL));
-}
-
-/* ---- URI parsing ----------------------------------------------------------- */
-
-static int
-hexv(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Percent-decode s[0..n) into a new string; NULL on a bad escape or %00. */
-static char *
-pct_decode(const char *s, size_t n)
-{
-	char *out = jd_malloc(n + 1);
-	size_t o = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%') {
-			int hi, lo;
-			if (i + 2 >= n) {
-				free(out);
-				return NULL;
-			}
-			hi = hexv(s[i + 1]);
-			lo = hexv(s[i + 2]);
-			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-				free(out);
-				return NULL;
-			}
-			out[o++] = (char)(hi << 4 | lo);
-			i += 2;
-		} else if (s[i] == '\0') {
-			free(out);
-			return NULL;
-		} else {
-			out[o++] = s[i];
-		}
-	}
-	out[o] = '\0';
-	return out;
-}
-
-static void
-parse_uri(struct api_req *r)
-{
-	const char *u = r->raw_uri, *q = strchr(u, '?');
-	size_t plen = q ? (size_t)(q - u) : strlen(u);
-	const char *p = u, *end = u + plen;
-
-	if (plen == 0 || u[0] != '/') {
-		r->bad_uri = true;
-		return;
-	}
-	p++;
-	while (p < end) {
-		const char *slash = memchr(p, '/', (size_t)(end - p));
-		size_t n = slash ? (size_t)(slash - p) : (size_t)(end - p);
-		if (r->nseg >= JD_PATH_SEGMENTS_MAX) {
-			r->bad_uri = true;
-			return;
-		}
-		r->seg[r->nseg] = pct_decode(p, n);
-		if (r->seg[r->nseg] == NULL) {
-			r->bad_uri = true;
-			return;
-		}
-		r->nseg++;
-		if (slash == NULL)
-			break;
-		p = slash + 1;
-		if (p == end) { /* trailing slash: an empty last segment */
-			if (r->nseg >= JD_PATH_SEGMENTS_MAX) { /* fuzz: path-trailing-slash-17 */
-				r->bad_uri = true;
-				return;
-			}
-			r->seg[r->nseg++] = jd_strdup("");
-			break;
-		}
-	}
-	if (q == NULL)
-		return;
-	p = q + 1;
-	int pieces = 0;
-	while (*p) {
-		const char *amp = strchr(p, '&');
-		size_t n = amp ? (size_t)(amp - p) : strlen(p);
-		const char *eq = memchr(p, '=', n);
-		if (++pieces > JD_QUERY_PARAMS_MAX) { /* empty pieces count: "?&&&&" */
-			r->bad_uri = true;
-			return;
-		}
-		if (n > 0) {
-			r->q[r->nq].k = pct_decode(p, eq ? (size_t)(eq - p) : n);
-			r->q[r->nq].v = eq ? pct_decode(eq + 1, n - (size_t)(eq - p) - 1) : jd_strdup("");
-			if (r->q[r->nq].k == NULL || r->q[r->nq].v == NULL) {
-				free(r->q[r->nq].k);
-				free(r->q[r->nq].v);
-				r->bad_uri = true;
-				return;
-			}
-			r->nq++;
-		}
-		if (amp == NULL)
-			break;
-		p = amp + 1;
-	}
-}
-
-static void workers_release(struct api_workers *w);
 
 static void
 req_free(struct api_req *r)
@@ -197,7 +51,7 @@ req_free(struct api_req *r)
 	if (r == NULL)
 		return;
 	if (r->handed)
-		workers_release(&r->api->w);
+		api__workers_release(&r->api->w);
 	free(r->raw_uri);
 	for (int i = 0; i < r->nseg; i++)
 		free(r->seg[i]);
@@ -463,8 +317,8 @@ match(const struct api_route *rt, struct api_req *r)
 	return i == r->nseg;
 }
 
-static void
-dispatch(struct api_req *r)
+void
+api__dispatch(struct api_req *r)
 {
 	const struct api_route *found = NULL;
 	bool path_ok = false;
@@ -566,7 +420,7 @@ body_add(struct api_req *r, const void *data, size_t n)
 /*
  * What needs the connection, once the whole body has been read: the URI,
  * authentication (or the plane by listener and scope). Then, unless r
- * failed, dispatch(r) does routing, body decoding and the handler without
+ * failed, api__dispatch(r) does routing, body decoding and the handler without
  * it. The outcome is in r (failed/err, or status/out/empty).
  */
 static void
@@ -575,7 +429,7 @@ prepare(struct api_req *r, const struct hsrc *src, const char *method)
 	if (r->too_big && !r->failed)
 		api_fail(r, JD_ETOOBIG, "The request body exceeds %d bytes", JD_BODY_MAX);
 	if (!r->failed) {
-		parse_uri(r);
+		api__parse_uri(r);
 		if (r->bad_uri)
 			api_fail(r, JD_EINVAL, "The request URI is malformed");
 	}
@@ -588,7 +442,7 @@ serve(struct api_req *r, const struct hsrc *src, const char *method)
 {
 	prepare(r, src, method);
 	if (!r->failed)
-		dispatch(r);
+		api__dispatch(r);
 }
 
 /*
@@ -628,135 +482,6 @@ finish(struct api_req *r, const char **error_type)
 	jw_obj_end(&w);
 	*error_type = jd_errno_type(code, r->plane);
 	return jd_errno_status(code, r->plane);
-}
-
-/* ---- write workers --------------------------------------------------------- */
-
-static void *
-worker_main(void *arg)
-{
-	struct api_workers *w = arg;
-	struct api_req *r;
-
-	for (;;) {
-		pthread_mutex_lock(&w->mu);
-		while (w->head == NULL && !w->quit)
-			pthread_cond_wait(&w->work, &w->mu);
-		if (w->head == NULL) {
-			pthread_mutex_unlock(&w->mu);
-			return NULL;
-		}
-		r = w->head;
-		w->head = r->next;
-		if (w->head == NULL)
-			w->tail = NULL;
-		pthread_mutex_unlock(&w->mu);
-		dispatch(r);
-		r->served = true;
-		/* the connection's thread sees r->served after the resume */
-		MHD_resume_connection(r->conn);
-	}
-}
-
-static int
-workers_start(struct api_workers *w, struct jd_error *e)
-{
-	pthread_attr_t at;
-
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->work, NULL);
-	pthread_cond_init(&w->idle, NULL);
-	pthread_attr_init(&at);
-	pthread_attr_setstacksize(&at, JD_HTTP_STACK);
-	for (; w->n < JD_HTTP_WORKERS; w->n++) {
-		if (pthread_create(&w->th[w->n], &at, worker_main, w) != 0) {
-			pthread_attr_destroy(&at);
-			return jd_error_set(e, JD_EINTERNAL, "cannot start HTTP worker threads");
-		}
-	}
-	pthread_attr_destroy(&at);
-	return 0;
-}
-
-/*
- * Queue r, whose connection the caller suspends on return 0; -1 when
- * shutting down (r is then answered at once).
- */
-static int
-workers_hand_off(struct api_workers *w, struct api_req *r, struct MHD_Connection *c)
-{
-	pthread_mutex_lock(&w->mu);
-	if (w->stopping) {
-		pthread_mutex_unlock(&w->mu);
-		return -1;
-	}
-	w->outstanding++;
-	r->handed = true;
-	r->conn = c;
-	r->next = NULL;
-	/* suspended before a worker can resume it */
-	MHD_suspend_connection(c);
-	if (w->tail != NULL)
-		w->tail->next = r;
-	else
-		w->head = r;
-	w->tail = r;
-	pthread_cond_signal(&w->work);
-	pthread_mutex_unlock(&w->mu);
-	return 0;
-}
-
-/* A handed-off request is complete (answered, or its connection closed). */
-static void
-workers_release(struct api_workers *w)
-{
-	pthread_mutex_lock(&w->mu);
-	if (--w->outstanding == 0)
-		pthread_cond_broadcast(&w->idle);
-	pthread_mutex_unlock(&w->mu);
-}
-
-/*
- * Refuse new hand-offs and wait (up to JD_HTTP_DRAIN_S) until every
- * handed-off request has been answered: its change is committed and the
- * client has its 200.
- */
-static void
-workers_drain(struct api_workers *w)
-{
-	struct timespec ts;
-	int rc = 0;
-
-	if (w->n == 0)
-		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += JD_HTTP_DRAIN_S;
-	pthread_mutex_lock(&w->mu);
-	w->stopping = true;
-	while (w->outstanding > 0 && rc == 0)
-		rc = pthread_cond_timedwait(&w->idle, &w->mu, &ts);
-	if (w->outstanding > 0)
-		log_warn("http: %d request(s) still in flight after %d s", w->outstanding,
-		    JD_HTTP_DRAIN_S);
-	pthread_mutex_unlock(&w->mu);
-}
-
-/* After the daemons have stopped: the queue is empty; join the threads. */
-static void
-workers_stop(struct api_workers *w)
-{
-	if (w->n == 0)
-		return;
-	pthread_mutex_lock(&w->mu);
-	w->quit = true;
-	pthread_cond_broadcast(&w->work);
-	pthread_mutex_unlock(&w->mu);
-	for (int i = 0; i < w->n; i++)
-		pthread_join(w->th[i], NULL);
-	w->n = 0;
-	pthread_cond_destroy(&w->idle);
-	pthread_cond_destroy(&w->work);
-	pthread_mutex_destroy(&w->mu);
 }
 
 /* ---- libmicrohttpd callbacks -------------------------------------------- */
@@ -805,7 +530,7 @@ conn_of(struct MHD_Connection *c)
  * memory pool right after this callback, one record per '&' piece: an 8 KB
  * target of "a&a&..." needs ~230 KB, and a pool that runs out hangs the
  * client (hostile-input finding). A query of more pieces than jobsd accepts
- * is refused by parse_uri() from r->raw_uri (its own copy) anyway, so the
+ * is refused by api__parse_uri() from r->raw_uri (its own copy) anyway, so the
  * '&'s of libmicrohttpd's copy (the request line, parsed in place: see
  * check_framing) are blanked and it stores one argument. That keeps the pool
  * small, and libmicrohttpd zeroes the whole pool after every request.
@@ -877,7 +602,7 @@ respond(struct MHD_Connection *c, struct api_req *r)
 	}
 	if (resp == NULL)
 		return MHD_NO;
-	request_id(rid);
+	api__request_id(rid);
 	MHD_add_response_header(resp, "Content-Type", "application/json");
 	MHD_add_response_header(resp, "x-amzn-RequestId", rid);
 	if (type != NULL)
@@ -987,8 +712,8 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 	prepare(r, &(struct hsrc){c, NULL, 0}, method);
 	if (!r->failed) {
 		if (r->method == API_GET || r->method == API_HEAD)
-			dispatch(r);
-		else if (workers_hand_off(&r->api->w, r, c) == 0)
+			api__dispatch(r);
+		else if (api__workers_hand_off(&r->api->w, r, c) == 0)
 			return MHD_YES;
 		else
 			api_fail(r, JD_EUNAVAIL, "The service is shutting down");
@@ -1139,7 +864,7 @@ api_create(const struct api_config *cfg, struct svc *svc, struct api **out, stru
 	if (cfg->tls_cert != NULL &&
 	    (rc = api_tls_create(cfg->tls_cert, cfg->tls_key, cfg->data_client_ca, &a->tls, e)) != 0)
 		goto fail;
-	if ((rc = workers_start(&a->w, e)) != 0)
+	if ((rc = api__workers_start(&a->w, e)) != 0)
 		goto fail;
 	if ((rc = start_one(a, 0, cfg->listen, e)) != 0)
 		goto fail;
@@ -1184,11 +909,11 @@ api_destroy(struct api *a)
 	for (int i = 0; i < 2; i++)
 		if (a->daemon[i] != NULL)
 			MHD_quiesce_daemon(a->daemon[i]);
-	workers_drain(&a->w);
+	api__workers_drain(&a->w);
 	for (int i = 0; i < 2; i++)
 		if (a->daemon[i] != NULL)
 			MHD_stop_daemon(a->daemon[i]);
-	workers_stop(&a->w);
+	api__workers_stop(&a->w);
 	api_tls_destroy(a->tls);
 	free(a);
 }
