@@ -188,6 +188,26 @@ load_file(struct config *c, const char *path, struct jd_error *e)
 	return rc;
 }
 
+/* Split "ADDR:PORT" at its last ':' (what api_create and the MQTT bridge
+ * expect); a missing or bad port is -1 for the caller to judge. */
+static void
+split_addr(const char *v, struct config_addr *a)
+{
+	const char *colon = strrchr(v, ':');
+	int64_t port;
+
+	a->host[0] = '\0';
+	a->port = -1;
+	if (colon == NULL)
+		return;
+	if ((size_t)(colon - v) < sizeof(a->host)) {
+		memcpy(a->host, v, (size_t)(colon - v));
+		a->host[colon - v] = '\0';
+	}
+	if (core_parse_u63(colon + 1, &port) == 0 && port <= 65535)
+		a->port = (int)port;
+}
+
 static int
 validate(struct config *c, struct jd_error *e)
 {
@@ -237,7 +257,18 @@ validate(struct config *c, struct jd_error *e)
 		c->shard = (int)i;
 		c->shards = (int)n;
 	}
+	split_addr(c->listen, &c->listen_addr);
+	split_addr(c->data_listen, &c->data_listen_addr);
+	split_addr(c->mqtt, &c->mqtt_addr);
+	jd_strlcpy(c->store_spec.kind, "sqlite", sizeof(c->store_spec.kind));
+	jd_strlcpy(c->store_spec.path, c->store + 7, sizeof(c->store_spec.path));
 	return 0;
+}
+
+void
+config_wipe_secrets(struct config *c)
+{
+	explicit_bzero(c->mqtt_password, sizeof(c->mqtt_password));
 }
 
 int
