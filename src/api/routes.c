@@ -18,6 +18,8 @@
 /* Both listeners (the control and the data plane). */
 #define BOTH_PLANES (-1)
 
+/* One route in two lines; clang-format would put each field on its own. */
+/* clang-format off */
 const struct api_route api_routes[] = {
 	/* things */
 	{.method = API_POST, .plane = JD_PLANE_CONTROL, .path = "things/{thingName}",
@@ -107,6 +109,7 @@ const struct api_route api_routes[] = {
 	{.method = API_GET, .plane = BOTH_PLANES, .path = "_jobsd/status",
 	    .fn = api_h_rig_status, .name = "GetStatus", .rig = true},
 };
+/* clang-format on */
 
 const int api_nroutes = (int)(sizeof(api_routes) / sizeof(api_routes[0]));
 
