@@ -28,6 +28,7 @@ struct opt {
 
 #define O(field) offsetof(struct config, field), sizeof(((struct config *)0)->field)
 
+/* clang-format off: a table, one option in one or two lines */
 static const struct opt opts[] = {
 	{"listen", OPT_STR, O(listen), "ADDR:PORT",
 	    "control-plane listener (service iot); port 0 picks a free port [127.0.0.1:8443]"},
@@ -63,6 +64,7 @@ static const struct opt opts[] = {
 	{"mqtt-shard", OPT_STR, O(mqtt_shard), "I/N",
 	    "answer device requests of the things whose name hashes to I of N (D20) [0/1]"},
 };
+/* clang-format on */
 
 #undef O
 
