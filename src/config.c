@@ -28,7 +28,8 @@ struct opt {
 
 #define O(field) offsetof(struct config, field), sizeof(((struct config *)0)->field)
 
-/* clang-format off: a table, one option in one or two lines */
+/* A table: one option in one or two lines. */
+/* clang-format off */
 static const struct opt opts[] = {
 	{"listen", OPT_STR, O(listen), "ADDR:PORT",
 	    "control-plane listener (service iot); port 0 picks a free port [127.0.0.1:8443]"},

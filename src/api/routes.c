@@ -18,8 +18,9 @@
 /* Both listeners (the control and the data plane). */
 #define BOTH_PLANES (-1)
 
-/* clang-format off: a table, one route in two lines (clang-format would put
- * each designated initialiser on a line of its own) */
+/* A table: one route in two lines (clang-format would put each designated
+ * initialiser on a line of its own). */
+/* clang-format off */
 const struct api_route api_routes[] = {
 	/* things */
 	{.method = API_POST, .plane = JD_PLANE_CONTROL, .path = "things/{thingName}",
