@@ -41,8 +41,15 @@ if [[ ! -s $tmp/callgrind.out ]]; then
 	exit "$(( rc == 0 ? 2 : rc ))"
 fi
 [[ -n ${KEEP:-} ]] && cp "$tmp/callgrind.out" "$KEEP"
-# Handler names to operation names, from the route table.
-routes=$(sed -n 's/.*"[^"]*", \(api_h_[a-z_]*\), "\([A-Za-z]*\)".*/\1 \2/p' "$root/src/api/routes.c")
+# Handler names to operation names, from the route table's designated
+# initialisers: one "handler operation" line per route, whatever the order of
+# the fields and the line breaks inside a route (records end at '}').
+routes=$(awk 'BEGIN { RS = "}" }
+	match($0, /\.fn = api_h_[a-z_]+/) {
+		h = substr($0, RSTART + 6, RLENGTH - 6)
+		if (match($0, /\.name = "[A-Za-z]+"/))
+			print h, substr($0, RSTART + 9, RLENGTH - 10)
+	}' "$root/src/api/routes.c")
 callgrind_annotate --tree=calling --inclusive=yes "$tmp/callgrind.out" 2>/dev/null |
 	awk -v routes="$routes" '
 	BEGIN {

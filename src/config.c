@@ -28,6 +28,8 @@ struct opt {
 
 #define O(field) offsetof(struct config, field), sizeof(((struct config *)0)->field)
 
+/* A table: one option in one or two lines. */
+/* clang-format off */
 static const struct opt opts[] = {
 	{"listen", OPT_STR, O(listen), "ADDR:PORT",
 	    "control-plane listener (service iot); port 0 picks a free port [127.0.0.1:8443]"},
@@ -63,6 +65,7 @@ static const struct opt opts[] = {
 	{"mqtt-shard", OPT_STR, O(mqtt_shard), "I/N",
 	    "answer device requests of the things whose name hashes to I of N (D20) [0/1]"},
 };
+/* clang-format on */
 
 #undef O
 
@@ -188,6 +191,26 @@ load_file(struct config *c, const char *path, struct jd_error *e)
 	return rc;
 }
 
+/* Split "ADDR:PORT" at its last ':' (what api_create and the MQTT bridge
+ * expect); a missing or bad port is -1 for the caller to judge. */
+static void
+split_addr(const char *v, struct config_addr *a)
+{
+	const char *colon = strrchr(v, ':');
+	int64_t port;
+
+	a->host[0] = '\0';
+	a->port = -1;
+	if (colon == NULL)
+		return;
+	if ((size_t)(colon - v) < sizeof(a->host)) {
+		memcpy(a->host, v, (size_t)(colon - v));
+		a->host[colon - v] = '\0';
+	}
+	if (core_parse_u63(colon + 1, &port) == 0 && port <= 65535)
+		a->port = (int)port;
+}
+
 static int
 validate(struct config *c, struct jd_error *e)
 {
@@ -237,7 +260,18 @@ validate(struct config *c, struct jd_error *e)
 		c->shard = (int)i;
 		c->shards = (int)n;
 	}
+	split_addr(c->listen, &c->listen_addr);
+	split_addr(c->data_listen, &c->data_listen_addr);
+	split_addr(c->mqtt, &c->mqtt_addr);
+	jd_strlcpy(c->store_spec.kind, "sqlite", sizeof(c->store_spec.kind));
+	jd_strlcpy(c->store_spec.path, c->store + 7, sizeof(c->store_spec.path));
 	return 0;
+}
+
+void
+config_wipe_secrets(struct config *c)
+{
+	explicit_bzero(c->mqtt_password, sizeof(c->mqtt_password));
 }
 
 int

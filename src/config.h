@@ -1,7 +1,8 @@
 /*
  * config.h: jobsd's configuration: defaults, then a config file, then the
  * environment (JOBSD_*), then command-line flags, validated into one
- * immutable struct.
+ * immutable struct. config_load also splits the addresses and the store spec
+ * (struct config_addr, struct config_store), so main only reads the result.
  */
 #ifndef JD_CONFIG_H
 #define JD_CONFIG_H
@@ -9,6 +10,18 @@
 #include <stdbool.h>
 
 #include "util/err.h"
+
+/* An "ADDR:PORT" address split at its last ':'. */
+struct config_addr {
+	char host[256];  /* "" when the value has no ':' */
+	int port;        /* -1 when not a number 0..65535 (a listener: api_create says so) */
+};
+
+/* A store spec "KIND:PATH" ("sqlite:./data/jobsd.db"), split. */
+struct config_store {
+	char kind[16];   /* "sqlite" */
+	char path[1024]; /* the database file */
+};
 
 struct config {
 	char listen[128];
@@ -35,6 +48,13 @@ struct config {
 	int shard, shards;       /* parsed from mqtt_shard */
 	bool show_help;
 	bool show_version;
+	/* Parsed from the strings above by config_load (not with --help or
+	 * --version). The listeners stay as strings too: api_create validates
+	 * them, so a bad listener is a start-up failure, not a config error. */
+	struct config_addr listen_addr;
+	struct config_addr data_listen_addr; /* host "" and port -1 when data_listen is "" */
+	struct config_addr mqtt_addr;        /* validated: port 1..65535 when mqtt is set */
+	struct config_store store_spec;      /* validated */
 };
 
 /* Parse argv (and the file named by --config / JOBSD_CONFIG, and the env).
@@ -42,5 +62,7 @@ struct config {
 int config_load(struct config *c, int argc, char **argv, struct jd_error *e);
 /* Usage text for --help. */
 void config_usage(const char *prog);
+/* Wipe the secrets (the MQTT password) once they are handed over. */
+void config_wipe_secrets(struct config *c);
 
 #endif

@@ -1,10 +1,19 @@
 /*
  * main.c: jobsd's process: configuration, the store, the service, the two
- * HTTP listeners, signals, and an orderly stop. SIGTERM/SIGINT stop
- * accepting, let in-flight requests finish, stop background work, close the
- * store (a final checkpoint) and exit 0. SIGHUP re-reads the log level and,
- * with auth=sigv4, the credentials file (a bad file keeps the old keys), and
- * with TLS the certificate, key and client CA (likewise).
+ * HTTP listeners, signals, and an orderly stop. main() is the list of setup
+ * steps, each filling one part of struct jobsd, then serve(), then one
+ * cleanup path (cleanup(), which takes whatever was set up, in reverse).
+ *
+ * SIGTERM/SIGINT stop accepting, let in-flight requests finish, stop
+ * background work, close the store (a final checkpoint) and exit 0. SIGHUP
+ * re-reads the log level and, with auth=sigv4, the credentials file (a bad
+ * file keeps the old keys), and with TLS the certificate, key and client CA
+ * (likewise).
+ *
+ * Exit status: 0 after a signal (or --help, --version); 2 for a
+ * configuration error (config_load's, the credentials file, the throttle
+ * rates); 1 when the store, the service, the MQTT bridge or a listener does
+ * not start.
  */
 #include <malloc.h>
 #include <signal.h>
@@ -38,14 +47,33 @@ mqtt_ready(const void *arg)
 	return mqtt_bridge_ready(arg);
 }
 
+/* Everything the process holds; main's steps fill it, cleanup() frees it. */
+struct jobsd {
+	int argc;
+	char **argv;
+	struct config cfg;
+	struct jd_error err;
+	sigset_t signals; /* taken synchronously by serve() */
+	struct auth *auth;
+	struct auth_throttle *throttle;
+	struct jd_clock clock;
+	struct store *store;
+	struct svc svc;
+	bool svc_up;
+	struct mqtt_bridge *mqtt;
+	struct api *api;
+};
+
+/* Exit statuses of a failed step. */
+#define EXIT_CONFIG 2 /* like config_load's errors */
+#define EXIT_START 1
+
 static int
-make_parent_dir(const char *store_spec)
+make_parent_dir(const char *db_path)
 {
 	char path[1024], *slash;
 
-	if (strncmp(store_spec, "sqlite:", 7) != 0)
-		return 0;
-	jd_strlcpy(path, store_spec + 7, sizeof(path));
+	jd_strlcpy(path, db_path, sizeof(path));
 	slash = strrchr(path, '/');
 	if (slash == NULL || slash == path)
 		return 0;
@@ -70,206 +98,285 @@ make_parent_dir(const char *store_spec)
  * unless MALLOC_ARENA_MAX says otherwise.
  */
 static void
-bound_malloc_arenas(void)
+setup_malloc(void)
 {
 	if (getenv("MALLOC_ARENA_MAX") == NULL)
 		mallopt(M_ARENA_MAX, sys_cpus(2, JD_MALLOC_ARENAS_MAX));
 }
 
+/*
+ * The setup steps. Each returns 0 to go on or the exit status to stop with
+ * (EXIT_CONFIG, EXIT_START), having logged why; cleanup() undoes them.
+ */
+
+/* Also prints --help or --version: main then stops with 0. */
+static int
+setup_config(struct jobsd *j)
+{
+	if (config_load(&j->cfg, j->argc, j->argv, &j->err) != 0) {
+		fprintf(stderr, "jobsd: %s\n", j->err.msg);
+		return EXIT_CONFIG;
+	}
+	if (j->cfg.show_help)
+		config_usage(j->argv[0]);
+	else if (j->cfg.show_version)
+		printf("jobsd %s\n", JOBSD_VERSION);
+	return 0;
+}
+
+static int
+setup_logging(struct jobsd *j)
+{
+	log_set_level(j->cfg.log_level);
+	if (j->cfg.test_rig)
+		log_warn("TEST-RIG MODE: /_jobsd/ admin endpoints (reset, virtual clock) are enabled; "
+		         "never use this in production");
+	return 0;
+}
+
+/* Block the stop and reload signals in every thread (the threads started
+ * later inherit the mask): serve() takes them with sigwait. */
+static int
+setup_signals(struct jobsd *j)
+{
+	sigemptyset(&j->signals);
+	sigaddset(&j->signals, SIGTERM);
+	sigaddset(&j->signals, SIGINT);
+	sigaddset(&j->signals, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &j->signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+static int
+setup_auth(struct jobsd *j)
+{
+	const struct config *c = &j->cfg;
+
+	if (strcmp(c->auth, "off") == 0) {
+		log_warn("AUTH IS OFF: every request is accepted without a signature");
+		if (c->credentials_file[0] != '\0')
+			log_warn("credentials-file %s is ignored: auth is off", c->credentials_file);
+		return 0;
+	}
+	if (auth_create(c->credentials_file, &j->auth, &j->err) != 0) {
+		log_error("%s", j->err.msg);
+		return EXIT_CONFIG;
+	}
+	log_info("auth: SigV4, %zu key(s) from %s", auth_key_count(j->auth), c->credentials_file);
+	if (auth_key_count(j->auth) == 0)
+		log_warn("auth: %s holds no keys: every request will be refused", c->credentials_file);
+	if (c->test_rig)
+		log_warn("auth: test-rig endpoints (/_jobsd/, /moto-api/reset) accept unsigned requests");
+	return 0;
+}
+
+static int
+setup_throttle(struct jobsd *j)
+{
+	const struct config *c = &j->cfg;
+
+	if (auth_throttle_create(c->throttle, c->throttle_rates, &j->throttle, &j->err) != 0) {
+		log_error("%s", j->err.msg);
+		return EXIT_CONFIG;
+	}
+	if (j->throttle != NULL)
+		log_info("throttling on (preset %s%s%s)", c->throttle, c->throttle_rates[0] ? ", rates " : "",
+		    c->throttle_rates);
+	return 0;
+}
+
+static int
+setup_store(struct jobsd *j)
+{
+	const struct config *c = &j->cfg;
+
+	if (strcmp(c->store_spec.kind, "sqlite") == 0)
+		make_parent_dir(c->store_spec.path);
+	if (store_open(c->store, &j->store, &j->err) != 0) {
+		log_error("cannot open store %s: %s", c->store, j->err.msg);
+		return EXIT_START;
+	}
+	return 0;
+}
+
+static int
+setup_svc(struct jobsd *j)
+{
+	clock_init(&j->clock, j->cfg.test_rig);
+	if (svc_init(&j->svc, j->store, &j->clock, j->cfg.account, &j->err) != 0) {
+		log_error("cannot start: %s", j->err.msg);
+		return EXIT_START;
+	}
+	j->svc_up = true;
+	return 0;
+}
+
+/* The MQTT device plane, when a broker is configured. */
+static int
+setup_mqtt(struct jobsd *j)
+{
+	const struct config *c = &j->cfg;
+	char client_id[160];
+	struct mqtt_config mc = {
+		.host = c->mqtt_addr.host,
+		.port = c->mqtt_addr.port,
+		.client_id = client_id,
+		.username = c->mqtt_username[0] ? c->mqtt_username : NULL,
+		.password = c->mqtt_password[0] ? c->mqtt_password : NULL,
+		.cafile = c->mqtt_cafile[0] ? c->mqtt_cafile : NULL,
+		.certfile = c->mqtt_certfile[0] ? c->mqtt_certfile : NULL,
+		.keyfile = c->mqtt_keyfile[0] ? c->mqtt_keyfile : NULL,
+		.shard = c->shard,
+		.shards = c->shards,
+		.wait_ms = 3000,
+		.throttle = j->throttle != NULL ? mqtt_throttle : NULL,
+		.throttle_arg = j->throttle,
+	};
+
+	if (c->mqtt[0] == '\0')
+		return 0;
+	if (c->mqtt_client_id[0] != '\0') {
+		jd_strlcpy(client_id, c->mqtt_client_id, sizeof(client_id));
+	} else {
+		char hn[64] = "node";
+		gethostname(hn, sizeof(hn) - 1);
+		snprintf(client_id, sizeof(client_id), "jobsd-%s-%d", hn, (int)getpid());
+	}
+	if (mqtt_bridge_create(&mc, &j->svc, &j->mqtt, &j->err) != 0) {
+		log_error("%s", j->err.msg);
+		return EXIT_START;
+	}
+	config_wipe_secrets(&j->cfg);
+	return 0;
+}
+
+/* Both HTTP listeners; then the "jobsd ready" line that scripts and the
+ * tests wait for. */
+static int
+setup_http(struct jobsd *j)
+{
+	const struct config *c = &j->cfg;
+	struct api_config ac = {
+		.listen = c->listen,
+		.data_listen = c->data_listen,
+		.account = c->account,
+		.test_rig = c->test_rig,
+		.mqtt_ready = j->mqtt ? mqtt_ready : NULL,
+		.mqtt_arg = j->mqtt,
+		.auth = j->auth,
+		.throttle = j->throttle,
+		.tls_cert = c->tls_cert[0] ? c->tls_cert : NULL,
+		.tls_key = c->tls_key[0] ? c->tls_key : NULL,
+		.data_client_ca = c->data_client_ca[0] ? c->data_client_ca : NULL,
+	};
+
+	if (api_create(&ac, &j->svc, &j->api, &j->err) != 0) {
+		log_error("%s", j->err.msg);
+		return EXIT_START;
+	}
+	if (api_data_port(j->api) > 0)
+		printf("jobsd ready control=%s:%d data=%s:%d\n", c->listen_addr.host, api_port(j->api),
+		    c->data_listen_addr.host, api_data_port(j->api));
+	else
+		printf("jobsd ready control=%s:%d data=none\n", c->listen_addr.host, api_port(j->api));
+	fflush(stdout);
+	if (ac.tls_cert != NULL)
+		log_info("TLS on both listeners (certificate %s)%s%s", c->tls_cert,
+		    ac.data_client_ca ? "; device mutual TLS on the data listener, client CA " : "",
+		    ac.data_client_ca ? c->data_client_ca : "");
+	return 0;
+}
+
+/* SIGHUP: the log level, the credentials and the TLS files; whatever fails
+ * to load keeps what was in force. */
+static void
+reload(struct jobsd *j)
+{
+	struct config again;
+	struct jd_error e;
+	bool changed = false;
+
+	jd_error_init(&e);
+	if (config_load(&again, j->argc, j->argv, &e) == 0) {
+		log_set_level(again.log_level);
+		log_info("SIGHUP: log level reloaded");
+	} else {
+		log_warn("SIGHUP: configuration not reloaded: %s", e.msg);
+	}
+	config_wipe_secrets(&again);
+	jd_error_clear(&e);
+	if (j->auth != NULL) {
+		if (auth_reload(j->auth, &e) == 0)
+			log_info("SIGHUP: %zu key(s) reloaded from %s", auth_key_count(j->auth),
+			    j->cfg.credentials_file);
+		else
+			log_warn("SIGHUP: credentials not reloaded, the previous keys stay in force: %s",
+			    e.msg);
+		jd_error_clear(&e);
+	}
+	if (api_reload_tls(j->api, &changed, &e) != 0)
+		log_warn("SIGHUP: TLS files not reloaded, the previous ones stay in force: %s", e.msg);
+	else if (changed)
+		log_info("SIGHUP: TLS certificate, key and client CA reloaded; new "
+		         "connections use them");
+	jd_error_clear(&e);
+}
+
+/* Until SIGTERM or SIGINT. */
+static void
+serve(struct jobsd *j)
+{
+	int sig;
+
+	log_info("jobsd %s serving, store %s", JOBSD_VERSION, j->cfg.store);
+	for (;;) {
+		if (sigwait(&j->signals, &sig) != 0)
+			continue;
+		if (sig != SIGHUP)
+			break;
+		reload(j);
+	}
+	log_info("signal %d: stopping", sig);
+}
+
+/* Undo whatever the steps set up, in the order that keeps each part's users
+ * stopped before it goes. */
+static void
+cleanup(struct jobsd *j)
+{
+	api_destroy(j->api);
+	mqtt_bridge_stop(j->mqtt); /* its workers may still use the throttle and svc */
+	if (j->svc_up)
+		svc_fini(&j->svc);
+	mqtt_bridge_destroy(j->mqtt);
+	auth_throttle_destroy(j->throttle);
+	auth_destroy(j->auth);
+	store_close(j->store);
+	jd_error_clear(&j->err);
+}
+
 int
 main(int argc, char **argv)
 {
-	struct config cfg;
-	struct jd_error e;
-	struct jd_clock clk;
-	struct store *store = NULL;
-	struct svc svc;
-	bool svc_up = false;
-	struct api *api = NULL;
-	struct mqtt_bridge *mqtt = NULL;
-	struct auth *auth = NULL;
-	struct auth_throttle *throttle = NULL;
-	sigset_t set;
-	int sig, rc = 1;
+	struct jobsd j = {.argc = argc, .argv = argv};
+	int rc;
 
-	bound_malloc_arenas();
-	jd_error_init(&e);
-	if (config_load(&cfg, argc, argv, &e) != 0) {
-		fprintf(stderr, "jobsd: %s\n", e.msg);
-		return 2;
-	}
-	if (cfg.show_help) {
-		config_usage(argv[0]);
-		return 0;
-	}
-	if (cfg.show_version) {
-		printf("jobsd %s\n", JOBSD_VERSION);
-		return 0;
-	}
-	log_set_level(cfg.log_level);
-
-	/* Signals are taken synchronously by this thread; block them everywhere. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	if (cfg.test_rig)
-		log_warn("TEST-RIG MODE: /_jobsd/ admin endpoints (reset, virtual clock) are enabled; "
-		         "never use this in production");
-	if (strcmp(cfg.auth, "off") == 0) {
-		log_warn("AUTH IS OFF: every request is accepted without a signature");
-		if (cfg.credentials_file[0] != '\0')
-			log_warn("credentials-file %s is ignored: auth is off", cfg.credentials_file);
-	} else {
-		if (auth_create(cfg.credentials_file, &auth, &e) != 0) {
-			log_error("%s", e.msg);
-			rc = 2; /* a configuration error, like those config_load finds */
-			goto out;
-		}
-		log_info("auth: SigV4, %zu key(s) from %s", auth_key_count(auth), cfg.credentials_file);
-		if (auth_key_count(auth) == 0)
-			log_warn("auth: %s holds no keys: every request will be refused", cfg.credentials_file);
-		if (cfg.test_rig)
-			log_warn("auth: test-rig endpoints (/_jobsd/, /moto-api/reset) accept unsigned requests");
-	}
-	if (auth_throttle_create(cfg.throttle, cfg.throttle_rates, &throttle, &e) != 0) {
-		log_error("%s", e.msg);
-		rc = 2;
+	jd_error_init(&j.err);
+	setup_malloc();
+	if ((rc = setup_config(&j)) != 0 || j.cfg.show_help || j.cfg.show_version)
 		goto out;
-	}
-	if (throttle != NULL)
-		log_info("throttling on (preset %s%s%s)", cfg.throttle, cfg.throttle_rates[0] ? ", rates " : "",
-		    cfg.throttle_rates);
-	clock_init(&clk, cfg.test_rig);
-	make_parent_dir(cfg.store);
-	if (store_open(cfg.store, &store, &e) != 0) {
-		log_error("cannot open store %s: %s", cfg.store, e.msg);
+	if ((rc = setup_logging(&j)) != 0 ||
+	    (rc = setup_signals(&j)) != 0 ||
+	    (rc = setup_auth(&j)) != 0 ||
+	    (rc = setup_throttle(&j)) != 0 ||
+	    (rc = setup_store(&j)) != 0 ||
+	    (rc = setup_svc(&j)) != 0 ||
+	    (rc = setup_mqtt(&j)) != 0 ||
+	    (rc = setup_http(&j)) != 0)
 		goto out;
-	}
-	if (svc_init(&svc, store, &clk, cfg.account, &e) != 0) {
-		log_error("cannot start: %s", e.msg);
-		goto out;
-	}
-	svc_up = true;
-	if (cfg.mqtt[0] != '\0') {
-		char host[256], client_id[160];
-		const char *colon = strrchr(cfg.mqtt, ':');
-		struct mqtt_config mc = {0};
-		jd_strlcpy(host, cfg.mqtt, sizeof(host));
-		host[colon - cfg.mqtt] = '\0';
-		if (cfg.mqtt_client_id[0] != '\0') {
-			jd_strlcpy(client_id, cfg.mqtt_client_id, sizeof(client_id));
-		} else {
-			char hn[64] = "node";
-			gethostname(hn, sizeof(hn) - 1);
-			snprintf(client_id, sizeof(client_id), "jobsd-%s-%d", hn, (int)getpid());
-		}
-		mc.host = host;
-		mc.port = atoi(colon + 1);
-		mc.client_id = client_id;
-		mc.username = cfg.mqtt_username[0] ? cfg.mqtt_username : NULL;
-		mc.password = cfg.mqtt_password[0] ? cfg.mqtt_password : NULL;
-		mc.cafile = cfg.mqtt_cafile[0] ? cfg.mqtt_cafile : NULL;
-		mc.certfile = cfg.mqtt_certfile[0] ? cfg.mqtt_certfile : NULL;
-		mc.keyfile = cfg.mqtt_keyfile[0] ? cfg.mqtt_keyfile : NULL;
-		mc.shard = cfg.shard;
-		mc.shards = cfg.shards;
-		mc.wait_ms = 3000;
-		mc.throttle = throttle != NULL ? mqtt_throttle : NULL;
-		mc.throttle_arg = throttle;
-		if (mqtt_bridge_create(&mc, &svc, &mqtt, &e) != 0) {
-			log_error("%s", e.msg);
-			goto out;
-		}
-		memset(cfg.mqtt_password, 0, sizeof(cfg.mqtt_password));
-	}
-	struct api_config ac = {
-		.listen = cfg.listen,
-		.data_listen = cfg.data_listen,
-		.account = cfg.account,
-		.test_rig = cfg.test_rig,
-		.mqtt_ready = mqtt ? mqtt_ready : NULL,
-		.mqtt_arg = mqtt,
-		.auth = auth,
-		.throttle = throttle,
-		.tls_cert = cfg.tls_cert[0] ? cfg.tls_cert : NULL,
-		.tls_key = cfg.tls_key[0] ? cfg.tls_key : NULL,
-		.data_client_ca = cfg.data_client_ca[0] ? cfg.data_client_ca : NULL,
-	};
-	if (api_create(&ac, &svc, &api, &e) != 0) {
-		log_error("%s", e.msg);
-		goto out;
-	}
-	{
-		char host0[128], host1[128];
-		const char *c0 = strrchr(cfg.listen, ':'), *c1 = strrchr(cfg.data_listen, ':');
-		jd_strlcpy(host0, cfg.listen, sizeof(host0));
-		host0[c0 ? c0 - cfg.listen : 0] = '\0';
-		jd_strlcpy(host1, cfg.data_listen, sizeof(host1));
-		host1[c1 ? c1 - cfg.data_listen : 0] = '\0';
-		if (api_data_port(api) > 0)
-			printf("jobsd ready control=%s:%d data=%s:%d\n", host0, api_port(api), host1,
-			    api_data_port(api));
-		else
-			printf("jobsd ready control=%s:%d data=none\n", host0, api_port(api));
-		fflush(stdout);
-	}
-	if (ac.tls_cert != NULL)
-		log_info("TLS on both listeners (certificate %s)%s%s", cfg.tls_cert,
-		    ac.data_client_ca ? "; device mutual TLS on the data listener, client CA " : "",
-		    ac.data_client_ca ? cfg.data_client_ca : "");
-	log_info("jobsd %s serving, store %s", JOBSD_VERSION, cfg.store);
-	for (;;) {
-		if (sigwait(&set, &sig) != 0)
-			continue;
-		if (sig == SIGHUP) {
-			struct config again;
-			struct jd_error e2;
-			jd_error_init(&e2);
-			if (config_load(&again, argc, argv, &e2) == 0) {
-				log_set_level(again.log_level);
-				log_info("SIGHUP: log level reloaded");
-			} else {
-				log_warn("SIGHUP: configuration not reloaded: %s", e2.msg);
-			}
-			jd_error_clear(&e2);
-			if (auth != NULL) {
-				if (auth_reload(auth, &e2) == 0)
-					log_info("SIGHUP: %zu key(s) reloaded from %s", auth_key_count(auth),
-					    cfg.credentials_file);
-				else
-					log_warn("SIGHUP: credentials not reloaded, the previous keys stay in force: %s",
-					    e2.msg);
-				jd_error_clear(&e2);
-			}
-			{
-				bool changed = false;
-				if (api_reload_tls(api, &changed, &e2) != 0)
-					log_warn("SIGHUP: TLS files not reloaded, the previous ones stay in force: %s",
-					    e2.msg);
-				else if (changed)
-					log_info("SIGHUP: TLS certificate, key and client CA reloaded; new "
-					         "connections use them");
-				jd_error_clear(&e2);
-			}
-			continue;
-		}
-		log_info("signal %d: stopping", sig);
-		break;
-	}
-	rc = 0;
+	serve(&j);
 out:
-	api_destroy(api);
-	mqtt_bridge_stop(mqtt); /* its workers may still use the throttle and svc */
-	if (svc_up)
-		svc_fini(&svc);
-	mqtt_bridge_destroy(mqtt);
-	auth_throttle_destroy(throttle);
-	auth_destroy(auth);
-	store_close(store);
-	jd_error_clear(&e);
+	cleanup(&j);
 	return rc;
 }

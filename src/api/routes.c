@@ -1,67 +1,120 @@
 /*
- * routes.c: the REST route table (STYLE habit 11) and the test-rig handlers
- * (D22). Method, plane, path template, handler and operation name; docs and
- * coverage are generated from this table.
+ * routes.c: the REST route table and the handlers of the test-rig routes
+ * (reset, the virtual clock, status; served only with --test-rig).
+ *
+ * Each route names its method, its plane (the control listener, the data
+ * listener or both), its path template, its handler and its AWS operation
+ * name, and says whether it takes a JSON body. http.c dispatches from this
+ * table and names the operation in logs, errors and throttling;
+ * tests/unit/auth/test_throttle.c checks that every operation here has a
+ * throttle bucket; bench/count-instructions.sh reads it to name handlers. The
+ * operation list in docs/operations.md is written by hand: update it with
+ * this table.
  */
 #include "api/api_int.h"
 
 #include <string.h>
 
-#define C JD_PLANE_CONTROL
-#define D JD_PLANE_DATA
+/* Both listeners (the control and the data plane). */
+#define BOTH_PLANES (-1)
 
+/* A table: one route in two lines (clang-format would put each designated
+ * initialiser on a line of its own). */
+/* clang-format off */
 const struct api_route api_routes[] = {
 	/* things */
-	{API_POST, C, "things/{thingName}", api_h_create_thing, "CreateThing", true, false},
-	{API_GET, C, "things/{thingName}", api_h_describe_thing, "DescribeThing", false, false},
-	{API_GET, C, "things", api_h_list_things, "ListThings", false, false},
-	{API_PATCH, C, "things/{thingName}", api_h_update_thing, "UpdateThing", true, false},
-	{API_DELETE, C, "things/{thingName}", api_h_delete_thing, "DeleteThing", false, false},
+	{.method = API_POST, .plane = JD_PLANE_CONTROL, .path = "things/{thingName}",
+	    .fn = api_h_create_thing, .name = "CreateThing", .has_body = true},
+	{.method = API_GET, .plane = JD_PLANE_CONTROL, .path = "things/{thingName}",
+	    .fn = api_h_describe_thing, .name = "DescribeThing"},
+	{.method = API_GET, .plane = JD_PLANE_CONTROL, .path = "things",
+	    .fn = api_h_list_things, .name = "ListThings"},
+	{.method = API_PATCH, .plane = JD_PLANE_CONTROL, .path = "things/{thingName}",
+	    .fn = api_h_update_thing, .name = "UpdateThing", .has_body = true},
+	{.method = API_DELETE, .plane = JD_PLANE_CONTROL, .path = "things/{thingName}",
+	    .fn = api_h_delete_thing, .name = "DeleteThing"},
 	/* thing groups */
-	{API_PUT, C, "thing-groups/addThingToThingGroup", api_h_add_member, "AddThingToThingGroup", true, false},
-	{API_PUT, C, "thing-groups/removeThingFromThingGroup", api_h_remove_member, "RemoveThingFromThingGroup", true, false},
-	{API_POST, C, "thing-groups/{thingGroupName}", api_h_create_group, "CreateThingGroup", true, false},
-	{API_GET, C, "thing-groups/{thingGroupName}", api_h_describe_group, "DescribeThingGroup", false, false},
-	{API_GET, C, "thing-groups", api_h_list_groups, "ListThingGroups", false, false},
-	{API_DELETE, C, "thing-groups/{thingGroupName}", api_h_delete_group, "DeleteThingGroup", false, false},
-	{API_GET, C, "thing-groups/{thingGroupName}/things", api_h_list_members, "ListThingsInThingGroup", false, false},
+	{.method = API_PUT, .plane = JD_PLANE_CONTROL, .path = "thing-groups/addThingToThingGroup",
+	    .fn = api_h_add_member, .name = "AddThingToThingGroup", .has_body = true},
+	{.method = API_PUT, .plane = JD_PLANE_CONTROL,
+	    .path = "thing-groups/removeThingFromThingGroup",
+	    .fn = api_h_remove_member, .name = "RemoveThingFromThingGroup", .has_body = true},
+	{.method = API_POST, .plane = JD_PLANE_CONTROL, .path = "thing-groups/{thingGroupName}",
+	    .fn = api_h_create_group, .name = "CreateThingGroup", .has_body = true},
+	{.method = API_GET, .plane = JD_PLANE_CONTROL, .path = "thing-groups/{thingGroupName}",
+	    .fn = api_h_describe_group, .name = "DescribeThingGroup"},
+	{.method = API_GET, .plane = JD_PLANE_CONTROL, .path = "thing-groups",
+	    .fn = api_h_list_groups, .name = "ListThingGroups"},
+	{.method = API_DELETE, .plane = JD_PLANE_CONTROL, .path = "thing-groups/{thingGroupName}",
+	    .fn = api_h_delete_group, .name = "DeleteThingGroup"},
+	{.method = API_GET, .plane = JD_PLANE_CONTROL,
+	    .path = "thing-groups/{thingGroupName}/things",
+	    .fn = api_h_list_members, .name = "ListThingsInThingGroup"},
 	/* jobs */
-	{API_PUT, C, "jobs/{jobId}", api_h_create_job, "CreateJob", true, false},
-	{API_GET, C, "jobs/{jobId}", api_h_describe_job, "DescribeJob", false, false},
-	{API_GET, C, "jobs", api_h_list_jobs, "ListJobs", false, false},
-	{API_PATCH, C, "jobs/{jobId}", api_h_update_job, "UpdateJob", true, false},
-	{API_PUT, C, "jobs/{jobId}/cancel", api_h_cancel_job, "CancelJob", true, false},
-	{API_DELETE, C, "jobs/{jobId}", api_h_delete_job, "DeleteJob", false, false},
-	{API_GET, C, "jobs/{jobId}/job-document", api_h_job_document, "GetJobDocument", false, false},
-	{API_POST, C, "jobs/{jobId}/targets", api_h_associate, "AssociateTargetsWithJob", true, false},
+	{.method = API_PUT, .plane = JD_PLANE_CONTROL, .path = "jobs/{jobId}",
+	    .fn = api_h_create_job, .name = "CreateJob", .has_body = true},
+	{.method = API_GET, .plane = JD_PLANE_CONTROL, .path = "jobs/{jobId}",
+	    .fn = api_h_describe_job, .name = "DescribeJob"},
+	{.method = API_GET, .plane = JD_PLANE_CONTROL, .path = "jobs",
+	    .fn = api_h_list_jobs, .name = "ListJobs"},
+	{.method = API_PATCH, .plane = JD_PLANE_CONTROL, .path = "jobs/{jobId}",
+	    .fn = api_h_update_job, .name = "UpdateJob", .has_body = true},
+	{.method = API_PUT, .plane = JD_PLANE_CONTROL, .path = "jobs/{jobId}/cancel",
+	    .fn = api_h_cancel_job, .name = "CancelJob", .has_body = true},
+	{.method = API_DELETE, .plane = JD_PLANE_CONTROL, .path = "jobs/{jobId}",
+	    .fn = api_h_delete_job, .name = "DeleteJob"},
+	{.method = API_GET, .plane = JD_PLANE_CONTROL, .path = "jobs/{jobId}/job-document",
+	    .fn = api_h_job_document, .name = "GetJobDocument"},
+	{.method = API_POST, .plane = JD_PLANE_CONTROL, .path = "jobs/{jobId}/targets",
+	    .fn = api_h_associate, .name = "AssociateTargetsWithJob", .has_body = true},
 	/* job templates */
-	{API_PUT, C, "job-templates/{jobTemplateId}", api_h_create_template, "CreateJobTemplate", true, false},
-	{API_GET, C, "job-templates/{jobTemplateId}", api_h_describe_template, "DescribeJobTemplate", false, false},
-	{API_GET, C, "job-templates", api_h_list_templates, "ListJobTemplates", false, false},
-	{API_DELETE, C, "job-templates/{jobTemplateId}", api_h_delete_template, "DeleteJobTemplate", false, false},
+	{.method = API_PUT, .plane = JD_PLANE_CONTROL, .path = "job-templates/{jobTemplateId}",
+	    .fn = api_h_create_template, .name = "CreateJobTemplate", .has_body = true},
+	{.method = API_GET, .plane = JD_PLANE_CONTROL, .path = "job-templates/{jobTemplateId}",
+	    .fn = api_h_describe_template, .name = "DescribeJobTemplate"},
+	{.method = API_GET, .plane = JD_PLANE_CONTROL, .path = "job-templates",
+	    .fn = api_h_list_templates, .name = "ListJobTemplates"},
+	{.method = API_DELETE, .plane = JD_PLANE_CONTROL, .path = "job-templates/{jobTemplateId}",
+	    .fn = api_h_delete_template, .name = "DeleteJobTemplate"},
 	/* executions, control plane */
-	{API_GET, C, "things/{thingName}/jobs/{jobId}", api_h_describe_exec, "DescribeJobExecution", false, false},
-	{API_GET, C, "jobs/{jobId}/things", api_h_list_exec_job, "ListJobExecutionsForJob", false, false},
-	{API_GET, C, "things/{thingName}/jobs", api_h_list_exec_thing, "ListJobExecutionsForThing", false, false},
-	{API_PUT, C, "things/{thingName}/jobs/{jobId}/cancel", api_h_cancel_exec, "CancelJobExecution", true, false},
-	{API_DELETE, C, "things/{thingName}/jobs/{jobId}/executionNumber/{executionNumber}", api_h_delete_exec, "DeleteJobExecution", false, false},
+	{.method = API_GET, .plane = JD_PLANE_CONTROL, .path = "things/{thingName}/jobs/{jobId}",
+	    .fn = api_h_describe_exec, .name = "DescribeJobExecution"},
+	{.method = API_GET, .plane = JD_PLANE_CONTROL, .path = "jobs/{jobId}/things",
+	    .fn = api_h_list_exec_job, .name = "ListJobExecutionsForJob"},
+	{.method = API_GET, .plane = JD_PLANE_CONTROL, .path = "things/{thingName}/jobs",
+	    .fn = api_h_list_exec_thing, .name = "ListJobExecutionsForThing"},
+	{.method = API_PUT, .plane = JD_PLANE_CONTROL,
+	    .path = "things/{thingName}/jobs/{jobId}/cancel",
+	    .fn = api_h_cancel_exec, .name = "CancelJobExecution", .has_body = true},
+	{.method = API_DELETE, .plane = JD_PLANE_CONTROL,
+	    .path = "things/{thingName}/jobs/{jobId}/executionNumber/{executionNumber}",
+	    .fn = api_h_delete_exec, .name = "DeleteJobExecution"},
 	/* device plane */
-	{API_GET, D, "things/{thingName}/jobs", api_h_dev_pending, "GetPendingJobExecutions", false, false},
-	{API_PUT, D, "things/{thingName}/jobs/$next", api_h_dev_start_next, "StartNextPendingJobExecution", true, false},
-	{API_GET, D, "things/{thingName}/jobs/{jobId}", api_h_dev_describe, "DescribeJobExecution", false, false},
-	{API_POST, D, "things/{thingName}/jobs/{jobId}", api_h_dev_update, "UpdateJobExecution", true, false},
-	/* test rig (D22), both planes */
-	{API_POST, -1, "_jobsd/reset", api_h_rig_reset, "Reset", false, true},
-	{API_POST, -1, "moto-api/reset", api_h_rig_reset, "Reset", false, true},
-	{API_GET, -1, "_jobsd/clock", api_h_rig_clock_get, "GetClock", false, true},
-	{API_POST, -1, "_jobsd/clock", api_h_rig_clock_post, "AdvanceClock", true, true},
-	{API_GET, -1, "_jobsd/status", api_h_rig_status, "GetStatus", false, true},
+	{.method = API_GET, .plane = JD_PLANE_DATA, .path = "things/{thingName}/jobs",
+	    .fn = api_h_dev_pending, .name = "GetPendingJobExecutions"},
+	{.method = API_PUT, .plane = JD_PLANE_DATA, .path = "things/{thingName}/jobs/$next",
+	    .fn = api_h_dev_start_next, .name = "StartNextPendingJobExecution", .has_body = true},
+	{.method = API_GET, .plane = JD_PLANE_DATA, .path = "things/{thingName}/jobs/{jobId}",
+	    .fn = api_h_dev_describe, .name = "DescribeJobExecution"},
+	{.method = API_POST, .plane = JD_PLANE_DATA, .path = "things/{thingName}/jobs/{jobId}",
+	    .fn = api_h_dev_update, .name = "UpdateJobExecution", .has_body = true},
+	/* test rig (--test-rig only), both planes */
+	{.method = API_POST, .plane = BOTH_PLANES, .path = "_jobsd/reset",
+	    .fn = api_h_rig_reset, .name = "Reset", .rig = true},
+	{.method = API_POST, .plane = BOTH_PLANES, .path = "moto-api/reset",
+	    .fn = api_h_rig_reset, .name = "Reset", .rig = true},
+	{.method = API_GET, .plane = BOTH_PLANES, .path = "_jobsd/clock",
+	    .fn = api_h_rig_clock_get, .name = "GetClock", .rig = true},
+	{.method = API_POST, .plane = BOTH_PLANES, .path = "_jobsd/clock",
+	    .fn = api_h_rig_clock_post, .name = "AdvanceClock", .has_body = true, .rig = true},
+	{.method = API_GET, .plane = BOTH_PLANES, .path = "_jobsd/status",
+	    .fn = api_h_rig_status, .name = "GetStatus", .rig = true},
 };
+/* clang-format on */
 
 const int api_nroutes = (int)(sizeof(api_routes) / sizeof(api_routes[0]));
 
-#undef C
-#undef D
+#undef BOTH_PLANES
 
 void
 api_h_rig_reset(struct api_req *r)

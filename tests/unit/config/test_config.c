@@ -94,6 +94,37 @@ TEST(regression_long_line_tail_is_not_a_setting)
 	unlink(path);
 }
 
+/* config_load splits the addresses and the store spec for main. */
+TEST(addresses_and_store_are_parsed)
+{
+	struct config c;
+	struct jd_error e;
+
+	write_file("listen = [::1]:8443\ndata-listen =\nmqtt = broker.local:8883\n"
+	           "store = sqlite:/var/lib/jobsd/jobs.db\nmqtt-password = secret\n");
+	CHECK_EQ_INT(load(&c, &e), 0);
+	CHECK_EQ_STR(c.listen_addr.host, "[::1]");
+	CHECK_EQ_INT(c.listen_addr.port, 8443);
+	CHECK_EQ_STR(c.data_listen_addr.host, "");
+	CHECK_EQ_INT(c.data_listen_addr.port, -1);
+	CHECK_EQ_STR(c.mqtt_addr.host, "broker.local");
+	CHECK_EQ_INT(c.mqtt_addr.port, 8883);
+	CHECK_EQ_STR(c.store_spec.kind, "sqlite");
+	CHECK_EQ_STR(c.store_spec.path, "/var/lib/jobsd/jobs.db");
+	CHECK_EQ_STR(c.mqtt_password, "secret");
+	config_wipe_secrets(&c);
+	CHECK_EQ_STR(c.mqtt_password, "");
+
+	/* a bad listener port is api_create's to report, not a config error */
+	write_file("listen = 127.0.0.1:http\n");
+	CHECK_EQ_INT(load(&c, &e), 0);
+	CHECK_EQ_STR(c.listen_addr.host, "127.0.0.1");
+	CHECK_EQ_INT(c.listen_addr.port, -1);
+	CHECK_EQ_STR(c.data_listen_addr.host, "127.0.0.1");
+	CHECK_EQ_INT(c.data_listen_addr.port, 8444);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -101,5 +132,6 @@ main(void)
 	RUN(unknown_option_is_an_error);
 	RUN(config_equals_form_and_flags_win);
 	RUN(regression_long_line_tail_is_not_a_setting);
+	RUN(addresses_and_store_are_parsed);
 	return test_report();
 }
