@@ -576,11 +576,11 @@ TEST(t_migration_3)
 	commit(tx);
 	store_close(S);
 	S = NULL;
-	/* back to schema version 2 (dropping what migrations 3 and 4 made), then
-	 * rows the counts never saw; reopening applies 3 and 4 */
+	/* back to schema version 2 (dropping what migrations 3, 4 and 7 made),
+	 * then rows the counts never saw; reopening applies 3 to 7 */
 	raw_exec("DROP TRIGGER executions_count_insert; DROP TRIGGER IF EXISTS executions_count_update;"
 	    " DROP TRIGGER executions_count_delete; DROP TRIGGER executions_keys_fixed;"
-	    " DROP TABLE job_exec_counts; DROP TABLE bulk_insert;"
+	    " DROP TABLE job_exec_counts; DROP TABLE bulk_insert; ALTER TABLE jobs DROP COLUMN policy;"
 	    " DELETE FROM schema_version WHERE version >= 3;"
 	    " INSERT INTO executions (job_id, thing_name, number, seq, status, force_canceled,"
 	    "  queued_ms, started_ms, updated_ms, version, retry_attempt, inprogress_deadline,"
@@ -620,6 +620,58 @@ TEST(t_migration_3)
 	CHECK_EQ_INT(store_exec_active_count(tx, "m", &n), 0);
 	CHECK_EQ_INT(n, 2);
 	commit(tx);
+}
+
+/*
+ * Migration 7: a job written at schema 6 has no policy column; once
+ * migrated it reads policy.present == 0 (svc backfills it from the JSON),
+ * and a policy written from then on is kept.
+ */
+TEST(t_migration_7_policy)
+{
+	struct store_tx *tx;
+	struct jd_job j = {0}, o;
+
+	fresh();
+	tx = begin(true);
+	jd_strlcpy(j.job_id, "old", sizeof(j.job_id));
+	j.document = (char *)"{}";
+	j.targets = (char *)"[]";
+	j.config = (char *)"{\"timeoutConfig\":{\"inProgressTimeoutInMinutes\":5}}";
+	j.policy.present = JD_POLICY_TIMEOUT;
+	j.policy.inprogress_timeout_min = 5;
+	CHECK_EQ_INT(store_job_insert(tx, &j), 0);
+	commit(tx);
+	store_close(S);
+	S = NULL;
+	/* back to schema version 6: the column migration 7 added is gone */
+	raw_exec("ALTER TABLE jobs DROP COLUMN policy; DELETE FROM schema_version WHERE version >= 7;");
+	CHECK_EQ_INT(raw_int("SELECT count(*) FROM pragma_table_info('jobs') WHERE name = 'policy'"),
+	    0);
+	reopen();
+	CHECK_EQ_INT(raw_int("SELECT max(version) FROM schema_version"), 7);
+	tx = begin(true);
+	CHECK_EQ_INT(store_job_get(tx, "old", &o), 0);
+	CHECK_EQ_INT(o.policy.present, 0);
+	CHECK_EQ_INT(o.policy.inprogress_timeout_min, 0);
+	CHECK_EQ_STR(o.config, j.config);
+	/* the backfill: written once, read typed */
+	o.policy.present = JD_POLICY_TIMEOUT;
+	o.policy.inprogress_timeout_min = 5;
+	CHECK_EQ_INT(store_job_update(tx, &o), 0);
+	jd_job_release(&o);
+	CHECK_EQ_INT(store_job_get(tx, "old", &o), 0);
+	CHECK_EQ_INT(o.policy.present, JD_POLICY_TIMEOUT);
+	CHECK_EQ_INT(o.policy.inprogress_timeout_min, 5);
+	jd_job_release(&o);
+	commit(tx);
+	/* an unreadable blob reads as no policy, too */
+	raw_exec("UPDATE jobs SET policy = x'00010203' WHERE job_id = 'old';");
+	tx = begin(false);
+	CHECK_EQ_INT(store_job_get(tx, "old", &o), 0);
+	CHECK_EQ_INT(o.policy.present, 0);
+	jd_job_release(&o);
+	store_rollback(tx);
 }
 
 static int
@@ -976,6 +1028,7 @@ main(int argc, char **argv)
 	RUN(t_group_bound);
 	RUN(t_migration_3);
 	RUN(t_migration_5_partial_indexes);
+	RUN(t_migration_7_policy);
 	RUN(t_statements_build_no_temp_btrees);
 	RUN(t_device_paths_never_reprepare);
 

@@ -903,6 +903,148 @@ TEST(t_job_list)
 	buf_free(&c.b);
 }
 
+/* A policy with every member given, the abort list of several criteria. */
+static void
+mk_policy(struct jd_policy *p)
+{
+	static const struct jd_abort_criterion abort[] = {
+		{JD_FAILURE_FAILED, 12.5, 3},
+		{JD_FAILURE_REJECTED, 50.0, 10},
+		{JD_FAILURE_ALL, 99.75, 1},
+	};
+
+	memset(p, 0, sizeof(*p));
+	p->present = JD_POLICY_ROLLOUT | JD_POLICY_ABORT | JD_POLICY_RETRY | JD_POLICY_TIMEOUT |
+	    JD_POLICY_SCHEDULE | JD_POLICY_PRESIGNED;
+	p->max_per_minute = 500;
+	p->exponential = true;
+	p->base_per_minute = 7;
+	p->increment_factor = 1.5;
+	p->by_notified = 20;
+	p->by_succeeded = 0;
+	p->abort = jd_malloc(sizeof(abort));
+	memcpy(p->abort, abort, sizeof(abort));
+	p->n_abort = sizeof(abort) / sizeof(abort[0]);
+	p->retry[0].failure_type = JD_FAILURE_FAILED;
+	p->retry[0].retries = 3;
+	p->retry[1].failure_type = JD_FAILURE_TIMED_OUT;
+	p->retry[1].retries = 10;
+	p->n_retry = 2;
+	p->inprogress_timeout_min = 45;
+	p->start_ms = 1700000000000;
+	p->end_ms = 1700003600000;
+	p->end_behavior = JD_END_CANCEL;
+	p->presigned_expires_sec = 3600;
+}
+
+/* Every member of a (read) policy equals mk_policy's. */
+static void
+check_policy(const struct jd_policy *p)
+{
+	struct jd_policy want;
+
+	mk_policy(&want);
+	CHECK_EQ_INT(p->present, want.present);
+	CHECK_EQ_INT(p->max_per_minute, 500);
+	CHECK(p->exponential);
+	CHECK_EQ_INT(p->base_per_minute, 7);
+	CHECK(p->increment_factor == 1.5);
+	CHECK_EQ_INT(p->by_notified, 20);
+	CHECK_EQ_INT(p->by_succeeded, 0);
+	CHECK_EQ_INT(p->n_abort, want.n_abort);
+	for (size_t i = 0; i < p->n_abort && i < want.n_abort; i++) {
+		CHECK_EQ_INT(p->abort[i].failure_type, want.abort[i].failure_type);
+		CHECK(p->abort[i].threshold_pct == want.abort[i].threshold_pct);
+		CHECK_EQ_INT(p->abort[i].min_executed, want.abort[i].min_executed);
+	}
+	CHECK_EQ_INT(p->n_retry, 2);
+	CHECK_EQ_INT(p->retry[0].failure_type, JD_FAILURE_FAILED);
+	CHECK_EQ_INT(p->retry[0].retries, 3);
+	CHECK_EQ_INT(p->retry[1].failure_type, JD_FAILURE_TIMED_OUT);
+	CHECK_EQ_INT(p->retry[1].retries, 10);
+	CHECK_EQ_INT(p->inprogress_timeout_min, 45);
+	CHECK_EQ_INT(p->start_ms, 1700000000000);
+	CHECK_EQ_INT(p->end_ms, 1700003600000);
+	CHECK_EQ_INT(p->end_behavior, JD_END_CANCEL);
+	CHECK_EQ_INT(p->presigned_expires_sec, 3600);
+	core_policy_release(&want);
+}
+
+/* A list callback: check the policy of job "p" (others have none). */
+static int
+policy_cb(void *arg, const struct jd_job *j)
+{
+	if (strcmp(j->job_id, "p") == 0)
+		check_policy(&j->policy);
+	else
+		CHECK_EQ_INT(j->policy.present, 0);
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* The typed policy round-trips through every read of a job row. */
+TEST(t_job_policy)
+{
+	struct store_tx *tx;
+	struct jd_job j = {0}, o;
+	int n = 0;
+
+	fresh();
+	tx = begin(true);
+	jd_strlcpy(j.job_id, "p", sizeof(j.job_id));
+	j.status = JD_JOB_IN_PROGRESS;
+	j.selection = JD_SEL_CONTINUOUS;
+	j.document = (char *)"{}";
+	j.targets = (char *)"[]";
+	j.config = (char *)"{}";
+	j.rollout_next_ms = 5000;
+	mk_policy(&j.policy);
+	CHECK_EQ_INT(store_job_insert(tx, &j), 0);
+	mk_job(tx, "plain", JD_JOB_IN_PROGRESS, JD_SEL_CONTINUOUS, NULL);
+	CHECK_EQ_INT(store_job_target_add(tx, "p", "g"), 0);
+	CHECK_EQ_INT(store_job_target_add(tx, "plain", "g"), 0);
+	commit(tx);
+
+	tx = begin(false);
+	CHECK_EQ_INT(store_job_get(tx, "p", &o), 0);
+	check_policy(&o.policy);
+	jd_job_release(&o);
+	CHECK_EQ_INT(store_job_get(tx, "plain", &o), 0);
+	CHECK_EQ_INT(o.policy.present, 0);
+	CHECK(o.policy.abort == NULL && o.policy.n_abort == 0);
+	jd_job_release(&o);
+	CHECK_EQ_INT(store_job_list(tx, NULL, 0, 0, policy_cb, &n), 0);
+	CHECK_EQ_INT(n, 2);
+	CHECK_EQ_INT(store_job_list_by_group(tx, "g", policy_cb, &n), 0);
+	CHECK_EQ_INT(n, 4);
+	CHECK_EQ_INT(store_job_rollout_due(tx, 5000, 10, policy_cb, &n), 0);
+	CHECK_EQ_INT(n, 5);
+	commit(tx);
+
+	/* an update of other fields keeps the policy; an update of it replaces it */
+	tx = begin(true);
+	CHECK_EQ_INT(store_job_get(tx, "p", &o), 0);
+	o.status = JD_JOB_COMPLETED;
+	o.rollout_next_ms = 0;
+	CHECK_EQ_INT(store_job_update(tx, &o), 0);
+	jd_job_release(&o);
+	CHECK_EQ_INT(store_job_get(tx, "p", &o), 0);
+	CHECK_EQ_INT(o.status, JD_JOB_COMPLETED);
+	check_policy(&o.policy);
+	jd_job_release(&o);
+	j.status = JD_JOB_CANCELED;
+	j.policy.n_abort = 1;
+	j.policy.present = JD_POLICY_ABORT;
+	CHECK_EQ_INT(store_job_update(tx, &j), 0);
+	CHECK_EQ_INT(store_job_get(tx, "p", &o), 0);
+	CHECK_EQ_INT(o.policy.present, JD_POLICY_ABORT);
+	CHECK_EQ_INT(o.policy.n_abort, 1);
+	CHECK(o.policy.abort[0].threshold_pct == 12.5);
+	jd_job_release(&o);
+	commit(tx);
+	core_policy_release(&j.policy);
+}
+
 /* A list callback may call other operations, the same list included. */
 static int
 nested_cb(void *arg, const struct jd_job *j)
@@ -2005,6 +2147,7 @@ main(int argc, char **argv)
 	RUN(t_members);
 	RUN(t_job_crud);
 	RUN(t_job_list);
+	RUN(t_job_policy);
 	RUN(t_nested_cb);
 	RUN(t_exec_crud);
 	RUN(t_exec_list_job);

@@ -272,6 +272,11 @@ static const char *const migrations[] = {
 	 * statement that changes a status: the trigger cost every update a
 	 * sub-program frame (~8 us), even when its WHEN clause was false */
 	"DROP TRIGGER executions_count_update;",
+	/* 7: the job's configuration, typed (core_policy_pack bytes), so the
+	 * engine never parses the JSON config on a request or timer path. Rows
+	 * written before it have NULL here; svc fills them from the JSON at
+	 * start */
+	"ALTER TABLE jobs ADD COLUMN policy BLOB;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -284,7 +289,7 @@ static const char *const migrations[] = {
 	"job_id, seq, status, selection, namespace_id, document, document_source, description, " \
 	"targets, config, template_arn, force_canceled, reason_code, comment, "                  \
 	"inprogress_timeout_min, created_ms, updated_ms, completed_ms, rollout_next_ms, "       \
-	"rollout_notified"
+	"rollout_notified, policy"
 #define EXEC_COLS                                                                            \
 	"job_id, thing_name, number, seq, status, force_canceled, namespace_id, details, "       \
 	"queued_ms, started_ms, updated_ms, version, retry_attempt, inprogress_deadline, "       \
@@ -378,12 +383,12 @@ static const char *const migrations[] = {
 	X(JOB_GET, "SELECT " JOB_COLS " FROM jobs WHERE job_id = ?1")                            \
 	X(JOB_STATUS, "SELECT status, selection FROM jobs WHERE job_id = ?1")                    \
 	X(JOB_INSERT, "INSERT INTO jobs (" JOB_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"  \
-	    " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)")                       \
+	    " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)")                  \
 	X(JOB_UPDATE, "UPDATE jobs SET status = ?2, selection = ?3, namespace_id = ?4,"          \
 	    " document = ?5, document_source = ?6, description = ?7, targets = ?8, config = ?9," \
 	    " template_arn = ?10, force_canceled = ?11, reason_code = ?12, comment = ?13,"       \
 	    " inprogress_timeout_min = ?14, created_ms = ?15, updated_ms = ?16,"                 \
-	    " completed_ms = ?17, rollout_next_ms = ?18, rollout_notified = ?19"                 \
+	    " completed_ms = ?17, rollout_next_ms = ?18, rollout_notified = ?19, policy = ?20"   \
 	    " WHERE job_id = ?1")                                                                \
 	X(JOB_DELETE, "DELETE FROM jobs WHERE job_id = ?1")                                      \
 	X(JOB_UNTARGET, "DELETE FROM job_group_targets WHERE job_id = ?1")                       \
@@ -564,6 +569,7 @@ q_close(struct q *q)
  *   s  const char *, NULL -> NULL        n  const char *, NULL or "" -> NULL
  *   a  const char *, NULL -> ""          i  int           b  bool
  *   I  int64_t                           L  int limit, <= 0 -> no limit
+ *   B  const void *, size_t (two arguments, one ?N): a blob, NULL -> NULL
  */
 static int
 bindv(sqlite3_stmt *st, const char *fmt, va_list ap)
@@ -597,6 +603,14 @@ bindv(sqlite3_stmt *st, const char *fmt, va_list ap)
 		case 'I':
 			rc = sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
 			break;
+		case 'B': {
+			const void *p = va_arg(ap, const void *);
+			size_t len = va_arg(ap, size_t);
+
+			rc = p == NULL ? sqlite3_bind_null(st, i) :
+			    sqlite3_bind_blob64(st, i, p, len, SQLITE_STATIC);
+			break;
+		}
 		default:
 			rc = SQLITE_MISUSE;
 			break;
@@ -821,6 +835,9 @@ row_job(sqlite3_stmt *st, struct jd_job *j)
 	j->completed_ms = sqlite3_column_int64(st, 17);
 	j->rollout_next_ms = sqlite3_column_int64(st, 18);
 	j->rollout_notified = sqlite3_column_int64(st, 19);
+	/* NULL (a row from before migration 7) or unreadable: policy stays zeroed */
+	core_policy_unpack(sqlite3_column_blob(st, 20), (size_t)sqlite3_column_bytes(st, 20),
+	    &j->policy);
 }
 
 static void
@@ -1795,15 +1812,19 @@ op_job_insert(struct store_tx *tx, struct jd_job *j)
 {
 	struct conn *c = tx_conn(tx);
 	int64_t seq = 0;
+	size_t plen = 0;
+	unsigned char *policy = NULL;
 	int rc = seq_next(c, "job", &seq);
 
 	if (rc != 0)
 		return rc;
-	rc = run(c, ST_JOB_INSERT, false, NULL, "sIiinssssssbnsIIIIII", j->job_id, seq, j->status,
+	policy = core_policy_pack(&j->policy, &plen);
+	rc = run(c, ST_JOB_INSERT, false, NULL, "sIiinssssssbnsIIIIIIB", j->job_id, seq, j->status,
 	    j->selection, j->namespace_id, j->document, j->document_source, j->description,
 	    j->targets, j->config, j->template_arn, (int)j->force_canceled, j->reason_code,
 	    j->comment, j->inprogress_timeout_min, j->created_ms, j->updated_ms, j->completed_ms,
-	    j->rollout_next_ms, j->rollout_notified);
+	    j->rollout_next_ms, j->rollout_notified, (const void *)policy, plen);
+	free(policy);
 	if (rc == 0)
 		j->seq = seq;
 	return rc;
@@ -1812,11 +1833,16 @@ op_job_insert(struct store_tx *tx, struct jd_job *j)
 static int
 op_job_update(struct store_tx *tx, const struct jd_job *j)
 {
-	return run(tx_conn(tx), ST_JOB_UPDATE, true, NULL, "siinssssssbnsIIIIII", j->job_id,
+	size_t plen = 0;
+	unsigned char *policy = core_policy_pack(&j->policy, &plen);
+	int rc = run(tx_conn(tx), ST_JOB_UPDATE, true, NULL, "siinssssssbnsIIIIIIB", j->job_id,
 	    j->status, j->selection, j->namespace_id, j->document, j->document_source,
 	    j->description, j->targets, j->config, j->template_arn, (int)j->force_canceled,
 	    j->reason_code, j->comment, j->inprogress_timeout_min, j->created_ms, j->updated_ms,
-	    j->completed_ms, j->rollout_next_ms, j->rollout_notified);
+	    j->completed_ms, j->rollout_next_ms, j->rollout_notified, (const void *)policy, plen);
+
+	free(policy);
+	return rc;
 }
 
 static int
