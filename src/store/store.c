@@ -1,4 +1,5 @@
-/* store.c: backend registry, open by spec, and the transaction wrappers. */
+/* store.c: backend registry, open by spec, and the transaction wrappers
+ * (begin, commit, rollback; the operations are inline in store.h). */
 #include "store/store.h"
 
 #include <stdlib.h>
@@ -48,18 +49,24 @@ store_close(struct store *s)
 int
 store_begin(struct store *s, bool write, struct store_tx **out)
 {
-	return ((struct store_base *)(void *)s)->ops->begin(s, write, out);
+	int rc;
+
+	assert(s != NULL && out != NULL);
+	rc = ((struct store_base *)(void *)s)->ops->begin(s, write, out);
+	/* the backend marks the kind, which the wrappers of mutations check */
+	assert(rc != 0 || store__tx(*out)->write == write);
+	return rc;
 }
 
 int
 store_commit(struct store_tx *tx)
 {
-	return STORE__TX_OPS(tx)->commit(tx);
+	return store__tx(tx)->ops->commit(tx);
 }
 
 void
 store_rollback(struct store_tx *tx)
 {
 	if (tx != NULL)
-		STORE__TX_OPS(tx)->rollback(tx);
+		store__tx(tx)->ops->rollback(tx);
 }

@@ -23,6 +23,7 @@
 #ifndef JD_STORE_STORE_H
 #define JD_STORE_STORE_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,7 +31,8 @@
 #include "core/model.h"
 #include "util/err.h"
 
-#define STORE_OPS_VERSION 1
+/* 2: struct store_tx_base carries `write`, which a backend's begin sets. */
+#define STORE_OPS_VERSION 2
 
 struct store;    /* backend instance (opaque) */
 struct store_tx; /* one transaction (opaque) */
@@ -157,6 +159,7 @@ struct store_base {
 };
 struct store_tx_base {
 	const struct store_ops *ops;
+	bool write;                  /* set by begin: a write transaction */
 };
 
 /* ---- wrappers (the only way svc/ reaches a backend) ------------------- */
@@ -165,55 +168,362 @@ int store_begin(struct store *s, bool write, struct store_tx **out);
 int store_commit(struct store_tx *tx);
 void store_rollback(struct store_tx *tx); /* NULL-safe */
 
-#define STORE__TX_OPS(tx) (((struct store_tx_base *)(void *)(tx))->ops)
-#define store_wipe(tx) STORE__TX_OPS(tx)->wipe(tx)
-#define store_meta_get(tx, ...) STORE__TX_OPS(tx)->meta_get(tx, __VA_ARGS__)
-#define store_meta_put(tx, ...) STORE__TX_OPS(tx)->meta_put(tx, __VA_ARGS__)
-#define store_thing_get(tx, ...) STORE__TX_OPS(tx)->thing_get(tx, __VA_ARGS__)
-#define store_thing_insert(tx, ...) STORE__TX_OPS(tx)->thing_insert(tx, __VA_ARGS__)
-#define store_thing_update(tx, ...) STORE__TX_OPS(tx)->thing_update(tx, __VA_ARGS__)
-#define store_thing_delete(tx, ...) STORE__TX_OPS(tx)->thing_delete(tx, __VA_ARGS__)
-#define store_thing_list(tx, ...) STORE__TX_OPS(tx)->thing_list(tx, __VA_ARGS__)
-#define store_thing_groups(tx, ...) STORE__TX_OPS(tx)->thing_groups(tx, __VA_ARGS__)
-#define store_group_get(tx, ...) STORE__TX_OPS(tx)->group_get(tx, __VA_ARGS__)
-#define store_group_insert(tx, ...) STORE__TX_OPS(tx)->group_insert(tx, __VA_ARGS__)
-#define store_group_delete(tx, ...) STORE__TX_OPS(tx)->group_delete(tx, __VA_ARGS__)
-#define store_group_list(tx, ...) STORE__TX_OPS(tx)->group_list(tx, __VA_ARGS__)
-#define store_group_child_count(tx, ...) STORE__TX_OPS(tx)->group_child_count(tx, __VA_ARGS__)
-#define store_member_add(tx, ...) STORE__TX_OPS(tx)->member_add(tx, __VA_ARGS__)
-#define store_member_remove(tx, ...) STORE__TX_OPS(tx)->member_remove(tx, __VA_ARGS__)
-#define store_member_list(tx, ...) STORE__TX_OPS(tx)->member_list(tx, __VA_ARGS__)
-#define store_job_get(tx, ...) STORE__TX_OPS(tx)->job_get(tx, __VA_ARGS__)
-#define store_job_status(tx, ...) STORE__TX_OPS(tx)->job_status(tx, __VA_ARGS__)
-#define store_job_insert(tx, ...) STORE__TX_OPS(tx)->job_insert(tx, __VA_ARGS__)
-#define store_job_update(tx, ...) STORE__TX_OPS(tx)->job_update(tx, __VA_ARGS__)
-#define store_job_delete(tx, ...) STORE__TX_OPS(tx)->job_delete(tx, __VA_ARGS__)
-#define store_job_list(tx, ...) STORE__TX_OPS(tx)->job_list(tx, __VA_ARGS__)
-#define store_job_count_status(tx, ...) STORE__TX_OPS(tx)->job_count_status(tx, __VA_ARGS__)
-#define store_job_target_add(tx, ...) STORE__TX_OPS(tx)->job_target_add(tx, __VA_ARGS__)
-#define store_job_list_by_group(tx, ...) STORE__TX_OPS(tx)->job_list_by_group(tx, __VA_ARGS__)
-#define store_exec_get(tx, ...) STORE__TX_OPS(tx)->exec_get(tx, __VA_ARGS__)
-#define store_exec_insert(tx, ...) STORE__TX_OPS(tx)->exec_insert(tx, __VA_ARGS__)
-#define store_exec_insert_first(tx, ...) STORE__TX_OPS(tx)->exec_insert_first(tx, __VA_ARGS__)
-#define store_exec_update(tx, ...) STORE__TX_OPS(tx)->exec_update(tx, __VA_ARGS__)
-#define store_exec_delete(tx, ...) STORE__TX_OPS(tx)->exec_delete(tx, __VA_ARGS__)
-#define store_exec_max_number(tx, ...) STORE__TX_OPS(tx)->exec_max_number(tx, __VA_ARGS__)
-#define store_exec_list_job(tx, ...) STORE__TX_OPS(tx)->exec_list_job(tx, __VA_ARGS__)
-#define store_exec_list_thing(tx, ...) STORE__TX_OPS(tx)->exec_list_thing(tx, __VA_ARGS__)
-#define store_exec_pending(tx, ...) STORE__TX_OPS(tx)->exec_pending(tx, __VA_ARGS__)
-#define store_exec_pending_job(tx, ...) STORE__TX_OPS(tx)->exec_pending_job(tx, __VA_ARGS__)
-#define store_exec_counts(tx, ...) STORE__TX_OPS(tx)->exec_counts(tx, __VA_ARGS__)
-#define store_exec_active_count(tx, ...) STORE__TX_OPS(tx)->exec_active_count(tx, __VA_ARGS__)
-#define store_exec_delete_job(tx, ...) STORE__TX_OPS(tx)->exec_delete_job(tx, __VA_ARGS__)
-#define store_exec_due(tx, ...) STORE__TX_OPS(tx)->exec_due(tx, __VA_ARGS__)
-#define store_template_get(tx, ...) STORE__TX_OPS(tx)->template_get(tx, __VA_ARGS__)
-#define store_template_insert(tx, ...) STORE__TX_OPS(tx)->template_insert(tx, __VA_ARGS__)
-#define store_template_delete(tx, ...) STORE__TX_OPS(tx)->template_delete(tx, __VA_ARGS__)
-#define store_template_list(tx, ...) STORE__TX_OPS(tx)->template_list(tx, __VA_ARGS__)
-#define store_rollout_push(tx, ...) STORE__TX_OPS(tx)->rollout_push(tx, __VA_ARGS__)
-#define store_rollout_pop(tx, ...) STORE__TX_OPS(tx)->rollout_pop(tx, __VA_ARGS__)
-#define store_rollout_clear(tx, ...) STORE__TX_OPS(tx)->rollout_clear(tx, __VA_ARGS__)
-#define store_job_rollout_due(tx, ...) STORE__TX_OPS(tx)->job_rollout_due(tx, __VA_ARGS__)
+/*
+ * The operations of a transaction: each one calls the backend through its
+ * ops table and asserts its contract first (in debug builds; NDEBUG compiles
+ * the asserts out, so a release build pays one indirect call, as before):
+ * the transaction is open, a mutation runs in a write transaction, and the
+ * out-parameters and callbacks are given. A read may run in either kind.
+ */
+static inline const struct store_tx_base *
+store__tx(struct store_tx *tx)
+{
+	return (const struct store_tx_base *)(const void *)tx;
+}
+
+static inline int
+store_wipe(struct store_tx *tx)
+{
+	assert(tx != NULL && store__tx(tx)->write);
+	return store__tx(tx)->ops->wipe(tx);
+}
+
+static inline int
+store_meta_get(struct store_tx *tx, const char *key, char **val)
+{
+	assert(tx != NULL && val != NULL);
+	return store__tx(tx)->ops->meta_get(tx, key, val);
+}
+
+static inline int
+store_meta_put(struct store_tx *tx, const char *key, const char *val)
+{
+	assert(tx != NULL && store__tx(tx)->write);
+	return store__tx(tx)->ops->meta_put(tx, key, val);
+}
+
+static inline int
+store_thing_get(struct store_tx *tx, const char *name, struct jd_thing *out)
+{
+	assert(tx != NULL && out != NULL);
+	return store__tx(tx)->ops->thing_get(tx, name, out);
+}
+
+static inline int
+store_thing_insert(struct store_tx *tx, const struct jd_thing *t)
+{
+	assert(tx != NULL && store__tx(tx)->write);
+	return store__tx(tx)->ops->thing_insert(tx, t);
+}
+
+static inline int
+store_thing_update(struct store_tx *tx, const struct jd_thing *t)
+{
+	assert(tx != NULL && store__tx(tx)->write);
+	return store__tx(tx)->ops->thing_update(tx, t);
+}
+
+static inline int
+store_thing_delete(struct store_tx *tx, const char *name)
+{
+	assert(tx != NULL && store__tx(tx)->write);
+	return store__tx(tx)->ops->thing_delete(tx, name);
+}
+
+static inline int
+store_thing_list(struct store_tx *tx, const struct jd_thing_filter *f, const char *after, int limit,
+    jd_thing_cb cb, void *arg)
+{
+	assert(tx != NULL && cb != NULL);
+	return store__tx(tx)->ops->thing_list(tx, f, after, limit, cb, arg);
+}
+
+static inline int
+store_thing_groups(struct store_tx *tx, const char *thing, jd_name_cb cb, void *arg)
+{
+	assert(tx != NULL && cb != NULL);
+	return store__tx(tx)->ops->thing_groups(tx, thing, cb, arg);
+}
+
+static inline int
+store_group_get(struct store_tx *tx, const char *name, struct jd_group *out)
+{
+	assert(tx != NULL && out != NULL);
+	return store__tx(tx)->ops->group_get(tx, name, out);
+}
+
+static inline int
+store_group_insert(struct store_tx *tx, const struct jd_group *g)
+{
+	assert(tx != NULL && store__tx(tx)->write);
+	return store__tx(tx)->ops->group_insert(tx, g);
+}
+
+static inline int
+store_group_delete(struct store_tx *tx, const char *name)
+{
+	assert(tx != NULL && store__tx(tx)->write);
+	return store__tx(tx)->ops->group_delete(tx, name);
+}
+
+static inline int
+store_group_list(struct store_tx *tx, const struct jd_group_filter *f, const char *after, int limit,
+    jd_group_cb cb, void *arg)
+{
+	assert(tx != NULL && cb != NULL);
+	return store__tx(tx)->ops->group_list(tx, f, after, limit, cb, arg);
+}
+
+static inline int
+store_group_child_count(struct store_tx *tx, const char *name, int64_t *n)
+{
+	assert(tx != NULL && n != NULL);
+	return store__tx(tx)->ops->group_child_count(tx, name, n);
+}
+
+static inline int
+store_member_add(struct store_tx *tx, const char *group, const char *thing)
+{
+	assert(tx != NULL && store__tx(tx)->write);
+	return store__tx(tx)->ops->member_add(tx, group, thing);
+}
+
+static inline int
+store_member_remove(struct store_tx *tx, const char *group, const char *thing)
+{
+	assert(tx != NULL && store__tx(tx)->write);
+	return store__tx(tx)->ops->member_remove(tx, group, thing);
+}
+
+static inline int
+store_member_list(struct store_tx *tx, const char *group, bool recursive, const char *after,
+    int limit, jd_name_cb cb, void *arg)
+{
+	assert(tx != NULL && cb != NULL);
+	return store__tx(tx)->ops->member_list(tx, group, recursive, after, limit, cb, arg);
+}
+
+static inline int
+store_job_get(struct store_tx *tx, const char *job_id, struct jd_job *out)
+{
+	assert(tx != NULL && out != NULL);
+	return store__tx(tx)->ops->job_get(tx, job_id, out);
+}
+
+static inline int
+store_job_status(struct store_tx *tx, const char *job_id, int *status, int *selection)
+{
+	assert(tx != NULL && status != NULL && selection != NULL);
+	return store__tx(tx)->ops->job_status(tx, job_id, status, selection);
+}
+
+static inline int
+store_job_insert(struct store_tx *tx, struct jd_job *j)
+{
+	assert(tx != NULL && store__tx(tx)->write && j != NULL);
+	return store__tx(tx)->ops->job_insert(tx, j);
+}
+
+static inline int
+store_job_update(struct store_tx *tx, const struct jd_job *j)
+{
+	assert(tx != NULL && store__tx(tx)->write && j != NULL);
+	return store__tx(tx)->ops->job_update(tx, j);
+}
+
+static inline int
+store_job_delete(struct store_tx *tx, const char *job_id)
+{
+	assert(tx != NULL && store__tx(tx)->write);
+	return store__tx(tx)->ops->job_delete(tx, job_id);
+}
+
+static inline int
+store_job_list(struct store_tx *tx, const struct jd_job_filter *f, int64_t before_seq, int limit,
+    jd_job_cb cb, void *arg)
+{
+	assert(tx != NULL && cb != NULL);
+	return store__tx(tx)->ops->job_list(tx, f, before_seq, limit, cb, arg);
+}
+
+static inline int
+store_job_count_status(struct store_tx *tx, int status, int64_t *n)
+{
+	assert(tx != NULL && n != NULL);
+	return store__tx(tx)->ops->job_count_status(tx, status, n);
+}
+
+static inline int
+store_job_target_add(struct store_tx *tx, const char *job_id, const char *group)
+{
+	assert(tx != NULL && store__tx(tx)->write);
+	return store__tx(tx)->ops->job_target_add(tx, job_id, group);
+}
+
+static inline int
+store_job_list_by_group(struct store_tx *tx, const char *group, jd_job_cb cb, void *arg)
+{
+	assert(tx != NULL && cb != NULL);
+	return store__tx(tx)->ops->job_list_by_group(tx, group, cb, arg);
+}
+
+static inline int
+store_exec_get(struct store_tx *tx, const char *job_id, const char *thing, int64_t number,
+    struct jd_exec *out)
+{
+	assert(tx != NULL && out != NULL);
+	return store__tx(tx)->ops->exec_get(tx, job_id, thing, number, out);
+}
+
+static inline int
+store_exec_insert(struct store_tx *tx, struct jd_exec *x)
+{
+	assert(tx != NULL && store__tx(tx)->write && x != NULL);
+	return store__tx(tx)->ops->exec_insert(tx, x);
+}
+
+static inline int
+store_exec_insert_first(struct store_tx *tx, struct jd_exec *xs, size_t n)
+{
+	assert(tx != NULL && store__tx(tx)->write && xs != NULL || n == 0);
+	return store__tx(tx)->ops->exec_insert_first(tx, xs, n);
+}
+
+static inline int
+store_exec_update(struct store_tx *tx, const struct jd_exec *x)
+{
+	assert(tx != NULL && store__tx(tx)->write && x != NULL);
+	return store__tx(tx)->ops->exec_update(tx, x);
+}
+
+static inline int
+store_exec_delete(struct store_tx *tx, const char *job_id, const char *thing, int64_t number)
+{
+	assert(tx != NULL && store__tx(tx)->write);
+	return store__tx(tx)->ops->exec_delete(tx, job_id, thing, number);
+}
+
+static inline int
+store_exec_max_number(struct store_tx *tx, const char *job_id, const char *thing, int64_t *n)
+{
+	assert(tx != NULL && n != NULL);
+	return store__tx(tx)->ops->exec_max_number(tx, job_id, thing, n);
+}
+
+static inline int
+store_exec_list_job(struct store_tx *tx, const char *job_id, int status, const char *after_thing,
+    int64_t after_number, int limit, jd_exec_cb cb, void *arg)
+{
+	assert(tx != NULL && cb != NULL);
+	return store__tx(tx)->ops->exec_list_job(tx, job_id, status, after_thing, after_number, limit, cb, arg);
+}
+
+static inline int
+store_exec_list_thing(struct store_tx *tx, const char *thing, const struct jd_exec_filter *f,
+    int64_t before_seq, int limit, jd_exec_cb cb, void *arg)
+{
+	assert(tx != NULL && cb != NULL);
+	return store__tx(tx)->ops->exec_list_thing(tx, thing, f, before_seq, limit, cb, arg);
+}
+
+static inline int
+store_exec_pending(struct store_tx *tx, const char *thing, const char *namespace_id, int limit,
+    jd_exec_cb cb, void *arg)
+{
+	assert(tx != NULL && cb != NULL);
+	return store__tx(tx)->ops->exec_pending(tx, thing, namespace_id, limit, cb, arg);
+}
+
+static inline int
+store_exec_pending_job(struct store_tx *tx, const char *job_id, jd_exec_cb cb, void *arg)
+{
+	assert(tx != NULL && cb != NULL);
+	return store__tx(tx)->ops->exec_pending_job(tx, job_id, cb, arg);
+}
+
+static inline int
+store_exec_counts(struct store_tx *tx, const char *job_id, struct jd_counts *out)
+{
+	assert(tx != NULL && out != NULL);
+	return store__tx(tx)->ops->exec_counts(tx, job_id, out);
+}
+
+static inline int
+store_exec_active_count(struct store_tx *tx, const char *job_id, int64_t *n)
+{
+	assert(tx != NULL && n != NULL);
+	return store__tx(tx)->ops->exec_active_count(tx, job_id, n);
+}
+
+static inline int
+store_exec_delete_job(struct store_tx *tx, const char *job_id, int limit, int64_t *n)
+{
+	assert(tx != NULL && store__tx(tx)->write && n != NULL);
+	return store__tx(tx)->ops->exec_delete_job(tx, job_id, limit, n);
+}
+
+static inline int
+store_exec_due(struct store_tx *tx, int64_t now_ms, int limit, jd_exec_cb cb, void *arg)
+{
+	assert(tx != NULL && cb != NULL);
+	return store__tx(tx)->ops->exec_due(tx, now_ms, limit, cb, arg);
+}
+
+static inline int
+store_template_get(struct store_tx *tx, const char *id, struct jd_template *out)
+{
+	assert(tx != NULL && out != NULL);
+	return store__tx(tx)->ops->template_get(tx, id, out);
+}
+
+static inline int
+store_template_insert(struct store_tx *tx, const struct jd_template *t)
+{
+	assert(tx != NULL && store__tx(tx)->write);
+	return store__tx(tx)->ops->template_insert(tx, t);
+}
+
+static inline int
+store_template_delete(struct store_tx *tx, const char *id)
+{
+	assert(tx != NULL && store__tx(tx)->write);
+	return store__tx(tx)->ops->template_delete(tx, id);
+}
+
+static inline int
+store_template_list(struct store_tx *tx, const char *after, int limit, jd_template_cb cb, void *arg)
+{
+	assert(tx != NULL && cb != NULL);
+	return store__tx(tx)->ops->template_list(tx, after, limit, cb, arg);
+}
+
+static inline int
+store_rollout_push(struct store_tx *tx, const char *job_id, int64_t pos, const char *thing)
+{
+	assert(tx != NULL && store__tx(tx)->write);
+	return store__tx(tx)->ops->rollout_push(tx, job_id, pos, thing);
+}
+
+static inline int
+store_rollout_pop(struct store_tx *tx, const char *job_id, int limit, jd_name_cb cb, void *arg)
+{
+	assert(tx != NULL && store__tx(tx)->write && cb != NULL);
+	return store__tx(tx)->ops->rollout_pop(tx, job_id, limit, cb, arg);
+}
+
+static inline int
+store_rollout_clear(struct store_tx *tx, const char *job_id)
+{
+	assert(tx != NULL && store__tx(tx)->write);
+	return store__tx(tx)->ops->rollout_clear(tx, job_id);
+}
+
+static inline int
+store_job_rollout_due(struct store_tx *tx, int64_t now_ms, int limit, jd_job_cb cb, void *arg)
+{
+	assert(tx != NULL && cb != NULL);
+	return store__tx(tx)->ops->job_rollout_due(tx, now_ms, limit, cb, arg);
+}
 
 /* Backends (registered in store.c). */
 extern const struct store_ops store_sqlite_ops;

@@ -29,6 +29,12 @@
  * trips; a retry criterion with no known failureType is skipped. Times are parsed with
  * core_parse_schedule_time (0 when missing or malformed).
  *
+ * timeoutConfig.inProgressTimeoutInMinutes is read from the text as
+ * given. It can differ from jd_job.inprogress_timeout_min: an UpdateJob
+ * whose timeoutConfig has no inProgressTimeoutInMinutes replaces the member
+ * in the stored JSON (0 here) but keeps the job's timeout. The engine's
+ * execution deadlines have always come from jd_job.inprogress_timeout_min.
+ *
  * Returns 0, or -1 when the text is not a JSON object (*out is then an
  * empty policy).
  */

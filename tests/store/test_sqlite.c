@@ -603,7 +603,7 @@ TEST(t_migration_3)
 	CHECK_EQ_INT(k.n[JD_EXEC_SUCCEEDED], 1);
 	CHECK_EQ_INT(k.n[JD_EXEC_IN_PROGRESS], 1);
 	/* migration 6 dropped the update trigger again: a status change moves
-	 * the counts once (op_exec_update), not twice */
+	 * the counts once (sq__exec_update), not twice */
 	CHECK_EQ_INT(raw_int("SELECT count(*) FROM sqlite_schema"
 	    " WHERE name = 'executions_count_update'"), 0);
 	{
@@ -770,7 +770,7 @@ TEST(t_migration_5_partial_indexes)
 	    " ('executions_pending', 'executions_job_status', 'executions_due')"
 	    " AND sql LIKE '%WHERE status%'"), 3);
 	CHECK_EQ_INT(raw_int("SELECT count(*) FROM executions INDEXED BY executions_pending"
-	    " WHERE thing_name > '' AND status IN (0, 1)"), 2);
+	    " WHERE thing_name > '' AND status IN " SQL_EXEC_PENDING), 2);
 	tx = begin(true);
 	CHECK_EQ_INT(store_exec_pending(tx, "t2", NULL, 10, count_cb, &n), 0);
 	CHECK_EQ_INT(n, 1);

@@ -1,0 +1,583 @@
+/*
+ * conn.c: the connections of the SQLite backend and its transactions.
+ *
+ * - One writer connection, taken in turn by write transactions, so writers
+ *   queue in-process instead of spinning in SQLite's busy handler
+ *   (busy_timeout stays only as a backstop against other processes), with
+ *   group commit (below): concurrent write transactions share one COMMIT.
+ * - A pool of JD_STORE_READERS reader connections (free list under a mutex
+ *   and condvar) serves begin(write=false) with a deferred BEGIN; readers
+ *   are query_only, so a write in a read transaction fails loudly
+ *   (JD_EUNAVAIL) instead of racing the writer for the lock.
+ * - A connection is used by one thread at a time, so it is opened NOMUTEX.
+ *   The transaction handle is the connection itself (struct conn begins
+ *   with a struct store_tx_base); no allocation per transaction.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/sqlite/sqlite_int.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+/*
+ * A write transaction that has released its savepoint and waits for its
+ * group's COMMIT. Lives on the committing thread's stack.
+ */
+struct member {
+	struct member *next;
+	int rc;                      /* the group's outcome, once done */
+	bool done;
+	bool observer;               /* rolled back, but saw earlier members' changes */
+};
+
+struct sq_store {
+	struct store_base base;      /* first: (struct store *)store */
+	struct conn *writer;
+	/*
+	 * Group commit (see "group commit" below). The writer connection is
+	 * owned by whoever set `busy`: a write transaction from begin to
+	 * commit/rollback, then, if it ends the group, through the COMMIT.
+	 * `outer` and `group_start` belong to that owner; the rest is under
+	 * glock.
+	 */
+	pthread_mutex_t glock;
+	pthread_cond_t wcond;        /* the writer connection became free */
+	pthread_cond_t gcond;        /* a group ended; members check `done` */
+	bool busy;
+	int queued;                  /* threads waiting in begin(write) */
+	struct member *members;      /* released savepoints of the open group */
+	int nmembers;
+	bool outer;                  /* the group's BEGIN IMMEDIATE is open */
+	int64_t group_start;         /* CLOCK_MONOTONIC ns of that BEGIN */
+	int group_max;               /* STORE_SQLITE_GROUP_MAX unless a test changed it */
+	int64_t group_max_ns;        /* STORE_SQLITE_GROUP_MAX_NS likewise */
+	struct store_sqlite_stats stats;
+	pthread_mutex_t rlock;       /* guards free */
+	pthread_cond_t rcond;        /* signalled when a reader is returned */
+	struct conn *free;
+	struct conn *readers[JD_STORE_READERS];
+};
+
+static void group_end(struct sq_store *s, bool fail);
+
+static void
+conn_close(struct conn *c)
+{
+	if (c == NULL)
+		return;
+	for (int i = 0; i < ST__COUNT; i++)
+		sqlite3_finalize(c->st[i]);
+	sqlite3_close(c->db);
+	free(c);
+}
+
+static int
+conn_open(struct sq_store *s, const char *path, bool writer, struct conn **out,
+    struct jd_error *e)
+{
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
+	const char *pragmas = writer ?
+	    "PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF;" :
+	    "PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF; PRAGMA query_only = ON;";
+	struct conn *c = jd_calloc(1, sizeof(*c));
+	int rc = 0;
+
+	c->base.ops = &store_sqlite_ops;
+	c->s = s;
+	c->writer = writer;
+	if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK) {
+		rc = jd_error_set(e, JD_EUNAVAIL, "sqlite: cannot open %s: %s", path,
+		    c->db != NULL ? sqlite3_errmsg(c->db) : "out of memory");
+		goto out;
+	}
+	sqlite3_extended_result_codes(c->db, 1);
+	sqlite3_busy_timeout(c->db, JD_STORE_BUSY_MS);
+	if (writer) {
+		sqlite3_stmt *st = NULL;
+		const char *mode;
+
+		/* journal_mode answers with the mode in force; WAL is persistent. */
+		if (sqlite3_prepare_v2(c->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK ||
+		    sqlite3_step(st) != SQLITE_ROW) {
+			sqlite3_finalize(st);
+			rc = jd_error_set(e, JD_EUNAVAIL, "sqlite: %s: journal_mode: %s", path,
+			    sqlite3_errmsg(c->db));
+			goto out;
+		}
+		mode = (const char *)sqlite3_column_text(st, 0);
+		if (mode == NULL || strcmp(mode, "wal") != 0)
+			log_warn("store sqlite: %s: journal_mode is %s, not wal", path,
+			    mode != NULL ? mode : "?");
+		sqlite3_finalize(st);
+	}
+	if (sqlite3_exec(c->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
+		rc = jd_error_set(e, JD_EUNAVAIL, "sqlite: %s: pragmas: %s", path, sqlite3_errmsg(c->db));
+		goto out;
+	}
+out:
+	if (rc != 0) {
+		conn_close(c);
+		c = NULL;
+	}
+	*out = c;
+	return rc;
+}
+
+void
+sq__close(struct store *store)
+{
+	struct sq_store *s = (struct sq_store *)(void *)store;
+
+	if (s == NULL)
+		return;
+	for (int i = 0; i < JD_STORE_READERS; i++)
+		conn_close(s->readers[i]);
+	/* Every transaction has ended, so no group is open: the last writer to
+	 * leave ends it. An open one here would be a caller's bug; nobody can
+	 * have been told it committed, so it is rolled back. */
+	if (s->writer != NULL && s->outer) {
+		log_error("store sqlite: closed with a write transaction open; rolling it back");
+		group_end(s, true);
+	}
+	conn_close(s->writer);
+	pthread_cond_destroy(&s->rcond);
+	pthread_mutex_destroy(&s->rlock);
+	pthread_cond_destroy(&s->gcond);
+	pthread_cond_destroy(&s->wcond);
+	pthread_mutex_destroy(&s->glock);
+	free(s);
+}
+
+int
+sq__open(const char *where, struct store **out, struct jd_error *e)
+{
+	struct sq_store *s = jd_calloc(1, sizeof(*s));
+	pthread_condattr_t mono;
+	int rc;
+
+	*out = NULL;
+	s->base.ops = &store_sqlite_ops;
+	pthread_mutex_init(&s->glock, NULL);
+	pthread_condattr_init(&mono);
+	pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->wcond, &mono);
+	pthread_condattr_destroy(&mono);
+	pthread_cond_init(&s->gcond, NULL);
+	s->group_max = STORE_SQLITE_GROUP_MAX;
+	s->group_max_ns = STORE_SQLITE_GROUP_MAX_NS;
+	pthread_mutex_init(&s->rlock, NULL);
+	pthread_cond_init(&s->rcond, NULL);
+	if (where == NULL || *where == '\0') {
+		rc = jd_error_set(e, JD_EINVAL, "sqlite: empty database path");
+		goto out;
+	}
+	if ((rc = sq__stmts_check(e)) != 0)
+		goto out;
+	/* The writer first: it creates the file and switches it to WAL. */
+	rc = conn_open(s, where, true, &s->writer, e);
+	if (rc != 0)
+		goto out;
+	rc = sq__migrate(s->writer, where, e);
+	if (rc != 0)
+		goto out;
+	for (int i = 0; i < JD_STORE_READERS; i++) {
+		rc = conn_open(s, where, false, &s->readers[i], e);
+		if (rc != 0)
+			goto out;
+		s->readers[i]->next = s->free;
+		s->free = s->readers[i];
+	}
+out:
+	if (rc != 0)
+		sq__close((struct store *)(void *)s);
+	else
+		*out = (struct store *)(void *)s;
+	return rc;
+}
+
+static struct conn *
+reader_take(struct sq_store *s)
+{
+	struct conn *c;
+
+	pthread_mutex_lock(&s->rlock);
+	while (s->free == NULL)
+		pthread_cond_wait(&s->rcond, &s->rlock);
+	c = s->free;
+	s->free = c->next;
+	c->next = NULL;
+	pthread_mutex_unlock(&s->rlock);
+	return c;
+}
+
+static void
+reader_give(struct conn *c)
+{
+	struct sq_store *s = c->s;
+
+	pthread_mutex_lock(&s->rlock);
+	c->next = s->free;
+	s->free = c;
+	pthread_cond_signal(&s->rcond);
+	pthread_mutex_unlock(&s->rlock);
+}
+
+static void
+abandon(struct conn *c)
+{
+	if (!sqlite3_get_autocommit(c->db))
+		sq__run(c, ST_ROLLBACK, false, NULL, NO_BINDS);
+}
+
+/*
+ * Group commit. The writer connection keeps one outer transaction (BEGIN
+ * IMMEDIATE) open for a group of write transactions; each of them is a
+ * SAVEPOINT inside it, so they run one after another on the connection, and
+ * each sees the changes of the earlier ones (which precede it in the serial
+ * order). commit() releases the savepoint, joins the group and hands the
+ * connection to the next writer; whoever leaves the connection when no other
+ * writer is waiting (or the group is full or old) COMMITs the outer
+ * transaction: one fsync for every member. Only then do the members'
+ * commit() calls return, all with the COMMIT's outcome, so success means
+ * durable and a failed COMMIT fails every member (none has answered yet).
+ * rollback() undoes only its own savepoint; if earlier members are pending,
+ * it also waits for their COMMIT, since what it read (and may answer with,
+ * e.g. "already IN_PROGRESS") includes their changes. A lone writer commits
+ * at once.
+ *
+ * If an error rolled the outer transaction back behind our back (SQLite may
+ * do so on SQLITE_FULL, an I/O error or out of memory), every waiting member
+ * fails and the next writer starts a new group.
+ */
+
+static int64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * Wait until the writer connection is free and take it, but not past
+ * `deadline` (CLOCK_MONOTONIC ns): a store locked by another process makes
+ * each queued writer fail after about the busy timeout from its arrival,
+ * not after its turn in a line of busy timeouts. A waiter gives up only
+ * while the writer is still taken, so a wake-up is never lost.
+ */
+static int
+writer_take(struct sq_store *s, int64_t deadline)
+{
+	struct timespec ts = {(time_t)(deadline / 1000000000), (long)(deadline % 1000000000)};
+	int rc = 0;
+
+	pthread_mutex_lock(&s->glock);
+	s->queued++;
+	while (s->busy && rc == 0)
+		rc = pthread_cond_timedwait(&s->wcond, &s->glock, &ts);
+	s->queued--;
+	if (s->busy) {
+		pthread_mutex_unlock(&s->glock);
+		log_error("store sqlite: the writer stayed busy for %d ms", JD_STORE_BUSY_MS);
+		return JD_EUNAVAIL;
+	}
+	s->busy = true;
+	pthread_mutex_unlock(&s->glock);
+	return 0;
+}
+
+/* Give every member in list the outcome rc and wake them (glock held). */
+static void
+members_finish(struct sq_store *s, struct member *list, int rc)
+{
+	int64_t n = 0;
+
+	if (list == NULL)
+		return;
+	while (list != NULL) {
+		struct member *next = list->next;
+
+		n += !list->observer;
+		list->rc = rc;
+		list->done = true;
+		list = next;
+	}
+	pthread_cond_broadcast(&s->gcond);
+	if (n == 0)
+		return;
+	if (rc == 0) {
+		s->stats.groups++;
+		s->stats.members += n;
+		if (n > s->stats.max_members)
+			s->stats.max_members = n;
+	} else {
+		s->stats.failed_groups++;
+	}
+}
+
+/*
+ * End the outer transaction (the caller owns the writer): COMMIT it if it
+ * has members, else roll it back. The group's members are detached first
+ * and told the outcome. A failed COMMIT is rolled back, so the next group
+ * starts clean.
+ */
+static void
+group_end(struct sq_store *s, bool fail)
+{
+	struct conn *c = s->writer;
+	struct member *list;
+	int rc = JD_EUNAVAIL;
+
+	pthread_mutex_lock(&s->glock);
+	list = s->members;
+	s->members = NULL;
+	s->nmembers = 0;
+	pthread_mutex_unlock(&s->glock);
+
+	if (!fail && list != NULL && !sqlite3_get_autocommit(c->db))
+		rc = sq__run(c, ST_COMMIT, false, NULL, NO_BINDS) == 0 ? 0 : JD_EUNAVAIL;
+	else if (!fail && list != NULL)
+		log_error("store sqlite: the group transaction was rolled back by an earlier error");
+	abandon(c);
+	s->outer = false;
+
+	pthread_mutex_lock(&s->glock);
+	members_finish(s, list, rc);
+	pthread_mutex_unlock(&s->glock);
+}
+
+/*
+ * Leave the writer connection at the end of a write transaction. self: it
+ * released its savepoint and joins the group; NULL: it rolled back, or its
+ * begin failed. Ends the group if nobody is waiting for the writer or the
+ * group is full or old; otherwise the next writer takes over and self waits
+ * for the group's outcome. Returns self's outcome (0 without self).
+ */
+static int
+writer_leave(struct sq_store *s, struct member *self)
+{
+	bool end;
+	int rc = 0;
+
+	pthread_mutex_lock(&s->glock);
+	if (self != NULL) {
+		self->next = s->members;
+		s->members = self;
+		s->nmembers++;
+	}
+	end = s->outer && (s->queued == 0 || s->nmembers >= s->group_max ||
+	    mono_ns() - s->group_start >= s->group_max_ns);
+	pthread_mutex_unlock(&s->glock);
+	if (end)
+		group_end(s, false);
+
+	pthread_mutex_lock(&s->glock);
+	s->busy = false;
+	pthread_cond_signal(&s->wcond);
+	if (self != NULL) {
+		s->stats.waiting++;
+		while (!self->done)
+			pthread_cond_wait(&s->gcond, &s->glock);
+		s->stats.waiting--;
+		rc = self->rc;
+	}
+	pthread_mutex_unlock(&s->glock);
+	return rc;
+}
+
+/* True, after failing the group, if the outer transaction has been lost. */
+static bool
+group_lost(struct sq_store *s)
+{
+	if (!s->outer || !sqlite3_get_autocommit(s->writer->db))
+		return false;
+	log_error("store sqlite: the group transaction was rolled back by an earlier error");
+	group_end(s, true);
+	return true;
+}
+
+/* Undo the savepoint of the current write transaction; if that is not
+ * possible, the whole group is lost. */
+static void
+member_undo(struct sq_store *s)
+{
+	struct conn *c = s->writer;
+
+	if (group_lost(s))
+		return;
+	if (sq__run(c, ST_ROLLBACK_TO, false, NULL, NO_BINDS) != 0 ||
+	    sq__run(c, ST_RELEASE, false, NULL, NO_BINDS) != 0 || sqlite3_get_autocommit(c->db))
+		group_end(s, true);
+}
+
+static int
+writer_begin(struct sq_store *s)
+{
+	struct conn *c = s->writer;
+	int64_t deadline = mono_ns() + (int64_t)JD_STORE_BUSY_MS * 1000000;
+
+	if (writer_take(s, deadline) != 0)
+		return JD_EUNAVAIL;
+	group_lost(s);
+	if (!s->outer) {
+		/* Another process may hold the lock: wait for it only until our deadline. */
+		int64_t left_ms = (deadline - mono_ns()) / 1000000;
+		int rc;
+
+		sqlite3_busy_timeout(c->db, left_ms > 0 ? (int)left_ms : 1);
+		rc = sq__run(c, ST_BEGIN_WRITE, false, NULL, NO_BINDS);
+		sqlite3_busy_timeout(c->db, JD_STORE_BUSY_MS);
+		if (rc != 0) {
+			abandon(c);
+			writer_leave(s, NULL);
+			return JD_EUNAVAIL;
+		}
+		s->outer = true;
+		s->group_start = mono_ns();
+	}
+	if (sq__run(c, ST_SAVEPOINT, false, NULL, NO_BINDS) != 0) {
+		group_lost(s);
+		writer_leave(s, NULL);
+		return JD_EUNAVAIL;
+	}
+	return 0;
+}
+
+static int
+writer_commit(struct sq_store *s)
+{
+	struct conn *c = s->writer;
+	struct member self = {NULL, 0, false, false};
+
+	if (group_lost(s)) {
+		writer_leave(s, NULL);
+		return JD_EUNAVAIL;
+	}
+	if (sq__run(c, ST_RELEASE, false, NULL, NO_BINDS) != 0 || sqlite3_get_autocommit(c->db)) {
+		member_undo(s);
+		writer_leave(s, NULL);
+		return JD_EUNAVAIL;
+	}
+	return writer_leave(s, &self);
+}
+
+int
+sq__begin(struct store *store, bool write, struct store_tx **out)
+{
+	struct sq_store *s = (struct sq_store *)(void *)store;
+	struct conn *c;
+
+	*out = NULL;
+	if (write) {
+		if (writer_begin(s) != 0)
+			return JD_EUNAVAIL;
+		s->writer->base.write = true;
+		*out = (struct store_tx *)(void *)s->writer;
+		return 0;
+	}
+	c = reader_take(s);
+	if (sq__run(c, ST_BEGIN, false, NULL, NO_BINDS) != 0) {
+		abandon(c);
+		reader_give(c);
+		return JD_EUNAVAIL;
+	}
+	c->base.write = false;
+	*out = (struct store_tx *)(void *)c;
+	return 0;
+}
+
+int
+sq__commit(struct store_tx *tx)
+{
+	struct conn *c = sq__conn(tx);
+	int rc;
+
+	if (c->writer)
+		return writer_commit(c->s);
+	rc = sq__run(c, ST_COMMIT, false, NULL, NO_BINDS);
+	if (rc != 0) {
+		abandon(c);
+		rc = JD_EUNAVAIL;
+	}
+	reader_give(c);
+	return rc;
+}
+
+void
+sq__rollback(struct store_tx *tx)
+{
+	struct conn *c = sq__conn(tx);
+
+	if (c->writer) {
+		struct sq_store *s = c->s;
+		struct member self = {NULL, 0, false, true};
+		bool saw;
+
+		member_undo(s);
+		/* It may have answered from earlier members' changes: it returns
+		 * once they are durable (their failure it cannot report). */
+		pthread_mutex_lock(&s->glock);
+		saw = s->nmembers > 0;
+		pthread_mutex_unlock(&s->glock);
+		writer_leave(s, saw ? &self : NULL);
+		return;
+	}
+	abandon(c);
+	reader_give(c);
+}
+
+void
+store_sqlite__stats(struct store *store, struct store_sqlite_stats *out)
+{
+	struct sq_store *s = (struct sq_store *)(void *)store;
+
+	memset(out, 0, sizeof(*out));
+	if (s == NULL || s->base.ops != &store_sqlite_ops)
+		return;
+	pthread_mutex_lock(&s->glock);
+	*out = s->stats;
+	out->queued = s->queued;
+	pthread_mutex_unlock(&s->glock);
+}
+
+static int64_t
+conn_reprepares(const struct conn *c)
+{
+	int64_t n = 0;
+
+	for (int i = 0; c != NULL && i < ST__COUNT; i++)
+		if (c->st[i] != NULL)
+			n += sqlite3_stmt_status(c->st[i], SQLITE_STMTSTATUS_REPREPARE, 0);
+	return n;
+}
+
+int64_t
+store_sqlite__reprepares(struct store *store)
+{
+	struct sq_store *s = (struct sq_store *)(void *)store;
+	int64_t n;
+
+	if (s == NULL || s->base.ops != &store_sqlite_ops)
+		return 0;
+	n = conn_reprepares(s->writer);
+	for (int i = 0; i < JD_STORE_READERS; i++)
+		n += conn_reprepares(s->readers[i]);
+	return n;
+}
+
+void
+store_sqlite__set_group(struct store *store, int max_members, int64_t max_ns)
+{
+	struct sq_store *s = (struct sq_store *)(void *)store;
+
+	if (s == NULL || s->base.ops != &store_sqlite_ops)
+		return;
+	pthread_mutex_lock(&s->glock);
+	s->group_max = max_members > 0 ? max_members : STORE_SQLITE_GROUP_MAX;
+	s->group_max_ns = max_ns > 0 ? max_ns : STORE_SQLITE_GROUP_MAX_NS;
+	pthread_mutex_unlock(&s->glock);
+}

@@ -1,0 +1,313 @@
+/*
+ * ops_exec.c: the execution operations of the SQLite backend.
+ *
+ * Execution counts per (job, status), of each thing's latest execution and
+ * of all executions, are kept in job_exec_counts (migration 3) by triggers
+ * on insert and delete, and here on a status change (migration 6), so
+ * exec_counts and exec_active_count read a few rows. A bulk insert of first
+ * executions (fan-out) switches the insert trigger off and adds its counts
+ * once. An execution's seq comes from the counters table, like a job's.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/sqlite/sqlite_int.h"
+#include "util/buf.h"
+
+static void
+row_exec(sqlite3_stmt *st, struct jd_exec *x)
+{
+	memset(x, 0, sizeof(*x));
+	sq__col_cpy(st, 0, x->job_id, sizeof(x->job_id));
+	sq__col_cpy(st, 1, x->thing_name, sizeof(x->thing_name));
+	x->number = sqlite3_column_int64(st, 2);
+	x->seq = sqlite3_column_int64(st, 3);
+	x->status = sqlite3_column_int(st, 4);
+	x->force_canceled = sqlite3_column_int(st, 5) != 0;
+	sq__col_cpy(st, 6, x->namespace_id, sizeof(x->namespace_id));
+	x->details = sq__col_dup(st, 7);
+	x->queued_ms = sqlite3_column_int64(st, 8);
+	x->started_ms = sqlite3_column_int64(st, 9);
+	x->updated_ms = sqlite3_column_int64(st, 10);
+	x->version = sqlite3_column_int64(st, 11);
+	x->retry_attempt = sqlite3_column_int64(st, 12);
+	x->inprogress_deadline = sqlite3_column_int64(st, 13);
+	x->step_deadline = sqlite3_column_int64(st, 14);
+}
+
+static int
+each_exec(struct q *q, jd_exec_cb cb, void *arg)
+{
+	int rc;
+
+	while ((rc = sq__q_step(q)) == 1) {
+		struct jd_exec row;
+
+		row_exec(q->st, &row);
+		rc = cb(arg, &row);
+		jd_exec_release(&row);
+		if (rc != 0)
+			break;
+	}
+	sq__q_close(q);
+	return rc;
+}
+
+int
+sq__exec_get(struct store_tx *tx, const char *job_id, const char *thing, int64_t number,
+    struct jd_exec *out)
+{
+	struct q q;
+	int rc = sq__q_open(sq__conn(tx), ST_EXEC_GET, &q, BINDS(B_TEXT(job_id), B_TEXT(thing),
+	    B_I64(number)));
+
+	if (rc != 0)
+		return rc;
+	rc = sq__q_one(&q);
+	if (rc == 0)
+		row_exec(q.st, out);
+	sq__q_close(&q);
+	return rc;
+}
+
+/* The row of x with the given seq; sets x->seq. */
+static int
+exec_row_insert(struct conn *c, struct jd_exec *x, int64_t seq)
+{
+	int rc = sq__run(c, ST_EXEC_INSERT, false, NULL, BINDS(B_TEXT(x->job_id),
+	    B_TEXT(x->thing_name), B_I64(x->number), B_I64(seq), B_INT(x->status),
+	    B_BOOL(x->force_canceled), B_OPT(x->namespace_id), B_TEXT(x->details),
+	    B_I64(x->queued_ms), B_I64(x->started_ms), B_I64(x->updated_ms), B_I64(x->version),
+	    B_I64(x->retry_attempt), B_I64(x->inprogress_deadline), B_I64(x->step_deadline)));
+
+	if (rc == 0)
+		x->seq = seq;
+	return rc;
+}
+
+int
+sq__exec_insert(struct store_tx *tx, struct jd_exec *x)
+{
+	struct conn *c = sq__conn(tx);
+	int64_t seq = 0;
+	int rc = sq__seq_add(c, "exec", 1, &seq);
+
+	if (rc != 0)
+		return rc;
+	return exec_row_insert(c, x, seq);
+}
+
+/*
+ * n first executions of one job and status: one block of seqs, the rows
+ * without the per-row count trigger, then their counts at once. Each row
+ * is the only execution of its (job, thing), so each is the latest: the
+ * trigger would have added 1 to both latest and total of (job, status).
+ */
+int
+sq__exec_insert_first(struct store_tx *tx, struct jd_exec *xs, size_t n)
+{
+	struct conn *c = sq__conn(tx);
+	int64_t last = 0;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(xs[i].job_id, xs[0].job_id) != 0 || xs[i].status != xs[0].status)
+			return JD_EINVAL;
+	if ((rc = sq__seq_add(c, "exec", (int64_t)n, &last)) != 0 ||
+	    (rc = sq__run(c, ST_BULK_SET, false, NULL, BINDS(B_INT(1)))) != 0)
+		return rc;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct jd_exec *x = &xs[i];
+		rc = exec_row_insert(c, x, last - (int64_t)n + 1 + (int64_t)i);
+	}
+	/* on failure the caller rolls back, the flag with the rest */
+	if (rc == 0)
+		rc = sq__run(c, ST_BULK_SET, false, NULL, BINDS(B_INT(0)));
+	if (rc == 0)
+		rc = sq__run(c, ST_COUNTS_ADD, false, NULL, BINDS(B_TEXT(xs[0].job_id),
+		    B_INT(xs[0].status), B_I64((int64_t)n), B_I64((int64_t)n)));
+	return rc;
+}
+
+/*
+ * Update the row, and on a status change move it between the counts (what
+ * the update trigger did until migration 6): it leaves its old status and
+ * enters the new one, as the thing's latest or not.
+ */
+int
+sq__exec_update(struct store_tx *tx, const struct jd_exec *x)
+{
+	struct conn *c = sq__conn(tx);
+	struct q q;
+	int old = 0, latest = 0;
+	int rc = sq__q_open(c, ST_EXEC_STATUS, &q, BINDS(B_TEXT(x->job_id), B_TEXT(x->thing_name),
+	    B_I64(x->number)));
+
+	if (rc != 0)
+		return rc;
+	if ((rc = sq__q_one(&q)) == 0) {
+		old = sqlite3_column_int(q.st, 0);
+		latest = sqlite3_column_int(q.st, 1);
+	}
+	sq__q_close(&q);
+	if (rc != 0)
+		return rc;
+	rc = sq__run(c, ST_EXEC_UPDATE, true, NULL, BINDS(B_TEXT(x->job_id), B_TEXT(x->thing_name),
+	    B_I64(x->number), B_INT(x->status), B_BOOL(x->force_canceled), B_OPT(x->namespace_id),
+	    B_TEXT(x->details), B_I64(x->queued_ms), B_I64(x->started_ms), B_I64(x->updated_ms),
+	    B_I64(x->version), B_I64(x->retry_attempt), B_I64(x->inprogress_deadline),
+	    B_I64(x->step_deadline)));
+	if (rc != 0 || old == x->status)
+		return rc;
+	rc = sq__run(c, ST_COUNTS_LEAVE, false, NULL,
+	    BINDS(B_TEXT(x->job_id), B_INT(old), B_INT(latest)));
+	if (rc == 0)
+		rc = sq__run(c, ST_COUNTS_PRUNE, false, NULL, BINDS(B_TEXT(x->job_id), B_INT(old)));
+	if (rc != 0)
+		return rc;
+	return sq__run(c, ST_COUNTS_ADD, false, NULL, BINDS(B_TEXT(x->job_id), B_INT(x->status),
+	    B_INT(latest), B_INT(1)));
+}
+
+int
+sq__exec_delete(struct store_tx *tx, const char *job_id, const char *thing, int64_t number)
+{
+	return sq__run(sq__conn(tx), ST_EXEC_DELETE, true, NULL, BINDS(B_TEXT(job_id),
+	    B_TEXT(thing), B_I64(number)));
+}
+
+int
+sq__exec_max_number(struct store_tx *tx, const char *job_id, const char *thing, int64_t *n)
+{
+	return sq__scalar(sq__conn(tx), ST_EXEC_MAX_NUMBER, n, BINDS(B_TEXT(job_id),
+	    B_TEXT(thing)));
+}
+
+int
+sq__exec_list_job(struct store_tx *tx, const char *job_id, int status, const char *after_thing,
+    int64_t after_number, int limit, jd_exec_cb cb, void *arg)
+{
+	struct q q;
+	int rc = sq__q_open(sq__conn(tx), ST_EXEC_LIST_JOB, &q, BINDS(B_TEXT(job_id), B_INT(status),
+	    B_CURSOR(after_thing), B_I64(after_number), B_LIMIT(limit)));
+
+	if (rc != 0)
+		return rc;
+	return each_exec(&q, cb, arg);
+}
+
+int
+sq__exec_list_thing(struct store_tx *tx, const char *thing, const struct jd_exec_filter *f,
+    int64_t before_seq, int limit, jd_exec_cb cb, void *arg)
+{
+	static const struct jd_exec_filter none = {-1, NULL, NULL};
+	struct q q;
+	int rc;
+
+	if (f == NULL)
+		f = &none;
+	rc = sq__q_open(sq__conn(tx), ST_EXEC_LIST_THING, &q, BINDS(B_TEXT(thing),
+	    B_I64(before_seq > 0 ? before_seq : INT64_MAX), B_INT(f->status), B_OPT(f->job_id),
+	    B_TEXT(f->namespace_id), B_LIMIT(limit)));
+	if (rc != 0)
+		return rc;
+	return each_exec(&q, cb, arg);
+}
+
+struct counted {
+	jd_exec_cb cb;
+	void *arg;
+	int n;
+};
+
+static int
+counted_cb(void *arg, const struct jd_exec *x)
+{
+	struct counted *c = arg;
+
+	c->n++;
+	return c->cb(c->arg, x);
+}
+
+/*
+ * IN_PROGRESS first, then QUEUED, each by queued_ms, seq: one walk of
+ * executions_pending per status. (One statement over "status IN (0, 1)"
+ * built a temporary table for the IN list and a temporary b-tree to sort,
+ * on every call; see t_statements_build_no_temp_btrees.)
+ */
+int
+sq__exec_pending(struct store_tx *tx, const char *thing, const char *namespace_id, int limit,
+    jd_exec_cb cb, void *arg)
+{
+	static const enum stmt order[] = {ST_EXEC_PENDING_RUNNING, ST_EXEC_PENDING_QUEUED};
+	struct counted c = {cb, arg, 0};
+
+	/* limit <= 0: no limit (as 'L' binds it) */
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]) && (limit <= 0 || c.n < limit);
+	     i++) {
+		struct q q;
+		int rc = sq__q_open(sq__conn(tx), order[i], &q, BINDS(B_TEXT(thing),
+		    B_OPT(namespace_id), B_LIMIT(limit > 0 ? limit - c.n : 0)));
+
+		if (rc != 0 || (rc = each_exec(&q, counted_cb, &c)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+sq__exec_pending_job(struct store_tx *tx, const char *job_id, jd_exec_cb cb, void *arg)
+{
+	struct q q;
+	int rc = sq__q_open(sq__conn(tx), ST_EXEC_PENDING_JOB, &q, BINDS(B_TEXT(job_id)));
+
+	if (rc != 0)
+		return rc;
+	return each_exec(&q, cb, arg);
+}
+
+int
+sq__exec_counts(struct store_tx *tx, const char *job_id, struct jd_counts *out)
+{
+	struct q q;
+	int rc = sq__q_open(sq__conn(tx), ST_EXEC_COUNTS, &q, BINDS(B_TEXT(job_id)));
+
+	memset(out, 0, sizeof(*out));
+	if (rc != 0)
+		return rc;
+	while ((rc = sq__q_step(&q)) == 1) {
+		int status = sqlite3_column_int(q.st, 0);
+
+		if (status >= 0 && status < JD_EXEC__COUNT)
+			out->n[status] = sqlite3_column_int64(q.st, 1);
+	}
+	sq__q_close(&q);
+	return rc;
+}
+
+int
+sq__exec_active_count(struct store_tx *tx, const char *job_id, int64_t *n)
+{
+	return sq__scalar(sq__conn(tx), ST_EXEC_ACTIVE_COUNT, n, BINDS(B_TEXT(job_id)));
+}
+
+int
+sq__exec_delete_job(struct store_tx *tx, const char *job_id, int limit, int64_t *n)
+{
+	*n = 0;
+	return sq__run(sq__conn(tx), ST_EXEC_DELETE_JOB, false, n, BINDS(B_TEXT(job_id),
+	    B_LIMIT(limit)));
+}
+
+int
+sq__exec_due(struct store_tx *tx, int64_t now_ms, int limit, jd_exec_cb cb, void *arg)
+{
+	struct q q;
+	int rc = sq__q_open(sq__conn(tx), ST_EXEC_DUE, &q, BINDS(B_I64(now_ms), B_LIMIT(limit)));
+
+	if (rc != 0)
+		return rc;
+	return each_exec(&q, cb, arg);
+}
