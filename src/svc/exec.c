@@ -1,13 +1,16 @@
 /*
  * exec.c: job executions, control-plane (describe, list, cancel, delete) and
  * device-plane (pending list, start-next, describe, update) use cases.
- * Transitions are decided by core_exec_check (the table in core/).
+ * Transitions are checked and made by core (core_exec_check, the table, and
+ * core_exec_apply); what follows an execution's end is progress.c's. Calls
+ * progress.c and svc.c in svc/.
  */
-#include "svc/svc_int.h"
+#include "svc/progress_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/transition.h"
 #include "util/buf.h"
 
 static int
@@ -38,7 +41,7 @@ svc_exec_describe(struct svc *s, const char *job_id, const char *thing, int64_t 
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = svc__begin(s, false, &tx, e)) != 0)
+	if ((rc = svc__read(s, &tx, e)) != 0)
 		return rc;
 	rc = store_exec_get(tx, job_id, thing, number, out);
 	store_rollback(tx);
@@ -77,7 +80,7 @@ svc_exec_list_job(struct svc *s, const char *job_id, int status, const char *aft
 
 	*more = false;
 	memset(&j, 0, sizeof(j));
-	if ((rc = svc__begin(s, false, &tx, e)) != 0)
+	if ((rc = svc__read(s, &tx, e)) != 0)
 		return rc;
 	rc = store_job_get(tx, job_id, &j);
 	jd_job_release(&j);
@@ -99,7 +102,7 @@ svc_exec_list_thing(struct svc *s, const char *thing, const struct jd_exec_filte
 	int rc;
 
 	*more = false;
-	if ((rc = svc__begin(s, false, &tx, e)) != 0)
+	if ((rc = svc__read(s, &tx, e)) != 0)
 		return rc;
 	rc = store_exec_list_thing(tx, thing, f, before_seq, limit + 1, exec_page, &p);
 	store_rollback(tx);
@@ -110,17 +113,16 @@ int
 svc_exec_cancel(struct svc *s, const char *job_id, const char *thing, bool force,
     int64_t expected_version, const char *details, struct jd_error *e)
 {
-	struct store_tx *tx = NULL;
+	struct svc_tx t;
 	struct jd_exec x;
-	int64_t now = svc_now(s);
 	int rc;
 
 	memset(&x, 0, sizeof(x));
-	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+	if ((rc = svc__begin(s, &t, e)) != 0)
 		return rc;
-	rc = store_exec_get(tx, job_id, thing, 0, &x);
+	rc = store_exec_get(t.tx, job_id, thing, 0, &x);
 	if (rc == JD_ENOTFOUND) {
-		store_rollback(tx);
+		svc__rollback(&t);
 		return exec_not_found(job_id, thing, e);
 	}
 	if (rc != 0)
@@ -136,17 +138,17 @@ svc_exec_cancel(struct svc *s, const char *job_id, const char *thing, bool force
 		free(x.details);
 		x.details = jd_strdup(details);
 	}
-	if ((rc = svc__exec_set_status(tx, &x, JD_EXEC_CANCELED, now)) != 0)
+	if ((rc = svc__exec_move(&t, &x, CORE_OP_CANCEL, JD_EXEC_CANCELED, force)) != 0)
 		goto store_fail;
-	if ((rc = svc__job_maybe_complete(s, tx, job_id, now)) != 0)
+	if ((rc = svc__job_maybe_complete(&t, job_id)) != 0)
 		goto store_fail;
 	jd_exec_release(&x);
-	return svc__commit(tx, e);
+	return svc__commit(&t, e);
 store_fail:
 	rc = svc__store_err(rc, e);
 fail:
 	jd_exec_release(&x);
-	store_rollback(tx);
+	svc__rollback(&t);
 	return rc;
 }
 
@@ -154,17 +156,17 @@ int
 svc_exec_delete(struct svc *s, const char *job_id, const char *thing, int64_t number, bool force,
     struct jd_error *e)
 {
-	struct store_tx *tx = NULL;
+	struct svc_tx t;
 	struct jd_exec x;
 	int rc;
 
 	memset(&x, 0, sizeof(x));
-	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+	if ((rc = svc__begin(s, &t, e)) != 0)
 		return rc;
 	/* number 0 is never allocated (D4 starts at 1): do not mean "latest". */
-	rc = number > 0 ? store_exec_get(tx, job_id, thing, number, &x) : JD_ENOTFOUND;
+	rc = number > 0 ? store_exec_get(t.tx, job_id, thing, number, &x) : JD_ENOTFOUND;
 	if (rc == JD_ENOTFOUND) {
-		store_rollback(tx);
+		svc__rollback(&t);
 		return jd_error_set(e, rc,
 		    "Job execution %s/%s with execution number %lld does not exist", job_id, thing,
 		    (long long)number);
@@ -174,18 +176,18 @@ svc_exec_delete(struct svc *s, const char *job_id, const char *thing, int64_t nu
 	/* D1: terminal states without force; QUEUED and IN_PROGRESS need force. */
 	if ((rc = core_exec_check(CORE_OP_DELETE, x.status, x.status, force, e)) != 0)
 		goto fail;
-	if ((rc = svc__touch(tx, thing, x.namespace_id, job_id, core_exec_status_pending(x.status))) != 0 ||
-	    (rc = store_exec_delete(tx, job_id, thing, number)) != 0)
+	if ((rc = svc__touch(&t, thing, x.namespace_id, job_id, core_exec_status_pending(x.status))) != 0 ||
+	    (rc = store_exec_delete(t.tx, job_id, thing, number)) != 0)
 		goto store_fail;
-	if ((rc = svc__job_maybe_complete(s, tx, job_id, svc_now(s))) != 0)
+	if ((rc = svc__job_maybe_complete(&t, job_id)) != 0)
 		goto store_fail;
 	jd_exec_release(&x);
-	return svc__commit(tx, e);
+	return svc__commit(&t, e);
 store_fail:
 	rc = svc__store_err(rc, e);
 fail:
 	jd_exec_release(&x);
-	store_rollback(tx);
+	svc__rollback(&t);
 	return rc;
 }
 
@@ -198,7 +200,7 @@ svc_dev_pending(struct svc *s, const char *thing, const char *namespace_id, jd_e
 	struct store_tx *tx = NULL;
 	int rc;
 
-	if ((rc = svc__begin(s, false, &tx, e)) != 0)
+	if ((rc = svc__read(s, &tx, e)) != 0)
 		return rc;
 	rc = store_exec_pending(tx, thing, namespace_id ? namespace_id : "", JD_PENDING_LIST_MAX, cb, arg);
 	store_rollback(tx);
@@ -227,59 +229,44 @@ device_job(struct store_tx *tx, const char *job_id, struct jd_job *j)
 	return rc;
 }
 
-static int64_t
-step_deadline(int64_t now, int64_t minutes, const struct jd_exec *x)
-{
-	return core_step_deadline(now, minutes, x->inprogress_deadline);
-}
-
 int
 svc_dev_start_next(struct svc *s, const char *thing, const char *namespace_id, const char *details,
     int64_t step_minutes, struct jd_exec *out, char **doc, bool *found, struct jd_error *e)
 {
-	struct store_tx *tx = NULL;
+	struct svc_tx t;
 	struct jd_exec x;
 	struct jd_job j;
-	int64_t now = svc_now(s);
 	int rc;
 
 	*found = false;
 	*doc = NULL;
 	memset(&x, 0, sizeof(x));
 	memset(&j, 0, sizeof(j));
-	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+	if ((rc = svc__begin(s, &t, e)) != 0)
 		return rc;
-	rc = store_exec_pending(tx, thing, namespace_id ? namespace_id : "", 1, take_head, &x);
+	rc = store_exec_pending(t.tx, thing, namespace_id ? namespace_id : "", 1, take_head, &x);
 	if (rc < 0)
 		goto store_fail;
 	if (x.job_id[0] == '\0') {
-		store_rollback(tx);
+		svc__rollback(&t);
 		return 0; /* nothing pending: 200 without execution */
 	}
-	if ((rc = device_job(tx, x.job_id, &j)) != 0)
+	if ((rc = device_job(t.tx, x.job_id, &j)) != 0)
 		goto store_fail;
 	if (x.status == JD_EXEC_QUEUED) {
-		if ((rc = core_exec_check(CORE_OP_START_NEXT, x.status, JD_EXEC_IN_PROGRESS, false, e)) != 0)
+		struct core_exec_change c = {details, step_minutes > 0 ? step_minutes : 0,
+		    j.inprogress_timeout_min};
+		if ((rc = core_exec_apply(&x, CORE_OP_START_NEXT, JD_EXEC_IN_PROGRESS, false, &c,
+		         t.now, e)) != 0)
 			goto fail;
-		if ((rc = svc__touch(tx, thing, x.namespace_id, x.job_id, false)) != 0)
+		if ((rc = svc__touch(&t, thing, x.namespace_id, x.job_id, false)) != 0)
 			goto store_fail;
-		x.status = JD_EXEC_IN_PROGRESS;
-		x.started_ms = now;
-		x.updated_ms = now;
-		x.version++;
-		x.inprogress_deadline = core_inprogress_deadline(now, j.inprogress_timeout_min);
-		if (step_minutes > 0)
-			x.step_deadline = step_deadline(now, step_minutes, &x);
-		if (details != NULL) {
-			free(x.details);
-			x.details = jd_strdup(details);
-		}
-		if ((rc = store_exec_update(tx, &x)) != 0)
+		if ((rc = store_exec_update(t.tx, &x)) != 0)
 			goto store_fail;
-		if ((rc = svc__commit(tx, e)) != 0)
+		if ((rc = svc__commit(&t, e)) != 0)
 			goto out;
 	} else {
-		store_rollback(tx); /* already IN_PROGRESS: returned unchanged */
+		svc__rollback(&t); /* already IN_PROGRESS: returned unchanged */
 	}
 	*found = true;
 	*out = x;
@@ -290,7 +277,7 @@ svc_dev_start_next(struct svc *s, const char *thing, const char *namespace_id, c
 store_fail:
 	rc = svc__store_err(rc, e);
 fail:
-	store_rollback(tx);
+	svc__rollback(&t);
 out:
 	jd_exec_release(&x);
 	jd_job_release(&j);
@@ -310,7 +297,7 @@ svc_dev_describe(struct svc *s, const char *thing, const char *job_id, const cha
 	*doc = NULL;
 	memset(&x, 0, sizeof(x));
 	memset(&j, 0, sizeof(j));
-	if ((rc = svc__begin(s, false, &tx, e)) != 0)
+	if ((rc = svc__read(s, &tx, e)) != 0)
 		return rc;
 	if (strcmp(job_id, "$next") == 0) {
 		rc = store_exec_pending(tx, thing, namespace_id ? namespace_id : "", 1, take_head, &x);
@@ -356,20 +343,20 @@ int
 svc_dev_update(struct svc *s, const char *thing, const char *job_id,
     const struct svc_update_input *in, struct jd_exec *out, char **doc, struct jd_error *e)
 {
-	struct store_tx *tx = NULL;
+	struct core_exec_change c = {in->details, in->step_minutes, 0};
+	struct svc_tx t;
 	struct jd_exec x;
 	struct jd_job j;
-	int64_t now = svc_now(s);
-	int rc;
+	int from, rc;
 
 	*doc = NULL;
 	memset(&x, 0, sizeof(x));
 	memset(&j, 0, sizeof(j));
-	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+	if ((rc = svc__begin(s, &t, e)) != 0)
 		return rc;
-	rc = store_exec_get(tx, job_id, thing, in->number, &x);
+	rc = store_exec_get(t.tx, job_id, thing, in->number, &x);
 	if (rc == 0)
-		rc = device_job(tx, job_id, &j);
+		rc = device_job(t.tx, job_id, &j);
 	if (rc == JD_ENOTFOUND) {
 		rc = exec_not_found(job_id, thing, e);
 		goto fail;
@@ -382,37 +369,21 @@ svc_dev_update(struct svc *s, const char *thing, const char *job_id,
 		attach_state(e, &x);
 		goto fail;
 	}
-	if ((rc = core_exec_check(CORE_OP_DEVICE_UPDATE, x.status, in->status, false, e)) != 0) {
+	from = x.status;
+	c.timeout_min = j.inprogress_timeout_min;
+	if ((rc = core_exec_apply(&x, CORE_OP_DEVICE_UPDATE, in->status, false, &c, t.now, e)) != 0) {
 		if (rc == JD_ESTATE)
-			attach_state(e, &x);
+			attach_state(e, &x); /* a refused move leaves x as it was */
 		goto fail;
 	}
-	if ((rc = svc__touch(tx, thing, x.namespace_id, job_id,
-	         core_exec_status_pending(x.status) != core_exec_status_pending(in->status))) != 0)
+	if ((rc = svc__touch(&t, thing, x.namespace_id, job_id,
+	         core_exec_status_pending(from) != core_exec_status_pending(x.status))) != 0)
 		goto store_fail;
-	if (x.status == JD_EXEC_QUEUED && in->status == JD_EXEC_IN_PROGRESS) {
-		x.started_ms = now;
-		x.inprogress_deadline = core_inprogress_deadline(now, j.inprogress_timeout_min);
-	}
-	x.status = in->status;
-	x.updated_ms = now;
-	x.version++;
-	if (in->details != NULL) {
-		free(x.details);
-		x.details = jd_strdup(in->details);
-	}
-	if (in->step_minutes == -1)
-		x.step_deadline = 0;
-	else if (in->step_minutes > 0)
-		x.step_deadline = step_deadline(now, in->step_minutes, &x);
-	if (core_exec_status_terminal(x.status))
-		x.inprogress_deadline = x.step_deadline = 0;
-	if ((rc = store_exec_update(tx, &x)) != 0)
+	if ((rc = store_exec_update(t.tx, &x)) != 0)
 		goto store_fail;
-	if (core_exec_status_terminal(x.status) &&
-	    (rc = svc__exec_finished_job(s, tx, &x, &j, now)) != 0)
+	if (core_exec_status_terminal(x.status) && (rc = svc__exec_finished_job(&t, &x, &j)) != 0)
 		goto store_fail;
-	if ((rc = svc__commit(tx, e)) != 0)
+	if ((rc = svc__commit(&t, e)) != 0)
 		goto out;
 	*out = x;
 	*doc = j.document;
@@ -422,7 +393,7 @@ svc_dev_update(struct svc *s, const char *thing, const char *job_id,
 store_fail:
 	rc = svc__store_err(rc, e);
 fail:
-	store_rollback(tx);
+	svc__rollback(&t);
 out:
 	jd_exec_release(&x);
 	jd_job_release(&j);

@@ -1,18 +1,28 @@
 /*
- * jobs.c: jobs (create with target resolution and fan-out, describe, list,
- * update, cancel, delete, associate) and the execution helpers they share.
+ * jobs.c: the job use cases (create with target resolution and fan-out,
+ * describe, list, update, cancel, delete, associate) and the start of a
+ * SCHEDULED job. A job's configuration is decoded into its typed policy here
+ * (and in templates.c), where it enters; the engine reads only the policy.
+ * Calls progress.c, templates.c and svc.c in svc/.
  */
-#include "svc/svc_int.h"
+#include "svc/jobs_int.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/policy.h"
+#include "core/transition.h"
+#include "svc/policy_json.h"
+#include "svc/progress_int.h"
+#include "svc/templates_int.h"
 #include "util/buf.h"
+#include "util/log.h"
 
-int
-svc__parse_target(const struct svc *s, const char *arn, char *kind, char name[JD_THING_NAME_MAX + 1],
+/* Parse a thing ('t') or thing-group ('g') ARN of our account. */
+static int
+parse_target(const struct svc *s, const char *arn, char *kind, char name[JD_THING_NAME_MAX + 1],
     struct jd_error *e)
 {
 	/* arn:{partition}:iot:{region}:{account}:{thing|thinggroup}/{name} */
@@ -50,141 +60,12 @@ bad:
 	    "Target %s is not a valid thing or thing group ARN", arn);
 }
 
-int
-svc__exec_set_status(struct store_tx *tx, struct jd_exec *x, int to, int64_t now)
-{
-	int rc = svc__touch(tx, x->thing_name, x->namespace_id, x->job_id,
-	    core_exec_status_pending(x->status) != core_exec_status_pending(to));
-
-	if (rc != 0)
-		return rc;
-	if (x->status == JD_EXEC_IN_PROGRESS && to == JD_EXEC_CANCELED)
-		x->force_canceled = true;
-	x->status = to;
-	x->version++;
-	x->updated_ms = now;
-	if (core_exec_status_terminal(to))
-		x->inprogress_deadline = x->step_deadline = 0;
-	return store_exec_update(tx, x);
-}
-
-int
-svc__job_maybe_complete(struct svc *s, struct store_tx *tx, const char *job_id, int64_t now)
-{
-	struct jd_job j;
-	int64_t active = 0;
-	int status = 0, selection = 0;
-	int rc;
-
-	(void)s;
-	/* the O(1) count first: the job row (its targets, its document) is
-	 * read only when the job may be complete (a hot path: every
-	 * execution that ends comes here) */
-	if ((rc = store_exec_active_count(tx, job_id, &active)) != 0)
-		return rc;
-	if (active > 0)
-		return 0;
-	rc = store_job_status(tx, job_id, &status, &selection);
-	if (rc == JD_ENOTFOUND)
-		return 0;
-	if (rc != 0)
-		return rc;
-	if (selection != JD_SEL_SNAPSHOT || status != JD_JOB_IN_PROGRESS)
-		return 0;
-	memset(&j, 0, sizeof(j));
-	rc = store_job_get(tx, job_id, &j);
-	if (rc == JD_ENOTFOUND)
-		return 0;
-	if (rc != 0)
-		return rc;
-	if (j.rollout_next_ms == 0) { /* status and selection checked above */
-		j.status = JD_JOB_COMPLETED;
-		j.completed_ms = j.updated_ms = now;
-		rc = store_job_update(tx, &j);
-	}
-	jd_job_release(&j);
-	return rc;
-}
-
-int
-svc__exec_queue(struct svc *s, struct store_tx *tx, const struct jd_job *job, const char *thing,
-    int64_t now)
-{
-	return svc__exec_queue_retry(s, tx, job, thing, 0, now);
-}
-
-static int exec_insert_numbered(struct store_tx *tx, const struct jd_job *job,
-    const char *thing, int64_t number, int64_t retry_attempt, int64_t now);
-
-int
-svc__exec_queue_retry(struct svc *s, struct store_tx *tx, const struct jd_job *job,
-    const char *thing, int64_t retry_attempt, int64_t now)
-{
-	int64_t max = 0;
-	int rc;
-
-	(void)s;
-	if ((rc = store_exec_max_number(tx, job->job_id, thing, &max)) != 0 && rc != JD_ENOTFOUND)
-		return rc;
-	return exec_insert_numbered(tx, job, thing, max + 1, retry_attempt, now); /* D4 */
-}
-
-/* *x as a new QUEUED execution of job on thing, noted for notifications. */
-static int
-exec_queued(struct store_tx *tx, struct jd_exec *x, const struct jd_job *job,
-    const char *thing, int64_t number, int64_t retry_attempt, int64_t now)
-{
-	memset(x, 0, sizeof(*x));
-	jd_strlcpy(x->job_id, job->job_id, sizeof(x->job_id));
-	jd_strlcpy(x->thing_name, thing, sizeof(x->thing_name));
-	jd_strlcpy(x->namespace_id, job->namespace_id, sizeof(x->namespace_id));
-	x->number = number;
-	x->status = JD_EXEC_QUEUED;
-	x->queued_ms = x->updated_ms = now;
-	x->version = 1; /* D5 */
-	x->retry_attempt = retry_attempt;
-	return svc__touch(tx, thing, job->namespace_id, job->job_id, true);
-}
-
-/* Insert a QUEUED execution with a known number. */
-static int
-exec_insert_numbered(struct store_tx *tx, const struct jd_job *job, const char *thing,
-    int64_t number, int64_t retry_attempt, int64_t now)
-{
-	struct jd_exec x;
-	int rc = exec_queued(tx, &x, job, thing, number, retry_attempt, now);
-
-	return rc != 0 ? rc : store_exec_insert(tx, &x);
-}
-
 /* ---- target resolution --------------------------------------------------- */
 
 struct tset {
 	char (*v)[JD_THING_NAME_MAX + 1];
 	size_t n, cap;
 };
-
-/* Execution number 1, QUEUED, for each thing of t: none has one yet. */
-static int
-queue_first(struct store_tx *tx, const struct jd_job *job, const struct tset *t, int64_t now)
-{
-	size_t cap = t->n < JD_FANOUT_BATCH ? t->n : JD_FANOUT_BATCH;
-	struct jd_exec *xs;
-	int rc = 0;
-
-	if (t->n == 0)
-		return 0;
-	xs = jd_calloc(cap, sizeof(*xs));
-	for (size_t i = 0; i < t->n && rc == 0; i += cap) {
-		size_t n = t->n - i < cap ? t->n - i : cap;
-		for (size_t k = 0; k < n && rc == 0; k++)
-			rc = exec_queued(tx, &xs[k], job, t->v[i + k], 1, 0, now); /* D4 */
-		if (rc == 0)
-			rc = store_exec_insert_first(tx, xs, n);
-	}
-	free(xs);
-	return rc;
-}
 
 static int
 tset_add(void *arg, const char *name)
@@ -219,46 +100,6 @@ tset_unique(struct tset *t)
 	t->n = w + 1;
 }
 
-/* Resolve targets to things; record group targets; fan out executions. */
-/*
- * Rollout rate per minute from jobExecutionsRolloutConfig (spec §9.1): the
- * exponential rate starts at baseRatePerMinute and is multiplied by
- * incrementFactor each time another threshold's worth of things has been
- * notified (or has succeeded); maximumPerMinute caps it. 0 = not paced.
- */
-static int64_t
-rollout_rate(const char *config, int64_t notified, int64_t succeeded)
-{
-	json_t *cfg = json_loads(config ? config : "{}", 0, NULL);
-	json_t *ro = json_object_get(cfg, "jobExecutionsRolloutConfig");
-	json_t *ex = json_object_get(ro, "exponentialRate");
-	int64_t max = json_integer_value(json_object_get(ro, "maximumPerMinute"));
-	int64_t rate = 0;
-
-	if (ro == NULL)
-		goto out;
-	if (max <= 0)
-		max = 1000;
-	rate = max;
-	if (ex != NULL) {
-		json_t *crit = json_object_get(ex, "rateIncreaseCriteria");
-		int64_t base = json_integer_value(json_object_get(ex, "baseRatePerMinute"));
-		double factor = json_number_value(json_object_get(ex, "incrementFactor"));
-		int64_t by_n = json_integer_value(json_object_get(crit, "numberOfNotifiedThings"));
-		int64_t by_s = json_integer_value(json_object_get(crit, "numberOfSucceededThings"));
-		int64_t steps = by_n > 0 ? notified / by_n : by_s > 0 ? succeeded / by_s : 0;
-		double r = (double)base;
-		for (int64_t i = 0; i < steps && r < (double)max; i++)
-			r *= factor;
-		rate = r < (double)max ? (int64_t)r : max;
-	}
-	if (rate < 1)
-		rate = 1;
-out:
-	json_decref(cfg);
-	return rate;
-}
-
 /* How targets are resolved into executions. */
 enum resolve_mode {
 	RESOLVE_CREATE,    /* CreateJob: every target must exist; paced by the rollout config */
@@ -268,28 +109,28 @@ enum resolve_mode {
 };
 
 static int
-resolve_and_queue(struct svc *s, struct store_tx *tx, struct jd_job *job,
-    const char *const *targets, int n_targets, enum resolve_mode mode, bool queue, int64_t now,
-    struct jd_error *e)
+resolve_and_queue(struct svc_tx *t, struct jd_job *job, const char *const *targets,
+    int n_targets, enum resolve_mode mode, bool queue, struct jd_error *e)
 {
 	/* Only a job's initial targets are paced; later additions are immediate. */
-	int64_t paced = mode == RESOLVE_ASSOCIATE ? 0 : rollout_rate(job->config, 0, 0);
+	bool paced = mode != RESOLVE_ASSOCIATE && core_rollout_rate(&job->policy, 0, 0) > 0;
+	struct store_tx *tx = t->tx;
 	struct tset things = {0};
-	char name[JD_THING_NAME_MAX + 1], kind;
+	char name[JD_THING_NAME_MAX + 1], kind = 0;
 	int rc = 0;
 
 	for (int i = 0; i < n_targets; i++) {
-		if ((rc = svc__parse_target(s, targets[i], &kind, name, e)) != 0) {
+		if ((rc = parse_target(t->s, targets[i], &kind, name, e)) != 0) {
 			if (mode != RESOLVE_START)
 				goto out;
 			jd_error_clear(e); /* e.g. the account changed since: skip it */
 			continue;
 		}
 		if (kind == 't') {
-			struct jd_thing t;
-			memset(&t, 0, sizeof(t));
-			rc = store_thing_get(tx, name, &t);
-			jd_thing_release(&t);
+			struct jd_thing th;
+			memset(&th, 0, sizeof(th));
+			rc = store_thing_get(tx, name, &th);
+			jd_thing_release(&th);
 			if (rc == JD_ENOTFOUND && mode == RESOLVE_START)
 				continue;
 			if (rc == JD_ENOTFOUND) {
@@ -319,19 +160,21 @@ resolve_and_queue(struct svc *s, struct store_tx *tx, struct jd_job *job,
 		}
 	}
 	tset_unique(&things);
-	if (queue && paced > 0 && things.n > (size_t)paced) {
-		for (size_t i = (size_t)paced; i < things.n; i++)
+	if (queue && paced) {
+		int64_t next_ms = 0;
+		size_t first = core_rollout_first(&job->policy, things.n, t->now, &next_ms);
+		for (size_t i = first; i < things.n; i++)
 			if ((rc = store_rollout_push(tx, job->job_id, (int64_t)i, things.v[i])) != 0)
 				goto store_fail;
-		things.n = (size_t)paced;
-		job->rollout_next_ms = now + CORE_MIN_MS;
-	}
-	if (queue && paced > 0)
+		if (first < things.n)
+			job->rollout_next_ms = next_ms;
+		things.n = first;
 		job->rollout_notified = (int64_t)things.n;
+	}
 	if (queue && mode != RESOLVE_ASSOCIATE) {
 		/* A job that was just created (or is starting) has no execution
 		 * anywhere: each is the first of its thing, inserted in batches. */
-		if ((rc = queue_first(tx, job, &things, now)) != 0)
+		if ((rc = svc__exec_queue_first(t, job, things.v, things.n)) != 0)
 			goto store_fail;
 	}
 	for (size_t i = 0; queue && mode == RESOLVE_ASSOCIATE && i < things.n; i++) {
@@ -343,7 +186,7 @@ resolve_and_queue(struct svc *s, struct store_tx *tx, struct jd_job *job,
 			continue;
 		if (rc != 0 && rc != JD_ENOTFOUND)
 			goto store_fail;
-		if ((rc = svc__exec_queue(s, tx, job, things.v[i], now)) != 0)
+		if ((rc = svc__exec_queue(t, job, things.v[i], 0)) != 0)
 			goto store_fail;
 	}
 	rc = 0;
@@ -384,18 +227,18 @@ int
 svc_job_create(struct svc *s, const struct svc_job_input *in, struct jd_job *out,
     struct jd_error *e)
 {
-	struct store_tx *tx = NULL;
+	struct svc_tx t;
 	struct jd_job j;
-	int64_t now = svc_now(s), active = 0;
+	int64_t active = 0;
 	int rc;
 
 	memset(&j, 0, sizeof(j));
-	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+	if ((rc = svc__begin(s, &t, e)) != 0)
 		return rc;
-	rc = store_job_get(tx, in->job_id, &j);
+	rc = store_job_get(t.tx, in->job_id, &j);
 	jd_job_release(&j);
 	if (rc == 0) {
-		store_rollback(tx);
+		svc__rollback(&t);
 		jd_error_set(e, JD_EEXISTS, "Job %s already exists", in->job_id);
 		jd_strlcpy(e->resource_id, in->job_id, sizeof(e->resource_id));
 		return JD_EEXISTS;
@@ -405,8 +248,8 @@ svc_job_create(struct svc *s, const struct svc_job_input *in, struct jd_job *out
 	memset(&j, 0, sizeof(j));
 	jd_strlcpy(j.job_id, in->job_id, sizeof(j.job_id));
 	/* A job with a future startTime is SCHEDULED: its targets are checked
-	* now, its executions queued when the timer starts it (spec §9.5). */
-	j.status = in->start_ms > now ? JD_JOB_SCHEDULED : JD_JOB_IN_PROGRESS;
+	 * now, its executions queued when the timer starts it. */
+	j.status = in->start_ms > t.now ? JD_JOB_SCHEDULED : JD_JOB_IN_PROGRESS;
 	j.selection = in->selection;
 	jd_strlcpy(j.namespace_id, in->namespace_id ? in->namespace_id : "", sizeof(j.namespace_id));
 	j.document = jd_strdup(in->document ? in->document : "");
@@ -416,27 +259,31 @@ svc_job_create(struct svc *s, const struct svc_job_input *in, struct jd_job *out
 	j.config = jd_strdup(in->config ? in->config : "{}");
 	j.template_arn = jd_strdup(in->template_arn);
 	j.inprogress_timeout_min = in->inprogress_timeout_min;
-	j.created_ms = j.updated_ms = now;
-	if (in->template_arn != NULL && (rc = svc__template_apply(tx, in->template_arn, &j, e)) != 0)
-		goto fail;
-	if ((rc = store_job_insert(tx, &j)) != 0)
+	j.created_ms = j.updated_ms = t.now;
+	/* the configuration is decoded here, once (a template's merged one by
+	 * svc__template_apply) */
+	if (in->template_arn != NULL) {
+		if ((rc = svc__template_apply(t.tx, in->template_arn, &j, e)) != 0)
+			goto fail;
+	} else {
+		svc_policy_from_json(j.config, &j.policy);
+	}
+	if ((rc = store_job_insert(t.tx, &j)) != 0)
 		goto store_fail;
-	if ((rc = resolve_and_queue(s, tx, &j, in->targets, in->n_targets, RESOLVE_CREATE,
-	         j.status == JD_JOB_IN_PROGRESS, now, e)) != 0)
+	if ((rc = resolve_and_queue(&t, &j, in->targets, in->n_targets, RESOLVE_CREATE,
+	         j.status == JD_JOB_IN_PROGRESS, e)) != 0)
 		goto fail;
 	/* A snapshot job with nothing to run is complete at once. */
 	if (j.selection == JD_SEL_SNAPSHOT && j.status == JD_JOB_IN_PROGRESS &&
 	    j.rollout_next_ms == 0) {
-		if ((rc = store_exec_active_count(tx, j.job_id, &active)) != 0)
+		if ((rc = store_exec_active_count(t.tx, j.job_id, &active)) != 0)
 			goto store_fail;
-		if (active == 0) {
-			j.status = JD_JOB_COMPLETED;
-			j.completed_ms = now;
-		}
+		if (core_job_done(&j, active) && (rc = core_job_apply(&j, JD_JOB_COMPLETED, t.now)) != 0)
+			goto store_fail;
 	}
-	if ((rc = store_job_update(tx, &j)) != 0)
+	if ((rc = store_job_update(t.tx, &j)) != 0)
 		goto store_fail;
-	if ((rc = svc__commit(tx, e)) != 0) {
+	if ((rc = svc__commit(&t, e)) != 0) {
 		jd_job_release(&j);
 		return rc;
 	}
@@ -446,7 +293,7 @@ store_fail:
 	rc = svc__store_err(rc, e);
 fail:
 	jd_job_release(&j);
-	store_rollback(tx);
+	svc__rollback(&t);
 	return rc;
 }
 
@@ -465,7 +312,7 @@ svc_job_describe(struct svc *s, const char *job_id, struct jd_job *out,
 
 	memset(out, 0, sizeof(*out));
 	memset(counts, 0, sizeof(*counts));
-	if ((rc = svc__begin(s, false, &tx, e)) != 0)
+	if ((rc = svc__read(s, &tx, e)) != 0)
 		return rc;
 	rc = store_job_get(tx, job_id, out);
 	if (rc == 0)
@@ -508,138 +355,111 @@ svc_job_list(struct svc *s, const struct jd_job_filter *f, int64_t before_seq, i
 	int rc;
 
 	*more = false;
-	if ((rc = svc__begin(s, false, &tx, e)) != 0)
+	if ((rc = svc__read(s, &tx, e)) != 0)
 		return rc;
 	rc = store_job_list(tx, f, before_seq, limit + 1, job_page, &p);
 	store_rollback(tx);
 	return rc < 0 ? svc__store_err(rc, e) : 0;
 }
 
-/* UpdateJob may set a retry count to 0 or keep it, never raise it (§9.4). */
+/*
+ * UpdateJob may set a retry count to 0 or keep it, never raise it: each
+ * criterion of the new retry configuration with retries must keep the count
+ * of the current criterion of its failure type (0 when there is none).
+ */
 static bool
-retry_raised(json_t *cur, json_t *upd)
+retry_raised(const struct jd_policy *cur, const struct jd_policy *upd)
 {
-	json_t *ul = json_object_get(upd, "criteriaList"), *uc, *cc;
-	size_t i, k;
-
-	json_array_foreach(ul, i, uc) {
-		const char *ft = json_string_value(json_object_get(uc, "failureType"));
-		int64_t n = json_integer_value(json_object_get(uc, "numberOfRetries"));
+	for (size_t i = 0; i < upd->n_retry; i++) {
 		int64_t was = 0;
-		if (n == 0)
+		if (upd->retry[i].retries == 0)
 			continue;
-		json_array_foreach(json_object_get(cur, "criteriaList"), k, cc) {
-			const char *cft = json_string_value(json_object_get(cc, "failureType"));
-			if (ft && cft && strcmp(ft, cft) == 0)
-				was = json_integer_value(json_object_get(cc, "numberOfRetries"));
-		}
-		if (n != was)
+		for (size_t k = 0; k < cur->n_retry; k++)
+			if (cur->retry[k].failure_type == upd->retry[i].failure_type)
+				was = cur->retry[k].retries;
+		if (upd->retry[i].retries != was)
 			return true;
 	}
 	return false;
+}
+
+/* j's configuration with the members of patch (a JSON object) replaced, and
+ * its policy decoded from the result. JD_EINVAL if the patch raises a retry. */
+static int
+config_patch_apply(struct jd_job *j, const char *config_patch, struct jd_error *e)
+{
+	json_t *cur = json_loads(j->config ? j->config : "{}", 0, NULL);
+	json_t *patch = json_loads(config_patch, 0, NULL);
+	struct jd_policy p;
+	char *text;
+	int rc = 0;
+
+	if (!json_is_object(cur)) {
+		json_decref(cur);
+		cur = json_object();
+	}
+	if (json_is_object(patch))
+		json_object_update(cur, patch);
+	text = json_dumps(cur, JSON_COMPACT);
+	svc_policy_from_json(text, &p);
+	if (json_object_get(patch, "jobExecutionsRetryConfig") != NULL &&
+	    retry_raised(&j->policy, &p)) {
+		rc = jd_error_set(e, JD_EINVAL, "The number of retries of a job can only be lowered "
+		    "to 0 after it is created");
+		core_policy_release(&p);
+		free(text);
+	} else {
+		free(j->config);
+		j->config = text;
+		core_policy_release(&j->policy);
+		j->policy = p; /* moved: p is not released */
+	}
+	json_decref(cur);
+	json_decref(patch);
+	return rc;
 }
 
 int
 svc_job_update(struct svc *s, const char *job_id, const char *description,
     const char *config_patch, int64_t inprogress_timeout_min, struct jd_error *e)
 {
-	struct store_tx *tx = NULL;
+	struct svc_tx t;
 	struct jd_job j;
 	int rc;
 
 	memset(&j, 0, sizeof(j));
-	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+	if ((rc = svc__begin(s, &t, e)) != 0)
 		return rc;
-	rc = store_job_get(tx, job_id, &j);
+	rc = store_job_get(t.tx, job_id, &j);
 	if (rc == JD_ENOTFOUND) {
-		store_rollback(tx);
+		svc__rollback(&t);
 		return job_not_found(job_id, e);
 	}
 	if (rc != 0)
 		goto store_fail;
 	if (j.status != JD_JOB_IN_PROGRESS && j.status != JD_JOB_SCHEDULED) {
-		store_rollback(tx);
 		rc = jd_error_set(e, JD_EINVAL, "Job %s is %s and cannot be updated", job_id,
 		    core_job_status_name(j.status));
-		jd_job_release(&j);
-		return rc;
+		goto fail;
 	}
 	if (description != NULL) {
 		free(j.description);
 		j.description = jd_strdup(description);
 	}
-	if (config_patch != NULL) {
-		json_t *cur = json_loads(j.config ? j.config : "{}", 0, NULL);
-		json_t *patch = json_loads(config_patch, 0, NULL);
-		if (!json_is_object(cur)) {
-			json_decref(cur);
-			cur = json_object();
-		}
-		if (retry_raised(json_object_get(cur, "jobExecutionsRetryConfig"),
-		        json_object_get(patch, "jobExecutionsRetryConfig"))) {
-			json_decref(cur);
-			json_decref(patch);
-			rc = jd_error_set(e, JD_EINVAL, "The number of retries of a job can only be lowered "
-			    "to 0 after it is created");
-			store_rollback(tx);
-			jd_job_release(&j);
-			return rc;
-		}
-		if (json_is_object(patch))
-			json_object_update(cur, patch);
-		free(j.config);
-		j.config = json_dumps(cur, JSON_COMPACT);
-		json_decref(cur);
-		json_decref(patch);
-	}
+	if (config_patch != NULL && (rc = config_patch_apply(&j, config_patch, e)) != 0)
+		goto fail;
 	if (inprogress_timeout_min >= 0)
 		j.inprogress_timeout_min = inprogress_timeout_min;
-	j.updated_ms = svc_now(s);
-	if ((rc = store_job_update(tx, &j)) != 0)
+	j.updated_ms = t.now;
+	if ((rc = store_job_update(t.tx, &j)) != 0)
 		goto store_fail;
 	jd_job_release(&j);
-	return svc__commit(tx, e);
+	return svc__commit(&t, e);
 store_fail:
+	rc = svc__store_err(rc, e);
+fail:
 	jd_job_release(&j);
-	store_rollback(tx);
-	return svc__store_err(rc, e);
-}
-
-/* Cancel job j inside tx (CancelJob, abort): QUEUED executions, and
- * IN_PROGRESS ones with force, become CANCELED; j is updated in place. */
-static int
-cancel_tx(struct store_tx *tx, struct jd_job *j, bool force, const char *reason_code,
-    const char *comment, int64_t now)
-{
-	struct jd_execv pend = {0};
-	int rc;
-
-	if ((rc = store_exec_pending_job(tx, j->job_id, jd_execv_add, &pend)) != 0)
-		goto out;
-	for (size_t i = 0; i < pend.n; i++) {
-		struct jd_exec *x = &pend.v[i];
-		if (core_exec_check(CORE_OP_CANCEL, x->status, JD_EXEC_CANCELED, force, NULL) != 0)
-			continue;
-		if ((rc = svc__exec_set_status(tx, x, JD_EXEC_CANCELED, now)) != 0)
-			goto out;
-	}
-	if (j->rollout_next_ms != 0 && (rc = store_rollout_clear(tx, j->job_id)) != 0)
-		goto out;
-	j->rollout_next_ms = 0;
-	j->status = JD_JOB_CANCELED;
-	j->force_canceled = j->force_canceled || force;
-	if (reason_code != NULL)
-		jd_strlcpy(j->reason_code, reason_code, sizeof(j->reason_code));
-	if (comment != NULL) {
-		free(j->comment);
-		j->comment = jd_strdup(comment);
-	}
-	j->updated_ms = now;
-	if (j->completed_ms == 0)
-		j->completed_ms = now;
-	rc = store_job_update(tx, j);
-out:
-	jd_execv_free(&pend);
+	svc__rollback(&t);
 	return rc;
 }
 
@@ -647,17 +467,16 @@ int
 svc_job_cancel(struct svc *s, const char *job_id, bool force, const char *reason_code,
     const char *comment, struct jd_job *out, struct jd_error *e)
 {
-	struct store_tx *tx = NULL;
+	struct svc_tx t;
 	struct jd_job j;
-	int64_t now = svc_now(s);
 	int rc;
 
 	memset(&j, 0, sizeof(j));
-	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+	if ((rc = svc__begin(s, &t, e)) != 0)
 		return rc;
-	rc = store_job_get(tx, job_id, &j);
+	rc = store_job_get(t.tx, job_id, &j);
 	if (rc == JD_ENOTFOUND) {
-		store_rollback(tx);
+		svc__rollback(&t);
 		return job_not_found(job_id, e);
 	}
 	if (rc != 0)
@@ -670,9 +489,9 @@ svc_job_cancel(struct svc *s, const char *job_id, bool force, const char *reason
 		    core_job_status_name(j.status));
 		goto fail;
 	}
-	if ((rc = cancel_tx(tx, &j, force, reason_code, comment, now)) != 0)
+	if ((rc = svc__job_cancel_tx(&t, &j, force, reason_code, comment)) != 0)
 		goto store_fail;
-	if ((rc = svc__commit(tx, e)) != 0) {
+	if ((rc = svc__commit(&t, e)) != 0) {
 		jd_job_release(&j);
 		return rc;
 	}
@@ -682,165 +501,24 @@ store_fail:
 	rc = svc__store_err(rc, e);
 fail:
 	jd_job_release(&j);
-	store_rollback(tx);
-	return rc;
-}
-
-/* ---- retries (spec §9.4, D13) and aborts (spec §9.2) --------------------- */
-
-struct fail_count {
-	int status;       /* JD_EXEC_FAILED, JD_EXEC_TIMED_OUT, or -1 for both */
-	int64_t n;
-};
-
-static int
-count_failures(void *arg, const struct jd_exec *x)
-{
-	struct fail_count *c = arg;
-
-	if (c->status < 0 ? (x->status == JD_EXEC_FAILED || x->status == JD_EXEC_TIMED_OUT)
-	                  : x->status == c->status)
-		c->n++;
-	return 0;
-}
-
-/* Queue a retry of x if the job's retry configuration still allows one. */
-static int
-maybe_retry(struct svc *s, struct store_tx *tx, const struct jd_job *j,
-    const struct jd_exec *x, json_t *cfg, int64_t now)
-{
-	json_t *list = json_object_get(json_object_get(cfg, "jobExecutionsRetryConfig"), "criteriaList");
-	const char *type = core_exec_status_name(x->status);
-	struct jd_exec_filter f = {-1, x->job_id, NULL};
-	struct fail_count c = {x->status, 0};
-	int64_t allowed = -1;
-	size_t i;
-	json_t *crit;
-	int rc;
-
-	if (x->status != JD_EXEC_FAILED && x->status != JD_EXEC_TIMED_OUT)
-		return 0;
-	/* A criterion for this failure type wins over ALL. */
-	json_array_foreach(list, i, crit) {
-		const char *ft = json_string_value(json_object_get(crit, "failureType"));
-		int64_t n = json_integer_value(json_object_get(crit, "numberOfRetries"));
-		if (ft != NULL && strcmp(ft, type) == 0) {
-			allowed = n;
-			c.status = x->status;
-			break;
-		}
-		if (ft != NULL && strcmp(ft, "ALL") == 0) {
-			allowed = n;
-			c.status = -1;
-		}
-	}
-	if (allowed <= 0 || x->retry_attempt >= 10)
-		return 0;
-	if ((rc = store_exec_list_thing(tx, x->thing_name, &f, 0, 0, count_failures, &c)) != 0)
-		return rc;
-	if (c.n > allowed)
-		return 0;
-	return svc__exec_queue_retry(s, tx, j, x->thing_name, x->retry_attempt + 1, now);
-}
-
-/* Cancel the job (as CancelJob without force) if an abort criterion is met. */
-static int
-maybe_abort(struct store_tx *tx, struct jd_job *j, json_t *cfg, int64_t now)
-{
-	json_t *list = json_object_get(json_object_get(cfg, "abortConfig"), "criteriaList");
-	struct jd_counts c;
-	size_t i;
-	json_t *crit;
-	int rc;
-
-	if (json_array_size(list) == 0)
-		return 0;
-	if ((rc = store_exec_counts(tx, j->job_id, &c)) != 0)
-		return rc;
-	int64_t executed = c.n[JD_EXEC_SUCCEEDED] + c.n[JD_EXEC_FAILED] + c.n[JD_EXEC_REJECTED] +
-	    c.n[JD_EXEC_TIMED_OUT];
-	json_array_foreach(list, i, crit) {
-		const char *ft = json_string_value(json_object_get(crit, "failureType"));
-		double threshold = json_number_value(json_object_get(crit, "thresholdPercentage"));
-		int64_t min = json_integer_value(json_object_get(crit, "minNumberOfExecutedThings"));
-		int64_t failed;
-		char comment[256];
-		if (ft == NULL || executed < min || executed == 0)
-			continue;
-		if (strcmp(ft, "FAILED") == 0)
-			failed = c.n[JD_EXEC_FAILED];
-		else if (strcmp(ft, "REJECTED") == 0)
-			failed = c.n[JD_EXEC_REJECTED];
-		else if (strcmp(ft, "TIMED_OUT") == 0)
-			failed = c.n[JD_EXEC_TIMED_OUT];
-		else
-			failed = c.n[JD_EXEC_FAILED] + c.n[JD_EXEC_REJECTED] + c.n[JD_EXEC_TIMED_OUT];
-		if ((double)failed * 100.0 < threshold * (double)executed)
-			continue;
-		snprintf(comment, sizeof(comment),
-		    "Job aborted by abortConfig criterion %zu: %lld of %lld executed things %s (threshold %.2f%%)",
-		    i + 1, (long long)failed, (long long)executed, ft, threshold);
-		return cancel_tx(tx, j, false, "ABORTED_BY_FAILURE_THRESHOLD", comment, now);
-	}
-	return 0;
-}
-
-int
-svc__exec_finished_job(struct svc *s, struct store_tx *tx, const struct jd_exec *x,
-    struct jd_job *j, int64_t now)
-{
-	int rc = 0;
-
-	/* The config is stored as jansson wrote it, so its keys appear
-	 * verbatim: without either one there is nothing to parse (the common
-	 * case, on the path of every execution that ends). */
-	if (j->status == JD_JOB_IN_PROGRESS && j->config != NULL &&
-	    (strstr(j->config, "\"abortConfig\"") != NULL ||
-		strstr(j->config, "\"jobExecutionsRetryConfig\"") != NULL)) {
-		json_t *cfg = json_loads(j->config, 0, NULL);
-
-		/* Abort first, counting this failure; an aborted job queues no retry (§9.2). */
-		rc = maybe_abort(tx, j, cfg, now);
-		if (rc == 0 && j->status == JD_JOB_IN_PROGRESS)
-			rc = maybe_retry(s, tx, j, x, cfg, now);
-		json_decref(cfg);
-	}
-	if (rc == 0)
-		rc = svc__job_maybe_complete(s, tx, x->job_id, now);
-	return rc;
-}
-
-int
-svc__exec_finished(struct svc *s, struct store_tx *tx, const struct jd_exec *x, int64_t now)
-{
-	struct jd_job j;
-	int rc;
-
-	memset(&j, 0, sizeof(j));
-	rc = store_job_get(tx, x->job_id, &j);
-	if (rc == JD_ENOTFOUND)
-		return 0;
-	if (rc != 0)
-		return rc;
-	rc = svc__exec_finished_job(s, tx, x, &j, now);
-	jd_job_release(&j);
+	svc__rollback(&t);
 	return rc;
 }
 
 int
 svc_job_delete(struct svc *s, const char *job_id, bool force, struct jd_error *e)
 {
-	struct store_tx *tx = NULL;
+	struct svc_tx t;
 	struct jd_job j;
 	int64_t deleting = 0;
 	int rc;
 
 	memset(&j, 0, sizeof(j));
-	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+	if ((rc = svc__begin(s, &t, e)) != 0)
 		return rc;
-	rc = store_job_get(tx, job_id, &j);
+	rc = store_job_get(t.tx, job_id, &j);
 	if (rc == JD_ENOTFOUND) {
-		store_rollback(tx);
+		svc__rollback(&t);
 		return job_not_found(job_id, e);
 	}
 	if (rc != 0)
@@ -854,29 +532,28 @@ svc_job_delete(struct svc *s, const char *job_id, bool force, struct jd_error *e
 		    core_job_status_name(j.status));
 		goto fail;
 	}
-	if ((rc = store_job_count_status(tx, JD_JOB_DELETION_IN_PROGRESS, &deleting)) != 0)
+	if ((rc = store_job_count_status(t.tx, JD_JOB_DELETION_IN_PROGRESS, &deleting)) != 0)
 		goto store_fail;
 	if (deleting >= JD_DELETING_JOBS_MAX) {
 		rc = jd_error_set(e, JD_ELIMIT, "Only %d jobs may be in DELETION_IN_PROGRESS at the same time",
 		    JD_DELETING_JOBS_MAX);
 		goto fail;
 	}
-	/* Its executions leave the device views now (D3), not when reaped. */
+	/* Its executions leave the device views now, not when reaped. */
 	{
 		struct jd_execv pend = {0};
-		rc = store_exec_pending_job(tx, job_id, jd_execv_add, &pend);
+		rc = store_exec_pending_job(t.tx, job_id, jd_execv_add, &pend);
 		for (size_t i = 0; rc == 0 && i < pend.n; i++)
-			rc = svc__touch(tx, pend.v[i].thing_name, pend.v[i].namespace_id, job_id, true);
+			rc = svc__touch(&t, pend.v[i].thing_name, pend.v[i].namespace_id, job_id, true);
 		jd_execv_free(&pend);
 		if (rc != 0)
 			goto store_fail;
 	}
-	j.status = JD_JOB_DELETION_IN_PROGRESS;
-	j.updated_ms = svc_now(s);
-	if ((rc = store_job_update(tx, &j)) != 0)
+	if ((rc = core_job_apply(&j, JD_JOB_DELETION_IN_PROGRESS, t.now)) != 0 ||
+	    (rc = store_job_update(t.tx, &j)) != 0)
 		goto store_fail;
 	jd_job_release(&j);
-	if ((rc = svc__commit(tx, e)) != 0)
+	if ((rc = svc__commit(&t, e)) != 0)
 		return rc;
 	svc__kick(s);
 	return 0;
@@ -884,7 +561,7 @@ store_fail:
 	rc = svc__store_err(rc, e);
 fail:
 	jd_job_release(&j);
-	store_rollback(tx);
+	svc__rollback(&t);
 	return rc;
 }
 
@@ -892,18 +569,18 @@ int
 svc_job_associate(struct svc *s, const char *job_id, const char *const *targets, int n_targets,
     struct jd_job *out, struct jd_error *e)
 {
-	struct store_tx *tx = NULL;
+	struct svc_tx t;
 	struct jd_job j;
 	json_t *arr = NULL;
 	char *merged = NULL;
 	int rc;
 
 	memset(&j, 0, sizeof(j));
-	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+	if ((rc = svc__begin(s, &t, e)) != 0)
 		return rc;
-	rc = store_job_get(tx, job_id, &j);
+	rc = store_job_get(t.tx, job_id, &j);
 	if (rc == JD_ENOTFOUND) {
-		store_rollback(tx);
+		svc__rollback(&t);
 		return job_not_found(job_id, e);
 	}
 	if (rc != 0)
@@ -922,13 +599,13 @@ svc_job_associate(struct svc *s, const char *job_id, const char *const *targets,
 	free(j.targets);
 	j.targets = merged;
 	merged = NULL;
-	j.updated_ms = svc_now(s);
-	if ((rc = resolve_and_queue(s, tx, &j, targets, n_targets, RESOLVE_ASSOCIATE, true, j.updated_ms, e)) != 0)
+	j.updated_ms = t.now;
+	if ((rc = resolve_and_queue(&t, &j, targets, n_targets, RESOLVE_ASSOCIATE, true, e)) != 0)
 		goto fail;
-	if ((rc = store_job_update(tx, &j)) != 0)
+	if ((rc = store_job_update(t.tx, &j)) != 0)
 		goto store_fail;
 	json_decref(arr);
-	if ((rc = svc__commit(tx, e)) != 0) {
+	if ((rc = svc__commit(&t, e)) != 0) {
 		jd_job_release(&j);
 		return rc;
 	}
@@ -940,14 +617,12 @@ fail:
 	json_decref(arr);
 	free(merged);
 	jd_job_release(&j);
-	store_rollback(tx);
+	svc__rollback(&t);
 	return rc;
 }
 
-/* Start a SCHEDULED job whose startTime has come: queue its executions. */
 int
-svc__job_start(struct svc *s, struct store_tx *tx, struct jd_job *j, int64_t now,
-    struct jd_error *e)
+svc__job_start(struct svc_tx *t, struct jd_job *j, struct jd_error *e)
 {
 	json_t *arr = json_loads(j->targets ? j->targets : "[]", 0, NULL);
 	const char **targets = jd_calloc(json_array_size(arr) + 1, sizeof(char *));
@@ -958,98 +633,68 @@ svc__job_start(struct svc *s, struct store_tx *tx, struct jd_job *j, int64_t now
 
 	json_array_foreach(arr, i, v)
 		targets[i] = json_string_value(v);
-	j->status = JD_JOB_IN_PROGRESS;
-	j->updated_ms = now;
+	if ((rc = core_job_apply(j, JD_JOB_IN_PROGRESS, t->now)) != 0)
+		goto out;
 	/* targets that vanished while it was scheduled are skipped: it runs on what remains */
-	rc = resolve_and_queue(s, tx, j, targets, (int)json_array_size(arr), RESOLVE_START, true, now, e);
+	rc = resolve_and_queue(t, j, targets, (int)json_array_size(arr), RESOLVE_START, true, e);
 	if (rc == 0 && j->selection == JD_SEL_SNAPSHOT && j->rollout_next_ms == 0 &&
-	    (rc = store_exec_active_count(tx, j->job_id, &active)) == 0 && active == 0) {
-		j->status = JD_JOB_COMPLETED;
-		j->completed_ms = now;
-	}
+	    (rc = store_exec_active_count(t->tx, j->job_id, &active)) == 0 && core_job_done(j, active))
+		rc = core_job_apply(j, JD_JOB_COMPLETED, t->now);
 	if (rc == 0)
-		rc = store_job_update(tx, j);
+		rc = store_job_update(t->tx, j);
+out:
 	free(targets);
 	json_decref(arr);
 	return rc;
 }
 
-/* The startTime of a scheduled job, from its stored schedulingConfig. */
-int64_t
-svc__job_start_ms(const struct jd_job *j)
-{
-	json_t *cfg = json_loads(j->config ? j->config : "{}", 0, NULL);
-	const char *st = json_string_value(json_object_get(json_object_get(cfg, "schedulingConfig"),
-	    "startTime"));
-	int64_t ms = 0;
+/* ---- jobs stored before the typed policy ---------------------------------- */
 
-	if (st == NULL || core_parse_schedule_time(st, &ms) != 0)
-		ms = 0;
-	json_decref(cfg);
-	return ms;
-}
-
-struct rollout_ctx {
-	struct svc *s;
-	struct store_tx *tx;
-	struct jd_job *job;
-	int64_t now;
-	int64_t n;
-};
+#define BACKFILL_META "job_policy_decoded"
 
 static int
-rollout_one(void *arg, const char *thing)
+needs_policy(void *arg, const struct jd_job *j)
 {
-	struct rollout_ctx *c = arg;
-	struct jd_thing t;
-	struct jd_exec x;
-	int rc;
+	struct jd_jobv *v = arg;
 
-	c->n++;
-	memset(&t, 0, sizeof(t));
-	rc = store_thing_get(c->tx, thing, &t);
-	jd_thing_release(&t);
-	if (rc == JD_ENOTFOUND)
-		return 0; /* deleted while waiting: nothing to run */
-	if (rc != 0)
-		return rc;
-	memset(&x, 0, sizeof(x));
-	rc = store_exec_get(c->tx, c->job->job_id, thing, 0, &x);
-	jd_exec_release(&x);
-	if (rc == 0 && core_exec_status_pending(x.status))
-		return 0;
-	if (rc != 0 && rc != JD_ENOTFOUND)
-		return rc;
-	return svc__exec_queue(c->s, c->tx, c->job, thing, c->now);
+	if (j->policy.present == 0 && j->config != NULL && strcmp(j->config, "{}") != 0)
+		jd_jobv_add(v, j);
+	return 0;
 }
 
 int
-svc__rollout_tick(struct svc *s, struct store_tx *tx, struct jd_job *j, int64_t now)
+svc__job_policy_backfill(struct svc *s, struct jd_error *e)
 {
-	struct rollout_ctx c = {s, tx, j, now, 0};
-	struct jd_counts counts;
-	int64_t rate;
+	struct jd_job_filter all = {-1, -1, NULL, NULL};
+	struct jd_jobv v = {0};
+	struct svc_tx t;
+	char *done = NULL;
 	int rc;
 
-	if (j->status != JD_JOB_IN_PROGRESS) {
-		j->rollout_next_ms = 0;
-		if ((rc = store_rollout_clear(tx, j->job_id)) != 0)
-			return rc;
-		return store_job_update(tx, j);
+	if ((rc = svc__begin(s, &t, e)) != 0)
+		return rc;
+	/* once per store: later jobs get their policy where their configuration enters */
+	if ((rc = store_meta_get(t.tx, BACKFILL_META, &done)) == 0 || rc != JD_ENOTFOUND)
+		goto out;
+	if ((rc = store_job_list(t.tx, &all, 0, 0, needs_policy, &v)) < 0)
+		goto out;
+	rc = 0;
+	for (size_t i = 0; i < v.n && rc == 0; i++) {
+		struct jd_job *j = &v.v[i];
+		core_policy_release(&j->policy);
+		svc_policy_from_json(j->config, &j->policy);
+		rc = store_job_update(t.tx, j);
 	}
-	if ((rc = store_exec_counts(tx, j->job_id, &counts)) != 0)
-		return rc;
-	rate = rollout_rate(j->config, j->rollout_notified, counts.n[JD_EXEC_SUCCEEDED]);
-	if (rate <= 0)
-		rate = 1000;
-	if ((rc = store_rollout_pop(tx, j->job_id, (int)rate, rollout_one, &c)) != 0)
-		return rc;
-	j->rollout_notified += c.n;
-	/* Keep the minute cadence from the schedule, not from when the timer
-	 * ran, so a clock jump (test rig) releases every batch that became due. */
-	j->rollout_next_ms = c.n < rate ? 0 : j->rollout_next_ms + CORE_MIN_MS;
-	j->updated_ms = now;
-	if ((rc = store_job_update(tx, j)) != 0)
-		return rc;
-	return svc__job_maybe_complete(s, tx, j->job_id, now);
+	if (rc == 0)
+		rc = store_meta_put(t.tx, BACKFILL_META, "1");
+out:
+	free(done);
+	jd_jobv_free(&v);
+	if (rc != 0) {
+		svc__rollback(&t);
+		return svc__store_err(rc, e);
+	}
+	if (v.n > 0)
+		log_info("decoded the configuration of %zu stored jobs", v.n);
+	return svc__commit(&t, e);
 }

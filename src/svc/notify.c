@@ -1,75 +1,49 @@
 /*
- * notify.c: deciding notify / notify-next (spec §7, decisions D3, D10).
+ * notify.c: deciding notify / notify-next (which things' pending lists changed
+ * membership or head in a transaction).
  *
- * Every use case that changes an execution calls svc__touch() on the thing
- * (and namespace) BEFORE the change, which records the head of that pending
- * list as it was. svc__commit() then reads each touched list's head again,
- * inside the same transaction, commits, and only after a successful commit
- * reports each thing whose list membership or head changed to the sink
- * (the MQTT bridge). The same code decides for REST and MQTT callers.
+ * Every use case that changes an execution touches the thing (and namespace)
+ * BEFORE the change, which records the head of that pending list as it was.
+ * svc__commit() then reads each touched list's head again, inside the same
+ * transaction, commits, and only after a successful commit reports each thing
+ * whose list membership or head changed to the sink (the MQTT bridge). The
+ * same code decides for REST and MQTT callers.
  *
- * The collection lives in thread-local storage: a thread runs at most one
- * write transaction at a time, and the use cases keep their signatures.
+ * The collection travels in the transaction's context (struct svc_tx), so a
+ * use case's notes are its own whatever thread runs it. It calls nothing else
+ * in svc/.
  */
-#include "svc/svc_int.h"
+#include "svc/notify_int.h"
 
-#include <pthread.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/store.h"
+#include "svc/svc.h"
 #include "util/buf.h"
 
-struct touch {
-	char thing[JD_THING_NAME_MAX + 1];
-	char ns[JD_NAMESPACE_MAX + 1];
-	char job[JD_JOB_ID_MAX + 1];     /* the first job whose execution changed */
-	bool list;                       /* membership changed */
-	bool had;                        /* a head before */
-	char head_job[JD_JOB_ID_MAX + 1];
-	int64_t head_num;
-	bool head_changed;
-};
-
-struct notes {
-	struct svc *s;
-	bool active;
-	struct touch *v;
-	size_t n, cap;
-	uint32_t *index;                 /* open addressing: 1 + position in v, 0 = free */
-	size_t index_cap;                /* power of two, >= 2 * cap */
-};
-
-static _Thread_local struct notes notes;
-
-/* The collection outlives no thread: a key destructor frees it at thread exit. */
-static pthread_key_t notes_key;
-static pthread_once_t notes_once = PTHREAD_ONCE_INIT;
-
-static void
-notes_free(void *p)
+void
+svc__notes_begin(struct svc_notes *n, const struct svc_notify *sink)
 {
-	struct notes *n = p;
-
-	free(n->v);
-	free(n->index);
-	memset(n, 0, sizeof(*n));
-}
-
-static void
-notes_key_make(void)
-{
-	pthread_key_create(&notes_key, notes_free);
+	n->sink = sink != NULL && sink->changed != NULL ? sink : NULL;
+	n->v = n->inl;
+	n->n = 0;
+	n->cap = SVC_NOTES_INLINE;
+	n->index = NULL;
+	n->index_cap = 0;
 }
 
 void
-svc__notes_begin(struct svc *s)
+svc__notes_free(struct svc_notes *n)
 {
-	notes.s = s;
-	notes.active = s->notify.changed != NULL;
-	notes.n = 0;
-	if (notes.index != NULL)
-		memset(notes.index, 0, notes.index_cap * sizeof(*notes.index));
+	if (n->v != n->inl)
+		free(n->v);
+	free(n->index);
+	n->v = n->inl;
+	n->n = 0;
+	n->cap = SVC_NOTES_INLINE;
+	n->index = NULL;
+	n->index_cap = 0;
 }
 
 static uint64_t
@@ -85,14 +59,14 @@ hash2(const char *a, const char *b)
 	return h;
 }
 
-/* Slot of (thing, ns) in the index: its entry, or the free slot for it. */
+/* Slot of (thing, ns) in the heap index: its entry, or the free slot for it. */
 static size_t
-slot(const char *thing, const char *ns)
+slot(const struct svc_notes *n, const char *thing, const char *ns)
 {
-	size_t mask = notes.index_cap - 1, i = (size_t)hash2(thing, ns) & mask;
+	size_t mask = n->index_cap - 1, i = (size_t)hash2(thing, ns) & mask;
 
-	while (notes.index[i] != 0) {
-		struct touch *t = &notes.v[notes.index[i] - 1];
+	while (n->index[i] != 0) {
+		const struct svc_touch *t = &n->v[n->index[i] - 1];
 		if (strcmp(t->thing, thing) == 0 && strcmp(t->ns, ns) == 0)
 			break;
 		i = (i + 1) & mask;
@@ -100,20 +74,38 @@ slot(const char *thing, const char *ns)
 	return i;
 }
 
-static void
-grow(void)
+/* The entry of (thing, ns), or NULL. */
+static struct svc_touch *
+find(struct svc_notes *n, const char *thing, const char *ns)
 {
-	size_t cap = notes.cap ? notes.cap * 2 : 16;
+	if (n->index == NULL) {
+		for (size_t k = 0; k < n->n; k++)
+			if (strcmp(n->v[k].thing, thing) == 0 && strcmp(n->v[k].ns, ns) == 0)
+				return &n->v[k];
+		return NULL;
+	}
+	size_t i = slot(n, thing, ns);
+	return n->index[i] != 0 ? &n->v[n->index[i] - 1] : NULL;
+}
 
-	pthread_once(&notes_once, notes_key_make);
-	notes.v = jd_realloc(notes.v, cap * sizeof(*notes.v));
-	notes.cap = cap;
-	free(notes.index);
-	notes.index_cap = cap * 2;
-	notes.index = jd_calloc(notes.index_cap, sizeof(*notes.index));
-	for (size_t k = 0; k < notes.n; k++)
-		notes.index[slot(notes.v[k].thing, notes.v[k].ns)] = (uint32_t)(k + 1);
-	pthread_setspecific(notes_key, &notes);
+/* Room for one more entry: past the inline ones, a heap array and its index. */
+static void
+grow(struct svc_notes *n)
+{
+	size_t cap = n->cap * 2;
+
+	if (n->v == n->inl) {
+		n->v = jd_calloc(cap, sizeof(*n->v));
+		memcpy(n->v, n->inl, n->n * sizeof(*n->v));
+	} else {
+		n->v = jd_realloc(n->v, cap * sizeof(*n->v));
+	}
+	n->cap = cap;
+	free(n->index);
+	n->index_cap = cap * 2;
+	n->index = jd_calloc(n->index_cap, sizeof(*n->index));
+	for (size_t k = 0; k < n->n; k++)
+		n->index[slot(n, n->v[k].thing, n->v[k].ns)] = (uint32_t)(k + 1);
 }
 
 struct head {
@@ -138,56 +130,57 @@ read_head(struct store_tx *tx, const char *thing, const char *ns, struct head *h
 {
 	int rc;
 
-	memset(h, 0, sizeof(*h));
+	h->found = false;
+	h->job[0] = '\0';
+	h->num = 0;
 	rc = store_exec_pending(tx, thing, ns, 1, head_cb, h);
 	return rc < 0 ? rc : 0;
 }
 
 int
-svc__touch(struct store_tx *tx, const char *thing, const char *ns, const char *job,
-    bool list_changed)
+svc__notes_touch(struct svc_notes *n, struct store_tx *tx, const char *thing, const char *ns,
+    const char *job, bool list_changed)
 {
+	struct svc_touch *t;
 	struct head h;
 	int rc;
 
-	if (!notes.active)
+	if (n->sink == NULL)
 		return 0;
 	if (ns == NULL)
 		ns = "";
-	if (notes.index != NULL) {
-		size_t i = slot(thing, ns);
-		if (notes.index[i] != 0) {
-			notes.v[notes.index[i] - 1].list |= list_changed;
-			return 0;
-		}
+	if ((t = find(n, thing, ns)) != NULL) {
+		t->list |= list_changed;
+		return 0;
 	}
 	if ((rc = read_head(tx, thing, ns, &h)) != 0)
 		return rc;
-	if (notes.n == notes.cap)
-		grow();
-	notes.index[slot(thing, ns)] = (uint32_t)(notes.n + 1);
-	struct touch *t = &notes.v[notes.n++];
-	memset(t, 0, sizeof(*t));
+	if (n->n == n->cap)
+		grow(n);
+	if (n->index != NULL)
+		n->index[slot(n, thing, ns)] = (uint32_t)(n->n + 1);
+	t = &n->v[n->n++];
 	jd_strlcpy(t->thing, thing, sizeof(t->thing));
 	jd_strlcpy(t->ns, ns, sizeof(t->ns));
 	jd_strlcpy(t->job, job, sizeof(t->job));
 	t->list = list_changed;
 	t->had = h.found;
+	t->head_changed = false;
 	jd_strlcpy(t->head_job, h.job, sizeof(t->head_job));
 	t->head_num = h.num;
 	return 0;
 }
 
 int
-svc__notes_finish(struct store_tx *tx)
+svc__notes_finish(struct svc_notes *n, struct store_tx *tx)
 {
 	struct head h;
 	int rc;
 
-	if (!notes.active)
+	if (n->sink == NULL)
 		return 0;
-	for (size_t i = 0; i < notes.n; i++) {
-		struct touch *t = &notes.v[i];
+	for (size_t i = 0; i < n->n; i++) {
+		struct svc_touch *t = &n->v[i];
 		if ((rc = read_head(tx, t->thing, t->ns, &h)) != 0)
 			return rc;
 		t->head_changed = h.found != t->had ||
@@ -197,23 +190,14 @@ svc__notes_finish(struct store_tx *tx)
 }
 
 void
-svc__notes_emit(void)
+svc__notes_emit(struct svc_notes *n)
 {
-	struct svc *s = notes.s;
+	const struct svc_notify *sink = n->sink;
 
-	if (!notes.active || s == NULL || s->notify.changed == NULL)
-		return;
-	for (size_t i = 0; i < notes.n; i++) {
-		struct touch *t = &notes.v[i];
+	for (size_t i = 0; sink != NULL && i < n->n; i++) {
+		struct svc_touch *t = &n->v[i];
 		if (t->list || t->head_changed)
-			s->notify.changed(s->notify.arg, t->thing, t->ns, t->job, t->list, t->head_changed);
+			sink->changed(sink->arg, t->thing, t->ns, t->job, t->list, t->head_changed);
 	}
-	notes.n = 0;
-	notes.active = false;
-}
-
-void
-svc_set_notify(struct svc *s, const struct svc_notify *n)
-{
-	s->notify = *n;
+	svc__notes_free(n);
 }

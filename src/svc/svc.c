@@ -1,31 +1,52 @@
 /*
- * svc.c: the service context, transactions, pagination tokens, timers, the
- * background job-deletion reaper (D16) and the test-rig reset (D22).
+ * svc.c: the base of the service: the context of a write use case (struct
+ * svc_tx) and its transaction, error mapping, identifiers, pagination tokens,
+ * the service's state without its background worker, and the test-rig reset.
+ * It calls only notify.c in svc/.
  */
 #include "svc/svc_int.h"
 
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <time.h>
 
 #include "util/buf.h"
 #include "util/log.h"
 
-#define REAPER_BATCH 1000
+/* Fill p with n bytes from the kernel's generator; 0 or -1. */
+static int
+random_fill(void *p, size_t n)
+{
+	unsigned char *b = p;
+
+	while (n > 0) {
+		ssize_t got = getrandom(b, n, 0);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return -1;
+		b += got;
+		n -= (size_t)got;
+	}
+	return 0;
+}
 
 void
 svc__uuid(char out[37])
 {
 	unsigned char r[16];
 
-	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
-		RAND_bytes(r, sizeof(r));
+	/* getrandom() without flags fails only without a kernel generator
+	 * (before Linux 3.17): no identifier can be made there */
+	if (random_fill(r, sizeof(r)) != 0) {
+		log_error("getrandom: %s", strerror(errno));
+		abort();
+	}
 	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
 	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
 	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
@@ -44,28 +65,56 @@ svc__store_err(int rc, struct jd_error *e)
 }
 
 int
-svc__begin(struct svc *s, bool write, struct store_tx **tx, struct jd_error *e)
+svc__read(struct svc *s, struct store_tx **tx, struct jd_error *e)
 {
-	int rc = store_begin(s->store, write, tx);
-
-	if (rc != 0)
+	if (store_begin(s->store, false, tx) != 0)
 		return svc__store_err(JD_EUNAVAIL, e);
-	if (write)
-		svc__notes_begin(s);
 	return 0;
 }
 
 int
-svc__commit(struct store_tx *tx, struct jd_error *e)
+svc__begin(struct svc *s, struct svc_tx *t, struct jd_error *e)
 {
-	if (svc__notes_finish(tx) != 0) {
+	t->s = s;
+	t->tx = NULL;
+	t->now = svc_now(s);
+	svc__notes_begin(&t->notes, &s->notify);
+	if (store_begin(s->store, true, &t->tx) != 0)
+		return svc__store_err(JD_EUNAVAIL, e);
+	return 0;
+}
+
+void
+svc__rollback(struct svc_tx *t)
+{
+	store_rollback(t->tx);
+	t->tx = NULL;
+	svc__notes_free(&t->notes);
+}
+
+int
+svc__commit(struct svc_tx *t, struct jd_error *e)
+{
+	struct store_tx *tx = t->tx;
+
+	t->tx = NULL;
+	if (svc__notes_finish(&t->notes, tx) != 0) {
 		store_rollback(tx);
+		svc__notes_free(&t->notes);
 		return svc__store_err(JD_EUNAVAIL, e);
 	}
-	if (store_commit(tx) != 0)
+	if (store_commit(tx) != 0) {
+		svc__notes_free(&t->notes);
 		return svc__store_err(JD_EUNAVAIL, e);
-	svc__notes_emit(); /* only what is committed is announced */
+	}
+	svc__notes_emit(&t->notes); /* only what is committed is announced */
 	return 0;
+}
+
+void
+svc_set_notify(struct svc *s, const struct svc_notify *n)
+{
+	s->notify = *n;
 }
 
 int64_t
@@ -169,207 +218,6 @@ bad:
 	return jd_error_set(e, JD_EINVAL, "The specified nextToken is invalid or expired.");
 }
 
-/* ---- timers ------------------------------------------------------------ */
-
-static int
-count_one(void *arg, const struct jd_exec *x)
-{
-	(void)x;
-	*(bool *)arg = true;
-	return 1;
-}
-
-/*
- * What is due at `now`, read without the writer lock, so that an idle
- * service never takes it: timeouts (a flag), SCHEDULED jobs whose startTime
- * has passed, and jobs whose next rollout batch is due.
- */
-static int
-due_scan(struct svc *s, int64_t now, bool *timeouts, struct jd_jobv *starts, struct jd_jobv *rollouts,
-    struct jd_error *e)
-{
-	struct jd_job_filter f = {JD_JOB_SCHEDULED, -1, NULL, NULL};
-	struct store_tx *tx = NULL;
-	struct jd_jobv sched = {0};
-	int rc;
-
-	*timeouts = false;
-	if ((rc = svc__begin(s, false, &tx, e)) != 0)
-		return rc;
-	rc = store_exec_due(tx, now, 1, count_one, timeouts);
-	if (rc >= 0)
-		rc = store_job_list(tx, &f, 0, 0, jd_jobv_add, &sched);
-	if (rc >= 0)
-		rc = store_job_rollout_due(tx, now, 100, jd_jobv_add, rollouts);
-	store_rollback(tx);
-	for (size_t i = 0; i < sched.n; i++) {
-		int64_t start = svc__job_start_ms(&sched.v[i]);
-		if (start == 0 || start <= now)
-			jd_jobv_add(starts, &sched.v[i]);
-	}
-	jd_jobv_free(&sched);
-	return rc < 0 ? svc__store_err(rc, e) : 0;
-}
-
-static int
-run_timeouts(struct svc *s, int64_t now, int *fired, struct jd_error *e)
-{
-	struct store_tx *tx = NULL;
-	struct jd_execv due = {0};
-	int rc;
-
-	if ((rc = svc__begin(s, true, &tx, e)) != 0)
-		return rc;
-	if ((rc = store_exec_due(tx, now, REAPER_BATCH, jd_execv_add, &due)) != 0)
-		goto fail;
-	for (size_t i = 0; i < due.n; i++) {
-		struct jd_exec *x = &due.v[i];
-		if (core_exec_check(CORE_OP_TIMEOUT, x->status, JD_EXEC_TIMED_OUT, false, NULL) != 0)
-			continue;
-		if ((rc = svc__exec_set_status(tx, x, JD_EXEC_TIMED_OUT, now)) != 0)
-			goto fail;
-		if ((rc = svc__exec_finished(s, tx, x, now)) != 0)
-			goto fail;
-		(*fired)++;
-	}
-	jd_execv_free(&due);
-	return svc__commit(tx, e);
-fail:
-	jd_execv_free(&due);
-	store_rollback(tx);
-	return svc__store_err(rc, e);
-}
-
-/* One job's start or rollout batch, in a transaction of its own, so that a
- * failure holds back only that job. */
-static int
-run_job(struct svc *s, const char *job_id, bool start, int64_t now, struct jd_error *e)
-{
-	struct store_tx *tx = NULL;
-	struct jd_job j;
-	int rc;
-
-	memset(&j, 0, sizeof(j));
-	if ((rc = svc__begin(s, true, &tx, e)) != 0)
-		return rc;
-	rc = store_job_get(tx, job_id, &j);
-	if (rc == 0 && start && j.status == JD_JOB_SCHEDULED)
-		rc = svc__job_start(s, tx, &j, now, e);
-	else if (rc == 0 && !start && j.rollout_next_ms != 0 && j.rollout_next_ms <= now)
-		rc = svc__rollout_tick(s, tx, &j, now);
-	jd_job_release(&j);
-	if (rc != 0) {
-		store_rollback(tx);
-		return rc == JD_ENOTFOUND ? 0 : svc__store_err(rc, e);
-	}
-	return svc__commit(tx, e);
-}
-
-int
-svc_timers_run(struct svc *s, int *fired, struct jd_error *e)
-{
-	struct jd_jobv starts = {0}, rollouts = {0};
-	int64_t now = svc_now(s);
-	bool timeouts = false;
-	int rc;
-
-	*fired = 0;
-	if ((rc = due_scan(s, now, &timeouts, &starts, &rollouts, e)) != 0)
-		goto out;
-	if (timeouts && (rc = run_timeouts(s, now, fired, e)) != 0)
-		goto out;
-	for (size_t i = 0; i < starts.n + rollouts.n; i++) {
-		bool start = i < starts.n;
-		const char *id = start ? starts.v[i].job_id : rollouts.v[i - starts.n].job_id;
-		struct jd_error je;
-		jd_error_init(&je);
-		if (run_job(s, id, start, now, &je) != 0)
-			log_warn("timers: job %s: %s", id, je.msg);
-		else
-			(*fired)++;
-		jd_error_clear(&je);
-	}
-out:
-	jd_jobv_free(&starts);
-	jd_jobv_free(&rollouts);
-	return rc;
-}
-
-/* ---- reaper: finishes DeleteJob in the background (D16) ---------------- */
-
-static int
-first_job(void *arg, const struct jd_job *j)
-{
-	jd_strlcpy(arg, j->job_id, JD_JOB_ID_MAX + 1);
-	return 1;
-}
-
-/* Delete one batch of one deleting job; returns 1 if work remains. */
-static int
-reap_once(struct svc *s)
-{
-	struct jd_job_filter f = {JD_JOB_DELETION_IN_PROGRESS, -1, NULL, NULL};
-	char job_id[JD_JOB_ID_MAX + 1] = "";
-	struct store_tx *tx = NULL;
-	int64_t n = 0;
-	int rc;
-
-	if (svc__begin(s, true, &tx, NULL) != 0)
-		return 0;
-	rc = store_job_list(tx, &f, 0, 1, first_job, job_id);
-	if (rc < 0 || job_id[0] == '\0') {
-		store_rollback(tx);
-		return 0;
-	}
-	/* Its executions left the device views (and were notified) at DeleteJob. */
-	if (store_exec_delete_job(tx, job_id, REAPER_BATCH, &n) != 0)
-		goto fail;
-	if (n < REAPER_BATCH && store_job_delete(tx, job_id) != 0)
-		goto fail;
-	if (svc__commit(tx, NULL) != 0)
-		return 0;
-	return 1;
-fail:
-	store_rollback(tx);
-	return 0;
-}
-
-static void *
-reaper_main(void *arg)
-{
-	struct svc *s = arg;
-
-	pthread_mutex_lock(&s->mu);
-	while (!s->stop) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 250 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		if (!s->kick)
-			pthread_cond_timedwait(&s->cv, &s->mu, &ts);
-		s->kick = false;
-		if (s->stop)
-			break;
-		pthread_mutex_unlock(&s->mu);
-		while (reap_once(s))
-			;
-		{
-			struct jd_error e;
-			int fired = 0;
-			jd_error_init(&e);
-			if (svc_timers_run(s, &fired, &e) != 0)
-				log_warn("timers: %s", e.msg);
-			jd_error_clear(&e);
-		}
-		pthread_mutex_lock(&s->mu);
-	}
-	pthread_mutex_unlock(&s->mu);
-	return NULL;
-}
-
 void
 svc__kick(struct svc *s)
 {
@@ -380,10 +228,10 @@ svc__kick(struct svc *s)
 }
 
 int
-svc_init(struct svc *s, struct store *store, struct jd_clock *clock, const char *account,
+svc__open(struct svc *s, struct store *store, struct jd_clock *clock, const char *account,
     struct jd_error *e)
 {
-	struct store_tx *tx = NULL;
+	struct svc_tx t;
 	char *hex = NULL;
 	int rc;
 
@@ -396,44 +244,34 @@ svc_init(struct svc *s, struct store *store, struct jd_clock *clock, const char 
 
 	/* The token key lives in the store so that every node, and a restart,
 	 * accepts the tokens of the others. */
-	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+	if ((rc = svc__begin(s, &t, e)) != 0)
 		return rc;
-	rc = store_meta_get(tx, "token_key", &hex);
+	rc = store_meta_get(t.tx, "token_key", &hex);
 	if (rc == 0 && hex != NULL && strlen(hex) == 64) {
 		for (int i = 0; i < 32; i++)
 			s->token_key[i] = (unsigned char)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
 	} else {
 		char h[65];
-		if (getrandom(s->token_key, sizeof(s->token_key), 0) != (ssize_t)sizeof(s->token_key))
-			RAND_bytes(s->token_key, sizeof(s->token_key));
-		hexenc(s->token_key, sizeof(s->token_key), h);
-		if (store_meta_put(tx, "token_key", h) != 0) {
+		if (random_fill(s->token_key, sizeof(s->token_key)) != 0) {
 			free(hex);
-			store_rollback(tx);
+			svc__rollback(&t);
+			return jd_error_set(e, JD_EINTERNAL, "getrandom: %s", strerror(errno));
+		}
+		hexenc(s->token_key, sizeof(s->token_key), h);
+		if (store_meta_put(t.tx, "token_key", h) != 0) {
+			free(hex);
+			svc__rollback(&t);
 			return svc__store_err(JD_EUNAVAIL, e);
 		}
 	}
 	free(hex);
-	if ((rc = svc__commit(tx, e)) != 0)
-		return rc;
-	if (pthread_create(&s->reaper, NULL, reaper_main, s) != 0)
-		return jd_error_set(e, JD_EINTERNAL, "cannot start the reaper thread");
-	s->reaper_started = true;
-	return 0;
+	return svc__commit(&t, e);
 }
 
 void
-svc_fini(struct svc *s)
+svc__close(struct svc *s)
 {
-	if (s->reaper_started) {
-		pthread_mutex_lock(&s->mu);
-		s->stop = true;
-		pthread_cond_signal(&s->cv);
-		pthread_mutex_unlock(&s->mu);
-		pthread_join(s->reaper, NULL);
-		s->reaper_started = false;
-	}
-	OPENSSL_cleanse(s->token_key, sizeof(s->token_key));
+	explicit_bzero(s->token_key, sizeof(s->token_key));
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
 }
@@ -441,16 +279,16 @@ svc_fini(struct svc *s)
 int
 svc_reset(struct svc *s, struct jd_error *e)
 {
-	struct store_tx *tx = NULL;
+	struct svc_tx t;
 	char h[65];
 	int rc;
 
-	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+	if ((rc = svc__begin(s, &t, e)) != 0)
 		return rc;
 	hexenc(s->token_key, sizeof(s->token_key), h);
-	if (store_wipe(tx) != 0 || store_meta_put(tx, "token_key", h) != 0) {
-		store_rollback(tx);
+	if (store_wipe(t.tx) != 0 || store_meta_put(t.tx, "token_key", h) != 0) {
+		svc__rollback(&t);
 		return svc__store_err(JD_EUNAVAIL, e);
 	}
-	return svc__commit(tx, e);
+	return svc__commit(&t, e);
 }

@@ -1,5 +1,6 @@
 /*
- * svc.h: the use cases of jobsd, shared by the REST API and (later) MQTT.
+ * svc.h: the use cases of jobsd, shared by the REST API (api/) and the MQTT
+ * bridge (mqtt/).
  *
  * Each function validates what only the domain can (existence, state,
  * versions), runs in one store transaction, and commits before returning 0.
@@ -7,7 +8,7 @@
  * caller with core_check_*; svc re-checks nothing it is handed.
  *
  * Records returned through `out` parameters are owned by the caller and must
- * be released with the matching store_*_release(). List functions call a
+ * be released with the matching jd_*_release() (core/model.h). List functions call a
  * callback per row (borrowed) and report the cursor of the last row in
  * struct svc_page so callers can build a nextToken.
  */
@@ -42,7 +43,7 @@ struct svc {
 	struct jd_clock *clock;       /* borrowed */
 	char account[16];
 	unsigned char token_key[32];  /* HMAC key for nextToken (stored in meta) */
-	/* background deletion of jobs (D16) */
+	/* the background worker (timers.c): finishes DeleteJob, runs timers */
 	pthread_t reaper;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -51,10 +52,12 @@ struct svc {
 	bool reaper_started;
 };
 
-/* Create the service over an open store. Starts the deletion reaper. */
+/* Create the service over an open store: loads (or creates) the token key,
+ * decodes the configuration of jobs stored before the typed policy, and
+ * starts the background worker (deletion reaper and timers). */
 int svc_init(struct svc *s, struct store *store, struct jd_clock *clock,
     const char *account, struct jd_error *e);
-/* Stop background work; the store stays open (caller closes it). */
+/* Stop the background worker; the store stays open (caller closes it). */
 void svc_fini(struct svc *s);
 /* Install the notification sink (before serving requests). */
 void svc_set_notify(struct svc *s, const struct svc_notify *n);

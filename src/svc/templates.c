@@ -1,14 +1,17 @@
 /*
- * templates.c: custom job templates (spec §4.3) and their use by CreateJob
+ * templates.c: custom job templates and their use by CreateJob
  * (jobTemplateArn): a job inherits the template's document and
- * configuration; members given in the request override them.
+ * configuration; members given in the request override them. The merged
+ * configuration is decoded into the job's policy here, where it enters.
+ * Calls only svc.c in svc/.
  */
-#include "svc/svc_int.h"
+#include "svc/templates_int.h"
 
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "svc/policy_json.h"
 #include "util/buf.h"
 
 /* Configuration members a template carries over from a job. */
@@ -18,8 +21,8 @@ static const char *const template_members[] = {
 };
 
 /* base (owned text or NULL) overridden by over (text or NULL); keep only `only` members if set. */
-char *
-svc__config_merge(const char *base, const char *over, const char *const *only)
+static char *
+config_merge(const char *base, const char *over, const char *const *only)
 {
 	json_t *b = json_loads(base ? base : "{}", 0, NULL);
 	json_t *o = json_loads(over ? over : "{}", 0, NULL);
@@ -48,19 +51,19 @@ int
 svc_template_create(struct svc *s, const char *id, const char *description, const char *document,
     const char *job_id, const char *config, struct jd_template *out, struct jd_error *e)
 {
-	struct store_tx *tx = NULL;
+	struct svc_tx w;
 	struct jd_template t;
 	struct jd_job j;
 	int rc;
 
 	memset(&t, 0, sizeof(t));
 	memset(&j, 0, sizeof(j));
-	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+	if ((rc = svc__begin(s, &w, e)) != 0)
 		return rc;
-	rc = store_template_get(tx, id, &t);
+	rc = store_template_get(w.tx, id, &t);
 	jd_template_release(&t);
 	if (rc == 0) {
-		store_rollback(tx);
+		svc__rollback(&w);
 		jd_error_set(e, JD_ECONFLICT, "Job template %s already exists", id);
 		jd_strlcpy(e->resource_id, id, sizeof(e->resource_id));
 		return JD_ECONFLICT;
@@ -71,7 +74,7 @@ svc_template_create(struct svc *s, const char *id, const char *description, cons
 	jd_strlcpy(t.id, id, sizeof(t.id));
 	t.description = jd_strdup(description);
 	if (job_id != NULL) {
-		rc = store_job_get(tx, job_id, &j);
+		rc = store_job_get(w.tx, job_id, &j);
 		if (rc == JD_ENOTFOUND) {
 			rc = jd_error_set(e, rc, "Job %s does not exist", job_id);
 			goto fail;
@@ -79,17 +82,17 @@ svc_template_create(struct svc *s, const char *id, const char *description, cons
 		if (rc != 0)
 			goto store_fail;
 		t.document = jd_strdup(j.document);
-		t.config = svc__config_merge(j.config, config, template_members);
+		t.config = config_merge(j.config, config, template_members);
 		/* the job's own overrides: only what the request named is replaced */
 	} else {
 		t.document = jd_strdup(document);
 		t.config = jd_strdup(config ? config : "{}");
 	}
-	t.created_ms = svc_now(s);
-	if ((rc = store_template_insert(tx, &t)) != 0)
+	t.created_ms = w.now;
+	if ((rc = store_template_insert(w.tx, &t)) != 0)
 		goto store_fail;
 	jd_job_release(&j);
-	if ((rc = svc__commit(tx, e)) != 0) {
+	if ((rc = svc__commit(&w, e)) != 0) {
 		jd_template_release(&t);
 		return rc;
 	}
@@ -100,7 +103,7 @@ store_fail:
 fail:
 	jd_job_release(&j);
 	jd_template_release(&t);
-	store_rollback(tx);
+	svc__rollback(&w);
 	return rc;
 }
 
@@ -111,7 +114,7 @@ svc_template_describe(struct svc *s, const char *id, struct jd_template *out, st
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = svc__begin(s, false, &tx, e)) != 0)
+	if ((rc = svc__read(s, &tx, e)) != 0)
 		return rc;
 	rc = store_template_get(tx, id, out);
 	store_rollback(tx);
@@ -148,7 +151,7 @@ svc_template_list(struct svc *s, const char *after, int limit, jd_template_cb cb
 	int rc;
 
 	*more = false;
-	if ((rc = svc__begin(s, false, &tx, e)) != 0)
+	if ((rc = svc__read(s, &tx, e)) != 0)
 		return rc;
 	rc = store_template_list(tx, after, limit + 1, template_page, &p);
 	store_rollback(tx);
@@ -158,21 +161,21 @@ svc_template_list(struct svc *s, const char *after, int limit, jd_template_cb cb
 int
 svc_template_delete(struct svc *s, const char *id, struct jd_error *e)
 {
-	struct store_tx *tx = NULL;
+	struct svc_tx t;
 	int rc;
 
-	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+	if ((rc = svc__begin(s, &t, e)) != 0)
 		return rc;
-	rc = store_template_delete(tx, id);
+	rc = store_template_delete(t.tx, id);
 	if (rc == JD_ENOTFOUND) {
-		store_rollback(tx);
+		svc__rollback(&t);
 		return jd_error_set(e, rc, "Job template %s does not exist", id);
 	}
 	if (rc != 0) {
-		store_rollback(tx);
+		svc__rollback(&t);
 		return svc__store_err(rc, e);
 	}
-	return svc__commit(tx, e);
+	return svc__commit(&t, e);
 }
 
 int
@@ -198,7 +201,7 @@ svc__template_apply(struct store_tx *tx, const char *template_arn, struct jd_job
 		free(j->document);
 		j->document = jd_strdup(t.document ? t.document : "{}");
 	}
-	merged = svc__config_merge(t.config, j->config, NULL);
+	merged = config_merge(t.config, j->config, NULL);
 	free(j->config);
 	cfg = json_loads(merged, 0, NULL);
 	free(merged);
@@ -217,9 +220,10 @@ svc__template_apply(struct store_tx *tx, const char *template_arn, struct jd_job
 		}
 	}
 	j->config = json_dumps(cfg, JSON_COMPACT);
-	j->inprogress_timeout_min = json_integer_value(json_object_get(
-	    json_object_get(cfg, "timeoutConfig"), "inProgressTimeoutInMinutes"));
 	json_decref(cfg);
+	core_policy_release(&j->policy);
+	svc_policy_from_json(j->config, &j->policy);
+	j->inprogress_timeout_min = j->policy.inprogress_timeout_min;
 	jd_template_release(&t);
 	return 0;
 }

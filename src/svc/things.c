@@ -2,9 +2,10 @@
  * things.c: the thing registry (things, thing groups, membership) and its
  * effect on continuous jobs: a thing newly covered by a continuous job's
  * target groups gets a QUEUED execution; a thing no longer covered has its
- * pending executions REMOVED (decisions D14, spec §9.1).
+ * pending executions REMOVED (decisions D14, spec §9.1). Calls progress.c
+ * and svc.c in svc/.
  */
-#include "svc/svc_int.h"
+#include "svc/progress_int.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -63,8 +64,9 @@ jobs_has(const struct jd_jobv *l, const char *job_id)
 	return false;
 }
 
-int
-svc__group_ancestors(struct store_tx *tx, const char *group, char out[][JD_GROUP_NAME_MAX + 1],
+/* Names of all ancestor groups of group (parent first); *n set. */
+static int
+group_ancestors(struct store_tx *tx, const char *group, char out[][JD_GROUP_NAME_MAX + 1],
     int *n)
 {
 	struct jd_group g;
@@ -101,7 +103,7 @@ covering_groups(struct store_tx *tx, const char *thing, struct names *out)
 		goto out;
 	for (size_t i = 0; i < direct.n; i++) {
 		names_add(out, direct.v[i]);
-		if ((rc = svc__group_ancestors(tx, direct.v[i], anc, &n)) != 0)
+		if ((rc = group_ancestors(tx, direct.v[i], anc, &n)) != 0)
 			goto out;
 		for (int k = 0; k < n; k++)
 			names_add(out, anc[k]);
@@ -157,10 +159,11 @@ pending_of(struct store_tx *tx, const char *job_id, const char *thing, struct jd
 
 /* Apply membership change effects: before/after are the covering groups. */
 static int
-apply_coverage(struct svc *s, struct store_tx *tx, const char *thing, const struct names *before,
-    const struct names *after, int64_t now)
+apply_coverage(struct svc_tx *t, const char *thing, const struct names *before,
+    const struct names *after)
 {
 	struct jd_jobv jb = {0}, ja = {0};
+	struct store_tx *tx = t->tx;
 	int rc;
 
 	if ((rc = continuous_jobs(tx, before, &jb)) != 0)
@@ -178,7 +181,7 @@ apply_coverage(struct svc *s, struct store_tx *tx, const char *thing, const stru
 		if ((rc = pending_of(tx, j->job_id, thing, &x, &has)) != 0)
 			goto out;
 		jd_exec_release(&x);
-		if (!has && (rc = svc__exec_queue(s, tx, j, thing, now)) != 0)
+		if (!has && (rc = svc__exec_queue(t, j, thing, 0)) != 0)
 			goto out;
 	}
 	/* no longer covered: pending executions become REMOVED */
@@ -192,9 +195,9 @@ apply_coverage(struct svc *s, struct store_tx *tx, const char *thing, const stru
 		if ((rc = pending_of(tx, j->job_id, thing, &x, &has)) != 0)
 			goto out;
 		if (has) {
-			rc = svc__exec_set_status(tx, &x, JD_EXEC_REMOVED, now);
+			rc = svc__exec_move(t, &x, CORE_OP_REMOVE, JD_EXEC_REMOVED, false);
 			if (rc == 0)
-				rc = svc__job_maybe_complete(s, tx, j->job_id, now);
+				rc = svc__job_maybe_complete(t, j->job_id);
 		}
 		jd_exec_release(&x);
 		if (rc != 0)
@@ -248,21 +251,23 @@ int
 svc_thing_create(struct svc *s, const char *name, const char *type_name, const char *attributes,
     struct jd_thing *out, struct jd_error *e)
 {
-	struct store_tx *tx = NULL;
+	struct svc_tx w;
+	struct store_tx *tx;
 	struct jd_thing t;
 	int rc;
 
 	memset(&t, 0, sizeof(t));
 	if ((rc = check_attr_count(attributes, type_name, e)) != 0)
 		return rc;
-	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+	if ((rc = svc__begin(s, &w, e)) != 0)
 		return rc;
+	tx = w.tx;
 	rc = store_thing_get(tx, name, &t);
 	if (rc == 0) {
 		/* Idempotent for the same configuration (spec §4.4). */
 		bool same = strcmp(t.type_name, type_name ? type_name : "") == 0 &&
 		    json_text_equal(t.attributes, attributes);
-		store_rollback(tx);
+		svc__rollback(&w);
 		if (!same) {
 			jd_thing_release(&t);
 			jd_error_set(e, JD_EEXISTS, "Thing %s already exists with different attributes", name);
@@ -276,7 +281,7 @@ svc_thing_create(struct svc *s, const char *name, const char *type_name, const c
 		goto fail;
 	if (type_name != NULL && type_name[0] != '\0') {
 		/* Thing types are not modelled by jobsd yet: reject unknown ones. */
-		store_rollback(tx);
+		svc__rollback(&w);
 		return jd_error_set(e, JD_ENOTFOUND, "Thing type %s does not exist", type_name);
 	}
 	memset(&t, 0, sizeof(t));
@@ -284,10 +289,10 @@ svc_thing_create(struct svc *s, const char *name, const char *type_name, const c
 	svc__uuid(t.id);
 	t.attributes = jd_strdup(attributes ? attributes : "{}");
 	t.version = 1;
-	t.created_ms = svc_now(s);
+	t.created_ms = w.now;
 	if ((rc = store_thing_insert(tx, &t)) != 0)
 		goto fail;
-	if ((rc = svc__commit(tx, e)) != 0) {
+	if ((rc = svc__commit(&w, e)) != 0) {
 		jd_thing_release(&t);
 		return rc;
 	}
@@ -295,7 +300,7 @@ svc_thing_create(struct svc *s, const char *name, const char *type_name, const c
 	return 0;
 fail:
 	jd_thing_release(&t);
-	store_rollback(tx);
+	svc__rollback(&w);
 	return svc__store_err(rc, e);
 }
 
@@ -305,7 +310,7 @@ svc_thing_describe(struct svc *s, const char *name, struct jd_thing *out, struct
 	struct store_tx *tx = NULL;
 	int rc;
 
-	if ((rc = svc__begin(s, false, &tx, e)) != 0)
+	if ((rc = svc__read(s, &tx, e)) != 0)
 		return rc;
 	memset(out, 0, sizeof(*out));
 	rc = store_thing_get(tx, name, out);
@@ -319,28 +324,30 @@ int
 svc_thing_update(struct svc *s, const char *name, const char *type_name, bool remove_type,
     const char *attributes, bool merge, int64_t expected_version, struct jd_error *e)
 {
-	struct store_tx *tx = NULL;
+	struct svc_tx w;
+	struct store_tx *tx;
 	struct jd_thing t;
 	int rc;
 
 	memset(&t, 0, sizeof(t));
-	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+	if ((rc = svc__begin(s, &w, e)) != 0)
 		return rc;
+	tx = w.tx;
 	rc = store_thing_get(tx, name, &t);
 	if (rc == JD_ENOTFOUND) {
-		store_rollback(tx);
+		svc__rollback(&w);
 		return jd_error_set(e, rc, "Thing %s cannot be found.", name);
 	}
 	if (rc != 0)
 		goto fail;
 	if (expected_version >= 0 && expected_version != t.version) {
-		store_rollback(tx);
+		svc__rollback(&w);
 		jd_thing_release(&t);
 		return jd_error_set(e, JD_EVERSION,
 		    "The version for thing %s does not match the expected version.", name);
 	}
 	if (type_name != NULL && type_name[0] != '\0') {
-		store_rollback(tx);
+		svc__rollback(&w);
 		jd_thing_release(&t);
 		return jd_error_set(e, JD_ENOTFOUND, "Thing type %s does not exist", type_name);
 	}
@@ -366,7 +373,7 @@ svc_thing_update(struct svc *s, const char *name, const char *type_name, bool re
 		json_decref(cur);
 		json_decref(upd);
 		if ((rc = check_attr_count(t.attributes, t.type_name, e)) != 0) {
-			store_rollback(tx);
+			svc__rollback(&w);
 			jd_thing_release(&t);
 			return rc;
 		}
@@ -375,10 +382,10 @@ svc_thing_update(struct svc *s, const char *name, const char *type_name, bool re
 	if ((rc = store_thing_update(tx, &t)) != 0)
 		goto fail;
 	jd_thing_release(&t);
-	return svc__commit(tx, e);
+	return svc__commit(&w, e);
 fail:
 	jd_thing_release(&t);
-	store_rollback(tx);
+	svc__rollback(&w);
 	return svc__store_err(rc, e);
 }
 
@@ -386,26 +393,27 @@ int
 svc_thing_delete(struct svc *s, const char *name, int64_t expected_version, struct jd_error *e)
 {
 	struct jd_exec_filter f = {-2, NULL, NULL};
-	struct store_tx *tx = NULL;
+	struct svc_tx w;
+	struct store_tx *tx;
 	struct jd_thing t;
 	struct names groups = {0};
 	struct jd_execv pend = {0};
-	int64_t now = svc_now(s);
 	int rc;
 
 	memset(&t, 0, sizeof(t));
-	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+	if ((rc = svc__begin(s, &w, e)) != 0)
 		return rc;
+	tx = w.tx;
 	rc = store_thing_get(tx, name, &t);
 	if (rc == JD_ENOTFOUND) {
-		store_rollback(tx);
+		svc__rollback(&w);
 		return 0; /* deleting a missing thing succeeds (spec §4.4) */
 	}
 	if (rc != 0)
 		goto fail;
 	jd_thing_release(&t);
 	if (expected_version >= 0 && expected_version != t.version) {
-		store_rollback(tx);
+		svc__rollback(&w);
 		return jd_error_set(e, JD_EVERSION,
 		    "The version for thing %s does not match the expected version.", name);
 	}
@@ -413,9 +421,9 @@ svc_thing_delete(struct svc *s, const char *name, int64_t expected_version, stru
 	if ((rc = store_exec_list_thing(tx, name, &f, 0, 1000000, jd_execv_add, &pend)) != 0)
 		goto fail;
 	for (size_t i = 0; i < pend.n; i++) {
-		if ((rc = svc__exec_set_status(tx, &pend.v[i], JD_EXEC_REMOVED, now)) != 0)
+		if ((rc = svc__exec_move(&w, &pend.v[i], CORE_OP_REMOVE, JD_EXEC_REMOVED, false)) != 0)
 			goto fail;
-		if ((rc = svc__job_maybe_complete(s, tx, pend.v[i].job_id, now)) != 0)
+		if ((rc = svc__job_maybe_complete(&w, pend.v[i].job_id)) != 0)
 			goto fail;
 	}
 	if ((rc = store_thing_groups(tx, name, names_add, &groups)) != 0)
@@ -427,11 +435,11 @@ svc_thing_delete(struct svc *s, const char *name, int64_t expected_version, stru
 		goto fail;
 	jd_execv_free(&pend);
 	names_free(&groups);
-	return svc__commit(tx, e);
+	return svc__commit(&w, e);
 fail:
 	jd_execv_free(&pend);
 	names_free(&groups);
-	store_rollback(tx);
+	svc__rollback(&w);
 	return svc__store_err(rc, e);
 }
 
@@ -464,7 +472,7 @@ svc_thing_list(struct svc *s, const struct jd_thing_filter *f, const char *after
 	int rc;
 
 	*more = false;
-	if ((rc = svc__begin(s, false, &tx, e)) != 0)
+	if ((rc = svc__read(s, &tx, e)) != 0)
 		return rc;
 	rc = store_thing_list(tx, f, after, limit + 1, thing_page, &l);
 	store_rollback(tx);
@@ -477,7 +485,8 @@ int
 svc_group_create(struct svc *s, const char *name, const char *parent, const char *description,
     const char *attributes, struct jd_group *out, struct jd_error *e)
 {
-	struct store_tx *tx = NULL;
+	struct svc_tx w;
+	struct store_tx *tx;
 	struct jd_group g, p;
 	char anc[JD_GROUP_DEPTH_MAX][JD_GROUP_NAME_MAX + 1];
 	int n_anc = 0;
@@ -486,14 +495,15 @@ svc_group_create(struct svc *s, const char *name, const char *parent, const char
 
 	memset(&g, 0, sizeof(g));
 	memset(&p, 0, sizeof(p));
-	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+	if ((rc = svc__begin(s, &w, e)) != 0)
 		return rc;
+	tx = w.tx;
 	rc = store_group_get(tx, name, &g);
 	if (rc == 0) {
 		bool same = strcmp(g.parent, parent ? parent : "") == 0 &&
 		    strcmp(g.description ? g.description : "", description ? description : "") == 0 &&
 		    json_text_equal(g.attributes, attributes);
-		store_rollback(tx);
+		svc__rollback(&w);
 		if (!same) {
 			jd_error_set(e, JD_EEXISTS, "Thing Group %s already exists with different properties", name);
 			jd_strlcpy(e->resource_id, g.id, sizeof(e->resource_id));
@@ -509,22 +519,22 @@ svc_group_create(struct svc *s, const char *name, const char *parent, const char
 		rc = store_group_get(tx, parent, &p);
 		jd_group_release(&p);
 		if (rc == JD_ENOTFOUND) {
-			store_rollback(tx);
+			svc__rollback(&w);
 			return jd_error_set(e, JD_EINVAL, "Parent thing group %s does not exist", parent);
 		}
 		if (rc != 0)
 			goto fail;
-		if ((rc = svc__group_ancestors(tx, parent, anc, &n_anc)) != 0)
+		if ((rc = group_ancestors(tx, parent, anc, &n_anc)) != 0)
 			goto fail;
 		if (n_anc + 2 > JD_GROUP_DEPTH_MAX) {
-			store_rollback(tx);
+			svc__rollback(&w);
 			return jd_error_set(e, JD_EINVAL,
 			    "Thing group hierarchy cannot be deeper than %d levels", JD_GROUP_DEPTH_MAX);
 		}
 		if ((rc = store_group_child_count(tx, parent, &children)) != 0)
 			goto fail;
 		if (children >= JD_GROUP_CHILDREN_MAX) {
-			store_rollback(tx);
+			svc__rollback(&w);
 			return jd_error_set(e, JD_EINVAL, "Thing group %s already has %d child groups",
 			    parent, JD_GROUP_CHILDREN_MAX);
 		}
@@ -536,10 +546,10 @@ svc_group_create(struct svc *s, const char *name, const char *parent, const char
 	g.description = jd_strdup(description);
 	g.attributes = jd_strdup(attributes);
 	g.version = 1;
-	g.created_ms = svc_now(s);
+	g.created_ms = w.now;
 	if ((rc = store_group_insert(tx, &g)) != 0)
 		goto fail;
-	if ((rc = svc__commit(tx, e)) != 0) {
+	if ((rc = svc__commit(&w, e)) != 0) {
 		jd_group_release(&g);
 		return rc;
 	}
@@ -547,7 +557,7 @@ svc_group_create(struct svc *s, const char *name, const char *parent, const char
 	return 0;
 fail:
 	jd_group_release(&g);
-	store_rollback(tx);
+	svc__rollback(&w);
 	return svc__store_err(rc, e);
 }
 
@@ -560,12 +570,12 @@ svc_group_describe(struct svc *s, const char *name, struct jd_group *out,
 	int rc, n = 0;
 
 	*n_anc = 0;
-	if ((rc = svc__begin(s, false, &tx, e)) != 0)
+	if ((rc = svc__read(s, &tx, e)) != 0)
 		return rc;
 	memset(out, 0, sizeof(*out));
 	rc = store_group_get(tx, name, out);
 	if (rc == 0)
-		rc = svc__group_ancestors(tx, name, tmp, &n);
+		rc = group_ancestors(tx, name, tmp, &n);
 	store_rollback(tx);
 	if (rc == JD_ENOTFOUND)
 		return jd_error_set(e, rc, "Thing Group %s does not exist", name);
@@ -582,32 +592,34 @@ svc_group_describe(struct svc *s, const char *name, struct jd_group *out,
 int
 svc_group_delete(struct svc *s, const char *name, int64_t expected_version, struct jd_error *e)
 {
-	struct store_tx *tx = NULL;
+	struct svc_tx w;
+	struct store_tx *tx;
 	struct jd_group g;
 	struct names members = {0};
 	int64_t children = 0;
 	int rc;
 
 	memset(&g, 0, sizeof(g));
-	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+	if ((rc = svc__begin(s, &w, e)) != 0)
 		return rc;
+	tx = w.tx;
 	rc = store_group_get(tx, name, &g);
 	jd_group_release(&g);
 	if (rc == JD_ENOTFOUND) {
-		store_rollback(tx);
+		svc__rollback(&w);
 		return 0;
 	}
 	if (rc != 0)
 		goto fail;
 	if (expected_version >= 0 && expected_version != g.version) {
-		store_rollback(tx);
+		svc__rollback(&w);
 		return jd_error_set(e, JD_EVERSION,
 		    "The version for thing group %s does not match the expected version.", name);
 	}
 	if ((rc = store_group_child_count(tx, name, &children)) != 0)
 		goto fail;
 	if (children > 0) {
-		store_rollback(tx);
+		svc__rollback(&w);
 		return jd_error_set(e, JD_EINVAL,
 		    "Cannot delete thing group : %s when there are still child groups attached to it.", name);
 	}
@@ -623,7 +635,7 @@ svc_group_delete(struct svc *s, const char *name, int64_t expected_version, stru
 		if (rc == 0)
 			rc = covering_groups(tx, members.v[i], &after);
 		if (rc == 0)
-			rc = apply_coverage(s, tx, members.v[i], &before, &after, svc_now(s));
+			rc = apply_coverage(&w, members.v[i], &before, &after);
 		names_free(&before);
 		names_free(&after);
 		if (rc != 0)
@@ -632,10 +644,10 @@ svc_group_delete(struct svc *s, const char *name, int64_t expected_version, stru
 	if ((rc = store_group_delete(tx, name)) != 0)
 		goto fail;
 	names_free(&members);
-	return svc__commit(tx, e);
+	return svc__commit(&w, e);
 fail:
 	names_free(&members);
-	store_rollback(tx);
+	svc__rollback(&w);
 	return svc__store_err(rc, e);
 }
 
@@ -660,7 +672,7 @@ svc_group_list(struct svc *s, const struct jd_group_filter *f, const char *after
 	int rc;
 
 	*more = false;
-	if ((rc = svc__begin(s, false, &tx, e)) != 0)
+	if ((rc = svc__read(s, &tx, e)) != 0)
 		return rc;
 	if (f->parent != NULL && f->parent[0] != '\0') {
 		struct jd_group g;
@@ -704,13 +716,15 @@ check_both(struct store_tx *tx, const char *group, const char *thing, struct jd_
 int
 svc_member_add(struct svc *s, const char *group, const char *thing, struct jd_error *e)
 {
-	struct store_tx *tx = NULL;
+	struct svc_tx w;
+	struct store_tx *tx;
 	struct names before = {0}, after = {0}, direct = {0};
 	char anc[JD_GROUP_DEPTH_MAX][JD_GROUP_NAME_MAX + 1];
 	int n_anc = 0, rc;
 
-	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+	if ((rc = svc__begin(s, &w, e)) != 0)
 		return rc;
+	tx = w.tx;
 	if ((rc = check_both(tx, group, thing, e)) != 0)
 		goto out;
 	if ((rc = store_thing_groups(tx, thing, names_add, &direct)) != 0)
@@ -730,35 +744,37 @@ svc_member_add(struct svc *s, const char *group, const char *thing, struct jd_er
 	for (size_t i = 0; i < before.n; i++)
 		names_add(&after, before.v[i]);
 	names_add(&after, group);
-	if ((rc = svc__group_ancestors(tx, group, anc, &n_anc)) != 0)
+	if ((rc = group_ancestors(tx, group, anc, &n_anc)) != 0)
 		goto store_fail;
 	for (int i = 0; i < n_anc; i++)
 		names_add(&after, anc[i]);
-	if ((rc = apply_coverage(s, tx, thing, &before, &after, svc_now(s))) != 0)
+	if ((rc = apply_coverage(&w, thing, &before, &after)) != 0)
 		goto store_fail;
 	names_free(&before);
 	names_free(&after);
 	names_free(&direct);
-	return svc__commit(tx, e);
+	return svc__commit(&w, e);
 store_fail:
 	rc = svc__store_err(rc, e);
 out:
 	names_free(&before);
 	names_free(&after);
 	names_free(&direct);
-	store_rollback(tx);
+	svc__rollback(&w);
 	return rc;
 }
 
 int
 svc_member_remove(struct svc *s, const char *group, const char *thing, struct jd_error *e)
 {
-	struct store_tx *tx = NULL;
+	struct svc_tx w;
+	struct store_tx *tx;
 	struct names before = {0}, after = {0};
 	int rc;
 
-	if ((rc = svc__begin(s, true, &tx, e)) != 0)
+	if ((rc = svc__begin(s, &w, e)) != 0)
 		return rc;
+	tx = w.tx;
 	if ((rc = check_both(tx, group, thing, e)) != 0)
 		goto out;
 	if ((rc = covering_groups(tx, thing, &before)) != 0)
@@ -772,17 +788,17 @@ svc_member_remove(struct svc *s, const char *group, const char *thing, struct jd
 		goto store_fail;
 	if ((rc = covering_groups(tx, thing, &after)) != 0)
 		goto store_fail;
-	if ((rc = apply_coverage(s, tx, thing, &before, &after, svc_now(s))) != 0)
+	if ((rc = apply_coverage(&w, thing, &before, &after)) != 0)
 		goto store_fail;
 	names_free(&before);
 	names_free(&after);
-	return svc__commit(tx, e);
+	return svc__commit(&w, e);
 store_fail:
 	rc = svc__store_err(rc, e);
 out:
 	names_free(&before);
 	names_free(&after);
-	store_rollback(tx);
+	svc__rollback(&w);
 	return rc;
 }
 
@@ -809,7 +825,7 @@ svc_member_list(struct svc *s, const char *group, bool recursive, const char *af
 
 	*more = false;
 	memset(&g, 0, sizeof(g));
-	if ((rc = svc__begin(s, false, &tx, e)) != 0)
+	if ((rc = svc__read(s, &tx, e)) != 0)
 		return rc;
 	rc = store_group_get(tx, group, &g);
 	jd_group_release(&g);

@@ -1,0 +1,60 @@
+/*
+ * notify_int.h: the notifications of one write transaction (notify.c).
+ *
+ * A struct svc_notes lives inside the transaction's context (struct svc_tx,
+ * svc_int.h), on the stack of the use case: no thread-local state. It holds a
+ * few entries inline, so the common transaction (one thing touched) makes no
+ * allocation; more entries move to the heap, indexed by a hash.
+ */
+#ifndef JD_SVC_NOTIFY_INT_H
+#define JD_SVC_NOTIFY_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jd_limits.h"
+
+struct store_tx;
+struct svc_notify;
+
+struct svc_touch {
+	char thing[JD_THING_NAME_MAX + 1];
+	char ns[JD_NAMESPACE_MAX + 1];
+	char job[JD_JOB_ID_MAX + 1];     /* the first job whose execution changed */
+	bool list;                       /* membership changed */
+	bool had;                        /* a head before */
+	bool head_changed;
+	char head_job[JD_JOB_ID_MAX + 1];
+	int64_t head_num;
+};
+
+#define SVC_NOTES_INLINE 4
+
+struct svc_notes {
+	const struct svc_notify *sink;   /* borrowed; NULL = nobody listens */
+	struct svc_touch *v;             /* inl, or owned heap array of cap entries */
+	size_t n, cap;
+	uint32_t *index;                 /* heap only: 1 + position in v, 0 = free */
+	size_t index_cap;                /* power of two, 2 * cap */
+	struct svc_touch inl[SVC_NOTES_INLINE];
+};
+
+/* Start an empty collection; sink NULL or without callback = collect nothing. */
+void svc__notes_begin(struct svc_notes *n, const struct svc_notify *sink);
+/*
+ * Record thing's pending list in namespace ns (NULL = "") BEFORE an execution
+ * of job on it changes: the head as it is now is read once per (thing, ns).
+ * list_changed: the execution enters or leaves the pending list. Returns 0 or
+ * a negative store error.
+ */
+int svc__notes_touch(struct svc_notes *n, struct store_tx *tx, const char *thing,
+    const char *ns, const char *job, bool list_changed);
+/* Read every touched list's head again, inside tx, just before commit. */
+int svc__notes_finish(struct svc_notes *n, struct store_tx *tx);
+/* After a successful commit: report each changed list to the sink. */
+void svc__notes_emit(struct svc_notes *n);
+/* Free heap storage (after emit, or on rollback); n may be reused after begin. */
+void svc__notes_free(struct svc_notes *n);
+
+#endif

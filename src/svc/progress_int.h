@@ -1,0 +1,47 @@
+/*
+ * progress_int.h: what follows an execution's change (progress.c): queueing
+ * executions, moving them, and the consequences of one ending (retry, abort,
+ * job completion), and the paced rollout's batches. Every function runs in
+ * the use case's transaction t and at its time t->now.
+ */
+#ifndef JD_SVC_PROGRESS_INT_H
+#define JD_SVC_PROGRESS_INT_H
+
+#include "svc/svc_int.h"
+
+/* Queue a new QUEUED execution of job on thing: number = the thing's highest
+ * number for the job + 1 (numbers start at 1). */
+int svc__exec_queue(struct svc_tx *t, const struct jd_job *job, const char *thing,
+    int64_t retry_attempt);
+/* Execution number 1, QUEUED, for each of the n things (none has one yet),
+ * inserted in batches. */
+int svc__exec_queue_first(struct svc_tx *t, const struct jd_job *job,
+    char (*things)[JD_THING_NAME_MAX + 1], size_t n);
+
+/* Move x to `to` by a service or control op (core_exec_apply: version,
+ * timestamps, deadlines), note its pending list, and save it. Returns the
+ * core's JD_EINVAL / JD_ESTATE if the move is refused (x unchanged), or a
+ * store error. */
+int svc__exec_move(struct svc_tx *t, struct jd_exec *x, int op, int to, bool force);
+
+/* If job_id is a SNAPSHOT job IN_PROGRESS with no pending execution and no
+ * rollout batch waiting, complete it. */
+int svc__job_maybe_complete(struct svc_tx *t, const char *job_id);
+/* After x reached a terminal state (device or timer): abort the job if an
+ * abort criterion trips (counting x), else queue a retry the retry criteria
+ * allow; then complete a snapshot job. j is x's job, read in this
+ * transaction; it may be updated. */
+int svc__exec_finished_job(struct svc_tx *t, const struct jd_exec *x, struct jd_job *j);
+/* The same, reading x's job (none: nothing to do). */
+int svc__exec_finished(struct svc_tx *t, const struct jd_exec *x);
+
+/* Cancel job j in t (CancelJob, an abort): QUEUED executions, and IN_PROGRESS
+ * ones with force, become CANCELED; waiting rollout batches are dropped; j is
+ * updated in place and saved. reason_code, comment: NULL = unchanged. */
+int svc__job_cancel_tx(struct svc_tx *t, struct jd_job *j, bool force, const char *reason_code,
+    const char *comment);
+
+/* Queue the next paced batch of job j's rollout (due: the timer checked). */
+int svc__rollout_tick(struct svc_tx *t, struct jd_job *j);
+
+#endif

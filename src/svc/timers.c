@@ -1,0 +1,252 @@
+/*
+ * timers.c: the service's lifecycle and its background worker. The worker
+ * finishes DeleteJob (the reaper deletes a deleting job's executions in
+ * batches, then the job) and runs the timers: executions whose in-progress
+ * or step deadline has passed time out, SCHEDULED jobs whose startTime has
+ * come start, and paced rollouts release their next batch.
+ *
+ * The top of svc/: it calls jobs.c, progress.c and svc.c, and nothing calls
+ * it but svc_init / svc_fini / svc_timers_run's callers.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/policy.h"
+#include "svc/jobs_int.h"
+#include "svc/progress_int.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+#define REAPER_BATCH 1000
+
+static int
+count_one(void *arg, const struct jd_exec *x)
+{
+	(void)x;
+	*(bool *)arg = true;
+	return 1;
+}
+
+/*
+ * What is due at `now`, read without the writer lock, so that an idle
+ * service never takes it: timeouts (a flag), SCHEDULED jobs whose startTime
+ * has passed, and jobs whose next rollout batch is due.
+ */
+static int
+due_scan(struct svc *s, int64_t now, bool *timeouts, struct jd_jobv *starts, struct jd_jobv *rollouts,
+    struct jd_error *e)
+{
+	struct jd_job_filter f = {JD_JOB_SCHEDULED, -1, NULL, NULL};
+	struct store_tx *tx = NULL;
+	struct jd_jobv sched = {0};
+	int rc;
+
+	*timeouts = false;
+	if ((rc = svc__read(s, &tx, e)) != 0)
+		return rc;
+	rc = store_exec_due(tx, now, 1, count_one, timeouts);
+	if (rc >= 0)
+		rc = store_job_list(tx, &f, 0, 0, jd_jobv_add, &sched);
+	if (rc >= 0)
+		rc = store_job_rollout_due(tx, now, 100, jd_jobv_add, rollouts);
+	store_rollback(tx);
+	for (size_t i = 0; i < sched.n; i++)
+		if (core_schedule_phase(&sched.v[i].policy, now) != CORE_SCHEDULE_BEFORE)
+			jd_jobv_add(starts, &sched.v[i]);
+	jd_jobv_free(&sched);
+	return rc < 0 ? svc__store_err(rc, e) : 0;
+}
+
+static int
+run_timeouts(struct svc *s, int64_t now, int *fired, struct jd_error *e)
+{
+	struct jd_execv due = {0};
+	struct svc_tx t;
+	int rc;
+
+	if ((rc = svc__begin(s, &t, e)) != 0)
+		return rc;
+	t.now = now; /* the time the scan found them due at */
+	if ((rc = store_exec_due(t.tx, now, REAPER_BATCH, jd_execv_add, &due)) != 0)
+		goto fail;
+	for (size_t i = 0; i < due.n; i++) {
+		struct jd_exec *x = &due.v[i];
+		if (core_exec_check(CORE_OP_TIMEOUT, x->status, JD_EXEC_TIMED_OUT, false, NULL) != 0)
+			continue;
+		if ((rc = svc__exec_move(&t, x, CORE_OP_TIMEOUT, JD_EXEC_TIMED_OUT, false)) != 0)
+			goto fail;
+		if ((rc = svc__exec_finished(&t, x)) != 0)
+			goto fail;
+		(*fired)++;
+	}
+	jd_execv_free(&due);
+	return svc__commit(&t, e);
+fail:
+	jd_execv_free(&due);
+	svc__rollback(&t);
+	return svc__store_err(rc, e);
+}
+
+/* One job's start or rollout batch, in a transaction of its own, so that a
+ * failure holds back only that job. */
+static int
+run_job(struct svc *s, const char *job_id, bool start, int64_t now, struct jd_error *e)
+{
+	struct svc_tx t;
+	struct jd_job j;
+	int rc;
+
+	memset(&j, 0, sizeof(j));
+	if ((rc = svc__begin(s, &t, e)) != 0)
+		return rc;
+	t.now = now;
+	rc = store_job_get(t.tx, job_id, &j);
+	if (rc == 0 && start && j.status == JD_JOB_SCHEDULED)
+		rc = svc__job_start(&t, &j, e);
+	else if (rc == 0 && !start && j.rollout_next_ms != 0 && j.rollout_next_ms <= now)
+		rc = svc__rollout_tick(&t, &j);
+	jd_job_release(&j);
+	if (rc != 0) {
+		svc__rollback(&t);
+		return rc == JD_ENOTFOUND ? 0 : svc__store_err(rc, e);
+	}
+	return svc__commit(&t, e);
+}
+
+int
+svc_timers_run(struct svc *s, int *fired, struct jd_error *e)
+{
+	struct jd_jobv starts = {0}, rollouts = {0};
+	int64_t now = svc_now(s);
+	bool timeouts = false;
+	int rc;
+
+	*fired = 0;
+	if ((rc = due_scan(s, now, &timeouts, &starts, &rollouts, e)) != 0)
+		goto out;
+	if (timeouts && (rc = run_timeouts(s, now, fired, e)) != 0)
+		goto out;
+	for (size_t i = 0; i < starts.n + rollouts.n; i++) {
+		bool start = i < starts.n;
+		const char *id = start ? starts.v[i].job_id : rollouts.v[i - starts.n].job_id;
+		struct jd_error je;
+		jd_error_init(&je);
+		if (run_job(s, id, start, now, &je) != 0)
+			log_warn("timers: job %s: %s", id, je.msg);
+		else
+			(*fired)++;
+		jd_error_clear(&je);
+	}
+out:
+	jd_jobv_free(&starts);
+	jd_jobv_free(&rollouts);
+	return rc;
+}
+
+/* ---- reaper: finishes DeleteJob in the background ------------------------ */
+
+static int
+first_job(void *arg, const struct jd_job *j)
+{
+	jd_strlcpy(arg, j->job_id, JD_JOB_ID_MAX + 1);
+	return 1;
+}
+
+/* Delete one batch of one deleting job; returns 1 if work remains. */
+static int
+reap_once(struct svc *s)
+{
+	struct jd_job_filter f = {JD_JOB_DELETION_IN_PROGRESS, -1, NULL, NULL};
+	char job_id[JD_JOB_ID_MAX + 1] = "";
+	struct svc_tx t;
+	int64_t n = 0;
+	int rc;
+
+	if (svc__begin(s, &t, NULL) != 0)
+		return 0;
+	rc = store_job_list(t.tx, &f, 0, 1, first_job, job_id);
+	if (rc < 0 || job_id[0] == '\0') {
+		svc__rollback(&t);
+		return 0;
+	}
+	/* Its executions left the device views (and were notified) at DeleteJob. */
+	if (store_exec_delete_job(t.tx, job_id, REAPER_BATCH, &n) != 0)
+		goto fail;
+	if (n < REAPER_BATCH && store_job_delete(t.tx, job_id) != 0)
+		goto fail;
+	if (svc__commit(&t, NULL) != 0)
+		return 0;
+	return 1;
+fail:
+	svc__rollback(&t);
+	return 0;
+}
+
+static void *
+reaper_main(void *arg)
+{
+	struct svc *s = arg;
+
+	pthread_mutex_lock(&s->mu);
+	while (!s->stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 250 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		if (!s->kick)
+			pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+		s->kick = false;
+		if (s->stop)
+			break;
+		pthread_mutex_unlock(&s->mu);
+		while (reap_once(s))
+			;
+		{
+			struct jd_error e;
+			int fired = 0;
+			jd_error_init(&e);
+			if (svc_timers_run(s, &fired, &e) != 0)
+				log_warn("timers: %s", e.msg);
+			jd_error_clear(&e);
+		}
+		pthread_mutex_lock(&s->mu);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+int
+svc_init(struct svc *s, struct store *store, struct jd_clock *clock, const char *account,
+    struct jd_error *e)
+{
+	int rc;
+
+	if ((rc = svc__open(s, store, clock, account, e)) != 0)
+		return rc;
+	if ((rc = svc__job_policy_backfill(s, e)) != 0)
+		return rc;
+	if (pthread_create(&s->reaper, NULL, reaper_main, s) != 0)
+		return jd_error_set(e, JD_EINTERNAL, "cannot start the reaper thread");
+	s->reaper_started = true;
+	return 0;
+}
+
+void
+svc_fini(struct svc *s)
+{
+	if (s->reaper_started) {
+		pthread_mutex_lock(&s->mu);
+		s->stop = true;
+		pthread_cond_signal(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->reaper, NULL);
+		s->reaper_started = false;
+	}
+	svc__close(s);
+}
