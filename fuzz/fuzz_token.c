@@ -1,5 +1,5 @@
 /*
- * fuzz_token.c: pagination tokens (svc_token_make / svc_token_parse, D9).
+ * fuzz_token.c: pagination tokens (api_token_make / api_token_parse in api/token.c, D9).
  *
  * Input: byte 0 picks the mode and the list kind, the rest is either a
  * token (mode 0) or the material of a cursor (modes 1 and 2).
@@ -12,14 +12,14 @@
  *      for every other kind and under another key;
  *   2  as 1, then change one character of the token (position and value
  *      from the input): the changed token is refused.
- * The key is fixed; svc_token_* need only token_key from struct svc.
+ * The key is fixed; api_token_* need only token_key from struct svc.
  */
 #include <stdbool.h>
 
 #include "fuzz.h"
-#include "svc/svc.h"
+#include "api/api_int.h"
 
-#define TOKEN_BUF 512 /* api_next_token()'s buffer */
+#define TOKEN_BUF API_TOKEN_SIZE /* the API's token buffer */
 
 static const char kinds[] = "tgmjexp";
 
@@ -38,7 +38,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 }
 
 static bool
-same_cursor(const struct svc_cursor *a, const struct svc_cursor *b)
+same_cursor(const struct api_cursor *a, const struct api_cursor *b)
 {
 	return a->kind == b->kind && a->num == b->num && strcmp(a->key, b->key) == 0;
 }
@@ -46,14 +46,14 @@ same_cursor(const struct svc_cursor *a, const struct svc_cursor *b)
 static void
 expect_refused(const struct svc *s, char kind, const char *tok)
 {
-	struct svc_cursor c;
+	struct api_cursor c;
 	struct jd_error e;
 
 	jd_error_init(&e);
-	FUZZ_CHECK(svc_token_parse(s, kind, tok, &c, &e) == JD_EINVAL);
+	FUZZ_CHECK(api_token_parse(s, kind, tok, &c, &e) == JD_EINVAL);
 	FUZZ_CHECK(e.code == JD_EINVAL);
 	FUZZ_CHECK(strcmp(e.msg, "The specified nextToken is invalid or expired.") == 0);
-	FUZZ_CHECK(svc_token_parse(s, kind, tok, &c, NULL) == JD_EINVAL);
+	FUZZ_CHECK(api_token_parse(s, kind, tok, &c, NULL) == JD_EINVAL);
 	jd_error_clear(&e);
 }
 
@@ -61,20 +61,20 @@ static void
 mode_parse(char kind, const uint8_t *data, size_t size)
 {
 	char *tok = fuzz_cstr(data, size), again[TOKEN_BUF];
-	struct svc_cursor c, c2;
+	struct api_cursor c, c2;
 	struct jd_error e;
 	int rc;
 
 	jd_error_init(&e);
 	memset(&c, 0, sizeof(c));
-	rc = svc_token_parse(&svc_a, kind, tok, &c, &e);
+	rc = api_token_parse(&svc_a, kind, tok, &c, &e);
 	if (rc != 0) {
 		FUZZ_CHECK(rc == JD_EINVAL && e.code == JD_EINVAL);
 	} else {
 		FUZZ_CHECK(c.kind == kind);
 		FUZZ_CHECK(memchr(c.key, '\0', sizeof(c.key)) != NULL);
-		svc_token_make(&svc_a, &c, again, sizeof(again));
-		FUZZ_CHECK(svc_token_parse(&svc_a, kind, again, &c2, NULL) == 0);
+		api_token_make(&svc_a, &c, again, sizeof(again));
+		FUZZ_CHECK(api_token_parse(&svc_a, kind, again, &c2, NULL) == 0);
 		FUZZ_CHECK(same_cursor(&c, &c2));
 	}
 	jd_error_clear(&e);
@@ -83,7 +83,7 @@ mode_parse(char kind, const uint8_t *data, size_t size)
 
 /* A cursor from the input; returns false when there is too little. */
 static bool
-cursor_from(char kind, const uint8_t *data, size_t size, struct svc_cursor *c)
+cursor_from(char kind, const uint8_t *data, size_t size, struct api_cursor *c)
 {
 	uint64_t num = 0;
 	size_t n;
@@ -107,17 +107,17 @@ static void
 mode_make(char kind, int mode, const uint8_t *data, size_t size)
 {
 	char tok[TOKEN_BUF];
-	struct svc_cursor c, back;
+	struct api_cursor c, back;
 	size_t tl;
 
 	if (!cursor_from(kind, data, size, &c))
 		return;
-	svc_token_make(&svc_a, &c, tok, sizeof(tok));
+	api_token_make(&svc_a, &c, tok, sizeof(tok));
 	tl = strlen(tok);
 	FUZZ_CHECK(tl > 0 && tl < sizeof(tok));
 	FUZZ_CHECK(strspn(tok, "0123456789abcdef") == tl);
 	memset(&back, 0, sizeof(back));
-	FUZZ_CHECK(svc_token_parse(&svc_a, kind, tok, &back, NULL) == 0);
+	FUZZ_CHECK(api_token_parse(&svc_a, kind, tok, &back, NULL) == 0);
 	FUZZ_CHECK(same_cursor(&c, &back));
 	for (const char *k = kinds; *k != '\0'; k++)
 		if (*k != kind)
@@ -129,9 +129,9 @@ mode_make(char kind, int mode, const uint8_t *data, size_t size)
 		char small[TOKEN_BUF];
 
 		memset(small, 'x', sizeof(small));
-		svc_token_make(&svc_a, &c, small, tl);
+		api_token_make(&svc_a, &c, small, tl);
 		FUZZ_CHECK(small[0] == '\0');
-		svc_token_make(&svc_a, &c, small, tl + 1);
+		api_token_make(&svc_a, &c, small, tl + 1);
 		FUZZ_CHECK(strcmp(small, tok) == 0);
 	}
 

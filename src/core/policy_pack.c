@@ -7,6 +7,7 @@
  */
 #include "core/policy.h"
 
+#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,23 +39,24 @@ core_policy_copy(struct jd_policy *dst, const struct jd_policy *src)
 	}
 }
 
+/* One 8-byte little-endian word: a load and (on big-endian hosts) a swap;
+ * every job read unpacks a policy, so this stays a few instructions. */
 static void
 put64(unsigned char **w, uint64_t v)
 {
-	for (int i = 0; i < 8; i++)
-		(*w)[i] = (unsigned char)(v >> (8 * i));
+	v = htole64(v);
+	memcpy(*w, &v, sizeof(v));
 	*w += 8;
 }
 
 static uint64_t
 get64(const unsigned char **r)
 {
-	uint64_t v = 0;
+	uint64_t v;
 
-	for (int i = 0; i < 8; i++)
-		v |= (uint64_t)(*r)[i] << (8 * i);
+	memcpy(&v, *r, sizeof(v));
 	*r += 8;
-	return v;
+	return le64toh(v);
 }
 
 static uint64_t

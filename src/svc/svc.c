@@ -1,15 +1,12 @@
 /*
  * svc.c: the base of the service: the context of a write use case (struct
- * svc_tx) and its transaction, error mapping, identifiers, pagination tokens,
+ * svc_tx) and its transaction, error mapping, identifiers, the page-token key (the tokens are api/token.c's),
  * the service's state without its background worker, and the test-rig reset.
  * It calls only notify.c in svc/.
  */
 #include "svc/svc_int.h"
 
 #include <errno.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,7 +120,7 @@ svc_now(struct svc *s)
 	return clock_now_ms(s->clock);
 }
 
-/* ---- tokens ------------------------------------------------------------ */
+/* ---- the page-token key: hex in the store ------------------------------- */
 
 static void
 hexenc(const unsigned char *p, size_t n, char *out)
@@ -145,77 +142,6 @@ hexval(char c)
 	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
 	return -1;
-}
-
-#define TOKEN_MAC 12
-
-static void
-token_mac(const struct svc *s, const char *payload, size_t n, unsigned char mac[TOKEN_MAC])
-{
-	unsigned char full[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-
-	HMAC(EVP_sha256(), s->token_key, sizeof(s->token_key), (const unsigned char *)payload, n,
-	    full, &len);
-	memcpy(mac, full, TOKEN_MAC);
-}
-
-void
-svc_token_make(const struct svc *s, const struct svc_cursor *c, char *out, size_t outsz)
-{
-	char payload[sizeof(c->key) + 40];
-	unsigned char mac[TOKEN_MAC];
-	int n = snprintf(payload, sizeof(payload), "%c%lld|%s", c->kind, (long long)c->num, c->key);
-
-	token_mac(s, payload, (size_t)n, mac);
-	if (outsz < (size_t)n * 2 + TOKEN_MAC * 2 + 1) {
-		out[0] = '\0';
-		return;
-	}
-	hexenc(mac, TOKEN_MAC, out);
-	hexenc((const unsigned char *)payload, (size_t)n, out + TOKEN_MAC * 2);
-}
-
-int
-svc_token_parse(const struct svc *s, char kind, const char *token, struct svc_cursor *c,
-    struct jd_error *e)
-{
-	size_t tl = strlen(token);
-	unsigned char mac[TOKEN_MAC], want[TOKEN_MAC];
-	char payload[sizeof(c->key) + 40];
-	size_t pl;
-	char *bar, *end;
-
-	if (tl < TOKEN_MAC * 2 + 4 || tl % 2 != 0 || (tl - TOKEN_MAC * 2) / 2 >= sizeof(payload))
-		goto bad;
-	for (size_t i = 0; i < tl; i += 2) {
-		int hi = hexval(token[i]), lo = hexval(token[i + 1]);
-		if (hi < 0 || lo < 0)
-			goto bad;
-		unsigned char v = (unsigned char)(hi << 4 | lo);
-		if (i < TOKEN_MAC * 2)
-			mac[i / 2] = v;
-		else
-			payload[(i - TOKEN_MAC * 2) / 2] = (char)v;
-	}
-	pl = (tl - TOKEN_MAC * 2) / 2;
-	payload[pl] = '\0';
-	token_mac(s, payload, pl, want);
-	if (CRYPTO_memcmp(mac, want, TOKEN_MAC) != 0 || payload[0] != kind || strlen(payload) != pl)
-		goto bad;
-	bar = strchr(payload + 1, '|');
-	if (bar == NULL)
-		goto bad;
-	*bar = '\0';
-	memset(c, 0, sizeof(*c));
-	c->kind = kind;
-	c->num = strtoll(payload + 1, &end, 10);
-	if (*end != '\0')
-		goto bad;
-	jd_strlcpy(c->key, bar + 1, sizeof(c->key));
-	return 0;
-bad:
-	return jd_error_set(e, JD_EINVAL, "The specified nextToken is invalid or expired.");
 }
 
 void

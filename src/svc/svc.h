@@ -42,7 +42,8 @@ struct svc {
 	struct svc_notify notify;
 	struct jd_clock *clock;       /* borrowed */
 	char account[16];
-	unsigned char token_key[32];  /* HMAC key for nextToken (stored in meta) */
+	unsigned char token_key[32];  /* HMAC key of the nextToken pages (api/token.c), kept in
+	                               * the store so every node and a restart accept them */
 	/* the background worker (timers.c): finishes DeleteJob, runs timers */
 	pthread_t reaper;
 	pthread_mutex_t mu;
@@ -61,22 +62,6 @@ int svc_init(struct svc *s, struct store *store, struct jd_clock *clock,
 void svc_fini(struct svc *s);
 /* Install the notification sink (before serving requests). */
 void svc_set_notify(struct svc *s, const struct svc_notify *n);
-
-/* ---- pagination tokens (D9) ------------------------------------------ */
-
-/* A page cursor: a list kind, a string key and an integer key. */
-struct svc_cursor {
-	char kind;                    /* 't' things, 'g' groups, 'm' members, 'j' jobs,
-	                                 'e' execs of job, 'x' execs of thing, 'p' templates */
-	char key[JD_THING_NAME_MAX + JD_JOB_ID_MAX + 2];
-	int64_t num;
-};
-/* Encode cursor as an opaque, authenticated token (NUL-terminated, at most
- * 455 bytes with the NUL; outsz 512 is always enough). */
-void svc_token_make(const struct svc *s, const struct svc_cursor *c, char *out, size_t outsz);
-/* Decode; JD_EINVAL ("The specified nextToken is invalid") if forged, of another kind, or malformed. */
-int svc_token_parse(const struct svc *s, char kind, const char *token, struct svc_cursor *c,
-    struct jd_error *e);
 
 /* ---- things and groups ------------------------------------------------ */
 
