@@ -20,12 +20,13 @@ build: deps $(BUILD)/Makefile
 run: build
 	@./scripts/run-dev.sh
 
-# The whole suite: the layer checks (tests/layers: check-layers.sh on the tree
+# The whole suite: the formatting check (.clang-format), the layer checks (tests/layers: check-layers.sh on the tree
 # and on planted violations, and a planted upward call that must fail to
 # link), unit tests, store conformance, integration tests against the real
 # binary with boto3 and the aws CLI; then the same built with clang under
 # ASan+UBSan (so both compilers build it with -Werror).
 test: build
+	@$(MAKE) --no-print-directory format-check
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 	@$(MAKE) --no-print-directory test-asan
 

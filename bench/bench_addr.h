@@ -29,11 +29,9 @@ struct bench_addr {
  * "/". Returns 0 on success; -1 on a malformed or non-loopback address, with
  * a message in err (err_size bytes, may be 0).
  */
-int
-bench_addr_parse(const char *s, struct bench_addr *out, char *err, size_t err_size);
+int bench_addr_parse(const char *s, struct bench_addr *out, char *err, size_t err_size);
 
 /* 1 if sa is in 127.0.0.0/8 or is ::1, else 0. Other families are 0. */
-int
-bench_addr_is_loopback(const struct sockaddr *sa);
+int bench_addr_is_loopback(const struct sockaddr *sa);
 
 #endif

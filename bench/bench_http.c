@@ -290,8 +290,8 @@ bench_http_resp_feed(struct bench_http_resp *r, const char *data, size_t len)
 			}
 			r->remaining -= n;
 			if (r->remaining == 0)
-				r->state = r->state == BENCH_HTTP_BODY ? BENCH_HTTP_DONE
-									: BENCH_HTTP_CHUNK_END;
+				r->state = r->state == BENCH_HTTP_BODY ? BENCH_HTTP_DONE :
+				                                         BENCH_HTTP_CHUNK_END;
 			continue;
 		}
 		char c = data[i++];

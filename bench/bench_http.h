@@ -36,33 +36,31 @@ enum bench_http_state {
 
 struct bench_http_resp {
 	enum bench_http_state state;
-	int status;          /* 100..999 once the status line is parsed */
-	int keep_alive;      /* 1 if the connection may carry another request */
-	int head;            /* the request was HEAD: no body follows */
+	int status;     /* 100..999 once the status line is parsed */
+	int keep_alive; /* 1 if the connection may carry another request */
+	int head;       /* the request was HEAD: no body follows */
 	int chunked;
 	int64_t content_length; /* -1 when absent */
-	uint64_t remaining;  /* bytes left in the body or current chunk */
-	uint64_t body_total; /* body bytes seen */
-	const char *error;   /* static text when state == BENCH_HTTP_ERROR */
+	uint64_t remaining;     /* bytes left in the body or current chunk */
+	uint64_t body_total;    /* body bytes seen */
+	const char *error;      /* static text when state == BENCH_HTTP_ERROR */
 	size_t line_len;
 	size_t body_len;
 	char body[BENCH_HTTP_KEEP_BODY + 1]; /* first body bytes, NUL-terminated */
-	char *sink;          /* optional: the whole body goes here too (see set_sink) */
-	size_t sink_cap;     /* bytes sink can hold, NUL included */
-	size_t sink_len;     /* bytes stored in sink (the rest is dropped) */
+	char *sink;      /* optional: the whole body goes here too (see set_sink) */
+	size_t sink_cap; /* bytes sink can hold, NUL included */
+	size_t sink_len; /* bytes stored in sink (the rest is dropped) */
 	char line[BENCH_HTTP_LINE_MAX];
 };
 
 /* Reset r for a new response. head: 1 if the request was a HEAD. */
-void
-bench_http_resp_init(struct bench_http_resp *r, int head);
+void bench_http_resp_init(struct bench_http_resp *r, int head);
 
 /*
  * Also copy the body into buf (cap bytes, NUL-terminated, truncated if
  * longer). Call after bench_http_resp_init(); init forgets the sink.
  */
-void
-bench_http_resp_set_sink(struct bench_http_resp *r, char *buf, size_t cap);
+void bench_http_resp_set_sink(struct bench_http_resp *r, char *buf, size_t cap);
 
 /*
  * Feed len bytes. Returns how many were consumed: parsing stops at the end
@@ -70,15 +68,13 @@ bench_http_resp_set_sink(struct bench_http_resp *r, char *buf, size_t cap);
  * any further bytes to the caller. Feeding a DONE or ERROR parser consumes
  * nothing.
  */
-size_t
-bench_http_resp_feed(struct bench_http_resp *r, const char *data, size_t len);
+size_t bench_http_resp_feed(struct bench_http_resp *r, const char *data, size_t len);
 
 /*
  * The peer closed the connection. Completes a body delimited by the close;
  * anywhere else mid-response is an error. Returns the new state.
  */
-enum bench_http_state
-bench_http_resp_eof(struct bench_http_resp *r);
+enum bench_http_state bench_http_resp_eof(struct bench_http_resp *r);
 
 /*
  * Format a request into buf (size bytes). body may be NULL; a body, or a
@@ -94,11 +90,9 @@ bench_http_resp_eof(struct bench_http_resp *r);
  * Returns -1 (and keeps the old value) unless every line is "Name: value"
  * ending in CRLF with no other control characters.
  */
-int
-bench_http_set_extra_headers(const char *lines);
+int bench_http_set_extra_headers(const char *lines);
 
-long
-bench_http_format_request(char *buf, size_t size, const char *method, const char *hostport,
+long bench_http_format_request(char *buf, size_t size, const char *method, const char *hostport,
     const char *path, const char *body, size_t body_len);
 
 #endif

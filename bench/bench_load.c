@@ -45,8 +45,8 @@ struct conn {
 	struct worker *w;
 	int fd;
 	enum conn_state st;
-	unsigned fails;   /* consecutive failures */
-	int in_flight;    /* a request has been issued and not accounted */
+	unsigned fails; /* consecutive failures */
+	int in_flight;  /* a request has been issued and not accounted */
 	uint64_t t_start;
 	size_t wlen, woff;
 	char wbuf[WBUF_SIZE];
@@ -200,9 +200,8 @@ conn_issue(struct conn *c)
 		conn_retire(c);
 		return;
 	}
-	n = bench_http_format_request(c->wbuf, sizeof(c->wbuf), w->req.method,
-	    sh->o->addr.hostport, w->req.path, w->req.has_body ? w->req.body : NULL,
-	    w->req.body_len);
+	n = bench_http_format_request(c->wbuf, sizeof(c->wbuf), w->req.method, sh->o->addr.hostport,
+	    w->req.path, w->req.has_body ? w->req.body : NULL, w->req.body_len);
 	if (n < 0) {
 		note_error(&w->run, 0, "request does not fit or has a bad path", NULL);
 		conn_retire(c);
@@ -367,8 +366,7 @@ bench_run_result(const struct bench_run *run, const char *op, struct bench_resul
 }
 
 int
-bench_load_run(const struct bench_opts *o, const struct bench_source *src,
-    struct bench_run *out)
+bench_load_run(const struct bench_opts *o, const struct bench_source *src, struct bench_run *out)
 {
 	struct shared sh;
 	struct worker *ws = NULL;
@@ -492,8 +490,7 @@ wait_fd(int fd, short events, uint64_t deadline)
 
 int
 bench_request_once(const struct bench_addr *a, const char *method, const char *path,
-    const char *body, double timeout_s, int *status, uint64_t *ns, char *resp,
-    size_t resp_size)
+    const char *body, double timeout_s, int *status, uint64_t *ns, char *resp, size_t resp_size)
 {
 	size_t blen = body != NULL ? strlen(body) : 0, wsize = blen + BENCH_PATH_MAX + 512;
 	char *wbuf = malloc(wsize);

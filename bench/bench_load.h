@@ -31,11 +31,11 @@
 
 /* One request, filled in by a source. */
 struct bench_req {
-	const char *method;          /* static string: "GET", "POST", ... */
-	char path[BENCH_PATH_MAX];   /* origin-form, already percent-encoded */
+	const char *method;        /* static string: "GET", "POST", ... */
+	char path[BENCH_PATH_MAX]; /* origin-form, already percent-encoded */
 	char body[BENCH_BODY_MAX];
 	size_t body_len;
-	int has_body;                /* 0: no body (POST/PUT still get Content-Length: 0) */
+	int has_body; /* 0: no body (POST/PUT still get Content-Length: 0) */
 };
 
 struct bench_source {
@@ -74,17 +74,14 @@ struct bench_run {
  * failed; -1 on bad options or when no thread or epoll could be set up,
  * with the reason in out->first_error.
  */
-int
-bench_load_run(const struct bench_opts *o, const struct bench_source *src,
+int bench_load_run(const struct bench_opts *o, const struct bench_source *src,
     struct bench_run *out);
 
 /* Free out's samples. NULL is a no-op. */
-void
-bench_run_free(struct bench_run *out);
+void bench_run_free(struct bench_run *out);
 
 /* Fill res from a finished run. op is borrowed. */
-void
-bench_run_result(const struct bench_run *run, const char *op, struct bench_result *res);
+void bench_run_result(const struct bench_run *run, const char *op, struct bench_result *res);
 
 /*
  * One blocking request on a fresh connection, for set-up steps. body may be
@@ -92,13 +89,10 @@ bench_run_result(const struct bench_run *run, const char *op, struct bench_resul
  * the body (NUL-terminated, truncated to resp_size - 1 bytes) in resp; on a transport failure or
  * timeout returns -1 with the reason in resp.
  */
-int
-bench_request_once(const struct bench_addr *a, const char *method, const char *path,
-    const char *body, double timeout_s, int *status, uint64_t *ns, char *resp,
-    size_t resp_size);
+int bench_request_once(const struct bench_addr *a, const char *method, const char *path,
+    const char *body, double timeout_s, int *status, uint64_t *ns, char *resp, size_t resp_size);
 
 /* CLOCK_MONOTONIC in nanoseconds. */
-uint64_t
-bench_now_ns(void);
+uint64_t bench_now_ns(void);
 
 #endif

@@ -106,8 +106,8 @@ run_next(void *ctx, uint64_t seq, struct bench_req *req)
 
 	req->method = r->method;
 	if (at != NULL)
-		n = snprintf(req->path, sizeof(req->path), "%.*s%" PRIu64 "%s",
-		    (int)(at - r->path), r->path, seq, at + 5);
+		n = snprintf(req->path, sizeof(req->path), "%.*s%" PRIu64 "%s", (int)(at - r->path),
+		    r->path, seq, at + 5);
 	else
 		n = snprintf(req->path, sizeof(req->path), "%s", r->path);
 	if (n < 0 || (size_t)n >= sizeof(req->path))
@@ -179,9 +179,9 @@ main(int argc, char **argv)
 		is_run = 1;
 		argi = 2;
 	} else if (argc >= 3 && strcmp(argv[1], "scenario") == 0 &&
-		   (strcmp(argv[2], "basic") == 0 || strcmp(argv[2], "control-read") == 0 ||
-		       strcmp(argv[2], "control-write") == 0 || strcmp(argv[2], "device-http") == 0 ||
-		       strcmp(argv[2], "fanout") == 0 || strcmp(argv[2], "device-mqtt") == 0)) {
+	    (strcmp(argv[2], "basic") == 0 || strcmp(argv[2], "control-read") == 0 ||
+	        strcmp(argv[2], "control-write") == 0 || strcmp(argv[2], "device-http") == 0 ||
+	        strcmp(argv[2], "fanout") == 0 || strcmp(argv[2], "device-mqtt") == 0)) {
 		is_run = 0;
 		scen = argv[2];
 		argi = 3;
@@ -284,10 +284,10 @@ main(int argc, char **argv)
 				return bad(f, val);
 			b.mqtt_qos = (int)v;
 		} else if (!is_run && strcmp(f, "--prefix") == 0) {
-			if (strlen(val) > 32 || strspn(val,
-						   "abcdefghijklmnopqrstuvwxyz"
-						   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
-						   strlen(val))
+			if (strlen(val) > 32 ||
+			    strspn(val,
+			        "abcdefghijklmnopqrstuvwxyz"
+			        "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != strlen(val))
 				return bad(f, val);
 			b.prefix = val;
 		} else if (!is_run && strcmp(f, "--region") == 0) {
@@ -338,8 +338,8 @@ main(int argc, char **argv)
 	if (!have_control || (!have_data && strcmp(scen, "basic") == 0) ||
 	    (!have_data && strcmp(scen, "device-http") == 0)) {
 		fprintf(stderr, "jdbench: scenario %s needs --control%s\n", scen,
-		    strcmp(scen, "basic") == 0 || strcmp(scen, "device-http") == 0 ? " and --data"
-										  : "");
+		    strcmp(scen, "basic") == 0 || strcmp(scen, "device-http") == 0 ? " and --data" :
+		                                                                     "");
 		return 2;
 	}
 	if (!have_data)

@@ -32,8 +32,7 @@ struct basic_src {
 	char group[128];
 };
 
-static int
-put(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int put(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static int
 put(char *buf, size_t size, const char *fmt, ...)
@@ -71,7 +70,8 @@ basic_next(void *ctx, uint64_t seq, struct bench_req *req)
 		n = put(req->path, sizeof(req->path), "/thing-groups/addThingToThingGroup");
 		req->has_body = 1;
 		int b = put(req->body, sizeof(req->body),
-		    "{\"thingGroupName\":\"%s\",\"thingName\":\"%st%" PRIu64 "\"}", s->group, pre, t);
+		    "{\"thingGroupName\":\"%s\",\"thingName\":\"%st%" PRIu64 "\"}", s->group, pre,
+		    t);
 		if (b < 0)
 			return -1;
 		req->body_len = (size_t)b;
@@ -86,8 +86,8 @@ basic_next(void *ctx, uint64_t seq, struct bench_req *req)
 		n = put(req->path, sizeof(req->path), "/things/%st%" PRIu64 "/jobs/%s", pre, t,
 		    s->job);
 		req->has_body = 1;
-		req->body_len = (size_t)put(req->body, sizeof(req->body),
-		    "{\"status\":\"IN_PROGRESS\"}");
+		req->body_len =
+		    (size_t)put(req->body, sizeof(req->body), "{\"status\":\"IN_PROGRESS\"}");
 		break;
 	case OP_DELETE:
 		if (seq >= s->o->things)
@@ -142,8 +142,8 @@ out:
 
 /* A single set-up request; prints a one-request figure. 0 if it got 2xx. */
 static int
-once(const struct scen_opts *o, const struct bench_addr *addr, const char *name,
-    const char *method, const char *path, const char *body)
+once(const struct scen_opts *o, const struct bench_addr *addr, const char *name, const char *method,
+    const char *path, const char *body)
 {
 	struct bench_run run;
 	char resp[400];
@@ -153,7 +153,7 @@ once(const struct scen_opts *o, const struct bench_addr *addr, const char *name,
 	memset(&run, 0, sizeof(run));
 	bench_lat_init(&run.lat);
 	if (bench_request_once(addr, method, path, body, ONCE_TIMEOUT_SECONDS, &status, &ns, resp,
-		sizeof(resp)) != 0) {
+	        sizeof(resp)) != 0) {
 		fprintf(stderr, "jdbench: %s %s: %s\n", method, path, resp);
 		goto out;
 	}
@@ -176,8 +176,8 @@ out:
 static char *
 job_body(const struct scen_opts *o, const struct basic_src *s)
 {
-	size_t size = 256 + (size_t)(o->things <= JOB_TARGETS_MAX ? o->things : 1) *
-	    (strlen(o->prefix) + 128);
+	size_t size = 256 +
+	    (size_t)(o->things <= JOB_TARGETS_MAX ? o->things : 1) * (strlen(o->prefix) + 128);
 	char *body = malloc(size);
 	size_t off = 0;
 	int n;
@@ -189,9 +189,8 @@ job_body(const struct scen_opts *o, const struct basic_src *s)
 	off += (size_t)snprintf(body, size, "{\"targets\":[");
 	if (o->things <= JOB_TARGETS_MAX) {
 		for (unsigned i = 0; i < o->things; i++) {
-			n = snprintf(body + off, size - off,
-			    "%s\"arn:aws:iot:%s:%s:thing/%st%u\"", i > 0 ? "," : "", o->region,
-			    o->account, o->prefix, i);
+			n = snprintf(body + off, size - off, "%s\"arn:aws:iot:%s:%s:thing/%st%u\"",
+			    i > 0 ? "," : "", o->region, o->account, o->prefix, i);
 			off += (size_t)n;
 		}
 	} else {
@@ -221,11 +220,12 @@ wait_executions(const struct scen_opts *o, const struct basic_src *s)
 		snprintf(path, sizeof(path), "/things/%st%u/jobs/%s", o->prefix, probe[i], s->job);
 		for (;;) {
 			if (bench_request_once(&o->control, "GET", path, NULL, ONCE_TIMEOUT_SECONDS,
-				&status, &ns, resp, sizeof(resp)) == 0 &&
+			        &status, &ns, resp, sizeof(resp)) == 0 &&
 			    status == 200)
 				break;
 			if (bench_now_ns() >= deadline) {
-				fprintf(stderr, "jdbench: no execution for %s after %.0fs (HTTP %d: %s)\n",
+				fprintf(stderr,
+				    "jdbench: no execution for %s after %.0fs (HTTP %d: %s)\n",
 				    path, EXEC_WAIT_SECONDS, status, resp);
 				return -1;
 			}

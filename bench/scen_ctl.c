@@ -46,7 +46,8 @@ setup_jobs(const struct scen_opts *o, struct scen_src *s)
 	for (unsigned i = 0; i < 2; i++) {
 		unsigned jj, t;
 		scen_pair(o->things, (uint64_t)(o->jobs - 1) * k + (i == 0 ? 0 : k - 1), &jj, &t);
-		snprintf(path, sizeof(path), "/things/%st%u/jobs/%sj%u", o->prefix, t, o->prefix, jj);
+		snprintf(path, sizeof(path), "/things/%st%u/jobs/%sj%u", o->prefix, t, o->prefix,
+		    jj);
 		if (scen_wait_ok(o, path, EXEC_WAIT_SECONDS) != 0)
 			return -1;
 	}
@@ -73,14 +74,15 @@ scen_control_read_run(const struct scen_opts *o)
 	if (setup_jobs(o, &s) != 0)
 		return 2;
 	if (measured(scen_phase(o, &s, SOP_DESCRIBE_JOB, &o->control, "DescribeJob", 0, 0),
-		&errs) != 0 ||
-	    measured(scen_phase(o, &s, SOP_DESCRIBE_EXEC, &o->control, "DescribeJobExecution", 0, 0),
-		&errs) != 0 ||
+	        &errs) != 0 ||
+	    measured(
+	        scen_phase(o, &s, SOP_DESCRIBE_EXEC, &o->control, "DescribeJobExecution", 0, 0),
+	        &errs) != 0 ||
 	    measured(scen_phase(o, &s, SOP_DESCRIBE_THING, &o->control, "DescribeThing", 0, 0),
-		&errs) != 0 ||
-	    measured(scen_phase(o, &s, SOP_LIST_EXEC_JOB, &o->control, "ListJobExecutionsForJob",
-			 0, 0),
-		&errs) != 0)
+	        &errs) != 0 ||
+	    measured(
+	        scen_phase(o, &s, SOP_LIST_EXEC_JOB, &o->control, "ListJobExecutionsForJob", 0, 0),
+	        &errs) != 0)
 		return 2;
 	return errs ? 1 : 0;
 }
@@ -96,12 +98,12 @@ scen_control_write_run(const struct scen_opts *o)
 	if (setup_jobs(o, &s) != 0)
 		return 2;
 	/* Each execution once: cancel it, then delete it (terminal: no force). */
-	if (measured(scen_phase(o, &s, SOP_CANCEL_EXEC, &o->control, "CancelJobExecution", pairs,
-			 0),
-		&errs) != 0 ||
-	    measured(scen_phase(o, &s, SOP_DELETE_EXEC, &o->control, "DeleteJobExecution", pairs,
-			 0),
-		&errs) != 0)
+	if (measured(
+	        scen_phase(o, &s, SOP_CANCEL_EXEC, &o->control, "CancelJobExecution", pairs, 0),
+	        &errs) != 0 ||
+	    measured(
+	        scen_phase(o, &s, SOP_DELETE_EXEC, &o->control, "DeleteJobExecution", pairs, 0),
+	        &errs) != 0)
 		return 2;
 	return errs ? 1 : 0;
 }
@@ -120,7 +122,7 @@ scen_device_http_run(const struct scen_opts *o)
 	if (scen_setup_things(o, &s, o->things, 0) != 0)
 		return 2;
 	if (scen_phase(o, &s, o->things > SCEN_JOB_TARGETS_MAX ? SOP_CREATE_GJOB : SOP_CREATE_JOB,
-		&o->control, "CreateJob", o->jobs, 1) != 0)
+	        &o->control, "CreateJob", o->jobs, 1) != 0)
 		return 2;
 	snprintf(job, sizeof(job), "%sj%u", o->prefix, o->jobs - 1);
 	if (scen_wait_count(o, job, "numberOfQueuedThings", o->things, EXEC_WAIT_SECONDS) != 0)
@@ -138,9 +140,9 @@ scen_device_http_run(const struct scen_opts *o)
 		uint64_t t0 = bench_now_ns();
 		s.round = r;
 		for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
-			if (measured(scen_phase(o, &s, steps[i].op, &o->data, steps[i].name, o->things,
-					 0),
-				&errs) != 0)
+			if (measured(scen_phase(o, &s, steps[i].op, &o->data, steps[i].name,
+			                 o->things, 0),
+			        &errs) != 0)
 				return 2;
 		total_s += (double)(bench_now_ns() - t0) / 1e9;
 		done += o->things;
@@ -200,7 +202,7 @@ fanout_one(const struct scen_opts *o, unsigned n, unsigned already)
 	t0 = bench_now_ns();
 	deadline = t0 + (uint64_t)(FANOUT_WAIT_SECONDS * 1e9);
 	if (bench_request_once(&o->control, "PUT", path, body, FANOUT_WAIT_SECONDS, &status,
-		&create_ns, resp, FANOUT_RESP_MAX) != 0 ||
+	        &create_ns, resp, FANOUT_RESP_MAX) != 0 ||
 	    status != 200) {
 		fprintf(stderr, "jdbench: CreateJob over %u things: %s%d: %.300s\n", n,
 		    status ? "HTTP " : "", status, resp);
@@ -214,7 +216,7 @@ fanout_one(const struct scen_opts *o, unsigned n, unsigned already)
 		uint64_t ns, now;
 		polls++;
 		if (bench_request_once(&o->control, "GET", path, NULL, 60, &status, &ns, resp,
-			FANOUT_RESP_MAX) == 0 &&
+		        FANOUT_RESP_MAX) == 0 &&
 		    status == 200)
 			scen_json_int(resp, "numberOfQueuedThings", &have);
 		now = bench_now_ns();
@@ -227,8 +229,8 @@ fanout_one(const struct scen_opts *o, unsigned n, unsigned already)
 			break;
 		}
 		if (now >= deadline) {
-			fprintf(stderr, "jdbench: fanout %u: only %" PRId64 " queued after %.0fs\n", n,
-			    have, FANOUT_WAIT_SECONDS);
+			fprintf(stderr, "jdbench: fanout %u: only %" PRId64 " queued after %.0fs\n",
+			    n, have, FANOUT_WAIT_SECONDS);
 			break;
 		}
 		nanosleep(&pause, NULL);
@@ -242,9 +244,9 @@ fanout_one(const struct scen_opts *o, unsigned n, unsigned already)
 		 * p50/p99/max = time from CreateJob until half, 99% and all were
 		 * queued (as seen by the polling, every 5 ms or so).
 		 */
-		scen_print_figure(name, queued, queued >= n ? 0 : n - queued, (double)(end - t0) / 1e9,
-		    t_half ? t_half - t0 : 0, t_99 ? t_99 - t0 : 0, t_all ? t_all - t0 : 0,
-		    o->common.json);
+		scen_print_figure(name, queued, queued >= n ? 0 : n - queued,
+		    (double)(end - t0) / 1e9, t_half ? t_half - t0 : 0, t_99 ? t_99 - t0 : 0,
+		    t_all ? t_all - t0 : 0, o->common.json);
 		fprintf(stderr, "jdbench: fanout %u: %u DescribeJob polls\n", n, polls);
 	}
 	rc = t_all != 0 ? 0 : 1;
@@ -258,8 +260,8 @@ fanout_one(const struct scen_opts *o, unsigned n, unsigned already)
 		unsigned made = 0;
 		for (unsigned k = 1; k < o->jobs && rc == 0; k++) {
 			snprintf(path, sizeof(path), "/jobs/%sfan%u-%u", o->prefix, n, k);
-			if (bench_request_once(&o->control, "PUT", path, body, FANOUT_WAIT_SECONDS, &status,
-				&create_ns, resp, FANOUT_RESP_MAX) != 0 ||
+			if (bench_request_once(&o->control, "PUT", path, body, FANOUT_WAIT_SECONDS,
+			        &status, &create_ns, resp, FANOUT_RESP_MAX) != 0 ||
 			    status != 200) {
 				fprintf(stderr, "jdbench: CreateJob %s: %s%d: %.300s\n", path,
 				    status ? "HTTP " : "", status, resp);
@@ -269,8 +271,8 @@ fanout_one(const struct scen_opts *o, unsigned n, unsigned already)
 			deadline = bench_now_ns() + (uint64_t)(FANOUT_WAIT_SECONDS * 1e9);
 			for (have = 0;;) {
 				uint64_t ns;
-				if (bench_request_once(&o->control, "GET", path, NULL, 60, &status, &ns, resp,
-					FANOUT_RESP_MAX) == 0 &&
+				if (bench_request_once(&o->control, "GET", path, NULL, 60, &status,
+				        &ns, resp, FANOUT_RESP_MAX) == 0 &&
 				    status == 200)
 					scen_json_int(resp, "numberOfQueuedThings", &have);
 				if ((uint64_t)have >= n)

@@ -39,8 +39,16 @@
 /* Connecting and subscribing every device may take this long at most. */
 #define CONNECT_SECONDS 60.0
 
-enum dev_state { D_NEW, D_CONNECTING, D_SUBSCRIBING, D_READY, D_WAIT_START, D_WAIT_UPDATE,
-	D_DONE, D_FAILED };
+enum dev_state {
+	D_NEW,
+	D_CONNECTING,
+	D_SUBSCRIBING,
+	D_READY,
+	D_WAIT_START,
+	D_WAIT_UPDATE,
+	D_DONE,
+	D_FAILED
+};
 
 enum { PH_CONNECT, PH_RUN, PH_STOP };
 
@@ -53,7 +61,7 @@ struct dev {
 	enum dev_state st;
 	int fd;
 	int out_registered;
-	unsigned seq;         /* client tokens */
+	unsigned seq; /* client tokens */
 	uint64_t t_conn, t_op, t_exec;
 	char thing[128];
 	char job[130];
@@ -63,8 +71,8 @@ struct dev {
 struct mshared {
 	const struct scen_opts *o;
 	atomic_int phase;
-	atomic_uint ready;    /* subscribed devices */
-	atomic_uint settled;  /* devices that failed or got ready */
+	atomic_uint ready;   /* subscribed devices */
+	atomic_uint settled; /* devices that failed or got ready */
 	uint64_t t0, t_stop, t_cap;
 };
 
@@ -74,15 +82,14 @@ struct mworker {
 	int ep;
 	struct dev **devs;
 	unsigned ndevs;
-	unsigned live;        /* run phase: devices not DONE or FAILED */
+	unsigned live; /* run phase: devices not DONE or FAILED */
 	struct bench_lat lat_conn, lat_start, lat_update, lat_exec;
 	uint64_t completed, errors, conn_errors, rejected, lost, abandoned, notices;
 	uint64_t t_last;
 	char first_error[400];
 };
 
-static void
-note(struct mworker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(struct mworker *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
 note(struct mworker *w, const char *fmt, ...)
@@ -377,8 +384,8 @@ mworker_main(void *arg)
 }
 
 static void
-print_lat(const char *op, struct bench_lat *l, uint64_t requests, uint64_t errors,
-    double seconds, int json)
+print_lat(const char *op, struct bench_lat *l, uint64_t requests, uint64_t errors, double seconds,
+    int json)
 {
 	bench_lat_sort(l);
 	scen_print_figure(op, requests, errors, seconds, bench_lat_pct(l, 50), bench_lat_pct(l, 99),
@@ -398,7 +405,7 @@ setup(const struct scen_opts *o)
 	if (scen_setup_things(o, &s, o->things, 0) != 0)
 		return -1;
 	if (scen_phase(o, &s, o->things > SCEN_JOB_TARGETS_MAX ? SOP_CREATE_GJOB : SOP_CREATE_JOB,
-		&o->control, "CreateJob", o->jobs, 1) != 0)
+	        &o->control, "CreateJob", o->jobs, 1) != 0)
 		return -1;
 	snprintf(job, sizeof(job), "%sj%u", o->prefix, o->jobs - 1);
 	return scen_wait_count(o, job, "numberOfQueuedThings", o->things, EXEC_WAIT_SECONDS);
@@ -506,7 +513,8 @@ scen_device_mqtt_run(const struct scen_opts *o)
 			conn_fail++;
 			if (conn_first[0] == '\0')
 				snprintf(conn_first, sizeof(conn_first), "connect %s: %s", d->thing,
-				    mrc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(mrc));
+				    mrc == MOSQ_ERR_ERRNO ? strerror(errno) :
+				                            mosquitto_strerror(mrc));
 			d->st = D_FAILED;
 			atomic_fetch_add(&sh.settled, 1);
 			continue;
@@ -564,7 +572,8 @@ out:
 			if (w->t_last > t_end)
 				t_end = w->t_last;
 			if (all.first_error[0] == '\0' && w->first_error[0] != '\0')
-				snprintf(all.first_error, sizeof(all.first_error), "%s", w->first_error);
+				snprintf(all.first_error, sizeof(all.first_error), "%s",
+				    w->first_error);
 		}
 		unsigned ready = atomic_load(&sh.ready);
 		uint64_t not_ready = n - ready;
@@ -583,13 +592,15 @@ out:
 		    o->common.json);
 		fprintf(stderr,
 		    "jdbench: device-mqtt: %u devices subscribed of %u, %" PRIu64
-		    " executions completed (expected %" PRIu64 "), %" PRIu64 " notifications, errors: %"
-		    PRIu64 " rejected, %" PRIu64 " connections lost, %" PRIu64 " abandoned, %" PRIu64
-		    " connect%s%s\n",
+		    " executions completed (expected %" PRIu64 "), %" PRIu64
+		    " notifications, errors: %" PRIu64 " rejected, %" PRIu64
+		    " connections lost, %" PRIu64 " abandoned, %" PRIu64 " connect%s%s\n",
 		    ready, n, all.completed, (uint64_t)ready * o->jobs, all.notices, all.rejected,
-		    all.lost, all.abandoned, all.conn_errors,
-		    all.first_error[0] ? "; first: " : "", all.first_error);
-		rc = all.errors > 0 || not_ready > 0 || all.completed < (uint64_t)ready * o->jobs ? 1 : 0;
+		    all.lost, all.abandoned, all.conn_errors, all.first_error[0] ? "; first: " : "",
+		    all.first_error);
+		rc = all.errors > 0 || not_ready > 0 || all.completed < (uint64_t)ready * o->jobs ?
+		    1 :
+		    0;
 		bench_lat_free(&all.lat_conn);
 		bench_lat_free(&all.lat_start);
 		bench_lat_free(&all.lat_update);

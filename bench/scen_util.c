@@ -180,8 +180,8 @@ job_body(const struct scen_src *s, unsigned j, int group, char *buf, size_t size
 		return -1;
 	off = (size_t)n;
 	if (group) {
-		n = scen_put(buf + off, size - off, "\"arn:aws:iot:%s:%s:thinggroup/%s\"", o->region,
-		    o->account, s->group);
+		n = scen_put(buf + off, size - off, "\"arn:aws:iot:%s:%s:thinggroup/%s\"",
+		    o->region, o->account, s->group);
 		if (n < 0)
 			return -1;
 		off += (size_t)n;
@@ -217,7 +217,8 @@ scen_src_next(void *ctx, uint64_t seq, struct bench_req *req)
 		if (s->first + seq >= s->n)
 			return 1;
 		req->method = "POST";
-		n = scen_put(req->path, sizeof(req->path), "/things/%st%" PRIu64, pre, s->first + seq);
+		n = scen_put(req->path, sizeof(req->path), "/things/%st%" PRIu64, pre,
+		    s->first + seq);
 		b = scen_put(req->body, sizeof(req->body), "{}");
 		break;
 	case SOP_ADD_TO_GROUP:
@@ -226,7 +227,8 @@ scen_src_next(void *ctx, uint64_t seq, struct bench_req *req)
 		req->method = "PUT";
 		n = scen_put(req->path, sizeof(req->path), "/thing-groups/addThingToThingGroup");
 		b = scen_put(req->body, sizeof(req->body),
-		    "{\"thingGroupName\":\"%s\",\"thingName\":\"%st%" PRIu64 "\"}", s->group, pre, seq);
+		    "{\"thingGroupName\":\"%s\",\"thingName\":\"%st%" PRIu64 "\"}", s->group, pre,
+		    seq);
 		break;
 	case SOP_CREATE_JOB:
 	case SOP_CREATE_GJOB:
@@ -234,7 +236,8 @@ scen_src_next(void *ctx, uint64_t seq, struct bench_req *req)
 			return 1;
 		req->method = "PUT";
 		n = scen_put(req->path, sizeof(req->path), "/jobs/%sj%" PRIu64, pre, seq);
-		b = job_body(s, (unsigned)seq, s->op == SOP_CREATE_GJOB, req->body, sizeof(req->body));
+		b = job_body(s, (unsigned)seq, s->op == SOP_CREATE_GJOB, req->body,
+		    sizeof(req->body));
 		break;
 	case SOP_DESCRIBE_JOB:
 		req->method = "GET";
@@ -252,8 +255,8 @@ scen_src_next(void *ctx, uint64_t seq, struct bench_req *req)
 	case SOP_DESCRIBE_EXEC:
 		scen_pair(s->n, seq % pairs, &job, &thing);
 		req->method = "GET";
-		n = scen_put(req->path, sizeof(req->path), "/things/%st%u/jobs/%sj%u", pre, thing, pre,
-		    job);
+		n = scen_put(req->path, sizeof(req->path), "/things/%st%u/jobs/%sj%u", pre, thing,
+		    pre, job);
 		break;
 	case SOP_CANCEL_EXEC:
 		if (seq >= pairs)
@@ -269,8 +272,9 @@ scen_src_next(void *ctx, uint64_t seq, struct bench_req *req)
 			return 1;
 		scen_pair(s->n, seq, &job, &thing);
 		req->method = "DELETE";
-		n = scen_put(req->path, sizeof(req->path), "/things/%st%u/jobs/%sj%u/executionNumber/%u",
-		    pre, thing, pre, job, o->exec_number);
+		n = scen_put(req->path, sizeof(req->path),
+		    "/things/%st%u/jobs/%sj%u/executionNumber/%u", pre, thing, pre, job,
+		    o->exec_number);
 		break;
 	case SOP_START_NEXT:
 		if (seq >= s->n)
@@ -335,8 +339,9 @@ scen_phase(const struct scen_opts *o, struct scen_src *s, enum scen_op op,
 	scen_print(&run, name, o->common.json);
 	rc = (int64_t)run.errors;
 	if (setup && run.requests < budget) {
-		fprintf(stderr, "jdbench: %s: only %" PRIu64 " of %" PRIu64 " set-up requests ran\n",
-		    name, run.requests, budget);
+		fprintf(stderr,
+		    "jdbench: %s: only %" PRIu64 " of %" PRIu64 " set-up requests ran\n", name,
+		    run.requests, budget);
 		if (rc == 0)
 			rc = 1;
 	}
@@ -356,7 +361,7 @@ scen_once(const struct scen_opts *o, const struct bench_addr *addr, const char *
 	uint64_t ns;
 
 	if (bench_request_once(addr, method, path, body, ONCE_TIMEOUT_SECONDS, &status, &ns, buf,
-		size) != 0) {
+	        size) != 0) {
 		fprintf(stderr, "jdbench: %s %s: %s\n", method, path, buf);
 		return -1;
 	}
@@ -386,15 +391,16 @@ scen_wait_count(const struct scen_opts *o, const char *job, const char *field, i
 	resp[0] = '\0';
 	snprintf(path, sizeof(path), "/jobs/%s", job);
 	for (;;) {
-		if (bench_request_once(&o->control, "GET", path, NULL, ONCE_TIMEOUT_SECONDS, &status,
-			&ns, resp, POLL_RESP_MAX) == 0 &&
+		if (bench_request_once(&o->control, "GET", path, NULL, ONCE_TIMEOUT_SECONDS,
+		        &status, &ns, resp, POLL_RESP_MAX) == 0 &&
 		    status == 200 && scen_json_int(resp, field, &have) == 0 && have >= want) {
 			rc = 0;
 			break;
 		}
 		if (bench_now_ns() >= deadline) {
-			fprintf(stderr, "jdbench: %s: %s is %" PRId64 ", not %" PRId64 ", after %.0fs "
-					"(HTTP %d: %.200s)\n",
+			fprintf(stderr,
+			    "jdbench: %s: %s is %" PRId64 ", not %" PRId64 ", after %.0fs "
+			    "(HTTP %d: %.200s)\n",
 			    job, field, have, want, timeout_s, status, resp);
 			break;
 		}
@@ -414,13 +420,13 @@ scen_wait_ok(const struct scen_opts *o, const char *path, double timeout_s)
 	uint64_t ns;
 
 	for (;;) {
-		if (bench_request_once(&o->control, "GET", path, NULL, ONCE_TIMEOUT_SECONDS, &status,
-			&ns, resp, sizeof(resp)) == 0 &&
+		if (bench_request_once(&o->control, "GET", path, NULL, ONCE_TIMEOUT_SECONDS,
+		        &status, &ns, resp, sizeof(resp)) == 0 &&
 		    status == 200)
 			return 0;
 		if (bench_now_ns() >= deadline) {
-			fprintf(stderr, "jdbench: GET %s: no 200 after %.0fs (HTTP %d: %.200s)\n", path,
-			    timeout_s, status, resp);
+			fprintf(stderr, "jdbench: GET %s: no 200 after %.0fs (HTTP %d: %.200s)\n",
+			    path, timeout_s, status, resp);
 			return -1;
 		}
 		nanosleep(&pause, NULL);

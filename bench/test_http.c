@@ -55,7 +55,7 @@ static void
 test_content_length(void)
 {
 	const char *s = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-			"Content-Length: 11\r\n\r\n{\"a\":\"bc\"}";
+	                "Content-Length: 11\r\n\r\n{\"a\":\"bc\"}";
 
 	/* 10 body bytes but Content-Length 11: not done yet. */
 	CHECK_INT(feed_steps(s, strlen(s), 1000, 0), strlen(s));
@@ -68,7 +68,8 @@ test_content_length(void)
 	CHECK_STR(r.body, "{\"a\":\"bc\"}\n");
 	CHECK_INT(bench_http_resp_feed(&r, "x", 1), 0);
 
-	same_all_splits("HTTP/1.1 404 Not Found\r\ncontent-length: 5\r\n\r\nnope!", 404, "nope!", 1);
+	same_all_splits("HTTP/1.1 404 Not Found\r\ncontent-length: 5\r\n\r\nnope!", 404, "nope!",
+	    1);
 	same_all_splits("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 200, "", 1);
 	same_all_splits("HTTP/1.1 200\r\nContent-Length:2\r\n\r\nok", 200, "ok", 1);
 	/* Bare LF line ends are tolerated. */
@@ -79,7 +80,7 @@ static void
 test_pipelined_bytes_left(void)
 {
 	const char *s = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 500 X\r\n"
-			"Content-Length: 0\r\n\r\n";
+	                "Content-Length: 0\r\n\r\n";
 	size_t first;
 
 	bench_http_resp_init(&r, 0);
@@ -98,7 +99,7 @@ test_connection_header(void)
 	same_all_splits("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx", 200,
 	    "x", 0);
 	same_all_splits("HTTP/1.1 200 OK\r\nConnection: Keep-Alive, Upgrade\r\n"
-			"Content-Length: 1\r\n\r\nx",
+	                "Content-Length: 1\r\n\r\nx",
 	    200, "x", 1);
 	same_all_splits("HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\nx", 200, "x", 0);
 	same_all_splits("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\nx",
@@ -112,8 +113,8 @@ static void
 test_chunked(void)
 {
 	same_all_splits("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-			"4\r\nWiki\r\n5;ext=1\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\n"
-			"X-Trailer: y\r\n\r\n",
+	                "4\r\nWiki\r\n5;ext=1\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\n"
+	                "X-Trailer: y\r\n\r\n",
 	    200, "Wikipedia in\r\n\r\nchunks.", 1);
 	same_all_splits("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 200,
 	    "", 1);
@@ -141,8 +142,9 @@ test_no_body_statuses(void)
 static void
 test_interim(void)
 {
-	same_all_splits("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 202 Accepted\r\nContent-Length: 1\r\n"
-			"\r\n!",
+	same_all_splits(
+	    "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 202 Accepted\r\nContent-Length: 1\r\n"
+	    "\r\n!",
 	    202, "!", 1);
 }
 
@@ -228,15 +230,17 @@ test_format_request(void)
 	char buf[512];
 	long n;
 
-	n = bench_http_format_request(buf, sizeof(buf), "GET", "127.0.0.1:8080", "/things/t1/jobs/j",
-	    NULL, 0);
+	n = bench_http_format_request(buf, sizeof(buf), "GET", "127.0.0.1:8080",
+	    "/things/t1/jobs/j", NULL, 0);
 	CHECK_INT(n, (long)strlen(buf));
-	CHECK_STR(buf, "GET /things/t1/jobs/j HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
-		       "User-Agent: jdbench\r\n\r\n");
+	CHECK_STR(buf,
+	    "GET /things/t1/jobs/j HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
+	    "User-Agent: jdbench\r\n\r\n");
 	n = bench_http_format_request(buf, sizeof(buf), "POST", "[::1]:80", "/x", "{\"a\":1}", 7);
 	buf[n] = '\0';
-	CHECK_STR(buf, "POST /x HTTP/1.1\r\nHost: [::1]:80\r\nUser-Agent: jdbench\r\n"
-		       "Content-Type: application/json\r\nContent-Length: 7\r\n\r\n{\"a\":1}");
+	CHECK_STR(buf,
+	    "POST /x HTTP/1.1\r\nHost: [::1]:80\r\nUser-Agent: jdbench\r\n"
+	    "Content-Type: application/json\r\nContent-Length: 7\r\n\r\n{\"a\":1}");
 	n = bench_http_format_request(buf, sizeof(buf), "PUT", "h:1", "/x", NULL, 0);
 	CHECK(n > 0 && strstr(buf, "Content-Length: 0\r\n\r\n") != NULL);
 	n = bench_http_format_request(buf, sizeof(buf), "DELETE", "h:1", "/x?force=true", NULL, 0);

@@ -105,7 +105,8 @@ next_get(void *ctx, uint64_t seq, struct bench_req *req)
 	snprintf(req->path, sizeof(req->path), "/things/t%llu", (unsigned long long)seq);
 	if (seq % 2 == 0) {
 		req->has_body = 1;
-		req->body_len = (size_t)snprintf(req->body, sizeof(req->body), "{\"status\":\"X\"}");
+		req->body_len =
+		    (size_t)snprintf(req->body, sizeof(req->body), "{\"status\":\"X\"}");
 	}
 	return 0;
 }
@@ -144,8 +145,8 @@ main(void)
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) != 0 || listen(lfd, 256) != 0 ||
-	    getsockname(lfd, (struct sockaddr *)&sin, &len) != 0) {
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
+	    listen(lfd, 256) != 0 || getsockname(lfd, (struct sockaddr *)&sin, &len) != 0) {
 		perror("listen");
 		return 1;
 	}

@@ -109,12 +109,14 @@ test_format(void)
 	r.seconds = 0.5;
 	bench_result_fill(&r, &l);
 	CHECK_INT(bench_result_format(&r, 0, buf, sizeof(buf)), (long long)strlen(buf));
-	CHECK_STR(buf, "op=DescribeJobExecution requests=100 seconds=0.500 rps=200.0 "
-		       "p50_ms=50.000 p99_ms=99.000 max_ms=100.000 errors=2\n");
+	CHECK_STR(buf,
+	    "op=DescribeJobExecution requests=100 seconds=0.500 rps=200.0 "
+	    "p50_ms=50.000 p99_ms=99.000 max_ms=100.000 errors=2\n");
 	bench_result_format(&r, 1, buf, sizeof(buf));
-	CHECK_STR(buf, "{\"op\":\"DescribeJobExecution\",\"requests\":100,\"seconds\":0.500,"
-		       "\"rps\":200.0,\"p50_ms\":50.000,\"p99_ms\":99.000,\"max_ms\":100.000,"
-		       "\"errors\":2}\n");
+	CHECK_STR(buf,
+	    "{\"op\":\"DescribeJobExecution\",\"requests\":100,\"seconds\":0.500,"
+	    "\"rps\":200.0,\"p50_ms\":50.000,\"p99_ms\":99.000,\"max_ms\":100.000,"
+	    "\"errors\":2}\n");
 	r.op = "a\"b\\c";
 	r.seconds = 0;
 	bench_result_format(&r, 1, buf, sizeof(buf));

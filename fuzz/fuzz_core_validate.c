@@ -263,15 +263,18 @@ static void
 check_validators(const char *s)
 {
 	const char *printable = " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				"[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
+	                        "[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~";
 	size_t n = strlen(s), count;
 	bool ctrl, plain, ok;
 
 	FUZZ_CHECK(run(core_check_job_id, "jobId", s) == ref_class(s, true, "_-", 1, 64));
-	FUZZ_CHECK(run(core_check_namespace_id, "namespaceId", s) == ref_class(s, true, "_-", 1, 64));
-	FUZZ_CHECK(run(core_check_template_id, "jobTemplateId", s) == ref_class(s, true, "_-", 1, 64));
+	FUZZ_CHECK(
+	    run(core_check_namespace_id, "namespaceId", s) == ref_class(s, true, "_-", 1, 64));
+	FUZZ_CHECK(
+	    run(core_check_template_id, "jobTemplateId", s) == ref_class(s, true, "_-", 1, 64));
 	FUZZ_CHECK(run(core_check_thing_name, "thingName", s) == ref_class(s, true, ":_-", 1, 128));
-	FUZZ_CHECK(run(core_check_details_key, "statusDetails", s) == ref_class(s, true, ":_-", 1, 128));
+	FUZZ_CHECK(
+	    run(core_check_details_key, "statusDetails", s) == ref_class(s, true, ":_-", 1, 128));
 	FUZZ_CHECK(run(core_check_reason_code, "reasonCode", s) ==
 	    ref_class(s, false, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_", 1, 128));
 	FUZZ_CHECK(run(core_check_attr_name, "attributeName", s) ==
@@ -285,7 +288,8 @@ check_validators(const char *s)
 
 	bool valid = ref_utf8(s, n, &count, &ctrl, &plain);
 	(void)valid;
-	unicode_rule(run_text(s, 1, 2028), s, 1, 2028, ref_class(s, false, printable, 1, 2028), true);
+	unicode_rule(run_text(s, 1, 2028), s, 1, 2028, ref_class(s, false, printable, 1, 2028),
+	    true);
 	unicode_rule(run_text(s, 0, 16), s, 0, 16, ref_class(s, false, printable, 0, 16), true);
 	unicode_rule(run(core_check_details_value, "statusDetails", s), s, 1, 1024,
 	    ref_class(s, false, printable, 1, 1024), true);
@@ -329,9 +333,11 @@ check_parsers(const char *s)
 
 	/* enum names: a parse is exactly a name, and round-trips. */
 	if (core_exec_status_parse(s, &st) == 0)
-		FUZZ_CHECK(st >= 0 && st < JD_EXEC__COUNT && strcmp(core_exec_status_name(st), s) == 0);
+		FUZZ_CHECK(
+		    st >= 0 && st < JD_EXEC__COUNT && strcmp(core_exec_status_name(st), s) == 0);
 	if (core_job_status_parse(s, &st) == 0)
-		FUZZ_CHECK(st >= 0 && st < JD_JOB__COUNT && strcmp(core_job_status_name(st), s) == 0);
+		FUZZ_CHECK(
+		    st >= 0 && st < JD_JOB__COUNT && strcmp(core_job_status_name(st), s) == 0);
 	if (core_target_selection_parse(s, &st) == 0)
 		FUZZ_CHECK(st >= 0 && st < JD_SEL__COUNT &&
 		    strcmp(core_target_selection_name(st), s) == 0);
@@ -346,8 +352,9 @@ check_parsers(const char *s)
 		FUZZ_CHECK(ms % 1000 == 0);
 		t = (time_t)(ms / 1000);
 		FUZZ_CHECK(gmtime_r(&t, &tm) != NULL);
-		FUZZ_CHECK(tm.tm_year + 1900 == f[0] && tm.tm_mon + 1 == f[1] && tm.tm_mday == f[2] &&
-		    tm.tm_hour == f[3] && tm.tm_min == f[4] && tm.tm_sec == f[5]);
+		FUZZ_CHECK(tm.tm_year + 1900 == f[0] && tm.tm_mon + 1 == f[1] &&
+		    tm.tm_mday == f[2] && tm.tm_hour == f[3] && tm.tm_min == f[4] &&
+		    tm.tm_sec == f[5]);
 	} else {
 		FUZZ_CHECK(core_parse_schedule_time(s, &ms) == -1);
 	}
@@ -367,7 +374,8 @@ check_schedule(const char *s, const uint8_t *data, size_t size)
 	if (copy == NULL)
 		abort();
 	if (size >= 2)
-		now = (int64_t)(data[0] << 8 | data[1]) * 60000 * 1000 % (INT64_C(4102444800) * 1000);
+		now =
+		    (int64_t)(data[0] << 8 | data[1]) * 60000 * 1000 % (INT64_C(4102444800) * 1000);
 	if ((nl = strchr(copy, '\n')) != NULL) {
 		*nl = '\0';
 		end = nl + 1;
@@ -446,7 +454,8 @@ check_exec(const uint8_t *data, size_t size)
 		if (rc == 0) {
 			FUZZ_CHECK(e.code == 0);
 		} else {
-			FUZZ_CHECK(rc < 0 && e.code == rc && e.msg[0] != '\0' && fuzz_printable(e.msg));
+			FUZZ_CHECK(
+			    rc < 0 && e.code == rc && e.msg[0] != '\0' && fuzz_printable(e.msg));
 			FUZZ_CHECK(strstr(e.msg, "{") == NULL); /* every placeholder replaced */
 		}
 		jd_error_clear(&e);
@@ -462,8 +471,8 @@ check_exec(const uint8_t *data, size_t size)
 	FUZZ_CHECK(core_exec_op_name(op) != NULL || op < 0 || op >= CORE_OP__COUNT);
 	/* every in-range state is exactly one of pending and terminal */
 	FUZZ_CHECK(!(core_exec_status_pending(from) && core_exec_status_terminal(from)));
-	FUZZ_CHECK(core_exec_status_pending(from) == (from == JD_EXEC_QUEUED ||
-	    from == JD_EXEC_IN_PROGRESS));
+	FUZZ_CHECK(core_exec_status_pending(from) ==
+	    (from == JD_EXEC_QUEUED || from == JD_EXEC_IN_PROGRESS));
 	if (from >= 0 && from < JD_EXEC__COUNT)
 		FUZZ_CHECK(core_exec_status_pending(from) || core_exec_status_terminal(from));
 	else

@@ -53,13 +53,27 @@ unescape(const char *s, size_t len, char *out)
 		if (i + 1 >= len - 1)
 			return -1;
 		switch (s[i + 1]) {
-		case '"': out[n++] = '"'; break;
-		case '\\': out[n++] = '\\'; break;
-		case 'n': out[n++] = '\n'; break;
-		case 'r': out[n++] = '\r'; break;
-		case 't': out[n++] = '\t'; break;
-		case 'b': out[n++] = '\b'; break;
-		case 'f': out[n++] = '\f'; break;
+		case '"':
+			out[n++] = '"';
+			break;
+		case '\\':
+			out[n++] = '\\';
+			break;
+		case 'n':
+			out[n++] = '\n';
+			break;
+		case 'r':
+			out[n++] = '\r';
+			break;
+		case 't':
+			out[n++] = '\t';
+			break;
+		case 'b':
+			out[n++] = '\b';
+			break;
+		case 'f':
+			out[n++] = '\f';
+			break;
 		case 'u': {
 			unsigned v;
 
@@ -181,7 +195,7 @@ check_time(const uint8_t *data, size_t size)
 }
 
 struct frame {
-	json_t *v;   /* the expected container (borrowed from its parent) */
+	json_t *v; /* the expected container (borrowed from its parent) */
 	bool is_obj;
 };
 

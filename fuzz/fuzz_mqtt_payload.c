@@ -36,7 +36,8 @@ check_details(const char *details)
 
 	FUZZ_CHECK(o != NULL && json_is_object(o));
 	FUZZ_CHECK(json_object_size(o) <= JD_DETAILS_PAIRS_MAX);
-	json_object_foreach(o, k, v) {
+	json_object_foreach(o, k, v)
+	{
 		FUZZ_CHECK(json_is_string(v));
 		FUZZ_CHECK(core_check_details_key(NULL, k, NULL) == 0);
 		FUZZ_CHECK(core_check_details_value(NULL, json_string_value(v), NULL) == 0);
@@ -99,8 +100,8 @@ is_object(const char *p, size_t n)
 }
 
 static void
-check_reply(const char *text, int code, const char *msg, const struct mqtt_request *req,
-    int64_t ts, const struct jd_error *e)
+check_reply(const char *text, int code, const char *msg, const struct mqtt_request *req, int64_t ts,
+    const struct jd_error *e)
 {
 	json_error_t jerr;
 	json_t *o = json_loads(text, 0, &jerr), *v;
@@ -117,7 +118,8 @@ check_reply(const char *text, int code, const char *msg, const struct mqtt_reque
 	FUZZ_CHECK(strcmp(json_string_value(v), want_msg) == 0);
 	v = json_object_get(o, "clientToken");
 	if (req != NULL && req->has_client_token)
-		FUZZ_CHECK(json_is_string(v) && strcmp(json_string_value(v), req->client_token) == 0);
+		FUZZ_CHECK(
+		    json_is_string(v) && strcmp(json_string_value(v), req->client_token) == 0);
 	else
 		FUZZ_CHECK(v == NULL);
 	FUZZ_CHECK(json_is_integer(v = json_object_get(o, "timestamp")));

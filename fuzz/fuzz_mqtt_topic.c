@@ -45,8 +45,8 @@ rebuild(const struct mqtt_topic *t, char *out, size_t n)
 		break;
 	default:
 		if (t->namespace_id[0] != '\0')
-			snprintf(out, n, "$aws/things/%s/jobs/%s/namespace-%s/%s", t->thing, t->job_id,
-			    t->namespace_id, verb);
+			snprintf(out, n, "$aws/things/%s/jobs/%s/namespace-%s/%s", t->thing,
+			    t->job_id, t->namespace_id, verb);
 		else
 			snprintf(out, n, "$aws/things/%s/jobs/%s/%s", t->thing, t->job_id, verb);
 		break;
@@ -144,12 +144,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (utf8)
 			FUZZ_CHECK(core_utf8_valid(t.msg, strlen(t.msg)));
-		mqtt_encode_rejected(&b, kind == MQTT_T_INVALID ? JD_ENOROUTE : JD_EINVAL, t.msg, NULL,
-		    1, NULL);
+		mqtt_encode_rejected(&b, kind == MQTT_T_INVALID ? JD_ENOROUTE : JD_EINVAL, t.msg,
+		    NULL, 1, NULL);
 		o = json_loads(buf_cstr(&b), 0, &jerr);
 		FUZZ_CHECK(o != NULL && json_is_string(json_object_get(o, "message")));
 		if (utf8)
-			FUZZ_CHECK(strcmp(json_string_value(json_object_get(o, "message")), t.msg) == 0);
+			FUZZ_CHECK(
+			    strcmp(json_string_value(json_object_get(o, "message")), t.msg) == 0);
 		json_decref(o);
 		buf_free(&b);
 	}

@@ -68,24 +68,24 @@ static const char *const empty_ops[] = {"UpdateThing", "DeleteThing", "DeleteThi
     "AddThingToThingGroup", "RemoveThingFromThingGroup", "UpdateJob", "DeleteJob",
     "DeleteJobTemplate", "CancelJobExecution", "DeleteJobExecution", "Reset", NULL};
 
-static const char *const methods[] = {"GET", "PUT", "POST", "PATCH", "DELETE", "HEAD",
-    "OPTIONS", "get"};
+static const char *const methods[] = {"GET", "PUT", "POST", "PATCH", "DELETE", "HEAD", "OPTIONS",
+    "get"};
 
 static const char *const authz[] = {
-	NULL,
-	"AWS4-HMAC-SHA256 Credential=AKIDFUZZ/20260101/us-east-1/iot/aws4_request, "
-	"SignedHeaders=host;x-amz-date, Signature=00",
-	"AWS4-HMAC-SHA256 Credential=AKIDFUZZ/20260101/us-east-1/iot-jobs-data/aws4_request, "
-	"SignedHeaders=host;x-amz-date, Signature=00",
-	"AWS4-HMAC-SHA256 Credential=AKIDFUZZ/20260101/eu-west-1/iot/aws4_request, "
-	"SignedHeaders=host, Signature=00",
-	"AWS4-HMAC-SHA256 Credential=AKIDFUZZ/20260101/eu-west-1/iot-jobs-data/aws4_request, "
-	"SignedHeaders=host, Signature=00",
-	"AWS4-HMAC-SHA256 Credential=AKIDFUZZ/20260101/us-east-1/s3/aws4_request, "
-	"SignedHeaders=host, Signature=00",
-	"AWS4-HMAC-SHA256 SignedHeaders=host, Signature=00",
-	"AWS4-HMAC-SHA256 Credential=AKIDFUZZ/20260101/US_EAST/iot/aws4_request, "
-	"SignedHeaders=host, Signature=00",
+    NULL,
+    "AWS4-HMAC-SHA256 Credential=AKIDFUZZ/20260101/us-east-1/iot/aws4_request, "
+    "SignedHeaders=host;x-amz-date, Signature=00",
+    "AWS4-HMAC-SHA256 Credential=AKIDFUZZ/20260101/us-east-1/iot-jobs-data/aws4_request, "
+    "SignedHeaders=host;x-amz-date, Signature=00",
+    "AWS4-HMAC-SHA256 Credential=AKIDFUZZ/20260101/eu-west-1/iot/aws4_request, "
+    "SignedHeaders=host, Signature=00",
+    "AWS4-HMAC-SHA256 Credential=AKIDFUZZ/20260101/eu-west-1/iot-jobs-data/aws4_request, "
+    "SignedHeaders=host, Signature=00",
+    "AWS4-HMAC-SHA256 Credential=AKIDFUZZ/20260101/us-east-1/s3/aws4_request, "
+    "SignedHeaders=host, Signature=00",
+    "AWS4-HMAC-SHA256 SignedHeaders=host, Signature=00",
+    "AWS4-HMAC-SHA256 Credential=AKIDFUZZ/20260101/US_EAST/iot/aws4_request, "
+    "SignedHeaders=host, Signature=00",
 };
 
 static bool
@@ -169,7 +169,8 @@ request(struct api *a, int listener, const char *method, const char *uri, const 
 	api_serve_raw(a, listener, method, uri, h, auth != NULL ? 2 : 1, body, body_len, rs);
 	if (verbose)
 		fprintf(stderr, "%s %s -> %d %s %s %s\n", method, uri, rs->status,
-		    rs->operation ? rs->operation : "-", rs->error_type ? rs->error_type : "", rs->body);
+		    rs->operation ? rs->operation : "-", rs->error_type ? rs->error_type : "",
+		    rs->body);
 	check_response(rs);
 }
 
@@ -181,7 +182,8 @@ seed1(int listener, const char *method, const char *uri, const char *body)
 
 	request(&api_rig, listener, method, uri, NULL, body, strlen(body), &rs);
 	if (rs.status != 200) {
-		fprintf(stderr, "fuzz_request: seed %s %s: %d %s\n", method, uri, rs.status, rs.body);
+		fprintf(stderr, "fuzz_request: seed %s %s: %d %s\n", method, uri, rs.status,
+		    rs.body);
 		abort();
 	}
 	api_raw_response_free(&rs);
@@ -207,7 +209,8 @@ reset(void)
 	seed1(0, "POST", "/things/thing-2",
 	    "{\"attributePayload\":{\"attributes\":{\"fw\":\"1.0\"}}}");
 	seed1(0, "POST", "/things/dev%3A01", "{}");
-	seed1(0, "POST", "/things/thing-4", "{\"attributePayload\":{\"attributes\":{\"site\":\"a\"}}}");
+	seed1(0, "POST", "/things/thing-4",
+	    "{\"attributePayload\":{\"attributes\":{\"site\":\"a\"}}}");
 	seed1(0, "POST", "/thing-groups/group-a",
 	    "{\"thingGroupProperties\":{\"thingGroupDescription\":\"fleet\"}}");
 	seed1(0, "POST", "/thing-groups/group-b", "{\"parentGroupName\":\"group-a\"}");
@@ -219,23 +222,26 @@ reset(void)
 	    "{\"description\":\"t\",\"document\":\"{\\\"op\\\":\\\"reboot\\\"}\","
 	    "\"timeoutConfig\":{\"inProgressTimeoutInMinutes\":30}}");
 	seed1(0, "PUT", "/jobs/job-1",
-	    "{\"targets\":[" ARN("thing", "thing-1") "," ARN("thing", "thing-2") ","
-	    ARN("thing", "dev:01") "],\"document\":\"{\\\"op\\\":\\\"update\\\"}\","
-	    "\"timeoutConfig\":{\"inProgressTimeoutInMinutes\":60},"
-	    "\"jobExecutionsRetryConfig\":{\"criteriaList\":[{\"failureType\":\"FAILED\","
-	    "\"numberOfRetries\":2}]}}");
+	    "{\"targets\":[" ARN("thing", "thing-1") "," ARN("thing", "thing-2") "," ARN("thing",
+	        "dev:01") "],\"document\":\"{\\\"op\\\":\\\"update\\\"}\","
+	                  "\"timeoutConfig\":{\"inProgressTimeoutInMinutes\":60},"
+	                  "\"jobExecutionsRetryConfig\":{\"criteriaList\":[{\"failureType\":\"FAILED\","
+	                  "\"numberOfRetries\":2}]}}");
 	seed1(0, "PUT", "/jobs/job-2",
-	    "{\"targets\":[" ARN("thinggroup", "group-a") "],\"targetSelection\":\"CONTINUOUS\","
-	    "\"document\":\"{}\",\"description\":\"continuous\"}");
+	    "{\"targets\":[" ARN("thinggroup",
+	        "group-a") "],\"targetSelection\":\"CONTINUOUS\","
+	                   "\"document\":\"{}\",\"description\":\"continuous\"}");
 	seed1(0, "PUT", "/jobs/job-3",
-	    "{\"targets\":[" ARN("thing", "thing-2") "],\"jobTemplateArn\":"
-	    ARN("jobtemplate", "tmpl-1") ",\"namespaceId\":\"ns1\"}");
+	    "{\"targets\":[" ARN("thing", "thing-2") "],\"jobTemplateArn\":" ARN("jobtemplate",
+	        "tmpl-1") ",\"namespaceId\":\"ns1\"}");
 	seed1(0, "PUT", "/jobs/job-4",
-	    "{\"targets\":[" ARN("thing", "thing-4") "],\"document\":\"{}\","
-	    "\"schedulingConfig\":{\"startTime\":\"2026-02-01T00:00\",\"endBehavior\":\"CANCEL\"}}");
+	    "{\"targets\":[" ARN("thing",
+	        "thing-4") "],\"document\":\"{}\","
+	                   "\"schedulingConfig\":{\"startTime\":\"2026-02-01T00:00\",\"endBehavior\":\"CANCEL\"}}");
 	seed1(0, "PUT", "/jobs/job-5",
-	    "{\"targets\":[" ARN("thing", "thing-1") "," ARN("thing", "thing-4") "],"
-	    "\"document\":\"{}\"}");
+	    "{\"targets\":[" ARN("thing", "thing-1") "," ARN("thing",
+	        "thing-4") "],"
+	                   "\"document\":\"{}\"}");
 	seed1(0, "PUT", "/jobs/job-5/cancel", "{\"reasonCode\":\"R1\",\"comment\":\"stop\"}");
 	/* executions: IN_PROGRESS, SUCCEEDED, FAILED (retried), QUEUED */
 	seed1(1, "PUT", "/things/thing-1/jobs/$next", "{\"statusDetails\":{\"step\":\"1\"}}");

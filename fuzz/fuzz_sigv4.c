@@ -94,7 +94,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(strstr(e.msg, SECRET) == NULL);
 	if (rc == 0) {
 		FUZZ_CHECK(strcmp(res.access_key, "AKIDFUZZ") == 0);
-		FUZZ_CHECK(strcmp(res.service, "iot") == 0 || strcmp(res.service, "iot-jobs-data") == 0);
+		FUZZ_CHECK(
+		    strcmp(res.service, "iot") == 0 || strcmp(res.service, "iot-jobs-data") == 0);
 	}
 	/* canonical forms are stable */
 	{

@@ -3,7 +3,7 @@
 # Idempotent, non-interactive, and quiet when everything is already present.
 set -eu
 
-PKGS="build-essential cmake pkg-config clang libclang-rt-dev
+PKGS="build-essential cmake pkg-config clang libclang-rt-dev clang-format
 libmicrohttpd-dev libgnutls28-dev libjansson-dev libsqlite3-dev libssl-dev sqlite3
 mosquitto mosquitto-clients libmosquitto-dev
 curl openssl"

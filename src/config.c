@@ -76,7 +76,8 @@ config_usage(const char *prog)
 	       "jobsd: a self-hosted, wire-compatible AWS IoT Jobs service.\n\n"
 	       "Options (each also settable as JOBSD_NAME in the environment, NAME upper-case\n"
 	       "with '-' as '_', or as `name = value` in the config file; flags win over the\n"
-	       "environment, which wins over the file):\n\n", prog);
+	       "environment, which wins over the file):\n\n",
+	    prog);
 	printf("  %-28s %s\n", "--config FILE", "read options from FILE (also JOBSD_CONFIG)");
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
 		char left[64];
@@ -107,24 +108,28 @@ set(struct config *c, const struct opt *o, const char *v, const char *where, str
 	switch (o->kind) {
 	case OPT_STR:
 		if (strlen(v) >= o->size)
-			return jd_error_set(e, JD_EINVAL, "%s: value of %s is too long", where, o->name);
+			return jd_error_set(e, JD_EINVAL, "%s: value of %s is too long", where,
+			    o->name);
 		jd_strlcpy(field, v, o->size);
 		return 0;
 	case OPT_BOOL: {
 		bool b;
-		if (v[0] == '\0' || strcmp(v, "1") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "on") == 0)
+		if (v[0] == '\0' || strcmp(v, "1") == 0 || strcmp(v, "yes") == 0 ||
+		    strcmp(v, "on") == 0)
 			b = true;
 		else if (strcmp(v, "0") == 0 || strcmp(v, "no") == 0 || strcmp(v, "off") == 0)
 			b = false;
 		else if (core_parse_bool(v, &b) != 0)
-			return jd_error_set(e, JD_EINVAL, "%s: %s wants true or false, not '%s'", where, o->name, v);
+			return jd_error_set(e, JD_EINVAL, "%s: %s wants true or false, not '%s'",
+			    where, o->name, v);
 		*(bool *)(void *)field = b;
 		return 0;
 	}
 	case OPT_INT: {
 		int64_t n;
 		if (core_parse_u63(v, &n) != 0 || n < 1 || n > 256)
-			return jd_error_set(e, JD_EINVAL, "%s: %s wants a number 1..256, not '%s'", where, o->name, v);
+			return jd_error_set(e, JD_EINVAL, "%s: %s wants a number 1..256, not '%s'",
+			    where, o->name, v);
 		*(int *)(void *)field = (int)n;
 		return 0;
 	}
@@ -219,9 +224,11 @@ validate(struct config *c, struct jd_error *e)
 	if (strcmp(c->auth, "sigv4") == 0 && c->credentials_file[0] == '\0')
 		return jd_error_set(e, JD_EINVAL, "auth=sigv4 needs --credentials-file FILE");
 	if (strcmp(c->throttle, "off") != 0 && strcmp(c->throttle, "aws") != 0)
-		return jd_error_set(e, JD_EINVAL, "throttle must be off or aws, not '%s'", c->throttle);
+		return jd_error_set(e, JD_EINVAL, "throttle must be off or aws, not '%s'",
+		    c->throttle);
 	if (strlen(c->account) != 12 || strspn(c->account, "0123456789") != 12)
-		return jd_error_set(e, JD_EINVAL, "account-id must be 12 digits, not '%s'", c->account);
+		return jd_error_set(e, JD_EINVAL, "account-id must be 12 digits, not '%s'",
+		    c->account);
 	if (strncmp(c->store, "sqlite:", 7) != 0 || c->store[7] == '\0')
 		return jd_error_set(e, JD_EINVAL, "store must be sqlite:PATH, not '%s'", c->store);
 	if (c->listen[0] == '\0')
@@ -231,18 +238,21 @@ validate(struct config *c, struct jd_error *e)
 		int64_t port;
 		if (colon == NULL || colon == c->mqtt || core_parse_u63(colon + 1, &port) != 0 ||
 		    port < 1 || port > 65535)
-			return jd_error_set(e, JD_EINVAL, "mqtt must be HOST:PORT, not '%s'", c->mqtt);
+			return jd_error_set(e, JD_EINVAL, "mqtt must be HOST:PORT, not '%s'",
+			    c->mqtt);
 	}
 	if ((c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0'))
 		return jd_error_set(e, JD_EINVAL, "tls-cert and tls-key go together");
 	if (c->data_client_ca[0] != '\0' && c->tls_cert[0] == '\0')
 		return jd_error_set(e, JD_EINVAL, "data-client-ca needs tls-cert and tls-key");
 	if (c->data_client_ca[0] != '\0' && c->data_listen[0] == '\0')
-		return jd_error_set(e, JD_EINVAL, "data-client-ca needs a data listener (data-listen)");
+		return jd_error_set(e, JD_EINVAL,
+		    "data-client-ca needs a data listener (data-listen)");
 	if ((c->mqtt_certfile[0] == '\0') != (c->mqtt_keyfile[0] == '\0'))
 		return jd_error_set(e, JD_EINVAL, "mqtt-certfile and mqtt-keyfile go together");
 	if (c->mqtt_certfile[0] != '\0' && c->mqtt_cafile[0] == '\0')
-		return jd_error_set(e, JD_EINVAL, "mqtt-certfile needs mqtt-cafile (TLS to the broker)");
+		return jd_error_set(e, JD_EINVAL,
+		    "mqtt-certfile needs mqtt-cafile (TLS to the broker)");
 	c->shard = 0;
 	c->shards = 1;
 	if (c->mqtt_shard[0] != '\0') {
@@ -251,11 +261,13 @@ validate(struct config *c, struct jd_error *e)
 		jd_strlcpy(tmp, c->mqtt_shard, sizeof(tmp));
 		slash = strchr(tmp, '/');
 		if (slash == NULL)
-			return jd_error_set(e, JD_EINVAL, "mqtt-shard must be I/N, not '%s'", c->mqtt_shard);
+			return jd_error_set(e, JD_EINVAL, "mqtt-shard must be I/N, not '%s'",
+			    c->mqtt_shard);
 		*slash = '\0';
 		if (core_parse_u63(tmp, &i) != 0 || core_parse_u63(slash + 1, &n) != 0 || n < 1 ||
 		    n > 1024 || i >= n)
-			return jd_error_set(e, JD_EINVAL, "mqtt-shard must be I/N with 0 <= I < N <= 1024, not '%s'",
+			return jd_error_set(e, JD_EINVAL,
+			    "mqtt-shard must be I/N with 0 <= I < N <= 1024, not '%s'",
 			    c->mqtt_shard);
 		c->shard = (int)i;
 		c->shards = (int)n;
@@ -324,7 +336,8 @@ config_load(struct config *c, int argc, char **argv, struct jd_error *e)
 		if (strncmp(a, "--config=", 9) == 0)
 			continue;
 		if (strncmp(a, "--", 2) != 0)
-			return jd_error_set(e, JD_EINVAL, "unexpected argument '%s' (see --help)", a);
+			return jd_error_set(e, JD_EINVAL, "unexpected argument '%s' (see --help)",
+			    a);
 		eq = strchr(a + 2, '=');
 		o = find(a + 2, eq ? (size_t)(eq - a - 2) : strlen(a + 2));
 		if (o == NULL)

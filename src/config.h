@@ -13,8 +13,8 @@
 
 /* An "ADDR:PORT" address split at its last ':'. */
 struct config_addr {
-	char host[256];  /* "" when the value has no ':' */
-	int port;        /* -1 when not a number 0..65535 (a listener: api_create says so) */
+	char host[256]; /* "" when the value has no ':' */
+	int port;       /* -1 when not a number 0..65535 (a listener: api_create says so) */
 };
 
 /* A store spec "KIND:PATH" ("sqlite:./data/jobsd.db"), split. */
@@ -28,24 +28,24 @@ struct config {
 	char data_listen[128];
 	char store[1024];
 	char account[16];
-	char auth[16];         /* "off" | "sigv4" */
+	char auth[16];               /* "off" | "sigv4" */
 	char credentials_file[1024]; /* sigv4: `ACCESS_KEY_ID SECRET` lines */
-	char throttle[16];     /* "off" | "aws": preset of per-operation rates */
-	char throttle_rates[2048]; /* "Op=TPS,..." overrides on top of the preset */
-	char tls_cert[1024];   /* PEM; with tls_key: both listeners speak HTTPS */
+	char throttle[16];           /* "off" | "aws": preset of per-operation rates */
+	char throttle_rates[2048];   /* "Op=TPS,..." overrides on top of the preset */
+	char tls_cert[1024];         /* PEM; with tls_key: both listeners speak HTTPS */
 	char tls_key[1024];
 	char data_client_ca[1024]; /* PEM CA: device mutual TLS on the data listener */
 	bool test_rig;
 	int log_level;
-	char mqtt[256];          /* broker HOST:PORT, "" = no MQTT */
+	char mqtt[256]; /* broker HOST:PORT, "" = no MQTT */
 	char mqtt_client_id[128];
 	char mqtt_username[128];
 	char mqtt_password[256];
 	char mqtt_cafile[1024];
 	char mqtt_certfile[1024]; /* jobsd's client certificate for the broker (PEM) */
 	char mqtt_keyfile[1024];
-	char mqtt_shard[32];     /* "i/N" (D20) */
-	int shard, shards;       /* parsed from mqtt_shard */
+	char mqtt_shard[32]; /* "i/N" (D20) */
+	int shard, shards;   /* parsed from mqtt_shard */
 	bool show_help;
 	bool show_version;
 	/* Parsed from the strings above by config_load (not with --help or

@@ -9,40 +9,40 @@
 #define JD_THING_NAME_MAX 128
 #define JD_GROUP_NAME_MAX 128
 #define JD_NAMESPACE_MAX 64
-#define JD_DOCUMENT_MAX 32768          /* bytes of the job document (§11) */
+#define JD_DOCUMENT_MAX 32768 /* bytes of the job document (§11) */
 #define JD_DOCUMENT_SOURCE_MAX 1350
 #define JD_DESCRIPTION_MAX 2028
 #define JD_COMMENT_MAX 2028
 #define JD_REASON_CODE_MAX 128
-#define JD_TARGETS_MAX 100             /* per job, CreateJob + Associate */
+#define JD_TARGETS_MAX 100 /* per job, CreateJob + Associate */
 #define JD_TARGET_ARN_MAX 2048
-#define JD_DETAILS_PAIRS_MAX 10        /* statusDetails (D12) */
+#define JD_DETAILS_PAIRS_MAX 10 /* statusDetails (D12) */
 #define JD_DETAILS_VALUE_MAX 1024
-#define JD_ATTRIBUTES_MAX 50           /* attributes per thing with a type */
-#define JD_ATTRIBUTES_UNTYPED_MAX 3    /* attributes per thing without a type */
+#define JD_ATTRIBUTES_MAX 50        /* attributes per thing with a type */
+#define JD_ATTRIBUTES_UNTYPED_MAX 3 /* attributes per thing without a type */
 #define JD_GROUP_DEPTH_MAX 7
 #define JD_GROUP_CHILDREN_MAX 100
 #define JD_GROUPS_PER_THING_MAX 10
-#define JD_DELETING_JOBS_MAX 10        /* jobs in DELETION_IN_PROGRESS */
+#define JD_DELETING_JOBS_MAX 10 /* jobs in DELETION_IN_PROGRESS */
 #define JD_TAGS_MAX 50
-#define JD_PENDING_LIST_MAX 10         /* GetPendingJobExecutions, notify */
-#define JD_TIMEOUT_MINUTES_MAX 10080   /* in-progress and step timeouts */
-#define JD_PAGE_DEFAULT 50             /* D9 */
+#define JD_PENDING_LIST_MAX 10       /* GetPendingJobExecutions, notify */
+#define JD_TIMEOUT_MINUTES_MAX 10080 /* in-progress and step timeouts */
+#define JD_PAGE_DEFAULT 50           /* D9 */
 #define JD_PAGE_MAX 250
-#define JD_BODY_MAX (256 * 1024)       /* request body bytes, refused early */
+#define JD_BODY_MAX (256 * 1024) /* request body bytes, refused early */
 #define JD_URI_MAX 8192
-#define JD_HEADERS_MAX 16384          /* bytes of all request headers */
+#define JD_HEADERS_MAX 16384 /* bytes of all request headers */
 #define JD_QUERY_PARAMS_MAX 32
 #define JD_PATH_SEGMENTS_MAX 16
-#define JD_HTTP_STACK (512 * 1024)     /* stack of each HTTP thread */
-#define JD_HTTP_IO_THREADS_MAX 16      /* epoll pool per listener: CPUs, 2..this */
-#define JD_HTTP_WORKERS 64             /* threads that run write requests */
-#define JD_MALLOC_ARENAS_MAX 4         /* glibc arenas: CPUs, 2..this (main.c) */
-#define JD_HTTP_DRAIN_S 30             /* shutdown: wait for in-flight writes */
+#define JD_HTTP_STACK (512 * 1024) /* stack of each HTTP thread */
+#define JD_HTTP_IO_THREADS_MAX 16  /* epoll pool per listener: CPUs, 2..this */
+#define JD_HTTP_WORKERS 64         /* threads that run write requests */
+#define JD_MALLOC_ARENAS_MAX 4     /* glibc arenas: CPUs, 2..this (main.c) */
+#define JD_HTTP_DRAIN_S 30         /* shutdown: wait for in-flight writes */
 #define JD_HTTP_CONN_MAX 4096
 #define JD_HTTP_CONN_MEMORY (64 * 1024) /* libmicrohttpd pool per connection */
-#define JD_HTTP_TIMEOUT_S 60           /* idle / slow connection timeout */
-#define JD_STORE_READERS 8             /* SQLite reader connections */
+#define JD_HTTP_TIMEOUT_S 60            /* idle / slow connection timeout */
+#define JD_STORE_READERS 8              /* SQLite reader connections */
 #define JD_STORE_BUSY_MS 5000
 #define JD_FANOUT_BATCH 1000
 

@@ -129,8 +129,9 @@ setup_logging(struct jobsd *j)
 {
 	log_set_level(j->cfg.log_level);
 	if (j->cfg.test_rig)
-		log_warn("TEST-RIG MODE: /_jobsd/ admin endpoints (reset, virtual clock) are enabled; "
-		         "never use this in production");
+		log_warn(
+		    "TEST-RIG MODE: /_jobsd/ admin endpoints (reset, virtual clock) are enabled; "
+		    "never use this in production");
 	return 0;
 }
 
@@ -156,7 +157,8 @@ setup_auth(struct jobsd *j)
 	if (strcmp(c->auth, "off") == 0) {
 		log_warn("AUTH IS OFF: every request is accepted without a signature");
 		if (c->credentials_file[0] != '\0')
-			log_warn("credentials-file %s is ignored: auth is off", c->credentials_file);
+			log_warn("credentials-file %s is ignored: auth is off",
+			    c->credentials_file);
 		return 0;
 	}
 	if (auth_create(c->credentials_file, &j->auth, &j->err) != 0) {
@@ -165,9 +167,11 @@ setup_auth(struct jobsd *j)
 	}
 	log_info("auth: SigV4, %zu key(s) from %s", auth_key_count(j->auth), c->credentials_file);
 	if (auth_key_count(j->auth) == 0)
-		log_warn("auth: %s holds no keys: every request will be refused", c->credentials_file);
+		log_warn("auth: %s holds no keys: every request will be refused",
+		    c->credentials_file);
 	if (c->test_rig)
-		log_warn("auth: test-rig endpoints (/_jobsd/, /moto-api/reset) accept unsigned requests");
+		log_warn(
+		    "auth: test-rig endpoints (/_jobsd/, /moto-api/reset) accept unsigned requests");
 	return 0;
 }
 
@@ -181,8 +185,8 @@ setup_throttle(struct jobsd *j)
 		return EXIT_CONFIG;
 	}
 	if (j->throttle != NULL)
-		log_info("throttling on (preset %s%s%s)", c->throttle, c->throttle_rates[0] ? ", rates " : "",
-		    c->throttle_rates);
+		log_info("throttling on (preset %s%s%s)", c->throttle,
+		    c->throttle_rates[0] ? ", rates " : "", c->throttle_rates);
 	return 0;
 }
 
@@ -219,19 +223,19 @@ setup_mqtt(struct jobsd *j)
 	const struct config *c = &j->cfg;
 	char client_id[160];
 	struct mqtt_config mc = {
-		.host = c->mqtt_addr.host,
-		.port = c->mqtt_addr.port,
-		.client_id = client_id,
-		.username = c->mqtt_username[0] ? c->mqtt_username : NULL,
-		.password = c->mqtt_password[0] ? c->mqtt_password : NULL,
-		.cafile = c->mqtt_cafile[0] ? c->mqtt_cafile : NULL,
-		.certfile = c->mqtt_certfile[0] ? c->mqtt_certfile : NULL,
-		.keyfile = c->mqtt_keyfile[0] ? c->mqtt_keyfile : NULL,
-		.shard = c->shard,
-		.shards = c->shards,
-		.wait_ms = 3000,
-		.throttle = j->throttle != NULL ? mqtt_throttle : NULL,
-		.throttle_arg = j->throttle,
+	    .host = c->mqtt_addr.host,
+	    .port = c->mqtt_addr.port,
+	    .client_id = client_id,
+	    .username = c->mqtt_username[0] ? c->mqtt_username : NULL,
+	    .password = c->mqtt_password[0] ? c->mqtt_password : NULL,
+	    .cafile = c->mqtt_cafile[0] ? c->mqtt_cafile : NULL,
+	    .certfile = c->mqtt_certfile[0] ? c->mqtt_certfile : NULL,
+	    .keyfile = c->mqtt_keyfile[0] ? c->mqtt_keyfile : NULL,
+	    .shard = c->shard,
+	    .shards = c->shards,
+	    .wait_ms = 3000,
+	    .throttle = j->throttle != NULL ? mqtt_throttle : NULL,
+	    .throttle_arg = j->throttle,
 	};
 
 	if (c->mqtt[0] == '\0')
@@ -258,17 +262,17 @@ setup_http(struct jobsd *j)
 {
 	const struct config *c = &j->cfg;
 	struct api_config ac = {
-		.listen = c->listen,
-		.data_listen = c->data_listen,
-		.account = c->account,
-		.test_rig = c->test_rig,
-		.mqtt_ready = j->mqtt ? mqtt_ready : NULL,
-		.mqtt_arg = j->mqtt,
-		.auth = j->auth,
-		.throttle = j->throttle,
-		.tls_cert = c->tls_cert[0] ? c->tls_cert : NULL,
-		.tls_key = c->tls_key[0] ? c->tls_key : NULL,
-		.data_client_ca = c->data_client_ca[0] ? c->data_client_ca : NULL,
+	    .listen = c->listen,
+	    .data_listen = c->data_listen,
+	    .account = c->account,
+	    .test_rig = c->test_rig,
+	    .mqtt_ready = j->mqtt ? mqtt_ready : NULL,
+	    .mqtt_arg = j->mqtt,
+	    .auth = j->auth,
+	    .throttle = j->throttle,
+	    .tls_cert = c->tls_cert[0] ? c->tls_cert : NULL,
+	    .tls_key = c->tls_key[0] ? c->tls_key : NULL,
+	    .data_client_ca = c->data_client_ca[0] ? c->data_client_ca : NULL,
 	};
 
 	if (api_create(&ac, &j->svc, &j->api, &j->err) != 0) {
@@ -276,10 +280,11 @@ setup_http(struct jobsd *j)
 		return EXIT_START;
 	}
 	if (api_data_port(j->api) > 0)
-		printf("jobsd ready control=%s:%d data=%s:%d\n", c->listen_addr.host, api_port(j->api),
-		    c->data_listen_addr.host, api_data_port(j->api));
+		printf("jobsd ready control=%s:%d data=%s:%d\n", c->listen_addr.host,
+		    api_port(j->api), c->data_listen_addr.host, api_data_port(j->api));
 	else
-		printf("jobsd ready control=%s:%d data=none\n", c->listen_addr.host, api_port(j->api));
+		printf("jobsd ready control=%s:%d data=none\n", c->listen_addr.host,
+		    api_port(j->api));
 	fflush(stdout);
 	if (ac.tls_cert != NULL)
 		log_info("TLS on both listeners (certificate %s)%s%s", c->tls_cert,
@@ -311,12 +316,14 @@ reload(struct jobsd *j)
 			log_info("SIGHUP: %zu key(s) reloaded from %s", auth_key_count(j->auth),
 			    j->cfg.credentials_file);
 		else
-			log_warn("SIGHUP: credentials not reloaded, the previous keys stay in force: %s",
+			log_warn(
+			    "SIGHUP: credentials not reloaded, the previous keys stay in force: %s",
 			    e.msg);
 		jd_error_clear(&e);
 	}
 	if (api_reload_tls(j->api, &changed, &e) != 0)
-		log_warn("SIGHUP: TLS files not reloaded, the previous ones stay in force: %s", e.msg);
+		log_warn("SIGHUP: TLS files not reloaded, the previous ones stay in force: %s",
+		    e.msg);
 	else if (changed)
 		log_info("SIGHUP: TLS certificate, key and client CA reloaded; new "
 		         "connections use them");
@@ -366,14 +373,10 @@ main(int argc, char **argv)
 	setup_malloc();
 	if ((rc = setup_config(&j)) != 0 || j.cfg.show_help || j.cfg.show_version)
 		goto out;
-	if ((rc = setup_logging(&j)) != 0 ||
-	    (rc = setup_signals(&j)) != 0 ||
-	    (rc = setup_auth(&j)) != 0 ||
-	    (rc = setup_throttle(&j)) != 0 ||
-	    (rc = setup_store(&j)) != 0 ||
-	    (rc = setup_svc(&j)) != 0 ||
-	    (rc = setup_mqtt(&j)) != 0 ||
-	    (rc = setup_http(&j)) != 0)
+	if ((rc = setup_logging(&j)) != 0 || (rc = setup_signals(&j)) != 0 ||
+	    (rc = setup_auth(&j)) != 0 || (rc = setup_throttle(&j)) != 0 ||
+	    (rc = setup_store(&j)) != 0 || (rc = setup_svc(&j)) != 0 ||
+	    (rc = setup_mqtt(&j)) != 0 || (rc = setup_http(&j)) != 0)
 		goto out;
 	serve(&j);
 out:

@@ -18,10 +18,10 @@ struct auth;
 struct auth_throttle;
 
 struct api_config {
-	const char *listen;        /* "ADDR:PORT", port 0 = any free port */
-	const char *data_listen;   /* "ADDR:PORT" or NULL/"" for none */
+	const char *listen;      /* "ADDR:PORT", port 0 = any free port */
+	const char *data_listen; /* "ADDR:PORT" or NULL/"" for none */
 	const char *account;
-	bool test_rig;             /* D22 admin endpoints */
+	bool test_rig; /* D22 admin endpoints */
 	/* reported by /_jobsd/status; NULL when there is no MQTT device plane */
 	bool (*mqtt_ready)(const void *arg);
 	const void *mqtt_arg;
@@ -43,8 +43,7 @@ struct api_config {
 struct api;
 
 /* Start both listeners; *out owned by caller (api_destroy). */
-int api_create(const struct api_config *cfg, struct svc *svc, struct api **out,
-    struct jd_error *e);
+int api_create(const struct api_config *cfg, struct svc *svc, struct api **out, struct jd_error *e);
 /* Bound ports (after api_create). data port 0 when no data listener. */
 int api_port(const struct api *a);
 int api_data_port(const struct api *a);

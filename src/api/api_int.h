@@ -27,21 +27,21 @@ struct auth_header;
  */
 struct api_workers {
 	pthread_mutex_t mu;
-	pthread_cond_t work;       /* a request queued, or quit */
-	pthread_cond_t idle;       /* outstanding dropped to 0 */
+	pthread_cond_t work; /* a request queued, or quit */
+	pthread_cond_t idle; /* outstanding dropped to 0 */
 	struct api_req *head, *tail;
-	int outstanding;           /* handed off and not yet completed */
-	bool stopping;             /* shutting down: no new hand-offs (503) */
-	bool quit;                 /* workers exit */
-	int n;                     /* threads started */
+	int outstanding; /* handed off and not yet completed */
+	bool stopping;   /* shutting down: no new hand-offs (503) */
+	bool quit;       /* workers exit */
+	int n;           /* threads started */
 	pthread_t th[JD_HTTP_WORKERS];
 };
 
 struct api {
 	struct api_config cfg;
 	struct svc *svc;
-	struct api_tls *tls;       /* owned; NULL = plain HTTP */
-	void *daemon[2];           /* struct MHD_Daemon *: control, data */
+	struct api_tls *tls; /* owned; NULL = plain HTTP */
+	void *daemon[2];     /* struct MHD_Daemon *: control, data */
 	int port[2];
 	char listen_host[2][64];
 	struct api_workers w;
@@ -55,10 +55,10 @@ struct api_qparam {
 /* One HTTP request, alive from the first header callback to completion. */
 struct api_req {
 	struct api *api;
-	int listener;              /* 0 main, 1 data */
+	int listener; /* 0 main, 1 data */
 	enum api_method method;
-	char *raw_uri;             /* owned, as received */
-	const char *raw_ptr;       /* borrowed: where libmicrohttpd holds the target */
+	char *raw_uri;                   /* owned, as received */
+	const char *raw_ptr;             /* borrowed: where libmicrohttpd holds the target */
 	char *seg[JD_PATH_SEGMENTS_MAX]; /* owned, percent-decoded path segments */
 	int nseg;
 	struct api_qparam q[JD_QUERY_PARAMS_MAX];
@@ -71,32 +71,32 @@ struct api_req {
 	/* device mutual TLS: the thing named by the verified client
 	 * certificate ("" = none); data-plane routes must name this thing */
 	char cert_thing[JD_THING_NAME_MAX + 1];
-	json_t *json;              /* parsed body (object) or NULL */
+	json_t *json;                  /* parsed body (object) or NULL */
 	const struct api_route *route; /* the operation routed to, or NULL */
-	const char *label[4];      /* borrowed: captured path labels */
+	const char *label[4];          /* borrowed: captured path labels */
 	/* response */
 	int status;
 	struct buf out;
-	bool empty;                /* 200 with empty body */
+	bool empty; /* 200 with empty body */
 	struct jd_error err;
 	bool failed;
 	/* hand-off to a worker (http.c) */
-	void *conn;                /* struct MHD_Connection *, while handed off */
-	struct api_req *next;      /* worker queue */
-	bool handed;               /* counted in api_workers.outstanding */
-	bool served;               /* the worker has run it */
+	void *conn;           /* struct MHD_Connection *, while handed off */
+	struct api_req *next; /* worker queue */
+	bool handed;          /* counted in api_workers.outstanding */
+	bool served;          /* the worker has run it */
 };
 
 typedef void (*api_handler)(struct api_req *r);
 
 struct api_route {
 	enum api_method method;
-	int plane;                 /* JD_PLANE_* or -1 for both */
-	const char *path;          /* "things/{thingName}/jobs/{jobId}" */
+	int plane;        /* JD_PLANE_* or -1 for both */
+	const char *path; /* "things/{thingName}/jobs/{jobId}" */
 	api_handler fn;
-	const char *name;          /* operation name */
-	bool has_body;             /* parse a JSON object body */
-	bool rig;                  /* test-rig only */
+	const char *name; /* operation name */
+	bool has_body;    /* parse a JSON object body */
+	bool rig;         /* test-rig only */
 };
 
 extern const struct api_route api_routes[];
@@ -106,11 +106,11 @@ extern const int api_nroutes;
 
 /* What api_serve_raw() answered. */
 struct api_raw_response {
-	int status;                /* HTTP status */
-	const char *error_type;    /* x-amzn-ErrorType (static); NULL on success */
-	enum jd_plane plane;       /* the plane the request was served on */
-	const char *operation;     /* the route's operation name (static) or NULL */
-	char *body;                /* owned, NUL-terminated; "" for an empty body */
+	int status;             /* HTTP status */
+	const char *error_type; /* x-amzn-ErrorType (static); NULL on success */
+	enum jd_plane plane;    /* the plane the request was served on */
+	const char *operation;  /* the route's operation name (static) or NULL */
+	char *body;             /* owned, NUL-terminated; "" for an empty body */
 	size_t body_len;
 };
 
@@ -143,8 +143,8 @@ void api_raw_response_free(struct api_raw_response *resp);
 /* Load the PEM certificate (chain) and key, and the client CA when not
  * NULL; errors name the file. *out owned by caller (api_tls_destroy). One
  * per process: the certificate callback is process-wide. */
-int api_tls_create(const char *cert, const char *key, const char *client_ca,
-    struct api_tls **out, struct jd_error *e);
+int api_tls_create(const char *cert, const char *key, const char *client_ca, struct api_tls **out,
+    struct jd_error *e);
 /* Re-read the files; new handshakes get the new certificate. *changed is
  * false when the files are unchanged. On error the previous ones stay. */
 int api_tls_reload(struct api_tls *t, bool *changed, struct jd_error *e);
@@ -156,21 +156,22 @@ const char *api_tls_client_ca(const struct api_tls *t);
 /* Verify the peer certificate of a gnutls session against the client CA
  * (TLS client purpose) and copy its subject CN, a valid thing name, into
  * thing[n]. JD_EFORBIDDEN with the reason otherwise. */
-int api_tls_peer_thing(struct api_tls *t, void *session, char *thing, size_t n,
-    struct jd_error *e);
+int api_tls_peer_thing(struct api_tls *t, void *session, char *thing, size_t n, struct jd_error *e);
 /* NULL-safe. */
 void api_tls_destroy(struct api_tls *t);
 
 /* ---- input helpers (input.c); each returns 0 or fails r (JD_EINVAL) ---- */
 
-int api_fail(struct api_req *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int api_fail(struct api_req *r, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Fail with an error already set in r->err by a callee. */
 int api_fail_err(struct api_req *r, int rc);
 const char *api_query(struct api_req *r, const char *k);
-int api_query_bool(struct api_req *r, const char *k, bool *out);       /* absent: unchanged */
-int api_query_long(struct api_req *r, const char *k, int64_t min, int64_t max, int64_t *out, bool *present);
+int api_query_bool(struct api_req *r, const char *k, bool *out); /* absent: unchanged */
+int api_query_long(struct api_req *r, const char *k, int64_t min, int64_t max, int64_t *out,
+    bool *present);
 int api_query_enum(struct api_req *r, const char *k, int (*parse)(const char *, int *), int *out);
-int api_page(struct api_req *r, int *limit);                           /* maxResults (D9) */
+int api_page(struct api_req *r, int *limit); /* maxResults (D9) */
 /* Body members. Absent -> *out unchanged, returns 0; wrong type -> 400. */
 int api_body_str(struct api_req *r, json_t *obj, const char *k, const char *path, const char **out);
 int api_body_long(struct api_req *r, json_t *obj, const char *k, const char *path, int64_t min,
@@ -191,13 +192,13 @@ int api_check(struct api_req *r, int (*check)(const char *, const char *, struct
  * payload: tokens already handed out must keep parsing, so these never change.
  */
 enum api_cursor_kind {
-	API_CURSOR_THINGS = 't',       /* ListThings: key thing name */
-	API_CURSOR_GROUPS = 'g',       /* ListThingGroups: key group name */
-	API_CURSOR_MEMBERS = 'm',      /* ListThingsInThingGroup: key thing name */
-	API_CURSOR_JOBS = 'j',         /* ListJobs: num job seq */
-	API_CURSOR_JOB_EXECS = 'e',    /* ListJobExecutionsForJob: key thing, num execution number */
-	API_CURSOR_THING_EXECS = 'x',  /* ListJobExecutionsForThing: num execution seq */
-	API_CURSOR_TEMPLATES = 'p',    /* ListJobTemplates: key template id */
+	API_CURSOR_THINGS = 't',      /* ListThings: key thing name */
+	API_CURSOR_GROUPS = 'g',      /* ListThingGroups: key group name */
+	API_CURSOR_MEMBERS = 'm',     /* ListThingsInThingGroup: key thing name */
+	API_CURSOR_JOBS = 'j',        /* ListJobs: num job seq */
+	API_CURSOR_JOB_EXECS = 'e',   /* ListJobExecutionsForJob: key thing, num execution number */
+	API_CURSOR_THING_EXECS = 'x', /* ListJobExecutionsForThing: num execution seq */
+	API_CURSOR_TEMPLATES = 'p',   /* ListJobTemplates: key template id */
 };
 
 /* A page cursor: where the last page ended in a list of `kind`. */
@@ -225,7 +226,8 @@ int api_token_parse(const struct svc *s, enum api_cursor_kind kind, const char *
 static inline struct shape_opts
 api_shape(const struct api_req *r)
 {
-	return (struct shape_opts){.ts_float = true, .region = r->region,
+	return (struct shape_opts){.ts_float = true,
+	    .region = r->region,
 	    .account = r->api->cfg.account};
 }
 

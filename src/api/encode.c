@@ -43,8 +43,8 @@ api_next_token(struct jw *w, struct api_req *r, const struct api_cursor *c)
 }
 
 int
-api_list_begin(struct api_req *r, enum api_cursor_kind kind, struct api_cursor *cur,
-    struct jw *w, const char *member)
+api_list_begin(struct api_req *r, enum api_cursor_kind kind, struct api_cursor *cur, struct jw *w,
+    const char *member)
 {
 	const char *token = api_query(r, "nextToken");
 
@@ -59,8 +59,8 @@ api_list_begin(struct api_req *r, enum api_cursor_kind kind, struct api_cursor *
 }
 
 void
-api_list_end(struct api_req *r, struct jw *w, bool more, enum api_cursor_kind kind,
-    const char *key, int64_t num)
+api_list_end(struct api_req *r, struct jw *w, bool more, enum api_cursor_kind kind, const char *key,
+    int64_t num)
 {
 	jw_arr_end(w);
 	if (more) {

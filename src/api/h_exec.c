@@ -15,7 +15,8 @@ exec_number_path(struct api_req *r, const char *s, int64_t *out)
 	if (core_parse_u63(s, out) != 0)
 		return api_fail(r, JD_EINVAL,
 		    "1 validation error detected: Value '%.64s' at 'executionNumber' failed to satisfy "
-		    "constraint: Member must be a non-negative 64-bit integer", s);
+		    "constraint: Member must be a non-negative 64-bit integer",
+		    s);
 	return 0;
 }
 
@@ -34,8 +35,9 @@ api_h_describe_exec(struct api_req *r)
 	    api_query_long(r, "executionNumber", 0, INT64_MAX, &number, &has))
 		return;
 	if (has && number == 0) {
-		api_fail(r, JD_ENOTFOUND, "Job execution %s/%s with execution number 0 does not exist",
-		    r->label[1], r->label[0]);
+		api_fail(r, JD_ENOTFOUND,
+		    "Job execution %s/%s with execution number 0 does not exist", r->label[1],
+		    r->label[0]);
 		return;
 	}
 	if (svc_exec_describe(r->api->svc, r->label[1], r->label[0], number, &x, &r->err) != 0) {
@@ -128,7 +130,8 @@ api_h_list_exec_thing(struct api_req *r)
 	f.job_id = api_query(r, "jobId");
 	f.namespace_id = api_query(r, "namespaceId");
 	if ((f.job_id && api_check(r, core_check_job_id, "jobId", f.job_id)) ||
-	    (f.namespace_id && api_check(r, core_check_namespace_id, "namespaceId", f.namespace_id)))
+	    (f.namespace_id &&
+	        api_check(r, core_check_namespace_id, "namespaceId", f.namespace_id)))
 		return;
 	if (api_list_begin(r, API_CURSOR_THING_EXECS, &cur, &w, "executionSummaries"))
 		return;
@@ -175,8 +178,7 @@ api_h_delete_exec(struct api_req *r)
 	/* Validation order: path members, then query members (D2). */
 	if (api_check(r, core_check_thing_name, "thingName", r->label[0]) ||
 	    api_check(r, core_check_job_id, "jobId", r->label[1]) ||
-	    exec_number_path(r, r->label[2], &number) ||
-	    api_query_bool(r, "force", &force) ||
+	    exec_number_path(r, r->label[2], &number) || api_query_bool(r, "force", &force) ||
 	    (ns && api_check(r, core_check_namespace_id, "namespaceId", ns)))
 		return;
 	if (svc_exec_delete(r->api->svc, r->label[1], r->label[0], number, force, &r->err) != 0) {
@@ -242,7 +244,8 @@ step_minutes(struct api_req *r, bool allow_clear, int64_t *out)
 	if (v == NULL || json_is_null(v))
 		return 0;
 	if (!json_is_integer(v))
-		return api_fail(r, JD_EINVAL, "1 validation error detected: Value at 'stepTimeoutInMinutes' "
+		return api_fail(r, JD_EINVAL,
+		    "1 validation error detected: Value at 'stepTimeoutInMinutes' "
 		    "failed to satisfy constraint: Member must be an integer");
 	*out = json_integer_value(v);
 	if (allow_clear && *out == -1)
@@ -264,7 +267,8 @@ api_h_dev_start_next(struct api_req *r)
 
 	memset(&x, 0, sizeof(x));
 	if (api_check(r, core_check_thing_name, "thingName", r->label[0]) ||
-	    api_body_details(r, r->json, "statusDetails", &details) || step_minutes(r, false, &step))
+	    api_body_details(r, r->json, "statusDetails", &details) ||
+	    step_minutes(r, false, &step))
 		goto out;
 	if (svc_dev_start_next(r->api->svc, r->label[0], "", details, step, &x, &doc, &found,
 	        &r->err) != 0) {
@@ -301,8 +305,8 @@ api_h_dev_describe(struct api_req *r)
 	    api_query_long(r, "executionNumber", 0, INT64_MAX, &number, &has))
 		return;
 	if (has && number == 0) {
-		api_fail(r, JD_ENOTFOUND, "Job execution %s/%s with execution number 0 does not exist",
-		    job, r->label[0]);
+		api_fail(r, JD_ENOTFOUND,
+		    "Job execution %s/%s with execution number 0 does not exist", job, r->label[0]);
 		return;
 	}
 	if (svc_dev_describe(r->api->svc, r->label[0], job, "", number, &x, &doc, &found,
@@ -339,28 +343,34 @@ api_h_dev_update(struct api_req *r)
 	    api_body_str(r, r->json, "status", NULL, &status))
 		goto out;
 	if (status == NULL) {
-		api_fail(r, JD_EINVAL, "1 validation error detected: Value null at 'status' failed to "
+		api_fail(r, JD_EINVAL,
+		    "1 validation error detected: Value null at 'status' failed to "
 		    "satisfy constraint: Member must not be null");
 		goto out;
 	}
 	if (core_exec_status_parse(status, &in.status) != 0) {
-		api_fail(r, JD_EINVAL, "1 validation error detected: Value '%.64s' at 'status' failed to "
+		api_fail(r, JD_EINVAL,
+		    "1 validation error detected: Value '%.64s' at 'status' failed to "
 		    "satisfy constraint: Member must satisfy enum value set: [IN_PROGRESS, SUCCEEDED, "
-		    "FAILED, REJECTED]", status);
+		    "FAILED, REJECTED]",
+		    status);
 		goto out;
 	}
 	if (api_body_details(r, r->json, "statusDetails", &details) ||
 	    step_minutes(r, true, &in.step_minutes) ||
-	    api_body_long(r, r->json, "expectedVersion", NULL, 0, INT64_MAX, &in.expected_version, &has_ver) ||
-	    api_body_long(r, r->json, "executionNumber", NULL, 0, INT64_MAX, &in.number, &has_num) ||
+	    api_body_long(r, r->json, "expectedVersion", NULL, 0, INT64_MAX, &in.expected_version,
+	        &has_ver) ||
+	    api_body_long(r, r->json, "executionNumber", NULL, 0, INT64_MAX, &in.number,
+	        &has_num) ||
 	    api_body_bool(r, r->json, "includeJobExecutionState", NULL, &inc_state) ||
 	    api_body_bool(r, r->json, "includeJobDocument", NULL, &inc_doc))
 		goto out;
 	if (!has_ver)
 		in.expected_version = -1;
 	if (has_num && in.number == 0) { /* never allocated (D4): not "the latest" */
-		api_fail(r, JD_ENOTFOUND, "Job execution %s/%s with execution number 0 does not exist",
-		    r->label[1], r->label[0]);
+		api_fail(r, JD_ENOTFOUND,
+		    "Job execution %s/%s with execution number 0 does not exist", r->label[1],
+		    r->label[0]);
 		goto out;
 	}
 	in.details = details;

@@ -27,7 +27,8 @@ static int
 vfail(struct api_req *r, const char *path, const char *what)
 {
 	return api_fail(r, JD_EINVAL,
-	    "1 validation error detected: Value at '%s' failed to satisfy constraint: %s", path, what);
+	    "1 validation error detected: Value at '%s' failed to satisfy constraint: %s", path,
+	    what);
 }
 
 static int
@@ -84,7 +85,8 @@ req_enum(struct api_req *r, json_t *o, const char *k, const char *path, const ch
 			return 0;
 	return api_fail(r, JD_EINVAL,
 	    "1 validation error detected: Value '%.64s' at '%s' failed to satisfy constraint: "
-	    "Member must satisfy enum value set", s, path);
+	    "Member must satisfy enum value set",
+	    s, path);
 }
 
 static int
@@ -119,14 +121,17 @@ check_rollout(struct api_req *r, json_t *v)
 	json_t *e;
 
 	if (need_obj(r, v, "jobExecutionsRolloutConfig") ||
-	    req_long(r, v, "maximumPerMinute", "jobExecutionsRolloutConfig.maximumPerMinute", 1, 1000, false))
+	    req_long(r, v, "maximumPerMinute", "jobExecutionsRolloutConfig.maximumPerMinute", 1,
+	        1000, false))
 		return JD_EINVAL;
 	e = json_object_get(v, "exponentialRate");
 	if (e == NULL || json_is_null(e))
 		return 0;
 	if (need_obj(r, e, "jobExecutionsRolloutConfig.exponentialRate") ||
-	    req_long(r, e, "baseRatePerMinute", "jobExecutionsRolloutConfig.exponentialRate.baseRatePerMinute", 1, 1000, true) ||
-	    req_double(r, e, "incrementFactor", "jobExecutionsRolloutConfig.exponentialRate.incrementFactor", 1.1, 5.0, true))
+	    req_long(r, e, "baseRatePerMinute",
+	        "jobExecutionsRolloutConfig.exponentialRate.baseRatePerMinute", 1, 1000, true) ||
+	    req_double(r, e, "incrementFactor",
+	        "jobExecutionsRolloutConfig.exponentialRate.incrementFactor", 1.1, 5.0, true))
 		return JD_EINVAL;
 	json_t *c = json_object_get(e, "rateIncreaseCriteria");
 	const char *cp = "jobExecutionsRolloutConfig.exponentialRate.rateIncreaseCriteria";
@@ -139,7 +144,8 @@ check_rollout(struct api_req *r, json_t *v)
 	bool a = json_object_get(c, "numberOfNotifiedThings") != NULL;
 	bool b = json_object_get(c, "numberOfSucceededThings") != NULL;
 	if (a == b)
-		return api_fail(r, JD_EINVAL, "rateIncreaseCriteria must set exactly one of "
+		return api_fail(r, JD_EINVAL,
+		    "rateIncreaseCriteria must set exactly one of "
 		    "numberOfNotifiedThings and numberOfSucceededThings");
 	return 0;
 }
@@ -152,7 +158,8 @@ check_list(struct api_req *r, json_t *v, const char *path, size_t min, size_t ma
 	if (!json_is_array(v))
 		return vfail(r, path, "Member must be a list");
 	if (json_array_size(v) < min || json_array_size(v) > max) {
-		snprintf(what, sizeof(what), "Member must have length between %zu and %zu", min, max);
+		snprintf(what, sizeof(what), "Member must have length between %zu and %zu", min,
+		    max);
 		return vfail(r, path, what);
 	}
 	return 0;
@@ -173,12 +180,18 @@ check_abort(struct api_req *r, json_t *v)
 		return vfail(r, "abortConfig.criteriaList", "Member must not be null");
 	if (check_list(r, l, "abortConfig.criteriaList", 1, 100))
 		return JD_EINVAL;
-	json_array_foreach(l, i, c) {
+	json_array_foreach(l, i, c)
+	{
 		if (need_obj(r, c, "abortConfig.criteriaList.member") ||
-		    req_enum(r, c, "failureType", "abortConfig.criteriaList.member.failureType", types, true) ||
-		    req_enum(r, c, "action", "abortConfig.criteriaList.member.action", actions, true) ||
-		    req_double(r, c, "thresholdPercentage", "abortConfig.criteriaList.member.thresholdPercentage", 0, 100, true) ||
-		    req_long(r, c, "minNumberOfExecutedThings", "abortConfig.criteriaList.member.minNumberOfExecutedThings", 1, INT32_MAX, true))
+		    req_enum(r, c, "failureType", "abortConfig.criteriaList.member.failureType",
+		        types, true) ||
+		    req_enum(r, c, "action", "abortConfig.criteriaList.member.action", actions,
+		        true) ||
+		    req_double(r, c, "thresholdPercentage",
+		        "abortConfig.criteriaList.member.thresholdPercentage", 0, 100, true) ||
+		    req_long(r, c, "minNumberOfExecutedThings",
+		        "abortConfig.criteriaList.member.minNumberOfExecutedThings", 1, INT32_MAX,
+		        true))
 			return JD_EINVAL;
 	}
 	return 0;
@@ -189,8 +202,8 @@ check_timeout(struct api_req *r, json_t *v, int64_t *minutes)
 {
 	if (need_obj(r, v, "timeoutConfig"))
 		return JD_EINVAL;
-	return api_body_long(r, v, "inProgressTimeoutInMinutes", "timeoutConfig.inProgressTimeoutInMinutes",
-	    1, JD_TIMEOUT_MINUTES_MAX, minutes, NULL);
+	return api_body_long(r, v, "inProgressTimeoutInMinutes",
+	    "timeoutConfig.inProgressTimeoutInMinutes", 1, JD_TIMEOUT_MINUTES_MAX, minutes, NULL);
 }
 
 static int
@@ -208,15 +221,20 @@ check_retry(struct api_req *r, json_t *v)
 		return vfail(r, "jobExecutionsRetryConfig.criteriaList", "Member must not be null");
 	if (check_list(r, l, "jobExecutionsRetryConfig.criteriaList", 1, 2))
 		return JD_EINVAL;
-	json_array_foreach(l, i, c) {
+	json_array_foreach(l, i, c)
+	{
 		if (need_obj(r, c, "jobExecutionsRetryConfig.criteriaList.member") ||
-		    req_enum(r, c, "failureType", "jobExecutionsRetryConfig.criteriaList.member.failureType", types, true) ||
-		    req_long(r, c, "numberOfRetries", "jobExecutionsRetryConfig.criteriaList.member.numberOfRetries", 0, 10, true))
+		    req_enum(r, c, "failureType",
+		        "jobExecutionsRetryConfig.criteriaList.member.failureType", types, true) ||
+		    req_long(r, c, "numberOfRetries",
+		        "jobExecutionsRetryConfig.criteriaList.member.numberOfRetries", 0, 10,
+		        true))
 			return JD_EINVAL;
 		total += json_integer_value(json_object_get(c, "numberOfRetries"));
 	}
 	if (total > 10)
-		return api_fail(r, JD_EINVAL, "At most 10 retries are allowed across all failure types");
+		return api_fail(r, JD_EINVAL,
+		    "At most 10 retries are allowed across all failure types");
 	return 0;
 }
 
@@ -228,9 +246,9 @@ check_windows(struct api_req *r, json_t *l, const char *path)
 
 	if (check_list(r, l, path, 0, 100))
 		return JD_EINVAL;
-	json_array_foreach(l, i, c) {
-		if (need_obj(r, c, path) ||
-		    req_text(r, c, "startTime", path, 1, 256, true) ||
+	json_array_foreach(l, i, c)
+	{
+		if (need_obj(r, c, path) || req_text(r, c, "startTime", path, 1, 256, true) ||
 		    req_long(r, c, "durationInMinutes", path, 1, 1430, true))
 			return JD_EINVAL;
 	}
@@ -252,7 +270,8 @@ check_scheduling(struct api_req *r, json_t *v, int64_t *start_ms)
 	    req_enum(r, v, "endBehavior", "schedulingConfig.endBehavior", behav, false))
 		return JD_EINVAL;
 	w = json_object_get(v, "maintenanceWindows");
-	if (w != NULL && !json_is_null(w) && check_windows(r, w, "schedulingConfig.maintenanceWindows"))
+	if (w != NULL && !json_is_null(w) &&
+	    check_windows(r, w, "schedulingConfig.maintenanceWindows"))
 		return JD_EINVAL;
 	api_body_str(r, v, "startTime", NULL, &st);
 	api_body_str(r, v, "endTime", NULL, &et);
@@ -271,9 +290,11 @@ check_tags(struct api_req *r, json_t *v)
 
 	if (check_list(r, v, "tags", 0, JD_TAGS_MAX))
 		return JD_EINVAL;
-	json_array_foreach(v, i, t) {
+	json_array_foreach(v, i, t)
+	{
 		const char *k = NULL, *val = NULL;
-		if (need_obj(r, t, "tags.member") || api_body_str(r, t, "Key", "tags.member.Key", &k) ||
+		if (need_obj(r, t, "tags.member") ||
+		    api_body_str(r, t, "Key", "tags.member.Key", &k) ||
 		    api_body_str(r, t, "Value", "tags.member.Value", &val))
 			return JD_EINVAL;
 		if (k == NULL)
@@ -293,10 +314,13 @@ check_packages(struct api_req *r, json_t *v)
 
 	if (check_list(r, v, "destinationPackageVersions", 0, 25))
 		return JD_EINVAL;
-	json_array_foreach(v, i, a) {
+	json_array_foreach(v, i, a)
+	{
 		if (!json_is_string(a))
-			return vfail(r, "destinationPackageVersions.member", "Member must be a string");
-		if (core_check_arn("destinationPackageVersions.member", json_string_value(a), 1, 1600, &r->err)) {
+			return vfail(r, "destinationPackageVersions.member",
+			    "Member must be a string");
+		if (core_check_arn("destinationPackageVersions.member", json_string_value(a), 1,
+		        1600, &r->err)) {
 			r->failed = true;
 			return JD_EINVAL;
 		}
@@ -320,11 +344,11 @@ collect_config(struct api_req *r, enum config_mode mode, char **config, int64_t 
 	int rc = 0;
 
 	*config = NULL;
-#define MEMBER(name, check)                                                   \
+#define MEMBER(name, check)                                                                \
 	if (rc == 0 && (v = json_object_get(r->json, name)) != NULL && !json_is_null(v)) { \
-		rc = (check);                                                         \
-		if (rc == 0)                                                          \
-			json_object_set(out, name, v);                                    \
+		rc = (check);                                                              \
+		if (rc == 0)                                                               \
+			json_object_set(out, name, v);                                     \
 	}
 	MEMBER("presignedUrlConfig", check_presigned(r, v))
 	MEMBER("jobExecutionsRolloutConfig", check_rollout(r, v))
@@ -365,12 +389,14 @@ collect_targets(struct api_req *r, const char ***out, int *n)
 		return vfail(r, "targets", "Member must have length less than or equal to 100");
 	*out = jd_calloc(json_array_size(t), sizeof(char *));
 	*n = 0;
-	json_array_foreach(t, i, v) {
+	json_array_foreach(t, i, v)
+	{
 		if (!json_is_string(v))
 			return vfail(r, "targets.member", "Member must be a string");
 		if (json_string_length(v) > JD_TARGET_ARN_MAX || json_string_length(v) < 1 ||
 		    strlen(json_string_value(v)) != json_string_length(v))
-			return vfail(r, "targets.member", "Member must have length less than or equal to 2048");
+			return vfail(r, "targets.member",
+			    "Member must have length less than or equal to 2048");
 		(*out)[(*n)++] = json_string_value(v);
 		/* Targets must be in the caller's region (the account is checked by svc). */
 		{
@@ -379,8 +405,10 @@ collect_targets(struct api_req *r, const char ***out, int *n)
 			int wn = snprintf(want, sizeof(want), ":iot:%s:", r->region);
 			const char *p = strchr(a, ':');
 			p = p ? strchr(p + 1, ':') : NULL;
-			if (strncmp(a, "arn:", 4) == 0 && p != NULL && strncmp(p, want, (size_t)wn) != 0)
-				return api_fail(r, JD_EINVAL, "Target %.200s is not in region %s", a, r->region);
+			if (strncmp(a, "arn:", 4) == 0 && p != NULL &&
+			    strncmp(p, want, (size_t)wn) != 0)
+				return api_fail(r, JD_EINVAL, "Target %.200s is not in region %s",
+				    a, r->region);
 		}
 	}
 	return 0;
@@ -423,7 +451,8 @@ api_h_create_job(struct api_req *r)
 	memset(&j, 0, sizeof(j));
 	in.job_id = r->label[0];
 	in.selection = JD_SEL_SNAPSHOT;
-	if (api_check(r, core_check_job_id, "jobId", in.job_id) || collect_targets(r, &targets, &n) ||
+	if (api_check(r, core_check_job_id, "jobId", in.job_id) ||
+	    collect_targets(r, &targets, &n) ||
 	    api_body_str(r, r->json, "document", NULL, &in.document) ||
 	    api_body_str(r, r->json, "documentSource", NULL, &in.document_source) ||
 	    api_body_str(r, r->json, "description", NULL, &in.description) ||
@@ -432,25 +461,31 @@ api_h_create_job(struct api_req *r)
 	    api_body_str(r, r->json, "jobTemplateArn", NULL, &in.template_arn))
 		goto out;
 	if (sel != NULL && core_target_selection_parse(sel, &in.selection) != 0) {
-		api_fail(r, JD_EINVAL, "1 validation error detected: Value '%.64s' at 'targetSelection' "
-		    "failed to satisfy constraint: Member must satisfy enum value set: [CONTINUOUS, SNAPSHOT]", sel);
+		api_fail(r, JD_EINVAL,
+		    "1 validation error detected: Value '%.64s' at 'targetSelection' "
+		    "failed to satisfy constraint: Member must satisfy enum value set: [CONTINUOUS, SNAPSHOT]",
+		    sel);
 		goto out;
 	}
 	if ((in.description && api_check(r, check_description, "description", in.description)) ||
-	    (in.namespace_id && api_check(r, core_check_namespace_id, "namespaceId", in.namespace_id)))
+	    (in.namespace_id &&
+	        api_check(r, core_check_namespace_id, "namespaceId", in.namespace_id)))
 		goto out;
-	if (in.document_source && (strlen(in.document_source) < 1 ||
+	if (in.document_source &&
+	    (strlen(in.document_source) < 1 ||
 	        strlen(in.document_source) > JD_DOCUMENT_SOURCE_MAX)) {
 		vfail(r, "documentSource", "Member must have length between 1 and 1350");
 		goto out;
 	}
-	if (in.template_arn && core_check_arn("jobTemplateArn", in.template_arn, 1, 1600, &r->err)) {
+	if (in.template_arn &&
+	    core_check_arn("jobTemplateArn", in.template_arn, 1, 1600, &r->err)) {
 		r->failed = true;
 		goto out;
 	}
 	params = json_object_get(r->json, "documentParameters");
 	if (params != NULL && !json_is_null(params)) {
-		api_fail(r, JD_EINVAL, "documentParameters can only be used with an AWS managed job template");
+		api_fail(r, JD_EINVAL,
+		    "documentParameters can only be used with an AWS managed job template");
 		goto out;
 	}
 	if (in.document != NULL && in.document_source != NULL) {
@@ -458,11 +493,13 @@ api_h_create_job(struct api_req *r)
 		goto out;
 	}
 	if (in.document_source != NULL) {
-		api_fail(r, JD_EINVAL, "documentSource (S3) is not supported by jobsd; pass the document inline");
+		api_fail(r, JD_EINVAL,
+		    "documentSource (S3) is not supported by jobsd; pass the document inline");
 		goto out;
 	}
 	if (in.document == NULL && in.template_arn == NULL) {
-		api_fail(r, JD_EINVAL, "A job document is required: specify document or jobTemplateArn");
+		api_fail(r, JD_EINVAL,
+		    "A job document is required: specify document or jobTemplateArn");
 		goto out;
 	}
 	if (in.document != NULL) {
@@ -569,19 +606,24 @@ api_h_list_jobs(struct api_req *r)
 		return;
 	f.namespace_id = api_query(r, "namespaceId");
 	f.group_name = api_query(r, "thingGroupName");
-	if ((f.namespace_id && api_check(r, core_check_namespace_id, "namespaceId", f.namespace_id)) ||
+	if ((f.namespace_id &&
+	        api_check(r, core_check_namespace_id, "namespaceId", f.namespace_id)) ||
 	    (f.group_name && api_check(r, core_check_thing_name, "thingGroupName", f.group_name)))
 		return;
 	if (gid != NULL) {
 		struct jd_group_filter gf = {NULL, true, NULL};
 		char *want[2] = {(char *)gid, gname};
 		bool gm = false;
-		if (strlen(gid) < 1 || strlen(gid) > 128 || strspn(gid,
-		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != strlen(gid)) {
-			vfail(r, "thingGroupId", "Member must satisfy regular expression pattern: [a-zA-Z0-9\\-]+");
+		if (strlen(gid) < 1 || strlen(gid) > 128 ||
+		    strspn(gid,
+		        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") !=
+		        strlen(gid)) {
+			vfail(r, "thingGroupId",
+			    "Member must satisfy regular expression pattern: [a-zA-Z0-9\\-]+");
 			return;
 		}
-		if (svc_group_list(r->api->svc, &gf, "", 1000000, group_by_id, want, &gm, &r->err) != 0) {
+		if (svc_group_list(r->api->svc, &gf, "", 1000000, group_by_id, want, &gm,
+		        &r->err) != 0) {
 			api_fail_err(r, r->err.code);
 			return;
 		}
@@ -741,7 +783,8 @@ api_h_create_template(struct api_req *r)
 	if (api_check(r, check_description, "description", desc))
 		goto out;
 	if (src != NULL) {
-		api_fail(r, JD_EINVAL, "documentSource (S3) is not supported by jobsd; pass the document inline");
+		api_fail(r, JD_EINVAL,
+		    "documentSource (S3) is not supported by jobsd; pass the document inline");
 		goto out;
 	}
 	if (job_arn != NULL) {

@@ -175,18 +175,22 @@ api_h_create_group(struct api_req *r)
 		goto out;
 	if (props != NULL && !json_is_null(props)) {
 		if (!json_is_object(props)) {
-			api_fail(r, JD_EINVAL, "1 validation error detected: Value at 'thingGroupProperties' "
+			api_fail(r, JD_EINVAL,
+			    "1 validation error detected: Value at 'thingGroupProperties' "
 			    "failed to satisfy constraint: Member must be a structure");
 			goto out;
 		}
-		if (api_body_str(r, props, "thingGroupDescription", "thingGroupProperties.thingGroupDescription", &desc) ||
-		    (desc && api_check(r, core_check_group_description,
-		        "thingGroupProperties.thingGroupDescription", desc)) ||
+		if (api_body_str(r, props, "thingGroupDescription",
+		        "thingGroupProperties.thingGroupDescription", &desc) ||
+		    (desc &&
+		        api_check(r, core_check_group_description,
+		            "thingGroupProperties.thingGroupDescription", desc)) ||
 		    api_body_attributes(r, props, "attributePayload", &attrs, NULL))
 			goto out;
 	}
 	if (tags != NULL && !json_is_null(tags) && !json_is_array(tags)) {
-		api_fail(r, JD_EINVAL, "1 validation error detected: Value at 'tags' failed to satisfy "
+		api_fail(r, JD_EINVAL,
+		    "1 validation error detected: Value at 'tags' failed to satisfy "
 		    "constraint: Member must be a list");
 		goto out;
 	}
@@ -297,7 +301,8 @@ api_h_list_groups(struct api_req *r)
 	f.parent = api_query(r, "parentGroup");
 	f.name_prefix = api_query(r, "namePrefixFilter");
 	if ((f.parent && api_check(r, core_check_thing_name, "parentGroup", f.parent)) ||
-	    (f.name_prefix && api_check(r, core_check_thing_name, "namePrefixFilter", f.name_prefix)))
+	    (f.name_prefix &&
+	        api_check(r, core_check_thing_name, "namePrefixFilter", f.name_prefix)))
 		return;
 	if (api_query(r, "recursive") == NULL)
 		f.recursive = true; /* RecursiveWithoutDefault: AWS lists all levels */
@@ -348,7 +353,8 @@ member_args(struct api_req *r, char group[JD_GROUP_NAME_MAX + 1], char thing[JD_
 	else if (tn == NULL && ta != NULL)
 		return api_fail(r, JD_EINVAL, "thingArn %.64s is not a thing ARN", ta);
 	if (gn == NULL)
-		return api_fail(r, JD_EINVAL, "Either thingGroupName or thingGroupArn must be specified");
+		return api_fail(r, JD_EINVAL,
+		    "Either thingGroupName or thingGroupArn must be specified");
 	if (tn == NULL)
 		return api_fail(r, JD_EINVAL, "Either thingName or thingArn must be specified");
 	if (api_check(r, core_check_thing_name, "thingGroupName", gn) ||

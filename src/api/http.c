@@ -44,7 +44,6 @@ struct listener {
 
 static struct listener listeners[2];
 
-
 static void
 req_free(struct api_req *r)
 {
@@ -119,7 +118,8 @@ choose_plane(struct api_req *r, const char *auth)
 		/* Even with auth off, a header that is there must be readable: its
 		 * scope chooses the plane (hostile-input finding). */
 		jd_strlcpy(r->region, "us-east-1", sizeof(r->region));
-		return api_fail(r, JD_EINCOMPLETE, "Authorization header requires 'Credential' "
+		return api_fail(r, JD_EINCOMPLETE,
+		    "Authorization header requires 'Credential' "
 		    "parameter with a well-formed credential scope");
 	}
 	for (char *p = r->region; *p; p++)
@@ -143,7 +143,7 @@ choose_plane(struct api_req *r, const char *auth)
  * connection behind it.
  */
 struct hsrc {
-	struct MHD_Connection *c;  /* NULL: the list below */
+	struct MHD_Connection *c; /* NULL: the list below */
 	const struct auth_header *v;
 	size_t n;
 };
@@ -201,8 +201,8 @@ rig_path(struct api_req *r)
 static bool
 client_cert(struct api_req *r, struct MHD_Connection *c)
 {
-	const union MHD_ConnectionInfo *ci = c != NULL ?
-	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION) : NULL;
+	const union MHD_ConnectionInfo *ci =
+	    c != NULL ? MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION) : NULL;
 	struct jd_error e;
 	int rc;
 
@@ -252,7 +252,8 @@ authenticate(struct api_req *r, const struct hsrc *src, const char *method)
 		 * on, a verified control-plane signature is a key holder's) */
 		if (r->listener == 1 && r->api->cfg.data_client_ca != NULL &&
 		    r->plane == JD_PLANE_CONTROL)
-			api_fail(r, JD_EFORBIDDEN, "The device listener serves only the "
+			api_fail(r, JD_EFORBIDDEN,
+			    "The device listener serves only the "
 			    "iot-jobs-data operations of the thing named by the client certificate");
 		return;
 	}
@@ -342,7 +343,8 @@ api__dispatch(struct api_req *r)
 			api_fail(r, JD_ENOMETHOD, "Method not allowed for this resource");
 		else
 			api_fail(r, JD_ENOROUTE, "No operation matches %s on the %s plane",
-			    r->nseg > 0 ? "this path" : "/", r->plane == JD_PLANE_DATA ? "data" : "control");
+			    r->nseg > 0 ? "this path" : "/",
+			    r->plane == JD_PLANE_DATA ? "data" : "control");
 		return;
 	}
 	/* re-match to capture the labels of the chosen route */
@@ -353,8 +355,10 @@ api__dispatch(struct api_req *r)
 	 * (every data route's first label is thingName) */
 	if (r->cert_thing[0] != '\0' && found->plane == JD_PLANE_DATA &&
 	    (r->label[0] == NULL || strcmp(r->label[0], r->cert_thing) != 0)) {
-		api_fail(r, JD_EFORBIDDEN, "The client certificate of thing %s does not allow %s on "
-		    "another thing", r->cert_thing, found->name);
+		api_fail(r, JD_EFORBIDDEN,
+		    "The client certificate of thing %s does not allow %s on "
+		    "another thing",
+		    r->cert_thing, found->name);
 		return;
 	}
 	if (!found->rig && auth_throttle_take(r->api->cfg.throttle, r->plane, found->name) != 0) {
@@ -368,7 +372,8 @@ api__dispatch(struct api_req *r)
 		} else {
 			r->json = json_loadb(r->body.p, r->body.len, JSON_REJECT_DUPLICATES, &je);
 			if (r->json == NULL) {
-				api_fail(r, JD_EINVAL, "Could not parse request body into json: %s (line %d, column %d)",
+				api_fail(r, JD_EINVAL,
+				    "Could not parse request body into json: %s (line %d, column %d)",
 				    je.text, je.line, je.column);
 				return;
 			}
@@ -380,7 +385,8 @@ api__dispatch(struct api_req *r)
 	}
 	/* never log a presigned URL's signature */
 	if (strstr(r->raw_uri, "X-Amz-Signature") != NULL)
-		log_debug("%s %.*s (presigned)", found->name, (int)strcspn(r->raw_uri, "?"), r->raw_uri);
+		log_debug("%s %.*s (presigned)", found->name, (int)strcspn(r->raw_uri, "?"),
+		    r->raw_uri);
 	else
 		log_debug("%s %s", found->name, r->raw_uri);
 	found->fn(r);
@@ -621,8 +627,8 @@ struct header_scan {
 };
 
 static enum MHD_Result
-header_cb(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
-    const char *value, size_t value_size)
+header_cb(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size, const char *value,
+    size_t value_size)
 {
 	struct header_scan *h = cls;
 
@@ -633,7 +639,8 @@ header_cb(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
 	if (strcasecmp(key, "Host") == 0)
 		h->host = true;
 	if (strcasecmp(key, "Content-Length") == 0) {
-		if (h->content_length != NULL && value != NULL && strcmp(h->content_length, value) != 0)
+		if (h->content_length != NULL && value != NULL &&
+		    strcmp(h->content_length, value) != 0)
 			h->content_lengths++;
 		h->content_length = value;
 		h->content_lengths++;
@@ -659,11 +666,13 @@ check_framing(struct api_req *r, struct MHD_Connection *c, const char *version)
 	if (version != NULL && r->raw_ptr != NULL && version > r->raw_ptr) {
 		for (const char *p = r->raw_ptr + strlen(r->raw_uri); p < version; p++)
 			if (*p != '\0' && *p != ' ' && *p != '\t')
-				return api_fail(r, JD_EINVAL, "The request target contains a NUL byte");
+				return api_fail(r, JD_EINVAL,
+				    "The request target contains a NUL byte");
 	}
 	MHD_get_connection_values_n(c, MHD_HEADER_KIND, header_cb, &h);
 	if (h.bytes > JD_HEADERS_MAX)
-		return api_fail(r, JD_EHDRTOOBIG, "The request headers exceed %d bytes", JD_HEADERS_MAX);
+		return api_fail(r, JD_EHDRTOOBIG, "The request headers exceed %d bytes",
+		    JD_HEADERS_MAX);
 	if (h.nul)
 		return api_fail(r, JD_EINVAL, "A request header contains a NUL byte");
 	if (h.content_lengths > 1)
@@ -696,7 +705,8 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 			int64_t n = 0;
 			if (core_parse_u63(cl, &n) != 0 || n > JD_BODY_MAX) {
 				r->too_big = true;
-				api_fail(r, JD_ETOOBIG, "The request body exceeds %d bytes", JD_BODY_MAX);
+				api_fail(r, JD_ETOOBIG, "The request body exceeds %d bytes",
+				    JD_BODY_MAX);
 				return respond(c, r);
 			}
 		}
@@ -809,36 +819,33 @@ start_one(struct api *a, int idx, const char *spec, struct jd_error *e)
 	unsigned int pool = (unsigned int)sys_cpus(2, JD_HTTP_IO_THREADS_MAX);
 
 	if (parse_listen(spec, &sa, a->listen_host[idx], sizeof(a->listen_host[idx])) != 0)
-		return jd_error_set(e, JD_EINVAL, "invalid listen address '%s' (want ADDR:PORT)", spec);
+		return jd_error_set(e, JD_EINVAL, "invalid listen address '%s' (want ADDR:PORT)",
+		    spec);
 	listeners[idx].api = a;
 	listeners[idx].index = idx;
 	if (a->tls != NULL) {
 		/* the certificate comes from a callback so that SIGHUP can replace
 		 * it (tls.c); the client CA makes GnuTLS ask for a certificate */
 		flags |= MHD_USE_TLS;
-		tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0, api_tls_cert_callback()};
+		tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_CERT_CALLBACK, 0,
+		    api_tls_cert_callback()};
 		if (idx == 1 && api_tls_client_ca(a->tls) != NULL)
 			tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0,
 			    (void *)(uintptr_t)api_tls_client_ca(a->tls)};
 	}
 	d = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, &listeners[idx],
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-	    MHD_OPTION_ARRAY, tls,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-	    MHD_OPTION_THREAD_POOL_SIZE, pool,
-	    MHD_OPTION_THREAD_STACK_SIZE, (size_t)JD_HTTP_STACK,
-	    MHD_OPTION_URI_LOG_CALLBACK, uri_cb, &listeners[idx],
-	    MHD_OPTION_NOTIFY_COMPLETED, done_cb, NULL,
-	    MHD_OPTION_NOTIFY_CONNECTION, conn_cb, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_ARRAY, tls, MHD_OPTION_SOCK_ADDR,
+	    (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_THREAD_STACK_SIZE,
+	    (size_t)JD_HTTP_STACK, MHD_OPTION_URI_LOG_CALLBACK, uri_cb, &listeners[idx],
+	    MHD_OPTION_NOTIFY_COMPLETED, done_cb, NULL, MHD_OPTION_NOTIFY_CONNECTION, conn_cb, NULL,
 	    /* room to parse a URI of JD_URI_MAX with its arguments, so that
 	     * libmicrohttpd never runs out mid-request (it then hangs the client) */
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)JD_HTTP_CONN_MEMORY,
 	    /* refuse what RFC 9112 says a server must: conflicting
 	     * Content-Length, whitespace before a colon, a missing Host */
-	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)JD_HTTP_TIMEOUT_S,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)JD_HTTP_CONN_MAX,
-	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
+	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned int)JD_HTTP_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned int)JD_HTTP_CONN_MAX, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
 	    MHD_OPTION_END);
 	if (d == NULL)
 		return jd_error_set(e, JD_EINTERNAL, "cannot listen on %s", spec);
@@ -856,13 +863,14 @@ api_create(const struct api_config *cfg, struct svc *svc, struct api **out, stru
 
 	a->cfg = *cfg;
 	a->svc = svc;
-	if (cfg->data_client_ca != NULL && (cfg->tls_cert == NULL || cfg->data_listen == NULL ||
-	    cfg->data_listen[0] == '\0')) {
+	if (cfg->data_client_ca != NULL &&
+	    (cfg->tls_cert == NULL || cfg->data_listen == NULL || cfg->data_listen[0] == '\0')) {
 		rc = jd_error_set(e, JD_EINVAL, "a data client CA needs TLS and a data listener");
 		goto fail;
 	}
 	if (cfg->tls_cert != NULL &&
-	    (rc = api_tls_create(cfg->tls_cert, cfg->tls_key, cfg->data_client_ca, &a->tls, e)) != 0)
+	    (rc = api_tls_create(cfg->tls_cert, cfg->tls_key, cfg->data_client_ca, &a->tls, e)) !=
+	        0)
 		goto fail;
 	if ((rc = api__workers_start(&a->w, e)) != 0)
 		goto fail;

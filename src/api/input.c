@@ -61,12 +61,14 @@ api_query_bool(struct api_req *r, const char *k, bool *out)
 	if (core_parse_bool(v, out) != 0)
 		return api_fail(r, JD_EINVAL,
 		    "1 validation error detected: Value '%.64s' at '%s' failed to satisfy constraint: "
-		    "Member must be a boolean (true or false)", v, k);
+		    "Member must be a boolean (true or false)",
+		    v, k);
 	return 0;
 }
 
 int
-api_query_long(struct api_req *r, const char *k, int64_t min, int64_t max, int64_t *out, bool *present)
+api_query_long(struct api_req *r, const char *k, int64_t min, int64_t max, int64_t *out,
+    bool *present)
 {
 	const char *v = api_query(r, k);
 	int64_t n;
@@ -78,7 +80,8 @@ api_query_long(struct api_req *r, const char *k, int64_t min, int64_t max, int64
 	if (core_parse_i64(v, &n) != 0)
 		return api_fail(r, JD_EINVAL,
 		    "1 validation error detected: Value '%.64s' at '%s' failed to satisfy constraint: "
-		    "Member must be an integer", v, k);
+		    "Member must be an integer",
+		    v, k);
 	if (core_check_range(k, n, min, max, &r->err) != 0) {
 		r->failed = true;
 		return JD_EINVAL;
@@ -99,7 +102,8 @@ api_query_enum(struct api_req *r, const char *k, int (*parse)(const char *, int 
 	if (parse(v, out) != 0)
 		return api_fail(r, JD_EINVAL,
 		    "1 validation error detected: Value '%.64s' at '%s' failed to satisfy constraint: "
-		    "Member must satisfy enum value set", v, k);
+		    "Member must satisfy enum value set",
+		    v, k);
 	return 0;
 }
 
@@ -134,7 +138,8 @@ api_body_str(struct api_req *r, json_t *obj, const char *k, const char *path, co
 	if (strlen(json_string_value(v)) != json_string_length(v))
 		return api_fail(r, JD_EINVAL,
 		    "1 validation error detected: Value at '%s' failed to satisfy constraint: "
-		    "Member must not contain NUL characters", path ? path : k);
+		    "Member must not contain NUL characters",
+		    path ? path : k);
 	*out = json_string_value(v);
 	return 0;
 }
@@ -189,8 +194,10 @@ api_body_details(struct api_req *r, json_t *obj, const char *k, char **out)
 	if (json_object_size(m) > JD_DETAILS_PAIRS_MAX)
 		return api_fail(r, JD_EINVAL,
 		    "1 validation error detected: Value at '%s' failed to satisfy constraint: "
-		    "Member must have at most %d entries", k, JD_DETAILS_PAIRS_MAX);
-	json_object_foreach(m, key, v) {
+		    "Member must have at most %d entries",
+		    k, JD_DETAILS_PAIRS_MAX);
+	json_object_foreach(m, key, v)
+	{
 		if (core_check_details_key(k, key, &r->err) != 0) {
 			r->failed = true;
 			return JD_EINVAL;
@@ -200,7 +207,8 @@ api_body_details(struct api_req *r, json_t *obj, const char *k, char **out)
 		if (strlen(json_string_value(v)) != json_string_length(v) ||
 		    core_check_details_value(k, json_string_value(v), &r->err) != 0) {
 			if (r->err.code == 0)
-				jd_error_set(&r->err, JD_EINVAL, "statusDetails value for key '%s' is invalid", key);
+				jd_error_set(&r->err, JD_EINVAL,
+				    "statusDetails value for key '%s' is invalid", key);
 			r->failed = true;
 			return JD_EINVAL;
 		}
@@ -232,12 +240,15 @@ api_body_attributes(struct api_req *r, json_t *obj, const char *path, char **out
 	if (!json_is_object(m))
 		return type_fail(r, "attributePayload.attributes", "a map of strings");
 	if (json_object_size(m) > JD_ATTRIBUTES_MAX)
-		return api_fail(r, JD_EINVAL, "A thing can have at most %d attributes", JD_ATTRIBUTES_MAX);
-	json_object_foreach(m, key, v) {
+		return api_fail(r, JD_EINVAL, "A thing can have at most %d attributes",
+		    JD_ATTRIBUTES_MAX);
+	json_object_foreach(m, key, v)
+	{
 		if (!json_is_string(v))
 			return type_fail(r, "attributePayload.attributes", "a map of strings");
 		if (core_check_attr_name("attributePayload.attributes", key, &r->err) != 0 ||
-		    core_check_attr_value("attributePayload.attributes", json_string_value(v), &r->err) != 0) {
+		    core_check_attr_value("attributePayload.attributes", json_string_value(v),
+		        &r->err) != 0) {
 			r->failed = true;
 			return JD_EINVAL;
 		}

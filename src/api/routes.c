@@ -145,7 +145,8 @@ api_h_rig_clock_post(struct api_req *r)
 	int fired = 0;
 	struct jw w;
 
-	if (api_body_long(r, r->json, "advanceSeconds", NULL, 0, INT64_C(315360000), &adv, NULL) != 0)
+	if (api_body_long(r, r->json, "advanceSeconds", NULL, 0, INT64_C(315360000), &adv, NULL) !=
+	    0)
 		return;
 	clock_advance_ms(r->api->svc->clock, adv * 1000);
 	/* Run everything that became due before answering, so tests see it at
@@ -177,7 +178,8 @@ api_h_rig_status(struct api_req *r)
 	jw_key(&w, "mqtt");
 	jw_obj_begin(&w);
 	jw_kbool(&w, "enabled", r->api->cfg.mqtt_ready != NULL);
-	jw_kbool(&w, "ready", r->api->cfg.mqtt_ready != NULL && r->api->cfg.mqtt_ready(r->api->cfg.mqtt_arg));
+	jw_kbool(&w, "ready",
+	    r->api->cfg.mqtt_ready != NULL && r->api->cfg.mqtt_ready(r->api->cfg.mqtt_arg));
 	jw_obj_end(&w);
 	jw_obj_end(&w);
 }

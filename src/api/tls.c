@@ -39,23 +39,23 @@
 
 #include "util/log.h"
 
-#define TLS_CHAIN_MAX 8        /* certificates in a served or presented chain */
-#define TLS_PEM_MAX (1 << 20)  /* a certificate, key or CA file */
+#define TLS_CHAIN_MAX 8       /* certificates in a served or presented chain */
+#define TLS_PEM_MAX (1 << 20) /* a certificate, key or CA file */
 
 struct tls_gen {
 	gnutls_pcert_st pcert[TLS_CHAIN_MAX];
 	unsigned int npcert;
 	gnutls_privkey_t key;
-	gnutls_x509_trust_list_t trust; /* NULL without a client CA */
+	gnutls_x509_trust_list_t trust;       /* NULL without a client CA */
 	struct buf cert_pem, key_pem, ca_pem; /* what it was made from */
 	struct tls_gen *older;
 };
 
 struct api_tls {
 	char *cert_path, *key_path, *ca_path;
-	pthread_mutex_t mu;                 /* serialises reloads */
+	pthread_mutex_t mu; /* serialises reloads */
 	_Atomic(struct tls_gen *) cur;
-	char *ca_pem_start;                 /* the CA as first loaded (MHD_OPTION_HTTPS_MEM_TRUST) */
+	char *ca_pem_start; /* the CA as first loaded (MHD_OPTION_HTTPS_MEM_TRUST) */
 };
 
 static _Atomic(struct api_tls *) process_tls;
@@ -72,8 +72,8 @@ read_file(const char *what, const char *path, struct buf *b, struct jd_error *e)
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
 		if (b->len + n > TLS_PEM_MAX) {
 			fclose(f);
-			return jd_error_set(e, JD_EINVAL, "%s %s is larger than %d bytes", what, path,
-			    TLS_PEM_MAX);
+			return jd_error_set(e, JD_EINVAL, "%s %s is larger than %d bytes", what,
+			    path, TLS_PEM_MAX);
 		}
 		buf_append(b, chunk, n);
 	}
@@ -131,8 +131,8 @@ gen_load(const struct api_tls *t, const struct tls_gen *prev, struct tls_gen **o
 	    (rc = read_file("TLS key", t->key_path, &g->key_pem, e)) != 0 ||
 	    (t->ca_path != NULL && (rc = read_file("client CA", t->ca_path, &g->ca_pem, e)) != 0))
 		goto out;
-	if (prev != NULL && same(&g->cert_pem, &prev->cert_pem) && same(&g->key_pem, &prev->key_pem) &&
-	    same(&g->ca_pem, &prev->ca_pem)) {
+	if (prev != NULL && same(&g->cert_pem, &prev->cert_pem) &&
+	    same(&g->key_pem, &prev->key_pem) && same(&g->ca_pem, &prev->ca_pem)) {
 		*changed = false;
 		goto out;
 	}
@@ -141,26 +141,31 @@ gen_load(const struct api_tls *t, const struct tls_gen *prev, struct tls_gen **o
 	gnutls_certificate_allocate_credentials(&check);
 	d = datum(&g->cert_pem);
 	gnutls_datum_t k = datum(&g->key_pem);
-	if ((grc = gnutls_certificate_set_x509_key_mem2(check, &d, &k, GNUTLS_X509_FMT_PEM, NULL, 0)) < 0) {
+	if ((grc = gnutls_certificate_set_x509_key_mem2(check, &d, &k, GNUTLS_X509_FMT_PEM, NULL,
+	         0)) < 0) {
 		rc = jd_error_set(e, JD_EINVAL, "TLS certificate %s and key %s: %s", t->cert_path,
 		    t->key_path, gnutls_strerror(grc));
 		goto out;
 	}
 	g->npcert = TLS_CHAIN_MAX;
-	if ((grc = gnutls_pcert_list_import_x509_raw(g->pcert, &g->npcert, &d, GNUTLS_X509_FMT_PEM, 0)) < 0) {
+	if ((grc = gnutls_pcert_list_import_x509_raw(g->pcert, &g->npcert, &d, GNUTLS_X509_FMT_PEM,
+	         0)) < 0) {
 		g->npcert = 0;
-		rc = jd_error_set(e, JD_EINVAL, "TLS certificate %s: %s", t->cert_path, gnutls_strerror(grc));
+		rc = jd_error_set(e, JD_EINVAL, "TLS certificate %s: %s", t->cert_path,
+		    gnutls_strerror(grc));
 		goto out;
 	}
 	gnutls_privkey_init(&g->key);
 	if ((grc = gnutls_privkey_import_x509_raw(g->key, &k, GNUTLS_X509_FMT_PEM, NULL, 0)) < 0) {
-		rc = jd_error_set(e, JD_EINVAL, "TLS key %s: %s", t->key_path, gnutls_strerror(grc));
+		rc =
+		    jd_error_set(e, JD_EINVAL, "TLS key %s: %s", t->key_path, gnutls_strerror(grc));
 		goto out;
 	}
 	if (t->ca_path != NULL) {
 		gnutls_datum_t ca = datum(&g->ca_pem);
 		gnutls_x509_trust_list_init(&g->trust, 0);
-		grc = gnutls_x509_trust_list_add_trust_mem(g->trust, &ca, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
+		grc = gnutls_x509_trust_list_add_trust_mem(g->trust, &ca, NULL, GNUTLS_X509_FMT_PEM,
+		    0, 0);
 		if (grc <= 0) {
 			rc = jd_error_set(e, JD_EINVAL, "client CA %s: %s", t->ca_path,
 			    grc < 0 ? gnutls_strerror(grc) : "no certificate in the file");
@@ -280,24 +285,28 @@ api_tls_peer_thing(struct api_tls *t, void *session, char *thing, size_t n, stru
 	gnutls_x509_crt_t crt[TLS_CHAIN_MAX] = {0};
 	const gnutls_datum_t *peers;
 	unsigned int np = 0, status = 0;
-	gnutls_typed_vdata_st vd = {GNUTLS_DT_KEY_PURPOSE_OID, (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT, 0};
+	gnutls_typed_vdata_st vd = {GNUTLS_DT_KEY_PURPOSE_OID,
+	    (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT, 0};
 	char why[256];
 	size_t cn = n;
 	int rc = 0, grc;
 
 	thing[0] = '\0';
 	if (session == NULL || g->trust == NULL)
-		return jd_error_set(e, JD_EFORBIDDEN, "This endpoint requires a client certificate");
+		return jd_error_set(e, JD_EFORBIDDEN,
+		    "This endpoint requires a client certificate");
 	peers = gnutls_certificate_get_peers(session, &np);
 	if (peers == NULL || np == 0)
-		return jd_error_set(e, JD_EFORBIDDEN, "No client certificate was presented; this "
+		return jd_error_set(e, JD_EFORBIDDEN,
+		    "No client certificate was presented; this "
 		    "endpoint authenticates devices by their X.509 certificate");
 	if (np > TLS_CHAIN_MAX)
 		return jd_error_set(e, JD_EFORBIDDEN, "The client certificate chain is too long");
 	for (unsigned int i = 0; i < np; i++) {
 		gnutls_x509_crt_init(&crt[i]);
 		if (gnutls_x509_crt_import(crt[i], &peers[i], GNUTLS_X509_FMT_DER) < 0) {
-			rc = jd_error_set(e, JD_EFORBIDDEN, "The client certificate cannot be parsed");
+			rc = jd_error_set(e, JD_EFORBIDDEN,
+			    "The client certificate cannot be parsed");
 			goto out;
 		}
 	}
@@ -310,7 +319,8 @@ api_tls_peer_thing(struct api_tls *t, void *session, char *thing, size_t n, stru
 	grc = gnutls_x509_crt_get_dn_by_oid(crt[0], GNUTLS_OID_X520_COMMON_NAME, 0, 0, thing, &cn);
 	if (grc < 0 || core_check_thing_name("thingName", thing, NULL) != 0) {
 		thing[0] = '\0';
-		rc = jd_error_set(e, JD_EFORBIDDEN, "The client certificate's subject CN is not a thing name");
+		rc = jd_error_set(e, JD_EFORBIDDEN,
+		    "The client certificate's subject CN is not a thing name");
 		goto out;
 	}
 out:

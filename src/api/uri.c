@@ -144,7 +144,8 @@ api__parse_uri(struct api_req *r)
 		}
 		if (n > 0) {
 			r->q[r->nq].k = pct_decode(p, eq ? (size_t)(eq - p) : n);
-			r->q[r->nq].v = eq ? pct_decode(eq + 1, n - (size_t)(eq - p) - 1) : jd_strdup("");
+			r->q[r->nq].v =
+			    eq ? pct_decode(eq + 1, n - (size_t)(eq - p) - 1) : jd_strdup("");
 			if (r->q[r->nq].k == NULL || r->q[r->nq].v == NULL) {
 				free(r->q[r->nq].k);
 				free(r->q[r->nq].v);

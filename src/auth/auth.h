@@ -44,20 +44,20 @@ struct auth_header {
 
 /* What auth_verify() looks at; every pointer is borrowed. */
 struct auth_request {
-	const char *method;          /* "GET", ... as received */
-	const char *raw_uri;         /* path[?query] exactly as on the wire, not unescaped */
+	const char *method;  /* "GET", ... as received */
+	const char *raw_uri; /* path[?query] exactly as on the wire, not unescaped */
 	const struct auth_header *headers;
 	size_t nheaders;
-	const void *body;            /* the whole body (may be NULL when body_len is 0) */
+	const void *body; /* the whole body (may be NULL when body_len is 0) */
 	size_t body_len;
-	int64_t now_s;               /* REAL wall clock, epoch seconds (never the test clock) */
+	int64_t now_s; /* REAL wall clock, epoch seconds (never the test clock) */
 };
 
 /* What a verified request was signed for. */
 struct auth_result {
 	char access_key[JD_AUTH_KEY_ID_MAX + 1];
 	char region[32];
-	char service[32];            /* "iot" or "iot-jobs-data" */
+	char service[32]; /* "iot" or "iot-jobs-data" */
 };
 
 /*

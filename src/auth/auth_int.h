@@ -17,9 +17,9 @@ struct auth__cred {
 
 /* An immutable table of key pairs, sorted by id. */
 struct auth__table {
-	uint64_t generation;       /* unique per loaded table: keys the signing-key cache */
+	uint64_t generation; /* unique per loaded table: keys the signing-key cache */
 	size_t n;
-	struct auth__cred *v;      /* owned */
+	struct auth__cred *v; /* owned */
 };
 
 struct auth {

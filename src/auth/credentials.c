@@ -87,36 +87,41 @@ auth__table_parse(const char *text, size_t n, const char *where, struct auth__ta
 			s++;
 		secn = (size_t)(s - sec);
 		if (secn == 0 || s != le) {
-			rc = jd_error_set(e, JD_EINVAL, "%s:%zu: expected `ACCESS_KEY_ID SECRET_ACCESS_KEY`",
-			    where, lineno);
+			rc = jd_error_set(e, JD_EINVAL,
+			    "%s:%zu: expected `ACCESS_KEY_ID SECRET_ACCESS_KEY`", where, lineno);
 			goto out;
 		}
 		if (idn < 3 || idn > JD_AUTH_KEY_ID_MAX) {
-			rc = jd_error_set(e, JD_EINVAL, "%s:%zu: access key id must be 3..%d characters",
-			    where, lineno, JD_AUTH_KEY_ID_MAX);
+			rc = jd_error_set(e, JD_EINVAL,
+			    "%s:%zu: access key id must be 3..%d characters", where, lineno,
+			    JD_AUTH_KEY_ID_MAX);
 			goto out;
 		}
 		for (size_t i = 0; i < idn; i++) {
 			if (!id_char(id[i])) {
 				rc = jd_error_set(e, JD_EINVAL,
-				    "%s:%zu: access key id may hold only A-Z a-z 0-9 _ - .", where, lineno);
+				    "%s:%zu: access key id may hold only A-Z a-z 0-9 _ - .", where,
+				    lineno);
 				goto out;
 			}
 		}
 		if (secn > JD_AUTH_SECRET_MAX) {
-			rc = jd_error_set(e, JD_EINVAL, "%s:%zu: secret is longer than %d characters",
-			    where, lineno, JD_AUTH_SECRET_MAX);
+			rc = jd_error_set(e, JD_EINVAL,
+			    "%s:%zu: secret is longer than %d characters", where, lineno,
+			    JD_AUTH_SECRET_MAX);
 			goto out;
 		}
 		for (size_t i = 0; i < secn; i++) {
 			if ((unsigned char)sec[i] < 0x21 || (unsigned char)sec[i] > 0x7e) {
 				rc = jd_error_set(e, JD_EINVAL,
-				    "%s:%zu: secret may hold only printable ASCII characters", where, lineno);
+				    "%s:%zu: secret may hold only printable ASCII characters",
+				    where, lineno);
 				goto out;
 			}
 		}
 		if (t->n >= JD_AUTH_KEYS_MAX) {
-			rc = jd_error_set(e, JD_EINVAL, "%s: more than %d key pairs", where, JD_AUTH_KEYS_MAX);
+			rc = jd_error_set(e, JD_EINVAL, "%s: more than %d key pairs", where,
+			    JD_AUTH_KEYS_MAX);
 			goto out;
 		}
 		if (t->n == cap) {
@@ -141,7 +146,8 @@ auth__table_parse(const char *text, size_t n, const char *where, struct auth__ta
 		qsort(t->v, t->n, sizeof(*t->v), by_id);
 	for (size_t i = 1; i < t->n; i++) {
 		if (strcmp(t->v[i - 1].id, t->v[i].id) == 0) {
-			rc = jd_error_set(e, JD_EINVAL, "%s: access key id %s appears twice", where, t->v[i].id);
+			rc = jd_error_set(e, JD_EINVAL, "%s: access key id %s appears twice", where,
+			    t->v[i].id);
 			goto out;
 		}
 	}
@@ -165,14 +171,16 @@ auth__table_load(const char *path, struct auth__table **out, struct jd_error *e)
 
 	*out = NULL;
 	if (f == NULL)
-		return jd_error_set(e, JD_EINVAL, "cannot open credentials file %s: %s", path, strerror(errno));
+		return jd_error_set(e, JD_EINVAL, "cannot open credentials file %s: %s", path,
+		    strerror(errno));
 	setvbuf(f, NULL, _IONBF, 0); /* no stdio buffer holding a copy of the secrets */
 	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
 		rc = jd_error_set(e, JD_EINVAL, "credentials file %s is not a regular file", path);
 		goto out;
 	}
 	if ((st.st_mode & 077) != 0)
-		log_warn("credentials file %s is readable by group or others (mode %03o); chmod 600 it",
+		log_warn(
+		    "credentials file %s is readable by group or others (mode %03o); chmod 600 it",
 		    path, (unsigned)(st.st_mode & 0777));
 	if ((size_t)st.st_size > max) {
 		rc = jd_error_set(e, JD_EINVAL, "credentials file %s is too large", path);
@@ -228,7 +236,8 @@ auth_create(const char *path, struct auth **out, struct jd_error *e)
 
 	*out = NULL;
 	if (path == NULL || path[0] == '\0')
-		return jd_error_set(e, JD_EINVAL, "auth=sigv4 needs a credentials file (--credentials-file)");
+		return jd_error_set(e, JD_EINVAL,
+		    "auth=sigv4 needs a credentials file (--credentials-file)");
 	if ((rc = auth__table_load(path, &t, e)) != 0)
 		return rc;
 	a = jd_calloc(1, sizeof(*a));

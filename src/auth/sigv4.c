@@ -36,9 +36,9 @@
 #include <time.h>
 
 #define ALGORITHM "AWS4-HMAC-SHA256"
-#define MSG_BADSIG                                                                             \
-	"The request signature we calculated does not match the signature you provided. Check "   \
-	"your AWS Secret Access Key and signing method. Consult the service documentation for "    \
+#define MSG_BADSIG                                                                              \
+	"The request signature we calculated does not match the signature you provided. Check " \
+	"your AWS Secret Access Key and signing method. Consult the service documentation for " \
 	"details."
 #define MSG_BADKEY "The security token included in the request is invalid."
 
@@ -140,7 +140,7 @@ auth__canonical_uri(struct buf *out, const char *path, size_t n)
 }
 
 struct qpair {
-	char *k;  /* encoded, owned */
+	char *k; /* encoded, owned */
 	char *v;
 };
 
@@ -397,14 +397,15 @@ auth__parse_amz_date(const char *s, int64_t *out)
 	if (strlen(s) != 16 || s[8] != 'T' || s[15] != 'Z' || !digits(s, 8) || !digits(s + 9, 6))
 		return -1;
 	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0') - 1900;
+	tm.tm_year =
+	    (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0') - 1900;
 	tm.tm_mon = (s[4] - '0') * 10 + (s[5] - '0') - 1;
 	tm.tm_mday = (s[6] - '0') * 10 + (s[7] - '0');
 	tm.tm_hour = (s[9] - '0') * 10 + (s[10] - '0');
 	tm.tm_min = (s[11] - '0') * 10 + (s[12] - '0');
 	tm.tm_sec = (s[13] - '0') * 10 + (s[14] - '0');
-	if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
-	    tm.tm_min > 59 || tm.tm_sec > 60)
+	if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
 		return -1;
 	t = timegm(&tm);
 	if (t == (time_t)-1)
@@ -436,7 +437,7 @@ struct sigparams {
 	char signed_headers[1024];
 	char signature[65];
 	int64_t expires;
-	const char *date_header;  /* "x-amz-date" or "date": must be signed */
+	const char *date_header; /* "x-amz-date" or "date": must be signed */
 };
 
 static const char *
@@ -531,13 +532,16 @@ split_credential(const char *cred, struct sigparams *sp, struct jd_error *e)
 	if (len[1] != 8 || !digits(f[1], 8) || !take(sp->date, sizeof(sp->date), f[1], len[1]))
 		return jd_error_set(e, JD_EBADSIG, "Credential should be scoped to a valid date.");
 	if (len[2] == 0 || !take(sp->region, sizeof(sp->region), f[2], len[2]))
-		return jd_error_set(e, JD_EBADSIG, "Credential should be scoped to a valid region.");
+		return jd_error_set(e, JD_EBADSIG,
+		    "Credential should be scoped to a valid region.");
 	for (const char *r = sp->region; *r; r++)
 		if (!((*r >= 'a' && *r <= 'z') || (*r >= '0' && *r <= '9') || *r == '-'))
-			return jd_error_set(e, JD_EBADSIG, "Credential should be scoped to a valid region.");
+			return jd_error_set(e, JD_EBADSIG,
+			    "Credential should be scoped to a valid region.");
 	if (!take(sp->service, sizeof(sp->service), f[3], len[3]) ||
 	    (strcmp(sp->service, "iot") != 0 && strcmp(sp->service, "iot-jobs-data") != 0))
-		return jd_error_set(e, JD_EBADSIG, "Credential should be scoped to correct service: 'iot'");
+		return jd_error_set(e, JD_EBADSIG,
+		    "Credential should be scoped to correct service: 'iot'");
 	return 0;
 }
 
@@ -608,7 +612,8 @@ parse_presigned(const struct auth_request *rq, struct sigparams *sp, struct jd_e
 	int ra = query_param(rq, "X-Amz-Algorithm", alg, sizeof(alg));
 	int rc = query_param(rq, "X-Amz-Credential", cred, sizeof(cred));
 	int rd = query_param(rq, "X-Amz-Date", sp->amz_date, sizeof(sp->amz_date));
-	int rh = query_param(rq, "X-Amz-SignedHeaders", sp->signed_headers, sizeof(sp->signed_headers));
+	int rh =
+	    query_param(rq, "X-Amz-SignedHeaders", sp->signed_headers, sizeof(sp->signed_headers));
 	int rs = query_param(rq, "X-Amz-Signature", sig, sizeof(sig));
 	int rx = query_param(rq, "X-Amz-Expires", exp, sizeof(exp));
 	int64_t x = 0;
@@ -619,7 +624,8 @@ parse_presigned(const struct auth_request *rq, struct sigparams *sp, struct jd_e
 		    "AWS query-string parameters must include 'X-Amz-Algorithm', 'X-Amz-Credential', "
 		    "'X-Amz-Signature', 'X-Amz-Date', 'X-Amz-SignedHeaders', and 'X-Amz-Expires'.");
 	if (strcmp(alg, ALGORITHM) != 0)
-		return jd_error_set(e, JD_EINCOMPLETE, "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"");
+		return jd_error_set(e, JD_EINCOMPLETE,
+		    "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"");
 	if (strlen(exp) == 0 || strlen(exp) > 7 || !digits(exp, strlen(exp)) ||
 	    (x = strtoll(exp, NULL, 10)) < 1 || x > JD_AUTH_EXPIRES_MAX)
 		return jd_error_set(e, JD_EINCOMPLETE,
@@ -707,7 +713,8 @@ check_time(const struct sigparams *sp, int64_t t, int64_t now, struct jd_error *
 		if (t + sp->expires < now) {
 			fmt_amz_date(a, t + sp->expires);
 			fmt_amz_date(b, now);
-			return jd_error_set(e, JD_EBADSIG, "Signature expired: %s is now earlier than %s.", a, b);
+			return jd_error_set(e, JD_EBADSIG,
+			    "Signature expired: %s is now earlier than %s.", a, b);
 		}
 		earliest = t; /* only the future skew applies below */
 	}
@@ -715,8 +722,8 @@ check_time(const struct sigparams *sp, int64_t t, int64_t now, struct jd_error *
 		fmt_amz_date(a, t);
 		fmt_amz_date(b, earliest);
 		fmt_amz_date(c, now);
-		return jd_error_set(e, JD_EBADSIG, "Signature expired: %s is now earlier than %s (%s - 15 min.)",
-		    a, b, c);
+		return jd_error_set(e, JD_EBADSIG,
+		    "Signature expired: %s is now earlier than %s (%s - 15 min.)", a, b, c);
 	}
 	if (t > now + JD_AUTH_SKEW_S) {
 		fmt_amz_date(a, t);
@@ -749,7 +756,8 @@ request_date(const struct auth_request *rq, struct sigparams *sp, int64_t *t, st
 		end = strptime(d, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 		sp->date_header = "date";
 		if (end == NULL || *end != '\0')
-			return jd_error_set(e, JD_EINCOMPLETE, "Date header must be an RFC 1123 date in GMT.");
+			return jd_error_set(e, JD_EINCOMPLETE,
+			    "Date header must be an RFC 1123 date in GMT.");
 		*t = (int64_t)timegm(&tm);
 		fmt_amz_date(sp->amz_date, *t);
 		return 0;
@@ -779,7 +787,8 @@ auth_verify(struct auth *a, const struct auth_request *rq, struct auth_result *r
 		if ((rc = request_date(rq, &sp, &t, e)) != 0)
 			goto out;
 		if (!has_signed(sp.signed_headers, sp.date_header)) {
-			rc = jd_error_set(e, JD_EINCOMPLETE, "'%s' must be a 'SignedHeader' in the AWS Authorization.",
+			rc = jd_error_set(e, JD_EINCOMPLETE,
+			    "'%s' must be a 'SignedHeader' in the AWS Authorization.",
 			    strcmp(sp.date_header, "date") == 0 ? "Date" : "X-Amz-Date");
 			goto out;
 		}
@@ -796,13 +805,15 @@ auth_verify(struct auth *a, const struct auth_request *rq, struct auth_result *r
 		goto out;
 	}
 	if (!has_signed(sp.signed_headers, "host")) {
-		rc = jd_error_set(e, JD_EINCOMPLETE, "'Host' must be a 'SignedHeader' in the AWS Authorization.");
+		rc = jd_error_set(e, JD_EINCOMPLETE,
+		    "'Host' must be a 'SignedHeader' in the AWS Authorization.");
 		goto out;
 	}
 	if (strncmp(sp.amz_date, sp.date, 8) != 0) {
 		rc = jd_error_set(e, JD_EBADSIG,
 		    "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from "
-		    "HTTP: '%s' != '%.8s', from '%s'.", sp.date, sp.amz_date, sp.amz_date);
+		    "HTTP: '%s' != '%.8s', from '%s'.",
+		    sp.date, sp.amz_date, sp.amz_date);
 		goto out;
 	}
 	if ((rc = check_time(&sp, t, rq->now_s, e)) != 0)

@@ -21,43 +21,43 @@
 
 struct bucket_def {
 	const char *name;
-	double aws_tps;            /* the "aws" preset, spec §11 [L2019] */
+	double aws_tps; /* the "aws" preset, spec §11 [L2019] */
 };
 
 /* Every control-plane operation of the route table, and the data buckets.
  * tests/unit/auth/test_throttle.c checks this against api_routes[]. */
 static const struct bucket_def defs[] = {
-	{"CreateThing", 15},
-	{"DescribeThing", 350},
-	{"ListThings", 10},
-	{"UpdateThing", 10},
-	{"DeleteThing", 15},
-	{"CreateThingGroup", 25},
-	{"DescribeThingGroup", 100},
-	{"ListThingGroups", 10},
-	{"DeleteThingGroup", 15},
-	{"AddThingToThingGroup", 60},
-	{"RemoveThingFromThingGroup", 15},
-	{"ListThingsInThingGroup", 25},
-	{"CreateJob", 10},
-	{"DescribeJob", 10},
-	{"ListJobs", 10},
-	{"UpdateJob", 10},
-	{"CancelJob", 10},
-	{"DeleteJob", 10},
-	{"GetJobDocument", 10},
-	{"AssociateTargetsWithJob", 10},
-	{"CreateJobTemplate", 10},     /* not in the 2019 table: 10 (inferred) */
-	{"DescribeJobTemplate", 10},
-	{"ListJobTemplates", 10},
-	{"DeleteJobTemplate", 10},
-	{"DescribeJobExecution", 10},
-	{"ListJobExecutionsForJob", 10},
-	{"ListJobExecutionsForThing", 10},
-	{"CancelJobExecution", 10},
-	{"DeleteJobExecution", 10},
-	{"DataPlaneRead", 200},
-	{"DataPlaneWrite", 200},
+    {"CreateThing", 15},
+    {"DescribeThing", 350},
+    {"ListThings", 10},
+    {"UpdateThing", 10},
+    {"DeleteThing", 15},
+    {"CreateThingGroup", 25},
+    {"DescribeThingGroup", 100},
+    {"ListThingGroups", 10},
+    {"DeleteThingGroup", 15},
+    {"AddThingToThingGroup", 60},
+    {"RemoveThingFromThingGroup", 15},
+    {"ListThingsInThingGroup", 25},
+    {"CreateJob", 10},
+    {"DescribeJob", 10},
+    {"ListJobs", 10},
+    {"UpdateJob", 10},
+    {"CancelJob", 10},
+    {"DeleteJob", 10},
+    {"GetJobDocument", 10},
+    {"AssociateTargetsWithJob", 10},
+    {"CreateJobTemplate", 10}, /* not in the 2019 table: 10 (inferred) */
+    {"DescribeJobTemplate", 10},
+    {"ListJobTemplates", 10},
+    {"DeleteJobTemplate", 10},
+    {"DescribeJobExecution", 10},
+    {"ListJobExecutionsForJob", 10},
+    {"ListJobExecutionsForThing", 10},
+    {"CancelJobExecution", 10},
+    {"DeleteJobExecution", 10},
+    {"DataPlaneRead", 200},
+    {"DataPlaneWrite", 200},
 };
 
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
@@ -66,17 +66,17 @@ static const struct {
 	const char *op;
 	const char *bucket;
 } data_ops[] = {
-	{"GetPendingJobExecutions", "DataPlaneRead"},
-	{"DescribeJobExecution", "DataPlaneRead"},
-	{"StartNextPendingJobExecution", "DataPlaneWrite"},
-	{"UpdateJobExecution", "DataPlaneWrite"},
+    {"GetPendingJobExecutions", "DataPlaneRead"},
+    {"DescribeJobExecution", "DataPlaneRead"},
+    {"StartNextPendingJobExecution", "DataPlaneWrite"},
+    {"UpdateJobExecution", "DataPlaneWrite"},
 };
 
 struct bucket {
-	double tps;                /* 0 = unlimited */
-	int64_t interval_ns;       /* 1e9 / tps */
-	int64_t tolerance_ns;      /* (burst - 1) * interval */
-	_Atomic int64_t tat;       /* theoretical arrival time, monotonic ns */
+	double tps;           /* 0 = unlimited */
+	int64_t interval_ns;  /* 1e9 / tps */
+	int64_t tolerance_ns; /* (burst - 1) * interval */
+	_Atomic int64_t tat;  /* theoretical arrival time, monotonic ns */
 };
 
 struct auth_throttle {
@@ -161,7 +161,8 @@ auth_throttle_create(const char *preset, const char *rates, struct auth_throttle
 			continue;
 		}
 		if (eq == NULL) {
-			jd_error_set(e, JD_EINVAL, "throttle-rates: expected Op=TPS, not '%.*s'", (int)(pe - p), p);
+			jd_error_set(e, JD_EINVAL, "throttle-rates: expected Op=TPS, not '%.*s'",
+			    (int)(pe - p), p);
 			goto fail;
 		}
 		ne = eq;
@@ -170,11 +171,13 @@ auth_throttle_create(const char *preset, const char *rates, struct auth_throttle
 		if ((idx = def_index(p, (size_t)(ne - p))) < 0) {
 			jd_error_set(e, JD_EINVAL,
 			    "throttle-rates: unknown operation '%.*s' (control-plane operation names, "
-			    "DataPlaneRead, DataPlaneWrite)", (int)(ne - p), p);
+			    "DataPlaneRead, DataPlaneWrite)",
+			    (int)(ne - p), p);
 			goto fail;
 		}
 		if ((size_t)(pe - eq - 1) >= sizeof(num)) {
-			jd_error_set(e, JD_EINVAL, "throttle-rates: bad rate for %s", defs[idx].name);
+			jd_error_set(e, JD_EINVAL, "throttle-rates: bad rate for %s",
+			    defs[idx].name);
 			goto fail;
 		}
 		memcpy(num, eq + 1, (size_t)(pe - eq - 1));
@@ -183,7 +186,8 @@ auth_throttle_create(const char *preset, const char *rates, struct auth_throttle
 		while (blank(*numend))
 			numend++;
 		if (numend == num || *numend != '\0' || !(tps >= 0) || tps > 1e6) {
-			jd_error_set(e, JD_EINVAL, "throttle-rates: rate of %s must be a number 0..1000000, not '%s'",
+			jd_error_set(e, JD_EINVAL,
+			    "throttle-rates: rate of %s must be a number 0..1000000, not '%s'",
 			    defs[idx].name, num);
 			goto fail;
 		}

@@ -54,12 +54,13 @@ bool core_exec_status_pending(int s);
 /* ---- execution state machine (spec §8.2, §8.3, decisions D1, D11) ------- */
 
 enum core_exec_op {
-	CORE_OP_DEVICE_UPDATE = 0, /* UpdateJobExecution: to IN_PROGRESS|SUCCEEDED|FAILED|REJECTED */
-	CORE_OP_START_NEXT,        /* StartNext on a QUEUED head: to IN_PROGRESS */
-	CORE_OP_CANCEL,            /* CancelJobExecution / CancelJob: to CANCELED (force for IN_PROGRESS) */
-	CORE_OP_TIMEOUT,           /* timer: IN_PROGRESS to TIMED_OUT */
-	CORE_OP_REMOVE,            /* thing deleted / left target: pending to REMOVED */
-	CORE_OP_DELETE,            /* DeleteJobExecution: to "deleted"; `to` ignored */
+	CORE_OP_DEVICE_UPDATE =
+	    0,              /* UpdateJobExecution: to IN_PROGRESS|SUCCEEDED|FAILED|REJECTED */
+	CORE_OP_START_NEXT, /* StartNext on a QUEUED head: to IN_PROGRESS */
+	CORE_OP_CANCEL,  /* CancelJobExecution / CancelJob: to CANCELED (force for IN_PROGRESS) */
+	CORE_OP_TIMEOUT, /* timer: IN_PROGRESS to TIMED_OUT */
+	CORE_OP_REMOVE,  /* thing deleted / left target: pending to REMOVED */
+	CORE_OP_DELETE,  /* DeleteJobExecution: to "deleted"; `to` ignored */
 	CORE_OP__COUNT
 };
 
@@ -88,20 +89,31 @@ int core_exec_check(int op, int from, int to, bool force, struct jd_error *e);
  * bytes shown as '?'. Lengths count Unicode code points. Returns 0 or JD_EINVAL.
  * `s` is NUL-terminated UTF-8 unless a length is given; embedded NUL is invalid.
  */
-int core_check_job_id(const char *member, const char *s, struct jd_error *e);         /* 1..64 [a-zA-Z0-9_-]+ */
-int core_check_thing_name(const char *member, const char *s, struct jd_error *e);     /* 1..128 [a-zA-Z0-9:_-]+ (also group names, detail keys) */
-int core_check_namespace_id(const char *member, const char *s, struct jd_error *e);   /* 1..64 [a-zA-Z0-9_-]+ (D2) */
-int core_check_template_id(const char *member, const char *s, struct jd_error *e);    /* 1..64 [a-zA-Z0-9_-]+ */
+int core_check_job_id(const char *member, const char *s,
+    struct jd_error *e); /* 1..64 [a-zA-Z0-9_-]+ */
+int core_check_thing_name(const char *member, const char *s,
+    struct jd_error *e); /* 1..128 [a-zA-Z0-9:_-]+ (also group names, detail keys) */
+int core_check_namespace_id(const char *member, const char *s,
+    struct jd_error *e); /* 1..64 [a-zA-Z0-9_-]+ (D2) */
+int core_check_template_id(const char *member, const char *s,
+    struct jd_error *e); /* 1..64 [a-zA-Z0-9_-]+ */
 /* [^\p{C}]+ : valid UTF-8, 1..max code points, no control/format/private-use/
  * surrogate/noncharacter code points. min_len 0 allows "". */
-int core_check_text(const char *member, const char *s, size_t min_len, size_t max_len, struct jd_error *e);
-int core_check_reason_code(const char *member, const char *s, struct jd_error *e);    /* <=128 [A-Z0-9_]+ */
-int core_check_attr_name(const char *member, const char *s, struct jd_error *e);      /* 1..128 [a-zA-Z0-9_.,@/:#-]+ */
-int core_check_attr_value(const char *member, const char *s, struct jd_error *e);     /* 0..800 [a-zA-Z0-9_.,@/:#=\[\]-]* */
-int core_check_group_description(const char *member, const char *s, struct jd_error *e); /* <=2028 [\p{Graph}\x20]* */
-int core_check_tag_key(const char *member, const char *s, struct jd_error *e);        /* 1..128 ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$ */
-int core_check_tag_value(const char *member, const char *s, struct jd_error *e);      /* 0..256 */
-int core_check_arn(const char *member, const char *s, size_t min_len, size_t max_len, struct jd_error *e); /* ^arn:[!-~]+$ */
+int core_check_text(const char *member, const char *s, size_t min_len, size_t max_len,
+    struct jd_error *e);
+int core_check_reason_code(const char *member, const char *s,
+    struct jd_error *e); /* <=128 [A-Z0-9_]+ */
+int core_check_attr_name(const char *member, const char *s,
+    struct jd_error *e); /* 1..128 [a-zA-Z0-9_.,@/:#-]+ */
+int core_check_attr_value(const char *member, const char *s,
+    struct jd_error *e); /* 0..800 [a-zA-Z0-9_.,@/:#=\[\]-]* */
+int core_check_group_description(const char *member, const char *s,
+    struct jd_error *e); /* <=2028 [\p{Graph}\x20]* */
+int core_check_tag_key(const char *member, const char *s,
+    struct jd_error *e); /* 1..128 ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$ */
+int core_check_tag_value(const char *member, const char *s, struct jd_error *e); /* 0..256 */
+int core_check_arn(const char *member, const char *s, size_t min_len, size_t max_len,
+    struct jd_error *e); /* ^arn:[!-~]+$ */
 /* statusDetails: key 1..128 [a-zA-Z0-9:_-]+, value 1..1024 text (D12). */
 int core_check_details_key(const char *member, const char *s, struct jd_error *e);
 int core_check_details_value(const char *member, const char *s, struct jd_error *e);

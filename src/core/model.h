@@ -23,7 +23,7 @@ struct jd_thing {
 	char name[JD_THING_NAME_MAX + 1];
 	char id[40];
 	char type_name[JD_THING_NAME_MAX + 1];
-	char *attributes;            /* owned JSON object text; NULL = {} */
+	char *attributes; /* owned JSON object text; NULL = {} */
 	int64_t version;
 	int64_t created_ms;
 };
@@ -32,46 +32,46 @@ struct jd_group {
 	char name[JD_GROUP_NAME_MAX + 1];
 	char id[40];
 	char parent[JD_GROUP_NAME_MAX + 1]; /* "" for a root group */
-	char *description;           /* owned or NULL */
-	char *attributes;            /* owned JSON object text or NULL */
+	char *description;                  /* owned or NULL */
+	char *attributes;                   /* owned JSON object text or NULL */
 	int64_t version;
 	int64_t created_ms;
 };
 
 struct jd_job {
 	char job_id[JD_JOB_ID_MAX + 1];
-	int64_t seq;                 /* creation order, assigned by insert */
-	int status;                  /* enum jd_job_status */
-	int selection;               /* enum jd_target_selection */
+	int64_t seq;   /* creation order, assigned by insert */
+	int status;    /* enum jd_job_status */
+	int selection; /* enum jd_target_selection */
 	char namespace_id[JD_NAMESPACE_MAX + 1];
-	char *document;              /* owned, verbatim */
-	char *document_source;       /* owned or NULL */
-	char *description;           /* owned or NULL */
-	char *targets;               /* owned JSON array of ARN strings */
-	char *config;                /* owned JSON object: the config members, verbatim for
+	char *document;          /* owned, verbatim */
+	char *document_source;   /* owned or NULL */
+	char *description;       /* owned or NULL */
+	char *targets;           /* owned JSON array of ARN strings */
+	char *config;            /* owned JSON object: the config members, verbatim for
 	                              * DescribeJob; the engine reads `policy`, never this */
-	struct jd_policy policy;     /* the config, typed (owned members) */
-	char *template_arn;          /* owned or NULL */
+	struct jd_policy policy; /* the config, typed (owned members) */
+	char *template_arn;      /* owned or NULL */
 	bool force_canceled;
 	char reason_code[JD_REASON_CODE_MAX + 1];
-	char *comment;               /* owned or NULL */
+	char *comment;                  /* owned or NULL */
 	int64_t inprogress_timeout_min; /* from timeoutConfig, 0 = none */
 	int64_t created_ms;
 	int64_t updated_ms;
 	int64_t completed_ms;
-	int64_t rollout_next_ms;     /* next paced rollout batch, 0 = no rollout pending */
-	int64_t rollout_notified;    /* executions queued by the paced rollout so far */
+	int64_t rollout_next_ms;  /* next paced rollout batch, 0 = no rollout pending */
+	int64_t rollout_notified; /* executions queued by the paced rollout so far */
 };
 
 struct jd_exec {
 	char job_id[JD_JOB_ID_MAX + 1];
 	char thing_name[JD_THING_NAME_MAX + 1];
-	int64_t number;              /* executionNumber, per (job, thing) (D4) */
-	int64_t seq;                 /* global queue order, assigned by insert */
-	int status;                  /* enum jd_exec_status */
+	int64_t number; /* executionNumber, per (job, thing) (D4) */
+	int64_t seq;    /* global queue order, assigned by insert */
+	int status;     /* enum jd_exec_status */
 	bool force_canceled;
 	char namespace_id[JD_NAMESPACE_MAX + 1]; /* the job's, for device views */
-	char *details;               /* owned flat JSON object text or NULL */
+	char *details;                           /* owned flat JSON object text or NULL */
 	int64_t queued_ms;
 	int64_t started_ms;
 	int64_t updated_ms;
@@ -83,10 +83,10 @@ struct jd_exec {
 
 struct jd_template {
 	char id[JD_JOB_ID_MAX + 1];
-	char *description;           /* owned */
-	char *document;              /* owned or NULL */
-	char *document_source;       /* owned or NULL */
-	char *config;                /* owned JSON object text */
+	char *description;     /* owned */
+	char *document;        /* owned or NULL */
+	char *document_source; /* owned or NULL */
+	char *config;          /* owned JSON object text */
 	int64_t created_ms;
 };
 
@@ -119,13 +119,13 @@ void jd_jobv_free(struct jd_jobv *vec);
 /* Filters. Empty strings / -1 mean "no filter". */
 struct jd_thing_filter {
 	const char *attr_name;
-	const char *attr_value;      /* empty: things that have attr_name at all */
+	const char *attr_value; /* empty: things that have attr_name at all */
 	bool attr_prefix;
 	const char *type_name;
 };
 
 struct jd_group_filter {
-	const char *parent;          /* direct children of (or all descendants if recursive);
+	const char *parent; /* direct children of (or all descendants if recursive);
 	                              * empty: of the root, i.e. the root groups (all groups
 	                              * if recursive) */
 	bool recursive;
@@ -133,16 +133,16 @@ struct jd_group_filter {
 };
 
 struct jd_job_filter {
-	int status;                  /* -1 any */
-	int selection;               /* -1 any */
-	const char *namespace_id;    /* NULL any */
-	const char *group_name;      /* jobs that target this group; NULL any */
+	int status;               /* -1 any */
+	int selection;            /* -1 any */
+	const char *namespace_id; /* NULL any */
+	const char *group_name;   /* jobs that target this group; NULL any */
 };
 
 struct jd_exec_filter {
-	int status;                  /* -1 any; -2 pending (QUEUED or IN_PROGRESS) */
-	const char *job_id;          /* NULL any */
-	const char *namespace_id;    /* NULL any; "" only un-namespaced */
+	int status;               /* -1 any; -2 pending (QUEUED or IN_PROGRESS) */
+	const char *job_id;       /* NULL any */
+	const char *namespace_id; /* NULL any; "" only un-namespaced */
 };
 
 /* Execution counts of a job by status of each thing's latest execution. */

@@ -16,17 +16,17 @@
 #include "core/model.h"
 
 static const char *const failure_names[JD_FAILURE__COUNT] = {
-	[JD_FAILURE_FAILED] = "FAILED",
-	[JD_FAILURE_REJECTED] = "REJECTED",
-	[JD_FAILURE_TIMED_OUT] = "TIMED_OUT",
-	[JD_FAILURE_ALL] = "ALL",
+    [JD_FAILURE_FAILED] = "FAILED",
+    [JD_FAILURE_REJECTED] = "REJECTED",
+    [JD_FAILURE_TIMED_OUT] = "TIMED_OUT",
+    [JD_FAILURE_ALL] = "ALL",
 };
 
 static const char *const end_names[JD_END__COUNT] = {
-	[JD_END_NONE] = NULL,
-	[JD_END_STOP_ROLLOUT] = "STOP_ROLLOUT",
-	[JD_END_CANCEL] = "CANCEL",
-	[JD_END_FORCE_CANCEL] = "FORCE_CANCEL",
+    [JD_END_NONE] = NULL,
+    [JD_END_STOP_ROLLOUT] = "STOP_ROLLOUT",
+    [JD_END_CANCEL] = "CANCEL",
+    [JD_END_FORCE_CANCEL] = "FORCE_CANCEL",
 };
 
 const char *
@@ -79,8 +79,9 @@ core_rollout_rate(const struct jd_policy *p, int64_t notified, int64_t succeeded
 	max = p->max_per_minute > 0 ? p->max_per_minute : JD_ROLLOUT_DEFAULT_PER_MINUTE;
 	rate = max;
 	if (p->exponential) {
-		int64_t steps = p->by_notified > 0 ? notified / p->by_notified
-		    : p->by_succeeded > 0 ? succeeded / p->by_succeeded : 0;
+		int64_t steps = p->by_notified > 0 ? notified / p->by_notified :
+		    p->by_succeeded > 0            ? succeeded / p->by_succeeded :
+		                                     0;
 		double r = (double)p->base_per_minute;
 
 		/* Multiply step by step (not pow()) so that the result, rounding
@@ -125,8 +126,8 @@ bool
 core_abort_eval(const struct jd_policy *p, const struct jd_counts *c, struct core_abort *out)
 {
 	const int64_t *n = c->n;
-	int64_t executed = n[JD_EXEC_SUCCEEDED] + n[JD_EXEC_FAILED] + n[JD_EXEC_REJECTED] +
-	    n[JD_EXEC_TIMED_OUT];
+	int64_t executed =
+	    n[JD_EXEC_SUCCEEDED] + n[JD_EXEC_FAILED] + n[JD_EXEC_REJECTED] + n[JD_EXEC_TIMED_OUT];
 
 	if (executed == 0)
 		return false;
@@ -207,8 +208,9 @@ core_retry_plan(const struct jd_policy *p, int status, int64_t retry_attempt,
 		return false;
 	out->failure_type = use->failure_type;
 	out->allowed = use->retries;
-	out->count_mask = use->failure_type == JD_FAILURE_ALL
-	    ? XBIT(JD_EXEC_FAILED) | XBIT(JD_EXEC_TIMED_OUT) : XBIT(status);
+	out->count_mask = use->failure_type == JD_FAILURE_ALL ?
+	    XBIT(JD_EXEC_FAILED) | XBIT(JD_EXEC_TIMED_OUT) :
+	    XBIT(status);
 	return true;
 }
 

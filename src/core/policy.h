@@ -25,15 +25,15 @@
 /* failureType of abort and retry criteria. */
 enum jd_failure_type {
 	JD_FAILURE_FAILED = 0,
-	JD_FAILURE_REJECTED,  /* abort criteria only */
+	JD_FAILURE_REJECTED, /* abort criteria only */
 	JD_FAILURE_TIMED_OUT,
-	JD_FAILURE_ALL,       /* FAILED + REJECTED + TIMED_OUT (abort); FAILED or TIMED_OUT (retry) */
+	JD_FAILURE_ALL, /* FAILED + REJECTED + TIMED_OUT (abort); FAILED or TIMED_OUT (retry) */
 	JD_FAILURE__COUNT
 };
 
 /* schedulingConfig.endBehavior. */
 enum jd_end_behavior {
-	JD_END_NONE = 0,      /* absent */
+	JD_END_NONE = 0, /* absent */
 	JD_END_STOP_ROLLOUT,
 	JD_END_CANCEL,
 	JD_END_FORCE_CANCEL,
@@ -51,30 +51,30 @@ enum jd_policy_member {
 };
 
 #define JD_RETRY_CRITERIA_MAX 2
-#define JD_RETRIES_PER_THING_MAX 10   /* retries per device across failure types */
+#define JD_RETRIES_PER_THING_MAX 10 /* retries per device across failure types */
 #define JD_ROLLOUT_DEFAULT_PER_MINUTE 1000
 
 struct jd_abort_criterion {
-	int failure_type;             /* enum jd_failure_type */
-	double threshold_pct;         /* 0..100 */
-	int64_t min_executed;         /* minNumberOfExecutedThings, >= 1 */
+	int failure_type;     /* enum jd_failure_type */
+	double threshold_pct; /* 0..100 */
+	int64_t min_executed; /* minNumberOfExecutedThings, >= 1 */
 };
 
 struct jd_retry_criterion {
-	int failure_type;             /* JD_FAILURE_FAILED, _TIMED_OUT or _ALL */
-	int64_t retries;              /* numberOfRetries, 0..10 */
+	int failure_type; /* JD_FAILURE_FAILED, _TIMED_OUT or _ALL */
+	int64_t retries;  /* numberOfRetries, 0..10 */
 };
 
 struct jd_policy {
-	unsigned present;             /* enum jd_policy_member bits */
+	unsigned present; /* enum jd_policy_member bits */
 
 	/* jobExecutionsRolloutConfig */
-	int64_t max_per_minute;       /* maximumPerMinute; 0 = absent (default 1000) */
-	bool exponential;             /* exponentialRate given */
-	int64_t base_per_minute;      /* exponentialRate.baseRatePerMinute */
-	double increment_factor;      /* exponentialRate.incrementFactor, 1.1..5 */
-	int64_t by_notified;          /* rateIncreaseCriteria.numberOfNotifiedThings, 0 = absent */
-	int64_t by_succeeded;         /* rateIncreaseCriteria.numberOfSucceededThings, 0 = absent */
+	int64_t max_per_minute;  /* maximumPerMinute; 0 = absent (default 1000) */
+	bool exponential;        /* exponentialRate given */
+	int64_t base_per_minute; /* exponentialRate.baseRatePerMinute */
+	double increment_factor; /* exponentialRate.incrementFactor, 1.1..5 */
+	int64_t by_notified;     /* rateIncreaseCriteria.numberOfNotifiedThings, 0 = absent */
+	int64_t by_succeeded;    /* rateIncreaseCriteria.numberOfSucceededThings, 0 = absent */
 
 	/* abortConfig.criteriaList, in list order (owned) */
 	struct jd_abort_criterion *abort;
@@ -88,9 +88,9 @@ struct jd_policy {
 	int64_t inprogress_timeout_min;
 
 	/* schedulingConfig */
-	int64_t start_ms;             /* 0 = start at once */
-	int64_t end_ms;               /* 0 = no end */
-	int end_behavior;             /* enum jd_end_behavior */
+	int64_t start_ms; /* 0 = start at once */
+	int64_t end_ms;   /* 0 = no end */
+	int end_behavior; /* enum jd_end_behavior */
 
 	/* presignedUrlConfig.expiresInSec, 0 = absent (roleArn stays in the JSON) */
 	int64_t presigned_expires_sec;
@@ -176,8 +176,8 @@ size_t core_rollout_first(const struct jd_policy *p, size_t n, int64_t now, int6
 #define CORE_ABORT_COMMENT_MAX 256
 
 struct core_abort {
-	size_t criterion;             /* index in jd_policy.abort, from 0 */
-	int failure_type;             /* enum jd_failure_type */
+	size_t criterion; /* index in jd_policy.abort, from 0 */
+	int failure_type; /* enum jd_failure_type */
 	double threshold_pct;
 	int64_t failed;
 	int64_t executed;
@@ -206,9 +206,9 @@ int core_abort_comment(const struct core_abort *a, char *buf, size_t n);
  * The retry is queued with retry_attempt + 1.
  */
 struct core_retry {
-	int failure_type;             /* the criterion's: JD_FAILURE_FAILED, _TIMED_OUT or _ALL */
-	int64_t allowed;              /* its numberOfRetries */
-	unsigned count_mask;          /* 1u << enum jd_exec_status of the statuses that count */
+	int failure_type;    /* the criterion's: JD_FAILURE_FAILED, _TIMED_OUT or _ALL */
+	int64_t allowed;     /* its numberOfRetries */
+	unsigned count_mask; /* 1u << enum jd_exec_status of the statuses that count */
 };
 
 bool core_retry_plan(const struct jd_policy *p, int status, int64_t retry_attempt,

@@ -23,73 +23,73 @@
 
 #include "core/core_int.h"
 
-#define S(x)     (1u << JD_EXEC_##x)
-#define BAD      (1u << JD_EXEC__COUNT) /* a `to` outside the enum */
-#define PENDING  (S(QUEUED) | S(IN_PROGRESS))
+#define S(x) (1u << JD_EXEC_##x)
+#define BAD (1u << JD_EXEC__COUNT) /* a `to` outside the enum */
+#define PENDING (S(QUEUED) | S(IN_PROGRESS))
 #define TERMINAL (S(SUCCEEDED) | S(FAILED) | S(TIMED_OUT) | S(REJECTED) | S(REMOVED) | S(CANCELED))
-#define ALL      (PENDING | TERMINAL)
-#define ALL_TO   (ALL | BAD)
-#define BUT(set) (ALL_TO & ~(set))     /* every `to` except set */
-#define DEVICE   (S(IN_PROGRESS) | S(SUCCEEDED) | S(FAILED) | S(REJECTED)) /* D11 */
+#define ALL (PENDING | TERMINAL)
+#define ALL_TO (ALL | BAD)
+#define BUT(set) (ALL_TO & ~(set))                                       /* every `to` except set */
+#define DEVICE (S(IN_PROGRESS) | S(SUCCEEDED) | S(FAILED) | S(REJECTED)) /* D11 */
 
 struct transition {
-	int op;            /* enum core_exec_op */
-	unsigned from;     /* set of current states */
-	unsigned to;       /* set of requested states (BAD included) */
-	bool needs_force;  /* result 0 only with force=true */
-	int result;        /* 0, JD_EINVAL or JD_ESTATE */
-	const char *msg;   /* the error's message; {from}, {to} and {op} are expanded */
+	int op;           /* enum core_exec_op */
+	unsigned from;    /* set of current states */
+	unsigned to;      /* set of requested states (BAD included) */
+	bool needs_force; /* result 0 only with force=true */
+	int result;       /* 0, JD_EINVAL or JD_ESTATE */
+	const char *msg;  /* the error's message; {from}, {to} and {op} are expanded */
 };
 
 static const struct transition transitions[] = {
-	/* op                   from                   to               force  result     message */
-	{CORE_OP_DEVICE_UPDATE, ALL,                   BUT(DEVICE),     false, JD_EINVAL,
-	 "Invalid job execution status {to}: a device may set only IN_PROGRESS, SUCCEEDED, FAILED or REJECTED"},
-	{CORE_OP_DEVICE_UPDATE, PENDING,               DEVICE,          false, 0,         NULL},
-	{CORE_OP_DEVICE_UPDATE, TERMINAL,              DEVICE,          false, JD_ESTATE,
-	 "Cannot update job execution in terminal state {from}"},
+    /* op                   from                   to               force  result     message */
+    {CORE_OP_DEVICE_UPDATE, ALL, BUT(DEVICE), false, JD_EINVAL,
+        "Invalid job execution status {to}: a device may set only IN_PROGRESS, SUCCEEDED, FAILED or REJECTED"},
+    {CORE_OP_DEVICE_UPDATE, PENDING, DEVICE, false, 0, NULL},
+    {CORE_OP_DEVICE_UPDATE, TERMINAL, DEVICE, false, JD_ESTATE,
+        "Cannot update job execution in terminal state {from}"},
 
-	{CORE_OP_START_NEXT,    ALL,                   BUT(S(IN_PROGRESS)), false, JD_EINVAL,
-	 "{op} cannot set job execution status {to}"},
-	{CORE_OP_START_NEXT,    S(QUEUED),             S(IN_PROGRESS),  false, 0,         NULL},
-	{CORE_OP_START_NEXT,    ALL & ~S(QUEUED),      S(IN_PROGRESS),  false, JD_ESTATE,
-	 "Cannot start job execution in state {from}; only a QUEUED job execution can be started"},
+    {CORE_OP_START_NEXT, ALL, BUT(S(IN_PROGRESS)), false, JD_EINVAL,
+        "{op} cannot set job execution status {to}"},
+    {CORE_OP_START_NEXT, S(QUEUED), S(IN_PROGRESS), false, 0, NULL},
+    {CORE_OP_START_NEXT, ALL & ~S(QUEUED), S(IN_PROGRESS), false, JD_ESTATE,
+        "Cannot start job execution in state {from}; only a QUEUED job execution can be started"},
 
-	{CORE_OP_CANCEL,        ALL,                   BUT(S(CANCELED)), false, JD_EINVAL,
-	 "{op} cannot set job execution status {to}"},
-	{CORE_OP_CANCEL,        S(QUEUED),             S(CANCELED),     false, 0,         NULL},
-	{CORE_OP_CANCEL,        S(IN_PROGRESS),        S(CANCELED),     true,  0,
-	 "Job execution is IN_PROGRESS; set force=true to cancel it"},
-	{CORE_OP_CANCEL,        TERMINAL,              S(CANCELED),     false, JD_ESTATE,
-	 "Cannot cancel job execution in terminal state {from}"},
+    {CORE_OP_CANCEL, ALL, BUT(S(CANCELED)), false, JD_EINVAL,
+        "{op} cannot set job execution status {to}"},
+    {CORE_OP_CANCEL, S(QUEUED), S(CANCELED), false, 0, NULL},
+    {CORE_OP_CANCEL, S(IN_PROGRESS), S(CANCELED), true, 0,
+        "Job execution is IN_PROGRESS; set force=true to cancel it"},
+    {CORE_OP_CANCEL, TERMINAL, S(CANCELED), false, JD_ESTATE,
+        "Cannot cancel job execution in terminal state {from}"},
 
-	{CORE_OP_TIMEOUT,       ALL,                   BUT(S(TIMED_OUT)), false, JD_EINVAL,
-	 "{op} cannot set job execution status {to}"},
-	{CORE_OP_TIMEOUT,       S(IN_PROGRESS),        S(TIMED_OUT),    false, 0,         NULL},
-	{CORE_OP_TIMEOUT,       ALL & ~S(IN_PROGRESS), S(TIMED_OUT),    false, JD_ESTATE,
-	 "Cannot time out job execution in state {from}; only an IN_PROGRESS job execution can time out"},
+    {CORE_OP_TIMEOUT, ALL, BUT(S(TIMED_OUT)), false, JD_EINVAL,
+        "{op} cannot set job execution status {to}"},
+    {CORE_OP_TIMEOUT, S(IN_PROGRESS), S(TIMED_OUT), false, 0, NULL},
+    {CORE_OP_TIMEOUT, ALL & ~S(IN_PROGRESS), S(TIMED_OUT), false, JD_ESTATE,
+        "Cannot time out job execution in state {from}; only an IN_PROGRESS job execution can time out"},
 
-	{CORE_OP_REMOVE,        ALL,                   BUT(S(REMOVED)), false, JD_EINVAL,
-	 "{op} cannot set job execution status {to}"},
-	{CORE_OP_REMOVE,        PENDING,               S(REMOVED),      false, 0,         NULL},
-	{CORE_OP_REMOVE,        TERMINAL,              S(REMOVED),      false, JD_ESTATE,
-	 "Cannot remove job execution in terminal state {from}"},
+    {CORE_OP_REMOVE, ALL, BUT(S(REMOVED)), false, JD_EINVAL,
+        "{op} cannot set job execution status {to}"},
+    {CORE_OP_REMOVE, PENDING, S(REMOVED), false, 0, NULL},
+    {CORE_OP_REMOVE, TERMINAL, S(REMOVED), false, JD_ESTATE,
+        "Cannot remove job execution in terminal state {from}"},
 
-	/* decisions D1: terminal deletable as is, pending only with force; `to` ignored */
-	{CORE_OP_DELETE,        TERMINAL,              ALL_TO,          false, 0,         NULL},
-	{CORE_OP_DELETE,        PENDING,               ALL_TO,          true,  0,
-	 "Job execution is {from}; set force=true to delete it"},
+    /* decisions D1: terminal deletable as is, pending only with force; `to` ignored */
+    {CORE_OP_DELETE, TERMINAL, ALL_TO, false, 0, NULL},
+    {CORE_OP_DELETE, PENDING, ALL_TO, true, 0,
+        "Job execution is {from}; set force=true to delete it"},
 };
 
 #define NTRANSITIONS (sizeof(transitions) / sizeof(transitions[0]))
 
 static const char *const op_names[CORE_OP__COUNT] = {
-	[CORE_OP_DEVICE_UPDATE] = "DEVICE_UPDATE",
-	[CORE_OP_START_NEXT] = "START_NEXT",
-	[CORE_OP_CANCEL] = "CANCEL",
-	[CORE_OP_TIMEOUT] = "TIMEOUT",
-	[CORE_OP_REMOVE] = "REMOVE",
-	[CORE_OP_DELETE] = "DELETE",
+    [CORE_OP_DEVICE_UPDATE] = "DEVICE_UPDATE",
+    [CORE_OP_START_NEXT] = "START_NEXT",
+    [CORE_OP_CANCEL] = "CANCEL",
+    [CORE_OP_TIMEOUT] = "TIMEOUT",
+    [CORE_OP_REMOVE] = "REMOVE",
+    [CORE_OP_DELETE] = "DELETE",
 };
 
 const char *

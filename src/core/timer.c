@@ -156,22 +156,29 @@ core_check_schedule(const char *start, const char *end, int64_t now_ms, int64_t 
 	*start_ms = *end_ms = 0;
 	if (start != NULL) {
 		if (core_parse_schedule_time(start, start_ms) != 0)
-			return jd_error_set(e, JD_EINVAL, "schedulingConfig.startTime '%.64s' is not a date and "
-			    "time of the form YYYY-MM-DDTHH:MM (UTC)", start);
+			return jd_error_set(e, JD_EINVAL,
+			    "schedulingConfig.startTime '%.64s' is not a date and "
+			    "time of the form YYYY-MM-DDTHH:MM (UTC)",
+			    start);
 		if (*start_ms < now_ms + min30 || *start_ms > now_ms + 365 * day)
-			return jd_error_set(e, JD_EINVAL, "schedulingConfig.startTime must be at least 30 "
+			return jd_error_set(e, JD_EINVAL,
+			    "schedulingConfig.startTime must be at least 30 "
 			    "minutes and at most one year in the future");
 	}
 	if (end != NULL) {
 		if (core_parse_schedule_time(end, end_ms) != 0)
-			return jd_error_set(e, JD_EINVAL, "schedulingConfig.endTime '%.64s' is not a date and "
-			    "time of the form YYYY-MM-DDTHH:MM (UTC)", end);
+			return jd_error_set(e, JD_EINVAL,
+			    "schedulingConfig.endTime '%.64s' is not a date and "
+			    "time of the form YYYY-MM-DDTHH:MM (UTC)",
+			    end);
 		if (*end_ms < now_ms + min30 || *end_ms > now_ms + 2 * 365 * day)
-			return jd_error_set(e, JD_EINVAL, "schedulingConfig.endTime must be at least 30 "
+			return jd_error_set(e, JD_EINVAL,
+			    "schedulingConfig.endTime must be at least 30 "
 			    "minutes and at most two years in the future");
 		int64_t from = *start_ms ? *start_ms : now_ms;
 		if (*end_ms - from < min30 || *end_ms - from > 2 * 365 * day)
-			return jd_error_set(e, JD_EINVAL, "schedulingConfig.endTime must be between 30 minutes "
+			return jd_error_set(e, JD_EINVAL,
+			    "schedulingConfig.endTime must be between 30 minutes "
 			    "and two years after startTime");
 	}
 	return 0;

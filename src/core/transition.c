@@ -15,8 +15,8 @@
 #include "util/buf.h"
 
 int
-core_exec_apply(struct jd_exec *x, int op, int to, bool force,
-    const struct core_exec_change *c, int64_t now, struct jd_error *e)
+core_exec_apply(struct jd_exec *x, int op, int to, bool force, const struct core_exec_change *c,
+    int64_t now, struct jd_error *e)
 {
 	static const struct core_exec_change none = {NULL, 0, 0};
 	int rc = core_exec_check(op, x->status, to, force, e);
@@ -51,11 +51,11 @@ core_exec_apply(struct jd_exec *x, int op, int to, bool force,
 
 /* The statuses each job status may move to (see transition.h). */
 static const unsigned job_moves[JD_JOB__COUNT] = {
-	[JD_JOB_IN_PROGRESS] = J(CANCELED) | J(COMPLETED) | J(DELETION_IN_PROGRESS),
-	[JD_JOB_SCHEDULED] = J(IN_PROGRESS) | J(CANCELED) | J(DELETION_IN_PROGRESS),
-	[JD_JOB_CANCELED] = J(CANCELED) | J(DELETION_IN_PROGRESS),
-	[JD_JOB_COMPLETED] = J(DELETION_IN_PROGRESS),
-	[JD_JOB_DELETION_IN_PROGRESS] = 0,
+    [JD_JOB_IN_PROGRESS] = J(CANCELED) | J(COMPLETED) | J(DELETION_IN_PROGRESS),
+    [JD_JOB_SCHEDULED] = J(IN_PROGRESS) | J(CANCELED) | J(DELETION_IN_PROGRESS),
+    [JD_JOB_CANCELED] = J(CANCELED) | J(DELETION_IN_PROGRESS),
+    [JD_JOB_COMPLETED] = J(DELETION_IN_PROGRESS),
+    [JD_JOB_DELETION_IN_PROGRESS] = 0,
 };
 
 int

@@ -25,11 +25,11 @@
  * means: details unchanged, step timer unchanged, no in-progress timeout.
  */
 struct core_exec_change {
-	const char *details;      /* borrowed; non-NULL: x->details becomes a copy of it */
-	int64_t step_minutes;     /* stepTimeoutInMinutes: > 0 sets the step timer to now +
+	const char *details;  /* borrowed; non-NULL: x->details becomes a copy of it */
+	int64_t step_minutes; /* stepTimeoutInMinutes: > 0 sets the step timer to now +
 	                           * minutes (capped by the in-progress deadline); -1 clears
 	                           * it; 0 leaves it */
-	int64_t timeout_min;      /* the job's inProgressTimeoutInMinutes (0 = none): sets the
+	int64_t timeout_min;  /* the job's inProgressTimeoutInMinutes (0 = none): sets the
 	                           * in-progress deadline when the execution starts */
 };
 
@@ -54,8 +54,8 @@ struct core_exec_change {
  * core_exec_status_pending(from) != core_exec_status_pending(to): compare
  * before the call.
  */
-int core_exec_apply(struct jd_exec *x, int op, int to, bool force,
-    const struct core_exec_change *c, int64_t now, struct jd_error *e);
+int core_exec_apply(struct jd_exec *x, int op, int to, bool force, const struct core_exec_change *c,
+    int64_t now, struct jd_error *e);
 
 /*
  * Move job j to status `to` at `now`: status = to, updated_ms = now, and

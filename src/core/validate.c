@@ -49,12 +49,27 @@ struct range {
 
 /* Cf (format) characters, ascending. */
 static const struct range format_ranges[] = {
-	{0x00AD, 0x00AD},   {0x0600, 0x0605},   {0x061C, 0x061C},   {0x06DD, 0x06DD},
-	{0x070F, 0x070F},   {0x0890, 0x0891},   {0x08E2, 0x08E2},   {0x180E, 0x180E},
-	{0x200B, 0x200F},   {0x202A, 0x202E},   {0x2060, 0x2064},   {0x2066, 0x206F},
-	{0xFEFF, 0xFEFF},   {0xFFF9, 0xFFFB},   {0x110BD, 0x110BD}, {0x110CD, 0x110CD},
-	{0x13430, 0x1343F}, {0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A}, {0xE0001, 0xE0001},
-	{0xE0020, 0xE007F},
+    {0x00AD, 0x00AD},
+    {0x0600, 0x0605},
+    {0x061C, 0x061C},
+    {0x06DD, 0x06DD},
+    {0x070F, 0x070F},
+    {0x0890, 0x0891},
+    {0x08E2, 0x08E2},
+    {0x180E, 0x180E},
+    {0x200B, 0x200F},
+    {0x202A, 0x202E},
+    {0x2060, 0x2064},
+    {0x2066, 0x206F},
+    {0xFEFF, 0xFEFF},
+    {0xFFF9, 0xFFFB},
+    {0x110BD, 0x110BD},
+    {0x110CD, 0x110CD},
+    {0x13430, 0x1343F},
+    {0x1BCA0, 0x1BCA3},
+    {0x1D173, 0x1D17A},
+    {0xE0001, 0xE0001},
+    {0xE0020, 0xE007F},
 };
 
 bool
@@ -152,10 +167,10 @@ cls_arn(uint32_t c) /* [!-~] */
 /* ---- the checker ------------------------------------------------------ */
 
 struct rule {
-	const char *pattern;      /* as AWS prints it */
-	bool (*ok)(uint32_t cp);  /* every code point (after prefix) must pass */
-	const char *prefix;       /* literal the value must start with, or NULL */
-	bool plus;                /* pattern needs >= 1 code point after prefix */
+	const char *pattern;     /* as AWS prints it */
+	bool (*ok)(uint32_t cp); /* every code point (after prefix) must pass */
+	const char *prefix;      /* literal the value must start with, or NULL */
+	bool plus;               /* pattern needs >= 1 code point after prefix */
 };
 
 static const struct rule rule_id = {"[a-zA-Z0-9_-]+", cls_id, NULL, true};
@@ -164,9 +179,11 @@ static const struct rule rule_text = {"[^\\p{C}]+", cls_text, NULL, true};
 static const struct rule rule_text0 = {"[^\\p{C}]*", cls_text, NULL, false};
 static const struct rule rule_reason = {"[\\p{Upper}\\p{Digit}_]+", cls_reason, NULL, true};
 static const struct rule rule_attr_name = {"[a-zA-Z0-9_.,@/:#-]+", cls_attr_name, NULL, true};
-static const struct rule rule_attr_value = {"[a-zA-Z0-9_.,@/:#=\\[\\]-]*", cls_attr_value, NULL, false};
+static const struct rule rule_attr_value = {"[a-zA-Z0-9_.,@/:#=\\[\\]-]*", cls_attr_value, NULL,
+    false};
 static const struct rule rule_group_desc = {"[\\p{Graph}\\x20]*", cls_graph_space, NULL, false};
-static const struct rule rule_tag_key = {"^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$", cls_tag_key, NULL, false};
+static const struct rule rule_tag_key = {"^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$", cls_tag_key, NULL,
+    false};
 static const struct rule rule_arn = {"^arn:[!-~]+$", cls_arn, "arn:", true};
 
 static bool
@@ -196,8 +213,7 @@ pattern_matches(const struct rule *r, const char *s, size_t n)
 }
 
 /* Append printf output to buf (of size cap) at *len, truncating safely. */
-static void
-append(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+static void append(char *buf, size_t cap, size_t *len, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static void
@@ -230,8 +246,9 @@ report(struct jd_error *e, const char *member, const char *shown, const char *co
 		return JD_EINVAL;
 	append(buf, sizeof(buf), &len, "%d validation error%s detected: ", nc, nc == 1 ? "" : "s");
 	for (int i = 0; i < nc; i++)
-		append(buf, sizeof(buf), &len, "%sValue '%s' at '%s' failed to satisfy constraint: %s",
-		    i == 0 ? "" : "; ", shown, member != NULL ? member : "", cons[i]);
+		append(buf, sizeof(buf), &len,
+		    "%sValue '%s' at '%s' failed to satisfy constraint: %s", i == 0 ? "" : "; ",
+		    shown, member != NULL ? member : "", cons[i]);
 	return jd_error_set(e, JD_EINVAL, "%s", buf);
 }
 
@@ -263,11 +280,13 @@ check(const struct rule *r, const char *member, const char *s, size_t min, size_
 	n = strlen(s);
 	len = core_utf8_len(s, n);
 	if (!pattern_matches(r, s, n) && !(n == 0 && min > 0)) {
-		snprintf(pat, sizeof(pat), "Member must satisfy regular expression pattern: %s", r->pattern);
+		snprintf(pat, sizeof(pat), "Member must satisfy regular expression pattern: %s",
+		    r->pattern);
 		cons[nc++] = pat;
 	}
 	if (len < min) {
-		snprintf(lo, sizeof(lo), "Member must have length greater than or equal to %zu", min);
+		snprintf(lo, sizeof(lo), "Member must have length greater than or equal to %zu",
+		    min);
 		cons[nc++] = lo;
 	}
 	if (len > max) {
@@ -380,8 +399,10 @@ core_check_range(const char *member, int64_t v, int64_t min, int64_t max, struct
 		return 0;
 	snprintf(shown, sizeof(shown), "%" PRId64, v);
 	if (v < min)
-		snprintf(con, sizeof(con), "Member must have value greater than or equal to %" PRId64, min);
+		snprintf(con, sizeof(con),
+		    "Member must have value greater than or equal to %" PRId64, min);
 	else
-		snprintf(con, sizeof(con), "Member must have value less than or equal to %" PRId64, max);
+		snprintf(con, sizeof(con), "Member must have value less than or equal to %" PRId64,
+		    max);
 	return report(e, member, shown, cons, 1);
 }

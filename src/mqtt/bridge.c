@@ -215,10 +215,10 @@ serve(struct mqtt_bridge *b, const struct mqtt_topic *t, const struct mqtt_reque
 
 /* The data-plane operation of each request kind (throttling buckets, D19). */
 static const char *const op_name[MQTT_T__COUNT] = {
-	[MQTT_T_GET_PENDING] = "GetPendingJobExecutions",
-	[MQTT_T_START_NEXT] = "StartNextPendingJobExecution",
-	[MQTT_T_DESCRIBE] = "DescribeJobExecution",
-	[MQTT_T_UPDATE] = "UpdateJobExecution",
+    [MQTT_T_GET_PENDING] = "GetPendingJobExecutions",
+    [MQTT_T_START_NEXT] = "StartNextPendingJobExecution",
+    [MQTT_T_DESCRIBE] = "DescribeJobExecution",
+    [MQTT_T_UPDATE] = "UpdateJobExecution",
 };
 
 /* Serve one decoded request and publish its reply (a worker thread). */
@@ -329,7 +329,8 @@ on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 		pthread_mutex_unlock(&w->mu);
 		free(jm);
 		log_warn("mqtt: request queue full; refusing a request of %s", t.thing);
-		reject(b, &t, JD_ETHROTTLED, "Too many requests in flight; retry later", NULL, NULL);
+		reject(b, &t, JD_ETHROTTLED, "Too many requests in flight; retry later", NULL,
+		    NULL);
 		return;
 	}
 	if (w->tail)
@@ -431,8 +432,8 @@ on_changed(void *arg, const char *thing, const char *ns, const char *job, bool l
 		notify_topics(thing, ns, false, topic, sizeof(topic));
 		publish(b, topic, &out);
 		if (ns[0] != '\0') { /* D10: also the seed's per-job form */
-			snprintf(topic, sizeof(topic), "$aws/things/%s/jobs/%s/notify-namespace-%s/", thing,
-			    job, ns);
+			snprintf(topic, sizeof(topic),
+			    "$aws/things/%s/jobs/%s/notify-namespace-%s/", thing, job, ns);
 			publish(b, topic, &out);
 		}
 	}
@@ -445,7 +446,8 @@ on_changed(void *arg, const char *thing, const char *ns, const char *job, bool l
 		jw_init(&w, &out);
 		jw_obj_begin(&w);
 		jw_kint(&w, "timestamp", now_s(b));
-		if (svc_dev_describe(b->svc, thing, "$next", ns, 0, &x, &doc, &found, &e) == 0 && found) {
+		if (svc_dev_describe(b->svc, thing, "$next", ns, 0, &x, &doc, &found, &e) == 0 &&
+		    found) {
 			jw_key(&w, "execution");
 			shape_exec_data(&w, &shape_mqtt, &x, doc, svc_now(b->svc));
 		}
@@ -495,7 +497,8 @@ on_subscribe(struct mosquitto *m, void *arg, int mid, int n, const int *granted)
 	(void)m;
 	(void)mid;
 	if (n < 1 || granted[0] > 2) {
-		log_error("mqtt: the broker refused the subscription to %s (check its ACL)", SUB_TOPIC);
+		log_error("mqtt: the broker refused the subscription to %s (check its ACL)",
+		    SUB_TOPIC);
 		return;
 	}
 	pthread_mutex_lock(&b->mu);
@@ -568,9 +571,11 @@ mqtt_bridge_create(const struct mqtt_config *cfg, struct svc *svc, struct mqtt_b
 	}
 	/* with certfile/keyfile, the broker can take jobsd's identity from its
 	 * certificate (contrib/mosquitto/mosquitto-tls.conf.in) */
-	if (b->cafile != NULL && (rc = mosquitto_tls_set(b->mosq, b->cafile, NULL, b->certfile,
-	        b->keyfile, NULL)) != MOSQ_ERR_SUCCESS) {
-		rc = jd_error_set(e, JD_EINVAL, "mqtt: TLS set-up failed: %s", mosquitto_strerror(rc));
+	if (b->cafile != NULL &&
+	    (rc = mosquitto_tls_set(b->mosq, b->cafile, NULL, b->certfile, b->keyfile, NULL)) !=
+	        MOSQ_ERR_SUCCESS) {
+		rc = jd_error_set(e, JD_EINVAL, "mqtt: TLS set-up failed: %s",
+		    mosquitto_strerror(rc));
 		goto fail;
 	}
 	if (workers_start(b) != 0) {
@@ -606,7 +611,8 @@ mqtt_bridge_create(const struct mqtt_config *cfg, struct svc *svc, struct mqtt_b
 				break;
 		pthread_mutex_unlock(&b->mu);
 		if (!atomic_load(&b->subscribed))
-			log_warn("mqtt: not subscribed after %d ms; serving HTTP meanwhile", cfg->wait_ms);
+			log_warn("mqtt: not subscribed after %d ms; serving HTTP meanwhile",
+			    cfg->wait_ms);
 	}
 	*out = b;
 	return 0;
@@ -621,10 +627,10 @@ mqtt_bridge_stop(struct mqtt_bridge *b)
 	if (b == NULL || b->mosq == NULL || b->stopped)
 		return;
 	b->stopped = true;
-	atomic_store(&b->draining, true);    /* new requests are dropped */
-	workers_stop(b);                     /* queued ones are answered */
-	atomic_store(&b->connected, false);  /* the sink now drops notifications */
-	mosquitto_disconnect(b->mosq);       /* after the replies already queued */
+	atomic_store(&b->draining, true);   /* new requests are dropped */
+	workers_stop(b);                    /* queued ones are answered */
+	atomic_store(&b->connected, false); /* the sink now drops notifications */
+	mosquitto_disconnect(b->mosq);      /* after the replies already queued */
 	mosquitto_loop_stop(b->mosq, false);
 }
 

@@ -14,17 +14,17 @@
 #include "util/err.h"
 
 struct mqtt_config {
-	const char *host;          /* broker address */
+	const char *host; /* broker address */
 	int port;
-	const char *client_id;     /* unique per jobsd node */
-	const char *username;      /* NULL: none */
-	const char *password;      /* NULL: none (never logged) */
-	const char *cafile;        /* TLS to the broker when set */
-	const char *certfile;      /* with keyfile: jobsd's client certificate (PEM), or NULL */
+	const char *client_id; /* unique per jobsd node */
+	const char *username;  /* NULL: none */
+	const char *password;  /* NULL: none (never logged) */
+	const char *cafile;    /* TLS to the broker when set */
+	const char *certfile;  /* with keyfile: jobsd's client certificate (PEM), or NULL */
 	const char *keyfile;
-	int shard;                 /* this node handles things whose name hashes to shard */
-	int shards;                /* of shards (D20); 1 = all */
-	int wait_ms;               /* how long start-up waits for the first subscription */
+	int shard;   /* this node handles things whose name hashes to shard */
+	int shards;  /* of shards (D20); 1 = all */
+	int wait_ms; /* how long start-up waits for the first subscription */
 	/* D19: NULL, or 0 to serve data-plane operation op, JD_ETHROTTLED to
 	 * answer RequestThrottled. Called from the request workers. */
 	int (*throttle)(void *arg, const char *op);

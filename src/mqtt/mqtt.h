@@ -58,10 +58,10 @@ enum mqtt_topic_kind {
 };
 
 struct mqtt_topic {
-	int kind;                             /* enum mqtt_topic_kind */
+	int kind; /* enum mqtt_topic_kind */
 	/* Set for GET_PENDING..UPDATE; "" otherwise (may be partial for BADNAME). */
 	char thing[JD_THING_NAME_MAX + 1];
-	char job_id[JD_JOB_ID_MAX + 1];       /* DESCRIBE/UPDATE: job id or "$next" */
+	char job_id[JD_JOB_ID_MAX + 1];          /* DESCRIBE/UPDATE: job id or "$next" */
 	char namespace_id[JD_NAMESPACE_MAX + 1]; /* "" = plain (not namespaced) view */
 	/* The request topic itself: replies go to base + "/accepted|rejected".
 	 * "" when the topic is longer than MQTT_TOPIC_MAX or holds a NUL byte
@@ -102,14 +102,14 @@ int mqtt_reply_topic(const struct mqtt_topic *t, bool accepted, char *dst, size_
 /* A decoded request payload. Strings are NUL-terminated; details is owned. */
 struct mqtt_request {
 	char client_token[MQTT_CLIENT_TOKEN_MAX * 4 + 1]; /* UTF-8, <= 64 code points */
-	bool has_client_token;  /* echo client_token in the reply */
-	int status;             /* UPDATE: enum jd_exec_status; -1 otherwise */
-	char *details;          /* statusDetails as compact JSON object text, or NULL (absent) */
-	int64_t step_minutes;   /* stepTimeoutInMinutes: 0 none, -1 clear (UPDATE), 1..10080 */
+	bool has_client_token;                            /* echo client_token in the reply */
+	int status;               /* UPDATE: enum jd_exec_status; -1 otherwise */
+	char *details;            /* statusDetails as compact JSON object text, or NULL (absent) */
+	int64_t step_minutes;     /* stepTimeoutInMinutes: 0 none, -1 clear (UPDATE), 1..10080 */
 	int64_t expected_version; /* -1 none, else >= 0 */
 	int64_t execution_number; /* 0 none, else >= 1 */
-	bool include_doc;       /* includeJobDocument: DESCRIBE default true, UPDATE false */
-	bool include_state;     /* includeJobExecutionState (UPDATE), default false */
+	bool include_doc;         /* includeJobDocument: DESCRIBE default true, UPDATE false */
+	bool include_state;       /* includeJobExecutionState (UPDATE), default false */
 };
 
 /*
@@ -148,8 +148,8 @@ void mqtt_request_release(struct mqtt_request *req);
  * unless absent or {}, versionNumber) only when e (may be NULL) has_state and
  * code is JD_ESTATE or JD_EVERSION.
  */
-void mqtt_encode_rejected(struct buf *b, int code, const char *msg,
-    const struct mqtt_request *req, int64_t ts_seconds, const struct jd_error *e);
+void mqtt_encode_rejected(struct buf *b, int code, const char *msg, const struct mqtt_request *req,
+    int64_t ts_seconds, const struct jd_error *e);
 
 /* ======================================================================== */
 /* ---- end of the pure layer ----------------------------------------------- */

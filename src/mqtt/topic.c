@@ -51,8 +51,8 @@
 #define PREFIX_LEN (sizeof(PREFIX) - 1)
 #define NS_PREFIX "namespace-"
 #define NS_PREFIX_LEN (sizeof(NS_PREFIX) - 1)
-#define LEVELS_MAX 4 /* levels after jobs/ kept; more are only ever OWN or INVALID */
-#define SHOWN_MAX 64 /* bytes of an offending value quoted in a message */
+#define LEVELS_MAX 4        /* levels after jobs/ kept; more are only ever OWN or INVALID */
+#define SHOWN_MAX 64        /* bytes of an offending value quoted in a message */
 #define TOPIC_SHOWN_MAX 400 /* bytes of a topic quoted in a message */
 
 /* ---- topics ----------------------------------------------------------- */
@@ -73,12 +73,12 @@ struct shape {
 };
 
 static const struct shape shapes[] = {
-	{MQTT_T_GET_PENDING, 1, "get", false, false, false},
-	{MQTT_T_START_NEXT, 1, "start-next", false, false, false},
-	{MQTT_T_DESCRIBE, 2, "get", true, false, true},
-	{MQTT_T_UPDATE, 2, "update", true, false, false},
-	{MQTT_T_DESCRIBE, 3, "get", true, true, true},
-	{MQTT_T_UPDATE, 3, "update", true, true, false},
+    {MQTT_T_GET_PENDING, 1, "get", false, false, false},
+    {MQTT_T_START_NEXT, 1, "start-next", false, false, false},
+    {MQTT_T_DESCRIBE, 2, "get", true, false, true},
+    {MQTT_T_UPDATE, 2, "update", true, false, false},
+    {MQTT_T_DESCRIBE, 3, "get", true, true, true},
+    {MQTT_T_UPDATE, 3, "update", true, true, false},
 };
 
 /* A notification level jobsd publishes: exact, or a prefix followed by {ns}. */
@@ -88,21 +88,21 @@ struct notice {
 };
 
 static const struct notice notices[] = {
-	{"notify", false},
-	{"notify-next", false},
-	{"notify-namespace-", true},
-	{"notify-next-namespace-", true},
+    {"notify", false},
+    {"notify-next", false},
+    {"notify-namespace-", true},
+    {"notify-next-namespace-", true},
 };
 
 static const char *const kind_names[MQTT_T__COUNT] = {
-	[MQTT_T_FOREIGN] = "FOREIGN",
-	[MQTT_T_GET_PENDING] = "GET_PENDING",
-	[MQTT_T_START_NEXT] = "START_NEXT",
-	[MQTT_T_DESCRIBE] = "DESCRIBE",
-	[MQTT_T_UPDATE] = "UPDATE",
-	[MQTT_T_OWN] = "OWN",
-	[MQTT_T_INVALID] = "INVALID",
-	[MQTT_T_BADNAME] = "BADNAME",
+    [MQTT_T_FOREIGN] = "FOREIGN",
+    [MQTT_T_GET_PENDING] = "GET_PENDING",
+    [MQTT_T_START_NEXT] = "START_NEXT",
+    [MQTT_T_DESCRIBE] = "DESCRIBE",
+    [MQTT_T_UPDATE] = "UPDATE",
+    [MQTT_T_OWN] = "OWN",
+    [MQTT_T_INVALID] = "INVALID",
+    [MQTT_T_BADNAME] = "BADNAME",
 };
 
 const char *
@@ -182,10 +182,14 @@ is_own(const struct level *lev, int nlev, const struct level *last)
 	if (level_is(last, "accepted") || level_is(last, "rejected"))
 		return true;
 	switch (nlev) {
-	case 1: return is_notice(&lev[0], false);                /* notify... */
-	case 2: return is_notice(&lev[1], true);                 /* {j}/notify-namespace-{ns} */
-	case 3: return lev[2].n == 0 && is_notice(&lev[1], true); /* the same, trailing '/' */
-	default: return false;
+	case 1:
+		return is_notice(&lev[0], false); /* notify... */
+	case 2:
+		return is_notice(&lev[1], true); /* {j}/notify-namespace-{ns} */
+	case 3:
+		return lev[2].n == 0 && is_notice(&lev[1], true); /* the same, trailing '/' */
+	default:
+		return false;
 	}
 }
 
@@ -283,14 +287,15 @@ mqtt_topic_parse(const char *topic, size_t len, struct mqtt_topic *out)
 		goto out;
 	}
 	if (len > MQTT_TOPIC_MAX) {
-		snprintf(out->msg, sizeof(out->msg), "Topic is longer than %d bytes", MQTT_TOPIC_MAX);
+		snprintf(out->msg, sizeof(out->msg), "Topic is longer than %d bytes",
+		    MQTT_TOPIC_MAX);
 		goto out;
 	}
 	s = nlev >= 1 && nlev <= 3 ? match_shape(lev, nlev) : NULL;
 	if (s == NULL) {
 		n = utf8_cut(out->base, out->base_len, TOPIC_SHOWN_MAX);
-		snprintf(out->msg, sizeof(out->msg), "Topic %.*s%s does not map to a Jobs API", (int)n,
-		    out->base, n < out->base_len ? "..." : "");
+		snprintf(out->msg, sizeof(out->msg), "Topic %.*s%s does not map to a Jobs API",
+		    (int)n, out->base, n < out->base_len ? "..." : "");
 		goto out;
 	}
 
@@ -305,8 +310,9 @@ mqtt_topic_parse(const char *topic, size_t len, struct mqtt_topic *out)
 		             sizeof(out->job_id)) != 0)
 			goto out;
 	}
-	if (s->has_ns && check_name(out, core_check_namespace_id, "namespaceId", &lev[1],
-	                     NS_PREFIX_LEN, out->namespace_id, sizeof(out->namespace_id)) != 0)
+	if (s->has_ns &&
+	    check_name(out, core_check_namespace_id, "namespaceId", &lev[1], NS_PREFIX_LEN,
+	        out->namespace_id, sizeof(out->namespace_id)) != 0)
 		goto out;
 	out->kind = s->kind;
 out:
@@ -372,7 +378,8 @@ get_long(json_t *o, const char *k, int64_t min, int64_t max, int64_t *out, bool 
 		double d = json_real_value(v);
 
 		/* integral and exactly representable: |d| <= 2^53 */
-		if (!(d >= -9007199254740992.0 && d <= 9007199254740992.0) || (double)(int64_t)d != d)
+		if (!(d >= -9007199254740992.0 && d <= 9007199254740992.0) ||
+		    (double)(int64_t)d != d)
 			return type_fail(e, k, "an integer");
 		n = (int64_t)d;
 	} else if (json_is_string(v)) {
@@ -424,7 +431,8 @@ get_client_token(json_t *o, struct mqtt_request *req, struct jd_error *e)
 	    core_utf8_len(s, n) > MQTT_CLIENT_TOKEN_MAX)
 		return jd_error_set(e, JD_EINVAL,
 		    "1 validation error detected: Value at 'clientToken' failed to satisfy constraint: "
-		    "Member must have length less than or equal to %d", MQTT_CLIENT_TOKEN_MAX);
+		    "Member must have length less than or equal to %d",
+		    MQTT_CLIENT_TOKEN_MAX);
 	memcpy(req->client_token, s, n + 1);
 	req->has_client_token = true;
 	return 0;
@@ -438,7 +446,8 @@ get_status(json_t *o, struct mqtt_request *req, struct jd_error *e)
 	int st;
 
 	if (v == NULL || json_is_null(v))
-		return jd_error_set(e, JD_EINVAL, "1 validation error detected: Value null at 'status' "
+		return jd_error_set(e, JD_EINVAL,
+		    "1 validation error detected: Value null at 'status' "
 		    "failed to satisfy constraint: Member must not be null");
 	if (!json_is_string(v))
 		return type_fail(e, "status", "a string");
@@ -446,9 +455,11 @@ get_status(json_t *o, struct mqtt_request *req, struct jd_error *e)
 	    (st != JD_EXEC_IN_PROGRESS && st != JD_EXEC_SUCCEEDED && st != JD_EXEC_FAILED &&
 	        st != JD_EXEC_REJECTED)) {
 		show(json_string_value(v), shown);
-		return jd_error_set(e, JD_EINVAL, "1 validation error detected: Value '%s' at 'status' "
+		return jd_error_set(e, JD_EINVAL,
+		    "1 validation error detected: Value '%s' at 'status' "
 		    "failed to satisfy constraint: Member must satisfy enum value set: [IN_PROGRESS, "
-		    "SUCCEEDED, FAILED, REJECTED]", shown);
+		    "SUCCEEDED, FAILED, REJECTED]",
+		    shown);
 	}
 	req->status = st;
 	return 0;
@@ -472,10 +483,12 @@ get_details(json_t *o, struct mqtt_request *req, struct jd_error *e)
 	if (json_object_size(m) > JD_DETAILS_PAIRS_MAX)
 		return jd_error_set(e, JD_EINVAL,
 		    "1 validation error detected: Value at 'statusDetails' failed to satisfy constraint: "
-		    "Member must have at most %d entries", JD_DETAILS_PAIRS_MAX);
+		    "Member must have at most %d entries",
+		    JD_DETAILS_PAIRS_MAX);
 	jw_init(&w, &b);
 	jw_obj_begin(&w);
-	json_object_foreach(m, key, v) {
+	json_object_foreach(m, key, v)
+	{
 		if ((rc = core_check_details_key("statusDetails", key, e)) != 0)
 			goto out;
 		if (!json_is_string(v)) {
@@ -519,7 +532,8 @@ mqtt_payload_parse(int kind, const char *payload, size_t len, struct mqtt_reques
 		goto out;
 	}
 	if (len > MQTT_PAYLOAD_MAX) {
-		rc = jd_error_set(e, JD_ETOOBIG, "Payload is larger than %d bytes", MQTT_PAYLOAD_MAX);
+		rc = jd_error_set(e, JD_ETOOBIG, "Payload is larger than %d bytes",
+		    MQTT_PAYLOAD_MAX);
 		goto out;
 	}
 	if (len == 0) {
@@ -541,8 +555,8 @@ mqtt_payload_parse(int kind, const char *payload, size_t len, struct mqtt_reques
 	switch (kind) {
 	case MQTT_T_START_NEXT:
 		if ((rc = get_details(root, req, e)) != 0 ||
-		    (rc = get_long(root, "stepTimeoutInMinutes", 1, JD_TIMEOUT_MINUTES_MAX, &n, &has,
-		         e)) != 0)
+		    (rc = get_long(root, "stepTimeoutInMinutes", 1, JD_TIMEOUT_MINUTES_MAX, &n,
+		         &has, e)) != 0)
 			goto out;
 		req->step_minutes = has ? n : 0;
 		break;
@@ -556,11 +570,12 @@ mqtt_payload_parse(int kind, const char *payload, size_t len, struct mqtt_reques
 		if ((rc = get_status(root, req, e)) != 0 || (rc = get_details(root, req, e)) != 0)
 			goto out;
 		/* -1 cancels the step timer; 0 and below -1 are out of range */
-		if ((rc = get_long(root, "stepTimeoutInMinutes", -1, JD_TIMEOUT_MINUTES_MAX, &n, &has,
-		         e)) != 0)
+		if ((rc = get_long(root, "stepTimeoutInMinutes", -1, JD_TIMEOUT_MINUTES_MAX, &n,
+		         &has, e)) != 0)
 			goto out;
 		if (has && n == 0) {
-			rc = core_check_range("stepTimeoutInMinutes", n, 1, JD_TIMEOUT_MINUTES_MAX, e);
+			rc = core_check_range("stepTimeoutInMinutes", n, 1, JD_TIMEOUT_MINUTES_MAX,
+			    e);
 			goto out;
 		}
 		req->step_minutes = has ? n : 0;
@@ -570,7 +585,8 @@ mqtt_payload_parse(int kind, const char *payload, size_t len, struct mqtt_reques
 		if ((rc = get_long(root, "executionNumber", 1, INT64_MAX, &n, &has, e)) != 0)
 			goto out;
 		req->execution_number = has ? n : 0;
-		if ((rc = get_bool(root, "includeJobExecutionState", &req->include_state, e)) != 0 ||
+		if ((rc = get_bool(root, "includeJobExecutionState", &req->include_state, e)) !=
+		        0 ||
 		    (rc = get_bool(root, "includeJobDocument", &req->include_doc, e)) != 0)
 			goto out;
 		break;

@@ -34,10 +34,10 @@
 
 /* How a surface writes the shapes. */
 struct shape_opts {
-	bool ts_float;        /* seconds with a millisecond fraction; else integer seconds */
-	bool doc_as_object;   /* jobDocument embedded as JSON (MQTT); else a JSON string */
-	const char *region;   /* borrowed; for ARNs, NULL where no ARN is written */
-	const char *account;  /* borrowed; for ARNs */
+	bool ts_float;       /* seconds with a millisecond fraction; else integer seconds */
+	bool doc_as_object;  /* jobDocument embedded as JSON (MQTT); else a JSON string */
+	const char *region;  /* borrowed; for ARNs, NULL where no ARN is written */
+	const char *account; /* borrowed; for ARNs */
 };
 
 /* The device plane: over HTTP and over MQTT. (The control plane's options
@@ -93,8 +93,8 @@ void shape_exec_data(struct jw *w, const struct shape_opts *opts, const struct j
 void shape_exec_data_summary(struct jw *w, const struct shape_opts *opts, const struct jd_exec *x);
 /* An array of the device-plane summaries of the executions in list whose
  * status is `status`, in list's order. */
-void shape_exec_data_list(struct jw *w, const struct shape_opts *opts,
-    const struct jd_execv *list, int status);
+void shape_exec_data_list(struct jw *w, const struct shape_opts *opts, const struct jd_execv *list,
+    int status);
 /* JobExecutionState (UpdateJobExecution, and a rejected update): status,
  * statusDetails unless NULL or "{}", versionNumber. */
 void shape_exec_state(struct jw *w, int status, const char *details, int64_t version);

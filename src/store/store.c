@@ -5,9 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 static const struct store_ops *const backends[] = {
-	&store_sqlite_ops,
+    &store_sqlite_ops,
 };
 
 const struct store_ops *
@@ -34,8 +33,9 @@ store_open(const char *spec, struct store **out, struct jd_error *e)
 	if (ops == NULL)
 		return jd_error_set(e, JD_EINVAL, "unknown store backend '%s'", name);
 	if (ops->version != STORE_OPS_VERSION)
-		return jd_error_set(e, JD_EINTERNAL, "store backend '%s' has ops version %d, want %d",
-		    name, ops->version, STORE_OPS_VERSION);
+		return jd_error_set(e, JD_EINTERNAL,
+		    "store backend '%s' has ops version %d, want %d", name, ops->version,
+		    STORE_OPS_VERSION);
 	return ops->open(colon + 1, out, e);
 }
 

@@ -38,8 +38,8 @@ struct store;    /* backend instance (opaque) */
 struct store_tx; /* one transaction (opaque) */
 
 struct store_ops {
-	int version;                 /* STORE_OPS_VERSION */
-	const char *name;            /* "sqlite", "postgres" */
+	int version;      /* STORE_OPS_VERSION */
+	const char *name; /* "sqlite", "postgres" */
 
 	/* Open the store at `where` (backend-specific: a file path, a conninfo),
 	 * creating and migrating the schema. */
@@ -51,7 +51,7 @@ struct store_ops {
 	int (*commit)(struct store_tx *tx);
 	void (*rollback)(struct store_tx *tx);
 
-	int (*wipe)(struct store_tx *tx);     /* delete every row (test-rig reset) */
+	int (*wipe)(struct store_tx *tx); /* delete every row (test-rig reset) */
 	int (*meta_get)(struct store_tx *tx, const char *key, char **val);
 	int (*meta_put)(struct store_tx *tx, const char *key, const char *val);
 
@@ -60,8 +60,8 @@ struct store_ops {
 	int (*thing_update)(struct store_tx *tx, const struct jd_thing *t);
 	int (*thing_delete)(struct store_tx *tx, const char *name); /* and its memberships */
 	/* ascending by name, name > after */
-	int (*thing_list)(struct store_tx *tx, const struct jd_thing_filter *f,
-	    const char *after, int limit, jd_thing_cb cb, void *arg);
+	int (*thing_list)(struct store_tx *tx, const struct jd_thing_filter *f, const char *after,
+	    int limit, jd_thing_cb cb, void *arg);
 	/* names of the groups the thing is a direct member of */
 	int (*thing_groups)(struct store_tx *tx, const char *thing, jd_name_cb cb, void *arg);
 
@@ -69,8 +69,8 @@ struct store_ops {
 	int (*group_insert)(struct store_tx *tx, const struct jd_group *g);
 	/* also its memberships (not its child groups) */
 	int (*group_delete)(struct store_tx *tx, const char *name);
-	int (*group_list)(struct store_tx *tx, const struct jd_group_filter *f,
-	    const char *after, int limit, jd_group_cb cb, void *arg);
+	int (*group_list)(struct store_tx *tx, const struct jd_group_filter *f, const char *after,
+	    int limit, jd_group_cb cb, void *arg);
 	int (*group_child_count)(struct store_tx *tx, const char *name, int64_t *n);
 	int (*member_add)(struct store_tx *tx, const char *group, const char *thing);
 	int (*member_remove)(struct store_tx *tx, const char *group, const char *thing);
@@ -81,36 +81,38 @@ struct store_ops {
 	int (*job_get)(struct store_tx *tx, const char *job_id, struct jd_job *out);
 	/* only status and selection (JD_JOB_*, JD_SEL_*): cheap, for hot paths */
 	int (*job_status)(struct store_tx *tx, const char *job_id, int *status, int *selection);
-	int (*job_insert)(struct store_tx *tx, struct jd_job *j);  /* sets j->seq */
+	int (*job_insert)(struct store_tx *tx, struct jd_job *j); /* sets j->seq */
 	int (*job_update)(struct store_tx *tx, const struct jd_job *j);
 	int (*job_delete)(struct store_tx *tx, const char *job_id); /* and its group targets */
 	/* newest first: seq < before_seq (0 = from the newest) */
-	int (*job_list)(struct store_tx *tx, const struct jd_job_filter *f,
-	    int64_t before_seq, int limit, jd_job_cb cb, void *arg);
+	int (*job_list)(struct store_tx *tx, const struct jd_job_filter *f, int64_t before_seq,
+	    int limit, jd_job_cb cb, void *arg);
 	int (*job_count_status)(struct store_tx *tx, int status, int64_t *n);
 	/* group targets of jobs: record and query (continuous joins) */
 	int (*job_target_add)(struct store_tx *tx, const char *job_id, const char *group);
 	int (*job_list_by_group)(struct store_tx *tx, const char *group, jd_job_cb cb,
-	    void *arg);  /* oldest first */
+	    void *arg); /* oldest first */
 
-	int (*exec_get)(struct store_tx *tx, const char *job_id, const char *thing,
-	    int64_t number, struct jd_exec *out);  /* number 0 = latest */
+	int (*exec_get)(struct store_tx *tx, const char *job_id, const char *thing, int64_t number,
+	    struct jd_exec *out);                                   /* number 0 = latest */
 	int (*exec_insert)(struct store_tx *tx, struct jd_exec *x); /* sets x->seq */
 	/* as exec_insert for each of xs[n], faster, when every row is the first
 	 * execution of its (job, thing) and all have the same job and status
 	 * (else JD_EINVAL); on any error the caller rolls back */
 	int (*exec_insert_first)(struct store_tx *tx, struct jd_exec *xs, size_t n);
 	int (*exec_update)(struct store_tx *tx, const struct jd_exec *x);
-	int (*exec_delete)(struct store_tx *tx, const char *job_id, const char *thing, int64_t number);
+	int (*exec_delete)(struct store_tx *tx, const char *job_id, const char *thing,
+	    int64_t number);
 	/* *n = 0 when the thing has no execution of the job */
-	int (*exec_max_number)(struct store_tx *tx, const char *job_id, const char *thing, int64_t *n);
+	int (*exec_max_number)(struct store_tx *tx, const char *job_id, const char *thing,
+	    int64_t *n);
 	/* by (thing name, number) > (after_thing, after_number) */
 	int (*exec_list_job)(struct store_tx *tx, const char *job_id, int status,
 	    const char *after_thing, int64_t after_number, int limit, jd_exec_cb cb, void *arg);
 	/* newest queued first: seq < before_seq (0 = newest) */
 	int (*exec_list_thing)(struct store_tx *tx, const char *thing,
-	    const struct jd_exec_filter *f, int64_t before_seq, int limit,
-	    jd_exec_cb cb, void *arg);
+	    const struct jd_exec_filter *f, int64_t before_seq, int limit, jd_exec_cb cb,
+	    void *arg);
 	/* the pending list (§7.1) of thing in namespace ("" or NULL = none), head first:
 	 * IN_PROGRESS before QUEUED, then by queued_ms, then seq */
 	int (*exec_pending)(struct store_tx *tx, const char *thing, const char *namespace_id,
@@ -129,16 +131,19 @@ struct store_ops {
 	int (*template_get)(struct store_tx *tx, const char *id, struct jd_template *out);
 	int (*template_insert)(struct store_tx *tx, const struct jd_template *t);
 	int (*template_delete)(struct store_tx *tx, const char *id);
-	int (*template_list)(struct store_tx *tx, const char *after, int limit,
-	    jd_template_cb cb, void *arg);
+	int (*template_list)(struct store_tx *tx, const char *after, int limit, jd_template_cb cb,
+	    void *arg);
 
 	/* Paced rollouts: things waiting to be queued, in push order. */
-	int (*rollout_push)(struct store_tx *tx, const char *job_id, int64_t pos, const char *thing);
+	int (
+	    *rollout_push)(struct store_tx *tx, const char *job_id, int64_t pos, const char *thing);
 	/* Call cb for up to limit waiting things of job (in order) and remove them. */
-	int (*rollout_pop)(struct store_tx *tx, const char *job_id, int limit, jd_name_cb cb, void *arg);
+	int (*rollout_pop)(struct store_tx *tx, const char *job_id, int limit, jd_name_cb cb,
+	    void *arg);
 	int (*rollout_clear)(struct store_tx *tx, const char *job_id);
 	/* jobs whose rollout_next_ms is in (0, now] */
-	int (*job_rollout_due)(struct store_tx *tx, int64_t now_ms, int limit, jd_job_cb cb, void *arg);
+	int (*job_rollout_due)(struct store_tx *tx, int64_t now_ms, int limit, jd_job_cb cb,
+	    void *arg);
 };
 
 /* ---- registry ---------------------------------------------------------- */
@@ -159,7 +164,7 @@ struct store_base {
 };
 struct store_tx_base {
 	const struct store_ops *ops;
-	bool write;                  /* set by begin: a write transaction */
+	bool write; /* set by begin: a write transaction */
 };
 
 /* ---- wrappers (the only way svc/ reaches a backend) ------------------- */
@@ -415,7 +420,8 @@ store_exec_list_job(struct store_tx *tx, const char *job_id, int status, const c
     int64_t after_number, int limit, jd_exec_cb cb, void *arg)
 {
 	assert(tx != NULL && cb != NULL);
-	return store__tx(tx)->ops->exec_list_job(tx, job_id, status, after_thing, after_number, limit, cb, arg);
+	return store__tx(tx)->ops->exec_list_job(tx, job_id, status, after_thing, after_number,
+	    limit, cb, arg);
 }
 
 static inline int

@@ -129,7 +129,8 @@ svc_exec_cancel(struct svc *s, const char *job_id, const char *thing, bool force
 		goto store_fail;
 	if (expected_version >= 0 && expected_version != x.version) {
 		rc = jd_error_set(e, JD_EVERSION,
-		    "The version for job execution %s/%s does not match the expected version.", job_id, thing);
+		    "The version for job execution %s/%s does not match the expected version.",
+		    job_id, thing);
 		goto fail;
 	}
 	if ((rc = core_exec_check(CORE_OP_CANCEL, x.status, JD_EXEC_CANCELED, force, e)) != 0)
@@ -176,7 +177,8 @@ svc_exec_delete(struct svc *s, const char *job_id, const char *thing, int64_t nu
 	/* D1: terminal states without force; QUEUED and IN_PROGRESS need force. */
 	if ((rc = core_exec_check(CORE_OP_DELETE, x.status, x.status, force, e)) != 0)
 		goto fail;
-	if ((rc = svc__touch(&t, thing, x.namespace_id, job_id, core_exec_status_pending(x.status))) != 0 ||
+	if ((rc = svc__touch(&t, thing, x.namespace_id, job_id,
+	         core_exec_status_pending(x.status))) != 0 ||
 	    (rc = store_exec_delete(t.tx, job_id, thing, number)) != 0)
 		goto store_fail;
 	if ((rc = svc__job_maybe_complete(&t, job_id)) != 0)
@@ -202,7 +204,8 @@ svc_dev_pending(struct svc *s, const char *thing, const char *namespace_id, jd_e
 
 	if ((rc = svc__read(s, &tx, e)) != 0)
 		return rc;
-	rc = store_exec_pending(tx, thing, namespace_id ? namespace_id : "", JD_PENDING_LIST_MAX, cb, arg);
+	rc = store_exec_pending(tx, thing, namespace_id ? namespace_id : "", JD_PENDING_LIST_MAX,
+	    cb, arg);
 	store_rollback(tx);
 	return rc < 0 ? svc__store_err(rc, e) : 0;
 }
@@ -300,7 +303,8 @@ svc_dev_describe(struct svc *s, const char *thing, const char *job_id, const cha
 	if ((rc = svc__read(s, &tx, e)) != 0)
 		return rc;
 	if (strcmp(job_id, "$next") == 0) {
-		rc = store_exec_pending(tx, thing, namespace_id ? namespace_id : "", 1, take_head, &x);
+		rc = store_exec_pending(tx, thing, namespace_id ? namespace_id : "", 1, take_head,
+		    &x);
 		if (rc < 0)
 			goto store_fail;
 		if (x.job_id[0] == '\0') {
@@ -364,14 +368,16 @@ svc_dev_update(struct svc *s, const char *thing, const char *job_id,
 	if (rc != 0)
 		goto store_fail;
 	if (in->expected_version >= 0 && in->expected_version != x.version) {
-		rc = jd_error_set(e, JD_EVERSION, "Expected version %lld does not match current version %lld",
+		rc = jd_error_set(e, JD_EVERSION,
+		    "Expected version %lld does not match current version %lld",
 		    (long long)in->expected_version, (long long)x.version);
 		attach_state(e, &x);
 		goto fail;
 	}
 	from = x.status;
 	c.timeout_min = j.inprogress_timeout_min;
-	if ((rc = core_exec_apply(&x, CORE_OP_DEVICE_UPDATE, in->status, false, &c, t.now, e)) != 0) {
+	if ((rc = core_exec_apply(&x, CORE_OP_DEVICE_UPDATE, in->status, false, &c, t.now, e)) !=
+	    0) {
 		if (rc == JD_ESTATE)
 			attach_state(e, &x); /* a refused move leaves x as it was */
 		goto fail;

@@ -41,7 +41,8 @@ parse_target(const struct svc *s, const char *arn, char *kind, char name[JD_THIN
 		goto bad;
 	if ((size_t)(field[5] - field[4] - 1) != strlen(s->account) ||
 	    strncmp(field[4], s->account, strlen(s->account)) != 0)
-		return jd_error_set(e, JD_EINVAL, "Target %s is not in account %s", arn, s->account);
+		return jd_error_set(e, JD_EINVAL, "Target %s is not in account %s", arn,
+		    s->account);
 	if (strncmp(field[5], "thing/", 6) == 0) {
 		*kind = 't';
 		p = field[5] + 6;
@@ -56,8 +57,7 @@ parse_target(const struct svc *s, const char *arn, char *kind, char name[JD_THIN
 	jd_strlcpy(name, p, JD_THING_NAME_MAX + 1);
 	return 0;
 bad:
-	return jd_error_set(e, JD_EINVAL,
-	    "Target %s is not a valid thing or thing group ARN", arn);
+	return jd_error_set(e, JD_EINVAL, "Target %s is not a valid thing or thing group ARN", arn);
 }
 
 /* ---- target resolution --------------------------------------------------- */
@@ -109,8 +109,8 @@ enum resolve_mode {
 };
 
 static int
-resolve_and_queue(struct svc_tx *t, struct jd_job *job, const char *const *targets,
-    int n_targets, enum resolve_mode mode, bool queue, struct jd_error *e)
+resolve_and_queue(struct svc_tx *t, struct jd_job *job, const char *const *targets, int n_targets,
+    enum resolve_mode mode, bool queue, struct jd_error *e)
 {
 	/* Only a job's initial targets are paced; later additions are immediate. */
 	bool paced = mode != RESOLVE_ASSOCIATE && core_rollout_rate(&job->policy, 0, 0) > 0;
@@ -153,9 +153,11 @@ resolve_and_queue(struct svc_tx *t, struct jd_job *job, const char *const *targe
 			}
 			if (rc != 0)
 				goto store_fail;
-			if ((rc = store_job_target_add(tx, job->job_id, name)) != 0 && rc != JD_EEXISTS)
+			if ((rc = store_job_target_add(tx, job->job_id, name)) != 0 &&
+			    rc != JD_EEXISTS)
 				goto store_fail;
-			if ((rc = store_member_list(tx, name, true, "", 100000000, tset_add, &things)) != 0)
+			if ((rc = store_member_list(tx, name, true, "", 100000000, tset_add,
+			         &things)) != 0)
 				goto store_fail;
 		}
 	}
@@ -164,7 +166,8 @@ resolve_and_queue(struct svc_tx *t, struct jd_job *job, const char *const *targe
 		int64_t next_ms = 0;
 		size_t first = core_rollout_first(&job->policy, things.n, t->now, &next_ms);
 		for (size_t i = first; i < things.n; i++)
-			if ((rc = store_rollout_push(tx, job->job_id, (int64_t)i, things.v[i])) != 0)
+			if ((rc = store_rollout_push(tx, job->job_id, (int64_t)i, things.v[i])) !=
+			    0)
 				goto store_fail;
 		if (first < things.n)
 			job->rollout_next_ms = next_ms;
@@ -212,9 +215,8 @@ targets_json(const char *const *targets, int n, const char *existing)
 		bool dup = false;
 		size_t k;
 		json_t *v;
-		json_array_foreach(arr, k, v)
-			if (strcmp(json_string_value(v), targets[i]) == 0)
-				dup = true;
+		json_array_foreach(arr, k, v) if (strcmp(json_string_value(v), targets[i]) == 0)
+		    dup = true;
 		if (!dup)
 			json_array_append_new(arr, json_string(targets[i]));
 	}
@@ -251,7 +253,8 @@ svc_job_create(struct svc *s, const struct svc_job_input *in, struct jd_job *out
 	 * now, its executions queued when the timer starts it. */
 	j.status = in->start_ms > t.now ? JD_JOB_SCHEDULED : JD_JOB_IN_PROGRESS;
 	j.selection = in->selection;
-	jd_strlcpy(j.namespace_id, in->namespace_id ? in->namespace_id : "", sizeof(j.namespace_id));
+	jd_strlcpy(j.namespace_id, in->namespace_id ? in->namespace_id : "",
+	    sizeof(j.namespace_id));
 	j.document = jd_strdup(in->document ? in->document : "");
 	j.document_source = jd_strdup(in->document_source);
 	j.description = jd_strdup(in->description);
@@ -278,7 +281,8 @@ svc_job_create(struct svc *s, const struct svc_job_input *in, struct jd_job *out
 	    j.rollout_next_ms == 0) {
 		if ((rc = store_exec_active_count(t.tx, j.job_id, &active)) != 0)
 			goto store_fail;
-		if (core_job_done(&j, active) && (rc = core_job_apply(&j, JD_JOB_COMPLETED, t.now)) != 0)
+		if (core_job_done(&j, active) &&
+		    (rc = core_job_apply(&j, JD_JOB_COMPLETED, t.now)) != 0)
 			goto store_fail;
 	}
 	if ((rc = store_job_update(t.tx, &j)) != 0)
@@ -304,8 +308,8 @@ job_not_found(const char *job_id, struct jd_error *e)
 }
 
 int
-svc_job_describe(struct svc *s, const char *job_id, struct jd_job *out,
-    struct jd_counts *counts, struct jd_error *e)
+svc_job_describe(struct svc *s, const char *job_id, struct jd_job *out, struct jd_counts *counts,
+    struct jd_error *e)
 {
 	struct store_tx *tx = NULL;
 	int rc;
@@ -404,7 +408,8 @@ config_patch_apply(struct jd_job *j, const char *config_patch, struct jd_error *
 	svc_policy_from_json(text, &p);
 	if (json_object_get(patch, "jobExecutionsRetryConfig") != NULL &&
 	    retry_raised(&j->policy, &p)) {
-		rc = jd_error_set(e, JD_EINVAL, "The number of retries of a job can only be lowered "
+		rc = jd_error_set(e, JD_EINVAL,
+		    "The number of retries of a job can only be lowered "
 		    "to 0 after it is created");
 		core_policy_release(&p);
 		free(text);
@@ -420,8 +425,8 @@ config_patch_apply(struct jd_job *j, const char *config_patch, struct jd_error *
 }
 
 int
-svc_job_update(struct svc *s, const char *job_id, const char *description,
-    const char *config_patch, int64_t inprogress_timeout_min, struct jd_error *e)
+svc_job_update(struct svc *s, const char *job_id, const char *description, const char *config_patch,
+    int64_t inprogress_timeout_min, struct jd_error *e)
 {
 	struct svc_tx t;
 	struct jd_job j;
@@ -535,7 +540,8 @@ svc_job_delete(struct svc *s, const char *job_id, bool force, struct jd_error *e
 	if ((rc = store_job_count_status(t.tx, JD_JOB_DELETION_IN_PROGRESS, &deleting)) != 0)
 		goto store_fail;
 	if (deleting >= JD_DELETING_JOBS_MAX) {
-		rc = jd_error_set(e, JD_ELIMIT, "Only %d jobs may be in DELETION_IN_PROGRESS at the same time",
+		rc = jd_error_set(e, JD_ELIMIT,
+		    "Only %d jobs may be in DELETION_IN_PROGRESS at the same time",
 		    JD_DELETING_JOBS_MAX);
 		goto fail;
 	}
@@ -544,7 +550,8 @@ svc_job_delete(struct svc *s, const char *job_id, bool force, struct jd_error *e
 		struct jd_execv pend = {0};
 		rc = store_exec_pending_job(t.tx, job_id, jd_execv_add, &pend);
 		for (size_t i = 0; rc == 0 && i < pend.n; i++)
-			rc = svc__touch(&t, pend.v[i].thing_name, pend.v[i].namespace_id, job_id, true);
+			rc = svc__touch(&t, pend.v[i].thing_name, pend.v[i].namespace_id, job_id,
+			    true);
 		jd_execv_free(&pend);
 		if (rc != 0)
 			goto store_fail;
@@ -593,7 +600,8 @@ svc_job_associate(struct svc *s, const char *job_id, const char *const *targets,
 	merged = targets_json(targets, n_targets, j.targets);
 	arr = json_loads(merged, 0, NULL);
 	if (json_array_size(arr) > JD_TARGETS_MAX) {
-		rc = jd_error_set(e, JD_ELIMIT, "A job can have at most %d targets", JD_TARGETS_MAX);
+		rc =
+		    jd_error_set(e, JD_ELIMIT, "A job can have at most %d targets", JD_TARGETS_MAX);
 		goto fail;
 	}
 	free(j.targets);
@@ -631,14 +639,14 @@ svc__job_start(struct svc_tx *t, struct jd_job *j, struct jd_error *e)
 	json_t *v;
 	int rc;
 
-	json_array_foreach(arr, i, v)
-		targets[i] = json_string_value(v);
+	json_array_foreach(arr, i, v) targets[i] = json_string_value(v);
 	if ((rc = core_job_apply(j, JD_JOB_IN_PROGRESS, t->now)) != 0)
 		goto out;
 	/* targets that vanished while it was scheduled are skipped: it runs on what remains */
 	rc = resolve_and_queue(t, j, targets, (int)json_array_size(arr), RESOLVE_START, true, e);
 	if (rc == 0 && j->selection == JD_SEL_SNAPSHOT && j->rollout_next_ms == 0 &&
-	    (rc = store_exec_active_count(t->tx, j->job_id, &active)) == 0 && core_job_done(j, active))
+	    (rc = store_exec_active_count(t->tx, j->job_id, &active)) == 0 &&
+	    core_job_done(j, active))
 		rc = core_job_apply(j, JD_JOB_COMPLETED, t->now);
 	if (rc == 0)
 		rc = store_job_update(t->tx, j);

@@ -21,9 +21,9 @@ struct svc_notify;
 struct svc_touch {
 	char thing[JD_THING_NAME_MAX + 1];
 	char ns[JD_NAMESPACE_MAX + 1];
-	char job[JD_JOB_ID_MAX + 1];     /* the first job whose execution changed */
-	bool list;                       /* membership changed */
-	bool had;                        /* a head before */
+	char job[JD_JOB_ID_MAX + 1]; /* the first job whose execution changed */
+	bool list;                   /* membership changed */
+	bool had;                    /* a head before */
 	bool head_changed;
 	char head_job[JD_JOB_ID_MAX + 1];
 	int64_t head_num;
@@ -32,11 +32,11 @@ struct svc_touch {
 #define SVC_NOTES_INLINE 4
 
 struct svc_notes {
-	const struct svc_notify *sink;   /* borrowed; NULL = nobody listens */
-	struct svc_touch *v;             /* inl, or owned heap array of cap entries */
+	const struct svc_notify *sink; /* borrowed; NULL = nobody listens */
+	struct svc_touch *v;           /* inl, or owned heap array of cap entries */
 	size_t n, cap;
-	uint32_t *index;                 /* heap only: 1 + position in v, 0 = free */
-	size_t index_cap;                /* power of two, 2 * cap */
+	uint32_t *index;  /* heap only: 1 + position in v, 0 = free */
+	size_t index_cap; /* power of two, 2 * cap */
 	struct svc_touch inl[SVC_NOTES_INLINE];
 };
 
@@ -48,8 +48,8 @@ void svc__notes_begin(struct svc_notes *n, const struct svc_notify *sink);
  * list_changed: the execution enters or leaves the pending list. Returns 0 or
  * a negative store error.
  */
-int svc__notes_touch(struct svc_notes *n, struct store_tx *tx, const char *thing,
-    const char *ns, const char *job, bool list_changed);
+int svc__notes_touch(struct svc_notes *n, struct store_tx *tx, const char *thing, const char *ns,
+    const char *job, bool list_changed);
 /* Read every touched list's head again, inside tx, just before commit. */
 int svc__notes_finish(struct svc_notes *n, struct store_tx *tx);
 /* After a successful commit: report each changed list to the sink. */

@@ -52,7 +52,8 @@ abort_list(json_t *ac, struct jd_policy *p)
 		return;
 	p->abort = jd_calloc(n, sizeof(*p->abort));
 	p->n_abort = n;
-	json_array_foreach(list, i, c) {
+	json_array_foreach(list, i, c)
+	{
 		struct jd_abort_criterion *a = &p->abort[i];
 
 		if (core_failure_type_parse(json_string_value(json_object_get(c, "failureType")),
@@ -71,10 +72,12 @@ retry_list(json_t *rc, struct jd_policy *p)
 	json_t *c;
 
 	p->present |= JD_POLICY_RETRY;
-	json_array_foreach(list, i, c) {
+	json_array_foreach(list, i, c)
+	{
 		int t;
 
-		if (core_failure_type_parse(json_string_value(json_object_get(c, "failureType")), &t) != 0 ||
+		if (core_failure_type_parse(json_string_value(json_object_get(c, "failureType")),
+		        &t) != 0 ||
 		    t == JD_FAILURE_REJECTED)
 			continue; /* matches no failure that is retried */
 		if (p->n_retry == JD_RETRY_CRITERIA_MAX)

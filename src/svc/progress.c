@@ -42,7 +42,8 @@ svc__exec_queue(struct svc_tx *t, const struct jd_job *job, const char *thing,
 	int64_t max = 0;
 	int rc;
 
-	if ((rc = store_exec_max_number(t->tx, job->job_id, thing, &max)) != 0 && rc != JD_ENOTFOUND)
+	if ((rc = store_exec_max_number(t->tx, job->job_id, thing, &max)) != 0 &&
+	    rc != JD_ENOTFOUND)
 		return rc;
 	if ((rc = exec_queued(t, &x, job, thing, max + 1, retry_attempt)) != 0)
 		return rc;
@@ -211,7 +212,8 @@ svc__exec_finished_job(struct svc_tx *t, const struct jd_exec *x, struct jd_job 
 	int rc = 0;
 
 	/* Abort first, counting this failure; an aborted job queues no retry. */
-	if (j->status == JD_JOB_IN_PROGRESS && (j->policy.present & (JD_POLICY_ABORT | JD_POLICY_RETRY))) {
+	if (j->status == JD_JOB_IN_PROGRESS &&
+	    (j->policy.present & (JD_POLICY_ABORT | JD_POLICY_RETRY))) {
 		rc = maybe_abort(t, j);
 		if (rc == 0 && j->status == JD_JOB_IN_PROGRESS)
 			rc = maybe_retry(t, j, x);

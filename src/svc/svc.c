@@ -47,8 +47,8 @@ svc__uuid(char out[37])
 	r[6] = (unsigned char)((r[6] & 0x0f) | 0x40);
 	r[8] = (unsigned char)((r[8] & 0x3f) | 0x80);
 	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-	    r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
-	    r[13], r[14], r[15]);
+	    r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13],
+	    r[14], r[15]);
 }
 
 int
@@ -57,7 +57,8 @@ svc__store_err(int rc, struct jd_error *e)
 	if (e != NULL && e->code == rc && e->msg[0] != '\0')
 		return rc;
 	if (rc == JD_EUNAVAIL)
-		return jd_error_set(e, rc, "Service unavailable: the store could not complete the request");
+		return jd_error_set(e, rc,
+		    "Service unavailable: the store could not complete the request");
 	return jd_error_set(e, rc, "Internal error (%s)", jd_errno_name(rc));
 }
 
@@ -175,7 +176,8 @@ svc__open(struct svc *s, struct store *store, struct jd_clock *clock, const char
 	rc = store_meta_get(t.tx, "token_key", &hex);
 	if (rc == 0 && hex != NULL && strlen(hex) == 64) {
 		for (int i = 0; i < 32; i++)
-			s->token_key[i] = (unsigned char)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
+			s->token_key[i] =
+			    (unsigned char)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
 	} else {
 		char h[65];
 		if (random_fill(s->token_key, sizeof(s->token_key)) != 0) {

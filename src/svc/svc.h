@@ -38,11 +38,11 @@ struct svc_notify {
 };
 
 struct svc {
-	struct store *store;          /* borrowed */
+	struct store *store; /* borrowed */
 	struct svc_notify notify;
-	struct jd_clock *clock;       /* borrowed */
+	struct jd_clock *clock; /* borrowed */
 	char account[16];
-	unsigned char token_key[32];  /* HMAC key of the nextToken pages (api/token.c), kept in
+	unsigned char token_key[32]; /* HMAC key of the nextToken pages (api/token.c), kept in
 	                               * the store so every node and a restart accept them */
 	/* the background worker (timers.c): finishes DeleteJob, runs timers */
 	pthread_t reaper;
@@ -56,8 +56,8 @@ struct svc {
 /* Create the service over an open store: loads (or creates) the token key,
  * decodes the configuration of jobs stored before the typed policy, and
  * starts the background worker (deletion reaper and timers). */
-int svc_init(struct svc *s, struct store *store, struct jd_clock *clock,
-    const char *account, struct jd_error *e);
+int svc_init(struct svc *s, struct store *store, struct jd_clock *clock, const char *account,
+    struct jd_error *e);
 /* Stop the background worker; the store stays open (caller closes it). */
 void svc_fini(struct svc *s);
 /* Install the notification sink (before serving requests). */
@@ -65,67 +65,62 @@ void svc_set_notify(struct svc *s, const struct svc_notify *n);
 
 /* ---- things and groups ------------------------------------------------ */
 
-int svc_thing_create(struct svc *s, const char *name, const char *type_name,
-    const char *attributes, struct jd_thing *out, struct jd_error *e);
-int svc_thing_describe(struct svc *s, const char *name, struct jd_thing *out,
-    struct jd_error *e);
+int svc_thing_create(struct svc *s, const char *name, const char *type_name, const char *attributes,
+    struct jd_thing *out, struct jd_error *e);
+int svc_thing_describe(struct svc *s, const char *name, struct jd_thing *out, struct jd_error *e);
 /* attributes: JSON object text (values "" remove when merge) or NULL (unchanged). */
-int svc_thing_update(struct svc *s, const char *name, const char *type_name,
-    bool remove_type, const char *attributes, bool merge, int64_t expected_version,
-    struct jd_error *e);
+int svc_thing_update(struct svc *s, const char *name, const char *type_name, bool remove_type,
+    const char *attributes, bool merge, int64_t expected_version, struct jd_error *e);
 /* Missing thing: 0. Pending executions become REMOVED (D14). */
-int svc_thing_delete(struct svc *s, const char *name, int64_t expected_version,
-    struct jd_error *e);
+int svc_thing_delete(struct svc *s, const char *name, int64_t expected_version, struct jd_error *e);
 /* Calls cb for up to limit rows; *more set when another page exists. */
-int svc_thing_list(struct svc *s, const struct jd_thing_filter *f, const char *after,
-    int limit, jd_thing_cb cb, void *arg, bool *more, struct jd_error *e);
+int svc_thing_list(struct svc *s, const struct jd_thing_filter *f, const char *after, int limit,
+    jd_thing_cb cb, void *arg, bool *more, struct jd_error *e);
 
-int svc_group_create(struct svc *s, const char *name, const char *parent,
-    const char *description, const char *attributes, struct jd_group *out,
-    struct jd_error *e);
+int svc_group_create(struct svc *s, const char *name, const char *parent, const char *description,
+    const char *attributes, struct jd_group *out, struct jd_error *e);
 /* ancestors: filled root first, up to JD_GROUP_DEPTH_MAX names; *n_anc set. */
 int svc_group_describe(struct svc *s, const char *name, struct jd_group *out,
     char ancestors[][JD_GROUP_NAME_MAX + 1], int *n_anc, struct jd_error *e);
-int svc_group_delete(struct svc *s, const char *name, int64_t expected_version,
-    struct jd_error *e);
-int svc_group_list(struct svc *s, const struct jd_group_filter *f, const char *after,
-    int limit, jd_group_cb cb, void *arg, bool *more, struct jd_error *e);
+int svc_group_delete(struct svc *s, const char *name, int64_t expected_version, struct jd_error *e);
+int svc_group_list(struct svc *s, const struct jd_group_filter *f, const char *after, int limit,
+    jd_group_cb cb, void *arg, bool *more, struct jd_error *e);
 int svc_member_add(struct svc *s, const char *group, const char *thing, struct jd_error *e);
 int svc_member_remove(struct svc *s, const char *group, const char *thing, struct jd_error *e);
-int svc_member_list(struct svc *s, const char *group, bool recursive, const char *after,
-    int limit, jd_name_cb cb, void *arg, bool *more, struct jd_error *e);
+int svc_member_list(struct svc *s, const char *group, bool recursive, const char *after, int limit,
+    jd_name_cb cb, void *arg, bool *more, struct jd_error *e);
 
 /* ---- jobs ------------------------------------------------------------- */
 
 struct svc_job_input {
 	const char *job_id;
-	const char *const *targets;   /* ARNs, validated syntactically */
+	const char *const *targets; /* ARNs, validated syntactically */
 	int n_targets;
 	int selection;
-	const char *document;         /* verbatim JSON text or NULL */
+	const char *document; /* verbatim JSON text or NULL */
 	const char *document_source;
 	const char *description;
-	const char *namespace_id;     /* NULL or "" for none */
+	const char *namespace_id; /* NULL or "" for none */
 	const char *template_arn;
-	const char *config;           /* JSON object text of the config members */
+	const char *config; /* JSON object text of the config members */
 	int64_t inprogress_timeout_min;
-	int64_t start_ms;             /* schedulingConfig.startTime; 0 = start now */
+	int64_t start_ms; /* schedulingConfig.startTime; 0 = start now */
 };
 
 int svc_job_create(struct svc *s, const struct svc_job_input *in, struct jd_job *out,
     struct jd_error *e);
 int svc_job_describe(struct svc *s, const char *job_id, struct jd_job *out,
     struct jd_counts *counts, struct jd_error *e);
-int svc_job_list(struct svc *s, const struct jd_job_filter *f, int64_t before_seq,
-    int limit, jd_job_cb cb, void *arg, bool *more, struct jd_error *e);
+int svc_job_list(struct svc *s, const struct jd_job_filter *f, int64_t before_seq, int limit,
+    jd_job_cb cb, void *arg, bool *more, struct jd_error *e);
 /* description NULL = unchanged; config_patch: JSON object of members to replace. */
 int svc_job_update(struct svc *s, const char *job_id, const char *description,
     const char *config_patch, int64_t inprogress_timeout_min, struct jd_error *e);
 int svc_job_cancel(struct svc *s, const char *job_id, bool force, const char *reason_code,
     const char *comment, struct jd_job *out, struct jd_error *e);
 int svc_job_delete(struct svc *s, const char *job_id, bool force, struct jd_error *e);
-int svc_job_associate(struct svc *s, const char *job_id, const char *const *targets,
-    int n_targets, struct jd_job *out, struct jd_error *e);
+int svc_job_associate(struct svc *s, const char *job_id, const char *const *targets, int n_targets,
+    struct jd_job *out, struct jd_error *e);
 
 /* ---- job templates ---------------------------------------------------- */
 
@@ -136,8 +131,8 @@ int svc_template_create(struct svc *s, const char *id, const char *description,
     struct jd_error *e);
 int svc_template_describe(struct svc *s, const char *id, struct jd_template *out,
     struct jd_error *e);
-int svc_template_list(struct svc *s, const char *after, int limit, jd_template_cb cb,
-    void *arg, bool *more, struct jd_error *e);
+int svc_template_list(struct svc *s, const char *after, int limit, jd_template_cb cb, void *arg,
+    bool *more, struct jd_error *e);
 int svc_template_delete(struct svc *s, const char *id, struct jd_error *e);
 
 /* ---- executions (control plane) --------------------------------------- */
@@ -145,11 +140,9 @@ int svc_template_delete(struct svc *s, const char *id, struct jd_error *e);
 int svc_exec_describe(struct svc *s, const char *job_id, const char *thing, int64_t number,
     struct jd_exec *out, struct jd_error *e);
 int svc_exec_list_job(struct svc *s, const char *job_id, int status, const char *after_thing,
-    int64_t after_number, int limit, jd_exec_cb cb, void *arg, bool *more,
-    struct jd_error *e);
+    int64_t after_number, int limit, jd_exec_cb cb, void *arg, bool *more, struct jd_error *e);
 int svc_exec_list_thing(struct svc *s, const char *thing, const struct jd_exec_filter *f,
-    int64_t before_seq, int limit, jd_exec_cb cb, void *arg, bool *more,
-    struct jd_error *e);
+    int64_t before_seq, int limit, jd_exec_cb cb, void *arg, bool *more, struct jd_error *e);
 /* details: JSON object text or NULL (unchanged); expected_version -1 = no check. */
 int svc_exec_cancel(struct svc *s, const char *job_id, const char *thing, bool force,
     int64_t expected_version, const char *details, struct jd_error *e);
@@ -159,28 +152,26 @@ int svc_exec_delete(struct svc *s, const char *job_id, const char *thing, int64_
 /* ---- device plane ----------------------------------------------------- */
 
 /* The pending list of a thing in namespace ("" = plain view), head first. */
-int svc_dev_pending(struct svc *s, const char *thing, const char *namespace_id,
-    jd_exec_cb cb, void *arg, struct jd_error *e);
+int svc_dev_pending(struct svc *s, const char *thing, const char *namespace_id, jd_exec_cb cb,
+    void *arg, struct jd_error *e);
 /* *found = false when nothing is pending. doc: owned job document or NULL. */
 int svc_dev_start_next(struct svc *s, const char *thing, const char *namespace_id,
-    const char *details, int64_t step_minutes, struct jd_exec *out, char **doc,
-    bool *found, struct jd_error *e);
+    const char *details, int64_t step_minutes, struct jd_exec *out, char **doc, bool *found,
+    struct jd_error *e);
 /* job_id "$next" = head of the pending list without change. */
-int svc_dev_describe(struct svc *s, const char *thing, const char *job_id,
-    const char *namespace_id, int64_t number, struct jd_exec *out, char **doc,
-    bool *found, struct jd_error *e);
+int svc_dev_describe(struct svc *s, const char *thing, const char *job_id, const char *namespace_id,
+    int64_t number, struct jd_exec *out, char **doc, bool *found, struct jd_error *e);
 
 struct svc_update_input {
 	int status;
-	const char *details;          /* NULL = unchanged */
-	int64_t step_minutes;         /* 0 = none, -1 = clear */
-	int64_t expected_version;     /* -1 = none */
-	int64_t number;               /* 0 = latest */
+	const char *details;      /* NULL = unchanged */
+	int64_t step_minutes;     /* 0 = none, -1 = clear */
+	int64_t expected_version; /* -1 = none */
+	int64_t number;           /* 0 = latest */
 };
 /* On JD_ESTATE / JD_EVERSION, e carries the execution state (has_state). */
 int svc_dev_update(struct svc *s, const char *thing, const char *job_id,
-    const struct svc_update_input *in, struct jd_exec *out, char **doc,
-    struct jd_error *e);
+    const struct svc_update_input *in, struct jd_exec *out, char **doc, struct jd_error *e);
 
 /* ---- time and test rig ------------------------------------------------ */
 

@@ -50,8 +50,7 @@ void svc__rollback(struct svc_tx *t);
 /* Note thing's pending list in namespace ns before an execution of job on it
  * changes; list_changed when it enters or leaves the list. */
 static inline int
-svc__touch(struct svc_tx *t, const char *thing, const char *ns, const char *job,
-    bool list_changed)
+svc__touch(struct svc_tx *t, const char *thing, const char *ns, const char *job, bool list_changed)
 {
 	return svc__notes_touch(&t->notes, t->tx, thing, ns, job, list_changed);
 }
@@ -61,8 +60,8 @@ void svc__kick(struct svc *s);
 
 /* The service's base state without its background worker (timers.c starts
  * it): clock, store, token key (loaded or created in the store). */
-int svc__open(struct svc *s, struct store *store, struct jd_clock *clock,
-    const char *account, struct jd_error *e);
+int svc__open(struct svc *s, struct store *store, struct jd_clock *clock, const char *account,
+    struct jd_error *e);
 void svc__close(struct svc *s);
 
 #endif

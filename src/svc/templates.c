@@ -16,8 +16,13 @@
 
 /* Configuration members a template carries over from a job. */
 static const char *const template_members[] = {
-	"presignedUrlConfig", "jobExecutionsRolloutConfig", "abortConfig", "timeoutConfig",
-	"jobExecutionsRetryConfig", "destinationPackageVersions", NULL,
+    "presignedUrlConfig",
+    "jobExecutionsRolloutConfig",
+    "abortConfig",
+    "timeoutConfig",
+    "jobExecutionsRetryConfig",
+    "destinationPackageVersions",
+    NULL,
 };
 
 /* base (owned text or NULL) overridden by over (text or NULL); keep only `only` members if set. */

@@ -66,8 +66,7 @@ jobs_has(const struct jd_jobv *l, const char *job_id)
 
 /* Names of all ancestor groups of group (parent first); *n set. */
 static int
-group_ancestors(struct store_tx *tx, const char *group, char out[][JD_GROUP_NAME_MAX + 1],
-    int *n)
+group_ancestors(struct store_tx *tx, const char *group, char out[][JD_GROUP_NAME_MAX + 1], int *n)
 {
 	struct jd_group g;
 	char cur[JD_GROUP_NAME_MAX + 1];
@@ -143,8 +142,7 @@ job_targets_thing(const struct jd_job *j, const char *thing)
 }
 
 static int
-pending_of(struct store_tx *tx, const char *job_id, const char *thing, struct jd_exec *x,
-    bool *has)
+pending_of(struct store_tx *tx, const char *job_id, const char *thing, struct jd_exec *x, bool *has)
 {
 	int rc = store_exec_get(tx, job_id, thing, 0, x);
 
@@ -224,8 +222,10 @@ check_attr_count(const char *attributes, const char *type_name, struct jd_error 
 	n = json_object_size(o);
 	json_decref(o);
 	if (n > JD_ATTRIBUTES_UNTYPED_MAX)
-		return jd_error_set(e, JD_EINVAL, "A thing without a thing type can have at most %d "
-		    "attributes", JD_ATTRIBUTES_UNTYPED_MAX);
+		return jd_error_set(e, JD_EINVAL,
+		    "A thing without a thing type can have at most %d "
+		    "attributes",
+		    JD_ATTRIBUTES_UNTYPED_MAX);
 	return 0;
 }
 
@@ -270,7 +270,8 @@ svc_thing_create(struct svc *s, const char *name, const char *type_name, const c
 		svc__rollback(&w);
 		if (!same) {
 			jd_thing_release(&t);
-			jd_error_set(e, JD_EEXISTS, "Thing %s already exists with different attributes", name);
+			jd_error_set(e, JD_EEXISTS,
+			    "Thing %s already exists with different attributes", name);
 			jd_strlcpy(e->resource_id, t.id, sizeof(e->resource_id));
 			return JD_EEXISTS;
 		}
@@ -362,7 +363,8 @@ svc_thing_update(struct svc *s, const char *name, const char *type_name, bool re
 			json_decref(cur);
 			cur = json_object();
 		}
-		json_object_foreach(upd, k, v) {
+		json_object_foreach(upd, k, v)
+		{
 			if (json_string_length(v) == 0)
 				json_object_del(cur, k);
 			else
@@ -421,7 +423,8 @@ svc_thing_delete(struct svc *s, const char *name, int64_t expected_version, stru
 	if ((rc = store_exec_list_thing(tx, name, &f, 0, 1000000, jd_execv_add, &pend)) != 0)
 		goto fail;
 	for (size_t i = 0; i < pend.n; i++) {
-		if ((rc = svc__exec_move(&w, &pend.v[i], CORE_OP_REMOVE, JD_EXEC_REMOVED, false)) != 0)
+		if ((rc = svc__exec_move(&w, &pend.v[i], CORE_OP_REMOVE, JD_EXEC_REMOVED, false)) !=
+		    0)
 			goto fail;
 		if ((rc = svc__job_maybe_complete(&w, pend.v[i].job_id)) != 0)
 			goto fail;
@@ -467,7 +470,8 @@ int
 svc_thing_list(struct svc *s, const struct jd_thing_filter *f, const char *after, int limit,
     jd_thing_cb cb, void *arg, bool *more, struct jd_error *e)
 {
-	struct limit_cb l = {limit, 0, more, (int (*)(void *, const void *))(void (*)(void))cb, arg};
+	struct limit_cb l = {limit, 0, more, (int (*)(void *, const void *))(void (*)(void))cb,
+	    arg};
 	struct store_tx *tx = NULL;
 	int rc;
 
@@ -501,11 +505,13 @@ svc_group_create(struct svc *s, const char *name, const char *parent, const char
 	rc = store_group_get(tx, name, &g);
 	if (rc == 0) {
 		bool same = strcmp(g.parent, parent ? parent : "") == 0 &&
-		    strcmp(g.description ? g.description : "", description ? description : "") == 0 &&
+		    strcmp(g.description ? g.description : "", description ? description : "") ==
+		        0 &&
 		    json_text_equal(g.attributes, attributes);
 		svc__rollback(&w);
 		if (!same) {
-			jd_error_set(e, JD_EEXISTS, "Thing Group %s already exists with different properties", name);
+			jd_error_set(e, JD_EEXISTS,
+			    "Thing Group %s already exists with different properties", name);
 			jd_strlcpy(e->resource_id, g.id, sizeof(e->resource_id));
 			jd_group_release(&g);
 			return JD_EEXISTS;
@@ -520,7 +526,8 @@ svc_group_create(struct svc *s, const char *name, const char *parent, const char
 		jd_group_release(&p);
 		if (rc == JD_ENOTFOUND) {
 			svc__rollback(&w);
-			return jd_error_set(e, JD_EINVAL, "Parent thing group %s does not exist", parent);
+			return jd_error_set(e, JD_EINVAL, "Parent thing group %s does not exist",
+			    parent);
 		}
 		if (rc != 0)
 			goto fail;
@@ -529,14 +536,16 @@ svc_group_create(struct svc *s, const char *name, const char *parent, const char
 		if (n_anc + 2 > JD_GROUP_DEPTH_MAX) {
 			svc__rollback(&w);
 			return jd_error_set(e, JD_EINVAL,
-			    "Thing group hierarchy cannot be deeper than %d levels", JD_GROUP_DEPTH_MAX);
+			    "Thing group hierarchy cannot be deeper than %d levels",
+			    JD_GROUP_DEPTH_MAX);
 		}
 		if ((rc = store_group_child_count(tx, parent, &children)) != 0)
 			goto fail;
 		if (children >= JD_GROUP_CHILDREN_MAX) {
 			svc__rollback(&w);
-			return jd_error_set(e, JD_EINVAL, "Thing group %s already has %d child groups",
-			    parent, JD_GROUP_CHILDREN_MAX);
+			return jd_error_set(e, JD_EINVAL,
+			    "Thing group %s already has %d child groups", parent,
+			    JD_GROUP_CHILDREN_MAX);
 		}
 	}
 	memset(&g, 0, sizeof(g));
@@ -621,7 +630,8 @@ svc_group_delete(struct svc *s, const char *name, int64_t expected_version, stru
 	if (children > 0) {
 		svc__rollback(&w);
 		return jd_error_set(e, JD_EINVAL,
-		    "Cannot delete thing group : %s when there are still child groups attached to it.", name);
+		    "Cannot delete thing group : %s when there are still child groups attached to it.",
+		    name);
 	}
 	if ((rc = store_member_list(tx, name, false, "", 1000000, names_add, &members)) != 0)
 		goto fail;
@@ -667,7 +677,8 @@ int
 svc_group_list(struct svc *s, const struct jd_group_filter *f, const char *after, int limit,
     jd_group_cb cb, void *arg, bool *more, struct jd_error *e)
 {
-	struct limit_cb l = {limit, 0, more, (int (*)(void *, const void *))(void (*)(void))cb, arg};
+	struct limit_cb l = {limit, 0, more, (int (*)(void *, const void *))(void (*)(void))cb,
+	    arg};
 	struct store_tx *tx = NULL;
 	int rc;
 
@@ -682,7 +693,8 @@ svc_group_list(struct svc *s, const struct jd_group_filter *f, const char *after
 		if (rc != 0) {
 			store_rollback(tx);
 			if (rc == JD_ENOTFOUND)
-				return jd_error_set(e, rc, "Thing Group %s does not exist", f->parent);
+				return jd_error_set(e, rc, "Thing Group %s does not exist",
+				    f->parent);
 			return svc__store_err(rc, e);
 		}
 	}
@@ -818,7 +830,8 @@ int
 svc_member_list(struct svc *s, const char *group, bool recursive, const char *after, int limit,
     jd_name_cb cb, void *arg, bool *more, struct jd_error *e)
 {
-	struct limit_cb l = {limit, 0, more, (int (*)(void *, const void *))(void (*)(void))cb, arg};
+	struct limit_cb l = {limit, 0, more, (int (*)(void *, const void *))(void (*)(void))cb,
+	    arg};
 	struct store_tx *tx = NULL;
 	struct jd_group g;
 	int rc;

@@ -34,8 +34,8 @@ count_one(void *arg, const struct jd_exec *x)
  * has passed, and jobs whose next rollout batch is due.
  */
 static int
-due_scan(struct svc *s, int64_t now, bool *timeouts, struct jd_jobv *starts, struct jd_jobv *rollouts,
-    struct jd_error *e)
+due_scan(struct svc *s, int64_t now, bool *timeouts, struct jd_jobv *starts,
+    struct jd_jobv *rollouts, struct jd_error *e)
 {
 	struct jd_job_filter f = {JD_JOB_SCHEDULED, -1, NULL, NULL};
 	struct store_tx *tx = NULL;
@@ -72,7 +72,8 @@ run_timeouts(struct svc *s, int64_t now, int *fired, struct jd_error *e)
 		goto fail;
 	for (size_t i = 0; i < due.n; i++) {
 		struct jd_exec *x = &due.v[i];
-		if (core_exec_check(CORE_OP_TIMEOUT, x->status, JD_EXEC_TIMED_OUT, false, NULL) != 0)
+		if (core_exec_check(CORE_OP_TIMEOUT, x->status, JD_EXEC_TIMED_OUT, false, NULL) !=
+		    0)
 			continue;
 		if ((rc = svc__exec_move(&t, x, CORE_OP_TIMEOUT, JD_EXEC_TIMED_OUT, false)) != 0)
 			goto fail;

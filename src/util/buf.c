@@ -293,13 +293,27 @@ jw_escape(struct buf *b, const char *s, size_t n)
 		}
 		buf_append(b, s + run, i - run);
 		switch (c) {
-		case '"': buf_append(b, "\\\"", 2); break;
-		case '\\': buf_append(b, "\\\\", 2); break;
-		case '\n': buf_append(b, "\\n", 2); break;
-		case '\r': buf_append(b, "\\r", 2); break;
-		case '\t': buf_append(b, "\\t", 2); break;
-		case '\b': buf_append(b, "\\b", 2); break;
-		case '\f': buf_append(b, "\\f", 2); break;
+		case '"':
+			buf_append(b, "\\\"", 2);
+			break;
+		case '\\':
+			buf_append(b, "\\\\", 2);
+			break;
+		case '\n':
+			buf_append(b, "\\n", 2);
+			break;
+		case '\r':
+			buf_append(b, "\\r", 2);
+			break;
+		case '\t':
+			buf_append(b, "\\t", 2);
+			break;
+		case '\b':
+			buf_append(b, "\\b", 2);
+			break;
+		case '\f':
+			buf_append(b, "\\f", 2);
+			break;
 		default:
 			if (c >= 0x80) {
 				buf_append(b, "\xef\xbf\xbd", 3); /* U+FFFD */

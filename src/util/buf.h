@@ -12,12 +12,15 @@
 #include <stdint.h>
 
 struct buf {
-	char *p;      /* owned; NUL-terminated when len > 0 or after buf_cstr */
+	char *p; /* owned; NUL-terminated when len > 0 or after buf_cstr */
 	size_t len;
 	size_t cap;
 };
 
-#define BUF_INIT {NULL, 0, 0}
+#define BUF_INIT           \
+	{                  \
+		NULL, 0, 0 \
+	}
 
 void buf_reserve(struct buf *b, size_t extra);
 void buf_append(struct buf *b, const void *p, size_t n);
@@ -35,7 +38,7 @@ void buf_free(struct buf *b);
 void *jd_malloc(size_t n);
 void *jd_calloc(size_t n, size_t m);
 void *jd_realloc(void *p, size_t n);
-char *jd_strdup(const char *s);      /* NULL in, NULL out */
+char *jd_strdup(const char *s); /* NULL in, NULL out */
 char *jd_strndup(const char *s, size_t n);
 /* Bounded copy that always NUL-terminates; returns strlen(src). */
 size_t jd_strlcpy(char *dst, const char *src, size_t size);
@@ -45,7 +48,7 @@ size_t jd_strlcpy(char *dst, const char *src, size_t size);
 #define JW_DEPTH_MAX 32
 
 struct jw {
-	struct buf *b;        /* borrowed */
+	struct buf *b; /* borrowed */
 	int depth;
 	bool after_key;
 	bool first[JW_DEPTH_MAX];
@@ -73,7 +76,7 @@ void jw_kstr_opt(struct jw *w, const char *k, const char *s); /* skip NULL or ""
 void jw_kint(struct jw *w, const char *k, int64_t v);
 void jw_kbool(struct jw *w, const char *k, bool v);
 void jw_kraw_opt(struct jw *w, const char *k, const char *json); /* skip NULL or "" */
-void jw_ktime_opt(struct jw *w, const char *k, int64_t ms);    /* skip 0 */
+void jw_ktime_opt(struct jw *w, const char *k, int64_t ms);      /* skip 0 */
 /* Escape s as a JSON string into b (with quotes). */
 void jw_escape(struct buf *b, const char *s, size_t n);
 

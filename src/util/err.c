@@ -15,7 +15,7 @@ struct errno_row {
 
 static const struct errno_row rows[] = {
 #define JD__ERRNO_ROW(n, cs, ct, ds, dt, mq) {JD_E##n, "E" #n, {cs, ds}, {ct, dt}, mq},
-	JD_ERRNO_MAP(JD__ERRNO_ROW)
+    JD_ERRNO_MAP(JD__ERRNO_ROW)
 #undef JD__ERRNO_ROW
 };
 

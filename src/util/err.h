@@ -21,28 +21,43 @@
 #include <stdint.h>
 
 /*      name       ctl status, ctl type,                         data status, data type,                         mqtt code */
-#define JD_ERRNO_MAP(X)                                                                                                     \
-	X(INVAL,     400, "InvalidRequestException",          400, "InvalidRequestException",         "InvalidRequest")         \
-	X(NOTFOUND,  404, "ResourceNotFoundException",        404, "ResourceNotFoundException",       "ResourceNotFound")       \
-	X(EXISTS,    409, "ResourceAlreadyExistsException",   409, "InvalidStateTransitionException", "InvalidRequest")         \
-	X(CONFLICT,  409, "ConflictException",                409, "ConflictException",               "InvalidRequest")         \
-	X(VERSION,   409, "VersionConflictException",         409, "InvalidStateTransitionException", "VersionMismatch")        \
-	X(STATE,     409, "InvalidStateTransitionException",  409, "InvalidStateTransitionException", "InvalidStateTransition") \
-	X(LIMIT,     410, "LimitExceededException",           400, "InvalidRequestException",         "InvalidRequest")         \
-	X(THROTTLED, 400, "ThrottlingException",              429, "ThrottlingException",             "RequestThrottled")       \
-	X(TERMINAL,  410, "InvalidRequestException",          410, "TerminalStateException",          "TerminalStateReached")   \
-	X(UNAVAIL,   503, "ServiceUnavailableException",      503, "ServiceUnavailableException",     "InternalError")          \
-	X(INTERNAL,  500, "InternalFailureException",         503, "ServiceUnavailableException",     "InternalError")          \
-	X(NOMETHOD,  405, "MethodNotAllowedException",        405, "MethodNotAllowedException",       "InvalidTopic")           \
-	X(NOROUTE,   404, "UnknownOperationException",        404, "UnknownOperationException",       "InvalidTopic")           \
-	X(TOOBIG,    413, "RequestEntityTooLargeException",   413, "RequestEntityTooLargeException",  "InvalidRequest")         \
-	X(FORBIDDEN, 403, "AccessDeniedException",            403, "AccessDeniedException",           "InvalidRequest")         \
-	X(NOAUTH,    403, "MissingAuthenticationTokenException", 403, "MissingAuthenticationTokenException", "InvalidRequest") \
-	X(INCOMPLETE, 403, "IncompleteSignatureException",    403, "IncompleteSignatureException",    "InvalidRequest")         \
-	X(BADKEY,    403, "UnrecognizedClientException",      403, "UnrecognizedClientException",     "InvalidRequest")         \
-	X(BADSIG,    403, "InvalidSignatureException",        403, "InvalidSignatureException",       "InvalidRequest")         \
-	X(HDRTOOBIG, 431, "RequestHeaderFieldsTooLargeException", 431, "RequestHeaderFieldsTooLargeException", "InvalidRequest") \
-	X(BADJSON,   400, "InvalidRequestException",          400, "InvalidRequestException",         "InvalidJson")
+#define JD_ERRNO_MAP(X)                                                                            \
+	X(INVAL, 400, "InvalidRequestException", 400, "InvalidRequestException", "InvalidRequest") \
+	X(NOTFOUND, 404, "ResourceNotFoundException", 404, "ResourceNotFoundException",            \
+	    "ResourceNotFound")                                                                    \
+	X(EXISTS, 409, "ResourceAlreadyExistsException", 409, "InvalidStateTransitionException",   \
+	    "InvalidRequest")                                                                      \
+	X(CONFLICT, 409, "ConflictException", 409, "ConflictException", "InvalidRequest")          \
+	X(VERSION, 409, "VersionConflictException", 409, "InvalidStateTransitionException",        \
+	    "VersionMismatch")                                                                     \
+	X(STATE, 409, "InvalidStateTransitionException", 409, "InvalidStateTransitionException",   \
+	    "InvalidStateTransition")                                                              \
+	X(LIMIT, 410, "LimitExceededException", 400, "InvalidRequestException", "InvalidRequest")  \
+	X(THROTTLED, 400, "ThrottlingException", 429, "ThrottlingException", "RequestThrottled")   \
+	X(TERMINAL, 410, "InvalidRequestException", 410, "TerminalStateException",                 \
+	    "TerminalStateReached")                                                                \
+	X(UNAVAIL, 503, "ServiceUnavailableException", 503, "ServiceUnavailableException",         \
+	    "InternalError")                                                                       \
+	X(INTERNAL, 500, "InternalFailureException", 503, "ServiceUnavailableException",           \
+	    "InternalError")                                                                       \
+	X(NOMETHOD, 405, "MethodNotAllowedException", 405, "MethodNotAllowedException",            \
+	    "InvalidTopic")                                                                        \
+	X(NOROUTE, 404, "UnknownOperationException", 404, "UnknownOperationException",             \
+	    "InvalidTopic")                                                                        \
+	X(TOOBIG, 413, "RequestEntityTooLargeException", 413, "RequestEntityTooLargeException",    \
+	    "InvalidRequest")                                                                      \
+	X(FORBIDDEN, 403, "AccessDeniedException", 403, "AccessDeniedException", "InvalidRequest") \
+	X(NOAUTH, 403, "MissingAuthenticationTokenException", 403,                                 \
+	    "MissingAuthenticationTokenException", "InvalidRequest")                               \
+	X(INCOMPLETE, 403, "IncompleteSignatureException", 403, "IncompleteSignatureException",    \
+	    "InvalidRequest")                                                                      \
+	X(BADKEY, 403, "UnrecognizedClientException", 403, "UnrecognizedClientException",          \
+	    "InvalidRequest")                                                                      \
+	X(BADSIG, 403, "InvalidSignatureException", 403, "InvalidSignatureException",              \
+	    "InvalidRequest")                                                                      \
+	X(HDRTOOBIG, 431, "RequestHeaderFieldsTooLargeException", 431,                             \
+	    "RequestHeaderFieldsTooLargeException", "InvalidRequest")                              \
+	X(BADJSON, 400, "InvalidRequestException", 400, "InvalidRequestException", "InvalidJson")
 
 enum jd_errno {
 	JD_OK = 0,
@@ -50,7 +65,7 @@ enum jd_errno {
 	JD__ERRNO_FIRST = -1000,
 	JD_ERRNO_MAP(JD__ERRNO_ENUM)
 #undef JD__ERRNO_ENUM
-	JD__ERRNO_LAST
+	    JD__ERRNO_LAST
 };
 
 /* Which wire surface an error is rendered for. */
@@ -63,15 +78,15 @@ enum jd_plane { JD_PLANE_CONTROL = 0, JD_PLANE_DATA = 1 };
  * Optional members are empty strings / has_state == 0 when absent.
  */
 struct jd_error {
-	int code;                     /* JD_E* */
-	char msg[JD_ERROR_MSG_MAX];   /* AWS "message" */
-	char resource_id[160];        /* ResourceAlreadyExists / Conflict: resourceId */
-	char resource_arn[320];       /* ResourceAlreadyExists: resourceArn */
+	int code;                   /* JD_E* */
+	char msg[JD_ERROR_MSG_MAX]; /* AWS "message" */
+	char resource_id[160];      /* ResourceAlreadyExists / Conflict: resourceId */
+	char resource_arn[320];     /* ResourceAlreadyExists: resourceArn */
 	/* data plane InvalidStateTransition / VersionMismatch: executionState */
 	int has_state;
-	int state_status;             /* enum jd_exec_status */
+	int state_status; /* enum jd_exec_status */
 	int64_t state_version;
-	char *state_details_json;     /* owned, malloc'd flat map JSON or NULL */
+	char *state_details_json; /* owned, malloc'd flat map JSON or NULL */
 };
 
 /* Initialise an empty error (no allocation). */

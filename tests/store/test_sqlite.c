@@ -47,7 +47,7 @@ static atomic_int fail_sync;
 
 struct ffile {
 	sqlite3_file base;
-	sqlite3_file *real;          /* follows this struct in the same allocation */
+	sqlite3_file *real; /* follows this struct in the same allocation */
 };
 
 #define REAL(f) (((struct ffile *)(void *)(f))->real)
@@ -163,9 +163,25 @@ ff_unfetch(sqlite3_file *f, sqlite3_int64 off, void *p)
 }
 
 static const sqlite3_io_methods ff_methods = {
-	3, ff_close, ff_read, ff_write, ff_truncate, ff_sync, ff_size, ff_lock, ff_unlock,
-	ff_reserved, ff_control, ff_sector, ff_device, ff_shm_map, ff_shm_lock, ff_shm_barrier,
-	ff_shm_unmap, ff_fetch, ff_unfetch,
+    3,
+    ff_close,
+    ff_read,
+    ff_write,
+    ff_truncate,
+    ff_sync,
+    ff_size,
+    ff_lock,
+    ff_unlock,
+    ff_reserved,
+    ff_control,
+    ff_sector,
+    ff_device,
+    ff_shm_map,
+    ff_shm_lock,
+    ff_shm_barrier,
+    ff_shm_unmap,
+    ff_fetch,
+    ff_unfetch,
 };
 
 static int
@@ -301,8 +317,8 @@ struct scripted {
 	atomic_int began;
 	atomic_int ended;
 	int rc;
-	const char *check;           /* a thing to look up on a reader once done */
-	int check_rc;                /* has_thing(check) right after commit/rollback */
+	const char *check; /* a thing to look up on a reader once done */
+	int check_rc;      /* has_thing(check) right after commit/rollback */
 };
 
 static void *
@@ -542,7 +558,8 @@ raw_int(const char *sql)
 	int64_t v = -1;
 
 	if (sqlite3_open(path, &db) == SQLITE_OK &&
-	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
@@ -578,7 +595,8 @@ TEST(t_migration_3)
 	S = NULL;
 	/* back to schema version 2 (dropping what migrations 3, 4 and 7 made),
 	 * then rows the counts never saw; reopening applies 3 to 7 */
-	raw_exec("DROP TRIGGER executions_count_insert; DROP TRIGGER IF EXISTS executions_count_update;"
+	raw_exec(
+	    "DROP TRIGGER executions_count_insert; DROP TRIGGER IF EXISTS executions_count_update;"
 	    " DROP TRIGGER executions_count_delete; DROP TRIGGER executions_keys_fixed;"
 	    " DROP TABLE job_exec_counts; DROP TABLE bulk_insert; ALTER TABLE jobs DROP COLUMN policy;"
 	    " DELETE FROM schema_version WHERE version >= 3;"
@@ -605,7 +623,8 @@ TEST(t_migration_3)
 	/* migration 6 dropped the update trigger again: a status change moves
 	 * the counts once (sq__exec_update), not twice */
 	CHECK_EQ_INT(raw_int("SELECT count(*) FROM sqlite_schema"
-	    " WHERE name = 'executions_count_update'"), 0);
+	                     " WHERE name = 'executions_count_update'"),
+	    0);
 	{
 		struct jd_exec x;
 
@@ -645,9 +664,10 @@ TEST(t_migration_7_policy)
 	store_close(S);
 	S = NULL;
 	/* back to schema version 6: the column migration 7 added is gone */
-	raw_exec("ALTER TABLE jobs DROP COLUMN policy; DELETE FROM schema_version WHERE version >= 7;");
-	CHECK_EQ_INT(raw_int("SELECT count(*) FROM pragma_table_info('jobs') WHERE name = 'policy'"),
-	    0);
+	raw_exec(
+	    "ALTER TABLE jobs DROP COLUMN policy; DELETE FROM schema_version WHERE version >= 7;");
+	CHECK_EQ_INT(
+	    raw_int("SELECT count(*) FROM pragma_table_info('jobs') WHERE name = 'policy'"), 0);
 	reopen();
 	CHECK_EQ_INT(raw_int("SELECT max(version) FROM schema_version"), 7);
 	tx = begin(true);
@@ -700,8 +720,9 @@ temp_btrees(sqlite3 *db, const char *sql, char *why, size_t whylen)
 	while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
 		const char *op = (const char *)sqlite3_column_text(st, 1);
 
-		if (op != NULL && (strcmp(op, "OpenEphemeral") == 0 || strcmp(op, "SorterOpen") == 0 ||
-		    strcmp(op, "OpenAutoindex") == 0)) {
+		if (op != NULL &&
+		    (strcmp(op, "OpenEphemeral") == 0 || strcmp(op, "SorterOpen") == 0 ||
+		        strcmp(op, "OpenAutoindex") == 0)) {
 			size_t used = strlen(why);
 
 			snprintf(why + used, whylen - used, " %s", op);
@@ -726,7 +747,11 @@ TEST(t_statements_build_no_temp_btrees)
 {
 	/* recursive group walks, listings filtered by group, batched job deletion */
 	static const char *const allowed[] = {
-	    "GROUP_LIST", "MEMBER_LIST", "JOB_LIST", "JOB_LIST_BY_GROUP", "EXEC_DELETE_JOB",
+	    "GROUP_LIST",
+	    "MEMBER_LIST",
+	    "JOB_LIST",
+	    "JOB_LIST_BY_GROUP",
+	    "EXEC_DELETE_JOB",
 	};
 	sqlite3 *db = NULL;
 	const char *sql, *name;
@@ -767,10 +792,12 @@ TEST(t_migration_5_partial_indexes)
 	mk_exec(tx, "p", "t4", 1, JD_EXEC_CANCELED);
 	commit(tx);
 	CHECK_EQ_INT(raw_int("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN"
-	    " ('executions_pending', 'executions_job_status', 'executions_due')"
-	    " AND sql LIKE '%WHERE status%'"), 3);
+	                     " ('executions_pending', 'executions_job_status', 'executions_due')"
+	                     " AND sql LIKE '%WHERE status%'"),
+	    3);
 	CHECK_EQ_INT(raw_int("SELECT count(*) FROM executions INDEXED BY executions_pending"
-	    " WHERE thing_name > '' AND status IN " SQL_EXEC_PENDING), 2);
+	                     " WHERE thing_name > '' AND status IN " SQL_EXEC_PENDING),
+	    2);
 	tx = begin(true);
 	CHECK_EQ_INT(store_exec_pending(tx, "t2", NULL, 10, count_cb, &n), 0);
 	CHECK_EQ_INT(n, 1);
@@ -822,7 +849,8 @@ TEST(t_device_paths_never_reprepare)
 
 		tx = begin(true);
 		for (int i = 0; i < 3; i++) {
-			CHECK_EQ_INT(store_exec_pending(tx, things[i], NULL, 1 + i, count_cb, &n), 0);
+			CHECK_EQ_INT(store_exec_pending(tx, things[i], NULL, 1 + i, count_cb, &n),
+			    0);
 			CHECK_EQ_INT(store_exec_pending(tx, things[i], "ns", 0, count_cb, &n), 0);
 		}
 		CHECK_EQ_INT(store_exec_get(tx, "r1", "t2", 0, &x), 0);
@@ -845,7 +873,7 @@ struct bench_worker {
 	int id;
 	long n;
 	long errors;
-	double *lat;                 /* seconds per commit, up to cap */
+	double *lat; /* seconds per commit, up to cap */
 	long cap;
 };
 
@@ -936,7 +964,8 @@ bench(const char *dir, double secs)
 
 		bench_stop = 0;
 		for (int i = 0; i < n; i++) {
-			w[i] = (struct bench_worker){i, 0, 0, jd_calloc(1000000, sizeof(double)), 1000000};
+			w[i] = (struct bench_worker){i, 0, 0, jd_calloc(1000000, sizeof(double)),
+			    1000000};
 			pthread_create(&th[i], NULL, bench_main, &w[i]);
 		}
 		t0 = now_s();
@@ -964,7 +993,8 @@ bench(const char *dir, double secs)
 		    n, (double)sum / elapsed, nlat > 0 ? lat[nlat / 2] * 1e3 : 0.0,
 		    nlat > 0 ? lat[(long)((double)nlat * 0.99)] * 1e3 : 0.0,
 		    s1.groups > s0.groups ?
-		        (double)(s1.members - s0.members) / (double)(s1.groups - s0.groups) : 0.0,
+		        (double)(s1.members - s0.members) / (double)(s1.groups - s0.groups) :
+		        0.0,
 		    errors);
 		fflush(stdout);
 		free(lat);

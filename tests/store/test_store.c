@@ -911,9 +911,9 @@ static void
 mk_policy(struct jd_policy *p)
 {
 	static const struct jd_abort_criterion abort[] = {
-		{JD_FAILURE_FAILED, 12.5, 3},
-		{JD_FAILURE_REJECTED, 50.0, 10},
-		{JD_FAILURE_ALL, 99.75, 1},
+	    {JD_FAILURE_FAILED, 12.5, 3},
+	    {JD_FAILURE_REJECTED, 50.0, 10},
+	    {JD_FAILURE_ALL, 99.75, 1},
 	};
 
 	memset(p, 0, sizeof(*p));
@@ -1397,7 +1397,7 @@ struct recount {
 	struct jd_counts k;
 	int64_t active;
 	char thing[JD_THING_NAME_MAX + 1];
-	int last_status;                 /* of the current thing's highest number so far */
+	int last_status; /* of the current thing's highest number so far */
 	bool any;
 };
 
@@ -1439,7 +1439,8 @@ check_counts(struct store_tx *tx, const char *job, const char *where)
 	if (bad > 0) {
 		fprintf(stderr, "counts of %s after %s:", job, where);
 		for (int i = 0; i < JD_EXEC__COUNT; i++)
-			fprintf(stderr, " [%d] %lld/%lld", i, (long long)k.n[i], (long long)r.k.n[i]);
+			fprintf(stderr, " [%d] %lld/%lld", i, (long long)k.n[i],
+			    (long long)r.k.n[i]);
 		fprintf(stderr, " active %lld/%lld (store/recount)\n", (long long)active,
 		    (long long)r.active);
 	}
@@ -1669,7 +1670,8 @@ TEST(t_exec_counts_random)
 			rc = store_exec_delete(tx, job, thing, number);
 			CHECK(rc == 0 || rc == JD_ENOTFOUND);
 		} else {
-			CHECK_EQ_INT(store_exec_delete_job(tx, job, 1 + (int)(rnd(&seed) % 8), &n), 0);
+			CHECK_EQ_INT(store_exec_delete_job(tx, job, 1 + (int)(rnd(&seed) % 8), &n),
+			    0);
 		}
 		snprintf(where, sizeof(where), "step %d (op %d)", step, op);
 		check_counts(tx, jobs[0], where);
@@ -1743,9 +1745,9 @@ TEST(t_exec_due)
 	mk_due(tx, "none", JD_EXEC_IN_PROGRESS, 0, 0);
 	mk_due(tx, "ip", JD_EXEC_IN_PROGRESS, 1000, 0);
 	mk_due(tx, "step", JD_EXEC_IN_PROGRESS, 0, 900);
-	mk_due(tx, "both", JD_EXEC_IN_PROGRESS, 5000, 800);   /* effective 800 */
-	mk_due(tx, "both2", JD_EXEC_IN_PROGRESS, 700, 6000);  /* effective 700 */
-	mk_due(tx, "late", JD_EXEC_IN_PROGRESS, 2000, 3000);  /* effective 2000 */
+	mk_due(tx, "both", JD_EXEC_IN_PROGRESS, 5000, 800);  /* effective 800 */
+	mk_due(tx, "both2", JD_EXEC_IN_PROGRESS, 700, 6000); /* effective 700 */
+	mk_due(tx, "late", JD_EXEC_IN_PROGRESS, 2000, 3000); /* effective 2000 */
 	mk_due(tx, "queued", JD_EXEC_QUEUED, 10, 10);
 	mk_due(tx, "failed", JD_EXEC_FAILED, 10, 10);
 	commit(tx);

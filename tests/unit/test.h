@@ -54,25 +54,26 @@ test__check_str(const char *file, int line, const char *ea, const char *eb, cons
 	if (a == b || (a != NULL && b != NULL && strcmp(a, b) == 0))
 		return;
 	fflush(stdout);
-	fprintf(stderr, "%s:%d: %s: check failed: %s == %s\n  got:      %s%s%s\n  expected: %s%s%s\n",
-	    file, line, test__case_name != NULL ? test__case_name : "?", ea, eb,
-	    a != NULL ? "\"" : "", a != NULL ? a : "(null)", a != NULL ? "\"" : "",
-	    b != NULL ? "\"" : "", b != NULL ? b : "(null)", b != NULL ? "\"" : "");
+	fprintf(stderr,
+	    "%s:%d: %s: check failed: %s == %s\n  got:      %s%s%s\n  expected: %s%s%s\n", file,
+	    line, test__case_name != NULL ? test__case_name : "?", ea, eb, a != NULL ? "\"" : "",
+	    a != NULL ? a : "(null)", a != NULL ? "\"" : "", b != NULL ? "\"" : "",
+	    b != NULL ? b : "(null)", b != NULL ? "\"" : "");
 	test__case_failures++;
 }
 
-#define CHECK(cond)                                                                        \
-	do {                                                                                   \
-		if (!(cond))                                                                       \
-			test__fail(__FILE__, __LINE__, #cond);                                         \
+#define CHECK(cond)                                            \
+	do {                                                   \
+		if (!(cond))                                   \
+			test__fail(__FILE__, __LINE__, #cond); \
 	} while (0)
 
-#define CHECK_EQ_INT(a, b)                                                                 \
-	do {                                                                                   \
-		int64_t test__a = (int64_t)(a);                                                    \
-		int64_t test__b = (int64_t)(b);                                                    \
-		if (test__a != test__b)                                                            \
-			test__fail_int(__FILE__, __LINE__, #a, #b, test__a, test__b);                  \
+#define CHECK_EQ_INT(a, b)                                                            \
+	do {                                                                          \
+		int64_t test__a = (int64_t)(a);                                       \
+		int64_t test__b = (int64_t)(b);                                       \
+		if (test__a != test__b)                                               \
+			test__fail_int(__FILE__, __LINE__, #a, #b, test__a, test__b); \
 	} while (0)
 
 #define CHECK_EQ_STR(a, b) test__check_str(__FILE__, __LINE__, #a, #b, (a), (b))

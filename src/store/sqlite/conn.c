@@ -28,13 +28,13 @@
  */
 struct member {
 	struct member *next;
-	int rc;                      /* the group's outcome, once done */
+	int rc; /* the group's outcome, once done */
 	bool done;
-	bool observer;               /* rolled back, but saw earlier members' changes */
+	bool observer; /* rolled back, but saw earlier members' changes */
 };
 
 struct sq_store {
-	struct store_base base;      /* first: (struct store *)store */
+	struct store_base base; /* first: (struct store *)store */
 	struct conn *writer;
 	/*
 	 * Group commit (see "group commit" below). The writer connection is
@@ -44,19 +44,19 @@ struct sq_store {
 	 * glock.
 	 */
 	pthread_mutex_t glock;
-	pthread_cond_t wcond;        /* the writer connection became free */
-	pthread_cond_t gcond;        /* a group ended; members check `done` */
+	pthread_cond_t wcond; /* the writer connection became free */
+	pthread_cond_t gcond; /* a group ended; members check `done` */
 	bool busy;
-	int queued;                  /* threads waiting in begin(write) */
-	struct member *members;      /* released savepoints of the open group */
+	int queued;             /* threads waiting in begin(write) */
+	struct member *members; /* released savepoints of the open group */
 	int nmembers;
-	bool outer;                  /* the group's BEGIN IMMEDIATE is open */
-	int64_t group_start;         /* CLOCK_MONOTONIC ns of that BEGIN */
-	int group_max;               /* STORE_SQLITE_GROUP_MAX unless a test changed it */
-	int64_t group_max_ns;        /* STORE_SQLITE_GROUP_MAX_NS likewise */
+	bool outer;           /* the group's BEGIN IMMEDIATE is open */
+	int64_t group_start;  /* CLOCK_MONOTONIC ns of that BEGIN */
+	int group_max;        /* STORE_SQLITE_GROUP_MAX unless a test changed it */
+	int64_t group_max_ns; /* STORE_SQLITE_GROUP_MAX_NS likewise */
 	struct store_sqlite_stats stats;
-	pthread_mutex_t rlock;       /* guards free */
-	pthread_cond_t rcond;        /* signalled when a reader is returned */
+	pthread_mutex_t rlock; /* guards free */
+	pthread_cond_t rcond;  /* signalled when a reader is returned */
 	struct conn *free;
 	struct conn *readers[JD_STORE_READERS];
 };
@@ -75,8 +75,7 @@ conn_close(struct conn *c)
 }
 
 static int
-conn_open(struct sq_store *s, const char *path, bool writer, struct conn **out,
-    struct jd_error *e)
+conn_open(struct sq_store *s, const char *path, bool writer, struct conn **out, struct jd_error *e)
 {
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
 	const char *pragmas = writer ?
@@ -100,7 +99,8 @@ conn_open(struct sq_store *s, const char *path, bool writer, struct conn **out,
 		const char *mode;
 
 		/* journal_mode answers with the mode in force; WAL is persistent. */
-		if (sqlite3_prepare_v2(c->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK ||
+		if (sqlite3_prepare_v2(c->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) !=
+		        SQLITE_OK ||
 		    sqlite3_step(st) != SQLITE_ROW) {
 			sqlite3_finalize(st);
 			rc = jd_error_set(e, JD_EUNAVAIL, "sqlite: %s: journal_mode: %s", path,
@@ -114,7 +114,8 @@ conn_open(struct sq_store *s, const char *path, bool writer, struct conn **out,
 		sqlite3_finalize(st);
 	}
 	if (sqlite3_exec(c->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
-		rc = jd_error_set(e, JD_EUNAVAIL, "sqlite: %s: pragmas: %s", path, sqlite3_errmsg(c->db));
+		rc = jd_error_set(e, JD_EUNAVAIL, "sqlite: %s: pragmas: %s", path,
+		    sqlite3_errmsg(c->db));
 		goto out;
 	}
 out:
@@ -341,7 +342,8 @@ group_end(struct sq_store *s, bool fail)
 	if (!fail && list != NULL && !sqlite3_get_autocommit(c->db))
 		rc = sq__run(c, ST_COMMIT, false, NULL, NO_BINDS) == 0 ? 0 : JD_EUNAVAIL;
 	else if (!fail && list != NULL)
-		log_error("store sqlite: the group transaction was rolled back by an earlier error");
+		log_error(
+		    "store sqlite: the group transaction was rolled back by an earlier error");
 	abandon(c);
 	s->outer = false;
 
@@ -369,8 +371,9 @@ writer_leave(struct sq_store *s, struct member *self)
 		s->members = self;
 		s->nmembers++;
 	}
-	end = s->outer && (s->queued == 0 || s->nmembers >= s->group_max ||
-	    mono_ns() - s->group_start >= s->group_max_ns);
+	end = s->outer &&
+	    (s->queued == 0 || s->nmembers >= s->group_max ||
+	        mono_ns() - s->group_start >= s->group_max_ns);
 	pthread_mutex_unlock(&s->glock);
 	if (end)
 		group_end(s, false);

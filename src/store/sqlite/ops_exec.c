@@ -58,8 +58,8 @@ sq__exec_get(struct store_tx *tx, const char *job_id, const char *thing, int64_t
     struct jd_exec *out)
 {
 	struct q q;
-	int rc = sq__q_open(sq__conn(tx), ST_EXEC_GET, &q, BINDS(B_TEXT(job_id), B_TEXT(thing),
-	    B_I64(number)));
+	int rc = sq__q_open(sq__conn(tx), ST_EXEC_GET, &q,
+	    BINDS(B_TEXT(job_id), B_TEXT(thing), B_I64(number)));
 
 	if (rc != 0)
 		return rc;
@@ -74,11 +74,12 @@ sq__exec_get(struct store_tx *tx, const char *job_id, const char *thing, int64_t
 static int
 exec_row_insert(struct conn *c, struct jd_exec *x, int64_t seq)
 {
-	int rc = sq__run(c, ST_EXEC_INSERT, false, NULL, BINDS(B_TEXT(x->job_id),
-	    B_TEXT(x->thing_name), B_I64(x->number), B_I64(seq), B_INT(x->status),
-	    B_BOOL(x->force_canceled), B_OPT(x->namespace_id), B_TEXT(x->details),
-	    B_I64(x->queued_ms), B_I64(x->started_ms), B_I64(x->updated_ms), B_I64(x->version),
-	    B_I64(x->retry_attempt), B_I64(x->inprogress_deadline), B_I64(x->step_deadline)));
+	int rc = sq__run(c, ST_EXEC_INSERT, false, NULL,
+	    BINDS(B_TEXT(x->job_id), B_TEXT(x->thing_name), B_I64(x->number), B_I64(seq),
+	        B_INT(x->status), B_BOOL(x->force_canceled), B_OPT(x->namespace_id),
+	        B_TEXT(x->details), B_I64(x->queued_ms), B_I64(x->started_ms), B_I64(x->updated_ms),
+	        B_I64(x->version), B_I64(x->retry_attempt), B_I64(x->inprogress_deadline),
+	        B_I64(x->step_deadline)));
 
 	if (rc == 0)
 		x->seq = seq;
@@ -126,8 +127,9 @@ sq__exec_insert_first(struct store_tx *tx, struct jd_exec *xs, size_t n)
 	if (rc == 0)
 		rc = sq__run(c, ST_BULK_SET, false, NULL, BINDS(B_INT(0)));
 	if (rc == 0)
-		rc = sq__run(c, ST_COUNTS_ADD, false, NULL, BINDS(B_TEXT(xs[0].job_id),
-		    B_INT(xs[0].status), B_I64((int64_t)n), B_I64((int64_t)n)));
+		rc = sq__run(c, ST_COUNTS_ADD, false, NULL,
+		    BINDS(B_TEXT(xs[0].job_id), B_INT(xs[0].status), B_I64((int64_t)n),
+		        B_I64((int64_t)n)));
 	return rc;
 }
 
@@ -142,8 +144,8 @@ sq__exec_update(struct store_tx *tx, const struct jd_exec *x)
 	struct conn *c = sq__conn(tx);
 	struct q q;
 	int old = 0, latest = 0;
-	int rc = sq__q_open(c, ST_EXEC_STATUS, &q, BINDS(B_TEXT(x->job_id), B_TEXT(x->thing_name),
-	    B_I64(x->number)));
+	int rc = sq__q_open(c, ST_EXEC_STATUS, &q,
+	    BINDS(B_TEXT(x->job_id), B_TEXT(x->thing_name), B_I64(x->number)));
 
 	if (rc != 0)
 		return rc;
@@ -154,11 +156,11 @@ sq__exec_update(struct store_tx *tx, const struct jd_exec *x)
 	sq__q_close(&q);
 	if (rc != 0)
 		return rc;
-	rc = sq__run(c, ST_EXEC_UPDATE, true, NULL, BINDS(B_TEXT(x->job_id), B_TEXT(x->thing_name),
-	    B_I64(x->number), B_INT(x->status), B_BOOL(x->force_canceled), B_OPT(x->namespace_id),
-	    B_TEXT(x->details), B_I64(x->queued_ms), B_I64(x->started_ms), B_I64(x->updated_ms),
-	    B_I64(x->version), B_I64(x->retry_attempt), B_I64(x->inprogress_deadline),
-	    B_I64(x->step_deadline)));
+	rc = sq__run(c, ST_EXEC_UPDATE, true, NULL,
+	    BINDS(B_TEXT(x->job_id), B_TEXT(x->thing_name), B_I64(x->number), B_INT(x->status),
+	        B_BOOL(x->force_canceled), B_OPT(x->namespace_id), B_TEXT(x->details),
+	        B_I64(x->queued_ms), B_I64(x->started_ms), B_I64(x->updated_ms), B_I64(x->version),
+	        B_I64(x->retry_attempt), B_I64(x->inprogress_deadline), B_I64(x->step_deadline)));
 	if (rc != 0 || old == x->status)
 		return rc;
 	rc = sq__run(c, ST_COUNTS_LEAVE, false, NULL,
@@ -167,22 +169,22 @@ sq__exec_update(struct store_tx *tx, const struct jd_exec *x)
 		rc = sq__run(c, ST_COUNTS_PRUNE, false, NULL, BINDS(B_TEXT(x->job_id), B_INT(old)));
 	if (rc != 0)
 		return rc;
-	return sq__run(c, ST_COUNTS_ADD, false, NULL, BINDS(B_TEXT(x->job_id), B_INT(x->status),
-	    B_INT(latest), B_INT(1)));
+	return sq__run(c, ST_COUNTS_ADD, false, NULL,
+	    BINDS(B_TEXT(x->job_id), B_INT(x->status), B_INT(latest), B_INT(1)));
 }
 
 int
 sq__exec_delete(struct store_tx *tx, const char *job_id, const char *thing, int64_t number)
 {
-	return sq__run(sq__conn(tx), ST_EXEC_DELETE, true, NULL, BINDS(B_TEXT(job_id),
-	    B_TEXT(thing), B_I64(number)));
+	return sq__run(sq__conn(tx), ST_EXEC_DELETE, true, NULL,
+	    BINDS(B_TEXT(job_id), B_TEXT(thing), B_I64(number)));
 }
 
 int
 sq__exec_max_number(struct store_tx *tx, const char *job_id, const char *thing, int64_t *n)
 {
-	return sq__scalar(sq__conn(tx), ST_EXEC_MAX_NUMBER, n, BINDS(B_TEXT(job_id),
-	    B_TEXT(thing)));
+	return sq__scalar(sq__conn(tx), ST_EXEC_MAX_NUMBER, n,
+	    BINDS(B_TEXT(job_id), B_TEXT(thing)));
 }
 
 int
@@ -190,8 +192,9 @@ sq__exec_list_job(struct store_tx *tx, const char *job_id, int status, const cha
     int64_t after_number, int limit, jd_exec_cb cb, void *arg)
 {
 	struct q q;
-	int rc = sq__q_open(sq__conn(tx), ST_EXEC_LIST_JOB, &q, BINDS(B_TEXT(job_id), B_INT(status),
-	    B_CURSOR(after_thing), B_I64(after_number), B_LIMIT(limit)));
+	int rc = sq__q_open(sq__conn(tx), ST_EXEC_LIST_JOB, &q,
+	    BINDS(B_TEXT(job_id), B_INT(status), B_CURSOR(after_thing), B_I64(after_number),
+	        B_LIMIT(limit)));
 
 	if (rc != 0)
 		return rc;
@@ -208,9 +211,9 @@ sq__exec_list_thing(struct store_tx *tx, const char *thing, const struct jd_exec
 
 	if (f == NULL)
 		f = &none;
-	rc = sq__q_open(sq__conn(tx), ST_EXEC_LIST_THING, &q, BINDS(B_TEXT(thing),
-	    B_I64(before_seq > 0 ? before_seq : INT64_MAX), B_INT(f->status), B_OPT(f->job_id),
-	    B_TEXT(f->namespace_id), B_LIMIT(limit)));
+	rc = sq__q_open(sq__conn(tx), ST_EXEC_LIST_THING, &q,
+	    BINDS(B_TEXT(thing), B_I64(before_seq > 0 ? before_seq : INT64_MAX), B_INT(f->status),
+	        B_OPT(f->job_id), B_TEXT(f->namespace_id), B_LIMIT(limit)));
 	if (rc != 0)
 		return rc;
 	return each_exec(&q, cb, arg);
@@ -248,8 +251,9 @@ sq__exec_pending(struct store_tx *tx, const char *thing, const char *namespace_i
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]) && (limit <= 0 || c.n < limit);
 	     i++) {
 		struct q q;
-		int rc = sq__q_open(sq__conn(tx), order[i], &q, BINDS(B_TEXT(thing),
-		    B_OPT(namespace_id), B_LIMIT(limit > 0 ? limit - c.n : 0)));
+		int rc = sq__q_open(sq__conn(tx), order[i], &q,
+		    BINDS(B_TEXT(thing), B_OPT(namespace_id),
+		        B_LIMIT(limit > 0 ? limit - c.n : 0)));
 
 		if (rc != 0 || (rc = each_exec(&q, counted_cb, &c)) != 0)
 			return rc;
@@ -297,8 +301,8 @@ int
 sq__exec_delete_job(struct store_tx *tx, const char *job_id, int limit, int64_t *n)
 {
 	*n = 0;
-	return sq__run(sq__conn(tx), ST_EXEC_DELETE_JOB, false, n, BINDS(B_TEXT(job_id),
-	    B_LIMIT(limit)));
+	return sq__run(sq__conn(tx), ST_EXEC_DELETE_JOB, false, n,
+	    BINDS(B_TEXT(job_id), B_LIMIT(limit)));
 }
 
 int

@@ -137,13 +137,14 @@ sq__job_insert(struct store_tx *tx, struct jd_job *j)
 	if (rc != 0)
 		return rc;
 	policy = core_policy_pack(&j->policy, &plen);
-	rc = sq__run(c, ST_JOB_INSERT, false, NULL, BINDS(B_TEXT(j->job_id), B_I64(seq),
-	    B_INT(j->status), B_INT(j->selection), B_OPT(j->namespace_id), B_TEXT(j->document),
-	    B_TEXT(j->document_source), B_TEXT(j->description), B_TEXT(j->targets),
-	    B_TEXT(j->config), B_TEXT(j->template_arn), B_BOOL(j->force_canceled),
-	    B_OPT(j->reason_code), B_TEXT(j->comment), B_I64(j->inprogress_timeout_min),
-	    B_I64(j->created_ms), B_I64(j->updated_ms), B_I64(j->completed_ms),
-	    B_I64(j->rollout_next_ms), B_I64(j->rollout_notified), B_BLOB(policy, plen)));
+	rc = sq__run(c, ST_JOB_INSERT, false, NULL,
+	    BINDS(B_TEXT(j->job_id), B_I64(seq), B_INT(j->status), B_INT(j->selection),
+	        B_OPT(j->namespace_id), B_TEXT(j->document), B_TEXT(j->document_source),
+	        B_TEXT(j->description), B_TEXT(j->targets), B_TEXT(j->config),
+	        B_TEXT(j->template_arn), B_BOOL(j->force_canceled), B_OPT(j->reason_code),
+	        B_TEXT(j->comment), B_I64(j->inprogress_timeout_min), B_I64(j->created_ms),
+	        B_I64(j->updated_ms), B_I64(j->completed_ms), B_I64(j->rollout_next_ms),
+	        B_I64(j->rollout_notified), B_BLOB(policy, plen)));
 	free(policy);
 	if (rc == 0)
 		j->seq = seq;
@@ -155,13 +156,14 @@ sq__job_update(struct store_tx *tx, const struct jd_job *j)
 {
 	size_t plen = 0;
 	unsigned char *policy = core_policy_pack(&j->policy, &plen);
-	int rc = sq__run(sq__conn(tx), ST_JOB_UPDATE, true, NULL, BINDS(B_TEXT(j->job_id),
-	    B_INT(j->status), B_INT(j->selection), B_OPT(j->namespace_id), B_TEXT(j->document),
-	    B_TEXT(j->document_source), B_TEXT(j->description), B_TEXT(j->targets),
-	    B_TEXT(j->config), B_TEXT(j->template_arn), B_BOOL(j->force_canceled),
-	    B_OPT(j->reason_code), B_TEXT(j->comment), B_I64(j->inprogress_timeout_min),
-	    B_I64(j->created_ms), B_I64(j->updated_ms), B_I64(j->completed_ms),
-	    B_I64(j->rollout_next_ms), B_I64(j->rollout_notified), B_BLOB(policy, plen)));
+	int rc = sq__run(sq__conn(tx), ST_JOB_UPDATE, true, NULL,
+	    BINDS(B_TEXT(j->job_id), B_INT(j->status), B_INT(j->selection), B_OPT(j->namespace_id),
+	        B_TEXT(j->document), B_TEXT(j->document_source), B_TEXT(j->description),
+	        B_TEXT(j->targets), B_TEXT(j->config), B_TEXT(j->template_arn),
+	        B_BOOL(j->force_canceled), B_OPT(j->reason_code), B_TEXT(j->comment),
+	        B_I64(j->inprogress_timeout_min), B_I64(j->created_ms), B_I64(j->updated_ms),
+	        B_I64(j->completed_ms), B_I64(j->rollout_next_ms), B_I64(j->rollout_notified),
+	        B_BLOB(policy, plen)));
 
 	free(policy);
 	return rc;
@@ -183,8 +185,8 @@ sq__job_delete(struct store_tx *tx, const char *job_id)
 int
 sq__rollout_push(struct store_tx *tx, const char *job_id, int64_t pos, const char *thing)
 {
-	return sq__run(sq__conn(tx), ST_ROLLOUT_PUSH, false, NULL, BINDS(B_TEXT(job_id), B_I64(pos),
-	    B_TEXT(thing)));
+	return sq__run(sq__conn(tx), ST_ROLLOUT_PUSH, false, NULL,
+	    BINDS(B_TEXT(job_id), B_I64(pos), B_TEXT(thing)));
 }
 
 int
@@ -206,8 +208,8 @@ sq__rollout_pop(struct store_tx *tx, const char *job_id, int limit, jd_name_cb c
 	if (rc < 0)
 		return rc;
 	if (last >= 0) {
-		int rc2 = sq__run(c, ST_ROLLOUT_DROP, false, NULL, BINDS(B_TEXT(job_id),
-		    B_I64(last)));
+		int rc2 =
+		    sq__run(c, ST_ROLLOUT_DROP, false, NULL, BINDS(B_TEXT(job_id), B_I64(last)));
 		if (rc2 != 0)
 			return rc2;
 	}
@@ -224,8 +226,8 @@ int
 sq__job_rollout_due(struct store_tx *tx, int64_t now_ms, int limit, jd_job_cb cb, void *arg)
 {
 	struct q q;
-	int rc = sq__q_open(sq__conn(tx), ST_JOB_ROLLOUT_DUE, &q, BINDS(B_I64(now_ms),
-	    B_LIMIT(limit)));
+	int rc =
+	    sq__q_open(sq__conn(tx), ST_JOB_ROLLOUT_DUE, &q, BINDS(B_I64(now_ms), B_LIMIT(limit)));
 
 	if (rc != 0)
 		return rc;
@@ -233,8 +235,8 @@ sq__job_rollout_due(struct store_tx *tx, int64_t now_ms, int limit, jd_job_cb cb
 }
 
 int
-sq__job_list(struct store_tx *tx, const struct jd_job_filter *f, int64_t before_seq,
-    int limit, jd_job_cb cb, void *arg)
+sq__job_list(struct store_tx *tx, const struct jd_job_filter *f, int64_t before_seq, int limit,
+    jd_job_cb cb, void *arg)
 {
 	static const struct jd_job_filter none = {-1, -1, NULL, NULL};
 	struct q q;
@@ -244,7 +246,8 @@ sq__job_list(struct store_tx *tx, const struct jd_job_filter *f, int64_t before_
 		f = &none;
 	rc = sq__q_open(sq__conn(tx), ST_JOB_LIST, &q,
 	    BINDS(B_I64(before_seq > 0 ? before_seq : INT64_MAX), B_INT(f->status),
-	    B_INT(f->selection), B_TEXT(f->namespace_id), B_OPT(f->group_name), B_LIMIT(limit)));
+	        B_INT(f->selection), B_TEXT(f->namespace_id), B_OPT(f->group_name),
+	        B_LIMIT(limit)));
 	if (rc != 0)
 		return rc;
 	return each_job(&q, cb, arg);
@@ -259,8 +262,8 @@ sq__job_count_status(struct store_tx *tx, int status, int64_t *n)
 int
 sq__job_target_add(struct store_tx *tx, const char *job_id, const char *group)
 {
-	return sq__run(sq__conn(tx), ST_JOB_TARGET_ADD, false, NULL, BINDS(B_TEXT(job_id),
-	    B_TEXT(group)));
+	return sq__run(sq__conn(tx), ST_JOB_TARGET_ADD, false, NULL,
+	    BINDS(B_TEXT(job_id), B_TEXT(group)));
 }
 
 int
@@ -292,9 +295,9 @@ sq__template_get(struct store_tx *tx, const char *id, struct jd_template *out)
 int
 sq__template_insert(struct store_tx *tx, const struct jd_template *t)
 {
-	return sq__run(sq__conn(tx), ST_TEMPLATE_INSERT, false, NULL, BINDS(B_TEXT(t->id),
-	    B_TEXT(t->description), B_TEXT(t->document), B_TEXT(t->document_source),
-	    B_TEXT(t->config), B_I64(t->created_ms)));
+	return sq__run(sq__conn(tx), ST_TEMPLATE_INSERT, false, NULL,
+	    BINDS(B_TEXT(t->id), B_TEXT(t->description), B_TEXT(t->document),
+	        B_TEXT(t->document_source), B_TEXT(t->config), B_I64(t->created_ms)));
 }
 
 int
@@ -304,12 +307,11 @@ sq__template_delete(struct store_tx *tx, const char *id)
 }
 
 int
-sq__template_list(struct store_tx *tx, const char *after, int limit, jd_template_cb cb,
-    void *arg)
+sq__template_list(struct store_tx *tx, const char *after, int limit, jd_template_cb cb, void *arg)
 {
 	struct q q;
-	int rc = sq__q_open(sq__conn(tx), ST_TEMPLATE_LIST, &q, BINDS(B_CURSOR(after),
-	    B_LIMIT(limit)));
+	int rc =
+	    sq__q_open(sq__conn(tx), ST_TEMPLATE_LIST, &q, BINDS(B_CURSOR(after), B_LIMIT(limit)));
 
 	if (rc != 0)
 		return rc;

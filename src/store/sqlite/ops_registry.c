@@ -130,17 +130,17 @@ sq__thing_get(struct store_tx *tx, const char *name, struct jd_thing *out)
 int
 sq__thing_insert(struct store_tx *tx, const struct jd_thing *t)
 {
-	return sq__run(sq__conn(tx), ST_THING_INSERT, false, NULL, BINDS(B_TEXT(t->name),
-	    B_TEXT(t->id), B_OPT(t->type_name), B_TEXT(t->attributes), B_I64(t->version),
-	    B_I64(t->created_ms)));
+	return sq__run(sq__conn(tx), ST_THING_INSERT, false, NULL,
+	    BINDS(B_TEXT(t->name), B_TEXT(t->id), B_OPT(t->type_name), B_TEXT(t->attributes),
+	        B_I64(t->version), B_I64(t->created_ms)));
 }
 
 int
 sq__thing_update(struct store_tx *tx, const struct jd_thing *t)
 {
-	return sq__run(sq__conn(tx), ST_THING_UPDATE, true, NULL, BINDS(B_TEXT(t->name),
-	    B_TEXT(t->id), B_OPT(t->type_name), B_TEXT(t->attributes), B_I64(t->version),
-	    B_I64(t->created_ms)));
+	return sq__run(sq__conn(tx), ST_THING_UPDATE, true, NULL,
+	    BINDS(B_TEXT(t->name), B_TEXT(t->id), B_OPT(t->type_name), B_TEXT(t->attributes),
+	        B_I64(t->version), B_I64(t->created_ms)));
 }
 
 int
@@ -155,8 +155,8 @@ sq__thing_delete(struct store_tx *tx, const char *name)
 }
 
 int
-sq__thing_list(struct store_tx *tx, const struct jd_thing_filter *f, const char *after,
-    int limit, jd_thing_cb cb, void *arg)
+sq__thing_list(struct store_tx *tx, const struct jd_thing_filter *f, const char *after, int limit,
+    jd_thing_cb cb, void *arg)
 {
 	static const struct jd_thing_filter none = {NULL, NULL, false, NULL};
 	struct q q;
@@ -165,10 +165,10 @@ sq__thing_list(struct store_tx *tx, const struct jd_thing_filter *f, const char 
 	if (f == NULL)
 		f = &none;
 	/* An attribute value filter without a name is no filter. */
-	rc = sq__q_open(sq__conn(tx), ST_THING_LIST, &q, BINDS(B_CURSOR(after), B_OPT(f->type_name),
-	    B_OPT(f->attr_name),
-	    B_OPT(f->attr_name != NULL && *f->attr_name != '\0' ? f->attr_value : NULL),
-	    B_BOOL(f->attr_prefix), B_LIMIT(limit)));
+	rc = sq__q_open(sq__conn(tx), ST_THING_LIST, &q,
+	    BINDS(B_CURSOR(after), B_OPT(f->type_name), B_OPT(f->attr_name),
+	        B_OPT(f->attr_name != NULL && *f->attr_name != '\0' ? f->attr_value : NULL),
+	        B_BOOL(f->attr_prefix), B_LIMIT(limit)));
 	if (rc != 0)
 		return rc;
 	return each_thing(&q, cb, arg);
@@ -203,9 +203,9 @@ sq__group_get(struct store_tx *tx, const char *name, struct jd_group *out)
 int
 sq__group_insert(struct store_tx *tx, const struct jd_group *g)
 {
-	return sq__run(sq__conn(tx), ST_GROUP_INSERT, false, NULL, BINDS(B_TEXT(g->name),
-	    B_TEXT(g->id), B_OPT(g->parent), B_TEXT(g->description), B_TEXT(g->attributes),
-	    B_I64(g->version), B_I64(g->created_ms)));
+	return sq__run(sq__conn(tx), ST_GROUP_INSERT, false, NULL,
+	    BINDS(B_TEXT(g->name), B_TEXT(g->id), B_OPT(g->parent), B_TEXT(g->description),
+	        B_TEXT(g->attributes), B_I64(g->version), B_I64(g->created_ms)));
 }
 
 int
@@ -220,19 +220,20 @@ sq__group_delete(struct store_tx *tx, const char *name)
 }
 
 int
-sq__group_list(struct store_tx *tx, const struct jd_group_filter *f, const char *after,
-    int limit, jd_group_cb cb, void *arg)
+sq__group_list(struct store_tx *tx, const struct jd_group_filter *f, const char *after, int limit,
+    jd_group_cb cb, void *arg)
 {
 	struct q q;
 	int rc;
 
 	/* No parent: the tree below the root, i.e. root groups or every group. */
 	if (f == NULL)
-		rc = sq__q_open(sq__conn(tx), ST_GROUP_LIST, &q, BINDS(B_OPT(NULL), B_BOOL(1),
-		    B_CURSOR(after), B_OPT(NULL), B_LIMIT(limit)));
+		rc = sq__q_open(sq__conn(tx), ST_GROUP_LIST, &q,
+		    BINDS(B_OPT(NULL), B_BOOL(1), B_CURSOR(after), B_OPT(NULL), B_LIMIT(limit)));
 	else
-		rc = sq__q_open(sq__conn(tx), ST_GROUP_LIST, &q, BINDS(B_OPT(f->parent),
-		    B_BOOL(f->recursive), B_CURSOR(after), B_OPT(f->name_prefix), B_LIMIT(limit)));
+		rc = sq__q_open(sq__conn(tx), ST_GROUP_LIST, &q,
+		    BINDS(B_OPT(f->parent), B_BOOL(f->recursive), B_CURSOR(after),
+		        B_OPT(f->name_prefix), B_LIMIT(limit)));
 	if (rc != 0)
 		return rc;
 	return each_group(&q, cb, arg);
@@ -247,15 +248,15 @@ sq__group_child_count(struct store_tx *tx, const char *name, int64_t *n)
 int
 sq__member_add(struct store_tx *tx, const char *group, const char *thing)
 {
-	return sq__run(sq__conn(tx), ST_MEMBER_ADD, false, NULL, BINDS(B_TEXT(group),
-	    B_TEXT(thing)));
+	return sq__run(sq__conn(tx), ST_MEMBER_ADD, false, NULL,
+	    BINDS(B_TEXT(group), B_TEXT(thing)));
 }
 
 int
 sq__member_remove(struct store_tx *tx, const char *group, const char *thing)
 {
-	return sq__run(sq__conn(tx), ST_MEMBER_REMOVE, true, NULL, BINDS(B_TEXT(group),
-	    B_TEXT(thing)));
+	return sq__run(sq__conn(tx), ST_MEMBER_REMOVE, true, NULL,
+	    BINDS(B_TEXT(group), B_TEXT(thing)));
 }
 
 int
@@ -263,8 +264,8 @@ sq__member_list(struct store_tx *tx, const char *group, bool recursive, const ch
     int limit, jd_name_cb cb, void *arg)
 {
 	struct q q;
-	int rc = sq__q_open(sq__conn(tx), ST_MEMBER_LIST, &q, BINDS(B_TEXT(group),
-	    B_BOOL(recursive), B_CURSOR(after), B_LIMIT(limit)));
+	int rc = sq__q_open(sq__conn(tx), ST_MEMBER_LIST, &q,
+	    BINDS(B_TEXT(group), B_BOOL(recursive), B_CURSOR(after), B_LIMIT(limit)));
 
 	if (rc != 0)
 		return rc;

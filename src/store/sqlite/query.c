@@ -71,7 +71,7 @@ bind_all(sqlite3_stmt *st, const struct bind *b, int n)
 			break;
 		case BIND_BLOB:
 			rc = a->p == NULL ? sqlite3_bind_null(st, i + 1) :
-			    sqlite3_bind_blob(st, i + 1, a->p, a->n, SQLITE_STATIC);
+			                    sqlite3_bind_blob(st, i + 1, a->p, a->n, SQLITE_STATIC);
 			break;
 		default:
 			rc = SQLITE_MISUSE;
@@ -141,8 +141,7 @@ sq__q_step(struct q *q)
  * JD_ENOTFOUND. *changes (may be NULL) gets sqlite3_changes.
  */
 int
-sq__run(struct conn *c, enum stmt id, bool need_row, int64_t *changes, const struct bind *b,
-    int nb)
+sq__run(struct conn *c, enum stmt id, bool need_row, int64_t *changes, const struct bind *b, int nb)
 {
 	struct q q;
 	int rc = sq__q_open(c, id, &q, b, nb);

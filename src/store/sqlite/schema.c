@@ -18,129 +18,129 @@
  * it, migration 4 re-creates it with a WHEN clause. Shared so the two stay
  * the same statements.
  */
-#define EXEC_COUNT_INSERT_BODY                                                               \
-	"  UPDATE job_exec_counts SET latest = latest - 1"                                       \
-	"   WHERE job_id = NEW.job_id AND status = (SELECT status FROM executions"               \
-	"     WHERE job_id = NEW.job_id AND thing_name = NEW.thing_name AND number < NEW.number" \
-	"     ORDER BY number DESC LIMIT 1)"                                                      \
-	"   AND NOT EXISTS (SELECT 1 FROM executions WHERE job_id = NEW.job_id"                  \
-	"     AND thing_name = NEW.thing_name AND number > NEW.number);"                         \
-	"  INSERT INTO job_exec_counts (job_id, status, latest, total)"                          \
-	"   VALUES (NEW.job_id, NEW.status, NOT EXISTS (SELECT 1 FROM executions"                \
+#define EXEC_COUNT_INSERT_BODY                                                                        \
+	"  UPDATE job_exec_counts SET latest = latest - 1"                                            \
+	"   WHERE job_id = NEW.job_id AND status = (SELECT status FROM executions"                    \
+	"     WHERE job_id = NEW.job_id AND thing_name = NEW.thing_name AND number < NEW.number"      \
+	"     ORDER BY number DESC LIMIT 1)"                                                          \
+	"   AND NOT EXISTS (SELECT 1 FROM executions WHERE job_id = NEW.job_id"                       \
+	"     AND thing_name = NEW.thing_name AND number > NEW.number);"                              \
+	"  INSERT INTO job_exec_counts (job_id, status, latest, total)"                               \
+	"   VALUES (NEW.job_id, NEW.status, NOT EXISTS (SELECT 1 FROM executions"                     \
 	"     WHERE job_id = NEW.job_id AND thing_name = NEW.thing_name AND number > NEW.number), 1)" \
-	"   ON CONFLICT (job_id, status) DO UPDATE"                                              \
-	"   SET latest = latest + excluded.latest, total = total + 1;"                           \
+	"   ON CONFLICT (job_id, status) DO UPDATE"                                                   \
+	"   SET latest = latest + excluded.latest, total = total + 1;"                                \
 	"END;"
 
 static const char *const migrations[] = {
-	/* 1: initial schema */
-	"CREATE TABLE meta ("
-	"  key TEXT PRIMARY KEY,"
-	"  value TEXT NOT NULL"
-	") WITHOUT ROWID;"
-	"CREATE TABLE counters ("
-	"  name TEXT PRIMARY KEY,"
-	"  value INTEGER NOT NULL"
-	") WITHOUT ROWID;"
-	"CREATE TABLE things ("
-	"  name TEXT PRIMARY KEY,"
-	"  id TEXT NOT NULL,"
-	"  type_name TEXT,"
-	"  attributes TEXT,"
-	"  version INTEGER NOT NULL,"
-	"  created_ms INTEGER NOT NULL"
-	");"
-	"CREATE INDEX things_type ON things(type_name, name);"
-	"CREATE TABLE thing_groups ("
-	"  name TEXT PRIMARY KEY,"
-	"  id TEXT NOT NULL,"
-	"  parent TEXT,"
-	"  description TEXT,"
-	"  attributes TEXT,"
-	"  version INTEGER NOT NULL,"
-	"  created_ms INTEGER NOT NULL"
-	");"
-	"CREATE INDEX thing_groups_parent ON thing_groups(parent, name);"
-	"CREATE TABLE group_members ("
-	"  group_name TEXT NOT NULL,"
-	"  thing_name TEXT NOT NULL,"
-	"  PRIMARY KEY (group_name, thing_name)"
-	") WITHOUT ROWID;"
-	"CREATE INDEX group_members_thing ON group_members(thing_name, group_name);"
-	"CREATE TABLE jobs ("
-	"  job_id TEXT PRIMARY KEY,"
-	"  seq INTEGER NOT NULL UNIQUE,"
-	"  status INTEGER NOT NULL,"
-	"  selection INTEGER NOT NULL,"
-	"  namespace_id TEXT,"
-	"  document TEXT,"
-	"  document_source TEXT,"
-	"  description TEXT,"
-	"  targets TEXT,"
-	"  config TEXT,"
-	"  template_arn TEXT,"
-	"  force_canceled INTEGER NOT NULL,"
-	"  reason_code TEXT,"
-	"  comment TEXT,"
-	"  inprogress_timeout_min INTEGER NOT NULL,"
-	"  created_ms INTEGER NOT NULL,"
-	"  updated_ms INTEGER NOT NULL,"
-	"  completed_ms INTEGER NOT NULL"
-	");"
-	"CREATE INDEX jobs_status ON jobs(status, seq);"
-	"CREATE TABLE job_group_targets ("
-	"  job_id TEXT NOT NULL,"
-	"  group_name TEXT NOT NULL,"
-	"  PRIMARY KEY (job_id, group_name)"
-	") WITHOUT ROWID;"
-	"CREATE INDEX job_group_targets_group ON job_group_targets(group_name, job_id);"
-	"CREATE TABLE executions ("
-	"  job_id TEXT NOT NULL,"
-	"  thing_name TEXT NOT NULL,"
-	"  number INTEGER NOT NULL,"
-	"  seq INTEGER NOT NULL,"
-	"  status INTEGER NOT NULL,"
-	"  force_canceled INTEGER NOT NULL,"
-	"  namespace_id TEXT,"
-	"  details TEXT,"
-	"  queued_ms INTEGER NOT NULL,"
-	"  started_ms INTEGER NOT NULL,"
-	"  updated_ms INTEGER NOT NULL,"
-	"  version INTEGER NOT NULL,"
-	"  retry_attempt INTEGER NOT NULL,"
-	"  inprogress_deadline INTEGER NOT NULL,"
-	"  step_deadline INTEGER NOT NULL,"
-	/* the effective deadline: the earlier non-zero one, 0 = none */
-	"  deadline INTEGER GENERATED ALWAYS AS ("
-	"    CASE WHEN inprogress_deadline = 0 THEN step_deadline"
-	"         WHEN step_deadline = 0 THEN inprogress_deadline"
-	"         ELSE min(inprogress_deadline, step_deadline) END) VIRTUAL,"
-	"  PRIMARY KEY (job_id, thing_name, number)"
-	") WITHOUT ROWID;"
-	"CREATE UNIQUE INDEX executions_thing_seq ON executions(thing_name, seq);"
-	"CREATE INDEX executions_pending"
-	"  ON executions(thing_name, namespace_id, status, queued_ms, seq);"
-	"CREATE INDEX executions_job_status ON executions(job_id, status);"
-	"CREATE INDEX executions_due ON executions(status, deadline);"
-	"CREATE TABLE job_templates ("
-	"  id TEXT PRIMARY KEY,"
-	"  description TEXT,"
-	"  document TEXT,"
-	"  document_source TEXT,"
-	"  config TEXT,"
-	"  created_ms INTEGER NOT NULL"
-	");",
-	/* 2: paced rollouts (jobExecutionsRolloutConfig) */
-	"ALTER TABLE jobs ADD COLUMN rollout_next_ms INTEGER NOT NULL DEFAULT 0;"
-	"ALTER TABLE jobs ADD COLUMN rollout_notified INTEGER NOT NULL DEFAULT 0;"
-	"CREATE INDEX jobs_rollout ON jobs(rollout_next_ms) WHERE rollout_next_ms > 0;"
-	"CREATE TABLE rollout_queue ("
-	"  job_id TEXT NOT NULL,"
-	"  pos INTEGER NOT NULL,"
-	"  thing_name TEXT NOT NULL,"
-	"  PRIMARY KEY (job_id, pos)"
-	") WITHOUT ROWID;",
-	/*
+    /* 1: initial schema */
+    "CREATE TABLE meta ("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE counters ("
+    "  name TEXT PRIMARY KEY,"
+    "  value INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE things ("
+    "  name TEXT PRIMARY KEY,"
+    "  id TEXT NOT NULL,"
+    "  type_name TEXT,"
+    "  attributes TEXT,"
+    "  version INTEGER NOT NULL,"
+    "  created_ms INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX things_type ON things(type_name, name);"
+    "CREATE TABLE thing_groups ("
+    "  name TEXT PRIMARY KEY,"
+    "  id TEXT NOT NULL,"
+    "  parent TEXT,"
+    "  description TEXT,"
+    "  attributes TEXT,"
+    "  version INTEGER NOT NULL,"
+    "  created_ms INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX thing_groups_parent ON thing_groups(parent, name);"
+    "CREATE TABLE group_members ("
+    "  group_name TEXT NOT NULL,"
+    "  thing_name TEXT NOT NULL,"
+    "  PRIMARY KEY (group_name, thing_name)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX group_members_thing ON group_members(thing_name, group_name);"
+    "CREATE TABLE jobs ("
+    "  job_id TEXT PRIMARY KEY,"
+    "  seq INTEGER NOT NULL UNIQUE,"
+    "  status INTEGER NOT NULL,"
+    "  selection INTEGER NOT NULL,"
+    "  namespace_id TEXT,"
+    "  document TEXT,"
+    "  document_source TEXT,"
+    "  description TEXT,"
+    "  targets TEXT,"
+    "  config TEXT,"
+    "  template_arn TEXT,"
+    "  force_canceled INTEGER NOT NULL,"
+    "  reason_code TEXT,"
+    "  comment TEXT,"
+    "  inprogress_timeout_min INTEGER NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL,"
+    "  completed_ms INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX jobs_status ON jobs(status, seq);"
+    "CREATE TABLE job_group_targets ("
+    "  job_id TEXT NOT NULL,"
+    "  group_name TEXT NOT NULL,"
+    "  PRIMARY KEY (job_id, group_name)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX job_group_targets_group ON job_group_targets(group_name, job_id);"
+    "CREATE TABLE executions ("
+    "  job_id TEXT NOT NULL,"
+    "  thing_name TEXT NOT NULL,"
+    "  number INTEGER NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  status INTEGER NOT NULL,"
+    "  force_canceled INTEGER NOT NULL,"
+    "  namespace_id TEXT,"
+    "  details TEXT,"
+    "  queued_ms INTEGER NOT NULL,"
+    "  started_ms INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  retry_attempt INTEGER NOT NULL,"
+    "  inprogress_deadline INTEGER NOT NULL,"
+    "  step_deadline INTEGER NOT NULL,"
+    /* the effective deadline: the earlier non-zero one, 0 = none */
+    "  deadline INTEGER GENERATED ALWAYS AS ("
+    "    CASE WHEN inprogress_deadline = 0 THEN step_deadline"
+    "         WHEN step_deadline = 0 THEN inprogress_deadline"
+    "         ELSE min(inprogress_deadline, step_deadline) END) VIRTUAL,"
+    "  PRIMARY KEY (job_id, thing_name, number)"
+    ") WITHOUT ROWID;"
+    "CREATE UNIQUE INDEX executions_thing_seq ON executions(thing_name, seq);"
+    "CREATE INDEX executions_pending"
+    "  ON executions(thing_name, namespace_id, status, queued_ms, seq);"
+    "CREATE INDEX executions_job_status ON executions(job_id, status);"
+    "CREATE INDEX executions_due ON executions(status, deadline);"
+    "CREATE TABLE job_templates ("
+    "  id TEXT PRIMARY KEY,"
+    "  description TEXT,"
+    "  document TEXT,"
+    "  document_source TEXT,"
+    "  config TEXT,"
+    "  created_ms INTEGER NOT NULL"
+    ");",
+    /* 2: paced rollouts (jobExecutionsRolloutConfig) */
+    "ALTER TABLE jobs ADD COLUMN rollout_next_ms INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE jobs ADD COLUMN rollout_notified INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX jobs_rollout ON jobs(rollout_next_ms) WHERE rollout_next_ms > 0;"
+    "CREATE TABLE rollout_queue ("
+    "  job_id TEXT NOT NULL,"
+    "  pos INTEGER NOT NULL,"
+    "  thing_name TEXT NOT NULL,"
+    "  PRIMARY KEY (job_id, pos)"
+    ") WITHOUT ROWID;",
+    /*
 	 * 3: execution counts kept by triggers, so DescribeJob and the job
 	 * completion checks read a few rows instead of scanning executions.
 	 * Per (job, status): `latest` = things whose latest execution (highest
@@ -150,88 +150,86 @@ static const char *const migrations[] = {
 	 * deletes move counts; each trigger runs per row, after the change, so
 	 * a multi-row DELETE keeps the counts right row by row.
 	 */
-	"CREATE TABLE job_exec_counts ("
-	"  job_id TEXT NOT NULL,"
-	"  status INTEGER NOT NULL,"
-	"  latest INTEGER NOT NULL,"
-	"  total INTEGER NOT NULL,"
-	"  PRIMARY KEY (job_id, status)"
-	") WITHOUT ROWID;"
-	"INSERT INTO job_exec_counts (job_id, status, latest, total)"
-	"  SELECT job_id, status, sum(is_latest), count(*) FROM"
-	"  (SELECT job_id, status,"
-	"     number = max(number) OVER (PARTITION BY job_id, thing_name) AS is_latest"
-	"   FROM executions)"
-	"  GROUP BY job_id, status;"
-	/* a new row is the latest unless a higher number exists; it demotes the previous one */
-	"CREATE TRIGGER executions_count_insert AFTER INSERT ON executions BEGIN"
-	EXEC_COUNT_INSERT_BODY
-	"CREATE TRIGGER executions_count_update AFTER UPDATE OF status ON executions"
-	"  WHEN OLD.status IS NOT NEW.status BEGIN"
-	"  UPDATE job_exec_counts SET total = total - 1, latest = latest - (NOT EXISTS"
-	"   (SELECT 1 FROM executions WHERE job_id = NEW.job_id"
-	"     AND thing_name = NEW.thing_name AND number > NEW.number))"
-	"   WHERE job_id = OLD.job_id AND status = OLD.status;"
-	"  INSERT INTO job_exec_counts (job_id, status, latest, total)"
-	"   VALUES (NEW.job_id, NEW.status, NOT EXISTS (SELECT 1 FROM executions"
-	"     WHERE job_id = NEW.job_id AND thing_name = NEW.thing_name AND number > NEW.number), 1)"
-	"   ON CONFLICT (job_id, status) DO UPDATE"
-	"   SET latest = latest + excluded.latest, total = total + 1;"
-	"  DELETE FROM job_exec_counts WHERE job_id = OLD.job_id AND status = OLD.status"
-	"   AND total = 0;"
-	"END;"
-	/* deleting the latest promotes the next-highest number of the thing */
-	"CREATE TRIGGER executions_count_delete AFTER DELETE ON executions BEGIN"
-	"  UPDATE job_exec_counts SET total = total - 1, latest = latest - (NOT EXISTS"
-	"   (SELECT 1 FROM executions WHERE job_id = OLD.job_id"
-	"     AND thing_name = OLD.thing_name AND number > OLD.number))"
-	"   WHERE job_id = OLD.job_id AND status = OLD.status;"
-	"  UPDATE job_exec_counts SET latest = latest + 1"
-	"   WHERE job_id = OLD.job_id AND status = (SELECT status FROM executions"
-	"     WHERE job_id = OLD.job_id AND thing_name = OLD.thing_name AND number < OLD.number"
-	"     ORDER BY number DESC LIMIT 1)"
-	"   AND NOT EXISTS (SELECT 1 FROM executions WHERE job_id = OLD.job_id"
-	"     AND thing_name = OLD.thing_name AND number > OLD.number);"
-	"  DELETE FROM job_exec_counts WHERE job_id = OLD.job_id AND status = OLD.status"
-	"   AND total = 0;"
-	"END;"
-	"CREATE TRIGGER executions_keys_fixed BEFORE UPDATE OF job_id, thing_name, number"
-	"  ON executions BEGIN"
-	"  SELECT RAISE(ABORT, 'execution keys are immutable');"
-	"END;",
-	/* 4: bulk inserts of first executions (fan-out) skip the per-row count
+    "CREATE TABLE job_exec_counts ("
+    "  job_id TEXT NOT NULL,"
+    "  status INTEGER NOT NULL,"
+    "  latest INTEGER NOT NULL,"
+    "  total INTEGER NOT NULL,"
+    "  PRIMARY KEY (job_id, status)"
+    ") WITHOUT ROWID;"
+    "INSERT INTO job_exec_counts (job_id, status, latest, total)"
+    "  SELECT job_id, status, sum(is_latest), count(*) FROM"
+    "  (SELECT job_id, status,"
+    "     number = max(number) OVER (PARTITION BY job_id, thing_name) AS is_latest"
+    "   FROM executions)"
+    "  GROUP BY job_id, status;"
+    /* a new row is the latest unless a higher number exists; it demotes the previous one */
+    "CREATE TRIGGER executions_count_insert AFTER INSERT ON executions BEGIN" EXEC_COUNT_INSERT_BODY
+    "CREATE TRIGGER executions_count_update AFTER UPDATE OF status ON executions"
+    "  WHEN OLD.status IS NOT NEW.status BEGIN"
+    "  UPDATE job_exec_counts SET total = total - 1, latest = latest - (NOT EXISTS"
+    "   (SELECT 1 FROM executions WHERE job_id = NEW.job_id"
+    "     AND thing_name = NEW.thing_name AND number > NEW.number))"
+    "   WHERE job_id = OLD.job_id AND status = OLD.status;"
+    "  INSERT INTO job_exec_counts (job_id, status, latest, total)"
+    "   VALUES (NEW.job_id, NEW.status, NOT EXISTS (SELECT 1 FROM executions"
+    "     WHERE job_id = NEW.job_id AND thing_name = NEW.thing_name AND number > NEW.number), 1)"
+    "   ON CONFLICT (job_id, status) DO UPDATE"
+    "   SET latest = latest + excluded.latest, total = total + 1;"
+    "  DELETE FROM job_exec_counts WHERE job_id = OLD.job_id AND status = OLD.status"
+    "   AND total = 0;"
+    "END;"
+    /* deleting the latest promotes the next-highest number of the thing */
+    "CREATE TRIGGER executions_count_delete AFTER DELETE ON executions BEGIN"
+    "  UPDATE job_exec_counts SET total = total - 1, latest = latest - (NOT EXISTS"
+    "   (SELECT 1 FROM executions WHERE job_id = OLD.job_id"
+    "     AND thing_name = OLD.thing_name AND number > OLD.number))"
+    "   WHERE job_id = OLD.job_id AND status = OLD.status;"
+    "  UPDATE job_exec_counts SET latest = latest + 1"
+    "   WHERE job_id = OLD.job_id AND status = (SELECT status FROM executions"
+    "     WHERE job_id = OLD.job_id AND thing_name = OLD.thing_name AND number < OLD.number"
+    "     ORDER BY number DESC LIMIT 1)"
+    "   AND NOT EXISTS (SELECT 1 FROM executions WHERE job_id = OLD.job_id"
+    "     AND thing_name = OLD.thing_name AND number > OLD.number);"
+    "  DELETE FROM job_exec_counts WHERE job_id = OLD.job_id AND status = OLD.status"
+    "   AND total = 0;"
+    "END;"
+    "CREATE TRIGGER executions_keys_fixed BEFORE UPDATE OF job_id, thing_name, number"
+    "  ON executions BEGIN"
+    "  SELECT RAISE(ABORT, 'execution keys are immutable');"
+    "END;",
+    /* 4: bulk inserts of first executions (fan-out) skip the per-row count
 	 * trigger while bulk_insert.active is set, and add their counts once
 	 * (sq__exec_insert_first); the flag is set and cleared inside the same
 	 * transaction, so it is never seen set outside one */
-	"CREATE TABLE bulk_insert (active INTEGER NOT NULL);"
-	"INSERT INTO bulk_insert (active) VALUES (0);"
-	"DROP TRIGGER executions_count_insert;"
-	"CREATE TRIGGER executions_count_insert AFTER INSERT ON executions"
-	"  WHEN (SELECT active FROM bulk_insert) = 0 BEGIN"
-	EXEC_COUNT_INSERT_BODY,
-	/* 5: partial indexes. Only pending executions are looked up by these
+    "CREATE TABLE bulk_insert (active INTEGER NOT NULL);"
+    "INSERT INTO bulk_insert (active) VALUES (0);"
+    "DROP TRIGGER executions_count_insert;"
+    "CREATE TRIGGER executions_count_insert AFTER INSERT ON executions"
+    "  WHEN (SELECT active FROM bulk_insert) = 0 BEGIN" EXEC_COUNT_INSERT_BODY,
+    /* 5: partial indexes. Only pending executions are looked up by these
 	 * three, so the others need no entries: a write that ends an execution,
 	 * or deletes an ended one, or queues one without a deadline, touches
 	 * two or three fewer index entries (fewer pages to write at commit) */
-	"DROP INDEX executions_pending;"
-	"CREATE INDEX executions_pending"
-	"  ON executions(thing_name, namespace_id, status, queued_ms, seq)"
-	" WHERE status IN " SQL_EXEC_PENDING ";"
-	"DROP INDEX executions_job_status;"
-	"CREATE INDEX executions_job_status ON executions(job_id, status)"
-	" WHERE status IN " SQL_EXEC_PENDING ";"
-	"DROP INDEX executions_due;"
-	"CREATE INDEX executions_due ON executions(deadline, seq)"
-	" WHERE status = " SQL_EXEC_IN_PROGRESS " AND deadline > 0;",
-	/* 6: a status change moves the counts in sq__exec_update, the only
+    "DROP INDEX executions_pending;"
+    "CREATE INDEX executions_pending"
+    "  ON executions(thing_name, namespace_id, status, queued_ms, seq)"
+    " WHERE status IN " SQL_EXEC_PENDING ";"
+    "DROP INDEX executions_job_status;"
+    "CREATE INDEX executions_job_status ON executions(job_id, status)"
+    " WHERE status IN " SQL_EXEC_PENDING ";"
+    "DROP INDEX executions_due;"
+    "CREATE INDEX executions_due ON executions(deadline, seq)"
+    " WHERE status = " SQL_EXEC_IN_PROGRESS " AND deadline > 0;",
+    /* 6: a status change moves the counts in sq__exec_update, the only
 	 * statement that changes a status: the trigger cost every update a
 	 * sub-program frame (~8 us), even when its WHEN clause was false */
-	"DROP TRIGGER executions_count_update;",
-	/* 7: the job's configuration, typed (core_policy_pack bytes), so the
+    "DROP TRIGGER executions_count_update;",
+    /* 7: the job's configuration, typed (core_policy_pack bytes), so the
 	 * engine never parses the JSON config on a request or timer path. Rows
 	 * written before it have NULL here; svc fills them from the JSON at
 	 * start */
-	"ALTER TABLE jobs ADD COLUMN policy BLOB;",
+    "ALTER TABLE jobs ADD COLUMN policy BLOB;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -43,12 +43,12 @@
 
 /* Counters of the writer since open. */
 struct store_sqlite_stats {
-	int64_t groups;              /* outer transactions that ended in COMMIT */
-	int64_t members;             /* write transactions committed by them */
-	int64_t failed_groups;       /* groups whose COMMIT failed or that were lost */
-	int64_t max_members;         /* the largest group */
-	int queued;                  /* now: threads waiting in begin(write) */
-	int waiting;                 /* now: committed transactions awaiting their group */
+	int64_t groups;        /* outer transactions that ended in COMMIT */
+	int64_t members;       /* write transactions committed by them */
+	int64_t failed_groups; /* groups whose COMMIT failed or that were lost */
+	int64_t max_members;   /* the largest group */
+	int queued;            /* now: threads waiting in begin(write) */
+	int waiting;           /* now: committed transactions awaiting their group */
 };
 
 /* A snapshot of the counters of `s`, which must be a SQLite store (else zeros). */
@@ -219,8 +219,8 @@ struct sq_store;
 
 /* A connection; while a transaction is open it is also the struct store_tx. */
 struct conn {
-	struct store_tx_base base;   /* first: (struct store_tx *)conn */
-	struct sq_store *s;          /* borrowed */
+	struct store_tx_base base; /* first: (struct store_tx *)conn */
+	struct sq_store *s;        /* borrowed */
 	sqlite3 *db;
 	bool writer;
 	struct conn *next;           /* reader free list */
@@ -266,18 +266,18 @@ int sq__fail(struct conn *c, const char *what, const char *detail);
  * Texts and blobs are borrowed until the statement is closed.
  */
 enum bind_type {
-	BIND_TEXT,                   /* s: NULL -> NULL */
-	BIND_TEXT_OPT,               /* s: NULL or "" -> NULL (an absent optional name) */
-	BIND_TEXT_EMPTY,             /* s: NULL -> "" (a cursor: from the first row) */
-	BIND_INT,                    /* i: an int (or bool, as 0/1) */
-	BIND_I64,                    /* i */
-	BIND_LIMIT,                  /* i: a limit, <= 0 -> no limit (-1) */
-	BIND_BLOB,                   /* p, n bytes: NULL -> NULL */
+	BIND_TEXT,       /* s: NULL -> NULL */
+	BIND_TEXT_OPT,   /* s: NULL or "" -> NULL (an absent optional name) */
+	BIND_TEXT_EMPTY, /* s: NULL -> "" (a cursor: from the first row) */
+	BIND_INT,        /* i: an int (or bool, as 0/1) */
+	BIND_I64,        /* i */
+	BIND_LIMIT,      /* i: a limit, <= 0 -> no limit (-1) */
+	BIND_BLOB,       /* p, n bytes: NULL -> NULL */
 };
 
 struct bind {
 	enum bind_type t;
-	int n;                       /* BIND_BLOB: bytes */
+	int n; /* BIND_BLOB: bytes */
 	union {
 		const char *s;
 		const void *p;
@@ -285,17 +285,41 @@ struct bind {
 	};
 };
 
-#define B_TEXT(x) {.t = BIND_TEXT, .s = (x)}
-#define B_OPT(x) {.t = BIND_TEXT_OPT, .s = (x)}
-#define B_CURSOR(x) {.t = BIND_TEXT_EMPTY, .s = (x)}
-#define B_INT(x) {.t = BIND_INT, .i = (x)}
-#define B_BOOL(x) {.t = BIND_INT, .i = (x) ? 1 : 0}
-#define B_I64(x) {.t = BIND_I64, .i = (x)}
-#define B_LIMIT(x) {.t = BIND_LIMIT, .i = (x)}
-#define B_BLOB(x, len) {.t = BIND_BLOB, .n = (int)(len), .p = (x)}
+#define B_TEXT(x)                        \
+	{                                \
+		.t = BIND_TEXT, .s = (x) \
+	}
+#define B_OPT(x)                             \
+	{                                    \
+		.t = BIND_TEXT_OPT, .s = (x) \
+	}
+#define B_CURSOR(x)                            \
+	{                                      \
+		.t = BIND_TEXT_EMPTY, .s = (x) \
+	}
+#define B_INT(x)                        \
+	{                               \
+		.t = BIND_INT, .i = (x) \
+	}
+#define B_BOOL(x)                               \
+	{                                       \
+		.t = BIND_INT, .i = (x) ? 1 : 0 \
+	}
+#define B_I64(x)                        \
+	{                               \
+		.t = BIND_I64, .i = (x) \
+	}
+#define B_LIMIT(x)                        \
+	{                                 \
+		.t = BIND_LIMIT, .i = (x) \
+	}
+#define B_BLOB(x, len)                                    \
+	{                                                 \
+		.t = BIND_BLOB, .n = (int)(len), .p = (x) \
+	}
 
-#define BINDS(...)                                                                           \
-	(const struct bind[]){__VA_ARGS__},                                                      \
+#define BINDS(...)                          \
+	(const struct bind[]){__VA_ARGS__}, \
 	    (int)(sizeof((const struct bind[]){__VA_ARGS__}) / sizeof(struct bind))
 #define NO_BINDS NULL, 0
 
@@ -377,17 +401,15 @@ int sq__job_status(struct store_tx *tx, const char *job_id, int *status, int *se
 int sq__job_insert(struct store_tx *tx, struct jd_job *j);
 int sq__job_update(struct store_tx *tx, const struct jd_job *j);
 int sq__job_delete(struct store_tx *tx, const char *job_id);
-int sq__job_list(struct store_tx *tx, const struct jd_job_filter *f, int64_t before_seq,
-    int limit, jd_job_cb cb, void *arg);
+int sq__job_list(struct store_tx *tx, const struct jd_job_filter *f, int64_t before_seq, int limit,
+    jd_job_cb cb, void *arg);
 int sq__job_count_status(struct store_tx *tx, int status, int64_t *n);
 int sq__job_target_add(struct store_tx *tx, const char *job_id, const char *group);
 int sq__job_list_by_group(struct store_tx *tx, const char *group, jd_job_cb cb, void *arg);
 int sq__rollout_push(struct store_tx *tx, const char *job_id, int64_t pos, const char *thing);
-int sq__rollout_pop(struct store_tx *tx, const char *job_id, int limit, jd_name_cb cb,
-    void *arg);
+int sq__rollout_pop(struct store_tx *tx, const char *job_id, int limit, jd_name_cb cb, void *arg);
 int sq__rollout_clear(struct store_tx *tx, const char *job_id);
-int sq__job_rollout_due(struct store_tx *tx, int64_t now_ms, int limit, jd_job_cb cb,
-    void *arg);
+int sq__job_rollout_due(struct store_tx *tx, int64_t now_ms, int limit, jd_job_cb cb, void *arg);
 int sq__template_get(struct store_tx *tx, const char *id, struct jd_template *out);
 int sq__template_insert(struct store_tx *tx, const struct jd_template *t);
 int sq__template_delete(struct store_tx *tx, const char *id);
@@ -399,16 +421,14 @@ int sq__exec_get(struct store_tx *tx, const char *job_id, const char *thing, int
 int sq__exec_insert(struct store_tx *tx, struct jd_exec *x);
 int sq__exec_insert_first(struct store_tx *tx, struct jd_exec *xs, size_t n);
 int sq__exec_update(struct store_tx *tx, const struct jd_exec *x);
-int sq__exec_delete(struct store_tx *tx, const char *job_id, const char *thing,
-    int64_t number);
-int sq__exec_max_number(struct store_tx *tx, const char *job_id, const char *thing,
-    int64_t *n);
-int sq__exec_list_job(struct store_tx *tx, const char *job_id, int status,
-    const char *after_thing, int64_t after_number, int limit, jd_exec_cb cb, void *arg);
+int sq__exec_delete(struct store_tx *tx, const char *job_id, const char *thing, int64_t number);
+int sq__exec_max_number(struct store_tx *tx, const char *job_id, const char *thing, int64_t *n);
+int sq__exec_list_job(struct store_tx *tx, const char *job_id, int status, const char *after_thing,
+    int64_t after_number, int limit, jd_exec_cb cb, void *arg);
 int sq__exec_list_thing(struct store_tx *tx, const char *thing, const struct jd_exec_filter *f,
     int64_t before_seq, int limit, jd_exec_cb cb, void *arg);
-int sq__exec_pending(struct store_tx *tx, const char *thing, const char *namespace_id,
-    int limit, jd_exec_cb cb, void *arg);
+int sq__exec_pending(struct store_tx *tx, const char *thing, const char *namespace_id, int limit,
+    jd_exec_cb cb, void *arg);
 int sq__exec_pending_job(struct store_tx *tx, const char *job_id, jd_exec_cb cb, void *arg);
 int sq__exec_counts(struct store_tx *tx, const char *job_id, struct jd_counts *out);
 int sq__exec_active_count(struct store_tx *tx, const char *job_id, int64_t *n);

@@ -11,27 +11,27 @@
 
 #define THING_COLS "name, id, type_name, attributes, version, created_ms"
 #define GROUP_COLS "name, id, parent, description, attributes, version, created_ms"
-#define JOB_COLS                                                                             \
+#define JOB_COLS                                                                                 \
 	"job_id, seq, status, selection, namespace_id, document, document_source, description, " \
 	"targets, config, template_arn, force_canceled, reason_code, comment, "                  \
-	"inprogress_timeout_min, created_ms, updated_ms, completed_ms, rollout_next_ms, "       \
+	"inprogress_timeout_min, created_ms, updated_ms, completed_ms, rollout_next_ms, "        \
 	"rollout_notified, policy"
-#define EXEC_COLS                                                                            \
-	"job_id, thing_name, number, seq, status, force_canceled, namespace_id, details, "       \
-	"queued_ms, started_ms, updated_ms, version, retry_attempt, inprogress_deadline, "       \
+#define EXEC_COLS                                                                          \
+	"job_id, thing_name, number, seq, status, force_canceled, namespace_id, details, " \
+	"queued_ms, started_ms, updated_ms, version, retry_attempt, inprogress_deadline, " \
 	"step_deadline"
 #define TEMPLATE_COLS "id, description, document, document_source, config, created_ms"
 
 /* Descendants of ?1 (NULL = the root) when ?2, else its direct children. */
-#define GROUP_TREE                                                                           \
-	"WITH RECURSIVE sub(name) AS ("                                                          \
-	" SELECT name FROM thing_groups WHERE parent IS ?1"                                      \
-	" UNION ALL"                                                                             \
+#define GROUP_TREE                                          \
+	"WITH RECURSIVE sub(name) AS ("                     \
+	" SELECT name FROM thing_groups WHERE parent IS ?1" \
+	" UNION ALL"                                        \
 	" SELECT g.name FROM thing_groups g JOIN sub ON g.parent = sub.name WHERE ?2) "
 
 /* Status filter on ?N: any, pending, else equality. */
-#define STATUS_FILTER(n)                                                                     \
-	"(" n " = " SQL_FILTER_ANY " OR status = " n " OR (" n " = " SQL_FILTER_PENDING          \
+#define STATUS_FILTER(n)                                                                \
+	"(" n " = " SQL_FILTER_ANY " OR status = " n " OR (" n " = " SQL_FILTER_PENDING \
 	" AND status IN " SQL_EXEC_PENDING "))"
 
 /*
@@ -42,12 +42,12 @@
  * job being deleted or not yet started (scheduled) are not pending for the
  * device.
  */
-#define EXEC_PENDING_SQL(status)                                                             \
-	"SELECT " EXEC_COLS " FROM executions"                                                   \
-	" WHERE thing_name = ?1 AND namespace_id IS ?2 AND status = " status                     \
-	" AND status IN " SQL_EXEC_PENDING " AND NOT EXISTS (SELECT 1 FROM jobs"                 \
-	"  WHERE jobs.job_id = executions.job_id"                                                \
-	" AND jobs.status IN (" SQL_JOB_DELETION_IN_PROGRESS ", " SQL_JOB_SCHEDULED "))"       \
+#define EXEC_PENDING_SQL(status)                                                         \
+	"SELECT " EXEC_COLS " FROM executions"                                           \
+	" WHERE thing_name = ?1 AND namespace_id IS ?2 AND status = " status             \
+	" AND status IN " SQL_EXEC_PENDING " AND NOT EXISTS (SELECT 1 FROM jobs"         \
+	"  WHERE jobs.job_id = executions.job_id"                                        \
+	" AND jobs.status IN (" SQL_JOB_DELETION_IN_PROGRESS ", " SQL_JOB_SCHEDULED "))" \
 	" ORDER BY queued_ms, seq LIMIT ?3"
 
 /* STMT(name, SQL): the entry of ST_name. */
@@ -57,146 +57,177 @@ static const struct {
 	const char *name;
 	const char *sql;
 } stmts[ST__COUNT] = {
-	STMT(BEGIN, "BEGIN"),
-	STMT(BEGIN_WRITE, "BEGIN IMMEDIATE"),
-	STMT(COMMIT, "COMMIT"),
-	STMT(ROLLBACK, "ROLLBACK"),
-	STMT(SAVEPOINT, "SAVEPOINT tx"),
-	STMT(RELEASE, "RELEASE tx"),
-	STMT(ROLLBACK_TO, "ROLLBACK TO tx"),
-	STMT(SEQ_ADD, "INSERT INTO counters (name, value) VALUES (?1, ?2)"
-	    " ON CONFLICT (name) DO UPDATE SET value = value + ?2"),
-	STMT(SEQ_GET, "SELECT value FROM counters WHERE name = ?1"),
-	STMT(BULK_SET, "UPDATE bulk_insert SET active = ?1"),
-	STMT(COUNTS_LEAVE, "UPDATE job_exec_counts SET total = total - 1, latest = latest - ?3"
-	    " WHERE job_id = ?1 AND status = ?2"),
-	STMT(COUNTS_PRUNE, "DELETE FROM job_exec_counts WHERE job_id = ?1 AND status = ?2"
-	    " AND total = 0"),
-	STMT(COUNTS_ADD, "INSERT INTO job_exec_counts (job_id, status, latest, total)"
-	    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (job_id, status) DO UPDATE"
-	    " SET latest = latest + ?3, total = total + ?4"),
-	STMT(META_GET, "SELECT value FROM meta WHERE key = ?1"),
-	STMT(META_PUT, "INSERT INTO meta (key, value) VALUES (?1, ?2)"
-	    " ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
-	STMT(THING_GET, "SELECT " THING_COLS " FROM things WHERE name = ?1"),
-	STMT(THING_INSERT, "INSERT INTO things (" THING_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
-	STMT(THING_UPDATE, "UPDATE things SET id = ?2, type_name = ?3, attributes = ?4,"
-	    " version = ?5, created_ms = ?6 WHERE name = ?1"),
-	STMT(THING_DELETE, "DELETE FROM things WHERE name = ?1"),
-	STMT(THING_UNLINK, "DELETE FROM group_members WHERE thing_name = ?1"),
-	STMT(THING_LIST, "SELECT " THING_COLS " FROM things WHERE name > ?1"
-	    " AND (?2 IS NULL OR type_name = ?2)"
-	    " AND (?3 IS NULL OR CASE"
-	    "  WHEN json_extract(attributes, '$.\"' || ?3 || '\"') IS NULL THEN 0"
-	    "  WHEN ?4 IS NULL THEN 1"
-	    "  WHEN ?5 THEN substr(json_extract(attributes, '$.\"' || ?3 || '\"'), 1,"
-	    "    length(?4)) = ?4"
-	    "  ELSE json_extract(attributes, '$.\"' || ?3 || '\"') = ?4 END)"
-	    " ORDER BY name LIMIT ?6"),
-	STMT(THING_GROUPS, "SELECT group_name FROM group_members WHERE thing_name = ?1"
-	    " ORDER BY group_name"),
-	STMT(GROUP_GET, "SELECT " GROUP_COLS " FROM thing_groups WHERE name = ?1"),
-	STMT(GROUP_INSERT, "INSERT INTO thing_groups (" GROUP_COLS ")"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
-	STMT(GROUP_DELETE, "DELETE FROM thing_groups WHERE name = ?1"),
-	STMT(GROUP_UNLINK, "DELETE FROM group_members WHERE group_name = ?1"),
-	STMT(GROUP_LIST, GROUP_TREE "SELECT " GROUP_COLS " FROM thing_groups"
-	    " WHERE name IN (SELECT name FROM sub) AND name > ?3"
-	    " AND (?4 IS NULL OR substr(name, 1, length(?4)) = ?4)"
-	    " ORDER BY name LIMIT ?5"),
-	STMT(GROUP_CHILD_COUNT, "SELECT count(*) FROM thing_groups WHERE parent = ?1"),
-	STMT(MEMBER_ADD, "INSERT INTO group_members (group_name, thing_name) VALUES (?1, ?2)"),
-	STMT(MEMBER_REMOVE, "DELETE FROM group_members WHERE group_name = ?1 AND thing_name = ?2"),
-	STMT(MEMBER_LIST, "WITH RECURSIVE sub(name) AS ("
-	    " SELECT ?1 UNION"
-	    " SELECT g.name FROM thing_groups g JOIN sub ON g.parent = sub.name WHERE ?2)"
-	    " SELECT DISTINCT thing_name FROM group_members"
-	    " WHERE group_name IN (SELECT name FROM sub) AND thing_name > ?3"
-	    " ORDER BY thing_name LIMIT ?4"),
-	STMT(JOB_GET, "SELECT " JOB_COLS " FROM jobs WHERE job_id = ?1"),
-	STMT(JOB_STATUS, "SELECT status, selection FROM jobs WHERE job_id = ?1"),
-	STMT(JOB_INSERT, "INSERT INTO jobs (" JOB_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-	    " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"),
-	STMT(JOB_UPDATE, "UPDATE jobs SET status = ?2, selection = ?3, namespace_id = ?4,"
-	    " document = ?5, document_source = ?6, description = ?7, targets = ?8, config = ?9,"
-	    " template_arn = ?10, force_canceled = ?11, reason_code = ?12, comment = ?13,"
-	    " inprogress_timeout_min = ?14, created_ms = ?15, updated_ms = ?16,"
-	    " completed_ms = ?17, rollout_next_ms = ?18, rollout_notified = ?19, policy = ?20"
-	    " WHERE job_id = ?1"),
-	STMT(JOB_DELETE, "DELETE FROM jobs WHERE job_id = ?1"),
-	STMT(JOB_UNTARGET, "DELETE FROM job_group_targets WHERE job_id = ?1"),
-	STMT(ROLLOUT_PUSH, "INSERT INTO rollout_queue (job_id, pos, thing_name) VALUES (?1, ?2, ?3)"),
-	STMT(ROLLOUT_PEEK, "SELECT pos, thing_name FROM rollout_queue WHERE job_id = ?1"
-	    " ORDER BY pos LIMIT ?2"),
-	STMT(ROLLOUT_DROP, "DELETE FROM rollout_queue WHERE job_id = ?1 AND pos <= ?2"),
-	STMT(ROLLOUT_CLEAR, "DELETE FROM rollout_queue WHERE job_id = ?1"),
-	STMT(JOB_ROLLOUT_DUE, "SELECT " JOB_COLS " FROM jobs"
-	    " WHERE rollout_next_ms > 0 AND rollout_next_ms <= ?1"
-	    " ORDER BY rollout_next_ms LIMIT ?2"),
-	STMT(JOB_LIST, "SELECT " JOB_COLS " FROM jobs WHERE seq < ?1"
-	    " AND (?2 = " SQL_FILTER_ANY " OR status = ?2)"
-	    " AND (?3 = " SQL_FILTER_ANY " OR selection = ?3)"
-	    " AND (?4 IS NULL OR namespace_id IS nullif(?4, ''))"
-	    " AND (?5 IS NULL OR job_id IN"
-	    "  (SELECT job_id FROM job_group_targets WHERE group_name = ?5))"
-	    " ORDER BY seq DESC LIMIT ?6"),
-	STMT(JOB_COUNT_STATUS, "SELECT count(*) FROM jobs WHERE status = ?1"),
-	STMT(JOB_TARGET_ADD, "INSERT INTO job_group_targets (job_id, group_name) VALUES (?1, ?2)"),
-	STMT(JOB_LIST_BY_GROUP, "SELECT " JOB_COLS " FROM jobs WHERE job_id IN"
-	    " (SELECT job_id FROM job_group_targets WHERE group_name = ?1) ORDER BY seq"),
-	STMT(EXEC_GET, "SELECT " EXEC_COLS " FROM executions"
-	    " WHERE job_id = ?1 AND thing_name = ?2 AND (?3 = 0 OR number = ?3)"
-	    " ORDER BY number DESC LIMIT 1"),
-	STMT(EXEC_INSERT, "INSERT INTO executions (" EXEC_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
-	    " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"),
-	STMT(EXEC_STATUS, "SELECT status, NOT EXISTS (SELECT 1 FROM executions"
-	    "  WHERE job_id = ?1 AND thing_name = ?2 AND number > ?3)"
-	    " FROM executions WHERE job_id = ?1 AND thing_name = ?2 AND number = ?3"),
-	STMT(EXEC_UPDATE, "UPDATE executions SET status = ?4, force_canceled = ?5,"
-	    " namespace_id = ?6, details = ?7, queued_ms = ?8, started_ms = ?9,"
-	    " updated_ms = ?10, version = ?11, retry_attempt = ?12, inprogress_deadline = ?13,"
-	    " step_deadline = ?14 WHERE job_id = ?1 AND thing_name = ?2 AND number = ?3"),
-	STMT(EXEC_DELETE, "DELETE FROM executions"
-	    " WHERE job_id = ?1 AND thing_name = ?2 AND number = ?3"),
-	STMT(EXEC_MAX_NUMBER, "SELECT coalesce(max(number), 0) FROM executions"
-	    " WHERE job_id = ?1 AND thing_name = ?2"),
-	STMT(EXEC_LIST_JOB, "SELECT " EXEC_COLS " FROM executions WHERE job_id = ?1"
-	    " AND " STATUS_FILTER("?2") " AND (thing_name, number) > (?3, ?4)"
-	    " ORDER BY thing_name, number LIMIT ?5"),
-	STMT(EXEC_LIST_THING, "SELECT " EXEC_COLS " FROM executions"
-	    " WHERE thing_name = ?1 AND seq < ?2 AND " STATUS_FILTER("?3")
-	    " AND (?4 IS NULL OR job_id = ?4)"
-	    " AND (?5 IS NULL OR namespace_id IS nullif(?5, ''))"
-	    " ORDER BY seq DESC LIMIT ?6"),
-	STMT(EXEC_PENDING_RUNNING, EXEC_PENDING_SQL(SQL_EXEC_IN_PROGRESS)),
-	STMT(EXEC_PENDING_QUEUED, EXEC_PENDING_SQL(SQL_EXEC_QUEUED)),
-	STMT(EXEC_PENDING_JOB, "SELECT " EXEC_COLS " FROM executions"
-	    " WHERE job_id = ?1 AND status IN " SQL_EXEC_PENDING),
-	STMT(EXEC_COUNTS, "SELECT status, latest FROM job_exec_counts WHERE job_id = ?1"),
-	/* BETWEEN, not IN: an IN list builds a temporary table per call; the
+    STMT(BEGIN, "BEGIN"),
+    STMT(BEGIN_WRITE, "BEGIN IMMEDIATE"),
+    STMT(COMMIT, "COMMIT"),
+    STMT(ROLLBACK, "ROLLBACK"),
+    STMT(SAVEPOINT, "SAVEPOINT tx"),
+    STMT(RELEASE, "RELEASE tx"),
+    STMT(ROLLBACK_TO, "ROLLBACK TO tx"),
+    STMT(SEQ_ADD,
+        "INSERT INTO counters (name, value) VALUES (?1, ?2)"
+        " ON CONFLICT (name) DO UPDATE SET value = value + ?2"),
+    STMT(SEQ_GET, "SELECT value FROM counters WHERE name = ?1"),
+    STMT(BULK_SET, "UPDATE bulk_insert SET active = ?1"),
+    STMT(COUNTS_LEAVE,
+        "UPDATE job_exec_counts SET total = total - 1, latest = latest - ?3"
+        " WHERE job_id = ?1 AND status = ?2"),
+    STMT(COUNTS_PRUNE,
+        "DELETE FROM job_exec_counts WHERE job_id = ?1 AND status = ?2"
+        " AND total = 0"),
+    STMT(COUNTS_ADD,
+        "INSERT INTO job_exec_counts (job_id, status, latest, total)"
+        " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (job_id, status) DO UPDATE"
+        " SET latest = latest + ?3, total = total + ?4"),
+    STMT(META_GET, "SELECT value FROM meta WHERE key = ?1"),
+    STMT(META_PUT,
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+    STMT(THING_GET, "SELECT " THING_COLS " FROM things WHERE name = ?1"),
+    STMT(THING_INSERT, "INSERT INTO things (" THING_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+    STMT(THING_UPDATE,
+        "UPDATE things SET id = ?2, type_name = ?3, attributes = ?4,"
+        " version = ?5, created_ms = ?6 WHERE name = ?1"),
+    STMT(THING_DELETE, "DELETE FROM things WHERE name = ?1"),
+    STMT(THING_UNLINK, "DELETE FROM group_members WHERE thing_name = ?1"),
+    STMT(THING_LIST,
+        "SELECT " THING_COLS " FROM things WHERE name > ?1"
+        " AND (?2 IS NULL OR type_name = ?2)"
+        " AND (?3 IS NULL OR CASE"
+        "  WHEN json_extract(attributes, '$.\"' || ?3 || '\"') IS NULL THEN 0"
+        "  WHEN ?4 IS NULL THEN 1"
+        "  WHEN ?5 THEN substr(json_extract(attributes, '$.\"' || ?3 || '\"'), 1,"
+        "    length(?4)) = ?4"
+        "  ELSE json_extract(attributes, '$.\"' || ?3 || '\"') = ?4 END)"
+        " ORDER BY name LIMIT ?6"),
+    STMT(THING_GROUPS,
+        "SELECT group_name FROM group_members WHERE thing_name = ?1"
+        " ORDER BY group_name"),
+    STMT(GROUP_GET, "SELECT " GROUP_COLS " FROM thing_groups WHERE name = ?1"),
+    STMT(GROUP_INSERT,
+        "INSERT INTO thing_groups (" GROUP_COLS ")"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+    STMT(GROUP_DELETE, "DELETE FROM thing_groups WHERE name = ?1"),
+    STMT(GROUP_UNLINK, "DELETE FROM group_members WHERE group_name = ?1"),
+    STMT(GROUP_LIST,
+        GROUP_TREE "SELECT " GROUP_COLS " FROM thing_groups"
+                   " WHERE name IN (SELECT name FROM sub) AND name > ?3"
+                   " AND (?4 IS NULL OR substr(name, 1, length(?4)) = ?4)"
+                   " ORDER BY name LIMIT ?5"),
+    STMT(GROUP_CHILD_COUNT, "SELECT count(*) FROM thing_groups WHERE parent = ?1"),
+    STMT(MEMBER_ADD, "INSERT INTO group_members (group_name, thing_name) VALUES (?1, ?2)"),
+    STMT(MEMBER_REMOVE, "DELETE FROM group_members WHERE group_name = ?1 AND thing_name = ?2"),
+    STMT(MEMBER_LIST,
+        "WITH RECURSIVE sub(name) AS ("
+        " SELECT ?1 UNION"
+        " SELECT g.name FROM thing_groups g JOIN sub ON g.parent = sub.name WHERE ?2)"
+        " SELECT DISTINCT thing_name FROM group_members"
+        " WHERE group_name IN (SELECT name FROM sub) AND thing_name > ?3"
+        " ORDER BY thing_name LIMIT ?4"),
+    STMT(JOB_GET, "SELECT " JOB_COLS " FROM jobs WHERE job_id = ?1"),
+    STMT(JOB_STATUS, "SELECT status, selection FROM jobs WHERE job_id = ?1"),
+    STMT(JOB_INSERT,
+        "INSERT INTO jobs (" JOB_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+        " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"),
+    STMT(JOB_UPDATE,
+        "UPDATE jobs SET status = ?2, selection = ?3, namespace_id = ?4,"
+        " document = ?5, document_source = ?6, description = ?7, targets = ?8, config = ?9,"
+        " template_arn = ?10, force_canceled = ?11, reason_code = ?12, comment = ?13,"
+        " inprogress_timeout_min = ?14, created_ms = ?15, updated_ms = ?16,"
+        " completed_ms = ?17, rollout_next_ms = ?18, rollout_notified = ?19, policy = ?20"
+        " WHERE job_id = ?1"),
+    STMT(JOB_DELETE, "DELETE FROM jobs WHERE job_id = ?1"),
+    STMT(JOB_UNTARGET, "DELETE FROM job_group_targets WHERE job_id = ?1"),
+    STMT(ROLLOUT_PUSH, "INSERT INTO rollout_queue (job_id, pos, thing_name) VALUES (?1, ?2, ?3)"),
+    STMT(ROLLOUT_PEEK,
+        "SELECT pos, thing_name FROM rollout_queue WHERE job_id = ?1"
+        " ORDER BY pos LIMIT ?2"),
+    STMT(ROLLOUT_DROP, "DELETE FROM rollout_queue WHERE job_id = ?1 AND pos <= ?2"),
+    STMT(ROLLOUT_CLEAR, "DELETE FROM rollout_queue WHERE job_id = ?1"),
+    STMT(JOB_ROLLOUT_DUE,
+        "SELECT " JOB_COLS " FROM jobs"
+        " WHERE rollout_next_ms > 0 AND rollout_next_ms <= ?1"
+        " ORDER BY rollout_next_ms LIMIT ?2"),
+    STMT(JOB_LIST,
+        "SELECT " JOB_COLS " FROM jobs WHERE seq < ?1"
+        " AND (?2 = " SQL_FILTER_ANY " OR status = ?2)"
+        " AND (?3 = " SQL_FILTER_ANY " OR selection = ?3)"
+        " AND (?4 IS NULL OR namespace_id IS nullif(?4, ''))"
+        " AND (?5 IS NULL OR job_id IN"
+        "  (SELECT job_id FROM job_group_targets WHERE group_name = ?5))"
+        " ORDER BY seq DESC LIMIT ?6"),
+    STMT(JOB_COUNT_STATUS, "SELECT count(*) FROM jobs WHERE status = ?1"),
+    STMT(JOB_TARGET_ADD, "INSERT INTO job_group_targets (job_id, group_name) VALUES (?1, ?2)"),
+    STMT(JOB_LIST_BY_GROUP,
+        "SELECT " JOB_COLS " FROM jobs WHERE job_id IN"
+        " (SELECT job_id FROM job_group_targets WHERE group_name = ?1) ORDER BY seq"),
+    STMT(EXEC_GET,
+        "SELECT " EXEC_COLS " FROM executions"
+        " WHERE job_id = ?1 AND thing_name = ?2 AND (?3 = 0 OR number = ?3)"
+        " ORDER BY number DESC LIMIT 1"),
+    STMT(EXEC_INSERT,
+        "INSERT INTO executions (" EXEC_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+        " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"),
+    STMT(EXEC_STATUS,
+        "SELECT status, NOT EXISTS (SELECT 1 FROM executions"
+        "  WHERE job_id = ?1 AND thing_name = ?2 AND number > ?3)"
+        " FROM executions WHERE job_id = ?1 AND thing_name = ?2 AND number = ?3"),
+    STMT(EXEC_UPDATE,
+        "UPDATE executions SET status = ?4, force_canceled = ?5,"
+        " namespace_id = ?6, details = ?7, queued_ms = ?8, started_ms = ?9,"
+        " updated_ms = ?10, version = ?11, retry_attempt = ?12, inprogress_deadline = ?13,"
+        " step_deadline = ?14 WHERE job_id = ?1 AND thing_name = ?2 AND number = ?3"),
+    STMT(EXEC_DELETE,
+        "DELETE FROM executions"
+        " WHERE job_id = ?1 AND thing_name = ?2 AND number = ?3"),
+    STMT(EXEC_MAX_NUMBER,
+        "SELECT coalesce(max(number), 0) FROM executions"
+        " WHERE job_id = ?1 AND thing_name = ?2"),
+    STMT(EXEC_LIST_JOB,
+        "SELECT " EXEC_COLS " FROM executions WHERE job_id = ?1"
+        " AND " STATUS_FILTER("?2") " AND (thing_name, number) > (?3, ?4)"
+                                    " ORDER BY thing_name, number LIMIT ?5"),
+    STMT(EXEC_LIST_THING,
+        "SELECT " EXEC_COLS " FROM executions"
+        " WHERE thing_name = ?1 AND seq < ?2 AND " STATUS_FILTER(
+            "?3") " AND (?4 IS NULL OR job_id = ?4)"
+                  " AND (?5 IS NULL OR namespace_id IS nullif(?5, ''))"
+                  " ORDER BY seq DESC LIMIT ?6"),
+    STMT(EXEC_PENDING_RUNNING, EXEC_PENDING_SQL(SQL_EXEC_IN_PROGRESS)),
+    STMT(EXEC_PENDING_QUEUED, EXEC_PENDING_SQL(SQL_EXEC_QUEUED)),
+    STMT(EXEC_PENDING_JOB,
+        "SELECT " EXEC_COLS " FROM executions"
+        " WHERE job_id = ?1 AND status IN " SQL_EXEC_PENDING),
+    STMT(EXEC_COUNTS, "SELECT status, latest FROM job_exec_counts WHERE job_id = ?1"),
+    /* BETWEEN, not IN: an IN list builds a temporary table per call; the
 	 * pending statuses are adjacent (QUEUED, IN_PROGRESS) */
-	STMT(EXEC_ACTIVE_COUNT, "SELECT coalesce(sum(total), 0) FROM job_exec_counts"
-	    " WHERE job_id = ?1 AND status BETWEEN " SQL_EXEC_QUEUED " AND " SQL_EXEC_IN_PROGRESS),
-	STMT(EXEC_DELETE_JOB, "DELETE FROM executions WHERE (job_id, thing_name, number) IN"
-	    " (SELECT job_id, thing_name, number FROM executions WHERE job_id = ?1 LIMIT ?2)"),
-	STMT(EXEC_DUE, "SELECT " EXEC_COLS " FROM executions"
-	    " WHERE status = " SQL_EXEC_IN_PROGRESS " AND deadline > 0 AND deadline <= ?1"
-	    " ORDER BY deadline, seq LIMIT ?2"),
-	STMT(TEMPLATE_GET, "SELECT " TEMPLATE_COLS " FROM job_templates WHERE id = ?1"),
-	STMT(TEMPLATE_INSERT, "INSERT INTO job_templates (" TEMPLATE_COLS ")"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
-	STMT(TEMPLATE_DELETE, "DELETE FROM job_templates WHERE id = ?1"),
-	STMT(TEMPLATE_LIST, "SELECT " TEMPLATE_COLS " FROM job_templates WHERE id > ?1"
-	    " ORDER BY id LIMIT ?2"),
+    STMT(EXEC_ACTIVE_COUNT,
+        "SELECT coalesce(sum(total), 0) FROM job_exec_counts"
+        " WHERE job_id = ?1 AND status BETWEEN " SQL_EXEC_QUEUED " AND " SQL_EXEC_IN_PROGRESS),
+    STMT(EXEC_DELETE_JOB,
+        "DELETE FROM executions WHERE (job_id, thing_name, number) IN"
+        " (SELECT job_id, thing_name, number FROM executions WHERE job_id = ?1 LIMIT ?2)"),
+    STMT(EXEC_DUE,
+        "SELECT " EXEC_COLS " FROM executions"
+        " WHERE status = " SQL_EXEC_IN_PROGRESS " AND deadline > 0 AND deadline <= ?1"
+        " ORDER BY deadline, seq LIMIT ?2"),
+    STMT(TEMPLATE_GET, "SELECT " TEMPLATE_COLS " FROM job_templates WHERE id = ?1"),
+    STMT(TEMPLATE_INSERT,
+        "INSERT INTO job_templates (" TEMPLATE_COLS ")"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+    STMT(TEMPLATE_DELETE, "DELETE FROM job_templates WHERE id = ?1"),
+    STMT(TEMPLATE_LIST,
+        "SELECT " TEMPLATE_COLS " FROM job_templates WHERE id > ?1"
+        " ORDER BY id LIMIT ?2"),
 };
 
 #undef STMT
 
 const char sq__wipe_sql[] =
-	"DELETE FROM meta; DELETE FROM things; DELETE FROM thing_groups;"
-	" DELETE FROM group_members; DELETE FROM jobs; DELETE FROM job_group_targets;"
-	" DELETE FROM executions; DELETE FROM job_exec_counts; DELETE FROM job_templates;"
-	" DELETE FROM rollout_queue;";
+    "DELETE FROM meta; DELETE FROM things; DELETE FROM thing_groups;"
+    " DELETE FROM group_members; DELETE FROM jobs; DELETE FROM job_group_targets;"
+    " DELETE FROM executions; DELETE FROM job_exec_counts; DELETE FROM job_templates;"
+    " DELETE FROM rollout_queue;";
 
 const char *
 sq__stmt_sql(enum stmt id)

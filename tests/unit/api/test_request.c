@@ -113,7 +113,8 @@ main(void)
 	snprintf(spec, sizeof(spec), "sqlite:%s/store.db", dir);
 	jd_error_init(&e);
 	clock_init(&clk, true);
-	if (store_open(spec, &store, &e) != 0 || svc_init(&svc, store, &clk, "123456789012", &e) != 0) {
+	if (store_open(spec, &store, &e) != 0 ||
+	    svc_init(&svc, store, &clk, "123456789012", &e) != 0) {
 		fprintf(stderr, "setup: %s\n", e.msg);
 		return 1;
 	}
@@ -129,7 +130,8 @@ main(void)
 	svc_fini(&svc);
 	store_close(store);
 	for (int i = 0; i < 3; i++) {
-		snprintf(spec, sizeof(spec), "%s/store.db%s", dir, (const char *[]){"", "-wal", "-shm"}[i]);
+		snprintf(spec, sizeof(spec), "%s/store.db%s", dir,
+		    (const char *[]){"", "-wal", "-shm"}[i]);
 		unlink(spec);
 	}
 	rmdir(dir);

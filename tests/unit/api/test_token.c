@@ -57,17 +57,18 @@ TEST(parse_round_trip)
 TEST(parse_refuses)
 {
 	static const char *const bad[] = {
-		"", "zz", "0a0c621ab8d25b30fc81fbe46534327c7468696e672d3",  /* odd length */
-		"1a0c621ab8d25b30fc81fbe46534327c7468696e672d31",           /* mac changed */
-		"0a0c621ab8d25b30fc81fbe46534327c7468696e672d32",           /* payload changed */
-		"0A0C621AB8D25B30FC81FBE46534327C7468696E672D31",           /* not lowercase */
+	    "", "zz", "0a0c621ab8d25b30fc81fbe46534327c7468696e672d3", /* odd length */
+	    "1a0c621ab8d25b30fc81fbe46534327c7468696e672d31",          /* mac changed */
+	    "0a0c621ab8d25b30fc81fbe46534327c7468696e672d32",          /* payload changed */
+	    "0A0C621AB8D25B30FC81FBE46534327C7468696E672D31",          /* not lowercase */
 	};
 	struct api_cursor c;
 	struct jd_error e;
 
 	jd_error_init(&e);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		CHECK_EQ_INT(api_token_parse(&svc_a, API_CURSOR_JOB_EXECS, bad[i], &c, &e), JD_EINVAL);
+		CHECK_EQ_INT(api_token_parse(&svc_a, API_CURSOR_JOB_EXECS, bad[i], &c, &e),
+		    JD_EINVAL);
 		CHECK_EQ_STR(e.msg, INVALID);
 	}
 	/* of another list, or under another key */

@@ -53,7 +53,8 @@ TEST(presets)
 
 TEST(overrides)
 {
-	struct auth_throttle *t = make("aws", " CreateJob = 2.5 ,DataPlaneWrite=1,DescribeThing=0,");
+	struct auth_throttle *t =
+	    make("aws", " CreateJob = 2.5 ,DataPlaneWrite=1,DescribeThing=0,");
 	struct jd_error e;
 	static const char *const bad[] = {"Nope=1", "CreateJob", "CreateJob=x", "CreateJob=-1",
 	    "CreateJob=1e9", "UpdateJobExecution=1"};
@@ -88,18 +89,22 @@ TEST(bucket_arithmetic)
 	CHECK_EQ_INT(auth__throttle_take_at(t, JD_PLANE_CONTROL, "CreateJob", T0), 0);
 	CHECK_EQ_INT(auth__throttle_take_at(t, JD_PLANE_CONTROL, "CreateJob", T0), 0);
 	CHECK_EQ_INT(auth__throttle_take_at(t, JD_PLANE_CONTROL, "CreateJob", T0), JD_ETHROTTLED);
-	CHECK_EQ_INT(auth__throttle_take_at(t, JD_PLANE_CONTROL, "CreateJob", T0 + SEC / 2 - 1), JD_ETHROTTLED);
+	CHECK_EQ_INT(auth__throttle_take_at(t, JD_PLANE_CONTROL, "CreateJob", T0 + SEC / 2 - 1),
+	    JD_ETHROTTLED);
 	CHECK_EQ_INT(auth__throttle_take_at(t, JD_PLANE_CONTROL, "CreateJob", T0 + SEC / 2), 0);
-	CHECK_EQ_INT(auth__throttle_take_at(t, JD_PLANE_CONTROL, "CreateJob", T0 + SEC / 2), JD_ETHROTTLED);
+	CHECK_EQ_INT(auth__throttle_take_at(t, JD_PLANE_CONTROL, "CreateJob", T0 + SEC / 2),
+	    JD_ETHROTTLED);
 	/* a long pause refills only up to the burst */
 	CHECK_EQ_INT(auth__throttle_take_at(t, JD_PLANE_CONTROL, "CreateJob", T0 + 60 * SEC), 0);
 	CHECK_EQ_INT(auth__throttle_take_at(t, JD_PLANE_CONTROL, "CreateJob", T0 + 60 * SEC), 0);
-	CHECK_EQ_INT(auth__throttle_take_at(t, JD_PLANE_CONTROL, "CreateJob", T0 + 60 * SEC), JD_ETHROTTLED);
+	CHECK_EQ_INT(auth__throttle_take_at(t, JD_PLANE_CONTROL, "CreateJob", T0 + 60 * SEC),
+	    JD_ETHROTTLED);
 	/* buckets are independent */
 	CHECK_EQ_INT(auth__throttle_take_at(t, JD_PLANE_CONTROL, "ListJobs", T0), 0);
 	/* below 1 TPS: burst 1, one every 2 s */
 	CHECK_EQ_INT(auth__throttle_take_at(t, JD_PLANE_CONTROL, "DescribeJob", T0), 0);
-	CHECK_EQ_INT(auth__throttle_take_at(t, JD_PLANE_CONTROL, "DescribeJob", T0 + SEC), JD_ETHROTTLED);
+	CHECK_EQ_INT(auth__throttle_take_at(t, JD_PLANE_CONTROL, "DescribeJob", T0 + SEC),
+	    JD_ETHROTTLED);
 	CHECK_EQ_INT(auth__throttle_take_at(t, JD_PLANE_CONTROL, "DescribeJob", T0 + 2 * SEC), 0);
 	auth_throttle_destroy(t);
 }
@@ -110,9 +115,12 @@ TEST(shared_data_buckets)
 
 	CHECK_EQ_INT(auth__throttle_take_at(t, JD_PLANE_DATA, "GetPendingJobExecutions", T0), 0);
 	CHECK_EQ_INT(auth__throttle_take_at(t, JD_PLANE_DATA, "DescribeJobExecution", T0), 0);
-	CHECK_EQ_INT(auth__throttle_take_at(t, JD_PLANE_DATA, "GetPendingJobExecutions", T0), JD_ETHROTTLED);
-	CHECK_EQ_INT(auth__throttle_take_at(t, JD_PLANE_DATA, "StartNextPendingJobExecution", T0), 0);
-	CHECK_EQ_INT(auth__throttle_take_at(t, JD_PLANE_DATA, "UpdateJobExecution", T0), JD_ETHROTTLED);
+	CHECK_EQ_INT(auth__throttle_take_at(t, JD_PLANE_DATA, "GetPendingJobExecutions", T0),
+	    JD_ETHROTTLED);
+	CHECK_EQ_INT(auth__throttle_take_at(t, JD_PLANE_DATA, "StartNextPendingJobExecution", T0),
+	    0);
+	CHECK_EQ_INT(auth__throttle_take_at(t, JD_PLANE_DATA, "UpdateJobExecution", T0),
+	    JD_ETHROTTLED);
 	/* the control-plane DescribeJobExecution has its own (unlimited) bucket */
 	CHECK_EQ_INT(auth__throttle_take_at(t, JD_PLANE_CONTROL, "DescribeJobExecution", T0), 0);
 	auth_throttle_destroy(t);

@@ -34,7 +34,8 @@ TEST(file_values_and_comments)
 	struct config c;
 	struct jd_error e;
 
-	write_file("# a comment\nlisten = 127.0.0.1:0\n\naccount-id = 111122223333\nlog-level = debug\n");
+	write_file(
+	    "# a comment\nlisten = 127.0.0.1:0\n\naccount-id = 111122223333\nlog-level = debug\n");
 	CHECK_EQ_INT(load(&c, &e), 0);
 	CHECK_EQ_STR(c.listen, "127.0.0.1:0");
 	CHECK_EQ_STR(c.account, "111122223333");

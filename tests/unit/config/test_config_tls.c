@@ -44,10 +44,12 @@ TEST(data_client_ca_needs_tls_and_a_data_listener)
 	struct config c;
 	struct jd_error e;
 
-	CHECK_EQ_INT(load_args(&c, &e, "--data-client-ca", "ca.crt", NULL, NULL, NULL, NULL), JD_EINVAL);
+	CHECK_EQ_INT(load_args(&c, &e, "--data-client-ca", "ca.crt", NULL, NULL, NULL, NULL),
+	    JD_EINVAL);
 	CHECK(strstr(e.msg, "needs tls-cert") != NULL);
-	CHECK_EQ_INT(load_args(&c, &e, "--tls-cert", "s.crt", "--tls-key", "s.key", "--data-client-ca",
-	    "ca.crt"), 0);
+	CHECK_EQ_INT(load_args(&c, &e, "--tls-cert", "s.crt", "--tls-key", "s.key",
+	                 "--data-client-ca", "ca.crt"),
+	    0);
 	CHECK_EQ_STR(c.data_client_ca, "ca.crt");
 }
 
@@ -56,13 +58,16 @@ TEST(mqtt_client_certificate)
 	struct config c;
 	struct jd_error e;
 
-	CHECK_EQ_INT(load_args(&c, &e, "--mqtt-certfile", "j.crt", NULL, NULL, NULL, NULL), JD_EINVAL);
+	CHECK_EQ_INT(load_args(&c, &e, "--mqtt-certfile", "j.crt", NULL, NULL, NULL, NULL),
+	    JD_EINVAL);
 	CHECK(strstr(e.msg, "mqtt-certfile and mqtt-keyfile") != NULL);
-	CHECK_EQ_INT(load_args(&c, &e, "--mqtt-certfile", "j.crt", "--mqtt-keyfile", "j.key", NULL, NULL),
+	CHECK_EQ_INT(
+	    load_args(&c, &e, "--mqtt-certfile", "j.crt", "--mqtt-keyfile", "j.key", NULL, NULL),
 	    JD_EINVAL);
 	CHECK(strstr(e.msg, "mqtt-cafile") != NULL);
 	CHECK_EQ_INT(load_args(&c, &e, "--mqtt-certfile", "j.crt", "--mqtt-keyfile", "j.key",
-	    "--mqtt-cafile", "ca.crt"), 0);
+	                 "--mqtt-cafile", "ca.crt"),
+	    0);
 	CHECK_EQ_STR(c.mqtt_certfile, "j.crt");
 	CHECK_EQ_STR(c.mqtt_keyfile, "j.key");
 }

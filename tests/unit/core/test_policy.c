@@ -170,12 +170,12 @@ TEST(rollout_exponential_by_notified)
 	struct jd_policy p = rollout_exp(1000, 10, 2.0, 100, 0);
 
 	CHECK_EQ_INT(core_rollout_rate(&p, 0, 0), 10);
-	CHECK_EQ_INT(core_rollout_rate(&p, 99, 0), 10);     /* a step is a whole threshold */
+	CHECK_EQ_INT(core_rollout_rate(&p, 99, 0), 10); /* a step is a whole threshold */
 	CHECK_EQ_INT(core_rollout_rate(&p, 100, 0), 20);
 	CHECK_EQ_INT(core_rollout_rate(&p, 199, 0), 20);
 	CHECK_EQ_INT(core_rollout_rate(&p, 250, 0), 40);
 	CHECK_EQ_INT(core_rollout_rate(&p, 600, 0), 640);
-	CHECK_EQ_INT(core_rollout_rate(&p, 700, 0), 1000);  /* 1280: capped by the maximum */
+	CHECK_EQ_INT(core_rollout_rate(&p, 700, 0), 1000); /* 1280: capped by the maximum */
 	CHECK_EQ_INT(core_rollout_rate(&p, 100000000, 0), 1000);
 	/* succeeded things do not count for a notified criterion */
 	CHECK_EQ_INT(core_rollout_rate(&p, 0, 1000), 10);
@@ -187,13 +187,13 @@ TEST(rollout_exponential_by_succeeded)
 	struct jd_policy p = rollout_exp(500, 5, 3.0, 0, 10);
 
 	CHECK_EQ_INT(core_rollout_rate(&p, 0, 0), 5);
-	CHECK_EQ_INT(core_rollout_rate(&p, 1000, 0), 5);    /* notified things do not count */
+	CHECK_EQ_INT(core_rollout_rate(&p, 1000, 0), 5); /* notified things do not count */
 	CHECK_EQ_INT(core_rollout_rate(&p, 0, 9), 5);
 	CHECK_EQ_INT(core_rollout_rate(&p, 0, 10), 15);
 	CHECK_EQ_INT(core_rollout_rate(&p, 0, 20), 45);
 	CHECK_EQ_INT(core_rollout_rate(&p, 0, 30), 135);
 	CHECK_EQ_INT(core_rollout_rate(&p, 0, 40), 405);
-	CHECK_EQ_INT(core_rollout_rate(&p, 0, 50), 500);    /* 1215 capped */
+	CHECK_EQ_INT(core_rollout_rate(&p, 0, 50), 500); /* 1215 capped */
 }
 
 TEST(rollout_both_criteria_notified_wins)
@@ -244,8 +244,8 @@ TEST(rollout_increment_factor_rounding)
 
 	/* 1.1 over many steps reaches the maximum and stays there */
 	p = rollout_exp(50, 10, 1.1, 10, 0);
-	CHECK_EQ_INT(core_rollout_rate(&p, 160, 0), 45);  /* 10 * 1.1^16 = 45.94 */
-	CHECK_EQ_INT(core_rollout_rate(&p, 170, 0), 50);  /* 50.54 >= 50 */
+	CHECK_EQ_INT(core_rollout_rate(&p, 160, 0), 45); /* 10 * 1.1^16 = 45.94 */
+	CHECK_EQ_INT(core_rollout_rate(&p, 170, 0), 50); /* 50.54 >= 50 */
 	CHECK_EQ_INT(core_rollout_rate(&p, 1000000, 0), 50);
 
 	/* 5.0, the largest factor, from the smallest base */
@@ -362,7 +362,7 @@ TEST(abort_min_executed)
 
 	memset(&a, 0x5a, sizeof(a));
 	CHECK(!core_abort_eval(&p, &c, &a));
-	c.n[JD_EXEC_SUCCEEDED] = 5;              /* 10 executed, 50% */
+	c.n[JD_EXEC_SUCCEEDED] = 5; /* 10 executed, 50% */
 	CHECK(core_abort_eval(&p, &c, &a));
 	CHECK_EQ_INT(a.criterion, 0);
 	CHECK_EQ_INT(a.failure_type, JD_FAILURE_FAILED);
@@ -405,20 +405,20 @@ TEST(abort_threshold_exactly_met)
 	struct jd_counts c = counts(1, 1, 0, 0);
 	struct core_abort a;
 
-	CHECK(core_abort_eval(&p, &c, &a));     /* 50% >= 50% */
-	c = counts(2, 1, 0, 0);                 /* 33.33...% */
+	CHECK(core_abort_eval(&p, &c, &a)); /* 50% >= 50% */
+	c = counts(2, 1, 0, 0);             /* 33.33...% */
 	CHECK(!core_abort_eval(&p, &c, &a));
 	crit[0].threshold_pct = 33.34;
-	CHECK(!core_abort_eval(&p, &c, &a));    /* 100 < 100.02 */
+	CHECK(!core_abort_eval(&p, &c, &a)); /* 100 < 100.02 */
 	crit[0].threshold_pct = 33.33;
-	CHECK(core_abort_eval(&p, &c, &a));     /* 100 >= 99.99 */
+	CHECK(core_abort_eval(&p, &c, &a)); /* 100 >= 99.99 */
 	crit[0].threshold_pct = 100.0;
 	CHECK(!core_abort_eval(&p, &c, &a));
 	c = counts(0, 3, 0, 0);
-	CHECK(core_abort_eval(&p, &c, &a));     /* 100% of 3 */
+	CHECK(core_abort_eval(&p, &c, &a)); /* 100% of 3 */
 	crit[0].threshold_pct = 0.0;
 	c = counts(7, 0, 0, 0);
-	CHECK(core_abort_eval(&p, &c, &a));     /* 0% >= 0% */
+	CHECK(core_abort_eval(&p, &c, &a)); /* 0% >= 0% */
 	/* 10% of 1000 exactly */
 	crit[0].threshold_pct = 10.0;
 	c = counts(900, 100, 0, 0);
@@ -441,7 +441,7 @@ TEST(abort_failure_types)
 	CHECK_EQ_INT(a.executed, 2);
 
 	crit[0].failure_type = JD_FAILURE_TIMED_OUT;
-	c = counts(1, 1, 1, 1);                  /* 1 of 4 timed out */
+	c = counts(1, 1, 1, 1); /* 1 of 4 timed out */
 	crit[0].threshold_pct = 25.0;
 	CHECK(core_abort_eval(&p, &c, &a));
 	CHECK_EQ_INT(a.failed, 1);
@@ -473,10 +473,10 @@ TEST(abort_failure_types)
 TEST(abort_list_order)
 {
 	struct jd_abort_criterion crit[] = {
-		{JD_FAILURE_FAILED, 10.0, 100},   /* not enough executed */
-		{-1, 0.0, 1},                     /* unknown type: keeps its place */
-		{JD_FAILURE_ALL, 50.0, 2},        /* trips */
-		{JD_FAILURE_REJECTED, 10.0, 1},   /* would trip, but comes later */
+	    {JD_FAILURE_FAILED, 10.0, 100}, /* not enough executed */
+	    {-1, 0.0, 1},                   /* unknown type: keeps its place */
+	    {JD_FAILURE_ALL, 50.0, 2},      /* trips */
+	    {JD_FAILURE_REJECTED, 10.0, 1}, /* would trip, but comes later */
 	};
 	struct jd_policy p = abort_policy(crit, 4);
 	struct jd_counts c = counts(1, 1, 1, 1);
@@ -504,14 +504,17 @@ TEST(abort_comment_text)
 	char small[16];
 	int n = core_abort_comment(&a, buf, sizeof(buf));
 
-	CHECK_EQ_STR(buf, "Job aborted by abortConfig criterion 3: 3 of 4 executed things ALL (threshold 50.00%)");
+	CHECK_EQ_STR(buf,
+	    "Job aborted by abortConfig criterion 3: 3 of 4 executed things ALL (threshold 50.00%)");
 	CHECK_EQ_INT(n, (int)strlen(buf));
 	a = (struct core_abort){0, JD_FAILURE_TIMED_OUT, 33.333, 1, 3};
 	core_abort_comment(&a, buf, sizeof(buf));
-	CHECK_EQ_STR(buf, "Job aborted by abortConfig criterion 1: 1 of 3 executed things TIMED_OUT (threshold 33.33%)");
+	CHECK_EQ_STR(buf,
+	    "Job aborted by abortConfig criterion 1: 1 of 3 executed things TIMED_OUT (threshold 33.33%)");
 	a = (struct core_abort){99, JD_FAILURE_FAILED, 100.0, 2147483647, 2147483647};
 	core_abort_comment(&a, buf, sizeof(buf));
-	CHECK_EQ_STR(buf, "Job aborted by abortConfig criterion 100: 2147483647 of 2147483647 executed things FAILED (threshold 100.00%)");
+	CHECK_EQ_STR(buf,
+	    "Job aborted by abortConfig criterion 100: 2147483647 of 2147483647 executed things FAILED (threshold 100.00%)");
 	/* truncated, still terminated */
 	n = core_abort_comment(&a, small, sizeof(small));
 	CHECK_EQ_STR(small, "Job aborted by ");
@@ -712,7 +715,7 @@ TEST(retry_counts_per_failure_type)
 	CHECK_EQ_INT(simulate(&p, ff, 14), 11);
 	/* FAILED 5 with ALL 1: FAILED retried on its own count; T on ALL's count of both */
 	p = retry_policy(JD_FAILURE_FAILED, 5, JD_FAILURE_ALL, 1);
-	CHECK_EQ_INT(simulate(&p, ft, 14), 2);  /* F(1 <= 5) then T: ALL counts 2 > 1 */
+	CHECK_EQ_INT(simulate(&p, ft, 14), 2); /* F(1 <= 5) then T: ALL counts 2 > 1 */
 	CHECK_EQ_INT(simulate(&p, ff, 14), 6);
 	/* numberOfRetries 0: one execution */
 	p = retry_policy(JD_FAILURE_ALL, 0, -1, 0);
@@ -735,7 +738,8 @@ TEST(schedule)
 	CHECK_EQ_INT(core_schedule_start_ms(&p), NOON + 30 * MIN);
 	CHECK_EQ_INT(core_schedule_phase(&p, NOON), CORE_SCHEDULE_BEFORE);
 	CHECK_EQ_INT(core_schedule_phase(&p, NOON + 30 * MIN - 1), CORE_SCHEDULE_BEFORE);
-	CHECK_EQ_INT(core_schedule_phase(&p, NOON + 30 * MIN), CORE_SCHEDULE_RUNNING); /* due at start */
+	CHECK_EQ_INT(core_schedule_phase(&p, NOON + 30 * MIN),
+	    CORE_SCHEDULE_RUNNING); /* due at start */
 	CHECK_EQ_INT(core_schedule_phase(&p, INT64_MAX), CORE_SCHEDULE_RUNNING);
 
 	p.end_ms = NOON + 90 * MIN;
@@ -759,8 +763,7 @@ TEST(timeout)
 	p.present = JD_POLICY_TIMEOUT;
 	p.inprogress_timeout_min = 20;
 	CHECK_EQ_INT(core_policy_inprogress_deadline(&p, NOON), NOON + 20 * MIN);
-	CHECK_EQ_INT(core_policy_inprogress_deadline(&p, NOON),
-	    core_inprogress_deadline(NOON, 20));
+	CHECK_EQ_INT(core_policy_inprogress_deadline(&p, NOON), core_inprogress_deadline(NOON, 20));
 	p.inprogress_timeout_min = 10080;
 	CHECK_EQ_INT(core_policy_inprogress_deadline(&p, NOON), NOON + 10080 * MIN);
 	p.inprogress_timeout_min = 1;

@@ -9,9 +9,9 @@
 #include "test.h"
 
 static struct jd_abort_criterion crit3[] = {
-	{JD_FAILURE_FAILED, 12.5, 10},
-	{JD_FAILURE_ALL, 100.0, 1},
-	{-1, 0.0, 2147483647},
+    {JD_FAILURE_FAILED, 12.5, 10},
+    {JD_FAILURE_ALL, 100.0, 1},
+    {-1, 0.0, 2147483647},
 };
 
 /* A policy with every member set (abort borrowed from crit3). */
@@ -60,7 +60,8 @@ same_policy(const struct jd_policy *a, const struct jd_policy *b)
 			return false;
 	for (size_t i = 0; i < a->n_abort; i++)
 		if (a->abort[i].failure_type != b->abort[i].failure_type ||
-		    memcmp(&a->abort[i].threshold_pct, &b->abort[i].threshold_pct, sizeof(double)) != 0 ||
+		    memcmp(&a->abort[i].threshold_pct, &b->abort[i].threshold_pct,
+		        sizeof(double)) != 0 ||
 		    a->abort[i].min_executed != b->abort[i].min_executed)
 			return false;
 	return true;
@@ -88,8 +89,8 @@ TEST(round_trip_full)
 	CHECK_EQ_INT(core_policy_unpack(b, len, &q), 0);
 	CHECK(same_policy(&p, &q));
 	CHECK(q.abort != crit3);
-	CHECK_EQ_INT(q.abort[2].failure_type, -1);       /* a negative survives */
-	CHECK(q.increment_factor == 1.1);                /* bit-exact double */
+	CHECK_EQ_INT(q.abort[2].failure_type, -1); /* a negative survives */
+	CHECK(q.increment_factor == 1.1);          /* bit-exact double */
 	core_policy_release(&q);
 	CHECK(q.abort == NULL);
 	CHECK_EQ_INT(q.n_abort, 0);
@@ -158,13 +159,13 @@ TEST(wrong_header)
 	size_t len = 0;
 	unsigned char *b = core_policy_pack(&p, &len);
 
-	b[2] = 2;                                    /* a version not known */
+	b[2] = 2; /* a version not known */
 	CHECK_EQ_INT(core_policy_unpack(b, len, &q), -1);
 	CHECK(is_zero(&q));
 	b[2] = 0;
 	CHECK_EQ_INT(core_policy_unpack(b, len, &q), -1);
 	b[2] = 1;
-	b[0] = 'j';                                  /* not the magic */
+	b[0] = 'j'; /* not the magic */
 	CHECK_EQ_INT(core_policy_unpack(b, len, &q), -1);
 	b[0] = 'J';
 	b[1] = 'Q';
@@ -226,9 +227,9 @@ TEST(copy_and_release)
 	CHECK(q.abort != p.abort);
 	core_policy_copy(&r, &q);
 	core_policy_release(&q);
-	CHECK(same_policy(&p, &r));          /* independent of q */
+	CHECK(same_policy(&p, &r)); /* independent of q */
 	core_policy_release(&r);
-	core_policy_release(&r);             /* twice: a no-op */
+	core_policy_release(&r); /* twice: a no-op */
 	core_policy_release(NULL);
 	/* a copy without abort criteria has no array */
 	memset(&p, 0, sizeof(p));

@@ -75,15 +75,18 @@ TEST(exec_check_exhaustive)
 					jd_error_init(&e);
 					got = core_exec_check(op, from, to, f != 0, &e);
 					if (got != want)
-						fprintf(stderr, "op=%s from=%s to=%s force=%d: %s\n",
-						    core_exec_op_name(op), core_exec_status_name(from),
+						fprintf(stderr,
+						    "op=%s from=%s to=%s force=%d: %s\n",
+						    core_exec_op_name(op),
+						    core_exec_status_name(from),
 						    core_exec_status_name(to), f, e.msg);
 					CHECK_EQ_INT(got, want);
 					/* the detail agrees with the return and has text */
 					CHECK_EQ_INT(e.code, got);
 					CHECK((got == 0) == (e.msg[0] == '\0'));
 					/* the same answer without an error struct */
-					CHECK_EQ_INT(core_exec_check(op, from, to, f != 0, NULL), want);
+					CHECK_EQ_INT(core_exec_check(op, from, to, f != 0, NULL),
+					    want);
 					n++;
 				}
 	CHECK_EQ_INT(n, 6 * 8 * 8 * 2);
@@ -103,18 +106,23 @@ TEST(exec_check_out_of_range)
 	struct jd_error e;
 
 	/* D11: a value outside the enum is a bad request */
-	CHECK_EQ_INT(core_exec_check(CORE_OP_DEVICE_UPDATE, JD_EXEC_QUEUED, -1, false, NULL), JD_EINVAL);
-	CHECK_EQ_INT(core_exec_check(CORE_OP_DEVICE_UPDATE, JD_EXEC_SUCCEEDED, JD_EXEC__COUNT, false, NULL),
+	CHECK_EQ_INT(core_exec_check(CORE_OP_DEVICE_UPDATE, JD_EXEC_QUEUED, -1, false, NULL),
+	    JD_EINVAL);
+	CHECK_EQ_INT(
+	    core_exec_check(CORE_OP_DEVICE_UPDATE, JD_EXEC_SUCCEEDED, JD_EXEC__COUNT, false, NULL),
 	    JD_EINVAL);
 	CHECK_EQ_INT(core_exec_check(CORE_OP_CANCEL, JD_EXEC_QUEUED, 99, true, NULL), JD_EINVAL);
 	/* DELETE ignores `to` */
 	CHECK_EQ_INT(core_exec_check(CORE_OP_DELETE, JD_EXEC_FAILED, -1, false, NULL), 0);
 	CHECK_EQ_INT(core_exec_check(CORE_OP_DELETE, JD_EXEC_QUEUED, 12345, true, NULL), 0);
-	CHECK_EQ_INT(core_exec_check(CORE_OP_DELETE, JD_EXEC_QUEUED, 12345, false, NULL), JD_ESTATE);
+	CHECK_EQ_INT(core_exec_check(CORE_OP_DELETE, JD_EXEC_QUEUED, 12345, false, NULL),
+	    JD_ESTATE);
 	/* programming errors are EINVAL, not a crash */
 	jd_error_init(&e);
-	CHECK_EQ_INT(core_exec_check(-1, JD_EXEC_QUEUED, JD_EXEC_IN_PROGRESS, false, &e), JD_EINVAL);
-	CHECK_EQ_INT(core_exec_check(CORE_OP__COUNT, JD_EXEC_QUEUED, JD_EXEC_IN_PROGRESS, false, &e),
+	CHECK_EQ_INT(core_exec_check(-1, JD_EXEC_QUEUED, JD_EXEC_IN_PROGRESS, false, &e),
+	    JD_EINVAL);
+	CHECK_EQ_INT(
+	    core_exec_check(CORE_OP__COUNT, JD_EXEC_QUEUED, JD_EXEC_IN_PROGRESS, false, &e),
 	    JD_EINVAL);
 	CHECK_EQ_INT(core_exec_check(CORE_OP_DELETE, -1, 0, true, &e), JD_EINVAL);
 	CHECK_EQ_INT(core_exec_check(CORE_OP_DELETE, JD_EXEC__COUNT, 0, true, &e), JD_EINVAL);
@@ -141,7 +149,8 @@ TEST(exec_check_spot)
 	CHECK_EQ_INT(core_exec_check(CORE_OP_DELETE, JD_EXEC_REMOVED, 0, false, NULL), 0);
 	CHECK_EQ_INT(core_exec_check(CORE_OP_DELETE, JD_EXEC_CANCELED, 0, false, NULL), 0);
 	CHECK_EQ_INT(core_exec_check(CORE_OP_DELETE, JD_EXEC_TIMED_OUT, 0, false, NULL), 0);
-	CHECK_EQ_INT(core_exec_check(CORE_OP_DELETE, JD_EXEC_IN_PROGRESS, 0, false, NULL), JD_ESTATE);
+	CHECK_EQ_INT(core_exec_check(CORE_OP_DELETE, JD_EXEC_IN_PROGRESS, 0, false, NULL),
+	    JD_ESTATE);
 	CHECK_EQ_INT(core_exec_check(CORE_OP_DELETE, JD_EXEC_IN_PROGRESS, 0, true, NULL), 0);
 	CHECK_EQ_STR(msg_of(CORE_OP_DELETE, JD_EXEC_IN_PROGRESS, 0, false),
 	    "Job execution is IN_PROGRESS; set force=true to delete it");
@@ -149,44 +158,67 @@ TEST(exec_check_spot)
 	    "Job execution is QUEUED; set force=true to delete it");
 
 	/* D11: QUEUED straight to a terminal state; progress reports */
-	CHECK_EQ_INT(core_exec_check(CORE_OP_DEVICE_UPDATE, JD_EXEC_QUEUED, JD_EXEC_SUCCEEDED, false, NULL), 0);
-	CHECK_EQ_INT(core_exec_check(CORE_OP_DEVICE_UPDATE, JD_EXEC_QUEUED, JD_EXEC_REJECTED, false, NULL), 0);
-	CHECK_EQ_INT(core_exec_check(CORE_OP_DEVICE_UPDATE, JD_EXEC_IN_PROGRESS, JD_EXEC_IN_PROGRESS, false, NULL),
+	CHECK_EQ_INT(
+	    core_exec_check(CORE_OP_DEVICE_UPDATE, JD_EXEC_QUEUED, JD_EXEC_SUCCEEDED, false, NULL),
 	    0);
-	CHECK_EQ_INT(core_exec_check(CORE_OP_DEVICE_UPDATE, JD_EXEC_SUCCEEDED, JD_EXEC_IN_PROGRESS, false, NULL),
+	CHECK_EQ_INT(
+	    core_exec_check(CORE_OP_DEVICE_UPDATE, JD_EXEC_QUEUED, JD_EXEC_REJECTED, false, NULL),
+	    0);
+	CHECK_EQ_INT(core_exec_check(CORE_OP_DEVICE_UPDATE, JD_EXEC_IN_PROGRESS,
+	                 JD_EXEC_IN_PROGRESS, false, NULL),
+	    0);
+	CHECK_EQ_INT(core_exec_check(CORE_OP_DEVICE_UPDATE, JD_EXEC_SUCCEEDED, JD_EXEC_IN_PROGRESS,
+	                 false, NULL),
 	    JD_ESTATE);
 	CHECK_EQ_STR(msg_of(CORE_OP_DEVICE_UPDATE, JD_EXEC_SUCCEEDED, JD_EXEC_FAILED, false),
 	    "Cannot update job execution in terminal state SUCCEEDED");
 	CHECK_EQ_STR(msg_of(CORE_OP_DEVICE_UPDATE, JD_EXEC_CANCELED, JD_EXEC_IN_PROGRESS, true),
 	    "Cannot update job execution in terminal state CANCELED");
 	/* reporting a service-set state is 400 even from a terminal state */
-	CHECK_EQ_INT(core_exec_check(CORE_OP_DEVICE_UPDATE, JD_EXEC_IN_PROGRESS, JD_EXEC_CANCELED, false, NULL),
+	CHECK_EQ_INT(core_exec_check(CORE_OP_DEVICE_UPDATE, JD_EXEC_IN_PROGRESS, JD_EXEC_CANCELED,
+	                 false, NULL),
 	    JD_EINVAL);
-	CHECK_EQ_INT(core_exec_check(CORE_OP_DEVICE_UPDATE, JD_EXEC_FAILED, JD_EXEC_QUEUED, false, NULL),
+	CHECK_EQ_INT(
+	    core_exec_check(CORE_OP_DEVICE_UPDATE, JD_EXEC_FAILED, JD_EXEC_QUEUED, false, NULL),
 	    JD_EINVAL);
-	CHECK(strstr(msg_of(CORE_OP_DEVICE_UPDATE, JD_EXEC_QUEUED, JD_EXEC_TIMED_OUT, false), "TIMED_OUT") !=
-	    NULL);
+	CHECK(strstr(msg_of(CORE_OP_DEVICE_UPDATE, JD_EXEC_QUEUED, JD_EXEC_TIMED_OUT, false),
+	          "TIMED_OUT") != NULL);
 
 	/* cancel: force only unlocks IN_PROGRESS */
-	CHECK_EQ_INT(core_exec_check(CORE_OP_CANCEL, JD_EXEC_QUEUED, JD_EXEC_CANCELED, false, NULL), 0);
-	CHECK_EQ_INT(core_exec_check(CORE_OP_CANCEL, JD_EXEC_IN_PROGRESS, JD_EXEC_CANCELED, false, NULL),
+	CHECK_EQ_INT(core_exec_check(CORE_OP_CANCEL, JD_EXEC_QUEUED, JD_EXEC_CANCELED, false, NULL),
+	    0);
+	CHECK_EQ_INT(
+	    core_exec_check(CORE_OP_CANCEL, JD_EXEC_IN_PROGRESS, JD_EXEC_CANCELED, false, NULL),
 	    JD_ESTATE);
-	CHECK_EQ_INT(core_exec_check(CORE_OP_CANCEL, JD_EXEC_IN_PROGRESS, JD_EXEC_CANCELED, true, NULL), 0);
-	CHECK_EQ_INT(core_exec_check(CORE_OP_CANCEL, JD_EXEC_CANCELED, JD_EXEC_CANCELED, true, NULL), JD_ESTATE);
+	CHECK_EQ_INT(
+	    core_exec_check(CORE_OP_CANCEL, JD_EXEC_IN_PROGRESS, JD_EXEC_CANCELED, true, NULL), 0);
+	CHECK_EQ_INT(
+	    core_exec_check(CORE_OP_CANCEL, JD_EXEC_CANCELED, JD_EXEC_CANCELED, true, NULL),
+	    JD_ESTATE);
 	CHECK_EQ_STR(msg_of(CORE_OP_CANCEL, JD_EXEC_IN_PROGRESS, JD_EXEC_CANCELED, false),
 	    "Job execution is IN_PROGRESS; set force=true to cancel it");
 	CHECK_EQ_STR(msg_of(CORE_OP_CANCEL, JD_EXEC_TIMED_OUT, JD_EXEC_CANCELED, true),
 	    "Cannot cancel job execution in terminal state TIMED_OUT");
 
 	/* service-side transitions */
-	CHECK_EQ_INT(core_exec_check(CORE_OP_START_NEXT, JD_EXEC_QUEUED, JD_EXEC_IN_PROGRESS, false, NULL), 0);
-	CHECK_EQ_INT(core_exec_check(CORE_OP_START_NEXT, JD_EXEC_IN_PROGRESS, JD_EXEC_IN_PROGRESS, true, NULL),
+	CHECK_EQ_INT(
+	    core_exec_check(CORE_OP_START_NEXT, JD_EXEC_QUEUED, JD_EXEC_IN_PROGRESS, false, NULL),
+	    0);
+	CHECK_EQ_INT(core_exec_check(CORE_OP_START_NEXT, JD_EXEC_IN_PROGRESS, JD_EXEC_IN_PROGRESS,
+	                 true, NULL),
 	    JD_ESTATE);
-	CHECK_EQ_INT(core_exec_check(CORE_OP_TIMEOUT, JD_EXEC_IN_PROGRESS, JD_EXEC_TIMED_OUT, false, NULL), 0);
-	CHECK_EQ_INT(core_exec_check(CORE_OP_TIMEOUT, JD_EXEC_QUEUED, JD_EXEC_TIMED_OUT, true, NULL), JD_ESTATE);
-	CHECK_EQ_INT(core_exec_check(CORE_OP_REMOVE, JD_EXEC_QUEUED, JD_EXEC_REMOVED, false, NULL), 0);
-	CHECK_EQ_INT(core_exec_check(CORE_OP_REMOVE, JD_EXEC_IN_PROGRESS, JD_EXEC_REMOVED, false, NULL), 0);
-	CHECK_EQ_INT(core_exec_check(CORE_OP_REMOVE, JD_EXEC_REMOVED, JD_EXEC_REMOVED, true, NULL), JD_ESTATE);
+	CHECK_EQ_INT(
+	    core_exec_check(CORE_OP_TIMEOUT, JD_EXEC_IN_PROGRESS, JD_EXEC_TIMED_OUT, false, NULL),
+	    0);
+	CHECK_EQ_INT(
+	    core_exec_check(CORE_OP_TIMEOUT, JD_EXEC_QUEUED, JD_EXEC_TIMED_OUT, true, NULL),
+	    JD_ESTATE);
+	CHECK_EQ_INT(core_exec_check(CORE_OP_REMOVE, JD_EXEC_QUEUED, JD_EXEC_REMOVED, false, NULL),
+	    0);
+	CHECK_EQ_INT(
+	    core_exec_check(CORE_OP_REMOVE, JD_EXEC_IN_PROGRESS, JD_EXEC_REMOVED, false, NULL), 0);
+	CHECK_EQ_INT(core_exec_check(CORE_OP_REMOVE, JD_EXEC_REMOVED, JD_EXEC_REMOVED, true, NULL),
+	    JD_ESTATE);
 	CHECK_EQ_STR(msg_of(CORE_OP_REMOVE, JD_EXEC_SUCCEEDED, JD_EXEC_REMOVED, false),
 	    "Cannot remove job execution in terminal state SUCCEEDED");
 	CHECK_EQ_STR(msg_of(CORE_OP_START_NEXT, JD_EXEC_QUEUED, JD_EXEC_SUCCEEDED, false),

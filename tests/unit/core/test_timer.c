@@ -12,7 +12,7 @@
 
 /* 2024-01-01T12:00:00Z in epoch ms, and hh:mm on that day */
 #define NOON INT64_C(1704110400000)
-#define AT(h, m) (NOON + ((int64_t)(h) - 12) * 60 * MIN + (int64_t)(m) * MIN)
+#define AT(h, m) (NOON + ((int64_t)(h)-12) * 60 * MIN + (int64_t)(m)*MIN)
 
 TEST(worked_example)
 {
@@ -26,7 +26,8 @@ TEST(worked_example)
 	step = core_step_deadline(AT(12, 5), 7, ip);
 	CHECK_EQ_INT(step, AT(12, 12));
 	CHECK_EQ_INT(core_effective_deadline(ip, step), AT(12, 12));
-	CHECK_EQ_INT(core_seconds_before_timeout(AT(12, 5), core_effective_deadline(ip, step)), 7 * 60);
+	CHECK_EQ_INT(core_seconds_before_timeout(AT(12, 5), core_effective_deadline(ip, step)),
+	    7 * 60);
 
 	/* step 5 min set at 12:10 replaces it -> 12:15 */
 	step = core_step_deadline(AT(12, 10), 5, ip);
@@ -37,7 +38,8 @@ TEST(worked_example)
 	step = core_step_deadline(AT(12, 13), 9, ip);
 	CHECK_EQ_INT(step, AT(12, 20));
 	CHECK_EQ_INT(core_effective_deadline(ip, step), AT(12, 20));
-	CHECK_EQ_INT(core_seconds_before_timeout(AT(12, 13), core_effective_deadline(ip, step)), 7 * 60);
+	CHECK_EQ_INT(core_seconds_before_timeout(AT(12, 13), core_effective_deadline(ip, step)),
+	    7 * 60);
 }
 
 TEST(inprogress_deadline)
@@ -82,7 +84,8 @@ TEST(seconds_before_timeout)
 	CHECK_EQ_INT(core_seconds_before_timeout(NOON, 0), -1); /* omit the member */
 	CHECK_EQ_INT(core_seconds_before_timeout(NOON, NOON), 0);
 	CHECK_EQ_INT(core_seconds_before_timeout(NOON, NOON - 1), 0);
-	CHECK_EQ_INT(core_seconds_before_timeout(NOON, NOON - 90 * SEC), 0); /* overdue, not negative */
+	CHECK_EQ_INT(core_seconds_before_timeout(NOON, NOON - 90 * SEC),
+	    0); /* overdue, not negative */
 	/* rounds up: any part of a second left counts as a second */
 	CHECK_EQ_INT(core_seconds_before_timeout(NOON, NOON + 1), 1);
 	CHECK_EQ_INT(core_seconds_before_timeout(NOON, NOON + 999), 1);

@@ -71,8 +71,8 @@ old_set_status(struct jd_exec *x, int to, int64_t now)
 
 /* exec.c svc_dev_start_next on a QUEUED head. */
 static void
-old_start_next(struct jd_exec *x, int64_t timeout_min, int64_t step_minutes,
-    const char *details, int64_t now)
+old_start_next(struct jd_exec *x, int64_t timeout_min, int64_t step_minutes, const char *details,
+    int64_t now)
 {
 	x->status = JD_EXEC_IN_PROGRESS;
 	x->started_ms = now;
@@ -135,8 +135,8 @@ TEST(refusals_match_the_table_and_leave_x_unchanged)
 						mismatches++;
 					if (got != 0) {
 						refused++;
-						if (memcmp(&x, &before, sizeof(x)) != 0 || e.code != got ||
-						    e.msg[0] == '\0')
+						if (memcmp(&x, &before, sizeof(x)) != 0 ||
+						    e.code != got || e.msg[0] == '\0')
 							unchanged_bad++;
 					}
 					jd_error_clear(&e);
@@ -151,11 +151,13 @@ TEST(refusal_without_error)
 {
 	struct jd_exec x = exec_in(JD_EXEC_SUCCEEDED), before = x;
 
-	CHECK_EQ_INT(core_exec_apply(&x, CORE_OP_DEVICE_UPDATE, JD_EXEC_FAILED, false, NULL, NOON,
-	                 NULL), JD_ESTATE);
+	CHECK_EQ_INT(
+	    core_exec_apply(&x, CORE_OP_DEVICE_UPDATE, JD_EXEC_FAILED, false, NULL, NOON, NULL),
+	    JD_ESTATE);
 	CHECK(memcmp(&x, &before, sizeof(x)) == 0);
-	CHECK_EQ_INT(core_exec_apply(&x, CORE_OP_DEVICE_UPDATE, JD_EXEC_QUEUED, false, NULL, NOON,
-	                 NULL), JD_EINVAL);
+	CHECK_EQ_INT(
+	    core_exec_apply(&x, CORE_OP_DEVICE_UPDATE, JD_EXEC_QUEUED, false, NULL, NOON, NULL),
+	    JD_EINVAL);
 	CHECK_EQ_INT(core_exec_apply(&x, CORE_OP__COUNT, JD_EXEC_QUEUED, false, NULL, NOON, NULL),
 	    JD_EINVAL);
 	CHECK_EQ_INT(core_exec_apply(&x, -1, JD_EXEC_QUEUED, false, NULL, NOON, NULL), JD_EINVAL);
@@ -175,8 +177,9 @@ TEST(device_update_starts)
 	struct jd_exec x = exec_in(JD_EXEC_QUEUED);
 	struct core_exec_change c = {NULL, 0, 20};
 
-	CHECK_EQ_INT(core_exec_apply(&x, CORE_OP_DEVICE_UPDATE, JD_EXEC_IN_PROGRESS, false, &c, NOON,
-	                 NULL), 0);
+	CHECK_EQ_INT(
+	    core_exec_apply(&x, CORE_OP_DEVICE_UPDATE, JD_EXEC_IN_PROGRESS, false, &c, NOON, NULL),
+	    0);
 	CHECK_EQ_INT(x.status, JD_EXEC_IN_PROGRESS);
 	CHECK_EQ_INT(x.version, 4);
 	CHECK_EQ_INT(x.updated_ms, NOON);
@@ -190,16 +193,18 @@ TEST(device_update_starts)
 	/* no timeout: no in-progress deadline; a step timer alone */
 	x = exec_in(JD_EXEC_QUEUED);
 	c = (struct core_exec_change){NULL, 7, 0};
-	CHECK_EQ_INT(core_exec_apply(&x, CORE_OP_DEVICE_UPDATE, JD_EXEC_IN_PROGRESS, false, &c, NOON,
-	                 NULL), 0);
+	CHECK_EQ_INT(
+	    core_exec_apply(&x, CORE_OP_DEVICE_UPDATE, JD_EXEC_IN_PROGRESS, false, &c, NOON, NULL),
+	    0);
 	CHECK_EQ_INT(x.inprogress_deadline, 0);
 	CHECK_EQ_INT(x.step_deadline, NOON + 7 * MIN);
 
 	/* the step timer is capped by the in-progress deadline set by the same move */
 	x = exec_in(JD_EXEC_QUEUED);
 	c = (struct core_exec_change){NULL, 30, 10};
-	CHECK_EQ_INT(core_exec_apply(&x, CORE_OP_DEVICE_UPDATE, JD_EXEC_IN_PROGRESS, false, &c, NOON,
-	                 NULL), 0);
+	CHECK_EQ_INT(
+	    core_exec_apply(&x, CORE_OP_DEVICE_UPDATE, JD_EXEC_IN_PROGRESS, false, &c, NOON, NULL),
+	    0);
 	CHECK_EQ_INT(x.inprogress_deadline, NOON + 10 * MIN);
 	CHECK_EQ_INT(x.step_deadline, NOON + 10 * MIN);
 }
@@ -211,30 +216,34 @@ TEST(device_update_in_progress_again)
 
 	/* already started: started_ms and the in-progress deadline stay */
 	CHECK_EQ_INT(core_exec_apply(&x, CORE_OP_DEVICE_UPDATE, JD_EXEC_IN_PROGRESS, false, &c,
-	                 NOON + MIN, NULL), 0);
+	                 NOON + MIN, NULL),
+	    0);
 	CHECK_EQ_INT(x.version, 4);
 	CHECK_EQ_INT(x.updated_ms, NOON + MIN);
 	CHECK_EQ_INT(x.started_ms, NOON - 30 * MIN);
 	CHECK_EQ_INT(x.inprogress_deadline, NOON + 30 * MIN);
-	CHECK_EQ_INT(x.step_deadline, NOON + 5 * MIN);   /* step 0: unchanged */
+	CHECK_EQ_INT(x.step_deadline, NOON + 5 * MIN); /* step 0: unchanged */
 	CHECK_EQ_STR(x.details, "{\"p\":\"50\"}");
 
 	/* a new step timer from now, capped by the in-progress deadline */
 	c = (struct core_exec_change){NULL, 10, 20};
 	CHECK_EQ_INT(core_exec_apply(&x, CORE_OP_DEVICE_UPDATE, JD_EXEC_IN_PROGRESS, false, &c,
-	                 NOON + 2 * MIN, NULL), 0);
+	                 NOON + 2 * MIN, NULL),
+	    0);
 	CHECK_EQ_INT(x.step_deadline, NOON + 12 * MIN);
-	CHECK_EQ_STR(x.details, "{\"p\":\"50\"}");       /* NULL details: unchanged */
+	CHECK_EQ_STR(x.details, "{\"p\":\"50\"}"); /* NULL details: unchanged */
 	CHECK_EQ_INT(x.version, 5);
 	c.step_minutes = 60;
 	CHECK_EQ_INT(core_exec_apply(&x, CORE_OP_DEVICE_UPDATE, JD_EXEC_IN_PROGRESS, false, &c,
-	                 NOON + 3 * MIN, NULL), 0);
+	                 NOON + 3 * MIN, NULL),
+	    0);
 	CHECK_EQ_INT(x.step_deadline, NOON + 30 * MIN);
 
 	/* -1 discards the step timer */
 	c.step_minutes = -1;
 	CHECK_EQ_INT(core_exec_apply(&x, CORE_OP_DEVICE_UPDATE, JD_EXEC_IN_PROGRESS, false, &c,
-	                 NOON + 4 * MIN, NULL), 0);
+	                 NOON + 4 * MIN, NULL),
+	    0);
 	CHECK_EQ_INT(x.step_deadline, 0);
 	CHECK_EQ_INT(x.inprogress_deadline, NOON + 30 * MIN);
 	CHECK_EQ_INT(x.version, 7);
@@ -249,12 +258,13 @@ TEST(device_update_terminal)
 		struct jd_exec x = exec_in(JD_EXEC_IN_PROGRESS);
 		struct core_exec_change c = {"{\"r\":\"x\"}", 5, 20};
 
-		CHECK_EQ_INT(core_exec_apply(&x, CORE_OP_DEVICE_UPDATE, ends[i], false, &c, NOON, NULL), 0);
+		CHECK_EQ_INT(
+		    core_exec_apply(&x, CORE_OP_DEVICE_UPDATE, ends[i], false, &c, NOON, NULL), 0);
 		CHECK_EQ_INT(x.status, ends[i]);
 		CHECK_EQ_INT(x.version, 4);
 		CHECK_EQ_INT(x.updated_ms, NOON);
 		CHECK_EQ_INT(x.started_ms, NOON - 30 * MIN);
-		CHECK_EQ_INT(x.inprogress_deadline, 0);      /* terminal: no timers */
+		CHECK_EQ_INT(x.inprogress_deadline, 0); /* terminal: no timers */
 		CHECK_EQ_INT(x.step_deadline, 0);
 		CHECK_EQ_STR(x.details, "{\"r\":\"x\"}");
 		CHECK(!x.force_canceled);
@@ -262,7 +272,8 @@ TEST(device_update_terminal)
 
 		/* straight from QUEUED: never started */
 		x = exec_in(JD_EXEC_QUEUED);
-		CHECK_EQ_INT(core_exec_apply(&x, CORE_OP_DEVICE_UPDATE, ends[i], false, &c, NOON, NULL), 0);
+		CHECK_EQ_INT(
+		    core_exec_apply(&x, CORE_OP_DEVICE_UPDATE, ends[i], false, &c, NOON, NULL), 0);
 		CHECK_EQ_INT(x.started_ms, 0);
 		CHECK_EQ_INT(x.inprogress_deadline, 0);
 		CHECK_EQ_INT(x.step_deadline, 0);
@@ -276,8 +287,8 @@ TEST(start_next)
 	struct core_exec_change c = {"{\"a\":\"b\"}", 5, 20};
 
 	x.details = jd_strdup("{\"old\":\"1\"}");
-	CHECK_EQ_INT(core_exec_apply(&x, CORE_OP_START_NEXT, JD_EXEC_IN_PROGRESS, false, &c, NOON,
-	                 NULL), 0);
+	CHECK_EQ_INT(
+	    core_exec_apply(&x, CORE_OP_START_NEXT, JD_EXEC_IN_PROGRESS, false, &c, NOON, NULL), 0);
 	CHECK_EQ_INT(x.status, JD_EXEC_IN_PROGRESS);
 	CHECK_EQ_INT(x.version, 4);
 	CHECK_EQ_INT(x.started_ms, NOON);
@@ -289,16 +300,18 @@ TEST(start_next)
 
 	/* no change struct: no timers, details kept */
 	x = exec_in(JD_EXEC_QUEUED);
-	CHECK_EQ_INT(core_exec_apply(&x, CORE_OP_START_NEXT, JD_EXEC_IN_PROGRESS, false, NULL, NOON,
-	                 NULL), 0);
+	CHECK_EQ_INT(
+	    core_exec_apply(&x, CORE_OP_START_NEXT, JD_EXEC_IN_PROGRESS, false, NULL, NOON, NULL),
+	    0);
 	CHECK_EQ_INT(x.inprogress_deadline, 0);
 	CHECK_EQ_INT(x.step_deadline, 0);
 	CHECK(x.details == NULL);
 
 	/* only a QUEUED execution starts */
 	x = exec_in(JD_EXEC_IN_PROGRESS);
-	CHECK_EQ_INT(core_exec_apply(&x, CORE_OP_START_NEXT, JD_EXEC_IN_PROGRESS, false, &c, NOON,
-	                 NULL), JD_ESTATE);
+	CHECK_EQ_INT(
+	    core_exec_apply(&x, CORE_OP_START_NEXT, JD_EXEC_IN_PROGRESS, false, &c, NOON, NULL),
+	    JD_ESTATE);
 	CHECK_EQ_INT(x.version, 3);
 }
 
@@ -308,11 +321,12 @@ TEST(cancel)
 	struct core_exec_change c = {"{\"why\":\"op\"}", 0, 0};
 	struct jd_error e;
 
-	CHECK_EQ_INT(core_exec_apply(&x, CORE_OP_CANCEL, JD_EXEC_CANCELED, false, &c, NOON, NULL), 0);
+	CHECK_EQ_INT(core_exec_apply(&x, CORE_OP_CANCEL, JD_EXEC_CANCELED, false, &c, NOON, NULL),
+	    0);
 	CHECK_EQ_INT(x.status, JD_EXEC_CANCELED);
 	CHECK_EQ_INT(x.version, 4);
 	CHECK_EQ_INT(x.updated_ms, NOON);
-	CHECK(!x.force_canceled);                       /* QUEUED: not a forced cancel */
+	CHECK(!x.force_canceled); /* QUEUED: not a forced cancel */
 	CHECK_EQ_STR(x.details, "{\"why\":\"op\"}");
 	free(x.details);
 
@@ -325,7 +339,8 @@ TEST(cancel)
 	CHECK_EQ_STR(e.msg, "Job execution is IN_PROGRESS; set force=true to cancel it");
 	jd_error_clear(&e);
 	CHECK_EQ_INT(x.status, JD_EXEC_IN_PROGRESS);
-	CHECK_EQ_INT(core_exec_apply(&x, CORE_OP_CANCEL, JD_EXEC_CANCELED, true, NULL, NOON, NULL), 0);
+	CHECK_EQ_INT(core_exec_apply(&x, CORE_OP_CANCEL, JD_EXEC_CANCELED, true, NULL, NOON, NULL),
+	    0);
 	CHECK(x.force_canceled);
 	CHECK_EQ_INT(x.status, JD_EXEC_CANCELED);
 	CHECK_EQ_INT(x.version, 4);
@@ -344,7 +359,8 @@ TEST(time_out)
 	struct jd_exec x = exec_in(JD_EXEC_IN_PROGRESS);
 
 	CHECK_EQ_INT(core_exec_apply(&x, CORE_OP_TIMEOUT, JD_EXEC_TIMED_OUT, false, NULL,
-	                 NOON + 5 * MIN, NULL), 0);
+	                 NOON + 5 * MIN, NULL),
+	    0);
 	CHECK_EQ_INT(x.status, JD_EXEC_TIMED_OUT);
 	CHECK_EQ_INT(x.version, 4);
 	CHECK_EQ_INT(x.updated_ms, NOON + 5 * MIN);
@@ -352,7 +368,8 @@ TEST(time_out)
 	CHECK_EQ_INT(x.step_deadline, 0);
 	CHECK(!x.force_canceled);
 	x = exec_in(JD_EXEC_QUEUED);
-	CHECK_EQ_INT(core_exec_apply(&x, CORE_OP_TIMEOUT, JD_EXEC_TIMED_OUT, false, NULL, NOON, NULL),
+	CHECK_EQ_INT(
+	    core_exec_apply(&x, CORE_OP_TIMEOUT, JD_EXEC_TIMED_OUT, false, NULL, NOON, NULL),
 	    JD_ESTATE);
 }
 
@@ -363,7 +380,9 @@ TEST(remove_thing_gone)
 	for (int i = 0; i < 2; i++) {
 		struct jd_exec x = exec_in(pend[i]);
 
-		CHECK_EQ_INT(core_exec_apply(&x, CORE_OP_REMOVE, JD_EXEC_REMOVED, false, NULL, NOON, NULL), 0);
+		CHECK_EQ_INT(
+		    core_exec_apply(&x, CORE_OP_REMOVE, JD_EXEC_REMOVED, false, NULL, NOON, NULL),
+		    0);
 		CHECK_EQ_INT(x.status, JD_EXEC_REMOVED);
 		CHECK_EQ_INT(x.version, 4);
 		CHECK_EQ_INT(x.updated_ms, NOON);
@@ -377,13 +396,16 @@ TEST(delete_checks_only)
 {
 	struct jd_exec x = exec_in(JD_EXEC_SUCCEEDED), before = x;
 
-	CHECK_EQ_INT(core_exec_apply(&x, CORE_OP_DELETE, JD_EXEC_SUCCEEDED, false, NULL, NOON, NULL), 0);
+	CHECK_EQ_INT(
+	    core_exec_apply(&x, CORE_OP_DELETE, JD_EXEC_SUCCEEDED, false, NULL, NOON, NULL), 0);
 	CHECK(memcmp(&x, &before, sizeof(x)) == 0);
 	x = exec_in(JD_EXEC_IN_PROGRESS);
 	before = x;
-	CHECK_EQ_INT(core_exec_apply(&x, CORE_OP_DELETE, JD_EXEC_IN_PROGRESS, false, NULL, NOON, NULL),
+	CHECK_EQ_INT(
+	    core_exec_apply(&x, CORE_OP_DELETE, JD_EXEC_IN_PROGRESS, false, NULL, NOON, NULL),
 	    JD_ESTATE);
-	CHECK_EQ_INT(core_exec_apply(&x, CORE_OP_DELETE, JD_EXEC_IN_PROGRESS, true, NULL, NOON, NULL), 0);
+	CHECK_EQ_INT(
+	    core_exec_apply(&x, CORE_OP_DELETE, JD_EXEC_IN_PROGRESS, true, NULL, NOON, NULL), 0);
 	CHECK(memcmp(&x, &before, sizeof(x)) == 0);
 }
 
@@ -401,16 +423,20 @@ TEST(same_as_before)
 			for (size_t s = 0; s < sizeof(steps) / sizeof(steps[0]); s++)
 				for (size_t t = 0; t < sizeof(timeouts) / sizeof(timeouts[0]); t++)
 					for (size_t d = 0; d < 2; d++) {
-						struct core_exec_change c = {details[d], steps[s], timeouts[t]};
+						struct core_exec_change c = {details[d], steps[s],
+						    timeouts[t]};
 						int64_t now = NOON + 3 * MIN;
 						struct jd_exec a, b;
 
 						/* UpdateJobExecution */
-						if (core_exec_check(CORE_OP_DEVICE_UPDATE, from, to, false, NULL) == 0) {
+						if (core_exec_check(CORE_OP_DEVICE_UPDATE, from, to,
+						        false, NULL) == 0) {
 							a = exec_in(from);
 							b = exec_in(from);
-							core_exec_apply(&a, CORE_OP_DEVICE_UPDATE, to, false, &c, now, NULL);
-							old_dev_update(&b, to, timeouts[t], steps[s], details[d], now);
+							core_exec_apply(&a, CORE_OP_DEVICE_UPDATE,
+							    to, false, &c, now, NULL);
+							old_dev_update(&b, to, timeouts[t],
+							    steps[s], details[d], now);
 							differ += !same_exec(&a, &b);
 							compared++;
 							free(a.details);
@@ -418,11 +444,14 @@ TEST(same_as_before)
 						}
 						/* StartNext (its step is never -1 there: a QUEUED execution has none) */
 						if (to == JD_EXEC_IN_PROGRESS &&
-						    core_exec_check(CORE_OP_START_NEXT, from, to, false, NULL) == 0) {
+						    core_exec_check(CORE_OP_START_NEXT, from, to,
+						        false, NULL) == 0) {
 							a = exec_in(from);
 							b = exec_in(from);
-							core_exec_apply(&a, CORE_OP_START_NEXT, to, false, &c, now, NULL);
-							old_start_next(&b, timeouts[t], steps[s], details[d], now);
+							core_exec_apply(&a, CORE_OP_START_NEXT, to,
+							    false, &c, now, NULL);
+							old_start_next(&b, timeouts[t], steps[s],
+							    details[d], now);
 							differ += !same_exec(&a, &b);
 							compared++;
 							free(a.details);
@@ -469,19 +498,20 @@ TEST(job_moves)
 {
 	/* allowed[from] = set of `to` */
 	static const unsigned allowed[JD_JOB__COUNT] = {
-		[JD_JOB_IN_PROGRESS] = 1u << JD_JOB_CANCELED | 1u << JD_JOB_COMPLETED |
-		    1u << JD_JOB_DELETION_IN_PROGRESS,
-		[JD_JOB_SCHEDULED] = 1u << JD_JOB_IN_PROGRESS | 1u << JD_JOB_CANCELED |
-		    1u << JD_JOB_DELETION_IN_PROGRESS,
-		[JD_JOB_CANCELED] = 1u << JD_JOB_CANCELED | 1u << JD_JOB_DELETION_IN_PROGRESS,
-		[JD_JOB_COMPLETED] = 1u << JD_JOB_DELETION_IN_PROGRESS,
-		[JD_JOB_DELETION_IN_PROGRESS] = 0,
+	    [JD_JOB_IN_PROGRESS] =
+	        1u << JD_JOB_CANCELED | 1u << JD_JOB_COMPLETED | 1u << JD_JOB_DELETION_IN_PROGRESS,
+	    [JD_JOB_SCHEDULED] = 1u << JD_JOB_IN_PROGRESS | 1u << JD_JOB_CANCELED |
+	        1u << JD_JOB_DELETION_IN_PROGRESS,
+	    [JD_JOB_CANCELED] = 1u << JD_JOB_CANCELED | 1u << JD_JOB_DELETION_IN_PROGRESS,
+	    [JD_JOB_COMPLETED] = 1u << JD_JOB_DELETION_IN_PROGRESS,
+	    [JD_JOB_DELETION_IN_PROGRESS] = 0,
 	};
 
 	for (int from = 0; from < JD_JOB__COUNT; from++)
 		for (int to = -1; to <= JD_JOB__COUNT; to++) {
 			struct jd_job j = job_in(from), before = j;
-			bool ok = to >= 0 && to < JD_JOB__COUNT && (allowed[from] & (1u << to)) != 0;
+			bool ok =
+			    to >= 0 && to < JD_JOB__COUNT && (allowed[from] & (1u << to)) != 0;
 			int rc = core_job_apply(&j, to, NOON);
 
 			CHECK_EQ_INT(rc, ok ? 0 : JD_ESTATE);
@@ -493,7 +523,8 @@ TEST(job_moves)
 			CHECK_EQ_INT(j.updated_ms, NOON);
 			CHECK_EQ_INT(j.created_ms, before.created_ms);
 			if (to == JD_JOB_COMPLETED || to == JD_JOB_CANCELED)
-				CHECK_EQ_INT(j.completed_ms, before.completed_ms ? before.completed_ms : NOON);
+				CHECK_EQ_INT(j.completed_ms,
+				    before.completed_ms ? before.completed_ms : NOON);
 			else
 				CHECK_EQ_INT(j.completed_ms, before.completed_ms);
 		}
@@ -548,10 +579,10 @@ TEST(job_done)
 	j.selection = JD_SEL_SNAPSHOT;
 	CHECK(core_job_done(&j, 0));
 	CHECK(!core_job_done(&j, 1));
-	j.rollout_next_ms = NOON;                 /* a batch still waits */
+	j.rollout_next_ms = NOON; /* a batch still waits */
 	CHECK(!core_job_done(&j, 0));
 	j.rollout_next_ms = 0;
-	j.selection = JD_SEL_CONTINUOUS;          /* never completes by itself */
+	j.selection = JD_SEL_CONTINUOUS; /* never completes by itself */
 	CHECK(!core_job_done(&j, 0));
 	j.selection = JD_SEL_SNAPSHOT;
 	for (int s = 0; s < JD_JOB__COUNT; s++) {

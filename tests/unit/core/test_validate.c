@@ -112,7 +112,8 @@ TEST(text_limits)
 	CHECK_EQ_INT(core_check_text("description", rep("x", 2029), 1, 2028, NULL), JD_EINVAL);
 	/* code points, not bytes */
 	CHECK_EQ_INT(core_check_text("description", rep("\xc3\xa9", 2028), 1, 2028, NULL), 0);
-	CHECK_EQ_INT(core_check_text("description", rep("\xc3\xa9", 2029), 1, 2028, NULL), JD_EINVAL);
+	CHECK_EQ_INT(core_check_text("description", rep("\xc3\xa9", 2029), 1, 2028, NULL),
+	    JD_EINVAL);
 	CHECK_EQ_INT(core_check_text("comment", rep("\xe2\x82\xac", 5), 5, 5, NULL), 0);
 	CHECK_EQ_INT(core_check_text("comment", rep("\xe2\x82\xac", 4), 5, 5, NULL), JD_EINVAL);
 	CHECK_EQ_STR(MSG(core_check_text("comment", "abc", 0, 2, &err)),
@@ -127,33 +128,69 @@ TEST(text_limits)
 TEST(text_other_chars)
 {
 	static const char *const good[] = {
-	    " ", "~", "plain ascii", "\xc2\xa0" /* U+00A0 NBSP (Zs) */,
-	    "\xc2\xa1" /* U+00A1 */, "\xc3\xa9t\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac" /* CJK */,
-	    "\xe2\x80\xa8" /* U+2028 (Zl, not C) */, "\xef\xbf\xbd" /* U+FFFD */,
-	    "\xef\xbf\xbc" /* U+FFFC */, "\xf0\x9f\x98\x80" /* U+1F600 */,
+	    " ",
+	    "~",
+	    "plain ascii",
+	    "\xc2\xa0" /* U+00A0 NBSP (Zs) */,
+	    "\xc2\xa1" /* U+00A1 */,
+	    "\xc3\xa9t\xc3\xa9",
+	    "\xe6\x97\xa5\xe6\x9c\xac" /* CJK */,
+	    "\xe2\x80\xa8" /* U+2028 (Zl, not C) */,
+	    "\xef\xbf\xbd" /* U+FFFD */,
+	    "\xef\xbf\xbc" /* U+FFFC */,
+	    "\xf0\x9f\x98\x80" /* U+1F600 */,
 	    "\xe2\x81\xa5" /* U+2065 unassigned: accepted, see validate.c */,
 	    "\xed\x9f\xbf" /* U+D7FF */,
 	    "\xef\xa4\x80" /* U+F900 just past private use */,
-	    "\xef\xb7\x8f" /* U+FDCF */, "\xef\xb7\xb0" /* U+FDF0 */,
-	    "\xf3\xa0\x80\x80" /* U+E0000 (unassigned) */, "\xf3\xa0\x82\x80" /* U+E0080 */,
+	    "\xef\xb7\x8f" /* U+FDCF */,
+	    "\xef\xb7\xb0" /* U+FDF0 */,
+	    "\xf3\xa0\x80\x80" /* U+E0000 (unassigned) */,
+	    "\xf3\xa0\x82\x80" /* U+E0080 */,
 	    "\xf3\xaf\xbf\xbd" /* U+EFFFD */,
 	};
 	static const char *const bad[] = {
-	    "\x01", "a\nb", "\t", "\x1f", "\x7f", "\xc2\x80" /* U+0080 */, "\xc2\x85" /* NEL */,
-	    "\xc2\x9f" /* U+009F */, "\xc2\xad" /* U+00AD soft hyphen */, "\xd8\x80" /* U+0600 */,
-	    "\xd8\x85" /* U+0605 */, "\xd8\x9c" /* U+061C */, "\xdb\x9d" /* U+06DD */,
-	    "\xdc\x8f" /* U+070F */, "\xe1\xa0\x8e" /* U+180E */, "\xe2\x80\x8b" /* U+200B */,
-	    "\xe2\x80\x8f" /* U+200F */, "\xe2\x80\xaa" /* U+202A */, "\xe2\x80\xae" /* U+202E */,
-	    "\xe2\x81\xa0" /* U+2060 */, "\xe2\x81\xa4" /* U+2064 */, "\xe2\x81\xa6" /* U+2066 */,
-	    "\xe2\x81\xaf" /* U+206F */, "\xef\xbb\xbf" /* U+FEFF */, "\xef\xbf\xb9" /* U+FFF9 */,
-	    "\xef\xbf\xbb" /* U+FFFB */, "\xf0\x91\x82\xbd" /* U+110BD */,
-	    "\xf0\x9d\x85\xb3" /* U+1D173 */, "\xf0\x9d\x85\xba" /* U+1D17A */,
-	    "\xf3\xa0\x80\x81" /* U+E0001 */, "\xf3\xa0\x80\xa0" /* U+E0020 */,
-	    "\xf3\xa0\x81\xbf" /* U+E007F */, "\xee\x80\x80" /* U+E000 */,
-	    "\xef\xa3\xbf" /* U+F8FF */, "\xf3\xb0\x80\x80" /* U+F0000 */,
-	    "\xf4\x8f\xbf\xbd" /* U+10FFFD */, "\xef\xb7\x90" /* U+FDD0 */,
-	    "\xef\xb7\xaf" /* U+FDEF */, "\xef\xbf\xbe" /* U+FFFE */, "\xef\xbf\xbf" /* U+FFFF */,
-	    "\xf0\x9f\xbf\xbe" /* U+1FFFE */, "\xf0\xaf\xbf\xbf" /* U+2FFFF */,
+	    "\x01",
+	    "a\nb",
+	    "\t",
+	    "\x1f",
+	    "\x7f",
+	    "\xc2\x80" /* U+0080 */,
+	    "\xc2\x85" /* NEL */,
+	    "\xc2\x9f" /* U+009F */,
+	    "\xc2\xad" /* U+00AD soft hyphen */,
+	    "\xd8\x80" /* U+0600 */,
+	    "\xd8\x85" /* U+0605 */,
+	    "\xd8\x9c" /* U+061C */,
+	    "\xdb\x9d" /* U+06DD */,
+	    "\xdc\x8f" /* U+070F */,
+	    "\xe1\xa0\x8e" /* U+180E */,
+	    "\xe2\x80\x8b" /* U+200B */,
+	    "\xe2\x80\x8f" /* U+200F */,
+	    "\xe2\x80\xaa" /* U+202A */,
+	    "\xe2\x80\xae" /* U+202E */,
+	    "\xe2\x81\xa0" /* U+2060 */,
+	    "\xe2\x81\xa4" /* U+2064 */,
+	    "\xe2\x81\xa6" /* U+2066 */,
+	    "\xe2\x81\xaf" /* U+206F */,
+	    "\xef\xbb\xbf" /* U+FEFF */,
+	    "\xef\xbf\xb9" /* U+FFF9 */,
+	    "\xef\xbf\xbb" /* U+FFFB */,
+	    "\xf0\x91\x82\xbd" /* U+110BD */,
+	    "\xf0\x9d\x85\xb3" /* U+1D173 */,
+	    "\xf0\x9d\x85\xba" /* U+1D17A */,
+	    "\xf3\xa0\x80\x81" /* U+E0001 */,
+	    "\xf3\xa0\x80\xa0" /* U+E0020 */,
+	    "\xf3\xa0\x81\xbf" /* U+E007F */,
+	    "\xee\x80\x80" /* U+E000 */,
+	    "\xef\xa3\xbf" /* U+F8FF */,
+	    "\xf3\xb0\x80\x80" /* U+F0000 */,
+	    "\xf4\x8f\xbf\xbd" /* U+10FFFD */,
+	    "\xef\xb7\x90" /* U+FDD0 */,
+	    "\xef\xb7\xaf" /* U+FDEF */,
+	    "\xef\xbf\xbe" /* U+FFFE */,
+	    "\xef\xbf\xbf" /* U+FFFF */,
+	    "\xf0\x9f\xbf\xbe" /* U+1FFFE */,
+	    "\xf0\xaf\xbf\xbf" /* U+2FFFF */,
 	    "ok\xe2\x80\x8bok" /* embedded */,
 	};
 
@@ -176,26 +213,25 @@ TEST(text_other_chars)
 TEST(utf8_edges)
 {
 	static const char *const invalid[] = {
-	    "\xc0\xaf",         /* overlong '/' */
-	    "\xc1\xbf",         /* overlong */
-	    "\xe0\x80\xaf",     /* overlong 3-byte */
-	    "\xe0\x9f\xbf",     /* overlong: U+07FF in 3 bytes */
-	    "\xf0\x80\x80\xaf", /* overlong 4-byte */
-	    "\xf0\x8f\xbf\xbf", /* overlong: U+FFFF in 4 bytes */
-	    "\xed\xa0\x80",     /* U+D800 high surrogate */
-	    "\xed\xbf\xbf",     /* U+DFFF low surrogate */
+	    "\xc0\xaf",                 /* overlong '/' */
+	    "\xc1\xbf",                 /* overlong */
+	    "\xe0\x80\xaf",             /* overlong 3-byte */
+	    "\xe0\x9f\xbf",             /* overlong: U+07FF in 3 bytes */
+	    "\xf0\x80\x80\xaf",         /* overlong 4-byte */
+	    "\xf0\x8f\xbf\xbf",         /* overlong: U+FFFF in 4 bytes */
+	    "\xed\xa0\x80",             /* U+D800 high surrogate */
+	    "\xed\xbf\xbf",             /* U+DFFF low surrogate */
 	    "\xed\xa0\xbd\xed\xb8\x80", /* CESU-8 pair */
-	    "\xf4\x90\x80\x80", /* U+110000 */
-	    "\xf5\x80\x80\x80", /* lead F5 */
-	    "\xf8\x88\x80\x80\x80", /* 5-byte form */
-	    "\xff", "\xfe",
-	    "\x80",             /* lone continuation */
-	    "a\xbf",            /* stray continuation */
-	    "\xc3",             /* truncated 2-byte */
-	    "\xe2\x82",         /* truncated 3-byte */
-	    "a\xf0\x9f\x98",    /* truncated 4-byte at end */
-	    "\xe2\x82\x61",     /* truncated, then ASCII "a" */
-	    "\xc3\xc3\xa9",     /* lead where continuation expected */
+	    "\xf4\x90\x80\x80",         /* U+110000 */
+	    "\xf5\x80\x80\x80",         /* lead F5 */
+	    "\xf8\x88\x80\x80\x80",     /* 5-byte form */
+	    "\xff", "\xfe", "\x80",     /* lone continuation */
+	    "a\xbf",                    /* stray continuation */
+	    "\xc3",                     /* truncated 2-byte */
+	    "\xe2\x82",                 /* truncated 3-byte */
+	    "a\xf0\x9f\x98",            /* truncated 4-byte at end */
+	    "\xe2\x82\x61",             /* truncated, then ASCII "a" */
+	    "\xc3\xc3\xa9",             /* lead where continuation expected */
 	};
 
 	for (size_t i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++) {
@@ -205,21 +241,23 @@ TEST(utf8_edges)
 			fprintf(stderr, "invalid[%zu] passed as valid\n", i);
 		CHECK(!core_utf8_valid(invalid[i], n));
 		CHECK_EQ_INT(core_check_text("comment", invalid[i], 1, 2028, NULL), JD_EINVAL);
-		CHECK_EQ_INT(core_check_details_value("statusDetails", invalid[i], NULL), JD_EINVAL);
+		CHECK_EQ_INT(core_check_details_value("statusDetails", invalid[i], NULL),
+		    JD_EINVAL);
 		CHECK_EQ_INT(core_check_tag_key("tagKey", invalid[i], NULL), JD_EINVAL);
-		CHECK_EQ_INT(core_check_group_description("description", invalid[i], NULL), JD_EINVAL);
+		CHECK_EQ_INT(core_check_group_description("description", invalid[i], NULL),
+		    JD_EINVAL);
 	}
 
 	CHECK(core_utf8_valid("", 0));
 	CHECK(core_utf8_valid("\x7f", 1));
-	CHECK(core_utf8_valid("\xc2\x80", 2));             /* U+0080, smallest 2-byte */
-	CHECK(core_utf8_valid("\xdf\xbf", 2));             /* U+07FF */
-	CHECK(core_utf8_valid("\xe0\xa0\x80", 3));         /* U+0800 */
-	CHECK(core_utf8_valid("\xed\x9f\xbf", 3));         /* U+D7FF */
-	CHECK(core_utf8_valid("\xee\x80\x80", 3));         /* U+E000 */
-	CHECK(core_utf8_valid("\xef\xbf\xbf", 3));         /* U+FFFF */
-	CHECK(core_utf8_valid("\xf0\x90\x80\x80", 4));     /* U+10000 */
-	CHECK(core_utf8_valid("\xf4\x8f\xbf\xbf", 4));     /* U+10FFFF */
+	CHECK(core_utf8_valid("\xc2\x80", 2));         /* U+0080, smallest 2-byte */
+	CHECK(core_utf8_valid("\xdf\xbf", 2));         /* U+07FF */
+	CHECK(core_utf8_valid("\xe0\xa0\x80", 3));     /* U+0800 */
+	CHECK(core_utf8_valid("\xed\x9f\xbf", 3));     /* U+D7FF */
+	CHECK(core_utf8_valid("\xee\x80\x80", 3));     /* U+E000 */
+	CHECK(core_utf8_valid("\xef\xbf\xbf", 3));     /* U+FFFF */
+	CHECK(core_utf8_valid("\xf0\x90\x80\x80", 4)); /* U+10000 */
+	CHECK(core_utf8_valid("\xf4\x8f\xbf\xbf", 4)); /* U+10FFFF */
 	/* n bounds the read: a valid prefix of a longer buffer */
 	CHECK(core_utf8_valid("\xc3\xa9\xff", 2));
 	CHECK(!core_utf8_valid("\xc3\xa9", 1));
@@ -237,8 +275,10 @@ TEST(details_value)
 	check_lengths(core_check_details_value, "v", 1, 1024);
 	/* D12: 1024 characters, not bytes */
 	CHECK_EQ_INT(core_check_details_value("statusDetails", rep("\xc3\xa9", 1024), NULL), 0);
-	CHECK_EQ_INT(core_check_details_value("statusDetails", rep("\xf0\x9f\x98\x80", 1024), NULL), 0);
-	CHECK_EQ_INT(core_check_details_value("statusDetails", rep("\xc3\xa9", 1025), NULL), JD_EINVAL);
+	CHECK_EQ_INT(core_check_details_value("statusDetails", rep("\xf0\x9f\x98\x80", 1024), NULL),
+	    0);
+	CHECK_EQ_INT(core_check_details_value("statusDetails", rep("\xc3\xa9", 1025), NULL),
+	    JD_EINVAL);
 	CHECK_EQ_INT(core_check_details_value("statusDetails", "50%", NULL), 0);
 	CHECK_EQ_INT(core_check_details_value("statusDetails", "line1\nline2", NULL), JD_EINVAL);
 	CHECK_EQ_INT(core_check_details_value("statusDetails", "\x1b[0m", NULL), JD_EINVAL);
@@ -246,7 +286,9 @@ TEST(details_value)
 	 * (literals split so no "??'" trigraph forms) */
 	CHECK_EQ_STR(MSG(core_check_details_value("statusDetails", rep("\xc3\xa9", 1025), &err)),
 	    "1 validation error detected: Value "
-	    "'" "????????????????????????????????????????????????????????????????" "' at 'statusDetails' "
+	    "'"
+	    "????????????????????????????????????????????????????????????????"
+	    "' at 'statusDetails' "
 	    "failed to satisfy constraint: Member must have length less than or equal to 1024");
 	CHECK_EQ_STR(MSG(core_check_details_value("statusDetails", "", &err)),
 	    "1 validation error detected: Value '' at 'statusDetails' failed to satisfy constraint: "
@@ -290,16 +332,23 @@ TEST(group_description)
 {
 	check_lengths(core_check_group_description, "d", 0, 2028);
 	CHECK_EQ_INT(core_check_group_description("thingGroupDescription", "", NULL), 0);
-	CHECK_EQ_INT(core_check_group_description("thingGroupDescription", " !~ Hello, world ", NULL), 0);
+	CHECK_EQ_INT(
+	    core_check_group_description("thingGroupDescription", " !~ Hello, world ", NULL), 0);
 	/* widened past Java's ASCII \p{Graph}: see validate.c */
 	CHECK_EQ_INT(core_check_group_description("thingGroupDescription", "caf\xc3\xa9", NULL), 0);
-	CHECK_EQ_INT(core_check_group_description("thingGroupDescription", rep("\xc3\xa9", 2028), NULL), 0);
-	CHECK_EQ_INT(core_check_group_description("thingGroupDescription", rep("\xc3\xa9", 2029), NULL),
+	CHECK_EQ_INT(
+	    core_check_group_description("thingGroupDescription", rep("\xc3\xa9", 2028), NULL), 0);
+	CHECK_EQ_INT(
+	    core_check_group_description("thingGroupDescription", rep("\xc3\xa9", 2029), NULL),
 	    JD_EINVAL);
-	CHECK_EQ_INT(core_check_group_description("thingGroupDescription", "a\tb", NULL), JD_EINVAL);
-	CHECK_EQ_INT(core_check_group_description("thingGroupDescription", "a\nb", NULL), JD_EINVAL);
-	CHECK_EQ_INT(core_check_group_description("thingGroupDescription", "\x7f", NULL), JD_EINVAL);
-	CHECK_EQ_INT(core_check_group_description("thingGroupDescription", "\xe2\x80\x8b", NULL), JD_EINVAL);
+	CHECK_EQ_INT(core_check_group_description("thingGroupDescription", "a\tb", NULL),
+	    JD_EINVAL);
+	CHECK_EQ_INT(core_check_group_description("thingGroupDescription", "a\nb", NULL),
+	    JD_EINVAL);
+	CHECK_EQ_INT(core_check_group_description("thingGroupDescription", "\x7f", NULL),
+	    JD_EINVAL);
+	CHECK_EQ_INT(core_check_group_description("thingGroupDescription", "\xe2\x80\x8b", NULL),
+	    JD_EINVAL);
 	CHECK_EQ_STR(MSG(core_check_group_description("thingGroupDescription", "a\tb", &err)),
 	    "1 validation error detected: Value 'a?b' at 'thingGroupDescription' failed to satisfy "
 	    "constraint: Member must satisfy regular expression pattern: [\\p{Graph}\\x20]*");
@@ -312,7 +361,8 @@ TEST(tags)
 	CHECK_EQ_INT(core_check_tag_key("tags.member.key", "aZ9 _.:/=+-@", NULL), 0);
 	CHECK_EQ_INT(core_check_tag_key("tags.member.key", "\xc3\xa9t\xc3\xa9", NULL), 0);
 	CHECK_EQ_INT(core_check_tag_key("tags.member.key", "\xe6\x97\xa5\xe6\x9c\xac", NULL), 0);
-	CHECK_EQ_INT(core_check_tag_key("tags.member.key", "\xe2\x80\x83", NULL), 0); /* U+2003 (Zs) */
+	CHECK_EQ_INT(core_check_tag_key("tags.member.key", "\xe2\x80\x83", NULL),
+	    0); /* U+2003 (Zs) */
 	CHECK_EQ_INT(core_check_tag_key("tags.member.key", rep("\xc3\xa9", 128), NULL), 0);
 	CHECK_EQ_INT(core_check_tag_key("tags.member.key", rep("\xc3\xa9", 129), NULL), JD_EINVAL);
 	CHECK_EQ_INT(core_check_tag_key("tags.member.key", "a#b", NULL), JD_EINVAL);
@@ -326,7 +376,8 @@ TEST(tags)
 	CHECK_EQ_INT(core_check_tag_value("tags.member.value", "", NULL), 0);
 	CHECK_EQ_INT(core_check_tag_value("tags.member.value", "any thing, #1!", NULL), 0);
 	CHECK_EQ_INT(core_check_tag_value("tags.member.value", rep("\xc3\xa9", 256), NULL), 0);
-	CHECK_EQ_INT(core_check_tag_value("tags.member.value", rep("\xc3\xa9", 257), NULL), JD_EINVAL);
+	CHECK_EQ_INT(core_check_tag_value("tags.member.value", rep("\xc3\xa9", 257), NULL),
+	    JD_EINVAL);
 	CHECK_EQ_INT(core_check_tag_value("tags.member.value", "a\tb", NULL), JD_EINVAL);
 }
 
@@ -372,8 +423,10 @@ TEST(range)
 TEST(value_quoting)
 {
 	/* 70 printable bytes: quoted value cut to 64 */
-	CHECK_EQ_STR(MSG(core_check_job_id("jobId", "0123456789012345678901234567890123456789"
-	                                            "012345678901234567890123.56789", &err)),
+	CHECK_EQ_STR(MSG(core_check_job_id("jobId",
+	                 "0123456789012345678901234567890123456789"
+	                 "012345678901234567890123.56789",
+	                 &err)),
 	    "2 validation errors detected: Value "
 	    "'0123456789012345678901234567890123456789012345678901234567890123' at 'jobId' failed to "
 	    "satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_-]+; "
@@ -391,8 +444,8 @@ TEST(value_quoting)
 
 TEST(parse_u63)
 {
-	static const char *const bad[] = {"9223372036854775808", "-1", "", "abc", "1e3", " 1",
-	    "+1", "1 ", "0x10", "18446744073709551616", "99999999999999999999", "1.0", "-0", "١"};
+	static const char *const bad[] = {"9223372036854775808", "-1", "", "abc", "1e3", " 1", "+1",
+	    "1 ", "0x10", "18446744073709551616", "99999999999999999999", "1.0", "-0", "١"};
 	int64_t v;
 
 	v = -1;

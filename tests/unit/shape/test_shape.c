@@ -14,7 +14,9 @@ static struct buf out = BUF_INIT;
 static struct jw w;
 
 static const struct shape_opts control = {
-	.ts_float = true, .region = "eu-west-3", .account = "123456789012",
+    .ts_float = true,
+    .region = "eu-west-3",
+    .account = "123456789012",
 };
 
 #define NOW 1700000100000LL /* ms */

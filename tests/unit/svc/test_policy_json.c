@@ -70,10 +70,12 @@ old_abort(json_t *cfg, const struct jd_counts *c, char comment[256])
 		goto out;
 	int64_t executed = c->n[JD_EXEC_SUCCEEDED] + c->n[JD_EXEC_FAILED] + c->n[JD_EXEC_REJECTED] +
 	    c->n[JD_EXEC_TIMED_OUT];
-	json_array_foreach(list, i, crit) {
+	json_array_foreach(list, i, crit)
+	{
 		const char *ft = json_string_value(json_object_get(crit, "failureType"));
 		double threshold = json_number_value(json_object_get(crit, "thresholdPercentage"));
-		int64_t min = json_integer_value(json_object_get(crit, "minNumberOfExecutedThings"));
+		int64_t min =
+		    json_integer_value(json_object_get(crit, "minNumberOfExecutedThings"));
 		int64_t failed;
 		if (ft == NULL || executed < min || executed == 0)
 			continue;
@@ -84,7 +86,8 @@ old_abort(json_t *cfg, const struct jd_counts *c, char comment[256])
 		else if (strcmp(ft, "TIMED_OUT") == 0)
 			failed = c->n[JD_EXEC_TIMED_OUT];
 		else
-			failed = c->n[JD_EXEC_FAILED] + c->n[JD_EXEC_REJECTED] + c->n[JD_EXEC_TIMED_OUT];
+			failed =
+			    c->n[JD_EXEC_FAILED] + c->n[JD_EXEC_REJECTED] + c->n[JD_EXEC_TIMED_OUT];
 		if ((double)failed * 100.0 < threshold * (double)executed)
 			continue;
 		snprintf(comment, 256,
@@ -102,7 +105,8 @@ out:
 static bool
 old_retry(json_t *cfg, const int *hist, int n, int64_t retry_attempt)
 {
-	json_t *list = json_object_get(json_object_get(cfg, "jobExecutionsRetryConfig"), "criteriaList");
+	json_t *list =
+	    json_object_get(json_object_get(cfg, "jobExecutionsRetryConfig"), "criteriaList");
 	int status = hist[n - 1];
 	const char *type = core_exec_status_name(status);
 	int count_status = status;
@@ -113,7 +117,8 @@ old_retry(json_t *cfg, const int *hist, int n, int64_t retry_attempt)
 
 	if (status != JD_EXEC_FAILED && status != JD_EXEC_TIMED_OUT)
 		goto out;
-	json_array_foreach(list, i, crit) {
+	json_array_foreach(list, i, crit)
+	{
 		const char *ft = json_string_value(json_object_get(crit, "failureType"));
 		int64_t k = json_integer_value(json_object_get(crit, "numberOfRetries"));
 		if (ft != NULL && strcmp(ft, type) == 0) {
@@ -129,8 +134,8 @@ old_retry(json_t *cfg, const int *hist, int n, int64_t retry_attempt)
 	if (allowed <= 0 || retry_attempt >= 10)
 		goto out;
 	for (int h = 0; h < n; h++)
-		if (count_status < 0 ? (hist[h] == JD_EXEC_FAILED || hist[h] == JD_EXEC_TIMED_OUT)
-		                     : hist[h] == count_status)
+		if (count_status < 0 ? (hist[h] == JD_EXEC_FAILED || hist[h] == JD_EXEC_TIMED_OUT) :
+		                       hist[h] == count_status)
 			failures++;
 	retry = failures <= allowed;
 out:
@@ -142,8 +147,8 @@ static int64_t
 old_start_ms(const char *config)
 {
 	json_t *cfg = json_loads(config ? config : "{}", 0, NULL);
-	const char *st = json_string_value(json_object_get(json_object_get(cfg, "schedulingConfig"),
-	    "startTime"));
+	const char *st = json_string_value(
+	    json_object_get(json_object_get(cfg, "schedulingConfig"), "startTime"));
 	int64_t ms = 0;
 
 	if (st == NULL || core_parse_schedule_time(st, &ms) != 0)
@@ -180,57 +185,57 @@ new_retry(const struct jd_policy *p, const int *hist, int n, int64_t retry_attem
 /* ---- configurations ----------------------------------------------------- */
 
 static const char *const configs[] = {
-	"{}",
-	"{\"jobExecutionsRolloutConfig\":{\"maximumPerMinute\":50}}",
-	"{\"jobExecutionsRolloutConfig\":{}}",
-	"{\"jobExecutionsRolloutConfig\":null}",
-	"{\"jobExecutionsRolloutConfig\":{\"maximumPerMinute\":300,\"exponentialRate\":{"
-	    "\"baseRatePerMinute\":3,\"incrementFactor\":4.9,\"rateIncreaseCriteria\":{"
-	    "\"numberOfSucceededThings\":5}}}}",
-	"{\"jobExecutionsRolloutConfig\":{\"exponentialRate\":{\"baseRatePerMinute\":10,"
-	    "\"incrementFactor\":1.1,\"rateIncreaseCriteria\":{\"numberOfNotifiedThings\":3}}}}",
-	"{\"jobExecutionsRolloutConfig\":{\"maximumPerMinute\":1000,\"exponentialRate\":{"
-	    "\"baseRatePerMinute\":1,\"incrementFactor\":2,\"rateIncreaseCriteria\":{"
-	    "\"numberOfNotifiedThings\":2,\"numberOfSucceededThings\":1}}}}",
-	"{\"jobExecutionsRolloutConfig\":{\"maximumPerMinute\":20,\"exponentialRate\":null}}",
-	"{\"jobExecutionsRolloutConfig\":{\"exponentialRate\":{\"baseRatePerMinute\":500,"
-	    "\"incrementFactor\":5,\"rateIncreaseCriteria\":{}}}}",
-	"{\"abortConfig\":{\"criteriaList\":[{\"failureType\":\"FAILED\",\"action\":\"CANCEL\","
-	    "\"thresholdPercentage\":50,\"minNumberOfExecutedThings\":4}]}}",
-	"{\"abortConfig\":{\"criteriaList\":[{\"failureType\":\"REJECTED\",\"action\":\"CANCEL\","
-	    "\"thresholdPercentage\":33.33,\"minNumberOfExecutedThings\":3},{\"failureType\":\"ALL\","
-	    "\"action\":\"CANCEL\",\"thresholdPercentage\":75.5,\"minNumberOfExecutedThings\":1},"
-	    "{\"failureType\":\"TIMED_OUT\",\"action\":\"CANCEL\",\"thresholdPercentage\":10,"
-	    "\"minNumberOfExecutedThings\":2}]}}",
-	"{\"abortConfig\":{\"criteriaList\":[{\"action\":\"CANCEL\",\"thresholdPercentage\":0,"
-	    "\"minNumberOfExecutedThings\":1},{\"failureType\":\"ALL\",\"action\":\"CANCEL\","
-	    "\"thresholdPercentage\":0.01,\"minNumberOfExecutedThings\":5}]}}",
-	"{\"abortConfig\":{\"criteriaList\":[]}}",
-	"{\"jobExecutionsRetryConfig\":{\"criteriaList\":[{\"failureType\":\"FAILED\","
-	    "\"numberOfRetries\":2},{\"failureType\":\"TIMED_OUT\",\"numberOfRetries\":1}]}}",
-	"{\"jobExecutionsRetryConfig\":{\"criteriaList\":[{\"failureType\":\"ALL\","
-	    "\"numberOfRetries\":10}]}}",
-	"{\"jobExecutionsRetryConfig\":{\"criteriaList\":[{\"failureType\":\"ALL\","
-	    "\"numberOfRetries\":3},{\"failureType\":\"FAILED\",\"numberOfRetries\":1}]}}",
-	"{\"jobExecutionsRetryConfig\":{\"criteriaList\":[{\"failureType\":\"TIMED_OUT\","
-	    "\"numberOfRetries\":0},{\"failureType\":\"ALL\",\"numberOfRetries\":4}]}}",
-	"{\"jobExecutionsRetryConfig\":{\"criteriaList\":[{\"failureType\":\"ALL\","
-	    "\"numberOfRetries\":0}]}}",
-	"{\"schedulingConfig\":{\"startTime\":\"2024-01-01T12:30\",\"endTime\":\"2024-01-02T00:00:00Z\","
-	    "\"endBehavior\":\"CANCEL\"}}",
-	"{\"schedulingConfig\":{\"startTime\":\"2024-13-01T12:30\"}}",
-	"{\"schedulingConfig\":{\"endTime\":\"2024-01-02T00:00\",\"maintenanceWindows\":[]}}",
-	/* everything at once, as CreateJob stores it */
-	"{\"presignedUrlConfig\":{\"roleArn\":\"arn:aws:iam::123456789012:role/r\",\"expiresInSec\":600},"
-	    "\"jobExecutionsRolloutConfig\":{\"maximumPerMinute\":100,\"exponentialRate\":{"
-	    "\"baseRatePerMinute\":2,\"incrementFactor\":1.5,\"rateIncreaseCriteria\":{"
-	    "\"numberOfNotifiedThings\":4}}},\"abortConfig\":{\"criteriaList\":[{\"failureType\":"
-	    "\"ALL\",\"action\":\"CANCEL\",\"thresholdPercentage\":20,\"minNumberOfExecutedThings\":"
-	    "5}]},\"timeoutConfig\":{\"inProgressTimeoutInMinutes\":30},\"jobExecutionsRetryConfig\":"
-	    "{\"criteriaList\":[{\"failureType\":\"TIMED_OUT\",\"numberOfRetries\":2},"
-	    "{\"failureType\":\"ALL\",\"numberOfRetries\":5}]},\"schedulingConfig\":{\"startTime\":"
-	    "\"2030-06-01T08:00\",\"endTime\":\"2030-06-02T08:00\",\"endBehavior\":\"FORCE_CANCEL\"},"
-	    "\"destinationPackageVersions\":[]}",
+    "{}",
+    "{\"jobExecutionsRolloutConfig\":{\"maximumPerMinute\":50}}",
+    "{\"jobExecutionsRolloutConfig\":{}}",
+    "{\"jobExecutionsRolloutConfig\":null}",
+    "{\"jobExecutionsRolloutConfig\":{\"maximumPerMinute\":300,\"exponentialRate\":{"
+    "\"baseRatePerMinute\":3,\"incrementFactor\":4.9,\"rateIncreaseCriteria\":{"
+    "\"numberOfSucceededThings\":5}}}}",
+    "{\"jobExecutionsRolloutConfig\":{\"exponentialRate\":{\"baseRatePerMinute\":10,"
+    "\"incrementFactor\":1.1,\"rateIncreaseCriteria\":{\"numberOfNotifiedThings\":3}}}}",
+    "{\"jobExecutionsRolloutConfig\":{\"maximumPerMinute\":1000,\"exponentialRate\":{"
+    "\"baseRatePerMinute\":1,\"incrementFactor\":2,\"rateIncreaseCriteria\":{"
+    "\"numberOfNotifiedThings\":2,\"numberOfSucceededThings\":1}}}}",
+    "{\"jobExecutionsRolloutConfig\":{\"maximumPerMinute\":20,\"exponentialRate\":null}}",
+    "{\"jobExecutionsRolloutConfig\":{\"exponentialRate\":{\"baseRatePerMinute\":500,"
+    "\"incrementFactor\":5,\"rateIncreaseCriteria\":{}}}}",
+    "{\"abortConfig\":{\"criteriaList\":[{\"failureType\":\"FAILED\",\"action\":\"CANCEL\","
+    "\"thresholdPercentage\":50,\"minNumberOfExecutedThings\":4}]}}",
+    "{\"abortConfig\":{\"criteriaList\":[{\"failureType\":\"REJECTED\",\"action\":\"CANCEL\","
+    "\"thresholdPercentage\":33.33,\"minNumberOfExecutedThings\":3},{\"failureType\":\"ALL\","
+    "\"action\":\"CANCEL\",\"thresholdPercentage\":75.5,\"minNumberOfExecutedThings\":1},"
+    "{\"failureType\":\"TIMED_OUT\",\"action\":\"CANCEL\",\"thresholdPercentage\":10,"
+    "\"minNumberOfExecutedThings\":2}]}}",
+    "{\"abortConfig\":{\"criteriaList\":[{\"action\":\"CANCEL\",\"thresholdPercentage\":0,"
+    "\"minNumberOfExecutedThings\":1},{\"failureType\":\"ALL\",\"action\":\"CANCEL\","
+    "\"thresholdPercentage\":0.01,\"minNumberOfExecutedThings\":5}]}}",
+    "{\"abortConfig\":{\"criteriaList\":[]}}",
+    "{\"jobExecutionsRetryConfig\":{\"criteriaList\":[{\"failureType\":\"FAILED\","
+    "\"numberOfRetries\":2},{\"failureType\":\"TIMED_OUT\",\"numberOfRetries\":1}]}}",
+    "{\"jobExecutionsRetryConfig\":{\"criteriaList\":[{\"failureType\":\"ALL\","
+    "\"numberOfRetries\":10}]}}",
+    "{\"jobExecutionsRetryConfig\":{\"criteriaList\":[{\"failureType\":\"ALL\","
+    "\"numberOfRetries\":3},{\"failureType\":\"FAILED\",\"numberOfRetries\":1}]}}",
+    "{\"jobExecutionsRetryConfig\":{\"criteriaList\":[{\"failureType\":\"TIMED_OUT\","
+    "\"numberOfRetries\":0},{\"failureType\":\"ALL\",\"numberOfRetries\":4}]}}",
+    "{\"jobExecutionsRetryConfig\":{\"criteriaList\":[{\"failureType\":\"ALL\","
+    "\"numberOfRetries\":0}]}}",
+    "{\"schedulingConfig\":{\"startTime\":\"2024-01-01T12:30\",\"endTime\":\"2024-01-02T00:00:00Z\","
+    "\"endBehavior\":\"CANCEL\"}}",
+    "{\"schedulingConfig\":{\"startTime\":\"2024-13-01T12:30\"}}",
+    "{\"schedulingConfig\":{\"endTime\":\"2024-01-02T00:00\",\"maintenanceWindows\":[]}}",
+    /* everything at once, as CreateJob stores it */
+    "{\"presignedUrlConfig\":{\"roleArn\":\"arn:aws:iam::123456789012:role/r\",\"expiresInSec\":600},"
+    "\"jobExecutionsRolloutConfig\":{\"maximumPerMinute\":100,\"exponentialRate\":{"
+    "\"baseRatePerMinute\":2,\"incrementFactor\":1.5,\"rateIncreaseCriteria\":{"
+    "\"numberOfNotifiedThings\":4}}},\"abortConfig\":{\"criteriaList\":[{\"failureType\":"
+    "\"ALL\",\"action\":\"CANCEL\",\"thresholdPercentage\":20,\"minNumberOfExecutedThings\":"
+    "5}]},\"timeoutConfig\":{\"inProgressTimeoutInMinutes\":30},\"jobExecutionsRetryConfig\":"
+    "{\"criteriaList\":[{\"failureType\":\"TIMED_OUT\",\"numberOfRetries\":2},"
+    "{\"failureType\":\"ALL\",\"numberOfRetries\":5}]},\"schedulingConfig\":{\"startTime\":"
+    "\"2030-06-01T08:00\",\"endTime\":\"2030-06-02T08:00\",\"endBehavior\":\"FORCE_CANCEL\"},"
+    "\"destinationPackageVersions\":[]}",
 };
 
 #define NCONFIGS (sizeof(configs) / sizeof(configs[0]))
@@ -240,7 +245,7 @@ static const char *const configs[] = {
 TEST(empty)
 {
 	static const char *const empties[] = {NULL, "", "{}", " { } ", "{\"tags\":[]}",
-		"{\"destinationPackageVersions\":[\"arn:x\"]}"};
+	    "{\"destinationPackageVersions\":[\"arn:x\"]}"};
 	struct jd_policy p;
 
 	for (size_t i = 0; i < sizeof(empties) / sizeof(empties[0]); i++) {
@@ -260,13 +265,13 @@ TEST(empty)
 TEST(malformed)
 {
 	static const char *const bad[] = {"{", "not json", "[]", "[{}]", "1", "\"{}\"", "null",
-		"{\"a\":1,}", "{} {}"};
+	    "{\"a\":1,}", "{} {}"};
 	struct jd_policy p;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		memset(&p, 0x5a, sizeof(p));
 		CHECK_EQ_INT(svc_policy_from_json(bad[i], &p), -1);
-		CHECK_EQ_INT(p.present, 0);     /* an empty policy */
+		CHECK_EQ_INT(p.present, 0); /* an empty policy */
 		CHECK(p.abort == NULL);
 		CHECK_EQ_INT(p.n_retry, 0);
 	}
@@ -277,8 +282,9 @@ TEST(full)
 	struct jd_policy p;
 
 	CHECK_EQ_INT(svc_policy_from_json(configs[NCONFIGS - 1], &p), 0);
-	CHECK_EQ_INT(p.present, JD_POLICY_ROLLOUT | JD_POLICY_ABORT | JD_POLICY_RETRY |
-	    JD_POLICY_TIMEOUT | JD_POLICY_SCHEDULE | JD_POLICY_PRESIGNED);
+	CHECK_EQ_INT(p.present,
+	    JD_POLICY_ROLLOUT | JD_POLICY_ABORT | JD_POLICY_RETRY | JD_POLICY_TIMEOUT |
+	        JD_POLICY_SCHEDULE | JD_POLICY_PRESIGNED);
 	CHECK_EQ_INT(p.max_per_minute, 100);
 	CHECK(p.exponential);
 	CHECK_EQ_INT(p.base_per_minute, 2);
@@ -295,7 +301,7 @@ TEST(full)
 	CHECK_EQ_INT(p.retry[1].failure_type, JD_FAILURE_ALL);
 	CHECK_EQ_INT(p.retry[1].retries, 5);
 	CHECK_EQ_INT(p.inprogress_timeout_min, 30);
-	CHECK_EQ_INT(p.start_ms, INT64_C(1906531200000));   /* 2030-06-01T08:00Z */
+	CHECK_EQ_INT(p.start_ms, INT64_C(1906531200000)); /* 2030-06-01T08:00Z */
 	CHECK_EQ_INT(p.end_ms, INT64_C(1906531200000) + 1440 * MIN);
 	CHECK_EQ_INT(p.end_behavior, JD_END_FORCE_CANCEL);
 	CHECK_EQ_INT(p.presigned_expires_sec, 600);
@@ -336,12 +342,14 @@ TEST(rollout_members)
 	core_policy_release(&p);
 
 	/* numbers of the wrong JSON type read as 0 */
-	CHECK_EQ_INT(svc_policy_from_json("{\"jobExecutionsRolloutConfig\":{\"maximumPerMinute\":\"5\"}}",
-	                 &p), 0);
+	CHECK_EQ_INT(svc_policy_from_json(
+	                 "{\"jobExecutionsRolloutConfig\":{\"maximumPerMinute\":\"5\"}}", &p),
+	    0);
 	CHECK_EQ_INT(p.max_per_minute, 0);
 	core_policy_release(&p);
-	CHECK_EQ_INT(svc_policy_from_json("{\"jobExecutionsRolloutConfig\":{\"maximumPerMinute\":5.0}}",
-	                 &p), 0);
+	CHECK_EQ_INT(
+	    svc_policy_from_json("{\"jobExecutionsRolloutConfig\":{\"maximumPerMinute\":5.0}}", &p),
+	    0);
 	CHECK_EQ_INT(p.max_per_minute, 0);
 	core_policy_release(&p);
 }
@@ -359,7 +367,7 @@ TEST(abort_members)
 	CHECK_EQ_INT(p.abort[1].failure_type, JD_FAILURE_ALL);
 	CHECK(p.abort[1].threshold_pct == 75.5);
 	CHECK_EQ_INT(p.abort[2].failure_type, JD_FAILURE_TIMED_OUT);
-	CHECK(p.abort[2].threshold_pct == 10.0);            /* an integer threshold */
+	CHECK(p.abort[2].threshold_pct == 10.0); /* an integer threshold */
 	core_policy_release(&p);
 
 	/* a criterion without failureType keeps its place and never trips */
@@ -390,10 +398,14 @@ TEST(retry_members)
 	core_policy_release(&p);
 
 	/* REJECTED (never retried), unknown and missing types are skipped */
-	CHECK_EQ_INT(svc_policy_from_json("{\"jobExecutionsRetryConfig\":{\"criteriaList\":["
-	                 "{\"failureType\":\"REJECTED\",\"numberOfRetries\":1},{\"failureType\":\"NOPE\","
-	                 "\"numberOfRetries\":1},{\"numberOfRetries\":1},{\"failureType\":\"ALL\","
-	                 "\"numberOfRetries\":6}]}}", &p), 0);
+	CHECK_EQ_INT(
+	    svc_policy_from_json(
+	        "{\"jobExecutionsRetryConfig\":{\"criteriaList\":["
+	        "{\"failureType\":\"REJECTED\",\"numberOfRetries\":1},{\"failureType\":\"NOPE\","
+	        "\"numberOfRetries\":1},{\"numberOfRetries\":1},{\"failureType\":\"ALL\","
+	        "\"numberOfRetries\":6}]}}",
+	        &p),
+	    0);
 	CHECK_EQ_INT(p.n_retry, 1);
 	CHECK_EQ_INT(p.retry[0].failure_type, JD_FAILURE_ALL);
 	CHECK_EQ_INT(p.retry[0].retries, 6);
@@ -410,7 +422,9 @@ TEST(timeout_schedule_presigned_members)
 {
 	struct jd_policy p;
 
-	CHECK_EQ_INT(svc_policy_from_json("{\"timeoutConfig\":{\"inProgressTimeoutInMinutes\":10080}}", &p), 0);
+	CHECK_EQ_INT(
+	    svc_policy_from_json("{\"timeoutConfig\":{\"inProgressTimeoutInMinutes\":10080}}", &p),
+	    0);
 	CHECK_EQ_INT(p.present, JD_POLICY_TIMEOUT);
 	CHECK_EQ_INT(p.inprogress_timeout_min, 10080);
 	CHECK_EQ_INT(core_policy_inprogress_deadline(&p, 1000), 1000 + 10080 * MIN);
@@ -438,16 +452,20 @@ TEST(timeout_schedule_presigned_members)
 	CHECK(p.end_ms != 0);
 	core_policy_release(&p);
 	CHECK_EQ_INT(svc_policy_from_json("{\"schedulingConfig\":{\"endBehavior\":\"STOP_ROLLOUT\","
-	                 "\"startTime\":7}}", &p), 0);
+	                                  "\"startTime\":7}}",
+	                 &p),
+	    0);
 	CHECK_EQ_INT(p.end_behavior, JD_END_STOP_ROLLOUT);
 	CHECK_EQ_INT(p.start_ms, 0);
 	core_policy_release(&p);
-	CHECK_EQ_INT(svc_policy_from_json("{\"schedulingConfig\":{\"endBehavior\":\"LATER\"}}", &p), 0);
+	CHECK_EQ_INT(svc_policy_from_json("{\"schedulingConfig\":{\"endBehavior\":\"LATER\"}}", &p),
+	    0);
 	CHECK_EQ_INT(p.end_behavior, JD_END_NONE);
 	core_policy_release(&p);
 
-	CHECK_EQ_INT(svc_policy_from_json("{\"presignedUrlConfig\":{\"roleArn\":\"arn:aws:iam::1:role/r\"}}",
-	                 &p), 0);
+	CHECK_EQ_INT(svc_policy_from_json(
+	                 "{\"presignedUrlConfig\":{\"roleArn\":\"arn:aws:iam::1:role/r\"}}", &p),
+	    0);
 	CHECK_EQ_INT(p.present, JD_POLICY_PRESIGNED);
 	CHECK_EQ_INT(p.presigned_expires_sec, 0);
 	core_policy_release(&p);
@@ -539,7 +557,7 @@ TEST(same_abort_as_before)
 TEST(same_retry_as_before)
 {
 	static const int ends[] = {JD_EXEC_FAILED, JD_EXEC_TIMED_OUT, JD_EXEC_REJECTED,
-		JD_EXEC_SUCCEEDED, JD_EXEC_CANCELED};
+	    JD_EXEC_SUCCEEDED, JD_EXEC_CANCELED};
 	int differ = 0, retried = 0;
 
 	for (size_t i = 0; i < NCONFIGS; i++) {

@@ -41,7 +41,8 @@ TEST(escape_ascii_and_controls)
 
 TEST(escape_keeps_valid_utf8)
 {
-	check_round_trip("\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14, "\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+	check_round_trip("\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14,
+	    "\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
 }
 
 TEST(escape_replaces_invalid_utf8)
@@ -94,8 +95,8 @@ TEST(negative_times)
 /* jw_int and jw_time_ms format integers by hand: the extremes, against snprintf */
 TEST(integer_extremes)
 {
-	static const int64_t v[] = {0, 1, -1, 9, 10, 999, 1000, -1000, 123456789012345,
-	    INT64_MAX, INT64_MIN, INT64_MIN + 1};
+	static const int64_t v[] = {0, 1, -1, 9, 10, 999, 1000, -1000, 123456789012345, INT64_MAX,
+	    INT64_MIN, INT64_MIN + 1};
 	char want[64];
 
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
