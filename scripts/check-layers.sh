@@ -152,6 +152,16 @@ END {
 	exit bad
 }' $files
 rc=$?
+
+# No source file over JD_FILE_LINES_MAX lines: a longer one is split by role.
+JD_FILE_LINES_MAX=1000
+# shellcheck disable=SC2086
+long=$(wc -l $files | awk -v max=$JD_FILE_LINES_MAX '$2 != "total" && $1 > max { print $2 ": " $1 " lines" }')
+if [ -n "$long" ]; then
+	printf '%s\n  (no file in src/ over %d lines: split it by role)\n' "$long" "$JD_FILE_LINES_MAX"
+	rc=1
+fi
+
 if [ $rc -ne 0 ]; then
 	echo "check-layers: dependency rules violated" >&2
 	exit 1

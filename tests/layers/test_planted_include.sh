@@ -45,4 +45,6 @@ plant sqlite-through-store-h store/store.h '#include <sqlite3.h>' \
 	'^  src/svc/[a-z_]+\.c:[0-9]+ -> src/svc/svc_int\.h:[0-9]+ -> src/store/store\.h:[0-9]+ -> sqlite3\.h$'
 plant internal-header-of-another-module api/planted.c '#include "svc/svc_int.h"' \
 	'^  src/api/planted\.c:[0-9]+ -> src/svc/svc_int\.h$'
+plant file-over-1000-lines util/planted.c "$(seq -f '/* %g */' 1 1001)" \
+	'^util/planted\.c: 1001 lines$'
 exit $fail
