@@ -390,7 +390,7 @@ store_exec_insert(struct store_tx *tx, struct jd_exec *x)
 static inline int
 store_exec_insert_first(struct store_tx *tx, struct jd_exec *xs, size_t n)
 {
-	assert(tx != NULL && store__tx(tx)->write && xs != NULL || n == 0);
+	assert(tx != NULL && store__tx(tx)->write && (xs != NULL || n == 0));
 	return store__tx(tx)->ops->exec_insert_first(tx, xs, n);
 }
 

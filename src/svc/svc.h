@@ -9,8 +9,8 @@
  *
  * Records returned through `out` parameters are owned by the caller and must
  * be released with the matching jd_*_release() (core/model.h). List functions call a
- * callback per row (borrowed) and report the cursor of the last row in
- * struct svc_page so callers can build a nextToken.
+ * callback per row (borrowed) and set *more when another page exists; the
+ * caller keeps the last row's key to build its nextToken (api/token.c).
  */
 #ifndef JD_SVC_SVC_H
 #define JD_SVC_SVC_H
@@ -175,7 +175,8 @@ int svc_dev_update(struct svc *s, const char *thing, const char *job_id,
 
 /* ---- time and test rig ------------------------------------------------ */
 
-/* Time out due executions and start due SCHEDULED jobs (D17); *fired = how many. */
+/* Time out due executions, start due SCHEDULED jobs and release due rollout
+ * batches (D17); *fired = how many. */
 int svc_timers_run(struct svc *s, int *fired, struct jd_error *e);
 /* Test-rig: wipe every row (D22). */
 int svc_reset(struct svc *s, struct jd_error *e);
