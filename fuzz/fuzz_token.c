@@ -71,7 +71,7 @@ mode_parse(char kind, const uint8_t *data, size_t size)
 	if (rc != 0) {
 		FUZZ_CHECK(rc == JD_EINVAL && e.code == JD_EINVAL);
 	} else {
-		FUZZ_CHECK(c.kind == kind);
+		FUZZ_CHECK(c.kind == (enum api_cursor_kind)kind);
 		FUZZ_CHECK(memchr(c.key, '\0', sizeof(c.key)) != NULL);
 		api_token_make(&svc_a, &c, again, sizeof(again));
 		FUZZ_CHECK(api_token_parse(&svc_a, kind, again, &c2, NULL) == 0);
