@@ -616,6 +616,8 @@ def main():
     print('# jobsd: rss_kb start=%s max=%s end=%s; fds start=%s max=%s end=%s; %s' % (
         base_rss, max(rss_vals) if rss_vals else '-', rss_after, base_fds,
         max(f for _, _, f in samples) if samples else '-', fds_after, why), flush=True)
+    print('# jobsd after the attackers left: rss %s kB (%+.0f%% of the start), fds %s' % (
+        rss_after, 100.0 * ((rss_after or 0) - base_rss) / base_rss, fds_after), flush=True)
     for e in st.first_errors[:5]:
         print('#   first errors: %s' % e, flush=True)
     for n in notes:

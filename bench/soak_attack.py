@@ -280,9 +280,12 @@ def a_rig(args, deadline):
         for plane, target in (('control', args.control), ('data', args.data)):
             host, port = hostport(target)
             for signed in (False, True):
-                todo = reads + (writes if exposed_reads == 0 else [])
-                for method, path, body in todo:
-                    if not alive(deadline):
+                # the destructive probes only while every read probe so far was refused:
+                # an exposed read already proves the finding, and a reset would wipe the
+                # soak's own data and hide every other figure
+                todo = [(r, False) for r in reads] + [(w, True) for w in writes]
+                for (method, path, body), destructive in todo:
+                    if not alive(deadline) or (destructive and exposed_reads):
                         break
                     hdrs = {'Content-Length': str(len(body or b''))}
                     if signed and args.key:
@@ -306,7 +309,7 @@ def a_rig(args, deadline):
                     k = '%s %s %s %s' % (plane, 'signed' if signed else 'unsigned', method, path)
                     seen[k] = st
                     if 200 <= st < 300:
-                        if (method, path, body) in writes:
+                        if destructive:
                             exposed_writes += 1
                         else:
                             exposed_reads += 1
