@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2317  # cleanup and stop_pid run from the EXIT trap
 # soak.sh: one jobsd under mixed legitimate load and every attack of issue 13 at once,
 # for a set time; fails on RSS growth after warm-up, descriptor growth, a lost
 # acknowledged write, legitimate errors over 1%, or an attack that got through.
@@ -49,7 +50,11 @@ done
 command -v mosquitto >/dev/null || { echo "soak.sh: mosquitto not installed" >&2; exit 3; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/jobsd-soak.XXXXXX")
-pid= broker= drain= soak= rc=2
+pid=''
+broker=''
+drain=''
+soak=''
+rc=2
 stop_pid() { # pid: SIGTERM, then SIGKILL after 10 s
 	local p=$1
 	if [[ -n $p ]] && kill -0 "$p" 2>/dev/null; then
@@ -76,7 +81,7 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'rc=130; exit 130' INT TERM
 
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
