@@ -46,8 +46,11 @@ fuzz-smoke: deps
 	@cmake --build $(FUZZ_BUILD) --target fuzz_all -j$(JOBS) >/dev/null
 	@./fuzz/smoke.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
+# bench/run-all.sh --small (every scenario, small), then a 2-minute soak under every
+# attack of issue 13 (bench/soak.sh; bench/README.md "Soak"); about 3 minutes in all.
 bench: build
 	@./bench/run-all.sh --small
+	@./bench/soak.sh --minutes 2
 
 # Formatting (.clang-format, clang-format 14 or later): `make format` rewrites
 # the C files of src/, tests/unit, tests/store, fuzz/ and bench/ in place;
