@@ -17,7 +17,7 @@ mkdir -p data
 if [ ! -f "$CREDS" ]; then
 	key=AKID$(LC_ALL=C tr -dc 'A-Z0-9' </dev/urandom | head -c 16)
 	secret=$(LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 40)
-	(umask 077 && printf '# jobsd credentials: ACCESS_KEY_ID SECRET_ACCESS_KEY, one pair a line.\n# Edit, then `kill -HUP <jobsd pid>` to reload.\n%s %s\n' \
+	(umask 077 && printf '# jobsd credentials: ACCESS_KEY_ID SECRET_ACCESS_KEY [admin], one pair a line;\n# admin: may call the test-rig endpoints (--test-rig). Edit, then `kill -HUP <jobsd pid>` to reload.\n%s %s admin\n' \
 		"$key" "$secret" >"$CREDS")
 	echo "jobsd: wrote a development key pair to ./$CREDS"
 fi

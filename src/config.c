@@ -5,10 +5,12 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/core.h"
 #include "jd_limits.h"
@@ -52,7 +54,12 @@ static const struct opt opts[] = {
 	    "PEM CA of device certificates: the data listener requires a client certificate whose "
 	    "subject CN is the thing name (mutual TLS; needs --tls-cert); re-read on SIGHUP [none]"},
 	{"test-rig", OPT_BOOL, O(test_rig), NULL,
-	    "enable /_jobsd/ admin endpoints (reset, virtual clock) and /moto-api/reset (D22)"},
+	    "enable /_jobsd/ admin endpoints (reset, virtual clock) and /moto-api/reset on the "
+	    "control listener (D22); with auth=sigv4 they need an admin key (D26); without auth, "
+	    "loopback listeners only"},
+	{"store-check", OPT_STR, O(store_check), "quick|full|off",
+	    "at start, check the store is writable and its pages are sound (PRAGMA quick_check or "
+	    "integrity_check; off skips the page check of a very large store) [quick]"},
 	{"log-level", OPT_LEVEL, O(log_level), "LEVEL", "error|warn|info|debug [info]"},
 	{"mqtt", OPT_STR, O(mqtt), "HOST:PORT", "MQTT broker for the device plane; empty for none [empty]"},
 	{"mqtt-client-id", OPT_STR, O(mqtt_client_id), "ID", "MQTT client id, unique per node [jobsd-HOSTNAME-PID]"},
@@ -216,6 +223,78 @@ split_addr(const char *v, struct config_addr *a)
 		a->port = (int)port;
 }
 
+bool
+config_addr_loopback(const struct config_addr *a)
+{
+	struct in_addr in;
+
+	if (strcmp(a->host, "localhost") == 0 || strcmp(a->host, "::1") == 0 ||
+	    strcmp(a->host, "[::1]") == 0)
+		return true;
+	return inet_pton(AF_INET, a->host, &in) == 1 && (ntohl(in.s_addr) >> 24) == 127;
+}
+
+/*
+ * A configured file that others may change (a certificate or CA they could
+ * replace) or, for a secret, read. A file that cannot be stat'ed is left to
+ * whoever opens it (their error names it).
+ */
+static int
+check_file_mode(const char *opt, const char *path, bool secret, struct jd_error *e)
+{
+	struct stat st;
+
+	if (path[0] == '\0' || stat(path, &st) != 0)
+		return 0;
+	if ((st.st_mode & S_IWOTH) != 0)
+		return jd_error_set(e, JD_EINVAL,
+		    "unsafe: %s %s is writable by others (mode %03o); chmod o-w it", opt, path,
+		    (unsigned)(st.st_mode & 0777));
+	if (secret && (st.st_mode & S_IROTH) != 0)
+		return jd_error_set(e, JD_EINVAL,
+		    "unsafe: %s %s is readable by others (mode %03o); chmod 600 it", opt, path,
+		    (unsigned)(st.st_mode & 0777));
+	return 0;
+}
+
+/* The combinations jobsd refuses to start with (docs/hardening-rig.md). */
+static int
+check_unsafe(const struct config *c, struct jd_error *e)
+{
+	bool auth_off = strcmp(c->auth, "off") == 0;
+	bool data = c->data_listen[0] != '\0';
+	int rc;
+
+	/* With auth off the control listener asks for no certificate: anyone
+	 * who reaches it acts for any thing, so device certificates isolate
+	 * devices only if devices cannot reach it (issue 13, item 6). */
+	if (c->data_client_ca[0] != '\0' && auth_off && !config_addr_loopback(&c->listen_addr))
+		return jd_error_set(e, JD_EINVAL,
+		    "unsafe: data-client-ca with auth=off on the non-loopback control listener %s: "
+		    "anyone reaching it could act for any thing; use auth=sigv4 or a loopback "
+		    "listen address",
+		    c->listen);
+	/* Without auth the test rig (reset, clock) is anyone's who reaches it. */
+	if (c->test_rig && auth_off &&
+	    (!config_addr_loopback(&c->listen_addr) ||
+	        (data && !config_addr_loopback(&c->data_listen_addr))))
+		return jd_error_set(e, JD_EINVAL,
+		    "unsafe: test-rig with auth=off on the non-loopback listener %s: anyone could "
+		    "wipe the store or move the clock; use auth=sigv4 with an admin key or loopback "
+		    "listen addresses",
+		    !config_addr_loopback(&c->listen_addr) ? c->listen : c->data_listen);
+	if ((rc = check_file_mode("tls-key", c->tls_key, true, e)) != 0 ||
+	    (rc = check_file_mode("mqtt-keyfile", c->mqtt_keyfile, true, e)) != 0 ||
+	    (!auth_off &&
+	        (rc = check_file_mode("credentials-file", c->credentials_file, true, e)) != 0) ||
+	    (rc = check_file_mode("tls-cert", c->tls_cert, false, e)) != 0 ||
+	    (rc = check_file_mode("data-client-ca", c->data_client_ca, false, e)) != 0 ||
+	    (rc = check_file_mode("mqtt-cafile", c->mqtt_cafile, false, e)) != 0 ||
+	    (rc = check_file_mode("mqtt-certfile", c->mqtt_certfile, false, e)) != 0)
+		return rc;
+	return 0;
+}
+
 static int
 validate(struct config *c, struct jd_error *e)
 {
@@ -233,6 +312,10 @@ validate(struct config *c, struct jd_error *e)
 		return jd_error_set(e, JD_EINVAL, "store must be sqlite:PATH, not '%s'", c->store);
 	if (c->listen[0] == '\0')
 		return jd_error_set(e, JD_EINVAL, "listen must be set");
+	if (strcmp(c->store_check, "quick") != 0 && strcmp(c->store_check, "full") != 0 &&
+	    strcmp(c->store_check, "off") != 0)
+		return jd_error_set(e, JD_EINVAL,
+		    "store-check must be quick, full or off, not '%s'", c->store_check);
 	if (c->mqtt[0] != '\0') {
 		const char *colon = strrchr(c->mqtt, ':');
 		int64_t port;
@@ -277,7 +360,7 @@ validate(struct config *c, struct jd_error *e)
 	split_addr(c->mqtt, &c->mqtt_addr);
 	jd_strlcpy(c->store_spec.kind, "sqlite", sizeof(c->store_spec.kind));
 	jd_strlcpy(c->store_spec.path, c->store + 7, sizeof(c->store_spec.path));
-	return 0;
+	return check_unsafe(c, e);
 }
 
 void
@@ -299,6 +382,7 @@ config_load(struct config *c, int argc, char **argv, struct jd_error *e)
 	jd_strlcpy(c->account, "123456789012", sizeof(c->account));
 	jd_strlcpy(c->auth, "off", sizeof(c->auth));
 	jd_strlcpy(c->throttle, "off", sizeof(c->throttle));
+	jd_strlcpy(c->store_check, "quick", sizeof(c->store_check));
 	c->log_level = JD_LOG_INFO;
 
 	for (int i = 1; i < argc; i++) {
@@ -352,6 +436,8 @@ config_load(struct config *c, int argc, char **argv, struct jd_error *e)
 			return jd_error_set(e, JD_EINVAL, "option %s needs a value", a);
 		if ((rc = set(c, o, val, a, e)) != 0)
 			return rc;
+		if (o->off == offsetof(struct config, mqtt_password))
+			c->mqtt_password_argv = true;
 	}
 	if (c->show_help || c->show_version)
 		return 0;

@@ -36,6 +36,7 @@ struct config {
 	char tls_key[1024];
 	char data_client_ca[1024]; /* PEM CA: device mutual TLS on the data listener */
 	bool test_rig;
+	char store_check[16]; /* "quick" | "full" | "off": the store's check at start */
 	int log_level;
 	char mqtt[256]; /* broker HOST:PORT, "" = no MQTT */
 	char mqtt_client_id[128];
@@ -44,8 +45,9 @@ struct config {
 	char mqtt_cafile[1024];
 	char mqtt_certfile[1024]; /* jobsd's client certificate for the broker (PEM) */
 	char mqtt_keyfile[1024];
-	char mqtt_shard[32]; /* "i/N" (D20) */
-	int shard, shards;   /* parsed from mqtt_shard */
+	char mqtt_shard[32];     /* "i/N" (D20) */
+	int shard, shards;       /* parsed from mqtt_shard */
+	bool mqtt_password_argv; /* --mqtt-password was a flag: others can read it (ps) */
 	bool show_help;
 	bool show_version;
 	/* Parsed from the strings above by config_load (not with --help or
@@ -58,8 +60,16 @@ struct config {
 };
 
 /* Parse argv (and the file named by --config / JOBSD_CONFIG, and the env).
- * On error returns JD_EINVAL with a message in e. */
+ * On error returns JD_EINVAL with a one-line message in e: a bad value, or
+ * an unsafe combination (docs/hardening-rig.md): a device client CA with
+ * auth off on a non-loopback control listener, --test-rig without auth on a
+ * non-loopback listener, a secret file (TLS key, MQTT key, credentials)
+ * readable or writable by others, any other configured file writable by
+ * others. main exits 2 on it. */
 int config_load(struct config *c, int argc, char **argv, struct jd_error *e);
+/* Whether an address's host is loopback: 127.0.0.0/8, ::1 or localhost
+ * (the empty host listens on every address: not loopback). */
+bool config_addr_loopback(const struct config_addr *a);
 /* Usage text for --help. */
 void config_usage(const char *prog);
 /* Wipe the secrets (the MQTT password) once they are handed over. */

@@ -11,9 +11,10 @@
  * (likewise).
  *
  * Exit status: 0 after a signal (or --help, --version); 2 for a
- * configuration error (config_load's, the credentials file, the throttle
- * rates); 1 when the store, the service, the MQTT bridge or a listener does
- * not start.
+ * configuration error (config_load's, among them the unsafe combinations it
+ * refuses; the credentials file, the throttle rates); 1 when the store (its
+ * start-up check included), the service, the MQTT bridge or a listener does
+ * not start. Each with one line saying why (docs/hardening-rig.md).
  */
 #include <malloc.h>
 #include <signal.h>
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api/api.h"
@@ -127,11 +129,25 @@ setup_config(struct jobsd *j)
 static int
 setup_logging(struct jobsd *j)
 {
-	log_set_level(j->cfg.log_level);
-	if (j->cfg.test_rig)
-		log_warn(
-		    "TEST-RIG MODE: /_jobsd/ admin endpoints (reset, virtual clock) are enabled; "
-		    "never use this in production");
+	const struct config *c = &j->cfg;
+
+	log_set_level(c->log_level);
+	/* shown whatever the log level */
+	if (c->test_rig)
+		log_msg(log_get_level() < JD_LOG_WARN ? JD_LOG_ERROR : JD_LOG_WARN,
+		    "TEST-RIG MODE: /_jobsd/reset, /moto-api/reset (wipe the store) and "
+		    "/_jobsd/clock (a virtual clock, moved forward at will) are served on the "
+		    "control listener %s%s; never use this in production",
+		    c->listen,
+		    strcmp(c->auth, "off") == 0 ? " to anyone who reaches it (auth is off)" :
+		                                  " to admin keys");
+	if (c->mqtt_password_argv)
+		log_warn("mqtt-password is on the command line, where any local user can read it "
+		         "(ps); prefer JOBSD_MQTT_PASSWORD or the config file");
+	if (c->mqtt_password[0] != '\0' && c->mqtt_cafile[0] == '\0' &&
+	    !config_addr_loopback(&c->mqtt_addr))
+		log_warn("mqtt: the password goes to %s in clear text (no mqtt-cafile: no TLS)",
+		    c->mqtt);
 	return 0;
 }
 
@@ -169,9 +185,13 @@ setup_auth(struct jobsd *j)
 	if (auth_key_count(j->auth) == 0)
 		log_warn("auth: %s holds no keys: every request will be refused",
 		    c->credentials_file);
-	if (c->test_rig)
-		log_warn(
-		    "auth: test-rig endpoints (/_jobsd/, /moto-api/reset) accept unsigned requests");
+	if (c->test_rig && auth_admin_count(j->auth) == 0)
+		log_warn("auth: %s marks no key admin: every test-rig request will be refused",
+		    c->credentials_file);
+	else if (c->test_rig)
+		log_info("auth: test-rig endpoints need a request signed by one of the %zu admin "
+		         "key(s)",
+		    auth_admin_count(j->auth));
 	return 0;
 }
 
@@ -190,6 +210,34 @@ setup_throttle(struct jobsd *j)
 	return 0;
 }
 
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Writable and sound, or exit 1 with the reason: before, a read-only or
+ * damaged file started and then failed every write with 503. */
+static int
+check_store(struct jobsd *j)
+{
+	const struct config *c = &j->cfg;
+	enum store_check_level level = strcmp(c->store_check, "off") == 0 ? STORE_CHECK_WRITE :
+	    strcmp(c->store_check, "full") == 0                           ? STORE_CHECK_FULL :
+	                                                                    STORE_CHECK_QUICK;
+	int64_t t0 = mono_ms();
+
+	if (store_check(j->store, level, &j->err) != 0) {
+		log_error("store check failed (store-check=%s): %s", c->store_check, j->err.msg);
+		return EXIT_START;
+	}
+	log_info("store check (%s) passed in %lld ms", c->store_check, (long long)(mono_ms() - t0));
+	return 0;
+}
+
 static int
 setup_store(struct jobsd *j)
 {
@@ -201,13 +249,34 @@ setup_store(struct jobsd *j)
 		log_error("cannot open store %s: %s", c->store, j->err.msg);
 		return EXIT_START;
 	}
-	return 0;
+	return check_store(j);
 }
 
 static int
 setup_svc(struct jobsd *j)
 {
+	int64_t offset = 0;
+
 	clock_init(&j->clock, j->cfg.test_rig);
+	/* The virtual clock never moves back under the store's times (D26):
+	 * the test rig resumes it; the real clock does not start below it. */
+	if (svc_clock_load(j->store, &offset, &j->err) != 0) {
+		log_error("cannot start: %s", j->err.msg);
+		return EXIT_START;
+	}
+	if (offset > 0 && j->cfg.test_rig) {
+		clock_advance_ms(&j->clock, offset);
+		log_warn("test rig: the virtual clock resumes %lld s ahead of real time, where the "
+		         "store left it (POST /_jobsd/reset returns it to real time)",
+		    (long long)(offset / 1000));
+	} else if (offset > 0) {
+		log_error(
+		    "cannot start: the store was used with --test-rig and a virtual clock %lld "
+		    "s ahead of real time, so it may hold times in the future of the real "
+		    "clock; start with --test-rig (the clock resumes there) or reset the store",
+		    (long long)(offset / 1000));
+		return EXIT_START;
+	}
 	if (svc_init(&j->svc, j->store, &j->clock, j->cfg.account, &j->err) != 0) {
 		log_error("cannot start: %s", j->err.msg);
 		return EXIT_START;

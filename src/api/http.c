@@ -183,9 +183,14 @@ collect_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *
 
 static bool match(const struct api_route *rt, struct api_req *r);
 
+/* Whether r asks for a test-rig route that its listener serves: with
+ * --test-rig, on the control listener only; on the data listener the rig
+ * paths are unknown paths (D26). */
 static bool
 rig_path(struct api_req *r)
 {
+	if (!r->api->cfg.test_rig || r->listener != 0)
+		return false;
 	for (int k = 0; k < api_nroutes; k++)
 		if (api_routes[k].rig && match(&api_routes[k], r))
 			return true;
@@ -221,8 +226,8 @@ client_cert(struct api_req *r, struct MHD_Connection *c)
 /*
  * With auth on, verify the SigV4 signature over the whole request (the body
  * has been read) and route by the verified scope (D6). Test-rig endpoints
- * stay reachable unsigned when --test-rig is on. With auth off, route by the
- * unverified scope or the listener.
+ * need a signature by a key the credentials file marks admin (D26). With
+ * auth off, route by the unverified scope or the listener.
  */
 static void
 authenticate(struct api_req *r, const struct hsrc *src, const char *method)
@@ -259,8 +264,6 @@ authenticate(struct api_req *r, const struct hsrc *src, const char *method)
 	}
 	jd_strlcpy(r->region, "us-east-1", sizeof(r->region));
 	r->plane = r->listener == 1 ? JD_PLANE_DATA : JD_PLANE_CONTROL;
-	if (r->api->cfg.test_rig && rig_path(r) && hsrc_get(src, "Authorization") == NULL)
-		return;
 	h.n = 0;
 	if (src->c != NULL) {
 		MHD_get_connection_values(src->c, MHD_HEADER_KIND, collect_header, &h);
@@ -287,6 +290,11 @@ authenticate(struct api_req *r, const struct hsrc *src, const char *method)
 	jd_error_clear(&e);
 	jd_strlcpy(r->region, res.region, sizeof(r->region));
 	r->plane = strcmp(res.service, "iot-jobs-data") == 0 ? JD_PLANE_DATA : JD_PLANE_CONTROL;
+	if (rig_path(r) && !auth_key_admin(r->api->cfg.auth, res.access_key))
+		api_fail(r, JD_EFORBIDDEN,
+		    "The access key %s is not authorized to call the test-rig endpoints: the "
+		    "credentials file does not mark it admin",
+		    res.access_key);
 }
 
 /* ---- routing ------------------------------------------------------------- */
@@ -326,7 +334,7 @@ api__dispatch(struct api_req *r)
 
 	for (int k = 0; k < api_nroutes; k++) {
 		const struct api_route *rt = &api_routes[k];
-		if (rt->rig && !r->api->cfg.test_rig)
+		if (rt->rig && (!r->api->cfg.test_rig || r->listener != 0))
 			continue;
 		if (rt->plane >= 0 && rt->plane != (int)r->plane)
 			continue;

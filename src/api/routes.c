@@ -1,6 +1,8 @@
 /*
  * routes.c: the REST route table and the handlers of the test-rig routes
- * (reset, the virtual clock, status; served only with --test-rig).
+ * (reset, the virtual clock, status; served only with --test-rig, on the
+ * control listener only, and with auth on only to a key the credentials
+ * file marks admin: http.c checks both, D26).
  *
  * Each route names its method, its plane (the control listener, the data
  * listener or both), its path template, its handler and its AWS operation
@@ -98,7 +100,7 @@ const struct api_route api_routes[] = {
 	    .fn = api_h_dev_describe, .name = "DescribeJobExecution"},
 	{.method = API_POST, .plane = JD_PLANE_DATA, .path = "things/{thingName}/jobs/{jobId}",
 	    .fn = api_h_dev_update, .name = "UpdateJobExecution", .has_body = true},
-	/* test rig (--test-rig only), both planes */
+	/* test rig (--test-rig only): the control listener, either signed scope */
 	{.method = API_POST, .plane = BOTH_PLANES, .path = "_jobsd/reset",
 	    .fn = api_h_rig_reset, .name = "Reset", .rig = true},
 	{.method = API_POST, .plane = BOTH_PLANES, .path = "moto-api/reset",
@@ -119,7 +121,8 @@ const int api_nroutes = (int)(sizeof(api_routes) / sizeof(api_routes[0]));
 void
 api_h_rig_reset(struct api_req *r)
 {
-	if (svc_reset(r->api->svc, &r->err) != 0) {
+	/* the clock returns to real time with the wipe: no row is left in its future */
+	if (svc_rig_reset(r->api->svc, &r->err) != 0) {
 		api_fail_err(r, r->err.code);
 		return;
 	}
@@ -148,7 +151,12 @@ api_h_rig_clock_post(struct api_req *r)
 	if (api_body_long(r, r->json, "advanceSeconds", NULL, 0, INT64_C(315360000), &adv, NULL) !=
 	    0)
 		return;
-	clock_advance_ms(r->api->svc->clock, adv * 1000);
+	/* recorded in the store before it takes effect, so that a restart
+	 * resumes the clock instead of moving it back under the stored times */
+	if (svc_clock_advance(r->api->svc, adv * 1000, &r->err) != 0) {
+		api_fail_err(r, r->err.code);
+		return;
+	}
 	/* Run everything that became due before answering, so tests see it at
 	 * once (D17): passes are batched, so repeat until one fires nothing. */
 	for (int pass = 0; pass < 100000; pass++) {

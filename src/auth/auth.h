@@ -75,6 +75,12 @@ int auth_create(const char *path, struct auth **out, struct jd_error *e);
 int auth_reload(struct auth *a, struct jd_error *e);
 /* Number of key pairs in force. */
 size_t auth_key_count(struct auth *a);
+/* Whether access_key is in force and marked `admin` (a third column in the
+ * credentials file, after the secret): only such keys may call the test-rig
+ * endpoints with auth on. Thread-safe. */
+bool auth_key_admin(struct auth *a, const char *access_key);
+/* Number of admin keys in force. */
+size_t auth_admin_count(struct auth *a);
 /* Wipe every secret and free. NULL-safe. */
 void auth_destroy(struct auth *a);
 

@@ -13,6 +13,7 @@
 struct auth__cred {
 	char id[JD_AUTH_KEY_ID_MAX + 1];
 	char secret[JD_AUTH_SECRET_MAX + 1];
+	bool admin; /* third column `admin`: may call the test-rig endpoints */
 };
 
 /* An immutable table of key pairs, sorted by id. */

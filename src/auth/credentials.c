@@ -1,8 +1,10 @@
 /*
  * credentials.c: the credentials file and the verifier's key table.
  *
- * The file holds one `ACCESS_KEY_ID SECRET_ACCESS_KEY` pair per line
- * ('#' comments, blank lines ignored). A table is built once, sorted, and
+ * The file holds one `ACCESS_KEY_ID SECRET_ACCESS_KEY [admin]` entry per
+ * line ('#' comments, blank lines ignored). The optional third word `admin`
+ * marks a key that may call the test-rig endpoints with auth on; a file of
+ * two-column lines (the format before it) reads as before, with no admin. A table is built once, sorted, and
  * never modified; auth_reload() builds a new one and swaps the pointer
  * under a write lock, so a verification in flight keeps a consistent view
  * (it holds the read lock while it uses a secret). Secrets are wiped when a
@@ -65,8 +67,8 @@ auth__table_parse(const char *text, size_t n, const char *where, struct auth__ta
 	*out = NULL;
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		const char *le = eol ? eol : end, *s = p, *id, *sec;
-		size_t idn, secn;
+		const char *le = eol ? eol : end, *s = p, *id, *sec, *flag;
+		size_t idn, secn, flagn;
 
 		lineno++;
 		p = eol ? eol + 1 : end;
@@ -86,9 +88,17 @@ auth__table_parse(const char *text, size_t n, const char *where, struct auth__ta
 		while (s < le && !blank(*s))
 			s++;
 		secn = (size_t)(s - sec);
-		if (secn == 0 || s != le) {
+		while (s < le && blank(*s))
+			s++;
+		flag = s;
+		while (s < le && !blank(*s))
+			s++;
+		flagn = (size_t)(s - flag);
+		if (secn == 0 || s != le ||
+		    (flagn != 0 && (flagn != 5 || memcmp(flag, "admin", 5) != 0))) {
 			rc = jd_error_set(e, JD_EINVAL,
-			    "%s:%zu: expected `ACCESS_KEY_ID SECRET_ACCESS_KEY`", where, lineno);
+			    "%s:%zu: expected `ACCESS_KEY_ID SECRET_ACCESS_KEY [admin]`", where,
+			    lineno);
 			goto out;
 		}
 		if (idn < 3 || idn > JD_AUTH_KEY_ID_MAX) {
@@ -140,6 +150,7 @@ auth__table_parse(const char *text, size_t n, const char *where, struct auth__ta
 		t->v[t->n].id[idn] = '\0';
 		memcpy(t->v[t->n].secret, sec, secn);
 		t->v[t->n].secret[secn] = '\0';
+		t->v[t->n].admin = flagn != 0;
 		t->n++;
 	}
 	if (t->n > 1)
@@ -271,6 +282,33 @@ auth_key_count(struct auth *a)
 
 	pthread_rwlock_rdlock(&a->lock);
 	n = a->table ? a->table->n : 0;
+	pthread_rwlock_unlock(&a->lock);
+	return n;
+}
+
+bool
+auth_key_admin(struct auth *a, const char *access_key)
+{
+	const struct auth__cred *c;
+	bool admin;
+
+	if (a == NULL || access_key == NULL)
+		return false;
+	pthread_rwlock_rdlock(&a->lock);
+	c = auth__table_find(a->table, access_key);
+	admin = c != NULL && c->admin;
+	pthread_rwlock_unlock(&a->lock);
+	return admin;
+}
+
+size_t
+auth_admin_count(struct auth *a)
+{
+	size_t n = 0;
+
+	pthread_rwlock_rdlock(&a->lock);
+	for (size_t i = 0; a->table != NULL && i < a->table->n; i++)
+		n += a->table->v[i].admin;
 	pthread_rwlock_unlock(&a->lock);
 	return n;
 }

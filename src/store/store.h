@@ -144,7 +144,16 @@ struct store_ops {
 	/* jobs whose rollout_next_ms is in (0, now] */
 	int (*job_rollout_due)(struct store_tx *tx, int64_t now_ms, int limit, jd_job_cb cb,
 	    void *arg);
+
+	/* Optional (NULL: nothing to check). At start, before any transaction:
+	 * that the store takes a durable write and, from STORE_CHECK_QUICK on,
+	 * that its pages are sound. JD_EUNAVAIL with the reason in e. */
+	int (*check)(struct store *s, int level, struct jd_error *e);
 };
+
+/* Levels of store_check(): the write only, a quick page check (SQLite's
+ * quick_check), a full one (integrity_check, which also compares indexes). */
+enum store_check_level { STORE_CHECK_WRITE, STORE_CHECK_QUICK, STORE_CHECK_FULL };
 
 /* ---- registry ---------------------------------------------------------- */
 
@@ -166,6 +175,16 @@ struct store_tx_base {
 	const struct store_ops *ops;
 	bool write; /* set by begin: a write transaction */
 };
+
+/* The start-up check of the store (store_ops.check; 0 when the backend has
+ * none). main runs it once after store_open. */
+static inline int
+store_check(struct store *s, enum store_check_level level, struct jd_error *e)
+{
+	const struct store_ops *ops = ((const struct store_base *)(const void *)s)->ops;
+
+	return ops->check != NULL ? ops->check(s, (int)level, e) : 0;
+}
 
 /* ---- wrappers (the only way svc/ reaches a backend) ------------------- */
 

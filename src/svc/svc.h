@@ -180,6 +180,16 @@ int svc_dev_update(struct svc *s, const char *thing, const char *job_id,
 int svc_timers_run(struct svc *s, int *fired, struct jd_error *e);
 /* Test-rig: wipe every row (D22). */
 int svc_reset(struct svc *s, struct jd_error *e);
+/* Test-rig (rig.c, D26): svc_reset, and the virtual clock back to real time
+ * (the wipe removes the recorded offset too). */
+int svc_rig_reset(struct svc *s, struct jd_error *e);
+/* Test-rig: move the virtual clock forward by delta_ms (> 0), recording its
+ * new offset in the store first (JD_EUNAVAIL, clock unmoved, if that fails).
+ * No-op on the real clock. */
+int svc_clock_advance(struct svc *s, int64_t delta_ms, struct jd_error *e);
+/* The virtual clock's offset recorded in st (0 if none): the store may hold
+ * times up to that far ahead of the real clock. Before svc_init. */
+int svc_clock_load(struct store *st, int64_t *offset_ms, struct jd_error *e);
 int64_t svc_now(struct svc *s);
 
 #endif

@@ -11,6 +11,7 @@
  *   jobs.c                       job use cases, target resolution (jobs_int.h)
  *   exec.c, things.c             execution, thing and group use cases
  *   timers.c                     timers, deletion reaper, svc_init / svc_fini
+ *   rig.c                        the test-rig clock kept in the store, reset
  * scripts/check-svc-graph.sh checks that the include graph has no cycle.
  */
 #ifndef JD_SVC_SVC_INT_H

@@ -13,7 +13,9 @@ API (other test files code against this; keep it stable):
           ca_file=None)
         credentials: None (auth off) or [(access_key_id, secret), ...]: written to
         <data_dir>/credentials and passed as --auth sigv4 --credentials-file; the
-        clients below then sign with the first pair (raw() stays unsigned)
+        clients below then sign with the first pair (raw() stays unsigned). The first
+        pair is marked admin (test-rig endpoints); a pair may be (id, secret, admin)
+        to say so itself. With auth on, reset() and the clock calls sign as that pair.
         scheme 'https': the listeners speak TLS (pass --tls-cert/--tls-key in
         extra_args); the URLs are https://, and boto3, raw() and aws() trust
         ca_file (boto3 verify=, the CLI's --ca-bundle)
@@ -21,7 +23,8 @@ API (other test files code against this; keep it stable):
         .control_url .data_url .data_dir .proc .credentials_path .access_key .secret_key
         .iot() .jobs_data() .raw(method, path, body, headers, plane, client_cert)
             client_cert: (certfile, keyfile) presented over https (device mutual TLS)
-        .reset() .clock_now_ms() .advance_clock(seconds) .aws(*args, plane, check)
+        .reset() .clock_now_ms() .advance_clock(seconds) .rig(method, path, body)
+        .aws(*args, plane, check)
     ACCOUNT, REGION, thing_arn(), group_arn(), job_arn()
     JobsdTestCase   one Jobsd per class, reset() before every test
                     (class attributes jobsd_extra_args, jobsd_credentials,
@@ -57,7 +60,10 @@ import time
 import unittest
 
 import boto3
+import botocore.auth
+import botocore.awsrequest
 import botocore.config
+import botocore.credentials
 import botocore.exceptions
 
 ACCOUNT = '123456789012'
@@ -254,7 +260,7 @@ class Jobsd:
             self.credentials_path = os.path.join(self.data_dir, 'credentials')
             self.write_credentials(self.credentials)
             if self.credentials:
-                self.access_key, self.secret_key = self.credentials[0]
+                self.access_key, self.secret_key = self.credentials[0][:2]
         self.bin = os.path.abspath(os.environ.get('JOBSD_BIN') or DEFAULT_BIN)
         self.proc = None
         self.control_url = None
@@ -269,8 +275,9 @@ class Jobsd:
         """(Re)write the credentials file (mode 600); send SIGHUP to make jobsd re-read it."""
         fd = os.open(self.credentials_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, 'w') as f:
-            for akid, secret in pairs:
-                f.write('%s %s\n' % (akid, secret))
+            for i, pair in enumerate(pairs):
+                admin = pair[2] if len(pair) > 2 else i == 0
+                f.write('%s %s%s\n' % (pair[0], pair[1], ' admin' if admin else ''))
 
     # -- process lifecycle -------------------------------------------------
 
@@ -476,17 +483,34 @@ class Jobsd:
 
     # -- test-rig endpoints ------------------------------------------------
 
+    def rig(self, method, path, body=None):
+        """A test-rig request on the control listener: with auth on, signed (SigV4,
+        service iot) with the harness's key, which the credentials file marks admin."""
+        headers = {}
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode('utf-8')
+            headers['Content-Type'] = 'application/json'
+        if self.credentials is not None:
+            req = botocore.awsrequest.AWSRequest(method=method, url=self.control_url + path,
+                                                 headers=headers, data=body or b'')
+            botocore.auth.SigV4Auth(
+                botocore.credentials.Credentials(self.access_key, self.secret_key), 'iot',
+                REGION).add_auth(req)
+            headers = {k: (v.decode() if isinstance(v, bytes) else v)
+                       for k, v in req.headers.items()}
+        return self.raw(method, path, body, headers)
+
     def reset(self):
-        status, _, data = self.raw('POST', '/_jobsd/reset')
+        status, _, data = self.rig('POST', '/_jobsd/reset')
         assert status == 200, 'reset failed: %s %r' % (status, data)
 
     def clock_now_ms(self):
-        status, _, data = self.raw('GET', '/_jobsd/clock')
+        status, _, data = self.rig('GET', '/_jobsd/clock')
         assert status == 200, 'clock read failed: %s %r' % (status, data)
         return json.loads(data)['now']
 
     def advance_clock(self, seconds):
-        status, _, data = self.raw('POST', '/_jobsd/clock', {'advanceSeconds': seconds})
+        status, _, data = self.rig('POST', '/_jobsd/clock', {'advanceSeconds': seconds})
         assert status == 200, 'clock advance failed: %s %r' % (status, data)
         return json.loads(data)['now']
 

@@ -146,11 +146,14 @@ class AuthTest(harness.JobsdTestCase):
         self.assertEqual(cm.exception.code, 403)
         self.assertEqual(cm.exception.headers['x-amzn-ErrorType'], 'InvalidSignatureException')
 
-    def test_rig_endpoints_unsigned(self):
+    def test_rig_endpoints_need_an_admin_signature(self):
+        # Was test_rig_endpoints_unsigned, which asserted the hole of issue 13 item 5:
+        # with auth on, unsigned test-rig requests are refused on both listeners
+        # (tests/integration/test_92_rig_hostile.py has the rest).
         status, _, _ = self.jobsd.raw('POST', '/_jobsd/reset')
-        self.assertEqual(status, 200)
+        self.assertEqual(status, 403)
         status, _, _ = self.jobsd.raw('GET', '/_jobsd/clock', plane='data')
-        self.assertEqual(status, 200)
+        self.assertEqual(status, 403)
 
     # -- refused -------------------------------------------------------------
 

@@ -14,6 +14,7 @@
  *   with a struct store_tx_base); no allocation per transaction.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -62,6 +63,7 @@ struct sq_store {
 };
 
 static void group_end(struct sq_store *s, bool fail);
+static void abandon(struct conn *c);
 
 static void
 conn_close(struct conn *c)
@@ -197,6 +199,82 @@ out:
 	else
 		*out = (struct store *)(void *)s;
 	return rc;
+}
+
+/*
+ * The start-up check (issue 13): a read-only file, or one whose pages are
+ * damaged, used to open and then fail every write with 503. Here, before
+ * any request: the writer connection must not have fallen back to
+ * read-only (SQLite opens a write-protected file read-only without a word),
+ * the pages must pass PRAGMA quick_check (or integrity_check), and a small
+ * write must commit (a read-only directory, a full disk). Runs on the writer
+ * while nothing else uses the store. The page check reads the whole file:
+ * docs/hardening-rig.md has its cost; level STORE_CHECK_WRITE skips it.
+ */
+static int
+check_pages(struct conn *c, const char *path, int level, struct jd_error *e)
+{
+	sqlite3_stmt *st = NULL;
+	struct buf msg = {0};
+	int rc = 0, step, rows = 0;
+	bool ok = false;
+
+	if (sqlite3_prepare_v2(c->db,
+	        level >= STORE_CHECK_FULL ? "PRAGMA integrity_check(5)" : "PRAGMA quick_check(5)",
+	        -1, &st, NULL) != SQLITE_OK) {
+		rc = jd_error_set(e, JD_EUNAVAIL, "sqlite: %s: cannot check pages: %s", path,
+		    sqlite3_errmsg(c->db));
+		goto out;
+	}
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+		if (rows++ == 0 && t != NULL && strcmp(t, "ok") == 0)
+			ok = true;
+		else if (t != NULL)
+			buf_printf(&msg, "%s%s", msg.len ? "; " : "", t);
+	}
+	if (step != SQLITE_DONE)
+		rc = jd_error_set(e, JD_EUNAVAIL, "sqlite: %s is damaged: %s", path,
+		    sqlite3_errmsg(c->db));
+	else if (!ok)
+		rc = jd_error_set(e, JD_EUNAVAIL, "sqlite: %s is damaged: %s: %.*s", path,
+		    level >= STORE_CHECK_FULL ? "integrity_check" : "quick_check",
+		    (int)(msg.len < 300 ? msg.len : 300), msg.p ? msg.p : "");
+out:
+	sqlite3_finalize(st);
+	buf_free(&msg);
+	return rc;
+}
+
+int
+sq__check(struct store *store, int level, struct jd_error *e)
+{
+	struct sq_store *s = (struct sq_store *)(void *)store;
+	struct conn *c = s->writer;
+	const char *path = sqlite3_db_filename(c->db, "main");
+	char sql[160];
+	int rc;
+
+	if (path == NULL || path[0] == '\0')
+		path = "(database)";
+	if (sqlite3_db_readonly(c->db, "main") == 1)
+		return jd_error_set(e, JD_EUNAVAIL,
+		    "sqlite: %s is read-only (its file or directory is not writable by this "
+		    "user, or the file system is read-only)",
+		    path);
+	if (level >= STORE_CHECK_QUICK && (rc = check_pages(c, path, level, e)) != 0)
+		return rc;
+	snprintf(sql, sizeof(sql),
+	    "BEGIN IMMEDIATE; INSERT OR REPLACE INTO meta (key, value) VALUES "
+	    "('store_checked_at', '%lld'); COMMIT;",
+	    (long long)time(NULL));
+	if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		rc = jd_error_set(e, JD_EUNAVAIL, "sqlite: %s does not take a write: %s", path,
+		    sqlite3_errmsg(c->db));
+		abandon(c);
+		return rc;
+	}
+	return 0;
 }
 
 static struct conn *

@@ -88,4 +88,5 @@ const struct store_ops store_sqlite_ops = {
     .template_insert = sq__template_insert,
     .template_delete = sq__template_delete,
     .template_list = sq__template_list,
+    .check = sq__check,
 };

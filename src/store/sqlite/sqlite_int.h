@@ -235,6 +235,8 @@ sq__conn(struct store_tx *tx)
 
 int sq__open(const char *where, struct store **out, struct jd_error *e);
 void sq__close(struct store *s);
+/* The start-up check (store_ops.check, conn.c): writable, then the pages. */
+int sq__check(struct store *s, int level, struct jd_error *e);
 int sq__begin(struct store *s, bool write, struct store_tx **out);
 int sq__commit(struct store_tx *tx);
 void sq__rollback(struct store_tx *tx);
