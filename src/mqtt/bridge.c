@@ -61,6 +61,10 @@
 #define QUICK_DISCONNECT_MS 5000 /* a connection shorter than this counts as taken */
 #define BACKOFF_MAX_S 30
 #define LOG_EVERY_MS 10000 /* one warning of a kind per 10 s, with the count */
+/* RequestThrottled replies per second (all things); beyond, a refused
+ * request is dropped without one, or the replies to a flood would crowd out
+ * the replies to everyone else on jobsd's one connection to the broker. */
+#define THROTTLED_REPLIES_PER_S 100
 
 /* The bytes of queued requests of one thing (in one worker). */
 struct share {
@@ -125,6 +129,8 @@ struct mqtt_bridge {
 	int64_t connected_ms; /* when the last CONNACK came */
 	int streak;           /* takeovers in a row */
 	struct gate gate_full, gate_retained, gate_takeover;
+	int64_t replies_since_ms; /* RequestThrottled replies: window start */
+	int replies;              /* and how many in it */
 };
 
 static int lib_refs;
@@ -177,12 +183,18 @@ gate_pass(struct gate *g, uint64_t *n)
 }
 
 static void
-publish(struct mqtt_bridge *b, const char *topic, const struct buf *payload)
+publish_qos(struct mqtt_bridge *b, const char *topic, const struct buf *payload, int qos)
 {
-	int rc = mosquitto_publish(b->mosq, NULL, topic, (int)payload->len, payload->p, 1, false);
+	int rc = mosquitto_publish(b->mosq, NULL, topic, (int)payload->len, payload->p, qos, false);
 
 	if (rc != MOSQ_ERR_SUCCESS)
 		log_warn("mqtt: publish to %s failed: %s", topic, mosquitto_strerror(rc));
+}
+
+static void
+publish(struct mqtt_bridge *b, const char *topic, const struct buf *payload)
+{
+	publish_qos(b, topic, payload, 1);
 }
 
 /* ---- payload encoding -------------------------------------------------- */
@@ -201,9 +213,11 @@ envelope_end(struct jw *w, const struct mqtt_request *req, int64_t seconds)
 
 /* ---- requests ----------------------------------------------------------- */
 
+/* qos 0 for the replies to a flood: they must not take the in-flight window
+ * (QoS 1) that the replies to other devices wait for. */
 static void
-reject(struct mqtt_bridge *b, const struct mqtt_topic *t, int code, const char *msg,
-    const struct mqtt_request *req, const struct jd_error *e)
+reject_qos(struct mqtt_bridge *b, const struct mqtt_topic *t, int code, const char *msg,
+    const struct mqtt_request *req, const struct jd_error *e, int qos)
 {
 	char topic[MQTT_REPLY_TOPIC_SIZE];
 	struct buf out = BUF_INIT;
@@ -211,8 +225,15 @@ reject(struct mqtt_bridge *b, const struct mqtt_topic *t, int code, const char *
 	if (mqtt_reply_topic(t, false, topic, sizeof(topic)) != 0)
 		return;
 	mqtt_encode_rejected(&out, code, msg, req, now_s(b), e);
-	publish(b, topic, &out);
+	publish_qos(b, topic, &out, qos);
 	buf_free(&out);
+}
+
+static void
+reject(struct mqtt_bridge *b, const struct mqtt_topic *t, int code, const char *msg,
+    const struct mqtt_request *req, const struct jd_error *e)
+{
+	reject_qos(b, t, code, msg, req, e, 1);
 }
 
 static void
@@ -469,7 +490,14 @@ throttle(struct mqtt_bridge *b, const struct mqtt_topic *t, bool bytes)
 		    bytes ? "the queued requests reached their byte budget or a thing its share" :
 		            "a request queue is full",
 		    t->thing, (unsigned long long)held);
-	reject(b, t, JD_ETHROTTLED, "Too many requests in flight; retry later", NULL, NULL);
+	int64_t now = mono_ms();
+	if (now - b->replies_since_ms >= 1000) {
+		b->replies_since_ms = now;
+		b->replies = 0;
+	}
+	if (b->replies++ < THROTTLED_REPLIES_PER_S)
+		reject_qos(b, t, JD_ETHROTTLED, "Too many requests in flight; retry later", NULL,
+		    NULL, 0);
 }
 
 static void
