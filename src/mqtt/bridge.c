@@ -43,95 +43,7 @@
 #include "util/buf.h"
 #include "util/log.h"
 
-#define SUB_TOPIC "$aws/things/+/jobs/#"
-
-/*
- * Requests are served by a small pool of workers so that concurrent devices'
- * transactions can share the store's group commits. A thing always maps to
- * the same worker (hash of its name), so one device's requests are served in
- * the order it sent them.
- */
-#define MQTT_WORKERS 8
-#define MQTT_QUEUE_MAX 10000        /* per worker; beyond it a request is dropped (logged) */
-#define SHARE_BUCKETS 256           /* per worker: things with queued requests */
-#define SHARE_SPARE 32              /* per worker: freed share entries kept for reuse */
-#define TRIM_MARK ((size_t)1 << 20) /* queued bytes that make a trim worthwhile */
-#define TRIM_IDLE_MS 500            /* trim once a worker has been idle this long */
-#define TRIM_EVERY_MS 2000
-#define QUICK_DISCONNECT_MS 5000 /* a connection shorter than this counts as taken */
-#define BACKOFF_MAX_S 30
-#define LOG_EVERY_MS 10000 /* one warning of a kind per 10 s, with the count */
-/* RequestThrottled replies per second (all things); beyond, a refused
- * request is dropped without one, or the replies to a flood would crowd out
- * the replies to everyone else on jobsd's one connection to the broker. */
-#define THROTTLED_REPLIES_PER_S 100
-
-/* The bytes of queued requests of one thing (in one worker). */
-struct share {
-	struct share *next;
-	size_t bytes;
-	uint32_t h; /* worker_hash(thing) */
-	char thing[JD_THING_NAME_MAX + 1];
-};
-
-struct job_msg {
-	struct job_msg *next;
-	struct share *share;
-	size_t cost; /* bytes charged to the budgets */
-	struct mqtt_topic t;
-	size_t len;
-	char payload[];
-};
-
-struct worker {
-	struct mqtt_bridge *b;
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct job_msg *head, *tail;
-	int queued;
-	bool stop;
-	bool started;
-	struct share *shares[SHARE_BUCKETS];
-	struct share *spare; /* free list */
-	int nspare;
-};
-
-/* A rate-limited warning: at most one line per LOG_EVERY_MS, saying how many
- * happened since the last. Used from the network thread only. */
-struct gate {
-	int64_t last_ms;
-	uint64_t suppressed;
-};
-
-struct mqtt_bridge {
-	struct mosquitto *mosq;
-	struct svc *svc;
-	struct mqtt_config cfg;
-	char *host, *client_id, *username, *password, *cafile, *certfile, *keyfile;
-	atomic_bool connected;
-	atomic_bool subscribed;
-	atomic_bool draining;
-	int protocol;
-	bool stopped;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct worker workers[MQTT_WORKERS];
-	int nworkers;
-	/* byte budget (workers decrement, the network thread checks and adds) */
-	atomic_size_t queued_bytes;
-	size_t share_max;
-	atomic_bool trim_wanted;
-	atomic_int_fast64_t last_trim_ms;
-	/* counters (struct mqtt_bridge_stats) */
-	atomic_uint_fast64_t n_retained, n_throttled_bytes, n_throttled_count, n_takeovers;
-	/* network thread only */
-	int64_t connected_ms; /* when the last CONNACK came */
-	int streak;           /* takeovers in a row */
-	struct gate gate_full, gate_retained, gate_takeover;
-	int64_t replies_since_ms; /* RequestThrottled replies: window start */
-	int replies;              /* and how many in it */
-};
+#include "mqtt/bridge_int.h"
 
 static int lib_refs;
 static pthread_mutex_t lib_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -150,8 +62,8 @@ mqtt_shard_of(const char *thing, int shards)
 	return (int)(h % (uint32_t)shards);
 }
 
-static int64_t
-now_s(struct mqtt_bridge *b)
+int64_t
+mqtt__now_s(struct mqtt_bridge *b)
 {
 	return svc_now(b->svc) / 1000;
 }
@@ -182,8 +94,8 @@ gate_pass(struct gate *g, uint64_t *n)
 	return true;
 }
 
-static void
-publish_qos(struct mqtt_bridge *b, const char *topic, const struct buf *payload, int qos)
+void
+mqtt__publish(struct mqtt_bridge *b, const char *topic, const struct buf *payload, int qos)
 {
 	int rc = mosquitto_publish(b->mosq, NULL, topic, (int)payload->len, payload->p, qos, false);
 
@@ -194,7 +106,7 @@ publish_qos(struct mqtt_bridge *b, const char *topic, const struct buf *payload,
 static void
 publish(struct mqtt_bridge *b, const char *topic, const struct buf *payload)
 {
-	publish_qos(b, topic, payload, 1);
+	mqtt__publish(b, topic, payload, 1);
 }
 
 /* ---- payload encoding -------------------------------------------------- */
@@ -224,8 +136,8 @@ reject_qos(struct mqtt_bridge *b, const struct mqtt_topic *t, int code, const ch
 
 	if (mqtt_reply_topic(t, false, topic, sizeof(topic)) != 0)
 		return;
-	mqtt_encode_rejected(&out, code, msg, req, now_s(b), e);
-	publish_qos(b, topic, &out, qos);
+	mqtt_encode_rejected(&out, code, msg, req, mqtt__now_s(b), e);
+	mqtt__publish(b, topic, &out, qos);
 	buf_free(&out);
 }
 
@@ -268,7 +180,7 @@ serve(struct mqtt_bridge *b, const struct mqtt_topic *t, const struct mqtt_reque
 		shape_exec_data_list(&w, &shape_mqtt, &pending, JD_EXEC_IN_PROGRESS);
 		jw_key(&w, "queuedJobs");
 		shape_exec_data_list(&w, &shape_mqtt, &pending, JD_EXEC_QUEUED);
-		envelope_end(&w, req, now_s(b));
+		envelope_end(&w, req, mqtt__now_s(b));
 		break;
 	case MQTT_T_START_NEXT:
 		if ((rc = svc_dev_start_next(b->svc, t->thing, t->namespace_id, req->details,
@@ -279,7 +191,7 @@ serve(struct mqtt_bridge *b, const struct mqtt_topic *t, const struct mqtt_reque
 			jw_key(&w, "execution");
 			shape_exec_data(&w, &shape_mqtt, &x, doc, svc_now(b->svc));
 		}
-		envelope_end(&w, req, now_s(b));
+		envelope_end(&w, req, mqtt__now_s(b));
 		break;
 	case MQTT_T_DESCRIBE:
 		if ((rc = svc_dev_describe(b->svc, t->thing, t->job_id, t->namespace_id,
@@ -291,7 +203,7 @@ serve(struct mqtt_bridge *b, const struct mqtt_topic *t, const struct mqtt_reque
 			shape_exec_data(&w, &shape_mqtt, &x, req->include_doc ? doc : NULL,
 			    svc_now(b->svc));
 		}
-		envelope_end(&w, req, now_s(b));
+		envelope_end(&w, req, mqtt__now_s(b));
 		break;
 	case MQTT_T_UPDATE: {
 		struct svc_update_input in = {req->status, req->details, req->step_minutes,
@@ -305,7 +217,7 @@ serve(struct mqtt_bridge *b, const struct mqtt_topic *t, const struct mqtt_reque
 		}
 		if (req->include_doc)
 			shape_kdoc(&w, &shape_mqtt, doc);
-		envelope_end(&w, req, now_s(b));
+		envelope_end(&w, req, mqtt__now_s(b));
 		break;
 	}
 	default:
@@ -648,90 +560,6 @@ workers_stop(struct mqtt_bridge *b)
 	b->nworkers = 0;
 }
 
-/* ---- notifications (spec §7, D10) --------------------------------------- */
-
-static void
-notify_topics(const char *thing, const char *ns, bool next, char *out, size_t n)
-{
-	if (ns[0] == '\0')
-		snprintf(out, n, "$aws/things/%s/jobs/%s", thing, next ? "notify-next" : "notify");
-	else
-		snprintf(out, n, "$aws/things/%s/jobs/%s-namespace-%s", thing,
-		    next ? "notify-next" : "notify", ns);
-}
-
-static void
-on_changed(void *arg, const char *thing, const char *ns, const char *job, bool list, bool head)
-{
-	struct mqtt_bridge *b = arg;
-	struct jd_execv pending = {0};
-	struct jd_error e;
-	struct buf out = BUF_INIT;
-	char topic[MQTT_REPLY_TOPIC_SIZE];
-	struct jw w;
-
-	if (!atomic_load(&b->connected))
-		return; /* notifications are not queued while the broker is away */
-	jd_error_init(&e);
-	if (svc_dev_pending(b->svc, thing, ns, jd_execv_add, &pending, &e) != 0) {
-		log_warn("mqtt: notify %s: %s", thing, e.msg);
-		goto out;
-	}
-	if (list) {
-		bool any_in_progress = false, any_queued = false;
-		for (size_t i = 0; i < pending.n; i++) {
-			any_in_progress |= pending.v[i].status == JD_EXEC_IN_PROGRESS;
-			any_queued |= pending.v[i].status == JD_EXEC_QUEUED;
-		}
-		jw_init(&w, &out);
-		jw_obj_begin(&w);
-		jw_kint(&w, "timestamp", now_s(b));
-		jw_key(&w, "jobs");
-		jw_obj_begin(&w);
-		if (any_in_progress) {
-			jw_key(&w, "IN_PROGRESS");
-			shape_exec_data_list(&w, &shape_mqtt, &pending, JD_EXEC_IN_PROGRESS);
-		}
-		if (any_queued) {
-			jw_key(&w, "QUEUED");
-			shape_exec_data_list(&w, &shape_mqtt, &pending, JD_EXEC_QUEUED);
-		}
-		jw_obj_end(&w);
-		jw_obj_end(&w);
-		notify_topics(thing, ns, false, topic, sizeof(topic));
-		publish(b, topic, &out);
-		if (ns[0] != '\0') { /* D10: also the seed's per-job form */
-			snprintf(topic, sizeof(topic),
-			    "$aws/things/%s/jobs/%s/notify-namespace-%s/", thing, job, ns);
-			publish(b, topic, &out);
-		}
-	}
-	if (head) {
-		struct jd_exec x;
-		char *doc = NULL;
-		bool found = false;
-		memset(&x, 0, sizeof(x));
-		buf_reset(&out);
-		jw_init(&w, &out);
-		jw_obj_begin(&w);
-		jw_kint(&w, "timestamp", now_s(b));
-		if (svc_dev_describe(b->svc, thing, "$next", ns, 0, &x, &doc, &found, &e) == 0 &&
-		    found) {
-			jw_key(&w, "execution");
-			shape_exec_data(&w, &shape_mqtt, &x, doc, svc_now(b->svc));
-		}
-		jw_obj_end(&w);
-		jd_exec_release(&x);
-		free(doc);
-		notify_topics(thing, ns, true, topic, sizeof(topic));
-		publish(b, topic, &out);
-	}
-out:
-	jd_execv_free(&pending);
-	jd_error_clear(&e);
-	buf_free(&out);
-}
-
 /* ---- connection --------------------------------------------------------- */
 
 static void
@@ -942,7 +770,7 @@ mqtt_bridge_create(const struct mqtt_config *cfg, struct svc *svc, struct mqtt_b
 		rc = jd_error_set(e, JD_EINTERNAL, "mqtt: cannot start the request workers");
 		goto fail;
 	}
-	sink.changed = on_changed;
+	sink.changed = mqtt__on_changed;
 	sink.arg = b;
 	svc_set_notify(svc, &sink);
 	rc = mosquitto_connect_async(b->mosq, b->host, cfg->port, 30);
