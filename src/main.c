@@ -290,11 +290,10 @@ static int
 setup_mqtt(struct jobsd *j)
 {
 	const struct config *c = &j->cfg;
-	char client_id[160];
 	struct mqtt_config mc = {
 	    .host = c->mqtt_addr.host,
 	    .port = c->mqtt_addr.port,
-	    .client_id = client_id,
+	    .client_id = c->mqtt_client_id, /* "": the bridge draws a random one (D25) */
 	    .username = c->mqtt_username[0] ? c->mqtt_username : NULL,
 	    .password = c->mqtt_password[0] ? c->mqtt_password : NULL,
 	    .cafile = c->mqtt_cafile[0] ? c->mqtt_cafile : NULL,
@@ -309,13 +308,6 @@ setup_mqtt(struct jobsd *j)
 
 	if (c->mqtt[0] == '\0')
 		return 0;
-	if (c->mqtt_client_id[0] != '\0') {
-		jd_strlcpy(client_id, c->mqtt_client_id, sizeof(client_id));
-	} else {
-		char hn[64] = "node";
-		gethostname(hn, sizeof(hn) - 1);
-		snprintf(client_id, sizeof(client_id), "jobsd-%s-%d", hn, (int)getpid());
-	}
 	if (mqtt_bridge_create(&mc, &j->svc, &j->mqtt, &j->err) != 0) {
 		log_error("%s", j->err.msg);
 		return EXIT_START;

@@ -9,15 +9,33 @@
  * request topic + "/accepted" or "/rejected". Notifications come from svc's
  * sink after commit (svc/notify.c) and are published from the committing
  * thread (libmosquitto's publish is thread-safe).
+ *
+ * Hostile devices (issue 13, D25; docs/hardening-mqtt.md):
+ *   - queued requests are bounded in bytes, over all things and per thing
+ *     (a thing's share); over either, RequestThrottled and the request is
+ *     dropped before its payload is copied. A worker that falls idle after a
+ *     flood hands the freed heap back to the system (malloc_trim, at most
+ *     every TRIM_EVERY_MS).
+ *   - a request with the retain flag is never served (a retained request
+ *     would be replayed on every reconnect): logged and counted.
+ *   - "session taken over" (MQTT 5 reason 0x8E) or a disconnect soon after
+ *     connecting is logged as a possible attack on jobsd's client id, and
+ *     the reconnect delay doubles per repeat (up to 30 s) instead of a
+ *     reconnect storm with the other client.
+ * Warnings a device can trigger at will are rate-limited (struct gate).
  */
 #include "mqtt/bridge.h"
 
+#include <malloc.h>
 #include <mosquitto.h>
+#include <mqtt_protocol.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/core.h"
 #include "mqtt/mqtt.h"
@@ -25,50 +43,7 @@
 #include "util/buf.h"
 #include "util/log.h"
 
-#define SUB_TOPIC "$aws/things/+/jobs/#"
-
-/*
- * Requests are served by a small pool of workers so that concurrent devices'
- * transactions can share the store's group commits. A thing always maps to
- * the same worker (hash of its name), so one device's requests are served in
- * the order it sent them.
- */
-#define MQTT_WORKERS 8
-#define MQTT_QUEUE_MAX 10000 /* per worker; beyond it a request is dropped (logged) */
-
-struct job_msg {
-	struct job_msg *next;
-	struct mqtt_topic t;
-	size_t len;
-	char payload[];
-};
-
-struct worker {
-	struct mqtt_bridge *b;
-	pthread_t thread;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct job_msg *head, *tail;
-	int queued;
-	bool stop;
-	bool started;
-};
-
-struct mqtt_bridge {
-	struct mosquitto *mosq;
-	struct svc *svc;
-	struct mqtt_config cfg;
-	char *host, *client_id, *username, *password, *cafile, *certfile, *keyfile;
-	atomic_bool connected;
-	atomic_bool subscribed;
-	atomic_bool draining;
-	int protocol;
-	bool stopped;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct worker workers[MQTT_WORKERS];
-	int nworkers;
-};
+#include "mqtt/bridge_int.h"
 
 static int lib_refs;
 static pthread_mutex_t lib_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -87,19 +62,51 @@ mqtt_shard_of(const char *thing, int shards)
 	return (int)(h % (uint32_t)shards);
 }
 
-static int64_t
-now_s(struct mqtt_bridge *b)
+int64_t
+mqtt__now_s(struct mqtt_bridge *b)
 {
 	return svc_now(b->svc) / 1000;
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* True when a warning of this kind may be logged now; *n gets how many
+ * were held back since the last one logged. */
+static bool
+gate_pass(struct gate *g, uint64_t *n)
+{
+	int64_t now = mono_ms();
+
+	if (g->last_ms != 0 && now - g->last_ms < LOG_EVERY_MS) {
+		g->suppressed++;
+		return false;
+	}
+	g->last_ms = now;
+	*n = g->suppressed;
+	g->suppressed = 0;
+	return true;
+}
+
+void
+mqtt__publish(struct mqtt_bridge *b, const char *topic, const struct buf *payload, int qos)
+{
+	int rc = mosquitto_publish(b->mosq, NULL, topic, (int)payload->len, payload->p, qos, false);
+
+	if (rc != MOSQ_ERR_SUCCESS)
+		log_warn("mqtt: publish to %s failed: %s", topic, mosquitto_strerror(rc));
 }
 
 static void
 publish(struct mqtt_bridge *b, const char *topic, const struct buf *payload)
 {
-	int rc = mosquitto_publish(b->mosq, NULL, topic, (int)payload->len, payload->p, 1, false);
-
-	if (rc != MOSQ_ERR_SUCCESS)
-		log_warn("mqtt: publish to %s failed: %s", topic, mosquitto_strerror(rc));
+	mqtt__publish(b, topic, payload, 1);
 }
 
 /* ---- payload encoding -------------------------------------------------- */
@@ -118,18 +125,27 @@ envelope_end(struct jw *w, const struct mqtt_request *req, int64_t seconds)
 
 /* ---- requests ----------------------------------------------------------- */
 
+/* qos 0 for the replies to a flood: they must not take the in-flight window
+ * (QoS 1) that the replies to other devices wait for. */
 static void
-reject(struct mqtt_bridge *b, const struct mqtt_topic *t, int code, const char *msg,
-    const struct mqtt_request *req, const struct jd_error *e)
+reject_qos(struct mqtt_bridge *b, const struct mqtt_topic *t, int code, const char *msg,
+    const struct mqtt_request *req, const struct jd_error *e, int qos)
 {
 	char topic[MQTT_REPLY_TOPIC_SIZE];
 	struct buf out = BUF_INIT;
 
 	if (mqtt_reply_topic(t, false, topic, sizeof(topic)) != 0)
 		return;
-	mqtt_encode_rejected(&out, code, msg, req, now_s(b), e);
-	publish(b, topic, &out);
+	mqtt_encode_rejected(&out, code, msg, req, mqtt__now_s(b), e);
+	mqtt__publish(b, topic, &out, qos);
 	buf_free(&out);
+}
+
+static void
+reject(struct mqtt_bridge *b, const struct mqtt_topic *t, int code, const char *msg,
+    const struct mqtt_request *req, const struct jd_error *e)
+{
+	reject_qos(b, t, code, msg, req, e, 1);
 }
 
 static void
@@ -164,7 +180,7 @@ serve(struct mqtt_bridge *b, const struct mqtt_topic *t, const struct mqtt_reque
 		shape_exec_data_list(&w, &shape_mqtt, &pending, JD_EXEC_IN_PROGRESS);
 		jw_key(&w, "queuedJobs");
 		shape_exec_data_list(&w, &shape_mqtt, &pending, JD_EXEC_QUEUED);
-		envelope_end(&w, req, now_s(b));
+		envelope_end(&w, req, mqtt__now_s(b));
 		break;
 	case MQTT_T_START_NEXT:
 		if ((rc = svc_dev_start_next(b->svc, t->thing, t->namespace_id, req->details,
@@ -175,7 +191,7 @@ serve(struct mqtt_bridge *b, const struct mqtt_topic *t, const struct mqtt_reque
 			jw_key(&w, "execution");
 			shape_exec_data(&w, &shape_mqtt, &x, doc, svc_now(b->svc));
 		}
-		envelope_end(&w, req, now_s(b));
+		envelope_end(&w, req, mqtt__now_s(b));
 		break;
 	case MQTT_T_DESCRIBE:
 		if ((rc = svc_dev_describe(b->svc, t->thing, t->job_id, t->namespace_id,
@@ -187,7 +203,7 @@ serve(struct mqtt_bridge *b, const struct mqtt_topic *t, const struct mqtt_reque
 			shape_exec_data(&w, &shape_mqtt, &x, req->include_doc ? doc : NULL,
 			    svc_now(b->svc));
 		}
-		envelope_end(&w, req, now_s(b));
+		envelope_end(&w, req, mqtt__now_s(b));
 		break;
 	case MQTT_T_UPDATE: {
 		struct svc_update_input in = {req->status, req->details, req->step_minutes,
@@ -201,7 +217,7 @@ serve(struct mqtt_bridge *b, const struct mqtt_topic *t, const struct mqtt_reque
 		}
 		if (req->include_doc)
 			shape_kdoc(&w, &shape_mqtt, doc);
-		envelope_end(&w, req, now_s(b));
+		envelope_end(&w, req, mqtt__now_s(b));
 		break;
 	}
 	default:
@@ -246,15 +262,115 @@ handle(struct mqtt_bridge *b, const struct mqtt_topic *t, const char *payload, s
 	buf_free(&out);
 }
 
+static uint32_t
+worker_hash(const char *thing)
+{
+	uint32_t h = 5381;
+
+	for (const unsigned char *p = (const unsigned char *)thing; *p; p++)
+		h = h * 33 + *p; /* djb2: independent of the shard's FNV-1a */
+	return h;
+}
+
+/* The share entry of thing in w, created when absent (w->mu held). */
+static struct share *
+share_get(struct worker *w, uint32_t h, const char *thing)
+{
+	struct share **slot = &w->shares[h % SHARE_BUCKETS];
+	struct share *s;
+
+	for (s = *slot; s != NULL; s = s->next)
+		if (strcmp(s->thing, thing) == 0)
+			return s;
+	if ((s = w->spare) != NULL) {
+		w->spare = s->next;
+		w->nspare--;
+	} else {
+		s = jd_malloc(sizeof(*s));
+	}
+	jd_strlcpy(s->thing, thing, sizeof(s->thing));
+	s->bytes = 0;
+	s->h = h;
+	s->next = *slot;
+	*slot = s;
+	return s;
+}
+
+/* Give back cost bytes of s (w->mu held); an emptied entry is unlinked. */
+static void
+share_put(struct mqtt_bridge *b, struct worker *w, struct share *s, size_t cost)
+{
+	atomic_fetch_sub_explicit(&b->queued_bytes, cost, memory_order_relaxed);
+	if ((s->bytes -= cost) != 0)
+		return;
+	for (struct share **p = &w->shares[s->h % SHARE_BUCKETS]; *p != NULL; p = &(*p)->next) {
+		if (*p == s) {
+			*p = s->next;
+			break;
+		}
+	}
+	if (w->nspare < SHARE_SPARE) {
+		s->next = w->spare;
+		w->spare = s;
+		w->nspare++;
+	} else {
+		free(s);
+	}
+}
+
+/* After a flood, hand the freed heap back to the system: glibc keeps freed
+ * chunks below the top of each arena. Rate-limited; any worker may do it. */
+static void
+trim_maybe(struct mqtt_bridge *b)
+{
+	int64_t now = mono_ms();
+
+	if (!atomic_exchange(&b->trim_wanted, false))
+		return;
+	if (now - atomic_load(&b->last_trim_ms) < TRIM_EVERY_MS ||
+	    atomic_load(&b->queued_bytes) >= TRIM_MARK) {
+		atomic_store(&b->trim_wanted, true); /* later */
+		return;
+	}
+	atomic_store(&b->last_trim_ms, now);
+	malloc_trim(0);
+}
+
+static void
+cond_wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, int ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(cv, mu, &ts);
+}
+
 static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
+	struct mqtt_bridge *b = w->b;
 
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
-		while (w->head == NULL && !w->stop)
-			pthread_cond_wait(&w->cv, &w->mu);
+		while (w->head == NULL && !w->stop) {
+			if (!atomic_load_explicit(&b->trim_wanted, memory_order_relaxed)) {
+				pthread_cond_wait(&w->cv, &w->mu);
+				continue;
+			}
+			cond_wait_ms(&w->cv, &w->mu, TRIM_IDLE_MS);
+			if (w->head == NULL && !w->stop) {
+				pthread_mutex_unlock(&w->mu);
+				trim_maybe(b);
+				pthread_mutex_lock(&w->mu);
+			}
+		}
 		if (w->head == NULL && w->stop)
 			break;
 		struct job_msg *m = w->head;
@@ -263,22 +379,37 @@ worker_main(void *arg)
 			w->tail = NULL;
 		w->queued--;
 		pthread_mutex_unlock(&w->mu);
-		handle(w->b, &m->t, m->payload, m->len);
-		free(m);
+		handle(b, &m->t, m->payload, m->len);
 		pthread_mutex_lock(&w->mu);
+		share_put(b, w, m->share, m->cost);
+		free(m);
 	}
 	pthread_mutex_unlock(&w->mu);
 	return NULL;
 }
 
-static int
-worker_of(const char *thing, int n)
+/* Refuse a request that does not fit a budget (network thread). */
+static void
+throttle(struct mqtt_bridge *b, const struct mqtt_topic *t, bool bytes)
 {
-	uint32_t h = 5381;
+	uint64_t held;
 
-	for (const unsigned char *p = (const unsigned char *)thing; *p; p++)
-		h = h * 33 + *p; /* djb2: independent of the shard's FNV-1a */
-	return (int)(h % (uint32_t)n);
+	atomic_fetch_add_explicit(bytes ? &b->n_throttled_bytes : &b->n_throttled_count, 1,
+	    memory_order_relaxed);
+	if (gate_pass(&b->gate_full, &held))
+		log_warn("mqtt: %s; refusing requests with RequestThrottled (now %s; %llu more "
+		         "refused since the last warning)",
+		    bytes ? "the queued requests reached their byte budget or a thing its share" :
+		            "a request queue is full",
+		    t->thing, (unsigned long long)held);
+	int64_t now = mono_ms();
+	if (now - b->replies_since_ms >= 1000) {
+		b->replies_since_ms = now;
+		b->replies = 0;
+	}
+	if (b->replies++ < THROTTLED_REPLIES_PER_S)
+		reject_qos(b, t, JD_ETHROTTLED, "Too many requests in flight; retry later", NULL,
+		    NULL, 0);
 }
 
 static void
@@ -289,6 +420,9 @@ on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 	struct mqtt_topic t;
 	struct job_msg *jm;
 	struct worker *w;
+	struct share *sh;
+	uint32_t h;
+	size_t cost, total;
 
 	(void)m;
 	if (atomic_load(&b->draining))
@@ -298,6 +432,21 @@ on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 	case MQTT_T_FOREIGN:
 	case MQTT_T_OWN:
 		return;
+	default:
+		break;
+	}
+	/* A retained request is replayed by the broker to every new subscriber,
+	 * so to jobsd on each reconnect: never serve one, not even once (with
+	 * MQTT 5 the flag is kept on live messages too, see on_connect). */
+	if (msg->retain) {
+		uint64_t n = atomic_fetch_add(&b->n_retained, 1) + 1, held;
+		if (gate_pass(&b->gate_retained, &held))
+			log_warn("mqtt: ignored a retained request on %.300s (%llu so far); "
+			         "requests must not be retained",
+			    msg->topic, (unsigned long long)n);
+		return;
+	}
+	switch (t.kind) {
 	case MQTT_T_INVALID:
 		reject(b, &t, JD_ENOROUTE, t.msg, NULL, NULL);
 		return;
@@ -316,29 +465,48 @@ on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 	}
 	/* not the shard hash: with N shards it would put every thing of this
 	 * node on the same few workers */
-	w = &b->workers[worker_of(t.thing, b->nworkers)];
+	h = worker_hash(t.thing);
+	w = &b->workers[h % (uint32_t)b->nworkers];
+	cost = sizeof(*jm) + len + 1;
+	/* Reserve first, copy after: a refused request costs no allocation.
+	 * Only this thread adds to the budgets, so the check cannot race. */
+	pthread_mutex_lock(&w->mu);
+	if (w->queued >= MQTT_QUEUE_MAX) {
+		pthread_mutex_unlock(&w->mu);
+		throttle(b, &t, false);
+		return;
+	}
+	total = atomic_load_explicit(&b->queued_bytes, memory_order_relaxed) + cost;
+	sh = share_get(w, h, t.thing);
+	if (total > b->cfg.queue_bytes || sh->bytes + cost > b->share_max) {
+		if (sh->bytes == 0)
+			share_put(b, w, sh, 0);
+		pthread_mutex_unlock(&w->mu);
+		throttle(b, &t, true);
+		return;
+	}
+	sh->bytes += cost;
+	w->queued++;
+	atomic_fetch_add_explicit(&b->queued_bytes, cost, memory_order_relaxed);
+	pthread_mutex_unlock(&w->mu);
+	if (total >= TRIM_MARK && !atomic_load_explicit(&b->trim_wanted, memory_order_relaxed))
+		atomic_store(&b->trim_wanted, true);
+
 	jm = jd_malloc(sizeof(*jm) + len + 1);
 	jm->next = NULL;
+	jm->share = sh;
+	jm->cost = cost;
 	jm->t = t;
 	jm->len = len;
 	if (len > 0)
 		memcpy(jm->payload, msg->payload, len);
 	jm->payload[len] = '\0';
 	pthread_mutex_lock(&w->mu);
-	if (w->queued >= MQTT_QUEUE_MAX) {
-		pthread_mutex_unlock(&w->mu);
-		free(jm);
-		log_warn("mqtt: request queue full; refusing a request of %s", t.thing);
-		reject(b, &t, JD_ETHROTTLED, "Too many requests in flight; retry later", NULL,
-		    NULL);
-		return;
-	}
 	if (w->tail)
 		w->tail->next = jm;
 	else
 		w->head = jm;
 	w->tail = jm;
-	w->queued++;
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 }
@@ -373,94 +541,23 @@ workers_stop(struct mqtt_bridge *b)
 		pthread_mutex_unlock(&w->mu);
 		pthread_join(w->thread, NULL);
 		w->started = false;
+		for (int k = 0; k < SHARE_BUCKETS; k++) {
+			while (w->shares[k] != NULL) { /* only when stopped mid-request */
+				struct share *sh = w->shares[k];
+				w->shares[k] = sh->next;
+				free(sh);
+			}
+		}
+		while (w->spare != NULL) {
+			struct share *sh = w->spare;
+			w->spare = sh->next;
+			free(sh);
+		}
+		w->nspare = 0;
 		pthread_mutex_destroy(&w->mu);
 		pthread_cond_destroy(&w->cv);
 	}
 	b->nworkers = 0;
-}
-
-/* ---- notifications (spec §7, D10) --------------------------------------- */
-
-static void
-notify_topics(const char *thing, const char *ns, bool next, char *out, size_t n)
-{
-	if (ns[0] == '\0')
-		snprintf(out, n, "$aws/things/%s/jobs/%s", thing, next ? "notify-next" : "notify");
-	else
-		snprintf(out, n, "$aws/things/%s/jobs/%s-namespace-%s", thing,
-		    next ? "notify-next" : "notify", ns);
-}
-
-static void
-on_changed(void *arg, const char *thing, const char *ns, const char *job, bool list, bool head)
-{
-	struct mqtt_bridge *b = arg;
-	struct jd_execv pending = {0};
-	struct jd_error e;
-	struct buf out = BUF_INIT;
-	char topic[MQTT_REPLY_TOPIC_SIZE];
-	struct jw w;
-
-	if (!atomic_load(&b->connected))
-		return; /* notifications are not queued while the broker is away */
-	jd_error_init(&e);
-	if (svc_dev_pending(b->svc, thing, ns, jd_execv_add, &pending, &e) != 0) {
-		log_warn("mqtt: notify %s: %s", thing, e.msg);
-		goto out;
-	}
-	if (list) {
-		bool any_in_progress = false, any_queued = false;
-		for (size_t i = 0; i < pending.n; i++) {
-			any_in_progress |= pending.v[i].status == JD_EXEC_IN_PROGRESS;
-			any_queued |= pending.v[i].status == JD_EXEC_QUEUED;
-		}
-		jw_init(&w, &out);
-		jw_obj_begin(&w);
-		jw_kint(&w, "timestamp", now_s(b));
-		jw_key(&w, "jobs");
-		jw_obj_begin(&w);
-		if (any_in_progress) {
-			jw_key(&w, "IN_PROGRESS");
-			shape_exec_data_list(&w, &shape_mqtt, &pending, JD_EXEC_IN_PROGRESS);
-		}
-		if (any_queued) {
-			jw_key(&w, "QUEUED");
-			shape_exec_data_list(&w, &shape_mqtt, &pending, JD_EXEC_QUEUED);
-		}
-		jw_obj_end(&w);
-		jw_obj_end(&w);
-		notify_topics(thing, ns, false, topic, sizeof(topic));
-		publish(b, topic, &out);
-		if (ns[0] != '\0') { /* D10: also the seed's per-job form */
-			snprintf(topic, sizeof(topic),
-			    "$aws/things/%s/jobs/%s/notify-namespace-%s/", thing, job, ns);
-			publish(b, topic, &out);
-		}
-	}
-	if (head) {
-		struct jd_exec x;
-		char *doc = NULL;
-		bool found = false;
-		memset(&x, 0, sizeof(x));
-		buf_reset(&out);
-		jw_init(&w, &out);
-		jw_obj_begin(&w);
-		jw_kint(&w, "timestamp", now_s(b));
-		if (svc_dev_describe(b->svc, thing, "$next", ns, 0, &x, &doc, &found, &e) == 0 &&
-		    found) {
-			jw_key(&w, "execution");
-			shape_exec_data(&w, &shape_mqtt, &x, doc, svc_now(b->svc));
-		}
-		jw_obj_end(&w);
-		jd_exec_release(&x);
-		free(doc);
-		notify_topics(thing, ns, true, topic, sizeof(topic));
-		publish(b, topic, &out);
-	}
-out:
-	jd_execv_free(&pending);
-	jd_error_clear(&e);
-	buf_free(&out);
 }
 
 /* ---- connection --------------------------------------------------------- */
@@ -482,9 +579,16 @@ on_connect(struct mosquitto *m, void *arg, int rc)
 		return;
 	}
 	atomic_store(&b->connected, true);
-	log_info("mqtt: connected to %s:%d (MQTT %s)", b->cfg.host, b->cfg.port,
+	b->connected_ms = mono_ms();
+	log_info("mqtt: connected to %s:%d as %s (MQTT %s)", b->cfg.host, b->cfg.port, b->client_id,
 	    b->protocol == MQTT_PROTOCOL_V5 ? "5" : "3.1.1");
-	rc = mosquitto_subscribe(m, &mid, SUB_TOPIC, 1);
+	/* MQTT 5: keep the retain flag of live messages too, so that a retained
+	 * request is never served (on_message); 3.1.1 flags only the replays. */
+	if (b->protocol == MQTT_PROTOCOL_V5)
+		rc = mosquitto_subscribe_v5(m, &mid, SUB_TOPIC, 1, MQTT_SUB_OPT_RETAIN_AS_PUBLISHED,
+		    NULL);
+	else
+		rc = mosquitto_subscribe(m, &mid, SUB_TOPIC, 1);
 	if (rc != MOSQ_ERR_SUCCESS)
 		log_warn("mqtt: subscribe failed: %s", mosquitto_strerror(rc));
 }
@@ -508,22 +612,100 @@ on_subscribe(struct mosquitto *m, void *arg, int mid, int n, const int *granted)
 	log_info("mqtt: subscribed to %s", SUB_TOPIC);
 }
 
+/*
+ * A broker gives a client id to the newest connection and drops the older
+ * one (MQTT 5 tells it with reason 0x8E). Two clients with one id take it
+ * from each other in turn: this is how a device would keep jobsd off the
+ * broker when the broker does not bind ids to accounts (D25). Each such
+ * loss in a row doubles the reconnect delay (2 s .. 30 s); a connection that
+ * lasts resets it.
+ */
 static void
 on_disconnect(struct mosquitto *m, void *arg, int rc)
 {
 	struct mqtt_bridge *b = arg;
+	bool was = atomic_exchange(&b->connected, false);
+	int64_t lasted = was ? mono_ms() - b->connected_ms : -1;
+	bool taken =
+	    rc == MQTT_RC_SESSION_TAKEN_OVER || (rc != 0 && was && lasted < QUICK_DISCONNECT_MS);
+	uint64_t held;
 
-	(void)m;
-	atomic_store(&b->connected, false);
 	atomic_store(&b->subscribed, false);
-	if (rc != 0)
-		log_warn("mqtt: lost the broker (%s); reconnecting", mosquitto_strerror(rc));
+	if (rc == 0 || b->stopped)
+		return;
+	if (!taken) {
+		if (was && b->streak > 0) {
+			b->streak = 0;
+			mosquitto_reconnect_delay_set(m, 1, BACKOFF_MAX_S, true);
+		}
+		log_warn("mqtt: lost the broker (%s); reconnecting",
+		    rc == MQTT_RC_SESSION_TAKEN_OVER ? "session taken over" :
+		                                       mosquitto_strerror(rc));
+		return;
+	}
+	b->streak++;
+	atomic_fetch_add(&b->n_takeovers, 1);
+	unsigned delay = b->streak >= 5 ? BACKOFF_MAX_S : 1u << b->streak;
+	if (delay > BACKOFF_MAX_S)
+		delay = BACKOFF_MAX_S;
+	mosquitto_reconnect_delay_set(m, delay, delay, false);
+	if (gate_pass(&b->gate_takeover, &held))
+		log_warn(
+		    "mqtt: %s (%d times in a row, %llu more not logged): possibly another client "
+		    "using jobsd's client id %s; the broker must tie client ids to accounts "
+		    "(docs/hardening-mqtt.md). Reconnecting in %u s",
+		    rc == MQTT_RC_SESSION_TAKEN_OVER ?
+		        "the broker gave jobsd's session to another client (session taken over)" :
+		        "the broker dropped jobsd right after it connected",
+		    b->streak, (unsigned long long)held, b->client_id, delay);
 }
 
 bool
 mqtt_bridge_ready(const struct mqtt_bridge *b)
 {
 	return b != NULL && atomic_load(&b->subscribed);
+}
+
+/* The configured id, or "jobsd-<host>-<16 hex digits from getrandom>". */
+static char *
+make_client_id(const char *configured)
+{
+	unsigned char r[8];
+	char host[64] = "node", id[128];
+
+	if (configured != NULL && configured[0] != '\0')
+		return jd_strdup(configured);
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+		/* no kernel generator yet: still not the predictable host-pid form */
+		uint64_t x =
+		    (uint64_t)mono_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)r;
+		memcpy(r, &x, sizeof(r));
+	}
+	gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	snprintf(id, sizeof(id), "jobsd-%.40s-%02x%02x%02x%02x%02x%02x%02x%02x", host, r[0], r[1],
+	    r[2], r[3], r[4], r[5], r[6], r[7]);
+	return jd_strdup(id);
+}
+
+void
+mqtt_bridge_stats(const struct mqtt_bridge *b, struct mqtt_bridge_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (b == NULL)
+		return;
+	out->retained_ignored = atomic_load(&b->n_retained);
+	out->throttled_bytes = atomic_load(&b->n_throttled_bytes);
+	out->throttled_count = atomic_load(&b->n_throttled_count);
+	out->takeovers = atomic_load(&b->n_takeovers);
+	out->queued_bytes = atomic_load(&b->queued_bytes);
+	out->queue_bytes_max = b->cfg.queue_bytes;
+}
+
+const char *
+mqtt_bridge_client_id(const struct mqtt_bridge *b)
+{
+	return b != NULL ? b->client_id : NULL;
 }
 
 int
@@ -541,7 +723,7 @@ mqtt_bridge_create(const struct mqtt_config *cfg, struct svc *svc, struct mqtt_b
 	b->svc = svc;
 	b->cfg = *cfg;
 	b->host = jd_strdup(cfg->host);
-	b->client_id = jd_strdup(cfg->client_id);
+	b->client_id = make_client_id(cfg->client_id);
 	b->username = jd_strdup(cfg->username);
 	b->password = jd_strdup(cfg->password);
 	b->cafile = jd_strdup(cfg->cafile);
@@ -550,6 +732,12 @@ mqtt_bridge_create(const struct mqtt_config *cfg, struct svc *svc, struct mqtt_b
 	b->cfg.host = b->host;
 	if (b->cfg.shards < 1)
 		b->cfg.shards = 1;
+	if (b->cfg.queue_bytes == 0)
+		b->cfg.queue_bytes = MQTT_QUEUE_BYTES_DEFAULT;
+	/* a thing may always queue one request of the largest size */
+	b->share_max = b->cfg.queue_bytes / MQTT_THING_SHARE_DIV;
+	if (b->share_max < sizeof(struct job_msg) + MQTT_PAYLOAD_MAX + 1)
+		b->share_max = sizeof(struct job_msg) + MQTT_PAYLOAD_MAX + 1;
 	pthread_mutex_init(&b->mu, NULL);
 	pthread_cond_init(&b->cv, NULL);
 	b->mosq = mosquitto_new(b->client_id, true, b);
@@ -582,7 +770,7 @@ mqtt_bridge_create(const struct mqtt_config *cfg, struct svc *svc, struct mqtt_b
 		rc = jd_error_set(e, JD_EINTERNAL, "mqtt: cannot start the request workers");
 		goto fail;
 	}
-	sink.changed = on_changed;
+	sink.changed = mqtt__on_changed;
 	sink.arg = b;
 	svc_set_notify(svc, &sink);
 	rc = mosquitto_connect_async(b->mosq, b->host, cfg->port, 30);

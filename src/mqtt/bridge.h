@@ -9,22 +9,35 @@
 #define JD_MQTT_BRIDGE_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "svc/svc.h"
 #include "util/err.h"
 
+/* Default byte budget for the requests queued to the workers (all things);
+ * each thing may hold MQTT_THING_SHARE_DIV-th of it (docs/hardening-mqtt.md). */
+#define MQTT_QUEUE_BYTES_DEFAULT ((size_t)16 << 20)
+#define MQTT_THING_SHARE_DIV 16
+
 struct mqtt_config {
 	const char *host; /* broker address */
 	int port;
-	const char *client_id; /* unique per jobsd node */
-	const char *username;  /* NULL: none */
-	const char *password;  /* NULL: none (never logged) */
-	const char *cafile;    /* TLS to the broker when set */
-	const char *certfile;  /* with keyfile: jobsd's client certificate (PEM), or NULL */
+	/* NULL or "": "jobsd-<host>-<16 random hex digits>", which no other
+	 * client can guess (D25); the broker should bind ids to accounts anyway */
+	const char *client_id;
+	const char *username; /* NULL: none */
+	const char *password; /* NULL: none (never logged) */
+	const char *cafile;   /* TLS to the broker when set */
+	const char *certfile; /* with keyfile: jobsd's client certificate (PEM), or NULL */
 	const char *keyfile;
 	int shard;   /* this node handles things whose name hashes to shard */
 	int shards;  /* of shards (D20); 1 = all */
 	int wait_ms; /* how long start-up waits for the first subscription */
+	/* bytes of queued requests (payload + bookkeeping) over all things;
+	 * 0 = MQTT_QUEUE_BYTES_DEFAULT. Over it, or over a thing's share, a
+	 * request is answered RequestThrottled and dropped. */
+	size_t queue_bytes;
 	/* D19: NULL, or 0 to serve data-plane operation op, JD_ETHROTTLED to
 	 * answer RequestThrottled. Called from the request workers. */
 	int (*throttle)(void *arg, const char *op);
@@ -43,6 +56,18 @@ bool mqtt_bridge_ready(const struct mqtt_bridge *b);
  * notification published after it returns. The sink stays installed but
  * inert, so svc may still call it until svc_fini. NULL is a no-op. */
 void mqtt_bridge_stop(struct mqtt_bridge *b);
+/* Counters of the bridge, for status pages and tests (read at any time). */
+struct mqtt_bridge_stats {
+	uint64_t retained_ignored; /* requests with the retain flag: not served */
+	uint64_t throttled_bytes;  /* refused: over the byte budget or a thing's share */
+	uint64_t throttled_count;  /* refused: a worker queue full (count) */
+	uint64_t takeovers;        /* disconnects "session taken over" or right after connect */
+	size_t queued_bytes;       /* now */
+	size_t queue_bytes_max;    /* the budget */
+};
+void mqtt_bridge_stats(const struct mqtt_bridge *b, struct mqtt_bridge_stats *out);
+/* The client id the bridge connects with (owned by b). */
+const char *mqtt_bridge_client_id(const struct mqtt_bridge *b);
 /* Stop (if needed) and free; NULL is a no-op. Call after svc_fini. */
 void mqtt_bridge_destroy(struct mqtt_bridge *b);
 /* FNV-1a of the thing name modulo shards (D20), exposed for tests and docs. */

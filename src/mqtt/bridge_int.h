@@ -1,0 +1,118 @@
+/*
+ * bridge_int.h: what bridge.c and notify.c share inside src/mqtt/ (not a
+ * public header): the bridge's state, its limits, and two helpers.
+ */
+#ifndef JD_MQTT_BRIDGE_INT_H
+#define JD_MQTT_BRIDGE_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "jd_limits.h"
+#include "mqtt/bridge.h"
+#include "mqtt/mqtt.h"
+#include "util/buf.h"
+
+struct mosquitto; /* libmosquitto's: only bridge.c includes mosquitto.h */
+
+#define SUB_TOPIC "$aws/things/+/jobs/#"
+
+/*
+ * Requests are served by a small pool of workers so that concurrent devices'
+ * transactions can share the store's group commits. A thing always maps to
+ * the same worker (hash of its name), so one device's requests are served in
+ * the order it sent them.
+ */
+#define MQTT_WORKERS 8
+#define MQTT_QUEUE_MAX 10000        /* per worker; beyond it a request is dropped (logged) */
+#define SHARE_BUCKETS 256           /* per worker: things with queued requests */
+#define SHARE_SPARE 32              /* per worker: freed share entries kept for reuse */
+#define TRIM_MARK ((size_t)1 << 20) /* queued bytes that make a trim worthwhile */
+#define TRIM_IDLE_MS 500            /* trim once a worker has been idle this long */
+#define TRIM_EVERY_MS 2000
+#define QUICK_DISCONNECT_MS 5000 /* a connection shorter than this counts as taken */
+#define BACKOFF_MAX_S 30
+#define LOG_EVERY_MS 10000 /* one warning of a kind per 10 s, with the count */
+/* RequestThrottled replies per second (all things); beyond, a refused
+ * request is dropped without one, or the replies to a flood would crowd out
+ * the replies to everyone else on jobsd's one connection to the broker. */
+#define THROTTLED_REPLIES_PER_S 100
+
+/* The bytes of queued requests of one thing (in one worker). */
+struct share {
+	struct share *next;
+	size_t bytes;
+	uint32_t h; /* worker_hash(thing) */
+	char thing[JD_THING_NAME_MAX + 1];
+};
+
+struct job_msg {
+	struct job_msg *next;
+	struct share *share;
+	size_t cost; /* bytes charged to the budgets */
+	struct mqtt_topic t;
+	size_t len;
+	char payload[];
+};
+
+struct worker {
+	struct mqtt_bridge *b;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct job_msg *head, *tail;
+	int queued;
+	bool stop;
+	bool started;
+	struct share *shares[SHARE_BUCKETS];
+	struct share *spare; /* free list */
+	int nspare;
+};
+
+/* A rate-limited warning: at most one line per LOG_EVERY_MS, saying how many
+ * happened since the last. Used from the network thread only. */
+struct gate {
+	int64_t last_ms;
+	uint64_t suppressed;
+};
+
+struct mqtt_bridge {
+	struct mosquitto *mosq;
+	struct svc *svc;
+	struct mqtt_config cfg;
+	char *host, *client_id, *username, *password, *cafile, *certfile, *keyfile;
+	atomic_bool connected;
+	atomic_bool subscribed;
+	atomic_bool draining;
+	int protocol;
+	bool stopped;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct worker workers[MQTT_WORKERS];
+	int nworkers;
+	/* byte budget (workers decrement, the network thread checks and adds) */
+	atomic_size_t queued_bytes;
+	size_t share_max;
+	atomic_bool trim_wanted;
+	atomic_int_fast64_t last_trim_ms;
+	/* counters (struct mqtt_bridge_stats) */
+	atomic_uint_fast64_t n_retained, n_throttled_bytes, n_throttled_count, n_takeovers;
+	/* network thread only */
+	int64_t connected_ms; /* when the last CONNACK came */
+	int streak;           /* takeovers in a row */
+	struct gate gate_full, gate_retained, gate_takeover;
+	int64_t replies_since_ms; /* RequestThrottled replies: window start */
+	int replies;              /* and how many in it */
+};
+
+/* Publish payload on topic at qos (0 or 1), not retained; a failure is logged. */
+void mqtt__publish(struct mqtt_bridge *b, const char *topic, const struct buf *payload, int qos);
+/* svc's clock, in seconds (the timestamps of replies and notifications). */
+int64_t mqtt__now_s(struct mqtt_bridge *b);
+/* svc's notification sink (notify.c): publishes notify and notify-next. */
+void mqtt__on_changed(void *arg, const char *thing, const char *ns, const char *job, bool list,
+    bool head);
+
+#endif
