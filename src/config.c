@@ -17,7 +17,7 @@
 #include "util/buf.h"
 #include "util/log.h"
 
-enum opt_kind { OPT_STR, OPT_BOOL, OPT_INT, OPT_LEVEL };
+enum opt_kind { OPT_STR, OPT_BOOL, OPT_INT, OPT_MIB, OPT_LEVEL };
 
 struct opt {
 	const char *name;
@@ -62,7 +62,12 @@ static const struct opt opts[] = {
 	    "integrity_check; off skips the page check of a very large store) [quick]"},
 	{"log-level", OPT_LEVEL, O(log_level), "LEVEL", "error|warn|info|debug [info]"},
 	{"mqtt", OPT_STR, O(mqtt), "HOST:PORT", "MQTT broker for the device plane; empty for none [empty]"},
-	{"mqtt-client-id", OPT_STR, O(mqtt_client_id), "ID", "MQTT client id, unique per node [jobsd-HOSTNAME-PID]"},
+	{"mqtt-client-id", OPT_STR, O(mqtt_client_id), "ID",
+	    "MQTT client id, unique per node; bind it to the node's account on the broker (D25) "
+	    "[jobsd-HOSTNAME-RANDOM]"},
+	{"mqtt-queue-mib", OPT_MIB, O(mqtt_queue_mib), "MIB",
+	    "bytes of device requests queued at once, in MiB; one thing may use 1/16 of it, and "
+	    "over it a request is answered RequestThrottled [16]"},
 	{"mqtt-username", OPT_STR, O(mqtt_username), "NAME", "MQTT username [none]"},
 	{"mqtt-password", OPT_STR, O(mqtt_password), "SECRET", "MQTT password (prefer JOBSD_MQTT_PASSWORD) [none]"},
 	{"mqtt-cafile", OPT_STR, O(mqtt_cafile), "FILE", "CA certificate: connect to the broker over TLS [none]"},
@@ -137,6 +142,14 @@ set(struct config *c, const struct opt *o, const char *v, const char *where, str
 		if (core_parse_u63(v, &n) != 0 || n < 1 || n > 256)
 			return jd_error_set(e, JD_EINVAL, "%s: %s wants a number 1..256, not '%s'",
 			    where, o->name, v);
+		*(int *)(void *)field = (int)n;
+		return 0;
+	}
+	case OPT_MIB: {
+		int64_t n;
+		if (core_parse_u63(v, &n) != 0 || n < 1 || n > 65536)
+			return jd_error_set(e, JD_EINVAL,
+			    "%s: %s wants a number of MiB 1..65536, not '%s'", where, o->name, v);
 		*(int *)(void *)field = (int)n;
 		return 0;
 	}

@@ -40,6 +40,7 @@ struct config {
 	int log_level;
 	char mqtt[256]; /* broker HOST:PORT, "" = no MQTT */
 	char mqtt_client_id[128];
+	int mqtt_queue_mib; /* 0: the bridge's default */
 	char mqtt_username[128];
 	char mqtt_password[256];
 	char mqtt_cafile[1024];
