@@ -786,10 +786,10 @@ check_framing(struct api_req *r, struct MHD_Connection *c, const char *version)
 
 	/* The request line is parsed in place: the version follows the target
 	 * with only separators between; anything else there hid behind a NUL.
-	 * (From the end of libmicrohttpd's copy: r->raw_uri stops at
-	 * JD_URI_MAX + 1, and a longer target is not a NUL byte: issue 13.) */
-	if (version != NULL && r->raw_ptr != NULL && version > r->raw_ptr) {
-		for (const char *p = r->raw_ptr + strlen(r->raw_ptr); p < version; p++)
+	 * Not for a target over JD_URI_MAX, which r->raw_uri holds only the
+	 * start of (issue 13: it was called a NUL byte): refused as too long. */
+	if (version != NULL && r->raw_ptr != NULL && version > r->raw_ptr && !r->uri_too_long) {
+		for (const char *p = r->raw_ptr + strlen(r->raw_uri); p < version; p++)
 			if (*p != '\0' && *p != ' ' && *p != '\t')
 				return api_fail(r, JD_EINVAL,
 				    "The request target contains a NUL byte");
