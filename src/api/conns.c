@@ -22,10 +22,12 @@
  * a TLS handshake begins, once a listener holds its maximum), the budget of
  * body bytes buffered before a signature could be checked, and libmicrohttpd's
  * log lines, rate-limited to one line per key per JD_HTTP_LOG_WINDOW_S with a
- * count of those left out.
+ * count of those left out. After a burst (many connections closed, or many
+ * unverified bodies freed) the reaper returns freed memory with malloc_trim().
  */
 #include "api/api_int.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -45,6 +47,11 @@ struct api_conns {
 	_Atomic int64_t now_ms;    /* coarse monotonic clock, reaper-driven */
 	_Atomic size_t unverified; /* bytes of the unverified-body budget in use */
 	size_t budget;
+	/* memory freed since the last malloc_trim(): bytes of unverified bodies
+	 * released, and connections closed (each had a pool and a request) */
+	_Atomic size_t freed;
+	int closed;
+	int64_t trimmed_ms;
 	bool quit;
 	bool started;
 	pthread_t th;
@@ -134,6 +141,20 @@ reaper_main(void *arg)
 		if (reaped > 0) {
 			pthread_mutex_unlock(&cs->mu);
 			api__log_limited(reaper_main, "closed connection(s) past their deadline");
+			pthread_mutex_lock(&cs->mu);
+		}
+		/* After a burst (an attack, a flood of large bodies), hand the
+		 * freed memory back: glibc keeps freed chunks in its arenas, and
+		 * RSS must return to its baseline (issue 13). At most once per
+		 * JD_HTTP_TRIM_S, only after that much was freed. */
+		if (now - cs->trimmed_ms >= JD_HTTP_TRIM_S * 1000 &&
+		    (atomic_load(&cs->freed) >= JD_HTTP_TRIM_BYTES ||
+		        cs->closed >= JD_HTTP_TRIM_CONNS)) {
+			atomic_store(&cs->freed, 0);
+			cs->closed = 0;
+			cs->trimmed_ms = now;
+			pthread_mutex_unlock(&cs->mu);
+			malloc_trim(0);
 			pthread_mutex_lock(&cs->mu);
 		}
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -244,6 +265,7 @@ api__conn_close(struct api_conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	cs->open[c->listener]--;
+	cs->closed++;
 	pthread_mutex_unlock(&cs->mu);
 	free(c);
 }
@@ -292,6 +314,8 @@ api__budget_take(struct api_conns *cs, size_t n)
 void
 api__budget_put(struct api_conns *cs, size_t n)
 {
-	if (n > 0)
+	if (n > 0) {
 		atomic_fetch_sub(&cs->unverified, n);
+		atomic_fetch_add(&cs->freed, n);
+	}
 }
