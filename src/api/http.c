@@ -13,7 +13,10 @@
  * The response is queued only after the whole body has been read, which keeps
  * keep-alive working. With auth on, the SigV4 signature is verified at that
  * point, over the whole body, before any routing (D18); the operation's
- * token bucket is taken once the route is known (D19). With TLS, both
+ * token bucket is taken once the route is known (D19). A body that may exceed
+ * JD_AUTH_UNVERIFIED_BODY is authenticated from the headers first
+ * (authenticate_early; docs/hardening-http.md), and a refusal is answered
+ * before it is read. Connection limits and deadlines: conns.c. With TLS, both
  * daemons speak HTTPS (certificate from tls.c's callback, so it reloads);
  * with a client CA the data listener authenticates devices by certificate.
  */

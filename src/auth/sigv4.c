@@ -21,6 +21,10 @@
  * and never reveal the expected signature, the canonical request or a secret.
  * Signing keys are cached per thread, keyed by (credentials table, key id,
  * date, region, service), so a reload invalidates them.
+ * Headers only (rq->headers_only, before the body is read): with a declared
+ * x-amz-content-sha256 the signature is checked over it and the caller checks
+ * the body later (auth_body_matches); without one every check but the
+ * signature runs, in the same order, so a refusal is the same either way.
  */
 #define _XOPEN_SOURCE 700 /* strptime */
 #include "auth/auth_int.h"
