@@ -312,6 +312,13 @@ struct MHD_Connection;
 void api__request_id(char out[37]);
 /* Split r->raw_uri into decoded path segments and query pieces. */
 void api__parse_uri(struct api_req *r);
+/* Blank the '&'s of libmicrohttpd's in-place copy of a query of more pieces
+ * than jobsd accepts (it would store one record per piece in its pool). */
+void api__defuse_query(const char *uri);
+/* The framing checks of a request whose headers are in (version: as on the
+ * request line, or NULL): 0, or r failed (400/431). Sets r->close for a
+ * request with both Content-Length and Transfer-Encoding. */
+int api__check_framing(struct api_req *r, struct MHD_Connection *c, const char *version);
 /* Route r, decode its body and run its handler; the answer is left in r. */
 void api__dispatch(struct api_req *r);
 
