@@ -50,7 +50,7 @@
 #define JD_HTTP_LOG_WINDOW_S 10          /* one libmicrohttpd warning per kind per */
 #define JD_HTTP_TRIM_S 5                 /* malloc_trim() after a burst, at most every */
 #define JD_HTTP_TRIM_BYTES (1024 * 1024) /* ...once this much body was freed */
-#define JD_HTTP_TRIM_CONNS 256           /* ...or this many connections closed */
+#define JD_HTTP_TRIM_CONNS 64            /* ...or this many connections closed */
 /* Authenticate before buffering (docs/hardening-http.md): a request whose
  * signature cannot be checked from its headers buffers at most this much... */
 #define JD_AUTH_UNVERIFIED_BODY (8 * 1024)
