@@ -278,8 +278,11 @@ class AttackTest(unittest.TestCase):
         self.assertGreater(len(legit.latencies), 100, report)
         self.assertEqual(legit.failures, [], report)
         self.assertLess(p99(legit.latencies), 0.200, report)
-        self.assertLess(peak, 64 * MIB, report)
-        self.assertLessEqual(after, base_rss * 1.10, report)
+        if os.environ.get('JOBSD_SANITIZED') != '1':
+            # ASan's quarantine and shadow keep freed memory resident: the plain build
+            # measures RSS, LeakSanitizer covers this one
+            self.assertLess(peak, 64 * MIB, report)
+            self.assertLessEqual(after, base_rss * 1.10, report)
         self.assertLess(log_growth, 100, report)
         return stats
 
