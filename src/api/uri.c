@@ -215,7 +215,7 @@ header_cb(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size, 
 		h->nul = true;
 	if (strcasecmp(key, "Host") == 0)
 		h->host = true;
-	if (strcasecmp(key, "Transfer-Encoding") == 0)
+	if ((key[0] | 0x20) == 't' && strcasecmp(key, "Transfer-Encoding") == 0)
 		h->transfer_encoding = true;
 	if (strcasecmp(key, "Content-Length") == 0) {
 		if (h->content_length != NULL && value != NULL &&
