@@ -40,9 +40,24 @@
 #define JD_MALLOC_ARENAS_MAX 4     /* glibc arenas: CPUs, 2..this (main.c) */
 #define JD_HTTP_DRAIN_S 30         /* shutdown: wait for in-flight writes */
 #define JD_HTTP_CONN_MAX 4096
-#define JD_HTTP_CONN_MEMORY (64 * 1024) /* libmicrohttpd pool per connection */
-#define JD_HTTP_TIMEOUT_S 60            /* idle / slow connection timeout */
-#define JD_STORE_READERS 8              /* SQLite reader connections */
+#define JD_HTTP_CONN_MEMORY (64 * 1024)  /* libmicrohttpd pool per connection */
+#define JD_HTTP_TIMEOUT_S 60             /* idle timeout (libmicrohttpd's) */
+#define JD_HTTP_CONN_PER_IP 128          /* connections per client address */
+#define JD_HTTP_HEADERS_S 10             /* header section complete, from accept */
+#define JD_HTTP_REQUEST_S 60             /* whole request in, from its start */
+#define JD_HTTP_KEEPALIVE_S 30           /* next header section after an answer */
+#define JD_HTTP_REAP_MS 500              /* deadline check period */
+#define JD_HTTP_LOG_WINDOW_S 10          /* one libmicrohttpd warning per kind per */
+#define JD_HTTP_TRIM_S 5                 /* malloc_trim() after a burst, at most every */
+#define JD_HTTP_TRIM_BYTES (1024 * 1024) /* ...once this much body was freed */
+#define JD_HTTP_TRIM_CONNS 64            /* ...or this many connections closed */
+/* Authenticate before buffering (docs/hardening-http.md): a request whose
+ * signature cannot be checked from its headers buffers at most this much... */
+#define JD_AUTH_UNVERIFIED_BODY (8 * 1024)
+/* ...unless its Authorization names a known key with a fresh date: then up to
+ * JD_BODY_MAX, out of this budget shared by all such requests in flight */
+#define JD_AUTH_UNVERIFIED_BUDGET (8 * 1024 * 1024)
+#define JD_STORE_READERS 8 /* SQLite reader connections */
 #define JD_STORE_BUSY_MS 5000
 #define JD_FANOUT_BATCH 1000
 

@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -45,6 +46,7 @@ struct api {
 	int port[2];
 	char listen_host[2][64];
 	struct api_workers w;
+	struct api_conns *conns; /* owned: connection deadlines (conns.c) */
 };
 
 struct api_qparam {
@@ -66,6 +68,17 @@ struct api_req {
 	struct buf body;
 	bool too_big;
 	bool bad_uri;
+	bool uri_too_long; /* over JD_URI_MAX (a 400 that says so) */
+	bool close;        /* answer with Connection: close (RFC 9112 §6.1) */
+	/* authenticate before buffering (http.c): the request was authenticated
+	 * from its headers (declared body hash, certificate or no auth), or
+	 * cleared to buffer a body beyond JD_AUTH_UNVERIFIED_BODY on a budget */
+	bool early; /* URI and authentication done at the headers */
+	bool authed;
+	bool prechecked;
+	size_t budget_taken;  /* bytes reserved from the unverified budget */
+	char body_sha256[65]; /* declared x-amz-content-sha256 verified early, or "" */
+	struct api_conn *cn;  /* borrowed: the connection's record, or NULL */
 	enum jd_plane plane;
 	char region[32];
 	/* device mutual TLS: the thing named by the verified client
@@ -300,6 +313,13 @@ struct MHD_Connection;
 void api__request_id(char out[37]);
 /* Split r->raw_uri into decoded path segments and query pieces. */
 void api__parse_uri(struct api_req *r);
+/* Blank the '&'s of libmicrohttpd's in-place copy of a query of more pieces
+ * than jobsd accepts (it would store one record per piece in its pool). */
+void api__defuse_query(const char *uri);
+/* The framing checks of a request whose headers are in (version: as on the
+ * request line, or NULL): 0, or r failed (400/431). Sets r->close for a
+ * request with both Content-Length and Transfer-Encoding. */
+int api__check_framing(struct api_req *r, struct MHD_Connection *c, const char *version);
 /* Route r, decode its body and run its handler; the answer is left in r. */
 void api__dispatch(struct api_req *r);
 
@@ -310,5 +330,44 @@ int api__workers_hand_off(struct api_workers *w, struct api_req *r, struct MHD_C
 void api__workers_release(struct api_workers *w);
 void api__workers_drain(struct api_workers *w);
 void api__workers_stop(struct api_workers *w);
+
+/* ---- connection fairness (conns.c) ----------------------------------------- */
+
+struct api_conns;
+
+/* One open connection: its deadline and the request in progress. */
+struct api_conn {
+	struct api_conns *cs;
+	struct api_conn *prev, *next; /* the registry, under its lock */
+	struct api_req *pending;      /* URI seen, not completed (http.c) */
+	int listener;
+	int fd;
+	bool reaped;                 /* shut down past its deadline */
+	int64_t start_ms;            /* accept, or the previous answer */
+	_Atomic int64_t deadline_ms; /* coarse monotonic; 0 = none */
+};
+
+/* The registry and its reaper thread (deadlines from cfg, 0 = default). */
+int api__conns_create(const struct api_config *cfg, struct api_conns **out, struct jd_error *e);
+/* Stop the reaper and free; every connection must be closed. NULL-safe. */
+void api__conns_destroy(struct api_conns *cs);
+/* Whether listener may take one more connection (the accept policy). */
+bool api__conns_admit(struct api_conns *cs, int listener);
+/* A connection accepted on listener with socket fd; owned by the registry
+ * until api__conn_close(). Its headers deadline starts now. */
+struct api_conn *api__conn_open(struct api_conns *cs, int listener, int fd);
+void api__conn_close(struct api_conn *c); /* NULL-safe */
+/* The request's headers are in / its whole body is in / its answer was sent.
+ * Each NULL-safe; one relaxed store each. */
+void api__conn_headers_in(struct api_conn *c);
+void api__conn_request_in(struct api_conn *c);
+void api__conn_answered(struct api_conn *c);
+/* Reserve / return n bytes of body buffered before its signature could be
+ * checked (JD_AUTH_UNVERIFIED_BUDGET in all). take: false when it would not fit. */
+bool api__budget_take(struct api_conns *cs, size_t n);
+void api__budget_put(struct api_conns *cs, size_t n);
+/* log_warn("http: LINE"), at most once per JD_HTTP_LOG_WINDOW_S per key, with
+ * the number of lines of that key left out since. */
+void api__log_limited(const void *key, const char *line);
 
 #endif

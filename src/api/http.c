@@ -13,7 +13,10 @@
  * The response is queued only after the whole body has been read, which keeps
  * keep-alive working. With auth on, the SigV4 signature is verified at that
  * point, over the whole body, before any routing (D18); the operation's
- * token bucket is taken once the route is known (D19). With TLS, both
+ * token bucket is taken once the route is known (D19). A body that may exceed
+ * JD_AUTH_UNVERIFIED_BODY is authenticated from the headers first
+ * (authenticate_early; docs/hardening-http.md), and a refusal is answered
+ * before it is read. Connection limits and deadlines: conns.c. With TLS, both
  * daemons speak HTTPS (certificate from tls.c's callback, so it reloads);
  * with a client CA the data listener authenticates devices by certificate.
  */
@@ -51,6 +54,8 @@ req_free(struct api_req *r)
 		return;
 	if (r->handed)
 		api__workers_release(&r->api->w);
+	if (r->budget_taken > 0)
+		api__budget_put(r->api->conns, r->budget_taken);
 	free(r->raw_uri);
 	for (int i = 0; i < r->nseg; i++)
 		free(r->seg[i]);
@@ -162,9 +167,19 @@ hsrc_get(const struct hsrc *h, const char *name)
 
 /* ---- authentication (D18) -------------------------------------------------- */
 
+/*
+ * Every request header, for the verifier: however many there are (the header
+ * section is bounded by JD_HEADERS_MAX and the connection's pool), so that an
+ * Authorization header after many others is seen (issue 13: a valid signature
+ * after 64 other headers was MissingAuthenticationToken). Up to
+ * HEADERS_ON_STACK live on the stack, more on the heap.
+ */
+#define HEADERS_ON_STACK 64
+
 struct header_list {
-	struct auth_header v[JD_AUTH_HEADERS_MAX];
-	size_t n;
+	struct auth_header stack[HEADERS_ON_STACK];
+	struct auth_header *v; /* stack, or heap (owned) */
+	size_t n, cap;
 };
 
 static enum MHD_Result
@@ -173,12 +188,43 @@ collect_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *
 	struct header_list *h = cls;
 
 	(void)kind;
-	if (h->n >= JD_AUTH_HEADERS_MAX)
+	if (h->n >= h->cap)
 		return MHD_NO;
 	h->v[h->n].name = key;
 	h->v[h->n].value = value ? value : "";
 	h->n++;
 	return MHD_YES;
+}
+
+static void
+headers_collect(struct header_list *h, const struct hsrc *src)
+{
+	size_t want = src->n;
+
+	if (src->c != NULL) {
+		int k = MHD_get_connection_values(src->c, MHD_HEADER_KIND, NULL, NULL);
+		want = k > 0 ? (size_t)k : 0;
+	}
+	h->n = 0;
+	h->v = h->stack;
+	h->cap = HEADERS_ON_STACK;
+	if (want > HEADERS_ON_STACK) {
+		h->v = jd_calloc(want, sizeof(*h->v));
+		h->cap = want;
+	}
+	if (src->c != NULL) {
+		MHD_get_connection_values(src->c, MHD_HEADER_KIND, collect_header, h);
+	} else {
+		for (size_t i = 0; i < src->n; i++)
+			collect_header(h, MHD_HEADER_KIND, src->v[i].name, src->v[i].value);
+	}
+}
+
+static void
+headers_free(struct header_list *h)
+{
+	if (h->v != h->stack)
+		free(h->v);
 }
 
 static bool match(const struct api_route *rt, struct api_req *r);
@@ -228,9 +274,13 @@ client_cert(struct api_req *r, struct MHD_Connection *c)
  * has been read) and route by the verified scope (D6). Test-rig endpoints
  * need a signature by a key the credentials file marks admin (D26). With
  * auth off, route by the unverified scope or the listener.
+ * early: the body has not been read yet (authenticate before buffering): the
+ * signature is checked over the declared x-amz-content-sha256 when there is
+ * one (r->body_sha256 keeps it for the body), else everything but the
+ * signature is (r->prechecked: verify again once the body is in).
  */
 static void
-authenticate(struct api_req *r, const struct hsrc *src, const char *method)
+authenticate(struct api_req *r, const struct hsrc *src, const char *method, bool early)
 {
 	struct header_list h;
 	struct auth_request rq;
@@ -264,22 +314,25 @@ authenticate(struct api_req *r, const struct hsrc *src, const char *method)
 	}
 	jd_strlcpy(r->region, "us-east-1", sizeof(r->region));
 	r->plane = r->listener == 1 ? JD_PLANE_DATA : JD_PLANE_CONTROL;
-	h.n = 0;
-	if (src->c != NULL) {
-		MHD_get_connection_values(src->c, MHD_HEADER_KIND, collect_header, &h);
-	} else {
-		for (size_t i = 0; i < src->n && h.n < JD_AUTH_HEADERS_MAX; i++)
-			collect_header(&h, MHD_HEADER_KIND, src->v[i].name, src->v[i].value);
-	}
-	rq.method = method;
-	rq.raw_uri = r->raw_uri;
-	rq.headers = h.v;
-	rq.nheaders = h.n;
-	rq.body = r->body.p;
-	rq.body_len = r->body.len;
-	rq.now_s = clock_real_ms() / 1000;
+	headers_collect(&h, src);
+	rq = (struct auth_request){.method = method,
+	    .raw_uri = r->raw_uri,
+	    .headers = h.v,
+	    .nheaders = h.n,
+	    .body = r->body.p,
+	    .body_len = r->body.len,
+	    .now_s = clock_real_ms() / 1000,
+	    .headers_only = early};
 	jd_error_init(&e);
 	rc = auth_verify(r->api->cfg.auth, &rq, &res, &e);
+	if (rc == 0 && early) {
+		const char *declared = hsrc_get(src, "x-amz-content-sha256");
+		if (!res.verified)
+			r->prechecked = true;
+		else if (declared != NULL)
+			jd_strlcpy(r->body_sha256, declared, sizeof(r->body_sha256));
+	}
+	headers_free(&h);
 	if (rc != 0) {
 		log_debug("auth: %s %s refused: %s", method, r->nseg > 0 ? r->seg[0] : "/",
 		    jd_errno_type(rc, r->plane));
@@ -415,18 +468,20 @@ req_new(struct api *a, int listener, const char *uri)
 	r->listener = listener;
 	r->raw_uri = jd_strndup(uri, strnlen(uri, JD_URI_MAX + 1));
 	if (strlen(r->raw_uri) > JD_URI_MAX)
-		r->bad_uri = true;
+		r->uri_too_long = true;
 	r->status = -1;
 	return r;
 }
 
-/* Append a piece of the body; past JD_BODY_MAX drop it all and remember. */
+/* Append a piece of the body; past JD_BODY_MAX (or, before authentication,
+ * past what was allowed for it) drop it all and remember. */
 static void
 body_add(struct api_req *r, const void *data, size_t n)
 {
 	if (r->too_big || n == 0)
 		return;
-	if (r->body.len + n > JD_BODY_MAX) {
+	if (r->body.len + n > JD_BODY_MAX ||
+	    (r->early && !r->authed && r->body.len + n > r->budget_taken)) {
 		r->too_big = true;
 		buf_free(&r->body);
 	} else {
@@ -440,18 +495,69 @@ body_add(struct api_req *r, const void *data, size_t n)
  * failed, api__dispatch(r) does routing, body decoding and the handler without
  * it. The outcome is in r (failed/err, or status/out/empty).
  */
+/* The URI step (once): its length, then its segments and query. */
+static int
+parse_uri(struct api_req *r)
+{
+	if (r->uri_too_long)
+		return api_fail(r, JD_EINVAL, "The request URI is longer than %d bytes",
+		    JD_URI_MAX);
+	api__parse_uri(r);
+	if (r->bad_uri)
+		return api_fail(r, JD_EINVAL, "The request URI is malformed");
+	return 0;
+}
+
 static void
 prepare(struct api_req *r, const struct hsrc *src, const char *method)
 {
 	if (r->too_big && !r->failed)
 		api_fail(r, JD_ETOOBIG, "The request body exceeds %d bytes", JD_BODY_MAX);
-	if (!r->failed) {
-		api__parse_uri(r);
-		if (r->bad_uri)
-			api_fail(r, JD_EINVAL, "The request URI is malformed");
+	if (!r->failed && !r->early)
+		parse_uri(r);
+	if (r->failed)
+		return;
+	if (!r->authed)
+		authenticate(r, src, method, false);
+	else if (r->body_sha256[0] != '\0' &&
+	    !auth_body_matches(r->body_sha256, r->body.p, r->body.len))
+		api_fail(r, JD_EBADSIG,
+		    "The provided 'x-amz-content-sha256' header does not match what was computed.");
+}
+
+/*
+ * Authenticate before buffering (docs/hardening-http.md). Called once the
+ * headers are in, for a request whose body may exceed JD_AUTH_UNVERIFIED_BODY
+ * (a larger Content-Length, or chunked): the URI step and authentication run
+ * now, so that a refusal is answered (and the connection closed) before any
+ * of the body is read. A request authenticated now (certificate, a signature
+ * over the declared body hash, auth off) may send up to JD_BODY_MAX; one
+ * whose signature needs the body (prechecked: a known key, a fresh date)
+ * buffers it out of the shared JD_AUTH_UNVERIFIED_BUDGET, or is throttled.
+ */
+static void
+authenticate_early(struct api_req *r, struct MHD_Connection *c, const char *method,
+    int64_t content_length)
+{
+	size_t want = content_length >= 0 ? (size_t)content_length : JD_BODY_MAX;
+
+	r->early = true;
+	if (parse_uri(r) != 0)
+		return;
+	authenticate(r, &(struct hsrc){c, NULL, 0}, method, true);
+	if (r->failed)
+		return;
+	if (!r->prechecked) {
+		r->authed = true;
+		return;
 	}
-	if (!r->failed)
-		authenticate(r, src, method);
+	if (r->api->conns == NULL || !api__budget_take(r->api->conns, want)) {
+		api_fail(r, JD_ETHROTTLED,
+		    "Rate exceeded: too many request bodies awaiting their signature check "
+		    "(sign x-amz-content-sha256 to avoid this)");
+		return;
+	}
+	r->budget_taken = want;
 }
 
 static void
@@ -504,36 +610,48 @@ finish(struct api_req *r, const char **error_type)
 /* ---- libmicrohttpd callbacks -------------------------------------------- */
 
 /*
- * Per connection: the request whose URI was seen but that has not completed.
- * libmicrohttpd does not report completion of a request it refused by itself
- * (e.g. its memory pool ran out while parsing), so the connection frees
- * whatever is left when it closes (hostile-input finding: a leak per such
- * request).
+ * Per connection (struct api_conn, conns.c): its deadline, and the request
+ * whose URI was seen but that has not completed. libmicrohttpd does not
+ * report completion of a request it refused by itself (e.g. its memory pool
+ * ran out while parsing), so the connection frees whatever is left when it
+ * closes (hostile-input finding: a leak per such request).
  */
-struct conn {
-	struct api_req *pending;
-};
-
 static void
 conn_cb(void *cls, struct MHD_Connection *c, void **socket_context,
     enum MHD_ConnectionNotificationCode toe)
 {
-	struct conn *cn = *socket_context;
+	struct listener *l = cls;
+	struct api_conn *cn = *socket_context;
 
-	(void)cls;
-	(void)c;
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-		*socket_context = jd_calloc(1, sizeof(struct conn));
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context =
+		    api__conn_open(l->api->conns, l->index, ci != NULL ? (int)ci->connect_fd : -1);
 		return;
 	}
 	if (cn != NULL) {
 		req_free(cn->pending);
-		free(cn);
+		api__conn_close(cn);
 		*socket_context = NULL;
 	}
 }
 
-static struct conn *
+/* The accept policy: refuse at once, before reading a byte, when full. */
+static enum MHD_Result
+accept_cb(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct listener *l = cls;
+
+	(void)addr;
+	(void)addrlen;
+	if (api__conns_admit(l->api->conns, l->index))
+		return MHD_YES;
+	api__log_limited(accept_cb, "listener full: connection refused at accept");
+	return MHD_NO;
+}
+
+static struct api_conn *
 conn_of(struct MHD_Connection *c)
 {
 	const union MHD_ConnectionInfo *ci =
@@ -542,58 +660,34 @@ conn_of(struct MHD_Connection *c)
 	return ci != NULL ? ci->socket_context : NULL;
 }
 
-/*
- * libmicrohttpd splits the query into arguments in its per-connection
- * memory pool right after this callback, one record per '&' piece: an 8 KB
- * target of "a&a&..." needs ~230 KB, and a pool that runs out hangs the
- * client (hostile-input finding). A query of more pieces than jobsd accepts
- * is refused by api__parse_uri() from r->raw_uri (its own copy) anyway, so the
- * '&'s of libmicrohttpd's copy (the request line, parsed in place: see
- * check_framing) are blanked and it stores one argument. That keeps the pool
- * small, and libmicrohttpd zeroes the whole pool after every request.
- */
-static void
-defuse_query(const char *uri)
-{
-	char *q = strchr(uri, '?');
-	int pieces = 1;
-
-	if (q == NULL)
-		return;
-	for (const char *p = q; *p != '\0'; p++)
-		pieces += *p == '&';
-	if (pieces <= JD_QUERY_PARAMS_MAX)
-		return;
-	for (char *p = q; *p != '\0'; p++)
-		if (*p == '&')
-			*p = '_';
-}
-
 static void *
 uri_cb(void *cls, const char *uri, struct MHD_Connection *c)
 {
 	struct listener *l = cls;
 	struct api_req *r = req_new(l->api, l->index, uri);
-	struct conn *cn = conn_of(c);
+	struct api_conn *cn = conn_of(c);
 
 	if (cn != NULL) {
 		req_free(cn->pending); /* a request libmicrohttpd gave up on */
 		cn->pending = r;
 	}
+	r->cn = cn;
 	r->raw_ptr = uri;
-	defuse_query(uri);
+	api__defuse_query(uri);
 	return r;
 }
 
 static void
 done_cb(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
-	struct conn *cn = conn_of(c);
+	struct api_conn *cn = conn_of(c);
 
 	(void)cls;
 	(void)toe;
 	if (cn != NULL && cn->pending == *con_cls)
 		cn->pending = NULL;
+	/* answered (or given up): the next header section has its deadline */
+	api__conn_answered(cn);
 	req_free(*con_cls);
 	*con_cls = NULL;
 }
@@ -624,75 +718,11 @@ respond(struct MHD_Connection *c, struct api_req *r)
 	MHD_add_response_header(resp, "x-amzn-RequestId", rid);
 	if (type != NULL)
 		MHD_add_response_header(resp, "x-amzn-ErrorType", type);
+	if (r->close) /* libmicrohttpd closes the connection after this answer */
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(c, (unsigned int)status, resp);
 	MHD_destroy_response(resp);
 	return ret;
-}
-
-struct header_scan {
-	size_t bytes;
-	int content_lengths;
-	const char *content_length;
-	bool nul;
-	bool host;
-};
-
-static enum MHD_Result
-header_cb(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size, const char *value,
-    size_t value_size)
-{
-	struct header_scan *h = cls;
-
-	(void)kind;
-	h->bytes += key_size + value_size + 4;
-	if (strlen(key) != key_size || (value != NULL && strlen(value) != value_size))
-		h->nul = true;
-	if (strcasecmp(key, "Host") == 0)
-		h->host = true;
-	if (strcasecmp(key, "Content-Length") == 0) {
-		if (h->content_length != NULL && value != NULL &&
-		    strcmp(h->content_length, value) != 0)
-			h->content_lengths++;
-		h->content_length = value;
-		h->content_lengths++;
-	}
-	return MHD_YES;
-}
-
-/*
- * What libmicrohttpd 0.9.75 lets through although RFC 9112 says a server must
- * not (hostile-input findings): a NUL byte hidden in the request target
- * (it would cut the path short), NUL bytes in headers, conflicting
- * Content-Length headers, an HTTP/1.1 request without Host, a
- * Transfer-Encoding other than chunked, and oversized header sections.
- */
-static int
-check_framing(struct api_req *r, struct MHD_Connection *c, const char *version)
-{
-	struct header_scan h = {0};
-	const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding");
-
-	/* The request line is parsed in place: the version follows the target
-	 * with only separators between; anything else there hid behind a NUL. */
-	if (version != NULL && r->raw_ptr != NULL && version > r->raw_ptr) {
-		for (const char *p = r->raw_ptr + strlen(r->raw_uri); p < version; p++)
-			if (*p != '\0' && *p != ' ' && *p != '\t')
-				return api_fail(r, JD_EINVAL,
-				    "The request target contains a NUL byte");
-	}
-	MHD_get_connection_values_n(c, MHD_HEADER_KIND, header_cb, &h);
-	if (h.bytes > JD_HEADERS_MAX)
-		return api_fail(r, JD_EHDRTOOBIG, "The request headers exceed %d bytes",
-		    JD_HEADERS_MAX);
-	if (h.nul)
-		return api_fail(r, JD_EINVAL, "A request header contains a NUL byte");
-	if (h.content_lengths > 1)
-		return api_fail(r, JD_EINVAL, "Conflicting Content-Length headers");
-	if (!h.host && version != NULL && strcmp(version, "HTTP/1.1") == 0)
-		return api_fail(r, JD_EINVAL, "HTTP/1.1 requests must carry a Host header");
-	if (te != NULL && strcasecmp(te, "chunked") != 0)
-		return api_fail(r, JD_EINVAL, "Transfer-Encoding %.32s is not supported", te);
-	return 0;
 }
 
 static enum MHD_Result
@@ -708,16 +738,26 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 		return MHD_NO;
 	if (r->status == -1) {
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+		int64_t n = -1;
 		r->status = 0;
 		r->method = method_of(method);
-		if (check_framing(r, c, version) != 0)
+		api__conn_headers_in(r->cn);
+		if (api__check_framing(r, c, version) != 0)
 			return respond(c, r);
-		if (cl != NULL) {
-			int64_t n = 0;
-			if (core_parse_u63(cl, &n) != 0 || n > JD_BODY_MAX) {
-				r->too_big = true;
-				api_fail(r, JD_ETOOBIG, "The request body exceeds %d bytes",
-				    JD_BODY_MAX);
+		if (cl != NULL && (core_parse_u63(cl, &n) != 0 || n > JD_BODY_MAX)) {
+			r->too_big = true;
+			api_fail(r, JD_ETOOBIG, "The request body exceeds %d bytes", JD_BODY_MAX);
+			return respond(c, r);
+		}
+		/* a body that may exceed what an unauthenticated client may make
+		 * jobsd hold: authenticate before reading it */
+		if (n > JD_AUTH_UNVERIFIED_BODY ||
+		    (cl == NULL &&
+		        MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Transfer-Encoding") !=
+		            NULL)) {
+			authenticate_early(r, c, method, n);
+			if (r->failed) {
+				r->close = true;
 				return respond(c, r);
 			}
 		}
@@ -730,6 +770,7 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 	}
 	if (r->served) /* resumed: a worker has run it */
 		return respond(c, r);
+	api__conn_request_in(r->cn);
 	prepare(r, &(struct hsrc){c, NULL, 0}, method);
 	if (!r->failed) {
 		if (r->method == API_GET || r->method == API_HEAD)
@@ -802,6 +843,9 @@ parse_listen(const char *spec, struct sockaddr_in *sa, char *host, size_t hsz)
 
 static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
+/* libmicrohttpd's warnings (a connection aborted, refused, timed out...),
+ * which an attacker can make by the thousand: one line per kind (its format)
+ * per JD_HTTP_LOG_WINDOW_S, with a count. */
 static void
 mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -810,7 +854,7 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 	(void)cls;
 	vsnprintf(line, sizeof(line), fmt, ap);
 	line[strcspn(line, "\n")] = '\0';
-	log_warn("http: %s", line);
+	api__log_limited(fmt, line);
 }
 
 static int
@@ -844,20 +888,26 @@ start_one(struct api *a, int idx, const char *spec, struct jd_error *e)
 			tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0,
 			    (void *)(uintptr_t)api_tls_client_ca(a->tls)};
 	}
-	d = MHD_start_daemon(flags, 0, NULL, NULL, access_cb, &listeners[idx],
+	d = MHD_start_daemon(flags, 0, accept_cb, &listeners[idx], access_cb, &listeners[idx],
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_ARRAY, tls, MHD_OPTION_SOCK_ADDR,
 	    (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_THREAD_STACK_SIZE,
 	    (size_t)JD_HTTP_STACK, MHD_OPTION_URI_LOG_CALLBACK, uri_cb, &listeners[idx],
-	    MHD_OPTION_NOTIFY_COMPLETED, done_cb, NULL, MHD_OPTION_NOTIFY_CONNECTION, conn_cb, NULL,
+	    MHD_OPTION_NOTIFY_COMPLETED, done_cb, NULL, MHD_OPTION_NOTIFY_CONNECTION, conn_cb,
+	    &listeners[idx],
 	    /* room to parse a URI of JD_URI_MAX with its arguments, so that
 	     * libmicrohttpd never runs out mid-request (it then hangs the client) */
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)JD_HTTP_CONN_MEMORY,
 	    /* refuse what RFC 9112 says a server must: conflicting
 	     * Content-Length, whitespace before a colon, a missing Host */
 	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned int)JD_HTTP_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned int)JD_HTTP_CONN_MAX, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
-	    MHD_OPTION_END);
+	    (unsigned int)JD_HTTP_TIMEOUT_S,
+	    /* the accept policy refuses at JD_HTTP_CONN_MAX; libmicrohttpd's own
+	     * limit (which stops accepting, leaving clients in the backlog) only
+	     * backs it up: one in-flight accept per pool thread may overshoot */
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)(JD_HTTP_CONN_MAX + JD_HTTP_IO_THREADS_MAX),
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned int)(a->cfg.http_conn_per_ip ? a->cfg.http_conn_per_ip : JD_HTTP_CONN_PER_IP),
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1, MHD_OPTION_END);
 	if (d == NULL)
 		return jd_error_set(e, JD_EINTERNAL, "cannot listen on %s", spec);
 	a->daemon[idx] = d;
@@ -884,6 +934,8 @@ api_create(const struct api_config *cfg, struct svc *svc, struct api **out, stru
 	        0)
 		goto fail;
 	if ((rc = api__workers_start(&a->w, e)) != 0)
+		goto fail;
+	if ((rc = api__conns_create(cfg, &a->conns, e)) != 0)
 		goto fail;
 	if ((rc = start_one(a, 0, cfg->listen, e)) != 0)
 		goto fail;
@@ -933,6 +985,7 @@ api_destroy(struct api *a)
 		if (a->daemon[i] != NULL)
 			MHD_stop_daemon(a->daemon[i]);
 	api__workers_stop(&a->w);
+	api__conns_destroy(a->conns);
 	api_tls_destroy(a->tls);
 	free(a);
 }

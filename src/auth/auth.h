@@ -29,7 +29,6 @@
 #define JD_AUTH_KEYS_MAX 10000        /* pairs in one credentials file */
 #define JD_AUTH_SKEW_S (15 * 60)      /* accepted |x-amz-date - now| */
 #define JD_AUTH_EXPIRES_MAX 604800    /* presigned X-Amz-Expires, 7 days */
-#define JD_AUTH_HEADERS_MAX 64        /* request headers looked at */
 #define JD_AUTH_SIGNED_HEADERS_MAX 32 /* names in SignedHeaders */
 
 /* ---- SigV4 --------------------------------------------------------------- */
@@ -51,6 +50,9 @@ struct auth_request {
 	const void *body; /* the whole body (may be NULL when body_len is 0) */
 	size_t body_len;
 	int64_t now_s; /* REAL wall clock, epoch seconds (never the test clock) */
+	/* true: the body has not been read yet (body, body_len unused), see
+	 * auth_verify(); false (zero): the whole body is in body */
+	bool headers_only;
 };
 
 /* What a verified request was signed for. */
@@ -58,6 +60,11 @@ struct auth_result {
 	char access_key[JD_AUTH_KEY_ID_MAX + 1];
 	char region[32];
 	char service[32]; /* "iot" or "iot-jobs-data" */
+	/* headers_only: true when the signature was checked, over the declared
+	 * x-amz-content-sha256 (then the caller must check the body against
+	 * it with auth_body_matches()); false when only everything else was.
+	 * Always true for a whole-body verification that succeeded. */
+	bool verified;
 };
 
 /*
@@ -96,10 +103,19 @@ void auth_destroy(struct auth *a);
  *   JD_EBADSIG      wrong signature, wrong service/terminator in the scope,
  *                   scope date != request date, date outside ±15 minutes,
  *                   expired presigned URL (403 InvalidSignatureException)
- * Thread-safe.
+ * With rq->headers_only (authenticate before buffering the body): a request
+ * signed in its Authorization header that declares its body's hash in
+ * x-amz-content-sha256 (64 lower-case hex digits) is verified in full over
+ * that hash (res->verified); any other request gets every check but the
+ * signature itself, the key id included (res->verified false: verify again
+ * with the body). Either way a refusal here is the one the whole request
+ * would get. Thread-safe.
  */
 int auth_verify(struct auth *a, const struct auth_request *rq, struct auth_result *res,
     struct jd_error *e);
+/* Whether sha256(body[n]) is declared (a hex digest verified by a
+ * headers_only auth_verify()). */
+bool auth_body_matches(const char *declared, const void *body, size_t n);
 
 /* ---- primitives for other modules (OpenSSL stays inside auth/) ---------- */
 
