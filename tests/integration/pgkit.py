@@ -114,15 +114,7 @@ class PgServer:
                      '--locale=C', '--no-instructions')
             for attempt in range(5):
                 self.port = _free_port()
-                # postgres itself (not pg_ctl) as our child: stop() signals it directly.
-                self.proc = subprocess.Popen(
-                    self._as + [os.path.join(PG_BIN, 'postgres'), '-D', data,
-                                '-p', str(self.port), '-k', self.dir,
-                                '-c', 'listen_addresses=127.0.0.1',
-                                '-c', 'max_connections=200',
-                                '-c', 'logging_collector=off'],
-                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                    stderr=open(os.path.join(self.dir, 'log'), 'ab'))
+                self._spawn()
                 if self._wait_ready():
                     return self
                 self._kill()
@@ -130,6 +122,16 @@ class PgServer:
         except BaseException:
             self.stop()
             raise
+
+    def _spawn(self):
+        # postgres itself (not pg_ctl) as our child: stop() signals it directly.
+        with open(os.path.join(self.dir, 'log'), 'ab') as log:
+            self.proc = subprocess.Popen(
+                self._as + [os.path.join(PG_BIN, 'postgres'), '-D',
+                            os.path.join(self.dir, 'data'), '-p', str(self.port),
+                            '-k', self.dir, '-c', 'listen_addresses=127.0.0.1',
+                            '-c', 'max_connections=200'],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log)
 
     def _wait_ready(self):
         deadline = time.monotonic() + START_TIMEOUT
@@ -169,13 +171,7 @@ class PgServer:
             self.proc = None
 
     def resume(self):
-        data = os.path.join(self.dir, 'data')
-        self.proc = subprocess.Popen(
-            self._as + [os.path.join(PG_BIN, 'postgres'), '-D', data, '-p', str(self.port),
-                        '-k', self.dir, '-c', 'listen_addresses=127.0.0.1',
-                        '-c', 'max_connections=200'],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=open(os.path.join(self.dir, 'log'), 'ab'))
+        self._spawn()
         if not self._wait_ready():
             raise RuntimeError('PostgreSQL did not come back; log:\n' + self.log_tail())
 
