@@ -37,7 +37,8 @@ static const struct opt opts[] = {
 	    "control-plane listener (service iot); port 0 picks a free port [127.0.0.1:8443]"},
 	{"data-listen", OPT_STR, O(data_listen), "ADDR:PORT",
 	    "device-plane listener (service iot-jobs-data); empty for none [127.0.0.1:8444]"},
-	{"store", OPT_STR, O(store), "sqlite:PATH", "where state lives [sqlite:./data/jobsd.db]"},
+	{"store", OPT_STR, O(store), "sqlite:PATH|postgres://USER@HOST/DB",
+	    "where state lives [sqlite:./data/jobsd.db]"},
 	{"account-id", OPT_STR, O(account), "ID", "12-digit account id used in ARNs [123456789012]"},
 	{"auth", OPT_STR, O(auth), "off|sigv4",
 	    "request authentication: SigV4 against --credentials-file, or none [off]"},
@@ -311,6 +312,8 @@ check_unsafe(const struct config *c, struct jd_error *e)
 static int
 validate(struct config *c, struct jd_error *e)
 {
+	bool pg = false;
+
 	if (strcmp(c->auth, "off") != 0 && strcmp(c->auth, "sigv4") != 0)
 		return jd_error_set(e, JD_EINVAL, "auth must be off or sigv4, not '%s'", c->auth);
 	if (strcmp(c->auth, "sigv4") == 0 && c->credentials_file[0] == '\0')
@@ -321,8 +324,12 @@ validate(struct config *c, struct jd_error *e)
 	if (strlen(c->account) != 12 || strspn(c->account, "0123456789") != 12)
 		return jd_error_set(e, JD_EINVAL, "account-id must be 12 digits, not '%s'",
 		    c->account);
-	if (strncmp(c->store, "sqlite:", 7) != 0 || c->store[7] == '\0')
-		return jd_error_set(e, JD_EINVAL, "store must be sqlite:PATH, not '%s'", c->store);
+	if (strncmp(c->store, "postgres://", 11) == 0 ||
+	    strncmp(c->store, "postgresql://", 13) == 0)
+		pg = true; /* the URI goes to libpq whole; it may hold a password: never echoed */
+	else if (strncmp(c->store, "sqlite:", 7) != 0 || c->store[7] == '\0')
+		return jd_error_set(e, JD_EINVAL,
+		    "store must be sqlite:PATH or postgres://USER@HOST[:PORT]/DB");
 	if (c->listen[0] == '\0')
 		return jd_error_set(e, JD_EINVAL, "listen must be set");
 	if (strcmp(c->store_check, "quick") != 0 && strcmp(c->store_check, "full") != 0 &&
@@ -371,8 +378,8 @@ validate(struct config *c, struct jd_error *e)
 	split_addr(c->listen, &c->listen_addr);
 	split_addr(c->data_listen, &c->data_listen_addr);
 	split_addr(c->mqtt, &c->mqtt_addr);
-	jd_strlcpy(c->store_spec.kind, "sqlite", sizeof(c->store_spec.kind));
-	jd_strlcpy(c->store_spec.path, c->store + 7, sizeof(c->store_spec.path));
+	jd_strlcpy(c->store_spec.kind, pg ? "postgres" : "sqlite", sizeof(c->store_spec.kind));
+	jd_strlcpy(c->store_spec.path, pg ? "" : c->store + 7, sizeof(c->store_spec.path));
 	return check_unsafe(c, e);
 }
 

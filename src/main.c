@@ -246,7 +246,10 @@ setup_store(struct jobsd *j)
 	if (strcmp(c->store_spec.kind, "sqlite") == 0)
 		make_parent_dir(c->store_spec.path);
 	if (store_open(c->store, &j->store, &j->err) != 0) {
-		log_error("cannot open store %s: %s", c->store, j->err.msg);
+		char shown[sizeof(c->store)];
+
+		log_error("cannot open store %s: %s",
+		    store_spec_redact(c->store, shown, sizeof(shown)), j->err.msg);
 		return EXIT_START;
 	}
 	return check_store(j);
@@ -398,7 +401,12 @@ serve(struct jobsd *j)
 {
 	int sig;
 
-	log_info("jobsd %s serving, store %s", JOBSD_VERSION, j->cfg.store);
+	{
+		char shown[sizeof(j->cfg.store)];
+
+		log_info("jobsd %s serving, store %s", JOBSD_VERSION,
+		    store_spec_redact(j->cfg.store, shown, sizeof(shown)));
+	}
 	for (;;) {
 		if (sigwait(&j->signals, &sig) != 0)
 			continue;

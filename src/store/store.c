@@ -1,12 +1,16 @@
-/* store.c: backend registry, open by spec, and the transaction wrappers
- * (begin, commit, rollback; the operations are inline in store.h). */
+/* store.c: backend registry, open by spec, redaction of a spec's secrets,
+ * and the transaction wrappers (begin, commit, rollback; the operations are
+ * inline in store.h). */
 #include "store/store.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/buf.h"
+
 static const struct store_ops *const backends[] = {
     &store_sqlite_ops,
+    &store_postgres_ops,
 };
 
 const struct store_ops *
@@ -18,17 +22,30 @@ store_backend(const char *name)
 	return NULL;
 }
 
+/* A PostgreSQL URI: the whole spec goes to the postgres backend. */
+static bool
+is_pg_uri(const char *spec)
+{
+	return strncmp(spec, "postgres://", 11) == 0 || strncmp(spec, "postgresql://", 13) == 0;
+}
+
 int
 store_open(const char *spec, struct store **out, struct jd_error *e)
 {
 	const char *colon = strchr(spec, ':');
+	const char *where = colon != NULL ? colon + 1 : NULL;
 	char name[32];
 	const struct store_ops *ops;
 
-	if (colon == NULL || (size_t)(colon - spec) >= sizeof(name))
-		return jd_error_set(e, JD_EINVAL, "store spec '%s' is not BACKEND:WHERE", spec);
-	memcpy(name, spec, (size_t)(colon - spec));
-	name[colon - spec] = '\0';
+	if (is_pg_uri(spec)) {
+		jd_strlcpy(name, "postgres", sizeof(name));
+		where = spec;
+	} else if (colon == NULL || (size_t)(colon - spec) >= sizeof(name)) {
+		return jd_error_set(e, JD_EINVAL, "store spec is not BACKEND:WHERE");
+	} else {
+		memcpy(name, spec, (size_t)(colon - spec));
+		name[colon - spec] = '\0';
+	}
 	ops = store_backend(name);
 	if (ops == NULL)
 		return jd_error_set(e, JD_EINVAL, "unknown store backend '%s'", name);
@@ -36,7 +53,45 @@ store_open(const char *spec, struct store **out, struct jd_error *e)
 		return jd_error_set(e, JD_EINTERNAL,
 		    "store backend '%s' has ops version %d, want %d", name, ops->version,
 		    STORE_OPS_VERSION);
-	return ops->open(colon + 1, out, e);
+	return ops->open(where, out, e);
+}
+
+char *
+store_spec_redact(const char *spec, char *out, size_t size)
+{
+	struct buf b = BUF_INIT;
+	const char *s = spec, *scheme = strstr(spec, "://");
+
+	/* user:PASSWORD@host: mask from the first ':' of the authority to its '@' */
+	if (scheme != NULL) {
+		const char *auth = scheme + 3;
+		size_t alen = strcspn(auth, "/?#");
+		const char *at = memchr(auth, '@', alen);
+		const char *pw = at != NULL ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+
+		if (pw != NULL) {
+			buf_append(&b, spec, (size_t)(pw + 1 - spec));
+			buf_puts(&b, "***");
+			s = at;
+		}
+	}
+	/* password=VALUE, in a URI's query or a conninfo string */
+	while (*s != '\0') {
+		const char *p = strstr(s, "password=");
+
+		if (p == NULL) {
+			buf_puts(&b, s);
+			break;
+		}
+		buf_append(&b, s, (size_t)(p - s) + 9);
+		buf_puts(&b, "***");
+		s = p + 9 + strcspn(p + 9, "& \t");
+	}
+	jd_strlcpy(out, buf_cstr(&b), size);
+	if (b.p != NULL)
+		explicit_bzero(b.p, b.cap);
+	buf_free(&b);
+	return out;
 }
 
 void

@@ -160,8 +160,19 @@ enum store_check_level { STORE_CHECK_WRITE, STORE_CHECK_QUICK, STORE_CHECK_FULL 
 /* Backend by name ("sqlite"); NULL if unknown. */
 const struct store_ops *store_backend(const char *name);
 
-/* Open a store from a spec "BACKEND:WHERE" (e.g. "sqlite:/var/lib/jobsd/jobsd.db"). */
+/*
+ * Open a store from a spec "BACKEND:WHERE" (e.g. "sqlite:/var/lib/jobsd/jobsd.db"),
+ * or a PostgreSQL URI ("postgres://..." or "postgresql://...": the postgres
+ * backend, handed the whole URI).
+ */
 int store_open(const char *spec, struct store **out, struct jd_error *e);
+
+/*
+ * The spec with its secrets masked, for logs: a URI's password (user:PASSWORD@)
+ * and any password=... parameter become "***". Writes a NUL-terminated string
+ * of at most size bytes into out; returns out.
+ */
+char *store_spec_redact(const char *spec, char *out, size_t size);
 void store_close(struct store *s);
 
 /*
@@ -552,5 +563,6 @@ store_job_rollout_due(struct store_tx *tx, int64_t now_ms, int limit, jd_job_cb 
 
 /* Backends (registered in store.c). */
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_postgres_ops;
 
 #endif

@@ -34,6 +34,13 @@ API (other test files code against this; keep it stable):
         polling: eventually() (class attribute eventually_timeout)
     main()
 
+The store: SQLite (a file in the data dir) unless JOBSD_TEST_STORE=postgres, which gives
+each Jobsd its own database (named after its data dir, so a restart or a second Jobsd on
+the same dir sees the same state) on one real PostgreSQL server per test process
+(pgkit.py; JOBSD_PG_ADMIN_URI names a server started elsewhere).
+    STORE ('sqlite' or 'postgres')   sqlite_only(reason): skip a test or class on PostgreSQL
+    Jobsd.store_spec()               the --store value of this jobsd
+
 Helpers shared by the test files (one definition each, here; a test file imports them
 and, where its tests use another name, binds that name to the one here):
     strip(resp)   clean(obj)   all_pages(method, key, **kw)   eventually(fn, timeout)
@@ -65,6 +72,23 @@ import botocore.awsrequest
 import botocore.config
 import botocore.credentials
 import botocore.exceptions
+
+# The store the tests run against (the module docstring): 'sqlite' or 'postgres'.
+STORE = os.environ.get('JOBSD_TEST_STORE', 'sqlite')
+if STORE not in ('sqlite', 'postgres'):
+    raise RuntimeError('JOBSD_TEST_STORE must be sqlite or postgres, not %r' % STORE)
+
+
+def sqlite_only(reason):
+    """Skip a test (or class) when the store is PostgreSQL: it checks something only a
+    SQLite file has (reason says what)."""
+    return unittest.skipUnless(STORE == 'sqlite', 'SQLite only: ' + reason)
+
+
+def _pg_db_name(data_dir):
+    import hashlib
+    return 'jd_' + hashlib.sha1(os.path.realpath(data_dir).encode()).hexdigest()[:20]
+
 
 ACCOUNT = '123456789012'
 REGION = 'us-east-1'
@@ -270,6 +294,7 @@ class Jobsd:
         self._reader = None
         self._clients = {}
         self.stdout_lines = []   # every stdout line seen (ready line included)
+        self._pg_uri = None      # STORE postgres: this jobsd's database
 
     def write_credentials(self, pairs):
         """(Re)write the credentials file (mode 600); send SIGHUP to make jobsd re-read it."""
@@ -285,7 +310,7 @@ class Jobsd:
         args = [self.bin,
                 '--listen', '127.0.0.1:0',
                 '--data-listen', '127.0.0.1:0',
-                '--store', 'sqlite:%s' % os.path.join(self.data_dir, 'jobsd.db'),
+                '--store', self.store_spec(),
                 '--log-level', 'warn']
         if self.credentials is None:
             args += ['--auth', 'off']
@@ -296,6 +321,20 @@ class Jobsd:
         args.extend(self.extra_args)
         return args
 
+    def store_spec(self):
+        """The --store of this jobsd: its SQLite file, or its PostgreSQL database (created
+        here on first use)."""
+        if STORE == 'sqlite':
+            return 'sqlite:%s' % os.path.join(self.data_dir, 'jobsd.db')
+        if self._pg_uri is None:
+            import pgkit
+            server = pgkit.shared_server()
+            name = _pg_db_name(self.data_dir)
+            if server.admin("SELECT 1 FROM pg_database WHERE datname = '%s'" % name).strip() != '1':
+                server.create_db(name)
+            self._pg_uri, self._pg_name = server.uri(name), name
+        return self._pg_uri
+
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
@@ -305,6 +344,7 @@ class Jobsd:
         if not os.path.exists(self.bin):
             raise RuntimeError('jobsd binary not found: %s (set JOBSD_BIN)' % self.bin)
         self._log = open(self.log_path, 'ab')
+        self.store_spec()   # PostgreSQL: the database exists before the command names it
         self.proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=self._log,
                                      cwd=self.data_dir)
@@ -399,6 +439,10 @@ class Jobsd:
         finally:
             if self._own_dir and os.environ.get('JOBSD_KEEP_DATA') is None:
                 shutil.rmtree(self.data_dir, ignore_errors=True)
+                if self._pg_uri is not None:
+                    import pgkit
+                    pgkit.shared_server().drop_db(self._pg_name)
+                    self._pg_uri = None
 
     def __enter__(self):
         if not self.running():

@@ -86,6 +86,7 @@ class FaultBase(unittest.TestCase):
             con.close()
 
 
+@harness.sqlite_only("another process locks jobsd's SQLite file")
 class TestDatabaseLocked(FaultBase):
 
     def lock(self, db):
@@ -275,6 +276,7 @@ class DiskFullMixin:
             self.assertFalse(ex, 'failed write %s %s is present' % (kind, name))
 
 
+@harness.sqlite_only("RLIMIT_FSIZE on jobsd fills its SQLite file; PostgreSQL writes its own files")
 class TestDiskFullRlimit(FaultBase, DiskFullMixin):
 
     def test_file_size_limit(self):
@@ -321,6 +323,7 @@ def _can_mount_tmpfs():
         os.rmdir(d)
 
 
+@harness.sqlite_only("a full tmpfs under jobsd's SQLite file; PostgreSQL writes its own files")
 class TestDiskFullTmpfs(FaultBase, DiskFullMixin):
     """A real ENOSPC: jobsd's directory on a 3 MiB tmpfs, with a ballast file that can be
     deleted to free space again."""

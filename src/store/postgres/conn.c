@@ -1,0 +1,335 @@
+/*
+ * conn.c: the connections of the PostgreSQL backend and its transactions.
+ *
+ * - Two pools: PG_READERS connections for read transactions (BEGIN
+ *   REPEATABLE READ READ ONLY: one snapshot, and a write fails loudly with
+ *   JD_EUNAVAIL) and PG_WRITERS for write transactions. A transaction takes
+ *   one connection from its pool (waiting for a free one) and gives it back
+ *   at commit or rollback; the transaction handle is the connection itself.
+ * - Connections are opened lazily (the first at open, to migrate) with the
+ *   user's URI or conninfo handed to libpq whole (PQconnectdbParams with
+ *   expand_dbname), after our defaults, so the user's parameters, PGPASSWORD,
+ *   .pgpass and service files win. The URI is kept only in the store (wiped
+ *   at close) and never logged.
+ * - Each write transaction takes the writer lock (a transaction-scoped
+ *   advisory lock, shared by every node on the database) right after BEGIN,
+ *   so write transactions run one at a time across all nodes, as SQLite's
+ *   writer does in one process: every read-then-write use case of svc/
+ *   (expectedVersion checks, the next executionNumber, the job counts, the
+ *   timer scans that update what they found) sees the latest committed state
+ *   and nobody else can change it before it commits. Readers never wait.
+ *   lock_timeout (JD_STORE_BUSY_MS) bounds the wait: JD_EUNAVAIL, as a busy
+ *   SQLite file.
+ * - synchronous_commit stays on: a connection that finds it off (server or
+ *   role configuration) sets it back on for its session and says so.
+ * - Unreachable server: begin fails with JD_EUNAVAIL (503 above). A broken
+ *   connection is reconnected at the start of its next transaction; a
+ *   connection found dead at BEGIN (the server restarted while it was idle)
+ *   is reconnected and the BEGIN retried once, so recovery needs no restart
+ *   of jobsd. The first failure and the recovery are logged once each.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "jd_limits.h"
+#include "store/postgres/pg_int.h"
+#include "util/log.h"
+
+struct pool {
+	pthread_mutex_t lock;
+	pthread_cond_t cond; /* a connection was given back */
+	struct conn *free;
+	struct conn *all[PG_READERS > PG_WRITERS ? PG_READERS : PG_WRITERS];
+	int n;
+};
+
+struct pg_store {
+	struct store_base base; /* first: (struct store *)store */
+	char *conninfo;         /* owned, secret: wiped at close */
+	atomic_bool down;       /* the last connection attempt failed */
+	struct pool readers;
+	struct pool writers;
+};
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+static void
+conn_disconnect(struct conn *c)
+{
+	if (c->db != NULL)
+		PQfinish(c->db);
+	c->db = NULL;
+	c->broken = false;
+	memset(c->prepared, 0, sizeof(c->prepared));
+}
+
+/* Session settings of a new connection. */
+static int
+conn_setup(struct conn *c)
+{
+	PGresult *r;
+	int rc;
+
+	if ((rc = pg__simple(c, "SET lock_timeout = " STR(JD_STORE_BUSY_MS))) != 0)
+		return rc;
+	r = PQexec(c->db, "SHOW synchronous_commit");
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		rc = pg__fail(c, "SHOW synchronous_commit", r);
+		PQclear(r);
+		return rc;
+	}
+	if (strcmp(PQgetvalue(r, 0, 0), "off") == 0) {
+		log_warn("store postgres: synchronous_commit is off for this role or server;"
+		         " jobsd sets it on (a 200 must mean committed durably)");
+		rc = pg__simple(c, "SET synchronous_commit = on");
+	}
+	PQclear(r);
+	return rc;
+}
+
+/* Server notices (e.g. "already exists, skipping") go to the debug log, not stderr. */
+static void
+notice(void *arg, const char *msg)
+{
+	(void)arg;
+	log_debug("store postgres: %s", msg);
+}
+
+static int
+conn_connect(struct conn *c)
+{
+	struct pg_store *s = c->s;
+	const char *keys[] = {"connect_timeout", "fallback_application_name", "dbname", NULL};
+	const char *vals[] = {"5", "jobsd", s->conninfo, NULL};
+
+	conn_disconnect(c);
+	c->db = PQconnectdbParams(keys, vals, 1);
+	if (c->db == NULL || PQstatus(c->db) != CONNECTION_OK) {
+		if (!atomic_exchange(&s->down, true))
+			log_error("store postgres: cannot connect: %s",
+			    c->db != NULL ? PQerrorMessage(c->db) : "out of memory");
+		conn_disconnect(c);
+		return JD_EUNAVAIL;
+	}
+	PQsetNoticeProcessor(c->db, notice, NULL);
+	if (conn_setup(c) != 0) {
+		conn_disconnect(c);
+		return JD_EUNAVAIL;
+	}
+	if (atomic_exchange(&s->down, false))
+		log_warn("store postgres: connected again");
+	return 0;
+}
+
+static void
+pool_init(struct pg_store *s, struct pool *p, int n, bool write)
+{
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	p->n = n;
+	for (int i = 0; i < n; i++) {
+		struct conn *c = jd_calloc(1, sizeof(*c));
+
+		c->base.ops = &store_postgres_ops;
+		c->base.write = write;
+		c->s = s;
+		c->pool = p;
+		c->next = p->free;
+		p->free = c;
+		p->all[i] = c;
+	}
+}
+
+static void
+pool_destroy(struct pool *p)
+{
+	for (int i = 0; i < p->n; i++) {
+		conn_disconnect(p->all[i]);
+		free(p->all[i]);
+	}
+	pthread_cond_destroy(&p->cond);
+	pthread_mutex_destroy(&p->lock);
+}
+
+static struct conn *
+pool_take(struct pool *p)
+{
+	struct conn *c;
+
+	pthread_mutex_lock(&p->lock);
+	while (p->free == NULL)
+		pthread_cond_wait(&p->cond, &p->lock);
+	c = p->free;
+	p->free = c->next;
+	c->next = NULL;
+	pthread_mutex_unlock(&p->lock);
+	return c;
+}
+
+static void
+pool_give(struct conn *c)
+{
+	struct pool *p = c->pool;
+
+	pthread_mutex_lock(&p->lock);
+	c->next = p->free;
+	p->free = c;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void
+pg__close(struct store *store)
+{
+	struct pg_store *s = (struct pg_store *)(void *)store;
+
+	if (s == NULL)
+		return;
+	pool_destroy(&s->readers);
+	pool_destroy(&s->writers);
+	if (s->conninfo != NULL) {
+		explicit_bzero(s->conninfo, strlen(s->conninfo));
+		free(s->conninfo);
+	}
+	free(s);
+}
+
+int
+pg__open(const char *where, struct store **out, struct jd_error *e)
+{
+	struct pg_store *s;
+	struct conn *c;
+	int rc;
+
+	*out = NULL;
+	if (where == NULL || *where == '\0')
+		return jd_error_set(e, JD_EINVAL, "postgres: empty connection URI");
+	if (!PQisthreadsafe())
+		return jd_error_set(e, JD_EINTERNAL, "postgres: libpq is not thread-safe");
+	if ((rc = pg__stmts_check(e)) != 0)
+		return rc;
+	s = jd_calloc(1, sizeof(*s));
+	s->base.ops = &store_postgres_ops;
+	s->conninfo = jd_strdup(where);
+	atomic_init(&s->down, false);
+	pool_init(s, &s->readers, PG_READERS, false);
+	pool_init(s, &s->writers, PG_WRITERS, true);
+
+	/* The first writer connects now: migrate, and prepare every statement
+	 * once, so a statement PostgreSQL rejects fails the start, not a request. */
+	c = pool_take(&s->writers);
+	if (conn_connect(c) != 0) {
+		rc = jd_error_set(e, JD_EUNAVAIL, "postgres: cannot connect: %s",
+		    c->db != NULL ? PQerrorMessage(c->db) : "see the log");
+		pool_give(c);
+		goto out;
+	}
+	if ((rc = pg__migrate(c, e)) != 0) {
+		pool_give(c);
+		goto out;
+	}
+	for (int i = 0; i < ST__COUNT && rc == 0; i++) {
+		PGresult *r;
+		char name[16];
+
+		snprintf(name, sizeof(name), "jd%d", i);
+		r = PQprepare(c->db, name, pg__stmt_sql((enum stmt)i), 0, NULL);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			rc = jd_error_set(e, JD_EINTERNAL, "postgres: statement %s: %s",
+			    pg__stmt_name((enum stmt)i), PQresultErrorMessage(r));
+		else
+			c->prepared[i] = true;
+		PQclear(r);
+	}
+	pool_give(c);
+out:
+	if (rc != 0)
+		pg__close((struct store *)(void *)s);
+	else
+		*out = (struct store *)(void *)s;
+	return rc;
+}
+
+/* Leave c with no transaction open (best effort). */
+static void
+abandon(struct conn *c)
+{
+	if (c->db != NULL && PQstatus(c->db) == CONNECTION_OK &&
+	    PQtransactionStatus(c->db) != PQTRANS_IDLE) {
+		PGresult *r = PQexec(c->db, "ROLLBACK");
+
+		PQclear(r);
+	}
+	if (c->db != NULL && PQstatus(c->db) != CONNECTION_OK)
+		c->broken = true;
+}
+
+int
+pg__begin(struct store *store, bool write, struct store_tx **out)
+{
+	struct pg_store *s = (struct pg_store *)(void *)store;
+	struct conn *c = pool_take(write ? &s->writers : &s->readers);
+	const char *sql = write ? "BEGIN; SELECT pg_advisory_xact_lock(" PG_LOCK_WRITER ")" :
+	                          "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+
+	*out = NULL;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		PGresult *r;
+		ExecStatusType st;
+		bool fresh = false;
+
+		if (c->db == NULL || c->broken || PQstatus(c->db) != CONNECTION_OK) {
+			if (conn_connect(c) != 0)
+				break;
+			fresh = true;
+		}
+		r = PQexec(c->db, sql);
+		st = PQresultStatus(r);
+		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+			PQclear(r);
+			*out = (struct store_tx *)(void *)c;
+			return 0;
+		}
+		pg__fail(c, write ? "begin (write)" : "begin (read)", r);
+		PQclear(r);
+		abandon(c);
+		/* A connection the server dropped while idle: once more, afresh. */
+		if (!c->broken || fresh)
+			break;
+	}
+	pool_give(c);
+	return JD_EUNAVAIL;
+}
+
+int
+pg__commit(struct store_tx *tx)
+{
+	struct conn *c = pg__conn(tx);
+	PGresult *r = PQexec(c->db, "COMMIT");
+	int rc = 0;
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		rc = pg__fail(c, "commit", r);
+	} else if (strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+		/* an earlier error had aborted it: COMMIT rolled it back */
+		log_error("store postgres: commit: the transaction had failed and was rolled back");
+		rc = JD_EUNAVAIL;
+	}
+	PQclear(r);
+	if (rc != 0)
+		abandon(c);
+	pool_give(c);
+	return rc;
+}
+
+void
+pg__rollback(struct store_tx *tx)
+{
+	struct conn *c = pg__conn(tx);
+
+	abandon(c);
+	pool_give(c);
+}

@@ -1,0 +1,362 @@
+/*
+ * ops_exec.c: the execution operations of the PostgreSQL backend.
+ *
+ * The counts per (job, status) in job_exec_counts move in the same
+ * statement as the rows (stmt.c: EXEC_INSERT, EXEC_UPDATE, EXEC_DELETE,
+ * EXEC_DELETE_JOB), under the writer lock (conn.c), so they are exact
+ * whatever the number of nodes. A row whose total reaches 0 may stay (it
+ * reads as zeros); exec_delete_job prunes them. Fan-out (exec_insert_first)
+ * takes a block of seqs, sends the rows with one COPY and adds their counts
+ * once: each row is the first execution of its (job, thing), so the latest.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store/postgres/pg_int.h"
+#include "util/buf.h"
+
+static void
+row_exec(const PGresult *r, int i, struct jd_exec *x)
+{
+	memset(x, 0, sizeof(*x));
+	pg__cpy(r, i, 0, x->job_id, sizeof(x->job_id));
+	pg__cpy(r, i, 1, x->thing_name, sizeof(x->thing_name));
+	x->number = pg__i64(r, i, 2);
+	x->seq = pg__i64(r, i, 3);
+	x->status = (int)pg__i64(r, i, 4);
+	x->force_canceled = pg__i64(r, i, 5) != 0;
+	pg__cpy(r, i, 6, x->namespace_id, sizeof(x->namespace_id));
+	x->details = pg__dup(r, i, 7);
+	x->queued_ms = pg__i64(r, i, 8);
+	x->started_ms = pg__i64(r, i, 9);
+	x->updated_ms = pg__i64(r, i, 10);
+	x->version = pg__i64(r, i, 11);
+	x->retry_attempt = pg__i64(r, i, 12);
+	x->inprogress_deadline = pg__i64(r, i, 13);
+	x->step_deadline = pg__i64(r, i, 14);
+}
+
+static int
+each_exec(PGresult *r, jd_exec_cb cb, void *arg)
+{
+	int rc = 0;
+
+	for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
+		struct jd_exec row;
+
+		row_exec(r, i, &row);
+		rc = cb(arg, &row);
+		jd_exec_release(&row);
+	}
+	PQclear(r);
+	return rc;
+}
+
+int
+pg__exec_get(struct store_tx *tx, const char *job_id, const char *thing, int64_t number,
+    struct jd_exec *out)
+{
+	PGresult *r;
+	int rc = pg__exec(pg__conn(tx), ST_EXEC_GET, &r,
+	    BINDS(B_TEXT(job_id), B_TEXT(thing), B_I64(number)));
+
+	if (rc != 0)
+		return rc;
+	if (PQntuples(r) < 1)
+		rc = JD_ENOTFOUND;
+	else
+		row_exec(r, 0, out);
+	PQclear(r);
+	return rc;
+}
+
+int
+pg__exec_insert(struct store_tx *tx, struct jd_exec *x)
+{
+	PGresult *r;
+	int rc = pg__exec(pg__conn(tx), ST_EXEC_INSERT, &r,
+	    BINDS(B_TEXT(x->job_id), B_TEXT(x->thing_name), B_I64(x->number), B_I64(x->status),
+	        B_BOOL(x->force_canceled), B_NAME(x->namespace_id), B_TEXT(x->details),
+	        B_I64(x->queued_ms), B_I64(x->started_ms), B_I64(x->updated_ms), B_I64(x->version),
+	        B_I64(x->retry_attempt), B_I64(x->inprogress_deadline), B_I64(x->step_deadline)));
+
+	if (rc != 0)
+		return rc;
+	if (PQntuples(r) < 1)
+		rc = JD_EEXISTS;
+	else
+		x->seq = pg__i64(r, 0, 0);
+	PQclear(r);
+	return rc;
+}
+
+/* Append s to b escaped for COPY's text format (NULL is \N). */
+static void
+copy_text(struct buf *b, const char *s)
+{
+	if (s == NULL) {
+		buf_puts(b, "\\N");
+		return;
+	}
+	for (; *s != '\0'; s++) {
+		switch (*s) {
+		case '\\':
+			buf_puts(b, "\\\\");
+			break;
+		case '\t':
+			buf_puts(b, "\\t");
+			break;
+		case '\n':
+			buf_puts(b, "\\n");
+			break;
+		case '\r':
+			buf_puts(b, "\\r");
+			break;
+		default:
+			buf_putc(b, *s);
+			break;
+		}
+	}
+}
+
+static void
+copy_i64(struct buf *b, int64_t v, char sep)
+{
+	char num[24];
+
+	snprintf(num, sizeof(num), "%" PRId64 "%c", v, sep);
+	buf_puts(b, num);
+}
+
+/* One COPY row of x with the given seq (columns as EXEC_COLS). */
+static void
+copy_row(struct buf *b, const struct jd_exec *x)
+{
+	copy_text(b, x->job_id);
+	buf_putc(b, '\t');
+	copy_text(b, x->thing_name);
+	buf_putc(b, '\t');
+	copy_i64(b, x->number, '\t');
+	copy_i64(b, x->seq, '\t');
+	copy_i64(b, x->status, '\t');
+	copy_i64(b, x->force_canceled ? 1 : 0, '\t');
+	copy_text(b, x->namespace_id);
+	buf_putc(b, '\t');
+	copy_text(b, x->details);
+	buf_putc(b, '\t');
+	copy_i64(b, x->queued_ms, '\t');
+	copy_i64(b, x->started_ms, '\t');
+	copy_i64(b, x->updated_ms, '\t');
+	copy_i64(b, x->version, '\t');
+	copy_i64(b, x->retry_attempt, '\t');
+	copy_i64(b, x->inprogress_deadline, '\t');
+	copy_i64(b, x->step_deadline, '\n');
+}
+
+/* Flush b into the COPY in progress on c when it is large (or when `all`). */
+static int
+copy_flush(struct conn *c, struct buf *b, bool all)
+{
+	if (b->len == 0 || (!all && b->len < 256 * 1024))
+		return 0;
+	if (PQputCopyData(c->db, b->p, (int)b->len) != 1)
+		return pg__fail(c, "exec_insert_first: copy", NULL);
+	buf_reset(b);
+	return 0;
+}
+
+/* COPY xs[0..n) into executions (their seqs set). */
+static int
+copy_rows(struct conn *c, const struct jd_exec *xs, size_t n)
+{
+	struct buf b = BUF_INIT;
+	PGresult *r = PQexec(c->db, pg__exec_copy_sql);
+	int rc = 0;
+
+	if (PQresultStatus(r) != PGRES_COPY_IN) {
+		rc = pg__fail(c, "exec_insert_first: copy", r);
+		PQclear(r);
+		return rc;
+	}
+	PQclear(r);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		copy_row(&b, &xs[i]);
+		rc = copy_flush(c, &b, false);
+	}
+	if (rc == 0)
+		rc = copy_flush(c, &b, true);
+	buf_free(&b);
+	if (PQputCopyEnd(c->db, rc == 0 ? NULL : "jobsd: copy abandoned") != 1 && rc == 0)
+		rc = pg__fail(c, "exec_insert_first: copy end", NULL);
+	while ((r = PQgetResult(c->db)) != NULL) {
+		if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0) {
+			const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+			rc = state != NULL && strcmp(state, "23505") == 0 ?
+			    JD_EEXISTS :
+			    pg__fail(c, "exec_insert_first: copy", r);
+		}
+		PQclear(r);
+	}
+	return rc;
+}
+
+int
+pg__exec_insert_first(struct store_tx *tx, struct jd_exec *xs, size_t n)
+{
+	struct conn *c = pg__conn(tx);
+	PGresult *r;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	if (n > INT32_MAX)
+		return JD_EINVAL;
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(xs[i].job_id, xs[0].job_id) != 0 || xs[i].status != xs[0].status)
+			return JD_EINVAL;
+	if ((rc = pg__exec(c, ST_SEQ_EXEC_BLOCK, &r, BINDS(B_I64((int64_t)n)))) != 0)
+		return rc;
+	if ((size_t)PQntuples(r) != n) {
+		PQclear(r);
+		return JD_EUNAVAIL;
+	}
+	for (size_t i = 0; i < n; i++)
+		xs[i].seq = pg__i64(r, (int)i, 0);
+	PQclear(r);
+	/* on failure the caller rolls back */
+	if ((rc = copy_rows(c, xs, n)) != 0)
+		return rc;
+	return pg__run(c, ST_COUNTS_ADD, false, NULL,
+	    BINDS(B_TEXT(xs[0].job_id), B_I64(xs[0].status), B_I64((int64_t)n), B_I64((int64_t)n)));
+}
+
+int
+pg__exec_update(struct store_tx *tx, const struct jd_exec *x)
+{
+	return pg__run(pg__conn(tx), ST_EXEC_UPDATE, true, NULL,
+	    BINDS(B_TEXT(x->job_id), B_TEXT(x->thing_name), B_I64(x->number), B_I64(x->status),
+	        B_BOOL(x->force_canceled), B_NAME(x->namespace_id), B_TEXT(x->details),
+	        B_I64(x->queued_ms), B_I64(x->started_ms), B_I64(x->updated_ms), B_I64(x->version),
+	        B_I64(x->retry_attempt), B_I64(x->inprogress_deadline), B_I64(x->step_deadline)));
+}
+
+int
+pg__exec_delete(struct store_tx *tx, const char *job_id, const char *thing, int64_t number)
+{
+	return pg__run(pg__conn(tx), ST_EXEC_DELETE, true, NULL,
+	    BINDS(B_TEXT(job_id), B_TEXT(thing), B_I64(number)));
+}
+
+int
+pg__exec_max_number(struct store_tx *tx, const char *job_id, const char *thing, int64_t *n)
+{
+	return pg__scalar(pg__conn(tx), ST_EXEC_MAX_NUMBER, n,
+	    BINDS(B_TEXT(job_id), B_TEXT(thing)));
+}
+
+int
+pg__exec_list_job(struct store_tx *tx, const char *job_id, int status, const char *after_thing,
+    int64_t after_number, int limit, jd_exec_cb cb, void *arg)
+{
+	PGresult *r;
+	int rc = pg__exec(pg__conn(tx), ST_EXEC_LIST_JOB, &r,
+	    BINDS(B_TEXT(job_id), B_I64(status), B_NAME(after_thing), B_I64(after_number),
+	        B_LIMIT(limit)));
+
+	if (rc != 0)
+		return rc;
+	return each_exec(r, cb, arg);
+}
+
+int
+pg__exec_list_thing(struct store_tx *tx, const char *thing, const struct jd_exec_filter *f,
+    int64_t before_seq, int limit, jd_exec_cb cb, void *arg)
+{
+	static const struct jd_exec_filter none = {-1, NULL, NULL};
+	PGresult *r;
+	int rc;
+
+	if (f == NULL)
+		f = &none;
+	rc = pg__exec(pg__conn(tx), ST_EXEC_LIST_THING, &r,
+	    BINDS(B_TEXT(thing), B_I64(before_seq > 0 ? before_seq : INT64_MAX), B_I64(f->status),
+	        B_OPT(f->job_id), B_TEXT(f->namespace_id), B_LIMIT(limit)));
+	if (rc != 0)
+		return rc;
+	return each_exec(r, cb, arg);
+}
+
+int
+pg__exec_pending(struct store_tx *tx, const char *thing, const char *namespace_id, int limit,
+    jd_exec_cb cb, void *arg)
+{
+	PGresult *r;
+	int rc = pg__exec(pg__conn(tx), ST_EXEC_PENDING, &r,
+	    BINDS(B_TEXT(thing), B_NAME(namespace_id), B_LIMIT(limit)));
+
+	if (rc != 0)
+		return rc;
+	return each_exec(r, cb, arg);
+}
+
+int
+pg__exec_pending_job(struct store_tx *tx, const char *job_id, jd_exec_cb cb, void *arg)
+{
+	PGresult *r;
+	int rc = pg__exec(pg__conn(tx), ST_EXEC_PENDING_JOB, &r, BINDS(B_TEXT(job_id)));
+
+	if (rc != 0)
+		return rc;
+	return each_exec(r, cb, arg);
+}
+
+int
+pg__exec_counts(struct store_tx *tx, const char *job_id, struct jd_counts *out)
+{
+	PGresult *r;
+	int rc = pg__exec(pg__conn(tx), ST_EXEC_COUNTS, &r, BINDS(B_TEXT(job_id)));
+
+	memset(out, 0, sizeof(*out));
+	if (rc != 0)
+		return rc;
+	for (int i = 0; i < PQntuples(r); i++) {
+		int64_t status = pg__i64(r, i, 0);
+
+		if (status >= 0 && status < JD_EXEC__COUNT)
+			out->n[status] = pg__i64(r, i, 1);
+	}
+	PQclear(r);
+	return 0;
+}
+
+int
+pg__exec_active_count(struct store_tx *tx, const char *job_id, int64_t *n)
+{
+	return pg__scalar(pg__conn(tx), ST_EXEC_ACTIVE_COUNT, n, BINDS(B_TEXT(job_id)));
+}
+
+int
+pg__exec_delete_job(struct store_tx *tx, const char *job_id, int limit, int64_t *n)
+{
+	struct conn *c = pg__conn(tx);
+	int rc;
+
+	*n = 0;
+	rc = pg__scalar(c, ST_EXEC_DELETE_JOB, n, BINDS(B_TEXT(job_id), B_LIMIT(limit)));
+	if (rc == 0 && *n > 0)
+		rc = pg__run(c, ST_COUNTS_PRUNE, false, NULL, BINDS(B_TEXT(job_id)));
+	return rc;
+}
+
+int
+pg__exec_due(struct store_tx *tx, int64_t now_ms, int limit, jd_exec_cb cb, void *arg)
+{
+	PGresult *r;
+	int rc = pg__exec(pg__conn(tx), ST_EXEC_DUE, &r, BINDS(B_I64(now_ms), B_LIMIT(limit)));
+
+	if (rc != 0)
+		return rc;
+	return each_exec(r, cb, arg);
+}

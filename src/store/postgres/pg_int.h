@@ -1,0 +1,332 @@
+/*
+ * pg_int.h: internals of the PostgreSQL backend, shared by its files. Not
+ * for svc/ or anything above the store.
+ *
+ * The backend's files and their roles (as in the SQLite backend):
+ *   postgres.c      the ops table (what store.h sees) and the design overview
+ *   schema.c        the schema: numbered migrations and applying them
+ *   stmt.c          the statement table: every SQL text, by enum stmt
+ *   conn.c          the connection pools, reconnecting, begin/commit/rollback,
+ *                   open/close
+ *   query.c         running a statement: prepare, bind, execute, errors, and
+ *                   the column readers
+ *   ops_registry.c  meta, wipe, things, groups, memberships
+ *   ops_jobs.c      jobs, group targets, paced rollouts, templates
+ *   ops_exec.c      executions and their counts
+ *
+ * Names: pg__name() is internal to this backend (declared here).
+ */
+#ifndef JD_STORE_POSTGRES_PG_INT_H
+#define JD_STORE_POSTGRES_PG_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <libpq-fe.h>
+
+#include "store/store.h"
+#include "util/buf.h"
+
+/* Connections per pool: read transactions, write transactions. */
+#define PG_READERS 8
+#define PG_WRITERS 4
+
+/* Advisory lock keys (pg_advisory_xact_lock): the writer lock taken by every
+ * write transaction, and the migration lock taken by open. */
+#define PG_LOCK_WRITER "7433001"
+#define PG_LOCK_MIGRATE "7433002"
+
+/* Bound parameters of one statement, at most. */
+#define PG_MAX_PARAMS 24
+
+/* ---- statuses in SQL (the same literals as the SQLite backend) ---------- */
+
+#define SQL_EXEC_QUEUED "0"
+#define SQL_EXEC_IN_PROGRESS "1"
+_Static_assert(JD_EXEC_QUEUED == 0, "SQL_EXEC_QUEUED");
+_Static_assert(JD_EXEC_IN_PROGRESS == 1, "SQL_EXEC_IN_PROGRESS");
+#define SQL_EXEC_PENDING "(" SQL_EXEC_QUEUED ", " SQL_EXEC_IN_PROGRESS ")"
+#define SQL_JOB_DELETION_IN_PROGRESS "3"
+#define SQL_JOB_SCHEDULED "4"
+_Static_assert(JD_JOB_DELETION_IN_PROGRESS == 3, "SQL_JOB_DELETION_IN_PROGRESS");
+_Static_assert(JD_JOB_SCHEDULED == 4, "SQL_JOB_SCHEDULED");
+#define SQL_FILTER_ANY "-1"
+#define SQL_FILTER_PENDING "-2"
+
+/* ---- statements (stmt.c) ----------------------------------------------- */
+
+enum stmt {
+	ST_SEQ_EXEC_BLOCK,
+	ST_COUNTS_ADD,
+	ST_COUNTS_PRUNE,
+	/* registry */
+	ST_META_GET,
+	ST_META_PUT,
+	ST_THING_GET,
+	ST_THING_INSERT,
+	ST_THING_UPDATE,
+	ST_THING_DELETE,
+	ST_THING_LIST,
+	ST_THING_GROUPS,
+	ST_GROUP_GET,
+	ST_GROUP_INSERT,
+	ST_GROUP_DELETE,
+	ST_GROUP_LIST,
+	ST_GROUP_CHILD_COUNT,
+	ST_MEMBER_ADD,
+	ST_MEMBER_REMOVE,
+	ST_MEMBER_LIST,
+	/* jobs, rollouts */
+	ST_JOB_GET,
+	ST_JOB_STATUS,
+	ST_JOB_INSERT,
+	ST_JOB_UPDATE,
+	ST_JOB_DELETE,
+	ST_ROLLOUT_PUSH,
+	ST_ROLLOUT_PEEK,
+	ST_ROLLOUT_DROP,
+	ST_ROLLOUT_CLEAR,
+	ST_JOB_ROLLOUT_DUE,
+	ST_JOB_LIST,
+	ST_JOB_COUNT_STATUS,
+	ST_JOB_TARGET_ADD,
+	ST_JOB_LIST_BY_GROUP,
+	/* executions */
+	ST_EXEC_GET,
+	ST_EXEC_INSERT,
+	ST_EXEC_UPDATE,
+	ST_EXEC_DELETE,
+	ST_EXEC_MAX_NUMBER,
+	ST_EXEC_LIST_JOB,
+	ST_EXEC_LIST_THING,
+	ST_EXEC_PENDING,
+	ST_EXEC_PENDING_JOB,
+	ST_EXEC_COUNTS,
+	ST_EXEC_ACTIVE_COUNT,
+	ST_EXEC_DELETE_JOB,
+	ST_EXEC_DUE,
+	/* templates */
+	ST_TEMPLATE_GET,
+	ST_TEMPLATE_INSERT,
+	ST_TEMPLATE_DELETE,
+	ST_TEMPLATE_LIST,
+	ST__COUNT
+};
+
+const char *pg__stmt_sql(enum stmt id);
+const char *pg__stmt_name(enum stmt id);
+/* 0 if every statement has its SQL, else JD_EINTERNAL. */
+int pg__stmts_check(struct jd_error *e);
+
+/* The COPY of exec_insert_first and the wipe (simple queries). */
+extern const char pg__exec_copy_sql[];
+extern const char pg__wipe_sql[];
+
+/* ---- connections (conn.c) ---------------------------------------------- */
+
+struct pg_store;
+struct pool;
+
+/* A connection; while a transaction is open it is also the struct store_tx. */
+struct conn {
+	struct store_tx_base base; /* first: (struct store_tx *)conn */
+	struct pg_store *s;        /* borrowed */
+	struct pool *pool;         /* the pool it belongs to */
+	PGconn *db;                /* NULL until connected */
+	struct conn *next;         /* free list */
+	bool broken;               /* reconnect before the next transaction */
+	bool prepared[ST__COUNT];
+};
+
+static inline struct conn *
+pg__conn(struct store_tx *tx)
+{
+	return (struct conn *)(void *)tx;
+}
+
+int pg__open(const char *where, struct store **out, struct jd_error *e);
+void pg__close(struct store *s);
+int pg__begin(struct store *s, bool write, struct store_tx **out);
+int pg__commit(struct store_tx *tx);
+void pg__rollback(struct store_tx *tx);
+
+/* ---- schema (schema.c) ------------------------------------------------- */
+
+/* Apply the missing migrations on c, in one transaction under the migration
+ * lock (several nodes may start at once). */
+int pg__migrate(struct conn *c, struct jd_error *e);
+
+/* ---- running statements (query.c) -------------------------------------- */
+
+/* Log the failure of `what` on c (and mark c broken if the connection is
+ * lost); returns JD_EUNAVAIL. r may be NULL. */
+int pg__fail(struct conn *c, const char *what, const PGresult *r);
+
+/* Run a simple (unprepared) query expecting no rows: 0 or JD_EUNAVAIL. */
+int pg__simple(struct conn *c, const char *sql);
+
+enum bind_type {
+	BIND_TEXT,       /* s: NULL -> NULL */
+	BIND_TEXT_OPT,   /* s: NULL or "" -> NULL (an absent optional filter) */
+	BIND_TEXT_EMPTY, /* s: NULL -> "" (a cursor, an empty name) */
+	BIND_I64,        /* i */
+	BIND_LIMIT,      /* i: a limit, <= 0 -> NULL (no limit) */
+	BIND_BLOB,       /* p, n bytes: NULL -> NULL */
+};
+
+struct bind {
+	enum bind_type t;
+	int n; /* BIND_BLOB: bytes */
+	union {
+		const char *s;
+		const void *p;
+		int64_t i;
+	};
+};
+
+#define B_TEXT(x)                        \
+	{                                \
+		.t = BIND_TEXT, .s = (x) \
+	}
+#define B_OPT(x)                             \
+	{                                    \
+		.t = BIND_TEXT_OPT, .s = (x) \
+	}
+#define B_NAME(x)                              \
+	{                                      \
+		.t = BIND_TEXT_EMPTY, .s = (x) \
+	}
+#define B_I64(x)                        \
+	{                               \
+		.t = BIND_I64, .i = (x) \
+	}
+#define B_BOOL(x)                               \
+	{                                       \
+		.t = BIND_I64, .i = (x) ? 1 : 0 \
+	}
+#define B_LIMIT(x)                        \
+	{                                 \
+		.t = BIND_LIMIT, .i = (x) \
+	}
+#define B_BLOB(x, len)                                    \
+	{                                                 \
+		.t = BIND_BLOB, .n = (int)(len), .p = (x) \
+	}
+
+#define BINDS(...)                          \
+	(const struct bind[]){__VA_ARGS__}, \
+	    (int)(sizeof((const struct bind[]){__VA_ARGS__}) / sizeof(struct bind))
+
+/*
+ * Run statement id on c with b[0..n) bound (prepared on c on first use).
+ * 0 with *out the result (rows or a command; the caller PQclears it), or
+ * JD_EUNAVAIL (logged). A unique violation is JD_EEXISTS.
+ */
+int pg__exec(struct conn *c, enum stmt id, PGresult **out, const struct bind *b, int n);
+
+/*
+ * Run a statement to completion. *changes (may be NULL) gets the rows it
+ * changed (or, for a query, returned); with `need_row`, zero is JD_ENOTFOUND.
+ */
+int pg__run(struct conn *c, enum stmt id, bool need_row, int64_t *changes, const struct bind *b,
+    int n);
+/* Single-integer query (count, max): JD_ENOTFOUND without a row. */
+int pg__scalar(struct conn *c, enum stmt id, int64_t *out, const struct bind *b, int n);
+
+/* Column readers of row i, column j (text results). */
+static inline const char *
+pg__val(const PGresult *r, int i, int j)
+{
+	return PQgetisnull(r, i, j) ? NULL : PQgetvalue(r, i, j);
+}
+
+static inline int64_t
+pg__i64(const PGresult *r, int i, int j)
+{
+	const char *v = pg__val(r, i, j);
+
+	return v != NULL ? strtoll(v, NULL, 10) : 0;
+}
+
+static inline char *
+pg__dup(const PGresult *r, int i, int j)
+{
+	return jd_strdup(pg__val(r, i, j));
+}
+
+static inline void
+pg__cpy(const PGresult *r, int i, int j, char *dst, size_t size)
+{
+	const char *v = pg__val(r, i, j);
+
+	jd_strlcpy(dst, v != NULL ? v : "", size);
+}
+
+/* Call cb with column 0 of each row of r as a name; clears r. */
+int pg__each_name(PGresult *r, jd_name_cb cb, void *arg);
+
+/* ---- operations (ops_*.c), as in struct store_ops ---------------------- */
+
+int pg__wipe(struct store_tx *tx);
+int pg__meta_get(struct store_tx *tx, const char *key, char **val);
+int pg__meta_put(struct store_tx *tx, const char *key, const char *val);
+int pg__thing_get(struct store_tx *tx, const char *name, struct jd_thing *out);
+int pg__thing_insert(struct store_tx *tx, const struct jd_thing *t);
+int pg__thing_update(struct store_tx *tx, const struct jd_thing *t);
+int pg__thing_delete(struct store_tx *tx, const char *name);
+int pg__thing_list(struct store_tx *tx, const struct jd_thing_filter *f, const char *after,
+    int limit, jd_thing_cb cb, void *arg);
+int pg__thing_groups(struct store_tx *tx, const char *thing, jd_name_cb cb, void *arg);
+int pg__group_get(struct store_tx *tx, const char *name, struct jd_group *out);
+int pg__group_insert(struct store_tx *tx, const struct jd_group *g);
+int pg__group_delete(struct store_tx *tx, const char *name);
+int pg__group_list(struct store_tx *tx, const struct jd_group_filter *f, const char *after,
+    int limit, jd_group_cb cb, void *arg);
+int pg__group_child_count(struct store_tx *tx, const char *name, int64_t *n);
+int pg__member_add(struct store_tx *tx, const char *group, const char *thing);
+int pg__member_remove(struct store_tx *tx, const char *group, const char *thing);
+int pg__member_list(struct store_tx *tx, const char *group, bool recursive, const char *after,
+    int limit, jd_name_cb cb, void *arg);
+
+int pg__job_get(struct store_tx *tx, const char *job_id, struct jd_job *out);
+int pg__job_status(struct store_tx *tx, const char *job_id, int *status, int *selection);
+int pg__job_insert(struct store_tx *tx, struct jd_job *j);
+int pg__job_update(struct store_tx *tx, const struct jd_job *j);
+int pg__job_delete(struct store_tx *tx, const char *job_id);
+int pg__job_list(struct store_tx *tx, const struct jd_job_filter *f, int64_t before_seq, int limit,
+    jd_job_cb cb, void *arg);
+int pg__job_count_status(struct store_tx *tx, int status, int64_t *n);
+int pg__job_target_add(struct store_tx *tx, const char *job_id, const char *group);
+int pg__job_list_by_group(struct store_tx *tx, const char *group, jd_job_cb cb, void *arg);
+int pg__rollout_push(struct store_tx *tx, const char *job_id, int64_t pos, const char *thing);
+int pg__rollout_pop(struct store_tx *tx, const char *job_id, int limit, jd_name_cb cb, void *arg);
+int pg__rollout_clear(struct store_tx *tx, const char *job_id);
+int pg__job_rollout_due(struct store_tx *tx, int64_t now_ms, int limit, jd_job_cb cb, void *arg);
+int pg__template_get(struct store_tx *tx, const char *id, struct jd_template *out);
+int pg__template_insert(struct store_tx *tx, const struct jd_template *t);
+int pg__template_delete(struct store_tx *tx, const char *id);
+int pg__template_list(struct store_tx *tx, const char *after, int limit, jd_template_cb cb,
+    void *arg);
+
+int pg__exec_get(struct store_tx *tx, const char *job_id, const char *thing, int64_t number,
+    struct jd_exec *out);
+int pg__exec_insert(struct store_tx *tx, struct jd_exec *x);
+int pg__exec_insert_first(struct store_tx *tx, struct jd_exec *xs, size_t n);
+int pg__exec_update(struct store_tx *tx, const struct jd_exec *x);
+int pg__exec_delete(struct store_tx *tx, const char *job_id, const char *thing, int64_t number);
+int pg__exec_max_number(struct store_tx *tx, const char *job_id, const char *thing, int64_t *n);
+int pg__exec_list_job(struct store_tx *tx, const char *job_id, int status, const char *after_thing,
+    int64_t after_number, int limit, jd_exec_cb cb, void *arg);
+int pg__exec_list_thing(struct store_tx *tx, const char *thing, const struct jd_exec_filter *f,
+    int64_t before_seq, int limit, jd_exec_cb cb, void *arg);
+int pg__exec_pending(struct store_tx *tx, const char *thing, const char *namespace_id, int limit,
+    jd_exec_cb cb, void *arg);
+int pg__exec_pending_job(struct store_tx *tx, const char *job_id, jd_exec_cb cb, void *arg);
+int pg__exec_counts(struct store_tx *tx, const char *job_id, struct jd_counts *out);
+int pg__exec_active_count(struct store_tx *tx, const char *job_id, int64_t *n);
+int pg__exec_delete_job(struct store_tx *tx, const char *job_id, int limit, int64_t *n);
+int pg__exec_due(struct store_tx *tx, int64_t now_ms, int limit, jd_exec_cb cb, void *arg);
+
+#endif
