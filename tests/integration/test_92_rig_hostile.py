@@ -268,6 +268,7 @@ class VirtualClockTest(unittest.TestCase):
         self.assertGreaterEqual(now, stored)
         self.assertIn('virtual clock resumes', self.jobsd.log_tail(100))
 
+    @harness.sqlite_only('restarts jobsd on the SQLite file of its data dir')
     def test_real_clock_refuses_a_store_ahead_of_it(self):
         self.jobsd.advance_clock(TEN_YEARS)
         self.make_execution()
@@ -278,6 +279,7 @@ class VirtualClockTest(unittest.TestCase):
         self.assertIn('virtual clock', err)
         self.assertIn('--test-rig', err)
 
+    @harness.sqlite_only('restarts jobsd on the SQLite file of its data dir')
     def test_reset_returns_the_clock_to_real_time(self):
         self.jobsd.advance_clock(TEN_YEARS)
         self.make_execution()
@@ -365,6 +367,7 @@ class UnsafeCombinationsTest(unittest.TestCase):
 # -- the store check at start -----------------------------------------------------
 
 
+@harness.sqlite_only('read-only and damaged SQLite files, PRAGMA quick_check')
 class StoreCheckTest(unittest.TestCase):
 
     def setUp(self):
