@@ -17,7 +17,7 @@
 #include "util/buf.h"
 #include "util/log.h"
 
-enum opt_kind { OPT_STR, OPT_BOOL, OPT_INT, OPT_MIB, OPT_LEVEL };
+enum opt_kind { OPT_STR, OPT_BOOL, OPT_INT, OPT_NUM, OPT_LEVEL };
 
 struct opt {
 	const char *name;
@@ -66,7 +66,16 @@ static const struct opt opts[] = {
 	{"mqtt-client-id", OPT_STR, O(mqtt_client_id), "ID",
 	    "MQTT client id, unique per node; bind it to the node's account on the broker (D25) "
 	    "[jobsd-HOSTNAME-RANDOM]"},
-	{"mqtt-queue-mib", OPT_MIB, O(mqtt_queue_mib), "MIB",
+	{"http-conn-per-ip", OPT_NUM, O(http_conn_per_ip), "N",
+	    "connections one address may hold open on each listener; more are refused at accept "
+	    "[128]"},
+	{"http-header-timeout", OPT_NUM, O(http_header_s), "SECONDS",
+	    "a connection's request headers must be complete this long after it is accepted [10]"},
+	{"http-request-timeout", OPT_NUM, O(http_request_s), "SECONDS",
+	    "a whole request, body included, must arrive within this long of its start [60]"},
+	{"http-keepalive-timeout", OPT_NUM, O(http_keepalive_s), "SECONDS",
+	    "an idle kept-alive connection is closed this long after its last answer [30]"},
+	{"mqtt-queue-mib", OPT_NUM, O(mqtt_queue_mib), "MIB",
 	    "bytes of device requests queued at once, in MiB; one thing may use 1/16 of it, and "
 	    "over it a request is answered RequestThrottled [16]"},
 	{"mqtt-username", OPT_STR, O(mqtt_username), "NAME", "MQTT username [none]"},
@@ -146,11 +155,11 @@ set(struct config *c, const struct opt *o, const char *v, const char *where, str
 		*(int *)(void *)field = (int)n;
 		return 0;
 	}
-	case OPT_MIB: {
+	case OPT_NUM: {
 		int64_t n;
 		if (core_parse_u63(v, &n) != 0 || n < 1 || n > 65536)
 			return jd_error_set(e, JD_EINVAL,
-			    "%s: %s wants a number of MiB 1..65536, not '%s'", where, o->name, v);
+			    "%s: %s wants a number 1..65536, not '%s'", where, o->name, v);
 		*(int *)(void *)field = (int)n;
 		return 0;
 	}

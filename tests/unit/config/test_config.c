@@ -126,6 +126,30 @@ TEST(addresses_and_store_are_parsed)
 	unlink(path);
 }
 
+TEST(connection_and_queue_limits_are_numbers)
+{
+	struct config c;
+	struct jd_error e;
+
+	write_file("http-conn-per-ip = 16\nhttp-header-timeout = 5\nhttp-request-timeout = 120\n"
+	           "http-keepalive-timeout = 15\nmqtt-queue-mib = 64\n");
+	jd_error_init(&e);
+	CHECK_EQ_INT(load(&c, &e), 0);
+	CHECK_EQ_INT(c.http_conn_per_ip, 16);
+	CHECK_EQ_INT(c.http_header_s, 5);
+	CHECK_EQ_INT(c.http_request_s, 120);
+	CHECK_EQ_INT(c.http_keepalive_s, 15);
+	CHECK_EQ_INT(c.mqtt_queue_mib, 64);
+	write_file("http-conn-per-ip = 0\n");
+	jd_error_init(&e);
+	CHECK_EQ_INT(load(&c, &e), JD_EINVAL);
+	CHECK(strstr(e.msg, "http-conn-per-ip wants a number 1..65536") != NULL);
+	write_file("mqtt-queue-mib = lots\n");
+	jd_error_init(&e);
+	CHECK_EQ_INT(load(&c, &e), JD_EINVAL);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -134,5 +158,6 @@ main(void)
 	RUN(config_equals_form_and_flags_win);
 	RUN(regression_long_line_tail_is_not_a_setting);
 	RUN(addresses_and_store_are_parsed);
+	RUN(connection_and_queue_limits_are_numbers);
 	return test_report();
 }
