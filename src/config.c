@@ -280,7 +280,7 @@ check_file_mode(const char *opt, const char *path, bool secret, struct jd_error 
 	return 0;
 }
 
-/* The combinations jobsd refuses to start with (docs/hardening-rig.md). */
+/* The combinations jobsd refuses to start with (docs/operations.md#hardening). */
 static int
 check_unsafe(const struct config *c, struct jd_error *e)
 {

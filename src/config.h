@@ -66,7 +66,7 @@ struct config {
 
 /* Parse argv (and the file named by --config / JOBSD_CONFIG, and the env).
  * On error returns JD_EINVAL with a one-line message in e: a bad value, or
- * an unsafe combination (docs/hardening-rig.md): a device client CA with
+ * an unsafe combination (docs/operations.md#hardening): a device client CA with
  * auth off on a non-loopback control listener, --test-rig without auth on a
  * non-loopback listener, a secret file (TLS key, MQTT key, credentials)
  * readable or writable by others, any other configured file writable by

@@ -51,7 +51,7 @@
 #define JD_HTTP_TRIM_S 5                 /* malloc_trim() after a burst, at most every */
 #define JD_HTTP_TRIM_BYTES (1024 * 1024) /* ...once this much body was freed */
 #define JD_HTTP_TRIM_CONNS 64            /* ...or this many connections closed */
-/* Authenticate before buffering (docs/hardening-http.md): a request whose
+/* Authenticate before buffering (docs/operations.md#hardening): a request whose
  * signature cannot be checked from its headers buffers at most this much... */
 #define JD_AUTH_UNVERIFIED_BODY (8 * 1024)
 /* ...unless its Authorization names a known key with a fresh date: then up to

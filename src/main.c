@@ -14,7 +14,7 @@
  * configuration error (config_load's, among them the unsafe combinations it
  * refuses; the credentials file, the throttle rates); 1 when the store (its
  * start-up check included), the service, the MQTT bridge or a listener does
- * not start. Each with one line saying why (docs/hardening-rig.md).
+ * not start. Each with one line saying why (docs/operations.md#hardening).
  */
 #include <malloc.h>
 #include <signal.h>

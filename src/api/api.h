@@ -38,7 +38,7 @@ struct api_config {
 	 * data-plane requests need no SigV4 then, and every data-plane request
 	 * may name only that thing (403 AccessDeniedException otherwise). */
 	const char *data_client_ca;
-	/* connection fairness (docs/hardening-http.md); 0 = the default of
+	/* connection fairness (docs/operations.md#hardening); 0 = the default of
 	 * jd_limits.h. Connections per client address on each listener
 	 * (JD_HTTP_CONN_PER_IP; refused at accept beyond it); seconds for a
 	 * request's header section from accept (JD_HTTP_HEADERS_S), for the whole

@@ -1,6 +1,6 @@
 /*
  * conns.c: connection fairness for both listeners (issue 13, see
- * docs/hardening-http.md). libmicrohttpd knows only an inactivity timeout, so
+ * docs/operations.md#hardening). libmicrohttpd knows only an inactivity timeout, so
  * a client that sends one byte every few seconds would hold a connection for
  * ever. Every connection is registered here when it is accepted, with a
  * deadline that moves with the request:

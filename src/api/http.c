@@ -15,7 +15,7 @@
  * point, over the whole body, before any routing (D18); the operation's
  * token bucket is taken once the route is known (D19). A body that may exceed
  * JD_AUTH_UNVERIFIED_BODY is authenticated from the headers first
- * (authenticate_early; docs/hardening-http.md), and a refusal is answered
+ * (authenticate_early; docs/operations.md#hardening), and a refusal is answered
  * before it is read. Connection limits and deadlines: conns.c. With TLS, both
  * daemons speak HTTPS (certificate from tls.c's callback, so it reloads);
  * with a client CA the data listener authenticates devices by certificate.
@@ -526,7 +526,7 @@ prepare(struct api_req *r, const struct hsrc *src, const char *method)
 }
 
 /*
- * Authenticate before buffering (docs/hardening-http.md). Called once the
+ * Authenticate before buffering (docs/operations.md#hardening). Called once the
  * headers are in, for a request whose body may exceed JD_AUTH_UNVERIFIED_BODY
  * (a larger Content-Length, or chunked): the URI step and authentication run
  * now, so that a refusal is answered (and the connection closed) before any

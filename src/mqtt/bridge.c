@@ -10,7 +10,7 @@
  * sink after commit (svc/notify.c) and are published from the committing
  * thread (libmosquitto's publish is thread-safe).
  *
- * Hostile devices (issue 13, D25; docs/hardening-mqtt.md):
+ * Hostile devices (issue 13, D25; docs/operations.md#hardening):
  *   - queued requests are bounded in bytes, over all things and per thing
  *     (a thing's share); over either, RequestThrottled and the request is
  *     dropped before its payload is copied. A worker that falls idle after a
@@ -653,7 +653,7 @@ on_disconnect(struct mosquitto *m, void *arg, int rc)
 		log_warn(
 		    "mqtt: %s (%d times in a row, %llu more not logged): possibly another client "
 		    "using jobsd's client id %s; the broker must tie client ids to accounts "
-		    "(docs/hardening-mqtt.md). Reconnecting in %u s",
+		    "(docs/operations.md#hardening). Reconnecting in %u s",
 		    rc == MQTT_RC_SESSION_TAKEN_OVER ?
 		        "the broker gave jobsd's session to another client (session taken over)" :
 		        "the broker dropped jobsd right after it connected",

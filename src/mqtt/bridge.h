@@ -16,7 +16,7 @@
 #include "util/err.h"
 
 /* Default byte budget for the requests queued to the workers (all things);
- * each thing may hold MQTT_THING_SHARE_DIV-th of it (docs/hardening-mqtt.md). */
+ * each thing may hold MQTT_THING_SHARE_DIV-th of it (docs/operations.md#hardening). */
 #define MQTT_QUEUE_BYTES_DEFAULT ((size_t)16 << 20)
 #define MQTT_THING_SHARE_DIV 16
 

@@ -2,7 +2,7 @@
 combinations, and the store check at start, attacked as an attacker would (real jobsd
 binary, real sockets, botocore signatures, loopback only).
 
-- Test rig with auth on (docs/hardening-rig.md): /_jobsd/ and /moto-api/ need a request
+- Test rig with auth on (docs/operations.md#hardening): /_jobsd/ and /moto-api/ need a request
   signed by a key the credentials file marks admin; unsigned requests, other keys and
   device certificates are refused; the data listener does not serve them at all.
 - The virtual clock: moved ten years ahead, it survives a restart instead of going

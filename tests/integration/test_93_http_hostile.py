@@ -1,4 +1,4 @@
-"""No client can take the HTTP listeners down (issue 13, items 3, 4 and 8; docs/hardening-http.md).
+"""No client can take the HTTP listeners down (issue 13, items 3, 4 and 8; docs/operations.md#hardening).
 
 Attacks run from a separate process (this file with --attack, so that its sockets do not
 count against this process's open-files limit) on one set of loopback addresses, while a

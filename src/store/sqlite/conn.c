@@ -209,7 +209,7 @@ out:
  * the pages must pass PRAGMA quick_check (or integrity_check), and a small
  * write must commit (a read-only directory, a full disk). Runs on the writer
  * while nothing else uses the store. The page check reads the whole file:
- * docs/hardening-rig.md has its cost; level STORE_CHECK_WRITE skips it.
+ * docs/operations.md#hardening has its cost; level STORE_CHECK_WRITE skips it.
  */
 static int
 check_pages(struct conn *c, const char *path, int level, struct jd_error *e)

@@ -1,5 +1,5 @@
 /* Unit tests of the credentials file's admin column (test-rig endpoints with
- * auth on, docs/hardening-rig.md). */
+ * auth on, docs/operations.md#hardening). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* Unit tests of the unsafe combinations config_load refuses (issue 13, item 6;
- * docs/hardening-rig.md) and of --store-check. Each refusal is one line. */
+ * docs/operations.md#hardening) and of --store-check. Each refusal is one line. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
