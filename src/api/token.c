@@ -17,30 +17,9 @@
 #include <string.h>
 
 #include "auth/auth.h"
+#include "util/buf.h"
 
 #define TOKEN_MAC 12 /* bytes of the HMAC kept in the token */
-
-static void
-hexenc(const unsigned char *p, size_t n, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hex[p[i] >> 4];
-		out[2 * i + 1] = hex[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
 static void
 token_mac(const struct svc *s, const char *payload, size_t n, unsigned char mac[TOKEN_MAC])
@@ -64,8 +43,8 @@ api_token_make(const struct svc *s, const struct api_cursor *c, char *out, size_
 		out[0] = '\0';
 		return;
 	}
-	hexenc(mac, TOKEN_MAC, out);
-	hexenc((const unsigned char *)payload, (size_t)n, out + TOKEN_MAC * 2);
+	jd_hex_encode(mac, TOKEN_MAC, out);
+	jd_hex_encode((const unsigned char *)payload, (size_t)n, out + TOKEN_MAC * 2);
 }
 
 int
@@ -81,7 +60,7 @@ api_token_parse(const struct svc *s, enum api_cursor_kind kind, const char *toke
 	    (token_len - TOKEN_MAC * 2) / 2 >= sizeof(payload))
 		goto bad;
 	for (size_t i = 0; i < token_len; i += 2) {
-		int hi = hexval(token[i]), lo = hexval(token[i + 1]);
+		int hi = jd_hex_value(token[i]), lo = jd_hex_value(token[i + 1]);
 		if (hi < 0 || lo < 0)
 			goto bad;
 		unsigned char v = (unsigned char)(hi << 4 | lo);

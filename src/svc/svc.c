@@ -123,28 +123,6 @@ svc_now(struct svc *s)
 
 /* ---- the page-token key: hex in the store ------------------------------- */
 
-static void
-hexenc(const unsigned char *p, size_t n, char *out)
-{
-	static const char hx[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hx[p[i] >> 4];
-		out[2 * i + 1] = hx[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 void
 svc__kick(struct svc *s)
 {
@@ -176,8 +154,8 @@ svc__open(struct svc *s, struct store *store, struct jd_clock *clock, const char
 	rc = store_meta_get(t.tx, "token_key", &hex);
 	if (rc == 0 && hex != NULL && strlen(hex) == 64) {
 		for (int i = 0; i < 32; i++)
-			s->token_key[i] =
-			    (unsigned char)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
+			s->token_key[i] = (unsigned char)(jd_hex_value(hex[2 * i]) << 4 |
+			    jd_hex_value(hex[2 * i + 1]));
 	} else {
 		char h[65];
 		if (random_fill(s->token_key, sizeof(s->token_key)) != 0) {
@@ -185,7 +163,7 @@ svc__open(struct svc *s, struct store *store, struct jd_clock *clock, const char
 			svc__rollback(&t);
 			return jd_error_set(e, JD_EINTERNAL, "getrandom: %s", strerror(errno));
 		}
-		hexenc(s->token_key, sizeof(s->token_key), h);
+		jd_hex_encode(s->token_key, sizeof(s->token_key), h);
 		if (store_meta_put(t.tx, "token_key", h) != 0) {
 			free(hex);
 			svc__rollback(&t);
@@ -213,7 +191,7 @@ svc_reset(struct svc *s, struct jd_error *e)
 
 	if ((rc = svc__begin(s, &t, e)) != 0)
 		return rc;
-	hexenc(s->token_key, sizeof(s->token_key), h);
+	jd_hex_encode(s->token_key, sizeof(s->token_key), h);
 	if (store_wipe(t.tx) != 0 || store_meta_put(t.tx, "token_key", h) != 0) {
 		svc__rollback(&t);
 		return svc__store_err(JD_EUNAVAIL, e);

@@ -39,6 +39,10 @@ void *jd_malloc(size_t n);
 void *jd_calloc(size_t n, size_t m);
 void *jd_realloc(void *p, size_t n);
 char *jd_strdup(const char *s); /* NULL in, NULL out */
+/* Lowercase hex of p[n] into out[2n + 1], NUL-terminated. */
+void jd_hex_encode(const unsigned char *p, size_t n, char *out);
+/* The value of one lowercase hex digit, or -1. */
+int jd_hex_value(char c);
 char *jd_strndup(const char *s, size_t n);
 /* Bounded copy that always NUL-terminates; returns strlen(src). */
 size_t jd_strlcpy(char *dst, const char *src, size_t size);

@@ -118,6 +118,19 @@ TEST(integer_extremes)
 	}
 }
 
+TEST(hex_round_trip)
+{
+	const unsigned char in[] = {0x00, 0x0f, 0xa5, 0xff};
+	char out[2 * sizeof(in) + 1];
+
+	jd_hex_encode(in, sizeof(in), out);
+	CHECK_EQ_STR(out, "000fa5ff");
+	for (size_t i = 0; i < sizeof(in); i++)
+		CHECK_EQ_INT(jd_hex_value(out[2 * i]) << 4 | jd_hex_value(out[2 * i + 1]), in[i]);
+	CHECK_EQ_INT(jd_hex_value('A'), -1);
+	CHECK_EQ_INT(jd_hex_value('g'), -1);
+}
+
 int
 main(void)
 {
@@ -127,5 +140,6 @@ main(void)
 	RUN(writer_objects_and_times);
 	RUN(negative_times);
 	RUN(integer_extremes);
+	RUN(hex_round_trip);
 	return test_report();
 }
