@@ -75,7 +75,12 @@ check_config(const struct config *c)
 	if (c->show_help || c->show_version)
 		return;
 	FUZZ_CHECK(strlen(c->account) == 12 && strspn(c->account, "0123456789") == 12);
-	FUZZ_CHECK(strncmp(c->store, "sqlite:", 7) == 0 && c->store[7] != '\0');
+	/* a SQLite path, or a PostgreSQL URI handed whole to libpq */
+	FUZZ_CHECK((strncmp(c->store, "sqlite:", 7) == 0 && c->store[7] != '\0' &&
+	               strcmp(c->store_spec.kind, "sqlite") == 0) ||
+	    ((strncmp(c->store, "postgres://", 11) == 0 ||
+	         strncmp(c->store, "postgresql://", 13) == 0) &&
+	        strcmp(c->store_spec.kind, "postgres") == 0));
 	FUZZ_CHECK(strcmp(c->auth, "off") == 0);
 	FUZZ_CHECK(c->listen[0] != '\0');
 	if (c->mqtt[0] != '\0') {

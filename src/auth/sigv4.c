@@ -854,6 +854,11 @@ auth_verify(struct auth *a, const struct auth_request *rq, struct auth_result *r
 		/* the body is not here: only a declared hash lets the signature
 		 * be checked now */
 		declared = csha != NULL && hex64(csha);
+		if (csha != NULL && !declared) {
+			/* no body hashes to that: refused as the whole request would be */
+			rc = jd_error_set(e, JD_EBADSIG, MSG_BADHASH);
+			goto out;
+		}
 		if (declared)
 			memcpy(body_hash, csha, 65);
 	} else {

@@ -147,6 +147,28 @@ TEST(headers_only_declared_hash)
 	auth_destroy(a);
 }
 
+/* fuzz_sigv4_early: a declared x-amz-content-sha256 that is not 64 lowercase
+ * hex digits can match no body, so the whole request is refused with the hash
+ * message; headers-only verification skipped it and answered for the key
+ * instead (an unknown key gave UnrecognizedClient, not the signature error). */
+TEST(regression_headers_only_malformed_declared_hash)
+{
+	struct auth *a = auth_mem(AKID " " SECRET "\n");
+	static struct many m;
+	struct auth_result res;
+	const char *bad[] = {"\xb1", "UNSIGNED-PAYLOAD", "ABCDEF", ""};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		build(&m, 3, "f", bad[i], true);
+		CHECK_EQ_INT(verify(a, &m, &res), JD_EBADSIG);
+		m.rq.headers_only = true;
+		m.rq.body = NULL;
+		m.rq.body_len = 0;
+		CHECK_EQ_INT(verify(a, &m, &res), JD_EBADSIG);
+	}
+	auth_destroy(a);
+}
+
 TEST(headers_only_precheck)
 {
 	struct auth *a = auth_mem(AKID " " SECRET "\n");
@@ -162,12 +184,11 @@ TEST(headers_only_precheck)
 	/* ...and is refused once the body is in */
 	m.rq.headers_only = false;
 	CHECK_EQ_INT(verify(a, &m, &res), JD_EBADSIG);
-	/* a declared value that is no SHA-256: not verifiable early; the whole
-	 * request is refused as today */
+	/* a declared value that is no SHA-256 matches no body: refused at once,
+	 * as the whole request is */
 	build(&m, 0, "{}", "UNSIGNED-PAYLOAD", true);
 	m.rq.headers_only = true;
-	CHECK_EQ_INT(verify(a, &m, &res), 0);
-	CHECK(!res.verified);
+	CHECK_EQ_INT(verify(a, &m, &res), JD_EBADSIG);
 	m.rq.headers_only = false;
 	CHECK_EQ_INT(verify(a, &m, &res), JD_EBADSIG);
 	/* what fails without the body fails the same with headers only */
@@ -190,6 +211,7 @@ main(void)
 {
 	RUN(regression_signature_after_64_headers);
 	RUN(headers_only_declared_hash);
+	RUN(regression_headers_only_malformed_declared_hash);
 	RUN(headers_only_precheck);
 	return test_report();
 }
