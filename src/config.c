@@ -17,7 +17,7 @@
 #include "util/buf.h"
 #include "util/log.h"
 
-enum opt_kind { OPT_STR, OPT_BOOL, OPT_INT, OPT_NUM, OPT_LEVEL };
+enum opt_kind { OPT_STR, OPT_BOOL, OPT_NUM, OPT_LEVEL };
 
 struct opt {
 	const char *name;
@@ -145,14 +145,6 @@ set(struct config *c, const struct opt *o, const char *v, const char *where, str
 			return jd_error_set(e, JD_EINVAL, "%s: %s wants true or false, not '%s'",
 			    where, o->name, v);
 		*(bool *)(void *)field = b;
-		return 0;
-	}
-	case OPT_INT: {
-		int64_t n;
-		if (core_parse_u63(v, &n) != 0 || n < 1 || n > 256)
-			return jd_error_set(e, JD_EINVAL, "%s: %s wants a number 1..256, not '%s'",
-			    where, o->name, v);
-		*(int *)(void *)field = (int)n;
 		return 0;
 	}
 	case OPT_NUM: {
