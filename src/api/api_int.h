@@ -86,7 +86,6 @@ struct api_req {
 	char cert_thing[JD_THING_NAME_MAX + 1];
 	json_t *json;                  /* parsed body (object) or NULL */
 	const struct api_route *route; /* the operation routed to, or NULL */
-	bool handled;                  /* its handler has run */
 	const char *label[4];          /* borrowed: captured path labels */
 	/* response */
 	int status;

@@ -451,9 +451,6 @@ api__dispatch(struct api_req *r)
 	else
 		log_debug("%s %s", found->name, r->raw_uri);
 	found->fn(r);
-	/* A store after the call keeps it a call, not a tail jump, so profiles
-	 * (bench/count-instructions.sh) see each handler under this frame. */
-	r->handled = true;
 }
 
 /* ---- serving: shared by the callbacks and api_serve_raw ------------------ */
