@@ -15,6 +15,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 JOBSD=${JOBSD:-$root/build/jobsd}
 JDBENCH=${JDBENCH:-$root/build/bench/jdbench}
 READY_TIMEOUT=${READY_TIMEOUT:-30}
@@ -48,17 +50,6 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/jdbench.XXXXXX")
 pid=
 drain=
 broker=
-stop_pid() { # pid: SIGTERM, then SIGKILL after 10 s
-	local p=$1
-	if [[ -n $p ]] && kill -0 "$p" 2>/dev/null; then
-		kill -TERM "$p" 2>/dev/null || true
-		(sleep 10 && kill -KILL "$p" 2>/dev/null) &
-		local killer=$!
-		wait "$p" 2>/dev/null || true
-		kill "$killer" 2>/dev/null || true
-		wait "$killer" 2>/dev/null || true
-	fi
-}
 cleanup() {
 	stop_pid "$pid"
 	stop_pid "$broker"
@@ -70,31 +61,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 mqtt_args=()
 jobsd_mqtt=()
 if [[ $scenario == device-mqtt ]]; then
 	command -v mosquitto >/dev/null || { echo "run-scenario.sh: mosquitto not installed" >&2; exit 3; }
 	mport=$(free_port)
-	"$root/scripts/broker.sh" "$tmp/broker" "$mport" >/dev/null
-	mosquitto -c "$tmp/broker/mosquitto.conf" >"$tmp/broker.log" 2>&1 &
-	broker=$!
-	up=0
-	for _ in $(seq 1 100); do
-		if (exec 9<>"/dev/tcp/127.0.0.1/$mport") 2>/dev/null; then
-			up=1
-			break
-		fi
-		sleep 0.1
-	done
-	if [[ $up -ne 1 ]]; then
-		echo "run-scenario.sh: mosquitto did not listen on 127.0.0.1:$mport; its log:" >&2
-		tail -n 20 "$tmp/broker.log" >&2 || true
-		exit 3
-	fi
+	start_broker run-scenario.sh "$tmp/broker" "$mport" || exit 3
 	jobsd_mqtt=(--mqtt "127.0.0.1:$mport" --mqtt-username jobsd)
 	export JOBSD_MQTT_PASSWORD
 	JOBSD_MQTT_PASSWORD=$(cat "$tmp/broker/jobsd.password")

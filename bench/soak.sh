@@ -22,6 +22,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 JOBSD=${JOBSD:-$root/build/jobsd}
 READY_TIMEOUT=${READY_TIMEOUT:-30}
 
@@ -55,17 +57,6 @@ broker=''
 drain=''
 soak=''
 rc=2
-stop_pid() { # pid: SIGTERM, then SIGKILL after 10 s
-	local p=$1
-	if [[ -n $p ]] && kill -0 "$p" 2>/dev/null; then
-		kill -TERM "$p" 2>/dev/null || true
-		(sleep 10 && kill -KILL "$p" 2>/dev/null) &
-		local killer=$!
-		wait "$p" 2>/dev/null || true
-		kill "$killer" 2>/dev/null || true
-		wait "$killer" 2>/dev/null || true
-	fi
-}
 cleanup() {
 	stop_pid "$soak" # soak.py stops its attack processes on SIGTERM
 	stop_pid "$pid"
@@ -82,10 +73,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'rc=130; exit 130' INT TERM
-
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # ---- credentials and certificates
 key=AKIDSOAK00000001
@@ -104,23 +91,7 @@ fi
 
 # ---- broker (the shipped configuration: jobsd's account, devices confined by client id)
 mport=$(free_port)
-"$root/scripts/broker.sh" "$tmp/broker" "$mport" >/dev/null
-mosquitto -c "$tmp/broker/mosquitto.conf" >"$tmp/broker.log" 2>&1 &
-broker=$!
-up=0
-for _ in $(seq 1 100); do
-	if (exec 9<>"/dev/tcp/127.0.0.1/$mport") 2>/dev/null; then
-		up=1
-		break
-	fi
-	sleep 0.1
-done
-if [[ $up -ne 1 ]]; then
-	echo "soak.sh: mosquitto did not listen on 127.0.0.1:$mport; its log:" >&2
-	tail -n 20 "$tmp/broker.log" >&2 || true
-	rc=3
-	exit 3
-fi
+start_broker soak.sh "$tmp/broker" "$mport" || { rc=3; exit 3; }
 
 # ---- jobsd
 mkfifo "$tmp/stdout"
