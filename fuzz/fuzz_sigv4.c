@@ -13,51 +13,8 @@
  * the canonical URI and query are pure functions of their input (stable).
  */
 #include <stdbool.h>
-#include <unistd.h>
 
-#include "auth/auth_int.h"
-#include "fuzz.h"
-
-#define SECRET "fuzz-secret-0123456789abcdefghij"
-
-static struct auth *auth;
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	char path[] = "/tmp/jobsd-fuzz-creds-XXXXXX";
-	struct jd_error e;
-	int fd = mkstemp(path);
-	const char text[] = "AKIDFUZZ " SECRET "\n";
-
-	(void)argc;
-	(void)argv;
-	if (fd < 0 || write(fd, text, sizeof(text) - 1) != (ssize_t)(sizeof(text) - 1))
-		abort();
-	close(fd);
-	jd_error_init(&e);
-	if (auth_create(path, &auth, &e) != 0)
-		abort();
-	unlink(path);
-	return 0;
-}
-
-static char *
-next_line(char **p)
-{
-	char *s = *p, *nl;
-
-	if (s == NULL)
-		return NULL;
-	nl = strchr(s, '\n');
-	if (nl != NULL) {
-		*nl = '\0';
-		*p = nl + 1;
-	} else {
-		*p = NULL;
-	}
-	return s;
-}
+#include "fuzz_sigv4.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -21,52 +21,10 @@
  *     on its signature (JD_EBADSIG).
  */
 #include <stdbool.h>
-#include <unistd.h>
 
-#include "auth/auth_int.h"
-#include "fuzz.h"
+#include "fuzz_sigv4.h"
 
-#define SECRET "fuzz-secret-0123456789abcdefghij"
 #define NOW 1767225600 /* 2026-01-01T00:00:00Z */
-
-static struct auth *auth;
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	char path[] = "/tmp/jobsd-fuzz-creds-XXXXXX";
-	struct jd_error e;
-	int fd = mkstemp(path);
-	const char text[] = "AKIDFUZZ " SECRET "\n";
-
-	(void)argc;
-	(void)argv;
-	if (fd < 0 || write(fd, text, sizeof(text) - 1) != (ssize_t)(sizeof(text) - 1))
-		abort();
-	close(fd);
-	jd_error_init(&e);
-	if (auth_create(path, &auth, &e) != 0)
-		abort();
-	unlink(path);
-	return 0;
-}
-
-static char *
-next_line(char **p)
-{
-	char *s = *p, *nl;
-
-	if (s == NULL)
-		return NULL;
-	nl = strchr(s, '\n');
-	if (nl != NULL) {
-		*nl = '\0';
-		*p = nl + 1;
-	} else {
-		*p = NULL;
-	}
-	return s;
-}
 
 /* A correct Authorization for rq (signed headers host, x-amz-date and, when
  * sent, x-amz-content-sha256), into out; corrupt: one digit changed. */
