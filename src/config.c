@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/core.h"
 #include "jd_limits.h"
@@ -84,6 +85,9 @@ static const struct opt opts[] = {
 	{"mqtt-certfile", OPT_STR, O(mqtt_certfile), "FILE",
 	    "PEM client certificate for the broker (needs --mqtt-cafile and --mqtt-keyfile) [none]"},
 	{"mqtt-keyfile", OPT_STR, O(mqtt_keyfile), "FILE", "PEM private key of --mqtt-certfile [none]"},
+	{"node-id", OPT_STR, O(node_id), "NAME",
+	    "this node's name in logs, leases and its broker client id; unique per node (D24) "
+	    "[HOSTNAME-PID]"},
 	{"mqtt-shard", OPT_STR, O(mqtt_shard), "I/N",
 	    "answer device requests of the things whose name hashes to I of N (D20) [0/1]"},
 };
@@ -376,6 +380,17 @@ validate(struct config *c, struct jd_error *e)
 		c->shard = (int)i;
 		c->shards = (int)n;
 	}
+	if (c->node_id[0] == '\0') {
+		char host[48] = "";
+		if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0')
+			jd_strlcpy(host, "jobsd", sizeof(host));
+		snprintf(c->node_id, sizeof(c->node_id), "%s-%ld", host, (long)getpid());
+	}
+	for (const char *p = c->node_id; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		        (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
+			return jd_error_set(e, JD_EINVAL,
+			    "node-id must be 1-63 of [A-Za-z0-9._-], not '%s'", c->node_id);
 	split_addr(c->listen, &c->listen_addr);
 	split_addr(c->data_listen, &c->data_listen_addr);
 	split_addr(c->mqtt, &c->mqtt_addr);

@@ -408,7 +408,7 @@ serve(struct jobsd *j)
 	{
 		char shown[sizeof(j->cfg.store)];
 
-		log_info("jobsd %s serving, store %s", JOBSD_VERSION,
+		log_info("jobsd %s serving as node %s, store %s", JOBSD_VERSION, j->cfg.node_id,
 		    store_spec_redact(j->cfg.store, shown, sizeof(shown)));
 	}
 	for (;;) {
