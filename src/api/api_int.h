@@ -212,6 +212,7 @@ enum api_cursor_kind {
 	API_CURSOR_JOB_EXECS = 'e',   /* ListJobExecutionsForJob: key thing, num execution number */
 	API_CURSOR_THING_EXECS = 'x', /* ListJobExecutionsForThing: num execution seq */
 	API_CURSOR_TEMPLATES = 'p',   /* ListJobTemplates: key template id */
+	API_CURSOR_MANAGED = 'M',     /* ListManagedJobTemplates: num table index */
 };
 
 /* A page cursor: where the last page ended in a list of `kind`. */
@@ -299,6 +300,10 @@ void api_h_dev_pending(struct api_req *r);
 void api_h_dev_start_next(struct api_req *r);
 void api_h_dev_describe(struct api_req *r);
 void api_h_dev_update(struct api_req *r);
+void api_h_update_events(struct api_req *r);
+void api_h_describe_events(struct api_req *r);
+void api_h_list_managed(struct api_req *r);
+void api_h_describe_managed(struct api_req *r);
 void api_h_rig_reset(struct api_req *r);
 void api_h_rig_clock_get(struct api_req *r);
 void api_h_rig_clock_post(struct api_req *r);

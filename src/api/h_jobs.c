@@ -6,6 +6,8 @@
  */
 #include "api/api_int.h"
 
+#include "core/managed.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -438,11 +440,57 @@ job_ref_response(struct api_req *r, const struct jd_job *j)
 	jw_obj_end(&w);
 }
 
+/* documentParameters (a map of strings) substituted into managed template
+ * t's document: *doc owned. */
+static int
+managed_document(struct api_req *r, const struct core_managed_template *t, json_t *params,
+    char **doc)
+{
+	const char *keys[CORE_MANAGED_PARAMS_MAX + 1], *vals[CORE_MANAGED_PARAMS_MAX + 1];
+	const char *key;
+	json_t *v;
+	int n = 0;
+
+	if (params != NULL && !json_is_null(params) && !json_is_object(params))
+		return vfail(r, "documentParameters", "Member must be a map");
+	json_object_foreach(params, key, v)
+	{
+		const char *s = json_string_value(v);
+		size_t kl = strlen(key);
+		if (kl < 1 || kl > 128 ||
+		    strspn(key,
+		        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != kl)
+			return vfail(r, "documentParameters",
+			    "Map keys must satisfy constraint: [Member must have length less than or "
+			    "equal to 128, Member must have length greater than or equal to 1, Member "
+			    "must satisfy regular expression pattern: [a-zA-Z0-9_-]+]");
+		if (s == NULL || s[0] == '\0' || strlen(s) > 30720)
+			return vfail(r, "documentParameters",
+			    "Map value must satisfy constraint: [Member must have length less than or "
+			    "equal to 30720, Member must have length greater than or equal to 1]");
+		for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+			if (*c < 0x20 || *c == 0x7f)
+				return vfail(r, "documentParameters",
+				    "Map value must satisfy constraint: [Member must satisfy regular "
+				    "expression pattern: [^\\p{C}]+]");
+		if (n == CORE_MANAGED_PARAMS_MAX + 1)
+			return api_fail(r, JD_EINVAL,
+			    "Too many documentParameters for managed job template %s", t->name);
+		keys[n] = key;
+		vals[n++] = s;
+	}
+	if (core_managed_render(t, keys, vals, n, doc, &r->err) != 0)
+		return api_fail_err(r, r->err.code);
+	return 0;
+}
+
 void
 api_h_create_job(struct api_req *r)
 {
 	struct svc_job_input in = {0};
 	const char *sel = NULL, **targets = NULL;
+	const struct core_managed_template *managed = NULL;
+	char *managed_doc = NULL;
 	struct jd_job j;
 	char *config = NULL;
 	json_t *params;
@@ -483,7 +531,23 @@ api_h_create_job(struct api_req *r)
 		goto out;
 	}
 	params = json_object_get(r->json, "documentParameters");
-	if (params != NULL && !json_is_null(params)) {
+	if (in.template_arn != NULL &&
+	    core_managed_from_arn(in.template_arn, &managed, &r->err) != 1) {
+		if (managed == NULL) { /* the managed ARN form, no such template */
+			api_fail_err(r, r->err.code);
+			goto out;
+		}
+		if (in.document != NULL || in.document_source != NULL) {
+			api_fail(r, JD_EINVAL,
+			    "document and documentSource cannot be used with a managed job template");
+			goto out;
+		}
+		if (managed_document(r, managed, params, &managed_doc))
+			goto out;
+		in.document = managed_doc;
+		if (in.description == NULL)
+			in.description = managed->description;
+	} else if (params != NULL && !json_is_null(params)) {
 		api_fail(r, JD_EINVAL,
 		    "documentParameters can only be used with an AWS managed job template");
 		goto out;
@@ -530,6 +594,7 @@ api_h_create_job(struct api_req *r)
 	}
 	job_ref_response(r, &j);
 out:
+	free(managed_doc);
 	free(targets);
 	free(config);
 	jd_job_release(&j);

@@ -100,6 +100,15 @@ const struct api_route api_routes[] = {
 	    .fn = api_h_dev_describe, .name = "DescribeJobExecution"},
 	{.method = API_POST, .plane = JD_PLANE_DATA, .path = "things/{thingName}/jobs/{jobId}",
 	    .fn = api_h_dev_update, .name = "UpdateJobExecution", .has_body = true},
+	/* jobs events and managed job templates (h_events.c, h_managed.c) */
+	{.method = API_PATCH, .plane = JD_PLANE_CONTROL, .path = "event-configurations",
+	    .fn = api_h_update_events, .name = "UpdateEventConfigurations", .has_body = true},
+	{.method = API_GET, .plane = JD_PLANE_CONTROL, .path = "event-configurations",
+	    .fn = api_h_describe_events, .name = "DescribeEventConfigurations"},
+	{.method = API_GET, .plane = JD_PLANE_CONTROL, .path = "managed-job-templates",
+	    .fn = api_h_list_managed, .name = "ListManagedJobTemplates"},
+	{.method = API_GET, .plane = JD_PLANE_CONTROL, .path = "managed-job-templates/{templateName}",
+	    .fn = api_h_describe_managed, .name = "DescribeManagedJobTemplate"},
 	/* test rig (--test-rig only): the control listener, either signed scope */
 	{.method = API_POST, .plane = BOTH_PLANES, .path = "_jobsd/reset",
 	    .fn = api_h_rig_reset, .name = "Reset", .rig = true},

@@ -56,6 +56,10 @@ static const struct bucket_def defs[] = {
     {"ListJobExecutionsForThing", 10},
     {"CancelJobExecution", 10},
     {"DeleteJobExecution", 10},
+    {"UpdateEventConfigurations", 10},   /* not in the 2019 table: 10 (inferred) */
+    {"DescribeEventConfigurations", 10}, /* not in the 2019 table: 10 (inferred) */
+    {"ListManagedJobTemplates", 10},     /* not in the 2019 table: 10 (inferred) */
+    {"DescribeManagedJobTemplate", 10},  /* not in the 2019 table: 10 (inferred) */
     {"DataPlaneRead", 200},
     {"DataPlaneWrite", 200},
 };

@@ -771,6 +771,7 @@ mqtt_bridge_create(const struct mqtt_config *cfg, struct svc *svc, struct mqtt_b
 		goto fail;
 	}
 	sink.changed = mqtt__on_changed;
+	sink.event = mqtt__on_event;
 	sink.arg = b;
 	svc_set_notify(svc, &sink);
 	rc = mosquitto_connect_async(b->mosq, b->host, cfg->port, 30);

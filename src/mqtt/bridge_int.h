@@ -112,6 +112,8 @@ void mqtt__publish(struct mqtt_bridge *b, const char *topic, const struct buf *p
 /* svc's clock, in seconds (the timestamps of replies and notifications). */
 int64_t mqtt__now_s(struct mqtt_bridge *b);
 /* svc's notification sink (notify.c): publishes notify and notify-next. */
+/* svc's jobs-event sink: publish topic/payload (QoS 1) when connected. */
+void mqtt__on_event(void *arg, const char *topic, const char *payload, size_t len);
 void mqtt__on_changed(void *arg, const char *thing, const char *ns, const char *job, bool list,
     bool head);
 

@@ -96,3 +96,13 @@ out:
 	jd_error_clear(&e);
 	buf_free(&out);
 }
+
+void
+mqtt__on_event(void *arg, const char *topic, const char *payload, size_t len)
+{
+	struct mqtt_bridge *b = arg;
+	struct buf out = {(char *)payload, len, len};
+
+	if (atomic_load(&b->connected)) /* not queued while the broker is away */
+		mqtt__publish(b, topic, &out, 1);
+}

@@ -179,7 +179,8 @@ svc_exec_delete(struct svc *s, const char *job_id, const char *thing, int64_t nu
 		goto fail;
 	if ((rc = svc__touch(&t, thing, x.namespace_id, job_id,
 	         core_exec_status_pending(x.status))) != 0 ||
-	    (rc = store_exec_delete(t.tx, job_id, thing, number)) != 0)
+	    (rc = store_exec_delete(t.tx, job_id, thing, number)) != 0 ||
+	    (rc = svc__event_exec_deleted(&t, &x)) != 0)
 		goto store_fail;
 	if ((rc = svc__job_maybe_complete(&t, job_id)) != 0)
 		goto store_fail;
@@ -385,7 +386,7 @@ svc_dev_update(struct svc *s, const char *thing, const char *job_id,
 	if ((rc = svc__touch(&t, thing, x.namespace_id, job_id,
 	         core_exec_status_pending(from) != core_exec_status_pending(x.status))) != 0)
 		goto store_fail;
-	if ((rc = store_exec_update(t.tx, &x)) != 0)
+	if ((rc = store_exec_update(t.tx, &x)) != 0 || (rc = svc__event_exec(&t, &x)) != 0)
 		goto store_fail;
 	if (core_exec_status_terminal(x.status) && (rc = svc__exec_finished_job(&t, &x, &j)) != 0)
 		goto store_fail;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/managed.h"
 #include "core/policy.h"
 #include "core/transition.h"
 #include "svc/policy_json.h"
@@ -229,6 +230,7 @@ int
 svc_job_create(struct svc *s, const struct svc_job_input *in, struct jd_job *out,
     struct jd_error *e)
 {
+	const struct core_managed_template *managed = NULL; /* its document came substituted */
 	struct svc_tx t;
 	struct jd_job j;
 	int64_t active = 0;
@@ -265,7 +267,8 @@ svc_job_create(struct svc *s, const struct svc_job_input *in, struct jd_job *out
 	j.created_ms = j.updated_ms = t.now;
 	/* the configuration is decoded here, once (a template's merged one by
 	 * svc__template_apply) */
-	if (in->template_arn != NULL) {
+	if (in->template_arn != NULL &&
+	    core_managed_from_arn(in->template_arn, &managed, NULL) == 1) {
 		if ((rc = svc__template_apply(t.tx, in->template_arn, &j, e)) != 0)
 			goto fail;
 	} else {
@@ -282,7 +285,8 @@ svc_job_create(struct svc *s, const struct svc_job_input *in, struct jd_job *out
 		if ((rc = store_exec_active_count(t.tx, j.job_id, &active)) != 0)
 			goto store_fail;
 		if (core_job_done(&j, active) &&
-		    (rc = core_job_apply(&j, JD_JOB_COMPLETED, t.now)) != 0)
+		    ((rc = core_job_apply(&j, JD_JOB_COMPLETED, t.now)) != 0 ||
+		        (rc = svc__event_job(&t, &j, "completed")) != 0))
 			goto store_fail;
 	}
 	if ((rc = store_job_update(t.tx, &j)) != 0)
@@ -557,7 +561,9 @@ svc_job_delete(struct svc *s, const char *job_id, bool force, struct jd_error *e
 			goto store_fail;
 	}
 	if ((rc = core_job_apply(&j, JD_JOB_DELETION_IN_PROGRESS, t.now)) != 0 ||
-	    (rc = store_job_update(t.tx, &j)) != 0)
+	    (rc = store_job_update(t.tx, &j)) != 0 ||
+	    (rc = svc__event_job(&t, &j, "deletion_in_progress")) != 0 ||
+	    (rc = svc__event_exec_deleted_job(&t, job_id)) != 0)
 		goto store_fail;
 	jd_job_release(&j);
 	if ((rc = svc__commit(&t, e)) != 0)
@@ -646,8 +652,8 @@ svc__job_start(struct svc_tx *t, struct jd_job *j, struct jd_error *e)
 	rc = resolve_and_queue(t, j, targets, (int)json_array_size(arr), RESOLVE_START, true, e);
 	if (rc == 0 && j->selection == JD_SEL_SNAPSHOT && j->rollout_next_ms == 0 &&
 	    (rc = store_exec_active_count(t->tx, j->job_id, &active)) == 0 &&
-	    core_job_done(j, active))
-		rc = core_job_apply(j, JD_JOB_COMPLETED, t->now);
+	    core_job_done(j, active) && (rc = core_job_apply(j, JD_JOB_COMPLETED, t->now)) == 0)
+		rc = svc__event_job(t, j, "completed");
 	if (rc == 0)
 		rc = store_job_update(t->tx, j);
 out:

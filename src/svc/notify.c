@@ -26,6 +26,9 @@ void
 svc__notes_begin(struct svc_notes *n, const struct svc_notify *sink)
 {
 	n->sink = sink != NULL && sink->changed != NULL ? sink : NULL;
+	n->ev_sink = sink != NULL && sink->event != NULL ? sink : NULL;
+	n->ev = NULL;
+	n->ev_tail = &n->ev;
 	n->v = n->inl;
 	n->n = 0;
 	n->cap = SVC_NOTES_INLINE;
@@ -34,8 +37,28 @@ svc__notes_begin(struct svc_notes *n, const struct svc_notify *sink)
 }
 
 void
+svc__notes_event(struct svc_notes *n, char *topic, char *payload, size_t len)
+{
+	struct svc_event *ev = jd_calloc(1, sizeof(*ev));
+
+	ev->topic = topic;
+	ev->payload = payload;
+	ev->len = len;
+	*n->ev_tail = ev;
+	n->ev_tail = &ev->next;
+}
+
+void
 svc__notes_free(struct svc_notes *n)
 {
+	while (n->ev != NULL) {
+		struct svc_event *ev = n->ev;
+		n->ev = ev->next;
+		free(ev->topic);
+		free(ev->payload);
+		free(ev);
+	}
+	n->ev_tail = &n->ev;
 	if (n->v != n->inl)
 		free(n->v);
 	free(n->index);
@@ -199,5 +222,7 @@ svc__notes_emit(struct svc_notes *n)
 		if (t->list || t->head_changed)
 			sink->changed(sink->arg, t->thing, t->ns, t->job, t->list, t->head_changed);
 	}
+	for (struct svc_event *ev = n->ev; ev != NULL && n->ev_sink != NULL; ev = ev->next)
+		n->ev_sink->event(n->ev_sink->arg, ev->topic, ev->payload, ev->len);
 	svc__notes_free(n);
 }

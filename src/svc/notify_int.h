@@ -31,6 +31,14 @@ struct svc_touch {
 
 #define SVC_NOTES_INLINE 4
 
+/* A jobs event (events.c) waiting for the commit: topic and payload owned. */
+struct svc_event {
+	struct svc_event *next;
+	char *topic;
+	char *payload;
+	size_t len;
+};
+
 struct svc_notes {
 	const struct svc_notify *sink; /* borrowed; NULL = nobody listens */
 	struct svc_touch *v;           /* inl, or owned heap array of cap entries */
@@ -38,6 +46,8 @@ struct svc_notes {
 	uint32_t *index;  /* heap only: 1 + position in v, 0 = free */
 	size_t index_cap; /* power of two, 2 * cap */
 	struct svc_touch inl[SVC_NOTES_INLINE];
+	const struct svc_notify *ev_sink; /* borrowed; NULL = nobody takes events */
+	struct svc_event *ev, **ev_tail;  /* owned list, in the order noted */
 };
 
 /* Start an empty collection; sink NULL or without callback = collect nothing. */
@@ -54,6 +64,8 @@ int svc__notes_touch(struct svc_notes *n, struct store_tx *tx, const char *thing
 int svc__notes_finish(struct svc_notes *n, struct store_tx *tx);
 /* After a successful commit: report each changed list to the sink. */
 void svc__notes_emit(struct svc_notes *n);
+/* Keep a jobs event for after the commit; takes topic and payload (heap). */
+void svc__notes_event(struct svc_notes *n, char *topic, char *payload, size_t len);
 /* Free heap storage (after emit, or on rollback); n may be reused after begin. */
 void svc__notes_free(struct svc_notes *n);
 

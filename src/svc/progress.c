@@ -82,7 +82,9 @@ svc__exec_move(struct svc_tx *t, struct jd_exec *x, int op, int to, bool force)
 		return rc;
 	if ((rc = core_exec_apply(x, op, to, force, NULL, t->now, NULL)) != 0)
 		return rc;
-	return store_exec_update(t->tx, x);
+	if ((rc = store_exec_update(t->tx, x)) != 0)
+		return rc;
+	return svc__event_exec(t, x);
 }
 
 int
@@ -112,8 +114,9 @@ svc__job_maybe_complete(struct svc_tx *t, const char *job_id)
 	if (rc == JD_ENOTFOUND)
 		return 0;
 	if (rc == 0 && core_job_done(&j, active) &&
-	    (rc = core_job_apply(&j, JD_JOB_COMPLETED, t->now)) == 0)
-		rc = store_job_update(t->tx, &j);
+	    (rc = core_job_apply(&j, JD_JOB_COMPLETED, t->now)) == 0 &&
+	    (rc = store_job_update(t->tx, &j)) == 0)
+		rc = svc__event_job(t, &j, "completed");
 	jd_job_release(&j);
 	return rc;
 }
@@ -125,6 +128,8 @@ svc__job_cancel_tx(struct svc_tx *t, struct jd_job *j, bool force, const char *r
 	struct jd_execv pend = {0};
 	int rc;
 
+	if ((rc = svc__event_job(t, j, "cancellation_in_progress")) != 0)
+		return rc;
 	if ((rc = store_exec_pending_job(t->tx, j->job_id, jd_execv_add, &pend)) != 0)
 		goto out;
 	for (size_t i = 0; i < pend.n; i++) {
@@ -146,7 +151,8 @@ svc__job_cancel_tx(struct svc_tx *t, struct jd_job *j, bool force, const char *r
 		free(j->comment);
 		j->comment = jd_strdup(comment);
 	}
-	rc = store_job_update(t->tx, j);
+	if ((rc = store_job_update(t->tx, j)) == 0)
+		rc = svc__event_job(t, j, "canceled");
 out:
 	jd_execv_free(&pend);
 	return rc;

@@ -7,6 +7,7 @@
 #ifndef JD_SVC_PROGRESS_INT_H
 #define JD_SVC_PROGRESS_INT_H
 
+#include "svc/events_int.h"
 #include "svc/svc_int.h"
 
 /* Queue a new QUEUED execution of job on thing: number = the thing's highest

@@ -196,5 +196,6 @@ svc_reset(struct svc *s, struct jd_error *e)
 		svc__rollback(&t);
 		return svc__store_err(JD_EUNAVAIL, e);
 	}
+	atomic_store(&s->ev_loaded_ns, 0); /* the wipe took the event configuration */
 	return svc__commit(&t, e);
 }

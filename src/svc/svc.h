@@ -16,6 +16,8 @@
 #define JD_SVC_SVC_H
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -35,6 +37,9 @@ struct svc_notify {
 	void (*changed)(void *arg, const char *thing, const char *namespace_id, const char *job_id,
 	    bool list, bool head);
 	void *arg;
+	/* A jobs event (`$aws/events/...`, events.c) to publish, after the
+	 * commit that made it; NULL = jobs events are not published. */
+	void (*event)(void *arg, const char *topic, const char *payload, size_t len);
 };
 
 struct svc {
@@ -51,6 +56,9 @@ struct svc {
 	bool stop;
 	bool kick;
 	bool reaper_started;
+	/* jobs events (events.c): the enabled types, cached from the store */
+	_Atomic uint32_t ev_mask;
+	_Atomic int64_t ev_loaded_ns; /* monotonic; 0 = never loaded */
 };
 
 /* Create the service over an open store: loads (or creates) the token key,
@@ -172,6 +180,34 @@ struct svc_update_input {
 /* On JD_ESTATE / JD_EVERSION, e carries the execution state (has_state). */
 int svc_dev_update(struct svc *s, const char *thing, const char *job_id,
     const struct svc_update_input *in, struct jd_exec *out, char **doc, struct jd_error *e);
+
+/* ---- jobs events (events.c) ------------------------------------------- */
+
+/* UpdateEventConfigurations' event types, in botocore's enum order. */
+enum svc_event_type {
+	SVC_EV_THING = 0,
+	SVC_EV_THING_GROUP,
+	SVC_EV_THING_TYPE,
+	SVC_EV_THING_GROUP_MEMBERSHIP,
+	SVC_EV_THING_GROUP_HIERARCHY,
+	SVC_EV_THING_TYPE_ASSOCIATION,
+	SVC_EV_JOB,
+	SVC_EV_JOB_EXECUTION,
+	SVC_EV_POLICY,
+	SVC_EV_CERTIFICATE,
+	SVC_EV_CA_CERTIFICATE,
+	SVC_EV__COUNT
+};
+
+/* Wire name of an event type; NULL out of range. Exact parse: 0 or -1. */
+const char *svc_event_type_name(int t);
+int svc_event_type_parse(const char *s, int *out);
+/* The stored configuration: bit t of *mask = type t enabled (all off when
+ * never set); created_ms / modified_ms 0 when never set. */
+int svc_events_describe(struct svc *s, uint32_t *mask, int64_t *created_ms, int64_t *modified_ms,
+    struct jd_error *e);
+/* Set the types in `set` to the bits of `on` (others unchanged). */
+int svc_events_update(struct svc *s, uint32_t set, uint32_t on, struct jd_error *e);
 
 /* ---- time and test rig ------------------------------------------------ */
 

@@ -5,6 +5,7 @@
  * The svc/ files form layers; a file calls and includes only those below it:
  *   notify.c                     notes of a transaction (notify_int.h)
  *   svc.c                        context, transactions, token key (svc_int.h)
+ *   events.c                     jobs events and their configuration (events_int.h)
  *   policy_json.c                JSON configuration -> typed policy
  *   progress.c                   what follows an execution's change (progress_int.h)
  *   templates.c                  job templates (templates_int.h)

@@ -174,7 +174,8 @@ reap_once(struct svc *s)
 	/* Its executions left the device views (and were notified) at DeleteJob. */
 	if (store_exec_delete_job(t.tx, job_id, REAPER_BATCH, &n) != 0)
 		goto fail;
-	if (n < REAPER_BATCH && store_job_delete(t.tx, job_id) != 0)
+	if (n < REAPER_BATCH &&
+	    (svc__event_job_deleted(&t, job_id) != 0 || store_job_delete(t.tx, job_id) != 0))
 		goto fail;
 	if (svc__commit(&t, NULL) != 0)
 		return 0;
