@@ -195,6 +195,18 @@ shape_job(struct jw *w, const struct shape_opts *opts, const struct jd_job *j,
 	jw_kstr_opt(w, "namespaceId", j->namespace_id);
 	jw_kstr_opt(w, "jobTemplateArn", j->template_arn);
 	shape_members(w, j->config); /* the configuration members, as given */
+	/* AWS shows these two as {} when the job has none (the aws CLI's
+	 * describe-job example; decisions.md) */
+	if (!(j->policy.present & JD_POLICY_PRESIGNED)) {
+		jw_key(w, "presignedUrlConfig");
+		jw_obj_begin(w);
+		jw_obj_end(w);
+	}
+	if (!(j->policy.present & JD_POLICY_ROLLOUT)) {
+		jw_key(w, "jobExecutionsRolloutConfig");
+		jw_obj_begin(w);
+		jw_obj_end(w);
+	}
 	jw_kbool(w, "isConcurrent", j->rollout_next_ms != 0);
 	jw_obj_end(w);
 }
@@ -220,12 +232,13 @@ shape_exec(struct jw *w, const struct shape_opts *opts, const struct jd_exec *x,
 	jw_kstr(w, "jobId", x->job_id);
 	jw_kstr(w, "status", core_exec_status_name(x->status));
 	jw_kbool(w, "forceCanceled", x->force_canceled);
-	if (x->details != NULL && strcmp(x->details, "{}") != 0) {
-		jw_key(w, "statusDetails");
-		jw_obj_begin(w);
+	/* always there, {} when empty, as the aws CLI's describe-job-execution
+	 * example of a QUEUED execution shows (decisions.md) */
+	jw_key(w, "statusDetails");
+	jw_obj_begin(w);
+	if (x->details != NULL && strcmp(x->details, "{}") != 0)
 		jw_kraw_opt(w, "detailsMap", x->details);
-		jw_obj_end(w);
-	}
+	jw_obj_end(w);
 	shape_karn(w, opts, "thingArn", "thing", x->thing_name);
 	exec_times(w, opts, x);
 	jw_kint(w, "executionNumber", x->number);

@@ -128,6 +128,12 @@ svc__job_cancel_tx(struct svc_tx *t, struct jd_job *j, bool force, const char *r
 	struct jd_execv pend = {0};
 	int rc;
 
+	if (reason_code != NULL)
+		jd_strlcpy(j->reason_code, reason_code, sizeof(j->reason_code));
+	if (comment != NULL) {
+		free(j->comment);
+		j->comment = jd_strdup(comment);
+	}
 	if ((rc = svc__event_job(t, j, "cancellation_in_progress")) != 0)
 		return rc;
 	if ((rc = store_exec_pending_job(t->tx, j->job_id, jd_execv_add, &pend)) != 0)
@@ -145,12 +151,6 @@ svc__job_cancel_tx(struct svc_tx *t, struct jd_job *j, bool force, const char *r
 		goto out;
 	j->rollout_next_ms = 0;
 	j->force_canceled = j->force_canceled || force;
-	if (reason_code != NULL)
-		jd_strlcpy(j->reason_code, reason_code, sizeof(j->reason_code));
-	if (comment != NULL) {
-		free(j->comment);
-		j->comment = jd_strdup(comment);
-	}
 	if ((rc = store_job_update(t->tx, j)) == 0)
 		rc = svc__event_job(t, j, "canceled");
 out:

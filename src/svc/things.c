@@ -511,7 +511,8 @@ svc_group_create(struct svc *s, const char *name, const char *parent, const char
 		svc__rollback(&w);
 		if (!same) {
 			jd_error_set(e, JD_EEXISTS,
-			    "Thing Group %s already exists with different properties", name);
+			    "Thing Group %s already exists in current account with different properties",
+			    name);
 			jd_strlcpy(e->resource_id, g.id, sizeof(e->resource_id));
 			jd_group_release(&g);
 			return JD_EEXISTS;

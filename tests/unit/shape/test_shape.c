@@ -92,7 +92,8 @@ TEST(job_control_plane)
 	    "\"numberOfFailedThings\":0,\"numberOfRejectedThings\":0,\"numberOfQueuedThings\":4,"
 	    "\"numberOfInProgressThings\":1,\"numberOfRemovedThings\":0,"
 	    "\"numberOfTimedOutThings\":0},"
-	    "\"timeoutConfig\":{\"inProgressTimeoutInMinutes\":5},\"isConcurrent\":false}");
+	    "\"timeoutConfig\":{\"inProgressTimeoutInMinutes\":5},"
+	    "\"presignedUrlConfig\":{},\"jobExecutionsRolloutConfig\":{},\"isConcurrent\":false}");
 
 	j.config = (char *)"{}";
 	j.rollout_next_ms = 1;
@@ -127,7 +128,7 @@ TEST(exec_control_plane)
 	x.started_ms = 0;
 	shape_exec(begin(), &control, &x, NOW);
 	CHECK_EQ_STR(text(),
-	    "{\"jobId\":\"job-1\",\"status\":\"SUCCEEDED\",\"forceCanceled\":false,"
+	    "{\"jobId\":\"job-1\",\"status\":\"SUCCEEDED\",\"forceCanceled\":false,\"statusDetails\":{},"
 	    "\"thingArn\":\"arn:aws:iot:eu-west-3:123456789012:thing/dev-1\","
 	    "\"queuedAt\":1700000000.123,\"lastUpdatedAt\":1700000060.999,"
 	    "\"executionNumber\":3,\"versionNumber\":2}");
