@@ -11,6 +11,7 @@
  *   templates.c                  job templates (templates_int.h)
  *   jobs.c                       job use cases, target resolution (jobs_int.h)
  *   exec.c, things.c             execution, thing and group use cases
+ *   schedule.c                   the schedulingConfig.endTime duty (schedule_int.h)
  *   timers.c                     timers, deletion reaper, svc_init / svc_fini
  *   rig.c                        the test-rig clock kept in the store, reset
  * scripts/check-svc-graph.sh checks that the include graph has no cycle.

@@ -15,6 +15,7 @@
 #include "core/policy.h"
 #include "svc/jobs_int.h"
 #include "svc/progress_int.h"
+#include "svc/schedule_int.h"
 #include "util/buf.h"
 #include "util/log.h"
 
@@ -139,6 +140,7 @@ svc_timers_run(struct svc *s, int *fired, struct jd_error *e)
 			(*fired)++;
 		jd_error_clear(&je);
 	}
+	rc = svc__schedule_end_run(s, now, fired, e);
 out:
 	jd_jobv_free(&starts);
 	jd_jobv_free(&rollouts);

@@ -229,6 +229,23 @@ class Lifecycle(EventsBase):
         self.assertIs(ev['forceCanceled'], False)
         self.assertIn('comment', ev)  # the service's abort comment
 
+    def test_end_behaviour(self):
+        a, b = self.create_thing(), self.create_thing()
+        end = harness.schedule_time(self.jobsd.clock_now_ms() + 3600 * 1000 + 60000)
+        jid = self.job([a, b], schedulingConfig={'endTime': end,
+                                                 'endBehavior': 'FORCE_CANCEL'})
+        self.data.start_next_pending_job_execution(thingName=a)
+        self.jobsd.advance_clock(3600 + 120)
+        ev = self.expect_job(jid, 'cancellation_in_progress', 'CANCELLATION_IN_PROGRESS')
+        self.assertIn('endTime', ev['comment'])
+        got = {self.mon.expect_json(EV + 'jobExecution/%s/canceled' % jid)['thingArn']
+               for _ in range(2)}
+        self.assertEqual(got, {thing_arn(a), thing_arn(b)})
+        ev = self.expect_job(jid, 'canceled', 'CANCELED')
+        self.assertIs(ev['forceCanceled'], True)
+        self.assertEqual(ev['jobProcessDetails']['numberOfCanceledThings'], 2)
+        self.mon.no_message(EV + '#', within=0.3)
+
     def test_removed(self):
         t = self.create_thing()
         jid = self.job([t])

@@ -1,0 +1,14 @@
+/*
+ * schedule_int.h: the schedule duties of the timer pass (schedule.c),
+ * called from svc_timers_run (timers.c).
+ */
+#ifndef JD_SVC_SCHEDULE_INT_H
+#define JD_SVC_SCHEDULE_INT_H
+
+#include "svc/progress_int.h"
+
+/* Act on the jobs whose schedulingConfig.endTime has passed at now (its
+ * endBehavior); *fired += how many changed. */
+int svc__schedule_end_run(struct svc *s, int64_t now, int *fired, struct jd_error *e);
+
+#endif
