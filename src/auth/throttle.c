@@ -56,6 +56,15 @@ static const struct bucket_def defs[] = {
     {"ListJobExecutionsForThing", 10},
     {"CancelJobExecution", 10},
     {"DeleteJobExecution", 10},
+    {"CreateThingType", 15}, /* issue 12: AWS's registry defaults (inferred) */
+    {"DescribeThingType", 100},
+    {"ListThingTypes", 10},
+    {"DeprecateThingType", 15},
+    {"DeleteThingType", 15},
+    {"TagResource", 10},
+    {"UntagResource", 10},
+    {"ListTagsForResource", 10},
+    {"DescribeEndpoint", 10},
     {"DataPlaneRead", 200},
     {"DataPlaneWrite", 200},
 };
