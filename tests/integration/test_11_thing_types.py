@@ -9,7 +9,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import JobsdTestCase, all_pages  # noqa: E402
+from harness import JobsdTestCase, sqlite_only, all_pages  # noqa: E402
 
 
 def type_arn(name):
@@ -100,8 +100,9 @@ class ThingTypes(JobsdTestCase):
         got = [t['thingTypeName'] for p in pag.paginate(PaginationConfig={'PageSize': 100})
                for t in p['thingTypes']]
         self.assertEqual(got, names)
-        _, out, _ = self.jobsd.aws('iot', 'list-thing-types', '--page-size', '120')
-        self.assertEqual([t['thingTypeName'] for t in out['thingTypes']], names)
+        if harness.STORE == 'sqlite':   # the CLI's paging does not depend on the store
+            _, out, _ = self.jobsd.aws('iot', 'list-thing-types', '--page-size', '120')
+            self.assertEqual([t['thingTypeName'] for t in out['thingTypes']], names)
         self.assertAwsError(lambda: self.iot.list_thing_types(nextToken='forged'),
                             'InvalidRequestException', 400)
         self.assertAwsError(lambda: self.iot.list_thing_types(maxResults=251),
@@ -185,6 +186,7 @@ class ThingTypes(JobsdTestCase):
             thingName='n-2', attributePayload={'attributes': {
                 'a': '1', 'b': '2', 'c': '3', 'd': '4'}}), 'InvalidRequestException', 400)
 
+    @sqlite_only('the CLI speaks to the same handlers whatever the store: run it once')
     def test_cli(self):
         # one CLI call (each costs a Python start-up); the CLI's paging is in
         # test_list_filter_and_pagination_past_250

@@ -9,7 +9,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import JobsdTestCase, group_arn, job_arn  # noqa: E402
+from harness import JobsdTestCase, sqlite_only, group_arn, job_arn  # noqa: E402
 
 
 def arn(kind, name):
@@ -167,6 +167,7 @@ class Tags(JobsdTestCase):
         self.create_job(job, targets=[harness.thing_arn(self.create_thing())])
         self.assertEqual(self.list_tags(res['job']), [])
 
+    @sqlite_only('the CLI speaks to the same handlers whatever the store: run it once')
     def test_cli(self):
         res = group_arn(self.create_group())
         self.jobsd.aws('iot', 'tag-resource', '--resource-arn', res,

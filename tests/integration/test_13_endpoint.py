@@ -8,7 +8,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import JobsdTestCase  # noqa: E402
+from harness import JobsdTestCase, sqlite_only  # noqa: E402
 
 TYPES = ('iot:Data', 'iot:Data-ATS', 'iot:Jobs', 'iot:CredentialProvider')
 
@@ -34,10 +34,12 @@ class Defaults(JobsdTestCase):
             self.assertAwsError(lambda: self.iot.describe_endpoint(endpointType=t),
                                 'InvalidRequestException', 400)
 
+    @sqlite_only('the CLI speaks to the same handlers whatever the store: run it once')
     def test_device_script_with_the_cli(self):
         _, out, _ = self.jobsd.aws('iot', 'describe-endpoint', '--endpoint-type', 'iot:Jobs')
         self.assertEqual(out, {'endpointAddress': '127.0.0.1:%d' % port_of(self.jobsd.data_url)})
 
+    @sqlite_only('option parsing does not depend on the store: run it once')
     def test_bad_option_refuses_to_start(self):
         for spec in ('bad host', 'h:0', 'h:70000', 'iot:Nope=h', 'iot:Jobs=', 'iot:Jobs=h,',
                      'iot:Jobs=h:1:2'):
