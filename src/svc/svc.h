@@ -140,8 +140,9 @@ struct svc_job_input {
 	const char *template_arn;
 	const char *config; /* JSON object text of the config members */
 	int64_t inprogress_timeout_min;
-	int64_t start_ms;          /* schedulingConfig.startTime; 0 = start now */
-	const struct jd_tag *tags; /* stored with the job (tags.c) */
+	int64_t start_ms; /* schedulingConfig.startTime; 0 = start now */
+	/* stored with the job (tags.c) */
+	const struct jd_tag *tags;
 	int n_tags;
 };
 
