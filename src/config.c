@@ -90,6 +90,10 @@ static const struct opt opts[] = {
 	    "[HOSTNAME-PID]"},
 	{"mqtt-shard", OPT_STR, O(mqtt_shard), "I/N",
 	    "answer device requests of the things whose name hashes to I of N (D20) [0/1]"},
+	{"public-endpoint", OPT_STR, O(public_endpoint), "HOST[:PORT]|TYPE=HOST[:PORT],...",
+	    "what DescribeEndpoint answers: one address for every type, or per type (iot:Data, "
+	    "iot:Data-ATS, iot:Jobs, iot:CredentialProvider) [the broker for iot:Data*, else the "
+	    "data listener]"},
 };
 /* clang-format on */
 
@@ -391,6 +395,11 @@ validate(struct config *c, struct jd_error *e)
 		        (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
 			return jd_error_set(e, JD_EINVAL,
 			    "node-id must be 1-63 of [A-Za-z0-9._-], not '%s'", c->node_id);
+	if (core_endpoint_lookup(c->public_endpoint, NULL, NULL, 0) < 0)
+		return jd_error_set(e, JD_EINVAL,
+		    "public-endpoint must be HOST[:PORT] or TYPE=HOST[:PORT],... with TYPE one of "
+		    "%s, not '%s'",
+		    CORE_ENDPOINT_TYPES, c->public_endpoint);
 	split_addr(c->listen, &c->listen_addr);
 	split_addr(c->data_listen, &c->data_listen_addr);
 	split_addr(c->mqtt, &c->mqtt_addr);

@@ -50,6 +50,8 @@ struct config {
 	char mqtt_cafile[1024];
 	char mqtt_certfile[1024]; /* jobsd's client certificate for the broker (PEM) */
 	char mqtt_keyfile[1024];
+	/* DescribeEndpoint addresses, "" = the defaults (api/h_endpoint.c) */
+	char public_endpoint[1024];
 	char mqtt_shard[32];     /* "i/N" (D20) */
 	char node_id[64];        /* this node in logs, leases, broker client id (D24) */
 	int shard, shards;       /* parsed from mqtt_shard */

@@ -25,6 +25,9 @@
 #define JD_GROUPS_PER_THING_MAX 10
 #define JD_DELETING_JOBS_MAX 10 /* jobs in DELETION_IN_PROGRESS */
 #define JD_TAGS_MAX 50
+#define JD_SEARCHABLE_ATTRIBUTES_MAX 3               /* per thing type */
+#define JD_THING_TYPE_DELETE_WAIT_MS (5 * 60 * 1000) /* deprecated this long before delete */
+#define JD_TAGS_PAGE_DEFAULT 50      /* ListTagsForResource: all of a resource's tags */
 #define JD_PENDING_LIST_MAX 10       /* GetPendingJobExecutions, notify */
 #define JD_TIMEOUT_MINUTES_MAX 10080 /* in-progress and step timeouts */
 #define JD_PAGE_DEFAULT 50           /* D9 */

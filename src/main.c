@@ -342,6 +342,8 @@ setup_http(struct jobsd *j)
 	    .tls_cert = c->tls_cert[0] ? c->tls_cert : NULL,
 	    .tls_key = c->tls_key[0] ? c->tls_key : NULL,
 	    .data_client_ca = c->data_client_ca[0] ? c->data_client_ca : NULL,
+	    .public_endpoint = c->public_endpoint,
+	    .mqtt_endpoint = c->mqtt,
 	};
 
 	if (api_create(&ac, &j->svc, &j->api, &j->err) != 0) {

@@ -48,6 +48,10 @@ struct api_config {
 	unsigned http_headers_s;
 	unsigned http_request_s;
 	unsigned http_keepalive_s;
+	/* DescribeEndpoint (h_endpoint.c): --public-endpoint, validated (NULL or
+	 * "" = the defaults), and the broker's HOST:PORT (NULL or "" = none) */
+	const char *public_endpoint;
+	const char *mqtt_endpoint;
 };
 
 struct api;

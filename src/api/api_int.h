@@ -194,6 +194,10 @@ int api_body_bool(struct api_req *r, json_t *obj, const char *k, const char *pat
 int api_body_details(struct api_req *r, json_t *obj, const char *k, char **out);
 /* attributePayload.attributes -> compact JSON (owned); merge flag. */
 int api_body_attributes(struct api_req *r, json_t *obj, const char *path, char **out, bool *merge);
+/* The `tags` member of obj (TagList): validated (h_tags.c) into *out, an
+ * owned array of *n tags whose strings are borrowed from obj. Absent: 0
+ * with *n = 0, unless required. */
+int api_body_tags(struct api_req *r, json_t *obj, bool required, struct jd_tag **out, int *n);
 /* Check a name member with a core validator; returns 0 or fails r. */
 int api_check(struct api_req *r, int (*check)(const char *, const char *, struct jd_error *),
     const char *member, const char *value);
@@ -213,6 +217,8 @@ enum api_cursor_kind {
 	API_CURSOR_THING_EXECS = 'x', /* ListJobExecutionsForThing: num execution seq */
 	API_CURSOR_TEMPLATES = 'p',   /* ListJobTemplates: key template id */
 	API_CURSOR_MANAGED = 'M',     /* ListManagedJobTemplates: num table index */
+	API_CURSOR_THING_TYPES = 'y', /* ListThingTypes: key type name */
+	API_CURSOR_TAGS = 'k',        /* ListTagsForResource: num tags sent before */
 };
 
 /* A page cursor: where the last page ended in a list of `kind`. */
@@ -304,6 +310,15 @@ void api_h_update_events(struct api_req *r);
 void api_h_describe_events(struct api_req *r);
 void api_h_list_managed(struct api_req *r);
 void api_h_describe_managed(struct api_req *r);
+void api_h_create_thing_type(struct api_req *r);
+void api_h_describe_thing_type(struct api_req *r);
+void api_h_list_thing_types(struct api_req *r);
+void api_h_deprecate_thing_type(struct api_req *r);
+void api_h_delete_thing_type(struct api_req *r);
+void api_h_tag_resource(struct api_req *r);
+void api_h_untag_resource(struct api_req *r);
+void api_h_list_tags(struct api_req *r);
+void api_h_describe_endpoint(struct api_req *r);
 void api_h_rig_reset(struct api_req *r);
 void api_h_rig_clock_get(struct api_req *r);
 void api_h_rig_clock_post(struct api_req *r);

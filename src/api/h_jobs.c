@@ -491,6 +491,7 @@ api_h_create_job(struct api_req *r)
 	const char *sel = NULL, **targets = NULL;
 	const struct core_managed_template *managed = NULL;
 	char *managed_doc = NULL;
+	struct jd_tag *tags = NULL;
 	struct jd_job j;
 	char *config = NULL;
 	json_t *params;
@@ -582,8 +583,10 @@ api_h_create_job(struct api_req *r)
 		}
 		json_decref(doc);
 	}
-	if (collect_config(r, CFG_CREATE_JOB, &config, &in.inprogress_timeout_min, &in.start_ms))
+	if (collect_config(r, CFG_CREATE_JOB, &config, &in.inprogress_timeout_min, &in.start_ms) ||
+	    api_body_tags(r, r->json, false, &tags, &in.n_tags))
 		goto out;
+	in.tags = tags;
 	in.targets = targets;
 	in.n_targets = n;
 	in.config = config;
@@ -595,6 +598,7 @@ api_h_create_job(struct api_req *r)
 	job_ref_response(r, &j);
 out:
 	free(managed_doc);
+	free(tags);
 	free(targets);
 	free(config);
 	jd_job_release(&j);
@@ -829,9 +833,11 @@ api_h_create_template(struct api_req *r)
 {
 	const char *id = r->label[0], *desc = NULL, *doc = NULL, *src = NULL, *job_arn = NULL;
 	char job_id[JD_JOB_ID_MAX + 1] = "";
+	struct jd_tag *tags = NULL;
 	struct jd_template t;
 	char *config = NULL;
 	int64_t timeout = 0;
+	int n_tags = 0;
 	struct jw w;
 
 	memset(&t, 0, sizeof(t));
@@ -882,10 +888,11 @@ api_h_create_template(struct api_req *r)
 		}
 		json_decref(d);
 	}
-	if (collect_config(r, CFG_TEMPLATE, &config, &timeout, NULL))
+	if (collect_config(r, CFG_TEMPLATE, &config, &timeout, NULL) ||
+	    api_body_tags(r, r->json, false, &tags, &n_tags))
 		goto out;
-	if (svc_template_create(r->api->svc, id, desc, doc, job_id[0] ? job_id : NULL, config, &t,
-	        &r->err) != 0) {
+	if (svc_template_create(r->api->svc, id, desc, doc, job_id[0] ? job_id : NULL, config, tags,
+	        n_tags, &t, &r->err) != 0) {
 		api_fail_err(r, r->err.code);
 		goto out;
 	}
@@ -895,6 +902,7 @@ api_h_create_template(struct api_req *r)
 	jw_kstr(&w, "jobTemplateId", t.id);
 	jw_obj_end(&w);
 out:
+	free(tags);
 	free(config);
 	jd_template_release(&t);
 }

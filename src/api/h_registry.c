@@ -163,9 +163,10 @@ api_h_create_group(struct api_req *r)
 {
 	const char *name = r->label[0], *parent = NULL, *desc = NULL;
 	json_t *props = json_object_get(r->json, "thingGroupProperties");
-	json_t *tags = json_object_get(r->json, "tags");
+	struct jd_tag *tags = NULL;
 	struct jd_group g;
 	char *attrs = NULL;
+	int n_tags = 0;
 	struct jw w;
 
 	memset(&g, 0, sizeof(g));
@@ -188,13 +189,10 @@ api_h_create_group(struct api_req *r)
 		    api_body_attributes(r, props, "attributePayload", &attrs, NULL))
 			goto out;
 	}
-	if (tags != NULL && !json_is_null(tags) && !json_is_array(tags)) {
-		api_fail(r, JD_EINVAL,
-		    "1 validation error detected: Value at 'tags' failed to satisfy "
-		    "constraint: Member must be a list");
+	if (api_body_tags(r, r->json, false, &tags, &n_tags))
 		goto out;
-	}
-	if (svc_group_create(r->api->svc, name, parent, desc, attrs, &g, &r->err) != 0) {
+	if (svc_group_create(r->api->svc, name, parent, desc, attrs, tags, n_tags, &g, &r->err) !=
+	    0) {
 		if (r->err.code == JD_EEXISTS) {
 			struct buf b = BUF_INIT;
 			api_arn(&b, r, "thinggroup", name);
@@ -211,6 +209,7 @@ api_h_create_group(struct api_req *r)
 	jw_kstr(&w, "thingGroupId", g.id);
 	jw_obj_end(&w);
 out:
+	free(tags);
 	free(attrs);
 	jd_group_release(&g);
 }

@@ -60,6 +60,15 @@ static const struct bucket_def defs[] = {
     {"DescribeEventConfigurations", 10}, /* not in the 2019 table: 10 (inferred) */
     {"ListManagedJobTemplates", 10},     /* not in the 2019 table: 10 (inferred) */
     {"DescribeManagedJobTemplate", 10},  /* not in the 2019 table: 10 (inferred) */
+    {"CreateThingType", 15},             /* issue 12: AWS's registry defaults (inferred) */
+    {"DescribeThingType", 100},
+    {"ListThingTypes", 10},
+    {"DeprecateThingType", 15},
+    {"DeleteThingType", 15},
+    {"TagResource", 10},
+    {"UntagResource", 10},
+    {"ListTagsForResource", 10},
+    {"DescribeEndpoint", 10},
     {"DataPlaneRead", 200},
     {"DataPlaneWrite", 200},
 };

@@ -171,4 +171,24 @@ int core_parse_schedule_time(const char *s, int64_t *ms);
 int core_check_schedule(const char *start, const char *end, int64_t now_ms, int64_t *start_ms,
     int64_t *end_ms, struct jd_error *e);
 
+/* ---- DescribeEndpoint (endpoint.c) ------------------------------------- */
+
+/* The endpoint types of DescribeEndpoint, canonically spelled. */
+#define CORE_ENDPOINT_TYPES "iot:Data, iot:Data-ATS, iot:Jobs, iot:CredentialProvider"
+
+/* The canonical spelling of endpoint type s (compared case-insensitively),
+ * or NULL when s is not one of CORE_ENDPOINT_TYPES. */
+const char *core_endpoint_type(const char *s);
+
+/*
+ * Look up the public address of endpoint `type` (canonical) in spec, the
+ * value of --public-endpoint: either "HOST[:PORT]" (every type) or a comma
+ * list "TYPE=HOST[:PORT],..." (a type it does not name falls back to the
+ * default). HOST is a DNS name or an IPv4 address ([A-Za-z0-9.-], up to 253
+ * bytes); PORT 1..65535. Returns 0 with out[n] set, 1 when spec has no
+ * address for type, JD_EINVAL when spec is malformed (type NULL: only
+ * validate it).
+ */
+int core_endpoint_lookup(const char *spec, const char *type, char *out, size_t n);
+
 #endif

@@ -127,3 +127,12 @@ jd_jobv_free(struct jd_jobv *l)
 	free(l->v);
 	memset(l, 0, sizeof(*l));
 }
+
+void
+jd_thing_type_release(struct jd_thing_type *t)
+{
+	if (t == NULL)
+		return;
+	free(t->properties);
+	t->properties = NULL;
+}

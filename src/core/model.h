@@ -157,4 +157,27 @@ typedef int (*jd_job_cb)(void *arg, const struct jd_job *j);
 typedef int (*jd_exec_cb)(void *arg, const struct jd_exec *x);
 typedef int (*jd_template_cb)(void *arg, const struct jd_template *t);
 
+/* ---- thing types and tags (issue 12) ------------------------------------ */
+
+/* A thing type (CreateThingType). Deleted only once deprecated. */
+struct jd_thing_type {
+	char name[JD_THING_NAME_MAX + 1];
+	char id[40];
+	char *properties; /* owned JSON object text: thingTypeProperties as validated, or NULL */
+	bool deprecated;
+	int64_t deprecated_ms; /* when last deprecated; 0 = never */
+	int64_t created_ms;
+};
+
+void jd_thing_type_release(struct jd_thing_type *t);
+
+/* One tag of a resource; key and value borrowed. */
+struct jd_tag {
+	const char *key;
+	const char *value; /* "" when absent */
+};
+
+typedef int (*jd_thing_type_cb)(void *arg, const struct jd_thing_type *t);
+typedef int (*jd_tag_cb)(void *arg, const char *key, const char *value);
+
 #endif

@@ -149,6 +149,27 @@ struct store_ops {
 	 * that the store takes a durable write and, from STORE_CHECK_QUICK on,
 	 * that its pages are sound. JD_EUNAVAIL with the reason in e. */
 	int (*check)(struct store *s, int level, struct jd_error *e);
+
+	/* Thing types (issue 12). list: ascending by name > after; name "" or
+	 * NULL any, else only that name. update writes properties, deprecated
+	 * and deprecated_ms. */
+	int (*thing_type_get)(struct store_tx *tx, const char *name, struct jd_thing_type *out);
+	int (*thing_type_insert)(struct store_tx *tx, const struct jd_thing_type *t);
+	int (*thing_type_update)(struct store_tx *tx, const struct jd_thing_type *t);
+	int (*thing_type_delete)(struct store_tx *tx, const char *name);
+	int (*thing_type_list)(struct store_tx *tx, const char *name, const char *after, int limit,
+	    jd_thing_type_cb cb, void *arg);
+	/* Tags of a resource, keyed "KIND/NAME" (job/ID, jobtemplate/ID,
+	 * thinggroup/NAME, thingtype/NAME). Deleting a job, template, thing group
+	 * or thing type deletes its tags in the same transaction (the schema's
+	 * triggers). put inserts or replaces; delete of a missing key is 0;
+	 * list is ascending by key > after. */
+	int (*tag_put)(struct store_tx *tx, const char *resource, const char *key,
+	    const char *value);
+	int (*tag_delete)(struct store_tx *tx, const char *resource, const char *key);
+	int (*tag_list)(struct store_tx *tx, const char *resource, const char *after, int limit,
+	    jd_tag_cb cb, void *arg);
+	int (*tag_count)(struct store_tx *tx, const char *resource, int64_t *n);
 };
 
 /* Levels of store_check(): the write only, a quick page check (SQLite's
@@ -559,6 +580,71 @@ store_job_rollout_due(struct store_tx *tx, int64_t now_ms, int limit, jd_job_cb 
 {
 	assert(tx != NULL && cb != NULL);
 	return store__tx(tx)->ops->job_rollout_due(tx, now_ms, limit, cb, arg);
+}
+
+static inline int
+store_thing_type_get(struct store_tx *tx, const char *name, struct jd_thing_type *out)
+{
+	assert(tx != NULL && out != NULL);
+	return store__tx(tx)->ops->thing_type_get(tx, name, out);
+}
+
+static inline int
+store_thing_type_insert(struct store_tx *tx, const struct jd_thing_type *t)
+{
+	assert(tx != NULL && store__tx(tx)->write && t != NULL);
+	return store__tx(tx)->ops->thing_type_insert(tx, t);
+}
+
+static inline int
+store_thing_type_update(struct store_tx *tx, const struct jd_thing_type *t)
+{
+	assert(tx != NULL && store__tx(tx)->write && t != NULL);
+	return store__tx(tx)->ops->thing_type_update(tx, t);
+}
+
+static inline int
+store_thing_type_delete(struct store_tx *tx, const char *name)
+{
+	assert(tx != NULL && store__tx(tx)->write);
+	return store__tx(tx)->ops->thing_type_delete(tx, name);
+}
+
+static inline int
+store_thing_type_list(struct store_tx *tx, const char *name, const char *after, int limit,
+    jd_thing_type_cb cb, void *arg)
+{
+	assert(tx != NULL && cb != NULL);
+	return store__tx(tx)->ops->thing_type_list(tx, name, after, limit, cb, arg);
+}
+
+static inline int
+store_tag_put(struct store_tx *tx, const char *resource, const char *key, const char *value)
+{
+	assert(tx != NULL && store__tx(tx)->write && resource != NULL && key != NULL);
+	return store__tx(tx)->ops->tag_put(tx, resource, key, value);
+}
+
+static inline int
+store_tag_delete(struct store_tx *tx, const char *resource, const char *key)
+{
+	assert(tx != NULL && store__tx(tx)->write && resource != NULL && key != NULL);
+	return store__tx(tx)->ops->tag_delete(tx, resource, key);
+}
+
+static inline int
+store_tag_list(struct store_tx *tx, const char *resource, const char *after, int limit,
+    jd_tag_cb cb, void *arg)
+{
+	assert(tx != NULL && resource != NULL && cb != NULL);
+	return store__tx(tx)->ops->tag_list(tx, resource, after, limit, cb, arg);
+}
+
+static inline int
+store_tag_count(struct store_tx *tx, const char *resource, int64_t *n)
+{
+	assert(tx != NULL && resource != NULL && n != NULL);
+	return store__tx(tx)->ops->tag_count(tx, resource, n);
 }
 
 /* Backends (registered in store.c). */

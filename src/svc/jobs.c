@@ -17,6 +17,7 @@
 #include "core/transition.h"
 #include "svc/policy_json.h"
 #include "svc/progress_int.h"
+#include "svc/tags_int.h"
 #include "svc/templates_int.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -276,6 +277,12 @@ svc_job_create(struct svc *s, const struct svc_job_input *in, struct jd_job *out
 	}
 	if ((rc = store_job_insert(t.tx, &j)) != 0)
 		goto store_fail;
+	{
+		char res[SVC_TAG_RESOURCE_MAX];
+		snprintf(res, sizeof(res), "job/%s", j.job_id);
+		if ((rc = svc__tags_set(&t, res, in->tags, in->n_tags, e)) != 0)
+			goto fail;
+	}
 	if ((rc = resolve_and_queue(&t, &j, in->targets, in->n_targets, RESOLVE_CREATE,
 	         j.status == JD_JOB_IN_PROGRESS, e)) != 0)
 		goto fail;

@@ -85,8 +85,10 @@ int svc_thing_delete(struct svc *s, const char *name, int64_t expected_version, 
 int svc_thing_list(struct svc *s, const struct jd_thing_filter *f, const char *after, int limit,
     jd_thing_cb cb, void *arg, bool *more, struct jd_error *e);
 
+/* tags[0..n_tags) stored with a new group (ignored when it exists already). */
 int svc_group_create(struct svc *s, const char *name, const char *parent, const char *description,
-    const char *attributes, struct jd_group *out, struct jd_error *e);
+    const char *attributes, const struct jd_tag *tags, int n_tags, struct jd_group *out,
+    struct jd_error *e);
 /* ancestors: filled root first, up to JD_GROUP_DEPTH_MAX names; *n_anc set. */
 int svc_group_describe(struct svc *s, const char *name, struct jd_group *out,
     char ancestors[][JD_GROUP_NAME_MAX + 1], int *n_anc, struct jd_error *e);
@@ -97,6 +99,40 @@ int svc_member_add(struct svc *s, const char *group, const char *thing, struct j
 int svc_member_remove(struct svc *s, const char *group, const char *thing, struct jd_error *e);
 int svc_member_list(struct svc *s, const char *group, bool recursive, const char *after, int limit,
     jd_name_cb cb, void *arg, bool *more, struct jd_error *e);
+
+/* ---- thing types (types.c) -------------------------------------------- */
+
+/* properties: thingTypeProperties as compact JSON object text (validated by
+ * the caller) or NULL; tags[0..n_tags) stored with the type. The same name
+ * and properties again: 0 with the existing type; other properties:
+ * JD_EEXISTS with resource_id. */
+int svc_thing_type_create(struct svc *s, const char *name, const char *properties,
+    const struct jd_tag *tags, int n_tags, struct jd_thing_type *out, struct jd_error *e);
+int svc_thing_type_describe(struct svc *s, const char *name, struct jd_thing_type *out,
+    struct jd_error *e);
+/* name NULL or "": every type; else only that one. By name > after. */
+int svc_thing_type_list(struct svc *s, const char *name, const char *after, int limit,
+    jd_thing_type_cb cb, void *arg, bool *more, struct jd_error *e);
+/* undo: make it usable again. Deprecating a deprecated type keeps its time. */
+int svc_thing_type_deprecate(struct svc *s, const char *name, bool undo, struct jd_error *e);
+/* Only a type deprecated JD_THING_TYPE_DELETE_WAIT_MS ago that no thing has
+ * (else JD_EINVAL); its tags go with it. */
+int svc_thing_type_delete(struct svc *s, const char *name, struct jd_error *e);
+
+/* ---- tags (tags.c) ---------------------------------------------------- */
+
+/* arn: of a job, job template, thing group or thing type of this account
+ * (any region). Not such an ARN: JD_EINVAL; no such resource (or another
+ * account's): JD_ENOTFOUND; more than JD_TAGS_MAX tags after the change:
+ * JD_ELIMIT. Keys and values are validated by the caller. */
+int svc_tag_resource(struct svc *s, const char *arn, const struct jd_tag *tags, int n,
+    struct jd_error *e);
+/* Keys the resource does not have are ignored. */
+int svc_untag_resource(struct svc *s, const char *arn, const char *const *keys, int n,
+    struct jd_error *e);
+/* By key, skipping the first `offset` (the page cursor). */
+int svc_tag_list(struct svc *s, const char *arn, int64_t offset, int limit, jd_tag_cb cb, void *arg,
+    bool *more, struct jd_error *e);
 
 /* ---- jobs ------------------------------------------------------------- */
 
@@ -113,6 +149,9 @@ struct svc_job_input {
 	const char *config; /* JSON object text of the config members */
 	int64_t inprogress_timeout_min;
 	int64_t start_ms; /* schedulingConfig.startTime; 0 = start now */
+	/* stored with the job (tags.c) */
+	const struct jd_tag *tags;
+	int n_tags;
 };
 
 int svc_job_create(struct svc *s, const struct svc_job_input *in, struct jd_job *out,
@@ -135,8 +174,8 @@ int svc_job_associate(struct svc *s, const char *job_id, const char *const *targ
 /* From document, or from job_id's document and configuration (config members
  * given override the job's). Duplicate id: JD_ECONFLICT with resource_id. */
 int svc_template_create(struct svc *s, const char *id, const char *description,
-    const char *document, const char *job_id, const char *config, struct jd_template *out,
-    struct jd_error *e);
+    const char *document, const char *job_id, const char *config, const struct jd_tag *tags,
+    int n_tags, struct jd_template *out, struct jd_error *e);
 int svc_template_describe(struct svc *s, const char *id, struct jd_template *out,
     struct jd_error *e);
 int svc_template_list(struct svc *s, const char *after, int limit, jd_template_cb cb, void *arg,

@@ -8,6 +8,8 @@
  *   events.c                     jobs events and their configuration (events_int.h)
  *   policy_json.c                JSON configuration -> typed policy
  *   progress.c                   what follows an execution's change (progress_int.h)
+ *   tags.c                       tags of resources (tags_int.h)
+ *   types.c                      thing types (types_int.h)
  *   templates.c                  job templates (templates_int.h)
  *   jobs.c                       job use cases, target resolution (jobs_int.h)
  *   exec.c, things.c             execution, thing and group use cases

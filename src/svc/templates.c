@@ -7,11 +7,14 @@
  */
 #include "svc/templates_int.h"
 
+#include <stdio.h>
+
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "svc/policy_json.h"
+#include "svc/tags_int.h"
 #include "util/buf.h"
 
 /* Configuration members a template carries over from a job. */
@@ -54,8 +57,10 @@ config_merge(const char *base, const char *over, const char *const *only)
 
 int
 svc_template_create(struct svc *s, const char *id, const char *description, const char *document,
-    const char *job_id, const char *config, struct jd_template *out, struct jd_error *e)
+    const char *job_id, const char *config, const struct jd_tag *tags, int n_tags,
+    struct jd_template *out, struct jd_error *e)
 {
+	char res[SVC_TAG_RESOURCE_MAX];
 	struct svc_tx w;
 	struct jd_template t;
 	struct jd_job j;
@@ -96,6 +101,9 @@ svc_template_create(struct svc *s, const char *id, const char *description, cons
 	t.created_ms = w.now;
 	if ((rc = store_template_insert(w.tx, &t)) != 0)
 		goto store_fail;
+	snprintf(res, sizeof(res), "jobtemplate/%s", id);
+	if ((rc = svc__tags_set(&w, res, tags, n_tags, e)) != 0)
+		goto fail;
 	jd_job_release(&j);
 	if ((rc = svc__commit(&w, e)) != 0) {
 		jd_template_release(&t);

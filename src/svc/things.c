@@ -6,6 +6,8 @@
  * and svc.c in svc/.
  */
 #include "svc/progress_int.h"
+#include "svc/tags_int.h"
+#include "svc/types_int.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -280,13 +282,14 @@ svc_thing_create(struct svc *s, const char *name, const char *type_name, const c
 	}
 	if (rc != JD_ENOTFOUND)
 		goto fail;
-	if (type_name != NULL && type_name[0] != '\0') {
-		/* Thing types are not modelled by jobsd yet: reject unknown ones. */
+	if (type_name != NULL && type_name[0] != '\0' &&
+	    (rc = svc__thing_type_assignable(tx, type_name, e)) != 0) {
 		svc__rollback(&w);
-		return jd_error_set(e, JD_ENOTFOUND, "Thing type %s does not exist", type_name);
+		return rc;
 	}
 	memset(&t, 0, sizeof(t));
 	jd_strlcpy(t.name, name, sizeof(t.name));
+	jd_strlcpy(t.type_name, type_name ? type_name : "", sizeof(t.type_name));
 	svc__uuid(t.id);
 	t.attributes = jd_strdup(attributes ? attributes : "{}");
 	t.version = 1;
@@ -347,10 +350,14 @@ svc_thing_update(struct svc *s, const char *name, const char *type_name, bool re
 		return jd_error_set(e, JD_EVERSION,
 		    "The version for thing %s does not match the expected version.", name);
 	}
-	if (type_name != NULL && type_name[0] != '\0') {
-		svc__rollback(&w);
-		jd_thing_release(&t);
-		return jd_error_set(e, JD_ENOTFOUND, "Thing type %s does not exist", type_name);
+	/* a new type must exist and not be deprecated; keeping the same one is no change */
+	if (type_name != NULL && type_name[0] != '\0' && strcmp(type_name, t.type_name) != 0) {
+		if ((rc = svc__thing_type_assignable(tx, type_name, e)) != 0) {
+			svc__rollback(&w);
+			jd_thing_release(&t);
+			return rc;
+		}
+		jd_strlcpy(t.type_name, type_name, sizeof(t.type_name));
 	}
 	if (remove_type)
 		t.type_name[0] = '\0';
@@ -374,11 +381,13 @@ svc_thing_update(struct svc *s, const char *name, const char *type_name, bool re
 		t.attributes = json_dumps(cur, JSON_COMPACT);
 		json_decref(cur);
 		json_decref(upd);
-		if ((rc = check_attr_count(t.attributes, t.type_name, e)) != 0) {
-			svc__rollback(&w);
-			jd_thing_release(&t);
-			return rc;
-		}
+	}
+	/* losing the type brings back the untyped limit on attributes */
+	if ((attributes != NULL || remove_type) &&
+	    (rc = check_attr_count(t.attributes, t.type_name, e)) != 0) {
+		svc__rollback(&w);
+		jd_thing_release(&t);
+		return rc;
 	}
 	t.version++;
 	if ((rc = store_thing_update(tx, &t)) != 0)
@@ -487,8 +496,10 @@ svc_thing_list(struct svc *s, const struct jd_thing_filter *f, const char *after
 
 int
 svc_group_create(struct svc *s, const char *name, const char *parent, const char *description,
-    const char *attributes, struct jd_group *out, struct jd_error *e)
+    const char *attributes, const struct jd_tag *tags, int n_tags, struct jd_group *out,
+    struct jd_error *e)
 {
+	char res[SVC_TAG_RESOURCE_MAX];
 	struct svc_tx w;
 	struct store_tx *tx;
 	struct jd_group g, p;
@@ -558,6 +569,9 @@ svc_group_create(struct svc *s, const char *name, const char *parent, const char
 	g.version = 1;
 	g.created_ms = w.now;
 	if ((rc = store_group_insert(tx, &g)) != 0)
+		goto fail;
+	snprintf(res, sizeof(res), "thinggroup/%s", name);
+	if ((rc = svc__tags_set(&w, res, tags, n_tags, e)) != 0)
 		goto fail;
 	if ((rc = svc__commit(&w, e)) != 0) {
 		jd_group_release(&g);

@@ -2109,6 +2109,8 @@ cleanup_tmp(void)
 	rmdir(tmpdir);
 }
 
+#include "cases_types.h"
+
 int
 main(int argc, char **argv)
 {
@@ -2169,6 +2171,8 @@ main(int argc, char **argv)
 	RUN(t_concurrent_writers);
 	RUN(t_group_commit);
 	RUN(t_reopen);
+	RUN(t_thing_type);
+	RUN(t_tags);
 
 	store_close(S);
 	cleanup_tmp();

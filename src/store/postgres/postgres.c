@@ -88,4 +88,13 @@ const struct store_ops store_postgres_ops = {
     .template_insert = pg__template_insert,
     .template_delete = pg__template_delete,
     .template_list = pg__template_list,
+    .thing_type_get = pg__type_get,
+    .thing_type_insert = pg__type_insert,
+    .thing_type_update = pg__type_update,
+    .thing_type_delete = pg__type_delete,
+    .thing_type_list = pg__type_list,
+    .tag_put = pg__tag_put,
+    .tag_delete = pg__tag_delete,
+    .tag_list = pg__tag_list,
+    .tag_count = pg__tag_count,
 };

@@ -133,6 +133,32 @@ static const char *const migrations[] = {
     "  pos BIGINT NOT NULL,"
     "  thing_name TEXT NOT NULL,"
     "  PRIMARY KEY (job_id, pos));",
+    /* thing types and tags (issue 12): as SQLite's; one trigger function
+     * deletes a resource's tags with its row (argument 0 the ARN kind with
+     * its slash, argument 1 the key column) */
+    "CREATE TABLE thing_types ("
+    "  name " NAME " PRIMARY KEY,"
+    "  id TEXT NOT NULL,"
+    "  properties TEXT,"
+    "  deprecated INTEGER NOT NULL,"
+    "  deprecated_ms BIGINT NOT NULL,"
+    "  created_ms BIGINT NOT NULL);"
+    "CREATE TABLE tags ("
+    "  resource " NAME " NOT NULL,"
+    "  key " NAME " NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (resource, key));"
+    "CREATE FUNCTION tags_drop() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN"
+    "  DELETE FROM tags WHERE resource = TG_ARGV[0] || (to_jsonb(OLD) ->> TG_ARGV[1]);"
+    "  RETURN NULL; END $f$;"
+    "CREATE TRIGGER jobs_tags AFTER DELETE ON jobs"
+    "  FOR EACH ROW EXECUTE FUNCTION tags_drop('job/', 'job_id');"
+    "CREATE TRIGGER job_templates_tags AFTER DELETE ON job_templates"
+    "  FOR EACH ROW EXECUTE FUNCTION tags_drop('jobtemplate/', 'id');"
+    "CREATE TRIGGER thing_groups_tags AFTER DELETE ON thing_groups"
+    "  FOR EACH ROW EXECUTE FUNCTION tags_drop('thinggroup/', 'name');"
+    "CREATE TRIGGER thing_types_tags AFTER DELETE ON thing_types"
+    "  FOR EACH ROW EXECUTE FUNCTION tags_drop('thingtype/', 'name');",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -230,6 +230,32 @@ static const char *const migrations[] = {
 	 * written before it have NULL here; svc fills them from the JSON at
 	 * start */
     "ALTER TABLE jobs ADD COLUMN policy BLOB;",
+    /* thing types and tags (issue 12). Tags are keyed by the resource part
+	 * of the ARN ("job/ID"); deleting a tagged row deletes its tags in the
+	 * same statement, whatever use case deletes it (the job reaper too).
+	 * IF NOT EXISTS: tests rewind schema_version to re-run older migrations */
+    "CREATE TABLE IF NOT EXISTS thing_types ("
+    "  name TEXT PRIMARY KEY,"
+    "  id TEXT NOT NULL,"
+    "  properties TEXT,"
+    "  deprecated INTEGER NOT NULL,"
+    "  deprecated_ms INTEGER NOT NULL,"
+    "  created_ms INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE IF NOT EXISTS tags ("
+    "  resource TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (resource, key)"
+    ") WITHOUT ROWID;"
+    "CREATE TRIGGER IF NOT EXISTS jobs_tags AFTER DELETE ON jobs BEGIN"
+    "  DELETE FROM tags WHERE resource = 'job/' || OLD.job_id; END;"
+    "CREATE TRIGGER IF NOT EXISTS job_templates_tags AFTER DELETE ON job_templates BEGIN"
+    "  DELETE FROM tags WHERE resource = 'jobtemplate/' || OLD.id; END;"
+    "CREATE TRIGGER IF NOT EXISTS thing_groups_tags AFTER DELETE ON thing_groups BEGIN"
+    "  DELETE FROM tags WHERE resource = 'thinggroup/' || OLD.name; END;"
+    "CREATE TRIGGER IF NOT EXISTS thing_types_tags AFTER DELETE ON thing_types BEGIN"
+    "  DELETE FROM tags WHERE resource = 'thingtype/' || OLD.name; END;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

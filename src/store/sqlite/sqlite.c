@@ -89,4 +89,13 @@ const struct store_ops store_sqlite_ops = {
     .template_delete = sq__template_delete,
     .template_list = sq__template_list,
     .check = sq__check,
+    .thing_type_get = sq__type_get,
+    .thing_type_insert = sq__type_insert,
+    .thing_type_update = sq__type_update,
+    .thing_type_delete = sq__type_delete,
+    .thing_type_list = sq__type_list,
+    .tag_put = sq__tag_put,
+    .tag_delete = sq__tag_delete,
+    .tag_list = sq__tag_list,
+    .tag_count = sq__tag_count,
 };

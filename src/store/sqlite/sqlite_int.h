@@ -14,6 +14,7 @@
  *   ops_registry.c  meta, wipe, things, groups, memberships
  *   ops_jobs.c      jobs, group targets, paced rollouts, templates
  *   ops_exec.c      executions and their counts
+ *   ops_types.c     thing types and tags
  *
  * Names: sq__name() is internal to this backend (declared here);
  * store_sqlite__name() is a test hook.
@@ -198,6 +199,16 @@ enum stmt {
 	ST_TEMPLATE_INSERT,
 	ST_TEMPLATE_DELETE,
 	ST_TEMPLATE_LIST,
+	/* thing types, tags (ops_types.c) */
+	ST_TYPE_GET,
+	ST_TYPE_INSERT,
+	ST_TYPE_UPDATE,
+	ST_TYPE_DELETE,
+	ST_TYPE_LIST,
+	ST_TAG_PUT,
+	ST_TAG_DELETE,
+	ST_TAG_LIST,
+	ST_TAG_COUNT,
 	ST__COUNT
 };
 
@@ -436,5 +447,17 @@ int sq__exec_counts(struct store_tx *tx, const char *job_id, struct jd_counts *o
 int sq__exec_active_count(struct store_tx *tx, const char *job_id, int64_t *n);
 int sq__exec_delete_job(struct store_tx *tx, const char *job_id, int limit, int64_t *n);
 int sq__exec_due(struct store_tx *tx, int64_t now_ms, int limit, jd_exec_cb cb, void *arg);
+
+int sq__type_get(struct store_tx *tx, const char *name, struct jd_thing_type *out);
+int sq__type_insert(struct store_tx *tx, const struct jd_thing_type *t);
+int sq__type_update(struct store_tx *tx, const struct jd_thing_type *t);
+int sq__type_delete(struct store_tx *tx, const char *name);
+int sq__type_list(struct store_tx *tx, const char *name, const char *after, int limit,
+    jd_thing_type_cb cb, void *arg);
+int sq__tag_put(struct store_tx *tx, const char *resource, const char *key, const char *value);
+int sq__tag_delete(struct store_tx *tx, const char *resource, const char *key);
+int sq__tag_list(struct store_tx *tx, const char *resource, const char *after, int limit,
+    jd_tag_cb cb, void *arg);
+int sq__tag_count(struct store_tx *tx, const char *resource, int64_t *n);
 
 #endif

@@ -21,6 +21,7 @@
 	"queued_ms, started_ms, updated_ms, version, retry_attempt, inprogress_deadline, " \
 	"step_deadline"
 #define TEMPLATE_COLS "id, description, document, document_source, config, created_ms"
+#define TYPE_COLS "name, id, properties, deprecated, deprecated_ms, created_ms"
 
 /* Descendants of ?1 (NULL = the root) when ?2, else its direct children. */
 #define GROUP_TREE                                          \
@@ -219,6 +220,23 @@ static const struct {
     STMT(TEMPLATE_LIST,
         "SELECT " TEMPLATE_COLS " FROM job_templates WHERE id > ?1"
         " ORDER BY id LIMIT ?2"),
+    STMT(TYPE_GET, "SELECT " TYPE_COLS " FROM thing_types WHERE name = ?1"),
+    STMT(TYPE_INSERT, "INSERT INTO thing_types (" TYPE_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+    STMT(TYPE_UPDATE,
+        "UPDATE thing_types SET properties = ?2, deprecated = ?3, deprecated_ms = ?4"
+        " WHERE name = ?1"),
+    STMT(TYPE_DELETE, "DELETE FROM thing_types WHERE name = ?1"),
+    STMT(TYPE_LIST,
+        "SELECT " TYPE_COLS " FROM thing_types WHERE name > ?1"
+        " AND (?2 IS NULL OR name = ?2) ORDER BY name LIMIT ?3"),
+    STMT(TAG_PUT,
+        "INSERT INTO tags (resource, key, value) VALUES (?1, ?2, ?3)"
+        " ON CONFLICT (resource, key) DO UPDATE SET value = excluded.value"),
+    STMT(TAG_DELETE, "DELETE FROM tags WHERE resource = ?1 AND key = ?2"),
+    STMT(TAG_LIST,
+        "SELECT key, value FROM tags WHERE resource = ?1 AND key > ?2"
+        " ORDER BY key LIMIT ?3"),
+    STMT(TAG_COUNT, "SELECT count(*) FROM tags WHERE resource = ?1"),
 };
 
 #undef STMT
@@ -227,7 +245,8 @@ const char sq__wipe_sql[] =
     "DELETE FROM meta; DELETE FROM things; DELETE FROM thing_groups;"
     " DELETE FROM group_members; DELETE FROM jobs; DELETE FROM job_group_targets;"
     " DELETE FROM executions; DELETE FROM job_exec_counts; DELETE FROM job_templates;"
-    " DELETE FROM rollout_queue;";
+    " DELETE FROM rollout_queue;"
+    " DELETE FROM thing_types; DELETE FROM tags;";
 
 const char *
 sq__stmt_sql(enum stmt id)
