@@ -92,6 +92,8 @@ static const struct field F_MONTH = {"Month", 1, 12, month_names, true};
 static const struct field F_DOW = {"Day-of-week", 1, 7, dow_names, true};
 static const struct field F_YEAR = {"Year", JD_CRON_YEAR_MIN, JD_CRON_YEAR_MAX, NULL, false};
 
+static int fail(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 static int
 fail(char *why, size_t n, const char *fmt, ...)
 {

@@ -22,7 +22,7 @@
  *     once;
  *   an IN_PROGRESS job whose windows closed while it still has something to
  *     roll out (waiting batches, or a CONTINUOUS job's fan-out) pauses:
- *     SCHEDULED, its next batch due no earlier than the next window start.
+ *     SCHEDULED, its next batch never due (PAUSED) until it resumes.
  *     Executions already queued or in progress are left alone;
  *   a SCHEDULED job past its endTime becomes IN_PROGRESS without queuing
  *     anything, so that the end duty right after acts on it (endTime wins).
@@ -37,7 +37,9 @@
 
 #include "svc/jobs_int.h"
 
-#define PAUSED_FAR (INT64_C(1) << 62) /* a paused rollout with no next window */
+/* rollout_next_ms of a paused rollout: never due (a clock jump over a whole
+ * window must not release a batch), but not 0, which means "nothing waits" */
+#define PAUSED (INT64_C(1) << 62)
 
 #define END_COMMENT "Job canceled: its schedulingConfig.endTime was reached"
 
@@ -137,9 +139,9 @@ svc__schedule_end_run(struct svc *s, int64_t now, int *fired, struct jd_error *e
 enum window_act { W_NONE = 0, W_OPEN, W_PAUSE, W_END };
 
 static enum window_act
-window_act(const struct jd_job *j, int64_t now, int64_t *next)
+window_act(const struct jd_job *j, int64_t now)
 {
-	int st = core_schedule_window(&j->policy, now, next);
+	int st = core_schedule_window(&j->policy, now, NULL);
 
 	if (j->status == JD_JOB_SCHEDULED && st == CORE_WINDOW_OPEN)
 		return W_OPEN;
@@ -165,7 +167,6 @@ window_job(struct svc *s, const char *job_id, int64_t now, bool *changed, struct
 {
 	struct svc_tx t;
 	struct jd_job j;
-	int64_t next = -1;
 	bool started = false;
 	int rc;
 
@@ -176,7 +177,7 @@ window_job(struct svc *s, const char *job_id, int64_t now, bool *changed, struct
 	t.now = now;
 	if ((rc = store_job_get(t.tx, job_id, &j)) != 0)
 		goto done;
-	switch (window_act(&j, now, &next)) {
+	switch (window_act(&j, now)) {
 	case W_OPEN:
 		/* started before (a paused job) when it has executions or waiting
 		 * batches; otherwise this is its first window */
@@ -201,12 +202,14 @@ window_job(struct svc *s, const char *job_id, int64_t now, bool *changed, struct
 		if ((rc = core_job_apply(&j, JD_JOB_SCHEDULED, now)) != 0)
 			goto done;
 		if (j.rollout_next_ms != 0)
-			j.rollout_next_ms = next > now ? next : PAUSED_FAR;
+			j.rollout_next_ms = PAUSED;
 		*changed = true;
 		break;
 	case W_END:
 		if ((rc = core_job_apply(&j, JD_JOB_IN_PROGRESS, now)) != 0)
 			goto done;
+		if (j.rollout_next_ms != 0)
+			j.rollout_next_ms = PAUSED; /* the end duty drops what waits */
 		*changed = true;
 		break;
 	default:
@@ -254,8 +257,7 @@ svc__schedule_window_run(struct svc *s, int64_t now, int *fired, struct jd_error
 	for (size_t i = 0; i < all.n; i++) {
 		struct jd_error je;
 		bool changed = false;
-		int64_t next;
-		if (window_act(&all.v[i], now, &next) == W_NONE)
+		if (window_act(&all.v[i], now) == W_NONE)
 			continue;
 		jd_error_init(&je);
 		if (window_job(s, all.v[i].job_id, now, &changed, &je) != 0)
