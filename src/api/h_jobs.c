@@ -6,6 +6,7 @@
  */
 #include "api/api_int.h"
 
+#include "core/cron.h"
 #include "core/managed.h"
 
 #include <math.h>
@@ -250,9 +251,24 @@ check_windows(struct api_req *r, json_t *l, const char *path)
 		return JD_EINVAL;
 	json_array_foreach(l, i, c)
 	{
-		if (need_obj(r, c, path) || req_text(r, c, "startTime", path, 1, 256, true) ||
-		    req_long(r, c, "durationInMinutes", path, 1, 1430, true))
+		struct jd_cron cron;
+		char why[128];
+		const char *st;
+		if (need_obj(r, c, path) ||
+		    req_text(r, c, "startTime", path, 1, JD_CRON_TEXT_MAX, true) ||
+		    req_long(r, c, "durationInMinutes", path, JD_WINDOW_MINUTES_MIN,
+		        JD_WINDOW_MINUTES_MAX, true))
 			return JD_EINVAL;
+		st = json_string_value(json_object_get(c, "startTime"));
+		if (core_cron_parse(st, &cron, why, sizeof(why)) != 0)
+			return api_fail(r, JD_EINVAL,
+			    "Invalid cron expression for maintenance window startTime: %s (%s)", st,
+			    why);
+		if (core_cron_next(&cron, svc_now(r->api->svc)) < 0)
+			return api_fail(r, JD_EINVAL,
+			    "Invalid cron expression for maintenance window startTime: %s (it has no "
+			    "future occurrence)",
+			    st);
 	}
 	return 0;
 }

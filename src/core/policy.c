@@ -237,11 +237,39 @@ core_schedule_start_ms(const struct jd_policy *p)
 int
 core_schedule_phase(const struct jd_policy *p, int64_t now)
 {
-	if (p->start_ms != 0 && now < p->start_ms)
+	if (p->n_windows > 0 || (p->start_ms != 0 && now < p->start_ms))
 		return CORE_SCHEDULE_BEFORE;
 	if (p->end_ms != 0 && now >= p->end_ms)
 		return CORE_SCHEDULE_ENDED;
 	return CORE_SCHEDULE_RUNNING;
+}
+
+int
+core_schedule_window(const struct jd_policy *p, int64_t now, int64_t *next)
+{
+	int64_t from = now;
+
+	if (next != NULL)
+		*next = -1;
+	if (p->n_windows == 0)
+		return CORE_WINDOW_NONE;
+	if (p->end_ms != 0 && now >= p->end_ms)
+		return CORE_WINDOW_ENDED;
+	if (p->start_ms == 0 || now >= p->start_ms) {
+		if (core_window_active(p->windows, p->n_windows, now, next))
+			return CORE_WINDOW_OPEN;
+		return CORE_WINDOW_CLOSED;
+	}
+	/* before startTime: the first window that starts at or after it (a
+	 * window already running at startTime opens the job at startTime) */
+	from = p->start_ms;
+	if (next != NULL) {
+		if (core_window_active(p->windows, p->n_windows, from, NULL))
+			*next = from;
+		else
+			*next = core_window_next_start(p->windows, p->n_windows, from);
+	}
+	return CORE_WINDOW_CLOSED;
 }
 
 int64_t

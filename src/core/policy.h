@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/cron.h"
+
 /* failureType of abort and retry criteria. */
 enum jd_failure_type {
 	JD_FAILURE_FAILED = 0,
@@ -91,6 +93,10 @@ struct jd_policy {
 	int64_t start_ms; /* 0 = start at once */
 	int64_t end_ms;   /* 0 = no end */
 	int end_behavior; /* enum jd_end_behavior */
+	/* schedulingConfig.maintenanceWindows, compiled (owned); n_windows = 0:
+	 * none (the job rolls out at any time) */
+	struct jd_window *windows;
+	size_t n_windows;
 
 	/* presignedUrlConfig.expiresInSec, 0 = absent (roleArn stays in the JSON) */
 	int64_t presigned_expires_sec;
@@ -222,8 +228,26 @@ bool core_retry_allowed(const struct core_retry *r, int64_t failures);
  * core_schedule_phase: where `now` falls in the window [start_ms, end_ms):
  * BEFORE when start_ms is set and now < start_ms; ENDED when end_ms is set
  * and now >= end_ms; RUNNING otherwise. A SCHEDULED job starts as soon as
- * its phase is not BEFORE.
+ * its phase is not BEFORE. A job with maintenance windows is always BEFORE
+ * here: it starts, pauses and resumes by the window duty
+ * (core_schedule_window and svc/schedule.c), not by this phase.
+ *
+ * core_schedule_window: what a job with maintenance windows should be at
+ * now. NONE: the policy has no windows. OPEN: now is at or after startTime,
+ * before endTime, and inside a window (the job rolls out, IN_PROGRESS).
+ * CLOSED: before startTime or between windows (the job queues nothing,
+ * SCHEDULED); *next (if not NULL) is then the next window start at or after
+ * startTime (-1 if none). ENDED: endTime has passed (endTime wins: the end
+ * duty acts, whatever the windows say).
  */
+enum core_window_state {
+	CORE_WINDOW_NONE = 0,
+	CORE_WINDOW_OPEN,
+	CORE_WINDOW_CLOSED,
+	CORE_WINDOW_ENDED,
+};
+
+int core_schedule_window(const struct jd_policy *p, int64_t now, int64_t *next);
 enum core_schedule_phase {
 	CORE_SCHEDULE_BEFORE = 0,
 	CORE_SCHEDULE_RUNNING,

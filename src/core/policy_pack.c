@@ -4,6 +4,9 @@
  * Layout (little-endian): "JP" version(1) then fixed fields as 8-byte
  * integers (doubles as their IEEE-754 bits), then n_abort criteria. A new
  * field means a new version; unpack keeps reading every older version.
+ * Version 2 (maintenance windows) adds one fixed word, n_windows, after
+ * n_abort, and the windows (PACK_WINDOW_WORDS each) after the criteria;
+ * version 1 blobs decode with no windows.
  */
 #include "core/policy.h"
 
@@ -13,10 +16,13 @@
 
 #include "util/buf.h"
 
-#define PACK_VERSION 1
+#define PACK_VERSION 2
 #define PACK_HEAD 3
-#define PACK_FIXED 18 /* 8-byte words before the abort criteria */
+#define PACK_FIXED_V1 18 /* 8-byte words before the abort criteria (version 1) */
+#define PACK_FIXED 19    /* version 2: n_windows too */
 #define PACK_ABORT_WORDS 3
+#define PACK_WINDOW_WORDS 8
+#define PACK_WINDOWS_MAX 1000 /* sanity bound on a decoded count */
 
 void
 core_policy_release(struct jd_policy *p)
@@ -26,6 +32,9 @@ core_policy_release(struct jd_policy *p)
 	free(p->abort);
 	p->abort = NULL;
 	p->n_abort = 0;
+	free(p->windows);
+	p->windows = NULL;
+	p->n_windows = 0;
 }
 
 void
@@ -36,6 +45,11 @@ core_policy_copy(struct jd_policy *dst, const struct jd_policy *src)
 	if (src->n_abort > 0) {
 		dst->abort = jd_malloc(src->n_abort * sizeof(*dst->abort));
 		memcpy(dst->abort, src->abort, src->n_abort * sizeof(*dst->abort));
+	}
+	dst->windows = NULL;
+	if (src->n_windows > 0) {
+		dst->windows = jd_malloc(src->n_windows * sizeof(*dst->windows));
+		memcpy(dst->windows, src->windows, src->n_windows * sizeof(*dst->windows));
 	}
 }
 
@@ -80,7 +94,8 @@ bitsd(uint64_t v)
 unsigned char *
 core_policy_pack(const struct jd_policy *p, size_t *len)
 {
-	size_t n = PACK_HEAD + 8 * (PACK_FIXED + PACK_ABORT_WORDS * p->n_abort);
+	size_t n = PACK_HEAD +
+	    8 * (PACK_FIXED + PACK_ABORT_WORDS * p->n_abort + PACK_WINDOW_WORDS * p->n_windows);
 	unsigned char *buf = jd_malloc(n);
 	unsigned char *w = buf + PACK_HEAD;
 
@@ -105,10 +120,22 @@ core_policy_pack(const struct jd_policy *p, size_t *len)
 	put64(&w, (uint64_t)p->end_behavior);
 	put64(&w, (uint64_t)p->presigned_expires_sec);
 	put64(&w, p->n_abort);
+	put64(&w, p->n_windows);
 	for (size_t i = 0; i < p->n_abort; i++) {
 		put64(&w, (uint64_t)p->abort[i].failure_type);
 		put64(&w, dbits(p->abort[i].threshold_pct));
 		put64(&w, (uint64_t)p->abort[i].min_executed);
+	}
+	for (size_t i = 0; i < p->n_windows; i++) {
+		const struct jd_cron *c = &p->windows[i].start;
+		put64(&w, c->minutes);
+		put64(&w, (uint64_t)c->hours | (uint64_t)c->dom << 32);
+		put64(&w,
+		    (uint64_t)c->months | (uint64_t)c->dow << 16 | (uint64_t)c->day_kind << 24 |
+		        (uint64_t)c->day_arg << 32 | (uint64_t)c->day_nth << 40);
+		for (size_t k = 0; k < 4; k++)
+			put64(&w, c->years[k]);
+		put64(&w, (uint64_t)p->windows[i].minutes);
 	}
 	*len = n;
 	return buf;
@@ -118,12 +145,19 @@ int
 core_policy_unpack(const void *buf, size_t len, struct jd_policy *p)
 {
 	const unsigned char *r = buf;
-	uint64_t n_abort;
+	uint64_t n_abort, n_windows = 0;
+	size_t fixed, body;
+	int version;
 
 	memset(p, 0, sizeof(*p));
-	if (buf == NULL || len < PACK_HEAD + 8 * PACK_FIXED || r[0] != 'J' || r[1] != 'P' ||
-	    r[2] != PACK_VERSION)
+	if (buf == NULL || len < PACK_HEAD || r[0] != 'J' || r[1] != 'P' ||
+	    (r[2] != 1 && r[2] != PACK_VERSION))
 		return -1;
+	version = r[2];
+	fixed = version == 1 ? PACK_FIXED_V1 : PACK_FIXED;
+	if (len < PACK_HEAD + 8 * fixed)
+		return -1;
+	body = len - PACK_HEAD - 8 * fixed;
 	r += PACK_HEAD;
 	p->present = (unsigned)get64(&r);
 	p->max_per_minute = (int64_t)get64(&r);
@@ -143,9 +177,11 @@ core_policy_unpack(const void *buf, size_t len, struct jd_policy *p)
 	p->end_behavior = (int)get64(&r);
 	p->presigned_expires_sec = (int64_t)get64(&r);
 	n_abort = get64(&r);
-	if (p->n_retry > JD_RETRY_CRITERIA_MAX ||
-	    n_abort != (len - PACK_HEAD - 8 * PACK_FIXED) / (8 * PACK_ABORT_WORDS) ||
-	    (len - PACK_HEAD - 8 * PACK_FIXED) % (8 * PACK_ABORT_WORDS) != 0) {
+	if (version >= 2)
+		n_windows = get64(&r);
+	if (p->n_retry > JD_RETRY_CRITERIA_MAX || n_windows > PACK_WINDOWS_MAX ||
+	    n_abort > body / (8 * PACK_ABORT_WORDS) ||
+	    body != 8 * (PACK_ABORT_WORDS * n_abort + PACK_WINDOW_WORDS * n_windows)) {
 		memset(p, 0, sizeof(*p));
 		return -1;
 	}
@@ -156,6 +192,27 @@ core_policy_unpack(const void *buf, size_t len, struct jd_policy *p)
 			p->abort[i].failure_type = (int)get64(&r);
 			p->abort[i].threshold_pct = bitsd(get64(&r));
 			p->abort[i].min_executed = (int64_t)get64(&r);
+		}
+	}
+	if (n_windows > 0) {
+		p->windows = jd_calloc((size_t)n_windows, sizeof(*p->windows));
+		p->n_windows = (size_t)n_windows;
+		for (size_t i = 0; i < p->n_windows; i++) {
+			struct jd_cron *c = &p->windows[i].start;
+			uint64_t v;
+			c->minutes = get64(&r);
+			v = get64(&r);
+			c->hours = (uint32_t)v;
+			c->dom = (uint32_t)(v >> 32);
+			v = get64(&r);
+			c->months = (uint16_t)v;
+			c->dow = (uint8_t)(v >> 16);
+			c->day_kind = (uint8_t)(v >> 24);
+			c->day_arg = (uint8_t)(v >> 32);
+			c->day_nth = (uint8_t)(v >> 40);
+			for (size_t k = 0; k < 4; k++)
+				c->years[k] = get64(&r);
+			p->windows[i].minutes = (int64_t)get64(&r);
 		}
 	}
 	return 0;

@@ -51,7 +51,7 @@ core_exec_apply(struct jd_exec *x, int op, int to, bool force, const struct core
 
 /* The statuses each job status may move to (see transition.h). */
 static const unsigned job_moves[JD_JOB__COUNT] = {
-    [JD_JOB_IN_PROGRESS] = J(CANCELED) | J(COMPLETED) | J(DELETION_IN_PROGRESS),
+    [JD_JOB_IN_PROGRESS] = J(CANCELED) | J(COMPLETED) | J(DELETION_IN_PROGRESS) | J(SCHEDULED),
     [JD_JOB_SCHEDULED] = J(IN_PROGRESS) | J(CANCELED) | J(DELETION_IN_PROGRESS),
     [JD_JOB_CANCELED] = J(CANCELED) | J(DELETION_IN_PROGRESS),
     [JD_JOB_COMPLETED] = J(DELETION_IN_PROGRESS),

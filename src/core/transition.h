@@ -61,7 +61,8 @@ int core_exec_apply(struct jd_exec *x, int op, int to, bool force, const struct 
  * Move job j to status `to` at `now`: status = to, updated_ms = now, and
  * completed_ms = now when `to` is COMPLETED or CANCELED and the job has no
  * completion time yet (a re-cancel keeps the first). Allowed moves:
- *   IN_PROGRESS -> CANCELED, COMPLETED, DELETION_IN_PROGRESS
+ *   IN_PROGRESS -> CANCELED, COMPLETED, DELETION_IN_PROGRESS, SCHEDULED (a
+ *                  maintenance window closed)
  *   SCHEDULED   -> IN_PROGRESS, CANCELED, DELETION_IN_PROGRESS
  *   CANCELED    -> CANCELED (forced re-cancel), DELETION_IN_PROGRESS
  *   COMPLETED   -> DELETION_IN_PROGRESS

@@ -275,6 +275,9 @@ svc_job_create(struct svc *s, const struct svc_job_input *in, struct jd_job *out
 	} else {
 		svc_policy_from_json(j.config, &j.policy);
 	}
+	/* maintenance windows: created outside every window, it waits for one */
+	if (core_schedule_window(&j.policy, t.now, NULL) == CORE_WINDOW_CLOSED)
+		j.status = JD_JOB_SCHEDULED;
 	if ((rc = store_job_insert(t.tx, &j)) != 0)
 		goto store_fail;
 	{

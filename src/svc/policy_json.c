@@ -12,6 +12,7 @@
 #include "svc/policy_json.h"
 
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/core.h"
@@ -99,6 +100,34 @@ time_at(json_t *o, const char *key)
 	return ms;
 }
 
+/* maintenanceWindows, compiled; an entry that does not parse (never stored:
+ * CreateJob and CreateJobTemplate refuse it) is left out. */
+static void
+windows(json_t *l, struct jd_policy *p)
+{
+	size_t i, n = json_array_size(l);
+	json_t *w;
+
+	if (n == 0)
+		return;
+	p->windows = jd_calloc(n, sizeof(*p->windows));
+	json_array_foreach(l, i, w)
+	{
+		struct jd_window *o = &p->windows[p->n_windows];
+		json_int_t d = json_integer_value(json_object_get(w, "durationInMinutes"));
+		if (d < JD_WINDOW_MINUTES_MIN || d > JD_WINDOW_MINUTES_MAX ||
+		    core_cron_parse(json_string_value(json_object_get(w, "startTime")), &o->start,
+		        NULL, 0) != 0)
+			continue;
+		o->minutes = d;
+		p->n_windows++;
+	}
+	if (p->n_windows == 0) {
+		free(p->windows);
+		p->windows = NULL;
+	}
+}
+
 static void
 schedule(json_t *sc, struct jd_policy *p)
 {
@@ -108,6 +137,7 @@ schedule(json_t *sc, struct jd_policy *p)
 	if (core_end_behavior_parse(json_string_value(json_object_get(sc, "endBehavior")),
 	        &p->end_behavior) != 0)
 		p->end_behavior = JD_END_NONE;
+	windows(json_object_get(sc, "maintenanceWindows"), p);
 }
 
 int

@@ -12,6 +12,20 @@
  * reading the job again. Each job is acted on once: a canceled or completed
  * job is no longer IN_PROGRESS, and a stopped rollout has nothing left to
  * stop, so a pass that changes nothing reports nothing fired.
+ *
+ * Maintenance windows (schedulingConfig.maintenanceWindows) are a second
+ * duty of the same shape, run first in each timer pass so that nothing is
+ * rolled out at a time outside every window: core_schedule_window says what
+ * a windowed job should be at now, and
+ *   a SCHEDULED job in an open window starts (svc__job_start) the first
+ *     time, or resumes: IN_PROGRESS again, its waiting rollout batch due at
+ *     once;
+ *   an IN_PROGRESS job whose windows closed while it still has something to
+ *     roll out (waiting batches, or a CONTINUOUS job's fan-out) pauses:
+ *     SCHEDULED, its next batch never due (PAUSED) until it resumes.
+ *     Executions already queued or in progress are left alone;
+ *   a SCHEDULED job past its endTime becomes IN_PROGRESS without queuing
+ *     anything, so that the end duty right after acts on it (endTime wins).
  */
 #include "svc/schedule_int.h"
 
@@ -20,6 +34,12 @@
 #include "core/policy.h"
 #include "core/transition.h"
 #include "util/log.h"
+
+#include "svc/jobs_int.h"
+
+/* rollout_next_ms of a paused rollout: never due (a clock jump over a whole
+ * window must not release a batch), but not 0, which means "nothing waits" */
+#define PAUSED (INT64_C(1) << 62)
 
 #define END_COMMENT "Job canceled: its schedulingConfig.endTime was reached"
 
@@ -104,6 +124,143 @@ svc__schedule_end_run(struct svc *s, int64_t now, int *fired, struct jd_error *e
 			continue;
 		jd_error_init(&je);
 		if (end_job(s, all.v[i].job_id, now, &changed, &je) != 0)
+			log_warn("schedule: job %s: %s", all.v[i].job_id, je.msg);
+		else if (changed)
+			(*fired)++;
+		jd_error_clear(&je);
+	}
+	jd_jobv_free(&all);
+	return 0;
+}
+
+/* ---- maintenance windows ------------------------------------------------ */
+
+/* What the window duty would do to j at now (0 = nothing). */
+enum window_act { W_NONE = 0, W_OPEN, W_PAUSE, W_END };
+
+static enum window_act
+window_act(const struct jd_job *j, int64_t now)
+{
+	int st = core_schedule_window(&j->policy, now, NULL);
+
+	if (j->status == JD_JOB_SCHEDULED && st == CORE_WINDOW_OPEN)
+		return W_OPEN;
+	if (j->status == JD_JOB_SCHEDULED && st == CORE_WINDOW_ENDED)
+		return W_END;
+	if (j->status == JD_JOB_IN_PROGRESS && st == CORE_WINDOW_CLOSED &&
+	    (j->rollout_next_ms != 0 || j->selection == JD_SEL_CONTINUOUS))
+		return W_PAUSE;
+	return W_NONE;
+}
+
+static int
+one_exec(void *arg, const struct jd_exec *x)
+{
+	(void)x;
+	*(bool *)arg = true;
+	return 1;
+}
+
+/* One windowed job, in a transaction of its own; *changed when it acted. */
+static int
+window_job(struct svc *s, const char *job_id, int64_t now, bool *changed, struct jd_error *e)
+{
+	struct svc_tx t;
+	struct jd_job j;
+	bool started = false;
+	int rc;
+
+	*changed = false;
+	memset(&j, 0, sizeof(j));
+	if ((rc = svc__begin(s, &t, e)) != 0)
+		return rc;
+	t.now = now;
+	if ((rc = store_job_get(t.tx, job_id, &j)) != 0)
+		goto done;
+	switch (window_act(&j, now)) {
+	case W_OPEN:
+		/* started before (a paused job) when it has executions or waiting
+		 * batches; otherwise this is its first window */
+		started = j.rollout_next_ms != 0;
+		if (!started &&
+		    (rc = store_exec_list_job(t.tx, j.job_id, -1, NULL, 0, 1, one_exec, &started)) <
+		        0)
+			goto done;
+		rc = 0;
+		if (!started) {
+			if ((rc = svc__job_start(&t, &j, e)) == 0)
+				*changed = true;
+			goto done;
+		}
+		if ((rc = core_job_apply(&j, JD_JOB_IN_PROGRESS, now)) != 0)
+			goto done;
+		if (j.rollout_next_ms != 0)
+			j.rollout_next_ms = now;
+		*changed = true;
+		break;
+	case W_PAUSE:
+		if ((rc = core_job_apply(&j, JD_JOB_SCHEDULED, now)) != 0)
+			goto done;
+		if (j.rollout_next_ms != 0)
+			j.rollout_next_ms = PAUSED;
+		*changed = true;
+		break;
+	case W_END:
+		if ((rc = core_job_apply(&j, JD_JOB_IN_PROGRESS, now)) != 0)
+			goto done;
+		if (j.rollout_next_ms != 0)
+			j.rollout_next_ms = PAUSED; /* the end duty drops what waits */
+		*changed = true;
+		break;
+	default:
+		break;
+	}
+	if (*changed)
+		rc = store_job_update(t.tx, &j);
+done:
+	jd_job_release(&j);
+	if (rc != 0 || !*changed) {
+		svc__rollback(&t);
+		*changed = false;
+		if (rc == 0 || rc == JD_ENOTFOUND || rc == JD_ESTATE)
+			return 0;
+		return svc__store_err(rc, e);
+	}
+	return svc__commit(&t, e);
+}
+
+static int
+add_windowed(void *arg, const struct jd_job *j)
+{
+	return j->policy.n_windows > 0 ? jd_jobv_add(arg, j) : 0;
+}
+
+int
+svc__schedule_window_run(struct svc *s, int64_t now, int *fired, struct jd_error *e)
+{
+	struct jd_job_filter sched = {JD_JOB_SCHEDULED, -1, NULL, NULL};
+	struct jd_job_filter running = {JD_JOB_IN_PROGRESS, -1, NULL, NULL};
+	struct store_tx *tx = NULL;
+	struct jd_jobv all = {0};
+	int rc;
+
+	if ((rc = svc__read(s, &tx, e)) != 0)
+		return rc;
+	rc = store_job_list(tx, &sched, 0, 0, add_windowed, &all);
+	if (rc >= 0)
+		rc = store_job_list(tx, &running, 0, 0, add_windowed, &all);
+	store_rollback(tx);
+	if (rc < 0) {
+		jd_jobv_free(&all);
+		return svc__store_err(rc, e);
+	}
+	for (size_t i = 0; i < all.n; i++) {
+		struct jd_error je;
+		bool changed = false;
+		if (window_act(&all.v[i], now) == W_NONE)
+			continue;
+		jd_error_init(&je);
+		if (window_job(s, all.v[i].job_id, now, &changed, &je) != 0)
 			log_warn("schedule: job %s: %s", all.v[i].job_id, je.msg);
 		else if (changed)
 			(*fired)++;

@@ -11,4 +11,9 @@
  * endBehavior); *fired += how many changed. */
 int svc__schedule_end_run(struct svc *s, int64_t now, int *fired, struct jd_error *e);
 
+/* The maintenance-window duty: start, resume or pause the jobs with
+ * maintenance windows as their windows open and close at now, before any
+ * rollout batch of the pass; *fired += how many changed. */
+int svc__schedule_window_run(struct svc *s, int64_t now, int *fired, struct jd_error *e);
+
 #endif

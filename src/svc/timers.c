@@ -125,7 +125,8 @@ svc_timers_run(struct svc *s, int *fired, struct jd_error *e)
 	int rc;
 
 	*fired = 0;
-	if ((rc = due_scan(s, now, &timeouts, &starts, &rollouts, e)) != 0)
+	if ((rc = svc__schedule_window_run(s, now, fired, e)) != 0 ||
+	    (rc = due_scan(s, now, &timeouts, &starts, &rollouts, e)) != 0)
 		goto out;
 	if (timeouts && (rc = run_timeouts(s, now, fired, e)) != 0)
 		goto out;

@@ -1,7 +1,11 @@
-"""schedulingConfig.endTime with each endBehavior (spec §9.5), driven by the test rig's virtual
-clock: what each behaviour leaves of the executions, and the job's status.
+"""schedulingConfig.endTime with each endBehavior, and maintenanceWindows (spec §9.5), driven by
+the test rig's virtual clock: what each behaviour leaves of the executions, and the job's status;
+rollouts that pause outside windows, and the status alternating SCHEDULED / IN_PROGRESS across
+windows that cross a day and a month boundary.
 """
 
+import calendar
+import datetime
 import os
 import sys
 
@@ -98,6 +102,163 @@ class EndBehaviour(harness.JobsdTestCase):
         self.jobsd.advance_clock(HOUR)
         self.assertEqual(self.iot.describe_job(jobId=jid)['job']['status'], 'IN_PROGRESS')
         self.assertEqual(self.describe_exec(jid, t)['status'], 'QUEUED')
+
+
+def utc(ms):
+    return datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc)
+
+
+def ms_of(dt):
+    return int(dt.timestamp()) * 1000
+
+
+class MaintenanceWindows(harness.JobsdTestCase):
+
+    def paced_job(self, things, windows, **sc):
+        jid = self.name('win')
+        sc['maintenanceWindows'] = windows
+        self.iot.create_job(jobId=jid, targets=[thing_arn(t) for t in things], document='{}',
+                            schedulingConfig=sc,
+                            jobExecutionsRolloutConfig={'maximumPerMinute': 1})
+        return jid
+
+    def state(self, jid):
+        status = self.iot.describe_job(jobId=jid)['job']['status']
+        n = len(self.iot.list_job_executions_for_job(jobId=jid)['executionSummaries'])
+        return status, n
+
+    def advance_to(self, ms):
+        now = self.jobsd.clock_now_ms()
+        self.assertGreater(ms, now)
+        self.jobsd.advance_clock((ms - now + 999) // 1000)
+
+    # A clock jump inside a window releases every batch that became due (the rollout keeps its
+    # minute cadence), so inside windows these tests step a minute at a time.
+
+    def test_day_boundary_pauses_and_alternates(self):
+        now = utc(self.jobsd.clock_now_ms())
+        # the next 23:58 UTC at least an hour away; 5 minutes, so it ends at 00:03
+        start = now.replace(hour=23, minute=58, second=0, microsecond=0)
+        if start - now < datetime.timedelta(hours=1):
+            start += datetime.timedelta(days=1)
+        things = [self.create_thing() for _ in range(6)]
+        jid = self.paced_job(things, [{'startTime': 'cron(58 23 * * ? *)',
+                                       'durationInMinutes': 5}])
+        # outside every window: SCHEDULED, nothing queued
+        self.assertEqual(self.state(jid), ('SCHEDULED', 0))
+        self.jobsd.advance_clock(600)
+        self.assertEqual(self.state(jid), ('SCHEDULED', 0))
+        # the window opens: the first batch of one, then one a minute, across midnight
+        self.advance_to(ms_of(start) + 1000)
+        self.assertEqual(self.state(jid), ('IN_PROGRESS', 1))
+        self.jobsd.advance_clock(60)
+        self.assertEqual(self.state(jid), ('IN_PROGRESS', 2))
+        self.jobsd.advance_clock(60)
+        self.assertEqual(utc(self.jobsd.clock_now_ms()).hour, 0)
+        self.assertEqual(self.state(jid), ('IN_PROGRESS', 3))
+        self.jobsd.advance_clock(60)
+        self.assertEqual(self.state(jid), ('IN_PROGRESS', 4))
+        # the window closes (the clock jumps over the 00:02 batch, which is not released
+        # late): SCHEDULED, the rollout pauses, queued executions are untouched
+        self.advance_to(ms_of(start + datetime.timedelta(minutes=5)) + 1000)
+        self.assertEqual(self.state(jid), ('SCHEDULED', 4))
+        self.jobsd.advance_clock(3 * HOUR)
+        self.assertEqual(self.state(jid), ('SCHEDULED', 4))
+        for x in self.iot.list_job_executions_for_job(jobId=jid)['executionSummaries']:
+            self.assertEqual(x['jobExecutionSummary']['status'], 'QUEUED')
+        # the next night's window resumes the rollout at once, and finishes it
+        self.advance_to(ms_of(start + datetime.timedelta(days=1)) + 1000)
+        self.assertEqual(self.state(jid), ('IN_PROGRESS', 5))
+        self.jobsd.advance_clock(60)
+        self.assertEqual(self.state(jid), ('IN_PROGRESS', 6))
+        # the rollout learns it is finished at its next (empty) batch, a minute later
+        self.jobsd.advance_clock(60)
+        # nothing left to roll out: it stays IN_PROGRESS between windows
+        self.advance_to(ms_of(start + datetime.timedelta(days=1, minutes=30)))
+        self.assertEqual(self.state(jid), ('IN_PROGRESS', 6))
+        for t in things:
+            self.data.update_job_execution(jobId=jid, thingName=t, status='SUCCEEDED')
+        self.assertEqual(self.state(jid), ('COMPLETED', 6))
+
+    def test_month_boundary(self):
+        now = utc(self.jobsd.clock_now_ms())
+        # 23:58 on the last day of the month, for 5 minutes: into the next month's first day
+        last = calendar.monthrange(now.year, now.month)[1]
+        start = now.replace(day=last, hour=23, minute=58, second=0, microsecond=0)
+        if start - now < datetime.timedelta(hours=1):
+            nxt = (start + datetime.timedelta(days=2)).replace(day=1)
+            last = calendar.monthrange(nxt.year, nxt.month)[1]
+            start = nxt.replace(day=last, hour=23, minute=58)
+        things = [self.create_thing() for _ in range(4)]
+        jid = self.paced_job(things, [{'startTime': 'cron(58 23 L * ? *)',
+                                       'durationInMinutes': 5}])
+        self.assertEqual(self.state(jid), ('SCHEDULED', 0))
+        self.advance_to(ms_of(start) - 60000)
+        self.assertEqual(self.state(jid), ('SCHEDULED', 0))
+        self.advance_to(ms_of(start) + 1000)
+        self.assertEqual(self.state(jid), ('IN_PROGRESS', 1))
+        self.jobsd.advance_clock(60)
+        self.assertEqual(self.state(jid), ('IN_PROGRESS', 2))
+        # 00:00 on the first of the next month: still the same window
+        self.jobsd.advance_clock(60)
+        self.assertEqual(utc(self.jobsd.clock_now_ms()).day, 1)
+        self.assertEqual(self.state(jid), ('IN_PROGRESS', 3))
+        self.advance_to(ms_of(start + datetime.timedelta(minutes=5)) + 1000)
+        self.assertEqual(self.state(jid), ('SCHEDULED', 3))
+        # a week later: still between windows, nothing more rolled out
+        self.jobsd.advance_clock(7 * 24 * HOUR)
+        self.assertEqual(self.state(jid), ('SCHEDULED', 3))
+
+    def test_start_time_then_windows_and_end_time_wins(self):
+        now = utc(self.jobsd.clock_now_ms())
+        start = (now + datetime.timedelta(hours=2)).replace(second=0, microsecond=0)
+        end = start + datetime.timedelta(hours=3)
+        # a window every hour at :00 for 10 minutes
+        things = [self.create_thing() for _ in range(6)]
+        jid = self.paced_job(things, [{'startTime': 'cron(0 * * * ? *)',
+                                       'durationInMinutes': 10}],
+                             startTime=start.strftime('%Y-%m-%dT%H:%M'),
+                             endTime=end.strftime('%Y-%m-%dT%H:%M'),
+                             endBehavior='CANCEL')
+        # inside a window but before startTime: still SCHEDULED, nothing queued
+        first = start.replace(minute=0) + datetime.timedelta(hours=1)
+        self.advance_to(ms_of(first) - HOUR * 1000 + 60000)
+        self.assertEqual(self.state(jid), ('SCHEDULED', 0))
+        self.advance_to(ms_of(first) + 1000)
+        self.assertEqual(self.state(jid), ('IN_PROGRESS', 1))
+        self.advance_to(ms_of(first) + 11 * 60000)
+        status, n = self.state(jid)
+        self.assertEqual(status, 'SCHEDULED')
+        # endTime comes between windows: endTime wins, CANCEL cancels what was queued
+        self.advance_to(ms_of(end) + 1000)
+        job = self.iot.describe_job(jobId=jid)['job']
+        self.assertEqual(job['status'], 'CANCELED')
+        for x in self.iot.list_job_executions_for_job(jobId=jid)['executionSummaries']:
+            self.assertEqual(x['jobExecutionSummary']['status'], 'CANCELED')
+        self.jobsd.advance_clock(HOUR)
+        self.assertEqual(self.state(jid), ('CANCELED', n))
+
+    def test_invalid_cron_refused(self):
+        t = self.create_thing()
+        for bad in ['0 10 * * ? *', 'cron(0 10 * * * *)', 'cron(0 10 ? * ? *)',
+                    'cron(61 10 * * ? *)', 'cron(0 0 30 2 ? *)', 'cron(0 0 ? * 3#1,6#3 *)',
+                    'cron(0 0 1 1 ? 2020)']:
+            e = self.assertAwsError(
+                self.iot.create_job, 'InvalidRequestException', 400, jobId=self.name('bad'),
+                targets=[thing_arn(t)], document='{}',
+                schedulingConfig={'maintenanceWindows': [{'startTime': bad,
+                                                          'durationInMinutes': 30}]})
+            self.assertIn(bad, e.response['Error']['Message'])
+        self.assertAwsError(
+            self.iot.create_job_template, 'InvalidRequestException', 400,
+            jobTemplateId=self.name('tpl'), description='d', document='{}',
+            maintenanceWindows=[{'startTime': 'cron(0 0 L,1 * ? *)', 'durationInMinutes': 5}])
+        tid = self.name('tpl')
+        self.iot.create_job_template(
+            jobTemplateId=tid, description='d', document='{}',
+            maintenanceWindows=[{'startTime': 'cron(0 2 ? * SUN#2 *)', 'durationInMinutes': 5}])
+        self.assertEqual(self.iot.list_job_executions_for_thing(thingName=t)[
+            'executionSummaries'], [])
 
 
 if __name__ == '__main__':

@@ -82,10 +82,10 @@ TEST(round_trip_full)
 	unsigned char *b = core_policy_pack(&p, &len);
 
 	CHECK(b != NULL);
-	CHECK_EQ_INT(len, 3 + 8 * (18 + 3 * 3));
+	CHECK_EQ_INT(len, 3 + 8 * (19 + 3 * 3)); /* version 2: n_windows, no window */
 	CHECK_EQ_INT(b[0], 'J');
 	CHECK_EQ_INT(b[1], 'P');
-	CHECK_EQ_INT(b[2], 1);
+	CHECK_EQ_INT(b[2], 2);
 	CHECK_EQ_INT(core_policy_unpack(b, len, &q), 0);
 	CHECK(same_policy(&p, &q));
 	CHECK(q.abort != crit3);
@@ -105,7 +105,7 @@ TEST(round_trip_empty)
 
 	memset(&p, 0, sizeof(p));
 	b = core_policy_pack(&p, &len);
-	CHECK_EQ_INT(len, 3 + 8 * 18);
+	CHECK_EQ_INT(len, 3 + 8 * 19);
 	memset(&q, 0x5a, sizeof(q));
 	CHECK_EQ_INT(core_policy_unpack(b, len, &q), 0);
 	CHECK(is_zero(&q));
@@ -153,18 +153,37 @@ TEST(truncated)
 	free(b);
 }
 
+/* A blob stored by version 1 (before maintenance windows) still decodes:
+ * the same bytes without the n_windows word. */
+TEST(version1_decodes)
+{
+	struct jd_policy p = full(), q;
+	size_t len = 0, at = 3 + 8 * 18;
+	unsigned char *b = core_policy_pack(&p, &len);
+
+	memmove(b + at, b + at + 8, len - at - 8);
+	b[2] = 1;
+	CHECK_EQ_INT(core_policy_unpack(b, len - 8, &q), 0);
+	CHECK(same_policy(&p, &q));
+	CHECK_EQ_INT(q.n_windows, 0);
+	core_policy_release(&q);
+	free(b);
+}
+
 TEST(wrong_header)
 {
 	struct jd_policy p = full(), q;
 	size_t len = 0;
 	unsigned char *b = core_policy_pack(&p, &len);
 
-	b[2] = 2; /* a version not known */
+	b[2] = 3; /* a version not known */
 	CHECK_EQ_INT(core_policy_unpack(b, len, &q), -1);
 	CHECK(is_zero(&q));
 	b[2] = 0;
 	CHECK_EQ_INT(core_policy_unpack(b, len, &q), -1);
-	b[2] = 1;
+	b[2] = 1; /* a version-1 blob has no n_windows word: this one's length is wrong */
+	CHECK_EQ_INT(core_policy_unpack(b, len, &q), -1);
+	b[2] = 2;
 	b[0] = 'j'; /* not the magic */
 	CHECK_EQ_INT(core_policy_unpack(b, len, &q), -1);
 	b[0] = 'J';
@@ -247,6 +266,7 @@ main(void)
 	RUN(round_trip_empty);
 	RUN(round_trip_little_endian);
 	RUN(truncated);
+	RUN(version1_decodes);
 	RUN(wrong_header);
 	RUN(inconsistent_counts);
 	RUN(copy_and_release);

@@ -498,8 +498,9 @@ TEST(job_moves)
 {
 	/* allowed[from] = set of `to` */
 	static const unsigned allowed[JD_JOB__COUNT] = {
-	    [JD_JOB_IN_PROGRESS] =
-	        1u << JD_JOB_CANCELED | 1u << JD_JOB_COMPLETED | 1u << JD_JOB_DELETION_IN_PROGRESS,
+	    /* SCHEDULED: a maintenance window closed (spec §8, IN_PROGRESS -> SCHEDULED) */
+	    [JD_JOB_IN_PROGRESS] = 1u << JD_JOB_CANCELED | 1u << JD_JOB_COMPLETED |
+	        1u << JD_JOB_DELETION_IN_PROGRESS | 1u << JD_JOB_SCHEDULED,
 	    [JD_JOB_SCHEDULED] = 1u << JD_JOB_IN_PROGRESS | 1u << JD_JOB_CANCELED |
 	        1u << JD_JOB_DELETION_IN_PROGRESS,
 	    [JD_JOB_CANCELED] = 1u << JD_JOB_CANCELED | 1u << JD_JOB_DELETION_IN_PROGRESS,
