@@ -492,12 +492,7 @@ api_h_create_job(struct api_req *r)
 		api_fail(r, JD_EINVAL, "Specify only one of document and documentSource");
 		goto out;
 	}
-	if (in.document_source != NULL) {
-		api_fail(r, JD_EINVAL,
-		    "documentSource (S3) is not supported by jobsd; pass the document inline");
-		goto out;
-	}
-	if (in.document == NULL && in.template_arn == NULL) {
+	if (in.document == NULL && in.document_source == NULL && in.template_arn == NULL) {
 		api_fail(r, JD_EINVAL,
 		    "A job document is required: specify document or jobTemplateArn");
 		goto out;
@@ -782,9 +777,12 @@ api_h_create_template(struct api_req *r)
 	}
 	if (api_check(r, check_description, "description", desc))
 		goto out;
-	if (src != NULL) {
-		api_fail(r, JD_EINVAL,
-		    "documentSource (S3) is not supported by jobsd; pass the document inline");
+	if (src != NULL && (strlen(src) < 1 || strlen(src) > JD_DOCUMENT_SOURCE_MAX)) {
+		vfail(r, "documentSource", "Member must have length between 1 and 1350");
+		goto out;
+	}
+	if (src != NULL && (doc != NULL || job_arn != NULL)) {
+		api_fail(r, JD_EINVAL, "Specify only one of document, documentSource and jobArn");
 		goto out;
 	}
 	if (job_arn != NULL) {
@@ -799,8 +797,9 @@ api_h_create_template(struct api_req *r)
 		api_fail(r, JD_EINVAL, "Specify only one of document and jobArn");
 		goto out;
 	}
-	if (doc == NULL && job_arn == NULL) {
-		api_fail(r, JD_EINVAL, "A job template needs a document or a jobArn");
+	if (doc == NULL && src == NULL && job_arn == NULL) {
+		api_fail(r, JD_EINVAL,
+		    "A job template needs a document, a documentSource or a jobArn");
 		goto out;
 	}
 	if (doc != NULL) {
@@ -819,8 +818,8 @@ api_h_create_template(struct api_req *r)
 	}
 	if (collect_config(r, CFG_TEMPLATE, &config, &timeout, NULL))
 		goto out;
-	if (svc_template_create(r->api->svc, id, desc, doc, job_id[0] ? job_id : NULL, config, &t,
-	        &r->err) != 0) {
+	if (svc_template_create(r->api->svc, id, desc, doc, src, job_id[0] ? job_id : NULL, config,
+	        &t, &r->err) != 0) {
 		api_fail_err(r, r->err.code);
 		goto out;
 	}

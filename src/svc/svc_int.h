@@ -6,6 +6,7 @@
  *   notify.c                     notes of a transaction (notify_int.h)
  *   svc.c                        context, transactions, token key (svc_int.h)
  *   policy_json.c                JSON configuration -> typed policy
+ *   s3doc.c                      documentSource reads, presigned URLs (s3doc_int.h)
  *   progress.c                   what follows an execution's change (progress_int.h)
  *   templates.c                  job templates (templates_int.h)
  *   jobs.c                       job use cases, target resolution (jobs_int.h)
