@@ -28,14 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+#include "util/clock.h"
 
 /* Wait for fd to be readable (or writable) until deadline; 0, or -1 on timeout. */
 static int
@@ -43,7 +36,7 @@ wait_fd(int fd, bool write, int64_t deadline)
 {
 	for (;;) {
 		struct pollfd p = {fd, (short)(write ? POLLOUT : POLLIN), 0};
-		int64_t left = deadline - mono_ms();
+		int64_t left = deadline - clock_mono_ms();
 		int rc;
 		if (left <= 0)
 			return -1;
@@ -94,7 +87,7 @@ dial(const struct auth_s3_url *u, int64_t deadline, struct jd_error *e)
 	freeaddrinfo(res);
 	if (fd < 0)
 		jd_error_set(e, JD_EUNAVAIL, "cannot connect to %s: %s", u->authority,
-		    mono_ms() >= deadline ? "timed out" : "connection failed");
+		    clock_mono_ms() >= deadline ? "timed out" : "connection failed");
 	return fd;
 }
 
@@ -138,9 +131,9 @@ tls_start(struct s3 *s, struct conn *c, const struct auth_s3_url *u, struct jd_e
 			long v = SSL_get_verify_result(c->ssl);
 			return jd_error_set(e, JD_EUNAVAIL, "TLS handshake with %s failed: %s",
 			    u->authority,
-			    v != X509_V_OK               ? X509_verify_cert_error_string(v) :
-			        mono_ms() >= c->deadline ? "timed out" :
-			                                   "protocol error");
+			    v != X509_V_OK                     ? X509_verify_cert_error_string(v) :
+			        clock_mono_ms() >= c->deadline ? "timed out" :
+			                                         "protocol error");
 		}
 	}
 	return 0;
@@ -189,7 +182,7 @@ conn_read(struct conn *c, char *p, size_t n)
 				continue;
 			/* a peer that closes without close_notify still ends the body */
 			return SSL_get_error(c->ssl, rc) == SSL_ERROR_SYSCALL &&
-			        mono_ms() < c->deadline ?
+			        clock_mono_ms() < c->deadline ?
 			    0 :
 			    -1;
 		} else {
@@ -237,7 +230,7 @@ request_text(struct buf *req, const struct s3__get *g)
 int
 s3__http_get(struct s3 *s, const struct s3__get *g, struct s3__resp *r, struct jd_error *e)
 {
-	struct conn c = {-1, NULL, mono_ms() + s->timeout_ms};
+	struct conn c = {-1, NULL, clock_mono_ms() + s->timeout_ms};
 	struct buf req = BUF_INIT, raw = BUF_INIT;
 	size_t cap = JD_S3_HEADERS_MAX + 2 * g->max_body + 1024;
 	int rc = 0;
@@ -259,7 +252,8 @@ s3__http_get(struct s3 *s, const struct s3__get *g, struct s3__resp *r, struct j
 		got = conn_read(&c, raw.p + raw.len, raw.cap - raw.len - 1);
 		if (got < 0) {
 			rc = jd_error_set(e, JD_EUNAVAIL, "reading the answer of %s failed: %s",
-			    g->url->authority, mono_ms() >= c.deadline ? "timed out" : "broken");
+			    g->url->authority,
+			    clock_mono_ms() >= c.deadline ? "timed out" : "broken");
 			goto out;
 		}
 		if (got == 0)

@@ -77,6 +77,38 @@ class MotoS3:
         self.proc = None
 
 
+class MotoMixin:
+    """Mixed in before a harness test case: moto starts before the class's jobsd and stops
+    after it (cls.moto); cls.setup_s3() runs once moto is up (buckets, objects)."""
+
+    @classmethod
+    def setup_s3(cls):
+        pass
+
+    @classmethod
+    def setUpClass(cls):
+        cls.moto = MotoS3()
+        try:
+            cls.setup_s3()
+            super().setUpClass()
+        except Exception:
+            cls.moto.close()
+            cls.close_s3()
+            raise
+
+    @classmethod
+    def close_s3(cls):
+        pass
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            cls.moto.close()
+            cls.close_s3()
+
+
 def _port_open(port):
     try:
         socket.create_connection(('127.0.0.1', port), 0.2).close()

@@ -21,30 +21,21 @@ OUT_DIR = tempfile.mkdtemp(prefix='jobsd-s3-')
 OUT_FILE = os.path.join(OUT_DIR, 'outgoing')
 
 
-class S3Documents(harness.JobsdTestCase):
+class S3Documents(s3kit.MotoMixin, harness.JobsdTestCase):
     jobsd_extra_args = ('--outgoing-credentials', OUT_FILE)
 
     @classmethod
-    def setUpClass(cls):
+    def setup_s3(cls):
         s3kit.write_outgoing(OUT_FILE, [DEFAULT, (ROLE, 'AKIDROLE', 'rolesecret')])
-        cls.moto = s3kit.MotoS3()
         cls.rec = s3kit.Recorder()
-        try:
-            cls.s3 = cls.moto.client()
-            cls.s3.create_bucket(Bucket='docs')
-            super().setUpClass()
-        except Exception:
-            cls.moto.close()
-            cls.rec.close()
-            raise
+        cls.s3 = cls.moto.client()
+        cls.s3.create_bucket(Bucket='docs')
 
     @classmethod
-    def tearDownClass(cls):
-        try:
-            super().tearDownClass()
-        finally:
-            cls.moto.close()
+    def close_s3(cls):
+        if getattr(cls, 'rec', None) is not None:
             cls.rec.close()
+            cls.rec = None
 
     def put(self, key, body):
         self.s3.put_object(Bucket='docs', Key=key, Body=body)

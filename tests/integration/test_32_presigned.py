@@ -37,12 +37,11 @@ def outgoing_file(entries):
     return path
 
 
-class PresignBase:
+class PresignBase(s3kit.MotoMixin):
     """Mixed into a test case: moto with a firmware object, and the helpers."""
 
     @classmethod
-    def start_moto(cls):
-        cls.moto = s3kit.MotoS3()
+    def setup_s3(cls):
         c = cls.moto.client()
         c.create_bucket(Bucket='firmware')
         c.put_object(Bucket='firmware', Key='v2/firmware.bin', Body=FIRMWARE)
@@ -84,22 +83,6 @@ class PresignBase:
 class PresignedHttps(PresignBase, harness.JobsdTestCase):
     out_file = outgoing_file([(ROLE,) + ROLE_KEYS])
     jobsd_extra_args = ('--outgoing-credentials', out_file)
-
-    @classmethod
-    def setUpClass(cls):
-        cls.start_moto()
-        try:
-            super().setUpClass()
-        except Exception:
-            cls.moto.close()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            super().tearDownClass()
-        finally:
-            cls.moto.close()
 
     def test_device_plane_documents_are_presigned(self):
         t = self.create_thing()
@@ -175,22 +158,6 @@ class PresignedHttps(PresignBase, harness.JobsdTestCase):
 
 class PresignedMqtt(PresignBase, broker.MqttTestCase):
     more_args = ('--outgoing-credentials', outgoing_file([(ROLE,) + ROLE_KEYS]))
-
-    @classmethod
-    def setUpClass(cls):
-        cls.start_moto()
-        try:
-            super().setUpClass()
-        except Exception:
-            cls.moto.close()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        try:
-            super().tearDownClass()
-        finally:
-            cls.moto.close()
 
     def test_mqtt_documents_are_presigned(self):
         t = self.create_thing()
