@@ -281,7 +281,7 @@ svc_job_create(struct svc *s, const struct svc_job_input *in, struct jd_job *out
 	} else {
 		svc_policy_from_json(j.config, &j.policy);
 	}
-	if ((rc = svc__presign_check(s, j.config, e)) != 0)
+	if ((rc = svc__presign_check(s, j.config, j.document, e)) != 0)
 		goto fail;
 	if ((rc = store_job_insert(t.tx, &j)) != 0)
 		goto store_fail;
@@ -464,7 +464,7 @@ svc_job_update(struct svc *s, const char *job_id, const char *description, const
 		j.description = jd_strdup(description);
 	}
 	if (config_patch != NULL &&
-	    ((rc = svc__presign_check(s, config_patch, e)) != 0 ||
+	    ((rc = svc__presign_check(s, config_patch, j.document, e)) != 0 ||
 	        (rc = config_patch_apply(&j, config_patch, e)) != 0))
 		goto fail;
 	if (inprogress_timeout_min >= 0)

@@ -71,12 +71,14 @@ role_of(const char *config)
 }
 
 int
-svc__presign_check(struct svc *s, const char *config, struct jd_error *e)
+svc__presign_check(struct svc *s, const char *config, const char *document, struct jd_error *e)
 {
 	char *role;
 	int rc = 0;
 
-	if (config == NULL || strstr(config, "\"presignedUrlConfig\"") == NULL)
+	if (config == NULL || document == NULL ||
+	    strstr(config, "\"presignedUrlConfig\"") == NULL ||
+	    strstr(document, SVC_PRESIGN_PLACEHOLDER) == NULL)
 		return 0;
 	role = role_of(config);
 	if (role != NULL && (s->s3.has_role == NULL || !s->s3.has_role(s->s3.sign_ctx, role)))

@@ -19,9 +19,11 @@
  * as stored in S3), or JD_EINVAL / JD_EUNAVAIL with the message.
  */
 int svc__doc_fetch(struct svc *s, const char *url, char **doc, struct jd_error *e);
-/* JD_EINVAL when the configuration (a JSON object text, NULL for none)
- * names a presignedUrlConfig.roleArn that has no outgoing credentials. */
-int svc__presign_check(struct svc *s, const char *config, struct jd_error *e);
+/* JD_EINVAL when document (NULL: none) holds a presigned-URL placeholder
+ * and the configuration (a JSON object text, NULL for none) names a
+ * presignedUrlConfig.roleArn that has no outgoing credentials: the case
+ * where a device would get a placeholder it cannot use. */
+int svc__presign_check(struct svc *s, const char *config, const char *document, struct jd_error *e);
 /*
  * The copy of j's document a device gets: j->document is taken (j keeps
  * NULL) and returned with each ${aws:iot:s3-presigned-url:URL} placeholder

@@ -68,7 +68,8 @@ svc_template_create(struct svc *s, const char *id, const char *description, cons
 	memset(&j, 0, sizeof(j));
 	if ((document_source != NULL &&
 	        (rc = svc__doc_fetch(s, document_source, &fetched, e)) != 0) ||
-	    (rc = svc__presign_check(s, config, e)) != 0 || (rc = svc__begin(s, &w, e)) != 0) {
+	    (rc = svc__presign_check(s, config, fetched ? fetched : document, e)) != 0 ||
+	    (rc = svc__begin(s, &w, e)) != 0) {
 		free(fetched);
 		return rc;
 	}

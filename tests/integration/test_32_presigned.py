@@ -134,7 +134,10 @@ class PresignedHttps(PresignBase, harness.JobsdTestCase):
         self.assertAwsError(self.iot.update_job, 'InvalidRequestException', 400, jobId=jid,
                             presignedUrlConfig={'roleArn': OTHER_ROLE})
         self.assertAwsError(self.iot.create_job_template, 'InvalidRequestException', 400,
-                            jobTemplateId=self.name('tpl'), description='d', document='{}',
+                            jobTemplateId=self.name('tpl'), description='d', document=self.doc(),
+                            presignedUrlConfig={'roleArn': OTHER_ROLE})
+        # a document without placeholders needs no credentials
+        self.iot.create_job(jobId=self.name('job'), targets=[thing_arn(t)], document='{"a":1}',
                             presignedUrlConfig={'roleArn': OTHER_ROLE})
 
     def test_sighup_reloads_outgoing_credentials(self):
