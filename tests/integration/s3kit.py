@@ -18,6 +18,7 @@ import datetime
 import http.server
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -120,7 +121,8 @@ def _port_open(port):
 class Recorder:
     """A loopback HTTP server recording requests; answers the configured response."""
 
-    def __init__(self):
+    def __init__(self, tls=None):
+        """tls: (certfile, keyfile) to answer over HTTPS (.url is then https://)."""
         rec = self
         self.requests = []
         self.status, self.body, self.headers = 200, b'{}', {}
@@ -142,6 +144,11 @@ class Recorder:
         self.server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)
         self.port = self.server.server_address[1]
         self.url = 'http://127.0.0.1:%d' % self.port
+        if tls is not None:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+            self.url = 'https://127.0.0.1:%d' % self.port
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

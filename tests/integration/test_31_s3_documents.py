@@ -7,6 +7,7 @@ same (virtual) time with the same credentials.
 """
 
 import os
+import subprocess
 import sys
 import tempfile
 
@@ -195,6 +196,63 @@ class S3Documents(s3kit.MotoMixin, harness.JobsdTestCase):
                 self.assertEqual(h['authorization'], auth)
         self.assertIsNotNone(when, 'x-amz-date %s is not the virtual clock (%d..%d)'
                              % (h['x-amz-date'], before, after))
+
+
+def dev_certs():
+    d = tempfile.mkdtemp(prefix='jobsd-s3-certs-')
+    subprocess.run(['sh', os.path.join(harness.REPO, 'scripts', 'dev-certs.sh'), d], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return d
+
+
+class S3DocumentsTls(harness.JobsdTestCase):
+    """https:// documentSource: the server's certificate is verified against
+    --outgoing-ca-file and must name the host; an untrusted one is a 503, nothing created."""
+    certs = dev_certs()
+    other = dev_certs()   # another CA: jobsd does not trust it
+    out_file = os.path.join(certs, 'outgoing')
+    jobsd_extra_args = ('--outgoing-credentials', out_file,
+                        '--outgoing-ca-file', os.path.join(certs, 'ca.crt'))
+
+    @classmethod
+    def setUpClass(cls):
+        s3kit.write_outgoing(cls.out_file, [DEFAULT])
+        cls.good = s3kit.Recorder(tls=(os.path.join(cls.certs, 'server.crt'),
+                                       os.path.join(cls.certs, 'server.key')))
+        cls.bad = s3kit.Recorder(tls=(os.path.join(cls.other, 'server.crt'),
+                                      os.path.join(cls.other, 'server.key')))
+        try:
+            super().setUpClass()
+        except Exception:
+            cls.good.close()
+            cls.bad.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            super().tearDownClass()
+        finally:
+            cls.good.close()
+            cls.bad.close()
+
+    def test_verified_https(self):
+        self.good.answer(200, b'{"op":"tls"}')
+        t = self.create_thing()
+        for host in ('127.0.0.1', 'localhost'):  # the certificate names both
+            jid = self.name('job')
+            self.iot.create_job(jobId=jid, targets=[thing_arn(t)],
+                                documentSource='https://%s:%d/docs/a.json' % (host, self.good.port))
+            self.assertEqual(self.iot.get_job_document(jobId=jid)['document'], '{"op":"tls"}')
+
+    def test_untrusted_certificate(self):
+        self.bad.answer(200, b'{"op":"tls"}')
+        jid = self.name('job')
+        e = self.assertAwsError(self.iot.create_job, 'ServiceUnavailableException', 503, jobId=jid,
+                                targets=[thing_arn(self.create_thing())],
+                                documentSource=self.bad.url + '/docs/a.json')
+        self.assertIn('TLS handshake', e.response['Error']['Message'])
+        self.assertAwsError(self.iot.describe_job, 'ResourceNotFoundException', 404, jobId=jid)
 
 
 class NoOutgoingCredentials(harness.JobsdTestCase):
