@@ -45,6 +45,11 @@ static const struct opt opts[] = {
 	    "request authentication: SigV4 against --credentials-file, or none [off]"},
 	{"credentials-file", OPT_STR, O(credentials_file), "FILE",
 	    "auth=sigv4: one `ACCESS_KEY_ID SECRET` pair per line; re-read on SIGHUP [none]"},
+	{"outgoing-credentials", OPT_STR, O(outgoing_credentials), "FILE",
+	    "keys jobsd signs S3 requests with (documentSource, presigned URLs, D27): "
+	    "`ROLE_ARN|default ACCESS_KEY_ID SECRET [REGION]` per line; re-read on SIGHUP [none]"},
+	{"outgoing-ca-file", OPT_STR, O(outgoing_ca_file), "FILE",
+	    "PEM CA bundle that S3 servers' certificates are verified against [the system's]"},
 	{"throttle", OPT_STR, O(throttle), "off|aws",
 	    "per-operation rate limits: none, or AWS's published rates (D19) [off]"},
 	{"throttle-rates", OPT_STR, O(throttle_rates), "OP=TPS,...",
@@ -310,6 +315,8 @@ check_unsafe(const struct config *c, struct jd_error *e)
 	    (rc = check_file_mode("mqtt-keyfile", c->mqtt_keyfile, true, e)) != 0 ||
 	    (!auth_off &&
 	        (rc = check_file_mode("credentials-file", c->credentials_file, true, e)) != 0) ||
+	    (rc = check_file_mode("outgoing-credentials", c->outgoing_credentials, true, e)) != 0 ||
+	    (rc = check_file_mode("outgoing-ca-file", c->outgoing_ca_file, false, e)) != 0 ||
 	    (rc = check_file_mode("tls-cert", c->tls_cert, false, e)) != 0 ||
 	    (rc = check_file_mode("data-client-ca", c->data_client_ca, false, e)) != 0 ||
 	    (rc = check_file_mode("mqtt-cafile", c->mqtt_cafile, false, e)) != 0 ||

@@ -28,11 +28,13 @@ struct config {
 	char data_listen[128];
 	char store[1024];
 	char account[16];
-	char auth[16];               /* "off" | "sigv4" */
-	char credentials_file[1024]; /* sigv4: `ACCESS_KEY_ID SECRET` lines */
-	char throttle[16];           /* "off" | "aws": preset of per-operation rates */
-	char throttle_rates[2048];   /* "Op=TPS,..." overrides on top of the preset */
-	char tls_cert[1024];         /* PEM; with tls_key: both listeners speak HTTPS */
+	char auth[16];                   /* "off" | "sigv4" */
+	char credentials_file[1024];     /* sigv4: `ACCESS_KEY_ID SECRET` lines */
+	char outgoing_credentials[1024]; /* D27: `ROLE_ARN|default KEY SECRET [REGION]` lines */
+	char outgoing_ca_file[1024];     /* PEM CAs for S3's TLS; "" = the system's */
+	char throttle[16];               /* "off" | "aws": preset of per-operation rates */
+	char throttle_rates[2048];       /* "Op=TPS,..." overrides on top of the preset */
+	char tls_cert[1024];             /* PEM; with tls_key: both listeners speak HTTPS */
 	char tls_key[1024];
 	char data_client_ca[1024]; /* PEM CA: device mutual TLS on the data listener */
 	bool test_rig;

@@ -7,7 +7,7 @@
  * SIGTERM/SIGINT stop accepting, let in-flight requests finish, stop
  * background work, close the store (a final checkpoint) and exit 0. SIGHUP
  * re-reads the log level and, with auth=sigv4, the credentials file (a bad
- * file keeps the old keys), and with TLS the certificate, key and client CA
+ * file keeps the old keys), the outgoing credentials (likewise), and with TLS the certificate, key and client CA
  * (likewise).
  *
  * Exit status: 0 after a signal (or --help, --version); 2 for a
@@ -30,6 +30,7 @@
 #include "config.h"
 #include "jd_limits.h"
 #include "mqtt/bridge.h"
+#include "s3/s3.h"
 #include "store/store.h"
 #include "svc/svc.h"
 #include "util/buf.h"
@@ -49,6 +50,27 @@ mqtt_ready(const void *arg)
 	return mqtt_bridge_ready(arg);
 }
 
+/* The outgoing S3 hooks of svc (D27): s3/ reads, auth/ signs. */
+static int
+s3_hook_get(void *ctx, const char *url, int64_t now_s, size_t max, char **body, size_t *n,
+    struct jd_error *e)
+{
+	return s3_get(ctx, url, now_s, max, body, n, e);
+}
+
+static int
+s3_hook_presign(void *ctx, const char *role_arn, const char *url, size_t n, int64_t now_s,
+    int64_t expires_s, struct buf *out, struct jd_error *e)
+{
+	return auth_out_presign(ctx, role_arn, url, n, now_s, expires_s, out, e);
+}
+
+static bool
+s3_hook_has_role(void *ctx, const char *role_arn)
+{
+	return auth_out_has(ctx, role_arn);
+}
+
 /* Everything the process holds; main's steps fill it, cleanup() frees it. */
 struct jobsd {
 	int argc;
@@ -57,6 +79,8 @@ struct jobsd {
 	struct jd_error err;
 	sigset_t signals; /* taken synchronously by serve() */
 	struct auth *auth;
+	struct auth_out *out_creds; /* --outgoing-credentials (D27) */
+	struct s3 *s3;
 	struct auth_throttle *throttle;
 	struct jd_clock clock;
 	struct store *store;
@@ -288,6 +312,33 @@ setup_svc(struct jobsd *j)
 	return 0;
 }
 
+/* Outgoing S3 (D27): documentSource reads and presigned URLs, when
+ * --outgoing-credentials names a file. */
+static int
+setup_outgoing(struct jobsd *j)
+{
+	const struct config *c = &j->cfg;
+	struct svc_s3 ops = {s3_hook_get, s3_hook_presign, s3_hook_has_role, NULL, NULL};
+
+	if (c->outgoing_credentials[0] == '\0') {
+		log_info("outgoing S3: none (no --outgoing-credentials): documentSource and "
+		         "presignedUrlConfig are refused");
+		return 0;
+	}
+	if (auth_out_create(c->outgoing_credentials, &j->out_creds, &j->err) != 0 ||
+	    s3_create(j->out_creds, c->outgoing_ca_file, 0, &j->s3, &j->err) != 0) {
+		log_error("%s", j->err.msg);
+		return EXIT_CONFIG;
+	}
+	ops.get_ctx = j->s3;
+	ops.sign_ctx = j->out_creds;
+	svc_set_s3(&j->svc, &ops);
+	log_info("outgoing S3: %zu entr%s from %s, CA %s", auth_out_count(j->out_creds),
+	    auth_out_count(j->out_creds) == 1 ? "y" : "ies", c->outgoing_credentials,
+	    c->outgoing_ca_file[0] ? c->outgoing_ca_file : "of the system");
+	return 0;
+}
+
 /* The MQTT device plane, when a broker is configured. */
 static int
 setup_mqtt(struct jobsd *j)
@@ -392,6 +443,18 @@ reload(struct jobsd *j)
 			    e.msg);
 		jd_error_clear(&e);
 	}
+	if (j->out_creds != NULL) {
+		if (auth_out_reload(j->out_creds, &e) == 0)
+			log_info("SIGHUP: %zu outgoing credential entr%s reloaded from %s",
+			    auth_out_count(j->out_creds),
+			    auth_out_count(j->out_creds) == 1 ? "y" : "ies",
+			    j->cfg.outgoing_credentials);
+		else
+			log_warn("SIGHUP: outgoing credentials not reloaded, the previous ones "
+			         "stay in force: %s",
+			    e.msg);
+		jd_error_clear(&e);
+	}
 	if (api_reload_tls(j->api, &changed, &e) != 0)
 		log_warn("SIGHUP: TLS files not reloaded, the previous ones stay in force: %s",
 		    e.msg);
@@ -433,6 +496,8 @@ cleanup(struct jobsd *j)
 	if (j->svc_up)
 		svc_fini(&j->svc);
 	mqtt_bridge_destroy(j->mqtt);
+	s3_destroy(j->s3);
+	auth_out_destroy(j->out_creds);
 	auth_throttle_destroy(j->throttle);
 	auth_destroy(j->auth);
 	store_close(j->store);
@@ -452,7 +517,8 @@ main(int argc, char **argv)
 	if ((rc = setup_logging(&j)) != 0 || (rc = setup_signals(&j)) != 0 ||
 	    (rc = setup_auth(&j)) != 0 || (rc = setup_throttle(&j)) != 0 ||
 	    (rc = setup_store(&j)) != 0 || (rc = setup_svc(&j)) != 0 ||
-	    (rc = setup_mqtt(&j)) != 0 || (rc = setup_http(&j)) != 0)
+	    (rc = setup_outgoing(&j)) != 0 || (rc = setup_mqtt(&j)) != 0 ||
+	    (rc = setup_http(&j)) != 0)
 		goto out;
 	serve(&j);
 out:

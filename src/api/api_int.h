@@ -198,6 +198,16 @@ int api_body_attributes(struct api_req *r, json_t *obj, const char *path, char *
  * owned array of *n tags whose strings are borrowed from obj. Absent: 0
  * with *n = 0, unless required. */
 int api_body_tags(struct api_req *r, json_t *obj, bool required, struct jd_tag **out, int *n);
+
+/* h_jobs.c's checks, shared with h_templates.c. api_vfail answers 400 with
+ * AWS's "1 validation error detected" at path. api_job_config validates the
+ * configuration members of the body for CreateJob, UpdateJob or
+ * CreateJobTemplate and collects them into *config (compact JSON, owned). */
+enum api_cfg_mode { API_CFG_CREATE_JOB, API_CFG_UPDATE_JOB, API_CFG_TEMPLATE };
+int api_vfail(struct api_req *r, const char *path, const char *what);
+int api_check_description(const char *member, const char *s, struct jd_error *e);
+int api_job_config(struct api_req *r, enum api_cfg_mode mode, char **config, int64_t *timeout_min,
+    int64_t *start_ms);
 /* Check a name member with a core validator; returns 0 or fails r. */
 int api_check(struct api_req *r, int (*check)(const char *, const char *, struct jd_error *),
     const char *member, const char *value);

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int
-check_description(const char *member, const char *s, struct jd_error *e)
+int
+api_check_description(const char *member, const char *s, struct jd_error *e)
 {
 	return core_check_text(member, s, 1, JD_DESCRIPTION_MAX, e);
 }
@@ -26,8 +26,8 @@ check_comment(const char *member, const char *s, struct jd_error *e)
 	return core_check_text(member, s, 1, JD_COMMENT_MAX, e);
 }
 
-static int
-vfail(struct api_req *r, const char *path, const char *what)
+int
+api_vfail(struct api_req *r, const char *path, const char *what)
 {
 	return api_fail(r, JD_EINVAL,
 	    "1 validation error detected: Value at '%s' failed to satisfy constraint: %s", path,
@@ -37,7 +37,7 @@ vfail(struct api_req *r, const char *path, const char *what)
 static int
 need_obj(struct api_req *r, json_t *v, const char *path)
 {
-	return json_is_object(v) ? 0 : vfail(r, path, "Member must be a structure");
+	return json_is_object(v) ? 0 : api_vfail(r, path, "Member must be a structure");
 }
 
 static int
@@ -50,7 +50,7 @@ req_long(struct api_req *r, json_t *o, const char *k, const char *path, int64_t 
 	if (api_body_long(r, o, k, path, min, max, &v, &present) != 0)
 		return JD_EINVAL;
 	if (required && !present)
-		return vfail(r, path, "Member must not be null");
+		return api_vfail(r, path, "Member must not be null");
 	return 0;
 }
 
@@ -61,14 +61,14 @@ req_double(struct api_req *r, json_t *o, const char *k, const char *path, double
 	json_t *v = json_object_get(o, k);
 
 	if (v == NULL || json_is_null(v))
-		return required ? vfail(r, path, "Member must not be null") : 0;
+		return required ? api_vfail(r, path, "Member must not be null") : 0;
 	if (!json_is_number(v))
-		return vfail(r, path, "Member must be a number");
+		return api_vfail(r, path, "Member must be a number");
 	double d = json_number_value(v);
 	if (!isfinite(d) || d < min || d > max) {
 		char what[128];
 		snprintf(what, sizeof(what), "Member must have value between %g and %g", min, max);
-		return vfail(r, path, what);
+		return api_vfail(r, path, what);
 	}
 	return 0;
 }
@@ -82,7 +82,7 @@ req_enum(struct api_req *r, json_t *o, const char *k, const char *path, const ch
 	if (api_body_str(r, o, k, path, &s) != 0)
 		return JD_EINVAL;
 	if (s == NULL)
-		return required ? vfail(r, path, "Member must not be null") : 0;
+		return required ? api_vfail(r, path, "Member must not be null") : 0;
 	for (int i = 0; vals[i]; i++)
 		if (strcmp(s, vals[i]) == 0)
 			return 0;
@@ -101,7 +101,7 @@ req_text(struct api_req *r, json_t *o, const char *k, const char *path, size_t m
 	if (api_body_str(r, o, k, path, &s) != 0)
 		return JD_EINVAL;
 	if (s == NULL)
-		return required ? vfail(r, path, "Member must not be null") : 0;
+		return required ? api_vfail(r, path, "Member must not be null") : 0;
 	if (core_check_text(path, s, min, max, &r->err) != 0) {
 		r->failed = true;
 		return JD_EINVAL;
@@ -139,7 +139,7 @@ check_rollout(struct api_req *r, json_t *v)
 	json_t *c = json_object_get(e, "rateIncreaseCriteria");
 	const char *cp = "jobExecutionsRolloutConfig.exponentialRate.rateIncreaseCriteria";
 	if (c == NULL || json_is_null(c))
-		return vfail(r, cp, "Member must not be null");
+		return api_vfail(r, cp, "Member must not be null");
 	if (need_obj(r, c, cp) ||
 	    req_long(r, c, "numberOfNotifiedThings", cp, 1, INT32_MAX, false) ||
 	    req_long(r, c, "numberOfSucceededThings", cp, 1, INT32_MAX, false))
@@ -159,11 +159,11 @@ check_list(struct api_req *r, json_t *v, const char *path, size_t min, size_t ma
 	char what[96];
 
 	if (!json_is_array(v))
-		return vfail(r, path, "Member must be a list");
+		return api_vfail(r, path, "Member must be a list");
 	if (json_array_size(v) < min || json_array_size(v) > max) {
 		snprintf(what, sizeof(what), "Member must have length between %zu and %zu", min,
 		    max);
-		return vfail(r, path, what);
+		return api_vfail(r, path, what);
 	}
 	return 0;
 }
@@ -180,7 +180,7 @@ check_abort(struct api_req *r, json_t *v)
 		return JD_EINVAL;
 	l = json_object_get(v, "criteriaList");
 	if (l == NULL)
-		return vfail(r, "abortConfig.criteriaList", "Member must not be null");
+		return api_vfail(r, "abortConfig.criteriaList", "Member must not be null");
 	if (check_list(r, l, "abortConfig.criteriaList", 1, 100))
 		return JD_EINVAL;
 	json_array_foreach(l, i, c)
@@ -221,7 +221,8 @@ check_retry(struct api_req *r, json_t *v)
 		return JD_EINVAL;
 	l = json_object_get(v, "criteriaList");
 	if (l == NULL)
-		return vfail(r, "jobExecutionsRetryConfig.criteriaList", "Member must not be null");
+		return api_vfail(r, "jobExecutionsRetryConfig.criteriaList",
+		    "Member must not be null");
 	if (check_list(r, l, "jobExecutionsRetryConfig.criteriaList", 1, 2))
 		return JD_EINVAL;
 	json_array_foreach(l, i, c)
@@ -316,7 +317,7 @@ check_tags(struct api_req *r, json_t *v)
 		    api_body_str(r, t, "Value", "tags.member.Value", &val))
 			return JD_EINVAL;
 		if (k == NULL)
-			return vfail(r, "tags.member.Key", "Member must not be null");
+			return api_vfail(r, "tags.member.Key", "Member must not be null");
 		if (api_check(r, core_check_tag_key, "tags.member.Key", k) ||
 		    (val && api_check(r, core_check_tag_value, "tags.member.Value", val)))
 			return JD_EINVAL;
@@ -335,7 +336,7 @@ check_packages(struct api_req *r, json_t *v)
 	json_array_foreach(v, i, a)
 	{
 		if (!json_is_string(a))
-			return vfail(r, "destinationPackageVersions.member",
+			return api_vfail(r, "destinationPackageVersions.member",
 			    "Member must be a string");
 		if (core_check_arn("destinationPackageVersions.member", json_string_value(a), 1,
 		        1600, &r->err)) {
@@ -346,15 +347,13 @@ check_packages(struct api_req *r, json_t *v)
 	return 0;
 }
 
-enum config_mode { CFG_CREATE_JOB, CFG_UPDATE_JOB, CFG_TEMPLATE };
-
 /*
  * Validate the configuration members present in the body and collect them
  * into *config (compact JSON object, owned): CreateJob's, UpdateJob's or
  * CreateJobTemplate's set of members.
  */
-static int
-collect_config(struct api_req *r, enum config_mode mode, char **config, int64_t *timeout_min,
+int
+api_job_config(struct api_req *r, enum api_cfg_mode mode, char **config, int64_t *timeout_min,
     int64_t *start_ms)
 {
 	json_t *out = json_object();
@@ -373,11 +372,11 @@ collect_config(struct api_req *r, enum config_mode mode, char **config, int64_t 
 	MEMBER("abortConfig", check_abort(r, v))
 	MEMBER("timeoutConfig", check_timeout(r, v, timeout_min))
 	MEMBER("jobExecutionsRetryConfig", check_retry(r, v))
-	if (mode == CFG_CREATE_JOB)
+	if (mode == API_CFG_CREATE_JOB)
 		MEMBER("schedulingConfig", check_scheduling(r, v, start_ms))
-	if (mode == CFG_TEMPLATE)
+	if (mode == API_CFG_TEMPLATE)
 		MEMBER("maintenanceWindows", check_windows(r, v, "maintenanceWindows"))
-	if (mode != CFG_UPDATE_JOB) {
+	if (mode != API_CFG_UPDATE_JOB) {
 		MEMBER("destinationPackageVersions", check_packages(r, v))
 		/* tags are validated; jobsd has no tagging APIs, so they are not kept */
 		if (rc == 0 && (v = json_object_get(r->json, "tags")) != NULL && !json_is_null(v))
@@ -398,22 +397,23 @@ collect_targets(struct api_req *r, const char ***out, int *n)
 	size_t i;
 
 	if (t == NULL || json_is_null(t))
-		return vfail(r, "targets", "Member must not be null");
+		return api_vfail(r, "targets", "Member must not be null");
 	if (!json_is_array(t))
-		return vfail(r, "targets", "Member must be a list");
+		return api_vfail(r, "targets", "Member must be a list");
 	if (json_array_size(t) < 1)
-		return vfail(r, "targets", "Member must have length greater than or equal to 1");
+		return api_vfail(r, "targets",
+		    "Member must have length greater than or equal to 1");
 	if (json_array_size(t) > JD_TARGETS_MAX)
-		return vfail(r, "targets", "Member must have length less than or equal to 100");
+		return api_vfail(r, "targets", "Member must have length less than or equal to 100");
 	*out = jd_calloc(json_array_size(t), sizeof(char *));
 	*n = 0;
 	json_array_foreach(t, i, v)
 	{
 		if (!json_is_string(v))
-			return vfail(r, "targets.member", "Member must be a string");
+			return api_vfail(r, "targets.member", "Member must be a string");
 		if (json_string_length(v) > JD_TARGET_ARN_MAX || json_string_length(v) < 1 ||
 		    strlen(json_string_value(v)) != json_string_length(v))
-			return vfail(r, "targets.member",
+			return api_vfail(r, "targets.member",
 			    "Member must have length less than or equal to 2048");
 		(*out)[(*n)++] = json_string_value(v);
 		/* Targets must be in the caller's region (the account is checked by svc). */
@@ -468,7 +468,7 @@ managed_document(struct api_req *r, const struct core_managed_template *t, json_
 	int n = 0;
 
 	if (params != NULL && !json_is_null(params) && !json_is_object(params))
-		return vfail(r, "documentParameters", "Member must be a map");
+		return api_vfail(r, "documentParameters", "Member must be a map");
 	json_object_foreach(params, key, v)
 	{
 		const char *s = json_string_value(v);
@@ -476,17 +476,17 @@ managed_document(struct api_req *r, const struct core_managed_template *t, json_
 		if (kl < 1 || kl > 128 ||
 		    strspn(key,
 		        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != kl)
-			return vfail(r, "documentParameters",
+			return api_vfail(r, "documentParameters",
 			    "Map keys must satisfy constraint: [Member must have length less than or "
 			    "equal to 128, Member must have length greater than or equal to 1, Member "
 			    "must satisfy regular expression pattern: [a-zA-Z0-9_-]+]");
 		if (s == NULL || s[0] == '\0' || strlen(s) > 30720)
-			return vfail(r, "documentParameters",
+			return api_vfail(r, "documentParameters",
 			    "Map value must satisfy constraint: [Member must have length less than or "
 			    "equal to 30720, Member must have length greater than or equal to 1]");
 		for (const unsigned char *c = (const unsigned char *)s; *c; c++)
 			if (*c < 0x20 || *c == 0x7f)
-				return vfail(r, "documentParameters",
+				return api_vfail(r, "documentParameters",
 				    "Map value must satisfy constraint: [Member must satisfy regular "
 				    "expression pattern: [^\\p{C}]+]");
 		if (n == CORE_MANAGED_PARAMS_MAX + 1)
@@ -532,14 +532,15 @@ api_h_create_job(struct api_req *r)
 		    sel);
 		goto out;
 	}
-	if ((in.description && api_check(r, check_description, "description", in.description)) ||
+	if ((in.description &&
+	        api_check(r, api_check_description, "description", in.description)) ||
 	    (in.namespace_id &&
 	        api_check(r, core_check_namespace_id, "namespaceId", in.namespace_id)))
 		goto out;
 	if (in.document_source &&
 	    (strlen(in.document_source) < 1 ||
 	        strlen(in.document_source) > JD_DOCUMENT_SOURCE_MAX)) {
-		vfail(r, "documentSource", "Member must have length between 1 and 1350");
+		api_vfail(r, "documentSource", "Member must have length between 1 and 1350");
 		goto out;
 	}
 	if (in.template_arn &&
@@ -573,12 +574,7 @@ api_h_create_job(struct api_req *r)
 		api_fail(r, JD_EINVAL, "Specify only one of document and documentSource");
 		goto out;
 	}
-	if (in.document_source != NULL) {
-		api_fail(r, JD_EINVAL,
-		    "documentSource (S3) is not supported by jobsd; pass the document inline");
-		goto out;
-	}
-	if (in.document == NULL && in.template_arn == NULL) {
+	if (in.document == NULL && in.document_source == NULL && in.template_arn == NULL) {
 		api_fail(r, JD_EINVAL,
 		    "A job document is required: specify document or jobTemplateArn");
 		goto out;
@@ -587,7 +583,8 @@ api_h_create_job(struct api_req *r)
 		json_error_t je;
 		json_t *doc;
 		if (strlen(in.document) > JD_DOCUMENT_MAX) {
-			vfail(r, "document", "Member must have length less than or equal to 32768");
+			api_vfail(r, "document",
+			    "Member must have length less than or equal to 32768");
 			goto out;
 		}
 		doc = json_loads(in.document, 0, &je);
@@ -599,7 +596,8 @@ api_h_create_job(struct api_req *r)
 		}
 		json_decref(doc);
 	}
-	if (collect_config(r, CFG_CREATE_JOB, &config, &in.inprogress_timeout_min, &in.start_ms) ||
+	if (api_job_config(r, API_CFG_CREATE_JOB, &config, &in.inprogress_timeout_min,
+	        &in.start_ms) ||
 	    api_body_tags(r, r->json, false, &tags, &in.n_tags))
 		goto out;
 	in.tags = tags;
@@ -703,7 +701,7 @@ api_h_list_jobs(struct api_req *r)
 		    strspn(gid,
 		        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") !=
 		        strlen(gid)) {
-			vfail(r, "thingGroupId",
+			api_vfail(r, "thingGroupId",
 			    "Member must satisfy regular expression pattern: [a-zA-Z0-9\\-]+");
 			return;
 		}
@@ -737,8 +735,8 @@ api_h_update_job(struct api_req *r)
 	if (api_check(r, core_check_job_id, "jobId", r->label[0]) ||
 	    (ns && api_check(r, core_check_namespace_id, "namespaceId", ns)) ||
 	    api_body_str(r, r->json, "description", NULL, &desc) ||
-	    (desc && api_check(r, check_description, "description", desc)) ||
-	    collect_config(r, CFG_UPDATE_JOB, &config, &timeout, NULL))
+	    (desc && api_check(r, api_check_description, "description", desc)) ||
+	    api_job_config(r, API_CFG_UPDATE_JOB, &config, &timeout, NULL))
 		goto out;
 	if (svc_job_update(r->api->svc, r->label[0], desc, config, timeout, &r->err) != 0) {
 		api_fail_err(r, r->err.code);
@@ -834,172 +832,4 @@ api_h_associate(struct api_req *r)
 out:
 	free(targets);
 	jd_job_release(&j);
-}
-
-/* ---- job templates (spec §4.3) ------------------------------------------ */
-
-static void
-template_arn(struct api_req *r, struct jw *w, const char *id)
-{
-	api_karn(w, r, "jobTemplateArn", "jobtemplate", id);
-}
-
-void
-api_h_create_template(struct api_req *r)
-{
-	const char *id = r->label[0], *desc = NULL, *doc = NULL, *src = NULL, *job_arn = NULL;
-	char job_id[JD_JOB_ID_MAX + 1] = "";
-	struct jd_tag *tags = NULL;
-	struct jd_template t;
-	char *config = NULL;
-	int64_t timeout = 0;
-	int n_tags = 0;
-	struct jw w;
-
-	memset(&t, 0, sizeof(t));
-	if (api_check(r, core_check_template_id, "jobTemplateId", id) ||
-	    api_body_str(r, r->json, "description", NULL, &desc) ||
-	    api_body_str(r, r->json, "document", NULL, &doc) ||
-	    api_body_str(r, r->json, "documentSource", NULL, &src) ||
-	    api_body_str(r, r->json, "jobArn", NULL, &job_arn))
-		goto out;
-	if (desc == NULL) {
-		vfail(r, "description", "Member must not be null");
-		goto out;
-	}
-	if (api_check(r, check_description, "description", desc))
-		goto out;
-	if (src != NULL) {
-		api_fail(r, JD_EINVAL,
-		    "documentSource (S3) is not supported by jobsd; pass the document inline");
-		goto out;
-	}
-	if (job_arn != NULL) {
-		const char *slash = strstr(job_arn, ":job/");
-		if (slash == NULL || core_check_job_id("jobArn", slash + 5, NULL) != 0) {
-			api_fail(r, JD_EINVAL, "jobArn %.200s is not a job ARN", job_arn);
-			goto out;
-		}
-		jd_strlcpy(job_id, slash + 5, sizeof(job_id));
-	}
-	if (doc != NULL && job_arn != NULL) {
-		api_fail(r, JD_EINVAL, "Specify only one of document and jobArn");
-		goto out;
-	}
-	if (doc == NULL && job_arn == NULL) {
-		api_fail(r, JD_EINVAL, "A job template needs a document or a jobArn");
-		goto out;
-	}
-	if (doc != NULL) {
-		json_t *d;
-		if (strlen(doc) > JD_DOCUMENT_MAX) {
-			vfail(r, "document", "Member must have length less than or equal to 32768");
-			goto out;
-		}
-		d = json_loads(doc, 0, NULL);
-		if (!json_is_object(d)) {
-			json_decref(d);
-			api_fail(r, JD_EINVAL, "The job document must be a JSON object");
-			goto out;
-		}
-		json_decref(d);
-	}
-	if (collect_config(r, CFG_TEMPLATE, &config, &timeout, NULL) ||
-	    api_body_tags(r, r->json, false, &tags, &n_tags))
-		goto out;
-	if (svc_template_create(r->api->svc, id, desc, doc, job_id[0] ? job_id : NULL, config, tags,
-	        n_tags, &t, &r->err) != 0) {
-		api_fail_err(r, r->err.code);
-		goto out;
-	}
-	api_json_begin(r, &w);
-	jw_obj_begin(&w);
-	template_arn(r, &w, t.id);
-	jw_kstr(&w, "jobTemplateId", t.id);
-	jw_obj_end(&w);
-out:
-	free(tags);
-	free(config);
-	jd_template_release(&t);
-}
-
-void
-api_h_describe_template(struct api_req *r)
-{
-	struct jd_template t;
-	struct jw w;
-
-	memset(&t, 0, sizeof(t));
-	if (api_check(r, core_check_template_id, "jobTemplateId", r->label[0]))
-		return;
-	if (svc_template_describe(r->api->svc, r->label[0], &t, &r->err) != 0) {
-		api_fail_err(r, r->err.code);
-		return;
-	}
-	api_json_begin(r, &w);
-	jw_obj_begin(&w);
-	template_arn(r, &w, t.id);
-	jw_kstr(&w, "jobTemplateId", t.id);
-	jw_kstr_opt(&w, "description", t.description);
-	jw_kstr_opt(&w, "documentSource", t.document_source);
-	jw_kstr_opt(&w, "document", t.document);
-	jw_ktime_opt(&w, "createdAt", t.created_ms);
-	shape_members(&w, t.config);
-	jw_obj_end(&w);
-	jd_template_release(&t);
-}
-
-struct template_list_ctx {
-	struct jw *w;
-	struct api_req *r;
-	char last[JD_JOB_ID_MAX + 1];
-};
-
-static int
-template_row(void *arg, const struct jd_template *t)
-{
-	struct template_list_ctx *c = arg;
-
-	jw_obj_begin(c->w);
-	template_arn(c->r, c->w, t->id);
-	jw_kstr(c->w, "jobTemplateId", t->id);
-	jw_kstr_opt(c->w, "description", t->description);
-	jw_ktime_opt(c->w, "createdAt", t->created_ms);
-	jw_obj_end(c->w);
-	jd_strlcpy(c->last, t->id, sizeof(c->last));
-	return 0;
-}
-
-void
-api_h_list_templates(struct api_req *r)
-{
-	struct api_cursor cur = {0};
-	struct template_list_ctx c = {0};
-	bool more = false;
-	int limit;
-	struct jw w;
-
-	if (api_page(r, &limit))
-		return;
-	if (api_list_begin(r, API_CURSOR_TEMPLATES, &cur, &w, "jobTemplates"))
-		return;
-	c.w = &w;
-	c.r = r;
-	if (svc_template_list(r->api->svc, cur.key, limit, template_row, &c, &more, &r->err) != 0) {
-		api_fail_err(r, r->err.code);
-		return;
-	}
-	api_list_end(r, &w, more, API_CURSOR_TEMPLATES, c.last, 0);
-}
-
-void
-api_h_delete_template(struct api_req *r)
-{
-	if (api_check(r, core_check_template_id, "jobTemplateId", r->label[0]))
-		return;
-	if (svc_template_delete(r->api->svc, r->label[0], &r->err) != 0) {
-		api_fail_err(r, r->err.code);
-		return;
-	}
-	r->empty = true;
 }

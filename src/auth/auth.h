@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/buf.h"
 #include "util/err.h"
 
 #define JD_AUTH_KEY_ID_MAX 128        /* access key id length */
@@ -127,6 +128,92 @@ void auth_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t n,
 /* Whether a[n] and b[n] are equal, in time that depends on n only (for
  * comparing MACs). */
 bool auth_equal(const void *a, const void *b, size_t n);
+
+/* ---- outgoing credentials and S3 signing (D27; outgoing.c, s3sign.c) ----- */
+
+#define JD_AUTH_ROLE_ARN_MAX 2048 /* presignedUrlConfig.roleArn length */
+#define JD_AUTH_S3_URL_MAX 2048   /* an S3 URL jobsd signs (documentSource, placeholder) */
+#define JD_AUTH_OUT_MAX 10000     /* entries in one outgoing credentials file */
+
+/* An S3 object URL, split (every member NUL-terminated, borrowed from nothing). */
+struct auth_s3_url {
+	bool https;
+	char host[256]; /* lower-case host name (IPv6 without brackets) */
+	char authority
+	    [272]; /* the Host header: host, or host:port when the port is not the scheme's default */
+	int port; /* the port to connect to */
+	char path[JD_AUTH_S3_URL_MAX +
+	    1]; /* canonical path: each byte decoded, then encoded as botocore does */
+	char query[JD_AUTH_S3_URL_MAX + 1]; /* raw query without '?', "" for none */
+	char region[32];                    /* named by an AWS S3 host name; "" otherwise */
+};
+
+/*
+ * Split url[0..n) (http:// or https://, an authority with an optional port,
+ * a path naming a bucket and a key) into *out. AWS forms: s3.amazonaws.com,
+ * s3.REGION.amazonaws.com, s3-REGION.amazonaws.com and their virtual-hosted
+ * BUCKET. forms (then the key alone is the path); any other host is an
+ * S3-compatible store addressed path-style (/BUCKET/KEY). Returns 0, or -1
+ * (out unspecified) when url is not such a URL: no user info, no fragment,
+ * no control or blank characters, a key that is not empty.
+ */
+int auth_s3_url_parse(const char *url, size_t n, struct auth_s3_url *out);
+
+/* Role ARN -> static key pair, read from a file (D27). */
+struct auth_out;
+
+/*
+ * Read the outgoing credentials file at path: one entry per line,
+ * `ROLE_ARN ACCESS_KEY_ID SECRET_ACCESS_KEY [REGION]`, where ROLE_ARN is an
+ * ARN (arn:...) or the word `default` (the entry for every role not listed,
+ * and for documentSource); '#' comments and blank lines ignored; a repeated
+ * role is an error. REGION names the region signed for when the URL's host
+ * names none (default us-east-1). Returns 0 and *out (owned), or JD_EINVAL
+ * with a message naming the file and line, never a secret.
+ */
+int auth_out_create(const char *path, struct auth_out **out, struct jd_error *e);
+/* Parse the text of such a file (where names it in messages). For tests
+ * and the fuzzer: same result as auth_out_create on a file holding it. */
+int auth_out_parse(const char *text, size_t n, const char *where, struct auth_out **out,
+    struct jd_error *e);
+/* Re-read the file; on error the entries in force stay and JD_EINVAL is
+ * returned. Safe while other threads sign. */
+int auth_out_reload(struct auth_out *o, struct jd_error *e);
+/* Entries in force (default included). */
+size_t auth_out_count(struct auth_out *o);
+/* Whether role_arn (NULL: the default entry) has credentials: its own, or
+ * the default entry's. NULL o: false. Thread-safe. */
+bool auth_out_has(struct auth_out *o, const char *role_arn);
+/* Wipe every secret and free. NULL-safe. */
+void auth_out_destroy(struct auth_out *o);
+
+/*
+ * Append to out the SigV4 query-presigned GET of url[0..n) (service s3,
+ * X-Amz-SignedHeaders=host, UNSIGNED-PAYLOAD), byte for byte as botocore's
+ * generate_presigned_url writes it: the URL's own query first, then
+ * X-Amz-Algorithm, -Credential, -Date, -Expires, -SignedHeaders,
+ * -Signature. Signed for role_arn's credentials (NULL: default) at now_s,
+ * valid for expires_s seconds. JD_EINVAL when url is not an S3 URL or the
+ * role has no credentials; out is then unchanged. Thread-safe.
+ */
+int auth_out_presign(struct auth_out *o, const char *role_arn, const char *url, size_t n,
+    int64_t now_s, int64_t expires_s, struct buf *out, struct jd_error *e);
+
+/* The headers of a signed S3 GetObject (auth_out_sign_get). */
+struct auth_s3_signed {
+	char amz_date[17];       /* x-amz-date */
+	char content_sha256[65]; /* x-amz-content-sha256: the empty body's hash */
+	char authorization[512];
+};
+
+/*
+ * Sign a GET of u (host, x-amz-content-sha256 and x-amz-date signed) with
+ * role_arn's credentials (NULL: default) at now_s, as botocore's
+ * S3SigV4Auth signs a GetObject without a body. JD_EINVAL when the role
+ * has no credentials. Thread-safe.
+ */
+int auth_out_sign_get(struct auth_out *o, const char *role_arn, const struct auth_s3_url *u,
+    int64_t now_s, struct auth_s3_signed *out, struct jd_error *e);
 
 /* ---- throttling (D19) ---------------------------------------------------- */
 

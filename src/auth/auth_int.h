@@ -39,12 +39,22 @@ int auth__table_load(const char *path, struct auth__table **out, struct jd_error
 const struct auth__cred *auth__table_find(const struct auth__table *t, const char *id);
 /* Wipe secrets and free; NULL-safe. */
 void auth__table_free(struct auth__table *t);
+/* Read a secret file (what names it in messages: "credentials file") of at
+ * most max bytes into *text (owned, NUL-terminated, *n bytes; the caller
+ * wipes it with OPENSSL_cleanse before free). Warns when group or others
+ * may read it. JD_EINVAL when it cannot be read, is not a regular file or
+ * is larger than max. */
+int auth__secret_file_read(const char *path, const char *what, size_t max, char **text, size_t *n,
+    struct jd_error *e);
 
 /* ---- SigV4 building blocks (sigv4.c), pure ------------------------------- */
 
 /* URI-encode s[0..n): RFC 3986 unreserved kept (and '/' when keep_slash),
  * everything else %XX with upper-case hex. */
 void auth__uri_encode(struct buf *out, const char *s, size_t n, bool keep_slash);
+/* Percent-decode s[0..n) leniently: a '%' not followed by two hex digits
+ * stays as is. */
+void auth__pct_decode(struct buf *out, const char *s, size_t n);
 /* Canonical URI of a raw (still percent-encoded) path: dot segments and
  * empty segments removed as botocore does, then encoded once more. */
 void auth__canonical_uri(struct buf *out, const char *path, size_t n);
@@ -65,6 +75,8 @@ void auth__signing_key(unsigned char key[32], const char *secret, const char *da
 /* Lower-case hex HMAC-SHA256(key, sts). */
 void auth__signature(char hex[65], const unsigned char key[32], const char *sts, size_t n);
 void auth__sha256_hex(char hex[65], const void *p, size_t n);
+/* epoch seconds -> "YYYYMMDDTHHMMSSZ" */
+void auth__fmt_amz_date(char out[17], int64_t t);
 /* "YYYYMMDDTHHMMSSZ" -> epoch seconds; -1 when malformed. */
 int auth__parse_amz_date(const char *s, int64_t *out);
 

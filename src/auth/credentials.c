@@ -171,52 +171,69 @@ out:
 }
 
 int
-auth__table_load(const char *path, struct auth__table **out, struct jd_error *e)
+auth__secret_file_read(const char *path, const char *what, size_t max, char **text, size_t *n,
+    struct jd_error *e)
 {
-	const size_t max = (size_t)JD_AUTH_KEYS_MAX * (JD_AUTH_KEY_ID_MAX + JD_AUTH_SECRET_MAX + 4);
 	FILE *f = fopen(path, "r");
 	struct stat st;
-	char *text = NULL;
 	size_t size = 0, len = 0;
+	char *t = NULL;
 	int rc = 0;
 
-	*out = NULL;
+	*text = NULL;
+	*n = 0;
 	if (f == NULL)
-		return jd_error_set(e, JD_EINVAL, "cannot open credentials file %s: %s", path,
+		return jd_error_set(e, JD_EINVAL, "cannot open %s %s: %s", what, path,
 		    strerror(errno));
 	setvbuf(f, NULL, _IONBF, 0); /* no stdio buffer holding a copy of the secrets */
 	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-		rc = jd_error_set(e, JD_EINVAL, "credentials file %s is not a regular file", path);
+		rc = jd_error_set(e, JD_EINVAL, "%s %s is not a regular file", what, path);
 		goto out;
 	}
 	if ((st.st_mode & 077) != 0)
-		log_warn(
-		    "credentials file %s is readable by group or others (mode %03o); chmod 600 it",
+		log_warn("%s %s is readable by group or others (mode %03o); chmod 600 it", what,
 		    path, (unsigned)(st.st_mode & 0777));
 	if ((size_t)st.st_size > max) {
-		rc = jd_error_set(e, JD_EINVAL, "credentials file %s is too large", path);
+		rc = jd_error_set(e, JD_EINVAL, "%s %s is too large", what, path);
 		goto out;
 	}
 	/* One allocation of the final size, so no stray copy of a secret is left behind. */
 	size = (size_t)st.st_size;
-	text = jd_malloc(size + 1);
+	t = jd_malloc(size + 1);
 	while (len < size) {
-		size_t got = fread(text + len, 1, size - len, f);
+		size_t got = fread(t + len, 1, size - len, f);
 		if (got == 0)
 			break;
 		len += got;
 	}
+	t[len] = '\0';
 	if (ferror(f)) {
-		rc = jd_error_set(e, JD_EINVAL, "cannot read credentials file %s", path);
+		OPENSSL_cleanse(t, size + 1);
+		free(t);
+		rc = jd_error_set(e, JD_EINVAL, "cannot read %s %s", what, path);
 		goto out;
 	}
-	rc = auth__table_parse(text, len, path, out, e);
+	*text = t;
+	*n = len;
 out:
-	if (text != NULL) {
-		OPENSSL_cleanse(text, size + 1);
-		free(text);
-	}
 	fclose(f);
+	return rc;
+}
+
+int
+auth__table_load(const char *path, struct auth__table **out, struct jd_error *e)
+{
+	const size_t max = (size_t)JD_AUTH_KEYS_MAX * (JD_AUTH_KEY_ID_MAX + JD_AUTH_SECRET_MAX + 4);
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	if ((rc = auth__secret_file_read(path, "credentials file", max, &text, &len, e)) != 0)
+		return rc;
+	rc = auth__table_parse(text, len, path, out, e);
+	OPENSSL_cleanse(text, len + 1);
+	free(text);
 	return rc;
 }
 

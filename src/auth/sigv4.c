@@ -84,9 +84,8 @@ hexv(char c)
 	return -1;
 }
 
-/* Percent-decode leniently: a '%' not followed by two hex digits stays as is. */
-static void
-pct_decode(struct buf *out, const char *s, size_t n)
+void
+auth__pct_decode(struct buf *out, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		int hi, lo;
@@ -163,7 +162,7 @@ reencode(const char *s, size_t n)
 {
 	struct buf d = BUF_INIT, o = BUF_INIT;
 
-	pct_decode(&d, s, n);
+	auth__pct_decode(&d, s, n);
 	auth__uri_encode(&o, d.p ? d.p : "", d.len, false);
 	buf_free(&d);
 	if (o.p == NULL)
@@ -419,8 +418,8 @@ auth__parse_amz_date(const char *s, int64_t *out)
 	return 0;
 }
 
-static void
-fmt_amz_date(char out[17], int64_t t)
+void
+auth__fmt_amz_date(char out[17], int64_t t)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
@@ -469,11 +468,11 @@ query_param(const struct auth_request *rq, const char *name, char *dst, size_t d
 		const char *pe = amp ? amp : q + strlen(q);
 		const char *eq = memchr(q, '=', (size_t)(pe - q));
 		struct buf k = BUF_INIT;
-		pct_decode(&k, q, (size_t)((eq ? eq : pe) - q));
+		auth__pct_decode(&k, q, (size_t)((eq ? eq : pe) - q));
 		if (k.len == strlen(name) && memcmp(k.p, name, k.len) == 0) {
 			struct buf v = BUF_INIT;
 			if (eq != NULL)
-				pct_decode(&v, eq + 1, (size_t)(pe - eq - 1));
+				auth__pct_decode(&v, eq + 1, (size_t)(pe - eq - 1));
 			rc = v.len < dsz ? 1 : -1;
 			if (rc == 1) {
 				if (v.len)
@@ -737,24 +736,24 @@ check_time(const struct sigparams *sp, int64_t t, int64_t now, struct jd_error *
 
 	if (sp->presigned) {
 		if (t + sp->expires < now) {
-			fmt_amz_date(a, t + sp->expires);
-			fmt_amz_date(b, now);
+			auth__fmt_amz_date(a, t + sp->expires);
+			auth__fmt_amz_date(b, now);
 			return jd_error_set(e, JD_EBADSIG,
 			    "Signature expired: %s is now earlier than %s.", a, b);
 		}
 		earliest = t; /* only the future skew applies below */
 	}
 	if (t < earliest) {
-		fmt_amz_date(a, t);
-		fmt_amz_date(b, earliest);
-		fmt_amz_date(c, now);
+		auth__fmt_amz_date(a, t);
+		auth__fmt_amz_date(b, earliest);
+		auth__fmt_amz_date(c, now);
 		return jd_error_set(e, JD_EBADSIG,
 		    "Signature expired: %s is now earlier than %s (%s - 15 min.)", a, b, c);
 	}
 	if (t > now + JD_AUTH_SKEW_S) {
-		fmt_amz_date(a, t);
-		fmt_amz_date(b, now + JD_AUTH_SKEW_S);
-		fmt_amz_date(c, now);
+		auth__fmt_amz_date(a, t);
+		auth__fmt_amz_date(b, now + JD_AUTH_SKEW_S);
+		auth__fmt_amz_date(c, now);
 		return jd_error_set(e, JD_EBADSIG,
 		    "Signature not yet current: %s is still later than %s (%s + 15 min.)", a, b, c);
 	}
@@ -785,7 +784,7 @@ request_date(const struct auth_request *rq, struct sigparams *sp, int64_t *t, st
 			return jd_error_set(e, JD_EINCOMPLETE,
 			    "Date header must be an RFC 1123 date in GMT.");
 		*t = (int64_t)timegm(&tm);
-		fmt_amz_date(sp->amz_date, *t);
+		auth__fmt_amz_date(sp->amz_date, *t);
 		return 0;
 	}
 	return jd_error_set(e, JD_EINCOMPLETE,

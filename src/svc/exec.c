@@ -6,6 +6,7 @@
  * progress.c and svc.c in svc/.
  */
 #include "svc/progress_int.h"
+#include "svc/s3doc_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -274,8 +275,7 @@ svc_dev_start_next(struct svc *s, const char *thing, const char *namespace_id, c
 	}
 	*found = true;
 	*out = x;
-	*doc = j.document;
-	j.document = NULL;
+	*doc = svc__device_doc(s, &j);
 	jd_job_release(&j);
 	return 0;
 store_fail:
@@ -331,8 +331,7 @@ svc_dev_describe(struct svc *s, const char *thing, const char *job_id, const cha
 	store_rollback(tx);
 	*found = true;
 	*out = x;
-	*doc = j.document;
-	j.document = NULL;
+	*doc = svc__device_doc(s, &j);
 	jd_job_release(&j);
 	return 0;
 store_fail:
@@ -393,8 +392,7 @@ svc_dev_update(struct svc *s, const char *thing, const char *job_id,
 	if ((rc = svc__commit(&t, e)) != 0)
 		goto out;
 	*out = x;
-	*doc = j.document;
-	j.document = NULL;
+	*doc = svc__device_doc(s, &j);
 	jd_job_release(&j);
 	return 0;
 store_fail:

@@ -18,6 +18,7 @@
 #include "svc/policy_json.h"
 #include "svc/progress_int.h"
 #include "svc/tags_int.h"
+#include "svc/s3doc_int.h"
 #include "svc/templates_int.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -235,22 +236,30 @@ svc_job_create(struct svc *s, const struct svc_job_input *in, struct jd_job *out
 	struct svc_tx t;
 	struct jd_job j;
 	int64_t active = 0;
+	char *fetched = NULL; /* documentSource's text, read before the transaction */
 	int rc;
 
 	memset(&j, 0, sizeof(j));
-	if ((rc = svc__begin(s, &t, e)) != 0)
+	if (in->document_source != NULL &&
+	    (rc = svc__doc_fetch(s, in->document_source, &fetched, e)) != 0)
 		return rc;
+	if ((rc = svc__begin(s, &t, e)) != 0) {
+		free(fetched);
+		return rc;
+	}
 	rc = store_job_get(t.tx, in->job_id, &j);
 	jd_job_release(&j);
 	if (rc == 0) {
+		free(fetched);
 		svc__rollback(&t);
 		jd_error_set(e, JD_EEXISTS, "Job %s already exists", in->job_id);
 		jd_strlcpy(e->resource_id, in->job_id, sizeof(e->resource_id));
 		return JD_EEXISTS;
 	}
+	memset(&j, 0, sizeof(j));
+	j.document = fetched; /* owned by j from here */
 	if (rc != JD_ENOTFOUND)
 		goto store_fail;
-	memset(&j, 0, sizeof(j));
 	jd_strlcpy(j.job_id, in->job_id, sizeof(j.job_id));
 	/* A job with a future startTime is SCHEDULED: its targets are checked
 	 * now, its executions queued when the timer starts it. */
@@ -258,7 +267,8 @@ svc_job_create(struct svc *s, const struct svc_job_input *in, struct jd_job *out
 	j.selection = in->selection;
 	jd_strlcpy(j.namespace_id, in->namespace_id ? in->namespace_id : "",
 	    sizeof(j.namespace_id));
-	j.document = jd_strdup(in->document ? in->document : "");
+	if (j.document == NULL)
+		j.document = jd_strdup(in->document ? in->document : "");
 	j.document_source = jd_strdup(in->document_source);
 	j.description = jd_strdup(in->description);
 	j.targets = targets_json(in->targets, in->n_targets, NULL);
@@ -278,6 +288,8 @@ svc_job_create(struct svc *s, const struct svc_job_input *in, struct jd_job *out
 	/* maintenance windows: created outside every window, it waits for one */
 	if (core_schedule_window(&j.policy, t.now, NULL) == CORE_WINDOW_CLOSED)
 		j.status = JD_JOB_SCHEDULED;
+	if ((rc = svc__presign_check(s, j.config, j.document, e)) != 0)
+		goto fail;
 	if ((rc = store_job_insert(t.tx, &j)) != 0)
 		goto store_fail;
 	{
@@ -465,7 +477,9 @@ svc_job_update(struct svc *s, const char *job_id, const char *description, const
 		free(j.description);
 		j.description = jd_strdup(description);
 	}
-	if (config_patch != NULL && (rc = config_patch_apply(&j, config_patch, e)) != 0)
+	if (config_patch != NULL &&
+	    ((rc = svc__presign_check(s, config_patch, j.document, e)) != 0 ||
+	        (rc = config_patch_apply(&j, config_patch, e)) != 0))
 		goto fail;
 	if (inprogress_timeout_min >= 0)
 		j.inprogress_timeout_min = inprogress_timeout_min;

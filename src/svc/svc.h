@@ -26,6 +26,7 @@
 #include "util/err.h"
 
 struct store; /* store/store.h: opened by main, borrowed by svc */
+struct buf;   /* util/buf.h */
 
 /*
  * Notification sink (the MQTT bridge): called after a commit, once per thing
@@ -42,9 +43,30 @@ struct svc_notify {
 	void (*event)(void *arg, const char *topic, const char *payload, size_t len);
 };
 
+/*
+ * Outgoing S3 (D27, svc/s3doc.c): what svc asks of S3 without knowing HTTP
+ * or signing; main.c fills it from s3/ and auth/. Every member may be NULL
+ * (nothing configured): documentSource and presignedUrlConfig.roleArn are
+ * then refused at creation with a message saying so, and placeholders stay.
+ */
+struct svc_s3 {
+	/* GET url at now_s, at most max bytes: 0 and *body (owned) or a JD_E* in e. */
+	int (*get)(void *ctx, const char *url, int64_t now_s, size_t max, char **body, size_t *n,
+	    struct jd_error *e);
+	/* Append to out url[0..n) presigned for role_arn at now_s for
+	 * expires_s seconds (out unchanged on error). */
+	int (*presign)(void *ctx, const char *role_arn, const char *url, size_t n, int64_t now_s,
+	    int64_t expires_s, struct buf *out, struct jd_error *e);
+	/* Whether role_arn has outgoing credentials (its own or a default). */
+	bool (*has_role)(void *ctx, const char *role_arn);
+	void *get_ctx;  /* borrowed */
+	void *sign_ctx; /* borrowed */
+};
+
 struct svc {
 	struct store *store; /* borrowed */
 	struct svc_notify notify;
+	struct svc_s3 s3;       /* outgoing S3 hooks (svc_set_s3) */
 	struct jd_clock *clock; /* borrowed */
 	char account[16];
 	unsigned char token_key[32]; /* HMAC key of the nextToken pages (api/token.c), kept in
@@ -70,6 +92,8 @@ int svc_init(struct svc *s, struct store *store, struct jd_clock *clock, const c
 void svc_fini(struct svc *s);
 /* Install the notification sink (before serving requests). */
 void svc_set_notify(struct svc *s, const struct svc_notify *n);
+/* Install the outgoing S3 hooks (before serving requests). */
+void svc_set_s3(struct svc *s, const struct svc_s3 *ops);
 
 /* ---- things and groups ------------------------------------------------ */
 
@@ -171,11 +195,12 @@ int svc_job_associate(struct svc *s, const char *job_id, const char *const *targ
 
 /* ---- job templates ---------------------------------------------------- */
 
-/* From document, or from job_id's document and configuration (config members
+/* From document, from document_source (an S3 URL, read now, before the
+ * transaction), or from job_id's document and configuration (config members
  * given override the job's). Duplicate id: JD_ECONFLICT with resource_id. */
 int svc_template_create(struct svc *s, const char *id, const char *description,
-    const char *document, const char *job_id, const char *config, const struct jd_tag *tags,
-    int n_tags, struct jd_template *out, struct jd_error *e);
+    const char *document, const char *document_source, const char *job_id, const char *config,
+    const struct jd_tag *tags, int n_tags, struct jd_template *out, struct jd_error *e);
 int svc_template_describe(struct svc *s, const char *id, struct jd_template *out,
     struct jd_error *e);
 int svc_template_list(struct svc *s, const char *after, int limit, jd_template_cb cb, void *arg,

@@ -7,6 +7,7 @@
  *   svc.c                        context, transactions, token key (svc_int.h)
  *   events.c                     jobs events and their configuration (events_int.h)
  *   policy_json.c                JSON configuration -> typed policy
+ *   s3doc.c                      documentSource reads, presigned URLs (s3doc_int.h)
  *   progress.c                   what follows an execution's change (progress_int.h)
  *   tags.c                       tags of resources (tags_int.h)
  *   types.c                      thing types (types_int.h)

@@ -15,6 +15,7 @@
 
 #include "svc/policy_json.h"
 #include "svc/tags_int.h"
+#include "svc/s3doc_int.h"
 #include "util/buf.h"
 
 /* Configuration members a template carries over from a job. */
@@ -57,22 +58,29 @@ config_merge(const char *base, const char *over, const char *const *only)
 
 int
 svc_template_create(struct svc *s, const char *id, const char *description, const char *document,
-    const char *job_id, const char *config, const struct jd_tag *tags, int n_tags,
-    struct jd_template *out, struct jd_error *e)
+    const char *document_source, const char *job_id, const char *config, const struct jd_tag *tags,
+    int n_tags, struct jd_template *out, struct jd_error *e)
 {
 	char res[SVC_TAG_RESOURCE_MAX];
 	struct svc_tx w;
 	struct jd_template t;
 	struct jd_job j;
+	char *fetched = NULL; /* documentSource's text, read before the transaction */
 	int rc;
 
 	memset(&t, 0, sizeof(t));
 	memset(&j, 0, sizeof(j));
-	if ((rc = svc__begin(s, &w, e)) != 0)
+	if ((document_source != NULL &&
+	        (rc = svc__doc_fetch(s, document_source, &fetched, e)) != 0) ||
+	    (rc = svc__presign_check(s, config, fetched ? fetched : document, e)) != 0 ||
+	    (rc = svc__begin(s, &w, e)) != 0) {
+		free(fetched);
 		return rc;
+	}
 	rc = store_template_get(w.tx, id, &t);
 	jd_template_release(&t);
 	if (rc == 0) {
+		free(fetched);
 		svc__rollback(&w);
 		jd_error_set(e, JD_ECONFLICT, "Job template %s already exists", id);
 		jd_strlcpy(e->resource_id, id, sizeof(e->resource_id));
@@ -83,6 +91,7 @@ svc_template_create(struct svc *s, const char *id, const char *description, cons
 	memset(&t, 0, sizeof(t));
 	jd_strlcpy(t.id, id, sizeof(t.id));
 	t.description = jd_strdup(description);
+	t.document_source = jd_strdup(document_source);
 	if (job_id != NULL) {
 		rc = store_job_get(w.tx, job_id, &j);
 		if (rc == JD_ENOTFOUND) {
@@ -95,7 +104,8 @@ svc_template_create(struct svc *s, const char *id, const char *description, cons
 		t.config = config_merge(j.config, config, template_members);
 		/* the job's own overrides: only what the request named is replaced */
 	} else {
-		t.document = jd_strdup(document);
+		t.document = fetched ? fetched : jd_strdup(document);
+		fetched = NULL;
 		t.config = jd_strdup(config ? config : "{}");
 	}
 	t.created_ms = w.now;
@@ -114,6 +124,7 @@ svc_template_create(struct svc *s, const char *id, const char *description, cons
 store_fail:
 	rc = svc__store_err(rc, e);
 fail:
+	free(fetched);
 	jd_job_release(&j);
 	jd_template_release(&t);
 	svc__rollback(&w);

@@ -22,5 +22,7 @@ int64_t clock_now_ms(struct jd_clock *c);
 int64_t clock_advance_ms(struct jd_clock *c, int64_t delta_ms);
 /* Real wall clock, epoch ms (for logs and request ids only). */
 int64_t clock_real_ms(void);
+/* Monotonic ms (deadlines and timeouts; never jumps). */
+int64_t clock_mono_ms(void);
 
 #endif
