@@ -23,7 +23,8 @@
 #define JD_GROUP_DEPTH_MAX 7
 #define JD_GROUP_CHILDREN_MAX 100
 #define JD_GROUPS_PER_THING_MAX 10
-#define JD_DELETING_JOBS_MAX 10 /* jobs in DELETION_IN_PROGRESS */
+#define JD_DYNAMIC_GROUPS_MAX 100 /* dynamic thing groups per account (AWS) */
+#define JD_DELETING_JOBS_MAX 10   /* jobs in DELETION_IN_PROGRESS */
 #define JD_TAGS_MAX 50
 #define JD_PENDING_LIST_MAX 10       /* GetPendingJobExecutions, notify */
 #define JD_TIMEOUT_MINUTES_MAX 10080 /* in-progress and step timeouts */

@@ -133,6 +133,12 @@ static const char *const migrations[] = {
     "  pos BIGINT NOT NULL,"
     "  thing_name TEXT NOT NULL,"
     "  PRIMARY KEY (job_id, pos));",
+    /* dynamic thing groups (issue 12): a group with a query_string is
+     * dynamic; its members are rows of group_members, kept by svc */
+    "ALTER TABLE thing_groups ADD COLUMN query_string TEXT,"
+    "  ADD COLUMN index_name TEXT, ADD COLUMN query_version TEXT;"
+    "CREATE INDEX thing_groups_dynamic ON thing_groups(name)"
+    "  WHERE query_string IS NOT NULL;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
