@@ -473,6 +473,9 @@ parse_term(struct parser *ps, const struct fref *ctx, int depth)
 	name[len] = '\0';
 	if (!field_lookup(name, &f)) {
 		ps->p = start;
+		for (char *c = name; *c != '\0'; c++) /* the message is printable ASCII */
+			if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+				*c = '?';
 		if (!ps->failed)
 			jd_error_set(ps->e, JD_EQUERY,
 			    "Syntax error in query string at position %d: field %s is not "

@@ -187,6 +187,20 @@ TEST(limits)
 	free(deep);
 }
 
+/* fuzz_query found it: an unknown field name with bytes over 0x7e went into
+ * the message as they were (the message must be printable ASCII). */
+TEST(unknown_field_non_ascii_message)
+{
+	struct core_query *q = NULL;
+	struct jd_error e = {0};
+
+	CHECK_EQ_INT(core_query_compile("at\xff\xfftributes.fw:[1 TO", &q, &e), JD_EQUERY);
+	CHECK(q == NULL);
+	for (const char *c = e.msg; *c != '\0'; c++)
+		CHECK((unsigned char)*c >= 0x20 && (unsigned char)*c <= 0x7e);
+	CHECK(strstr(e.msg, "at??tributes.fw") != NULL);
+}
+
 int
 main(void)
 {
@@ -196,5 +210,6 @@ main(void)
 	RUN(booleans);
 	RUN(refused);
 	RUN(limits);
+	RUN(unknown_field_non_ascii_message);
 	return test_report();
 }
