@@ -23,7 +23,8 @@
 #define JD_GROUP_DEPTH_MAX 7
 #define JD_GROUP_CHILDREN_MAX 100
 #define JD_GROUPS_PER_THING_MAX 10
-#define JD_DELETING_JOBS_MAX 10 /* jobs in DELETION_IN_PROGRESS */
+#define JD_DYNAMIC_GROUPS_MAX 100 /* dynamic thing groups per account (AWS) */
+#define JD_DELETING_JOBS_MAX 10   /* jobs in DELETION_IN_PROGRESS */
 #define JD_TAGS_MAX 50
 #define JD_SEARCHABLE_ATTRIBUTES_MAX 3               /* per thing type */
 #define JD_THING_TYPE_DELETE_WAIT_MS (5 * 60 * 1000) /* deprecated this long before delete */

@@ -229,6 +229,8 @@ enum api_cursor_kind {
 	API_CURSOR_MANAGED = 'M',     /* ListManagedJobTemplates: num table index */
 	API_CURSOR_THING_TYPES = 'y', /* ListThingTypes: key type name */
 	API_CURSOR_TAGS = 'k',        /* ListTagsForResource: num tags sent before */
+	API_CURSOR_THING_GROUPS = 'G', /* ListThingGroupsForThing: key group name */
+	API_CURSOR_SEARCH = 'S',       /* SearchIndex: key thing name */
 };
 
 /* A page cursor: where the last page ended in a list of `kind`. */
@@ -295,6 +297,16 @@ void api_h_delete_group(struct api_req *r);
 void api_h_add_member(struct api_req *r);
 void api_h_remove_member(struct api_req *r);
 void api_h_list_members(struct api_req *r);
+/* h_groups.c: group management, dynamic groups, the fleet index (issue 12) */
+void api_h_update_group(struct api_req *r);
+void api_h_list_groups_for_thing(struct api_req *r);
+void api_h_update_groups_for_thing(struct api_req *r);
+void api_h_create_dyn_group(struct api_req *r);
+void api_h_update_dyn_group(struct api_req *r);
+void api_h_delete_dyn_group(struct api_req *r);
+void api_h_search_index(struct api_req *r);
+void api_h_get_indexing(struct api_req *r);
+void api_h_update_indexing(struct api_req *r);
 void api_h_create_job(struct api_req *r);
 void api_h_describe_job(struct api_req *r);
 void api_h_list_jobs(struct api_req *r);

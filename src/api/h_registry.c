@@ -262,6 +262,12 @@ api_h_describe_group(struct api_req *r)
 	}
 	jw_ktime_opt(&w, "creationDate", g.created_ms);
 	jw_obj_end(&w);
+	if (g.query_string != NULL) { /* a dynamic group (issue 12): always built */
+		jw_kstr(&w, "indexName", g.index_name);
+		jw_kstr(&w, "queryString", g.query_string);
+		jw_kstr(&w, "queryVersion", g.query_version);
+		jw_kstr(&w, "status", "ACTIVE");
+	}
 	jw_obj_end(&w);
 	jd_group_release(&g);
 }
@@ -373,7 +379,7 @@ api_h_add_member(struct api_req *r)
 	if (member_args(r, group, thing) ||
 	    api_body_bool(r, r->json, "overrideDynamicGroups", NULL, &override))
 		return;
-	if (svc_member_add(r->api->svc, group, thing, &r->err) != 0) {
+	if (svc_member_add(r->api->svc, group, thing, override, &r->err) != 0) {
 		api_fail_err(r, r->err.code);
 		return;
 	}

@@ -23,6 +23,8 @@ jd_group_release(struct jd_group *g)
 	free(g->description);
 	free(g->attributes);
 	g->description = g->attributes = NULL;
+	free(g->query_string);
+	g->query_string = NULL;
 }
 
 void

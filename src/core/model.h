@@ -36,6 +36,10 @@ struct jd_group {
 	char *attributes;                   /* owned JSON object text or NULL */
 	int64_t version;
 	int64_t created_ms;
+	/* a dynamic thing group (issue 12): its query, NULL for a static group */
+	char *query_string;                     /* owned or NULL */
+	char index_name[JD_GROUP_NAME_MAX + 1]; /* "AWS_Things" */
+	char query_version[32];                 /* "2017-09-30" */
 };
 
 struct jd_job {

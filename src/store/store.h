@@ -72,6 +72,12 @@ struct store_ops {
 	int (*group_list)(struct store_tx *tx, const struct jd_group_filter *f, const char *after,
 	    int limit, jd_group_cb cb, void *arg);
 	int (*group_child_count)(struct store_tx *tx, const char *name, int64_t *n);
+	/* description, attributes, version and the dynamic-group members of an
+	 * existing group (JD_ENOTFOUND if none) */
+	int (*group_update)(struct store_tx *tx, const struct jd_group *g);
+	/* dynamic groups (query_string set), by name > after */
+	int (*group_list_dynamic)(struct store_tx *tx, const char *after, int limit, jd_group_cb cb,
+	    void *arg);
 	int (*member_add)(struct store_tx *tx, const char *group, const char *thing);
 	int (*member_remove)(struct store_tx *tx, const char *group, const char *thing);
 	/* distinct things in group (and its descendants when recursive), by name > after */
@@ -335,6 +341,21 @@ store_group_child_count(struct store_tx *tx, const char *name, int64_t *n)
 {
 	assert(tx != NULL && n != NULL);
 	return store__tx(tx)->ops->group_child_count(tx, name, n);
+}
+
+static inline int
+store_group_update(struct store_tx *tx, const struct jd_group *g)
+{
+	assert(tx != NULL && store__tx(tx)->write && g != NULL);
+	return store__tx(tx)->ops->group_update(tx, g);
+}
+
+static inline int
+store_group_list_dynamic(struct store_tx *tx, const char *after, int limit, jd_group_cb cb,
+    void *arg)
+{
+	assert(tx != NULL && cb != NULL);
+	return store__tx(tx)->ops->group_list_dynamic(tx, after, limit, cb, arg);
 }
 
 static inline int

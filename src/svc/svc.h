@@ -119,7 +119,10 @@ int svc_group_describe(struct svc *s, const char *name, struct jd_group *out,
 int svc_group_delete(struct svc *s, const char *name, int64_t expected_version, struct jd_error *e);
 int svc_group_list(struct svc *s, const struct jd_group_filter *f, const char *after, int limit,
     jd_group_cb cb, void *arg, bool *more, struct jd_error *e);
-int svc_member_add(struct svc *s, const char *group, const char *thing, struct jd_error *e);
+/* overrideDynamicGroups: when the thing is in the most groups, leave a
+ * dynamic one (the last by name) for this static one instead of failing. */
+int svc_member_add(struct svc *s, const char *group, const char *thing, bool override_dynamic,
+    struct jd_error *e);
 int svc_member_remove(struct svc *s, const char *group, const char *thing, struct jd_error *e);
 int svc_member_list(struct svc *s, const char *group, bool recursive, const char *after, int limit,
     jd_name_cb cb, void *arg, bool *more, struct jd_error *e);
@@ -157,6 +160,44 @@ int svc_untag_resource(struct svc *s, const char *arn, const char *const *keys, 
 /* By key, skipping the first `offset` (the page cursor). */
 int svc_tag_list(struct svc *s, const char *arn, int64_t offset, int limit, jd_tag_cb cb, void *arg,
     bool *more, struct jd_error *e);
+/* ---- thing-group management and dynamic groups (groups.c, dyngroups.c) ---- */
+
+/* UpdateThingGroup: description/attributes NULL = unchanged; *version = new. */
+int svc_group_update(struct svc *s, const char *name, const char *description,
+    const char *attributes, bool merge, int64_t expected_version, int64_t *version,
+    struct jd_error *e);
+/* ListThingGroupsForThing: the thing's direct groups (static and dynamic) by
+ * name > after. 404 for an unknown thing. */
+int svc_groups_of_thing(struct svc *s, const char *thing, const char *after, int limit,
+    jd_name_cb cb, void *arg, bool *more, struct jd_error *e);
+/* UpdateThingGroupsForThing (and Add/RemoveThingToThingGroup): one
+ * transaction; static groups only (a dynamic one: 400). */
+int svc_groups_for_thing_update(struct svc *s, const char *thing, const char *const *add,
+    size_t n_add, const char *const *remove, size_t n_remove, bool override_dynamic,
+    struct jd_error *e);
+/* Dynamic groups. query is compiled first (JD_EQUERY); index_name and
+ * query_version NULL = the defaults. Create evaluates the fleet at once and
+ * stores tags[0..n_tags) with the group. */
+int svc_dyn_create(struct svc *s, const char *name, const char *description, const char *attributes,
+    const char *index_name, const char *query, const char *query_version, const struct jd_tag *tags,
+    int n_tags, struct jd_group *out, struct jd_error *e);
+int svc_dyn_update(struct svc *s, const char *name, const char *description, const char *attributes,
+    bool merge, int64_t expected_version, const char *index_name, const char *query,
+    const char *query_version, int64_t *version, struct jd_error *e);
+/* A missing group: 0; a static one: 400. */
+int svc_dyn_delete(struct svc *s, const char *name, int64_t expected_version, struct jd_error *e);
+/* SearchIndex on AWS_Things: things matching query by name > after; cb gets
+ * each with its direct group names (borrowed for the call). */
+typedef int (*svc_search_cb)(void *arg, const struct jd_thing *t,
+    const char (*groups)[JD_GROUP_NAME_MAX + 1], size_t n_groups);
+int svc_search(struct svc *s, const char *index_name, const char *query, const char *query_version,
+    const char *after, int limit, svc_search_cb cb, void *arg, bool *more, struct jd_error *e);
+/* The indexing configuration as stored JSON object texts (owned; defaults
+ * when never set: thing indexing REGISTRY, group indexing OFF). */
+int svc_indexing_get(struct svc *s, char **things, char **groups, struct jd_error *e);
+/* Store either (NULL = unchanged); things_off refuses while dynamic groups exist. */
+int svc_indexing_put(struct svc *s, const char *things, const char *groups, bool things_off,
+    struct jd_error *e);
 
 /* ---- jobs ------------------------------------------------------------- */
 

@@ -13,8 +13,11 @@
  *   types.c                      thing types (types_int.h)
  *   templates.c                  job templates (templates_int.h)
  *   jobs.c                       job use cases, target resolution (jobs_int.h)
+ *   coverage.c                   group cover of a thing, continuous joins and
+ *                                leaves, dynamic groups per thing (coverage_int.h)
  *   exec.c, things.c             execution, thing and group use cases
  *   schedule.c                   the schedulingConfig.endTime duty (schedule_int.h)
+ *   groups.c, dyngroups.c        group management, dynamic groups, the fleet index
  *   timers.c                     timers, deletion reaper, svc_init / svc_fini
  *   rig.c                        the test-rig clock kept in the store, reset
  * scripts/check-svc-graph.sh checks that the include graph has no cycle.

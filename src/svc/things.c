@@ -8,206 +8,13 @@
 #include "svc/progress_int.h"
 #include "svc/tags_int.h"
 #include "svc/types_int.h"
+#include "svc/coverage_int.h"
 
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/buf.h"
-
-/* ---- list helpers --------------------------------------------------------- */
-
-struct names {
-	char (*v)[JD_GROUP_NAME_MAX + 1];
-	size_t n, cap;
-};
-
-static int
-names_add(void *arg, const char *name)
-{
-	struct names *l = arg;
-
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->v[i], name) == 0)
-			return 0;
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 16;
-		l->v = jd_realloc(l->v, l->cap * sizeof(*l->v));
-	}
-	jd_strlcpy(l->v[l->n++], name, JD_GROUP_NAME_MAX + 1);
-	return 0;
-}
-
-static void
-names_free(struct names *l)
-{
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
-
-/* Add j unless a job with its id is there already. */
-static int
-jobs_add(void *arg, const struct jd_job *j)
-{
-	struct jd_jobv *l = arg;
-
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->v[i].job_id, j->job_id) == 0)
-			return 0;
-	return jd_jobv_add(l, j);
-}
-
-static bool
-jobs_has(const struct jd_jobv *l, const char *job_id)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->v[i].job_id, job_id) == 0)
-			return true;
-	return false;
-}
-
-/* Names of all ancestor groups of group (parent first); *n set. */
-static int
-group_ancestors(struct store_tx *tx, const char *group, char out[][JD_GROUP_NAME_MAX + 1], int *n)
-{
-	struct jd_group g;
-	char cur[JD_GROUP_NAME_MAX + 1];
-	int rc;
-
-	*n = 0;
-	jd_strlcpy(cur, group, sizeof(cur));
-	for (int depth = 0; depth <= JD_GROUP_DEPTH_MAX; depth++) {
-		memset(&g, 0, sizeof(g));
-		rc = store_group_get(tx, cur, &g);
-		if (rc != 0)
-			return rc == JD_ENOTFOUND ? 0 : rc;
-		jd_group_release(&g);
-		if (g.parent[0] == '\0')
-			return 0;
-		jd_strlcpy(out[(*n)++], g.parent, JD_GROUP_NAME_MAX + 1);
-		jd_strlcpy(cur, g.parent, sizeof(cur));
-		if (*n >= JD_GROUP_DEPTH_MAX)
-			return 0;
-	}
-	return 0;
-}
-
-/* Groups covering a thing: its groups and all their ancestors. */
-static int
-covering_groups(struct store_tx *tx, const char *thing, struct names *out)
-{
-	struct names direct = {0};
-	char anc[JD_GROUP_DEPTH_MAX][JD_GROUP_NAME_MAX + 1];
-	int n, rc;
-
-	if ((rc = store_thing_groups(tx, thing, names_add, &direct)) != 0)
-		goto out;
-	for (size_t i = 0; i < direct.n; i++) {
-		names_add(out, direct.v[i]);
-		if ((rc = group_ancestors(tx, direct.v[i], anc, &n)) != 0)
-			goto out;
-		for (int k = 0; k < n; k++)
-			names_add(out, anc[k]);
-	}
-out:
-	names_free(&direct);
-	return rc;
-}
-
-/* Continuous, active jobs that reach `thing` through groups or its ARN. */
-static int
-continuous_jobs(struct store_tx *tx, const struct names *groups, struct jd_jobv *out)
-{
-	struct jd_jobv all = {0};
-	int rc = 0;
-
-	for (size_t i = 0; i < groups->n; i++)
-		if ((rc = store_job_list_by_group(tx, groups->v[i], jobs_add, &all)) != 0)
-			goto out;
-	for (size_t i = 0; i < all.n; i++) {
-		const struct jd_job *j = &all.v[i];
-		if (j->selection == JD_SEL_CONTINUOUS && j->status == JD_JOB_IN_PROGRESS)
-			jobs_add(out, j);
-	}
-out:
-	jd_jobv_free(&all);
-	return rc;
-}
-
-static bool
-job_targets_thing(const struct jd_job *j, const char *thing)
-{
-	char needle[JD_THING_NAME_MAX + 16];
-
-	snprintf(needle, sizeof(needle), ":thing/%s\"", thing);
-	return j->targets != NULL && strstr(j->targets, needle) != NULL;
-}
-
-static int
-pending_of(struct store_tx *tx, const char *job_id, const char *thing, struct jd_exec *x, bool *has)
-{
-	int rc = store_exec_get(tx, job_id, thing, 0, x);
-
-	*has = false;
-	if (rc == JD_ENOTFOUND)
-		return 0;
-	if (rc != 0)
-		return rc;
-	*has = core_exec_status_pending(x->status);
-	return 0;
-}
-
-/* Apply membership change effects: before/after are the covering groups. */
-static int
-apply_coverage(struct svc_tx *t, const char *thing, const struct names *before,
-    const struct names *after)
-{
-	struct jd_jobv jb = {0}, ja = {0};
-	struct store_tx *tx = t->tx;
-	int rc;
-
-	if ((rc = continuous_jobs(tx, before, &jb)) != 0)
-		goto out;
-	if ((rc = continuous_jobs(tx, after, &ja)) != 0)
-		goto out;
-	/* newly covered: queue unless already pending */
-	for (size_t i = 0; i < ja.n; i++) {
-		const struct jd_job *j = &ja.v[i];
-		struct jd_exec x;
-		bool has;
-		if (jobs_has(&jb, j->job_id) || job_targets_thing(j, thing))
-			continue;
-		memset(&x, 0, sizeof(x));
-		if ((rc = pending_of(tx, j->job_id, thing, &x, &has)) != 0)
-			goto out;
-		jd_exec_release(&x);
-		if (!has && (rc = svc__exec_queue(t, j, thing, 0)) != 0)
-			goto out;
-	}
-	/* no longer covered: pending executions become REMOVED */
-	for (size_t i = 0; i < jb.n; i++) {
-		const struct jd_job *j = &jb.v[i];
-		struct jd_exec x;
-		bool has;
-		if (jobs_has(&ja, j->job_id) || job_targets_thing(j, thing))
-			continue;
-		memset(&x, 0, sizeof(x));
-		if ((rc = pending_of(tx, j->job_id, thing, &x, &has)) != 0)
-			goto out;
-		if (has) {
-			rc = svc__exec_move(t, &x, CORE_OP_REMOVE, JD_EXEC_REMOVED, false);
-			if (rc == 0)
-				rc = svc__job_maybe_complete(t, j->job_id);
-		}
-		jd_exec_release(&x);
-		if (rc != 0)
-			goto out;
-	}
-out:
-	jd_jobv_free(&jb);
-	jd_jobv_free(&ja);
-	return rc;
-}
 
 /* ---- things ------------------------------------------------------------- */
 
@@ -295,6 +102,9 @@ svc_thing_create(struct svc *s, const char *name, const char *type_name, const c
 	t.version = 1;
 	t.created_ms = w.now;
 	if ((rc = store_thing_insert(tx, &t)) != 0)
+		goto fail;
+	/* dynamic thing groups follow the registry (coverage.c) */
+	if ((rc = svc__dyn_thing_changed(&w, t.name)) != 0)
 		goto fail;
 	if ((rc = svc__commit(&w, e)) != 0) {
 		jd_thing_release(&t);
@@ -392,6 +202,9 @@ svc_thing_update(struct svc *s, const char *name, const char *type_name, bool re
 	t.version++;
 	if ((rc = store_thing_update(tx, &t)) != 0)
 		goto fail;
+	/* dynamic thing groups follow the registry (coverage.c) */
+	if ((rc = svc__dyn_thing_changed(&w, t.name)) != 0)
+		goto fail;
 	jd_thing_release(&t);
 	return svc__commit(&w, e);
 fail:
@@ -407,7 +220,7 @@ svc_thing_delete(struct svc *s, const char *name, int64_t expected_version, stru
 	struct svc_tx w;
 	struct store_tx *tx;
 	struct jd_thing t;
-	struct names groups = {0};
+	struct svc_names groups = {0};
 	struct jd_execv pend = {0};
 	int rc;
 
@@ -438,7 +251,7 @@ svc_thing_delete(struct svc *s, const char *name, int64_t expected_version, stru
 		if ((rc = svc__job_maybe_complete(&w, pend.v[i].job_id)) != 0)
 			goto fail;
 	}
-	if ((rc = store_thing_groups(tx, name, names_add, &groups)) != 0)
+	if ((rc = store_thing_groups(tx, name, svc__names_add, &groups)) != 0)
 		goto fail;
 	for (size_t i = 0; i < groups.n; i++)
 		if ((rc = store_member_remove(tx, groups.v[i], name)) != 0 && rc != JD_ENOTFOUND)
@@ -446,11 +259,11 @@ svc_thing_delete(struct svc *s, const char *name, int64_t expected_version, stru
 	if ((rc = store_thing_delete(tx, name)) != 0)
 		goto fail;
 	jd_execv_free(&pend);
-	names_free(&groups);
+	svc__names_free(&groups);
 	return svc__commit(&w, e);
 fail:
 	jd_execv_free(&pend);
-	names_free(&groups);
+	svc__names_free(&groups);
 	svc__rollback(&w);
 	return svc__store_err(rc, e);
 }
@@ -535,6 +348,12 @@ svc_group_create(struct svc *s, const char *name, const char *parent, const char
 		goto fail;
 	if (parent != NULL && parent[0] != '\0') {
 		rc = store_group_get(tx, parent, &p);
+		if (rc == 0 && p.query_string != NULL) { /* not in a hierarchy (AWS) */
+			jd_group_release(&p);
+			svc__rollback(&w);
+			return jd_error_set(e, JD_EINVAL,
+			    "Dynamic thing group %s cannot be a parent group", parent);
+		}
 		jd_group_release(&p);
 		if (rc == JD_ENOTFOUND) {
 			svc__rollback(&w);
@@ -543,7 +362,7 @@ svc_group_create(struct svc *s, const char *name, const char *parent, const char
 		}
 		if (rc != 0)
 			goto fail;
-		if ((rc = group_ancestors(tx, parent, anc, &n_anc)) != 0)
+		if ((rc = svc__group_ancestors(tx, parent, anc, &n_anc)) != 0)
 			goto fail;
 		if (n_anc + 2 > JD_GROUP_DEPTH_MAX) {
 			svc__rollback(&w);
@@ -599,7 +418,7 @@ svc_group_describe(struct svc *s, const char *name, struct jd_group *out,
 	memset(out, 0, sizeof(*out));
 	rc = store_group_get(tx, name, out);
 	if (rc == 0)
-		rc = group_ancestors(tx, name, tmp, &n);
+		rc = svc__group_ancestors(tx, name, tmp, &n);
 	store_rollback(tx);
 	if (rc == JD_ENOTFOUND)
 		return jd_error_set(e, rc, "Thing Group %s does not exist", name);
@@ -619,7 +438,7 @@ svc_group_delete(struct svc *s, const char *name, int64_t expected_version, stru
 	struct svc_tx w;
 	struct store_tx *tx;
 	struct jd_group g;
-	struct names members = {0};
+	struct svc_names members = {0};
 	int64_t children = 0;
 	int rc;
 
@@ -648,30 +467,30 @@ svc_group_delete(struct svc *s, const char *name, int64_t expected_version, stru
 		    "Cannot delete thing group : %s when there are still child groups attached to it.",
 		    name);
 	}
-	if ((rc = store_member_list(tx, name, false, "", 1000000, names_add, &members)) != 0)
+	if ((rc = store_member_list(tx, name, false, "", 1000000, svc__names_push, &members)) != 0)
 		goto fail;
 	/* Its members leave it: continuous jobs that reached them only through
 	 * this group see them go (D14). */
 	for (size_t i = 0; i < members.n; i++) {
-		struct names before = {0}, after = {0};
-		rc = covering_groups(tx, members.v[i], &before);
+		struct svc_names before = {0}, after = {0};
+		rc = svc__covering_groups(tx, members.v[i], &before);
 		if (rc == 0)
 			rc = store_member_remove(tx, name, members.v[i]);
 		if (rc == 0)
-			rc = covering_groups(tx, members.v[i], &after);
+			rc = svc__covering_groups(tx, members.v[i], &after);
 		if (rc == 0)
-			rc = apply_coverage(&w, members.v[i], &before, &after);
-		names_free(&before);
-		names_free(&after);
+			rc = svc__apply_coverage(&w, members.v[i], &before, &after);
+		svc__names_free(&before);
+		svc__names_free(&after);
 		if (rc != 0)
 			goto fail;
 	}
 	if ((rc = store_group_delete(tx, name)) != 0)
 		goto fail;
-	names_free(&members);
+	svc__names_free(&members);
 	return svc__commit(&w, e);
 fail:
-	names_free(&members);
+	svc__names_free(&members);
 	svc__rollback(&w);
 	return svc__store_err(rc, e);
 }
@@ -716,117 +535,6 @@ svc_group_list(struct svc *s, const struct jd_group_filter *f, const char *after
 	rc = store_group_list(tx, f, after, limit + 1, group_page, &l);
 	store_rollback(tx);
 	return rc < 0 ? svc__store_err(rc, e) : 0;
-}
-
-static int
-check_both(struct store_tx *tx, const char *group, const char *thing, struct jd_error *e)
-{
-	struct jd_group g;
-	struct jd_thing t;
-	int rc;
-
-	memset(&g, 0, sizeof(g));
-	memset(&t, 0, sizeof(t));
-	rc = store_group_get(tx, group, &g);
-	jd_group_release(&g);
-	if (rc == JD_ENOTFOUND)
-		return jd_error_set(e, rc, "Thing Group %s does not exist", group);
-	if (rc != 0)
-		return svc__store_err(rc, e);
-	rc = store_thing_get(tx, thing, &t);
-	jd_thing_release(&t);
-	if (rc == JD_ENOTFOUND)
-		return jd_error_set(e, rc, "Thing %s cannot be found.", thing);
-	return rc ? svc__store_err(rc, e) : 0;
-}
-
-int
-svc_member_add(struct svc *s, const char *group, const char *thing, struct jd_error *e)
-{
-	struct svc_tx w;
-	struct store_tx *tx;
-	struct names before = {0}, after = {0}, direct = {0};
-	char anc[JD_GROUP_DEPTH_MAX][JD_GROUP_NAME_MAX + 1];
-	int n_anc = 0, rc;
-
-	if ((rc = svc__begin(s, &w, e)) != 0)
-		return rc;
-	tx = w.tx;
-	if ((rc = check_both(tx, group, thing, e)) != 0)
-		goto out;
-	if ((rc = store_thing_groups(tx, thing, names_add, &direct)) != 0)
-		goto store_fail;
-	for (size_t i = 0; i < direct.n; i++)
-		if (strcmp(direct.v[i], group) == 0)
-			goto out; /* already a member: nothing changes */
-	if (direct.n >= JD_GROUPS_PER_THING_MAX) {
-		rc = jd_error_set(e, JD_EINVAL, "Thing %s is already in %d thing groups", thing,
-		    JD_GROUPS_PER_THING_MAX);
-		goto out;
-	}
-	if ((rc = covering_groups(tx, thing, &before)) != 0)
-		goto store_fail;
-	if ((rc = store_member_add(tx, group, thing)) != 0)
-		goto store_fail;
-	for (size_t i = 0; i < before.n; i++)
-		names_add(&after, before.v[i]);
-	names_add(&after, group);
-	if ((rc = group_ancestors(tx, group, anc, &n_anc)) != 0)
-		goto store_fail;
-	for (int i = 0; i < n_anc; i++)
-		names_add(&after, anc[i]);
-	if ((rc = apply_coverage(&w, thing, &before, &after)) != 0)
-		goto store_fail;
-	names_free(&before);
-	names_free(&after);
-	names_free(&direct);
-	return svc__commit(&w, e);
-store_fail:
-	rc = svc__store_err(rc, e);
-out:
-	names_free(&before);
-	names_free(&after);
-	names_free(&direct);
-	svc__rollback(&w);
-	return rc;
-}
-
-int
-svc_member_remove(struct svc *s, const char *group, const char *thing, struct jd_error *e)
-{
-	struct svc_tx w;
-	struct store_tx *tx;
-	struct names before = {0}, after = {0};
-	int rc;
-
-	if ((rc = svc__begin(s, &w, e)) != 0)
-		return rc;
-	tx = w.tx;
-	if ((rc = check_both(tx, group, thing, e)) != 0)
-		goto out;
-	if ((rc = covering_groups(tx, thing, &before)) != 0)
-		goto store_fail;
-	rc = store_member_remove(tx, group, thing);
-	if (rc == JD_ENOTFOUND) {
-		rc = 0; /* not a member: nothing changes */
-		goto out;
-	}
-	if (rc != 0)
-		goto store_fail;
-	if ((rc = covering_groups(tx, thing, &after)) != 0)
-		goto store_fail;
-	if ((rc = apply_coverage(&w, thing, &before, &after)) != 0)
-		goto store_fail;
-	names_free(&before);
-	names_free(&after);
-	return svc__commit(&w, e);
-store_fail:
-	rc = svc__store_err(rc, e);
-out:
-	names_free(&before);
-	names_free(&after);
-	svc__rollback(&w);
-	return rc;
 }
 
 static int

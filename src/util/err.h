@@ -57,7 +57,8 @@
 	    "InvalidRequest")                                                                      \
 	X(HDRTOOBIG, 431, "RequestHeaderFieldsTooLargeException", 431,                             \
 	    "RequestHeaderFieldsTooLargeException", "InvalidRequest")                              \
-	X(BADJSON, 400, "InvalidRequestException", 400, "InvalidRequestException", "InvalidJson")
+	X(BADJSON, 400, "InvalidRequestException", 400, "InvalidRequestException", "InvalidJson")  \
+	X(QUERY, 400, "InvalidQueryException", 400, "InvalidRequestException", "InvalidRequest")
 
 enum jd_errno {
 	JD_OK = 0,

@@ -556,6 +556,88 @@ TEST(t_group_crud)
 	commit(tx);
 }
 
+/* Dynamic thing groups (issue 12): the query members round-trip, group_update
+ * changes description, attributes, version and query, group_list_dynamic
+ * lists only the groups with a query, by name, after a cursor. */
+static int
+dyn_names(void *arg, const struct jd_group *g)
+{
+	char *out = arg;
+
+	strcat(out, g->name);
+	strcat(out, g->query_string != NULL ? "=" : "!");
+	strcat(out, g->query_string != NULL ? g->query_string : "");
+	strcat(out, ";");
+	return 0;
+}
+
+TEST(t_group_dynamic)
+{
+	struct store_tx *tx;
+	struct jd_group g = {0}, o;
+	char got[512] = "";
+
+	fresh();
+	tx = begin(true);
+	mk_group(tx, "static", NULL);
+	jd_strlcpy(g.name, "dyn-b", sizeof(g.name));
+	jd_strlcpy(g.id, "gid-b", sizeof(g.id));
+	g.version = 1;
+	g.query_string = (char *)"attributes.fw < 3";
+	jd_strlcpy(g.index_name, "AWS_Things", sizeof(g.index_name));
+	jd_strlcpy(g.query_version, "2017-09-30", sizeof(g.query_version));
+	CHECK_EQ_INT(store_group_insert(tx, &g), 0);
+	jd_strlcpy(g.name, "dyn-a", sizeof(g.name));
+	jd_strlcpy(g.id, "gid-a", sizeof(g.id));
+	g.query_string = (char *)"thingName:x*";
+	CHECK_EQ_INT(store_group_insert(tx, &g), 0);
+
+	CHECK_EQ_INT(store_group_get(tx, "dyn-b", &o), 0);
+	CHECK_EQ_STR(o.query_string, "attributes.fw < 3");
+	CHECK_EQ_STR(o.index_name, "AWS_Things");
+	CHECK_EQ_STR(o.query_version, "2017-09-30");
+	jd_group_release(&o);
+	CHECK_EQ_INT(store_group_get(tx, "static", &o), 0);
+	CHECK(o.query_string == NULL);
+	CHECK_EQ_STR(o.index_name, "");
+	/* group_update: properties and version of a static group */
+	o.description = jd_strdup("now described");
+	o.attributes = jd_strdup("{\"a\":\"1\"}");
+	o.version = 5;
+	CHECK_EQ_INT(store_group_update(tx, &o), 0);
+	jd_group_release(&o);
+	CHECK_EQ_INT(store_group_get(tx, "static", &o), 0);
+	CHECK_EQ_STR(o.description, "now described");
+	CHECK_EQ_STR(o.attributes, "{\"a\":\"1\"}");
+	CHECK_EQ_INT(o.version, 5);
+	CHECK(o.query_string == NULL);
+	jd_group_release(&o);
+	/* and the query of a dynamic one */
+	CHECK_EQ_INT(store_group_get(tx, "dyn-a", &o), 0);
+	free(o.query_string);
+	o.query_string = jd_strdup("thingName:y*");
+	o.version = 2;
+	CHECK_EQ_INT(store_group_update(tx, &o), 0);
+	jd_group_release(&o);
+	jd_strlcpy(o.name, "nope", sizeof(o.name));
+	CHECK_EQ_INT(store_group_update(tx, &o), JD_ENOTFOUND);
+
+	CHECK_EQ_INT(store_group_list_dynamic(tx, "", 0, dyn_names, got), 0);
+	CHECK_EQ_STR(got, "dyn-a=thingName:y*;dyn-b=attributes.fw < 3;");
+	got[0] = '\0';
+	CHECK_EQ_INT(store_group_list_dynamic(tx, "dyn-a", 0, dyn_names, got), 0);
+	CHECK_EQ_STR(got, "dyn-b=attributes.fw < 3;");
+	got[0] = '\0';
+	CHECK_EQ_INT(store_group_list_dynamic(tx, NULL, 1, dyn_names, got), 0);
+	CHECK_EQ_STR(got, "dyn-a=thingName:y*;");
+	/* deleting a dynamic group removes it from the list */
+	CHECK_EQ_INT(store_group_delete(tx, "dyn-a"), 0);
+	got[0] = '\0';
+	CHECK_EQ_INT(store_group_list_dynamic(tx, "", 0, dyn_names, got), 0);
+	CHECK_EQ_STR(got, "dyn-b=attributes.fw < 3;");
+	commit(tx);
+}
+
 /* root a: a1 (a1x, a1y: a1y1), a2; root b: b1 */
 static void
 mk_tree(void)
@@ -2151,6 +2233,7 @@ main(int argc, char **argv)
 	RUN(t_thing_list);
 	RUN(t_group_crud);
 	RUN(t_group_list);
+	RUN(t_group_dynamic);
 	RUN(t_members);
 	RUN(t_job_crud);
 	RUN(t_job_list);

@@ -33,6 +33,9 @@ row_group(const PGresult *r, int i, struct jd_group *g)
 	g->attributes = pg__dup(r, i, 4);
 	g->version = pg__i64(r, i, 5);
 	g->created_ms = pg__i64(r, i, 6);
+	g->query_string = pg__dup(r, i, 7);
+	pg__cpy(r, i, 8, g->index_name, sizeof(g->index_name));
+	pg__cpy(r, i, 9, g->query_version, sizeof(g->query_version));
 }
 
 /* The list loops: decode each row, hand it to cb, free what it owns; clear r. */
@@ -198,7 +201,8 @@ pg__group_insert(struct store_tx *tx, const struct jd_group *g)
 	int64_t n = 0;
 	int rc = pg__run(pg__conn(tx), ST_GROUP_INSERT, false, &n,
 	    BINDS(B_TEXT(g->name), B_TEXT(g->id), B_NAME(g->parent), B_TEXT(g->description),
-	        B_TEXT(g->attributes), B_I64(g->version), B_I64(g->created_ms)));
+	        B_TEXT(g->attributes), B_I64(g->version), B_I64(g->created_ms),
+	        B_TEXT(g->query_string), B_OPT(g->index_name), B_OPT(g->query_version)));
 
 	return inserted(rc, n);
 }
@@ -263,4 +267,24 @@ pg__member_list(struct store_tx *tx, const char *group, bool recursive, const ch
 	if (rc != 0)
 		return rc;
 	return pg__each_name(r, cb, arg);
+}
+
+int
+pg__group_update(struct store_tx *tx, const struct jd_group *g)
+{
+	return pg__run(pg__conn(tx), ST_GROUP_UPDATE, true, NULL,
+	    BINDS(B_TEXT(g->name), B_TEXT(g->description), B_TEXT(g->attributes), B_I64(g->version),
+	        B_TEXT(g->query_string), B_OPT(g->index_name), B_OPT(g->query_version)));
+}
+
+int
+pg__group_list_dynamic(struct store_tx *tx, const char *after, int limit, jd_group_cb cb, void *arg)
+{
+	PGresult *r;
+	int rc =
+	    pg__exec(pg__conn(tx), ST_GROUP_LIST_DYNAMIC, &r, BINDS(B_NAME(after), B_LIMIT(limit)));
+
+	if (rc != 0)
+		return rc;
+	return each_group(r, cb, arg);
 }

@@ -79,6 +79,9 @@ enum stmt {
 	ST_MEMBER_ADD,
 	ST_MEMBER_REMOVE,
 	ST_MEMBER_LIST,
+	/* thing-group management, dynamic groups */
+	ST_GROUP_UPDATE,
+	ST_GROUP_LIST_DYNAMIC,
 	/* jobs, rollouts */
 	ST_JOB_GET,
 	ST_JOB_STATUS,
@@ -296,6 +299,9 @@ int pg__group_delete(struct store_tx *tx, const char *name);
 int pg__group_list(struct store_tx *tx, const struct jd_group_filter *f, const char *after,
     int limit, jd_group_cb cb, void *arg);
 int pg__group_child_count(struct store_tx *tx, const char *name, int64_t *n);
+int pg__group_update(struct store_tx *tx, const struct jd_group *g);
+int pg__group_list_dynamic(struct store_tx *tx, const char *after, int limit, jd_group_cb cb,
+    void *arg);
 int pg__member_add(struct store_tx *tx, const char *group, const char *thing);
 int pg__member_remove(struct store_tx *tx, const char *group, const char *thing);
 int pg__member_list(struct store_tx *tx, const char *group, bool recursive, const char *after,

@@ -159,6 +159,12 @@ static const char *const migrations[] = {
     "  FOR EACH ROW EXECUTE FUNCTION tags_drop('thinggroup/', 'name');"
     "CREATE TRIGGER thing_types_tags AFTER DELETE ON thing_types"
     "  FOR EACH ROW EXECUTE FUNCTION tags_drop('thingtype/', 'name');",
+    /* dynamic thing groups (issue 12): a group with a query_string is
+     * dynamic; its members are rows of group_members, kept by svc */
+    "ALTER TABLE thing_groups ADD COLUMN query_string TEXT,"
+    "  ADD COLUMN index_name TEXT, ADD COLUMN query_version TEXT;"
+    "CREATE INDEX thing_groups_dynamic ON thing_groups(name)"
+    "  WHERE query_string IS NOT NULL;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

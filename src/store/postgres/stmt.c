@@ -21,7 +21,9 @@
 #include "store/postgres/pg_int.h"
 
 #define THING_COLS "name, id, type_name, attributes, version, created_ms"
-#define GROUP_COLS "name, id, parent, description, attributes, version, created_ms"
+#define GROUP_COLS                                                                                   \
+	"name, id, parent, description, attributes, version, created_ms, query_string, index_name, " \
+	"query_version"
 #define JOB_COLS                                                                                 \
 	"job_id, seq, status, selection, namespace_id, document, document_source, description, " \
 	"targets, config, template_arn, force_canceled, reason_code, comment, "                  \
@@ -103,7 +105,7 @@ static const struct {
     STMT(GROUP_GET, "SELECT " GROUP_COLS " FROM thing_groups WHERE name = $1"),
     STMT(GROUP_INSERT,
         "INSERT INTO thing_groups (" GROUP_COLS ")"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING"),
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING"),
     STMT(GROUP_DELETE,
         "WITH d AS (DELETE FROM thing_groups WHERE name = $1 RETURNING name),"
         " u AS (DELETE FROM group_members WHERE group_name = $1"
@@ -133,6 +135,13 @@ static const struct {
         " SELECT DISTINCT thing_name FROM group_members"
         " WHERE group_name IN (SELECT name FROM sub) AND thing_name > $3"
         " ORDER BY thing_name LIMIT $4"),
+    /* thing-group management and dynamic groups (issue 12) */
+    STMT(GROUP_UPDATE,
+        "UPDATE thing_groups SET description = $2, attributes = $3, version = $4,"
+        " query_string = $5, index_name = $6, query_version = $7 WHERE name = $1"),
+    STMT(GROUP_LIST_DYNAMIC,
+        "SELECT " GROUP_COLS " FROM thing_groups WHERE query_string IS NOT NULL"
+        " AND name > $1 ORDER BY name LIMIT $2"),
     STMT(JOB_GET, "SELECT " JOB_COLS " FROM jobs WHERE job_id = $1"),
     STMT(JOB_STATUS, "SELECT status, selection FROM jobs WHERE job_id = $1"),
     STMT(JOB_INSERT,

@@ -36,6 +36,9 @@ row_group(sqlite3_stmt *st, struct jd_group *g)
 	g->attributes = sq__col_dup(st, 4);
 	g->version = sqlite3_column_int64(st, 5);
 	g->created_ms = sqlite3_column_int64(st, 6);
+	g->query_string = sq__col_dup(st, 7);
+	sq__col_cpy(st, 8, g->index_name, sizeof(g->index_name));
+	sq__col_cpy(st, 9, g->query_version, sizeof(g->query_version));
 }
 
 /*
@@ -205,7 +208,8 @@ sq__group_insert(struct store_tx *tx, const struct jd_group *g)
 {
 	return sq__run(sq__conn(tx), ST_GROUP_INSERT, false, NULL,
 	    BINDS(B_TEXT(g->name), B_TEXT(g->id), B_OPT(g->parent), B_TEXT(g->description),
-	        B_TEXT(g->attributes), B_I64(g->version), B_I64(g->created_ms)));
+	        B_TEXT(g->attributes), B_I64(g->version), B_I64(g->created_ms),
+	        B_TEXT(g->query_string), B_OPT(g->index_name), B_OPT(g->query_version)));
 }
 
 int
@@ -270,4 +274,24 @@ sq__member_list(struct store_tx *tx, const char *group, bool recursive, const ch
 	if (rc != 0)
 		return rc;
 	return sq__each_name(&q, cb, arg);
+}
+
+int
+sq__group_update(struct store_tx *tx, const struct jd_group *g)
+{
+	return sq__run(sq__conn(tx), ST_GROUP_UPDATE, true, NULL,
+	    BINDS(B_TEXT(g->name), B_TEXT(g->description), B_TEXT(g->attributes), B_I64(g->version),
+	        B_TEXT(g->query_string), B_OPT(g->index_name), B_OPT(g->query_version)));
+}
+
+int
+sq__group_list_dynamic(struct store_tx *tx, const char *after, int limit, jd_group_cb cb, void *arg)
+{
+	struct q q;
+	int rc = sq__q_open(sq__conn(tx), ST_GROUP_LIST_DYNAMIC, &q,
+	    BINDS(B_CURSOR(after), B_LIMIT(limit)));
+
+	if (rc != 0)
+		return rc;
+	return each_group(&q, cb, arg);
 }

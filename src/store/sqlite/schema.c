@@ -256,6 +256,14 @@ static const char *const migrations[] = {
     "  DELETE FROM tags WHERE resource = 'thinggroup/' || OLD.name; END;"
     "CREATE TRIGGER IF NOT EXISTS thing_types_tags AFTER DELETE ON thing_types BEGIN"
     "  DELETE FROM tags WHERE resource = 'thingtype/' || OLD.name; END;",
+    /* dynamic thing groups (issue 12): a group with a query_string is
+	 * dynamic; its members are rows of group_members like a static group's,
+	 * kept by svc as things change */
+    "ALTER TABLE thing_groups ADD COLUMN query_string TEXT;"
+    "ALTER TABLE thing_groups ADD COLUMN index_name TEXT;"
+    "ALTER TABLE thing_groups ADD COLUMN query_version TEXT;"
+    "CREATE INDEX thing_groups_dynamic ON thing_groups(name)"
+    " WHERE query_string IS NOT NULL;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -194,6 +194,9 @@ enum stmt {
 	ST_EXEC_ACTIVE_COUNT,
 	ST_EXEC_DELETE_JOB,
 	ST_EXEC_DUE,
+	/* thing-group management, dynamic groups */
+	ST_GROUP_UPDATE,
+	ST_GROUP_LIST_DYNAMIC,
 	/* templates */
 	ST_TEMPLATE_GET,
 	ST_TEMPLATE_INSERT,
@@ -404,6 +407,9 @@ int sq__group_delete(struct store_tx *tx, const char *name);
 int sq__group_list(struct store_tx *tx, const struct jd_group_filter *f, const char *after,
     int limit, jd_group_cb cb, void *arg);
 int sq__group_child_count(struct store_tx *tx, const char *name, int64_t *n);
+int sq__group_update(struct store_tx *tx, const struct jd_group *g);
+int sq__group_list_dynamic(struct store_tx *tx, const char *after, int limit, jd_group_cb cb,
+    void *arg);
 int sq__member_add(struct store_tx *tx, const char *group, const char *thing);
 int sq__member_remove(struct store_tx *tx, const char *group, const char *thing);
 int sq__member_list(struct store_tx *tx, const char *group, bool recursive, const char *after,

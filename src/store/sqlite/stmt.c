@@ -10,7 +10,9 @@
 #include "store/sqlite/sqlite_int.h"
 
 #define THING_COLS "name, id, type_name, attributes, version, created_ms"
-#define GROUP_COLS "name, id, parent, description, attributes, version, created_ms"
+#define GROUP_COLS                                                                                   \
+	"name, id, parent, description, attributes, version, created_ms, query_string, index_name, " \
+	"query_version"
 #define JOB_COLS                                                                                 \
 	"job_id, seq, status, selection, namespace_id, document, document_source, description, " \
 	"targets, config, template_arn, force_canceled, reason_code, comment, "                  \
@@ -107,7 +109,7 @@ static const struct {
     STMT(GROUP_GET, "SELECT " GROUP_COLS " FROM thing_groups WHERE name = ?1"),
     STMT(GROUP_INSERT,
         "INSERT INTO thing_groups (" GROUP_COLS ")"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
     STMT(GROUP_DELETE, "DELETE FROM thing_groups WHERE name = ?1"),
     STMT(GROUP_UNLINK, "DELETE FROM group_members WHERE group_name = ?1"),
     STMT(GROUP_LIST,
@@ -212,6 +214,13 @@ static const struct {
         "SELECT " EXEC_COLS " FROM executions"
         " WHERE status = " SQL_EXEC_IN_PROGRESS " AND deadline > 0 AND deadline <= ?1"
         " ORDER BY deadline, seq LIMIT ?2"),
+    /* thing-group management and dynamic groups (issue 12) */
+    STMT(GROUP_UPDATE,
+        "UPDATE thing_groups SET description = ?2, attributes = ?3, version = ?4,"
+        " query_string = ?5, index_name = ?6, query_version = ?7 WHERE name = ?1"),
+    STMT(GROUP_LIST_DYNAMIC,
+        "SELECT " GROUP_COLS " FROM thing_groups WHERE query_string IS NOT NULL"
+        " AND name > ?1 ORDER BY name LIMIT ?2"),
     STMT(TEMPLATE_GET, "SELECT " TEMPLATE_COLS " FROM job_templates WHERE id = ?1"),
     STMT(TEMPLATE_INSERT,
         "INSERT INTO job_templates (" TEMPLATE_COLS ")"
