@@ -35,6 +35,8 @@
 #define STORE_OPS_VERSION 2
 
 struct store;    /* backend instance (opaque) */
+/* A meta row (key, value), borrowed for the call. */
+typedef int (*store_meta_cb)(void *arg, const char *key, const char *val);
 struct store_tx; /* one transaction (opaque) */
 
 struct store_ops {
@@ -149,6 +151,9 @@ struct store_ops {
 	 * that the store takes a durable write and, from STORE_CHECK_QUICK on,
 	 * that its pages are sound. JD_EUNAVAIL with the reason in e. */
 	int (*check)(struct store *s, int level, struct jd_error *e);
+
+	/* Every meta row, ascending by key (copy-store). */
+	int (*meta_list)(struct store_tx *tx, store_meta_cb cb, void *arg);
 };
 
 /* Levels of store_check(): the write only, a quick page check (SQLite's
@@ -235,6 +240,13 @@ store_meta_put(struct store_tx *tx, const char *key, const char *val)
 {
 	assert(tx != NULL && store__tx(tx)->write);
 	return store__tx(tx)->ops->meta_put(tx, key, val);
+}
+
+static inline int
+store_meta_list(struct store_tx *tx, store_meta_cb cb, void *arg)
+{
+	assert(tx != NULL && cb != NULL);
+	return store__tx(tx)->ops->meta_list(tx, cb, arg);
 }
 
 static inline int

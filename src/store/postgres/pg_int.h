@@ -112,6 +112,7 @@ enum stmt {
 	ST_TEMPLATE_INSERT,
 	ST_TEMPLATE_DELETE,
 	ST_TEMPLATE_LIST,
+	ST_META_LIST,
 	ST__COUNT
 };
 
@@ -272,6 +273,7 @@ int pg__each_name(PGresult *r, jd_name_cb cb, void *arg);
 int pg__wipe(struct store_tx *tx);
 int pg__meta_get(struct store_tx *tx, const char *key, char **val);
 int pg__meta_put(struct store_tx *tx, const char *key, const char *val);
+int pg__meta_list(struct store_tx *tx, store_meta_cb cb, void *arg);
 int pg__thing_get(struct store_tx *tx, const char *name, struct jd_thing *out);
 int pg__thing_insert(struct store_tx *tx, const struct jd_thing *t);
 int pg__thing_update(struct store_tx *tx, const struct jd_thing *t);

@@ -88,4 +88,5 @@ const struct store_ops store_postgres_ops = {
     .template_insert = pg__template_insert,
     .template_delete = pg__template_delete,
     .template_list = pg__template_list,
+    .meta_list = pg__meta_list,
 };

@@ -282,6 +282,7 @@ static const struct {
     STMT(TEMPLATE_LIST,
         "SELECT " TEMPLATE_COLS " FROM job_templates WHERE id > $1"
         " ORDER BY id LIMIT $2"),
+    STMT(META_LIST, "SELECT key, value FROM meta ORDER BY key"),
 };
 
 #undef STMT

@@ -89,4 +89,5 @@ const struct store_ops store_sqlite_ops = {
     .template_delete = sq__template_delete,
     .template_list = sq__template_list,
     .check = sq__check,
+    .meta_list = sq__meta_list,
 };
