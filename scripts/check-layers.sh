@@ -4,6 +4,7 @@
 #
 #   util <- core <- store <- svc <- {api, mqtt} <- main
 #   util <- auth <- api      core <- shape <- {api, mqtt}      core <- config
+#   store <- copystore (jobsd copy-store, linked into jobsd beside main.c)
 #
 # (CMake enforces the same arrows on calls: an upward call fails to link a
 # layer-check target.) Every .c and .h under SRC_DIR (default: src/ of this
@@ -53,6 +54,7 @@ function allowed(m) {
 	if (m == "api") return " util core svc auth shape api "
 	if (m == "mqtt") return " util core svc shape mqtt "
 	if (m == "config") return " util core config "
+	if (m == "copystore") return " util core store copystore "
 	return ""
 }
 # "" if root may include the external header h, else the rule it breaks.

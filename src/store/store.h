@@ -34,7 +34,7 @@
 /* 2: struct store_tx_base carries `write`, which a backend's begin sets. */
 #define STORE_OPS_VERSION 2
 
-struct store;    /* backend instance (opaque) */
+struct store; /* backend instance (opaque) */
 /* A meta row (key, value), borrowed for the call. */
 typedef int (*store_meta_cb)(void *arg, const char *key, const char *val);
 struct store_tx; /* one transaction (opaque) */
