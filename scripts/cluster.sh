@@ -18,7 +18,7 @@
 #   Ports: CLUSTER_PORT (default 8443) is HAProxy's control port, +1 its
 #   device port; node k listens on CLUSTER_NODE_PORT+10(k-1) (default 9001)
 #   for the control plane and +1 for the device plane; CLUSTER_MQTT_PORT
-#   (default 18830). --check picks free ports instead.
+#   (default 18830). --check (or CLUSTER_FREE_PORTS=1) picks free ports instead.
 # Builds nothing: build/jobsd must exist (make cluster builds it first).
 set -euo pipefail
 
@@ -46,8 +46,14 @@ command -v mosquitto >/dev/null || { echo "cluster.sh: mosquitto not installed (
 pgbin=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
 [[ -x $pgbin/postgres ]] || { echo "cluster.sh: PostgreSQL server not installed (make deps)" >&2; exit 2; }
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+# free_ports N: N distinct TCP ports free on 127.0.0.1 now, one a line
+free_ports() {
+	python3 -c '
+import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print("\n".join(str(s.getsockname()[1]) for s in socks))' "$1"
 }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/jobsd-cluster.XXXXXX")
@@ -80,10 +86,14 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-if [[ $check -eq 1 ]]; then
-	port=$(free_port)
-	dport=$(free_port)
-	mqtt_port=$(free_port)
+mapfile -t spare < <(free_ports $((4 + 2 * nodes)))
+pg_port=${spare[0]}
+free=$check
+[[ ${CLUSTER_FREE_PORTS:-0} == 1 ]] && free=1
+if [[ $free -eq 1 ]]; then
+	port=${spare[1]}
+	dport=${spare[2]}
+	mqtt_port=${spare[3]}
 else
 	port=${CLUSTER_PORT:-8443}
 	dport=$((port + 1))
@@ -100,7 +110,6 @@ if [[ $(id -u) -eq 0 ]]; then
 else
 	mkdir "$tmp/pg"
 fi
-pg_port=$(free_port)
 "${as_pg[@]}" "$pgbin/initdb" -D "$tmp/pg/data" -A trust -U jobsd -N -E UTF8 --locale=C \
 	--no-instructions >"$tmp/initdb.log" 2>&1 ||
 	{ echo "cluster.sh: initdb failed:" >&2; tail -n 5 "$tmp/initdb.log" >&2; exit 1; }
@@ -128,13 +137,14 @@ key=AKID$(LC_ALL=C tr -dc 'A-Z0-9' </dev/urandom | head -c 16 || true)
 secret=$(LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 40 || true)
 (umask 077 && printf '%s %s admin\n' "$key" "$secret" >"$tmp/credentials")
 
-# the nodes: each prints its ready line on stdout (a FIFO we read)
+# the nodes, started together: each prints its ready line on stdout (a FIFO)
 ctl=()
 dat=()
+fds=()
 for k in $(seq 1 "$nodes"); do
-	if [[ $check -eq 1 ]]; then
-		c=$(free_port)
-		d=$(free_port)
+	if [[ $free -eq 1 ]]; then
+		c=${spare[2 + 2 * k]}
+		d=${spare[3 + 2 * k]}
 	else
 		c=$((node_port + 10 * (k - 1)))
 		d=$((c + 1))
@@ -152,8 +162,12 @@ for k in $(seq 1 "$nodes"); do
 		>"$tmp/node$k.out" 2>"$tmp/node$k.log" &
 	pids+=($!)
 	exec {fd}<"$tmp/node$k.out"
+	fds+=("$fd")
+done
+for k in $(seq 1 "$nodes"); do
+	fd=${fds[k - 1]}
 	line=
-	if ! read -r -t 30 line <&"$fd" || [[ $line != "jobsd ready "* ]]; then
+	if ! read -r -t 60 line <&"$fd" || [[ $line != "jobsd ready "* ]]; then
 		echo "cluster.sh: node$k did not start; its log:" >&2
 		tail -n 10 "$tmp/node$k.log" >&2
 		exit 1
@@ -179,38 +193,38 @@ if command -v haproxy >/dev/null; then
 	proxy="http://127.0.0.1:$port"
 fi
 
-# every node answers a signed request (and the proxy, when there is one)
-probe() { # URL
-	python3 - "$1" "$key" "$secret" <<'PY'
-import sys, boto3, botocore.config
-url, key, secret = sys.argv[1:]
-iot = boto3.client('iot', endpoint_url=url, region_name='us-east-1', aws_access_key_id=key,
-                   aws_secret_access_key=secret,
-                   config=botocore.config.Config(retries={'max_attempts': 1}))
-iot.list_jobs(maxResults=1)
-PY
-}
+# every node answers a signed request, and so does the proxy when there is one
+# (its health checks need a second or two to mark the nodes up)
+urls=()
 for k in $(seq 1 "$nodes"); do
-	probe "http://127.0.0.1:${ctl[k - 1]}" || { echo "cluster.sh: node$k does not answer" >&2; exit 1; }
+	urls+=("http://127.0.0.1:${ctl[k - 1]}")
 done
-if [[ -n $proxy ]]; then
-	ok=0
-	for _ in $(seq 1 100); do
-		kill -0 "$haproxy" 2>/dev/null || break
-		if probe "$proxy" 2>/dev/null; then
-			ok=1
-			break
-		fi
-		sleep 0.1
-	done
-	[[ $ok -eq 1 ]] || {
-		echo "cluster.sh: HAProxy does not answer; its log:" >&2
-		grep -v -e 'is DOWN' -e 'is UP' -e 'no server available' "$tmp/haproxy.log" | tail -n 5 >&2
-		exit 1
-	}
+if ! python3 - "$key" "$secret" "$proxy" "${urls[@]}" <<'PY'; then
+import sys, time, boto3, botocore.config
+key, secret, proxy, urls = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+def client(url):
+    return boto3.client('iot', endpoint_url=url, region_name='us-east-1',
+                        aws_access_key_id=key, aws_secret_access_key=secret,
+                        config=botocore.config.Config(retries={'max_attempts': 1},
+                                                      connect_timeout=2, read_timeout=10))
+for url in urls:
+    client(url).list_jobs(maxResults=1)
+if proxy:
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            client(proxy).list_jobs(maxResults=1)
+            break
+        except Exception as e:
+            if time.monotonic() > deadline:
+                sys.exit('HAProxy (%s) does not answer: %s' % (proxy, e))
+            time.sleep(0.2)
+PY
+	echo "cluster.sh: the cluster does not answer (logs: node*.log, haproxy.log)" >&2
+	exit 1
 fi
 
-echo "cluster ready: $nodes nodes on one PostgreSQL"
+echo "cluster ready: $nodes nodes on one PostgreSQL (state in $tmp)"
 echo "  PostgreSQL  $store   (psql -d $store)"
 echo "  MQTT broker 127.0.0.1:$mqtt_port   (devices: client id = thing name)"
 for k in $(seq 1 "$nodes"); do
