@@ -4,7 +4,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build run test test-asan fuzz-smoke bench clean format format-check
+.PHONY: all deps build run cluster test test-asan fuzz-smoke bench clean format format-check
 
 all: build
 
@@ -19,6 +19,11 @@ build: deps $(BUILD)/Makefile
 
 run: build
 	@./scripts/run-dev.sh
+
+# PostgreSQL, Mosquitto, three jobsd nodes and (if installed) HAProxy on
+# 127.0.0.1, until Ctrl-C (scripts/cluster.sh; README "Several nodes").
+cluster: build
+	@./scripts/cluster.sh
 
 # The whole suite: the formatting check (.clang-format), the layer checks (tests/layers: check-layers.sh on the tree
 # and on planted violations, and a planted upward call that must fail to

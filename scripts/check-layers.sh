@@ -5,6 +5,7 @@
 #   util <- core <- store <- svc <- {api, mqtt} <- main
 #   util <- auth <- api      core <- shape <- {api, mqtt}      core <- config
 #   auth <- s3 (the S3 client; main wires it into svc)
+#   store <- copystore (jobsd copy-store, linked into jobsd beside main.c)
 #
 # (CMake enforces the same arrows on calls: an upward call fails to link a
 # layer-check target.) Every .c and .h under SRC_DIR (default: src/ of this
@@ -55,6 +56,7 @@ function allowed(m) {
 	if (m == "mqtt") return " util core svc shape mqtt "
 	if (m == "config") return " util core config "
 	if (m == "s3") return " util auth s3 "
+	if (m == "copystore") return " util core store copystore "
 	return ""
 }
 # "" if root may include the external header h, else the rule it breaks.

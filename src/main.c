@@ -28,6 +28,7 @@
 #include "api/api.h"
 #include "auth/auth.h"
 #include "config.h"
+#include "copystore.h"
 #include "jd_limits.h"
 #include "mqtt/bridge.h"
 #include "s3/s3.h"
@@ -510,6 +511,8 @@ main(int argc, char **argv)
 	struct jobsd j = {.argc = argc, .argv = argv};
 	int rc;
 
+	if (argc > 1 && strcmp(argv[1], "copy-store") == 0)
+		return copystore_main(argc - 1, argv + 1);
 	jd_error_init(&j.err);
 	setup_malloc();
 	if ((rc = setup_config(&j)) != 0 || j.cfg.show_help || j.cfg.show_version)

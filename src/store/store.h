@@ -34,7 +34,9 @@
 /* 2: struct store_tx_base carries `write`, which a backend's begin sets. */
 #define STORE_OPS_VERSION 2
 
-struct store;    /* backend instance (opaque) */
+struct store; /* backend instance (opaque) */
+/* A meta row (key, value), borrowed for the call. */
+typedef int (*store_meta_cb)(void *arg, const char *key, const char *val);
 struct store_tx; /* one transaction (opaque) */
 
 struct store_ops {
@@ -176,6 +178,8 @@ struct store_ops {
 	int (*tag_list)(struct store_tx *tx, const char *resource, const char *after, int limit,
 	    jd_tag_cb cb, void *arg);
 	int (*tag_count)(struct store_tx *tx, const char *resource, int64_t *n);
+	/* Every meta row, ascending by key (copy-store). */
+	int (*meta_list)(struct store_tx *tx, store_meta_cb cb, void *arg);
 };
 
 /* Levels of store_check(): the write only, a quick page check (SQLite's
@@ -262,6 +266,13 @@ store_meta_put(struct store_tx *tx, const char *key, const char *val)
 {
 	assert(tx != NULL && store__tx(tx)->write);
 	return store__tx(tx)->ops->meta_put(tx, key, val);
+}
+
+static inline int
+store_meta_list(struct store_tx *tx, store_meta_cb cb, void *arg)
+{
+	assert(tx != NULL && cb != NULL);
+	return store__tx(tx)->ops->meta_list(tx, cb, arg);
 }
 
 static inline int

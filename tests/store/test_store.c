@@ -233,6 +233,50 @@ TEST(t_meta)
 	commit(tx);
 }
 
+static int
+meta_collect(void *arg, const char *key, const char *val)
+{
+	struct buf *b = arg;
+
+	buf_puts(b, key);
+	buf_putc(b, '=');
+	buf_puts(b, val);
+	buf_putc(b, ';');
+	return 0;
+}
+
+static int
+meta_stop(void *arg, const char *key, const char *val)
+{
+	(void)key;
+	(void)val;
+	++*(int *)arg;
+	return 7;
+}
+
+TEST(t_meta_list)
+{
+	struct store_tx *tx;
+	struct buf b = BUF_INIT;
+	int n = 0;
+
+	fresh();
+	tx = begin(true);
+	CHECK_EQ_INT(store_meta_put(tx, "b", "two"), 0);
+	CHECK_EQ_INT(store_meta_put(tx, "a", "one"), 0);
+	CHECK_EQ_INT(store_meta_put(tx, "c", ""), 0);
+	commit(tx);
+
+	tx = begin(false);
+	CHECK_EQ_INT(store_meta_list(tx, meta_collect, &b), 0);
+	buf_putc(&b, '\0');
+	CHECK_EQ_STR(b.p, "a=one;b=two;c=;");
+	CHECK_EQ_INT(store_meta_list(tx, meta_stop, &n), 7);
+	CHECK_EQ_INT(n, 1);
+	commit(tx);
+	buf_free(&b);
+}
+
 TEST(t_rollback)
 {
 	struct store_tx *tx;
@@ -2226,6 +2270,7 @@ main(int argc, char **argv)
 	jd_error_clear(&e);
 
 	RUN(t_meta);
+	RUN(t_meta_list);
 	RUN(t_rollback);
 	RUN(t_read_tx);
 	RUN(t_wipe);

@@ -101,6 +101,20 @@ pg__meta_put(struct store_tx *tx, const char *key, const char *val)
 }
 
 int
+pg__meta_list(struct store_tx *tx, store_meta_cb cb, void *arg)
+{
+	PGresult *r;
+	int rc = pg__exec(pg__conn(tx), ST_META_LIST, &r, NULL, 0);
+
+	if (rc != 0)
+		return rc;
+	for (int i = 0; i < PQntuples(r) && rc == 0; i++)
+		rc = cb(arg, pg__val(r, i, 0), pg__val(r, i, 1));
+	PQclear(r);
+	return rc;
+}
+
+int
 pg__thing_get(struct store_tx *tx, const char *name, struct jd_thing *out)
 {
 	PGresult *r;

@@ -126,6 +126,7 @@ enum stmt {
 	ST_TAG_DELETE,
 	ST_TAG_LIST,
 	ST_TAG_COUNT,
+	ST_META_LIST,
 	ST__COUNT
 };
 
@@ -286,6 +287,7 @@ int pg__each_name(PGresult *r, jd_name_cb cb, void *arg);
 int pg__wipe(struct store_tx *tx);
 int pg__meta_get(struct store_tx *tx, const char *key, char **val);
 int pg__meta_put(struct store_tx *tx, const char *key, const char *val);
+int pg__meta_list(struct store_tx *tx, store_meta_cb cb, void *arg);
 int pg__thing_get(struct store_tx *tx, const char *name, struct jd_thing *out);
 int pg__thing_insert(struct store_tx *tx, const struct jd_thing *t);
 int pg__thing_update(struct store_tx *tx, const struct jd_thing *t);

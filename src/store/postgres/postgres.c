@@ -99,4 +99,5 @@ const struct store_ops store_postgres_ops = {
     .tag_delete = pg__tag_delete,
     .tag_list = pg__tag_list,
     .tag_count = pg__tag_count,
+    .meta_list = pg__meta_list,
 };

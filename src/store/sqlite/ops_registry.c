@@ -116,6 +116,22 @@ sq__meta_put(struct store_tx *tx, const char *key, const char *val)
 }
 
 int
+sq__meta_list(struct store_tx *tx, store_meta_cb cb, void *arg)
+{
+	struct q q;
+	int rc = sq__q_open(sq__conn(tx), ST_META_LIST, &q, NO_BINDS);
+
+	if (rc != 0)
+		return rc;
+	while ((rc = sq__q_step(&q)) == 1)
+		if ((rc = cb(arg, (const char *)sqlite3_column_text(q.st, 0),
+		         (const char *)sqlite3_column_text(q.st, 1))) != 0)
+			break;
+	sq__q_close(&q);
+	return rc;
+}
+
+int
 sq__thing_get(struct store_tx *tx, const char *name, struct jd_thing *out)
 {
 	struct q q;

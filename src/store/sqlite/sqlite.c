@@ -100,4 +100,5 @@ const struct store_ops store_sqlite_ops = {
     .tag_delete = sq__tag_delete,
     .tag_list = sq__tag_list,
     .tag_count = sq__tag_count,
+    .meta_list = sq__meta_list,
 };

@@ -212,6 +212,7 @@ enum stmt {
 	ST_TAG_DELETE,
 	ST_TAG_LIST,
 	ST_TAG_COUNT,
+	ST_META_LIST,
 	ST__COUNT
 };
 
@@ -394,6 +395,7 @@ int sq__each_name(struct q *q, jd_name_cb cb, void *arg);
 int sq__wipe(struct store_tx *tx);
 int sq__meta_get(struct store_tx *tx, const char *key, char **val);
 int sq__meta_put(struct store_tx *tx, const char *key, const char *val);
+int sq__meta_list(struct store_tx *tx, store_meta_cb cb, void *arg);
 int sq__thing_get(struct store_tx *tx, const char *name, struct jd_thing *out);
 int sq__thing_insert(struct store_tx *tx, const struct jd_thing *t);
 int sq__thing_update(struct store_tx *tx, const struct jd_thing *t);

@@ -246,6 +246,7 @@ static const struct {
         "SELECT key, value FROM tags WHERE resource = ?1 AND key > ?2"
         " ORDER BY key LIMIT ?3"),
     STMT(TAG_COUNT, "SELECT count(*) FROM tags WHERE resource = ?1"),
+    STMT(META_LIST, "SELECT key, value FROM meta ORDER BY key"),
 };
 
 #undef STMT
