@@ -149,6 +149,10 @@ struct store_ops {
 	 * that the store takes a durable write and, from STORE_CHECK_QUICK on,
 	 * that its pages are sound. JD_EUNAVAIL with the reason in e. */
 	int (*check)(struct store *s, int level, struct jd_error *e);
+
+	/* Executions by status across every job (every execution row, not only
+	 * the latest per thing), for /metrics (issue 14). */
+	int (*exec_counts_all)(struct store_tx *tx, struct jd_counts *out);
 };
 
 /* Levels of store_check(): the write only, a quick page check (SQLite's
@@ -559,6 +563,13 @@ store_job_rollout_due(struct store_tx *tx, int64_t now_ms, int limit, jd_job_cb 
 {
 	assert(tx != NULL && cb != NULL);
 	return store__tx(tx)->ops->job_rollout_due(tx, now_ms, limit, cb, arg);
+}
+
+static inline int
+store_exec_counts_all(struct store_tx *tx, struct jd_counts *out)
+{
+	assert(tx != NULL && out != NULL);
+	return store__tx(tx)->ops->exec_counts_all(tx, out);
 }
 
 /* Backends (registered in store.c). */

@@ -282,6 +282,7 @@ static const struct {
     STMT(TEMPLATE_LIST,
         "SELECT " TEMPLATE_COLS " FROM job_templates WHERE id > $1"
         " ORDER BY id LIMIT $2"),
+    STMT(EXEC_COUNTS_ALL, "SELECT status, sum(total) FROM job_exec_counts GROUP BY status"),
 };
 
 #undef STMT

@@ -219,6 +219,11 @@ static const struct {
     STMT(TEMPLATE_LIST,
         "SELECT " TEMPLATE_COLS " FROM job_templates WHERE id > ?1"
         " ORDER BY id LIMIT ?2"),
+    /* one scan and one row, a column per status (GROUP BY would sort) */
+    STMT(EXEC_COUNTS_ALL,
+        "SELECT sum(total * (status = 0)), sum(total * (status = 1)), sum(total * (status = 2)),"
+        " sum(total * (status = 3)), sum(total * (status = 4)), sum(total * (status = 5)),"
+        " sum(total * (status = 6)), sum(total * (status = 7)) FROM job_exec_counts"),
 };
 
 #undef STMT
