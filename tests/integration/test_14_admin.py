@@ -389,6 +389,39 @@ class TestUnsafeStart(unittest.TestCase):
         self.assertIn(b'log-format', r.stderr)
 
 
+class TestPrometheusSamples(unittest.TestCase):
+    """contrib/prometheus: the alert rules pass `promtool check rules`; the scrape config
+    passes `promtool check config` (its rule file pointed at the repository's); and
+    docs/operations.md shows both exactly as they are in the files."""
+
+    def test_rules_and_config_check_and_match_the_docs(self):
+        promtool = shutil.which('promtool')
+        self.assertIsNotNone(promtool, 'promtool not found (scripts/install-deps.sh)')
+        rules = os.path.join(harness.REPO, 'contrib', 'prometheus', 'jobsd-rules.yml')
+        conf = os.path.join(harness.REPO, 'contrib', 'prometheus', 'prometheus.yml')
+        r = subprocess.run([promtool, 'check', 'rules', rules], capture_output=True,
+                           timeout=30)
+        self.assertEqual(r.returncode, 0, (r.stdout + r.stderr).decode())
+        with tempfile.TemporaryDirectory(prefix='jobsd-it-') as d:
+            with open(conf) as f:
+                text = f.read().replace('/etc/prometheus/jobsd-rules.yml', rules)
+            tok = os.path.join(d, 'jobsd-admin.token')
+            with open(tok, 'w') as f:
+                f.write(TOKEN)
+            text = text.replace('/etc/prometheus/jobsd-admin.token', tok)
+            with open(os.path.join(d, 'prometheus.yml'), 'w') as f:
+                f.write(text)
+            r = subprocess.run([promtool, 'check', 'config', os.path.join(d, 'prometheus.yml')],
+                               capture_output=True, timeout=30)
+            self.assertEqual(r.returncode, 0, (r.stdout + r.stderr).decode())
+        with open(os.path.join(harness.REPO, 'docs', 'operations.md')) as f:
+            doc = f.read()
+        for path in (rules, conf):
+            with open(path) as f:
+                self.assertIn('```yaml\n' + f.read() + '```', doc,
+                              '%s is not shown verbatim in docs/operations.md' % path)
+
+
 def wait_ready(test, jobsd, want, timeout):
     """Poll /readyz until it is 200 (want True) or 503 (want False); returns its body."""
     deadline = time.monotonic() + timeout
