@@ -4,7 +4,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build run cluster test test-asan fuzz-smoke bench clean format format-check
+.PHONY: all deps build run cluster test test-asan fuzz-smoke bench clean format format-check deb
 
 all: build
 
@@ -56,6 +56,13 @@ fuzz-smoke: deps
 bench: build
 	@./bench/run-all.sh --small
 	@./bench/soak.sh --minutes 2
+
+# The Debian package (packaging/deb/build-deb.sh, dpkg-deb only) into $(DEB_OUT):
+# the binary, the systemd unit, /etc/jobsd/jobsd.conf, the broker configs and the
+# man page. ctest's packaging_deb checks it (lintian, systemd-analyze, a fresh root).
+DEB_OUT ?= $(BUILD)/deb
+deb: build
+	@./packaging/deb/build-deb.sh $(BUILD) $(DEB_OUT)
 
 # Formatting (.clang-format, clang-format 14 or later): `make format` rewrites
 # the C files of src/, tests/unit, tests/store, fuzz/ and bench/ in place;

@@ -11,7 +11,9 @@ BIN=build/jobsd
 PORT=${JOBSD_PORT:-8443}
 DATA_PORT=${JOBSD_DATA_PORT:-8444}
 MQTT_PORT=${JOBSD_MQTT_PORT:-18830}
+ADMIN_PORT=${JOBSD_ADMIN_PORT:-9464}
 CREDS=data/credentials
+TOKEN=data/admin.token
 mkdir -p data
 
 if [ ! -f "$CREDS" ]; then
@@ -20,6 +22,10 @@ if [ ! -f "$CREDS" ]; then
 	(umask 077 && printf '# jobsd credentials: ACCESS_KEY_ID SECRET_ACCESS_KEY [admin], one pair a line;\n# admin: may call the test-rig endpoints (--test-rig). Edit, then `kill -HUP <jobsd pid>` to reload.\n%s %s admin\n' \
 		"$key" "$secret" >"$CREDS")
 	echo "jobsd: wrote a development key pair to ./$CREDS"
+fi
+# the admin listener's bearer token (/metrics; the health checks need none)
+if [ ! -f "$TOKEN" ]; then
+	(umask 077 && LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 32 >"$TOKEN")
 fi
 pair=$(grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*$' "$CREDS" | head -n 1)
 KEY_ID=$(printf '%s\n' "$pair" | awk '{print $1}')
@@ -38,6 +44,7 @@ cat <<MSG
 jobsd: control plane  http://127.0.0.1:$PORT   (service iot)
        device plane   http://127.0.0.1:$DATA_PORT   (service iot-jobs-data)
        MQTT broker    127.0.0.1:$MQTT_PORT   (devices: client id = thing name)
+       admin          http://127.0.0.1:$ADMIN_PORT   (/healthz /readyz /metrics)
        state          ./data/jobsd.db
 Try, in another shell:
   export AWS_ACCESS_KEY_ID=$KEY_ID AWS_SECRET_ACCESS_KEY=$SECRET AWS_DEFAULT_REGION=us-east-1
@@ -46,10 +53,12 @@ Try, in another shell:
       --document '{"op":"hello"}' --endpoint-url http://127.0.0.1:$PORT
   aws iot-jobs-data get-pending-job-executions --thing-name dev-1 --endpoint-url http://127.0.0.1:$DATA_PORT
   mosquitto_sub -p $MQTT_PORT -i dev-1 -t '\$aws/things/dev-1/jobs/#' -v
+  curl -H "Authorization: Bearer \$(cat ./$TOKEN)" http://127.0.0.1:$ADMIN_PORT/metrics
 Requests are checked with SigV4 against ./$CREDS (add key pairs there; SIGHUP reloads).
 Stop with Ctrl-C.
 MSG
 JOBSD_MQTT_PASSWORD=$(cat data/mosquitto/jobsd.password) \
 "$BIN" --listen "127.0.0.1:$PORT" --data-listen "127.0.0.1:$DATA_PORT" \
 	--store sqlite:./data/jobsd.db --mqtt "127.0.0.1:$MQTT_PORT" --mqtt-username jobsd \
-	--auth sigv4 --credentials-file "$CREDS" "$@"
+	--auth sigv4 --credentials-file "$CREDS" \
+	--admin-listen "127.0.0.1:$ADMIN_PORT" --admin-token-file "$TOKEN" "$@"

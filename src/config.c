@@ -99,6 +99,17 @@ static const struct opt opts[] = {
 	    "what DescribeEndpoint answers: one address for every type, or per type (iot:Data, "
 	    "iot:Data-ATS, iot:Jobs, iot:CredentialProvider) [the broker for iot:Data*, else the "
 	    "data listener]"},
+	{"admin-listen", OPT_STR, O(admin_listen), "ADDR:PORT",
+	    "admin listener: /healthz, /readyz, /metrics (Prometheus); with auth=sigv4 it needs an "
+	    "admin key or the admin token, except the health checks; empty for none [none]"},
+	{"admin-token-file", OPT_STR, O(admin_token_file), "FILE",
+	    "bearer token (first line, 16+ characters) that the admin listener also accepts "
+	    "(Authorization: Bearer TOKEN); mode 600; re-read on SIGHUP [none]"},
+	{"log-format", OPT_STR, O(log_format), "text|json",
+	    "stderr log lines as text, or one JSON object per line (ts, level, msg, fields) [text]"},
+	{"access-log", OPT_STR, O(access_log), "FILE|-",
+	    "one line per HTTP request (combined format, then operation, request id, seconds) "
+	    "appended to FILE, or - for stdout; reopened on SIGHUP [none]"},
 };
 /* clang-format on */
 
@@ -311,6 +322,17 @@ check_unsafe(const struct config *c, struct jd_error *e)
 		    "wipe the store or move the clock; use auth=sigv4 with an admin key or loopback "
 		    "listen addresses",
 		    !config_addr_loopback(&c->listen_addr) ? c->listen : c->data_listen);
+	/* The admin listener's metrics and (later) its actions are the
+	 * operator's: off loopback they need auth or a token. */
+	if (c->admin_listen[0] != '\0' && auth_off && c->admin_token_file[0] == '\0' &&
+	    !config_addr_loopback(&c->admin_listen_addr))
+		return jd_error_set(e, JD_EINVAL,
+		    "unsafe: admin-listen %s is not loopback and neither auth=sigv4 nor "
+		    "admin-token-file protects it; use a loopback address, auth=sigv4 with an admin "
+		    "key, or admin-token-file",
+		    c->admin_listen);
+	if ((rc = check_file_mode("admin-token-file", c->admin_token_file, true, e)) != 0)
+		return rc;
 	if ((rc = check_file_mode("tls-key", c->tls_key, true, e)) != 0 ||
 	    (rc = check_file_mode("mqtt-keyfile", c->mqtt_keyfile, true, e)) != 0 ||
 	    (!auth_off &&
@@ -407,6 +429,15 @@ validate(struct config *c, struct jd_error *e)
 		    "public-endpoint must be HOST[:PORT] or TYPE=HOST[:PORT],... with TYPE one of "
 		    "%s, not '%s'",
 		    CORE_ENDPOINT_TYPES, c->public_endpoint);
+	if (log_format_parse(c->log_format, &c->log_format_id) != 0)
+		return jd_error_set(e, JD_EINVAL, "log-format must be text or json, not '%s'",
+		    c->log_format);
+	if (c->admin_listen[0] != '\0') {
+		split_addr(c->admin_listen, &c->admin_listen_addr);
+		if (c->admin_listen_addr.port < 0)
+			return jd_error_set(e, JD_EINVAL,
+			    "admin-listen must be ADDR:PORT, not '%s'", c->admin_listen);
+	}
 	split_addr(c->listen, &c->listen_addr);
 	split_addr(c->data_listen, &c->data_listen_addr);
 	split_addr(c->mqtt, &c->mqtt_addr);
@@ -435,6 +466,7 @@ config_load(struct config *c, int argc, char **argv, struct jd_error *e)
 	jd_strlcpy(c->auth, "off", sizeof(c->auth));
 	jd_strlcpy(c->throttle, "off", sizeof(c->throttle));
 	jd_strlcpy(c->store_check, "quick", sizeof(c->store_check));
+	jd_strlcpy(c->log_format, "text", sizeof(c->log_format));
 	c->log_level = JD_LOG_INFO;
 
 	for (int i = 1; i < argc; i++) {

@@ -54,8 +54,15 @@ struct config {
 	char mqtt_keyfile[1024];
 	/* DescribeEndpoint addresses, "" = the defaults (api/h_endpoint.c) */
 	char public_endpoint[1024];
-	char mqtt_shard[32];     /* "i/N" (D20) */
-	char node_id[64];        /* this node in logs, leases, broker client id (D24) */
+	char mqtt_shard[32]; /* "i/N" (D20) */
+	char node_id[64];    /* this node in logs, leases, broker client id (D24) */
+	/* operators (issue 14) */
+	char admin_listen[128];      /* "ADDR:PORT" of the admin listener, "" = none */
+	char admin_token_file[1024]; /* bearer token for the admin listener */
+	char log_format[8];          /* "text" | "json" */
+	int log_format_id;           /* parsed: JD_LOG_TEXT or JD_LOG_JSON */
+	char access_log[1024];       /* FILE, "-" for stdout, "" = none */
+	struct config_addr admin_listen_addr;
 	int shard, shards;       /* parsed from mqtt_shard */
 	bool mqtt_password_argv; /* --mqtt-password was a flag: others can read it (ps) */
 	bool show_help;
@@ -73,7 +80,9 @@ struct config {
  * On error returns JD_EINVAL with a one-line message in e: a bad value, or
  * an unsafe combination (docs/operations.md#hardening): a device client CA with
  * auth off on a non-loopback control listener, --test-rig without auth on a
- * non-loopback listener, a secret file (TLS key, MQTT key, credentials)
+ * non-loopback listener, the admin listener on a non-loopback address with
+ * neither auth nor an admin token, a secret file (TLS key, MQTT key,
+ * credentials, admin token)
  * readable or writable by others, any other configured file writable by
  * others. main exits 2 on it. */
 int config_load(struct config *c, int argc, char **argv, struct jd_error *e);

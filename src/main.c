@@ -16,6 +16,7 @@
  * start-up check included), the service, the MQTT bridge or a listener does
  * not start. Each with one line saying why (docs/operations.md#hardening).
  */
+#include <errno.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -89,6 +90,7 @@ struct jobsd {
 	bool svc_up;
 	struct mqtt_bridge *mqtt;
 	struct api *api;
+	struct api_admin *admin; /* --admin-listen (issue 14) */
 };
 
 /* Exit statuses of a failed step. */
@@ -157,6 +159,11 @@ setup_logging(struct jobsd *j)
 	const struct config *c = &j->cfg;
 
 	log_set_level(c->log_level);
+	log_set_format(c->log_format_id);
+	if (c->access_log[0] != '\0' && log_access_open(c->access_log) != 0) {
+		log_error("cannot open access-log %s: %s", c->access_log, strerror(errno));
+		return EXIT_CONFIG;
+	}
 	/* shown whatever the log level */
 	if (c->test_rig)
 		log_msg(log_get_level() < JD_LOG_WARN ? JD_LOG_ERROR : JD_LOG_WARN,
@@ -372,6 +379,34 @@ setup_mqtt(struct jobsd *j)
 	return 0;
 }
 
+/* The admin listener (issue 14), when configured: its address goes to
+ * stdout as `jobsd admin=ADDR:PORT`, before the ready line. */
+static int
+setup_admin(struct jobsd *j)
+{
+	const struct config *c = &j->cfg;
+	struct api_admin_config ac = {
+	    .listen = c->admin_listen,
+	    .auth = j->auth,
+	    .token_file = c->admin_token_file[0] ? c->admin_token_file : NULL,
+	    .mqtt_ready = j->mqtt ? mqtt_ready : NULL,
+	    .mqtt_arg = j->mqtt,
+	};
+
+	if (c->admin_listen[0] == '\0')
+		return 0;
+	if (api_admin_create(&ac, &j->svc, &j->admin, &j->err) != 0) {
+		log_error("%s", j->err.msg);
+		return EXIT_START;
+	}
+	printf("jobsd admin=%s:%d\n", c->admin_listen_addr.host, api_admin_port(j->admin));
+	log_info("admin listener on %s:%d (/healthz, /readyz, /metrics)%s",
+	    c->admin_listen_addr.host, api_admin_port(j->admin),
+	    j->auth == NULL && ac.token_file == NULL ? " without authentication (auth is off)" :
+	                                               "");
+	return 0;
+}
+
 /* Both HTTP listeners; then the "jobsd ready" line that scripts and the
  * tests wait for. */
 static int
@@ -428,7 +463,8 @@ reload(struct jobsd *j)
 	jd_error_init(&e);
 	if (config_load(&again, j->argc, j->argv, &e) == 0) {
 		log_set_level(again.log_level);
-		log_info("SIGHUP: log level reloaded");
+		log_set_format(again.log_format_id);
+		log_info("SIGHUP: log level and format reloaded");
 	} else {
 		log_warn("SIGHUP: configuration not reloaded: %s", e.msg);
 	}
@@ -456,6 +492,13 @@ reload(struct jobsd *j)
 			    e.msg);
 		jd_error_clear(&e);
 	}
+	if (log_access_reopen() != 0)
+		log_warn("SIGHUP: access log %s not reopened, writing to the old file: %s",
+		    j->cfg.access_log, strerror(errno));
+	if (api_admin_reload(j->admin, &e) != 0)
+		log_warn("SIGHUP: admin token not reloaded, the previous one stays in force: %s",
+		    e.msg);
+	jd_error_clear(&e);
 	if (api_reload_tls(j->api, &changed, &e) != 0)
 		log_warn("SIGHUP: TLS files not reloaded, the previous ones stay in force: %s",
 		    e.msg);
@@ -493,6 +536,7 @@ static void
 cleanup(struct jobsd *j)
 {
 	api_destroy(j->api);
+	api_admin_destroy(j->admin);
 	mqtt_bridge_stop(j->mqtt); /* its workers may still use the throttle and svc */
 	if (j->svc_up)
 		svc_fini(&j->svc);
@@ -502,6 +546,7 @@ cleanup(struct jobsd *j)
 	auth_throttle_destroy(j->throttle);
 	auth_destroy(j->auth);
 	store_close(j->store);
+	log_access_close();
 	jd_error_clear(&j->err);
 }
 
@@ -521,7 +566,7 @@ main(int argc, char **argv)
 	    (rc = setup_auth(&j)) != 0 || (rc = setup_throttle(&j)) != 0 ||
 	    (rc = setup_store(&j)) != 0 || (rc = setup_svc(&j)) != 0 ||
 	    (rc = setup_outgoing(&j)) != 0 || (rc = setup_mqtt(&j)) != 0 ||
-	    (rc = setup_http(&j)) != 0)
+	    (rc = setup_admin(&j)) != 0 || (rc = setup_http(&j)) != 0)
 		goto out;
 	serve(&j);
 out:

@@ -69,4 +69,31 @@ int api_reload_tls(struct api *a, bool *changed, struct jd_error *e);
 /* Stop accepting, finish in-flight requests, free. NULL-safe. */
 void api_destroy(struct api *a);
 
+/* ---- the admin listener (admin.c, issue 14, D28) ------------------------ */
+
+struct api_admin_config {
+	const char *listen; /* "ADDR:PORT", port 0 = any free port */
+	/* borrowed; NULL = auth off. On: every route but the open ones
+	 * (/healthz, /readyz) needs a SigV4 signature by a key the credentials
+	 * file marks admin, or the bearer token */
+	struct auth *auth;
+	/* a file holding the bearer token (`Authorization: Bearer TOKEN`); NULL
+	 * = none. Re-read by api_admin_reload. */
+	const char *token_file;
+	/* the broker connection for /readyz and /metrics; NULL: no MQTT */
+	bool (*mqtt_ready)(const void *arg);
+	const void *mqtt_arg;
+};
+
+struct api_admin;
+
+/* Start the admin listener; *out owned by caller (api_admin_destroy). */
+int api_admin_create(const struct api_admin_config *cfg, struct svc *svc, struct api_admin **out,
+    struct jd_error *e);
+int api_admin_port(const struct api_admin *a);
+/* Re-read the bearer token file (SIGHUP); a bad file keeps the old token. */
+int api_admin_reload(struct api_admin *a, struct jd_error *e);
+/* Stop and free. NULL-safe. */
+void api_admin_destroy(struct api_admin *a);
+
 #endif

@@ -87,6 +87,11 @@ struct api_req {
 	json_t *json;                  /* parsed body (object) or NULL */
 	const struct api_route *route; /* the operation routed to, or NULL */
 	const char *label[4];          /* borrowed: captured path labels */
+	/* operators (issue 14): the x-amzn-RequestId, when the request began
+	 * (metrics), the verified access key (access log; "" = none) */
+	char rid[37];
+	uint64_t t0_us;
+	char access_key[129]; /* JD_AUTH_KEY_ID_MAX + 1 (http.c checks) */
 	/* response */
 	int status;
 	struct buf out;
@@ -363,6 +368,15 @@ void api__defuse_query(const char *uri);
 int api__check_framing(struct api_req *r, struct MHD_Connection *c, const char *version);
 /* Route r, decode its body and run its handler; the answer is left in r. */
 void api__dispatch(struct api_req *r);
+
+/* Operators (access.c, issue 14): the debug line of a routed request (with
+ * its request id; a presigned URL's query is never logged); and, once r's
+ * answer is known, its metrics (by route and status class, latency from
+ * r->t0_us), its access-log line when the access log is on, and a warning
+ * for a 5xx (at most JD_LOG_5XX_PER_S lines a second). c may be NULL. */
+void api__log_request(const struct api_req *r, const char *op);
+void api__account(struct api_req *r, struct MHD_Connection *c, const char *version, int status,
+    size_t bytes);
 
 /* Write workers: start them; queue r (0, its connection suspended) or -1
  * when stopping; release a finished hand-off; drain and stop. */

@@ -38,7 +38,11 @@
 #include "auth/auth.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/metrics.h"
 #include "util/sys.h"
+
+_Static_assert(sizeof(((struct api_req *)0)->access_key) == JD_AUTH_KEY_ID_MAX + 1,
+    "api_req.access_key holds any access key id");
 
 struct listener {
 	struct api *api;
@@ -262,6 +266,7 @@ client_cert(struct api_req *r, struct MHD_Connection *c)
 	    sizeof(r->cert_thing), &e);
 	if (rc != 0) {
 		log_debug("mtls: %s refused: %s", r->raw_uri, e.msg);
+		metrics_inc(&jd_metrics.refused[METRICS_REFUSED_AUTH]);
 		r->plane = JD_PLANE_DATA;
 		api_fail(r, rc, "%s", e.msg);
 	}
@@ -334,20 +339,25 @@ authenticate(struct api_req *r, const struct hsrc *src, const char *method, bool
 	}
 	headers_free(&h);
 	if (rc != 0) {
-		log_debug("auth: %s %s refused: %s", method, r->nseg > 0 ? r->seg[0] : "/",
-		    jd_errno_type(rc, r->plane));
+		log_kv(JD_LOG_DEBUG, "auth: refused", "method", method, "path",
+		    r->nseg > 0 ? r->seg[0] : "/", "error", jd_errno_type(rc, r->plane),
+		    "request_id", r->rid, NULL);
+		metrics_inc(&jd_metrics.refused[METRICS_REFUSED_AUTH]);
 		api_fail(r, rc, "%s", e.msg);
 		jd_error_clear(&e);
 		return;
 	}
 	jd_error_clear(&e);
 	jd_strlcpy(r->region, res.region, sizeof(r->region));
+	jd_strlcpy(r->access_key, res.access_key, sizeof(r->access_key));
 	r->plane = strcmp(res.service, "iot-jobs-data") == 0 ? JD_PLANE_DATA : JD_PLANE_CONTROL;
-	if (rig_path(r) && !auth_key_admin(r->api->cfg.auth, res.access_key))
+	if (rig_path(r) && !auth_key_admin(r->api->cfg.auth, res.access_key)) {
+		metrics_inc(&jd_metrics.refused[METRICS_REFUSED_AUTH]);
 		api_fail(r, JD_EFORBIDDEN,
 		    "The access key %s is not authorized to call the test-rig endpoints: the "
 		    "credentials file does not mark it admin",
 		    res.access_key);
+	}
 }
 
 /* ---- routing ------------------------------------------------------------- */
@@ -423,6 +433,7 @@ api__dispatch(struct api_req *r)
 		return;
 	}
 	if (!found->rig && auth_throttle_take(r->api->cfg.throttle, r->plane, found->name) != 0) {
+		metrics_inc(&jd_metrics.refused[METRICS_REFUSED_THROTTLED]);
 		api_fail(r, JD_ETHROTTLED, "Rate exceeded");
 		return;
 	}
@@ -444,12 +455,8 @@ api__dispatch(struct api_req *r)
 			}
 		}
 	}
-	/* never log a presigned URL's signature */
-	if (strstr(r->raw_uri, "X-Amz-Signature") != NULL)
-		log_debug("%s %.*s (presigned)", found->name, (int)strcspn(r->raw_uri, "?"),
-		    r->raw_uri);
-	else
-		log_debug("%s %s", found->name, r->raw_uri);
+	if (log_get_level() >= JD_LOG_DEBUG)
+		api__log_request(r, found->name);
 	found->fn(r);
 }
 
@@ -467,6 +474,8 @@ req_new(struct api *a, int listener, const char *uri)
 	if (strlen(r->raw_uri) > JD_URI_MAX)
 		r->uri_too_long = true;
 	r->status = -1;
+	r->t0_us = metrics_now_us();
+	api__request_id(r->rid);
 	return r;
 }
 
@@ -549,6 +558,7 @@ authenticate_early(struct api_req *r, struct MHD_Connection *c, const char *meth
 		return;
 	}
 	if (r->api->conns == NULL || !api__budget_take(r->api->conns, want)) {
+		metrics_inc(&jd_metrics.refused[METRICS_REFUSED_BODY_BUDGET]);
 		api_fail(r, JD_ETHROTTLED,
 		    "Rate exceeded: too many request bodies awaiting their signature check "
 		    "(sign x-amz-content-sha256 to avoid this)");
@@ -644,6 +654,7 @@ accept_cb(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 	(void)addrlen;
 	if (api__conns_admit(l->api->conns, l->index))
 		return MHD_YES;
+	metrics_inc(&jd_metrics.refused[METRICS_REFUSED_CONN_LIMIT]);
 	api__log_limited(accept_cb, "listener full: connection refused at accept");
 	return MHD_NO;
 }
@@ -690,14 +701,14 @@ done_cb(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTer
 }
 
 static enum MHD_Result
-respond(struct MHD_Connection *c, struct api_req *r)
+respond(struct MHD_Connection *c, struct api_req *r, const char *version)
 {
 	struct MHD_Response *resp;
 	const char *type;
-	char rid[37];
 	enum MHD_Result ret;
 	int status = finish(r, &type);
 
+	api__account(r, c, version, status, r->out.len);
 	if (r->out.len > 0) {
 		/* libmicrohttpd takes the buffer and frees it: no copy */
 		size_t len = r->out.len;
@@ -710,9 +721,8 @@ respond(struct MHD_Connection *c, struct api_req *r)
 	}
 	if (resp == NULL)
 		return MHD_NO;
-	api__request_id(rid);
 	MHD_add_response_header(resp, "Content-Type", "application/json");
-	MHD_add_response_header(resp, "x-amzn-RequestId", rid);
+	MHD_add_response_header(resp, "x-amzn-RequestId", r->rid);
 	if (type != NULL)
 		MHD_add_response_header(resp, "x-amzn-ErrorType", type);
 	if (r->close) /* libmicrohttpd closes the connection after this answer */
@@ -740,11 +750,11 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 		r->method = method_of(method);
 		api__conn_headers_in(r->cn);
 		if (api__check_framing(r, c, version) != 0)
-			return respond(c, r);
+			return respond(c, r, version);
 		if (cl != NULL && (core_parse_u63(cl, &n) != 0 || n > JD_BODY_MAX)) {
 			r->too_big = true;
 			api_fail(r, JD_ETOOBIG, "The request body exceeds %d bytes", JD_BODY_MAX);
-			return respond(c, r);
+			return respond(c, r, version);
 		}
 		/* a body that may exceed what an unauthenticated client may make
 		 * jobsd hold: authenticate before reading it */
@@ -755,7 +765,7 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 			authenticate_early(r, c, method, n);
 			if (r->failed) {
 				r->close = true;
-				return respond(c, r);
+				return respond(c, r, version);
 			}
 		}
 		return MHD_YES;
@@ -766,7 +776,7 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 		return MHD_YES;
 	}
 	if (r->served) /* resumed: a worker has run it */
-		return respond(c, r);
+		return respond(c, r, version);
 	api__conn_request_in(r->cn);
 	prepare(r, &(struct hsrc){c, NULL, 0}, method);
 	if (!r->failed) {
@@ -777,7 +787,7 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 		else
 			api_fail(r, JD_EUNAVAIL, "The service is shutting down");
 	}
-	return respond(c, r);
+	return respond(c, r, version);
 }
 
 /* ---- the request path without a connection ------------------------------- */

@@ -42,6 +42,7 @@
 #include "shape/shape.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/metrics.h"
 
 #include "mqtt/bridge_int.h"
 
@@ -99,7 +100,9 @@ mqtt__publish(struct mqtt_bridge *b, const char *topic, const struct buf *payloa
 {
 	int rc = mosquitto_publish(b->mosq, NULL, topic, (int)payload->len, payload->p, qos, false);
 
-	if (rc != MOSQ_ERR_SUCCESS)
+	if (rc == MOSQ_ERR_SUCCESS)
+		metrics_inc(&jd_metrics.mqtt_sent);
+	else
 		log_warn("mqtt: publish to %s failed: %s", topic, mosquitto_strerror(rc));
 }
 
@@ -236,6 +239,7 @@ static const char *const op_name[MQTT_T__COUNT] = {
     [MQTT_T_DESCRIBE] = "DescribeJobExecution",
     [MQTT_T_UPDATE] = "UpdateJobExecution",
 };
+_Static_assert(MQTT_T__COUNT <= METRICS_MQTT_OPS, "a metrics slot per request kind");
 
 /* Serve one decoded request and publish its reply (a worker thread). */
 static void
@@ -244,19 +248,25 @@ handle(struct mqtt_bridge *b, const struct mqtt_topic *t, const char *payload, s
 	struct mqtt_request req;
 	struct jd_error e;
 	struct buf out = BUF_INIT;
+	uint64_t t0 = metrics_now_us();
 	int rc;
 
 	jd_error_init(&e);
 	rc = mqtt_payload_parse(t->kind, payload, len, &req, &e);
 	if (rc == 0 && b->cfg.throttle != NULL &&
-	    b->cfg.throttle(b->cfg.throttle_arg, op_name[t->kind]) != 0)
+	    b->cfg.throttle(b->cfg.throttle_arg, op_name[t->kind]) != 0) {
 		rc = jd_error_set(&e, JD_ETHROTTLED, "Rate exceeded");
+		metrics_inc(&jd_metrics.refused[METRICS_REFUSED_MQTT_THROTTLED]);
+	}
 	if (rc == 0)
 		rc = serve(b, t, &req, &out, &e);
 	if (rc == 0)
 		accept_(b, t, &out);
 	else
 		reject(b, t, e.code ? e.code : rc, NULL, &req, &e);
+	/* /metrics: by kind, accepted or rejected; time from the worker's start */
+	metrics_inc(&jd_metrics.mqtt_requests[t->kind][rc != 0]);
+	metrics_observe(&jd_metrics.mqtt_seconds[t->kind], metrics_now_us() - t0);
 	mqtt_request_release(&req);
 	jd_error_clear(&e);
 	buf_free(&out);
@@ -396,6 +406,8 @@ throttle(struct mqtt_bridge *b, const struct mqtt_topic *t, bool bytes)
 
 	atomic_fetch_add_explicit(bytes ? &b->n_throttled_bytes : &b->n_throttled_count, 1,
 	    memory_order_relaxed);
+	metrics_inc(
+	    &jd_metrics.refused[bytes ? METRICS_REFUSED_MQTT_BYTES : METRICS_REFUSED_MQTT_QUEUE]);
 	if (gate_pass(&b->gate_full, &held))
 		log_warn("mqtt: %s; refusing requests with RequestThrottled (now %s; %llu more "
 		         "refused since the last warning)",
@@ -425,6 +437,7 @@ on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 	size_t cost, total;
 
 	(void)m;
+	metrics_inc(&jd_metrics.mqtt_received);
 	if (atomic_load(&b->draining))
 		return;
 	mqtt_topic_parse(msg->topic, strlen(msg->topic), &t);
@@ -751,6 +764,8 @@ mqtt_bridge_create(const struct mqtt_config *cfg, struct svc *svc, struct mqtt_b
 	mosquitto_disconnect_callback_set(b->mosq, on_disconnect);
 	mosquitto_subscribe_callback_set(b->mosq, on_subscribe);
 	mosquitto_message_callback_set(b->mosq, on_message);
+	jd_metrics.mqtt_op_names = op_name;
+	jd_metrics.mqtt_nops = MQTT_T__COUNT;
 	mosquitto_reconnect_delay_set(b->mosq, 1, 30, true);
 	if (b->username != NULL &&
 	    mosquitto_username_pw_set(b->mosq, b->username, b->password) != MOSQ_ERR_SUCCESS) {

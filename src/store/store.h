@@ -180,6 +180,9 @@ struct store_ops {
 	int (*tag_count)(struct store_tx *tx, const char *resource, int64_t *n);
 	/* Every meta row, ascending by key (copy-store). */
 	int (*meta_list)(struct store_tx *tx, store_meta_cb cb, void *arg);
+	/* Executions by status across every job (every execution row, not only
+	 * the latest per thing), for /metrics (issue 14). */
+	int (*exec_counts_all)(struct store_tx *tx, struct jd_counts *out);
 };
 
 /* Levels of store_check(): the write only, a quick page check (SQLite's
@@ -677,6 +680,13 @@ store_tag_count(struct store_tx *tx, const char *resource, int64_t *n)
 {
 	assert(tx != NULL && resource != NULL && n != NULL);
 	return store__tx(tx)->ops->tag_count(tx, resource, n);
+}
+
+static inline int
+store_exec_counts_all(struct store_tx *tx, struct jd_counts *out)
+{
+	assert(tx != NULL && out != NULL);
+	return store__tx(tx)->ops->exec_counts_all(tx, out);
 }
 
 /* Backends (registered in store.c). */

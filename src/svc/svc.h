@@ -333,4 +333,17 @@ int svc_clock_advance(struct svc *s, int64_t delta_ms, struct jd_error *e);
 int svc_clock_load(struct store *st, int64_t *offset_ms, struct jd_error *e);
 int64_t svc_now(struct svc *s);
 
+/* ---- operators (stats.c, issue 14) ------------------------------------ */
+
+/* What /metrics reads from the store, in one read transaction. */
+struct svc_stats {
+	struct jd_counts execs;   /* executions by status, every job */
+	int64_t jobs_in_progress; /* active jobs */
+	int64_t rollout_lag_ms;   /* how long the most overdue rollout batch has been due; 0 */
+};
+int svc_stats(struct svc *s, struct svc_stats *out, struct jd_error *e);
+/* Readiness: a write transaction that updates one meta row and commits
+ * (through the group commit, like any write). JD_EUNAVAIL with the reason. */
+int svc_store_probe(struct svc *s, struct jd_error *e);
+
 #endif

@@ -18,6 +18,7 @@
 #include "svc/schedule_int.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/metrics.h"
 
 #define REAPER_BATCH 1000
 
@@ -104,6 +105,9 @@ run_job(struct svc *s, const char *job_id, bool start, int64_t now, struct jd_er
 		return rc;
 	t.now = now;
 	rc = store_job_get(t.tx, job_id, &j);
+	if (rc == 0) /* /metrics: how late this start or rollout batch runs */
+		metrics_timer_ran(now,
+		    start ? core_schedule_start_ms(&j.policy) : j.rollout_next_ms);
 	if (rc == 0 && start && j.status == JD_JOB_SCHEDULED)
 		rc = svc__job_start(&t, &j, e);
 	else if (rc == 0 && !start && j.rollout_next_ms != 0 && j.rollout_next_ms <= now)

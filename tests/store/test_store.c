@@ -1514,6 +1514,41 @@ TEST(t_exec_counts)
 	commit(tx);
 }
 
+/* exec_counts_all (issue 14, /metrics): every execution row by status,
+ * across jobs; all zero on an empty store. */
+TEST(t_exec_counts_all)
+{
+	struct store_tx *tx;
+	struct jd_counts k;
+
+	fresh();
+	tx = begin(false);
+	CHECK_EQ_INT(store_exec_counts_all(tx, &k), 0);
+	for (int i = 0; i < JD_EXEC__COUNT; i++)
+		CHECK_EQ_INT(k.n[i], 0);
+	commit(tx);
+	tx = begin(true);
+	mk_exec(tx, "j", "t1", 1, JD_EXEC_FAILED, NULL, 1);
+	mk_exec(tx, "j", "t1", 2, JD_EXEC_IN_PROGRESS, NULL, 2);
+	mk_exec(tx, "j", "t2", 1, JD_EXEC_TIMED_OUT, NULL, 1);
+	mk_exec(tx, "j", "t2", 2, JD_EXEC_TIMED_OUT, NULL, 2);
+	mk_exec(tx, "j", "t3", 1, JD_EXEC_QUEUED, NULL, 1);
+	mk_exec(tx, "k", "t1", 1, JD_EXEC_QUEUED, NULL, 1);
+	mk_exec(tx, "k", "t2", 1, JD_EXEC_CANCELED, NULL, 1);
+	commit(tx);
+	tx = begin(false);
+	CHECK_EQ_INT(store_exec_counts_all(tx, &k), 0);
+	CHECK_EQ_INT(k.n[JD_EXEC_QUEUED], 2);
+	CHECK_EQ_INT(k.n[JD_EXEC_IN_PROGRESS], 1);
+	CHECK_EQ_INT(k.n[JD_EXEC_SUCCEEDED], 0);
+	CHECK_EQ_INT(k.n[JD_EXEC_FAILED], 1);
+	CHECK_EQ_INT(k.n[JD_EXEC_TIMED_OUT], 2);
+	CHECK_EQ_INT(k.n[JD_EXEC_REJECTED], 0);
+	CHECK_EQ_INT(k.n[JD_EXEC_REMOVED], 0);
+	CHECK_EQ_INT(k.n[JD_EXEC_CANCELED], 1);
+	commit(tx);
+}
+
 /*
  * Brute-force recount: list every execution of the job (ordered by thing,
  * then number), take each thing's highest number as its latest, and count
@@ -2289,6 +2324,7 @@ main(int argc, char **argv)
 	RUN(t_exec_list_thing);
 	RUN(t_exec_pending);
 	RUN(t_exec_counts);
+	RUN(t_exec_counts_all);
 	RUN(t_exec_insert_first);
 	RUN(t_exec_counts_changes);
 	RUN(t_exec_counts_random);

@@ -36,6 +36,7 @@
 #include "jd_limits.h"
 #include "store/postgres/pg_int.h"
 #include "util/log.h"
+#include "util/metrics.h"
 
 struct pool {
 	pthread_mutex_t lock;
@@ -308,6 +309,7 @@ int
 pg__commit(struct store_tx *tx)
 {
 	struct conn *c = pg__conn(tx);
+	uint64_t t0 = metrics_now_us();
 	PGresult *r = PQexec(c->db, "COMMIT");
 	int rc = 0;
 
@@ -319,6 +321,15 @@ pg__commit(struct store_tx *tx)
 		rc = JD_EUNAVAIL;
 	}
 	PQclear(r);
+	if (c->base.write) {
+		/* /metrics: PostgreSQL groups concurrent commits' WAL flushes
+		 * itself; each COMMIT here is one write transaction */
+		metrics_observe(&jd_metrics.store_commit_seconds, metrics_now_us() - t0);
+		if (rc != 0)
+			metrics_inc(&jd_metrics.store_commit_failures);
+		else
+			metrics_observe(&jd_metrics.store_group_size, 1);
+	}
 	if (rc != 0)
 		abandon(c);
 	pool_give(c);

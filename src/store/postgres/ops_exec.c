@@ -360,3 +360,22 @@ pg__exec_due(struct store_tx *tx, int64_t now_ms, int limit, jd_exec_cb cb, void
 		return rc;
 	return each_exec(r, cb, arg);
 }
+
+int
+pg__exec_counts_all(struct store_tx *tx, struct jd_counts *out)
+{
+	PGresult *r;
+	int rc = pg__exec(pg__conn(tx), ST_EXEC_COUNTS_ALL, &r, NULL, 0);
+
+	memset(out, 0, sizeof(*out));
+	if (rc != 0)
+		return rc;
+	for (int i = 0; i < PQntuples(r); i++) {
+		int64_t status = pg__i64(r, i, 0);
+
+		if (status >= 0 && status < JD_EXEC__COUNT)
+			out->n[status] = pg__i64(r, i, 1);
+	}
+	PQclear(r);
+	return 0;
+}

@@ -83,6 +83,7 @@ const struct store_ops store_postgres_ops = {
     .exec_pending = pg__exec_pending,
     .exec_pending_job = pg__exec_pending_job,
     .exec_counts = pg__exec_counts,
+    .exec_counts_all = pg__exec_counts_all,
     .exec_active_count = pg__exec_active_count,
     .exec_delete_job = pg__exec_delete_job,
     .exec_due = pg__exec_due,

@@ -312,6 +312,7 @@ static const struct {
         " ORDER BY key LIMIT $3"),
     STMT(TAG_COUNT, "SELECT count(*) FROM tags WHERE resource = $1"),
     STMT(META_LIST, "SELECT key, value FROM meta ORDER BY key"),
+    STMT(EXEC_COUNTS_ALL, "SELECT status, sum(total) FROM job_exec_counts GROUP BY status"),
 };
 
 #undef STMT

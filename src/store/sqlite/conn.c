@@ -22,6 +22,7 @@
 #include "store/sqlite/sqlite_int.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/metrics.h"
 
 /*
  * A write transaction that has released its savepoint and waits for its
@@ -398,6 +399,24 @@ members_finish(struct sq_store *s, struct member *list, int rc)
 	}
 }
 
+/* /metrics: the COMMIT's latency and how many write transactions it made
+ * durable (observers only read; they are not counted). */
+static void
+metrics_commit(uint64_t t0, bool ok, const struct member *list)
+{
+	uint64_t n = 0;
+
+	metrics_observe(&jd_metrics.store_commit_seconds, metrics_now_us() - t0);
+	if (!ok) {
+		metrics_inc(&jd_metrics.store_commit_failures);
+		return;
+	}
+	for (; list != NULL; list = list->next)
+		n += !list->observer;
+	if (n > 0)
+		metrics_observe(&jd_metrics.store_group_size, n);
+}
+
 /*
  * End the outer transaction (the caller owns the writer): COMMIT it if it
  * has members, else roll it back. The group's members are detached first
@@ -417,9 +436,11 @@ group_end(struct sq_store *s, bool fail)
 	s->nmembers = 0;
 	pthread_mutex_unlock(&s->glock);
 
-	if (!fail && list != NULL && !sqlite3_get_autocommit(c->db))
+	if (!fail && list != NULL && !sqlite3_get_autocommit(c->db)) {
+		uint64_t t0 = metrics_now_us();
 		rc = sq__run(c, ST_COMMIT, false, NULL, NO_BINDS) == 0 ? 0 : JD_EUNAVAIL;
-	else if (!fail && list != NULL)
+		metrics_commit(t0, rc == 0, list);
+	} else if (!fail && list != NULL)
 		log_error(
 		    "store sqlite: the group transaction was rolled back by an earlier error");
 	abandon(c);

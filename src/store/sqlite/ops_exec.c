@@ -315,3 +315,23 @@ sq__exec_due(struct store_tx *tx, int64_t now_ms, int limit, jd_exec_cb cb, void
 		return rc;
 	return each_exec(&q, cb, arg);
 }
+
+int
+sq__exec_counts_all(struct store_tx *tx, struct jd_counts *out)
+{
+	struct q q;
+	int rc = sq__q_open(sq__conn(tx), ST_EXEC_COUNTS_ALL, &q, NO_BINDS);
+
+	memset(out, 0, sizeof(*out));
+	if (rc != 0)
+		return rc;
+	if ((rc = sq__q_step(&q)) == 1) {
+		for (int s = 0; s < JD_EXEC__COUNT; s++)
+			out->n[s] = sqlite3_column_int64(q.st, s); /* NULL (no rows): 0 */
+		rc = 0;
+	}
+	sq__q_close(&q);
+	return rc;
+}
+
+_Static_assert(JD_EXEC__COUNT == 8, "ST_EXEC_COUNTS_ALL has a column per execution status");

@@ -83,6 +83,7 @@ const struct store_ops store_sqlite_ops = {
     .exec_pending = sq__exec_pending,
     .exec_pending_job = sq__exec_pending_job,
     .exec_counts = sq__exec_counts,
+    .exec_counts_all = sq__exec_counts_all,
     .exec_active_count = sq__exec_active_count,
     .exec_delete_job = sq__exec_delete_job,
     .exec_due = sq__exec_due,

@@ -213,6 +213,7 @@ enum stmt {
 	ST_TAG_LIST,
 	ST_TAG_COUNT,
 	ST_META_LIST,
+	ST_EXEC_COUNTS_ALL,
 	ST__COUNT
 };
 
@@ -452,6 +453,7 @@ int sq__exec_pending(struct store_tx *tx, const char *thing, const char *namespa
     jd_exec_cb cb, void *arg);
 int sq__exec_pending_job(struct store_tx *tx, const char *job_id, jd_exec_cb cb, void *arg);
 int sq__exec_counts(struct store_tx *tx, const char *job_id, struct jd_counts *out);
+int sq__exec_counts_all(struct store_tx *tx, struct jd_counts *out);
 int sq__exec_active_count(struct store_tx *tx, const char *job_id, int64_t *n);
 int sq__exec_delete_job(struct store_tx *tx, const char *job_id, int limit, int64_t *n);
 int sq__exec_due(struct store_tx *tx, int64_t now_ms, int limit, jd_exec_cb cb, void *arg);

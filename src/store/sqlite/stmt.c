@@ -247,6 +247,11 @@ static const struct {
         " ORDER BY key LIMIT ?3"),
     STMT(TAG_COUNT, "SELECT count(*) FROM tags WHERE resource = ?1"),
     STMT(META_LIST, "SELECT key, value FROM meta ORDER BY key"),
+    /* one scan and one row, a column per status (GROUP BY would sort) */
+    STMT(EXEC_COUNTS_ALL,
+        "SELECT sum(total * (status = 0)), sum(total * (status = 1)), sum(total * (status = 2)),"
+        " sum(total * (status = 3)), sum(total * (status = 4)), sum(total * (status = 5)),"
+        " sum(total * (status = 6)), sum(total * (status = 7)) FROM job_exec_counts"),
 };
 
 #undef STMT

@@ -1,0 +1,99 @@
+/*
+ * admin_int.h: the admin listener's request and route types (issue 14).
+ *
+ * The admin listener (admin.c) is a libmicrohttpd daemon of its own, off by
+ * default, for operators: health (/healthz, /readyz), metrics (/metrics),
+ * and the jobsd extensions of decision D28. Its routes are one table
+ * (admin_routes.c): to add one, write a handler `void fn(struct admin_req *)`
+ * and add a line there; admin.c does the rest (authentication unless the
+ * route is `open`, the body up to ADMIN_BODY_MAX, the method check, errors).
+ */
+#ifndef JD_API_ADMIN_INT_H
+#define JD_API_ADMIN_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "api/api_int.h"
+#include "util/buf.h"
+
+#define ADMIN_BODY_MAX (64 * 1024) /* request body bytes; over it: 413 */
+#define ADMIN_CONN_MAX 64          /* connections at once (a thread each) */
+#define ADMIN_TOKEN_MAX 4096       /* bytes of the bearer token file */
+#define ADMIN_READY_CACHE_MS 1000  /* /readyz: one store write probe per second at most */
+#define ADMIN_PROBE_SLOW_MS 2000   /* a probe running longer than this: not ready */
+#define ADMIN_STATS_CACHE_MS 5000  /* /metrics: the store's counts, at most every */
+
+struct admin_req;
+typedef void (*admin_handler)(struct admin_req *q);
+
+struct admin_route {
+	enum api_method method;
+	const char *path; /* "metrics", "jobs/{jobId}/pause": segments, {x} a label */
+	admin_handler fn;
+	bool open; /* served without authentication (health checks) */
+};
+
+extern const struct admin_route admin_routes[];
+extern const int admin_nroutes;
+
+/* A cached outcome of something slow (the readiness probe, the store's counts). */
+struct admin_cache {
+	pthread_mutex_t mu;
+	int64_t at_ms;      /* monotonic time of the last result; 0 = none */
+	int64_t started_ms; /* a refresh in progress since (0 = none) */
+	int rc;             /* the last result: 0 or a JD_E* code */
+	char msg[256];      /* its reason when rc != 0 */
+};
+
+struct api_admin {
+	struct api_admin_config cfg;
+	struct svc *svc;
+	void *daemon; /* struct MHD_Daemon * */
+	int port;
+	char host[64];
+	pthread_mutex_t token_mu;
+	char *token; /* owned, NULL: no bearer token; wiped on free */
+	size_t token_len;
+	struct admin_cache ready; /* the store write probe */
+	struct admin_cache stats; /* svc_stats() */
+	struct svc_stats last_stats;
+	int64_t start_s; /* process start, epoch seconds */
+};
+
+/* One admin request, from its first callback to its completion. */
+struct admin_req {
+	struct api_admin *a;
+	enum api_method method;
+	char *raw_uri; /* owned, as received */
+	char *seg[JD_PATH_SEGMENTS_MAX];
+	int nseg;
+	const char *label[4]; /* borrowed from seg: the route's {labels} */
+	struct buf body;
+	bool too_big;
+	bool started;
+	/* response */
+	int status;               /* 200 unless a handler says otherwise */
+	const char *content_type; /* static; default application/json */
+	struct buf out;
+};
+
+/* Fail q with status and a {"message"} body (JSON-escaped). */
+void admin_fail(struct admin_req *q, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The Prometheus text of every metric into q->out (admin_metrics.c). */
+void admin_metrics_render(struct admin_req *q);
+/*
+ * The outcome of refresh(a, msg, msgsz) (0 or JD_E* with a reason), run at
+ * most every max_age_ms and by one thread at a time: the others take the
+ * last outcome meanwhile, unless the running refresh is older than slow_ms
+ * (0: never), which then counts as JD_EUNAVAIL ("... has not finished").
+ * Copies the reason into why[n]. admin_routes.c.
+ */
+int admin_cached(struct api_admin *a, struct admin_cache *c, int64_t max_age_ms, int64_t slow_ms,
+    int (*refresh)(struct api_admin *a, char *msg, size_t msgsz), char *why, size_t n);
+/* A monotonic clock in ms. */
+int64_t admin_mono_ms(void);
+
+#endif
