@@ -31,11 +31,34 @@
 #include "core/model.h"
 #include "util/err.h"
 
-/* 2: struct store_tx_base carries `write`, which a backend's begin sets. */
-#define STORE_OPS_VERSION 2
+/* 2: struct store_tx_base carries `write`, which a backend's begin sets.
+ * 3: leases (lease_acquire, lease_release, lease_check, lease_list). */
+#define STORE_OPS_VERSION 3
 
 struct store;    /* backend instance (opaque) */
 struct store_tx; /* one transaction (opaque) */
+
+/* ---- leases (D24: several nodes on one database) ------------------------
+ *
+ * A lease is a named row: who holds it, until when, and its epoch (a fencing
+ * token). Times are the database's clock (PostgreSQL: clock_timestamp();
+ * SQLite: the host's real clock), never a node's, and never the test rig's
+ * virtual clock. The epoch grows each time the lease is taken afresh (a new
+ * holder, or the same one after it lapsed or was released); renewing a live
+ * lease keeps it. svc/cluster.c builds the duty lease and the MQTT shard
+ * leases on these. */
+#define STORE_LEASE_NAME_MAX 63
+#define STORE_LEASE_HOLDER_MAX 63
+
+struct store_lease {
+	char name[STORE_LEASE_NAME_MAX + 1];
+	char holder[STORE_LEASE_HOLDER_MAX + 1];
+	int64_t epoch;
+	int64_t expires_ms; /* database clock, epoch ms; <= now_ms: expired */
+	int64_t now_ms;     /* database clock when the operation ran */
+};
+/* Called per lease (borrowed); non-zero stops the scan and is returned. */
+typedef int (*store_lease_cb)(void *arg, const struct store_lease *l);
 
 struct store_ops {
 	int version;      /* STORE_OPS_VERSION */
@@ -149,6 +172,22 @@ struct store_ops {
 	 * that the store takes a durable write and, from STORE_CHECK_QUICK on,
 	 * that its pages are sound. JD_EUNAVAIL with the reason in e. */
 	int (*check)(struct store *s, int level, struct jd_error *e);
+
+	/* Leases (see "leases" above). Names and holders are 1..63 bytes.
+	 * Take or renew `name` for `holder` until now + ttl_ms when it is free,
+	 * expired or already holder's: 0 with *out the lease as it now is;
+	 * JD_ECONFLICT with *out the live lease of another holder. */
+	int (*lease_acquire)(struct store_tx *tx, const char *name, const char *holder,
+	    int64_t ttl_ms, struct store_lease *out);
+	/* Let it expire now if holder holds it (0 either way). */
+	int (*lease_release)(struct store_tx *tx, const char *name, const char *holder);
+	/* The fence: 0 when holder holds name at epoch and it has not expired by
+	 * the database's clock now, else JD_ECONFLICT. */
+	int (
+	    *lease_check)(struct store_tx *tx, const char *name, const char *holder, int64_t epoch);
+	/* Every lease whose name begins with prefix, by name, expired ones too;
+	 * each with now_ms set. */
+	int (*lease_list)(struct store_tx *tx, const char *prefix, store_lease_cb cb, void *arg);
 };
 
 /* Levels of store_check(): the write only, a quick page check (SQLite's
@@ -559,6 +598,36 @@ store_job_rollout_due(struct store_tx *tx, int64_t now_ms, int limit, jd_job_cb 
 {
 	assert(tx != NULL && cb != NULL);
 	return store__tx(tx)->ops->job_rollout_due(tx, now_ms, limit, cb, arg);
+}
+
+static inline int
+store_lease_acquire(struct store_tx *tx, const char *name, const char *holder, int64_t ttl_ms,
+    struct store_lease *out)
+{
+	assert(tx != NULL && store__tx(tx)->write && name != NULL && holder != NULL &&
+	    out != NULL && ttl_ms > 0);
+	return store__tx(tx)->ops->lease_acquire(tx, name, holder, ttl_ms, out);
+}
+
+static inline int
+store_lease_release(struct store_tx *tx, const char *name, const char *holder)
+{
+	assert(tx != NULL && store__tx(tx)->write && name != NULL && holder != NULL);
+	return store__tx(tx)->ops->lease_release(tx, name, holder);
+}
+
+static inline int
+store_lease_check(struct store_tx *tx, const char *name, const char *holder, int64_t epoch)
+{
+	assert(tx != NULL && name != NULL && holder != NULL);
+	return store__tx(tx)->ops->lease_check(tx, name, holder, epoch);
+}
+
+static inline int
+store_lease_list(struct store_tx *tx, const char *prefix, store_lease_cb cb, void *arg)
+{
+	assert(tx != NULL && prefix != NULL && cb != NULL);
+	return store__tx(tx)->ops->lease_list(tx, prefix, cb, arg);
 }
 
 /* Backends (registered in store.c). */

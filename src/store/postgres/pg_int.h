@@ -13,6 +13,7 @@
  *   ops_registry.c  meta, wipe, things, groups, memberships
  *   ops_jobs.c      jobs, group targets, paced rollouts, templates
  *   ops_exec.c      executions and their counts
+ *   ops_lease.c     leases (several nodes, D24)
  *
  * Names: pg__name() is internal to this backend (declared here).
  */
@@ -328,5 +329,11 @@ int pg__exec_counts(struct store_tx *tx, const char *job_id, struct jd_counts *o
 int pg__exec_active_count(struct store_tx *tx, const char *job_id, int64_t *n);
 int pg__exec_delete_job(struct store_tx *tx, const char *job_id, int limit, int64_t *n);
 int pg__exec_due(struct store_tx *tx, int64_t now_ms, int limit, jd_exec_cb cb, void *arg);
+
+int pg__lease_acquire(struct store_tx *tx, const char *name, const char *holder, int64_t ttl_ms,
+    struct store_lease *out);
+int pg__lease_release(struct store_tx *tx, const char *name, const char *holder);
+int pg__lease_check(struct store_tx *tx, const char *name, const char *holder, int64_t epoch);
+int pg__lease_list(struct store_tx *tx, const char *prefix, store_lease_cb cb, void *arg);
 
 #endif

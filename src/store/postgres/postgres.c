@@ -88,4 +88,8 @@ const struct store_ops store_postgres_ops = {
     .template_insert = pg__template_insert,
     .template_delete = pg__template_delete,
     .template_list = pg__template_list,
+    .lease_acquire = pg__lease_acquire,
+    .lease_release = pg__lease_release,
+    .lease_check = pg__lease_check,
+    .lease_list = pg__lease_list,
 };

@@ -133,6 +133,13 @@ static const char *const migrations[] = {
     "  pos BIGINT NOT NULL,"
     "  thing_name TEXT NOT NULL,"
     "  PRIMARY KEY (job_id, pos));",
+    /* leases of several nodes (D24, ops_lease.c): the duty lease, the MQTT
+     * shards, the nodes' presence; wipe leaves them */
+    "CREATE TABLE leases ("
+    "  name " NAME " PRIMARY KEY,"
+    "  holder TEXT NOT NULL,"
+    "  epoch BIGINT NOT NULL,"
+    "  expires_ms BIGINT NOT NULL);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -230,6 +230,13 @@ static const char *const migrations[] = {
 	 * written before it have NULL here; svc fills them from the JSON at
 	 * start */
     "ALTER TABLE jobs ADD COLUMN policy BLOB;",
+    /* leases of several nodes (D24, ops_lease.c); wipe leaves them */
+    "CREATE TABLE leases ("
+    "  name TEXT PRIMARY KEY,"
+    "  holder TEXT NOT NULL,"
+    "  epoch INTEGER NOT NULL,"
+    "  expires_ms INTEGER NOT NULL"
+    ") WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

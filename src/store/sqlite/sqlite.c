@@ -89,4 +89,8 @@ const struct store_ops store_sqlite_ops = {
     .template_delete = sq__template_delete,
     .template_list = sq__template_list,
     .check = sq__check,
+    .lease_acquire = sq__lease_acquire,
+    .lease_release = sq__lease_release,
+    .lease_check = sq__lease_check,
+    .lease_list = sq__lease_list,
 };

@@ -14,6 +14,7 @@
  *   ops_registry.c  meta, wipe, things, groups, memberships
  *   ops_jobs.c      jobs, group targets, paced rollouts, templates
  *   ops_exec.c      executions and their counts
+ *   ops_lease.c     leases (several nodes, D24)
  *
  * Names: sq__name() is internal to this backend (declared here);
  * store_sqlite__name() is a test hook.
@@ -436,5 +437,11 @@ int sq__exec_counts(struct store_tx *tx, const char *job_id, struct jd_counts *o
 int sq__exec_active_count(struct store_tx *tx, const char *job_id, int64_t *n);
 int sq__exec_delete_job(struct store_tx *tx, const char *job_id, int limit, int64_t *n);
 int sq__exec_due(struct store_tx *tx, int64_t now_ms, int limit, jd_exec_cb cb, void *arg);
+
+int sq__lease_acquire(struct store_tx *tx, const char *name, const char *holder, int64_t ttl_ms,
+    struct store_lease *out);
+int sq__lease_release(struct store_tx *tx, const char *name, const char *holder);
+int sq__lease_check(struct store_tx *tx, const char *name, const char *holder, int64_t epoch);
+int sq__lease_list(struct store_tx *tx, const char *prefix, store_lease_cb cb, void *arg);
 
 #endif
