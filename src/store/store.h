@@ -47,7 +47,7 @@ struct store_tx; /* one transaction (opaque) */
  * holder, or the same one after it lapsed or was released); renewing a live
  * lease keeps it. svc/cluster.c builds the duty lease and the MQTT shard
  * leases on these. */
-#define STORE_LEASE_NAME_MAX 63
+#define STORE_LEASE_NAME_MAX 127
 #define STORE_LEASE_HOLDER_MAX 63
 
 struct store_lease {
@@ -173,7 +173,7 @@ struct store_ops {
 	 * that its pages are sound. JD_EUNAVAIL with the reason in e. */
 	int (*check)(struct store *s, int level, struct jd_error *e);
 
-	/* Leases (see "leases" above). Names and holders are 1..63 bytes.
+	/* Leases (see "leases" above). Names are 1..127 bytes, holders 1..63.
 	 * Take or renew `name` for `holder` until now + ttl_ms when it is free,
 	 * expired or already holder's: 0 with *out the lease as it now is;
 	 * JD_ECONFLICT with *out the live lease of another holder. */
