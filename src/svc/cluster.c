@@ -227,11 +227,16 @@ tick_shards(struct svc_cluster *c, struct store_tx *tx, int64_t t0, int64_t from
 		if (!held)
 			mine++;
 		until[i] = until_of(&l, t0);
-		/* renewed: answered as before; taken: GUARD after the last holder's end
-		 * (a free shard that never had a holder: at once) */
-		from[i] = held         ? atomic_load(&c->shard_from[i]) :
-		    v->expires[i] == 0 ? t0 :
-		                         t0 + (v->expires[i] + SVC_SHARD_GUARD_MS - l.now_ms);
+		/* renewed: answered as before (or at once if this is the node restarted
+		 * under its name: the one that held it is gone); taken: GUARD after the
+		 * last holder's end (a shard that never had a holder: at once) */
+		from[i] = atomic_load(&c->shard_from[i]);
+		if (held && from[i] == INT64_MAX)
+			from[i] = t0;
+		else if (!held && v->expires[i] == 0)
+			from[i] = t0;
+		else if (!held)
+			from[i] = t0 + (v->expires[i] + SVC_SHARD_GUARD_MS - l.now_ms);
 		if (from[i] < t0 && !held)
 			from[i] = t0;
 	}

@@ -416,19 +416,30 @@ class Nodes(unittest.TestCase):
             d.connect()
             d.subscribe(T % t + 'get/#')
             devs.append(d)
-        # every thing's shard is answered before we start
+        # every thing's shard is answered before we start (shards may still be moving
+        # after a node's start: a request in a takeover window goes unanswered, so retry)
         for d, t in zip(devs, things):
-            d.publish(T % t + 'get', {'clientToken': 'warm'})
-            d.expect_json(T % t + 'get/accepted', timeout=10)
+            for attempt in range(15):
+                d.publish(T % t + 'get', {'clientToken': 'warm'})
+                try:
+                    d.expect_json(T % t + 'get/accepted', timeout=1)
+                    break
+                except mqttc.MqttError:
+                    if attempt == 14:
+                        raise
+        time.sleep(0.5)   # late answers to the warm-up retries, then forget them
+        for d in devs:
             d.clear()
-        total, period = 1000, 0.012
+        total, period = 1000, 0.013
         sent = []   # (token, thing index, monotonic time sent)
         events = []  # (monotonic time, window seconds, what)
         windows = {'stop': 2.5, 'start': 3.0, 'kill': 5.0}
 
         def move():
-            plan = [(1.5, 'stop', self.nodes[1]), (4.0, 'start', self.nodes[1]),
-                    (6.5, 'kill', self.nodes[2]), (9.0, 'start', self.nodes[2])]
+            # n3 restarts under its name while its leases may still run: it must
+            # answer its shards again (the last seconds are outside every window)
+            plan = [(1.0, 'stop', self.nodes[1]), (3.0, 'start', self.nodes[1]),
+                    (5.0, 'kill', self.nodes[2]), (6.5, 'start', self.nodes[2])]
             t0 = time.monotonic()
             for at, what, node in plan:
                 while time.monotonic() - t0 < at:
@@ -472,7 +483,8 @@ class Nodes(unittest.TestCase):
                 if not m.topic.endswith(('/accepted', '/rejected')):
                     continue
                 tok = json.loads(m.payload).get('clientToken')
-                answers[tok] = answers.get(tok, 0) + 1
+                if tok != 'warm':   # a late answer to a warm-up retry
+                    answers[tok] = answers.get(tok, 0) + 1
             d.disconnect()
         twice = sorted(t for t, n in answers.items() if n > 1)
         self.assertEqual(twice, [], 'answered more than once')
@@ -482,10 +494,15 @@ class Nodes(unittest.TestCase):
 
         lost = [(tok, ts) for tok, _, ts in sent if tok not in answers]
         lost_outside = [tok for tok, ts in lost if not in_window(ts)]
-        log('(c) %d requests in %.1f s, events %s: %d answered once, %d unanswered (all in a '
-            'takeover window: %s), none twice' % (
-                total, sent[-1][2] - t0, [(round(at - t0, 2), w) for at, _, w in events],
-                total - len(lost), len(lost), not lost_outside))
+        tail = [tok for tok, _, ts in sent if ts > max(at + w for at, w, _ in events)]
+        self.assertGreater(len(tail), 50, 'too few requests after the last window')
+        per = {w: sum(1 for _, ts in lost if at <= ts <= at + span)
+               for at, span, w in events}
+        log('(c) %d requests in %.1f s, windows %s: %d answered once, %d unanswered (by '
+            'window %s; outside any window: %d), none twice; %d after the last window' % (
+                total, sent[-1][2] - t0,
+                [(w, round(at - t0, 1), round(span, 1)) for at, span, w in events],
+                total - len(lost), len(lost), per, len(lost_outside), len(tail)))
         self.assertEqual(lost_outside, [], 'unanswered outside the takeover windows')
         for n in self.nodes:
             self.assertTrue(n.running())
