@@ -9,7 +9,8 @@
  *   "node/ID"    a node that answers MQTT requests is alive;
  *   "shard/NN"   the node that answers the MQTT requests of the things whose
  *                name hashes to NN (FNV-1a modulo SVC_SHARDS).
- * The background worker (timers.c) calls svc__cluster_tick every pass; at
+ * A thread of its own (lease_main, so that a long timer pass or a big
+ * deletion never delays a renewal) calls svc__cluster_tick every 100 ms; at
  * most every SVC_LEASE_RENEW_MS it renews what this node holds, takes the
  * duty lease when it is free, and evens out the shards: with N live nodes
  * each holds ceil(SHARDS / N); a node over it gives the excess back, a node
@@ -60,8 +61,11 @@ struct svc_cluster {
 	char node[STORE_LEASE_HOLDER_MAX + 1];
 	bool leases;
 	bool shards;
-	/* the worker's (and svc_timers_run's) state, under mu */
+	/* the lease thread's (and svc_timers_run's) state, under mu */
 	pthread_mutex_t mu;
+	pthread_cond_t cv; /* stop */
+	pthread_t thread;
+	bool started, stop;
 	int64_t next_tick; /* monotonic ms */
 	bool duty_logged;
 	int held_logged; /* shards held, as last logged */
@@ -311,6 +315,32 @@ fail:
 
 /* ---- life ---------------------------------------------------------------- */
 
+static void *
+lease_main(void *arg)
+{
+	struct svc *s = arg;
+	struct svc_cluster *c = s->cluster;
+
+	pthread_mutex_lock(&c->mu);
+	while (!c->stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&c->cv, &c->mu, &ts);
+		if (c->stop)
+			break;
+		pthread_mutex_unlock(&c->mu);
+		svc__cluster_tick(s, false);
+		pthread_mutex_lock(&c->mu);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
 void
 svc__cluster_open(struct svc *s, const struct svc_node *node)
 {
@@ -326,8 +356,15 @@ svc__cluster_open(struct svc *s, const struct svc_node *node)
 		atomic_init(&c->shard_from[i], INT64_MAX);
 		atomic_init(&c->shard_until[i], 0);
 	}
+	pthread_cond_init(&c->cv, NULL);
 	s->cluster = c;
 	svc__cluster_tick(s, true);
+	if (c->leases) {
+		if (pthread_create(&c->thread, NULL, lease_main, s) == 0)
+			c->started = true;
+		else /* without it, leases lapse: other nodes take over */
+			log_error("cluster: cannot start the lease thread");
+	}
 }
 
 void
@@ -338,6 +375,13 @@ svc__cluster_close(struct svc *s)
 
 	if (c == NULL)
 		return;
+	if (c->started) {
+		pthread_mutex_lock(&c->mu);
+		c->stop = true;
+		pthread_cond_signal(&c->cv);
+		pthread_mutex_unlock(&c->mu);
+		pthread_join(c->thread, NULL);
+	}
 	if (c->leases) {
 		atomic_store(&c->duty_until, 0);
 		for (int i = 0; i < SVC_SHARDS; i++)
@@ -359,6 +403,7 @@ svc__cluster_close(struct svc *s)
 				svc__rollback(&t);
 		}
 	}
+	pthread_cond_destroy(&c->cv);
 	pthread_mutex_destroy(&c->mu);
 	free(c);
 	s->cluster = NULL;

@@ -27,7 +27,8 @@
 void svc__cluster_open(struct svc *s, const struct svc_node *node);
 /* Give the leases back (a survivor takes them at once) and free. */
 void svc__cluster_close(struct svc *s);
-/* Renew, take or give back leases if it is time (the worker, every pass). */
+/* Renew, take or give back leases if it is time (cluster.c's lease thread
+ * every 100 ms; svc_timers_run with force when it does not hold the duties). */
 void svc__cluster_tick(struct svc *s, bool force);
 /* Might this node run the duties now? (Its fenced transactions decide.) */
 bool svc__duty_held(struct svc *s);

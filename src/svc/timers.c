@@ -5,9 +5,8 @@
  * or step deadline has passed time out, SCHEDULED jobs whose startTime has
  * come start, and paced rollouts release their next batch.
  *
- * With several nodes on one database (D24, cluster.c) every pass first
- * renews this node's leases; only the holder of the duty lease runs the
- * duties, and each duty transaction is fenced on that lease
+ * With several nodes on one database (D24, cluster.c, whose thread keeps
+ * this node's leases), only the holder of the duty lease runs the duties, and each duty transaction is fenced on that lease
  * (svc__duty_begin), so a duty runs once across the nodes. A duty added
  * here begins its transactions with svc__duty_begin too.
  *
@@ -220,7 +219,6 @@ reaper_main(void *arg)
 		if (s->stop)
 			break;
 		pthread_mutex_unlock(&s->mu);
-		svc__cluster_tick(s, false);
 		while (svc__duty_held(s) && reap_once(s))
 			;
 		{

@@ -11,7 +11,8 @@ PostgreSQL (pgkit.py), one real Mosquitto (broker.py), the acceptance of "severa
       write is lost;
   (c) nodes stopped (SIGTERM and kill -9) and started during 1,000 MQTT device requests:
       no request is answered twice, and every request sent outside a takeover window is
-      answered once.
+      answered once;
+  (e) a change made on any node publishes its notify and notify-next once.
 
 PostgreSQL only, whatever JOBSD_TEST_STORE says: CMake registers it once. The virtual clock
 of --test-rig (shared through the store) moves timeouts and rollouts forward.
@@ -130,10 +131,10 @@ class Nodes(unittest.TestCase):
             if not n.running():
                 n.start()
                 wait_mqtt_ready(n)
-        self.conns = []
+        self.conns = {}
 
     def tearDown(self):
-        for c in self.conns:
+        for c in self.conns.values():
             c.close()
 
     # helpers
@@ -142,9 +143,12 @@ class Nodes(unittest.TestCase):
         return [line.split('|') for line in pgkit.admin(self.uri, q).splitlines() if line]
 
     def http(self, node, plane='control'):
-        c = Http(node.control_url if plane == 'control' else node.data_url)
-        self.conns.append(c)
-        return c
+        """One keep-alive connection per node, plane and test (polling loops reuse it:
+        a connection per call would run into the per-address connection limit)."""
+        url = node.control_url if plane == 'control' else node.data_url
+        if url not in self.conns:
+            self.conns[url] = Http(url)
+        return self.conns[url]
 
     def duty_holder(self):
         rows = self.sql("SELECT holder, epoch FROM leases WHERE name = 'duties'"
@@ -506,6 +510,30 @@ class Nodes(unittest.TestCase):
         self.assertEqual(lost_outside, [], 'unanswered outside the takeover windows')
         for n in self.nodes:
             self.assertTrue(n.running())
+
+    def test_e_notify_once(self):
+        """A change made on any node is announced once (by the node that commits it),
+        though every node is subscribed to the devices' topics."""
+        n1, n2, n3 = self.nodes
+        [thing] = self.make_things('nt', 1, n1)
+        dev = mqttc.MqttClient(thing, '127.0.0.1', self.broker.port)
+        dev.connect()
+        try:
+            dev.subscribe(T % thing + 'notify-next')
+            dev.subscribe(T % thing + 'notify')
+            self.make_job(n2, 'nt-job', [thing_arn(thing)])
+            got = dev.expect_json(T % thing + 'notify-next', timeout=10)
+            self.assertEqual(got['execution']['jobId'], 'nt-job')
+            dev.expect_json(T % thing + 'notify', timeout=10)
+            st, _ = self.http(n3, 'data').req('POST', '/things/%s/jobs/nt-job' % thing,
+                                               {'status': 'SUCCEEDED'})
+            self.assertEqual(st, 200)
+            got = dev.expect_json(T % thing + 'notify-next', timeout=10)
+            self.assertNotIn('execution', got)
+            dev.expect_json(T % thing + 'notify', timeout=10)
+            dev.no_message('#', within=1.0)
+        finally:
+            dev.disconnect()
 
 
 if __name__ == '__main__':

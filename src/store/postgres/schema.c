@@ -135,7 +135,7 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (job_id, pos));",
     /* leases of several nodes (D24, ops_lease.c): the duty lease, the MQTT
      * shards, the nodes' presence; wipe leaves them */
-    "CREATE TABLE leases ("
+    "CREATE TABLE IF NOT EXISTS leases ("
     "  name " NAME " PRIMARY KEY,"
     "  holder TEXT NOT NULL,"
     "  epoch BIGINT NOT NULL,"

@@ -231,7 +231,7 @@ static const char *const migrations[] = {
 	 * start */
     "ALTER TABLE jobs ADD COLUMN policy BLOB;",
     /* leases of several nodes (D24, ops_lease.c); wipe leaves them */
-    "CREATE TABLE leases ("
+    "CREATE TABLE IF NOT EXISTS leases ("
     "  name TEXT PRIMARY KEY,"
     "  holder TEXT NOT NULL,"
     "  epoch INTEGER NOT NULL,"
