@@ -13,9 +13,9 @@
  * RENEW / 2), and uses it only while at least MARGIN of it is left by its own
  * monotonic clock. A shard taken from another node is answered only GUARD
  * after that node's lease ended. So a killed node's work moves within
- * TTL + RENEW / 2 (3.5 s). */
+ * TTL + RENEW / 2 (3.25 s). */
 #define SVC_LEASE_TTL_MS 3000
-#define SVC_LEASE_RENEW_MS 1000
+#define SVC_LEASE_RENEW_MS 500
 #define SVC_LEASE_MARGIN_MS 1000
 #define SVC_SHARD_GUARD_MS 250
 /* The things' shards of the MQTT plane leased among the nodes. */
