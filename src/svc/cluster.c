@@ -68,7 +68,9 @@ struct svc_cluster {
 	bool started, stop;
 	int64_t next_tick; /* monotonic ms */
 	bool duty_logged;
-	int held_logged; /* shards held, as last logged */
+	int held_logged;  /* shards held, as last logged */
+	int64_t lapse_at; /* monotonic ms at which what it holds lapses (0: nothing) */
+	int64_t lapse_logged;
 	/* read without a lock by svc__duty_begin, svc__duty_held and
 	 * svc_shard_owned (a duty transaction holds the writer lock, which a
 	 * tick under mu waits for: the duty must not wait for mu) */
@@ -280,6 +282,20 @@ svc__cluster_tick(struct svc *s, bool force)
 		atomic_store(&c->duty_until, 0); /* before commit: never a late duty */
 	if (svc__commit(&t, NULL) != 0)
 		goto fail;
+	{
+		/* a renewal that came after the margin: meanwhile this node answered
+		 * nothing of its shards and ran no duty; say so (at most every 10 s) */
+		int64_t t1 = mono_ms();
+		if (c->lapse_at != 0 && t1 > c->lapse_at && t1 - c->lapse_logged > 10000) {
+			log_warn(
+			    "cluster: node %s renewed its leases %lld ms after they had lapsed "
+			    "here (a stalled node or a busy database): its MQTT shards went "
+			    "unanswered and its duties waited meanwhile",
+			    c->node, (long long)(t1 - c->lapse_at));
+			c->lapse_logged = t1;
+		}
+		c->lapse_at = got ? until_of(&duty, t0) : 0;
+	}
 	if (got) {
 		atomic_store(&c->duty_epoch, duty.epoch);
 		atomic_store(&c->duty_until, until_of(&duty, t0));
@@ -296,6 +312,8 @@ svc__cluster_tick(struct svc *s, bool force)
 			atomic_store(&c->shard_from[i], from[i]);
 			atomic_store(&c->shard_until[i], until[i]);
 			held += until[i] != 0;
+			if (until[i] != 0 && (c->lapse_at == 0 || until[i] < c->lapse_at))
+				c->lapse_at = until[i];
 		}
 		if (held != c->held_logged)
 			log_info("cluster: node %s answers %d of %d MQTT shards", c->node, held,
