@@ -312,7 +312,14 @@ setup_svc(struct jobsd *j)
 		    (long long)(offset / 1000));
 		return EXIT_START;
 	}
-	if (svc_init(&j->svc, j->store, &j->clock, j->cfg.account, &j->err) != 0) {
+	/* D24: on a shared database (PostgreSQL) the duties, and the MQTT
+	 * shards unless --mqtt-shard splits them statically, go by leases */
+	struct svc_node node = {
+	    .id = j->cfg.node_id,
+	    .leases = strcmp(j->cfg.store_spec.kind, "postgres") == 0,
+	    .shard_leases = j->cfg.mqtt[0] != '\0' && j->cfg.shards <= 1,
+	};
+	if (svc_init_node(&j->svc, j->store, &j->clock, j->cfg.account, &node, &j->err) != 0) {
 		log_error("cannot start: %s", j->err.msg);
 		return EXIT_START;
 	}

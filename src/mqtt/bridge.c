@@ -469,8 +469,10 @@ on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 	default:
 		break;
 	}
-	/* D20: with several nodes, each answers only its share of the things. */
-	if (mqtt_shard_of(t.thing, b->cfg.shards) != b->cfg.shard)
+	/* D20, D24: with several nodes, each answers only its share of the
+	 * things: the static --mqtt-shard split, else the shards it leases. */
+	if (b->cfg.shards > 1 ? mqtt_shard_of(t.thing, b->cfg.shards) != b->cfg.shard :
+	                        !svc_shard_owned(b->svc, t.thing))
 		return;
 	if (len > MQTT_PAYLOAD_MAX) {
 		reject(b, &t, JD_ETOOBIG, "The payload exceeds 128 KiB", NULL, NULL);

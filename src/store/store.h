@@ -31,13 +31,36 @@
 #include "core/model.h"
 #include "util/err.h"
 
-/* 2: struct store_tx_base carries `write`, which a backend's begin sets. */
-#define STORE_OPS_VERSION 2
+/* 2: struct store_tx_base carries `write`, which a backend's begin sets.
+ * 3: leases (lease_acquire, lease_release, lease_check, lease_list). */
+#define STORE_OPS_VERSION 3
 
 struct store; /* backend instance (opaque) */
 /* A meta row (key, value), borrowed for the call. */
 typedef int (*store_meta_cb)(void *arg, const char *key, const char *val);
 struct store_tx; /* one transaction (opaque) */
+
+/* ---- leases (D24: several nodes on one database) ------------------------
+ *
+ * A lease is a named row: who holds it, until when, and its epoch (a fencing
+ * token). Times are the database's clock (PostgreSQL: clock_timestamp();
+ * SQLite: the host's real clock), never a node's, and never the test rig's
+ * virtual clock. The epoch grows each time the lease is taken afresh (a new
+ * holder, or the same one after it lapsed or was released); renewing a live
+ * lease keeps it. svc/cluster.c builds the duty lease and the MQTT shard
+ * leases on these. */
+#define STORE_LEASE_NAME_MAX 127
+#define STORE_LEASE_HOLDER_MAX 63
+
+struct store_lease {
+	char name[STORE_LEASE_NAME_MAX + 1];
+	char holder[STORE_LEASE_HOLDER_MAX + 1];
+	int64_t epoch;
+	int64_t expires_ms; /* database clock, epoch ms; <= now_ms: expired */
+	int64_t now_ms;     /* database clock when the operation ran */
+};
+/* Called per lease (borrowed); non-zero stops the scan and is returned. */
+typedef int (*store_lease_cb)(void *arg, const struct store_lease *l);
 
 struct store_ops {
 	int version;      /* STORE_OPS_VERSION */
@@ -183,6 +206,21 @@ struct store_ops {
 	/* Executions by status across every job (every execution row, not only
 	 * the latest per thing), for /metrics (issue 14). */
 	int (*exec_counts_all)(struct store_tx *tx, struct jd_counts *out);
+	/* Leases (see "leases" above). Names are 1..127 bytes, holders 1..63.
+	 * Take or renew `name` for `holder` until now + ttl_ms when it is free,
+	 * expired or already holder's: 0 with *out the lease as it now is;
+	 * JD_ECONFLICT with *out the live lease of another holder. */
+	int (*lease_acquire)(struct store_tx *tx, const char *name, const char *holder,
+	    int64_t ttl_ms, struct store_lease *out);
+	/* Let it expire now if holder holds it (0 either way). */
+	int (*lease_release)(struct store_tx *tx, const char *name, const char *holder);
+	/* The fence: 0 when holder holds name at epoch and it has not expired by
+	 * the database's clock now, else JD_ECONFLICT. */
+	int (
+	    *lease_check)(struct store_tx *tx, const char *name, const char *holder, int64_t epoch);
+	/* Every lease whose name begins with prefix, by name, expired ones too;
+	 * each with now_ms set. */
+	int (*lease_list)(struct store_tx *tx, const char *prefix, store_lease_cb cb, void *arg);
 };
 
 /* Levels of store_check(): the write only, a quick page check (SQLite's
@@ -687,6 +725,36 @@ store_exec_counts_all(struct store_tx *tx, struct jd_counts *out)
 {
 	assert(tx != NULL && out != NULL);
 	return store__tx(tx)->ops->exec_counts_all(tx, out);
+}
+
+static inline int
+store_lease_acquire(struct store_tx *tx, const char *name, const char *holder, int64_t ttl_ms,
+    struct store_lease *out)
+{
+	assert(tx != NULL && store__tx(tx)->write && name != NULL && holder != NULL &&
+	    out != NULL && ttl_ms > 0);
+	return store__tx(tx)->ops->lease_acquire(tx, name, holder, ttl_ms, out);
+}
+
+static inline int
+store_lease_release(struct store_tx *tx, const char *name, const char *holder)
+{
+	assert(tx != NULL && store__tx(tx)->write && name != NULL && holder != NULL);
+	return store__tx(tx)->ops->lease_release(tx, name, holder);
+}
+
+static inline int
+store_lease_check(struct store_tx *tx, const char *name, const char *holder, int64_t epoch)
+{
+	assert(tx != NULL && name != NULL && holder != NULL);
+	return store__tx(tx)->ops->lease_check(tx, name, holder, epoch);
+}
+
+static inline int
+store_lease_list(struct store_tx *tx, const char *prefix, store_lease_cb cb, void *arg)
+{
+	assert(tx != NULL && prefix != NULL && cb != NULL);
+	return store__tx(tx)->ops->lease_list(tx, prefix, cb, arg);
 }
 
 /* Backends (registered in store.c). */

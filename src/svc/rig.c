@@ -19,7 +19,7 @@
 #include "core/core.h"
 #include "svc/svc_int.h"
 
-#define CLOCK_META "clock_offset_ms"
+#define CLOCK_META SVC_CLOCK_META
 
 /* The recorded offset in tx (0 when none), or JD_EUNAVAIL. */
 static int
@@ -92,6 +92,12 @@ svc_rig_reset(struct svc *s, struct jd_error *e)
 {
 	/* The clock first: a write after the wipe runs at real time. Should the
 	 * wipe fail, the recorded offset stays, and a restart resumes there. */
+	int rc;
+
 	atomic_store(&s->clock->offset_ms, 0);
-	return svc_reset(s, e);
+	rc = svc_reset(s, e);
+	/* again: the reset's own transaction read the offset it then wiped */
+	if (rc == 0)
+		atomic_store(&s->clock->offset_ms, 0);
+	return rc;
 }

@@ -35,6 +35,7 @@
 #include "core/transition.h"
 #include "util/log.h"
 
+#include "svc/cluster_int.h"
 #include "svc/jobs_int.h"
 
 /* rollout_next_ms of a paused rollout: never due (a clock jump over a whole
@@ -60,7 +61,7 @@ end_job(struct svc *s, const char *job_id, int64_t now, bool *changed, struct jd
 
 	*changed = false;
 	memset(&j, 0, sizeof(j));
-	if ((rc = svc__begin(s, &t, e)) != 0)
+	if ((rc = svc__duty_begin(s, &t, e)) != 0)
 		return rc;
 	t.now = now;
 	rc = store_job_get(t.tx, job_id, &j);
@@ -172,7 +173,7 @@ window_job(struct svc *s, const char *job_id, int64_t now, bool *changed, struct
 
 	*changed = false;
 	memset(&j, 0, sizeof(j));
-	if ((rc = svc__begin(s, &t, e)) != 0)
+	if ((rc = svc__duty_begin(s, &t, e)) != 0)
 		return rc;
 	t.now = now;
 	if ((rc = store_job_get(t.tx, job_id, &j)) != 0)

@@ -7,11 +7,13 @@
 #include "svc/svc_int.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
+#include "core/core.h"
 #include "util/buf.h"
 #include "util/log.h"
 
@@ -70,15 +72,54 @@ svc__read(struct svc *s, struct store_tx **tx, struct jd_error *e)
 	return 0;
 }
 
+/*
+ * The test rig's virtual clock with several nodes (D24, D26): its offset is
+ * the store's (SVC_CLOCK_META), which an advance on any node writes first.
+ * A write transaction reads it under the writer lock and takes it as it is
+ * (exact: a reset, which removes it, brings the clock back too), so every
+ * write ordered after an advance, on any node, runs at the advanced time.
+ * A read transaction only raises the clock (its snapshot may predate an
+ * advance this node has just made). The background worker does one or the
+ * other every pass, so reads lag an advance made elsewhere by at most that.
+ */
+void
+svc__clock_sync(struct svc *s, struct store_tx *tx, bool exact)
+{
+	char *v = NULL;
+	int64_t off = 0, cur;
+	int rc;
+
+	if (!s->clock->is_virtual)
+		return;
+	rc = store_meta_get(tx, SVC_CLOCK_META, &v);
+	if (rc != 0 && rc != JD_ENOTFOUND)
+		return;
+	if (rc == 0 && (v == NULL || core_parse_u63(v, &off) != 0)) {
+		free(v);
+		return;
+	}
+	free(v);
+	if (exact) {
+		atomic_store(&s->clock->offset_ms, off);
+		return;
+	}
+	cur = atomic_load(&s->clock->offset_ms);
+	while (cur < off && !atomic_compare_exchange_weak(&s->clock->offset_ms, &cur, off))
+		;
+}
+
 int
 svc__begin(struct svc *s, struct svc_tx *t, struct jd_error *e)
 {
 	t->s = s;
 	t->tx = NULL;
-	t->now = svc_now(s);
 	svc__notes_begin(&t->notes, &s->notify);
-	if (store_begin(s->store, true, &t->tx) != 0)
+	if (store_begin(s->store, true, &t->tx) != 0) {
+		t->now = svc_now(s);
 		return svc__store_err(JD_EUNAVAIL, e);
+	}
+	svc__clock_sync(s, t->tx, true);
+	t->now = svc_now(s);
 	return 0;
 }
 

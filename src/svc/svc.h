@@ -25,8 +25,9 @@
 #include "util/clock.h"
 #include "util/err.h"
 
-struct store; /* store/store.h: opened by main, borrowed by svc */
-struct buf;   /* util/buf.h */
+struct store;       /* store/store.h: opened by main, borrowed by svc */
+struct buf;         /* util/buf.h */
+struct svc_cluster; /* svc/cluster.c: this node's leases (D24) */
 
 /*
  * Notification sink (the MQTT bridge): called after a commit, once per thing
@@ -81,6 +82,18 @@ struct svc {
 	/* jobs events (events.c): the enabled types, cached from the store */
 	_Atomic uint32_t ev_mask;
 	_Atomic int64_t ev_loaded_ns; /* monotonic; 0 = never loaded */
+	struct svc_cluster *cluster;  /* owned (cluster.c) */
+};
+
+/* This node among several on one database (D24, svc/cluster.c). */
+struct svc_node {
+	const char *id; /* --node-id: the holder's name in the leases (1..63 bytes) */
+	/* claim the background duties through a lease in the store (a database
+	 * that several nodes share); false: this node runs them all */
+	bool leases;
+	/* with leases: lease the MQTT things' shards too (false: --mqtt-shard's
+	 * static split, or no MQTT) */
+	bool shard_leases;
 };
 
 /* Create the service over an open store: loads (or creates) the token key,
@@ -88,7 +101,15 @@ struct svc {
  * starts the background worker (deletion reaper and timers). */
 int svc_init(struct svc *s, struct store *store, struct jd_clock *clock, const char *account,
     struct jd_error *e);
-/* Stop the background worker; the store stays open (caller closes it). */
+/* svc_init for one of several nodes (node NULL: as svc_init). */
+int svc_init_node(struct svc *s, struct store *store, struct jd_clock *clock, const char *account,
+    const struct svc_node *node, struct jd_error *e);
+/* Does this node answer the MQTT device requests of thing now (its shard's
+ * lease is this node's and valid)? Always true without shard leases. Cheap:
+ * no lock, no store. */
+bool svc_shard_owned(struct svc *s, const char *thing);
+/* Stop the background worker and give this node's leases back; the store
+ * stays open (caller closes it). */
 void svc_fini(struct svc *s);
 /* Install the notification sink (before serving requests). */
 void svc_set_notify(struct svc *s, const struct svc_notify *n);

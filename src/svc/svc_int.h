@@ -18,6 +18,7 @@
  *   exec.c, things.c             execution, thing and group use cases
  *   schedule.c                   the schedulingConfig.endTime duty (schedule_int.h)
  *   groups.c, dyngroups.c        group management, dynamic groups, the fleet index
+ *   cluster.c                    several nodes: leases, the duty fence (cluster_int.h)
  *   timers.c                     timers, deletion reaper, svc_init / svc_fini
  *   rig.c                        the test-rig clock kept in the store, reset
  * scripts/check-svc-graph.sh checks that the include graph has no cycle.
@@ -48,7 +49,12 @@ void svc__uuid(char out[37]);
 int svc__store_err(int rc, struct jd_error *e);
 /* Begin a read-only transaction or fail with 503. */
 int svc__read(struct svc *s, struct store_tx **tx, struct jd_error *e);
-/* Begin a write transaction into t (t->now = the clock) or fail with 503. */
+/* The store's meta key of the test rig's clock offset (rig.c writes it). */
+#define SVC_CLOCK_META "clock_offset_ms"
+/* Take the virtual clock's offset from tx (test rig only; svc.c explains). */
+void svc__clock_sync(struct svc *s, struct store_tx *tx, bool exact);
+/* Begin a write transaction into t (t->now = the clock, after the virtual
+ * clock is synced from the store) or fail with 503. */
 int svc__begin(struct svc *s, struct svc_tx *t, struct jd_error *e);
 /* Commit or fail with 503; t is finished either way. Notifications are
  * emitted only after a successful commit. */

@@ -5,14 +5,20 @@
  * or step deadline has passed time out, SCHEDULED jobs whose startTime has
  * come start, and paced rollouts release their next batch.
  *
- * The top of svc/: it calls jobs.c, progress.c and svc.c, and nothing calls
- * it but svc_init / svc_fini / svc_timers_run's callers.
+ * With several nodes on one database (D24, cluster.c, whose thread keeps
+ * this node's leases), only the holder of the duty lease runs the duties, and each duty transaction is fenced on that lease
+ * (svc__duty_begin), so a duty runs once across the nodes. A duty added
+ * here begins its transactions with svc__duty_begin too.
+ *
+ * The top of svc/: it calls cluster.c, jobs.c, progress.c and svc.c, and
+ * nothing calls it but svc_init / svc_fini / svc_timers_run's callers.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/policy.h"
+#include "svc/cluster_int.h"
 #include "svc/jobs_int.h"
 #include "svc/progress_int.h"
 #include "svc/schedule_int.h"
@@ -36,17 +42,21 @@ count_one(void *arg, const struct jd_exec *x)
  * has passed, and jobs whose next rollout batch is due.
  */
 static int
-due_scan(struct svc *s, int64_t now, bool *timeouts, struct jd_jobv *starts,
+due_scan(struct svc *s, int64_t *nowp, bool *timeouts, struct jd_jobv *starts,
     struct jd_jobv *rollouts, struct jd_error *e)
 {
 	struct jd_job_filter f = {JD_JOB_SCHEDULED, -1, NULL, NULL};
 	struct store_tx *tx = NULL;
 	struct jd_jobv sched = {0};
+	int64_t now;
 	int rc;
 
 	*timeouts = false;
 	if ((rc = svc__read(s, &tx, e)) != 0)
 		return rc;
+	/* an advance of the test rig's clock made on another node */
+	svc__clock_sync(s, tx, false);
+	*nowp = now = svc_now(s);
 	rc = store_exec_due(tx, now, 1, count_one, timeouts);
 	if (rc >= 0)
 		rc = store_job_list(tx, &f, 0, 0, jd_jobv_add, &sched);
@@ -67,7 +77,7 @@ run_timeouts(struct svc *s, int64_t now, int *fired, struct jd_error *e)
 	struct svc_tx t;
 	int rc;
 
-	if ((rc = svc__begin(s, &t, e)) != 0)
+	if ((rc = svc__duty_begin(s, &t, e)) != 0)
 		return rc;
 	t.now = now; /* the time the scan found them due at */
 	if ((rc = store_exec_due(t.tx, now, REAPER_BATCH, jd_execv_add, &due)) != 0)
@@ -101,7 +111,7 @@ run_job(struct svc *s, const char *job_id, bool start, int64_t now, struct jd_er
 	int rc;
 
 	memset(&j, 0, sizeof(j));
-	if ((rc = svc__begin(s, &t, e)) != 0)
+	if ((rc = svc__duty_begin(s, &t, e)) != 0)
 		return rc;
 	t.now = now;
 	rc = store_job_get(t.tx, job_id, &j);
@@ -124,13 +134,22 @@ int
 svc_timers_run(struct svc *s, int *fired, struct jd_error *e)
 {
 	struct jd_jobv starts = {0}, rollouts = {0};
-	int64_t now = svc_now(s);
+	int64_t now = 0;
 	bool timeouts = false;
 	int rc;
 
 	*fired = 0;
+	/* another node runs the duties (or nobody yet: try to take them) */
+	if (!svc__duty_held(s))
+		svc__cluster_tick(s, true);
+	if (!svc__duty_held(s))
+		return 0;
+	/* the windows first, so that what they pause or resume is seen by the
+	 * scan (a virtual-clock advance made on another node reaches now in
+	 * the scan; the windows catch up on the next pass) */
+	now = svc_now(s);
 	if ((rc = svc__schedule_window_run(s, now, fired, e)) != 0 ||
-	    (rc = due_scan(s, now, &timeouts, &starts, &rollouts, e)) != 0)
+	    (rc = due_scan(s, &now, &timeouts, &starts, &rollouts, e)) != 0)
 		goto out;
 	if (timeouts && (rc = run_timeouts(s, now, fired, e)) != 0)
 		goto out;
@@ -171,7 +190,7 @@ reap_once(struct svc *s)
 	int64_t n = 0;
 	int rc;
 
-	if (svc__begin(s, &t, NULL) != 0)
+	if (svc__duty_begin(s, &t, NULL) != 0)
 		return 0;
 	rc = store_job_list(t.tx, &f, 0, 1, first_job, job_id);
 	if (rc < 0 || job_id[0] == '\0') {
@@ -212,13 +231,13 @@ reaper_main(void *arg)
 		if (s->stop)
 			break;
 		pthread_mutex_unlock(&s->mu);
-		while (reap_once(s))
+		while (svc__duty_held(s) && reap_once(s))
 			;
 		{
 			struct jd_error e;
 			int fired = 0;
 			jd_error_init(&e);
-			if (svc_timers_run(s, &fired, &e) != 0)
+			if (svc__duty_held(s) && svc_timers_run(s, &fired, &e) != 0)
 				log_warn("timers: %s", e.msg);
 			jd_error_clear(&e);
 		}
@@ -234,12 +253,20 @@ int
 svc_init(struct svc *s, struct store *store, struct jd_clock *clock, const char *account,
     struct jd_error *e)
 {
+	return svc_init_node(s, store, clock, account, NULL, e);
+}
+
+int
+svc_init_node(struct svc *s, struct store *store, struct jd_clock *clock, const char *account,
+    const struct svc_node *node, struct jd_error *e)
+{
 	int rc;
 
 	if ((rc = svc__open(s, store, clock, account, e)) != 0)
 		return rc;
 	if ((rc = svc__job_policy_backfill(s, e)) != 0)
 		return rc;
+	svc__cluster_open(s, node);
 	if (pthread_create(&s->reaper, NULL, reaper_main, s) != 0)
 		return jd_error_set(e, JD_EINTERNAL, "cannot start the reaper thread");
 	s->reaper_started = true;
@@ -257,5 +284,6 @@ svc_fini(struct svc *s)
 		pthread_join(s->reaper, NULL);
 		s->reaper_started = false;
 	}
+	svc__cluster_close(s);
 	svc__close(s);
 }

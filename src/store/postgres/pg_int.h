@@ -14,6 +14,7 @@
  *   ops_jobs.c      jobs, group targets, paced rollouts, templates
  *   ops_exec.c      executions and their counts
  *   ops_types.c     thing types and tags
+ *   ops_lease.c     leases (several nodes, D24)
  *
  * Names: pg__name() is internal to this backend (declared here).
  */
@@ -361,5 +362,10 @@ int pg__tag_delete(struct store_tx *tx, const char *resource, const char *key);
 int pg__tag_list(struct store_tx *tx, const char *resource, const char *after, int limit,
     jd_tag_cb cb, void *arg);
 int pg__tag_count(struct store_tx *tx, const char *resource, int64_t *n);
+int pg__lease_acquire(struct store_tx *tx, const char *name, const char *holder, int64_t ttl_ms,
+    struct store_lease *out);
+int pg__lease_release(struct store_tx *tx, const char *name, const char *holder);
+int pg__lease_check(struct store_tx *tx, const char *name, const char *holder, int64_t epoch);
+int pg__lease_list(struct store_tx *tx, const char *prefix, store_lease_cb cb, void *arg);
 
 #endif

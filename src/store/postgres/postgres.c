@@ -101,4 +101,8 @@ const struct store_ops store_postgres_ops = {
     .tag_list = pg__tag_list,
     .tag_count = pg__tag_count,
     .meta_list = pg__meta_list,
+    .lease_acquire = pg__lease_acquire,
+    .lease_release = pg__lease_release,
+    .lease_check = pg__lease_check,
+    .lease_list = pg__lease_list,
 };

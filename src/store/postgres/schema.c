@@ -165,6 +165,13 @@ static const char *const migrations[] = {
     "  ADD COLUMN index_name TEXT, ADD COLUMN query_version TEXT;"
     "CREATE INDEX thing_groups_dynamic ON thing_groups(name)"
     "  WHERE query_string IS NOT NULL;",
+    /* leases of several nodes (D24, ops_lease.c): the duty lease, the MQTT
+     * shards, the nodes' presence; wipe leaves them */
+    "CREATE TABLE IF NOT EXISTS leases ("
+    "  name " NAME " PRIMARY KEY,"
+    "  holder TEXT NOT NULL,"
+    "  epoch BIGINT NOT NULL,"
+    "  expires_ms BIGINT NOT NULL);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -264,6 +264,13 @@ static const char *const migrations[] = {
     "ALTER TABLE thing_groups ADD COLUMN query_version TEXT;"
     "CREATE INDEX thing_groups_dynamic ON thing_groups(name)"
     " WHERE query_string IS NOT NULL;",
+    /* leases of several nodes (D24, ops_lease.c); wipe leaves them */
+    "CREATE TABLE IF NOT EXISTS leases ("
+    "  name TEXT PRIMARY KEY,"
+    "  holder TEXT NOT NULL,"
+    "  epoch INTEGER NOT NULL,"
+    "  expires_ms INTEGER NOT NULL"
+    ") WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

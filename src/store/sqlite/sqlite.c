@@ -102,4 +102,8 @@ const struct store_ops store_sqlite_ops = {
     .tag_list = sq__tag_list,
     .tag_count = sq__tag_count,
     .meta_list = sq__meta_list,
+    .lease_acquire = sq__lease_acquire,
+    .lease_release = sq__lease_release,
+    .lease_check = sq__lease_check,
+    .lease_list = sq__lease_list,
 };

@@ -1,0 +1,171 @@
+/*
+ * ops_lease.c: leases (store.h, D24) in the SQLite backend.
+ *
+ * A SQLite file serves one node, so its leases are always won by that node;
+ * they are still real (the same table, epochs and expiry as PostgreSQL's),
+ * so the node code above runs one way on both backends and the conformance
+ * suite holds both to one contract. "The database's clock" is the host's
+ * real clock (the file lives on this host). The statements are prepared per
+ * call: a node runs a few per second, never on a request path.
+ */
+#include <string.h>
+
+#include "store/sqlite/sqlite_int.h"
+#include "util/clock.h"
+
+/* Prepare sql on tx's connection and bind texts t[0..nt) then integers i[0..ni). */
+static int
+prep(struct conn *c, const char *what, const char *sql, const char *const *t, int nt,
+    const int64_t *i, int ni, sqlite3_stmt **out)
+{
+	sqlite3_stmt *st = NULL;
+
+	*out = NULL;
+	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return sq__fail(c, "prepare", what);
+	for (int k = 0; k < nt; k++)
+		if (sqlite3_bind_text(st, k + 1, t[k], -1, SQLITE_STATIC) != SQLITE_OK)
+			goto fail;
+	for (int k = 0; k < ni; k++)
+		if (sqlite3_bind_int64(st, nt + k + 1, i[k]) != SQLITE_OK)
+			goto fail;
+	*out = st;
+	return 0;
+fail:
+	sqlite3_finalize(st);
+	return sq__fail(c, "bind", what);
+}
+
+static void
+fill(sqlite3_stmt *st, int64_t now, struct store_lease *l)
+{
+	sq__col_cpy(st, 0, l->name, sizeof(l->name));
+	sq__col_cpy(st, 1, l->holder, sizeof(l->holder));
+	l->epoch = sqlite3_column_int64(st, 2);
+	l->expires_ms = sqlite3_column_int64(st, 3);
+	l->now_ms = now;
+}
+
+/* Step st once: 1 a row, 0 done, else JD_EUNAVAIL (st finalized then). */
+static int
+step(struct conn *c, const char *what, sqlite3_stmt *st)
+{
+	int r = sqlite3_step(st);
+
+	if (r == SQLITE_ROW)
+		return 1;
+	if (r == SQLITE_DONE)
+		return 0;
+	sqlite3_finalize(st);
+	return sq__fail(c, "step", what);
+}
+
+int
+sq__lease_acquire(struct store_tx *tx, const char *name, const char *holder, int64_t ttl_ms,
+    struct store_lease *out)
+{
+	struct conn *c = sq__conn(tx);
+	int64_t now = clock_real_ms();
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = prep(c, "lease acquire",
+	    "INSERT INTO leases (name, holder, epoch, expires_ms) VALUES (?1, ?2, 1, ?3 + ?4)"
+	    " ON CONFLICT (name) DO UPDATE SET"
+	    "  epoch = CASE WHEN leases.holder = excluded.holder AND leases.expires_ms > ?3"
+	    "   THEN leases.epoch ELSE leases.epoch + 1 END,"
+	    "  holder = excluded.holder, expires_ms = excluded.expires_ms"
+	    " WHERE leases.holder = excluded.holder OR leases.expires_ms <= ?3"
+	    " RETURNING name, holder, epoch, expires_ms",
+	    (const char *const[]){name, holder}, 2, (const int64_t[]){now, ttl_ms}, 2, &st);
+	if (rc != 0)
+		return rc;
+	if ((rc = step(c, "lease acquire", st)) < 0)
+		return rc;
+	if (rc == 1) {
+		fill(st, now, out);
+		/* RETURNING: the change is made once the statement has run to its end */
+		rc = step(c, "lease acquire", st);
+		if (rc < 0)
+			return rc;
+		sqlite3_finalize(st);
+		return 0;
+	}
+	sqlite3_finalize(st);
+	rc = prep(c, "lease get",
+	    "SELECT name, holder, epoch, expires_ms FROM leases WHERE name = ?1",
+	    (const char *const[]){name}, 1, NULL, 0, &st);
+	if (rc != 0)
+		return rc;
+	if ((rc = step(c, "lease get", st)) < 0)
+		return rc;
+	if (rc == 1)
+		fill(st, now, out);
+	sqlite3_finalize(st);
+	return JD_ECONFLICT;
+}
+
+int
+sq__lease_release(struct store_tx *tx, const char *name, const char *holder)
+{
+	struct conn *c = sq__conn(tx);
+	int64_t now = clock_real_ms();
+	sqlite3_stmt *st;
+	int rc = prep(c, "lease release",
+	    "UPDATE leases SET expires_ms = ?3 WHERE name = ?1 AND holder = ?2 AND expires_ms > ?3",
+	    (const char *const[]){name, holder}, 2, (const int64_t[]){now}, 1, &st);
+
+	if (rc != 0)
+		return rc;
+	if ((rc = step(c, "lease release", st)) < 0)
+		return rc;
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int
+sq__lease_check(struct store_tx *tx, const char *name, const char *holder, int64_t epoch)
+{
+	struct conn *c = sq__conn(tx);
+	sqlite3_stmt *st;
+	int rc = prep(c, "lease check",
+	    "SELECT 1 FROM leases WHERE name = ?1 AND holder = ?2 AND epoch = ?3"
+	    " AND expires_ms > ?4",
+	    (const char *const[]){name, holder}, 2, (const int64_t[]){epoch, clock_real_ms()}, 2,
+	    &st);
+
+	if (rc != 0)
+		return rc;
+	if ((rc = step(c, "lease check", st)) < 0)
+		return rc;
+	sqlite3_finalize(st);
+	return rc == 1 ? 0 : JD_ECONFLICT;
+}
+
+int
+sq__lease_list(struct store_tx *tx, const char *prefix, store_lease_cb cb, void *arg)
+{
+	struct conn *c = sq__conn(tx);
+	int64_t now = clock_real_ms();
+	sqlite3_stmt *st;
+	int rc = prep(c, "lease list",
+	    "SELECT name, holder, epoch, expires_ms FROM leases"
+	    " WHERE substr(name, 1, length(?1)) = ?1 ORDER BY name",
+	    (const char *const[]){prefix}, 1, NULL, 0, &st);
+
+	if (rc != 0)
+		return rc;
+	while ((rc = step(c, "lease list", st)) == 1) {
+		struct store_lease l;
+
+		fill(st, now, &l);
+		if ((rc = cb(arg, &l)) != 0) {
+			sqlite3_finalize(st);
+			return rc;
+		}
+	}
+	if (rc == 0)
+		sqlite3_finalize(st);
+	return rc; /* step failed: finalized there */
+}
