@@ -61,6 +61,8 @@ struct mqtt_bridge_stats {
 	uint64_t retained_ignored; /* requests with the retain flag: not served */
 	uint64_t throttled_bytes;  /* refused: over the byte budget or a thing's share */
 	uint64_t throttled_count;  /* refused: a worker queue full (count) */
+	uint64_t throttled_rate;   /* refused: over a thing's requests per second */
+	uint64_t unanswered;       /* refused or malformed, and dropped without a reply */
 	uint64_t takeovers;        /* disconnects "session taken over" or right after connect */
 	size_t queued_bytes;       /* now */
 	size_t queue_bytes_max;    /* the budget */
