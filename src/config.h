@@ -51,6 +51,8 @@ struct config {
 	char mqtt_certfile[1024]; /* jobsd's client certificate for the broker (PEM) */
 	char mqtt_keyfile[1024];
 	char mqtt_shard[32];     /* "i/N" (D20) */
+	char mqtt_protocol[8];   /* "auto" | "5" | "3.1.1" */
+	int mqtt_proto;          /* parsed: 0 auto, 5, 4 (3.1.1) */
 	char node_id[64];        /* this node in logs, leases, broker client id (D24) */
 	int shard, shards;       /* parsed from mqtt_shard */
 	bool mqtt_password_argv; /* --mqtt-password was a flag: others can read it (ps) */

@@ -3,8 +3,11 @@
  *
  * One client connection per jobsd node; libmosquitto's own thread runs the
  * network loop and reconnects with exponential backoff (1 s to 30 s) when the
- * broker goes away; every (re)connection subscribes again. MQTT 5 is tried
- * first and 3.1.1 used when the broker refuses it. A request is decoded by
+ * broker goes away; every (re)connection subscribes again. With
+ * --mqtt-protocol auto, MQTT 5 is tried first and 3.1.1 used when the broker
+ * refuses it (CONNACK "unacceptable protocol version") or closes the
+ * connection before any CONNACK (RabbitMQ 3.x); a later such failure
+ * switches back. A request is decoded by
  * the pure layer (topic.c), served by svc/, and answered at QoS 1 on the
  * request topic + "/accepted" or "/rejected". Notifications come from svc's
  * sink after commit (svc/notify.c) and are published from the committing
@@ -630,20 +633,35 @@ workers_stop(struct mqtt_bridge *b)
 
 /* ---- connection --------------------------------------------------------- */
 
+/* --mqtt-protocol auto: the broker would not take the last CONNECT; the
+ * next one uses the other version. */
+static void
+switch_protocol(struct mqtt_bridge *b, struct mosquitto *m, const char *how)
+{
+	const char *was = b->protocol == MQTT_PROTOCOL_V5 ? "5" : "3.1.1";
+	uint64_t held;
+
+	b->protocol = b->protocol == MQTT_PROTOCOL_V5 ? MQTT_PROTOCOL_V311 : MQTT_PROTOCOL_V5;
+	mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, b->protocol);
+	if (gate_pass(&b->gate_proto, &held))
+		log_warn("mqtt: broker %s:%d %s the MQTT %s CONNECT; trying MQTT %s "
+		         "(--mqtt-protocol auto; %llu more switches not logged)",
+		    b->cfg.host, b->cfg.port, how, was,
+		    b->protocol == MQTT_PROTOCOL_V5 ? "5" : "3.1.1", (unsigned long long)held);
+}
+
 static void
 on_connect(struct mosquitto *m, void *arg, int rc)
 {
 	struct mqtt_bridge *b = arg;
 	int mid;
 
+	b->answered = true;
 	if (rc != 0) {
 		log_warn("mqtt: broker %s:%d refused the connection: %s", b->cfg.host, b->cfg.port,
 		    mosquitto_connack_string(rc));
-		if (rc == 1 && b->protocol == MQTT_PROTOCOL_V5) {
-			/* unacceptable protocol version: fall back to 3.1.1 */
-			b->protocol = MQTT_PROTOCOL_V311;
-			mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
-		}
+		if (rc == 1 && b->protocol == MQTT_PROTOCOL_V5 && b->auto_proto)
+			switch_protocol(b, m, "refused"); /* unacceptable protocol version */
 		return;
 	}
 	atomic_store(&b->connected, true);
@@ -696,14 +714,21 @@ on_disconnect(struct mosquitto *m, void *arg, int rc)
 {
 	struct mqtt_bridge *b = arg;
 	bool was = atomic_exchange(&b->connected, false);
+	bool answered = b->answered;
 	int64_t lasted = was ? mono_ms() - b->connected_ms : -1;
 	bool taken =
 	    rc == MQTT_RC_SESSION_TAKEN_OVER || (rc != 0 && was && lasted < QUICK_DISCONNECT_MS);
 	uint64_t held;
 
 	atomic_store(&b->subscribed, false);
+	b->answered = false;
 	if (rc == 0 || b->stopped)
 		return;
+	if (!answered && b->auto_proto) {
+		/* closed before any CONNACK: how RabbitMQ 3.x answers MQTT 5 */
+		switch_protocol(b, m, "closed the connection without answering");
+		return;
+	}
 	if (!taken) {
 		if (was && b->streak > 0) {
 			b->streak = 0;
@@ -818,8 +843,9 @@ mqtt_bridge_create(const struct mqtt_config *cfg, struct svc *svc, struct mqtt_b
 		rc = jd_error_set(e, JD_EINTERNAL, "mqtt: cannot create a client");
 		goto fail;
 	}
-	b->protocol = MQTT_PROTOCOL_V5;
-	mosquitto_int_option(b->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+	b->auto_proto = cfg->protocol == MQTT_PROTO_AUTO;
+	b->protocol = cfg->protocol == MQTT_PROTO_V311 ? MQTT_PROTOCOL_V311 : MQTT_PROTOCOL_V5;
+	mosquitto_int_option(b->mosq, MOSQ_OPT_PROTOCOL_VERSION, b->protocol);
 	/* replies are small packets: Nagle would hold one back until the broker
 	 * acknowledged the last (its delayed ACK: up to 40 ms on Linux) */
 	mosquitto_int_option(b->mosq, MOSQ_OPT_TCP_NODELAY, 1);

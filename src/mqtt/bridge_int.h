@@ -109,7 +109,8 @@ struct mqtt_bridge {
 	atomic_bool connected;
 	atomic_bool subscribed;
 	atomic_bool draining;
-	int protocol;
+	int protocol;    /* MQTT_PROTOCOL_V5 or _V311: of the next CONNECT */
+	bool auto_proto; /* --mqtt-protocol auto: switch when the broker will not have it */
 	bool stopped;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -125,8 +126,9 @@ struct mqtt_bridge {
 	atomic_uint_fast64_t n_throttled_rate, n_unanswered;
 	/* network thread only */
 	int64_t connected_ms; /* when the last CONNACK came */
+	bool answered;        /* a CONNACK (any) came on this connection */
 	int streak;           /* takeovers in a row */
-	struct gate gate_full, gate_retained, gate_takeover;
+	struct gate gate_full, gate_retained, gate_takeover, gate_proto;
 	int64_t replies_since_ms; /* replies to refused requests: window start */
 	int replies;              /* and how many in it */
 	int64_t invalid_since_ms; /* replies to malformed topics: window start */
