@@ -535,6 +535,13 @@ on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 	now = mono_ms();
 	pthread_mutex_lock(&w->mu);
 	sh = share_get(w, h, t.thing, now);
+	/* libmosquitto allocated this payload whether or not it is served: after
+	 * TRIM_MARK bytes, wake the worker so that it trims once things are idle */
+	if ((b->rx_bytes += len) >= TRIM_MARK) {
+		b->rx_bytes = 0;
+		if (!atomic_exchange(&b->trim_wanted, true))
+			pthread_cond_signal(&w->cv);
+	}
 	if (now - sh->win_ms >= THING_WINDOW_MS) {
 		sh->win_ms = now;
 		sh->seen = 0;
@@ -559,8 +566,6 @@ on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 	w->queued++;
 	atomic_fetch_add_explicit(&b->queued_bytes, cost, memory_order_relaxed);
 	pthread_mutex_unlock(&w->mu);
-	if (total >= TRIM_MARK && !atomic_load_explicit(&b->trim_wanted, memory_order_relaxed))
-		atomic_store(&b->trim_wanted, true);
 
 	jm = jd_malloc(sizeof(*jm) + len + 1);
 	jm->next = NULL;

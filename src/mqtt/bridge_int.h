@@ -29,7 +29,7 @@ struct mosquitto; /* libmosquitto's: only bridge.c includes mosquitto.h */
 #define MQTT_QUEUE_MAX 10000        /* per worker; beyond it a request is dropped (logged) */
 #define SHARE_BUCKETS 1024          /* per worker: hash chains of things (struct share) */
 #define SHARE_SPARE 32              /* per worker: freed share entries kept for reuse */
-#define TRIM_MARK ((size_t)1 << 20) /* queued bytes that make a trim worthwhile */
+#define TRIM_MARK ((size_t)1 << 20) /* bytes received (or queued) that make a trim worthwhile */
 #define TRIM_IDLE_MS 500            /* trim once a worker has been idle this long */
 #define TRIM_EVERY_MS 2000
 #define QUICK_DISCONNECT_MS 5000 /* a connection shorter than this counts as taken */
@@ -126,6 +126,7 @@ struct mqtt_bridge {
 	atomic_uint_fast64_t n_throttled_rate, n_unanswered;
 	/* network thread only */
 	int64_t connected_ms; /* when the last CONNACK came */
+	size_t rx_bytes;      /* request payload bytes since the last trim was wanted */
 	bool answered;        /* a CONNACK (any) came on this connection */
 	int streak;           /* takeovers in a row */
 	struct gate gate_full, gate_retained, gate_takeover, gate_proto;
