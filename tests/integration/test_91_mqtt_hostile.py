@@ -418,6 +418,48 @@ class MemoryFlood(MqttTestCase):
             self.assertLessEqual(after, limit)
 
 
+class PerThingRate(MqttTestCase):
+    """A thing gets at most 50 requests a second served, and one RequestThrottled reply a
+    second; the rest are dropped without a reply (so a flood cannot fill jobsd's broker
+    connection with replies). Another thing is not affected."""
+
+    def test_burst_is_capped_and_answered_once(self):
+        thing, other = self.create_thing(), self.create_thing()
+        dev, odev = self.device(thing), self.device(other)
+        topic = T % thing + 'get'
+        t0 = time.monotonic()
+        for i in range(150):
+            dev.publish(topic, {'clientToken': 'b%d' % i}, qos=0, wait=False)
+        # the other thing is served meanwhile
+        odev.publish(T % other + 'get', {'clientToken': 'o'})
+        self.assertEqual(odev.expect_json(T % other + 'get/accepted')['clientToken'], 'o')
+        accepted, rejected = [], []
+        while True:
+            try:
+                tp, body = dev.expect(topic + '/+', timeout=1.5)
+            except mqttc.MqttError:
+                break
+            (accepted if tp.endswith('/accepted') else rejected).append(json.loads(body))
+        windows = int(time.monotonic() - t0) + 1   # fixed one-second windows it spanned
+        self.assertGreaterEqual(len(accepted), 50)
+        self.assertLessEqual(len(accepted), 50 * windows)
+        self.assertGreaterEqual(len(rejected), 1)
+        self.assertLessEqual(len(rejected), windows)
+        self.assertLess(len(accepted) + len(rejected), 150)   # the rest: no reply
+        self.assertTrue(all(r['code'] == 'RequestThrottled' for r in rejected), rejected)
+        self.assertIn('over its requests per second', self.log())
+        # a later window serves the thing again
+        def served():
+            dev.publish(topic, {'clientToken': 'later'})
+            got = dev.expect_json(topic + '/accepted', timeout=1.0)
+            self.assertEqual(got['clientToken'], 'later')
+        harness.eventually(served, timeout=10)
+
+    def log(self):
+        with open(self.jobsd.log_path, errors='replace') as f:
+            return f.read()
+
+
 # ---- retained requests ---------------------------------------------------------------------
 
 class RetainedRequests(MqttTestCase):
