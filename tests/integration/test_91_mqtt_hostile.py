@@ -21,8 +21,9 @@
 - Retained requests: a retained start-next, replayed to jobsd when it connects, is not served
   (the execution stays QUEUED, no reply), and neither is a live retained one; jobsd logs it.
 
-RSS bounds are skipped under the sanitizers (JOBSD_SANITIZED=1): ASan's quarantine and shadow
-memory are not jobsd's.
+RSS bounds and the flood's latency bound are skipped under the sanitizers (JOBSD_SANITIZED=1):
+ASan's quarantine and shadow memory are not jobsd's, and ASan's allocator makes jobsd read
+large packets slower than the broker delivers them (see FLOOD_COUNT).
 """
 
 import json
@@ -52,6 +53,12 @@ P99_MAX = 0.200
 FLOOD_HOPS = 4
 FLOOD_COUNT = 4000
 FLOOD_TIMEOUT = 30.0
+# Under the sanitizers jobsd reads large packets slower than Mosquitto delivers them (ASan's
+# allocator), so the broker queues the flood ahead of the other device (its RSS grew to
+# 220 MiB): there the test checks that every request is answered, not how fast.
+if SANITIZED:
+    FLOOD_COUNT = 1000
+    FLOOD_TIMEOUT = 120.0
 MiB = 1 << 20
 
 
@@ -412,23 +419,24 @@ class MemoryFlood(MqttTestCase):
                             p99(reqs.latencies) * 1000, len(reqs.latencies), hop99 * 1000,
                             bound * 1000))
         self.assertEqual(len(spied), len(sent), 'the spy missed requests')
-        self.assertLess(p99(reqs.latencies), bound, sorted(reqs.latencies)[-5:])
         if not SANITIZED:
+            self.assertLess(p99(reqs.latencies), bound, sorted(reqs.latencies)[-5:])
             self.assertLess(peak[0], 64 * MiB)
             self.assertLessEqual(after, limit)
 
 
 class PerThingRate(MqttTestCase):
-    """A thing gets at most 50 requests a second served, and one RequestThrottled reply a
+    """A thing gets at most 100 requests a second served (AWS IoT Core's per-connection limit), and one RequestThrottled reply a
     second; the rest are dropped without a reply (so a flood cannot fill jobsd's broker
     connection with replies). Another thing is not affected."""
 
     def test_burst_is_capped_and_answered_once(self):
+        RATE, BURST = 100, 300
         thing, other = self.create_thing(), self.create_thing()
         dev, odev = self.device(thing), self.device(other)
         topic = T % thing + 'get'
         t0 = time.monotonic()
-        for i in range(150):
+        for i in range(BURST):
             dev.publish(topic, {'clientToken': 'b%d' % i}, qos=0, wait=False)
         # the other thing is served meanwhile
         odev.publish(T % other + 'get', {'clientToken': 'o'})
@@ -441,11 +449,11 @@ class PerThingRate(MqttTestCase):
                 break
             (accepted if tp.endswith('/accepted') else rejected).append(json.loads(body))
         windows = int(time.monotonic() - t0) + 1   # fixed one-second windows it spanned
-        self.assertGreaterEqual(len(accepted), 50)
-        self.assertLessEqual(len(accepted), 50 * windows)
+        self.assertGreaterEqual(len(accepted), RATE)
+        self.assertLessEqual(len(accepted), RATE * windows)
         self.assertGreaterEqual(len(rejected), 1)
         self.assertLessEqual(len(rejected), windows)
-        self.assertLess(len(accepted) + len(rejected), 150)   # the rest: no reply
+        self.assertLess(len(accepted) + len(rejected), BURST)   # the rest: no reply
         self.assertTrue(all(r['code'] == 'RequestThrottled' for r in rejected), rejected)
         self.assertIn('over its requests per second', self.log())
         # a later window serves the thing again
