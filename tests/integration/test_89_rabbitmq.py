@@ -51,6 +51,8 @@ class RabbitMQDeviceFlow(harness.JobsdTestCase):
             super().setUpClass()
             wait_mqtt_ready(cls.jobsd, timeout=30)
         except Exception:
+            if cls.jobsd is not None:   # tearDownClass does not run after a failed set-up
+                cls.jobsd.close()
             cls.rabbit.stop()
             raise
 

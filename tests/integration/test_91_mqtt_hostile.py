@@ -188,6 +188,8 @@ class TakeoverAuthConfig(harness.JobsdTestCase):
             super().setUpClass()
             wait_mqtt_ready(cls.jobsd)
         except Exception:
+            if cls.jobsd is not None:   # tearDownClass does not run after a failed set-up
+                cls.jobsd.close()
             cls.broker.close()
             raise
 
