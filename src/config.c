@@ -90,6 +90,9 @@ static const struct opt opts[] = {
 	{"mqtt-certfile", OPT_STR, O(mqtt_certfile), "FILE",
 	    "PEM client certificate for the broker (needs --mqtt-cafile and --mqtt-keyfile) [none]"},
 	{"mqtt-keyfile", OPT_STR, O(mqtt_keyfile), "FILE", "PEM private key of --mqtt-certfile [none]"},
+	{"mqtt-protocol", OPT_STR, O(mqtt_protocol), "5|3.1.1|auto",
+	    "MQTT version towards the broker; auto tries 5 and falls back to 3.1.1 when the "
+	    "broker refuses or drops the MQTT 5 CONNECT (RabbitMQ 3.x) [auto]"},
 	{"node-id", OPT_STR, O(node_id), "NAME",
 	    "this node's name in logs, leases and its broker client id; unique per node (D24) "
 	    "[HOSTNAME-PID]"},
@@ -394,6 +397,15 @@ validate(struct config *c, struct jd_error *e)
 	if (c->mqtt_certfile[0] != '\0' && c->mqtt_cafile[0] == '\0')
 		return jd_error_set(e, JD_EINVAL,
 		    "mqtt-certfile needs mqtt-cafile (TLS to the broker)");
+	if (c->mqtt_protocol[0] == '\0' || strcmp(c->mqtt_protocol, "auto") == 0)
+		c->mqtt_proto = 0;
+	else if (strcmp(c->mqtt_protocol, "5") == 0)
+		c->mqtt_proto = 5;
+	else if (strcmp(c->mqtt_protocol, "3.1.1") == 0)
+		c->mqtt_proto = 4;
+	else
+		return jd_error_set(e, JD_EINVAL,
+		    "mqtt-protocol must be 5, 3.1.1 or auto, not '%s'", c->mqtt_protocol);
 	c->shard = 0;
 	c->shards = 1;
 	if (c->mqtt_shard[0] != '\0') {

@@ -54,8 +54,10 @@ struct config {
 	char mqtt_keyfile[1024];
 	/* DescribeEndpoint addresses, "" = the defaults (api/h_endpoint.c) */
 	char public_endpoint[1024];
-	char mqtt_shard[32]; /* "i/N" (D20) */
-	char node_id[64];    /* this node in logs, leases, broker client id (D24) */
+	char mqtt_shard[32];   /* "i/N" (D20) */
+	char mqtt_protocol[8]; /* "auto" | "5" | "3.1.1" */
+	int mqtt_proto;        /* parsed: 0 auto, 5, 4 (3.1.1) */
+	char node_id[64];      /* this node in logs, leases, broker client id (D24) */
 	/* operators (issue 14) */
 	char admin_listen[128];      /* "ADDR:PORT" of the admin listener, "" = none */
 	char admin_token_file[1024]; /* bearer token for the admin listener */

@@ -3,8 +3,11 @@
  *
  * One client connection per jobsd node; libmosquitto's own thread runs the
  * network loop and reconnects with exponential backoff (1 s to 30 s) when the
- * broker goes away; every (re)connection subscribes again. MQTT 5 is tried
- * first and 3.1.1 used when the broker refuses it. A request is decoded by
+ * broker goes away; every (re)connection subscribes again. With
+ * --mqtt-protocol auto, MQTT 5 is tried first and 3.1.1 used when the broker
+ * refuses it (CONNACK "unacceptable protocol version") or closes the
+ * connection before any CONNACK (RabbitMQ 3.x); a later such failure
+ * switches back. A request is decoded by
  * the pure layer (topic.c), served by svc/, and answered at QoS 1 on the
  * request topic + "/accepted" or "/rejected". Notifications come from svc's
  * sink after commit (svc/notify.c) and are published from the committing
@@ -12,10 +15,12 @@
  *
  * Hostile devices (issue 13, D25; docs/operations.md#hardening):
  *   - queued requests are bounded in bytes, over all things and per thing
- *     (a thing's share); over either, RequestThrottled and the request is
- *     dropped before its payload is copied. A worker that falls idle after a
- *     flood hands the freed heap back to the system (malloc_trim, at most
- *     every TRIM_EVERY_MS).
+ *     (a thing's share), and each thing in requests per second; over any,
+ *     the request is dropped before its payload is copied, and answered
+ *     RequestThrottled once per thing and second at most (bridge_int.h says
+ *     why: what jobsd sends to a flooder delays everyone's replies). A worker
+ *     that falls idle after a flood hands the freed heap back to the system
+ *     (malloc_trim, at most every TRIM_EVERY_MS).
  *   - a request with the retain flag is never served (a retained request
  *     would be replayed on every reconnect): logged and counted.
  *   - "session taken over" (MQTT 5 reason 0x8E) or a disconnect soon after
@@ -282,16 +287,38 @@ worker_hash(const char *thing)
 	return h;
 }
 
-/* The share entry of thing in w, created when absent (w->mu held). */
-static struct share *
-share_get(struct worker *w, uint32_t h, const char *thing)
+/* Unlink s from w->shares (w->mu held) and keep it as a spare or free it. */
+static void
+share_drop(struct worker *w, struct share **link, struct share *s)
 {
-	struct share **slot = &w->shares[h % SHARE_BUCKETS];
+	*link = s->next;
+	w->nshares--;
+	if (w->nspare < SHARE_SPARE) {
+		s->next = w->spare;
+		w->spare = s;
+		w->nspare++;
+	} else {
+		free(s);
+	}
+}
+
+/* The share entry of thing in w, created when absent (w->mu held). Entries
+ * of the same chain that hold nothing and whose window is over go on the way. */
+static struct share *
+share_get(struct worker *w, uint32_t h, const char *thing, int64_t now)
+{
+	struct share **link = &w->shares[h % SHARE_BUCKETS];
 	struct share *s;
 
-	for (s = *slot; s != NULL; s = s->next)
+	while ((s = *link) != NULL) {
 		if (strcmp(s->thing, thing) == 0)
 			return s;
+		if (s->bytes == 0 && now - s->win_ms >= THING_WINDOW_MS) {
+			share_drop(w, link, s);
+			continue;
+		}
+		link = &s->next;
+	}
 	if ((s = w->spare) != NULL) {
 		w->spare = s->next;
 		w->nspare--;
@@ -301,30 +328,28 @@ share_get(struct worker *w, uint32_t h, const char *thing)
 	jd_strlcpy(s->thing, thing, sizeof(s->thing));
 	s->bytes = 0;
 	s->h = h;
-	s->next = *slot;
-	*slot = s;
+	s->win_ms = now;
+	s->seen = 0;
+	s->told = false;
+	s->next = w->shares[h % SHARE_BUCKETS];
+	w->shares[h % SHARE_BUCKETS] = s;
+	w->nshares++;
 	return s;
 }
 
-/* Give back cost bytes of s (w->mu held); an emptied entry is unlinked. */
+/* Give back cost bytes of s (w->mu held). An emptied entry stays for its rate
+ * window (share_get drops it later) unless the worker holds too many. */
 static void
 share_put(struct mqtt_bridge *b, struct worker *w, struct share *s, size_t cost)
 {
 	atomic_fetch_sub_explicit(&b->queued_bytes, cost, memory_order_relaxed);
-	if ((s->bytes -= cost) != 0)
+	if ((s->bytes -= cost) != 0 || w->nshares <= SHARE_KEEP)
 		return;
 	for (struct share **p = &w->shares[s->h % SHARE_BUCKETS]; *p != NULL; p = &(*p)->next) {
 		if (*p == s) {
-			*p = s->next;
+			share_drop(w, p, s);
 			break;
 		}
-	}
-	if (w->nspare < SHARE_SPARE) {
-		s->next = w->spare;
-		w->spare = s;
-		w->nspare++;
-	} else {
-		free(s);
 	}
 }
 
@@ -398,30 +423,73 @@ worker_main(void *arg)
 	return NULL;
 }
 
-/* Refuse a request that does not fit a budget (network thread). */
-static void
-throttle(struct mqtt_bridge *b, const struct mqtt_topic *t, bool bytes)
+enum refusal { REF_COUNT, REF_BYTES, REF_RATE, REF_TOOBIG };
+
+/* At most `per_s` replies a second through the window (*since, *n)
+ * (network thread). */
+static bool
+reply_budget(int64_t *since, int *n, int per_s)
 {
+	int64_t now = mono_ms();
+
+	if (now - *since >= 1000) {
+		*since = now;
+		*n = 0;
+	}
+	return (*n)++ < per_s;
+}
+
+/* Refuse a request (network thread); `tell`: the thing has had no reply to
+ * a refusal in this window yet. */
+static void
+refuse(struct mqtt_bridge *b, const struct mqtt_topic *t, enum refusal why, bool tell)
+{
+	static const char *const what[] = {
+	    [REF_COUNT] = "a request queue is full",
+	    [REF_BYTES] = "the queued requests reached their byte budget or a thing its share",
+	    [REF_RATE] = "a thing is over its requests per second",
+	    [REF_TOOBIG] = "a request is over 128 KiB",
+	};
+	atomic_uint_fast64_t *const counter[] = {
+	    [REF_COUNT] = &b->n_throttled_count,
+	    [REF_BYTES] = &b->n_throttled_bytes,
+	    [REF_RATE] = &b->n_throttled_rate,
+	    [REF_TOOBIG] = NULL,
+	};
 	uint64_t held;
 
-	atomic_fetch_add_explicit(bytes ? &b->n_throttled_bytes : &b->n_throttled_count, 1,
-	    memory_order_relaxed);
-	metrics_inc(
-	    &jd_metrics.refused[bytes ? METRICS_REFUSED_MQTT_BYTES : METRICS_REFUSED_MQTT_QUEUE]);
-	if (gate_pass(&b->gate_full, &held))
+	if (counter[why] != NULL)
+		atomic_fetch_add_explicit(counter[why], 1, memory_order_relaxed);
+	if (why == REF_BYTES)
+		metrics_inc(&jd_metrics.refused[METRICS_REFUSED_MQTT_BYTES]);
+	else if (why == REF_COUNT)
+		metrics_inc(&jd_metrics.refused[METRICS_REFUSED_MQTT_QUEUE]);
+	else if (why == REF_RATE)
+		metrics_inc(&jd_metrics.refused[METRICS_REFUSED_MQTT_THROTTLED]);
+	if (why != REF_TOOBIG && gate_pass(&b->gate_full, &held))
 		log_warn("mqtt: %s; refusing requests with RequestThrottled (now %s; %llu more "
 		         "refused since the last warning)",
-		    bytes ? "the queued requests reached their byte budget or a thing its share" :
-		            "a request queue is full",
-		    t->thing, (unsigned long long)held);
-	int64_t now = mono_ms();
-	if (now - b->replies_since_ms >= 1000) {
-		b->replies_since_ms = now;
-		b->replies = 0;
+		    what[why], t->thing, (unsigned long long)held);
+	if (!tell || !reply_budget(&b->replies_since_ms, &b->replies, REFUSED_REPLIES_PER_S)) {
+		atomic_fetch_add_explicit(&b->n_unanswered, 1, memory_order_relaxed);
+		return;
 	}
-	if (b->replies++ < THROTTLED_REPLIES_PER_S)
+	if (why == REF_TOOBIG)
+		reject_qos(b, t, JD_ETOOBIG, "The payload exceeds 128 KiB", NULL, NULL, 0);
+	else
 		reject_qos(b, t, JD_ETHROTTLED, "Too many requests in flight; retry later", NULL,
 		    NULL, 0);
+}
+
+/* A reply to a malformed request topic, within INVALID_REPLIES_PER_S. */
+static void
+reject_invalid(struct mqtt_bridge *b, const struct mqtt_topic *t, int code)
+{
+	if (!reply_budget(&b->invalid_since_ms, &b->invalid, INVALID_REPLIES_PER_S)) {
+		atomic_fetch_add_explicit(&b->n_unanswered, 1, memory_order_relaxed);
+		return;
+	}
+	reject(b, t, code, t->msg, NULL, NULL);
 }
 
 static void
@@ -435,6 +503,8 @@ on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 	struct share *sh;
 	uint32_t h;
 	size_t cost, total;
+	int64_t now;
+	int why;
 
 	(void)m;
 	metrics_inc(&jd_metrics.mqtt_received);
@@ -461,10 +531,10 @@ on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 	}
 	switch (t.kind) {
 	case MQTT_T_INVALID:
-		reject(b, &t, JD_ENOROUTE, t.msg, NULL, NULL);
+		reject_invalid(b, &t, JD_ENOROUTE);
 		return;
 	case MQTT_T_BADNAME:
-		reject(b, &t, JD_EINVAL, t.msg, NULL, NULL);
+		reject_invalid(b, &t, JD_EINVAL);
 		return;
 	default:
 		break;
@@ -474,38 +544,47 @@ on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 	if (b->cfg.shards > 1 ? mqtt_shard_of(t.thing, b->cfg.shards) != b->cfg.shard :
 	                        !svc_shard_owned(b->svc, t.thing))
 		return;
-	if (len > MQTT_PAYLOAD_MAX) {
-		reject(b, &t, JD_ETOOBIG, "The payload exceeds 128 KiB", NULL, NULL);
-		return;
-	}
 	/* not the shard hash: with N shards it would put every thing of this
 	 * node on the same few workers */
 	h = worker_hash(t.thing);
 	w = &b->workers[h % (uint32_t)b->nworkers];
 	cost = sizeof(*jm) + len + 1;
-	/* Reserve first, copy after: a refused request costs no allocation.
-	 * Only this thread adds to the budgets, so the check cannot race. */
+	/* Check first, copy after: a refused request costs no allocation. Only
+	 * this thread adds to the budgets, so the checks cannot race. */
+	now = mono_ms();
 	pthread_mutex_lock(&w->mu);
-	if (w->queued >= MQTT_QUEUE_MAX) {
-		pthread_mutex_unlock(&w->mu);
-		throttle(b, &t, false);
-		return;
+	sh = share_get(w, h, t.thing, now);
+	/* libmosquitto allocated this payload whether or not it is served: after
+	 * TRIM_MARK bytes, wake the worker so that it trims once things are idle */
+	if ((b->rx_bytes += len) >= TRIM_MARK) {
+		b->rx_bytes = 0;
+		if (!atomic_exchange(&b->trim_wanted, true))
+			pthread_cond_signal(&w->cv);
+	}
+	if (now - sh->win_ms >= THING_WINDOW_MS) {
+		sh->win_ms = now;
+		sh->seen = 0;
+		sh->told = false;
 	}
 	total = atomic_load_explicit(&b->queued_bytes, memory_order_relaxed) + cost;
-	sh = share_get(w, h, t.thing);
-	if (total > b->cfg.queue_bytes || sh->bytes + cost > b->share_max) {
-		if (sh->bytes == 0)
-			share_put(b, w, sh, 0);
+	why = len > MQTT_PAYLOAD_MAX        ? REF_TOOBIG :
+	    ++sh->seen > THING_RATE         ? REF_RATE :
+	    w->queued >= MQTT_QUEUE_MAX     ? REF_COUNT :
+	    total > b->cfg.queue_bytes      ? REF_BYTES :
+	    sh->bytes + cost > b->share_max ? REF_BYTES :
+	                                      -1;
+	if (why >= 0) {
+		bool tell = !sh->told;
+		sh->told = true;
+		share_put(b, w, sh, 0);
 		pthread_mutex_unlock(&w->mu);
-		throttle(b, &t, true);
+		refuse(b, &t, (enum refusal)why, tell);
 		return;
 	}
 	sh->bytes += cost;
 	w->queued++;
 	atomic_fetch_add_explicit(&b->queued_bytes, cost, memory_order_relaxed);
 	pthread_mutex_unlock(&w->mu);
-	if (total >= TRIM_MARK && !atomic_load_explicit(&b->trim_wanted, memory_order_relaxed))
-		atomic_store(&b->trim_wanted, true);
 
 	jm = jd_malloc(sizeof(*jm) + len + 1);
 	jm->next = NULL;
@@ -569,6 +648,7 @@ workers_stop(struct mqtt_bridge *b)
 			free(sh);
 		}
 		w->nspare = 0;
+		w->nshares = 0;
 		pthread_mutex_destroy(&w->mu);
 		pthread_cond_destroy(&w->cv);
 	}
@@ -577,20 +657,35 @@ workers_stop(struct mqtt_bridge *b)
 
 /* ---- connection --------------------------------------------------------- */
 
+/* --mqtt-protocol auto: the broker would not take the last CONNECT; the
+ * next one uses the other version. */
+static void
+switch_protocol(struct mqtt_bridge *b, struct mosquitto *m, const char *how)
+{
+	const char *was = b->protocol == MQTT_PROTOCOL_V5 ? "5" : "3.1.1";
+	uint64_t held;
+
+	b->protocol = b->protocol == MQTT_PROTOCOL_V5 ? MQTT_PROTOCOL_V311 : MQTT_PROTOCOL_V5;
+	mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, b->protocol);
+	if (gate_pass(&b->gate_proto, &held))
+		log_warn("mqtt: broker %s:%d %s the MQTT %s CONNECT; trying MQTT %s "
+		         "(--mqtt-protocol auto; %llu more switches not logged)",
+		    b->cfg.host, b->cfg.port, how, was,
+		    b->protocol == MQTT_PROTOCOL_V5 ? "5" : "3.1.1", (unsigned long long)held);
+}
+
 static void
 on_connect(struct mosquitto *m, void *arg, int rc)
 {
 	struct mqtt_bridge *b = arg;
 	int mid;
 
+	b->answered = true;
 	if (rc != 0) {
 		log_warn("mqtt: broker %s:%d refused the connection: %s", b->cfg.host, b->cfg.port,
 		    mosquitto_connack_string(rc));
-		if (rc == 1 && b->protocol == MQTT_PROTOCOL_V5) {
-			/* unacceptable protocol version: fall back to 3.1.1 */
-			b->protocol = MQTT_PROTOCOL_V311;
-			mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
-		}
+		if (rc == 1 && b->protocol == MQTT_PROTOCOL_V5 && b->auto_proto)
+			switch_protocol(b, m, "refused"); /* unacceptable protocol version */
 		return;
 	}
 	atomic_store(&b->connected, true);
@@ -598,10 +693,13 @@ on_connect(struct mosquitto *m, void *arg, int rc)
 	log_info("mqtt: connected to %s:%d as %s (MQTT %s)", b->cfg.host, b->cfg.port, b->client_id,
 	    b->protocol == MQTT_PROTOCOL_V5 ? "5" : "3.1.1");
 	/* MQTT 5: keep the retain flag of live messages too, so that a retained
-	 * request is never served (on_message); 3.1.1 flags only the replays. */
+	 * request is never served (on_message); 3.1.1 flags only the replays.
+	 * No local: the broker does not send jobsd's own replies and
+	 * notifications back to it (3.1.1 does; on_message drops them), which
+	 * halves what it delivers to jobsd and spares a PUBACK per reply. */
 	if (b->protocol == MQTT_PROTOCOL_V5)
-		rc = mosquitto_subscribe_v5(m, &mid, SUB_TOPIC, 1, MQTT_SUB_OPT_RETAIN_AS_PUBLISHED,
-		    NULL);
+		rc = mosquitto_subscribe_v5(m, &mid, SUB_TOPIC, 1,
+		    MQTT_SUB_OPT_RETAIN_AS_PUBLISHED | MQTT_SUB_OPT_NO_LOCAL, NULL);
 	else
 		rc = mosquitto_subscribe(m, &mid, SUB_TOPIC, 1);
 	if (rc != MOSQ_ERR_SUCCESS)
@@ -640,14 +738,21 @@ on_disconnect(struct mosquitto *m, void *arg, int rc)
 {
 	struct mqtt_bridge *b = arg;
 	bool was = atomic_exchange(&b->connected, false);
+	bool answered = b->answered;
 	int64_t lasted = was ? mono_ms() - b->connected_ms : -1;
 	bool taken =
 	    rc == MQTT_RC_SESSION_TAKEN_OVER || (rc != 0 && was && lasted < QUICK_DISCONNECT_MS);
 	uint64_t held;
 
 	atomic_store(&b->subscribed, false);
+	b->answered = false;
 	if (rc == 0 || b->stopped)
 		return;
+	if (!answered && b->auto_proto) {
+		/* closed before any CONNACK: how RabbitMQ 3.x answers MQTT 5 */
+		switch_protocol(b, m, "closed the connection without answering");
+		return;
+	}
 	if (!taken) {
 		if (was && b->streak > 0) {
 			b->streak = 0;
@@ -713,6 +818,8 @@ mqtt_bridge_stats(const struct mqtt_bridge *b, struct mqtt_bridge_stats *out)
 	out->throttled_bytes = atomic_load(&b->n_throttled_bytes);
 	out->throttled_count = atomic_load(&b->n_throttled_count);
 	out->takeovers = atomic_load(&b->n_takeovers);
+	out->throttled_rate = atomic_load(&b->n_throttled_rate);
+	out->unanswered = atomic_load(&b->n_unanswered);
 	out->queued_bytes = atomic_load(&b->queued_bytes);
 	out->queue_bytes_max = b->cfg.queue_bytes;
 }
@@ -760,8 +867,12 @@ mqtt_bridge_create(const struct mqtt_config *cfg, struct svc *svc, struct mqtt_b
 		rc = jd_error_set(e, JD_EINTERNAL, "mqtt: cannot create a client");
 		goto fail;
 	}
-	b->protocol = MQTT_PROTOCOL_V5;
-	mosquitto_int_option(b->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+	b->auto_proto = cfg->protocol == MQTT_PROTO_AUTO;
+	b->protocol = cfg->protocol == MQTT_PROTO_V311 ? MQTT_PROTOCOL_V311 : MQTT_PROTOCOL_V5;
+	mosquitto_int_option(b->mosq, MOSQ_OPT_PROTOCOL_VERSION, b->protocol);
+	/* replies are small packets: Nagle would hold one back until the broker
+	 * acknowledged the last (its delayed ACK: up to 40 ms on Linux) */
+	mosquitto_int_option(b->mosq, MOSQ_OPT_TCP_NODELAY, 1);
 	mosquitto_connect_callback_set(b->mosq, on_connect);
 	mosquitto_disconnect_callback_set(b->mosq, on_disconnect);
 	mosquitto_subscribe_callback_set(b->mosq, on_subscribe);

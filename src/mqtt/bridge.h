@@ -20,6 +20,9 @@
 #define MQTT_QUEUE_BYTES_DEFAULT ((size_t)16 << 20)
 #define MQTT_THING_SHARE_DIV 16
 
+/* mqtt_config.protocol (the values are MQTT's protocol levels) */
+enum { MQTT_PROTO_AUTO = 0, MQTT_PROTO_V311 = 4, MQTT_PROTO_V5 = 5 };
+
 struct mqtt_config {
 	const char *host; /* broker address */
 	int port;
@@ -31,6 +34,11 @@ struct mqtt_config {
 	const char *cafile;   /* TLS to the broker when set */
 	const char *certfile; /* with keyfile: jobsd's client certificate (PEM), or NULL */
 	const char *keyfile;
+	/* MQTT_PROTO_AUTO (0): MQTT 5, and 3.1.1 when the broker refuses or
+	 * drops the MQTT 5 CONNECT (RabbitMQ 3.x); or MQTT_PROTO_V5 / _V311 only.
+	 * Nothing jobsd needs from the broker is MQTT 5 only: with 5 it also asks
+	 * for no-local and retain-as-published on its subscription. */
+	int protocol;
 	int shard;   /* this node handles things whose name hashes to shard */
 	int shards;  /* of shards (D20); 1 = all */
 	int wait_ms; /* how long start-up waits for the first subscription */
@@ -61,6 +69,8 @@ struct mqtt_bridge_stats {
 	uint64_t retained_ignored; /* requests with the retain flag: not served */
 	uint64_t throttled_bytes;  /* refused: over the byte budget or a thing's share */
 	uint64_t throttled_count;  /* refused: a worker queue full (count) */
+	uint64_t throttled_rate;   /* refused: over a thing's requests per second */
+	uint64_t unanswered;       /* refused or malformed, and dropped without a reply */
 	uint64_t takeovers;        /* disconnects "session taken over" or right after connect */
 	size_t queued_bytes;       /* now */
 	size_t queue_bytes_max;    /* the budget */

@@ -27,24 +27,47 @@ struct mosquitto; /* libmosquitto's: only bridge.c includes mosquitto.h */
  */
 #define MQTT_WORKERS 8
 #define MQTT_QUEUE_MAX 10000        /* per worker; beyond it a request is dropped (logged) */
-#define SHARE_BUCKETS 256           /* per worker: things with queued requests */
+#define SHARE_BUCKETS 1024          /* per worker: hash chains of things (struct share) */
 #define SHARE_SPARE 32              /* per worker: freed share entries kept for reuse */
-#define TRIM_MARK ((size_t)1 << 20) /* queued bytes that make a trim worthwhile */
+#define TRIM_MARK ((size_t)1 << 20) /* bytes received (or queued) that make a trim worthwhile */
 #define TRIM_IDLE_MS 500            /* trim once a worker has been idle this long */
 #define TRIM_EVERY_MS 2000
 #define QUICK_DISCONNECT_MS 5000 /* a connection shorter than this counts as taken */
 #define BACKOFF_MAX_S 30
 #define LOG_EVERY_MS 10000 /* one warning of a kind per 10 s, with the count */
-/* RequestThrottled replies per second (all things); beyond, a refused
- * request is dropped without one, or the replies to a flood would crowd out
- * the replies to everyone else on jobsd's one connection to the broker. */
-#define THROTTLED_REPLIES_PER_S 100
+/*
+ * What one device can make jobsd send. A broker reads its clients' packets in
+ * turn (Mosquitto 2.0: one packet per client per loop), so every reply jobsd
+ * sends to a flooding device holds up the replies to everyone else on jobsd's
+ * connection, and a flood of N requests answered N times keeps that
+ * connection's backlog growing for as long as the flood lasts. So:
+ *   - a thing gets at most THING_RATE requests a second served; beyond, the
+ *     request is refused;
+ *   - a refused thing gets one RequestThrottled (or payload-too-large) reply a
+ *     window; further refusals in that window are dropped without a reply
+ *     (counted in the stats);
+ *   - all refusals together get at most REFUSED_REPLIES_PER_S replies.
+ * THING_RATE is AWS IoT Core's own limit of publishes per second per
+ * connection: a device that works with AWS never meets it, and one running
+ * jobs needs a few a second.
+ */
+#define THING_RATE 100
+#define THING_WINDOW_MS 1000
+#define REFUSED_REPLIES_PER_S 100
+/* Replies to malformed topics (no thing to charge them to), all devices. */
+#define INVALID_REPLIES_PER_S 20
+/* Share entries whose thing has nothing queued stay until their window ends
+ * (they hold its rate), at most this many per worker; beyond, freed at once. */
+#define SHARE_KEEP 2048
 
-/* The bytes of queued requests of one thing (in one worker). */
+/* One thing's queued bytes and rate window (in one worker). */
 struct share {
 	struct share *next;
 	size_t bytes;
-	uint32_t h; /* worker_hash(thing) */
+	uint32_t h;     /* worker_hash(thing) */
+	int64_t win_ms; /* start of the current rate window */
+	uint32_t seen;  /* requests in it */
+	bool told;      /* a refusal in it was answered */
 	char thing[JD_THING_NAME_MAX + 1];
 };
 
@@ -69,6 +92,7 @@ struct worker {
 	struct share *shares[SHARE_BUCKETS];
 	struct share *spare; /* free list */
 	int nspare;
+	int nshares; /* entries in shares[] */
 };
 
 /* A rate-limited warning: at most one line per LOG_EVERY_MS, saying how many
@@ -86,7 +110,8 @@ struct mqtt_bridge {
 	atomic_bool connected;
 	atomic_bool subscribed;
 	atomic_bool draining;
-	int protocol;
+	int protocol;    /* MQTT_PROTOCOL_V5 or _V311: of the next CONNECT */
+	bool auto_proto; /* --mqtt-protocol auto: switch when the broker will not have it */
 	bool stopped;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -99,12 +124,17 @@ struct mqtt_bridge {
 	atomic_int_fast64_t last_trim_ms;
 	/* counters (struct mqtt_bridge_stats) */
 	atomic_uint_fast64_t n_retained, n_throttled_bytes, n_throttled_count, n_takeovers;
+	atomic_uint_fast64_t n_throttled_rate, n_unanswered;
 	/* network thread only */
 	int64_t connected_ms; /* when the last CONNACK came */
+	size_t rx_bytes;      /* request payload bytes since the last trim was wanted */
+	bool answered;        /* a CONNACK (any) came on this connection */
 	int streak;           /* takeovers in a row */
-	struct gate gate_full, gate_retained, gate_takeover;
-	int64_t replies_since_ms; /* RequestThrottled replies: window start */
+	struct gate gate_full, gate_retained, gate_takeover, gate_proto;
+	int64_t replies_since_ms; /* replies to refused requests: window start */
 	int replies;              /* and how many in it */
+	int64_t invalid_since_ms; /* replies to malformed topics: window start */
+	int invalid;              /* and how many in it */
 };
 
 /* Publish payload on topic at qos (0 or 1), not retained; a failure is logged. */

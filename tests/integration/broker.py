@@ -112,6 +112,8 @@ class MqttTestCase(harness.JobsdTestCase):
             super().setUpClass()
             wait_mqtt_ready(cls.jobsd)
         except Exception:
+            if cls.jobsd is not None:   # tearDownClass does not run after a failed set-up
+                cls.jobsd.close()
             cls.broker.close()
             raise
 

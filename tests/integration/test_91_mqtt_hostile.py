@@ -10,15 +10,20 @@
   not take jobsd's session (fails on main at b99eaa8: 0 requests answered during the attack).
 - Takeover noticed: with a fixed --mqtt-client-id that an attacker reuses, jobsd logs the
   session taken over (once per 10 s, not per disconnect) and is back once the attacker stops.
-- Memory: one device sends 12,000 requests of ~100 KiB as fast as a raw socket can; jobsd's
+- Flood: one device sends 4,000 requests of 128 KiB as fast as a raw socket can; jobsd's
   RSS stays under 64 MiB during the flood and is back within 10% of its baseline after it;
-  another device's requests keep being answered (p99 < 200 ms); the flood is answered
-  RequestThrottled (fails on main: RSS near 1 GB).
+  another device's requests keep being answered, p99 < 200 ms, or, when the broker itself is
+  slower than that (a loaded machine), within FLOOD_HOPS times the broker's own p99 delivery
+  delay to an idle subscriber, measured during the same flood; the flood is answered
+  RequestThrottled. Fails on main at b99eaa8 (RSS near 1 GB) and at 52eba0e (the other
+  device's requests wait seconds, or over 30 s, behind the replies to the flood and their
+  echoes on jobsd's broker connection).
 - Retained requests: a retained start-next, replayed to jobsd when it connects, is not served
   (the execution stays QUEUED, no reply), and neither is a live retained one; jobsd logs it.
 
-RSS bounds are skipped under the sanitizers (JOBSD_SANITIZED=1): ASan's quarantine and shadow
-memory are not jobsd's.
+RSS bounds and the flood's latency bound are skipped under the sanitizers (JOBSD_SANITIZED=1):
+ASan's quarantine and shadow memory are not jobsd's, and ASan's allocator makes jobsd read
+large packets slower than the broker delivers them (see FLOOD_COUNT).
 """
 
 import json
@@ -41,12 +46,19 @@ from harness import thing_arn  # noqa: E402
 T = '$aws/things/%s/jobs/'
 SANITIZED = os.environ.get('JOBSD_SANITIZED') == '1'
 P99_MAX = 0.200
-# During the large-request flood the other device's requests wait behind the
-# flood in the broker's queue towards jobsd (one connection carries every
-# device's requests): measured 0.6-3 s p99 on the 2-core VM, so the 200 ms
-# target of the issue is NOT met there yet. This bound asserts what holds:
-# they keep being answered, none is lost, jobsd's memory stays bounded.
-FLOOD_P99_MAX = 8.0
+# A legitimate request's round trip crosses the broker about twice (request in, reply out)
+# and jobsd once. On a loaded 2-core machine the broker alone took 60-150 ms p99 to deliver
+# to an idle subscriber during the flood, so 200 ms cannot hold there whatever jobsd does:
+# the bound is then FLOOD_HOPS times that broker delay (jobsd's share: the rest).
+FLOOD_HOPS = 4
+FLOOD_COUNT = 4000
+FLOOD_TIMEOUT = 30.0
+# Under the sanitizers jobsd reads large packets slower than Mosquitto delivers them (ASan's
+# allocator), so the broker queues the flood ahead of the other device (its RSS grew to
+# 220 MiB): there the test checks that every request is answered, not how fast.
+if SANITIZED:
+    FLOOD_COUNT = 1000
+    FLOOD_TIMEOUT = 120.0
 MiB = 1 << 20
 
 
@@ -176,6 +188,8 @@ class TakeoverAuthConfig(harness.JobsdTestCase):
             super().setUpClass()
             wait_mqtt_ready(cls.jobsd)
         except Exception:
+            if cls.jobsd is not None:   # tearDownClass does not run after a failed set-up
+                cls.jobsd.close()
             cls.broker.close()
             raise
 
@@ -323,34 +337,53 @@ class MemoryFlood(MqttTestCase):
         dev = self.device(legit)
         fdev = self.device(flood)
         reqs = Requests(dev, legit)
-        pad = 'x' * (100 * 1024 - 40)
+        # an idle subscriber to the legitimate requests: the broker's own delivery delay
+        spy = mqttc.MqttClient('spy-%d' % os.getpid(), '127.0.0.1', self.broker.port,
+                               username='jobsd', password=self.broker.password)
+        spy.connect()
+        self.clients.append(spy)
+        self.assertEqual(spy.subscribe(T % legit + 'get'), 1)
+        pad = 'x' * (128 * 1024 - 64)
         payload = json.dumps({'clientToken': 'f', 'pad': pad}).encode()
+        self.assertLessEqual(len(payload), 128 * 1024)
         # warm up both workers and the allocator a little, then take the baseline
         for _ in range(20):
             reqs.one()
             fdev.publish(T % flood + 'get', payload)
             fdev.expect_json(T % flood + 'get/accepted')
         fdev.disconnect()   # the raw flooder connects with its client id (the ACL's)
+        spy.clear()
         pid = self.jobsd.proc.pid
         time.sleep(1.0)   # let the post-warm-up trim run (it waits for idle workers)
         base = rss_bytes(pid)
 
         peak = [base]
         done = threading.Event()
+        spied = []
 
         def sample():
             while not done.is_set():
                 peak[0] = max(peak[0], rss_bytes(pid))
                 done.wait(0.05)
 
+        def spy_run():
+            while not done.is_set():
+                try:
+                    spy.expect(T % legit + 'get', timeout=0.5)
+                except mqttc.MqttError:
+                    continue
+                spied.append(time.monotonic())
+
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
+        spier = threading.Thread(target=spy_run, daemon=True)
+        spier.start()
         self.addCleanup(done.set)
         err = []
 
         def run():
             try:
-                raw_flood(self.broker.port, flood, T % flood + 'get', payload, 12000)
+                raw_flood(self.broker.port, flood, T % flood + 'get', payload, FLOOD_COUNT)
             except Exception as e:   # reported below
                 err.append(e)
 
@@ -358,30 +391,83 @@ class MemoryFlood(MqttTestCase):
         t0 = time.monotonic()
         flooder.start()
         reqs.latencies.clear()
-        reqs.during(flooder.is_alive, timeout=FLOOD_P99_MAX)
-        flooder.join(120)
+        sent = []
+        while flooder.is_alive() or len(reqs.latencies) < 20:
+            sent.append(time.monotonic())
+            reqs.one(FLOOD_TIMEOUT)
+            time.sleep(0.02)   # pacing of the legitimate device, not a readiness wait
+        flooder.join(300)
         took = time.monotonic() - t0
         self.assertFalse(err, err)
         # the flood was refused, not queued
         self.assertIn('refusing requests with RequestThrottled', self.log())
-        # back to the baseline once it is over
-        # within 10% of the baseline, or 2 MiB on a baseline of ~10 MiB where 10%
-        # is below what the allocator and libmosquitto keep between packets
-        limit = max(base * 1.10, base + 2 * MiB)
+        # back within 10% of the baseline once it is over
+        limit = base * 1.10
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline and rss_bytes(pid) > limit:
             time.sleep(0.1)
         after = rss_bytes(pid)
         done.set()
         sampler.join(5)
-        sys.stderr.write('\nflood: %.1f s, RSS base %.1f MiB, peak %.1f MiB, after %.1f MiB; '
-                         'legit p99 %.0f ms over %d requests\n'
-                         % (took, base / MiB, peak[0] / MiB, after / MiB,
-                            p99(reqs.latencies) * 1000, len(reqs.latencies)))
-        self.assertLess(p99(reqs.latencies), FLOOD_P99_MAX, sorted(reqs.latencies)[-5:])
+        spier.join(5)
+        hops = sorted(b - a for a, b in zip(sent, spied[-len(sent):]))
+        hop99 = p99(hops) if hops else 0.0
+        bound = max(P99_MAX, FLOOD_HOPS * hop99)
+        sys.stderr.write('\nflood: %d x %d B in %.1f s; RSS base %.1f MiB, peak %.1f MiB, '
+                         'after %.1f MiB; legit p50 %.0f ms p99 %.0f ms over %d requests; '
+                         'broker hop p99 %.0f ms (bound %.0f ms)\n'
+                         % (FLOOD_COUNT, len(payload), took, base / MiB, peak[0] / MiB,
+                            after / MiB, sorted(reqs.latencies)[len(reqs.latencies) // 2] * 1000,
+                            p99(reqs.latencies) * 1000, len(reqs.latencies), hop99 * 1000,
+                            bound * 1000))
+        self.assertEqual(len(spied), len(sent), 'the spy missed requests')
         if not SANITIZED:
+            self.assertLess(p99(reqs.latencies), bound, sorted(reqs.latencies)[-5:])
             self.assertLess(peak[0], 64 * MiB)
             self.assertLessEqual(after, limit)
+
+
+class PerThingRate(MqttTestCase):
+    """A thing gets at most 100 requests a second served (AWS IoT Core's per-connection limit), and one RequestThrottled reply a
+    second; the rest are dropped without a reply (so a flood cannot fill jobsd's broker
+    connection with replies). Another thing is not affected."""
+
+    def test_burst_is_capped_and_answered_once(self):
+        RATE, BURST = 100, 300
+        thing, other = self.create_thing(), self.create_thing()
+        dev, odev = self.device(thing), self.device(other)
+        topic = T % thing + 'get'
+        t0 = time.monotonic()
+        for i in range(BURST):
+            dev.publish(topic, {'clientToken': 'b%d' % i}, qos=0, wait=False)
+        # the other thing is served meanwhile
+        odev.publish(T % other + 'get', {'clientToken': 'o'})
+        self.assertEqual(odev.expect_json(T % other + 'get/accepted')['clientToken'], 'o')
+        accepted, rejected = [], []
+        while True:
+            try:
+                tp, body = dev.expect(topic + '/+', timeout=1.5)
+            except mqttc.MqttError:
+                break
+            (accepted if tp.endswith('/accepted') else rejected).append(json.loads(body))
+        windows = int(time.monotonic() - t0) + 1   # fixed one-second windows it spanned
+        self.assertGreaterEqual(len(accepted), RATE)
+        self.assertLessEqual(len(accepted), RATE * windows)
+        self.assertGreaterEqual(len(rejected), 1)
+        self.assertLessEqual(len(rejected), windows)
+        self.assertLess(len(accepted) + len(rejected), BURST)   # the rest: no reply
+        self.assertTrue(all(r['code'] == 'RequestThrottled' for r in rejected), rejected)
+        self.assertIn('over its requests per second', self.log())
+        # a later window serves the thing again
+        def served():
+            dev.publish(topic, {'clientToken': 'later'})
+            got = dev.expect_json(topic + '/accepted', timeout=1.0)
+            self.assertEqual(got['clientToken'], 'later')
+        harness.eventually(served, timeout=10)
+
+    def log(self):
+        with open(self.jobsd.log_path, errors='replace') as f:
+            return f.read()
 
 
 # ---- retained requests ---------------------------------------------------------------------

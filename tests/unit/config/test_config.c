@@ -150,6 +150,29 @@ TEST(connection_and_queue_limits_are_numbers)
 	unlink(path);
 }
 
+TEST(mqtt_protocol_is_5_311_or_auto)
+{
+	struct config c;
+	struct jd_error e;
+
+	write_file("mqtt = 127.0.0.1:1883\n");
+	CHECK_EQ_INT(load(&c, &e), 0);
+	CHECK_EQ_INT(c.mqtt_proto, 0); /* auto by default */
+	write_file("mqtt = 127.0.0.1:1883\nmqtt-protocol = 3.1.1\n");
+	CHECK_EQ_INT(load(&c, &e), 0);
+	CHECK_EQ_INT(c.mqtt_proto, 4);
+	write_file("mqtt = 127.0.0.1:1883\nmqtt-protocol = 5\n");
+	CHECK_EQ_INT(load(&c, &e), 0);
+	CHECK_EQ_INT(c.mqtt_proto, 5);
+	write_file("mqtt = 127.0.0.1:1883\nmqtt-protocol = auto\n");
+	CHECK_EQ_INT(load(&c, &e), 0);
+	CHECK_EQ_INT(c.mqtt_proto, 0);
+	write_file("mqtt = 127.0.0.1:1883\nmqtt-protocol = 3\n");
+	CHECK_EQ_INT(load(&c, &e), JD_EINVAL);
+	CHECK(strstr(e.msg, "mqtt-protocol must be 5, 3.1.1 or auto") != NULL);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -159,5 +182,6 @@ main(void)
 	RUN(regression_long_line_tail_is_not_a_setting);
 	RUN(addresses_and_store_are_parsed);
 	RUN(connection_and_queue_limits_are_numbers);
+	RUN(mqtt_protocol_is_5_311_or_auto);
 	return test_report();
 }
