@@ -19,6 +19,11 @@
  * snapshot, which also keeps writers out while it runs (its paced-rollout
  * queues can only be read by popping them; the rollback puts them back).
  *
+ * Thing types, dynamic groups (their query rides on the group record; their
+ * members are memberships like a static group's) and tags are copied too.
+ * The store lists tags per resource only, so they are copied and counted by
+ * walking the resources copied: jobs, templates, thing groups, thing types.
+ *
  * What changes: job and execution `seq` (the internal creation order, never
  * shown by the API) are assigned anew by the target, in the source's job
  * order; a thing's executions of different jobs keep their relative order
@@ -45,20 +50,23 @@
 
 enum tally {
 	T_META,
+	T_TYPES,
 	T_THINGS,
 	T_GROUPS,
+	T_DYNAMIC,
 	T_MEMBERS,
 	T_TEMPLATES,
 	T_JOBS,
 	T_TARGETS,
 	T_EXECS,
 	T_ROLLOUT,
+	T_TAGS,
 	T__COUNT
 };
 
-static const char *const tally_name[T__COUNT] = {"meta", "things", "thing groups",
-    "group memberships", "job templates", "jobs", "job group targets", "executions",
-    "rollout queue"};
+static const char *const tally_name[T__COUNT] = {"meta", "thing types", "things", "thing groups",
+    "dynamic groups", "group memberships", "job templates", "jobs", "job group targets",
+    "executions", "rollout queue", "tags"};
 
 struct names {
 	char **v;
@@ -72,6 +80,7 @@ struct cs {
 	char after[256];        /* paging cursor of the list in progress */
 	int64_t page;           /* rows the list in progress saw */
 	struct names groups;
+	struct names tagged; /* "KIND/NAME" of every resource that may have tags */
 	int64_t job_mismatches;
 	int64_t source_warnings;
 };
@@ -93,6 +102,16 @@ names_add(struct names *l, const char *s)
 		l->v = jd_realloc(l->v, l->cap * sizeof(*l->v));
 	}
 	l->v[l->n++] = jd_strdup(s);
+}
+
+/* A resource that may have tags, by its tag key "KIND/NAME". */
+static void
+tagged_add(struct cs *c, const char *kind, const char *name)
+{
+	char key[JD_GROUP_NAME_MAX + 32];
+
+	snprintf(key, sizeof(key), "%s/%s", kind, name);
+	names_add(&c->tagged, key);
 }
 
 static void
@@ -140,6 +159,16 @@ count_name(void *arg, const char *name)
 	struct cs *c = arg;
 
 	jd_strlcpy(c->after, name, sizeof(c->after));
+	c->page++;
+	return 0;
+}
+
+static int
+count_type(void *arg, const struct jd_thing_type *t)
+{
+	struct cs *c = arg;
+
+	jd_strlcpy(c->after, t->name, sizeof(c->after));
 	c->page++;
 	return 0;
 }
@@ -199,6 +228,18 @@ copy_meta(void *arg, const char *key, const char *val)
 }
 
 static int
+copy_type(void *arg, const struct jd_thing_type *t)
+{
+	struct cs *c = arg;
+
+	jd_strlcpy(c->after, t->name, sizeof(c->after));
+	c->page++;
+	tagged_add(c, "thingtype", t->name);
+	return store_thing_type_insert(c->dst, t);
+}
+
+/* the thing's type_name (a thing type's name or "") travels with it */
+static int
 copy_thing(void *arg, const struct jd_thing *t)
 {
 	struct cs *c = arg;
@@ -216,6 +257,10 @@ copy_group(void *arg, const struct jd_group *g)
 	jd_strlcpy(c->after, g->name, sizeof(c->after));
 	c->page++;
 	names_add(&c->groups, g->name);
+	tagged_add(c, "thinggroup", g->name);
+	/* a dynamic group's query travels in g; its members are memberships */
+	if (g->query_string != NULL)
+		c->n[T_DYNAMIC][0]++;
 	return store_group_insert(c->dst, g);
 }
 
@@ -241,6 +286,7 @@ copy_template(void *arg, const struct jd_template *t)
 
 	jd_strlcpy(c->after, t->id, sizeof(c->after));
 	c->page++;
+	tagged_add(c, "jobtemplate", t->id);
 	return store_template_insert(c->dst, t);
 }
 
@@ -254,6 +300,8 @@ copy_registry(struct cs *c)
 		return JD_EUNAVAIL;
 	c->n[T_META][0] = c->page;
 	c->page = 0;
+	PAGED(c, n, store_thing_type_list(c->src, NULL, c->after, PAGE, copy_type, c));
+	c->n[T_TYPES][0] = n;
 	PAGED(c, n, store_thing_list(c->src, NULL, c->after, PAGE, copy_thing, c));
 	c->n[T_THINGS][0] = n;
 	PAGED(c, n, store_group_list(c->src, NULL, c->after, PAGE, copy_group, c));
@@ -410,6 +458,7 @@ copy_job(struct cs *c, struct jd_job *j)
 	struct jd_counts sc, dc;
 	int rc;
 
+	tagged_add(c, "job", j->job_id);
 	if ((rc = store_job_insert(c->dst, j)) != 0 || (rc = scan_execs(&in, c->src)) != 0 ||
 	    (rc = store_rollout_pop(c->src, j->job_id, 0, copy_rollout, &r)) != 0 ||
 	    (rc = scan_execs(&out, c->dst)) != 0 ||
@@ -486,6 +535,33 @@ out:
 	return rc;
 }
 
+/* ---- copying tags ------------------------------------------------------ */
+
+static int
+copy_tag(void *arg, const char *key, const char *value)
+{
+	struct member_ctx *m = arg;
+
+	jd_strlcpy(m->c->after, key, sizeof(m->c->after));
+	m->c->page++;
+	return store_tag_put(m->c->dst, m->group, key, value);
+}
+
+/* The store lists tags per resource only: walk every resource copied. */
+static int
+copy_tags(struct cs *c)
+{
+	int64_t n;
+
+	for (size_t i = 0; i < c->tagged.n; i++) {
+		struct member_ctx m = {c, c->tagged.v[i]};
+
+		PAGED(c, n, store_tag_list(c->src, m.group, c->after, PAGE, copy_tag, &m));
+		c->n[T_TAGS][0] += n;
+	}
+	return 0;
+}
+
 /* ---- verification ------------------------------------------------------ */
 
 /* Count every table of the target in tx (executions were counted per job). */
@@ -499,8 +575,10 @@ count_target(struct cs *c, struct store_tx *tx, int64_t n[T__COUNT])
 		return JD_EUNAVAIL;
 	n[T_META] = c->page;
 	c->page = 0;
+	PAGED(c, n[T_TYPES], store_thing_type_list(tx, NULL, c->after, PAGE, count_type, c));
 	PAGED(c, n[T_THINGS], store_thing_list(tx, NULL, c->after, PAGE, count_thing, c));
 	PAGED(c, n[T_GROUPS], store_group_list(tx, NULL, c->after, PAGE, count_group, c));
+	PAGED(c, n[T_DYNAMIC], store_group_list_dynamic(tx, c->after, PAGE, count_group, c));
 	PAGED(c, n[T_TEMPLATES], store_template_list(tx, c->after, PAGE, count_template, c));
 	n[T_MEMBERS] = n[T_TARGETS] = 0;
 	for (size_t i = 0; i < c->groups.n; i++) {
@@ -511,6 +589,12 @@ count_target(struct cs *c, struct store_tx *tx, int64_t n[T__COUNT])
 			return JD_EUNAVAIL;
 		n[T_TARGETS] += c->page;
 		c->page = 0;
+	}
+	n[T_TAGS] = 0;
+	for (size_t i = 0; i < c->tagged.n; i++) {
+		if (store_tag_count(tx, c->tagged.v[i], &k) != 0)
+			return JD_EUNAVAIL;
+		n[T_TAGS] += k;
 	}
 	n[T_JOBS] = 0;
 	for (;;) {
@@ -588,6 +672,10 @@ target_content(struct cs *c, const char **what)
 	if ((rc = store_template_list(c->dst, "", 1, count_template, c)) != 0)
 		return rc;
 	n[T_TEMPLATES] = c->page;
+	c->page = 0;
+	if ((rc = store_thing_type_list(c->dst, NULL, "", 1, count_type, c)) != 0)
+		return rc;
+	n[T_TYPES] = c->page;
 	c->page = 0;
 	for (int t = 0; t < T__COUNT; t++)
 		if (n[t] > 0) {
@@ -668,7 +756,7 @@ run(struct cs *c, bool force)
 		fprintf(stderr, "copy-store: cannot empty the target\n");
 		return COPYSTORE_ESTORE;
 	}
-	if ((rc = copy_registry(c)) != 0 || (rc = copy_jobs(c)) != 0) {
+	if ((rc = copy_registry(c)) != 0 || (rc = copy_jobs(c)) != 0 || (rc = copy_tags(c)) != 0) {
 		fprintf(stderr, "copy-store: the copy failed (%s); nothing was committed\n",
 		    jd_errno_name(rc));
 		return COPYSTORE_ESTORE;
@@ -780,6 +868,7 @@ out:
 	store_rollback(c.dst);
 	store_rollback(c.src);
 	names_free(&c.groups);
+	names_free(&c.tagged);
 	store_close(c.to);
 	store_close(c.from);
 	return rc;

@@ -1,7 +1,9 @@
 """jobsd copy-store: a stopped deployment's whole state, SQLite -> PostgreSQL and back.
 
-The data is made through the API (things with attributes, a group tree with
-members, a template, jobs with documents and configurations, executions in several
+The data is made through the API (thing types, one deprecated; things with
+attributes, some with a type; a group tree with members; a dynamic group and its
+members; tags on a job, a template, a static and a dynamic group and a thing type;
+a template, jobs with documents and configurations, executions in several
 states with status details, a retried execution (executionNumber 2), a paced rollout
 with things still waiting, a continuous job on a group). Everything the API shows is
 read before the copy and again from a jobsd on the copy, and must be equal; the copy
@@ -23,9 +25,19 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import pgkit  # noqa: E402
-from harness import all_pages, eventually, strip, thing_arn, group_arn  # noqa: E402
+from harness import all_pages, eventually, strip, thing_arn, group_arn, job_arn  # noqa: E402
 
 PASSWORD = 'pw-Zq81x'   # trust auth ignores it; it must never be printed
+DYN_QUERY = 'attributes.site:s0'
+
+
+def arn(kind, name):
+    return 'arn:aws:iot:%s:%s:%s/%s' % (harness.REGION, harness.ACCOUNT, kind, name)
+
+
+def tags_of(iot, resource_arn):
+    return sorted((t['Key'], t['Value']) for t in
+                  all_pages(iot.list_tags_for_resource, 'tags', resourceArn=resource_arn))
 
 
 class OnStore(harness.Jobsd):
@@ -61,6 +73,10 @@ def snapshot(j):
     """Everything the API shows of the deployment, in a comparable form."""
     iot, data = j.iot(), j.jobs_data()
     snap = {}
+    types = sorted(t['thingTypeName'] for t in all_pages(iot.list_thing_types, 'thingTypes'))
+    snap['types'] = {t: strip(iot.describe_thing_type(thingTypeName=t)) for t in types}
+    snap['typed'] = {t: sorted(x['thingName'] for x in all_pages(
+        iot.list_things, 'things', thingTypeName=t)) for t in types}
     things = sorted(t['thingName'] for t in all_pages(iot.list_things, 'things'))
     snap['things'] = {t: strip(iot.describe_thing(thingName=t)) for t in things}
     groups = sorted(g['groupName'] for g in all_pages(iot.list_thing_groups, 'thingGroups'))
@@ -73,6 +89,10 @@ def snapshot(j):
         t['jobTemplateId']: strip(iot.describe_job_template(jobTemplateId=t['jobTemplateId']))
         for t in all_pages(iot.list_job_templates, 'jobTemplates')}
     jobs = all_pages(iot.list_jobs, 'jobs')
+    snap['tags'] = {a: tags_of(iot, a) for a in
+                    [arn('thingtype', t) for t in types] + [group_arn(g) for g in groups] +
+                    [arn('jobtemplate', t) for t in snap['templates']] +
+                    [job_arn(x['jobId']) for x in jobs]}
     snap['job_order'] = [x['jobId'] for x in jobs]
     snap['jobs'] = {}
     for x in jobs:
@@ -121,18 +141,31 @@ class CopyStore(unittest.TestCase):
     @classmethod
     def populate(cls, j):
         iot, data = j.iot(), j.jobs_data()
+        iot.create_thing_type(thingTypeName='sensor', tags=[{'Key': 'team', 'Value': 'hw'}],
+                              thingTypeProperties={'thingTypeDescription': 'a sensor',
+                                                   'searchableAttributes': ['site']})
+        iot.create_thing_type(thingTypeName='legacy')
         for i in range(12):
             kw = {'thingName': 'dev-%02d' % i,
                   'attributePayload': {'attributes': {'site': 's%d' % (i % 3), 'n': str(i)}}}
+            if i < 3:
+                kw['thingTypeName'] = 'legacy' if i == 2 else 'sensor'
             iot.create_thing(**kw)
+        iot.deprecate_thing_type(thingTypeName='legacy')
         iot.create_thing_group(thingGroupName='fleet',
                                thingGroupProperties={'thingGroupDescription': 'all of them'})
         iot.create_thing_group(thingGroupName='east', parentGroupName='fleet')
         for i in range(12):
             iot.add_thing_to_thing_group(thingGroupName='east' if i < 6 else 'fleet',
                                          thingName='dev-%02d' % i)
+        iot.tag_resource(resourceArn=group_arn('fleet'), tags=[{'Key': 'env', 'Value': 'prod'}])
+        iot.create_dynamic_thing_group(
+            thingGroupName='site-0', queryString=DYN_QUERY,
+            thingGroupProperties={'thingGroupDescription': 'site s0'},
+            tags=[{'Key': 'ring', 'Value': 'canary'}, {'Key': 'empty', 'Value': ''}])
         iot.create_job_template(jobTemplateId='tmpl-1', description='a template',
-                                document='{"op":"from-template"}')
+                                document='{"op":"from-template"}',
+                                tags=[{'Key': 'kind', 'Value': 'ota'}])
         # a snapshot job with timeouts and retries: executions in several states
         iot.create_job(
             jobId='job-a', targets=[thing_arn('dev-%02d' % i) for i in range(6)],
@@ -148,6 +181,8 @@ class CopyStore(unittest.TestCase):
         data.update_job_execution(jobId='job-a', thingName='dev-03', status='FAILED')
         eventually(lambda: iot.describe_job_execution(
             jobId='job-a', thingName='dev-03', executionNumber=2))
+        iot.tag_resource(resourceArn=job_arn('job-a'), tags=[
+            {'Key': 'owner', 'Value': 'ops'}, {'Key': 'ticket', 'Value': 'CHG-1 "x"/y'}])
         # a continuous job on a group (a job group target)
         iot.create_job(jobId='job-cont', targets=[group_arn('east')], document='{"op":"c"}',
                        targetSelection='CONTINUOUS')
@@ -163,6 +198,26 @@ class CopyStore(unittest.TestCase):
         with OnStore(spec, data_dir=os.path.join(self.tmp, name)) as j:
             return snapshot(j)
 
+    def test_0_the_source_holds_what_the_copy_must_carry(self):
+        b = self.before
+        self.assertTrue(b['types']['legacy']['thingTypeMetadata']['deprecated'])
+        self.assertIn('deprecationDate', b['types']['legacy']['thingTypeMetadata'])
+        self.assertFalse(b['types']['sensor']['thingTypeMetadata']['deprecated'])
+        self.assertEqual(b['typed'], {'sensor': ['dev-00', 'dev-01'], 'legacy': ['dev-02']})
+        self.assertEqual(b['things']['dev-02']['thingTypeName'], 'legacy')
+        dyn = b['groups']['site-0']
+        self.assertEqual((dyn['queryString'], dyn['indexName'], dyn['queryVersion']),
+                         (DYN_QUERY, 'AWS_Things', '2017-09-30'))
+        self.assertEqual(sorted(dyn['members']), ['dev-00', 'dev-03', 'dev-06', 'dev-09'])
+        self.assertNotIn('queryString', b['groups']['fleet'])
+        self.assertEqual(b['tags'][job_arn('job-a')],
+                         [('owner', 'ops'), ('ticket', 'CHG-1 "x"/y')])
+        self.assertEqual(b['tags'][arn('jobtemplate', 'tmpl-1')], [('kind', 'ota')])
+        self.assertEqual(b['tags'][group_arn('fleet')], [('env', 'prod')])
+        self.assertEqual(b['tags'][group_arn('site-0')], [('empty', ''), ('ring', 'canary')])
+        self.assertEqual(b['tags'][arn('thingtype', 'sensor')], [('team', 'hw')])
+        self.assertEqual(sum(len(v) for v in b['tags'].values()), 7)
+
     def test_1_sqlite_to_postgres_and_back(self):
         rc, out, err = copy_store('--from', self.src, '--to', self.pg_uri)
         self.assertEqual(rc, 0, out + err)
@@ -170,9 +225,12 @@ class CopyStore(unittest.TestCase):
         self.assertNotIn(PASSWORD, out + err)
         self.assertNotIn('MISMATCH', out)
         t = table(out)
+        self.assertEqual(t['thing types'], (2, 2))
         self.assertEqual(t['things'], (12, 12))
-        self.assertEqual(t['thing groups'], (2, 2))
-        self.assertEqual(t['group memberships'], (12, 12))
+        self.assertEqual(t['thing groups'], (3, 3))
+        self.assertEqual(t['dynamic groups'], (1, 1))
+        self.assertEqual(t['group memberships'], (16, 16))   # 12 static, 4 dynamic
+        self.assertEqual(t['tags'], (7, 7))
         self.assertEqual(t['job templates'], (1, 1))
         self.assertEqual(t['jobs'], (4, 4))
         self.assertEqual(t['job group targets'], (2, 2))
@@ -185,6 +243,10 @@ class CopyStore(unittest.TestCase):
         rc, out, err = copy_store('--from', self.pg_uri, '--to', self.back)
         self.assertEqual(rc, 0, out + err)
         self.assertNotIn(PASSWORD, out + err)
+        t = table(out)
+        for name in ('thing types', 'dynamic groups', 'tags', 'group memberships'):
+            self.assertEqual(t[name][0], t[name][1], name)
+        self.assertEqual(t['tags'], (7, 7))
         self.assertEqual(self.run_on(self.back, 'c'), self.before)
 
     def test_2_non_empty_target_refused_unless_force(self):
