@@ -152,13 +152,13 @@ for k in $(seq 1 "$nodes"); do
 	ctl+=("$c")
 	dat+=("$d")
 	mkfifo "$tmp/node$k.out"
-	# the broker's shards, statically, until shard leases take them over
+	# the things' MQTT shards are leased in PostgreSQL and move between the nodes (D24)
 	JOBSD_MQTT_PASSWORD=$(cat "$tmp/mosquitto/jobsd.password") \
 		"$JOBSD" --node-id "node$k" --store "$store" \
 		--listen "127.0.0.1:$c" --data-listen "127.0.0.1:$d" \
 		--auth sigv4 --credentials-file "$tmp/credentials" \
 		--mqtt "127.0.0.1:$mqtt_port" --mqtt-username jobsd --mqtt-client-id "jobsd-node$k" \
-		--mqtt-shard "$((k - 1))/$nodes" --log-level warn \
+		--log-level warn \
 		>"$tmp/node$k.out" 2>"$tmp/node$k.log" &
 	pids+=($!)
 	exec {fd}<"$tmp/node$k.out"
