@@ -133,7 +133,10 @@ out:
 	return rc;
 }
 
-/* Continuous, active jobs that reach `thing` through groups or its ARN. */
+/* Continuous jobs that reach `thing` through groups or its ARN: IN_PROGRESS,
+ * or SCHEDULED (before its start, or paused between maintenance windows).
+ * A SCHEDULED one queues nothing for a thing that joins: it starts, or
+ * resumes (schedule.c catch_up), with every member it has not reached. */
 static int
 continuous_jobs(struct store_tx *tx, const struct svc_names *groups, struct jd_jobv *out)
 {
@@ -145,7 +148,8 @@ continuous_jobs(struct store_tx *tx, const struct svc_names *groups, struct jd_j
 			goto out;
 	for (size_t i = 0; i < all.n; i++) {
 		const struct jd_job *j = &all.v[i];
-		if (j->selection == JD_SEL_CONTINUOUS && j->status == JD_JOB_IN_PROGRESS)
+		if (j->selection == JD_SEL_CONTINUOUS &&
+		    (j->status == JD_JOB_IN_PROGRESS || j->status == JD_JOB_SCHEDULED))
 			jobs_add(out, j);
 	}
 out:
@@ -194,7 +198,8 @@ svc__apply_coverage(struct svc_tx *t, const char *thing, const struct svc_names 
 		const struct jd_job *j = &ja.v[i];
 		struct jd_exec x;
 		bool has;
-		if (jobs_has(&jb, j->job_id) || job_targets_thing(j, thing))
+		if (j->status != JD_JOB_IN_PROGRESS || jobs_has(&jb, j->job_id) ||
+		    job_targets_thing(j, thing))
 			continue;
 		memset(&x, 0, sizeof(x));
 		if ((rc = pending_of(tx, j->job_id, thing, &x, &has)) != 0)

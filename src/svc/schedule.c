@@ -26,13 +26,25 @@
  *     Executions already queued or in progress are left alone;
  *   a SCHEDULED job past its endTime becomes IN_PROGRESS without queuing
  *     anything, so that the end duty right after acts on it (endTime wins).
+ * A paused CONTINUOUS job queues nothing for the things that join its groups
+ * (the membership hook, coverage.c, queues for IN_PROGRESS jobs only; things
+ * that leave have their pending executions REMOVED as ever). When it resumes,
+ * catch_up queues, in the same transaction, every member of its target
+ * groups that the job has not reached: no execution of it other than
+ * REMOVED, and not waiting in its paced rollout queue. So a thing that joined
+ * and left while paused gets nothing, and each thing gets one execution.
+ * Cost: one read of the groups' members and of the job's executions per
+ * resume of a continuous job (once per window), none per join.
  */
 #include "svc/schedule_int.h"
 
+#include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/policy.h"
 #include "core/transition.h"
+#include "util/buf.h"
 #include "util/log.h"
 
 #include "svc/cluster_int.h"
@@ -162,6 +174,122 @@ one_exec(void *arg, const struct jd_exec *x)
 	return 1;
 }
 
+/* ---- a continuous job's catch-up when it resumes --------------------------- */
+
+/* Thing names; sorted and unique after names_sort. */
+struct names {
+	char (*v)[JD_THING_NAME_MAX + 1];
+	size_t n, cap;
+};
+
+static int
+names_add(void *arg, const char *name)
+{
+	struct names *l = arg;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->v = jd_realloc(l->v, l->cap * sizeof(*l->v));
+	}
+	jd_strlcpy(l->v[l->n++], name, JD_THING_NAME_MAX + 1);
+	return 0;
+}
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static void
+names_sort(struct names *l)
+{
+	size_t w = 0;
+
+	if (l->n == 0)
+		return;
+	qsort(l->v, l->n, sizeof(*l->v), name_cmp);
+	for (size_t i = 1; i < l->n; i++)
+		if (strcmp(l->v[i], l->v[w]) != 0)
+			memcpy(l->v[++w], l->v[i], sizeof(*l->v));
+	l->n = w + 1;
+}
+
+static bool
+names_has(const struct names *l, const char *name)
+{
+	return l->n > 0 && bsearch(name, l->v, l->n, sizeof(*l->v), name_cmp) != NULL;
+}
+
+/* things the job reached: an execution other than REMOVED */
+static int
+reached_add(void *arg, const struct jd_exec *x)
+{
+	return x->status == JD_EXEC_REMOVED ? 0 : names_add(arg, x->thing_name);
+}
+
+/* The members (at any depth) of the job's target groups, sorted. */
+static int
+group_members(struct store_tx *tx, const struct jd_job *j, struct names *out)
+{
+	json_t *arr = json_loads(j->targets ? j->targets : "[]", 0, NULL);
+	size_t i;
+	json_t *v;
+	int rc = 0;
+
+	json_array_foreach(arr, i, v)
+	{
+		const char *arn = json_string_value(v), *g;
+		if (arn == NULL || (g = strstr(arn, ":thinggroup/")) == NULL)
+			continue;
+		g += strlen(":thinggroup/");
+		rc = store_member_list(tx, g, true, "", 100000000, names_add, out);
+		if (rc == JD_ENOTFOUND)
+			rc = 0; /* deleted since: nothing to reach through it */
+		if (rc != 0)
+			break;
+	}
+	json_decref(arr);
+	names_sort(out);
+	return rc;
+}
+
+/* A paused CONTINUOUS job resumes: queue the members of its target groups
+ * that joined while it was paused (those it has not reached), now. Things
+ * waiting in its paced rollout queue stay there, in their order. */
+static int
+catch_up(struct svc_tx *t, struct jd_job *j)
+{
+	struct names members = {0}, reached = {0}, waiting = {0};
+	int rc;
+
+	if ((rc = group_members(t->tx, j, &members)) != 0 || members.n == 0)
+		goto out;
+	if ((rc = store_exec_list_job(t->tx, j->job_id, -1, NULL, 0, 0, reached_add, &reached)) < 0)
+		goto out;
+	rc = 0;
+	if (j->rollout_next_ms != 0) {
+		/* the queue has no lookup: read it whole and put it back as it was */
+		if ((rc = store_rollout_pop(t->tx, j->job_id, 0, names_add, &waiting)) != 0)
+			goto out;
+		for (size_t i = 0; i < waiting.n; i++)
+			if ((rc = store_rollout_push(t->tx, j->job_id, (int64_t)i, waiting.v[i])) !=
+			    0)
+				goto out;
+		for (size_t i = 0; i < waiting.n; i++)
+			names_add(&reached, waiting.v[i]);
+	}
+	names_sort(&reached);
+	for (size_t i = 0; i < members.n && rc == 0; i++)
+		if (!names_has(&reached, members.v[i]))
+			rc = svc__exec_queue(t, j, members.v[i], 0);
+out:
+	free(members.v);
+	free(reached.v);
+	free(waiting.v);
+	return rc;
+}
+
 /* One windowed job, in a transaction of its own; *changed when it acted. */
 static int
 window_job(struct svc *s, const char *job_id, int64_t now, bool *changed, struct jd_error *e)
@@ -197,6 +325,8 @@ window_job(struct svc *s, const char *job_id, int64_t now, bool *changed, struct
 			goto done;
 		if (j.rollout_next_ms != 0)
 			j.rollout_next_ms = now;
+		if (j.selection == JD_SEL_CONTINUOUS && (rc = catch_up(&t, &j)) != 0)
+			goto done;
 		*changed = true;
 		break;
 	case W_PAUSE:

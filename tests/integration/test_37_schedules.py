@@ -238,6 +238,74 @@ class MaintenanceWindows(harness.JobsdTestCase):
         self.jobsd.advance_clock(HOUR)
         self.assertEqual(self.state(jid), ('CANCELED', n))
 
+    def exec_statuses(self, jid):
+        return {x['thingArn'].split('/')[-1]: x['jobExecutionSummary']['status']
+                for x in self.iot.list_job_executions_for_job(jobId=jid)['executionSummaries']}
+
+    def test_continuous_paused_queues_joins_when_the_window_opens(self):
+        """Regression: things joining a CONTINUOUS job's groups while it was paused between
+        windows were never queued by it, even when the next window opened."""
+        now = utc(self.jobsd.clock_now_ms())
+        # the job is created at :40 (outside its window of :00-:10 every hour)
+        hour = now.replace(minute=0, second=0, microsecond=0) + datetime.timedelta(hours=1)
+        self.advance_to(ms_of(hour + datetime.timedelta(minutes=40)))
+        hour += datetime.timedelta(hours=1)
+        grp = self.create_group()
+        child = self.create_group(parent=grp)
+        first = self.create_thing()
+        self.iot.add_thing_to_thing_group(thingGroupName=grp, thingName=first)
+        jid = self.name('cont')
+        self.iot.create_job(jobId=jid, targets=[harness.group_arn(grp)], document='{}',
+                            targetSelection='CONTINUOUS',
+                            schedulingConfig={'maintenanceWindows': [
+                                {'startTime': 'cron(0 * * * ? *)', 'durationInMinutes': 10}]})
+        # joining before the first window: queued when it opens, as every member
+        early = self.create_thing()
+        self.iot.add_thing_to_thing_group(thingGroupName=grp, thingName=early)
+        self.assertEqual(self.state(jid), ('SCHEDULED', 0))
+        self.advance_to(ms_of(hour) + 1000)
+        self.assertEqual(self.exec_statuses(jid), {first: 'QUEUED', early: 'QUEUED'})
+        self.assertEqual(self.state(jid)[0], 'IN_PROGRESS')
+        # a join inside the window is queued at once
+        during = self.create_thing()
+        self.iot.add_thing_to_thing_group(thingGroupName=grp, thingName=during)
+        self.assertEqual(self.exec_statuses(jid)[during], 'QUEUED')
+        self.data.update_job_execution(jobId=jid, thingName=first, status='SUCCEEDED')
+        # the window closes: paused
+        self.advance_to(ms_of(hour + datetime.timedelta(minutes=11)))
+        self.assertEqual(self.state(jid), ('SCHEDULED', 3))
+        # joins while paused: nothing queued (directly, through a child group, or a thing that
+        # joins and leaves again); a thing that leaves has its pending execution removed
+        joined = self.create_thing()
+        self.iot.add_thing_to_thing_group(thingGroupName=grp, thingName=joined)
+        nested = self.create_thing()
+        self.iot.add_thing_to_thing_group(thingGroupName=child, thingName=nested)
+        passing = self.create_thing()
+        self.iot.add_thing_to_thing_group(thingGroupName=grp, thingName=passing)
+        self.iot.remove_thing_from_thing_group(thingGroupName=grp, thingName=passing)
+        self.iot.remove_thing_from_thing_group(thingGroupName=grp, thingName=early)
+        self.jobsd.advance_clock(600)
+        self.assertEqual(self.exec_statuses(jid),
+                         {first: 'SUCCEEDED', early: 'REMOVED', during: 'QUEUED'})
+        self.assertEqual(self.iot.describe_job(jobId=jid)['job']['status'], 'SCHEDULED')
+        # the next window: the things that joined meanwhile are queued, once each
+        self.advance_to(ms_of(hour + datetime.timedelta(hours=1)) + 1000)
+        self.assertEqual(self.exec_statuses(jid),
+                         {first: 'SUCCEEDED', early: 'REMOVED', during: 'QUEUED',
+                          joined: 'QUEUED', nested: 'QUEUED'})
+        self.assertEqual(self.state(jid), ('IN_PROGRESS', 5))
+        for t in (joined, nested):
+            got = self.data.get_pending_job_executions(thingName=t)
+            self.assertEqual([x['jobId'] for x in got['queuedJobs']], [jid])
+        self.assertEqual(self.data.get_pending_job_executions(thingName=passing)['queuedJobs'],
+                         [])
+        # another pause and window: nothing new, no second execution anywhere
+        self.advance_to(ms_of(hour + datetime.timedelta(hours=2)) + 1000)
+        self.assertEqual(self.state(jid), ('IN_PROGRESS', 5))
+        for t in (first, during, joined, nested):
+            xs = self.iot.list_job_executions_for_thing(thingName=t)['executionSummaries']
+            self.assertEqual(len(xs), 1, t)
+
     def test_invalid_cron_refused(self):
         t = self.create_thing()
         for bad in ['0 10 * * ? *', 'cron(0 10 * * * *)', 'cron(0 10 ? * ? *)',
