@@ -311,7 +311,11 @@ class Jobsd:
                 '--listen', '127.0.0.1:0',
                 '--data-listen', '127.0.0.1:0',
                 '--store', self.store_spec(),
-                '--log-level', 'warn']
+                '--log-level', 'warn',
+                # one name across restarts, as docs/operations.md asks of several nodes: a
+                # restarted jobsd renews its own leases (duties, MQTT shards) at once
+                # instead of waiting up to 3 s for the dead process's to lapse
+                '--node-id', re.sub(r'[^A-Za-z0-9._-]', '-', os.path.basename(self.data_dir))[-63:]]
         if self.credentials is None:
             args += ['--auth', 'off']
         else:

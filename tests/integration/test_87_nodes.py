@@ -158,6 +158,31 @@ class Nodes(unittest.TestCase):
     def node(self, node_id):
         return next(n for n in self.nodes if n.node_id == node_id)
 
+    def wait_shards_settled(self, timeout=20):
+        """Until the 64 shard leases are live, spread over the running nodes (none holds
+        more than its share) and unchanged (holder and epoch) for a second: a shard still
+        moving after an earlier sub-test's kill or start would lose a request in flight."""
+        live = sorted(n.node_id for n in self.nodes if n.running())
+        share = -(-64 // len(live))
+        q = ("SELECT name, holder, epoch FROM leases WHERE name LIKE 'shard/%'"
+             " AND expires_ms > (extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+             " ORDER BY name")
+        deadline, last, since = time.monotonic() + timeout, None, None
+        while time.monotonic() < deadline:
+            rows = [tuple(r) for r in self.sql(q)]
+            holders = {}
+            for _, h, _ in rows:
+                holders[h] = holders.get(h, 0) + 1
+            spread = (len(rows) == 64 and sorted(holders) == live
+                      and max(holders.values()) <= share)
+            if spread and rows == last:
+                if time.monotonic() - since >= 1.0:
+                    return
+            else:
+                last, since = (rows if spread else None), time.monotonic()
+            time.sleep(0.1)
+        self.fail('shard leases did not settle over %s within %d s' % (live, timeout))
+
     def make_things(self, prefix, n, node):
         c = self.http(node)
         for i in range(n):
@@ -431,6 +456,7 @@ class Nodes(unittest.TestCase):
                 except mqttc.MqttError:
                     if attempt == 14:
                         raise
+        self.wait_shards_settled()
         time.sleep(0.5)   # late answers to the warm-up retries, then forget them
         for d in devs:
             d.clear()
