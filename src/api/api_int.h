@@ -47,6 +47,10 @@ struct api {
 	char listen_host[2][64];
 	struct api_workers w;
 	struct api_conns *conns; /* owned: connection deadlines (conns.c) */
+	/* set by api_destroy: the accept policy refuses every new connection
+	 * (instead of MHD_quiesce_daemon, whose epoll removal races the
+	 * listener threads' own in libmicrohttpd 0.9.75 and aborts the process) */
+	_Atomic bool stopping;
 };
 
 struct api_qparam {

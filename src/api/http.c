@@ -652,6 +652,8 @@ accept_cb(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 
 	(void)addr;
 	(void)addrlen;
+	if (atomic_load_explicit(&l->api->stopping, memory_order_relaxed))
+		return MHD_NO;
 	if (api__conns_admit(l->api->conns, l->index))
 		return MHD_YES;
 	metrics_inc(&jd_metrics.refused[METRICS_REFUSED_CONN_LIMIT]);
@@ -982,11 +984,9 @@ api_destroy(struct api *a)
 {
 	if (a == NULL)
 		return;
-	/* stop accepting, let in-flight writes finish and be answered, then
-	 * close every connection; the queue is empty when the workers go */
-	for (int i = 0; i < 2; i++)
-		if (a->daemon[i] != NULL)
-			MHD_quiesce_daemon(a->daemon[i]);
+	/* refuse new connections, let in-flight writes finish and be answered,
+	 * then close every connection; the queue is empty when the workers go */
+	atomic_store(&a->stopping, true);
 	api__workers_drain(&a->w);
 	for (int i = 0; i < 2; i++)
 		if (a->daemon[i] != NULL)
