@@ -17,6 +17,8 @@ import sys
 import tempfile
 import urllib.request
 
+import botocore.exceptions
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import broker  # noqa: E402
 import harness  # noqa: E402
@@ -146,10 +148,16 @@ class PresignedHttps(PresignBase, harness.JobsdTestCase):
             s3kit.write_outgoing(self.out_file, [(ROLE,) + ROLE_KEYS,
                                                  ('default', 'AKIDDEFAULT', 'dflt')])
             self.jobsd.proc.send_signal(signal.SIGHUP)
-            # the new default entry covers OTHER_ROLE once the reload is in
-            self.eventually(lambda: self.iot.create_job(
-                jobId=self.name('job'), targets=[thing_arn(t)], document=self.doc(),
-                presignedUrlConfig={'roleArn': OTHER_ROLE}))
+            # the new default entry covers OTHER_ROLE once the reload is in (SIGHUP is
+            # asynchronous: until then CreateJob is refused, so retry it)
+            def covered():
+                try:
+                    return self.iot.create_job(
+                        jobId=self.name('job'), targets=[thing_arn(t)], document=self.doc(),
+                        presignedUrlConfig={'roleArn': OTHER_ROLE})
+                except botocore.exceptions.ClientError as err:
+                    raise AssertionError('not reloaded yet: %s' % err)
+            self.eventually(covered)
         finally:
             s3kit.write_outgoing(self.out_file, [(ROLE,) + ROLE_KEYS])
             self.jobsd.proc.send_signal(signal.SIGHUP)
