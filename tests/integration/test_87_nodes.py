@@ -421,11 +421,13 @@ class Nodes(unittest.TestCase):
                              ('TIMED_OUT', 3))
         self.assertEqual(self.counts_api(survivors[1], 'to-job'), self.counts_rows('to-job'))
         # the rollout went on, one batch per minute, never twice
-        harness.eventually(
-            lambda: self.counts_api(s0, 'ro-job')['numberOfQueuedThings'] == 20, 5)
+        # (eventually retries on AssertionError only: a bare comparison would not wait)
+        def queued(n):
+            self.assertEqual(self.counts_api(s0, 'ro-job')['numberOfQueuedThings'], n)
+
+        harness.eventually(lambda: queued(20), 5)
         survivors[1].advance_clock(60)
-        harness.eventually(
-            lambda: self.counts_api(s0, 'ro-job')['numberOfQueuedThings'] == 30, 5)
+        harness.eventually(lambda: queued(30), 5)
         self.assertEqual(self.counts_rows('ro-job')['numberOfQueuedThings'], 30)
         # no acknowledged write lost
         c = self.http(survivors[1])
