@@ -20,7 +20,7 @@
  * point, and requests carry state from one input to the next. Every
  * RESET_EVERY inputs (env FUZZ_REQUEST_RESET_EVERY, 1 to replay a crash
  * from a clean state) the store is wiped, the clock set back to
- * 2026-01-01T00:00:00Z and the seed run again. FUZZ_REQUEST_VERBOSE=1
+ * 2100-01-01T00:00:00Z and the seed run again. FUZZ_REQUEST_VERBOSE=1
  * prints every request and response.
  *
  * Invariants:
@@ -39,6 +39,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -52,7 +53,7 @@
 #include "util/log.h"
 
 #define ACCOUNT "123456789012"
-#define EPOCH_MS INT64_C(1767225600000) /* 2026-01-01T00:00:00Z */
+#define EPOCH_MS INT64_C(4102444800000) /* 2100-01-01T00:00:00Z: ahead of the real clock */
 #define RESET_EVERY 256
 
 static struct jd_clock clk;
@@ -202,8 +203,14 @@ reset(void)
 		fprintf(stderr, "fuzz_request: reset: %s\n", e.msg);
 		abort();
 	}
+	/* the rig's clock is kept in the store and read back by every write
+	 * (several nodes, D24): move it forward through svc, not the struct */
+	if (EPOCH_MS > svc_now(&svc) &&
+	    svc_clock_advance(&svc, EPOCH_MS - svc_now(&svc), &e) != 0) {
+		fprintf(stderr, "fuzz_request: clock: %s\n", e.msg);
+		abort();
+	}
 	jd_error_clear(&e);
-	atomic_store(&clk.offset_ms, EPOCH_MS - clock_real_ms());
 
 	seed1(0, "POST", "/things/thing-1", "");
 	seed1(0, "POST", "/things/thing-2",
@@ -234,10 +241,20 @@ reset(void)
 	seed1(0, "PUT", "/jobs/job-3",
 	    "{\"targets\":[" ARN("thing", "thing-2") "],\"jobTemplateArn\":" ARN("jobtemplate",
 	        "tmpl-1") ",\"namespaceId\":\"ns1\"}");
-	seed1(0, "PUT", "/jobs/job-4",
-	    "{\"targets\":[" ARN("thing",
-	        "thing-4") "],\"document\":\"{}\","
-	                   "\"schedulingConfig\":{\"startTime\":\"2026-02-01T00:00\",\"endBehavior\":\"CANCEL\"}}");
+	{
+		/* a month ahead of the virtual clock, wherever inputs have moved it */
+		char body[512], when[32];
+		time_t t = (time_t)(svc_now(&svc) / 1000 + 31 * 86400);
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M", &tm);
+		snprintf(body, sizeof(body),
+		    "{\"targets\":[" ARN("thing",
+		        "thing-4") "],\"document\":\"{}\","
+		                   "\"schedulingConfig\":{\"startTime\":\"%s\",\"endBehavior\":\"CANCEL\"}}",
+		    when);
+		seed1(0, "PUT", "/jobs/job-4", body);
+	}
 	seed1(0, "PUT", "/jobs/job-5",
 	    "{\"targets\":[" ARN("thing", "thing-1") "," ARN("thing",
 	        "thing-4") "],"
