@@ -7,6 +7,7 @@
 #include "svc/svc_int.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,24 @@ random_fill(void *p, size_t n)
 		n -= (size_t)got;
 	}
 	return 0;
+}
+
+bool
+svc__json_text_equal(const char *a, const char *b)
+{
+	json_t *ja, *jb;
+	bool eq;
+
+	if ((a == NULL || strcmp(a, "{}") == 0) && (b == NULL || strcmp(b, "{}") == 0))
+		return true;
+	if (a == NULL || b == NULL)
+		return false;
+	ja = json_loads(a, 0, NULL);
+	jb = json_loads(b, 0, NULL);
+	eq = ja != NULL && jb != NULL && json_equal(ja, jb);
+	json_decref(ja);
+	json_decref(jb);
+	return eq;
 }
 
 void

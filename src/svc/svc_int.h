@@ -43,6 +43,10 @@ struct svc_tx {
 	struct svc_notes notes;
 };
 
+/* Whether two JSON object texts are equal as JSON (NULL and "{}" are both
+ * empty; unparsable text equals nothing): the idempotence checks of the
+ * create use cases (attributes, thing type properties). */
+bool svc__json_text_equal(const char *a, const char *b);
 /* Generate a random UUID v4 string into out (>= 37 bytes). */
 void svc__uuid(char out[37]);
 /* Map a store failure to an AWS-shaped error (JD_EUNAVAIL) unless e is set. */

@@ -38,24 +38,6 @@ check_attr_count(const char *attributes, const char *type_name, struct jd_error 
 	return 0;
 }
 
-static bool
-json_text_equal(const char *a, const char *b)
-{
-	json_t *ja, *jb;
-	bool eq;
-
-	if ((a == NULL || strcmp(a, "{}") == 0) && (b == NULL || strcmp(b, "{}") == 0))
-		return true;
-	if (a == NULL || b == NULL)
-		return false;
-	ja = json_loads(a, 0, NULL);
-	jb = json_loads(b, 0, NULL);
-	eq = ja != NULL && jb != NULL && json_equal(ja, jb);
-	json_decref(ja);
-	json_decref(jb);
-	return eq;
-}
-
 int
 svc_thing_create(struct svc *s, const char *name, const char *type_name, const char *attributes,
     struct jd_thing *out, struct jd_error *e)
@@ -75,7 +57,7 @@ svc_thing_create(struct svc *s, const char *name, const char *type_name, const c
 	if (rc == 0) {
 		/* Idempotent for the same configuration (spec §4.4). */
 		bool same = strcmp(t.type_name, type_name ? type_name : "") == 0 &&
-		    json_text_equal(t.attributes, attributes);
+		    svc__json_text_equal(t.attributes, attributes);
 		svc__rollback(&w);
 		if (!same) {
 			jd_thing_release(&t);
@@ -331,7 +313,7 @@ svc_group_create(struct svc *s, const char *name, const char *parent, const char
 		bool same = strcmp(g.parent, parent ? parent : "") == 0 &&
 		    strcmp(g.description ? g.description : "", description ? description : "") ==
 		        0 &&
-		    json_text_equal(g.attributes, attributes);
+		    svc__json_text_equal(g.attributes, attributes);
 		svc__rollback(&w);
 		if (!same) {
 			jd_error_set(e, JD_EEXISTS,

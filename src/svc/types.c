@@ -19,24 +19,6 @@
 
 #include "util/buf.h"
 
-static bool
-props_equal(const char *a, const char *b)
-{
-	json_t *ja, *jb;
-	bool eq;
-
-	if ((a == NULL || strcmp(a, "{}") == 0) && (b == NULL || strcmp(b, "{}") == 0))
-		return true;
-	if (a == NULL || b == NULL)
-		return false;
-	ja = json_loads(a, 0, NULL);
-	jb = json_loads(b, 0, NULL);
-	eq = ja != NULL && jb != NULL && json_equal(ja, jb);
-	json_decref(ja);
-	json_decref(jb);
-	return eq;
-}
-
 int
 svc__thing_type_assignable(struct store_tx *tx, const char *name, struct jd_error *e)
 {
@@ -72,7 +54,7 @@ svc_thing_type_create(struct svc *s, const char *name, const char *properties,
 	if (rc == 0) {
 		/* the same configuration again is the same type (as CreateThing) */
 		svc__rollback(&w);
-		if (!props_equal(t.properties, properties)) {
+		if (!svc__json_text_equal(t.properties, properties)) {
 			jd_error_set(e, JD_EEXISTS,
 			    "Thing type %s already exists with different properties", name);
 			jd_strlcpy(e->resource_id, t.id, sizeof(e->resource_id));
