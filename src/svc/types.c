@@ -12,7 +12,6 @@
 #include "svc/tags_int.h"
 #include "svc/types_int.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
