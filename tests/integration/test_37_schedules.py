@@ -132,6 +132,18 @@ class MaintenanceWindows(harness.JobsdTestCase):
         self.assertGreater(ms, now)
         self.jobsd.advance_clock((ms - now + 999) // 1000)
 
+    def setUp(self):
+        super().setUp()
+        # The windows below are placed relative to the virtual clock, which starts at the wall
+        # clock: first move it to the next 12:30 UTC, so no test depends on the hour CI runs
+        # at (at 00:00 a 23:58 window was already open, and an hourly window began exactly at
+        # a startTime two hours ahead).
+        now = utc(self.jobsd.clock_now_ms())
+        noon = now.replace(hour=12, minute=30, second=0, microsecond=0)
+        if noon <= now:
+            noon += datetime.timedelta(days=1)
+        self.advance_to(ms_of(noon))
+
     # A clock jump inside a window releases every batch that became due (the rollout keeps its
     # minute cadence), so inside windows these tests step a minute at a time.
 
