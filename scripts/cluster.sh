@@ -86,7 +86,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-mapfile -t spare < <(free_ports $((4 + 2 * nodes)))
+mapfile -t spare < <(free_ports $((4 + 3 * nodes)))
 pg_port=${spare[0]}
 free=$check
 [[ ${CLUSTER_FREE_PORTS:-0} == 1 ]] && free=1
@@ -140,22 +140,26 @@ secret=$(LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 40 || true)
 # the nodes, started together: each prints its ready line on stdout (a FIFO)
 ctl=()
 dat=()
+adm=()
 fds=()
 for k in $(seq 1 "$nodes"); do
 	if [[ $free -eq 1 ]]; then
 		c=${spare[2 + 2 * k]}
 		d=${spare[3 + 2 * k]}
+		a=${spare[3 + 2 * nodes + k]}
 	else
 		c=$((node_port + 10 * (k - 1)))
 		d=$((c + 1))
+		a=$((c + 2))
 	fi
 	ctl+=("$c")
 	dat+=("$d")
+	adm+=("$a")
 	mkfifo "$tmp/node$k.out"
 	# the things' MQTT shards are leased in PostgreSQL and move between the nodes (D24)
 	JOBSD_MQTT_PASSWORD=$(cat "$tmp/mosquitto/jobsd.password") \
 		"$JOBSD" --node-id "node$k" --store "$store" \
-		--listen "127.0.0.1:$c" --data-listen "127.0.0.1:$d" \
+		--listen "127.0.0.1:$c" --data-listen "127.0.0.1:$d" --admin-listen "127.0.0.1:$a" \
 		--auth sigv4 --credentials-file "$tmp/credentials" \
 		--mqtt "127.0.0.1:$mqtt_port" --mqtt-username jobsd --mqtt-client-id "jobsd-node$k" \
 		--log-level warn \
@@ -167,7 +171,9 @@ done
 for k in $(seq 1 "$nodes"); do
 	fd=${fds[k - 1]}
 	line=
-	if ! read -r -t 60 line <&"$fd" || [[ $line != "jobsd ready "* ]]; then
+	# the admin listener's line (`jobsd admin=...`) comes first
+	while read -r -t 60 line <&"$fd" && [[ $line == "jobsd admin="* ]]; do :; done
+	if [[ $line != "jobsd ready "* ]]; then
 		echo "cluster.sh: node$k did not start; its log:" >&2
 		tail -n 10 "$tmp/node$k.log" >&2
 		exit 1
@@ -180,12 +186,13 @@ done
 proxy=""
 if command -v haproxy >/dev/null; then
 	cfg=$tmp/haproxy.cfg
-	awk -v port="$port" -v dport="$dport" -v n="$nodes" -v ctl="${ctl[*]}" -v dat="${dat[*]}" '
-	BEGIN { split(ctl, c, " "); split(dat, d, " ") }
+	awk -v port="$port" -v dport="$dport" -v n="$nodes" -v ctl="${ctl[*]}" -v dat="${dat[*]}" \
+		-v adm="${adm[*]}" '
+	BEGIN { split(ctl, c, " "); split(dat, d, " "); split(adm, a, " ") }
 	/^\tbind 127.0.0.1:8443/ { print "\tbind 127.0.0.1:" port; next }
 	/^\tbind 127.0.0.1:8444/ { print "\tbind 127.0.0.1:" dport; next }
-	/^\tserver node1 127.0.0.1:9001$/ { for (k = 1; k <= n; k++) print "\tserver node" k " 127.0.0.1:" c[k]; next }
-	/^\tserver node1 127.0.0.1:9002 / { for (k = 1; k <= n; k++) print "\tserver node" k " 127.0.0.1:" d[k] " port " c[k]; next }
+	/^\tserver node1 127.0.0.1:9001 / { for (k = 1; k <= n; k++) print "\tserver node" k " 127.0.0.1:" c[k] " port " a[k]; next }
+	/^\tserver node1 127.0.0.1:9002 / { for (k = 1; k <= n; k++) print "\tserver node" k " 127.0.0.1:" d[k] " port " a[k]; next }
 	/^\tserver node[0-9]/ { next }
 	{ print }' "$here/contrib/haproxy/haproxy.cfg" >"$cfg"
 	haproxy -f "$cfg" -db >"$tmp/haproxy.log" 2>&1 &
@@ -228,7 +235,7 @@ echo "cluster ready: $nodes nodes on one PostgreSQL (state in $tmp)"
 echo "  PostgreSQL  $store   (psql -d $store)"
 echo "  MQTT broker 127.0.0.1:$mqtt_port   (devices: client id = thing name)"
 for k in $(seq 1 "$nodes"); do
-	echo "  node$k       control http://127.0.0.1:${ctl[k - 1]}  device http://127.0.0.1:${dat[k - 1]}  log $tmp/node$k.log"
+	echo "  node$k       control http://127.0.0.1:${ctl[k - 1]}  device http://127.0.0.1:${dat[k - 1]}  admin http://127.0.0.1:${adm[k - 1]}/readyz  log $tmp/node$k.log"
 done
 if [[ -n $proxy ]]; then
 	echo "  HAProxy     control $proxy  device http://127.0.0.1:$dport  (round robin, health-checked)"

@@ -7,7 +7,7 @@ PKGS="build-essential cmake pkg-config clang libclang-rt-dev clang-format
 libmicrohttpd-dev libgnutls28-dev libjansson-dev libsqlite3-dev libssl-dev sqlite3
 libpq-dev postgresql
 mosquitto mosquitto-clients libmosquitto-dev
-rabbitmq-server
+rabbitmq-server haproxy
 curl openssl
 prometheus lintian"
 

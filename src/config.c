@@ -137,7 +137,12 @@ config_usage(const char *prog)
 	printf("  %-28s %s\n", "--version", "print the version and exit");
 	printf("  %-28s %s\n\n", "--help", "print this help and exit");
 	printf("On start-up jobsd prints one line to stdout:\n"
-	       "  jobsd ready control=ADDR:PORT data=ADDR:PORT\n");
+	       "  jobsd ready control=ADDR:PORT data=ADDR:PORT\n"
+	       "(preceded by `jobsd admin=ADDR:PORT` when the admin listener is on).\n\n"
+	       "Commands:\n"
+	       "  jobsd copy-store --from SPEC --to SPEC [--force]\n"
+	       "      copy a stopped deployment's whole state from one store to another\n"
+	       "      (sqlite: to postgres:// or back), verified; see jobsd copy-store --help\n");
 }
 
 static const struct opt *

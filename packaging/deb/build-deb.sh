@@ -37,7 +37,7 @@ install -d "$root/DEBIAN" "$root/usr/sbin" "$root/lib/systemd/system" "$root/etc
 	"$root/usr/share/jobsd/mosquitto" "$root/usr/share/man/man8" "$root/usr/share/doc/jobsd"
 install -m 755 "$bin" "$root/usr/sbin/jobsd"
 strip --remove-section=.comment --remove-section=.note --strip-unneeded "$root/usr/sbin/jobsd"
-install -m 644 "$here/jobsd.service" "$root/lib/systemd/system/jobsd.service"
+install -m 644 "$here/../../contrib/systemd/jobsd.service" "$root/lib/systemd/system/jobsd.service"
 install -m 644 "$here/jobsd.conf" "$root/etc/jobsd/jobsd.conf"
 for f in "$repo"/contrib/mosquitto/*; do
 	install -m 644 "$f" "$root/usr/share/jobsd/mosquitto/"
