@@ -79,6 +79,14 @@ if STORE not in ('sqlite', 'postgres'):
     raise RuntimeError('JOBSD_TEST_STORE must be sqlite or postgres, not %r' % STORE)
 
 
+def one_store(what):
+    """For a test class of what lies in front of the store (a flood of a listener or of the
+    MQTT bridge, refused before any store call): it runs in the SQLite run of its file only,
+    so the heaviest tests of `make test` run once. The rest of the file runs on both."""
+    return unittest.skipIf(STORE == 'postgres',
+                           'in front of the store (%s): runs once, on SQLite' % what)
+
+
 def sqlite_only(reason):
     """Skip a test (or class) when the store is PostgreSQL: it checks something only a
     SQLite file has (reason says what)."""

@@ -325,6 +325,7 @@ def raw_flood(port, client_id, topic, payload, count):
         s.close()
 
 
+@harness.one_store('a flood')
 class MemoryFlood(MqttTestCase):
 
     def log(self):

@@ -287,6 +287,7 @@ class AttackTest(unittest.TestCase):
         return stats
 
 
+@harness.one_store('a flood')
 class TestSlowFlood(AttackTest):
     def test_slow_connection_flood_from_one_address(self):
         with harness.Jobsd() as jobsd:
@@ -310,6 +311,7 @@ class TestSlowFlood(AttackTest):
             self.assertLess(stats['longest_closed_s'], 14.0, stats)
 
 
+@harness.one_store('a flood')
 class TestBodiesBeforeAuth(AttackTest):
     def test_unauthenticated_bodies_are_not_buffered(self):
         with harness.Jobsd(credentials=[(KEY, SECRET)]) as jobsd:
