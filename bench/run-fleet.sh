@@ -12,6 +12,7 @@
 # process holds 6,000 devices by default. Prints jdbench's lines, then
 #   op=fleet-cpu jobsd_s=.. broker_s=.. generators_s=.. executions=.. jobsd_us_per_exec=..
 #   op=fleet-rss jobsd_peak_kb=.. broker_peak_kb=.. broker_connections_kb_each=..
+# BROKER_CONF="max_inflight_messages 1000" appends lines to the broker's config.
 # Builds nothing (JOBSD=, JDBENCH= as for run-scenario.sh). Exit status is
 # jdbench's, or 3 if jobsd or the broker did not come up.
 set -euo pipefail
@@ -41,6 +42,8 @@ ulimit -n "$limit"
 mport=$(free_port)
 "$root/scripts/broker.sh" "$tmp/broker" "$mport" >/dev/null
 echo "max_connections $((limit - 500))" >>"$tmp/broker/mosquitto.conf"
+# BROKER_CONF: more lines for the broker's configuration (experiments)
+[[ -n ${BROKER_CONF:-} ]] && printf '%s\n' "$BROKER_CONF" >>"$tmp/broker/mosquitto.conf"
 mosquitto -c "$tmp/broker/mosquitto.conf" >"$tmp/broker.log" 2>&1 &
 broker=$!
 for _ in $(seq 1 100); do
