@@ -16,6 +16,11 @@
 /* Devices of device-mqtt: one socket each, under the machine's 20,000 files. */
 #define SCEN_DEVICES_MAX 8000
 #define SCEN_MQTT_THREADS_MAX 16
+/* device-fleet: devices over all generator processes, and per process by
+ * default (each process stays far under its 20,000 open files). */
+#define SCEN_FLEET_DEVICES_MAX 200000
+#define SCEN_FLEET_PER_PROC 6000
+#define SCEN_FLEET_PROCS_MAX 64
 
 /* Settings every measured phase uses. */
 struct scen_common {
@@ -45,6 +50,7 @@ struct scen_opts {
 	int have_mqtt;
 	unsigned mqtt_threads;
 	int mqtt_qos;
+	unsigned procs; /* device-fleet: generator processes (0: one per 6,000 devices) */
 };
 
 /*
@@ -79,6 +85,12 @@ int scen_fanout_run(const struct scen_opts *o);
 /* device-mqtt: N devices on the broker run start-next and update SUCCEEDED
  * for J jobs each. */
 int scen_device_mqtt_run(const struct scen_opts *o);
+
+/* device-fleet (scen_fleet.c): N devices over P generator processes (the
+ * light client of mqtt_epoll.c), one job over all of them from fan-out to
+ * completion. 0 if every device got its notify-next and completed, 1 if
+ * not, 2 if set-up failed. */
+int scen_device_fleet_run(const struct scen_opts *o);
 
 /*
  * Print one figure for run as op; when the run had errors, say the first

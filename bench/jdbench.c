@@ -51,7 +51,8 @@ usage(FILE *f)
 	    "                   [--account A] [--execution-number E] [--header 'N: V']\n"
 	    "                   [--sizes N1,N2,...] [--mqtt HOST:PORT] [--mqtt-threads T]\n"
 	    "                   [--mqtt-qos 0|1] [load options]\n"
-	    "NAME: basic, control-read, control-write, device-http, fanout, device-mqtt\n"
+	    "NAME: basic, control-read, control-write, device-http, fanout, device-mqtt,\n"
+	    "      device-fleet [--procs P]\n"
 	    "load options:\n"
 	    "  --connections C  keep-alive connections (default %d, max %d)\n"
 	    "  --threads T      epoll threads (default 1, max %d)\n"
@@ -181,7 +182,8 @@ main(int argc, char **argv)
 	} else if (argc >= 3 && strcmp(argv[1], "scenario") == 0 &&
 	    (strcmp(argv[2], "basic") == 0 || strcmp(argv[2], "control-read") == 0 ||
 	        strcmp(argv[2], "control-write") == 0 || strcmp(argv[2], "device-http") == 0 ||
-	        strcmp(argv[2], "fanout") == 0 || strcmp(argv[2], "device-mqtt") == 0)) {
+	        strcmp(argv[2], "fanout") == 0 || strcmp(argv[2], "device-mqtt") == 0 ||
+	        strcmp(argv[2], "device-fleet") == 0)) {
 		is_run = 0;
 		scen = argv[2];
 		argi = 3;
@@ -279,6 +281,10 @@ main(int argc, char **argv)
 			if (parse_u64(val, SCEN_MQTT_THREADS_MAX, &v) != 0 || v == 0)
 				return bad(f, val);
 			b.mqtt_threads = (unsigned)v;
+		} else if (!is_run && strcmp(f, "--procs") == 0) {
+			if (parse_u64(val, SCEN_FLEET_PROCS_MAX, &v) != 0 || v == 0)
+				return bad(f, val);
+			b.procs = (unsigned)v;
 		} else if (!is_run && strcmp(f, "--mqtt-qos") == 0) {
 			if (parse_u64(val, 1, &v) != 0)
 				return bad(f, val);
@@ -363,6 +369,14 @@ main(int argc, char **argv)
 	}
 	if (!things_set)
 		b.things = 1000;
+	if (strcmp(scen, "device-fleet") == 0) {
+		if (b.things > SCEN_FLEET_DEVICES_MAX) {
+			fprintf(stderr, "jdbench: device-fleet: at most %d devices\n",
+			    SCEN_FLEET_DEVICES_MAX);
+			return 2;
+		}
+		return scen_device_fleet_run(&b);
+	}
 	if (b.things > SCEN_DEVICES_MAX) {
 		fprintf(stderr, "jdbench: device-mqtt: at most %d devices\n", SCEN_DEVICES_MAX);
 		return 2;

@@ -38,7 +38,8 @@ mqtt__on_changed(void *arg, const char *thing, const char *ns, const char *job, 
 	if (!atomic_load(&b->connected))
 		return; /* notifications are not queued while the broker is away */
 	jd_error_init(&e);
-	if (svc_dev_pending(b->svc, thing, ns, jd_execv_add, &pending, &e) != 0) {
+	/* the pending list only for notify: a head-only change reads just $next */
+	if (list && svc_dev_pending(b->svc, thing, ns, jd_execv_add, &pending, &e) != 0) {
 		log_warn("mqtt: notify %s: %s", thing, e.msg);
 		goto out;
 	}
