@@ -274,6 +274,49 @@ class TestWhatIf(PauseBase):
         self.assertEqual((plan['executions'], plan['never']), (4, 1))
         self.assertTrue(any('endTime' in n for n in plan['notes']), plan['notes'])
 
+    def test_windows_plan_engine_and_pause_compose(self):
+        """A windowed rollout: the engine follows the plan's first waves; then a pause
+        holds it through the next window's opening, and the resume releases at once."""
+        things = self.things(7)
+        now = self.jobsd.clock_now_ms()
+        start = (now // 3600000 + 2) * 3600000        # a whole hour 60..120 min ahead
+        body = self.body(things, {'maximumPerMinute': 2}, schedulingConfig={
+            'startTime': harness.schedule_time(start),
+            'maintenanceWindows': [{'startTime': 'cron(0 * * * ? *)', 'durationInMinutes': 2}]})
+        _, plan = self.admin('POST', '/api/whatif', body)
+        self.assertEqual([(w['at'] - start, w['count'], w['cumulative']) for w in plan['waves']],
+                         [(0, 2, 2), (60000, 2, 4), (3600000, 2, 6), (3660000, 1, 7)])
+        job = self.name('job')
+        self.iot.create_job(jobId=job, **body)
+        self.assertEqual(self.iot.describe_job(jobId=job)['job']['status'], 'SCHEDULED')
+        self.jobsd.advance_clock((start - self.jobsd.clock_now_ms()) // 1000 + 5)
+        self.wait_execs(job, plan['waves'][0]['cumulative'])
+        self.jobsd.advance_clock(61)
+        self.wait_execs(job, plan['waves'][1]['cumulative'])
+        # paused; the window closes, and the next one opens: nothing goes out
+        self.pause(job, 'hold it')
+        self.jobsd.advance_clock(61)
+
+        def status(want):
+            def probe():
+                self.assertEqual(self.iot.describe_job(jobId=job)['job']['status'], want)
+            self.eventually(probe)
+        status('SCHEDULED')
+        self.jobsd.advance_clock((start + 3600000 - self.jobsd.clock_now_ms()) // 1000 + 5)
+        status('IN_PROGRESS')
+        self.assertEqual(self.n_execs(job), 4)
+        tl = self.admin('GET', '/api/jobs/%s/timeline' % job)[1]['events']
+        self.assertEqual([e['event'] for e in tl],
+                         ['CREATED', 'SCHEDULED', 'WINDOW_OPENED', 'STARTED', 'PAUSED',
+                          'WINDOW_CLOSED', 'WINDOW_OPENED'])
+        self.assertEqual(tl[-1]['detail'], 'the rollout stays paused')
+        # the plan of the paused job: from a resume now
+        _, rest = self.admin('GET', '/api/jobs/%s/plan' % job)
+        self.assertEqual([w['count'] for w in rest['waves']], [2, 1])
+        self.assertTrue(any('paused' in n for n in rest['notes']), rest['notes'])
+        self.resume(job)
+        self.assertEqual(self.n_execs(job), 6)
+
     def test_whatif_validates_like_create_job(self):
         t = self.create_thing()
         for bad in ({'targets': []}, {'document': '{}'},
