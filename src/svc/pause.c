@@ -208,7 +208,11 @@ svc_job_pause(struct svc *s, const char *job_id, bool pause, const char *comment
 	}
 	rc = pause ? store_pause_put(t.tx, job_id, t.now) : store_pause_delete(t.tx, job_id);
 	if (rc == JD_EEXISTS || rc == JD_ENOTFOUND) {
-		changed = false; /* paused (resumed) already: nothing to do */
+		/* paused (resumed) already: nothing to do; but a running job held
+		 * without a pause row (a store copied without its pause rows) is
+		 * released, so a resume always unsticks a rollout */
+		changed = !pause && j.status == JD_JOB_IN_PROGRESS &&
+		    j.rollout_next_ms == SVC_ROLLOUT_HELD;
 		rc = 0;
 	}
 	if (rc != 0)
