@@ -99,7 +99,11 @@ rollout_json(struct admin_req *q, const struct svc_rollout *r)
 	json_t *exp =
 	    json_object_get(json_object_get(cfg, "jobExecutionsRolloutConfig"), "exponentialRate");
 	int64_t rate = core_rollout_rate(p, j->rollout_notified, r->counts.n[JD_EXEC_SUCCEEDED]);
+	int64_t reached = 0; /* things with an execution (DescribeJob's counts) */
 	struct jw w;
+
+	for (int i = 0; i < JD_EXEC__COUNT; i++)
+		reached += r->counts.n[i];
 
 	jw_init(&w, &q->out);
 	jw_obj_begin(&w);
@@ -131,8 +135,9 @@ rollout_json(struct admin_req *q, const struct svc_rollout *r)
 	else
 		jw_null(&w);
 	jw_kint(&w, "notified", j->rollout_notified);
+	jw_kint(&w, "reached", reached);
 	jw_kint(&w, "queued", r->queued);
-	jw_kint(&w, "total", j->rollout_notified + r->queued);
+	jw_kint(&w, "total", reached + r->queued);
 	jw_key(&w, "maintenanceWindows");
 	if (p->n_windows > 0) {
 		int64_t nx = -1, now = svc_now(q->a->svc);
