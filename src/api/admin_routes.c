@@ -32,6 +32,13 @@ const struct admin_route admin_routes[] = {
 	{API_GET, "healthz", admin_h_healthz, .open = true},
 	{API_GET, "readyz", admin_h_readyz, .open = true},
 	{API_GET, "metrics", admin_h_metrics, .open = false},
+	/* a job's rollout (admin_jobs.c, issue 14) */
+	{API_POST, "api/jobs/{jobId}/pause", admin_h_job_pause, .open = false},
+	{API_POST, "api/jobs/{jobId}/resume", admin_h_job_resume, .open = false},
+	{API_GET, "api/jobs/{jobId}/rollout", admin_h_job_rollout, .open = false},
+	{API_GET, "api/jobs/{jobId}/timeline", admin_h_job_timeline, .open = false},
+	{API_GET, "api/jobs/{jobId}/plan", admin_h_job_plan, .open = false},
+	{API_POST, "api/whatif", admin_h_whatif, .open = false},
 };
 /* clang-format on */
 
