@@ -427,6 +427,10 @@ setup_http(struct jobsd *j)
 	    .account = c->account,
 	    .test_rig = c->test_rig,
 	    .http_conn_per_ip = (unsigned)c->http_conn_per_ip,
+	    /* PostgreSQL: a read waits on a round trip, so more reads in flight */
+	    .io_threads = strcmp(store_kind(j->store), "postgres") == 0 ?
+	        (unsigned)sys_cpus(2, JD_HTTP_IO_THREADS_MAX / 4) * 4 :
+	        0,
 	    .http_headers_s = (unsigned)c->http_header_s,
 	    .http_request_s = (unsigned)c->http_request_s,
 	    .http_keepalive_s = (unsigned)c->http_keepalive_s,

@@ -269,6 +269,14 @@ store_check(struct store *s, enum store_check_level level, struct jd_error *e)
 	return ops->check != NULL ? ops->check(s, (int)level, e) : 0;
 }
 
+/* The backend's name ("sqlite", "postgres"): main sizes its HTTP threads by
+ * it (a PostgreSQL call waits on a round trip; a SQLite read does not). */
+static inline const char *
+store_kind(struct store *s)
+{
+	return ((const struct store_base *)(const void *)s)->ops->name;
+}
+
 /* ---- wrappers (the only way svc/ reaches a backend) ------------------- */
 
 int store_begin(struct store *s, bool write, struct store_tx **out);

@@ -171,9 +171,12 @@ static int
 copy_rows(struct conn *c, const struct jd_exec *xs, size_t n)
 {
 	struct buf b = BUF_INIT;
-	PGresult *r = PQexec(c->db, pg__exec_copy_sql);
-	int rc = 0;
+	PGresult *r;
+	int rc = pg__ready(c);
 
+	if (rc != 0)
+		return rc;
+	r = PQexec(c->db, pg__exec_copy_sql);
 	if (PQresultStatus(r) != PGRES_COPY_IN) {
 		rc = pg__fail(c, "exec_insert_first: copy", r);
 		PQclear(r);
