@@ -32,7 +32,8 @@
 #include "util/err.h"
 
 /* 2: struct store_tx_base carries `write`, which a backend's begin sets.
- * 3: leases (lease_acquire, lease_release, lease_check, lease_list). */
+ * 3: leases (lease_acquire, lease_release, lease_check, lease_list).
+ *    lease_renew (store-level, outside transactions) appended later. */
 #define STORE_OPS_VERSION 3
 
 struct store; /* backend instance (opaque) */
@@ -221,6 +222,15 @@ struct store_ops {
 	/* Every lease whose name begins with prefix, by name, expired ones too;
 	 * each with now_ms set. */
 	int (*lease_list)(struct store_tx *tx, const char *prefix, store_lease_cb cb, void *arg);
+	/* Renew every lease `holder` holds that has not expired, to now +
+	 * ttl_ms, in one statement committed by itself: outside any transaction
+	 * and, where the backend can, without waiting behind write transactions
+	 * (PostgreSQL: a connection of its own, no writer lock; safe since only
+	 * the holder's own live leases move, which nobody else may take). No
+	 * epoch changes. cb (may be NULL) is called per renewed lease after the
+	 * commit. 0 or JD_EUNAVAIL. */
+	int (*lease_renew)(struct store *s, const char *holder, int64_t ttl_ms, store_lease_cb cb,
+	    void *arg);
 };
 
 /* Levels of store_check(): the write only, a quick page check (SQLite's
@@ -763,6 +773,15 @@ store_lease_list(struct store_tx *tx, const char *prefix, store_lease_cb cb, voi
 {
 	assert(tx != NULL && prefix != NULL && cb != NULL);
 	return store__tx(tx)->ops->lease_list(tx, prefix, cb, arg);
+}
+
+static inline int
+store_lease_renew(struct store *s, const char *holder, int64_t ttl_ms, store_lease_cb cb, void *arg)
+{
+	const struct store_ops *ops = ((const struct store_base *)(const void *)s)->ops;
+
+	assert(holder != NULL && ttl_ms > 0);
+	return ops->lease_renew(s, holder, ttl_ms, cb, arg);
 }
 
 /* Backends (registered in store.c). */

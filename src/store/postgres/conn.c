@@ -57,6 +57,10 @@ struct pg_store {
 	struct pool readers;
 	struct pool writers;
 	struct pg_group group; /* the write transactions (group.c) */
+	/* lease renewals (ops_lease.c): their own connection, so a busy writer
+	 * never delays them */
+	pthread_mutex_t lease_mu;
+	struct conn lease;
 };
 
 #define STR_(x) #x
@@ -146,6 +150,29 @@ conn_connect(struct conn *c)
 	return 0;
 }
 
+struct conn *
+pg__lease_conn_take(struct store *store)
+{
+	struct pg_store *s = (struct pg_store *)(void *)store;
+	struct conn *c = &s->lease;
+
+	pthread_mutex_lock(&s->lease_mu);
+	if ((c->db == NULL || c->broken || PQstatus(c->db) != CONNECTION_OK) &&
+	    conn_connect(c) != 0) {
+		pthread_mutex_unlock(&s->lease_mu);
+		return NULL;
+	}
+	return c;
+}
+
+void
+pg__lease_conn_give(struct store *store)
+{
+	struct pg_store *s = (struct pg_store *)(void *)store;
+
+	pthread_mutex_unlock(&s->lease_mu);
+}
+
 int
 pg__reconnect(struct conn *c)
 {
@@ -219,6 +246,8 @@ pg__close(struct store *store)
 	pool_destroy(&s->readers);
 	pool_destroy(&s->writers);
 	pg__group_destroy(&s->group);
+	conn_disconnect(&s->lease);
+	pthread_mutex_destroy(&s->lease_mu);
 	if (s->conninfo != NULL) {
 		explicit_bzero(s->conninfo, strlen(s->conninfo));
 		free(s->conninfo);
@@ -247,6 +276,10 @@ pg__open(const char *where, struct store **out, struct jd_error *e)
 	pool_init(s, &s->readers, PG_READERS, false);
 	pool_init(s, &s->writers, PG_WRITERS, true);
 	pg__group_init(&s->group, s->writers.all[0]);
+	pthread_mutex_init(&s->lease_mu, NULL);
+	s->lease.base.ops = &store_postgres_ops;
+	s->lease.base.write = true;
+	s->lease.s = s;
 
 	/* The first writer connects now: migrate, and prepare every statement
 	 * once, so a statement PostgreSQL rejects fails the start, not a request. */

@@ -436,5 +436,11 @@ int pg__lease_acquire(struct store_tx *tx, const char *name, const char *holder,
 int pg__lease_release(struct store_tx *tx, const char *name, const char *holder);
 int pg__lease_check(struct store_tx *tx, const char *name, const char *holder, int64_t epoch);
 int pg__lease_list(struct store_tx *tx, const char *prefix, store_lease_cb cb, void *arg);
+int pg__lease_renew(struct store *s, const char *holder, int64_t ttl_ms, store_lease_cb cb,
+    void *arg);
+/* The renewal's own connection (conn.c): taken and given back under a
+ * mutex; connected (or reconnected) on take. NULL: unreachable. */
+struct conn *pg__lease_conn_take(struct store *s);
+void pg__lease_conn_give(struct store *s);
 
 #endif

@@ -108,4 +108,5 @@ const struct store_ops store_postgres_ops = {
     .lease_release = pg__lease_release,
     .lease_check = pg__lease_check,
     .lease_list = pg__lease_list,
+    .lease_renew = pg__lease_renew,
 };

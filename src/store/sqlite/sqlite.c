@@ -106,4 +106,5 @@ const struct store_ops store_sqlite_ops = {
     .lease_release = sq__lease_release,
     .lease_check = sq__lease_check,
     .lease_list = sq__lease_list,
+    .lease_renew = sq__lease_renew,
 };
