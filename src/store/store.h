@@ -231,6 +231,13 @@ struct store_ops {
 	 * commit. 0 or JD_EUNAVAIL. */
 	int (*lease_renew)(struct store *s, const char *holder, int64_t ttl_ms, store_lease_cb cb,
 	    void *arg);
+	/* As thing_insert for each of ts[n], and member_add(group, things[i])
+	 * for each i, faster (one COPY on PostgreSQL), when every row is new
+	 * (copy-store): a duplicate thing is JD_EEXISTS, a duplicate membership
+	 * JD_EEXISTS or ignored; on an error the caller rolls back. */
+	int (*thing_insert_many)(struct store_tx *tx, const struct jd_thing *ts, size_t n);
+	int (*member_add_many)(struct store_tx *tx, const char *group, const char *const *things,
+	    size_t n);
 };
 
 /* Levels of store_check(): the write only, a quick page check (SQLite's
@@ -782,6 +789,20 @@ store_lease_renew(struct store *s, const char *holder, int64_t ttl_ms, store_lea
 
 	assert(holder != NULL && ttl_ms > 0);
 	return ops->lease_renew(s, holder, ttl_ms, cb, arg);
+}
+
+static inline int
+store_thing_insert_many(struct store_tx *tx, const struct jd_thing *ts, size_t n)
+{
+	assert(tx != NULL && store__tx(tx)->write && (ts != NULL || n == 0));
+	return store__tx(tx)->ops->thing_insert_many(tx, ts, n);
+}
+
+static inline int
+store_member_add_many(struct store_tx *tx, const char *group, const char *const *things, size_t n)
+{
+	assert(tx != NULL && store__tx(tx)->write && group != NULL && (things != NULL || n == 0));
+	return store__tx(tx)->ops->member_add_many(tx, group, things, n);
 }
 
 /* Backends (registered in store.c). */

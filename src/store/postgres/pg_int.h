@@ -15,6 +15,8 @@
  *   ops_exec.c      executions and their counts
  *   ops_types.c     thing types and tags
  *   ops_lease.c     leases (several nodes, D24)
+ *   ops_bulk.c      bulk inserts of things and memberships (COPY; copy-store)
+ *   group.c         group commit of the write transactions
  *
  * Names: pg__name() is internal to this backend (declared here).
  */
@@ -350,6 +352,10 @@ pg__cpy(const PGresult *r, int i, int j, char *dst, size_t size)
 	jd_strlcpy(dst, v != NULL ? v : "", size);
 }
 
+/* COPY text format (ops_exec.c): s escaped (NULL is \N); v then sep. */
+void pg__copy_text(struct buf *b, const char *s);
+void pg__copy_i64(struct buf *b, int64_t v, char sep);
+
 /* Call cb with column 0 of each row of r as a name; clears r. */
 int pg__each_name(PGresult *r, jd_name_cb cb, void *arg);
 
@@ -376,6 +382,9 @@ int pg__group_update(struct store_tx *tx, const struct jd_group *g);
 int pg__group_list_dynamic(struct store_tx *tx, const char *after, int limit, jd_group_cb cb,
     void *arg);
 int pg__member_add(struct store_tx *tx, const char *group, const char *thing);
+int pg__thing_insert_many(struct store_tx *tx, const struct jd_thing *ts, size_t n);
+int pg__member_add_many(struct store_tx *tx, const char *group, const char *const *things,
+    size_t n);
 int pg__member_remove(struct store_tx *tx, const char *group, const char *thing);
 int pg__member_list(struct store_tx *tx, const char *group, bool recursive, const char *after,
     int limit, jd_name_cb cb, void *arg);

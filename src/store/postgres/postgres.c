@@ -109,4 +109,6 @@ const struct store_ops store_postgres_ops = {
     .lease_check = pg__lease_check,
     .lease_list = pg__lease_list,
     .lease_renew = pg__lease_renew,
+    .thing_insert_many = pg__thing_insert_many,
+    .member_add_many = pg__member_add_many,
 };

@@ -107,4 +107,6 @@ const struct store_ops store_sqlite_ops = {
     .lease_check = sq__lease_check,
     .lease_list = sq__lease_list,
     .lease_renew = sq__lease_renew,
+    .thing_insert_many = sq__thing_insert_many,
+    .member_add_many = sq__member_add_many,
 };

@@ -475,6 +475,9 @@ int sq__lease_acquire(struct store_tx *tx, const char *name, const char *holder,
 int sq__lease_release(struct store_tx *tx, const char *name, const char *holder);
 int sq__lease_check(struct store_tx *tx, const char *name, const char *holder, int64_t epoch);
 int sq__lease_list(struct store_tx *tx, const char *prefix, store_lease_cb cb, void *arg);
+int sq__thing_insert_many(struct store_tx *tx, const struct jd_thing *ts, size_t n);
+int sq__member_add_many(struct store_tx *tx, const char *group, const char *const *things,
+    size_t n);
 int sq__lease_renew(struct store *s, const char *holder, int64_t ttl_ms, store_lease_cb cb,
     void *arg);
 
