@@ -46,6 +46,7 @@
 #include "util/log.h"
 
 #define PAGE 10000  /* rows per list call on the source and in verification */
+#define CHUNK 2000  /* things or memberships per bulk insert (one COPY on PostgreSQL) */
 #define BATCH 20000 /* first executions per exec_insert_first */
 
 enum tally {
@@ -83,6 +84,10 @@ struct cs {
 	struct names tagged; /* "KIND/NAME" of every resource that may have tags */
 	int64_t job_mismatches;
 	int64_t source_warnings;
+	/* rows waiting for the next bulk insert (CHUNK at most) */
+	struct jd_thing *tbuf;
+	size_t tn;
+	struct names mbuf;
 };
 
 static double
@@ -238,7 +243,20 @@ copy_type(void *arg, const struct jd_thing_type *t)
 	return store_thing_type_insert(c->dst, t);
 }
 
-/* the thing's type_name (a thing type's name or "") travels with it */
+/* Insert the buffered things with one bulk insert. */
+static int
+flush_things(struct cs *c)
+{
+	int rc = store_thing_insert_many(c->dst, c->tbuf, c->tn);
+
+	for (size_t i = 0; i < c->tn; i++)
+		free(c->tbuf[i].attributes);
+	c->tn = 0;
+	return rc;
+}
+
+/* the thing's type_name (a thing type's name or "") travels with it;
+ * things go in bulk, CHUNK at a time */
 static int
 copy_thing(void *arg, const struct jd_thing *t)
 {
@@ -246,7 +264,11 @@ copy_thing(void *arg, const struct jd_thing *t)
 
 	jd_strlcpy(c->after, t->name, sizeof(c->after));
 	c->page++;
-	return store_thing_insert(c->dst, t);
+	if (c->tbuf == NULL)
+		c->tbuf = jd_calloc(CHUNK, sizeof(*c->tbuf));
+	c->tbuf[c->tn] = *t;
+	c->tbuf[c->tn].attributes = t->attributes != NULL ? jd_strdup(t->attributes) : NULL;
+	return ++c->tn < CHUNK ? 0 : flush_things(c);
 }
 
 static int
@@ -269,6 +291,18 @@ struct member_ctx {
 	const char *group;
 };
 
+/* Insert the buffered memberships of group with one bulk insert. */
+static int
+flush_members(struct cs *c, const char *group)
+{
+	int rc = store_member_add_many(c->dst, group, (const char *const *)c->mbuf.v, c->mbuf.n);
+
+	for (size_t i = 0; i < c->mbuf.n; i++)
+		free(c->mbuf.v[i]);
+	c->mbuf.n = 0;
+	return rc;
+}
+
 static int
 copy_member(void *arg, const char *thing)
 {
@@ -276,7 +310,8 @@ copy_member(void *arg, const char *thing)
 
 	jd_strlcpy(m->c->after, thing, sizeof(m->c->after));
 	m->c->page++;
-	return store_member_add(m->c->dst, m->group, thing);
+	names_add(&m->c->mbuf, thing);
+	return m->c->mbuf.n < CHUNK ? 0 : flush_members(m->c, m->group);
 }
 
 static int
@@ -294,6 +329,7 @@ static int
 copy_registry(struct cs *c)
 {
 	int64_t n;
+	int rc;
 
 	c->page = 0;
 	if (store_meta_list(c->src, copy_meta, c) != 0)
@@ -304,6 +340,8 @@ copy_registry(struct cs *c)
 	c->n[T_TYPES][0] = n;
 	PAGED(c, n, store_thing_list(c->src, NULL, c->after, PAGE, copy_thing, c));
 	c->n[T_THINGS][0] = n;
+	if ((rc = flush_things(c)) != 0)
+		return rc;
 	PAGED(c, n, store_group_list(c->src, NULL, c->after, PAGE, copy_group, c));
 	c->n[T_GROUPS][0] = n;
 	for (size_t i = 0; i < c->groups.n; i++) {
@@ -312,6 +350,8 @@ copy_registry(struct cs *c)
 		PAGED(c, n,
 		    store_member_list(c->src, m.group, false, c->after, PAGE, copy_member, &m));
 		c->n[T_MEMBERS][0] += n;
+		if ((rc = flush_members(c, m.group)) != 0)
+			return rc;
 	}
 	PAGED(c, n, store_template_list(c->src, c->after, PAGE, copy_template, c));
 	c->n[T_TEMPLATES][0] = n;
@@ -869,6 +909,10 @@ out:
 	store_rollback(c.src);
 	names_free(&c.groups);
 	names_free(&c.tagged);
+	for (size_t i = 0; i < c.tn; i++)
+		free(c.tbuf[i].attributes);
+	free(c.tbuf);
+	names_free(&c.mbuf);
 	store_close(c.to);
 	store_close(c.from);
 	return rc;

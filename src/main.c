@@ -363,6 +363,7 @@ setup_mqtt(struct jobsd *j)
 	    .host = c->mqtt_addr.host,
 	    .port = c->mqtt_addr.port,
 	    .client_id = c->mqtt_client_id, /* "": the bridge draws a random one (D25) */
+	    .node_id = c->node_id,          /* named in the drawn id */
 	    .queue_bytes = (size_t)c->mqtt_queue_mib << 20, /* 0: the default */
 	    .protocol = c->mqtt_proto,                      /* 0: auto */
 	    .username = c->mqtt_username[0] ? c->mqtt_username : NULL,
@@ -427,6 +428,10 @@ setup_http(struct jobsd *j)
 	    .account = c->account,
 	    .test_rig = c->test_rig,
 	    .http_conn_per_ip = (unsigned)c->http_conn_per_ip,
+	    /* PostgreSQL: a read waits on a round trip, so more reads in flight */
+	    .io_threads = strcmp(store_kind(j->store), "postgres") == 0 ?
+	        (unsigned)sys_cpus(2, JD_HTTP_IO_THREADS_MAX / 4) * 4 :
+	        0,
 	    .http_headers_s = (unsigned)c->http_header_s,
 	    .http_request_s = (unsigned)c->http_request_s,
 	    .http_keepalive_s = (unsigned)c->http_keepalive_s,

@@ -45,6 +45,10 @@ struct api_config {
 	 * request (JD_HTTP_REQUEST_S), and for the next header section after an
 	 * answer on a kept-alive connection (JD_HTTP_KEEPALIVE_S). */
 	unsigned http_conn_per_ip;
+	/* threads of each listener's epoll pool, which serve reads themselves
+	 * (0: the CPUs, 2..JD_HTTP_IO_THREADS_MAX); more when a read waits on
+	 * a store's round trips (PostgreSQL) */
+	unsigned io_threads;
 	unsigned http_headers_s;
 	unsigned http_request_s;
 	unsigned http_keepalive_s;

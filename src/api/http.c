@@ -880,7 +880,9 @@ start_one(struct api *a, int idx, const char *spec, struct jd_error *e)
 	 * dependencies.md pitfalls). */
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-	unsigned int pool = (unsigned int)sys_cpus(2, JD_HTTP_IO_THREADS_MAX);
+	unsigned int pool = a->cfg.io_threads > 0 ?
+	    a->cfg.io_threads :
+	    (unsigned int)sys_cpus(2, JD_HTTP_IO_THREADS_MAX);
 
 	if (parse_listen(spec, &sa, a->listen_host[idx], sizeof(a->listen_host[idx])) != 0)
 		return jd_error_set(e, JD_EINVAL, "invalid listen address '%s' (want ADDR:PORT)",

@@ -786,9 +786,11 @@ mqtt_bridge_ready(const struct mqtt_bridge *b)
 	return b != NULL && atomic_load(&b->subscribed);
 }
 
-/* The configured id, or "jobsd-<host>-<16 hex digits from getrandom>". */
+/* The configured id, or "jobsd-<node>-<16 hex digits from getrandom>"
+ * (node: --node-id, else the host name): the broker's list of clients says
+ * which node is which, and the random part keeps it unguessable (D25). */
 static char *
-make_client_id(const char *configured)
+make_client_id(const char *configured, const char *node)
 {
 	unsigned char r[8];
 	char host[64] = "node", id[128];
@@ -801,7 +803,10 @@ make_client_id(const char *configured)
 		    (uint64_t)mono_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)r;
 		memcpy(r, &x, sizeof(r));
 	}
-	gethostname(host, sizeof(host) - 1);
+	if (node != NULL && node[0] != '\0')
+		jd_strlcpy(host, node, sizeof(host));
+	else
+		gethostname(host, sizeof(host) - 1);
 	host[sizeof(host) - 1] = '\0';
 	snprintf(id, sizeof(id), "jobsd-%.40s-%02x%02x%02x%02x%02x%02x%02x%02x", host, r[0], r[1],
 	    r[2], r[3], r[4], r[5], r[6], r[7]);
@@ -845,7 +850,7 @@ mqtt_bridge_create(const struct mqtt_config *cfg, struct svc *svc, struct mqtt_b
 	b->svc = svc;
 	b->cfg = *cfg;
 	b->host = jd_strdup(cfg->host);
-	b->client_id = make_client_id(cfg->client_id);
+	b->client_id = make_client_id(cfg->client_id, cfg->node_id);
 	b->username = jd_strdup(cfg->username);
 	b->password = jd_strdup(cfg->password);
 	b->cafile = jd_strdup(cfg->cafile);

@@ -26,9 +26,11 @@ enum { MQTT_PROTO_AUTO = 0, MQTT_PROTO_V311 = 4, MQTT_PROTO_V5 = 5 };
 struct mqtt_config {
 	const char *host; /* broker address */
 	int port;
-	/* NULL or "": "jobsd-<host>-<16 random hex digits>", which no other
+	/* NULL or "": "jobsd-<node>-<16 random hex digits>", which no other
 	 * client can guess (D25); the broker should bind ids to accounts anyway */
 	const char *client_id;
+	/* --node-id, named in the drawn client id (NULL: the host name) */
+	const char *node_id;
 	const char *username; /* NULL: none */
 	const char *password; /* NULL: none (never logged) */
 	const char *cafile;   /* TLS to the broker when set */

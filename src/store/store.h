@@ -33,8 +33,10 @@
 
 /* 2: struct store_tx_base carries `write`, which a backend's begin sets.
  * 3: leases (lease_acquire, lease_release, lease_check, lease_list).
- * 4: a job's timeline and pause (timeline_add ... rollout_count), issue 14. */
-#define STORE_OPS_VERSION 4
+ * 4: a job's timeline and pause (timeline_add ... rollout_count), issue 14.
+ * 5: lease_renew (store-level, outside transactions), thing_insert_many and
+ *    member_add_many (bulk, copy-store). */
+#define STORE_OPS_VERSION 5
 
 struct store; /* backend instance (opaque) */
 /* A meta row (key, value), borrowed for the call. */
@@ -256,6 +258,22 @@ struct store_ops {
 	int (*pause_list)(struct store_tx *tx, jd_name_cb cb, void *arg);
 	/* How many things wait in the job's rollout queue. */
 	int (*rollout_count)(struct store_tx *tx, const char *job_id, int64_t *n);
+	/* Renew every lease `holder` holds that has not expired, to now +
+	 * ttl_ms, in one statement committed by itself: outside any transaction
+	 * and, where the backend can, without waiting behind write transactions
+	 * (PostgreSQL: a connection of its own, no writer lock; safe since only
+	 * the holder's own live leases move, which nobody else may take). No
+	 * epoch changes. cb (may be NULL) is called per renewed lease after the
+	 * commit. 0 or JD_EUNAVAIL. */
+	int (*lease_renew)(struct store *s, const char *holder, int64_t ttl_ms, store_lease_cb cb,
+	    void *arg);
+	/* As thing_insert for each of ts[n], and member_add(group, things[i])
+	 * for each i, faster (one COPY on PostgreSQL), when every row is new
+	 * (copy-store): a duplicate thing is JD_EEXISTS, a duplicate membership
+	 * JD_EEXISTS or ignored; on an error the caller rolls back. */
+	int (*thing_insert_many)(struct store_tx *tx, const struct jd_thing *ts, size_t n);
+	int (*member_add_many)(struct store_tx *tx, const char *group, const char *const *things,
+	    size_t n);
 };
 
 /* Levels of store_check(): the write only, a quick page check (SQLite's
@@ -302,6 +320,14 @@ store_check(struct store *s, enum store_check_level level, struct jd_error *e)
 	const struct store_ops *ops = ((const struct store_base *)(const void *)s)->ops;
 
 	return ops->check != NULL ? ops->check(s, (int)level, e) : 0;
+}
+
+/* The backend's name ("sqlite", "postgres"): main sizes its HTTP threads by
+ * it (a PostgreSQL call waits on a round trip; a SQLite read does not). */
+static inline const char *
+store_kind(struct store *s)
+{
+	return ((const struct store_base *)(const void *)s)->ops->name;
 }
 
 /* ---- wrappers (the only way svc/ reaches a backend) ------------------- */
@@ -790,6 +816,29 @@ store_lease_list(struct store_tx *tx, const char *prefix, store_lease_cb cb, voi
 {
 	assert(tx != NULL && prefix != NULL && cb != NULL);
 	return store__tx(tx)->ops->lease_list(tx, prefix, cb, arg);
+}
+
+static inline int
+store_lease_renew(struct store *s, const char *holder, int64_t ttl_ms, store_lease_cb cb, void *arg)
+{
+	const struct store_ops *ops = ((const struct store_base *)(const void *)s)->ops;
+
+	assert(holder != NULL && ttl_ms > 0);
+	return ops->lease_renew(s, holder, ttl_ms, cb, arg);
+}
+
+static inline int
+store_thing_insert_many(struct store_tx *tx, const struct jd_thing *ts, size_t n)
+{
+	assert(tx != NULL && store__tx(tx)->write && (ts != NULL || n == 0));
+	return store__tx(tx)->ops->thing_insert_many(tx, ts, n);
+}
+
+static inline int
+store_member_add_many(struct store_tx *tx, const char *group, const char *const *things, size_t n)
+{
+	assert(tx != NULL && store__tx(tx)->write && group != NULL && (things != NULL || n == 0));
+	return store__tx(tx)->ops->member_add_many(tx, group, things, n);
 }
 
 /* Backends (registered in store.c). */

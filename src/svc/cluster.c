@@ -9,13 +9,18 @@
  *   "node/ID"    a node that answers MQTT requests is alive;
  *   "shard/NN"   the node that answers the MQTT requests of the things whose
  *                name hashes to NN (FNV-1a modulo SVC_SHARDS).
- * A thread of its own (lease_main, so that a long timer pass or a big
- * deletion never delays a renewal) calls svc__cluster_tick every 100 ms; at
- * most every SVC_LEASE_RENEW_MS it renews what this node holds, takes the
- * duty lease when it is free, and evens out the shards: with N live nodes
- * each holds ceil(SHARDS / N); a node over it gives the excess back, a node
- * under it takes free (released or expired) shards. All in one write
- * transaction, so under the store's writer lock.
+ * A thread of its own (lease_main, so that a long timer pass never delays
+ * it) calls svc__cluster_tick every 100 ms; at most every
+ * SVC_LEASE_RENEW_MS it takes the duty lease when it is free, and evens out
+ * the shards: with N live nodes each holds ceil(SHARDS / N); a node over it
+ * gives the excess back, a node under it takes free (released or expired)
+ * shards at once (one it held that lapsed included). All in one write
+ * transaction, so under the store's writer lock, which a big write (a
+ * fan-out, a deletion) may hold for seconds. Renewing is separate: a second
+ * thread (renew_main) renews every live lease of this node every
+ * SVC_LEASE_RENEW_MS / 2 with one statement outside the writer lock
+ * (store_lease_renew), so a renewal is late only when the node or the
+ * database itself stalls, by more than TTL - MARGIN - RENEW / 2 (1.75 s).
  *
  * Exactly once:
  * - Duties: each duty transaction checks the duty lease inside itself
@@ -65,12 +70,15 @@ struct svc_cluster {
 	pthread_mutex_t mu;
 	pthread_cond_t cv; /* stop */
 	pthread_t thread;
-	bool started, stop;
+	pthread_t rthread; /* renew_main, which waits on rmu/rcv (never on mu,
+	                    * which a tick holds while it waits for the writer) */
+	pthread_mutex_t rmu;
+	pthread_cond_t rcv;
+	bool started, rstarted, stop, rstop;
 	int64_t next_tick; /* monotonic ms */
 	bool duty_logged;
-	int held_logged;  /* shards held, as last logged */
-	int64_t lapse_at; /* monotonic ms at which what it holds lapses (0: nothing) */
-	int64_t lapse_logged;
+	int held_logged;              /* shards held, as last logged */
+	_Atomic int64_t lapse_logged; /* monotonic ms of the last lapse warning */
 	/* read without a lock by svc__duty_begin, svc__duty_held and
 	 * svc_shard_owned (a duty transaction holds the writer lock, which a
 	 * tick under mu waits for: the duty must not wait for mu) */
@@ -183,6 +191,97 @@ until_of(const struct store_lease *l, int64_t t0)
 	return t0 + (l->expires_ms - l->now_ms) - SVC_LEASE_MARGIN_MS;
 }
 
+/* A renewal that lands after this node's local validity had ended: its MQTT
+ * shards went unanswered and its duties waited meanwhile; say so (at most
+ * every 10 s). */
+static void
+note_lapse(struct svc_cluster *c, int64_t until, int64_t now)
+{
+	int64_t last = atomic_load(&c->lapse_logged);
+
+	if (until == 0 || now <= until || now - last <= 10000 ||
+	    !atomic_compare_exchange_strong(&c->lapse_logged, &last, now))
+		return;
+	log_warn("cluster: node %s renewed its leases %lld ms after they had lapsed here (a "
+	         "stalled node or a busy database): its MQTT shards went unanswered and its "
+	         "duties waited meanwhile",
+	    c->node, (long long)(now - until));
+}
+
+/* Raise a held lease's local validity to v (never one given up: 0 stays). */
+static void
+raise_until(_Atomic int64_t *u, int64_t v)
+{
+	int64_t cur = atomic_load(u);
+
+	while (cur != 0 && cur < v && !atomic_compare_exchange_weak(u, &cur, v))
+		;
+}
+
+struct renewal {
+	struct svc_cluster *c;
+	int64_t t0; /* monotonic ms before the statement was sent */
+};
+
+static int
+renewed(void *arg, const struct store_lease *l)
+{
+	struct renewal *r = arg;
+	struct svc_cluster *c = r->c;
+	int64_t until = until_of(l, r->t0), now = mono_ms();
+
+	if (strcmp(l->name, DUTY) == 0) {
+		if (l->epoch != atomic_load(&c->duty_epoch))
+			return 0;
+		note_lapse(c, atomic_load(&c->duty_until), now);
+		raise_until(&c->duty_until, until);
+	} else if (strncmp(l->name, SHARD_PREFIX, strlen(SHARD_PREFIX)) == 0) {
+		int i = atoi(l->name + strlen(SHARD_PREFIX));
+
+		if (i < 0 || i >= SVC_SHARDS)
+			return 0;
+		note_lapse(c, atomic_load(&c->shard_until[i]), now);
+		raise_until(&c->shard_until[i], until);
+	}
+	return 0;
+}
+
+/*
+ * The renewal thread: every SVC_LEASE_RENEW_MS / 2, one statement renews
+ * every live lease this node holds (store_lease_renew: outside the writer
+ * lock on PostgreSQL), so neither a long write transaction (a big fan-out, a
+ * deletion) nor a slow tick (which waits for the writer) delays a renewal.
+ * The tick still takes, gives back and balances leases.
+ */
+static void *
+renew_main(void *arg)
+{
+	struct svc *s = arg;
+	struct svc_cluster *c = s->cluster;
+
+	pthread_mutex_lock(&c->rmu);
+	while (!c->rstop) {
+		struct timespec ts;
+		struct renewal r = {c, 0};
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += (SVC_LEASE_RENEW_MS / 2) * 1000000L;
+		while (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&c->rcv, &c->rmu, &ts);
+		if (c->rstop)
+			break;
+		pthread_mutex_unlock(&c->rmu);
+		r.t0 = mono_ms();
+		store_lease_renew(s->store, c->node, SVC_LEASE_TTL_MS, renewed, &r);
+		pthread_mutex_lock(&c->rmu);
+	}
+	pthread_mutex_unlock(&c->rmu);
+	return NULL;
+}
+
 /* The shards' part of a tick, in tx. from/until: what to publish after commit. */
 static int
 tick_shards(struct svc_cluster *c, struct store_tx *tx, int64_t t0, int64_t from[SVC_SHARDS],
@@ -225,6 +324,12 @@ tick_shards(struct svc_cluster *c, struct store_tx *tx, int64_t t0, int64_t from
 		}
 		if (!held && !(free_ && mine < target))
 			continue;
+		if (held && atomic_load(&c->shard_until[i]) > t0 + SVC_LEASE_RENEW_MS) {
+			/* kept fresh by the renewal thread: no statement needed */
+			from[i] = atomic_load(&c->shard_from[i]);
+			until[i] = atomic_load(&c->shard_until[i]);
+			continue;
+		}
 		rc = store_lease_acquire(tx, name, c->node, SVC_LEASE_TTL_MS, &l);
 		if (rc == JD_ECONFLICT)
 			continue; /* taken meanwhile (cannot happen under the writer lock) */
@@ -283,18 +388,15 @@ svc__cluster_tick(struct svc *s, bool force)
 	if (svc__commit(&t, NULL) != 0)
 		goto fail;
 	{
-		/* a renewal that came after the margin: meanwhile this node answered
-		 * nothing of its shards and ran no duty; say so (at most every 10 s) */
+		/* a renewal that came after the margin (the renewal thread's
+		 * were late too, or failed) */
 		int64_t t1 = mono_ms();
-		if (c->lapse_at != 0 && t1 > c->lapse_at && t1 - c->lapse_logged > 10000) {
-			log_warn(
-			    "cluster: node %s renewed its leases %lld ms after they had lapsed "
-			    "here (a stalled node or a busy database): its MQTT shards went "
-			    "unanswered and its duties waited meanwhile",
-			    c->node, (long long)(t1 - c->lapse_at));
-			c->lapse_logged = t1;
-		}
-		c->lapse_at = got ? until_of(&duty, t0) : 0;
+
+		if (got && atomic_load(&c->duty_epoch) == duty.epoch)
+			note_lapse(c, atomic_load(&c->duty_until), t1);
+		for (int i = 0; c->shards && i < SVC_SHARDS; i++)
+			if (until[i] != 0)
+				note_lapse(c, atomic_load(&c->shard_until[i]), t1);
 	}
 	if (got) {
 		atomic_store(&c->duty_epoch, duty.epoch);
@@ -312,8 +414,6 @@ svc__cluster_tick(struct svc *s, bool force)
 			atomic_store(&c->shard_from[i], from[i]);
 			atomic_store(&c->shard_until[i], until[i]);
 			held += until[i] != 0;
-			if (until[i] != 0 && (c->lapse_at == 0 || until[i] < c->lapse_at))
-				c->lapse_at = until[i];
 		}
 		if (held != c->held_logged)
 			log_info("cluster: node %s answers %d of %d MQTT shards", c->node, held,
@@ -370,11 +470,14 @@ svc__cluster_open(struct svc *s, const struct svc_node *node)
 	jd_strlcpy(c->node, node != NULL && node->id != NULL ? node->id : "local", sizeof(c->node));
 	atomic_init(&c->duty_until, 0);
 	atomic_init(&c->duty_epoch, 0);
+	atomic_init(&c->lapse_logged, 0);
 	for (int i = 0; i < SVC_SHARDS; i++) {
 		atomic_init(&c->shard_from[i], INT64_MAX);
 		atomic_init(&c->shard_until[i], 0);
 	}
 	pthread_cond_init(&c->cv, NULL);
+	pthread_mutex_init(&c->rmu, NULL);
+	pthread_cond_init(&c->rcv, NULL);
 	s->cluster = c;
 	svc__cluster_tick(s, true);
 	if (c->leases) {
@@ -382,6 +485,10 @@ svc__cluster_open(struct svc *s, const struct svc_node *node)
 			c->started = true;
 		else /* without it, leases lapse: other nodes take over */
 			log_error("cluster: cannot start the lease thread");
+		if (pthread_create(&c->rthread, NULL, renew_main, s) == 0)
+			c->rstarted = true;
+		else
+			log_error("cluster: cannot start the lease renewal thread");
 	}
 }
 
@@ -396,9 +503,16 @@ svc__cluster_close(struct svc *s)
 	if (c->started) {
 		pthread_mutex_lock(&c->mu);
 		c->stop = true;
-		pthread_cond_signal(&c->cv);
+		pthread_cond_broadcast(&c->cv);
 		pthread_mutex_unlock(&c->mu);
 		pthread_join(c->thread, NULL);
+	}
+	if (c->rstarted) {
+		pthread_mutex_lock(&c->rmu);
+		c->rstop = true;
+		pthread_cond_signal(&c->rcv);
+		pthread_mutex_unlock(&c->rmu);
+		pthread_join(c->rthread, NULL);
 	}
 	if (c->leases) {
 		atomic_store(&c->duty_until, 0);
@@ -421,6 +535,8 @@ svc__cluster_close(struct svc *s)
 				svc__rollback(&t);
 		}
 	}
+	pthread_cond_destroy(&c->rcv);
+	pthread_mutex_destroy(&c->rmu);
 	pthread_cond_destroy(&c->cv);
 	pthread_mutex_destroy(&c->mu);
 	free(c);

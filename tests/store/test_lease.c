@@ -313,6 +313,73 @@ TEST(t_lease_survives_wipe)
 	CHECK_EQ_INT(check(n, "node-a", l.epoch, true), 0);
 }
 
+struct renewed {
+	int n;
+	char names[8][128];
+	int64_t expires[8], epochs[8];
+};
+
+static int
+note_renewed(void *arg, const struct store_lease *l)
+{
+	struct renewed *r = arg;
+
+	if (strncmp(l->name, run_id, strlen(run_id)) != 0 || r->n >= 8)
+		return 0; /* another run's lease of the same holder */
+	jd_strlcpy(r->names[r->n], l->name, sizeof(r->names[r->n]));
+	r->expires[r->n] = l->expires_ms;
+	r->epochs[r->n] = l->epoch;
+	r->n++;
+	return 0;
+}
+
+/* lease_renew moves every live lease of one holder, outside any transaction,
+ * keeping epochs; expired, released and other holders' leases stay as they are. */
+TEST(t_lease_renew_all)
+{
+	struct store_lease a, b, other, lapsed, released, m;
+	struct renewed r = {0};
+	struct store_tx *tx;
+	char holder[64], na[128], nb[128], no[128], nl[128], nr[128];
+
+	snprintf(holder, sizeof(holder), "renewer-%s", run_id);
+	nm(na, sizeof(na), "renew/a");
+	nm(nb, sizeof(nb), "renew/b");
+	nm(no, sizeof(no), "renew/other");
+	nm(nl, sizeof(nl), "renew/lapsed");
+	nm(nr, sizeof(nr), "renew/released");
+	CHECK_EQ_INT(acquire(na, holder, 2000, &a), 0);
+	CHECK_EQ_INT(acquire(nb, holder, 2000, &b), 0);
+	CHECK_EQ_INT(acquire(no, "node-z", 2000, &other), 0);
+	CHECK_EQ_INT(acquire(nr, holder, 60000, &released), 0);
+	tx = begin(true);
+	CHECK_EQ_INT(store_lease_release(tx, nr, holder), 0);
+	commit(tx);
+	CHECK_EQ_INT(acquire(nl, holder, 30, &lapsed), 0);
+	while (check(nl, holder, lapsed.epoch, false) == 0)
+		; /* bounded by the 30 ms ttl */
+
+	CHECK_EQ_INT(store_lease_renew(S, holder, 90000, note_renewed, &r), 0);
+	CHECK_EQ_INT(r.n, 2);
+	for (int i = 0; i < r.n; i++) {
+		CHECK(strcmp(r.names[i], na) == 0 || strcmp(r.names[i], nb) == 0);
+		CHECK(r.expires[i] > a.expires_ms + 60000);
+		CHECK_EQ_INT(r.epochs[i], strcmp(r.names[i], na) == 0 ? a.epoch : b.epoch);
+	}
+	/* the renewed leases are live and fenced as before; the rest did not move */
+	CHECK_EQ_INT(check(na, holder, a.epoch, true), 0);
+	CHECK_EQ_INT(check(nb, holder, b.epoch, true), 0);
+	CHECK_EQ_INT(check(nl, holder, lapsed.epoch, true), JD_ECONFLICT);
+	CHECK_EQ_INT(check(nr, holder, released.epoch, true), JD_ECONFLICT);
+	memset(&m, 0, sizeof(m));
+	CHECK_EQ_INT(acquire(no, "node-y", 1000, &m), JD_ECONFLICT);
+	CHECK_EQ_INT(m.expires_ms, other.expires_ms);
+	/* a lapsed lease is taken afresh by acquire, not by renew */
+	r.n = 0;
+	CHECK_EQ_INT(store_lease_renew(S, "nobody-holds-anything", 1000, note_renewed, &r), 0);
+	CHECK_EQ_INT(r.n, 0);
+}
+
 static void
 cleanup_tmp(void)
 {
@@ -364,6 +431,7 @@ main(int argc, char **argv)
 	RUN(t_lease_list);
 	RUN(t_lease_race);
 	RUN(t_lease_survives_wipe);
+	RUN(t_lease_renew_all);
 
 	store_close(S);
 	cleanup_tmp();

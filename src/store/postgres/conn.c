@@ -1,11 +1,14 @@
 /*
  * conn.c: the connections of the PostgreSQL backend and its transactions.
  *
- * - Two pools: PG_READERS connections for read transactions (BEGIN
+ * - A pool of PG_READERS connections for read transactions (BEGIN
  *   REPEATABLE READ READ ONLY: one snapshot, and a write fails loudly with
- *   JD_EUNAVAIL) and PG_WRITERS for write transactions. A transaction takes
- *   one connection from its pool (waiting for a free one) and gives it back
- *   at commit or rollback; the transaction handle is the connection itself.
+ *   JD_EUNAVAIL): a read takes one (waiting for a free one) and gives it
+ *   back at its end; the transaction handle is the connection itself. Write
+ *   transactions share the one writer connection and commit in groups
+ *   (group.c). Nothing goes to the server at begin: the opening commands go
+ *   with the first statement, and a read's end is not waited for (pg_int.h
+ *   "Round trips").
  * - Connections are opened lazily (the first at open, to migrate) with the
  *   user's URI or conninfo handed to libpq whole (PQconnectdbParams with
  *   expand_dbname), after our defaults, so the user's parameters, PGPASSWORD,
@@ -24,8 +27,9 @@
  *   role configuration) sets it back on for its session and says so.
  * - Unreachable server: begin fails with JD_EUNAVAIL (503 above). A broken
  *   connection is reconnected at the start of its next transaction; a
- *   connection found dead at BEGIN (the server restarted while it was idle)
- *   is reconnected and the BEGIN retried once, so recovery needs no restart
+ *   connection found dead at a transaction's first statement (the server
+ *   restarted while it was idle) is reconnected and that first pipeline
+ *   (BEGIN and the statement) retried once, so recovery needs no restart
  *   of jobsd. The first failure and the recovery are logged once each.
  */
 #include <pthread.h>
@@ -52,6 +56,11 @@ struct pg_store {
 	atomic_bool down;       /* the last connection attempt failed */
 	struct pool readers;
 	struct pool writers;
+	struct pg_group group; /* the write transactions (group.c) */
+	/* lease renewals (ops_lease.c): their own connection, so a busy writer
+	 * never delays them */
+	pthread_mutex_t lease_mu;
+	struct conn lease;
 };
 
 #define STR_(x) #x
@@ -64,7 +73,23 @@ conn_disconnect(struct conn *c)
 		PQfinish(c->db);
 	c->db = NULL;
 	c->broken = false;
+	c->in_tx = false;
+	c->pending = 0;
 	memset(c->prepared, 0, sizeof(c->prepared));
+}
+
+/* Run sql on a fresh connection (no transaction, no prefix). */
+static int
+raw(struct conn *c, const char *sql)
+{
+	PGresult *r = PQexec(c->db, sql);
+	ExecStatusType st = PQresultStatus(r);
+	int rc = 0;
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		rc = pg__fail(c, sql, r);
+	PQclear(r);
+	return rc;
 }
 
 /* Session settings of a new connection. */
@@ -74,7 +99,7 @@ conn_setup(struct conn *c)
 	PGresult *r;
 	int rc;
 
-	if ((rc = pg__simple(c, "SET lock_timeout = " STR(JD_STORE_BUSY_MS))) != 0)
+	if ((rc = raw(c, "SET lock_timeout = " STR(JD_STORE_BUSY_MS))) != 0)
 		return rc;
 	r = PQexec(c->db, "SHOW synchronous_commit");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
@@ -85,7 +110,7 @@ conn_setup(struct conn *c)
 	if (strcmp(PQgetvalue(r, 0, 0), "off") == 0) {
 		log_warn("store postgres: synchronous_commit is off for this role or server;"
 		         " jobsd sets it on (a 200 must mean committed durably)");
-		rc = pg__simple(c, "SET synchronous_commit = on");
+		rc = raw(c, "SET synchronous_commit = on");
 	}
 	PQclear(r);
 	return rc;
@@ -123,6 +148,35 @@ conn_connect(struct conn *c)
 	if (atomic_exchange(&s->down, false))
 		log_warn("store postgres: connected again");
 	return 0;
+}
+
+struct conn *
+pg__lease_conn_take(struct store *store)
+{
+	struct pg_store *s = (struct pg_store *)(void *)store;
+	struct conn *c = &s->lease;
+
+	pthread_mutex_lock(&s->lease_mu);
+	if ((c->db == NULL || c->broken || PQstatus(c->db) != CONNECTION_OK) &&
+	    conn_connect(c) != 0) {
+		pthread_mutex_unlock(&s->lease_mu);
+		return NULL;
+	}
+	return c;
+}
+
+void
+pg__lease_conn_give(struct store *store)
+{
+	struct pg_store *s = (struct pg_store *)(void *)store;
+
+	pthread_mutex_unlock(&s->lease_mu);
+}
+
+int
+pg__reconnect(struct conn *c)
+{
+	return conn_connect(c);
 }
 
 static void
@@ -191,6 +245,9 @@ pg__close(struct store *store)
 		return;
 	pool_destroy(&s->readers);
 	pool_destroy(&s->writers);
+	pg__group_destroy(&s->group);
+	conn_disconnect(&s->lease);
+	pthread_mutex_destroy(&s->lease_mu);
 	if (s->conninfo != NULL) {
 		explicit_bzero(s->conninfo, strlen(s->conninfo));
 		free(s->conninfo);
@@ -218,6 +275,11 @@ pg__open(const char *where, struct store **out, struct jd_error *e)
 	atomic_init(&s->down, false);
 	pool_init(s, &s->readers, PG_READERS, false);
 	pool_init(s, &s->writers, PG_WRITERS, true);
+	pg__group_init(&s->group, s->writers.all[0]);
+	pthread_mutex_init(&s->lease_mu, NULL);
+	s->lease.base.ops = &store_postgres_ops;
+	s->lease.base.write = true;
+	s->lease.s = s;
 
 	/* The first writer connects now: migrate, and prepare every statement
 	 * once, so a statement PostgreSQL rejects fails the start, not a request. */
@@ -254,86 +316,71 @@ out:
 	return rc;
 }
 
-/* Leave c with no transaction open (best effort). */
-static void
-abandon(struct conn *c)
+void
+pg__abandon(struct conn *c)
 {
+	c->nprefix = 0;
+	if (c->pending > 0)
+		pg__drain(c);
 	if (c->db != NULL && PQstatus(c->db) == CONNECTION_OK &&
 	    PQtransactionStatus(c->db) != PQTRANS_IDLE) {
 		PGresult *r = PQexec(c->db, "ROLLBACK");
 
 		PQclear(r);
 	}
+	c->in_tx = false;
 	if (c->db != NULL && PQstatus(c->db) != CONNECTION_OK)
 		c->broken = true;
+}
+
+int
+pg__connect_if_needed(struct conn *c)
+{
+	/* the answer to the previous transaction's end, if it is still unread */
+	if (c->pending > 0)
+		pg__drain(c);
+	if (c->db == NULL || c->broken || PQstatus(c->db) != CONNECTION_OK)
+		return conn_connect(c);
+	return 0;
 }
 
 int
 pg__begin(struct store *store, bool write, struct store_tx **out)
 {
 	struct pg_store *s = (struct pg_store *)(void *)store;
-	struct conn *c = pool_take(write ? &s->writers : &s->readers);
-	const char *sql = write ? "BEGIN; SELECT pg_advisory_xact_lock(" PG_LOCK_WRITER ")" :
-	                          "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+	struct conn *c;
 
 	*out = NULL;
-	for (int attempt = 0; attempt < 2; attempt++) {
-		PGresult *r;
-		ExecStatusType st;
-		bool fresh = false;
-
-		if (c->db == NULL || c->broken || PQstatus(c->db) != CONNECTION_OK) {
-			if (conn_connect(c) != 0)
-				break;
-			fresh = true;
-		}
-		r = PQexec(c->db, sql);
-		st = PQresultStatus(r);
-		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
-			PQclear(r);
-			*out = (struct store_tx *)(void *)c;
-			return 0;
-		}
-		pg__fail(c, write ? "begin (write)" : "begin (read)", r);
-		PQclear(r);
-		abandon(c);
-		/* A connection the server dropped while idle: once more, afresh. */
-		if (!c->broken || fresh)
-			break;
+	if (write) {
+		if (pg__group_begin(&s->group, &c) != 0)
+			return JD_EUNAVAIL;
+		*out = (struct store_tx *)(void *)c;
+		return 0;
 	}
-	pool_give(c);
-	return JD_EUNAVAIL;
+	c = pool_take(&s->readers);
+	if (pg__connect_if_needed(c) != 0) {
+		pool_give(c);
+		return JD_EUNAVAIL;
+	}
+	c->in_tx = false;
+	c->nprefix = 0;
+	/* sent with the first statement (pg_int.h "Round trips") */
+	pg__prefix(c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+	*out = (struct store_tx *)(void *)c;
+	return 0;
 }
 
 int
 pg__commit(struct store_tx *tx)
 {
 	struct conn *c = pg__conn(tx);
-	uint64_t t0 = metrics_now_us();
-	PGresult *r = PQexec(c->db, "COMMIT");
-	int rc = 0;
 
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		rc = pg__fail(c, "commit", r);
-	} else if (strcmp(PQcmdStatus(r), "COMMIT") != 0) {
-		/* an earlier error had aborted it: COMMIT rolled it back */
-		log_error("store postgres: commit: the transaction had failed and was rolled back");
-		rc = JD_EUNAVAIL;
-	}
-	PQclear(r);
-	if (c->base.write) {
-		/* /metrics: PostgreSQL groups concurrent commits' WAL flushes
-		 * itself; each COMMIT here is one write transaction */
-		metrics_observe(&jd_metrics.store_commit_seconds, metrics_now_us() - t0);
-		if (rc != 0)
-			metrics_inc(&jd_metrics.store_commit_failures);
-		else
-			metrics_observe(&jd_metrics.store_group_size, 1);
-	}
-	if (rc != 0)
-		abandon(c);
+	if (c->base.write)
+		return pg__group_commit(&c->s->group);
+	/* a read: nothing to make durable; the end goes out unanswered */
+	pg__finish_async(c, "COMMIT");
 	pool_give(c);
-	return rc;
+	return 0;
 }
 
 void
@@ -341,6 +388,13 @@ pg__rollback(struct store_tx *tx)
 {
 	struct conn *c = pg__conn(tx);
 
-	abandon(c);
+	if (c->base.write) {
+		pg__group_rollback(&c->s->group);
+		return;
+	}
+	if (!c->broken)
+		pg__finish_async(c, "ROLLBACK");
+	else
+		pg__abandon(c);
 	pool_give(c);
 }

@@ -92,8 +92,8 @@ pg__exec_insert(struct store_tx *tx, struct jd_exec *x)
 }
 
 /* Append s to b escaped for COPY's text format (NULL is \N). */
-static void
-copy_text(struct buf *b, const char *s)
+void
+pg__copy_text(struct buf *b, const char *s)
 {
 	if (s == NULL) {
 		buf_puts(b, "\\N");
@@ -120,8 +120,8 @@ copy_text(struct buf *b, const char *s)
 	}
 }
 
-static void
-copy_i64(struct buf *b, int64_t v, char sep)
+void
+pg__copy_i64(struct buf *b, int64_t v, char sep)
 {
 	char num[24];
 
@@ -133,25 +133,25 @@ copy_i64(struct buf *b, int64_t v, char sep)
 static void
 copy_row(struct buf *b, const struct jd_exec *x)
 {
-	copy_text(b, x->job_id);
+	pg__copy_text(b, x->job_id);
 	buf_putc(b, '\t');
-	copy_text(b, x->thing_name);
+	pg__copy_text(b, x->thing_name);
 	buf_putc(b, '\t');
-	copy_i64(b, x->number, '\t');
-	copy_i64(b, x->seq, '\t');
-	copy_i64(b, x->status, '\t');
-	copy_i64(b, x->force_canceled ? 1 : 0, '\t');
-	copy_text(b, x->namespace_id);
+	pg__copy_i64(b, x->number, '\t');
+	pg__copy_i64(b, x->seq, '\t');
+	pg__copy_i64(b, x->status, '\t');
+	pg__copy_i64(b, x->force_canceled ? 1 : 0, '\t');
+	pg__copy_text(b, x->namespace_id);
 	buf_putc(b, '\t');
-	copy_text(b, x->details);
+	pg__copy_text(b, x->details);
 	buf_putc(b, '\t');
-	copy_i64(b, x->queued_ms, '\t');
-	copy_i64(b, x->started_ms, '\t');
-	copy_i64(b, x->updated_ms, '\t');
-	copy_i64(b, x->version, '\t');
-	copy_i64(b, x->retry_attempt, '\t');
-	copy_i64(b, x->inprogress_deadline, '\t');
-	copy_i64(b, x->step_deadline, '\n');
+	pg__copy_i64(b, x->queued_ms, '\t');
+	pg__copy_i64(b, x->started_ms, '\t');
+	pg__copy_i64(b, x->updated_ms, '\t');
+	pg__copy_i64(b, x->version, '\t');
+	pg__copy_i64(b, x->retry_attempt, '\t');
+	pg__copy_i64(b, x->inprogress_deadline, '\t');
+	pg__copy_i64(b, x->step_deadline, '\n');
 }
 
 /* Flush b into the COPY in progress on c when it is large (or when `all`). */
@@ -171,9 +171,12 @@ static int
 copy_rows(struct conn *c, const struct jd_exec *xs, size_t n)
 {
 	struct buf b = BUF_INIT;
-	PGresult *r = PQexec(c->db, pg__exec_copy_sql);
-	int rc = 0;
+	PGresult *r;
+	int rc = pg__ready(c);
 
+	if (rc != 0)
+		return rc;
+	r = PQexec(c->db, pg__exec_copy_sql);
 	if (PQresultStatus(r) != PGRES_COPY_IN) {
 		rc = pg__fail(c, "exec_insert_first: copy", r);
 		PQclear(r);

@@ -26,11 +26,15 @@ static int
 run(struct conn *c, const char *what, const char *sql, int n, const char *const *vals,
     PGresult **out)
 {
-	PGresult *r = PQexecParams(c->db, sql, n, NULL, vals, NULL, NULL, 0);
-	ExecStatusType st = PQresultStatus(r);
+	PGresult *r;
+	ExecStatusType st;
 	int rc;
 
 	*out = NULL;
+	if ((rc = pg__ready(c)) != 0)
+		return rc;
+	r = PQexecParams(c->db, sql, n, NULL, vals, NULL, NULL, 0);
+	st = PQresultStatus(r);
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
 		*out = r;
 		return 0;
@@ -151,4 +155,39 @@ pg__lease_list(struct store_tx *tx, const char *prefix, store_lease_cb cb, void 
 	}
 	PQclear(r);
 	return rc;
+}
+
+/* One autocommit statement on the renewal's own connection, outside the
+ * writer lock: it moves only holder's live leases, which no other node may
+ * take meanwhile (a takeover's UPDATE waits for this row lock and then sees
+ * the lease live, or runs first and this one finds it no longer holder's). */
+int
+pg__lease_renew(struct store *s, const char *holder, int64_t ttl_ms, store_lease_cb cb, void *arg)
+{
+	struct conn *c = pg__lease_conn_take(s);
+	char ttl[24];
+	const char *v[2] = {holder, ttl};
+	PGresult *r = NULL;
+	int rc;
+
+	if (c == NULL)
+		return JD_EUNAVAIL;
+	snprintf(ttl, sizeof(ttl), "%" PRId64, ttl_ms);
+	rc = run(c, "lease renew",
+	    "WITH n AS (SELECT " NOW_MS " AS ms)"
+	    " UPDATE leases AS l SET expires_ms = n.ms + $2::bigint FROM n"
+	    " WHERE l.holder = $1 AND l.expires_ms > n.ms"
+	    " RETURNING l.name, l.holder, l.epoch, l.expires_ms, n.ms",
+	    2, v, &r);
+	pg__lease_conn_give(s);
+	if (rc != 0)
+		return rc;
+	for (int i = 0; cb != NULL && i < PQntuples(r); i++) {
+		struct store_lease l;
+
+		fill(r, i, &l);
+		cb(arg, &l);
+	}
+	PQclear(r);
+	return 0;
 }

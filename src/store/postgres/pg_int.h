@@ -16,6 +16,8 @@
  *   ops_types.c     thing types and tags
  *   ops_lease.c     leases (several nodes, D24)
  *   ops_timeline.c  a job's timeline and pause (issue 14)
+ *   ops_bulk.c      bulk inserts of things and memberships (COPY; copy-store)
+ *   group.c         group commit of the write transactions
  *
  * Names: pg__name() is internal to this backend (declared here).
  */
@@ -28,13 +30,18 @@
 #include <stdlib.h>
 
 #include <libpq-fe.h>
+#include <pthread.h>
 
 #include "store/store.h"
 #include "util/buf.h"
 
-/* Connections per pool: read transactions, write transactions. */
+/* Connections per pool: read transactions, write transactions (one: a
+ * node's writes share one connection and commit in groups, group.c). */
 #define PG_READERS 8
-#define PG_WRITERS 4
+#define PG_WRITERS 1
+/* A commit group ends at this many members or this age (as SQLite's). */
+#define PG_GROUP_MAX 64
+#define PG_GROUP_MAX_NS 10000000 /* 10 ms */
 
 /* Advisory lock keys (pg_advisory_xact_lock): the writer lock taken by every
  * write transaction, and the migration lock taken by open. */
@@ -147,7 +154,21 @@ extern const char pg__wipe_sql[];
 struct pg_store;
 struct pool;
 
-/* A connection; while a transaction is open it is also the struct store_tx. */
+/* Commands queued to go before the next statement, at most. */
+#define PG_PREFIX_MAX 4
+
+/*
+ * A connection; while a transaction is open it is also the struct store_tx.
+ *
+ * Round trips (query.c): a transaction's opening commands (BEGIN, the writer
+ * lock, a savepoint) are not sent at begin but queued in `prefix` and sent in
+ * one libpq pipeline with the transaction's first statement; a read
+ * transaction's end is sent without waiting for its answer (`pending`),
+ * which the connection's next user reads first. So a one-statement read is
+ * one round trip, and a transaction that runs no statement costs none.
+ * Anything that calls libpq directly on a connection inside a transaction
+ * (COPY, PQexecParams) calls pg__ready first.
+ */
 struct conn {
 	struct store_tx_base base; /* first: (struct store_tx *)conn */
 	struct pg_store *s;        /* borrowed */
@@ -155,6 +176,10 @@ struct conn {
 	PGconn *db;                /* NULL until connected */
 	struct conn *next;         /* free list */
 	bool broken;               /* reconnect before the next transaction */
+	bool in_tx;                /* the prefix has run: a transaction is open */
+	int pending;               /* pipeline syncs sent whose results are unread */
+	int nprefix;
+	const char *prefix[PG_PREFIX_MAX]; /* static SQL, sent before the next statement */
 	bool prepared[ST__COUNT];
 };
 
@@ -165,8 +190,38 @@ pg__conn(struct store_tx *tx)
 }
 
 int pg__open(const char *where, struct store **out, struct jd_error *e);
+/* Replace c's server connection with a new one (prepared statements and any
+ * transaction forgotten; the prefix kept). 0 or JD_EUNAVAIL. */
+int pg__reconnect(struct conn *c);
 void pg__close(struct store *s);
 int pg__begin(struct store *s, bool write, struct store_tx **out);
+/* Connect c if it is not (or broken): 0 or JD_EUNAVAIL. */
+int pg__connect_if_needed(struct conn *c);
+/* Leave c with no transaction open, waiting for the answer (best effort). */
+void pg__abandon(struct conn *c);
+
+/* ---- group commit (group.c) -------------------------------------------- */
+
+struct member;
+struct pg_group {
+	struct conn *writer; /* borrowed: the node's one write connection */
+	pthread_mutex_t lock;
+	pthread_cond_t wcond; /* the writer connection became free */
+	pthread_cond_t gcond; /* a group ended; members check `done` */
+	bool busy;            /* the writer is taken (by its owner, not under lock) */
+	int queued;           /* threads waiting in begin(write) */
+	struct member *members;
+	int nmembers;
+	bool outer;       /* the group's transaction is open (or queued to open) */
+	int64_t start_ns; /* CLOCK_MONOTONIC of the group's start */
+};
+
+void pg__group_init(struct pg_group *g, struct conn *writer);
+void pg__group_destroy(struct pg_group *g);
+/* begin, commit, rollback of a write transaction (a member of the group) */
+int pg__group_begin(struct pg_group *g, struct conn **out);
+int pg__group_commit(struct pg_group *g);
+void pg__group_rollback(struct pg_group *g);
 int pg__commit(struct store_tx *tx);
 void pg__rollback(struct store_tx *tx);
 
@@ -182,8 +237,24 @@ int pg__migrate(struct conn *c, struct jd_error *e);
  * lost); returns JD_EUNAVAIL. r may be NULL. */
 int pg__fail(struct conn *c, const char *what, const PGresult *r);
 
-/* Run a simple (unprepared) query expecting no rows: 0 or JD_EUNAVAIL. */
+/* Run a simple (unprepared) query expecting no rows: 0 or JD_EUNAVAIL.
+ * Sends c's prefix first (pg__ready). */
 int pg__simple(struct conn *c, const char *sql);
+
+/* Queue sql (a static string) to run before the next statement on c. */
+void pg__prefix(struct conn *c, const char *sql);
+/* Read the results of an earlier asynchronous end (c->pending); 0, or
+ * JD_EUNAVAIL with c marked broken. */
+int pg__drain(struct conn *c);
+/* Make c ready for a direct libpq call inside its transaction: pending
+ * results read, the prefix sent and run. 0 or JD_EUNAVAIL. */
+int pg__ready(struct conn *c);
+/* Send c's prefix and then `sql` in one pipeline and wait: 0 with *out the
+ * result of sql (the caller clears it), or JD_EUNAVAIL (logged). */
+int pg__finish(struct conn *c, const char *sql, PGresult **out);
+/* Send c's prefix (if the transaction ran anything) and then `sql` without
+ * waiting for the answer (c->pending): the end of a read transaction. */
+void pg__finish_async(struct conn *c, const char *sql);
 
 enum bind_type {
 	BIND_TEXT,       /* s: NULL -> NULL */
@@ -282,6 +353,10 @@ pg__cpy(const PGresult *r, int i, int j, char *dst, size_t size)
 	jd_strlcpy(dst, v != NULL ? v : "", size);
 }
 
+/* COPY text format (ops_exec.c): s escaped (NULL is \N); v then sep. */
+void pg__copy_text(struct buf *b, const char *s);
+void pg__copy_i64(struct buf *b, int64_t v, char sep);
+
 /* Call cb with column 0 of each row of r as a name; clears r. */
 int pg__each_name(PGresult *r, jd_name_cb cb, void *arg);
 
@@ -308,6 +383,9 @@ int pg__group_update(struct store_tx *tx, const struct jd_group *g);
 int pg__group_list_dynamic(struct store_tx *tx, const char *after, int limit, jd_group_cb cb,
     void *arg);
 int pg__member_add(struct store_tx *tx, const char *group, const char *thing);
+int pg__thing_insert_many(struct store_tx *tx, const struct jd_thing *ts, size_t n);
+int pg__member_add_many(struct store_tx *tx, const char *group, const char *const *things,
+    size_t n);
 int pg__member_remove(struct store_tx *tx, const char *group, const char *thing);
 int pg__member_list(struct store_tx *tx, const char *group, bool recursive, const char *after,
     int limit, jd_name_cb cb, void *arg);
@@ -377,5 +455,11 @@ int pg__pause_put(struct store_tx *tx, const char *job_id, int64_t paused_ms);
 int pg__pause_delete(struct store_tx *tx, const char *job_id);
 int pg__pause_list(struct store_tx *tx, jd_name_cb cb, void *arg);
 int pg__rollout_count(struct store_tx *tx, const char *job_id, int64_t *n);
+int pg__lease_renew(struct store *s, const char *holder, int64_t ttl_ms, store_lease_cb cb,
+    void *arg);
+/* The renewal's own connection (conn.c): taken and given back under a
+ * mutex; connected (or reconnected) on take. NULL: unreachable. */
+struct conn *pg__lease_conn_take(struct store *s);
+void pg__lease_conn_give(struct store *s);
 
 #endif

@@ -7,13 +7,16 @@
  *   or postgresql://) or conninfo, handed to libpq whole, so sslmode,
  *   PGPASSWORD, .pgpass and service files work as PostgreSQL users expect.
  *   The URI is never logged (store_spec_redact in store.c for callers).
- * - Connections: a pool for readers and one for writers; one connection per
- *   transaction; statements prepared per connection on first use (conn.c,
+ * - Connections: a pool for readers, one connection per read transaction;
+ *   one writer connection whose write transactions commit in groups
+ *   (group.c); statements prepared per connection on first use, sent in
+ *   libpq pipelines with the transaction's opening commands (conn.c,
  *   query.c). A lost server is JD_EUNAVAIL (503) and the pool reconnects by
  *   itself when it returns.
  * - Durability: synchronous_commit on (never turned off): commit returns
  *   once PostgreSQL has flushed the commit record, so a 200 means durable.
- *   PostgreSQL groups the flushes of concurrent commits itself.
+ *   Concurrent writes of a node share one COMMIT (group.c), since the
+ *   writer lock keeps PostgreSQL from grouping their flushes itself.
  * - Exactness across nodes: every write transaction takes one advisory
  *   lock (the writer lock) after BEGIN and runs READ COMMITTED, so it sees
  *   every earlier commit and no other write runs until it ends: the
@@ -112,4 +115,7 @@ const struct store_ops store_postgres_ops = {
     .pause_delete = pg__pause_delete,
     .pause_list = pg__pause_list,
     .rollout_count = pg__rollout_count,
+    .lease_renew = pg__lease_renew,
+    .thing_insert_many = pg__thing_insert_many,
+    .member_add_many = pg__member_add_many,
 };

@@ -38,34 +38,237 @@ pg__fail(struct conn *c, const char *what, const PGresult *r)
 	return JD_EUNAVAIL;
 }
 
+/* "jd<N>": the name of statement id's prepared form on every connection. */
+static void
+stmt_name(char name[16], int id)
+{
+	char d[12];
+	int n = 0;
+
+	do
+		d[n++] = (char)('0' + id % 10);
+	while ((id /= 10) > 0);
+	name[0] = 'j';
+	name[1] = 'd';
+	for (int i = 0; i < n; i++)
+		name[2 + i] = d[n - 1 - i];
+	name[2 + n] = '\0';
+}
+
+/* What failed, for the log: the k-th command of a pipeline. */
+static const char *
+what_failed(const struct conn *c, int k, int np, bool prep, int id, const char *tail)
+{
+	if (k < np)
+		return c->prefix[k];
+	k -= np;
+	if (prep && k-- == 0)
+		return "prepare";
+	if (id >= 0 && k-- == 0)
+		return pg__stmt_name((enum stmt)id);
+	return tail != NULL ? tail : "pipeline";
+}
+
+/*
+ * One pipeline on c (pg_int.h, "Round trips"): its prefix, then statement id
+ * (id >= 0; prepared there first if it is not yet), then `tail` (may be
+ * NULL), then a sync; every result is read. *out (may be NULL) gets the
+ * statement's result, or tail's when there is no statement. The prefix is
+ * forgotten once it has been sent (c->in_tx). A unique violation of the
+ * statement is JD_EEXISTS; anything else that fails is logged and
+ * JD_EUNAVAIL.
+ */
+static int
+pipeline(struct conn *c, int id, int n, const char *const *vals, const int *lens, const int *fmts,
+    const char *tail, PGresult **out)
+{
+	const int np = c->nprefix;
+	const bool prep = id >= 0 && !c->prepared[id];
+	const int want = id >= 0 ? np + (prep ? 1 : 0) : (tail != NULL ? np : -1);
+	char name[16];
+	int rc = 0, k = 0, nulls = 0;
+
+	if (out != NULL)
+		*out = NULL;
+	if (c->db == NULL)
+		return JD_EUNAVAIL;
+	if (id >= 0)
+		stmt_name(name, id);
+	if (PQpipelineStatus(c->db) == PQ_PIPELINE_OFF && PQenterPipelineMode(c->db) != 1)
+		goto lost;
+	for (int i = 0; i < np; i++)
+		if (PQsendQueryParams(c->db, c->prefix[i], 0, NULL, NULL, NULL, NULL, 0) != 1)
+			goto lost;
+	if (prep && PQsendPrepare(c->db, name, pg__stmt_sql((enum stmt)id), 0, NULL) != 1)
+		goto lost;
+	if (id >= 0 && PQsendQueryPrepared(c->db, name, n, vals, lens, fmts, 0) != 1)
+		goto lost;
+	if (tail != NULL && PQsendQueryParams(c->db, tail, 0, NULL, NULL, NULL, NULL, 0) != 1)
+		goto lost;
+	if (PQpipelineSync(c->db) != 1)
+		goto lost;
+	/* whatever happens now, the prefix has reached the server */
+	c->in_tx = c->in_tx || np > 0;
+	c->nprefix = 0;
+	for (;;) {
+		PGresult *r = PQgetResult(c->db);
+		ExecStatusType st;
+
+		if (r == NULL) {
+			/* one NULL ends each command's results; more means nothing
+			 * will come */
+			if (PQstatus(c->db) != CONNECTION_OK || ++nulls > np + 4)
+				goto lost;
+			continue;
+		}
+		nulls = 0;
+		st = PQresultStatus(r);
+		if (st == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		if (st == PGRES_PIPELINE_ABORTED) {
+			/* a command after a failed one: skipped */
+		} else if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+			const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+			if (rc == 0 && k == np + (prep ? 1 : 0) && id >= 0 && state != NULL &&
+			    strcmp(state, "23505") == 0)
+				rc = JD_EEXISTS;
+			else if (rc == 0)
+				rc = pg__fail(c, what_failed(c, k, np, prep, id, tail), r);
+		} else if (prep && k == np) {
+			c->prepared[id] = true;
+		} else if (out != NULL && k == want) {
+			*out = r;
+			r = NULL;
+		}
+		PQclear(r);
+		k++;
+	}
+	if (PQexitPipelineMode(c->db) != 1)
+		c->broken = true;
+	if (rc != 0 && out != NULL && *out != NULL) {
+		PQclear(*out);
+		*out = NULL;
+	}
+	return rc;
+lost:
+	rc = pg__fail(c, "pipeline", NULL);
+	c->broken = true;
+	c->nprefix = 0;
+	if (out != NULL && *out != NULL) {
+		PQclear(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+void
+pg__prefix(struct conn *c, const char *sql)
+{
+	if (c->nprefix < PG_PREFIX_MAX)
+		c->prefix[c->nprefix++] = sql;
+}
+
+int
+pg__drain(struct conn *c)
+{
+	int nulls = 0;
+
+	while (c->pending > 0 && c->db != NULL) {
+		PGresult *r = PQgetResult(c->db);
+
+		if (r == NULL) {
+			if (PQstatus(c->db) != CONNECTION_OK || ++nulls > 8)
+				break;
+			continue;
+		}
+		nulls = 0;
+		if (PQresultStatus(r) == PGRES_PIPELINE_SYNC)
+			c->pending--;
+		else if (PQresultStatus(r) == PGRES_FATAL_ERROR)
+			pg__fail(c, "end of a read transaction", r);
+		PQclear(r);
+	}
+	if (c->pending > 0 || c->db == NULL || PQexitPipelineMode(c->db) != 1) {
+		c->pending = 0;
+		c->broken = true;
+		return JD_EUNAVAIL;
+	}
+	return 0;
+}
+
+int
+pg__ready(struct conn *c)
+{
+	int rc = 0;
+
+	if (c->pending > 0 && (rc = pg__drain(c)) != 0)
+		return rc;
+	if (c->nprefix > 0)
+		rc = pipeline(c, -1, 0, NULL, NULL, NULL, NULL, NULL);
+	return rc;
+}
+
+int
+pg__finish(struct conn *c, const char *sql, PGresult **out)
+{
+	int rc;
+
+	if (c->pending > 0 && (rc = pg__drain(c)) != 0)
+		return rc;
+	return pipeline(c, -1, 0, NULL, NULL, NULL, sql, out);
+}
+
+void
+pg__finish_async(struct conn *c, const char *sql)
+{
+	c->nprefix = 0;
+	if (!c->in_tx || c->db == NULL)
+		return;
+	c->in_tx = false;
+	if ((PQpipelineStatus(c->db) == PQ_PIPELINE_OFF && PQenterPipelineMode(c->db) != 1) ||
+	    PQsendQueryParams(c->db, sql, 0, NULL, NULL, NULL, NULL, 0) != 1 ||
+	    PQpipelineSync(c->db) != 1) {
+		c->broken = true;
+		return;
+	}
+	c->pending++;
+}
+
 int
 pg__simple(struct conn *c, const char *sql)
 {
-	PGresult *r = PQexec(c->db, sql);
-	ExecStatusType st = PQresultStatus(r);
-	int rc = 0;
+	PGresult *r;
+	ExecStatusType st;
+	int rc;
 
+	if ((rc = pg__ready(c)) != 0)
+		return rc;
+	r = PQexec(c->db, sql);
+	st = PQresultStatus(r);
+	rc = 0;
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
 		rc = pg__fail(c, sql, r);
 	PQclear(r);
 	return rc;
 }
 
-static int
-prepare(struct conn *c, enum stmt id)
+/* Write v in decimal into d (24 bytes). */
+static const char *
+i64_text(char d[24], int64_t v)
 {
-	char name[16];
-	PGresult *r;
-	int rc = 0;
+	char *p = d + 23;
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
 
-	snprintf(name, sizeof(name), "jd%d", (int)id);
-	r = PQprepare(c->db, name, pg__stmt_sql(id), 0, NULL);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK)
-		rc = pg__fail(c, pg__stmt_name(id), r);
-	else
-		c->prepared[id] = true;
-	PQclear(r);
-	return rc;
+	*p = '\0';
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) > 0);
+	if (v < 0)
+		*--p = '-';
+	return p;
 }
 
 int
@@ -74,16 +277,12 @@ pg__exec(struct conn *c, enum stmt id, PGresult **out, const struct bind *b, int
 	char nums[PG_MAX_PARAMS][24];
 	const char *vals[PG_MAX_PARAMS];
 	int lens[PG_MAX_PARAMS], fmts[PG_MAX_PARAMS];
-	char name[16];
-	PGresult *r;
-	ExecStatusType st;
+	const bool first = !c->in_tx && c->nprefix > 0;
 	int rc;
 
 	*out = NULL;
 	if (n > PG_MAX_PARAMS)
 		return JD_EINTERNAL;
-	if (!c->prepared[id] && (rc = prepare(c, id)) != 0)
-		return rc;
 	for (int i = 0; i < n; i++) {
 		const struct bind *a = &b[i];
 
@@ -100,16 +299,10 @@ pg__exec(struct conn *c, enum stmt id, PGresult **out, const struct bind *b, int
 			vals[i] = a->s != NULL ? a->s : "";
 			break;
 		case BIND_I64:
-			snprintf(nums[i], sizeof(nums[i]), "%" PRId64, a->i);
-			vals[i] = nums[i];
+			vals[i] = i64_text(nums[i], a->i);
 			break;
 		case BIND_LIMIT:
-			if (a->i > 0) {
-				snprintf(nums[i], sizeof(nums[i]), "%" PRId64, a->i);
-				vals[i] = nums[i];
-			} else {
-				vals[i] = NULL;
-			}
+			vals[i] = a->i > 0 ? i64_text(nums[i], a->i) : NULL;
 			break;
 		case BIND_BLOB:
 			vals[i] = a->p;
@@ -120,24 +313,28 @@ pg__exec(struct conn *c, enum stmt id, PGresult **out, const struct bind *b, int
 			return JD_EINTERNAL;
 		}
 	}
-	snprintf(name, sizeof(name), "jd%d", (int)id);
-	r = PQexecPrepared(c->db, name, n, vals, lens, fmts, 0);
-	st = PQresultStatus(r);
-	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
-		*out = r;
-		return 0;
-	}
-	{
-		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	if (c->pending > 0 && pg__drain(c) != 0 && !first)
+		return JD_EUNAVAIL;
+	for (int attempt = 0;; attempt++) {
+		const char *prefix[PG_PREFIX_MAX];
+		int np = c->nprefix;
 
-		if (state != NULL && strcmp(state, "23505") == 0) {
-			PQclear(r);
-			return JD_EEXISTS;
+		if (c->broken && first) {
+			/* nothing of this transaction has run yet: a connection the
+			 * server dropped while idle is replaced, and the transaction
+			 * starts afresh on the new one */
+			if (pg__reconnect(c) != 0)
+				return JD_EUNAVAIL;
 		}
+		memcpy(prefix, c->prefix, sizeof(prefix));
+		rc = pipeline(c, (int)id, n, vals, lens, fmts, NULL, out);
+		if (rc == 0 || rc == JD_EEXISTS || !c->broken || !first || attempt > 0)
+			return rc;
+		/* the server had gone: once more, on a new connection */
+		memcpy(c->prefix, prefix, sizeof(prefix));
+		c->nprefix = np;
+		c->in_tx = false;
 	}
-	rc = pg__fail(c, pg__stmt_name(id), r);
-	PQclear(r);
-	return rc;
 }
 
 int

@@ -8,6 +8,7 @@
  * real clock (the file lives on this host). The statements are prepared per
  * call: a node runs a few per second, never on a request path.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/sqlite/sqlite_int.h"
@@ -168,4 +169,48 @@ sq__lease_list(struct store_tx *tx, const char *prefix, store_lease_cb cb, void 
 	if (rc == 0)
 		sqlite3_finalize(st);
 	return rc; /* step failed: finalized there */
+}
+
+/* A SQLite file has one writer: the renewal is an ordinary write transaction
+ * (a group member), with the renewed leases reported after its commit. */
+int
+sq__lease_renew(struct store *s, const char *holder, int64_t ttl_ms, store_lease_cb cb, void *arg)
+{
+	struct store_tx *tx = NULL;
+	struct store_lease *v = NULL;
+	size_t n = 0, cap = 0;
+	int64_t now = clock_real_ms();
+	sqlite3_stmt *st;
+	struct conn *c;
+	int rc;
+
+	if (sq__begin(s, true, &tx) != 0)
+		return JD_EUNAVAIL;
+	c = sq__conn(tx);
+	rc = prep(c, "lease renew",
+	    "UPDATE leases SET expires_ms = ?2 + ?3 WHERE holder = ?1 AND expires_ms > ?2"
+	    " RETURNING name, holder, epoch, expires_ms",
+	    (const char *const[]){holder}, 1, (const int64_t[]){now, ttl_ms}, 2, &st);
+	if (rc != 0) {
+		sq__rollback(tx);
+		return rc;
+	}
+	while ((rc = step(c, "lease renew", st)) == 1) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			v = jd_realloc(v, cap * sizeof(*v));
+		}
+		fill(st, now, &v[n++]);
+	}
+	if (rc < 0) {
+		sq__rollback(tx);
+		free(v);
+		return rc;
+	}
+	sqlite3_finalize(st);
+	rc = sq__commit(tx) == 0 ? 0 : JD_EUNAVAIL;
+	for (size_t i = 0; rc == 0 && cb != NULL && i < n; i++)
+		cb(arg, &v[i]);
+	free(v);
+	return rc;
 }

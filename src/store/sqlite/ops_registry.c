@@ -311,3 +311,25 @@ sq__group_list_dynamic(struct store_tx *tx, const char *after, int limit, jd_gro
 		return rc;
 	return each_group(&q, cb, arg);
 }
+
+/* Bulk forms (copy-store): SQLite has no round trips to save, so they are the
+ * single-row statements in a loop, stopping at the first failure. */
+int
+sq__thing_insert_many(struct store_tx *tx, const struct jd_thing *ts, size_t n)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = sq__thing_insert(tx, &ts[i]);
+	return rc;
+}
+
+int
+sq__member_add_many(struct store_tx *tx, const char *group, const char *const *things, size_t n)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++)
+		rc = sq__member_add(tx, group, things[i]);
+	return rc;
+}

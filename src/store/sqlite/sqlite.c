@@ -113,4 +113,7 @@ const struct store_ops store_sqlite_ops = {
     .pause_delete = sq__pause_delete,
     .pause_list = sq__pause_list,
     .rollout_count = sq__rollout_count,
+    .lease_renew = sq__lease_renew,
+    .thing_insert_many = sq__thing_insert_many,
+    .member_add_many = sq__member_add_many,
 };

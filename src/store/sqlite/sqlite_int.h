@@ -485,5 +485,10 @@ int sq__pause_put(struct store_tx *tx, const char *job_id, int64_t paused_ms);
 int sq__pause_delete(struct store_tx *tx, const char *job_id);
 int sq__pause_list(struct store_tx *tx, jd_name_cb cb, void *arg);
 int sq__rollout_count(struct store_tx *tx, const char *job_id, int64_t *n);
+int sq__thing_insert_many(struct store_tx *tx, const struct jd_thing *ts, size_t n);
+int sq__member_add_many(struct store_tx *tx, const char *group, const char *const *things,
+    size_t n);
+int sq__lease_renew(struct store *s, const char *holder, int64_t ttl_ms, store_lease_cb cb,
+    void *arg);
 
 #endif
