@@ -19,11 +19,16 @@ static int
 run(struct conn *c, const char *what, const char *sql, int n, const char *const *vals,
     PGresult **out)
 {
-	PGresult *r = PQexecParams(c->db, sql, n, NULL, vals, NULL, NULL, 0);
-	ExecStatusType st = PQresultStatus(r);
+	PGresult *r;
+	ExecStatusType st;
 	int rc;
 
 	*out = NULL;
+	/* the transaction's BEGIN may still wait in the pipeline (query.c) */
+	if ((rc = pg__ready(c)) != 0)
+		return rc;
+	r = PQexecParams(c->db, sql, n, NULL, vals, NULL, NULL, 0);
+	st = PQresultStatus(r);
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
 		*out = r;
 		return 0;
