@@ -31,6 +31,7 @@
  *   missing row JD_ENOTFOUND, everything else is logged and JD_EUNAVAIL.
  */
 #include "store/postgres/pg_int.h"
+#include "store/postgres/pg_fanout.h"
 
 const struct store_ops store_postgres_ops = {
     .version = STORE_OPS_VERSION,
@@ -105,4 +106,10 @@ const struct store_ops store_postgres_ops = {
     .lease_release = pg__lease_release,
     .lease_check = pg__lease_check,
     .lease_list = pg__lease_list,
+    .thing_resolve = pg__thing_resolve,
+    .member_walk = pg__member_walk,
+    .fanout_insert = pg__fanout_insert,
+    .fanout_update = pg__fanout_update,
+    .fanout_delete = pg__fanout_delete,
+    .fanout_list = pg__fanout_list,
 };

@@ -106,4 +106,10 @@ const struct store_ops store_sqlite_ops = {
     .lease_release = sq__lease_release,
     .lease_check = sq__lease_check,
     .lease_list = sq__lease_list,
+    .thing_resolve = sq__thing_resolve,
+    .member_walk = sq__member_walk,
+    .fanout_insert = sq__fanout_insert,
+    .fanout_update = sq__fanout_update,
+    .fanout_delete = sq__fanout_delete,
+    .fanout_list = sq__fanout_list,
 };
