@@ -316,7 +316,17 @@ svc__rollout_tick(struct svc_tx *t, struct jd_job *j)
 	if ((rc = store_rollout_pop(t->tx, j->job_id, (int)batch, rollout_one, &c)) != 0)
 		return rc;
 	j->rollout_notified += c.n;
-	j->rollout_next_ms = core_rollout_next_ms(j->rollout_next_ms, c.n, batch);
+	{
+		/* a fan-out still filling the queue (jobs.c): the rollout goes on */
+		int64_t prev = j->rollout_next_ms;
+		bool pending = false;
+		j->rollout_next_ms = core_rollout_next_ms(prev, c.n, batch);
+		if (j->rollout_next_ms == 0 &&
+		    (rc = store_fanout_list(t->tx, j->job_id, 1, fanout_pending, &pending)) < 0)
+			return rc;
+		if (pending)
+			j->rollout_next_ms = core_rollout_next_ms(prev, batch, batch);
+	}
 	j->updated_ms = t->now;
 	if ((rc = store_job_update(t->tx, j)) != 0)
 		return rc;
