@@ -22,6 +22,24 @@
 #include "store/sqlite/sqlite_int.h"
 #include "util/buf.h"
 
+void
+sq__json_str(struct buf *b, const char *s)
+{
+	buf_putc(b, '"');
+	for (const char *p = s; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+		if (ch == '"' || ch == '\\') {
+			buf_putc(b, '\\');
+			buf_putc(b, (char)ch);
+		} else if (ch < 0x20) {
+			buf_printf(b, "\\u%04x", ch);
+		} else {
+			buf_putc(b, (char)ch);
+		}
+	}
+	buf_putc(b, '"');
+}
+
 /* names[0..n) as a JSON array of strings. */
 static void
 json_names(struct buf *b, const struct store_target *v, size_t n)
@@ -30,19 +48,7 @@ json_names(struct buf *b, const struct store_target *v, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0)
 			buf_putc(b, ',');
-		buf_putc(b, '"');
-		for (const char *p = v[i].name; *p; p++) {
-			unsigned char ch = (unsigned char)*p;
-			if (ch == '"' || ch == '\\') {
-				buf_putc(b, '\\');
-				buf_putc(b, (char)ch);
-			} else if (ch < 0x20) {
-				buf_printf(b, "\\u%04x", ch);
-			} else {
-				buf_putc(b, (char)ch);
-			}
-		}
-		buf_putc(b, '"');
+		sq__json_str(b, v[i].name);
 	}
 	buf_putc(b, ']');
 }

@@ -222,6 +222,7 @@ enum stmt {
 	ST_FANOUT_INSERT,
 	ST_FANOUT_UPDATE,
 	ST_FANOUT_DELETE,
+	ST_EXEC_INSERT_MANY,
 	ST_FANOUT_LIST,
 	ST__COUNT
 };
@@ -407,6 +408,8 @@ int sq__meta_get(struct store_tx *tx, const char *key, char **val);
 int sq__meta_put(struct store_tx *tx, const char *key, const char *val);
 int sq__meta_list(struct store_tx *tx, store_meta_cb cb, void *arg);
 /* ops_fanout.c */
+/* Append s as a JSON string (quoted, escaped) to b: names bound for json_each. */
+void sq__json_str(struct buf *b, const char *s);
 int sq__thing_resolve(struct store_tx *tx, const char *job_id, struct store_target *v, size_t n);
 int sq__member_walk(struct store_tx *tx, const char *group, const char *after, int limit,
     jd_name_cb cb, void *arg);

@@ -272,6 +272,11 @@ static const struct {
         "UPDATE fanouts SET source = ?3, after = ?4, paced_left = ?5, pos = ?6"
         " WHERE job_id = ?1 AND run = ?2"),
     STMT(FANOUT_DELETE, "DELETE FROM fanouts WHERE job_id = ?1 AND (?2 = 0 OR run = ?2)"),
+    /* n first executions that differ only in thing and seq: one statement over
+	 * the JSON array ?1 of thing names, seq ?2 + index (ops_exec.c) */
+    STMT(EXEC_INSERT_MANY,
+        "INSERT INTO executions (" EXEC_COLS ") SELECT ?3, j.value, ?4, ?2 + j.key, ?5, ?6,"
+        " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15 FROM json_each(?1) j"),
     STMT(FANOUT_LIST,
         "SELECT job_id, run, mode, groups, source, after, paced_left, pos FROM fanouts"
         " WHERE (?1 IS NULL OR job_id = ?1) ORDER BY job_id, run LIMIT ?2"),
