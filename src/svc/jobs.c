@@ -20,89 +20,10 @@
 #include "svc/progress_int.h"
 #include "svc/tags_int.h"
 #include "svc/s3doc_int.h"
+#include "svc/targets_int.h"
 #include "svc/templates_int.h"
 #include "util/buf.h"
 #include "util/log.h"
-
-/* Parse a thing ('t') or thing-group ('g') ARN of our account. */
-static int
-parse_target(const struct svc *s, const char *arn, char *kind, char name[JD_THING_NAME_MAX + 1],
-    struct jd_error *e)
-{
-	/* arn:{partition}:iot:{region}:{account}:{thing|thinggroup}/{name} */
-	const char *p = arn, *field[6];
-	int n = 0;
-
-	field[n++] = p;
-	while (*p && n < 6) {
-		if (*p == ':')
-			field[n++] = p + 1;
-		p++;
-	}
-	if (n < 6 || strncmp(arn, "arn:", 4) != 0)
-		goto bad;
-	if (strncmp(field[2], "iot:", 4) != 0)
-		goto bad;
-	if ((size_t)(field[5] - field[4] - 1) != strlen(s->account) ||
-	    strncmp(field[4], s->account, strlen(s->account)) != 0)
-		return jd_error_set(e, JD_EINVAL, "Target %s is not in account %s", arn,
-		    s->account);
-	if (strncmp(field[5], "thing/", 6) == 0) {
-		*kind = 't';
-		p = field[5] + 6;
-	} else if (strncmp(field[5], "thinggroup/", 11) == 0) {
-		*kind = 'g';
-		p = field[5] + 11;
-	} else {
-		goto bad;
-	}
-	if (core_check_thing_name("targets", p, NULL) != 0)
-		goto bad;
-	jd_strlcpy(name, p, JD_THING_NAME_MAX + 1);
-	return 0;
-bad:
-	return jd_error_set(e, JD_EINVAL, "Target %s is not a valid thing or thing group ARN", arn);
-}
-
-/* ---- target resolution --------------------------------------------------- */
-
-struct tset {
-	char (*v)[JD_THING_NAME_MAX + 1];
-	size_t n, cap;
-};
-
-static int
-tset_add(void *arg, const char *name)
-{
-	struct tset *t = arg;
-
-	if (t->n == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 64;
-		t->v = jd_realloc(t->v, t->cap * sizeof(*t->v));
-	}
-	jd_strlcpy(t->v[t->n++], name, JD_THING_NAME_MAX + 1);
-	return 0;
-}
-
-static int
-tcmp(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
-
-static void
-tset_unique(struct tset *t)
-{
-	size_t w = 0;
-
-	if (t->n == 0)
-		return;
-	qsort(t->v, t->n, sizeof(*t->v), tcmp);
-	for (size_t i = 1; i < t->n; i++)
-		if (strcmp(t->v[i], t->v[w]) != 0)
-			memcpy(t->v[++w], t->v[i], sizeof(*t->v));
-	t->n = w + 1;
-}
 
 /* How targets are resolved into executions. */
 enum resolve_mode {
@@ -175,7 +96,7 @@ queue_things(struct svc_tx *t, struct jd_job *job, char (*v)[JD_THING_NAME_MAX +
 			p->left--;
 			job->rollout_notified++;
 		}
-		tset_add(redo ? &again : &first, v[i]);
+		svc__tset_add(redo ? &again : &first, v[i]);
 	}
 	if ((rc = svc__exec_queue_first(t, job, first.v, first.n)) != 0)
 		goto out;
@@ -191,7 +112,7 @@ out:
 static int
 add_group(void *arg, const struct jd_group *g)
 {
-	return tset_add(arg, g->name);
+	return svc__tset_add(arg, g->name);
 }
 
 static int
@@ -212,14 +133,14 @@ resolve_and_queue(struct svc_tx *t, struct jd_job *job, const char *const *targe
 
 	*fanning = false;
 	for (int i = 0; i < n_targets; i++) {
-		if ((rc = parse_target(t->s, targets[i], &kind, name, e)) != 0) {
+		if ((rc = svc__target_parse(t->s, targets[i], &kind, name, e)) != 0) {
 			if (mode != RESOLVE_START)
 				goto out;
 			jd_error_clear(e); /* e.g. the account changed since: skip it */
 			continue;
 		}
 		if (kind == 't') {
-			tset_add(&named, name);
+			svc__tset_add(&named, name);
 			continue;
 		}
 		{
@@ -238,7 +159,7 @@ resolve_and_queue(struct svc_tx *t, struct jd_job *job, const char *const *targe
 			goto store_fail;
 		if ((rc = store_job_target_add(tx, job->job_id, name)) != 0 && rc != JD_EEXISTS)
 			goto store_fail;
-		tset_add(&groups, name);
+		svc__tset_add(&groups, name);
 	}
 	/* the explicit things, in one store pass */
 	tv = jd_calloc(named.n + 1, sizeof(*tv));
@@ -248,7 +169,7 @@ resolve_and_queue(struct svc_tx *t, struct jd_job *job, const char *const *targe
 		goto store_fail;
 	for (size_t i = 0; i < named.n; i++) {
 		if (tv[i].exists) {
-			tset_add(&things, named.v[i]);
+			svc__tset_add(&things, named.v[i]);
 		} else if (mode != RESOLVE_START) {
 			rc = jd_error_set(e, JD_ENOTFOUND, "Thing %s cannot be found.", named.v[i]);
 			goto out;
@@ -263,9 +184,9 @@ resolve_and_queue(struct svc_tx *t, struct jd_job *job, const char *const *targe
 		if ((rc = store_group_list(tx, &f, "", 0, add_group, &groups)) < 0)
 			goto store_fail;
 	}
-	tset_unique(&groups);
+	svc__tset_unique(&groups);
 	for (size_t i = 0; i < groups.n && !big; i++) {
-		if ((rc = store_member_walk(tx, groups.v[i], "", (int)(chunk + 1), tset_add,
+		if ((rc = store_member_walk(tx, groups.v[i], "", (int)(chunk + 1), svc__tset_add,
 		         &things)) != 0)
 			goto store_fail;
 		big = things.n > chunk;
@@ -275,9 +196,9 @@ resolve_and_queue(struct svc_tx *t, struct jd_job *job, const char *const *targe
 		things.n = 0;
 		for (size_t i = 0; i < named.n; i++)
 			if (tv[i].exists)
-				tset_add(&things, named.v[i]);
+				svc__tset_add(&things, named.v[i]);
 	}
-	tset_unique(&things);
+	svc__tset_unique(&things);
 	if (paced) {
 		int64_t next_ms = 0;
 		p.left = (int64_t)core_rollout_first(&job->policy, big ? SIZE_MAX : things.n,
@@ -316,62 +237,6 @@ out:
 	free(named.v);
 	free(groups.v);
 	return rc;
-}
-
-/* qsort over slots of one array of names: by name, then by slot (position) */
-static int
-slot_cmp(const void *a, const void *b)
-{
-	const char *const *x = *(const char *const *const *)a;
-	const char *const *y = *(const char *const *const *)b;
-	int c = strcmp(*x, *y);
-
-	return c != 0 ? c : (x < y ? -1 : x > y);
-}
-
-/*
- * The targets as a JSON array: those of `existing` (a JSON array, or NULL)
- * first, then the new ones, each once, in order; *count is their number.
- * Repeats are found by sorting (n <= 200), not by comparing each new target
- * with the whole array through jansson, which cost ~10,000 instructions per
- * target (issue 15).
- */
-static char *
-targets_json(const char *const *targets, int n, const char *existing, size_t *count)
-{
-	json_t *arr = existing ? json_loads(existing, 0, NULL) : NULL;
-	size_t total = json_array_size(arr) + (size_t)(n > 0 ? n : 0), k = 0, i;
-	const char **v = jd_calloc(total + 1, sizeof(*v));
-	const char ***slot = jd_calloc(total + 1, sizeof(*slot));
-	bool *dup = jd_calloc(total + 1, sizeof(*dup));
-	struct buf b = BUF_INIT;
-	struct jw w;
-	json_t *x;
-
-	json_array_foreach(arr, i, x) v[k++] = json_string_value(x) ? json_string_value(x) : "";
-	for (int t = 0; t < n; t++)
-		v[k++] = targets[t];
-	for (i = 0; i < k; i++)
-		slot[i] = &v[i];
-	qsort(slot, k, sizeof(*slot), slot_cmp);
-	for (i = 1; i < k; i++)
-		if (strcmp(*slot[i], *slot[i - 1]) == 0)
-			dup[slot[i] - v] = true; /* a later repeat of an earlier name */
-	jw_init(&w, &b);
-	jw_arr_begin(&w);
-	*count = 0;
-	for (i = 0; i < k; i++) {
-		if (dup[i])
-			continue;
-		jw_str(&w, v[i]);
-		(*count)++;
-	}
-	jw_arr_end(&w);
-	json_decref(arr);
-	free(v);
-	free(slot);
-	free(dup);
-	return buf_steal(&b);
 }
 
 int
@@ -419,7 +284,7 @@ svc_job_create(struct svc *s, const struct svc_job_input *in, struct jd_job *out
 		j.document = jd_strdup(in->document ? in->document : "");
 	j.document_source = jd_strdup(in->document_source);
 	j.description = jd_strdup(in->description);
-	j.targets = targets_json(in->targets, in->n_targets, NULL, &n_unique);
+	j.targets = svc__targets_json(in->targets, in->n_targets, NULL, &n_unique);
 	j.config = jd_strdup(in->config ? in->config : "{}");
 	j.template_arn = jd_strdup(in->template_arn);
 	j.inprogress_timeout_min = in->inprogress_timeout_min;
@@ -782,7 +647,7 @@ svc_job_associate(struct svc *s, const char *job_id, const char *const *targets,
 		    "Targets can only be associated with a CONTINUOUS job that is IN_PROGRESS");
 		goto fail;
 	}
-	merged = targets_json(targets, n_targets, j.targets, &n_merged);
+	merged = svc__targets_json(targets, n_targets, j.targets, &n_merged);
 	if (n_merged > JD_TARGETS_MAX) {
 		rc =
 		    jd_error_set(e, JD_ELIMIT, "A job can have at most %d targets", JD_TARGETS_MAX);
@@ -871,7 +736,7 @@ walk_add(void *arg, const char *name)
 
 	w->got++;
 	jd_strlcpy(w->last, name, JD_THING_NAME_MAX + 1);
-	return tset_add(w->set, name);
+	return svc__tset_add(w->set, name);
 }
 
 int
