@@ -225,13 +225,22 @@ stopping(struct svc *s)
 }
 
 /* Run the unfinished fan-outs chunk by chunk (other writers take the writer
- * between chunks), until none is left, this node loses the duty or stops. */
+ * between chunks), until none is left, this node loses the duty or stops, or
+ * FANOUT_PASS chunks ran: then the timers get their turn and the worker is
+ * kicked to come back at once. */
+#define FANOUT_PASS 64
+
 static void
 fanout_run(struct svc *s)
 {
 	bool more = true;
+	int n = 0;
 
 	while (more && svc__duty_held(s) && !stopping(s)) {
+		if (n++ == FANOUT_PASS) {
+			svc__kick(s);
+			break;
+		}
 		struct jd_error e;
 		jd_error_init(&e);
 		if (svc__fanout_step(s, &more, &e) != 0) {
