@@ -122,7 +122,7 @@ void svc_set_s3(struct svc *s, const struct svc_s3 *ops);
 /* Things queued per fan-out chunk (<= 0: SVC_FANOUT_CHUNK) and a pause in
  * ms between chunks (the test rig's, to stop a fan-out midway; 0 none).
  * Before serving requests. */
-#define SVC_FANOUT_CHUNK 1000
+#define SVC_FANOUT_CHUNK 500
 void svc_set_fanout(struct svc *s, int chunk, int pause_ms);
 
 /* ---- things and groups ------------------------------------------------ */
