@@ -180,7 +180,10 @@ resolve_and_queue(struct svc_tx *t, struct jd_job *job, const char *const *targe
 	/* the groups and their descendants; their members while they fit in
 	 * one chunk, else the fan-out walks them in chunks of its own */
 	for (size_t i = 0, n = groups.n; i < n; i++) {
-		struct jd_group_filter f = {groups.v[i], true, NULL};
+		/* a copy: add_group may move groups.v while the list runs */
+		char parent[JD_THING_NAME_MAX + 1];
+		struct jd_group_filter f = {parent, true, NULL};
+		jd_strlcpy(parent, groups.v[i], sizeof(parent));
 		if ((rc = store_group_list(tx, &f, "", 0, add_group, &groups)) < 0)
 			goto store_fail;
 	}
@@ -781,14 +784,18 @@ svc__fanout_step(struct svc *s, bool *more, struct jd_error *e)
 		const char *g = json_string_value(json_array_get(groups, (size_t)f.source));
 		struct walk w = {&things, f.after, 0};
 		size_t want = chunk - things.n;
+		char after[JD_THING_NAME_MAX + 1]; /* bound while walk_add moves f.after */
+		jd_strlcpy(after, f.after, sizeof(after));
 		if (g != NULL &&
-		    (rc = store_member_walk(t.tx, g, f.after, (int)want, walk_add, &w)) != 0)
+		    (rc = store_member_walk(t.tx, g, after, (int)want, walk_add, &w)) != 0)
 			goto store_fail;
 		if (g == NULL || w.got < want) {
 			f.source++;
 			f.after[0] = '\0';
 		}
 	}
+	/* a thing in two of the groups may come twice in one chunk */
+	svc__tset_unique(&things);
 	p.left = f.paced_left;
 	p.pos = f.pos;
 	notified = j.rollout_notified;

@@ -149,6 +149,18 @@ class FanoutTest(harness.JobsdTestCase):
                                                  ('IN_PROGRESS', len(names) + 1)))
         self.assert_exactly_once(job, names + [t0])
 
+    def test_nested_and_overlapping_groups_once(self):
+        parent, a = self.group_of(40, 'na')
+        child = self.create_group(parent=parent)
+        other, b = self.group_of(40, 'nb')
+        for t in b[:25] + a[:5]:   # in the child too, and a[:5] in two groups
+            self.iot.add_thing_to_thing_group(thingGroupName=child, thingName=t)
+        job = self.name('job')
+        self.iot.create_job(jobId=job, targets=[group_arn(parent), group_arn(other)],
+                            document='{"op":"x"}')
+        self.eventually(lambda: self.assertEqual(self.queued(job), ('IN_PROGRESS', 80)))
+        self.assert_exactly_once(job, a + b)
+
     def test_hundred_explicit_targets_one_pass(self):
         things = ['ex-%03d' % i for i in range(100)]
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
