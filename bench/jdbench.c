@@ -21,6 +21,7 @@
 
 #include "bench_http.h"
 #include "bench_scen.h"
+#include "scen_fanout.h"
 
 #define DEFAULT_CONNECTIONS 16
 #define DEFAULT_REQUESTS 10000
@@ -52,7 +53,8 @@ usage(FILE *f)
 	    "                   [--sizes N1,N2,...] [--mqtt HOST:PORT] [--mqtt-threads T]\n"
 	    "                   [--mqtt-qos 0|1] [load options]\n"
 	    "NAME: basic, control-read, control-write, device-http, fanout, device-mqtt,\n"
-	    "      device-fleet [--procs P]\n"
+	    "      device-fleet [--procs P], create-targets, associate-targets,\n"
+	    "      fanout-under-load [--targets N]\n"
 	    "load options:\n"
 	    "  --connections C  keep-alive connections (default %d, max %d)\n"
 	    "  --threads T      epoll threads (default 1, max %d)\n"
@@ -183,7 +185,9 @@ main(int argc, char **argv)
 	    (strcmp(argv[2], "basic") == 0 || strcmp(argv[2], "control-read") == 0 ||
 	        strcmp(argv[2], "control-write") == 0 || strcmp(argv[2], "device-http") == 0 ||
 	        strcmp(argv[2], "fanout") == 0 || strcmp(argv[2], "device-mqtt") == 0 ||
-	        strcmp(argv[2], "device-fleet") == 0)) {
+	        strcmp(argv[2], "device-fleet") == 0 || strcmp(argv[2], "create-targets") == 0 ||
+	        strcmp(argv[2], "associate-targets") == 0 ||
+	        strcmp(argv[2], "fanout-under-load") == 0)) {
 		is_run = 0;
 		scen = argv[2];
 		argi = 3;
@@ -257,6 +261,12 @@ main(int argc, char **argv)
 			have_data = 1;
 		} else if (!is_run && strcmp(f, "--things") == 0) {
 			if (parse_u64(val, THINGS_MAX, &v) != 0 || v == 0)
+				return bad(f, val);
+			b.things = (unsigned)v;
+			things_set = 1;
+		} else if (!is_run && strcmp(f, "--targets") == 0) {
+			/* create-targets, associate-targets: targets per call */
+			if (parse_u64(val, SCEN_JOB_TARGETS_MAX, &v) != 0 || v == 0)
 				return bad(f, val);
 			b.things = (unsigned)v;
 			things_set = 1;
@@ -358,6 +368,16 @@ main(int argc, char **argv)
 		return scen_control_write_run(&b);
 	if (strcmp(scen, "device-http") == 0)
 		return scen_device_http_run(&b);
+	if (strcmp(scen, "create-targets") == 0 || strcmp(scen, "associate-targets") == 0) {
+		if (!things_set)
+			b.things = SCEN_JOB_TARGETS_MAX;
+		if (!jobs_set)
+			b.jobs = 50;
+		return strcmp(scen, "create-targets") == 0 ? scen_create_targets_run(&b) :
+		                                             scen_associate_targets_run(&b);
+	}
+	if (strcmp(scen, "fanout-under-load") == 0)
+		return scen_fanout_load_run(&b);
 	if (strcmp(scen, "fanout") == 0) {
 		int ns = scen_parse_sizes(sizes, THINGS_MAX, b.sizes);
 		if (ns < 0)

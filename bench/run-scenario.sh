@@ -75,7 +75,7 @@ if [[ $store == postgres && -z ${JOBSD_PG_URI:-} ]]; then
 		"$0" "$scenario" --store postgres --nodes "$nodes" "$@"
 fi
 case $scenario in
-basic | control-read | control-write | device-http | fanout | device-mqtt) ;;
+basic | control-read | control-write | device-http | fanout | device-mqtt | create-targets | associate-targets | fanout-under-load) ;;
 *)
 	echo "run-scenario.sh: unknown scenario '$scenario'" >&2
 	exit 2

@@ -64,6 +64,11 @@ static const struct opt opts[] = {
 	    "enable /_jobsd/ admin endpoints (reset, virtual clock) and /moto-api/reset on the "
 	    "control listener (D22); with auth=sigv4 they need an admin key (D26); without auth, "
 	    "loopback listeners only"},
+	{"fanout-chunk", OPT_NUM, O(fanout_chunk), "N",
+	    "things a job's fan-out queues per transaction; other writes run between chunks "
+	    "[500]"},
+	{"test-fanout-pause-ms", OPT_NUM, O(test_fanout_pause_ms), "MS",
+	    "test rig only: pause between fan-out chunks, so a test can stop jobsd midway [0]"},
 	{"store-check", OPT_STR, O(store_check), "quick|full|off",
 	    "at start, check the store is writable and its pages are sound (PRAGMA quick_check or "
 	    "integrity_check; off skips the page check of a very large store) [quick]"},

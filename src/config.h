@@ -42,11 +42,13 @@ struct config {
 	int log_level;
 	char mqtt[256]; /* broker HOST:PORT, "" = no MQTT */
 	char mqtt_client_id[128];
-	int mqtt_queue_mib;   /* 0: the bridge's default */
-	int http_conn_per_ip; /* 0: api's default (JD_HTTP_CONN_PER_IP) */
-	int http_header_s;    /* 0: JD_HTTP_HEADERS_S */
-	int http_request_s;   /* 0: JD_HTTP_REQUEST_S */
-	int http_keepalive_s; /* 0: JD_HTTP_KEEPALIVE_S */
+	int mqtt_queue_mib;       /* 0: the bridge's default */
+	int http_conn_per_ip;     /* 0: api's default (JD_HTTP_CONN_PER_IP) */
+	int http_header_s;        /* 0: JD_HTTP_HEADERS_S */
+	int http_request_s;       /* 0: JD_HTTP_REQUEST_S */
+	int http_keepalive_s;     /* 0: JD_HTTP_KEEPALIVE_S */
+	int fanout_chunk;         /* things per fan-out chunk; 0: SVC_FANOUT_CHUNK (issue 15) */
+	int test_fanout_pause_ms; /* test rig: pause between fan-out chunks; 0 none */
 	char mqtt_username[128];
 	char mqtt_password[256];
 	char mqtt_cafile[1024];

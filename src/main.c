@@ -324,6 +324,8 @@ setup_svc(struct jobsd *j)
 		return EXIT_START;
 	}
 	j->svc_up = true;
+	svc_set_fanout(&j->svc, j->cfg.fanout_chunk,
+	    j->cfg.test_rig ? j->cfg.test_fanout_pause_ms : 0);
 	return 0;
 }
 

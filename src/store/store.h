@@ -82,6 +82,42 @@ struct store_timeline_event {
 	const char *detail; /* borrowed for the call; "" when none */
 };
 typedef int (*store_timeline_cb)(void *arg, const struct store_timeline_event *ev);
+/* ---- targets and chunked fan-out (issue 15) -------------------------------
+ *
+ * thing_resolve looks up a job's explicit targets in one store pass: for
+ * each name, whether the thing exists and (job_id given) the number and
+ * status of its latest execution of that job.
+ *
+ * A fan-out that does not fit in one transaction keeps a durable cursor per
+ * (job, run): the thing groups it walks (a JSON array of names), the group
+ * being walked (source) and the last thing done in it (after). Each chunk
+ * queues the next things and advances the cursor in the same transaction, so
+ * a crash resumes where it stopped: nothing lost, nothing twice. */
+struct store_target {
+	const char *name;      /* in: borrowed */
+	bool exists;           /* out: a thing of that name exists */
+	int64_t latest_number; /* out: of the job's latest execution on it; 0 none */
+	int latest_status;     /* out: its status; -1 none */
+};
+
+enum store_fanout_mode {
+	STORE_FANOUT_FIRST = 0,     /* a job's initial targets: each thing's first execution */
+	STORE_FANOUT_ASSOCIATE = 1, /* added later: only things the job has not reached */
+};
+
+struct store_fanout {
+	char job_id[JD_JOB_ID_MAX + 1];
+	int64_t run;                       /* set by fanout_insert: this job's runs, oldest first */
+	int mode;                          /* enum store_fanout_mode */
+	char *groups;                      /* owned: JSON array of the group names to walk */
+	int64_t source;                    /* index in groups of the group being walked */
+	char after[JD_THING_NAME_MAX + 1]; /* last thing done in it ("" none) */
+	int64_t paced_left;                /* things still to queue now; after that, to the rollout
+	                       queue. -1: not paced */
+	int64_t pos;                       /* the next rollout_queue position */
+};
+/* Called per fan-out (borrowed); non-zero stops the scan and is returned. */
+typedef int (*store_fanout_cb)(void *arg, const struct store_fanout *f);
 
 struct store_ops {
 	int version;      /* STORE_OPS_VERSION */
@@ -274,6 +310,22 @@ struct store_ops {
 	int (*thing_insert_many)(struct store_tx *tx, const struct jd_thing *ts, size_t n);
 	int (*member_add_many)(struct store_tx *tx, const char *group, const char *const *things,
 	    size_t n);
+	/* Targets and chunked fan-out (issue 15; see "targets and chunked
+	 * fan-out" above). thing_resolve fills v[0..n)'s out fields in one pass
+	 * (job_id NULL: no execution is looked up). fanout_insert sets f->run;
+	 * fanout_update writes source, after, paced_left and pos of (job, run);
+	 * fanout_list calls cb per fan-out of job_id (NULL: every job), by job
+	 * then run. */
+	int (*thing_resolve)(struct store_tx *tx, const char *job_id, struct store_target *v,
+	    size_t n);
+	/* the direct members of group (not its descendants), name > after */
+	int (*member_walk)(struct store_tx *tx, const char *group, const char *after, int limit,
+	    jd_name_cb cb, void *arg);
+	int (*fanout_insert)(struct store_tx *tx, struct store_fanout *f);
+	int (*fanout_update)(struct store_tx *tx, const struct store_fanout *f);
+	int (*fanout_delete)(struct store_tx *tx, const char *job_id, int64_t run);
+	int (*fanout_list)(struct store_tx *tx, const char *job_id, int limit, store_fanout_cb cb,
+	    void *arg);
 };
 
 /* Levels of store_check(): the write only, a quick page check (SQLite's
@@ -839,6 +891,49 @@ store_member_add_many(struct store_tx *tx, const char *group, const char *const 
 {
 	assert(tx != NULL && store__tx(tx)->write && group != NULL && (things != NULL || n == 0));
 	return store__tx(tx)->ops->member_add_many(tx, group, things, n);
+}
+
+static inline int
+store_thing_resolve(struct store_tx *tx, const char *job_id, struct store_target *v, size_t n)
+{
+	assert(tx != NULL && (v != NULL || n == 0));
+	return store__tx(tx)->ops->thing_resolve(tx, job_id, v, n);
+}
+
+static inline int
+store_member_walk(struct store_tx *tx, const char *group, const char *after, int limit,
+    jd_name_cb cb, void *arg)
+{
+	assert(tx != NULL && group != NULL && cb != NULL);
+	return store__tx(tx)->ops->member_walk(tx, group, after, limit, cb, arg);
+}
+
+static inline int
+store_fanout_insert(struct store_tx *tx, struct store_fanout *f)
+{
+	assert(tx != NULL && store__tx(tx)->write && f != NULL && f->groups != NULL);
+	return store__tx(tx)->ops->fanout_insert(tx, f);
+}
+
+static inline int
+store_fanout_update(struct store_tx *tx, const struct store_fanout *f)
+{
+	assert(tx != NULL && store__tx(tx)->write && f != NULL);
+	return store__tx(tx)->ops->fanout_update(tx, f);
+}
+
+static inline int
+store_fanout_delete(struct store_tx *tx, const char *job_id, int64_t run)
+{
+	assert(tx != NULL && store__tx(tx)->write && job_id != NULL);
+	return store__tx(tx)->ops->fanout_delete(tx, job_id, run);
+}
+
+static inline int
+store_fanout_list(struct store_tx *tx, const char *job_id, int limit, store_fanout_cb cb, void *arg)
+{
+	assert(tx != NULL && cb != NULL);
+	return store__tx(tx)->ops->fanout_list(tx, job_id, limit, cb, arg);
 }
 
 /* Backends (registered in store.c). */

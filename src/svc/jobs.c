@@ -15,94 +15,16 @@
 #include "core/managed.h"
 #include "core/policy.h"
 #include "core/transition.h"
+#include "svc/cluster_int.h"
 #include "svc/policy_json.h"
 #include "svc/progress_int.h"
 #include "svc/tags_int.h"
 #include "svc/s3doc_int.h"
+#include "svc/targets_int.h"
 #include "svc/templates_int.h"
 #include "svc/timeline_int.h"
 #include "util/buf.h"
 #include "util/log.h"
-
-/* Parse a thing ('t') or thing-group ('g') ARN of our account. */
-static int
-parse_target(const struct svc *s, const char *arn, char *kind, char name[JD_THING_NAME_MAX + 1],
-    struct jd_error *e)
-{
-	/* arn:{partition}:iot:{region}:{account}:{thing|thinggroup}/{name} */
-	const char *p = arn, *field[6];
-	int n = 0;
-
-	field[n++] = p;
-	while (*p && n < 6) {
-		if (*p == ':')
-			field[n++] = p + 1;
-		p++;
-	}
-	if (n < 6 || strncmp(arn, "arn:", 4) != 0)
-		goto bad;
-	if (strncmp(field[2], "iot:", 4) != 0)
-		goto bad;
-	if ((size_t)(field[5] - field[4] - 1) != strlen(s->account) ||
-	    strncmp(field[4], s->account, strlen(s->account)) != 0)
-		return jd_error_set(e, JD_EINVAL, "Target %s is not in account %s", arn,
-		    s->account);
-	if (strncmp(field[5], "thing/", 6) == 0) {
-		*kind = 't';
-		p = field[5] + 6;
-	} else if (strncmp(field[5], "thinggroup/", 11) == 0) {
-		*kind = 'g';
-		p = field[5] + 11;
-	} else {
-		goto bad;
-	}
-	if (core_check_thing_name("targets", p, NULL) != 0)
-		goto bad;
-	jd_strlcpy(name, p, JD_THING_NAME_MAX + 1);
-	return 0;
-bad:
-	return jd_error_set(e, JD_EINVAL, "Target %s is not a valid thing or thing group ARN", arn);
-}
-
-/* ---- target resolution --------------------------------------------------- */
-
-struct tset {
-	char (*v)[JD_THING_NAME_MAX + 1];
-	size_t n, cap;
-};
-
-static int
-tset_add(void *arg, const char *name)
-{
-	struct tset *t = arg;
-
-	if (t->n == t->cap) {
-		t->cap = t->cap ? t->cap * 2 : 64;
-		t->v = jd_realloc(t->v, t->cap * sizeof(*t->v));
-	}
-	jd_strlcpy(t->v[t->n++], name, JD_THING_NAME_MAX + 1);
-	return 0;
-}
-
-static int
-tcmp(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
-
-static void
-tset_unique(struct tset *t)
-{
-	size_t w = 0;
-
-	if (t->n == 0)
-		return;
-	qsort(t->v, t->n, sizeof(*t->v), tcmp);
-	for (size_t i = 1; i < t->n; i++)
-		if (strcmp(t->v[i], t->v[w]) != 0)
-			memcpy(t->v[++w], t->v[i], sizeof(*t->v));
-	t->n = w + 1;
-}
 
 /* How targets are resolved into executions. */
 enum resolve_mode {
@@ -112,121 +34,213 @@ enum resolve_mode {
 	                      reached (any execution but REMOVED) are left alone */
 };
 
+/* Pacing of one job's initial targets while they are queued. */
+struct pace {
+	int64_t left; /* things still to queue now; -1: not paced */
+	int64_t pos;  /* the next rollout_queue position */
+};
+
+static int
+fanout_chunk(const struct svc *s)
+{
+	return s->fanout_chunk > 0 ? s->fanout_chunk : SVC_FANOUT_CHUNK;
+}
+
+/*
+ * Queue executions of job on things v[0..n): those that have one already
+ * (FIRST) or that the job reached (ASSOCIATE: any latest but REMOVED) are
+ * skipped, unless `fresh` says none has one (a job just created). While p
+ * is paced and p->left is used up, things go to the rollout queue instead.
+ * First executions go in batches (exec_insert_first); a REMOVED one gets the
+ * next number.
+ */
+static int
+queue_things(struct svc_tx *t, struct jd_job *job, char (*v)[JD_THING_NAME_MAX + 1], size_t n,
+    int mode, bool fresh, struct pace *p)
+{
+	struct store_target *tv = NULL;
+	struct tset first = {0}, again = {0};
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	if (!fresh) {
+		tv = jd_calloc(n, sizeof(*tv));
+		for (size_t i = 0; i < n; i++)
+			tv[i].name = v[i];
+		if ((rc = store_thing_resolve(t->tx, job->job_id, tv, n)) != 0)
+			goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		bool redo = false;
+		if (tv != NULL) {
+			if (!tv[i].exists)
+				continue; /* deleted since it was listed */
+			if (tv[i].latest_number != 0) {
+				if (mode != STORE_FANOUT_ASSOCIATE ||
+				    tv[i].latest_status != JD_EXEC_REMOVED)
+					continue;
+				redo = true;
+			}
+		}
+		if (p->left == 0) {
+			int64_t next_ms = 0;
+			if ((rc = store_rollout_push(t->tx, job->job_id, p->pos++, v[i])) != 0)
+				goto out;
+			if (job->rollout_next_ms == 0) {
+				core_rollout_first(&job->policy, SIZE_MAX, t->now, &next_ms);
+				job->rollout_next_ms = next_ms;
+			}
+			continue;
+		}
+		if (p->left > 0) {
+			p->left--;
+			job->rollout_notified++;
+		}
+		svc__tset_add(redo ? &again : &first, v[i]);
+	}
+	if ((rc = svc__exec_queue_first(t, job, first.v, first.n)) != 0)
+		goto out;
+	for (size_t i = 0; i < again.n && rc == 0; i++)
+		rc = svc__exec_queue(t, job, again.v[i], 0);
+out:
+	free(tv);
+	free(first.v);
+	free(again.v);
+	return rc;
+}
+
+static int
+add_group(void *arg, const struct jd_group *g)
+{
+	return svc__tset_add(arg, g->name);
+}
+
 static int
 resolve_and_queue(struct svc_tx *t, struct jd_job *job, const char *const *targets, int n_targets,
-    enum resolve_mode mode, bool queue, struct jd_error *e)
+    enum resolve_mode mode, bool queue, bool *fanning, struct jd_error *e)
 {
 	/* Only a job's initial targets are paced; later additions are immediate. */
 	bool paced = mode != RESOLVE_ASSOCIATE && core_rollout_rate(&job->policy, 0, 0) > 0;
+	int fmode = mode == RESOLVE_ASSOCIATE ? STORE_FANOUT_ASSOCIATE : STORE_FANOUT_FIRST;
+	size_t chunk = (size_t)fanout_chunk(t->s);
 	struct store_tx *tx = t->tx;
-	struct tset things = {0};
+	struct tset things = {0}, named = {0}, groups = {0};
+	struct store_target *tv = NULL;
+	struct pace p = {-1, 0};
 	char name[JD_THING_NAME_MAX + 1], kind = 0;
+	bool big = false;
 	int rc = 0;
 
+	*fanning = false;
 	for (int i = 0; i < n_targets; i++) {
-		if ((rc = parse_target(t->s, targets[i], &kind, name, e)) != 0) {
+		if ((rc = svc__target_parse(t->s, targets[i], &kind, name, e)) != 0) {
 			if (mode != RESOLVE_START)
 				goto out;
 			jd_error_clear(e); /* e.g. the account changed since: skip it */
 			continue;
 		}
 		if (kind == 't') {
-			struct jd_thing th;
-			memset(&th, 0, sizeof(th));
-			rc = store_thing_get(tx, name, &th);
-			jd_thing_release(&th);
-			if (rc == JD_ENOTFOUND && mode == RESOLVE_START)
-				continue;
-			if (rc == JD_ENOTFOUND) {
-				rc = jd_error_set(e, rc, "Thing %s cannot be found.", name);
-				goto out;
-			}
-			if (rc != 0)
-				goto store_fail;
-			tset_add(&things, name);
-		} else {
+			svc__tset_add(&named, name);
+			continue;
+		}
+		{
 			struct jd_group g;
 			memset(&g, 0, sizeof(g));
 			rc = store_group_get(tx, name, &g);
 			jd_group_release(&g);
-			if (rc == JD_ENOTFOUND && mode == RESOLVE_START)
-				continue;
-			if (rc == JD_ENOTFOUND) {
-				rc = jd_error_set(e, rc, "Thing Group %s does not exist", name);
-				goto out;
-			}
-			if (rc != 0)
-				goto store_fail;
-			if ((rc = store_job_target_add(tx, job->job_id, name)) != 0 &&
-			    rc != JD_EEXISTS)
-				goto store_fail;
-			if ((rc = store_member_list(tx, name, true, "", 100000000, tset_add,
-			         &things)) != 0)
-				goto store_fail;
+		}
+		if (rc == JD_ENOTFOUND && mode == RESOLVE_START)
+			continue;
+		if (rc == JD_ENOTFOUND) {
+			rc = jd_error_set(e, rc, "Thing Group %s does not exist", name);
+			goto out;
+		}
+		if (rc != 0)
+			goto store_fail;
+		if ((rc = store_job_target_add(tx, job->job_id, name)) != 0 && rc != JD_EEXISTS)
+			goto store_fail;
+		svc__tset_add(&groups, name);
+	}
+	/* the explicit things, in one store pass */
+	tv = jd_calloc(named.n + 1, sizeof(*tv));
+	for (size_t i = 0; i < named.n; i++)
+		tv[i].name = named.v[i];
+	if ((rc = store_thing_resolve(tx, NULL, tv, named.n)) != 0)
+		goto store_fail;
+	for (size_t i = 0; i < named.n; i++) {
+		if (tv[i].exists) {
+			svc__tset_add(&things, named.v[i]);
+		} else if (mode != RESOLVE_START) {
+			rc = jd_error_set(e, JD_ENOTFOUND, "Thing %s cannot be found.", named.v[i]);
+			goto out;
 		}
 	}
-	tset_unique(&things);
-	if (queue && paced) {
+	if (!queue)
+		goto done;
+	/* the groups and their descendants; their members while they fit in
+	 * one chunk, else the fan-out walks them in chunks of its own */
+	for (size_t i = 0, n = groups.n; i < n; i++) {
+		/* a copy: add_group may move groups.v while the list runs */
+		char parent[JD_THING_NAME_MAX + 1];
+		struct jd_group_filter f = {parent, true, NULL};
+		jd_strlcpy(parent, groups.v[i], sizeof(parent));
+		if ((rc = store_group_list(tx, &f, "", 0, add_group, &groups)) < 0)
+			goto store_fail;
+	}
+	svc__tset_unique(&groups);
+	for (size_t i = 0; i < groups.n && !big; i++) {
+		if ((rc = store_member_walk(tx, groups.v[i], "", (int)(chunk + 1), svc__tset_add,
+		         &things)) != 0)
+			goto store_fail;
+		big = things.n > chunk;
+	}
+	if (big) {
+		/* the explicit things now, the groups' members by the fan-out */
+		things.n = 0;
+		for (size_t i = 0; i < named.n; i++)
+			if (tv[i].exists)
+				svc__tset_add(&things, named.v[i]);
+	}
+	svc__tset_unique(&things);
+	if (paced) {
 		int64_t next_ms = 0;
-		size_t first = core_rollout_first(&job->policy, things.n, t->now, &next_ms);
-		for (size_t i = first; i < things.n; i++)
-			if ((rc = store_rollout_push(tx, job->job_id, (int64_t)i, things.v[i])) !=
-			    0)
-				goto store_fail;
-		if (first < things.n)
-			job->rollout_next_ms = next_ms;
-		things.n = first;
-		job->rollout_notified = (int64_t)things.n;
+		p.left = (int64_t)core_rollout_first(&job->policy, big ? SIZE_MAX : things.n,
+		    t->now, &next_ms);
 	}
-	if (queue && mode != RESOLVE_ASSOCIATE) {
-		/* A job that was just created (or is starting) has no execution
-		 * anywhere: each is the first of its thing, inserted in batches. */
-		if ((rc = svc__exec_queue_first(t, job, things.v, things.n)) != 0)
+	/* A job that was just created has no execution anywhere: each is the
+	 * first of its thing, inserted in batches. */
+	if ((rc = queue_things(t, job, things.v, things.n, fmode, mode == RESOLVE_CREATE, &p)) != 0)
+		goto store_fail;
+	if (big) {
+		struct store_fanout f;
+		json_t *arr = json_array();
+		memset(&f, 0, sizeof(f));
+		for (size_t i = 0; i < groups.n; i++)
+			json_array_append_new(arr, json_string(groups.v[i]));
+		jd_strlcpy(f.job_id, job->job_id, sizeof(f.job_id));
+		f.mode = fmode;
+		f.groups = json_dumps(arr, JSON_COMPACT);
+		f.paced_left = p.left;
+		f.pos = p.pos;
+		json_decref(arr);
+		rc = store_fanout_insert(tx, &f);
+		free(f.groups);
+		if (rc != 0)
 			goto store_fail;
+		*fanning = true;
 	}
-	for (size_t i = 0; queue && mode == RESOLVE_ASSOCIATE && i < things.n; i++) {
-		struct jd_exec x;
-		memset(&x, 0, sizeof(x));
-		rc = store_exec_get(tx, job->job_id, things.v[i], 0, &x);
-		jd_exec_release(&x);
-		if (rc == 0 && x.status != JD_EXEC_REMOVED)
-			continue;
-		if (rc != 0 && rc != JD_ENOTFOUND)
-			goto store_fail;
-		if ((rc = svc__exec_queue(t, job, things.v[i], 0)) != 0)
-			goto store_fail;
-	}
+done:
 	rc = 0;
 	goto out;
 store_fail:
 	rc = svc__store_err(rc, e);
 out:
+	free(tv);
 	free(things.v);
+	free(named.v);
+	free(groups.v);
 	return rc;
-}
-
-static char *
-targets_json(const char *const *targets, int n, const char *existing)
-{
-	json_t *arr = existing ? json_loads(existing, 0, NULL) : NULL;
-	char *out;
-
-	if (!json_is_array(arr)) {
-		json_decref(arr);
-		arr = json_array();
-	}
-	for (int i = 0; i < n; i++) {
-		bool dup = false;
-		size_t k;
-		json_t *v;
-		json_array_foreach(arr, k, v) if (strcmp(json_string_value(v), targets[i]) == 0)
-		    dup = true;
-		if (!dup)
-			json_array_append_new(arr, json_string(targets[i]));
-	}
-	out = json_dumps(arr, JSON_COMPACT);
-	json_decref(arr);
-	return out;
 }
 
 int
@@ -238,6 +252,8 @@ svc_job_create(struct svc *s, const struct svc_job_input *in, struct jd_job *out
 	struct jd_job j;
 	int64_t active = 0;
 	char *fetched = NULL; /* documentSource's text, read before the transaction */
+	bool fanning = false; /* a fan-out goes on after the commit */
+	size_t n_unique = 0;
 	int rc;
 
 	memset(&j, 0, sizeof(j));
@@ -272,7 +288,7 @@ svc_job_create(struct svc *s, const struct svc_job_input *in, struct jd_job *out
 		j.document = jd_strdup(in->document ? in->document : "");
 	j.document_source = jd_strdup(in->document_source);
 	j.description = jd_strdup(in->description);
-	j.targets = targets_json(in->targets, in->n_targets, NULL);
+	j.targets = svc__targets_json(in->targets, in->n_targets, NULL, &n_unique);
 	j.config = jd_strdup(in->config ? in->config : "{}");
 	j.template_arn = jd_strdup(in->template_arn);
 	j.inprogress_timeout_min = in->inprogress_timeout_min;
@@ -299,12 +315,16 @@ svc_job_create(struct svc *s, const struct svc_job_input *in, struct jd_job *out
 		if ((rc = svc__tags_set(&t, res, in->tags, in->n_tags, e)) != 0)
 			goto fail;
 	}
+	/* a fan-out cursor left by a job of this id that a test-rig reset wiped */
+	if ((rc = store_fanout_delete(t.tx, j.job_id, 0)) != 0)
+		goto store_fail;
 	if ((rc = resolve_and_queue(&t, &j, in->targets, in->n_targets, RESOLVE_CREATE,
-	         j.status == JD_JOB_IN_PROGRESS, e)) != 0)
+	         j.status == JD_JOB_IN_PROGRESS, &fanning, e)) != 0)
 		goto fail;
-	/* A snapshot job with nothing to run is complete at once. */
+	/* A snapshot job with nothing to run is complete at once (one whose
+	 * fan-out goes on is not). */
 	if (j.selection == JD_SEL_SNAPSHOT && j.status == JD_JOB_IN_PROGRESS &&
-	    j.rollout_next_ms == 0) {
+	    j.rollout_next_ms == 0 && !fanning) {
 		if ((rc = store_exec_active_count(t.tx, j.job_id, &active)) != 0)
 			goto store_fail;
 		if (core_job_done(&j, active) &&
@@ -318,6 +338,8 @@ svc_job_create(struct svc *s, const struct svc_job_input *in, struct jd_job *out
 		jd_job_release(&j);
 		return rc;
 	}
+	if (fanning)
+		svc__kick(s);
 	*out = j;
 	return 0;
 store_fail:
@@ -609,8 +631,9 @@ svc_job_associate(struct svc *s, const char *job_id, const char *const *targets,
 {
 	struct svc_tx t;
 	struct jd_job j;
-	json_t *arr = NULL;
 	char *merged = NULL;
+	bool fanning = false;
+	size_t n_merged = 0;
 	int rc;
 
 	memset(&j, 0, sizeof(j));
@@ -628,9 +651,8 @@ svc_job_associate(struct svc *s, const char *job_id, const char *const *targets,
 		    "Targets can only be associated with a CONTINUOUS job that is IN_PROGRESS");
 		goto fail;
 	}
-	merged = targets_json(targets, n_targets, j.targets);
-	arr = json_loads(merged, 0, NULL);
-	if (json_array_size(arr) > JD_TARGETS_MAX) {
+	merged = svc__targets_json(targets, n_targets, j.targets, &n_merged);
+	if (n_merged > JD_TARGETS_MAX) {
 		rc =
 		    jd_error_set(e, JD_ELIMIT, "A job can have at most %d targets", JD_TARGETS_MAX);
 		goto fail;
@@ -639,21 +661,22 @@ svc_job_associate(struct svc *s, const char *job_id, const char *const *targets,
 	j.targets = merged;
 	merged = NULL;
 	j.updated_ms = t.now;
-	if ((rc = resolve_and_queue(&t, &j, targets, n_targets, RESOLVE_ASSOCIATE, true, e)) != 0)
+	if ((rc = resolve_and_queue(&t, &j, targets, n_targets, RESOLVE_ASSOCIATE, true, &fanning,
+	         e)) != 0)
 		goto fail;
 	if ((rc = store_job_update(t.tx, &j)) != 0)
 		goto store_fail;
-	json_decref(arr);
 	if ((rc = svc__commit(&t, e)) != 0) {
 		jd_job_release(&j);
 		return rc;
 	}
+	if (fanning)
+		svc__kick(s);
 	*out = j;
 	return 0;
 store_fail:
 	rc = svc__store_err(rc, e);
 fail:
-	json_decref(arr);
 	free(merged);
 	jd_job_release(&j);
 	svc__rollback(&t);
@@ -666,6 +689,7 @@ svc__job_start(struct svc_tx *t, struct jd_job *j, struct jd_error *e)
 	json_t *arr = json_loads(j->targets ? j->targets : "[]", 0, NULL);
 	const char **targets = jd_calloc(json_array_size(arr) + 1, sizeof(char *));
 	int64_t active = 0;
+	bool fanning = false;
 	size_t i;
 	json_t *v;
 	int rc;
@@ -674,8 +698,11 @@ svc__job_start(struct svc_tx *t, struct jd_job *j, struct jd_error *e)
 	if ((rc = core_job_apply(j, JD_JOB_IN_PROGRESS, t->now)) != 0)
 		goto out;
 	/* targets that vanished while it was scheduled are skipped: it runs on what remains */
-	rc = resolve_and_queue(t, j, targets, (int)json_array_size(arr), RESOLVE_START, true, e);
-	if (rc == 0 && j->selection == JD_SEL_SNAPSHOT && j->rollout_next_ms == 0 &&
+	rc = resolve_and_queue(t, j, targets, (int)json_array_size(arr), RESOLVE_START, true,
+	    &fanning, e);
+	if (rc == 0 && fanning)
+		svc__kick(t->s);
+	if (rc == 0 && j->selection == JD_SEL_SNAPSHOT && j->rollout_next_ms == 0 && !fanning &&
 	    (rc = store_exec_active_count(t->tx, j->job_id, &active)) == 0 &&
 	    core_job_done(j, active) && (rc = core_job_apply(j, JD_JOB_COMPLETED, t->now)) == 0)
 		rc = svc__event_job(t, j, "completed");
@@ -685,6 +712,131 @@ out:
 	free(targets);
 	json_decref(arr);
 	return rc;
+}
+
+/* ---- chunked fan-out (issue 15) ------------------------------------------ */
+
+static int
+first_fanout(void *arg, const struct store_fanout *f)
+{
+	struct store_fanout *out = arg;
+
+	*out = *f;
+	out->groups = jd_strdup(f->groups);
+	return 1;
+}
+
+/* member_walk's callback: collect, count and remember the last name. */
+struct walk {
+	struct tset *set;
+	char *last; /* [JD_THING_NAME_MAX + 1] */
+	size_t got;
+};
+
+static int
+walk_add(void *arg, const char *name)
+{
+	struct walk *w = arg;
+
+	w->got++;
+	jd_strlcpy(w->last, name, JD_THING_NAME_MAX + 1);
+	return svc__tset_add(w->set, name);
+}
+
+int
+svc__fanout_step(struct svc *s, bool *more, struct jd_error *e)
+{
+	size_t chunk = (size_t)fanout_chunk(s), ngroups;
+	struct tset things = {0};
+	struct store_fanout f;
+	struct svc_tx t;
+	struct jd_job j;
+	struct pace p;
+	json_t *groups = NULL;
+	int64_t notified, next_ms;
+	int rc;
+
+	*more = false;
+	memset(&f, 0, sizeof(f));
+	memset(&j, 0, sizeof(j));
+	if ((rc = svc__duty_begin(s, &t, e)) != 0)
+		return rc;
+	if ((rc = store_fanout_list(t.tx, NULL, 1, first_fanout, &f)) < 0)
+		goto store_fail;
+	if (f.job_id[0] == '\0') {
+		svc__rollback(&t);
+		return 0;
+	}
+	*more = true;
+	rc = store_job_get(t.tx, f.job_id, &j);
+	if (rc == JD_ENOTFOUND ||
+	    (rc == 0 && j.status != JD_JOB_IN_PROGRESS && j.status != JD_JOB_SCHEDULED)) {
+		/* deleted, canceled or over: nothing more to queue */
+		if ((rc = store_fanout_delete(t.tx, f.job_id, 0)) != 0)
+			goto store_fail;
+		goto commit;
+	}
+	if (rc != 0)
+		goto store_fail;
+	groups = json_loads(f.groups, 0, NULL);
+	ngroups = json_array_size(groups);
+	/* the next chunk: the rest of the current group, then the next ones */
+	while (things.n < chunk && (size_t)f.source < ngroups) {
+		const char *g = json_string_value(json_array_get(groups, (size_t)f.source));
+		struct walk w = {&things, f.after, 0};
+		size_t want = chunk - things.n;
+		char after[JD_THING_NAME_MAX + 1]; /* bound while walk_add moves f.after */
+		jd_strlcpy(after, f.after, sizeof(after));
+		if (g != NULL &&
+		    (rc = store_member_walk(t.tx, g, after, (int)want, walk_add, &w)) != 0)
+			goto store_fail;
+		if (g == NULL || w.got < want) {
+			f.source++;
+			f.after[0] = '\0';
+		}
+	}
+	/* a thing in two of the groups may come twice in one chunk */
+	svc__tset_unique(&things);
+	p.left = f.paced_left;
+	p.pos = f.pos;
+	notified = j.rollout_notified;
+	next_ms = j.rollout_next_ms;
+	if ((rc = queue_things(&t, &j, things.v, things.n, f.mode, false, &p)) != 0)
+		goto store_fail;
+	f.paced_left = p.left;
+	f.pos = p.pos;
+	if ((size_t)f.source >= ngroups)
+		rc = store_fanout_delete(t.tx, f.job_id, f.run);
+	else
+		rc = store_fanout_update(t.tx, &f);
+	if (rc != 0)
+		goto store_fail;
+	if ((j.rollout_notified != notified || j.rollout_next_ms != next_ms) &&
+	    (rc = store_job_update(t.tx, &j)) != 0)
+		goto store_fail;
+	/* the last chunk: a snapshot job whose devices were quicker is done */
+	if ((size_t)f.source >= ngroups && (rc = svc__job_maybe_complete(&t, j.job_id)) != 0)
+		goto store_fail;
+commit:
+	json_decref(groups);
+	free(things.v);
+	free(f.groups);
+	jd_job_release(&j);
+	return svc__commit(&t, e);
+store_fail:
+	json_decref(groups);
+	free(things.v);
+	free(f.groups);
+	jd_job_release(&j);
+	svc__rollback(&t);
+	return svc__store_err(rc, e);
+}
+
+void
+svc_set_fanout(struct svc *s, int chunk, int pause_ms)
+{
+	s->fanout_chunk = chunk > 0 ? chunk : SVC_FANOUT_CHUNK;
+	s->fanout_pause_ms = pause_ms > 0 ? pause_ms : 0;
 }
 
 /* ---- jobs stored before the typed policy ---------------------------------- */

@@ -93,10 +93,19 @@ svc__exec_move(struct svc_tx *t, struct jd_exec *x, int op, int to, bool force)
 	return svc__event_exec(t, x);
 }
 
+static int
+fanout_pending(void *arg, const struct store_fanout *f)
+{
+	(void)f;
+	*(bool *)arg = true;
+	return 1;
+}
+
 int
 svc__job_maybe_complete(struct svc_tx *t, const char *job_id)
 {
 	struct jd_job j;
+	bool pending = false;
 	int64_t active = 0;
 	int status = 0, selection = 0;
 	int rc;
@@ -114,6 +123,11 @@ svc__job_maybe_complete(struct svc_tx *t, const char *job_id)
 	if (rc != 0)
 		return rc;
 	if (selection != JD_SEL_SNAPSHOT || status != JD_JOB_IN_PROGRESS)
+		return 0;
+	/* a fan-out still queueing its things (jobs.c): not done yet */
+	if ((rc = store_fanout_list(t->tx, job_id, 1, fanout_pending, &pending)) < 0)
+		return rc;
+	if (pending)
 		return 0;
 	memset(&j, 0, sizeof(j));
 	rc = store_job_get(t->tx, job_id, &j);
@@ -153,6 +167,9 @@ svc__job_cancel_tx(struct svc_tx *t, struct jd_job *j, bool force, const char *r
 			goto out;
 	}
 	if (j->rollout_next_ms != 0 && (rc = store_rollout_clear(t->tx, j->job_id)) != 0)
+		goto out;
+	/* a fan-out still going queues nothing more */
+	if ((rc = store_fanout_delete(t->tx, j->job_id, 0)) != 0)
 		goto out;
 	if ((rc = core_job_apply(j, JD_JOB_CANCELED, t->now)) != 0)
 		goto out;
@@ -312,7 +329,17 @@ svc__rollout_tick(struct svc_tx *t, struct jd_job *j)
 	if ((rc = store_rollout_pop(t->tx, j->job_id, (int)batch, rollout_one, &c)) != 0)
 		return rc;
 	j->rollout_notified += c.n;
-	j->rollout_next_ms = core_rollout_next_ms(j->rollout_next_ms, c.n, batch);
+	{
+		/* a fan-out still filling the queue (jobs.c): the rollout goes on */
+		int64_t prev = j->rollout_next_ms;
+		bool pending = false;
+		j->rollout_next_ms = core_rollout_next_ms(prev, c.n, batch);
+		if (j->rollout_next_ms == 0 &&
+		    (rc = store_fanout_list(t->tx, j->job_id, 1, fanout_pending, &pending)) < 0)
+			return rc;
+		if (pending)
+			j->rollout_next_ms = core_rollout_next_ms(prev, batch, batch);
+	}
 	j->updated_ms = t->now;
 	if ((rc = store_job_update(t->tx, j)) != 0)
 		return rc;

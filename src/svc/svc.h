@@ -84,6 +84,10 @@ struct svc {
 	_Atomic uint32_t ev_mask;
 	_Atomic int64_t ev_loaded_ns; /* monotonic; 0 = never loaded */
 	struct svc_cluster *cluster;  /* owned (cluster.c) */
+	/* chunked fan-out (issue 15, jobs.c): things per chunk, and a pause
+	 * between chunks (test rig only: lets a test stop it midway) */
+	int fanout_chunk;
+	int fanout_pause_ms;
 };
 
 /* This node among several on one database (D24, svc/cluster.c). */
@@ -116,6 +120,11 @@ void svc_fini(struct svc *s);
 void svc_set_notify(struct svc *s, const struct svc_notify *n);
 /* Install the outgoing S3 hooks (before serving requests). */
 void svc_set_s3(struct svc *s, const struct svc_s3 *ops);
+/* Things queued per fan-out chunk (<= 0: SVC_FANOUT_CHUNK) and a pause in
+ * ms between chunks (the test rig's, to stop a fan-out midway; 0 none).
+ * Before serving requests. */
+#define SVC_FANOUT_CHUNK 500
+void svc_set_fanout(struct svc *s, int chunk, int pause_ms);
 
 /* ---- things and groups ------------------------------------------------ */
 

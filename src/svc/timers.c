@@ -224,6 +224,51 @@ fail:
 	return 0;
 }
 
+/* ---- chunked fan-out (jobs.c): every chunk its own transaction ------------ */
+
+static bool
+stopping(struct svc *s)
+{
+	bool stop;
+
+	pthread_mutex_lock(&s->mu);
+	stop = s->stop;
+	pthread_mutex_unlock(&s->mu);
+	return stop;
+}
+
+/* Run the unfinished fan-outs chunk by chunk (other writers take the writer
+ * between chunks), until none is left, this node loses the duty or stops, or
+ * FANOUT_PASS chunks ran: then the timers get their turn and the worker is
+ * kicked to come back at once. */
+#define FANOUT_PASS 64
+
+static void
+fanout_run(struct svc *s)
+{
+	bool more = true;
+	int n = 0;
+
+	while (more && svc__duty_held(s) && !stopping(s)) {
+		if (n++ == FANOUT_PASS) {
+			svc__kick(s);
+			break;
+		}
+		struct jd_error e;
+		jd_error_init(&e);
+		if (svc__fanout_step(s, &more, &e) != 0) {
+			log_warn("fan-out: %s", e.msg);
+			more = false; /* tried again on the next pass */
+		}
+		jd_error_clear(&e);
+		if (more && s->fanout_pause_ms > 0) {
+			struct timespec ts = {s->fanout_pause_ms / 1000,
+			    (long)(s->fanout_pause_ms % 1000) * 1000000L};
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
 static void *
 reaper_main(void *arg)
 {
@@ -244,6 +289,7 @@ reaper_main(void *arg)
 		if (s->stop)
 			break;
 		pthread_mutex_unlock(&s->mu);
+		fanout_run(s);
 		while (svc__duty_held(s) && reap_once(s))
 			;
 		{

@@ -21,29 +21,6 @@
 
 #define NOW_MS "(extract(epoch FROM clock_timestamp()) * 1000)::bigint"
 
-/* Run sql with n text parameters; 0 with *out (the caller clears it) or JD_EUNAVAIL. */
-static int
-run(struct conn *c, const char *what, const char *sql, int n, const char *const *vals,
-    PGresult **out)
-{
-	PGresult *r;
-	ExecStatusType st;
-	int rc;
-
-	*out = NULL;
-	if ((rc = pg__ready(c)) != 0)
-		return rc;
-	r = PQexecParams(c->db, sql, n, NULL, vals, NULL, NULL, 0);
-	st = PQresultStatus(r);
-	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
-		*out = r;
-		return 0;
-	}
-	rc = pg__fail(c, what, r);
-	PQclear(r);
-	return rc;
-}
-
 static void
 fill(const PGresult *r, int i, struct store_lease *l)
 {
@@ -67,7 +44,7 @@ pg__lease_acquire(struct store_tx *tx, const char *name, const char *holder, int
 	memset(out, 0, sizeof(*out));
 	snprintf(ttl, sizeof(ttl), "%" PRId64, ttl_ms);
 	/* n: the database's now, once for the whole statement */
-	rc = run(c, "lease acquire",
+	rc = pg__params(c, "lease acquire",
 	    "WITH n AS (SELECT " NOW_MS " AS ms),"
 	    " up AS (INSERT INTO leases AS l (name, holder, epoch, expires_ms)"
 	    "  SELECT $1, $2, 1, n.ms + $3::bigint FROM n"
@@ -90,7 +67,7 @@ pg__lease_acquire(struct store_tx *tx, const char *name, const char *holder, int
 	}
 	PQclear(r);
 	/* held by another, and live: say by whom */
-	rc = run(c, "lease acquire",
+	rc = pg__params(c, "lease acquire",
 	    "SELECT name, holder, epoch, expires_ms, " NOW_MS " FROM leases WHERE name = $1", 1, v,
 	    &r);
 	if (rc != 0)
@@ -106,7 +83,7 @@ pg__lease_release(struct store_tx *tx, const char *name, const char *holder)
 {
 	const char *v[2] = {name, holder};
 	PGresult *r;
-	int rc = run(pg__conn(tx), "lease release",
+	int rc = pg__params(pg__conn(tx), "lease release",
 	    "UPDATE leases SET expires_ms = " NOW_MS
 	    " WHERE name = $1 AND holder = $2 AND expires_ms > " NOW_MS,
 	    2, v, &r);
@@ -124,7 +101,7 @@ pg__lease_check(struct store_tx *tx, const char *name, const char *holder, int64
 	int rc;
 
 	snprintf(ep, sizeof(ep), "%" PRId64, epoch);
-	rc = run(pg__conn(tx), "lease check",
+	rc = pg__params(pg__conn(tx), "lease check",
 	    "SELECT 1 FROM leases WHERE name = $1 AND holder = $2 AND epoch = $3::bigint"
 	    " AND expires_ms > " NOW_MS,
 	    3, v, &r);
@@ -140,7 +117,7 @@ pg__lease_list(struct store_tx *tx, const char *prefix, store_lease_cb cb, void 
 {
 	const char *v[1] = {prefix};
 	PGresult *r;
-	int rc = run(pg__conn(tx), "lease list",
+	int rc = pg__params(pg__conn(tx), "lease list",
 	    "SELECT name, holder, epoch, expires_ms, " NOW_MS " FROM leases"
 	    " WHERE left(name, length($1)) = $1 ORDER BY name",
 	    1, v, &r);
@@ -173,7 +150,7 @@ pg__lease_renew(struct store *s, const char *holder, int64_t ttl_ms, store_lease
 	if (c == NULL)
 		return JD_EUNAVAIL;
 	snprintf(ttl, sizeof(ttl), "%" PRId64, ttl_ms);
-	rc = run(c, "lease renew",
+	rc = pg__params(c, "lease renew",
 	    "WITH n AS (SELECT " NOW_MS " AS ms)"
 	    " UPDATE leases AS l SET expires_ms = n.ms + $2::bigint FROM n"
 	    " WHERE l.holder = $1 AND l.expires_ms > n.ms"

@@ -14,30 +14,6 @@
 
 #include "store/postgres/pg_int.h"
 
-/* Run sql with n text parameters; 0 with *out (the caller clears it) or JD_EUNAVAIL. */
-static int
-run(struct conn *c, const char *what, const char *sql, int n, const char *const *vals,
-    PGresult **out)
-{
-	PGresult *r;
-	ExecStatusType st;
-	int rc;
-
-	*out = NULL;
-	/* the transaction's BEGIN may still wait in the pipeline (query.c) */
-	if ((rc = pg__ready(c)) != 0)
-		return rc;
-	r = PQexecParams(c->db, sql, n, NULL, vals, NULL, NULL, 0);
-	st = PQresultStatus(r);
-	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
-		*out = r;
-		return 0;
-	}
-	rc = pg__fail(c, what, r);
-	PQclear(r);
-	return rc;
-}
-
 /* Rows changed by a command result. */
 static int64_t
 changed(PGresult *r)
@@ -59,7 +35,7 @@ pg__timeline_add(struct store_tx *tx, const char *job_id, int64_t at_ms, const c
 
 	snprintf(at, sizeof(at), "%" PRId64, at_ms);
 	snprintf(kp, sizeof(kp), "%d", keep);
-	rc = run(c, "timeline add",
+	rc = pg__params(c, "timeline add",
 	    "INSERT INTO job_timeline (job_id, seq, at_ms, event, detail)"
 	    " SELECT $1, COALESCE(MAX(seq), 0) + 1, $2::bigint, $3, $4 FROM job_timeline"
 	    " WHERE job_id = $1",
@@ -68,7 +44,7 @@ pg__timeline_add(struct store_tx *tx, const char *job_id, int64_t at_ms, const c
 	if (rc != 0)
 		return rc;
 	v[1] = kp;
-	rc = run(c, "timeline trim",
+	rc = pg__params(c, "timeline trim",
 	    "DELETE FROM job_timeline WHERE job_id = $1 AND seq <="
 	    " (SELECT MAX(seq) FROM job_timeline WHERE job_id = $1) - $2::bigint",
 	    2, v, &r);
@@ -81,7 +57,7 @@ pg__timeline_list(struct store_tx *tx, const char *job_id, store_timeline_cb cb,
 {
 	const char *v[1] = {job_id};
 	PGresult *r;
-	int rc = run(pg__conn(tx), "timeline list",
+	int rc = pg__params(pg__conn(tx), "timeline list",
 	    "SELECT seq, at_ms, event, detail FROM job_timeline WHERE job_id = $1"
 	    " ORDER BY at_ms, seq",
 	    1, v, &r);
@@ -107,8 +83,8 @@ pg__pause_get(struct store_tx *tx, const char *job_id, int64_t *paused_ms)
 {
 	const char *v[1] = {job_id};
 	PGresult *r;
-	int rc = run(pg__conn(tx), "pause get", "SELECT paused_ms FROM job_pause WHERE job_id = $1",
-	    1, v, &r);
+	int rc = pg__params(pg__conn(tx), "pause get",
+	    "SELECT paused_ms FROM job_pause WHERE job_id = $1", 1, v, &r);
 
 	if (rc != 0)
 		return rc;
@@ -129,7 +105,7 @@ pg__pause_put(struct store_tx *tx, const char *job_id, int64_t paused_ms)
 	int rc;
 
 	snprintf(ms, sizeof(ms), "%" PRId64, paused_ms);
-	rc = run(pg__conn(tx), "pause put",
+	rc = pg__params(pg__conn(tx), "pause put",
 	    "INSERT INTO job_pause (job_id, paused_ms) VALUES ($1, $2::bigint)"
 	    " ON CONFLICT DO NOTHING",
 	    2, v, &r);
@@ -144,8 +120,8 @@ pg__pause_delete(struct store_tx *tx, const char *job_id)
 {
 	const char *v[1] = {job_id};
 	PGresult *r;
-	int rc =
-	    run(pg__conn(tx), "pause delete", "DELETE FROM job_pause WHERE job_id = $1", 1, v, &r);
+	int rc = pg__params(pg__conn(tx), "pause delete", "DELETE FROM job_pause WHERE job_id = $1",
+	    1, v, &r);
 
 	if (rc == 0 && changed(r) != 1)
 		rc = JD_ENOTFOUND;
@@ -157,7 +133,8 @@ int
 pg__pause_list(struct store_tx *tx, jd_name_cb cb, void *arg)
 {
 	PGresult *r;
-	int rc = run(pg__conn(tx), "pause list", "SELECT job_id FROM job_pause", 0, NULL, &r);
+	int rc =
+	    pg__params(pg__conn(tx), "pause list", "SELECT job_id FROM job_pause", 0, NULL, &r);
 
 	if (rc != 0)
 		return rc;
@@ -169,7 +146,7 @@ pg__rollout_count(struct store_tx *tx, const char *job_id, int64_t *n)
 {
 	const char *v[1] = {job_id};
 	PGresult *r;
-	int rc = run(pg__conn(tx), "rollout count",
+	int rc = pg__params(pg__conn(tx), "rollout count",
 	    "SELECT COUNT(*) FROM rollout_queue WHERE job_id = $1", 1, v, &r);
 
 	*n = 0;

@@ -249,6 +249,12 @@ int pg__drain(struct conn *c);
 /* Make c ready for a direct libpq call inside its transaction: pending
  * results read, the prefix sent and run. 0 or JD_EUNAVAIL. */
 int pg__ready(struct conn *c);
+/* Run an unprepared statement (PQexecParams) with n text parameters (NULL:
+ * SQL NULL) inside c's transaction, after pg__ready: 0 with *out (the caller
+ * clears it), or JD_EUNAVAIL (logged as `what`). For statements off the hot
+ * paths (leases, timeline, fan-out cursors) kept apart from the table. */
+int pg__params(struct conn *c, const char *what, const char *sql, int n, const char *const *vals,
+    PGresult **out);
 /* Send c's prefix and then `sql` in one pipeline and wait: 0 with *out the
  * result of sql (the caller clears it), or JD_EUNAVAIL (logged). */
 int pg__finish(struct conn *c, const char *sql, PGresult **out);

@@ -34,6 +34,7 @@
  *   missing row JD_ENOTFOUND, everything else is logged and JD_EUNAVAIL.
  */
 #include "store/postgres/pg_int.h"
+#include "store/postgres/pg_fanout.h"
 
 const struct store_ops store_postgres_ops = {
     .version = STORE_OPS_VERSION,
@@ -118,4 +119,10 @@ const struct store_ops store_postgres_ops = {
     .lease_renew = pg__lease_renew,
     .thing_insert_many = pg__thing_insert_many,
     .member_add_many = pg__member_add_many,
+    .thing_resolve = pg__thing_resolve,
+    .member_walk = pg__member_walk,
+    .fanout_insert = pg__fanout_insert,
+    .fanout_update = pg__fanout_update,
+    .fanout_delete = pg__fanout_delete,
+    .fanout_list = pg__fanout_list,
 };

@@ -212,6 +212,28 @@ pg__ready(struct conn *c)
 }
 
 int
+pg__params(struct conn *c, const char *what, const char *sql, int n, const char *const *vals,
+    PGresult **out)
+{
+	PGresult *r;
+	ExecStatusType st;
+	int rc;
+
+	*out = NULL;
+	if ((rc = pg__ready(c)) != 0)
+		return rc;
+	r = PQexecParams(c->db, sql, n, NULL, vals, NULL, NULL, 0);
+	st = PQresultStatus(r);
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+		*out = r;
+		return 0;
+	}
+	rc = pg__fail(c, what, r);
+	PQclear(r);
+	return rc;
+}
+
+int
 pg__finish(struct conn *c, const char *sql, PGresult **out)
 {
 	int rc;

@@ -191,6 +191,18 @@ static const char *const migrations[] = {
     "  RETURN NULL; END $f$;"
     "CREATE TRIGGER jobs_timeline AFTER DELETE ON jobs"
     "  FOR EACH ROW EXECUTE FUNCTION job_timeline_drop();",
+    /* chunked fan-out (issue 15, ops_fanout.c): the durable cursor of each
+     * fan-out still running */
+    "CREATE TABLE IF NOT EXISTS fanouts ("
+    "  job_id " NAME " NOT NULL,"
+    "  run BIGINT NOT NULL,"
+    "  mode INTEGER NOT NULL,"
+    "  groups TEXT NOT NULL,"
+    "  source BIGINT NOT NULL,"
+    "  after " NAME " NOT NULL,"
+    "  paced_left BIGINT NOT NULL,"
+    "  pos BIGINT NOT NULL,"
+    "  PRIMARY KEY (job_id, run));",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -289,6 +289,19 @@ static const char *const migrations[] = {
     "CREATE TRIGGER IF NOT EXISTS jobs_timeline AFTER DELETE ON jobs BEGIN"
     "  DELETE FROM job_timeline WHERE job_id = OLD.job_id;"
     "  DELETE FROM job_pause WHERE job_id = OLD.job_id; END;",
+    /* chunked fan-out (issue 15, ops_fanout.c): the durable cursor of each
+	 * fan-out still running; a chunk advances it in its own transaction */
+    "CREATE TABLE IF NOT EXISTS fanouts ("
+    "  job_id TEXT NOT NULL,"
+    "  run INTEGER NOT NULL,"
+    "  mode INTEGER NOT NULL,"
+    "  groups TEXT NOT NULL,"
+    "  source INTEGER NOT NULL,"
+    "  after TEXT NOT NULL,"
+    "  paced_left INTEGER NOT NULL,"
+    "  pos INTEGER NOT NULL,"
+    "  PRIMARY KEY (job_id, run)"
+    ") WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

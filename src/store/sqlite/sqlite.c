@@ -116,4 +116,10 @@ const struct store_ops store_sqlite_ops = {
     .lease_renew = sq__lease_renew,
     .thing_insert_many = sq__thing_insert_many,
     .member_add_many = sq__member_add_many,
+    .thing_resolve = sq__thing_resolve,
+    .member_walk = sq__member_walk,
+    .fanout_insert = sq__fanout_insert,
+    .fanout_update = sq__fanout_update,
+    .fanout_delete = sq__fanout_delete,
+    .fanout_list = sq__fanout_list,
 };

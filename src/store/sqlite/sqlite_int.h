@@ -216,6 +216,15 @@ enum stmt {
 	ST_TAG_COUNT,
 	ST_META_LIST,
 	ST_EXEC_COUNTS_ALL,
+	/* targets and chunked fan-out (ops_fanout.c) */
+	ST_THING_RESOLVE,
+	ST_MEMBER_WALK,
+	ST_FANOUT_RUN_MAX,
+	ST_FANOUT_INSERT,
+	ST_FANOUT_UPDATE,
+	ST_FANOUT_DELETE,
+	ST_EXEC_INSERT_MANY,
+	ST_FANOUT_LIST,
 	ST__COUNT
 };
 
@@ -399,6 +408,17 @@ int sq__wipe(struct store_tx *tx);
 int sq__meta_get(struct store_tx *tx, const char *key, char **val);
 int sq__meta_put(struct store_tx *tx, const char *key, const char *val);
 int sq__meta_list(struct store_tx *tx, store_meta_cb cb, void *arg);
+/* ops_fanout.c */
+/* Append s as a JSON string (quoted, escaped) to b: names bound for json_each. */
+void sq__json_str(struct buf *b, const char *s);
+int sq__thing_resolve(struct store_tx *tx, const char *job_id, struct store_target *v, size_t n);
+int sq__member_walk(struct store_tx *tx, const char *group, const char *after, int limit,
+    jd_name_cb cb, void *arg);
+int sq__fanout_insert(struct store_tx *tx, struct store_fanout *f);
+int sq__fanout_update(struct store_tx *tx, const struct store_fanout *f);
+int sq__fanout_delete(struct store_tx *tx, const char *job_id, int64_t run);
+int sq__fanout_list(struct store_tx *tx, const char *job_id, int limit, store_fanout_cb cb,
+    void *arg);
 int sq__thing_get(struct store_tx *tx, const char *name, struct jd_thing *out);
 int sq__thing_insert(struct store_tx *tx, const struct jd_thing *t);
 int sq__thing_update(struct store_tx *tx, const struct jd_thing *t);

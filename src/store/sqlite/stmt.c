@@ -252,6 +252,34 @@ static const struct {
         "SELECT sum(total * (status = 0)), sum(total * (status = 1)), sum(total * (status = 2)),"
         " sum(total * (status = 3)), sum(total * (status = 4)), sum(total * (status = 5)),"
         " sum(total * (status = 6)), sum(total * (status = 7)) FROM job_exec_counts"),
+    /* targets and chunked fan-out (ops_fanout.c). THING_RESOLVE: per name of
+	 * the JSON array ?1, its index, whether the thing exists, and the latest
+	 * execution of job ?2 on it packed as number * 16 + status (NULL: none) */
+    STMT(THING_RESOLVE,
+        "SELECT j.key, EXISTS (SELECT 1 FROM things WHERE name = j.value),"
+        " (SELECT number * 16 + status FROM executions"
+        "  WHERE job_id = ?2 AND thing_name = j.value ORDER BY number DESC LIMIT 1)"
+        " FROM json_each(?1) j"),
+    /* the direct members of one group, one walk of its primary key */
+    STMT(MEMBER_WALK,
+        "SELECT thing_name FROM group_members WHERE group_name = ?1 AND thing_name > ?2"
+        " ORDER BY thing_name LIMIT ?3"),
+    STMT(FANOUT_RUN_MAX, "SELECT coalesce(max(run), 0) FROM fanouts WHERE job_id = ?1"),
+    STMT(FANOUT_INSERT,
+        "INSERT INTO fanouts (job_id, run, mode, groups, source, after, paced_left, pos)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+    STMT(FANOUT_UPDATE,
+        "UPDATE fanouts SET source = ?3, after = ?4, paced_left = ?5, pos = ?6"
+        " WHERE job_id = ?1 AND run = ?2"),
+    STMT(FANOUT_DELETE, "DELETE FROM fanouts WHERE job_id = ?1 AND (?2 = 0 OR run = ?2)"),
+    /* n first executions that differ only in thing and seq: one statement over
+	 * the JSON array ?1 of thing names, seq ?2 + index (ops_exec.c) */
+    STMT(EXEC_INSERT_MANY,
+        "INSERT INTO executions (" EXEC_COLS ") SELECT ?3, j.value, ?4, ?2 + j.key, ?5, ?6,"
+        " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15 FROM json_each(?1) j"),
+    STMT(FANOUT_LIST,
+        "SELECT job_id, run, mode, groups, source, after, paced_left, pos FROM fanouts"
+        " WHERE (?1 IS NULL OR job_id = ?1) ORDER BY job_id, run LIMIT ?2"),
 };
 
 #undef STMT
@@ -261,7 +289,7 @@ const char sq__wipe_sql[] =
     " DELETE FROM group_members; DELETE FROM jobs; DELETE FROM job_group_targets;"
     " DELETE FROM executions; DELETE FROM job_exec_counts; DELETE FROM job_templates;"
     " DELETE FROM rollout_queue;"
-    " DELETE FROM thing_types; DELETE FROM tags;";
+    " DELETE FROM thing_types; DELETE FROM tags; DELETE FROM fanouts;";
 
 const char *
 sq__stmt_sql(enum stmt id)

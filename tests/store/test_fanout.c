@@ -1,0 +1,335 @@
+/*
+ * test_fanout.c: the operations of issue 15 (thing_resolve, member_walk,
+ * the fan-out cursor) and the batched first-execution insert, run against
+ * every backend like test_store.c:
+ *
+ *   store_test_fanout sqlite              a fresh SQLite file in a temp dir
+ *   store_test_fanout BACKEND WHERE       e.g. postgres "postgres://..."
+ *
+ * Each case starts from a wiped store (the suite's own database).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store/store.h"
+#include "test.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+static char spec[1024];
+static char tmpdir[256];
+static struct store *S;
+
+static struct store_tx *
+begin(bool write)
+{
+	struct store_tx *tx = NULL;
+	int rc = store_begin(S, write, &tx);
+
+	if (rc != 0) {
+		fprintf(stderr, "store_begin: %s\n", jd_errno_name(rc));
+		exit(2);
+	}
+	return tx;
+}
+
+static void
+commit(struct store_tx *tx)
+{
+	int rc = store_commit(tx);
+
+	if (rc != 0) {
+		fprintf(stderr, "store_commit: %s\n", jd_errno_name(rc));
+		exit(2);
+	}
+}
+
+static struct store_tx *
+fresh(void)
+{
+	struct store_tx *tx = begin(true);
+
+	if (store_wipe(tx) != 0 || store_fanout_delete(tx, "j1", 0) != 0 ||
+	    store_fanout_delete(tx, "j2", 0) != 0) {
+		fprintf(stderr, "wipe failed\n");
+		exit(2);
+	}
+	return tx;
+}
+
+static void
+thing(struct store_tx *tx, const char *name)
+{
+	struct jd_thing t;
+
+	memset(&t, 0, sizeof(t));
+	jd_strlcpy(t.name, name, sizeof(t.name));
+	jd_strlcpy(t.id, name, sizeof(t.id));
+	t.version = 1;
+	CHECK_EQ_INT(store_thing_insert(tx, &t), 0);
+}
+
+static void
+exec_of(struct jd_exec *x, const char *job, const char *thing_name, int64_t number, int status)
+{
+	memset(x, 0, sizeof(*x));
+	jd_strlcpy(x->job_id, job, sizeof(x->job_id));
+	jd_strlcpy(x->thing_name, thing_name, sizeof(x->thing_name));
+	x->number = number;
+	x->status = status;
+	x->queued_ms = x->updated_ms = 1000;
+	x->version = 1;
+}
+
+TEST(t_thing_resolve_one_pass)
+{
+	struct store_tx *tx = fresh();
+	struct store_target v[4] = {{"a", 0, 0, 0}, {"b", 0, 0, 0}, {"nope", 0, 0, 0},
+	    {"c", 0, 0, 0}};
+	struct jd_exec x;
+
+	thing(tx, "a");
+	thing(tx, "b");
+	thing(tx, "c");
+	exec_of(&x, "j1", "b", 1, JD_EXEC_SUCCEEDED);
+	CHECK_EQ_INT(store_exec_insert(tx, &x), 0);
+	exec_of(&x, "j1", "b", 2, JD_EXEC_REMOVED);
+	CHECK_EQ_INT(store_exec_insert(tx, &x), 0);
+	exec_of(&x, "j2", "c", 1, JD_EXEC_QUEUED); /* another job's: not seen */
+	CHECK_EQ_INT(store_exec_insert(tx, &x), 0);
+	CHECK_EQ_INT(store_thing_resolve(tx, "j1", v, 4), 0);
+	CHECK(v[0].exists && v[1].exists && !v[2].exists && v[3].exists);
+	CHECK_EQ_INT((int)v[0].latest_number, 0);
+	CHECK_EQ_INT(v[0].latest_status, -1);
+	CHECK_EQ_INT((int)v[1].latest_number, 2);
+	CHECK_EQ_INT(v[1].latest_status, JD_EXEC_REMOVED);
+	CHECK_EQ_INT((int)v[3].latest_number, 0);
+	/* without a job: existence only */
+	CHECK_EQ_INT(store_thing_resolve(tx, NULL, v, 4), 0);
+	CHECK(v[1].exists && v[1].latest_number == 0 && v[1].latest_status == -1);
+	CHECK_EQ_INT(store_thing_resolve(tx, NULL, NULL, 0), 0);
+	commit(tx);
+}
+
+struct names {
+	char v[8][JD_THING_NAME_MAX + 1];
+	int n;
+};
+
+static int
+name_add(void *arg, const char *name)
+{
+	struct names *l = arg;
+
+	if (l->n < 8)
+		jd_strlcpy(l->v[l->n++], name, sizeof(l->v[0]));
+	return 0;
+}
+
+TEST(t_member_walk_pages_one_group)
+{
+	struct store_tx *tx = fresh();
+	struct jd_group g = {.version = 1}, sub = {.version = 1};
+	static const char *const members[] = {"m3", "m1", "m5", "m2", "m4"};
+	struct names l = {0};
+
+	jd_strlcpy(g.name, "g", sizeof(g.name));
+	jd_strlcpy(g.id, "g", sizeof(g.id));
+	CHECK_EQ_INT(store_group_insert(tx, &g), 0);
+	jd_strlcpy(sub.name, "g-child", sizeof(sub.name));
+	jd_strlcpy(sub.id, "g-child", sizeof(sub.id));
+	jd_strlcpy(sub.parent, "g", sizeof(sub.parent));
+	CHECK_EQ_INT(store_group_insert(tx, &sub), 0);
+	for (size_t i = 0; i < 5; i++) {
+		thing(tx, members[i]);
+		CHECK_EQ_INT(store_member_add(tx, "g", members[i]), 0);
+	}
+	thing(tx, "m9");
+	CHECK_EQ_INT(store_member_add(tx, "g-child", "m9"), 0); /* not a direct member */
+	CHECK_EQ_INT(store_member_walk(tx, "g", "", 2, name_add, &l), 0);
+	CHECK_EQ_INT(l.n, 2);
+	CHECK(strcmp(l.v[0], "m1") == 0 && strcmp(l.v[1], "m2") == 0);
+	l.n = 0;
+	CHECK_EQ_INT(store_member_walk(tx, "g", "m2", 10, name_add, &l), 0);
+	CHECK_EQ_INT(l.n, 3);
+	CHECK(strcmp(l.v[0], "m3") == 0 && strcmp(l.v[2], "m5") == 0);
+	l.n = 0;
+	CHECK_EQ_INT(store_member_walk(tx, "g", "m5", 10, name_add, &l), 0);
+	CHECK_EQ_INT(l.n, 0);
+	commit(tx);
+}
+
+struct fanouts {
+	struct store_fanout v[4];
+	char groups[4][64];
+	int n;
+};
+
+static int
+fanout_add(void *arg, const struct store_fanout *f)
+{
+	struct fanouts *l = arg;
+
+	if (l->n < 4) {
+		l->v[l->n] = *f;
+		jd_strlcpy(l->groups[l->n], f->groups, sizeof(l->groups[0]));
+		l->v[l->n].groups = l->groups[l->n];
+		l->n++;
+	}
+	return 0;
+}
+
+TEST(t_fanout_cursor_durable)
+{
+	struct store_tx *tx = fresh();
+	char g12[] = "[\"g1\",\"g2\"]", g3[] = "[\"g3\"]";
+	struct store_fanout f, g;
+	struct fanouts l = {0};
+
+	memset(&f, 0, sizeof(f));
+	jd_strlcpy(f.job_id, "j1", sizeof(f.job_id));
+	f.mode = STORE_FANOUT_FIRST;
+	f.groups = g12;
+	f.paced_left = -1;
+	CHECK_EQ_INT(store_fanout_insert(tx, &f), 0);
+	CHECK_EQ_INT((int)f.run, 1);
+	g = f;
+	g.mode = STORE_FANOUT_ASSOCIATE;
+	g.groups = g3;
+	CHECK_EQ_INT(store_fanout_insert(tx, &g), 0);
+	CHECK_EQ_INT((int)g.run, 2);
+	commit(tx);
+
+	/* a chunk advances the cursor in its own transaction */
+	tx = begin(true);
+	f.source = 1;
+	jd_strlcpy(f.after, "thing-0042", sizeof(f.after));
+	f.pos = 7;
+	f.paced_left = 3;
+	CHECK_EQ_INT(store_fanout_update(tx, &f), 0);
+	commit(tx);
+	/* one that is rolled back leaves it */
+	tx = begin(true);
+	f.source = 9;
+	CHECK_EQ_INT(store_fanout_update(tx, &f), 0);
+	store_rollback(tx);
+
+	tx = begin(false);
+	CHECK_EQ_INT(store_fanout_list(tx, NULL, 0, fanout_add, &l), 0);
+	CHECK_EQ_INT(l.n, 2);
+	CHECK_EQ_INT((int)l.v[0].run, 1);
+	CHECK_EQ_INT((int)l.v[0].source, 1);
+	CHECK(strcmp(l.v[0].after, "thing-0042") == 0);
+	CHECK_EQ_INT((int)l.v[0].pos, 7);
+	CHECK_EQ_INT((int)l.v[0].paced_left, 3);
+	CHECK(strcmp(l.v[0].groups, "[\"g1\",\"g2\"]") == 0);
+	CHECK_EQ_INT(l.v[1].mode, STORE_FANOUT_ASSOCIATE);
+	l.n = 0;
+	CHECK_EQ_INT(store_fanout_list(tx, "j2", 0, fanout_add, &l), 0);
+	CHECK_EQ_INT(l.n, 0);
+	l.n = 0;
+	CHECK_EQ_INT(store_fanout_list(tx, "j1", 1, fanout_add, &l), 0);
+	CHECK_EQ_INT(l.n, 1);
+	store_rollback(tx);
+
+	tx = begin(true);
+	CHECK_EQ_INT(store_fanout_delete(tx, "j1", 1), 0);
+	l.n = 0;
+	CHECK_EQ_INT(store_fanout_list(tx, "j1", 0, fanout_add, &l), 0);
+	CHECK_EQ_INT(l.n, 1);
+	CHECK_EQ_INT((int)l.v[0].run, 2);
+	CHECK_EQ_INT(store_fanout_delete(tx, "j1", 0), 0);
+	l.n = 0;
+	CHECK_EQ_INT(store_fanout_list(tx, NULL, 0, fanout_add, &l), 0);
+	CHECK_EQ_INT(l.n, 0);
+	f.run = 1;
+	CHECK_EQ_INT(store_fanout_update(tx, &f), JD_ENOTFOUND);
+	commit(tx);
+}
+
+/* A batch of first executions that differ only in thing: one statement on
+ * SQLite; seqs in order, counts added once, a repeat is JD_EEXISTS. */
+TEST(t_exec_insert_first_batch)
+{
+	struct store_tx *tx = fresh();
+	struct jd_exec xs[50], x;
+	struct jd_counts c;
+	int64_t active = 0;
+	char name[32];
+
+	for (int i = 0; i < 50; i++) {
+		snprintf(name, sizeof(name), "bt-%02d", i);
+		exec_of(&xs[i], "j1", name, 1, JD_EXEC_QUEUED);
+	}
+	CHECK_EQ_INT(store_exec_insert_first(tx, xs, 50), 0);
+	for (int i = 1; i < 50; i++)
+		CHECK(xs[i].seq == xs[i - 1].seq + 1);
+	CHECK_EQ_INT(store_exec_counts(tx, "j1", &c), 0);
+	CHECK_EQ_INT((int)c.n[JD_EXEC_QUEUED], 50);
+	CHECK_EQ_INT(store_exec_active_count(tx, "j1", &active), 0);
+	CHECK_EQ_INT((int)active, 50);
+	memset(&x, 0, sizeof(x));
+	CHECK_EQ_INT(store_exec_get(tx, "j1", "bt-17", 0, &x), 0);
+	CHECK_EQ_INT((int)x.seq, (int)xs[17].seq);
+	CHECK_EQ_INT((int)x.version, 1);
+	CHECK_EQ_INT((int)x.queued_ms, 1000);
+	jd_exec_release(&x);
+	commit(tx);
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_insert_first(tx, xs, 50), JD_EEXISTS);
+	store_rollback(tx);
+}
+
+static void
+cleanup_tmp(void)
+{
+	const char *sfx[] = {"", "-wal", "-shm", "-journal"};
+	char p[512];
+
+	if (tmpdir[0] == '\0')
+		return;
+	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		snprintf(p, sizeof(p), "%s/x.db%s", tmpdir, sfx[i]);
+		unlink(p);
+	}
+	rmdir(tmpdir);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct jd_error e;
+
+	if (argc == 2 && strcmp(argv[1], "sqlite") == 0) {
+		snprintf(tmpdir, sizeof(tmpdir), "/tmp/jd_store_XXXXXX");
+		if (mkdtemp(tmpdir) == NULL) {
+			perror("mkdtemp");
+			return 2;
+		}
+		snprintf(spec, sizeof(spec), "sqlite:%s/x.db", tmpdir);
+	} else if (argc == 3) {
+		snprintf(spec, sizeof(spec), "%s:%s", argv[1], argv[2]);
+	} else {
+		fprintf(stderr, "usage: %s sqlite | BACKEND WHERE\n", argv[0]);
+		return 2;
+	}
+	log_set_level(JD_LOG_WARN);
+	jd_error_init(&e);
+	if (store_open(spec, &S, &e) != 0) {
+		fprintf(stderr, "store_open(%s): %s\n", spec, e.msg);
+		cleanup_tmp();
+		return 2;
+	}
+	jd_error_clear(&e);
+
+	RUN(t_thing_resolve_one_pass);
+	RUN(t_member_walk_pages_one_group);
+	RUN(t_fanout_cursor_durable);
+	RUN(t_exec_insert_first_batch);
+
+	store_close(S);
+	cleanup_tmp();
+	return test_report();
+}
