@@ -9,6 +9,12 @@
  *   and condvar) serves begin(write=false) with a deferred BEGIN; readers
  *   are query_only, so a write in a read transaction fails loudly
  *   (JD_EUNAVAIL) instead of racing the writer for the lock.
+ * - Size behaviour (bench/README.md "Cost in store size"): statement and
+ *   savepoint journals stay in memory up to SQ_SUBJOURNAL_SPILL (the default
+ *   64 KiB sent every execution insert's page images to a temporary file:
+ *   20 KB of write() per row), and the writer checkpoints after its own
+ *   COMMITs (wal_hook below) so the WAL stays bounded while readers come
+ *   and go; journal_size_limit truncates it back after a reset.
  * - A connection is used by one thread at a time, so it is opened NOMUTEX.
  *   The transaction handle is the connection itself (struct conn begins
  *   with a struct store_tx_base); no allocation per transaction.
@@ -34,6 +40,30 @@ struct member {
 	bool done;
 	bool observer; /* rolled back, but saw earlier members' changes */
 };
+
+/*
+ * Sizes. SQ_SUBJOURNAL_SPILL: a statement or savepoint journal is kept in
+ * memory up to this many bytes (SQLite's default is 64 KiB; above it the
+ * journal goes to a temporary file). Every execution INSERT is a statement
+ * that may abort (its table has a trigger), so it journals the pages it
+ * touches inside the group's savepoint: with the default, that was about
+ * 12 write() calls per row, two thirds of a fan-out's time. The bound keeps
+ * a huge transaction's journal from growing the RSS: past it, the file.
+ * SQ_WAL_CKPT_FRAMES: after a COMMIT that leaves the WAL at least this many
+ * frames, the writer runs a PASSIVE checkpoint (SQLite's automatic one, at
+ * 1000 frames, is replaced by this hook). SQ_WAL_RESTART_FRAMES: if the
+ * WAL is still this long after it (readers kept old snapshots), a RESTART
+ * checkpoint waits up to SQ_WAL_RESTART_MS for them so the next writer
+ * starts the WAL from its beginning. SQ_WAL_LIMIT_BYTES: journal_size_limit,
+ * the size the WAL file is truncated to after a reset.
+ */
+#define SQ_SUBJOURNAL_SPILL (8 * 1024 * 1024)
+#define SQ_WAL_CKPT_FRAMES 2000
+#define SQ_WAL_RESTART_FRAMES 8192
+#define SQ_WAL_RESTART_MS 200
+#define SQ_WAL_LIMIT_BYTES 67108864
+#define SQ_STR_(x) #x
+#define SQ_STR(x) SQ_STR_(x)
 
 struct sq_store {
 	struct store_base base; /* first: (struct store *)store */
@@ -66,6 +96,47 @@ struct sq_store {
 static void group_end(struct sq_store *s, bool fail);
 static void abandon(struct conn *c);
 
+/* Once per process, before SQLite initialises: the journal spill size. */
+static void
+config_once(void)
+{
+	if (sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, SQ_SUBJOURNAL_SPILL) != SQLITE_OK)
+		log_warn("store sqlite: SQLite was initialised before the store: statement "
+		         "journals spill to disk at 64 KiB (slower fan-out)");
+}
+
+/*
+ * The writer's WAL hook, called after each of its COMMITs with the WAL's
+ * length in frames (it replaces wal_autocheckpoint). A PASSIVE checkpoint
+ * copies what no reader still needs; when readers kept the WAL long, a
+ * RESTART one waits briefly for them, so the WAL is rewound instead of
+ * growing without bound under a sustained fan-out.
+ */
+static int
+wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct sq_store *s = arg;
+	int log = 0, done = 0, passive = 0, restart = 0;
+
+	if (frames >= SQ_WAL_CKPT_FRAMES) {
+		passive = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, &log,
+		              &done) == SQLITE_OK;
+		if (log - done >= SQ_WAL_RESTART_FRAMES || log >= SQ_WAL_RESTART_FRAMES) {
+			sqlite3_busy_timeout(db, SQ_WAL_RESTART_MS);
+			restart = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_RESTART,
+			              &log, &done) == SQLITE_OK;
+			sqlite3_busy_timeout(db, JD_STORE_BUSY_MS);
+		}
+	}
+	pthread_mutex_lock(&s->glock);
+	if (frames > s->stats.wal_max_frames)
+		s->stats.wal_max_frames = frames;
+	s->stats.checkpoints += passive;
+	s->stats.restarts += restart;
+	pthread_mutex_unlock(&s->glock);
+	return SQLITE_OK;
+}
+
 static void
 conn_close(struct conn *c)
 {
@@ -80,9 +151,11 @@ conn_close(struct conn *c)
 static int
 conn_open(struct sq_store *s, const char *path, bool writer, struct conn **out, struct jd_error *e)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
 	const char *pragmas = writer ?
-	    "PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF;" :
+	    "PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF;"
+	    " PRAGMA journal_size_limit = " SQ_STR(SQ_WAL_LIMIT_BYTES) ";" :
 	    "PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF; PRAGMA query_only = ON;";
 	struct conn *c = jd_calloc(1, sizeof(*c));
 	int rc = 0;
@@ -90,6 +163,7 @@ conn_open(struct sq_store *s, const char *path, bool writer, struct conn **out, 
 	c->base.ops = &store_sqlite_ops;
 	c->s = s;
 	c->writer = writer;
+	pthread_once(&once, config_once);
 	if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK) {
 		rc = jd_error_set(e, JD_EUNAVAIL, "sqlite: cannot open %s: %s", path,
 		    c->db != NULL ? sqlite3_errmsg(c->db) : "out of memory");
@@ -115,6 +189,7 @@ conn_open(struct sq_store *s, const char *path, bool writer, struct conn **out, 
 			log_warn("store sqlite: %s: journal_mode is %s, not wal", path,
 			    mode != NULL ? mode : "?");
 		sqlite3_finalize(st);
+		sqlite3_wal_hook(c->db, wal_hook, s);
 	}
 	if (sqlite3_exec(c->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
 		rc = jd_error_set(e, JD_EUNAVAIL, "sqlite: %s: pragmas: %s", path,

@@ -49,6 +49,9 @@ struct store_sqlite_stats {
 	int64_t members;       /* write transactions committed by them */
 	int64_t failed_groups; /* groups whose COMMIT failed or that were lost */
 	int64_t max_members;   /* the largest group */
+	int64_t checkpoints;   /* PASSIVE checkpoints run by the writer's WAL hook */
+	int64_t restarts;      /* RESTART checkpoints (readers had kept the WAL long) */
+	int wal_max_frames;    /* the longest WAL seen after a COMMIT, in frames */
 	int queued;            /* now: threads waiting in begin(write) */
 	int waiting;           /* now: committed transactions awaiting their group */
 };
