@@ -9,12 +9,12 @@
  *   and condvar) serves begin(write=false) with a deferred BEGIN; readers
  *   are query_only, so a write in a read transaction fails loudly
  *   (JD_EUNAVAIL) instead of racing the writer for the lock.
- * - Size behaviour (bench/README.md "Cost in store size"): statement and
- *   savepoint journals stay in memory up to SQ_SUBJOURNAL_SPILL (the default
- *   64 KiB sent every execution insert's page images to a temporary file:
- *   20 KB of write() per row), and the writer checkpoints after its own
- *   COMMITs (wal_hook below) so the WAL stays bounded while readers come
- *   and go; journal_size_limit truncates it back after a reset.
+ * - Size behaviour (bench/README.md "Cost in store size"): the writer keeps
+ *   its savepoint journal in memory (temp_store = MEMORY: the group's
+ *   SAVEPOINT journals the first change of each page; in a temporary file
+ *   that was a write() per page), and checkpoints after its own COMMITs
+ *   (wal_hook below) so the WAL stays bounded while readers come and go;
+ *   journal_size_limit truncates it back after a reset.
  * - A connection is used by one thread at a time, so it is opened NOMUTEX.
  *   The transaction handle is the connection itself (struct conn begins
  *   with a struct store_tx_base); no allocation per transaction.
@@ -42,22 +42,15 @@ struct member {
 };
 
 /*
- * Sizes. SQ_SUBJOURNAL_SPILL: a statement or savepoint journal is kept in
- * memory up to this many bytes (SQLite's default is 64 KiB; above it the
- * journal goes to a temporary file). Every execution INSERT is a statement
- * that may abort (its table has a trigger), so it journals the pages it
- * touches inside the group's savepoint: with the default, that was about
- * 12 write() calls per row, two thirds of a fan-out's time. The bound keeps
- * a huge transaction's journal from growing the RSS: past it, the file.
- * SQ_WAL_CKPT_FRAMES: after a COMMIT that leaves the WAL at least this many
- * frames, the writer runs a PASSIVE checkpoint (SQLite's automatic one, at
- * 1000 frames, is replaced by this hook). SQ_WAL_RESTART_FRAMES: if the
- * WAL is still this long after it (readers kept old snapshots), a RESTART
- * checkpoint waits up to SQ_WAL_RESTART_MS for them so the next writer
- * starts the WAL from its beginning. SQ_WAL_LIMIT_BYTES: journal_size_limit,
- * the size the WAL file is truncated to after a reset.
+ * WAL bounds. SQ_WAL_CKPT_FRAMES: after a COMMIT that leaves the WAL at
+ * least this many frames, the writer runs a PASSIVE checkpoint (SQLite's
+ * automatic one, at 1000 frames, is replaced by this hook).
+ * SQ_WAL_RESTART_FRAMES: if the WAL is still this long after it (readers
+ * kept old snapshots), a RESTART checkpoint waits up to SQ_WAL_RESTART_MS
+ * for them, so the next writer starts the WAL from its beginning.
+ * SQ_WAL_LIMIT_BYTES: journal_size_limit, the size the WAL file is
+ * truncated to after a reset.
  */
-#define SQ_SUBJOURNAL_SPILL (8 * 1024 * 1024)
 #define SQ_WAL_CKPT_FRAMES 2000
 #define SQ_WAL_RESTART_FRAMES 8192
 #define SQ_WAL_RESTART_MS 200
@@ -95,15 +88,6 @@ struct sq_store {
 
 static void group_end(struct sq_store *s, bool fail);
 static void abandon(struct conn *c);
-
-/* Once per process, before SQLite initialises: the journal spill size. */
-static void
-config_once(void)
-{
-	if (sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, SQ_SUBJOURNAL_SPILL) != SQLITE_OK)
-		log_warn("store sqlite: SQLite was initialised before the store: statement "
-		         "journals spill to disk at 64 KiB (slower fan-out)");
-}
 
 /*
  * The writer's WAL hook, called after each of its COMMITs with the WAL's
@@ -151,10 +135,10 @@ conn_close(struct conn *c)
 static int
 conn_open(struct sq_store *s, const char *path, bool writer, struct conn **out, struct jd_error *e)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (writer ? SQLITE_OPEN_CREATE : 0);
 	const char *pragmas = writer ?
 	    "PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF;"
+	    " PRAGMA temp_store = MEMORY;"
 	    " PRAGMA journal_size_limit = " SQ_STR(SQ_WAL_LIMIT_BYTES) ";" :
 	    "PRAGMA synchronous = FULL; PRAGMA foreign_keys = OFF; PRAGMA query_only = ON;";
 	struct conn *c = jd_calloc(1, sizeof(*c));
@@ -163,7 +147,6 @@ conn_open(struct sq_store *s, const char *path, bool writer, struct conn **out, 
 	c->base.ops = &store_sqlite_ops;
 	c->s = s;
 	c->writer = writer;
-	pthread_once(&once, config_once);
 	if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK) {
 		rc = jd_error_set(e, JD_EUNAVAIL, "sqlite: cannot open %s: %s", path,
 		    c->db != NULL ? sqlite3_errmsg(c->db) : "out of memory");

@@ -93,9 +93,14 @@ sq__exec_insert(struct store_tx *tx, struct jd_exec *x)
 	int64_t seq = 0;
 	int rc = sq__seq_add(c, "exec", 1, &seq);
 
-	if (rc != 0)
+	if (rc != 0 || (rc = exec_row_insert(c, x, seq)) != 0)
 		return rc;
-	return exec_row_insert(c, x, seq);
+	/* its counts (a trigger did this; see the statements in stmt.c) */
+	if ((rc = sq__run(c, ST_EXEC_COUNT_DEMOTE, false, NULL,
+	         BINDS(B_TEXT(x->job_id), B_TEXT(x->thing_name), B_I64(x->number)))) != 0)
+		return rc;
+	return sq__run(c, ST_EXEC_COUNT_ENTER, false, NULL,
+	    BINDS(B_TEXT(x->job_id), B_TEXT(x->thing_name), B_I64(x->number), B_INT(x->status)));
 }
 
 /*

@@ -252,6 +252,23 @@ static const struct {
         "SELECT sum(total * (status = 0)), sum(total * (status = 1)), sum(total * (status = 2)),"
         " sum(total * (status = 3)), sum(total * (status = 4)), sum(total * (status = 5)),"
         " sum(total * (status = 6)), sum(total * (status = 7)) FROM job_exec_counts"),
+    /* the counts of one inserted execution (sq__exec_insert; was a trigger
+     * until the migration that drops executions_count_insert): the thing's
+     * previous latest execution stops being the latest, then the new row
+     * enters its status, as the latest unless a higher number exists */
+    STMT(EXEC_COUNT_DEMOTE,
+        "UPDATE job_exec_counts SET latest = latest - 1"
+        " WHERE job_id = ?1 AND status = (SELECT status FROM executions"
+        "   WHERE job_id = ?1 AND thing_name = ?2 AND number < ?3"
+        "   ORDER BY number DESC LIMIT 1)"
+        " AND NOT EXISTS (SELECT 1 FROM executions WHERE job_id = ?1"
+        "   AND thing_name = ?2 AND number > ?3)"),
+    STMT(EXEC_COUNT_ENTER,
+        "INSERT INTO job_exec_counts (job_id, status, latest, total)"
+        " VALUES (?1, ?4, NOT EXISTS (SELECT 1 FROM executions"
+        "   WHERE job_id = ?1 AND thing_name = ?2 AND number > ?3), 1)"
+        " ON CONFLICT (job_id, status) DO UPDATE"
+        " SET latest = latest + excluded.latest, total = total + 1"),
 };
 
 #undef STMT
