@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -600,7 +601,8 @@ TEST(t_migration_3)
 	    "DROP INDEX thing_groups_dynamic; ALTER TABLE thing_groups DROP COLUMN query_string;"
 	    " ALTER TABLE thing_groups DROP COLUMN index_name;"
 	    " ALTER TABLE thing_groups DROP COLUMN query_version;"
-	    " DROP TRIGGER executions_count_insert; DROP TRIGGER IF EXISTS executions_count_update;"
+	    " DROP TRIGGER IF EXISTS executions_count_insert;"
+	    " DROP TRIGGER IF EXISTS executions_count_update;"
 	    " DROP TRIGGER executions_count_delete; DROP TRIGGER executions_keys_fixed;"
 	    " DROP TABLE job_exec_counts; DROP TABLE bulk_insert; ALTER TABLE jobs DROP COLUMN policy;"
 	    " DELETE FROM schema_version WHERE version >= 3;"
@@ -1037,6 +1039,63 @@ cleanup_tmp(void)
 	rmdir(tmpdir);
 }
 
+/*
+ * Issue 15, cost flat in store size: executions have no INSERT trigger (it
+ * made every INSERT journal the pages it touched, ~20 KB a row to a
+ * temporary file), a second execution of a thing still moves the counts,
+ * and a run of commits while a reader holds a snapshot leaves the WAL
+ * bounded: the writer's WAL hook checkpointed (SQLite's own automatic
+ * checkpoint is replaced by it), and the file stays under the limit.
+ */
+TEST(t_issue15_no_insert_trigger_wal_bounded)
+{
+	struct store_sqlite_stats st;
+	struct store_tx *tx, *rd;
+	struct jd_counts k;
+	struct stat sb;
+	char wal[1100];
+
+	fresh();
+	CHECK_EQ_INT(raw_int("SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'"
+	                     " AND tbl_name = 'executions' AND name = 'executions_count_insert'"),
+	    0);
+	tx = begin(true);
+	mk_exec(tx, "w", "t1", 1, JD_EXEC_SUCCEEDED);
+	mk_exec(tx, "w", "t1", 2, JD_EXEC_QUEUED);
+	mk_exec(tx, "w", "t2", 1, JD_EXEC_QUEUED);
+	CHECK_EQ_INT(store_exec_counts(tx, "w", &k), 0);
+	CHECK_EQ_INT(k.n[JD_EXEC_QUEUED], 2);    /* t1#2 and t2#1 are the latest */
+	CHECK_EQ_INT(k.n[JD_EXEC_SUCCEEDED], 0); /* t1#1 is not */
+	commit(tx);
+
+	rd = begin(false); /* a reader on an old snapshot */
+	CHECK_EQ_INT(store_exec_counts(rd, "w", &k), 0);
+	for (int i = 0; i < 100; i++) {
+		char job[32];
+
+		snprintf(job, sizeof(job), "wal%d", i);
+		tx = begin(true);
+		for (int t = 0; t < 300; t++) {
+			char thing[32];
+			snprintf(thing, sizeof(thing), "thing-%d-%d", t, i);
+			mk_exec(tx, job, thing, 1, JD_EXEC_QUEUED);
+		}
+		commit(tx);
+		if (i == 50) {
+			store_rollback(rd); /* the reader leaves half-way */
+			rd = NULL;
+		}
+	}
+	store_sqlite__stats(S, &st);
+	CHECK(st.checkpoints > 0);
+	CHECK(st.wal_max_frames > 0);
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	CHECK_EQ_INT(stat(wal, &sb), 0);
+	CHECK(sb.st_size <= 67108864);
+	if (rd != NULL)
+		store_rollback(rd);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1068,6 +1127,7 @@ main(int argc, char **argv)
 	RUN(t_migration_7_policy);
 	RUN(t_statements_build_no_temp_btrees);
 	RUN(t_device_paths_never_reprepare);
+	RUN(t_issue15_no_insert_trigger_wal_bounded);
 
 	store_close(S);
 	cleanup_tmp();

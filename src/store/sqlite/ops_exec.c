@@ -93,9 +93,14 @@ sq__exec_insert(struct store_tx *tx, struct jd_exec *x)
 	int64_t seq = 0;
 	int rc = sq__seq_add(c, "exec", 1, &seq);
 
-	if (rc != 0)
+	if (rc != 0 || (rc = exec_row_insert(c, x, seq)) != 0)
 		return rc;
-	return exec_row_insert(c, x, seq);
+	/* its counts (a trigger did this; see the statements in stmt.c) */
+	if ((rc = sq__run(c, ST_EXEC_COUNT_DEMOTE, false, NULL,
+	         BINDS(B_TEXT(x->job_id), B_TEXT(x->thing_name), B_I64(x->number)))) != 0)
+		return rc;
+	return sq__run(c, ST_EXEC_COUNT_ENTER, false, NULL,
+	    BINDS(B_TEXT(x->job_id), B_TEXT(x->thing_name), B_I64(x->number), B_INT(x->status)));
 }
 
 /* Do xs[0..n) differ only in thing name (and seq)? Then one statement
@@ -154,8 +159,9 @@ insert_many(struct conn *c, struct jd_exec *xs, size_t n, int64_t first_seq)
 }
 
 /*
- * n first executions of one job and status: one block of seqs, the rows
- * without the per-row count trigger, then their counts at once. Each row
+ * n first executions of one job and status: one block of seqs, the rows,
+ * then their counts at once (executions have no count trigger since the
+ * migration that dropped it; sq__exec_insert keeps the counts of one row). Each row
  * is the only execution of its (job, thing), so each is the latest: the
  * trigger would have added 1 to both latest and total of (job, status).
  */
@@ -171,8 +177,7 @@ sq__exec_insert_first(struct store_tx *tx, struct jd_exec *xs, size_t n)
 	for (size_t i = 1; i < n; i++)
 		if (strcmp(xs[i].job_id, xs[0].job_id) != 0 || xs[i].status != xs[0].status)
 			return JD_EINVAL;
-	if ((rc = sq__seq_add(c, "exec", (int64_t)n, &last)) != 0 ||
-	    (rc = sq__run(c, ST_BULK_SET, false, NULL, BINDS(B_INT(1)))) != 0)
+	if ((rc = sq__seq_add(c, "exec", (int64_t)n, &last)) != 0)
 		return rc;
 	if (n > 1 && alike(xs, n)) {
 		rc = insert_many(c, xs, n, last - (int64_t)n + 1);
@@ -182,9 +187,7 @@ sq__exec_insert_first(struct store_tx *tx, struct jd_exec *xs, size_t n)
 			rc = exec_row_insert(c, x, last - (int64_t)n + 1 + (int64_t)i);
 		}
 	}
-	/* on failure the caller rolls back, the flag with the rest */
-	if (rc == 0)
-		rc = sq__run(c, ST_BULK_SET, false, NULL, BINDS(B_INT(0)));
+	/* on failure the caller rolls back */
 	if (rc == 0)
 		rc = sq__run(c, ST_COUNTS_ADD, false, NULL,
 		    BINDS(B_TEXT(xs[0].job_id), B_INT(xs[0].status), B_I64((int64_t)n),

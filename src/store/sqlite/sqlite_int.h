@@ -50,6 +50,9 @@ struct store_sqlite_stats {
 	int64_t members;       /* write transactions committed by them */
 	int64_t failed_groups; /* groups whose COMMIT failed or that were lost */
 	int64_t max_members;   /* the largest group */
+	int64_t checkpoints;   /* PASSIVE checkpoints run by the writer's WAL hook */
+	int64_t restarts;      /* RESTART checkpoints (readers had kept the WAL long) */
+	int wal_max_frames;    /* the longest WAL seen after a COMMIT, in frames */
 	int queued;            /* now: threads waiting in begin(write) */
 	int waiting;           /* now: committed transactions awaiting their group */
 };
@@ -141,7 +144,6 @@ enum stmt {
 	/* sequence numbers, the bulk-insert flag, execution counts */
 	ST_SEQ_ADD,
 	ST_SEQ_GET,
-	ST_BULK_SET,
 	ST_COUNTS_LEAVE,
 	ST_COUNTS_PRUNE,
 	ST_COUNTS_ADD,
@@ -225,6 +227,8 @@ enum stmt {
 	ST_FANOUT_DELETE,
 	ST_EXEC_INSERT_MANY,
 	ST_FANOUT_LIST,
+	ST_EXEC_COUNT_DEMOTE,
+	ST_EXEC_COUNT_ENTER,
 	ST__COUNT
 };
 

@@ -71,7 +71,6 @@ static const struct {
         "INSERT INTO counters (name, value) VALUES (?1, ?2)"
         " ON CONFLICT (name) DO UPDATE SET value = value + ?2"),
     STMT(SEQ_GET, "SELECT value FROM counters WHERE name = ?1"),
-    STMT(BULK_SET, "UPDATE bulk_insert SET active = ?1"),
     STMT(COUNTS_LEAVE,
         "UPDATE job_exec_counts SET total = total - 1, latest = latest - ?3"
         " WHERE job_id = ?1 AND status = ?2"),
@@ -280,6 +279,23 @@ static const struct {
     STMT(FANOUT_LIST,
         "SELECT job_id, run, mode, groups, source, after, paced_left, pos FROM fanouts"
         " WHERE (?1 IS NULL OR job_id = ?1) ORDER BY job_id, run LIMIT ?2"),
+    /* the counts of one inserted execution (sq__exec_insert; was a trigger
+     * until the migration that drops executions_count_insert): the thing's
+     * previous latest execution stops being the latest, then the new row
+     * enters its status, as the latest unless a higher number exists */
+    STMT(EXEC_COUNT_DEMOTE,
+        "UPDATE job_exec_counts SET latest = latest - 1"
+        " WHERE job_id = ?1 AND status = (SELECT status FROM executions"
+        "   WHERE job_id = ?1 AND thing_name = ?2 AND number < ?3"
+        "   ORDER BY number DESC LIMIT 1)"
+        " AND NOT EXISTS (SELECT 1 FROM executions WHERE job_id = ?1"
+        "   AND thing_name = ?2 AND number > ?3)"),
+    STMT(EXEC_COUNT_ENTER,
+        "INSERT INTO job_exec_counts (job_id, status, latest, total)"
+        " VALUES (?1, ?4, NOT EXISTS (SELECT 1 FROM executions"
+        "   WHERE job_id = ?1 AND thing_name = ?2 AND number > ?3), 1)"
+        " ON CONFLICT (job_id, status) DO UPDATE"
+        " SET latest = latest + excluded.latest, total = total + 1"),
 };
 
 #undef STMT
