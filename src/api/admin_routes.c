@@ -32,6 +32,22 @@ const struct admin_route admin_routes[] = {
 	{API_GET, "healthz", admin_h_healthz, .open = true},
 	{API_GET, "readyz", admin_h_readyz, .open = true},
 	{API_GET, "metrics", admin_h_metrics, .open = false},
+	/* the dashboard (issue 14, docs/dashboard.md): its files, its session, its API */
+	{API_GET, "", admin_h_static, .open = true},
+	{API_GET, "static/{file}", admin_h_static, .open = true},
+	{API_GET, "api/session", admin_h_session, .open = true},
+	{API_POST, "api/login", admin_h_login, .open = true},
+	{API_POST, "api/logout", admin_h_logout, .open = true},
+	{API_GET, "api/jobs", admin_h_dash_jobs, .open = false},
+	{API_GET, "api/jobs/{jobId}", admin_h_dash_job, .open = false},
+	{API_POST, "api/jobs/{jobId}/cancel", admin_h_dash_job_cancel, .open = false},
+	{API_GET, "api/jobs/{jobId}/executions", admin_h_dash_execs, .open = false},
+	{API_GET, "api/jobs/{jobId}/executions/{thingName}/{n}", admin_h_dash_exec, .open = false},
+	{API_DELETE, "api/jobs/{jobId}/executions/{thingName}/{n}", admin_h_dash_exec_delete, .open = false},
+	{API_POST, "api/jobs/{jobId}/executions/{thingName}/cancel", admin_h_dash_exec_cancel, .open = false},
+	{API_GET, "api/things/{thingName}", admin_h_dash_thing, .open = false},
+	{API_GET, "api/stream", admin_h_stream, .open = false},
+	{API_GET, "api/features", admin_h_features, .open = false},
 };
 /* clang-format on */
 
