@@ -354,20 +354,28 @@
       const old = rows.get(j.jobId);
       if (!old) return;
       if (j.deleted) { old.remove(); rows.delete(j.jobId); return; }
+      if (sameJob(j, old.job)) return;
       const tr = jobRow(j);
       old.replaceWith(tr);
       rows.set(j.jobId, tr);
     }, () => { if (!next) refresh(); });
   }
 
+  function sameJob(a, b) {
+    return a.status === b.status && a.lastUpdatedAt === b.lastUpdatedAt &&
+      JSON.stringify(a.counts) === JSON.stringify(b.counts);
+  }
+
   function jobRow(j) {
-    return h('tr', { 'data-job': j.jobId },
+    const tr = h('tr', { 'data-job': j.jobId },
       h('th', { scope: 'row' }, h('a', { href: '#/jobs/' + enc(j.jobId) }, j.jobId)),
       h('td', {}, badge(j.status)),
       h('td', {}, j.namespaceId || '—'),
       h('td', {}, progressBar(j.counts, j.total)),
       h('td', { class: 'num' }, doneCount(j.counts) + ' / ' + j.total),
       h('td', {}, fmtTime(j.createdAt)));
+    tr.job = j;
+    return tr;
   }
 
   /* ---- a job ----------------------------------------------------------------- */
@@ -507,6 +515,7 @@
     watch([id], (ev) => {
       if (ev.jobId !== id || seq !== renderSeq) return;
       if (ev.deleted) { toast('Job ' + id + ' was deleted'); return; }
+      if (sameJob(ev, j)) return;   // the stream's first event: what the page shows
       const statusChanged = ev.status !== j.status;
       Object.assign(j, ev);
       drawProgress(j);
