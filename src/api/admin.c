@@ -507,6 +507,8 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 	add_common_headers(q, resp);
 	if (q->status == 401)
 		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"jobsd-admin\"");
+	if (q->error_type != NULL)
+		MHD_add_response_header(resp, "x-amzn-ErrorType", q->error_type);
 	ret = MHD_queue_response(c, (unsigned int)q->status, resp);
 	MHD_destroy_response(resp);
 	return ret;

@@ -81,6 +81,7 @@ struct admin_req {
 	/* response */
 	int status;               /* 200 unless a handler says otherwise */
 	const char *content_type; /* static; default application/json */
+	const char *error_type;   /* static x-amzn-ErrorType of a failure, or NULL */
 	struct buf out;
 	/* response extras for the dashboard (admin.c adds each one that is set) */
 	void *conn;                /* struct MHD_Connection *, borrowed for the request */
@@ -153,5 +154,14 @@ int admin_cached(struct api_admin *a, struct admin_cache *c, int64_t max_age_ms,
     int (*refresh)(struct api_admin *a, char *msg, size_t msgsz), char *why, size_t n);
 /* A monotonic clock in ms. */
 int64_t admin_mono_ms(void);
+
+/* The jobsd extensions on a job's rollout (admin_jobs.c, issue 14):
+ * pause, resume, rollout state, timeline, plan, what-if. */
+void admin_h_job_pause(struct admin_req *q);
+void admin_h_job_resume(struct admin_req *q);
+void admin_h_job_rollout(struct admin_req *q);
+void admin_h_job_timeline(struct admin_req *q);
+void admin_h_job_plan(struct admin_req *q);
+void admin_h_whatif(struct admin_req *q);
 
 #endif

@@ -48,6 +48,13 @@ const struct admin_route admin_routes[] = {
 	{API_GET, "api/things/{thingName}", admin_h_dash_thing, .open = false},
 	{API_GET, "api/stream", admin_h_stream, .open = false},
 	{API_GET, "api/features", admin_h_features, .open = false},
+	/* a job's rollout (admin_jobs.c, issue 14) */
+	{API_POST, "api/jobs/{jobId}/pause", admin_h_job_pause, .open = false},
+	{API_POST, "api/jobs/{jobId}/resume", admin_h_job_resume, .open = false},
+	{API_GET, "api/jobs/{jobId}/rollout", admin_h_job_rollout, .open = false},
+	{API_GET, "api/jobs/{jobId}/timeline", admin_h_job_timeline, .open = false},
+	{API_GET, "api/jobs/{jobId}/plan", admin_h_job_plan, .open = false},
+	{API_POST, "api/whatif", admin_h_whatif, .open = false},
 };
 /* clang-format on */
 

@@ -217,6 +217,9 @@ int api_vfail(struct api_req *r, const char *path, const char *what);
 int api_check_description(const char *member, const char *s, struct jd_error *e);
 int api_job_config(struct api_req *r, enum api_cfg_mode mode, char **config, int64_t *timeout_min,
     int64_t *start_ms);
+/* CreateJob's `targets` member (h_jobs.c): *out an owned array of *n ARNs
+ * borrowed from r->json, each checked (also for r->region). */
+int api_job_targets(struct api_req *r, const char ***out, int *n);
 /* Check a name member with a core validator; returns 0 or fails r. */
 int api_check(struct api_req *r, int (*check)(const char *, const char *, struct jd_error *),
     const char *member, const char *value);

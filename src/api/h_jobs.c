@@ -833,3 +833,10 @@ out:
 	free(targets);
 	jd_job_release(&j);
 }
+
+/* collect_targets for the admin listener's what-if (admin_jobs.c). */
+int
+api_job_targets(struct api_req *r, const char ***out, int *n)
+{
+	return collect_targets(r, out, n);
+}

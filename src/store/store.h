@@ -32,8 +32,9 @@
 #include "util/err.h"
 
 /* 2: struct store_tx_base carries `write`, which a backend's begin sets.
- * 3: leases (lease_acquire, lease_release, lease_check, lease_list). */
-#define STORE_OPS_VERSION 3
+ * 3: leases (lease_acquire, lease_release, lease_check, lease_list).
+ * 4: a job's timeline and pause (timeline_add ... rollout_count), issue 14. */
+#define STORE_OPS_VERSION 4
 
 struct store; /* backend instance (opaque) */
 /* A meta row (key, value), borrowed for the call. */
@@ -61,6 +62,24 @@ struct store_lease {
 };
 /* Called per lease (borrowed); non-zero stops the scan and is returned. */
 typedef int (*store_lease_cb)(void *arg, const struct store_lease *l);
+
+/* ---- a job's timeline and pause (issue 14, svc/timeline.c) --------------
+ *
+ * The timeline is what happened to a job, in order: one row per event
+ * (seq, a number that grows per job; at_ms, the service's clock; event, a
+ * name such as "PAUSED"; detail, free text). Rows are deleted with their
+ * job. The pause row says a job's rollout is held by an operator since
+ * paused_ms; it too is deleted with its job. */
+#define STORE_TIMELINE_EVENT_MAX 31
+#define STORE_TIMELINE_DETAIL_MAX 2300
+
+struct store_timeline_event {
+	int64_t seq;
+	int64_t at_ms;
+	const char *event;  /* borrowed for the call */
+	const char *detail; /* borrowed for the call; "" when none */
+};
+typedef int (*store_timeline_cb)(void *arg, const struct store_timeline_event *ev);
 
 struct store_ops {
 	int version;      /* STORE_OPS_VERSION */
@@ -221,6 +240,22 @@ struct store_ops {
 	/* Every lease whose name begins with prefix, by name, expired ones too;
 	 * each with now_ms set. */
 	int (*lease_list)(struct store_tx *tx, const char *prefix, store_lease_cb cb, void *arg);
+	/* A job's timeline (see above). Append an event (seq = the job's
+	 * highest + 1), then keep only the job's newest `keep` rows (keep > 0). */
+	int (*timeline_add)(struct store_tx *tx, const char *job_id, int64_t at_ms,
+	    const char *event, const char *detail, int keep);
+	/* The job's events by (at_ms, seq). */
+	int (*timeline_list)(struct store_tx *tx, const char *job_id, store_timeline_cb cb,
+	    void *arg);
+	/* The pause row: get (JD_ENOTFOUND: not paused), put (JD_EEXISTS: paused
+	 * already), delete (JD_ENOTFOUND: was not paused), list (every paused
+	 * job id, in no order). */
+	int (*pause_get)(struct store_tx *tx, const char *job_id, int64_t *paused_ms);
+	int (*pause_put)(struct store_tx *tx, const char *job_id, int64_t paused_ms);
+	int (*pause_delete)(struct store_tx *tx, const char *job_id);
+	int (*pause_list)(struct store_tx *tx, jd_name_cb cb, void *arg);
+	/* How many things wait in the job's rollout queue. */
+	int (*rollout_count)(struct store_tx *tx, const char *job_id, int64_t *n);
 };
 
 /* Levels of store_check(): the write only, a quick page check (SQLite's
@@ -760,5 +795,58 @@ store_lease_list(struct store_tx *tx, const char *prefix, store_lease_cb cb, voi
 /* Backends (registered in store.c). */
 extern const struct store_ops store_sqlite_ops;
 extern const struct store_ops store_postgres_ops;
+
+/* ---- a job's timeline and pause (issue 14) ---------------------------- */
+
+static inline int
+store_timeline_add(struct store_tx *tx, const char *job_id, int64_t at_ms, const char *event,
+    const char *detail, int keep)
+{
+	assert(tx != NULL && store__tx(tx)->write && job_id != NULL && event != NULL &&
+	    detail != NULL && keep > 0);
+	return store__tx(tx)->ops->timeline_add(tx, job_id, at_ms, event, detail, keep);
+}
+
+static inline int
+store_timeline_list(struct store_tx *tx, const char *job_id, store_timeline_cb cb, void *arg)
+{
+	assert(tx != NULL && job_id != NULL && cb != NULL);
+	return store__tx(tx)->ops->timeline_list(tx, job_id, cb, arg);
+}
+
+static inline int
+store_pause_get(struct store_tx *tx, const char *job_id, int64_t *paused_ms)
+{
+	assert(tx != NULL && job_id != NULL && paused_ms != NULL);
+	return store__tx(tx)->ops->pause_get(tx, job_id, paused_ms);
+}
+
+static inline int
+store_pause_put(struct store_tx *tx, const char *job_id, int64_t paused_ms)
+{
+	assert(tx != NULL && store__tx(tx)->write && job_id != NULL);
+	return store__tx(tx)->ops->pause_put(tx, job_id, paused_ms);
+}
+
+static inline int
+store_pause_delete(struct store_tx *tx, const char *job_id)
+{
+	assert(tx != NULL && store__tx(tx)->write && job_id != NULL);
+	return store__tx(tx)->ops->pause_delete(tx, job_id);
+}
+
+static inline int
+store_pause_list(struct store_tx *tx, jd_name_cb cb, void *arg)
+{
+	assert(tx != NULL && cb != NULL);
+	return store__tx(tx)->ops->pause_list(tx, cb, arg);
+}
+
+static inline int
+store_rollout_count(struct store_tx *tx, const char *job_id, int64_t *n)
+{
+	assert(tx != NULL && job_id != NULL && n != NULL);
+	return store__tx(tx)->ops->rollout_count(tx, job_id, n);
+}
 
 #endif

@@ -20,6 +20,7 @@
 #include "svc/tags_int.h"
 #include "svc/s3doc_int.h"
 #include "svc/templates_int.h"
+#include "svc/timeline_int.h"
 #include "util/buf.h"
 #include "util/log.h"
 
@@ -311,7 +312,7 @@ svc_job_create(struct svc *s, const struct svc_job_input *in, struct jd_job *out
 		        (rc = svc__event_job(&t, &j, "completed")) != 0))
 			goto store_fail;
 	}
-	if ((rc = store_job_update(t.tx, &j)) != 0)
+	if ((rc = store_job_update(t.tx, &j)) != 0 || (rc = svc__timeline_created(&t, &j)) != 0)
 		goto store_fail;
 	if ((rc = svc__commit(&t, e)) != 0) {
 		jd_job_release(&j);
@@ -678,8 +679,8 @@ svc__job_start(struct svc_tx *t, struct jd_job *j, struct jd_error *e)
 	    (rc = store_exec_active_count(t->tx, j->job_id, &active)) == 0 &&
 	    core_job_done(j, active) && (rc = core_job_apply(j, JD_JOB_COMPLETED, t->now)) == 0)
 		rc = svc__event_job(t, j, "completed");
-	if (rc == 0)
-		rc = store_job_update(t->tx, j);
+	if (rc == 0 && (rc = store_job_update(t->tx, j)) == 0)
+		rc = svc__timeline_started(t, j);
 out:
 	free(targets);
 	json_decref(arr);

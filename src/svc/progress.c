@@ -9,6 +9,7 @@
  * use case. Calls only svc.c (and notify.c through it) in svc/.
  */
 #include "svc/progress_int.h"
+#include "svc/timeline_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,11 @@ svc__exec_queue(struct svc_tx *t, const struct jd_job *job, const char *thing,
 	int64_t max = 0;
 	int rc;
 
+	/* a CONTINUOUS job paused by an operator (pause.c) reaches no new
+	 * thing: the things that joined are queued when it resumes */
+	if (retry_attempt == 0 && job->rollout_next_ms == SVC_ROLLOUT_HELD &&
+	    job->selection == JD_SEL_CONTINUOUS && job->status == JD_JOB_IN_PROGRESS)
+		return 0;
 	if ((rc = store_exec_max_number(t->tx, job->job_id, thing, &max)) != 0 &&
 	    rc != JD_ENOTFOUND)
 		return rc;
@@ -115,8 +121,9 @@ svc__job_maybe_complete(struct svc_tx *t, const char *job_id)
 		return 0;
 	if (rc == 0 && core_job_done(&j, active) &&
 	    (rc = core_job_apply(&j, JD_JOB_COMPLETED, t->now)) == 0 &&
-	    (rc = store_job_update(t->tx, &j)) == 0)
-		rc = svc__event_job(t, &j, "completed");
+	    (rc = store_job_update(t->tx, &j)) == 0 &&
+	    (rc = svc__event_job(t, &j, "completed")) == 0)
+		rc = svc__timeline_ended(t, j.job_id, "COMPLETED", "every execution ended");
 	jd_job_release(&j);
 	return rc;
 }
@@ -151,8 +158,14 @@ svc__job_cancel_tx(struct svc_tx *t, struct jd_job *j, bool force, const char *r
 		goto out;
 	j->rollout_next_ms = 0;
 	j->force_canceled = j->force_canceled || force;
-	if ((rc = store_job_update(t->tx, j)) == 0)
-		rc = svc__event_job(t, j, "canceled");
+	if ((rc = store_job_update(t->tx, j)) == 0 &&
+	    (rc = svc__event_job(t, j, "canceled")) == 0) {
+		bool aborted = reason_code != NULL && strcmp(reason_code, CORE_ABORT_REASON) == 0;
+		rc = svc__timeline_ended(t, j->job_id, aborted ? "ABORTED" : "CANCELED",
+		    comment != NULL ? comment :
+		        force       ? "force" :
+		                      "");
+	}
 out:
 	jd_execv_free(&pend);
 	return rc;

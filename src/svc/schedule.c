@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/plan.h"
 #include "core/policy.h"
 #include "core/transition.h"
 #include "util/buf.h"
@@ -49,10 +50,12 @@
 
 #include "svc/cluster_int.h"
 #include "svc/jobs_int.h"
+#include "svc/timeline_int.h"
 
 /* rollout_next_ms of a paused rollout: never due (a clock jump over a whole
- * window must not release a batch), but not 0, which means "nothing waits" */
-#define PAUSED (INT64_C(1) << 62)
+ * window must not release a batch), but not 0, which means "nothing waits";
+ * the same value holds an operator's pause (pause.c) */
+#define PAUSED SVC_ROLLOUT_HELD
 
 #define END_COMMENT "Job canceled: its schedulingConfig.endTime was reached"
 
@@ -79,6 +82,11 @@ end_job(struct svc *s, const char *job_id, int64_t now, bool *changed, struct jd
 	rc = store_job_get(t.tx, job_id, &j);
 	if (rc != 0 || !ended(&j, now))
 		goto done;
+	if ((rc = svc__timeline(&t, j.job_id, "END_TIME_REACHED", "endBehavior %s",
+	         j.policy.end_behavior != JD_END_NONE ?
+	             core_end_behavior_name(j.policy.end_behavior) :
+	             "STOP_ROLLOUT (the default)")) != 0)
+		goto done;
 	if (j.policy.end_behavior == JD_END_CANCEL ||
 	    j.policy.end_behavior == JD_END_FORCE_CANCEL) {
 		rc = svc__job_cancel_tx(&t, &j, j.policy.end_behavior == JD_END_FORCE_CANCEL, NULL,
@@ -98,7 +106,9 @@ end_job(struct svc *s, const char *job_id, int64_t now, bool *changed, struct jd
 		goto done;
 	if (active == 0) {
 		if ((rc = core_job_apply(&j, JD_JOB_COMPLETED, now)) != 0 ||
-		    (rc = svc__event_job(&t, &j, "completed")) != 0)
+		    (rc = svc__event_job(&t, &j, "completed")) != 0 ||
+		    (rc = svc__timeline_ended(&t, j.job_id, "COMPLETED",
+		         "endTime reached; every execution ended")) != 0)
 			goto done;
 		*changed = true;
 	}
@@ -154,16 +164,19 @@ enum window_act { W_NONE = 0, W_OPEN, W_PAUSE, W_END };
 static enum window_act
 window_act(const struct jd_job *j, int64_t now)
 {
-	int st = core_schedule_window(&j->policy, now, NULL);
-
-	if (j->status == JD_JOB_SCHEDULED && st == CORE_WINDOW_OPEN)
+	/* the decision is core's, so that the what-if plan (core/plan.c)
+	 * takes the same one */
+	switch (core_window_act(&j->policy, j->status, j->rollout_next_ms != 0,
+	    j->selection == JD_SEL_CONTINUOUS, now)) {
+	case CORE_WACT_OPEN:
 		return W_OPEN;
-	if (j->status == JD_JOB_SCHEDULED && st == CORE_WINDOW_ENDED)
-		return W_END;
-	if (j->status == JD_JOB_IN_PROGRESS && st == CORE_WINDOW_CLOSED &&
-	    (j->rollout_next_ms != 0 || j->selection == JD_SEL_CONTINUOUS))
+	case CORE_WACT_PAUSE:
 		return W_PAUSE;
-	return W_NONE;
+	case CORE_WACT_END:
+		return W_END;
+	default:
+		return W_NONE;
+	}
 }
 
 static int
@@ -257,8 +270,8 @@ group_members(struct store_tx *tx, const struct jd_job *j, struct names *out)
 /* A paused CONTINUOUS job resumes: queue the members of its target groups
  * that joined while it was paused (those it has not reached), now. Things
  * waiting in its paced rollout queue stay there, in their order. */
-static int
-catch_up(struct svc_tx *t, struct jd_job *j)
+int
+svc__schedule_catch_up(struct svc_tx *t, struct jd_job *j)
 {
 	struct names members = {0}, reached = {0}, waiting = {0};
 	int rc;
@@ -296,7 +309,7 @@ window_job(struct svc *s, const char *job_id, int64_t now, bool *changed, struct
 {
 	struct svc_tx t;
 	struct jd_job j;
-	bool started = false;
+	bool started = false, paused = false;
 	int rc;
 
 	*changed = false;
@@ -308,6 +321,8 @@ window_job(struct svc *s, const char *job_id, int64_t now, bool *changed, struct
 		goto done;
 	switch (window_act(&j, now)) {
 	case W_OPEN:
+		if ((rc = svc__job_paused(t.tx, j.job_id, &paused, NULL)) != 0)
+			goto done;
 		/* started before (a paused job) when it has executions or waiting
 		 * batches; otherwise this is its first window */
 		started = j.rollout_next_ms != 0;
@@ -316,8 +331,12 @@ window_job(struct svc *s, const char *job_id, int64_t now, bool *changed, struct
 		        0)
 			goto done;
 		rc = 0;
+		if (!started && paused)
+			goto done; /* it starts when resumed, in a window */
 		if (!started) {
-			if ((rc = svc__job_start(&t, &j, e)) == 0)
+			if ((rc = svc__timeline(&t, j.job_id, "WINDOW_OPENED", "the job starts")) ==
+			        0 &&
+			    (rc = svc__job_start(&t, &j, e)) == 0)
 				*changed = true;
 			goto done;
 		}
@@ -325,12 +344,25 @@ window_job(struct svc *s, const char *job_id, int64_t now, bool *changed, struct
 			goto done;
 		if (j.rollout_next_ms != 0)
 			j.rollout_next_ms = now;
-		if (j.selection == JD_SEL_CONTINUOUS && (rc = catch_up(&t, &j)) != 0)
+		if (paused) {
+			/* an operator's pause holds the rollout through the
+			 * window; resuming (pause.c) releases and catches up */
+			if (j.rollout_next_ms != 0 || j.selection == JD_SEL_CONTINUOUS)
+				j.rollout_next_ms = PAUSED;
+		} else if (j.selection == JD_SEL_CONTINUOUS &&
+		    (rc = svc__schedule_catch_up(&t, &j)) != 0) {
+			goto done;
+		}
+		if ((rc = svc__timeline(&t, j.job_id, "WINDOW_OPENED", "%s",
+		         paused ? "the rollout stays paused" : "the rollout resumes")) != 0)
 			goto done;
 		*changed = true;
 		break;
 	case W_PAUSE:
-		if ((rc = core_job_apply(&j, JD_JOB_SCHEDULED, now)) != 0)
+		if ((rc = core_job_apply(&j, JD_JOB_SCHEDULED, now)) != 0 ||
+		    (rc = svc__timeline(&t, j.job_id, "WINDOW_CLOSED",
+		         "the rollout waits for the "
+		         "next window")) != 0)
 			goto done;
 		if (j.rollout_next_ms != 0)
 			j.rollout_next_ms = PAUSED;
@@ -372,7 +404,9 @@ svc__schedule_window_run(struct svc *s, int64_t now, int *fired, struct jd_error
 	struct jd_job_filter sched = {JD_JOB_SCHEDULED, -1, NULL, NULL};
 	struct jd_job_filter running = {JD_JOB_IN_PROGRESS, -1, NULL, NULL};
 	struct store_tx *tx = NULL;
+	struct svc_paused paused = {0};
 	struct jd_jobv all = {0};
+	bool opening = false;
 	int rc;
 
 	if ((rc = svc__read(s, &tx, e)) != 0)
@@ -380,15 +414,25 @@ svc__schedule_window_run(struct svc *s, int64_t now, int *fired, struct jd_error
 	rc = store_job_list(tx, &sched, 0, 0, add_windowed, &all);
 	if (rc >= 0)
 		rc = store_job_list(tx, &running, 0, 0, add_windowed, &all);
+	for (size_t i = 0; rc >= 0 && i < all.n; i++)
+		opening = opening || window_act(&all.v[i], now) == W_OPEN;
+	/* a paused job that never started waits for its resume: leave it out
+	 * rather than open a transaction for it on every pass */
+	if (rc >= 0 && opening)
+		rc = svc__paused_read(tx, &paused);
 	store_rollback(tx);
 	if (rc < 0) {
+		svc__paused_free(&paused);
 		jd_jobv_free(&all);
 		return svc__store_err(rc, e);
 	}
 	for (size_t i = 0; i < all.n; i++) {
 		struct jd_error je;
 		bool changed = false;
-		if (window_act(&all.v[i], now) == W_NONE)
+		enum window_act act = window_act(&all.v[i], now);
+		if (act == W_NONE ||
+		    (act == W_OPEN && all.v[i].rollout_next_ms == 0 &&
+		        svc__paused_has(&paused, all.v[i].job_id)))
 			continue;
 		jd_error_init(&je);
 		if (window_job(s, all.v[i].job_id, now, &changed, &je) != 0)
@@ -397,6 +441,7 @@ svc__schedule_window_run(struct svc *s, int64_t now, int *fired, struct jd_error
 			(*fired)++;
 		jd_error_clear(&je);
 	}
+	svc__paused_free(&paused);
 	jd_jobv_free(&all);
 	return 0;
 }

@@ -16,4 +16,9 @@ int svc__schedule_end_run(struct svc *s, int64_t now, int *fired, struct jd_erro
  * rollout batch of the pass; *fired += how many changed. */
 int svc__schedule_window_run(struct svc *s, int64_t now, int *fired, struct jd_error *e);
 
+/* A CONTINUOUS job resumes (a window opens, or an operator resumes it,
+ * pause.c): queue, in t, the members of its target groups it has not
+ * reached; things waiting in its rollout queue stay there. */
+int svc__schedule_catch_up(struct svc_tx *t, struct jd_job *j);
+
 #endif

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "core/model.h"
+#include "core/plan.h"
 #include "util/clock.h"
 #include "util/err.h"
 
@@ -382,5 +383,59 @@ typedef int (*svc_dash_watch_cb)(void *arg, const char *job_id, const struct jd_
  * read transaction (the dashboard's live stream, once a second). */
 int svc_dash_watch(struct svc *s, const char *const *ids, size_t n, svc_dash_watch_cb cb, void *arg,
     int64_t *newest_seq, struct jd_error *e);
+
+/* ---- operators: pause, timeline, what-if (issue 14, D28; pause.c, whatif.c) -- */
+
+#define SVC_PAUSE_COMMENT_MAX 2028
+
+/* A job's rollout as an operator sees it. */
+struct svc_rollout {
+	struct jd_job job; /* owned: jd_job_release */
+	struct jd_counts counts;
+	bool paused;       /* held by an operator (pause.c) */
+	int64_t paused_ms; /* since when, 0 when not paused */
+	int64_t queued;    /* things waiting in its rollout queue (no execution yet) */
+	bool held;         /* its batches are held: paused, or outside every window */
+	int64_t next_ms;   /* when the next batch is due; 0: none (held, or nothing waits) */
+};
+
+/*
+ * Pause (pause = true) or resume a job's rollout. Paused: no new execution
+ * is queued (no rollout batch, no CONTINUOUS joiner, no start); timers,
+ * timeouts, retries, abort checks and endTime go on. Resumed: the next
+ * batch goes out at once (and a CONTINUOUS job queues the things that
+ * joined meanwhile), then one a minute. Idempotent: pausing a paused job
+ * (resuming a running one) changes nothing and records nothing. comment
+ * (NULL: none, at most SVC_PAUSE_COMMENT_MAX bytes) goes in the timeline.
+ * JD_ENOTFOUND; JD_ECONFLICT for a COMPLETED, CANCELED or deleting job.
+ * *out: the rollout after the change (release out->job).
+ */
+int svc_job_pause(struct svc *s, const char *job_id, bool pause, const char *comment,
+    struct svc_rollout *out, struct jd_error *e);
+/* The rollout state of a job (JD_ENOTFOUND). */
+int svc_job_rollout(struct svc *s, const char *job_id, struct svc_rollout *out, struct jd_error *e);
+
+/* One event of a job's timeline, borrowed for the call. */
+typedef int (*svc_timeline_cb)(void *arg, int64_t at_ms, const char *event, const char *detail);
+/* A job's timeline in time order (JD_ENOTFOUND for an unknown job). */
+int svc_job_timeline(struct svc *s, const char *job_id, svc_timeline_cb cb, void *arg,
+    struct jd_error *e);
+
+/* A rollout plan (core/plan.h) and what it was made from. */
+struct svc_plan {
+	struct core_plan plan; /* owned: core_plan_release */
+	int64_t things;        /* things the targets resolve to now (what-if) or that the
+	                          job has reached plus those waiting (a job's plan) */
+	int64_t now;           /* the service's time the plan starts from */
+};
+
+/* What-if: the plan of a job created now with in (its targets resolved
+ * against the things and groups as they are), creating nothing. Errors as
+ * CreateJob's: JD_EINVAL (a target of another account, a bad template
+ * ARN), JD_ENOTFOUND (a missing thing, group or template). */
+int svc_whatif(struct svc *s, const struct svc_job_input *in, struct svc_plan *out,
+    struct jd_error *e);
+/* The plan of what job_id has left to roll out, from now (JD_ENOTFOUND). */
+int svc_job_plan(struct svc *s, const char *job_id, struct svc_plan *out, struct jd_error *e);
 
 #endif

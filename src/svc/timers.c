@@ -22,6 +22,7 @@
 #include "svc/jobs_int.h"
 #include "svc/progress_int.h"
 #include "svc/schedule_int.h"
+#include "svc/timeline_int.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/metrics.h"
@@ -48,6 +49,8 @@ due_scan(struct svc *s, int64_t *nowp, bool *timeouts, struct jd_jobv *starts,
 	struct jd_job_filter f = {JD_JOB_SCHEDULED, -1, NULL, NULL};
 	struct store_tx *tx = NULL;
 	struct jd_jobv sched = {0};
+	struct svc_paused paused = {0};
+	bool starting = false;
 	int64_t now;
 	int rc;
 
@@ -62,10 +65,18 @@ due_scan(struct svc *s, int64_t *nowp, bool *timeouts, struct jd_jobv *starts,
 		rc = store_job_list(tx, &f, 0, 0, jd_jobv_add, &sched);
 	if (rc >= 0)
 		rc = store_job_rollout_due(tx, now, 100, jd_jobv_add, rollouts);
+	for (size_t i = 0; i < sched.n; i++)
+		starting = starting ||
+		    core_schedule_phase(&sched.v[i].policy, now) != CORE_SCHEDULE_BEFORE;
+	/* a job an operator paused before its start starts when resumed */
+	if (rc >= 0 && starting)
+		rc = svc__paused_read(tx, &paused);
 	store_rollback(tx);
 	for (size_t i = 0; i < sched.n; i++)
-		if (core_schedule_phase(&sched.v[i].policy, now) != CORE_SCHEDULE_BEFORE)
+		if (core_schedule_phase(&sched.v[i].policy, now) != CORE_SCHEDULE_BEFORE &&
+		    !svc__paused_has(&paused, sched.v[i].job_id))
 			jd_jobv_add(starts, &sched.v[i]);
+	svc__paused_free(&paused);
 	jd_jobv_free(&sched);
 	return rc < 0 ? svc__store_err(rc, e) : 0;
 }
@@ -118,9 +129,11 @@ run_job(struct svc *s, const char *job_id, bool start, int64_t now, struct jd_er
 	if (rc == 0) /* /metrics: how late this start or rollout batch runs */
 		metrics_timer_ran(now,
 		    start ? core_schedule_start_ms(&j.policy) : j.rollout_next_ms);
-	if (rc == 0 && start && j.status == JD_JOB_SCHEDULED)
-		rc = svc__job_start(&t, &j, e);
-	else if (rc == 0 && !start && j.rollout_next_ms != 0 && j.rollout_next_ms <= now)
+	if (rc == 0 && start && j.status == JD_JOB_SCHEDULED) {
+		bool paused = false; /* paused since the scan: it waits */
+		if ((rc = svc__job_paused(t.tx, j.job_id, &paused, NULL)) == 0 && !paused)
+			rc = svc__job_start(&t, &j, e);
+	} else if (rc == 0 && !start && j.rollout_next_ms != 0 && j.rollout_next_ms <= now)
 		rc = svc__rollout_tick(&t, &j);
 	jd_job_release(&j);
 	if (rc != 0) {

@@ -15,6 +15,7 @@
  *   ops_exec.c      executions and their counts
  *   ops_types.c     thing types and tags
  *   ops_lease.c     leases (several nodes, D24)
+ *   ops_timeline.c  a job's timeline and pause (issue 14)
  *
  * Names: pg__name() is internal to this backend (declared here).
  */
@@ -367,5 +368,14 @@ int pg__lease_acquire(struct store_tx *tx, const char *name, const char *holder,
 int pg__lease_release(struct store_tx *tx, const char *name, const char *holder);
 int pg__lease_check(struct store_tx *tx, const char *name, const char *holder, int64_t epoch);
 int pg__lease_list(struct store_tx *tx, const char *prefix, store_lease_cb cb, void *arg);
+/* ops_timeline.c: a job's timeline and pause (issue 14) */
+int pg__timeline_add(struct store_tx *tx, const char *job_id, int64_t at_ms, const char *event,
+    const char *detail, int keep);
+int pg__timeline_list(struct store_tx *tx, const char *job_id, store_timeline_cb cb, void *arg);
+int pg__pause_get(struct store_tx *tx, const char *job_id, int64_t *paused_ms);
+int pg__pause_put(struct store_tx *tx, const char *job_id, int64_t paused_ms);
+int pg__pause_delete(struct store_tx *tx, const char *job_id);
+int pg__pause_list(struct store_tx *tx, jd_name_cb cb, void *arg);
+int pg__rollout_count(struct store_tx *tx, const char *job_id, int64_t *n);
 
 #endif

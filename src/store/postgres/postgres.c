@@ -105,4 +105,11 @@ const struct store_ops store_postgres_ops = {
     .lease_release = pg__lease_release,
     .lease_check = pg__lease_check,
     .lease_list = pg__lease_list,
+    .timeline_add = pg__timeline_add,
+    .timeline_list = pg__timeline_list,
+    .pause_get = pg__pause_get,
+    .pause_put = pg__pause_put,
+    .pause_delete = pg__pause_delete,
+    .pause_list = pg__pause_list,
+    .rollout_count = pg__rollout_count,
 };

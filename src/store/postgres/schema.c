@@ -172,6 +172,25 @@ static const char *const migrations[] = {
     "  holder TEXT NOT NULL,"
     "  epoch BIGINT NOT NULL,"
     "  expires_ms BIGINT NOT NULL);",
+    /* a job's timeline and its pause (issue 14, ops_timeline.c): rows go
+     * with their job (the trigger), so DeleteJob's reaper and wipe clear
+     * them */
+    "CREATE TABLE IF NOT EXISTS job_timeline ("
+    "  job_id " NAME " NOT NULL,"
+    "  seq BIGINT NOT NULL,"
+    "  at_ms BIGINT NOT NULL,"
+    "  event TEXT NOT NULL,"
+    "  detail TEXT NOT NULL,"
+    "  PRIMARY KEY (job_id, seq));"
+    "CREATE TABLE IF NOT EXISTS job_pause ("
+    "  job_id " NAME " PRIMARY KEY,"
+    "  paused_ms BIGINT NOT NULL);"
+    "CREATE FUNCTION job_timeline_drop() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN"
+    "  DELETE FROM job_timeline WHERE job_id = OLD.job_id;"
+    "  DELETE FROM job_pause WHERE job_id = OLD.job_id;"
+    "  RETURN NULL; END $f$;"
+    "CREATE TRIGGER jobs_timeline AFTER DELETE ON jobs"
+    "  FOR EACH ROW EXECUTE FUNCTION job_timeline_drop();",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

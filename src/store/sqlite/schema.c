@@ -271,6 +271,24 @@ static const char *const migrations[] = {
     "  epoch INTEGER NOT NULL,"
     "  expires_ms INTEGER NOT NULL"
     ") WITHOUT ROWID;",
+    /* a job's timeline and its pause (issue 14, ops_timeline.c): rows go
+     * with their job (the triggers), so DeleteJob's reaper and wipe clear
+     * them */
+    "CREATE TABLE IF NOT EXISTS job_timeline ("
+    "  job_id TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  at_ms INTEGER NOT NULL,"
+    "  event TEXT NOT NULL,"
+    "  detail TEXT NOT NULL,"
+    "  PRIMARY KEY (job_id, seq)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS job_pause ("
+    "  job_id TEXT PRIMARY KEY,"
+    "  paused_ms INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TRIGGER IF NOT EXISTS jobs_timeline AFTER DELETE ON jobs BEGIN"
+    "  DELETE FROM job_timeline WHERE job_id = OLD.job_id;"
+    "  DELETE FROM job_pause WHERE job_id = OLD.job_id; END;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

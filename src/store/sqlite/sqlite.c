@@ -106,4 +106,11 @@ const struct store_ops store_sqlite_ops = {
     .lease_release = sq__lease_release,
     .lease_check = sq__lease_check,
     .lease_list = sq__lease_list,
+    .timeline_add = sq__timeline_add,
+    .timeline_list = sq__timeline_list,
+    .pause_get = sq__pause_get,
+    .pause_put = sq__pause_put,
+    .pause_delete = sq__pause_delete,
+    .pause_list = sq__pause_list,
+    .rollout_count = sq__rollout_count,
 };

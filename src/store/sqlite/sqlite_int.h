@@ -16,6 +16,7 @@
  *   ops_exec.c      executions and their counts
  *   ops_types.c     thing types and tags
  *   ops_lease.c     leases (several nodes, D24)
+ *   ops_timeline.c  a job's timeline and pause (issue 14)
  *
  * Names: sq__name() is internal to this backend (declared here);
  * store_sqlite__name() is a test hook.
@@ -475,5 +476,14 @@ int sq__lease_acquire(struct store_tx *tx, const char *name, const char *holder,
 int sq__lease_release(struct store_tx *tx, const char *name, const char *holder);
 int sq__lease_check(struct store_tx *tx, const char *name, const char *holder, int64_t epoch);
 int sq__lease_list(struct store_tx *tx, const char *prefix, store_lease_cb cb, void *arg);
+/* ops_timeline.c: a job's timeline and pause (issue 14) */
+int sq__timeline_add(struct store_tx *tx, const char *job_id, int64_t at_ms, const char *event,
+    const char *detail, int keep);
+int sq__timeline_list(struct store_tx *tx, const char *job_id, store_timeline_cb cb, void *arg);
+int sq__pause_get(struct store_tx *tx, const char *job_id, int64_t *paused_ms);
+int sq__pause_put(struct store_tx *tx, const char *job_id, int64_t paused_ms);
+int sq__pause_delete(struct store_tx *tx, const char *job_id);
+int sq__pause_list(struct store_tx *tx, jd_name_cb cb, void *arg);
+int sq__rollout_count(struct store_tx *tx, const char *job_id, int64_t *n);
 
 #endif

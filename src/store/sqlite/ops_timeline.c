@@ -1,0 +1,199 @@
+/*
+ * ops_timeline.c: a job's timeline, its pause row and the rollout queue's
+ * length (store.h, issue 14) in the SQLite backend.
+ *
+ * Tables job_timeline and job_pause (schema.c); a trigger on jobs deletes a
+ * job's rows with it, so the reaper of DeleteJob and the test rig's wipe
+ * need nothing of these operations. The statements are prepared per call:
+ * they run on a job's transitions and on operators' calls, never per
+ * execution.
+ */
+#include <string.h>
+
+#include "store/sqlite/sqlite_int.h"
+
+/* Prepare sql on c and bind texts t[0..nt) then integers i[0..ni). */
+static int
+prep(struct conn *c, const char *what, const char *sql, const char *const *t, int nt,
+    const int64_t *i, int ni, sqlite3_stmt **out)
+{
+	sqlite3_stmt *st = NULL;
+
+	*out = NULL;
+	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return sq__fail(c, "prepare", what);
+	for (int k = 0; k < nt; k++)
+		if (sqlite3_bind_text(st, k + 1, t[k], -1, SQLITE_STATIC) != SQLITE_OK)
+			goto fail;
+	for (int k = 0; k < ni; k++)
+		if (sqlite3_bind_int64(st, nt + k + 1, i[k]) != SQLITE_OK)
+			goto fail;
+	*out = st;
+	return 0;
+fail:
+	sqlite3_finalize(st);
+	return sq__fail(c, "bind", what);
+}
+
+/* Step st once: 1 a row, 0 done, else JD_EUNAVAIL (st finalized then). */
+static int
+step(struct conn *c, const char *what, sqlite3_stmt *st)
+{
+	int r = sqlite3_step(st);
+
+	if (r == SQLITE_ROW)
+		return 1;
+	if (r == SQLITE_DONE)
+		return 0;
+	sqlite3_finalize(st);
+	return sq__fail(c, "step", what);
+}
+
+/* Run a statement that returns no row; *changes = rows changed (may be NULL). */
+static int
+exec(struct conn *c, const char *what, const char *sql, const char *const *t, int nt,
+    const int64_t *i, int ni, int *changes)
+{
+	sqlite3_stmt *st;
+	int rc = prep(c, what, sql, t, nt, i, ni, &st);
+
+	if (rc != 0)
+		return rc;
+	if ((rc = step(c, what, st)) < 0)
+		return rc;
+	sqlite3_finalize(st);
+	if (changes != NULL)
+		*changes = sqlite3_changes(c->db);
+	return 0;
+}
+
+int
+sq__timeline_add(struct store_tx *tx, const char *job_id, int64_t at_ms, const char *event,
+    const char *detail, int keep)
+{
+	struct conn *c = sq__conn(tx);
+	const char *t[3] = {job_id, event, detail};
+	int rc = exec(c, "timeline add",
+	    "INSERT INTO job_timeline (job_id, seq, at_ms, event, detail)"
+	    " SELECT ?1, COALESCE(MAX(seq), 0) + 1, ?4, ?2, ?3 FROM job_timeline WHERE job_id = ?1",
+	    t, 3, (const int64_t[]){at_ms}, 1, NULL);
+
+	if (rc != 0)
+		return rc;
+	return exec(c, "timeline trim",
+	    "DELETE FROM job_timeline WHERE job_id = ?1 AND seq <= "
+	    " (SELECT MAX(seq) FROM job_timeline WHERE job_id = ?1) - ?2",
+	    t, 1, (const int64_t[]){keep}, 1, NULL);
+}
+
+int
+sq__timeline_list(struct store_tx *tx, const char *job_id, store_timeline_cb cb, void *arg)
+{
+	struct conn *c = sq__conn(tx);
+	sqlite3_stmt *st;
+	int rc = prep(c, "timeline list",
+	    "SELECT seq, at_ms, event, detail FROM job_timeline WHERE job_id = ?1"
+	    " ORDER BY at_ms, seq",
+	    (const char *const[]){job_id}, 1, NULL, 0, &st);
+
+	if (rc != 0)
+		return rc;
+	while ((rc = step(c, "timeline list", st)) == 1) {
+		struct store_timeline_event ev = {
+		    .seq = sqlite3_column_int64(st, 0),
+		    .at_ms = sqlite3_column_int64(st, 1),
+		    .event = (const char *)sqlite3_column_text(st, 2),
+		    .detail = (const char *)sqlite3_column_text(st, 3),
+		};
+		if (ev.event == NULL)
+			ev.event = "";
+		if (ev.detail == NULL)
+			ev.detail = "";
+		if ((rc = cb(arg, &ev)) != 0) {
+			sqlite3_finalize(st);
+			return rc;
+		}
+	}
+	if (rc == 0)
+		sqlite3_finalize(st);
+	return rc;
+}
+
+int
+sq__pause_get(struct store_tx *tx, const char *job_id, int64_t *paused_ms)
+{
+	struct conn *c = sq__conn(tx);
+	sqlite3_stmt *st;
+	int rc = prep(c, "pause get", "SELECT paused_ms FROM job_pause WHERE job_id = ?1",
+	    (const char *const[]){job_id}, 1, NULL, 0, &st);
+
+	if (rc != 0)
+		return rc;
+	if ((rc = step(c, "pause get", st)) < 0)
+		return rc;
+	if (rc == 1)
+		*paused_ms = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == 1 ? 0 : JD_ENOTFOUND;
+}
+
+int
+sq__pause_put(struct store_tx *tx, const char *job_id, int64_t paused_ms)
+{
+	int n = 0;
+	int rc = exec(sq__conn(tx), "pause put",
+	    "INSERT INTO job_pause (job_id, paused_ms) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+	    (const char *const[]){job_id}, 1, (const int64_t[]){paused_ms}, 1, &n);
+
+	return rc != 0 ? rc : n == 1 ? 0 : JD_EEXISTS;
+}
+
+int
+sq__pause_delete(struct store_tx *tx, const char *job_id)
+{
+	int n = 0;
+	int rc = exec(sq__conn(tx), "pause delete", "DELETE FROM job_pause WHERE job_id = ?1",
+	    (const char *const[]){job_id}, 1, NULL, 0, &n);
+
+	return rc != 0 ? rc : n == 1 ? 0 : JD_ENOTFOUND;
+}
+
+int
+sq__pause_list(struct store_tx *tx, jd_name_cb cb, void *arg)
+{
+	struct conn *c = sq__conn(tx);
+	sqlite3_stmt *st;
+	int rc = prep(c, "pause list", "SELECT job_id FROM job_pause", NULL, 0, NULL, 0, &st);
+
+	if (rc != 0)
+		return rc;
+	while ((rc = step(c, "pause list", st)) == 1) {
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+		if ((rc = cb(arg, id != NULL ? id : "")) != 0) {
+			sqlite3_finalize(st);
+			return rc;
+		}
+	}
+	if (rc == 0)
+		sqlite3_finalize(st);
+	return rc;
+}
+
+int
+sq__rollout_count(struct store_tx *tx, const char *job_id, int64_t *n)
+{
+	struct conn *c = sq__conn(tx);
+	sqlite3_stmt *st;
+	int rc = prep(c, "rollout count", "SELECT COUNT(*) FROM rollout_queue WHERE job_id = ?1",
+	    (const char *const[]){job_id}, 1, NULL, 0, &st);
+
+	*n = 0;
+	if (rc != 0)
+		return rc;
+	if ((rc = step(c, "rollout count", st)) < 0)
+		return rc;
+	if (rc == 1)
+		*n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
