@@ -392,9 +392,9 @@
 
     const progress = h('div', { id: 'job-progress' });
     function drawProgress(job) {
-      const table = h('table', { class: 'counts' },
-        h('thead', {}, h('tr', {}, STATUSES.map((s) => h('th', { scope: 'col' }, s)))),
-        h('tbody', {}, h('tr', {}, STATUSES.map((s) => h('td', { class: 'num', 'data-status': s }, job.counts[s] || 0)))));
+      const table = h('dl', { class: 'counts' },
+        STATUSES.map((s) => h('div', {}, h('dt', {}, h('i', { class: 'seg-' + s, 'aria-hidden': 'true' }), s.replace('_', ' ')),
+          h('dd', { class: 'num', 'data-status': s }, job.counts[s] || 0))));
       progress.replaceChildren(progressBar(job.counts, job.total),
         h('p', { class: 'muted' }, doneCount(job.counts) + ' of ' + job.total + ' executions done'), table);
     }
@@ -493,7 +493,7 @@
     main.replaceChildren(setTitle('Job ' + j.jobId), actions,
       h('div', { class: 'grid2' },
         h('section', { class: 'card', 'aria-labelledby': 'h-overview' }, h('h2', { id: 'h-overview' }, 'Overview'), info),
-        h('section', { class: 'card', 'aria-labelledby': 'h-progress' }, h('h2', { id: 'h-progress' }, 'Progress'), progress, legend())),
+        h('section', { class: 'card', 'aria-labelledby': 'h-progress' }, h('h2', { id: 'h-progress' }, 'Progress'), progress)),
       h('div', { class: 'grid2' },
         h('section', { class: 'card', 'aria-labelledby': 'h-rollout' }, h('h2', { id: 'h-rollout' }, 'Rollout'), rolloutDl),
         h('section', { class: 'card', 'aria-labelledby': 'h-schedule' }, h('h2', { id: 'h-schedule' }, 'Schedule'), schedDl)),
