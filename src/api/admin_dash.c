@@ -23,6 +23,7 @@
 
 #define DASH_PAGE_DEFAULT 25
 #define DASH_PAGE_MAX 100
+#define DASH_TIME_MAX_MS 253402300800000LL /* 10000-01-01: later is "never" */
 
 /* ---- helpers --------------------------------------------------------------- */
 
@@ -302,7 +303,11 @@ policy_view(struct jw *w, const struct jd_job *j, const struct jd_counts *c)
 		}
 	}
 	jw_kint(w, "notified", j->rollout_notified);
-	kms(w, "nextBatchAt", j->rollout_next_ms);
+	/* a held rollout (paused, outside its windows) keeps a far-future sentinel */
+	if (j->rollout_next_ms >= DASH_TIME_MAX_MS)
+		jw_kbool(w, "held", true);
+	else
+		kms(w, "nextBatchAt", j->rollout_next_ms);
 	jw_obj_end(w);
 
 	jw_key(w, "abort");

@@ -47,6 +47,7 @@
 
   function fmtTime(ms) {
     if (!ms) return '—';
+    if (ms >= 253402300800000) return 'never';
     return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
   }
 
@@ -446,7 +447,7 @@
         h('dt', {}, 'Maximum'), h('dd', {}, ro.maximumPerMinute + ' / minute')] : null,
       ro.exponential ? [h('dt', {}, 'Exponential'), h('dd', {}, 'base ' + ro.baseRatePerMinute + '/min × ' + ro.incrementFactor)] : null,
       h('dt', {}, 'Notified so far'), h('dd', { id: 'notified' }, ro.notified),
-      h('dt', {}, 'Next batch'), h('dd', {}, fmtTime((rollout && rollout.nextBatchAt) || ro.nextBatchAt)),
+      h('dt', {}, 'Next batch'), h('dd', {}, ro.held || (rollout && rollout.held) ? 'held (paused or outside its windows)' : fmtTime((rollout && rollout.nextBatchAt) || ro.nextBatchAt)),
       rollout ? [h('dt', {}, 'Paused'), h('dd', {}, rollout.paused ? 'since ' + fmtTime(rollout.pausedAt) : 'no')] : null);
     const abortList = d.abort.length ? h('table', { id: 'abort' },
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Failure type'), h('th', { scope: 'col' }, 'Threshold'),
