@@ -187,6 +187,8 @@ admin_h_stream(struct admin_req *q)
 	struct stream *st;
 	size_t n = 0;
 
+	if (q->method == API_HEAD)
+		return; /* the headers of a 200, no stream */
 	if (jobs == NULL)
 		jobs = "";
 	for (const char *p = jobs; *p != '\0'; p += strcspn(p, ","), p += *p == ',')

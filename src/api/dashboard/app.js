@@ -474,7 +474,12 @@
       : [[j.createdAt, 'created'], [sc.startTime, 'scheduled start'], [sc.endTime, 'scheduled end'], [j.completedAt, j.status === 'CANCELED' ? 'canceled' : 'completed']].filter((e) => e[0]);
     const tl = h('ol', { class: 'timeline', id: 'timeline' }, events.map((e) => h('li', {}, h('time', {}, fmtTime(e[0])), ' — ', e[1])));
 
-    const planBox = plan ? h('details', { id: 'plan' }, h('summary', {}, 'Planned rollout (what-if)'), h('pre', {}, JSON.stringify(plan, null, 2))) : null;
+    const planBox = plan ? h('details', { id: 'plan' }, h('summary', {}, 'Planned rollout (what-if)'),
+      h('p', {}, plan.executions + ' execution(s) still to queue in ' + plan.wavesTotal + ' wave(s); earliest completion ' + fmtTime(plan.earliestCompletion) + '.'),
+      (plan.notes || []).map((n) => h('p', { class: 'muted' }, n)),
+      plan.waves && plan.waves.length ? h('table', {},
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Wave at'), h('th', { scope: 'col' }, 'Executions'), h('th', { scope: 'col' }, 'Cumulative'))),
+        h('tbody', {}, plan.waves.map((w) => h('tr', {}, h('td', {}, fmtTime(w.at)), h('td', { class: 'num' }, w.count), h('td', { class: 'num' }, w.cumulative))))) : null) : null;
 
     const info = h('dl', { class: 'kv' },
       h('dt', {}, 'Status'), h('dd', {}, statusBadge, ' ', pausedBadge),
