@@ -183,6 +183,40 @@ exec_obj(struct jw *w, const struct jd_exec *x, bool full)
 	jw_obj_end(w);
 }
 
+/*
+ * The end of a list answer whose rows were written into w: rc the list's
+ * outcome (q failed with e when not 0), tok the nextToken when more.
+ */
+static void
+page_end(struct admin_req *q, struct jw *w, struct jd_error *e, int rc, bool more, const char *tok)
+{
+	if (rc != 0) {
+		fail_err(q, e);
+	} else {
+		jw_arr_end(w);
+		if (more)
+			jw_kstr(w, "nextToken", tok);
+		jw_obj_end(w);
+	}
+	jd_error_clear(e);
+}
+
+/* ?next= as a seq cursor (0 when absent), or false with q failed. */
+static bool
+seq_cursor(struct admin_req *q, int64_t *before)
+{
+	const char *next = admin_query(q, "next");
+
+	*before = 0;
+	if (next == NULL || next[0] == '\0')
+		return true;
+	if (core_parse_u63(next, before) != 0 || *before == 0) {
+		admin_fail(q, 400, "next is not a token this listener gave");
+		return false;
+	}
+	return true;
+}
+
 /* ---- GET /api/jobs ----------------------------------------------------------- */
 
 struct rows {
@@ -207,15 +241,15 @@ admin_h_dash_jobs(struct admin_req *q)
 {
 	struct jd_job_filter f = {.status = -1, .selection = -1};
 	const char *st = admin_query(q, "status"), *ns = admin_query(q, "namespace");
-	const char *next = admin_query(q, "next");
 	int64_t before = 0;
-	int limit = page_limit(q);
+	int limit = page_limit(q), rc;
 	struct jd_error e;
 	struct jw w;
 	struct rows r = {.w = &w};
 	bool more = false;
+	char tok[24];
 
-	if (limit < 0)
+	if (limit < 0 || !seq_cursor(q, &before))
 		return;
 	if (st != NULL && st[0] != '\0' && core_job_status_parse(st, &f.status) != 0) {
 		admin_fail(q, 400, "status must be a job status (IN_PROGRESS, SCHEDULED, ...)");
@@ -226,29 +260,14 @@ admin_h_dash_jobs(struct admin_req *q)
 			return;
 		f.namespace_id = ns;
 	}
-	if (next != NULL && next[0] != '\0' &&
-	    (core_parse_u63(next, &before) != 0 || before == 0)) {
-		admin_fail(q, 400, "next is not a token this listener gave");
-		return;
-	}
 	jd_error_init(&e);
 	jw_init(&w, &q->out);
 	jw_obj_begin(&w);
 	jw_key(&w, "jobs");
 	jw_arr_begin(&w);
-	if (svc_dash_jobs(q->a->svc, &f, before, limit, job_row, &r, &more, &e) != 0) {
-		fail_err(q, &e);
-		jd_error_clear(&e);
-		return;
-	}
-	jw_arr_end(&w);
-	if (more) {
-		char tok[24];
-		snprintf(tok, sizeof(tok), "%lld", (long long)r.last_seq);
-		jw_kstr(&w, "nextToken", tok);
-	}
-	jw_obj_end(&w);
-	jd_error_clear(&e);
+	rc = svc_dash_jobs(q->a->svc, &f, before, limit, job_row, &r, &more, &e);
+	snprintf(tok, sizeof(tok), "%lld", (long long)r.last_seq);
+	page_end(q, &w, &e, rc, more, tok);
 }
 
 /* ---- GET /api/jobs/{jobId} ------------------------------------------------- */
@@ -406,6 +425,7 @@ admin_h_dash_execs(struct admin_req *q)
 	struct jw w;
 	struct rows r = {.w = &w};
 	bool more = false;
+	char tok[JD_THING_NAME_MAX + 32];
 	int rc;
 
 	if (st == -2 || limit < 0 || !check(q, core_check_job_id, "jobId", id))
@@ -449,19 +469,8 @@ admin_h_dash_execs(struct admin_req *q)
 		rc = svc_exec_list_job(q->a->svc, id, st, after, after_n, limit, exec_row, &r,
 		    &more, &e);
 	}
-	if (rc != 0) {
-		fail_err(q, &e);
-		jd_error_clear(&e);
-		return;
-	}
-	jw_arr_end(&w);
-	if (more) {
-		char tok[JD_THING_NAME_MAX + 32];
-		snprintf(tok, sizeof(tok), "%lld:%s", (long long)r.last_number, r.last_thing);
-		jw_kstr(&w, "nextToken", tok);
-	}
-	jw_obj_end(&w);
-	jd_error_clear(&e);
+	snprintf(tok, sizeof(tok), "%lld:%s", (long long)r.last_number, r.last_thing);
+	page_end(q, &w, &e, rc, more, tok);
 }
 
 /* GET /api/jobs/{jobId}/executions/{thing}/{number} */
@@ -502,10 +511,11 @@ admin_h_dash_exec(struct admin_req *q)
 void
 admin_h_dash_thing(struct admin_req *q)
 {
-	const char *name = q->label[0], *next = admin_query(q, "next");
+	const char *name = q->label[0];
 	struct jd_exec_filter f = {.status = exec_status_arg(q)};
 	int limit = page_limit(q);
 	int64_t before = 0;
+	char tok[24];
 	struct jd_thing t;
 	struct jd_error e;
 	struct jw w;
@@ -513,13 +523,9 @@ admin_h_dash_thing(struct admin_req *q)
 	bool more = false, found;
 	int rc;
 
-	if (f.status == -2 || limit < 0 || !check(q, core_check_thing_name, "thingName", name))
+	if (f.status == -2 || limit < 0 || !check(q, core_check_thing_name, "thingName", name) ||
+	    !seq_cursor(q, &before))
 		return;
-	if (next != NULL && next[0] != '\0' &&
-	    (core_parse_u63(next, &before) != 0 || before == 0)) {
-		admin_fail(q, 400, "next is not a token this listener gave");
-		return;
-	}
 	jd_error_init(&e);
 	memset(&t, 0, sizeof(t));
 	rc = svc_thing_describe(q->a->svc, name, &t, &e);
@@ -548,19 +554,9 @@ admin_h_dash_thing(struct admin_req *q)
 	jd_thing_release(&t);
 	jw_key(&w, "executions");
 	jw_arr_begin(&w);
-	if (svc_exec_list_thing(q->a->svc, name, &f, before, limit, exec_row, &r, &more, &e) != 0) {
-		fail_err(q, &e);
-		jd_error_clear(&e);
-		return;
-	}
-	jw_arr_end(&w);
-	if (more) {
-		char tok[24];
-		snprintf(tok, sizeof(tok), "%lld", (long long)r.last_seq);
-		jw_kstr(&w, "nextToken", tok);
-	}
-	jw_obj_end(&w);
-	jd_error_clear(&e);
+	rc = svc_exec_list_thing(q->a->svc, name, &f, before, limit, exec_row, &r, &more, &e);
+	snprintf(tok, sizeof(tok), "%lld", (long long)r.last_seq);
+	page_end(q, &w, &e, rc, more, tok);
 }
 
 /* ---- actions ------------------------------------------------------------------ */

@@ -56,18 +56,6 @@ admin_unsafe_method(const struct admin_req *q)
 	return q->method != API_GET && q->method != API_HEAD;
 }
 
-static void
-hex(const unsigned char *p, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 /* hex(HMAC(key, label "\n" msg)) into out[65]; false when there is no key
  * (no token configured and not the open mode). */
 static bool
@@ -88,7 +76,7 @@ mac(struct api_admin *a, const char *label, const char *msg, char out[65])
 			return false;
 		auth_hmac_sha256(a->open_secret, sizeof(a->open_secret), text, strlen(text), m);
 	}
-	hex(m, sizeof(m), out);
+	jd_hex_encode(m, sizeof(m), out);
 	return true;
 }
 
