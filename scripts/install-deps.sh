@@ -9,7 +9,8 @@ libpq-dev postgresql
 mosquitto mosquitto-clients libmosquitto-dev
 rabbitmq-server haproxy
 curl openssl
-prometheus lintian"
+prometheus lintian
+chromium chromium-driver python3-selenium"
 
 missing=""
 for p in $PKGS; do

@@ -62,11 +62,26 @@ admin_fail(struct admin_req *q, int status, const char *fmt, ...)
 	jw_obj_end(&w);
 }
 
+const char *
+admin_header(struct admin_req *q, const char *name)
+{
+	return q->conn != NULL ? MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, name) : NULL;
+}
+
+const char *
+admin_query(struct admin_req *q, const char *name)
+{
+	return q->conn != NULL ? MHD_lookup_connection_value(q->conn, MHD_GET_ARGUMENT_KIND, name) :
+	                         NULL;
+}
+
 static void
 req_free(struct admin_req *q)
 {
 	if (q == NULL)
 		return;
+	if (q->stream_free != NULL)
+		q->stream_free(q->stream_arg);
 	free(q->raw_uri);
 	for (int i = 0; i < q->nseg; i++)
 		free(q->seg[i]);
@@ -192,6 +207,8 @@ authenticate(struct admin_req *q, struct MHD_Connection *c, const char *method)
 
 	if (a->cfg.auth == NULL && a->cfg.token_file == NULL)
 		return 0; /* auth off, no token: loopback only (config.c) */
+	if (authz == NULL && (rc = admin_session_auth(q)) != 0)
+		return rc > 0 ? 0 : -1; /* the dashboard's session cookie */
 	if (authz != NULL && strncasecmp(authz, "Bearer ", 7) == 0) {
 		if (a->cfg.token_file != NULL && token_ok(a, authz + 7))
 			return 0;
@@ -351,6 +368,8 @@ dispatch(struct admin_req *q, struct MHD_Connection *c, const char *method)
 			admin_fail(q, 404, "No admin endpoint at this path");
 		return;
 	}
+	if (admin_browser_guard(q) != 0)
+		return;
 	if (!found->open && authenticate(q, c, method) != 0)
 		return;
 	found->fn(q);
@@ -392,6 +411,55 @@ method_of(const char *m)
 	return API_OTHER;
 }
 
+/* Headers of every admin response: caching, the dashboard's cookie and a
+ * strict Content-Security-Policy (no inline script or style, nothing from
+ * elsewhere, no framing). */
+static void
+add_common_headers(struct admin_req *q, struct MHD_Response *resp)
+{
+	MHD_add_response_header(resp, "Cache-Control",
+	    q->cache_control != NULL ? q->cache_control : "no-store");
+	if (q->etag[0] != '\0')
+		MHD_add_response_header(resp, "ETag", q->etag);
+	if (q->set_cookie[0] != '\0')
+		MHD_add_response_header(resp, "Set-Cookie", q->set_cookie);
+	MHD_add_response_header(resp, "Content-Security-Policy",
+	    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+	    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+}
+
+static ssize_t
+stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct admin_req *q = cls;
+	long n;
+
+	(void)pos;
+	n = q->stream(q->stream_arg, buf, max);
+	return n > 0 ? (ssize_t)n : MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+/* A streamed answer: q stays alive until done_cb, which frees the stream. */
+static enum MHD_Result
+queue_stream(struct admin_req *q, struct MHD_Connection *c)
+{
+	struct MHD_Response *resp =
+	    MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, q, NULL);
+	enum MHD_Result ret;
+
+	if (resp == NULL)
+		return MHD_NO;
+	MHD_add_response_header(resp, "Content-Type", q->content_type);
+	add_common_headers(q, resp);
+	MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+	ret = MHD_queue_response(c, (unsigned int)q->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 static enum MHD_Result
 access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *method,
     const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -409,6 +477,7 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 		return MHD_NO;
 	if (!q->started) {
 		q->started = true;
+		q->conn = c;
 		q->method = method_of(method);
 		return MHD_YES;
 	}
@@ -423,6 +492,8 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 		return MHD_YES;
 	}
 	dispatch(q, c, method);
+	if (q->stream != NULL && q->status == 200)
+		return queue_stream(q, c);
 	len = q->out.len;
 	body = len > 0 ? buf_steal(&q->out) : NULL;
 	resp = body != NULL ?
@@ -433,7 +504,7 @@ access_cb(void *cls, struct MHD_Connection *c, const char *url, const char *meth
 		return MHD_NO;
 	}
 	MHD_add_response_header(resp, "Content-Type", q->content_type);
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	add_common_headers(q, resp);
 	if (q->status == 401)
 		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"jobsd-admin\"");
 	if (q->error_type != NULL)
@@ -468,6 +539,7 @@ api_admin_create(const struct api_admin_config *cfg, struct svc *svc, struct api
 	pthread_mutex_init(&a->token_mu, NULL);
 	cache_init(&a->ready);
 	cache_init(&a->stats);
+	admin_random(a->open_secret, sizeof(a->open_secret));
 	if ((rc = api_admin_reload(a, e)) != 0)
 		goto fail;
 	if (colon == NULL || (size_t)(colon - cfg->listen) >= sizeof(a->host) ||
@@ -521,6 +593,7 @@ api_admin_destroy(struct api_admin *a)
 {
 	if (a == NULL)
 		return;
+	atomic_store(&a->stopping, true); /* the live streams end within a tick */
 	if (a->daemon != NULL)
 		MHD_stop_daemon(a->daemon);
 	if (a->token != NULL) {

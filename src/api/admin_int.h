@@ -12,6 +12,7 @@
 #define JD_API_ADMIN_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -60,6 +61,10 @@ struct api_admin {
 	struct admin_cache stats; /* svc_stats() */
 	struct svc_stats last_stats;
 	int64_t start_s; /* process start, epoch seconds */
+	/* the dashboard (admin_session.c, admin_stream.c) */
+	atomic_bool stopping;          /* set first by api_admin_destroy: streams end */
+	atomic_int streams;            /* live streams open now (ADMIN_STREAMS_MAX) */
+	unsigned char open_secret[32]; /* random per process: the CSRF value without auth */
 };
 
 /* One admin request, from its first callback to its completion. */
@@ -78,7 +83,60 @@ struct admin_req {
 	const char *content_type; /* static; default application/json */
 	const char *error_type;   /* static x-amzn-ErrorType of a failure, or NULL */
 	struct buf out;
+	/* response extras for the dashboard (admin.c adds each one that is set) */
+	void *conn;                /* struct MHD_Connection *, borrowed for the request */
+	const char *cache_control; /* static; NULL: no-store */
+	char etag[80];             /* "" none */
+	char set_cookie[320];      /* "" none */
+	bool cookie_auth;          /* authenticated by the dashboard's session cookie */
+	/* a streamed body (server-sent events), set by a handler: admin.c sends
+	 * q->status, then what stream() writes into buf[max] (> 0 bytes; it
+	 * may block), until it returns -1; stream_free(arg) at the end */
+	long (*stream)(void *arg, char *buf, size_t max);
+	void *stream_arg;
+	void (*stream_free)(void *arg);
 };
+
+#define ADMIN_STREAMS_MAX 16 /* live streams at once (each holds a connection) */
+
+/* A request header (case-insensitive name) or query argument (decoded), or
+ * NULL; borrowed for the request. admin.c. */
+const char *admin_header(struct admin_req *q, const char *name);
+const char *admin_query(struct admin_req *q, const char *name);
+
+/*
+ * The dashboard's session (admin_session.c). admin_session_auth: 1 when q
+ * carries a valid session cookie (and, for a method that changes state, the
+ * matching X-Jobsd-Csrf header), 0 when it carries none, -1 when q was
+ * failed (403). admin_browser_guard: 0, or -1 with q failed (403) when a
+ * browser sent it from another origin (Origin, Sec-Fetch-Site), or, without
+ * auth, named a Host that is not a loopback name (DNS rebinding).
+ */
+int admin_session_auth(struct admin_req *q);
+int admin_browser_guard(struct admin_req *q);
+bool admin_unsafe_method(const struct admin_req *q);
+/* n random bytes (getrandom; aborts if the kernel has none). */
+void admin_random(void *p, size_t n);
+/* The dashboard's routes (admin_session.c, admin_dash.c, admin_stream.c,
+ * admin_static.c). */
+void admin_h_session(struct admin_req *q);
+void admin_h_login(struct admin_req *q);
+void admin_h_logout(struct admin_req *q);
+void admin_h_static(struct admin_req *q);
+void admin_h_dash_jobs(struct admin_req *q);
+void admin_h_dash_job(struct admin_req *q);
+void admin_h_dash_execs(struct admin_req *q);
+void admin_h_dash_exec(struct admin_req *q);
+void admin_h_dash_thing(struct admin_req *q);
+void admin_h_dash_job_cancel(struct admin_req *q);
+void admin_h_dash_exec_cancel(struct admin_req *q);
+void admin_h_dash_exec_delete(struct admin_req *q);
+void admin_h_stream(struct admin_req *q);
+void admin_h_features(struct admin_req *q);
+/* A job's summary as the dashboard's API and stream write it (admin_dash.c). */
+struct jd_job;
+struct jd_counts;
+void admin_dash_job_json(struct jw *w, const struct jd_job *j, const struct jd_counts *c);
 
 /* Fail q with status and a {"message"} body (JSON-escaped). */
 void admin_fail(struct admin_req *q, int status, const char *fmt, ...)

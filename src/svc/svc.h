@@ -377,6 +377,22 @@ int svc_stats(struct svc *s, struct svc_stats *out, struct jd_error *e);
  * (through the group commit, like any write). JD_EUNAVAIL with the reason. */
 int svc_store_probe(struct svc *s, struct jd_error *e);
 
+/* ---- the dashboard's reads (dash.c, issue 14) ---------------------------- */
+
+/* A job (borrowed) and its execution counts, for svc_dash_jobs. */
+typedef int (*svc_dash_job_cb)(void *arg, const struct jd_job *j, const struct jd_counts *c);
+/* A page of svc_job_list (same filter, cursor and order), each job with its
+ * counts, in one read transaction; *more when another page exists. */
+int svc_dash_jobs(struct svc *s, const struct jd_job_filter *f, int64_t before_seq, int limit,
+    svc_dash_job_cb cb, void *arg, bool *more, struct jd_error *e);
+/* One watched job: j and c NULL when it does not exist (any more). */
+typedef int (*svc_dash_watch_cb)(void *arg, const char *job_id, const struct jd_job *j,
+    const struct jd_counts *c);
+/* The state of jobs ids[0..n) and the newest job's seq (0: no job), in one
+ * read transaction (the dashboard's live stream, once a second). */
+int svc_dash_watch(struct svc *s, const char *const *ids, size_t n, svc_dash_watch_cb cb, void *arg,
+    int64_t *newest_seq, struct jd_error *e);
+
 /* ---- operators: pause, timeline, what-if (issue 14, D28; pause.c, whatif.c) -- */
 
 #define SVC_PAUSE_COMMENT_MAX 2028
