@@ -62,12 +62,15 @@ enum tally {
 	T_EXECS,
 	T_ROLLOUT,
 	T_TAGS,
+	T_TIMELINE,
+	T_PAUSES,
+	T_FANOUTS,
 	T__COUNT
 };
 
 static const char *const tally_name[T__COUNT] = {"meta", "thing types", "things", "thing groups",
     "dynamic groups", "group memberships", "job templates", "jobs", "job group targets",
-    "executions", "rollout queue", "tags"};
+    "executions", "rollout queue", "tags", "timeline events", "paused jobs", "fan-out cursors"};
 
 struct names {
 	char **v;
@@ -487,6 +490,71 @@ count_rollout(void *arg, const char *thing)
 	return 0;
 }
 
+/* A job's timeline events, pause and unfinished fan-out cursors (issues 14
+ * and 15): copied as they are (a timeline event's seq and a cursor's run
+ * are renumbered in the same order), and counted in source and target. */
+struct extra_ctx {
+	struct cs *c;
+	const char *job_id;
+	bool write;
+	int64_t n;
+};
+
+static int
+copy_event(void *arg, const struct store_timeline_event *ev)
+{
+	struct extra_ctx *x = arg;
+
+	x->n++;
+	return x->write ?
+	    store_timeline_add(x->c->dst, x->job_id, ev->at_ms, ev->event, ev->detail, INT32_MAX) :
+	    0;
+}
+
+static int
+copy_fanout(void *arg, const struct store_fanout *f)
+{
+	struct extra_ctx *x = arg;
+	struct store_fanout g = *f;
+
+	x->n++;
+	return x->write ? store_fanout_insert(x->c->dst, &g) : 0;
+}
+
+static int
+copy_job_extras(struct cs *c, const char *job_id)
+{
+	struct extra_ctx in = {c, job_id, true, 0}, out = {c, job_id, false, 0};
+	int64_t paused_ms = 0;
+	int rc;
+
+	if ((rc = store_timeline_list(c->src, job_id, copy_event, &in)) != 0 ||
+	    (rc = store_timeline_list(c->dst, job_id, copy_event, &out)) != 0)
+		return rc;
+	c->n[T_TIMELINE][0] += in.n;
+	c->n[T_TIMELINE][1] += out.n;
+	rc = store_pause_get(c->src, job_id, &paused_ms);
+	if (rc == 0) {
+		c->n[T_PAUSES][0]++;
+		if ((rc = store_pause_put(c->dst, job_id, paused_ms)) != 0)
+			return rc;
+	} else if (rc != JD_ENOTFOUND) {
+		return rc;
+	}
+	rc = store_pause_get(c->dst, job_id, &paused_ms);
+	if (rc == 0)
+		c->n[T_PAUSES][1]++;
+	else if (rc != JD_ENOTFOUND)
+		return rc;
+	in.n = out.n = 0;
+	if ((rc = store_fanout_list(c->src, job_id, INT32_MAX, copy_fanout, &in)) != 0 ||
+	    (rc = store_fanout_list(c->dst, job_id, INT32_MAX, copy_fanout, &out)) != 0)
+		return rc;
+	c->n[T_FANOUTS][0] += in.n;
+	c->n[T_FANOUTS][1] += out.n;
+	return 0;
+}
+
 /* Copy job j (its seq is replaced by the target's), its executions and its
  * rollout queue; then verify its counts in the target. */
 static int
@@ -503,7 +571,8 @@ copy_job(struct cs *c, struct jd_job *j)
 	    (rc = store_rollout_pop(c->src, j->job_id, 0, copy_rollout, &r)) != 0 ||
 	    (rc = scan_execs(&out, c->dst)) != 0 ||
 	    (rc = store_exec_counts(c->src, j->job_id, &sc)) != 0 ||
-	    (rc = store_exec_counts(c->dst, j->job_id, &dc)) != 0)
+	    (rc = store_exec_counts(c->dst, j->job_id, &dc)) != 0 ||
+	    (rc = copy_job_extras(c, j->job_id)) != 0)
 		goto done;
 	c->n[T_EXECS][0] += in.rows;
 	c->n[T_EXECS][1] += out.rows;
@@ -808,7 +877,8 @@ run(struct cs *c, bool force)
 		return COPYSTORE_ESTORE;
 	}
 	for (int t = 0; t < T__COUNT; t++)
-		if (t != T_EXECS && t != T_ROLLOUT)
+		if (t != T_EXECS && t != T_ROLLOUT && t != T_TIMELINE && t != T_PAUSES &&
+		    t != T_FANOUTS)
 			c->n[t][1] = got[t];
 	for (int t = 0; t < T__COUNT; t++)
 		if (t != T_ROLLOUT && c->n[t][0] != c->n[t][1])

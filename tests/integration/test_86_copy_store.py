@@ -15,6 +15,8 @@ The test uses both stores itself, so it runs once (under integ_test_86_copy_stor
 integ_pg_test_86_copy_store skips it.
 """
 
+import http.client
+import json
 import os
 import subprocess
 import sys
@@ -45,8 +47,22 @@ class OnStore(harness.Jobsd):
 
     def __init__(self, spec, data_dir, **kw):
         os.makedirs(data_dir, exist_ok=True)
-        super().__init__(data_dir=data_dir, **kw)
+        super().__init__(data_dir=data_dir, extra_args=('--admin-listen', '127.0.0.1:0'), **kw)
         self.spec = spec
+
+    def admin(self, method, path):
+        """The admin listener's JSON answer to an unauthenticated loopback call."""
+        addr = next(x.split('=', 1)[1] for x in self.stdout_lines if x.startswith('jobsd admin='))
+        host, port = addr.rsplit(':', 1)
+        conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        try:
+            conn.request(method, path)
+            resp = conn.getresponse()
+            body = json.loads(resp.read())
+        finally:
+            conn.close()
+        assert resp.status == 200, (method, path, resp.status, body)
+        return body
 
     def store_spec(self):
         return self.spec
@@ -107,6 +123,10 @@ def snapshot(j):
                 executionNumber=e['jobExecutionSummary']['executionNumber']))
             for e in execs]
         snap['jobs'][jid] = d
+        # jobsd's own extensions (issue 14): the timeline and the pause travel too
+        d['timeline'] = j.admin('GET', '/api/jobs/%s/timeline' % jid)['events']
+        rollout = j.admin('GET', '/api/jobs/%s/rollout' % jid)
+        d['paused'] = (rollout['paused'], rollout['pausedAt'])
     snap['per_thing'] = {}
     for t in things:
         snap['per_thing'][t] = {
@@ -189,6 +209,9 @@ class CopyStore(unittest.TestCase):
         # a paced rollout: most things still wait in the rollout queue
         iot.create_job(jobId='job-paced', targets=[group_arn('fleet')], document='{"op":"p"}',
                        jobExecutionsRolloutConfig={'maximumPerMinute': 1})
+        # paused by an operator (issue 14): its timeline holds the pause
+        paused = j.admin('POST', '/api/jobs/job-paced/pause')
+        assert paused['paused'] is True, paused
         # from the template, then canceled
         iot.create_job(jobId='job-t', jobTemplateArn=iot.describe_job_template(
             jobTemplateId='tmpl-1')['jobTemplateArn'], targets=[thing_arn('dev-07')])
@@ -217,6 +240,11 @@ class CopyStore(unittest.TestCase):
         self.assertEqual(b['tags'][group_arn('site-0')], [('empty', ''), ('ring', 'canary')])
         self.assertEqual(b['tags'][arn('thingtype', 'sensor')], [('team', 'hw')])
         self.assertEqual(sum(len(v) for v in b['tags'].values()), 7)
+        # the extensions' state the copy must carry: a pause and the timelines
+        self.assertTrue(b['jobs']['job-paced']['paused'][0])
+        self.assertEqual([e['event'] for e in b['jobs']['job-paced']['timeline']][-1], 'PAUSED')
+        self.assertIn('CANCELED', [e['event'] for e in b['jobs']['job-t']['timeline']])
+        self.assertFalse(b['jobs']['job-a']['paused'][0])
 
     def test_1_sqlite_to_postgres_and_back(self):
         rc, out, err = copy_store('--from', self.src, '--to', self.pg_uri)
@@ -238,13 +266,18 @@ class CopyStore(unittest.TestCase):
         self.assertEqual(t['rollout queue'][0], t['rollout queue'][1])
         self.assertGreater(t['meta'][0], 0)
         self.assertEqual(t['meta'][0], t['meta'][1])
+        self.assertEqual(t['paused jobs'], (1, 1))
+        self.assertGreaterEqual(t['timeline events'][0], 8)   # CREATED per job, and more
+        self.assertEqual(t['timeline events'][0], t['timeline events'][1])
+        self.assertEqual(t['fan-out cursors'], (0, 0))      # none left unfinished
         self.assertEqual(self.run_on(self.pg_uri, 'b'), self.before)
 
         rc, out, err = copy_store('--from', self.pg_uri, '--to', self.back)
         self.assertEqual(rc, 0, out + err)
         self.assertNotIn(PASSWORD, out + err)
         t = table(out)
-        for name in ('thing types', 'dynamic groups', 'tags', 'group memberships'):
+        for name in ('thing types', 'dynamic groups', 'tags', 'group memberships',
+                     'paused jobs', 'timeline events'):
             self.assertEqual(t[name][0], t[name][1], name)
         self.assertEqual(t['tags'], (7, 7))
         self.assertEqual(self.run_on(self.back, 'c'), self.before)
