@@ -62,6 +62,24 @@ admin_fail(struct admin_req *q, int status, const char *fmt, ...)
 	jw_obj_end(&w);
 }
 
+void
+admin_fail_err(struct admin_req *q, const struct jd_error *e)
+{
+	int code = e->code != 0 ? e->code : JD_EINTERNAL;
+	int st = jd_errno_status(code, JD_PLANE_CONTROL);
+	struct jw w;
+
+	q->status = st > 0 ? st : 500;
+	q->content_type = "application/json";
+	q->error_type = jd_errno_type(code, JD_PLANE_CONTROL);
+	buf_reset(&q->out);
+	jw_init(&w, &q->out);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "message", e->msg[0] != '\0' ? e->msg : jd_errno_name(code));
+	jw_kstr(&w, "code", q->error_type);
+	jw_obj_end(&w);
+}
+
 const char *
 admin_header(struct admin_req *q, const char *name)
 {

@@ -27,22 +27,6 @@
 
 /* ---- helpers --------------------------------------------------------------- */
 
-static void
-fail_err(struct admin_req *q, const struct jd_error *e)
-{
-	int st = jd_errno_status(e->code, JD_PLANE_CONTROL);
-	struct jw w;
-
-	q->status = st > 0 ? st : 500;
-	q->content_type = "application/json";
-	buf_reset(&q->out);
-	jw_init(&w, &q->out);
-	jw_obj_begin(&w);
-	jw_kstr(&w, "message", e->msg[0] ? e->msg : jd_errno_name(e->code));
-	jw_kstr(&w, "code", jd_errno_type(e->code, JD_PLANE_CONTROL));
-	jw_obj_end(&w);
-}
-
 /* The page size of ?limit=, or -1 with q failed. */
 static int
 page_limit(struct admin_req *q)
@@ -85,7 +69,7 @@ check(struct admin_req *q, int (*fn)(const char *, const char *, struct jd_error
 	jd_error_init(&e);
 	ok = fn(member, v, &e) == 0;
 	if (!ok)
-		fail_err(q, &e);
+		admin_fail_err(q, &e);
 	jd_error_clear(&e);
 	return ok;
 }
@@ -191,7 +175,7 @@ static void
 page_end(struct admin_req *q, struct jw *w, struct jd_error *e, int rc, bool more, const char *tok)
 {
 	if (rc != 0) {
-		fail_err(q, e);
+		admin_fail_err(q, e);
 	} else {
 		jw_arr_end(w);
 		if (more)
@@ -377,7 +361,7 @@ admin_h_dash_job(struct admin_req *q)
 		return;
 	jd_error_init(&e);
 	if (svc_job_describe(q->a->svc, id, &j, &c, &e) != 0) {
-		fail_err(q, &e);
+		admin_fail_err(q, &e);
 		jd_error_clear(&e);
 		return;
 	}
@@ -493,7 +477,7 @@ admin_h_dash_exec(struct admin_req *q)
 	jd_error_init(&e);
 	memset(&x, 0, sizeof(x));
 	if (svc_exec_describe(q->a->svc, id, thing, n, &x, &e) != 0) {
-		fail_err(q, &e);
+		admin_fail_err(q, &e);
 		jd_error_clear(&e);
 		return;
 	}
@@ -531,7 +515,7 @@ admin_h_dash_thing(struct admin_req *q)
 	rc = svc_thing_describe(q->a->svc, name, &t, &e);
 	found = rc == 0;
 	if (rc != 0 && e.code != JD_ENOTFOUND) {
-		fail_err(q, &e);
+		admin_fail_err(q, &e);
 		jd_error_clear(&e);
 		return;
 	}
@@ -627,7 +611,7 @@ admin_h_dash_job_cancel(struct admin_req *q)
 	memset(&j, 0, sizeof(j));
 	if (svc_job_cancel(q->a->svc, id, force, reason != NULL && reason[0] ? reason : NULL,
 	        comment != NULL && comment[0] ? comment : NULL, &j, &e) != 0) {
-		fail_err(q, &e);
+		admin_fail_err(q, &e);
 	} else {
 		jw_init(&w, &q->out);
 		jw_obj_begin(&w);
@@ -657,7 +641,7 @@ admin_h_dash_exec_cancel(struct admin_req *q)
 	if (body_force(q, b, &force)) {
 		jd_error_init(&e);
 		if (svc_exec_cancel(q->a->svc, id, thing, force, -1, NULL, &e) != 0)
-			fail_err(q, &e);
+			admin_fail_err(q, &e);
 		else
 			buf_puts(&q->out, "{\"canceled\":true}");
 		jd_error_clear(&e);
@@ -685,7 +669,7 @@ admin_h_dash_exec_delete(struct admin_req *q)
 		return;
 	jd_error_init(&e);
 	if (svc_exec_delete(q->a->svc, id, thing, n, force, &e) != 0)
-		fail_err(q, &e);
+		admin_fail_err(q, &e);
 	else
 		buf_puts(&q->out, "{\"deleted\":true}");
 	jd_error_clear(&e);

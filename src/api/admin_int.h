@@ -141,6 +141,9 @@ void admin_dash_job_json(struct jw *w, const struct jd_job *j, const struct jd_c
 /* Fail q with status and a {"message"} body (JSON-escaped). */
 void admin_fail(struct admin_req *q, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Fail q with e's AWS status, x-amzn-ErrorType and {"message", "code"} (the
+ * type again, for the dashboard's script); JD_EINTERNAL when e has no code. */
+void admin_fail_err(struct admin_req *q, const struct jd_error *e);
 /* The Prometheus text of every metric into q->out (admin_metrics.c). */
 void admin_metrics_render(struct admin_req *q);
 /*

@@ -33,12 +33,6 @@ fail_code(struct admin_req *q, int code, const char *msg)
 	q->error_type = jd_errno_type(code, JD_PLANE_CONTROL);
 }
 
-static void
-fail_err(struct admin_req *q, const struct jd_error *e)
-{
-	fail_code(q, e->code ? e->code : JD_EINTERNAL, e->msg[0] ? e->msg : "Internal error");
-}
-
 /* The job id label, checked as CreateJob checks it; false: q failed. */
 static bool
 job_id_ok(struct admin_req *q)
@@ -49,7 +43,7 @@ job_id_ok(struct admin_req *q)
 	jd_error_init(&e);
 	ok = core_check_job_id("jobId", q->label[0], &e) == 0;
 	if (!ok)
-		fail_err(q, &e);
+		admin_fail_err(q, &e);
 	jd_error_clear(&e);
 	return ok;
 }
@@ -188,7 +182,7 @@ pause_or_resume(struct admin_req *q, bool pause)
 	}
 	jd_error_init(&e);
 	if (svc_job_pause(q->a->svc, q->label[0], pause, comment, &r, &e) != 0) {
-		fail_err(q, &e);
+		admin_fail_err(q, &e);
 	} else {
 		struct jw w;
 		jw_init(&w, &q->out);
@@ -227,7 +221,7 @@ admin_h_job_rollout(struct admin_req *q)
 		return;
 	jd_error_init(&e);
 	if (svc_job_rollout(q->a->svc, q->label[0], &r, &e) != 0) {
-		fail_err(q, &e);
+		admin_fail_err(q, &e);
 	} else {
 		rollout_json(q, &r);
 		jd_job_release(&r.job);
@@ -262,7 +256,7 @@ admin_h_job_timeline(struct admin_req *q)
 	jw_key(&w, "events");
 	jw_arr_begin(&w);
 	if (svc_job_timeline(q->a->svc, q->label[0], timeline_row, &w, &e) != 0) {
-		fail_err(q, &e); /* resets q->out */
+		admin_fail_err(q, &e); /* resets q->out */
 	} else {
 		jw_arr_end(&w);
 		jw_obj_end(&w);
@@ -326,7 +320,7 @@ admin_h_job_plan(struct admin_req *q)
 		return;
 	jd_error_init(&e);
 	if (svc_job_plan(q->a->svc, q->label[0], &sp, &e) != 0) {
-		fail_err(q, &e);
+		admin_fail_err(q, &e);
 	} else {
 		plan_json(q, &sp, q->label[0]);
 		core_plan_release(&sp.plan);
@@ -436,11 +430,11 @@ admin_h_whatif(struct admin_req *q)
 	region_of(r->json, r->region, sizeof(r->region));
 	jd_error_init(&r->err);
 	if (whatif_input(r, &in, &targets, &config, &tags) != 0) {
-		fail_err(q, &r->err);
+		admin_fail_err(q, &r->err);
 		goto out;
 	}
 	if (svc_whatif(q->a->svc, &in, &sp, &r->err) != 0) {
-		fail_err(q, &r->err);
+		admin_fail_err(q, &r->err);
 		goto out;
 	}
 	plan_json(q, &sp, NULL);
