@@ -50,6 +50,7 @@
 
 #include "svc/cluster_int.h"
 #include "svc/jobs_int.h"
+#include "svc/targets_int.h"
 #include "svc/timeline_int.h"
 
 /* rollout_next_ms of a paused rollout: never due (a clock jump over a whole
@@ -189,61 +190,16 @@ one_exec(void *arg, const struct jd_exec *x)
 
 /* ---- a continuous job's catch-up when it resumes --------------------------- */
 
-/* Thing names; sorted and unique after names_sort. */
-struct names {
-	char (*v)[JD_THING_NAME_MAX + 1];
-	size_t n, cap;
-};
-
-static int
-names_add(void *arg, const char *name)
-{
-	struct names *l = arg;
-
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 64;
-		l->v = jd_realloc(l->v, l->cap * sizeof(*l->v));
-	}
-	jd_strlcpy(l->v[l->n++], name, JD_THING_NAME_MAX + 1);
-	return 0;
-}
-
-static int
-name_cmp(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
-
-static void
-names_sort(struct names *l)
-{
-	size_t w = 0;
-
-	if (l->n == 0)
-		return;
-	qsort(l->v, l->n, sizeof(*l->v), name_cmp);
-	for (size_t i = 1; i < l->n; i++)
-		if (strcmp(l->v[i], l->v[w]) != 0)
-			memcpy(l->v[++w], l->v[i], sizeof(*l->v));
-	l->n = w + 1;
-}
-
-static bool
-names_has(const struct names *l, const char *name)
-{
-	return l->n > 0 && bsearch(name, l->v, l->n, sizeof(*l->v), name_cmp) != NULL;
-}
-
 /* things the job reached: an execution other than REMOVED */
 static int
 reached_add(void *arg, const struct jd_exec *x)
 {
-	return x->status == JD_EXEC_REMOVED ? 0 : names_add(arg, x->thing_name);
+	return x->status == JD_EXEC_REMOVED ? 0 : svc__tset_add(arg, x->thing_name);
 }
 
 /* The members (at any depth) of the job's target groups, sorted. */
 static int
-group_members(struct store_tx *tx, const struct jd_job *j, struct names *out)
+group_members(struct store_tx *tx, const struct jd_job *j, struct tset *out)
 {
 	json_t *arr = json_loads(j->targets ? j->targets : "[]", 0, NULL);
 	size_t i;
@@ -256,14 +212,14 @@ group_members(struct store_tx *tx, const struct jd_job *j, struct names *out)
 		if (arn == NULL || (g = strstr(arn, ":thinggroup/")) == NULL)
 			continue;
 		g += strlen(":thinggroup/");
-		rc = store_member_list(tx, g, true, "", 100000000, names_add, out);
+		rc = store_member_list(tx, g, true, "", 100000000, svc__tset_add, out);
 		if (rc == JD_ENOTFOUND)
 			rc = 0; /* deleted since: nothing to reach through it */
 		if (rc != 0)
 			break;
 	}
 	json_decref(arr);
-	names_sort(out);
+	svc__tset_unique(out);
 	return rc;
 }
 
@@ -273,7 +229,7 @@ group_members(struct store_tx *tx, const struct jd_job *j, struct names *out)
 int
 svc__schedule_catch_up(struct svc_tx *t, struct jd_job *j)
 {
-	struct names members = {0}, reached = {0}, waiting = {0};
+	struct tset members = {0}, reached = {0}, waiting = {0};
 	int rc;
 
 	if ((rc = group_members(t->tx, j, &members)) != 0 || members.n == 0)
@@ -283,18 +239,18 @@ svc__schedule_catch_up(struct svc_tx *t, struct jd_job *j)
 	rc = 0;
 	if (j->rollout_next_ms != 0) {
 		/* the queue has no lookup: read it whole and put it back as it was */
-		if ((rc = store_rollout_pop(t->tx, j->job_id, 0, names_add, &waiting)) != 0)
+		if ((rc = store_rollout_pop(t->tx, j->job_id, 0, svc__tset_add, &waiting)) != 0)
 			goto out;
 		for (size_t i = 0; i < waiting.n; i++)
 			if ((rc = store_rollout_push(t->tx, j->job_id, (int64_t)i, waiting.v[i])) !=
 			    0)
 				goto out;
 		for (size_t i = 0; i < waiting.n; i++)
-			names_add(&reached, waiting.v[i]);
+			svc__tset_add(&reached, waiting.v[i]);
 	}
-	names_sort(&reached);
+	svc__tset_unique(&reached);
 	for (size_t i = 0; i < members.n && rc == 0; i++)
-		if (!names_has(&reached, members.v[i]))
+		if (!svc__tset_has(&reached, members.v[i]))
 			rc = svc__exec_queue(t, j, members.v[i], 0);
 out:
 	free(members.v);

@@ -87,6 +87,12 @@ svc__tset_unique(struct tset *t)
 	t->n = w + 1;
 }
 
+bool
+svc__tset_has(const struct tset *t, const char *name)
+{
+	return t->n > 0 && bsearch(name, t->v, t->n, sizeof(*t->v), tcmp) != NULL;
+}
+
 /* qsort over slots of one array of names: by name, then by slot (position) */
 static int
 slot_cmp(const void *a, const void *b)

@@ -1,10 +1,11 @@
 /*
- * targets_int.h: what targets.c offers jobs.c: a job's target ARNs parsed,
+ * targets_int.h: what targets.c offers jobs.c (and schedule.c, whatif.c): a job's target ARNs parsed,
  * sets of thing names, and the job's targets as JSON.
  */
 #ifndef JD_SVC_TARGETS_INT_H
 #define JD_SVC_TARGETS_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "svc/svc_int.h"
@@ -19,6 +20,8 @@ struct tset {
 int svc__tset_add(void *arg, const char *name);
 /* Sort and drop repeats. */
 void svc__tset_unique(struct tset *t);
+/* Whether name is in t (sorted by svc__tset_unique). */
+bool svc__tset_has(const struct tset *t, const char *name);
 
 /* Parse a thing ('t') or thing-group ('g') ARN of s's account into kind and
  * name; JD_EINVAL with the reason in e otherwise. */

@@ -17,100 +17,22 @@
 #include "core/managed.h"
 #include "core/plan.h"
 #include "svc/policy_json.h"
+#include "svc/targets_int.h"
 #include "svc/templates_int.h"
 #include "svc/timeline_int.h"
 #include "util/buf.h"
 
-/* Thing names, sorted and unique after uniq(). */
-struct tnames {
-	char (*v)[JD_THING_NAME_MAX + 1];
-	size_t n, cap;
-};
-
-static int
-tn_add(void *arg, const char *name)
-{
-	struct tnames *l = arg;
-
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 64;
-		l->v = jd_realloc(l->v, l->cap * sizeof(*l->v));
-	}
-	jd_strlcpy(l->v[l->n++], name, JD_THING_NAME_MAX + 1);
-	return 0;
-}
-
-static int
-tn_cmp(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
-
-static void
-uniq(struct tnames *l)
-{
-	size_t w = 0;
-
-	if (l->n == 0)
-		return;
-	qsort(l->v, l->n, sizeof(*l->v), tn_cmp);
-	for (size_t i = 1; i < l->n; i++)
-		if (strcmp(l->v[i], l->v[w]) != 0)
-			memcpy(l->v[++w], l->v[i], sizeof(*l->v));
-	l->n = w + 1;
-}
-
-/*
- * arn (arn:PARTITION:iot:REGION:ACCOUNT:thing/NAME or .../thinggroup/NAME)
- * into its kind ('t', 'g') and name, with CreateJob's errors.
- */
-static int
-target_parse(const struct svc *s, const char *arn, char *kind, char name[JD_THING_NAME_MAX + 1],
-    struct jd_error *e)
-{
-	const char *f[6], *p = arn;
-	int n = 0;
-	size_t alen = strlen(s->account);
-
-	f[n++] = p;
-	while (*p && n < 6) {
-		if (*p == ':')
-			f[n++] = p + 1;
-		p++;
-	}
-	if (n < 6 || strncmp(arn, "arn:", 4) != 0 || strncmp(f[2], "iot:", 4) != 0)
-		goto bad;
-	if ((size_t)(f[5] - f[4] - 1) != alen || strncmp(f[4], s->account, alen) != 0)
-		return jd_error_set(e, JD_EINVAL, "Target %s is not in account %s", arn,
-		    s->account);
-	if (strncmp(f[5], "thing/", 6) == 0) {
-		*kind = 't';
-		p = f[5] + 6;
-	} else if (strncmp(f[5], "thinggroup/", 11) == 0) {
-		*kind = 'g';
-		p = f[5] + 11;
-	} else {
-		goto bad;
-	}
-	if (core_check_thing_name("targets", p, NULL) != 0)
-		goto bad;
-	jd_strlcpy(name, p, JD_THING_NAME_MAX + 1);
-	return 0;
-bad:
-	return jd_error_set(e, JD_EINVAL, "Target %s is not a valid thing or thing group ARN", arn);
-}
-
 /* The things in->targets name now (CreateJob's resolution: every target
  * must exist; groups at any depth). */
 static int
-resolve(struct svc *s, struct store_tx *tx, const struct svc_job_input *in, struct tnames *out,
+resolve(struct svc *s, struct store_tx *tx, const struct svc_job_input *in, struct tset *out,
     struct jd_error *e)
 {
 	char name[JD_THING_NAME_MAX + 1], kind = 0;
 	int rc;
 
 	for (int i = 0; i < in->n_targets; i++) {
-		if ((rc = target_parse(s, in->targets[i], &kind, name, e)) != 0)
+		if ((rc = svc__target_parse(s, in->targets[i], &kind, name, e)) != 0)
 			return rc;
 		if (kind == 't') {
 			struct jd_thing th;
@@ -121,7 +43,7 @@ resolve(struct svc *s, struct store_tx *tx, const struct svc_job_input *in, stru
 				return jd_error_set(e, rc, "Thing %s cannot be found.", name);
 			if (rc != 0)
 				return svc__store_err(rc, e);
-			tn_add(out, name);
+			svc__tset_add(out, name);
 		} else {
 			struct jd_group g;
 			memset(&g, 0, sizeof(g));
@@ -130,12 +52,12 @@ resolve(struct svc *s, struct store_tx *tx, const struct svc_job_input *in, stru
 			if (rc == JD_ENOTFOUND)
 				return jd_error_set(e, rc, "Thing Group %s does not exist", name);
 			if (rc != 0 ||
-			    (rc = store_member_list(tx, name, true, "", 100000000, tn_add, out)) !=
-			        0)
+			    (rc = store_member_list(tx, name, true, "", 100000000, svc__tset_add,
+			         out)) != 0)
 				return svc__store_err(rc, e);
 		}
 	}
-	uniq(out);
+	svc__tset_unique(out);
 	return 0;
 }
 
@@ -145,7 +67,7 @@ svc_whatif(struct svc *s, const struct svc_job_input *in, struct svc_plan *out, 
 	const struct core_managed_template *managed = NULL;
 	struct core_plan_in pin = {0};
 	struct store_tx *tx = NULL;
-	struct tnames things = {0};
+	struct tset things = {0};
 	struct jd_job j;
 	int rc;
 
@@ -238,7 +160,7 @@ svc_job_plan(struct svc *s, const char *job_id, struct svc_plan *out, struct jd_
 	pin.paused = paused;
 	if (!started) {
 		struct svc_job_input in = {0};
-		struct tnames things = {0};
+		struct tset things = {0};
 		struct jd_error re;
 		const char **targets = NULL;
 		json_t *arr = NULL;
