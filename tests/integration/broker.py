@@ -11,6 +11,7 @@ contrib/mosquitto files (scripts/broker.sh), on a free loopback port.
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -39,6 +40,7 @@ class Broker:
         self.root = root or tempfile.mkdtemp(prefix='jobsd-broker-')
         self.dir = os.path.join(self.root, 'mosquitto')
         self.port = port or free_port()
+        self.port_chosen = port is None   # ours to change if another process takes it
         self.proc = None
         self.tls_dir = tls_dir
         env = dict(os.environ)
@@ -53,16 +55,42 @@ class Broker:
                 self.password = f.read().strip()
 
     def start(self):
-        self.log = open(os.path.join(self.root, 'mosquitto.log'), 'ab')
+        # free_port() closes the port it found: another process may take it before mosquitto
+        # binds it (tests run two at a time). A port we chose is then replaced, and the
+        # broker started again on a new one (regression: integ_test_91 lost its broker so).
+        for attempt in range(5):
+            if self._start_once() or not self.port_chosen or attempt == 4:
+                break
+            old, self.port = self.port, free_port()
+            conf = os.path.join(self.dir, 'mosquitto.conf')
+            with open(conf) as f:
+                text = f.read()
+            with open(conf, 'w') as f:
+                f.write(re.sub(r'(?m)^listener %d\b' % old, 'listener %d' % self.port, text))
+        if self.proc is None or self.proc.poll() is not None:
+            raise RuntimeError('mosquitto did not start; see %s' % self.root)
+
+    def _start_once(self):
+        """True when mosquitto listens; False when it exited because its port was taken."""
+        log_path = os.path.join(self.root, 'mosquitto.log')
+        self.log = open(log_path, 'ab')
+        start = self.log.tell()
         self.proc = subprocess.Popen(['mosquitto', '-c', os.path.join(self.dir, 'mosquitto.conf')],
                                      stdout=self.log, stderr=self.log)
         deadline = time.monotonic() + 10
         while True:  # ready when the port accepts a connection
             try:
                 socket.create_connection(('127.0.0.1', self.port), timeout=0.5).close()
-                return
+                return True
             except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
+                if self.proc.poll() is not None:
+                    self.log.close()
+                    with open(log_path, 'rb') as f:
+                        f.seek(start)
+                        if b'Address already in use' in f.read():
+                            return False
+                    raise RuntimeError('mosquitto did not start; see %s' % self.root)
+                if time.monotonic() > deadline:
                     raise RuntimeError('mosquitto did not start; see %s' % self.root)
                 time.sleep(0.02)
 

@@ -54,3 +54,42 @@ class StaleDirectorySweep(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class BrokerPortTaken(unittest.TestCase):
+    """Regression (integ_test_91 in CI): free_port() closes the port it found, and another
+    test running at the same time took it before mosquitto bound it, so the broker never
+    started. A port the harness chose is now replaced and the broker started again."""
+
+    def test_broker_moves_off_a_port_taken_before_it_starts(self):
+        import socket
+        import broker as brokermod
+        b = brokermod.Broker()
+        taken = b.port
+        squatter = socket.socket()
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        squatter.bind(('127.0.0.1', taken))
+        squatter.listen(1)
+        try:
+            b.start()
+            self.assertNotEqual(b.port, taken)
+            socket.create_connection(('127.0.0.1', b.port), timeout=2).close()
+        finally:
+            b.close()
+            squatter.close()
+
+    def test_a_port_given_by_the_caller_is_not_changed(self):
+        import socket
+        import broker as brokermod
+        squatter = socket.socket()
+        squatter.bind(('127.0.0.1', 0))
+        squatter.listen(1)
+        port = squatter.getsockname()[1]
+        b = brokermod.Broker(port=port)
+        try:
+            with self.assertRaises(RuntimeError):
+                b.start()
+            self.assertEqual(b.port, port)
+        finally:
+            b.close()
+            squatter.close()

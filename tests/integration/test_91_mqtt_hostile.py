@@ -89,6 +89,7 @@ class AuthBroker(brokermod.Broker):
         self.dir = os.path.join(self.root, 'mosquitto')
         os.makedirs(self.dir, mode=0o700)
         self.port = brokermod.free_port()
+        self.port_chosen = True
         self.proc = None
         self.tls_dir = None
         contrib = os.path.join(harness.REPO, 'contrib', 'mosquitto')
