@@ -75,6 +75,8 @@ import botocore.exceptions
 
 # The store the tests run against (the module docstring): 'sqlite' or 'postgres'.
 STORE = os.environ.get('JOBSD_TEST_STORE', 'sqlite')
+# the binary under test is built with ASan+UBSan (the sanitizer pass of `make test`)
+SANITIZED = os.environ.get('JOBSD_SANITIZED') == '1'
 if STORE not in ('sqlite', 'postgres'):
     raise RuntimeError('JOBSD_TEST_STORE must be sqlite or postgres, not %r' % STORE)
 
