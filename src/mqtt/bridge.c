@@ -100,17 +100,6 @@ gate_pass(struct gate *g, uint64_t *n)
 	return true;
 }
 
-void
-mqtt__publish(struct mqtt_bridge *b, const char *topic, const struct buf *payload, int qos)
-{
-	int rc = mosquitto_publish(b->mosq, NULL, topic, (int)payload->len, payload->p, qos, false);
-
-	if (rc == MOSQ_ERR_SUCCESS)
-		metrics_inc(&jd_metrics.mqtt_sent);
-	else
-		log_warn("mqtt: publish to %s failed: %s", topic, mosquitto_strerror(rc));
-}
-
 static void
 publish(struct mqtt_bridge *b, const char *topic, const struct buf *payload)
 {
@@ -392,6 +381,7 @@ worker_main(void *arg)
 	struct worker *w = arg;
 	struct mqtt_bridge *b = w->b;
 
+	mqtt__out_worker_thread();
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		while (w->head == NULL && !w->stop) {
@@ -414,6 +404,7 @@ worker_main(void *arg)
 			w->tail = NULL;
 		w->queued--;
 		pthread_mutex_unlock(&w->mu);
+		mqtt__out_admit(b); /* backpressure: room for the reply (out.c) */
 		handle(b, &m->t, m->payload, m->len);
 		pthread_mutex_lock(&w->mu);
 		share_put(b, w, m->share, m->cost);
@@ -690,6 +681,7 @@ on_connect(struct mosquitto *m, void *arg, int rc)
 	}
 	atomic_store(&b->connected, true);
 	b->connected_ms = mono_ms();
+	mqtt__out_connected(b);
 	log_info("mqtt: connected to %s:%d as %s (MQTT %s)", b->cfg.host, b->cfg.port, b->client_id,
 	    b->protocol == MQTT_PROTOCOL_V5 ? "5" : "3.1.1");
 	/* MQTT 5: keep the retain flag of live messages too, so that a retained
@@ -822,6 +814,13 @@ mqtt_bridge_stats(const struct mqtt_bridge *b, struct mqtt_bridge_stats *out)
 	out->unanswered = atomic_load(&b->n_unanswered);
 	out->queued_bytes = atomic_load(&b->queued_bytes);
 	out->queue_bytes_max = b->cfg.queue_bytes;
+	out->out_bytes = atomic_load(&b->out_bytes);
+	out->out_messages = atomic_load(&b->out_msgs);
+	out->out_bytes_max = b->out_max;
+	out->notify_pending = atomic_load(&b->dirty_n);
+	out->notify_deferred = atomic_load(&b->n_deferred);
+	out->notify_coalesced = atomic_load(&b->n_coalesced);
+	out->out_dropped = atomic_load(&b->n_dropped);
 }
 
 const char *
@@ -870,6 +869,7 @@ mqtt_bridge_create(const struct mqtt_config *cfg, struct svc *svc, struct mqtt_b
 	b->auto_proto = cfg->protocol == MQTT_PROTO_AUTO;
 	b->protocol = cfg->protocol == MQTT_PROTO_V311 ? MQTT_PROTOCOL_V311 : MQTT_PROTOCOL_V5;
 	mosquitto_int_option(b->mosq, MOSQ_OPT_PROTOCOL_VERSION, b->protocol);
+	mqtt__out_init(b, cfg->out_max_bytes);
 	/* replies are small packets: Nagle would hold one back until the broker
 	 * acknowledged the last (its delayed ACK: up to 40 ms on Linux) */
 	mosquitto_int_option(b->mosq, MOSQ_OPT_TCP_NODELAY, 1);
@@ -894,7 +894,7 @@ mqtt_bridge_create(const struct mqtt_config *cfg, struct svc *svc, struct mqtt_b
 		    mosquitto_strerror(rc));
 		goto fail;
 	}
-	if (workers_start(b) != 0) {
+	if (workers_start(b) != 0 || mqtt__out_start(b) != 0) {
 		rc = jd_error_set(e, JD_EINTERNAL, "mqtt: cannot start the request workers");
 		goto fail;
 	}
@@ -945,6 +945,7 @@ mqtt_bridge_stop(struct mqtt_bridge *b)
 		return;
 	b->stopped = true;
 	atomic_store(&b->draining, true);   /* new requests are dropped */
+	mqtt__out_stop(b);                  /* waiting notifications too; no more waits */
 	workers_stop(b);                    /* queued ones are answered */
 	atomic_store(&b->connected, false); /* the sink now drops notifications */
 	mosquitto_disconnect(b->mosq);      /* after the replies already queued */
@@ -961,6 +962,7 @@ mqtt_bridge_destroy(struct mqtt_bridge *b)
 		mosquitto_destroy(b->mosq);
 	}
 	workers_stop(b);
+	mqtt__out_fini(b);
 	pthread_cond_destroy(&b->cv);
 	pthread_mutex_destroy(&b->mu);
 	free(b->host);
