@@ -380,6 +380,7 @@ worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct mqtt_bridge *b = w->b;
+	struct mqtt_topic t;
 
 	mqtt__out_worker_thread();
 	pthread_mutex_lock(&w->mu);
@@ -405,7 +406,8 @@ worker_main(void *arg)
 		w->queued--;
 		pthread_mutex_unlock(&w->mu);
 		mqtt__out_admit(b); /* backpressure: room for the reply (out.c) */
-		handle(b, &m->t, m->payload, m->len);
+		mqtt_topic_parse(m->data, m->tlen, &t);
+		handle(b, &t, m->data + m->tlen + 1, m->len);
 		pthread_mutex_lock(&w->mu);
 		share_put(b, w, m->share, m->cost);
 		free(m);
@@ -493,7 +495,7 @@ on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 	struct worker *w;
 	struct share *sh;
 	uint32_t h;
-	size_t cost, total;
+	size_t cost, total, tlen;
 	int64_t now;
 	int why;
 
@@ -501,7 +503,8 @@ on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 	metrics_inc(&jd_metrics.mqtt_received);
 	if (atomic_load(&b->draining))
 		return;
-	mqtt_topic_parse(msg->topic, strlen(msg->topic), &t);
+	tlen = strlen(msg->topic);
+	mqtt_topic_parse(msg->topic, tlen, &t);
 	switch (t.kind) {
 	case MQTT_T_FOREIGN:
 	case MQTT_T_OWN:
@@ -539,7 +542,7 @@ on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 	 * node on the same few workers */
 	h = worker_hash(t.thing);
 	w = &b->workers[h % (uint32_t)b->nworkers];
-	cost = sizeof(*jm) + len + 1;
+	cost = sizeof(*jm) + tlen + 1 + len + 1;
 	/* Check first, copy after: a refused request costs no allocation. Only
 	 * this thread adds to the budgets, so the checks cannot race. */
 	now = mono_ms();
@@ -577,15 +580,16 @@ on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 	atomic_fetch_add_explicit(&b->queued_bytes, cost, memory_order_relaxed);
 	pthread_mutex_unlock(&w->mu);
 
-	jm = jd_malloc(sizeof(*jm) + len + 1);
+	jm = jd_malloc(sizeof(*jm) + tlen + 1 + len + 1);
 	jm->next = NULL;
 	jm->share = sh;
 	jm->cost = cost;
-	jm->t = t;
+	jm->tlen = tlen;
 	jm->len = len;
+	memcpy(jm->data, msg->topic, tlen + 1);
 	if (len > 0)
-		memcpy(jm->payload, msg->payload, len);
-	jm->payload[len] = '\0';
+		memcpy(jm->data + tlen + 1, msg->payload, len);
+	jm->data[tlen + 1 + len] = '\0';
 	pthread_mutex_lock(&w->mu);
 	if (w->tail)
 		w->tail->next = jm;
@@ -857,8 +861,8 @@ mqtt_bridge_create(const struct mqtt_config *cfg, struct svc *svc, struct mqtt_b
 		b->cfg.queue_bytes = MQTT_QUEUE_BYTES_DEFAULT;
 	/* a thing may always queue one request of the largest size */
 	b->share_max = b->cfg.queue_bytes / MQTT_THING_SHARE_DIV;
-	if (b->share_max < sizeof(struct job_msg) + MQTT_PAYLOAD_MAX + 1)
-		b->share_max = sizeof(struct job_msg) + MQTT_PAYLOAD_MAX + 1;
+	if (b->share_max < sizeof(struct job_msg) + MQTT_TOPIC_MAX + MQTT_PAYLOAD_MAX + 2)
+		b->share_max = sizeof(struct job_msg) + MQTT_TOPIC_MAX + MQTT_PAYLOAD_MAX + 2;
 	pthread_mutex_init(&b->mu, NULL);
 	pthread_cond_init(&b->cv, NULL);
 	b->mosq = mosquitto_new(b->client_id, true, b);

@@ -80,7 +80,8 @@ struct mosquitto; /* libmosquitto's: only bridge.c includes mosquitto.h */
  */
 #define MQTT_OUT_MIDS 65536     /* libmosquitto's message ids are 16 bits */
 #define MQTT_OUT_MSGS_MAX 30000 /* messages held: well below 65,535, so ids never collide */
-#define MQTT_OUT_OVERHEAD 160   /* libmosquitto's per-message structs, roughly */
+#define MQTT_OUT_MSGS_LOW (MQTT_OUT_MSGS_MAX / 4 * 3) /* waiters resume below */
+#define MQTT_OUT_OVERHEAD 160 /* libmosquitto's per-message structs, roughly */
 #define MQTT_OUT_DEFAULT ((size_t)4 << 20)
 /* The dirty set's own bound (about 300,000 things of 40-byte names). Over it,
  * or when nothing completes for MQTT_OUT_STALL_MS, a notification is dropped
@@ -99,13 +100,16 @@ struct share {
 	char thing[JD_THING_NAME_MAX + 1];
 };
 
+/* A queued request: its topic and payload only (the worker parses the topic
+ * again: a struct mqtt_topic is 1.3 KB, most requests' topic and payload a
+ * tenth of it, and thousands of devices answering one fan-out queue as many). */
 struct job_msg {
 	struct job_msg *next;
 	struct share *share;
 	size_t cost; /* bytes charged to the budgets */
-	struct mqtt_topic t;
-	size_t len;
-	char payload[];
+	size_t tlen; /* topic bytes */
+	size_t len;  /* payload bytes */
+	char data[]; /* topic \0 payload \0 */
 };
 
 struct worker {
@@ -166,7 +170,7 @@ struct mqtt_bridge {
 	/* outgoing (out.c) */
 	_Atomic uint32_t *out_cost; /* by mid: what it costs (| OUT_QOS0), 0 = none */
 	atomic_size_t out_bytes, out_msgs;
-	size_t out_max;
+	size_t out_max, out_low;             /* the bound; waiters resume below out_low */
 	atomic_int out_waiters;              /* threads waiting for room */
 	atomic_int_fast64_t out_progress_ms; /* the last completion */
 	atomic_size_t dirty_n;               /* mqtt_dirty_count(dirty), readable unlocked */

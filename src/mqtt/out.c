@@ -16,8 +16,9 @@
  *
  * Room. There is room while out_bytes < out_max and fewer than
  * MQTT_OUT_MSGS_MAX messages are held. Whoever waits for room counts itself
- * in out_waiters; a completion that leaves room wakes them only then, so a
- * PUBACK costs no system call when nobody waits.
+ * in out_waiters and waits for the low-water marks (3/4 of each bound); only
+ * the completion that crosses one wakes them, so a PUBACK costs no lock and
+ * no system call, and waiters are woken once per quarter of the bound.
  *
  * The sender thread drains the dirty set: one thing at a time while there
  * is room and the broker is connected, reading its state when it sends. The
@@ -75,14 +76,25 @@ room(struct mqtt_bridge *b)
 	    atomic_load_explicit(&b->out_msgs, memory_order_relaxed) < MQTT_OUT_MSGS_MAX;
 }
 
+/* Below the low-water marks: where a waiter resumes (hysteresis: one wake-up
+ * per quarter of the bound drained, not one per PUBACK). */
+static bool
+low(struct mqtt_bridge *b)
+{
+	return atomic_load_explicit(&b->out_bytes, memory_order_relaxed) < b->out_low &&
+	    atomic_load_explicit(&b->out_msgs, memory_order_relaxed) < MQTT_OUT_MSGS_LOW;
+}
+
 static void
 release(struct mqtt_bridge *b, uint32_t cost)
 {
-	atomic_fetch_sub(&b->out_bytes, cost);
-	atomic_fetch_sub(&b->out_msgs, 1);
+	size_t was = atomic_fetch_sub(&b->out_bytes, cost);
+	size_t msgs = atomic_fetch_sub(&b->out_msgs, 1);
+
 	atomic_store_explicit(&b->out_progress_ms, now_ms(), memory_order_relaxed);
 	gauges(b);
-	if (atomic_load(&b->out_waiters) > 0 && room(b)) {
+	if (((was >= b->out_low && was - cost < b->out_low) || msgs == MQTT_OUT_MSGS_LOW) &&
+	    atomic_load(&b->out_waiters) > 0) {
 		pthread_mutex_lock(&b->out_mu);
 		pthread_cond_broadcast(&b->out_cv);
 		pthread_mutex_unlock(&b->out_mu);
@@ -168,7 +180,7 @@ mqtt__out_admit(struct mqtt_bridge *b)
 		return;
 	pthread_mutex_lock(&b->out_mu);
 	atomic_fetch_add(&b->out_waiters, 1);
-	while (!room(b) && !b->out_stop)
+	while (!low(b) && !b->out_stop)
 		timed_wait(b, 1000);
 	atomic_fetch_sub(&b->out_waiters, 1);
 	pthread_mutex_unlock(&b->out_mu);
@@ -184,7 +196,7 @@ wait_progress(struct mqtt_bridge *b, size_t below)
 
 	atomic_fetch_add(&b->out_waiters, 1);
 	for (;;) {
-		ok = below == SIZE_MAX ? room(b) : mqtt_dirty_count(b->dirty) < below;
+		ok = below == SIZE_MAX ? low(b) : mqtt_dirty_count(b->dirty) < below;
 		if (ok || b->out_stop || !atomic_load(&b->connected) ||
 		    now_ms() - atomic_load(&b->out_progress_ms) > MQTT_OUT_STALL_MS)
 			break;
@@ -323,6 +335,7 @@ void
 mqtt__out_init(struct mqtt_bridge *b, size_t max_bytes)
 {
 	b->out_max = max_bytes > 0 ? max_bytes : MQTT_OUT_DEFAULT;
+	b->out_low = b->out_max / 4 * 3;
 	b->out_cost = jd_calloc(MQTT_OUT_MIDS, sizeof(*b->out_cost));
 	b->dirty = mqtt_dirty_create(MQTT_DIRTY_MAX);
 	pthread_mutex_init(&b->out_mu, NULL);
