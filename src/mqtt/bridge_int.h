@@ -174,8 +174,12 @@ struct mqtt_bridge {
 	atomic_int out_waiters;              /* threads waiting for room */
 	atomic_int_fast64_t out_progress_ms; /* the last completion */
 	atomic_size_t dirty_n;               /* mqtt_dirty_count(dirty), readable unlocked */
-	pthread_mutex_t out_mu;              /* dirty, out_stop; out_cv */
-	pthread_cond_t out_cv;               /* room, a dirty thing, a connection, stop */
+	pthread_mutex_t out_mu;   /* dirty, out_stop, sender_wait, dirty_waiters; the cvs */
+	pthread_cond_t room_cv;   /* below the low-water marks, a connection, stop */
+	pthread_cond_t dirty_cv;  /* the dirty set shrank */
+	pthread_cond_t sender_cv; /* work or room for the sender */
+	int sender_wait;          /* what the sender waits for (out.c) */
+	int dirty_waiters;        /* producers waiting for the dirty set to shrink */
 	struct mqtt_dirty *dirty;
 	bool out_stop;
 	bool sender_started;

@@ -18,7 +18,10 @@
  * MQTT_OUT_MSGS_MAX messages are held. Whoever waits for room counts itself
  * in out_waiters and waits for the low-water marks (3/4 of each bound); only
  * the completion that crosses one wakes them, so a PUBACK costs no lock and
- * no system call, and waiters are woken once per quarter of the bound.
+ * no system call, and waiters are woken once per quarter of the bound. Each
+ * kind of waiter has its own condition (room_cv: workers and jobs events;
+ * sender_cv: the sender; dirty_cv: producers waiting for the set to shrink),
+ * signalled only when that kind waits, so no wake-up is wasted.
  *
  * The sender thread drains the dirty set: one thing at a time while there
  * is room and the broker is connected, reading its state when it sends. The
@@ -41,6 +44,9 @@
 #define OUT_EARLY 0xffffffffu /* in a cost slot: completed before it was filed */
 #define OUT_COST_MAX 0x7ffffff0u
 #define DROP_LOG_MS 10000
+
+/* What the sender thread waits for (b->sender_wait, out_mu). */
+enum { SENDER_RUNS, SENDER_WORK, SENDER_ROOM };
 
 /* Set in each request worker: its notifications go out at once. */
 static _Thread_local bool in_worker;
@@ -96,7 +102,9 @@ release(struct mqtt_bridge *b, uint32_t cost)
 	if (((was >= b->out_low && was - cost < b->out_low) || msgs == MQTT_OUT_MSGS_LOW) &&
 	    atomic_load(&b->out_waiters) > 0) {
 		pthread_mutex_lock(&b->out_mu);
-		pthread_cond_broadcast(&b->out_cv);
+		pthread_cond_broadcast(&b->room_cv);
+		if (b->sender_wait == SENDER_ROOM)
+			pthread_cond_signal(&b->sender_cv);
 		pthread_mutex_unlock(&b->out_mu);
 	}
 }
@@ -153,7 +161,7 @@ mqtt__publish(struct mqtt_bridge *b, const char *topic, const struct buf *payloa
 /* ---- waiting for room ---------------------------------------------------- */
 
 static void
-timed_wait(struct mqtt_bridge *b, int ms)
+timed_wait(struct mqtt_bridge *b, pthread_cond_t *cv, int ms)
 {
 	struct timespec ts;
 
@@ -164,7 +172,7 @@ timed_wait(struct mqtt_bridge *b, int ms)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
 	}
-	pthread_cond_timedwait(&b->out_cv, &b->out_mu, &ts);
+	pthread_cond_timedwait(cv, &b->out_mu, &ts);
 }
 
 void
@@ -181,7 +189,7 @@ mqtt__out_admit(struct mqtt_bridge *b)
 	pthread_mutex_lock(&b->out_mu);
 	atomic_fetch_add(&b->out_waiters, 1);
 	while (!low(b) && !b->out_stop)
-		timed_wait(b, 1000);
+		timed_wait(b, &b->room_cv, 1000);
 	atomic_fetch_sub(&b->out_waiters, 1);
 	pthread_mutex_unlock(&b->out_mu);
 }
@@ -192,17 +200,23 @@ mqtt__out_admit(struct mqtt_bridge *b)
 static bool
 wait_progress(struct mqtt_bridge *b, size_t below)
 {
-	bool ok;
+	bool for_room = below == SIZE_MAX, ok;
 
-	atomic_fetch_add(&b->out_waiters, 1);
+	if (for_room)
+		atomic_fetch_add(&b->out_waiters, 1);
+	else
+		b->dirty_waiters++;
 	for (;;) {
-		ok = below == SIZE_MAX ? low(b) : mqtt_dirty_count(b->dirty) < below;
+		ok = for_room ? low(b) : mqtt_dirty_count(b->dirty) < below;
 		if (ok || b->out_stop || !atomic_load(&b->connected) ||
 		    now_ms() - atomic_load(&b->out_progress_ms) > MQTT_OUT_STALL_MS)
 			break;
-		timed_wait(b, 200);
+		timed_wait(b, for_room ? &b->room_cv : &b->dirty_cv, 200);
 	}
-	atomic_fetch_sub(&b->out_waiters, 1);
+	if (for_room)
+		atomic_fetch_sub(&b->out_waiters, 1);
+	else
+		b->dirty_waiters--;
 	return ok;
 }
 
@@ -276,7 +290,8 @@ mqtt__out_defer(struct mqtt_bridge *b, const char *thing, const char *ns, const 
 	} else if (rc == MQTT_DIRTY_ADDED) {
 		atomic_fetch_add_explicit(&b->n_deferred, 1, memory_order_relaxed);
 		metrics_inc(&jd_metrics.mqtt_notify_deferred);
-		pthread_cond_broadcast(&b->out_cv);
+		if (b->sender_wait == SENDER_WORK)
+			pthread_cond_signal(&b->sender_cv);
 	} else {
 		atomic_fetch_add_explicit(&b->n_coalesced, 1, memory_order_relaxed);
 		metrics_inc(&jd_metrics.mqtt_notify_coalesced);
@@ -293,17 +308,26 @@ sender_main(void *arg)
 
 	pthread_mutex_lock(&b->out_mu);
 	while (!b->out_stop) {
-		if (mqtt_dirty_count(b->dirty) == 0 || !atomic_load(&b->connected) || !room(b)) {
+		if (mqtt_dirty_count(b->dirty) == 0 || !atomic_load(&b->connected)) {
+			b->sender_wait = SENDER_WORK;
+			timed_wait(b, &b->sender_cv, 1000);
+			b->sender_wait = SENDER_RUNS;
+			continue;
+		}
+		if (!room(b)) {
+			b->sender_wait = SENDER_ROOM;
 			atomic_fetch_add(&b->out_waiters, 1);
-			timed_wait(b, 1000);
+			timed_wait(b, &b->sender_cv, 1000);
 			atomic_fetch_sub(&b->out_waiters, 1);
+			b->sender_wait = SENDER_RUNS;
 			continue;
 		}
 		mqtt_dirty_pop(b->dirty, &it);
 		atomic_store(&b->dirty_n, mqtt_dirty_count(b->dirty));
 		atomic_store_explicit(&jd_metrics.mqtt_notify_pending, mqtt_dirty_count(b->dirty),
 		    memory_order_relaxed);
-		pthread_cond_broadcast(&b->out_cv); /* a producer may wait for the set */
+		if (b->dirty_waiters > 0) /* a producer waits for the set to shrink */
+			pthread_cond_broadcast(&b->dirty_cv);
 		pthread_mutex_unlock(&b->out_mu);
 		mqtt__notify_send(b, it.thing, it.ns, it.job, it.list, it.head);
 		pthread_mutex_lock(&b->out_mu);
@@ -313,6 +337,16 @@ sender_main(void *arg)
 }
 
 /* ---- life cycle ------------------------------------------------------------ */
+
+static void
+wake_all(struct mqtt_bridge *b)
+{
+	pthread_mutex_lock(&b->out_mu);
+	pthread_cond_broadcast(&b->room_cv);
+	pthread_cond_broadcast(&b->dirty_cv);
+	pthread_cond_signal(&b->sender_cv);
+	pthread_mutex_unlock(&b->out_mu);
+}
 
 void
 mqtt__out_connected(struct mqtt_bridge *b)
@@ -326,9 +360,7 @@ mqtt__out_connected(struct mqtt_bridge *b)
 			release(b, v & ~OUT_QOS0);
 	}
 	atomic_store(&b->out_progress_ms, now_ms());
-	pthread_mutex_lock(&b->out_mu);
-	pthread_cond_broadcast(&b->out_cv);
-	pthread_mutex_unlock(&b->out_mu);
+	wake_all(b);
 }
 
 void
@@ -339,7 +371,9 @@ mqtt__out_init(struct mqtt_bridge *b, size_t max_bytes)
 	b->out_cost = jd_calloc(MQTT_OUT_MIDS, sizeof(*b->out_cost));
 	b->dirty = mqtt_dirty_create(MQTT_DIRTY_MAX);
 	pthread_mutex_init(&b->out_mu, NULL);
-	pthread_cond_init(&b->out_cv, NULL);
+	pthread_cond_init(&b->room_cv, NULL);
+	pthread_cond_init(&b->dirty_cv, NULL);
+	pthread_cond_init(&b->sender_cv, NULL);
 	atomic_store(&b->out_progress_ms, now_ms());
 	atomic_store(&jd_metrics.mqtt_out_max_bytes, b->out_max);
 	mosquitto_publish_callback_set(b->mosq, on_publish);
@@ -361,8 +395,8 @@ mqtt__out_stop(struct mqtt_bridge *b)
 		return;
 	pthread_mutex_lock(&b->out_mu);
 	b->out_stop = true;
-	pthread_cond_broadcast(&b->out_cv);
 	pthread_mutex_unlock(&b->out_mu);
+	wake_all(b);
 	if (b->sender_started) {
 		pthread_join(b->sender, NULL);
 		b->sender_started = false;
@@ -379,6 +413,8 @@ mqtt__out_fini(struct mqtt_bridge *b)
 	b->dirty = NULL;
 	free(b->out_cost);
 	b->out_cost = NULL;
-	pthread_cond_destroy(&b->out_cv);
+	pthread_cond_destroy(&b->room_cv);
+	pthread_cond_destroy(&b->dirty_cv);
+	pthread_cond_destroy(&b->sender_cv);
 	pthread_mutex_destroy(&b->out_mu);
 }
