@@ -11,7 +11,9 @@
  * the pure layer (topic.c), served by svc/, and answered at QoS 1 on the
  * request topic + "/accepted" or "/rejected". Notifications come from svc's
  * sink after commit (svc/notify.c) and are published from the committing
- * thread (libmosquitto's publish is thread-safe).
+ * thread (libmosquitto's publish is thread-safe), or by the sender thread
+ * when the outgoing bound is reached (out.c: what libmosquitto holds is
+ * bounded; the workers wait for room before each request).
  *
  * Hostile devices (issue 13, D25; docs/operations.md#hardening):
  *   - queued requests are bounded in bytes, over all things and per thing
