@@ -89,6 +89,9 @@ static const struct opt opts[] = {
 	{"mqtt-queue-mib", OPT_NUM, O(mqtt_queue_mib), "MIB",
 	    "bytes of device requests queued at once, in MiB; one thing may use 1/16 of it, and "
 	    "over it a request is answered RequestThrottled [16]"},
+	{"mqtt-out-max-kib", OPT_NUM, O(mqtt_out_kib), "KIB",
+	    "bytes of replies and notifications waiting to reach the broker, in KiB; over it the "
+	    "request workers wait and notifications wait as one per thing [4096]"},
 	{"mqtt-username", OPT_STR, O(mqtt_username), "NAME", "MQTT username [none]"},
 	{"mqtt-password", OPT_STR, O(mqtt_password), "SECRET", "MQTT password (prefer JOBSD_MQTT_PASSWORD) [none]"},
 	{"mqtt-cafile", OPT_STR, O(mqtt_cafile), "FILE", "CA certificate: connect to the broker over TLS [none]"},

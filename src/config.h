@@ -43,6 +43,7 @@ struct config {
 	char mqtt[256]; /* broker HOST:PORT, "" = no MQTT */
 	char mqtt_client_id[128];
 	int mqtt_queue_mib;       /* 0: the bridge's default */
+	int mqtt_out_kib;         /* 0: the bridge's default (4 MiB) */
 	int http_conn_per_ip;     /* 0: api's default (JD_HTTP_CONN_PER_IP) */
 	int http_header_s;        /* 0: JD_HTTP_HEADERS_S */
 	int http_request_s;       /* 0: JD_HTTP_REQUEST_S */

@@ -367,6 +367,7 @@ setup_mqtt(struct jobsd *j)
 	    .client_id = c->mqtt_client_id, /* "": the bridge draws a random one (D25) */
 	    .node_id = c->node_id,          /* named in the drawn id */
 	    .queue_bytes = (size_t)c->mqtt_queue_mib << 20, /* 0: the default */
+	    .out_max_bytes = (size_t)c->mqtt_out_kib << 10, /* 0: the default */
 	    .protocol = c->mqtt_proto,                      /* 0: auto */
 	    .username = c->mqtt_username[0] ? c->mqtt_username : NULL,
 	    .password = c->mqtt_password[0] ? c->mqtt_password : NULL,

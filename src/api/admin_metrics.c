@@ -132,6 +132,48 @@ render_refused(struct buf *b)
 		    what[i][0], what[i][1], (unsigned long long)ld(&jd_metrics.refused[i]));
 }
 
+/* The outgoing bound of the MQTT bridge (issue 15). */
+static void
+render_mqtt_out(struct buf *b)
+{
+	static const struct {
+		const char *name, *type, *help;
+		_Atomic uint64_t *v;
+	} m[] = {
+	    {"jobsd_mqtt_out_bytes", "gauge",
+	        "Bytes of messages the broker connection holds for jobsd (estimated), now.",
+	        &jd_metrics.mqtt_out_bytes},
+	    {"jobsd_mqtt_out_bytes_peak", "gauge", "The highest jobsd_mqtt_out_bytes since start.",
+	        &jd_metrics.mqtt_out_bytes_peak},
+	    {"jobsd_mqtt_out_max_bytes", "gauge",
+	        "The bound on jobsd_mqtt_out_bytes (--mqtt-out-max-kib).",
+	        &jd_metrics.mqtt_out_max_bytes},
+	    {"jobsd_mqtt_out_messages", "gauge",
+	        "Messages the broker connection holds for jobsd (queued or awaiting PUBACK), now.",
+	        &jd_metrics.mqtt_out_messages},
+	    {"jobsd_mqtt_notify_pending", "gauge",
+	        "Things whose notification waits for room on the broker connection, now.",
+	        &jd_metrics.mqtt_notify_pending},
+	    {"jobsd_mqtt_notify_deferred_total", "counter",
+	        "Notifications that waited for room (a thing entered the waiting set).",
+	        &jd_metrics.mqtt_notify_deferred},
+	    {"jobsd_mqtt_notify_coalesced_total", "counter",
+	        "Notifications merged into one already waiting for the same thing.",
+	        &jd_metrics.mqtt_notify_coalesced},
+	    {"jobsd_mqtt_notify_dropped_total", "counter",
+	        "Notifications dropped: the broker connection stalled with the waiting set full.",
+	        &jd_metrics.mqtt_notify_dropped},
+	    {"jobsd_mqtt_events_dropped_total", "counter",
+	        "Jobs events dropped: the broker connection stalled with no room.",
+	        &jd_metrics.mqtt_events_dropped},
+	};
+
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		family(b, m[i].name, m[i].type, m[i].help);
+		buf_printf(b, "%s %llu\n", m[i].name, (unsigned long long)ld(m[i].v));
+	}
+}
+
 static void
 render_mqtt(struct buf *b, struct api_admin *a)
 {
@@ -151,6 +193,7 @@ render_mqtt(struct buf *b, struct api_admin *a)
 	    "MQTT messages (replies and notifications) handed to the broker connection.");
 	buf_printf(b, "jobsd_mqtt_messages_sent_total %llu\n",
 	    (unsigned long long)ld(&jd_metrics.mqtt_sent));
+	render_mqtt_out(b);
 	if (names == NULL)
 		return;
 	family(b, "jobsd_mqtt_requests_total", "counter",

@@ -11,7 +11,9 @@
  * the pure layer (topic.c), served by svc/, and answered at QoS 1 on the
  * request topic + "/accepted" or "/rejected". Notifications come from svc's
  * sink after commit (svc/notify.c) and are published from the committing
- * thread (libmosquitto's publish is thread-safe).
+ * thread (libmosquitto's publish is thread-safe), or by the sender thread
+ * when the outgoing bound is reached (out.c: what libmosquitto holds is
+ * bounded; the workers wait for room before each request).
  *
  * Hostile devices (issue 13, D25; docs/operations.md#hardening):
  *   - queued requests are bounded in bytes, over all things and per thing
@@ -98,17 +100,6 @@ gate_pass(struct gate *g, uint64_t *n)
 	*n = g->suppressed;
 	g->suppressed = 0;
 	return true;
-}
-
-void
-mqtt__publish(struct mqtt_bridge *b, const char *topic, const struct buf *payload, int qos)
-{
-	int rc = mosquitto_publish(b->mosq, NULL, topic, (int)payload->len, payload->p, qos, false);
-
-	if (rc == MOSQ_ERR_SUCCESS)
-		metrics_inc(&jd_metrics.mqtt_sent);
-	else
-		log_warn("mqtt: publish to %s failed: %s", topic, mosquitto_strerror(rc));
 }
 
 static void
@@ -391,7 +382,9 @@ worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct mqtt_bridge *b = w->b;
+	struct mqtt_topic t;
 
+	mqtt__out_worker_thread();
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		while (w->head == NULL && !w->stop) {
@@ -414,7 +407,9 @@ worker_main(void *arg)
 			w->tail = NULL;
 		w->queued--;
 		pthread_mutex_unlock(&w->mu);
-		handle(b, &m->t, m->payload, m->len);
+		mqtt__out_admit(b); /* backpressure: room for the reply (out.c) */
+		mqtt_topic_parse(m->data, m->tlen, &t);
+		handle(b, &t, m->data + m->tlen + 1, m->len);
 		pthread_mutex_lock(&w->mu);
 		share_put(b, w, m->share, m->cost);
 		free(m);
@@ -502,7 +497,7 @@ on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 	struct worker *w;
 	struct share *sh;
 	uint32_t h;
-	size_t cost, total;
+	size_t cost, total, tlen;
 	int64_t now;
 	int why;
 
@@ -510,7 +505,8 @@ on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 	metrics_inc(&jd_metrics.mqtt_received);
 	if (atomic_load(&b->draining))
 		return;
-	mqtt_topic_parse(msg->topic, strlen(msg->topic), &t);
+	tlen = strlen(msg->topic);
+	mqtt_topic_parse(msg->topic, tlen, &t);
 	switch (t.kind) {
 	case MQTT_T_FOREIGN:
 	case MQTT_T_OWN:
@@ -548,7 +544,7 @@ on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 	 * node on the same few workers */
 	h = worker_hash(t.thing);
 	w = &b->workers[h % (uint32_t)b->nworkers];
-	cost = sizeof(*jm) + len + 1;
+	cost = sizeof(*jm) + tlen + 1 + len + 1;
 	/* Check first, copy after: a refused request costs no allocation. Only
 	 * this thread adds to the budgets, so the checks cannot race. */
 	now = mono_ms();
@@ -586,15 +582,16 @@ on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 	atomic_fetch_add_explicit(&b->queued_bytes, cost, memory_order_relaxed);
 	pthread_mutex_unlock(&w->mu);
 
-	jm = jd_malloc(sizeof(*jm) + len + 1);
+	jm = jd_malloc(sizeof(*jm) + tlen + 1 + len + 1);
 	jm->next = NULL;
 	jm->share = sh;
 	jm->cost = cost;
-	jm->t = t;
+	jm->tlen = tlen;
 	jm->len = len;
+	memcpy(jm->data, msg->topic, tlen + 1);
 	if (len > 0)
-		memcpy(jm->payload, msg->payload, len);
-	jm->payload[len] = '\0';
+		memcpy(jm->data + tlen + 1, msg->payload, len);
+	jm->data[tlen + 1 + len] = '\0';
 	pthread_mutex_lock(&w->mu);
 	if (w->tail)
 		w->tail->next = jm;
@@ -690,6 +687,7 @@ on_connect(struct mosquitto *m, void *arg, int rc)
 	}
 	atomic_store(&b->connected, true);
 	b->connected_ms = mono_ms();
+	mqtt__out_connected(b);
 	log_info("mqtt: connected to %s:%d as %s (MQTT %s)", b->cfg.host, b->cfg.port, b->client_id,
 	    b->protocol == MQTT_PROTOCOL_V5 ? "5" : "3.1.1");
 	/* MQTT 5: keep the retain flag of live messages too, so that a retained
@@ -827,6 +825,13 @@ mqtt_bridge_stats(const struct mqtt_bridge *b, struct mqtt_bridge_stats *out)
 	out->unanswered = atomic_load(&b->n_unanswered);
 	out->queued_bytes = atomic_load(&b->queued_bytes);
 	out->queue_bytes_max = b->cfg.queue_bytes;
+	out->out_bytes = atomic_load(&b->out_bytes);
+	out->out_messages = atomic_load(&b->out_msgs);
+	out->out_bytes_max = b->out_max;
+	out->notify_pending = atomic_load(&b->dirty_n);
+	out->notify_deferred = atomic_load(&b->n_deferred);
+	out->notify_coalesced = atomic_load(&b->n_coalesced);
+	out->out_dropped = atomic_load(&b->n_dropped);
 }
 
 const char *
@@ -863,8 +868,8 @@ mqtt_bridge_create(const struct mqtt_config *cfg, struct svc *svc, struct mqtt_b
 		b->cfg.queue_bytes = MQTT_QUEUE_BYTES_DEFAULT;
 	/* a thing may always queue one request of the largest size */
 	b->share_max = b->cfg.queue_bytes / MQTT_THING_SHARE_DIV;
-	if (b->share_max < sizeof(struct job_msg) + MQTT_PAYLOAD_MAX + 1)
-		b->share_max = sizeof(struct job_msg) + MQTT_PAYLOAD_MAX + 1;
+	if (b->share_max < sizeof(struct job_msg) + MQTT_TOPIC_MAX + MQTT_PAYLOAD_MAX + 2)
+		b->share_max = sizeof(struct job_msg) + MQTT_TOPIC_MAX + MQTT_PAYLOAD_MAX + 2;
 	pthread_mutex_init(&b->mu, NULL);
 	pthread_cond_init(&b->cv, NULL);
 	b->mosq = mosquitto_new(b->client_id, true, b);
@@ -875,6 +880,7 @@ mqtt_bridge_create(const struct mqtt_config *cfg, struct svc *svc, struct mqtt_b
 	b->auto_proto = cfg->protocol == MQTT_PROTO_AUTO;
 	b->protocol = cfg->protocol == MQTT_PROTO_V311 ? MQTT_PROTOCOL_V311 : MQTT_PROTOCOL_V5;
 	mosquitto_int_option(b->mosq, MOSQ_OPT_PROTOCOL_VERSION, b->protocol);
+	mqtt__out_init(b, cfg->out_max_bytes);
 	/* replies are small packets: Nagle would hold one back until the broker
 	 * acknowledged the last (its delayed ACK: up to 40 ms on Linux) */
 	mosquitto_int_option(b->mosq, MOSQ_OPT_TCP_NODELAY, 1);
@@ -899,7 +905,7 @@ mqtt_bridge_create(const struct mqtt_config *cfg, struct svc *svc, struct mqtt_b
 		    mosquitto_strerror(rc));
 		goto fail;
 	}
-	if (workers_start(b) != 0) {
+	if (workers_start(b) != 0 || mqtt__out_start(b) != 0) {
 		rc = jd_error_set(e, JD_EINTERNAL, "mqtt: cannot start the request workers");
 		goto fail;
 	}
@@ -950,6 +956,7 @@ mqtt_bridge_stop(struct mqtt_bridge *b)
 		return;
 	b->stopped = true;
 	atomic_store(&b->draining, true);   /* new requests are dropped */
+	mqtt__out_stop(b);                  /* waiting notifications too; no more waits */
 	workers_stop(b);                    /* queued ones are answered */
 	atomic_store(&b->connected, false); /* the sink now drops notifications */
 	mosquitto_disconnect(b->mosq);      /* after the replies already queued */
@@ -966,6 +973,7 @@ mqtt_bridge_destroy(struct mqtt_bridge *b)
 		mosquitto_destroy(b->mosq);
 	}
 	workers_stop(b);
+	mqtt__out_fini(b);
 	pthread_cond_destroy(&b->cv);
 	pthread_mutex_destroy(&b->mu);
 	free(b->host);

@@ -48,6 +48,10 @@ struct mqtt_config {
 	 * 0 = MQTT_QUEUE_BYTES_DEFAULT. Over it, or over a thing's share, a
 	 * request is answered RequestThrottled and dropped. */
 	size_t queue_bytes;
+	/* bytes of messages jobsd lets libmosquitto hold (issue 15; out.c);
+	 * 0 = 4 MiB. Over it the request workers wait and notifications wait in
+	 * a set of dirty things, one per thing. */
+	size_t out_max_bytes;
 	/* D19: NULL, or 0 to serve data-plane operation op, JD_ETHROTTLED to
 	 * answer RequestThrottled. Called from the request workers. */
 	int (*throttle)(void *arg, const char *op);
@@ -76,6 +80,13 @@ struct mqtt_bridge_stats {
 	uint64_t takeovers;        /* disconnects "session taken over" or right after connect */
 	size_t queued_bytes;       /* now */
 	size_t queue_bytes_max;    /* the budget */
+	size_t out_bytes;          /* held by libmosquitto now (estimated) */
+	size_t out_messages;       /* and how many messages */
+	size_t out_bytes_max;      /* the bound */
+	size_t notify_pending;     /* things whose notification waits */
+	uint64_t notify_deferred;  /* notifications that waited */
+	uint64_t notify_coalesced; /* merged into one waiting */
+	uint64_t out_dropped;      /* notifications and events dropped (stalled) */
 };
 void mqtt_bridge_stats(const struct mqtt_bridge *b, struct mqtt_bridge_stats *out);
 /* The client id the bridge connects with (owned by b). */

@@ -2,8 +2,11 @@
  * notify.c: the notifications of the MQTT device plane (spec §7, D10).
  * svc calls the sink after each committed change of a thing's pending list
  * or of the head of it; jobsd then publishes notify and notify-next from the
- * committing thread (libmosquitto's publish is thread-safe). Nothing is
- * queued while the broker is away.
+ * committing thread (libmosquitto's publish is thread-safe) while the broker
+ * connection has room, else notes the thing as dirty and the sender thread
+ * publishes its state when there is room (out.c). Either way a notification
+ * carries the thing's state when it is built, read from the store. Nothing
+ * is noted while the broker is away.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,14 +32,23 @@ mqtt__on_changed(void *arg, const char *thing, const char *ns, const char *job, 
     bool head)
 {
 	struct mqtt_bridge *b = arg;
+
+	if (!atomic_load(&b->connected))
+		return; /* notifications are not queued while the broker is away */
+	if (!mqtt__out_defer(b, thing, ns, job, list, head))
+		mqtt__notify_send(b, thing, ns, job, list, head);
+}
+
+void
+mqtt__notify_send(struct mqtt_bridge *b, const char *thing, const char *ns, const char *job,
+    bool list, bool head)
+{
 	struct jd_execv pending = {0};
 	struct jd_error e;
 	struct buf out = BUF_INIT;
 	char topic[MQTT_REPLY_TOPIC_SIZE];
 	struct jw w;
 
-	if (!atomic_load(&b->connected))
-		return; /* notifications are not queued while the broker is away */
 	jd_error_init(&e);
 	/* the pending list only for notify: a head-only change reads just $next */
 	if (list && svc_dev_pending(b->svc, thing, ns, jd_execv_add, &pending, &e) != 0) {
@@ -104,6 +116,8 @@ mqtt__on_event(void *arg, const char *topic, const char *payload, size_t len)
 	struct mqtt_bridge *b = arg;
 	struct buf out = {(char *)payload, len, len};
 
-	if (atomic_load(&b->connected)) /* not queued while the broker is away */
+	/* not queued while the broker is away; an event is not coalescible:
+	 * wait for room (out.c) */
+	if (atomic_load(&b->connected) && mqtt__out_room_wait(b))
 		mqtt__publish(b, topic, &out, 1);
 }

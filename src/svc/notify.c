@@ -34,6 +34,12 @@ svc__notes_begin(struct svc_notes *n, const struct svc_notify *sink)
 	n->cap = SVC_NOTES_INLINE;
 	n->index = NULL;
 	n->index_cap = 0;
+	n->strs = n->inl_strs;
+	n->strs[0] = '\0'; /* offset 0 is "" */
+	n->strs_len = 1;
+	n->strs_cap = sizeof(n->inl_strs);
+	memset(n->recent, 0, sizeof(n->recent));
+	n->recent_next = 0;
 }
 
 void
@@ -62,11 +68,72 @@ svc__notes_free(struct svc_notes *n)
 	if (n->v != n->inl)
 		free(n->v);
 	free(n->index);
+	if (n->strs != n->inl_strs)
+		free(n->strs);
 	n->v = n->inl;
 	n->n = 0;
 	n->cap = SVC_NOTES_INLINE;
 	n->index = NULL;
 	n->index_cap = 0;
+	n->strs = n->inl_strs;
+	n->strs[0] = '\0';
+	n->strs_len = 1;
+	n->strs_cap = sizeof(n->inl_strs);
+	memset(n->recent, 0, sizeof(n->recent));
+	n->recent_next = 0;
+}
+
+static const char *
+str(const struct svc_notes *n, uint32_t off)
+{
+	return n->strs + off;
+}
+
+/* s in the pool: "" and the strings added lately are shared (a fan-out's
+ * namespace and job id are the same for every thing). */
+static uint32_t
+intern(struct svc_notes *n, const char *s, size_t max)
+{
+	size_t len = strnlen(s, max);
+	uint32_t off;
+
+	if (len == 0)
+		return 0;
+	for (unsigned i = 0; i < SVC_NOTES_RECENT; i++) {
+		const char *r = n->strs + n->recent[i];
+		if (n->recent[i] != 0 && strncmp(r, s, len) == 0 && r[len] == '\0')
+			return n->recent[i];
+	}
+	if (n->strs_len + len + 1 > n->strs_cap) {
+		size_t cap = n->strs_cap * 2;
+		while (cap < n->strs_len + len + 1)
+			cap *= 2;
+		if (n->strs == n->inl_strs) {
+			char *p = jd_malloc(cap);
+			memcpy(p, n->strs, n->strs_len);
+			n->strs = p;
+		} else {
+			n->strs = jd_realloc(n->strs, cap);
+		}
+		n->strs_cap = cap;
+	}
+	off = (uint32_t)n->strs_len;
+	memcpy(n->strs + off, s, len);
+	n->strs[off + len] = '\0';
+	n->strs_len += len + 1;
+	return off;
+}
+
+/* Remember off for reuse (a job or namespace, not a thing name: those rarely repeat). */
+static void
+recent_add(struct svc_notes *n, uint32_t off)
+{
+	if (off == 0)
+		return;
+	for (unsigned i = 0; i < SVC_NOTES_RECENT; i++)
+		if (n->recent[i] == off)
+			return;
+	n->recent[n->recent_next++ % SVC_NOTES_RECENT] = off;
 }
 
 static uint64_t
@@ -90,7 +157,7 @@ slot(const struct svc_notes *n, const char *thing, const char *ns)
 
 	while (n->index[i] != 0) {
 		const struct svc_touch *t = &n->v[n->index[i] - 1];
-		if (strcmp(t->thing, thing) == 0 && strcmp(t->ns, ns) == 0)
+		if (strcmp(str(n, t->thing), thing) == 0 && strcmp(str(n, t->ns), ns) == 0)
 			break;
 		i = (i + 1) & mask;
 	}
@@ -103,7 +170,8 @@ find(struct svc_notes *n, const char *thing, const char *ns)
 {
 	if (n->index == NULL) {
 		for (size_t k = 0; k < n->n; k++)
-			if (strcmp(n->v[k].thing, thing) == 0 && strcmp(n->v[k].ns, ns) == 0)
+			if (strcmp(str(n, n->v[k].thing), thing) == 0 &&
+			    strcmp(str(n, n->v[k].ns), ns) == 0)
 				return &n->v[k];
 		return NULL;
 	}
@@ -128,7 +196,7 @@ grow(struct svc_notes *n)
 	n->index_cap = cap * 2;
 	n->index = jd_calloc(n->index_cap, sizeof(*n->index));
 	for (size_t k = 0; k < n->n; k++)
-		n->index[slot(n, n->v[k].thing, n->v[k].ns)] = (uint32_t)(k + 1);
+		n->index[slot(n, str(n, n->v[k].thing), str(n, n->v[k].ns))] = (uint32_t)(k + 1);
 }
 
 struct head {
@@ -183,13 +251,13 @@ svc__notes_touch(struct svc_notes *n, struct store_tx *tx, const char *thing, co
 	if (n->index != NULL)
 		n->index[slot(n, thing, ns)] = (uint32_t)(n->n + 1);
 	t = &n->v[n->n++];
-	jd_strlcpy(t->thing, thing, sizeof(t->thing));
-	jd_strlcpy(t->ns, ns, sizeof(t->ns));
-	jd_strlcpy(t->job, job, sizeof(t->job));
+	t->thing = intern(n, thing, JD_THING_NAME_MAX);
+	recent_add(n, t->ns = intern(n, ns, JD_NAMESPACE_MAX));
+	recent_add(n, t->job = intern(n, job, JD_JOB_ID_MAX));
+	recent_add(n, t->head_job = intern(n, h.job, JD_JOB_ID_MAX));
 	t->list = list_changed;
 	t->had = h.found;
 	t->head_changed = false;
-	jd_strlcpy(t->head_job, h.job, sizeof(t->head_job));
 	t->head_num = h.num;
 	return 0;
 }
@@ -204,10 +272,10 @@ svc__notes_finish(struct svc_notes *n, struct store_tx *tx)
 		return 0;
 	for (size_t i = 0; i < n->n; i++) {
 		struct svc_touch *t = &n->v[i];
-		if ((rc = read_head(tx, t->thing, t->ns, &h)) != 0)
+		if ((rc = read_head(tx, str(n, t->thing), str(n, t->ns), &h)) != 0)
 			return rc;
 		t->head_changed = h.found != t->had ||
-		    (h.found && (strcmp(h.job, t->head_job) != 0 || h.num != t->head_num));
+		    (h.found && (strcmp(h.job, str(n, t->head_job)) != 0 || h.num != t->head_num));
 	}
 	return 0;
 }
@@ -220,7 +288,8 @@ svc__notes_emit(struct svc_notes *n)
 	for (size_t i = 0; sink != NULL && i < n->n; i++) {
 		struct svc_touch *t = &n->v[i];
 		if (t->list || t->head_changed)
-			sink->changed(sink->arg, t->thing, t->ns, t->job, t->list, t->head_changed);
+			sink->changed(sink->arg, str(n, t->thing), str(n, t->ns), str(n, t->job),
+			    t->list, t->head_changed);
 	}
 	for (struct svc_event *ev = n->ev; ev != NULL && n->ev_sink != NULL; ev = ev->next)
 		n->ev_sink->event(n->ev_sink->arg, ev->topic, ev->payload, ev->len);

@@ -59,6 +59,15 @@ struct jd_metrics {
 	 * set once by the bridge at start */
 	const char *const *mqtt_op_names;
 	int mqtt_nops;
+	/* MQTT outgoing bound (mqtt/out.c, issue 15): gauges (bytes and
+	 * messages libmosquitto holds for jobsd, their high-water mark, the
+	 * bound, things whose notification waits) and counters (notifications
+	 * deferred to the dirty set, merged into a waiting one, dropped; jobs
+	 * events dropped) */
+	_Atomic uint64_t mqtt_out_bytes, mqtt_out_messages, mqtt_out_bytes_peak;
+	_Atomic uint64_t mqtt_out_max_bytes, mqtt_notify_pending;
+	_Atomic uint64_t mqtt_notify_deferred, mqtt_notify_coalesced, mqtt_notify_dropped;
+	_Atomic uint64_t mqtt_events_dropped;
 	/* store: commit latency (one per COMMIT statement) and the number of
 	 * write transactions a COMMIT made durable (SQLite's group commit;
 	 * 1 per commit on PostgreSQL, which groups its WAL flushes itself) */

@@ -4,15 +4,20 @@ Devices are real MQTT clients (libmosquitto through ctypes, mqttc.py) whose clie
 their thing name, as the shipped broker ACL requires.
 """
 
+import http.client
 import json
 import os
+import re
+import signal
 import sys
+import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 import mqttc  # noqa: E402
 from broker import MqttTestCase, wait_mqtt_ready  # noqa: E402
-from harness import thing_arn  # noqa: E402
+from harness import group_arn, one_store, thing_arn  # noqa: E402
 
 T = '$aws/things/%s/jobs/'
 
@@ -418,6 +423,139 @@ class TimerSurvivesRestart(MqttBase):
                 continue
         self.assertIsNotNone(got, 'get unanswered after the restart')
         self.assertEqual(got['execution']['status'], 'TIMED_OUT')
+
+
+def admin_metrics(jobsd):
+    """{name: value} of the unlabelled samples of /metrics on the admin listener."""
+    addr = next(x.split('=', 1)[1] for x in jobsd.stdout_lines if x.startswith('jobsd admin='))
+    host, port = addr.rsplit(':', 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        conn.request('GET', '/metrics')
+        resp = conn.getresponse()
+        body = resp.read().decode()
+        assert resp.status == 200, body
+    finally:
+        conn.close()
+    out = {}
+    for line in body.splitlines():
+        m = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*) (\S+)$', line)
+        if m:
+            out[m.group(1)] = float(m.group(2))
+    return out
+
+
+@one_store('the MQTT outgoing bound, with 3,000 things: runs once')
+class OutgoingBound(MqttBase):
+    """Issue 15: what jobsd lets libmosquitto hold is bounded (--mqtt-out-max-kib); past the
+    bound a thing's notification waits as one entry of the dirty set, sent with the thing's
+    state when there is room, so a fan-out over many devices through a stalled or slow
+    broker connection loses none and sends each device its current state."""
+    N = 3000
+    MAX_KIB = 16
+    more_args = ('--mqtt-out-max-kib', str(MAX_KIB), '--admin-listen', '127.0.0.1:0')
+
+    def rest_many(self, calls, threads=8):
+        """Run (method, path, body) REST calls over a few kept-alive connections."""
+        host, port = self.jobsd.control_url.split('//', 1)[1].rsplit(':', 1)
+        errors = []
+
+        def run(part):
+            conn = http.client.HTTPConnection(host, int(port), timeout=30)
+            try:
+                for method, path, body in part:
+                    data = json.dumps(body).encode() if body is not None else b''
+                    conn.request(method, path, body=data,
+                                 headers={'Content-Type': 'application/json'})
+                    resp = conn.getresponse()
+                    got = resp.read()
+                    if resp.status != 200:
+                        errors.append((path, resp.status, got[:200]))
+            finally:
+                conn.close()
+
+        ts = [threading.Thread(target=run, args=(calls[i::threads],)) for i in range(threads)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        self.assertEqual(errors, [])
+
+    def test_fan_out_through_a_stalled_broker(self):
+        prefix = self.name('ob')
+        things = ['%s-%04d' % (prefix, i) for i in range(self.N)]
+        group = self.create_group()
+        self.rest_many([('POST', '/things/' + t, {}) for t in things])
+        self.rest_many([('PUT', '/thing-groups/addThingToThingGroup',
+                         {'thingGroupName': group, 'thingName': t}) for t in things])
+        # one observer for every device's notify-next (jobsd's account may read them all)
+        obs = mqttc.MqttClient(self.name('observer'), '127.0.0.1', self.broker.port,
+                               username='jobsd', password=self.broker.password)
+        obs.connect()
+        self.clients.append(obs)
+        obs.subscribe('$aws/things/+/jobs/notify-next')
+        before = admin_metrics(self.jobsd)
+        self.assertEqual(before['jobsd_mqtt_out_max_bytes'], self.MAX_KIB * 1024)
+        # the broker stalls: jobsd fills its bound, then notes things as dirty
+        self.broker.proc.send_signal(signal.SIGSTOP)
+        try:
+            job = self.name('job')
+            self.iot.create_job(jobId=job, targets=[group_arn(group)],
+                                document='{"op":"fleet"}')
+            # while their notification waits, the last 100 things change again: the
+            # execution is canceled, so their current state has no next execution
+            gone = things[-100:]
+            self.rest_many([('PUT', '/things/%s/jobs/%s/cancel' % (t, job), {})
+                            for t in gone])
+            stalled = admin_metrics(self.jobsd)
+        finally:
+            self.broker.proc.send_signal(signal.SIGCONT)
+        self.assertGreater(stalled['jobsd_mqtt_notify_deferred_total'],
+                           before['jobsd_mqtt_notify_deferred_total'] + self.N / 2)
+        self.assertGreaterEqual(stalled['jobsd_mqtt_notify_coalesced_total'],
+                                before['jobsd_mqtt_notify_coalesced_total'] + 50)
+        # every device gets its current state; the last notify-next of each counts
+        last = {}
+        deadline = time.monotonic() + 90
+        want = set(things)
+        while True:
+            try:
+                m = obs.expect_msg('$aws/things/+/jobs/notify-next', timeout=5)
+            except mqttc.MqttError:
+                m = None
+            if m is not None:
+                t = m.topic.split('/')[2]
+                if t in want:
+                    last[t] = json.loads(m.payload)
+            done = len(last) == self.N and all(
+                ('execution' in last[t]) == (t not in gone) for t in things)
+            if done or time.monotonic() > deadline:
+                break
+        self.assertEqual(sorted(want - set(last)), [], 'things without a notify-next')
+        wrong = [t for t in things if ('execution' in last[t]) == (t in gone)]
+        self.assertEqual(wrong, [], 'things whose last notify-next is not their state')
+        for t in things[:-100]:
+            ex = last[t]['execution']
+            self.assertEqual((ex['jobId'], ex['status'], ex['versionNumber']),
+                             (job, 'QUEUED', 1))
+            self.assertEqual(ex['jobDocument'], {'op': 'fleet'})
+        # bounded all along: the bound plus what one thing's messages add past it
+        after = admin_metrics(self.jobsd)
+        self.assertLessEqual(after['jobsd_mqtt_out_bytes_peak'], (self.MAX_KIB + 16) * 1024)
+        self.assertEqual(after['jobsd_mqtt_notify_dropped_total'], 0)
+        # and every message accounted for once the broker has them all
+        for _ in range(100):
+            after = admin_metrics(self.jobsd)
+            if after['jobsd_mqtt_out_messages'] == 0 and after['jobsd_mqtt_notify_pending'] == 0:
+                break
+            time.sleep(0.05)
+        self.assertEqual((after['jobsd_mqtt_out_bytes'], after['jobsd_mqtt_out_messages'],
+                          after['jobsd_mqtt_notify_pending']), (0, 0, 0))
+        # requests are served as before (the workers wait for room, never refuse)
+        dev = self.device(things[0])
+        dev.publish(T % things[0] + 'start-next', {'clientToken': 'after'})
+        got = dev.expect_json(T % things[0] + 'start-next/accepted', timeout=10)
+        self.assertEqual(got['execution']['jobId'], job)
 
 
 if __name__ == '__main__':
