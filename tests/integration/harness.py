@@ -222,6 +222,26 @@ def all_pages(method, key, max_pages=10000, **kw):
     raise AssertionError('pagination does not end')
 
 
+def admin_addr(jobsd):
+    """ADDR:PORT of a jobsd's admin listener (its `jobsd admin=` stdout line)."""
+    for line in jobsd.stdout_lines:
+        if line.startswith('jobsd admin='):
+            return line.split('=', 1)[1]
+    raise AssertionError('no admin line on stdout: %r' % jobsd.stdout_lines)
+
+
+def admin_request(jobsd, method, path, body=None, headers=None):
+    """One request to the admin listener: (status, lower-case headers, raw body bytes)."""
+    host, port = admin_addr(jobsd).rsplit(':', 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+    finally:
+        conn.close()
+
+
 def eventually(fn, timeout=5.0):
     """Call fn until it stops raising AssertionError and return its result; after timeout
     seconds the last AssertionError propagates. For effects that are asynchronous: a

@@ -18,7 +18,6 @@ the access log.
 Run:  JOBSD_BIN=build/jobsd python3 tests/integration/test_14_admin.py
 """
 
-import http.client
 import json
 import os
 import re
@@ -39,6 +38,7 @@ import botocore.credentials  # noqa: E402
 
 import broker  # noqa: E402
 import harness  # noqa: E402
+from harness import admin_addr, admin_request  # noqa: E402
 from harness import eventually, thing_arn  # noqa: E402
 
 UUID_RE = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$')
@@ -46,22 +46,9 @@ SAMPLE_RE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$')
 TOKEN = 'admin-token-0123456789abcdef'
 
 
-def admin_addr(jobsd):
-    for line in jobsd.stdout_lines:
-        if line.startswith('jobsd admin='):
-            return line.split('=', 1)[1]
-    raise AssertionError('no admin line on stdout: %r' % jobsd.stdout_lines)
-
 
 def admin_get(jobsd, path, headers=None, method='GET'):
-    host, port = admin_addr(jobsd).rsplit(':', 1)
-    conn = http.client.HTTPConnection(host, int(port), timeout=30)
-    try:
-        conn.request(method, path, headers=headers or {})
-        resp = conn.getresponse()
-        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
-    finally:
-        conn.close()
+    return admin_request(jobsd, method, path, headers=headers)
 
 
 def signed_headers(jobsd, path, key, secret):

@@ -17,7 +17,6 @@ extensions on the admin listener, through the virtual clock.
 Run:  JOBSD_BIN=build/jobsd python3 tests/integration/test_15_pause_whatif.py
 """
 
-import http.client
 import json
 import os
 import shutil
@@ -32,34 +31,21 @@ import botocore.credentials  # noqa: E402
 import botocore.exceptions  # noqa: E402
 
 import harness  # noqa: E402
+from harness import admin_addr, admin_request  # noqa: E402
 from harness import group_arn, thing_arn  # noqa: E402
 
 TOKEN = 'pause-token-0123456789abcdef'
 
 
-def admin_addr(jobsd):
-    for line in jobsd.stdout_lines:
-        if line.startswith('jobsd admin='):
-            return line.split('=', 1)[1]
-    raise AssertionError('no admin line on stdout: %r' % jobsd.stdout_lines)
-
 
 def admin_call(jobsd, method, path, body=None, headers=None):
     """(status, headers (lower-case), parsed JSON body or raw bytes)."""
-    host, port = admin_addr(jobsd).rsplit(':', 1)
     data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
-    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    status, h, raw = admin_request(jobsd, method, path, data, headers)
     try:
-        conn.request(method, path, body=data, headers=headers or {})
-        resp = conn.getresponse()
-        raw = resp.read()
-        h = {k.lower(): v for k, v in resp.getheaders()}
-    finally:
-        conn.close()
-    try:
-        return resp.status, h, json.loads(raw)
+        return status, h, json.loads(raw)
     except ValueError:
-        return resp.status, h, raw
+        return status, h, raw
 
 
 class PauseBase(harness.JobsdTestCase):

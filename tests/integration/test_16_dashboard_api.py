@@ -27,37 +27,24 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from harness import admin_addr, admin_request  # noqa: E402
 from harness import thing_arn  # noqa: E402
 
 TOKEN = 'dash-token-0123456789abcdef'
 
 
-def admin_addr(jobsd):
-    for line in jobsd.stdout_lines:
-        if line.startswith('jobsd admin='):
-            return line.split('=', 1)[1]
-    raise AssertionError('no admin line on stdout: %r' % jobsd.stdout_lines)
-
 
 def request(jobsd, method, path, body=None, headers=None):
     """(status, lower-case headers, decoded JSON or raw bytes)."""
-    host, port = admin_addr(jobsd).rsplit(':', 1)
-    conn = http.client.HTTPConnection(host, int(port), timeout=30)
     hdrs = dict(headers or {})
     data = None
     if body is not None:
         data = json.dumps(body).encode()
         hdrs['Content-Type'] = 'application/json'
-    try:
-        conn.request(method, path, body=data, headers=hdrs)
-        resp = conn.getresponse()
-        raw = resp.read()
-        h = {k.lower(): v for k, v in resp.getheaders()}
-        if h.get('content-type', '').startswith('application/json') and raw:
-            return resp.status, h, json.loads(raw)
-        return resp.status, h, raw
-    finally:
-        conn.close()
+    status, h, raw = admin_request(jobsd, method, path, data, hdrs)
+    if h.get('content-type', '').startswith('application/json') and raw:
+        return status, h, json.loads(raw)
+    return status, h, raw
 
 
 class Stream:

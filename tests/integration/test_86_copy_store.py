@@ -15,7 +15,6 @@ The test uses both stores itself, so it runs once (under integ_test_86_copy_stor
 integ_pg_test_86_copy_store skips it.
 """
 
-import http.client
 import json
 import os
 import subprocess
@@ -52,16 +51,9 @@ class OnStore(harness.Jobsd):
 
     def admin(self, method, path):
         """The admin listener's JSON answer to an unauthenticated loopback call."""
-        addr = next(x.split('=', 1)[1] for x in self.stdout_lines if x.startswith('jobsd admin='))
-        host, port = addr.rsplit(':', 1)
-        conn = http.client.HTTPConnection(host, int(port), timeout=30)
-        try:
-            conn.request(method, path)
-            resp = conn.getresponse()
-            body = json.loads(resp.read())
-        finally:
-            conn.close()
-        assert resp.status == 200, (method, path, resp.status, body)
+        status, _, raw = harness.admin_request(self, method, path)
+        body = json.loads(raw)
+        assert status == 200, (method, path, status, body)
         return body
 
     def store_spec(self):
