@@ -17,39 +17,11 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "storekit.h"
 #include "test.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/log.h"
-
-static char spec[1024];
-static char tmpdir[256];
-static struct store *S;
-static char run_id[32]; /* names unique to this run: a reused database has old rows */
-
-static struct store_tx *
-begin(bool write)
-{
-	struct store_tx *tx = NULL;
-	int rc = store_begin(S, write, &tx);
-
-	if (rc != 0) {
-		fprintf(stderr, "store_begin: %s\n", jd_errno_name(rc));
-		exit(2);
-	}
-	return tx;
-}
-
-static void
-commit(struct store_tx *tx)
-{
-	int rc = store_commit(tx);
-
-	if (rc != 0) {
-		fprintf(stderr, "store_commit: %s\n", jd_errno_name(rc));
-		exit(2);
-	}
-}
 
 static const char *
 nm(char *buf, size_t n, const char *base)
@@ -380,49 +352,13 @@ TEST(t_lease_renew_all)
 	CHECK_EQ_INT(r.n, 0);
 }
 
-static void
-cleanup_tmp(void)
-{
-	const char *sfx[] = {"", "-wal", "-shm", "-journal"};
-	char p[512];
-
-	if (tmpdir[0] == '\0')
-		return;
-	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		snprintf(p, sizeof(p), "%s/x.db%s", tmpdir, sfx[i]);
-		unlink(p);
-	}
-	rmdir(tmpdir);
-}
-
 int
 main(int argc, char **argv)
 {
-	struct jd_error e;
 	int rc;
 
-	if (argc == 2 && strcmp(argv[1], "sqlite") == 0) {
-		snprintf(tmpdir, sizeof(tmpdir), "/tmp/jd_store_XXXXXX");
-		if (mkdtemp(tmpdir) == NULL) {
-			perror("mkdtemp");
-			return 2;
-		}
-		snprintf(spec, sizeof(spec), "sqlite:%s/x.db", tmpdir);
-	} else if (argc == 3) {
-		snprintf(spec, sizeof(spec), "%s:%s", argv[1], argv[2]);
-	} else {
-		fprintf(stderr, "usage: %s sqlite | BACKEND WHERE\n", argv[0]);
+	if (storekit_open(argc, argv) != 0)
 		return 2;
-	}
-	log_set_level(JD_LOG_WARN);
-	snprintf(run_id, sizeof(run_id), "t%lld-%ld", (long long)clock_real_ms(), (long)getpid());
-	jd_error_init(&e);
-	if (store_open(spec, &S, &e) != 0) {
-		fprintf(stderr, "store_open(%s): %s\n", spec, e.msg);
-		cleanup_tmp();
-		return 2;
-	}
-	jd_error_clear(&e);
 
 	RUN(t_lease_acquire_renew);
 	RUN(t_lease_release);
@@ -433,8 +369,7 @@ main(int argc, char **argv)
 	RUN(t_lease_survives_wipe);
 	RUN(t_lease_renew_all);
 
-	store_close(S);
-	cleanup_tmp();
+	storekit_close();
 	rc = test_report();
 	return rc;
 }
