@@ -14,29 +14,6 @@
 #include "store/sqlite/sqlite_int.h"
 #include "util/clock.h"
 
-/* Prepare sql on tx's connection and bind texts t[0..nt) then integers i[0..ni). */
-static int
-prep(struct conn *c, const char *what, const char *sql, const char *const *t, int nt,
-    const int64_t *i, int ni, sqlite3_stmt **out)
-{
-	sqlite3_stmt *st = NULL;
-
-	*out = NULL;
-	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return sq__fail(c, "prepare", what);
-	for (int k = 0; k < nt; k++)
-		if (sqlite3_bind_text(st, k + 1, t[k], -1, SQLITE_STATIC) != SQLITE_OK)
-			goto fail;
-	for (int k = 0; k < ni; k++)
-		if (sqlite3_bind_int64(st, nt + k + 1, i[k]) != SQLITE_OK)
-			goto fail;
-	*out = st;
-	return 0;
-fail:
-	sqlite3_finalize(st);
-	return sq__fail(c, "bind", what);
-}
-
 static void
 fill(sqlite3_stmt *st, int64_t now, struct store_lease *l)
 {
@@ -45,20 +22,6 @@ fill(sqlite3_stmt *st, int64_t now, struct store_lease *l)
 	l->epoch = sqlite3_column_int64(st, 2);
 	l->expires_ms = sqlite3_column_int64(st, 3);
 	l->now_ms = now;
-}
-
-/* Step st once: 1 a row, 0 done, else JD_EUNAVAIL (st finalized then). */
-static int
-step(struct conn *c, const char *what, sqlite3_stmt *st)
-{
-	int r = sqlite3_step(st);
-
-	if (r == SQLITE_ROW)
-		return 1;
-	if (r == SQLITE_DONE)
-		return 0;
-	sqlite3_finalize(st);
-	return sq__fail(c, "step", what);
 }
 
 int
@@ -71,7 +34,7 @@ sq__lease_acquire(struct store_tx *tx, const char *name, const char *holder, int
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = prep(c, "lease acquire",
+	rc = sq__adhoc_prep(c, "lease acquire",
 	    "INSERT INTO leases (name, holder, epoch, expires_ms) VALUES (?1, ?2, 1, ?3 + ?4)"
 	    " ON CONFLICT (name) DO UPDATE SET"
 	    "  epoch = CASE WHEN leases.holder = excluded.holder AND leases.expires_ms > ?3"
@@ -82,24 +45,24 @@ sq__lease_acquire(struct store_tx *tx, const char *name, const char *holder, int
 	    (const char *const[]){name, holder}, 2, (const int64_t[]){now, ttl_ms}, 2, &st);
 	if (rc != 0)
 		return rc;
-	if ((rc = step(c, "lease acquire", st)) < 0)
+	if ((rc = sq__adhoc_step(c, "lease acquire", st)) < 0)
 		return rc;
 	if (rc == 1) {
 		fill(st, now, out);
 		/* RETURNING: the change is made once the statement has run to its end */
-		rc = step(c, "lease acquire", st);
+		rc = sq__adhoc_step(c, "lease acquire", st);
 		if (rc < 0)
 			return rc;
 		sqlite3_finalize(st);
 		return 0;
 	}
 	sqlite3_finalize(st);
-	rc = prep(c, "lease get",
+	rc = sq__adhoc_prep(c, "lease get",
 	    "SELECT name, holder, epoch, expires_ms FROM leases WHERE name = ?1",
 	    (const char *const[]){name}, 1, NULL, 0, &st);
 	if (rc != 0)
 		return rc;
-	if ((rc = step(c, "lease get", st)) < 0)
+	if ((rc = sq__adhoc_step(c, "lease get", st)) < 0)
 		return rc;
 	if (rc == 1)
 		fill(st, now, out);
@@ -113,13 +76,13 @@ sq__lease_release(struct store_tx *tx, const char *name, const char *holder)
 	struct conn *c = sq__conn(tx);
 	int64_t now = clock_real_ms();
 	sqlite3_stmt *st;
-	int rc = prep(c, "lease release",
+	int rc = sq__adhoc_prep(c, "lease release",
 	    "UPDATE leases SET expires_ms = ?3 WHERE name = ?1 AND holder = ?2 AND expires_ms > ?3",
 	    (const char *const[]){name, holder}, 2, (const int64_t[]){now}, 1, &st);
 
 	if (rc != 0)
 		return rc;
-	if ((rc = step(c, "lease release", st)) < 0)
+	if ((rc = sq__adhoc_step(c, "lease release", st)) < 0)
 		return rc;
 	sqlite3_finalize(st);
 	return 0;
@@ -130,7 +93,7 @@ sq__lease_check(struct store_tx *tx, const char *name, const char *holder, int64
 {
 	struct conn *c = sq__conn(tx);
 	sqlite3_stmt *st;
-	int rc = prep(c, "lease check",
+	int rc = sq__adhoc_prep(c, "lease check",
 	    "SELECT 1 FROM leases WHERE name = ?1 AND holder = ?2 AND epoch = ?3"
 	    " AND expires_ms > ?4",
 	    (const char *const[]){name, holder}, 2, (const int64_t[]){epoch, clock_real_ms()}, 2,
@@ -138,7 +101,7 @@ sq__lease_check(struct store_tx *tx, const char *name, const char *holder, int64
 
 	if (rc != 0)
 		return rc;
-	if ((rc = step(c, "lease check", st)) < 0)
+	if ((rc = sq__adhoc_step(c, "lease check", st)) < 0)
 		return rc;
 	sqlite3_finalize(st);
 	return rc == 1 ? 0 : JD_ECONFLICT;
@@ -150,14 +113,14 @@ sq__lease_list(struct store_tx *tx, const char *prefix, store_lease_cb cb, void 
 	struct conn *c = sq__conn(tx);
 	int64_t now = clock_real_ms();
 	sqlite3_stmt *st;
-	int rc = prep(c, "lease list",
+	int rc = sq__adhoc_prep(c, "lease list",
 	    "SELECT name, holder, epoch, expires_ms FROM leases"
 	    " WHERE substr(name, 1, length(?1)) = ?1 ORDER BY name",
 	    (const char *const[]){prefix}, 1, NULL, 0, &st);
 
 	if (rc != 0)
 		return rc;
-	while ((rc = step(c, "lease list", st)) == 1) {
+	while ((rc = sq__adhoc_step(c, "lease list", st)) == 1) {
 		struct store_lease l;
 
 		fill(st, now, &l);
@@ -187,7 +150,7 @@ sq__lease_renew(struct store *s, const char *holder, int64_t ttl_ms, store_lease
 	if (sq__begin(s, true, &tx) != 0)
 		return JD_EUNAVAIL;
 	c = sq__conn(tx);
-	rc = prep(c, "lease renew",
+	rc = sq__adhoc_prep(c, "lease renew",
 	    "UPDATE leases SET expires_ms = ?2 + ?3 WHERE holder = ?1 AND expires_ms > ?2"
 	    " RETURNING name, holder, epoch, expires_ms",
 	    (const char *const[]){holder}, 1, (const int64_t[]){now, ttl_ms}, 2, &st);
@@ -195,7 +158,7 @@ sq__lease_renew(struct store *s, const char *holder, int64_t ttl_ms, store_lease
 		sq__rollback(tx);
 		return rc;
 	}
-	while ((rc = step(c, "lease renew", st)) == 1) {
+	while ((rc = sq__adhoc_step(c, "lease renew", st)) == 1) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
 			v = jd_realloc(v, cap * sizeof(*v));

@@ -12,54 +12,17 @@
 
 #include "store/sqlite/sqlite_int.h"
 
-/* Prepare sql on c and bind texts t[0..nt) then integers i[0..ni). */
-static int
-prep(struct conn *c, const char *what, const char *sql, const char *const *t, int nt,
-    const int64_t *i, int ni, sqlite3_stmt **out)
-{
-	sqlite3_stmt *st = NULL;
-
-	*out = NULL;
-	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return sq__fail(c, "prepare", what);
-	for (int k = 0; k < nt; k++)
-		if (sqlite3_bind_text(st, k + 1, t[k], -1, SQLITE_STATIC) != SQLITE_OK)
-			goto fail;
-	for (int k = 0; k < ni; k++)
-		if (sqlite3_bind_int64(st, nt + k + 1, i[k]) != SQLITE_OK)
-			goto fail;
-	*out = st;
-	return 0;
-fail:
-	sqlite3_finalize(st);
-	return sq__fail(c, "bind", what);
-}
-
-/* Step st once: 1 a row, 0 done, else JD_EUNAVAIL (st finalized then). */
-static int
-step(struct conn *c, const char *what, sqlite3_stmt *st)
-{
-	int r = sqlite3_step(st);
-
-	if (r == SQLITE_ROW)
-		return 1;
-	if (r == SQLITE_DONE)
-		return 0;
-	sqlite3_finalize(st);
-	return sq__fail(c, "step", what);
-}
-
 /* Run a statement that returns no row; *changes = rows changed (may be NULL). */
 static int
 exec(struct conn *c, const char *what, const char *sql, const char *const *t, int nt,
     const int64_t *i, int ni, int *changes)
 {
 	sqlite3_stmt *st;
-	int rc = prep(c, what, sql, t, nt, i, ni, &st);
+	int rc = sq__adhoc_prep(c, what, sql, t, nt, i, ni, &st);
 
 	if (rc != 0)
 		return rc;
-	if ((rc = step(c, what, st)) < 0)
+	if ((rc = sq__adhoc_step(c, what, st)) < 0)
 		return rc;
 	sqlite3_finalize(st);
 	if (changes != NULL)
@@ -91,14 +54,14 @@ sq__timeline_list(struct store_tx *tx, const char *job_id, store_timeline_cb cb,
 {
 	struct conn *c = sq__conn(tx);
 	sqlite3_stmt *st;
-	int rc = prep(c, "timeline list",
+	int rc = sq__adhoc_prep(c, "timeline list",
 	    "SELECT seq, at_ms, event, detail FROM job_timeline WHERE job_id = ?1"
 	    " ORDER BY at_ms, seq",
 	    (const char *const[]){job_id}, 1, NULL, 0, &st);
 
 	if (rc != 0)
 		return rc;
-	while ((rc = step(c, "timeline list", st)) == 1) {
+	while ((rc = sq__adhoc_step(c, "timeline list", st)) == 1) {
 		struct store_timeline_event ev = {
 		    .seq = sqlite3_column_int64(st, 0),
 		    .at_ms = sqlite3_column_int64(st, 1),
@@ -124,12 +87,12 @@ sq__pause_get(struct store_tx *tx, const char *job_id, int64_t *paused_ms)
 {
 	struct conn *c = sq__conn(tx);
 	sqlite3_stmt *st;
-	int rc = prep(c, "pause get", "SELECT paused_ms FROM job_pause WHERE job_id = ?1",
+	int rc = sq__adhoc_prep(c, "pause get", "SELECT paused_ms FROM job_pause WHERE job_id = ?1",
 	    (const char *const[]){job_id}, 1, NULL, 0, &st);
 
 	if (rc != 0)
 		return rc;
-	if ((rc = step(c, "pause get", st)) < 0)
+	if ((rc = sq__adhoc_step(c, "pause get", st)) < 0)
 		return rc;
 	if (rc == 1)
 		*paused_ms = sqlite3_column_int64(st, 0);
@@ -163,11 +126,12 @@ sq__pause_list(struct store_tx *tx, jd_name_cb cb, void *arg)
 {
 	struct conn *c = sq__conn(tx);
 	sqlite3_stmt *st;
-	int rc = prep(c, "pause list", "SELECT job_id FROM job_pause", NULL, 0, NULL, 0, &st);
+	int rc =
+	    sq__adhoc_prep(c, "pause list", "SELECT job_id FROM job_pause", NULL, 0, NULL, 0, &st);
 
 	if (rc != 0)
 		return rc;
-	while ((rc = step(c, "pause list", st)) == 1) {
+	while ((rc = sq__adhoc_step(c, "pause list", st)) == 1) {
 		const char *id = (const char *)sqlite3_column_text(st, 0);
 		if ((rc = cb(arg, id != NULL ? id : "")) != 0) {
 			sqlite3_finalize(st);
@@ -184,13 +148,14 @@ sq__rollout_count(struct store_tx *tx, const char *job_id, int64_t *n)
 {
 	struct conn *c = sq__conn(tx);
 	sqlite3_stmt *st;
-	int rc = prep(c, "rollout count", "SELECT COUNT(*) FROM rollout_queue WHERE job_id = ?1",
-	    (const char *const[]){job_id}, 1, NULL, 0, &st);
+	int rc = sq__adhoc_prep(c, "rollout count",
+	    "SELECT COUNT(*) FROM rollout_queue WHERE job_id = ?1", (const char *const[]){job_id},
+	    1, NULL, 0, &st);
 
 	*n = 0;
 	if (rc != 0)
 		return rc;
-	if ((rc = step(c, "rollout count", st)) < 0)
+	if ((rc = sq__adhoc_step(c, "rollout count", st)) < 0)
 		return rc;
 	if (rc == 1)
 		*n = sqlite3_column_int64(st, 0);

@@ -207,3 +207,38 @@ sq__each_name(struct q *q, jd_name_cb cb, void *arg)
 	sq__q_close(q);
 	return rc;
 }
+
+int
+sq__adhoc_prep(struct conn *c, const char *what, const char *sql, const char *const *t, int nt,
+    const int64_t *i, int ni, sqlite3_stmt **out)
+{
+	sqlite3_stmt *st = NULL;
+
+	*out = NULL;
+	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return sq__fail(c, "prepare", what);
+	for (int k = 0; k < nt; k++)
+		if (sqlite3_bind_text(st, k + 1, t[k], -1, SQLITE_STATIC) != SQLITE_OK)
+			goto fail;
+	for (int k = 0; k < ni; k++)
+		if (sqlite3_bind_int64(st, nt + k + 1, i[k]) != SQLITE_OK)
+			goto fail;
+	*out = st;
+	return 0;
+fail:
+	sqlite3_finalize(st);
+	return sq__fail(c, "bind", what);
+}
+
+int
+sq__adhoc_step(struct conn *c, const char *what, sqlite3_stmt *st)
+{
+	int r = sqlite3_step(st);
+
+	if (r == SQLITE_ROW)
+		return 1;
+	if (r == SQLITE_DONE)
+		return 0;
+	sqlite3_finalize(st);
+	return sq__fail(c, "step", what);
+}

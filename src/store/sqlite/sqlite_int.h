@@ -515,4 +515,11 @@ int sq__member_add_many(struct store_tx *tx, const char *group, const char *cons
 int sq__lease_renew(struct store *s, const char *holder, int64_t ttl_ms, store_lease_cb cb,
     void *arg);
 
+/* Statements off the prepared table (leases, timeline: a few a second at most),
+ * query.c: prepare sql on c and bind texts t[0..nt) then integers i[0..ni);
+ * step once: 1 a row, 0 done, else JD_EUNAVAIL (st finalized then). */
+int sq__adhoc_prep(struct conn *c, const char *what, const char *sql, const char *const *t, int nt,
+    const int64_t *i, int ni, sqlite3_stmt **out);
+int sq__adhoc_step(struct conn *c, const char *what, sqlite3_stmt *st);
+
 #endif
