@@ -294,7 +294,7 @@ class TestSlowFlood(AttackTest):
     def test_slow_connection_flood_from_one_address(self):
         with harness.Jobsd() as jobsd:
             host, port = harness._hostport(jobsd.control_url)
-            cfg = dict(host=host, port=port, sources=['127.0.0.1'], count=4300, seconds=17,
+            cfg = dict(host=host, port=port, sources=['127.0.0.1'], count=4300, seconds=24,
                        heads=['GET /things HTTP/1.1\r\nHost: x\r\nX-Slow: '], body_bytes=0,
                        trickle_s=3.0, reopen=True, reopen_per_s=500)
 
@@ -333,7 +333,7 @@ class TestBodiesBeforeAuth(AttackTest):
                 % (date, '0' * 64, auth % (KEY, date[:8])),
             ]
             cfg = dict(host=host, port=port, sources=['127.0.1.%d' % i for i in range(1, 61)],
-                       count=3000, seconds=17, heads=heads, body_bytes=160 * 1024,
+                       count=3000, seconds=24, heads=heads, body_bytes=160 * 1024,
                        trickle_s=3.0, reopen=False, reopen_per_s=0)
 
             def req(i):
