@@ -311,6 +311,14 @@ static const struct {
         "   WHERE job_id = ?1 AND thing_name = ?2 AND number > ?3), 1)"
         " ON CONFLICT (job_id, status) DO UPDATE"
         " SET latest = latest + excluded.latest, total = total + 1"),
+    /* a job's timeline (ops_timeline.c): one event, then the oldest beyond
+     * ?2 events dropped */
+    STMT(TIMELINE_ADD,
+        "INSERT INTO job_timeline (job_id, seq, at_ms, event, detail) VALUES (?1,"
+        " (SELECT COALESCE(MAX(seq), 0) + 1 FROM job_timeline WHERE job_id = ?1), ?4, ?2, ?3)"),
+    STMT(TIMELINE_TRIM,
+        "DELETE FROM job_timeline WHERE job_id = ?1 AND seq <= "
+        " (SELECT MAX(seq) FROM job_timeline WHERE job_id = ?1) - ?2"),
 };
 
 #undef STMT
