@@ -17,6 +17,12 @@
 #   --devices D     device-http things (default 2000, the first D of them),
 #   --rounds R      device-http jobs, each taken QUEUED -> SUCCEEDED (default 3)
 #   --connections C jdbench connections (default 64)
+#   --from FILE     no fill: the full store is a copy of FILE, a store that
+#                   fillstore filled before (with the same --fanout and
+#                   --executions), so old and new binaries (JOBSD=...) run on
+#                   the same history; a newer jobsd migrates the copy at its
+#                   start (op=store startup_s= says how long that took)
+#   --skip-empty 1  measure the full store only
 #
 # For each store: start jobsd, `jdbench scenario device-http` (StartNext,
 # UpdateJobExecution IN_PROGRESS, SUCCEEDED on D things, R rounds), then
@@ -40,6 +46,8 @@ devices=2000
 rounds=3
 fanout=100000
 conns=64
+from=
+skip_empty=0
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--executions) executions=${2:-}; shift 2 ;;
@@ -47,6 +55,8 @@ while [[ $# -gt 0 ]]; do
 	--rounds) rounds=${2:-}; shift 2 ;;
 	--fanout) fanout=${2:-}; shift 2 ;;
 	--connections) conns=${2:-}; shift 2 ;;
+	--from) from=${2:-}; shift 2 ;;
+	--skip-empty) skip_empty=${2:-}; shift 2 ;;
 	*) echo "store-size.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -73,14 +83,15 @@ prefix=fill-
 # measure NAME DB: jobsd on DB, device-http then fanout; op= lines to stdout
 measure() {
 	local name=$1 db=$2 line re='^jobsd ready control=([^ ]+) data=([^ ]+)$'
-	local control data rc=0
+	local control data rc=0 t0
 	mkfifo "$tmp/out-$name"
+	t0=$(date +%s.%N)
 	"$JOBSD" --listen 127.0.0.1:0 --data-listen 127.0.0.1:0 --store "sqlite:$db" \
 		--auth off --log-level warn --node-id "size-$name" \
 		>"$tmp/out-$name" 2>"$tmp/jobsd-$name.log" &
 	pid=$!
 	exec 3<"$tmp/out-$name"
-	if ! read -r -t 120 line <&3 || [[ ! $line =~ $re ]]; then
+	if ! read -r -t "${READY_TIMEOUT:-900}" line <&3 || [[ ! $line =~ $re ]]; then
 		echo "store-size.sh: jobsd did not come up on the $name store; its log:" >&2
 		tail -n 20 "$tmp/jobsd-$name.log" >&2
 		exit 3
@@ -90,6 +101,8 @@ measure() {
 	exec 3<&-
 	control=${BASH_REMATCH[1]}
 	data=${BASH_REMATCH[2]}
+	local startup
+	startup=$(echo "$(date +%s.%N) - $t0" | bc)
 	# the sampler: largest WAL (bytes) and RSS (kB) seen, every 0.2 s
 	(
 		wal=0
@@ -121,19 +134,28 @@ measure() {
 	busy=$(grep -c 'writer stayed busy' "$tmp/jobsd-$name.log" || true)
 	read -r wal _ <"$tmp/sample-$name"
 	echo "op=store store=$name executions_before=$3 peak_rss_kb=$hwm max_wal_bytes=$wal" \
-		"db_bytes=$(stat -c %s "$db") writer_busy_503s=$busy status=$rc"
+		"db_bytes=$(stat -c %s "$db") writer_busy_503s=$busy startup_s=$startup status=$rc"
 	grep -v -e 'AUTH IS OFF' -e 'TEST-RIG MODE' "$tmp/jobsd-$name.log" | tail -n 3 >&2 || true
 }
 
 echo "# store-size: empty store, then $executions executions; fan-out $fanout things," \
 	"device-http $devices things x $rounds rounds, $conns connections"
 t0=$(date +%s)
-"$FILLSTORE" "sqlite:$tmp/full.db" --executions "$executions" --things "$fanout" \
-	--prefix "$prefix" --bulk 1 | grep -E 'op=fill-(things|done)' |
-	sed "s/^/store=full /"
-echo "op=fill executions=$executions seconds=$(($(date +%s) - t0)) db_bytes=$(stat -c %s "$tmp/full.db")"
-measure empty "$tmp/empty.db" 0 >"$tmp/empty.out"
-cat "$tmp/empty.out"
+if [[ -n $from ]]; then
+	cp "$from" "$tmp/full.db"
+	echo "op=fill from=$from seconds=$(($(date +%s) - t0)) db_bytes=$(stat -c %s "$tmp/full.db")"
+else
+	"$FILLSTORE" "sqlite:$tmp/full.db" --executions "$executions" --things "$fanout" \
+		--prefix "$prefix" --bulk 1 | grep -E 'op=fill-(things|done)' |
+		sed "s/^/store=full /"
+	echo "op=fill executions=$executions seconds=$(($(date +%s) - t0))" \
+		"db_bytes=$(stat -c %s "$tmp/full.db")"
+fi
+touch "$tmp/empty.out"
+if [[ $skip_empty != 1 ]]; then
+	measure empty "$tmp/empty.db" 0 >"$tmp/empty.out"
+	cat "$tmp/empty.out"
+fi
 measure full "$tmp/full.db" "$executions" >"$tmp/full.out"
 cat "$tmp/full.out"
 

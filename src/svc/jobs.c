@@ -49,14 +49,15 @@ fanout_chunk(const struct svc *s)
 /*
  * Queue executions of job on things v[0..n): those that have one already
  * (FIRST) or that the job reached (ASSOCIATE: any latest but REMOVED) are
- * skipped, unless `fresh` says none has one (a job just created). While p
- * is paced and p->left is used up, things go to the rollout queue instead.
+ * skipped, unless `fresh` says none has one (a job just created). `known`
+ * (NULL: looked up here) is what store_thing_resolve said of v[0..n) for
+ * this job. While p is paced and p->left is used up, things go to the rollout queue instead.
  * First executions go in batches (exec_insert_first); a REMOVED one gets the
  * next number.
  */
 static int
 queue_things(struct svc_tx *t, struct jd_job *job, char (*v)[JD_THING_NAME_MAX + 1], size_t n,
-    int mode, bool fresh, struct pace *p)
+    int mode, bool fresh, const struct store_target *known, struct pace *p)
 {
 	struct store_target *tv = NULL;
 	struct tset first = {0}, again = {0};
@@ -64,7 +65,10 @@ queue_things(struct svc_tx *t, struct jd_job *job, char (*v)[JD_THING_NAME_MAX +
 
 	if (n == 0)
 		return 0;
-	if (!fresh) {
+	if (!fresh && known != NULL) {
+		tv = jd_calloc(n, sizeof(*tv));
+		memcpy(tv, known, n * sizeof(*tv));
+	} else if (!fresh) {
 		tv = jd_calloc(n, sizeof(*tv));
 		for (size_t i = 0; i < n; i++)
 			tv[i].name = v[i];
@@ -117,6 +121,36 @@ add_group(void *arg, const struct jd_group *g)
 }
 
 static int
+target_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct store_target *)a)->name,
+	    ((const struct store_target *)b)->name);
+}
+
+/*
+ * What tv[0..n) (resolved for the job) says of each of things[0..m), all of
+ * them among tv: sorts tv by name. Owned by the caller.
+ */
+static struct store_target *
+targets_known(struct store_target *tv, size_t n, char (*things)[JD_THING_NAME_MAX + 1], size_t m)
+{
+	struct store_target *kv = jd_calloc(m + 1, sizeof(*kv));
+
+	qsort(tv, n, sizeof(*tv), target_cmp);
+	for (size_t i = 0; i < m; i++) {
+		struct store_target key = {.name = things[i]};
+		const struct store_target *f = bsearch(&key, tv, n, sizeof(*tv), target_cmp);
+		if (f == NULL) {
+			free(kv);
+			return NULL; /* cannot be: queue_things looks them up */
+		}
+		kv[i] = *f;
+		kv[i].name = things[i];
+	}
+	return kv;
+}
+
+static int
 resolve_and_queue(struct svc_tx *t, struct jd_job *job, const char *const *targets, int n_targets,
     enum resolve_mode mode, bool queue, bool *fanning, struct jd_error *e)
 {
@@ -126,7 +160,7 @@ resolve_and_queue(struct svc_tx *t, struct jd_job *job, const char *const *targe
 	size_t chunk = (size_t)fanout_chunk(t->s);
 	struct store_tx *tx = t->tx;
 	struct tset things = {0}, named = {0}, groups = {0};
-	struct store_target *tv = NULL;
+	struct store_target *tv = NULL, *known = NULL;
 	struct pace p = {-1, 0};
 	char name[JD_THING_NAME_MAX + 1], kind = 0;
 	bool big = false;
@@ -166,7 +200,10 @@ resolve_and_queue(struct svc_tx *t, struct jd_job *job, const char *const *targe
 	tv = jd_calloc(named.n + 1, sizeof(*tv));
 	for (size_t i = 0; i < named.n; i++)
 		tv[i].name = named.v[i];
-	if ((rc = store_thing_resolve(tx, NULL, tv, named.n)) != 0)
+	/* with the job's latest executions when it may have some: then, without
+	 * groups, queue_things needs no second lookup */
+	if ((rc = store_thing_resolve(tx, mode == RESOLVE_CREATE ? NULL : job->job_id, tv,
+	         named.n)) != 0)
 		goto store_fail;
 	for (size_t i = 0; i < named.n; i++) {
 		if (tv[i].exists) {
@@ -210,7 +247,10 @@ resolve_and_queue(struct svc_tx *t, struct jd_job *job, const char *const *targe
 	}
 	/* A job that was just created has no execution anywhere: each is the
 	 * first of its thing, inserted in batches. */
-	if ((rc = queue_things(t, job, things.v, things.n, fmode, mode == RESOLVE_CREATE, &p)) != 0)
+	if (mode != RESOLVE_CREATE && groups.n == 0)
+		known = targets_known(tv, named.n, things.v, things.n);
+	if ((rc = queue_things(t, job, things.v, things.n, fmode, mode == RESOLVE_CREATE, known,
+	         &p)) != 0)
 		goto store_fail;
 	if (big) {
 		struct store_fanout f;
@@ -237,6 +277,7 @@ store_fail:
 	rc = svc__store_err(rc, e);
 out:
 	free(tv);
+	free(known);
 	free(things.v);
 	free(named.v);
 	free(groups.v);
@@ -801,7 +842,7 @@ svc__fanout_step(struct svc *s, bool *more, struct jd_error *e)
 	p.pos = f.pos;
 	notified = j.rollout_notified;
 	next_ms = j.rollout_next_ms;
-	if ((rc = queue_things(&t, &j, things.v, things.n, f.mode, false, &p)) != 0)
+	if ((rc = queue_things(&t, &j, things.v, things.n, f.mode, false, NULL, &p)) != 0)
 		goto store_fail;
 	f.paced_left = p.left;
 	f.pos = p.pos;

@@ -595,8 +595,9 @@ TEST(t_migration_3)
 	store_close(S);
 	S = NULL;
 	/* back to schema version 2 (dropping what migrations 3, 4 and 7 made,
-	 * and the dynamic thing groups' columns), then rows the counts never
-	 * saw; reopening applies 3 to the last */
+	 * and the dynamic thing groups' columns, and restoring the index that
+	 * a later migration drops), then rows the counts never saw; reopening
+	 * applies 3 to the last */
 	raw_exec(
 	    "DROP INDEX thing_groups_dynamic; ALTER TABLE thing_groups DROP COLUMN query_string;"
 	    " ALTER TABLE thing_groups DROP COLUMN index_name;"
@@ -605,6 +606,7 @@ TEST(t_migration_3)
 	    " DROP TRIGGER IF EXISTS executions_count_update;"
 	    " DROP TRIGGER executions_count_delete; DROP TRIGGER executions_keys_fixed;"
 	    " DROP TABLE job_exec_counts; DROP TABLE bulk_insert; ALTER TABLE jobs DROP COLUMN policy;"
+	    " CREATE INDEX IF NOT EXISTS executions_job_status ON executions(job_id, status);"
 	    " DELETE FROM schema_version WHERE version >= 3;"
 	    " INSERT INTO executions (job_id, thing_name, number, seq, status, force_canceled,"
 	    "  queued_ms, started_ms, updated_ms, version, retry_attempt, inprogress_deadline,"
@@ -764,6 +766,9 @@ TEST(t_statements_build_no_temp_btrees)
 	    "JOB_LIST",
 	    "JOB_LIST_BY_GROUP",
 	    "EXEC_DELETE_JOB",
+	    /* sorts the thing's pending executions only (its ended ones come in
+	     * order from executions_thing_ended): a listing, not a device path */
+	    "EXEC_LIST_THING",
 	};
 	sqlite3 *db = NULL;
 	const char *sql, *name;
@@ -803,10 +808,12 @@ TEST(t_migration_5_partial_indexes)
 	mk_exec(tx, "p", "t3", 1, JD_EXEC_SUCCEEDED);
 	mk_exec(tx, "p", "t4", 1, JD_EXEC_CANCELED);
 	commit(tx);
+	/* (executions_job_status was the third; a later migration drops it:
+	 * no statement read it, see t_migration_thing_index_ended) */
 	CHECK_EQ_INT(raw_int("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN"
-	                     " ('executions_pending', 'executions_job_status', 'executions_due')"
+	                     " ('executions_pending', 'executions_due')"
 	                     " AND sql LIKE '%WHERE status%'"),
-	    3);
+	    2);
 	CHECK_EQ_INT(raw_int("SELECT count(*) FROM executions INDEXED BY executions_pending"
 	                     " WHERE thing_name > '' AND status IN " SQL_EXEC_PENDING),
 	    2);
@@ -834,6 +841,65 @@ TEST(t_migration_5_partial_indexes)
 	CHECK_EQ_INT(store_exec_pending_job(tx, "p", count_cb, &n), 0);
 	CHECK_EQ_INT(n, 1);
 	commit(tx);
+}
+
+/*
+ * The migration that makes the thing-keyed index partial (issue 15, cost
+ * flat in store size): a store written with the old unique index over all
+ * executions gets the partial one over ended executions, and lists a
+ * thing's executions as before. The migration is the last one here: the
+ * test rewinds the last applied version (a migration appended after it must
+ * re-run safely, as the others' IF NOT EXISTS do).
+ */
+TEST(t_migration_thing_index_ended)
+{
+	struct store_tx *tx;
+	struct jd_exec x;
+	int64_t n = 0;
+
+	fresh();
+	tx = begin(true);
+	mk_exec(tx, "a", "t1", 1, JD_EXEC_SUCCEEDED);
+	mk_exec(tx, "b", "t1", 1, JD_EXEC_QUEUED);
+	mk_exec(tx, "c", "t1", 1, JD_EXEC_FAILED);
+	mk_exec(tx, "d", "t1", 1, JD_EXEC_IN_PROGRESS);
+	mk_exec(tx, "a", "t2", 1, JD_EXEC_CANCELED);
+	commit(tx);
+	store_close(S);
+	S = NULL;
+	raw_exec("DROP INDEX executions_thing_ended;"
+	         " CREATE UNIQUE INDEX executions_thing_seq ON executions(thing_name, seq);"
+	         " CREATE INDEX executions_job_status ON executions(job_id, status)"
+	         "  WHERE status IN " SQL_EXEC_PENDING ";"
+	         " DELETE FROM schema_version WHERE version ="
+	         "  (SELECT max(version) FROM schema_version);");
+	reopen();
+	CHECK_EQ_INT(raw_int("SELECT count(*) FROM sqlite_schema WHERE name IN"
+	                     " ('executions_thing_seq', 'executions_job_status')"),
+	    0);
+	CHECK_EQ_INT(raw_int("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND"
+	                     " name = 'executions_thing_ended' AND sql LIKE '%WHERE status >%'"),
+	    1);
+	/* the ended ones only: t1's a and c, t2's a */
+	CHECK_EQ_INT(raw_int("SELECT count(*) FROM executions INDEXED BY executions_thing_ended"
+	                     " WHERE thing_name > '' AND status > " SQL_EXEC_IN_PROGRESS),
+	    3);
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_list_thing(tx, "t1", NULL, 0, 0, count_cb, &n), 0);
+	CHECK_EQ_INT(n, 4);
+	/* ending one moves it into the index; deleting it takes it out */
+	CHECK_EQ_INT(store_exec_get(tx, "d", "t1", 1, &x), 0);
+	x.status = JD_EXEC_SUCCEEDED;
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	jd_exec_release(&x);
+	CHECK_EQ_INT(store_exec_delete(tx, "a", "t2", 1), 0);
+	commit(tx);
+	CHECK_EQ_INT(raw_int("SELECT count(*) FROM executions INDEXED BY executions_thing_ended"
+	                     " WHERE thing_name > '' AND status > " SQL_EXEC_IN_PROGRESS),
+	    3);
+	CHECK_EQ_INT(
+	    raw_int("SELECT count(*) FROM pragma_integrity_check WHERE integrity_check <> 'ok'"),
+	    0);
 }
 
 /*
@@ -1127,6 +1193,7 @@ main(int argc, char **argv)
 	RUN(t_group_bound);
 	RUN(t_migration_3);
 	RUN(t_migration_5_partial_indexes);
+	RUN(t_migration_thing_index_ended);
 	RUN(t_migration_7_policy);
 	RUN(t_statements_build_no_temp_btrees);
 	RUN(t_device_paths_never_reprepare);

@@ -1462,6 +1462,61 @@ TEST(t_exec_list_thing)
 	coll_reset(&c);
 	CHECK_EQ_INT(store_exec_list_thing(tx, "nobody", NULL, 0, 0, exec_cb, &c), 0);
 	CHECK_EQ_STR(coll_str(&c), "");
+	coll_reset(&c);
+	/* one job's executions, by seq, with the cursor and a status */
+	f.status = -1;
+	f.namespace_id = NULL;
+	f.job_id = "j1";
+	CHECK_EQ_INT(store_exec_list_thing(tx, "t", &f, s[4], 0, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j1/t/1");
+	coll_reset(&c);
+	f.status = JD_EXEC_QUEUED;
+	CHECK_EQ_INT(store_exec_list_thing(tx, "t", &f, 0, 1, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j1/t/2");
+	coll_reset(&c);
+	f.status = -2;
+	f.job_id = "j5";
+	CHECK_EQ_INT(store_exec_list_thing(tx, "t", &f, 0, 0, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "");
+	coll_reset(&c);
+	commit(tx);
+
+	/* an execution that ends keeps its place (its seq), and a cursor past
+	 * it pages the same whether the rest are pending or ended (issue 15:
+	 * the backends may keep the two apart) */
+	tx = begin(true);
+	{
+		struct jd_exec x;
+
+		CHECK_EQ_INT(store_exec_get(tx, "j3", "t", 1, &x), 0);
+		x.status = JD_EXEC_SUCCEEDED;
+		CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+		jd_exec_release(&x);
+		CHECK_EQ_INT(store_exec_get(tx, "j5", "t", 1, &x), 0);
+		x.status = JD_EXEC_IN_PROGRESS;
+		CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+		jd_exec_release(&x);
+	}
+	commit(tx);
+	tx = begin(false);
+	CHECK_EQ_INT(store_exec_list_thing(tx, "t", NULL, 0, 0, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j5/t/1,j1/t/2,j3/t/1,j2/t/1,j1/t/1");
+	coll_reset(&c);
+	f.status = -1;
+	f.job_id = NULL;
+	CHECK_EQ_INT(store_exec_list_thing(tx, "t", &f, s[6], 2, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j1/t/2,j3/t/1");
+	coll_reset(&c);
+	CHECK_EQ_INT(store_exec_list_thing(tx, "t", &f, s[3], 2, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j2/t/1,j1/t/1");
+	coll_reset(&c);
+	f.status = JD_EXEC_SUCCEEDED;
+	CHECK_EQ_INT(store_exec_list_thing(tx, "t", &f, 0, 0, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j3/t/1,j1/t/1");
+	coll_reset(&c);
+	f.status = -2;
+	CHECK_EQ_INT(store_exec_list_thing(tx, "t", &f, 0, 0, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j5/t/1,j1/t/2,j2/t/1");
 	commit(tx);
 	buf_free(&c.b);
 }

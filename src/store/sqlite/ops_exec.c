@@ -273,7 +273,8 @@ sq__exec_list_thing(struct store_tx *tx, const char *thing, const struct jd_exec
 
 	if (f == NULL)
 		f = &none;
-	rc = sq__q_open(sq__conn(tx), ST_EXEC_LIST_THING, &q,
+	rc = sq__q_open(sq__conn(tx),
+	    f->job_id != NULL ? ST_EXEC_LIST_THING_JOB : ST_EXEC_LIST_THING, &q,
 	    BINDS(B_TEXT(thing), B_I64(before_seq > 0 ? before_seq : INT64_MAX), B_INT(f->status),
 	        B_OPT(f->job_id), B_TEXT(f->namespace_id), B_LIMIT(limit)));
 	if (rc != 0)

@@ -25,18 +25,24 @@
 void
 sq__json_str(struct buf *b, const char *s)
 {
+	const char *run = s, *p = s;
+
+	/* runs of plain characters at once (thing names are all plain) */
 	buf_putc(b, '"');
-	for (const char *p = s; *p; p++) {
+	for (; *p; p++) {
 		unsigned char ch = (unsigned char)*p;
-		if (ch == '"' || ch == '\\') {
-			buf_putc(b, '\\');
-			buf_putc(b, (char)ch);
-		} else if (ch < 0x20) {
+		if (ch >= 0x20 && ch != '"' && ch != '\\')
+			continue;
+		buf_append(b, run, (size_t)(p - run));
+		if (ch < 0x20) {
 			buf_printf(b, "\\u%04x", ch);
 		} else {
+			buf_putc(b, '\\');
 			buf_putc(b, (char)ch);
 		}
+		run = p + 1;
 	}
+	buf_append(b, run, (size_t)(p - run));
 	buf_putc(b, '"');
 }
 

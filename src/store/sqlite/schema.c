@@ -309,6 +309,23 @@ static const char *const migrations[] = {
 	 * temporary file) and paid the trigger's frame even when its WHEN was
 	 * false: two thirds of a fan-out's time. bulk_insert stays (unused). */
     "DROP TRIGGER IF EXISTS executions_count_insert;",
+    /* cost flat in store size, the index (issue 15): the thing-keyed index
+	 * holds ended executions only; pending ones are in executions_pending.
+	 * A fan-out over things that hold history then dirties no leaf of a
+	 * large thing-keyed index (one per thing once it outgrew the cache): a
+	 * row enters this one when a device ends it, one leaf per device write.
+	 * Readers list a thing's executions as pending plus ended (stmt.c
+	 * EXEC_LIST_THING). Ended statuses are the values above IN_PROGRESS
+	 * (sqlite_int.h). Rebuilding it on 10,000,000 executions takes about a
+	 * minute at the first start (bench/README.md "Cost in store size").
+	 * executions_job_status goes: no statement reads it (EXPLAIN QUERY
+	 * PLAN: a job's pending executions are found on the primary key), and
+	 * it cost every queued execution an index entry, every ended one a
+	 * deletion. */
+    "DROP INDEX IF EXISTS executions_job_status;"
+    "DROP INDEX IF EXISTS executions_thing_seq;"
+    "CREATE INDEX IF NOT EXISTS executions_thing_ended ON executions(thing_name, seq)"
+    " WHERE status > " SQL_EXEC_IN_PROGRESS ";",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -189,12 +189,27 @@ static const struct {
         "SELECT " EXEC_COLS " FROM executions WHERE job_id = ?1"
         " AND " STATUS_FILTER("?2") " AND (thing_name, number) > (?3, ?4)"
                                     " ORDER BY thing_name, number LIMIT ?5"),
+    /* a thing's executions, newest first: its pending ones (a few, through
+     * executions_pending, sorted) merged with its ended ones (walked
+     * backwards in executions_thing_ended); the filters on ?3 alone are
+     * tested once per side, so "pending" never walks the ended ones */
     STMT(EXEC_LIST_THING,
         "SELECT " EXEC_COLS " FROM executions"
-        " WHERE thing_name = ?1 AND seq < ?2 AND " STATUS_FILTER(
-            "?3") " AND (?4 IS NULL OR job_id = ?4)"
-                  " AND (?5 IS NULL OR namespace_id IS nullif(?5, ''))"
-                  " ORDER BY seq DESC LIMIT ?6"),
+        " WHERE thing_name = ?1 AND status IN " SQL_EXEC_PENDING " AND seq < ?2"
+        " AND (?3 = " SQL_FILTER_ANY " OR ?3 = " SQL_FILTER_PENDING " OR status = ?3)"
+        " AND (?5 IS NULL OR namespace_id IS nullif(?5, ''))"
+        " UNION ALL SELECT " EXEC_COLS " FROM executions"
+        " WHERE thing_name = ?1 AND status > " SQL_EXEC_IN_PROGRESS " AND seq < ?2"
+        " AND ?3 <> " SQL_FILTER_PENDING " AND (?3 = " SQL_FILTER_ANY " OR status = ?3)"
+        " AND (?5 IS NULL OR namespace_id IS nullif(?5, ''))"
+        " ORDER BY seq DESC LIMIT ?6"),
+    /* the same of one job (?4): its executions of the thing on the primary
+     * key; a later number always has a later seq, so number order is seq's */
+    STMT(EXEC_LIST_THING_JOB,
+        "SELECT " EXEC_COLS " FROM executions"
+        " WHERE job_id = ?4 AND thing_name = ?1 AND seq < ?2 AND " STATUS_FILTER(
+            "?3") " AND (?5 IS NULL OR namespace_id IS nullif(?5, ''))"
+                  " ORDER BY number DESC LIMIT ?6"),
     STMT(EXEC_PENDING_RUNNING, EXEC_PENDING_SQL(SQL_EXEC_IN_PROGRESS)),
     STMT(EXEC_PENDING_QUEUED, EXEC_PENDING_SQL(SQL_EXEC_QUEUED)),
     STMT(EXEC_PENDING_JOB,
@@ -296,6 +311,14 @@ static const struct {
         "   WHERE job_id = ?1 AND thing_name = ?2 AND number > ?3), 1)"
         " ON CONFLICT (job_id, status) DO UPDATE"
         " SET latest = latest + excluded.latest, total = total + 1"),
+    /* a job's timeline (ops_timeline.c): one event, then the oldest beyond
+     * ?2 events dropped */
+    STMT(TIMELINE_ADD,
+        "INSERT INTO job_timeline (job_id, seq, at_ms, event, detail) VALUES (?1,"
+        " (SELECT COALESCE(MAX(seq), 0) + 1 FROM job_timeline WHERE job_id = ?1), ?4, ?2, ?3)"),
+    STMT(TIMELINE_TRIM,
+        "DELETE FROM job_timeline WHERE job_id = ?1 AND seq <= "
+        " (SELECT MAX(seq) FROM job_timeline WHERE job_id = ?1) - ?2"),
 };
 
 #undef STMT
