@@ -43,11 +43,20 @@ array_names(struct buf *b, const struct store_target *v, size_t n)
 int
 pg__thing_resolve(struct store_tx *tx, const char *job_id, struct store_target *v, size_t n)
 {
+	/* Two index probes per name, as LATERAL subqueries with LIMIT 1 (which
+	 * the planner can neither pull up into a join nor hash): with the old
+	 * EXISTS in the select list, PostgreSQL planned a "hashed SubPlan" once
+	 * the array held ~1,000 names, a sequential scan of every thing per
+	 * call (272 ms per 2,000-name fan-out chunk over 100,000 things,
+	 * bench/README.md "Scale"), and worse as the registry grows. */
 	static const char sql[] =
-	    "SELECT u.i - 1, EXISTS (SELECT 1 FROM things WHERE name = u.name),"
-	    " (SELECT number * 16 + status FROM executions"
-	    "  WHERE job_id = $2 AND thing_name = u.name ORDER BY number DESC LIMIT 1)"
-	    " FROM unnest($1::text[]) WITH ORDINALITY AS u(name, i)";
+	    "SELECT u.i - 1, t.ok, e.packed"
+	    " FROM unnest($1::text[]) WITH ORDINALITY AS u(name, i)"
+	    " LEFT JOIN LATERAL (SELECT true AS ok FROM things WHERE name = u.name LIMIT 1) t"
+	    "  ON true"
+	    " LEFT JOIN LATERAL (SELECT number * 16 + status AS packed FROM executions"
+	    "  WHERE job_id = $2 AND thing_name = u.name ORDER BY number DESC LIMIT 1) e"
+	    "  ON true";
 	struct buf b = BUF_INIT;
 	const char *vals[2];
 	PGresult *r = NULL;
