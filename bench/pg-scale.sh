@@ -87,6 +87,7 @@ fi
 tmp=$PG_SCALE_TMP
 pid=
 drain=
+# shellcheck disable=SC2317 # called by the trap
 cleanup() {
 	stop_pid "$pid"
 	[[ -n $drain ]] && kill "$drain" 2>/dev/null
@@ -117,10 +118,48 @@ copy sqlite-to-postgres "sqlite:$tmp/src.db" "$JOBSD_PG_URI"
 copy postgres-to-sqlite "$JOBSD_PG_URI" "sqlite:$tmp/back.db"
 rm -f "$tmp/back.db" "$tmp/back.db-wal" "$tmp/back.db-shm"
 
+# After a bulk load PostgreSQL's planner has no statistics, and autovacuum
+# would scan the new rows during the fan-out: VACUUM (ANALYZE) first, as
+# copy-store advises (timed).
+if command -v psql >/dev/null; then
+	t0=$(date +%s.%N)
+	vrc=0
+	psql -X -q -d "$JOBSD_PG_URI" -c 'VACUUM (ANALYZE)' >/dev/null 2>"$tmp/vacuum.err" || vrc=$?
+	t1=$(date +%s.%N)
+	echo "op=vacuum store=postgres seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') status=$vrc"
+else
+	echo "# psql not found: no VACUUM (ANALYZE) after the copy"
+fi
+
+# cpu_ticks PID...: user+system clock ticks of these processes so far
+cpu_ticks() {
+	local t=0 p
+	for p in "$@"; do
+		if [[ -r /proc/$p/stat ]]; then
+			t=$((t + $(sed 's/^.*) //' "/proc/$p/stat" | awk '{ print $12 + $13 }')))
+		fi
+	done
+	echo "$t"
+}
+# the PostgreSQL server's processes (postmaster and backends), by its port
+pg_pids() {
+	local port master
+	port=$(sed -E 's|^.*:([0-9]+)/.*$|\1|' <<<"$JOBSD_PG_URI")
+	master=$(pgrep -o -f "postgres .*-p $port( |$)" || true)
+	if [[ -n $master ]]; then
+		# shellcheck disable=SC2046 # a list of pids
+		echo "$master" $(pgrep -P "$master" || true)
+	fi
+}
+hz=$(getconf CLK_TCK)
+secs() { awk -v t="$1" -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }'; }
+
 # fanout NAME SPEC: jobsd on SPEC; R CreateJob over the group, each timed until
-# DescribeJob counts N queued; then jobsd's peak RSS
+# DescribeJob counts N queued (bench/fanout-wait.py), with the CPU seconds
+# jobsd and PostgreSQL (all its processes) spent meanwhile; then jobsd's peak RSS
 fanout() {
 	local name=$1 spec=$2 line control re='^jobsd ready control=([^ ]+) data=([^ ]+)$' rc=0
+	local r n0 p0 pgp out pg_cpu
 	rm -f "$tmp/out-$name"
 	mkfifo "$tmp/out-$name"
 	"$JOBSD" --listen 127.0.0.1:0 --data-listen 127.0.0.1:0 --store "$spec" --auth off \
@@ -137,45 +176,21 @@ fanout() {
 	drain=$!
 	exec 3<&-
 	control=${BASH_REMATCH[1]}
-	python3 - "$control" "$group" "$things" "$rounds" "$name" <<'EOF' || rc=$?
-# CreateJob over the group, then DescribeJob every 10 ms until N are queued.
-import http.client, json, sys, time
-addr, group, n, rounds, store = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-host, port = addr.rsplit(':', 1)
-arn = 'arn:aws:iot:us-east-1:123456789012:thinggroup/' + group
-worst = 0
-for r in range(1, rounds + 1):
-    job = 'scale-%s-%d-%d' % (store, r, int(time.time()))
-    c = http.client.HTTPConnection(host, int(port), timeout=120)
-    body = json.dumps({'targets': [arn], 'document': '{"op":"scale"}',
-                       'targetSelection': 'SNAPSHOT'})
-    t0 = time.monotonic()
-    c.request('PUT', '/jobs/' + job, body, {'Content-Type': 'application/json'})
-    resp = c.getresponse()
-    text = resp.read()
-    t1 = time.monotonic()
-    if resp.status != 200:
-        print('pg-scale.sh: CreateJob: %d %s' % (resp.status, text[:300]), file=sys.stderr)
-        sys.exit(1)
-    queued, polls = 0, 0
-    while True:
-        c.request('GET', '/jobs/' + job)
-        resp = c.getresponse()
-        d = resp.read()
-        polls += 1
-        if resp.status == 200:
-            queued = json.loads(d)['job'].get('jobProcessDetails', {}).get('numberOfQueuedThings', 0)
-        now = time.monotonic()
-        if queued >= n or now - t0 > 300:
-            break
-        time.sleep(0.01)
-    ok = queued >= n
-    print('op=fanout store=%s round=%d things=%d create_ms=%.1f queued_s=%.3f polls=%d%s' %
-          (store, r, n, (t1 - t0) * 1e3, now - t0, polls, '' if ok else ' failed=1'))
-    sys.stdout.flush()
-    if not ok:
-        sys.exit(1)
-EOF
+	for r in $(seq 1 "$rounds"); do
+		pgp=
+		[[ $name == postgres ]] && pgp=$(pg_pids)
+		n0=$(cpu_ticks "$pid")
+		# shellcheck disable=SC2086 # pgp: a list of pids
+		p0=$(cpu_ticks $pgp)
+		out=$(python3 "$here/fanout-wait.py" "$control" "$group" "$things" \
+			"scale-$name-$r-$(date +%s)") || rc=$?
+		pg_cpu=-
+		# shellcheck disable=SC2086
+		[[ -n $pgp ]] && pg_cpu=$(secs $(($(cpu_ticks $pgp) - p0)))
+		echo "op=fanout store=$name round=$r things=$things $out" \
+			"jobsd_cpu_s=$(secs $(($(cpu_ticks "$pid") - n0))) pg_cpu_s=$pg_cpu"
+		[[ $rc -eq 0 ]] || break
+	done
 	echo "op=jobsd store=$name peak_rss_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status")" \
 		"fanout_chunk=${chunk:-default}"
 	stop_pid "$pid"
