@@ -66,7 +66,7 @@ static const struct opt opts[] = {
 	    "loopback listeners only"},
 	{"fanout-chunk", OPT_NUM, O(fanout_chunk), "N",
 	    "things a job's fan-out queues per transaction; other writes run between chunks "
-	    "[500]"},
+	    "[500; 2000 on PostgreSQL]"},
 	{"test-fanout-pause-ms", OPT_NUM, O(test_fanout_pause_ms), "MS",
 	    "test rig only: pause between fan-out chunks, so a test can stop jobsd midway [0]"},
 	{"store-check", OPT_STR, O(store_check), "quick|full|off",

@@ -974,6 +974,11 @@ copystore_main(int argc, char **argv)
 		goto out;
 	}
 	rc = run(&c, force);
+	/* PostgreSQL's planner knows nothing of the rows yet, and autovacuum
+	 * would get to them while jobsd runs (bench/README.md, "Scale") */
+	if (rc == COPYSTORE_OK && strncmp(to, "sqlite:", 7) != 0)
+		printf("next: run VACUUM (ANALYZE) in the target database before starting jobsd"
+		       " on it\n");
 out:
 	store_rollback(c.dst);
 	store_rollback(c.src);

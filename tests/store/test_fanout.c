@@ -86,6 +86,58 @@ TEST(t_thing_resolve_one_pass)
 	commit(tx);
 }
 
+/*
+ * Regression (thing_resolve_hashed_subplan): PostgreSQL planned the
+ * per-name EXISTS as a scan of every thing once ~1,000 names came at once.
+ * 3,000 names, unsorted, with executions of the job only on some of them
+ * and on things outside the names' range (the backend may skip the
+ * execution probes when the job has none in that range).
+ */
+TEST(t_thing_resolve_many_names_and_ranges)
+{
+	enum { N = 3000 };
+	struct store_tx *tx = fresh();
+	struct store_target *v = calloc(N, sizeof(*v));
+	char(*names)[16] = calloc(N, sizeof(*names));
+	struct jd_exec x;
+	int wrong = 0;
+
+	for (int i = 0; i < N; i++) {
+		/* every third name's thing exists; the order is shuffled */
+		snprintf(names[i], sizeof(names[i]), "r%05d", (i * 7919) % N);
+		v[i].name = names[i];
+	}
+	for (int k = 0; k < N; k += 3) {
+		char n[16];
+		snprintf(n, sizeof(n), "r%05d", k);
+		thing(tx, n);
+	}
+	exec_of(&x, "j1", "r00030", 1, JD_EXEC_SUCCEEDED);
+	CHECK_EQ_INT(store_exec_insert(tx, &x), 0);
+	exec_of(&x, "j1", "a-before", 1, JD_EXEC_QUEUED); /* outside the range */
+	CHECK_EQ_INT(store_exec_insert(tx, &x), 0);
+	CHECK_EQ_INT(store_thing_resolve(tx, "j1", v, N), 0);
+	for (int i = 0; i < N; i++) {
+		int k = atoi(names[i] + 1);
+		bool with = k == 30;
+		if (v[i].exists != (k % 3 == 0) || v[i].latest_number != (with ? 1 : 0) ||
+		    v[i].latest_status != (with ? JD_EXEC_SUCCEEDED : -1))
+			wrong++;
+	}
+	CHECK_EQ_INT(wrong, 0);
+	/* the job's only execution outside the names' range: none is seen */
+	CHECK_EQ_INT(store_exec_delete(tx, "j1", "r00030", 1), 0);
+	CHECK_EQ_INT(store_thing_resolve(tx, "j1", v, N), 0);
+	for (int i = 0, k; i < N; i++)
+		if ((k = atoi(names[i] + 1), v[i].exists != (k % 3 == 0)) ||
+		    v[i].latest_number != 0)
+			wrong++;
+	CHECK_EQ_INT(wrong, 0);
+	commit(tx);
+	free(v);
+	free(names);
+}
+
 struct names {
 	char v[8][JD_THING_NAME_MAX + 1];
 	int n;
@@ -262,6 +314,7 @@ main(int argc, char **argv)
 		return 2;
 
 	RUN(t_thing_resolve_one_pass);
+	RUN(t_thing_resolve_many_names_and_ranges);
 	RUN(t_member_walk_pages_one_group);
 	RUN(t_fanout_cursor_durable);
 	RUN(t_exec_insert_first_batch);

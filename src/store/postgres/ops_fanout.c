@@ -43,13 +43,27 @@ array_names(struct buf *b, const struct store_target *v, size_t n)
 int
 pg__thing_resolve(struct store_tx *tx, const char *job_id, struct store_target *v, size_t n)
 {
+	/* One or two index probes per name, as LATERAL subqueries with LIMIT 1
+	 * (which the planner can neither pull up into a join nor hash): with an
+	 * EXISTS in the select list, PostgreSQL planned a "hashed SubPlan" once
+	 * the array held ~1,000 names, a sequential scan of every thing per
+	 * call (272 ms per 2,000-name fan-out chunk over 100,000 things,
+	 * bench/README.md "Scale"), and worse as the registry grows. The
+	 * executions are probed only if the job has one in the names' range
+	 * [$3, $4] (one probe, an InitPlan: a fan-out's chunk walks a group in
+	 * name order, so the job has none there yet). */
 	static const char sql[] =
-	    "SELECT u.i - 1, EXISTS (SELECT 1 FROM things WHERE name = u.name),"
-	    " (SELECT number * 16 + status FROM executions"
-	    "  WHERE job_id = $2 AND thing_name = u.name ORDER BY number DESC LIMIT 1)"
-	    " FROM unnest($1::text[]) WITH ORDINALITY AS u(name, i)";
+	    "SELECT u.i - 1, t.ok, e.packed"
+	    " FROM unnest($1::text[]) WITH ORDINALITY AS u(name, i)"
+	    " LEFT JOIN LATERAL (SELECT true AS ok FROM things WHERE name = u.name LIMIT 1) t"
+	    "  ON true"
+	    " LEFT JOIN LATERAL (SELECT number * 16 + status AS packed FROM executions"
+	    "  WHERE (SELECT EXISTS (SELECT 1 FROM executions WHERE job_id = $2"
+	    "   AND thing_name >= $3 AND thing_name <= $4))"
+	    "  AND job_id = $2 AND thing_name = u.name ORDER BY number DESC LIMIT 1) e"
+	    "  ON true";
 	struct buf b = BUF_INIT;
-	const char *vals[2];
+	const char *vals[4], *lo, *hi;
 	PGresult *r = NULL;
 	int rc;
 
@@ -60,10 +74,20 @@ pg__thing_resolve(struct store_tx *tx, const char *job_id, struct store_target *
 	}
 	if (n == 0)
 		return 0;
+	/* the range in byte order, as the names' COLLATE "C" */
+	lo = hi = v[0].name;
+	for (size_t i = 1; i < n; i++) {
+		if (strcmp(v[i].name, lo) < 0)
+			lo = v[i].name;
+		if (strcmp(v[i].name, hi) > 0)
+			hi = v[i].name;
+	}
 	array_names(&b, v, n);
 	vals[0] = buf_cstr(&b);
 	vals[1] = job_id;
-	rc = pg__params(pg__conn(tx), "thing_resolve", sql, 2, vals, &r);
+	vals[2] = lo;
+	vals[3] = hi;
+	rc = pg__params(pg__conn(tx), "thing_resolve", sql, 4, vals, &r);
 	for (int k = 0; rc == 0 && k < PQntuples(r); k++) {
 		int64_t i = pg__i64(r, k, 0);
 		const char *ex = pg__val(r, k, 1);
