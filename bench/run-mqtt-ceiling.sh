@@ -13,8 +13,11 @@
 #
 #   bench/run-mqtt-ceiling.sh [--rounds R] [--things N] [--jobs J]
 #                             [--mqtt-threads T] [--duration S] [--hard-cap S]
+#                             [--mqtt-qos 0|1]
 #   defaults: 2 rounds, 5,000 devices, 6 jobs each, 2 generator threads,
-#   duration 60 s (the run ends when every device has done its J jobs).
+#   duration 60 s (the run ends when every device has done its J jobs),
+#   QoS 1 (--mqtt-qos 0: the devices publish and subscribe at QoS 0, and so
+#   does the echo; jobsd still publishes at QoS 1, delivered at 0).
 #
 # Prints jdbench's lines, then per round and responder
 #   op=mqtt-ceiling round=R responder=echo|jobsd exec_per_s=.. executions=..
@@ -34,7 +37,7 @@ JOBSD=${JOBSD:-$root/build/jobsd}
 JDBENCH=${JDBENCH:-$root/build/bench/jdbench}
 MQTT_ECHO=${MQTT_ECHO:-$root/build/bench/mqtt_echo}
 JOBSD_ARGS=${JOBSD_ARGS:-}
-rounds=2 things=5000 jobs=6 threads=2 duration=60 cap=
+rounds=2 things=5000 jobs=6 threads=2 duration=60 cap= qos=1
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--rounds) rounds=$2 ;;
@@ -43,6 +46,7 @@ while [[ $# -gt 0 ]]; do
 	--mqtt-threads) threads=$2 ;;
 	--duration) duration=$2 ;;
 	--hard-cap) cap=$2 ;;
+	--mqtt-qos) qos=$2 ;;
 	*)
 		echo "run-mqtt-ceiling.sh: unknown option $1" >&2
 		exit 2
@@ -86,7 +90,7 @@ start_responder() {
 	local kind=$1 r=$2 line
 	mkfifo "$tmp/stdout.$kind.$r"
 	if [[ $kind == echo ]]; then
-		"$MQTT_ECHO" --mqtt "127.0.0.1:$mport" --jobs "$jobs" --username jobsd \
+		"$MQTT_ECHO" --mqtt "127.0.0.1:$mport" --jobs "$jobs" --username jobsd --qos "$qos" \
 			>"$tmp/stdout.$kind.$r" 2>"$tmp/$kind.$r.log" &
 	else
 		# shellcheck disable=SC2086
@@ -127,7 +131,7 @@ for r in $(seq 1 "$rounds"); do
 	for kind in echo jobsd; do
 		start_responder "$kind" "$r"
 		args=(--things "$things" --jobs "$jobs" --mqtt-threads "$threads" --duration "$duration"
-			--hard-cap "$cap" --mqtt "127.0.0.1:$mport" --prefix "r$r$kind-")
+			--hard-cap "$cap" --mqtt "127.0.0.1:$mport" --mqtt-qos "$qos" --prefix "r$r$kind-")
 		if [[ $kind == echo ]]; then
 			args+=(--setup none)
 		else
