@@ -23,7 +23,12 @@
 #   op=mqtt-ceiling round=R responder=echo|jobsd exec_per_s=.. executions=..
 #       notifications=.. (notify and notify-next the devices got) responder_us=.. broker_us=.. generator_us=.. total_us=..
 # (microseconds of CPU per completed execution), and per round
-#   op=mqtt-ceiling-ratio round=R jobsd_per_echo=..
+#   op=mqtt-ceiling-ratio round=R echo_exec_per_s=.. jobsd_exec_per_s=..
+#       jobsd_per_echo=.. cpu_bound_echo=.. cpu_bound_jobsd=.. cpu_bound_ratio=..
+# cpu_bound_X is the rate the CPU per execution allows on this machine when
+# nothing else runs: min(cores x 1e6 / total_us, 1e6 / broker_us), since
+# Mosquitto runs on one thread. On a shared machine the measured rates move
+# with the other load; the CPU per execution and the bound move much less.
 # JOBSD_ARGS adds jobsd flags; BROKER_CONF appends lines to the broker's
 # config. Builds nothing (JOBSD=, JDBENCH=, MQTT_ECHO= override the paths).
 # Exit status 0, 1 if a device-mqtt run had errors, 3 if a server did not
@@ -60,6 +65,7 @@ for bin in "$JOBSD" "$JDBENCH" "$MQTT_ECHO"; do
 done
 command -v mosquitto >/dev/null || { echo "run-mqtt-ceiling.sh: mosquitto not installed" >&2; exit 3; }
 hz=$(getconf CLK_TCK)
+cpus=$(nproc)
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/jdceil.XXXXXX")
 broker=
@@ -127,7 +133,7 @@ stop_responder() {
 rc=0
 summary=()
 for r in $(seq 1 "$rounds"); do
-	declare -A rate=()
+	declare -A rate=() total=() brk=()
 	for kind in echo jobsd; do
 		start_responder "$kind" "$r"
 		args=(--things "$things" --jobs "$jobs" --mqtt-threads "$threads" --duration "$duration"
@@ -162,6 +168,8 @@ for r in $(seq 1 "$rounds"); do
 		echo "$line"
 		summary+=("$line")
 		rate[$kind]=$(sed -n 's/.*exec_per_s=\([0-9.]*\).*/\1/p' <<<"$line")
+		total[$kind]=$(sed -n 's/.*total_us=\([0-9.]*\).*/\1/p' <<<"$line")
+		brk[$kind]=$(sed -n 's/.*broker_us=\([0-9.]*\).*/\1/p' <<<"$line")
 		stop_responder
 		if [[ $kind == jobsd ]] && grep -v -e 'AUTH IS OFF' -e 'TEST-RIG MODE' "$tmp/jobsd.$r.log" | grep -q .; then
 			echo "run-mqtt-ceiling.sh: jobsd logged:" >&2
@@ -169,8 +177,15 @@ for r in $(seq 1 "$rounds"); do
 		fi
 		rm -f "$tmp/bench$r.db"*
 	done
-	summary+=("$(awk -v e="${rate[echo]:-0}" -v j="${rate[jobsd]:-0}" -v round="$r" 'BEGIN { printf "op=mqtt-ceiling-ratio round=%s echo_exec_per_s=%s jobsd_exec_per_s=%s jobsd_per_echo=%.2f\n", round, e, j, (e > 0 ? j / e : 0) }')")
-	unset rate
+	summary+=("$(awk -v e="${rate[echo]:-0}" -v j="${rate[jobsd]:-0}" -v round="$r" \
+		-v et="${total[echo]:-0}" -v jt="${total[jobsd]:-0}" -v eb="${brk[echo]:-0}" -v jb="${brk[jobsd]:-0}" -v cpus="$cpus" '
+		function bound(t, b,   c, m) { if (t <= 0 || b <= 0) return 0; c = cpus * 1e6 / t; m = 1e6 / b; return c < m ? c : m }
+		BEGIN {
+			be = bound(et, eb); bj = bound(jt, jb)
+			printf "op=mqtt-ceiling-ratio round=%s echo_exec_per_s=%s jobsd_exec_per_s=%s jobsd_per_echo=%.2f cpu_bound_echo=%.0f cpu_bound_jobsd=%.0f cpu_bound_ratio=%.2f\n",
+				round, e, j, (e > 0 ? j / e : 0), be, bj, (be > 0 ? bj / be : 0)
+		}')")
+	unset rate total brk
 done
 echo "# summary (CPU in microseconds per completed execution; load average: $(cut -d' ' -f1-3 /proc/loadavg))"
 printf '%s\n' "${summary[@]}"
