@@ -1,10 +1,9 @@
 /*
  * bridge.c: libmosquitto glue for the MQTT device plane.
  *
- * One client connection per jobsd node; a loop thread (loop.c: jobsd's own
- * over plain TCP, libmosquitto's with TLS) runs the network loop and
- * reconnects with exponential backoff (1 s to 30 s) when the broker goes
- * away; every (re)connection subscribes again. With
+ * One client connection per jobsd node; libmosquitto's own thread runs the
+ * network loop and reconnects with exponential backoff (1 s to 30 s) when the
+ * broker goes away; every (re)connection subscribes again. With
  * --mqtt-protocol auto, MQTT 5 is tried first and 3.1.1 used when the broker
  * refuses it (CONNACK "unacceptable protocol version") or closes the
  * connection before any CONNACK (RabbitMQ 3.x); a later such failure
@@ -688,7 +687,6 @@ on_connect(struct mosquitto *m, void *arg, int rc)
 	}
 	atomic_store(&b->connected, true);
 	b->connected_ms = mono_ms();
-	mqtt__loop_connected(b);
 	mqtt__out_connected(b);
 	log_info("mqtt: connected to %s:%d as %s (MQTT %s)", b->cfg.host, b->cfg.port, b->client_id,
 	    b->protocol == MQTT_PROTOCOL_V5 ? "5" : "3.1.1");
@@ -756,7 +754,7 @@ on_disconnect(struct mosquitto *m, void *arg, int rc)
 	if (!taken) {
 		if (was && b->streak > 0) {
 			b->streak = 0;
-			mqtt__reconnect_delay(b, 1, BACKOFF_MAX_S, true);
+			mosquitto_reconnect_delay_set(m, 1, BACKOFF_MAX_S, true);
 		}
 		log_warn("mqtt: lost the broker (%s); reconnecting",
 		    rc == MQTT_RC_SESSION_TAKEN_OVER ? "session taken over" :
@@ -768,7 +766,7 @@ on_disconnect(struct mosquitto *m, void *arg, int rc)
 	unsigned delay = b->streak >= 5 ? BACKOFF_MAX_S : 1u << b->streak;
 	if (delay > BACKOFF_MAX_S)
 		delay = BACKOFF_MAX_S;
-	mqtt__reconnect_delay(b, delay, delay, false);
+	mosquitto_reconnect_delay_set(m, delay, delay, false);
 	if (gate_pass(&b->gate_takeover, &held))
 		log_warn(
 		    "mqtt: %s (%d times in a row, %llu more not logged): possibly another client "
@@ -892,7 +890,7 @@ mqtt_bridge_create(const struct mqtt_config *cfg, struct svc *svc, struct mqtt_b
 	mosquitto_message_callback_set(b->mosq, on_message);
 	jd_metrics.mqtt_op_names = op_name;
 	jd_metrics.mqtt_nops = MQTT_T__COUNT;
-	mqtt__reconnect_delay(b, 1, BACKOFF_MAX_S, true);
+	mosquitto_reconnect_delay_set(b->mosq, 1, 30, true);
 	if (b->username != NULL &&
 	    mosquitto_username_pw_set(b->mosq, b->username, b->password) != MOSQ_ERR_SUCCESS) {
 		rc = jd_error_set(e, JD_EINVAL, "mqtt: invalid username or password");
@@ -919,8 +917,9 @@ mqtt_bridge_create(const struct mqtt_config *cfg, struct svc *svc, struct mqtt_b
 	if (rc != MOSQ_ERR_SUCCESS)
 		log_warn("mqtt: cannot reach %s:%d yet (%s); will keep trying", b->host, cfg->port,
 		    mosquitto_strerror(rc));
-	if (mqtt__loop_start(b) != 0) {
-		rc = jd_error_set(e, JD_EINTERNAL, "mqtt: cannot start the network loop");
+	if ((rc = mosquitto_loop_start(b->mosq)) != MOSQ_ERR_SUCCESS) {
+		rc = jd_error_set(e, JD_EINTERNAL, "mqtt: cannot start the network loop: %s",
+		    mosquitto_strerror(rc));
 		goto fail;
 	}
 	/* Give the first subscription a moment, so a device that connects right
@@ -961,7 +960,7 @@ mqtt_bridge_stop(struct mqtt_bridge *b)
 	workers_stop(b);                    /* queued ones are answered */
 	atomic_store(&b->connected, false); /* the sink now drops notifications */
 	mosquitto_disconnect(b->mosq);      /* after the replies already queued */
-	mqtt__loop_stop(b);
+	mosquitto_loop_stop(b->mosq, false);
 }
 
 void

@@ -16,7 +16,7 @@
 #include "mqtt/mqtt.h"
 #include "util/buf.h"
 
-struct mosquitto; /* libmosquitto's: only bridge.c, out.c and loop.c include mosquitto.h */
+struct mosquitto; /* libmosquitto's: only bridge.c includes mosquitto.h */
 
 #define SUB_TOPIC "$aws/things/+/jobs/#"
 
@@ -186,15 +186,6 @@ struct mqtt_bridge {
 	pthread_t sender;
 	struct gate gate_drop; /* out_mu */
 	atomic_uint_fast64_t n_deferred, n_coalesced, n_dropped;
-	/* the network loop (loop.c) */
-	bool own_loop;     /* plain TCP: jobsd's loop thread, publishes written at once */
-	bool loop_started; /* either loop runs */
-	pthread_t loop;
-	atomic_bool loop_stop;
-	int64_t drain_until_ms;          /* stop: queued packets may take until then */
-	unsigned rc_delay, rc_delay_max; /* reconnect back-off (loop thread and create) */
-	unsigned rc_count;               /* attempts in a row since the last CONNACK */
-	bool rc_exp;
 };
 
 /* Publish payload on topic at qos (0 or 1), not retained, counted in the
@@ -224,15 +215,6 @@ bool mqtt__out_room_wait(struct mqtt_bridge *b);
  * (head) from its current state. */
 void mqtt__notify_send(struct mqtt_bridge *b, const char *thing, const char *ns, const char *job,
     bool list, bool head);
-/* loop.c: start the network loop after mosquitto_connect_async (0, or -1
- * when no thread starts); stop it after mosquitto_disconnect (the packets
- * queued before go out first, for LOOP_DRAIN_MS at most); no-op when not
- * started. reconnect_delay: libmosquitto's back-off for either loop;
- * loop_connected: a CONNACK came (loop thread), the back-off starts again. */
-int mqtt__loop_start(struct mqtt_bridge *b);
-void mqtt__loop_stop(struct mqtt_bridge *b);
-void mqtt__reconnect_delay(struct mqtt_bridge *b, unsigned delay, unsigned max, bool exponential);
-void mqtt__loop_connected(struct mqtt_bridge *b);
 /* svc's clock, in seconds (the timestamps of replies and notifications). */
 int64_t mqtt__now_s(struct mqtt_bridge *b);
 /* svc's notification sink (notify.c): publishes notify and notify-next. */
