@@ -51,6 +51,7 @@ struct scen_opts {
 	unsigned mqtt_threads;
 	int mqtt_qos;
 	unsigned procs; /* device-fleet: generator processes (0: one per 6,000 devices) */
+	int no_setup;   /* device-mqtt --setup none: no HTTP set-up (bench/mqtt_echo.c answers) */
 };
 
 /*

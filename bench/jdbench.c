@@ -51,7 +51,7 @@ usage(FILE *f)
 	    "                   [--things N] [--jobs J] [--prefix P] [--region R]\n"
 	    "                   [--account A] [--execution-number E] [--header 'N: V']\n"
 	    "                   [--sizes N1,N2,...] [--mqtt HOST:PORT] [--mqtt-threads T]\n"
-	    "                   [--mqtt-qos 0|1] [load options]\n"
+	    "                   [--mqtt-qos 0|1] [--setup none] [load options]\n"
 	    "NAME: basic, control-read, control-write, device-http, fanout, device-mqtt,\n"
 	    "      device-fleet [--procs P], create-targets, associate-targets,\n"
 	    "      fanout-under-load [--targets N]\n"
@@ -299,6 +299,12 @@ main(int argc, char **argv)
 			if (parse_u64(val, 1, &v) != 0)
 				return bad(f, val);
 			b.mqtt_qos = (int)v;
+		} else if (!is_run && strcmp(f, "--setup") == 0) {
+			/* device-mqtt --setup none: the things and jobs exist already, or
+			 * bench/mqtt_echo.c answers instead of jobsd (run-mqtt-ceiling.sh) */
+			if (strcmp(val, "none") != 0)
+				return bad(f, val);
+			b.no_setup = 1;
 		} else if (!is_run && strcmp(f, "--prefix") == 0) {
 			if (strlen(val) > 32 ||
 			    strspn(val,
@@ -351,7 +357,8 @@ main(int argc, char **argv)
 		bench_run_free(&run);
 		return rc;
 	}
-	if (!have_control || (!have_data && strcmp(scen, "basic") == 0) ||
+	if ((!have_control && !(b.no_setup && strcmp(scen, "device-mqtt") == 0)) ||
+	    (!have_data && strcmp(scen, "basic") == 0) ||
 	    (!have_data && strcmp(scen, "device-http") == 0)) {
 		fprintf(stderr, "jdbench: scenario %s needs --control%s\n", scen,
 		    strcmp(scen, "basic") == 0 || strcmp(scen, "device-http") == 0 ? " and --data" :

@@ -67,21 +67,42 @@ putstr(uint8_t *p, const char *s, size_t n)
 size_t
 mq_enc_connect(uint8_t *out, size_t cap, int version, const char *client_id, uint16_t keepalive_s)
 {
-	size_t id = strlen(client_id), body, h;
-	uint8_t *p;
+	return mq_enc_connect_auth(out, cap, version, client_id, keepalive_s, NULL, NULL);
+}
 
-	if (id > 65535 || (version != MQ_V311 && version != MQ_V5))
+size_t
+mq_enc_connect_auth(uint8_t *out, size_t cap, int version, const char *client_id,
+    uint16_t keepalive_s, const char *username, const char *password)
+{
+	size_t id = strlen(client_id), user = username ? strlen(username) : 0,
+	       pass = password ? strlen(password) : 0, body, h;
+	uint8_t *p, flags = 0x02; /* clean session / clean start */
+
+	if (id > 65535 || user > 65535 || pass > 65535 || (password != NULL && username == NULL) ||
+	    (version != MQ_V311 && version != MQ_V5))
 		return 0;
 	body = 10 + (version == MQ_V5 ? 1 : 0) + 2 + id;
+	if (username != NULL) {
+		flags |= 0x80;
+		body += 2 + user;
+	}
+	if (password != NULL) {
+		flags |= 0x40;
+		body += 2 + pass;
+	}
 	if ((h = header(out, cap, MQ_CONNECT << 4, body)) == 0)
 		return 0;
 	p = putstr(out + h, "MQTT", 4);
 	*p++ = (uint8_t)version;
-	*p++ = 0x02; /* clean session / clean start */
+	*p++ = flags;
 	p = put16(p, keepalive_s);
 	if (version == MQ_V5)
 		*p++ = 0; /* no properties */
-	putstr(p, client_id, id);
+	p = putstr(p, client_id, id);
+	if (username != NULL)
+		p = putstr(p, username, user);
+	if (password != NULL)
+		putstr(p, password, pass);
 	return h + body;
 }
 
@@ -197,6 +218,69 @@ skip_props(const uint8_t **p, const uint8_t *end)
 	return 0;
 }
 
+/* A CONNACK's properties (at p, within end): the receive maximum (0x21) is
+ * kept, the others skipped by their type. */
+static int
+connack_props(const uint8_t *p, const uint8_t *end, struct mq_pkt *pk)
+{
+	size_t len;
+	int k = varint_get(p, (size_t)(end - p), &len);
+	const uint8_t *q, *stop;
+
+	if (k <= 0 || len > (size_t)(end - p - k))
+		return -1;
+	q = p + k;
+	stop = q + len;
+	while (q < stop) {
+		uint8_t id = *q++;
+		size_t skip;
+		switch (id) {
+		case 0x24:
+		case 0x25:
+		case 0x28:
+		case 0x29:
+		case 0x2a: /* byte */
+			skip = 1;
+			break;
+		case 0x13:
+		case 0x21:
+		case 0x22: /* two-byte integer */
+			if (stop - q < 2)
+				return -1;
+			if (id == 0x21)
+				pk->recv_max = get16(q);
+			skip = 2;
+			break;
+		case 0x11:
+		case 0x27: /* four-byte integer */
+			skip = 4;
+			break;
+		case 0x12:
+		case 0x15:
+		case 0x16:
+		case 0x1a:
+		case 0x1c:
+		case 0x1f: /* string, binary */
+			if (stop - q < 2)
+				return -1;
+			skip = 2 + (size_t)get16(q);
+			break;
+		case 0x26: /* user property: two strings */
+			if (stop - q < 2 || (size_t)(stop - q) < 4 + (size_t)get16(q))
+				return -1;
+			skip = 2 + (size_t)get16(q);
+			skip += 2 + (size_t)get16(q + skip);
+			break;
+		default:
+			return -1;
+		}
+		if ((size_t)(stop - q) < skip)
+			return -1;
+		q += skip;
+	}
+	return 0;
+}
+
 long
 mq_parse(const uint8_t *in, size_t n, int version, struct mq_pkt *pk)
 {
@@ -223,6 +307,8 @@ mq_parse(const uint8_t *in, size_t n, int version, struct mq_pkt *pk)
 		if (rl < 2)
 			return -1;
 		pk->code = p[1];
+		if (version == MQ_V5 && rl > 2 && connack_props(p + 2, end, pk) != 0)
+			return -1;
 		break;
 	case MQ_PUBLISH: {
 		size_t tl;
@@ -299,8 +385,17 @@ mq_conn_open(struct mq_conn *c, const struct sockaddr *src, socklen_t srclen,
     const struct sockaddr *dst, socklen_t dstlen, int version, const char *client_id,
     uint16_t keepalive_s)
 {
+	return mq_conn_open_auth(c, src, srclen, dst, dstlen, version, client_id, keepalive_s, NULL,
+	    NULL);
+}
+
+int
+mq_conn_open_auth(struct mq_conn *c, const struct sockaddr *src, socklen_t srclen,
+    const struct sockaddr *dst, socklen_t dstlen, int version, const char *client_id,
+    uint16_t keepalive_s, const char *username, const char *password)
+{
 	int one = 1;
-	uint8_t pkt[512];
+	uint8_t pkt[1024];
 	size_t n;
 
 	memset(c, 0, sizeof(*c));
@@ -314,11 +409,13 @@ mq_conn_open(struct mq_conn *c, const struct sockaddr *src, socklen_t srclen,
 		goto fail;
 	if (connect(c->fd, dst, dstlen) != 0 && errno != EINPROGRESS)
 		goto fail;
-	if ((n = mq_enc_connect(pkt, sizeof(pkt), version, client_id, keepalive_s)) == 0) {
+	if ((n = mq_enc_connect_auth(pkt, sizeof(pkt), version, client_id, keepalive_s, username,
+	         password)) == 0) {
 		errno = EINVAL;
 		goto fail;
 	}
 	mq_conn_queue(c, pkt, n);
+	memset(pkt, 0, sizeof(pkt)); /* the password */
 	return 0;
 fail : {
 	int e = errno;

@@ -11,8 +11,8 @@
  * one epoll loop (scen_fleet.c), thousands per process, where libmosquitto
  * costs a client object, a socket pair and several syscalls per packet.
  *
- * Only what a simulated device needs: CONNECT (clean session, no will, no
- * password), SUBSCRIBE of one filter, PUBLISH at QoS 0 or 1 both ways,
+ * Only what a simulated device (or bench/mqtt_echo.c's responder) needs:
+ * CONNECT (clean session, no will, an optional user name and password), SUBSCRIBE of one filter, PUBLISH at QoS 0 or 1 both ways,
  * PUBACK, PINGREQ, DISCONNECT. MQTT 5 properties are written empty and
  * skipped when read.
  */
@@ -51,6 +51,7 @@ struct mq_pkt {
 	size_t topic_len;
 	const uint8_t *payload; /* PUBLISH */
 	size_t payload_len;
+	uint16_t recv_max; /* CONNACK (v5): the broker's Receive Maximum, 0 = none sent */
 };
 
 /*
@@ -60,6 +61,10 @@ struct mq_pkt {
  */
 size_t mq_enc_connect(uint8_t *out, size_t cap, int version, const char *client_id,
     uint16_t keepalive_s);
+/* The same with a user name and a password (either may be NULL; a password
+ * needs a user name). */
+size_t mq_enc_connect_auth(uint8_t *out, size_t cap, int version, const char *client_id,
+    uint16_t keepalive_s, const char *username, const char *password);
 /* One filter; opts are MQTT 5 subscription options (no-local 0x04, ...)
  * beyond the QoS, ignored with 3.1.1. */
 size_t mq_enc_subscribe(uint8_t *out, size_t cap, int version, uint16_t pid, const char *filter,
@@ -95,6 +100,10 @@ struct mq_conn {
 int mq_conn_open(struct mq_conn *c, const struct sockaddr *src, socklen_t srclen,
     const struct sockaddr *dst, socklen_t dstlen, int version, const char *client_id,
     uint16_t keepalive_s);
+/* The same with a user name and a password (mq_enc_connect_auth). */
+int mq_conn_open_auth(struct mq_conn *c, const struct sockaddr *src, socklen_t srclen,
+    const struct sockaddr *dst, socklen_t dstlen, int version, const char *client_id,
+    uint16_t keepalive_s, const char *username, const char *password);
 /* Queue bytes (a packet from an encoder) for sending. */
 void mq_conn_queue(struct mq_conn *c, const void *p, size_t n);
 /* Queue a PUBLISH; a QoS 1 publish gets the next packet id. */

@@ -2,7 +2,8 @@
  * scen_mqtt.c: device-mqtt, N simulated devices on the MQTT device plane.
  *
  * Set-up goes over HTTP (things, a group when N > 100, J jobs over all of
- * them). Then every device connects to the broker with client id = its thing
+ * them); --setup none skips it (bench/mqtt_echo.c answers instead of jobsd,
+ * bench/run-mqtt-ceiling.sh). Then every device connects to the broker with client id = its thing
  * name (the shipped ACL confines it to $aws/things/<client id>/jobs/#),
  * subscribes to $aws/things/<t>/jobs/# and, once every device is subscribed,
  * loops: publish start-next, wait for start-next/accepted, publish
@@ -29,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -392,6 +394,17 @@ print_lat(const char *op, struct bench_lat *l, uint64_t requests, uint64_t error
 	    bench_lat_pct(l, 100), json);
 }
 
+/* This process's CPU time so far (all threads), in microseconds. */
+static uint64_t
+cpu_us(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000u +
+	    (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
 static int
 setup(const struct scen_opts *o)
 {
@@ -422,7 +435,7 @@ scen_device_mqtt_run(const struct scen_opts *o)
 	int port = 0, rc = 2;
 	unsigned started = 0, conn_fail = 0;
 	char conn_first[300] = "";
-	uint64_t t_conn0, t_ready = 0;
+	uint64_t t_conn0, t_ready = 0, cpu0 = 0, cpu1 = 0;
 
 	if (!o->have_mqtt) {
 		fprintf(stderr, "jdbench: device-mqtt needs --mqtt HOST:PORT\n");
@@ -441,7 +454,7 @@ scen_device_mqtt_run(const struct scen_opts *o)
 		nt = 1;
 	if (nt > n)
 		nt = n;
-	if (setup(o) != 0)
+	if (!o->no_setup && setup(o) != 0)
 		return 2;
 
 	mosquitto_lib_init();
@@ -538,6 +551,10 @@ scen_device_mqtt_run(const struct scen_opts *o)
 			nanosleep(&pause, NULL);
 		t_ready = bench_now_ns();
 	}
+	/* run-mqtt-ceiling.sh takes the other processes' CPU from this line on */
+	fprintf(stderr, "jdbench: device-mqtt: %u devices subscribed of %u; running\n",
+	    atomic_load(&sh.ready), n);
+	cpu0 = cpu_us();
 	sh.t0 = bench_now_ns();
 	sh.t_stop = sh.t0 + (uint64_t)(o->common.duration_s * 1e9);
 	sh.t_cap = sh.t0 + (uint64_t)(o->common.hard_cap_s * 1e9);
@@ -548,6 +565,7 @@ out:
 		atomic_store(&sh.phase, PH_STOP);
 	for (unsigned t = 0; t < started; t++)
 		pthread_join(ws[t].th, NULL);
+	cpu1 = cpu_us();
 	if (rc == 0) {
 		struct mworker all;
 		uint64_t t_end = sh.t0;
@@ -590,6 +608,14 @@ out:
 		/* The headline: executions completed per second, start-next to SUCCEEDED. */
 		print_lat("MqttExecution", &all.lat_exec, all.completed, all.errors, run_s,
 		    o->common.json);
+		/* the generator's own CPU over the run (the devices' MQTT clients) */
+		printf(
+		    "op=MqttGeneratorCpu run_cpu_s=%.2f us_per_execution=%.1f notifications=%" PRIu64
+		    "\n",
+		    (double)(cpu1 - cpu0) / 1e6,
+		    all.completed ? (double)(cpu1 - cpu0) / (double)all.completed : 0.0,
+		    all.notices);
+		fflush(stdout);
 		fprintf(stderr,
 		    "jdbench: device-mqtt: %u devices subscribed of %u, %" PRIu64
 		    " executions completed (expected %" PRIu64 "), %" PRIu64

@@ -27,6 +27,15 @@ test_encode(void)
 	CHECK_INT(b[8], 4);
 	CHECK_INT(mq_enc_connect(b, sizeof(b), 3, "d1", 60), 0);
 	CHECK_INT(mq_enc_connect(b, 10, MQ_V5, "d1", 60), 0); /* does not fit */
+	/* with a user name and password: flags 0xc2, both strings after the id */
+	n = mq_enc_connect_auth(b, sizeof(b), MQ_V311, "d1", 0, "u", "pw");
+	{
+		static const uint8_t want[] = {0x10, 21, 0, 4, 'M', 'Q', 'T', 'T', 4, 0xc2, 0, 0, 0,
+		    2, 'd', '1', 0, 1, 'u', 0, 2, 'p', 'w'};
+		CHECK_INT(n, sizeof(want));
+		CHECK(memcmp(b, want, sizeof(want)) == 0);
+	}
+	CHECK_INT(mq_enc_connect_auth(b, sizeof(b), MQ_V5, "d1", 0, NULL, "pw"), 0);
 
 	/* SUBSCRIBE pid 1, "a/#", QoS 1 + no-local (MQTT 5) */
 	static const uint8_t s5[] = {0x82, 9, 0, 1, 0, 0, 3, 'a', '/', '#', 0x05};
@@ -75,6 +84,13 @@ test_parse(void)
 	CHECK_INT(mq_parse(ca, sizeof(ca), MQ_V5, &p), sizeof(ca));
 	CHECK_INT(p.type, MQ_CONNACK);
 	CHECK_INT(p.code, 0);
+	CHECK_INT(p.recv_max, 100);
+	/* a topic alias maximum (2 bytes) and an assigned client id (string) first */
+	static const uint8_t cb[] = {0x20, 13, 0, 0, 10, 0x22, 0, 10, 0x12, 0, 1, 'x', 0x21, 0, 7};
+	CHECK_INT(mq_parse(cb, sizeof(cb), MQ_V5, &p), sizeof(cb));
+	CHECK_INT(p.recv_max, 7);
+	static const uint8_t cx[] = {0x20, 5, 0, 0, 2, 0x21, 0}; /* property cut short */
+	CHECK_INT(mq_parse(cx, sizeof(cx), MQ_V5, &p), -1);
 	static const uint8_t cr[] = {0x20, 2, 0, 5}; /* 3.1.1 not authorised */
 	CHECK_INT(mq_parse(cr, sizeof(cr), MQ_V311, &p), 4);
 	CHECK_INT(p.code, 5);
