@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/store_read.h"
 #include "util/buf.h"
 
 /* ---- things ------------------------------------------------------------- */
@@ -106,8 +107,8 @@ svc_thing_describe(struct svc *s, const char *name, struct jd_thing *out, struct
 	struct store_tx *tx = NULL;
 	int rc;
 
-	if ((rc = svc__read(s, &tx, e)) != 0)
-		return rc;
+	if (store_begin_one(s->store, &tx) != 0)
+		return svc__store_err(JD_EUNAVAIL, e);
 	memset(out, 0, sizeof(*out));
 	rc = store_thing_get(tx, name, out);
 	store_rollback(tx);

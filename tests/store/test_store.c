@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "store/store_read.h"
 #include "test.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -1564,6 +1565,115 @@ TEST(t_exec_counts)
 	commit(tx);
 }
 
+/* begin_one (one operation, its own snapshot) and job_get_counts: what the
+ * hot reads of DescribeJob, DescribeJobExecution, DescribeThing and
+ * ListJobExecutionsForJob use (issue 10). */
+static struct store_tx *
+begin_one(void)
+{
+	struct store_tx *tx = NULL;
+
+	CHECK_EQ_INT(store_begin_one(S, &tx), 0);
+	CHECK(tx != NULL && !store__tx(tx)->write);
+	return tx;
+}
+
+TEST(t_read_one)
+{
+	struct store_tx *tx;
+	struct jd_counts k, k2;
+	struct jd_job j;
+	struct jd_thing t;
+	struct jd_exec x;
+	struct coll c = {BUF_INIT, 0, 0};
+
+	fresh();
+	tx = begin(true);
+	mk_thing(tx, "t1", NULL, "{\"a\":\"1\"}");
+	mk_job(tx, "j", JD_JOB_IN_PROGRESS, JD_SEL_SNAPSHOT, "ns");
+	mk_job(tx, "empty", JD_JOB_IN_PROGRESS, JD_SEL_SNAPSHOT, NULL);
+	mk_exec(tx, "j", "t1", 1, JD_EXEC_FAILED, NULL, 1);
+	mk_exec(tx, "j", "t1", 2, JD_EXEC_IN_PROGRESS, NULL, 2);
+	mk_exec(tx, "j", "t2", 1, JD_EXEC_QUEUED, NULL, 1);
+	mk_exec(tx, "j", "t3", 1, JD_EXEC_SUCCEEDED, NULL, 1);
+	commit(tx);
+
+	/* job_get_counts = job_get + exec_counts, on either kind of read */
+	for (int i = 0; i < 2; i++) {
+		memset(&j, 0xa5, sizeof(j));
+		memset(&k, 0xa5, sizeof(k));
+		tx = i == 0 ? begin_one() : begin(false);
+		CHECK_EQ_INT(store_job_get_counts(tx, "j", &j, &k), 0);
+		commit(tx);
+		CHECK_EQ_STR(j.job_id, "j");
+		CHECK_EQ_STR(j.namespace_id, "ns");
+		CHECK_EQ_STR(j.document, "{}");
+		CHECK_EQ_INT(j.status, JD_JOB_IN_PROGRESS);
+		jd_job_release(&j);
+		tx = begin(false);
+		CHECK_EQ_INT(store_exec_counts(tx, "j", &k2), 0);
+		commit(tx);
+		for (int s = 0; s < JD_EXEC__COUNT; s++)
+			CHECK_EQ_INT(k.n[s], k2.n[s]);
+		CHECK_EQ_INT(k.n[JD_EXEC_IN_PROGRESS], 1);
+		CHECK_EQ_INT(k.n[JD_EXEC_QUEUED], 1);
+		CHECK_EQ_INT(k.n[JD_EXEC_SUCCEEDED], 1);
+		CHECK_EQ_INT(k.n[JD_EXEC_FAILED], 0);
+	}
+	/* no counts yet: zeros; no job: JD_ENOTFOUND */
+	memset(&k, 0xa5, sizeof(k));
+	memset(&j, 0, sizeof(j));
+	tx = begin_one();
+	CHECK_EQ_INT(store_job_get_counts(tx, "empty", &j, &k), 0);
+	store_rollback(tx);
+	jd_job_release(&j);
+	for (int s = 0; s < JD_EXEC__COUNT; s++)
+		CHECK_EQ_INT(k.n[s], 0);
+	tx = begin_one();
+	CHECK_EQ_INT(store_job_get_counts(tx, "none", &j, &k), JD_ENOTFOUND);
+	commit(tx);
+
+	/* each hot read in a one-operation read, committed or rolled back */
+	memset(&t, 0, sizeof(t));
+	tx = begin_one();
+	CHECK_EQ_INT(store_thing_get(tx, "t1", &t), 0);
+	commit(tx);
+	CHECK_EQ_STR(t.id, "id-t1");
+	jd_thing_release(&t);
+	tx = begin_one();
+	CHECK_EQ_INT(store_thing_get(tx, "nope", &t), JD_ENOTFOUND);
+	store_rollback(tx);
+	memset(&x, 0, sizeof(x));
+	tx = begin_one();
+	CHECK_EQ_INT(store_exec_get(tx, "j", "t1", 0, &x), 0);
+	store_rollback(tx);
+	CHECK_EQ_INT(x.number, 2);
+	CHECK_EQ_INT(x.status, JD_EXEC_IN_PROGRESS);
+	jd_exec_release(&x);
+	tx = begin_one();
+	CHECK_EQ_INT(store_exec_list_job(tx, "j", -1, NULL, 0, 0, exec_cb, &c), 0);
+	commit(tx);
+	CHECK_EQ_STR(coll_str(&c), "j/t1/1,j/t1/2,j/t2/1,j/t3/1");
+
+	/* a one-operation read sees what was committed before it, and the
+	 * connection it used serves full read transactions afterwards */
+	tx = begin(true);
+	mk_thing(tx, "t9", NULL, NULL);
+	commit(tx);
+	for (int i = 0; i < 20; i++) {
+		memset(&t, 0, sizeof(t));
+		tx = i % 2 ? begin_one() : begin(false);
+		CHECK_EQ_INT(store_thing_get(tx, "t9", &t), 0);
+		if (i % 2 == 0) {
+			jd_thing_release(&t);
+			CHECK_EQ_INT(store_thing_get(tx, "t1", &t), 0);
+		}
+		commit(tx);
+		jd_thing_release(&t);
+	}
+	buf_free(&c.b);
+}
+
 /* exec_counts_all (issue 14, /metrics): every execution row by status,
  * across jobs; all zero on an empty store. */
 TEST(t_exec_counts_all)
@@ -2376,6 +2486,7 @@ main(int argc, char **argv)
 	RUN(t_exec_pending);
 	RUN(t_exec_counts);
 	RUN(t_exec_counts_all);
+	RUN(t_read_one);
 	RUN(t_exec_insert_first);
 	RUN(t_exec_counts_changes);
 	RUN(t_exec_counts_random);

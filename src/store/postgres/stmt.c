@@ -313,6 +313,12 @@ static const struct {
     STMT(TAG_COUNT, "SELECT count(*) FROM tags WHERE resource = $1"),
     STMT(META_LIST, "SELECT key, value FROM meta ORDER BY key"),
     STMT(EXEC_COUNTS_ALL, "SELECT status, sum(total) FROM job_exec_counts GROUP BY status"),
+    /* JOB_GET and EXEC_COUNTS in one statement (one snapshot): the counts
+     * as "status latest status latest ..." */
+    STMT(JOB_GET_COUNTS,
+        "SELECT " JOB_COLS ", (SELECT string_agg(c.status || ' ' || c.latest, ' ')"
+        "  FROM job_exec_counts c WHERE c.job_id = $1)"
+        " FROM jobs WHERE job_id = $1"),
 };
 
 #undef STMT
