@@ -1674,6 +1674,92 @@ TEST(t_read_one)
 	buf_free(&c.b);
 }
 
+/* What a write learns for the operation after it (the PostgreSQL backend
+ * answers group_list_dynamic after thing_insert, and exec_active_count after
+ * exec_update and exec_delete, from the write's own statement): whatever
+ * runs in between, the answers are those of the store as it is. */
+TEST(t_write_then_read)
+{
+	struct store_tx *tx;
+	struct jd_group g = {0};
+	struct jd_thing t = {0};
+	struct jd_exec x;
+	struct coll c = {BUF_INIT, 0, 0};
+	int64_t n = -1;
+
+	fresh();
+	tx = begin(true);
+	mk_thing(tx, "a", NULL, NULL);
+	CHECK_EQ_INT(store_group_list_dynamic(tx, "", 0, group_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "");
+	/* a duplicate insert says JD_EEXISTS, and lists the same */
+	jd_strlcpy(t.name, "a", sizeof(t.name));
+	jd_strlcpy(t.id, "other", sizeof(t.id));
+	CHECK_EQ_INT(store_thing_insert(tx, &t), JD_EEXISTS);
+	CHECK_EQ_INT(store_group_list_dynamic(tx, "", 0, group_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "");
+	/* a dynamic group made after the insert is listed */
+	mk_thing(tx, "b", NULL, NULL);
+	jd_strlcpy(g.name, "dyn", sizeof(g.name));
+	jd_strlcpy(g.id, "gid-dyn", sizeof(g.id));
+	g.version = 1;
+	g.query_string = (char *)"thingName:a*";
+	CHECK_EQ_INT(store_group_insert(tx, &g), 0);
+	CHECK_EQ_INT(store_group_list_dynamic(tx, "", 0, group_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "dyn");
+	coll_reset(&c);
+	/* and with one, an insert lists it */
+	mk_thing(tx, "c", NULL, NULL);
+	CHECK_EQ_INT(store_group_list_dynamic(tx, "", 0, group_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "dyn");
+	commit(tx);
+
+	tx = begin(true);
+	mk_exec(tx, "j", "a", 1, JD_EXEC_QUEUED, NULL, 1);
+	mk_exec(tx, "j", "b", 1, JD_EXEC_IN_PROGRESS, NULL, 1);
+	mk_exec(tx, "j", "c", 1, JD_EXEC_SUCCEEDED, NULL, 1);
+	CHECK_EQ_INT(store_exec_get(tx, "j", "a", 1, &x), 0);
+	x.status = JD_EXEC_IN_PROGRESS; /* pending to pending */
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	CHECK_EQ_INT(store_exec_active_count(tx, "j", &n), 0);
+	CHECK_EQ_INT(n, 2);
+	x.status = JD_EXEC_SUCCEEDED;
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	CHECK_EQ_INT(store_exec_active_count(tx, "j", &n), 0);
+	CHECK_EQ_INT(n, 1);
+	x.status = JD_EXEC_SUCCEEDED; /* no change */
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	CHECK_EQ_INT(store_exec_active_count(tx, "j", &n), 0);
+	CHECK_EQ_INT(n, 1);
+	/* an insert between the update and the count */
+	x.status = JD_EXEC_QUEUED;
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	mk_exec(tx, "j", "c", 2, JD_EXEC_QUEUED, NULL, 2);
+	CHECK_EQ_INT(store_exec_active_count(tx, "j", &n), 0);
+	CHECK_EQ_INT(n, 3);
+	jd_exec_release(&x);
+	/* deletes: a pending row, a finished one, a missing one */
+	CHECK_EQ_INT(store_exec_delete(tx, "j", "b", 1), 0);
+	CHECK_EQ_INT(store_exec_active_count(tx, "j", &n), 0);
+	CHECK_EQ_INT(n, 2);
+	CHECK_EQ_INT(store_exec_delete(tx, "j", "c", 1), 0);
+	CHECK_EQ_INT(store_exec_active_count(tx, "j", &n), 0);
+	CHECK_EQ_INT(n, 2);
+	CHECK_EQ_INT(store_exec_delete(tx, "j", "zz", 1), JD_ENOTFOUND);
+	CHECK_EQ_INT(store_exec_active_count(tx, "j", &n), 0);
+	CHECK_EQ_INT(n, 2);
+	/* a rolled-back change leaves the counts as they were */
+	commit(tx);
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_delete(tx, "j", "a", 1), 0);
+	store_rollback(tx);
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_active_count(tx, "j", &n), 0);
+	CHECK_EQ_INT(n, 2);
+	commit(tx);
+	buf_free(&c.b);
+}
+
 /* exec_counts_all (issue 14, /metrics): every execution row by status,
  * across jobs; all zero on an empty store. */
 TEST(t_exec_counts_all)
@@ -1954,6 +2040,24 @@ rnd(uint32_t *state)
 	return (*state >> 16) & 0x7fff;
 }
 
+/* exec_active_count right after an exec_update or exec_delete of job (the
+ * PostgreSQL backend answers it from the change's own statement), and of
+ * another job, equal the counts read afresh after another statement. */
+static void
+check_active_after(struct store_tx *tx, const char *job, const char *other)
+{
+	int64_t right_after = -1, other_after = -1, again = -2;
+	struct jd_counts k;
+
+	CHECK_EQ_INT(store_exec_active_count(tx, job, &right_after), 0);
+	CHECK_EQ_INT(store_exec_active_count(tx, other, &other_after), 0);
+	CHECK_EQ_INT(store_exec_counts(tx, job, &k), 0);
+	CHECK_EQ_INT(store_exec_active_count(tx, job, &again), 0);
+	CHECK_EQ_INT(right_after, again);
+	CHECK_EQ_INT(store_exec_active_count(tx, other, &again), 0);
+	CHECK_EQ_INT(other_after, again);
+}
+
 TEST(t_exec_counts_random)
 {
 	const char *jobs[] = {"ra", "rb"};
@@ -1986,10 +2090,13 @@ TEST(t_exec_counts_random)
 				x.status = status;
 				CHECK_EQ_INT(store_exec_update(tx, &x), 0);
 				jd_exec_release(&x);
+				check_active_after(tx, job, jobs[job == jobs[0]]);
 			}
 		} else if (op < 10 && step % 97 != 0) {
 			rc = store_exec_delete(tx, job, thing, number);
 			CHECK(rc == 0 || rc == JD_ENOTFOUND);
+			if (rc == 0)
+				check_active_after(tx, job, jobs[job == jobs[0]]);
 		} else {
 			CHECK_EQ_INT(store_exec_delete_job(tx, job, 1 + (int)(rnd(&seed) % 8), &n),
 			    0);
@@ -2487,6 +2594,7 @@ main(int argc, char **argv)
 	RUN(t_exec_counts);
 	RUN(t_exec_counts_all);
 	RUN(t_read_one);
+	RUN(t_write_then_read);
 	RUN(t_exec_insert_first);
 	RUN(t_exec_counts_changes);
 	RUN(t_exec_counts_random);

@@ -75,6 +75,7 @@ conn_disconnect(struct conn *c)
 	c->broken = false;
 	c->in_tx = false;
 	c->pending = 0;
+	c->memo.kind = PG_MEMO_NONE;
 	memset(c->prepared, 0, sizeof(c->prepared));
 }
 

@@ -159,6 +159,26 @@ struct pool;
 #define PG_PREFIX_MAX 4
 
 /*
+ * What a write statement learned beyond its own answer, kept for the next
+ * operation on the connection only (any other statement clears it first,
+ * query.c), so the read that use cases run right after that write costs no
+ * round trip: the job's active count after EXEC_UPDATE and EXEC_DELETE
+ * (svc's "is the job complete?"), and that no dynamic group exists after
+ * THING_INSERT (CreateThing's dynamic-group pass).
+ */
+enum pg_memo_kind {
+	PG_MEMO_NONE,
+	PG_MEMO_ACTIVE,     /* n: exec_active_count(job) */
+	PG_MEMO_NO_DYNAMIC, /* group_list_dynamic would return no row */
+};
+
+struct pg_memo {
+	enum pg_memo_kind kind;
+	int64_t n;
+	char job_id[JD_JOB_ID_MAX + 1];
+};
+
+/*
  * A connection; while a transaction is open it is also the struct store_tx.
  *
  * Round trips (query.c): a transaction's opening commands (BEGIN, the writer
@@ -187,6 +207,7 @@ struct conn {
 	bool broken;               /* reconnect before the next transaction */
 	bool in_tx;                /* the prefix has run: a transaction is open */
 	bool one;                  /* a one-operation read: no BEGIN (above) */
+	struct pg_memo memo;       /* (above) */
 	int nstmt;                 /* statements run in this transaction */
 	int pending;               /* pipeline syncs sent whose results are unread */
 	int nprefix;

@@ -91,6 +91,7 @@ pipeline(struct conn *c, int id, int n, const char *const *vals, const int *lens
 
 	if (out != NULL)
 		*out = NULL;
+	c->memo.kind = PG_MEMO_NONE; /* the server is about to change */
 	if (c->db == NULL)
 		return JD_EUNAVAIL;
 	if (id >= 0)
@@ -205,6 +206,7 @@ pg__ready(struct conn *c)
 {
 	int rc = 0;
 
+	c->memo.kind = PG_MEMO_NONE; /* a direct libpq call follows */
 	if (c->pending > 0 && (rc = pg__drain(c)) != 0)
 		return rc;
 	if (c->nprefix > 0)
