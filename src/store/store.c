@@ -1,7 +1,9 @@
 /* store.c: backend registry, open by spec, redaction of a spec's secrets,
  * and the transaction wrappers (begin, commit, rollback; the operations are
- * inline in store.h). */
+ * inline in store.h), and the one-operation reads with their defaults
+ * (store_read.h). */
 #include "store/store.h"
+#include "store/store_read.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +112,37 @@ store_begin(struct store *s, bool write, struct store_tx **out)
 	rc = ((struct store_base *)(void *)s)->ops->begin(s, write, out);
 	/* the backend marks the kind, which the wrappers of mutations check */
 	assert(rc != 0 || store__tx(*out)->write == write);
+	return rc;
+}
+
+int
+store_begin_one(struct store *s, struct store_tx **out)
+{
+	const struct store_read_ops *r = ((struct store_base *)(void *)s)->ops->read;
+	int rc;
+
+	if (r == NULL || r->begin_one == NULL)
+		return store_begin(s, false, out);
+	assert(out != NULL);
+	rc = r->begin_one(s, out);
+	assert(rc != 0 || !store__tx(*out)->write);
+	return rc;
+}
+
+int
+store_job_get_counts(struct store_tx *tx, const char *job_id, struct jd_job *out,
+    struct jd_counts *counts)
+{
+	const struct store_ops *ops = store__tx(tx)->ops;
+	int rc;
+
+	assert(out != NULL && counts != NULL);
+	if (ops->read != NULL && ops->read->job_get_counts != NULL)
+		return ops->read->job_get_counts(tx, job_id, out, counts);
+	if ((rc = ops->job_get(tx, job_id, out)) != 0)
+		return rc;
+	if ((rc = ops->exec_counts(tx, job_id, counts)) != 0)
+		jd_job_release(out);
 	return rc;
 }
 

@@ -35,8 +35,9 @@
  * 3: leases (lease_acquire, lease_release, lease_check, lease_list).
  * 4: a job's timeline and pause (timeline_add ... rollout_count), issue 14.
  * 5: lease_renew (store-level, outside transactions), thing_insert_many and
- *    member_add_many (bulk, copy-store). */
-#define STORE_OPS_VERSION 5
+ *    member_add_many (bulk, copy-store).
+ * 6: `read`, the one-operation reads (struct store_read_ops, store_read.h). */
+#define STORE_OPS_VERSION 6
 
 struct store; /* backend instance (opaque) */
 /* A meta row (key, value), borrowed for the call. */
@@ -326,6 +327,7 @@ struct store_ops {
 	int (*fanout_delete)(struct store_tx *tx, const char *job_id, int64_t run);
 	int (*fanout_list)(struct store_tx *tx, const char *job_id, int limit, store_fanout_cb cb,
 	    void *arg);
+	const struct store_read_ops *read; /* optional (NULL: defaults), store_read.h */
 };
 
 /* Levels of store_check(): the write only, a quick page check (SQLite's

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/transition.h"
+#include "store/store_read.h"
 #include "util/buf.h"
 
 static int
@@ -42,8 +43,8 @@ svc_exec_describe(struct svc *s, const char *job_id, const char *thing, int64_t 
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = svc__read(s, &tx, e)) != 0)
-		return rc;
+	if (store_begin_one(s->store, &tx) != 0)
+		return svc__store_err(JD_EUNAVAIL, e);
 	rc = store_exec_get(tx, job_id, thing, number, out);
 	store_rollback(tx);
 	if (rc == JD_ENOTFOUND)
@@ -81,6 +82,17 @@ svc_exec_list_job(struct svc *s, const char *job_id, int status, const char *aft
 
 	*more = false;
 	memset(&j, 0, sizeof(j));
+	/* The list alone first (one operation, one round trip on PostgreSQL):
+	 * a job's executions are deleted before it (timers.c, the reaper), so
+	 * rows mean the job exists. No row: is there a job? Both again, on one
+	 * snapshot. */
+	if (store_begin_one(s->store, &tx) != 0)
+		return svc__store_err(JD_EUNAVAIL, e);
+	rc = store_exec_list_job(tx, job_id, status, after_thing, after_number, limit + 1,
+	    exec_page, &p);
+	store_rollback(tx);
+	if (rc != 0 || p.seen > 0)
+		return rc < 0 ? svc__store_err(rc, e) : 0;
 	if ((rc = svc__read(s, &tx, e)) != 0)
 		return rc;
 	rc = store_job_get(tx, job_id, &j);

@@ -15,6 +15,7 @@
 #include "core/managed.h"
 #include "core/policy.h"
 #include "core/transition.h"
+#include "store/store_read.h"
 #include "svc/cluster_int.h"
 #include "svc/policy_json.h"
 #include "svc/progress_int.h"
@@ -406,11 +407,9 @@ svc_job_describe(struct svc *s, const char *job_id, struct jd_job *out, struct j
 
 	memset(out, 0, sizeof(*out));
 	memset(counts, 0, sizeof(*counts));
-	if ((rc = svc__read(s, &tx, e)) != 0)
-		return rc;
-	rc = store_job_get(tx, job_id, out);
-	if (rc == 0)
-		rc = store_exec_counts(tx, job_id, counts);
+	if (store_begin_one(s->store, &tx) != 0)
+		return svc__store_err(JD_EUNAVAIL, e);
+	rc = store_job_get_counts(tx, job_id, out, counts);
 	store_rollback(tx);
 	if (rc == JD_ENOTFOUND)
 		return job_not_found(job_id, e);

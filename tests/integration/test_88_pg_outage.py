@@ -93,8 +93,12 @@ class TestPostgresOutage(unittest.TestCase):
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             def held():
+                # held by psql, not by jobsd's own background duties, whose short write
+                # transactions take the same lock (a CreateThing sent then joins them)
                 r = pgkit.admin(uri, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
-                                " AND objid = %d AND granted" % WRITER_LOCK)
+                                " AND objid = %d AND granted AND pid IN (SELECT pid FROM"
+                                " pg_stat_activity WHERE application_name = 'psql')"
+                                % WRITER_LOCK)
                 self.assertEqual(r.strip(), '1')
             harness.eventually(held, timeout=10)
             t0 = time.monotonic()

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "store/store_read.h"
 #include "test.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -1619,6 +1620,201 @@ TEST(t_exec_counts)
 	commit(tx);
 }
 
+/* begin_one (one operation, its own snapshot) and job_get_counts: what the
+ * hot reads of DescribeJob, DescribeJobExecution, DescribeThing and
+ * ListJobExecutionsForJob use (issue 10). */
+static struct store_tx *
+begin_one(void)
+{
+	struct store_tx *tx = NULL;
+
+	CHECK_EQ_INT(store_begin_one(S, &tx), 0);
+	CHECK(tx != NULL && !store__tx(tx)->write);
+	return tx;
+}
+
+TEST(t_read_one)
+{
+	struct store_tx *tx;
+	struct jd_counts k, k2;
+	struct jd_job j;
+	struct jd_thing t;
+	struct jd_exec x;
+	struct coll c = {BUF_INIT, 0, 0};
+
+	fresh();
+	tx = begin(true);
+	mk_thing(tx, "t1", NULL, "{\"a\":\"1\"}");
+	mk_job(tx, "j", JD_JOB_IN_PROGRESS, JD_SEL_SNAPSHOT, "ns");
+	mk_job(tx, "empty", JD_JOB_IN_PROGRESS, JD_SEL_SNAPSHOT, NULL);
+	mk_exec(tx, "j", "t1", 1, JD_EXEC_FAILED, NULL, 1);
+	mk_exec(tx, "j", "t1", 2, JD_EXEC_IN_PROGRESS, NULL, 2);
+	mk_exec(tx, "j", "t2", 1, JD_EXEC_QUEUED, NULL, 1);
+	mk_exec(tx, "j", "t3", 1, JD_EXEC_SUCCEEDED, NULL, 1);
+	commit(tx);
+
+	/* job_get_counts = job_get + exec_counts, on either kind of read */
+	for (int i = 0; i < 2; i++) {
+		memset(&j, 0xa5, sizeof(j));
+		memset(&k, 0xa5, sizeof(k));
+		tx = i == 0 ? begin_one() : begin(false);
+		CHECK_EQ_INT(store_job_get_counts(tx, "j", &j, &k), 0);
+		commit(tx);
+		CHECK_EQ_STR(j.job_id, "j");
+		CHECK_EQ_STR(j.namespace_id, "ns");
+		CHECK_EQ_STR(j.document, "{}");
+		CHECK_EQ_INT(j.status, JD_JOB_IN_PROGRESS);
+		jd_job_release(&j);
+		tx = begin(false);
+		CHECK_EQ_INT(store_exec_counts(tx, "j", &k2), 0);
+		commit(tx);
+		for (int s = 0; s < JD_EXEC__COUNT; s++)
+			CHECK_EQ_INT(k.n[s], k2.n[s]);
+		CHECK_EQ_INT(k.n[JD_EXEC_IN_PROGRESS], 1);
+		CHECK_EQ_INT(k.n[JD_EXEC_QUEUED], 1);
+		CHECK_EQ_INT(k.n[JD_EXEC_SUCCEEDED], 1);
+		CHECK_EQ_INT(k.n[JD_EXEC_FAILED], 0);
+	}
+	/* no counts yet: zeros; no job: JD_ENOTFOUND */
+	memset(&k, 0xa5, sizeof(k));
+	memset(&j, 0, sizeof(j));
+	tx = begin_one();
+	CHECK_EQ_INT(store_job_get_counts(tx, "empty", &j, &k), 0);
+	store_rollback(tx);
+	jd_job_release(&j);
+	for (int s = 0; s < JD_EXEC__COUNT; s++)
+		CHECK_EQ_INT(k.n[s], 0);
+	tx = begin_one();
+	CHECK_EQ_INT(store_job_get_counts(tx, "none", &j, &k), JD_ENOTFOUND);
+	commit(tx);
+
+	/* each hot read in a one-operation read, committed or rolled back */
+	memset(&t, 0, sizeof(t));
+	tx = begin_one();
+	CHECK_EQ_INT(store_thing_get(tx, "t1", &t), 0);
+	commit(tx);
+	CHECK_EQ_STR(t.id, "id-t1");
+	jd_thing_release(&t);
+	tx = begin_one();
+	CHECK_EQ_INT(store_thing_get(tx, "nope", &t), JD_ENOTFOUND);
+	store_rollback(tx);
+	memset(&x, 0, sizeof(x));
+	tx = begin_one();
+	CHECK_EQ_INT(store_exec_get(tx, "j", "t1", 0, &x), 0);
+	store_rollback(tx);
+	CHECK_EQ_INT(x.number, 2);
+	CHECK_EQ_INT(x.status, JD_EXEC_IN_PROGRESS);
+	jd_exec_release(&x);
+	tx = begin_one();
+	CHECK_EQ_INT(store_exec_list_job(tx, "j", -1, NULL, 0, 0, exec_cb, &c), 0);
+	commit(tx);
+	CHECK_EQ_STR(coll_str(&c), "j/t1/1,j/t1/2,j/t2/1,j/t3/1");
+
+	/* a one-operation read sees what was committed before it, and the
+	 * connection it used serves full read transactions afterwards */
+	tx = begin(true);
+	mk_thing(tx, "t9", NULL, NULL);
+	commit(tx);
+	for (int i = 0; i < 20; i++) {
+		memset(&t, 0, sizeof(t));
+		tx = i % 2 ? begin_one() : begin(false);
+		CHECK_EQ_INT(store_thing_get(tx, "t9", &t), 0);
+		if (i % 2 == 0) {
+			jd_thing_release(&t);
+			CHECK_EQ_INT(store_thing_get(tx, "t1", &t), 0);
+		}
+		commit(tx);
+		jd_thing_release(&t);
+	}
+	buf_free(&c.b);
+}
+
+/* What a write learns for the operation after it (the PostgreSQL backend
+ * answers group_list_dynamic after thing_insert, and exec_active_count after
+ * exec_update and exec_delete, from the write's own statement): whatever
+ * runs in between, the answers are those of the store as it is. */
+TEST(t_write_then_read)
+{
+	struct store_tx *tx;
+	struct jd_group g = {0};
+	struct jd_thing t = {0};
+	struct jd_exec x;
+	struct coll c = {BUF_INIT, 0, 0};
+	int64_t n = -1;
+
+	fresh();
+	tx = begin(true);
+	mk_thing(tx, "a", NULL, NULL);
+	CHECK_EQ_INT(store_group_list_dynamic(tx, "", 0, group_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "");
+	/* a duplicate insert says JD_EEXISTS, and lists the same */
+	jd_strlcpy(t.name, "a", sizeof(t.name));
+	jd_strlcpy(t.id, "other", sizeof(t.id));
+	CHECK_EQ_INT(store_thing_insert(tx, &t), JD_EEXISTS);
+	CHECK_EQ_INT(store_group_list_dynamic(tx, "", 0, group_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "");
+	/* a dynamic group made after the insert is listed */
+	mk_thing(tx, "b", NULL, NULL);
+	jd_strlcpy(g.name, "dyn", sizeof(g.name));
+	jd_strlcpy(g.id, "gid-dyn", sizeof(g.id));
+	g.version = 1;
+	g.query_string = (char *)"thingName:a*";
+	CHECK_EQ_INT(store_group_insert(tx, &g), 0);
+	CHECK_EQ_INT(store_group_list_dynamic(tx, "", 0, group_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "dyn");
+	coll_reset(&c);
+	/* and with one, an insert lists it */
+	mk_thing(tx, "c", NULL, NULL);
+	CHECK_EQ_INT(store_group_list_dynamic(tx, "", 0, group_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "dyn");
+	commit(tx);
+
+	tx = begin(true);
+	mk_exec(tx, "j", "a", 1, JD_EXEC_QUEUED, NULL, 1);
+	mk_exec(tx, "j", "b", 1, JD_EXEC_IN_PROGRESS, NULL, 1);
+	mk_exec(tx, "j", "c", 1, JD_EXEC_SUCCEEDED, NULL, 1);
+	CHECK_EQ_INT(store_exec_get(tx, "j", "a", 1, &x), 0);
+	x.status = JD_EXEC_IN_PROGRESS; /* pending to pending */
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	CHECK_EQ_INT(store_exec_active_count(tx, "j", &n), 0);
+	CHECK_EQ_INT(n, 2);
+	x.status = JD_EXEC_SUCCEEDED;
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	CHECK_EQ_INT(store_exec_active_count(tx, "j", &n), 0);
+	CHECK_EQ_INT(n, 1);
+	x.status = JD_EXEC_SUCCEEDED; /* no change */
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	CHECK_EQ_INT(store_exec_active_count(tx, "j", &n), 0);
+	CHECK_EQ_INT(n, 1);
+	/* an insert between the update and the count */
+	x.status = JD_EXEC_QUEUED;
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	mk_exec(tx, "j", "c", 2, JD_EXEC_QUEUED, NULL, 2);
+	CHECK_EQ_INT(store_exec_active_count(tx, "j", &n), 0);
+	CHECK_EQ_INT(n, 3);
+	jd_exec_release(&x);
+	/* deletes: a pending row, a finished one, a missing one */
+	CHECK_EQ_INT(store_exec_delete(tx, "j", "b", 1), 0);
+	CHECK_EQ_INT(store_exec_active_count(tx, "j", &n), 0);
+	CHECK_EQ_INT(n, 2);
+	CHECK_EQ_INT(store_exec_delete(tx, "j", "c", 1), 0);
+	CHECK_EQ_INT(store_exec_active_count(tx, "j", &n), 0);
+	CHECK_EQ_INT(n, 2);
+	CHECK_EQ_INT(store_exec_delete(tx, "j", "zz", 1), JD_ENOTFOUND);
+	CHECK_EQ_INT(store_exec_active_count(tx, "j", &n), 0);
+	CHECK_EQ_INT(n, 2);
+	/* a rolled-back change leaves the counts as they were */
+	commit(tx);
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_delete(tx, "j", "a", 1), 0);
+	store_rollback(tx);
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_active_count(tx, "j", &n), 0);
+	CHECK_EQ_INT(n, 2);
+	commit(tx);
+	buf_free(&c.b);
+}
+
 /* exec_counts_all (issue 14, /metrics): every execution row by status,
  * across jobs; all zero on an empty store. */
 TEST(t_exec_counts_all)
@@ -1899,6 +2095,24 @@ rnd(uint32_t *state)
 	return (*state >> 16) & 0x7fff;
 }
 
+/* exec_active_count right after an exec_update or exec_delete of job (the
+ * PostgreSQL backend answers it from the change's own statement), and of
+ * another job, equal the counts read afresh after another statement. */
+static void
+check_active_after(struct store_tx *tx, const char *job, const char *other)
+{
+	int64_t right_after = -1, other_after = -1, again = -2;
+	struct jd_counts k;
+
+	CHECK_EQ_INT(store_exec_active_count(tx, job, &right_after), 0);
+	CHECK_EQ_INT(store_exec_active_count(tx, other, &other_after), 0);
+	CHECK_EQ_INT(store_exec_counts(tx, job, &k), 0);
+	CHECK_EQ_INT(store_exec_active_count(tx, job, &again), 0);
+	CHECK_EQ_INT(right_after, again);
+	CHECK_EQ_INT(store_exec_active_count(tx, other, &again), 0);
+	CHECK_EQ_INT(other_after, again);
+}
+
 TEST(t_exec_counts_random)
 {
 	const char *jobs[] = {"ra", "rb"};
@@ -1931,10 +2145,13 @@ TEST(t_exec_counts_random)
 				x.status = status;
 				CHECK_EQ_INT(store_exec_update(tx, &x), 0);
 				jd_exec_release(&x);
+				check_active_after(tx, job, jobs[job == jobs[0]]);
 			}
 		} else if (op < 10 && step % 97 != 0) {
 			rc = store_exec_delete(tx, job, thing, number);
 			CHECK(rc == 0 || rc == JD_ENOTFOUND);
+			if (rc == 0)
+				check_active_after(tx, job, jobs[job == jobs[0]]);
 		} else {
 			CHECK_EQ_INT(store_exec_delete_job(tx, job, 1 + (int)(rnd(&seed) % 8), &n),
 			    0);
@@ -2431,6 +2648,8 @@ main(int argc, char **argv)
 	RUN(t_exec_pending);
 	RUN(t_exec_counts);
 	RUN(t_exec_counts_all);
+	RUN(t_read_one);
+	RUN(t_write_then_read);
 	RUN(t_exec_insert_first);
 	RUN(t_exec_counts_changes);
 	RUN(t_exec_counts_random);

@@ -75,6 +75,7 @@ conn_disconnect(struct conn *c)
 	c->broken = false;
 	c->in_tx = false;
 	c->pending = 0;
+	c->memo.kind = PG_MEMO_NONE;
 	memset(c->prepared, 0, sizeof(c->prepared));
 }
 
@@ -364,8 +365,31 @@ pg__begin(struct store *store, bool write, struct store_tx **out)
 	}
 	c->in_tx = false;
 	c->nprefix = 0;
+	c->one = false;
+	c->nstmt = 0;
 	/* sent with the first statement (pg_int.h "Round trips") */
 	pg__prefix(c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+	*out = (struct store_tx *)(void *)c;
+	return 0;
+}
+
+int
+pg__begin_one(struct store *store, struct store_tx **out)
+{
+	struct pg_store *s = (struct pg_store *)(void *)store;
+	struct conn *c;
+
+	*out = NULL;
+	c = pool_take(&s->readers);
+	if (pg__connect_if_needed(c) != 0) {
+		pool_give(c);
+		return JD_EUNAVAIL;
+	}
+	/* no BEGIN: the statement's own snapshot (pg_int.h, "one-operation") */
+	c->in_tx = false;
+	c->nprefix = 0;
+	c->one = true;
+	c->nstmt = 0;
 	*out = (struct store_tx *)(void *)c;
 	return 0;
 }

@@ -251,6 +251,7 @@ pg__group_begin(struct pg_group *g, struct conn **out)
 		g->start_ns = mono_ns();
 	}
 	pg__prefix(c, savepoint);
+	c->memo.kind = PG_MEMO_NONE;
 	*out = c;
 	return 0;
 }

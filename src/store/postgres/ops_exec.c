@@ -8,6 +8,8 @@
  * reads as zeros); exec_delete_job prunes them. Fan-out (exec_insert_first)
  * takes a block of seqs, sends the rows with one COPY and adds their counts
  * once: each row is the first execution of its (job, thing), so the latest.
+ * exec_update and exec_delete keep the job's active count after them for an
+ * exec_active_count that follows at once (pg_int.h, "memo").
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -235,10 +237,31 @@ pg__exec_insert_first(struct store_tx *tx, struct jd_exec *xs, size_t n)
 	    BINDS(B_TEXT(xs[0].job_id), B_I64(xs[0].status), B_I64((int64_t)n), B_I64((int64_t)n)));
 }
 
+/* Run EXEC_UPDATE or EXEC_DELETE (b[0] the job): JD_ENOTFOUND without the
+ * row; else the job's active count after it is kept (pg_int.h, "memo"). */
+static int
+exec_change(struct conn *c, enum stmt id, const char *job_id, const struct bind *b, int n)
+{
+	PGresult *r;
+	int rc = pg__exec(c, id, &r, b, n);
+
+	if (rc != 0)
+		return rc;
+	if (PQntuples(r) < 1) {
+		rc = JD_ENOTFOUND;
+	} else {
+		c->memo.kind = PG_MEMO_ACTIVE;
+		c->memo.n = pg__i64(r, 0, 0);
+		jd_strlcpy(c->memo.job_id, job_id, sizeof(c->memo.job_id));
+	}
+	PQclear(r);
+	return rc;
+}
+
 int
 pg__exec_update(struct store_tx *tx, const struct jd_exec *x)
 {
-	return pg__run(pg__conn(tx), ST_EXEC_UPDATE, true, NULL,
+	return exec_change(pg__conn(tx), ST_EXEC_UPDATE, x->job_id,
 	    BINDS(B_TEXT(x->job_id), B_TEXT(x->thing_name), B_I64(x->number), B_I64(x->status),
 	        B_BOOL(x->force_canceled), B_NAME(x->namespace_id), B_TEXT(x->details),
 	        B_I64(x->queued_ms), B_I64(x->started_ms), B_I64(x->updated_ms), B_I64(x->version),
@@ -248,7 +271,7 @@ pg__exec_update(struct store_tx *tx, const struct jd_exec *x)
 int
 pg__exec_delete(struct store_tx *tx, const char *job_id, const char *thing, int64_t number)
 {
-	return pg__run(pg__conn(tx), ST_EXEC_DELETE, true, NULL,
+	return exec_change(pg__conn(tx), ST_EXEC_DELETE, job_id,
 	    BINDS(B_TEXT(job_id), B_TEXT(thing), B_I64(number)));
 }
 
@@ -337,7 +360,13 @@ pg__exec_counts(struct store_tx *tx, const char *job_id, struct jd_counts *out)
 int
 pg__exec_active_count(struct store_tx *tx, const char *job_id, int64_t *n)
 {
-	return pg__scalar(pg__conn(tx), ST_EXEC_ACTIVE_COUNT, n, BINDS(B_TEXT(job_id)));
+	struct conn *c = pg__conn(tx);
+
+	if (c->memo.kind == PG_MEMO_ACTIVE && strcmp(c->memo.job_id, job_id) == 0) {
+		*n = c->memo.n;
+		return 0;
+	}
+	return pg__scalar(c, ST_EXEC_ACTIVE_COUNT, n, BINDS(B_TEXT(job_id)));
 }
 
 int

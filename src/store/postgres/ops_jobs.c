@@ -110,6 +110,38 @@ pg__job_get(struct store_tx *tx, const char *job_id, struct jd_job *out)
 }
 
 int
+pg__job_get_counts(struct store_tx *tx, const char *job_id, struct jd_job *out,
+    struct jd_counts *counts)
+{
+	PGresult *r;
+	const char *p;
+	int rc = pg__exec(pg__conn(tx), ST_JOB_GET_COUNTS, &r, BINDS(B_TEXT(job_id)));
+
+	memset(counts, 0, sizeof(*counts));
+	if (rc != 0)
+		return rc;
+	if (PQntuples(r) < 1) {
+		PQclear(r);
+		return JD_ENOTFOUND;
+	}
+	row_job(r, 0, out);
+	/* column 21: "status latest ..." (NULL: no counts yet) */
+	for (p = pg__val(r, 0, 21); p != NULL && *p != '\0';) {
+		char *end;
+		long long status = strtoll(p, &end, 10);
+		long long latest = strtoll(end, &end, 10);
+
+		if (end == p)
+			break;
+		if (status >= 0 && status < JD_EXEC__COUNT)
+			counts->n[status] = latest;
+		p = end;
+	}
+	PQclear(r);
+	return 0;
+}
+
+int
 pg__job_status(struct store_tx *tx, const char *job_id, int *status, int *selection)
 {
 	PGresult *r;

@@ -140,12 +140,20 @@ inserted(int rc, int64_t n)
 int
 pg__thing_insert(struct store_tx *tx, const struct jd_thing *t)
 {
-	int64_t n = 0;
-	int rc = pg__run(pg__conn(tx), ST_THING_INSERT, false, &n,
+	struct conn *c = pg__conn(tx);
+	PGresult *r;
+	int rc = pg__exec(c, ST_THING_INSERT, &r,
 	    BINDS(B_TEXT(t->name), B_TEXT(t->id), B_NAME(t->type_name), B_TEXT(t->attributes),
 	        B_I64(t->version), B_I64(t->created_ms)));
 
-	return inserted(rc, n);
+	if (rc != 0)
+		return rc;
+	/* one row: (inserted, a dynamic group exists) */
+	rc = inserted(0, PQntuples(r) == 1 ? pg__i64(r, 0, 0) : 0);
+	if (PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 1), "f") == 0)
+		c->memo.kind = PG_MEMO_NO_DYNAMIC;
+	PQclear(r);
+	return rc;
 }
 
 int
@@ -294,9 +302,14 @@ pg__group_update(struct store_tx *tx, const struct jd_group *g)
 int
 pg__group_list_dynamic(struct store_tx *tx, const char *after, int limit, jd_group_cb cb, void *arg)
 {
+	struct conn *c = pg__conn(tx);
 	PGresult *r;
-	int rc =
-	    pg__exec(pg__conn(tx), ST_GROUP_LIST_DYNAMIC, &r, BINDS(B_NAME(after), B_LIMIT(limit)));
+	int rc;
+
+	/* none exists: THING_INSERT just said so (pg_int.h, "memo") */
+	if (c->memo.kind == PG_MEMO_NO_DYNAMIC)
+		return 0;
+	rc = pg__exec(c, ST_GROUP_LIST_DYNAMIC, &r, BINDS(B_NAME(after), B_LIMIT(limit)));
 
 	if (rc != 0)
 		return rc;

@@ -137,6 +137,7 @@ enum stmt {
 	ST_TAG_COUNT,
 	ST_META_LIST,
 	ST_EXEC_COUNTS_ALL,
+	ST_JOB_GET_COUNTS,
 	ST__COUNT
 };
 
@@ -158,6 +159,26 @@ struct pool;
 #define PG_PREFIX_MAX 4
 
 /*
+ * What a write statement learned beyond its own answer, kept for the next
+ * operation on the connection only (any other statement clears it first,
+ * query.c), so the read that use cases run right after that write costs no
+ * round trip: the job's active count after EXEC_UPDATE and EXEC_DELETE
+ * (svc's "is the job complete?"), and that no dynamic group exists after
+ * THING_INSERT (CreateThing's dynamic-group pass).
+ */
+enum pg_memo_kind {
+	PG_MEMO_NONE,
+	PG_MEMO_ACTIVE,     /* n: exec_active_count(job) */
+	PG_MEMO_NO_DYNAMIC, /* group_list_dynamic would return no row */
+};
+
+struct pg_memo {
+	enum pg_memo_kind kind;
+	int64_t n;
+	char job_id[JD_JOB_ID_MAX + 1];
+};
+
+/*
  * A connection; while a transaction is open it is also the struct store_tx.
  *
  * Round trips (query.c): a transaction's opening commands (BEGIN, the writer
@@ -168,6 +189,14 @@ struct pool;
  * one round trip, and a transaction that runs no statement costs none.
  * Anything that calls libpq directly on a connection inside a transaction
  * (COPY, PQexecParams) calls pg__ready first.
+ *
+ * A one-operation read (store_begin_one, `one`) queues no BEGIN: its
+ * statement runs in the implicit transaction PostgreSQL gives a statement
+ * sent with its own Sync, on that statement's snapshot, and there is nothing
+ * to end (no COMMIT). Every read operation of this backend is one statement,
+ * so one operation is one snapshot; a second statement in such a read (a
+ * caller that broke the contract) is logged, and runs on a snapshot of its
+ * own.
  */
 struct conn {
 	struct store_tx_base base; /* first: (struct store_tx *)conn */
@@ -177,6 +206,9 @@ struct conn {
 	struct conn *next;         /* free list */
 	bool broken;               /* reconnect before the next transaction */
 	bool in_tx;                /* the prefix has run: a transaction is open */
+	bool one;                  /* a one-operation read: no BEGIN (above) */
+	struct pg_memo memo;       /* (above) */
+	int nstmt;                 /* statements run in this transaction */
 	int pending;               /* pipeline syncs sent whose results are unread */
 	int nprefix;
 	const char *prefix[PG_PREFIX_MAX]; /* static SQL, sent before the next statement */
@@ -195,6 +227,7 @@ int pg__open(const char *where, struct store **out, struct jd_error *e);
 int pg__reconnect(struct conn *c);
 void pg__close(struct store *s);
 int pg__begin(struct store *s, bool write, struct store_tx **out);
+int pg__begin_one(struct store *s, struct store_tx **out);
 /* Connect c if it is not (or broken): 0 or JD_EUNAVAIL. */
 int pg__connect_if_needed(struct conn *c);
 /* Leave c with no transaction open, waiting for the answer (best effort). */
@@ -397,6 +430,8 @@ int pg__member_list(struct store_tx *tx, const char *group, bool recursive, cons
     int limit, jd_name_cb cb, void *arg);
 
 int pg__job_get(struct store_tx *tx, const char *job_id, struct jd_job *out);
+int pg__job_get_counts(struct store_tx *tx, const char *job_id, struct jd_job *out,
+    struct jd_counts *counts);
 int pg__job_status(struct store_tx *tx, const char *job_id, int *status, int *selection);
 int pg__job_insert(struct store_tx *tx, struct jd_job *j);
 int pg__job_update(struct store_tx *tx, const struct jd_job *j);

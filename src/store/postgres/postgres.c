@@ -35,8 +35,15 @@
  */
 #include "store/postgres/pg_int.h"
 #include "store/postgres/pg_fanout.h"
+#include "store/store_read.h"
+
+static const struct store_read_ops read_ops = {
+    .begin_one = pg__begin_one,
+    .job_get_counts = pg__job_get_counts,
+};
 
 const struct store_ops store_postgres_ops = {
+    .read = &read_ops,
     .version = STORE_OPS_VERSION,
     .name = "postgres",
     .open = pg__open,

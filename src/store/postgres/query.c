@@ -14,6 +14,7 @@
  * is logged with PostgreSQL's message and returned as JD_EUNAVAIL. A
  * failed statement aborts the transaction: the caller rolls back.
  */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -90,6 +91,7 @@ pipeline(struct conn *c, int id, int n, const char *const *vals, const int *lens
 
 	if (out != NULL)
 		*out = NULL;
+	c->memo.kind = PG_MEMO_NONE; /* the server is about to change */
 	if (c->db == NULL)
 		return JD_EUNAVAIL;
 	if (id >= 0)
@@ -204,6 +206,7 @@ pg__ready(struct conn *c)
 {
 	int rc = 0;
 
+	c->memo.kind = PG_MEMO_NONE; /* a direct libpq call follows */
 	if (c->pending > 0 && (rc = pg__drain(c)) != 0)
 		return rc;
 	if (c->nprefix > 0)
@@ -299,12 +302,18 @@ pg__exec(struct conn *c, enum stmt id, PGresult **out, const struct bind *b, int
 	char nums[PG_MAX_PARAMS][24];
 	const char *vals[PG_MAX_PARAMS];
 	int lens[PG_MAX_PARAMS], fmts[PG_MAX_PARAMS];
-	const bool first = !c->in_tx && c->nprefix > 0;
+	/* nothing of this transaction has reached the server yet */
+	const bool first = !c->in_tx && (c->nprefix > 0 || (c->one && c->nstmt == 0));
 	int rc;
 
 	*out = NULL;
 	if (n > PG_MAX_PARAMS)
 		return JD_EINTERNAL;
+	if (c->one && c->nstmt++ == 1)
+		log_error("store postgres: a one-operation read ran a second statement (%s):"
+		          " it reads a snapshot of its own",
+		    pg__stmt_name(id));
+	assert(!c->one || c->nstmt <= 1);
 	for (int i = 0; i < n; i++) {
 		const struct bind *a = &b[i];
 

@@ -16,7 +16,8 @@
  * data-modifying CTEs change the rows and add the per-status deltas with one
  * upsert (COUNTS_UPSERT), so a change and its counts commit together and
  * cost one round trip. Every CTE of a statement sees the rows as they were
- * before it, which is what the deltas are computed from.
+ * before it, which is what the deltas are computed from. EXEC_UPDATE and
+ * EXEC_DELETE also return the job's active count after them (ACTIVE_AFTER).
  */
 #include "store/postgres/pg_int.h"
 
@@ -49,6 +50,14 @@
 	"  SET latest = job_exec_counts.latest + excluded.latest,"            \
 	"  total = job_exec_counts.total + excluded.total)"
 
+/* Job $1's active count (EXEC_ACTIVE_COUNT) once the deltas d are added:
+ * the counts as the statement found them plus d (a CTE does not see the
+ * upsert's rows). pg_int.h, "memo". */
+#define ACTIVE_AFTER                                                                  \
+	"(SELECT coalesce(sum(total), 0) FROM job_exec_counts WHERE job_id = $1"      \
+	"  AND status IN " SQL_EXEC_PENDING ") + (SELECT coalesce(sum(dt), 0) FROM d" \
+	"  WHERE status IN " SQL_EXEC_PENDING ")"
+
 /* Is execution ($1, $2, $3) the latest of its thing (no higher number)? */
 #define IS_LATEST                                                    \
 	"NOT EXISTS (SELECT 1 FROM executions h WHERE h.job_id = $1" \
@@ -79,9 +88,12 @@ static const struct {
         "INSERT INTO meta (key, value) VALUES ($1, $2)"
         " ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
     STMT(THING_GET, "SELECT " THING_COLS " FROM things WHERE name = $1"),
+    /* and whether any dynamic group exists (pg_int.h, "memo") */
     STMT(THING_INSERT,
-        "INSERT INTO things (" THING_COLS ") VALUES ($1, $2, $3, $4, $5, $6)"
-        " ON CONFLICT DO NOTHING"),
+        "WITH ins AS (INSERT INTO things (" THING_COLS ") VALUES ($1, $2, $3, $4, $5, $6)"
+        "  ON CONFLICT DO NOTHING RETURNING 1)"
+        " SELECT (SELECT count(*) FROM ins),"
+        " EXISTS (SELECT 1 FROM thing_groups WHERE query_string IS NOT NULL)"),
     STMT(THING_UPDATE,
         "UPDATE things SET id = $2, type_name = $3, attributes = $4,"
         " version = $5, created_ms = $6 WHERE name = $1"),
@@ -218,7 +230,7 @@ static const struct {
         "  SELECT old.status, CASE WHEN old.l THEN -1 ELSE 0 END, -1 FROM old"
         "   WHERE old.status <> $4"
         "  UNION ALL SELECT $4::int, CASE WHEN old.l THEN 1 ELSE 0 END, 1 FROM old"
-        "   WHERE old.status <> $4)," COUNTS_UPSERT " SELECT 1 FROM upd"),
+        "   WHERE old.status <> $4)," COUNTS_UPSERT " SELECT " ACTIVE_AFTER " FROM upd"),
     /* deleting the latest promotes the next-lower number */
     STMT(EXEC_DELETE,
         "WITH del AS (DELETE FROM executions"
@@ -228,7 +240,7 @@ static const struct {
         " d(status, dl, dt) AS ("
         "  SELECT del.status, CASE WHEN lat.l THEN -1 ELSE 0 END, -1 FROM del, lat"
         "  UNION ALL SELECT prev.status, 1, 0 FROM prev, lat, del WHERE lat.l)," COUNTS_UPSERT
-        " SELECT 1 FROM del"),
+        " SELECT " ACTIVE_AFTER " FROM del"),
     STMT(EXEC_MAX_NUMBER,
         "SELECT coalesce(max(number), 0) FROM executions"
         " WHERE job_id = $1 AND thing_name = $2"),
@@ -313,6 +325,12 @@ static const struct {
     STMT(TAG_COUNT, "SELECT count(*) FROM tags WHERE resource = $1"),
     STMT(META_LIST, "SELECT key, value FROM meta ORDER BY key"),
     STMT(EXEC_COUNTS_ALL, "SELECT status, sum(total) FROM job_exec_counts GROUP BY status"),
+    /* JOB_GET and EXEC_COUNTS in one statement (one snapshot): the counts
+     * as "status latest status latest ..." */
+    STMT(JOB_GET_COUNTS,
+        "SELECT " JOB_COLS ", (SELECT string_agg(c.status || ' ' || c.latest, ' ')"
+        "  FROM job_exec_counts c WHERE c.job_id = $1)"
+        " FROM jobs WHERE job_id = $1"),
 };
 
 #undef STMT

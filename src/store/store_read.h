@@ -1,0 +1,41 @@
+/*
+ * store_read.h: one-operation reads, an optional part of the store
+ * interface (store_ops.read, STORE_OPS_VERSION 6; issue 10).
+ *
+ * Most reads of the API run one operation (DescribeThing: thing_get). A
+ * backend whose every statement is a round trip (PostgreSQL) pays for a read
+ * transaction's BEGIN and COMMIT as much as for the statement itself, so a
+ * caller that runs exactly one operation says so with store_begin_one, and
+ * the backend may run that operation on its statement's own snapshot, with
+ * no transaction around it. job_get_counts makes DescribeJob one operation.
+ *
+ * A backend leaves store_ops.read NULL (or either member NULL) for the
+ * defaults, exact wherever a read transaction costs nothing extra (SQLite):
+ * store_begin(s, false) and job_get then exec_counts.
+ */
+#ifndef JD_STORE_STORE_READ_H
+#define JD_STORE_STORE_READ_H
+
+#include "store/store.h"
+
+struct store_read_ops {
+	/* A read transaction in which the caller runs ONE operation, then
+	 * commits or rolls back (store_commit, store_rollback). The operation
+	 * sees one snapshot even if the backend runs it as several statements;
+	 * a second operation in it is a bug of the caller. */
+	int (*begin_one)(struct store *s, struct store_tx **out);
+	/* The job (as job_get) and its execution counts (as exec_counts) from
+	 * one snapshot, in one operation. JD_ENOTFOUND: no such job (*out and
+	 * *counts then hold nothing to release). */
+	int (*job_get_counts)(struct store_tx *tx, const char *job_id, struct jd_job *out,
+	    struct jd_counts *counts);
+};
+
+/* store_read_ops.begin_one, or store_begin(s, false, out). */
+int store_begin_one(struct store *s, struct store_tx **out);
+/* store_read_ops.job_get_counts, or job_get then exec_counts. On an error
+ * other than JD_ENOTFOUND, *out is released. */
+int store_job_get_counts(struct store_tx *tx, const char *job_id, struct jd_job *out,
+    struct jd_counts *counts);
+
+#endif
