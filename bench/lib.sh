@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# bench/lib.sh: shell helpers shared by run-scenario.sh and soak.sh (sourced,
+# bench/lib.sh: shell helpers shared by the bench scripts (sourced,
 # bash). Each script keeps its own state (tmp, pid, broker) and cleanup trap.
 
 # stop_pid PID: SIGTERM, then SIGKILL after 10 s; nothing if it is not running.
@@ -41,4 +41,32 @@ start_broker() {
 	echo "$name: mosquitto did not listen on 127.0.0.1:$port; its log:" >&2
 	tail -n 20 "$dir.log" >&2 || true
 	return 1
+}
+
+# start_jobsd NAME WHO TIMEOUT ARGS...: start $JOBSD ARGS... with its stdout
+# on a fifo in $tmp and its stderr in $tmp/jobsd-NAME.log, wait up to TIMEOUT
+# seconds for its "jobsd ready" line, then set pid, drain (the reader that
+# keeps emptying its stdout), control and data (the listeners' addresses).
+# 0, or 1 with the log's tail on stderr (WHO says who is speaking).
+# shellcheck disable=SC2034 # pid, drain, control, data: the caller's
+start_jobsd() {
+	local name=$1 who=$2 timeout=$3 line re='^jobsd ready control=([^ ]+) data=([^ ]+)$'
+	shift 3
+	# shellcheck disable=SC2154 # tmp: the caller's
+	rm -f "$tmp/out-$name"
+	mkfifo "$tmp/out-$name"
+	"$JOBSD" "$@" >"$tmp/out-$name" 2>"$tmp/jobsd-$name.log" &
+	pid=$!
+	exec 3<"$tmp/out-$name"
+	if ! read -r -t "$timeout" line <&3 || [[ ! $line =~ $re ]]; then
+		exec 3<&-
+		echo "$who: jobsd did not come up ($name); its log:" >&2
+		tail -n 20 "$tmp/jobsd-$name.log" >&2
+		return 1
+	fi
+	cat <&3 >/dev/null &
+	drain=$!
+	exec 3<&-
+	control=${BASH_REMATCH[1]}
+	data=${BASH_REMATCH[2]}
 }

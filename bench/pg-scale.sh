@@ -158,24 +158,11 @@ secs() { awk -v t="$1" -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }'; }
 # DescribeJob counts N queued (bench/fanout-wait.py), with the CPU seconds
 # jobsd and PostgreSQL (all its processes) spent meanwhile; then jobsd's peak RSS
 fanout() {
-	local name=$1 spec=$2 line control re='^jobsd ready control=([^ ]+) data=([^ ]+)$' rc=0
+	local name=$1 spec=$2 control rc=0
 	local r n0 p0 pgp out pg_cpu
-	rm -f "$tmp/out-$name"
-	mkfifo "$tmp/out-$name"
-	"$JOBSD" --listen 127.0.0.1:0 --data-listen 127.0.0.1:0 --store "$spec" --auth off \
-		--log-level warn --node-id "scale-$name" --store-check off ${chunk:+--fanout-chunk "$chunk"} \
-		>"$tmp/out-$name" 2>"$tmp/jobsd-$name.log" &
-	pid=$!
-	exec 3<"$tmp/out-$name"
-	if ! read -r -t "$READY_TIMEOUT" line <&3 || [[ ! $line =~ $re ]]; then
-		echo "pg-scale.sh: jobsd did not come up on $name; its log:" >&2
-		tail -n 20 "$tmp/jobsd-$name.log" >&2
-		exit 3
-	fi
-	cat <&3 >/dev/null &
-	drain=$!
-	exec 3<&-
-	control=${BASH_REMATCH[1]}
+	start_jobsd "$name" pg-scale.sh "$READY_TIMEOUT" --listen 127.0.0.1:0 \
+		--data-listen 127.0.0.1:0 --store "$spec" --auth off --log-level warn \
+		--node-id "scale-$name" --store-check off ${chunk:+--fanout-chunk "$chunk"} || exit 3
 	for r in $(seq 1 "$rounds"); do
 		pgp=
 		[[ $name == postgres ]] && pgp=$(pg_pids)

@@ -82,25 +82,11 @@ prefix=fill-
 
 # measure NAME DB: jobsd on DB, device-http then fanout; op= lines to stdout
 measure() {
-	local name=$1 db=$2 line re='^jobsd ready control=([^ ]+) data=([^ ]+)$'
-	local control data rc=0 t0
-	mkfifo "$tmp/out-$name"
+	local name=$1 db=$2 control data rc=0 t0
 	t0=$(date +%s.%N)
-	"$JOBSD" --listen 127.0.0.1:0 --data-listen 127.0.0.1:0 --store "sqlite:$db" \
-		--auth off --log-level warn --node-id "size-$name" \
-		>"$tmp/out-$name" 2>"$tmp/jobsd-$name.log" &
-	pid=$!
-	exec 3<"$tmp/out-$name"
-	if ! read -r -t "${READY_TIMEOUT:-900}" line <&3 || [[ ! $line =~ $re ]]; then
-		echo "store-size.sh: jobsd did not come up on the $name store; its log:" >&2
-		tail -n 20 "$tmp/jobsd-$name.log" >&2
-		exit 3
-	fi
-	cat <&3 >/dev/null &
-	drain=$!
-	exec 3<&-
-	control=${BASH_REMATCH[1]}
-	data=${BASH_REMATCH[2]}
+	start_jobsd "$name" store-size.sh "${READY_TIMEOUT:-900}" --listen 127.0.0.1:0 \
+		--data-listen 127.0.0.1:0 --store "sqlite:$db" --auth off --log-level warn \
+		--node-id "size-$name" || exit 3
 	local startup
 	startup=$(echo "$(date +%s.%N) - $t0" | bc)
 	# the sampler: largest WAL (bytes) and RSS (kB) seen, every 0.2 s

@@ -345,6 +345,29 @@ pg__connect_if_needed(struct conn *c)
 	return 0;
 }
 
+/* A reader connection of the pool, connected, for a read; one: a
+ * one-operation read (no BEGIN: the statement's own snapshot, pg_int.h
+ * "one-operation"), else a REPEATABLE READ snapshot whose BEGIN goes with the
+ * first statement (pg_int.h "Round trips"). */
+static int
+reader_begin(struct pg_store *s, bool one, struct store_tx **out)
+{
+	struct conn *c = pool_take(&s->readers);
+
+	if (pg__connect_if_needed(c) != 0) {
+		pool_give(c);
+		return JD_EUNAVAIL;
+	}
+	c->in_tx = false;
+	c->nprefix = 0;
+	c->one = one;
+	c->nstmt = 0;
+	if (!one)
+		pg__prefix(c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+	*out = (struct store_tx *)(void *)c;
+	return 0;
+}
+
 int
 pg__begin(struct store *store, bool write, struct store_tx **out)
 {
@@ -358,40 +381,14 @@ pg__begin(struct store *store, bool write, struct store_tx **out)
 		*out = (struct store_tx *)(void *)c;
 		return 0;
 	}
-	c = pool_take(&s->readers);
-	if (pg__connect_if_needed(c) != 0) {
-		pool_give(c);
-		return JD_EUNAVAIL;
-	}
-	c->in_tx = false;
-	c->nprefix = 0;
-	c->one = false;
-	c->nstmt = 0;
-	/* sent with the first statement (pg_int.h "Round trips") */
-	pg__prefix(c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-	*out = (struct store_tx *)(void *)c;
-	return 0;
+	return reader_begin(s, false, out);
 }
 
 int
 pg__begin_one(struct store *store, struct store_tx **out)
 {
-	struct pg_store *s = (struct pg_store *)(void *)store;
-	struct conn *c;
-
 	*out = NULL;
-	c = pool_take(&s->readers);
-	if (pg__connect_if_needed(c) != 0) {
-		pool_give(c);
-		return JD_EUNAVAIL;
-	}
-	/* no BEGIN: the statement's own snapshot (pg_int.h, "one-operation") */
-	c->in_tx = false;
-	c->nprefix = 0;
-	c->one = true;
-	c->nstmt = 0;
-	*out = (struct store_tx *)(void *)c;
-	return 0;
+	return reader_begin((struct pg_store *)(void *)store, true, out);
 }
 
 int
