@@ -13,6 +13,7 @@ Run:  JOBSD_TEST_STORE=postgres JOBSD_BIN=build/jobsd python3 tests/integration/
 import os
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -115,6 +116,41 @@ class TestPostgresOutage(unittest.TestCase):
             status, _, doc = self.create_thing('unlocked')
             self.assertEqual(status, 200, doc)
         harness.eventually(free, timeout=10)
+
+    def test_regression_a_write_queued_behind_a_lock_wait_got_200_past_the_timeout(self):
+        """A write that queued for the node's writer connection behind another write waiting
+        for the writer lock used to start a whole lock_timeout of its own once that one
+        failed, so it waited past JD_STORE_BUSY_MS and, the lock freed meanwhile, got 200
+        (seen in CI as test_writer_lock_held_elsewhere failing: a background duty was the
+        first write). It waits only what is left of its own time: 503 after about it."""
+        uri = self.jobsd.store_spec()
+        hold = LOCK_TIMEOUT_S + 3
+        locker = subprocess.Popen(
+            ['psql', '-X', '-q', '-d', uri, '-c',
+             'BEGIN; SELECT pg_advisory_xact_lock(%d); SELECT pg_sleep(%f); COMMIT'
+             % (WRITER_LOCK, hold)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        first = {}
+        try:
+            def held():
+                r = pgkit.admin(uri, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                                " AND objid = %d AND granted AND pid IN (SELECT pid FROM"
+                                " pg_stat_activity WHERE application_name = 'psql')"
+                                % WRITER_LOCK)
+                self.assertEqual(r.strip(), '1')
+            harness.eventually(held, timeout=10)
+            ahead = threading.Thread(
+                target=lambda: first.setdefault('resp', self.create_thing('ahead')))
+            ahead.start()
+            time.sleep(2.0)   # the first write is waiting for the lock by now
+            t0 = time.monotonic()
+            self.assert_503(self.create_thing('queued'), 'a write queued behind a lock wait')
+            waited = time.monotonic() - t0
+            self.assertLess(waited, LOCK_TIMEOUT_S + 1.5)
+            ahead.join(timeout=30)
+            self.assert_503(first['resp'], 'the write that waited for the lock first')
+        finally:
+            locker.wait(timeout=hold + 30)
 
 
 if __name__ == '__main__':

@@ -23,6 +23,7 @@
  * trip plus its share of the COMMIT.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -36,6 +37,9 @@ static const char lock_write[] = "SELECT pg_advisory_xact_lock(" PG_LOCK_WRITER 
 static const char savepoint[] = "SAVEPOINT jd";
 static const char release[] = "RELEASE SAVEPOINT jd";
 static const char undo[] = "ROLLBACK TO SAVEPOINT jd";
+
+/* A writer that waited this long for the connection gets a shorter lock wait */
+#define PG_LOCK_LATE_MS 250
 
 /* A write transaction that released its savepoint and waits for its group's
  * COMMIT. Lives on the committing thread's stack. */
@@ -227,6 +231,25 @@ member_undo(struct pg_group *g)
 	PQclear(r);
 }
 
+/* A writer that waited for the connection (behind a group that itself waited
+ * for the writer lock) waits for the lock only what is left of its own
+ * JD_STORE_BUSY_MS, so a write answers 503 after about that time however
+ * many writers queued before it (the session's lock_timeout is the whole
+ * of it: conn.c). Nothing is sent for a writer that barely waited. */
+static void
+lock_timeout_left(struct pg_group *g, struct conn *c, int64_t deadline)
+{
+	int64_t left_ms = (deadline - mono_ns()) / 1000000;
+
+	if (left_ms >= JD_STORE_BUSY_MS - PG_LOCK_LATE_MS)
+		return;
+	if (left_ms < 1)
+		left_ms = 1;
+	snprintf(g->lock_timeout, sizeof(g->lock_timeout), "SET LOCAL lock_timeout = %lld",
+	    (long long)left_ms);
+	pg__prefix(c, g->lock_timeout);
+}
+
 int
 pg__group_begin(struct pg_group *g, struct conn **out)
 {
@@ -246,6 +269,7 @@ pg__group_begin(struct pg_group *g, struct conn **out)
 		c->in_tx = false;
 		c->nprefix = 0;
 		pg__prefix(c, begin_write);
+		lock_timeout_left(g, c, deadline);
 		pg__prefix(c, lock_write);
 		g->outer = true;
 		g->start_ns = mono_ns();

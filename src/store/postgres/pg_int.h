@@ -156,7 +156,7 @@ struct pg_store;
 struct pool;
 
 /* Commands queued to go before the next statement, at most. */
-#define PG_PREFIX_MAX 4
+#define PG_PREFIX_MAX 6
 
 /*
  * What a write statement learned beyond its own answer, kept for the next
@@ -211,7 +211,7 @@ struct conn {
 	int nstmt;                 /* statements run in this transaction */
 	int pending;               /* pipeline syncs sent whose results are unread */
 	int nprefix;
-	const char *prefix[PG_PREFIX_MAX]; /* static SQL, sent before the next statement */
+	const char *prefix[PG_PREFIX_MAX]; /* SQL (outliving the tx) for the next statement */
 	bool prepared[ST__COUNT];
 };
 
@@ -245,8 +245,9 @@ struct pg_group {
 	int queued;           /* threads waiting in begin(write) */
 	struct member *members;
 	int nmembers;
-	bool outer;       /* the group's transaction is open (or queued to open) */
-	int64_t start_ns; /* CLOCK_MONOTONIC of the group's start */
+	bool outer;            /* the group's transaction is open (or queued to open) */
+	int64_t start_ns;      /* CLOCK_MONOTONIC of the group's start */
+	char lock_timeout[48]; /* "SET LOCAL lock_timeout = N": a late group's (group.c) */
 };
 
 void pg__group_init(struct pg_group *g, struct conn *writer);
