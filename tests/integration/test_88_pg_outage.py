@@ -56,6 +56,31 @@ class TestPostgresOutage(unittest.TestCase):
         self.assertEqual(h.get('x-amzn-errortype', '').split(':')[0],
                          'ServiceUnavailableException', what)
 
+    def hold_writer_lock(self, seconds):
+        """psql holding the writer lock for `seconds`, once it holds it (not before: jobsd's
+        own background duties take the same lock in short write transactions, and a write
+        sent meanwhile joins them). Returns the psql process; wait for it."""
+        uri = self.jobsd.store_spec()
+        locker = subprocess.Popen(
+            ['psql', '-X', '-q', '-d', uri, '-c',
+             'BEGIN; SELECT pg_advisory_xact_lock(%d); SELECT pg_sleep(%f); COMMIT'
+             % (WRITER_LOCK, seconds)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def held():
+            r = pgkit.admin(uri, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                            " AND objid = %d AND granted AND pid IN (SELECT pid FROM"
+                            " pg_stat_activity WHERE application_name = 'psql')"
+                            % WRITER_LOCK)
+            self.assertEqual(r.strip(), '1')
+        try:
+            harness.eventually(held, timeout=10)
+        except BaseException:
+            locker.kill()
+            locker.wait()
+            raise
+        return locker
+
     def test_server_down_then_back(self):
         self.assertEqual(self.create_thing('before')[0], 200)
         self.server.pause()
@@ -85,23 +110,9 @@ class TestPostgresOutage(unittest.TestCase):
     def test_writer_lock_held_elsewhere(self):
         """Another session holds the writer lock past the lock timeout: writes get 503 after
         about the timeout, reads are served meanwhile, writes work once it lets go."""
-        uri = self.jobsd.store_spec()
         hold = LOCK_TIMEOUT_S + 3
-        locker = subprocess.Popen(
-            ['psql', '-X', '-q', '-d', uri, '-c',
-             'BEGIN; SELECT pg_advisory_xact_lock(%d); SELECT pg_sleep(%f); COMMIT'
-             % (WRITER_LOCK, hold)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        locker = self.hold_writer_lock(hold)
         try:
-            def held():
-                # held by psql, not by jobsd's own background duties, whose short write
-                # transactions take the same lock (a CreateThing sent then joins them)
-                r = pgkit.admin(uri, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
-                                " AND objid = %d AND granted AND pid IN (SELECT pid FROM"
-                                " pg_stat_activity WHERE application_name = 'psql')"
-                                % WRITER_LOCK)
-                self.assertEqual(r.strip(), '1')
-            harness.eventually(held, timeout=10)
             t0 = time.monotonic()
             self.assert_503(self.create_thing('locked'), 'CreateThing behind a held writer lock')
             waited = time.monotonic() - t0
@@ -123,22 +134,10 @@ class TestPostgresOutage(unittest.TestCase):
         failed, so it waited past JD_STORE_BUSY_MS and, the lock freed meanwhile, got 200
         (seen in CI as test_writer_lock_held_elsewhere failing: a background duty was the
         first write). It waits only what is left of its own time: 503 after about it."""
-        uri = self.jobsd.store_spec()
         hold = LOCK_TIMEOUT_S + 3
-        locker = subprocess.Popen(
-            ['psql', '-X', '-q', '-d', uri, '-c',
-             'BEGIN; SELECT pg_advisory_xact_lock(%d); SELECT pg_sleep(%f); COMMIT'
-             % (WRITER_LOCK, hold)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        locker = self.hold_writer_lock(hold)
         first = {}
         try:
-            def held():
-                r = pgkit.admin(uri, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
-                                " AND objid = %d AND granted AND pid IN (SELECT pid FROM"
-                                " pg_stat_activity WHERE application_name = 'psql')"
-                                % WRITER_LOCK)
-                self.assertEqual(r.strip(), '1')
-            harness.eventually(held, timeout=10)
             ahead = threading.Thread(
                 target=lambda: first.setdefault('resp', self.create_thing('ahead')))
             ahead.start()
