@@ -22,6 +22,7 @@
 static struct store *S;
 static char run_id[32] __attribute__((unused));
 static char storekit_tmpdir[256];
+static char storekit_spec[1024]; /* what S was opened from (a case may reopen it) */
 
 static inline struct store_tx *
 begin(bool write)
@@ -66,7 +67,6 @@ storekit_cleanup(void)
 static inline int
 storekit_open(int argc, char **argv)
 {
-	char spec[1024];
 	struct jd_error e;
 
 	if (argc == 2 && strcmp(argv[1], "sqlite") == 0) {
@@ -75,9 +75,9 @@ storekit_open(int argc, char **argv)
 			perror("mkdtemp");
 			return 2;
 		}
-		snprintf(spec, sizeof(spec), "sqlite:%s/x.db", storekit_tmpdir);
+		snprintf(storekit_spec, sizeof(storekit_spec), "sqlite:%s/x.db", storekit_tmpdir);
 	} else if (argc == 3) {
-		snprintf(spec, sizeof(spec), "%s:%s", argv[1], argv[2]);
+		snprintf(storekit_spec, sizeof(storekit_spec), "%s:%s", argv[1], argv[2]);
 	} else {
 		fprintf(stderr, "usage: %s sqlite | BACKEND WHERE\n", argv[0]);
 		return 2;
@@ -85,8 +85,8 @@ storekit_open(int argc, char **argv)
 	log_set_level(JD_LOG_WARN);
 	snprintf(run_id, sizeof(run_id), "t%lld-%ld", (long long)clock_real_ms(), (long)getpid());
 	jd_error_init(&e);
-	if (store_open(spec, &S, &e) != 0) {
-		fprintf(stderr, "store_open(%s): %s\n", spec, e.msg);
+	if (store_open(storekit_spec, &S, &e) != 0) {
+		fprintf(stderr, "store_open(%s): %s\n", storekit_spec, e.msg);
 		storekit_cleanup();
 		return 2;
 	}

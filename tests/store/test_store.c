@@ -19,39 +19,12 @@
 
 #include "store/store.h"
 #include "store/store_read.h"
+#include "storekit.h"
 #include "test.h"
 #include "util/buf.h"
 #include "util/log.h"
 
-static char spec[1024];
-static char tmpdir[256];
-static struct store *S;
-
 /* ---- helpers ------------------------------------------------------------ */
-
-static struct store_tx *
-begin(bool write)
-{
-	struct store_tx *tx = NULL;
-	int rc = store_begin(S, write, &tx);
-
-	if (rc != 0) {
-		fprintf(stderr, "store_begin: %s\n", jd_errno_name(rc));
-		exit(2);
-	}
-	return tx;
-}
-
-static void
-commit(struct store_tx *tx)
-{
-	int rc = store_commit(tx);
-
-	if (rc != 0) {
-		fprintf(stderr, "store_commit: %s\n", jd_errno_name(rc));
-		exit(2);
-	}
-}
 
 static void
 fresh(void)
@@ -361,7 +334,7 @@ TEST(t_reopen)
 	store_close(S);
 	S = NULL;
 	jd_error_init(&e);
-	CHECK_EQ_INT(store_open(spec, &S, &e), 0);
+	CHECK_EQ_INT(store_open(storekit_spec, &S, &e), 0);
 	if (S == NULL) {
 		fprintf(stderr, "reopen: %s\n", e.msg);
 		exit(2);
@@ -2511,7 +2484,7 @@ reopen(void)
 	store_close(S);
 	S = NULL;
 	jd_error_init(&e);
-	if (store_open(spec, &S, &e) != 0) {
+	if (store_open(storekit_spec, &S, &e) != 0) {
 		fprintf(stderr, "reopen: %s\n", e.msg);
 		exit(2);
 	}
@@ -2577,54 +2550,15 @@ TEST(t_group_commit)
 
 /* ---- main --------------------------------------------------------------- */
 
-static void
-cleanup_tmp(void)
-{
-	const char *sfx[] = {"", "-wal", "-shm", "-journal"};
-	char p[512];
-
-	if (tmpdir[0] == '\0')
-		return;
-	for (size_t i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
-		snprintf(p, sizeof(p), "%s/x.db%s", tmpdir, sfx[i]);
-		unlink(p);
-	}
-	rmdir(tmpdir);
-}
-
 #include "cases_types.h"
 
 int
 main(int argc, char **argv)
 {
-	struct jd_error e;
 	int rc;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s sqlite | BACKEND WHERE\n", argv[0]);
-		return 2;
-	}
-	log_set_level(JD_LOG_WARN);
-	if (strcmp(argv[1], "sqlite") == 0 && argc == 2) {
-		snprintf(tmpdir, sizeof(tmpdir), "/tmp/jd_store_XXXXXX");
-		if (mkdtemp(tmpdir) == NULL) {
-			perror("mkdtemp");
-			return 2;
-		}
-		snprintf(spec, sizeof(spec), "sqlite:%s/x.db", tmpdir);
-	} else if (argc == 3) {
-		snprintf(spec, sizeof(spec), "%s:%s", argv[1], argv[2]);
-	} else {
-		fprintf(stderr, "usage: %s sqlite | BACKEND WHERE\n", argv[0]);
-		return 2;
-	}
-	jd_error_init(&e);
-	if (store_open(spec, &S, &e) != 0) {
-		fprintf(stderr, "store_open(%s): %s\n", spec, e.msg);
-		cleanup_tmp();
-		return 2;
-	}
-	jd_error_clear(&e);
+	if ((rc = storekit_open(argc, argv)) != 0)
+		return rc;
 
 	RUN(t_meta);
 	RUN(t_meta_list);
@@ -2663,8 +2597,7 @@ main(int argc, char **argv)
 	RUN(t_thing_type);
 	RUN(t_tags);
 
-	store_close(S);
-	cleanup_tmp();
+	storekit_close();
 	rc = test_report();
 	return rc;
 }
