@@ -48,6 +48,7 @@
 #include "mqtt/mqtt.h"
 #include "shape/shape.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/metrics.h"
 
@@ -76,21 +77,12 @@ mqtt__now_s(struct mqtt_bridge *b)
 	return svc_now(b->svc) / 1000;
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* True when a warning of this kind may be logged now; *n gets how many
  * were held back since the last one logged. */
 static bool
 gate_pass(struct gate *g, uint64_t *n)
 {
-	int64_t now = mono_ms();
+	int64_t now = clock_mono_ms();
 
 	if (g->last_ms != 0 && now - g->last_ms < LOG_EVERY_MS) {
 		g->suppressed++;
@@ -349,7 +341,7 @@ share_put(struct mqtt_bridge *b, struct worker *w, struct share *s, size_t cost)
 static void
 trim_maybe(struct mqtt_bridge *b)
 {
-	int64_t now = mono_ms();
+	int64_t now = clock_mono_ms();
 
 	if (!atomic_exchange(&b->trim_wanted, false))
 		return;
@@ -425,7 +417,7 @@ enum refusal { REF_COUNT, REF_BYTES, REF_RATE, REF_TOOBIG };
 static bool
 reply_budget(int64_t *since, int *n, int per_s)
 {
-	int64_t now = mono_ms();
+	int64_t now = clock_mono_ms();
 
 	if (now - *since >= 1000) {
 		*since = now;
@@ -547,7 +539,7 @@ on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 	cost = sizeof(*jm) + tlen + 1 + len + 1;
 	/* Check first, copy after: a refused request costs no allocation. Only
 	 * this thread adds to the budgets, so the checks cannot race. */
-	now = mono_ms();
+	now = clock_mono_ms();
 	pthread_mutex_lock(&w->mu);
 	sh = share_get(w, h, t.thing, now);
 	/* libmosquitto allocated this payload whether or not it is served: after
@@ -686,7 +678,7 @@ on_connect(struct mosquitto *m, void *arg, int rc)
 		return;
 	}
 	atomic_store(&b->connected, true);
-	b->connected_ms = mono_ms();
+	b->connected_ms = clock_mono_ms();
 	mqtt__out_connected(b);
 	log_info("mqtt: connected to %s:%d as %s (MQTT %s)", b->cfg.host, b->cfg.port, b->client_id,
 	    b->protocol == MQTT_PROTOCOL_V5 ? "5" : "3.1.1");
@@ -737,7 +729,7 @@ on_disconnect(struct mosquitto *m, void *arg, int rc)
 	struct mqtt_bridge *b = arg;
 	bool was = atomic_exchange(&b->connected, false);
 	bool answered = b->answered;
-	int64_t lasted = was ? mono_ms() - b->connected_ms : -1;
+	int64_t lasted = was ? clock_mono_ms() - b->connected_ms : -1;
 	bool taken =
 	    rc == MQTT_RC_SESSION_TAKEN_OVER || (rc != 0 && was && lasted < QUICK_DISCONNECT_MS);
 	uint64_t held;
@@ -798,7 +790,7 @@ make_client_id(const char *configured, const char *node)
 	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
 		/* no kernel generator yet: still not the predictable host-pid form */
 		uint64_t x =
-		    (uint64_t)mono_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)r;
+		    (uint64_t)clock_mono_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)r;
 		memcpy(r, &x, sizeof(r));
 	}
 	if (node != NULL && node[0] != '\0')

@@ -37,6 +37,7 @@
 #include <time.h>
 
 #include "mqtt/bridge_int.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/metrics.h"
 
@@ -50,15 +51,6 @@ enum { SENDER_RUNS, SENDER_WORK, SENDER_ROOM };
 
 /* Set in each request worker: its notifications go out at once. */
 static _Thread_local bool in_worker;
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 gauges(struct mqtt_bridge *b)
@@ -97,7 +89,7 @@ release(struct mqtt_bridge *b, uint32_t cost)
 	size_t was = atomic_fetch_sub(&b->out_bytes, cost);
 	size_t msgs = atomic_fetch_sub(&b->out_msgs, 1);
 
-	atomic_store_explicit(&b->out_progress_ms, now_ms(), memory_order_relaxed);
+	atomic_store_explicit(&b->out_progress_ms, clock_mono_ms(), memory_order_relaxed);
 	gauges(b);
 	if (((was >= b->out_low && was - cost < b->out_low) || msgs == MQTT_OUT_MSGS_LOW) &&
 	    atomic_load(&b->out_waiters) > 0) {
@@ -136,7 +128,7 @@ mqtt__publish(struct mqtt_bridge *b, const char *topic, const struct buf *payloa
 
 	/* from idle, the time without completion counts from now (stall) */
 	if (atomic_fetch_add(&b->out_bytes, cost) == 0)
-		atomic_store_explicit(&b->out_progress_ms, now_ms(), memory_order_relaxed);
+		atomic_store_explicit(&b->out_progress_ms, clock_mono_ms(), memory_order_relaxed);
 	atomic_fetch_add(&b->out_msgs, 1);
 	gauges(b);
 	rc = mosquitto_publish(b->mosq, &mid, topic, (int)payload->len, payload->p, qos, false);
@@ -209,7 +201,7 @@ wait_progress(struct mqtt_bridge *b, size_t below)
 	for (;;) {
 		ok = for_room ? low(b) : mqtt_dirty_count(b->dirty) < below;
 		if (ok || b->out_stop || !atomic_load(&b->connected) ||
-		    now_ms() - atomic_load(&b->out_progress_ms) > MQTT_OUT_STALL_MS)
+		    clock_mono_ms() - atomic_load(&b->out_progress_ms) > MQTT_OUT_STALL_MS)
 			break;
 		timed_wait(b, for_room ? &b->room_cv : &b->dirty_cv, 200);
 	}
@@ -242,7 +234,7 @@ mqtt__out_room_wait(struct mqtt_bridge *b)
 static void
 dropped(struct mqtt_bridge *b, const char *thing)
 {
-	int64_t now = now_ms();
+	int64_t now = clock_mono_ms();
 	uint64_t n = atomic_fetch_add(&b->n_dropped, 1) + 1;
 
 	metrics_inc(&jd_metrics.mqtt_notify_dropped);
@@ -359,7 +351,7 @@ mqtt__out_connected(struct mqtt_bridge *b)
 		if (atomic_compare_exchange_strong(&b->out_cost[mid], &v, 0))
 			release(b, v & ~OUT_QOS0);
 	}
-	atomic_store(&b->out_progress_ms, now_ms());
+	atomic_store(&b->out_progress_ms, clock_mono_ms());
 	wake_all(b);
 }
 
@@ -374,7 +366,7 @@ mqtt__out_init(struct mqtt_bridge *b, size_t max_bytes)
 	pthread_cond_init(&b->room_cv, NULL);
 	pthread_cond_init(&b->dirty_cv, NULL);
 	pthread_cond_init(&b->sender_cv, NULL);
-	atomic_store(&b->out_progress_ms, now_ms());
+	atomic_store(&b->out_progress_ms, clock_mono_ms());
 	atomic_store(&jd_metrics.mqtt_out_max_bytes, b->out_max);
 	mosquitto_publish_callback_set(b->mosq, on_publish);
 }
