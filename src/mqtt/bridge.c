@@ -354,8 +354,8 @@ trim_maybe(struct mqtt_bridge *b)
 	malloc_trim(0);
 }
 
-static void
-cond_wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, int ms)
+void
+mqtt__cond_wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, int ms)
 {
 	struct timespec ts;
 
@@ -384,7 +384,7 @@ worker_main(void *arg)
 				pthread_cond_wait(&w->cv, &w->mu);
 				continue;
 			}
-			cond_wait_ms(&w->cv, &w->mu, TRIM_IDLE_MS);
+			mqtt__cond_wait_ms(&w->cv, &w->mu, TRIM_IDLE_MS);
 			if (w->head == NULL && !w->stop) {
 				pthread_mutex_unlock(&w->mu);
 				trim_maybe(b);

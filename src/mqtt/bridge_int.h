@@ -217,6 +217,8 @@ void mqtt__notify_send(struct mqtt_bridge *b, const char *thing, const char *ns,
     bool list, bool head);
 /* svc's clock, in seconds (the timestamps of replies and notifications). */
 int64_t mqtt__now_s(struct mqtt_bridge *b);
+/* Wait on cv (mu held) for at most ms milliseconds (bridge.c). */
+void mqtt__cond_wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, int ms);
 /* svc's notification sink (notify.c): publishes notify and notify-next. */
 /* svc's jobs-event sink: publish topic/payload (QoS 1) when connected. */
 void mqtt__on_event(void *arg, const char *topic, const char *payload, size_t len);

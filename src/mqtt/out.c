@@ -152,21 +152,6 @@ mqtt__publish(struct mqtt_bridge *b, const char *topic, const struct buf *payloa
 
 /* ---- waiting for room ---------------------------------------------------- */
 
-static void
-timed_wait(struct mqtt_bridge *b, pthread_cond_t *cv, int ms)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += ms / 1000;
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	pthread_cond_timedwait(cv, &b->out_mu, &ts);
-}
-
 void
 mqtt__out_worker_thread(void)
 {
@@ -181,7 +166,7 @@ mqtt__out_admit(struct mqtt_bridge *b)
 	pthread_mutex_lock(&b->out_mu);
 	atomic_fetch_add(&b->out_waiters, 1);
 	while (!low(b) && !b->out_stop)
-		timed_wait(b, &b->room_cv, 1000);
+		mqtt__cond_wait_ms(&b->room_cv, &b->out_mu, 1000);
 	atomic_fetch_sub(&b->out_waiters, 1);
 	pthread_mutex_unlock(&b->out_mu);
 }
@@ -203,7 +188,7 @@ wait_progress(struct mqtt_bridge *b, size_t below)
 		if (ok || b->out_stop || !atomic_load(&b->connected) ||
 		    clock_mono_ms() - atomic_load(&b->out_progress_ms) > MQTT_OUT_STALL_MS)
 			break;
-		timed_wait(b, for_room ? &b->room_cv : &b->dirty_cv, 200);
+		mqtt__cond_wait_ms(for_room ? &b->room_cv : &b->dirty_cv, &b->out_mu, 200);
 	}
 	if (for_room)
 		atomic_fetch_sub(&b->out_waiters, 1);
@@ -302,14 +287,14 @@ sender_main(void *arg)
 	while (!b->out_stop) {
 		if (mqtt_dirty_count(b->dirty) == 0 || !atomic_load(&b->connected)) {
 			b->sender_wait = SENDER_WORK;
-			timed_wait(b, &b->sender_cv, 1000);
+			mqtt__cond_wait_ms(&b->sender_cv, &b->out_mu, 1000);
 			b->sender_wait = SENDER_RUNS;
 			continue;
 		}
 		if (!room(b)) {
 			b->sender_wait = SENDER_ROOM;
 			atomic_fetch_add(&b->out_waiters, 1);
-			timed_wait(b, &b->sender_cv, 1000);
+			mqtt__cond_wait_ms(&b->sender_cv, &b->out_mu, 1000);
 			atomic_fetch_sub(&b->out_waiters, 1);
 			b->sender_wait = SENDER_RUNS;
 			continue;
