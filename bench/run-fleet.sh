@@ -54,24 +54,11 @@ base_kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$broker/status")
 
 export JOBSD_MQTT_PASSWORD
 JOBSD_MQTT_PASSWORD=$(cat "$tmp/broker/jobsd.password")
-mkfifo "$tmp/stdout"
 # shellcheck disable=SC2086
-"$JOBSD" --listen 127.0.0.1:0 --data-listen 127.0.0.1:0 --store "sqlite:$tmp/bench.db" \
-	--auth off --log-level warn --mqtt "127.0.0.1:$mport" --mqtt-username jobsd $JOBSD_ARGS \
-	>"$tmp/stdout" 2>"$tmp/jobsd.log" &
-jpid=$!
-exec 3<"$tmp/stdout"
-if ! read -r -t 30 line <&3; then
-	echo "run-fleet.sh: jobsd did not start; its log:" >&2
-	tail -n 20 "$tmp/jobsd.log" >&2
-	exit 3
-fi
-cat <&3 >/dev/null &
-drain=$!
-exec 3<&-
-re='^jobsd ready control=([^ ]+) data=([^ ]+)$'
-[[ $line =~ $re ]] || { echo "run-fleet.sh: unexpected ready line: $line" >&2; exit 3; }
-control=${BASH_REMATCH[1]}
+start_jobsd fleet run-fleet.sh 30 --listen 127.0.0.1:0 --data-listen 127.0.0.1:0 \
+	--store "sqlite:$tmp/bench.db" --auth off --log-level warn --mqtt "127.0.0.1:$mport" \
+	--mqtt-username jobsd $JOBSD_ARGS || exit 3
+jpid=$pid
 
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # snapshot when every device is subscribed (jdbench says so on stderr), i.e.
@@ -100,8 +87,8 @@ printf 'op=fleet-rss jobsd_peak_kb=%s broker_peak_kb=%s broker_idle_kb=%s broker
 	"$(awk '/^VmHWM:/ { print $2 }' "/proc/$jpid/status")" \
 	"$(awk '/^VmHWM:/ { print $2 }' "/proc/$broker/status")" "$base_kb" "$conn_kb" \
 	"$(awk -v a="$conn_kb" -v b="$base_kb" -v n="${devices:-0}" 'BEGIN { if (n > 0) printf "%.2f", (a - b) / n; else print 0 }')"
-if grep -v -e 'AUTH IS OFF' -e 'TEST-RIG MODE' "$tmp/jobsd.log" | grep -q .; then
+if grep -v -e 'AUTH IS OFF' -e 'TEST-RIG MODE' "$tmp/jobsd-fleet.log" | grep -q .; then
 	echo "run-fleet.sh: jobsd logged:" >&2
-	grep -v -e 'AUTH IS OFF' -e 'TEST-RIG MODE' "$tmp/jobsd.log" | tail -n 5 >&2
+	grep -v -e 'AUTH IS OFF' -e 'TEST-RIG MODE' "$tmp/jobsd-fleet.log" | tail -n 5 >&2
 fi
 exit "$rc"
