@@ -10,8 +10,9 @@
  * concurrent threads are combined, as group.c combines commits:
  *
  * - A read queues its statement (its parameters stay on its stack) and
- *   waits on its own condition variable. If a batch connection is free and
- *   no hand-off is pending, it leads at once: it takes every queued read
+ *   waits on its own condition variable. If a batch connection is free
+ *   (PG_BATCH_CONNS, one: pg_int.h says why) and no hand-off is pending, it
+ *   leads at once: it takes every queued read
  *   (at most PG_BATCH_MAX), sends them in one libpq pipeline with one Sync,
  *   reads every result, gives each read its PGresult (PGresults do not
  *   depend on their connection) and wakes it. A leader that finishes with
@@ -57,6 +58,7 @@ struct pg_batch {
 	struct breq *head, *tail; /* queued reads, oldest first */
 	bool handoff;             /* the head was handed the lead */
 	int nfree;
+	uint64_t reads, batches; /* for the log at close */
 	struct conn *free[PG_BATCH_CONNS];
 	struct conn conns[PG_BATCH_CONNS];
 };
@@ -83,6 +85,9 @@ pg__batch_destroy(struct pg_batch *b)
 {
 	if (b == NULL)
 		return;
+	if (b->batches > 0)
+		log_info("store postgres: %llu one-operation reads in %llu batches",
+		    (unsigned long long)b->reads, (unsigned long long)b->batches);
 	for (int i = 0; i < PG_BATCH_CONNS; i++)
 		if (b->conns[i].db != NULL)
 			PQfinish(b->conns[i].db);
@@ -261,6 +266,8 @@ lead(struct pg_batch *b, struct breq *me)
 	}
 	if (b->head == NULL)
 		b->tail = NULL;
+	b->reads += (uint64_t)n;
+	b->batches++;
 	hand_off(b); /* a second connection for the reads left over */
 	pthread_mutex_unlock(&b->mu);
 	run_batch(c, r, n);

@@ -41,8 +41,12 @@
 #define PG_READERS 8
 #define PG_WRITERS 1
 /* One-operation reads (batch.c): the connections their batches share, and
- * the reads of one batch, at most. */
-#define PG_BATCH_CONNS 2
+ * the reads of one batch, at most. One connection, measured (control-read,
+ * bench/README.md): PostgreSQL's CPU per read 42-57 us; two or four, each
+ * used when free: 61-89 us (smaller batches); the old one connection per
+ * read: 70-122 us. Every one-operation read is a short index lookup, so one
+ * batch at a time holds no read up for long. */
+#define PG_BATCH_CONNS 1
 #define PG_BATCH_MAX 64
 /* A commit group ends at this many members or this age (as SQLite's). */
 #define PG_GROUP_MAX 64
