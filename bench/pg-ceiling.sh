@@ -14,6 +14,11 @@
 #   select-tx   the same SELECT as jobsd's read transactions before issue 10's
 #               third step: BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY
 #               and the SELECT in one pipeline, then COMMIT (two round trips)
+#   select-pipe8  eight of those SELECTs in one pipeline with one Sync: what
+#               jobsd's batched one-operation reads send (src/store/postgres/
+#               batch.c); its pg_us_per_tx is for the eight
+#   select-2, select-pipe8-2  the same with 2 clients: the server's cost per
+#               statement with few busy connections (jobsd's batch uses one)
 #   insert-1    one-row INSERT per transaction, 1 client: one WAL flush per
 #               write, as writes serialised by one lock without group commit
 #   insert-c    the same with C clients: PostgreSQL groups concurrent flushes
@@ -96,6 +101,13 @@ SELECT abalance FROM pgbench_accounts WHERE aid = :aid;
 \endpipeline
 COMMIT;
 EOF
+{
+	printf '%s\n' '\set aid random(1, 100000)' '\startpipeline'
+	for _ in 1 2 3 4 5 6 7 8; do
+		printf '%s\n' 'SELECT abalance FROM pgbench_accounts WHERE aid = :aid;'
+	done
+	printf '%s\n' '\endpipeline'
+} >"$tmp/select-pipe8.sql"
 cat >"$tmp/insert.sql" <<'EOF'
 INSERT INTO ceiling_w (v) VALUES ('thing-name-of-some-length');
 EOF
@@ -121,5 +133,8 @@ run() {
 
 run select "$clients" -S
 run select-tx "$clients" -f "$tmp/select-tx.sql"
+run select-pipe8 "$clients" -f "$tmp/select-pipe8.sql"
+run select-2 2 -S
+run select-pipe8-2 2 -f "$tmp/select-pipe8.sql"
 run insert-1 1 -f "$tmp/insert.sql"
 run insert-c "$clients" -f "$tmp/insert.sql"

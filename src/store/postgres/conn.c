@@ -61,6 +61,7 @@ struct pg_store {
 	 * never delays them */
 	pthread_mutex_t lease_mu;
 	struct conn lease;
+	struct pg_batch *batch; /* one-operation reads (batch.c) */
 };
 
 #define STR_(x) #x
@@ -247,6 +248,7 @@ pg__close(struct store *store)
 	pool_destroy(&s->readers);
 	pool_destroy(&s->writers);
 	pg__group_destroy(&s->group);
+	pg__batch_destroy(s->batch);
 	conn_disconnect(&s->lease);
 	pthread_mutex_destroy(&s->lease_mu);
 	if (s->conninfo != NULL) {
@@ -277,6 +279,7 @@ pg__open(const char *where, struct store **out, struct jd_error *e)
 	pool_init(s, &s->readers, PG_READERS, false);
 	pool_init(s, &s->writers, PG_WRITERS, true);
 	pg__group_init(&s->group, s->writers.all[0]);
+	s->batch = pg__batch_create(s);
 	pthread_mutex_init(&s->lease_mu, NULL);
 	s->lease.base.ops = &store_postgres_ops;
 	s->lease.base.write = true;
@@ -387,8 +390,10 @@ pg__begin(struct store *store, bool write, struct store_tx **out)
 int
 pg__begin_one(struct store *store, struct store_tx **out)
 {
+	struct pg_store *s = (struct pg_store *)(void *)store;
+
 	*out = NULL;
-	return reader_begin((struct pg_store *)(void *)store, true, out);
+	return pg__batch_begin(s->batch, s, out);
 }
 
 int
@@ -398,6 +403,10 @@ pg__commit(struct store_tx *tx)
 
 	if (c->base.write)
 		return pg__group_commit(&c->s->group);
+	if (c->batch != NULL) {
+		pg__batch_end(c);
+		return 0;
+	}
 	/* a read: nothing to make durable; the end goes out unanswered */
 	pg__finish_async(c, "COMMIT");
 	pool_give(c);
@@ -411,6 +420,10 @@ pg__rollback(struct store_tx *tx)
 
 	if (c->base.write) {
 		pg__group_rollback(&c->s->group);
+		return;
+	}
+	if (c->batch != NULL) {
+		pg__batch_end(c);
 		return;
 	}
 	if (!c->broken)

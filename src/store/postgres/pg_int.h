@@ -18,6 +18,7 @@
  *   ops_timeline.c  a job's timeline and pause (issue 14)
  *   ops_bulk.c      bulk inserts of things and memberships (COPY; copy-store)
  *   group.c         group commit of the write transactions
+ *   batch.c         one-operation reads of concurrent threads, batched
  *
  * Names: pg__name() is internal to this backend (declared here).
  */
@@ -39,6 +40,14 @@
  * node's writes share one connection and commit in groups, group.c). */
 #define PG_READERS 8
 #define PG_WRITERS 1
+/* One-operation reads (batch.c): the connections their batches share, and
+ * the reads of one batch, at most. One connection, measured (control-read,
+ * bench/README.md): PostgreSQL's CPU per read 42-57 us; two or four, each
+ * used when free: 61-89 us (smaller batches); the old one connection per
+ * read: 70-122 us. Every one-operation read is a short index lookup, so one
+ * batch at a time holds no read up for long. */
+#define PG_BATCH_CONNS 1
+#define PG_BATCH_MAX 64
 /* A commit group ends at this many members or this age (as SQLite's). */
 #define PG_GROUP_MAX 64
 #define PG_GROUP_MAX_NS 10000000 /* 10 ms */
@@ -143,6 +152,9 @@ enum stmt {
 
 const char *pg__stmt_sql(enum stmt id);
 const char *pg__stmt_name(enum stmt id);
+/* "jd<N>": the name of statement id's prepared form on every connection
+ * (query.c). */
+void pg__stmt_label(char name[16], int id);
 /* 0 if every statement has its SQL, else JD_EINTERNAL. */
 int pg__stmts_check(struct jd_error *e);
 
@@ -213,6 +225,9 @@ struct conn {
 	int nprefix;
 	const char *prefix[PG_PREFIX_MAX]; /* SQL (outliving the tx) for the next statement */
 	bool prepared[ST__COUNT];
+	/* a one-operation read's handle (batch.c): its statement goes to this
+	 * batcher; the handle has no server connection of its own */
+	struct pg_batch *batch;
 };
 
 static inline struct conn *
@@ -232,6 +247,21 @@ int pg__begin_one(struct store *s, struct store_tx **out);
 int pg__connect_if_needed(struct conn *c);
 /* Leave c with no transaction open, waiting for the answer (best effort). */
 void pg__abandon(struct conn *c);
+
+/* ---- batched one-operation reads (batch.c) ----------------------------- */
+
+struct pg_batch;
+struct pg_batch *pg__batch_create(struct pg_store *s);
+void pg__batch_destroy(struct pg_batch *b);
+/* A one-operation read's handle (never fails: no connection is taken
+ * until its statement runs); pg__batch_end frees it. */
+int pg__batch_begin(struct pg_batch *b, struct pg_store *s, struct store_tx **out);
+void pg__batch_end(struct conn *h);
+/* Run statement id (parameters as for PQsendQueryPrepared) in a batch with
+ * other threads' reads: 0 with *out its result (the caller PQclears it), or
+ * JD_EUNAVAIL (logged). */
+int pg__batch_exec(struct conn *h, enum stmt id, int n, const char *const *vals, const int *lens,
+    const int *fmts, PGresult **out);
 
 /* ---- group commit (group.c) -------------------------------------------- */
 

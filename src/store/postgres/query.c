@@ -39,9 +39,8 @@ pg__fail(struct conn *c, const char *what, const PGresult *r)
 	return JD_EUNAVAIL;
 }
 
-/* "jd<N>": the name of statement id's prepared form on every connection. */
-static void
-stmt_name(char name[16], int id)
+void
+pg__stmt_label(char name[16], int id)
 {
 	char d[12];
 	int n = 0;
@@ -95,7 +94,7 @@ pipeline(struct conn *c, int id, int n, const char *const *vals, const int *lens
 	if (c->db == NULL)
 		return JD_EUNAVAIL;
 	if (id >= 0)
-		stmt_name(name, id);
+		pg__stmt_label(name, id);
 	if (PQpipelineStatus(c->db) == PQ_PIPELINE_OFF && PQenterPipelineMode(c->db) != 1)
 		goto lost;
 	for (int i = 0; i < np; i++)
@@ -207,6 +206,11 @@ pg__ready(struct conn *c)
 	int rc = 0;
 
 	c->memo.kind = PG_MEMO_NONE; /* a direct libpq call follows */
+	if (c->batch != NULL) {
+		/* a one-operation read has no connection of its own to call */
+		log_error("store postgres: a one-operation read made a direct libpq call");
+		return JD_EINTERNAL;
+	}
 	if (c->pending > 0 && (rc = pg__drain(c)) != 0)
 		return rc;
 	if (c->nprefix > 0)
@@ -344,6 +348,8 @@ pg__exec(struct conn *c, enum stmt id, PGresult **out, const struct bind *b, int
 			return JD_EINTERNAL;
 		}
 	}
+	if (c->batch != NULL)
+		return pg__batch_exec(c, id, n, vals, lens, fmts, out);
 	if (c->pending > 0 && pg__drain(c) != 0 && !first)
 		return JD_EUNAVAIL;
 	for (int attempt = 0;; attempt++) {
