@@ -274,6 +274,12 @@ static const struct {
         " (SELECT number * 16 + status FROM executions"
         "  WHERE job_id = ?2 AND thing_name = j.value ORDER BY number DESC LIMIT 1)"
         " FROM json_each(?1) j"),
+    /* THING_MISSING: the indexes in the JSON array ?1 of the names that are
+     * not things (a new job's targets: no execution to look up, and in the
+     * usual case no row to return) */
+    STMT(THING_MISSING,
+        "SELECT j.key FROM json_each(?1) j"
+        " WHERE NOT EXISTS (SELECT 1 FROM things WHERE name = j.value)"),
     /* the direct members of one group, one walk of its primary key */
     STMT(MEMBER_WALK,
         "SELECT thing_name FROM group_members WHERE group_name = ?1 AND thing_name > ?2"
