@@ -136,8 +136,15 @@ TEST(t_thing_resolve_new_job_missing_only)
 	CHECK_EQ_INT(store_thing_resolve(tx, NULL, v, 5), 0);
 	CHECK(v[0].exists && v[1].exists && v[2].exists && v[3].exists && v[4].exists);
 	CHECK_EQ_INT((int)v[2].latest_number, 0);
-	/* with the job, the same names: the execution of j2 stays unseen */
+	/* with the job, the same names (stale fields again): the execution of
+	 * j2 stays unseen, and names without a row come back as things */
+	for (int i = 0; i < 5; i++) {
+		v[i].exists = false;
+		v[i].latest_number = 7;
+		v[i].latest_status = 3;
+	}
 	CHECK_EQ_INT(store_thing_resolve(tx, "j1", v, 5), 0);
+	CHECK_EQ_INT((int)v[0].latest_number, 0);
 	CHECK(v[0].exists && v[1].exists && v[2].exists && v[3].exists && v[4].exists);
 	CHECK_EQ_INT(v[2].latest_status, -1);
 	commit(tx);

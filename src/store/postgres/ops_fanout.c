@@ -3,8 +3,9 @@
  * backend (issue 15); the same operations as store/sqlite/ops_fanout.c.
  *
  * thing_resolve sends a job's explicit targets as one text[] parameter and
- * reads, per name, whether the thing exists and the job's latest execution
- * on it: one round trip instead of one per target. The fan-out cursor lives
+ * reads, for each name that is not a thing or has an execution of the job,
+ * both (the other names, the usual case, come back as no row): one round
+ * trip instead of one per target. The fan-out cursor lives
  * in `fanouts` (migration "chunked fan-out"). These statements are sent
  * with PQexecParams (unnamed, parsed per call) and kept in this file, apart
  * from the backend's statement table: they run once per CreateJob or once
@@ -89,7 +90,7 @@ pg__thing_resolve(struct store_tx *tx, const char *job_id, struct store_target *
 	    "  WHERE (SELECT EXISTS (SELECT 1 FROM executions WHERE job_id = $2"
 	    "   AND thing_name >= $3 AND thing_name <= $4))"
 	    "  AND job_id = $2 AND thing_name = u.name ORDER BY number DESC LIMIT 1) e"
-	    "  ON true";
+	    "  ON true WHERE t.ok IS NULL OR e.packed IS NOT NULL";
 	struct buf b = BUF_INIT;
 	const char *vals[4], *lo, *hi;
 	PGresult *r = NULL;
@@ -121,6 +122,9 @@ pg__thing_resolve(struct store_tx *tx, const char *job_id, struct store_target *
 	vals[2] = lo;
 	vals[3] = hi;
 	rc = pg__params(pg__conn(tx), "thing_resolve", sql, 4, vals, &r);
+	/* a row for each name that is not a thing or has an execution */
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		v[i].exists = true;
 	for (int k = 0; rc == 0 && k < PQntuples(r); k++) {
 		int64_t i = pg__i64(r, k, 0);
 		const char *ex = pg__val(r, k, 1);

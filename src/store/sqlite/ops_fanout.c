@@ -3,9 +3,10 @@
  * (issue 15).
  *
  * thing_resolve answers for up to a job's 100 explicit targets in one
- * statement: the names go in as one JSON array (json_each), and each row
- * says whether the thing exists and which is the job's latest execution on
- * it. Before, CreateJob read each thing's whole row (attributes included)
+ * statement: the names go in as one JSON array (json_each), and a row comes
+ * back for each name that is not a thing or that has an execution of the
+ * job, with both (the other names: things without one, the usual case,
+ * cost no result row). Before, CreateJob read each thing's whole row (attributes included)
  * with its own statement. Without a job (a new job's targets) only the
  * names that are not things come back (THING_MISSING).
  *
@@ -107,6 +108,9 @@ sq__thing_resolve(struct store_tx *tx, const char *job_id, struct store_target *
 	    BINDS(B_TEXT(buf_cstr(&b)), B_TEXT(job_id)));
 	if (rc != 0)
 		goto out;
+	/* a row for each name that is not a thing or has an execution */
+	for (size_t i = 0; i < n; i++)
+		v[i].exists = true;
 	while ((rc = sq__q_step(&q)) == 1) {
 		int64_t i = sqlite3_column_int64(q.st, 0);
 		if (i < 0 || (size_t)i >= n)
@@ -119,6 +123,9 @@ sq__thing_resolve(struct store_tx *tx, const char *job_id, struct store_target *
 		}
 	}
 	sq__q_close(&q);
+	if (rc != 0)
+		for (size_t i = 0; i < n; i++)
+			v[i].exists = false;
 out:
 	buf_free(&b);
 	return rc;
