@@ -408,8 +408,8 @@ collect_targets(struct api_req *r, const char ***out, int *n)
 	if (json_array_size(t) > JD_TARGETS_MAX)
 		return api_vfail(r, "targets", "Member must have length less than or equal to 100");
 	wn = snprintf(want, sizeof(want), ":iot:%s:", r->region);
-	if (wn < 0 || (size_t)wn >= sizeof(want))
-		wn = (int)sizeof(want) - 1;
+	if (wn < 0)
+		wn = 0;
 	*out = jd_calloc(json_array_size(t), sizeof(char *));
 	*n = 0;
 	json_array_foreach(t, i, v)
