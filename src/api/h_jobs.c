@@ -395,6 +395,8 @@ collect_targets(struct api_req *r, const char ***out, int *n)
 	json_t *t = json_object_get(r->json, "targets");
 	json_t *v;
 	size_t i;
+	char want[64]; /* ":iot:REGION:", the third and fourth fields of an ARN */
+	int wn;
 
 	if (t == NULL || json_is_null(t))
 		return api_vfail(r, "targets", "Member must not be null");
@@ -405,29 +407,29 @@ collect_targets(struct api_req *r, const char ***out, int *n)
 		    "Member must have length greater than or equal to 1");
 	if (json_array_size(t) > JD_TARGETS_MAX)
 		return api_vfail(r, "targets", "Member must have length less than or equal to 100");
+	wn = snprintf(want, sizeof(want), ":iot:%s:", r->region);
+	if (wn < 0)
+		wn = 0;
 	*out = jd_calloc(json_array_size(t), sizeof(char *));
 	*n = 0;
 	json_array_foreach(t, i, v)
 	{
-		if (!json_is_string(v))
+		const char *a = json_string_value(v), *p;
+		size_t len = json_string_length(v);
+
+		if (a == NULL)
 			return api_vfail(r, "targets.member", "Member must be a string");
-		if (json_string_length(v) > JD_TARGET_ARN_MAX || json_string_length(v) < 1 ||
-		    strlen(json_string_value(v)) != json_string_length(v))
+		if (len > JD_TARGET_ARN_MAX || len < 1 || memchr(a, '\0', len) != NULL)
 			return api_vfail(r, "targets.member",
 			    "Member must have length less than or equal to 2048");
-		(*out)[(*n)++] = json_string_value(v);
+		(*out)[(*n)++] = a;
 		/* Targets must be in the caller's region (the account is checked by svc). */
-		{
-			const char *a = json_string_value(v);
-			char want[64];
-			int wn = snprintf(want, sizeof(want), ":iot:%s:", r->region);
-			const char *p = strchr(a, ':');
-			p = p ? strchr(p + 1, ':') : NULL;
-			if (strncmp(a, "arn:", 4) == 0 && p != NULL &&
-			    strncmp(p, want, (size_t)wn) != 0)
-				return api_fail(r, JD_EINVAL, "Target %.200s is not in region %s",
-				    a, r->region);
-		}
+		p = memchr(a, ':', len);
+		p = p != NULL ? memchr(p + 1, ':', len - (size_t)(p + 1 - a)) : NULL;
+		if (len > 4 && memcmp(a, "arn:", 4) == 0 && p != NULL &&
+		    strncmp(p, want, (size_t)wn) != 0)
+			return api_fail(r, JD_EINVAL, "Target %.200s is not in region %s", a,
+			    r->region);
 	}
 	return 0;
 }

@@ -66,6 +66,8 @@ queue_things(struct svc_tx *t, struct jd_job *job, char (*v)[JD_THING_NAME_MAX +
 
 	if (n == 0)
 		return 0;
+	if (fresh && p->left < 0)
+		return svc__exec_queue_first(t, job, v, n); /* each a first execution, now */
 	if (!fresh && known != NULL) {
 		tv = jd_calloc(n, sizeof(*tv));
 		memcpy(tv, known, n * sizeof(*tv));

@@ -14,6 +14,24 @@
 #include "core/core.h"
 #include "util/buf.h"
 
+/* Is s[0..n) a thing or group name made of [a-zA-Z0-9:_-] only, of 1 to
+ * JD_THING_NAME_MAX bytes? Then core_check_thing_name accepts it (that
+ * pattern, all ASCII); otherwise it decides. One pass, no UTF-8 decoding:
+ * a CreateJob checks up to 100 of them. */
+static bool
+plain_name(const char *s, size_t n)
+{
+	if (n < 1 || n > JD_THING_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		        c == ':' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
 /* Parse a thing ('t') or thing-group ('g') ARN of our account. */
 int
 svc__target_parse(const struct svc *s, const char *arn, char *kind,
@@ -21,20 +39,20 @@ svc__target_parse(const struct svc *s, const char *arn, char *kind,
 {
 	/* arn:{partition}:iot:{region}:{account}:{thing|thinggroup}/{name} */
 	const char *p = arn, *field[6];
-	int n = 0;
+	size_t alen = strlen(s->account), n;
+	int k = 0;
 
-	field[n++] = p;
-	while (*p && n < 6) {
+	field[k++] = p;
+	while (*p && k < 6) {
 		if (*p == ':')
-			field[n++] = p + 1;
+			field[k++] = p + 1;
 		p++;
 	}
-	if (n < 6 || strncmp(arn, "arn:", 4) != 0)
+	if (k < 6 || strncmp(arn, "arn:", 4) != 0)
 		goto bad;
 	if (strncmp(field[2], "iot:", 4) != 0)
 		goto bad;
-	if ((size_t)(field[5] - field[4] - 1) != strlen(s->account) ||
-	    strncmp(field[4], s->account, strlen(s->account)) != 0)
+	if ((size_t)(field[5] - field[4] - 1) != alen || memcmp(field[4], s->account, alen) != 0)
 		return jd_error_set(e, JD_EINVAL, "Target %s is not in account %s", arn,
 		    s->account);
 	if (strncmp(field[5], "thing/", 6) == 0) {
@@ -46,9 +64,12 @@ svc__target_parse(const struct svc *s, const char *arn, char *kind,
 	} else {
 		goto bad;
 	}
-	if (core_check_thing_name("targets", p, NULL) != 0)
+	n = strlen(p);
+	if (!plain_name(p, n) && core_check_thing_name("targets", p, NULL) != 0)
 		goto bad;
-	jd_strlcpy(name, p, JD_THING_NAME_MAX + 1);
+	if (n > JD_THING_NAME_MAX)
+		goto bad; /* cannot be: the check bounds it */
+	memcpy(name, p, n + 1);
 	return 0;
 bad:
 	return jd_error_set(e, JD_EINVAL, "Target %s is not a valid thing or thing group ARN", arn);

@@ -177,6 +177,51 @@ class CreateJob(JobsTestCase):
         jid = self.job(things=names[:100])
         self.assertEqual(len(self.execs(jid)), 100)
 
+    def test_target_arns_checked_whole_and_resolved_in_one_pass(self):
+        """Issue 15: 100 explicit targets are checked and looked up in one pass. Names
+        of every allowed character class, a repeat, one missing thing anywhere in the
+        list, and ARNs that are not valid (non-ASCII or spaced names, too long, another
+        account or region, no name) answer as before: nothing is created by a refusal."""
+        p = self.name('arn')
+        names = ['%s:%s_%03d-x' % (p, 'AZaz09'[i % 6], i) for i in range(99)]
+        for n in names:
+            self.iot.create_thing(thingName=n)
+        ok = [thing_arn(n) for n in names]
+        for i in (0, 50, 98):
+            with self.subTest(missing_at=i):
+                t = list(ok)
+                t[i] = thing_arn(self.name('ghost'))
+                e = self.assertAwsError(lambda: self.create_job(targets=t),
+                                        'ResourceNotFoundException', 404)
+                self.assertIn(thing_of(t[i]), str(e))
+        bad = [thing_arn('caf\u00e9'), thing_arn('a b'), thing_arn('x' * 129),
+               thing_arn(''), 'arn:aws:iot:%s:999999999999:thing/%s' % (harness.REGION, names[0]),
+               'arn:aws:iot:eu-west-3:%s:thing/%s' % (harness.ACCOUNT, names[0]),
+               'arn:aws:iot:%s:%s:device/%s' % (harness.REGION, harness.ACCOUNT, names[0]),
+               'not-an-arn']
+        for b in bad:
+            with self.subTest(bad=b):
+                self.assertAwsError(lambda: self.create_job(targets=ok[:60] + [b] + ok[60:]),
+                                    'InvalidRequestException', 400)
+        self.assertEqual(self.iot.list_jobs()['jobs'], [])
+        # all 99 and a repeat of one: 99 executions, each once
+        jid = self.create_job(targets=ok + [ok[7]])
+        got = self.execs(jid)
+        self.assertEqual(sorted(t for t, _, _ in got), sorted(names))
+        self.assertTrue(all(st == 'QUEUED' and n == 1 for _, st, n in got))
+        # AssociateTargetsWithJob: things the job reached stay as they are, a missing
+        # one refuses the whole call, the new ones get their first execution
+        cj = self.create_job(targets=ok[:10], targetSelection='CONTINUOUS')
+        self.assertAwsError(lambda: self.iot.associate_targets_with_job(
+            jobId=cj, targets=ok[5:40] + [thing_arn(self.name('ghost'))]),
+            'ResourceNotFoundException', 404)
+        self.assertEqual(len(self.execs(cj)), 10)
+        self.iot.associate_targets_with_job(jobId=cj, targets=ok[5:60])
+        got = self.execs(cj)
+        self.assertEqual(sorted(t for t, _, _ in got), sorted(names[:60]))
+        self.assertTrue(all(n == 1 for _, _, n in got))
+        self.assertEqual(len(self.describe(cj)['targets']), 60)
+
     def test_bad_target_selection(self):
         t = self.create_thing()
         self.assertAwsError(lambda: self.job(things=[t], targetSelection='BOGUS'),

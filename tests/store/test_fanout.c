@@ -87,6 +87,70 @@ TEST(t_thing_resolve_one_pass)
 }
 
 /*
+ * A new job's targets (no job id): the backends answer with the names that
+ * are not things only (issue 15). Each answer must still be exact: missing
+ * names anywhere in the list, repeats, names that need quoting in the JSON
+ * or array literal, things that hold executions of other jobs, and fields
+ * that held stale values before the call.
+ */
+TEST(t_thing_resolve_new_job_missing_only)
+{
+	enum { N = 100 };
+	struct store_tx *tx = fresh();
+	struct store_target v[N];
+	char names[N][24];
+	struct jd_exec x;
+	int wrong = 0;
+
+	for (int i = 0; i < N; i++) {
+		snprintf(names[i], sizeof(names[i]), "n%03d", i);
+		if (i % 10 != 3)
+			thing(tx, names[i]);
+	}
+	thing(tx, "q\"uo\\te");
+	thing(tx, "caf\xc3\xa9:x");
+	exec_of(&x, "j2", "n000", 1, JD_EXEC_QUEUED); /* another job's */
+	CHECK_EQ_INT(store_exec_insert(tx, &x), 0);
+	for (int i = 0; i < N; i++) {
+		v[i].name = names[i];
+		v[i].exists = i % 2 == 0; /* stale values */
+		v[i].latest_number = 7;
+		v[i].latest_status = 3;
+	}
+	CHECK_EQ_INT(store_thing_resolve(tx, NULL, v, N), 0);
+	for (int i = 0; i < N; i++)
+		if (v[i].exists != (i % 10 != 3) || v[i].latest_number != 0 ||
+		    v[i].latest_status != -1)
+			wrong++;
+	CHECK_EQ_INT(wrong, 0);
+	/* every one missing; then none, with repeats and quoted names */
+	for (int i = 0; i < 5; i++)
+		v[i].name = "absent";
+	CHECK_EQ_INT(store_thing_resolve(tx, NULL, v, 5), 0);
+	CHECK(!v[0].exists && !v[1].exists && !v[2].exists && !v[3].exists && !v[4].exists);
+	v[0].name = "q\"uo\\te";
+	v[1].name = "caf\xc3\xa9:x";
+	v[2].name = "n000";
+	v[3].name = "n000";
+	v[4].name = "q\"uo\\te";
+	CHECK_EQ_INT(store_thing_resolve(tx, NULL, v, 5), 0);
+	CHECK(v[0].exists && v[1].exists && v[2].exists && v[3].exists && v[4].exists);
+	CHECK_EQ_INT((int)v[2].latest_number, 0);
+	/* with the job, the same names (stale fields again): the execution of
+	 * j2 stays unseen, and names without a row come back as things */
+	for (int i = 0; i < 5; i++) {
+		v[i].exists = false;
+		v[i].latest_number = 7;
+		v[i].latest_status = 3;
+	}
+	CHECK_EQ_INT(store_thing_resolve(tx, "j1", v, 5), 0);
+	CHECK_EQ_INT((int)v[0].latest_number, 0);
+	CHECK(v[0].exists && v[1].exists && v[2].exists && v[3].exists && v[4].exists);
+	CHECK_EQ_INT(v[2].latest_status, -1);
+	commit(tx);
+}
+
+/*
  * Regression (thing_resolve_hashed_subplan): PostgreSQL planned the
  * per-name EXISTS as a scan of every thing once ~1,000 names came at once.
  * 3,000 names, unsorted, with executions of the job only on some of them
@@ -314,6 +378,7 @@ main(int argc, char **argv)
 		return 2;
 
 	RUN(t_thing_resolve_one_pass);
+	RUN(t_thing_resolve_new_job_missing_only);
 	RUN(t_thing_resolve_many_names_and_ranges);
 	RUN(t_member_walk_pages_one_group);
 	RUN(t_fanout_cursor_durable);

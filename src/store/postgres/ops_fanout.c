@@ -3,8 +3,9 @@
  * backend (issue 15); the same operations as store/sqlite/ops_fanout.c.
  *
  * thing_resolve sends a job's explicit targets as one text[] parameter and
- * reads, per name, whether the thing exists and the job's latest execution
- * on it: one round trip instead of one per target. The fan-out cursor lives
+ * reads, for each name that is not a thing or has an execution of the job,
+ * both (the other names, the usual case, come back as no row): one round
+ * trip instead of one per target. The fan-out cursor lives
  * in `fanouts` (migration "chunked fan-out"). These statements are sent
  * with PQexecParams (unnamed, parsed per call) and kept in this file, apart
  * from the backend's statement table: they run once per CreateJob or once
@@ -40,6 +41,34 @@ array_names(struct buf *b, const struct store_target *v, size_t n)
 	buf_putc(b, '}');
 }
 
+/*
+ * A new job's targets (no job_id, at most JD_TARGETS_MAX names): only the
+ * names that are not things come back, so 100 targets that exist cost one
+ * probe each and no result row. The probe is the LATERAL ... LIMIT 1 of
+ * pg__thing_resolve, for the same reason (no hashed plan over things).
+ */
+static int
+thing_missing(struct store_tx *tx, const char *names, struct store_target *v, size_t n)
+{
+	static const char sql[] =
+	    "SELECT u.i - 1 FROM unnest($1::text[]) WITH ORDINALITY AS u(name, i)"
+	    " LEFT JOIN LATERAL (SELECT true AS ok FROM things WHERE name = u.name LIMIT 1) t"
+	    "  ON true WHERE t.ok IS NULL";
+	const char *vals[1] = {names};
+	PGresult *r = NULL;
+	int rc = pg__params(pg__conn(tx), "thing_missing", sql, 1, vals, &r);
+
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		v[i].exists = true;
+	for (int k = 0; rc == 0 && k < PQntuples(r); k++) {
+		int64_t i = pg__i64(r, k, 0);
+		if (i >= 0 && (size_t)i < n)
+			v[i].exists = false;
+	}
+	PQclear(r);
+	return rc;
+}
+
 int
 pg__thing_resolve(struct store_tx *tx, const char *job_id, struct store_target *v, size_t n)
 {
@@ -61,7 +90,7 @@ pg__thing_resolve(struct store_tx *tx, const char *job_id, struct store_target *
 	    "  WHERE (SELECT EXISTS (SELECT 1 FROM executions WHERE job_id = $2"
 	    "   AND thing_name >= $3 AND thing_name <= $4))"
 	    "  AND job_id = $2 AND thing_name = u.name ORDER BY number DESC LIMIT 1) e"
-	    "  ON true";
+	    "  ON true WHERE t.ok IS NULL OR e.packed IS NOT NULL";
 	struct buf b = BUF_INIT;
 	const char *vals[4], *lo, *hi;
 	PGresult *r = NULL;
@@ -84,10 +113,18 @@ pg__thing_resolve(struct store_tx *tx, const char *job_id, struct store_target *
 	}
 	array_names(&b, v, n);
 	vals[0] = buf_cstr(&b);
+	if (job_id == NULL) {
+		rc = thing_missing(tx, vals[0], v, n);
+		buf_free(&b);
+		return rc;
+	}
 	vals[1] = job_id;
 	vals[2] = lo;
 	vals[3] = hi;
 	rc = pg__params(pg__conn(tx), "thing_resolve", sql, 4, vals, &r);
+	/* a row for each name that is not a thing or has an execution */
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		v[i].exists = true;
 	for (int k = 0; rc == 0 && k < PQntuples(r); k++) {
 		int64_t i = pg__i64(r, k, 0);
 		const char *ex = pg__val(r, k, 1);

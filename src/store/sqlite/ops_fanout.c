@@ -3,10 +3,12 @@
  * (issue 15).
  *
  * thing_resolve answers for up to a job's 100 explicit targets in one
- * statement: the names go in as one JSON array (json_each), and each row
- * says whether the thing exists and which is the job's latest execution on
- * it. Before, CreateJob read each thing's whole row (attributes included)
- * with its own statement.
+ * statement: the names go in as one JSON array (json_each), and a row comes
+ * back for each name that is not a thing or that has an execution of the
+ * job, with both (the other names: things without one, the usual case,
+ * cost no result row). Before, CreateJob read each thing's whole row (attributes included)
+ * with its own statement. Without a job (a new job's targets) only the
+ * names that are not things come back (THING_MISSING).
  *
  * A fan-out too large for one transaction keeps its cursor in `fanouts`
  * (migration "chunked fan-out"): the groups it walks, the group it is in
@@ -59,6 +61,30 @@ json_names(struct buf *b, const struct store_target *v, size_t n)
 	buf_putc(b, ']');
 }
 
+/* A new job's targets (no job_id): only the names that are not things come
+ * back, so 100 targets that exist cost one pass and no result row. */
+static int
+thing_missing(struct conn *c, const char *names, struct store_target *v, size_t n)
+{
+	struct q q;
+	int rc = sq__q_open(c, ST_THING_MISSING, &q, BINDS(B_TEXT(names)));
+
+	if (rc != 0)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		v[i].exists = true;
+	while ((rc = sq__q_step(&q)) == 1) {
+		int64_t i = sqlite3_column_int64(q.st, 0);
+		if (i >= 0 && (size_t)i < n)
+			v[i].exists = false;
+	}
+	sq__q_close(&q);
+	if (rc != 0)
+		for (size_t i = 0; i < n; i++)
+			v[i].exists = false;
+	return rc;
+}
+
 int
 sq__thing_resolve(struct store_tx *tx, const char *job_id, struct store_target *v, size_t n)
 {
@@ -74,10 +100,17 @@ sq__thing_resolve(struct store_tx *tx, const char *job_id, struct store_target *
 	if (n == 0)
 		return 0;
 	json_names(&b, v, n);
+	if (job_id == NULL) {
+		rc = thing_missing(sq__conn(tx), buf_cstr(&b), v, n);
+		goto out;
+	}
 	rc = sq__q_open(sq__conn(tx), ST_THING_RESOLVE, &q,
 	    BINDS(B_TEXT(buf_cstr(&b)), B_TEXT(job_id)));
 	if (rc != 0)
 		goto out;
+	/* a row for each name that is not a thing or has an execution */
+	for (size_t i = 0; i < n; i++)
+		v[i].exists = true;
 	while ((rc = sq__q_step(&q)) == 1) {
 		int64_t i = sqlite3_column_int64(q.st, 0);
 		if (i < 0 || (size_t)i >= n)
@@ -90,6 +123,9 @@ sq__thing_resolve(struct store_tx *tx, const char *job_id, struct store_target *
 		}
 	}
 	sq__q_close(&q);
+	if (rc != 0)
+		for (size_t i = 0; i < n; i++)
+			v[i].exists = false;
 out:
 	buf_free(&b);
 	return rc;

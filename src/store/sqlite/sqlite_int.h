@@ -221,6 +221,7 @@ enum stmt {
 	ST_EXEC_COUNTS_ALL,
 	/* targets and chunked fan-out (ops_fanout.c) */
 	ST_THING_RESOLVE,
+	ST_THING_MISSING,
 	ST_MEMBER_WALK,
 	ST_FANOUT_RUN_MAX,
 	ST_FANOUT_INSERT,

@@ -268,12 +268,22 @@ static const struct {
         " sum(total * (status = 6)), sum(total * (status = 7)) FROM job_exec_counts"),
     /* targets and chunked fan-out (ops_fanout.c). THING_RESOLVE: per name of
 	 * the JSON array ?1, its index, whether the thing exists, and the latest
-	 * execution of job ?2 on it packed as number * 16 + status (NULL: none) */
+	 * execution of job ?2 on it packed as number * 16 + status (NULL: none);
+	 * only the names that are not things or that have an execution of the
+	 * job come back (the others: a thing without one, the usual answer) */
     STMT(THING_RESOLVE,
-        "SELECT j.key, EXISTS (SELECT 1 FROM things WHERE name = j.value),"
-        " (SELECT number * 16 + status FROM executions"
-        "  WHERE job_id = ?2 AND thing_name = j.value ORDER BY number DESC LIMIT 1)"
-        " FROM json_each(?1) j"),
+        "SELECT k, ok, packed FROM (SELECT j.key AS k,"
+        "  EXISTS (SELECT 1 FROM things WHERE name = j.value) AS ok,"
+        "  (SELECT number * 16 + status FROM executions"
+        "   WHERE job_id = ?2 AND thing_name = j.value ORDER BY number DESC LIMIT 1) AS packed"
+        " FROM json_each(?1) j)"
+        " WHERE ok = 0 OR packed IS NOT NULL"),
+    /* THING_MISSING: the indexes in the JSON array ?1 of the names that are
+     * not things (a new job's targets: no execution to look up, and in the
+     * usual case no row to return) */
+    STMT(THING_MISSING,
+        "SELECT j.key FROM json_each(?1) j"
+        " WHERE NOT EXISTS (SELECT 1 FROM things WHERE name = j.value)"),
     /* the direct members of one group, one walk of its primary key */
     STMT(MEMBER_WALK,
         "SELECT thing_name FROM group_members WHERE group_name = ?1 AND thing_name > ?2"
