@@ -540,14 +540,29 @@ metrics_commit(uint64_t t0, bool ok, const struct member *list)
 		metrics_observe(&jd_metrics.store_group_size, n);
 }
 
+/* Wake each member of list (its rc set); a member may be gone as soon as
+ * its semaphore is posted, so next is read first. */
+static void
+members_wake(struct member *list)
+{
+	while (list != NULL) {
+		struct member *next = list->next;
+
+		sem_post(&list->sem);
+		list = next;
+	}
+}
+
 /*
  * End the outer transaction (the caller owns the writer): COMMIT it if it
  * has members, else roll it back. The group's members are detached first
- * and told the outcome. A failed COMMIT is rolled back, so the next group
- * starts clean.
+ * and given the outcome; returns them, for members_wake() (writer_leave
+ * wakes them once it has handed the writer on, so that the next group does
+ * not wait for a COMMIT's wake-ups). A failed COMMIT is rolled back, so the
+ * next group starts clean.
  */
-static void
-group_end(struct sq_store *s, bool fail)
+static struct member *
+group_close(struct sq_store *s, bool fail)
 {
 	struct conn *c = s->writer;
 	struct member *list;
@@ -570,19 +585,20 @@ group_end(struct sq_store *s, bool fail)
 	s->outer = false;
 
 	if (list == NULL)
-		return;
+		return NULL;
 	pthread_mutex_lock(&s->glock);
 	members_count(s, list, rc);
 	pthread_mutex_unlock(&s->glock);
-	/* wake each member with its outcome; a member may be gone as soon as
-	 * its semaphore is posted, so read next first */
-	while (list != NULL) {
-		struct member *next = list->next;
+	for (struct member *m = list; m != NULL; m = m->next)
+		m->rc = rc;
+	return list;
+}
 
-		list->rc = rc;
-		sem_post(&list->sem);
-		list = next;
-	}
+/* End the group and wake its members at once. */
+static void
+group_end(struct sq_store *s, bool fail)
+{
+	members_wake(group_close(s, fail));
 }
 
 /*
@@ -596,6 +612,7 @@ static int
 writer_leave(struct sq_store *s, struct member *self)
 {
 	struct waiter *next;
+	struct member *ended = NULL;
 	bool end;
 	int rc = 0;
 
@@ -613,13 +630,14 @@ writer_leave(struct sq_store *s, struct member *self)
 	        mono_ns() - s->group_start >= s->group_max_ns);
 	pthread_mutex_unlock(&s->glock);
 	if (end)
-		group_end(s, false);
+		ended = group_close(s, false);
 
 	pthread_mutex_lock(&s->glock);
 	next = writer_release(s);
 	pthread_mutex_unlock(&s->glock);
 	if (next != NULL)
 		sem_post(&next->sem);
+	members_wake(ended);
 	if (self != NULL) {
 		sem_wait_until(&self->sem, 0);
 		sem_destroy(&self->sem);
