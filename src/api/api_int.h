@@ -26,16 +26,18 @@ struct auth_header;
  * write waiting on the store (a lock, a group commit) never holds the
  * connections its pool thread serves.
  */
+struct api_worker; /* workers.c */
+
 struct api_workers {
 	pthread_mutex_t mu;
-	pthread_cond_t work; /* a request queued, or quit */
 	pthread_cond_t idle; /* outstanding dropped to 0 */
 	struct api_req *head, *tail;
-	int outstanding; /* handed off and not yet completed */
-	bool stopping;   /* shutting down: no new hand-offs (503) */
-	bool quit;       /* workers exit */
-	int n;           /* threads started */
-	pthread_t th[JD_HTTP_WORKERS];
+	struct api_worker *sleepers; /* idle workers, the last one to sleep first */
+	int outstanding;             /* handed off and not yet completed */
+	bool stopping;               /* shutting down: no new hand-offs (503) */
+	bool quit;                   /* workers exit */
+	int n;                       /* threads started */
+	struct api_worker *wk;       /* owned: JD_HTTP_WORKERS of them */
 };
 
 struct api {

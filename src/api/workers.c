@@ -7,31 +7,65 @@
  */
 #include "api/api_int.h"
 
+#include <errno.h>
 #include <microhttpd.h>
 #include <pthread.h>
+#include <semaphore.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "util/log.h"
 
+/*
+ * One worker thread. An idle worker sleeps on its own semaphore, on the
+ * sleepers stack; a hand-off gives the request straight to the worker that
+ * went to sleep last (its stack and caches are the warmest) and posts it, so
+ * the woken worker does not re-take mu (a condition variable made every
+ * woken worker queue on the mutex the listener threads hand off under).
+ */
+struct api_worker {
+	struct api_workers *w;
+	struct api_worker *next; /* on w->sleepers */
+	struct api_req *r;       /* given while asleep; NULL: quit */
+	sem_t sem;
+	pthread_t th;
+};
+
+static void
+sleep_until_posted(sem_t *sem)
+{
+	while (sem_wait(sem) != 0 && errno == EINTR)
+		;
+}
+
 static void *
 worker_main(void *arg)
 {
-	struct api_workers *w = arg;
+	struct api_worker *me = arg;
+	struct api_workers *w = me->w;
 	struct api_req *r;
 
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
-		while (w->head == NULL && !w->quit)
-			pthread_cond_wait(&w->work, &w->mu);
-		if (w->head == NULL) {
+		r = w->head;
+		if (r != NULL) {
+			w->head = r->next;
+			if (w->head == NULL)
+				w->tail = NULL;
+		} else if (w->quit) {
 			pthread_mutex_unlock(&w->mu);
 			return NULL;
+		} else {
+			me->r = NULL;
+			me->next = w->sleepers;
+			w->sleepers = me;
 		}
-		r = w->head;
-		w->head = r->next;
-		if (w->head == NULL)
-			w->tail = NULL;
 		pthread_mutex_unlock(&w->mu);
+		if (r == NULL) {
+			sleep_until_posted(&me->sem);
+			if ((r = me->r) == NULL)
+				continue; /* quit */
+		}
 		api__dispatch(r);
 		r->served = true;
 		/* the connection's thread sees r->served after the resume */
@@ -45,12 +79,17 @@ api__workers_start(struct api_workers *w, struct jd_error *e)
 	pthread_attr_t at;
 
 	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->work, NULL);
 	pthread_cond_init(&w->idle, NULL);
+	w->wk = jd_calloc(JD_HTTP_WORKERS, sizeof(*w->wk));
 	pthread_attr_init(&at);
 	pthread_attr_setstacksize(&at, JD_HTTP_STACK);
 	for (; w->n < JD_HTTP_WORKERS; w->n++) {
-		if (pthread_create(&w->th[w->n], &at, worker_main, w) != 0) {
+		struct api_worker *k = &w->wk[w->n];
+
+		k->w = w;
+		sem_init(&k->sem, 0, 0);
+		if (pthread_create(&k->th, &at, worker_main, k) != 0) {
+			sem_destroy(&k->sem);
 			pthread_attr_destroy(&at);
 			return jd_error_set(e, JD_EINTERNAL, "cannot start HTTP worker threads");
 		}
@@ -66,6 +105,8 @@ api__workers_start(struct api_workers *w, struct jd_error *e)
 int
 api__workers_hand_off(struct api_workers *w, struct api_req *r, struct MHD_Connection *c)
 {
+	struct api_worker *k;
+
 	pthread_mutex_lock(&w->mu);
 	if (w->stopping) {
 		pthread_mutex_unlock(&w->mu);
@@ -77,13 +118,19 @@ api__workers_hand_off(struct api_workers *w, struct api_req *r, struct MHD_Conne
 	r->next = NULL;
 	/* suspended before a worker can resume it */
 	MHD_suspend_connection(c);
-	if (w->tail != NULL)
-		w->tail->next = r;
-	else
-		w->head = r;
-	w->tail = r;
-	pthread_cond_signal(&w->work);
+	if ((k = w->sleepers) != NULL) {
+		w->sleepers = k->next;
+		k->r = r;
+	} else {
+		if (w->tail != NULL)
+			w->tail->next = r;
+		else
+			w->head = r;
+		w->tail = r;
+	}
 	pthread_mutex_unlock(&w->mu);
+	if (k != NULL)
+		sem_post(&k->sem);
 	return 0;
 }
 
@@ -126,16 +173,29 @@ api__workers_drain(struct api_workers *w)
 void
 api__workers_stop(struct api_workers *w)
 {
-	if (w->n == 0)
+	struct api_worker *k;
+
+	if (w->wk == NULL)
 		return;
 	pthread_mutex_lock(&w->mu);
 	w->quit = true;
-	pthread_cond_broadcast(&w->work);
+	k = w->sleepers;
+	w->sleepers = NULL;
 	pthread_mutex_unlock(&w->mu);
-	for (int i = 0; i < w->n; i++)
-		pthread_join(w->th[i], NULL);
+	/* wake the sleepers with no request (quit); the others see quit */
+	while (k != NULL) {
+		struct api_worker *next = k->next;
+
+		sem_post(&k->sem);
+		k = next;
+	}
+	for (int i = 0; i < w->n; i++) {
+		pthread_join(w->wk[i].th, NULL);
+		sem_destroy(&w->wk[i].sem);
+	}
 	w->n = 0;
+	free(w->wk);
+	w->wk = NULL;
 	pthread_cond_destroy(&w->idle);
-	pthread_cond_destroy(&w->work);
 	pthread_mutex_destroy(&w->mu);
 }

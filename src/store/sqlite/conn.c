@@ -20,7 +20,10 @@
  *   The transaction handle is the connection itself (struct conn begins
  *   with a struct store_tx_base); no allocation per transaction.
  */
+#define _GNU_SOURCE /* sem_clockwait */
+#include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,13 +36,27 @@
 
 /*
  * A write transaction that has released its savepoint and waits for its
- * group's COMMIT. Lives on the committing thread's stack.
+ * group's COMMIT. Lives on the committing thread's stack. Each member waits
+ * on its own semaphore, posted once its group has ended: a COMMIT wakes
+ * exactly its members, and none of them takes glock to leave (a broadcast
+ * made every member re-take the mutex in turn, each a futex sleep).
  */
 struct member {
 	struct member *next;
-	int rc; /* the group's outcome, once done */
-	bool done;
+	sem_t sem;     /* posted by the group's end, after rc is set */
+	int rc;        /* the group's outcome, once done */
 	bool observer; /* rolled back, but saw earlier members' changes */
+};
+
+/*
+ * A thread waiting for the writer connection (writer_take), on its stack:
+ * the leaving owner hands the connection straight to the first waiter
+ * (handed), so the woken thread owns it without re-taking glock.
+ */
+struct waiter {
+	struct waiter *next;
+	sem_t sem;
+	bool handed; /* under glock: the writer is now this waiter's */
 };
 
 /*
@@ -70,11 +87,10 @@ struct sq_store {
 	 * glock.
 	 */
 	pthread_mutex_t glock;
-	pthread_cond_t wcond; /* the writer connection became free */
-	pthread_cond_t gcond; /* a group ended; members check `done` */
 	bool busy;
-	int queued;             /* threads waiting in begin(write) */
-	struct member *members; /* released savepoints of the open group */
+	struct waiter *whead, *wtail; /* FIFO of threads waiting for the writer */
+	int queued;                   /* threads waiting in begin(write) */
+	struct member *members;       /* released savepoints of the open group */
 	int nmembers;
 	bool outer;           /* the group's BEGIN IMMEDIATE is open */
 	int64_t group_start;  /* CLOCK_MONOTONIC ns of that BEGIN */
@@ -207,8 +223,6 @@ sq__close(struct store *store)
 	conn_close(s->writer);
 	pthread_cond_destroy(&s->rcond);
 	pthread_mutex_destroy(&s->rlock);
-	pthread_cond_destroy(&s->gcond);
-	pthread_cond_destroy(&s->wcond);
 	pthread_mutex_destroy(&s->glock);
 	free(s);
 }
@@ -217,17 +231,11 @@ int
 sq__open(const char *where, struct store **out, struct jd_error *e)
 {
 	struct sq_store *s = jd_calloc(1, sizeof(*s));
-	pthread_condattr_t mono;
 	int rc;
 
 	*out = NULL;
 	s->base.ops = &store_sqlite_ops;
 	pthread_mutex_init(&s->glock, NULL);
-	pthread_condattr_init(&mono);
-	pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
-	pthread_cond_init(&s->wcond, &mono);
-	pthread_condattr_destroy(&mono);
-	pthread_cond_init(&s->gcond, NULL);
 	s->group_max = STORE_SQLITE_GROUP_MAX;
 	s->group_max_ns = STORE_SQLITE_GROUP_MAX_NS;
 	pthread_mutex_init(&s->rlock, NULL);
@@ -400,51 +408,108 @@ mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* Wait for a post on sem (EINTR retried); deadline: CLOCK_MONOTONIC ns, or
+ * 0 for none. 0, or -1 when the deadline passed. */
+static int
+sem_wait_until(sem_t *sem, int64_t deadline)
+{
+	struct timespec ts = {(time_t)(deadline / 1000000000), (long)(deadline % 1000000000)};
+
+	for (;;) {
+		int rc = deadline > 0 ? sem_clockwait(sem, CLOCK_MONOTONIC, &ts) : sem_wait(sem);
+		if (rc == 0)
+			return 0;
+		if (errno != EINTR)
+			return -1;
+	}
+}
+
 /*
  * Wait until the writer connection is free and take it, but not past
  * `deadline` (CLOCK_MONOTONIC ns): a store locked by another process makes
  * each queued writer fail after about the busy timeout from its arrival,
- * not after its turn in a line of busy timeouts. A waiter gives up only
- * while the writer is still taken, so a wake-up is never lost.
+ * not after its turn in a line of busy timeouts. Waiters queue in arrival
+ * order; the owner hands the connection to the first (writer_release). A
+ * waiter whose deadline passes gives up only if it was not handed the
+ * writer meanwhile, so a hand-over is never lost.
  */
 static int
 writer_take(struct sq_store *s, int64_t deadline)
 {
-	struct timespec ts = {(time_t)(deadline / 1000000000), (long)(deadline % 1000000000)};
-	int rc = 0;
+	struct waiter me = {.next = NULL, .handed = false};
+	bool handed;
 
 	pthread_mutex_lock(&s->glock);
-	s->queued++;
-	while (s->busy && rc == 0)
-		rc = pthread_cond_timedwait(&s->wcond, &s->glock, &ts);
-	s->queued--;
-	if (s->busy) {
+	if (!s->busy && s->whead == NULL) {
+		s->busy = true;
 		pthread_mutex_unlock(&s->glock);
-		log_error("store sqlite: the writer stayed busy for %d ms", JD_STORE_BUSY_MS);
-		return JD_EUNAVAIL;
+		return 0;
 	}
-	s->busy = true;
+	sem_init(&me.sem, 0, 0);
+	if (s->wtail != NULL)
+		s->wtail->next = &me;
+	else
+		s->whead = &me;
+	s->wtail = &me;
+	s->queued++;
 	pthread_mutex_unlock(&s->glock);
-	return 0;
+	if (sem_wait_until(&me.sem, deadline) == 0) {
+		sem_destroy(&me.sem);
+		return 0;
+	}
+	pthread_mutex_lock(&s->glock);
+	handed = me.handed;
+	if (!handed) {
+		struct waiter **pp = &s->whead, *prev = NULL;
+
+		while (*pp != &me) {
+			prev = *pp;
+			pp = &(*pp)->next;
+		}
+		*pp = me.next;
+		if (s->wtail == &me)
+			s->wtail = prev;
+		s->queued--;
+	}
+	pthread_mutex_unlock(&s->glock);
+	if (handed) /* the post is on its way: take it before me goes */
+		sem_wait_until(&me.sem, 0);
+	sem_destroy(&me.sem);
+	if (handed)
+		return 0;
+	log_error("store sqlite: the writer stayed busy for %d ms", JD_STORE_BUSY_MS);
+	return JD_EUNAVAIL;
 }
 
-/* Give every member in list the outcome rc and wake them (glock held). */
+/* Give the writer connection up: to the first waiter, or free (glock held).
+ * Returns the waiter to post once glock is released, or NULL. */
+static struct waiter *
+writer_release(struct sq_store *s)
+{
+	struct waiter *w = s->whead;
+
+	if (w == NULL) {
+		s->busy = false;
+		return NULL;
+	}
+	s->whead = w->next;
+	if (s->whead == NULL)
+		s->wtail = NULL;
+	s->queued--;
+	w->handed = true; /* busy stays true: the connection is w's now */
+	return w;
+}
+
+/* Count the group's outcome rc for the members in list (glock held). */
 static void
-members_finish(struct sq_store *s, struct member *list, int rc)
+members_count(struct sq_store *s, const struct member *list, int rc)
 {
 	int64_t n = 0;
 
-	if (list == NULL)
-		return;
-	while (list != NULL) {
-		struct member *next = list->next;
-
+	for (; list != NULL; list = list->next) {
 		n += !list->observer;
-		list->rc = rc;
-		list->done = true;
-		list = next;
+		s->stats.waiting--;
 	}
-	pthread_cond_broadcast(&s->gcond);
 	if (n == 0)
 		return;
 	if (rc == 0) {
@@ -475,14 +540,29 @@ metrics_commit(uint64_t t0, bool ok, const struct member *list)
 		metrics_observe(&jd_metrics.store_group_size, n);
 }
 
+/* Wake each member of list (its rc set); a member may be gone as soon as
+ * its semaphore is posted, so next is read first. */
+static void
+members_wake(struct member *list)
+{
+	while (list != NULL) {
+		struct member *next = list->next;
+
+		sem_post(&list->sem);
+		list = next;
+	}
+}
+
 /*
  * End the outer transaction (the caller owns the writer): COMMIT it if it
  * has members, else roll it back. The group's members are detached first
- * and told the outcome. A failed COMMIT is rolled back, so the next group
- * starts clean.
+ * and given the outcome; returns them, for members_wake() (writer_leave
+ * wakes them once it has handed the writer on, so that the next group does
+ * not wait for a COMMIT's wake-ups). A failed COMMIT is rolled back, so the
+ * next group starts clean.
  */
-static void
-group_end(struct sq_store *s, bool fail)
+static struct member *
+group_close(struct sq_store *s, bool fail)
 {
 	struct conn *c = s->writer;
 	struct member *list;
@@ -504,9 +584,21 @@ group_end(struct sq_store *s, bool fail)
 	abandon(c);
 	s->outer = false;
 
+	if (list == NULL)
+		return NULL;
 	pthread_mutex_lock(&s->glock);
-	members_finish(s, list, rc);
+	members_count(s, list, rc);
 	pthread_mutex_unlock(&s->glock);
+	for (struct member *m = list; m != NULL; m = m->next)
+		m->rc = rc;
+	return list;
+}
+
+/* End the group and wake its members at once. */
+static void
+group_end(struct sq_store *s, bool fail)
+{
+	members_wake(group_close(s, fail));
 }
 
 /*
@@ -519,33 +611,38 @@ group_end(struct sq_store *s, bool fail)
 static int
 writer_leave(struct sq_store *s, struct member *self)
 {
+	struct waiter *next;
+	struct member *ended = NULL;
 	bool end;
 	int rc = 0;
 
+	if (self != NULL)
+		sem_init(&self->sem, 0, 0);
 	pthread_mutex_lock(&s->glock);
 	if (self != NULL) {
 		self->next = s->members;
 		s->members = self;
 		s->nmembers++;
+		s->stats.waiting++;
 	}
 	end = s->outer &&
 	    (s->queued == 0 || s->nmembers >= s->group_max ||
 	        mono_ns() - s->group_start >= s->group_max_ns);
 	pthread_mutex_unlock(&s->glock);
 	if (end)
-		group_end(s, false);
+		ended = group_close(s, false);
 
 	pthread_mutex_lock(&s->glock);
-	s->busy = false;
-	pthread_cond_signal(&s->wcond);
+	next = writer_release(s);
+	pthread_mutex_unlock(&s->glock);
+	if (next != NULL)
+		sem_post(&next->sem);
+	members_wake(ended);
 	if (self != NULL) {
-		s->stats.waiting++;
-		while (!self->done)
-			pthread_cond_wait(&s->gcond, &s->glock);
-		s->stats.waiting--;
+		sem_wait_until(&self->sem, 0);
+		sem_destroy(&self->sem);
 		rc = self->rc;
 	}
-	pthread_mutex_unlock(&s->glock);
 	return rc;
 }
 
@@ -611,7 +708,7 @@ static int
 writer_commit(struct sq_store *s)
 {
 	struct conn *c = s->writer;
-	struct member self = {NULL, 0, false, false};
+	struct member self = {.next = NULL, .rc = 0, .observer = false};
 
 	if (group_lost(s)) {
 		writer_leave(s, NULL);
@@ -674,7 +771,7 @@ sq__rollback(struct store_tx *tx)
 
 	if (c->writer) {
 		struct sq_store *s = c->s;
-		struct member self = {NULL, 0, false, true};
+		struct member self = {.next = NULL, .rc = 0, .observer = true};
 		bool saw;
 
 		member_undo(s);
