@@ -31,6 +31,7 @@
 
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "store/store.h"
 #include "util/buf.h"
@@ -138,6 +139,10 @@ enum stmt {
 	ST_META_LIST,
 	ST_EXEC_COUNTS_ALL,
 	ST_JOB_GET_COUNTS,
+	/* the write connection's forms (group.c, "Deferred writes") */
+	ST_EXEC_GET_W,
+	ST_EXEC_UPDATE_DEFER,
+	ST_EXEC_DELETE_DEFER,
 	ST__COUNT
 };
 
@@ -170,12 +175,19 @@ enum pg_memo_kind {
 	PG_MEMO_NONE,
 	PG_MEMO_ACTIVE,     /* n: exec_active_count(job) */
 	PG_MEMO_NO_DYNAMIC, /* group_list_dynamic would return no row */
+	PG_MEMO_ROW,        /* exec_get on the writer: the row (job_id, thing,
+	                     * number) exists with `status`, and n is its job's
+	                     * active count (group.c, "Deferred writes") */
 };
 
 struct pg_memo {
 	enum pg_memo_kind kind;
 	int64_t n;
 	char job_id[JD_JOB_ID_MAX + 1];
+	/* PG_MEMO_ROW only */
+	char thing[JD_THING_NAME_MAX + 1];
+	int64_t number;
+	int status;
 };
 
 /*
@@ -213,6 +225,8 @@ struct conn {
 	int nprefix;
 	const char *prefix[PG_PREFIX_MAX]; /* SQL (outliving the tx) for the next statement */
 	bool prepared[ST__COUNT];
+	struct buf defer; /* the text of a deferred write while it is in prefix (group.c) */
+	atomic_int test_fail_defer; /* test hook: deferred writes to fail (pg_test.h) */
 };
 
 static inline struct conn *
@@ -236,6 +250,7 @@ void pg__abandon(struct conn *c);
 /* ---- group commit (group.c) -------------------------------------------- */
 
 struct member;
+struct bind;
 struct pg_group {
 	struct conn *writer; /* borrowed: the node's one write connection */
 	pthread_mutex_t lock;
@@ -248,6 +263,7 @@ struct pg_group {
 	bool outer;            /* the group's transaction is open (or queued to open) */
 	int64_t start_ns;      /* CLOCK_MONOTONIC of the group's start */
 	char lock_timeout[48]; /* "SET LOCAL lock_timeout = N": a late group's (group.c) */
+	int sp;                /* the current member's savepoint name: jd0 or jd1 */
 };
 
 void pg__group_init(struct pg_group *g, struct conn *writer);
@@ -258,6 +274,14 @@ int pg__group_commit(struct pg_group *g);
 void pg__group_rollback(struct pg_group *g);
 int pg__commit(struct store_tx *tx);
 void pg__rollback(struct store_tx *tx);
+/*
+ * Deferred writes (group.c): queue statement id with b[0..n) bound (text,
+ * I64 and BOOL binds only) to run with c's next pipeline, without waiting
+ * for it: only for a write that is known to apply (its row was read in the
+ * same member, PG_MEMO_ROW) and whose failure fails the whole group. True
+ * if queued; false if it cannot be (the caller runs it at once).
+ */
+bool pg__defer(struct conn *c, enum stmt id, const struct bind *b, int n);
 
 /* ---- schema (schema.c) ------------------------------------------------- */
 
