@@ -370,9 +370,12 @@ svc_dev_update(struct svc *s, const char *thing, const char *job_id,
 	memset(&j, 0, sizeof(j));
 	if ((rc = svc__begin(s, &t, e)) != 0)
 		return rc;
-	rc = store_exec_get(t.tx, job_id, thing, in->number, &x);
+	/* the job first: the change of the execution read last may go with
+	 * the next statement (PostgreSQL, group.c "Deferred writes"); either
+	 * missing is the same answer */
+	rc = device_job(t.tx, job_id, &j);
 	if (rc == 0)
-		rc = device_job(t.tx, job_id, &j);
+		rc = store_exec_get(t.tx, job_id, thing, in->number, &x);
 	if (rc == JD_ENOTFOUND) {
 		rc = exec_not_found(job_id, thing, e);
 		goto fail;

@@ -20,6 +20,7 @@
 #include "store/store.h"
 #include "store/store_read.h"
 #include "storekit.h"
+#include "store/postgres/pg_test.h"
 #include "test.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -2548,6 +2549,321 @@ TEST(t_group_commit)
 	commit(tx);
 }
 
+/*
+ * A change of the execution just read (CancelJobExecution and
+ * DeleteJobExecution read, check, then change; the PostgreSQL backend
+ * defers that change to the next statement or the commit): what follows in
+ * the same transaction sees it, the active count after it is right, a read
+ * of the pending list in between changes nothing, a rollback undoes it, a
+ * change of another row than the one read is not mistaken for it.
+ */
+TEST(t_change_after_read)
+{
+	struct store_tx *tx;
+	struct jd_exec x, y;
+	struct coll c = {BUF_INIT, 0, 0};
+	int64_t n = -1;
+
+	fresh();
+	tx = begin(true);
+	mk_exec(tx, "j", "a", 1, JD_EXEC_QUEUED, NULL, 1);
+	mk_exec(tx, "j", "a", 2, JD_EXEC_IN_PROGRESS, NULL, 2);
+	mk_exec(tx, "j", "b", 1, JD_EXEC_QUEUED, NULL, 1);
+	mk_exec(tx, "j", "c", 1, JD_EXEC_SUCCEEDED, NULL, 1);
+	commit(tx);
+
+	/* cancel the latest of a: read, list its pending ones, change, count */
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_get(tx, "j", "a", 0, &x), 0);
+	CHECK_EQ_INT(x.number, 2);
+	CHECK_EQ_INT(store_exec_pending(tx, "a", "", 10, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j/a/2,j/a/1");
+	x.status = JD_EXEC_CANCELED;
+	x.version++;
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	CHECK_EQ_INT(store_exec_active_count(tx, "j", &n), 0);
+	CHECK_EQ_INT(n, 2);
+	CHECK_EQ_INT(store_exec_get(tx, "j", "a", 2, &y), 0);
+	CHECK_EQ_INT(y.status, JD_EXEC_CANCELED);
+	CHECK_EQ_INT(y.version, 2);
+	jd_exec_release(&y);
+	check_counts(tx, "j", "cancel after read");
+	jd_exec_release(&x);
+	commit(tx);
+
+	/* a change of the row read, then rolled back: nothing of it stays */
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_get(tx, "j", "b", 1, &x), 0);
+	x.status = JD_EXEC_FAILED;
+	x.version++;
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	CHECK_EQ_INT(store_exec_active_count(tx, "j", &n), 0);
+	CHECK_EQ_INT(n, 1);
+	jd_exec_release(&x);
+	store_rollback(tx);
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_get(tx, "j", "b", 1, &x), 0);
+	CHECK_EQ_INT(x.status, JD_EXEC_QUEUED);
+	CHECK_EQ_INT(x.version, 1);
+	jd_exec_release(&x);
+	/* the same for a delete */
+	CHECK_EQ_INT(store_exec_delete(tx, "j", "b", 1), 0);
+	store_rollback(tx);
+
+	/* delete after read, the count after it, then the thing's next-lower
+	 * number is the latest again */
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_get(tx, "j", "a", 2, &x), 0);
+	jd_exec_release(&x);
+	CHECK_EQ_INT(store_exec_delete(tx, "j", "a", 2), 0);
+	CHECK_EQ_INT(store_exec_active_count(tx, "j", &n), 0);
+	CHECK_EQ_INT(n, 2);
+	CHECK_EQ_INT(store_exec_get(tx, "j", "a", 0, &x), 0);
+	CHECK_EQ_INT(x.number, 1);
+	jd_exec_release(&x);
+	check_counts(tx, "j", "delete after read");
+	/* read one row, change another: the change reports its own outcome */
+	CHECK_EQ_INT(store_exec_get(tx, "j", "c", 1, &x), 0);
+	jd_strlcpy(x.thing_name, "zz", sizeof(x.thing_name));
+	CHECK_EQ_INT(store_exec_update(tx, &x), JD_ENOTFOUND);
+	jd_exec_release(&x);
+	CHECK_EQ_INT(store_exec_get(tx, "j", "c", 1, &x), 0);
+	jd_exec_release(&x);
+	CHECK_EQ_INT(store_exec_delete(tx, "j", "c", 2), JD_ENOTFOUND);
+	/* two changes of the row read in a row */
+	CHECK_EQ_INT(store_exec_get(tx, "j", "c", 1, &x), 0);
+	x.status = JD_EXEC_QUEUED;
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	x.status = JD_EXEC_IN_PROGRESS;
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	CHECK_EQ_INT(store_exec_active_count(tx, "j", &n), 0);
+	CHECK_EQ_INT(n, 3);
+	jd_exec_release(&x);
+	check_counts(tx, "j", "two changes after read");
+	commit(tx);
+	tx = begin(false);
+	check_counts(tx, "j", "committed");
+	CHECK_EQ_INT(store_exec_get(tx, "j", "b", 1, &x), 0);
+	CHECK_EQ_INT(x.status, JD_EXEC_QUEUED);
+	jd_exec_release(&x);
+	commit(tx);
+	buf_free(&c.b);
+}
+
+/*
+ * Concurrent read-then-change writers (the PostgreSQL backend puts them in
+ * one group, each change deferred into the next member's first pipeline):
+ * each thread owns one execution and bumps its version, rolling back one
+ * change in four after making it; every acknowledged change is there, no
+ * rolled-back one is, and the counts equal a recount.
+ */
+#define RC_THREADS 8
+#define RC_ROUNDS 40
+
+struct rc_writer {
+	int id;
+	int acked;
+	int errors;
+};
+
+static void *
+rc_writer(void *arg)
+{
+	struct rc_writer *w = arg;
+	char thing[32];
+
+	snprintf(thing, sizeof(thing), "rc%02d", w->id);
+	for (int i = 0; i < RC_ROUNDS; i++) {
+		struct store_tx *tx = NULL;
+		struct jd_exec x;
+		int64_t n = -1;
+		bool undo = (i + w->id) % 4 == 0;
+
+		if (store_begin(S, true, &tx) != 0) {
+			w->errors++;
+			continue;
+		}
+		if (store_exec_get(tx, "rc", thing, 0, &x) != 0) {
+			w->errors++;
+			store_rollback(tx);
+			continue;
+		}
+		if (x.version != 1 + w->acked)
+			w->errors++;
+		x.version++;
+		x.status = x.status == JD_EXEC_QUEUED ? JD_EXEC_IN_PROGRESS : JD_EXEC_QUEUED;
+		if (store_exec_update(tx, &x) != 0 || store_exec_active_count(tx, "rc", &n) != 0 ||
+		    n < 0 || n > RC_THREADS) {
+			w->errors++;
+			undo = true;
+		}
+		jd_exec_release(&x);
+		if (undo) {
+			store_rollback(tx);
+			continue;
+		}
+		if (store_commit(tx) != 0)
+			w->errors++;
+		else
+			w->acked++;
+	}
+	return NULL;
+}
+
+TEST(t_group_change_after_read)
+{
+	pthread_t th[RC_THREADS];
+	struct rc_writer w[RC_THREADS];
+	struct store_tx *tx;
+	char thing[32];
+
+	fresh();
+	tx = begin(true);
+	for (int i = 0; i < RC_THREADS; i++) {
+		snprintf(thing, sizeof(thing), "rc%02d", i);
+		mk_exec(tx, "rc", thing, 1, JD_EXEC_QUEUED, NULL, 1);
+	}
+	commit(tx);
+	for (int i = 0; i < RC_THREADS; i++) {
+		w[i] = (struct rc_writer){i, 0, 0};
+		pthread_create(&th[i], NULL, rc_writer, &w[i]);
+	}
+	for (int i = 0; i < RC_THREADS; i++)
+		pthread_join(th[i], NULL);
+	tx = begin(false);
+	for (int i = 0; i < RC_THREADS; i++) {
+		struct jd_exec x;
+
+		CHECK_EQ_INT(w[i].errors, 0);
+		CHECK_EQ_INT(w[i].acked, RC_ROUNDS - RC_ROUNDS / 4);
+		snprintf(thing, sizeof(thing), "rc%02d", i);
+		CHECK_EQ_INT(store_exec_get(tx, "rc", thing, 0, &x), 0);
+		CHECK_EQ_INT(x.version, 1 + w[i].acked);
+		CHECK_EQ_INT(x.status, w[i].acked % 2 ? JD_EXEC_IN_PROGRESS : JD_EXEC_QUEUED);
+		jd_exec_release(&x);
+	}
+	check_counts(tx, "rc", "concurrent changes after read");
+	commit(tx);
+}
+
+/*
+ * PostgreSQL only (pg_test.h): a deferred change the server refuses. The
+ * change says 0 (it is deferred) and the failure comes with what follows:
+ * the commit fails (never a success without the change), or the next
+ * statement fails and the rollback leaves nothing; the store works on
+ * afterwards. Among concurrent writers, a refused change fails the group it
+ * is in: every acknowledged commit is there, exactly, and nothing else.
+ */
+struct refused {
+	int id;
+	int acked, failed;
+};
+
+static void *
+refused_writer(void *arg)
+{
+	struct refused *w = arg;
+	char thing[32];
+
+	snprintf(thing, sizeof(thing), "bw%02d", w->id);
+	for (int i = 0; i < RC_ROUNDS; i++) {
+		struct store_tx *tx = NULL;
+		struct jd_exec x;
+		int rc;
+
+		if (store_begin(S, true, &tx) != 0) {
+			w->failed++;
+			continue;
+		}
+		if (store_exec_get(tx, "bw", thing, 0, &x) != 0) {
+			w->failed++;
+			store_rollback(tx);
+			continue;
+		}
+		x.version++;
+		rc = store_exec_update(tx, &x);
+		jd_exec_release(&x);
+		if (rc != 0) {
+			w->failed++;
+			store_rollback(tx);
+			continue;
+		}
+		if (store_commit(tx) == 0)
+			w->acked++;
+		else
+			w->failed++;
+	}
+	return NULL;
+}
+
+TEST(t_refused_change_after_read)
+{
+	struct store_tx *tx;
+	struct jd_exec x;
+	pthread_t th[RC_THREADS];
+	struct refused w[RC_THREADS];
+	char thing[32];
+	int failed = 0;
+
+	if (strncmp(storekit_spec, "postgres", 8) != 0)
+		return;
+	fresh();
+	tx = begin(true);
+	mk_exec(tx, "j", "a", 1, JD_EXEC_QUEUED, NULL, 1);
+	for (int i = 0; i < RC_THREADS; i++) {
+		snprintf(thing, sizeof(thing), "bw%02d", i);
+		mk_exec(tx, "bw", thing, 1, JD_EXEC_QUEUED, NULL, 1);
+	}
+	commit(tx);
+
+	/* refused at the commit */
+	store_postgres__fail_deferred(S, 1);
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_get(tx, "j", "a", 0, &x), 0);
+	x.version++;
+	x.status = JD_EXEC_CANCELED;
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	jd_exec_release(&x);
+	CHECK_EQ_INT(store_commit(tx), JD_EUNAVAIL);
+	/* refused at the next statement */
+	store_postgres__fail_deferred(S, 1);
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_get(tx, "j", "a", 0, &x), 0);
+	jd_exec_release(&x);
+	CHECK_EQ_INT(store_exec_delete(tx, "j", "a", 1), 0);
+	CHECK_EQ_INT(store_exec_get(tx, "j", "a", 0, &x), JD_EUNAVAIL);
+	store_rollback(tx);
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_get(tx, "j", "a", 0, &x), 0);
+	CHECK_EQ_INT(x.version, 1);
+	CHECK_EQ_INT(x.status, JD_EXEC_QUEUED);
+	jd_exec_release(&x);
+	check_counts(tx, "j", "refused changes");
+	commit(tx);
+
+	/* among concurrent writers */
+	store_postgres__fail_deferred(S, 12);
+	for (int i = 0; i < RC_THREADS; i++) {
+		w[i] = (struct refused){i, 0, 0};
+		pthread_create(&th[i], NULL, refused_writer, &w[i]);
+	}
+	for (int i = 0; i < RC_THREADS; i++)
+		pthread_join(th[i], NULL);
+	store_postgres__fail_deferred(S, 0);
+	tx = begin(false);
+	for (int i = 0; i < RC_THREADS; i++) {
+		snprintf(thing, sizeof(thing), "bw%02d", i);
+		CHECK_EQ_INT(store_exec_get(tx, "bw", thing, 0, &x), 0);
+		CHECK_EQ_INT(x.version, 1 + w[i].acked);
+		CHECK_EQ_INT(w[i].acked + w[i].failed, RC_ROUNDS);
+		failed += w[i].failed;
+		jd_exec_release(&x);
+	}
+	CHECK(failed >= 12);
+	check_counts(tx, "bw", "refused among others");
+	commit(tx);
+}
+
 /* ---- main --------------------------------------------------------------- */
 
 #include "cases_types.h"
@@ -2593,6 +2909,9 @@ main(int argc, char **argv)
 	RUN(t_concurrency);
 	RUN(t_concurrent_writers);
 	RUN(t_group_commit);
+	RUN(t_change_after_read);
+	RUN(t_group_change_after_read);
+	RUN(t_refused_change_after_read);
 	RUN(t_reopen);
 	RUN(t_thing_type);
 	RUN(t_tags);

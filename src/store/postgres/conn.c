@@ -39,6 +39,7 @@
 
 #include "jd_limits.h"
 #include "store/postgres/pg_int.h"
+#include "store/postgres/pg_test.h"
 #include "util/log.h"
 #include "util/metrics.h"
 
@@ -205,6 +206,7 @@ pool_destroy(struct pool *p)
 {
 	for (int i = 0; i < p->n; i++) {
 		conn_disconnect(p->all[i]);
+		buf_free(&p->all[i]->defer);
 		free(p->all[i]);
 	}
 	pthread_cond_destroy(&p->cond);
@@ -431,4 +433,13 @@ pg__rollback(struct store_tx *tx)
 	else
 		pg__abandon(c);
 	pool_give(c);
+}
+
+void
+store_postgres__fail_deferred(struct store *store, int n)
+{
+	struct pg_store *s = (struct pg_store *)(void *)store;
+
+	if (s != NULL && s->base.ops == &store_postgres_ops)
+		atomic_store(&s->group.writer->test_fail_defer, n);
 }

@@ -21,6 +21,22 @@
  * first statement, and its RELEASE with the next member's first statement
  * or the COMMIT (conn.c's prefix), so a one-statement write costs one round
  * trip plus its share of the COMMIT.
+ *
+ * Deferred writes: a member that reads an execution (exec_get, which on the
+ * writer also reads its job's active count) and then updates or deletes that
+ * row does not wait for the change: it is queued (pg__defer, as an EXECUTE
+ * of the prepared _DEFER form) to go in front of the next pipeline on the
+ * connection: the member's own next statement, the next member's first one,
+ * or the COMMIT. So CancelJobExecution and DeleteJobExecution cost one round
+ * trip, as a one-statement write does. The change is known to apply (its
+ * row is there, read under the writer lock in this transaction); a _DEFER
+ * form that finds no row divides by zero, so it never passes silently. If
+ * it fails anyway, the pipeline that carried it fails, and so does the
+ * group: in the COMMIT's pipeline the COMMIT does not run; in the next
+ * member's, that member's SAVEPOINT does not run either, and its undo names
+ * a savepoint that is not there (consecutive members use jd0 and jd1 in
+ * turn), which ends the group failed. Every member then answers JD_EUNAVAIL:
+ * a 200 still means committed.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -34,9 +50,10 @@
 
 static const char begin_write[] = "BEGIN";
 static const char lock_write[] = "SELECT pg_advisory_xact_lock(" PG_LOCK_WRITER ")";
-static const char savepoint[] = "SAVEPOINT jd";
-static const char release[] = "RELEASE SAVEPOINT jd";
-static const char undo[] = "ROLLBACK TO SAVEPOINT jd";
+/* Consecutive members use the two names in turn ("Deferred writes") */
+static const char *const savepoint[2] = {"SAVEPOINT jd0", "SAVEPOINT jd1"};
+static const char *const release[2] = {"RELEASE SAVEPOINT jd0", "RELEASE SAVEPOINT jd1"};
+static const char *const undo[2] = {"ROLLBACK TO SAVEPOINT jd0", "ROLLBACK TO SAVEPOINT jd1"};
 
 /* A writer that waited this long for the connection gets a shorter lock wait */
 #define PG_LOCK_LATE_MS 250
@@ -203,10 +220,11 @@ writer_leave(struct pg_group *g, struct member *self)
 /* True if this member's SAVEPOINT has not been sent (it ran nothing): it is
  * taken off the prefix. */
 static bool
-unsent(struct conn *c)
+unsent(struct pg_group *g, struct conn *c)
 {
-	if (c->nprefix > 0 && c->prefix[c->nprefix - 1] == savepoint) {
+	if (c->nprefix > 0 && c->prefix[c->nprefix - 1] == savepoint[g->sp]) {
 		c->nprefix--;
+		g->sp ^= 1; /* the next member's name differs from the last sent one */
 		return true;
 	}
 	return false;
@@ -220,10 +238,15 @@ member_undo(struct pg_group *g)
 	struct conn *c = g->writer;
 	PGresult *r = NULL;
 
-	if (unsent(c))
+	if (unsent(g, c))
 		return;
-	pg__prefix(c, undo);
-	if (c->broken || pg__finish(c, release, &r) != 0) {
+	/* its own deferred write, not sent yet: nothing to undo of it */
+	if (c->nprefix > 0 && c->defer.p != NULL && c->prefix[c->nprefix - 1] == c->defer.p)
+		c->nprefix--;
+	/* a savepoint that is not there (a deferred write before it failed,
+	 * so it never ran) fails here, and so the group */
+	pg__prefix(c, undo[g->sp]);
+	if (c->broken || pg__finish(c, release[g->sp], &r) != 0) {
 		PQclear(r);
 		group_end(g, true);
 		return;
@@ -274,7 +297,8 @@ pg__group_begin(struct pg_group *g, struct conn **out)
 		g->outer = true;
 		g->start_ns = mono_ns();
 	}
-	pg__prefix(c, savepoint);
+	g->sp ^= 1;
+	pg__prefix(c, savepoint[g->sp]);
 	c->memo.kind = PG_MEMO_NONE;
 	*out = c;
 	return 0;
@@ -286,7 +310,7 @@ pg__group_commit(struct pg_group *g)
 	struct conn *c = g->writer;
 	struct member self = {NULL, 0, false, false};
 
-	if (unsent(c)) {
+	if (unsent(g, c)) {
 		/* it ran nothing: nothing to make durable */
 		return writer_leave(g, NULL);
 	}
@@ -295,7 +319,7 @@ pg__group_commit(struct pg_group *g)
 		writer_leave(g, NULL);
 		return JD_EUNAVAIL;
 	}
-	pg__prefix(c, release);
+	pg__prefix(c, release[g->sp]);
 	return writer_leave(g, &self);
 }
 
@@ -312,4 +336,71 @@ pg__group_rollback(struct pg_group *g)
 	saw = g->nmembers > 0;
 	pthread_mutex_unlock(&g->lock);
 	writer_leave(g, saw ? &self : NULL);
+}
+
+/* Append v to b as an SQL literal of c's connection. */
+static bool
+put_literal(struct conn *c, struct buf *b, const char *v)
+{
+	size_t n = strlen(v);
+	int err = 0;
+
+	buf_reserve(b, 2 * n + 3);
+	b->p[b->len++] = '\'';
+	b->len += PQescapeStringConn(c->db, b->p + b->len, v, n, &err);
+	b->p[b->len++] = '\'';
+	b->p[b->len] = '\0';
+	return err == 0;
+}
+
+bool
+pg__defer(struct conn *c, enum stmt id, const struct bind *b, int n)
+{
+	struct buf *t = &c->defer;
+
+	if (!c->base.write || c->db == NULL || c->broken || !c->prepared[id] ||
+	    c->nprefix + 4 > PG_PREFIX_MAX)
+		return false;
+	for (int i = 0; i < c->nprefix; i++)
+		if (t->p != NULL && c->prefix[i] == t->p)
+			return false; /* the last one is not sent yet */
+	buf_reset(t);
+	buf_printf(t, "EXECUTE jd%d(", (int)id);
+	for (int i = 0; i < n; i++) {
+		const struct bind *a = &b[i];
+		const char *v = NULL;
+
+		if (i > 0)
+			buf_putc(t, ',');
+		switch (a->t) {
+		case BIND_TEXT:
+			v = a->s;
+			break;
+		case BIND_TEXT_OPT:
+			v = a->s != NULL && *a->s != '\0' ? a->s : NULL;
+			break;
+		case BIND_TEXT_EMPTY:
+			v = a->s != NULL ? a->s : "";
+			break;
+		case BIND_I64:
+			buf_printf(t, "%lld", (long long)a->i);
+			continue;
+		default:
+			return false;
+		}
+		if (v == NULL)
+			buf_puts(t, "NULL");
+		else if (!put_literal(c, t, v))
+			return false;
+	}
+	buf_putc(t, ')');
+	if (atomic_load(&c->test_fail_defer) > 0) {
+		/* test hook (pg_test.h): the write fails as the _DEFER form does
+		 * when its row is not there */
+		atomic_fetch_sub(&c->test_fail_defer, 1);
+		buf_reset(t);
+		buf_puts(t, "SELECT 1 / (SELECT count(*) FROM executions WHERE false)");
+	}
+	pg__prefix(c, buf_cstr(t));
+	return true;
 }

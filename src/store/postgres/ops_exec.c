@@ -9,7 +9,10 @@
  * takes a block of seqs, sends the rows with one COPY and adds their counts
  * once: each row is the first execution of its (job, thing), so the latest.
  * exec_update and exec_delete keep the job's active count after them for an
- * exec_active_count that follows at once (pg_int.h, "memo").
+ * exec_active_count that follows at once (pg_int.h, "memo"). On the write
+ * connection, exec_get keeps the row it read and its job's active count, and
+ * an exec_update or exec_delete of that row right after it is deferred to
+ * the next pipeline (group.c, "Deferred writes").
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -55,20 +58,33 @@ each_exec(PGresult *r, jd_exec_cb cb, void *arg)
 	return rc;
 }
 
+/* On the write connection, the row read is kept (PG_MEMO_ROW) with its
+ * job's active count, so that an exec_update or exec_delete of it that
+ * follows at once can be deferred (group.c, "Deferred writes"). */
 int
 pg__exec_get(struct store_tx *tx, const char *job_id, const char *thing, int64_t number,
     struct jd_exec *out)
 {
+	struct conn *c = pg__conn(tx);
 	PGresult *r;
-	int rc = pg__exec(pg__conn(tx), ST_EXEC_GET, &r,
+	int rc = pg__exec(c, c->base.write ? ST_EXEC_GET_W : ST_EXEC_GET, &r,
 	    BINDS(B_TEXT(job_id), B_TEXT(thing), B_I64(number)));
 
 	if (rc != 0)
 		return rc;
-	if (PQntuples(r) < 1)
+	if (PQntuples(r) < 1) {
 		rc = JD_ENOTFOUND;
-	else
+	} else {
 		row_exec(r, 0, out);
+		if (c->base.write) {
+			c->memo.kind = PG_MEMO_ROW;
+			c->memo.n = pg__i64(r, 0, 15);
+			jd_strlcpy(c->memo.job_id, out->job_id, sizeof(c->memo.job_id));
+			jd_strlcpy(c->memo.thing, out->thing_name, sizeof(c->memo.thing));
+			c->memo.number = out->number;
+			c->memo.status = out->status;
+		}
+	}
 	PQclear(r);
 	return rc;
 }
@@ -258,21 +274,71 @@ exec_change(struct conn *c, enum stmt id, const char *job_id, const struct bind 
 	return rc;
 }
 
+/* 1 if status counts in EXEC_ACTIVE_COUNT (SQL_EXEC_PENDING), else 0 */
+static int64_t
+sql_pending(int status)
+{
+	return status == JD_EXEC_QUEUED || status == JD_EXEC_IN_PROGRESS;
+}
+
+/* Is the row (job_id, thing, number) the one the write connection has just
+ * read (PG_MEMO_ROW)? Then it exists, with the memo's status. */
+static bool
+memo_row(const struct conn *c, const char *job_id, const char *thing, int64_t number)
+{
+	return c->memo.kind == PG_MEMO_ROW && c->memo.number == number &&
+	    strcmp(c->memo.job_id, job_id) == 0 && strcmp(c->memo.thing, thing) == 0;
+}
+
+/* A change of the memo's row, deferred (or run at once in its _DEFER form
+ * when it cannot be): the job's active count after it is the one read with
+ * the row plus `delta`, kept for exec_active_count. */
+static int
+exec_change_known(struct conn *c, enum stmt id, int64_t delta, const struct bind *b, int n)
+{
+	int64_t active = c->memo.n + delta;
+	int rc = 0;
+
+	if (!pg__defer(c, id, b, n))
+		rc = pg__run(c, id, true, NULL, b, n);
+	if (rc == 0) {
+		/* memo.job_id is the row's job */
+		c->memo.kind = PG_MEMO_ACTIVE;
+		c->memo.n = active;
+	}
+	return rc;
+}
+
 int
 pg__exec_update(struct store_tx *tx, const struct jd_exec *x)
 {
-	return exec_change(pg__conn(tx), ST_EXEC_UPDATE, x->job_id,
-	    BINDS(B_TEXT(x->job_id), B_TEXT(x->thing_name), B_I64(x->number), B_I64(x->status),
-	        B_BOOL(x->force_canceled), B_NAME(x->namespace_id), B_TEXT(x->details),
-	        B_I64(x->queued_ms), B_I64(x->started_ms), B_I64(x->updated_ms), B_I64(x->version),
-	        B_I64(x->retry_attempt), B_I64(x->inprogress_deadline), B_I64(x->step_deadline)));
+	struct conn *c = pg__conn(tx);
+	bool known = memo_row(c, x->job_id, x->thing_name, x->number);
+	const struct bind b[] = {B_TEXT(x->job_id), B_TEXT(x->thing_name), B_I64(x->number),
+	    B_I64(x->status), B_BOOL(x->force_canceled), B_NAME(x->namespace_id),
+	    B_TEXT(x->details), B_I64(x->queued_ms), B_I64(x->started_ms), B_I64(x->updated_ms),
+	    B_I64(x->version), B_I64(x->retry_attempt), B_I64(x->inprogress_deadline),
+	    B_I64(x->step_deadline)};
+	const int n = (int)(sizeof(b) / sizeof(b[0]));
+
+	if (known) {
+		int64_t delta = sql_pending(x->status) - sql_pending(c->memo.status);
+
+		return exec_change_known(c, ST_EXEC_UPDATE_DEFER, delta, b, n);
+	}
+	return exec_change(c, ST_EXEC_UPDATE, x->job_id, b, n);
 }
 
 int
 pg__exec_delete(struct store_tx *tx, const char *job_id, const char *thing, int64_t number)
 {
-	return exec_change(pg__conn(tx), ST_EXEC_DELETE, job_id,
-	    BINDS(B_TEXT(job_id), B_TEXT(thing), B_I64(number)));
+	struct conn *c = pg__conn(tx);
+	const struct bind b[] = {B_TEXT(job_id), B_TEXT(thing), B_I64(number)};
+
+	if (memo_row(c, job_id, thing, number))
+		return exec_change_known(c, ST_EXEC_DELETE_DEFER, -sql_pending(c->memo.status), b,
+		    3);
+	return exec_change(c, ST_EXEC_DELETE, job_id, b, 3);
 }
 
 int
@@ -314,16 +380,23 @@ pg__exec_list_thing(struct store_tx *tx, const char *thing, const struct jd_exec
 	return each_exec(r, cb, arg);
 }
 
+/* A read between an exec_get and the change of its row (svc's "did the
+ * pending list change?" on a thing) keeps the row's memo: it changes
+ * nothing. */
 int
 pg__exec_pending(struct store_tx *tx, const char *thing, const char *namespace_id, int limit,
     jd_exec_cb cb, void *arg)
 {
+	struct conn *c = pg__conn(tx);
+	struct pg_memo keep = c->memo;
 	PGresult *r;
-	int rc = pg__exec(pg__conn(tx), ST_EXEC_PENDING, &r,
+	int rc = pg__exec(c, ST_EXEC_PENDING, &r,
 	    BINDS(B_TEXT(thing), B_NAME(namespace_id), B_LIMIT(limit)));
 
 	if (rc != 0)
 		return rc;
+	if (keep.kind == PG_MEMO_ROW)
+		c->memo = keep;
 	return each_exec(r, cb, arg);
 }
 

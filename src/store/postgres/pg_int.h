@@ -32,6 +32,7 @@
 
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "store/store.h"
 #include "util/buf.h"
@@ -147,6 +148,10 @@ enum stmt {
 	ST_META_LIST,
 	ST_EXEC_COUNTS_ALL,
 	ST_JOB_GET_COUNTS,
+	/* the write connection's forms (group.c, "Deferred writes") */
+	ST_EXEC_GET_W,
+	ST_EXEC_UPDATE_DEFER,
+	ST_EXEC_DELETE_DEFER,
 	ST__COUNT
 };
 
@@ -182,12 +187,19 @@ enum pg_memo_kind {
 	PG_MEMO_NONE,
 	PG_MEMO_ACTIVE,     /* n: exec_active_count(job) */
 	PG_MEMO_NO_DYNAMIC, /* group_list_dynamic would return no row */
+	PG_MEMO_ROW,        /* exec_get on the writer: the row (job_id, thing,
+	                     * number) exists with `status`, and n is its job's
+	                     * active count (group.c, "Deferred writes") */
 };
 
 struct pg_memo {
 	enum pg_memo_kind kind;
 	int64_t n;
 	char job_id[JD_JOB_ID_MAX + 1];
+	/* PG_MEMO_ROW only */
+	char thing[JD_THING_NAME_MAX + 1];
+	int64_t number;
+	int status;
 };
 
 /*
@@ -228,6 +240,8 @@ struct conn {
 	/* a one-operation read's handle (batch.c): its statement goes to this
 	 * batcher; the handle has no server connection of its own */
 	struct pg_batch *batch;
+	struct buf defer; /* the text of a deferred write while it is in prefix (group.c) */
+	atomic_int test_fail_defer; /* test hook: deferred writes to fail (pg_test.h) */
 };
 
 static inline struct conn *
@@ -266,6 +280,7 @@ int pg__batch_exec(struct conn *h, enum stmt id, int n, const char *const *vals,
 /* ---- group commit (group.c) -------------------------------------------- */
 
 struct member;
+struct bind;
 struct pg_group {
 	struct conn *writer; /* borrowed: the node's one write connection */
 	pthread_mutex_t lock;
@@ -278,6 +293,7 @@ struct pg_group {
 	bool outer;            /* the group's transaction is open (or queued to open) */
 	int64_t start_ns;      /* CLOCK_MONOTONIC of the group's start */
 	char lock_timeout[48]; /* "SET LOCAL lock_timeout = N": a late group's (group.c) */
+	int sp;                /* the current member's savepoint name: jd0 or jd1 */
 };
 
 void pg__group_init(struct pg_group *g, struct conn *writer);
@@ -288,6 +304,14 @@ int pg__group_commit(struct pg_group *g);
 void pg__group_rollback(struct pg_group *g);
 int pg__commit(struct store_tx *tx);
 void pg__rollback(struct store_tx *tx);
+/*
+ * Deferred writes (group.c): queue statement id with b[0..n) bound (text,
+ * I64 and BOOL binds only) to run with c's next pipeline, without waiting
+ * for it: only for a write that is known to apply (its row was read in the
+ * same member, PG_MEMO_ROW) and whose failure fails the whole group. True
+ * if queued; false if it cannot be (the caller runs it at once).
+ */
+bool pg__defer(struct conn *c, enum stmt id, const struct bind *b, int n);
 
 /* ---- schema (schema.c) ------------------------------------------------- */
 

@@ -68,6 +68,33 @@
 	"SELECT status FROM executions WHERE job_id = $1 AND thing_name = $2 AND number < $3" \
 	" ORDER BY number DESC LIMIT 1"
 
+/* EXEC_UPDATE's and EXEC_DELETE's changes (their answers differ by form) */
+#define EXEC_UPDATE_WITH                                                                     \
+	"WITH old AS (SELECT status, " IS_LATEST " AS l FROM executions"                     \
+	"  WHERE job_id = $1 AND thing_name = $2 AND number = $3),"                          \
+	" upd AS (UPDATE executions SET status = $4, force_canceled = $5,"                   \
+	"  namespace_id = $6, details = $7, queued_ms = $8, started_ms = $9,"                \
+	"  updated_ms = $10, version = $11, retry_attempt = $12, inprogress_deadline = $13," \
+	"  step_deadline = $14 WHERE job_id = $1 AND thing_name = $2 AND number = $3"        \
+	"  RETURNING 1),"                                                                    \
+	" d(status, dl, dt) AS ("                                                            \
+	"  SELECT old.status, CASE WHEN old.l THEN -1 ELSE 0 END, -1 FROM old"               \
+	"   WHERE old.status <> $4"                                                          \
+	"  UNION ALL SELECT $4::int, CASE WHEN old.l THEN 1 ELSE 0 END, 1 FROM old"          \
+	"   WHERE old.status <> $4)," COUNTS_UPSERT
+#define EXEC_DELETE_WITH                                                             \
+	"WITH del AS (DELETE FROM executions"                                        \
+	"  WHERE job_id = $1 AND thing_name = $2 AND number = $3 RETURNING status)," \
+	" lat AS (SELECT " IS_LATEST " AS l),"                                       \
+	" prev AS (" PREV_STATUS "),"                                                \
+	" d(status, dl, dt) AS ("                                                    \
+	"  SELECT del.status, CASE WHEN lat.l THEN -1 ELSE 0 END, -1 FROM del, lat"  \
+	"  UNION ALL SELECT prev.status, 1, 0 FROM prev, lat, del WHERE lat.l)," COUNTS_UPSERT
+
+/* A deferred write's answer (group.c, "Deferred writes"): nobody reads it,
+ * so a write that changed no row divides by zero, which fails the group. */
+#define ONE_ROW_OR_FAIL(cte) " SELECT 1 / (SELECT count(*) FROM " cte ")"
+
 #define STMT(name, sql) [ST_##name] = {#name, sql}
 
 static const struct {
@@ -218,29 +245,9 @@ static const struct {
         "  UNION ALL SELECT prev.status, -1, 0 FROM prev, lat, ins WHERE lat.l)," COUNTS_UPSERT
         " SELECT seq FROM ins"),
     /* a status change moves the row from its old status to the new one */
-    STMT(EXEC_UPDATE,
-        "WITH old AS (SELECT status, " IS_LATEST " AS l FROM executions"
-        "  WHERE job_id = $1 AND thing_name = $2 AND number = $3),"
-        " upd AS (UPDATE executions SET status = $4, force_canceled = $5,"
-        "  namespace_id = $6, details = $7, queued_ms = $8, started_ms = $9,"
-        "  updated_ms = $10, version = $11, retry_attempt = $12, inprogress_deadline = $13,"
-        "  step_deadline = $14 WHERE job_id = $1 AND thing_name = $2 AND number = $3"
-        "  RETURNING 1),"
-        " d(status, dl, dt) AS ("
-        "  SELECT old.status, CASE WHEN old.l THEN -1 ELSE 0 END, -1 FROM old"
-        "   WHERE old.status <> $4"
-        "  UNION ALL SELECT $4::int, CASE WHEN old.l THEN 1 ELSE 0 END, 1 FROM old"
-        "   WHERE old.status <> $4)," COUNTS_UPSERT " SELECT " ACTIVE_AFTER " FROM upd"),
+    STMT(EXEC_UPDATE, EXEC_UPDATE_WITH " SELECT " ACTIVE_AFTER " FROM upd"),
     /* deleting the latest promotes the next-lower number */
-    STMT(EXEC_DELETE,
-        "WITH del AS (DELETE FROM executions"
-        "  WHERE job_id = $1 AND thing_name = $2 AND number = $3 RETURNING status),"
-        " lat AS (SELECT " IS_LATEST " AS l),"
-        " prev AS (" PREV_STATUS "),"
-        " d(status, dl, dt) AS ("
-        "  SELECT del.status, CASE WHEN lat.l THEN -1 ELSE 0 END, -1 FROM del, lat"
-        "  UNION ALL SELECT prev.status, 1, 0 FROM prev, lat, del WHERE lat.l)," COUNTS_UPSERT
-        " SELECT " ACTIVE_AFTER " FROM del"),
+    STMT(EXEC_DELETE, EXEC_DELETE_WITH " SELECT " ACTIVE_AFTER " FROM del"),
     STMT(EXEC_MAX_NUMBER,
         "SELECT coalesce(max(number), 0) FROM executions"
         " WHERE job_id = $1 AND thing_name = $2"),
@@ -331,6 +338,16 @@ static const struct {
         "SELECT " JOB_COLS ", (SELECT string_agg(c.status || ' ' || c.latest, ' ')"
         "  FROM job_exec_counts c WHERE c.job_id = $1)"
         " FROM jobs WHERE job_id = $1"),
+    /* the write connection's forms (group.c, "Deferred writes"): EXEC_GET
+     * with the job's active count (EXEC_ACTIVE_COUNT) as column 15, and
+     * EXEC_UPDATE and EXEC_DELETE for a row known to exist */
+    STMT(EXEC_GET_W,
+        "SELECT " EXEC_COLS ", (SELECT coalesce(sum(total), 0) FROM job_exec_counts"
+        "  WHERE job_id = $1 AND status IN " SQL_EXEC_PENDING ") FROM executions"
+        " WHERE job_id = $1 AND thing_name = $2 AND ($3::bigint = 0 OR number = $3)"
+        " ORDER BY number DESC LIMIT 1"),
+    STMT(EXEC_UPDATE_DEFER, EXEC_UPDATE_WITH ONE_ROW_OR_FAIL("upd")),
+    STMT(EXEC_DELETE_DEFER, EXEC_DELETE_WITH ONE_ROW_OR_FAIL("del")),
 };
 
 #undef STMT
