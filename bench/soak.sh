@@ -78,6 +78,7 @@ trap 'rc=130; exit 130' INT TERM
 key=AKIDSOAK00000001
 secret=$(head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n')
 (umask 077 && echo "$key $secret" >"$tmp/credentials")
+(umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$tmp/admin.token")
 tls_args=()
 tls_py=()
 if [[ $tls -eq 1 ]]; then
@@ -100,12 +101,20 @@ JOBSD_MQTT_PASSWORD=$(cat "$tmp/broker/jobsd.password")
 "$JOBSD" --listen 127.0.0.1:0 --data-listen 127.0.0.1:0 --store "sqlite:$tmp/soak.db" \
 	--auth sigv4 --credentials-file "$tmp/credentials" --test-rig --log-level warn \
 	--mqtt "127.0.0.1:$mport" --mqtt-username jobsd "${tls_args[@]}" \
+	--admin-listen 127.0.0.1:0 --admin-token-file "$tmp/admin.token" \
 	>"$tmp/stdout" 2>"$tmp/jobsd.log" &
 pid=$!
 unset JOBSD_MQTT_PASSWORD
 exec 3<"$tmp/stdout"
 line=
-if ! read -r -t "$READY_TIMEOUT" line <&3; then
+admin=
+# the admin listener's line (its /metrics gives the store's memory) comes first
+if read -r -t "$READY_TIMEOUT" line <&3 && [[ $line =~ ^jobsd\ admin=([^ ]+)$ ]]; then
+	admin=${BASH_REMATCH[1]}
+	line=
+	read -r -t "$READY_TIMEOUT" line <&3 || line=
+fi
+if [[ -z $line ]]; then
 	echo "soak.sh: jobsd printed no ready line within ${READY_TIMEOUT}s; its log:" >&2
 	tail -n 20 "$tmp/jobsd.log" >&2 || true
 	rc=3
@@ -126,7 +135,8 @@ data=${BASH_REMATCH[2]}
 # ---- the soak
 python3 "$here/soak.py" --control "$control" --data "$data" --mqtt-port "$mport" --pid "$pid" \
 	--seconds "$seconds" --key "$key" --secret "$secret" --logdir "$tmp" \
-	--attacks "$attacks" "${tls_py[@]}" "${extra[@]}" &
+	--attacks "$attacks" --admin "$admin" --admin-token-file "$tmp/admin.token" \
+	"${tls_py[@]}" "${extra[@]}" &
 soak=$!
 rc=0
 wait "$soak" || rc=$?

@@ -258,6 +258,11 @@ render_store(struct buf *b, struct api_admin *a)
 	family(b, "jobsd_store_commit_failures_total", "counter", "COMMITs that failed.");
 	buf_printf(b, "jobsd_store_commit_failures_total %llu\n",
 	    (unsigned long long)ld(&jd_metrics.store_commit_failures));
+	family(b, "jobsd_store_memory_bytes", "gauge",
+	    "Bytes SQLite's allocator holds: page caches (at most cache_size, 2 MiB, per "
+	    "connection), schemas, statements; as of the last COMMIT. 0 on PostgreSQL.");
+	buf_printf(b, "jobsd_store_memory_bytes %llu\n",
+	    (unsigned long long)ld(&jd_metrics.store_memory_bytes));
 	family(b, "jobsd_timer_lag_seconds", "histogram",
 	    "How late a timer (a scheduled start, a rollout batch) ran after it was due.");
 	hist(b, "jobsd_timer_lag_seconds", "", &jd_metrics.timer_lag_seconds, 1e-6);

@@ -74,6 +74,9 @@ struct jd_metrics {
 	struct metrics_hist store_commit_seconds;
 	struct metrics_hist store_group_size;
 	_Atomic uint64_t store_commit_failures;
+	/* bytes SQLite's own allocator holds (page caches, schemas, statements),
+	 * set at each COMMIT (SQLite only; 0 on PostgreSQL) */
+	_Atomic uint64_t store_memory_bytes;
 	/* svc/timers.c: how late a timer (scheduled start, rollout batch) ran */
 	struct metrics_hist timer_lag_seconds;
 };

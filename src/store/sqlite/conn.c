@@ -554,6 +554,8 @@ metrics_commit(uint64_t t0, bool ok, const struct member *list)
 		n += !list->observer;
 	if (n > 0)
 		metrics_observe(&jd_metrics.store_group_size, n);
+	atomic_store_explicit(&jd_metrics.store_memory_bytes, (uint64_t)sqlite3_memory_used(),
+	    memory_order_relaxed);
 }
 
 /* Wake each member of list (its rc set); a member may be gone as soon as
