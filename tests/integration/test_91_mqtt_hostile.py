@@ -187,9 +187,12 @@ class TakeoverAuthConfig(harness.JobsdTestCase):
                                 '--mqtt-username', 'jobsd', '--mqtt-password', cls.PW['jobsd'])
         try:
             super().setUpClass()
-            wait_mqtt_ready(cls.jobsd)
+            # 30 s, not 15: on a loaded machine a first connection refused or dropped puts
+            # jobsd on libmosquitto's back-off (1, 2, 4, 8 s...); CI once waited past 15 s
+            wait_mqtt_ready(cls.jobsd, timeout=30.0)
         except Exception:
             if cls.jobsd is not None:   # tearDownClass does not run after a failed set-up
+                sys.stderr.write('jobsd log:\n%s\n' % cls.jobsd.log_tail())
                 cls.jobsd.close()
             cls.broker.close()
             raise
