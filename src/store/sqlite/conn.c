@@ -73,11 +73,6 @@ struct waiter {
 #define SQ_WAL_RESTART_FRAMES 8192
 #define SQ_WAL_RESTART_MS 200
 #define SQ_WAL_LIMIT_BYTES 67108864
-/* A write's statement journal (the undo of its SAVEPOINT in a group) stays
- * in memory up to this size: SQLite's default, 64 KiB, sent a CreateJob of
- * 100 targets (about 60 page images) to a temporary file, two writes a
- * page. Only the writer connection writes, so this bounds the extra memory. */
-#define SQ_STMTJRNL_SPILL (1024 * 1024)
 #define SQ_STR_(x) #x
 #define SQ_STR(x) SQ_STR_(x)
 
@@ -154,16 +149,6 @@ conn_close(struct conn *c)
 	free(c);
 }
 
-static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
-
-static void
-sqlite_setup(void)
-{
-	/* SQLITE_MISUSE if SQLite was already initialised (another user in the
-	 * process): it then keeps its default, which is only slower */
-	(void)sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, SQ_STMTJRNL_SPILL);
-}
-
 static int
 conn_open(struct sq_store *s, const char *path, bool writer, struct conn **out, struct jd_error *e)
 {
@@ -178,7 +163,6 @@ conn_open(struct sq_store *s, const char *path, bool writer, struct conn **out, 
 	c->base.ops = &store_sqlite_ops;
 	c->s = s;
 	c->writer = writer;
-	pthread_once(&sqlite_once, sqlite_setup);
 	if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK) {
 		rc = jd_error_set(e, JD_EUNAVAIL, "sqlite: cannot open %s: %s", path,
 		    c->db != NULL ? sqlite3_errmsg(c->db) : "out of memory");
