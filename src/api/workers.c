@@ -7,7 +7,6 @@
  */
 #include "api/api_int.h"
 
-#include <errno.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -15,6 +14,7 @@
 #include <time.h>
 
 #include "util/log.h"
+#include "util/sys.h"
 
 /*
  * One worker thread. An idle worker sleeps on its own semaphore, on the
@@ -30,13 +30,6 @@ struct api_worker {
 	sem_t sem;
 	pthread_t th;
 };
-
-static void
-sleep_until_posted(sem_t *sem)
-{
-	while (sem_wait(sem) != 0 && errno == EINTR)
-		;
-}
 
 static void *
 worker_main(void *arg)
@@ -62,7 +55,7 @@ worker_main(void *arg)
 		}
 		pthread_mutex_unlock(&w->mu);
 		if (r == NULL) {
-			sleep_until_posted(&me->sem);
+			sys_sem_wait(&me->sem, 0);
 			if ((r = me->r) == NULL)
 				continue; /* quit */
 		}

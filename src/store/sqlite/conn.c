@@ -20,8 +20,6 @@
  *   The transaction handle is the connection itself (struct conn begins
  *   with a struct store_tx_base); no allocation per transaction.
  */
-#define _GNU_SOURCE /* sem_clockwait */
-#include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
@@ -33,6 +31,7 @@
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/metrics.h"
+#include "util/sys.h"
 
 /*
  * A write transaction that has released its savepoint and waits for its
@@ -408,22 +407,6 @@ mono_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Wait for a post on sem (EINTR retried); deadline: CLOCK_MONOTONIC ns, or
- * 0 for none. 0, or -1 when the deadline passed. */
-static int
-sem_wait_until(sem_t *sem, int64_t deadline)
-{
-	struct timespec ts = {(time_t)(deadline / 1000000000), (long)(deadline % 1000000000)};
-
-	for (;;) {
-		int rc = deadline > 0 ? sem_clockwait(sem, CLOCK_MONOTONIC, &ts) : sem_wait(sem);
-		if (rc == 0)
-			return 0;
-		if (errno != EINTR)
-			return -1;
-	}
-}
-
 /*
  * Wait until the writer connection is free and take it, but not past
  * `deadline` (CLOCK_MONOTONIC ns): a store locked by another process makes
@@ -453,7 +436,7 @@ writer_take(struct sq_store *s, int64_t deadline)
 	s->wtail = &me;
 	s->queued++;
 	pthread_mutex_unlock(&s->glock);
-	if (sem_wait_until(&me.sem, deadline) == 0) {
+	if (sys_sem_wait(&me.sem, deadline) == 0) {
 		sem_destroy(&me.sem);
 		return 0;
 	}
@@ -473,7 +456,7 @@ writer_take(struct sq_store *s, int64_t deadline)
 	}
 	pthread_mutex_unlock(&s->glock);
 	if (handed) /* the post is on its way: take it before me goes */
-		sem_wait_until(&me.sem, 0);
+		sys_sem_wait(&me.sem, 0);
 	sem_destroy(&me.sem);
 	if (handed)
 		return 0;
@@ -641,7 +624,7 @@ writer_leave(struct sq_store *s, struct member *self)
 		sem_post(&next->sem);
 	members_wake(ended);
 	if (self != NULL) {
-		sem_wait_until(&self->sem, 0);
+		sys_sem_wait(&self->sem, 0);
 		sem_destroy(&self->sem);
 		rc = self->rc;
 	}
