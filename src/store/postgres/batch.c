@@ -30,6 +30,13 @@
  *   A connection lost during a batch is reconnected and the whole batch sent
  *   again, once (reads have no effect to repeat); if that fails too, every
  *   read of the batch gets JD_EUNAVAIL (503), and the next batch reconnects.
+ * - Lists: a statement whose result is large (pg__batch_bypass: a page of
+ *   ListJobExecutionsForJob, 51 rows) does not join a batch but runs alone
+ *   on a reader of the pool (conn.c), still without BEGIN: in a batch its
+ *   rows held up every read behind it on the one server process, where on
+ *   the pool the server spreads such reads over its processes (measured:
+ *   ListJobExecutionsForJob fell from 8,400-9,500/s to 7,000-7,200/s in a
+ *   batch, bench/README.md "Quiet machine, round 6").
  * - Multi-statement reads (store_begin) keep their REPEATABLE READ
  *   transaction on the reader pool (conn.c); writes are group.c's.
  */

@@ -374,6 +374,20 @@ reader_begin(struct pg_store *s, bool one, struct store_tx **out)
 }
 
 int
+pg__one_on_reader(struct conn *h, enum stmt id, PGresult **out, const struct bind *b, int n)
+{
+	struct store_tx *tx;
+	int rc;
+
+	*out = NULL;
+	if (reader_begin(h->s, true, &tx) != 0)
+		return JD_EUNAVAIL;
+	rc = pg__exec(pg__conn(tx), id, out, b, n);
+	pg__commit(tx);
+	return rc;
+}
+
+int
 pg__begin(struct store *store, bool write, struct store_tx **out)
 {
 	struct pg_store *s = (struct pg_store *)(void *)store;

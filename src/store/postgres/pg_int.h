@@ -262,6 +262,12 @@ int pg__connect_if_needed(struct conn *c);
 /* Leave c with no transaction open, waiting for the answer (best effort). */
 void pg__abandon(struct conn *c);
 
+/* A one-operation read's statement run on a reader of the pool, on its own
+ * (no BEGIN: the statement's snapshot), not in a batch (batch.c says which):
+ * as pg__exec. */
+struct bind;
+int pg__one_on_reader(struct conn *h, enum stmt id, PGresult **out, const struct bind *b, int n);
+
 /* ---- batched one-operation reads (batch.c) ----------------------------- */
 
 struct pg_batch;
@@ -274,6 +280,13 @@ void pg__batch_end(struct conn *h);
 /* Run statement id (parameters as for PQsendQueryPrepared) in a batch with
  * other threads' reads: 0 with *out its result (the caller PQclears it), or
  * JD_EUNAVAIL (logged). */
+/* True if statement id, read alone, goes to the reader pool rather than a
+ * batch: its result is large (batch.c, "Lists"). */
+static inline bool
+pg__batch_bypass(enum stmt id)
+{
+	return id == ST_EXEC_LIST_JOB;
+}
 int pg__batch_exec(struct conn *h, enum stmt id, int n, const char *const *vals, const int *lens,
     const int *fmts, PGresult **out);
 

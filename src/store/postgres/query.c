@@ -318,6 +318,8 @@ pg__exec(struct conn *c, enum stmt id, PGresult **out, const struct bind *b, int
 		          " it reads a snapshot of its own",
 		    pg__stmt_name(id));
 	assert(!c->one || c->nstmt <= 1);
+	if (c->batch != NULL && pg__batch_bypass(id))
+		return pg__one_on_reader(c, id, out, b, n);
 	for (int i = 0; i < n; i++) {
 		const struct bind *a = &b[i];
 
