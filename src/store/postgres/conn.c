@@ -206,7 +206,7 @@ pool_destroy(struct pool *p)
 {
 	for (int i = 0; i < p->n; i++) {
 		conn_disconnect(p->all[i]);
-		buf_free(&p->all[i]->defer);
+		buf_free(&p->all[i]->defer.text);
 		free(p->all[i]);
 	}
 	pthread_cond_destroy(&p->cond);

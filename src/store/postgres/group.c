@@ -37,6 +37,20 @@
  * a savepoint that is not there (consecutive members use jd0 and jd1 in
  * turn), which ends the group failed. Every member then answers JD_EUNAVAIL:
  * a 200 still means committed.
+ *
+ * Lazy savepoints: a member's SAVEPOINT is queued only before its first
+ * write (a statement that is not a plain read, pg__stmt_reads; a direct
+ * libpq call such as COPY), or before its own deferred write when a later
+ * statement of the member is about to send it. A member that reads and then
+ * defers its one write (CancelJobExecution, DeleteJobExecution,
+ * UpdateJobExecution) so sends no SAVEPOINT and no RELEASE at all: it has
+ * nothing to undo before its deferred write goes out, and once that is out
+ * (with the next member's first statement or the COMMIT) its failure fails
+ * the group anyway. What it costs: a read of such a member that fails
+ * leaves the group's transaction failed with no savepoint to return to, so
+ * its rollback ends the group failed (every member JD_EUNAVAIL, none has
+ * answered); reads fail only when the server or the connection does.
+ * Consecutive savepoints sent still alternate jd0 and jd1.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -54,6 +68,8 @@ static const char lock_write[] = "SELECT pg_advisory_xact_lock(" PG_LOCK_WRITER 
 static const char *const savepoint[2] = {"SAVEPOINT jd0", "SAVEPOINT jd1"};
 static const char *const release[2] = {"RELEASE SAVEPOINT jd0", "RELEASE SAVEPOINT jd1"};
 static const char *const undo[2] = {"ROLLBACK TO SAVEPOINT jd0", "ROLLBACK TO SAVEPOINT jd1"};
+/* The prefix entry of a deferred write (pg__defer_send sends it) */
+const char pg__defer_mark[] = "deferred write";
 
 /* A writer that waited this long for the connection gets a shorter lock wait */
 #define PG_LOCK_LATE_MS 250
@@ -83,6 +99,7 @@ pg__group_init(struct pg_group *g, struct conn *writer)
 
 	memset(g, 0, sizeof(*g));
 	g->writer = writer;
+	writer->group = g;
 	pthread_mutex_init(&g->lock, NULL);
 	pthread_condattr_init(&mono);
 	pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
@@ -238,11 +255,20 @@ member_undo(struct pg_group *g)
 	struct conn *c = g->writer;
 	PGresult *r = NULL;
 
+	/* its own deferred write, not sent yet: nothing to undo of it */
+	if (pg__defer_own_queued(c))
+		c->nprefix--;
+	c->defer.own = false;
+	if (c->sp_lazy) {
+		/* no savepoint: it wrote nothing ("Lazy savepoints"); a statement
+		 * of it that failed failed the group's transaction */
+		c->sp_lazy = false;
+		if (c->broken || (c->db != NULL && PQtransactionStatus(c->db) == PQTRANS_INERROR))
+			group_end(g, true);
+		return;
+	}
 	if (unsent(g, c))
 		return;
-	/* its own deferred write, not sent yet: nothing to undo of it */
-	if (c->nprefix > 0 && c->defer.p != NULL && c->prefix[c->nprefix - 1] == c->defer.p)
-		c->nprefix--;
 	/* a savepoint that is not there (a deferred write before it failed,
 	 * so it never ran) fails here, and so the group */
 	pg__prefix(c, undo[g->sp]);
@@ -297,11 +323,36 @@ pg__group_begin(struct pg_group *g, struct conn **out)
 		g->outer = true;
 		g->start_ns = mono_ns();
 	}
-	g->sp ^= 1;
-	pg__prefix(c, savepoint[g->sp]);
+	c->sp_lazy = true; /* "Lazy savepoints" */
+	c->sent = false;
+	c->defer.own = false;
 	c->memo.kind = PG_MEMO_NONE;
 	*out = c;
 	return 0;
+}
+
+bool
+pg__defer_own_queued(const struct conn *c)
+{
+	return c->defer.own && c->nprefix > 0 && c->prefix[c->nprefix - 1] == pg__defer_mark;
+}
+
+void
+pg__group_savepoint(struct conn *c)
+{
+	struct pg_group *g = c->group;
+
+	if (!c->sp_lazy || g == NULL)
+		return;
+	c->sp_lazy = false;
+	g->sp ^= 1;
+	if (pg__defer_own_queued(c)) {
+		/* before its own deferred write */
+		c->prefix[c->nprefix - 1] = savepoint[g->sp];
+		pg__prefix(c, pg__defer_mark);
+	} else {
+		pg__prefix(c, savepoint[g->sp]);
+	}
 }
 
 int
@@ -310,6 +361,18 @@ pg__group_commit(struct pg_group *g)
 	struct conn *c = g->writer;
 	struct member self = {NULL, 0, false, false};
 
+	if (c->sp_lazy) {
+		/* no savepoint to release ("Lazy savepoints") */
+		c->sp_lazy = false;
+		if (!c->sent && !pg__defer_own_queued(c))
+			return writer_leave(g, NULL); /* it ran nothing */
+		if (c->broken) {
+			group_end(g, true);
+			writer_leave(g, NULL);
+			return JD_EUNAVAIL;
+		}
+		return writer_leave(g, &self);
+	}
 	if (unsent(g, c)) {
 		/* it ran nothing: nothing to make durable */
 		return writer_leave(g, NULL);
@@ -338,69 +401,80 @@ pg__group_rollback(struct pg_group *g)
 	writer_leave(g, saw ? &self : NULL);
 }
 
-/* Append v to b as an SQL literal of c's connection. */
-static bool
-put_literal(struct conn *c, struct buf *b, const char *v)
+/* Append v (NULL: SQL NULL) as parameter i of d. */
+static void
+defer_param(struct pg_deferred *d, int i, const char *v)
 {
-	size_t n = strlen(v);
-	int err = 0;
-
-	buf_reserve(b, 2 * n + 3);
-	b->p[b->len++] = '\'';
-	b->len += PQescapeStringConn(c->db, b->p + b->len, v, n, &err);
-	b->p[b->len++] = '\'';
-	b->p[b->len] = '\0';
-	return err == 0;
+	if (v == NULL) {
+		d->off[i] = -1;
+		return;
+	}
+	d->off[i] = (int)d->text.len;
+	buf_puts(&d->text, v);
+	buf_putc(&d->text, '\0');
 }
 
 bool
 pg__defer(struct conn *c, enum stmt id, const struct bind *b, int n)
 {
-	struct buf *t = &c->defer;
+	struct pg_deferred *d = &c->defer;
 
 	if (!c->base.write || c->db == NULL || c->broken || !c->prepared[id] ||
-	    c->nprefix + 4 > PG_PREFIX_MAX)
+	    c->nprefix + 4 > PG_PREFIX_MAX || n > PG_MAX_PARAMS)
 		return false;
 	for (int i = 0; i < c->nprefix; i++)
-		if (t->p != NULL && c->prefix[i] == t->p)
+		if (c->prefix[i] == pg__defer_mark)
 			return false; /* the last one is not sent yet */
-	buf_reset(t);
-	buf_printf(t, "EXECUTE jd%d(", (int)id);
+	buf_reset(&d->text);
 	for (int i = 0; i < n; i++) {
 		const struct bind *a = &b[i];
-		const char *v = NULL;
+		char num[24];
 
-		if (i > 0)
-			buf_putc(t, ',');
 		switch (a->t) {
 		case BIND_TEXT:
-			v = a->s;
+			defer_param(d, i, a->s);
 			break;
 		case BIND_TEXT_OPT:
-			v = a->s != NULL && *a->s != '\0' ? a->s : NULL;
+			defer_param(d, i, a->s != NULL && *a->s != '\0' ? a->s : NULL);
 			break;
 		case BIND_TEXT_EMPTY:
-			v = a->s != NULL ? a->s : "";
+			defer_param(d, i, a->s != NULL ? a->s : "");
 			break;
 		case BIND_I64:
-			buf_printf(t, "%lld", (long long)a->i);
-			continue;
+			snprintf(num, sizeof(num), "%lld", (long long)a->i);
+			defer_param(d, i, num);
+			break;
 		default:
 			return false;
 		}
-		if (v == NULL)
-			buf_puts(t, "NULL");
-		else if (!put_literal(c, t, v))
-			return false;
 	}
-	buf_putc(t, ')');
+	d->id = (int)id;
+	d->n = n;
+	d->own = true;
+	d->fail = false;
 	if (atomic_load(&c->test_fail_defer) > 0) {
 		/* test hook (pg_test.h): the write fails as the _DEFER form does
 		 * when its row is not there */
 		atomic_fetch_sub(&c->test_fail_defer, 1);
-		buf_reset(t);
-		buf_puts(t, "SELECT 1 / (SELECT count(*) FROM executions WHERE false)");
+		d->fail = true;
 	}
-	pg__prefix(c, buf_cstr(t));
+	pg__prefix(c, pg__defer_mark);
 	return true;
+}
+
+int
+pg__defer_send(struct conn *c)
+{
+	struct pg_deferred *d = &c->defer;
+	const char *vals[PG_MAX_PARAMS];
+	char name[16];
+
+	if (d->fail)
+		return PQsendQueryParams(c->db,
+		    "SELECT 1 / (SELECT count(*) FROM executions WHERE false)", 0, NULL, NULL, NULL,
+		    NULL, 0);
+	for (int i = 0; i < d->n; i++)
+		vals[i] = d->off[i] < 0 ? NULL : d->text.p + d->off[i];
+	pg__stmt_label(name, d->id);
+	return PQsendQueryPrepared(c->db, name, d->n, vals, NULL, NULL, 0);
 }

@@ -157,6 +157,9 @@ enum stmt {
 
 const char *pg__stmt_sql(enum stmt id);
 const char *pg__stmt_name(enum stmt id);
+/* True if statement id only reads (a plain SELECT: no data-modifying CTE, no
+ * sequence, no row lock): a write member runs it without its savepoint. */
+bool pg__stmt_reads(enum stmt id);
 /* "jd<N>": the name of statement id's prepared form on every connection
  * (query.c). */
 void pg__stmt_label(char name[16], int id);
@@ -173,7 +176,7 @@ struct pg_store;
 struct pool;
 
 /* Commands queued to go before the next statement, at most. */
-#define PG_PREFIX_MAX 6
+#define PG_PREFIX_MAX 8
 
 /*
  * What a write statement learned beyond its own answer, kept for the next
@@ -240,7 +243,21 @@ struct conn {
 	/* a one-operation read's handle (batch.c): its statement goes to this
 	 * batcher; the handle has no server connection of its own */
 	struct pg_batch *batch;
-	struct buf defer; /* the text of a deferred write while it is in prefix (group.c) */
+	/* the write connection (group.c): its group, the current member's
+	 * savepoint not queued yet ("Lazy savepoints"), whether the member sent
+	 * anything, and the deferred write while it is in prefix (there as
+	 * pg__defer_mark) */
+	struct pg_group *group;
+	bool sp_lazy;
+	bool sent;
+	struct pg_deferred {
+		int id;
+		int n;
+		bool own;               /* queued by the current member */
+		bool fail;              /* test hook: sent as a failing SELECT */
+		struct buf text;        /* the parameters' text, NUL-separated */
+		int off[PG_MAX_PARAMS]; /* each one's offset in text, -1: NULL */
+	} defer;
 	atomic_int test_fail_defer; /* test hook: deferred writes to fail (pg_test.h) */
 };
 
@@ -325,6 +342,16 @@ void pg__rollback(struct store_tx *tx);
  * if queued; false if it cannot be (the caller runs it at once).
  */
 bool pg__defer(struct conn *c, enum stmt id, const struct bind *b, int n);
+/* The prefix entry that stands for c's deferred write (query.c sends it with
+ * pg__defer_send: PQsendQueryPrepared). */
+extern const char pg__defer_mark[];
+int pg__defer_send(struct conn *c);
+/* True if the current member's own deferred write is the last prefix entry. */
+bool pg__defer_own_queued(const struct conn *c);
+/* Queue the current member's savepoint now if it is still lazy (group.c,
+ * "Lazy savepoints"): before its first write, or before its own deferred
+ * write when a statement is about to send it. */
+void pg__group_savepoint(struct conn *c);
 
 /* ---- schema (schema.c) ------------------------------------------------- */
 

@@ -98,7 +98,9 @@ pipeline(struct conn *c, int id, int n, const char *const *vals, const int *lens
 	if (PQpipelineStatus(c->db) == PQ_PIPELINE_OFF && PQenterPipelineMode(c->db) != 1)
 		goto lost;
 	for (int i = 0; i < np; i++)
-		if (PQsendQueryParams(c->db, c->prefix[i], 0, NULL, NULL, NULL, NULL, 0) != 1)
+		if ((c->prefix[i] == pg__defer_mark ? pg__defer_send(c) :
+		                                      PQsendQueryParams(c->db, c->prefix[i], 0,
+		                                          NULL, NULL, NULL, NULL, 0)) != 1)
 			goto lost;
 	if (prep && PQsendPrepare(c->db, name, pg__stmt_sql((enum stmt)id), 0, NULL) != 1)
 		goto lost;
@@ -111,6 +113,7 @@ pipeline(struct conn *c, int id, int n, const char *const *vals, const int *lens
 	/* whatever happens now, the prefix has reached the server */
 	c->in_tx = c->in_tx || np > 0;
 	c->nprefix = 0;
+	c->sent = true;
 	for (;;) {
 		PGresult *r = PQgetResult(c->db);
 		ExecStatusType st;
@@ -213,6 +216,8 @@ pg__ready(struct conn *c)
 	}
 	if (c->pending > 0 && (rc = pg__drain(c)) != 0)
 		return rc;
+	if (c->sp_lazy)
+		pg__group_savepoint(c); /* a direct call may write */
 	if (c->nprefix > 0)
 		rc = pipeline(c, -1, 0, NULL, NULL, NULL, NULL, NULL);
 	return rc;
@@ -352,6 +357,8 @@ pg__exec(struct conn *c, enum stmt id, PGresult **out, const struct bind *b, int
 	}
 	if (c->batch != NULL)
 		return pg__batch_exec(c, id, n, vals, lens, fmts, out);
+	if (c->sp_lazy && (!pg__stmt_reads(id) || pg__defer_own_queued(c)))
+		pg__group_savepoint(c); /* group.c, "Lazy savepoints" */
 	if (c->pending > 0 && pg__drain(c) != 0 && !first)
 		return JD_EUNAVAIL;
 	for (int attempt = 0;; attempt++) {

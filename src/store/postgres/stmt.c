@@ -19,6 +19,9 @@
  * before it, which is what the deltas are computed from. EXEC_UPDATE and
  * EXEC_DELETE also return the job's active count after them (ACTIVE_AFTER).
  */
+#include <pthread.h>
+#include <string.h>
+
 #include "store/postgres/pg_int.h"
 
 #define THING_COLS "name, id, type_name, attributes, version, created_ms"
@@ -371,6 +374,30 @@ const char *
 pg__stmt_name(enum stmt id)
 {
 	return stmts[id].name;
+}
+
+/* Which statements only read (pg__stmt_reads), from their SQL, once. */
+static bool reads[ST__COUNT];
+static pthread_once_t reads_once = PTHREAD_ONCE_INIT;
+
+static void
+reads_init(void)
+{
+	for (int i = 0; i < ST__COUNT; i++) {
+		const char *q = stmts[i].sql;
+
+		reads[i] = q != NULL && strncmp(q, "SELECT ", 7) == 0 &&
+		    strstr(q, "nextval") == NULL && strstr(q, " FOR ") == NULL &&
+		    strstr(q, "INSERT ") == NULL && strstr(q, "UPDATE ") == NULL &&
+		    strstr(q, "DELETE ") == NULL;
+	}
+}
+
+bool
+pg__stmt_reads(enum stmt id)
+{
+	pthread_once(&reads_once, reads_init);
+	return reads[id];
 }
 
 int
