@@ -2747,6 +2747,121 @@ TEST(t_group_change_after_read)
 }
 
 /*
+ * Members of one group that read first and write later (PostgreSQL: the
+ * savepoint is sent only before a member's first write, group.c "Lazy
+ * savepoints"): each thread owns one execution and, in turn, (0) changes it
+ * (deferred), inserts a thing and rolls back; (1) changes it, reads it again
+ * (its deferred change goes out, after its savepoint) and rolls back; (2)
+ * only reads it and commits; (3) changes it and commits. Only (3) leaves
+ * anything; the counts equal a recount.
+ */
+struct lz_writer {
+	int id;
+	int acked;
+	int errors;
+};
+
+static void *
+lz_writer(void *arg)
+{
+	struct lz_writer *w = arg;
+	char thing[32];
+
+	snprintf(thing, sizeof(thing), "lz%02d", w->id);
+	for (int i = 0; i < RC_ROUNDS; i++) {
+		struct store_tx *tx = NULL;
+		struct jd_exec x, y;
+		int mode = (i + w->id) % 4;
+		int rc = 0;
+
+		if (store_begin(S, true, &tx) != 0) {
+			w->errors++;
+			continue;
+		}
+		if (store_exec_get(tx, "lz", thing, 0, &x) != 0) {
+			w->errors++;
+			store_rollback(tx);
+			continue;
+		}
+		if (x.version != 1 + w->acked)
+			w->errors++;
+		x.version++;
+		x.status = x.status == JD_EXEC_QUEUED ? JD_EXEC_IN_PROGRESS : JD_EXEC_QUEUED;
+		if (mode != 2)
+			rc = store_exec_update(tx, &x);
+		if (rc == 0 && mode == 0) {
+			struct jd_thing t = {0};
+
+			snprintf(t.name, sizeof(t.name), "lzt%02d-%d", w->id, i);
+			jd_strlcpy(t.id, "id", sizeof(t.id));
+			t.version = 1;
+			rc = store_thing_insert(tx, &t);
+		}
+		if (rc == 0 && mode == 1) {
+			rc = store_exec_get(tx, "lz", thing, 0, &y);
+			if (rc == 0 && y.version != x.version)
+				w->errors++;
+			if (rc == 0)
+				jd_exec_release(&y);
+		}
+		jd_exec_release(&x);
+		if (rc != 0)
+			w->errors++;
+		if (rc != 0 || mode <= 1) {
+			store_rollback(tx);
+			continue;
+		}
+		if (store_commit(tx) != 0)
+			w->errors++;
+		else if (mode == 3)
+			w->acked++;
+	}
+	return NULL;
+}
+
+TEST(t_group_lazy_savepoints)
+{
+	pthread_t th[RC_THREADS];
+	struct lz_writer w[RC_THREADS];
+	struct store_tx *tx;
+	char thing[32];
+
+	fresh();
+	tx = begin(true);
+	for (int i = 0; i < RC_THREADS; i++) {
+		snprintf(thing, sizeof(thing), "lz%02d", i);
+		mk_exec(tx, "lz", thing, 1, JD_EXEC_QUEUED, NULL, 1);
+	}
+	commit(tx);
+	for (int i = 0; i < RC_THREADS; i++) {
+		w[i] = (struct lz_writer){i, 0, 0};
+		pthread_create(&th[i], NULL, lz_writer, &w[i]);
+	}
+	for (int i = 0; i < RC_THREADS; i++)
+		pthread_join(th[i], NULL);
+	tx = begin(false);
+	for (int i = 0; i < RC_THREADS; i++) {
+		struct jd_exec x;
+		struct jd_thing t;
+
+		CHECK_EQ_INT(w[i].errors, 0);
+		CHECK_EQ_INT(w[i].acked, RC_ROUNDS / 4);
+		snprintf(thing, sizeof(thing), "lz%02d", i);
+		CHECK_EQ_INT(store_exec_get(tx, "lz", thing, 0, &x), 0);
+		CHECK_EQ_INT(x.version, 1 + w[i].acked);
+		CHECK_EQ_INT(x.status, w[i].acked % 2 ? JD_EXEC_IN_PROGRESS : JD_EXEC_QUEUED);
+		jd_exec_release(&x);
+		for (int r = 0; r < RC_ROUNDS; r++) {
+			memset(&t, 0, sizeof(t));
+			snprintf(thing, sizeof(thing), "lzt%02d-%d", i, r);
+			CHECK_EQ_INT(store_thing_get(tx, thing, &t), JD_ENOTFOUND);
+		}
+	}
+	check_counts(tx, "lz", "lazy savepoints");
+	commit(tx);
+}
+
+/*
  * PostgreSQL only (pg_test.h): a deferred change the server refuses. The
  * change says 0 (it is deferred) and the failure comes with what follows:
  * the commit fails (never a success without the change), or the next
@@ -2911,6 +3026,7 @@ main(int argc, char **argv)
 	RUN(t_group_commit);
 	RUN(t_change_after_read);
 	RUN(t_group_change_after_read);
+	RUN(t_group_lazy_savepoints);
 	RUN(t_refused_change_after_read);
 	RUN(t_reopen);
 	RUN(t_thing_type);
