@@ -24,8 +24,9 @@
  *
  * Deferred writes: a member that reads an execution (exec_get, which on the
  * writer also reads its job's active count) and then updates or deletes that
- * row does not wait for the change: it is queued (pg__defer, as an EXECUTE
- * of the prepared _DEFER form) to go in front of the next pipeline on the
+ * row does not wait for the change: it is queued (pg__defer: the prepared
+ * _DEFER form and its parameters, sent as such by pg__defer_send; in the
+ * prefix as pg__defer_mark) to go in front of the next pipeline on the
  * connection: the member's own next statement, the next member's first one,
  * or the COMMIT. So CancelJobExecution and DeleteJobExecution cost one round
  * trip, as a one-statement write does. The change is known to apply (its
@@ -33,9 +34,11 @@
  * form that finds no row divides by zero, so it never passes silently. If
  * it fails anyway, the pipeline that carried it fails, and so does the
  * group: in the COMMIT's pipeline the COMMIT does not run; in the next
- * member's, that member's SAVEPOINT does not run either, and its undo names
- * a savepoint that is not there (consecutive members use jd0 and jd1 in
- * turn), which ends the group failed. Every member then answers JD_EUNAVAIL:
+ * member's, that member's statements do not run either: its SAVEPOINT, if
+ * it sent one, is not there, so its undo fails (consecutive savepoints use
+ * jd0 and jd1 in turn, so the name is not an earlier one's), and if it sent
+ * none its undo finds the transaction failed; either ends the group
+ * failed. Every member then answers JD_EUNAVAIL:
  * a 200 still means committed.
  *
  * Lazy savepoints: a member's SAVEPOINT is queued only before its first
