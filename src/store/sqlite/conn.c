@@ -92,6 +92,8 @@ struct sq_store {
 	struct member *members;       /* released savepoints of the open group */
 	int nmembers;
 	bool outer;           /* the group's BEGIN IMMEDIATE is open */
+	bool bare;            /* the owner's transaction opened no SAVEPOINT: it is the
+	                         group's first, so its undo is the outer ROLLBACK */
 	int64_t group_start;  /* CLOCK_MONOTONIC ns of that BEGIN */
 	int group_max;        /* STORE_SQLITE_GROUP_MAX unless a test changed it */
 	int64_t group_max_ns; /* STORE_SQLITE_GROUP_MAX_NS likewise */
@@ -393,6 +395,14 @@ abandon(struct conn *c)
  * e.g. "already IN_PROGRESS") includes their changes. A lone writer commits
  * at once.
  *
+ * The group's first transaction opens no SAVEPOINT (`bare`): nothing precedes
+ * it in the outer transaction, so its undo is the outer ROLLBACK. A SAVEPOINT
+ * inside a transaction makes SQLite copy every page it first changes to a
+ * sub-journal (4 KiB plus 4 bytes a page; past 64 KiB a temporary file is
+ * created, written and deleted): 20 to 100 pages for a CreateJob of 100
+ * targets (a leaf of executions_pending per target once things hold many
+ * pending executions). The later members of a group still need theirs.
+ *
  * If an error rolled the outer transaction back behind our back (SQLite may
  * do so on SQLITE_FULL, an I/O error or out of memory), every waiting member
  * fails and the next writer starts a new group.
@@ -651,6 +661,10 @@ member_undo(struct sq_store *s)
 
 	if (group_lost(s))
 		return;
+	if (s->bare) {
+		group_end(s, true); /* no member yet: nobody else's work is lost */
+		return;
+	}
 	if (sq__run(c, ST_ROLLBACK_TO, false, NULL, NO_BINDS) != 0 ||
 	    sq__run(c, ST_RELEASE, false, NULL, NO_BINDS) != 0 || sqlite3_get_autocommit(c->db))
 		group_end(s, true);
@@ -681,7 +695,12 @@ writer_begin(struct sq_store *s)
 		s->outer = true;
 		s->group_start = mono_ns();
 	}
-	if (sq__run(c, ST_SAVEPOINT, false, NULL, NO_BINDS) != 0) {
+	/* The group's first transaction needs no SAVEPOINT (see "group
+	 * commit"); the others do */
+	pthread_mutex_lock(&s->glock);
+	s->bare = s->nmembers == 0;
+	pthread_mutex_unlock(&s->glock);
+	if (!s->bare && sq__run(c, ST_SAVEPOINT, false, NULL, NO_BINDS) != 0) {
 		group_lost(s);
 		writer_leave(s, NULL);
 		return JD_EUNAVAIL;
@@ -699,7 +718,8 @@ writer_commit(struct sq_store *s)
 		writer_leave(s, NULL);
 		return JD_EUNAVAIL;
 	}
-	if (sq__run(c, ST_RELEASE, false, NULL, NO_BINDS) != 0 || sqlite3_get_autocommit(c->db)) {
+	if ((!s->bare && sq__run(c, ST_RELEASE, false, NULL, NO_BINDS) != 0) ||
+	    sqlite3_get_autocommit(c->db)) {
 		member_undo(s);
 		writer_leave(s, NULL);
 		return JD_EUNAVAIL;

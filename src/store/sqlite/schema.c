@@ -7,6 +7,7 @@
  * version. Append only: never edit a migration that has shipped (a database
  * that applied it would not see the change).
  */
+#include <string.h>
 #include <time.h>
 
 #include "store/sqlite/sqlite_int.h"
@@ -31,6 +32,15 @@
 	"   ON CONFLICT (job_id, status) DO UPDATE"                                                   \
 	"   SET latest = latest + excluded.latest, total = total + 1;"                                \
 	"END;"
+
+/*
+ * A migration that drops a column opens with DROPS_COLUMN(table, column):
+ * ALTER TABLE ... DROP COLUMN has no IF EXISTS, so the migration runs only
+ * while the table still has the column, and running it again (tests rewind
+ * schema_version) does nothing, as IF NOT EXISTS makes the others do.
+ */
+#define DROPS_PREFIX "-- drops "
+#define DROPS_COLUMN(table, column) DROPS_PREFIX table "." column "\n"
 
 static const char *const migrations[] = {
     /* 1: initial schema */
@@ -326,9 +336,60 @@ static const char *const migrations[] = {
     "DROP INDEX IF EXISTS executions_thing_seq;"
     "CREATE INDEX IF NOT EXISTS executions_thing_ended ON executions(thing_name, seq)"
     " WHERE status > " SQL_EXEC_IN_PROGRESS ";",
+    /* due index without a function (issue 15, targets by the hundred): the
+     * same rows and order as before, keyed on SQL_EXEC_DEADLINE, and the
+     * generated column `deadline` goes: its min() made every batched INSERT
+     * into executions keep a statement journal (sqlite_int.h). It was
+     * VIRTUAL (in no row), so dropping it rewrites only the schema; only
+     * IN_PROGRESS rows with a deadline enter the index, so its rebuild reads
+     * the table once and writes few entries */
+    DROPS_COLUMN("executions",
+        "deadline") "DROP INDEX IF EXISTS executions_due;"
+                    "ALTER TABLE executions DROP COLUMN deadline;"
+                    "CREATE INDEX IF NOT EXISTS executions_due ON executions(" SQL_EXEC_DEADLINE
+                    ", seq)"
+                    " WHERE status = " SQL_EXEC_IN_PROGRESS " AND " SQL_EXEC_DEADLINE " > 0;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+/* Does migration m still have work: not a DROPS_COLUMN one whose column is
+ * already gone? 1 yes, 0 no, -1 on error. */
+static int
+migration_due(struct conn *c, const char *m)
+{
+	const char *dot, *end;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (strncmp(m, DROPS_PREFIX, strlen(DROPS_PREFIX)) != 0)
+		return 1;
+	m += strlen(DROPS_PREFIX);
+	dot = strchr(m, '.');
+	end = strchr(m, '\n');
+	if (dot == NULL || end == NULL || dot > end)
+		return -1;
+	if (sqlite3_prepare_v2(c->db, "SELECT count(*) FROM pragma_table_xinfo(?1) WHERE name = ?2",
+	        -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 1, m, (int)(dot - m), SQLITE_TRANSIENT) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, dot + 1, (int)(end - dot - 1), SQLITE_TRANSIENT) !=
+	        SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW)
+		rc = -1;
+	else
+		rc = sqlite3_column_int(st, 0) > 0;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+store_sqlite__migration_find(const char *needle)
+{
+	for (int v = 0; v < NMIGRATIONS; v++)
+		if (strstr(migrations[v], needle) != NULL)
+			return v + 1;
+	return 0;
+}
 
 /* Set e from the failure of a migration step; returns JD_EUNAVAIL. */
 static int
@@ -372,7 +433,11 @@ sq__migrate(struct conn *c, const char *path, struct jd_error *e)
 		goto out;
 	}
 	for (int v = cur; v < NMIGRATIONS; v++) {
-		if (sqlite3_exec(c->db, migrations[v], NULL, NULL, &errmsg) != SQLITE_OK ||
+		int due = migration_due(c, migrations[v]);
+
+		if (due < 0 ||
+		    (due > 0 &&
+		        sqlite3_exec(c->db, migrations[v], NULL, NULL, &errmsg) != SQLITE_OK) ||
 		    sqlite3_prepare_v2(c->db,
 		        "INSERT INTO schema_version (version, applied_ms) VALUES (?1, ?2)", -1, &st,
 		        NULL) != SQLITE_OK ||

@@ -72,6 +72,9 @@ int64_t store_sqlite__reprepares(struct store *s);
 
 /* The SQL of prepared statement i and (if name) its name; NULL past the last. */
 const char *store_sqlite__stmt(int i, const char **name);
+/* Tests: the number of the first migration whose SQL contains needle (0:
+ * none), so a test can rewind schema_version to just before it. */
+int store_sqlite__migration_find(const char *needle);
 
 /* ---- statuses in SQL ---------------------------------------------------- */
 
@@ -93,6 +96,20 @@ const char *store_sqlite__stmt(int i, const char **name);
 #define SQL_EXEC_REJECTED "5"
 #define SQL_EXEC_REMOVED "6"
 #define SQL_EXEC_CANCELED "7"
+
+/*
+ * An execution's effective deadline (the earlier non-zero of its two, 0 =
+ * none) without a function call: the generated column `deadline` computes it
+ * with min(), and a function in an index key makes SQLite treat every
+ * multi-row INSERT into executions as one that may abort half-way, so each
+ * kept a statement journal (a copy of every page it changed). The due index
+ * (schema.c, migration "due index without a function") and EXEC_DUE spell it
+ * identically, which is what lets the planner use that index.
+ */
+#define SQL_EXEC_DEADLINE                                                     \
+	"(CASE WHEN inprogress_deadline = 0 THEN step_deadline"               \
+	" WHEN step_deadline = 0 OR inprogress_deadline < step_deadline THEN" \
+	" inprogress_deadline ELSE step_deadline END)"
 _Static_assert(JD_EXEC_QUEUED == 0, "SQL_EXEC_QUEUED");
 _Static_assert(JD_EXEC_IN_PROGRESS == 1, "SQL_EXEC_IN_PROGRESS");
 _Static_assert(JD_EXEC_SUCCEEDED == 2, "SQL_EXEC_SUCCEEDED");

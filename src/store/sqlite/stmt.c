@@ -226,8 +226,8 @@ static const struct {
         " (SELECT job_id, thing_name, number FROM executions WHERE job_id = ?1 LIMIT ?2)"),
     STMT(EXEC_DUE,
         "SELECT " EXEC_COLS " FROM executions"
-        " WHERE status = " SQL_EXEC_IN_PROGRESS " AND deadline > 0 AND deadline <= ?1"
-        " ORDER BY deadline, seq LIMIT ?2"),
+        " WHERE status = " SQL_EXEC_IN_PROGRESS " AND " SQL_EXEC_DEADLINE " > 0"
+        " AND " SQL_EXEC_DEADLINE " <= ?1 ORDER BY " SQL_EXEC_DEADLINE ", seq LIMIT ?2"),
     /* thing-group management and dynamic groups (issue 12) */
     STMT(GROUP_UPDATE,
         "UPDATE thing_groups SET description = ?2, attributes = ?3, version = ?4,"
@@ -297,9 +297,13 @@ static const struct {
         " WHERE job_id = ?1 AND run = ?2"),
     STMT(FANOUT_DELETE, "DELETE FROM fanouts WHERE job_id = ?1 AND (?2 = 0 OR run = ?2)"),
     /* n first executions that differ only in thing and seq: one statement over
-	 * the JSON array ?1 of thing names, seq ?2 + index (ops_exec.c) */
+	 * the JSON array ?1 of thing names, seq ?2 + index (ops_exec.c). OR FAIL,
+	 * not the default ABORT: a multi-row statement that may abort half-way
+	 * makes SQLite copy every page it changes to a statement journal first
+	 * (past 64 KiB, a temporary file). A failure leaves the rows before it;
+	 * the caller rolls the transaction back, as after any failed write */
     STMT(EXEC_INSERT_MANY,
-        "INSERT INTO executions (" EXEC_COLS ") SELECT ?3, j.value, ?4, ?2 + j.key, ?5, ?6,"
+        "INSERT OR FAIL INTO executions (" EXEC_COLS ") SELECT ?3, j.value, ?4, ?2 + j.key, ?5, ?6,"
         " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15 FROM json_each(?1) j"),
     STMT(FANOUT_LIST,
         "SELECT job_id, run, mode, groups, source, after, paced_left, pos FROM fanouts"
