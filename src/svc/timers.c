@@ -37,6 +37,24 @@ count_one(void *arg, const struct jd_exec *x)
 	return 1;
 }
 
+/* SCHEDULED jobs whose start has come, and only those: the scan runs on
+ * every tick, so it keeps no copy of the jobs that still wait (an operator
+ * may schedule many) */
+struct starting_jobs {
+	struct jd_jobv v;
+	int64_t now;
+};
+
+static int
+add_starting(void *arg, const struct jd_job *j)
+{
+	struct starting_jobs *x = arg;
+
+	return core_schedule_phase(&j->policy, x->now) != CORE_SCHEDULE_BEFORE ?
+	    jd_jobv_add(&x->v, j) :
+	    0;
+}
+
 /*
  * What is due at `now`, read without the writer lock, so that an idle
  * service never takes it: timeouts (a flag), SCHEDULED jobs whose startTime
@@ -48,9 +66,9 @@ due_scan(struct svc *s, int64_t *nowp, bool *timeouts, struct jd_jobv *starts,
 {
 	struct jd_job_filter f = {JD_JOB_SCHEDULED, -1, NULL, NULL};
 	struct store_tx *tx = NULL;
-	struct jd_jobv sched = {0};
+	struct starting_jobs due = {{0}, 0};
+	struct jd_jobv sched;
 	struct svc_paused paused = {0};
-	bool starting = false;
 	int64_t now;
 	int rc;
 
@@ -61,20 +79,18 @@ due_scan(struct svc *s, int64_t *nowp, bool *timeouts, struct jd_jobv *starts,
 	svc__clock_sync(s, tx, false);
 	*nowp = now = svc_now(s);
 	rc = store_exec_due(tx, now, 1, count_one, timeouts);
+	due.now = now;
 	if (rc >= 0)
-		rc = store_job_list(tx, &f, 0, 0, jd_jobv_add, &sched);
+		rc = store_job_list(tx, &f, 0, 0, add_starting, &due);
+	sched = due.v;
 	if (rc >= 0)
 		rc = store_job_rollout_due(tx, now, 100, jd_jobv_add, rollouts);
-	for (size_t i = 0; i < sched.n; i++)
-		starting = starting ||
-		    core_schedule_phase(&sched.v[i].policy, now) != CORE_SCHEDULE_BEFORE;
 	/* a job an operator paused before its start starts when resumed */
-	if (rc >= 0 && starting)
+	if (rc >= 0 && sched.n > 0)
 		rc = svc__paused_read(tx, &paused);
 	store_rollback(tx);
 	for (size_t i = 0; i < sched.n; i++)
-		if (core_schedule_phase(&sched.v[i].policy, now) != CORE_SCHEDULE_BEFORE &&
-		    !svc__paused_has(&paused, sched.v[i].job_id))
+		if (!svc__paused_has(&paused, sched.v[i].job_id))
 			jd_jobv_add(starts, &sched.v[i]);
 	svc__paused_free(&paused);
 	jd_jobv_free(&sched);
