@@ -34,6 +34,34 @@ class EndBehaviour(harness.JobsdTestCase):
     def past_end(self, hours=1):
         self.jobsd.advance_clock(hours * HOUR + 120)
 
+    def test_regression_end_and_start_passes_among_many_waiting_jobs(self):
+        """Regression (the soak's RSS creep, heaptrack): on every tick the end pass kept a copy
+        of every IN_PROGRESS job and the start pass of every SCHEDULED one. They now keep only
+        the due ones; among 30 running and 30 scheduled jobs that are not due, exactly the due
+        ones act."""
+        thing = self.create_thing()
+        now = self.jobsd.clock_now_ms()
+        running, later = [], []
+        for _ in range(30):
+            running.append(self.name('run'))
+            self.iot.create_job(jobId=running[-1], targets=[thing_arn(thing)], document='{}')
+        for _ in range(30):
+            later.append(self.name('later'))
+            self.iot.create_job(jobId=later[-1], targets=[thing_arn(thing)], document='{}',
+                                schedulingConfig={'startTime': schedule_time(now + 10 * HOUR * 1000)})
+        soon = self.name('soon')
+        self.iot.create_job(jobId=soon, targets=[thing_arn(thing)], document='{}',
+                            schedulingConfig={'startTime': schedule_time(now + 40 * 60 * 1000)})
+        ending = self.job_ending([thing], 'CANCEL')
+        self.assertEqual(self.iot.describe_job(jobId=soon)['job']['status'], 'SCHEDULED')
+        self.past_end()
+        self.assertEqual(self.iot.describe_job(jobId=ending)['job']['status'], 'CANCELED')
+        self.assertEqual(self.iot.describe_job(jobId=soon)['job']['status'], 'IN_PROGRESS')
+        self.assertEqual({self.iot.describe_job(jobId=j)['job']['status'] for j in running},
+                         {'IN_PROGRESS'})
+        self.assertEqual({self.iot.describe_job(jobId=j)['job']['status'] for j in later},
+                         {'SCHEDULED'})
+
     def test_cancel(self):
         things = [self.create_thing() for _ in range(3)]
         jid = self.job_ending(things, 'CANCEL')
