@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""idle-cpu.py: the CPU an idle jobsd spends with N IN_PROGRESS jobs stored.
+
+    bench/idle-cpu.py [--jobsd build/jobsd] [--jobs 0,3000] [--seconds 20]
+
+For each N: a fresh jobsd (SQLite in a temporary directory, --auth off, a free loopback
+port), one thing, N CreateJob over it (each stays IN_PROGRESS), 2 s of rest, then jobsd's
+user+system CPU over --seconds of idleness, printed as a share of one core:
+
+    op=idle-cpu jobs=3000 cpu_pct=2.6
+
+What it shows: the timer passes that still read every waiting job on each tick
+(docs/design.md "Costs that still grow with the store").
+"""
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import boto3
+from botocore.config import Config
+
+here = os.path.dirname(os.path.abspath(__file__))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def cpu_s(pid):
+    with open('/proc/%d/stat' % pid) as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def one(binary, n, seconds):
+    work = tempfile.mkdtemp(prefix='jobsd-idle.')
+    port = free_port()
+    proc = subprocess.Popen([binary, '--listen', '127.0.0.1:%d' % port, '--store',
+                             'sqlite:%s/idle.db' % work, '--auth', 'off', '--log-level', 'warn'],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        iot = boto3.client('iot', endpoint_url='http://127.0.0.1:%d' % port,
+                           region_name='us-east-1', aws_access_key_id='idle',
+                           aws_secret_access_key='idle',
+                           config=Config(retries={'max_attempts': 1}))
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                iot.create_thing(thingName='idle-t0')
+                break
+            except Exception:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        arn = iot.describe_thing(thingName='idle-t0')['thingArn']
+        for i in range(n):
+            iot.create_job(jobId='idle-j%d' % i, targets=[arn], document='{"op":"idle"}')
+        time.sleep(2)
+        c0, t0 = cpu_s(proc.pid), time.monotonic()
+        time.sleep(seconds)
+        c1, t1 = cpu_s(proc.pid), time.monotonic()
+        print('op=idle-cpu jobs=%d cpu_pct=%.1f' % (n, 100.0 * (c1 - c0) / (t1 - t0)), flush=True)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--jobsd', default=os.environ.get('JOBSD',
+                                                      os.path.join(here, '..', 'build', 'jobsd')))
+    ap.add_argument('--jobs', default='0,3000')
+    ap.add_argument('--seconds', type=float, default=20)
+    a = ap.parse_args()
+    for n in a.jobs.split(','):
+        one(a.jobsd, int(n), a.seconds)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
