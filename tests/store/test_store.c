@@ -2710,26 +2710,44 @@ rc_writer(void *arg)
 	return NULL;
 }
 
-TEST(t_group_change_after_read)
+/* RC_THREADS executions of job `job`, things "<job>00".., QUEUED, version 1 */
+static void
+rc_seed(const char *job)
 {
-	pthread_t th[RC_THREADS];
-	struct rc_writer w[RC_THREADS];
 	struct store_tx *tx;
 	char thing[32];
 
 	fresh();
 	tx = begin(true);
 	for (int i = 0; i < RC_THREADS; i++) {
-		snprintf(thing, sizeof(thing), "rc%02d", i);
-		mk_exec(tx, "rc", thing, 1, JD_EXEC_QUEUED, NULL, 1);
+		snprintf(thing, sizeof(thing), "%s%02d", job, i);
+		mk_exec(tx, job, thing, 1, JD_EXEC_QUEUED, NULL, 1);
 	}
 	commit(tx);
+}
+
+/* Run fn on RC_THREADS threads, w[i] each, and wait for them */
+static void
+rc_run(void *(*fn)(void *), struct rc_writer *w)
+{
+	pthread_t th[RC_THREADS];
+
 	for (int i = 0; i < RC_THREADS; i++) {
 		w[i] = (struct rc_writer){i, 0, 0};
-		pthread_create(&th[i], NULL, rc_writer, &w[i]);
+		pthread_create(&th[i], NULL, fn, &w[i]);
 	}
 	for (int i = 0; i < RC_THREADS; i++)
 		pthread_join(th[i], NULL);
+}
+
+TEST(t_group_change_after_read)
+{
+	struct rc_writer w[RC_THREADS];
+	struct store_tx *tx;
+	char thing[32];
+
+	rc_seed("rc");
+	rc_run(rc_writer, w);
 	tx = begin(false);
 	for (int i = 0; i < RC_THREADS; i++) {
 		struct jd_exec x;
@@ -2755,16 +2773,10 @@ TEST(t_group_change_after_read)
  * only reads it and commits; (3) changes it and commits. Only (3) leaves
  * anything; the counts equal a recount.
  */
-struct lz_writer {
-	int id;
-	int acked;
-	int errors;
-};
-
 static void *
 lz_writer(void *arg)
 {
-	struct lz_writer *w = arg;
+	struct rc_writer *w = arg;
 	char thing[32];
 
 	snprintf(thing, sizeof(thing), "lz%02d", w->id);
@@ -2821,24 +2833,12 @@ lz_writer(void *arg)
 
 TEST(t_group_lazy_savepoints)
 {
-	pthread_t th[RC_THREADS];
-	struct lz_writer w[RC_THREADS];
+	struct rc_writer w[RC_THREADS];
 	struct store_tx *tx;
 	char thing[32];
 
-	fresh();
-	tx = begin(true);
-	for (int i = 0; i < RC_THREADS; i++) {
-		snprintf(thing, sizeof(thing), "lz%02d", i);
-		mk_exec(tx, "lz", thing, 1, JD_EXEC_QUEUED, NULL, 1);
-	}
-	commit(tx);
-	for (int i = 0; i < RC_THREADS; i++) {
-		w[i] = (struct lz_writer){i, 0, 0};
-		pthread_create(&th[i], NULL, lz_writer, &w[i]);
-	}
-	for (int i = 0; i < RC_THREADS; i++)
-		pthread_join(th[i], NULL);
+	rc_seed("lz");
+	rc_run(lz_writer, w);
 	tx = begin(false);
 	for (int i = 0; i < RC_THREADS; i++) {
 		struct jd_exec x;
