@@ -2666,6 +2666,29 @@ struct rc_writer {
 	int errors;
 };
 
+/* A write transaction on w's execution of job, read, checked (its version
+ * is 1 + what w got acknowledged) and changed in memory (version + 1, QUEUED
+ * and IN_PROGRESS alternate); -1 (counted as an error) when it fails. */
+static int
+rc_next(struct rc_writer *w, const char *job, const char *thing, struct store_tx **tx,
+    struct jd_exec *x)
+{
+	if (store_begin(S, true, tx) != 0) {
+		w->errors++;
+		return -1;
+	}
+	if (store_exec_get(*tx, job, thing, 0, x) != 0) {
+		w->errors++;
+		store_rollback(*tx);
+		return -1;
+	}
+	if (x->version != 1 + w->acked)
+		w->errors++;
+	x->version++;
+	x->status = x->status == JD_EXEC_QUEUED ? JD_EXEC_IN_PROGRESS : JD_EXEC_QUEUED;
+	return 0;
+}
+
 static void *
 rc_writer(void *arg)
 {
@@ -2679,19 +2702,8 @@ rc_writer(void *arg)
 		int64_t n = -1;
 		bool undo = (i + w->id) % 4 == 0;
 
-		if (store_begin(S, true, &tx) != 0) {
-			w->errors++;
+		if (rc_next(w, "rc", thing, &tx, &x) != 0)
 			continue;
-		}
-		if (store_exec_get(tx, "rc", thing, 0, &x) != 0) {
-			w->errors++;
-			store_rollback(tx);
-			continue;
-		}
-		if (x.version != 1 + w->acked)
-			w->errors++;
-		x.version++;
-		x.status = x.status == JD_EXEC_QUEUED ? JD_EXEC_IN_PROGRESS : JD_EXEC_QUEUED;
 		if (store_exec_update(tx, &x) != 0 || store_exec_active_count(tx, "rc", &n) != 0 ||
 		    n < 0 || n > RC_THREADS) {
 			w->errors++;
@@ -2786,19 +2798,8 @@ lz_writer(void *arg)
 		int mode = (i + w->id) % 4;
 		int rc = 0;
 
-		if (store_begin(S, true, &tx) != 0) {
-			w->errors++;
+		if (rc_next(w, "lz", thing, &tx, &x) != 0)
 			continue;
-		}
-		if (store_exec_get(tx, "lz", thing, 0, &x) != 0) {
-			w->errors++;
-			store_rollback(tx);
-			continue;
-		}
-		if (x.version != 1 + w->acked)
-			w->errors++;
-		x.version++;
-		x.status = x.status == JD_EXEC_QUEUED ? JD_EXEC_IN_PROGRESS : JD_EXEC_QUEUED;
 		if (mode != 2)
 			rc = store_exec_update(tx, &x);
 		if (rc == 0 && mode == 0) {
