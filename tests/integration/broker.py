@@ -80,8 +80,15 @@ class Broker:
         deadline = time.monotonic() + 10
         while True:  # ready when the port accepts a connection
             try:
-                socket.create_connection(('127.0.0.1', self.port), timeout=0.5).close()
-                return True
+                c = socket.create_connection(('127.0.0.1', self.port), timeout=0.5)
+                # a connection to a free port of the ephemeral range may be given that port
+                # as its own and connect to itself (TCP simultaneous open): that is not the
+                # broker (regression: integ_test_91's jobsd found nothing there)
+                self_connect = c.getsockname() == c.getpeername()
+                c.close()
+                if not self_connect:
+                    return True
+                raise OSError('connected to itself')
             except OSError:
                 if self.proc.poll() is not None:
                     self.log.close()

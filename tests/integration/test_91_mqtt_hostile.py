@@ -194,6 +194,13 @@ class TakeoverAuthConfig(harness.JobsdTestCase):
             if cls.jobsd is not None:   # tearDownClass does not run after a failed set-up
                 sys.stderr.write('jobsd log:\n%s\n' % cls.jobsd.log_tail())
                 cls.jobsd.close()
+            try:
+                with open(os.path.join(cls.broker.root, 'mosquitto.log'), 'rb') as f:
+                    sys.stderr.write('mosquitto log (alive: %s):\n%s\n' % (
+                        cls.broker.proc is not None and cls.broker.proc.poll() is None,
+                        f.read()[-3000:].decode(errors='replace')))
+            except OSError:
+                pass
             cls.broker.close()
             raise
 
