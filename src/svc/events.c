@@ -20,10 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/core.h"
 #include "util/buf.h"
+#include "util/clock.h"
 
 #define EV_META "event_configurations"
 #define EV_CACHE_NS INT64_C(1000000000)
@@ -59,15 +59,6 @@ svc_event_type_parse(const char *s, int *out)
 	return -1;
 }
 
-static int64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* The stored row; all zero when absent. */
 static int
 config_read(struct store_tx *tx, uint32_t *mask, int64_t *created, int64_t *modified)
@@ -95,7 +86,7 @@ config_read(struct store_tx *tx, uint32_t *mask, int64_t *created, int64_t *modi
 static void
 cache_set(struct svc *s, uint32_t mask)
 {
-	int64_t now = mono_ns();
+	int64_t now = clock_mono_ns();
 
 	atomic_store(&s->ev_mask, mask);
 	atomic_store(&s->ev_loaded_ns, now != 0 ? now : 1);
@@ -111,7 +102,7 @@ enabled(struct svc_tx *t, int type)
 	if (t->notes.ev_sink == NULL)
 		return false;
 	loaded = atomic_load(&t->s->ev_loaded_ns);
-	now = mono_ns();
+	now = clock_mono_ns();
 	if (loaded == 0 || now - loaded > EV_CACHE_NS) {
 		uint32_t mask;
 		int64_t c, m;

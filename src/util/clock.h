@@ -24,5 +24,7 @@ int64_t clock_advance_ms(struct jd_clock *c, int64_t delta_ms);
 int64_t clock_real_ms(void);
 /* Monotonic ms (deadlines and timeouts; never jumps). */
 int64_t clock_mono_ms(void);
+/* The same in ns (group-commit windows, waits against sem_clockwait). */
+int64_t clock_mono_ns(void);
 
 #endif

@@ -62,6 +62,7 @@
 
 #include "jd_limits.h"
 #include "store/postgres/pg_int.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/metrics.h"
 
@@ -85,15 +86,6 @@ struct member {
 	bool done;
 	bool observer; /* rolled back, but saw earlier members' changes */
 };
-
-static int64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 void
 pg__group_init(struct pg_group *g, struct conn *writer)
@@ -220,7 +212,7 @@ writer_leave(struct pg_group *g, struct member *self)
 	}
 	end = g->outer &&
 	    (g->queued == 0 || g->nmembers >= PG_GROUP_MAX ||
-	        mono_ns() - g->start_ns >= PG_GROUP_MAX_NS);
+	        clock_mono_ns() - g->start_ns >= PG_GROUP_MAX_NS);
 	pthread_mutex_unlock(&g->lock);
 	if (end)
 		group_end(g, false);
@@ -291,7 +283,7 @@ member_undo(struct pg_group *g)
 static void
 lock_timeout_left(struct pg_group *g, struct conn *c, int64_t deadline)
 {
-	int64_t left_ms = (deadline - mono_ns()) / 1000000;
+	int64_t left_ms = (deadline - clock_mono_ns()) / 1000000;
 
 	if (left_ms >= JD_STORE_BUSY_MS - PG_LOCK_LATE_MS)
 		return;
@@ -306,7 +298,7 @@ int
 pg__group_begin(struct pg_group *g, struct conn **out)
 {
 	struct conn *c = g->writer;
-	int64_t deadline = mono_ns() + (int64_t)JD_STORE_BUSY_MS * 1000000;
+	int64_t deadline = clock_mono_ns() + (int64_t)JD_STORE_BUSY_MS * 1000000;
 
 	*out = NULL;
 	if (writer_take(g, deadline) != 0)
@@ -324,7 +316,7 @@ pg__group_begin(struct pg_group *g, struct conn **out)
 		lock_timeout_left(g, c, deadline);
 		pg__prefix(c, lock_write);
 		g->outer = true;
-		g->start_ns = mono_ns();
+		g->start_ns = clock_mono_ns();
 	}
 	c->sp_lazy = true; /* "Lazy savepoints" */
 	c->sent = false;

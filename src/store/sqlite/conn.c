@@ -29,6 +29,7 @@
 
 #include "store/sqlite/sqlite_int.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/metrics.h"
 #include "util/sys.h"
@@ -408,15 +409,6 @@ abandon(struct conn *c)
  * fails and the next writer starts a new group.
  */
 
-static int64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /*
  * Wait until the writer connection is free and take it, but not past
  * `deadline` (CLOCK_MONOTONIC ns): a store locked by another process makes
@@ -622,7 +614,7 @@ writer_leave(struct sq_store *s, struct member *self)
 	}
 	end = s->outer &&
 	    (s->queued == 0 || s->nmembers >= s->group_max ||
-	        mono_ns() - s->group_start >= s->group_max_ns);
+	        clock_mono_ns() - s->group_start >= s->group_max_ns);
 	pthread_mutex_unlock(&s->glock);
 	if (end)
 		ended = group_close(s, false);
@@ -674,14 +666,14 @@ static int
 writer_begin(struct sq_store *s)
 {
 	struct conn *c = s->writer;
-	int64_t deadline = mono_ns() + (int64_t)JD_STORE_BUSY_MS * 1000000;
+	int64_t deadline = clock_mono_ns() + (int64_t)JD_STORE_BUSY_MS * 1000000;
 
 	if (writer_take(s, deadline) != 0)
 		return JD_EUNAVAIL;
 	group_lost(s);
 	if (!s->outer) {
 		/* Another process may hold the lock: wait for it only until our deadline. */
-		int64_t left_ms = (deadline - mono_ns()) / 1000000;
+		int64_t left_ms = (deadline - clock_mono_ns()) / 1000000;
 		int rc;
 
 		sqlite3_busy_timeout(c->db, left_ms > 0 ? (int)left_ms : 1);
@@ -693,7 +685,7 @@ writer_begin(struct sq_store *s)
 			return JD_EUNAVAIL;
 		}
 		s->outer = true;
-		s->group_start = mono_ns();
+		s->group_start = clock_mono_ns();
 	}
 	/* The group's first transaction needs no SAVEPOINT (see "group
 	 * commit"); the others do */
