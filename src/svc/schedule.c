@@ -125,20 +125,12 @@ done:
 	return svc__commit(&t, e);
 }
 
-/* The jobs past their end, and only those (add_ended): the pass runs on
- * every tick, and keeping every IN_PROGRESS job made its memory grow with
- * the store (1.5 MB a tick after a 15-minute soak; bench/README.md "Soak"). */
-struct ended_jobs {
-	struct jd_jobv v;
-	int64_t now;
-};
-
-static int
-add_ended(void *arg, const struct jd_job *j)
+int
+svc__due_add(void *arg, const struct jd_job *j)
 {
-	struct ended_jobs *x = arg;
+	struct svc_due_jobs *x = arg;
 
-	return ended(j, x->now) ? jd_jobv_add(&x->v, j) : 0;
+	return x->due(j, x->now) ? jd_jobv_add(&x->v, j) : 0;
 }
 
 int
@@ -146,32 +138,28 @@ svc__schedule_end_run(struct svc *s, int64_t now, int *fired, struct jd_error *e
 {
 	struct jd_job_filter f = {JD_JOB_IN_PROGRESS, -1, NULL, NULL};
 	struct store_tx *tx = NULL;
-	struct ended_jobs due = {{0}, now};
-	struct jd_jobv all;
+	struct svc_due_jobs due = {{0}, now, ended};
 	int rc;
 
 	if ((rc = svc__read(s, &tx, e)) != 0)
 		return rc;
-	rc = store_job_list(tx, &f, 0, 0, add_ended, &due);
-	all = due.v;
+	rc = store_job_list(tx, &f, 0, 0, svc__due_add, &due);
 	store_rollback(tx);
 	if (rc < 0) {
-		jd_jobv_free(&all);
+		jd_jobv_free(&due.v);
 		return svc__store_err(rc, e);
 	}
-	for (size_t i = 0; i < all.n; i++) {
+	for (size_t i = 0; i < due.v.n; i++) {
 		struct jd_error je;
 		bool changed = false;
-		if (!ended(&all.v[i], now))
-			continue;
 		jd_error_init(&je);
-		if (end_job(s, all.v[i].job_id, now, &changed, &je) != 0)
-			log_warn("schedule: job %s: %s", all.v[i].job_id, je.msg);
+		if (end_job(s, due.v.v[i].job_id, now, &changed, &je) != 0)
+			log_warn("schedule: job %s: %s", due.v.v[i].job_id, je.msg);
 		else if (changed)
 			(*fired)++;
 		jd_error_clear(&je);
 	}
-	jd_jobv_free(&all);
+	jd_jobv_free(&due.v);
 	return 0;
 }
 

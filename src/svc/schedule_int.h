@@ -16,6 +16,17 @@ int svc__schedule_end_run(struct svc *s, int64_t now, int *fired, struct jd_erro
  * rollout batch of the pass; *fired += how many changed. */
 int svc__schedule_window_run(struct svc *s, int64_t now, int *fired, struct jd_error *e);
 
+/* A timer pass's list of jobs (the store_job_list callback svc__due_add):
+ * only those that are due at now by `due` are kept, so that the pass, which
+ * runs on every tick, keeps no copy of the jobs that still wait (their
+ * number grows with the store: bench/README.md "Soak", round 7). */
+struct svc_due_jobs {
+	struct jd_jobv v;
+	int64_t now;
+	bool (*due)(const struct jd_job *j, int64_t now);
+};
+int svc__due_add(void *arg, const struct jd_job *j);
+
 /* A CONTINUOUS job resumes (a window opens, or an operator resumes it,
  * pause.c): queue, in t, the members of its target groups it has not
  * reached; things waiting in its rollout queue stay there. */

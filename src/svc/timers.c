@@ -37,22 +37,11 @@ count_one(void *arg, const struct jd_exec *x)
 	return 1;
 }
 
-/* SCHEDULED jobs whose start has come, and only those: the scan runs on
- * every tick, so it keeps no copy of the jobs that still wait (an operator
- * may schedule many) */
-struct starting_jobs {
-	struct jd_jobv v;
-	int64_t now;
-};
-
-static int
-add_starting(void *arg, const struct jd_job *j)
+/* A SCHEDULED job whose start has come */
+static bool
+started(const struct jd_job *j, int64_t now)
 {
-	struct starting_jobs *x = arg;
-
-	return core_schedule_phase(&j->policy, x->now) != CORE_SCHEDULE_BEFORE ?
-	    jd_jobv_add(&x->v, j) :
-	    0;
+	return core_schedule_phase(&j->policy, now) != CORE_SCHEDULE_BEFORE;
 }
 
 /*
@@ -66,8 +55,7 @@ due_scan(struct svc *s, int64_t *nowp, bool *timeouts, struct jd_jobv *starts,
 {
 	struct jd_job_filter f = {JD_JOB_SCHEDULED, -1, NULL, NULL};
 	struct store_tx *tx = NULL;
-	struct starting_jobs due = {{0}, 0};
-	struct jd_jobv sched;
+	struct svc_due_jobs due = {{0}, 0, started};
 	struct svc_paused paused = {0};
 	int64_t now;
 	int rc;
@@ -81,19 +69,18 @@ due_scan(struct svc *s, int64_t *nowp, bool *timeouts, struct jd_jobv *starts,
 	rc = store_exec_due(tx, now, 1, count_one, timeouts);
 	due.now = now;
 	if (rc >= 0)
-		rc = store_job_list(tx, &f, 0, 0, add_starting, &due);
-	sched = due.v;
+		rc = store_job_list(tx, &f, 0, 0, svc__due_add, &due);
 	if (rc >= 0)
 		rc = store_job_rollout_due(tx, now, 100, jd_jobv_add, rollouts);
 	/* a job an operator paused before its start starts when resumed */
-	if (rc >= 0 && sched.n > 0)
+	if (rc >= 0 && due.v.n > 0)
 		rc = svc__paused_read(tx, &paused);
 	store_rollback(tx);
-	for (size_t i = 0; i < sched.n; i++)
-		if (!svc__paused_has(&paused, sched.v[i].job_id))
-			jd_jobv_add(starts, &sched.v[i]);
+	for (size_t i = 0; i < due.v.n; i++)
+		if (!svc__paused_has(&paused, due.v.v[i].job_id))
+			jd_jobv_add(starts, &due.v.v[i]);
 	svc__paused_free(&paused);
-	jd_jobv_free(&sched);
+	jd_jobv_free(&due.v);
 	return rc < 0 ? svc__store_err(rc, e) : 0;
 }
 
