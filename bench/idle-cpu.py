@@ -3,8 +3,8 @@
 
     bench/idle-cpu.py [--jobsd build/jobsd] [--jobs 0,3000] [--seconds 20]
 
-For each N: a fresh jobsd (SQLite in a temporary directory, --auth off, a free loopback
-port), one thing, N CreateJob over it (each stays IN_PROGRESS), 2 s of rest, then jobsd's
+For each N: a fresh jobsd (SQLite in a temporary directory, --auth off, loopback ports it
+chooses), one thing, N CreateJob over it (each stays IN_PROGRESS), 2 s of rest, then jobsd's
 user+system CPU over --seconds of idleness, printed as a share of one core:
 
     op=idle-cpu jobs=3000 cpu_pct=2.6
@@ -14,25 +14,19 @@ What it shows: the timer passes that still read every waiting job on each tick
 """
 import argparse
 import os
+import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import boto3
 from botocore.config import Config
 
 here = os.path.dirname(os.path.abspath(__file__))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(('127.0.0.1', 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+READY = re.compile(r'^jobsd ready control=(\S+) data=(\S+)\s*$')
 
 
 def cpu_s(pid):
@@ -43,24 +37,22 @@ def cpu_s(pid):
 
 def one(binary, n, seconds):
     work = tempfile.mkdtemp(prefix='jobsd-idle.')
-    port = free_port()
-    proc = subprocess.Popen([binary, '--listen', '127.0.0.1:%d' % port, '--store',
-                             'sqlite:%s/idle.db' % work, '--auth', 'off', '--log-level', 'warn'],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # port 0: jobsd binds a free one and says which in its "jobsd ready" line
+    proc = subprocess.Popen([binary, '--listen', '127.0.0.1:0', '--data-listen', '127.0.0.1:0',
+                             '--store', 'sqlite:%s/idle.db' % work, '--auth', 'off',
+                             '--log-level', 'warn'],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
-        iot = boto3.client('iot', endpoint_url='http://127.0.0.1:%d' % port,
+        ready = READY.match(proc.stdout.readline())
+        if ready is None:
+            raise RuntimeError('jobsd did not come up (%s)' % binary)
+        # keep its stdout drained, as bench/lib.sh start_jobsd does
+        threading.Thread(target=proc.stdout.read, daemon=True).start()
+        iot = boto3.client('iot', endpoint_url='http://%s' % ready.group(1),
                            region_name='us-east-1', aws_access_key_id='idle',
                            aws_secret_access_key='idle',
                            config=Config(retries={'max_attempts': 1}))
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                iot.create_thing(thingName='idle-t0')
-                break
-            except Exception:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.1)
+        iot.create_thing(thingName='idle-t0')
         arn = iot.describe_thing(thingName='idle-t0')['thingArn']
         for i in range(n):
             iot.create_job(jobId='idle-j%d' % i, targets=[arn], document='{"op":"idle"}')
