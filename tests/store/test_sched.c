@@ -196,6 +196,50 @@ TEST(t_sched_due_round_trip_and_order)
 	clean_up();
 }
 
+static int
+seq_add(void *arg, const struct jd_job *j)
+{
+	int64_t *v = arg;
+
+	CHECK_EQ_INT(j->status, JD_JOB_DELETION_IN_PROGRESS);
+	if (v[0] < 3)
+		v[1 + v[0]++] = j->seq;
+	return 0;
+}
+
+/* job_list by status alone (the reaper's look for a job to delete, each
+ * tick; its own statement, a range of the status index): newest first,
+ * before_seq and limit as the general listing. This run's jobs are the
+ * newest (seq only grows). */
+TEST(t_job_list_by_status_alone)
+{
+	struct jd_job_filter f = {JD_JOB_DELETION_IN_PROGRESS, -1, NULL, NULL};
+	struct store_tx *tx = begin(true);
+	int64_t seqs[3], v[4] = {0};
+	char id[96];
+
+	for (int i = 0; i < 3; i++) {
+		mk_job(tx, names[i], 0, JD_JOB_DELETION_IN_PROGRESS);
+		struct jd_job o;
+		CHECK_EQ_INT(store_job_get(tx, jid(id, sizeof(id), names[i]), &o), 0);
+		seqs[i] = o.seq;
+		jd_job_release(&o);
+	}
+	mk_job(tx, names[3], 0, JD_JOB_COMPLETED);
+	commit(tx);
+	tx = begin(false);
+	CHECK_EQ_INT(store_job_list(tx, &f, 0, 2, seq_add, v), 0);
+	CHECK_EQ_INT(v[0], 2);
+	CHECK_EQ_INT(v[1], seqs[2]);
+	CHECK_EQ_INT(v[2], seqs[1]);
+	memset(v, 0, sizeof(v));
+	CHECK_EQ_INT(store_job_list(tx, &f, seqs[1], 0, seq_add, v), 0);
+	CHECK(v[0] >= 1);
+	CHECK_EQ_INT(v[1], seqs[0]);
+	store_rollback(tx);
+	clean_up();
+}
+
 /* ---- SQLite only ---------------------------------------------------------- */
 
 static char db_path[1024];
@@ -253,7 +297,8 @@ plan_of(const char *sql, char *out, size_t n)
 }
 
 /* The listing searches the partial index: what it reads does not grow with
- * the jobs that wait (due 0) or have ended. */
+ * the jobs that wait (due 0) or have ended. (plan_of binds ?1 = 1000 and
+ * ?2 = -1.) */
 TEST(t_sqlite_sched_due_uses_the_index)
 {
 	char plan[1024];
@@ -262,6 +307,11 @@ TEST(t_sqlite_sched_due_uses_the_index)
 	CHECK(strstr(plan, "SEARCH jobs USING INDEX jobs_sched_due") != NULL);
 	CHECK(strstr(plan, "SCAN jobs") == NULL);
 	CHECK(strstr(plan, "TEMP B-TREE") == NULL); /* the index's order, no sort */
+	/* and the reaper's look for a DELETION_IN_PROGRESS job (job_list by
+	 * status alone, on each tick) is a range of jobs_status */
+	plan_of(sq__stmt_sql(ST_JOB_LIST_STATUS), plan, sizeof(plan));
+	CHECK(strstr(plan, "SEARCH jobs USING INDEX jobs_status") != NULL);
+	CHECK(strstr(plan, "TEMP B-TREE") == NULL);
 }
 
 /* A row written before the column (schema rewound, the column dropped)
@@ -322,6 +372,7 @@ main(int argc, char **argv)
 		return 2;
 
 	RUN(t_sched_due_round_trip_and_order);
+	RUN(t_job_list_by_status_alone);
 	if (strncmp(storekit_spec, "sqlite:", 7) == 0) {
 		snprintf(db_path, sizeof(db_path), "%s", storekit_spec + 7);
 		RUN(t_sqlite_sched_due_uses_the_index);

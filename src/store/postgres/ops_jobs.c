@@ -287,10 +287,15 @@ pg__job_list(struct store_tx *tx, const struct jd_job_filter *f, int64_t before_
 
 	if (f == NULL)
 		f = &none;
-	rc = pg__exec(pg__conn(tx), ST_JOB_LIST, &r,
-	    BINDS(B_I64(before_seq > 0 ? before_seq : INT64_MAX), B_I64(f->status),
-	        B_I64(f->selection), B_TEXT(f->namespace_id), B_OPT(f->group_name),
-	        B_LIMIT(limit)));
+	if (f->status >= 0 && f->selection < 0 && f->namespace_id == NULL && f->group_name == NULL)
+		rc = pg__exec(pg__conn(tx), ST_JOB_LIST_STATUS, &r,
+		    BINDS(B_I64(before_seq > 0 ? before_seq : INT64_MAX), B_I64(f->status),
+		        B_LIMIT(limit)));
+	else
+		rc = pg__exec(pg__conn(tx), ST_JOB_LIST, &r,
+		    BINDS(B_I64(before_seq > 0 ? before_seq : INT64_MAX), B_I64(f->status),
+		        B_I64(f->selection), B_TEXT(f->namespace_id), B_OPT(f->group_name),
+		        B_LIMIT(limit)));
 	if (rc != 0)
 		return rc;
 	return each_job(r, cb, arg);

@@ -259,10 +259,15 @@ sq__job_list(struct store_tx *tx, const struct jd_job_filter *f, int64_t before_
 
 	if (f == NULL)
 		f = &none;
-	rc = sq__q_open(sq__conn(tx), ST_JOB_LIST, &q,
-	    BINDS(B_I64(before_seq > 0 ? before_seq : INT64_MAX), B_INT(f->status),
-	        B_INT(f->selection), B_TEXT(f->namespace_id), B_OPT(f->group_name),
-	        B_LIMIT(limit)));
+	if (f->status >= 0 && f->selection < 0 && f->namespace_id == NULL && f->group_name == NULL)
+		rc = sq__q_open(sq__conn(tx), ST_JOB_LIST_STATUS, &q,
+		    BINDS(B_I64(before_seq > 0 ? before_seq : INT64_MAX), B_INT(f->status),
+		        B_LIMIT(limit)));
+	else
+		rc = sq__q_open(sq__conn(tx), ST_JOB_LIST, &q,
+		    BINDS(B_I64(before_seq > 0 ? before_seq : INT64_MAX), B_INT(f->status),
+		        B_INT(f->selection), B_TEXT(f->namespace_id), B_OPT(f->group_name),
+		        B_LIMIT(limit)));
 	if (rc != 0)
 		return rc;
 	return each_job(&q, cb, arg);

@@ -163,6 +163,12 @@ static const struct {
         " AND (?5 IS NULL OR job_id IN"
         "  (SELECT job_id FROM job_group_targets WHERE group_name = ?5))"
         " ORDER BY seq DESC LIMIT ?6"),
+    /* JOB_LIST by status alone: a range of jobs_status, where JOB_LIST's
+     * "?2 = -1 OR" walks every job by seq (the reaper's look for a job to
+     * delete, on each tick) */
+    STMT(JOB_LIST_STATUS,
+        "SELECT " JOB_COLS " FROM jobs WHERE status = ?2 AND seq < ?1"
+        " ORDER BY seq DESC LIMIT ?3"),
     STMT(JOB_COUNT_STATUS, "SELECT count(*) FROM jobs WHERE status = ?1"),
     STMT(JOB_TARGET_ADD, "INSERT INTO job_group_targets (job_id, group_name) VALUES (?1, ?2)"),
     STMT(JOB_LIST_BY_GROUP,
