@@ -421,9 +421,9 @@ svc__schedule_window_run(struct svc *s, int64_t now, int *fired, struct jd_error
 /* ---- due times the passes left behind ------------------------------------- */
 
 /* A due job that no pass acts on at now and that waits for a later time (or
- * for nothing): its due time came at a boundary that changed nothing for it
- * (a window closing on a job with nothing left to roll out, a span of
- * overlapping windows longer than core_schedule_due looks). */
+ * for nothing): its due time came early (a span of overlapping windows
+ * longer than core_schedule_due looks, or a time another node computed with
+ * its clock ahead of this one's). */
 static bool
 stale(const struct jd_job *j, int64_t now)
 {
