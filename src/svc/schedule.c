@@ -423,7 +423,7 @@ svc__schedule_window_run(struct svc *s, int64_t now, int *fired, struct jd_error
 /* A due job that no pass acts on at now and that waits for a later time (or
  * for nothing): its due time came early (a span of overlapping windows
  * longer than core_schedule_due looks, or a time another node computed with
- * its clock ahead of this one's). */
+ * its clock behind this one's). */
 static bool
 stale(const struct jd_job *j, int64_t now)
 {
