@@ -65,6 +65,10 @@ struct jd_job {
 	int64_t completed_ms;
 	int64_t rollout_next_ms;  /* next paced rollout batch, 0 = no rollout pending */
 	int64_t rollout_notified; /* executions queued by the paced rollout so far */
+	/* when a timer pass may next act on it (core_schedule_due, set by svc
+	 * at every job write): 0 = never, -1 = not known (a row from before
+	 * the column; svc fills it at start) */
+	int64_t sched_due_ms;
 };
 
 struct jd_exec {

@@ -92,6 +92,51 @@ window_span(const struct jd_policy *p, int64_t t, int64_t *s, int64_t *e)
 	*e = hi;
 }
 
+int64_t
+core_schedule_due(const struct jd_policy *p, int status, bool waiting, bool continuous, int64_t now)
+{
+	int64_t due = 0, next = -1, s, e;
+	int st;
+
+	if (now < 1)
+		now = 1; /* 0 means never */
+	if (status == JD_JOB_SCHEDULED && p->n_windows == 0)
+		return core_schedule_phase(p, now) != CORE_SCHEDULE_BEFORE ? now : p->start_ms;
+	if (status == JD_JOB_SCHEDULED) {
+		/* it opens in a window, or ends (core_window_act: OPEN, END) */
+		st = core_schedule_window(p, now, &next);
+		if (st == CORE_WINDOW_OPEN || st == CORE_WINDOW_ENDED)
+			return now;
+		due = next > 0 ? next : 0;
+		if (p->end_ms != 0 && (due == 0 || p->end_ms < due))
+			due = p->end_ms;
+		return due;
+	}
+	if (status != JD_JOB_IN_PROGRESS)
+		return 0;
+	/* the end duty at endTime */
+	if (p->end_ms != 0) {
+		if (now >= p->end_ms)
+			return now;
+		due = p->end_ms;
+	}
+	/* the window duty pauses it when its windows close (core_window_act:
+	 * PAUSE, only with something to roll out) */
+	if (p->n_windows > 0 && (waiting || continuous)) {
+		st = core_schedule_window(p, now, NULL);
+		if (st == CORE_WINDOW_CLOSED)
+			return now;
+		if (st == CORE_WINDOW_OPEN) {
+			window_span(p, now, &s, &e);
+			if (e <= now)
+				return now;
+			if (due == 0 || e < due)
+				due = e;
+		}
+	}
+	return due;
+}
+
 static void
 note_window(const struct jd_policy *p, struct core_plan *pl, int64_t t)
 {

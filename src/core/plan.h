@@ -41,6 +41,23 @@ enum core_window_act { CORE_WACT_NONE = 0, CORE_WACT_OPEN, CORE_WACT_PAUSE, CORE
 int core_window_act(const struct jd_policy *p, int status, bool waiting, bool continuous,
     int64_t now);
 
+/*
+ * When a timer pass may next act on a job (issue 15, cost flat in store
+ * size): the earliest time >= now at which the start duty (a SCHEDULED job
+ * without windows whose core_schedule_phase is not BEFORE), the window duty
+ * (core_window_act not NONE) or the end duty (an IN_PROGRESS job past
+ * endTime) acts, given the job's status, whether a batch waits and whether
+ * it is CONTINUOUS, which stay as they are until the job is written again.
+ * now when one acts at now; 0 when none ever does. Windows make it the next
+ * boundary that changes the decision (a window opening, the end of the open
+ * span); a boundary it cannot see past (a long chain of overlapping
+ * windows) comes early, never late: the pass then finds nothing to do and
+ * asks again. svc stores it with every job write (jobs.sched_due_ms), so a
+ * pass reads only the jobs that are due.
+ */
+int64_t core_schedule_due(const struct jd_policy *p, int status, bool waiting, bool continuous,
+    int64_t now);
+
 /* Notes of a plan (bits of core_plan.notes); core_plan_note_text words them. */
 enum core_plan_note {
 	CORE_PLAN_NOTE_NOT_PACED = 1u << 0,      /* no rollout config: all at once */

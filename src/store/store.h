@@ -327,7 +327,8 @@ struct store_ops {
 	int (*fanout_delete)(struct store_tx *tx, const char *job_id, int64_t run);
 	int (*fanout_list)(struct store_tx *tx, const char *job_id, int limit, store_fanout_cb cb,
 	    void *arg);
-	const struct store_read_ops *read; /* optional (NULL: defaults), store_read.h */
+	const struct store_read_ops *read;   /* optional (NULL: defaults), store_read.h */
+	const struct store_sched_ops *sched; /* required: the schedule due time, store_sched.h */
 };
 
 /* Levels of store_check(): the write only, a quick page check (SQLite's

@@ -351,6 +351,7 @@ svc_job_create(struct svc *s, const struct svc_job_input *in, struct jd_job *out
 		j.status = JD_JOB_SCHEDULED;
 	if ((rc = svc__presign_check(s, j.config, j.document, e)) != 0)
 		goto fail;
+	svc__job_due(&t, &j);
 	if ((rc = store_job_insert(t.tx, &j)) != 0)
 		goto store_fail;
 	{
@@ -376,7 +377,7 @@ svc_job_create(struct svc *s, const struct svc_job_input *in, struct jd_job *out
 		        (rc = svc__event_job(&t, &j, "completed")) != 0))
 			goto store_fail;
 	}
-	if ((rc = store_job_update(t.tx, &j)) != 0 || (rc = svc__timeline_created(&t, &j)) != 0)
+	if ((rc = svc__job_save(&t, &j)) != 0 || (rc = svc__timeline_created(&t, &j)) != 0)
 		goto store_fail;
 	if ((rc = svc__commit(&t, e)) != 0) {
 		jd_job_release(&j);
@@ -549,7 +550,7 @@ svc_job_update(struct svc *s, const char *job_id, const char *description, const
 	if (inprogress_timeout_min >= 0)
 		j.inprogress_timeout_min = inprogress_timeout_min;
 	j.updated_ms = t.now;
-	if ((rc = store_job_update(t.tx, &j)) != 0)
+	if ((rc = svc__job_save(&t, &j)) != 0)
 		goto store_fail;
 	jd_job_release(&j);
 	return svc__commit(&t, e);
@@ -650,7 +651,7 @@ svc_job_delete(struct svc *s, const char *job_id, bool force, struct jd_error *e
 			goto store_fail;
 	}
 	if ((rc = core_job_apply(&j, JD_JOB_DELETION_IN_PROGRESS, t.now)) != 0 ||
-	    (rc = store_job_update(t.tx, &j)) != 0 ||
+	    (rc = svc__job_save(&t, &j)) != 0 ||
 	    (rc = svc__event_job(&t, &j, "deletion_in_progress")) != 0 ||
 	    (rc = svc__event_exec_deleted_job(&t, job_id)) != 0)
 		goto store_fail;
@@ -706,7 +707,7 @@ svc_job_associate(struct svc *s, const char *job_id, const char *const *targets,
 	if ((rc = resolve_and_queue(&t, &j, targets, n_targets, RESOLVE_ASSOCIATE, true, &fanning,
 	         e)) != 0)
 		goto fail;
-	if ((rc = store_job_update(t.tx, &j)) != 0)
+	if ((rc = svc__job_save(&t, &j)) != 0)
 		goto store_fail;
 	if ((rc = svc__commit(&t, e)) != 0) {
 		jd_job_release(&j);
@@ -748,7 +749,7 @@ svc__job_start(struct svc_tx *t, struct jd_job *j, struct jd_error *e)
 	    (rc = store_exec_active_count(t->tx, j->job_id, &active)) == 0 &&
 	    core_job_done(j, active) && (rc = core_job_apply(j, JD_JOB_COMPLETED, t->now)) == 0)
 		rc = svc__event_job(t, j, "completed");
-	if (rc == 0 && (rc = store_job_update(t->tx, j)) == 0)
+	if (rc == 0 && (rc = svc__job_save(t, j)) == 0)
 		rc = svc__timeline_started(t, j);
 out:
 	free(targets);
@@ -854,7 +855,7 @@ svc__fanout_step(struct svc *s, bool *more, struct jd_error *e)
 	if (rc != 0)
 		goto store_fail;
 	if ((j.rollout_notified != notified || j.rollout_next_ms != next_ms) &&
-	    (rc = store_job_update(t.tx, &j)) != 0)
+	    (rc = svc__job_save(&t, &j)) != 0)
 		goto store_fail;
 	/* the last chunk: a snapshot job whose devices were quicker is done */
 	if ((size_t)f.source >= ngroups && (rc = svc__job_maybe_complete(&t, j.job_id)) != 0)
@@ -916,7 +917,7 @@ svc__job_policy_backfill(struct svc *s, struct jd_error *e)
 		struct jd_job *j = &v.v[i];
 		core_policy_release(&j->policy);
 		svc_policy_from_json(j->config, &j->policy);
-		rc = store_job_update(t.tx, j);
+		rc = svc__job_save(&t, j);
 	}
 	if (rc == 0)
 		rc = store_meta_put(t.tx, BACKFILL_META, "1");

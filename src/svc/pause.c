@@ -152,7 +152,7 @@ hold(struct svc_tx *t, struct jd_job *j)
 	if (j->rollout_next_ms == SVC_ROLLOUT_HELD)
 		return 0;
 	j->rollout_next_ms = SVC_ROLLOUT_HELD;
-	return store_job_update(t->tx, j);
+	return svc__job_save(t, j);
 }
 
 /* Release j's rollout (in t) when it runs: see the file comment. */
@@ -172,7 +172,7 @@ release(struct svc_tx *t, struct jd_job *j)
 		return rc;
 	if (j->rollout_next_ms != 0)
 		return svc__rollout_tick(t, j); /* saves j; completes a finished job */
-	if ((rc = store_job_update(t->tx, j)) != 0)
+	if ((rc = svc__job_save(t, j)) != 0)
 		return rc;
 	return svc__job_maybe_complete(t, j->job_id);
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/plan.h"
 #include "core/policy.h"
 #include "core/transition.h"
 #include "util/buf.h"
@@ -135,8 +136,7 @@ svc__job_maybe_complete(struct svc_tx *t, const char *job_id)
 		return 0;
 	if (rc == 0 && core_job_done(&j, active) &&
 	    (rc = core_job_apply(&j, JD_JOB_COMPLETED, t->now)) == 0 &&
-	    (rc = store_job_update(t->tx, &j)) == 0 &&
-	    (rc = svc__event_job(t, &j, "completed")) == 0)
+	    (rc = svc__job_save(t, &j)) == 0 && (rc = svc__event_job(t, &j, "completed")) == 0)
 		rc = svc__timeline_ended(t, j.job_id, "COMPLETED", "every execution ended");
 	jd_job_release(&j);
 	return rc;
@@ -175,8 +175,7 @@ svc__job_cancel_tx(struct svc_tx *t, struct jd_job *j, bool force, const char *r
 		goto out;
 	j->rollout_next_ms = 0;
 	j->force_canceled = j->force_canceled || force;
-	if ((rc = store_job_update(t->tx, j)) == 0 &&
-	    (rc = svc__event_job(t, j, "canceled")) == 0) {
+	if ((rc = svc__job_save(t, j)) == 0 && (rc = svc__event_job(t, j, "canceled")) == 0) {
 		bool aborted = reason_code != NULL && strcmp(reason_code, CORE_ABORT_REASON) == 0;
 		rc = svc__timeline_ended(t, j->job_id, aborted ? "ABORTED" : "CANCELED",
 		    comment != NULL ? comment :
@@ -309,6 +308,20 @@ rollout_one(void *arg, const char *thing)
 	return svc__exec_queue(c->t, c->job, thing, 0);
 }
 
+void
+svc__job_due(const struct svc_tx *t, struct jd_job *j)
+{
+	j->sched_due_ms = core_schedule_due(&j->policy, j->status, j->rollout_next_ms != 0,
+	    j->selection == JD_SEL_CONTINUOUS, t->now);
+}
+
+int
+svc__job_save(struct svc_tx *t, struct jd_job *j)
+{
+	svc__job_due(t, j);
+	return store_job_update(t->tx, j);
+}
+
 int
 svc__rollout_tick(struct svc_tx *t, struct jd_job *j)
 {
@@ -321,7 +334,7 @@ svc__rollout_tick(struct svc_tx *t, struct jd_job *j)
 		j->rollout_next_ms = 0;
 		if ((rc = store_rollout_clear(t->tx, j->job_id)) != 0)
 			return rc;
-		return store_job_update(t->tx, j);
+		return svc__job_save(t, j);
 	}
 	if ((rc = store_exec_counts(t->tx, j->job_id, &counts)) != 0)
 		return rc;
@@ -341,7 +354,7 @@ svc__rollout_tick(struct svc_tx *t, struct jd_job *j)
 			j->rollout_next_ms = core_rollout_next_ms(prev, batch, batch);
 	}
 	j->updated_ms = t->now;
-	if ((rc = store_job_update(t->tx, j)) != 0)
+	if ((rc = svc__job_save(t, j)) != 0)
 		return rc;
 	return svc__job_maybe_complete(t, j->job_id);
 }

@@ -45,4 +45,13 @@ int svc__job_cancel_tx(struct svc_tx *t, struct jd_job *j, bool force, const cha
 /* Queue the next paced batch of job j's rollout (due: the timer checked). */
 int svc__rollout_tick(struct svc_tx *t, struct jd_job *j);
 
+/* Every write of a job goes through these two (never store_job_update or
+ * store_job_insert directly), so that its schedule due time
+ * (j->sched_due_ms, core_schedule_due at t->now) follows its status, policy
+ * and rollout, and the timer's schedule passes read only the due jobs
+ * (store_job_sched_due). svc__job_due sets it; svc__job_save sets it and
+ * saves j. */
+void svc__job_due(const struct svc_tx *t, struct jd_job *j);
+int svc__job_save(struct svc_tx *t, struct jd_job *j);
+
 #endif

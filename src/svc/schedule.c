@@ -35,6 +35,16 @@
  * and left while paused gets nothing, and each thing gets one execution.
  * Cost: one read of the groups' members and of the job's executions per
  * resume of a continuous job (once per window), none per join.
+ *
+ * What the passes read (issue 15, cost flat in store size): every job write
+ * stores when a pass may next act on the job (jd_job.sched_due_ms,
+ * core_schedule_due: its start, its endTime, its next window boundary), and
+ * the start, window and end passes list only the jobs due at now
+ * (store_job_sched_due, a partial index), never every waiting job. A due
+ * job that no pass changed and that waits for a later time gets its next
+ * due time after the passes (svc__schedule_due_refresh); one due and left
+ * as it is (paused by an operator before its start) is read again on each
+ * pass, as every waiting job was before.
  */
 #include "svc/schedule_int.h"
 
@@ -45,6 +55,7 @@
 #include "core/plan.h"
 #include "core/policy.h"
 #include "core/transition.h"
+#include "store/store_sched.h"
 #include "util/buf.h"
 #include "util/log.h"
 
@@ -114,7 +125,7 @@ end_job(struct svc *s, const char *job_id, int64_t now, bool *changed, struct jd
 		*changed = true;
 	}
 	if (*changed)
-		rc = store_job_update(t.tx, &j);
+		rc = svc__job_save(&t, &j);
 done:
 	jd_job_release(&j);
 	if (rc != 0 || !*changed) {
@@ -136,14 +147,13 @@ svc__due_add(void *arg, const struct jd_job *j)
 int
 svc__schedule_end_run(struct svc *s, int64_t now, int *fired, struct jd_error *e)
 {
-	struct jd_job_filter f = {JD_JOB_IN_PROGRESS, -1, NULL, NULL};
 	struct store_tx *tx = NULL;
 	struct svc_due_jobs due = {{0}, now, ended};
 	int rc;
 
 	if ((rc = svc__read(s, &tx, e)) != 0)
 		return rc;
-	rc = store_job_list(tx, &f, 0, 0, svc__due_add, &due);
+	rc = store_job_sched_due(tx, now, 0, svc__due_add, &due);
 	store_rollback(tx);
 	if (rc < 0) {
 		jd_jobv_free(&due.v);
@@ -341,7 +351,7 @@ window_job(struct svc *s, const char *job_id, int64_t now, bool *changed, struct
 		break;
 	}
 	if (*changed)
-		rc = store_job_update(t.tx, &j);
+		rc = svc__job_save(&t, &j);
 done:
 	jd_job_release(&j);
 	if (rc != 0 || !*changed) {
@@ -357,14 +367,15 @@ done:
 static int
 add_windowed(void *arg, const struct jd_job *j)
 {
-	return j->policy.n_windows > 0 ? jd_jobv_add(arg, j) : 0;
+	return j->policy.n_windows > 0 &&
+	        (j->status == JD_JOB_SCHEDULED || j->status == JD_JOB_IN_PROGRESS) ?
+	    jd_jobv_add(arg, j) :
+	    0;
 }
 
 int
 svc__schedule_window_run(struct svc *s, int64_t now, int *fired, struct jd_error *e)
 {
-	struct jd_job_filter sched = {JD_JOB_SCHEDULED, -1, NULL, NULL};
-	struct jd_job_filter running = {JD_JOB_IN_PROGRESS, -1, NULL, NULL};
 	struct store_tx *tx = NULL;
 	struct svc_paused paused = {0};
 	struct jd_jobv all = {0};
@@ -373,9 +384,8 @@ svc__schedule_window_run(struct svc *s, int64_t now, int *fired, struct jd_error
 
 	if ((rc = svc__read(s, &tx, e)) != 0)
 		return rc;
-	rc = store_job_list(tx, &sched, 0, 0, add_windowed, &all);
-	if (rc >= 0)
-		rc = store_job_list(tx, &running, 0, 0, add_windowed, &all);
+	/* only the jobs due at now (their next window boundary has come) */
+	rc = store_job_sched_due(tx, now, 0, add_windowed, &all);
 	for (size_t i = 0; rc >= 0 && i < all.n; i++)
 		opening = opening || window_act(&all.v[i], now) == W_OPEN;
 	/* a paused job that never started waits for its resume: leave it out
@@ -406,4 +416,117 @@ svc__schedule_window_run(struct svc *s, int64_t now, int *fired, struct jd_error
 	svc__paused_free(&paused);
 	jd_jobv_free(&all);
 	return 0;
+}
+
+/* ---- due times the passes left behind ------------------------------------- */
+
+/* A due job that no pass acts on at now and that waits for a later time (or
+ * for nothing): its due time came early (a span of overlapping windows
+ * longer than core_schedule_due looks, or a time another node computed with
+ * its clock behind this one's). */
+static bool
+stale(const struct jd_job *j, int64_t now)
+{
+	int64_t due = core_schedule_due(&j->policy, j->status, j->rollout_next_ms != 0,
+	    j->selection == JD_SEL_CONTINUOUS, now);
+
+	return due == 0 || due > now;
+}
+
+/* Move one job's due time on, in a transaction of its own. */
+static int
+refresh_job(struct svc *s, const char *job_id, int64_t now, struct jd_error *e)
+{
+	struct svc_tx t;
+	struct jd_job j;
+	int64_t was;
+	int rc;
+
+	memset(&j, 0, sizeof(j));
+	if ((rc = svc__duty_begin(s, &t, e)) != 0)
+		return rc;
+	t.now = now;
+	if ((rc = store_job_get(t.tx, job_id, &j)) == 0) {
+		was = j.sched_due_ms;
+		svc__job_due(&t, &j);
+		if (j.sched_due_ms != was)
+			rc = store_job_update(t.tx, &j);
+	}
+	jd_job_release(&j);
+	if (rc != 0) {
+		svc__rollback(&t);
+		return rc == JD_ENOTFOUND ? 0 : svc__store_err(rc, e);
+	}
+	return svc__commit(&t, e);
+}
+
+int
+svc__schedule_due_refresh(struct svc *s, int64_t now, struct jd_error *e)
+{
+	struct store_tx *tx = NULL;
+	struct svc_due_jobs due = {{0}, now, stale};
+	int rc;
+
+	if ((rc = svc__read(s, &tx, e)) != 0)
+		return rc;
+	rc = store_job_sched_due(tx, now, 0, svc__due_add, &due);
+	store_rollback(tx);
+	for (size_t i = 0; rc >= 0 && i < due.v.n; i++) {
+		struct jd_error je;
+		jd_error_init(&je);
+		if (refresh_job(s, due.v.v[i].job_id, now, &je) != 0)
+			log_warn("schedule: job %s: %s", due.v.v[i].job_id, je.msg);
+		jd_error_clear(&je);
+	}
+	jd_jobv_free(&due.v);
+	return rc < 0 ? svc__store_err(rc, e) : 0;
+}
+
+/* ---- jobs stored before the due time ------------------------------------- */
+
+#define DUE_BACKFILL_META "job_sched_due_filled"
+
+static int
+needs_due(void *arg, const struct jd_job *j)
+{
+	return j->sched_due_ms < 0 ? jd_jobv_add(arg, j) : 0;
+}
+
+int
+svc__job_due_backfill(struct svc *s, struct jd_error *e)
+{
+	struct jd_job_filter sched = {JD_JOB_SCHEDULED, -1, NULL, NULL};
+	struct jd_job_filter running = {JD_JOB_IN_PROGRESS, -1, NULL, NULL};
+	struct jd_jobv v = {0};
+	struct svc_tx t;
+	char *done = NULL;
+	int rc;
+
+	if ((rc = svc__begin(s, &t, e)) != 0)
+		return rc;
+	/* once per store: every job write since sets it. Jobs in other
+	 * statuses are never due: their NULL is never read as due */
+	if ((rc = store_meta_get(t.tx, DUE_BACKFILL_META, &done)) == 0 || rc != JD_ENOTFOUND)
+		goto out;
+	rc = store_job_list(t.tx, &sched, 0, 0, needs_due, &v);
+	if (rc >= 0)
+		rc = store_job_list(t.tx, &running, 0, 0, needs_due, &v);
+	if (rc < 0)
+		goto out;
+	rc = 0;
+	for (size_t i = 0; i < v.n && rc == 0; i++)
+		rc = svc__job_save(&t, &v.v[i]);
+	if (rc == 0)
+		rc = store_meta_put(t.tx, DUE_BACKFILL_META, "1");
+out:
+	free(done);
+	if (rc != 0) {
+		jd_jobv_free(&v);
+		svc__rollback(&t);
+		return svc__store_err(rc, e);
+	}
+	if (v.n > 0)
+		log_info("computed the schedule due time of %zu stored jobs", v.n);
+	jd_jobv_free(&v);
+	return svc__commit(&t, e);
 }

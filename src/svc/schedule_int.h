@@ -16,6 +16,16 @@ int svc__schedule_end_run(struct svc *s, int64_t now, int *fired, struct jd_erro
  * rollout batch of the pass; *fired += how many changed. */
 int svc__schedule_window_run(struct svc *s, int64_t now, int *fired, struct jd_error *e);
 
+/* After the passes: the due jobs that none acted on and that wait for a
+ * later time get their next due time (core_schedule_due at now), so that
+ * the next passes do not read them again. Jobs due and not acted on at now
+ * (an operator paused them before their start) stay due. */
+int svc__schedule_due_refresh(struct svc *s, int64_t now, struct jd_error *e);
+
+/* At start, once per store: the SCHEDULED and IN_PROGRESS jobs stored
+ * before the due time existed (sched_due_ms < 0) get it. */
+int svc__job_due_backfill(struct svc *s, struct jd_error *e);
+
 /* A timer pass's list of jobs (the store_job_list callback svc__due_add):
  * only those that are due at now by `due` are kept, so that the pass, which
  * runs on every tick, keeps no copy of the jobs that still wait (their

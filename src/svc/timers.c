@@ -23,6 +23,7 @@
 #include "svc/progress_int.h"
 #include "svc/schedule_int.h"
 #include "svc/timeline_int.h"
+#include "store/store_sched.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/metrics.h"
@@ -41,19 +42,20 @@ count_one(void *arg, const struct jd_exec *x)
 static bool
 started(const struct jd_job *j, int64_t now)
 {
-	return core_schedule_phase(&j->policy, now) != CORE_SCHEDULE_BEFORE;
+	return j->status == JD_JOB_SCHEDULED &&
+	    core_schedule_phase(&j->policy, now) != CORE_SCHEDULE_BEFORE;
 }
 
 /*
  * What is due at `now`, read without the writer lock, so that an idle
  * service never takes it: timeouts (a flag), SCHEDULED jobs whose startTime
- * has passed, and jobs whose next rollout batch is due.
+ * has passed, and jobs whose next rollout batch is due. Each through an
+ * index of due times, so the jobs that still wait are not read.
  */
 static int
 due_scan(struct svc *s, int64_t *nowp, bool *timeouts, struct jd_jobv *starts,
     struct jd_jobv *rollouts, struct jd_error *e)
 {
-	struct jd_job_filter f = {JD_JOB_SCHEDULED, -1, NULL, NULL};
 	struct store_tx *tx = NULL;
 	struct svc_due_jobs due = {{0}, 0, started};
 	struct svc_paused paused = {0};
@@ -69,7 +71,7 @@ due_scan(struct svc *s, int64_t *nowp, bool *timeouts, struct jd_jobv *starts,
 	rc = store_exec_due(tx, now, 1, count_one, timeouts);
 	due.now = now;
 	if (rc >= 0)
-		rc = store_job_list(tx, &f, 0, 0, svc__due_add, &due);
+		rc = store_job_sched_due(tx, now, 0, svc__due_add, &due);
 	if (rc >= 0)
 		rc = store_job_rollout_due(tx, now, 100, jd_jobv_add, rollouts);
 	/* a job an operator paused before its start starts when resumed */
@@ -180,7 +182,8 @@ svc_timers_run(struct svc *s, int *fired, struct jd_error *e)
 			(*fired)++;
 		jd_error_clear(&je);
 	}
-	rc = svc__schedule_end_run(s, now, fired, e);
+	if ((rc = svc__schedule_end_run(s, now, fired, e)) == 0)
+		rc = svc__schedule_due_refresh(s, now, e);
 out:
 	jd_jobv_free(&starts);
 	jd_jobv_free(&rollouts);
@@ -326,7 +329,7 @@ svc_init_node(struct svc *s, struct store *store, struct jd_clock *clock, const 
 
 	if ((rc = svc__open(s, store, clock, account, e)) != 0)
 		return rc;
-	if ((rc = svc__job_policy_backfill(s, e)) != 0)
+	if ((rc = svc__job_policy_backfill(s, e)) != 0 || (rc = svc__job_due_backfill(s, e)) != 0)
 		return rc;
 	svc__cluster_open(s, node);
 	if (pthread_create(&s->reaper, NULL, reaper_main, s) != 0)

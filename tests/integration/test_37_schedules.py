@@ -7,6 +7,7 @@ windows that cross a day and a month boundary.
 import calendar
 import datetime
 import os
+import sqlite3
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -367,6 +368,195 @@ class MaintenanceWindows(harness.JobsdTestCase):
             maintenanceWindows=[{'startTime': 'cron(0 2 ? * SUN#2 *)', 'durationInMinutes': 5}])
         self.assertEqual(self.iot.list_job_executions_for_thing(thingName=t)[
             'executionSummaries'], [])
+
+
+class ScheduleDueTimes(harness.JobsdTestCase):
+    """Issue 15 (cost flat in store size): every job write stores when a timer pass may next act
+    on the job (jobs.sched_due_ms), and the start, window and end passes read only the jobs due
+    (a partial index), not every waiting job on every tick. What that must keep: the due jobs
+    act at their time, the waiting ones never early, whatever moves a job's due time."""
+
+    def setUp(self):
+        super().setUp()
+        # at the next 12:30 UTC, as MaintenanceWindows
+        now = utc(self.jobsd.clock_now_ms())
+        noon = now.replace(hour=12, minute=30, second=0, microsecond=0)
+        if noon <= now:
+            noon += datetime.timedelta(days=1)
+        self.advance_to(ms_of(noon))
+        self.noon = noon
+
+    def advance_to(self, ms):
+        now = self.jobsd.clock_now_ms()
+        self.assertGreater(ms, now)
+        self.jobsd.advance_clock((ms - now + 999) // 1000)
+
+    def sql(self, sql):
+        """Rows of sql run on this jobsd's store, as tuples of text (NULL: None)."""
+        if harness.STORE == 'sqlite':
+            db = sqlite3.connect(os.path.join(self.jobsd.data_dir, 'jobsd.db'), timeout=10,
+                                 isolation_level=None)
+            try:
+                return [tuple(None if v is None else str(v) for v in row)
+                        for row in db.execute(sql).fetchall()]
+            finally:
+                db.close()
+        import pgkit
+        out = pgkit.admin(self.jobsd.store_spec(), sql)
+        return [tuple(v if v != '' else None for v in line.split('|'))
+                for line in out.splitlines() if line]
+
+    def due_of(self, jid):
+        rows = self.sql("SELECT sched_due_ms FROM jobs WHERE job_id = '%s'" % jid)
+        self.assertEqual(len(rows), 1)
+        return None if rows[0][0] is None else int(rows[0][0])
+
+    def status(self, jid):
+        return self.iot.describe_job(jobId=jid)['job']['status']
+
+    def statuses(self, jids):
+        """The set of the statuses of jids (ListJobs: one call, not one per job)."""
+        every = {j['jobId']: j['status'] for j in harness.all_pages(self.iot.list_jobs, 'jobs')}
+        return {every[j] for j in jids}
+
+    def dues(self, jids):
+        """The set of the stored due times of jids (one query)."""
+        every = {r[0]: None if r[1] is None else int(r[1])
+                 for r in self.sql('SELECT job_id, sched_due_ms FROM jobs')}
+        return {every[j] for j in jids}
+
+    def n_execs(self, jid):
+        return len(self.iot.list_job_executions_for_job(jobId=jid)['executionSummaries'])
+
+    def at(self, hour, minute, days=0):
+        return self.noon.replace(hour=hour, minute=minute) + datetime.timedelta(days=days)
+
+    def test_regression_schedule_pass_reads_only_due_jobs(self):
+        """Regression (issue 15, an idle jobsd spent ~0.9% of a core per 1,000 IN_PROGRESS jobs):
+        each 250 ms tick listed every SCHEDULED and IN_PROGRESS job and decided in C which were
+        due. Among 100 jobs that wait (for a far startTime, a far endTime, a window tomorrow)
+        the due ones act at their time, the others keep their stored due time and never act; a
+        windowed job's due time moves from window to window and it acts at each boundary."""
+        thing = self.create_thing()
+        things = [self.create_thing() for _ in range(12)]
+        far = ms_of(self.at(22, 0))
+        running, later, windowed = [], [], []
+        for i in range(40):
+            running.append(self.name('run'))
+            self.iot.create_job(jobId=running[-1], targets=[thing_arn(thing)], document='{}',
+                                schedulingConfig={'endTime': schedule_time(far),
+                                                  'endBehavior': 'CANCEL'})
+            later.append(self.name('later'))
+            self.iot.create_job(jobId=later[-1], targets=[thing_arn(thing)], document='{}',
+                                schedulingConfig={'startTime': schedule_time(far)})
+        for i in range(20):
+            windowed.append(self.name('night'))
+            self.iot.create_job(jobId=windowed[-1], targets=[thing_arn(thing)], document='{}',
+                                schedulingConfig={'maintenanceWindows': [
+                                    {'startTime': 'cron(0 3 * * ? *)', 'durationInMinutes': 30}]})
+        soon = self.name('soon')
+        self.iot.create_job(jobId=soon, targets=[thing_arn(thing)], document='{}',
+                            schedulingConfig={'startTime': schedule_time(ms_of(self.at(13, 10)))})
+        ending = self.name('ending')
+        self.iot.create_job(jobId=ending, targets=[thing_arn(thing)], document='{}',
+                            schedulingConfig={'endTime': schedule_time(ms_of(self.at(13, 20))),
+                                              'endBehavior': 'CANCEL'})
+        # a window 13:00-13:05, one thing a minute: 5 go out, 7 wait for the next day
+        win = self.name('win')
+        self.iot.create_job(jobId=win, targets=[thing_arn(t) for t in things], document='{}',
+                            schedulingConfig={'maintenanceWindows': [
+                                {'startTime': 'cron(0 13 * * ? *)', 'durationInMinutes': 5}]},
+                            jobExecutionsRolloutConfig={'maximumPerMinute': 1})
+        # the stored due times: what each pass waits for
+        self.assertEqual(self.due_of(running[0]), far)
+        self.assertEqual(self.due_of(later[0]), far)
+        self.assertEqual(self.due_of(windowed[0]), ms_of(self.at(3, 0, days=1)))
+        self.assertEqual(self.due_of(win), ms_of(self.at(13, 0)))
+        self.assertEqual(self.due_of(soon), ms_of(self.at(13, 10)))
+        self.assertEqual(self.due_of(ending), ms_of(self.at(13, 20)))
+
+        self.advance_to(ms_of(self.at(12, 59)))
+        self.assertEqual(self.status(win), 'SCHEDULED')
+        # the window opens: IN_PROGRESS; its due time is now the window's close
+        self.advance_to(ms_of(self.at(13, 0)) + 1000)
+        self.assertEqual((self.status(win), self.n_execs(win)), ('IN_PROGRESS', 1))
+        self.assertEqual(self.due_of(win), ms_of(self.at(13, 5)))
+        for _ in range(4):
+            self.jobsd.advance_clock(60)
+        self.assertEqual((self.status(win), self.n_execs(win)), ('IN_PROGRESS', 5))
+        # it closes with things left: SCHEDULED, due at the next day's opening
+        self.advance_to(ms_of(self.at(13, 5)) + 1000)
+        self.assertEqual((self.status(win), self.n_execs(win)), ('SCHEDULED', 5))
+        self.assertEqual(self.due_of(win), ms_of(self.at(13, 0, days=1)))
+        self.assertEqual(self.status(soon), 'SCHEDULED')
+        self.advance_to(ms_of(self.at(13, 10)) + 1000)
+        self.assertEqual(self.status(soon), 'IN_PROGRESS')
+        self.assertEqual(self.due_of(soon), 0)      # started, no endTime: never due again
+        self.assertEqual(self.status(ending), 'IN_PROGRESS')
+        self.advance_to(ms_of(self.at(13, 20)) + 1000)
+        self.assertEqual(self.status(ending), 'CANCELED')
+        self.assertEqual(self.due_of(ending), 0)
+        # none of the waiting jobs acted, and their due times are as they were
+        self.assertEqual(self.statuses(running), {'IN_PROGRESS'})
+        self.assertEqual(self.statuses(later), {'SCHEDULED'})
+        self.assertEqual(self.statuses(windowed), {'SCHEDULED'})
+        self.assertEqual(self.dues(running + later), {far})
+        # at their time they act (the CANCELs and the starts, in one pass)
+        self.advance_to(far + 1000)
+        self.assertEqual(self.statuses(running), {'CANCELED'})
+        self.assertEqual(self.statuses(later), {'IN_PROGRESS'})
+        self.assertEqual(self.statuses(windowed), {'SCHEDULED'})
+        self.advance_to(ms_of(self.at(3, 0, days=1)) + 1000)
+        self.assertEqual(self.statuses(windowed), {'IN_PROGRESS'})
+        # the next day's window resumes the paced job
+        self.advance_to(ms_of(self.at(13, 0, days=1)) + 1000)
+        self.assertEqual((self.status(win), self.n_execs(win)), ('IN_PROGRESS', 6))
+
+    def test_an_early_due_time_is_moved_on(self):
+        """A due time that comes before anything is to be done (here written by hand; in
+        jobsd, a boundary it cannot see past) makes a pass read the job once: it does nothing,
+        stores the real due time, and the job acts at that time."""
+        thing = self.create_thing()
+        jid = self.name('later')
+        start = ms_of(self.at(14, 0))
+        self.iot.create_job(jobId=jid, targets=[thing_arn(thing)], document='{}',
+                            schedulingConfig={'startTime': schedule_time(start)})
+        self.sql("UPDATE jobs SET sched_due_ms = 1 WHERE job_id = '%s'" % jid)
+        self.jobsd.advance_clock(1)
+        self.assertEqual(self.status(jid), 'SCHEDULED')
+        self.assertEqual(self.due_of(jid), start)
+        self.advance_to(start - 60000)
+        self.assertEqual(self.status(jid), 'SCHEDULED')
+        self.advance_to(start + 1000)
+        self.assertEqual(self.status(jid), 'IN_PROGRESS')
+
+    def test_due_times_of_jobs_stored_before_the_column(self):
+        """Jobs stored before the column read NULL there; jobsd computes their due times at
+        start (once per store), and they act at their time."""
+        thing = self.create_thing()
+        later, ending, win = self.name('later'), self.name('ending'), self.name('win')
+        self.iot.create_job(jobId=later, targets=[thing_arn(thing)], document='{}',
+                            schedulingConfig={'startTime': schedule_time(ms_of(self.at(14, 0)))})
+        self.iot.create_job(jobId=ending, targets=[thing_arn(thing)], document='{}',
+                            schedulingConfig={'endTime': schedule_time(ms_of(self.at(15, 0))),
+                                              'endBehavior': 'CANCEL'})
+        self.iot.create_job(jobId=win, targets=[thing_arn(thing)], document='{}',
+                            schedulingConfig={'maintenanceWindows': [
+                                {'startTime': 'cron(0 16 * * ? *)', 'durationInMinutes': 5}]})
+        self.jobsd.stop()
+        self.sql("UPDATE jobs SET sched_due_ms = NULL")
+        self.sql("DELETE FROM meta WHERE key = 'job_sched_due_filled'")
+        self.jobsd.start()
+        self.assertEqual(self.due_of(later), ms_of(self.at(14, 0)))
+        self.assertEqual(self.due_of(ending), ms_of(self.at(15, 0)))
+        self.assertEqual(self.due_of(win), ms_of(self.at(16, 0)))
+        self.advance_to(ms_of(self.at(14, 0)) + 1000)
+        self.assertEqual(self.status(later), 'IN_PROGRESS')
+        self.advance_to(ms_of(self.at(15, 0)) + 1000)
+        self.assertEqual(self.status(ending), 'CANCELED')
+        self.assertEqual(self.status(win), 'SCHEDULED')
+        self.advance_to(ms_of(self.at(16, 0)) + 1000)
+        self.assertEqual(self.status(win), 'IN_PROGRESS')
 
 
 if __name__ == '__main__':

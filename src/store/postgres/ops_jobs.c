@@ -47,6 +47,8 @@ row_job(const PGresult *r, int i, struct jd_job *j)
 			core_policy_unpack(b, n, &j->policy);
 		PQfreemem(b);
 	}
+	/* NULL: a row from before the column, not computed yet */
+	j->sched_due_ms = pg__val(r, i, 21) != NULL ? pg__i64(r, i, 21) : -1;
 }
 
 static void
@@ -125,8 +127,8 @@ pg__job_get_counts(struct store_tx *tx, const char *job_id, struct jd_job *out,
 		return JD_ENOTFOUND;
 	}
 	row_job(r, 0, out);
-	/* column 21: "status latest ..." (NULL: no counts yet) */
-	for (p = pg__val(r, 0, 21); p != NULL && *p != '\0';) {
+	/* column 22: "status latest ..." (NULL: no counts yet) */
+	for (p = pg__val(r, 0, 22); p != NULL && *p != '\0';) {
 		char *end;
 		long long status = strtoll(p, &end, 10);
 		long long latest = strtoll(end, &end, 10);
@@ -172,7 +174,7 @@ pg__job_insert(struct store_tx *tx, struct jd_job *j)
 	        B_BOOL(j->force_canceled), B_NAME(j->reason_code), B_TEXT(j->comment),
 	        B_I64(j->inprogress_timeout_min), B_I64(j->created_ms), B_I64(j->updated_ms),
 	        B_I64(j->completed_ms), B_I64(j->rollout_next_ms), B_I64(j->rollout_notified),
-	        B_BLOB(policy, plen)));
+	        B_BLOB(policy, plen), B_I64(j->sched_due_ms)));
 
 	free(policy);
 	if (rc != 0)
@@ -197,7 +199,7 @@ pg__job_update(struct store_tx *tx, const struct jd_job *j)
 	        B_BOOL(j->force_canceled), B_NAME(j->reason_code), B_TEXT(j->comment),
 	        B_I64(j->inprogress_timeout_min), B_I64(j->created_ms), B_I64(j->updated_ms),
 	        B_I64(j->completed_ms), B_I64(j->rollout_next_ms), B_I64(j->rollout_notified),
-	        B_BLOB(policy, plen)));
+	        B_BLOB(policy, plen), B_I64(j->sched_due_ms)));
 
 	free(policy);
 	return rc;
@@ -265,6 +267,17 @@ pg__job_rollout_due(struct store_tx *tx, int64_t now_ms, int limit, jd_job_cb cb
 }
 
 int
+pg__job_sched_due(struct store_tx *tx, int64_t now_ms, int limit, jd_job_cb cb, void *arg)
+{
+	PGresult *r;
+	int rc = pg__exec(pg__conn(tx), ST_JOB_SCHED_DUE, &r, BINDS(B_I64(now_ms), B_LIMIT(limit)));
+
+	if (rc != 0)
+		return rc;
+	return each_job(r, cb, arg);
+}
+
+int
 pg__job_list(struct store_tx *tx, const struct jd_job_filter *f, int64_t before_seq, int limit,
     jd_job_cb cb, void *arg)
 {
@@ -274,10 +287,15 @@ pg__job_list(struct store_tx *tx, const struct jd_job_filter *f, int64_t before_
 
 	if (f == NULL)
 		f = &none;
-	rc = pg__exec(pg__conn(tx), ST_JOB_LIST, &r,
-	    BINDS(B_I64(before_seq > 0 ? before_seq : INT64_MAX), B_I64(f->status),
-	        B_I64(f->selection), B_TEXT(f->namespace_id), B_OPT(f->group_name),
-	        B_LIMIT(limit)));
+	if (f->status >= 0 && f->selection < 0 && f->namespace_id == NULL && f->group_name == NULL)
+		rc = pg__exec(pg__conn(tx), ST_JOB_LIST_STATUS, &r,
+		    BINDS(B_I64(before_seq > 0 ? before_seq : INT64_MAX), B_I64(f->status),
+		        B_LIMIT(limit)));
+	else
+		rc = pg__exec(pg__conn(tx), ST_JOB_LIST, &r,
+		    BINDS(B_I64(before_seq > 0 ? before_seq : INT64_MAX), B_I64(f->status),
+		        B_I64(f->selection), B_TEXT(f->namespace_id), B_OPT(f->group_name),
+		        B_LIMIT(limit)));
 	if (rc != 0)
 		return rc;
 	return each_job(r, cb, arg);

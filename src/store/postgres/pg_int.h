@@ -112,6 +112,8 @@ enum stmt {
 	ST_ROLLOUT_DROP,
 	ST_ROLLOUT_CLEAR,
 	ST_JOB_ROLLOUT_DUE,
+	ST_JOB_SCHED_DUE,
+	ST_JOB_LIST_STATUS,
 	ST_JOB_LIST,
 	ST_JOB_COUNT_STATUS,
 	ST_JOB_TARGET_ADD,
@@ -540,6 +542,7 @@ int pg__rollout_push(struct store_tx *tx, const char *job_id, int64_t pos, const
 int pg__rollout_pop(struct store_tx *tx, const char *job_id, int limit, jd_name_cb cb, void *arg);
 int pg__rollout_clear(struct store_tx *tx, const char *job_id);
 int pg__job_rollout_due(struct store_tx *tx, int64_t now_ms, int limit, jd_job_cb cb, void *arg);
+int pg__job_sched_due(struct store_tx *tx, int64_t now_ms, int limit, jd_job_cb cb, void *arg);
 int pg__template_get(struct store_tx *tx, const char *id, struct jd_template *out);
 int pg__template_insert(struct store_tx *tx, const struct jd_template *t);
 int pg__template_delete(struct store_tx *tx, const char *id);

@@ -36,6 +36,11 @@
 #include "store/postgres/pg_int.h"
 #include "store/postgres/pg_fanout.h"
 #include "store/store_read.h"
+#include "store/store_sched.h"
+
+static const struct store_sched_ops sched_ops = {
+    .job_sched_due = pg__job_sched_due,
+};
 
 static const struct store_read_ops read_ops = {
     .begin_one = pg__begin_one,
@@ -44,6 +49,7 @@ static const struct store_read_ops read_ops = {
 
 const struct store_ops store_postgres_ops = {
     .read = &read_ops,
+    .sched = &sched_ops,
     .version = STORE_OPS_VERSION,
     .name = "postgres",
     .open = pg__open,

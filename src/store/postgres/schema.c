@@ -203,6 +203,11 @@ static const char *const migrations[] = {
     "  paced_left BIGINT NOT NULL,"
     "  pos BIGINT NOT NULL,"
     "  PRIMARY KEY (job_id, run));",
+    /* the schedule passes' due time (issue 15, cost flat in store size), as
+     * SQLite's: rows from before it read NULL and svc fills them at start */
+    "ALTER TABLE jobs ADD COLUMN IF NOT EXISTS sched_due_ms BIGINT;"
+    "CREATE INDEX IF NOT EXISTS jobs_sched_due ON jobs(sched_due_ms)"
+    "  WHERE sched_due_ms > 0;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -42,6 +42,9 @@ row_job(sqlite3_stmt *st, struct jd_job *j)
 	/* NULL (a row from before migration 7) or unreadable: policy stays zeroed */
 	core_policy_unpack(sqlite3_column_blob(st, 20), (size_t)sqlite3_column_bytes(st, 20),
 	    &j->policy);
+	/* NULL: a row from before the column, not computed yet */
+	j->sched_due_ms =
+	    sqlite3_column_type(st, 21) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 21);
 }
 
 static void
@@ -144,7 +147,7 @@ sq__job_insert(struct store_tx *tx, struct jd_job *j)
 	        B_TEXT(j->template_arn), B_BOOL(j->force_canceled), B_OPT(j->reason_code),
 	        B_TEXT(j->comment), B_I64(j->inprogress_timeout_min), B_I64(j->created_ms),
 	        B_I64(j->updated_ms), B_I64(j->completed_ms), B_I64(j->rollout_next_ms),
-	        B_I64(j->rollout_notified), B_BLOB(policy, plen)));
+	        B_I64(j->rollout_notified), B_BLOB(policy, plen), B_I64(j->sched_due_ms)));
 	free(policy);
 	if (rc == 0)
 		j->seq = seq;
@@ -163,7 +166,7 @@ sq__job_update(struct store_tx *tx, const struct jd_job *j)
 	        B_BOOL(j->force_canceled), B_OPT(j->reason_code), B_TEXT(j->comment),
 	        B_I64(j->inprogress_timeout_min), B_I64(j->created_ms), B_I64(j->updated_ms),
 	        B_I64(j->completed_ms), B_I64(j->rollout_next_ms), B_I64(j->rollout_notified),
-	        B_BLOB(policy, plen)));
+	        B_BLOB(policy, plen), B_I64(j->sched_due_ms)));
 
 	free(policy);
 	return rc;
@@ -235,6 +238,18 @@ sq__job_rollout_due(struct store_tx *tx, int64_t now_ms, int limit, jd_job_cb cb
 }
 
 int
+sq__job_sched_due(struct store_tx *tx, int64_t now_ms, int limit, jd_job_cb cb, void *arg)
+{
+	struct q q;
+	int rc =
+	    sq__q_open(sq__conn(tx), ST_JOB_SCHED_DUE, &q, BINDS(B_I64(now_ms), B_LIMIT(limit)));
+
+	if (rc != 0)
+		return rc;
+	return each_job(&q, cb, arg);
+}
+
+int
 sq__job_list(struct store_tx *tx, const struct jd_job_filter *f, int64_t before_seq, int limit,
     jd_job_cb cb, void *arg)
 {
@@ -244,10 +259,15 @@ sq__job_list(struct store_tx *tx, const struct jd_job_filter *f, int64_t before_
 
 	if (f == NULL)
 		f = &none;
-	rc = sq__q_open(sq__conn(tx), ST_JOB_LIST, &q,
-	    BINDS(B_I64(before_seq > 0 ? before_seq : INT64_MAX), B_INT(f->status),
-	        B_INT(f->selection), B_TEXT(f->namespace_id), B_OPT(f->group_name),
-	        B_LIMIT(limit)));
+	if (f->status >= 0 && f->selection < 0 && f->namespace_id == NULL && f->group_name == NULL)
+		rc = sq__q_open(sq__conn(tx), ST_JOB_LIST_STATUS, &q,
+		    BINDS(B_I64(before_seq > 0 ? before_seq : INT64_MAX), B_INT(f->status),
+		        B_LIMIT(limit)));
+	else
+		rc = sq__q_open(sq__conn(tx), ST_JOB_LIST, &q,
+		    BINDS(B_I64(before_seq > 0 ? before_seq : INT64_MAX), B_INT(f->status),
+		        B_INT(f->selection), B_TEXT(f->namespace_id), B_OPT(f->group_name),
+		        B_LIMIT(limit)));
 	if (rc != 0)
 		return rc;
 	return each_job(&q, cb, arg);

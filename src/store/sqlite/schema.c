@@ -41,6 +41,10 @@
  */
 #define DROPS_PREFIX "-- drops "
 #define DROPS_COLUMN(table, column) DROPS_PREFIX table "." column "\n"
+/* ADDS_COLUMN(table, column): the converse (ADD COLUMN has no IF NOT
+ * EXISTS): the migration runs only while the table lacks the column. */
+#define ADDS_PREFIX "-- adds "
+#define ADDS_COLUMN(table, column) ADDS_PREFIX table "." column "\n"
 
 static const char *const migrations[] = {
     /* 1: initial schema */
@@ -349,22 +353,33 @@ static const char *const migrations[] = {
                     "CREATE INDEX IF NOT EXISTS executions_due ON executions(" SQL_EXEC_DEADLINE
                     ", seq)"
                     " WHERE status = " SQL_EXEC_IN_PROGRESS " AND " SQL_EXEC_DEADLINE " > 0;",
+    /* the schedule passes' due time (issue 15, cost flat in store size):
+     * when a start, window or end duty may next act on the job
+     * (core_schedule_due), written by every job write; the timer reads only
+     * the jobs due by this partial index. Rows from before it read NULL:
+     * svc fills them at start (svc__job_due_backfill), as it does the
+     * policy of migration 7 */
+    ADDS_COLUMN("jobs", "sched_due_ms") "ALTER TABLE jobs ADD COLUMN sched_due_ms INTEGER;"
+                                        "CREATE INDEX IF NOT EXISTS jobs_sched_due"
+                                        " ON jobs(sched_due_ms) WHERE sched_due_ms > 0;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 /* Does migration m still have work: not a DROPS_COLUMN one whose column is
- * already gone? 1 yes, 0 no, -1 on error. */
+ * already gone, nor an ADDS_COLUMN one whose column is there? 1 yes, 0 no,
+ * -1 on error. */
 static int
 migration_due(struct conn *c, const char *m)
 {
 	const char *dot, *end;
 	sqlite3_stmt *st = NULL;
+	bool adds = strncmp(m, ADDS_PREFIX, strlen(ADDS_PREFIX)) == 0;
 	int rc;
 
-	if (strncmp(m, DROPS_PREFIX, strlen(DROPS_PREFIX)) != 0)
+	if (!adds && strncmp(m, DROPS_PREFIX, strlen(DROPS_PREFIX)) != 0)
 		return 1;
-	m += strlen(DROPS_PREFIX);
+	m += adds ? strlen(ADDS_PREFIX) : strlen(DROPS_PREFIX);
 	dot = strchr(m, '.');
 	end = strchr(m, '\n');
 	if (dot == NULL || end == NULL || dot > end)
@@ -377,7 +392,7 @@ migration_due(struct conn *c, const char *m)
 	    sqlite3_step(st) != SQLITE_ROW)
 		rc = -1;
 	else
-		rc = sqlite3_column_int(st, 0) > 0;
+		rc = (sqlite3_column_int(st, 0) > 0) != adds;
 	sqlite3_finalize(st);
 	return rc;
 }

@@ -31,8 +31,14 @@
  *   sqlite3_errmsg and returned as JD_EUNAVAIL (decisions D21).
  */
 #include "store/sqlite/sqlite_int.h"
+#include "store/store_sched.h"
+
+static const struct store_sched_ops sched_ops = {
+    .job_sched_due = sq__job_sched_due,
+};
 
 const struct store_ops store_sqlite_ops = {
+    .sched = &sched_ops,
     .version = STORE_OPS_VERSION,
     .name = "sqlite",
     .open = sq__open,

@@ -17,7 +17,7 @@
 	"job_id, seq, status, selection, namespace_id, document, document_source, description, " \
 	"targets, config, template_arn, force_canceled, reason_code, comment, "                  \
 	"inprogress_timeout_min, created_ms, updated_ms, completed_ms, rollout_next_ms, "        \
-	"rollout_notified, policy"
+	"rollout_notified, policy, sched_due_ms"
 #define EXEC_COLS                                                                          \
 	"job_id, thing_name, number, seq, status, force_canceled, namespace_id, details, " \
 	"queued_ms, started_ms, updated_ms, version, retry_attempt, inprogress_deadline, " \
@@ -130,14 +130,14 @@ static const struct {
     STMT(JOB_STATUS, "SELECT status, selection FROM jobs WHERE job_id = ?1"),
     STMT(JOB_INSERT,
         "INSERT INTO jobs (" JOB_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-        " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"),
+        " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"),
     STMT(JOB_UPDATE,
         "UPDATE jobs SET status = ?2, selection = ?3, namespace_id = ?4,"
         " document = ?5, document_source = ?6, description = ?7, targets = ?8, config = ?9,"
         " template_arn = ?10, force_canceled = ?11, reason_code = ?12, comment = ?13,"
         " inprogress_timeout_min = ?14, created_ms = ?15, updated_ms = ?16,"
-        " completed_ms = ?17, rollout_next_ms = ?18, rollout_notified = ?19, policy = ?20"
-        " WHERE job_id = ?1"),
+        " completed_ms = ?17, rollout_next_ms = ?18, rollout_notified = ?19, policy = ?20,"
+        " sched_due_ms = ?21 WHERE job_id = ?1"),
     STMT(JOB_DELETE, "DELETE FROM jobs WHERE job_id = ?1"),
     STMT(JOB_UNTARGET, "DELETE FROM job_group_targets WHERE job_id = ?1"),
     STMT(ROLLOUT_PUSH, "INSERT INTO rollout_queue (job_id, pos, thing_name) VALUES (?1, ?2, ?3)"),
@@ -150,6 +150,11 @@ static const struct {
         "SELECT " JOB_COLS " FROM jobs"
         " WHERE rollout_next_ms > 0 AND rollout_next_ms <= ?1"
         " ORDER BY rollout_next_ms LIMIT ?2"),
+    /* the partial index jobs_sched_due: only jobs some pass waits on */
+    STMT(JOB_SCHED_DUE,
+        "SELECT " JOB_COLS " FROM jobs"
+        " WHERE sched_due_ms > 0 AND sched_due_ms <= ?1"
+        " ORDER BY sched_due_ms LIMIT ?2"),
     STMT(JOB_LIST,
         "SELECT " JOB_COLS " FROM jobs WHERE seq < ?1"
         " AND (?2 = " SQL_FILTER_ANY " OR status = ?2)"
@@ -158,6 +163,12 @@ static const struct {
         " AND (?5 IS NULL OR job_id IN"
         "  (SELECT job_id FROM job_group_targets WHERE group_name = ?5))"
         " ORDER BY seq DESC LIMIT ?6"),
+    /* JOB_LIST by status alone: a range of jobs_status, where JOB_LIST's
+     * "?2 = -1 OR" walks every job by seq (the reaper's look for a job to
+     * delete, on each tick) */
+    STMT(JOB_LIST_STATUS,
+        "SELECT " JOB_COLS " FROM jobs WHERE status = ?2 AND seq < ?1"
+        " ORDER BY seq DESC LIMIT ?3"),
     STMT(JOB_COUNT_STATUS, "SELECT count(*) FROM jobs WHERE status = ?1"),
     STMT(JOB_TARGET_ADD, "INSERT INTO job_group_targets (job_id, group_name) VALUES (?1, ?2)"),
     STMT(JOB_LIST_BY_GROUP,
