@@ -148,6 +148,11 @@ start_node() {
 		tail -n 20 "$tmp/jobsd$k.log" >&2 || true
 		exit 3
 	fi
+	# JOBSD_ARGS="--admin-listen ADDR:PORT": its line comes first
+	if [[ $line == "jobsd admin="* ]] && ! read -r -t "$READY_TIMEOUT" line <&3; then
+		echo "run-scenario.sh: jobsd printed no ready line within ${READY_TIMEOUT}s" >&2
+		exit 3
+	fi
 	# Keep reading jobsd's stdout so it can never block on a full pipe.
 	cat <&3 >/dev/null &
 	drain="$drain $!"

@@ -441,7 +441,7 @@ setup_http(struct jobsd *j)
 	    .http_conn_per_ip = (unsigned)c->http_conn_per_ip,
 	    /* PostgreSQL: a read waits on a round trip, so more reads in flight */
 	    .io_threads = strcmp(store_kind(j->store), "postgres") == 0 ?
-	        (unsigned)sys_cpus(2, JD_HTTP_IO_THREADS_MAX / 4) * 4 :
+	        (unsigned)sys_cpus(2, 4) * JD_HTTP_IO_THREADS_PG_PER_CPU :
 	        0,
 	    .http_headers_s = (unsigned)c->http_header_s,
 	    .http_request_s = (unsigned)c->http_request_s,

@@ -14,11 +14,19 @@
  * first tick sends every watched job. Nothing else is sent but a comment
  * every ADMIN_STREAM_PING_MS, which also finds a client that went away.
  *
+ * ?execution=JOB/THING/NUMBER also watches one execution (the execution
+ * page): each tick reads it (one lookup by its key) and sends `event:
+ * execution` ({"jobId", "thingName", "executionNumber", "status",
+ * "versionNumber"}, or "deleted": true) when its status, version or last
+ * update moved. A device's update that changes only statusDetails moves no
+ * count of the job, so the job's events alone never showed it.
+ *
  * Each stream holds one connection thread of the admin listener (thread
  * per connection) and sleeps between ticks in slices, so jobsd's stop ends
  * it within one slice; at most ADMIN_STREAMS_MAX are open at once (503
  * beyond), leaving the other connections to the API.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -39,6 +47,10 @@ struct stream {
 	size_t n;
 	int64_t newest; /* -1 until the first tick */
 	int64_t last_send_ms;
+	/* the watched execution, if any (?execution=) */
+	char xjob[JD_JOB_ID_MAX + 1], xthing[JD_THING_NAME_MAX + 1];
+	int64_t xnum;
+	uint64_t xprint;    /* fingerprint last sent; 0 = never */
 	struct buf pending; /* bytes to send, from `off` */
 	size_t off;
 	bool opened;
@@ -97,6 +109,51 @@ watch_row(void *arg, const char *job_id, const struct jd_job *j, const struct jd
 }
 
 static void
+tick_exec(struct stream *st)
+{
+	struct jd_error e;
+	struct jd_exec x;
+	uint64_t fp = 14695981039346656037ull;
+	int rc;
+	struct jw w;
+
+	jd_error_init(&e);
+	rc = svc_exec_describe(st->a->svc, st->xjob, st->xthing, st->xnum, &x, &e);
+	if (rc == 0) {
+		fp = mix(fp, x.status);
+		fp = mix(fp, x.version);
+		fp = mix(fp, x.updated_ms);
+		fp = mix(fp, x.force_canceled);
+		fp |= 1; /* never 0 */
+	} else if (e.code == JD_ENOTFOUND) {
+		fp = 2; /* gone (fingerprints are odd) */
+	} else {
+		jd_error_clear(&e); /* the store away: the next tick tries again */
+		return;
+	}
+	jd_error_clear(&e);
+	if (fp != st->xprint) {
+		st->xprint = fp;
+		buf_puts(&st->pending, "event: execution\ndata: ");
+		jw_init(&w, &st->pending);
+		jw_obj_begin(&w);
+		jw_kstr(&w, "jobId", st->xjob);
+		jw_kstr(&w, "thingName", st->xthing);
+		jw_kint(&w, "executionNumber", st->xnum);
+		if (rc == 0) {
+			jw_kstr(&w, "status", core_exec_status_name(x.status));
+			jw_kint(&w, "versionNumber", x.version);
+		} else {
+			jw_kbool(&w, "deleted", true);
+		}
+		jw_obj_end(&w);
+		buf_puts(&st->pending, "\n\n");
+	}
+	if (rc == 0)
+		jd_exec_release(&x);
+}
+
+static void
 tick(struct stream *st)
 {
 	const char **ids = jd_calloc(st->n + 1, sizeof(*ids));
@@ -118,6 +175,44 @@ tick(struct stream *st)
 	/* a failed read (the store away): nothing sent, the next tick tries again */
 	jd_error_clear(&e);
 	free(ids);
+	if (st->xnum > 0)
+		tick_exec(st);
+}
+
+/* ?execution=JOB/THING/NUMBER into st (0), or an answer of 400 (-1). */
+static int
+parse_execution(struct admin_req *q, struct stream *st, const char *v)
+{
+	const char *slash1 = strchr(v, '/'), *slash2 = slash1 ? strchr(slash1 + 1, '/') : NULL;
+	size_t lj, lt;
+	struct jd_error e;
+	char *end;
+	long long n;
+	int rc;
+
+	if (slash1 == NULL || slash2 == NULL || (lj = (size_t)(slash1 - v)) > JD_JOB_ID_MAX ||
+	    (lt = (size_t)(slash2 - slash1 - 1)) > JD_THING_NAME_MAX) {
+		admin_fail(q, 400, "execution must be JOBID/THINGNAME/NUMBER");
+		return -1;
+	}
+	memcpy(st->xjob, v, lj);
+	st->xjob[lj] = '\0';
+	memcpy(st->xthing, slash1 + 1, lt);
+	st->xthing[lt] = '\0';
+	errno = 0;
+	n = strtoll(slash2 + 1, &end, 10);
+	if (errno != 0 || end == slash2 + 1 || *end != '\0' || n < 1) {
+		admin_fail(q, 400, "execution must be JOBID/THINGNAME/NUMBER");
+		return -1;
+	}
+	st->xnum = n;
+	jd_error_init(&e);
+	rc = core_check_job_id("execution", st->xjob, &e) != 0 ||
+	    core_check_thing_name("execution", st->xthing, &e) != 0;
+	if (rc)
+		admin_fail(q, 400, "%s", e.msg);
+	jd_error_clear(&e);
+	return rc ? -1 : 0;
 }
 
 static void
@@ -183,7 +278,7 @@ stream_free(void *arg)
 void
 admin_h_stream(struct admin_req *q)
 {
-	const char *jobs = admin_query(q, "jobs");
+	const char *jobs = admin_query(q, "jobs"), *exec = admin_query(q, "execution");
 	struct stream *st;
 	size_t n = 0;
 
@@ -222,6 +317,8 @@ admin_h_stream(struct admin_req *q)
 		p += len;
 		p += *p == ',';
 	}
+	if (exec != NULL && parse_execution(q, st, exec) != 0)
+		goto fail;
 	if (atomic_fetch_add(&q->a->streams, 1) >= ADMIN_STREAMS_MAX) {
 		atomic_fetch_sub(&q->a->streams, 1);
 		admin_fail(q, 503, "Too many live streams are open (%d)", ADMIN_STREAMS_MAX);

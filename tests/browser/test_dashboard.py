@@ -242,6 +242,23 @@ class DashboardBrowserTest(harness.JobsdTestCase):
                                            % things[1]).text == 'Delete…', what='a plain delete')
         self.assertEqual(self.console_errors(), [])
 
+    def test_6_execution_page_shows_status_details_live(self):
+        """Regression: a device's update of statusDetails alone (no status change, so no
+        count of the job moves) reached the execution page only on a reload."""
+        things = [self.create_thing()]
+        job = self.job_on(things)
+        self.data.start_next_pending_job_execution(thingName=things[0])
+        self.open('/jobs/%s/executions/%s/1' % (job, things[0]))
+        self.wait(lambda d: 'No status details.' in d.find_element(By.TAG_NAME, 'main').text,
+                  what='the execution page')
+        self.wait(lambda d: d.find_element(By.ID, 'live').text == 'Live', what='the live stream')
+        self.driver.execute_script('window.__noReload = 7;')
+        self.update_exec(job, things[0], 'IN_PROGRESS', statusDetails={'progress': '45%'})
+        self.wait(lambda d: '45%' in d.find_element(By.TAG_NAME, 'main').text,
+                  what='the new status details')
+        self.assertEqual(self.driver.execute_script('return window.__noReload;'), 7)
+        self.assertEqual(self.console_errors(), [])
+
     def test_5_keyboard_reaches_the_actions(self):
         things = [self.create_thing() for _ in range(1)]
         job = self.job_on(things)

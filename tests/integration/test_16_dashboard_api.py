@@ -50,11 +50,13 @@ def request(jobsd, method, path, body=None, headers=None):
 class Stream:
     """A GET /api/stream connection, read event by event."""
 
-    def __init__(self, jobsd, jobs, headers=None):
+    def __init__(self, jobsd, jobs, headers=None, execution=None):
         host, port = admin_addr(jobsd).rsplit(':', 1)
         self.conn = http.client.HTTPConnection(host, int(port), timeout=10)
-        self.conn.request('GET', '/api/stream?jobs=' + urllib.parse.quote(','.join(jobs)),
-                          headers=headers or {})
+        path = '/api/stream?jobs=' + urllib.parse.quote(','.join(jobs))
+        if execution is not None:
+            path += '&execution=' + urllib.parse.quote(execution)
+        self.conn.request('GET', path, headers=headers or {})
         self.resp = self.conn.getresponse()
 
     def next_event(self, timeout=10):
@@ -306,6 +308,41 @@ class DashApiTest(harness.JobsdTestCase):
             s.close()
         self.assertEqual(self.api('GET', '/api/stream?jobs=a,,b')[0], 400)
         self.assertEqual(self.api('GET', '/api/stream?jobs=' + ','.join(['j%d' % i for i in range(101)]))[0], 400)
+
+    def test_regression_stream_sends_status_details_only_updates(self):
+        """The execution page's stream (?execution=JOB/THING/NUMBER): a device's update that
+        changes only statusDetails moves no count of the job, so the job's events never
+        showed it and the page kept the old details."""
+        ts = self.things(1)
+        job = self.job_on(ts)
+        self.data.start_next_pending_job_execution(thingName=ts[0])
+        s = Stream(self.jobsd, [job], execution='%s/%s/1' % (job, ts[0]))
+        try:
+            events = {}
+            for _ in range(2):   # the first tick: the job and the execution as they are
+                ev, data = s.next_event()
+                events[ev] = data
+            self.assertEqual(set(events), {'job', 'execution'})
+            first = events['execution']
+            self.assertEqual((first['jobId'], first['thingName'], first['executionNumber'],
+                              first['status']), (job, ts[0], 1, 'IN_PROGRESS'))
+            self.update_exec(job, ts[0], 'IN_PROGRESS', statusDetails={'progress': '45%'})
+            ev, data = s.next_event()
+            self.assertEqual((ev, data['status'], data['versionNumber']),
+                             ('execution', 'IN_PROGRESS', first['versionNumber'] + 1))
+            self.iot.delete_job_execution(jobId=job, thingName=ts[0], executionNumber=1,
+                                          force=True)
+            while True:   # the job's counts move too: its event may come first
+                ev, data = s.next_event()
+                if ev == 'execution':
+                    break
+            self.assertTrue(data['deleted'])
+        finally:
+            s.close()
+        for bad in ('%s/%s' % (job, ts[0]), '%s/%s/0' % (job, ts[0]), '%s/%s/x' % (job, ts[0]),
+                    'a b/%s/1' % ts[0], '/t/1'):
+            self.assertEqual(self.api('GET', '/api/stream?jobs=%s&execution=%s' % (
+                job, urllib.parse.quote(bad, safe='')))[0], 400, bad)
 
 
 class DashSessionTest(harness.JobsdTestCase):

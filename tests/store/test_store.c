@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "jd_limits.h"
 #include "store/store.h"
 #include "store/store_read.h"
 #include "storekit.h"
@@ -2550,6 +2551,86 @@ TEST(t_group_commit)
 }
 
 /*
+ * A writer waits for the write connection at most JD_STORE_BUSY_MS from its
+ * arrival (both backends queue waiters in arrival order and hand the
+ * connection to the first): behind a transaction that holds it longer, the
+ * waiter answers JD_EUNAVAIL, and the store is whole afterwards; a waiter
+ * handed the connection in time writes, in turn, and commits.
+ */
+struct held {
+	int64_t hold_ms;
+	int rc;
+};
+
+static void *
+hold_writer(void *arg)
+{
+	struct held *h = arg;
+	struct store_tx *tx = begin(true);
+	struct jd_thing t = {0};
+
+	jd_strlcpy(t.name, "holder", sizeof(t.name));
+	t.version = 1;
+	h->rc = store_thing_insert(tx, &t);
+	usleep((useconds_t)(h->hold_ms * 1000));
+	if (h->rc == 0)
+		h->rc = store_commit(tx);
+	else
+		store_rollback(tx);
+	return NULL;
+}
+
+/* Begin a write after `after_ms`, insert thing `name`, commit: the outcome. */
+static int
+late_writer(const char *name, int64_t after_ms)
+{
+	struct store_tx *tx = NULL;
+	struct jd_thing t = {0};
+	int rc;
+
+	usleep((useconds_t)(after_ms * 1000));
+	if ((rc = store_begin(S, true, &tx)) != 0)
+		return rc;
+	jd_strlcpy(t.name, name, sizeof(t.name));
+	t.version = 1;
+	if ((rc = store_thing_insert(tx, &t)) != 0) {
+		store_rollback(tx);
+		return rc;
+	}
+	return store_commit(tx);
+}
+
+TEST(t_writer_wait_deadline)
+{
+	struct held h = {JD_STORE_BUSY_MS + 1500, -1};
+	struct store_tx *tx;
+	struct jd_thing t;
+	pthread_t th;
+
+	fresh();
+	/* held past the deadline: the waiter gives up, the holder commits */
+	pthread_create(&th, NULL, hold_writer, &h);
+	CHECK_EQ_INT(late_writer("waiter", 200), JD_EUNAVAIL);
+	pthread_join(th, NULL);
+	CHECK_EQ_INT(h.rc, 0);
+	/* held briefly: the waiters are handed the connection in turn */
+	h = (struct held){300, -1};
+	pthread_create(&th, NULL, hold_writer, &h);
+	CHECK_EQ_INT(late_writer("after", 100), 0);
+	pthread_join(th, NULL);
+	CHECK_EQ_INT(h.rc, JD_EEXISTS); /* "holder" is there from the first round */
+	tx = begin(false);
+	CHECK_EQ_INT(store_thing_get(tx, "holder", &t), 0);
+	jd_thing_release(&t);
+	CHECK_EQ_INT(store_thing_get(tx, "after", &t), 0);
+	jd_thing_release(&t);
+	CHECK_EQ_INT(store_thing_get(tx, "waiter", &t), JD_ENOTFOUND);
+	commit(tx);
+	/* and the writer is free again */
+	CHECK_EQ_INT(late_writer("last", 0), 0);
+}
+
+/*
  * A change of the execution just read (CancelJobExecution and
  * DeleteJobExecution read, check, then change; the PostgreSQL backend
  * defers that change to the next statement or the commit): what follows in
@@ -3025,6 +3106,7 @@ main(int argc, char **argv)
 	RUN(t_concurrency);
 	RUN(t_concurrent_writers);
 	RUN(t_group_commit);
+	RUN(t_writer_wait_deadline);
 	RUN(t_change_after_read);
 	RUN(t_group_change_after_read);
 	RUN(t_group_lazy_savepoints);

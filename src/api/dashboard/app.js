@@ -25,6 +25,7 @@
   let streamJobs = '';
   let onJobEvent = null;   // the current page's handler of a changed job
   let onJobsEvent = null;  // ... of a new job
+  let onExecEvent = null;  // ... of the watched execution (the execution page)
   let renderSeq = 0;       // drops answers to a page left since
 
   /* ---- helpers ---------------------------------------------------------- */
@@ -222,14 +223,17 @@
 
   /* ---- live stream ------------------------------------------------------ */
 
-  function watch(jobIds, onJob, onJobs) {
+  /* exec (optional): {path: 'JOB/THING/NUMBER', on: handler}, the execution page's */
+  function watch(jobIds, onJob, onJobs, exec) {
     onJobEvent = onJob;
     onJobsEvent = onJobs;
-    const key = jobIds.slice(0, 100).join(',');
-    if (stream && streamJobs === key) return;
+    onExecEvent = exec ? exec.on : null;
+    const jobs = jobIds.slice(0, 100).join(',');
+    const query = 'jobs=' + enc(jobs) + (exec ? '&execution=' + enc(exec.path) : '');
+    if (stream && streamJobs === query) return;
     if (stream) stream.close();
-    streamJobs = key;
-    stream = new EventSource('/api/stream?jobs=' + enc(key));
+    streamJobs = query;
+    stream = new EventSource('/api/stream?' + query);
     live.textContent = 'Connecting…';
     live.className = 'live';
     stream.onopen = () => { live.textContent = 'Live'; live.className = 'live on'; };
@@ -240,6 +244,9 @@
     });
     stream.addEventListener('jobs', (ev) => {
       if (onJobsEvent) onJobsEvent(JSON.parse(ev.data));
+    });
+    stream.addEventListener('execution', (ev) => {
+      if (onExecEvent) onExecEvent(JSON.parse(ev.data));
     });
   }
 
@@ -644,7 +651,14 @@
         h('dt', {}, 'Step deadline'), h('dd', {}, fmtTime(x.stepDeadline))),
       h('h2', {}, 'Status details'), details);
     focusTitle();
-    watch([id], (ev) => { if (ev.jobId === id && seq === renderSeq) execPage(id, thing, n).catch(showError); }, null);
+    const again = () => { if (seq === renderSeq) execPage(id, thing, n).catch(showError); };
+    // the execution's own events: a device's update of its statusDetails alone moves
+    // no count of the job; the stream's first event is what the page shows
+    watch([id], (ev) => { if (ev.jobId === id) again(); }, null, {
+      path: id + '/' + thing + '/' + n,
+      on: (ev) => {
+        if (ev.deleted || ev.versionNumber !== x.versionNumber || ev.status !== x.status) again();
+      } });
   }
 
   /* ---- a thing ------------------------------------------------------------------ */

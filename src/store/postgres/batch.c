@@ -10,7 +10,7 @@
  * concurrent threads are combined, as group.c combines commits:
  *
  * - A read queues its statement (its parameters stay on its stack) and
- *   waits on its own condition variable. If a batch connection is free
+ *   waits on its own semaphore. If a batch connection is free
  *   (PG_BATCH_CONNS, one: pg_int.h says why) and no hand-off is pending, it
  *   leads at once: it takes every queued read
  *   (at most PG_BATCH_MAX), sends them in one libpq pipeline with one Sync,
@@ -41,10 +41,12 @@
  *   transaction on the reader pool (conn.c); writes are group.c's.
  */
 #include <pthread.h>
+#include <semaphore.h>
 #include <string.h>
 
 #include "store/postgres/pg_int.h"
 #include "util/log.h"
+#include "util/sys.h"
 
 /* One queued read. Lives on its thread's stack until `done`. */
 struct breq {
@@ -57,7 +59,11 @@ struct breq {
 	int rc;
 	bool done;
 	bool lead; /* handed the lead: take a connection and the queue */
-	pthread_cond_t cv;
+	/* posted once, when done or handed the lead, after the poster released
+	 * b->mu: the woken thread reads its fields without taking the mutex
+	 * (sem_post/sem_wait order them), so a batch's wake-ups do not queue on
+	 * b->mu behind each other (bench/README.md "Round 8") */
+	sem_t sem;
 };
 
 struct pg_batch {
@@ -245,26 +251,28 @@ run_batch(struct conn *c, struct breq **r, int n)
 		}
 }
 
-/* Hand the lead to the oldest queued read if a connection is free (b->mu). */
-static void
+/* Hand the lead to the oldest queued read if a connection is free (b->mu).
+ * Returns the read to post once b->mu is released, or NULL. */
+static struct breq *
 hand_off(struct pg_batch *b)
 {
 	if (b->head != NULL && b->nfree > 0 && !b->handoff) {
 		b->handoff = true;
 		b->head->lead = true;
-		pthread_cond_signal(&b->head->cv);
+		return b->head;
 	}
+	return NULL;
 }
 
-/* Lead one batch, me among it (b->mu held, released while it runs). */
+/* Lead one batch, me first among it (b->mu held; released on return). Every
+ * read of the batch is done, me included, and every other one posted. */
 static void
 lead(struct pg_batch *b, struct breq *me)
 {
-	struct breq *r[PG_BATCH_MAX];
+	struct breq *r[PG_BATCH_MAX], *next;
 	struct conn *c = b->free[--b->nfree];
 	int n = 0;
 
-	(void)me;
 	while (b->head != NULL && n < PG_BATCH_MAX) {
 		r[n] = b->head;
 		b->head = r[n]->next;
@@ -275,15 +283,21 @@ lead(struct pg_batch *b, struct breq *me)
 		b->tail = NULL;
 	b->reads += (uint64_t)n;
 	b->batches++;
-	hand_off(b); /* a second connection for the reads left over */
+	next = hand_off(b); /* a second connection for the reads left over */
 	pthread_mutex_unlock(&b->mu);
+	if (next != NULL)
+		sem_post(&next->sem);
 	run_batch(c, r, n);
 	pthread_mutex_lock(&b->mu);
 	b->free[b->nfree++] = c;
+	next = hand_off(b);
+	pthread_mutex_unlock(&b->mu);
+	if (next != NULL)
+		sem_post(&next->sem);
+	/* a read may return (and its breq go) as soon as it is posted */
 	for (int i = 0; i < n; i++)
 		if (r[i] != me)
-			pthread_cond_signal(&r[i]->cv);
-	hand_off(b);
+			sem_post(&r[i]->sem);
 }
 
 int
@@ -293,7 +307,7 @@ pg__batch_exec(struct conn *h, enum stmt id, int n, const char *const *vals, con
 	struct pg_batch *b = h->batch;
 	struct breq me = {.id = id, .n = n, .vals = vals, .lens = lens, .fmts = fmts};
 
-	pthread_cond_init(&me.cv, NULL);
+	sem_init(&me.sem, 0, 0);
 	pthread_mutex_lock(&b->mu);
 	if (b->tail != NULL)
 		b->tail->next = &me;
@@ -301,17 +315,20 @@ pg__batch_exec(struct conn *h, enum stmt id, int n, const char *const *vals, con
 		b->head = &me;
 	b->tail = &me;
 	if (b->nfree > 0 && !b->handoff)
-		lead(b, &me);
+		lead(b, &me); /* the queue was empty: hand_off leaves none behind a
+		               * free connection, so me leads its own batch */
+	else
+		pthread_mutex_unlock(&b->mu);
 	while (!me.done) {
+		sys_sem_wait(&me.sem, 0);
 		if (me.lead) {
+			/* the head of the queue: the batch it takes begins with me */
+			pthread_mutex_lock(&b->mu);
 			b->handoff = false;
 			lead(b, &me);
-			continue;
 		}
-		pthread_cond_wait(&me.cv, &b->mu);
 	}
-	pthread_mutex_unlock(&b->mu);
-	pthread_cond_destroy(&me.cv);
+	sem_destroy(&me.sem);
 	*out = me.res;
 	return me.rc;
 }

@@ -17,6 +17,15 @@
  * rollback() undoes its own savepoint and, if earlier members are pending,
  * waits for their COMMIT (it may answer from their changes).
  *
+ * Wake-ups (round 8, as sqlite/conn.c since round 6): writers wait for the
+ * connection in a FIFO, each on its own semaphore, and the owner hands the
+ * connection straight to the first (it wakes owning it); each member waits
+ * for its group's outcome on its own semaphore, posted after the writer was
+ * handed on, so the next group runs while they wake. A condition variable
+ * woke a thread that then queued on the group's mutex (a broadcast woke a
+ * whole group to do so, one by one): on this VM every such sleep and
+ * wake-up is dear (bench/README.md "Round 8").
+ *
  * Round trips: BEGIN, the writer lock and the SAVEPOINT go with a member's
  * first statement, and its RELEASE with the next member's first statement
  * or the COMMIT (conn.c's prefix), so a one-statement write costs one round
@@ -56,6 +65,7 @@
  * Consecutive savepoints sent still alternate jd0 and jd1.
  */
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -65,6 +75,7 @@
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/metrics.h"
+#include "util/sys.h"
 
 static const char begin_write[] = "BEGIN";
 static const char lock_write[] = "SELECT pg_advisory_xact_lock(" PG_LOCK_WRITER ")";
@@ -82,73 +93,123 @@ const char pg__defer_mark[] = "deferred write";
  * COMMIT. Lives on the committing thread's stack. */
 struct member {
 	struct member *next;
-	int rc; /* the group's outcome, once done */
-	bool done;
+	int rc;        /* the group's outcome, set before sem is posted */
 	bool observer; /* rolled back, but saw earlier members' changes */
+	sem_t sem;
+};
+
+/* A writer waiting for the connection. Lives on its thread's stack. */
+struct pg_waiter {
+	struct pg_waiter *next;
+	sem_t sem;
+	bool handed; /* under g->lock: the writer is now this waiter's */
 };
 
 void
 pg__group_init(struct pg_group *g, struct conn *writer)
 {
-	pthread_condattr_t mono;
-
 	memset(g, 0, sizeof(*g));
 	g->writer = writer;
 	writer->group = g;
 	pthread_mutex_init(&g->lock, NULL);
-	pthread_condattr_init(&mono);
-	pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
-	pthread_cond_init(&g->wcond, &mono);
-	pthread_condattr_destroy(&mono);
-	pthread_cond_init(&g->gcond, NULL);
 }
 
 void
 pg__group_destroy(struct pg_group *g)
 {
-	pthread_cond_destroy(&g->gcond);
-	pthread_cond_destroy(&g->wcond);
 	pthread_mutex_destroy(&g->lock);
 }
 
 /* Wait until the writer connection is free and take it, but not past
- * `deadline` (CLOCK_MONOTONIC ns). */
+ * `deadline` (CLOCK_MONOTONIC ns). Waiters queue in arrival order; the owner
+ * hands the connection to the first (writer_release). A waiter whose
+ * deadline passes gives up only if it was not handed the writer meanwhile,
+ * so a hand-over is never lost. */
 static int
 writer_take(struct pg_group *g, int64_t deadline)
 {
-	struct timespec ts = {(time_t)(deadline / 1000000000), (long)(deadline % 1000000000)};
-	int rc = 0;
+	struct pg_waiter me = {.next = NULL, .handed = false};
+	bool handed;
 
 	pthread_mutex_lock(&g->lock);
-	g->queued++;
-	while (g->busy && rc == 0)
-		rc = pthread_cond_timedwait(&g->wcond, &g->lock, &ts);
-	g->queued--;
-	if (g->busy) {
+	if (!g->busy && g->whead == NULL) {
+		g->busy = true;
 		pthread_mutex_unlock(&g->lock);
-		log_error("store postgres: the writer stayed busy for %d ms", JD_STORE_BUSY_MS);
-		return JD_EUNAVAIL;
+		return 0;
 	}
-	g->busy = true;
+	sem_init(&me.sem, 0, 0);
+	if (g->wtail != NULL)
+		g->wtail->next = &me;
+	else
+		g->whead = &me;
+	g->wtail = &me;
+	g->queued++;
 	pthread_mutex_unlock(&g->lock);
-	return 0;
+	if (sys_sem_wait(&me.sem, deadline) == 0) {
+		sem_destroy(&me.sem);
+		return 0;
+	}
+	pthread_mutex_lock(&g->lock);
+	handed = me.handed;
+	if (!handed) {
+		struct pg_waiter **pp = &g->whead, *prev = NULL;
+
+		while (*pp != &me) {
+			prev = *pp;
+			pp = &(*pp)->next;
+		}
+		*pp = me.next;
+		if (g->wtail == &me)
+			g->wtail = prev;
+		g->queued--;
+	}
+	pthread_mutex_unlock(&g->lock);
+	if (handed) /* the post is on its way: take it before me goes */
+		sys_sem_wait(&me.sem, 0);
+	sem_destroy(&me.sem);
+	if (handed)
+		return 0;
+	log_error("store postgres: the writer stayed busy for %d ms", JD_STORE_BUSY_MS);
+	return JD_EUNAVAIL;
 }
 
-/* Give every member in list the outcome rc and wake them (lock held). */
-static void
-members_finish(struct pg_group *g, struct member *list, int rc)
+/* Give the writer connection up: to the first waiter, or free (g->lock
+ * held). Returns the waiter to post once the lock is released, or NULL. */
+static struct pg_waiter *
+writer_release(struct pg_group *g)
 {
-	for (; list != NULL; list = list->next) {
-		list->rc = rc;
-		list->done = true;
+	struct pg_waiter *w = g->whead;
+
+	if (w == NULL) {
+		g->busy = false;
+		return NULL;
 	}
-	pthread_cond_broadcast(&g->gcond);
+	g->whead = w->next;
+	if (g->whead == NULL)
+		g->wtail = NULL;
+	g->queued--;
+	w->handed = true; /* busy stays true: the connection is w's now */
+	return w;
+}
+
+/* Post each member of list (its rc set); a member may be gone as soon as
+ * its semaphore is posted, so next is read first. */
+static void
+members_wake(struct member *list)
+{
+	while (list != NULL) {
+		struct member *next = list->next;
+
+		sem_post(&list->sem);
+		list = next;
+	}
 }
 
 /* End the group (the caller owns the writer): COMMIT it if it has members,
- * else roll it back; tell the members the outcome. */
-static void
-group_end(struct pg_group *g, bool fail)
+ * else roll it back. Returns its members, each given the outcome, for
+ * members_wake() (writer_leave wakes them once it has handed the writer on). */
+static struct member *
+group_close(struct pg_group *g, bool fail)
 {
 	struct conn *c = g->writer;
 	struct member *list;
@@ -185,10 +246,16 @@ group_end(struct pg_group *g, bool fail)
 	}
 	pg__abandon(c);
 	g->outer = false;
+	for (struct member *m = list; m != NULL; m = m->next)
+		m->rc = rc;
+	return list;
+}
 
-	pthread_mutex_lock(&g->lock);
-	members_finish(g, list, rc);
-	pthread_mutex_unlock(&g->lock);
+/* End the group and wake its members at once. */
+static void
+group_end(struct pg_group *g, bool fail)
+{
+	members_wake(group_close(g, fail));
 }
 
 /*
@@ -201,9 +268,13 @@ group_end(struct pg_group *g, bool fail)
 static int
 writer_leave(struct pg_group *g, struct member *self)
 {
+	struct pg_waiter *next;
+	struct member *ended = NULL;
 	bool end;
 	int rc = 0;
 
+	if (self != NULL)
+		sem_init(&self->sem, 0, 0);
 	pthread_mutex_lock(&g->lock);
 	if (self != NULL) {
 		self->next = g->members;
@@ -215,17 +286,19 @@ writer_leave(struct pg_group *g, struct member *self)
 	        clock_mono_ns() - g->start_ns >= PG_GROUP_MAX_NS);
 	pthread_mutex_unlock(&g->lock);
 	if (end)
-		group_end(g, false);
+		ended = group_close(g, false);
 
 	pthread_mutex_lock(&g->lock);
-	g->busy = false;
-	pthread_cond_signal(&g->wcond);
+	next = writer_release(g);
+	pthread_mutex_unlock(&g->lock);
+	if (next != NULL)
+		sem_post(&next->sem);
+	members_wake(ended);
 	if (self != NULL) {
-		while (!self->done)
-			pthread_cond_wait(&g->gcond, &g->lock);
+		sys_sem_wait(&self->sem, 0);
+		sem_destroy(&self->sem);
 		rc = self->rc;
 	}
-	pthread_mutex_unlock(&g->lock);
 	return rc;
 }
 
@@ -354,7 +427,7 @@ int
 pg__group_commit(struct pg_group *g)
 {
 	struct conn *c = g->writer;
-	struct member self = {NULL, 0, false, false};
+	struct member self = {.observer = false};
 
 	if (c->sp_lazy) {
 		/* no savepoint to release ("Lazy savepoints") */
@@ -384,7 +457,7 @@ pg__group_commit(struct pg_group *g)
 void
 pg__group_rollback(struct pg_group *g)
 {
-	struct member self = {NULL, 0, false, true};
+	struct member self = {.observer = true};
 	bool saw;
 
 	member_undo(g);

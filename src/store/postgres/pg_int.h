@@ -316,10 +316,9 @@ struct bind;
 struct pg_group {
 	struct conn *writer; /* borrowed: the node's one write connection */
 	pthread_mutex_t lock;
-	pthread_cond_t wcond; /* the writer connection became free */
-	pthread_cond_t gcond; /* a group ended; members check `done` */
-	bool busy;            /* the writer is taken (by its owner, not under lock) */
-	int queued;           /* threads waiting in begin(write) */
+	struct pg_waiter *whead, *wtail; /* writers waiting, in arrival order */
+	bool busy;  /* the writer is taken (by its owner, or handed to whead's) */
+	int queued; /* threads waiting in begin(write) */
 	struct member *members;
 	int nmembers;
 	bool outer;            /* the group's transaction is open (or queued to open) */
