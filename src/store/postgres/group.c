@@ -18,7 +18,8 @@
  * waits for their COMMIT (it may answer from their changes).
  *
  * Wake-ups (round 8, as sqlite/conn.c since round 6): writers wait for the
- * connection in a FIFO, each on its own semaphore, and the owner hands the
+ * connection in a FIFO, each on its own semaphore (util/handover.h, shared
+ * with sqlite/conn.c), and the owner hands the
  * connection straight to the first (it wakes owning it); each member waits
  * for its group's outcome on its own semaphore, posted after the writer was
  * handed on, so the next group runs while they wake. A condition variable
@@ -73,6 +74,7 @@
 #include "jd_limits.h"
 #include "store/postgres/pg_int.h"
 #include "util/clock.h"
+#include "util/handover.h"
 #include "util/log.h"
 #include "util/metrics.h"
 #include "util/sys.h"
@@ -98,13 +100,6 @@ struct member {
 	sem_t sem;
 };
 
-/* A writer waiting for the connection. Lives on its thread's stack. */
-struct pg_waiter {
-	struct pg_waiter *next;
-	sem_t sem;
-	bool handed; /* under g->lock: the writer is now this waiter's */
-};
-
 void
 pg__group_init(struct pg_group *g, struct conn *writer)
 {
@@ -121,75 +116,14 @@ pg__group_destroy(struct pg_group *g)
 }
 
 /* Wait until the writer connection is free and take it, but not past
- * `deadline` (CLOCK_MONOTONIC ns). Waiters queue in arrival order; the owner
- * hands the connection to the first (writer_release). A waiter whose
- * deadline passes gives up only if it was not handed the writer meanwhile,
- * so a hand-over is never lost. */
+ * `deadline` (CLOCK_MONOTONIC ns), in arrival order (util/handover.h). */
 static int
 writer_take(struct pg_group *g, int64_t deadline)
 {
-	struct pg_waiter me = {.next = NULL, .handed = false};
-	bool handed;
-
-	pthread_mutex_lock(&g->lock);
-	if (!g->busy && g->whead == NULL) {
-		g->busy = true;
-		pthread_mutex_unlock(&g->lock);
-		return 0;
-	}
-	sem_init(&me.sem, 0, 0);
-	if (g->wtail != NULL)
-		g->wtail->next = &me;
-	else
-		g->whead = &me;
-	g->wtail = &me;
-	g->queued++;
-	pthread_mutex_unlock(&g->lock);
-	if (sys_sem_wait(&me.sem, deadline) == 0) {
-		sem_destroy(&me.sem);
-		return 0;
-	}
-	pthread_mutex_lock(&g->lock);
-	handed = me.handed;
-	if (!handed) {
-		struct pg_waiter **pp = &g->whead, *prev = NULL;
-
-		while (*pp != &me) {
-			prev = *pp;
-			pp = &(*pp)->next;
-		}
-		*pp = me.next;
-		if (g->wtail == &me)
-			g->wtail = prev;
-		g->queued--;
-	}
-	pthread_mutex_unlock(&g->lock);
-	if (handed) /* the post is on its way: take it before me goes */
-		sys_sem_wait(&me.sem, 0);
-	sem_destroy(&me.sem);
-	if (handed)
+	if (handover_take(&g->wq, &g->lock, deadline) == 0)
 		return 0;
 	log_error("store postgres: the writer stayed busy for %d ms", JD_STORE_BUSY_MS);
 	return JD_EUNAVAIL;
-}
-
-/* Give the writer connection up: to the first waiter, or free (g->lock
- * held). Returns the waiter to post once the lock is released, or NULL. */
-static struct pg_waiter *
-writer_release(struct pg_group *g)
-{
-	struct pg_waiter *w = g->whead;
-
-	if (w == NULL) {
-		g->busy = false;
-		return NULL;
-	}
-	g->whead = w->next;
-	if (g->whead == NULL)
-		g->wtail = NULL;
-	g->queued--;
-	w->handed = true; /* busy stays true: the connection is w's now */
-	return w;
 }
 
 /* Post each member of list (its rc set); a member may be gone as soon as
@@ -268,7 +202,7 @@ group_end(struct pg_group *g, bool fail)
 static int
 writer_leave(struct pg_group *g, struct member *self)
 {
-	struct pg_waiter *next;
+	struct handover_waiter *next;
 	struct member *ended = NULL;
 	bool end;
 	int rc = 0;
@@ -282,17 +216,16 @@ writer_leave(struct pg_group *g, struct member *self)
 		g->nmembers++;
 	}
 	end = g->outer &&
-	    (g->queued == 0 || g->nmembers >= PG_GROUP_MAX ||
+	    (g->wq.queued == 0 || g->nmembers >= PG_GROUP_MAX ||
 	        clock_mono_ns() - g->start_ns >= PG_GROUP_MAX_NS);
 	pthread_mutex_unlock(&g->lock);
 	if (end)
 		ended = group_close(g, false);
 
 	pthread_mutex_lock(&g->lock);
-	next = writer_release(g);
+	next = handover_release(&g->wq);
 	pthread_mutex_unlock(&g->lock);
-	if (next != NULL)
-		sem_post(&next->sem);
+	handover_post(next);
 	members_wake(ended);
 	if (self != NULL) {
 		sys_sem_wait(&self->sem, 0);

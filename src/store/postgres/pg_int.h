@@ -36,6 +36,7 @@
 
 #include "store/store.h"
 #include "util/buf.h"
+#include "util/handover.h"
 
 /* Connections per pool: read transactions, write transactions (one: a
  * node's writes share one connection and commit in groups, group.c). */
@@ -316,9 +317,7 @@ struct bind;
 struct pg_group {
 	struct conn *writer; /* borrowed: the node's one write connection */
 	pthread_mutex_t lock;
-	struct pg_waiter *whead, *wtail; /* writers waiting, in arrival order */
-	bool busy;  /* the writer is taken (by its owner, or handed to whead's) */
-	int queued; /* threads waiting in begin(write) */
+	struct handover wq; /* the writer connection's owner and its waiters */
 	struct member *members;
 	int nmembers;
 	bool outer;            /* the group's transaction is open (or queued to open) */

@@ -30,6 +30,7 @@
 #include "store/sqlite/sqlite_int.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/handover.h"
 #include "util/log.h"
 #include "util/metrics.h"
 #include "util/sys.h"
@@ -53,11 +54,6 @@ struct member {
  * the leaving owner hands the connection straight to the first waiter
  * (handed), so the woken thread owns it without re-taking glock.
  */
-struct waiter {
-	struct waiter *next;
-	sem_t sem;
-	bool handed; /* under glock: the writer is now this waiter's */
-};
 
 /*
  * WAL bounds. SQ_WAL_CKPT_FRAMES: after a COMMIT that leaves the WAL at
@@ -81,16 +77,14 @@ struct sq_store {
 	struct conn *writer;
 	/*
 	 * Group commit (see "group commit" below). The writer connection is
-	 * owned by whoever set `busy`: a write transaction from begin to
+	 * owned by whoever set `wq.busy`: a write transaction from begin to
 	 * commit/rollback, then, if it ends the group, through the COMMIT.
 	 * `outer` and `group_start` belong to that owner; the rest is under
 	 * glock.
 	 */
 	pthread_mutex_t glock;
-	bool busy;
-	struct waiter *whead, *wtail; /* FIFO of threads waiting for the writer */
-	int queued;                   /* threads waiting in begin(write) */
-	struct member *members;       /* released savepoints of the open group */
+	struct handover wq;     /* the writer connection's owner and its waiters */
+	struct member *members; /* released savepoints of the open group */
 	int nmembers;
 	bool outer;           /* the group's BEGIN IMMEDIATE is open */
 	bool bare;            /* the owner's transaction opened no SAVEPOINT: it is the
@@ -414,75 +408,17 @@ abandon(struct conn *c)
  * `deadline` (CLOCK_MONOTONIC ns): a store locked by another process makes
  * each queued writer fail after about the busy timeout from its arrival,
  * not after its turn in a line of busy timeouts. Waiters queue in arrival
- * order; the owner hands the connection to the first (writer_release). A
+ * order; the owner hands the connection to the first (handover_release). A
  * waiter whose deadline passes gives up only if it was not handed the
  * writer meanwhile, so a hand-over is never lost.
  */
 static int
 writer_take(struct sq_store *s, int64_t deadline)
 {
-	struct waiter me = {.next = NULL, .handed = false};
-	bool handed;
-
-	pthread_mutex_lock(&s->glock);
-	if (!s->busy && s->whead == NULL) {
-		s->busy = true;
-		pthread_mutex_unlock(&s->glock);
-		return 0;
-	}
-	sem_init(&me.sem, 0, 0);
-	if (s->wtail != NULL)
-		s->wtail->next = &me;
-	else
-		s->whead = &me;
-	s->wtail = &me;
-	s->queued++;
-	pthread_mutex_unlock(&s->glock);
-	if (sys_sem_wait(&me.sem, deadline) == 0) {
-		sem_destroy(&me.sem);
-		return 0;
-	}
-	pthread_mutex_lock(&s->glock);
-	handed = me.handed;
-	if (!handed) {
-		struct waiter **pp = &s->whead, *prev = NULL;
-
-		while (*pp != &me) {
-			prev = *pp;
-			pp = &(*pp)->next;
-		}
-		*pp = me.next;
-		if (s->wtail == &me)
-			s->wtail = prev;
-		s->queued--;
-	}
-	pthread_mutex_unlock(&s->glock);
-	if (handed) /* the post is on its way: take it before me goes */
-		sys_sem_wait(&me.sem, 0);
-	sem_destroy(&me.sem);
-	if (handed)
+	if (handover_take(&s->wq, &s->glock, deadline) == 0)
 		return 0;
 	log_error("store sqlite: the writer stayed busy for %d ms", JD_STORE_BUSY_MS);
 	return JD_EUNAVAIL;
-}
-
-/* Give the writer connection up: to the first waiter, or free (glock held).
- * Returns the waiter to post once glock is released, or NULL. */
-static struct waiter *
-writer_release(struct sq_store *s)
-{
-	struct waiter *w = s->whead;
-
-	if (w == NULL) {
-		s->busy = false;
-		return NULL;
-	}
-	s->whead = w->next;
-	if (s->whead == NULL)
-		s->wtail = NULL;
-	s->queued--;
-	w->handed = true; /* busy stays true: the connection is w's now */
-	return w;
 }
 
 /* Count the group's outcome rc for the members in list (glock held). */
@@ -598,7 +534,7 @@ group_end(struct sq_store *s, bool fail)
 static int
 writer_leave(struct sq_store *s, struct member *self)
 {
-	struct waiter *next;
+	struct handover_waiter *next;
 	struct member *ended = NULL;
 	bool end;
 	int rc = 0;
@@ -613,17 +549,16 @@ writer_leave(struct sq_store *s, struct member *self)
 		s->stats.waiting++;
 	}
 	end = s->outer &&
-	    (s->queued == 0 || s->nmembers >= s->group_max ||
+	    (s->wq.queued == 0 || s->nmembers >= s->group_max ||
 	        clock_mono_ns() - s->group_start >= s->group_max_ns);
 	pthread_mutex_unlock(&s->glock);
 	if (end)
 		ended = group_close(s, false);
 
 	pthread_mutex_lock(&s->glock);
-	next = writer_release(s);
+	next = handover_release(&s->wq);
 	pthread_mutex_unlock(&s->glock);
-	if (next != NULL)
-		sem_post(&next->sem);
+	handover_post(next);
 	members_wake(ended);
 	if (self != NULL) {
 		sys_sem_wait(&self->sem, 0);
@@ -794,7 +729,7 @@ store_sqlite__stats(struct store *store, struct store_sqlite_stats *out)
 		return;
 	pthread_mutex_lock(&s->glock);
 	*out = s->stats;
-	out->queued = s->queued;
+	out->queued = s->wq.queued;
 	pthread_mutex_unlock(&s->glock);
 }
 
