@@ -71,3 +71,28 @@ handover_post(struct handover_waiter *w)
 	if (w != NULL)
 		sem_post(&w->sem);
 }
+
+void
+handover_member_init(struct handover_member *m)
+{
+	sem_init(&m->sem, 0, 0);
+}
+
+void
+handover_members_post(struct handover_member *list)
+{
+	while (list != NULL) {
+		struct handover_member *next = list->next;
+
+		sem_post(&list->sem);
+		list = next;
+	}
+}
+
+int
+handover_member_wait(struct handover_member *m)
+{
+	sys_sem_wait(&m->sem, 0);
+	sem_destroy(&m->sem);
+	return m->rc;
+}

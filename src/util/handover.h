@@ -6,8 +6,9 @@
  * its own semaphore, and the owner hands it straight to the first when it
  * lets go (that waiter wakes owning it; nobody can take it in between). A
  * waiter whose deadline passes gives up, unless it was handed the thing
- * meanwhile, so a hand-over is never lost. Both stores' group commits use
- * it (sqlite/conn.c, postgres/group.c): a condition variable woke a thread
+ * meanwhile, so a hand-over is never lost. The members of a group commit
+ * wait for its outcome the same way (handover_member). Both stores' group
+ * commits use them (sqlite/conn.c, postgres/group.c): a condition variable woke a thread
  * that then queued on the shared mutex again, and on a VM every such sleep
  * and wake-up is dear.
  *
@@ -45,5 +46,27 @@ struct handover_waiter *handover_release(struct handover *h);
 
 /* Wake w (may be NULL), whose handed it is now. */
 void handover_post(struct handover_waiter *w);
+
+/*
+ * A thread waiting for the outcome of the work it joined (a member of a
+ * store's commit group), on its stack, on its own semaphore: whoever ends
+ * the work sets rc and posts exactly its members, none of which takes a
+ * mutex to leave.
+ */
+struct handover_member {
+	struct handover_member *next;
+	sem_t sem;
+	int rc;        /* the outcome, set before sem is posted */
+	bool observer; /* the stores': rolled back, but saw earlier members' changes */
+};
+
+void handover_member_init(struct handover_member *m);
+
+/* Post each member of list, its rc set (one may return, and its struct go,
+ * as soon as it is posted). */
+void handover_members_post(struct handover_member *list);
+
+/* Wait for m's post; returns m's rc. */
+int handover_member_wait(struct handover_member *m);
 
 #endif

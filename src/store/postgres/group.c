@@ -66,7 +66,6 @@
  * Consecutive savepoints sent still alternate jd0 and jd1.
  */
 #include <pthread.h>
-#include <semaphore.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -77,7 +76,6 @@
 #include "util/handover.h"
 #include "util/log.h"
 #include "util/metrics.h"
-#include "util/sys.h"
 
 static const char begin_write[] = "BEGIN";
 static const char lock_write[] = "SELECT pg_advisory_xact_lock(" PG_LOCK_WRITER ")";
@@ -90,15 +88,6 @@ const char pg__defer_mark[] = "deferred write";
 
 /* A writer that waited this long for the connection gets a shorter lock wait */
 #define PG_LOCK_LATE_MS 250
-
-/* A write transaction that released its savepoint and waits for its group's
- * COMMIT. Lives on the committing thread's stack. */
-struct member {
-	struct member *next;
-	int rc;        /* the group's outcome, set before sem is posted */
-	bool observer; /* rolled back, but saw earlier members' changes */
-	sem_t sem;
-};
 
 void
 pg__group_init(struct pg_group *g, struct conn *writer)
@@ -126,27 +115,14 @@ writer_take(struct pg_group *g, int64_t deadline)
 	return JD_EUNAVAIL;
 }
 
-/* Post each member of list (its rc set); a member may be gone as soon as
- * its semaphore is posted, so next is read first. */
-static void
-members_wake(struct member *list)
-{
-	while (list != NULL) {
-		struct member *next = list->next;
-
-		sem_post(&list->sem);
-		list = next;
-	}
-}
-
 /* End the group (the caller owns the writer): COMMIT it if it has members,
  * else roll it back. Returns its members, each given the outcome, for
- * members_wake() (writer_leave wakes them once it has handed the writer on). */
-static struct member *
+ * handover_members_post() (writer_leave wakes them once it has handed the writer on). */
+static struct handover_member *
 group_close(struct pg_group *g, bool fail)
 {
 	struct conn *c = g->writer;
-	struct member *list;
+	struct handover_member *list;
 	int rc = JD_EUNAVAIL;
 	uint64_t n = 0;
 
@@ -156,7 +132,7 @@ group_close(struct pg_group *g, bool fail)
 	g->nmembers = 0;
 	pthread_mutex_unlock(&g->lock);
 
-	for (struct member *m = list; m != NULL; m = m->next)
+	for (struct handover_member *m = list; m != NULL; m = m->next)
 		n += !m->observer;
 	if (!fail && n > 0 && c->in_tx && !c->broken) {
 		uint64_t t0 = metrics_now_us();
@@ -180,7 +156,7 @@ group_close(struct pg_group *g, bool fail)
 	}
 	pg__abandon(c);
 	g->outer = false;
-	for (struct member *m = list; m != NULL; m = m->next)
+	for (struct handover_member *m = list; m != NULL; m = m->next)
 		m->rc = rc;
 	return list;
 }
@@ -189,7 +165,7 @@ group_close(struct pg_group *g, bool fail)
 static void
 group_end(struct pg_group *g, bool fail)
 {
-	members_wake(group_close(g, fail));
+	handover_members_post(group_close(g, fail));
 }
 
 /*
@@ -200,15 +176,15 @@ group_end(struct pg_group *g, bool fail)
  * for the group's outcome. Returns self's outcome (0 without self).
  */
 static int
-writer_leave(struct pg_group *g, struct member *self)
+writer_leave(struct pg_group *g, struct handover_member *self)
 {
 	struct handover_waiter *next;
-	struct member *ended = NULL;
+	struct handover_member *ended = NULL;
 	bool end;
 	int rc = 0;
 
 	if (self != NULL)
-		sem_init(&self->sem, 0, 0);
+		handover_member_init(self);
 	pthread_mutex_lock(&g->lock);
 	if (self != NULL) {
 		self->next = g->members;
@@ -226,12 +202,9 @@ writer_leave(struct pg_group *g, struct member *self)
 	next = handover_release(&g->wq);
 	pthread_mutex_unlock(&g->lock);
 	handover_post(next);
-	members_wake(ended);
-	if (self != NULL) {
-		sys_sem_wait(&self->sem, 0);
-		sem_destroy(&self->sem);
-		rc = self->rc;
-	}
+	handover_members_post(ended);
+	if (self != NULL)
+		rc = handover_member_wait(self);
 	return rc;
 }
 
@@ -360,7 +333,7 @@ int
 pg__group_commit(struct pg_group *g)
 {
 	struct conn *c = g->writer;
-	struct member self = {.observer = false};
+	struct handover_member self = {.observer = false};
 
 	if (c->sp_lazy) {
 		/* no savepoint to release ("Lazy savepoints") */
@@ -390,7 +363,7 @@ pg__group_commit(struct pg_group *g)
 void
 pg__group_rollback(struct pg_group *g)
 {
-	struct member self = {.observer = true};
+	struct handover_member self = {.observer = true};
 	bool saw;
 
 	member_undo(g);

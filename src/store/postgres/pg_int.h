@@ -312,13 +312,12 @@ int pg__batch_exec(struct conn *h, enum stmt id, int n, const char *const *vals,
 
 /* ---- group commit (group.c) -------------------------------------------- */
 
-struct member;
 struct bind;
 struct pg_group {
 	struct conn *writer; /* borrowed: the node's one write connection */
 	pthread_mutex_t lock;
 	struct handover wq; /* the writer connection's owner and its waiters */
-	struct member *members;
+	struct handover_member *members;
 	int nmembers;
 	bool outer;            /* the group's transaction is open (or queued to open) */
 	int64_t start_ns;      /* CLOCK_MONOTONIC of the group's start */

@@ -21,7 +21,6 @@
  *   with a struct store_tx_base); no allocation per transaction.
  */
 #include <pthread.h>
-#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,27 +32,6 @@
 #include "util/handover.h"
 #include "util/log.h"
 #include "util/metrics.h"
-#include "util/sys.h"
-
-/*
- * A write transaction that has released its savepoint and waits for its
- * group's COMMIT. Lives on the committing thread's stack. Each member waits
- * on its own semaphore, posted once its group has ended: a COMMIT wakes
- * exactly its members, and none of them takes glock to leave (a broadcast
- * made every member re-take the mutex in turn, each a futex sleep).
- */
-struct member {
-	struct member *next;
-	sem_t sem;     /* posted by the group's end, after rc is set */
-	int rc;        /* the group's outcome, once done */
-	bool observer; /* rolled back, but saw earlier members' changes */
-};
-
-/*
- * A thread waiting for the writer connection (writer_take), on its stack:
- * the leaving owner hands the connection straight to the first waiter
- * (handed), so the woken thread owns it without re-taking glock.
- */
 
 /*
  * WAL bounds. SQ_WAL_CKPT_FRAMES: after a COMMIT that leaves the WAL at
@@ -83,8 +61,8 @@ struct sq_store {
 	 * glock.
 	 */
 	pthread_mutex_t glock;
-	struct handover wq;     /* the writer connection's owner and its waiters */
-	struct member *members; /* released savepoints of the open group */
+	struct handover wq;              /* the writer connection's owner and its waiters */
+	struct handover_member *members; /* released savepoints of the open group */
 	int nmembers;
 	bool outer;           /* the group's BEGIN IMMEDIATE is open */
 	bool bare;            /* the owner's transaction opened no SAVEPOINT: it is the
@@ -423,7 +401,7 @@ writer_take(struct sq_store *s, int64_t deadline)
 
 /* Count the group's outcome rc for the members in list (glock held). */
 static void
-members_count(struct sq_store *s, const struct member *list, int rc)
+members_count(struct sq_store *s, const struct handover_member *list, int rc)
 {
 	int64_t n = 0;
 
@@ -446,7 +424,7 @@ members_count(struct sq_store *s, const struct member *list, int rc)
 /* /metrics: the COMMIT's latency and how many write transactions it made
  * durable (observers only read; they are not counted). */
 static void
-metrics_commit(uint64_t t0, bool ok, const struct member *list)
+metrics_commit(uint64_t t0, bool ok, const struct handover_member *list)
 {
 	uint64_t n = 0;
 
@@ -463,32 +441,19 @@ metrics_commit(uint64_t t0, bool ok, const struct member *list)
 	    memory_order_relaxed);
 }
 
-/* Wake each member of list (its rc set); a member may be gone as soon as
- * its semaphore is posted, so next is read first. */
-static void
-members_wake(struct member *list)
-{
-	while (list != NULL) {
-		struct member *next = list->next;
-
-		sem_post(&list->sem);
-		list = next;
-	}
-}
-
 /*
  * End the outer transaction (the caller owns the writer): COMMIT it if it
  * has members, else roll it back. The group's members are detached first
- * and given the outcome; returns them, for members_wake() (writer_leave
+ * and given the outcome; returns them, for handover_members_post() (writer_leave
  * wakes them once it has handed the writer on, so that the next group does
  * not wait for a COMMIT's wake-ups). A failed COMMIT is rolled back, so the
  * next group starts clean.
  */
-static struct member *
+static struct handover_member *
 group_close(struct sq_store *s, bool fail)
 {
 	struct conn *c = s->writer;
-	struct member *list;
+	struct handover_member *list;
 	int rc = JD_EUNAVAIL;
 
 	pthread_mutex_lock(&s->glock);
@@ -512,7 +477,7 @@ group_close(struct sq_store *s, bool fail)
 	pthread_mutex_lock(&s->glock);
 	members_count(s, list, rc);
 	pthread_mutex_unlock(&s->glock);
-	for (struct member *m = list; m != NULL; m = m->next)
+	for (struct handover_member *m = list; m != NULL; m = m->next)
 		m->rc = rc;
 	return list;
 }
@@ -521,7 +486,7 @@ group_close(struct sq_store *s, bool fail)
 static void
 group_end(struct sq_store *s, bool fail)
 {
-	members_wake(group_close(s, fail));
+	handover_members_post(group_close(s, fail));
 }
 
 /*
@@ -532,15 +497,15 @@ group_end(struct sq_store *s, bool fail)
  * for the group's outcome. Returns self's outcome (0 without self).
  */
 static int
-writer_leave(struct sq_store *s, struct member *self)
+writer_leave(struct sq_store *s, struct handover_member *self)
 {
 	struct handover_waiter *next;
-	struct member *ended = NULL;
+	struct handover_member *ended = NULL;
 	bool end;
 	int rc = 0;
 
 	if (self != NULL)
-		sem_init(&self->sem, 0, 0);
+		handover_member_init(self);
 	pthread_mutex_lock(&s->glock);
 	if (self != NULL) {
 		self->next = s->members;
@@ -559,12 +524,9 @@ writer_leave(struct sq_store *s, struct member *self)
 	next = handover_release(&s->wq);
 	pthread_mutex_unlock(&s->glock);
 	handover_post(next);
-	members_wake(ended);
-	if (self != NULL) {
-		sys_sem_wait(&self->sem, 0);
-		sem_destroy(&self->sem);
-		rc = self->rc;
-	}
+	handover_members_post(ended);
+	if (self != NULL)
+		rc = handover_member_wait(self);
 	return rc;
 }
 
@@ -639,7 +601,7 @@ static int
 writer_commit(struct sq_store *s)
 {
 	struct conn *c = s->writer;
-	struct member self = {.next = NULL, .rc = 0, .observer = false};
+	struct handover_member self = {.next = NULL, .rc = 0, .observer = false};
 
 	if (group_lost(s)) {
 		writer_leave(s, NULL);
@@ -703,7 +665,7 @@ sq__rollback(struct store_tx *tx)
 
 	if (c->writer) {
 		struct sq_store *s = c->s;
-		struct member self = {.next = NULL, .rc = 0, .observer = true};
+		struct handover_member self = {.next = NULL, .rc = 0, .observer = true};
 		bool saw;
 
 		member_undo(s);

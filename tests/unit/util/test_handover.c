@@ -2,6 +2,7 @@
  * waiter whose deadline passes gives up and leaves the line whole. */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <unistd.h>
 
 #include "test.h"
@@ -116,11 +117,44 @@ TEST(deadline_leaves_the_line_whole)
 	CHECK(!h.busy);
 }
 
+static void *
+member(void *arg)
+{
+	struct handover_member *m = arg;
+
+	return (void *)(intptr_t)handover_member_wait(m);
+}
+
+TEST(members_get_the_outcome)
+{
+	struct handover_member m[3];
+	pthread_t th[3];
+
+	for (int i = 0; i < 3; i++) {
+		handover_member_init(&m[i]);
+		m[i].next = i < 2 ? &m[i + 1] : NULL;
+		m[i].rc = -1;
+	}
+	for (int i = 0; i < 3; i++)
+		pthread_create(&th[i], NULL, member, &m[i]);
+	/* the outcome is set before the post, whether a member waits yet or not
+	 * (a post before its wait is kept) */
+	for (int i = 0; i < 3; i++)
+		m[i].rc = 7 + i;
+	handover_members_post(&m[0]);
+	for (int i = 0; i < 3; i++) {
+		void *rc;
+		pthread_join(th[i], &rc);
+		CHECK_EQ_INT((int)(intptr_t)rc, 7 + i);
+	}
+}
+
 int
 main(void)
 {
 	RUN(free_taken_at_once_then_released);
 	RUN(handed_in_arrival_order);
 	RUN(deadline_leaves_the_line_whole);
+	RUN(members_get_the_outcome);
 	return test_report();
 }
