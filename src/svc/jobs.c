@@ -896,39 +896,19 @@ needs_policy(void *arg, const struct jd_job *j)
 	return 0;
 }
 
+static void
+decode_policy(struct jd_job *j)
+{
+	core_policy_release(&j->policy);
+	svc_policy_from_json(j->config, &j->policy);
+}
+
 int
 svc__job_policy_backfill(struct svc *s, struct jd_error *e)
 {
-	struct jd_job_filter all = {-1, -1, NULL, NULL};
-	struct jd_jobv v = {0};
-	struct svc_tx t;
-	char *done = NULL;
-	int rc;
+	/* later jobs get their policy where their configuration enters */
+	static const int all[] = {-1};
 
-	if ((rc = svc__begin(s, &t, e)) != 0)
-		return rc;
-	/* once per store: later jobs get their policy where their configuration enters */
-	if ((rc = store_meta_get(t.tx, BACKFILL_META, &done)) == 0 || rc != JD_ENOTFOUND)
-		goto out;
-	if ((rc = store_job_list(t.tx, &all, 0, 0, needs_policy, &v)) < 0)
-		goto out;
-	rc = 0;
-	for (size_t i = 0; i < v.n && rc == 0; i++) {
-		struct jd_job *j = &v.v[i];
-		core_policy_release(&j->policy);
-		svc_policy_from_json(j->config, &j->policy);
-		rc = svc__job_save(&t, j);
-	}
-	if (rc == 0)
-		rc = store_meta_put(t.tx, BACKFILL_META, "1");
-out:
-	free(done);
-	jd_jobv_free(&v);
-	if (rc != 0) {
-		svc__rollback(&t);
-		return svc__store_err(rc, e);
-	}
-	if (v.n > 0)
-		log_info("decoded the configuration of %zu stored jobs", v.n);
-	return svc__commit(&t, e);
+	return svc__job_backfill(s, BACKFILL_META, all, 1, needs_policy, decode_policy,
+	    "decoded the configuration", e);
 }

@@ -18,6 +18,7 @@
 #include "core/policy.h"
 #include "core/transition.h"
 #include "util/buf.h"
+#include "util/log.h"
 
 /* *x as a new QUEUED execution of job on thing, noted for notifications. */
 static int
@@ -320,6 +321,48 @@ svc__job_save(struct svc_tx *t, struct jd_job *j)
 {
 	svc__job_due(t, j);
 	return store_job_update(t->tx, j);
+}
+
+int
+svc__job_backfill(struct svc *s, const char *done_key, const int *statuses, int n, jd_job_cb pick,
+    void (*fix)(struct jd_job *j), const char *what, struct jd_error *e)
+{
+	struct jd_jobv v = {0};
+	struct svc_tx t;
+	char *done = NULL;
+	size_t count;
+	int rc;
+
+	if ((rc = svc__begin(s, &t, e)) != 0)
+		return rc;
+	if ((rc = store_meta_get(t.tx, done_key, &done)) == 0 || rc != JD_ENOTFOUND)
+		goto out;
+	rc = 0;
+	for (int i = 0; i < n && rc >= 0; i++) {
+		struct jd_job_filter f = {statuses[i], -1, NULL, NULL};
+		rc = store_job_list(t.tx, &f, 0, 0, pick, &v);
+	}
+	if (rc < 0)
+		goto out;
+	rc = 0;
+	for (size_t i = 0; i < v.n && rc == 0; i++) {
+		if (fix != NULL)
+			fix(&v.v[i]);
+		rc = svc__job_save(&t, &v.v[i]);
+	}
+	if (rc == 0)
+		rc = store_meta_put(t.tx, done_key, "1");
+out:
+	free(done);
+	count = v.n;
+	jd_jobv_free(&v);
+	if (rc != 0) {
+		svc__rollback(&t);
+		return svc__store_err(rc, e);
+	}
+	if (count > 0)
+		log_info("%s of %zu stored jobs", what, count);
+	return svc__commit(&t, e);
 }
 
 int

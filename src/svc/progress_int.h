@@ -54,4 +54,12 @@ int svc__rollout_tick(struct svc_tx *t, struct jd_job *j);
 void svc__job_due(const struct svc_tx *t, struct jd_job *j);
 int svc__job_save(struct svc_tx *t, struct jd_job *j);
 
+/* Once per store (meta key done_key, set in the same transaction): the jobs
+ * in statuses[0..n) (-1: every job) that pick adds to its struct jd_jobv
+ * are given fix (NULL: nothing more) and saved with svc__job_save; logs
+ * "<what> of N stored jobs" when there were any. For columns added to
+ * stored jobs after they were written (svc start, timers.c). */
+int svc__job_backfill(struct svc *s, const char *done_key, const int *statuses, int n,
+    jd_job_cb pick, void (*fix)(struct jd_job *j), const char *what, struct jd_error *e);
+
 #endif

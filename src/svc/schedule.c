@@ -495,38 +495,10 @@ needs_due(void *arg, const struct jd_job *j)
 int
 svc__job_due_backfill(struct svc *s, struct jd_error *e)
 {
-	struct jd_job_filter sched = {JD_JOB_SCHEDULED, -1, NULL, NULL};
-	struct jd_job_filter running = {JD_JOB_IN_PROGRESS, -1, NULL, NULL};
-	struct jd_jobv v = {0};
-	struct svc_tx t;
-	char *done = NULL;
-	int rc;
+	/* every job write since sets it. Jobs in other statuses are never
+	 * due: their NULL is never read as due */
+	static const int statuses[] = {JD_JOB_SCHEDULED, JD_JOB_IN_PROGRESS};
 
-	if ((rc = svc__begin(s, &t, e)) != 0)
-		return rc;
-	/* once per store: every job write since sets it. Jobs in other
-	 * statuses are never due: their NULL is never read as due */
-	if ((rc = store_meta_get(t.tx, DUE_BACKFILL_META, &done)) == 0 || rc != JD_ENOTFOUND)
-		goto out;
-	rc = store_job_list(t.tx, &sched, 0, 0, needs_due, &v);
-	if (rc >= 0)
-		rc = store_job_list(t.tx, &running, 0, 0, needs_due, &v);
-	if (rc < 0)
-		goto out;
-	rc = 0;
-	for (size_t i = 0; i < v.n && rc == 0; i++)
-		rc = svc__job_save(&t, &v.v[i]);
-	if (rc == 0)
-		rc = store_meta_put(t.tx, DUE_BACKFILL_META, "1");
-out:
-	free(done);
-	if (rc != 0) {
-		jd_jobv_free(&v);
-		svc__rollback(&t);
-		return svc__store_err(rc, e);
-	}
-	if (v.n > 0)
-		log_info("computed the schedule due time of %zu stored jobs", v.n);
-	jd_jobv_free(&v);
-	return svc__commit(&t, e);
+	return svc__job_backfill(s, DUE_BACKFILL_META, statuses, 2, needs_due, NULL,
+	    "computed the schedule due time", e);
 }
