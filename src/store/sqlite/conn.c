@@ -137,7 +137,7 @@ conn_open(struct sq_store *s, const char *path, bool writer, struct conn **out, 
 	c->base.ops = &store_sqlite_ops;
 	c->s = s;
 	c->writer = writer;
-	if (sqlite3_open_v2(path, &c->db, flags, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &c->db, flags, sq__vfs_name()) != SQLITE_OK) {
 		rc = jd_error_set(e, JD_EUNAVAIL, "sqlite: cannot open %s: %s", path,
 		    c->db != NULL ? sqlite3_errmsg(c->db) : "out of memory");
 		goto out;

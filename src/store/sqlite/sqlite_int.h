@@ -17,6 +17,8 @@
  *   ops_types.c     thing types and tags
  *   ops_lease.c     leases (several nodes, D24)
  *   ops_timeline.c  a job's timeline and pause (issue 14)
+ *   vfs.c           the VFS: the default one, with each WAL's writes
+ *                   gathered into one write per sync
  *
  * Names: sq__name() is internal to this backend (declared here);
  * store_sqlite__name() is a test hook.
@@ -69,6 +71,12 @@ void store_sqlite__set_group(struct store *s, int max_members, int64_t max_ns);
  * open (tests).
  */
 int64_t store_sqlite__reprepares(struct store *s);
+
+/*
+ * WAL writes (vfs.c), summed over every SQLite store of the process: calls
+ * is how many writes SQLite asked for, writes how many reached the files.
+ */
+void store_sqlite__wal_writes(int64_t *calls, int64_t *writes);
 
 /* The SQL of prepared statement i and (if name) its name; NULL past the last. */
 const char *store_sqlite__stmt(int i, const char **name);
@@ -259,6 +267,9 @@ enum stmt {
 #define ST__LAST_CONTROL ST_ROLLBACK_TO
 
 /* The SQL and the name of statement id (borrowed, static). */
+/* The VFS every connection opens with (vfs.c); NULL: SQLite's default. */
+const char *sq__vfs_name(void);
+
 const char *sq__stmt_sql(enum stmt id);
 const char *sq__stmt_name(enum stmt id);
 /* 0 if every statement has its SQL, else JD_EINTERNAL (checked at open). */
