@@ -49,7 +49,7 @@ static struct store *S;
 static sqlite3_vfs *real_vfs;
 static sqlite3_vfs fault_vfs;
 static atomic_int fail_sync;
-static atomic_int fail_write; /* every write fails while set */
+static atomic_int fail_write;       /* every write fails while set */
 static atomic_int subjournal_opens; /* sub-journals spilled to a file */
 
 struct ffile {
