@@ -32,10 +32,13 @@
 #include "store/sqlite/sqlite_int.h"
 
 #define SQ_VFS_NAME "jobsd"
-/* A buffer up to this size is kept between syncs; a larger one is freed. */
+/* A buffer up to this size is kept between syncs; a larger one is freed. A
+ * 100-target CreateJob commits about 320 KiB. */
 #define WB_KEEP ((size_t)1 << 20)
-/* The buffer is written out before it would grow past this. */
-#define WB_MAX ((size_t)16 << 20)
+/* The buffer is written out before it would grow past this, so a large
+ * transaction (a fan-out chunk, a migration) adds at most this to the RSS;
+ * 2 MiB is 17 writes of WB_CHUNK, against 1,000 calls from SQLite. */
+#define WB_MAX ((size_t)2 << 20)
 /* At most this much per write to the default VFS: its unixWrite() takes at
  * most 128 KiB - 1 bytes a call (seekAndWriteFd masks the length with
  * 0x1ffff) and answers SQLITE_FULL to a longer one. */
