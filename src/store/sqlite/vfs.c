@@ -131,7 +131,16 @@ wb_read(sqlite3_file *file, void *out, int n, sqlite3_int64 off)
 		if ((rc = wb_flush(f)) != SQLITE_OK)
 			return rc;
 	}
-	return f->real->pMethods->xRead(f->real, out, n, off);
+	rc = f->real->pMethods->xRead(f->real, out, n, off);
+	if (rc == SQLITE_IOERR_SHORT_READ && f->len > 0 && f->off > off) {
+		/* it read past the file's end, and the buffer starts further on:
+		 * written out, the buffer makes the file longer (what lies between
+		 * reads as zeros), as it would have without it */
+		if ((rc = wb_flush(f)) != SQLITE_OK)
+			return rc;
+		rc = f->real->pMethods->xRead(f->real, out, n, off);
+	}
+	return rc;
 }
 
 static int
