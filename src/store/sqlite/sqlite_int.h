@@ -266,10 +266,10 @@ enum stmt {
 /* Statements up to this one control transactions; the others need one open. */
 #define ST__LAST_CONTROL ST_ROLLBACK_TO
 
-/* The SQL and the name of statement id (borrowed, static). */
 /* The VFS every connection opens with (vfs.c); NULL: SQLite's default. */
 const char *sq__vfs_name(void);
 
+/* The SQL and the name of statement id (borrowed, static). */
 const char *sq__stmt_sql(enum stmt id);
 const char *sq__stmt_name(enum stmt id);
 /* 0 if every statement has its SQL, else JD_EINTERNAL (checked at open). */

@@ -8,8 +8,8 @@
  * leaf of the pending index per thing) was 160 system calls before its
  * fdatasync. On this VM those calls were 27% of jobsd's CPU in that
  * scenario (perf, bench/README.md "Round 9"). Here the frames of a
- * transaction go to a memory buffer and reach the file in one pwrite, just
- * before SQLite syncs it.
+ * transaction go to a memory buffer and reach the file in a few large
+ * writes (up to WB_CHUNK each) just before SQLite syncs it.
  *
  * What stays as it was: the order of writes and syncs the disk sees. The
  * buffer is written out before every call that could observe the file or
