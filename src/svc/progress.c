@@ -309,11 +309,17 @@ rollout_one(void *arg, const char *thing)
 	return svc__exec_queue(c->t, c->job, thing, 0);
 }
 
+int64_t
+svc__job_due_at(const struct jd_job *j, int64_t now)
+{
+	return core_schedule_due(&j->policy, j->status, j->rollout_next_ms != 0,
+	    j->selection == JD_SEL_CONTINUOUS, now);
+}
+
 void
 svc__job_due(const struct svc_tx *t, struct jd_job *j)
 {
-	j->sched_due_ms = core_schedule_due(&j->policy, j->status, j->rollout_next_ms != 0,
-	    j->selection == JD_SEL_CONTINUOUS, t->now);
+	j->sched_due_ms = svc__job_due_at(j, t->now);
 }
 
 int

@@ -50,7 +50,8 @@ int svc__rollout_tick(struct svc_tx *t, struct jd_job *j);
  * (j->sched_due_ms, core_schedule_due at t->now) follows its status, policy
  * and rollout, and the timer's schedule passes read only the due jobs
  * (store_job_sched_due). svc__job_due sets it; svc__job_save sets it and
- * saves j. */
+ * saves j; svc__job_due_at is the value for j at now. */
+int64_t svc__job_due_at(const struct jd_job *j, int64_t now);
 void svc__job_due(const struct svc_tx *t, struct jd_job *j);
 int svc__job_save(struct svc_tx *t, struct jd_job *j);
 

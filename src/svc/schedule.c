@@ -144,21 +144,33 @@ svc__due_add(void *arg, const struct jd_job *j)
 	return x->due(j, x->now) ? jd_jobv_add(&x->v, j) : 0;
 }
 
-int
-svc__schedule_end_run(struct svc *s, int64_t now, int *fired, struct jd_error *e)
+/* The jobs due at now (store_job_sched_due) that `due->due` keeps, into
+ * due->v (freed on failure). */
+static int
+read_due(struct svc *s, struct svc_due_jobs *due, struct jd_error *e)
 {
 	struct store_tx *tx = NULL;
-	struct svc_due_jobs due = {{0}, now, ended};
 	int rc;
 
 	if ((rc = svc__read(s, &tx, e)) != 0)
 		return rc;
-	rc = store_job_sched_due(tx, now, 0, svc__due_add, &due);
+	rc = store_job_sched_due(tx, due->now, 0, svc__due_add, due);
 	store_rollback(tx);
 	if (rc < 0) {
-		jd_jobv_free(&due.v);
+		jd_jobv_free(&due->v);
 		return svc__store_err(rc, e);
 	}
+	return 0;
+}
+
+int
+svc__schedule_end_run(struct svc *s, int64_t now, int *fired, struct jd_error *e)
+{
+	struct svc_due_jobs due = {{0}, now, ended};
+	int rc;
+
+	if ((rc = read_due(s, &due, e)) != 0)
+		return rc;
 	for (size_t i = 0; i < due.v.n; i++) {
 		struct jd_error je;
 		bool changed = false;
@@ -427,8 +439,7 @@ svc__schedule_window_run(struct svc *s, int64_t now, int *fired, struct jd_error
 static bool
 stale(const struct jd_job *j, int64_t now)
 {
-	int64_t due = core_schedule_due(&j->policy, j->status, j->rollout_next_ms != 0,
-	    j->selection == JD_SEL_CONTINUOUS, now);
+	int64_t due = svc__job_due_at(j, now);
 
 	return due == 0 || due > now;
 }
@@ -463,15 +474,12 @@ refresh_job(struct svc *s, const char *job_id, int64_t now, struct jd_error *e)
 int
 svc__schedule_due_refresh(struct svc *s, int64_t now, struct jd_error *e)
 {
-	struct store_tx *tx = NULL;
 	struct svc_due_jobs due = {{0}, now, stale};
 	int rc;
 
-	if ((rc = svc__read(s, &tx, e)) != 0)
+	if ((rc = read_due(s, &due, e)) != 0)
 		return rc;
-	rc = store_job_sched_due(tx, now, 0, svc__due_add, &due);
-	store_rollback(tx);
-	for (size_t i = 0; rc >= 0 && i < due.v.n; i++) {
+	for (size_t i = 0; i < due.v.n; i++) {
 		struct jd_error je;
 		jd_error_init(&je);
 		if (refresh_job(s, due.v.v[i].job_id, now, &je) != 0)
@@ -479,7 +487,7 @@ svc__schedule_due_refresh(struct svc *s, int64_t now, struct jd_error *e)
 		jd_error_clear(&je);
 	}
 	jd_jobv_free(&due.v);
-	return rc < 0 ? svc__store_err(rc, e) : 0;
+	return 0;
 }
 
 /* ---- jobs stored before the due time ------------------------------------- */

@@ -254,12 +254,12 @@ pg__rollout_clear(struct store_tx *tx, const char *job_id)
 	return pg__run(pg__conn(tx), ST_ROLLOUT_CLEAR, false, NULL, BINDS(B_TEXT(job_id)));
 }
 
-int
-pg__job_rollout_due(struct store_tx *tx, int64_t now_ms, int limit, jd_job_cb cb, void *arg)
+/* The jobs statement id lists as due at now_ms ($1), at most limit ($2). */
+static int
+jobs_due(struct store_tx *tx, enum stmt id, int64_t now_ms, int limit, jd_job_cb cb, void *arg)
 {
 	PGresult *r;
-	int rc =
-	    pg__exec(pg__conn(tx), ST_JOB_ROLLOUT_DUE, &r, BINDS(B_I64(now_ms), B_LIMIT(limit)));
+	int rc = pg__exec(pg__conn(tx), id, &r, BINDS(B_I64(now_ms), B_LIMIT(limit)));
 
 	if (rc != 0)
 		return rc;
@@ -267,14 +267,15 @@ pg__job_rollout_due(struct store_tx *tx, int64_t now_ms, int limit, jd_job_cb cb
 }
 
 int
+pg__job_rollout_due(struct store_tx *tx, int64_t now_ms, int limit, jd_job_cb cb, void *arg)
+{
+	return jobs_due(tx, ST_JOB_ROLLOUT_DUE, now_ms, limit, cb, arg);
+}
+
+int
 pg__job_sched_due(struct store_tx *tx, int64_t now_ms, int limit, jd_job_cb cb, void *arg)
 {
-	PGresult *r;
-	int rc = pg__exec(pg__conn(tx), ST_JOB_SCHED_DUE, &r, BINDS(B_I64(now_ms), B_LIMIT(limit)));
-
-	if (rc != 0)
-		return rc;
-	return each_job(r, cb, arg);
+	return jobs_due(tx, ST_JOB_SCHED_DUE, now_ms, limit, cb, arg);
 }
 
 int

@@ -225,12 +225,12 @@ sq__rollout_clear(struct store_tx *tx, const char *job_id)
 	return sq__run(sq__conn(tx), ST_ROLLOUT_CLEAR, false, NULL, BINDS(B_TEXT(job_id)));
 }
 
-int
-sq__job_rollout_due(struct store_tx *tx, int64_t now_ms, int limit, jd_job_cb cb, void *arg)
+/* The jobs statement id lists as due at now_ms (?1), at most limit (?2). */
+static int
+jobs_due(struct store_tx *tx, enum stmt id, int64_t now_ms, int limit, jd_job_cb cb, void *arg)
 {
 	struct q q;
-	int rc =
-	    sq__q_open(sq__conn(tx), ST_JOB_ROLLOUT_DUE, &q, BINDS(B_I64(now_ms), B_LIMIT(limit)));
+	int rc = sq__q_open(sq__conn(tx), id, &q, BINDS(B_I64(now_ms), B_LIMIT(limit)));
 
 	if (rc != 0)
 		return rc;
@@ -238,15 +238,15 @@ sq__job_rollout_due(struct store_tx *tx, int64_t now_ms, int limit, jd_job_cb cb
 }
 
 int
+sq__job_rollout_due(struct store_tx *tx, int64_t now_ms, int limit, jd_job_cb cb, void *arg)
+{
+	return jobs_due(tx, ST_JOB_ROLLOUT_DUE, now_ms, limit, cb, arg);
+}
+
+int
 sq__job_sched_due(struct store_tx *tx, int64_t now_ms, int limit, jd_job_cb cb, void *arg)
 {
-	struct q q;
-	int rc =
-	    sq__q_open(sq__conn(tx), ST_JOB_SCHED_DUE, &q, BINDS(B_I64(now_ms), B_LIMIT(limit)));
-
-	if (rc != 0)
-		return rc;
-	return each_job(&q, cb, arg);
+	return jobs_due(tx, ST_JOB_SCHED_DUE, now_ms, limit, cb, arg);
 }
 
 int
