@@ -141,7 +141,27 @@ def ms_of(dt):
     return int(dt.timestamp()) * 1000
 
 
-class MaintenanceWindows(harness.JobsdTestCase):
+class AtNoonClock(harness.JobsdTestCase):
+    """A test case whose virtual clock starts at the next 12:30 UTC (self.noon): windows are
+    placed relative to it, so no test depends on the hour CI runs at (at 00:00 a 23:58 window
+    was already open, and an hourly window began exactly at a startTime two hours ahead)."""
+
+    def advance_to(self, ms):
+        now = self.jobsd.clock_now_ms()
+        self.assertGreater(ms, now)
+        self.jobsd.advance_clock((ms - now + 999) // 1000)
+
+    def setUp(self):
+        super().setUp()
+        now = utc(self.jobsd.clock_now_ms())
+        noon = now.replace(hour=12, minute=30, second=0, microsecond=0)
+        if noon <= now:
+            noon += datetime.timedelta(days=1)
+        self.advance_to(ms_of(noon))
+        self.noon = noon
+
+
+class MaintenanceWindows(AtNoonClock):
 
     def paced_job(self, things, windows, **sc):
         jid = self.name('win')
@@ -155,23 +175,6 @@ class MaintenanceWindows(harness.JobsdTestCase):
         status = self.iot.describe_job(jobId=jid)['job']['status']
         n = len(self.iot.list_job_executions_for_job(jobId=jid)['executionSummaries'])
         return status, n
-
-    def advance_to(self, ms):
-        now = self.jobsd.clock_now_ms()
-        self.assertGreater(ms, now)
-        self.jobsd.advance_clock((ms - now + 999) // 1000)
-
-    def setUp(self):
-        super().setUp()
-        # The windows below are placed relative to the virtual clock, which starts at the wall
-        # clock: first move it to the next 12:30 UTC, so no test depends on the hour CI runs
-        # at (at 00:00 a 23:58 window was already open, and an hourly window began exactly at
-        # a startTime two hours ahead).
-        now = utc(self.jobsd.clock_now_ms())
-        noon = now.replace(hour=12, minute=30, second=0, microsecond=0)
-        if noon <= now:
-            noon += datetime.timedelta(days=1)
-        self.advance_to(ms_of(noon))
 
     # A clock jump inside a window releases every batch that became due (the rollout keeps its
     # minute cadence), so inside windows these tests step a minute at a time.
@@ -370,26 +373,11 @@ class MaintenanceWindows(harness.JobsdTestCase):
             'executionSummaries'], [])
 
 
-class ScheduleDueTimes(harness.JobsdTestCase):
+class ScheduleDueTimes(AtNoonClock):
     """Issue 15 (cost flat in store size): every job write stores when a timer pass may next act
     on the job (jobs.sched_due_ms), and the start, window and end passes read only the jobs due
     (a partial index), not every waiting job on every tick. What that must keep: the due jobs
     act at their time, the waiting ones never early, whatever moves a job's due time."""
-
-    def setUp(self):
-        super().setUp()
-        # at the next 12:30 UTC, as MaintenanceWindows
-        now = utc(self.jobsd.clock_now_ms())
-        noon = now.replace(hour=12, minute=30, second=0, microsecond=0)
-        if noon <= now:
-            noon += datetime.timedelta(days=1)
-        self.advance_to(ms_of(noon))
-        self.noon = noon
-
-    def advance_to(self, ms):
-        now = self.jobsd.clock_now_ms()
-        self.assertGreater(ms, now)
-        self.jobsd.advance_clock((ms - now + 999) // 1000)
 
     def sql(self, sql):
         """Rows of sql run on this jobsd's store, as tuples of text (NULL: None)."""

@@ -11,10 +11,7 @@
 #include "core/plan.h"
 #include "core/policy.h"
 #include "test.h"
-
-#define MIN CORE_MIN_MS
-#define HOUR (60 * MIN)
-#define NOON INT64_C(1704110400000) /* 2024-01-01T12:00:00Z, a Monday */
+#include "policy_kit.h"
 
 static struct jd_policy
 paced(int64_t max)
@@ -25,17 +22,6 @@ paced(int64_t max)
 	p.present = JD_POLICY_ROLLOUT;
 	p.max_per_minute = max;
 	return p;
-}
-
-/* One window of `minutes` from the cron text; the policy owns it. */
-static void
-window(struct jd_policy *p, const char *cron, int64_t minutes)
-{
-	p->windows = realloc(p->windows, (p->n_windows + 1) * sizeof(*p->windows));
-	CHECK_EQ_INT(core_cron_parse(cron, &p->windows[p->n_windows].start, NULL, 0), 0);
-	p->windows[p->n_windows].minutes = minutes;
-	p->n_windows++;
-	p->present |= JD_POLICY_SCHEDULE;
 }
 
 static struct core_plan

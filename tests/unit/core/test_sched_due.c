@@ -14,20 +14,7 @@
 #include "core/plan.h"
 #include "core/policy.h"
 #include "test.h"
-
-#define MIN CORE_MIN_MS
-#define HOUR (60 * MIN)
-#define NOON INT64_C(1704110400000) /* 2024-01-01T12:00:00Z, a Monday */
-
-static void
-window(struct jd_policy *p, const char *cron, int64_t minutes)
-{
-	p->windows = realloc(p->windows, (p->n_windows + 1) * sizeof(*p->windows));
-	CHECK_EQ_INT(core_cron_parse(cron, &p->windows[p->n_windows].start, NULL, 0), 0);
-	p->windows[p->n_windows].minutes = minutes;
-	p->n_windows++;
-	p->present |= JD_POLICY_SCHEDULE;
-}
+#include "policy_kit.h"
 
 /* Does one of the passes act on the job at t? The start pass (timers.c
  * started), the window pass (schedule.c window_act) and the end pass
