@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "store/sqlite/sqlite_int.h"
+#include "sqlite_raw.h"
 #include "store/store.h"
 #include "store/store_sched.h"
 #include "storekit.h"
@@ -262,15 +263,7 @@ reopen(void)
 static void
 raw_exec(const char *sql)
 {
-	sqlite3 *db = NULL;
-	char *err = NULL;
-
-	if (sqlite3_open(db_path, &db) != SQLITE_OK ||
-	    sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
-		fprintf(stderr, "raw sql: %s\n", err != NULL ? err : sqlite3_errmsg(db));
-		exit(2);
-	}
-	sqlite3_close(db);
+	sqlite_raw_exec(db_path, sql);
 }
 
 /* The plan of the listing statement, its details joined by '|'. */

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "store/sqlite/sqlite_int.h"
+#include "sqlite_raw.h"
 #include "store/store.h"
 #include "test.h"
 #include "util/buf.h"
@@ -553,15 +554,7 @@ TEST(t_group_bound)
 static void
 raw_exec(const char *sql)
 {
-	sqlite3 *db = NULL;
-	char *err = NULL;
-
-	if (sqlite3_open(path, &db) != SQLITE_OK ||
-	    sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
-		fprintf(stderr, "raw sql: %s\n", err != NULL ? err : sqlite3_errmsg(db));
-		exit(2);
-	}
-	sqlite3_close(db);
+	sqlite_raw_exec(path, sql);
 }
 
 static int64_t
