@@ -151,6 +151,16 @@ svc__duty_begin(struct svc *s, struct svc_tx *t, struct jd_error *e)
 	return svc__store_err(rc, e);
 }
 
+int
+svc__duty_end(struct svc_tx *t, int rc, struct jd_error *e)
+{
+	if (rc != 0) {
+		svc__rollback(t);
+		return rc == JD_ENOTFOUND ? 0 : svc__store_err(rc, e);
+	}
+	return svc__commit(t, e);
+}
+
 /* ---- the tick ------------------------------------------------------------ */
 
 struct shard_view {

@@ -36,5 +36,8 @@ bool svc__duty_held(struct svc *s);
  * node's, at the epoch it took it with, by the database's clock; the writer
  * lock keeps it so until commit. JD_ECONFLICT (quietly) when it is not. */
 int svc__duty_begin(struct svc *s, struct svc_tx *t, struct jd_error *e);
+/* End a duty's transaction on one job with the duty's outcome rc: commit it
+ * (0), or roll it back; a job gone meanwhile (JD_ENOTFOUND) is no failure. */
+int svc__duty_end(struct svc_tx *t, int rc, struct jd_error *e);
 
 #endif

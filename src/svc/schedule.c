@@ -464,11 +464,7 @@ refresh_job(struct svc *s, const char *job_id, int64_t now, struct jd_error *e)
 			rc = store_job_update(t.tx, &j);
 	}
 	jd_job_release(&j);
-	if (rc != 0) {
-		svc__rollback(&t);
-		return rc == JD_ENOTFOUND ? 0 : svc__store_err(rc, e);
-	}
-	return svc__commit(&t, e);
+	return svc__duty_end(&t, rc, e);
 }
 
 int

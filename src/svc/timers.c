@@ -141,11 +141,7 @@ run_job(struct svc *s, const char *job_id, bool start, int64_t now, struct jd_er
 	} else if (rc == 0 && !start && j.rollout_next_ms != 0 && j.rollout_next_ms <= now)
 		rc = svc__rollout_tick(&t, &j);
 	jd_job_release(&j);
-	if (rc != 0) {
-		svc__rollback(&t);
-		return rc == JD_ENOTFOUND ? 0 : svc__store_err(rc, e);
-	}
-	return svc__commit(&t, e);
+	return svc__duty_end(&t, rc, e);
 }
 
 int
