@@ -245,6 +245,15 @@ class MqttClient:
                                     % (what, timeout, self.client_id))
                 self._cond.wait(left)
 
+    def wait_dropped(self, timeout=5.0):
+        """True once the broker has closed this connection (libmosquitto's loop may have
+        connected it again since), False if it did not within timeout."""
+        try:
+            self._wait(lambda: self._disconnect_rc is not None, timeout, 'a drop')
+            return True
+        except MqttError:
+            return False
+
     @property
     def connected(self):
         with self._cond:

@@ -80,6 +80,27 @@ def read_log(jobsd):
         return f.read()
 
 
+def listening_ports(pid):
+    """The TCP ports process pid listens on (its sockets in /proc/net/tcp and tcp6)."""
+    inodes = set()
+    for fd in os.listdir('/proc/%d/fd' % pid):
+        try:
+            target = os.readlink('/proc/%d/fd/%s' % (pid, fd))
+        except OSError:
+            continue
+        if target.startswith('socket:['):
+            inodes.add(target[len('socket:['):-1])
+    ports = set()
+    for table in ('/proc/net/tcp', '/proc/net/tcp6'):
+        with open(table) as f:
+            next(f)
+            for line in f:
+                p = line.split()
+                if p[3] == '0A' and p[9] in inodes:   # 0A: LISTEN
+                    ports.add(int(p[1].rsplit(':', 1)[1], 16))
+    return ports
+
+
 class AuthBroker(brokermod.Broker):
     """Mosquitto with the shipped auth config: an account per client, ids bound to them."""
 
@@ -245,6 +266,26 @@ class TakeoverAuthConfig(harness.JobsdTestCase):
         log = read_log(self.jobsd)
         self.assertNotIn('lost the broker', log)
         self.assertNotIn('session', log)
+
+
+    def test_client_id_is_the_username(self):
+        """Regression: use_username_as_clientid stood above the config's listener line, so it
+        configured Mosquitto's default listener, which Mosquitto then opened on port 1883 of
+        every interface, while this listener kept the ids clients sent. Two connections
+        under one account are one client id: the second takes the first's session. And the
+        broker listens on its one port only."""
+        def client(cid):
+            c = mqttc.MqttClient(cid, '127.0.0.1', self.broker.port, username='thingB',
+                                 password=self.PW['thingB'])
+            c.connect()
+            self.addCleanup(c.disconnect)
+            return c
+
+        first = client('thingB-one')
+        second = client('thingB-two')
+        self.assertTrue(first.wait_dropped(5.0), 'the ids the clients sent were kept')
+        self.assertTrue(second.connected)
+        self.assertEqual(listening_ports(self.broker.proc.pid), {self.broker.port})
 
 
 class TakeoverPlainConfig(MqttTestCase):
