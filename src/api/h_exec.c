@@ -55,7 +55,9 @@ api_h_describe_exec(struct api_req *r)
 struct exec_list_ctx {
 	struct jw *w;
 	struct shape_opts shape;
-	struct jd_exec last;
+	/* the page's last row: its cursor (not the whole row: a copy per row) */
+	char last_thing[JD_THING_NAME_MAX + 1];
+	int64_t last_number, last_seq;
 };
 
 static int
@@ -68,8 +70,8 @@ exec_job_row(void *arg, const struct jd_exec *x)
 	jw_key(c->w, "jobExecutionSummary");
 	shape_exec_summary(c->w, &c->shape, x);
 	jw_obj_end(c->w);
-	c->last = *x;
-	c->last.details = NULL;
+	jd_strlcpy(c->last_thing, x->thing_name, sizeof(c->last_thing));
+	c->last_number = x->number;
 	return 0;
 }
 
@@ -95,7 +97,7 @@ api_h_list_exec_job(struct api_req *r)
 		api_fail_err(r, r->err.code);
 		return;
 	}
-	api_list_end(r, &w, more, API_CURSOR_JOB_EXECS, c.last.thing_name, c.last.number);
+	api_list_end(r, &w, more, API_CURSOR_JOB_EXECS, c.last_thing, c.last_number);
 }
 
 static int
@@ -108,8 +110,7 @@ exec_thing_row(void *arg, const struct jd_exec *x)
 	jw_key(c->w, "jobExecutionSummary");
 	shape_exec_summary(c->w, &c->shape, x);
 	jw_obj_end(c->w);
-	c->last = *x;
-	c->last.details = NULL;
+	c->last_seq = x->seq;
 	return 0;
 }
 
@@ -142,7 +143,7 @@ api_h_list_exec_thing(struct api_req *r)
 		api_fail_err(r, r->err.code);
 		return;
 	}
-	api_list_end(r, &w, more, API_CURSOR_THING_EXECS, "", c.last.seq);
+	api_list_end(r, &w, more, API_CURSOR_THING_EXECS, "", c.last_seq);
 }
 
 void

@@ -74,13 +74,12 @@ jd_strlcpy(char *dst, const char *src, size_t size)
 }
 
 void
-buf_reserve(struct buf *b, size_t extra)
+buf_grow(struct buf *b, size_t need)
 {
-	size_t need = b->len + extra + 1;
+	size_t cap = b->cap ? b->cap : 256;
 
 	if (need <= b->cap)
 		return;
-	size_t cap = b->cap ? b->cap : 256;
 	while (cap < need)
 		cap *= 2;
 	b->p = jd_realloc(b->p, cap);
@@ -88,26 +87,16 @@ buf_reserve(struct buf *b, size_t extra)
 }
 
 void
-buf_append(struct buf *b, const void *p, size_t n)
+buf_reserve(struct buf *b, size_t extra)
 {
-	buf_reserve(b, n);
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-	b->p[b->len] = '\0';
+	if (b->len + extra + 1 > b->cap)
+		buf_grow(b, b->len + extra + 1);
 }
 
 void
 buf_puts(struct buf *b, const char *s)
 {
 	buf_append(b, s, strlen(s));
-}
-
-void
-buf_putc(struct buf *b, char c)
-{
-	buf_reserve(b, 1);
-	b->p[b->len++] = c;
-	b->p[b->len] = '\0';
 }
 
 void
@@ -330,11 +319,27 @@ jw_escape(struct buf *b, const char *s, size_t n)
 }
 
 void
-jw_key(struct jw *w, const char *k)
+jw_keyn(struct jw *w, const char *k, size_t n)
 {
+	struct buf *b = w->b;
+	size_t i = 0;
+
 	sep(w);
-	jw_escape(w->b, k, strlen(k));
-	buf_putc(w->b, ':');
+	while (i < n && jw_plain((unsigned char)k[i]))
+		i++;
+	if (i == n) {
+		/* the common case, a name such as "status": copied as it is */
+		buf_reserve(b, n + 3);
+		b->p[b->len] = '"';
+		memcpy(b->p + b->len + 1, k, n);
+		b->p[b->len + 1 + n] = '"';
+		b->p[b->len + 2 + n] = ':';
+		b->len += n + 3;
+		b->p[b->len] = '\0';
+	} else {
+		jw_escape(b, k, n);
+		buf_putc(b, ':');
+	}
 	w->after_key = true;
 }
 
@@ -415,31 +420,10 @@ jw_time_ms(struct jw *w, int64_t ms)
 }
 
 void
-jw_kstr(struct jw *w, const char *k, const char *s)
-{
-	jw_key(w, k);
-	jw_str(w, s);
-}
-
-void
 jw_kstr_opt(struct jw *w, const char *k, const char *s)
 {
 	if (s != NULL && *s != '\0')
 		jw_kstr(w, k, s);
-}
-
-void
-jw_kint(struct jw *w, const char *k, int64_t v)
-{
-	jw_key(w, k);
-	jw_int(w, v);
-}
-
-void
-jw_kbool(struct jw *w, const char *k, bool v)
-{
-	jw_key(w, k);
-	jw_bool(w, v);
 }
 
 void

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct buf {
 	char *p; /* owned; NUL-terminated when len > 0 or after buf_cstr */
@@ -23,9 +24,9 @@ struct buf {
 	}
 
 void buf_reserve(struct buf *b, size_t extra);
-void buf_append(struct buf *b, const void *p, size_t n);
+/* buf_reserve's growing half: room for `need` bytes in all */
+void buf_grow(struct buf *b, size_t need);
 void buf_puts(struct buf *b, const char *s);
-void buf_putc(struct buf *b, char c);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Always-valid C string view of the contents (borrowed). */
 const char *buf_cstr(struct buf *b);
@@ -33,6 +34,27 @@ const char *buf_cstr(struct buf *b);
 char *buf_steal(struct buf *b);
 void buf_reset(struct buf *b);
 void buf_free(struct buf *b);
+
+/* Append n bytes (buf_putc: one), keeping the contents NUL-terminated. Inline:
+ * a response is encoded in thousands of these (bench/README.md "Round 10"). */
+static inline void
+buf_append(struct buf *b, const void *p, size_t n)
+{
+	if (b->len + n + 1 > b->cap)
+		buf_grow(b, b->len + n + 1);
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static inline void
+buf_putc(struct buf *b, char c)
+{
+	if (b->len + 2 > b->cap)
+		buf_grow(b, b->len + 2);
+	b->p[b->len++] = c;
+	b->p[b->len] = '\0';
+}
 
 /* Allocation helpers that abort on out-of-memory. */
 void *jd_malloc(size_t n);
@@ -63,7 +85,8 @@ void jw_obj_begin(struct jw *w);
 void jw_obj_end(struct jw *w);
 void jw_arr_begin(struct jw *w);
 void jw_arr_end(struct jw *w);
-void jw_key(struct jw *w, const char *k);
+/* A key of n bytes (jw_key: a C string; inline, so a literal's length is known) */
+void jw_keyn(struct jw *w, const char *k, size_t n);
 void jw_str(struct jw *w, const char *s);
 void jw_strn(struct jw *w, const char *s, size_t n);
 void jw_int(struct jw *w, int64_t v);
@@ -74,14 +97,39 @@ void jw_raw(struct jw *w, const char *json);
 /* Epoch milliseconds as JSON number of seconds with millisecond fraction (D7). */
 void jw_time_ms(struct jw *w, int64_t ms);
 
-/* Keyed shortcuts; the *_opt forms write nothing for NULL / 0 / -1. */
-void jw_kstr(struct jw *w, const char *k, const char *s);
+/* Keyed shortcuts (jw_kstr, jw_kint and jw_kbool are inline, below); the
+ * *_opt forms write nothing for NULL / 0 / -1. */
 void jw_kstr_opt(struct jw *w, const char *k, const char *s); /* skip NULL or "" */
-void jw_kint(struct jw *w, const char *k, int64_t v);
-void jw_kbool(struct jw *w, const char *k, bool v);
 void jw_kraw_opt(struct jw *w, const char *k, const char *json); /* skip NULL or "" */
 void jw_ktime_opt(struct jw *w, const char *k, int64_t ms);      /* skip 0 */
 /* Escape s as a JSON string into b (with quotes). */
 void jw_escape(struct buf *b, const char *s, size_t n);
+
+static inline void
+jw_key(struct jw *w, const char *k)
+{
+	jw_keyn(w, k, strlen(k));
+}
+
+static inline void
+jw_kstr(struct jw *w, const char *k, const char *s)
+{
+	jw_key(w, k);
+	jw_str(w, s);
+}
+
+static inline void
+jw_kint(struct jw *w, const char *k, int64_t v)
+{
+	jw_key(w, k);
+	jw_int(w, v);
+}
+
+static inline void
+jw_kbool(struct jw *w, const char *k, bool v)
+{
+	jw_key(w, k);
+	jw_bool(w, v);
+}
 
 #endif

@@ -2,6 +2,7 @@
 #include <jansson.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "test.h"
@@ -118,6 +119,50 @@ TEST(integer_extremes)
 	}
 }
 
+/* Keys: a plain name is copied as it is (jw_keyn's fast path); one that
+ * needs escaping (a user's attribute name) is escaped; a key of n bytes may
+ * hold a NUL. Written into a buffer that grows many times meanwhile, the
+ * text stays NUL-terminated and whole (buf_append and buf_putc are inline). */
+TEST(keys_plain_escaped_and_growing)
+{
+	struct buf b = BUF_INIT;
+	struct jw w;
+	char *want;
+	struct buf exp = BUF_INIT;
+
+	jw_init(&w, &b);
+	jw_obj_begin(&w);
+	jw_kint(&w, "status", 1);
+	jw_kstr(&w, "a\"b\\c\n", "v");
+	jw_kbool(&w, "", false);
+	jw_keyn(&w, "x\0y", 3);
+	jw_null(&w);
+	jw_kstr(&w, "\xc3\xa9t\xc3\xa9", "\xff");
+	jw_obj_end(&w);
+	CHECK_EQ_STR(buf_cstr(&b),
+	    "{\"status\":1,\"a\\\"b\\\\c\\n\":\"v\",\"\":false,\"x\\u0000y\":null,"
+	    "\"\xc3\xa9t\xc3\xa9\":\"\xef\xbf\xbd\"}");
+	buf_free(&b);
+
+	jw_init(&w, &b);
+	jw_arr_begin(&w);
+	buf_putc(&exp, '[');
+	for (int i = 0; i < 5000; i++) {
+		jw_obj_begin(&w);
+		jw_kint(&w, "executionNumber", i);
+		jw_obj_end(&w);
+		buf_printf(&exp, "%s{\"executionNumber\":%d}", i ? "," : "", i);
+		CHECK_EQ_INT((int)strlen(b.p), (int)b.len);
+	}
+	jw_arr_end(&w);
+	buf_putc(&exp, ']');
+	want = buf_steal(&exp);
+	CHECK_EQ_STR(buf_cstr(&b), want);
+	CHECK(b.cap > b.len);
+	free(want);
+	buf_free(&b);
+}
+
 TEST(hex_round_trip)
 {
 	const unsigned char in[] = {0x00, 0x0f, 0xa5, 0xff};
@@ -138,6 +183,7 @@ main(void)
 	RUN(escape_keeps_valid_utf8);
 	RUN(escape_replaces_invalid_utf8);
 	RUN(writer_objects_and_times);
+	RUN(keys_plain_escaped_and_growing);
 	RUN(negative_times);
 	RUN(integer_extremes);
 	RUN(hex_round_trip);
