@@ -147,6 +147,23 @@ store_job_get_counts(struct store_tx *tx, const char *job_id, struct jd_job *out
 }
 
 int
+store_exec_get_job(struct store_tx *tx, const char *job_id, const char *thing, int64_t number,
+    struct jd_job *job, struct jd_exec *x)
+{
+	const struct store_ops *ops = store__tx(tx)->ops;
+	int rc;
+
+	assert(job != NULL && x != NULL);
+	if (ops->read != NULL && ops->read->exec_get_job != NULL)
+		return ops->read->exec_get_job(tx, job_id, thing, number, job, x);
+	if ((rc = ops->job_get(tx, job_id, job)) != 0)
+		return rc;
+	if ((rc = ops->exec_get(tx, job_id, thing, number, x)) != 0)
+		jd_job_release(job);
+	return rc;
+}
+
+int
 store_commit(struct store_tx *tx)
 {
 	return store__tx(tx)->ops->commit(tx);

@@ -29,6 +29,11 @@ struct store_read_ops {
 	 * *counts then hold nothing to release). */
 	int (*job_get_counts)(struct store_tx *tx, const char *job_id, struct jd_job *out,
 	    struct jd_counts *counts);
+	/* The job (as job_get) and its execution (as exec_get) in one
+	 * operation, in either kind of transaction. JD_ENOTFOUND: no such job
+	 * or no such execution (*job and *x then hold nothing to release). */
+	int (*exec_get_job)(struct store_tx *tx, const char *job_id, const char *thing,
+	    int64_t number, struct jd_job *job, struct jd_exec *x);
 };
 
 /* store_read_ops.begin_one, or store_begin(s, false, out). */
@@ -37,5 +42,9 @@ int store_begin_one(struct store *s, struct store_tx **out);
  * other than JD_ENOTFOUND, *out is released. */
 int store_job_get_counts(struct store_tx *tx, const char *job_id, struct jd_job *out,
     struct jd_counts *counts);
+/* store_read_ops.exec_get_job, or job_get then exec_get. On an error,
+ * *job and *x hold nothing to release. */
+int store_exec_get_job(struct store_tx *tx, const char *job_id, const char *thing, int64_t number,
+    struct jd_job *job, struct jd_exec *x);
 
 #endif

@@ -370,12 +370,18 @@ svc_dev_update(struct svc *s, const char *thing, const char *job_id,
 	memset(&j, 0, sizeof(j));
 	if ((rc = svc__begin(s, &t, e)) != 0)
 		return rc;
-	/* the job first: the change of the execution read last may go with
-	 * the next statement (PostgreSQL, group.c "Deferred writes"); either
-	 * missing is the same answer */
-	rc = device_job(t.tx, job_id, &j);
-	if (rc == 0)
-		rc = store_exec_get(t.tx, job_id, thing, in->number, &x);
+	/* the job and the execution in one operation (one statement on
+	 * PostgreSQL, whose writer then defers the execution's change: group.c
+	 * "Deferred writes"); either missing, or the job being deleted, is the
+	 * same answer */
+	rc = store_exec_get_job(t.tx, job_id, thing, in->number, &j, &x);
+	if (rc == 0 && j.status == JD_JOB_DELETION_IN_PROGRESS) {
+		jd_job_release(&j);
+		jd_exec_release(&x);
+		memset(&j, 0, sizeof(j));
+		memset(&x, 0, sizeof(x));
+		rc = JD_ENOTFOUND;
+	}
 	if (rc == JD_ENOTFOUND) {
 		rc = exec_not_found(job_id, thing, e);
 		goto fail;

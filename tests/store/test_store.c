@@ -3061,6 +3061,188 @@ TEST(t_refused_change_after_read)
 	commit(tx);
 }
 
+/*
+ * StartNextPendingJobExecution's shape on the writer: the head of a thing's
+ * pending list, its job, the head's change, the job's active count. On
+ * PostgreSQL the head is read with its job's active count and its change is
+ * deferred as after an exec_get (ops_exec.c, pg__exec_pending): the refused
+ * change then fails the commit (never a success without it), which shows
+ * that it was deferred. A row read with exec_get stays the one kept across
+ * a pending read of its thing (UpdateJobExecution with notifications).
+ */
+static int
+first_exec(void *arg, const struct jd_exec *x)
+{
+	jd_exec_copy(arg, x);
+	return 1;
+}
+
+/* Start the head of thing's pending list; returns the commit's result. */
+static int
+start_head(const char *thing, int64_t *active)
+{
+	struct store_tx *tx = begin(true);
+	struct jd_exec x;
+	struct jd_job j;
+
+	memset(&x, 0, sizeof(x));
+	memset(&j, 0, sizeof(j));
+	CHECK(store_exec_pending(tx, thing, "", 1, first_exec, &x) >= 0);
+	CHECK_EQ_STR(x.thing_name, thing);
+	CHECK_EQ_INT(store_job_get(tx, x.job_id, &j), 0);
+	jd_job_release(&j);
+	x.status = JD_EXEC_IN_PROGRESS;
+	x.version++;
+	x.started_ms = 5000;
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	CHECK_EQ_INT(store_exec_active_count(tx, "sn", active), 0);
+	jd_exec_release(&x);
+	return store_commit(tx);
+}
+
+TEST(t_start_next_change)
+{
+	bool pg = strncmp(storekit_spec, "postgres", 8) == 0;
+	struct store_tx *tx;
+	struct jd_exec x, h;
+	int64_t active = -1;
+
+	fresh();
+	tx = begin(true);
+	mk_job(tx, "sn", JD_JOB_IN_PROGRESS, JD_SEL_SNAPSHOT, NULL);
+	mk_exec(tx, "sn", "t", 1, JD_EXEC_QUEUED, NULL, 1);
+	mk_exec(tx, "sn", "u", 1, JD_EXEC_QUEUED, NULL, 2);
+	mk_exec(tx, "sn", "v", 1, JD_EXEC_QUEUED, NULL, 3);
+	commit(tx);
+
+	CHECK_EQ_INT(start_head("t", &active), 0);
+	CHECK_EQ_INT(active, 3); /* QUEUED to IN_PROGRESS: still active */
+	tx = begin(false);
+	CHECK_EQ_INT(store_exec_get(tx, "sn", "t", 0, &x), 0);
+	CHECK_EQ_INT(x.status, JD_EXEC_IN_PROGRESS);
+	CHECK_EQ_INT(x.version, 2);
+	CHECK_EQ_INT(x.started_ms, 5000);
+	jd_exec_release(&x);
+	check_counts(tx, "sn", "start next");
+	commit(tx);
+	if (!pg)
+		return;
+
+	/* refused: deferred, so the commit fails and nothing of it is there */
+	store_postgres__fail_deferred(S, 1);
+	CHECK_EQ_INT(start_head("u", &active), JD_EUNAVAIL);
+	store_postgres__fail_deferred(S, 0);
+	tx = begin(false);
+	CHECK_EQ_INT(store_exec_get(tx, "sn", "u", 0, &x), 0);
+	CHECK_EQ_INT(x.status, JD_EXEC_QUEUED);
+	CHECK_EQ_INT(x.version, 1);
+	jd_exec_release(&x);
+	check_counts(tx, "sn", "start next refused");
+	commit(tx);
+
+	/* exec_get's row stays the one kept across a pending read of its thing */
+	store_postgres__fail_deferred(S, 1);
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_get(tx, "sn", "v", 0, &x), 0);
+	memset(&h, 0, sizeof(h));
+	CHECK(store_exec_pending(tx, "u", "", 1, first_exec, &h) >= 0);
+	CHECK_EQ_STR(h.thing_name, "u");
+	jd_exec_release(&h);
+	x.status = JD_EXEC_SUCCEEDED;
+	x.version++;
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	jd_exec_release(&x);
+	CHECK_EQ_INT(store_commit(tx), JD_EUNAVAIL);
+	store_postgres__fail_deferred(S, 0);
+	tx = begin(false);
+	CHECK_EQ_INT(store_exec_get(tx, "sn", "v", 0, &x), 0);
+	CHECK_EQ_INT(x.status, JD_EXEC_QUEUED);
+	jd_exec_release(&x);
+	check_counts(tx, "sn", "kept row");
+	commit(tx);
+}
+
+/*
+ * exec_get_job: the job and its execution in one operation, in a read and
+ * in a write transaction; either missing is JD_ENOTFOUND. On PostgreSQL's
+ * writer it is one statement and the row is kept as after exec_get: a
+ * refused change of it then fails the commit (it was deferred).
+ */
+static void
+get_job_case(bool write)
+{
+	struct store_tx *tx = begin(write);
+	struct jd_job j;
+	struct jd_exec x;
+
+	CHECK_EQ_INT(store_exec_get_job(tx, "gj", "t", 0, &j, &x), 0);
+	CHECK_EQ_STR(j.job_id, "gj");
+	CHECK_EQ_STR(j.document, "{}");
+	CHECK_EQ_INT(j.status, JD_JOB_IN_PROGRESS);
+	CHECK_EQ_STR(x.job_id, "gj");
+	CHECK_EQ_STR(x.thing_name, "t");
+	CHECK_EQ_INT(x.number, 2); /* 0: the latest */
+	CHECK_EQ_INT(x.status, JD_EXEC_QUEUED);
+	CHECK_EQ_INT(x.queued_ms, 7);
+	jd_job_release(&j);
+	jd_exec_release(&x);
+	CHECK_EQ_INT(store_exec_get_job(tx, "gj", "t", 1, &j, &x), 0);
+	CHECK_EQ_INT(x.number, 1);
+	CHECK_EQ_INT(x.status, JD_EXEC_SUCCEEDED);
+	jd_job_release(&j);
+	jd_exec_release(&x);
+	CHECK_EQ_INT(store_exec_get_job(tx, "gj", "t", 3, &j, &x), JD_ENOTFOUND);
+	CHECK_EQ_INT(store_exec_get_job(tx, "gj", "nobody", 0, &j, &x), JD_ENOTFOUND);
+	CHECK_EQ_INT(store_exec_get_job(tx, "nojob", "t", 0, &j, &x), JD_ENOTFOUND);
+	CHECK_EQ_INT(store_exec_get_job(tx, "gk", "t", 0, &j, &x), JD_ENOTFOUND); /* no job row */
+	if (write)
+		commit(tx);
+	else
+		store_rollback(tx);
+}
+
+TEST(t_exec_get_job)
+{
+	struct store_tx *tx;
+	struct jd_job j;
+	struct jd_exec x;
+
+	fresh();
+	tx = begin(true);
+	mk_job(tx, "gj", JD_JOB_IN_PROGRESS, JD_SEL_SNAPSHOT, NULL);
+	mk_exec(tx, "gj", "t", 1, JD_EXEC_SUCCEEDED, NULL, 5);
+	mk_exec(tx, "gj", "t", 2, JD_EXEC_QUEUED, NULL, 7);
+	mk_exec(tx, "gk", "t", 1, JD_EXEC_QUEUED, NULL, 8);
+	commit(tx);
+	get_job_case(false);
+	get_job_case(true);
+
+	/* the change after it, deferred on PostgreSQL */
+	store_postgres__fail_deferred(S, 1);
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_get_job(tx, "gj", "t", 0, &j, &x), 0);
+	x.status = JD_EXEC_IN_PROGRESS;
+	x.version++;
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	jd_job_release(&j);
+	jd_exec_release(&x);
+	if (strncmp(storekit_spec, "postgres", 8) == 0) {
+		CHECK_EQ_INT(store_commit(tx), JD_EUNAVAIL);
+		store_postgres__fail_deferred(S, 0);
+		tx = begin(false);
+		CHECK_EQ_INT(store_exec_get(tx, "gj", "t", 0, &x), 0);
+		CHECK_EQ_INT(x.status, JD_EXEC_QUEUED);
+		CHECK_EQ_INT(x.version, 1);
+		jd_exec_release(&x);
+		commit(tx);
+	} else {
+		commit(tx);
+	}
+	tx = begin(false);
+	check_counts(tx, "gj", "exec_get_job");
+	commit(tx);
+}
+
 /* ---- main --------------------------------------------------------------- */
 
 #include "cases_types.h"
@@ -3111,6 +3293,8 @@ main(int argc, char **argv)
 	RUN(t_group_change_after_read);
 	RUN(t_group_lazy_savepoints);
 	RUN(t_refused_change_after_read);
+	RUN(t_start_next_change);
+	RUN(t_exec_get_job);
 	RUN(t_reopen);
 	RUN(t_thing_type);
 	RUN(t_tags);

@@ -21,25 +21,32 @@
 #include "store/postgres/pg_int.h"
 #include "util/buf.h"
 
+/* The execution in EXEC_COLS from column k of row i */
+static void
+row_exec_at(const PGresult *r, int i, int k, struct jd_exec *x)
+{
+	memset(x, 0, sizeof(*x));
+	pg__cpy(r, i, k, x->job_id, sizeof(x->job_id));
+	pg__cpy(r, i, k + 1, x->thing_name, sizeof(x->thing_name));
+	x->number = pg__i64(r, i, k + 2);
+	x->seq = pg__i64(r, i, k + 3);
+	x->status = (int)pg__i64(r, i, k + 4);
+	x->force_canceled = pg__i64(r, i, k + 5) != 0;
+	pg__cpy(r, i, k + 6, x->namespace_id, sizeof(x->namespace_id));
+	x->details = pg__dup(r, i, k + 7);
+	x->queued_ms = pg__i64(r, i, k + 8);
+	x->started_ms = pg__i64(r, i, k + 9);
+	x->updated_ms = pg__i64(r, i, k + 10);
+	x->version = pg__i64(r, i, k + 11);
+	x->retry_attempt = pg__i64(r, i, k + 12);
+	x->inprogress_deadline = pg__i64(r, i, k + 13);
+	x->step_deadline = pg__i64(r, i, k + 14);
+}
+
 static void
 row_exec(const PGresult *r, int i, struct jd_exec *x)
 {
-	memset(x, 0, sizeof(*x));
-	pg__cpy(r, i, 0, x->job_id, sizeof(x->job_id));
-	pg__cpy(r, i, 1, x->thing_name, sizeof(x->thing_name));
-	x->number = pg__i64(r, i, 2);
-	x->seq = pg__i64(r, i, 3);
-	x->status = (int)pg__i64(r, i, 4);
-	x->force_canceled = pg__i64(r, i, 5) != 0;
-	pg__cpy(r, i, 6, x->namespace_id, sizeof(x->namespace_id));
-	x->details = pg__dup(r, i, 7);
-	x->queued_ms = pg__i64(r, i, 8);
-	x->started_ms = pg__i64(r, i, 9);
-	x->updated_ms = pg__i64(r, i, 10);
-	x->version = pg__i64(r, i, 11);
-	x->retry_attempt = pg__i64(r, i, 12);
-	x->inprogress_deadline = pg__i64(r, i, 13);
-	x->step_deadline = pg__i64(r, i, 14);
+	row_exec_at(r, i, 0, x);
 }
 
 static int
@@ -56,6 +63,20 @@ each_exec(PGresult *r, jd_exec_cb cb, void *arg)
 	}
 	PQclear(r);
 	return rc;
+}
+
+/* Keep row `row` of r, an execution's columns (EXEC_COLS) from column k
+ * with its job's active count after them (EXEC_GET_W, EXEC_PENDING_W: k 0;
+ * EXEC_GET_JOB_W: k 22), as the row read (PG_MEMO_ROW). */
+static void
+memo_row_set(struct conn *c, const PGresult *r, int row, int k)
+{
+	c->memo.kind = PG_MEMO_ROW;
+	c->memo.n = pg__i64(r, row, k + 15);
+	jd_strlcpy(c->memo.job_id, pg__val(r, row, k), sizeof(c->memo.job_id));
+	jd_strlcpy(c->memo.thing, pg__val(r, row, k + 1), sizeof(c->memo.thing));
+	c->memo.number = pg__i64(r, row, k + 2);
+	c->memo.status = (int)pg__i64(r, row, k + 4);
 }
 
 /* On the write connection, the row read is kept (PG_MEMO_ROW) with its
@@ -76,14 +97,39 @@ pg__exec_get(struct store_tx *tx, const char *job_id, const char *thing, int64_t
 		rc = JD_ENOTFOUND;
 	} else {
 		row_exec(r, 0, out);
-		if (c->base.write) {
-			c->memo.kind = PG_MEMO_ROW;
-			c->memo.n = pg__i64(r, 0, 15);
-			jd_strlcpy(c->memo.job_id, out->job_id, sizeof(c->memo.job_id));
-			jd_strlcpy(c->memo.thing, out->thing_name, sizeof(c->memo.thing));
-			c->memo.number = out->number;
-			c->memo.status = out->status;
-		}
+		if (c->base.write)
+			memo_row_set(c, r, 0, 0);
+	}
+	PQclear(r);
+	return rc;
+}
+
+/* On the writer, the job and the execution in one statement (the row kept
+ * as by pg__exec_get); elsewhere the two reads. */
+int
+pg__exec_get_job(struct store_tx *tx, const char *job_id, const char *thing, int64_t number,
+    struct jd_job *job, struct jd_exec *x)
+{
+	struct conn *c = pg__conn(tx);
+	PGresult *r;
+	int rc;
+
+	if (!c->base.write) {
+		if ((rc = pg__job_get(tx, job_id, job)) != 0)
+			return rc;
+		if ((rc = pg__exec_get(tx, job_id, thing, number, x)) != 0)
+			jd_job_release(job);
+		return rc;
+	}
+	rc = pg__exec(c, ST_EXEC_GET_JOB_W, &r, BINDS(B_TEXT(job_id), B_TEXT(thing), B_I64(number)));
+	if (rc != 0)
+		return rc;
+	if (PQntuples(r) < 1 || pg__val(r, 0, 22) == NULL) {
+		rc = JD_ENOTFOUND;
+	} else {
+		pg__row_job(r, 0, job);
+		row_exec_at(r, 0, 22, x);
+		memo_row_set(c, r, 0, 22);
 	}
 	PQclear(r);
 	return rc;
@@ -382,21 +428,29 @@ pg__exec_list_thing(struct store_tx *tx, const char *thing, const struct jd_exec
 
 /* A read between an exec_get and the change of its row (svc's "did the
  * pending list change?" on a thing) keeps the row's memo: it changes
- * nothing. */
+ * nothing. On the writer with no row kept, the head alone (limit 1: the one
+ * StartNextPendingJobExecution starts) is read with its job's active count
+ * and kept, so that its change is deferred as after an exec_get (group.c,
+ * "Deferred writes"): one round trip less, and the cheaper _DEFER form. */
 int
 pg__exec_pending(struct store_tx *tx, const char *thing, const char *namespace_id, int limit,
     jd_exec_cb cb, void *arg)
 {
 	struct conn *c = pg__conn(tx);
 	struct pg_memo keep = c->memo;
+	bool head = c->base.write && limit == 1 && keep.kind != PG_MEMO_ROW;
 	PGresult *r;
-	int rc = pg__exec(c, ST_EXEC_PENDING, &r,
-	    BINDS(B_TEXT(thing), B_NAME(namespace_id), B_LIMIT(limit)));
+	int rc = head ? pg__exec(c, ST_EXEC_PENDING_W, &r, BINDS(B_TEXT(thing), B_NAME(namespace_id))) :
+	                pg__exec(c, ST_EXEC_PENDING, &r,
+	                    BINDS(B_TEXT(thing), B_NAME(namespace_id), B_LIMIT(limit)));
 
 	if (rc != 0)
 		return rc;
-	if (keep.kind == PG_MEMO_ROW)
+	if (keep.kind == PG_MEMO_ROW) {
 		c->memo = keep;
+	} else if (head && PQntuples(r) > 0) {
+		memo_row_set(c, r, 0, 0);
+	}
 	return each_exec(r, cb, arg);
 }
 

@@ -51,6 +51,12 @@ row_job(const PGresult *r, int i, struct jd_job *j)
 	j->sched_due_ms = pg__val(r, i, 21) != NULL ? pg__i64(r, i, 21) : -1;
 }
 
+void
+pg__row_job(const PGresult *r, int i, struct jd_job *out)
+{
+	row_job(r, i, out);
+}
+
 static void
 row_template(const PGresult *r, int i, struct jd_template *t)
 {
@@ -98,11 +104,18 @@ each_template(PGresult *r, jd_template_cb cb, void *arg)
 int
 pg__job_get(struct store_tx *tx, const char *job_id, struct jd_job *out)
 {
+	struct conn *c = pg__conn(tx);
+	struct pg_memo keep = c->memo;
 	PGresult *r;
-	int rc = pg__exec(pg__conn(tx), ST_JOB_GET, &r, BINDS(B_TEXT(job_id)));
+	int rc = pg__exec(c, ST_JOB_GET, &r, BINDS(B_TEXT(job_id)));
 
 	if (rc != 0)
 		return rc;
+	/* a read keeps the row read before it (ops_exec.c, pg__exec_pending):
+	 * StartNextPendingJobExecution reads the job between its row and the
+	 * row's change */
+	if (keep.kind == PG_MEMO_ROW)
+		c->memo = keep;
 	if (PQntuples(r) < 1)
 		rc = JD_ENOTFOUND;
 	else

@@ -155,6 +155,8 @@ enum stmt {
 	ST_EXEC_GET_W,
 	ST_EXEC_UPDATE_DEFER,
 	ST_EXEC_DELETE_DEFER,
+	ST_EXEC_PENDING_W,
+	ST_EXEC_GET_JOB_W,
 	ST__COUNT
 };
 
@@ -524,6 +526,10 @@ int pg__member_list(struct store_tx *tx, const char *group, bool recursive, cons
     int limit, jd_name_cb cb, void *arg);
 
 int pg__job_get(struct store_tx *tx, const char *job_id, struct jd_job *out);
+/* A job row (JOB_COLS, from column 0) of r into *out. */
+void pg__row_job(const PGresult *r, int i, struct jd_job *out);
+int pg__exec_get_job(struct store_tx *tx, const char *job_id, const char *thing, int64_t number,
+    struct jd_job *job, struct jd_exec *x);
 int pg__job_get_counts(struct store_tx *tx, const char *job_id, struct jd_job *out,
     struct jd_counts *counts);
 int pg__job_status(struct store_tx *tx, const char *job_id, int *status, int *selection);

@@ -33,6 +33,12 @@
 	"targets, config, template_arn, force_canceled, reason_code, comment, "                  \
 	"inprogress_timeout_min, created_ms, updated_ms, completed_ms, rollout_next_ms, "        \
 	"rollout_notified, policy, sched_due_ms"
+/* JOB_COLS of jobs j */
+#define JOB_COLS_J                                                                              \
+	"j.job_id, j.seq, j.status, j.selection, j.namespace_id, j.document, j.document_source, " \
+	"j.description, j.targets, j.config, j.template_arn, j.force_canceled, j.reason_code, "   \
+	"j.comment, j.inprogress_timeout_min, j.created_ms, j.updated_ms, j.completed_ms, "       \
+	"j.rollout_next_ms, j.rollout_notified, j.policy, j.sched_due_ms"
 #define EXEC_COLS                                                                          \
 	"job_id, thing_name, number, seq, status, force_canceled, namespace_id, details, " \
 	"queued_ms, started_ms, updated_ms, version, retry_attempt, inprogress_deadline, " \
@@ -362,6 +368,25 @@ static const struct {
         " ORDER BY number DESC LIMIT 1"),
     STMT(EXEC_UPDATE_DEFER, EXEC_UPDATE_WITH ONE_ROW_OR_FAIL("upd")),
     STMT(EXEC_DELETE_DEFER, EXEC_DELETE_WITH ONE_ROW_OR_FAIL("del")),
+    /* EXEC_PENDING's head (StartNextPendingJobExecution) with its job's
+     * active count as column 15, as EXEC_GET_W: its change can be deferred */
+    STMT(EXEC_PENDING_W,
+        "SELECT p.*, (SELECT coalesce(sum(total), 0) FROM job_exec_counts c"
+        "  WHERE c.job_id = p.job_id AND c.status IN " SQL_EXEC_PENDING ") FROM ("
+        " SELECT " EXEC_COLS " FROM executions"
+        " WHERE thing_name = $1 AND namespace_id = $2 AND status IN " SQL_EXEC_PENDING
+        " AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.job_id = executions.job_id"
+        "  AND jobs.status IN (" SQL_JOB_DELETION_IN_PROGRESS ", " SQL_JOB_SCHEDULED "))"
+        " ORDER BY status DESC, queued_ms, seq LIMIT 1) p"),
+    /* job_get and EXEC_GET_W in one (UpdateJobExecution): the job's columns
+     * (0-21), then the execution's (22-36, NULL without one) and its job's
+     * active count (37) */
+    STMT(EXEC_GET_JOB_W,
+        "SELECT " JOB_COLS_J ", e.*, (SELECT coalesce(sum(total), 0) FROM job_exec_counts"
+        "  WHERE job_id = $1 AND status IN " SQL_EXEC_PENDING ") FROM jobs j"
+        " LEFT JOIN LATERAL (SELECT " EXEC_COLS " FROM executions"
+        "  WHERE job_id = $1 AND thing_name = $2 AND ($3::bigint = 0 OR number = $3)"
+        "  ORDER BY number DESC LIMIT 1) e ON true WHERE j.job_id = $1"),
 };
 
 #undef STMT
