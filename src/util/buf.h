@@ -99,7 +99,7 @@ void jw_time_ms(struct jw *w, int64_t ms);
 
 /* Keyed shortcuts (jw_kstr, jw_kint and jw_kbool are inline, below); the
  * *_opt forms write nothing for NULL / 0 / -1. */
-void jw_kstr_opt(struct jw *w, const char *k, const char *s); /* skip NULL or "" */
+void jw_kstr_opt(struct jw *w, const char *k, const char *s);    /* skip NULL or "" */
 void jw_kraw_opt(struct jw *w, const char *k, const char *json); /* skip NULL or "" */
 void jw_ktime_opt(struct jw *w, const char *k, int64_t ms);      /* skip 0 */
 /* Escape s as a JSON string into b (with quotes). */

@@ -121,8 +121,8 @@ pg__exec_get_job(struct store_tx *tx, const char *job_id, const char *thing, int
 			jd_job_release(job);
 		return rc;
 	}
-	rc = pg__exec(c, ST_EXEC_GET_JOB_W, &r, BINDS(B_TEXT(job_id), B_TEXT(thing), B_I64(number)));
-	if (rc != 0)
+	if ((rc = pg__exec(c, ST_EXEC_GET_JOB_W, &r,
+	         BINDS(B_TEXT(job_id), B_TEXT(thing), B_I64(number)))) != 0)
 		return rc;
 	if (PQntuples(r) < 1 || pg__val(r, 0, 22) == NULL) {
 		rc = JD_ENOTFOUND;
@@ -440,10 +440,13 @@ pg__exec_pending(struct store_tx *tx, const char *thing, const char *namespace_i
 	struct pg_memo keep = c->memo;
 	bool head = c->base.write && limit == 1 && keep.kind != PG_MEMO_ROW;
 	PGresult *r;
-	int rc = head ? pg__exec(c, ST_EXEC_PENDING_W, &r, BINDS(B_TEXT(thing), B_NAME(namespace_id))) :
-	                pg__exec(c, ST_EXEC_PENDING, &r,
-	                    BINDS(B_TEXT(thing), B_NAME(namespace_id), B_LIMIT(limit)));
+	int rc;
 
+	if (head)
+		rc = pg__exec(c, ST_EXEC_PENDING_W, &r, BINDS(B_TEXT(thing), B_NAME(namespace_id)));
+	else
+		rc = pg__exec(c, ST_EXEC_PENDING, &r,
+		    BINDS(B_TEXT(thing), B_NAME(namespace_id), B_LIMIT(limit)));
 	if (rc != 0)
 		return rc;
 	if (keep.kind == PG_MEMO_ROW) {

@@ -34,7 +34,7 @@
 	"inprogress_timeout_min, created_ms, updated_ms, completed_ms, rollout_next_ms, "        \
 	"rollout_notified, policy, sched_due_ms"
 /* JOB_COLS of jobs j */
-#define JOB_COLS_J                                                                              \
+#define JOB_COLS_J                                                                                \
 	"j.job_id, j.seq, j.status, j.selection, j.namespace_id, j.document, j.document_source, " \
 	"j.description, j.targets, j.config, j.template_arn, j.force_canceled, j.reason_code, "   \
 	"j.comment, j.inprogress_timeout_min, j.created_ms, j.updated_ms, j.completed_ms, "       \
