@@ -163,6 +163,37 @@ store_exec_get_job(struct store_tx *tx, const char *job_id, const char *thing, i
 	return rc;
 }
 
+struct head {
+	char *job;
+	int64_t *number;
+};
+
+static int
+head_row(void *arg, const struct jd_exec *x)
+{
+	struct head *h = arg;
+
+	jd_strlcpy(h->job, x->job_id, JD_JOB_ID_MAX + 1);
+	*h->number = x->number;
+	return 1;
+}
+
+int
+store_exec_pending_head(struct store_tx *tx, const char *thing, const char *namespace_id, char *job,
+    int64_t *number)
+{
+	const struct store_ops *ops = store__tx(tx)->ops;
+	struct head h = {job, number};
+	int rc;
+
+	job[0] = '\0';
+	*number = 0;
+	if (ops->read != NULL && ops->read->exec_pending_head != NULL)
+		return ops->read->exec_pending_head(tx, thing, namespace_id, job, number);
+	rc = ops->exec_pending(tx, thing, namespace_id, 1, head_row, &h);
+	return rc < 0 ? rc : 0;
+}
+
 int
 store_commit(struct store_tx *tx)
 {

@@ -34,6 +34,11 @@ struct store_read_ops {
 	 * or no such execution (*job and *x then hold nothing to release). */
 	int (*exec_get_job)(struct store_tx *tx, const char *job_id, const char *thing,
 	    int64_t number, struct jd_job *job, struct jd_exec *x);
+	/* The head of a thing's pending list in a namespace (as exec_pending
+	 * with limit 1): its job into job[JD_JOB_ID_MAX + 1] and its number,
+	 * or job "" when the list is empty. */
+	int (*exec_pending_head)(struct store_tx *tx, const char *thing, const char *namespace_id,
+	    char *job, int64_t *number);
 };
 
 /* store_read_ops.begin_one, or store_begin(s, false, out). */
@@ -46,5 +51,8 @@ int store_job_get_counts(struct store_tx *tx, const char *job_id, struct jd_job 
  * *job and *x hold nothing to release. */
 int store_exec_get_job(struct store_tx *tx, const char *job_id, const char *thing, int64_t number,
     struct jd_job *job, struct jd_exec *x);
+/* store_read_ops.exec_pending_head, or exec_pending with limit 1. */
+int store_exec_pending_head(struct store_tx *tx, const char *thing, const char *namespace_id,
+    char *job, int64_t *number);
 
 #endif

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "store/store.h"
+#include "store/store_read.h"
 #include "svc/svc.h"
 #include "util/buf.h"
 
@@ -206,25 +207,11 @@ struct head {
 };
 
 static int
-head_cb(void *arg, const struct jd_exec *x)
-{
-	struct head *h = arg;
-
-	h->found = true;
-	jd_strlcpy(h->job, x->job_id, sizeof(h->job));
-	h->num = x->number;
-	return 1;
-}
-
-static int
 read_head(struct store_tx *tx, const char *thing, const char *ns, struct head *h)
 {
-	int rc;
+	int rc = store_exec_pending_head(tx, thing, ns, h->job, &h->num);
 
-	h->found = false;
-	h->job[0] = '\0';
-	h->num = 0;
-	rc = store_exec_pending(tx, thing, ns, 1, head_cb, h);
+	h->found = rc == 0 && h->job[0] != '\0';
 	return rc < 0 ? rc : 0;
 }
 

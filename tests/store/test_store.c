@@ -3243,6 +3243,80 @@ TEST(t_exec_get_job)
 	commit(tx);
 }
 
+/*
+ * exec_pending_head: the head of a thing's pending list, as exec_pending
+ * with limit 1 finds it. PostgreSQL's writer keeps the head a read of the
+ * member found (exec_get_job, exec_pending) until the member writes: what it
+ * answers after a change is the head after it, never the one before.
+ */
+static void
+head_is(struct store_tx *tx, const char *thing, const char *ns, const char *job, int64_t number)
+{
+	char j[JD_JOB_ID_MAX + 1];
+	int64_t n = -1;
+
+	CHECK_EQ_INT(store_exec_pending_head(tx, thing, ns, j, &n), 0);
+	CHECK_EQ_STR(j, job);
+	CHECK_EQ_INT(n, number);
+}
+
+TEST(t_exec_pending_head)
+{
+	struct store_tx *tx;
+	struct jd_job j;
+	struct jd_exec x, y;
+
+	fresh();
+	tx = begin(true);
+	mk_job(tx, "ph1", JD_JOB_IN_PROGRESS, JD_SEL_SNAPSHOT, NULL);
+	mk_job(tx, "ph2", JD_JOB_IN_PROGRESS, JD_SEL_SNAPSHOT, NULL);
+	mk_exec(tx, "ph1", "p", 1, JD_EXEC_QUEUED, NULL, 1);
+	mk_exec(tx, "ph2", "p", 1, JD_EXEC_QUEUED, NULL, 2);
+	mk_exec(tx, "ph1", "q", 1, JD_EXEC_QUEUED, "ns1", 1);
+	commit(tx);
+	tx = begin(false);
+	head_is(tx, "p", "", "ph1", 1);
+	head_is(tx, "q", "ns1", "ph1", 1);
+	head_is(tx, "q", "", "", 0);
+	head_is(tx, "nobody", "", "", 0);
+	commit(tx);
+
+	/* UpdateJobExecution's shape: the head before, the change, the head after */
+	tx = begin(true);
+	head_is(tx, "q", "ns1", "ph1", 1); /* another thing's head */
+	CHECK_EQ_INT(store_exec_get_job(tx, "ph1", "p", 0, &j, &x), 0);
+	head_is(tx, "p", "", "ph1", 1);
+	x.status = JD_EXEC_SUCCEEDED;
+	x.version++;
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	head_is(tx, "p", "", "ph2", 1);
+	jd_job_release(&j);
+	jd_exec_release(&x);
+	commit(tx);
+
+	/* StartNext's shape: the head read, started, still the head */
+	tx = begin(true);
+	memset(&y, 0, sizeof(y));
+	CHECK(store_exec_pending(tx, "p", "", 1, first_exec, &y) >= 0);
+	CHECK_EQ_STR(y.job_id, "ph2");
+	head_is(tx, "p", "", "ph2", 1);
+	y.status = JD_EXEC_IN_PROGRESS;
+	y.version++;
+	CHECK_EQ_INT(store_exec_update(tx, &y), 0);
+	head_is(tx, "p", "", "ph2", 1);
+	y.status = JD_EXEC_CANCELED;
+	y.version++;
+	CHECK_EQ_INT(store_exec_update(tx, &y), 0);
+	head_is(tx, "p", "", "", 0);
+	jd_exec_release(&y);
+	store_rollback(tx);
+	tx = begin(false);
+	head_is(tx, "p", "", "ph2", 1); /* rolled back */
+	check_counts(tx, "ph1", "pending head");
+	check_counts(tx, "ph2", "pending head");
+	commit(tx);
+}
+
 /* ---- main --------------------------------------------------------------- */
 
 #include "cases_types.h"
@@ -3295,6 +3369,7 @@ main(int argc, char **argv)
 	RUN(t_refused_change_after_read);
 	RUN(t_start_next_change);
 	RUN(t_exec_get_job);
+	RUN(t_exec_pending_head);
 	RUN(t_reopen);
 	RUN(t_thing_type);
 	RUN(t_tags);

@@ -78,6 +78,7 @@ conn_disconnect(struct conn *c)
 	c->in_tx = false;
 	c->pending = 0;
 	c->memo.kind = PG_MEMO_NONE;
+	c->head.valid = false;
 	memset(c->prepared, 0, sizeof(c->prepared));
 }
 

@@ -301,6 +301,7 @@ pg__group_begin(struct pg_group *g, struct conn **out)
 	c->sent = false;
 	c->defer.own = false;
 	c->memo.kind = PG_MEMO_NONE;
+	c->head.valid = false;
 	*out = c;
 	return 0;
 }
@@ -425,6 +426,7 @@ pg__defer(struct conn *c, enum stmt id, const struct bind *b, int n)
 	d->id = (int)id;
 	d->n = n;
 	d->own = true;
+	c->head.valid = false; /* the write may change the head */
 	d->fail = false;
 	if (atomic_load(&c->test_fail_defer) > 0) {
 		/* test hook (pg_test.h): the write fails as the _DEFER form does

@@ -104,8 +104,24 @@ pg__exec_get(struct store_tx *tx, const char *job_id, const char *thing, int64_t
 	return rc;
 }
 
+/* Keep the head of thing's pending list in ns as read: its job and number
+ * in columns kj and kn of r's row 0, or none (no row, or a NULL job) */
+static void
+head_set(struct conn *c, const char *thing, const char *ns, const PGresult *r, int kj, int kn)
+{
+	const char *job = PQntuples(r) > 0 ? pg__val(r, 0, kj) : NULL;
+
+	c->head.valid = true;
+	c->head.found = job != NULL;
+	jd_strlcpy(c->head.thing, thing, sizeof(c->head.thing));
+	jd_strlcpy(c->head.ns, ns, sizeof(c->head.ns));
+	jd_strlcpy(c->head.job, job != NULL ? job : "", sizeof(c->head.job));
+	c->head.number = job != NULL ? pg__i64(r, 0, kn) : 0;
+}
+
 /* On the writer, the job and the execution in one statement (the row kept
- * as by pg__exec_get); elsewhere the two reads. */
+ * as by pg__exec_get, and the thing's pending head as by
+ * pg__exec_pending_head); elsewhere the two reads. */
 int
 pg__exec_get_job(struct store_tx *tx, const char *job_id, const char *thing, int64_t number,
     struct jd_job *job, struct jd_exec *x)
@@ -130,6 +146,7 @@ pg__exec_get_job(struct store_tx *tx, const char *job_id, const char *thing, int
 		pg__row_job(r, 0, job);
 		row_exec_at(r, 0, 22, x);
 		memo_row_set(c, r, 0, 22);
+		head_set(c, thing, x->namespace_id, r, 38, 39);
 	}
 	PQclear(r);
 	return rc;
@@ -454,7 +471,51 @@ pg__exec_pending(struct store_tx *tx, const char *thing, const char *namespace_i
 	} else if (head && PQntuples(r) > 0) {
 		memo_row_set(c, r, 0, 0);
 	}
+	if (c->base.write && limit == 1)
+		head_set(c, thing, namespace_id != NULL ? namespace_id : "", r, 0, 2);
 	return each_exec(r, cb, arg);
+}
+
+struct head_out {
+	char *job;
+	int64_t *number;
+};
+
+static int
+head_row(void *arg, const struct jd_exec *x)
+{
+	struct head_out *h = arg;
+
+	jd_strlcpy(h->job, x->job_id, JD_JOB_ID_MAX + 1);
+	*h->number = x->number;
+	return 1;
+}
+
+/* The head as a read of this write transaction's member found it, if it has
+ * not written since (its deferred change clears it: group.c); else read. So
+ * the "head before" of a notification (svc/notify.c) costs no round trip
+ * after StartNextPendingJobExecution's or UpdateJobExecution's read. */
+int
+pg__exec_pending_head(struct store_tx *tx, const char *thing, const char *namespace_id, char *job,
+    int64_t *number)
+{
+	struct conn *c = pg__conn(tx);
+	const char *ns = namespace_id != NULL ? namespace_id : "";
+	struct head_out h = {job, number};
+	int rc;
+
+	job[0] = '\0';
+	*number = 0;
+	if (c->base.write && c->head.valid && strcmp(c->head.thing, thing) == 0 &&
+	    strcmp(c->head.ns, ns) == 0) {
+		if (c->head.found) {
+			jd_strlcpy(job, c->head.job, JD_JOB_ID_MAX + 1);
+			*number = c->head.number;
+		}
+		return 0;
+	}
+	rc = pg__exec_pending(tx, thing, ns, 1, head_row, &h);
+	return rc < 0 ? rc : 0;
 }
 
 int

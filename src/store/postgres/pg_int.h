@@ -240,8 +240,17 @@ struct conn {
 	bool in_tx;                /* the prefix has run: a transaction is open */
 	bool one;                  /* a one-operation read: no BEGIN (above) */
 	struct pg_memo memo;       /* (above) */
-	int nstmt;                 /* statements run in this transaction */
-	int pending;               /* pipeline syncs sent whose results are unread */
+	/* the writer: the head of a thing's pending list as a read of this
+	 * member found it, until it writes (ops_exec.c, pg__exec_pending_head) */
+	struct {
+		bool valid, found;
+		char thing[JD_THING_NAME_MAX + 1];
+		char ns[JD_NAMESPACE_MAX + 1];
+		char job[JD_JOB_ID_MAX + 1];
+		int64_t number;
+	} head;
+	int nstmt;   /* statements run in this transaction */
+	int pending; /* pipeline syncs sent whose results are unread */
 	int nprefix;
 	const char *prefix[PG_PREFIX_MAX]; /* SQL (outliving the tx) for the next statement */
 	bool prepared[ST__COUNT];
@@ -530,6 +539,8 @@ int pg__job_get(struct store_tx *tx, const char *job_id, struct jd_job *out);
 void pg__row_job(const PGresult *r, int i, struct jd_job *out);
 int pg__exec_get_job(struct store_tx *tx, const char *job_id, const char *thing, int64_t number,
     struct jd_job *job, struct jd_exec *x);
+int pg__exec_pending_head(struct store_tx *tx, const char *thing, const char *namespace_id,
+    char *job, int64_t *number);
 int pg__job_get_counts(struct store_tx *tx, const char *job_id, struct jd_job *out,
     struct jd_counts *counts);
 int pg__job_status(struct store_tx *tx, const char *job_id, int *status, int *selection);

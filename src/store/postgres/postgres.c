@@ -46,6 +46,7 @@ static const struct store_read_ops read_ops = {
     .begin_one = pg__begin_one,
     .job_get_counts = pg__job_get_counts,
     .exec_get_job = pg__exec_get_job,
+    .exec_pending_head = pg__exec_pending_head,
 };
 
 const struct store_ops store_postgres_ops = {

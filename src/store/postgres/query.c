@@ -91,6 +91,8 @@ pipeline(struct conn *c, int id, int n, const char *const *vals, const int *lens
 	if (out != NULL)
 		*out = NULL;
 	c->memo.kind = PG_MEMO_NONE; /* the server is about to change */
+	if (id < 0 || !pg__stmt_reads((enum stmt)id))
+		c->head.valid = false; /* it may change the head */
 	if (c->db == NULL)
 		return JD_EUNAVAIL;
 	if (id >= 0)
@@ -209,6 +211,7 @@ pg__ready(struct conn *c)
 	int rc = 0;
 
 	c->memo.kind = PG_MEMO_NONE; /* a direct libpq call follows */
+	c->head.valid = false;
 	if (c->batch != NULL) {
 		/* a one-operation read has no connection of its own to call */
 		log_error("store postgres: a one-operation read made a direct libpq call");

@@ -379,14 +379,24 @@ static const struct {
         "  AND jobs.status IN (" SQL_JOB_DELETION_IN_PROGRESS ", " SQL_JOB_SCHEDULED "))"
         " ORDER BY status DESC, queued_ms, seq LIMIT 1) p"),
     /* job_get and EXEC_GET_W in one (UpdateJobExecution): the job's columns
-     * (0-21), then the execution's (22-36, NULL without one) and its job's
-     * active count (37) */
+     * (0-21), then the execution's (22-36, NULL without one), its job's
+     * active count (37) and its thing's pending head (38, 39) */
     STMT(EXEC_GET_JOB_W,
         "SELECT " JOB_COLS_J ", e.*, (SELECT coalesce(sum(total), 0) FROM job_exec_counts"
-        "  WHERE job_id = $1 AND status IN " SQL_EXEC_PENDING ") FROM jobs j"
+        "  WHERE job_id = $1 AND status IN " SQL_EXEC_PENDING "), hd.job_id, hd.number"
+        " FROM jobs j"
         " LEFT JOIN LATERAL (SELECT " EXEC_COLS " FROM executions"
         "  WHERE job_id = $1 AND thing_name = $2 AND ($3::bigint = 0 OR number = $3)"
-        "  ORDER BY number DESC LIMIT 1) e ON true WHERE j.job_id = $1"),
+        "  ORDER BY number DESC LIMIT 1) e ON true"
+        /* the head of the thing's pending list in the execution's
+         * namespace, as EXEC_PENDING finds it (columns 38, 39) */
+        " LEFT JOIN LATERAL (SELECT h.job_id, h.number FROM executions h"
+        "  WHERE h.thing_name = $2 AND h.namespace_id = e.namespace_id"
+        "  AND h.status IN " SQL_EXEC_PENDING
+        "  AND NOT EXISTS (SELECT 1 FROM jobs k WHERE k.job_id = h.job_id"
+        "   AND k.status IN (" SQL_JOB_DELETION_IN_PROGRESS ", " SQL_JOB_SCHEDULED "))"
+        "  ORDER BY h.status DESC, h.queued_ms, h.seq LIMIT 1) hd ON true"
+        " WHERE j.job_id = $1"),
 };
 
 #undef STMT
