@@ -179,19 +179,27 @@ head_row(void *arg, const struct jd_exec *x)
 }
 
 int
-store_exec_pending_head(struct store_tx *tx, const char *thing, const char *namespace_id, char *job,
-    int64_t *number)
+store_exec_pending_head_read(struct store_tx *tx, const char *thing, const char *namespace_id,
+    char *job, int64_t *number)
 {
-	const struct store_ops *ops = store__tx(tx)->ops;
 	struct head h = {job, number};
 	int rc;
 
 	job[0] = '\0';
 	*number = 0;
+	rc = store__tx(tx)->ops->exec_pending(tx, thing, namespace_id, 1, head_row, &h);
+	return rc < 0 ? rc : 0;
+}
+
+int
+store_exec_pending_head(struct store_tx *tx, const char *thing, const char *namespace_id, char *job,
+    int64_t *number)
+{
+	const struct store_ops *ops = store__tx(tx)->ops;
+
 	if (ops->read != NULL && ops->read->exec_pending_head != NULL)
 		return ops->read->exec_pending_head(tx, thing, namespace_id, job, number);
-	rc = ops->exec_pending(tx, thing, namespace_id, 1, head_row, &h);
-	return rc < 0 ? rc : 0;
+	return store_exec_pending_head_read(tx, thing, namespace_id, job, number);
 }
 
 int

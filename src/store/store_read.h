@@ -51,8 +51,12 @@ int store_job_get_counts(struct store_tx *tx, const char *job_id, struct jd_job 
  * *job and *x hold nothing to release. */
 int store_exec_get_job(struct store_tx *tx, const char *job_id, const char *thing, int64_t number,
     struct jd_job *job, struct jd_exec *x);
-/* store_read_ops.exec_pending_head, or exec_pending with limit 1. */
+/* store_read_ops.exec_pending_head, or store_exec_pending_head_read. */
 int store_exec_pending_head(struct store_tx *tx, const char *thing, const char *namespace_id,
+    char *job, int64_t *number);
+/* The head read with exec_pending (limit 1): a backend's own
+ * exec_pending_head calls it when it has no better answer. */
+int store_exec_pending_head_read(struct store_tx *tx, const char *thing, const char *namespace_id,
     char *job, int64_t *number);
 
 #endif

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "store/postgres/pg_int.h"
+#include "store/store_read.h"
 #include "util/buf.h"
 
 /* The execution in EXEC_COLS from column k of row i */
@@ -476,21 +477,6 @@ pg__exec_pending(struct store_tx *tx, const char *thing, const char *namespace_i
 	return each_exec(r, cb, arg);
 }
 
-struct head_out {
-	char *job;
-	int64_t *number;
-};
-
-static int
-head_row(void *arg, const struct jd_exec *x)
-{
-	struct head_out *h = arg;
-
-	jd_strlcpy(h->job, x->job_id, JD_JOB_ID_MAX + 1);
-	*h->number = x->number;
-	return 1;
-}
-
 /* The head as a read of this write transaction's member found it, if it has
  * not written since (its deferred change clears it: group.c); else read. So
  * the "head before" of a notification (svc/notify.c) costs no round trip
@@ -501,21 +487,13 @@ pg__exec_pending_head(struct store_tx *tx, const char *thing, const char *namesp
 {
 	struct conn *c = pg__conn(tx);
 	const char *ns = namespace_id != NULL ? namespace_id : "";
-	struct head_out h = {job, number};
-	int rc;
 
-	job[0] = '\0';
-	*number = 0;
-	if (c->base.write && c->head.valid && strcmp(c->head.thing, thing) == 0 &&
-	    strcmp(c->head.ns, ns) == 0) {
-		if (c->head.found) {
-			jd_strlcpy(job, c->head.job, JD_JOB_ID_MAX + 1);
-			*number = c->head.number;
-		}
-		return 0;
-	}
-	rc = pg__exec_pending(tx, thing, ns, 1, head_row, &h);
-	return rc < 0 ? rc : 0;
+	if (!c->base.write || !c->head.valid || strcmp(c->head.thing, thing) != 0 ||
+	    strcmp(c->head.ns, ns) != 0)
+		return store_exec_pending_head_read(tx, thing, ns, job, number); /* keeps it */
+	jd_strlcpy(job, c->head.found ? c->head.job : "", JD_JOB_ID_MAX + 1);
+	*number = c->head.found ? c->head.number : 0;
+	return 0;
 }
 
 int
