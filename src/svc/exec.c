@@ -231,7 +231,14 @@ take_head(void *arg, const struct jd_exec *x)
 	return 1;
 }
 
-/* The job of an execution, as the device may see it: a job being deleted is gone. */
+/* A job as a device may see it: one being deleted is gone. */
+static bool
+device_sees(const struct jd_job *j)
+{
+	return j->status != JD_JOB_DELETION_IN_PROGRESS;
+}
+
+/* The job of an execution, as the device may see it (device_sees). */
 static int
 device_job(struct store_tx *tx, const char *job_id, struct jd_job *j)
 {
@@ -239,7 +246,7 @@ device_job(struct store_tx *tx, const char *job_id, struct jd_job *j)
 
 	memset(j, 0, sizeof(*j));
 	rc = store_job_get(tx, job_id, j);
-	if (rc == 0 && j->status == JD_JOB_DELETION_IN_PROGRESS) {
+	if (rc == 0 && !device_sees(j)) {
 		jd_job_release(j);
 		return JD_ENOTFOUND;
 	}
@@ -375,13 +382,8 @@ svc_dev_update(struct svc *s, const char *thing, const char *job_id,
 	 * "Deferred writes"); either missing, or the job being deleted, is the
 	 * same answer */
 	rc = store_exec_get_job(t.tx, job_id, thing, in->number, &j, &x);
-	if (rc == 0 && j.status == JD_JOB_DELETION_IN_PROGRESS) {
-		jd_job_release(&j);
-		jd_exec_release(&x);
-		memset(&j, 0, sizeof(j));
-		memset(&x, 0, sizeof(x));
-		rc = JD_ENOTFOUND;
-	}
+	if (rc == 0 && !device_sees(&j))
+		rc = JD_ENOTFOUND; /* j and x are released at `fail` */
 	if (rc == JD_ENOTFOUND) {
 		rc = exec_not_found(job_id, thing, e);
 		goto fail;

@@ -68,7 +68,7 @@ each_exec(PGresult *r, jd_exec_cb cb, void *arg)
 
 /* Keep row `row` of r, an execution's columns (EXEC_COLS) from column k
  * with its job's active count after them (EXEC_GET_W, EXEC_PENDING_W: k 0;
- * EXEC_GET_JOB_W: k 22), as the row read (PG_MEMO_ROW). */
+ * EXEC_GET_JOB: k 22), as the row read (PG_MEMO_ROW). */
 static void
 memo_row_set(struct conn *c, const PGresult *r, int row, int k)
 {
@@ -120,9 +120,9 @@ head_set(struct conn *c, const char *thing, const char *ns, const PGresult *r, i
 	c->head.number = job != NULL ? pg__i64(r, 0, kn) : 0;
 }
 
-/* On the writer, the job and the execution in one statement (the row kept
- * as by pg__exec_get, and the thing's pending head as by
- * pg__exec_pending_head); elsewhere the two reads. */
+/* The job and the execution in one statement; on the writer the row is
+ * kept as by pg__exec_get, and the thing's pending head as by
+ * pg__exec_pending_head. */
 int
 pg__exec_get_job(struct store_tx *tx, const char *job_id, const char *thing, int64_t number,
     struct jd_job *job, struct jd_exec *x)
@@ -131,14 +131,7 @@ pg__exec_get_job(struct store_tx *tx, const char *job_id, const char *thing, int
 	PGresult *r;
 	int rc;
 
-	if (!c->base.write) {
-		if ((rc = pg__job_get(tx, job_id, job)) != 0)
-			return rc;
-		if ((rc = pg__exec_get(tx, job_id, thing, number, x)) != 0)
-			jd_job_release(job);
-		return rc;
-	}
-	if ((rc = pg__exec(c, ST_EXEC_GET_JOB_W, &r,
+	if ((rc = pg__exec(c, ST_EXEC_GET_JOB, &r,
 	         BINDS(B_TEXT(job_id), B_TEXT(thing), B_I64(number)))) != 0)
 		return rc;
 	if (PQntuples(r) < 1 || pg__val(r, 0, 22) == NULL) {
@@ -146,8 +139,10 @@ pg__exec_get_job(struct store_tx *tx, const char *job_id, const char *thing, int
 	} else {
 		pg__row_job(r, 0, job);
 		row_exec_at(r, 0, 22, x);
-		memo_row_set(c, r, 0, 22);
-		head_set(c, thing, x->namespace_id, r, 38, 39);
+		if (c->base.write) {
+			memo_row_set(c, r, 0, 22);
+			head_set(c, thing, x->namespace_id, r, 38, 39);
+		}
 	}
 	PQclear(r);
 	return rc;
@@ -456,11 +451,11 @@ pg__exec_pending(struct store_tx *tx, const char *thing, const char *namespace_i
 {
 	struct conn *c = pg__conn(tx);
 	struct pg_memo keep = c->memo;
-	bool head = c->base.write && limit == 1 && keep.kind != PG_MEMO_ROW;
+	bool counted = c->base.write && limit == 1 && keep.kind != PG_MEMO_ROW;
 	PGresult *r;
 	int rc;
 
-	if (head)
+	if (counted)
 		rc = pg__exec(c, ST_EXEC_PENDING_W, &r, BINDS(B_TEXT(thing), B_NAME(namespace_id)));
 	else
 		rc = pg__exec(c, ST_EXEC_PENDING, &r,
@@ -469,7 +464,7 @@ pg__exec_pending(struct store_tx *tx, const char *thing, const char *namespace_i
 		return rc;
 	if (keep.kind == PG_MEMO_ROW) {
 		c->memo = keep;
-	} else if (head && PQntuples(r) > 0) {
+	} else if (counted && PQntuples(r) > 0) {
 		memo_row_set(c, r, 0, 0);
 	}
 	if (c->base.write && limit == 1)

@@ -39,6 +39,15 @@
 	"j.description, j.targets, j.config, j.template_arn, j.force_canceled, j.reason_code, "   \
 	"j.comment, j.inprogress_timeout_min, j.created_ms, j.updated_ms, j.completed_ms, "       \
 	"j.rollout_next_ms, j.rollout_notified, j.policy, j.sched_due_ms"
+/* FROM and the rest of a thing's pending list in a namespace, head first, as
+ * alias t: EXEC_PENDING, and the heads EXEC_PENDING_W and EXEC_GET_JOB read
+ * (the very head EXEC_PENDING finds: ops_exec.c, pg__exec_pending_head) */
+#define PENDING_OF(t, thing, ns)                                                                 \
+	" FROM executions " t " WHERE " t ".thing_name = " thing " AND " t ".namespace_id = " ns \
+	" AND " t ".status IN " SQL_EXEC_PENDING " AND NOT EXISTS (SELECT 1 FROM jobs k"         \
+	"  WHERE k.job_id = " t ".job_id AND k.status IN (" SQL_JOB_DELETION_IN_PROGRESS         \
+	", " SQL_JOB_SCHEDULED "))"                                                              \
+	" ORDER BY " t ".status DESC, " t ".queued_ms, " t ".seq"
 #define EXEC_COLS                                                                          \
 	"job_id, thing_name, number, seq, status, force_canceled, namespace_id, details, " \
 	"queued_ms, started_ms, updated_ms, version, retry_attempt, inprogress_deadline, " \
@@ -283,12 +292,7 @@ static const struct {
                   " ORDER BY seq DESC LIMIT $6"),
     /* IN_PROGRESS (1) before QUEUED (0), each by queued_ms, seq; executions
      * of a job being deleted or not yet started are not pending */
-    STMT(EXEC_PENDING,
-        "SELECT " EXEC_COLS " FROM executions"
-        " WHERE thing_name = $1 AND namespace_id = $2 AND status IN " SQL_EXEC_PENDING
-        " AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.job_id = executions.job_id"
-        "  AND jobs.status IN (" SQL_JOB_DELETION_IN_PROGRESS ", " SQL_JOB_SCHEDULED "))"
-        " ORDER BY status DESC, queued_ms, seq LIMIT $3"),
+    STMT(EXEC_PENDING, "SELECT " EXEC_COLS PENDING_OF("x", "$1", "$2") " LIMIT $3"),
     STMT(EXEC_PENDING_JOB,
         "SELECT " EXEC_COLS " FROM executions"
         " WHERE job_id = $1 AND status IN " SQL_EXEC_PENDING),
@@ -373,30 +377,21 @@ static const struct {
     STMT(EXEC_PENDING_W,
         "SELECT p.*, (SELECT coalesce(sum(total), 0) FROM job_exec_counts c"
         "  WHERE c.job_id = p.job_id AND c.status IN " SQL_EXEC_PENDING ") FROM ("
-        " SELECT " EXEC_COLS " FROM executions"
-        " WHERE thing_name = $1 AND namespace_id = $2 AND status IN " SQL_EXEC_PENDING
-        " AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.job_id = executions.job_id"
-        "  AND jobs.status IN (" SQL_JOB_DELETION_IN_PROGRESS ", " SQL_JOB_SCHEDULED "))"
-        " ORDER BY status DESC, queued_ms, seq LIMIT 1) p"),
-    /* job_get and EXEC_GET_W in one (UpdateJobExecution): the job's columns
-     * (0-21), then the execution's (22-36, NULL without one), its job's
-     * active count (37) and its thing's pending head (38, 39) */
-    STMT(EXEC_GET_JOB_W,
+        " SELECT " EXEC_COLS PENDING_OF("x", "$1", "$2") " LIMIT 1) p"),
+    /* job_get and EXEC_GET_W in one (UpdateJobExecution; on any
+     * connection): the job's columns (0-21), then the execution's (22-36,
+     * NULL without one), its job's active count (37) and its thing's pending
+     * head in its namespace (38, 39) */
+    STMT(EXEC_GET_JOB,
         "SELECT " JOB_COLS_J ", e.*, (SELECT coalesce(sum(total), 0) FROM job_exec_counts"
         "  WHERE job_id = $1 AND status IN " SQL_EXEC_PENDING "), hd.job_id, hd.number"
         " FROM jobs j"
         " LEFT JOIN LATERAL (SELECT " EXEC_COLS " FROM executions"
         "  WHERE job_id = $1 AND thing_name = $2 AND ($3::bigint = 0 OR number = $3)"
         "  ORDER BY number DESC LIMIT 1) e ON true"
-        /* the head of the thing's pending list in the execution's
-         * namespace, as EXEC_PENDING finds it (columns 38, 39) */
-        " LEFT JOIN LATERAL (SELECT h.job_id, h.number FROM executions h"
-        "  WHERE h.thing_name = $2 AND h.namespace_id = e.namespace_id"
-        "  AND h.status IN " SQL_EXEC_PENDING
-        "  AND NOT EXISTS (SELECT 1 FROM jobs k WHERE k.job_id = h.job_id"
-        "   AND k.status IN (" SQL_JOB_DELETION_IN_PROGRESS ", " SQL_JOB_SCHEDULED "))"
-        "  ORDER BY h.status DESC, h.queued_ms, h.seq LIMIT 1) hd ON true"
-        " WHERE j.job_id = $1"),
+        " LEFT JOIN LATERAL (SELECT h.job_id, h.number" PENDING_OF("h", "$2",
+            "e.namespace_id") " LIMIT 1) hd ON true"
+                              " WHERE j.job_id = $1"),
 };
 
 #undef STMT
