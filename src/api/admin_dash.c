@@ -450,8 +450,8 @@ admin_h_dash_execs(struct admin_req *q)
 			    &r, &more, &e);
 		more = false;
 	} else {
-		rc = svc_exec_list_job(q->a->svc, id, st, after, after_n, limit, exec_row, &r,
-		    &more, &e);
+		rc = svc_exec_list_job(q->a->svc, id, st, after, after_n, limit, false, exec_row,
+		    &r, &more, &e);
 	}
 	snprintf(tok, sizeof(tok), "%lld:%s", (long long)r.last_number, r.last_thing);
 	page_end(q, &w, &e, rc, more, tok);

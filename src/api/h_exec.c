@@ -92,7 +92,7 @@ api_h_list_exec_job(struct api_req *r)
 		return;
 	c.w = &w;
 	c.shape = api_shape(r);
-	if (svc_exec_list_job(r->api->svc, r->label[0], status, cur.key, cur.num, limit,
+	if (svc_exec_list_job(r->api->svc, r->label[0], status, cur.key, cur.num, limit, true,
 	        exec_job_row, &c, &more, &r->err) != 0) {
 		api_fail_err(r, r->err.code);
 		return;

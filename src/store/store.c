@@ -163,6 +163,19 @@ store_exec_get_job(struct store_tx *tx, const char *job_id, const char *thing, i
 	return rc;
 }
 
+int
+store_exec_list_job_summary(struct store_tx *tx, const char *job_id, int status,
+    const char *after_thing, int64_t after_number, int limit, jd_exec_cb cb, void *arg)
+{
+	const struct store_ops *ops = store__tx(tx)->ops;
+
+	assert(cb != NULL);
+	if (ops->read != NULL && ops->read->exec_list_job_summary != NULL)
+		return ops->read->exec_list_job_summary(tx, job_id, status, after_thing,
+		    after_number, limit, cb, arg);
+	return ops->exec_list_job(tx, job_id, status, after_thing, after_number, limit, cb, arg);
+}
+
 struct head {
 	char *job;
 	int64_t *number;

@@ -39,6 +39,13 @@ struct store_read_ops {
 	 * or job "" when the list is empty. */
 	int (*exec_pending_head)(struct store_tx *tx, const char *thing, const char *namespace_id,
 	    char *job, int64_t *number);
+	/* A page of a job's executions as exec_list_job (same rows, same
+	 * order), each with only what ListJobExecutionsForJob answers:
+	 * job_id, thing_name, number, status, queued_ms, started_ms,
+	 * updated_ms and retry_attempt; the rest is zero (details NULL). A
+	 * page of 50 then carries half the columns (issue 10, round 11). */
+	int (*exec_list_job_summary)(struct store_tx *tx, const char *job_id, int status,
+	    const char *after_thing, int64_t after_number, int limit, jd_exec_cb cb, void *arg);
 };
 
 /* store_read_ops.begin_one, or store_begin(s, false, out). */
@@ -54,6 +61,9 @@ int store_exec_get_job(struct store_tx *tx, const char *job_id, const char *thin
 /* store_read_ops.exec_pending_head, or store_exec_pending_head_read. */
 int store_exec_pending_head(struct store_tx *tx, const char *thing, const char *namespace_id,
     char *job, int64_t *number);
+/* store_read_ops.exec_list_job_summary, or exec_list_job (whole rows). */
+int store_exec_list_job_summary(struct store_tx *tx, const char *job_id, int status,
+    const char *after_thing, int64_t after_number, int limit, jd_exec_cb cb, void *arg);
 /* The head read with exec_pending (limit 1): a backend's own
  * exec_pending_head calls it when it has no better answer. */
 int store_exec_pending_head_read(struct store_tx *tx, const char *thing, const char *namespace_id,

@@ -73,8 +73,11 @@ exec_page(void *arg, const struct jd_exec *x)
 
 int
 svc_exec_list_job(struct svc *s, const char *job_id, int status, const char *after_thing,
-    int64_t after_number, int limit, jd_exec_cb cb, void *arg, bool *more, struct jd_error *e)
+    int64_t after_number, int limit, bool summary, jd_exec_cb cb, void *arg, bool *more,
+    struct jd_error *e)
 {
+	int (*list)(struct store_tx *, const char *, int, const char *, int64_t, int, jd_exec_cb,
+	    void *) = summary ? store_exec_list_job_summary : store_exec_list_job;
 	struct page p = {limit, 0, more, cb, arg};
 	struct store_tx *tx = NULL;
 	struct jd_job j;
@@ -88,8 +91,7 @@ svc_exec_list_job(struct svc *s, const char *job_id, int status, const char *aft
 	 * snapshot. */
 	if (store_begin_one(s->store, &tx) != 0)
 		return svc__store_err(JD_EUNAVAIL, e);
-	rc = store_exec_list_job(tx, job_id, status, after_thing, after_number, limit + 1,
-	    exec_page, &p);
+	rc = list(tx, job_id, status, after_thing, after_number, limit + 1, exec_page, &p);
 	store_rollback(tx);
 	if (rc != 0 || p.seen > 0)
 		return rc < 0 ? svc__store_err(rc, e) : 0;
@@ -98,8 +100,7 @@ svc_exec_list_job(struct svc *s, const char *job_id, int status, const char *aft
 	rc = store_job_get(tx, job_id, &j);
 	jd_job_release(&j);
 	if (rc == 0)
-		rc = store_exec_list_job(tx, job_id, status, after_thing, after_number, limit + 1,
-		    exec_page, &p);
+		rc = list(tx, job_id, status, after_thing, after_number, limit + 1, exec_page, &p);
 	store_rollback(tx);
 	if (rc == JD_ENOTFOUND)
 		return jd_error_set(e, rc, "Job %s does not exist", job_id);

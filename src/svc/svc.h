@@ -283,8 +283,11 @@ int svc_template_delete(struct svc *s, const char *id, struct jd_error *e);
 
 int svc_exec_describe(struct svc *s, const char *job_id, const char *thing, int64_t number,
     struct jd_exec *out, struct jd_error *e);
+/* summary: cb sees only what an execution summary shows
+ * (store_exec_list_job_summary), else whole rows. */
 int svc_exec_list_job(struct svc *s, const char *job_id, int status, const char *after_thing,
-    int64_t after_number, int limit, jd_exec_cb cb, void *arg, bool *more, struct jd_error *e);
+    int64_t after_number, int limit, bool summary, jd_exec_cb cb, void *arg, bool *more,
+    struct jd_error *e);
 int svc_exec_list_thing(struct svc *s, const char *thing, const struct jd_exec_filter *f,
     int64_t before_seq, int limit, jd_exec_cb cb, void *arg, bool *more, struct jd_error *e);
 /* details: JSON object text or NULL (unchanged); expected_version -1 = no check. */

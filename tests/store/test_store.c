@@ -2387,6 +2387,81 @@ TEST(t_concurrency)
 	}
 }
 
+/*
+ * More reading threads than connections (PostgreSQL's reader pool takes and
+ * gives connections without a lock, conn.c): every read gets a transaction
+ * nobody else holds meanwhile, and every thread finishes (no lost wake-up).
+ */
+#define POOL_THREADS 24
+#define POOL_ROUNDS 100
+
+struct pool_run {
+	pthread_mutex_t mu;
+	struct store_tx *held[POOL_THREADS];
+	int errors, reads;
+};
+
+static void *
+pool_reader(void *arg)
+{
+	struct pool_run *k = arg;
+
+	for (int i = 0; i < POOL_ROUNDS; i++) {
+		struct store_tx *tx = NULL;
+		struct jd_thing t;
+		int slot = -1, dup = 0;
+
+		if (store_begin(S, false, &tx) != 0) {
+			pthread_mutex_lock(&k->mu);
+			k->errors++;
+			pthread_mutex_unlock(&k->mu);
+			continue;
+		}
+		pthread_mutex_lock(&k->mu);
+		for (int j = 0; j < POOL_THREADS; j++) {
+			dup += k->held[j] == tx;
+			if (slot < 0 && k->held[j] == NULL)
+				slot = j;
+		}
+		k->held[slot] = tx;
+		k->errors += dup;
+		pthread_mutex_unlock(&k->mu);
+		if (i % 3 == 0)
+			sched_yield(); /* hold it a little longer */
+		dup = store_thing_get(tx, "p0", &t) != 0;
+		if (dup == 0)
+			jd_thing_release(&t);
+		pthread_mutex_lock(&k->mu);
+		k->errors += dup;
+		k->held[slot] = NULL;
+		k->reads++;
+		pthread_mutex_unlock(&k->mu);
+		store_rollback(tx);
+	}
+	return NULL;
+}
+
+TEST(t_read_pool_shared)
+{
+	struct pool_run k;
+	pthread_t th[POOL_THREADS];
+	struct store_tx *tx;
+
+	memset(&k, 0, sizeof(k));
+	pthread_mutex_init(&k.mu, NULL);
+	fresh();
+	tx = begin(true);
+	mk_thing(tx, "p0", NULL, NULL);
+	commit(tx);
+	for (int i = 0; i < POOL_THREADS; i++)
+		CHECK_EQ_INT(pthread_create(&th[i], NULL, pool_reader, &k), 0);
+	for (int i = 0; i < POOL_THREADS; i++)
+		pthread_join(th[i], NULL);
+	CHECK_EQ_INT(k.errors, 0);
+	CHECK_EQ_INT(k.reads, POOL_THREADS * POOL_ROUNDS);
+	pthread_mutex_destroy(&k.mu);
+}
+
 /* Concurrent writers queue behind each other; none is lost. */
 static void *
 conc_writer(void *arg)
@@ -3201,6 +3276,81 @@ get_job_case(bool write)
 		store_rollback(tx);
 }
 
+/*
+ * exec_list_job_summary: the rows and order of exec_list_job, with only an
+ * execution summary's fields (store_read.h); the rest zero, details NULL.
+ * one: the summary read alone in a one-operation read (as
+ * ListJobExecutionsForJob reads it; PostgreSQL: the reader pool).
+ */
+static void
+summary_case(bool one, int status, const char *after, int64_t after_n, int limit)
+{
+	struct jd_execv full = {0}, sum = {0};
+	struct store_tx *tx = begin(false);
+
+	CHECK_EQ_INT(
+	    store_exec_list_job(tx, "sj", status, after, after_n, limit, jd_execv_add, &full), 0);
+	if (one) {
+		store_rollback(tx);
+		tx = begin_one();
+	}
+	CHECK_EQ_INT(store_exec_list_job_summary(tx, "sj", status, after, after_n, limit,
+	                 jd_execv_add, &sum),
+	    0);
+	store_rollback(tx);
+	CHECK_EQ_INT((int64_t)sum.n, (int64_t)full.n);
+	for (size_t i = 0; i < sum.n && i < full.n; i++) {
+		const struct jd_exec *f = &full.v[i], *x = &sum.v[i];
+
+		CHECK_EQ_STR(x->job_id, f->job_id);
+		CHECK_EQ_STR(x->thing_name, f->thing_name);
+		CHECK_EQ_INT(x->number, f->number);
+		CHECK_EQ_INT(x->status, f->status);
+		CHECK_EQ_INT(x->queued_ms, f->queued_ms);
+		CHECK_EQ_INT(x->started_ms, f->started_ms);
+		CHECK_EQ_INT(x->updated_ms, f->updated_ms);
+		CHECK_EQ_INT(x->retry_attempt, f->retry_attempt);
+		CHECK(x->details == NULL);
+		CHECK_EQ_INT(x->seq, 0);
+		CHECK_EQ_INT(x->version, 0);
+		CHECK_EQ_STR(x->namespace_id, "");
+	}
+	jd_execv_free(&full);
+	jd_execv_free(&sum);
+}
+
+TEST(t_exec_list_job_summary)
+{
+	struct store_tx *tx;
+	struct jd_exec x;
+
+	fresh();
+	tx = begin(true);
+	mk_exec(tx, "sj", "t2", 1, JD_EXEC_FAILED, NULL, 1);
+	mk_exec(tx, "sj", "t1", 2, JD_EXEC_QUEUED, NULL, 2);
+	mk_exec(tx, "sj", "t1", 1, JD_EXEC_FAILED, "ns", 3);
+	mk_exec(tx, "sj", "t3", 1, JD_EXEC_IN_PROGRESS, NULL, 4);
+	mk_exec(tx, "other", "t1", 1, JD_EXEC_QUEUED, NULL, 6);
+	CHECK_EQ_INT(store_exec_get(tx, "sj", "t3", 1, &x), 0);
+	x.started_ms = 40;
+	x.updated_ms = 41;
+	x.retry_attempt = 2;
+	x.version = 5;
+	jd_exec_release(&x);
+	x.details = jd_strdup("{\"k\":\"v\"}");
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	jd_exec_release(&x);
+	commit(tx);
+
+	for (int one = 0; one < 2; one++) {
+		summary_case(one, -1, NULL, 0, 0);
+		summary_case(one, -1, "t1", 2, 2);
+		summary_case(one, JD_EXEC_FAILED, NULL, 0, 0);
+		summary_case(one, -2, NULL, 0, 0);
+		summary_case(one, -1, "t3", 1, 0); /* past the end */
+	}
+}
+
 TEST(t_exec_get_job)
 {
 	struct store_tx *tx;
@@ -3360,6 +3510,7 @@ main(int argc, char **argv)
 	RUN(t_exec_due);
 	RUN(t_template);
 	RUN(t_concurrency);
+	RUN(t_read_pool_shared);
 	RUN(t_concurrent_writers);
 	RUN(t_group_commit);
 	RUN(t_writer_wait_deadline);
@@ -3368,6 +3519,7 @@ main(int argc, char **argv)
 	RUN(t_group_lazy_savepoints);
 	RUN(t_refused_change_after_read);
 	RUN(t_start_next_change);
+	RUN(t_exec_list_job_summary);
 	RUN(t_exec_get_job);
 	RUN(t_exec_pending_head);
 	RUN(t_reopen);

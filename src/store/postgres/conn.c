@@ -43,13 +43,28 @@
 #include "util/log.h"
 #include "util/metrics.h"
 
+/* A pool's connections are taken without a lock: each has a busy flag,
+ * and a thread tries the one it took last first (so, with as many
+ * connections as threads, each thread keeps finding its own). Only a
+ * thread that finds every one busy takes the lock, counts itself in
+ * `waiters` and sleeps on the condition; a giver takes the lock only to
+ * signal when someone waits. Both sides are sequentially consistent
+ * (Dekker): a giver that saw no waiter cleared its flag before the taker
+ * counted itself, so the taker's next try under the lock finds it.
+ * Measured: a mutex around a free list made 8 HTTP threads reading on 8
+ * readers wait on each other (bench/README.md, "Round 11"). */
+#define POOL_MAX (PG_READERS > PG_WRITERS ? PG_READERS : PG_WRITERS)
 struct pool {
 	pthread_mutex_t lock;
-	pthread_cond_t cond; /* a connection was given back */
-	struct conn *free;
-	struct conn *all[PG_READERS > PG_WRITERS ? PG_READERS : PG_WRITERS];
+	pthread_cond_t cond; /* a connection was given back and someone waits */
+	atomic_int waiters;
+	atomic_bool busy[POOL_MAX];
+	struct conn *all[POOL_MAX];
 	int n;
 };
+
+/* The slot this thread took last, in whichever pool (a hint) */
+static _Thread_local unsigned pool_hint;
 
 struct pg_store {
 	struct store_base base; /* first: (struct store *)store */
@@ -188,6 +203,7 @@ pool_init(struct pg_store *s, struct pool *p, int n, bool write)
 {
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
+	atomic_init(&p->waiters, 0);
 	p->n = n;
 	for (int i = 0; i < n; i++) {
 		struct conn *c = jd_calloc(1, sizeof(*c));
@@ -196,8 +212,8 @@ pool_init(struct pg_store *s, struct pool *p, int n, bool write)
 		c->base.write = write;
 		c->s = s;
 		c->pool = p;
-		c->next = p->free;
-		p->free = c;
+		c->slot = i;
+		atomic_init(&p->busy[i], false);
 		p->all[i] = c;
 	}
 }
@@ -214,17 +230,36 @@ pool_destroy(struct pool *p)
 	pthread_mutex_destroy(&p->lock);
 }
 
+/* A free connection of p, taken, or NULL if all are busy */
+static struct conn *
+pool_try(struct pool *p)
+{
+	unsigned first = pool_hint;
+
+	for (int i = 0; i < p->n; i++) {
+		unsigned k = (first + (unsigned)i) % (unsigned)p->n;
+
+		if (!atomic_load_explicit(&p->busy[k], memory_order_relaxed) &&
+		    !atomic_exchange(&p->busy[k], true)) {
+			pool_hint = k;
+			return p->all[k];
+		}
+	}
+	return NULL;
+}
+
 static struct conn *
 pool_take(struct pool *p)
 {
-	struct conn *c;
+	struct conn *c = pool_try(p);
 
+	if (c != NULL)
+		return c;
 	pthread_mutex_lock(&p->lock);
-	while (p->free == NULL)
+	atomic_fetch_add(&p->waiters, 1);
+	while ((c = pool_try(p)) == NULL)
 		pthread_cond_wait(&p->cond, &p->lock);
-	c = p->free;
-	p->free = c->next;
-	c->next = NULL;
+	atomic_fetch_sub(&p->waiters, 1);
 	pthread_mutex_unlock(&p->lock);
 	return c;
 }
@@ -234,11 +269,12 @@ pool_give(struct conn *c)
 {
 	struct pool *p = c->pool;
 
-	pthread_mutex_lock(&p->lock);
-	c->next = p->free;
-	p->free = c;
-	pthread_cond_signal(&p->cond);
-	pthread_mutex_unlock(&p->lock);
+	atomic_store(&p->busy[c->slot], false);
+	if (atomic_load(&p->waiters) > 0) {
+		pthread_mutex_lock(&p->lock);
+		pthread_cond_signal(&p->cond);
+		pthread_mutex_unlock(&p->lock);
+	}
 }
 
 void

@@ -422,6 +422,34 @@ pg__exec_list_job(struct store_tx *tx, const char *job_id, int status, const cha
 }
 
 int
+pg__exec_list_job_summary(struct store_tx *tx, const char *job_id, int status,
+    const char *after_thing, int64_t after_number, int limit, jd_exec_cb cb, void *arg)
+{
+	PGresult *r;
+	int rc = pg__exec(pg__conn(tx), ST_EXEC_LIST_JOB_SUMMARY, &r,
+	    BINDS(B_TEXT(job_id), B_I64(status), B_NAME(after_thing), B_I64(after_number),
+	        B_LIMIT(limit)));
+
+	for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+		/* EXEC_SUMMARY_COLS; nothing to release */
+		struct jd_exec x;
+
+		memset(&x, 0, sizeof(x));
+		jd_strlcpy(x.job_id, job_id, sizeof(x.job_id));
+		pg__cpy(r, i, 0, x.thing_name, sizeof(x.thing_name));
+		x.number = pg__i64(r, i, 1);
+		x.status = (int)pg__i64(r, i, 2);
+		x.queued_ms = pg__i64(r, i, 3);
+		x.started_ms = pg__i64(r, i, 4);
+		x.updated_ms = pg__i64(r, i, 5);
+		x.retry_attempt = pg__i64(r, i, 6);
+		rc = cb(arg, &x);
+	}
+	PQclear(r); /* NULL after a failure */
+	return rc;
+}
+
+int
 pg__exec_list_thing(struct store_tx *tx, const char *thing, const struct jd_exec_filter *f,
     int64_t before_seq, int limit, jd_exec_cb cb, void *arg)
 {

@@ -126,6 +126,7 @@ enum stmt {
 	ST_EXEC_DELETE,
 	ST_EXEC_MAX_NUMBER,
 	ST_EXEC_LIST_JOB,
+	ST_EXEC_LIST_JOB_SUMMARY,
 	ST_EXEC_LIST_THING,
 	ST_EXEC_PENDING,
 	ST_EXEC_PENDING_JOB,
@@ -235,7 +236,7 @@ struct conn {
 	struct pg_store *s;        /* borrowed */
 	struct pool *pool;         /* the pool it belongs to */
 	PGconn *db;                /* NULL until connected */
-	struct conn *next;         /* free list */
+	int slot;                  /* its index in the pool (conn.c) */
 	bool broken;               /* reconnect before the next transaction */
 	bool in_tx;                /* the prefix has run: a transaction is open */
 	bool one;                  /* a one-operation read: no BEGIN (above) */
@@ -316,7 +317,7 @@ void pg__batch_end(struct conn *h);
 static inline bool
 pg__batch_bypass(enum stmt id)
 {
-	return id == ST_EXEC_LIST_JOB;
+	return id == ST_EXEC_LIST_JOB || id == ST_EXEC_LIST_JOB_SUMMARY;
 }
 int pg__batch_exec(struct conn *h, enum stmt id, int n, const char *const *vals, const int *lens,
     const int *fmts, PGresult **out);
@@ -572,6 +573,8 @@ int pg__exec_delete(struct store_tx *tx, const char *job_id, const char *thing, 
 int pg__exec_max_number(struct store_tx *tx, const char *job_id, const char *thing, int64_t *n);
 int pg__exec_list_job(struct store_tx *tx, const char *job_id, int status, const char *after_thing,
     int64_t after_number, int limit, jd_exec_cb cb, void *arg);
+int pg__exec_list_job_summary(struct store_tx *tx, const char *job_id, int status,
+    const char *after_thing, int64_t after_number, int limit, jd_exec_cb cb, void *arg);
 int pg__exec_list_thing(struct store_tx *tx, const char *thing, const struct jd_exec_filter *f,
     int64_t before_seq, int limit, jd_exec_cb cb, void *arg);
 int pg__exec_pending(struct store_tx *tx, const char *thing, const char *namespace_id, int limit,

@@ -264,6 +264,37 @@ sq__exec_list_job(struct store_tx *tx, const char *job_id, int status, const cha
 }
 
 int
+sq__exec_list_job_summary(struct store_tx *tx, const char *job_id, int status,
+    const char *after_thing, int64_t after_number, int limit, jd_exec_cb cb, void *arg)
+{
+	struct q q;
+	int rc = sq__q_open(sq__conn(tx), ST_EXEC_LIST_JOB_SUMMARY, &q,
+	    BINDS(B_TEXT(job_id), B_INT(status), B_CURSOR(after_thing), B_I64(after_number),
+	        B_LIMIT(limit)));
+
+	if (rc != 0)
+		return rc;
+	while ((rc = sq__q_step(&q)) == 1) {
+		/* EXEC_SUMMARY_COLS; nothing to release */
+		struct jd_exec x;
+
+		memset(&x, 0, sizeof(x));
+		jd_strlcpy(x.job_id, job_id, sizeof(x.job_id));
+		sq__col_cpy(q.st, 0, x.thing_name, sizeof(x.thing_name));
+		x.number = sqlite3_column_int64(q.st, 1);
+		x.status = sqlite3_column_int(q.st, 2);
+		x.queued_ms = sqlite3_column_int64(q.st, 3);
+		x.started_ms = sqlite3_column_int64(q.st, 4);
+		x.updated_ms = sqlite3_column_int64(q.st, 5);
+		x.retry_attempt = sqlite3_column_int64(q.st, 6);
+		if ((rc = cb(arg, &x)) != 0)
+			break;
+	}
+	sq__q_close(&q);
+	return rc;
+}
+
+int
 sq__exec_list_thing(struct store_tx *tx, const char *thing, const struct jd_exec_filter *f,
     int64_t before_seq, int limit, jd_exec_cb cb, void *arg)
 {

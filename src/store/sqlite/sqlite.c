@@ -31,13 +31,20 @@
  *   sqlite3_errmsg and returned as JD_EUNAVAIL (decisions D21).
  */
 #include "store/sqlite/sqlite_int.h"
+#include "store/store_read.h"
 #include "store/store_sched.h"
 
 static const struct store_sched_ops sched_ops = {
     .job_sched_due = sq__job_sched_due,
 };
 
+/* the other reads take the defaults: a read transaction costs SQLite nothing */
+static const struct store_read_ops read_ops = {
+    .exec_list_job_summary = sq__exec_list_job_summary,
+};
+
 const struct store_ops store_sqlite_ops = {
+    .read = &read_ops,
     .sched = &sched_ops,
     .version = STORE_OPS_VERSION,
     .name = "sqlite",

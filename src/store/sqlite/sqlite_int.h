@@ -217,6 +217,7 @@ enum stmt {
 	ST_EXEC_DELETE,
 	ST_EXEC_MAX_NUMBER,
 	ST_EXEC_LIST_JOB,
+	ST_EXEC_LIST_JOB_SUMMARY,
 	ST_EXEC_LIST_THING,
 	ST_EXEC_LIST_THING_JOB,
 	ST_EXEC_PENDING_RUNNING,
@@ -508,6 +509,8 @@ int sq__exec_delete(struct store_tx *tx, const char *job_id, const char *thing, 
 int sq__exec_max_number(struct store_tx *tx, const char *job_id, const char *thing, int64_t *n);
 int sq__exec_list_job(struct store_tx *tx, const char *job_id, int status, const char *after_thing,
     int64_t after_number, int limit, jd_exec_cb cb, void *arg);
+int sq__exec_list_job_summary(struct store_tx *tx, const char *job_id, int status,
+    const char *after_thing, int64_t after_number, int limit, jd_exec_cb cb, void *arg);
 int sq__exec_list_thing(struct store_tx *tx, const char *thing, const struct jd_exec_filter *f,
     int64_t before_seq, int limit, jd_exec_cb cb, void *arg);
 int sq__exec_pending(struct store_tx *tx, const char *thing, const char *namespace_id, int limit,

@@ -22,6 +22,9 @@
 	"job_id, thing_name, number, seq, status, force_canceled, namespace_id, details, " \
 	"queued_ms, started_ms, updated_ms, version, retry_attempt, inprogress_deadline, " \
 	"step_deadline"
+/* What an execution summary needs (ops_exec.c, sq__exec_list_job_summary) */
+#define EXEC_SUMMARY_COLS \
+	"thing_name, number, status, queued_ms, started_ms, updated_ms, retry_attempt"
 #define TEMPLATE_COLS "id, description, document, document_source, config, created_ms"
 #define TYPE_COLS "name, id, properties, deprecated, deprecated_ms, created_ms"
 
@@ -198,6 +201,11 @@ static const struct {
         " WHERE job_id = ?1 AND thing_name = ?2"),
     STMT(EXEC_LIST_JOB,
         "SELECT " EXEC_COLS " FROM executions WHERE job_id = ?1"
+        " AND " STATUS_FILTER("?2") " AND (thing_name, number) > (?3, ?4)"
+                                    " ORDER BY thing_name, number LIMIT ?5"),
+    /* EXEC_LIST_JOB with what ListJobExecutionsForJob answers (store_read.h) */
+    STMT(EXEC_LIST_JOB_SUMMARY,
+        "SELECT " EXEC_SUMMARY_COLS " FROM executions WHERE job_id = ?1"
         " AND " STATUS_FILTER("?2") " AND (thing_name, number) > (?3, ?4)"
                                     " ORDER BY thing_name, number LIMIT ?5"),
     /* a thing's executions, newest first: its pending ones (a few, through
