@@ -120,6 +120,19 @@ conn_setup(struct conn *c)
 
 	if ((rc = raw(c, "SET lock_timeout = " STR(JD_STORE_BUSY_MS))) != 0)
 		return rc;
+	/* Reads take no bitmap scan. Right after a bulk insert (a fan-out, a
+	 * CreateJob over many targets), before autovacuum's ANALYZE, the
+	 * statistics say a job has a row or two, and the planner read every
+	 * execution of the job through a bitmap and sorted them for a page of
+	 * 50: 17-30 ms a ListJobExecutionsForJob after a 50,000-thing fan-out,
+	 * where the primary key's ordered scan stops after 51 rows (0.04-0.13
+	 * ms). A prepared statement keeps its plan, so a later ANALYZE did not
+	 * always mend it either. jobsd's reads are point and ordered-range
+	 * lookups on their indexes, which a plain index scan serves
+	 * (bench/README.md, "Round 11"; t_list_plan_after_bulk_insert). The
+	 * writer keeps the planner's defaults (fan-out joins, batched deletes). */
+	if (!c->base.write && (rc = raw(c, "SET enable_bitmapscan = off")) != 0)
+		return rc;
 	r = PQexec(c->db, "SHOW synchronous_commit");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
 		rc = pg__fail(c, "SHOW synchronous_commit", r);
@@ -493,4 +506,79 @@ store_postgres__fail_deferred(struct store *store, int n)
 
 	if (s != NULL && s->base.ops == &store_postgres_ops)
 		atomic_store(&s->group.writer->test_fail_defer, n);
+}
+
+/* The test hooks' own connection, set up as a reader's (conn_setup) */
+static int
+test_conn(struct store *store, struct conn *c)
+{
+	struct pg_store *s = (struct pg_store *)(void *)store;
+
+	memset(c, 0, sizeof(*c));
+	if (s == NULL || s->base.ops != &store_postgres_ops)
+		return -1;
+	c->base.ops = &store_postgres_ops;
+	c->s = s;
+	return conn_connect(c) == 0 ? 0 : -1;
+}
+
+int
+store_postgres__sql(struct store *store, const char *sql)
+{
+	struct conn c;
+	int rc = test_conn(store, &c);
+
+	if (rc == 0 && raw(&c, sql) != 0)
+		rc = -1;
+	conn_disconnect(&c);
+	return rc;
+}
+
+int
+store_postgres__explain(struct store *store, const char *name, const char *const *params, int n,
+    char *out, size_t size)
+{
+	struct conn c;
+	struct buf sql = BUF_INIT;
+	PGresult *r = NULL;
+	int id = -1, rc;
+
+	out[0] = '\0';
+	for (int i = 0; i < ST__COUNT && id < 0; i++)
+		if (strcmp(pg__stmt_name((enum stmt)i), name) == 0)
+			id = i;
+	if (id < 0 || test_conn(store, &c) != 0)
+		return -1;
+	/* as jobsd runs it: prepared once, then the generic plan */
+	rc = raw(&c, "SET plan_cache_mode = force_generic_plan");
+	r = rc == 0 ? PQprepare(c.db, "jd_explain", pg__stmt_sql((enum stmt)id), 0, NULL) : NULL;
+	if (r == NULL || PQresultStatus(r) != PGRES_COMMAND_OK)
+		rc = -1;
+	PQclear(r);
+	r = NULL;
+	buf_puts(&sql, "EXPLAIN EXECUTE jd_explain(");
+	for (int i = 0; i < n && rc == 0; i++) {
+		char *lit =
+		    params[i] != NULL ? PQescapeLiteral(c.db, params[i], strlen(params[i])) : NULL;
+
+		buf_puts(&sql, i > 0 ? ", " : "");
+		buf_puts(&sql, params[i] == NULL ? "NULL" : lit != NULL ? lit : "''");
+		PQfreemem(lit);
+	}
+	buf_puts(&sql, ")");
+	if (rc == 0)
+		r = PQexec(c.db, buf_cstr(&sql));
+	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
+		rc = -1;
+	} else {
+		size_t k = 0;
+
+		for (int i = 0; i < PQntuples(r); i++)
+			k += (size_t)snprintf(out + k, k < size ? size - k : 0, "%s\n",
+			    PQgetvalue(r, i, 0));
+	}
+	PQclear(r);
+	buf_free(&sql);
+	conn_disconnect(&c);
+	return rc;
 }
