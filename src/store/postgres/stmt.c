@@ -116,6 +116,12 @@
  * so a write that changed no row divides by zero, which fails the group. */
 #define ONE_ROW_OR_FAIL(cte) " SELECT 1 / (SELECT count(*) FROM " cte ")"
 
+/* A page of job $1's executions with status filter $2 after ($3, $4), at
+ * most $5: EXEC_LIST_JOB and its _SUMMARY form */
+#define LIST_JOB_PAGE                                                            \
+	" FROM executions WHERE job_id = $1 AND (thing_name, number) > ($3, $4)" \
+	" AND " STATUS_FILTER("$2") " ORDER BY thing_name, number LIMIT $5"
+
 #define STMT(name, sql) [ST_##name] = {#name, sql}
 
 static const struct {
@@ -283,15 +289,9 @@ static const struct {
     STMT(EXEC_MAX_NUMBER,
         "SELECT coalesce(max(number), 0) FROM executions"
         " WHERE job_id = $1 AND thing_name = $2"),
-    STMT(EXEC_LIST_JOB,
-        "SELECT " EXEC_COLS " FROM executions WHERE job_id = $1"
-        " AND " STATUS_FILTER("$2") " AND (thing_name, number) > ($3, $4)"
-                                    " ORDER BY thing_name, number LIMIT $5"),
+    STMT(EXEC_LIST_JOB, "SELECT " EXEC_COLS LIST_JOB_PAGE),
     /* EXEC_LIST_JOB with what ListJobExecutionsForJob answers (store_read.h) */
-    STMT(EXEC_LIST_JOB_SUMMARY,
-        "SELECT " EXEC_SUMMARY_COLS " FROM executions WHERE job_id = $1"
-        " AND " STATUS_FILTER("$2") " AND (thing_name, number) > ($3, $4)"
-                                    " ORDER BY thing_name, number LIMIT $5"),
+    STMT(EXEC_LIST_JOB_SUMMARY, "SELECT " EXEC_SUMMARY_COLS LIST_JOB_PAGE),
     STMT(EXEC_LIST_THING,
         "SELECT " EXEC_COLS " FROM executions"
         " WHERE thing_name = $1 AND seq < $2 AND " STATUS_FILTER(

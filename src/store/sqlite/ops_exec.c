@@ -249,14 +249,23 @@ sq__exec_max_number(struct store_tx *tx, const char *job_id, const char *thing, 
 	    BINDS(B_TEXT(job_id), B_TEXT(thing)));
 }
 
+/* A page of job_id's executions (EXEC_LIST_JOB or its _SUMMARY form) */
+static int
+list_job_open(struct store_tx *tx, enum stmt id, const char *job_id, int status,
+    const char *after_thing, int64_t after_number, int limit, struct q *q)
+{
+	return sq__q_open(sq__conn(tx), id, q,
+	    BINDS(B_TEXT(job_id), B_INT(status), B_CURSOR(after_thing), B_I64(after_number),
+	        B_LIMIT(limit)));
+}
+
 int
 sq__exec_list_job(struct store_tx *tx, const char *job_id, int status, const char *after_thing,
     int64_t after_number, int limit, jd_exec_cb cb, void *arg)
 {
 	struct q q;
-	int rc = sq__q_open(sq__conn(tx), ST_EXEC_LIST_JOB, &q,
-	    BINDS(B_TEXT(job_id), B_INT(status), B_CURSOR(after_thing), B_I64(after_number),
-	        B_LIMIT(limit)));
+	int rc = list_job_open(tx, ST_EXEC_LIST_JOB, job_id, status, after_thing, after_number,
+	    limit, &q);
 
 	if (rc != 0)
 		return rc;
@@ -268,9 +277,8 @@ sq__exec_list_job_summary(struct store_tx *tx, const char *job_id, int status,
     const char *after_thing, int64_t after_number, int limit, jd_exec_cb cb, void *arg)
 {
 	struct q q;
-	int rc = sq__q_open(sq__conn(tx), ST_EXEC_LIST_JOB_SUMMARY, &q,
-	    BINDS(B_TEXT(job_id), B_INT(status), B_CURSOR(after_thing), B_I64(after_number),
-	        B_LIMIT(limit)));
+	int rc = list_job_open(tx, ST_EXEC_LIST_JOB_SUMMARY, job_id, status, after_thing,
+	    after_number, limit, &q);
 
 	if (rc != 0)
 		return rc;

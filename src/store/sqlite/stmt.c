@@ -57,6 +57,12 @@
 	" ORDER BY queued_ms, seq LIMIT ?3"
 
 /* STMT(name, SQL): the entry of ST_name. */
+/* A page of job ?1's executions with status filter ?2 after (?3, ?4), at
+ * most ?5: EXEC_LIST_JOB and its _SUMMARY form */
+#define LIST_JOB_PAGE                                                            \
+	" FROM executions WHERE job_id = ?1 AND (thing_name, number) > (?3, ?4)" \
+	" AND " STATUS_FILTER("?2") " ORDER BY thing_name, number LIMIT ?5"
+
 #define STMT(name, sql) [ST_##name] = {#name, sql}
 
 static const struct {
@@ -199,15 +205,9 @@ static const struct {
     STMT(EXEC_MAX_NUMBER,
         "SELECT coalesce(max(number), 0) FROM executions"
         " WHERE job_id = ?1 AND thing_name = ?2"),
-    STMT(EXEC_LIST_JOB,
-        "SELECT " EXEC_COLS " FROM executions WHERE job_id = ?1"
-        " AND " STATUS_FILTER("?2") " AND (thing_name, number) > (?3, ?4)"
-                                    " ORDER BY thing_name, number LIMIT ?5"),
+    STMT(EXEC_LIST_JOB, "SELECT " EXEC_COLS LIST_JOB_PAGE),
     /* EXEC_LIST_JOB with what ListJobExecutionsForJob answers (store_read.h) */
-    STMT(EXEC_LIST_JOB_SUMMARY,
-        "SELECT " EXEC_SUMMARY_COLS " FROM executions WHERE job_id = ?1"
-        " AND " STATUS_FILTER("?2") " AND (thing_name, number) > (?3, ?4)"
-                                    " ORDER BY thing_name, number LIMIT ?5"),
+    STMT(EXEC_LIST_JOB_SUMMARY, "SELECT " EXEC_SUMMARY_COLS LIST_JOB_PAGE),
     /* a thing's executions, newest first: its pending ones (a few, through
      * executions_pending, sorted) merged with its ended ones (walked
      * backwards in executions_thing_ended); the filters on ?3 alone are
