@@ -44,15 +44,15 @@
 #include "util/metrics.h"
 
 /* A pool's connections are taken without a lock: each has a busy flag,
- * and a thread tries the one it took last first (so, with as many
- * connections as threads, each thread keeps finding its own). Only a
+ * and a thread tries the one it took last first, then the others. Only a
  * thread that finds every one busy takes the lock, counts itself in
  * `waiters` and sleeps on the condition; a giver takes the lock only to
  * signal when someone waits. Both sides are sequentially consistent
  * (Dekker): a giver that saw no waiter cleared its flag before the taker
  * counted itself, so the taker's next try under the lock finds it.
- * Measured: a mutex around a free list made 8 HTTP threads reading on 8
- * readers wait on each other (bench/README.md, "Round 11"). */
+ * Measured: with a mutex around a free list, the 32 HTTP threads of a
+ * 2-CPU node listing on 8 readers queued on that mutex for every take and
+ * give (bench/README.md, "Round 11"). */
 #define POOL_MAX (PG_READERS > PG_WRITERS ? PG_READERS : PG_WRITERS)
 struct pool {
 	pthread_mutex_t lock;
