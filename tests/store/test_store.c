@@ -1336,6 +1336,43 @@ TEST(t_exec_crud)
 	commit(tx);
 }
 
+/* Integers at their extremes come back as stored (PostgreSQL reads its
+ * integer columns with its own parser, pg_int.h pg__i64). */
+TEST(t_exec_int_extremes)
+{
+	struct store_tx *tx;
+	struct jd_exec x = {0}, o;
+
+	fresh();
+	jd_strlcpy(x.job_id, "ij", sizeof(x.job_id));
+	jd_strlcpy(x.thing_name, "t", sizeof(x.thing_name));
+	x.number = INT64_MAX;
+	x.status = JD_EXEC_IN_PROGRESS;
+	x.queued_ms = 1765000000123;
+	x.started_ms = -7;
+	x.updated_ms = INT64_MIN;
+	x.version = INT64_MAX - 1;
+	x.retry_attempt = 0;
+	x.inprogress_deadline = 9000000000000000000;
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_insert(tx, &x), 0);
+	commit(tx);
+	tx = begin(false);
+	CHECK_EQ_INT(store_exec_get(tx, "ij", "t", INT64_MAX, &o), 0);
+	CHECK_EQ_INT(o.number, INT64_MAX);
+	CHECK_EQ_INT(o.status, JD_EXEC_IN_PROGRESS);
+	CHECK_EQ_INT(o.queued_ms, 1765000000123);
+	CHECK_EQ_INT(o.started_ms, -7);
+	CHECK_EQ_INT(o.updated_ms, INT64_MIN);
+	CHECK_EQ_INT(o.version, INT64_MAX - 1);
+	CHECK_EQ_INT(o.retry_attempt, 0);
+	CHECK_EQ_INT(o.inprogress_deadline, 9000000000000000000);
+	CHECK_EQ_INT(o.step_deadline, 0);
+	CHECK(o.seq > 0);
+	jd_exec_release(&o);
+	commit(tx);
+}
+
 TEST(t_exec_list_job)
 {
 	struct store_tx *tx;
@@ -3554,6 +3591,7 @@ main(int argc, char **argv)
 	RUN(t_job_policy);
 	RUN(t_nested_cb);
 	RUN(t_exec_crud);
+	RUN(t_exec_int_extremes);
 	RUN(t_exec_list_job);
 	RUN(t_exec_list_thing);
 	RUN(t_exec_pending);
