@@ -9,9 +9,10 @@
  * the backend may run that operation on its statement's own snapshot, with
  * no transaction around it. job_get_counts makes DescribeJob one operation.
  *
- * A backend leaves store_ops.read NULL (or either member NULL) for the
- * defaults, exact wherever a read transaction costs nothing extra (SQLite):
- * store_begin(s, false) and job_get then exec_counts.
+ * A backend leaves store_ops.read NULL (or any member NULL) for the
+ * defaults, exact wherever a read transaction costs nothing extra (SQLite,
+ * which sets exec_list_job_summary alone): store_begin(s, false), job_get
+ * then exec_counts, and so on (store.c).
  */
 #ifndef JD_STORE_STORE_READ_H
 #define JD_STORE_STORE_READ_H
