@@ -127,6 +127,10 @@ core_exec_status_pending(int s)
 static int
 parse_digits(const char *s, uint64_t limit, uint64_t *out)
 {
+	/* v * 10 + d <= limit, without a division per digit: PostgreSQL's
+	 * integer columns are read with this (store/postgres/pg_int.h) */
+	const uint64_t cut = limit / 10;
+	const unsigned last = (unsigned)(limit % 10);
 	uint64_t v = 0;
 
 	if (s == NULL || *s == '\0')
@@ -137,7 +141,7 @@ parse_digits(const char *s, uint64_t limit, uint64_t *out)
 		if (*s < '0' || *s > '9')
 			return -1;
 		d = (unsigned)(*s - '0');
-		if (v > (limit - d) / 10)
+		if (v >= cut && (v > cut || d > last))
 			return -1;
 		v = v * 10 + d;
 	}

@@ -12,8 +12,8 @@
 
 #include "store/postgres/pg_int.h"
 
-static void
-row_job(const PGresult *r, int i, struct jd_job *j)
+void
+pg__row_job(const PGresult *r, int i, struct jd_job *j)
 {
 	const char *policy;
 
@@ -51,12 +51,6 @@ row_job(const PGresult *r, int i, struct jd_job *j)
 	j->sched_due_ms = pg__val(r, i, 21) != NULL ? pg__i64(r, i, 21) : -1;
 }
 
-void
-pg__row_job(const PGresult *r, int i, struct jd_job *out)
-{
-	row_job(r, i, out);
-}
-
 static void
 row_template(const PGresult *r, int i, struct jd_template *t)
 {
@@ -77,7 +71,7 @@ each_job(PGresult *r, jd_job_cb cb, void *arg)
 	for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
 		struct jd_job row;
 
-		row_job(r, i, &row);
+		pg__row_job(r, i, &row);
 		rc = cb(arg, &row);
 		jd_job_release(&row);
 	}
@@ -119,7 +113,7 @@ pg__job_get(struct store_tx *tx, const char *job_id, struct jd_job *out)
 	if (PQntuples(r) < 1)
 		rc = JD_ENOTFOUND;
 	else
-		row_job(r, 0, out);
+		pg__row_job(r, 0, out);
 	PQclear(r);
 	return rc;
 }
@@ -139,7 +133,7 @@ pg__job_get_counts(struct store_tx *tx, const char *job_id, struct jd_job *out,
 		PQclear(r);
 		return JD_ENOTFOUND;
 	}
-	row_job(r, 0, out);
+	pg__row_job(r, 0, out);
 	/* column 22: "status latest ..." (NULL: no counts yet) */
 	for (p = pg__val(r, 0, 22); p != NULL && *p != '\0';) {
 		char *end;

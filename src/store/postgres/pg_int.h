@@ -34,6 +34,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "core/core.h"
 #include "store/store.h"
 #include "util/buf.h"
 #include "util/handover.h"
@@ -476,24 +477,16 @@ pg__val(const PGresult *r, int i, int j)
 	return PQgetisnull(r, i, j) ? NULL : PQgetvalue(r, i, j);
 }
 
-/* An integer column (int2, int4, int8; a NULL is 0). PostgreSQL writes
- * them as an optional '-' and digits, so this reads just that: strtoll was
- * the first of jobsd's own symbols in a PostgreSQL page of 50 (4% of its
- * samples; bench/README.md "Round 11"). A NULL's value is "", which reads
- * as 0 without asking PQgetisnull; no such row or column is 0 too. */
+/* An integer column (int2, int4, int8) by core's strict parse; a NULL's
+ * value is "" and reads as 0 without asking PQgetisnull, as does no such
+ * row or column. strtoll was the first of jobsd's own symbols in a
+ * PostgreSQL page of 50 (4% of its samples; bench/README.md "Round 11"). */
 static inline int64_t
 pg__i64(const PGresult *r, int i, int j)
 {
-	const char *v = PQgetvalue(r, i, j); /* NULL: no such row or column */
-	bool neg = v != NULL && *v == '-';
-	uint64_t n = 0;
+	int64_t v;
 
-	if (v == NULL)
-		return 0;
-	for (v += neg; *v >= '0' && *v <= '9'; v++)
-		n = n * 10 + (uint64_t)(*v - '0');
-	/* two's complement: INT64_MIN's digits read as 2^63 */
-	return neg ? (int64_t)(0 - n) : (int64_t)n;
+	return core_parse_i64(PQgetvalue(r, i, j), &v) == 0 ? v : 0;
 }
 
 static inline char *

@@ -52,7 +52,7 @@
 	"job_id, thing_name, number, seq, status, force_canceled, namespace_id, details, " \
 	"queued_ms, started_ms, updated_ms, version, retry_attempt, inprogress_deadline, " \
 	"step_deadline"
-/* What an execution summary needs (ops_exec.c, row_summary) */
+/* What an execution summary needs (ops_exec.c, pg__exec_list_job_summary) */
 #define EXEC_SUMMARY_COLS \
 	"thing_name, number, status, queued_ms, started_ms, updated_ms, retry_attempt"
 #define TEMPLATE_COLS "id, description, document, document_source, config, created_ms"
