@@ -3105,6 +3105,82 @@ refused_writer(void *arg)
 	return NULL;
 }
 
+/*
+ * The status an exec_update leaves is the row's, never an older read's: the
+ * SQLite writer keeps the row it read last (sqlite_int.h, "memo") and
+ * PostgreSQL's its own, and neither may outlive a write, a rolled-back
+ * member or another row's read.
+ */
+TEST(t_update_after_stale_read)
+{
+	struct store_tx *tx;
+	struct jd_exec x, y;
+	struct coll c = {BUF_INIT, 0, 0};
+
+	fresh();
+	tx = begin(true);
+	mk_exec(tx, "j", "a", 1, JD_EXEC_QUEUED, NULL, 1);
+	mk_exec(tx, "j", "b", 1, JD_EXEC_QUEUED, NULL, 1);
+	mk_exec(tx, "j", "c", 1, JD_EXEC_FAILED, NULL, 1);
+	mk_exec(tx, "j", "c", 2, JD_EXEC_QUEUED, NULL, 2);
+	commit(tx);
+
+	/* read a, change it, then change it again from the first read's copy */
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_get(tx, "j", "a", 0, &x), 0);
+	y = x;
+	y.details = NULL;
+	y.status = JD_EXEC_IN_PROGRESS;
+	CHECK_EQ_INT(store_exec_update(tx, &y), 0);
+	x.status = JD_EXEC_SUCCEEDED;
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	jd_exec_release(&x);
+	check_counts(tx, "j", "two updates from one read");
+	commit(tx);
+
+	/* read b, change it, read it again, roll back; then change it unread */
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_get(tx, "j", "b", 1, &x), 0);
+	x.status = JD_EXEC_IN_PROGRESS;
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	jd_exec_release(&x);
+	CHECK_EQ_INT(store_exec_get(tx, "j", "b", 1, &x), 0);
+	CHECK_EQ_INT(x.status, JD_EXEC_IN_PROGRESS);
+	store_rollback(tx);
+	tx = begin(true);
+	x.status = JD_EXEC_FAILED;
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	jd_exec_release(&x);
+	check_counts(tx, "j", "an update after a rolled-back read");
+	commit(tx);
+
+	/* a thing's pending list read, then a row that is not the latest
+	 * changed: c's number 1 (FAILED, not the latest) */
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_pending(tx, "c", "", 10, exec_cb, &c), 0);
+	CHECK_EQ_STR(coll_str(&c), "j/c/2");
+	CHECK_EQ_INT(store_exec_get(tx, "j", "c", 1, &x), 0);
+	x.status = JD_EXEC_TIMED_OUT;
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	jd_exec_release(&x);
+	check_counts(tx, "j", "an update of a row that is not the latest");
+	/* the head read (the latest), then changed */
+	CHECK_EQ_INT(store_exec_pending(tx, "c", "", 1, exec_cb, &c), 0);
+	CHECK_EQ_INT(store_exec_get(tx, "j", "c", 2, &x), 0);
+	x.status = JD_EXEC_IN_PROGRESS;
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	jd_exec_release(&x);
+	check_counts(tx, "j", "an update of the pending head");
+	commit(tx);
+	tx = begin(false);
+	check_counts(tx, "j", "the end");
+	CHECK_EQ_INT(store_exec_get(tx, "j", "c", 1, &x), 0);
+	CHECK_EQ_INT(x.status, JD_EXEC_TIMED_OUT);
+	jd_exec_release(&x);
+	commit(tx);
+	buf_free(&c.b);
+}
+
 TEST(t_refused_change_after_read)
 {
 	struct store_tx *tx;
@@ -3613,6 +3689,7 @@ main(int argc, char **argv)
 	RUN(t_change_after_read);
 	RUN(t_group_change_after_read);
 	RUN(t_group_lazy_savepoints);
+	RUN(t_update_after_stale_read);
 	RUN(t_refused_change_after_read);
 	RUN(t_start_next_change);
 	RUN(t_exec_list_job_summary);

@@ -53,6 +53,17 @@ each_exec(struct q *q, jd_exec_cb cb, void *arg)
 	return rc;
 }
 
+/* Keep x as the writer's memo (sqlite_int.h) */
+static void
+memo_set(struct conn *c, const struct jd_exec *x)
+{
+	c->memo.valid = true;
+	c->memo.status = x->status;
+	c->memo.number = x->number;
+	jd_strlcpy(c->memo.job_id, x->job_id, sizeof(c->memo.job_id));
+	jd_strlcpy(c->memo.thing, x->thing_name, sizeof(c->memo.thing));
+}
+
 int
 sq__exec_get(struct store_tx *tx, const char *job_id, const char *thing, int64_t number,
     struct jd_exec *out)
@@ -64,8 +75,11 @@ sq__exec_get(struct store_tx *tx, const char *job_id, const char *thing, int64_t
 	if (rc != 0)
 		return rc;
 	rc = sq__q_one(&q);
-	if (rc == 0)
+	if (rc == 0) {
 		row_exec(q.st, out);
+		if (q.c->writer)
+			memo_set(q.c, out);
+	}
 	sq__q_close(&q);
 	return rc;
 }
@@ -198,26 +212,29 @@ sq__exec_insert_first(struct store_tx *tx, struct jd_exec *xs, size_t n)
 /*
  * Update the row, and on a status change move it between the counts (what
  * the update trigger did until migration 6): it leaves its old status and
- * enters the new one, as the thing's latest or not.
+ * enters the new one, as the thing's latest or not (COUNTS_LEAVE, _ENTER). The old
+ * status is the writer's memo when the row is the one it read last (the
+ * read a use case runs before it changes a row), else read here.
  */
 int
 sq__exec_update(struct store_tx *tx, const struct jd_exec *x)
 {
 	struct conn *c = sq__conn(tx);
-	struct q q;
-	int old = 0, latest = 0;
-	int rc = sq__q_open(c, ST_EXEC_STATUS, &q,
-	    BINDS(B_TEXT(x->job_id), B_TEXT(x->thing_name), B_I64(x->number)));
+	const struct sq_memo *m = &c->memo;
+	int old, rc;
 
-	if (rc != 0)
-		return rc;
-	if ((rc = sq__q_one(&q)) == 0) {
-		old = sqlite3_column_int(q.st, 0);
-		latest = sqlite3_column_int(q.st, 1);
+	if (m->valid && m->number == x->number && strcmp(m->thing, x->thing_name) == 0 &&
+	    strcmp(m->job_id, x->job_id) == 0) {
+		old = m->status;
+	} else {
+		int64_t v = 0;
+
+		rc = sq__scalar(c, ST_EXEC_STATUS, &v,
+		    BINDS(B_TEXT(x->job_id), B_TEXT(x->thing_name), B_I64(x->number)));
+		if (rc != 0)
+			return rc;
+		old = (int)v;
 	}
-	sq__q_close(&q);
-	if (rc != 0)
-		return rc;
 	rc = sq__run(c, ST_EXEC_UPDATE, true, NULL,
 	    BINDS(B_TEXT(x->job_id), B_TEXT(x->thing_name), B_I64(x->number), B_INT(x->status),
 	        B_BOOL(x->force_canceled), B_OPT(x->namespace_id), B_TEXT(x->details),
@@ -226,13 +243,12 @@ sq__exec_update(struct store_tx *tx, const struct jd_exec *x)
 	if (rc != 0 || old == x->status)
 		return rc;
 	rc = sq__run(c, ST_COUNTS_LEAVE, false, NULL,
-	    BINDS(B_TEXT(x->job_id), B_INT(old), B_INT(latest)));
-	if (rc == 0)
-		rc = sq__run(c, ST_COUNTS_PRUNE, false, NULL, BINDS(B_TEXT(x->job_id), B_INT(old)));
+	    BINDS(B_TEXT(x->job_id), B_TEXT(x->thing_name), B_I64(x->number), B_INT(old)));
 	if (rc != 0)
 		return rc;
-	return sq__run(c, ST_COUNTS_ADD, false, NULL,
-	    BINDS(B_TEXT(x->job_id), B_INT(x->status), B_INT(latest), B_INT(1)));
+	return sq__run(c, ST_COUNTS_ENTER, false, NULL,
+	    BINDS(B_TEXT(x->job_id), B_TEXT(x->thing_name), B_I64(x->number), B_INT(old),
+	        B_INT(x->status)));
 }
 
 int
@@ -325,6 +341,7 @@ struct counted {
 	jd_exec_cb cb;
 	void *arg;
 	int n;
+	struct conn *writer; /* keeps each row read as its memo; NULL on a reader */
 };
 
 static int
@@ -333,6 +350,8 @@ counted_cb(void *arg, const struct jd_exec *x)
 	struct counted *c = arg;
 
 	c->n++;
+	if (c->writer != NULL)
+		memo_set(c->writer, x);
 	return c->cb(c->arg, x);
 }
 
@@ -347,13 +366,14 @@ sq__exec_pending(struct store_tx *tx, const char *thing, const char *namespace_i
     jd_exec_cb cb, void *arg)
 {
 	static const enum stmt order[] = {ST_EXEC_PENDING_RUNNING, ST_EXEC_PENDING_QUEUED};
-	struct counted c = {cb, arg, 0};
+	struct conn *conn = sq__conn(tx);
+	struct counted c = {cb, arg, 0, conn->writer ? conn : NULL};
 
 	/* limit <= 0: no limit (as 'L' binds it) */
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]) && (limit <= 0 || c.n < limit);
 	     i++) {
 		struct q q;
-		int rc = sq__q_open(sq__conn(tx), order[i], &q,
+		int rc = sq__q_open(conn, order[i], &q,
 		    BINDS(B_TEXT(thing), B_OPT(namespace_id),
 		        B_LIMIT(limit > 0 ? limit - c.n : 0)));
 

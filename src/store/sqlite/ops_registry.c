@@ -88,6 +88,7 @@ sq__wipe(struct store_tx *tx)
 
 	if (sqlite3_get_autocommit(c->db))
 		return JD_EUNAVAIL;
+	c->memo.valid = false;
 	if (sqlite3_exec(c->db, sq__wipe_sql, NULL, NULL, NULL) != SQLITE_OK)
 		return sq__fail(c, "wipe", NULL);
 	return 0;

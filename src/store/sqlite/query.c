@@ -111,6 +111,10 @@ sq__q_open(struct conn *c, enum stmt id, struct q *q, const struct bind *b, int 
 			q->temp = true;
 	}
 	q->st = st;
+	/* the writer's memo (sqlite_int.h): forgotten by whatever may write;
+	 * sqlite3_stmt_readonly is true of SAVEPOINT and ROLLBACK TO too */
+	if (c->memo.valid && (id <= ST__LAST_CONTROL || !sqlite3_stmt_readonly(st)))
+		c->memo.valid = false;
 	if (bind_all(st, b, n) != SQLITE_OK) {
 		int rc = sq__fail(c, "bind", sq__stmt_name(id));
 

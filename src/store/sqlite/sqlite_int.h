@@ -170,7 +170,7 @@ enum stmt {
 	ST_SEQ_ADD,
 	ST_SEQ_GET,
 	ST_COUNTS_LEAVE,
-	ST_COUNTS_PRUNE,
+	ST_COUNTS_ENTER,
 	ST_COUNTS_ADD,
 	/* registry */
 	ST_META_GET,
@@ -284,6 +284,22 @@ extern const char sq__wipe_sql[];
 struct sq_store;
 
 /* A connection; while a transaction is open it is also the struct store_tx. */
+/*
+ * The execution row the writer read last (exec_get, or a thing's pending
+ * list), with the status it read: exec_update of that row then knows the
+ * status it leaves without reading it again (ops_exec.c). Any statement that
+ * may write, and every transaction-control statement, forgets it
+ * (query.c, sq__q_open), so it is never older than the row; as the
+ * PostgreSQL backend's memo (postgres/pg_int.h).
+ */
+struct sq_memo {
+	bool valid;
+	int status;
+	int64_t number;
+	char job_id[JD_JOB_ID_MAX + 1];
+	char thing[JD_THING_NAME_MAX + 1];
+};
+
 struct conn {
 	struct store_tx_base base; /* first: (struct store_tx *)conn */
 	struct sq_store *s;        /* borrowed */
@@ -291,6 +307,7 @@ struct conn {
 	bool writer;
 	struct conn *next;           /* reader free list */
 	sqlite3_stmt *st[ST__COUNT]; /* lazily prepared, persistent */
+	struct sq_memo memo;         /* the writer's only (above) */
 };
 
 static inline struct conn *

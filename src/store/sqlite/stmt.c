@@ -63,6 +63,11 @@
 	" FROM executions WHERE job_id = ?1 AND (thing_name, number) > (?3, ?4)" \
 	" AND " STATUS_FILTER("?2") " ORDER BY thing_name, number LIMIT ?5"
 
+/* 1 if execution (?1, ?2, ?3) is its thing's latest of the job, else 0 */
+#define EXEC_IS_LATEST                                            \
+	"(NOT EXISTS (SELECT 1 FROM executions WHERE job_id = ?1" \
+	" AND thing_name = ?2 AND number > ?3))"
+
 #define STMT(name, sql) [ST_##name] = {#name, sql}
 
 static const struct {
@@ -80,12 +85,17 @@ static const struct {
         "INSERT INTO counters (name, value) VALUES (?1, ?2)"
         " ON CONFLICT (name) DO UPDATE SET value = value + ?2"),
     STMT(SEQ_GET, "SELECT value FROM counters WHERE name = ?1"),
+    /* execution (?1, ?2, ?3) leaves status ?4 and enters ?5, as the thing's
+     * latest or not (two statements: one of two rows takes a statement
+     * journal, and cost twice as much). A count left at zero stays, as a
+     * zero: at most one row per job and status. */
     STMT(COUNTS_LEAVE,
-        "UPDATE job_exec_counts SET total = total - 1, latest = latest - ?3"
-        " WHERE job_id = ?1 AND status = ?2"),
-    STMT(COUNTS_PRUNE,
-        "DELETE FROM job_exec_counts WHERE job_id = ?1 AND status = ?2"
-        " AND total = 0"),
+        "UPDATE job_exec_counts SET total = total - 1, latest = latest - " EXEC_IS_LATEST
+        " WHERE job_id = ?1 AND status = ?4"),
+    STMT(COUNTS_ENTER,
+        "INSERT INTO job_exec_counts (job_id, status, latest, total)"
+        " VALUES (?1, ?5, " EXEC_IS_LATEST ", 1) ON CONFLICT (job_id, status) DO UPDATE"
+        " SET latest = latest + excluded.latest, total = total + 1"),
     STMT(COUNTS_ADD,
         "INSERT INTO job_exec_counts (job_id, status, latest, total)"
         " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (job_id, status) DO UPDATE"
@@ -191,9 +201,7 @@ static const struct {
         "INSERT INTO executions (" EXEC_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
         " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"),
     STMT(EXEC_STATUS,
-        "SELECT status, NOT EXISTS (SELECT 1 FROM executions"
-        "  WHERE job_id = ?1 AND thing_name = ?2 AND number > ?3)"
-        " FROM executions WHERE job_id = ?1 AND thing_name = ?2 AND number = ?3"),
+        "SELECT status FROM executions WHERE job_id = ?1 AND thing_name = ?2 AND number = ?3"),
     STMT(EXEC_UPDATE,
         "UPDATE executions SET status = ?4, force_canceled = ?5,"
         " namespace_id = ?6, details = ?7, queued_ms = ?8, started_ms = ?9,"
