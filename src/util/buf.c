@@ -162,7 +162,7 @@ jw_init(struct jw *w, struct buf *b)
 	w->first[0] = true;
 }
 
-static void
+static inline void
 sep(struct jw *w)
 {
 	if (w->after_key) {
@@ -255,6 +255,36 @@ jw_plain(unsigned char c)
 	return (unsigned char)(c - 0x20) < 0x60 && c != '"' && c != '\\';
 }
 
+/*
+ * Whether any of the 8 bytes at p would not pass jw_plain: below 0x20, '"',
+ * '\\', or 0x80 and above. Each term sets a byte's top bit when that byte
+ * is zero (x ^ c: equal to c) or below 0x20; the borrows can only mark bytes
+ * above one that is marked already, so the answer is exact.
+ */
+static inline uint64_t
+nonplain8(const unsigned char *p)
+{
+	const uint64_t ones = 0x0101010101010101u, high = ones * 0x80;
+	uint64_t x, q, s;
+
+	memcpy(&x, p, sizeof(x));
+	q = x ^ (ones * '"');
+	s = x ^ (ones * '\\');
+	return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((s - ones) & ~s) | x) & high;
+}
+
+/* The end of the run of plain bytes of u[i..n) (eight at a time: names,
+ * ARNs and documents are mostly long plain runs) */
+static inline size_t
+plain_run(const unsigned char *u, size_t i, size_t n)
+{
+	while (n - i >= 8 && nonplain8(u + i) == 0)
+		i += 8;
+	while (i < n && jw_plain(u[i]))
+		i++;
+	return i;
+}
+
 /* The output is always valid UTF-8 JSON: an invalid byte (from a query
  * value, or a message cut inside a character) becomes U+FFFD. */
 void
@@ -271,8 +301,7 @@ jw_escape(struct buf *b, const char *s, size_t n)
 		size_t len;
 
 		/* the common case: a run of printable ASCII that needs no escape */
-		while (i < n && jw_plain(u[i]))
-			i++;
+		i = plain_run(u, i, n);
 		if (i == n)
 			break;
 		c = u[i];
@@ -322,14 +351,12 @@ void
 jw_keyn(struct jw *w, const char *k, size_t n)
 {
 	struct buf *b = w->b;
-	size_t i = 0;
 
 	sep(w);
-	while (i < n && jw_plain((unsigned char)k[i]))
-		i++;
-	if (i == n) {
+	if (plain_run((const unsigned char *)k, 0, n) == n) {
 		/* the common case, a name such as "status": copied as it is */
-		buf_reserve(b, n + 3);
+		if (b->len + n + 4 > b->cap)
+			buf_grow(b, b->len + n + 4);
 		b->p[b->len] = '"';
 		memcpy(b->p + b->len + 1, k, n);
 		b->p[b->len + 1 + n] = '"';

@@ -56,6 +56,78 @@ TEST(escape_replaces_invalid_utf8)
 	check_round_trip("\xf4\x90\x80\x80", 4, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
 }
 
+/* How jw_escape must write the one byte c amid plain ASCII */
+static void
+escape_one(struct buf *b, unsigned char c)
+{
+	switch (c) {
+	case '"':
+		buf_puts(b, "\\\"");
+		break;
+	case '\\':
+		buf_puts(b, "\\\\");
+		break;
+	case '\n':
+		buf_puts(b, "\\n");
+		break;
+	case '\r':
+		buf_puts(b, "\\r");
+		break;
+	case '\t':
+		buf_puts(b, "\\t");
+		break;
+	case '\b':
+		buf_puts(b, "\\b");
+		break;
+	case '\f':
+		buf_puts(b, "\\f");
+		break;
+	default:
+		if (c < 0x20)
+			buf_printf(b, "\\u%04x", c);
+		else if (c >= 0x80)
+			buf_puts(b, "\xef\xbf\xbd"); /* a lone byte is never UTF-8 */
+		else
+			buf_putc(b, (char)c);
+	}
+}
+
+/* Every byte value at every position of plain strings of 1 to 24 bytes, as
+ * a value and as a key: the plain runs are scanned eight bytes at a time,
+ * so a byte that needs escaping must be found in a word and in the tail */
+TEST(escape_every_byte_at_every_position)
+{
+	char s[24];
+	int bad = 0;
+
+	for (size_t n = 1; n <= sizeof(s); n++) {
+		for (size_t at = 0; at < n; at++) {
+			for (int c = 0; c < 256; c++) {
+				struct buf want = BUF_INIT, got = BUF_INIT, key = BUF_INIT;
+				struct jw w;
+
+				memset(s, 'a' + (int)(n % 26), n);
+				s[at] = (char)c;
+				buf_putc(&want, '"');
+				buf_append(&want, s, at);
+				escape_one(&want, (unsigned char)c);
+				buf_append(&want, s + at + 1, n - at - 1);
+				buf_putc(&want, '"');
+				jw_escape(&got, s, n);
+				bad += strcmp(buf_cstr(&got), buf_cstr(&want)) != 0;
+				jw_init(&w, &key);
+				jw_keyn(&w, s, n);
+				buf_putc(&want, ':');
+				bad += strcmp(buf_cstr(&key), buf_cstr(&want)) != 0;
+				buf_free(&want);
+				buf_free(&got);
+				buf_free(&key);
+			}
+		}
+	}
+	CHECK_EQ_INT(bad, 0);
+}
+
 TEST(writer_objects_and_times)
 {
 	struct buf b = BUF_INIT;
@@ -182,6 +254,7 @@ main(void)
 	RUN(escape_ascii_and_controls);
 	RUN(escape_keeps_valid_utf8);
 	RUN(escape_replaces_invalid_utf8);
+	RUN(escape_every_byte_at_every_position);
 	RUN(writer_objects_and_times);
 	RUN(keys_plain_escaped_and_growing);
 	RUN(negative_times);
