@@ -163,6 +163,36 @@ store_exec_get_job(struct store_tx *tx, const char *job_id, const char *thing, i
 	return rc;
 }
 
+static int
+next_take(void *arg, const struct jd_exec *x)
+{
+	jd_exec_copy(arg, x);
+	return 1;
+}
+
+int
+store_exec_next_job(struct store_tx *tx, const char *thing, const char *namespace_id,
+    struct jd_exec *x, struct jd_job *job)
+{
+	const struct store_ops *ops = store__tx(tx)->ops;
+	int rc;
+
+	assert(x != NULL && job != NULL);
+	memset(x, 0, sizeof(*x));
+	memset(job, 0, sizeof(*job));
+	if (ops->read != NULL && ops->read->exec_next_job != NULL)
+		return ops->read->exec_next_job(tx, thing, namespace_id, x, job);
+	if ((rc = ops->exec_pending(tx, thing, namespace_id, 1, next_take, x)) < 0) {
+		jd_exec_release(x);
+		return rc;
+	}
+	if (x->job_id[0] == '\0')
+		return 0;
+	if ((rc = ops->job_get(tx, x->job_id, job)) != 0)
+		jd_exec_release(x);
+	return rc;
+}
+
 int
 store_exec_list_job_summary(struct store_tx *tx, const char *job_id, int status,
     const char *after_thing, int64_t after_number, int limit, jd_exec_cb cb, void *arg)

@@ -47,6 +47,14 @@ struct store_read_ops {
 	 * page of 50 then carries half the columns (issue 10, round 11). */
 	int (*exec_list_job_summary)(struct store_tx *tx, const char *job_id, int status,
 	    const char *after_thing, int64_t after_number, int limit, jd_exec_cb cb, void *arg);
+	/* The head of a thing's pending list in a namespace (as exec_pending
+	 * with limit 1) and its job (as job_get) in one operation
+	 * (StartNextPendingJobExecution; issue 10, round 12): x->job_id is ""
+	 * when the list is empty, and *job then holds nothing. JD_ENOTFOUND:
+	 * the head's job is gone. On an error, *x and *job hold nothing to
+	 * release. */
+	int (*exec_next_job)(struct store_tx *tx, const char *thing, const char *namespace_id,
+	    struct jd_exec *x, struct jd_job *job);
 };
 
 /* store_read_ops.begin_one, or store_begin(s, false, out). */
@@ -65,6 +73,9 @@ int store_exec_pending_head(struct store_tx *tx, const char *thing, const char *
 /* store_read_ops.exec_list_job_summary, or exec_list_job (whole rows). */
 int store_exec_list_job_summary(struct store_tx *tx, const char *job_id, int status,
     const char *after_thing, int64_t after_number, int limit, jd_exec_cb cb, void *arg);
+/* store_read_ops.exec_next_job, or exec_pending (limit 1) then job_get. */
+int store_exec_next_job(struct store_tx *tx, const char *thing, const char *namespace_id,
+    struct jd_exec *x, struct jd_job *job);
 /* The head read with exec_pending (limit 1): a backend's own
  * exec_pending_head calls it when it has no better answer. */
 int store_exec_pending_head_read(struct store_tx *tx, const char *thing, const char *namespace_id,

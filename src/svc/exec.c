@@ -269,15 +269,17 @@ svc_dev_start_next(struct svc *s, const char *thing, const char *namespace_id, c
 	memset(&j, 0, sizeof(j));
 	if ((rc = svc__begin(s, &t, e)) != 0)
 		return rc;
-	rc = store_exec_pending(t.tx, thing, namespace_id ? namespace_id : "", 1, take_head, &x);
-	if (rc < 0)
+	/* the head and its job: one round trip on PostgreSQL (store_read.h) */
+	if ((rc = store_exec_next_job(t.tx, thing, namespace_id ? namespace_id : "", &x, &j)) != 0)
 		goto store_fail;
 	if (x.job_id[0] == '\0') {
 		svc__rollback(&t);
 		return 0; /* nothing pending: 200 without execution */
 	}
-	if ((rc = device_job(t.tx, x.job_id, &j)) != 0)
+	if (!device_sees(&j)) {
+		rc = JD_ENOTFOUND;
 		goto store_fail;
+	}
 	if (x.status == JD_EXEC_QUEUED) {
 		struct core_exec_change c = {details, step_minutes > 0 ? step_minutes : 0,
 		    j.inprogress_timeout_min};

@@ -3565,6 +3565,92 @@ TEST(t_exec_get_job)
 }
 
 /*
+ * exec_next_job: the head of a thing's pending list (as exec_pending with
+ * limit 1) and its job (as job_get), in either kind of transaction; the
+ * head's change right after it (StartNextPendingJobExecution's, deferred on
+ * PostgreSQL) moves the counts as any change does.
+ */
+static void
+next_job_case(bool write)
+{
+	struct store_tx *tx = begin(write);
+	struct jd_job j, j2;
+	struct jd_exec x;
+
+	/* IN_PROGRESS before QUEUED; the job as job_get reads it */
+	CHECK_EQ_INT(store_exec_next_job(tx, "t", "", &x, &j), 0);
+	CHECK_EQ_STR(x.job_id, "nb");
+	CHECK_EQ_STR(x.thing_name, "t");
+	CHECK_EQ_INT(x.number, 1);
+	CHECK_EQ_INT(x.status, JD_EXEC_IN_PROGRESS);
+	CHECK_EQ_INT(x.queued_ms, 9);
+	CHECK_EQ_STR(j.job_id, "nb");
+	CHECK_EQ_INT(store_job_get(tx, "nb", &j2), 0);
+	CHECK_EQ_INT(j.seq, j2.seq);
+	CHECK_EQ_INT(j.status, j2.status);
+	CHECK_EQ_STR(j.document, j2.document);
+	CHECK_EQ_STR(j.targets, j2.targets);
+	jd_job_release(&j);
+	jd_job_release(&j2);
+	jd_exec_release(&x);
+	/* a namespace's own list */
+	CHECK_EQ_INT(store_exec_next_job(tx, "t", "ns", &x, &j), 0);
+	CHECK_EQ_STR(x.job_id, "nc");
+	CHECK_EQ_STR(j.job_id, "nc");
+	CHECK_EQ_STR(j.namespace_id, "ns");
+	jd_job_release(&j);
+	jd_exec_release(&x);
+	/* an empty list: no execution, no job */
+	CHECK_EQ_INT(store_exec_next_job(tx, "none", "", &x, &j), 0);
+	CHECK_EQ_STR(x.job_id, "");
+	CHECK(j.document == NULL);
+	/* the head's job is gone */
+	CHECK_EQ_INT(store_exec_next_job(tx, "orphan", "", &x, &j), JD_ENOTFOUND);
+	CHECK(x.details == NULL && j.document == NULL);
+	store_rollback(tx);
+}
+
+TEST(t_exec_next_job)
+{
+	struct store_tx *tx;
+	struct jd_job j;
+	struct jd_exec x;
+
+	fresh();
+	tx = begin(true);
+	mk_job(tx, "na", JD_JOB_IN_PROGRESS, JD_SEL_SNAPSHOT, NULL);
+	mk_job(tx, "nb", JD_JOB_IN_PROGRESS, JD_SEL_SNAPSHOT, NULL);
+	mk_job(tx, "nc", JD_JOB_IN_PROGRESS, JD_SEL_SNAPSHOT, "ns");
+	mk_exec(tx, "na", "t", 1, JD_EXEC_QUEUED, NULL, 5);
+	mk_exec(tx, "nb", "t", 1, JD_EXEC_IN_PROGRESS, NULL, 9);
+	mk_exec(tx, "nc", "t", 1, JD_EXEC_QUEUED, "ns", 1);
+	mk_exec(tx, "na", "u", 1, JD_EXEC_QUEUED, NULL, 5);
+	mk_exec(tx, "gone", "orphan", 1, JD_EXEC_QUEUED, NULL, 5);
+	commit(tx);
+	next_job_case(false);
+	next_job_case(true);
+
+	/* the head started right after it */
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_next_job(tx, "u", "", &x, &j), 0);
+	CHECK_EQ_STR(x.job_id, "na");
+	x.status = JD_EXEC_IN_PROGRESS;
+	x.version++;
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	jd_job_release(&j);
+	jd_exec_release(&x);
+	check_counts(tx, "na", "a change after exec_next_job");
+	commit(tx);
+	tx = begin(false);
+	CHECK_EQ_INT(store_exec_get(tx, "na", "u", 1, &x), 0);
+	CHECK_EQ_INT(x.status, JD_EXEC_IN_PROGRESS);
+	CHECK_EQ_INT(x.version, 2);
+	jd_exec_release(&x);
+	check_counts(tx, "na", "after its commit");
+	commit(tx);
+}
+
+/*
  * exec_pending_head: the head of a thing's pending list, as exec_pending
  * with limit 1 finds it. PostgreSQL's writer keeps the head a read of the
  * member found (exec_get_job, exec_pending) until the member writes: what it
@@ -3695,6 +3781,7 @@ main(int argc, char **argv)
 	RUN(t_exec_list_job_summary);
 	RUN(t_list_plan_after_bulk_insert);
 	RUN(t_exec_get_job);
+	RUN(t_exec_next_job);
 	RUN(t_exec_pending_head);
 	RUN(t_reopen);
 	RUN(t_thing_type);

@@ -68,7 +68,7 @@ each_exec(PGresult *r, jd_exec_cb cb, void *arg)
 
 /* Keep row `row` of r, an execution's columns (EXEC_COLS) from column k
  * with its job's active count after them (EXEC_GET_W, EXEC_PENDING_W: k 0;
- * EXEC_GET_JOB: k 22), as the row read (PG_MEMO_ROW). */
+ * EXEC_GET_JOB, EXEC_NEXT_JOB: k 22), as the row read (PG_MEMO_ROW). */
 static void
 memo_row_set(struct conn *c, const PGresult *r, int row, int k)
 {
@@ -144,6 +144,36 @@ pg__exec_get_job(struct store_tx *tx, const char *job_id, const char *thing, int
 			head_set(c, thing, x->namespace_id, r, 38, 39);
 		}
 	}
+	PQclear(r);
+	return rc;
+}
+
+/* The head of thing's pending list and its job in one statement; on the
+ * writer the row is kept as by pg__exec_get and the head as by
+ * pg__exec_pending (StartNextPendingJobExecution's one round trip before
+ * its deferred change). */
+int
+pg__exec_next_job(struct store_tx *tx, const char *thing, const char *namespace_id,
+    struct jd_exec *x, struct jd_job *job)
+{
+	struct conn *c = pg__conn(tx);
+	const char *ns = namespace_id != NULL ? namespace_id : "";
+	PGresult *r;
+	int rc;
+
+	if ((rc = pg__exec(c, ST_EXEC_NEXT_JOB, &r, BINDS(B_TEXT(thing), B_NAME(namespace_id)))) !=
+	    0)
+		return rc;
+	if (PQntuples(r) > 0 && pg__val(r, 0, 0) == NULL) {
+		rc = JD_ENOTFOUND; /* the head's job is gone */
+	} else if (PQntuples(r) > 0) {
+		pg__row_job(r, 0, job);
+		row_exec_at(r, 0, 22, x);
+		if (c->base.write)
+			memo_row_set(c, r, 0, 22);
+	}
+	if (rc == 0 && c->base.write)
+		head_set(c, thing, ns, r, 22, 24);
 	PQclear(r);
 	return rc;
 }

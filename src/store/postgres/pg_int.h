@@ -159,6 +159,7 @@ enum stmt {
 	ST_EXEC_DELETE_DEFER,
 	ST_EXEC_PENDING_W,
 	ST_EXEC_GET_JOB,
+	ST_EXEC_NEXT_JOB,
 	ST__COUNT
 };
 
@@ -547,6 +548,8 @@ int pg__exec_get_job(struct store_tx *tx, const char *job_id, const char *thing,
     struct jd_job *job, struct jd_exec *x);
 int pg__exec_pending_head(struct store_tx *tx, const char *thing, const char *namespace_id,
     char *job, int64_t *number);
+int pg__exec_next_job(struct store_tx *tx, const char *thing, const char *namespace_id,
+    struct jd_exec *x, struct jd_job *job);
 int pg__job_get_counts(struct store_tx *tx, const char *job_id, struct jd_job *out,
     struct jd_counts *counts);
 int pg__job_status(struct store_tx *tx, const char *job_id, int *status, int *selection);

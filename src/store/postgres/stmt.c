@@ -40,7 +40,7 @@
 	"j.comment, j.inprogress_timeout_min, j.created_ms, j.updated_ms, j.completed_ms, "       \
 	"j.rollout_next_ms, j.rollout_notified, j.policy, j.sched_due_ms"
 /* FROM and the rest of a thing's pending list in a namespace, head first, as
- * alias t: EXEC_PENDING, and the heads EXEC_PENDING_W and EXEC_GET_JOB read
+ * alias t: EXEC_PENDING, and the heads EXEC_PENDING_W, EXEC_GET_JOB and EXEC_NEXT_JOB read
  * (the very head EXEC_PENDING finds: ops_exec.c, pg__exec_pending_head) */
 #define PENDING_OF(t, thing, ns)                                                                 \
 	" FROM executions " t " WHERE " t ".thing_name = " thing " AND " t ".namespace_id = " ns \
@@ -400,6 +400,16 @@ static const struct {
         " LEFT JOIN LATERAL (SELECT h.job_id, h.number" PENDING_OF("h", "$2",
             "e.namespace_id") " LIMIT 1) hd ON true"
                               " WHERE j.job_id = $1"),
+    /* EXEC_PENDING's head and its job in one (StartNextPendingJobExecution;
+     * on any connection): the job's columns (0-21, NULL if it is gone),
+     * the execution's (22-36) and its job's active count (37), as
+     * EXEC_GET_JOB; no row when the list is empty */
+    STMT(EXEC_NEXT_JOB,
+        "SELECT " JOB_COLS_J ", p.*, (SELECT coalesce(sum(total), 0) FROM job_exec_counts c"
+        "  WHERE c.job_id = p.job_id AND c.status IN " SQL_EXEC_PENDING ") FROM ("
+        " SELECT " EXEC_COLS PENDING_OF("x", "$1",
+            "$2") " LIMIT 1) p"
+                  " LEFT JOIN jobs j ON j.job_id = p.job_id"),
 };
 
 #undef STMT

@@ -56,40 +56,22 @@ TEST(escape_replaces_invalid_utf8)
 	check_round_trip("\xf4\x90\x80\x80", 4, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
 }
 
-/* How jw_escape must write the one byte c amid plain ASCII */
+/* How jw_escape must write the one byte c amid plain ASCII (written
+ * independently of it: the short escapes from a table) */
 static void
 escape_one(struct buf *b, unsigned char c)
 {
-	switch (c) {
-	case '"':
-		buf_puts(b, "\\\"");
-		break;
-	case '\\':
-		buf_puts(b, "\\\\");
-		break;
-	case '\n':
-		buf_puts(b, "\\n");
-		break;
-	case '\r':
-		buf_puts(b, "\\r");
-		break;
-	case '\t':
-		buf_puts(b, "\\t");
-		break;
-	case '\b':
-		buf_puts(b, "\\b");
-		break;
-	case '\f':
-		buf_puts(b, "\\f");
-		break;
-	default:
-		if (c < 0x20)
-			buf_printf(b, "\\u%04x", c);
-		else if (c >= 0x80)
-			buf_puts(b, "\xef\xbf\xbd"); /* a lone byte is never UTF-8 */
-		else
-			buf_putc(b, (char)c);
-	}
+	static const char from[] = "\"\\\n\r\t\b\f", to[] = "\"\\nrtbf";
+	const char *k = c != 0 ? strchr(from, c) : NULL;
+
+	if (k != NULL)
+		buf_printf(b, "\\%c", to[k - from]);
+	else if (c < 0x20)
+		buf_printf(b, "\\u%04x", c);
+	else if (c >= 0x80)
+		buf_puts(b, "\xef\xbf\xbd"); /* a lone byte is never UTF-8 */
+	else
+		buf_putc(b, (char)c);
 }
 
 /* Every byte value at every position of plain strings of 1 to 24 bytes, as
