@@ -111,8 +111,9 @@ sq__q_open(struct conn *c, enum stmt id, struct q *q, const struct bind *b, int 
 			q->temp = true;
 	}
 	q->st = st;
-	/* the writer's memo (sqlite_int.h): forgotten by whatever may write;
-	 * sqlite3_stmt_readonly is true of SAVEPOINT and ROLLBACK TO too */
+	/* the writer's memo (sqlite_int.h): forgotten by whatever may write,
+	 * and by transaction control, which sqlite3_stmt_readonly may call a
+	 * read (BEGIN, SAVEPOINT, RELEASE, COMMIT) */
 	if (c->memo.valid && (id <= ST__LAST_CONTROL || !sqlite3_stmt_readonly(st)))
 		c->memo.valid = false;
 	if (bind_all(st, b, n) != SQLITE_OK) {

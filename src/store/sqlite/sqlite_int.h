@@ -283,7 +283,6 @@ extern const char sq__wipe_sql[];
 
 struct sq_store;
 
-/* A connection; while a transaction is open it is also the struct store_tx. */
 /*
  * The execution row the writer read last (exec_get, or a thing's pending
  * list), with the status it read: exec_update of that row then knows the
@@ -300,6 +299,7 @@ struct sq_memo {
 	char thing[JD_THING_NAME_MAX + 1];
 };
 
+/* A connection; while a transaction is open it is also the struct store_tx. */
 struct conn {
 	struct store_tx_base base; /* first: (struct store_tx *)conn */
 	struct sq_store *s;        /* borrowed */
