@@ -3181,6 +3181,60 @@ TEST(t_update_after_stale_read)
 	buf_free(&c.b);
 }
 
+/*
+ * An update that keeps the row's status (a progress report) changes the row
+ * and no count. On PostgreSQL it is deferred in its own form, which changes
+ * nothing unless the row still has that status (a refused deferred write
+ * fails the commit, which shows it was deferred).
+ */
+TEST(t_update_same_status)
+{
+	struct store_tx *tx;
+	struct jd_exec x;
+
+	fresh();
+	tx = begin(true);
+	mk_exec(tx, "j", "a", 1, JD_EXEC_IN_PROGRESS, NULL, 1);
+	mk_exec(tx, "j", "b", 1, JD_EXEC_QUEUED, NULL, 1);
+	commit(tx);
+
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_get(tx, "j", "a", 0, &x), 0);
+	x.version++;
+	x.updated_ms = 77;
+	x.step_deadline = 9000;
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	jd_exec_release(&x);
+	check_counts(tx, "j", "a progress report");
+	commit(tx);
+	tx = begin(false);
+	CHECK_EQ_INT(store_exec_get(tx, "j", "a", 1, &x), 0);
+	CHECK_EQ_INT(x.status, JD_EXEC_IN_PROGRESS);
+	CHECK_EQ_INT(x.version, 2);
+	CHECK_EQ_INT(x.updated_ms, 77);
+	CHECK_EQ_INT(x.step_deadline, 9000);
+	jd_exec_release(&x);
+	check_counts(tx, "j", "after its commit");
+	commit(tx);
+
+	if (strncmp(storekit_spec, "postgres", 8) != 0)
+		return;
+	store_postgres__fail_deferred(S, 1);
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_get(tx, "j", "a", 0, &x), 0);
+	x.version++;
+	CHECK_EQ_INT(store_exec_update(tx, &x), 0);
+	jd_exec_release(&x);
+	CHECK_EQ_INT(store_commit(tx), JD_EUNAVAIL);
+	store_postgres__fail_deferred(S, 0);
+	tx = begin(false);
+	CHECK_EQ_INT(store_exec_get(tx, "j", "a", 1, &x), 0);
+	CHECK_EQ_INT(x.version, 2);
+	jd_exec_release(&x);
+	check_counts(tx, "j", "a refused progress report");
+	commit(tx);
+}
+
 TEST(t_refused_change_after_read)
 {
 	struct store_tx *tx;
@@ -3776,6 +3830,7 @@ main(int argc, char **argv)
 	RUN(t_group_change_after_read);
 	RUN(t_group_lazy_savepoints);
 	RUN(t_update_after_stale_read);
+	RUN(t_update_same_status);
 	RUN(t_refused_change_after_read);
 	RUN(t_start_next_change);
 	RUN(t_exec_list_job_summary);

@@ -413,7 +413,9 @@ pg__exec_update(struct store_tx *tx, const struct jd_exec *x)
 	if (known) {
 		int64_t delta = sql_pending(x->status) - sql_pending(c->memo.status);
 
-		return exec_change_known(c, ST_EXEC_UPDATE_DEFER, delta, b, n);
+		return exec_change_known(c,
+		    x->status == c->memo.status ? ST_EXEC_UPDATE_SAME_DEFER : ST_EXEC_UPDATE_DEFER,
+		    delta, b, n);
 	}
 	return exec_change(c, ST_EXEC_UPDATE, x->job_id, b, n);
 }

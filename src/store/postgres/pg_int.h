@@ -156,6 +156,7 @@ enum stmt {
 	/* the write connection's forms (group.c, "Deferred writes") */
 	ST_EXEC_GET_W,
 	ST_EXEC_UPDATE_DEFER,
+	ST_EXEC_UPDATE_SAME_DEFER,
 	ST_EXEC_DELETE_DEFER,
 	ST_EXEC_PENDING_W,
 	ST_EXEC_GET_JOB,

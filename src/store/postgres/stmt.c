@@ -379,6 +379,17 @@ static const struct {
         " WHERE job_id = $1 AND thing_name = $2 AND ($3::bigint = 0 OR number = $3)"
         " ORDER BY number DESC LIMIT 1"),
     STMT(EXEC_UPDATE_DEFER, EXEC_UPDATE_WITH ONE_ROW_OR_FAIL("upd")),
+    /* EXEC_UPDATE_DEFER of a row whose status stays $4 (a progress report):
+     * no count moves, so no CTE reads the old row or upserts the counts
+     * (pg_stat_statements: 55 us of executor time for EXEC_UPDATE_DEFER);
+     * a row whose status is not $4 after all changes nothing and fails the
+     * group, as a missing row does */
+    STMT(EXEC_UPDATE_SAME_DEFER,
+        "WITH upd AS (UPDATE executions SET force_canceled = $5,"
+        "  namespace_id = $6, details = $7, queued_ms = $8, started_ms = $9,"
+        "  updated_ms = $10, version = $11, retry_attempt = $12, inprogress_deadline = $13,"
+        "  step_deadline = $14 WHERE job_id = $1 AND thing_name = $2 AND number = $3"
+        "  AND status = $4 RETURNING 1)" ONE_ROW_OR_FAIL("upd")),
     STMT(EXEC_DELETE_DEFER, EXEC_DELETE_WITH ONE_ROW_OR_FAIL("del")),
     /* EXEC_PENDING's head (StartNextPendingJobExecution) with its job's
      * active count as column 15, as EXEC_GET_W: its change can be deferred */
