@@ -89,19 +89,22 @@
 	"SELECT status FROM executions WHERE job_id = $1 AND thing_name = $2 AND number < $3" \
 	" ORDER BY number DESC LIMIT 1"
 
-/* EXEC_UPDATE's and EXEC_DELETE's changes (their answers differ by form) */
-#define EXEC_UPDATE_WITH                                                                     \
-	"WITH old AS (SELECT status, " IS_LATEST " AS l FROM executions"                     \
-	"  WHERE job_id = $1 AND thing_name = $2 AND number = $3),"                          \
-	" upd AS (UPDATE executions SET status = $4, force_canceled = $5,"                   \
+/* An execution update's columns but the status, $5 to $14, and its row
+ * ($1, $2, $3): EXEC_UPDATE_WITH and EXEC_UPDATE_SAME_DEFER */
+#define EXEC_SET_REST                                                                        \
+	" force_canceled = $5,"                                                              \
 	"  namespace_id = $6, details = $7, queued_ms = $8, started_ms = $9,"                \
 	"  updated_ms = $10, version = $11, retry_attempt = $12, inprogress_deadline = $13," \
-	"  step_deadline = $14 WHERE job_id = $1 AND thing_name = $2 AND number = $3"        \
-	"  RETURNING 1),"                                                                    \
-	" d(status, dl, dt) AS ("                                                            \
-	"  SELECT old.status, CASE WHEN old.l THEN -1 ELSE 0 END, -1 FROM old"               \
-	"   WHERE old.status <> $4"                                                          \
-	"  UNION ALL SELECT $4::int, CASE WHEN old.l THEN 1 ELSE 0 END, 1 FROM old"          \
+	"  step_deadline = $14 WHERE job_id = $1 AND thing_name = $2 AND number = $3"
+/* EXEC_UPDATE's and EXEC_DELETE's changes (their answers differ by form) */
+#define EXEC_UPDATE_WITH                                                              \
+	"WITH old AS (SELECT status, " IS_LATEST " AS l FROM executions"              \
+	"  WHERE job_id = $1 AND thing_name = $2 AND number = $3),"                   \
+	" upd AS (UPDATE executions SET status = $4," EXEC_SET_REST "  RETURNING 1)," \
+	" d(status, dl, dt) AS ("                                                     \
+	"  SELECT old.status, CASE WHEN old.l THEN -1 ELSE 0 END, -1 FROM old"        \
+	"   WHERE old.status <> $4"                                                   \
+	"  UNION ALL SELECT $4::int, CASE WHEN old.l THEN 1 ELSE 0 END, 1 FROM old"   \
 	"   WHERE old.status <> $4)," COUNTS_UPSERT
 #define EXEC_DELETE_WITH                                                             \
 	"WITH del AS (DELETE FROM executions"                                        \
@@ -385,10 +388,7 @@ static const struct {
      * a row whose status is not $4 after all changes nothing and fails the
      * group, as a missing row does */
     STMT(EXEC_UPDATE_SAME_DEFER,
-        "WITH upd AS (UPDATE executions SET force_canceled = $5,"
-        "  namespace_id = $6, details = $7, queued_ms = $8, started_ms = $9,"
-        "  updated_ms = $10, version = $11, retry_attempt = $12, inprogress_deadline = $13,"
-        "  step_deadline = $14 WHERE job_id = $1 AND thing_name = $2 AND number = $3"
+        "WITH upd AS (UPDATE executions SET" EXEC_SET_REST
         "  AND status = $4 RETURNING 1)" ONE_ROW_OR_FAIL("upd")),
     STMT(EXEC_DELETE_DEFER, EXEC_DELETE_WITH ONE_ROW_OR_FAIL("del")),
     /* EXEC_PENDING's head (StartNextPendingJobExecution) with its job's
