@@ -51,8 +51,8 @@ struct store_read_ops {
 	 * with limit 1) and its job (as job_get) in one operation
 	 * (StartNextPendingJobExecution; issue 10, round 12): x->job_id is ""
 	 * when the list is empty, and *job then holds nothing. JD_ENOTFOUND:
-	 * the head's job is gone. On an error, *x and *job hold nothing to
-	 * release. */
+	 * the head's job is gone (x->job_id names it). On an error, *x and
+	 * *job hold nothing to release. */
 	int (*exec_next_job)(struct store_tx *tx, const char *thing, const char *namespace_id,
 	    struct jd_exec *x, struct jd_job *job);
 };

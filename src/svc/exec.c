@@ -225,13 +225,6 @@ svc_dev_pending(struct svc *s, const char *thing, const char *namespace_id, jd_e
 	return rc < 0 ? svc__store_err(rc, e) : 0;
 }
 
-static int
-take_head(void *arg, const struct jd_exec *x)
-{
-	jd_exec_copy(arg, x);
-	return 1;
-}
-
 /* A job as a device may see it: one being deleted is gone. */
 static bool
 device_sees(const struct jd_job *j)
@@ -326,14 +319,14 @@ svc_dev_describe(struct svc *s, const char *thing, const char *job_id, const cha
 	if ((rc = svc__read(s, &tx, e)) != 0)
 		return rc;
 	if (strcmp(job_id, "$next") == 0) {
-		rc = store_exec_pending(tx, thing, namespace_id ? namespace_id : "", 1, take_head,
-		    &x);
-		if (rc < 0)
-			goto store_fail;
-		if (x.job_id[0] == '\0') {
+		/* the head and its job, as StartNext reads them */
+		rc = store_exec_next_job(tx, thing, namespace_id ? namespace_id : "", &x, &j);
+		if (rc == 0 && x.job_id[0] == '\0') {
 			store_rollback(tx);
 			return 0; /* D15 */
 		}
+		if (rc == 0 && !device_sees(&j))
+			rc = JD_ENOTFOUND;
 	} else {
 		rc = store_exec_get(tx, job_id, thing, number, &x);
 		if (rc == JD_ENOTFOUND) {
@@ -342,8 +335,8 @@ svc_dev_describe(struct svc *s, const char *thing, const char *job_id, const cha
 		}
 		if (rc != 0)
 			goto store_fail;
+		rc = device_job(tx, x.job_id, &j);
 	}
-	rc = device_job(tx, x.job_id, &j);
 	if (rc == JD_ENOTFOUND) {
 		rc = exec_not_found(x.job_id, thing, e);
 		goto fail;

@@ -3660,6 +3660,7 @@ next_job_case(bool write)
 	CHECK(j.document == NULL);
 	/* the head's job is gone */
 	CHECK_EQ_INT(store_exec_next_job(tx, "orphan", "", &x, &j), JD_ENOTFOUND);
+	CHECK_EQ_STR(x.job_id, "gone");
 	CHECK(x.details == NULL && j.document == NULL);
 	store_rollback(tx);
 }

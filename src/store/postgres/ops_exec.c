@@ -165,7 +165,9 @@ pg__exec_next_job(struct store_tx *tx, const char *thing, const char *namespace_
 	    0)
 		return rc;
 	if (PQntuples(r) > 0 && pg__val(r, 0, 0) == NULL) {
-		rc = JD_ENOTFOUND; /* the head's job is gone */
+		/* the head's job is gone: x names it, and holds nothing else */
+		jd_strlcpy(x->job_id, pg__val(r, 0, 22), sizeof(x->job_id));
+		rc = JD_ENOTFOUND;
 	} else if (PQntuples(r) > 0) {
 		pg__row_job(r, 0, job);
 		row_exec_at(r, 0, 22, x);
