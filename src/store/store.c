@@ -194,6 +194,52 @@ store_exec_next_job(struct store_tx *tx, const char *thing, const char *namespac
 }
 
 int
+store_exec_update_if(struct store_tx *tx, const struct jd_exec *x, int64_t old_version,
+    int old_status, struct store_cond *res)
+{
+	const struct store_ops *ops = store__tx(tx)->ops;
+	struct jd_exec cur;
+	int rc;
+
+	assert(res != NULL && store__tx(tx)->write);
+	memset(res, 0, sizeof(*res));
+	if (ops->read != NULL && ops->read->exec_update_if != NULL)
+		return ops->read->exec_update_if(tx, x, old_version, old_status, res);
+	memset(&cur, 0, sizeof(cur));
+	rc = ops->exec_get(tx, x->job_id, x->thing_name, x->number, &cur);
+	if (rc == JD_ENOTFOUND) {
+		res->done = true;
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	res->applied = cur.version == old_version && (int)cur.status == old_status;
+	jd_exec_release(&cur);
+	if (res->applied && core_exec_status_pending(old_status) &&
+	    !core_exec_status_pending(x->status)) {
+		int64_t active = 0;
+
+		if ((rc = ops->exec_active_count(tx, x->job_id, &active)) != 0)
+			return rc;
+		res->applied = active > 1; /* its end leaves one */
+	}
+	if (res->applied &&
+	    ((rc = ops->exec_update(tx, x)) != 0 ||
+	        (rc = ops->exec_active_count(tx, x->job_id, &res->active)) != 0))
+		return rc;
+	res->done = true;
+	return 0;
+}
+
+bool
+store_prefers_update_if(const struct store *s)
+{
+	const struct store_ops *ops = ((const struct store_base *)(const void *)s)->ops;
+
+	return ops->read != NULL && ops->read->exec_update_if != NULL;
+}
+
+int
 store_exec_list_job_summary(struct store_tx *tx, const char *job_id, int status,
     const char *after_thing, int64_t after_number, int limit, jd_exec_cb cb, void *arg)
 {

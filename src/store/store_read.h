@@ -19,6 +19,13 @@
 
 #include "store/store.h"
 
+/* The outcome of a conditional write (store_exec_update_if) */
+struct store_cond {
+	bool done;      /* the write ran (set with the others) */
+	bool applied;   /* the row was as expected, and is changed */
+	int64_t active; /* applied: the job's active count after the change */
+};
+
 struct store_read_ops {
 	/* A read transaction in which the caller runs ONE operation, then
 	 * commits or rolls back (store_commit, store_rollback). The operation
@@ -55,6 +62,20 @@ struct store_read_ops {
 	 * *job hold nothing to release. */
 	int (*exec_next_job)(struct store_tx *tx, const char *thing, const char *namespace_id,
 	    struct jd_exec *x, struct jd_job *job);
+	/* Optimistic writes (issue 10, round 13): in a write transaction,
+	 * update execution x as exec_update does, but only if its row still
+	 * has version old_version and status old_status (as a read in an
+	 * earlier transaction found it), and, for a change out of the
+	 * pending statuses, only if the job keeps an active execution after
+	 * it (the change that ends its last one is the caller's to make the
+	 * usual way, which completes the job); otherwise change nothing. The
+	 * outcome is in *res once store_commit returned 0 (a backend may
+	 * send the write with a later statement or the COMMIT and not wait
+	 * for it here): res->applied, and res->active, the job's active count
+	 * right after the change. A backend that sets it prefers this to a
+	 * read on the writer (svc/exec.c, "Optimistic device writes"). */
+	int (*exec_update_if)(struct store_tx *tx, const struct jd_exec *x, int64_t old_version,
+	    int old_status, struct store_cond *res);
 };
 
 /* store_read_ops.begin_one, or store_begin(s, false, out). */
@@ -76,6 +97,13 @@ int store_exec_list_job_summary(struct store_tx *tx, const char *job_id, int sta
 /* store_read_ops.exec_next_job, or exec_pending (limit 1) then job_get. */
 int store_exec_next_job(struct store_tx *tx, const char *thing, const char *namespace_id,
     struct jd_exec *x, struct jd_job *job);
+/* store_read_ops.exec_update_if, or, at once, exec_get, compare, then
+ * exec_update and exec_active_count. */
+int store_exec_update_if(struct store_tx *tx, const struct jd_exec *x, int64_t old_version,
+    int old_status, struct store_cond *res);
+/* True if the backend prefers a conditional write after a read outside the
+ * writer (store_read_ops.exec_update_if is set). */
+bool store_prefers_update_if(const struct store *s);
 /* The head read with exec_pending (limit 1): a backend's own
  * exec_pending_head calls it when it has no better answer. */
 int store_exec_pending_head_read(struct store_tx *tx, const char *thing, const char *namespace_id,

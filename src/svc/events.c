@@ -112,6 +112,19 @@ enabled(struct svc_tx *t, int type)
 	return (atomic_load(&t->s->ev_mask) >> type) & 1u;
 }
 
+bool
+svc__events_off(struct svc *s, int type)
+{
+	int64_t loaded;
+
+	if (s->notify.event == NULL)
+		return true;
+	loaded = atomic_load(&s->ev_loaded_ns);
+	if (loaded == 0 || clock_mono_ns() - loaded > EV_CACHE_NS)
+		return false;
+	return !((atomic_load(&s->ev_mask) >> type) & 1u);
+}
+
 int
 svc_events_describe(struct svc *s, uint32_t *mask, int64_t *created_ms, int64_t *modified_ms,
     struct jd_error *e)

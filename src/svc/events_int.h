@@ -21,6 +21,10 @@ int svc__event_job_deleted(struct svc_tx *t, const char *job_id);
 /* An execution event for x's terminal status (nothing for QUEUED and
  * IN_PROGRESS). */
 int svc__event_exec(struct svc_tx *t, const struct jd_exec *x);
+/* True if events of type are known not to be published now (no sink, or
+ * the cached configuration leaves them out); false when they may be (the
+ * cache is stale: the next transaction reads the configuration). */
+bool svc__events_off(struct svc *s, int type);
 /* The execution event "deleted" of x (its status is the one before). */
 int svc__event_exec_deleted(struct svc_tx *t, const struct jd_exec *x);
 /* "deleted" for every execution of job_id (DeleteJob); nothing when off. */

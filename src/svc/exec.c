@@ -14,6 +14,7 @@
 #include "core/transition.h"
 #include "store/store_read.h"
 #include "util/buf.h"
+#include "util/metrics.h"
 
 static int
 exec_not_found(const char *job_id, const char *thing, struct jd_error *e)
@@ -247,6 +248,137 @@ device_job(struct store_tx *tx, const char *job_id, struct jd_job *j)
 	return rc;
 }
 
+/*
+ * Optimistic device writes (issue 10, round 13). On a backend that prefers
+ * them (store_prefers_update_if: PostgreSQL), StartNextPendingJobExecution
+ * and an UpdateJobExecution that keeps the execution pending read the
+ * execution and its job on a reader, outside the writer, decide there, and
+ * then only write, on the writer, on condition that the row is still as
+ * read: its version and status (store_exec_update_if). The writer then
+ * waits for no round trip of theirs (store/postgres/group.c, "Conditional
+ * writes"). If the row changed in between, the write changes nothing and
+ * the use case runs again as below, reading on the writer. What is answered
+ * from the read alone (no such execution, a version mismatch, a refused
+ * move, nothing pending, a head already IN_PROGRESS) is what the store held
+ * at that snapshot: an order the requests could have had.
+ *
+ * Taken only where the write needs nothing else read under the writer lock
+ * (the test rig's virtual clock is raised to the store's by the read,
+ * fast_read_begin: an advance ordered after the read is ordered after the
+ * write too):
+ * - with notifications on (the MQTT plane), only where neither the thing's
+ *   pending list nor its head can move: the status stays as it was, or
+ *   StartNext moves the head from QUEUED to IN_PROGRESS (the head had no
+ *   IN_PROGRESS execution before it, so it stays the head); otherwise the
+ *   usual path reads the head before and after the change;
+ * - an end (a terminal status) only for a job without abort or retry
+ *   criteria (as the job was read: a change of them is ordered after this
+ *   write), with execution events off, and never the end of the job's last
+ *   active execution: the conditional write then changes nothing
+ *   (store_read.h), and the usual path ends it and completes the job. Any
+ *   other end leaves the job active, so svc__exec_finished_job would do
+ *   nothing.
+ */
+static bool
+fast_ok(const struct svc *s)
+{
+	return store_prefers_update_if(s->store);
+}
+
+/* The read of the optimistic path: one operation, on the test rig's
+ * virtual clock in a read transaction that first raises the clock to the
+ * store's (svc__clock_sync), so the write runs no earlier than any advance
+ * its read saw. */
+static int
+fast_read_begin(struct svc *s, struct store_tx **tx)
+{
+	if (!s->clock->is_virtual)
+		return store_begin_one(s->store, tx);
+	if (store_begin(s->store, false, tx) != 0)
+		return JD_EUNAVAIL;
+	svc__clock_sync(s, *tx, false);
+	return 0;
+}
+
+/* The conditional write of x, read as (old_version, from): 1 if it was
+ * applied and committed, 0 if the row had changed (nothing was written),
+ * or an error (e set). */
+static int
+fast_write(struct svc *s, const struct jd_exec *x, int64_t old_version, int from,
+    struct jd_error *e)
+{
+	struct store_cond res;
+	struct svc_tx t;
+	int rc;
+
+	if ((rc = svc__begin(s, &t, e)) != 0)
+		return rc;
+	if ((rc = store_exec_update_if(t.tx, x, old_version, from, &res)) != 0) {
+		svc__rollback(&t);
+		return svc__store_err(rc, e);
+	}
+	if ((rc = svc__commit(&t, e)) != 0)
+		return rc;
+	if (!res.done)
+		return svc__store_err(JD_EUNAVAIL, e); /* committed, outcome unknown */
+	metrics_inc(
+	    res.applied ? &jd_metrics.device_cond_applied : &jd_metrics.device_cond_retried);
+	return res.applied ? 1 : 0;
+}
+
+/* StartNext's optimistic path: 1 answered (rc in *rcp), 0 take the usual
+ * path. */
+static int
+start_next_fast(struct svc *s, const char *thing, const char *namespace_id, const char *details,
+    int64_t step_minutes, struct jd_exec *out, char **doc, bool *found, struct jd_error *e,
+    int *rcp)
+{
+	struct store_tx *tx = NULL;
+	struct jd_exec x;
+	struct jd_job j;
+	int64_t old_version;
+	int rc;
+
+	if (!fast_ok(s) || fast_read_begin(s, &tx) != 0)
+		return 0;
+	rc = store_exec_next_job(tx, thing, namespace_id ? namespace_id : "", &x, &j);
+	store_rollback(tx);
+	if (rc != 0)
+		return 0; /* the usual path answers, as it finds the store */
+	*rcp = 0;
+	if (x.job_id[0] == '\0')
+		return 1; /* nothing pending: 200 without execution */
+	if (!device_sees(&j) || (x.status != JD_EXEC_QUEUED && x.status != JD_EXEC_IN_PROGRESS))
+		goto usual;
+	if (x.status == JD_EXEC_QUEUED) {
+		struct core_exec_change c = {details, step_minutes > 0 ? step_minutes : 0,
+		    j.inprogress_timeout_min};
+
+		old_version = x.version;
+		if (core_exec_apply(&x, CORE_OP_START_NEXT, JD_EXEC_IN_PROGRESS, false, &c,
+		        svc_now(s), NULL) != 0)
+			goto usual;
+		if ((rc = fast_write(s, &x, old_version, JD_EXEC_QUEUED, e)) <= 0) {
+			if (rc == 0)
+				goto usual; /* the row changed */
+			*rcp = rc;
+			jd_exec_release(&x);
+			jd_job_release(&j);
+			return 1;
+		}
+	}
+	/* written, or already IN_PROGRESS: returned as it is */
+	*found = true;
+	*out = x;
+	*doc = svc__device_doc(s, &j);
+	jd_job_release(&j);
+	return 1;
+usual:
+	jd_exec_release(&x);
+	jd_job_release(&j);
+	return 0;
+}
+
 int
 svc_dev_start_next(struct svc *s, const char *thing, const char *namespace_id, const char *details,
     int64_t step_minutes, struct jd_exec *out, char **doc, bool *found, struct jd_error *e)
@@ -258,6 +390,8 @@ svc_dev_start_next(struct svc *s, const char *thing, const char *namespace_id, c
 
 	*found = false;
 	*doc = NULL;
+	if (start_next_fast(s, thing, namespace_id, details, step_minutes, out, doc, found, e, &rc))
+		return rc;
 	memset(&x, 0, sizeof(x));
 	memset(&j, 0, sizeof(j));
 	if ((rc = svc__begin(s, &t, e)) != 0)
@@ -358,6 +492,71 @@ fail:
 	return rc;
 }
 
+/* UpdateJobExecution's optimistic path (above): 1 answered (rc in *rcp),
+ * 0 take the usual path. */
+static int
+update_fast(struct svc *s, const char *thing, const char *job_id, const struct svc_update_input *in,
+    struct jd_exec *out, char **doc, struct jd_error *e, int *rcp)
+{
+	struct core_exec_change c = {in->details, in->step_minutes, 0};
+	struct store_tx *tx = NULL;
+	struct jd_exec x;
+	struct jd_job j;
+	int64_t old_version;
+	int from, rc;
+
+	if (!fast_ok(s) || fast_read_begin(s, &tx) != 0)
+		return 0;
+	rc = store_exec_get_job(tx, job_id, thing, in->number, &j, &x);
+	store_rollback(tx);
+	if (rc != 0)
+		return 0; /* the usual path answers, as it finds the store */
+	if (!device_sees(&j))
+		goto usual;
+	if (in->expected_version >= 0 && in->expected_version != x.version) {
+		*rcp = jd_error_set(e, JD_EVERSION,
+		    "Expected version %lld does not match current version %lld",
+		    (long long)in->expected_version, (long long)x.version);
+		attach_state(e, &x);
+		goto answered;
+	}
+	from = x.status;
+	old_version = x.version;
+	c.timeout_min = j.inprogress_timeout_min;
+	if ((rc = core_exec_apply(&x, CORE_OP_DEVICE_UPDATE, in->status, false, &c, svc_now(s),
+	         e)) != 0) {
+		if (rc == JD_ESTATE)
+			attach_state(e, &x); /* a refused move leaves x as it was */
+		*rcp = rc;
+		goto answered;
+	}
+	if (x.status != from && s->notify.changed != NULL)
+		goto usual; /* the head or the list may move (above) */
+	if (!core_exec_status_pending(x.status) &&
+	    ((j.policy.present & (JD_POLICY_ABORT | JD_POLICY_RETRY)) != 0 ||
+	        !svc__events_off(s, SVC_EV_JOB_EXECUTION)))
+		goto usual; /* its end reads more (above) */
+	if ((rc = fast_write(s, &x, old_version, from, e)) == 0)
+		goto usual; /* the row changed */
+	if (rc < 0) {
+		*rcp = rc;
+		goto answered;
+	}
+	*rcp = 0;
+	*out = x;
+	*doc = svc__device_doc(s, &j);
+	jd_job_release(&j);
+	return 1;
+answered:
+	jd_exec_release(&x);
+	jd_job_release(&j);
+	return 1;
+usual:
+	jd_exec_release(&x);
+	jd_job_release(&j);
+	return 0;
+}
+
 int
 svc_dev_update(struct svc *s, const char *thing, const char *job_id,
     const struct svc_update_input *in, struct jd_exec *out, char **doc, struct jd_error *e)
@@ -369,6 +568,8 @@ svc_dev_update(struct svc *s, const char *thing, const char *job_id,
 	int from, rc;
 
 	*doc = NULL;
+	if (update_fast(s, thing, job_id, in, out, doc, e, &rc))
+		return rc;
 	memset(&x, 0, sizeof(x));
 	memset(&j, 0, sizeof(j));
 	if ((rc = svc__begin(s, &t, e)) != 0)

@@ -9,10 +9,12 @@ Run:  JOBSD_BIN=build/jobsd python3 tests/integration/test_60_device_http.py
 import json
 import os
 import sys
+import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import botocore.exceptions  # noqa: E402
 import harness  # noqa: E402
-from harness import strip, thing_arn  # noqa: E402
+from harness import admin_request, strip, thing_arn  # noqa: E402
 
 DOC = '{"operation":"install","url":"https://example.com/fw.bin","size":123}'
 
@@ -548,6 +550,135 @@ class SharedPathRoutingTest(DeviceBase):
         self.assertEqual([s['jobId'] for s in r['executionSummaries']], [j])
         r = self.data.get_pending_job_executions(thingName=t)
         self.assertEqual([s['jobId'] for s in r['queuedJobs']], [j])
+
+
+class ConcurrentDeviceWritesTest(DeviceBase):
+    """Device writes racing each other. On PostgreSQL, StartNext and UpdateJobExecution read
+    outside the writer and write on condition (svc/exec.c, "Optimistic device writes"); a
+    write whose row changed since its read runs again the usual way, and the end of a job's
+    last active execution is always made the usual way, which completes the job. Each test
+    also checks jobsd_device_conditional_writes_total: exact on PostgreSQL, 0 on SQLite
+    (which always writes the usual way)."""
+
+    jobsd_extra_args = ('--admin-listen', '127.0.0.1:0')
+
+    def cond_writes(self):
+        status, _, body = admin_request(self.jobsd, 'GET', '/metrics')
+        self.assertEqual(status, 200)
+        got = {}
+        for line in body.decode().splitlines():
+            for outcome in ('applied', 'retried'):
+                key = 'jobsd_device_conditional_writes_total{outcome="%s"} ' % outcome
+                if line.startswith(key):
+                    got[outcome] = int(line[len(key):])
+        self.assertEqual(set(got), {'applied', 'retried'})
+        return got
+
+    def assertCondWrites(self, before, applied, retried=None):
+        after = self.cond_writes()
+        if harness.STORE != 'postgres':
+            applied, retried = 0, 0
+        self.assertEqual(after['applied'] - before['applied'], applied)
+        if retried is not None:
+            self.assertEqual(after['retried'] - before['retried'], retried)
+
+    def run_threads(self, n, fn):
+        errors, threads = [], []
+
+        def body(i):
+            try:
+                fn(i)
+            except Exception as e:  # noqa: BLE001 (collected, asserted below)
+                errors.append(e)
+        for i in range(n):
+            threads.append(threading.Thread(target=body, args=(i,)))
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        return errors
+
+    def test_concurrent_ends_complete_the_job(self):
+        things = [self.create_thing() for _ in range(24)]
+        job = self.job_on(things)
+        before = self.cond_writes()
+
+        def device(i):
+            for t in things[i::8]:
+                ex = self.data.start_next_pending_job_execution(thingName=t)['execution']
+                self.assertEqual((ex['jobId'], ex['status'], ex['versionNumber']),
+                                 (job, 'IN_PROGRESS', 2))
+                r = self.update(job, t, 'SUCCEEDED', expectedVersion=2,
+                                includeJobExecutionState=True)
+                self.assertEqual((r['executionState']['status'],
+                                  r['executionState']['versionNumber']), ('SUCCEEDED', 3))
+        self.assertEqual(self.run_threads(8, device), [])
+        d = self.iot.describe_job(jobId=job)['job']
+        self.assertEqual(d['status'], 'COMPLETED')
+        counts = self.job_counts(job)
+        self.assertEqual(counts['numberOfSucceededThings'], 24)
+        self.assertEqual(sum(counts.values()), 24)
+        for t in things:
+            ex = self.ctl_describe(job, t)
+            self.assertEqual((ex['status'], ex['versionNumber']), ('SUCCEEDED', 3))
+        # 24 starts and 23 ends on condition; the end of the last active execution is
+        # refused there and made the usual way
+        self.assertCondWrites(before, 24 + 23, 1)
+
+    def test_racing_progress_reports_each_count(self):
+        t = self.create_thing()
+        job = self.job_on([t])
+        self.data.start_next_pending_job_execution(thingName=t)
+        done = []
+
+        def device(i):
+            for k in range(10):
+                self.update(job, t, 'IN_PROGRESS', statusDetails={'w': '%d-%d' % (i, k)})
+                done.append(1)
+        self.assertEqual(self.run_threads(6, device), [])
+        ex = self.ctl_describe(job, t)
+        self.assertEqual(ex['status'], 'IN_PROGRESS')
+        self.assertEqual(ex['versionNumber'], 2 + len(done))
+        self.assertEqual(len(done), 60)
+        self.assertEqual(self.job_counts(job)['numberOfInProgressThings'], 1)
+
+    def test_racing_expected_version_one_wins(self):
+        t = self.create_thing()
+        job = self.job_on([t])
+        self.data.start_next_pending_job_execution(thingName=t)
+        for version in (2, 3, 4):
+            wins, conflicts = [], []
+
+            def device(i, version=version):
+                try:
+                    self.update(job, t, 'IN_PROGRESS', expectedVersion=version,
+                                statusDetails={'w': str(i)})
+                    wins.append(i)
+                except botocore.exceptions.ClientError as e:
+                    self.assertEqual(e.response['Error']['Code'], 'InvalidStateTransitionException')
+                    conflicts.append(i)
+            self.assertEqual(self.run_threads(6, device), [])
+            self.assertEqual(len(wins), 1, (wins, conflicts))
+            self.assertEqual(len(conflicts), 5)
+            ex = self.ctl_describe(job, t)
+            self.assertEqual(ex['versionNumber'], version + 1)
+            self.assertEqual(ex['statusDetails'], {'detailsMap': {'w': str(wins[0])}})
+
+    def test_racing_start_next_one_execution(self):
+        t = self.create_thing()
+        job = self.job_on([t])
+        before = self.cond_writes()
+        got = []
+
+        def device(i):
+            ex = self.data.start_next_pending_job_execution(thingName=t)['execution']
+            got.append((ex['jobId'], ex['status'], ex['versionNumber']))
+        self.assertEqual(self.run_threads(6, device), [])
+        self.assertEqual(got, [(job, 'IN_PROGRESS', 2)] * 6)
+        self.assertEqual(self.ctl_describe(job, t)['versionNumber'], 2)
+        self.assertEqual(self.job_counts(job)['numberOfInProgressThings'], 1)
+        # exactly one write changed the row; the others found it started
+        self.assertCondWrites(before, 1)
 
 
 if __name__ == '__main__':

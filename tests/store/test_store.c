@@ -3665,6 +3665,227 @@ next_job_case(bool write)
 	store_rollback(tx);
 }
 
+/*
+ * Conditional writes (store_exec_update_if; issue 10, round 13): a change
+ * made only if the row still has the version and status a read found. On
+ * PostgreSQL it is queued and its outcome known at the commit (group.c,
+ * "Conditional writes"), so the outcome is checked after store_commit.
+ * Sequentially: a change that applies (counts moved, active count after it),
+ * a stale version and a stale status (nothing changed), a rolled-back one
+ * (nothing written), a kept status, an end, and the end of the job's last
+ * active execution (nothing changed: the caller completes the job). Then UI_THREADS threads, in groups:
+ * each reads its own row on a reader and changes it on condition, and every
+ * round two threads race for one shared row with the same read: exactly one
+ * applies per round, versions grow by one per applied change, and the counts
+ * equal a recount.
+ */
+#define UI_THREADS 8
+#define UI_ROUNDS 40
+
+struct ui_writer {
+	int id;
+	int errors;
+	int applied; /* of its own row */
+	int shared;  /* applied changes of the shared row */
+};
+
+static pthread_barrier_t ui_barrier;
+
+/* Read (job, thing) on a reader, change it on condition; 1 applied, 0 not,
+ * -1 an error. */
+static int
+ui_change(const char *job, const char *thing, int to)
+{
+	struct store_tx *tx = NULL;
+	struct store_cond res;
+	struct jd_exec x;
+	int64_t v;
+	int from, rc;
+
+	if (store_begin_one(S, &tx) != 0)
+		return -1;
+	rc = store_exec_get(tx, job, thing, 0, &x);
+	store_rollback(tx);
+	if (rc != 0)
+		return -1;
+	v = x.version;
+	from = x.status;
+	x.version++;
+	x.status = to;
+	x.updated_ms = v;
+	rc = store_begin(S, true, &tx);
+	if (rc == 0 && (rc = store_exec_update_if(tx, &x, v, from, &res)) != 0)
+		store_rollback(tx);
+	else if (rc == 0)
+		rc = store_commit(tx);
+	jd_exec_release(&x);
+	if (rc != 0 || !res.done)
+		return -1;
+	return res.applied ? 1 : 0;
+}
+
+static void *
+ui_writer(void *arg)
+{
+	struct ui_writer *w = arg;
+	char thing[32];
+
+	snprintf(thing, sizeof(thing), "ui%02d", w->id);
+	for (int i = 0; i < UI_ROUNDS; i++) {
+		int to = i % 3 == 2 ? JD_EXEC_QUEUED : JD_EXEC_IN_PROGRESS;
+		int rc = ui_change("ui", thing, to);
+
+		if (rc < 0)
+			w->errors++;
+		else
+			w->applied += rc;
+		if (w->id < 2) {
+			/* the two race for the shared row from one read */
+			pthread_barrier_wait(&ui_barrier);
+			rc =
+			    ui_change("ui", "shared", i % 2 ? JD_EXEC_QUEUED : JD_EXEC_IN_PROGRESS);
+			if (rc < 0)
+				w->errors++;
+			else
+				w->shared += rc;
+			pthread_barrier_wait(&ui_barrier);
+		}
+	}
+	return NULL;
+}
+
+TEST(t_update_if)
+{
+	struct store_tx *tx;
+	struct store_cond res;
+	struct jd_exec x, y;
+	struct ui_writer w[UI_THREADS];
+	pthread_t th[UI_THREADS];
+	char thing[32];
+	int shared = 0;
+
+	fresh();
+	tx = begin(true);
+	mk_exec(tx, "ui", "a", 1, JD_EXEC_QUEUED, NULL, 1);
+	mk_exec(tx, "ui", "b", 1, JD_EXEC_QUEUED, NULL, 1);
+	commit(tx);
+
+	/* applies: QUEUED to IN_PROGRESS */
+	tx = begin(false);
+	CHECK_EQ_INT(store_exec_get(tx, "ui", "a", 0, &x), 0);
+	commit(tx);
+	x.status = JD_EXEC_IN_PROGRESS;
+	x.version = 2;
+	x.updated_ms = 50;
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_update_if(tx, &x, 1, JD_EXEC_QUEUED, &res), 0);
+	CHECK_EQ_INT(store_commit(tx), 0);
+	CHECK(res.done && res.applied);
+	CHECK_EQ_INT(res.active, 2);
+	/* a stale version, then a stale status: nothing changes */
+	x.version = 3;
+	x.updated_ms = 60;
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_update_if(tx, &x, 1, JD_EXEC_IN_PROGRESS, &res), 0);
+	CHECK_EQ_INT(store_commit(tx), 0);
+	CHECK(res.done && !res.applied);
+	x.status = JD_EXEC_SUCCEEDED;
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_update_if(tx, &x, 2, JD_EXEC_QUEUED, &res), 0);
+	CHECK_EQ_INT(store_commit(tx), 0);
+	CHECK(res.done && !res.applied);
+	/* rolled back: nothing written */
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_update_if(tx, &x, 2, JD_EXEC_IN_PROGRESS, &res), 0);
+	store_rollback(tx);
+	tx = begin(false);
+	CHECK_EQ_INT(store_exec_get(tx, "ui", "a", 1, &y), 0);
+	CHECK_EQ_INT(y.status, JD_EXEC_IN_PROGRESS);
+	CHECK_EQ_INT(y.version, 2);
+	CHECK_EQ_INT(y.updated_ms, 50);
+	jd_exec_release(&y);
+	check_counts(tx, "ui", "conditional writes, one by one");
+	commit(tx);
+	/* the status kept (a progress report) */
+	x.status = JD_EXEC_IN_PROGRESS;
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_update_if(tx, &x, 2, JD_EXEC_IN_PROGRESS, &res), 0);
+	CHECK_EQ_INT(store_commit(tx), 0);
+	CHECK(res.done && res.applied);
+	CHECK_EQ_INT(res.active, 2);
+	/* to a terminal status: the active count after it */
+	x.status = JD_EXEC_SUCCEEDED;
+	x.version = 4;
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_update_if(tx, &x, 3, JD_EXEC_IN_PROGRESS, &res), 0);
+	CHECK_EQ_INT(store_commit(tx), 0);
+	CHECK(res.done && res.applied);
+	CHECK_EQ_INT(res.active, 1);
+	jd_exec_release(&x);
+	tx = begin(false);
+	CHECK_EQ_INT(store_exec_get(tx, "ui", "a", 1, &y), 0);
+	CHECK_EQ_INT(y.status, JD_EXEC_SUCCEEDED);
+	CHECK_EQ_INT(y.version, 4);
+	CHECK_EQ_INT(y.updated_ms, 60);
+	jd_exec_release(&y);
+	check_counts(tx, "ui", "a progress report and an end, on condition");
+	/* the end of the job's last active execution is left undone */
+	CHECK_EQ_INT(store_exec_get(tx, "ui", "b", 1, &x), 0);
+	commit(tx);
+	x.status = JD_EXEC_SUCCEEDED;
+	x.version = 2;
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_update_if(tx, &x, 1, JD_EXEC_QUEUED, &res), 0);
+	CHECK_EQ_INT(store_commit(tx), 0);
+	CHECK(res.done && !res.applied);
+	jd_exec_release(&x);
+	tx = begin(false);
+	CHECK_EQ_INT(store_exec_get(tx, "ui", "b", 1, &y), 0);
+	CHECK_EQ_INT(y.status, JD_EXEC_QUEUED);
+	CHECK_EQ_INT(y.version, 1);
+	jd_exec_release(&y);
+	check_counts(tx, "ui", "the last end, refused");
+	commit(tx);
+
+	/* concurrent members of groups */
+	fresh();
+	tx = begin(true);
+	for (int i = 0; i < UI_THREADS; i++) {
+		snprintf(thing, sizeof(thing), "ui%02d", i);
+		mk_exec(tx, "ui", thing, 1, JD_EXEC_QUEUED, NULL, 1);
+	}
+	mk_exec(tx, "ui", "shared", 1, JD_EXEC_QUEUED, NULL, 1);
+	commit(tx);
+	pthread_barrier_init(&ui_barrier, NULL, 2);
+	for (int i = 0; i < UI_THREADS; i++) {
+		w[i] = (struct ui_writer){i, 0, 0, 0};
+		pthread_create(&th[i], NULL, ui_writer, &w[i]);
+	}
+	for (int i = 0; i < UI_THREADS; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&ui_barrier);
+	tx = begin(false);
+	for (int i = 0; i < UI_THREADS; i++) {
+		CHECK_EQ_INT(w[i].errors, 0);
+		/* its own row: nobody else changes it */
+		CHECK_EQ_INT(w[i].applied, UI_ROUNDS);
+		snprintf(thing, sizeof(thing), "ui%02d", i);
+		CHECK_EQ_INT(store_exec_get(tx, "ui", thing, 0, &y), 0);
+		CHECK_EQ_INT(y.version, 1 + UI_ROUNDS);
+		jd_exec_release(&y);
+		shared += w[i].shared;
+	}
+	/* of two changes from one read, one applies; a read made after the
+	 * other's change applies too: 1 or 2 a round, and the version counts
+	 * exactly those */
+	CHECK(shared >= UI_ROUNDS && shared <= 2 * UI_ROUNDS);
+	CHECK_EQ_INT(store_exec_get(tx, "ui", "shared", 0, &y), 0);
+	CHECK_EQ_INT(y.version, 1 + shared);
+	jd_exec_release(&y);
+	check_counts(tx, "ui", "concurrent conditional writes");
+	commit(tx);
+}
+
 TEST(t_exec_next_job)
 {
 	struct store_tx *tx;
@@ -3838,6 +4059,7 @@ main(int argc, char **argv)
 	RUN(t_list_plan_after_bulk_insert);
 	RUN(t_exec_get_job);
 	RUN(t_exec_next_job);
+	RUN(t_update_if);
 	RUN(t_exec_pending_head);
 	RUN(t_reopen);
 	RUN(t_thing_type);

@@ -237,6 +237,9 @@ pool_destroy(struct pool *p)
 	for (int i = 0; i < p->n; i++) {
 		conn_disconnect(p->all[i]);
 		buf_free(&p->all[i]->defer.text);
+		for (int k = 0; p->all[i]->cond != NULL && k < PG_COND_MAX; k++)
+			buf_free(&p->all[i]->cond[k].text);
+		free(p->all[i]->cond);
 		free(p->all[i]);
 	}
 	pthread_cond_destroy(&p->cond);
@@ -376,6 +379,8 @@ void
 pg__abandon(struct conn *c)
 {
 	c->nprefix = 0;
+	c->ncond = 0;
+	c->cond_own = false;
 	if (c->pending > 0)
 		pg__drain(c);
 	if (c->db != NULL && PQstatus(c->db) == CONNECTION_OK &&

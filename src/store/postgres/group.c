@@ -64,6 +64,24 @@
  * its rollback ends the group failed (every member JD_EUNAVAIL, none has
  * answered); reads fail only when the server or the connection does.
  * Consecutive savepoints sent still alternate jd0 and jd1.
+ *
+ * Conditional writes (issue 10, round 13): a member whose one operation is
+ * exec_update_if (svc read the row earlier, on a reader, and the change is
+ * to apply only if the row is still as it read it) does not wait for it
+ * at all: the write (EXEC_UPDATE_IF, EXEC_UPDATE_SAME_IF) is queued, as
+ * pg__cond_mark in prefix, and goes with the next pipeline on the
+ * connection, like a deferred write, but several may be queued (one per
+ * member, PG_COND_MAX), so such a member holds the writer for no round
+ * trip, and a group of them is one pipeline: BEGIN, the lock, every
+ * member's write, COMMIT. Each write's answer (changed or not, and the
+ * job's active count after it) is written to the member's store_cond as
+ * the pipeline carrying it is read, which is before the group ends and the
+ * member's commit() returns. A row that is not as expected is no error:
+ * the write changes nothing and says so (svc then runs the use case again
+ * on the writer). A write that fails fails its pipeline, and so the group,
+ * as a deferred write does. Such a member sends no savepoint: it has
+ * nothing to undo before its write goes; if it runs a later statement
+ * after all, its savepoint is queued in front of its write.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -72,6 +90,7 @@
 
 #include "jd_limits.h"
 #include "store/postgres/pg_int.h"
+#include "store/store_read.h"
 #include "util/clock.h"
 #include "util/handover.h"
 #include "util/log.h"
@@ -85,6 +104,8 @@ static const char *const release[2] = {"RELEASE SAVEPOINT jd0", "RELEASE SAVEPOI
 static const char *const undo[2] = {"ROLLBACK TO SAVEPOINT jd0", "ROLLBACK TO SAVEPOINT jd1"};
 /* The prefix entry of a deferred write (pg__defer_send sends it) */
 const char pg__defer_mark[] = "deferred write";
+/* The prefix entry of a conditional write (pg__cond_send sends it) */
+const char pg__cond_mark[] = "conditional write";
 
 /* A writer that waited this long for the connection gets a shorter lock wait */
 #define PG_LOCK_LATE_MS 250
@@ -95,12 +116,15 @@ pg__group_init(struct pg_group *g, struct conn *writer)
 	memset(g, 0, sizeof(*g));
 	g->writer = writer;
 	writer->group = g;
+	writer->cond = jd_calloc(PG_COND_MAX, sizeof(*writer->cond));
+	writer->ncond = 0;
 	pthread_mutex_init(&g->lock, NULL);
 }
 
 void
 pg__group_destroy(struct pg_group *g)
 {
+	/* the writer's queue goes with the connection (conn.c, pool_destroy) */
 	pthread_mutex_destroy(&g->lock);
 }
 
@@ -134,7 +158,9 @@ group_close(struct pg_group *g, bool fail)
 
 	for (struct handover_member *m = list; m != NULL; m = m->next)
 		n += !m->observer;
-	if (!fail && n > 0 && c->in_tx && !c->broken) {
+	/* a group of conditional writes only has sent nothing yet: its
+	 * opening and writes go with the COMMIT */
+	if (!fail && n > 0 && (c->in_tx || c->ncond > 0) && !c->broken) {
 		uint64_t t0 = metrics_now_us();
 		PGresult *r = NULL;
 
@@ -229,10 +255,16 @@ member_undo(struct pg_group *g)
 	struct conn *c = g->writer;
 	PGresult *r = NULL;
 
-	/* its own deferred write, not sent yet: nothing to undo of it */
+	/* its own deferred or conditional write, not sent yet: nothing to
+	 * undo of it */
 	if (pg__defer_own_queued(c))
 		c->nprefix--;
 	c->defer.own = false;
+	if (pg__cond_own_queued(c)) {
+		c->nprefix--;
+		c->ncond--;
+	}
+	c->cond_own = false;
 	if (c->sp_lazy) {
 		/* no savepoint: it wrote nothing ("Lazy savepoints"); a statement
 		 * of it that failed failed the group's transaction */
@@ -291,6 +323,7 @@ pg__group_begin(struct pg_group *g, struct conn **out)
 		}
 		c->in_tx = false;
 		c->nprefix = 0;
+		c->ncond = 0;
 		pg__prefix(c, begin_write);
 		lock_timeout_left(g, c, deadline);
 		pg__prefix(c, lock_write);
@@ -300,6 +333,7 @@ pg__group_begin(struct pg_group *g, struct conn **out)
 	c->sp_lazy = true; /* "Lazy savepoints" */
 	c->sent = false;
 	c->defer.own = false;
+	c->cond_own = false;
 	c->memo.kind = PG_MEMO_NONE;
 	c->head.valid = false;
 	*out = c;
@@ -321,10 +355,12 @@ pg__group_savepoint(struct conn *c)
 		return;
 	c->sp_lazy = false;
 	g->sp ^= 1;
-	if (pg__defer_own_queued(c)) {
-		/* before its own deferred write */
+	if (pg__defer_own_queued(c) || pg__cond_own_queued(c)) {
+		/* before its own deferred or conditional write */
+		const char *own = c->prefix[c->nprefix - 1];
+
 		c->prefix[c->nprefix - 1] = savepoint[g->sp];
-		pg__prefix(c, pg__defer_mark);
+		pg__prefix(c, own);
 	} else {
 		pg__prefix(c, savepoint[g->sp]);
 	}
@@ -339,7 +375,7 @@ pg__group_commit(struct pg_group *g)
 	if (c->sp_lazy) {
 		/* no savepoint to release ("Lazy savepoints") */
 		c->sp_lazy = false;
-		if (!c->sent && !pg__defer_own_queued(c))
+		if (!c->sent && !pg__defer_own_queued(c) && !pg__cond_own_queued(c))
 			return writer_leave(g, NULL); /* it ran nothing */
 		if (c->broken) {
 			group_end(g, true);
@@ -453,4 +489,88 @@ pg__defer_send(struct conn *c)
 		vals[i] = d->off[i] < 0 ? NULL : d->text.p + d->off[i];
 	pg__stmt_label(name, d->id);
 	return PQsendQueryPrepared(c->db, name, d->n, vals, NULL, NULL, 0);
+}
+
+bool
+pg__cond_own_queued(const struct conn *c)
+{
+	return c->cond_own && c->nprefix > 0 && c->prefix[c->nprefix - 1] == pg__cond_mark;
+}
+
+bool
+pg__cond(struct conn *c, enum stmt id, const struct bind *b, int n, struct store_cond *res)
+{
+	struct pg_cond *q;
+
+	/* only a member's first and only thing (group.c, "Conditional writes") */
+	if (c->group == NULL || c->cond == NULL || !c->sp_lazy || c->sent || c->defer.own ||
+	    c->cond_own || c->db == NULL || c->broken || !c->prepared[id] ||
+	    c->ncond >= PG_COND_MAX || c->nprefix + 4 > PG_PREFIX_MAX || n > PG_MAX_PARAMS)
+		return false;
+	q = &c->cond[c->ncond];
+	buf_reset(&q->text);
+	for (int i = 0; i < n; i++) {
+		const struct bind *a = &b[i];
+		char num[24];
+		const char *v;
+
+		switch (a->t) {
+		case BIND_TEXT:
+			v = a->s;
+			break;
+		case BIND_TEXT_OPT:
+			v = a->s != NULL && *a->s != '\0' ? a->s : NULL;
+			break;
+		case BIND_TEXT_EMPTY:
+			v = a->s != NULL ? a->s : "";
+			break;
+		case BIND_I64:
+			snprintf(num, sizeof(num), "%lld", (long long)a->i);
+			v = num;
+			break;
+		default:
+			return false;
+		}
+		if (v == NULL) {
+			q->off[i] = -1;
+			continue;
+		}
+		q->off[i] = (int)q->text.len;
+		buf_puts(&q->text, v);
+		buf_putc(&q->text, '\0');
+	}
+	q->id = id;
+	q->n = n;
+	q->res = res;
+	c->ncond++;
+	c->cond_own = true;
+	c->head.valid = false; /* the write may change the head */
+	c->memo.kind = PG_MEMO_NONE;
+	pg__prefix(c, pg__cond_mark);
+	return true;
+}
+
+int
+pg__cond_send(struct conn *c, int i)
+{
+	const struct pg_cond *q = &c->cond[i];
+	const char *vals[PG_MAX_PARAMS];
+	char name[16];
+
+	for (int k = 0; k < q->n; k++)
+		vals[k] = q->off[k] < 0 ? NULL : q->text.p + q->off[k];
+	pg__stmt_label(name, q->id);
+	return PQsendQueryPrepared(c->db, name, q->n, vals, NULL, NULL, 0);
+}
+
+void
+pg__cond_answer(struct conn *c, int i, const PGresult *r)
+{
+	struct store_cond *res = c->cond[i].res;
+
+	if (res == NULL || PQntuples(r) < 1)
+		return;
+	res->applied = pg__i64(r, 0, 0) == 1;
+	res->active = pg__i64(r, 0, 1);
+	res->done = true;
 }

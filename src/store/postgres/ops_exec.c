@@ -423,6 +423,38 @@ pg__exec_update(struct store_tx *tx, const struct jd_exec *x)
 }
 
 int
+pg__exec_update_if(struct store_tx *tx, const struct jd_exec *x, int64_t old_version,
+    int old_status, struct store_cond *res)
+{
+	struct conn *c = pg__conn(tx);
+	const bool same = (int)x->status == old_status;
+	const struct bind b[] = {B_TEXT(x->job_id), B_TEXT(x->thing_name), B_I64(x->number),
+	    B_I64(x->status), B_BOOL(x->force_canceled), B_NAME(x->namespace_id),
+	    B_TEXT(x->details), B_I64(x->queued_ms), B_I64(x->started_ms), B_I64(x->updated_ms),
+	    B_I64(x->version), B_I64(x->retry_attempt), B_I64(x->inprogress_deadline),
+	    B_I64(x->step_deadline), B_I64(old_version), B_I64(old_status)};
+	const enum stmt id = same ? ST_EXEC_UPDATE_SAME_IF : ST_EXEC_UPDATE_IF;
+	const int n = same ? 15 : 16;
+	PGresult *r;
+	int rc;
+
+	/* queued, not waited for (group.c, "Conditional writes") */
+	if (pg__cond(c, id, b, n, res))
+		return 0;
+	if ((rc = pg__exec(c, id, &r, b, n)) != 0)
+		return rc;
+	if (PQntuples(r) == 1) {
+		res->applied = pg__i64(r, 0, 0) == 1;
+		res->active = pg__i64(r, 0, 1);
+		res->done = true;
+	} else {
+		rc = JD_EUNAVAIL;
+	}
+	PQclear(r);
+	return rc;
+}
+
+int
 pg__exec_delete(struct store_tx *tx, const char *job_id, const char *thing, int64_t number)
 {
 	struct conn *c = pg__conn(tx);

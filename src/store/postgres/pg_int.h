@@ -161,6 +161,9 @@ enum stmt {
 	ST_EXEC_PENDING_W,
 	ST_EXEC_GET_JOB,
 	ST_EXEC_NEXT_JOB,
+	/* conditional writes (group.c, "Conditional writes") */
+	ST_EXEC_UPDATE_IF,
+	ST_EXEC_UPDATE_SAME_IF,
 	ST__COUNT
 };
 
@@ -184,8 +187,12 @@ extern const char pg__wipe_sql[];
 struct pg_store;
 struct pool;
 
-/* Commands queued to go before the next statement, at most. */
-#define PG_PREFIX_MAX 8
+/* Conditional writes queued on the writer, at most (one per member) */
+#define PG_COND_MAX PG_GROUP_MAX
+/* Commands queued to go before the next statement, at most: a group's
+ * opening, its members' conditional writes, a deferred write and a
+ * member's savepoints. */
+#define PG_PREFIX_MAX (8 + PG_COND_MAX)
 
 /*
  * What a write statement learned beyond its own answer, kept for the next
@@ -277,6 +284,18 @@ struct conn {
 		int off[PG_MAX_PARAMS]; /* each one's offset in text, -1: NULL */
 	} defer;
 	atomic_int test_fail_defer; /* test hook: deferred writes to fail (pg_test.h) */
+	/* the writer: conditional writes queued (group.c, "Conditional
+	 * writes"), each in prefix as pg__cond_mark, in order; cond_own: the
+	 * current member queued the last one */
+	struct pg_cond {
+		enum stmt id;
+		int n;
+		struct store_cond *res;
+		struct buf text;
+		int off[PG_MAX_PARAMS];
+	} * cond;
+	int ncond;
+	bool cond_own;
 };
 
 static inline struct conn *
@@ -362,6 +381,17 @@ extern const char pg__defer_mark[];
 int pg__defer_send(struct conn *c);
 /* True if the current member's own deferred write is the last prefix entry. */
 bool pg__defer_own_queued(const struct conn *c);
+/* Conditional writes (group.c): queue statement id with parameters b as a
+ * conditional write whose answer (one row: applied 0/1, active count) goes
+ * to *res when the pipeline that carries it is read. False if it cannot be
+ * queued (the caller runs it at once). */
+bool pg__cond(struct conn *c, enum stmt id, const struct bind *b, int n, struct store_cond *res);
+extern const char pg__cond_mark[];
+/* Send the i-th queued conditional write (PQsendQueryPrepared). */
+int pg__cond_send(struct conn *c, int i);
+/* Its answer r (one row), to its store_cond. */
+void pg__cond_answer(struct conn *c, int i, const PGresult *r);
+bool pg__cond_own_queued(const struct conn *c);
 /* Queue the current member's savepoint now if it is still lazy (group.c,
  * "Lazy savepoints"): before its first write, or before its own deferred
  * write when a statement is about to send it. */
@@ -549,6 +579,8 @@ int pg__exec_get_job(struct store_tx *tx, const char *job_id, const char *thing,
     struct jd_job *job, struct jd_exec *x);
 int pg__exec_pending_head(struct store_tx *tx, const char *thing, const char *namespace_id,
     char *job, int64_t *number);
+int pg__exec_update_if(struct store_tx *tx, const struct jd_exec *x, int64_t old_version,
+    int old_status, struct store_cond *res);
 int pg__exec_next_job(struct store_tx *tx, const char *thing, const char *namespace_id,
     struct jd_exec *x, struct jd_job *job);
 int pg__job_get_counts(struct store_tx *tx, const char *job_id, struct jd_job *out,

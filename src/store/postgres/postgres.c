@@ -49,6 +49,7 @@ static const struct store_read_ops read_ops = {
     .exec_pending_head = pg__exec_pending_head,
     .exec_list_job_summary = pg__exec_list_job_summary,
     .exec_next_job = pg__exec_next_job,
+    .exec_update_if = pg__exec_update_if,
 };
 
 const struct store_ops store_postgres_ops = {

@@ -86,7 +86,7 @@ pipeline(struct conn *c, int id, int n, const char *const *vals, const int *lens
 	const bool prep = id >= 0 && !c->prepared[id];
 	const int want = id >= 0 ? np + (prep ? 1 : 0) : (tail != NULL ? np : -1);
 	char name[16];
-	int rc = 0, k = 0, nulls = 0;
+	int rc = 0, k = 0, nulls = 0, ncond = 0;
 
 	if (out != NULL)
 		*out = NULL;
@@ -99,10 +99,11 @@ pipeline(struct conn *c, int id, int n, const char *const *vals, const int *lens
 		pg__stmt_label(name, id);
 	if (PQpipelineStatus(c->db) == PQ_PIPELINE_OFF && PQenterPipelineMode(c->db) != 1)
 		goto lost;
-	for (int i = 0; i < np; i++)
-		if ((c->prefix[i] == pg__defer_mark ? pg__defer_send(c) :
-		                                      PQsendQueryParams(c->db, c->prefix[i], 0,
-		                                          NULL, NULL, NULL, NULL, 0)) != 1)
+	for (int i = 0, q = 0; i < np; i++)
+		if ((c->prefix[i] == pg__defer_mark       ? pg__defer_send(c) :
+		            c->prefix[i] == pg__cond_mark ? pg__cond_send(c, q++) :
+		                                            PQsendQueryParams(c->db, c->prefix[i],
+		                                                0, NULL, NULL, NULL, NULL, 0)) != 1)
 			goto lost;
 	if (prep && PQsendPrepare(c->db, name, pg__stmt_sql((enum stmt)id), 0, NULL) != 1)
 		goto lost;
@@ -143,6 +144,8 @@ pipeline(struct conn *c, int id, int n, const char *const *vals, const int *lens
 				rc = JD_EEXISTS;
 			else if (rc == 0)
 				rc = pg__fail(c, what_failed(c, k, np, prep, id, tail), r);
+		} else if (k < np && c->prefix[k] == pg__cond_mark) {
+			pg__cond_answer(c, ncond++, r); /* group.c, "Conditional writes" */
 		} else if (prep && k == np) {
 			c->prepared[id] = true;
 		} else if (out != NULL && k == want) {
@@ -154,6 +157,7 @@ pipeline(struct conn *c, int id, int n, const char *const *vals, const int *lens
 	}
 	if (PQexitPipelineMode(c->db) != 1)
 		c->broken = true;
+	c->ncond = 0; /* every queued conditional write was in the prefix */
 	if (rc != 0 && out != NULL && *out != NULL) {
 		PQclear(*out);
 		*out = NULL;
@@ -360,7 +364,8 @@ pg__exec(struct conn *c, enum stmt id, PGresult **out, const struct bind *b, int
 	}
 	if (c->batch != NULL)
 		return pg__batch_exec(c, id, n, vals, lens, fmts, out);
-	if (c->sp_lazy && (!pg__stmt_reads(id) || pg__defer_own_queued(c)))
+	if (c->sp_lazy &&
+	    (!pg__stmt_reads(id) || pg__defer_own_queued(c) || pg__cond_own_queued(c)))
 		pg__group_savepoint(c); /* group.c, "Lazy savepoints" */
 	if (c->pending > 0 && pg__drain(c) != 0 && !first)
 		return JD_EUNAVAIL;
