@@ -252,8 +252,8 @@ render_store(struct buf *b, struct api_admin *a)
 	    "Time of each store COMMIT (a group of write transactions on SQLite).");
 	hist(b, "jobsd_store_commit_duration_seconds", "", &jd_metrics.store_commit_seconds, 1e-6);
 	family(b, "jobsd_store_commit_group_size", "histogram",
-	    "Write transactions made durable by one COMMIT (SQLite's group commit; 1 on "
-	    "PostgreSQL).");
+	    "Write transactions made durable by one COMMIT (the group commit of either "
+	    "store).");
 	hist(b, "jobsd_store_commit_group_size", "", &jd_metrics.store_group_size, 1);
 	family(b, "jobsd_store_commit_failures_total", "counter", "COMMITs that failed.");
 	buf_printf(b, "jobsd_store_commit_failures_total %llu\n",

@@ -231,6 +231,42 @@ store_exec_update_if(struct store_tx *tx, const struct jd_exec *x, int64_t old_v
 	return 0;
 }
 
+int
+store_exec_delete_if(struct store_tx *tx, const char *job_id, const char *thing, int64_t number,
+    int64_t old_version, int old_status, struct store_cond *res)
+{
+	const struct store_ops *ops = store__tx(tx)->ops;
+	struct jd_exec cur;
+	int64_t active = 0;
+	int rc;
+
+	assert(res != NULL && store__tx(tx)->write);
+	memset(res, 0, sizeof(*res));
+	if (ops->read != NULL && ops->read->exec_delete_if != NULL)
+		return ops->read->exec_delete_if(tx, job_id, thing, number, old_version, old_status,
+		    res);
+	memset(&cur, 0, sizeof(cur));
+	rc = ops->exec_get(tx, job_id, thing, number, &cur);
+	if (rc == JD_ENOTFOUND) {
+		res->done = true;
+		return 0;
+	}
+	if (rc != 0)
+		return rc;
+	res->applied = cur.version == old_version && (int)cur.status == old_status;
+	jd_exec_release(&cur);
+	if (res->applied && (rc = ops->exec_active_count(tx, job_id, &active)) != 0)
+		return rc;
+	/* the job keeps an active execution after it */
+	res->applied = res->applied && active > (core_exec_status_pending(old_status) ? 1 : 0);
+	if (res->applied &&
+	    ((rc = ops->exec_delete(tx, job_id, thing, number)) != 0 ||
+	        (rc = ops->exec_active_count(tx, job_id, &res->active)) != 0))
+		return rc;
+	res->done = true;
+	return 0;
+}
+
 bool
 store_prefers_update_if(const struct store *s)
 {

@@ -76,6 +76,11 @@ struct store_read_ops {
 	 * read on the writer (svc/exec.c, "Optimistic device writes"). */
 	int (*exec_update_if)(struct store_tx *tx, const struct jd_exec *x, int64_t old_version,
 	    int old_status, struct store_cond *res);
+	/* As exec_update_if, for exec_delete of (job_id, thing, number): only
+	 * if its row still has old_version and old_status, and the job keeps
+	 * an active execution after it. Set with exec_update_if. */
+	int (*exec_delete_if)(struct store_tx *tx, const char *job_id, const char *thing,
+	    int64_t number, int64_t old_version, int old_status, struct store_cond *res);
 };
 
 /* store_read_ops.begin_one, or store_begin(s, false, out). */
@@ -101,6 +106,10 @@ int store_exec_next_job(struct store_tx *tx, const char *thing, const char *name
  * exec_update and exec_active_count. */
 int store_exec_update_if(struct store_tx *tx, const struct jd_exec *x, int64_t old_version,
     int old_status, struct store_cond *res);
+/* store_read_ops.exec_delete_if, or, at once, exec_get, compare,
+ * exec_active_count, then exec_delete. */
+int store_exec_delete_if(struct store_tx *tx, const char *job_id, const char *thing, int64_t number,
+    int64_t old_version, int old_status, struct store_cond *res);
 /* True if the backend prefers a conditional write after a read outside the
  * writer (store_read_ops.exec_update_if is set). */
 bool store_prefers_update_if(const struct store *s);

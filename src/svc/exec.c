@@ -124,6 +124,134 @@ svc_exec_list_thing(struct svc *s, const char *thing, const struct jd_exec_filte
 	return rc < 0 ? svc__store_err(rc, e) : 0;
 }
 
+/*
+ * Optimistic device writes (issue 10, round 13). On a backend that prefers
+ * them (store_prefers_update_if: PostgreSQL), StartNextPendingJobExecution,
+ * UpdateJobExecution, and on the control plane CancelJobExecution and
+ * DeleteJobExecution, read the execution (and its job) on a reader,
+ * outside the writer, decide there, and then only write, on the writer, on
+ * condition that the row is still as read: its version and status
+ * (store_exec_update_if, store_exec_delete_if). The writer then
+ * waits for no round trip of theirs (store/postgres/group.c, "Conditional
+ * writes"). If the row changed in between, the write changes nothing and
+ * the use case runs again as below, reading on the writer. What is answered
+ * from the read alone (no such execution, a version mismatch, a refused
+ * move, nothing pending, a head already IN_PROGRESS) is what the store held
+ * at that snapshot: an order the requests could have had.
+ *
+ * Taken only where the write needs nothing else read under the writer lock
+ * (the test rig's virtual clock is raised to the store's by the read,
+ * fast_read_begin: an advance ordered after the read is ordered after the
+ * write too):
+ * - with notifications on (the MQTT plane), only where neither the thing's
+ *   pending list nor its head can move: the status stays as it was, or
+ *   StartNext moves the head from QUEUED to IN_PROGRESS (the head had no
+ *   IN_PROGRESS execution before it, so it stays the head); otherwise the
+ *   usual path reads the head before and after the change;
+ * - an end (a terminal status) only for a job without abort or retry
+ *   criteria (as the job was read: a change of them is ordered after this
+ *   write), with execution events off, and never the end of the job's last
+ *   active execution: the conditional write then changes nothing
+ *   (store_read.h), and the usual path ends it and completes the job. Any
+ *   other end leaves the job active, so svc__exec_finished_job would do
+ *   nothing. A deletion likewise: never one after which the job has no
+ *   active execution (the usual path checks whether it completes).
+ */
+static bool
+fast_ok(const struct svc *s)
+{
+	return store_prefers_update_if(s->store);
+}
+
+/* The read of the optimistic path: one operation, on the test rig's
+ * virtual clock in a read transaction that first raises the clock to the
+ * store's (svc__clock_sync), so the write runs no earlier than any advance
+ * its read saw. */
+static int
+fast_read_begin(struct svc *s, struct store_tx **tx)
+{
+	if (!s->clock->is_virtual)
+		return store_begin_one(s->store, tx);
+	if (store_begin(s->store, false, tx) != 0)
+		return JD_EUNAVAIL;
+	svc__clock_sync(s, *tx, false);
+	return 0;
+}
+
+/* The conditional write of x (its deletion if del), read as
+ * (old_version, from): 1 if it was applied and committed, 0 if the row had
+ * changed (nothing was written), or an error (e set). */
+static int
+fast_write(struct svc *s, const struct jd_exec *x, int64_t old_version, int from, bool del,
+    struct jd_error *e)
+{
+	struct store_cond res;
+	struct svc_tx t;
+	int rc;
+
+	if ((rc = svc__begin(s, &t, e)) != 0)
+		return rc;
+	rc = del ? store_exec_delete_if(t.tx, x->job_id, x->thing_name, x->number, old_version,
+	               from, &res) :
+	           store_exec_update_if(t.tx, x, old_version, from, &res);
+	if (rc != 0) {
+		svc__rollback(&t);
+		return svc__store_err(rc, e);
+	}
+	if ((rc = svc__commit(&t, e)) != 0)
+		return rc;
+	if (!res.done)
+		return svc__store_err(JD_EUNAVAIL, e); /* committed, outcome unknown */
+	metrics_inc(
+	    res.applied ? &jd_metrics.device_cond_applied : &jd_metrics.device_cond_retried);
+	return res.applied ? 1 : 0;
+}
+
+/* CancelJobExecution's optimistic path (above: an end, so only with
+ * notifications and execution events off): 1 answered (rc in *rcp), 0 take
+ * the usual path. */
+static int
+cancel_fast(struct svc *s, const char *job_id, const char *thing, bool force,
+    int64_t expected_version, const char *details, struct jd_error *e, int *rcp)
+{
+	struct store_tx *tx = NULL;
+	struct jd_exec x;
+	int64_t old_version;
+	int from, rc;
+
+	if (!fast_ok(s) || s->notify.changed != NULL || !svc__events_off(s, SVC_EV_JOB_EXECUTION) ||
+	    fast_read_begin(s, &tx) != 0)
+		return 0;
+	rc = store_exec_get(tx, job_id, thing, 0, &x);
+	store_rollback(tx);
+	if (rc != 0)
+		return 0; /* the usual path answers, as it finds the store */
+	if (expected_version >= 0 && expected_version != x.version) {
+		*rcp = jd_error_set(e, JD_EVERSION,
+		    "The version for job execution %s/%s does not match the expected version.",
+		    job_id, thing);
+		goto answered;
+	}
+	if ((*rcp = core_exec_check(CORE_OP_CANCEL, x.status, JD_EXEC_CANCELED, force, e)) != 0)
+		goto answered;
+	if (details != NULL) {
+		free(x.details);
+		x.details = jd_strdup(details);
+	}
+	from = x.status;
+	old_version = x.version;
+	if (core_exec_apply(&x, CORE_OP_CANCEL, JD_EXEC_CANCELED, force, NULL, svc_now(s), NULL) !=
+	        0 ||
+	    (rc = fast_write(s, &x, old_version, from, false, e)) == 0) {
+		jd_exec_release(&x);
+		return 0; /* the row changed, or it was the job's last active one */
+	}
+	*rcp = rc < 0 ? rc : 0;
+answered:
+	jd_exec_release(&x);
+	return 1;
+}
+
 int
 svc_exec_cancel(struct svc *s, const char *job_id, const char *thing, bool force,
     int64_t expected_version, const char *details, struct jd_error *e)
@@ -132,6 +260,8 @@ svc_exec_cancel(struct svc *s, const char *job_id, const char *thing, bool force
 	struct jd_exec x;
 	int rc;
 
+	if (cancel_fast(s, job_id, thing, force, expected_version, details, e, &rc))
+		return rc;
 	memset(&x, 0, sizeof(x));
 	if ((rc = svc__begin(s, &t, e)) != 0)
 		return rc;
@@ -168,6 +298,40 @@ fail:
 	return rc;
 }
 
+/* DeleteJobExecution's optimistic path (above: with execution events off,
+ * and, for a pending execution, notifications off; a terminal one moves
+ * neither the pending list nor its head): 1 answered (rc in *rcp), 0 take
+ * the usual path. */
+static int
+delete_fast(struct svc *s, const char *job_id, const char *thing, int64_t number, bool force,
+    struct jd_error *e, int *rcp)
+{
+	struct store_tx *tx = NULL;
+	struct jd_exec x;
+	int rc;
+
+	if (!fast_ok(s) || number <= 0 || !svc__events_off(s, SVC_EV_JOB_EXECUTION) ||
+	    fast_read_begin(s, &tx) != 0)
+		return 0;
+	rc = store_exec_get(tx, job_id, thing, number, &x);
+	store_rollback(tx);
+	if (rc != 0)
+		return 0; /* the usual path answers, as it finds the store */
+	/* D1: terminal states without force; QUEUED and IN_PROGRESS need force. */
+	if ((*rcp = core_exec_check(CORE_OP_DELETE, x.status, x.status, force, e)) != 0) {
+		jd_exec_release(&x);
+		return 1;
+	}
+	if ((core_exec_status_pending(x.status) && s->notify.changed != NULL) ||
+	    (rc = fast_write(s, &x, x.version, x.status, true, e)) == 0) {
+		jd_exec_release(&x);
+		return 0; /* the row changed, or it was the job's last active one */
+	}
+	*rcp = rc < 0 ? rc : 0;
+	jd_exec_release(&x);
+	return 1;
+}
+
 int
 svc_exec_delete(struct svc *s, const char *job_id, const char *thing, int64_t number, bool force,
     struct jd_error *e)
@@ -176,6 +340,8 @@ svc_exec_delete(struct svc *s, const char *job_id, const char *thing, int64_t nu
 	struct jd_exec x;
 	int rc;
 
+	if (delete_fast(s, job_id, thing, number, force, e, &rc))
+		return rc;
 	memset(&x, 0, sizeof(x));
 	if ((rc = svc__begin(s, &t, e)) != 0)
 		return rc;
@@ -248,84 +414,6 @@ device_job(struct store_tx *tx, const char *job_id, struct jd_job *j)
 	return rc;
 }
 
-/*
- * Optimistic device writes (issue 10, round 13). On a backend that prefers
- * them (store_prefers_update_if: PostgreSQL), StartNextPendingJobExecution
- * and an UpdateJobExecution that keeps the execution pending read the
- * execution and its job on a reader, outside the writer, decide there, and
- * then only write, on the writer, on condition that the row is still as
- * read: its version and status (store_exec_update_if). The writer then
- * waits for no round trip of theirs (store/postgres/group.c, "Conditional
- * writes"). If the row changed in between, the write changes nothing and
- * the use case runs again as below, reading on the writer. What is answered
- * from the read alone (no such execution, a version mismatch, a refused
- * move, nothing pending, a head already IN_PROGRESS) is what the store held
- * at that snapshot: an order the requests could have had.
- *
- * Taken only where the write needs nothing else read under the writer lock
- * (the test rig's virtual clock is raised to the store's by the read,
- * fast_read_begin: an advance ordered after the read is ordered after the
- * write too):
- * - with notifications on (the MQTT plane), only where neither the thing's
- *   pending list nor its head can move: the status stays as it was, or
- *   StartNext moves the head from QUEUED to IN_PROGRESS (the head had no
- *   IN_PROGRESS execution before it, so it stays the head); otherwise the
- *   usual path reads the head before and after the change;
- * - an end (a terminal status) only for a job without abort or retry
- *   criteria (as the job was read: a change of them is ordered after this
- *   write), with execution events off, and never the end of the job's last
- *   active execution: the conditional write then changes nothing
- *   (store_read.h), and the usual path ends it and completes the job. Any
- *   other end leaves the job active, so svc__exec_finished_job would do
- *   nothing.
- */
-static bool
-fast_ok(const struct svc *s)
-{
-	return store_prefers_update_if(s->store);
-}
-
-/* The read of the optimistic path: one operation, on the test rig's
- * virtual clock in a read transaction that first raises the clock to the
- * store's (svc__clock_sync), so the write runs no earlier than any advance
- * its read saw. */
-static int
-fast_read_begin(struct svc *s, struct store_tx **tx)
-{
-	if (!s->clock->is_virtual)
-		return store_begin_one(s->store, tx);
-	if (store_begin(s->store, false, tx) != 0)
-		return JD_EUNAVAIL;
-	svc__clock_sync(s, *tx, false);
-	return 0;
-}
-
-/* The conditional write of x, read as (old_version, from): 1 if it was
- * applied and committed, 0 if the row had changed (nothing was written),
- * or an error (e set). */
-static int
-fast_write(struct svc *s, const struct jd_exec *x, int64_t old_version, int from,
-    struct jd_error *e)
-{
-	struct store_cond res;
-	struct svc_tx t;
-	int rc;
-
-	if ((rc = svc__begin(s, &t, e)) != 0)
-		return rc;
-	if ((rc = store_exec_update_if(t.tx, x, old_version, from, &res)) != 0) {
-		svc__rollback(&t);
-		return svc__store_err(rc, e);
-	}
-	if ((rc = svc__commit(&t, e)) != 0)
-		return rc;
-	if (!res.done)
-		return svc__store_err(JD_EUNAVAIL, e); /* committed, outcome unknown */
-	metrics_inc(
-	    res.applied ? &jd_metrics.device_cond_applied : &jd_metrics.device_cond_retried);
-	return res.applied ? 1 : 0;
-}
-
 /* StartNext's optimistic path: 1 answered (rc in *rcp), 0 take the usual
  * path. */
 static int
@@ -358,7 +446,7 @@ start_next_fast(struct svc *s, const char *thing, const char *namespace_id, cons
 		if (core_exec_apply(&x, CORE_OP_START_NEXT, JD_EXEC_IN_PROGRESS, false, &c,
 		        svc_now(s), NULL) != 0)
 			goto usual;
-		if ((rc = fast_write(s, &x, old_version, JD_EXEC_QUEUED, e)) <= 0) {
+		if ((rc = fast_write(s, &x, old_version, JD_EXEC_QUEUED, false, e)) <= 0) {
 			if (rc == 0)
 				goto usual; /* the row changed */
 			*rcp = rc;
@@ -536,7 +624,7 @@ update_fast(struct svc *s, const char *thing, const char *job_id, const struct s
 	    ((j.policy.present & (JD_POLICY_ABORT | JD_POLICY_RETRY)) != 0 ||
 	        !svc__events_off(s, SVC_EV_JOB_EXECUTION)))
 		goto usual; /* its end reads more (above) */
-	if ((rc = fast_write(s, &x, old_version, from, e)) == 0)
+	if ((rc = fast_write(s, &x, old_version, from, false, e)) == 0)
 		goto usual; /* the row changed */
 	if (rc < 0) {
 		*rcp = rc;

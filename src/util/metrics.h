@@ -69,8 +69,8 @@ struct jd_metrics {
 	_Atomic uint64_t mqtt_notify_deferred, mqtt_notify_coalesced, mqtt_notify_dropped;
 	_Atomic uint64_t mqtt_events_dropped;
 	/* store: commit latency (one per COMMIT statement) and the number of
-	 * write transactions a COMMIT made durable (SQLite's group commit;
-	 * 1 per commit on PostgreSQL, which groups its WAL flushes itself) */
+	 * write transactions a COMMIT made durable (the group commit of either
+	 * store) */
 	struct metrics_hist store_commit_seconds;
 	struct metrics_hist store_group_size;
 	_Atomic uint64_t store_commit_failures;

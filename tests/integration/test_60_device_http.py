@@ -680,6 +680,28 @@ class ConcurrentDeviceWritesTest(DeviceBase):
         # exactly one write changed the row; the others found it started
         self.assertCondWrites(before, 1)
 
+    def test_cancel_and_delete_on_condition(self):
+        """CancelJobExecution and DeleteJobExecution take the same path on the control
+        plane: an end or a deletion that leaves the job an active execution is written on
+        condition; the one that would leave it none is made the usual way."""
+        things = [self.create_thing() for _ in range(4)]
+        job = self.job_on(things)
+        before = self.cond_writes()
+        for t in things[:2]:
+            self.iot.cancel_job_execution(jobId=job, thingName=t)
+        for t in things[:2]:
+            self.iot.delete_job_execution(jobId=job, thingName=t, executionNumber=1)
+        self.iot.delete_job_execution(jobId=job, thingName=things[2], executionNumber=1,
+                                      force=True)
+        self.iot.cancel_job_execution(jobId=job, thingName=things[3])
+        self.assertCondWrites(before, 5, 1)
+        for t in things[:3]:
+            self.assertAwsError(self.ctl_describe, 'ResourceNotFoundException', 404, job, t)
+        self.assertEqual(self.ctl_describe(job, things[3])['status'], 'CANCELED')
+        counts = self.job_counts(job)
+        self.assertEqual(counts['numberOfCanceledThings'], 1)
+        self.assertEqual(sum(counts.values()), 1)
+
 
 if __name__ == '__main__':
     harness.main()

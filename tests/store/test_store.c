@@ -3673,7 +3673,8 @@ next_job_case(bool write)
  * Sequentially: a change that applies (counts moved, active count after it),
  * a stale version and a stale status (nothing changed), a rolled-back one
  * (nothing written), a kept status, an end, and the end of the job's last
- * active execution (nothing changed: the caller completes the job). Then UI_THREADS threads, in groups:
+ * active execution (nothing changed: the caller completes the job), and
+ * deletions (store_exec_delete_if) likewise. Then UI_THREADS threads, in groups:
  * each reads its own row on a reader and changes it on condition, and every
  * round two threads race for one shared row with the same read: exactly one
  * applies per round, versions grow by one per applied change, and the counts
@@ -3845,6 +3846,28 @@ TEST(t_update_if)
 	CHECK_EQ_INT(y.version, 1);
 	jd_exec_release(&y);
 	check_counts(tx, "ui", "the last end, refused");
+	commit(tx);
+
+	/* deletions on condition: a stale version, then "a" (ended: the job
+	 * keeps "b" active), then "b", its last active one: refused */
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_delete_if(tx, "ui", "a", 1, 3, JD_EXEC_SUCCEEDED, &res), 0);
+	CHECK_EQ_INT(store_commit(tx), 0);
+	CHECK(res.done && !res.applied);
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_delete_if(tx, "ui", "a", 1, 4, JD_EXEC_SUCCEEDED, &res), 0);
+	CHECK_EQ_INT(store_commit(tx), 0);
+	CHECK(res.done && res.applied);
+	CHECK_EQ_INT(res.active, 1);
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_delete_if(tx, "ui", "b", 1, 1, JD_EXEC_QUEUED, &res), 0);
+	CHECK_EQ_INT(store_commit(tx), 0);
+	CHECK(res.done && !res.applied);
+	tx = begin(false);
+	CHECK_EQ_INT(store_exec_get(tx, "ui", "a", 1, &y), JD_ENOTFOUND);
+	CHECK_EQ_INT(store_exec_get(tx, "ui", "b", 1, &y), 0);
+	jd_exec_release(&y);
+	check_counts(tx, "ui", "deletions on condition");
 	commit(tx);
 
 	/* concurrent members of groups */

@@ -422,23 +422,14 @@ pg__exec_update(struct store_tx *tx, const struct jd_exec *x)
 	return exec_change(c, ST_EXEC_UPDATE, x->job_id, b, n);
 }
 
-int
-pg__exec_update_if(struct store_tx *tx, const struct jd_exec *x, int64_t old_version,
-    int old_status, struct store_cond *res)
+/* A conditional write: queued, not waited for (group.c, "Conditional
+ * writes"), or, when it cannot be, run at once */
+static int
+exec_cond(struct conn *c, enum stmt id, const struct bind *b, int n, struct store_cond *res)
 {
-	struct conn *c = pg__conn(tx);
-	const bool same = (int)x->status == old_status;
-	const struct bind b[] = {B_TEXT(x->job_id), B_TEXT(x->thing_name), B_I64(x->number),
-	    B_I64(x->status), B_BOOL(x->force_canceled), B_NAME(x->namespace_id),
-	    B_TEXT(x->details), B_I64(x->queued_ms), B_I64(x->started_ms), B_I64(x->updated_ms),
-	    B_I64(x->version), B_I64(x->retry_attempt), B_I64(x->inprogress_deadline),
-	    B_I64(x->step_deadline), B_I64(old_version), B_I64(old_status)};
-	const enum stmt id = same ? ST_EXEC_UPDATE_SAME_IF : ST_EXEC_UPDATE_IF;
-	const int n = same ? 15 : 16;
 	PGresult *r;
 	int rc;
 
-	/* queued, not waited for (group.c, "Conditional writes") */
 	if (pg__cond(c, id, b, n, res))
 		return 0;
 	if ((rc = pg__exec(c, id, &r, b, n)) != 0)
@@ -452,6 +443,33 @@ pg__exec_update_if(struct store_tx *tx, const struct jd_exec *x, int64_t old_ver
 	}
 	PQclear(r);
 	return rc;
+}
+
+int
+pg__exec_update_if(struct store_tx *tx, const struct jd_exec *x, int64_t old_version,
+    int old_status, struct store_cond *res)
+{
+	struct conn *c = pg__conn(tx);
+	const bool same = (int)x->status == old_status;
+	const struct bind b[] = {B_TEXT(x->job_id), B_TEXT(x->thing_name), B_I64(x->number),
+	    B_I64(x->status), B_BOOL(x->force_canceled), B_NAME(x->namespace_id),
+	    B_TEXT(x->details), B_I64(x->queued_ms), B_I64(x->started_ms), B_I64(x->updated_ms),
+	    B_I64(x->version), B_I64(x->retry_attempt), B_I64(x->inprogress_deadline),
+	    B_I64(x->step_deadline), B_I64(old_version), B_I64(old_status)};
+	const enum stmt id = same ? ST_EXEC_UPDATE_SAME_IF : ST_EXEC_UPDATE_IF;
+	const int n = same ? 15 : 16;
+
+	return exec_cond(c, id, b, n, res);
+}
+
+int
+pg__exec_delete_if(struct store_tx *tx, const char *job_id, const char *thing, int64_t number,
+    int64_t old_version, int old_status, struct store_cond *res)
+{
+	const struct bind b[] = {B_TEXT(job_id), B_TEXT(thing), B_I64(number), B_I64(old_version),
+	    B_I64(old_status)};
+
+	return exec_cond(pg__conn(tx), ST_EXEC_DELETE_IF, b, 5, res);
 }
 
 int

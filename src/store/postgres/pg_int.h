@@ -164,6 +164,7 @@ enum stmt {
 	/* conditional writes (group.c, "Conditional writes") */
 	ST_EXEC_UPDATE_IF,
 	ST_EXEC_UPDATE_SAME_IF,
+	ST_EXEC_DELETE_IF,
 	ST__COUNT
 };
 
@@ -581,6 +582,8 @@ int pg__exec_pending_head(struct store_tx *tx, const char *thing, const char *na
     char *job, int64_t *number);
 int pg__exec_update_if(struct store_tx *tx, const struct jd_exec *x, int64_t old_version,
     int old_status, struct store_cond *res);
+int pg__exec_delete_if(struct store_tx *tx, const char *job_id, const char *thing, int64_t number,
+    int64_t old_version, int old_status, struct store_cond *res);
 int pg__exec_next_job(struct store_tx *tx, const char *thing, const char *namespace_id,
     struct jd_exec *x, struct jd_job *job);
 int pg__job_get_counts(struct store_tx *tx, const char *job_id, struct jd_job *out,

@@ -108,13 +108,15 @@
 	"   WHERE old.status <> $4"                                                        \
 	"  UNION ALL SELECT $4::int, CASE WHEN old.l THEN 1 ELSE 0 END, 1 FROM old"        \
 	"   WHERE old.status <> $4)," COUNTS_UPSERT
-#define EXEC_DELETE_WITH                                                             \
-	"WITH del AS (DELETE FROM executions"                                        \
-	"  WHERE job_id = $1 AND thing_name = $2 AND number = $3 RETURNING status)," \
-	" lat AS (SELECT " IS_LATEST " AS l),"                                       \
-	" prev AS (" PREV_STATUS "),"                                                \
-	" d(status, dl, dt) AS ("                                                    \
-	"  SELECT del.status, CASE WHEN lat.l THEN -1 ELSE 0 END, -1 FROM del, lat"  \
+#define EXEC_DELETE_WITH EXEC_DELETE_WHERE("")
+/* EXEC_DELETE_WITH of a row that also meets `cond` (EXEC_DELETE_IF) */
+#define EXEC_DELETE_WHERE(cond)                                                              \
+	"WITH del AS (DELETE FROM executions"                                                \
+	"  WHERE job_id = $1 AND thing_name = $2 AND number = $3" cond " RETURNING status)," \
+	" lat AS (SELECT " IS_LATEST " AS l),"                                               \
+	" prev AS (" PREV_STATUS "),"                                                        \
+	" d(status, dl, dt) AS ("                                                            \
+	"  SELECT del.status, CASE WHEN lat.l THEN -1 ELSE 0 END, -1 FROM del, lat"          \
 	"  UNION ALL SELECT prev.status, 1, 0 FROM prev, lat, del WHERE lat.l)," COUNTS_UPSERT
 
 /* A deferred write's answer (group.c, "Deferred writes"): nobody reads it,
@@ -403,6 +405,15 @@ static const struct {
                           " OR (SELECT coalesce(sum(total), 0) FROM job_exec_counts"
                           "  WHERE job_id = $1 AND status IN " SQL_EXEC_PENDING
                           ") > 1)") " SELECT (SELECT count(*) FROM upd), " ACTIVE_AFTER),
+    /* EXEC_DELETE of a row that still has version $4 and status $5 and
+     * whose job keeps an active execution after it, else nothing; answers
+     * as EXEC_UPDATE_IF */
+    STMT(EXEC_DELETE_IF,
+        EXEC_DELETE_WHERE(
+            " AND version = $4 AND status = $5 AND (SELECT coalesce(sum(total), 0)"
+            "  FROM job_exec_counts WHERE job_id = $1 AND status IN " SQL_EXEC_PENDING
+            ") > CASE WHEN $5 IN " SQL_EXEC_PENDING
+            " THEN 1 ELSE 0 END") " SELECT (SELECT count(*) FROM del), " ACTIVE_AFTER),
     /* EXEC_UPDATE_IF of a row whose status stays $4 (as
      * EXEC_UPDATE_SAME_DEFER: no count moves) */
     STMT(EXEC_UPDATE_SAME_IF,
