@@ -223,9 +223,7 @@ store_exec_update_if(struct store_tx *tx, const struct jd_exec *x, int64_t old_v
 			return rc;
 		res->applied = active > 1; /* its end leaves one */
 	}
-	if (res->applied &&
-	    ((rc = ops->exec_update(tx, x)) != 0 ||
-	        (rc = ops->exec_active_count(tx, x->job_id, &res->active)) != 0))
+	if (res->applied && (rc = ops->exec_update(tx, x)) != 0)
 		return rc;
 	res->done = true;
 	return 0;
@@ -259,9 +257,7 @@ store_exec_delete_if(struct store_tx *tx, const char *job_id, const char *thing,
 		return rc;
 	/* the job keeps an active execution after it */
 	res->applied = res->applied && active > (core_exec_status_pending(old_status) ? 1 : 0);
-	if (res->applied &&
-	    ((rc = ops->exec_delete(tx, job_id, thing, number)) != 0 ||
-	        (rc = ops->exec_active_count(tx, job_id, &res->active)) != 0))
+	if (res->applied && (rc = ops->exec_delete(tx, job_id, thing, number)) != 0)
 		return rc;
 	res->done = true;
 	return 0;

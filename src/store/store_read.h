@@ -21,9 +21,8 @@
 
 /* The outcome of a conditional write (store_exec_update_if) */
 struct store_cond {
-	bool done;      /* the write ran (set with the others) */
-	bool applied;   /* the row was as expected, and is changed */
-	int64_t active; /* applied: the job's active count after the change */
+	bool done;    /* the write ran (set with the others) */
+	bool applied; /* the row was as expected, and is changed */
 };
 
 struct store_read_ops {
@@ -71,8 +70,7 @@ struct store_read_ops {
 	 * usual way, which completes the job); otherwise change nothing. The
 	 * outcome is in *res once store_commit returned 0 (a backend may
 	 * send the write with a later statement or the COMMIT and not wait
-	 * for it here): res->applied, and res->active, the job's active count
-	 * right after the change. A backend that sets it prefers this to a
+	 * for it here): res->applied. A backend that sets it prefers this to a
 	 * read on the writer (svc/exec.c, "Optimistic device writes"). */
 	int (*exec_update_if)(struct store_tx *tx, const struct jd_exec *x, int64_t old_version,
 	    int old_status, struct store_cond *res);
@@ -102,8 +100,8 @@ int store_exec_list_job_summary(struct store_tx *tx, const char *job_id, int sta
 /* store_read_ops.exec_next_job, or exec_pending (limit 1) then job_get. */
 int store_exec_next_job(struct store_tx *tx, const char *thing, const char *namespace_id,
     struct jd_exec *x, struct jd_job *job);
-/* store_read_ops.exec_update_if, or, at once, exec_get, compare, then
- * exec_update and exec_active_count. */
+/* store_read_ops.exec_update_if, or, at once, exec_get, compare (and, for
+ * an end, exec_active_count), then exec_update. */
 int store_exec_update_if(struct store_tx *tx, const struct jd_exec *x, int64_t old_version,
     int old_status, struct store_cond *res);
 /* store_read_ops.exec_delete_if, or, at once, exec_get, compare,

@@ -68,13 +68,13 @@
  * Conditional writes (issue 10, round 13): a member whose one operation is
  * exec_update_if (svc read the row earlier, on a reader, and the change is
  * to apply only if the row is still as it read it) does not wait for it
- * at all: the write (EXEC_UPDATE_IF, EXEC_UPDATE_SAME_IF) is queued, as
+ * at all: the write (EXEC_UPDATE_IF, EXEC_UPDATE_SAME_IF, EXEC_DELETE_IF) is queued, as
  * pg__cond_mark in prefix, and goes with the next pipeline on the
  * connection, like a deferred write, but several may be queued (one per
  * member, PG_COND_MAX), so such a member holds the writer for no round
  * trip, and a group of them is one pipeline: BEGIN, the lock, every
- * member's write, COMMIT. Each write's answer (changed or not, and the
- * job's active count after it) is written to the member's store_cond as
+ * member's write, COMMIT. Each write's answer (changed or not) is written
+ * to the member's store_cond as
  * the pipeline carrying it is read, which is before the group ends and the
  * member's commit() returns. A row that is not as expected is no error:
  * the write changes nothing and says so (svc then runs the use case again
@@ -571,6 +571,5 @@ pg__cond_answer(struct conn *c, int i, const PGresult *r)
 	if (res == NULL || PQntuples(r) < 1)
 		return;
 	res->applied = pg__i64(r, 0, 0) == 1;
-	res->active = pg__i64(r, 0, 1);
 	res->done = true;
 }

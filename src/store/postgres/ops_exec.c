@@ -436,7 +436,6 @@ exec_cond(struct conn *c, enum stmt id, const struct bind *b, int n, struct stor
 		return rc;
 	if (PQntuples(r) == 1) {
 		res->applied = pg__i64(r, 0, 0) == 1;
-		res->active = pg__i64(r, 0, 1);
 		res->done = true;
 	} else {
 		rc = JD_EUNAVAIL;

@@ -79,6 +79,11 @@
 	"  AND status IN " SQL_EXEC_PENDING ") + (SELECT coalesce(sum(dt), 0) FROM d" \
 	"  WHERE status IN " SQL_EXEC_PENDING ")"
 
+/* Job $1's active count as the statement finds it (EXEC_UPDATE_IF) */
+#define ACTIVE_NOW                                                               \
+	"(SELECT coalesce(sum(total), 0) FROM job_exec_counts WHERE job_id = $1" \
+	" AND status IN " SQL_EXEC_PENDING ")"
+
 /* Is execution ($1, $2, $3) the latest of its thing (no higher number)? */
 #define IS_LATEST                                                    \
 	"NOT EXISTS (SELECT 1 FROM executions h WHERE h.job_id = $1" \
@@ -97,16 +102,14 @@
 	"  updated_ms = $10, version = $11, retry_attempt = $12, inprogress_deadline = $13," \
 	"  step_deadline = $14 WHERE job_id = $1 AND thing_name = $2 AND number = $3"
 /* EXEC_UPDATE's and EXEC_DELETE's changes (their answers differ by form) */
-#define EXEC_UPDATE_WITH EXEC_UPDATE_WHERE("")
-/* EXEC_UPDATE_WITH of a row that also meets `cond` (EXEC_UPDATE_IF) */
-#define EXEC_UPDATE_WHERE(cond)                                                            \
-	"WITH old AS (SELECT status, " IS_LATEST " AS l FROM executions"                   \
-	"  WHERE job_id = $1 AND thing_name = $2 AND number = $3" cond "),"                \
-	" upd AS (UPDATE executions SET status = $4," EXEC_SET_REST cond "  RETURNING 1)," \
-	" d(status, dl, dt) AS ("                                                          \
-	"  SELECT old.status, CASE WHEN old.l THEN -1 ELSE 0 END, -1 FROM old"             \
-	"   WHERE old.status <> $4"                                                        \
-	"  UNION ALL SELECT $4::int, CASE WHEN old.l THEN 1 ELSE 0 END, 1 FROM old"        \
+#define EXEC_UPDATE_WITH                                                              \
+	"WITH old AS (SELECT status, " IS_LATEST " AS l FROM executions"              \
+	"  WHERE job_id = $1 AND thing_name = $2 AND number = $3),"                   \
+	" upd AS (UPDATE executions SET status = $4," EXEC_SET_REST "  RETURNING 1)," \
+	" d(status, dl, dt) AS ("                                                     \
+	"  SELECT old.status, CASE WHEN old.l THEN -1 ELSE 0 END, -1 FROM old"        \
+	"   WHERE old.status <> $4"                                                   \
+	"  UNION ALL SELECT $4::int, CASE WHEN old.l THEN 1 ELSE 0 END, 1 FROM old"   \
 	"   WHERE old.status <> $4)," COUNTS_UPSERT
 #define EXEC_DELETE_WITH EXEC_DELETE_WHERE("")
 /* EXEC_DELETE_WITH of a row that also meets `cond` (EXEC_DELETE_IF) */
@@ -395,32 +398,31 @@ static const struct {
         "WITH upd AS (UPDATE executions SET" EXEC_SET_REST
         "  AND status = $4 RETURNING 1)" ONE_ROW_OR_FAIL("upd")),
     STMT(EXEC_DELETE_DEFER, EXEC_DELETE_WITH ONE_ROW_OR_FAIL("del")),
-    /* A conditional write (group.c, "Conditional writes"): EXEC_UPDATE of a
-     * row that still has version $15 and status $16, and, if $4 is not
-     * pending, whose job has another active execution (store_read.h), else
-     * nothing; answers whether it changed the row, and the job's active
-     * count after it */
+    /* The conditional writes (group.c, "Conditional writes"): EXEC_UPDATE
+     * of a row that still has version $15 and status $16, and, if $4 is not
+     * pending, whose job keeps another active execution (store_read.h),
+     * else nothing; the answer is whether it changed the row. The old
+     * status is $16, so no CTE reads the row before the UPDATE, and
+     * whether the row is its thing's latest comes back with it */
     STMT(EXEC_UPDATE_IF,
-        EXEC_UPDATE_WHERE(" AND version = $15 AND status = $16 AND ($4 IN " SQL_EXEC_PENDING
-                          " OR (SELECT coalesce(sum(total), 0) FROM job_exec_counts"
-                          "  WHERE job_id = $1 AND status IN " SQL_EXEC_PENDING
-                          ") > 1)") " SELECT (SELECT count(*) FROM upd), " ACTIVE_AFTER),
+        "WITH upd AS (UPDATE executions SET status = $4," EXEC_SET_REST
+        " AND version = $15 AND status = $16 AND ($4 IN " SQL_EXEC_PENDING " OR " ACTIVE_NOW
+        " > 1) RETURNING " IS_LATEST " AS l),"
+        " d(status, dl, dt) AS ("
+        "  SELECT $16::int, CASE WHEN upd.l THEN -1 ELSE 0 END, -1 FROM upd WHERE $16 <> $4"
+        "  UNION ALL SELECT $4::int, CASE WHEN upd.l THEN 1 ELSE 0 END, 1 FROM upd"
+        "   WHERE $16 <> $4)," COUNTS_UPSERT " SELECT count(*) FROM upd"),
     /* EXEC_DELETE of a row that still has version $4 and status $5 and
-     * whose job keeps an active execution after it, else nothing; answers
-     * as EXEC_UPDATE_IF */
+     * whose job keeps an active execution after it, else nothing */
     STMT(EXEC_DELETE_IF,
-        EXEC_DELETE_WHERE(
-            " AND version = $4 AND status = $5 AND (SELECT coalesce(sum(total), 0)"
-            "  FROM job_exec_counts WHERE job_id = $1 AND status IN " SQL_EXEC_PENDING
-            ") > CASE WHEN $5 IN " SQL_EXEC_PENDING
-            " THEN 1 ELSE 0 END") " SELECT (SELECT count(*) FROM del), " ACTIVE_AFTER),
+        EXEC_DELETE_WHERE(" AND version = $4 AND status = $5 AND " ACTIVE_NOW
+                          " > CASE WHEN $5 IN " SQL_EXEC_PENDING
+                          " THEN 1 ELSE 0 END") " SELECT count(*) FROM del"),
     /* EXEC_UPDATE_IF of a row whose status stays $4 (as
      * EXEC_UPDATE_SAME_DEFER: no count moves) */
     STMT(EXEC_UPDATE_SAME_IF,
         "WITH upd AS (UPDATE executions SET" EXEC_SET_REST
-        "  AND version = $15 AND status = $4 RETURNING 1)"
-        " SELECT (SELECT count(*) FROM upd), (SELECT coalesce(sum(total), 0)"
-        "  FROM job_exec_counts WHERE job_id = $1 AND status IN " SQL_EXEC_PENDING ")"),
+        "  AND version = $15 AND status = $4 RETURNING 1) SELECT count(*) FROM upd"),
     /* EXEC_PENDING's head (StartNextPendingJobExecution) with its job's
      * active count as column 15, as EXEC_GET_W: its change can be deferred */
     STMT(EXEC_PENDING_W,
