@@ -193,6 +193,29 @@ store_exec_next_job(struct store_tx *tx, const char *thing, const char *namespac
 	return rc;
 }
 
+/* Whether a change that takes `leaving` active executions (0 or 1) from
+ * job_id cannot complete it (store_read.h, exec_update_if): *ok false if
+ * it would leave none of an IN_PROGRESS snapshot job. */
+static int
+keeps_job_open(const struct store_ops *ops, struct store_tx *tx, const char *job_id, int leaving,
+    bool *ok)
+{
+	int64_t active = 0;
+	int status = 0, selection = 0, rc;
+
+	if ((rc = ops->exec_active_count(tx, job_id, &active)) != 0)
+		return rc;
+	if (active > leaving)
+		return 0;
+	rc = ops->job_status(tx, job_id, &status, &selection);
+	if (rc == JD_ENOTFOUND)
+		return 0;
+	if (rc != 0)
+		return rc;
+	*ok = status != JD_JOB_IN_PROGRESS || selection != JD_SEL_SNAPSHOT;
+	return 0;
+}
+
 int
 store_exec_update_if(struct store_tx *tx, const struct jd_exec *x, int64_t old_version,
     int old_status, struct store_cond *res)
@@ -216,13 +239,9 @@ store_exec_update_if(struct store_tx *tx, const struct jd_exec *x, int64_t old_v
 	res->applied = cur.version == old_version && (int)cur.status == old_status;
 	jd_exec_release(&cur);
 	if (res->applied && core_exec_status_pending(old_status) &&
-	    !core_exec_status_pending(x->status)) {
-		int64_t active = 0;
-
-		if ((rc = ops->exec_active_count(tx, x->job_id, &active)) != 0)
-			return rc;
-		res->applied = active > 1; /* its end leaves one */
-	}
+	    !core_exec_status_pending(x->status) &&
+	    (rc = keeps_job_open(ops, tx, x->job_id, 1, &res->applied)) != 0)
+		return rc;
 	if (res->applied && (rc = ops->exec_update(tx, x)) != 0)
 		return rc;
 	res->done = true;
@@ -235,7 +254,6 @@ store_exec_delete_if(struct store_tx *tx, const char *job_id, const char *thing,
 {
 	const struct store_ops *ops = store__tx(tx)->ops;
 	struct jd_exec cur;
-	int64_t active = 0;
 	int rc;
 
 	assert(res != NULL && store__tx(tx)->write);
@@ -253,10 +271,10 @@ store_exec_delete_if(struct store_tx *tx, const char *job_id, const char *thing,
 		return rc;
 	res->applied = cur.version == old_version && (int)cur.status == old_status;
 	jd_exec_release(&cur);
-	if (res->applied && (rc = ops->exec_active_count(tx, job_id, &active)) != 0)
+	if (res->applied &&
+	    (rc = keeps_job_open(ops, tx, job_id, core_exec_status_pending(old_status) ? 1 : 0,
+	         &res->applied)) != 0)
 		return rc;
-	/* the job keeps an active execution after it */
-	res->applied = res->applied && active > (core_exec_status_pending(old_status) ? 1 : 0);
 	if (res->applied && (rc = ops->exec_delete(tx, job_id, thing, number)) != 0)
 		return rc;
 	res->done = true;

@@ -66,8 +66,9 @@ struct store_read_ops {
 	 * has version old_version and status old_status (as a read in an
 	 * earlier transaction found it), and, for a change out of the
 	 * pending statuses, only if the job keeps an active execution after
-	 * it (the change that ends its last one is the caller's to make the
-	 * usual way, which completes the job); otherwise change nothing. The
+	 * it or is not an IN_PROGRESS snapshot job (a change that may
+	 * complete the job is the caller's to make the usual way, which
+	 * completes it); otherwise change nothing. The
 	 * outcome is in *res once store_commit returned 0 (a backend may
 	 * send the write with a later statement or the COMMIT and not wait
 	 * for it here): res->applied. A backend that sets it prefers this to a
@@ -76,7 +77,8 @@ struct store_read_ops {
 	    int old_status, struct store_cond *res);
 	/* As exec_update_if, for exec_delete of (job_id, thing, number): only
 	 * if its row still has old_version and old_status, and the job keeps
-	 * an active execution after it. Set with exec_update_if. */
+	 * an active execution after it or is not an IN_PROGRESS snapshot job.
+	 * Set with exec_update_if. */
 	int (*exec_delete_if)(struct store_tx *tx, const char *job_id, const char *thing,
 	    int64_t number, int64_t old_version, int old_status, struct store_cond *res);
 };

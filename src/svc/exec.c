@@ -150,12 +150,12 @@ svc_exec_list_thing(struct svc *s, const char *thing, const struct jd_exec_filte
  *   usual path reads the head before and after the change;
  * - an end (a terminal status) only for a job without abort or retry
  *   criteria (as the job was read: a change of them is ordered after this
- *   write), with execution events off, and never the end of the job's last
- *   active execution: the conditional write then changes nothing
- *   (store_read.h), and the usual path ends it and completes the job. Any
- *   other end leaves the job active, so svc__exec_finished_job would do
- *   nothing. A deletion likewise: never one after which the job has no
- *   active execution (the usual path checks whether it completes).
+ *   write), with execution events off, and never one that may complete the
+ *   job (the end of the last active execution of an IN_PROGRESS snapshot
+ *   job): the conditional write then changes nothing (store_read.h), and
+ *   the usual path ends it and completes the job. Any other end leaves the
+ *   job as it is, so svc__exec_finished_job would do nothing. A deletion
+ *   likewise.
  */
 static bool
 fast_ok(const struct svc *s)

@@ -701,6 +701,12 @@ class ConcurrentDeviceWritesTest(DeviceBase):
         counts = self.job_counts(job)
         self.assertEqual(counts['numberOfCanceledThings'], 1)
         self.assertEqual(sum(counts.values()), 1)
+        # the last cancel completed the job; deleting its last execution cannot complete
+        # it again, so that goes on condition
+        self.assertEqual(self.iot.describe_job(jobId=job)['job']['status'], 'COMPLETED')
+        self.iot.delete_job_execution(jobId=job, thingName=things[3], executionNumber=1)
+        self.assertCondWrites(before, 6, 1)
+        self.assertEqual(sum(self.job_counts(job).values()), 0)
 
 
 if __name__ == '__main__':

@@ -3673,8 +3673,10 @@ next_job_case(bool write)
  * Sequentially: a change that applies (counts moved),
  * a stale version and a stale status (nothing changed), a rolled-back one
  * (nothing written), a kept status, an end, and the end of the job's last
- * active execution (nothing changed: the caller completes the job), and
- * deletions (store_exec_delete_if) likewise. Then UI_THREADS threads, in groups:
+ * active execution of an IN_PROGRESS job (nothing changed: the caller
+ * completes the job), deletions (store_exec_delete_if) likewise, and the
+ * end and a deletion of a CANCELED job's last ones (applied: it cannot
+ * complete). Then UI_THREADS threads, in groups:
  * each reads its own row on a reader and changes it on condition, and every
  * round two threads race for one shared row with the same read: exactly one
  * applies per round, versions grow by one per applied change, and the counts
@@ -3767,8 +3769,12 @@ TEST(t_update_if)
 
 	fresh();
 	tx = begin(true);
+	mk_job(tx, "ui", JD_JOB_IN_PROGRESS, JD_SEL_SNAPSHOT, NULL);
 	mk_exec(tx, "ui", "a", 1, JD_EXEC_QUEUED, NULL, 1);
 	mk_exec(tx, "ui", "b", 1, JD_EXEC_QUEUED, NULL, 1);
+	mk_job(tx, "uc", JD_JOB_CANCELED, JD_SEL_SNAPSHOT, NULL);
+	mk_exec(tx, "uc", "c", 1, JD_EXEC_IN_PROGRESS, NULL, 1);
+	mk_exec(tx, "uc", "d", 1, JD_EXEC_SUCCEEDED, NULL, 1);
 	commit(tx);
 
 	/* applies: QUEUED to IN_PROGRESS */
@@ -3864,6 +3870,28 @@ TEST(t_update_if)
 	CHECK_EQ_INT(store_exec_get(tx, "ui", "b", 1, &y), 0);
 	jd_exec_release(&y);
 	check_counts(tx, "ui", "deletions on condition");
+	commit(tx);
+
+	/* a job that cannot complete (CANCELED): its last active execution
+	 * ends on condition, and then a deletion leaves it none */
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_get(tx, "uc", "c", 1, &x), 0);
+	x.status = JD_EXEC_SUCCEEDED;
+	x.version = 2;
+	CHECK_EQ_INT(store_exec_update_if(tx, &x, 1, JD_EXEC_IN_PROGRESS, &res), 0);
+	CHECK_EQ_INT(store_commit(tx), 0);
+	CHECK(res.done && res.applied);
+	jd_exec_release(&x);
+	tx = begin(true);
+	CHECK_EQ_INT(store_exec_delete_if(tx, "uc", "d", 1, 1, JD_EXEC_SUCCEEDED, &res), 0);
+	CHECK_EQ_INT(store_commit(tx), 0);
+	CHECK(res.done && res.applied);
+	tx = begin(false);
+	CHECK_EQ_INT(store_exec_get(tx, "uc", "c", 1, &y), 0);
+	CHECK_EQ_INT(y.status, JD_EXEC_SUCCEEDED);
+	jd_exec_release(&y);
+	CHECK_EQ_INT(store_exec_get(tx, "uc", "d", 1, &y), JD_ENOTFOUND);
+	check_counts(tx, "uc", "a job that cannot complete");
 	commit(tx);
 
 	/* concurrent members of groups */

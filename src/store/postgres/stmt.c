@@ -84,6 +84,12 @@
 	"(SELECT coalesce(sum(total), 0) FROM job_exec_counts WHERE job_id = $1" \
 	" AND status IN " SQL_EXEC_PENDING ")"
 
+/* May the end of job $1's last active execution complete it (an
+ * IN_PROGRESS snapshot job: svc's svc__job_maybe_complete)? */
+#define JOB_MAY_COMPLETE                                                                 \
+	"EXISTS (SELECT 1 FROM jobs WHERE job_id = $1 AND status = " SQL_JOB_IN_PROGRESS \
+	" AND selection = " SQL_SEL_SNAPSHOT ")"
+
 /* Is execution ($1, $2, $3) the latest of its thing (no higher number)? */
 #define IS_LATEST                                                    \
 	"NOT EXISTS (SELECT 1 FROM executions h WHERE h.job_id = $1" \
@@ -400,24 +406,27 @@ static const struct {
     STMT(EXEC_DELETE_DEFER, EXEC_DELETE_WITH ONE_ROW_OR_FAIL("del")),
     /* The conditional writes (group.c, "Conditional writes"): EXEC_UPDATE
      * of a row that still has version $15 and status $16, and, if $4 is not
-     * pending, whose job keeps another active execution (store_read.h),
+     * pending, whose job keeps another active execution or cannot complete
+     * (store_read.h),
      * else nothing; the answer is whether it changed the row. The old
      * status is $16, so no CTE reads the row before the UPDATE, and
      * whether the row is its thing's latest comes back with it */
     STMT(EXEC_UPDATE_IF,
         "WITH upd AS (UPDATE executions SET status = $4," EXEC_SET_REST
         " AND version = $15 AND status = $16 AND ($4 IN " SQL_EXEC_PENDING " OR " ACTIVE_NOW
-        " > 1) RETURNING " IS_LATEST " AS l),"
+        " > 1 OR NOT " JOB_MAY_COMPLETE ") RETURNING " IS_LATEST " AS l),"
         " d(status, dl, dt) AS ("
         "  SELECT $16::int, CASE WHEN upd.l THEN -1 ELSE 0 END, -1 FROM upd WHERE $16 <> $4"
         "  UNION ALL SELECT $4::int, CASE WHEN upd.l THEN 1 ELSE 0 END, 1 FROM upd"
         "   WHERE $16 <> $4)," COUNTS_UPSERT " SELECT count(*) FROM upd"),
     /* EXEC_DELETE of a row that still has version $4 and status $5 and
-     * whose job keeps an active execution after it, else nothing */
+     * whose job keeps an active execution after it or cannot complete, else
+     * nothing */
     STMT(EXEC_DELETE_IF,
-        EXEC_DELETE_WHERE(" AND version = $4 AND status = $5 AND " ACTIVE_NOW
-                          " > CASE WHEN $5 IN " SQL_EXEC_PENDING
-                          " THEN 1 ELSE 0 END") " SELECT count(*) FROM del"),
+        EXEC_DELETE_WHERE(
+            " AND version = $4 AND status = $5 AND (" ACTIVE_NOW
+            " > CASE WHEN $5 IN " SQL_EXEC_PENDING " THEN 1 ELSE 0 END OR NOT " JOB_MAY_COMPLETE
+            ")") " SELECT count(*) FROM del"),
     /* EXEC_UPDATE_IF of a row whose status stays $4 (as
      * EXEC_UPDATE_SAME_DEFER: no count moves) */
     STMT(EXEC_UPDATE_SAME_IF,
