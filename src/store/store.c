@@ -193,25 +193,37 @@ store_exec_next_job(struct store_tx *tx, const char *thing, const char *namespac
 	return rc;
 }
 
-/* Whether a change that takes `leaving` active executions (0 or 1) from
- * job_id cannot complete it (store_read.h, exec_update_if): *ok false if
- * it would leave none of an IN_PROGRESS snapshot job. */
+/*
+ * The default conditional write's test (store_read.h, exec_update_if): is
+ * (job_id, thing, number) still at (old_version, old_status), and, when the
+ * change takes `leaving` (0 or 1; -1: no test) active executions from the
+ * job, can it not complete the job (it keeps an active one, or it is not
+ * an IN_PROGRESS snapshot job)? *ok says; a missing row is no error.
+ */
 static int
-keeps_job_open(const struct store_ops *ops, struct store_tx *tx, const char *job_id, int leaving,
-    bool *ok)
+cond_test(const struct store_ops *ops, struct store_tx *tx, const char *job_id, const char *thing,
+    int64_t number, int64_t old_version, int old_status, int leaving, bool *ok)
 {
+	struct jd_exec cur;
 	int64_t active = 0;
 	int status = 0, selection = 0, rc;
 
+	memset(&cur, 0, sizeof(cur));
+	*ok = false;
+	rc = ops->exec_get(tx, job_id, thing, number, &cur);
+	if (rc != 0)
+		return rc == JD_ENOTFOUND ? 0 : rc;
+	*ok = cur.version == old_version && (int)cur.status == old_status;
+	jd_exec_release(&cur);
+	if (!*ok || leaving < 0)
+		return 0;
 	if ((rc = ops->exec_active_count(tx, job_id, &active)) != 0)
 		return rc;
 	if (active > leaving)
 		return 0;
 	rc = ops->job_status(tx, job_id, &status, &selection);
-	if (rc == JD_ENOTFOUND)
-		return 0;
 	if (rc != 0)
-		return rc;
+		return rc == JD_ENOTFOUND ? 0 : rc;
 	*ok = status != JD_JOB_IN_PROGRESS || selection != JD_SEL_SNAPSHOT;
 	return 0;
 }
@@ -221,28 +233,17 @@ store_exec_update_if(struct store_tx *tx, const struct jd_exec *x, int64_t old_v
     int old_status, struct store_cond *res)
 {
 	const struct store_ops *ops = store__tx(tx)->ops;
-	struct jd_exec cur;
+	const bool ends =
+	    core_exec_status_pending(old_status) && !core_exec_status_pending(x->status);
 	int rc;
 
 	assert(res != NULL && store__tx(tx)->write);
 	memset(res, 0, sizeof(*res));
 	if (ops->read != NULL && ops->read->exec_update_if != NULL)
 		return ops->read->exec_update_if(tx, x, old_version, old_status, res);
-	memset(&cur, 0, sizeof(cur));
-	rc = ops->exec_get(tx, x->job_id, x->thing_name, x->number, &cur);
-	if (rc == JD_ENOTFOUND) {
-		res->done = true;
-		return 0;
-	}
-	if (rc != 0)
-		return rc;
-	res->applied = cur.version == old_version && (int)cur.status == old_status;
-	jd_exec_release(&cur);
-	if (res->applied && core_exec_status_pending(old_status) &&
-	    !core_exec_status_pending(x->status) &&
-	    (rc = keeps_job_open(ops, tx, x->job_id, 1, &res->applied)) != 0)
-		return rc;
-	if (res->applied && (rc = ops->exec_update(tx, x)) != 0)
+	if ((rc = cond_test(ops, tx, x->job_id, x->thing_name, x->number, old_version, old_status,
+	         ends ? 1 : -1, &res->applied)) != 0 ||
+	    (res->applied && (rc = ops->exec_update(tx, x)) != 0))
 		return rc;
 	res->done = true;
 	return 0;
@@ -253,7 +254,6 @@ store_exec_delete_if(struct store_tx *tx, const char *job_id, const char *thing,
     int64_t old_version, int old_status, struct store_cond *res)
 {
 	const struct store_ops *ops = store__tx(tx)->ops;
-	struct jd_exec cur;
 	int rc;
 
 	assert(res != NULL && store__tx(tx)->write);
@@ -261,21 +261,9 @@ store_exec_delete_if(struct store_tx *tx, const char *job_id, const char *thing,
 	if (ops->read != NULL && ops->read->exec_delete_if != NULL)
 		return ops->read->exec_delete_if(tx, job_id, thing, number, old_version, old_status,
 		    res);
-	memset(&cur, 0, sizeof(cur));
-	rc = ops->exec_get(tx, job_id, thing, number, &cur);
-	if (rc == JD_ENOTFOUND) {
-		res->done = true;
-		return 0;
-	}
-	if (rc != 0)
-		return rc;
-	res->applied = cur.version == old_version && (int)cur.status == old_status;
-	jd_exec_release(&cur);
-	if (res->applied &&
-	    (rc = keeps_job_open(ops, tx, job_id, core_exec_status_pending(old_status) ? 1 : 0,
-	         &res->applied)) != 0)
-		return rc;
-	if (res->applied && (rc = ops->exec_delete(tx, job_id, thing, number)) != 0)
+	if ((rc = cond_test(ops, tx, job_id, thing, number, old_version, old_status,
+	         core_exec_status_pending(old_status) ? 1 : 0, &res->applied)) != 0 ||
+	    (res->applied && (rc = ops->exec_delete(tx, job_id, thing, number)) != 0))
 		return rc;
 	res->done = true;
 	return 0;

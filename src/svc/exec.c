@@ -414,6 +414,25 @@ device_job(struct store_tx *tx, const char *job_id, struct jd_job *j)
 	return rc;
 }
 
+/* The optimistic path's answer: x and j's document; 1 */
+static int
+fast_answer(struct svc *s, struct jd_exec *x, struct jd_job *j, struct jd_exec *out, char **doc)
+{
+	*out = *x;
+	*doc = svc__device_doc(s, j);
+	jd_job_release(j);
+	return 1;
+}
+
+/* x and j released; ret */
+static int
+fast_drop(struct jd_exec *x, struct jd_job *j, int ret)
+{
+	jd_exec_release(x);
+	jd_job_release(j);
+	return ret;
+}
+
 /* StartNext's optimistic path: 1 answered (rc in *rcp), 0 take the usual
  * path. */
 static int
@@ -450,21 +469,14 @@ start_next_fast(struct svc *s, const char *thing, const char *namespace_id, cons
 			if (rc == 0)
 				goto usual; /* the row changed */
 			*rcp = rc;
-			jd_exec_release(&x);
-			jd_job_release(&j);
-			return 1;
+			return fast_drop(&x, &j, 1);
 		}
 	}
 	/* written, or already IN_PROGRESS: returned as it is */
 	*found = true;
-	*out = x;
-	*doc = svc__device_doc(s, &j);
-	jd_job_release(&j);
-	return 1;
+	return fast_answer(s, &x, &j, out, doc);
 usual:
-	jd_exec_release(&x);
-	jd_job_release(&j);
-	return 0;
+	return fast_drop(&x, &j, 0);
 }
 
 int
@@ -631,18 +643,11 @@ update_fast(struct svc *s, const char *thing, const char *job_id, const struct s
 		goto answered;
 	}
 	*rcp = 0;
-	*out = x;
-	*doc = svc__device_doc(s, &j);
-	jd_job_release(&j);
-	return 1;
+	return fast_answer(s, &x, &j, out, doc);
 answered:
-	jd_exec_release(&x);
-	jd_job_release(&j);
-	return 1;
+	return fast_drop(&x, &j, 1);
 usual:
-	jd_exec_release(&x);
-	jd_job_release(&j);
-	return 0;
+	return fast_drop(&x, &j, 0);
 }
 
 int

@@ -3757,6 +3757,33 @@ ui_writer(void *arg)
 	return NULL;
 }
 
+/* A conditional change of x as read at (v, from), in a transaction of its
+ * own: whether it applied (its outcome known once committed) */
+static bool
+ui_update(const struct jd_exec *x, int64_t v, int from)
+{
+	struct store_tx *tx = begin(true);
+	struct store_cond res;
+
+	CHECK_EQ_INT(store_exec_update_if(tx, x, v, from, &res), 0);
+	CHECK_EQ_INT(store_commit(tx), 0);
+	CHECK(res.done);
+	return res.applied;
+}
+
+/* The same for the deletion of (job, thing, 1) */
+static bool
+ui_delete(const char *job, const char *thing, int64_t v, int from)
+{
+	struct store_tx *tx = begin(true);
+	struct store_cond res;
+
+	CHECK_EQ_INT(store_exec_delete_if(tx, job, thing, 1, v, from, &res), 0);
+	CHECK_EQ_INT(store_commit(tx), 0);
+	CHECK(res.done);
+	return res.applied;
+}
+
 TEST(t_update_if)
 {
 	struct store_tx *tx;
@@ -3784,22 +3811,13 @@ TEST(t_update_if)
 	x.status = JD_EXEC_IN_PROGRESS;
 	x.version = 2;
 	x.updated_ms = 50;
-	tx = begin(true);
-	CHECK_EQ_INT(store_exec_update_if(tx, &x, 1, JD_EXEC_QUEUED, &res), 0);
-	CHECK_EQ_INT(store_commit(tx), 0);
-	CHECK(res.done && res.applied);
+	CHECK(ui_update(&x, 1, JD_EXEC_QUEUED));
 	/* a stale version, then a stale status: nothing changes */
 	x.version = 3;
 	x.updated_ms = 60;
-	tx = begin(true);
-	CHECK_EQ_INT(store_exec_update_if(tx, &x, 1, JD_EXEC_IN_PROGRESS, &res), 0);
-	CHECK_EQ_INT(store_commit(tx), 0);
-	CHECK(res.done && !res.applied);
+	CHECK(!ui_update(&x, 1, JD_EXEC_IN_PROGRESS));
 	x.status = JD_EXEC_SUCCEEDED;
-	tx = begin(true);
-	CHECK_EQ_INT(store_exec_update_if(tx, &x, 2, JD_EXEC_QUEUED, &res), 0);
-	CHECK_EQ_INT(store_commit(tx), 0);
-	CHECK(res.done && !res.applied);
+	CHECK(!ui_update(&x, 2, JD_EXEC_QUEUED));
 	/* rolled back: nothing written */
 	tx = begin(true);
 	CHECK_EQ_INT(store_exec_update_if(tx, &x, 2, JD_EXEC_IN_PROGRESS, &res), 0);
@@ -3814,17 +3832,11 @@ TEST(t_update_if)
 	commit(tx);
 	/* the status kept (a progress report) */
 	x.status = JD_EXEC_IN_PROGRESS;
-	tx = begin(true);
-	CHECK_EQ_INT(store_exec_update_if(tx, &x, 2, JD_EXEC_IN_PROGRESS, &res), 0);
-	CHECK_EQ_INT(store_commit(tx), 0);
-	CHECK(res.done && res.applied);
+	CHECK(ui_update(&x, 2, JD_EXEC_IN_PROGRESS));
 	/* to a terminal status ("b" stays active) */
 	x.status = JD_EXEC_SUCCEEDED;
 	x.version = 4;
-	tx = begin(true);
-	CHECK_EQ_INT(store_exec_update_if(tx, &x, 3, JD_EXEC_IN_PROGRESS, &res), 0);
-	CHECK_EQ_INT(store_commit(tx), 0);
-	CHECK(res.done && res.applied);
+	CHECK(ui_update(&x, 3, JD_EXEC_IN_PROGRESS));
 	jd_exec_release(&x);
 	tx = begin(false);
 	CHECK_EQ_INT(store_exec_get(tx, "ui", "a", 1, &y), 0);
@@ -3838,10 +3850,7 @@ TEST(t_update_if)
 	commit(tx);
 	x.status = JD_EXEC_SUCCEEDED;
 	x.version = 2;
-	tx = begin(true);
-	CHECK_EQ_INT(store_exec_update_if(tx, &x, 1, JD_EXEC_QUEUED, &res), 0);
-	CHECK_EQ_INT(store_commit(tx), 0);
-	CHECK(res.done && !res.applied);
+	CHECK(!ui_update(&x, 1, JD_EXEC_QUEUED));
 	jd_exec_release(&x);
 	tx = begin(false);
 	CHECK_EQ_INT(store_exec_get(tx, "ui", "b", 1, &y), 0);
@@ -3853,18 +3862,9 @@ TEST(t_update_if)
 
 	/* deletions on condition: a stale version, then "a" (ended: the job
 	 * keeps "b" active), then "b", its last active one: refused */
-	tx = begin(true);
-	CHECK_EQ_INT(store_exec_delete_if(tx, "ui", "a", 1, 3, JD_EXEC_SUCCEEDED, &res), 0);
-	CHECK_EQ_INT(store_commit(tx), 0);
-	CHECK(res.done && !res.applied);
-	tx = begin(true);
-	CHECK_EQ_INT(store_exec_delete_if(tx, "ui", "a", 1, 4, JD_EXEC_SUCCEEDED, &res), 0);
-	CHECK_EQ_INT(store_commit(tx), 0);
-	CHECK(res.done && res.applied);
-	tx = begin(true);
-	CHECK_EQ_INT(store_exec_delete_if(tx, "ui", "b", 1, 1, JD_EXEC_QUEUED, &res), 0);
-	CHECK_EQ_INT(store_commit(tx), 0);
-	CHECK(res.done && !res.applied);
+	CHECK(!ui_delete("ui", "a", 3, JD_EXEC_SUCCEEDED));
+	CHECK(ui_delete("ui", "a", 4, JD_EXEC_SUCCEEDED));
+	CHECK(!ui_delete("ui", "b", 1, JD_EXEC_QUEUED));
 	tx = begin(false);
 	CHECK_EQ_INT(store_exec_get(tx, "ui", "a", 1, &y), JD_ENOTFOUND);
 	CHECK_EQ_INT(store_exec_get(tx, "ui", "b", 1, &y), 0);
@@ -3873,7 +3873,9 @@ TEST(t_update_if)
 	commit(tx);
 
 	/* a job that cannot complete (CANCELED): its last active execution
-	 * ends on condition, and then a deletion leaves it none */
+	 * ends on condition (read in the same transaction first, so on
+	 * PostgreSQL the write runs at once, not queued), and then a deletion
+	 * leaves it none */
 	tx = begin(true);
 	CHECK_EQ_INT(store_exec_get(tx, "uc", "c", 1, &x), 0);
 	x.status = JD_EXEC_SUCCEEDED;
@@ -3882,10 +3884,7 @@ TEST(t_update_if)
 	CHECK_EQ_INT(store_commit(tx), 0);
 	CHECK(res.done && res.applied);
 	jd_exec_release(&x);
-	tx = begin(true);
-	CHECK_EQ_INT(store_exec_delete_if(tx, "uc", "d", 1, 1, JD_EXEC_SUCCEEDED, &res), 0);
-	CHECK_EQ_INT(store_commit(tx), 0);
-	CHECK(res.done && res.applied);
+	CHECK(ui_delete("uc", "d", 1, JD_EXEC_SUCCEEDED));
 	tx = begin(false);
 	CHECK_EQ_INT(store_exec_get(tx, "uc", "c", 1, &y), 0);
 	CHECK_EQ_INT(y.status, JD_EXEC_SUCCEEDED);

@@ -412,17 +412,48 @@ pg__group_rollback(struct pg_group *g)
 	writer_leave(g, saw ? &self : NULL);
 }
 
-/* Append v (NULL: SQL NULL) as parameter i of d. */
+/* Append v (NULL: SQL NULL) as parameter i: its offset in text, or -1. */
 static void
-defer_param(struct pg_deferred *d, int i, const char *v)
+param_text(struct buf *text, int *off, int i, const char *v)
 {
 	if (v == NULL) {
-		d->off[i] = -1;
+		off[i] = -1;
 		return;
 	}
-	d->off[i] = (int)d->text.len;
-	buf_puts(&d->text, v);
-	buf_putc(&d->text, '\0');
+	off[i] = (int)text->len;
+	buf_puts(text, v);
+	buf_putc(text, '\0');
+}
+
+/* The n parameters b as text (a deferred or conditional write keeps them
+ * until it is sent): false for a kind that has none. */
+static bool
+params_text(struct buf *text, int *off, const struct bind *b, int n)
+{
+	buf_reset(text);
+	for (int i = 0; i < n; i++) {
+		const struct bind *a = &b[i];
+		char num[24];
+
+		switch (a->t) {
+		case BIND_TEXT:
+			param_text(text, off, i, a->s);
+			break;
+		case BIND_TEXT_OPT:
+			param_text(text, off, i, a->s != NULL && *a->s != '\0' ? a->s : NULL);
+			break;
+		case BIND_TEXT_EMPTY:
+			param_text(text, off, i, a->s != NULL ? a->s : "");
+			break;
+		case BIND_I64:
+			snprintf(num, sizeof(num), "%lld", (long long)a->i);
+			param_text(text, off, i, num);
+			break;
+		default:
+			return false;
+		}
+	}
+	return true;
 }
 
 bool
@@ -436,29 +467,8 @@ pg__defer(struct conn *c, enum stmt id, const struct bind *b, int n)
 	for (int i = 0; i < c->nprefix; i++)
 		if (c->prefix[i] == pg__defer_mark)
 			return false; /* the last one is not sent yet */
-	buf_reset(&d->text);
-	for (int i = 0; i < n; i++) {
-		const struct bind *a = &b[i];
-		char num[24];
-
-		switch (a->t) {
-		case BIND_TEXT:
-			defer_param(d, i, a->s);
-			break;
-		case BIND_TEXT_OPT:
-			defer_param(d, i, a->s != NULL && *a->s != '\0' ? a->s : NULL);
-			break;
-		case BIND_TEXT_EMPTY:
-			defer_param(d, i, a->s != NULL ? a->s : "");
-			break;
-		case BIND_I64:
-			snprintf(num, sizeof(num), "%lld", (long long)a->i);
-			defer_param(d, i, num);
-			break;
-		default:
-			return false;
-		}
-	}
+	if (!params_text(&d->text, d->off, b, n))
+		return false;
 	d->id = (int)id;
 	d->n = n;
 	d->own = true;
@@ -508,37 +518,8 @@ pg__cond(struct conn *c, enum stmt id, const struct bind *b, int n, struct store
 	    c->ncond >= PG_COND_MAX || c->nprefix + 4 > PG_PREFIX_MAX || n > PG_MAX_PARAMS)
 		return false;
 	q = &c->cond[c->ncond];
-	buf_reset(&q->text);
-	for (int i = 0; i < n; i++) {
-		const struct bind *a = &b[i];
-		char num[24];
-		const char *v;
-
-		switch (a->t) {
-		case BIND_TEXT:
-			v = a->s;
-			break;
-		case BIND_TEXT_OPT:
-			v = a->s != NULL && *a->s != '\0' ? a->s : NULL;
-			break;
-		case BIND_TEXT_EMPTY:
-			v = a->s != NULL ? a->s : "";
-			break;
-		case BIND_I64:
-			snprintf(num, sizeof(num), "%lld", (long long)a->i);
-			v = num;
-			break;
-		default:
-			return false;
-		}
-		if (v == NULL) {
-			q->off[i] = -1;
-			continue;
-		}
-		q->off[i] = (int)q->text.len;
-		buf_puts(&q->text, v);
-		buf_putc(&q->text, '\0');
-	}
+	if (!params_text(&q->text, q->off, b, n))
+		return false;
 	q->id = id;
 	q->n = n;
 	q->res = res;
