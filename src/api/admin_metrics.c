@@ -258,14 +258,15 @@ render_store(struct buf *b, struct api_admin *a)
 	family(b, "jobsd_store_commit_failures_total", "counter", "COMMITs that failed.");
 	buf_printf(b, "jobsd_store_commit_failures_total %llu\n",
 	    (unsigned long long)ld(&jd_metrics.store_commit_failures));
-	family(b, "jobsd_device_conditional_writes_total", "counter",
-	    "Device writes made on condition after a read outside the writer (PostgreSQL): "
-	    "applied, or retried the usual way (the execution had changed, or the write "
-	    "would end the job's last active execution).");
-	buf_printf(b, "jobsd_device_conditional_writes_total{outcome=\"applied\"} %llu\n",
-	    (unsigned long long)ld(&jd_metrics.device_cond_applied));
-	buf_printf(b, "jobsd_device_conditional_writes_total{outcome=\"retried\"} %llu\n",
-	    (unsigned long long)ld(&jd_metrics.device_cond_retried));
+	family(b, "jobsd_conditional_writes_total", "counter",
+	    "Writes made on condition without a read on the writer (PostgreSQL: StartNext, "
+	    "UpdateJobExecution, CancelJobExecution, DeleteJobExecution, CreateThing): "
+	    "applied, or retried the usual way (the row had changed, or the write may "
+	    "complete a job or meet a dynamic group).");
+	buf_printf(b, "jobsd_conditional_writes_total{outcome=\"applied\"} %llu\n",
+	    (unsigned long long)ld(&jd_metrics.cond_applied));
+	buf_printf(b, "jobsd_conditional_writes_total{outcome=\"retried\"} %llu\n",
+	    (unsigned long long)ld(&jd_metrics.cond_retried));
 	family(b, "jobsd_store_memory_bytes", "gauge",
 	    "Bytes SQLite's allocator holds: page caches (at most cache_size, 2 MiB, per "
 	    "connection), schemas, statements; as of the last COMMIT. 0 on PostgreSQL.");

@@ -269,6 +269,42 @@ store_exec_delete_if(struct store_tx *tx, const char *job_id, const char *thing,
 	return 0;
 }
 
+static int
+any_group(void *arg, const struct jd_group *g)
+{
+	(void)g;
+	*(bool *)arg = true;
+	return 1;
+}
+
+int
+store_thing_insert_if(struct store_tx *tx, const struct jd_thing *t, struct store_cond *res)
+{
+	const struct store_ops *ops = store__tx(tx)->ops;
+	struct jd_thing cur;
+	bool dynamic = false;
+	int rc;
+
+	assert(res != NULL && store__tx(tx)->write);
+	memset(res, 0, sizeof(*res));
+	if (ops->read != NULL && ops->read->thing_insert_if != NULL)
+		return ops->read->thing_insert_if(tx, t, res);
+	memset(&cur, 0, sizeof(cur));
+	rc = ops->thing_get(tx, t->name, &cur);
+	if (rc == 0)
+		jd_thing_release(&cur); /* there: not applied */
+	else if (rc != JD_ENOTFOUND)
+		return rc;
+	else if ((rc = ops->group_list_dynamic(tx, "", 1, any_group, &dynamic)) < 0)
+		return rc;
+	else if (!dynamic && (rc = ops->thing_insert(tx, t)) != 0)
+		return rc;
+	else
+		res->applied = !dynamic;
+	res->done = true;
+	return 0;
+}
+
 bool
 store_prefers_update_if(const struct store *s)
 {

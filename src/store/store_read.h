@@ -81,6 +81,11 @@ struct store_read_ops {
 	 * Set with exec_update_if. */
 	int (*exec_delete_if)(struct store_tx *tx, const char *job_id, const char *thing,
 	    int64_t number, int64_t old_version, int old_status, struct store_cond *res);
+	/* As thing_insert, but only if no thing of that name and no dynamic
+	 * thing group exists (CreateThing then has nothing else to do);
+	 * otherwise nothing. The outcome as exec_update_if's. */
+	int (*thing_insert_if)(struct store_tx *tx, const struct jd_thing *t,
+	    struct store_cond *res);
 };
 
 /* store_read_ops.begin_one, or store_begin(s, false, out). */
@@ -110,6 +115,9 @@ int store_exec_update_if(struct store_tx *tx, const struct jd_exec *x, int64_t o
  * exec_active_count, then exec_delete. */
 int store_exec_delete_if(struct store_tx *tx, const char *job_id, const char *thing, int64_t number,
     int64_t old_version, int old_status, struct store_cond *res);
+/* store_read_ops.thing_insert_if, or, at once, thing_get,
+ * group_list_dynamic, then thing_insert. */
+int store_thing_insert_if(struct store_tx *tx, const struct jd_thing *t, struct store_cond *res);
 /* True if the backend prefers a conditional write after a read outside the
  * writer (store_read_ops.exec_update_if is set). */
 bool store_prefers_update_if(const struct store *s);

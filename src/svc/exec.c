@@ -202,8 +202,7 @@ fast_write(struct svc *s, const struct jd_exec *x, int64_t old_version, int from
 		return rc;
 	if (!res.done)
 		return svc__store_err(JD_EUNAVAIL, e); /* committed, outcome unknown */
-	metrics_inc(
-	    res.applied ? &jd_metrics.device_cond_applied : &jd_metrics.device_cond_retried);
+	metrics_inc(res.applied ? &jd_metrics.cond_applied : &jd_metrics.cond_retried);
 	return res.applied ? 1 : 0;
 }
 

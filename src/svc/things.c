@@ -16,6 +16,7 @@
 
 #include "store/store_read.h"
 #include "util/buf.h"
+#include "util/metrics.h"
 
 /* ---- things ------------------------------------------------------------- */
 
@@ -53,6 +54,47 @@ thing_new(struct jd_thing *t, const char *name, const char *type_name, const cha
 	t->created_ms = now;
 }
 
+/*
+ * CreateThing without a type on a backend that prefers conditional writes
+ * (store_prefers_update_if: PostgreSQL; svc/exec.c, "Optimistic device
+ * writes"): the thing is inserted on condition that no thing of that name
+ * and no dynamic thing group exist, when CreateThing has nothing else to
+ * do, and the writer waits for no round trip of it. 0 or an error:
+ * answered; 1: the usual path (the thing exists, and may be the same, or a
+ * dynamic group may take it in).
+ */
+static int
+create_fast(struct svc *s, const char *name, const char *attributes, struct jd_thing *out,
+    struct jd_error *e)
+{
+	struct store_cond res;
+	struct svc_tx w;
+	struct jd_thing t;
+	int rc;
+
+	if (!store_prefers_update_if(s->store))
+		return 1;
+	if ((rc = svc__begin(s, &w, e)) != 0)
+		return rc;
+	thing_new(&t, name, NULL, attributes, w.now);
+	if ((rc = store_thing_insert_if(w.tx, &t, &res)) != 0) {
+		jd_thing_release(&t);
+		svc__rollback(&w);
+		return svc__store_err(rc, e);
+	}
+	if ((rc = svc__commit(&w, e)) != 0 || !res.done || !res.applied) {
+		jd_thing_release(&t);
+		if (rc == 0 && !res.done)
+			rc = svc__store_err(JD_EUNAVAIL, e); /* committed, outcome unknown */
+		if (rc == 0)
+			metrics_inc(&jd_metrics.cond_retried);
+		return rc == 0 ? 1 : rc;
+	}
+	metrics_inc(&jd_metrics.cond_applied);
+	*out = t;
+	return 0;
+}
+
 int
 svc_thing_create(struct svc *s, const char *name, const char *type_name, const char *attributes,
     struct jd_thing *out, struct jd_error *e)
@@ -66,6 +108,8 @@ svc_thing_create(struct svc *s, const char *name, const char *type_name, const c
 	memset(&t, 0, sizeof(t));
 	if ((rc = check_attr_count(attributes, type_name, e)) != 0)
 		return rc;
+	if (!typed && (rc = create_fast(s, name, attributes, out, e)) <= 0)
+		return rc; /* answered */
 	if ((rc = svc__begin(s, &w, e)) != 0)
 		return rc;
 	tx = w.tx;

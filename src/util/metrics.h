@@ -77,10 +77,10 @@ struct jd_metrics {
 	/* bytes SQLite's own allocator holds (page caches, schemas, statements),
 	 * set at each COMMIT (SQLite only; 0 on PostgreSQL) */
 	_Atomic uint64_t store_memory_bytes;
-	/* svc/exec.c, "Optimistic device writes": conditional writes that
-	 * applied, and those whose row had changed (the use case ran again
-	 * the usual way) */
-	_Atomic uint64_t device_cond_applied, device_cond_retried;
+	/* svc/exec.c, "Optimistic device writes", and svc/things.c's
+	 * CreateThing: conditional writes that applied, and those that did not
+	 * (the use case ran again the usual way) */
+	_Atomic uint64_t cond_applied, cond_retried;
 	/* svc/timers.c: how late a timer (scheduled start, rollout batch) ran */
 	struct metrics_hist timer_lag_seconds;
 };

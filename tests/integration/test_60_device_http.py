@@ -557,7 +557,7 @@ class ConcurrentDeviceWritesTest(DeviceBase):
     outside the writer and write on condition (svc/exec.c, "Optimistic device writes"); a
     write whose row changed since its read runs again the usual way, and the end of a job's
     last active execution is always made the usual way, which completes the job. Each test
-    also checks jobsd_device_conditional_writes_total: exact on PostgreSQL, 0 on SQLite
+    also checks jobsd_conditional_writes_total: exact on PostgreSQL, 0 on SQLite
     (which always writes the usual way)."""
 
     jobsd_extra_args = ('--admin-listen', '127.0.0.1:0')
@@ -568,7 +568,7 @@ class ConcurrentDeviceWritesTest(DeviceBase):
         got = {}
         for line in body.decode().splitlines():
             for outcome in ('applied', 'retried'):
-                key = 'jobsd_device_conditional_writes_total{outcome="%s"} ' % outcome
+                key = 'jobsd_conditional_writes_total{outcome="%s"} ' % outcome
                 if line.startswith(key):
                     got[outcome] = int(line[len(key):])
         self.assertEqual(set(got), {'applied', 'retried'})
@@ -707,6 +707,31 @@ class ConcurrentDeviceWritesTest(DeviceBase):
         self.iot.delete_job_execution(jobId=job, thingName=things[3], executionNumber=1)
         self.assertCondWrites(before, 6, 1)
         self.assertEqual(sum(self.job_counts(job).values()), 0)
+
+    def test_create_thing_on_condition(self):
+        """CreateThing without a type inserts on condition: a new thing applies; the same
+        thing again (idempotent) and a thing a dynamic group may take in are made the usual
+        way."""
+        before = self.cond_writes()
+        name = self.name('thing')
+        r = self.iot.create_thing(thingName=name, attributePayload={'attributes': {'a': '1'}})
+        again = self.iot.create_thing(thingName=name,
+                                      attributePayload={'attributes': {'a': '1'}})
+        self.assertEqual((again['thingName'], again['thingId']), (name, r['thingId']))
+        self.assertAwsError(self.iot.create_thing, 'ResourceAlreadyExistsException', 409,
+                            thingName=name, attributePayload={'attributes': {'a': '2'}})
+        self.assertCondWrites(before, 1, 2)
+        group = self.name('dyn')
+        self.iot.create_dynamic_thing_group(thingGroupName=group,
+                                            queryString='attributes.fw:dyn%s' % group[-6:])
+        try:
+            before = self.cond_writes()
+            t = self.create_thing(attributePayload={'attributes': {'fw': 'dyn%s' % group[-6:]}})
+            self.assertCondWrites(before, 0, 1)
+            groups = self.iot.list_thing_groups_for_thing(thingName=t)['thingGroups']
+            self.assertEqual([g['groupName'] for g in groups], [group])
+        finally:
+            self.iot.delete_dynamic_thing_group(thingGroupName=group)
 
 
 if __name__ == '__main__':

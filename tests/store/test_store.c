@@ -3873,9 +3873,8 @@ TEST(t_update_if)
 	commit(tx);
 
 	/* a job that cannot complete (CANCELED): its last active execution
-	 * ends on condition (read in the same transaction first, so on
-	 * PostgreSQL the write runs at once, not queued), and then a deletion
-	 * leaves it none */
+	 * ends on condition (after a read on the writer in the same
+	 * transaction), and then a deletion leaves it none */
 	tx = begin(true);
 	CHECK_EQ_INT(store_exec_get(tx, "uc", "c", 1, &x), 0);
 	x.status = JD_EXEC_SUCCEEDED;
@@ -3929,6 +3928,67 @@ TEST(t_update_if)
 	CHECK_EQ_INT(y.version, 1 + shared);
 	jd_exec_release(&y);
 	check_counts(tx, "ui", "concurrent conditional writes");
+	commit(tx);
+}
+
+/*
+ * A thing inserted on condition (store_thing_insert_if, CreateThing): a new
+ * name applies (the thing reads back); the same name again, or any name
+ * once a dynamic thing group exists, changes nothing. Queued on
+ * PostgreSQL, as the execution writes of t_update_if.
+ */
+static bool
+ti_insert(const char *name, const char *attributes)
+{
+	struct store_tx *tx = begin(true);
+	struct store_cond res;
+	struct jd_thing t = {0};
+
+	jd_strlcpy(t.name, name, sizeof(t.name));
+	jd_strlcpy(t.id, "id-ti", sizeof(t.id));
+	t.attributes = (char *)attributes;
+	t.version = 1;
+	t.created_ms = 77;
+	CHECK_EQ_INT(store_thing_insert_if(tx, &t, &res), 0);
+	CHECK_EQ_INT(store_commit(tx), 0);
+	CHECK(res.done);
+	return res.applied;
+}
+
+TEST(t_thing_insert_if)
+{
+	struct store_tx *tx;
+	struct jd_group g = {0};
+	struct jd_thing t;
+
+	fresh();
+	CHECK(ti_insert("ti-a", "{\"k\":\"1\"}"));
+	CHECK(!ti_insert("ti-a", "{\"k\":\"2\"}"));
+	tx = begin(false);
+	CHECK_EQ_INT(store_thing_get(tx, "ti-a", &t), 0);
+	CHECK_EQ_STR(t.attributes, "{\"k\":\"1\"}");
+	CHECK_EQ_INT(t.created_ms, 77);
+	CHECK_EQ_STR(t.type_name, "");
+	jd_thing_release(&t);
+	commit(tx);
+	tx = begin(true);
+	mk_group(tx, "static", NULL);
+	commit(tx);
+	CHECK(ti_insert("ti-b", "{}")); /* a static group takes no thing in */
+	tx = begin(true);
+	jd_strlcpy(g.name, "dyn", sizeof(g.name));
+	jd_strlcpy(g.id, "gid-dyn", sizeof(g.id));
+	g.version = 1;
+	g.query_string = (char *)"thingName:ti*";
+	jd_strlcpy(g.index_name, "AWS_Things", sizeof(g.index_name));
+	jd_strlcpy(g.query_version, "2017-09-30", sizeof(g.query_version));
+	CHECK_EQ_INT(store_group_insert(tx, &g), 0);
+	commit(tx);
+	CHECK(!ti_insert("ti-c", "{}"));
+	tx = begin(false);
+	CHECK_EQ_INT(store_thing_get(tx, "ti-b", &t), 0);
+	jd_thing_release(&t);
+	CHECK_EQ_INT(store_thing_get(tx, "ti-c", &t), JD_ENOTFOUND);
 	commit(tx);
 }
 
@@ -4106,6 +4166,7 @@ main(int argc, char **argv)
 	RUN(t_exec_get_job);
 	RUN(t_exec_next_job);
 	RUN(t_update_if);
+	RUN(t_thing_insert_if);
 	RUN(t_exec_pending_head);
 	RUN(t_reopen);
 	RUN(t_thing_type);

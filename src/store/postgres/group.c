@@ -65,10 +65,10 @@
  * answered); reads fail only when the server or the connection does.
  * Consecutive savepoints sent still alternate jd0 and jd1.
  *
- * Conditional writes (issue 10, round 13): a member whose one operation is
+ * Conditional writes (issue 10, round 13): a member whose one write is
  * exec_update_if (svc read the row earlier, on a reader, and the change is
- * to apply only if the row is still as it read it) does not wait for it
- * at all: the write (EXEC_UPDATE_IF, EXEC_UPDATE_SAME_IF, EXEC_DELETE_IF) is queued, as
+ * to apply only if the row is still as it read it; reads of the member may
+ * come before it) does not wait for it at all: the write (EXEC_UPDATE_IF, EXEC_UPDATE_SAME_IF, EXEC_DELETE_IF) is queued, as
  * pg__cond_mark in prefix, and goes with the next pipeline on the
  * connection, like a deferred write, but several may be queued (one per
  * member, PG_COND_MAX), so such a member holds the writer for no round
@@ -512,10 +512,10 @@ pg__cond(struct conn *c, enum stmt id, const struct bind *b, int n, struct store
 {
 	struct pg_cond *q;
 
-	/* only a member's first and only thing (group.c, "Conditional writes") */
-	if (c->group == NULL || c->cond == NULL || !c->sp_lazy || c->sent || c->defer.own ||
-	    c->cond_own || c->db == NULL || c->broken || !c->prepared[id] ||
-	    c->ncond >= PG_COND_MAX || c->nprefix + 4 > PG_PREFIX_MAX || n > PG_MAX_PARAMS)
+	/* only a member that wrote nothing yet ("Conditional writes") */
+	if (c->group == NULL || c->cond == NULL || !c->sp_lazy || c->defer.own || c->cond_own ||
+	    c->db == NULL || c->broken || !c->prepared[id] || c->ncond >= PG_COND_MAX ||
+	    c->nprefix + 4 > PG_PREFIX_MAX || n > PG_MAX_PARAMS)
 		return false;
 	q = &c->cond[c->ncond];
 	if (!params_text(&q->text, q->off, b, n))

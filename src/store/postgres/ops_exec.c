@@ -424,8 +424,8 @@ pg__exec_update(struct store_tx *tx, const struct jd_exec *x)
 
 /* A conditional write: queued, not waited for (group.c, "Conditional
  * writes"), or, when it cannot be, run at once */
-static int
-exec_cond(struct conn *c, enum stmt id, const struct bind *b, int n, struct store_cond *res)
+int
+pg__cond_run(struct conn *c, enum stmt id, const struct bind *b, int n, struct store_cond *res)
 {
 	PGresult *r;
 	int rc;
@@ -458,7 +458,7 @@ pg__exec_update_if(struct store_tx *tx, const struct jd_exec *x, int64_t old_ver
 	const enum stmt id = same ? ST_EXEC_UPDATE_SAME_IF : ST_EXEC_UPDATE_IF;
 	const int n = same ? 15 : 16;
 
-	return exec_cond(c, id, b, n, res);
+	return pg__cond_run(c, id, b, n, res);
 }
 
 int
@@ -468,7 +468,7 @@ pg__exec_delete_if(struct store_tx *tx, const char *job_id, const char *thing, i
 	const struct bind b[] = {B_TEXT(job_id), B_TEXT(thing), B_I64(number), B_I64(old_version),
 	    B_I64(old_status)};
 
-	return exec_cond(pg__conn(tx), ST_EXEC_DELETE_IF, b, 5, res);
+	return pg__cond_run(pg__conn(tx), ST_EXEC_DELETE_IF, b, 5, res);
 }
 
 int

@@ -157,6 +157,15 @@ pg__thing_insert(struct store_tx *tx, const struct jd_thing *t)
 }
 
 int
+pg__thing_insert_if(struct store_tx *tx, const struct jd_thing *t, struct store_cond *res)
+{
+	const struct bind b[] = {B_TEXT(t->name), B_TEXT(t->id), B_NAME(t->type_name),
+	    B_TEXT(t->attributes), B_I64(t->version), B_I64(t->created_ms)};
+
+	return pg__cond_run(pg__conn(tx), ST_THING_INSERT_IF, b, 6, res);
+}
+
+int
 pg__thing_update(struct store_tx *tx, const struct jd_thing *t)
 {
 	return pg__run(pg__conn(tx), ST_THING_UPDATE, true, NULL,

@@ -169,6 +169,7 @@ enum stmt {
 	ST_EXEC_UPDATE_IF,
 	ST_EXEC_UPDATE_SAME_IF,
 	ST_EXEC_DELETE_IF,
+	ST_THING_INSERT_IF,
 	ST__COUNT
 };
 
@@ -392,6 +393,8 @@ bool pg__defer_own_queued(const struct conn *c);
  * queued (the caller runs it at once). */
 bool pg__cond(struct conn *c, enum stmt id, const struct bind *b, int n, struct store_cond *res);
 extern const char pg__cond_mark[];
+/* pg__cond, or, when it cannot queue, the statement at once (ops_exec.c) */
+int pg__cond_run(struct conn *c, enum stmt id, const struct bind *b, int n, struct store_cond *res);
 /* Send the i-th queued conditional write (PQsendQueryPrepared). */
 int pg__cond_send(struct conn *c, int i);
 /* Its answer r (one row), to its store_cond. */
@@ -586,6 +589,7 @@ int pg__exec_pending_head(struct store_tx *tx, const char *thing, const char *na
     char *job, int64_t *number);
 int pg__exec_update_if(struct store_tx *tx, const struct jd_exec *x, int64_t old_version,
     int old_status, struct store_cond *res);
+int pg__thing_insert_if(struct store_tx *tx, const struct jd_thing *t, struct store_cond *res);
 int pg__exec_delete_if(struct store_tx *tx, const char *job_id, const char *thing, int64_t number,
     int64_t old_version, int old_status, struct store_cond *res);
 int pg__exec_next_job(struct store_tx *tx, const char *thing, const char *namespace_id,

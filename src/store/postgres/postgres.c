@@ -51,6 +51,7 @@ static const struct store_read_ops read_ops = {
     .exec_next_job = pg__exec_next_job,
     .exec_update_if = pg__exec_update_if,
     .exec_delete_if = pg__exec_delete_if,
+    .thing_insert_if = pg__thing_insert_if,
 };
 
 const struct store_ops store_postgres_ops = {

@@ -427,6 +427,13 @@ static const struct {
             " AND version = $4 AND status = $5 AND (" ACTIVE_NOW
             " > CASE WHEN $5 IN " SQL_EXEC_PENDING " THEN 1 ELSE 0 END OR NOT " JOB_MAY_COMPLETE
             ")") " SELECT count(*) FROM del"),
+    /* THING_INSERT only where no dynamic thing group exists, else nothing:
+     * a conditional write (CreateThing) */
+    STMT(THING_INSERT_IF,
+        "WITH ins AS (INSERT INTO things (" THING_COLS ") SELECT $1::text, $2::text, $3::text,"
+        "  $4::text, $5::bigint, $6::bigint"
+        "  WHERE NOT EXISTS (SELECT 1 FROM thing_groups WHERE query_string IS NOT NULL)"
+        "  ON CONFLICT DO NOTHING RETURNING 1) SELECT count(*) FROM ins"),
     /* EXEC_UPDATE_IF of a row whose status stays $4 (as
      * EXEC_UPDATE_SAME_DEFER: no count moves) */
     STMT(EXEC_UPDATE_SAME_IF,
