@@ -278,6 +278,16 @@ any_group(void *arg, const struct jd_group *g)
 }
 
 int
+store_group_dynamic_exists(struct store_tx *tx, bool *any)
+{
+	int rc;
+
+	*any = false;
+	rc = store__tx(tx)->ops->group_list_dynamic(tx, "", 1, any_group, any);
+	return rc < 0 ? rc : 0;
+}
+
+int
 store_thing_insert_if(struct store_tx *tx, const struct jd_thing *t, struct store_cond *res)
 {
 	const struct store_ops *ops = store__tx(tx)->ops;
@@ -295,7 +305,7 @@ store_thing_insert_if(struct store_tx *tx, const struct jd_thing *t, struct stor
 		jd_thing_release(&cur); /* there: not applied */
 	else if (rc != JD_ENOTFOUND)
 		return rc;
-	else if ((rc = ops->group_list_dynamic(tx, "", 1, any_group, &dynamic)) < 0)
+	else if ((rc = store_group_dynamic_exists(tx, &dynamic)) != 0)
 		return rc;
 	else if (!dynamic && (rc = ops->thing_insert(tx, t)) != 0)
 		return rc;

@@ -115,8 +115,11 @@ int store_exec_update_if(struct store_tx *tx, const struct jd_exec *x, int64_t o
  * exec_active_count, then exec_delete. */
 int store_exec_delete_if(struct store_tx *tx, const char *job_id, const char *thing, int64_t number,
     int64_t old_version, int old_status, struct store_cond *res);
+/* Whether any dynamic thing group exists (*any; group_list_dynamic): 0 or
+ * a store error. */
+int store_group_dynamic_exists(struct store_tx *tx, bool *any);
 /* store_read_ops.thing_insert_if, or, at once, thing_get,
- * group_list_dynamic, then thing_insert. */
+ * store_group_dynamic_exists, then thing_insert. */
 int store_thing_insert_if(struct store_tx *tx, const struct jd_thing *t, struct store_cond *res);
 /* True if the backend prefers a conditional write after a read outside the
  * writer (store_read_ops.exec_update_if is set). */

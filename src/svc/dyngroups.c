@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "core/query.h"
+#include "store/store_read.h"
 #include "util/buf.h"
 
 #define INDEX_THINGS "AWS_Things"
@@ -85,14 +86,6 @@ svc_indexing_get(struct svc *s, char **things, char **groups, struct jd_error *e
 	return 0;
 }
 
-static int
-any_dynamic(void *arg, const struct jd_group *g)
-{
-	(void)g;
-	*(bool *)arg = true;
-	return 1;
-}
-
 int
 svc_indexing_put(struct svc *s, const char *things, const char *groups, bool things_off,
     struct jd_error *e)
@@ -104,10 +97,8 @@ svc_indexing_put(struct svc *s, const char *things, const char *groups, bool thi
 	if ((rc = svc__begin(s, &w, e)) != 0)
 		return rc;
 	if (things_off) {
-		rc = store_group_list_dynamic(w.tx, "", 1, any_dynamic, &has_dyn);
-		if (rc < 0)
+		if ((rc = store_group_dynamic_exists(w.tx, &has_dyn)) != 0)
 			goto fail;
-		rc = 0;
 		if (has_dyn) {
 			rc = jd_error_set(e, JD_EINVAL,
 			    "Thing indexing cannot be turned off while dynamic thing groups exist");

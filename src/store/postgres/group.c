@@ -107,6 +107,26 @@ const char pg__defer_mark[] = "deferred write";
 /* The prefix entry of a conditional write (pg__cond_send sends it) */
 const char pg__cond_mark[] = "conditional write";
 
+/* The current member's own deferred write, or its conditional write, is the
+ * last prefix entry (not sent yet) */
+static bool
+defer_own_queued(const struct conn *c)
+{
+	return c->defer.own && c->nprefix > 0 && c->prefix[c->nprefix - 1] == pg__defer_mark;
+}
+
+static bool
+cond_own_queued(const struct conn *c)
+{
+	return c->cond_own && c->nprefix > 0 && c->prefix[c->nprefix - 1] == pg__cond_mark;
+}
+
+bool
+pg__own_queued(const struct conn *c)
+{
+	return defer_own_queued(c) || cond_own_queued(c);
+}
+
 /* A writer that waited this long for the connection gets a shorter lock wait */
 #define PG_LOCK_LATE_MS 250
 
@@ -257,10 +277,10 @@ member_undo(struct pg_group *g)
 
 	/* its own deferred or conditional write, not sent yet: nothing to
 	 * undo of it */
-	if (pg__defer_own_queued(c))
+	if (defer_own_queued(c))
 		c->nprefix--;
 	c->defer.own = false;
-	if (pg__cond_own_queued(c)) {
+	if (cond_own_queued(c)) {
 		c->nprefix--;
 		c->ncond--;
 	}
@@ -340,12 +360,6 @@ pg__group_begin(struct pg_group *g, struct conn **out)
 	return 0;
 }
 
-bool
-pg__defer_own_queued(const struct conn *c)
-{
-	return c->defer.own && c->nprefix > 0 && c->prefix[c->nprefix - 1] == pg__defer_mark;
-}
-
 void
 pg__group_savepoint(struct conn *c)
 {
@@ -355,7 +369,7 @@ pg__group_savepoint(struct conn *c)
 		return;
 	c->sp_lazy = false;
 	g->sp ^= 1;
-	if (pg__defer_own_queued(c) || pg__cond_own_queued(c)) {
+	if (pg__own_queued(c)) {
 		/* before its own deferred or conditional write */
 		const char *own = c->prefix[c->nprefix - 1];
 
@@ -375,7 +389,7 @@ pg__group_commit(struct pg_group *g)
 	if (c->sp_lazy) {
 		/* no savepoint to release ("Lazy savepoints") */
 		c->sp_lazy = false;
-		if (!c->sent && !pg__defer_own_queued(c) && !pg__cond_own_queued(c))
+		if (!c->sent && !pg__own_queued(c))
 			return writer_leave(g, NULL); /* it ran nothing */
 		if (c->broken) {
 			group_end(g, true);
@@ -499,12 +513,6 @@ pg__defer_send(struct conn *c)
 		vals[i] = d->off[i] < 0 ? NULL : d->text.p + d->off[i];
 	pg__stmt_label(name, d->id);
 	return PQsendQueryPrepared(c->db, name, d->n, vals, NULL, NULL, 0);
-}
-
-bool
-pg__cond_own_queued(const struct conn *c)
-{
-	return c->cond_own && c->nprefix > 0 && c->prefix[c->nprefix - 1] == pg__cond_mark;
 }
 
 bool

@@ -385,11 +385,12 @@ bool pg__defer(struct conn *c, enum stmt id, const struct bind *b, int n);
  * pg__defer_send: PQsendQueryPrepared). */
 extern const char pg__defer_mark[];
 int pg__defer_send(struct conn *c);
-/* True if the current member's own deferred write is the last prefix entry. */
-bool pg__defer_own_queued(const struct conn *c);
+/* True if the current member's own deferred or conditional write is the
+ * last prefix entry (not sent yet). */
+bool pg__own_queued(const struct conn *c);
 /* Conditional writes (group.c): queue statement id with parameters b as a
- * conditional write whose answer (one row: applied 0/1, active count) goes
- * to *res when the pipeline that carries it is read. False if it cannot be
+ * conditional write whose answer (one row: applied, 0 or 1) goes to *res
+ * when the pipeline that carries it is read. False if it cannot be
  * queued (the caller runs it at once). */
 bool pg__cond(struct conn *c, enum stmt id, const struct bind *b, int n, struct store_cond *res);
 extern const char pg__cond_mark[];
@@ -399,7 +400,6 @@ int pg__cond_run(struct conn *c, enum stmt id, const struct bind *b, int n, stru
 int pg__cond_send(struct conn *c, int i);
 /* Its answer r (one row), to its store_cond. */
 void pg__cond_answer(struct conn *c, int i, const PGresult *r);
-bool pg__cond_own_queued(const struct conn *c);
 /* Queue the current member's savepoint now if it is still lazy (group.c,
  * "Lazy savepoints"): before its first write, or before its own deferred
  * write when a statement is about to send it. */

@@ -364,8 +364,7 @@ pg__exec(struct conn *c, enum stmt id, PGresult **out, const struct bind *b, int
 	}
 	if (c->batch != NULL)
 		return pg__batch_exec(c, id, n, vals, lens, fmts, out);
-	if (c->sp_lazy &&
-	    (!pg__stmt_reads(id) || pg__defer_own_queued(c) || pg__cond_own_queued(c)))
+	if (c->sp_lazy && (!pg__stmt_reads(id) || pg__own_queued(c)))
 		pg__group_savepoint(c); /* group.c, "Lazy savepoints" */
 	if (c->pending > 0 && pg__drain(c) != 0 && !first)
 		return JD_EUNAVAIL;
