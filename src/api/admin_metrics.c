@@ -259,7 +259,7 @@ render_store(struct buf *b, struct api_admin *a)
 	buf_printf(b, "jobsd_store_commit_failures_total %llu\n",
 	    (unsigned long long)ld(&jd_metrics.store_commit_failures));
 	family(b, "jobsd_conditional_writes_total", "counter",
-	    "Writes made on condition without a read on the writer (PostgreSQL: StartNext, "
+	    "Writes made on condition without a read on the writer (StartNext, "
 	    "UpdateJobExecution, CancelJobExecution, DeleteJobExecution, CreateThing): "
 	    "applied, or retried the usual way (the row had changed, or the write may "
 	    "complete a job or meet a dynamic group).");
@@ -267,6 +267,16 @@ render_store(struct buf *b, struct api_admin *a)
 	    (unsigned long long)ld(&jd_metrics.cond_applied));
 	buf_printf(b, "jobsd_conditional_writes_total{outcome=\"retried\"} %llu\n",
 	    (unsigned long long)ld(&jd_metrics.cond_retried));
+	family(b, "jobsd_store_carried_writes_total", "counter",
+	    "Conditional writes run by the thread that owned the store's writer connection "
+	    "for the request that asked, which then slept once instead of twice (either "
+	    "store).");
+	buf_printf(b, "jobsd_store_carried_writes_total %llu\n",
+	    (unsigned long long)ld(&jd_metrics.store_carried));
+	family(b, "jobsd_store_riders_waiting", "gauge",
+	    "Conditional writes now waiting for the writer connection's owner to carry them.");
+	buf_printf(b, "jobsd_store_riders_waiting %llu\n",
+	    (unsigned long long)ld(&jd_metrics.store_riders));
 	family(b, "jobsd_store_memory_bytes", "gauge",
 	    "Bytes SQLite's allocator holds: page caches (at most cache_size, 2 MiB, per "
 	    "connection), schemas, statements; as of the last COMMIT. 0 on PostgreSQL.");

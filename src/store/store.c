@@ -320,7 +320,25 @@ store_prefers_update_if(const struct store *s)
 {
 	const struct store_ops *ops = ((const struct store_base *)(const void *)s)->ops;
 
-	return ops->read != NULL && ops->read->exec_update_if != NULL;
+	return ops->read != NULL && (ops->read->exec_update_if != NULL || ops->read->ride != NULL);
+}
+
+int
+store_ride(struct store *s, int (*fn)(struct store_tx *tx, void *arg), void *arg)
+{
+	const struct store_ops *ops = ((const struct store_base *)(const void *)s)->ops;
+	struct store_tx *tx = NULL;
+	int rc;
+
+	if (ops->read != NULL && ops->read->ride != NULL)
+		return ops->read->ride(s, fn, arg);
+	if (ops->begin(s, true, &tx) != 0)
+		return JD_EUNAVAIL;
+	if ((rc = fn(tx, arg)) != 0) {
+		ops->rollback(tx);
+		return rc;
+	}
+	return ops->commit(tx) != 0 ? JD_EUNAVAIL : 0;
 }
 
 int

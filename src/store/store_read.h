@@ -86,6 +86,15 @@ struct store_read_ops {
 	 * otherwise nothing. The outcome as exec_update_if's. */
 	int (*thing_insert_if)(struct store_tx *tx, const struct jd_thing *t,
 	    struct store_cond *res);
+	/* A write transaction that is fn alone (round 14), which the backend
+	 * may run on another thread, inside a transaction of another writer's
+	 * (SQLite: the writer connection's owner carries it, store/sqlite/
+	 * conn.c, "Riders"): fn uses tx and its arg only, is short, and must
+	 * not begin another transaction. Returns fn's error (its changes
+	 * rolled back), JD_EUNAVAIL, or 0 once its changes are durable. A
+	 * backend that sets it prefers the conditional writes after a read
+	 * outside the writer, as for exec_update_if. */
+	int (*ride)(struct store *s, int (*fn)(struct store_tx *tx, void *arg), void *arg);
 };
 
 /* store_read_ops.begin_one, or store_begin(s, false, out). */
@@ -121,8 +130,11 @@ int store_group_dynamic_exists(struct store_tx *tx, bool *any);
 /* store_read_ops.thing_insert_if, or, at once, thing_get,
  * store_group_dynamic_exists, then thing_insert. */
 int store_thing_insert_if(struct store_tx *tx, const struct jd_thing *t, struct store_cond *res);
+/* store_read_ops.ride, or store_begin(s, true), fn, then store_commit (or
+ * store_rollback if fn failed). */
+int store_ride(struct store *s, int (*fn)(struct store_tx *tx, void *arg), void *arg);
 /* True if the backend prefers a conditional write after a read outside the
- * writer (store_read_ops.exec_update_if is set). */
+ * writer (store_read_ops.exec_update_if or ride is set). */
 bool store_prefers_update_if(const struct store *s);
 /* The head read with exec_pending (limit 1): a backend's own
  * exec_pending_head calls it when it has no better answer. */

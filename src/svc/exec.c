@@ -126,14 +126,16 @@ svc_exec_list_thing(struct svc *s, const char *thing, const struct jd_exec_filte
 
 /*
  * Optimistic device writes (issue 10, round 13). On a backend that prefers
- * them (store_prefers_update_if: PostgreSQL), StartNextPendingJobExecution,
+ * them (store_prefers_update_if: both since round 14), StartNextPendingJobExecution,
  * UpdateJobExecution, and on the control plane CancelJobExecution and
  * DeleteJobExecution, read the execution (and its job) on a reader,
  * outside the writer, decide there, and then only write, on the writer, on
  * condition that the row is still as read: its version and status
- * (store_exec_update_if, store_exec_delete_if). The writer then
- * waits for no round trip of theirs (store/postgres/group.c, "Conditional
- * writes"). If the row changed in between, the write changes nothing and
+ * (store_exec_update_if, store_exec_delete_if), in a write transaction of
+ * its own that the writer's owner runs for it when it is busy (store_ride;
+ * store/sqlite/conn.c, "Riders"), so the request sleeps once. On
+ * PostgreSQL the writer then waits for no round trip of theirs
+ * (store/postgres/group.c, "Conditional writes"). If the row changed in between, the write changes nothing and
  * the use case runs again as below, reading on the writer. What is answered
  * from the read alone (no such execution, a version mismatch, a refused
  * move, nothing pending, a head already IN_PROGRESS) is what the store held
@@ -178,32 +180,45 @@ fast_read_begin(struct svc *s, struct store_tx **tx)
 	return 0;
 }
 
+/* A conditional write, as store_ride runs it (perhaps on another thread). */
+struct fast_ride {
+	struct svc *s;
+	const struct jd_exec *x;
+	int64_t old_version;
+	int from;
+	bool del;
+	struct store_cond res;
+};
+
+static int
+fast_ride(struct store_tx *tx, void *arg)
+{
+	struct fast_ride *r = arg;
+	const struct jd_exec *x = r->x;
+
+	svc__clock_sync(r->s, tx, true); /* as svc__begin */
+	return r->del ? store_exec_delete_if(tx, x->job_id, x->thing_name, x->number,
+	                    r->old_version, r->from, &r->res) :
+	                store_exec_update_if(tx, x, r->old_version, r->from, &r->res);
+}
+
 /* The conditional write of x (its deletion if del), read as
- * (old_version, from): 1 if it was applied and committed, 0 if the row had
- * changed (nothing was written), or an error (e set). */
+ * (old_version, from), in a transaction of its own that the store may run
+ * inside another writer's (store_ride): 1 if it was applied and committed,
+ * 0 if the row had changed (nothing was written), or an error (e set). */
 static int
 fast_write(struct svc *s, const struct jd_exec *x, int64_t old_version, int from, bool del,
     struct jd_error *e)
 {
-	struct store_cond res;
-	struct svc_tx t;
+	struct fast_ride r = {.s = s, .x = x, .old_version = old_version, .from = from, .del = del};
 	int rc;
 
-	if ((rc = svc__begin(s, &t, e)) != 0)
-		return rc;
-	rc = del ? store_exec_delete_if(t.tx, x->job_id, x->thing_name, x->number, old_version,
-	               from, &res) :
-	           store_exec_update_if(t.tx, x, old_version, from, &res);
-	if (rc != 0) {
-		svc__rollback(&t);
+	if ((rc = store_ride(s->store, fast_ride, &r)) != 0)
 		return svc__store_err(rc, e);
-	}
-	if ((rc = svc__commit(&t, e)) != 0)
-		return rc;
-	if (!res.done)
+	if (!r.res.done)
 		return svc__store_err(JD_EUNAVAIL, e); /* committed, outcome unknown */
-	metrics_inc(res.applied ? &jd_metrics.cond_applied : &jd_metrics.cond_retried);
-	return res.applied ? 1 : 0;
+	metrics_inc(r.res.applied ? &jd_metrics.cond_applied : &jd_metrics.cond_retried);
+	return r.res.applied ? 1 : 0;
 }
 
 /* CancelJobExecution's optimistic path (above: an end, so only with

@@ -56,39 +56,50 @@ thing_new(struct jd_thing *t, const char *name, const char *type_name, const cha
 
 /*
  * CreateThing without a type on a backend that prefers conditional writes
- * (store_prefers_update_if: PostgreSQL; svc/exec.c, "Optimistic device
- * writes"): the thing is inserted on condition that no thing of that name
+ * (store_prefers_update_if; svc/exec.c, "Optimistic device writes"): the
+ * thing is inserted on condition that no thing of that name
  * and no dynamic thing group exist, when CreateThing has nothing else to
  * do, and the writer waits for no round trip of it. 0 or an error:
  * answered; 1: the usual path (the thing exists, and may be the same, or a
  * dynamic group may take it in).
  */
+struct create_ride {
+	struct svc *s;
+	struct jd_thing *t;
+	struct store_cond res;
+};
+
+/* create_fast's transaction, as store_ride runs it (perhaps on another
+ * thread) */
+static int
+create_ride(struct store_tx *tx, void *arg)
+{
+	struct create_ride *r = arg;
+
+	svc__clock_sync(r->s, tx, true); /* as svc__begin */
+	r->t->created_ms = svc_now(r->s);
+	return store_thing_insert_if(tx, r->t, &r->res);
+}
+
 static int
 create_fast(struct svc *s, const char *name, const char *attributes, struct jd_thing *out,
     struct jd_error *e)
 {
-	struct store_cond res;
-	struct svc_tx w;
 	struct jd_thing t;
+	struct create_ride r = {.s = s, .t = &t};
 	int rc;
 
 	if (!store_prefers_update_if(s->store))
 		return 1;
-	if ((rc = svc__begin(s, &w, e)) != 0)
-		return rc;
-	thing_new(&t, name, NULL, attributes, w.now);
-	if ((rc = store_thing_insert_if(w.tx, &t, &res)) != 0) {
+	thing_new(&t, name, NULL, attributes, 0);
+	if ((rc = store_ride(s->store, create_ride, &r)) != 0 || !r.res.done || !r.res.applied) {
 		jd_thing_release(&t);
-		svc__rollback(&w);
-		return svc__store_err(rc, e);
-	}
-	if ((rc = svc__commit(&w, e)) != 0 || !res.done || !res.applied) {
-		jd_thing_release(&t);
-		if (rc == 0 && !res.done)
-			rc = svc__store_err(JD_EUNAVAIL, e); /* committed, outcome unknown */
-		if (rc == 0)
-			metrics_inc(&jd_metrics.cond_retried);
-		return rc == 0 ? 1 : rc;
+		if (rc != 0)
+			return svc__store_err(rc, e);
+		if (!r.res.done)
+			return svc__store_err(JD_EUNAVAIL, e); /* committed, outcome unknown */
+		metrics_inc(&jd_metrics.cond_retried);
+		return 1;
 	}
 	metrics_inc(&jd_metrics.cond_applied);
 	*out = t;

@@ -81,6 +81,10 @@ struct jd_metrics {
 	 * CreateThing: conditional writes that applied, and those that did not
 	 * (the use case ran again the usual way) */
 	_Atomic uint64_t cond_applied, cond_retried;
+	/* either store's "Riders": write transactions run by the writer
+	 * connection's owner for the thread that asked (store_ride) */
+	_Atomic uint64_t store_carried;
+	_Atomic uint64_t store_riders; /* now: waiting to be carried */
 	/* svc/timers.c: how late a timer (scheduled start, rollout batch) ran */
 	struct metrics_hist timer_lag_seconds;
 };

@@ -12,6 +12,12 @@
  * reads work again once the server takes connections again. The outage case
  * needs PostgreSQL's admin URI (JOBSD_PG_ADMIN_URI, set by pgkit.py) and
  * psql; without them it is skipped.
+ *
+ * Riders (store_ride, round 14): a write transaction that is one function
+ * runs alone when the writer is free, is carried by the writer's owner when
+ * it is not (on the owner's thread, in the owner's group), answers with its
+ * own error when it fails without undoing the group's other members, and
+ * under many threads every ride and every usual write lands once.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -28,6 +34,7 @@
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/metrics.h"
 
 #define THINGS 64
 #define THREADS 16
@@ -265,6 +272,183 @@ TEST(t_reads_server_gone_mid_batch_is_unavailable)
 	CHECK_EQ_INT(ok_after, 50);
 }
 
+/* ---- riders ------------------------------------------------------------- */
+
+struct ride_arg {
+	char name[64];
+	int fail;         /* what fn answers after its insert (0: success) */
+	pthread_t ran_on; /* the thread that ran fn */
+	int rc;           /* store_ride's answer */
+};
+
+static int
+ride_insert(struct store_tx *tx, void *arg)
+{
+	struct ride_arg *a = arg;
+	struct jd_thing t;
+	int rc;
+
+	memset(&t, 0, sizeof(t));
+	a->ran_on = pthread_self();
+	jd_strlcpy(t.name, a->name, sizeof(t.name));
+	jd_strlcpy(t.id, a->name, sizeof(t.id));
+	t.attributes = (char *)"{}";
+	t.version = 1;
+	rc = store_thing_insert(tx, &t);
+	return rc != 0 ? rc : a->fail;
+}
+
+static void *
+ride_main(void *arg)
+{
+	struct ride_arg *a = arg;
+
+	a->rc = store_ride(S, ride_insert, a);
+	return NULL;
+}
+
+/* Whether thing `name` exists */
+static bool
+thing_there(const char *name)
+{
+	struct store_tx *tx = begin(false);
+	struct jd_thing t;
+	int rc = store_thing_get(tx, name, &t);
+
+	if (rc == 0)
+		jd_thing_release(&t);
+	commit(tx);
+	CHECK(rc == 0 || rc == JD_ENOTFOUND);
+	return rc == 0;
+}
+
+TEST(t_ride_alone)
+{
+	struct ride_arg a = {.fail = 0};
+
+	snprintf(a.name, sizeof(a.name), "%s-ride-alone", run_id);
+	CHECK_EQ_INT(store_ride(S, ride_insert, &a), 0);
+	CHECK(pthread_equal(a.ran_on, pthread_self()));
+	CHECK(thing_there(a.name));
+	/* fn's error comes back, and its insert is undone */
+	snprintf(a.name, sizeof(a.name), "%s-ride-alone-failed", run_id);
+	a.fail = JD_EINVAL;
+	CHECK_EQ_INT(store_ride(S, ride_insert, &a), JD_EINVAL);
+	CHECK(!thing_there(a.name));
+	/* fn's insert itself fails: a thing of that name exists */
+	snprintf(a.name, sizeof(a.name), "%s-ride-alone", run_id);
+	a.fail = 0;
+	CHECK_EQ_INT(store_ride(S, ride_insert, &a), JD_EEXISTS);
+}
+
+TEST(t_ride_carried_by_the_owner)
+{
+	struct ride_arg b = {.fail = 0}, c = {.fail = JD_EINVAL};
+	pthread_t tb, tc;
+	struct store_tx *tx;
+	struct jd_thing t;
+	uint64_t carried = atomic_load(&jd_metrics.store_carried);
+	int64_t deadline;
+
+	snprintf(b.name, sizeof(b.name), "%s-ride-b", run_id);
+	snprintf(c.name, sizeof(c.name), "%s-ride-c", run_id);
+	/* this thread owns the writer, with a write of its own in the group */
+	tx = begin(true);
+	memset(&t, 0, sizeof(t));
+	snprintf(t.name, sizeof(t.name), "%s-ride-owner", run_id);
+	jd_strlcpy(t.id, t.name, sizeof(t.id));
+	t.attributes = (char *)"{}";
+	t.version = 1;
+	CHECK_EQ_INT(store_thing_insert(tx, &t), 0);
+	pthread_create(&tb, NULL, ride_main, &b);
+	pthread_create(&tc, NULL, ride_main, &c);
+	/* both queue as riders (bounded wait) */
+	deadline = clock_real_ms() + 10000;
+	while (atomic_load(&jd_metrics.store_riders) < 2 && clock_real_ms() < deadline)
+		usleep(1000);
+	CHECK_EQ_INT((int)atomic_load(&jd_metrics.store_riders), 2);
+	/* leaving, the owner runs them, on this thread, in its group */
+	commit(tx);
+	pthread_join(tb, NULL);
+	pthread_join(tc, NULL);
+	CHECK_EQ_INT(b.rc, 0);
+	CHECK(pthread_equal(b.ran_on, pthread_self()));
+	CHECK_EQ_INT(c.rc, JD_EINVAL);
+	CHECK(pthread_equal(c.ran_on, pthread_self()));
+	CHECK_EQ_INT((int)(atomic_load(&jd_metrics.store_carried) - carried), 2);
+	CHECK_EQ_INT((int)atomic_load(&jd_metrics.store_riders), 0);
+	/* the failed rider's insert is undone, and only it */
+	CHECK(thing_there(t.name));
+	CHECK(thing_there(b.name));
+	CHECK(!thing_there(c.name));
+}
+
+#define RIDERS 8
+#define RIDES 60
+
+struct ride_worker {
+	pthread_t th;
+	int id;
+	bool usual; /* begin, insert, commit instead of store_ride */
+	int errors;
+};
+
+static void *
+ride_worker_main(void *arg)
+{
+	struct ride_worker *w = arg;
+
+	for (int i = 0; i < RIDES; i++) {
+		struct ride_arg a = {.fail = i % 7 == 3 ? JD_EINVAL : 0};
+
+		snprintf(a.name, sizeof(a.name), "%s-rw%d-%d", run_id, w->id, i);
+		if (w->usual) {
+			struct store_tx *tx = NULL;
+
+			if (store_begin(S, true, &tx) != 0) {
+				w->errors++;
+				continue;
+			}
+			a.rc = ride_insert(tx, &a);
+			if (a.rc != 0)
+				store_rollback(tx);
+			else if (store_commit(tx) != 0)
+				a.rc = JD_EUNAVAIL;
+		} else {
+			a.rc = store_ride(S, ride_insert, &a);
+		}
+		if (a.rc != a.fail)
+			w->errors++;
+	}
+	return NULL;
+}
+
+TEST(t_ride_many_threads_each_once)
+{
+	struct ride_worker w[RIDERS];
+	uint64_t carried = atomic_load(&jd_metrics.store_carried);
+	char name[64];
+
+	for (int t = 0; t < RIDERS; t++) {
+		memset(&w[t], 0, sizeof(w[t]));
+		w[t].id = t;
+		w[t].usual = t < 2;
+		pthread_create(&w[t].th, NULL, ride_worker_main, &w[t]);
+	}
+	for (int t = 0; t < RIDERS; t++) {
+		pthread_join(w[t].th, NULL);
+		CHECK_EQ_INT(w[t].errors, 0);
+	}
+	CHECK_EQ_INT((int)atomic_load(&jd_metrics.store_riders), 0);
+	printf("t_ride_many_threads_each_once: %d of %d rides carried\n",
+	    (int)(atomic_load(&jd_metrics.store_carried) - carried), (RIDERS - 2) * RIDES);
+	for (int t = 0; t < RIDERS; t++)
+		for (int i = 0; i < RIDES; i++) {
+			snprintf(name, sizeof(name), "%s-rw%d-%d", run_id, t, i);
+			CHECK_EQ_INT(thing_there(name), i % 7 != 3);
+		}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -273,6 +457,9 @@ main(int argc, char **argv)
 	fill();
 
 	RUN(t_reads_concurrent_each_its_own);
+	RUN(t_ride_alone);
+	RUN(t_ride_carried_by_the_owner);
+	RUN(t_ride_many_threads_each_once);
 	RUN(t_reads_server_gone_mid_batch_is_unavailable);
 
 	storekit_close();

@@ -459,6 +459,12 @@ pg__begin(struct store *store, bool write, struct store_tx **out)
 }
 
 int
+pg__ride(struct store *store, int (*fn)(struct store_tx *tx, void *arg), void *arg)
+{
+	return pg__group_ride(&((struct pg_store *)(void *)store)->group, fn, arg);
+}
+
+int
 pg__begin_one(struct store *store, struct store_tx **out)
 {
 	struct pg_store *s = (struct pg_store *)(void *)store;

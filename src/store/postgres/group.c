@@ -138,6 +138,7 @@ pg__group_init(struct pg_group *g, struct conn *writer)
 	writer->group = g;
 	writer->cond = jd_calloc(PG_COND_MAX, sizeof(*writer->cond));
 	writer->ncond = 0;
+	g->riders_tail = &g->riders;
 	pthread_mutex_init(&g->lock, NULL);
 }
 
@@ -214,46 +215,6 @@ group_end(struct pg_group *g, bool fail)
 	handover_members_post(group_close(g, fail));
 }
 
-/*
- * Leave the writer connection at the end of a write transaction. self: it
- * released its savepoint and joins the group; NULL: it rolled back, or its
- * begin failed. Ends the group if nobody is waiting for the writer or the
- * group is full or old; otherwise the next writer takes over and self waits
- * for the group's outcome. Returns self's outcome (0 without self).
- */
-static int
-writer_leave(struct pg_group *g, struct handover_member *self)
-{
-	struct handover_waiter *next;
-	struct handover_member *ended = NULL;
-	bool end;
-	int rc = 0;
-
-	if (self != NULL)
-		handover_member_init(self);
-	pthread_mutex_lock(&g->lock);
-	if (self != NULL) {
-		self->next = g->members;
-		g->members = self;
-		g->nmembers++;
-	}
-	end = g->outer &&
-	    (g->wq.queued == 0 || g->nmembers >= PG_GROUP_MAX ||
-	        clock_mono_ns() - g->start_ns >= PG_GROUP_MAX_NS);
-	pthread_mutex_unlock(&g->lock);
-	if (end)
-		ended = group_close(g, false);
-
-	pthread_mutex_lock(&g->lock);
-	next = handover_release(&g->wq);
-	pthread_mutex_unlock(&g->lock);
-	handover_post(next);
-	handover_members_post(ended);
-	if (self != NULL)
-		rc = handover_member_wait(self);
-	return rc;
-}
-
 /* True if this member's SAVEPOINT has not been sent (it ran nothing): it is
  * taken off the prefix. */
 static bool
@@ -325,22 +286,22 @@ lock_timeout_left(struct pg_group *g, struct conn *c, int64_t deadline)
 	pg__prefix(c, g->lock_timeout);
 }
 
-int
-pg__group_begin(struct pg_group *g, struct conn **out)
+/*
+ * Open a member's write transaction on the writer connection, which the
+ * caller owns: the group's BEGIN and lock (queued, "Round trips") if no
+ * group is open, its lock wait bounded by `deadline`. 0, or JD_EUNAVAIL
+ * (the writer still owned).
+ */
+static int
+group_open(struct pg_group *g, int64_t deadline)
 {
 	struct conn *c = g->writer;
-	int64_t deadline = clock_mono_ns() + (int64_t)JD_STORE_BUSY_MS * 1000000;
 
-	*out = NULL;
-	if (writer_take(g, deadline) != 0)
-		return JD_EUNAVAIL;
 	if (g->outer && c->broken)
 		group_end(g, true);
 	if (!g->outer) {
-		if (pg__connect_if_needed(c) != 0) {
-			writer_leave(g, NULL);
+		if (pg__connect_if_needed(c) != 0)
 			return JD_EUNAVAIL;
-		}
 		c->in_tx = false;
 		c->nprefix = 0;
 		c->ncond = 0;
@@ -356,7 +317,205 @@ pg__group_begin(struct pg_group *g, struct conn **out)
 	c->cond_own = false;
 	c->memo.kind = PG_MEMO_NONE;
 	c->head.valid = false;
-	*out = c;
+	return 0;
+}
+
+/* Join m to the open group (m->observer: it rolled back, but saw earlier
+ * members' changes); it is posted with the group's outcome. */
+static void
+member_join(struct pg_group *g, struct handover_member *m)
+{
+	pthread_mutex_lock(&g->lock);
+	m->next = g->members;
+	g->members = m;
+	g->nmembers++;
+	pthread_mutex_unlock(&g->lock);
+}
+
+/* End the current member's transaction, which succeeded: 1, it joins the
+ * group (its RELEASE queued, if it sent a savepoint); 0, it ran nothing
+ * (nothing to make durable); -1, the connection broke (the group failed). */
+static int
+member_finish(struct pg_group *g)
+{
+	struct conn *c = g->writer;
+	const bool lazy = c->sp_lazy; /* no savepoint to release ("Lazy savepoints") */
+
+	c->sp_lazy = false;
+	if (lazy ? !c->sent && !pg__own_queued(c) : unsent(g, c))
+		return 0;
+	if (c->broken) {
+		group_end(g, true);
+		return -1;
+	}
+	if (!lazy)
+		pg__prefix(c, release[g->sp]);
+	return 1;
+}
+
+/* Whether the open group is full or old (lock held). */
+static bool
+group_full(const struct pg_group *g)
+{
+	return g->nmembers >= PG_GROUP_MAX || clock_mono_ns() - g->start_ns >= PG_GROUP_MAX_NS;
+}
+
+/*
+ * Riders (round 14, as sqlite/conn.c's). A write whose whole transaction is
+ * one function of the store alone (pg__ride: svc's conditional writes) does
+ * not wait for the writer connection when it is owned: it queues as a
+ * rider, and the owner, as it leaves, runs it as a member of the group, as
+ * if the rider had been handed the connection. A conditional write costs
+ * the owner no round trip ("Conditional writes": it goes with the COMMIT),
+ * so the rider sleeps once, until its group's COMMIT, instead of twice (for
+ * the writer, then for the COMMIT). If the owner leaves riders behind and
+ * no other writer waits, it hands the connection to the first of them,
+ * which runs its own and carries the rest.
+ */
+struct pg_rider {
+	struct pg_rider *next;
+	struct handover_member m; /* posted when done: m.rc the group's outcome */
+	int (*fn)(struct store_tx *tx, void *arg);
+	void *arg;
+	int64_t deadline; /* CLOCK_MONOTONIC ns: JD_STORE_BUSY_MS from its arrival */
+	int rc;           /* fn's, or why it did not run */
+	bool own;         /* handed the writer instead: it runs fn itself */
+};
+
+/* The rider ends without joining a group (rc its outcome): it may return
+ * as soon as it is posted. */
+static void
+rider_done(struct pg_rider *r, int rc)
+{
+	r->rc = rc;
+	r->m.rc = rc;
+	sem_post(&r->m.sem);
+}
+
+/* Run rider r on the writer, which the caller owns with no member of its
+ * own open. */
+static void
+rider_run(struct pg_group *g, struct pg_rider *r)
+{
+	bool saw;
+	int fin;
+
+	if (clock_mono_ns() >= r->deadline || group_open(g, r->deadline) != 0) {
+		rider_done(r, JD_EUNAVAIL);
+		return;
+	}
+	r->rc = r->fn((struct store_tx *)(void *)g->writer, r->arg);
+	if (r->rc == 0) {
+		fin = member_finish(g);
+		if (fin == 1)
+			member_join(g, &r->m);
+		else
+			rider_done(r, fin == 0 ? 0 : JD_EUNAVAIL);
+		return;
+	}
+	member_undo(g);
+	pthread_mutex_lock(&g->lock);
+	saw = g->nmembers > 0;
+	pthread_mutex_unlock(&g->lock);
+	if (!saw) {
+		rider_done(r, r->rc);
+		return;
+	}
+	r->m.observer = true; /* it answers from earlier members' changes */
+	member_join(g, &r->m);
+}
+
+/* Run every rider queued now (the caller owns the writer, with no member
+ * of its own open), ending the group where it is full. */
+static void
+riders_carry(struct pg_group *g)
+{
+	struct pg_rider *list, *r;
+	uint64_t n = 0;
+
+	pthread_mutex_lock(&g->lock);
+	list = g->riders;
+	g->riders = NULL;
+	g->riders_tail = &g->riders;
+	pthread_mutex_unlock(&g->lock);
+	while ((r = list) != NULL) {
+		bool full;
+
+		list = r->next; /* r may return once it is posted */
+		pthread_mutex_lock(&g->lock);
+		full = g->outer && group_full(g);
+		pthread_mutex_unlock(&g->lock);
+		if (full)
+			group_end(g, false);
+		rider_run(g, r);
+		n++;
+	}
+	if (n == 0)
+		return;
+	atomic_fetch_sub_explicit(&jd_metrics.store_riders, n, memory_order_relaxed);
+	atomic_fetch_add_explicit(&jd_metrics.store_carried, n, memory_order_relaxed);
+}
+
+/*
+ * Leave the writer connection at the end of a write transaction. self: it
+ * joins the group (or, observer, it rolled back after earlier members);
+ * NULL: it rolled back, or its begin failed. Runs the riders queued
+ * meanwhile, then ends the group if nobody is waiting for the writer or the
+ * group is full or old; otherwise the next writer (or rider) takes over and
+ * self waits for the group's outcome. Returns self's outcome (0 without
+ * self).
+ */
+static int
+writer_leave(struct pg_group *g, struct handover_member *self)
+{
+	struct handover_waiter *next = NULL;
+	struct handover_member *ended = NULL;
+	struct pg_rider *heir = NULL;
+	bool end;
+
+	if (self != NULL) {
+		handover_member_init(self);
+		member_join(g, self);
+	}
+	riders_carry(g);
+	pthread_mutex_lock(&g->lock);
+	end = g->outer && ((g->wq.queued == 0 && g->riders == NULL) || group_full(g));
+	pthread_mutex_unlock(&g->lock);
+	if (end)
+		ended = group_close(g, false);
+
+	pthread_mutex_lock(&g->lock);
+	if (g->riders != NULL && g->wq.queued == 0) {
+		heir = g->riders; /* the writer stays owned: it is heir's now */
+		g->riders = heir->next;
+		if (g->riders == NULL)
+			g->riders_tail = &g->riders;
+		heir->own = true;
+		atomic_fetch_sub_explicit(&jd_metrics.store_riders, 1, memory_order_relaxed);
+	} else {
+		next = handover_release(&g->wq);
+	}
+	pthread_mutex_unlock(&g->lock);
+	handover_post(next);
+	if (heir != NULL)
+		sem_post(&heir->m.sem);
+	handover_members_post(ended);
+	return self != NULL ? handover_member_wait(self) : 0;
+}
+
+int
+pg__group_begin(struct pg_group *g, struct conn **out)
+{
+	int64_t deadline = clock_mono_ns() + (int64_t)JD_STORE_BUSY_MS * 1000000;
+
+	*out = NULL;
+	if (writer_take(g, deadline) != 0)
+		return JD_EUNAVAIL;
+	if (group_open(g, deadline) != 0) {
+		writer_leave(g, NULL);
+		return JD_EUNAVAIL;
+	}
+	*out = g->writer;
 	return 0;
 }
 
@@ -383,32 +542,64 @@ pg__group_savepoint(struct conn *c)
 int
 pg__group_commit(struct pg_group *g)
 {
-	struct conn *c = g->writer;
 	struct handover_member self = {.observer = false};
 
-	if (c->sp_lazy) {
-		/* no savepoint to release ("Lazy savepoints") */
-		c->sp_lazy = false;
-		if (!c->sent && !pg__own_queued(c))
-			return writer_leave(g, NULL); /* it ran nothing */
-		if (c->broken) {
-			group_end(g, true);
-			writer_leave(g, NULL);
-			return JD_EUNAVAIL;
-		}
+	switch (member_finish(g)) {
+	case 1:
 		return writer_leave(g, &self);
-	}
-	if (unsent(g, c)) {
-		/* it ran nothing: nothing to make durable */
-		return writer_leave(g, NULL);
-	}
-	if (c->broken) {
-		group_end(g, true);
+	case 0:
+		return writer_leave(g, NULL); /* it ran nothing */
+	default:
 		writer_leave(g, NULL);
 		return JD_EUNAVAIL;
 	}
-	pg__prefix(c, release[g->sp]);
-	return writer_leave(g, &self);
+}
+
+/*
+ * A write transaction that is fn alone (store_read_ops.ride): carried by
+ * the writer's owner if there is one ("Riders"), else run here as begin,
+ * fn, commit. fn's error (it is rolled back), JD_EUNAVAIL, or 0 once it is
+ * durable.
+ */
+int
+pg__group_ride(struct pg_group *g, int (*fn)(struct store_tx *tx, void *arg), void *arg)
+{
+	struct pg_rider r = {.next = NULL, .fn = fn, .arg = arg, .rc = 0, .own = false};
+	struct store_tx *tx = NULL;
+	int rc;
+
+	r.m.next = NULL;
+	r.m.rc = 0;
+	r.m.observer = false;
+	r.deadline = clock_mono_ns() + (int64_t)JD_STORE_BUSY_MS * 1000000;
+	pthread_mutex_lock(&g->lock);
+	if (g->wq.busy) {
+		handover_member_init(&r.m);
+		*g->riders_tail = &r;
+		g->riders_tail = &r.next;
+		atomic_fetch_add_explicit(&jd_metrics.store_riders, 1, memory_order_relaxed);
+		pthread_mutex_unlock(&g->lock);
+		rc = handover_member_wait(&r.m);
+		if (!r.own)
+			return r.rc != 0 ? r.rc : rc;
+		if (group_open(g, r.deadline) != 0) {
+			writer_leave(g, NULL);
+			return JD_EUNAVAIL;
+		}
+		tx = (struct store_tx *)(void *)g->writer;
+	} else {
+		struct conn *c;
+
+		pthread_mutex_unlock(&g->lock);
+		if (pg__group_begin(g, &c) != 0)
+			return JD_EUNAVAIL;
+		tx = (struct store_tx *)(void *)c;
+	}
+	if ((rc = fn(tx, arg)) != 0) {
+		pg__group_rollback(g);
+		return rc;
+	}
+	return pg__group_commit(g);
 }
 
 void

@@ -363,6 +363,7 @@ struct pg_group {
 	int64_t start_ns;      /* CLOCK_MONOTONIC of the group's start */
 	char lock_timeout[48]; /* "SET LOCAL lock_timeout = N": a late group's (group.c) */
 	int sp;                /* the current member's savepoint name: jd0 or jd1 */
+	struct pg_rider *riders, **riders_tail; /* waiting to be carried (group.c, "Riders") */
 };
 
 void pg__group_init(struct pg_group *g, struct conn *writer);
@@ -371,6 +372,9 @@ void pg__group_destroy(struct pg_group *g);
 int pg__group_begin(struct pg_group *g, struct conn **out);
 int pg__group_commit(struct pg_group *g);
 void pg__group_rollback(struct pg_group *g);
+/* store_read_ops.ride (conn.c), run by the group (group.c, "Riders") */
+int pg__ride(struct store *s, int (*fn)(struct store_tx *tx, void *arg), void *arg);
+int pg__group_ride(struct pg_group *g, int (*fn)(struct store_tx *tx, void *arg), void *arg);
 int pg__commit(struct store_tx *tx);
 void pg__rollback(struct store_tx *tx);
 /*

@@ -50,6 +50,7 @@ static const struct store_read_ops read_ops = {
     .exec_list_job_summary = pg__exec_list_job_summary,
     .exec_next_job = pg__exec_next_job,
     .exec_update_if = pg__exec_update_if,
+    .ride = pg__ride,
     .exec_delete_if = pg__exec_delete_if,
     .thing_insert_if = pg__thing_insert_if,
 };

@@ -41,6 +41,7 @@ static const struct store_sched_ops sched_ops = {
 /* the other reads take the defaults: a read transaction costs SQLite nothing */
 static const struct store_read_ops read_ops = {
     .exec_list_job_summary = sq__exec_list_job_summary,
+    .ride = sq__ride,
 };
 
 const struct store_ops store_sqlite_ops = {

@@ -55,6 +55,7 @@ struct store_sqlite_stats {
 	int64_t checkpoints;   /* PASSIVE checkpoints run by the writer's WAL hook */
 	int64_t restarts;      /* RESTART checkpoints (readers had kept the WAL long) */
 	int wal_max_frames;    /* the longest WAL seen after a COMMIT, in frames */
+	int64_t carried;       /* rides (sq__ride) run by the writer's owner for them */
 	int queued;            /* now: threads waiting in begin(write) */
 	int waiting;           /* now: committed transactions awaiting their group */
 };
@@ -322,6 +323,7 @@ void sq__close(struct store *s);
 int sq__check(struct store *s, int level, struct jd_error *e);
 int sq__begin(struct store *s, bool write, struct store_tx **out);
 int sq__commit(struct store_tx *tx);
+int sq__ride(struct store *s, int (*fn)(struct store_tx *tx, void *arg), void *arg);
 void sq__rollback(struct store_tx *tx);
 
 /* ---- schema (schema.c) ------------------------------------------------- */
