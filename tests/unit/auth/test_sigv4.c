@@ -4,6 +4,7 @@
  * refusals: tampering, unknown key, missing or malformed Authorization,
  * clock skew, wrong scope; presigned URLs; the credentials file and reload.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,6 +319,67 @@ verify(struct auth *a, struct req *r, struct jd_error *e, struct auth_result *re
 
 	jd_error_init(e);
 	return auth_verify(a, &r->rq, res ? res : &tmp, e);
+}
+
+/* auth_hmac_sha256 and auth__sha256_hex (on a context of each thread's
+ * own since round 14) against RFC 4231 and FIPS 180-2, from several
+ * threads at once */
+static void
+hex_of(char *out, const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", p[i]);
+}
+
+static int
+hmac_vectors(void)
+{
+	unsigned char k1[20], k6[131], md[32];
+	char hex[65];
+	int bad = 0;
+
+	memset(k1, 0x0b, sizeof(k1));
+	memset(k6, 0xaa, sizeof(k6));
+	auth_hmac_sha256(k1, sizeof(k1), "Hi There", 8, md);
+	hex_of(hex, md, 32);
+	bad += strcmp(hex, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7") != 0;
+	auth_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, md);
+	hex_of(hex, md, 32);
+	bad += strcmp(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843") != 0;
+	/* a key longer than the block is hashed first */
+	auth_hmac_sha256(k6, sizeof(k6), "Test Using Larger Than Block-Size Key - Hash Key First",
+	    54, md);
+	hex_of(hex, md, 32);
+	bad += strcmp(hex, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54") != 0;
+	auth__sha256_hex(hex, "", 0);
+	bad += strcmp(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") != 0;
+	auth__sha256_hex(hex, "abc", 3);
+	bad += strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") != 0;
+	return bad;
+}
+
+static void *
+hmac_thread(void *arg)
+{
+	int *bad = arg;
+
+	for (int i = 0; i < 200; i++)
+		*bad += hmac_vectors();
+	return NULL;
+}
+
+TEST(hmac_and_sha256_vectors)
+{
+	pthread_t th[4];
+	int bad[4] = {0};
+
+	CHECK_EQ_INT(hmac_vectors(), 0);
+	for (int i = 0; i < 4; i++)
+		pthread_create(&th[i], NULL, hmac_thread, &bad[i]);
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		CHECK_EQ_INT(bad[i], 0);
+	}
 }
 
 TEST(vectors_canonical_request_and_signature)
@@ -796,6 +858,7 @@ TEST(reload)
 int
 main(void)
 {
+	RUN(hmac_and_sha256_vectors);
 	RUN(vectors_canonical_request_and_signature);
 	RUN(vectors_verify);
 	RUN(tampering);
