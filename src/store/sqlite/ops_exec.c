@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/core.h"
 #include "store/sqlite/sqlite_int.h"
+#include "store/store_read.h"
 #include "util/buf.h"
 
 static void
@@ -248,6 +250,59 @@ sq__exec_update(struct store_tx *tx, const struct jd_exec *x)
 		return rc;
 	return sq__run(c, ST_COUNTS_ENTER, false, NULL,
 	    BINDS(B_TEXT(x->job_id), B_TEXT(x->thing_name), B_I64(x->number), B_INT(old),
+	        B_INT(x->status)));
+}
+
+/*
+ * store_read_ops.exec_update_if (round 14): one UPDATE on condition of the
+ * version and status read (EXEC_UPDATE_IF), then the counts' moves from the
+ * status it gives, instead of store.c's default (exec_get, compare,
+ * exec_update). An end first checks that it cannot complete the job (the
+ * job keeps another active execution, or it is not an IN_PROGRESS snapshot
+ * job), as the default does.
+ */
+int
+sq__exec_update_if(struct store_tx *tx, const struct jd_exec *x, int64_t old_version,
+    int old_status, struct store_cond *res)
+{
+	struct conn *c = sq__conn(tx);
+	int64_t n = 0;
+	int rc;
+
+	if (core_exec_status_pending(old_status) && !core_exec_status_pending(x->status)) {
+		int status = 0, selection = 0;
+
+		if ((rc = sq__exec_active_count(tx, x->job_id, &n)) != 0)
+			return rc;
+		if (n <= 1) {
+			rc = sq__job_status(tx, x->job_id, &status, &selection);
+			if (rc != 0 && rc != JD_ENOTFOUND)
+				return rc;
+			if (rc == 0 && status == JD_JOB_IN_PROGRESS &&
+			    selection == JD_SEL_SNAPSHOT) {
+				res->done = true; /* it may complete the job: not here */
+				return 0;
+			}
+		}
+	}
+	rc = sq__run(c, ST_EXEC_UPDATE_IF, false, &n,
+	    BINDS(B_TEXT(x->job_id), B_TEXT(x->thing_name), B_I64(x->number), B_INT(x->status),
+	        B_BOOL(x->force_canceled), B_OPT(x->namespace_id), B_TEXT(x->details),
+	        B_I64(x->queued_ms), B_I64(x->started_ms), B_I64(x->updated_ms), B_I64(x->version),
+	        B_I64(x->retry_attempt), B_I64(x->inprogress_deadline), B_I64(x->step_deadline),
+	        B_I64(old_version), B_INT(old_status)));
+	if (rc != 0)
+		return rc;
+	res->done = true;
+	res->applied = n > 0;
+	if (n == 0 || old_status == x->status)
+		return 0;
+	rc = sq__run(c, ST_COUNTS_LEAVE, false, NULL,
+	    BINDS(B_TEXT(x->job_id), B_TEXT(x->thing_name), B_I64(x->number), B_INT(old_status)));
+	if (rc != 0)
+		return rc;
+	return sq__run(c, ST_COUNTS_ENTER, false, NULL,
+	    BINDS(B_TEXT(x->job_id), B_TEXT(x->thing_name), B_I64(x->number), B_INT(old_status),
 	        B_INT(x->status)));
 }
 

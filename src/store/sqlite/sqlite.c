@@ -41,6 +41,7 @@ static const struct store_sched_ops sched_ops = {
 /* the other reads take the defaults: a read transaction costs SQLite nothing */
 static const struct store_read_ops read_ops = {
     .exec_list_job_summary = sq__exec_list_job_summary,
+    .exec_update_if = sq__exec_update_if,
     .ride = sq__ride,
 };
 

@@ -215,6 +215,7 @@ enum stmt {
 	ST_EXEC_INSERT,
 	ST_EXEC_STATUS,
 	ST_EXEC_UPDATE,
+	ST_EXEC_UPDATE_IF,
 	ST_EXEC_DELETE,
 	ST_EXEC_MAX_NUMBER,
 	ST_EXEC_LIST_JOB,
@@ -528,6 +529,9 @@ int sq__exec_delete(struct store_tx *tx, const char *job_id, const char *thing, 
 int sq__exec_max_number(struct store_tx *tx, const char *job_id, const char *thing, int64_t *n);
 int sq__exec_list_job(struct store_tx *tx, const char *job_id, int status, const char *after_thing,
     int64_t after_number, int limit, jd_exec_cb cb, void *arg);
+struct store_cond;
+int sq__exec_update_if(struct store_tx *tx, const struct jd_exec *x, int64_t old_version,
+    int old_status, struct store_cond *res);
 int sq__exec_list_job_summary(struct store_tx *tx, const char *job_id, int status,
     const char *after_thing, int64_t after_number, int limit, jd_exec_cb cb, void *arg);
 int sq__exec_list_thing(struct store_tx *tx, const char *thing, const struct jd_exec_filter *f,

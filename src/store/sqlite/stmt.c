@@ -207,6 +207,14 @@ static const struct {
         " namespace_id = ?6, details = ?7, queued_ms = ?8, started_ms = ?9,"
         " updated_ms = ?10, version = ?11, retry_attempt = ?12, inprogress_deadline = ?13,"
         " step_deadline = ?14 WHERE job_id = ?1 AND thing_name = ?2 AND number = ?3"),
+    /* EXEC_UPDATE on condition that the row still has version ?15 and status ?16
+     * (store_read.h, exec_update_if) */
+    STMT(EXEC_UPDATE_IF,
+        "UPDATE executions SET status = ?4, force_canceled = ?5,"
+        " namespace_id = ?6, details = ?7, queued_ms = ?8, started_ms = ?9,"
+        " updated_ms = ?10, version = ?11, retry_attempt = ?12, inprogress_deadline = ?13,"
+        " step_deadline = ?14 WHERE job_id = ?1 AND thing_name = ?2 AND number = ?3"
+        " AND version = ?15 AND status = ?16"),
     STMT(EXEC_DELETE,
         "DELETE FROM executions"
         " WHERE job_id = ?1 AND thing_name = ?2 AND number = ?3"),
