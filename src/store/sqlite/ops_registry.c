@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "store/sqlite/sqlite_int.h"
+#include "store/store_read.h"
 #include "util/buf.h"
 
 static void
@@ -153,6 +154,23 @@ sq__thing_insert(struct store_tx *tx, const struct jd_thing *t)
 	return sq__run(sq__conn(tx), ST_THING_INSERT, false, NULL,
 	    BINDS(B_TEXT(t->name), B_TEXT(t->id), B_OPT(t->type_name), B_TEXT(t->attributes),
 	        B_I64(t->version), B_I64(t->created_ms)));
+}
+
+/* store_read_ops.thing_insert_if: one statement (THING_INSERT_IF), where
+ * the default reads the thing, then the dynamic groups, then inserts */
+int
+sq__thing_insert_if(struct store_tx *tx, const struct jd_thing *t, struct store_cond *res)
+{
+	int64_t n = 0;
+	int rc = sq__run(sq__conn(tx), ST_THING_INSERT_IF, false, &n,
+	    BINDS(B_TEXT(t->name), B_TEXT(t->id), B_OPT(t->type_name), B_TEXT(t->attributes),
+	        B_I64(t->version), B_I64(t->created_ms)));
+
+	if (rc != 0)
+		return rc;
+	res->done = true;
+	res->applied = n > 0;
+	return 0;
 }
 
 int

@@ -42,6 +42,7 @@ static const struct store_sched_ops sched_ops = {
 static const struct store_read_ops read_ops = {
     .exec_list_job_summary = sq__exec_list_job_summary,
     .exec_update_if = sq__exec_update_if,
+    .thing_insert_if = sq__thing_insert_if,
     .ride = sq__ride,
 };
 

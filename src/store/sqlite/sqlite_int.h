@@ -178,6 +178,7 @@ enum stmt {
 	ST_META_PUT,
 	ST_THING_GET,
 	ST_THING_INSERT,
+	ST_THING_INSERT_IF,
 	ST_THING_UPDATE,
 	ST_THING_DELETE,
 	ST_THING_UNLINK,
@@ -530,6 +531,7 @@ int sq__exec_max_number(struct store_tx *tx, const char *job_id, const char *thi
 int sq__exec_list_job(struct store_tx *tx, const char *job_id, int status, const char *after_thing,
     int64_t after_number, int limit, jd_exec_cb cb, void *arg);
 struct store_cond;
+int sq__thing_insert_if(struct store_tx *tx, const struct jd_thing *t, struct store_cond *res);
 int sq__exec_update_if(struct store_tx *tx, const struct jd_exec *x, int64_t old_version,
     int old_status, struct store_cond *res);
 int sq__exec_list_job_summary(struct store_tx *tx, const char *job_id, int status,

@@ -106,6 +106,12 @@ static const struct {
         " ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
     STMT(THING_GET, "SELECT " THING_COLS " FROM things WHERE name = ?1"),
     STMT(THING_INSERT, "INSERT INTO things (" THING_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+    /* THING_INSERT only where no thing of the name and no dynamic thing group
+     * exist (store_read.h, thing_insert_if) */
+    STMT(THING_INSERT_IF,
+        "INSERT INTO things (" THING_COLS ") SELECT ?1, ?2, ?3, ?4, ?5, ?6"
+        " WHERE NOT EXISTS (SELECT 1 FROM thing_groups WHERE query_string IS NOT NULL)"
+        " ON CONFLICT DO NOTHING"),
     STMT(THING_UPDATE,
         "UPDATE things SET id = ?2, type_name = ?3, attributes = ?4,"
         " version = ?5, created_ms = ?6 WHERE name = ?1"),
