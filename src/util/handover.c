@@ -1,6 +1,7 @@
 /* handover.c: see handover.h. */
 #include "util/handover.h"
 
+#include "util/metrics.h"
 #include "util/sys.h"
 
 int
@@ -95,4 +96,76 @@ handover_member_wait(struct handover_member *m)
 	sys_sem_wait(&m->sem, 0);
 	sem_destroy(&m->sem);
 	return m->rc;
+}
+
+int
+handover_ride(struct handover *h, pthread_mutex_t *lock, struct handover_rider *r)
+{
+	r->next = NULL;
+	r->rc = 0;
+	r->own = false;
+	r->m.next = NULL;
+	r->m.rc = 0;
+	r->m.observer = false;
+	pthread_mutex_lock(lock);
+	if (!h->busy) {
+		pthread_mutex_unlock(lock);
+		return 0;
+	}
+	handover_member_init(&r->m);
+	if (h->rtail != NULL)
+		h->rtail->next = r;
+	else
+		h->rhead = r;
+	h->rtail = r;
+	atomic_fetch_add_explicit(&jd_metrics.store_riders, 1, memory_order_relaxed);
+	pthread_mutex_unlock(lock);
+	handover_member_wait(&r->m);
+	return 1;
+}
+
+struct handover_rider *
+handover_riders_take(struct handover *h)
+{
+	struct handover_rider *list = h->rhead;
+	uint64_t n = 0;
+
+	h->rhead = h->rtail = NULL;
+	for (struct handover_rider *r = list; r != NULL; r = r->next)
+		n++;
+	if (n > 0) {
+		atomic_fetch_sub_explicit(&jd_metrics.store_riders, n, memory_order_relaxed);
+		atomic_fetch_add_explicit(&jd_metrics.store_carried, n, memory_order_relaxed);
+	}
+	return list;
+}
+
+void
+handover_rider_done(struct handover_rider *r, int rc)
+{
+	r->rc = rc;
+	r->m.rc = rc;
+	sem_post(&r->m.sem);
+}
+
+struct handover_rider *
+handover_heir(struct handover *h)
+{
+	struct handover_rider *r = h->rhead;
+
+	if (r == NULL || h->head != NULL)
+		return NULL;
+	h->rhead = r->next;
+	if (h->rhead == NULL)
+		h->rtail = NULL;
+	r->own = true; /* busy stays true: it is r's now */
+	atomic_fetch_sub_explicit(&jd_metrics.store_riders, 1, memory_order_relaxed);
+	return r;
+}
+
+void
+handover_heir_post(struct handover_rider *r)
+{
+	if (r != NULL)
+		sem_post(&r->m.sem);
 }

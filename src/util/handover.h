@@ -29,10 +29,13 @@ struct handover_waiter {
 	bool handed; /* under the lock: the thing is now this waiter's */
 };
 
+struct handover_rider;
+
 struct handover {
 	bool busy; /* owned (by its owner, or handed to a waiter not awake yet) */
-	struct handover_waiter *head, *tail; /* waiting, in arrival order */
-	int queued;                          /* how many */
+	struct handover_waiter *head, *tail;  /* waiting, in arrival order */
+	int queued;                           /* how many */
+	struct handover_rider *rhead, *rtail; /* riders (below), in arrival order */
 };
 
 /* Own h: at once if it is free and nobody waits, else in turn, but not past
@@ -68,5 +71,43 @@ void handover_members_post(struct handover_member *list);
 
 /* Wait for m's post; returns m's rc. */
 int handover_member_wait(struct handover_member *m);
+
+/*
+ * Riders (round 14). A thread whose whole use of the thing is one short
+ * piece of work the owner can run for it (the stores: a conditional write,
+ * store_ride) queues as a rider when the thing is owned, not as a waiter,
+ * and sleeps once: the owner, before it lets go, takes the riders
+ * (handover_riders_take) and runs each, posting its outcome
+ * (handover_rider_done, or as a member of its group commit). If riders are
+ * left when it lets go and no waiter waits, it hands the thing to the
+ * first of them (handover_heir), which runs its own work and carries the
+ * rest, so no rider stays behind a free thing. A store embeds this struct
+ * first in its own, with the work.
+ */
+struct handover_rider {
+	struct handover_rider *next;
+	struct handover_member m; /* posted once done (m.rc the outcome) or handed the thing */
+	int64_t deadline;         /* CLOCK_MONOTONIC ns; the caller sets it */
+	int rc;                   /* the work's own outcome, or why it did not run */
+	bool own;                 /* handed the thing instead: it runs its work itself */
+};
+
+/* Ride h if it is owned: 1 once r is done (r->rc, r->m.rc) or was handed
+ * h (r->own); 0 if h was free (r is not queued: the caller takes h its own
+ * way). lock is not held on entry or return. Counted in jd_metrics
+ * (store_riders, store_carried). */
+int handover_ride(struct handover *h, pthread_mutex_t *lock, struct handover_rider *r);
+
+/* The riders queued now, in arrival order, taken off h (lock held). */
+struct handover_rider *handover_riders_take(struct handover *h);
+
+/* r ends outside any group, rc its outcome (it may return once posted). */
+void handover_rider_done(struct handover_rider *r, int rc);
+
+/* If no waiter waits and a rider does, h is the first rider's (lock held;
+ * busy stays true): post it with handover_heir_post once lock is released.
+ * NULL otherwise (then handover_release). */
+struct handover_rider *handover_heir(struct handover *h);
+void handover_heir_post(struct handover_rider *r);
 
 #endif

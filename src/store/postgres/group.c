@@ -138,7 +138,6 @@ pg__group_init(struct pg_group *g, struct conn *writer)
 	writer->group = g;
 	writer->cond = jd_calloc(PG_COND_MAX, sizeof(*writer->cond));
 	writer->ncond = 0;
-	g->riders_tail = &g->riders;
 	pthread_mutex_init(&g->lock, NULL);
 }
 
@@ -373,24 +372,10 @@ group_full(const struct pg_group *g)
  * which runs its own and carries the rest.
  */
 struct pg_rider {
-	struct pg_rider *next;
-	struct handover_member m; /* posted when done: m.rc the group's outcome */
+	struct handover_rider h; /* first */
 	int (*fn)(struct store_tx *tx, void *arg);
 	void *arg;
-	int64_t deadline; /* CLOCK_MONOTONIC ns: JD_STORE_BUSY_MS from its arrival */
-	int rc;           /* fn's, or why it did not run */
-	bool own;         /* handed the writer instead: it runs fn itself */
 };
-
-/* The rider ends without joining a group (rc its outcome): it may return
- * as soon as it is posted. */
-static void
-rider_done(struct pg_rider *r, int rc)
-{
-	r->rc = rc;
-	r->m.rc = rc;
-	sem_post(&r->m.sem);
-}
 
 /* Run rider r on the writer, which the caller owns with no member of its
  * own open. */
@@ -400,17 +385,17 @@ rider_run(struct pg_group *g, struct pg_rider *r)
 	bool saw;
 	int fin;
 
-	if (clock_mono_ns() >= r->deadline || group_open(g, r->deadline) != 0) {
-		rider_done(r, JD_EUNAVAIL);
+	if (clock_mono_ns() >= r->h.deadline || group_open(g, r->h.deadline) != 0) {
+		handover_rider_done(&r->h, JD_EUNAVAIL);
 		return;
 	}
-	r->rc = r->fn((struct store_tx *)(void *)g->writer, r->arg);
-	if (r->rc == 0) {
+	r->h.rc = r->fn((struct store_tx *)(void *)g->writer, r->arg);
+	if (r->h.rc == 0) {
 		fin = member_finish(g);
 		if (fin == 1)
-			member_join(g, &r->m);
+			member_join(g, &r->h.m);
 		else
-			rider_done(r, fin == 0 ? 0 : JD_EUNAVAIL);
+			handover_rider_done(&r->h, fin == 0 ? 0 : JD_EUNAVAIL);
 		return;
 	}
 	member_undo(g);
@@ -418,11 +403,11 @@ rider_run(struct pg_group *g, struct pg_rider *r)
 	saw = g->nmembers > 0;
 	pthread_mutex_unlock(&g->lock);
 	if (!saw) {
-		rider_done(r, r->rc);
+		handover_rider_done(&r->h, r->h.rc);
 		return;
 	}
-	r->m.observer = true; /* it answers from earlier members' changes */
-	member_join(g, &r->m);
+	r->h.m.observer = true; /* it answers from earlier members' changes */
+	member_join(g, &r->h.m);
 }
 
 /* Run every rider queued now (the caller owns the writer, with no member
@@ -430,30 +415,23 @@ rider_run(struct pg_group *g, struct pg_rider *r)
 static void
 riders_carry(struct pg_group *g)
 {
-	struct pg_rider *list, *r;
-	uint64_t n = 0;
+	struct handover_rider *list;
 
 	pthread_mutex_lock(&g->lock);
-	list = g->riders;
-	g->riders = NULL;
-	g->riders_tail = &g->riders;
+	list = handover_riders_take(&g->wq);
 	pthread_mutex_unlock(&g->lock);
-	while ((r = list) != NULL) {
+	while (list != NULL) {
+		struct pg_rider *r = (struct pg_rider *)(void *)list;
 		bool full;
 
-		list = r->next; /* r may return once it is posted */
+		list = list->next; /* r may return once it is posted */
 		pthread_mutex_lock(&g->lock);
 		full = g->outer && group_full(g);
 		pthread_mutex_unlock(&g->lock);
 		if (full)
 			group_end(g, false);
 		rider_run(g, r);
-		n++;
 	}
-	if (n == 0)
-		return;
-	atomic_fetch_sub_explicit(&jd_metrics.store_riders, n, memory_order_relaxed);
-	atomic_fetch_add_explicit(&jd_metrics.store_carried, n, memory_order_relaxed);
 }
 
 /*
@@ -470,7 +448,7 @@ writer_leave(struct pg_group *g, struct handover_member *self)
 {
 	struct handover_waiter *next = NULL;
 	struct handover_member *ended = NULL;
-	struct pg_rider *heir = NULL;
+	struct handover_rider *heir;
 	bool end;
 
 	if (self != NULL) {
@@ -479,26 +457,18 @@ writer_leave(struct pg_group *g, struct handover_member *self)
 	}
 	riders_carry(g);
 	pthread_mutex_lock(&g->lock);
-	end = g->outer && ((g->wq.queued == 0 && g->riders == NULL) || group_full(g));
+	end = g->outer && ((g->wq.queued == 0 && g->wq.rhead == NULL) || group_full(g));
 	pthread_mutex_unlock(&g->lock);
 	if (end)
 		ended = group_close(g, false);
 
 	pthread_mutex_lock(&g->lock);
-	if (g->riders != NULL && g->wq.queued == 0) {
-		heir = g->riders; /* the writer stays owned: it is heir's now */
-		g->riders = heir->next;
-		if (g->riders == NULL)
-			g->riders_tail = &g->riders;
-		heir->own = true;
-		atomic_fetch_sub_explicit(&jd_metrics.store_riders, 1, memory_order_relaxed);
-	} else {
+	heir = handover_heir(&g->wq); /* riders left, no waiter: the first rider's */
+	if (heir == NULL)
 		next = handover_release(&g->wq);
-	}
 	pthread_mutex_unlock(&g->lock);
 	handover_post(next);
-	if (heir != NULL)
-		sem_post(&heir->m.sem);
+	handover_heir_post(heir);
 	handover_members_post(ended);
 	return self != NULL ? handover_member_wait(self) : 0;
 }
@@ -564,25 +534,15 @@ pg__group_commit(struct pg_group *g)
 int
 pg__group_ride(struct pg_group *g, int (*fn)(struct store_tx *tx, void *arg), void *arg)
 {
-	struct pg_rider r = {.next = NULL, .fn = fn, .arg = arg, .rc = 0, .own = false};
+	struct pg_rider r = {.fn = fn, .arg = arg};
 	struct store_tx *tx = NULL;
 	int rc;
 
-	r.m.next = NULL;
-	r.m.rc = 0;
-	r.m.observer = false;
-	r.deadline = clock_mono_ns() + (int64_t)JD_STORE_BUSY_MS * 1000000;
-	pthread_mutex_lock(&g->lock);
-	if (g->wq.busy) {
-		handover_member_init(&r.m);
-		*g->riders_tail = &r;
-		g->riders_tail = &r.next;
-		atomic_fetch_add_explicit(&jd_metrics.store_riders, 1, memory_order_relaxed);
-		pthread_mutex_unlock(&g->lock);
-		rc = handover_member_wait(&r.m);
-		if (!r.own)
-			return r.rc != 0 ? r.rc : rc;
-		if (group_open(g, r.deadline) != 0) {
+	r.h.deadline = clock_mono_ns() + (int64_t)JD_STORE_BUSY_MS * 1000000;
+	if (handover_ride(&g->wq, &g->lock, &r.h) == 1) {
+		if (!r.h.own)
+			return r.h.rc != 0 ? r.h.rc : r.h.m.rc;
+		if (group_open(g, r.h.deadline) != 0) {
 			writer_leave(g, NULL);
 			return JD_EUNAVAIL;
 		}
@@ -590,7 +550,6 @@ pg__group_ride(struct pg_group *g, int (*fn)(struct store_tx *tx, void *arg), vo
 	} else {
 		struct conn *c;
 
-		pthread_mutex_unlock(&g->lock);
 		if (pg__group_begin(g, &c) != 0)
 			return JD_EUNAVAIL;
 		tx = (struct store_tx *)(void *)c;

@@ -363,7 +363,6 @@ struct pg_group {
 	int64_t start_ns;      /* CLOCK_MONOTONIC of the group's start */
 	char lock_timeout[48]; /* "SET LOCAL lock_timeout = N": a late group's (group.c) */
 	int sp;                /* the current member's savepoint name: jd0 or jd1 */
-	struct pg_rider *riders, **riders_tail; /* waiting to be carried (group.c, "Riders") */
 };
 
 void pg__group_init(struct pg_group *g, struct conn *writer);

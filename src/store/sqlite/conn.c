@@ -64,11 +64,10 @@ struct sq_store {
 	struct handover wq;              /* the writer connection's owner and its waiters */
 	struct handover_member *members; /* released savepoints of the open group */
 	int nmembers;
-	bool outer;          /* the group's BEGIN IMMEDIATE is open */
-	bool bare;           /* the owner's transaction opened no SAVEPOINT: it is the
+	bool outer;           /* the group's BEGIN IMMEDIATE is open */
+	bool bare;            /* the owner's transaction opened no SAVEPOINT: it is the
 	                         group's first, so its undo is the outer ROLLBACK */
-	int64_t group_start; /* CLOCK_MONOTONIC ns of that BEGIN */
-	struct sq_rider *riders, **riders_tail; /* waiting to be carried, in arrival order */
+	int64_t group_start;  /* CLOCK_MONOTONIC ns of that BEGIN */
 	int group_max;        /* STORE_SQLITE_GROUP_MAX unless a test changed it */
 	int64_t group_max_ns; /* STORE_SQLITE_GROUP_MAX_NS likewise */
 	struct store_sqlite_stats stats;
@@ -211,7 +210,6 @@ sq__open(const char *where, struct store **out, struct jd_error *e)
 	*out = NULL;
 	s->base.ops = &store_sqlite_ops;
 	pthread_mutex_init(&s->glock, NULL);
-	s->riders_tail = &s->riders;
 	s->group_max = STORE_SQLITE_GROUP_MAX;
 	s->group_max_ns = STORE_SQLITE_GROUP_MAX_NS;
 	pthread_mutex_init(&s->rlock, NULL);
@@ -609,24 +607,10 @@ group_full(const struct sq_store *s)
  * connection to the first of them, which runs its own and carries the rest.
  */
 struct sq_rider {
-	struct sq_rider *next;
-	struct handover_member m; /* posted when done: m.rc the group's outcome */
+	struct handover_rider h; /* first */
 	int (*fn)(struct store_tx *tx, void *arg);
 	void *arg;
-	int64_t deadline; /* CLOCK_MONOTONIC ns: JD_STORE_BUSY_MS from its arrival */
-	int rc;           /* fn's, or why it did not run */
-	bool own;         /* handed the writer instead: it runs fn itself */
 };
-
-/* The rider ends without joining a group (rc its outcome): it may return
- * as soon as it is posted. */
-static void
-rider_done(struct sq_rider *r, int rc)
-{
-	r->rc = rc;
-	r->m.rc = rc;
-	sem_post(&r->m.sem);
-}
 
 /* Run rider r on the writer, which the caller owns with no transaction of
  * its own open. */
@@ -635,18 +619,18 @@ rider_run(struct sq_store *s, struct sq_rider *r)
 {
 	bool saw;
 
-	if (clock_mono_ns() >= r->deadline || group_open(s, r->deadline) != 0) {
+	if (clock_mono_ns() >= r->h.deadline || group_open(s, r->h.deadline) != 0) {
 		log_error("store sqlite: a carried write found the writer busy past %d ms",
 		    JD_STORE_BUSY_MS);
-		rider_done(r, JD_EUNAVAIL);
+		handover_rider_done(&r->h, JD_EUNAVAIL);
 		return;
 	}
-	r->rc = r->fn((struct store_tx *)(void *)s->writer, r->arg);
-	if (r->rc == 0) {
+	r->h.rc = r->fn((struct store_tx *)(void *)s->writer, r->arg);
+	if (r->h.rc == 0) {
 		if (member_release(s) != 0)
-			rider_done(r, JD_EUNAVAIL);
+			handover_rider_done(&r->h, JD_EUNAVAIL);
 		else
-			member_join(s, &r->m);
+			member_join(s, &r->h.m);
 		return;
 	}
 	member_undo(s);
@@ -654,11 +638,11 @@ rider_run(struct sq_store *s, struct sq_rider *r)
 	saw = s->nmembers > 0;
 	pthread_mutex_unlock(&s->glock);
 	if (!saw) {
-		rider_done(r, r->rc);
+		handover_rider_done(&r->h, r->h.rc);
 		return;
 	}
-	r->m.observer = true; /* it answers from earlier members' changes */
-	member_join(s, &r->m);
+	r->h.m.observer = true; /* it answers from earlier members' changes */
+	member_join(s, &r->h.m);
 }
 
 /* Run every rider queued now (the caller owns the writer, with no
@@ -666,33 +650,23 @@ rider_run(struct sq_store *s, struct sq_rider *r)
 static void
 riders_carry(struct sq_store *s)
 {
-	struct sq_rider *list, *r;
-	int64_t n = 0;
+	struct handover_rider *list;
 
 	pthread_mutex_lock(&s->glock);
-	list = s->riders;
-	s->riders = NULL;
-	s->riders_tail = &s->riders;
+	list = handover_riders_take(&s->wq);
 	pthread_mutex_unlock(&s->glock);
-	while ((r = list) != NULL) {
+	while (list != NULL) {
+		struct sq_rider *r = (struct sq_rider *)(void *)list;
 		bool full;
 
-		list = r->next; /* r may return once it is posted */
+		list = list->next; /* r may return once it is posted */
 		pthread_mutex_lock(&s->glock);
 		full = s->outer && group_full(s);
 		pthread_mutex_unlock(&s->glock);
 		if (full)
 			group_end(s, false);
 		rider_run(s, r);
-		n++;
 	}
-	if (n == 0)
-		return;
-	pthread_mutex_lock(&s->glock);
-	s->stats.carried += n;
-	pthread_mutex_unlock(&s->glock);
-	atomic_fetch_sub_explicit(&jd_metrics.store_riders, (uint64_t)n, memory_order_relaxed);
-	atomic_fetch_add_explicit(&jd_metrics.store_carried, (uint64_t)n, memory_order_relaxed);
 }
 
 /*
@@ -709,7 +683,7 @@ writer_leave(struct sq_store *s, struct handover_member *self)
 {
 	struct handover_waiter *next = NULL;
 	struct handover_member *ended = NULL;
-	struct sq_rider *heir = NULL;
+	struct handover_rider *heir;
 	bool end;
 
 	if (self != NULL) {
@@ -718,26 +692,18 @@ writer_leave(struct sq_store *s, struct handover_member *self)
 	}
 	riders_carry(s);
 	pthread_mutex_lock(&s->glock);
-	end = s->outer && ((s->wq.queued == 0 && s->riders == NULL) || group_full(s));
+	end = s->outer && ((s->wq.queued == 0 && s->wq.rhead == NULL) || group_full(s));
 	pthread_mutex_unlock(&s->glock);
 	if (end)
 		ended = group_close(s, false);
 
 	pthread_mutex_lock(&s->glock);
-	if (s->riders != NULL && s->wq.queued == 0) {
-		heir = s->riders; /* the writer stays owned: it is heir's now */
-		s->riders = heir->next;
-		if (s->riders == NULL)
-			s->riders_tail = &s->riders;
-		heir->own = true;
-		atomic_fetch_sub_explicit(&jd_metrics.store_riders, 1, memory_order_relaxed);
-	} else {
+	heir = handover_heir(&s->wq); /* riders left, no waiter: the first rider's */
+	if (heir == NULL)
 		next = handover_release(&s->wq);
-	}
 	pthread_mutex_unlock(&s->glock);
 	handover_post(next);
-	if (heir != NULL)
-		sem_post(&heir->m.sem);
+	handover_heir_post(heir);
 	handover_members_post(ended);
 	return self != NULL ? handover_member_wait(self) : 0;
 }
@@ -778,31 +744,20 @@ int
 sq__ride(struct store *store, int (*fn)(struct store_tx *tx, void *arg), void *arg)
 {
 	struct sq_store *s = (struct sq_store *)(void *)store;
-	struct sq_rider r = {.next = NULL, .fn = fn, .arg = arg, .rc = 0, .own = false};
+	struct sq_rider r = {.fn = fn, .arg = arg};
 	struct store_tx *tx = NULL;
 	int rc;
 
-	r.m.next = NULL;
-	r.m.rc = 0;
-	r.m.observer = false;
-	r.deadline = clock_mono_ns() + (int64_t)JD_STORE_BUSY_MS * 1000000;
-	pthread_mutex_lock(&s->glock);
-	if (s->wq.busy) {
-		handover_member_init(&r.m);
-		*s->riders_tail = &r;
-		s->riders_tail = &r.next;
-		atomic_fetch_add_explicit(&jd_metrics.store_riders, 1, memory_order_relaxed);
-		pthread_mutex_unlock(&s->glock);
-		rc = handover_member_wait(&r.m);
-		if (!r.own)
-			return r.rc != 0 ? r.rc : rc;
-		if (group_open(s, r.deadline) != 0) {
+	r.h.deadline = clock_mono_ns() + (int64_t)JD_STORE_BUSY_MS * 1000000;
+	if (handover_ride(&s->wq, &s->glock, &r.h) == 1) {
+		if (!r.h.own)
+			return r.h.rc != 0 ? r.h.rc : r.h.m.rc;
+		if (group_open(s, r.h.deadline) != 0) {
 			writer_leave(s, NULL);
 			return JD_EUNAVAIL;
 		}
 		tx = (struct store_tx *)(void *)s->writer;
 	} else {
-		pthread_mutex_unlock(&s->glock);
 		if (sq__begin(store, true, &tx) != 0)
 			return JD_EUNAVAIL;
 	}

@@ -55,7 +55,6 @@ struct store_sqlite_stats {
 	int64_t checkpoints;   /* PASSIVE checkpoints run by the writer's WAL hook */
 	int64_t restarts;      /* RESTART checkpoints (readers had kept the WAL long) */
 	int wal_max_frames;    /* the longest WAL seen after a COMMIT, in frames */
-	int64_t carried;       /* rides (sq__ride) run by the writer's owner for them */
 	int queued;            /* now: threads waiting in begin(write) */
 	int waiting;           /* now: committed transactions awaiting their group */
 };

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "test.h"
@@ -149,6 +150,129 @@ TEST(members_get_the_outcome)
 	}
 }
 
+/* ---- riders ------------------------------------------------------------ */
+
+struct ride {
+	struct handover_rider r;
+	int got; /* handover_ride's answer */
+};
+
+static void *
+rider(void *arg)
+{
+	struct ride *x = arg;
+
+	x->got = handover_ride(&h, &lock, &x->r);
+	return NULL;
+}
+
+/* Wait until n riders queue behind the owner. */
+static void
+until_riding(int n)
+{
+	for (int i = 0; i < 5000; i++) {
+		int q = 0;
+
+		pthread_mutex_lock(&lock);
+		for (struct handover_rider *r = h.rhead; r != NULL; r = r->next)
+			q++;
+		pthread_mutex_unlock(&lock);
+		if (q == n)
+			return;
+		usleep(1000);
+	}
+}
+
+TEST(ride_a_free_thing_queues_nothing)
+{
+	struct ride x = {.got = -1};
+
+	CHECK(!h.busy);
+	CHECK_EQ_INT(handover_ride(&h, &lock, &x.r), 0);
+	CHECK(h.rhead == NULL && !h.busy);
+}
+
+TEST(riders_run_by_the_owner_then_heir)
+{
+	struct ride x[3];
+	pthread_t th[3];
+	struct handover_rider *list, *heir;
+	int n = 0;
+
+	memset(x, 0, sizeof(x));
+	CHECK_EQ_INT(handover_take(&h, &lock, 0), 0);
+	for (int i = 0; i < 2; i++) {
+		pthread_create(&th[i], NULL, rider, &x[i]);
+		until_riding(i + 1);
+	}
+	/* the owner takes both, in arrival order, and answers each */
+	pthread_mutex_lock(&lock);
+	list = handover_riders_take(&h);
+	pthread_mutex_unlock(&lock);
+	CHECK(list == &x[0].r && list->next == &x[1].r);
+	while (list != NULL) {
+		struct handover_rider *r = list;
+
+		list = list->next; /* r may go once posted */
+		handover_rider_done(r, 40 + n++);
+	}
+	for (int i = 0; i < 2; i++) {
+		pthread_join(th[i], NULL);
+		CHECK_EQ_INT(x[i].got, 1);
+		CHECK_EQ_INT(x[i].r.rc, 40 + i);
+		CHECK_EQ_INT(x[i].r.m.rc, 40 + i);
+		CHECK(!x[i].r.own);
+	}
+	/* a rider left when the owner lets go, no waiter: it is handed the thing */
+	pthread_create(&th[2], NULL, rider, &x[2]);
+	until_riding(1);
+	pthread_mutex_lock(&lock);
+	heir = handover_heir(&h);
+	pthread_mutex_unlock(&lock);
+	CHECK(heir == &x[2].r && h.busy && h.rhead == NULL);
+	handover_heir_post(heir);
+	pthread_join(th[2], NULL);
+	CHECK_EQ_INT(x[2].got, 1);
+	CHECK(x[2].r.own);
+	/* the heir owns it now, and lets go */
+	pthread_mutex_lock(&lock);
+	CHECK(handover_heir(&h) == NULL);
+	CHECK(handover_release(&h) == NULL);
+	pthread_mutex_unlock(&lock);
+	CHECK(!h.busy);
+}
+
+TEST(heir_only_without_waiters)
+{
+	struct ride x;
+	struct who w = {9, 0, -1};
+	pthread_t tr, tw;
+
+	memset(&x, 0, sizeof(x));
+	atomic_store(&served, 0);
+	CHECK_EQ_INT(handover_take(&h, &lock, 0), 0);
+	pthread_create(&tw, NULL, waiter, &w);
+	until_queued(1);
+	pthread_create(&tr, NULL, rider, &x);
+	until_riding(1);
+	/* a waiter waits: it is handed the thing, not the rider */
+	pthread_mutex_lock(&lock);
+	CHECK(handover_heir(&h) == NULL);
+	struct handover_waiter *next = handover_release(&h);
+	pthread_mutex_unlock(&lock);
+	handover_post(next);
+	pthread_join(tw, NULL); /* it released: nobody waits, the rider is still queued */
+	CHECK_EQ_INT(w.rc, 0);
+	CHECK(h.rhead == &x.r);
+	pthread_mutex_lock(&lock);
+	CHECK(handover_riders_take(&h) == &x.r);
+	pthread_mutex_unlock(&lock);
+	handover_rider_done(&x.r, 5);
+	pthread_join(tr, NULL);
+	CHECK_EQ_INT(x.got, 1);
+	CHECK_EQ_INT(x.r.rc, 5);
+}
+
 int
 main(void)
 {
@@ -156,5 +280,8 @@ main(void)
 	RUN(handed_in_arrival_order);
 	RUN(deadline_leaves_the_line_whole);
 	RUN(members_get_the_outcome);
+	RUN(ride_a_free_thing_queues_nothing);
+	RUN(riders_run_by_the_owner_then_heir);
+	RUN(heir_only_without_waiters);
 	return test_report();
 }
