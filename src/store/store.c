@@ -323,6 +323,14 @@ store_prefers_update_if(const struct store *s)
 	return ops->read != NULL && (ops->read->exec_update_if != NULL || ops->read->ride != NULL);
 }
 
+bool
+store_read_in_ride(const struct store *s)
+{
+	const struct store_ops *ops = ((const struct store_base *)(const void *)s)->ops;
+
+	return ops->read != NULL && ops->read->read_in_ride;
+}
+
 int
 store_ride(struct store *s, int (*fn)(struct store_tx *tx, void *arg), void *arg)
 {

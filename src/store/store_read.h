@@ -95,6 +95,10 @@ struct store_read_ops {
 	 * backend that sets it prefers the conditional writes after a read
 	 * outside the writer, as for exec_update_if. */
 	int (*ride)(struct store *s, int (*fn)(struct store_tx *tx, void *arg), void *arg);
+	/* Reads on the writer cost no round trip (SQLite, round 14): the
+	 * optimistic paths then read, decide and write inside one ride rather
+	 * than reading on a reader first (svc/exec.c). */
+	bool read_in_ride;
 };
 
 /* store_read_ops.begin_one, or store_begin(s, false, out). */
@@ -136,6 +140,8 @@ int store_ride(struct store *s, int (*fn)(struct store_tx *tx, void *arg), void 
 /* True if the backend prefers a conditional write after a read outside the
  * writer (store_read_ops.exec_update_if or ride is set). */
 bool store_prefers_update_if(const struct store *s);
+/* store_read_ops.read_in_ride (false without it) */
+bool store_read_in_ride(const struct store *s);
 /* The head read with exec_pending (limit 1): a backend's own
  * exec_pending_head calls it when it has no better answer. */
 int store_exec_pending_head_read(struct store_tx *tx, const char *thing, const char *namespace_id,

@@ -135,7 +135,9 @@ svc_exec_list_thing(struct svc *s, const char *thing, const struct jd_exec_filte
  * its own that the writer's owner runs for it when it is busy (store_ride;
  * store/sqlite/conn.c, "Riders"), so the request sleeps once. On
  * PostgreSQL the writer then waits for no round trip of theirs
- * (store/postgres/group.c, "Conditional writes"). If the row changed in between, the write changes nothing and
+ * (store/postgres/group.c, "Conditional writes"). On SQLite, whose reads
+ * on the writer cost no round trip, StartNext and UpdateJobExecution read
+ * inside the ride instead (store_read_in_ride; "fast_rider" below). If the row changed in between, the write changes nothing and
  * the use case runs again as below, reading on the writer. What is answered
  * from the read alone (no such execution, a version mismatch, a refused
  * move, nothing pending, a head already IN_PROGRESS) is what the store held
@@ -447,50 +449,172 @@ fast_drop(struct jd_exec *x, struct jd_job *j, int ret)
 	return ret;
 }
 
-/* StartNext's optimistic path: 1 answered (rc in *rcp), 0 take the usual
- * path. */
+/*
+ * The optimistic path on a store whose reads on the writer cost no round
+ * trip (store_read_in_ride: SQLite, round 14): the read, the decision and
+ * the write run in one rider (store_ride), which the writer's owner runs
+ * for it, so the request sleeps once and reads in no transaction of its
+ * own. Read and write are then one transaction: the write is exact, and
+ * made on condition only so that an end that may complete the job goes the
+ * usual way (store_exec_update_if refuses it). What is answered from the
+ * read waits for the group that read it, as a rolled-back writer does.
+ */
+enum fast_step {
+	FAST_USUAL,    /* the usual path decides */
+	FAST_ANSWERED, /* answered from the read: rc (and e) */
+	FAST_WRITE,    /* x changed, from (old_version, from): write it */
+};
+
+/* fn's answer when the usual path decides (nothing written); JD_E* are
+ * negative */
+#define FAST_RIDE_USUAL 1
+
+struct fast_rider {
+	struct svc *s;
+	struct jd_error *e;
+	int (*read)(struct store_tx *tx, struct fast_rider *f); /* into x and j */
+	enum fast_step (*step)(struct fast_rider *f);
+	struct jd_exec x;
+	struct jd_job j;
+	int64_t old_version;
+	int from;
+	bool have;           /* x and j hold rows */
+	enum fast_step took; /* what step decided */
+	int rc;              /* FAST_ANSWERED's answer */
+};
+
+static int
+fast_rider_fn(struct store_tx *tx, void *arg)
+{
+	struct fast_rider *f = arg;
+	struct store_cond res;
+	int rc;
+
+	svc__clock_sync(f->s, tx, true); /* as svc__begin */
+	if (f->read(tx, f) != 0)
+		return FAST_RIDE_USUAL; /* the usual path answers, as it finds the store */
+	f->have = true;
+	f->took = f->step(f);
+	if (f->took != FAST_WRITE)
+		return f->took == FAST_USUAL ? FAST_RIDE_USUAL : 0;
+	if ((rc = store_exec_update_if(tx, &f->x, f->old_version, f->from, &res)) != 0)
+		return rc;
+	return res.applied ? 0 : FAST_RIDE_USUAL; /* it may complete the job */
+}
+
+/* Run f as one rider: 1 answered (*rcp; *found, if given, when it
+ * answers an execution, into *out and *doc), 0 take the usual path */
+static int
+fast_ride_run(struct fast_rider *f, struct jd_exec *out, char **doc, bool *found, int *rcp)
+{
+	int rc = store_ride(f->s->store, fast_rider_fn, f);
+
+	if (rc == FAST_RIDE_USUAL) {
+		if (f->took == FAST_WRITE)
+			metrics_inc(&jd_metrics.cond_retried);
+		return f->have ? fast_drop(&f->x, &f->j, 0) : 0;
+	}
+	if (rc != 0) {
+		*rcp = svc__store_err(rc, f->e);
+		return f->have ? fast_drop(&f->x, &f->j, 1) : 1;
+	}
+	*rcp = f->rc;
+	if (f->took == FAST_ANSWERED && (f->rc != 0 || f->x.job_id[0] == '\0'))
+		return fast_drop(&f->x, &f->j, 1);
+	if (f->took == FAST_WRITE)
+		metrics_inc(&jd_metrics.cond_applied);
+	if (found != NULL)
+		*found = true;
+	return fast_answer(f->s, &f->x, &f->j, out, doc);
+}
+
+struct start_ride {
+	struct fast_rider f; /* first */
+	const char *thing, *namespace_id, *details;
+	int64_t step_minutes;
+};
+
+static int
+start_read(struct store_tx *tx, struct fast_rider *f)
+{
+	struct start_ride *u = (struct start_ride *)(void *)f;
+
+	return store_exec_next_job(tx, u->thing, u->namespace_id ? u->namespace_id : "", &f->x,
+	    &f->j);
+}
+
+/* StartNext's decision from the head x and its job j as read: FAST_WRITE
+ * (x started), FAST_ANSWERED (nothing pending, or the head already
+ * IN_PROGRESS: answered as it is, rc 0), FAST_USUAL */
+static enum fast_step
+start_step(struct fast_rider *f)
+{
+	struct start_ride *u = (struct start_ride *)(void *)f;
+	struct jd_exec *x = &f->x;
+	struct core_exec_change c = {u->details, u->step_minutes > 0 ? u->step_minutes : 0,
+	    f->j.inprogress_timeout_min};
+
+	f->rc = 0;
+	if (x->job_id[0] == '\0')
+		return FAST_ANSWERED; /* nothing pending: 200 without execution */
+	if (!device_sees(&f->j) ||
+	    (x->status != JD_EXEC_QUEUED && x->status != JD_EXEC_IN_PROGRESS))
+		return FAST_USUAL;
+	if (x->status == JD_EXEC_IN_PROGRESS)
+		return FAST_ANSWERED; /* returned as it is */
+	f->old_version = x->version;
+	f->from = JD_EXEC_QUEUED;
+	if (core_exec_apply(x, CORE_OP_START_NEXT, JD_EXEC_IN_PROGRESS, false, &c, svc_now(f->s),
+	        NULL) != 0)
+		return FAST_USUAL;
+	return FAST_WRITE;
+}
+
+/* StartNextPendingJobExecution's optimistic path (above): 1 answered (rc
+ * in *rcp; *found when it answers an execution), 0 take the usual path. */
 static int
 start_next_fast(struct svc *s, const char *thing, const char *namespace_id, const char *details,
     int64_t step_minutes, struct jd_exec *out, char **doc, bool *found, struct jd_error *e,
     int *rcp)
 {
+	struct start_ride u = {.f = {.s = s, .e = e, .read = start_read, .step = start_step},
+	    .thing = thing,
+	    .namespace_id = namespace_id,
+	    .details = details,
+	    .step_minutes = step_minutes};
 	struct store_tx *tx = NULL;
-	struct jd_exec x;
-	struct jd_job j;
-	int64_t old_version;
 	int rc;
 
-	if (!fast_ok(s) || fast_read_begin(s, &tx) != 0)
+	if (!fast_ok(s))
 		return 0;
-	rc = store_exec_next_job(tx, thing, namespace_id ? namespace_id : "", &x, &j);
+	if (store_read_in_ride(s->store))
+		return fast_ride_run(&u.f, out, doc, found, rcp);
+	if (fast_read_begin(s, &tx) != 0)
+		return 0;
+	rc = start_read(tx, &u.f);
 	store_rollback(tx);
 	if (rc != 0)
 		return 0; /* the usual path answers, as it finds the store */
 	*rcp = 0;
-	if (x.job_id[0] == '\0')
-		return 1; /* nothing pending: 200 without execution */
-	if (!device_sees(&j) || (x.status != JD_EXEC_QUEUED && x.status != JD_EXEC_IN_PROGRESS))
-		goto usual;
-	if (x.status == JD_EXEC_QUEUED) {
-		struct core_exec_change c = {details, step_minutes > 0 ? step_minutes : 0,
-		    j.inprogress_timeout_min};
-
-		old_version = x.version;
-		if (core_exec_apply(&x, CORE_OP_START_NEXT, JD_EXEC_IN_PROGRESS, false, &c,
-		        svc_now(s), NULL) != 0)
-			goto usual;
-		if ((rc = fast_write(s, &x, old_version, JD_EXEC_QUEUED, false, e)) <= 0) {
+	switch (start_step(&u.f)) {
+	case FAST_USUAL:
+		return fast_drop(&u.f.x, &u.f.j, 0);
+	case FAST_ANSWERED:
+		if (u.f.x.job_id[0] == '\0')
+			return 1; /* nothing pending: x and j hold nothing */
+		break;
+	case FAST_WRITE:
+		if ((rc = fast_write(s, &u.f.x, u.f.old_version, JD_EXEC_QUEUED, false, e)) <= 0) {
 			if (rc == 0)
-				goto usual; /* the row changed */
+				return fast_drop(&u.f.x, &u.f.j, 0); /* the row changed */
 			*rcp = rc;
-			return fast_drop(&x, &j, 1);
+			return fast_drop(&u.f.x, &u.f.j, 1);
 		}
+		break;
 	}
 	/* written, or already IN_PROGRESS: returned as it is */
 	*found = true;
-	return fast_answer(s, &x, &j, out, doc);
-usual:
-	return fast_drop(&x, &j, 0);
+	return fast_answer(s, &u.f.x, &u.f.j, out, doc);
 }
 
 int
@@ -606,62 +730,108 @@ fail:
 	return rc;
 }
 
+/* UpdateJobExecution's decision from x and j as read (x changed in place
+ * when it is FAST_WRITE; *old_version and *from as read) */
+static enum fast_step
+update_decide(struct svc *s, const struct svc_update_input *in, struct jd_exec *x,
+    const struct jd_job *j, int64_t *old_version, int *from, struct jd_error *e, int *rcp)
+{
+	struct core_exec_change c = {in->details, in->step_minutes, j->inprogress_timeout_min};
+	int rc;
+
+	if (!device_sees(j))
+		return FAST_USUAL;
+	if (in->expected_version >= 0 && in->expected_version != x->version) {
+		*rcp = jd_error_set(e, JD_EVERSION,
+		    "Expected version %lld does not match current version %lld",
+		    (long long)in->expected_version, (long long)x->version);
+		attach_state(e, x);
+		return FAST_ANSWERED;
+	}
+	*from = x->status;
+	*old_version = x->version;
+	if ((rc = core_exec_apply(x, CORE_OP_DEVICE_UPDATE, in->status, false, &c, svc_now(s),
+	         e)) != 0) {
+		if (rc == JD_ESTATE)
+			attach_state(e, x); /* a refused move leaves x as it was */
+		*rcp = rc;
+		return FAST_ANSWERED;
+	}
+	if (x->status != *from && s->notify.changed != NULL)
+		return FAST_USUAL; /* the head or the list may move (above) */
+	if (!core_exec_status_pending(x->status) &&
+	    ((j->policy.present & (JD_POLICY_ABORT | JD_POLICY_RETRY)) != 0 ||
+	        !svc__events_off(s, SVC_EV_JOB_EXECUTION)))
+		return FAST_USUAL; /* its end reads more (above) */
+	return FAST_WRITE;
+}
+
+struct update_ride {
+	struct fast_rider f; /* first */
+	const char *thing, *job_id;
+	const struct svc_update_input *in;
+};
+
+static int
+update_read(struct store_tx *tx, struct fast_rider *f)
+{
+	struct update_ride *u = (struct update_ride *)(void *)f;
+
+	return store_exec_get_job(tx, u->job_id, u->thing, u->in->number, &f->j, &f->x);
+}
+
+static enum fast_step
+update_step(struct fast_rider *f)
+{
+	struct update_ride *u = (struct update_ride *)(void *)f;
+
+	return update_decide(f->s, u->in, &f->x, &f->j, &f->old_version, &f->from, f->e, &f->rc);
+}
+
 /* UpdateJobExecution's optimistic path (above): 1 answered (rc in *rcp),
  * 0 take the usual path. */
 static int
 update_fast(struct svc *s, const char *thing, const char *job_id, const struct svc_update_input *in,
     struct jd_exec *out, char **doc, struct jd_error *e, int *rcp)
 {
-	struct core_exec_change c = {in->details, in->step_minutes, 0};
+	struct update_ride u = {.f = {.s = s, .e = e, .read = update_read, .step = update_step},
+	    .thing = thing,
+	    .job_id = job_id,
+	    .in = in};
 	struct store_tx *tx = NULL;
-	struct jd_exec x;
-	struct jd_job j;
-	int64_t old_version;
-	int from, rc;
+	int rc;
 
-	if (!fast_ok(s) || fast_read_begin(s, &tx) != 0)
+	if (!fast_ok(s))
 		return 0;
-	rc = store_exec_get_job(tx, job_id, thing, in->number, &j, &x);
+	if (store_read_in_ride(s->store))
+		return fast_ride_run(&u.f, out, doc, NULL, rcp);
+	if (fast_read_begin(s, &tx) != 0)
+		return 0;
+	rc = update_read(tx, &u.f);
 	store_rollback(tx);
 	if (rc != 0)
 		return 0; /* the usual path answers, as it finds the store */
-	if (!device_sees(&j))
+	switch (update_step(&u.f)) {
+	case FAST_USUAL:
 		goto usual;
-	if (in->expected_version >= 0 && in->expected_version != x.version) {
-		*rcp = jd_error_set(e, JD_EVERSION,
-		    "Expected version %lld does not match current version %lld",
-		    (long long)in->expected_version, (long long)x.version);
-		attach_state(e, &x);
+	case FAST_ANSWERED:
+		*rcp = u.f.rc;
 		goto answered;
+	case FAST_WRITE:
+		break;
 	}
-	from = x.status;
-	old_version = x.version;
-	c.timeout_min = j.inprogress_timeout_min;
-	if ((rc = core_exec_apply(&x, CORE_OP_DEVICE_UPDATE, in->status, false, &c, svc_now(s),
-	         e)) != 0) {
-		if (rc == JD_ESTATE)
-			attach_state(e, &x); /* a refused move leaves x as it was */
-		*rcp = rc;
-		goto answered;
-	}
-	if (x.status != from && s->notify.changed != NULL)
-		goto usual; /* the head or the list may move (above) */
-	if (!core_exec_status_pending(x.status) &&
-	    ((j.policy.present & (JD_POLICY_ABORT | JD_POLICY_RETRY)) != 0 ||
-	        !svc__events_off(s, SVC_EV_JOB_EXECUTION)))
-		goto usual; /* its end reads more (above) */
-	if ((rc = fast_write(s, &x, old_version, from, false, e)) == 0)
+	if ((rc = fast_write(s, &u.f.x, u.f.old_version, u.f.from, false, e)) == 0)
 		goto usual; /* the row changed */
 	if (rc < 0) {
 		*rcp = rc;
 		goto answered;
 	}
 	*rcp = 0;
-	return fast_answer(s, &x, &j, out, doc);
+	return fast_answer(s, &u.f.x, &u.f.j, out, doc);
 answered:
-	return fast_drop(&x, &j, 1);
+	return fast_drop(&u.f.x, &u.f.j, 1);
 usual:
-	return fast_drop(&x, &j, 0);
+	return fast_drop(&u.f.x, &u.f.j, 0);
 }
 
 int

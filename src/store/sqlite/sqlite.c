@@ -44,6 +44,7 @@ static const struct store_read_ops read_ops = {
     .exec_update_if = sq__exec_update_if,
     .thing_insert_if = sq__thing_insert_if,
     .ride = sq__ride,
+    .read_in_ride = true,
 };
 
 const struct store_ops store_sqlite_ops = {
