@@ -137,8 +137,9 @@ svc_exec_list_thing(struct svc *s, const char *thing, const struct jd_exec_filte
  * PostgreSQL the writer then waits for no round trip of theirs
  * (store/postgres/group.c, "Conditional writes"). On SQLite, whose reads
  * on the writer cost no round trip, StartNext and UpdateJobExecution read
- * inside the ride instead (store_read_in_ride; "fast_rider" below). If the row changed in between, the write changes nothing and
- * the use case runs again as below, reading on the writer. What is answered
+ * inside the ride instead (store_read_in_ride; "fast_op" below). If the
+ * row changed in between, the write changes nothing and the use case runs
+ * again as below, reading on the writer. What is answered
  * from the read alone (no such execution, a version mismatch, a refused
  * move, nothing pending, a head already IN_PROGRESS) is what the store held
  * at that snapshot: an order the requests could have had.
@@ -450,14 +451,18 @@ fast_drop(struct jd_exec *x, struct jd_job *j, int ret)
 }
 
 /*
- * The optimistic path on a store whose reads on the writer cost no round
- * trip (store_read_in_ride: SQLite, round 14): the read, the decision and
- * the write run in one rider (store_ride), which the writer's owner runs
- * for it, so the request sleeps once and reads in no transaction of its
- * own. Read and write are then one transaction: the write is exact, and
- * made on condition only so that an end that may complete the job goes the
- * usual way (store_exec_update_if refuses it). What is answered from the
- * read waits for the group that read it, as a rolled-back writer does.
+ * StartNext's and UpdateJobExecution's optimistic paths share one shape
+ * (struct fast_op): a read into x and j, a decision (step), then a write of
+ * x on condition. On PostgreSQL the read runs on a reader and the write
+ * rides (fast_read_run). On a store whose reads on the writer cost no
+ * round trip (store_read_in_ride: SQLite, round 14) the read, the decision
+ * and the write run in one rider (fast_ride_run), which the writer's owner
+ * runs for it, so the request sleeps once and reads in no transaction of
+ * its own; read and write are then one transaction, and the write is made
+ * on condition only so that an end that may complete the job goes the
+ * usual way (store_exec_update_if refuses it). What such a ride answers
+ * from its read waits for the group that read it, as a rolled-back writer
+ * does.
  */
 enum fast_step {
 	FAST_USUAL,    /* the usual path decides */
@@ -469,11 +474,11 @@ enum fast_step {
  * negative */
 #define FAST_RIDE_USUAL 1
 
-struct fast_rider {
+struct fast_op {
 	struct svc *s;
 	struct jd_error *e;
-	int (*read)(struct store_tx *tx, struct fast_rider *f); /* into x and j */
-	enum fast_step (*step)(struct fast_rider *f);
+	int (*read)(struct store_tx *tx, struct fast_op *f); /* into x and j */
+	enum fast_step (*step)(struct fast_op *f);
 	struct jd_exec x;
 	struct jd_job j;
 	int64_t old_version;
@@ -484,9 +489,9 @@ struct fast_rider {
 };
 
 static int
-fast_rider_fn(struct store_tx *tx, void *arg)
+fast_op_ride(struct store_tx *tx, void *arg)
 {
-	struct fast_rider *f = arg;
+	struct fast_op *f = arg;
 	struct store_cond res;
 	int rc;
 
@@ -505,9 +510,9 @@ fast_rider_fn(struct store_tx *tx, void *arg)
 /* Run f as one rider: 1 answered (*rcp; *found, if given, when it
  * answers an execution, into *out and *doc), 0 take the usual path */
 static int
-fast_ride_run(struct fast_rider *f, struct jd_exec *out, char **doc, bool *found, int *rcp)
+fast_ride_run(struct fast_op *f, struct jd_exec *out, char **doc, bool *found, int *rcp)
 {
-	int rc = store_ride(f->s->store, fast_rider_fn, f);
+	int rc = store_ride(f->s->store, fast_op_ride, f);
 
 	if (rc == FAST_RIDE_USUAL) {
 		if (f->took == FAST_WRITE)
@@ -528,14 +533,64 @@ fast_ride_run(struct fast_rider *f, struct jd_exec *out, char **doc, bool *found
 	return fast_answer(f->s, &f->x, &f->j, out, doc);
 }
 
+/* Run f with its read on a reader and its write on condition, waiting for
+ * no round trip on the writer (PostgreSQL): answers as fast_ride_run */
+static int
+fast_read_run(struct fast_op *f, struct jd_exec *out, char **doc, bool *found, int *rcp)
+{
+	struct store_tx *tx = NULL;
+	int rc;
+
+	if (fast_read_begin(f->s, &tx) != 0)
+		return 0;
+	rc = f->read(tx, f);
+	store_rollback(tx);
+	if (rc != 0)
+		return 0; /* the usual path answers, as it finds the store */
+	switch ((f->took = f->step(f))) {
+	case FAST_USUAL:
+		return fast_drop(&f->x, &f->j, 0);
+	case FAST_ANSWERED:
+		*rcp = f->rc;
+		if (f->x.job_id[0] == '\0')
+			return 1; /* nothing pending: x and j hold nothing */
+		if (f->rc != 0)
+			return fast_drop(&f->x, &f->j, 1);
+		break;
+	case FAST_WRITE:
+		if ((rc = fast_write(f->s, &f->x, f->old_version, f->from, false, f->e)) == 0)
+			return fast_drop(&f->x, &f->j, 0); /* the row changed */
+		if (rc < 0) {
+			*rcp = rc;
+			return fast_drop(&f->x, &f->j, 1);
+		}
+		*rcp = 0;
+		break;
+	}
+	/* written, or answered as it is (StartNext's head already IN_PROGRESS) */
+	if (found != NULL)
+		*found = true;
+	return fast_answer(f->s, &f->x, &f->j, out, doc);
+}
+
+/* f's optimistic path, as the store prefers it: 1 answered (*rcp), 0 take
+ * the usual path */
+static int
+fast_run(struct fast_op *f, struct jd_exec *out, char **doc, bool *found, int *rcp)
+{
+	if (store_read_in_ride(f->s->store))
+		return fast_ride_run(f, out, doc, found, rcp);
+	return fast_read_run(f, out, doc, found, rcp);
+}
+
 struct start_ride {
-	struct fast_rider f; /* first */
+	struct fast_op f; /* first */
 	const char *thing, *namespace_id, *details;
 	int64_t step_minutes;
 };
 
 static int
-start_read(struct store_tx *tx, struct fast_rider *f)
+start_read(struct store_tx *tx, struct fast_op *f)
 {
 	struct start_ride *u = (struct start_ride *)(void *)f;
 
@@ -547,7 +602,7 @@ start_read(struct store_tx *tx, struct fast_rider *f)
  * (x started), FAST_ANSWERED (nothing pending, or the head already
  * IN_PROGRESS: answered as it is, rc 0), FAST_USUAL */
 static enum fast_step
-start_step(struct fast_rider *f)
+start_step(struct fast_op *f)
 {
 	struct start_ride *u = (struct start_ride *)(void *)f;
 	struct jd_exec *x = &f->x;
@@ -582,39 +637,8 @@ start_next_fast(struct svc *s, const char *thing, const char *namespace_id, cons
 	    .namespace_id = namespace_id,
 	    .details = details,
 	    .step_minutes = step_minutes};
-	struct store_tx *tx = NULL;
-	int rc;
 
-	if (!fast_ok(s))
-		return 0;
-	if (store_read_in_ride(s->store))
-		return fast_ride_run(&u.f, out, doc, found, rcp);
-	if (fast_read_begin(s, &tx) != 0)
-		return 0;
-	rc = start_read(tx, &u.f);
-	store_rollback(tx);
-	if (rc != 0)
-		return 0; /* the usual path answers, as it finds the store */
-	*rcp = 0;
-	switch (start_step(&u.f)) {
-	case FAST_USUAL:
-		return fast_drop(&u.f.x, &u.f.j, 0);
-	case FAST_ANSWERED:
-		if (u.f.x.job_id[0] == '\0')
-			return 1; /* nothing pending: x and j hold nothing */
-		break;
-	case FAST_WRITE:
-		if ((rc = fast_write(s, &u.f.x, u.f.old_version, JD_EXEC_QUEUED, false, e)) <= 0) {
-			if (rc == 0)
-				return fast_drop(&u.f.x, &u.f.j, 0); /* the row changed */
-			*rcp = rc;
-			return fast_drop(&u.f.x, &u.f.j, 1);
-		}
-		break;
-	}
-	/* written, or already IN_PROGRESS: returned as it is */
-	*found = true;
-	return fast_answer(s, &u.f.x, &u.f.j, out, doc);
+	return fast_ok(s) ? fast_run(&u.f, out, doc, found, rcp) : 0;
 }
 
 int
@@ -730,62 +754,56 @@ fail:
 	return rc;
 }
 
-/* UpdateJobExecution's decision from x and j as read (x changed in place
- * when it is FAST_WRITE; *old_version and *from as read) */
-static enum fast_step
-update_decide(struct svc *s, const struct svc_update_input *in, struct jd_exec *x,
-    const struct jd_job *j, int64_t *old_version, int *from, struct jd_error *e, int *rcp)
-{
-	struct core_exec_change c = {in->details, in->step_minutes, j->inprogress_timeout_min};
-	int rc;
-
-	if (!device_sees(j))
-		return FAST_USUAL;
-	if (in->expected_version >= 0 && in->expected_version != x->version) {
-		*rcp = jd_error_set(e, JD_EVERSION,
-		    "Expected version %lld does not match current version %lld",
-		    (long long)in->expected_version, (long long)x->version);
-		attach_state(e, x);
-		return FAST_ANSWERED;
-	}
-	*from = x->status;
-	*old_version = x->version;
-	if ((rc = core_exec_apply(x, CORE_OP_DEVICE_UPDATE, in->status, false, &c, svc_now(s),
-	         e)) != 0) {
-		if (rc == JD_ESTATE)
-			attach_state(e, x); /* a refused move leaves x as it was */
-		*rcp = rc;
-		return FAST_ANSWERED;
-	}
-	if (x->status != *from && s->notify.changed != NULL)
-		return FAST_USUAL; /* the head or the list may move (above) */
-	if (!core_exec_status_pending(x->status) &&
-	    ((j->policy.present & (JD_POLICY_ABORT | JD_POLICY_RETRY)) != 0 ||
-	        !svc__events_off(s, SVC_EV_JOB_EXECUTION)))
-		return FAST_USUAL; /* its end reads more (above) */
-	return FAST_WRITE;
-}
-
 struct update_ride {
-	struct fast_rider f; /* first */
+	struct fast_op f; /* first */
 	const char *thing, *job_id;
 	const struct svc_update_input *in;
 };
 
 static int
-update_read(struct store_tx *tx, struct fast_rider *f)
+update_read(struct store_tx *tx, struct fast_op *f)
 {
 	struct update_ride *u = (struct update_ride *)(void *)f;
 
 	return store_exec_get_job(tx, u->job_id, u->thing, u->in->number, &f->j, &f->x);
 }
 
+/* UpdateJobExecution's decision from x and j as read: FAST_WRITE (x
+ * changed in place), FAST_ANSWERED (an error: rc, e), FAST_USUAL */
 static enum fast_step
-update_step(struct fast_rider *f)
+update_step(struct fast_op *f)
 {
 	struct update_ride *u = (struct update_ride *)(void *)f;
+	const struct svc_update_input *in = u->in;
+	struct jd_exec *x = &f->x;
+	struct core_exec_change c = {in->details, in->step_minutes, f->j.inprogress_timeout_min};
+	int rc;
 
-	return update_decide(f->s, u->in, &f->x, &f->j, &f->old_version, &f->from, f->e, &f->rc);
+	if (!device_sees(&f->j))
+		return FAST_USUAL;
+	if (in->expected_version >= 0 && in->expected_version != x->version) {
+		f->rc = jd_error_set(f->e, JD_EVERSION,
+		    "Expected version %lld does not match current version %lld",
+		    (long long)in->expected_version, (long long)x->version);
+		attach_state(f->e, x);
+		return FAST_ANSWERED;
+	}
+	f->from = x->status;
+	f->old_version = x->version;
+	if ((rc = core_exec_apply(x, CORE_OP_DEVICE_UPDATE, in->status, false, &c, svc_now(f->s),
+	         f->e)) != 0) {
+		if (rc == JD_ESTATE)
+			attach_state(f->e, x); /* a refused move leaves x as it was */
+		f->rc = rc;
+		return FAST_ANSWERED;
+	}
+	if (x->status != f->from && f->s->notify.changed != NULL)
+		return FAST_USUAL; /* the head or the list may move (above) */
+	if (!core_exec_status_pending(x->status) &&
+	    ((f->j.policy.present & (JD_POLICY_ABORT | JD_POLICY_RETRY)) != 0 ||
+	        !svc__events_off(f->s, SVC_EV_JOB_EXECUTION)))
+		return FAST_USUAL; /* its end reads more (above) */
+	return FAST_WRITE;
 }
 
 /* UpdateJobExecution's optimistic path (above): 1 answered (rc in *rcp),
@@ -798,40 +816,8 @@ update_fast(struct svc *s, const char *thing, const char *job_id, const struct s
 	    .thing = thing,
 	    .job_id = job_id,
 	    .in = in};
-	struct store_tx *tx = NULL;
-	int rc;
 
-	if (!fast_ok(s))
-		return 0;
-	if (store_read_in_ride(s->store))
-		return fast_ride_run(&u.f, out, doc, NULL, rcp);
-	if (fast_read_begin(s, &tx) != 0)
-		return 0;
-	rc = update_read(tx, &u.f);
-	store_rollback(tx);
-	if (rc != 0)
-		return 0; /* the usual path answers, as it finds the store */
-	switch (update_step(&u.f)) {
-	case FAST_USUAL:
-		goto usual;
-	case FAST_ANSWERED:
-		*rcp = u.f.rc;
-		goto answered;
-	case FAST_WRITE:
-		break;
-	}
-	if ((rc = fast_write(s, &u.f.x, u.f.old_version, u.f.from, false, e)) == 0)
-		goto usual; /* the row changed */
-	if (rc < 0) {
-		*rcp = rc;
-		goto answered;
-	}
-	*rcp = 0;
-	return fast_answer(s, &u.f.x, &u.f.j, out, doc);
-answered:
-	return fast_drop(&u.f.x, &u.f.j, 1);
-usual:
-	return fast_drop(&u.f.x, &u.f.j, 0);
+	return fast_ok(s) ? fast_run(&u.f, out, doc, NULL, rcp) : 0;
 }
 
 int
