@@ -57,9 +57,10 @@ thing_new(struct jd_thing *t, const char *name, const char *type_name, const cha
 /*
  * CreateThing without a type on a backend that prefers conditional writes
  * (store_prefers_update_if; svc/exec.c, "Optimistic device writes"): the
- * thing is inserted on condition that no thing of that name
- * and no dynamic thing group exist, when CreateThing has nothing else to
- * do, and the writer waits for no round trip of it. 0 or an error:
+ * thing is inserted on condition that no thing of that name and no
+ * dynamic thing group exist, when CreateThing has nothing else to do, in a
+ * ride (store_ride: the writer's owner carries it; on PostgreSQL the
+ * writer waits for no round trip of it). 0 or an error:
  * answered; 1: the usual path (the thing exists, and may be the same, or a
  * dynamic group may take it in).
  */
